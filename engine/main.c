@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The sluice command: dispatch to a subcommand. Only main() exits. */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* Subcommands that exist. Add one line per command as it lands. */
+static const struct sl_cmd commands[] = {
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: sluice COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n`sluice COMMAND --help` describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "sluice: unknown command '%s' (try `sluice help`)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file sl_jit.h
+ * x86-64 compiler of verified sluice programs.
+ */
+#ifndef SL_JIT_H
+#define SL_JIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sl_vm.h"
+
+/** Entry of compiled code: r1 = ctx, r2 = second argument (raw programs: length). */
+typedef uint64_t (*sl_jit_fn)(void *ctx, uint64_t r2);
+
+/** Options of sl_jit_compile(). Zero-initialise; fields may be added at the end. */
+struct sl_jit_opts {
+	size_t sz;
+	bool blind_constants;  /**< constant blinding for untrusted programs */
+	uint32_t cpu;          /**< worker slot whose per-CPU map values are folded in */
+};
+
+struct sl_jit;
+
+/**
+ * Compile a verified program. Control thread; allocates and maps code
+ * pages, which are never writable and executable at once.
+ * @return compiled code (free with sl_jit_free), or NULL with errno:
+ *         EINVAL (program not verified), ENOTSUP, ENOMEM.
+ */
+struct sl_jit *sl_jit_compile(const struct sl_prog *prog, const struct sl_jit_opts *opts,
+			      char *log, size_t log_len);
+
+/** Entry point of compiled code. */
+sl_jit_fn sl_jit_entry(const struct sl_jit *jit);
+
+/** Bytes of machine code. */
+size_t sl_jit_code_size(const struct sl_jit *jit);
+
+/** Unmap the code. NULL is allowed. */
+void sl_jit_free(struct sl_jit *jit);
+
+#endif /* SL_JIT_H */

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file sl_helpers.h
+ * The helper table: kernel helper id (enum bpf_func_id) -> prototype and
+ * implementation. The verifier checks calls against the prototype; the
+ * interpreter and the JIT call the function directly.
+ */
+#ifndef SL_HELPERS_H
+#define SL_HELPERS_H
+
+#include <stdint.h>
+
+#include "sl_vm.h"
+
+/** Helper implementation: five u64 arguments, u64 result (kernel convention). */
+typedef uint64_t (*sl_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5);
+
+/** Argument kinds, after the kernel's enum bpf_arg_type. */
+enum sl_arg_type {
+	SL_ARG_NONE = 0,              /**< argument not used */
+	SL_ARG_ANYTHING,              /**< any initialized value (scalar, or a pointer the verifier allows) */
+	SL_ARG_CONST_MAP_PTR,         /**< a map (lddw pseudo map) */
+	SL_ARG_PTR_TO_MAP_KEY,        /**< readable memory of key_size bytes */
+	SL_ARG_PTR_TO_MAP_VALUE,      /**< readable memory of value_size bytes */
+	SL_ARG_PTR_TO_MEM,            /**< readable memory, size in the next argument */
+	SL_ARG_PTR_TO_UNINIT_MEM,     /**< writable memory, size in the next argument */
+	SL_ARG_CONST_SIZE,            /**< size > 0 of the previous memory argument */
+	SL_ARG_CONST_SIZE_OR_ZERO,    /**< size >= 0 of the previous memory argument */
+	SL_ARG_PTR_TO_CTX,            /**< the context r1 held at entry */
+	SL_ARG_PTR_TO_ALLOC_MEM,      /**< memory from bpf_ringbuf_reserve */
+	SL_ARG_CONST_ALLOC_SIZE_OR_ZERO, /**< size of a ringbuf reservation */
+};
+
+/** Return kinds, after the kernel's enum bpf_return_type. */
+enum sl_ret_type {
+	SL_RET_INTEGER = 0,
+	SL_RET_VOID,
+	SL_RET_PTR_TO_MAP_VALUE_OR_NULL,
+	SL_RET_PTR_TO_ALLOC_MEM_OR_NULL,
+};
+
+/** One helper: prototype and implementation. */
+struct sl_helper {
+	const char *name;           /**< "bpf_map_lookup_elem" */
+	sl_helper_fn fn;
+	enum sl_ret_type ret;
+	enum sl_arg_type args[5];
+	uint32_t prog_types;        /**< bit (1u << enum sl_prog_type) for each type allowed */
+};
+
+/** Highest helper id the table can hold. */
+#define SL_HELPER_MAX 256
+
+/**
+ * The helper with kernel id @p id, or NULL when sluice does not provide it.
+ */
+const struct sl_helper *sl_helper_get(uint32_t id);
+
+/**
+ * Redirect target left by bpf_redirect / bpf_redirect_map for the packet
+ * being processed on this thread (worker: thread-local, no locks). The
+ * engine reads it after an XDP_REDIRECT verdict.
+ */
+struct sl_redirect {
+	uint32_t ifindex;       /**< target port */
+	uint32_t flags;
+	struct sl_map *map;     /**< devmap used, or NULL for bpf_redirect */
+};
+
+/** This thread's redirect state. */
+struct sl_redirect *sl_helper_redirect(void);
+
+#endif /* SL_HELPERS_H */

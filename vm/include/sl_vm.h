@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file sl_vm.h
+ * sluice VM: ELF loading, programs, verification, interpretation.
+ *
+ * Life of a program:
+ *   sl_obj_open()      ELF -> maps created, programs relocated (vm/loader)
+ *   sl_prog_verify()   proof of safety; rewrites context accesses (vm/verifier)
+ *   sl_vm_exec()       interpreter (vm/interp), or sl_jit_compile() (jit/)
+ *
+ * Errors: int functions return 0 or -errno; constructors return NULL and
+ * set errno. Loader and verifier write one human line naming the location
+ * into a log buffer that the caller owns.
+ */
+#ifndef SL_VM_H
+#define SL_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sl_isa.h"
+
+struct sl_map;
+
+/** Program types: the hook a program is written for. */
+enum sl_prog_type {
+	SL_PROG_RAW = 0,  /**< r1 = memory, r2 = its length (test-run --raw, bench "raw") */
+	SL_PROG_XDP,      /**< r1 = struct xdp_md (sections "xdp", "xdp/...") */
+	SL_PROG_SOCKET,   /**< r1 = struct __sk_buff (sections "socket", "socket/...") */
+};
+
+/**
+ * Context an XDP program runs on, as sluice lays it out in memory.
+ * The program sees the kernel's struct xdp_md (u32 fields); the verifier
+ * rewrites its loads into loads of these fields (as the kernel does):
+ *   xdp_md off 0 data            -> ldxdw off 0
+ *   xdp_md off 4 data_end        -> ldxdw off 8
+ *   xdp_md off 8 data_meta       -> ldxdw off 16
+ *   xdp_md off 12 ingress_ifindex -> ldxw off 24
+ *   xdp_md off 16 rx_queue_index  -> ldxw off 28
+ *   xdp_md off 20 egress_ifindex  -> ldxw off 32
+ */
+struct sl_xdp_ctx {
+	void *data;
+	void *data_end;
+	void *data_meta;
+	uint32_t ingress_ifindex;
+	uint32_t rx_queue_index;
+	uint32_t egress_ifindex;
+	uint32_t reserved;
+	void *data_hard_start;  /**< start of headroom, for bpf_xdp_adjust_head */
+	void *pkt_owner;        /**< engine's handle of the packet (mbuf), opaque to the VM */
+};
+
+/**
+ * Context a socket-filter program runs on. The program's loads of
+ * struct __sk_buff fields read @c skb directly (same offsets, so no
+ * rewrite is needed); LD_ABS/LD_IND and bpf_skb_load_bytes read @c pkt.
+ */
+struct sl_skb_ctx {
+	struct __sk_buff skb;
+	const uint8_t *pkt;
+	uint32_t pkt_len;
+};
+
+/** A contiguous function inside a program (index 0 is the entry). */
+struct sl_subprog {
+	uint32_t start;        /**< first instruction */
+	uint32_t end;          /**< one past the last instruction */
+	uint32_t stack_depth;  /**< bytes of stack used, rounded up to 8 (verifier) */
+};
+
+/** Per-instruction facts the verifier proves, for the JIT. */
+struct sl_insn_aux {
+	uint8_t seen;          /**< reached on some path */
+	uint8_t ctx_access;    /**< a context load/store (already rewritten) */
+	uint8_t nonzero_div;   /**< divisor proven nonzero: no check needed */
+	uint8_t pad;
+	struct sl_map *map;    /**< helper call: the one map arg r1 can hold, or NULL if several */
+};
+
+/**
+ * A loaded program. Shared between vm/ (which builds and verifies it) and
+ * jit/ (which compiles it); everyone else treats it as read-only.
+ *
+ * Map references are resolved by the loader into the kernel's
+ * index form: lddw with src_reg = BPF_PSEUDO_MAP_IDX and imm = index into
+ * @c maps (a map pointer), or src_reg = BPF_PSEUDO_MAP_IDX_VALUE with
+ * imm = index and insn[1].imm = offset (a pointer into the value of a
+ * one-element array, e.g. global data). Local calls are
+ * call with src_reg = BPF_PSEUDO_CALL and imm = pc-relative offset.
+ */
+struct sl_prog {
+	char name[64];           /**< function symbol name */
+	char section[128];       /**< ELF section it came from ("xdp", "raw", ...) */
+	char license[64];
+	enum sl_prog_type type;
+	struct bpf_insn *insns;  /**< owned */
+	uint32_t n_insns;
+	struct sl_insn_aux *aux; /**< owned, n_insns entries, zeroed until verified */
+	struct sl_subprog *subprogs; /**< owned; set by loader or verifier */
+	uint32_t n_subprogs;
+	struct sl_map **maps;    /**< owned array of borrowed maps (the object owns them) */
+	uint32_t n_maps;
+	uint32_t mem_size;       /**< SL_PROG_RAW: bytes r1 points to, as told to the verifier */
+	bool verified;
+};
+
+/** Options of sl_obj_open(). Zero-initialise; fields may be added at the end. */
+struct sl_obj_opts {
+	size_t sz;        /**< sizeof(struct sl_obj_opts) */
+	unsigned ncpus;   /**< slots of per-CPU maps (worker count); 0 means 1 */
+};
+
+struct sl_obj;
+
+/**
+ * Open an ELF object compiled with clang -target bpf: create its maps
+ * (BTF-defined ".maps", legacy "maps", global data), relocate every
+ * program section. Programs are not verified yet.
+ * @param path    file to read
+ * @param opts    options, or NULL
+ * @param log     caller's buffer for one error line ("file.o: section 'xdp': ..."), may be NULL
+ * @param log_len its size
+ * @return the object, owned by the caller (sl_obj_close), or NULL with errno:
+ *         ENOENT (no file), ENOEXEC (malformed / not BPF), EINVAL (bad
+ *         relocation, unknown map symbol), ENOMEM.
+ */
+struct sl_obj *sl_obj_open(const char *path, const struct sl_obj_opts *opts,
+			   char *log, size_t log_len);
+
+/** Same as sl_obj_open() from an in-memory image (copied); @p name labels errors. */
+struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
+			       const struct sl_obj_opts *opts, char *log, size_t log_len);
+
+/** Free an object, its programs and its maps. NULL is allowed. */
+void sl_obj_close(struct sl_obj *obj);
+
+/** Number of programs in the object. */
+unsigned sl_obj_prog_count(const struct sl_obj *obj);
+/** Program @p i (0-based), owned by the object. */
+struct sl_prog *sl_obj_prog(const struct sl_obj *obj, unsigned i);
+/**
+ * Program whose section name equals @p section, or the first program when
+ * @p section is NULL. NULL with errno = ENOENT when there is none.
+ */
+struct sl_prog *sl_obj_find_prog(const struct sl_obj *obj, const char *section);
+/** Number of maps (including global data maps). */
+unsigned sl_obj_map_count(const struct sl_obj *obj);
+/** Map @p i, owned by the object. */
+struct sl_map *sl_obj_map(const struct sl_obj *obj, unsigned i);
+
+/**
+ * Build a program from flat little-endian bytecode (test-run --raw).
+ * @param type     program type (SL_PROG_RAW for test-run --raw)
+ * @param mem_size for SL_PROG_RAW, bytes that r1 points to
+ * @return program owned by the caller (sl_prog_free), or NULL with errno
+ *         EINVAL (length not a multiple of 8, empty, too long), ENOMEM.
+ */
+struct sl_prog *sl_prog_from_raw(const void *bytes, size_t len, enum sl_prog_type type,
+				 uint32_t mem_size, char *log, size_t log_len);
+
+/** Free a program made by sl_prog_from_raw(). NULL is allowed. */
+void sl_prog_free(struct sl_prog *prog);
+
+/** Section name -> program type; -ENOENT for a section that is not a program. */
+int sl_prog_type_from_section(const char *section, enum sl_prog_type *type);
+
+/** Flags of sl_prog_verify(). */
+enum {
+	SL_VERIFY_LOG_STATES = 1u << 0, /**< log register state at each instruction (-v) */
+};
+
+/** Figures a verification reports. */
+struct sl_verify_stats {
+	uint32_t insns;            /**< instructions in the program */
+	uint32_t insns_processed;  /**< instructions walked over all paths */
+	uint32_t states;           /**< states stored for pruning */
+	uint64_t ns;               /**< time taken */
+};
+
+/**
+ * Verify @p prog (all subprograms), then rewrite context accesses and fill
+ * prog->aux and prog->subprogs. Control thread only; allocates.
+ * @param log      caller's buffer: on error, the first error line
+ *                 ("pc 12: r0 = *(u32 *)(r1 +0): R1 invalid mem access 'scalar'");
+ *                 with SL_VERIFY_LOG_STATES, a trace before it
+ * @return 0, or -EACCES (unsafe program), -EINVAL (malformed), -E2BIG
+ *         (too complex), -ENOMEM.
+ */
+int sl_prog_verify(struct sl_prog *prog, unsigned flags, struct sl_verify_stats *stats,
+		   char *log, size_t log_len);
+
+/** Options of an interpreter run. Zero-initialise. */
+struct sl_vm_run_opts {
+	size_t sz;
+	/**
+	 * Check every memory access, jump and call at run time (for programs
+	 * that were not verified: test-run --no-verify). Accesses are allowed
+	 * only to the stack frames, the memory regions below, and map values
+	 * the program obtained from helpers.
+	 */
+	bool checked;
+	void *mem;        /**< SL_PROG_RAW: r1; also a region for checked mode */
+	size_t mem_len;   /**< r2 for SL_PROG_RAW */
+};
+
+/** Result of an interpreter run. */
+struct sl_vm_result {
+	uint64_t r0;
+	int err;          /**< 0, or -EFAULT (bad access), -EINVAL (bad insn/jump/helper), -E2BIG (call depth) */
+	uint32_t err_pc;  /**< pc of the fault when err != 0 */
+	char msg[128];    /**< one line describing the fault */
+};
+
+/**
+ * Run @p prog in the interpreter on @p ctx (r1). Worker or any thread;
+ * no allocation. In checked mode faults are reported in @p res instead
+ * of crashing. Returns res->r0.
+ */
+uint64_t sl_vm_exec(const struct sl_prog *prog, void *ctx,
+		    const struct sl_vm_run_opts *opts, struct sl_vm_result *res);
+
+/**
+ * Disassemble one instruction in the kernel verifier-log syntax into @p buf
+ * ("r0 = *(u8 *)(r1 +12)"). @return instructions consumed (1, or 2 for lddw).
+ */
+int sl_disasm_insn(const struct bpf_insn *insn, uint32_t remaining, char *buf, size_t len);
+
+/** Disassemble a whole program to @p out, one line per instruction, "   12: ..." */
+void sl_disasm_prog(const struct sl_prog *prog, FILE *out);
+
+#endif /* SL_VM_H */
