@@ -23,6 +23,7 @@
 #include "sl_isa.h"
 
 struct sl_map;
+struct sl_vm_code;
 
 /** Program types: the hook a program is written for. */
 enum sl_prog_type {
@@ -106,6 +107,11 @@ struct sl_prog {
 	uint32_t n_maps;
 	uint32_t mem_size;       /**< SL_PROG_RAW: bytes r1 points to, as told to the verifier */
 	bool verified;
+	/**
+	 * Interpreter's pre-decoded form, owned, built by sl_vm_prepare() (one
+	 * allocation, freed by sl_prog_fini()/sl_prog_free()); NULL until then.
+	 */
+	struct sl_vm_code *vm_code;
 };
 
 /** Options of sl_obj_open(). Zero-initialise; fields may be added at the end. */
@@ -162,8 +168,19 @@ struct sl_map *sl_obj_map(const struct sl_obj *obj, unsigned i);
 struct sl_prog *sl_prog_from_raw(const void *bytes, size_t len, enum sl_prog_type type,
 				 uint32_t mem_size, char *log, size_t log_len);
 
-/** Free a program made by sl_prog_from_raw(). NULL is allowed. */
+/**
+ * Free a heap-allocated program (sl_prog_from_raw(), or any struct sl_prog
+ * from malloc): everything it owns (insns, aux, subprogs, the maps array,
+ * the interpreter's vm_code) and the struct itself. NULL is allowed.
+ */
 void sl_prog_free(struct sl_prog *prog);
+
+/**
+ * Free what @p prog owns (as sl_prog_free()) but not the struct itself, for
+ * programs embedded in another structure (the loader's). Pointers are
+ * reset to NULL and counts to 0. NULL is allowed.
+ */
+void sl_prog_fini(struct sl_prog *prog);
 
 /** Section name -> program type; -ENOENT for a section that is not a program. */
 int sl_prog_type_from_section(const char *section, enum sl_prog_type *type);
@@ -214,6 +231,20 @@ struct sl_vm_result {
 	uint32_t err_pc;  /**< pc of the fault when err != 0 */
 	char msg[128];    /**< one line describing the fault */
 };
+
+/**
+ * Check every instruction's encoding (unknown opcodes, nonzero reserved
+ * fields, registers > 10, writes to r10, jumps out of range or into the
+ * middle of lddw, unknown helpers, bad pseudo lddw) and build the
+ * interpreter's pre-decoded form in prog->vm_code (replacing an older one).
+ * Control thread; allocates. Call it after sl_prog_verify() (which
+ * rewrites instructions) and before handing the program to workers:
+ * sl_vm_exec() prepares lazily when vm_code is missing or stale, which
+ * allocates and is not safe while another thread runs the same program.
+ * @param log one line "pc N: reason" on error
+ * @return 0, -EINVAL (malformed instruction), -ENOMEM.
+ */
+int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len);
 
 /**
  * Run @p prog in the interpreter on @p ctx (r1). Worker or any thread;
