@@ -96,6 +96,12 @@ void *sl_map_lookup_percpu_elem(struct sl_map *map, const void *key, uint32_t cp
 void *sl_map_array_base(struct sl_map *map, uint32_t cpu);
 /** Bytes between consecutive array values (value_size rounded up to 8). */
 uint32_t sl_map_array_stride(const struct sl_map *map);
+/**
+ * Bytes between the slots of a PERCPU_ARRAY: sl_map_array_base(map, cpu)
+ * == sl_map_array_base(map, 0) + cpu * slot_bytes (a cache-line multiple).
+ * 0 for ARRAY and other types.
+ */
+size_t sl_map_array_slot_bytes(const struct sl_map *map);
 
 /* ---- control thread ---- */
 
@@ -117,10 +123,118 @@ int sl_map_ctl_get_next_key(struct sl_map *map, const void *key, void *next_key)
 size_t sl_map_ctl_value_size(const struct sl_map *map);
 
 /**
+ * Visitor of sl_map_ctl_dump(): @p key (key_size bytes) and @p value in the
+ * control-API layout (per-CPU maps: every slot packed). Both are copies
+ * valid for the call only. Return 0 to go on, nonzero to stop the dump.
+ */
+typedef int (*sl_map_dump_cb)(const void *key, const void *value, void *ctx);
+
+/**
+ * Batch dump: call @p cb once per entry present (control thread; workers
+ * may run). Each key is visited at most once per dump; entries inserted
+ * or deleted during the dump may or may not be seen. Arrays visit every
+ * index; DEVMAP only present entries; RINGBUF and PROG_ARRAY: see their
+ * notes (ringbuf -EOPNOTSUPP; prog array visits set entries, value = id).
+ * @return 0, the callback's nonzero value if it stopped, or -errno.
+ */
+int sl_map_ctl_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx);
+
+/**
+ * Sum of the per-CPU u64 values of @p key (per-CPU maps with value_size 8;
+ * for other maps with value_size 8, the value itself). Control thread.
+ * @return 0 with *sum set, -ENOENT (no such key), -EINVAL (value_size != 8).
+ */
+int sl_map_ctl_sum_u64(struct sl_map *map, const void *key, uint64_t *sum);
+
+/** Number of entries present (control thread; a snapshot while workers run). */
+uint64_t sl_map_ctl_count(struct sl_map *map);
+
+/* ---- quiescent-state based reclamation (workers) ----
+ *
+ * HASH / LRU / LPM maps free deleted elements only after every online
+ * worker has called sl_map_quiescent() since the deletion. Threads that
+ * never call sl_map_worker_online() are not waited for: offline tools and
+ * single-threaded tests get immediate reclamation, which is safe as long
+ * as they hold no map pointer across their own deletes.
+ */
+
+/**
+ * Register the calling thread as worker slot @p cpu (0..SL_MAX_CPUS-1):
+ * sets sl_map_cpu and marks the slot online (holding map pointers).
+ * @return 0, or -EINVAL when @p cpu is out of range.
+ */
+int sl_map_worker_online(uint32_t cpu);
+
+/** The calling worker holds no map pointer any more and stops being waited for. */
+void sl_map_worker_offline(void);
+
+/**
  * Mark the calling worker quiescent: it holds no pointer into any map.
  * Workers call it once per burst; memory freed by deletes is reclaimed
- * once every worker has passed such a point.
+ * once every worker has passed such a point. No-op for threads that are
+ * not online. Worker, lock-free (one load, one store).
  */
 void sl_map_quiescent(void);
+
+/**
+ * Wait until every online worker has passed a quiescent state (control
+ * thread; never call it from an online worker). Use before freeing
+ * anything workers may still hold, e.g. a program replaced in a
+ * PROG_ARRAY.
+ */
+void sl_map_synchronize(void);
+
+/* ---- PROG_ARRAY (tail calls) ---- */
+
+struct sl_prog;
+
+/**
+ * Set entry @p index of a PROG_ARRAY to @p prog (NULL clears it). @p id
+ * is what the control API reads back as the u32 value (the kernel gives
+ * prog ids). The map does not own the program: keep it alive until it is
+ * replaced and sl_map_synchronize() has returned. Control thread.
+ * @return 0, -EINVAL (not a PROG_ARRAY), -E2BIG (index >= max_entries).
+ */
+int sl_map_prog_array_set(struct sl_map *map, uint32_t index, struct sl_prog *prog, uint32_t id);
+
+/**
+ * Data path of bpf_tail_call: program at @p index, or NULL (out of range,
+ * empty, not a PROG_ARRAY). Worker, lock-free.
+ */
+struct sl_prog *sl_map_prog_array_get(struct sl_map *map, uint32_t index);
+
+/* ---- DEVMAP / DEVMAP_HASH ---- */
+
+/**
+ * Target port of @p key in a DEVMAP (u32 index) or DEVMAP_HASH (u32 key):
+ * 0 with *ifindex set, -ENOENT when absent, -EINVAL for other map types.
+ * Worker, lock-free (used by bpf_redirect_map).
+ */
+int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex);
+
+/* ---- RINGBUF ---- */
+
+/** Record visitor of sl_ringbuf_consume(); return nonzero to stop after it. */
+typedef int (*sl_ringbuf_cb)(const void *data, uint32_t len, void *ctx);
+
+/**
+ * Consume submitted records in order (control thread, one consumer per
+ * ring). Stops at the first record still being written (reserved, not yet
+ * submitted or discarded); discarded records are skipped silently.
+ * @return records handed to @p cb, or -EINVAL (not a RINGBUF).
+ */
+long sl_ringbuf_consume(struct sl_map *map, sl_ringbuf_cb cb, void *ctx);
+
+/** Bytes reserved and not yet consumed (control thread; a snapshot). */
+uint64_t sl_ringbuf_avail(struct sl_map *map);
+
+/** Data path: bpf_ringbuf_reserve; NULL when full, size too big or flags != 0. */
+void *sl_ringbuf_reserve(struct sl_map *map, uint64_t size, uint64_t flags);
+/** Data path: bpf_ringbuf_submit of a pointer from sl_ringbuf_reserve(). */
+void sl_ringbuf_submit(void *data, uint64_t flags);
+/** Data path: bpf_ringbuf_discard of a pointer from sl_ringbuf_reserve(). */
+void sl_ringbuf_discard(void *data, uint64_t flags);
+/** Data path: bpf_ringbuf_output; 0, -EAGAIN (full), -EINVAL (flags, map type). */
+long sl_ringbuf_output(struct sl_map *map, const void *data, uint64_t size, uint64_t flags);
 
 #endif /* SL_MAPS_H */

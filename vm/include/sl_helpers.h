@@ -70,4 +70,21 @@ struct sl_redirect {
 /** This thread's redirect state. */
 struct sl_redirect *sl_helper_redirect(void);
 
+/** Messages kept per worker by bpf_trace_printk (older ones are overwritten). */
+#define SL_TRACE_RING 16
+/** Longest bpf_trace_printk message kept, including the NUL. */
+#define SL_TRACE_MSG 128
+
+/**
+ * Drain the bpf_trace_printk messages written since the last drain, per
+ * worker slot in order (control thread, one drainer). Messages are
+ * truncated to SL_TRACE_MSG - 1 bytes.
+ * @param cb    called once per message with the worker slot and the text
+ * @param lost  if not NULL, incremented by messages overwritten before
+ *              they could be drained
+ * @return messages handed to @p cb
+ */
+unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *ctx), void *ctx,
+			       uint64_t *lost);
+
 #endif /* SL_HELPERS_H */

@@ -53,6 +53,13 @@ struct sl_xdp_ctx {
 	uint32_t reserved;
 	void *data_hard_start;  /**< start of headroom, for bpf_xdp_adjust_head */
 	void *pkt_owner;        /**< engine's handle of the packet (mbuf), opaque to the VM */
+	/**
+	 * One past the last byte the packet may grow into (end of the
+	 * buffer's tailroom), for bpf_xdp_adjust_tail with a positive delta.
+	 * NULL means no tailroom: growing fails with -EINVAL. After the
+	 * program, the engine takes the packet's bounds from data/data_end.
+	 */
+	void *data_hard_end;
 };
 
 /**

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * maps/devmap.c: BPF_MAP_TYPE_DEVMAP, the redirect table of
+ * bpf_redirect_map. (DEVMAP_HASH is a hash map flavour: hash.c.)
+ *
+ * Key: u32 index < max_entries. Value: u32 ifindex, or the kernel's
+ * struct bpf_devmap_val { u32 ifindex; u32 bpf_prog.fd/id } (value_size
+ * 4 or 8). In sluice the ifindex is the engine's port id. Programs on
+ * devmap entries (bpf_prog.fd > 0) are not provided: such updates fail
+ * with -EINVAL.
+ *
+ * Concurrency: each entry is one 8-byte word (ifindex | prog id << 32)
+ * written with a single atomic store, plus a present flag published with
+ * release after the word; readers (bpf_redirect_map, lookup) load the
+ * flag with acquire and the word atomically, so they never see a torn
+ * entry and take no lock. As in the kernel, programs only look up and
+ * redirect; updates and deletes come from the control thread.
+ */
+#include <stdlib.h>
+
+#include "maps_internal.h"
+
+#define DEVMAP_FLAGS (BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY)
+
+struct sl_devmap {
+	struct sl_map map;
+	uint32_t max;
+	_Atomic uint64_t *vals;    /* ifindex | prog_id << 32 */
+	atomic_uchar *present;
+};
+
+static inline struct sl_devmap *to_devmap(struct sl_map *m)
+{
+	return SL_CONTAINER_OF(m, struct sl_devmap, map);
+}
+
+static int devmap_check(const struct sl_map_def *def, unsigned ncpus)
+{
+	if (def->key_size != 4 || (def->value_size != 4 && def->value_size != 8) ||
+	    def->max_entries == 0 || (def->map_flags & ~DEVMAP_FLAGS))
+		return -EINVAL;
+	return 0;
+}
+
+static struct sl_map *devmap_alloc(const struct sl_map_def *def, unsigned ncpus)
+{
+	struct sl_devmap *d = sl_zalloc(sizeof(*d));
+
+	if (d) {
+		d->max = def->max_entries;
+		d->vals = sl_zalloc(sizeof(*d->vals) * d->max);
+		d->present = sl_zalloc(d->max);
+		if (d->vals && d->present)
+			return &d->map;
+		free((void *)d->vals);
+		free((void *)d->present);
+		free(d);
+	}
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void devmap_free(struct sl_map *map)
+{
+	struct sl_devmap *d = to_devmap(map);
+
+	free((void *)d->vals);
+	free((void *)d->present);
+	free(d);
+}
+
+/* worker, no locks: pointer to the 4- or 8-byte value, read-only for programs */
+static void *devmap_lookup(struct sl_map *map, const void *key)
+{
+	struct sl_devmap *d = to_devmap(map);
+	uint32_t i = *(const uint32_t *)key;
+
+	if (i >= d->max || !atomic_load_explicit(&d->present[i], memory_order_acquire))
+		return NULL;
+	return (void *)&d->vals[i];
+}
+
+/* control thread */
+static int devmap_ctl_update(struct sl_map *map, const void *key, const void *value,
+			     uint64_t flags)
+{
+	struct sl_devmap *d = to_devmap(map);
+	uint32_t i = *(const uint32_t *)key;
+	uint32_t v[2] = {0, 0};
+
+	if (!sl_update_flags_ok(flags))
+		return -EINVAL;
+	if (i >= d->max)
+		return -E2BIG;
+	if (flags == BPF_NOEXIST)
+		return -EEXIST;  /* kernel: every devmap slot "exists" */
+	memcpy(v, value, map->def.value_size);
+	if (v[1] != 0)
+		return -EINVAL;  /* devmap programs are not provided */
+	atomic_store_explicit(&d->vals[i], v[0], memory_order_relaxed);
+	atomic_store_explicit(&d->present[i], 1, memory_order_release);
+	return 0;
+}
+
+static int devmap_ctl_delete(struct sl_map *map, const void *key)
+{
+	struct sl_devmap *d = to_devmap(map);
+	uint32_t i = *(const uint32_t *)key;
+
+	if (i >= d->max)
+		return -EINVAL;
+	atomic_store_explicit(&d->present[i], 0, memory_order_release);
+	return 0;  /* kernel: deleting an empty slot succeeds too */
+}
+
+static int devmap_ctl_lookup(struct sl_map *map, const void *key, void *value)
+{
+	const uint64_t *v = devmap_lookup(map, key);
+	uint64_t w;
+
+	if (!v)
+		return -ENOENT;
+	w = atomic_load((const _Atomic uint64_t *)v);
+	memcpy(value, &w, map->def.value_size);
+	return 0;
+}
+
+/* control thread: kernel devmap order, every index (present or not) */
+static int devmap_get_next_key(struct sl_map *map, const void *key, void *next_key)
+{
+	struct sl_devmap *d = to_devmap(map);
+	uint32_t i = key ? *(const uint32_t *)key : UINT32_MAX;
+
+	if (i >= d->max) {
+		*(uint32_t *)next_key = 0;
+		return 0;
+	}
+	if (i == d->max - 1)
+		return -ENOENT;
+	*(uint32_t *)next_key = i + 1;
+	return 0;
+}
+
+static int devmap_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
+{
+	struct sl_devmap *d = to_devmap(map);
+	int ret = 0;
+
+	for (uint32_t i = 0; i < d->max && !ret; i++) {
+		uint64_t v;
+
+		if (devmap_ctl_lookup(map, &i, &v) == 0)
+			ret = cb(&i, &v, ctx);
+	}
+	return ret;
+}
+
+int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex)
+{
+	const uint32_t *v;
+
+	if (map->def.type != BPF_MAP_TYPE_DEVMAP && map->def.type != BPF_MAP_TYPE_DEVMAP_HASH)
+		return -EINVAL;
+	v = map->ops->lookup(map, &key);
+	if (!v)
+		return -ENOENT;
+	*ifindex = *v;
+	return 0;
+}
+
+const struct sl_map_ops sl_devmap_ops = {
+	.check = devmap_check,
+	.alloc = devmap_alloc,
+	.free = devmap_free,
+	.lookup = devmap_lookup,
+	.ctl_lookup = devmap_ctl_lookup,
+	.ctl_update = devmap_ctl_update,
+	.ctl_delete = devmap_ctl_delete,
+	.get_next_key = devmap_get_next_key,
+	.dump = devmap_dump,
+};

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * maps/ internals: the map header every type embeds, the per-type ops
+ * table, the quiescent-state reclamation (rcu.c) shared by the types that
+ * free memory under readers (hash, lpm), and small helpers.
+ */
+#ifndef SL_MAPS_INTERNAL_H
+#define SL_MAPS_INTERNAL_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sl_maps.h"
+
+#define SL_CACHE_LINE 64
+#define SL_ROUND_UP(x, a) (((x) + (a) - 1) / (a) * (a))
+#define SL_CONTAINER_OF(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+struct sl_map;
+
+/**
+ * Operations of one map type. Data-path entries run on workers without
+ * locks or allocation; ctl_* entries run on the control thread. An entry
+ * left NULL means "not supported by this type" (-EOPNOTSUPP / NULL),
+ * except ctl_lookup/ctl_update/ctl_delete which default to the data-path
+ * entries plus a copy (map.c).
+ */
+struct sl_map_ops {
+	/** Check def beyond the common checks; -EINVAL when the kernel refuses it. */
+	int (*check)(const struct sl_map_def *def, unsigned ncpus);
+	/** Allocate the type's struct (embedding struct sl_map first), zeroed. */
+	struct sl_map *(*alloc)(const struct sl_map_def *def, unsigned ncpus);
+	void (*free)(struct sl_map *map);
+	void *(*lookup)(struct sl_map *map, const void *key);
+	long (*update)(struct sl_map *map, const void *key, const void *value, uint64_t flags);
+	long (*delete)(struct sl_map *map, const void *key);
+	void *(*lookup_percpu)(struct sl_map *map, const void *key, uint32_t cpu);
+	int (*ctl_lookup)(struct sl_map *map, const void *key, void *value);
+	int (*ctl_update)(struct sl_map *map, const void *key, const void *value, uint64_t flags);
+	int (*ctl_delete)(struct sl_map *map, const void *key);
+	int (*get_next_key)(struct sl_map *map, const void *key, void *next_key);
+	/** Visit every entry once (control thread); see sl_map_ctl_dump(). */
+	int (*dump)(struct sl_map *map, sl_map_dump_cb cb, void *ctx);
+};
+
+/** The part of every map that map.c knows; each type embeds it first. */
+struct sl_map {
+	const struct sl_map_ops *ops;
+	struct sl_map_def def;
+	unsigned ncpus;
+	uint32_t value_stride;   /**< value_size rounded up to 8 */
+	char name[SL_MAP_NAME_LEN];
+};
+
+/* ops tables, one per file */
+extern const struct sl_map_ops sl_array_ops;
+extern const struct sl_map_ops sl_percpu_array_ops;
+extern const struct sl_map_ops sl_hash_ops;
+extern const struct sl_map_ops sl_percpu_hash_ops;
+extern const struct sl_map_ops sl_lru_hash_ops;
+extern const struct sl_map_ops sl_lru_percpu_hash_ops;
+extern const struct sl_map_ops sl_devmap_hash_ops;
+extern const struct sl_map_ops sl_lpm_ops;
+extern const struct sl_map_ops sl_prog_array_ops;
+extern const struct sl_map_ops sl_devmap_ops;
+extern const struct sl_map_ops sl_ringbuf_ops;
+
+/** Cache-line aligned, zeroed allocation (no EAL needed). NULL on failure. */
+void *sl_zalloc(size_t size);
+
+/* ---- quiescent-state based reclamation (rcu.c) ---- */
+
+/** Deferred-free node embedded in objects freed under readers. */
+struct sl_rcu_node {
+	struct sl_rcu_node *next;
+	uint64_t epoch;          /**< retirement epoch: reusable once every reader passed it */
+};
+
+/**
+ * Open a new grace period: returns the retirement epoch to tag an object
+ * that has just been unlinked (every reader that can still see it holds
+ * an older epoch). Any thread.
+ */
+uint64_t sl_rcu_retire_epoch(void);
+
+/**
+ * True when an object retired with @p epoch can be reused or freed: every
+ * online reader has passed a quiescent state since. Any thread, no locks.
+ */
+bool sl_rcu_safe(uint64_t epoch);
+
+/**
+ * Smallest epoch an online reader holds (UINT64_MAX when none): objects
+ * retired with epoch <= it are reusable. One scan for a batch of checks.
+ */
+uint64_t sl_rcu_min_epoch(void);
+
+/** Control-thread read-side section around ctl_* calls (any non-worker thread). */
+void sl_rcu_ctl_enter(void);
+void sl_rcu_ctl_exit(void);
+
+/** Simple test-and-test-and-set spinlock for writers (never readers). */
+typedef struct { atomic_int v; } sl_spinlock_t;
+
+static inline void sl_spin_lock(sl_spinlock_t *l)
+{
+	for (;;) {
+		if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+			return;
+		while (atomic_load_explicit(&l->v, memory_order_relaxed))
+			__builtin_ia32_pause();
+	}
+}
+
+static inline bool sl_spin_trylock(sl_spinlock_t *l)
+{
+	return !atomic_load_explicit(&l->v, memory_order_relaxed) &&
+	       !atomic_exchange_explicit(&l->v, 1, memory_order_acquire);
+}
+
+static inline void sl_spin_unlock(sl_spinlock_t *l)
+{
+	atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/** Kernel flag check of update: BPF_ANY, BPF_NOEXIST or BPF_EXIST only. */
+static inline bool sl_update_flags_ok(uint64_t flags)
+{
+	return flags <= BPF_EXIST;
+}
+
+#endif /* SL_MAPS_INTERNAL_H */

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * maps/rcu.c: quiescent-state based reclamation for the map types that
+ * unlink memory while lock-free readers may still hold it (hash, lru,
+ * lpm). An epoch scheme of our own, so that it works without EAL and
+ * without a registration step for threads that never read concurrently.
+ *
+ * Model
+ *   - A global epoch E (starts at 1) only grows.
+ *   - Every reader has a slot: one per worker (sl_map_worker_online(cpu))
+ *     and a small pool for control threads (taken for the duration of one
+ *     ctl_* call). A slot holds 0 while its thread is offline, otherwise
+ *     the value of E it read at its last quiescent point (or at entry).
+ *   - A writer unlinks an object, then tags it t = ++E (sl_rcu_retire_epoch).
+ *   - The object may be reused once every slot is 0 or >= t: a reader whose
+ *     slot is >= t read E after the increment, so after the unlink (all of
+ *     this is seq_cst), and cannot have found the object since. A slot seen
+ *     at 0 means its thread entered after our check began; it too can only
+ *     find objects still linked.
+ *   - sl_map_quiescent() is one load of E and one store to the slot.
+ *
+ * Threads with no slot (offline tools, single-threaded tests) are never
+ * waited for: with nobody online, retired objects are reusable at once.
+ */
+#include <sched.h>
+
+#include "maps_internal.h"
+
+#define N_CTL_SLOTS 16
+#define N_SLOTS (SL_MAX_CPUS + N_CTL_SLOTS)
+
+struct rcu_slot {
+	_Alignas(SL_CACHE_LINE) atomic_uint_fast64_t seen; /* 0 = offline */
+};
+
+static struct rcu_slot slots[N_SLOTS];
+static atomic_int ctl_owner[N_CTL_SLOTS];
+static _Alignas(SL_CACHE_LINE) atomic_uint_fast64_t global_epoch = 1;
+static atomic_uint worker_hi;           /* 1 + highest worker slot ever online */
+
+static __thread int worker_slot = -1;   /* this thread's worker slot, or -1 */
+static __thread int ctl_slot = -1;      /* held control slot, or -1 */
+static __thread unsigned ctl_depth;
+
+uint64_t sl_rcu_retire_epoch(void)
+{
+	return atomic_fetch_add(&global_epoch, 1) + 1;
+}
+
+static void min_range(unsigned lo, unsigned hi, uint64_t *min)
+{
+	for (unsigned i = lo; i < hi; i++) {
+		uint64_t v = atomic_load(&slots[i].seen);
+
+		if (v && v < *min)
+			*min = v;
+	}
+}
+
+uint64_t sl_rcu_min_epoch(void)
+{
+	uint64_t min = UINT64_MAX;
+
+	min_range(0, atomic_load(&worker_hi), &min);
+	min_range(SL_MAX_CPUS, N_SLOTS, &min);
+	return min;
+}
+
+bool sl_rcu_safe(uint64_t epoch)
+{
+	return epoch <= sl_rcu_min_epoch();
+}
+
+int sl_map_worker_online(uint32_t cpu)
+{
+	unsigned hi;
+
+	if (cpu >= SL_MAX_CPUS)
+		return -EINVAL;
+	sl_map_cpu = cpu;
+	worker_slot = (int)cpu;
+	atomic_store(&slots[cpu].seen, atomic_load(&global_epoch));
+	hi = atomic_load(&worker_hi);
+	while (hi < cpu + 1 && !atomic_compare_exchange_weak(&worker_hi, &hi, cpu + 1))
+		;
+	return 0;
+}
+
+void sl_map_worker_offline(void)
+{
+	if (worker_slot < 0)
+		return;
+	atomic_store(&slots[worker_slot].seen, 0);
+	worker_slot = -1;
+}
+
+void sl_map_quiescent(void)
+{
+	if (worker_slot >= 0)
+		atomic_store(&slots[worker_slot].seen, atomic_load(&global_epoch));
+}
+
+void sl_map_synchronize(void)
+{
+	uint64_t t;
+
+	sl_map_quiescent();
+	t = sl_rcu_retire_epoch();
+	while (!sl_rcu_safe(t))
+		sched_yield();
+}
+
+/*
+ * Control read-side section. Online workers already hold a slot; other
+ * threads take a free control slot for the section (nesting counted).
+ */
+void sl_rcu_ctl_enter(void)
+{
+	if (worker_slot >= 0 || ctl_depth++)
+		return;
+	for (;;) {
+		for (int i = 0; i < N_CTL_SLOTS; i++) {
+			int free_ = 0;
+
+			if (atomic_compare_exchange_strong(&ctl_owner[i], &free_, 1)) {
+				ctl_slot = i;
+				atomic_store(&slots[SL_MAX_CPUS + i].seen,
+					     atomic_load(&global_epoch));
+				return;
+			}
+		}
+		sched_yield();
+	}
+}
+
+void sl_rcu_ctl_exit(void)
+{
+	if (worker_slot >= 0 || --ctl_depth)
+		return;
+	atomic_store(&slots[SL_MAX_CPUS + ctl_slot].seen, 0);
+	atomic_store(&ctl_owner[ctl_slot], 0);
+	ctl_slot = -1;
+}

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vm/helpers.c: the helper table. Kernel helper id (enum bpf_func_id) ->
+ * name, prototype (checked by the verifier), allowed program types, and
+ * the implementation the interpreter and the JIT call.
+ *
+ * Every implementation runs on the data path: worker thread, no locks,
+ * no allocation, no output. Per-thread state (redirect target, PRNG,
+ * trace_printk ring) is thread-local or indexed by sl_map_cpu.
+ *
+ * bpf_tail_call is only a prototype here: the interpreter and the JIT
+ * perform the jump themselves (sl_map_prog_array_get()); its fn is never
+ * called by them and returns -EINVAL if something does call it.
+ *
+ * bpf_trace_printk never prints: it formats the message (kernel format
+ * subset: %d %i %u %x %X %c %p %px %%, with l/ll length modifiers, flags,
+ * width and precision; at most three arguments; %s is refused with
+ * -EINVAL because the helper cannot prove the pointer readable) into a
+ * per-worker ring of the last SL_TRACE_RING messages, which the control
+ * thread drains with sl_helper_trace_drain(). It returns the formatted
+ * length, as the kernel does.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sl_helpers.h"
+#include "sl_maps.h"
+
+#define ETH_HLEN 14
+#define XDP_META_MAX 32
+
+#define PT_RAW (1u << SL_PROG_RAW)
+#define PT_XDP (1u << SL_PROG_XDP)
+#define PT_SOCKET (1u << SL_PROG_SOCKET)
+#define PT_ALL (PT_RAW | PT_XDP | PT_SOCKET)
+
+#define PTR(x) ((void *)(uintptr_t)(x))
+#define U64(x) ((uint64_t)(long)(x))
+
+static __thread struct sl_redirect redirect_state;
+static __thread uint64_t prandom_state;
+
+struct sl_redirect *sl_helper_redirect(void)
+{
+	return &redirect_state;
+}
+
+/* ---- maps ---- */
+
+static uint64_t map_lookup_elem(uint64_t map, uint64_t key, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	return (uintptr_t)sl_map_lookup_elem(PTR(map), PTR(key));
+}
+
+static uint64_t map_update_elem(uint64_t map, uint64_t key, uint64_t value, uint64_t flags,
+				uint64_t a5)
+{
+	return U64(sl_map_update_elem(PTR(map), PTR(key), PTR(value), flags));
+}
+
+static uint64_t map_delete_elem(uint64_t map, uint64_t key, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	return U64(sl_map_delete_elem(PTR(map), PTR(key)));
+}
+
+static uint64_t map_lookup_percpu_elem(uint64_t map, uint64_t key, uint64_t cpu, uint64_t a4,
+				       uint64_t a5)
+{
+	if (cpu >= SL_MAX_CPUS)
+		return 0;
+	return (uintptr_t)sl_map_lookup_percpu_elem(PTR(map), PTR(key), (uint32_t)cpu);
+}
+
+static uint64_t tail_call(uint64_t ctx, uint64_t map, uint64_t index, uint64_t a4, uint64_t a5)
+{
+	return U64(-EINVAL);  /* never called: the interpreter/JIT jump themselves */
+}
+
+/* ---- time, cpu, random ---- */
+
+static uint64_t ktime_get_ns(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t get_smp_processor_id(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+				     uint64_t a5)
+{
+	return sl_map_cpu;
+}
+
+/* splitmix64: seeds the per-thread state */
+static uint64_t splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* xorshift64*: per-thread, a few cycles */
+static uint64_t get_prandom_u32(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	uint64_t x = prandom_state;
+
+	if (!x) {
+		x = splitmix64(ktime_get_ns(0, 0, 0, 0, 0) ^ (uintptr_t)&prandom_state);
+		if (!x)
+			x = 1;
+	}
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	prandom_state = x;
+	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+/* ---- redirect ---- */
+
+static uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	if (flags)
+		return XDP_ABORTED;  /* kernel: XDP accepts no flags */
+	redirect_state.ifindex = (uint32_t)ifindex;
+	redirect_state.flags = 0;
+	redirect_state.map = NULL;
+	return XDP_REDIRECT;
+}
+
+/*
+ * Kernel semantics: the low two bits of flags are the verdict when the
+ * key is absent; BPF_F_BROADCAST (multicast to every port) is not
+ * provided and, like any other unknown bit, gives XDP_ABORTED.
+ */
+static uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_t a4, uint64_t a5)
+{
+	uint32_t ifindex;
+
+	if (flags & ~(uint64_t)(XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX))
+		return XDP_ABORTED;
+	if (sl_map_devmap_get(PTR(map), (uint32_t)key, &ifindex))
+		return flags & 3;
+	redirect_state.ifindex = ifindex;
+	redirect_state.flags = (uint32_t)flags;
+	redirect_state.map = PTR(map);
+	return XDP_REDIRECT;
+}
+
+/* ---- ring buffer ---- */
+
+static uint64_t ringbuf_output(uint64_t map, uint64_t data, uint64_t size, uint64_t flags,
+			       uint64_t a5)
+{
+	return U64(sl_ringbuf_output(PTR(map), PTR(data), size, flags));
+}
+
+static uint64_t ringbuf_reserve(uint64_t map, uint64_t size, uint64_t flags, uint64_t a4,
+				uint64_t a5)
+{
+	return (uintptr_t)sl_ringbuf_reserve(PTR(map), size, flags);
+}
+
+static uint64_t ringbuf_submit(uint64_t data, uint64_t flags, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	sl_ringbuf_submit(PTR(data), flags);
+	return 0;
+}
+
+static uint64_t ringbuf_discard(uint64_t data, uint64_t flags, uint64_t a3, uint64_t a4,
+				uint64_t a5)
+{
+	sl_ringbuf_discard(PTR(data), flags);
+	return 0;
+}
+
+/* ---- packet access ---- */
+
+/* kernel: offset > 0xffff or out of the packet -> zero the buffer, -EFAULT */
+static uint64_t skb_load_bytes(uint64_t ctx, uint64_t offset, uint64_t to, uint64_t len,
+			       uint64_t a5)
+{
+	const struct sl_skb_ctx *skb = PTR(ctx);
+	uint32_t off = (uint32_t)offset;
+
+	if (off > 0xffff || len > skb->pkt_len || off > skb->pkt_len - len) {
+		memset(PTR(to), 0, (size_t)len);
+		return U64(-EFAULT);
+	}
+	memcpy(PTR(to), skb->pkt + off, (size_t)len);
+	return 0;
+}
+
+/* bytes of metadata in front of data (0 when data_meta is unused) */
+static size_t xdp_metalen(const struct sl_xdp_ctx *x)
+{
+	uint8_t *meta = x->data_meta, *data = x->data;
+
+	return meta && meta < data ? (size_t)(data - meta) : 0;
+}
+
+/* kernel: data may move within headroom; >= ETH_HLEN bytes must remain */
+static uint64_t xdp_adjust_head(uint64_t ctx, uint64_t delta, uint64_t a3, uint64_t a4,
+				uint64_t a5)
+{
+	struct sl_xdp_ctx *x = PTR(ctx);
+	size_t metalen = xdp_metalen(x);
+	uint8_t *data = (uint8_t *)x->data + (int32_t)delta;
+	uint8_t *start = (uint8_t *)x->data_hard_start + metalen;
+
+	if (data < start || data > (uint8_t *)x->data_end - ETH_HLEN)
+		return U64(-EINVAL);
+	if (metalen)
+		memmove((uint8_t *)x->data_meta + (int32_t)delta, x->data_meta, metalen);
+	if (x->data_meta)
+		x->data_meta = (uint8_t *)x->data_meta + (int32_t)delta;
+	x->data = data;
+	return 0;
+}
+
+/* kernel: meta in [data_hard_start, data], length multiple of 4, <= 32 */
+static uint64_t xdp_adjust_meta(uint64_t ctx, uint64_t delta, uint64_t a3, uint64_t a4,
+				uint64_t a5)
+{
+	struct sl_xdp_ctx *x = PTR(ctx);
+	uint8_t *meta = (uint8_t *)x->data_meta + (int32_t)delta;
+	size_t metalen;
+
+	if (!x->data_meta || (uint8_t *)x->data_meta > (uint8_t *)x->data)
+		return U64(-ENOTSUP);
+	if (meta < (uint8_t *)x->data_hard_start || meta > (uint8_t *)x->data)
+		return U64(-EINVAL);
+	metalen = (size_t)((uint8_t *)x->data - meta);
+	if ((metalen & 3) || metalen > XDP_META_MAX)
+		return U64(-EACCES);
+	x->data_meta = meta;
+	return 0;
+}
+
+/* kernel: shrink to >= ETH_HLEN bytes, grow (zero-filled) into tailroom */
+static uint64_t xdp_adjust_tail(uint64_t ctx, uint64_t delta, uint64_t a3, uint64_t a4,
+				uint64_t a5)
+{
+	struct sl_xdp_ctx *x = PTR(ctx);
+	int32_t d = (int32_t)delta;
+	uint8_t *end = (uint8_t *)x->data_end + d;
+
+	if (d > 0 && (!x->data_hard_end || end > (uint8_t *)x->data_hard_end))
+		return U64(-EINVAL);
+	if (end < (uint8_t *)x->data + ETH_HLEN)
+		return U64(-EINVAL);
+	if (d > 0)
+		memset(x->data_end, 0, (size_t)d);
+	x->data_end = end;
+	return 0;
+}
+
+/* ---- trace_printk ---- */
+
+struct trace_slot {
+	_Alignas(64) atomic_uint_fast64_t head;  /* messages written so far */
+	uint64_t tail;                           /* control thread: next to read */
+	char msg[SL_TRACE_RING][SL_TRACE_MSG];
+};
+
+static struct trace_slot trace_slots[SL_MAX_CPUS];
+
+/* one conversion "%[flags][width][.prec][l|ll]c" at *fmt: its length, or -1 */
+static int trace_spec(const char *fmt, const char *end, char *spec, char *conv)
+{
+	const char *p = fmt + 1;
+	size_t n;
+
+	while (p < end && strchr("-+ #0", *p))
+		p++;
+	while (p < end && ((*p >= '0' && *p <= '9') || *p == '.'))
+		p++;
+	if (p < end && *p == 'l')
+		p++;
+	if (p < end && *p == 'l')
+		p++;
+	if (p >= end || !strchr("diuxXcp%", *p))
+		return -1;
+	if (*p == 'p' && p + 1 < end && (p[1] == 'x' || p[1] == 'K'))
+		p++;
+	n = (size_t)(p - fmt + 1);
+	if (n > 15)
+		return -1;
+	*conv = *p == 'x' && p[-1] == 'p' ? 'p' : *p == 'K' ? 'p' : *p;
+	memcpy(spec, fmt, n);
+	spec[n] = 0;
+	return (int)n;
+}
+
+/* format one conversion into out (NULL: only count); returns its length */
+static int trace_conv(char *out, size_t room, char *spec, size_t n, char conv, uint64_t arg)
+{
+	char *lm;
+
+	if (conv == '%')
+		return snprintf(out, room, "%%");
+	if (conv == 'p')
+		return snprintf(out, room, "0x%llx", (unsigned long long)arg);
+	lm = spec + 1;
+	while (*lm && *lm != 'l' && *lm != conv)
+		lm++;
+	/* rewrite as a long long conversion, truncating as the modifier says */
+	if (*lm != 'l') {
+		memmove(lm + 2, lm, strlen(lm) + 1);
+		lm[0] = lm[1] = 'l';
+		arg = conv == 'd' || conv == 'i' ? (uint64_t)(int64_t)(int32_t)arg : (uint32_t)arg;
+	} else if (lm[1] != 'l') {
+		memmove(lm + 1, lm, strlen(lm) + 1);
+	}
+	if (conv == 'c')
+		return snprintf(out, room, "%c", (int)(char)arg);
+	return snprintf(out, room, spec, (long long)arg);
+}
+
+static int trace_format(char *buf, size_t room, const char *fmt, size_t fmt_len,
+			const uint64_t args[3])
+{
+	const char *p = fmt, *end = fmt + fmt_len;
+	unsigned nargs = 0;
+	size_t len = 0;
+
+	while (p < end) {
+		char spec[24], conv;
+		int n, w;
+
+		if (*p != '%') {
+			if (len + 1 < room)
+				buf[len] = *p;
+			len++, p++;
+			continue;
+		}
+		n = trace_spec(p, end, spec, &conv);
+		if (n < 0 || (conv != '%' && nargs == 3))
+			return -EINVAL;
+		w = trace_conv(len < room ? buf + len : NULL, len < room ? room - len : 0,
+			       spec, (size_t)n, conv, conv == '%' ? 0 : args[nargs]);
+		nargs += conv != '%';
+		len += (size_t)w;
+		p += n;
+	}
+	if (room)
+		buf[len < room ? len : room - 1] = 0;
+	return (int)len;
+}
+
+static uint64_t trace_printk(uint64_t fmt, uint64_t fmt_size, uint64_t a3, uint64_t a4,
+			     uint64_t a5)
+{
+	const char *f = PTR(fmt);
+	const uint64_t args[3] = {a3, a4, a5};
+	struct trace_slot *t = &trace_slots[sl_map_cpu % SL_MAX_CPUS];
+	uint64_t h;
+	int len;
+
+	if (!fmt_size || f[fmt_size - 1] != 0)
+		return U64(-EINVAL);
+	h = atomic_load_explicit(&t->head, memory_order_relaxed);
+	len = trace_format(t->msg[h % SL_TRACE_RING], SL_TRACE_MSG, f, strlen(f), args);
+	if (len < 0)
+		return U64(len);
+	atomic_store_explicit(&t->head, h + 1, memory_order_release);
+	return (uint64_t)len;
+}
+
+unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *ctx), void *ctx,
+			       uint64_t *lost)
+{
+	unsigned n = 0;
+
+	for (uint32_t c = 0; c < SL_MAX_CPUS; c++) {
+		struct trace_slot *t = &trace_slots[c];
+		uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
+
+		if (head - t->tail > SL_TRACE_RING) {
+			if (lost)
+				*lost += head - SL_TRACE_RING - t->tail;
+			t->tail = head - SL_TRACE_RING;
+		}
+		for (; t->tail < head; t->tail++) {
+			char msg[SL_TRACE_MSG];
+
+			memcpy(msg, t->msg[t->tail % SL_TRACE_RING], sizeof(msg));
+			atomic_thread_fence(memory_order_acquire);
+			/* overwritten while we copied it: the writer lapped us */
+			if (atomic_load_explicit(&t->head, memory_order_relaxed) >=
+			    t->tail + SL_TRACE_RING) {
+				if (lost)
+					(*lost)++;
+				continue;
+			}
+			msg[SL_TRACE_MSG - 1] = 0;
+			cb(c, msg, ctx);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ---- the table, indexed by kernel helper id ---- */
+
+#define MAP_KEY_ARGS {SL_ARG_CONST_MAP_PTR, SL_ARG_PTR_TO_MAP_KEY}
+
+static const struct sl_helper helpers[SL_HELPER_MAX] = {
+	[BPF_FUNC_map_lookup_elem] = {"bpf_map_lookup_elem", map_lookup_elem,
+		SL_RET_PTR_TO_MAP_VALUE_OR_NULL, MAP_KEY_ARGS, PT_ALL},
+	[BPF_FUNC_map_update_elem] = {"bpf_map_update_elem", map_update_elem, SL_RET_INTEGER,
+		{SL_ARG_CONST_MAP_PTR, SL_ARG_PTR_TO_MAP_KEY, SL_ARG_PTR_TO_MAP_VALUE,
+		 SL_ARG_ANYTHING}, PT_ALL},
+	[BPF_FUNC_map_delete_elem] = {"bpf_map_delete_elem", map_delete_elem, SL_RET_INTEGER,
+		MAP_KEY_ARGS, PT_ALL},
+	[BPF_FUNC_ktime_get_ns] = {"bpf_ktime_get_ns", ktime_get_ns, SL_RET_INTEGER, {0}, PT_ALL},
+	[BPF_FUNC_trace_printk] = {"bpf_trace_printk", trace_printk, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE, SL_ARG_ANYTHING, SL_ARG_ANYTHING,
+		 SL_ARG_ANYTHING}, PT_ALL},
+	[BPF_FUNC_get_prandom_u32] = {"bpf_get_prandom_u32", get_prandom_u32, SL_RET_INTEGER,
+		{0}, PT_ALL},
+	[BPF_FUNC_get_smp_processor_id] = {"bpf_get_smp_processor_id", get_smp_processor_id,
+		SL_RET_INTEGER, {0}, PT_ALL},
+	[BPF_FUNC_tail_call] = {"bpf_tail_call", tail_call, SL_RET_VOID,
+		{SL_ARG_PTR_TO_CTX, SL_ARG_CONST_MAP_PTR, SL_ARG_ANYTHING}, PT_XDP | PT_SOCKET},
+	[BPF_FUNC_redirect] = {"bpf_redirect", redirect, SL_RET_INTEGER,
+		{SL_ARG_ANYTHING, SL_ARG_ANYTHING}, PT_XDP},
+	[BPF_FUNC_skb_load_bytes] = {"bpf_skb_load_bytes", skb_load_bytes, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING, SL_ARG_PTR_TO_UNINIT_MEM, SL_ARG_CONST_SIZE},
+		PT_SOCKET},
+	[BPF_FUNC_xdp_adjust_head] = {"bpf_xdp_adjust_head", xdp_adjust_head, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING}, PT_XDP},
+	[BPF_FUNC_redirect_map] = {"bpf_redirect_map", redirect_map, SL_RET_INTEGER,
+		{SL_ARG_CONST_MAP_PTR, SL_ARG_ANYTHING, SL_ARG_ANYTHING}, PT_XDP},
+	[BPF_FUNC_xdp_adjust_meta] = {"bpf_xdp_adjust_meta", xdp_adjust_meta, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING}, PT_XDP},
+	[BPF_FUNC_xdp_adjust_tail] = {"bpf_xdp_adjust_tail", xdp_adjust_tail, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING}, PT_XDP},
+	[BPF_FUNC_ringbuf_output] = {"bpf_ringbuf_output", ringbuf_output, SL_RET_INTEGER,
+		{SL_ARG_CONST_MAP_PTR, SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE_OR_ZERO,
+		 SL_ARG_ANYTHING}, PT_ALL},
+	[BPF_FUNC_ringbuf_reserve] = {"bpf_ringbuf_reserve", ringbuf_reserve,
+		SL_RET_PTR_TO_ALLOC_MEM_OR_NULL,
+		{SL_ARG_CONST_MAP_PTR, SL_ARG_CONST_ALLOC_SIZE_OR_ZERO, SL_ARG_ANYTHING}, PT_ALL},
+	[BPF_FUNC_ringbuf_submit] = {"bpf_ringbuf_submit", ringbuf_submit, SL_RET_VOID,
+		{SL_ARG_PTR_TO_ALLOC_MEM, SL_ARG_ANYTHING}, PT_ALL},
+	[BPF_FUNC_ringbuf_discard] = {"bpf_ringbuf_discard", ringbuf_discard, SL_RET_VOID,
+		{SL_ARG_PTR_TO_ALLOC_MEM, SL_ARG_ANYTHING}, PT_ALL},
+	[BPF_FUNC_map_lookup_percpu_elem] = {"bpf_map_lookup_percpu_elem",
+		map_lookup_percpu_elem, SL_RET_PTR_TO_MAP_VALUE_OR_NULL,
+		{SL_ARG_CONST_MAP_PTR, SL_ARG_PTR_TO_MAP_KEY, SL_ARG_ANYTHING}, PT_ALL},
+};
+
+const struct sl_helper *sl_helper_get(uint32_t id)
+{
+	if (id >= SL_HELPER_MAX || !helpers[id].fn)
+		return NULL;
+	return &helpers[id];
+}
