@@ -19,18 +19,31 @@ typedef uint64_t (*sl_jit_fn)(void *ctx, uint64_t r2);
 struct sl_jit_opts {
 	size_t sz;
 	bool blind_constants;  /**< constant blinding for untrusted programs */
-	uint32_t cpu;          /**< worker slot whose per-CPU map values are folded in */
+	/**
+	 * Unused, kept for source compatibility: compiled code reads the
+	 * worker slot (sl_map_cpu, thread-local) at run time, so one copy
+	 * serves every worker and every copy is interchangeable.
+	 */
+	uint32_t cpu;
 };
 
 struct sl_jit;
 
 /**
  * Compile a verified program. Control thread; allocates and maps code
- * pages, which are never writable and executable at once.
+ * pages, which are never writable and executable at once. Sets
+ * prog->jit_tail_entry (the entry tail calls from other compiled programs
+ * jump to); otherwise @p prog is only read. One compiled copy serves every
+ * worker: per-CPU map slots are read from sl_map_cpu at run time.
+ * @param prog    verified program (prog->verified)
+ * @param opts    options, or NULL for the defaults
+ * @param log     caller's buffer for one error line ("pc 12: ..."), may be NULL
+ * @param log_len its size
  * @return compiled code (free with sl_jit_free), or NULL with errno:
- *         EINVAL (program not verified), ENOTSUP, ENOMEM.
+ *         EINVAL (program not verified, malformed instruction), ENOTSUP
+ *         (instruction or helper the JIT does not handle), ENOMEM.
  */
-struct sl_jit *sl_jit_compile(const struct sl_prog *prog, const struct sl_jit_opts *opts,
+struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 			      char *log, size_t log_len);
 
 /** Entry point of compiled code. */
@@ -39,7 +52,7 @@ sl_jit_fn sl_jit_entry(const struct sl_jit *jit);
 /** Bytes of machine code. */
 size_t sl_jit_code_size(const struct sl_jit *jit);
 
-/** Unmap the code. NULL is allowed. */
+/** Unmap the code; clears the program's jit_tail_entry if it points here. NULL is allowed. */
 void sl_jit_free(struct sl_jit *jit);
 
 #endif /* SL_JIT_H */

@@ -119,6 +119,12 @@ struct sl_prog {
 	 * allocation, freed by sl_prog_fini()/sl_prog_free()); NULL until then.
 	 */
 	struct sl_vm_code *vm_code;
+	/**
+	 * Tail-call entry of the program's JIT code, set by sl_jit_compile()
+	 * and cleared by sl_jit_free() of that code; NULL when not compiled
+	 * (a JIT tail call into it then runs the interpreter). Not owned.
+	 */
+	void *jit_tail_entry;
 };
 
 /** Options of sl_obj_open(). Zero-initialise; fields may be added at the end. */
