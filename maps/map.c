@@ -20,16 +20,16 @@ __thread uint32_t sl_map_cpu;
 
 /* map type -> ops, indexed by enum bpf_map_type (NULL: not provided) */
 static const struct sl_map_ops *const map_ops[] = {
-	/* TODO-HASH */
+	[BPF_MAP_TYPE_HASH] = &sl_hash_ops,
 	[BPF_MAP_TYPE_ARRAY] = &sl_array_ops,
 	/* TODO-PROG_ARRAY */
-	/* TODO-PERCPU_HASH */
+	[BPF_MAP_TYPE_PERCPU_HASH] = &sl_percpu_hash_ops,
 	[BPF_MAP_TYPE_PERCPU_ARRAY] = &sl_percpu_array_ops,
-	/* TODO-LRU_HASH */
-	/* TODO-LRU_PERCPU_HASH */
+	[BPF_MAP_TYPE_LRU_HASH] = &sl_lru_hash_ops,
+	[BPF_MAP_TYPE_LRU_PERCPU_HASH] = &sl_lru_percpu_hash_ops,
 	/* TODO-LPM_TRIE */
 	[BPF_MAP_TYPE_DEVMAP] = &sl_devmap_ops,
-	/* TODO-DEVMAP_HASH */
+	[BPF_MAP_TYPE_DEVMAP_HASH] = &sl_devmap_hash_ops,
 	[BPF_MAP_TYPE_RINGBUF] = &sl_ringbuf_ops,
 };
 

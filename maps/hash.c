@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * maps/hash.c: BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH
+ * and DEVMAP_HASH: one chained hash table with preallocated elements.
+ *
+ * Layout
+ *   heads[nbuckets]   chain heads (nbuckets = max_entries rounded up to a
+ *                     power of 2); readers touch only these and elements
+ *   locks[nbuckets]   writer spinlocks, kept apart from the heads
+ *   elements          max_entries + spare, preallocated at creation (also
+ *                     with BPF_F_NO_PREALLOC, which sluice accepts and
+ *                     ignores: the data path never allocates)
+ *   per-CPU values    PERCPU types: one region per worker slot, value of
+ *                     element i for slot c at pcpu + c*pcpu_bytes + i*stride,
+ *                     so workers never share cache lines
+ * Hash: CRC32-C (SSE4.2 crc32 instruction) of the key with a per-map seed.
+ *
+ * Concurrency
+ *   - Lookups take no lock: an RCU-style walk of the chain with acquire
+ *     loads. A published element is never modified by the map again (its
+ *     key and, for shared types, its value are immutable), so readers
+ *     never see a torn value written by an update.
+ *   - Writers (workers or the control thread) take the bucket's spinlock
+ *     for the chain edit only. An update of an existing key builds a new
+ *     element and swaps it into the old one's place with one release
+ *     store (old->next is left intact for readers standing on it); an
+ *     insert pushes at the head; a delete bypasses the element. No insert
+ *     is lost: chain edits are serialised per bucket.
+ *   - PERCPU types: a worker's update of an existing key writes its own
+ *     slot in place (as the kernel does), lock-free; only that worker
+ *     writes the slot. The control thread's update replaces the element.
+ *   - Unlinked elements are retired with an epoch (rcu.c) and reused only
+ *     after every online worker has called sl_map_quiescent(); elements
+ *     come from a pool (pool spinlock, writers only). The pool has spare
+ *     elements beyond max_entries for those awaiting reuse; a worker that
+ *     finds none ready gets -EBUSY (bounded by SPARE per worker per
+ *     burst), the control thread waits for a grace period instead.
+ *   - LRU types: lookups set a reference bit; an insert into a full map
+ *     first evicts by a clock sweep over the elements (approximate LRU as
+ *     the kernel's), so updates never fail with -E2BIG.
+ *   - Control-thread dumps and get_next_key walk one bucket per read-side
+ *     section, so a dump of a large map does not hold back reclamation.
+ */
+#include <nmmintrin.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "maps_internal.h"
+
+#define HTAB_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | \
+		    BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG | \
+		    BPF_F_ZERO_SEED)
+#define KEY_MAX 512            /* kernel: MAX_BPF_STACK */
+#define PERCPU_VALUE_MAX 32768u
+#define SPARE_PER_CPU 256u     /* elements awaiting reuse per writer */
+#define CTL_WAIT_NS 2000000000ull
+
+struct htab_elem {
+	_Atomic(struct htab_elem *) next;  /* chain (readers) */
+	struct htab_elem *pool_next;       /* free / retire list (pool lock) */
+	uint64_t epoch;                    /* retirement epoch */
+	_Atomic uint32_t hash;
+	uint32_t idx;                      /* element number (per-CPU values) */
+	atomic_uchar ref;                  /* LRU: referenced since last sweep */
+	atomic_uchar linked;               /* in a chain */
+	uint8_t pad[6];
+	uint8_t key[];                     /* key_size rounded up to 8, then value */
+};
+
+struct sl_htab {
+	struct sl_map map;
+	uint32_t mask;                     /* nbuckets - 1 */
+	uint32_t seed;
+	uint32_t key_size;
+	uint32_t value_off;                /* from elem->key */
+	uint32_t elem_size;
+	uint32_t nelems;
+	bool percpu, lru, devmap;
+	_Atomic(struct htab_elem *) *heads;
+	sl_spinlock_t *locks;
+	uint8_t *elems;
+	uint8_t *pcpu;
+	size_t pcpu_bytes;
+	_Alignas(SL_CACHE_LINE) sl_spinlock_t pool_lock;
+	struct htab_elem *free_list;
+	struct htab_elem *retired, *retired_tail;
+	_Alignas(SL_CACHE_LINE) _Atomic uint32_t count;
+	_Alignas(SL_CACHE_LINE) _Atomic uint32_t hand;  /* LRU clock */
+};
+
+static inline struct sl_htab *to_htab(struct sl_map *m)
+{
+	return SL_CONTAINER_OF(m, struct sl_htab, map);
+}
+
+static inline struct htab_elem *elem_at(const struct sl_htab *t, uint32_t i)
+{
+	return (struct htab_elem *)(void *)(t->elems + (size_t)i * t->elem_size);
+}
+
+static inline void *elem_value(const struct sl_htab *t, struct htab_elem *e, uint32_t cpu)
+{
+	if (t->percpu)
+		return t->pcpu + cpu * t->pcpu_bytes + (size_t)e->idx * t->map.value_stride;
+	return e->key + t->value_off;
+}
+
+/* ---- hashing and key comparison ---- */
+
+static inline uint32_t htab_hash(const struct sl_htab *t, const void *key)
+{
+	const uint8_t *k = key;
+	uint32_t n = t->key_size;
+	uint64_t h = t->seed;
+	uint64_t w;
+	uint32_t w4;
+
+	for (; n >= 8; n -= 8, k += 8) {
+		memcpy(&w, k, 8);
+		h = _mm_crc32_u64(h, w);
+	}
+	if (n >= 4) {
+		memcpy(&w4, k, 4);
+		h = _mm_crc32_u32((uint32_t)h, w4);
+		n -= 4, k += 4;
+	}
+	while (n--)
+		h = _mm_crc32_u8((uint32_t)h, *k++);
+	return (uint32_t)h ^ (uint32_t)(h >> 15);
+}
+
+static inline bool key_eq(const void *a, const void *b, uint32_t size)
+{
+	uint64_t x[2], y[2];
+
+	switch (size) {
+	case 4:
+		return *(const uint32_t *)a == *(const uint32_t *)b;
+	case 8:
+		memcpy(x, a, 8), memcpy(y, b, 8);
+		return x[0] == y[0];
+	case 16:
+		memcpy(x, a, 16), memcpy(y, b, 16);
+		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+	default:
+		return memcmp(a, b, size) == 0;
+	}
+}
+
+/* readers and writers: the element of key in bucket h, or NULL */
+static inline struct htab_elem *find(const struct sl_htab *t, uint32_t h, const void *key)
+{
+	struct htab_elem *e = atomic_load_explicit(&t->heads[h & t->mask], memory_order_acquire);
+
+	for (; e; e = atomic_load_explicit(&e->next, memory_order_acquire))
+		if (atomic_load_explicit(&e->hash, memory_order_relaxed) == h &&
+		    key_eq(e->key, key, t->key_size))
+			return e;
+	return NULL;
+}
+
+/* ---- element pool ---- */
+
+/* pool lock held: move retired elements every reader is done with to the free list */
+static void pool_reclaim(struct sl_htab *t)
+{
+	uint64_t min;
+
+	if (!t->retired)
+		return;
+	min = sl_rcu_min_epoch();
+	while (t->retired && t->retired->epoch <= min) {
+		struct htab_elem *e = t->retired;
+
+		t->retired = e->pool_next;
+		e->pool_next = t->free_list;
+		t->free_list = e;
+	}
+	if (!t->retired)
+		t->retired_tail = NULL;
+}
+
+static struct htab_elem *pool_get(struct sl_htab *t)
+{
+	struct htab_elem *e;
+
+	sl_spin_lock(&t->pool_lock);
+	if (!t->free_list)
+		pool_reclaim(t);
+	e = t->free_list;
+	if (e)
+		t->free_list = e->pool_next;
+	sl_spin_unlock(&t->pool_lock);
+	return e;
+}
+
+/* an element that was never published goes straight back */
+static void pool_put(struct sl_htab *t, struct htab_elem *e)
+{
+	sl_spin_lock(&t->pool_lock);
+	e->pool_next = t->free_list;
+	t->free_list = e;
+	sl_spin_unlock(&t->pool_lock);
+}
+
+/* an unlinked element waits for a grace period */
+static void pool_retire(struct sl_htab *t, struct htab_elem *e)
+{
+	sl_spin_lock(&t->pool_lock);
+	e->epoch = sl_rcu_retire_epoch();
+	e->pool_next = NULL;
+	if (t->retired_tail)
+		t->retired_tail->pool_next = e;
+	else
+		t->retired = e;
+	t->retired_tail = e;
+	sl_spin_unlock(&t->pool_lock);
+}
+
+/* ---- chain edits (bucket lock held) ---- */
+
+static void unlink_elem(struct sl_htab *t, _Atomic(struct htab_elem *) *prev,
+			struct htab_elem *e)
+{
+	atomic_store_explicit(prev, atomic_load_explicit(&e->next, memory_order_relaxed),
+			      memory_order_release);
+	atomic_store_explicit(&e->linked, 0, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
+}
+
+/* the link pointing at e in bucket b, or NULL when e is not there */
+static _Atomic(struct htab_elem *) *link_of(struct sl_htab *t, uint32_t b, struct htab_elem *e)
+{
+	_Atomic(struct htab_elem *) *prev = &t->heads[b];
+	struct htab_elem *cur;
+
+	while ((cur = atomic_load_explicit(prev, memory_order_relaxed)) != NULL) {
+		if (cur == e)
+			return prev;
+		prev = &cur->next;
+	}
+	return NULL;
+}
+
+/* LRU: evict one element that was not referenced since the last sweep */
+static void lru_evict(struct sl_htab *t)
+{
+	for (uint64_t n = 0; n < 2ull * t->nelems + 1; n++) {
+		uint32_t i = atomic_fetch_add_explicit(&t->hand, 1, memory_order_relaxed) % t->nelems;
+		struct htab_elem *e = elem_at(t, i);
+		_Atomic(struct htab_elem *) *prev;
+		uint32_t b;
+
+		if (!atomic_load_explicit(&e->linked, memory_order_relaxed))
+			continue;
+		if (atomic_load_explicit(&e->ref, memory_order_relaxed) && n < t->nelems) {
+			atomic_store_explicit(&e->ref, 0, memory_order_relaxed);
+			continue;
+		}
+		b = atomic_load_explicit(&e->hash, memory_order_relaxed) & t->mask;
+		sl_spin_lock(&t->locks[b]);
+		prev = link_of(t, b, e);
+		if (prev)
+			unlink_elem(t, prev, e);
+		sl_spin_unlock(&t->locks[b]);
+		if (prev) {
+			pool_retire(t, e);
+			return;
+		}
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * An element for an insert or a replacement. Workers never wait (NULL
+ * when no spare element has finished its grace period); the control
+ * thread leaves its read-side section while it waits for one.
+ */
+static struct htab_elem *elem_get(struct sl_htab *t, bool ctl)
+{
+	struct htab_elem *e;
+	uint64_t deadline = 0;
+
+	if (t->lru && atomic_load_explicit(&t->count, memory_order_relaxed) >= t->map.def.max_entries)
+		lru_evict(t);
+	while (!(e = pool_get(t)) && ctl) {
+		if (!deadline)
+			deadline = now_ns() + CTL_WAIT_NS;
+		else if (now_ns() > deadline)
+			break;
+		sl_rcu_ctl_exit();
+		sched_yield();
+		sl_rcu_ctl_enter();
+	}
+	return e;
+}
+
+/* ---- data path ---- */
+
+/* worker, no locks */
+static void *htab_lookup(struct sl_map *map, const void *key)
+{
+	struct sl_htab *t = to_htab(map);
+	struct htab_elem *e = find(t, htab_hash(t, key), key);
+
+	if (!e)
+		return NULL;
+	if (t->lru && !atomic_load_explicit(&e->ref, memory_order_relaxed))
+		atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
+	return elem_value(t, e, sl_map_cpu);
+}
+
+static void *htab_lookup_percpu(struct sl_map *map, const void *key, uint32_t cpu)
+{
+	struct sl_htab *t = to_htab(map);
+	struct htab_elem *e = find(t, htab_hash(t, key), key);
+
+	return e ? elem_value(t, e, cpu) : NULL;
+}
+
+/* fill a fresh element: key, and the value (ctl: all slots packed; else own slot) */
+static void elem_fill(struct sl_htab *t, struct htab_elem *e, uint32_t h, const void *key,
+		      const void *value, bool ctl)
+{
+	uint32_t vs = t->map.def.value_size, stride = t->map.value_stride;
+
+	atomic_store_explicit(&e->hash, h, memory_order_relaxed);
+	atomic_store_explicit(&e->ref, 0, memory_order_relaxed);
+	memcpy(e->key, key, t->key_size);
+	if (!t->percpu) {
+		memcpy(e->key + t->value_off, value, vs);
+		return;
+	}
+	for (unsigned c = 0; c < t->map.ncpus; c++) {
+		uint8_t *v = elem_value(t, e, c);
+
+		if (ctl)
+			memcpy(v, (const uint8_t *)value + c * stride, vs);
+		else if (c == sl_map_cpu)
+			memcpy(v, value, vs);
+		else
+			memset(v, 0, vs);
+	}
+}
+
+/* bucket lock held: link n (replacing old if any); return the error or 0 */
+static long publish(struct sl_htab *t, uint32_t b, struct htab_elem *old, struct htab_elem *n,
+		    uint64_t flags)
+{
+	_Atomic(struct htab_elem *) *prev;
+
+	if (old && flags == BPF_NOEXIST)
+		return -EEXIST;
+	if (!old && flags == BPF_EXIST)
+		return -ENOENT;
+	if (!old && !t->lru &&
+	    atomic_load_explicit(&t->count, memory_order_relaxed) >= t->map.def.max_entries)
+		return -E2BIG;
+	atomic_store_explicit(&n->linked, 1, memory_order_relaxed);
+	if (old) {
+		prev = link_of(t, b, old);
+		atomic_store_explicit(&n->next, atomic_load_explicit(&old->next,
+			memory_order_relaxed), memory_order_relaxed);
+		atomic_store_explicit(&old->linked, 0, memory_order_relaxed);
+		atomic_store_explicit(prev, n, memory_order_release);
+		return 0;
+	}
+	atomic_store_explicit(&n->next, atomic_load_explicit(&t->heads[b], memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&t->heads[b], n, memory_order_release);
+	atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed);
+	return 0;
+}
+
+static long htab_update_common(struct sl_htab *t, const void *key, const void *value,
+			       uint64_t flags, bool ctl)
+{
+	uint32_t h = htab_hash(t, key), b = h & t->mask;
+	struct htab_elem *old, *n;
+	long err;
+
+	if (!sl_update_flags_ok(flags))
+		return -EINVAL;
+	if (t->percpu && !ctl) {
+		/* own slot of an existing element: in place, lock-free */
+		old = find(t, h, key);
+		if (old && flags != BPF_NOEXIST) {
+			memcpy(elem_value(t, old, sl_map_cpu), value, t->map.def.value_size);
+			return 0;
+		}
+	}
+	n = elem_get(t, ctl);
+	if (!n)
+		return -EBUSY;
+	elem_fill(t, n, h, key, value, ctl);
+	sl_spin_lock(&t->locks[b]);
+	old = find(t, h, key);
+	err = publish(t, b, old, n, flags);
+	sl_spin_unlock(&t->locks[b]);
+	if (err)
+		pool_put(t, n);
+	else if (old)
+		pool_retire(t, old);
+	return err;
+}
+
+static long htab_update(struct sl_map *map, const void *key, const void *value, uint64_t flags)
+{
+	return htab_update_common(to_htab(map), key, value, flags, false);
+}
+
+static long htab_delete(struct sl_map *map, const void *key)
+{
+	struct sl_htab *t = to_htab(map);
+	uint32_t h = htab_hash(t, key), b = h & t->mask;
+	_Atomic(struct htab_elem *) *prev = NULL;
+	struct htab_elem *e;
+
+	sl_spin_lock(&t->locks[b]);
+	e = find(t, h, key);
+	if (e) {
+		prev = link_of(t, b, e);
+		unlink_elem(t, prev, e);
+	}
+	sl_spin_unlock(&t->locks[b]);
+	if (!e)
+		return -ENOENT;
+	pool_retire(t, e);
+	return 0;
+}
+
+/* ---- control thread ---- */
+
+static void copy_ctl_value(struct sl_htab *t, struct htab_elem *e, void *out)
+{
+	if (!t->percpu) {
+		memcpy(out, e->key + t->value_off, t->map.def.value_size);
+		return;
+	}
+	for (unsigned c = 0; c < t->map.ncpus; c++)
+		memcpy((uint8_t *)out + c * t->map.value_stride, elem_value(t, e, c),
+		       t->map.value_stride);
+}
+
+static int htab_ctl_lookup(struct sl_map *map, const void *key, void *value)
+{
+	struct sl_htab *t = to_htab(map);
+	struct htab_elem *e = find(t, htab_hash(t, key), key);
+
+	if (!e)
+		return -ENOENT;
+	copy_ctl_value(t, e, value);
+	return 0;
+}
+
+static int htab_ctl_update(struct sl_map *map, const void *key, const void *value,
+			   uint64_t flags)
+{
+	return (int)htab_update_common(to_htab(map), key, value, flags, true);
+}
+
+/* next key after key (kernel order: rest of its chain, then later buckets) */
+static int htab_get_next_key(struct sl_map *map, const void *key, void *next_key)
+{
+	struct sl_htab *t = to_htab(map);
+	uint32_t b = 0;
+
+	if (key) {
+		uint32_t h = htab_hash(t, key);
+		struct htab_elem *e = find(t, h, key), *nx;
+
+		if (e) {
+			nx = atomic_load_explicit(&e->next, memory_order_acquire);
+			if (nx) {
+				memcpy(next_key, nx->key, t->key_size);
+				return 0;
+			}
+			b = (h & t->mask) + 1;
+		}
+	}
+	for (; b <= t->mask; b++) {
+		struct htab_elem *e = atomic_load_explicit(&t->heads[b], memory_order_acquire);
+
+		if (e) {
+			memcpy(next_key, e->key, t->key_size);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+struct dump_buf {
+	uint8_t *rec;        /* key_size + ctl value size per record */
+	size_t rec_size, cap, n;
+};
+
+/* copy one bucket's entries (inside a read-side section) */
+static int dump_bucket(struct sl_htab *t, uint32_t b, struct dump_buf *d)
+{
+	struct htab_elem *e = atomic_load_explicit(&t->heads[b], memory_order_acquire);
+
+	for (d->n = 0; e; e = atomic_load_explicit(&e->next, memory_order_acquire), d->n++) {
+		uint8_t *r;
+
+		if (d->n == d->cap) {
+			void *p = realloc(d->rec, (d->cap * 2 + 8) * d->rec_size);
+
+			if (!p)
+				return -ENOMEM;
+			d->rec = p;
+			d->cap = d->cap * 2 + 8;
+		}
+		r = d->rec + d->n * d->rec_size;
+		memcpy(r, e->key, t->key_size);
+		copy_ctl_value(t, e, r + t->key_size);
+	}
+	return 0;
+}
+
+static int htab_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
+{
+	struct sl_htab *t = to_htab(map);
+	struct dump_buf d = {.rec_size = t->key_size + sl_map_ctl_value_size(map)};
+	int ret = 0;
+
+	for (uint32_t b = 0; b <= t->mask && !ret; b++) {
+		if (!atomic_load_explicit(&t->heads[b], memory_order_relaxed))
+			continue;
+		/* one bucket per read-side section: never hold back reclamation long */
+		sl_rcu_ctl_exit();
+		sl_rcu_ctl_enter();
+		ret = dump_bucket(t, b, &d);
+		for (size_t i = 0; i < d.n && !ret; i++)
+			ret = cb(d.rec + i * d.rec_size, d.rec + i * d.rec_size + t->key_size, ctx);
+	}
+	free(d.rec);
+	return ret;
+}
+
+/* ---- creation ---- */
+
+static int htab_check(const struct sl_map_def *def, unsigned ncpus)
+{
+	bool lru = def->type == BPF_MAP_TYPE_LRU_HASH || def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	bool percpu = def->type == BPF_MAP_TYPE_PERCPU_HASH ||
+		      def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+
+	if (def->key_size == 0 || def->key_size > KEY_MAX || def->value_size == 0 ||
+	    def->max_entries == 0 || (def->map_flags & ~HTAB_FLAGS))
+		return -EINVAL;
+	if (lru && (def->map_flags & BPF_F_NO_PREALLOC))
+		return -ENOTSUP;  /* kernel: LRU maps are always preallocated */
+	if (!lru && (def->map_flags & BPF_F_NO_COMMON_LRU))
+		return -EINVAL;
+	if (percpu && def->value_size > PERCPU_VALUE_MAX)
+		return -E2BIG;
+	if (def->max_entries > (1u << 30) || def->value_size > (1u << 20))
+		return -E2BIG;
+	return 0;
+}
+
+static int devmap_hash_check(const struct sl_map_def *def, unsigned ncpus)
+{
+	if (def->key_size != 4 || (def->value_size != 4 && def->value_size != 8) ||
+	    def->max_entries == 0 || (def->map_flags & ~(BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY)))
+		return -EINVAL;
+	return 0;
+}
+
+static void htab_free(struct sl_map *map)
+{
+	struct sl_htab *t = to_htab(map);
+
+	free((void *)t->heads);
+	free(t->locks);
+	free(t->elems);
+	free(t->pcpu);
+	free(t);
+}
+
+static int htab_alloc_arrays(struct sl_htab *t, uint32_t nbuckets, unsigned ncpus)
+{
+	t->heads = sl_zalloc(sizeof(*t->heads) * nbuckets);
+	t->locks = sl_zalloc(sizeof(*t->locks) * nbuckets);
+	t->elems = sl_zalloc((size_t)t->elem_size * t->nelems);
+	if (t->percpu) {
+		t->pcpu_bytes = SL_ROUND_UP((size_t)t->nelems * t->map.value_stride, SL_CACHE_LINE);
+		t->pcpu = sl_zalloc(t->pcpu_bytes * ncpus);
+	}
+	if (!t->heads || !t->locks || !t->elems || (t->percpu && !t->pcpu))
+		return -ENOMEM;
+	for (uint32_t i = t->nelems; i-- > 0;) {
+		struct htab_elem *e = elem_at(t, i);
+
+		e->idx = i;
+		e->pool_next = t->free_list;
+		t->free_list = e;
+	}
+	return 0;
+}
+
+static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
+{
+	struct sl_htab *t = sl_zalloc(sizeof(*t));
+	uint32_t nbuckets = 1;
+
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->lru = def->type == BPF_MAP_TYPE_LRU_HASH || def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	t->percpu = def->type == BPF_MAP_TYPE_PERCPU_HASH ||
+		    def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	t->devmap = def->type == BPF_MAP_TYPE_DEVMAP_HASH;
+	while (nbuckets < def->max_entries)
+		nbuckets <<= 1;
+	t->mask = nbuckets - 1;
+	t->seed = (def->map_flags & BPF_F_ZERO_SEED) ? 0 : (uint32_t)now_ns() * 2654435761u;
+	t->key_size = def->key_size;
+	t->value_off = SL_ROUND_UP(def->key_size, 8);
+	t->map.value_stride = SL_ROUND_UP(def->value_size, 8);
+	t->map.ncpus = t->percpu ? ncpus : 1;
+	t->elem_size = (uint32_t)sizeof(struct htab_elem) + t->value_off +
+		       (t->percpu ? 0 : t->map.value_stride);
+	t->nelems = def->max_entries + SPARE_PER_CPU * (t->map.ncpus + 1);
+	if (htab_alloc_arrays(t, nbuckets, t->map.ncpus)) {
+		htab_free(&t->map);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return &t->map;
+}
+
+/* DEVMAP_HASH: control-thread updates only, no device programs */
+static int devmap_hash_ctl_update(struct sl_map *map, const void *key, const void *value,
+				  uint64_t flags)
+{
+	uint32_t v[2] = {0, 0};
+
+	memcpy(v, value, map->def.value_size);
+	if (v[1] != 0)
+		return -EINVAL;
+	return htab_ctl_update(map, key, value, flags);
+}
+
+static int htab_ctl_delete(struct sl_map *map, const void *key)
+{
+	return (int)htab_delete(map, key);
+}
+
+#define HTAB_OPS(chk) \
+	.check = chk, \
+	.alloc = htab_alloc, \
+	.free = htab_free, \
+	.lookup = htab_lookup, \
+	.ctl_lookup = htab_ctl_lookup, \
+	.ctl_delete = htab_ctl_delete, \
+	.get_next_key = htab_get_next_key, \
+	.dump = htab_dump
+
+const struct sl_map_ops sl_hash_ops = {
+	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
+	.ctl_update = htab_ctl_update,
+};
+const struct sl_map_ops sl_lru_hash_ops = {
+	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
+	.ctl_update = htab_ctl_update,
+};
+const struct sl_map_ops sl_percpu_hash_ops = {
+	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
+	.ctl_update = htab_ctl_update, .lookup_percpu = htab_lookup_percpu,
+};
+const struct sl_map_ops sl_lru_percpu_hash_ops = {
+	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
+	.ctl_update = htab_ctl_update, .lookup_percpu = htab_lookup_percpu,
+};
+const struct sl_map_ops sl_devmap_hash_ops = {
+	HTAB_OPS(devmap_hash_check), .ctl_update = devmap_hash_ctl_update,
+};

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH and DEVMAP_HASH semantics
+ * against the kernel's documented behaviour (Documentation/bpf/map_hash.rst,
+ * kernel/bpf/hashtab.c errors): flags, -EEXIST/-ENOENT/-E2BIG, iteration
+ * visiting every key once, per-CPU slots and sums, LRU eviction.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_maps.h"
+#include "check.h"
+
+static struct sl_map *mk(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags,
+			 unsigned ncpus)
+{
+	struct sl_map_def d = {type, ks, vs, max, flags};
+
+	return sl_map_create("h", &d, ncpus);
+}
+
+struct key12 { uint32_t a, b, c; };
+
+static void test_create(void)
+{
+	CHECK(!mk(BPF_MAP_TYPE_HASH, 0, 4, 4, 0, 1) && errno == EINVAL);
+	CHECK(!mk(BPF_MAP_TYPE_HASH, 4, 0, 4, 0, 1) && errno == EINVAL);
+	CHECK(!mk(BPF_MAP_TYPE_HASH, 4, 4, 0, 0, 1) && errno == EINVAL);
+	CHECK(!mk(BPF_MAP_TYPE_HASH, 4, 4, 4, BPF_F_MMAPABLE, 1) && errno == EINVAL);
+	CHECK(!mk(BPF_MAP_TYPE_HASH, 4, 4, 4, BPF_F_NO_COMMON_LRU, 1) && errno == EINVAL);
+	CHECK(!mk(BPF_MAP_TYPE_LRU_HASH, 4, 4, 4, BPF_F_NO_PREALLOC, 1) && errno == ENOTSUP);
+	CHECK(!mk(BPF_MAP_TYPE_DEVMAP_HASH, 8, 4, 4, 0, 1) && errno == EINVAL);
+	struct sl_map *m = mk(BPF_MAP_TYPE_HASH, 4, 4, 4, BPF_F_NO_PREALLOC, 1);
+	CHECK(m != NULL);  /* accepted, still preallocated */
+	sl_map_destroy(m);
+}
+
+static int dump_cb(const void *key, const void *value, void *ctx)
+{
+	uint32_t *seen = ctx;
+	const struct key12 *k = key;
+
+	seen[k->a]++;
+	if (*(const uint64_t *)value != k->a * 3ull)
+		seen[0] = 1000;  /* wrong value: fail below */
+	return 0;
+}
+
+static void test_hash(void)
+{
+	struct sl_map *m = mk(BPF_MAP_TYPE_HASH, 12, 8, 100, 0, 4);
+	struct key12 k = {1, 2, 3}, nk;
+	uint64_t v = 7, out;
+	uint32_t seen[101] = {0}, n;
+	int r;
+
+	CHECK(m != NULL);
+	CHECK_EQ(sl_map_ncpus(m), 1);
+	CHECK(sl_map_lookup_elem(m, &k) == NULL);
+	CHECK_EQ(sl_map_ctl_lookup(m, &k, &out), -ENOENT);
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_EXIST), -ENOENT);
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, 4), -EINVAL);
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_NOEXIST), 0);
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_NOEXIST), -EEXIST);
+	CHECK_EQ(*(uint64_t *)sl_map_lookup_elem(m, &k), 7);
+	v = 8;
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_EXIST), 0);
+	CHECK_EQ(sl_map_ctl_lookup(m, &k, &out), 0);
+	CHECK_EQ(out, 8);
+	CHECK_EQ(sl_map_delete_elem(m, &k), 0);
+	CHECK_EQ(sl_map_delete_elem(m, &k), -ENOENT);
+	CHECK_EQ(sl_map_ctl_get_next_key(m, NULL, &nk), -ENOENT);  /* empty */
+	/* fill to max_entries, then -E2BIG; replacing still works when full */
+	for (uint32_t i = 1; i <= 100; i++) {
+		k = (struct key12){i, i * 7, ~i};
+		v = i * 3ull;
+		CHECK_EQ(sl_map_ctl_update(m, &k, &v, BPF_ANY), 0);
+	}
+	k = (struct key12){1000, 0, 0};
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), -E2BIG);
+	k = (struct key12){5, 35, ~5u};
+	v = 15;
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+	for (int rep = 0; rep < 3000; rep++)  /* churn reuses retired elements */
+		CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_EXIST), 0);
+	CHECK_EQ(sl_map_ctl_count(m), 100);
+	/* get_next_key visits each key exactly once */
+	n = 0;
+	for (r = sl_map_ctl_get_next_key(m, NULL, &nk); r == 0;
+	     r = sl_map_ctl_get_next_key(m, &k, &nk)) {
+		CHECK(nk.a >= 1 && nk.a <= 100 && nk.b == nk.a * 7 && nk.c == ~nk.a);
+		seen[nk.a]++;
+		k = nk;
+		n++;
+	}
+	CHECK_EQ(r, -ENOENT);
+	CHECK_EQ(n, 100);
+	for (uint32_t i = 1; i <= 100; i++)
+		CHECK_EQ(seen[i], 1);
+	/* a missing key restarts from the first key */
+	k = (struct key12){5000, 1, 1};
+	CHECK_EQ(sl_map_ctl_get_next_key(m, &k, &nk), 0);
+	CHECK(nk.a >= 1 && nk.a <= 100);
+	memset(seen, 0, sizeof(seen));
+	CHECK_EQ(sl_map_ctl_dump(m, dump_cb, seen), 0);
+	for (uint32_t i = 1; i <= 100; i++)
+		CHECK_EQ(seen[i], 1);
+	CHECK_EQ(seen[0], 0);
+	/* delete all, then it is empty again */
+	for (uint32_t i = 1; i <= 100; i++) {
+		k = (struct key12){i, i * 7, ~i};
+		CHECK_EQ(sl_map_ctl_delete(m, &k), 0);
+	}
+	CHECK_EQ(sl_map_ctl_count(m), 0);
+	CHECK_EQ(sl_map_ctl_get_next_key(m, NULL, &nk), -ENOENT);
+	sl_map_destroy(m);
+}
+
+static void test_percpu_hash(void)
+{
+	struct sl_map *m = mk(BPF_MAP_TYPE_PERCPU_HASH, 4, 8, 16, 0, 3);
+	uint64_t vals[3], sum, one = 1;
+	uint32_t k = 42;
+
+	CHECK(m != NULL);
+	CHECK_EQ(sl_map_ctl_value_size(m), 24);
+	/* a worker's insert sets its slot and zeroes the others */
+	sl_map_set_cpu(1);
+	CHECK_EQ(sl_map_update_elem(m, &k, &(uint64_t){5}, BPF_NOEXIST), 0);
+	CHECK_EQ(sl_map_ctl_lookup(m, &k, vals), 0);
+	CHECK(vals[0] == 0 && vals[1] == 5 && vals[2] == 0);
+	for (uint32_t c = 0; c < 3; c++) {
+		uint64_t *p;
+
+		sl_map_set_cpu(c);
+		p = sl_map_lookup_elem(m, &k);
+		CHECK(p == sl_map_lookup_percpu_elem(m, &k, c));
+		*p += 10;
+	}
+	sl_map_set_cpu(2);
+	CHECK_EQ(sl_map_update_elem(m, &k, &one, BPF_EXIST), 0);  /* own slot only */
+	CHECK_EQ(sl_map_update_elem(m, &k, &one, BPF_NOEXIST), -EEXIST);
+	sl_map_set_cpu(0);
+	CHECK_EQ(sl_map_ctl_lookup(m, &k, vals), 0);
+	CHECK(vals[0] == 10 && vals[1] == 15 && vals[2] == 1);
+	CHECK_EQ(sl_map_ctl_sum_u64(m, &k, &sum), 0);
+	CHECK_EQ(sum, 26);
+	CHECK(sl_map_lookup_percpu_elem(m, &k, 3) == NULL);
+	vals[0] = 1, vals[1] = 2, vals[2] = 3;
+	CHECK_EQ(sl_map_ctl_update(m, &(uint32_t){7}, vals, BPF_ANY), 0);
+	CHECK_EQ(sl_map_ctl_sum_u64(m, &(uint32_t){7}, &sum), 0);
+	CHECK_EQ(sum, 6);
+	CHECK_EQ(*(uint64_t *)sl_map_lookup_percpu_elem(m, &(uint32_t){7}, 2), 3);
+	CHECK_EQ(sl_map_ctl_sum_u64(m, &(uint32_t){8}, &sum), -ENOENT);
+	sl_map_destroy(m);
+}
+
+static void test_lru(uint32_t type, unsigned ncpus)
+{
+	struct sl_map *m = mk(type, 4, 8, 64, 0, ncpus);
+	uint64_t v[4] = {0};
+	uint32_t k, present = 0, hot_present = 0;
+
+	CHECK(m != NULL);
+	for (k = 0; k < 64; k++)
+		CHECK_EQ(sl_map_ctl_update(m, &k, v, BPF_NOEXIST), 0);
+	CHECK_EQ(sl_map_ctl_count(m), 64);
+	/* keys 0..15 are hot: looked up between every insert */
+	for (k = 1000; k < 1200; k++) {
+		for (uint32_t h = 0; h < 16; h++)
+			CHECK(sl_map_lookup_elem(m, &h) != NULL);
+		CHECK_EQ(sl_map_update_elem(m, &k, v, BPF_ANY), 0);  /* never -E2BIG */
+	}
+	CHECK(sl_map_ctl_count(m) <= 64);
+	for (k = 0; k < 16; k++)
+		hot_present += sl_map_lookup_elem(m, &k) != NULL;
+	for (k = 1000; k < 1200; k++)
+		present += sl_map_lookup_elem(m, &k) != NULL;
+	CHECK_EQ(hot_present, 16);  /* referenced entries survive the sweep */
+	CHECK(present >= 40);       /* the newest cold keys are kept */
+	CHECK(sl_map_lookup_elem(m, &(uint32_t){1199}) != NULL);
+	sl_map_destroy(m);
+}
+
+static void test_devmap_hash(void)
+{
+	struct sl_map *m = mk(BPF_MAP_TYPE_DEVMAP_HASH, 4, 4, 8, 0, 1);
+	uint32_t ifindex = 0, val = 2;
+
+	CHECK(m != NULL);
+	CHECK_EQ(sl_map_devmap_get(m, 1000, &ifindex), -ENOENT);
+	CHECK_EQ(sl_map_ctl_update(m, &(uint32_t){1000}, &val, BPF_ANY), 0);
+	CHECK_EQ(sl_map_devmap_get(m, 1000, &ifindex), 0);
+	CHECK_EQ(ifindex, 2);
+	CHECK_EQ(sl_map_update_elem(m, &(uint32_t){5}, &val, BPF_ANY), -EOPNOTSUPP);
+	CHECK_EQ(sl_map_ctl_delete(m, &(uint32_t){1000}), 0);
+	CHECK_EQ(sl_map_ctl_delete(m, &(uint32_t){1000}), -ENOENT);
+	CHECK_EQ(sl_map_devmap_get(m, 1000, &ifindex), -ENOENT);
+	sl_map_destroy(m);
+}
+
+int main(void)
+{
+	test_create();
+	test_hash();
+	test_percpu_hash();
+	test_lru(BPF_MAP_TYPE_LRU_HASH, 1);
+	test_lru(BPF_MAP_TYPE_LRU_PERCPU_HASH, 4);
+	test_devmap_hash();
+	CHECK_DONE();
+}
