@@ -22,7 +22,7 @@ __thread uint32_t sl_map_cpu;
 static const struct sl_map_ops *const map_ops[] = {
 	[BPF_MAP_TYPE_HASH] = &sl_hash_ops,
 	[BPF_MAP_TYPE_ARRAY] = &sl_array_ops,
-	/* TODO-PROG_ARRAY */
+	[BPF_MAP_TYPE_PROG_ARRAY] = &sl_prog_array_ops,
 	[BPF_MAP_TYPE_PERCPU_HASH] = &sl_percpu_hash_ops,
 	[BPF_MAP_TYPE_PERCPU_ARRAY] = &sl_percpu_array_ops,
 	[BPF_MAP_TYPE_LRU_HASH] = &sl_lru_hash_ops,

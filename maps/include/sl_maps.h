@@ -197,6 +197,17 @@ struct sl_prog;
  */
 int sl_map_prog_array_set(struct sl_map *map, uint32_t index, struct sl_prog *prog, uint32_t id);
 
+/** Resolver of u32 values written to a PROG_ARRAY through sl_map_ctl_update(). */
+typedef struct sl_prog *(*sl_prog_resolver_fn)(uint32_t id, void *ctx);
+
+/**
+ * Let sl_map_ctl_update() on PROG_ARRAY @p map accept u32 values: @p fn
+ * maps a value (a program id chosen by the caller) to a program, or NULL
+ * (the update then fails with -EBADF). Without a resolver such updates
+ * fail with -EOPNOTSUPP. Control thread. @return 0, -EINVAL (not a PROG_ARRAY).
+ */
+int sl_map_prog_array_set_resolver(struct sl_map *map, sl_prog_resolver_fn fn, void *ctx);
+
 /**
  * Data path of bpf_tail_call: program at @p index, or NULL (out of range,
  * empty, not a PROG_ARRAY). Worker, lock-free.

@@ -262,8 +262,47 @@ static void test_ringbuf(void)
 	sl_map_destroy(m);
 }
 
+static char fake_progs[3];
+
+static struct sl_prog *resolve(uint32_t id, void *ctx)
+{
+	return id < 3 ? (struct sl_prog *)(void *)&fake_progs[id] : NULL;
+}
+
+static void test_prog_array(void)
+{
+	struct sl_map *m = mk(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4, 0, 1);
+	struct sl_prog *p1 = (struct sl_prog *)(void *)&fake_progs[1];
+	uint32_t id, nk;
+
+	CHECK(m != NULL);
+	CHECK(!mk(BPF_MAP_TYPE_PROG_ARRAY, 4, 8, 4, 0, 1));
+	CHECK(sl_map_prog_array_get(m, 0) == NULL);
+	CHECK(sl_map_lookup_elem(m, &(uint32_t){0}) == NULL);  /* programs cannot look up */
+	CHECK_EQ(sl_map_prog_array_set(m, 2, p1, 11), 0);
+	CHECK_EQ(sl_map_prog_array_set(m, 4, p1, 11), -E2BIG);
+	CHECK(sl_map_prog_array_get(m, 2) == p1);
+	CHECK(sl_map_prog_array_get(m, 4) == NULL);
+	CHECK_EQ(sl_map_ctl_lookup(m, &(uint32_t){2}, &id), 0);
+	CHECK_EQ(id, 11);
+	CHECK_EQ(sl_map_ctl_lookup(m, &(uint32_t){1}, &id), -ENOENT);
+	CHECK_EQ(sl_map_ctl_update(m, &(uint32_t){1}, &(uint32_t){2}, BPF_ANY), -EOPNOTSUPP);
+	CHECK_EQ(sl_map_prog_array_set_resolver(m, resolve, NULL), 0);
+	CHECK_EQ(sl_map_ctl_update(m, &(uint32_t){1}, &(uint32_t){2}, BPF_ANY), 0);
+	CHECK(sl_map_prog_array_get(m, 1) == (struct sl_prog *)(void *)&fake_progs[2]);
+	CHECK_EQ(sl_map_ctl_update(m, &(uint32_t){1}, &(uint32_t){9}, BPF_ANY), -EBADF);
+	CHECK_EQ(sl_map_ctl_count(m), 2);
+	CHECK_EQ(sl_map_ctl_delete(m, &(uint32_t){2}), 0);
+	CHECK_EQ(sl_map_ctl_delete(m, &(uint32_t){2}), -ENOENT);
+	CHECK(sl_map_prog_array_get(m, 2) == NULL);
+	CHECK_EQ(sl_map_ctl_get_next_key(m, &(uint32_t){2}, &nk), 0);
+	CHECK_EQ(nk, 3);
+	sl_map_destroy(m);
+}
+
 int main(void)
 {
+	test_prog_array();
 	test_create_errors();
 	test_names();
 	test_array();
