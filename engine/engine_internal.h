@@ -19,4 +19,155 @@ int sl_cmd_disasm(int argc, char **argv);
 int sl_cmd_test_run(int argc, char **argv);
 int sl_cmd_bench(int argc, char **argv);
 
+/* ---- sluice run: the engine (cmd_run.c, eal.c, port.c, worker.c, stats.c,
+ * report.c, json.c). No DPDK header here: DPDK types are forward-declared. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sl_jit.h"
+#include "sl_vm.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+struct sl_map;
+
+#define SL_RUN_MAX_PORTS 16    /**< ports one engine drives */
+#define SL_RUN_MAX_WORKERS 64  /**< worker lcores */
+#define SL_RUN_BURST 32        /**< packets per rte_eth_rx_burst */
+#define SL_RUN_CACHE_LINE 64
+
+/** Which execution engine runs the program. */
+enum sl_run_exec {
+	SL_RUN_EXEC_AUTO = 0,  /**< the JIT */
+	SL_RUN_EXEC_INTERP,    /**< --interp */
+	SL_RUN_EXEC_JIT,       /**< --jit */
+};
+
+/** One --port argument, parsed before EAL starts (port.c). */
+struct sl_port_spec {
+	const char *devstr;     /**< as given: "net_pcap0,rx_pcap=in.pcap" or a PCI address */
+	char name[64];          /**< device name: "net_pcap0", or the PCI address */
+	bool is_vdev;           /**< starts with "net_": --vdev, else -a */
+	bool is_pcap;           /**< a net_pcap device */
+	char rx_pcap[256];      /**< rx_pcap=FILE, or "" */
+	bool infinite_rx;       /**< infinite_rx=1 */
+	bool finite;            /**< rx_pcap without infinite_rx: the engine stops at its end */
+	uint64_t pcap_packets;  /**< packets in rx_pcap (counted with libpcap) */
+};
+
+/** Options of `sluice run` (cmd_run.c). */
+struct sl_run_opts {
+	const char *prog_path;
+	const char *section;        /**< NULL: the first program */
+	const char *json_path;      /**< NULL: no JSON */
+	struct sl_port_spec ports[SL_RUN_MAX_PORTS];
+	unsigned nports;
+	unsigned nworkers;          /**< worker lcores (1 for now) */
+	enum sl_run_exec exec;
+	double duration;            /**< seconds, 0 = until stopped */
+	double stats_interval;      /**< seconds between rate lines, 0 = none */
+	bool quiet;                 /**< errors only */
+	int eal_argc;               /**< EAL arguments after "--" */
+	char **eal_argv;
+};
+
+/** Counters of one worker: written by that worker only, read by the control thread. */
+struct sl_worker_stats {
+	uint64_t rx;
+	uint64_t tx;
+	uint64_t drop;        /**< XDP_DROP, plus tx_drop */
+	uint64_t error;       /**< XDP_ABORTED, unknown verdicts, faults, bad redirects */
+	uint64_t tx_drop;     /**< forwarded but refused by rte_eth_tx_burst */
+	uint64_t verdict[5];  /**< by XDP verdict: aborted, drop, pass, tx, redirect */
+	uint64_t port_rx[SL_RUN_MAX_PORTS];
+	uint64_t port_tx[SL_RUN_MAX_PORTS];
+} __attribute__((aligned(SL_RUN_CACHE_LINE)));
+
+/** Packets waiting for rte_eth_tx_burst to one port (flushed every burst). */
+struct sl_txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[SL_RUN_BURST];
+};
+
+struct sl_engine;
+
+/** One worker lcore: its program entry, queues, TX buffers and counters. */
+struct sl_worker {
+	unsigned index;                /**< worker slot (sl_map_cpu), also its queue on every port */
+	unsigned lcore;
+	struct sl_engine *eng;
+	sl_jit_fn jit_fn;              /**< NULL: interpreter */
+	struct sl_txbuf txbuf[SL_RUN_MAX_PORTS];
+	struct sl_worker_stats stats;  /**< published at the end of each burst */
+} __attribute__((aligned(SL_RUN_CACHE_LINE)));
+
+/** The running engine (control thread owns it). */
+struct sl_engine {
+	const struct sl_run_opts *opts;
+	struct sl_obj *obj;
+	struct sl_prog *prog;
+	struct sl_jit *jit;                 /**< one compiled copy serves every worker, or NULL */
+	const char *exec_name;              /**< "jit" or "interpreter" */
+	struct rte_mempool *pool;
+	unsigned nports;
+	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
+	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id) */
+	bool port_started[SL_RUN_MAX_PORTS];
+	unsigned nworkers;
+	struct sl_worker *workers;          /**< nworkers, cache-aligned */
+	volatile int stop;                  /**< set by the control thread, read by workers */
+};
+
+/* eal.c */
+/** Start the EAL with an argv built from @p o (vdevs, PCI, memory, lcores). 0 or -errno (line printed). */
+int sl_eal_start(const struct sl_run_opts *o);
+/** rte_eal_cleanup, and remove the per-process runtime directory sl_eal_start made. */
+void sl_eal_stop(void);
+
+/* port.c */
+/** Parse a --port string into @p spec; count rx_pcap packets. 0 or -EINVAL (line printed). */
+int sl_port_parse(const char *devstr, struct sl_port_spec *spec);
+/** Mempool and every port (configure, queues, start, promiscuous). 0 or -errno (line printed). */
+int sl_ports_start(struct sl_engine *eng);
+/** Stop and close every started port, free the mempool. */
+void sl_ports_stop(struct sl_engine *eng);
+
+/* worker.c */
+/** lcore entry of a worker (arg: struct sl_worker *). */
+int sl_worker_main(void *arg);
+
+/* stats.c */
+/** Sum of every worker's published counters. Control thread. */
+void sl_stats_sum(const struct sl_engine *eng, struct sl_worker_stats *sum);
+/** Run the control loop until a signal, --duration or the end of finite inputs. */
+void sl_stats_loop(struct sl_engine *eng, const char **why);
+
+/* report.c */
+/** One entry of a map, as the control API returns it. */
+struct sl_map_entry {
+	const uint8_t *key;
+	const uint8_t *value;   /**< control-API layout: per-CPU slots packed, stride 8-rounded */
+	uint32_t key_size;
+	uint32_t value_size;
+	unsigned ncpus;         /**< slots in value (1 for shared maps) */
+	uint32_t stride;        /**< bytes between slots */
+	bool percpu;            /**< a per-CPU map */
+};
+typedef int (*sl_map_entry_fn)(const struct sl_map_entry *e, void *arg);
+/** Slot @p cpu of a 4- or 8-byte value as an integer. */
+uint64_t sl_map_entry_slot_u64(const struct sl_map_entry *e, unsigned cpu);
+/**
+ * Visit the entries of @p map worth reporting: arrays only non-zero entries,
+ * other maps every entry. 0, or -errno from the map (control thread).
+ */
+int sl_report_map_walk(struct sl_map *map, sl_map_entry_fn fn, void *arg);
+/** Final stats and every map, human-readable. */
+void sl_report_print(const struct sl_engine *eng, double secs, FILE *out);
+
+/* json.c */
+/** Write the final stats and maps as JSON to @p path. 0 or -errno (line printed). */
+int sl_json_write(const struct sl_engine *eng, const char *path);
+
 #endif

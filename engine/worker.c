@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker: burst loop, program run, verdicts, TX.
+ *
+ * Each worker lcore polls RX queue <worker index> of every port, and sends
+ * on TX queue <worker index> of every port, so no two workers share a
+ * queue and nothing locks. Per burst:
+ *
+ *   rte_eth_rx_burst (32) -> for each mbuf (prefetching a few ahead):
+ *     build struct sl_xdp_ctx over the mbuf's first segment
+ *     run the program (JIT entry, or the interpreter)
+ *     verdict (table below) -> free, or append to the TX buffer of a port
+ *   -> rte_eth_tx_burst of every non-empty TX buffer; what TX refuses is
+ *      freed and counted in drop (tx_drop)
+ *   -> counters published (rx last, with release order: once the control
+ *      thread sees rx of a port reach N, N packets are fully processed)
+ *   -> sl_map_quiescent()
+ *
+ * Every received packet ends in exactly one of tx, drop, error, so
+ * rx = tx + drop + error holds at every burst boundary.
+ *
+ * Verdicts: XDP_ABORTED, unknown values and interpreter faults: free, error.
+ * XDP_DROP: free, drop. XDP_PASS: to the ingress port's egress port (see
+ * port.c). XDP_TX: back out of the ingress port. XDP_REDIRECT: to the port
+ * whose DPDK port id bpf_redirect / bpf_redirect_map chose; a port this
+ * engine does not drive is an error.
+ *
+ * If the program moved ctx->data (bpf_xdp_adjust_head) or ctx->data_end
+ * (bpf_xdp_adjust_tail), the mbuf is adjusted to match before TX.
+ *
+ * Worker, no locks, no allocation, no logging: it counts.
+ */
+#include <stddef.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "engine_internal.h"
+#include "sl_helpers.h"
+#include "sl_maps.h"
+
+#define PREFETCH_AHEAD 4
+#define NO_REDIRECT UINT32_MAX
+#define VERDICT_MAX XDP_REDIRECT
+
+/* Single-writer counter update that the control thread may read at any time. */
+#define STAT_ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
+
+typedef void (*verdict_fn)(struct sl_worker *w, unsigned port, struct rte_mbuf *m,
+			   const struct sl_xdp_ctx *ctx);
+
+/* Make the mbuf match the bounds the program left in ctx. */
+static int sync_mbuf(struct rte_mbuf *m, const struct sl_xdp_ctx *ctx)
+{
+	char *data = rte_pktmbuf_mtod(m, char *);
+	ptrdiff_t head = (char *)ctx->data - data;
+	size_t len;
+
+	if (head > 0 && !rte_pktmbuf_adj(m, (uint16_t)head))
+		return -1;
+	if (head < 0 && !rte_pktmbuf_prepend(m, (uint16_t)-head))
+		return -1;
+	len = (size_t)((char *)ctx->data_end - (char *)ctx->data);
+	if (len == m->data_len)
+		return 0;
+	if (m->nb_segs != 1)
+		return -1;  /* the program saw only the first segment */
+	if (len < m->data_len)
+		return rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
+	return rte_pktmbuf_append(m, (uint16_t)(len - m->data_len)) ? 0 : -1;
+}
+
+static void fail(struct sl_worker *w, struct rte_mbuf *m)
+{
+	rte_pktmbuf_free(m);
+	STAT_ADD(w->stats.error, 1);
+}
+
+static void forward(struct sl_worker *w, unsigned port, struct rte_mbuf *m,
+		    const struct sl_xdp_ctx *ctx)
+{
+	struct sl_txbuf *tb = &w->txbuf[port];
+
+	if (unlikely(ctx->data != rte_pktmbuf_mtod(m, void *) ||
+		     (char *)ctx->data_end - (char *)ctx->data != m->data_len) &&
+	    sync_mbuf(m, ctx)) {
+		fail(w, m);
+		return;
+	}
+	tb->pkts[tb->n++] = m;
+}
+
+static void verdict_aborted(struct sl_worker *w, unsigned port, struct rte_mbuf *m,
+			    const struct sl_xdp_ctx *ctx)
+{
+	fail(w, m);
+}
+
+static void verdict_drop(struct sl_worker *w, unsigned port, struct rte_mbuf *m,
+			 const struct sl_xdp_ctx *ctx)
+{
+	rte_pktmbuf_free(m);
+	STAT_ADD(w->stats.drop, 1);
+}
+
+static void verdict_pass(struct sl_worker *w, unsigned port, struct rte_mbuf *m,
+			 const struct sl_xdp_ctx *ctx)
+{
+	forward(w, w->eng->egress[port], m, ctx);
+}
+
+static void verdict_tx(struct sl_worker *w, unsigned port, struct rte_mbuf *m,
+		       const struct sl_xdp_ctx *ctx)
+{
+	forward(w, port, m, ctx);
+}
+
+static void verdict_redirect(struct sl_worker *w, unsigned port, struct rte_mbuf *m,
+			     const struct sl_xdp_ctx *ctx)
+{
+	struct sl_redirect *rd = sl_helper_redirect();
+	uint32_t target = rd->ifindex;
+
+	rd->ifindex = NO_REDIRECT;
+	for (unsigned i = 0; i < w->eng->nports; i++) {
+		if (w->eng->port_id[i] == target) {
+			forward(w, i, m, ctx);
+			return;
+		}
+	}
+	fail(w, m);
+}
+
+/* XDP verdict -> action. Values above XDP_REDIRECT are errors. */
+static const verdict_fn verdicts[VERDICT_MAX + 1] = {
+	[XDP_ABORTED] = verdict_aborted,
+	[XDP_DROP] = verdict_drop,
+	[XDP_PASS] = verdict_pass,
+	[XDP_TX] = verdict_tx,
+	[XDP_REDIRECT] = verdict_redirect,
+};
+
+static inline uint64_t run_prog(const struct sl_worker *w, struct sl_xdp_ctx *ctx)
+{
+	static const struct sl_vm_run_opts opts = { .sz = sizeof(opts) };
+	struct sl_vm_result res;
+	uint64_t r0;
+
+	if (likely(w->jit_fn != NULL))
+		return w->jit_fn(ctx, 0);
+	res.err = 0;
+	r0 = sl_vm_exec(w->eng->prog, ctx, &opts, &res);
+	return unlikely(res.err) ? XDP_ABORTED : r0;
+}
+
+static inline void run_one(struct sl_worker *w, unsigned port, uint16_t pid, struct rte_mbuf *m)
+{
+	struct sl_xdp_ctx ctx;
+	uint64_t v;
+
+	ctx.data = rte_pktmbuf_mtod(m, void *);
+	ctx.data_end = (char *)ctx.data + m->data_len;
+	ctx.data_meta = ctx.data;
+	ctx.ingress_ifindex = pid;
+	ctx.rx_queue_index = w->index;
+	ctx.egress_ifindex = 0;
+	ctx.reserved = 0;
+	ctx.data_hard_start = m->buf_addr;
+	ctx.data_hard_end = m->nb_segs == 1 ? (char *)m->buf_addr + m->buf_len : NULL;
+	ctx.pkt_owner = m;
+	v = run_prog(w, &ctx);
+	if (unlikely(v > VERDICT_MAX)) {
+		fail(w, m);
+		return;
+	}
+	STAT_ADD(w->stats.verdict[v], 1);
+	verdicts[v](w, port, m, &ctx);
+}
+
+static void process_burst(struct sl_worker *w, unsigned port, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t pid = w->eng->port_id[port];
+
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		run_one(w, port, pid, pkts[i]);
+	}
+}
+
+/* Send every TX buffer; free and count what the port refused. */
+static void flush_tx(struct sl_worker *w)
+{
+	struct sl_engine *eng = w->eng;
+
+	for (unsigned p = 0; p < eng->nports; p++) {
+		struct sl_txbuf *tb = &w->txbuf[p];
+		uint16_t sent;
+
+		if (!tb->n)
+			continue;
+		sent = rte_eth_tx_burst(eng->port_id[p], (uint16_t)w->index, tb->pkts, tb->n);
+		for (uint16_t i = sent; i < tb->n; i++)
+			rte_pktmbuf_free(tb->pkts[i]);
+		STAT_ADD(w->stats.tx, sent);
+		STAT_ADD(w->stats.port_tx[p], sent);
+		STAT_ADD(w->stats.tx_drop, tb->n - sent);
+		STAT_ADD(w->stats.drop, tb->n - sent);
+		tb->n = 0;
+	}
+}
+
+int sl_worker_main(void *arg)
+{
+	struct sl_worker *w = arg;
+	struct sl_engine *eng = w->eng;
+	struct rte_mbuf *pkts[SL_RUN_BURST];
+
+	sl_map_worker_online(w->index);
+	sl_helper_redirect()->ifindex = NO_REDIRECT;
+	while (!__atomic_load_n(&eng->stop, __ATOMIC_RELAXED)) {
+		for (unsigned p = 0; p < eng->nports; p++) {
+			uint16_t n = rte_eth_rx_burst(eng->port_id[p], (uint16_t)w->index,
+						      pkts, SL_RUN_BURST);
+
+			if (!n)
+				continue;
+			process_burst(w, p, pkts, n);
+			flush_tx(w);
+			STAT_ADD(w->stats.rx, n);
+			__atomic_store_n(&w->stats.port_rx[p], w->stats.port_rx[p] + n,
+					 __ATOMIC_RELEASE);
+		}
+		sl_map_quiescent();
+	}
+	sl_map_worker_offline();
+	return 0;
+}
