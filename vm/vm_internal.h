@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internals shared by the interpreter files (interp.c: checking and
+ * pre-decoding; interp_fast.c / interp_checked.c: the two run loops built
+ * from interp_loop.h) and the disassembler.
+ *
+ * Pre-decoded form: one struct sl_vm_insn per eBPF instruction (the second
+ * half of an lddw gets a filler), plus one sentinel at index n that faults
+ * ("fell off the end"). Every field the handler needs is ready to use:
+ * the handler number, registers, the memory offset or the absolute jump
+ * target, and an immediate already sign-extended, or the 64-bit constant
+ * of an lddw (map pointers resolved), or the helper's function pointer.
+ */
+#ifndef SL_VM_INTERNAL_H
+#define SL_VM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sl_vm.h"
+
+/*
+ * Every handler of the run loops. X(name): the loops define a label
+ * L_<name> for each; interp.c maps opcodes to them.
+ */
+#define SL_VM_ALU_OPS(X, W) \
+	X(ADD##W##_K) X(ADD##W##_X) X(SUB##W##_K) X(SUB##W##_X) \
+	X(MUL##W##_K) X(MUL##W##_X) X(DIV##W##_K) X(DIV##W##_X) \
+	X(SDIV##W##_K) X(SDIV##W##_X) X(OR##W##_K) X(OR##W##_X) \
+	X(AND##W##_K) X(AND##W##_X) X(LSH##W##_K) X(LSH##W##_X) \
+	X(RSH##W##_K) X(RSH##W##_X) X(MOD##W##_K) X(MOD##W##_X) \
+	X(SMOD##W##_K) X(SMOD##W##_X) X(XOR##W##_K) X(XOR##W##_X) \
+	X(MOV##W##_K) X(MOV##W##_X) X(ARSH##W##_K) X(ARSH##W##_X) \
+	X(NEG##W) X(MOVSX8_##W) X(MOVSX16_##W)
+
+#define SL_VM_JMP_OPS(X, W) \
+	X(JEQ##W##_K) X(JEQ##W##_X) X(JGT##W##_K) X(JGT##W##_X) \
+	X(JGE##W##_K) X(JGE##W##_X) X(JSET##W##_K) X(JSET##W##_X) \
+	X(JNE##W##_K) X(JNE##W##_X) X(JSGT##W##_K) X(JSGT##W##_X) \
+	X(JSGE##W##_K) X(JSGE##W##_X) X(JLT##W##_K) X(JLT##W##_X) \
+	X(JLE##W##_K) X(JLE##W##_X) X(JSLT##W##_K) X(JSLT##W##_X) \
+	X(JSLE##W##_K) X(JSLE##W##_X)
+
+#define SL_VM_ATOMIC_OPS(X, W) \
+	X(AADD##W) X(AOR##W) X(AAND##W) X(AXOR##W) \
+	X(AFADD##W) X(AFOR##W) X(AFAND##W) X(AFXOR##W) \
+	X(AXCHG##W) X(ACMPXCHG##W)
+
+#define SL_VM_OPS(X) \
+	X(FALLOFF) \
+	SL_VM_ALU_OPS(X, 64) SL_VM_ALU_OPS(X, 32) X(MOVSX32_64) \
+	X(ZEXT16) X(ZEXT32) X(NOP) X(BSWAP16) X(BSWAP32) X(BSWAP64) \
+	SL_VM_JMP_OPS(X, 64) SL_VM_JMP_OPS(X, 32) \
+	X(JA) X(CALL_HELPER) X(CALL_LOCAL) X(TAIL_CALL) X(EXIT) \
+	X(LDXB) X(LDXH) X(LDXW) X(LDXDW) X(LDXSB) X(LDXSH) X(LDXSW) \
+	X(STB) X(STH) X(STW) X(STDW) X(STXB) X(STXH) X(STXW) X(STXDW) \
+	SL_VM_ATOMIC_OPS(X, 32) SL_VM_ATOMIC_OPS(X, 64) \
+	X(LDDW) X(LDABSB) X(LDABSH) X(LDABSW) X(LDINDB) X(LDINDH) X(LDINDW)
+
+enum sl_vm_op {
+#define SL_VM_ENUM(name) SL_VM_OP_##name,
+	SL_VM_OPS(SL_VM_ENUM)
+#undef SL_VM_ENUM
+	SL_VM_OP_COUNT
+};
+
+/** One pre-decoded instruction (16 bytes). */
+struct sl_vm_insn {
+	uint16_t op;      /**< enum sl_vm_op */
+	uint8_t dst;
+	uint8_t src;
+	int32_t off;      /**< memory offset, or absolute target of a jump / local call */
+	uint64_t imm;     /**< sign-extended imm, lddw constant, or helper function */
+};
+
+/** What sl_vm_prepare() builds: one allocation, freed with free(). */
+struct sl_vm_code {
+	const struct bpf_insn *insns; /**< the instructions decoded (staleness check) */
+	uint32_t n_insns;
+	bool verified;                /**< prog->verified when decoded */
+	struct sl_vm_insn insns_d[];  /**< n_insns + 1 (sentinel) */
+};
+
+/** Instructions a checked run may execute before it is stopped. */
+#define SL_VM_CHECKED_BUDGET 10000000u
+/** Tail calls a run may chain (the kernel's MAX_TAIL_CALL_CNT). */
+#define SL_VM_MAX_TAIL_CALLS 33
+
+/** True when @p prog has a decoded form matching its instructions. */
+static inline bool sl_vm_code_fresh(const struct sl_prog *prog)
+{
+	const struct sl_vm_code *c = prog->vm_code;
+
+	return c && c->insns == prog->insns && c->n_insns == prog->n_insns &&
+	       c->verified == prog->verified;
+}
+
+/**
+ * Return the decoded form of @p prog, preparing it when missing or stale
+ * (allocates; not for concurrent first use). NULL with res filled on error.
+ */
+const struct sl_vm_code *sl_vm_code_get(const struct sl_prog *prog, struct sl_vm_result *res);
+
+/* The two run loops (interp_fast.c, interp_checked.c). */
+uint64_t sl_vm_run_fast(const struct sl_prog *prog, void *ctx,
+			const struct sl_vm_run_opts *opts, struct sl_vm_result *res);
+uint64_t sl_vm_run_checked(const struct sl_prog *prog, void *ctx,
+			   const struct sl_vm_run_opts *opts, struct sl_vm_result *res);
+
+#endif /* SL_VM_INTERNAL_H */
