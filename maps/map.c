@@ -27,7 +27,7 @@ static const struct sl_map_ops *const map_ops[] = {
 	[BPF_MAP_TYPE_PERCPU_ARRAY] = &sl_percpu_array_ops,
 	[BPF_MAP_TYPE_LRU_HASH] = &sl_lru_hash_ops,
 	[BPF_MAP_TYPE_LRU_PERCPU_HASH] = &sl_lru_percpu_hash_ops,
-	/* TODO-LPM_TRIE */
+	[BPF_MAP_TYPE_LPM_TRIE] = &sl_lpm_ops,
 	[BPF_MAP_TYPE_DEVMAP] = &sl_devmap_ops,
 	[BPF_MAP_TYPE_DEVMAP_HASH] = &sl_devmap_hash_ops,
 	[BPF_MAP_TYPE_RINGBUF] = &sl_ringbuf_ops,

@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * maps/lpm.c: BPF_MAP_TYPE_LPM_TRIE, longest-prefix match on keys
+ * struct bpf_lpm_trie_key { u32 prefixlen; u8 data[key_size - 4]; }.
+ *
+ * Structure: a multibit trie with controlled prefix expansion. The root
+ * node indexes the first 16 bits of data (8 when data is one byte), each
+ * deeper level the next 8 bits. A slot holds two pointers: the longest
+ * prefix ending at this level that covers the slot (leaf), and the child
+ * node for longer prefixes. A prefix of length p lives at the level whose
+ * bit range contains p (p = 0 at the root) and fills 2^(level end - p)
+ * slots, except those already taken by longer prefixes of the same level.
+ * A lookup of a full-length key reads one slot per level, remembering the
+ * last leaf seen: an IPv4 lookup is at most three dependent loads, and
+ * one when no prefix is longer than /16 there. Beside the trie, every
+ * prefix is also in an exact-match hash (length + masked data), used by
+ * updates, deletes (to find the prefix that takes a deleted one's slots
+ * back), get_next_key, and lookups whose key prefixlen is shorter than
+ * the data (the kernel's "match at most prefixlen bits").
+ *
+ * get_next_key order: the exact-match hash's bucket order (the kernel
+ * walks its trie in post-order; any order that visits each key once is
+ * conforming). Update of a full map fails with -ENOSPC, as the kernel's.
+ *
+ * Concurrency
+ *   - Lookups take no lock: acquire loads of slot and chain pointers.
+ *     Every pointer a reader can load is either NULL or a complete prefix
+ *     element or node, so a reader sees the old or the new answer per
+ *     slot, never a torn value: updates of an existing prefix publish a
+ *     new element in place of the old one.
+ *   - Writers (workers or the control thread) take one map spinlock; LPM
+ *     updates are rare next to lookups. As in the kernel (which requires
+ *     BPF_F_NO_PREALLOC for this type), updates allocate their element
+ *     and any new trie node; lookups never allocate.
+ *   - Deleted elements and emptied nodes are retired with an epoch and
+ *     freed under the writer lock once every online worker has passed
+ *     sl_map_quiescent() (rcu.c).
+ */
+#include <stdlib.h>
+
+#include "maps_internal.h"
+
+#define LPM_DATA_MIN 1
+#define LPM_DATA_MAX 256
+#define LPM_VALUE_MAX (1u << 20)
+#define LPM_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | \
+		   BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
+
+struct lpm_elem {
+	struct sl_rcu_node rcu;                 /* retire list (writer lock) */
+	_Atomic(struct lpm_elem *) next;        /* exact-match chain */
+	uint32_t prefixlen;
+	uint32_t hash;
+	uint8_t data_value[];                   /* data (dsize, masked), then value at voff */
+};
+
+struct lpm_slot {
+	_Atomic(struct lpm_elem *) leaf;
+	_Atomic(struct lpm_node *) child;
+};
+
+struct lpm_node {
+	struct sl_rcu_node rcu;
+	struct lpm_node *parent;
+	uint32_t parent_idx;
+	uint32_t nprefixes;                     /* prefixes stored at this node */
+	uint32_t nchildren;
+	uint32_t pad;
+	struct lpm_slot slots[];
+};
+
+struct sl_lpm {
+	struct sl_map map;
+	uint32_t dsize;                         /* data bytes */
+	uint32_t nbits;                         /* dsize * 8 */
+	uint32_t root_bits;                     /* 16, or 8 for one-byte data */
+	uint32_t voff;                          /* value offset in data_value */
+	uint32_t hmask;                         /* exact-match buckets - 1 */
+	uint32_t count;                         /* writer lock */
+	struct lpm_node *root;
+	_Atomic(struct lpm_elem *) *heads;      /* exact-match buckets */
+	sl_spinlock_t lock;                     /* writers */
+	struct sl_rcu_node *retired, *retired_tail;
+};
+
+static inline struct sl_lpm *to_lpm(struct sl_map *m)
+{
+	return SL_CONTAINER_OF(m, struct sl_lpm, map);
+}
+
+/* ---- bit helpers ---- */
+
+/* bits [start, start + n) of data as an integer (n <= 16, start byte aligned) */
+static inline uint32_t bits_at(const uint8_t *data, uint32_t start, uint32_t n)
+{
+	uint32_t b = start / 8;
+
+	return n == 16 ? (uint32_t)data[b] << 8 | data[b + 1] : data[b];
+}
+
+static void mask_copy(uint8_t *dst, const uint8_t *src, uint32_t dsize, uint32_t plen)
+{
+	for (uint32_t i = 0; i < dsize; i++) {
+		uint32_t keep = plen >= (i + 1) * 8 ? 8 : plen > i * 8 ? plen - i * 8 : 0;
+
+		dst[i] = keep ? src[i] & (uint8_t)(0xff00 >> keep) : 0;
+	}
+}
+
+static uint32_t lpm_hash(const uint8_t *masked, uint32_t dsize, uint32_t plen)
+{
+	uint32_t h = 2166136261u ^ plen;
+
+	for (uint32_t i = 0; i < dsize; i++)
+		h = (h ^ masked[i]) * 16777619u;
+	return h ^ (h >> 16);
+}
+
+/* level of a prefix length, and that level's first bit and width */
+static inline uint32_t level_of(const struct sl_lpm *t, uint32_t plen)
+{
+	return plen <= t->root_bits ? 0 : 1 + (plen - t->root_bits - 1) / 8;
+}
+
+static inline uint32_t level_start(const struct sl_lpm *t, uint32_t lvl)
+{
+	return lvl ? t->root_bits + (lvl - 1) * 8 : 0;
+}
+
+static inline uint32_t level_width(const struct sl_lpm *t, uint32_t lvl)
+{
+	return lvl ? 8 : t->root_bits;
+}
+
+/* ---- exact-match table (readers lock-free, writers under the lock) ---- */
+
+static struct lpm_elem *exact_find(struct sl_lpm *t, const uint8_t *masked, uint32_t plen)
+{
+	uint32_t h = lpm_hash(masked, t->dsize, plen);
+	struct lpm_elem *e = atomic_load_explicit(&t->heads[h & t->hmask], memory_order_acquire);
+
+	for (; e; e = atomic_load_explicit(&e->next, memory_order_acquire))
+		if (e->hash == h && e->prefixlen == plen &&
+		    !memcmp(e->data_value, masked, t->dsize))
+			return e;
+	return NULL;
+}
+
+/* writer: the link pointing at e */
+static _Atomic(struct lpm_elem *) *exact_link(struct sl_lpm *t, struct lpm_elem *e)
+{
+	_Atomic(struct lpm_elem *) *prev = &t->heads[e->hash & t->hmask];
+	struct lpm_elem *cur;
+
+	while ((cur = atomic_load_explicit(prev, memory_order_relaxed)) != e)
+		prev = &cur->next;
+	return prev;
+}
+
+/* ---- reclamation (writer lock held) ---- */
+
+static void retire(struct sl_lpm *t, struct sl_rcu_node *n)
+{
+	n->epoch = sl_rcu_retire_epoch();
+	n->next = NULL;
+	if (t->retired_tail)
+		t->retired_tail->next = n;
+	else
+		t->retired = n;
+	t->retired_tail = n;
+}
+
+static void reclaim(struct sl_lpm *t)
+{
+	uint64_t min;
+
+	if (!t->retired)
+		return;
+	min = sl_rcu_min_epoch();
+	while (t->retired && t->retired->epoch <= min) {
+		struct sl_rcu_node *n = t->retired;
+
+		t->retired = n->next;
+		free(n);  /* rcu is the first member of elements and nodes */
+	}
+	if (!t->retired)
+		t->retired_tail = NULL;
+}
+
+/* ---- lookup ---- */
+
+/* full-length key: one slot per level */
+static struct lpm_elem *trie_match(struct sl_lpm *t, const uint8_t *data)
+{
+	struct lpm_node *n = t->root;
+	struct lpm_elem *best = NULL;
+	uint32_t start = 0, width = t->root_bits;
+
+	while (n) {
+		struct lpm_slot *s = &n->slots[bits_at(data, start, width)];
+		struct lpm_elem *leaf = atomic_load_explicit(&s->leaf, memory_order_acquire);
+
+		if (leaf)
+			best = leaf;
+		n = atomic_load_explicit(&s->child, memory_order_acquire);
+		start += width;
+		width = 8;
+		if (start >= t->nbits)
+			break;
+	}
+	return best;
+}
+
+/* key with a shorter prefixlen: longest stored prefix of length <= it */
+static struct lpm_elem *exact_match(struct sl_lpm *t, const uint8_t *data, uint32_t plen)
+{
+	uint8_t masked[LPM_DATA_MAX];
+
+	for (uint32_t l = plen + 1; l-- > 0;) {
+		struct lpm_elem *e;
+
+		mask_copy(masked, data, t->dsize, l);
+		e = exact_find(t, masked, l);
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
+/* worker, no locks */
+static void *lpm_lookup(struct sl_map *map, const void *key)
+{
+	struct sl_lpm *t = to_lpm(map);
+	const struct bpf_lpm_trie_key *k = key;
+	struct lpm_elem *e;
+
+	if (k->prefixlen >= t->nbits)
+		e = trie_match(t, k->data);
+	else
+		e = exact_match(t, k->data, k->prefixlen);
+	return e ? e->data_value + t->voff : NULL;
+}
+
+/* ---- writers (map lock held) ---- */
+
+static struct lpm_node *node_new(struct sl_lpm *t, uint32_t lvl, struct lpm_node *parent,
+				 uint32_t idx)
+{
+	size_t nslots = (size_t)1 << level_width(t, lvl);
+	struct lpm_node *n = sl_zalloc(sizeof(*n) + nslots * sizeof(struct lpm_slot));
+
+	if (n) {
+		n->parent = parent;
+		n->parent_idx = idx;
+	}
+	return n;
+}
+
+/* the node holding prefixes of level lvl along data (created if asked) */
+static struct lpm_node *node_for(struct sl_lpm *t, const uint8_t *data, uint32_t lvl, bool create)
+{
+	struct lpm_node *n = t->root;
+
+	for (uint32_t l = 0; l < lvl; l++) {
+		uint32_t idx = bits_at(data, level_start(t, l), level_width(t, l));
+		struct lpm_slot *s = &n->slots[idx];
+		struct lpm_node *c = atomic_load_explicit(&s->child, memory_order_relaxed);
+
+		if (!c) {
+			if (!create || !(c = node_new(t, l + 1, n, idx)))
+				return NULL;
+			atomic_store_explicit(&s->child, c, memory_order_release);
+			n->nchildren++;
+		}
+		n = c;
+	}
+	return n;
+}
+
+/* slots [base, base + cnt) of prefix e's level: replace `from` (or shorter) by `to` */
+static void fill_slots(struct sl_lpm *t, struct lpm_node *n, const struct lpm_elem *e,
+		       struct lpm_elem *from, struct lpm_elem *to, bool insert)
+{
+	uint32_t lvl = level_of(t, e->prefixlen);
+	uint32_t start = level_start(t, lvl), w = level_width(t, lvl);
+	uint32_t base = bits_at(e->data_value, start, w);
+	uint32_t cnt = 1u << (start + w - (e->prefixlen > start ? e->prefixlen : start));
+
+	for (uint32_t i = base; i < base + cnt; i++) {
+		struct lpm_elem *cur = atomic_load_explicit(&n->slots[i].leaf, memory_order_relaxed);
+
+		if (cur == from || (insert && (!cur || cur->prefixlen < e->prefixlen)))
+			atomic_store_explicit(&n->slots[i].leaf, to, memory_order_release);
+	}
+}
+
+static long insert_locked(struct sl_lpm *t, struct lpm_elem *n, uint64_t flags)
+{
+	struct lpm_elem *old = exact_find(t, n->data_value, n->prefixlen);
+	struct lpm_node *node;
+	_Atomic(struct lpm_elem *) *link;
+
+	if (old && flags == BPF_NOEXIST)
+		return -EEXIST;
+	if (!old && flags == BPF_EXIST)
+		return -ENOENT;
+	if (!old && t->count >= t->map.def.max_entries)
+		return -ENOSPC;
+	node = node_for(t, n->data_value, level_of(t, n->prefixlen), true);
+	if (!node)
+		return -ENOMEM;
+	fill_slots(t, node, n, old, n, true);
+	if (old) {
+		link = exact_link(t, old);
+		atomic_store_explicit(&n->next, atomic_load_explicit(&old->next,
+			memory_order_relaxed), memory_order_relaxed);
+		atomic_store_explicit(link, n, memory_order_release);
+		retire(t, &old->rcu);
+		return 0;
+	}
+	link = &t->heads[n->hash & t->hmask];
+	atomic_store_explicit(&n->next, atomic_load_explicit(link, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(link, n, memory_order_release);
+	node->nprefixes++;
+	t->count++;
+	return 0;
+}
+
+static long lpm_update(struct sl_map *map, const void *key, const void *value, uint64_t flags)
+{
+	struct sl_lpm *t = to_lpm(map);
+	const struct bpf_lpm_trie_key *k = key;
+	struct lpm_elem *n;
+	long err;
+
+	if (!sl_update_flags_ok(flags) || k->prefixlen > t->nbits)
+		return -EINVAL;
+	n = sl_zalloc(sizeof(*n) + t->voff + map->def.value_size);
+	if (!n)
+		return -ENOMEM;
+	n->prefixlen = k->prefixlen;
+	mask_copy(n->data_value, k->data, t->dsize, k->prefixlen);
+	n->hash = lpm_hash(n->data_value, t->dsize, n->prefixlen);
+	memcpy(n->data_value + t->voff, value, map->def.value_size);
+	sl_spin_lock(&t->lock);
+	reclaim(t);
+	err = insert_locked(t, n, flags);
+	sl_spin_unlock(&t->lock);
+	if (err)
+		free(n);
+	return err;
+}
+
+/* the prefix that takes back e's slots: longest shorter one at e's level */
+static struct lpm_elem *replacement(struct sl_lpm *t, const struct lpm_elem *e)
+{
+	uint32_t lvl = level_of(t, e->prefixlen);
+	uint32_t lo = lvl ? level_start(t, lvl) + 1 : 0;
+	uint8_t masked[LPM_DATA_MAX];
+
+	for (uint32_t l = e->prefixlen; l-- > lo;) {
+		struct lpm_elem *r;
+
+		mask_copy(masked, e->data_value, t->dsize, l);
+		r = exact_find(t, masked, l);
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+/* free empty nodes bottom-up (never the root) */
+static void prune(struct sl_lpm *t, struct lpm_node *n)
+{
+	while (n != t->root && !n->nprefixes && !n->nchildren) {
+		struct lpm_node *parent = n->parent;
+
+		atomic_store_explicit(&parent->slots[n->parent_idx].child, NULL,
+				      memory_order_release);
+		parent->nchildren--;
+		retire(t, &n->rcu);
+		n = parent;
+	}
+}
+
+static long lpm_delete(struct sl_map *map, const void *key)
+{
+	struct sl_lpm *t = to_lpm(map);
+	const struct bpf_lpm_trie_key *k = key;
+	uint8_t masked[LPM_DATA_MAX];
+	struct lpm_elem *e;
+	struct lpm_node *node;
+
+	if (k->prefixlen > t->nbits)
+		return -EINVAL;
+	mask_copy(masked, k->data, t->dsize, k->prefixlen);
+	sl_spin_lock(&t->lock);
+	reclaim(t);
+	e = exact_find(t, masked, k->prefixlen);
+	if (!e) {
+		sl_spin_unlock(&t->lock);
+		return -ENOENT;
+	}
+	node = node_for(t, masked, level_of(t, e->prefixlen), false);
+	fill_slots(t, node, e, e, replacement(t, e), false);
+	atomic_store_explicit(exact_link(t, e), atomic_load_explicit(&e->next,
+		memory_order_relaxed), memory_order_release);
+	retire(t, &e->rcu);
+	t->count--;
+	node->nprefixes--;
+	prune(t, node);
+	sl_spin_unlock(&t->lock);
+	return 0;
+}
+
+/* ---- control thread ---- */
+
+static void put_key(const struct sl_lpm *t, const struct lpm_elem *e, void *out)
+{
+	struct bpf_lpm_trie_key *k = out;
+
+	k->prefixlen = e->prefixlen;
+	memcpy(k->data, e->data_value, t->dsize);
+}
+
+static int lpm_get_next_key(struct sl_map *map, const void *key, void *next_key)
+{
+	struct sl_lpm *t = to_lpm(map);
+	const struct bpf_lpm_trie_key *k = key;
+	struct lpm_elem *e = NULL;
+	uint32_t b = 0;
+	int ret = -ENOENT;
+
+	sl_spin_lock(&t->lock);
+	if (k && k->prefixlen <= t->nbits) {
+		uint8_t masked[LPM_DATA_MAX];
+
+		mask_copy(masked, k->data, t->dsize, k->prefixlen);
+		e = exact_find(t, masked, k->prefixlen);
+	}
+	if (e) {
+		b = (e->hash & t->hmask) + 1;
+		e = atomic_load_explicit(&e->next, memory_order_relaxed);
+	}
+	for (; !e && b <= t->hmask; b++)
+		e = atomic_load_explicit(&t->heads[b], memory_order_relaxed);
+	if (e) {
+		put_key(t, e, next_key);
+		ret = 0;
+	}
+	sl_spin_unlock(&t->lock);
+	return ret;
+}
+
+static int lpm_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
+{
+	struct sl_lpm *t = to_lpm(map);
+	size_t rec = map->def.key_size + map->def.value_size, cap = 0, n;
+	uint8_t *buf = NULL;
+	int ret = 0;
+
+	for (uint32_t b = 0; b <= t->hmask && !ret; b++) {
+		struct lpm_elem *e;
+
+		if (!atomic_load_explicit(&t->heads[b], memory_order_relaxed))
+			continue;
+		sl_spin_lock(&t->lock);
+		n = 0;
+		for (e = atomic_load_explicit(&t->heads[b], memory_order_relaxed); e;
+		     e = atomic_load_explicit(&e->next, memory_order_relaxed), n++) {
+			if (n == cap) {
+				void *p = realloc(buf, (cap * 2 + 8) * rec);
+
+				if (!p) {
+					ret = -ENOMEM;
+					break;
+				}
+				buf = p;
+				cap = cap * 2 + 8;
+			}
+			put_key(t, e, buf + n * rec);
+			memcpy(buf + n * rec + map->def.key_size, e->data_value + t->voff,
+			       map->def.value_size);
+		}
+		sl_spin_unlock(&t->lock);
+		for (size_t i = 0; i < n && !ret; i++)
+			ret = cb(buf + i * rec, buf + i * rec + map->def.key_size, ctx);
+	}
+	free(buf);
+	return ret;
+}
+
+/* ---- creation ---- */
+
+static int lpm_check(const struct sl_map_def *def, unsigned ncpus)
+{
+	if (def->key_size < 4 + LPM_DATA_MIN || def->key_size > 4 + LPM_DATA_MAX ||
+	    def->value_size == 0 || def->value_size > LPM_VALUE_MAX || def->max_entries == 0)
+		return -EINVAL;
+	if (!(def->map_flags & BPF_F_NO_PREALLOC) || (def->map_flags & ~LPM_FLAGS))
+		return -EINVAL;  /* the kernel requires BPF_F_NO_PREALLOC */
+	return 0;
+}
+
+static void free_nodes(struct lpm_node *n, uint32_t nslots)
+{
+	for (uint32_t i = 0; i < nslots; i++) {
+		struct lpm_node *c = atomic_load_explicit(&n->slots[i].child, memory_order_relaxed);
+
+		if (c)
+			free_nodes(c, 256);
+	}
+	free(n);
+}
+
+static void lpm_free(struct sl_map *map)
+{
+	struct sl_lpm *t = to_lpm(map);
+
+	for (uint32_t b = 0; t->heads && b <= t->hmask; b++) {
+		struct lpm_elem *e = atomic_load_explicit(&t->heads[b], memory_order_relaxed);
+
+		while (e) {
+			struct lpm_elem *nx = atomic_load_explicit(&e->next, memory_order_relaxed);
+
+			free(e);
+			e = nx;
+		}
+	}
+	while (t->retired) {
+		struct sl_rcu_node *n = t->retired;
+
+		t->retired = n->next;
+		free(n);
+	}
+	if (t->root)
+		free_nodes(t->root, 1u << t->root_bits);
+	free((void *)t->heads);
+	free(t);
+}
+
+static struct sl_map *lpm_alloc(const struct sl_map_def *def, unsigned ncpus)
+{
+	struct sl_lpm *t = sl_zalloc(sizeof(*t));
+	uint32_t nb = 1;
+
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->dsize = def->key_size - 4;
+	t->nbits = t->dsize * 8;
+	t->root_bits = t->nbits >= 16 ? 16 : 8;
+	t->voff = SL_ROUND_UP(t->dsize, 8);
+	while (nb < def->max_entries && nb < (1u << 22))
+		nb <<= 1;
+	t->hmask = nb - 1;
+	t->heads = sl_zalloc(sizeof(*t->heads) * nb);
+	t->root = node_new(t, 0, NULL, 0);
+	if (!t->heads || !t->root) {
+		t->map.def = *def;
+		lpm_free(&t->map);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return &t->map;
+}
+
+const struct sl_map_ops sl_lpm_ops = {
+	.check = lpm_check,
+	.alloc = lpm_alloc,
+	.free = lpm_free,
+	.lookup = lpm_lookup,
+	.update = lpm_update,
+	.delete = lpm_delete,
+	.get_next_key = lpm_get_next_key,
+	.dump = lpm_dump,
+};
