@@ -25,6 +25,8 @@ struct sl_jit_opts {
 	 * serves every worker and every copy is interchangeable.
 	 */
 	uint32_t cpu;
+	/** Do not use BMI2 (shlx/shrx/sarx) even when the CPU has it: tests the cl path. */
+	bool no_bmi2;
 };
 
 struct sl_jit;
@@ -51,6 +53,9 @@ sl_jit_fn sl_jit_entry(const struct sl_jit *jit);
 
 /** Bytes of machine code. */
 size_t sl_jit_code_size(const struct sl_jit *jit);
+
+/** Start of the machine code (read-only, executable pages), e.g. to dump or inspect it. */
+const void *sl_jit_code(const struct sl_jit *jit);
 
 /** Unmap the code; clears the program's jit_tail_entry if it points here. NULL is allowed. */
 void sl_jit_free(struct sl_jit *jit);

@@ -103,6 +103,16 @@ uint32_t sl_map_array_stride(const struct sl_map *map);
  */
 size_t sl_map_array_slot_bytes(const struct sl_map *map);
 
+/** Data-path lookup of one map type: what bpf_map_lookup_elem does for that type. */
+typedef void *(*sl_map_lookup_fn)(struct sl_map *map, const void *key);
+
+/**
+ * The lookup function of @p map's type (maps/map_jit.c), for the JIT to
+ * call directly instead of dispatching on the type at run time. Same
+ * contract as sl_map_lookup_elem(). NULL when the type has no lookup.
+ */
+sl_map_lookup_fn sl_map_jit_lookup_fn(const struct sl_map *map);
+
 /* ---- control thread ---- */
 
 /**

@@ -1,0 +1,1156 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * x86-64 JIT: instruction selection. The encoder (emit.c, x86_emit.h)
+ * knows x86 only; this file maps eBPF onto it.
+ *
+ * Register map (the kernel's, so helper calls need no argument moves:
+ * r1-r5 are already the SysV argument registers and r0 is the return):
+ *
+ *   eBPF  x86   role
+ *   r0    rax   return value, helper result
+ *   r1    rdi   arg 1 / ctx at entry
+ *   r2    rsi   arg 2 / length at entry (raw programs)
+ *   r3    rdx   arg 3
+ *   r4    rcx   arg 4
+ *   r5    r8    arg 5
+ *   r6    rbx   callee-saved
+ *   r7    r13   callee-saved
+ *   r8    r14   callee-saved
+ *   r9    r15   callee-saved
+ *   r10   rbp   frame pointer (top of this frame's stack)
+ *   -     r11   TMP: divisor, saved rcx of shifts, call target
+ *   -     r10   AUX: blinded constants, saved rax (div, atomics)
+ *   -     r9    AUX2: saved rdx (div), relocated atomic base
+ *   -     r12   tail-call count (only in programs that tail call)
+ *
+ * Passes: the same emit code runs several times. The first pass uses
+ * rel32 for every branch; each further pass uses the native offsets of
+ * the previous one and picks rel8 wherever the displacement fits. Sizes
+ * only shrink, so the layout converges (usually in 2-3 passes); then the
+ * code is emitted once more into an RW mapping, checked to have the same
+ * layout, and mprotect()ed RX. Code is never writable and executable at
+ * once.
+ *
+ * Frames and calls: each subprogram is a native function with the SysV
+ * convention. Its prologue pushes only the callee-saved registers it uses
+ * (rbx, r13-r15; rbp only when it uses r10 or stack; r12 in the main
+ * function of a program that tail calls) and reserves its own stack below
+ * rbp (verifier's stack_depth; 512 when unknown). rsp stays 16-byte
+ * aligned at calls; a leaf that touches no stack has no prologue at all.
+ * bpf-to-bpf calls are "call rel32"; r6-r9 survive because callees save
+ * what they use. Helper calls are "movabs r11, fn; call r11".
+ *
+ * Tail calls: the main function has two entries: the public one zeroes
+ * eax (the count) and falls into the tail entry, whose prologue moves eax
+ * to r12. bpf_tail_call checks r12 < 33 (MAX_TAIL_CALL_CNT), asks
+ * sl_jit_tail_target() for the target's jit_tail_entry, runs this frame's
+ * epilogue and jumps there with eax = count + 1: the target returns to
+ * our caller. An empty slot gives r0 = -ENOENT, as in the interpreter.
+ *
+ * Speed: checks the verifier proved away are not emitted (aux nonzero_div),
+ * map pointers and global-data addresses are immediates, ARRAY and
+ * PERCPU_ARRAY lookups are inlined (index check + base + index * stride;
+ * the per-CPU slot comes from sl_map_cpu through a %fs load, so one copy
+ * of the code serves every worker), other lookups call the map type's own
+ * function. Constant blinding (opts->blind_constants) rewrites every
+ * immediate as (imm ^ key) xor-ed with key at run time in AUX.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "jit_internal.h"
+#include "sl_helpers.h"
+#include "sl_jit.h"
+#include "sl_maps.h"
+#include "x86_emit.h"
+
+#define TMP X_R11
+#define AUX X_R10
+#define AUX2 X_R9
+#define TCC X_R12
+
+/** Tail calls one chain may make (the kernel's MAX_TAIL_CALL_CNT). */
+#define JIT_MAX_TAIL_CALLS 33
+/** Passes before giving up on convergence. */
+#define JIT_MAX_PASSES 20
+/** Largest epilogue copied in place of a jump at each exit. */
+#define JIT_INLINE_EPILOGUE 8
+
+static const uint8_t reg_map[SL_NREGS] = {
+	X_RAX, X_RDI, X_RSI, X_RDX, X_RCX, X_R8, X_RBX, X_R13, X_R14, X_R15, X_RBP,
+};
+
+/* One subprogram: a native function. Offsets are native, from the previous pass. */
+struct jit_sub {
+	uint32_t start, end;       /* instruction range */
+	uint32_t stack;            /* bytes reserved below rbp (with alignment pad) */
+	bool frame;                /* uses r10 or stack: rbp frame */
+	bool calls;                /* calls something: rsp 16-byte aligned at calls */
+	uint8_t nsaved;
+	uint8_t saved[5];          /* callee-saved registers pushed, in push order */
+	uint32_t off_start, off_tail, off_epi;    /* previous pass */
+	uint32_t new_start, new_tail, new_epi;    /* pass being emitted */
+	uint32_t epi_size;
+};
+
+struct jit_state {
+	struct sl_prog *prog;
+	struct sl_jit_opts opts;
+	struct x86_emit e;
+	uint32_t *addrs, *ends;          /* per insn, previous pass */
+	uint32_t *new_addrs, *new_ends;  /* per insn, pass being emitted */
+	struct jit_sub *subs;
+	uint32_t nsubs;
+	struct jit_sub *sub;             /* being emitted */
+	uint32_t pc;
+	bool first_pass;
+	bool tail_calls;
+	bool bmi2;
+	int32_t tpoff;                   /* sl_map_cpu from the thread pointer */
+	uint64_t seed, rng;              /* blinding keys, same sequence every pass */
+	char *log;
+	size_t log_len;
+	int err;
+};
+
+struct sl_jit {
+	void *code;
+	size_t size;       /* bytes of code */
+	size_t map_len;    /* bytes mapped */
+	sl_jit_fn entry;
+	void *tail_entry;
+	struct sl_prog *prog;
+};
+
+static int jit_fail(struct jit_state *st, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int jit_fail(struct jit_state *st, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (st->err)
+		return st->err;
+	st->err = err;
+	if (!st->log || !st->log_len)
+		return err;
+	n = snprintf(st->log, st->log_len, "pc %u: ", st->pc);
+	if (n >= 0 && (size_t)n < st->log_len) {
+		va_start(ap, fmt);
+		vsnprintf(st->log + n, st->log_len - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+static uint64_t next_key(struct jit_state *st)
+{
+	/* xorshift64*: keys need to be unpredictable to the program's author, not cryptographic */
+	st->rng ^= st->rng >> 12;
+	st->rng ^= st->rng << 25;
+	st->rng ^= st->rng >> 27;
+	return st->rng * 0x2545f4914f6cdd1dull;
+}
+
+static bool is_w64(const struct bpf_insn *in)
+{
+	uint8_t cls = SL_OP_CLASS(in->code);
+
+	return cls == BPF_ALU64 || cls == BPF_JMP;
+}
+
+/* ---- operands ---- */
+
+/* An ALU/JMP source: a register, or an immediate not yet materialized. */
+struct src_op {
+	bool is_reg;
+	int reg;
+	int32_t imm;
+};
+
+/* AUX = imm, from two random-looking immediates: mov AUX, imm^key; xor AUX, key. */
+static int blind_imm(struct jit_state *st, int32_t imm)
+{
+	int32_t key = (int32_t)next_key(st);
+
+	x86_mov_ri(&st->e, true, AUX, (int64_t)(imm ^ key));
+	x86_alu_ri(&st->e, true, ALU_XOR, AUX, key);
+	return AUX;
+}
+
+static struct src_op src_operand(struct jit_state *st, const struct bpf_insn *in)
+{
+	if (SL_OP_SRC(in->code) == BPF_X)
+		return (struct src_op){ true, reg_map[in->src_reg], 0 };
+	if (st->opts.blind_constants)
+		return (struct src_op){ true, blind_imm(st, in->imm), 0 };
+	return (struct src_op){ false, 0, in->imm };
+}
+
+/* ---- branches to instructions and epilogues ---- */
+
+/* jmp/jcc to native offset @p target of the previous pass; rel8 when it fitted then. */
+static void emit_branch(struct jit_state *st, enum x86_cc cc, uint32_t target)
+{
+	int64_t prev = (int64_t)target - (int64_t)st->ends[st->pc];
+	bool rel8 = !st->first_pass && prev >= -128 && prev <= 127;
+	int64_t rel = (int64_t)target - (int64_t)(st->e.len + x86_jcc_size(cc, rel8));
+
+	x86_jcc_rel(&st->e, cc, (int32_t)rel, rel8);
+}
+
+/* Epilogue of function @p s; @p ret false leaves out the ret (tail calls). */
+static void emit_epilogue_of(struct x86_emit *e, const struct jit_sub *s, bool ret)
+{
+	if (s->frame)
+		x86_byte(e, 0xc9);                                        /* leave */
+	else if (s->stack)
+		x86_alu_ri(e, true, ALU_ADD, X_RSP, (int32_t)s->stack);    /* add rsp, n */
+	for (int i = s->nsaved - 1; i >= 0; i--)
+		x86_pop(e, s->saved[i]);
+	if (ret)
+		x86_ret(e);
+}
+
+static void emit_epilogue(struct jit_state *st, bool ret)
+{
+	emit_epilogue_of(&st->e, st->sub, ret);
+}
+
+static void emit_prologue(struct jit_state *st)
+{
+	const struct jit_sub *s = st->sub;
+
+	for (unsigned i = 0; i < s->nsaved; i++)
+		x86_push(&st->e, s->saved[i]);
+	if (s->frame) {
+		x86_push(&st->e, X_RBP);
+		x86_mov_rr(&st->e, true, X_RBP, X_RSP);          /* mov rbp, rsp */
+	}
+	if (s->stack)
+		x86_alu_ri(&st->e, true, ALU_SUB, X_RSP, (int32_t)s->stack); /* sub rsp, n */
+}
+
+/* Absolute call to a C function: movabs r11, fn; call r11. */
+static void emit_call_abs(struct jit_state *st, const void *fn)
+{
+	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)fn);
+	x86_call_reg(&st->e, TMP);
+}
+
+/* ---- ALU ---- */
+
+typedef int (*alu_fn)(struct jit_state *st, const struct bpf_insn *in, bool w64);
+
+static int alu_simple(struct jit_state *st, const struct bpf_insn *in, bool w64)
+{
+	static const enum x86_alu ops[16] = {
+		[BPF_ADD >> 4] = ALU_ADD, [BPF_SUB >> 4] = ALU_SUB, [BPF_OR >> 4] = ALU_OR,
+		[BPF_AND >> 4] = ALU_AND, [BPF_XOR >> 4] = ALU_XOR,
+	};
+	enum x86_alu op = ops[SL_OP_CODE(in->code) >> 4];
+	int dst = reg_map[in->dst_reg];
+	struct src_op s = src_operand(st, in);
+
+	if (s.is_reg)
+		x86_alu_rr(&st->e, w64, op, dst, s.reg);
+	else
+		x86_alu_ri(&st->e, w64, op, dst, s.imm);
+	return 0;
+}
+
+static int alu_mov(struct jit_state *st, const struct bpf_insn *in, bool w64)
+{
+	int dst = reg_map[in->dst_reg];
+
+	if (SL_OP_SRC(in->code) == BPF_K) {
+		if (st->opts.blind_constants)
+			x86_mov_rr(&st->e, w64, dst, blind_imm(st, in->imm));
+		else if (in->imm == 0)
+			x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);     /* xor r32, r32 */
+		else
+			x86_mov_ri(&st->e, w64, dst, w64 ? (int64_t)in->imm : (int64_t)(uint32_t)in->imm);
+		return 0;
+	}
+	if (in->off == 0) {
+		if (!w64 || in->dst_reg != in->src_reg)
+			x86_mov_rr(&st->e, w64, dst, reg_map[in->src_reg]);
+		return 0;
+	}
+	if (in->off != 8 && in->off != 16 && !(in->off == 32 && w64))
+		return jit_fail(st, -EINVAL, "mov: invalid sign-extension width %d", in->off);
+	x86_movsx_rr(&st->e, w64, (unsigned)in->off / 8, dst, reg_map[in->src_reg]);
+	return 0;
+}
+
+static int alu_mul(struct jit_state *st, const struct bpf_insn *in, bool w64)
+{
+	int dst = reg_map[in->dst_reg];
+	struct src_op s = src_operand(st, in);
+
+	if (s.is_reg)
+		x86_imul_rr(&st->e, w64, dst, s.reg);
+	else
+		x86_imul_rri(&st->e, w64, dst, dst, s.imm);
+	return 0;
+}
+
+static int alu_neg(struct jit_state *st, const struct bpf_insn *in, bool w64)
+{
+	x86_unary(&st->e, w64, UN_NEG, reg_map[in->dst_reg]);
+	return 0;
+}
+
+static int alu_shift(struct jit_state *st, const struct bpf_insn *in, bool w64)
+{
+	static const enum x86_shift ops[16] = {
+		[BPF_LSH >> 4] = SH_SHL, [BPF_RSH >> 4] = SH_SHR, [BPF_ARSH >> 4] = SH_SAR,
+	};
+	enum x86_shift op = ops[SL_OP_CODE(in->code) >> 4];
+	int dst = reg_map[in->dst_reg], src = reg_map[in->src_reg];
+
+	if (SL_OP_SRC(in->code) == BPF_K) {
+		uint8_t n = (uint8_t)(in->imm & (w64 ? 63 : 31));
+
+		if (n)
+			x86_shift_ri(&st->e, w64, op, dst, n);
+		else if (!w64)
+			x86_mov_rr(&st->e, false, dst, dst);           /* zero-extend */
+		return 0;
+	}
+	if (st->bmi2) {
+		x86_shiftx(&st->e, w64, op, dst, dst, src);            /* shlx dst, dst, src */
+	} else if (src == X_RCX) {
+		x86_shift_cl(&st->e, w64, op, dst);
+	} else {
+		/* the count must be in cl: park rcx (r4) in TMP around the shift */
+		x86_mov_rr(&st->e, true, TMP, X_RCX);
+		x86_mov_rr(&st->e, true, X_RCX, src);
+		x86_shift_cl(&st->e, w64, op, dst == X_RCX ? TMP : dst);
+		x86_mov_rr(&st->e, true, X_RCX, TMP);
+	}
+	return 0;
+}
+
+/* Result of dividing dst by 0 (div: 0; mod: dst, truncated in 32-bit) or by -1 (signed). */
+static void div_special(struct jit_state *st, int dst, bool w64, bool mod, bool by_minus1)
+{
+	if (by_minus1 && !mod)
+		x86_unary(&st->e, w64, UN_NEG, dst);                    /* INT_MIN / -1 = INT_MIN */
+	else if (!mod || by_minus1)
+		x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);           /* 0 */
+	else if (!w64)
+		x86_mov_rr(&st->e, false, dst, dst);                    /* dst, zero-extended */
+}
+
+/* rdx:rax / TMP with rax and rdx (r0, r3) preserved unless dst is one of them. */
+static void div_core(struct jit_state *st, int dst, bool w64, bool mod, bool sdiv)
+{
+	int res = mod ? X_RDX : X_RAX;
+
+	if (dst != X_RAX)
+		x86_mov_rr(&st->e, true, AUX, X_RAX);
+	if (dst != X_RDX)
+		x86_mov_rr(&st->e, true, AUX2, X_RDX);
+	if (dst != X_RAX)
+		x86_mov_rr(&st->e, true, X_RAX, dst);
+	if (sdiv)
+		x86_sign_extend_ax(&st->e, w64);                        /* cqo / cdq */
+	else
+		x86_alu_rr(&st->e, false, ALU_XOR, X_RDX, X_RDX);      /* xor edx, edx */
+	x86_unary(&st->e, w64, sdiv ? UN_IDIV : UN_DIV, TMP);      /* (i)div r11 */
+	if (dst != res)
+		x86_mov_rr(&st->e, w64, dst, res);
+	if (dst != X_RDX)
+		x86_mov_rr(&st->e, true, X_RDX, AUX2);
+	if (dst != X_RAX)
+		x86_mov_rr(&st->e, true, X_RAX, AUX);
+}
+
+static int alu_divmod(struct jit_state *st, const struct bpf_insn *in, bool w64)
+{
+	bool mod = SL_OP_CODE(in->code) == BPF_MOD, sdiv = in->off == 1;
+	bool is_k = SL_OP_SRC(in->code) == BPF_K;
+	int dst = reg_map[in->dst_reg];
+	int64_t k = w64 ? (int64_t)in->imm : (sdiv ? (int64_t)in->imm : (int64_t)(uint32_t)in->imm);
+	bool check0 = !is_k && !(st->prog->aux && st->prog->aux[st->pc].nonzero_div);
+	size_t l_zero = 0, l_m1 = 0, l_done[2] = { 0, 0 };
+
+	if (in->off != 0 && in->off != 1)
+		return jit_fail(st, -EINVAL, "div/mod: off must be 0 or 1 (is %d)", in->off);
+	if (is_k && (k == 0 || (sdiv && k == -1))) {
+		div_special(st, dst, w64, mod, k == -1);
+		return 0;
+	}
+	if (is_k && st->opts.blind_constants)
+		x86_mov_rr(&st->e, true, TMP, blind_imm(st, in->imm));
+	else if (is_k)
+		x86_mov_ri(&st->e, true, TMP, (int64_t)in->imm);
+	else
+		x86_mov_rr(&st->e, true, TMP, reg_map[in->src_reg]);
+	if (check0) {
+		x86_test_rr(&st->e, w64, TMP, TMP);
+		l_zero = x86_jcc8_fwd(&st->e, CC_NE);
+		div_special(st, dst, w64, mod, false);
+		l_done[0] = x86_jcc8_fwd(&st->e, CC_ALWAYS);
+		x86_bind8(&st->e, l_zero);
+	}
+	if (sdiv && !is_k) {
+		x86_alu_ri(&st->e, w64, ALU_CMP, TMP, -1);
+		l_m1 = x86_jcc8_fwd(&st->e, CC_NE);
+		div_special(st, dst, w64, mod, true);
+		l_done[1] = x86_jcc8_fwd(&st->e, CC_ALWAYS);
+		x86_bind8(&st->e, l_m1);
+	}
+	div_core(st, dst, w64, mod, sdiv);
+	for (int i = 0; i < 2; i++)
+		if (l_done[i])
+			x86_bind8(&st->e, l_done[i]);
+	return 0;
+}
+
+/* le16/32/64 (truncate), be16/32/64 and bswap16/32/64 (swap) on a little-endian host */
+static int alu_end(struct jit_state *st, const struct bpf_insn *in, bool w64)
+{
+	bool swap = w64 || SL_OP_SRC(in->code) == BPF_TO_BE;
+	int dst = reg_map[in->dst_reg];
+
+	switch (in->imm) {
+	case 16:
+		if (swap)
+			x86_rol16_8(&st->e, dst);
+		x86_movzx_rr(&st->e, 2, dst, dst);
+		return 0;
+	case 32:
+		if (swap)
+			x86_bswap(&st->e, false, dst);
+		else
+			x86_mov_rr(&st->e, false, dst, dst);
+		return 0;
+	case 64:
+		if (swap)
+			x86_bswap(&st->e, true, dst);
+		return 0;
+	}
+	return jit_fail(st, -EINVAL, "byte swap width must be 16, 32 or 64 (is %d)", in->imm);
+}
+
+static const alu_fn alu_table[16] = {
+	[BPF_ADD >> 4] = alu_simple, [BPF_SUB >> 4] = alu_simple, [BPF_MUL >> 4] = alu_mul,
+	[BPF_DIV >> 4] = alu_divmod, [BPF_OR >> 4] = alu_simple, [BPF_AND >> 4] = alu_simple,
+	[BPF_LSH >> 4] = alu_shift, [BPF_RSH >> 4] = alu_shift, [BPF_NEG >> 4] = alu_neg,
+	[BPF_MOD >> 4] = alu_divmod, [BPF_XOR >> 4] = alu_simple, [BPF_MOV >> 4] = alu_mov,
+	[BPF_ARSH >> 4] = alu_shift, [BPF_END >> 4] = alu_end,
+};
+
+static int do_alu(struct jit_state *st, const struct bpf_insn *in)
+{
+	alu_fn fn = alu_table[SL_OP_CODE(in->code) >> 4];
+
+	if (!fn)
+		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
+	return fn(st, in, SL_OP_CLASS(in->code) == BPF_ALU64);
+}
+
+/* ---- loads and stores ---- */
+
+static int do_ldx(struct jit_state *st, const struct bpf_insn *in)
+{
+	unsigned size = sl_isa_size_bytes(in->code);
+	int dst = reg_map[in->dst_reg], base = reg_map[in->src_reg];
+
+	if (SL_OP_MODE(in->code) == BPF_MEM)
+		x86_load(&st->e, size, dst, base, in->off);
+	else if (SL_OP_MODE(in->code) == BPF_MEMSX && size < 8)
+		x86_load_sx(&st->e, size, dst, base, in->off);
+	else
+		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
+	return 0;
+}
+
+static int do_st(struct jit_state *st, const struct bpf_insn *in)
+{
+	unsigned size = sl_isa_size_bytes(in->code);
+	int base = reg_map[in->dst_reg];
+
+	if (SL_OP_MODE(in->code) != BPF_MEM)
+		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
+	if (st->opts.blind_constants)
+		x86_store(&st->e, size, base, in->off, blind_imm(st, in->imm));
+	else
+		x86_store_imm(&st->e, size, base, in->off, in->imm);
+	return 0;
+}
+
+/* lock or|and|xor with fetch: a cmpxchg loop on rax (r0, saved in AUX). */
+static void atomic_fetch_loop(struct jit_state *st, const struct bpf_insn *in, bool w64,
+			      enum x86_alu op)
+{
+	int base = reg_map[in->dst_reg], src = reg_map[in->src_reg], val = src;
+	size_t loop;
+
+	x86_mov_rr(&st->e, true, AUX, X_RAX);               /* keep r0 (and src if it is r0) */
+	if (base == X_RAX) {
+		x86_mov_rr(&st->e, true, AUX2, X_RAX);
+		base = AUX2;
+	}
+	if (val == X_RAX)
+		val = AUX;
+	x86_load(&st->e, w64 ? 8 : 4, X_RAX, base, in->off);   /* mov rax, [m] */
+	loop = st->e.len;
+	x86_mov_rr(&st->e, w64, TMP, X_RAX);
+	x86_alu_rr(&st->e, w64, op, TMP, val);
+	x86_lock_cmpxchg(&st->e, w64, base, in->off, TMP);
+	x86_jcc8_back(&st->e, CC_NE, loop);
+	if (src != X_RAX) {
+		x86_mov_rr(&st->e, w64, src, X_RAX);             /* src = old value */
+		x86_mov_rr(&st->e, true, X_RAX, AUX);
+	}
+}
+
+static int do_atomic(struct jit_state *st, const struct bpf_insn *in)
+{
+	bool w64 = SL_OP_SIZE(in->code) == BPF_DW;
+	int base = reg_map[in->dst_reg], src = reg_map[in->src_reg];
+	static const enum x86_alu ops[16] = {
+		[BPF_ADD >> 4] = ALU_ADD, [BPF_OR >> 4] = ALU_OR,
+		[BPF_AND >> 4] = ALU_AND, [BPF_XOR >> 4] = ALU_XOR,
+	};
+	int32_t op = in->imm & ~BPF_FETCH;
+
+	if (SL_OP_SIZE(in->code) != BPF_DW && SL_OP_SIZE(in->code) != BPF_W)
+		return jit_fail(st, -EINVAL, "atomic: size must be 4 or 8 bytes");
+	if (in->imm == BPF_XCHG) {
+		x86_xchg_mem(&st->e, w64, base, in->off, src);
+	} else if (in->imm == BPF_CMPXCHG) {
+		x86_lock_cmpxchg(&st->e, w64, base, in->off, src);
+		if (!w64)
+			x86_mov_rr(&st->e, false, X_RAX, X_RAX);         /* r0 = zext(old) */
+	} else if (op != BPF_ADD && op != BPF_OR && op != BPF_AND && op != BPF_XOR) {
+		return jit_fail(st, -EINVAL, "unknown atomic operation imm=0x%x", (unsigned)in->imm);
+	} else if (!(in->imm & BPF_FETCH)) {
+		x86_lock_alu(&st->e, w64, ops[op >> 4], base, in->off, src);
+	} else if (op == BPF_ADD) {
+		x86_lock_xadd(&st->e, w64, base, in->off, src);
+	} else {
+		atomic_fetch_loop(st, in, w64, ops[op >> 4]);
+	}
+	return 0;
+}
+
+static int do_stx(struct jit_state *st, const struct bpf_insn *in)
+{
+	if (SL_OP_MODE(in->code) == BPF_ATOMIC)
+		return do_atomic(st, in);
+	if (SL_OP_MODE(in->code) != BPF_MEM)
+		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
+	x86_store(&st->e, sl_isa_size_bytes(in->code), reg_map[in->dst_reg], in->off,
+		  reg_map[in->src_reg]);
+	return 0;
+}
+
+/* The 64-bit constant of an lddw: plain, map pointer, or map value address. */
+static int lddw_value(struct jit_state *st, const struct bpf_insn *in, uint64_t *v)
+{
+	const struct sl_prog *p = st->prog;
+	struct sl_map *map;
+	uint8_t *base;
+
+	*v = (uint64_t)(uint32_t)in[0].imm | ((uint64_t)(uint32_t)in[1].imm << 32);
+	if (in->src_reg == 0)
+		return 0;
+	if (in->src_reg != BPF_PSEUDO_MAP_IDX && in->src_reg != BPF_PSEUDO_MAP_IDX_VALUE)
+		return jit_fail(st, -ENOTSUP, "lddw: unsupported pseudo source %u", in->src_reg);
+	if (in->imm < 0 || (uint32_t)in->imm >= p->n_maps || !p->maps || !p->maps[in->imm])
+		return jit_fail(st, -EINVAL, "lddw: map index %d out of range (%u maps)",
+				in->imm, p->n_maps);
+	map = p->maps[in->imm];
+	if (in->src_reg == BPF_PSEUDO_MAP_IDX) {
+		*v = (uint64_t)(uintptr_t)map;
+		return 0;
+	}
+	base = sl_map_array_base(map, 0);
+	if (!base || in[1].imm < 0 || (uint32_t)in[1].imm >= sl_map_get_def(map)->value_size)
+		return jit_fail(st, -EINVAL, "lddw map value: bad map '%s' or offset %d",
+				sl_map_name(map), in[1].imm);
+	*v = (uint64_t)(uintptr_t)(base + in[1].imm);
+	return 0;
+}
+
+static int do_lddw(struct jit_state *st, const struct bpf_insn *in)
+{
+	int dst = reg_map[in->dst_reg];
+	uint64_t v;
+
+	if (st->pc + 1 >= st->sub->end)
+		return jit_fail(st, -EINVAL, "lddw needs a second instruction");
+	if (lddw_value(st, in, &v))
+		return st->err;
+	if (st->opts.blind_constants) {
+		uint64_t key = next_key(st);
+
+		x86_movabs(&st->e, dst, v ^ key);
+		x86_movabs(&st->e, AUX, key);
+		x86_alu_rr(&st->e, true, ALU_XOR, dst, AUX);
+	} else if (v == 0) {
+		x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);
+	} else {
+		x86_mov_ri(&st->e, true, dst, (int64_t)v);
+	}
+	return 0;
+}
+
+/*
+ * LD_ABS / LD_IND: r0 = big-endian packet bytes through sl_jit_ld_pkt()
+ * (r6 = ctx); out of bounds ends the function with r0 = 0. r1-r5 are
+ * clobbered, as for a helper call.
+ */
+static int do_ld_pkt(struct jit_state *st, const struct bpf_insn *in)
+{
+	size_t l_ok;
+
+	if (SL_OP_MODE(in->code) == BPF_IND) {
+		x86_mov_rr(&st->e, false, X_RSI, reg_map[in->src_reg]);   /* esi = src + imm */
+		x86_alu_ri(&st->e, false, ALU_ADD, X_RSI, in->imm);
+	} else {
+		x86_mov_ri(&st->e, false, X_RSI, (uint32_t)in->imm);
+	}
+	x86_mov_rr(&st->e, true, X_RDI, X_RBX);
+	x86_mov_ri(&st->e, false, X_RDX, sl_isa_size_bytes(in->code));
+	emit_call_abs(st, (const void *)(uintptr_t)sl_jit_ld_pkt);
+	x86_test_rr(&st->e, false, X_RDX, X_RDX);
+	l_ok = x86_jcc8_fwd(&st->e, CC_NE);
+	x86_jcc_rel(&st->e, CC_ALWAYS,                                  /* jmp epilogue, r0 = 0 */
+		    (int32_t)((int64_t)st->sub->off_epi - (int64_t)(st->e.len + 5)), false);
+	x86_bind8(&st->e, l_ok);
+	return 0;
+}
+
+static int do_ld(struct jit_state *st, const struct bpf_insn *in)
+{
+	if (in->code == (BPF_LD | BPF_IMM | BPF_DW))
+		return do_lddw(st, in);
+	if ((SL_OP_MODE(in->code) == BPF_ABS || SL_OP_MODE(in->code) == BPF_IND) &&
+	    SL_OP_SIZE(in->code) != BPF_DW)
+		return do_ld_pkt(st, in);
+	return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
+}
+
+/* ---- calls ---- */
+
+static struct jit_sub *sub_at(struct jit_state *st, uint32_t pc)
+{
+	for (uint32_t i = 0; i < st->nsubs; i++)
+		if (st->subs[i].start == pc)
+			return &st->subs[i];
+	return NULL;
+}
+
+static int emit_tail_call(struct jit_state *st)
+{
+	size_t l_full, l_empty;
+
+	x86_alu_ri(&st->e, false, ALU_CMP, TCC, JIT_MAX_TAIL_CALLS);  /* cmp r12d, 33 */
+	l_full = x86_jcc8_fwd(&st->e, CC_AE);
+	x86_push(&st->e, X_RDI);                                       /* ctx, twice: alignment */
+	x86_push(&st->e, X_RDI);
+	emit_call_abs(st, (const void *)(uintptr_t)sl_jit_tail_target);
+	x86_pop(&st->e, X_RDI);
+	x86_pop(&st->e, X_RDI);
+	x86_test_rr(&st->e, true, X_RAX, X_RAX);
+	l_empty = x86_jcc8_fwd(&st->e, CC_E);
+	x86_mov_rr(&st->e, true, TMP, X_RAX);
+	x86_lea(&st->e, false, X_RAX, TCC, 1);                         /* eax = count + 1 */
+	emit_epilogue(st, false);
+	x86_jmp_reg(&st->e, TMP);                                      /* jmp r11 */
+	x86_bind8(&st->e, l_full);
+	x86_bind8(&st->e, l_empty);
+	x86_mov_ri(&st->e, true, X_RAX, -ENOENT);
+	return 0;
+}
+
+/*
+ * bpf_map_lookup_elem on an ARRAY / PERCPU_ARRAY known at compile time:
+ *   r0 = index < max_entries ? base + index * stride (+ cpu * slot) : NULL
+ * @return 1 when emitted, 0 when the map does not allow it.
+ */
+static int emit_array_lookup(struct jit_state *st, struct sl_map *map)
+{
+	const struct sl_map_def *def = sl_map_get_def(map);
+	uint8_t *base = sl_map_array_base(map, 0);
+	uint32_t stride = sl_map_array_stride(map);
+	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
+	size_t l_null, l_done;
+
+	if (!base || !stride || slot > INT32_MAX || stride > INT32_MAX)
+		return 0;
+	x86_load(&st->e, 4, X_RAX, X_RSI, 0);                         /* mov eax, [rsi] */
+	x86_alu_ri(&st->e, false, ALU_CMP, X_RAX, (int32_t)def->max_entries);
+	l_null = x86_jcc8_fwd(&st->e, CC_AE);
+	if ((stride & (stride - 1)) == 0)
+		x86_shift_ri(&st->e, true, SH_SHL, X_RAX, (uint8_t)__builtin_ctz(stride));
+	else
+		x86_imul_rri(&st->e, true, X_RAX, X_RAX, (int32_t)stride);
+	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)base);
+	x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
+	if (slot) {
+		x86_load_fs32(&st->e, TMP, st->tpoff);                     /* r11d = sl_map_cpu */
+		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);
+		x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
+	}
+	l_done = x86_jcc8_fwd(&st->e, CC_ALWAYS);
+	x86_bind8(&st->e, l_null);
+	x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);
+	x86_bind8(&st->e, l_done);
+	return 1;
+}
+
+static int do_helper_call(struct jit_state *st, const struct bpf_insn *in)
+{
+	const struct sl_helper *h = in->imm >= 0 ? sl_helper_get((uint32_t)in->imm) : NULL;
+	struct sl_map *map = st->prog->aux ? st->prog->aux[st->pc].map : NULL;
+
+	if (in->imm == BPF_FUNC_tail_call)
+		return emit_tail_call(st);
+	if (!h || !h->fn)
+		return jit_fail(st, -ENOTSUP, "unknown helper %d", in->imm);
+	if (in->imm == BPF_FUNC_map_lookup_elem && map) {
+		sl_map_lookup_fn fn;
+
+		if (emit_array_lookup(st, map))
+			return 0;
+		fn = sl_map_jit_lookup_fn(map);
+		if (fn) {
+			emit_call_abs(st, (const void *)(uintptr_t)fn);
+			return 0;
+		}
+	}
+	emit_call_abs(st, (const void *)(uintptr_t)h->fn);
+	return 0;
+}
+
+static int do_call(struct jit_state *st, const struct bpf_insn *in)
+{
+	if (in->src_reg == BPF_PSEUDO_CALL) {
+		struct jit_sub *t = sub_at(st, (uint32_t)((int64_t)st->pc + 1 + in->imm));
+
+		if (!t)
+			return jit_fail(st, -EINVAL, "call to pc %lld: not a function",
+					(long long)st->pc + 1 + in->imm);
+		x86_call_rel32(&st->e, (int32_t)((int64_t)t->off_start - (int64_t)(st->e.len + 5)));
+		return 0;
+	}
+	if (in->src_reg != 0)
+		return jit_fail(st, -ENOTSUP, "call: unsupported src_reg %u", in->src_reg);
+	return do_helper_call(st, in);
+}
+
+/* ---- jumps ---- */
+
+static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
+{
+	static const int8_t ccs[16] = {
+		[BPF_JEQ >> 4] = CC_E, [BPF_JGT >> 4] = CC_A, [BPF_JGE >> 4] = CC_AE,
+		[BPF_JSET >> 4] = CC_NE, [BPF_JNE >> 4] = CC_NE, [BPF_JSGT >> 4] = CC_G,
+		[BPF_JSGE >> 4] = CC_GE, [BPF_JLT >> 4] = CC_B, [BPF_JLE >> 4] = CC_BE,
+		[BPF_JSLT >> 4] = CC_L, [BPF_JSLE >> 4] = CC_LE,
+	};
+	uint8_t op = SL_OP_CODE(in->code);
+	bool w64 = is_w64(in);
+	int64_t target = (int64_t)st->pc + 1 + in->off;
+	int dst = reg_map[in->dst_reg];
+	struct src_op s;
+
+	switch (op) {
+	case BPF_CALL:
+		return do_call(st, in);
+	case BPF_EXIT:
+		if (st->pc + 1 == st->sub->end)
+			return 0;                                   /* falls into the epilogue */
+		if (st->sub->epi_size <= JIT_INLINE_EPILOGUE)
+			emit_epilogue(st, true);
+		else
+			emit_branch(st, CC_ALWAYS, st->sub->off_epi);
+		return 0;
+	case BPF_JA:
+		if (!w64)
+			target = (int64_t)st->pc + 1 + in->imm;     /* gotol */
+		if (target != st->pc + 1)
+			emit_branch(st, CC_ALWAYS, st->addrs[target]);
+		return 0;
+	}
+	if (op > BPF_JSLE || (op != BPF_JEQ && !ccs[op >> 4]))
+		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
+	if (target == st->pc + 1)
+		return 0;
+	s = src_operand(st, in);
+	if (op == BPF_JSET && s.is_reg)
+		x86_test_rr(&st->e, w64, dst, s.reg);
+	else if (op == BPF_JSET)
+		x86_test_ri(&st->e, w64, dst, s.imm);
+	else if (s.is_reg)
+		x86_alu_rr(&st->e, w64, ALU_CMP, dst, s.reg);
+	else if (s.imm == 0)
+		x86_test_rr(&st->e, w64, dst, dst);
+	else
+		x86_alu_ri(&st->e, w64, ALU_CMP, dst, s.imm);
+	emit_branch(st, (enum x86_cc)ccs[op >> 4], st->addrs[target]);
+	return 0;
+}
+
+/* ---- driver ---- */
+
+typedef int (*class_fn)(struct jit_state *st, const struct bpf_insn *in);
+
+static const class_fn class_table[8] = {
+	[BPF_LD] = do_ld, [BPF_LDX] = do_ldx, [BPF_ST] = do_st, [BPF_STX] = do_stx,
+	[BPF_ALU] = do_alu, [BPF_JMP] = do_jmp, [BPF_JMP32] = do_jmp, [BPF_ALU64] = do_alu,
+};
+
+static int emit_sub(struct jit_state *st, struct jit_sub *s)
+{
+	const struct bpf_insn *insns = st->prog->insns;
+
+	st->sub = s;
+	s->new_start = (uint32_t)st->e.len;
+	if (s == &st->subs[0] && st->tail_calls)
+		x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);   /* public entry: count = 0 */
+	s->new_tail = (uint32_t)st->e.len;
+	emit_prologue(st);
+	if (s == &st->subs[0] && st->tail_calls)
+		x86_mov_rr(&st->e, false, TCC, X_RAX);              /* r12d = count */
+	for (uint32_t pc = s->start; pc < s->end; pc++) {
+		const struct bpf_insn *in = &insns[pc];
+
+		st->pc = pc;
+		st->new_addrs[pc] = (uint32_t)st->e.len;
+		if (class_table[SL_OP_CLASS(in->code)](st, in))
+			return st->err;
+		st->new_ends[pc] = (uint32_t)st->e.len;
+		if (sl_isa_is_lddw(in) && pc + 1 < s->end) {
+			pc++;
+			st->new_addrs[pc] = st->new_ends[pc] = (uint32_t)st->e.len;
+		}
+	}
+	s->new_epi = (uint32_t)st->e.len;
+	emit_epilogue(st, true);
+	return 0;
+}
+
+/* One pass over every function; @return 0 or -errno. */
+static int run_pass(struct jit_state *st)
+{
+	uint32_t *t;
+
+	st->e.len = 0;
+	st->e.err = 0;
+	st->rng = st->seed;
+	for (uint32_t i = 0; i < st->nsubs; i++)
+		if (emit_sub(st, &st->subs[i]))
+			return st->err;
+	if (st->e.err)
+		return jit_fail(st, st->e.err, "code emission failed (%s)", strerror(-st->e.err));
+	t = st->addrs, st->addrs = st->new_addrs, st->new_addrs = t;
+	t = st->ends, st->ends = st->new_ends, st->new_ends = t;
+	for (uint32_t i = 0; i < st->nsubs; i++) {
+		struct jit_sub *s = &st->subs[i];
+
+		s->off_start = s->new_start;
+		s->off_tail = s->new_tail;
+		s->off_epi = s->new_epi;
+	}
+	st->first_pass = false;
+	return 0;
+}
+
+/* ---- analysis: functions, registers, frames ---- */
+
+static bool reads_src(const struct bpf_insn *in)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+
+	switch (cls) {
+	case BPF_LDX:
+	case BPF_STX:
+		return true;
+	case BPF_LD:
+		return SL_OP_MODE(in->code) == BPF_IND;
+	case BPF_ALU:
+	case BPF_ALU64:
+		return SL_OP_SRC(in->code) == BPF_X && op != BPF_END;
+	case BPF_JMP:
+	case BPF_JMP32:
+		return SL_OP_SRC(in->code) == BPF_X && op != BPF_CALL && op != BPF_EXIT && op != BPF_JA;
+	}
+	return false;
+}
+
+/* Instructions where functions start: 0 and every local call target. */
+static int find_subs(struct jit_state *st)
+{
+	const struct sl_prog *p = st->prog;
+	uint8_t *start = calloc(p->n_insns, 1);
+	uint32_t n = 0;
+
+	if (!start)
+		return jit_fail(st, -ENOMEM, "out of memory");
+	start[0] = 1;
+	for (uint32_t pc = 0; pc < p->n_insns; pc++) {
+		const struct bpf_insn *in = &p->insns[pc];
+		int64_t t = (int64_t)pc + 1 + in->imm;
+
+		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) {
+			st->pc = pc;
+			if (t < 0 || t >= p->n_insns) {
+				free(start);
+				return jit_fail(st, -EINVAL, "call out of range: to pc %lld", (long long)t);
+			}
+			start[t] = 1;
+		}
+		if (sl_isa_is_lddw(in))
+			pc++;
+	}
+	for (uint32_t pc = 0; pc < p->n_insns; pc++)
+		n += start[pc];
+	st->subs = calloc(n, sizeof(*st->subs));
+	if (!st->subs) {
+		free(start);
+		return jit_fail(st, -ENOMEM, "out of memory");
+	}
+	for (uint32_t pc = 0; pc < p->n_insns; pc++) {
+		if (!start[pc])
+			continue;
+		if (st->nsubs)
+			st->subs[st->nsubs - 1].end = pc;
+		st->subs[st->nsubs++].start = pc;
+	}
+	st->subs[st->nsubs - 1].end = p->n_insns;
+	free(start);
+	return 0;
+}
+
+/* Stack the verifier measured for the function at @p start; 512 when unknown. */
+static uint32_t verifier_stack(const struct sl_prog *p, uint32_t start)
+{
+	for (uint32_t i = 0; p->subprogs && i < p->n_subprogs; i++)
+		if (p->subprogs[i].start == start && p->subprogs[i].stack_depth)
+			return (p->subprogs[i].stack_depth + 7) & ~7u;
+	return SL_STACK_SIZE;
+}
+
+static void scan_sub(struct jit_state *st, struct jit_sub *s, bool uses[SL_NREGS])
+{
+	const struct bpf_insn *insns = st->prog->insns;
+
+	memset(uses, 0, SL_NREGS * sizeof(uses[0]));
+	for (uint32_t pc = s->start; pc < s->end; pc++) {
+		const struct bpf_insn *in = &insns[pc];
+		uint8_t cls = SL_OP_CLASS(in->code);
+
+		if (in->dst_reg < SL_NREGS)
+			uses[in->dst_reg] = true;
+		if (reads_src(in) && in->src_reg < SL_NREGS)
+			uses[in->src_reg] = true;
+		if (in->code == (BPF_JMP | BPF_CALL)) {
+			s->calls = true;
+			if (in->src_reg == 0 && in->imm == BPF_FUNC_tail_call)
+				st->tail_calls = true;
+		}
+		if (cls == BPF_LD && (SL_OP_MODE(in->code) == BPF_ABS ||
+				      SL_OP_MODE(in->code) == BPF_IND)) {
+			s->calls = true;
+			uses[BPF_REG_6] = true;
+		}
+		if (sl_isa_is_lddw(in))
+			pc++;
+	}
+}
+
+/* Registers to save, frame and stack of every function, and epilogue sizes. */
+static void layout_subs(struct jit_state *st)
+{
+	static const uint8_t callee_saved[][2] = {
+		{ BPF_REG_6, X_RBX }, { BPF_REG_7, X_R13 }, { BPF_REG_8, X_R14 }, { BPF_REG_9, X_R15 },
+	};
+	bool uses[SL_NREGS];
+
+	for (uint32_t i = 0; i < st->nsubs; i++)  /* first: does any function tail call? */
+		scan_sub(st, &st->subs[i], uses);
+	for (uint32_t i = 0; i < st->nsubs; i++) {
+		struct jit_sub *s = &st->subs[i];
+		struct x86_emit count = { 0 };
+		unsigned pushes;
+
+		scan_sub(st, s, uses);
+		for (unsigned r = 0; r < 4; r++)
+			if (uses[callee_saved[r][0]])
+				s->saved[s->nsaved++] = callee_saved[r][1];
+		if (i == 0 && st->tail_calls)
+			s->saved[s->nsaved++] = TCC;
+		s->frame = uses[BPF_REG_10];
+		s->stack = s->frame ? verifier_stack(st->prog, s->start) : 0;
+		pushes = s->nsaved + (s->frame ? 1 : 0);
+		/* entry rsp is 8 mod 16 (return address): make it 0 mod 16 at calls */
+		if (s->calls && (8 + 8 * pushes + s->stack) % 16)
+			s->stack += 8;
+		emit_epilogue_of(&count, s, true);
+		s->epi_size = (uint32_t)count.len;
+	}
+}
+
+/* ---- compile ---- */
+
+static int alloc_state(struct jit_state *st)
+{
+	size_t n = (size_t)st->prog->n_insns;
+
+	st->addrs = calloc(n, sizeof(uint32_t));
+	st->ends = calloc(n, sizeof(uint32_t));
+	st->new_addrs = calloc(n, sizeof(uint32_t));
+	st->new_ends = calloc(n, sizeof(uint32_t));
+	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends)
+		return jit_fail(st, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static void free_state(struct jit_state *st)
+{
+	free(st->addrs);
+	free(st->ends);
+	free(st->new_addrs);
+	free(st->new_ends);
+	free(st->subs);
+}
+
+/* Sizing passes until the layout stops changing. @return code size, or 0 with st->err. */
+static size_t converge(struct jit_state *st)
+{
+	size_t prev = SIZE_MAX;
+
+	st->first_pass = true;
+	for (int pass = 0; pass < JIT_MAX_PASSES; pass++) {
+		if (run_pass(st))
+			return 0;
+		if (st->e.len == prev)
+			return prev;
+		prev = st->e.len;
+	}
+	jit_fail(st, -EFBIG, "code layout did not converge in %d passes", JIT_MAX_PASSES);
+	return 0;
+}
+
+/* Final pass into an RW mapping, then RX. */
+static struct sl_jit *emit_final(struct jit_state *st, size_t size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t map_len = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	struct sl_jit *jit = calloc(1, sizeof(*jit));
+	uint8_t *mem;
+
+	if (!jit) {
+		jit_fail(st, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	mem = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		free(jit);
+		jit_fail(st, -ENOMEM, "mmap of %zu bytes of code failed", map_len);
+		return NULL;
+	}
+	st->e = (struct x86_emit){ .buf = mem, .cap = size };
+	if (!run_pass(st) && (st->e.len != size ||
+			      memcmp(st->addrs, st->new_addrs, st->prog->n_insns * sizeof(uint32_t))))
+		jit_fail(st, -EFAULT, "final pass changed the code layout");
+	memset(mem + size, 0xcc, map_len - size);                    /* int3 */
+	if (!st->err && mprotect(mem, map_len, PROT_READ | PROT_EXEC))
+		jit_fail(st, -errno, "mprotect of code failed: %s", strerror(errno));
+	if (st->err) {
+		munmap(mem, map_len);
+		free(jit);
+		return NULL;
+	}
+	*jit = (struct sl_jit){ .code = mem, .size = size, .map_len = map_len, .prog = st->prog };
+	jit->entry = (sl_jit_fn)(uintptr_t)(mem + st->subs[0].off_start);
+	jit->tail_entry = mem + st->subs[0].off_tail;
+	return jit;
+}
+
+static void init_state(struct jit_state *st, struct sl_prog *prog, const struct sl_jit_opts *opts,
+		       char *log, size_t log_len)
+{
+	memset(st, 0, sizeof(*st));
+	st->prog = prog;
+	st->log = log;
+	st->log_len = log_len;
+	if (opts)
+		memcpy(&st->opts, opts, opts->sz && opts->sz < sizeof(*opts) ? opts->sz : sizeof(*opts));
+	st->bmi2 = __builtin_cpu_supports("bmi2") && !st->opts.no_bmi2;
+	st->tpoff = sl_jit_cpu_tpoff();
+	if (getrandom(&st->seed, sizeof(st->seed), 0) != sizeof(st->seed))
+		st->seed = (uint64_t)(uintptr_t)st ^ 0x9e3779b97f4a7c15ull;
+	st->seed |= 1;  /* xorshift state must not be 0 */
+	if (log && log_len)
+		log[0] = '\0';
+}
+
+struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
+			      char *log, size_t log_len)
+{
+	struct jit_state st;
+	struct sl_jit *jit = NULL;
+	size_t size;
+
+	init_state(&st, prog, opts, log, log_len);
+	if (!prog || !prog->insns || !prog->n_insns || prog->n_insns > SL_MAX_INSNS) {
+		jit_fail(&st, -EINVAL, "empty or oversized program");
+	} else if (!prog->verified) {
+		jit_fail(&st, -EINVAL, "program '%s' is not verified", prog->name);
+	} else if (!alloc_state(&st) && !find_subs(&st)) {
+		layout_subs(&st);
+		size = converge(&st);
+		if (size)
+			jit = emit_final(&st, size);
+	}
+	free_state(&st);
+	if (!jit) {
+		errno = -st.err;
+		return NULL;
+	}
+	__atomic_store_n(&prog->jit_tail_entry, jit->tail_entry, __ATOMIC_RELEASE);
+	return jit;
+}
+
+sl_jit_fn sl_jit_entry(const struct sl_jit *jit)
+{
+	return jit->entry;
+}
+
+size_t sl_jit_code_size(const struct sl_jit *jit)
+{
+	return jit->size;
+}
+
+const void *sl_jit_code(const struct sl_jit *jit)
+{
+	return jit->code;
+}
+
+void sl_jit_free(struct sl_jit *jit)
+{
+	void *expected;
+
+	if (!jit)
+		return;
+	expected = jit->tail_entry;
+	__atomic_compare_exchange_n(&jit->prog->jit_tail_entry, &expected, NULL, false,
+				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	munmap(jit->code, jit->map_len);
+	free(jit);
+}

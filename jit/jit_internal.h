@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * jit/ internals: the run-time helpers that compiled code calls (jit_rt.c).
+ * They follow the SysV ABI, so compiled code calls them like helpers.
+ */
+#ifndef SL_JIT_INTERNAL_H
+#define SL_JIT_INTERNAL_H
+
+#include <stdint.h>
+
+#include "sl_vm.h"
+
+/** Result of a legacy packet load: rax = value, rdx = ok (SysV returns it in two registers). */
+struct sl_jit_pkt_load {
+	uint64_t val;
+	uint64_t ok;
+};
+
+/**
+ * LD_ABS / LD_IND: big-endian load of @p size bytes at @p off of the
+ * socket-filter packet (@p ctx is struct sl_skb_ctx). ok = 0 when the
+ * offset is negative or the load passes the end. Worker, no locks.
+ */
+struct sl_jit_pkt_load sl_jit_ld_pkt(const struct sl_skb_ctx *ctx, int32_t off, uint32_t size);
+
+/**
+ * bpf_tail_call: entry to jump to with rdi = ctx, or NULL when the slot is
+ * empty (the call falls through with r0 = -ENOENT). A target without JIT
+ * code runs in the interpreter through a trampoline. Worker, no locks.
+ */
+void *sl_jit_tail_target(void *ctx, struct sl_map *map, uint64_t index);
+
+/** Offset of sl_map_cpu from the thread pointer (local-exec TLS), for per-CPU lookups. */
+int32_t sl_jit_cpu_tpoff(void);
+
+#endif /* SL_JIT_INTERNAL_H */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Run-time helpers called by JIT code (see jit_internal.h). They run on
+ * workers, inside compiled programs: no locks, no allocation, no logging.
+ */
+#include <errno.h>
+#include <stdint.h>
+
+#include "jit_internal.h"
+#include "sl_maps.h"
+
+struct sl_jit_pkt_load sl_jit_ld_pkt(const struct sl_skb_ctx *ctx, int32_t off, uint32_t size)
+{
+	struct sl_jit_pkt_load r = { 0, 0 };
+	const uint8_t *p;
+
+	if (off < 0 || (uint64_t)off + size > ctx->pkt_len)
+		return r;
+	p = ctx->pkt + off;
+	for (uint32_t i = 0; i < size; i++)
+		r.val = (r.val << 8) | p[i];
+	r.ok = 1;
+	return r;
+}
+
+/* Target of a tail call that has no JIT code: run it in the interpreter. */
+static __thread const struct sl_prog *tail_interp_prog;
+
+static uint64_t tail_interp(void *ctx)
+{
+	return sl_vm_exec(tail_interp_prog, ctx, NULL, NULL);
+}
+
+void *sl_jit_tail_target(void *ctx, struct sl_map *map, uint64_t index)
+{
+	struct sl_prog *p = sl_map_prog_array_get(map, (uint32_t)index);
+	void *entry;
+
+	if (!p)
+		return NULL;
+	entry = __atomic_load_n(&p->jit_tail_entry, __ATOMIC_ACQUIRE);
+	if (entry)
+		return entry;
+	tail_interp_prog = p;
+	return (void *)(uintptr_t)tail_interp;
+}
+
+int32_t sl_jit_cpu_tpoff(void)
+{
+	uintptr_t tp;
+
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return (int32_t)((intptr_t)(uintptr_t)&sl_map_cpu - (intptr_t)tp);
+}

@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Differential test: random valid programs run in the interpreter and in
+ * the JIT must give the same r0 and leave the same bytes in memory.
+ *
+ * Generator model (keeps every program valid without a verifier):
+ *  - a few of r6-r9 hold pointers for the whole program (to the memory
+ *    buffer or the stack); every other register is a scalar, initialized
+ *    at entry, so nothing reads garbage and no address leaks into r0;
+ *  - r10 is the stack; the 64 bytes under it are initialized at entry;
+ *  - loads, stores and atomics use a pointer register with an offset in
+ *    bounds; ALU/ALU64/JMP/JMP32 take any scalar, with immediates and
+ *    register values biased toward edge cases (0, -1, INT_MIN, ...);
+ *  - jumps go forward only; local calls go to subprograms placed after
+ *    the main function, which use their own stack and r6-r9 as scalars
+ *    (so r6-r9 preservation is tested), and r1-r5 are re-initialized
+ *    after each call (the ABI clobbers them);
+ *  - at the end every scalar is stored into the memory buffer.
+ *
+ * usage: test_jit_diff [COUNT [SEED]]   (prints the seed; default fixed)
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_jit.h"
+#include "sl_vm.h"
+
+#define MAX_INSNS 1024
+#define MAX_ITEMS 512
+#define MEM_OPS 128           /* bytes of the buffer random accesses touch */
+#define MEM_RES 128           /* result area: one u64 per register */
+#define MEM_SIZE (MEM_OPS + MEM_RES)
+#define STACK_OPS 64          /* bytes under r10 random accesses touch */
+#define MAX_SUBS 3
+
+enum kind { K_SCALAR, K_MEM, K_STACK };
+
+struct gen {
+	struct bpf_insn insns[MAX_INSNS];
+	uint32_t n;
+	uint64_t rng;
+	enum kind kind[11];
+	uint32_t item_pc[MAX_ITEMS];
+	uint32_t nitems;
+	struct { uint32_t pc; uint32_t item; bool ja32; } jfix[MAX_ITEMS];
+	uint32_t njfix;
+	struct { uint32_t pc; uint32_t sub; } cfix[MAX_ITEMS];
+	uint32_t ncfix;
+	uint32_t sub_pc[MAX_SUBS];
+	uint32_t nsubs;
+	bool in_sub;
+	uint32_t cur_sub;
+};
+
+static uint64_t rnd(struct gen *g)
+{
+	g->rng ^= g->rng << 13;
+	g->rng ^= g->rng >> 7;
+	g->rng ^= g->rng << 17;
+	return g->rng;
+}
+
+static uint32_t rn(struct gen *g, uint32_t n)
+{
+	return (uint32_t)(rnd(g) % n);
+}
+
+static void put(struct gen *g, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+	if (g->n < MAX_INSNS)
+		g->insns[g->n++] = (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src,
+						      .off = off, .imm = imm };
+}
+
+static void item(struct gen *g)
+{
+	if (g->nitems < MAX_ITEMS)
+		g->item_pc[g->nitems++] = g->n;
+}
+
+static int32_t edge_imm(struct gen *g)
+{
+	static const int32_t e[] = { 0, 1, -1, 2, 7, 31, 32, 63, 64, INT32_MIN, INT32_MAX,
+				     0x7fff, 0x8000, 0xffff, -2, 0x10000 };
+
+	if (rn(g, 3) == 0)
+		return e[rn(g, sizeof(e) / sizeof(e[0]))];
+	if (rn(g, 2))
+		return (int32_t)rn(g, 256) - 128;
+	return (int32_t)rnd(g);
+}
+
+static uint64_t edge_u64(struct gen *g)
+{
+	static const uint64_t e[] = { 0, 1, ~0ull, 0x8000000000000000ull, 0x7fffffffffffffffull,
+				      0x80000000ull, 0xffffffffull, 0x7fffffffull,
+				      0xffffffff80000000ull, 2, 0x100000000ull };
+
+	if (rn(g, 3) == 0)
+		return e[rn(g, sizeof(e) / sizeof(e[0]))];
+	return rnd(g);
+}
+
+static uint8_t scalar(struct gen *g)
+{
+	for (;;) {
+		uint8_t r = (uint8_t)rn(g, 10);
+
+		if (g->kind[r] == K_SCALAR)
+			return r;
+	}
+}
+
+static void set_const(struct gen *g, uint8_t r)
+{
+	uint64_t v = edge_u64(g);
+
+	item(g);
+	if (rn(g, 2)) {
+		put(g, BPF_LD | BPF_IMM | BPF_DW, r, 0, 0, (int32_t)(uint32_t)v);
+		put(g, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
+	} else {
+		put(g, (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, r, 0, 0, (int32_t)v);
+	}
+}
+
+/* A pointer register and an offset for an access of @p size, in bounds. */
+static void pick_addr(struct gen *g, unsigned size, bool aligned, uint8_t *base, int16_t *off)
+{
+	uint8_t cands[11];
+	unsigned n = 0;
+
+	for (uint8_t r = 0; r < 11; r++)
+		if (g->kind[r] != K_SCALAR && (!g->in_sub || r == 10))
+			cands[n++] = r;
+	*base = cands[rn(g, n)];
+	if (g->kind[*base] == K_MEM) {
+		*off = (int16_t)rn(g, MEM_OPS - size + 1);
+	} else {
+		unsigned span = g->in_sub ? 32 : STACK_OPS;
+
+		*off = (int16_t)-(int)(size + rn(g, span - size + 1));
+	}
+	if (aligned)
+		*off = (int16_t)(*off & ~(int)(size - 1));
+}
+
+static const uint8_t sizes[4] = { BPF_B, BPF_H, BPF_W, BPF_DW };
+
+static void gen_mem(struct gen *g)
+{
+	unsigned si = rn(g, 4), size = 1u << si;
+	uint8_t base;
+	int16_t off;
+	unsigned what = rn(g, 4);
+
+	pick_addr(g, size, false, &base, &off);
+	item(g);
+	if (what == 0)
+		put(g, BPF_LDX | BPF_MEM | sizes[si], scalar(g), base, off, 0);
+	else if (what == 1 && size < 8)
+		put(g, BPF_LDX | BPF_MEMSX | sizes[si], scalar(g), base, off, 0);
+	else if (what == 2)
+		put(g, BPF_ST | BPF_MEM | sizes[si], base, 0, off, edge_imm(g));
+	else
+		put(g, BPF_STX | BPF_MEM | sizes[si], base, scalar(g), off, 0);
+}
+
+static void gen_atomic(struct gen *g)
+{
+	static const int32_t ops[] = {
+		BPF_ADD, BPF_OR, BPF_AND, BPF_XOR, BPF_ADD | BPF_FETCH, BPF_OR | BPF_FETCH,
+		BPF_AND | BPF_FETCH, BPF_XOR | BPF_FETCH, BPF_XCHG, BPF_CMPXCHG,
+	};
+	bool dw = rn(g, 2);
+	uint8_t base;
+	int16_t off;
+
+	pick_addr(g, dw ? 8 : 4, true, &base, &off);
+	item(g);
+	put(g, BPF_STX | BPF_ATOMIC | (dw ? BPF_DW : BPF_W), base, scalar(g), off,
+	    ops[rn(g, sizeof(ops) / sizeof(ops[0]))]);
+}
+
+static void gen_alu(struct gen *g)
+{
+	static const uint8_t ops[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND,
+				       BPF_LSH, BPF_RSH, BPF_NEG, BPF_MOD, BPF_XOR, BPF_MOV,
+				       BPF_ARSH, BPF_END };
+	uint8_t op = ops[rn(g, sizeof(ops) / sizeof(ops[0]))];
+	uint8_t cls = rn(g, 2) ? BPF_ALU64 : BPF_ALU;
+	uint8_t dst = scalar(g), src = scalar(g);
+	bool x = rn(g, 2);
+	int16_t off = 0;
+	int32_t imm = x ? 0 : edge_imm(g);
+
+	if (op == BPF_DIV || op == BPF_MOD) {
+		off = (int16_t)rn(g, 2);
+		if (x && rn(g, 3) == 0) {   /* make the divisor 0 or -1 */
+			item(g);
+			put(g, BPF_ALU64 | BPF_MOV | BPF_K, src, 0, 0, rn(g, 2) ? 0 : -1);
+		}
+	}
+	if (op == BPF_NEG) {
+		x = false;
+		imm = 0;
+	}
+	if (op == BPF_MOV && x && rn(g, 3) == 0) {
+		static const int16_t w[3] = { 8, 16, 32 };
+
+		off = w[rn(g, cls == BPF_ALU64 ? 3 : 2)];
+	}
+	if (op == BPF_END) {
+		static const int32_t w[3] = { 16, 32, 64 };
+
+		x = cls == BPF_ALU ? rn(g, 2) : false;  /* ALU: le/be; ALU64: bswap */
+		imm = w[rn(g, 3)];
+		item(g);
+		put(g, cls | BPF_END | (x ? BPF_TO_BE : BPF_TO_LE), dst, 0, 0, imm);
+		return;
+	}
+	item(g);
+	put(g, cls | op | (x ? BPF_X : BPF_K), dst, x ? src : 0, off, imm);
+}
+
+static void gen_jump(struct gen *g)
+{
+	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
+				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE, BPF_JA };
+	uint8_t op = ops[rn(g, sizeof(ops) / sizeof(ops[0]))];
+	uint8_t cls = rn(g, 2) ? BPF_JMP : BPF_JMP32;
+	bool x = rn(g, 2);
+
+	item(g);
+	if (g->njfix >= MAX_ITEMS)
+		return;
+	g->jfix[g->njfix].pc = g->n;
+	g->jfix[g->njfix].item = g->nitems + rn(g, 8);
+	g->jfix[g->njfix].ja32 = op == BPF_JA && cls == BPF_JMP32;
+	g->njfix++;
+	if (op == BPF_JA)
+		put(g, cls | BPF_JA, 0, 0, 0, 0);
+	else
+		put(g, cls | op | (x ? BPF_X : BPF_K), scalar(g), x ? scalar(g) : 0, 0,
+		    x ? 0 : edge_imm(g));
+}
+
+static void gen_call(struct gen *g)
+{
+	uint32_t first = g->in_sub ? g->cur_sub + 1 : 0;
+
+	if (first >= g->nsubs)
+		return;
+	for (uint8_t r = 1; r <= 5; r++)
+		set_const(g, r);
+	item(g);
+	g->cfix[g->ncfix].pc = g->n;
+	g->cfix[g->ncfix++].sub = first + rn(g, g->nsubs - first);
+	put(g, BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0);
+	for (uint8_t r = 1; r <= 5; r++)
+		set_const(g, r);
+}
+
+static void gen_body(struct gen *g, unsigned n)
+{
+	for (unsigned i = 0; i < n && g->n < MAX_INSNS - 64; i++) {
+		unsigned w = rn(g, 100);
+
+		if (w < 45)
+			gen_alu(g);
+		else if (w < 65)
+			gen_mem(g);
+		else if (w < 75)
+			gen_atomic(g);
+		else if (w < 93 && !g->in_sub)
+			gen_jump(g);
+		else if (w < 96)
+			gen_call(g);
+		else
+			set_const(g, scalar(g));
+	}
+}
+
+/* Resolve forward jumps of items [from, to) to items <= to. */
+static void fix_jumps(struct gen *g, uint32_t from_fix, uint32_t end_item)
+{
+	for (uint32_t i = from_fix; i < g->njfix; i++) {
+		uint32_t t = g->jfix[i].item < end_item ? g->jfix[i].item : end_item;
+		struct bpf_insn *in = &g->insns[g->jfix[i].pc];
+		int32_t off = (int32_t)g->item_pc[t] - (int32_t)(g->jfix[i].pc + 1);
+
+		if (g->jfix[i].ja32)
+			in->imm = off;
+		else
+			in->off = (int16_t)off;
+	}
+}
+
+static void gen_sub(struct gen *g, uint32_t idx)
+{
+	g->in_sub = true;
+	g->cur_sub = idx;
+	g->sub_pc[idx] = g->n;
+	for (int r = 0; r < 10; r++)
+		g->kind[r] = K_SCALAR;
+	for (int i = 1; i <= 4; i++) {
+		item(g);
+		put(g, BPF_ST | BPF_MEM | BPF_DW, 10, 0, (int16_t)(-8 * i), edge_imm(g));
+	}
+	for (uint8_t r = 6; r <= 9; r++)
+		set_const(g, r);
+	set_const(g, 0);
+	gen_body(g, 5 + rn(g, 15));
+	item(g);
+	put(g, BPF_ALU64 | BPF_XOR | BPF_X, 0, (uint8_t)(6 + rn(g, 4)), 0, 0);
+	put(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
+
+static void gen_prog(struct gen *g, unsigned len)
+{
+	uint8_t mem_ptr = (uint8_t)(6 + rn(g, 4));
+	uint32_t body_fix, end_item;
+
+	memset(g, 0, offsetof(struct gen, rng));
+	memset(&g->kind, 0, sizeof(*g) - offsetof(struct gen, kind));
+	g->nsubs = rn(g, MAX_SUBS + 1);
+	g->kind[10] = K_STACK;
+	g->kind[mem_ptr] = K_MEM;
+	item(g);
+	put(g, BPF_ALU64 | BPF_MOV | BPF_X, mem_ptr, 1, 0, 0);
+	for (uint8_t r = 6; r <= 9; r++) {
+		unsigned k = rn(g, 4);
+
+		if (g->kind[r] != K_SCALAR || k >= 2)
+			continue;
+		g->kind[r] = k ? K_STACK : K_MEM;
+		put(g, BPF_ALU64 | BPF_MOV | BPF_X, r, k ? 10 : 1, 0, 0);
+	}
+	for (int i = 1; i <= STACK_OPS / 8; i++)
+		put(g, BPF_ST | BPF_MEM | BPF_DW, 10, 0, (int16_t)(-8 * i), edge_imm(g));
+	for (uint8_t r = 0; r < 10; r++)
+		if (g->kind[r] == K_SCALAR)
+			set_const(g, r);
+	body_fix = g->njfix;
+	gen_body(g, len);
+	end_item = g->nitems;
+	item(g);
+	for (uint8_t r = 0; r < 10; r++)
+		if (g->kind[r] == K_SCALAR)
+			put(g, BPF_STX | BPF_MEM | BPF_DW, mem_ptr, r, (int16_t)(MEM_OPS + 8 * r), 0);
+	put(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	fix_jumps(g, body_fix, end_item);
+	for (uint32_t s = 0; s < g->nsubs; s++)
+		gen_sub(g, s);
+	for (uint32_t i = 0; i < g->ncfix; i++)
+		g->insns[g->cfix[i].pc].imm = (int32_t)g->sub_pc[g->cfix[i].sub] -
+					      (int32_t)(g->cfix[i].pc + 1);
+}
+
+static void dump_prog(const struct gen *g)
+{
+	for (uint32_t i = 0; i < g->n; i++) {
+		const struct bpf_insn *in = &g->insns[i];
+
+		fprintf(stderr, "  %3u: code 0x%02x dst r%u src r%u off %d imm %d (0x%x)\n", i, in->code,
+			in->dst_reg, in->src_reg, in->off, in->imm, (unsigned)in->imm);
+	}
+}
+
+/* Run one program on both engines. @return 0 when they agree. */
+static int run_one(struct gen *g, const uint8_t *mem0, unsigned variant, uint64_t idx)
+{
+	uint8_t mem_i[MEM_SIZE], mem_j[MEM_SIZE];
+	char log[256];
+	struct sl_prog *p = sl_prog_from_raw(g->insns, g->n * sizeof(struct bpf_insn), SL_PROG_RAW,
+					     MEM_SIZE, log, sizeof(log));
+	struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = variant & 1,
+				  .no_bmi2 = variant & 2 };
+	struct sl_vm_run_opts ro = { .sz = sizeof(ro), .mem = mem_i, .mem_len = MEM_SIZE };
+	struct sl_vm_result res;
+	struct sl_jit *jit;
+	uint64_t r_i, r_j;
+	int rc = 0;
+
+	if (!p) {
+		fprintf(stderr, "program %" PRIu64 ": sl_prog_from_raw: %s\n", idx, log);
+		return 1;
+	}
+	p->verified = true;  /* valid by construction (test code only) */
+	memcpy(mem_i, mem0, MEM_SIZE);
+	memcpy(mem_j, mem0, MEM_SIZE);
+	r_i = sl_vm_exec(p, mem_i, &ro, &res);
+	jit = sl_jit_compile(p, &jo, log, sizeof(log));
+	if (res.err || !jit) {
+		fprintf(stderr, "program %" PRIu64 ": %s\n", idx,
+			res.err ? res.msg : log);
+		rc = 1;
+	} else {
+		r_j = sl_jit_entry(jit)(mem_j, MEM_SIZE);
+		if (r_i != r_j || memcmp(mem_i, mem_j, MEM_SIZE)) {
+			fprintf(stderr, "program %" PRIu64 " (blind %d, no_bmi2 %d): interp r0 0x%"
+				PRIx64 " jit r0 0x%" PRIx64 "\n", idx, variant & 1, (variant >> 1) & 1,
+				r_i, r_j);
+			for (unsigned i = 0; i < MEM_SIZE; i++)
+				if (mem_i[i] != mem_j[i])
+					fprintf(stderr, "  mem[%u]: interp 0x%02x jit 0x%02x\n", i,
+						mem_i[i], mem_j[i]);
+			rc = 1;
+		}
+	}
+	if (rc)
+		dump_prog(g);
+	sl_jit_free(jit);
+	sl_prog_free(p);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t count = argc > 1 ? strtoull(argv[1], NULL, 0) : 20000;
+	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 0x5111ce;
+	static struct gen g;
+	uint8_t mem0[MEM_SIZE];
+	unsigned fails = 0;
+
+	printf("test_jit_diff: %" PRIu64 " programs, seed 0x%" PRIx64 "\n", count, seed);
+	for (uint64_t i = 0; i < count && fails < 5; i++) {
+		g.rng = (seed + i) * 0x9e3779b97f4a7c15ull | 1;
+		for (unsigned b = 0; b < MEM_SIZE; b++)
+			mem0[b] = (uint8_t)rnd(&g);
+		gen_prog(&g, 10 + rn(&g, 60));
+		fails += (unsigned)run_one(&g, mem0, (unsigned)(i % 4), i);  /* every option mix */
+	}
+	printf("%s: %u mismatching programs\n", fails ? "FAIL" : "ok", fails);
+	return fails ? 1 : 0;
+}
