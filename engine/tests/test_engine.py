@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """End-to-end tests of `sluice run` through DPDK's net_pcap.
 
-usage: test_engine.py SLUICE PCAPGEN PROTO_COUNT_OBJ CASE
+usage: test_engine.py SLUICE PCAPGEN PROTO_COUNT_OBJ VERDICTS_OBJ CASE
 
 The expected counters come from this script's own pcap parser (standard
 library only), never from sluice: for every frame it finds the IP protocol
@@ -82,7 +82,7 @@ def truth(pkts):
 
 class Env:
     def __init__(self, argv, tmp):
-        self.sluice, self.pcapgen, self.obj = argv[1], argv[2], argv[3]
+        self.sluice, self.pcapgen, self.obj, self.verdicts = argv[1], argv[2], argv[3], argv[4]
         self.tmp = tmp
 
     def gen(self, name, count, seed):
@@ -229,6 +229,64 @@ def case_infinite(env):
         print("ok %s: %d packets (%d replays of the file), counters exact" % (how, rx, loops))
 
 
+def verdict_truth(pkts, pass_port, redirect_ok):
+    """What progs/verdicts.bpf.c does to port 0's frames: counters and the
+    frames each port must send, in order."""
+    want = {"tx": 0, "drop": 0, "error": 0}
+    out = {0: [], pass_port: []}
+    for data, _ in pkts:
+        if len(data) < 12:
+            out[pass_port].append(data)
+            want["tx"] += 1
+            continue
+        sel, flag, big = data[11] % 6, data[10], len(data) >= 64
+        if sel in (0, 5) or (sel == 4 and not (flag & 2 and redirect_ok)):
+            want["error"] += 1
+            continue
+        if sel == 1:
+            want["drop"] += 1
+            continue
+        if sel == 2:
+            out[pass_port].append(data[4:] if flag & 1 and big else data)
+        elif sel == 3:
+            out[0].append(data[:-10] if flag & 4 and big else data)
+        else:
+            out[pass_port].append(data)
+        want["tx"] += 1
+    return want, out
+
+
+def case_verdicts(env):
+    """Every verdict, adjust_head/adjust_tail, redirect; interpreter and JIT."""
+    src = env.gen("v.pcap", 3000, 31)
+    pkts = read_pcap(src)
+    for exec_opt in ("--interp", "--jit"):
+        oa = os.path.join(env.tmp, "va%s.pcap" % exec_opt)
+        ob = os.path.join(env.tmp, "vb%s.pcap" % exec_opt)
+        js = os.path.join(env.tmp, "v%s.json" % exec_opt)
+        env.run_ok(["--prog", env.verdicts, "--json", js, exec_opt,
+                    "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, oa),
+                    "--port", "net_pcap1,tx_pcap=%s" % ob])
+        with open(js) as f:
+            st = json.load(f)["stats"]
+        check_balance(st, "verdicts")
+        ids = [p["port"] for p in st["per_port"]]
+        want, out = verdict_truth(pkts, 1, 1 in ids)
+        if 1 not in ids or ids.index(1) != 1:
+            fail("verdicts: port ids %r, want [0, 1]" % ids)
+        got = {k: st[k] for k in want}
+        if st["rx"] != len(pkts) or got != want:
+            fail("verdicts %s: rx %d %r, want rx %d %r" % (exec_opt, st["rx"], got, len(pkts), want))
+        for port, path in ((0, oa), (1, ob)):
+            sent = [d for d, _ in read_pcap(path)]
+            if sent != out[port]:
+                fail("verdicts %s: port %d sent %d frames, want %d (or bytes differ)" %
+                     (exec_opt, port, len(sent), len(out[port])))
+            if st["per_port"][port]["tx"] != len(out[port]):
+                fail("verdicts %s: per_port %r" % (exec_opt, st["per_port"]))
+        print("ok verdicts %s: %r" % (exec_opt, want))
+
+
 def expect_error(env, label, args, needle):
     r = env.run(args)
     lines = [l for l in r.stderr.splitlines() if l.strip()]
@@ -269,7 +327,7 @@ def case_errors(env):
 
 
 CASES = {"proto": case_proto, "twoports": case_twoports, "infinite": case_infinite,
-         "errors": case_errors}
+         "verdicts": case_verdicts, "errors": case_errors}
 
 
 def net_pcap_available():
@@ -279,14 +337,14 @@ def net_pcap_available():
 
 
 def main():
-    if len(sys.argv) != 5 or sys.argv[4] not in CASES:
+    if len(sys.argv) != 6 or sys.argv[5] not in CASES:
         print(__doc__)
         return 2
     if not net_pcap_available():
         print("SKIP: DPDK net_pcap driver not installed")
         return 77
     with tempfile.TemporaryDirectory(prefix="sluice-engine-") as tmp:
-        CASES[sys.argv[4]](Env(sys.argv, tmp))
+        CASES[sys.argv[5]](Env(sys.argv, tmp))
     return 0
 
 
