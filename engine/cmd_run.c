@@ -36,7 +36,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: sluice run --prog FILE.o [--section S] --port DEVSTR [--port DEVSTR ...]\n"
 		"                  [--json FILE] [--interp|--jit] [--duration SEC]\n"
-		"                  [--stats-interval SEC] [--quiet] [-- EAL args]\n"
+		"                  [--stats-interval SEC] [--quiet] [--no-maps] [-- EAL args]\n"
 		"\n"
 		"  --prog FILE.o         eBPF object (clang -O2 -g -target bpf)\n"
 		"  --section S           program section (default: the first program)\n"
@@ -49,7 +49,9 @@ static void usage(FILE *out)
 		"  --duration SEC        stop after SEC seconds (default: at the end of every\n"
 		"                        finite rx_pcap input, or on SIGINT/SIGTERM)\n"
 		"  --stats-interval SEC  seconds between rate lines (default 1, 0: none)\n"
-		"  --quiet               print errors only\n", SL_RUN_MAX_PORTS);
+		"  --quiet               print errors only\n"
+		"  --no-maps             leave the maps out of the final report (not the JSON)\n",
+		SL_RUN_MAX_PORTS);
 }
 
 static int parse_seconds(const char *opt, const char *s, double *v)
@@ -92,6 +94,7 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "stats-interval", required_argument, NULL, 'i' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "no-maps", no_argument, NULL, 'M' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -114,6 +117,7 @@ static int parse_opt(struct sl_run_opts *o, int c, const char *arg)
 	case 'd': return parse_seconds("--duration", arg, &o->duration);
 	case 'i': return parse_seconds("--stats-interval", arg, &o->stats_interval);
 	case 'q': o->quiet = true; return 0;
+	case 'M': o->no_maps = true; return 0;
 	case 'h': usage(stdout); return 1;
 	default:
 		fprintf(stderr, "sluice run: bad option (see sluice run --help)\n");

@@ -69,6 +69,7 @@ struct sl_run_opts {
 	double duration;            /**< seconds, 0 = until stopped */
 	double stats_interval;      /**< seconds between rate lines, 0 = none */
 	bool quiet;                 /**< errors only */
+	bool no_maps;               /**< leave the maps out of the text report */
 	int eal_argc;               /**< EAL arguments after "--" */
 	char **eal_argv;
 };
@@ -163,7 +164,7 @@ uint64_t sl_map_entry_slot_u64(const struct sl_map_entry *e, unsigned cpu);
  * other maps every entry. 0, or -errno from the map (control thread).
  */
 int sl_report_map_walk(struct sl_map *map, sl_map_entry_fn fn, void *arg);
-/** Final stats and every map, human-readable. */
+/** Final stats and (unless --no-maps) every map, human-readable. */
 void sl_report_print(const struct sl_engine *eng, double secs, FILE *out);
 
 /* json.c */

@@ -161,6 +161,6 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 			"  error %" PRIu64 "\n", w, eng->workers[w].lcore, s->rx, s->tx, s->drop,
 			s->error);
 	}
-	for (unsigned i = 0; i < sl_obj_map_count(eng->obj); i++)
+	for (unsigned i = 0; !eng->opts->no_maps && i < sl_obj_map_count(eng->obj); i++)
 		print_map(sl_obj_map(eng->obj, i), out);
 }
