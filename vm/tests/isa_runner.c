@@ -25,6 +25,7 @@
 
 #include "isa_asm.h"
 #include "isa_cli.h"
+#include "sl_jit.h"
 #include "sl_maps.h"
 #include "sl_vm.h"
 
@@ -53,10 +54,45 @@ static uint64_t run_checked(struct sl_prog *prog, void *ctx, void *mem, size_t m
 	return sl_vm_exec(prog, ctx, &o, res);
 }
 
+/* Compile with the JIT (optionally blinding constants), run once, free. */
+static uint64_t run_jit_opts(struct sl_prog *prog, void *ctx, size_t mem_len,
+			     struct sl_vm_result *res, bool blind)
+{
+	struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = blind };
+	struct sl_jit *jit;
+	char log[128] = "";
+
+#ifndef SL_HAVE_VERIFIER
+	prog->verified = true;  /* cases are valid unless "-- unverifiable" (test code only) */
+#endif
+	jit = sl_jit_compile(prog, &jo, log, sizeof(log));
+	if (!jit) {
+		res->err = -errno;
+		snprintf(res->msg, sizeof(res->msg), "jit: %s", log);
+		return 0;
+	}
+	res->r0 = sl_jit_entry(jit)(ctx, mem_len);
+	sl_jit_free(jit);
+	return res->r0;
+}
+
+static uint64_t run_jit(struct sl_prog *prog, void *ctx, void *mem, size_t mem_len,
+			struct sl_vm_result *res)
+{
+	return run_jit_opts(prog, ctx, mem_len, res, false);
+}
+
+static uint64_t run_jit_blind(struct sl_prog *prog, void *ctx, void *mem, size_t mem_len,
+			      struct sl_vm_result *res)
+{
+	return run_jit_opts(prog, ctx, mem_len, res, true);
+}
+
 static const struct engine engines[] = {
 	{ "interp", false, run_interp },
 	{ "checked", true, run_checked },
-	/* JIT engine: added by the JIT (jit/), e.g. { "jit", false, run_jit }. */
+	{ "jit", false, run_jit },
+	{ "jit-blind", false, run_jit_blind },
 };
 
 struct stats {
