@@ -110,6 +110,11 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 		usleep(POLL_US);
 		t = now();
 		sl_stats_sum(eng, &cur);
+		if (!o->quiet && o->stats_interval > 0 && t - last >= o->stats_interval) {
+			print_rates(&cur, &prev, t - start, t - last);
+			prev = cur;
+			last = t;
+		}
 		if (signalled) {
 			*why = signalled == SIGINT ? "SIGINT" : "SIGTERM";
 			break;
@@ -121,11 +126,6 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 		if (o->duration > 0 && t - start >= o->duration) {
 			*why = "duration reached";
 			break;
-		}
-		if (!o->quiet && o->stats_interval > 0 && t - last >= o->stats_interval) {
-			print_rates(&cur, &prev, t - start, t - last);
-			prev = cur;
-			last = t;
 		}
 	}
 	__atomic_store_n(&eng->stop, 1, __ATOMIC_RELEASE);
