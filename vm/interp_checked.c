@@ -14,7 +14,8 @@
  *     loads (no rewrite happened): they are emulated here;
  *   - socket filters: struct __sk_buff (cb[] writable), the packet read-only;
  *   - map values returned by helpers during this run (value_size bytes),
- *     ring buffer reservations, and array maps the program references.
+ *     ring buffer reservations, and element 0 of the array maps the program
+ *     references (lddw map_value, global data).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -143,7 +144,7 @@ static bool in_region(const struct vm_region *r, uint64_t addr, unsigned size)
 	return addr >= r->lo && r->hi >= size && addr <= r->hi - size;
 }
 
-/* Array maps the program references by lddw (global data, arrays). */
+/* Element 0 of the array maps the program references (lddw map_value: global data). */
 static bool in_array_map(const struct vm_chk *ck, uint64_t addr, unsigned size)
 {
 	const struct sl_prog *p = ck->prog;
@@ -156,7 +157,7 @@ static bool in_array_map(const struct vm_chk *ck, uint64_t addr, unsigned size)
 		if (!b || sl_map_is_percpu(m))
 			continue;
 		r.lo = (uint64_t)(uintptr_t)b;
-		r.hi = r.lo + (uint64_t)sl_map_array_stride(m) * sl_map_get_def(m)->max_entries;
+		r.hi = r.lo + sl_map_get_def(m)->value_size;  /* element 0, as lddw map_value gives */
 		if (in_region(&r, addr, size))
 			return true;
 	}

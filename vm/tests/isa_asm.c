@@ -13,7 +13,7 @@
 #include "isa_asm.h"
 #include "sl_helpers.h"
 
-#define MAX_LABELS 512
+#define MAX_LABELS 4096
 #define MAX_OPS 4
 
 struct asm_state {
@@ -25,7 +25,7 @@ struct asm_state {
 	size_t err_len;
 	struct { char name[64]; unsigned pc; } labels[MAX_LABELS];
 	unsigned n_labels;
-	struct { char name[64]; unsigned pc; unsigned line; bool imm; } fix[MAX_LABELS * 4];
+	struct { char name[64]; unsigned pc; unsigned line; bool imm; } fix[MAX_LABELS * 2];
 	unsigned n_fix;
 };
 
@@ -354,10 +354,12 @@ static int asm_lddw(struct asm_state *as, char **ops, int nops)
 	    sscanf(ops[1], "map(%63[^)])", name) == 1) {
 		src = BPF_PSEUDO_MAP_IDX;
 		v = map_index(as, trim(name));
-	} else if (sscanf(ops[1], "map_value(%63[^)])", name) == 1 && nops == 3) {
+	} else if (sscanf(ops[1], "map_value(%63[^,],", name) == 1) {
 		src = BPF_PSEUDO_MAP_IDX_VALUE;
 		v = map_index(as, trim(name));
-		if (v >= 0 && (ops[2][strlen(ops[2]) - 1] = '\0', parse_num(ops[2], &hi)))
+		snprintf(name, sizeof(name), "%s", strchr(ops[1], ',') + 1);
+		name[strcspn(name, ")")] = '\0';
+		if (v >= 0 && parse_num(name, &hi))
 			return fail(as, "lddw map_value: bad offset");
 	} else if (nops == 2 && !parse_num(ops[1], &v)) {
 		hi = (int64_t)((uint64_t)v >> 32);

@@ -29,7 +29,7 @@
 
 #include "sl_vm.h"
 
-#define ISA_MAX_INSNS 4096
+#define ISA_MAX_INSNS 16384
 #define ISA_MAX_MAPS 8
 
 struct isa_map_spec {

@@ -189,12 +189,16 @@ static int read_lines(struct reader *r, char *text)
 		line[strcspn(line, "\r")] = '\0';
 		if (!strncmp(line, "-- ", 3)) {
 			char name[32] = "";
+			int used = 0;
 
-			sscanf(line + 3, "%31s", name);
+			sscanf(line + 3, "%31s%n", name, &used);
 			s = section_of(r, name);
 			if (s == S_ASM && !r->asm_line0)
 				r->asm_line0 = r->line;
-			continue;
+			/* "-- type socket", "-- result 0x1": the value may follow the name */
+			line += 3 + used;
+			if (s == S_ASM || s == S_NONE || !*line)
+				continue;
 		}
 		if (s != S_NONE && section_line(r, s, line))
 			return -1;
