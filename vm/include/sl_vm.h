@@ -131,7 +131,19 @@ struct sl_prog {
 struct sl_obj_opts {
 	size_t sz;        /**< sizeof(struct sl_obj_opts) */
 	unsigned ncpus;   /**< slots of per-CPU maps (worker count); 0 means 1 */
+	/**
+	 * Most bytes the object's maps may need, estimated as the sum of
+	 * max_entries * (key_size + value_size rounded up to 8) * slots over
+	 * its maps; an object crossing it fails with E2BIG, checked before
+	 * each map is created (a hostile object cannot make the loader
+	 * allocate gigabytes).
+	 * 0 means SL_OBJ_MAP_MEM_DEFAULT.
+	 */
+	uint64_t map_mem_limit;
 };
+
+/** Default of sl_obj_opts.map_mem_limit: 4 GiB. */
+#define SL_OBJ_MAP_MEM_DEFAULT (4ull << 30)
 
 struct sl_obj;
 
@@ -145,7 +157,10 @@ struct sl_obj;
  * @param log_len its size
  * @return the object, owned by the caller (sl_obj_close), or NULL with errno:
  *         ENOENT (no file), ENOEXEC (malformed / not BPF), EINVAL (bad
- *         relocation, unknown map symbol), ENOMEM.
+ *         relocation, unknown map symbol, unsupported map definition),
+ *         E2BIG (maps over opts->map_mem_limit, program too long), ENOMEM,
+ *         or the errno of sl_map_create() (e.g. ENOTSUP for a map type
+ *         sluice lacks).
  */
 struct sl_obj *sl_obj_open(const char *path, const struct sl_obj_opts *opts,
 			   char *log, size_t log_len);
@@ -163,7 +178,9 @@ unsigned sl_obj_prog_count(const struct sl_obj *obj);
 struct sl_prog *sl_obj_prog(const struct sl_obj *obj, unsigned i);
 /**
  * Program whose section name equals @p section, or the first program when
- * @p section is NULL. NULL with errno = ENOENT when there is none.
+ * @p section is NULL. When no section matches, a program whose function
+ * name equals @p section (for sections holding several programs).
+ * NULL with errno = ENOENT when there is none.
  */
 struct sl_prog *sl_obj_find_prog(const struct sl_obj *obj, const char *section);
 /** Number of maps (including global data maps). */

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ELF loader internals, shared by vm/loader.c (ELF, sections, symbols),
+ * vm/loader_prog.c (functions, relocations, programs), vm/loader_maps.c
+ * (legacy maps, global data) and vm/btf.c (BTF-defined maps).
+ * Control thread only.
+ */
+#ifndef SL_LOADER_INTERNAL_H
+#define SL_LOADER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <gelf.h>
+
+#include "sl_maps.h"
+#include "sl_vm.h"
+
+struct btf;
+
+/** What the loader does with a section. */
+enum ld_sec_kind {
+	LD_SEC_OTHER = 0,    /**< ignored (debug info, .BTF.ext, version, ...) */
+	LD_SEC_PROG,         /**< program code: "xdp", "socket/...", ... */
+	LD_SEC_TEXT,         /**< ".text": subprograms only */
+	LD_SEC_MAPS_BTF,     /**< ".maps" */
+	LD_SEC_MAPS_LEGACY,  /**< "maps": struct bpf_map_def per symbol */
+	LD_SEC_DATA,         /**< .rodata*, .data*, .bss*: one-element array */
+};
+
+/** One ELF section, validated: data lies inside the image. */
+struct ld_sec {
+	const char *name;         /**< points into the image's shstrtab */
+	GElf_Shdr shdr;
+	const uint8_t *data;      /**< NULL for SHT_NOBITS */
+	size_t size;              /**< sh_size */
+	enum ld_sec_kind kind;
+	enum sl_prog_type ptype;  /**< LD_SEC_PROG */
+	int map_idx;              /**< LD_SEC_DATA: index in obj->maps, or -1 */
+	uint32_t n_insns;         /**< code sections: size / 8 */
+	struct bpf_insn *insns;   /**< code sections: decoded copy */
+	int32_t *relo_at;         /**< code sections: per insn, index in ld_ctx.relos or -1 */
+};
+
+/** A resolved relocation of one instruction of a code section. */
+enum ld_relo_kind { LD_RELO_MAP, LD_RELO_MAP_VALUE, LD_RELO_CALL };
+
+struct ld_relo {
+	enum ld_relo_kind kind;
+	uint32_t map_idx;      /**< MAP, MAP_VALUE: index in obj->maps */
+	uint32_t value_off;    /**< MAP_VALUE: byte offset into the value */
+	uint32_t target_sec;   /**< CALL: code section of the callee */
+	int64_t target;        /**< CALL: instruction index in that section */
+};
+
+/** A function: a STT_FUNC symbol's range of instructions in a code section. */
+struct ld_func {
+	uint32_t sec;
+	uint32_t start, end;   /**< instruction indexes, end exclusive */
+	const char *name;
+	bool global;
+};
+
+/** Map symbol in ".maps" / "maps": relocations find maps by (section, offset). */
+struct ld_map_sym {
+	uint32_t sec;
+	uint64_t off;
+	uint32_t map_idx;
+};
+
+/** The object being built. */
+struct sl_obj {
+	char name[128];
+	struct sl_prog **progs;
+	unsigned n_progs;
+	struct sl_map **maps;
+	unsigned n_maps;
+	unsigned map_cap;
+	char license[64];
+};
+
+/** Everything known while loading one image; freed once the object is built. */
+struct ld_ctx {
+	const char *name;        /**< label of the image in error lines */
+	char *log;
+	size_t log_len;
+	bool logged;             /**< first error line kept */
+	unsigned ncpus;
+	uint64_t map_mem;         /**< estimated bytes of the maps made so far */
+	uint64_t map_mem_limit;
+	const uint8_t *image;
+	size_t image_len;
+	Elf *elf;
+	size_t n_secs;
+	struct ld_sec *secs;
+	size_t symtab_idx;       /**< 0 when there is none */
+	Elf_Data *symtab;
+	size_t n_syms;
+	size_t strtab_idx;
+	struct btf *btf;
+	struct ld_func *funcs;
+	size_t n_funcs;
+	struct ld_relo *relos;
+	size_t n_relos, relo_cap;
+	struct ld_map_sym *map_syms;
+	size_t n_map_syms, map_sym_cap;
+	struct sl_obj *obj;
+};
+
+/** Write "name: <message>" into the log (first error only); return -err. */
+int ld_err(struct ld_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** NUL-terminated string at @p off of section @p sec, or NULL. */
+const char *ld_sec_str(const struct ld_ctx *ctx, size_t sec, size_t off);
+
+/** Symbol @p i of .symtab; 0 or a negative errno (logged). */
+int ld_sym(struct ld_ctx *ctx, size_t i, GElf_Sym *sym);
+
+/** Name of a symbol: its string, or its section's name for STT_SECTION. */
+const char *ld_sym_name(const struct ld_ctx *ctx, const GElf_Sym *sym);
+
+/** Create a map, add it to the object, and record where its symbol lives. */
+int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def,
+	       uint32_t sec, uint64_t off, bool has_sym);
+
+/** Maps from the legacy "maps" section @p sec. */
+int ld_legacy_maps(struct ld_ctx *ctx, uint32_t sec);
+/** One-element array map for the global data section @p sec. */
+int ld_data_map(struct ld_ctx *ctx, uint32_t sec);
+/** BTF-defined maps from the ".maps" section @p sec. */
+int ld_btf_maps(struct ld_ctx *ctx, uint32_t sec);
+/** Decode code, resolve functions and relocations, build every program. */
+int ld_build_progs(struct ld_ctx *ctx);
+
+#endif /* SL_LOADER_INTERNAL_H */
