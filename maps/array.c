@@ -167,8 +167,8 @@ static long array_update(struct sl_map *map, const void *key, const void *value,
 		return err;
 	if (map->def.map_flags & BPF_F_RDONLY_PROG)
 		return -EPERM;
-	memcpy(a->values + slot * a->slot_bytes + (size_t)i * a->stride, value,
-	       map->def.value_size);
+	sl_write_shared(a->values + slot * a->slot_bytes + (size_t)i * a->stride, value,
+			map->def.value_size);
 	return 0;
 }
 
@@ -186,8 +186,8 @@ static int percpu_array_ctl_lookup(struct sl_map *map, const void *key, void *va
 	if (i >= a->max)
 		return -ENOENT;
 	for (unsigned c = 0; c < map->ncpus; c++)
-		memcpy((uint8_t *)value + c * a->stride,
-		       a->values + c * a->slot_bytes + (size_t)i * a->stride, a->stride);
+		sl_read_shared((uint8_t *)value + c * a->stride,
+			       a->values + c * a->slot_bytes + (size_t)i * a->stride, a->stride);
 	return 0;
 }
 
@@ -200,7 +200,7 @@ static int array_ctl_update(struct sl_map *map, const void *key, const void *val
 
 	if (err)
 		return (int)err;
-	memcpy(a->values + (size_t)i * a->stride, value, map->def.value_size);
+	sl_write_shared(a->values + (size_t)i * a->stride, value, map->def.value_size);
 	return 0;
 }
 
@@ -214,8 +214,8 @@ static int percpu_array_ctl_update(struct sl_map *map, const void *key, const vo
 	if (err)
 		return (int)err;
 	for (unsigned c = 0; c < map->ncpus; c++)
-		memcpy(a->values + c * a->slot_bytes + (size_t)i * a->stride,
-		       (const uint8_t *)value + c * a->stride, map->def.value_size);
+		sl_write_shared(a->values + c * a->slot_bytes + (size_t)i * a->stride,
+				(const uint8_t *)value + c * a->stride, map->def.value_size);
 	return 0;
 }
 
@@ -247,7 +247,7 @@ static int array_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 		if (map->def.type == BPF_MAP_TYPE_PERCPU_ARRAY)
 			percpu_array_ctl_lookup(map, &i, buf);
 		else
-			memcpy(buf, a->values + (size_t)i * a->stride, map->def.value_size);
+			sl_read_shared(buf, a->values + (size_t)i * a->stride, map->def.value_size);
 		ret = cb(&i, buf, ctx);
 	}
 	free(buf);

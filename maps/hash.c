@@ -35,11 +35,17 @@
  *     elements beyond max_entries for those awaiting reuse; a worker that
  *     finds none ready gets -EBUSY (bounded by SPARE per worker per
  *     burst), the control thread waits for a grace period instead.
+ *   - The entry count is reserved with a CAS before an insert links its
+ *     element, so max_entries holds exactly across buckets (-E2BIG).
  *   - LRU types: lookups set a reference bit; an insert into a full map
- *     first evicts by a clock sweep over the elements (approximate LRU as
- *     the kernel's), so updates never fail with -E2BIG.
- *   - Control-thread dumps and get_next_key walk one bucket per read-side
- *     section, so a dump of a large map does not hold back reclamation.
+ *     evicts by a clock sweep over the elements (approximate LRU, as the
+ *     kernel's) with no bucket lock held, then retries, so updates never
+ *     fail with -E2BIG.
+ *   - The control thread reads (lookup, get_next_key, dump) under the lock
+ *     of the bucket it reads, one bucket at a time and never inside a
+ *     callback: it holds back neither reclamation nor other buckets.
+ *     A dump sees each key at most once: a key stays in its bucket, and a
+ *     bucket is copied in one locked pass.
  */
 #include <nmmintrin.h>
 #include <sched.h>
@@ -53,8 +59,9 @@
 		    BPF_F_ZERO_SEED)
 #define KEY_MAX 512            /* kernel: MAX_BPF_STACK */
 #define PERCPU_VALUE_MAX 32768u
-#define SPARE_PER_CPU 256u     /* elements awaiting reuse per writer */
+#define SPARE_PER_CPU 1024u    /* elements awaiting reuse per writer */
 #define CTL_WAIT_NS 2000000000ull
+#define LRU_TRIES 16           /* evictions an insert attempts before -EBUSY */
 
 struct htab_elem {
 	_Atomic(struct htab_elem *) next;  /* chain (readers) */
@@ -282,23 +289,19 @@ static uint64_t now_ns(void)
 /*
  * An element for an insert or a replacement. Workers never wait (NULL
  * when no spare element has finished its grace period); the control
- * thread leaves its read-side section while it waits for one.
+ * thread, which holds no map pointer here, waits for one (bounded).
  */
 static struct htab_elem *elem_get(struct sl_htab *t, bool ctl)
 {
 	struct htab_elem *e;
 	uint64_t deadline = 0;
 
-	if (t->lru && atomic_load_explicit(&t->count, memory_order_relaxed) >= t->map.def.max_entries)
-		lru_evict(t);
 	while (!(e = pool_get(t)) && ctl) {
 		if (!deadline)
 			deadline = now_ns() + CTL_WAIT_NS;
 		else if (now_ns() > deadline)
 			break;
-		sl_rcu_ctl_exit();
 		sched_yield();
-		sl_rcu_ctl_enter();
 	}
 	return e;
 }
@@ -352,6 +355,19 @@ static void elem_fill(struct sl_htab *t, struct htab_elem *e, uint32_t h, const 
 }
 
 /* bucket lock held: link n (replacing old if any); return the error or 0 */
+/* one more entry, unless max_entries are there (exact across buckets) */
+static bool count_reserve(struct sl_htab *t)
+{
+	uint32_t c = atomic_load_explicit(&t->count, memory_order_relaxed);
+
+	while (c < t->map.def.max_entries)
+		if (atomic_compare_exchange_weak_explicit(&t->count, &c, c + 1,
+							  memory_order_relaxed,
+							  memory_order_relaxed))
+			return true;
+	return false;
+}
+
 static long publish(struct sl_htab *t, uint32_t b, struct htab_elem *old, struct htab_elem *n,
 		    uint64_t flags)
 {
@@ -361,9 +377,8 @@ static long publish(struct sl_htab *t, uint32_t b, struct htab_elem *old, struct
 		return -EEXIST;
 	if (!old && flags == BPF_EXIST)
 		return -ENOENT;
-	if (!old && !t->lru &&
-	    atomic_load_explicit(&t->count, memory_order_relaxed) >= t->map.def.max_entries)
-		return -E2BIG;
+	if (!old && !count_reserve(t))
+		return t->lru ? -EAGAIN : -E2BIG;  /* LRU: evict, then retry */
 	atomic_store_explicit(&n->linked, 1, memory_order_relaxed);
 	if (old) {
 		prev = link_of(t, b, old);
@@ -376,7 +391,6 @@ static long publish(struct sl_htab *t, uint32_t b, struct htab_elem *old, struct
 	atomic_store_explicit(&n->next, atomic_load_explicit(&t->heads[b], memory_order_relaxed),
 			      memory_order_relaxed);
 	atomic_store_explicit(&t->heads[b], n, memory_order_release);
-	atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -393,7 +407,7 @@ static long htab_update_common(struct sl_htab *t, const void *key, const void *v
 		/* own slot of an existing element: in place, lock-free */
 		old = find(t, h, key);
 		if (old && flags != BPF_NOEXIST) {
-			memcpy(elem_value(t, old, sl_map_cpu), value, t->map.def.value_size);
+			sl_write_shared(elem_value(t, old, sl_map_cpu), value, t->map.def.value_size);
 			return 0;
 		}
 	}
@@ -401,10 +415,19 @@ static long htab_update_common(struct sl_htab *t, const void *key, const void *v
 	if (!n)
 		return -EBUSY;
 	elem_fill(t, n, h, key, value, ctl);
-	sl_spin_lock(&t->locks[b]);
-	old = find(t, h, key);
-	err = publish(t, b, old, n, flags);
-	sl_spin_unlock(&t->locks[b]);
+	for (int tries = 0;; tries++) {
+		sl_spin_lock(&t->locks[b]);
+		old = find(t, h, key);
+		err = publish(t, b, old, n, flags);
+		sl_spin_unlock(&t->locks[b]);
+		if (err != -EAGAIN)
+			break;
+		if (tries == LRU_TRIES) {
+			err = -EBUSY;
+			break;
+		}
+		lru_evict(t);  /* full LRU map: make room (no bucket lock held) */
+	}
 	if (err)
 		pool_put(t, n);
 	else if (old)
@@ -442,23 +465,27 @@ static long htab_delete(struct sl_map *map, const void *key)
 static void copy_ctl_value(struct sl_htab *t, struct htab_elem *e, void *out)
 {
 	if (!t->percpu) {
-		memcpy(out, e->key + t->value_off, t->map.def.value_size);
+		sl_read_shared(out, e->key + t->value_off, t->map.def.value_size);
 		return;
 	}
 	for (unsigned c = 0; c < t->map.ncpus; c++)
-		memcpy((uint8_t *)out + c * t->map.value_stride, elem_value(t, e, c),
-		       t->map.value_stride);
+		sl_read_shared((uint8_t *)out + c * t->map.value_stride, elem_value(t, e, c),
+			       t->map.value_stride);
 }
 
+/* control thread: under the bucket lock, so nothing it reads is reclaimed */
 static int htab_ctl_lookup(struct sl_map *map, const void *key, void *value)
 {
 	struct sl_htab *t = to_htab(map);
-	struct htab_elem *e = find(t, htab_hash(t, key), key);
+	uint32_t h = htab_hash(t, key);
+	struct htab_elem *e;
 
-	if (!e)
-		return -ENOENT;
-	copy_ctl_value(t, e, value);
-	return 0;
+	sl_spin_lock(&t->locks[h & t->mask]);
+	e = find(t, h, key);
+	if (e)
+		copy_ctl_value(t, e, value);
+	sl_spin_unlock(&t->locks[h & t->mask]);
+	return e ? 0 : -ENOENT;
 }
 
 static int htab_ctl_update(struct sl_map *map, const void *key, const void *value,
@@ -467,7 +494,20 @@ static int htab_ctl_update(struct sl_map *map, const void *key, const void *valu
 	return (int)htab_update_common(to_htab(map), key, value, flags, true);
 }
 
-/* next key after key (kernel order: rest of its chain, then later buckets) */
+/* control thread, bucket lock held: the key after `key` in its chain */
+static int next_in_chain(struct sl_htab *t, uint32_t h, const void *key, void *next_key,
+			 bool *found)
+{
+	struct htab_elem *e = find(t, h, key), *nx;
+
+	*found = e != NULL;
+	nx = e ? atomic_load_explicit(&e->next, memory_order_acquire) : NULL;
+	if (nx)
+		memcpy(next_key, nx->key, t->key_size);
+	return nx ? 0 : -ENOENT;
+}
+
+/* control thread: kernel order (rest of the key's chain, then later buckets) */
 static int htab_get_next_key(struct sl_map *map, const void *key, void *next_key)
 {
 	struct sl_htab *t = to_htab(map);
@@ -475,24 +515,29 @@ static int htab_get_next_key(struct sl_map *map, const void *key, void *next_key
 
 	if (key) {
 		uint32_t h = htab_hash(t, key);
-		struct htab_elem *e = find(t, h, key), *nx;
+		bool found;
+		int r;
 
-		if (e) {
-			nx = atomic_load_explicit(&e->next, memory_order_acquire);
-			if (nx) {
-				memcpy(next_key, nx->key, t->key_size);
-				return 0;
-			}
+		sl_spin_lock(&t->locks[h & t->mask]);
+		r = next_in_chain(t, h, key, next_key, &found);
+		sl_spin_unlock(&t->locks[h & t->mask]);
+		if (r == 0)
+			return 0;
+		if (found)
 			b = (h & t->mask) + 1;
-		}
 	}
 	for (; b <= t->mask; b++) {
-		struct htab_elem *e = atomic_load_explicit(&t->heads[b], memory_order_acquire);
+		struct htab_elem *e;
 
-		if (e) {
+		if (!atomic_load_explicit(&t->heads[b], memory_order_relaxed))
+			continue;
+		sl_spin_lock(&t->locks[b]);
+		e = atomic_load_explicit(&t->heads[b], memory_order_relaxed);
+		if (e)
 			memcpy(next_key, e->key, t->key_size);
+		sl_spin_unlock(&t->locks[b]);
+		if (e)
 			return 0;
-		}
 	}
 	return -ENOENT;
 }
@@ -502,7 +547,7 @@ struct dump_buf {
 	size_t rec_size, cap, n;
 };
 
-/* copy one bucket's entries (inside a read-side section) */
+/* copy one bucket's entries (bucket lock held) */
 static int dump_bucket(struct sl_htab *t, uint32_t b, struct dump_buf *d)
 {
 	struct htab_elem *e = atomic_load_explicit(&t->heads[b], memory_order_acquire);
@@ -534,15 +579,19 @@ static int htab_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 	for (uint32_t b = 0; b <= t->mask && !ret; b++) {
 		if (!atomic_load_explicit(&t->heads[b], memory_order_relaxed))
 			continue;
-		/* one bucket per read-side section: never hold back reclamation long */
-		sl_rcu_ctl_exit();
-		sl_rcu_ctl_enter();
+		sl_spin_lock(&t->locks[b]);
 		ret = dump_bucket(t, b, &d);
+		sl_spin_unlock(&t->locks[b]);
 		for (size_t i = 0; i < d.n && !ret; i++)
 			ret = cb(d.rec + i * d.rec_size, d.rec + i * d.rec_size + t->key_size, ctx);
 	}
 	free(d.rec);
 	return ret;
+}
+
+static uint64_t htab_count(struct sl_map *map)
+{
+	return atomic_load_explicit(&to_htab(map)->count, memory_order_relaxed);
 }
 
 /* ---- creation ---- */
@@ -630,7 +679,7 @@ static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 	t->map.ncpus = t->percpu ? ncpus : 1;
 	t->elem_size = (uint32_t)sizeof(struct htab_elem) + t->value_off +
 		       (t->percpu ? 0 : t->map.value_stride);
-	t->nelems = def->max_entries + SPARE_PER_CPU * (t->map.ncpus + 1);
+	t->nelems = def->max_entries + SPARE_PER_CPU * (ncpus + 1);
 	if (htab_alloc_arrays(t, nbuckets, t->map.ncpus)) {
 		htab_free(&t->map);
 		errno = ENOMEM;
@@ -664,6 +713,7 @@ static int htab_ctl_delete(struct sl_map *map, const void *key)
 	.ctl_lookup = htab_ctl_lookup, \
 	.ctl_delete = htab_ctl_delete, \
 	.get_next_key = htab_get_next_key, \
+	.count = htab_count, \
 	.dump = htab_dump
 
 const struct sl_map_ops sl_hash_ops = {

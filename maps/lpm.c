@@ -34,7 +34,8 @@
  *     and any new trie node; lookups never allocate.
  *   - Deleted elements and emptied nodes are retired with an epoch and
  *     freed under the writer lock once every online worker has passed
- *     sl_map_quiescent() (rcu.c).
+ *     sl_map_quiescent() (rcu.c). The control thread reads under the
+ *     writer lock, so it never sees memory being freed.
  */
 #include <stdlib.h>
 
@@ -239,6 +240,20 @@ static void *lpm_lookup(struct sl_map *map, const void *key)
 	else
 		e = exact_match(t, k->data, k->prefixlen);
 	return e ? e->data_value + t->voff : NULL;
+}
+
+/* control thread: the same match under the writer lock (no reclamation meanwhile) */
+static int lpm_ctl_lookup(struct sl_map *map, const void *key, void *value)
+{
+	struct sl_lpm *t = to_lpm(map);
+	const void *v;
+
+	sl_spin_lock(&t->lock);
+	v = lpm_lookup(map, key);
+	if (v)
+		memcpy(value, v, map->def.value_size);
+	sl_spin_unlock(&t->lock);
+	return v ? 0 : -ENOENT;
 }
 
 /* ---- writers (map lock held) ---- */
@@ -491,6 +506,17 @@ static int lpm_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 	return ret;
 }
 
+static uint64_t lpm_count(struct sl_map *map)
+{
+	struct sl_lpm *t = to_lpm(map);
+	uint64_t n;
+
+	sl_spin_lock(&t->lock);
+	n = t->count;
+	sl_spin_unlock(&t->lock);
+	return n;
+}
+
 /* ---- creation ---- */
 
 static int lpm_check(const struct sl_map_def *def, unsigned ncpus)
@@ -574,6 +600,8 @@ const struct sl_map_ops sl_lpm_ops = {
 	.lookup = lpm_lookup,
 	.update = lpm_update,
 	.delete = lpm_delete,
+	.ctl_lookup = lpm_ctl_lookup,
+	.count = lpm_count,
 	.get_next_key = lpm_get_next_key,
 	.dump = lpm_dump,
 };

@@ -5,11 +5,14 @@
  * Each type supplies one constant struct sl_map_ops (array.c, hash.c,
  * lpm.c, devmap.c, prog_array.c, ringbuf.c); this file holds the table
  * from enum bpf_map_type to ops, the common checks of the kernel's
- * map_create, the type names, and the control-thread API, which wraps
- * every ctl_* call in a control read-side section (rcu.c) so that copies
- * never read memory being reclaimed.
+ * map_create, the type names, and the control-thread API.
  *
  * Concurrency: nothing here has state of its own; see each type's file.
+ * The control thread is not a registered reader: each type's ctl_* entries
+ * protect themselves (writer locks of the bucket or map they read, or
+ * memory that is never freed), so a control thread that is preempted in
+ * the middle of a call never holds back the reclamation of workers'
+ * deletes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,7 +192,6 @@ int sl_map_ctl_lookup(struct sl_map *map, const void *key, void *value)
 {
 	int ret = 0;
 
-	sl_rcu_ctl_enter();
 	if (map->ops->ctl_lookup) {
 		ret = map->ops->ctl_lookup(map, key, value);
 	} else if (map->ops->lookup) {
@@ -202,7 +204,6 @@ int sl_map_ctl_lookup(struct sl_map *map, const void *key, void *value)
 	} else {
 		ret = -EOPNOTSUPP;
 	}
-	sl_rcu_ctl_exit();
 	return ret;
 }
 
@@ -210,14 +211,12 @@ int sl_map_ctl_update(struct sl_map *map, const void *key, const void *value, ui
 {
 	int ret;
 
-	sl_rcu_ctl_enter();
 	if (map->ops->ctl_update)
 		ret = map->ops->ctl_update(map, key, value, flags);
 	else if (map->ops->update)
 		ret = (int)map->ops->update(map, key, value, flags);
 	else
 		ret = -EOPNOTSUPP;
-	sl_rcu_ctl_exit();
 	return ret;
 }
 
@@ -225,14 +224,12 @@ int sl_map_ctl_delete(struct sl_map *map, const void *key)
 {
 	int ret;
 
-	sl_rcu_ctl_enter();
 	if (map->ops->ctl_delete)
 		ret = map->ops->ctl_delete(map, key);
 	else if (map->ops->delete)
 		ret = (int)map->ops->delete(map, key);
 	else
 		ret = -EOPNOTSUPP;
-	sl_rcu_ctl_exit();
 	return ret;
 }
 
@@ -242,9 +239,7 @@ int sl_map_ctl_get_next_key(struct sl_map *map, const void *key, void *next_key)
 
 	if (!map->ops->get_next_key)
 		return -EOPNOTSUPP;
-	sl_rcu_ctl_enter();
 	ret = map->ops->get_next_key(map, key, next_key);
-	sl_rcu_ctl_exit();
 	return ret;
 }
 
@@ -254,9 +249,7 @@ int sl_map_ctl_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 
 	if (!map->ops->dump)
 		return -EOPNOTSUPP;
-	sl_rcu_ctl_enter();
 	ret = map->ops->dump(map, cb, ctx);
-	sl_rcu_ctl_exit();
 	return ret;
 }
 
@@ -286,6 +279,8 @@ uint64_t sl_map_ctl_count(struct sl_map *map)
 {
 	uint64_t n = 0;
 
+	if (map->ops->count)
+		return map->ops->count(map);
 	sl_map_ctl_dump(map, count_cb, &n);
 	return n;
 }

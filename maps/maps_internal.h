@@ -24,7 +24,9 @@ struct sl_map;
 
 /**
  * Operations of one map type. Data-path entries run on workers without
- * locks or allocation; ctl_* entries run on the control thread. An entry
+ * locks or allocation; ctl_* entries run on the control thread, which is
+ * not a registered reader: they must not read memory that a concurrent
+ * delete may free without holding the writer lock covering it. An entry
  * left NULL means "not supported by this type" (-EOPNOTSUPP / NULL),
  * except ctl_lookup/ctl_update/ctl_delete which default to the data-path
  * entries plus a copy (map.c).
@@ -43,6 +45,8 @@ struct sl_map_ops {
 	int (*ctl_update)(struct sl_map *map, const void *key, const void *value, uint64_t flags);
 	int (*ctl_delete)(struct sl_map *map, const void *key);
 	int (*get_next_key)(struct sl_map *map, const void *key, void *next_key);
+	/** Entries present, exact (NULL: counted with dump). */
+	uint64_t (*count)(struct sl_map *map);
 	/** Visit every entry once (control thread); see sl_map_ctl_dump(). */
 	int (*dump)(struct sl_map *map, sl_map_dump_cb cb, void *ctx);
 };
@@ -99,10 +103,6 @@ bool sl_rcu_safe(uint64_t epoch);
  */
 uint64_t sl_rcu_min_epoch(void);
 
-/** Control-thread read-side section around ctl_* calls (any non-worker thread). */
-void sl_rcu_ctl_enter(void);
-void sl_rcu_ctl_exit(void);
-
 /** Simple test-and-test-and-set spinlock for writers (never readers). */
 typedef struct { atomic_int v; } sl_spinlock_t;
 
@@ -125,6 +125,42 @@ static inline bool sl_spin_trylock(sl_spinlock_t *l)
 static inline void sl_spin_unlock(sl_spinlock_t *l)
 {
 	atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/**
+ * Copy @p n bytes out of a value other threads may be writing: 8-byte
+ * words (and the tail bytes) are read with relaxed atomic loads, so a u64
+ * counter is never torn and the race is a defined one. @p src is 8-byte
+ * aligned (values are); @p dst may be anything.
+ */
+static inline void sl_read_shared(void *dst, const void *src, size_t n)
+{
+	const uint64_t *s8 = src;
+	uint8_t *d = dst;
+
+	for (; n >= 8; n -= 8, d += 8, s8++) {
+		uint64_t w = __atomic_load_n(s8, __ATOMIC_RELAXED);
+
+		memcpy(d, &w, 8);
+	}
+	for (const uint8_t *s1 = (const uint8_t *)s8; n; n--)
+		*d++ = __atomic_load_n(s1++, __ATOMIC_RELAXED);
+}
+
+/** The converse of sl_read_shared(): @p dst (8-byte aligned) is shared. */
+static inline void sl_write_shared(void *dst, const void *src, size_t n)
+{
+	uint64_t *d8 = dst;
+	const uint8_t *s = src;
+
+	for (; n >= 8; n -= 8, s += 8, d8++) {
+		uint64_t w;
+
+		memcpy(&w, s, 8);
+		__atomic_store_n(d8, w, __ATOMIC_RELAXED);
+	}
+	for (uint8_t *d1 = (uint8_t *)d8; n; n--)
+		__atomic_store_n(d1++, *s++, __ATOMIC_RELAXED);
 }
 
 /** Kernel flag check of update: BPF_ANY, BPF_NOEXIST or BPF_EXIST only. */

@@ -7,10 +7,10 @@
  *
  * Model
  *   - A global epoch E (starts at 1) only grows.
- *   - Every reader has a slot: one per worker (sl_map_worker_online(cpu))
- *     and a small pool for control threads (taken for the duration of one
- *     ctl_* call). A slot holds 0 while its thread is offline, otherwise
- *     the value of E it read at its last quiescent point (or at entry).
+ *   - Every worker has a slot (sl_map_worker_online(cpu)). A slot holds 0
+ *     while its thread is offline, otherwise the value of E it read at its
+ *     last quiescent point (or when it came online). The control thread
+ *     has no slot: the maps' control entries read under writer locks.
  *   - A writer unlinks an object, then tags it t = ++E (sl_rcu_retire_epoch).
  *   - The object may be reused once every slot is 0 or >= t: a reader whose
  *     slot is >= t read E after the increment, so after the unlink (all of
@@ -26,21 +26,17 @@
 
 #include "maps_internal.h"
 
-#define N_CTL_SLOTS 16
-#define N_SLOTS (SL_MAX_CPUS + N_CTL_SLOTS)
+#define N_SLOTS SL_MAX_CPUS
 
 struct rcu_slot {
 	_Alignas(SL_CACHE_LINE) atomic_uint_fast64_t seen; /* 0 = offline */
 };
 
 static struct rcu_slot slots[N_SLOTS];
-static atomic_int ctl_owner[N_CTL_SLOTS];
 static _Alignas(SL_CACHE_LINE) atomic_uint_fast64_t global_epoch = 1;
 static atomic_uint worker_hi;           /* 1 + highest worker slot ever online */
 
 static __thread int worker_slot = -1;   /* this thread's worker slot, or -1 */
-static __thread int ctl_slot = -1;      /* held control slot, or -1 */
-static __thread unsigned ctl_depth;
 
 uint64_t sl_rcu_retire_epoch(void)
 {
@@ -62,7 +58,6 @@ uint64_t sl_rcu_min_epoch(void)
 	uint64_t min = UINT64_MAX;
 
 	min_range(0, atomic_load(&worker_hi), &min);
-	min_range(SL_MAX_CPUS, N_SLOTS, &min);
 	return min;
 }
 
@@ -108,36 +103,4 @@ void sl_map_synchronize(void)
 	t = sl_rcu_retire_epoch();
 	while (!sl_rcu_safe(t))
 		sched_yield();
-}
-
-/*
- * Control read-side section. Online workers already hold a slot; other
- * threads take a free control slot for the section (nesting counted).
- */
-void sl_rcu_ctl_enter(void)
-{
-	if (worker_slot >= 0 || ctl_depth++)
-		return;
-	for (;;) {
-		for (int i = 0; i < N_CTL_SLOTS; i++) {
-			int free_ = 0;
-
-			if (atomic_compare_exchange_strong(&ctl_owner[i], &free_, 1)) {
-				ctl_slot = i;
-				atomic_store(&slots[SL_MAX_CPUS + i].seen,
-					     atomic_load(&global_epoch));
-				return;
-			}
-		}
-		sched_yield();
-	}
-}
-
-void sl_rcu_ctl_exit(void)
-{
-	if (worker_slot >= 0 || --ctl_depth)
-		return;
-	atomic_store(&slots[SL_MAX_CPUS + ctl_slot].seen, 0);
-	atomic_store(&ctl_owner[ctl_slot], 0);
-	ctl_slot = -1;
 }

@@ -156,7 +156,11 @@ int sl_map_ctl_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx);
  */
 int sl_map_ctl_sum_u64(struct sl_map *map, const void *key, uint64_t *sum);
 
-/** Number of entries present (control thread; a snapshot while workers run). */
+/**
+ * Number of entries present (control thread): exact for hash and LPM
+ * maps (their entry counter), max_entries for arrays, the present
+ * entries for DEVMAP and PROG_ARRAY.
+ */
 uint64_t sl_map_ctl_count(struct sl_map *map);
 
 /* ---- quiescent-state based reclamation (workers) ----
