@@ -35,16 +35,26 @@
 #define TX_DESC 1024
 #define POOL_CACHE 256
 
-/* "[DDDD:]BB:DD.F", hex digits. */
-static bool is_pci_address(const char *s)
+/*
+ * "[DDDD:]BB:DD.F", hex digits; when @p name is not NULL, the address in
+ * the form DPDK names the port ("0000:01:00.0").
+ */
+static bool is_pci_address(const char *s, char *name, size_t len)
 {
-	unsigned dom, bus, dev, fn;
+	unsigned dom = 0, bus, dev, fn;
 	char end;
 
-	if (sscanf(s, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn, &end) == 4)
-		return dom <= 0xffff && bus <= 0xff && dev <= 0x1f && fn <= 7;
-	return sscanf(s, "%x:%x.%x%c", &bus, &dev, &fn, &end) == 3 &&
-	       bus <= 0xff && dev <= 0x1f && fn <= 7;
+	if (sscanf(s, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn, &end) != 4) {
+		dom = 0;
+		if (sscanf(s, "%x:%x.%x%c", &bus, &dev, &fn, &end) != 3)
+			return false;
+	}
+	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7 ||
+	    strspn(s, "0123456789abcdefABCDEF:.") != strlen(s))
+		return false;
+	if (name)
+		snprintf(name, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return true;
 }
 
 /* "net_" then [a-z0-9_]+. */
@@ -103,7 +113,7 @@ int sl_port_parse(const char *devstr, struct sl_port_spec *spec)
 	}
 	tok = strtok_r(buf, ",", &save);
 	if (!tok || snprintf(spec->name, sizeof(spec->name), "%s", tok) >= (int)sizeof(spec->name) ||
-	    (!is_vdev_name(tok) && !is_pci_address(tok))) {
+	    (!is_vdev_name(tok) && !is_pci_address(tok, spec->name, sizeof(spec->name)))) {
 		fprintf(stderr, "sluice run: --port '%s': not a vdev (net_<driver>...) "
 			"or a PCI address (0000:01:00.0)\n", devstr);
 		return -EINVAL;
