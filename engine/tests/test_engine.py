@@ -4,7 +4,7 @@
 
 usage: test_engine.py SLUICE PCAPGEN PROTO_COUNT_OBJ VERDICTS_OBJ CASE
 
-The expected counters come from this script's own pcap parser (standard
+progs/unsafe.bpf.o must sit beside VERDICTS_OBJ. The expected counters come from this script's own pcap parser (standard
 library only), never from sluice: for every frame it finds the IP protocol
 the way proto_count.bpf.c is documented to (IPv4 protocol, IPv6 next header,
 behind at most one 802.1Q tag, only when the whole fixed IP header was
@@ -313,6 +313,9 @@ def case_errors(env):
                  "rx_pcap")
     expect_error(env, "bad object", ["--prog", bad_obj, "--port", port], "bad.o")
     expect_error(env, "missing object", ["--prog", bad_obj + ".none", "--port", port], "bad.o.none")
+    unsafe = os.path.join(os.path.dirname(env.verdicts), "unsafe.bpf.o")
+    expect_error(env, "verifier rejection", ["--prog", unsafe, "--port", port],
+                 "rejected by the verifier")
     expect_error(env, "unknown section", ["--prog", env.obj, "--section", "xdp/nope", "--port", port],
                  "xdp/nope")
     expect_error(env, "bad port string", ["--prog", env.obj, "--port", "eth0"], "eth0")
