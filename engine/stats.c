@@ -97,7 +97,7 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 	const struct sl_run_opts *o = eng->opts;
 	struct sl_worker_stats cur, prev;
 	struct sigaction sa;
-	double start = now(), last = start;
+	double start = now(), last = start, next_line = start + o->stats_interval;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -110,10 +110,12 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 		usleep(POLL_US);
 		t = now();
 		sl_stats_sum(eng, &cur);
-		if (!o->quiet && o->stats_interval > 0 && t - last >= o->stats_interval) {
+		if (!o->quiet && o->stats_interval > 0 && t >= next_line) {
 			print_rates(&cur, &prev, t - start, t - last);
 			prev = cur;
 			last = t;
+			while (next_line <= t)
+				next_line += o->stats_interval;  /* no drift */
 		}
 		if (signalled) {
 			*why = signalled == SIGINT ? "SIGINT" : "SIGTERM";
