@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Read a whole pcap into memory for the JIT tests and benchmarks. */
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcap_read.h"
+
+struct pcap_pkt *pcap_read_all(const char *path, unsigned max, unsigned *n)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(path, err);
+	struct pcap_pkt *pkts = calloc(max, sizeof(*pkts));
+	struct pcap_pkthdr *h;
+	const u_char *data;
+
+	*n = 0;
+	if (!pc || !pkts) {
+		fprintf(stderr, "%s: %s\n", path, pc ? "out of memory" : err);
+		if (pc)
+			pcap_close(pc);
+		free(pkts);
+		return NULL;
+	}
+	while (*n < max && pcap_next_ex(pc, &h, &data) == 1) {
+		pkts[*n].len = h->caplen < PCAP_READ_ROOM ? h->caplen : PCAP_READ_ROOM;
+		memcpy(pkts[*n].data, data, pkts[*n].len);
+		(*n)++;
+	}
+	pcap_close(pc);
+	return pkts;
+}
