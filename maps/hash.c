@@ -565,7 +565,7 @@ static int dump_bucket(struct sl_htab *t, uint32_t b, struct dump_buf *d)
 		}
 		r = d->rec + d->n * d->rec_size;
 		memcpy(r, e->key, t->key_size);
-		copy_ctl_value(t, e, r + t->key_size);
+		copy_ctl_value(t, e, r + t->value_off);  /* values 8-byte aligned */
 	}
 	return 0;
 }
@@ -573,7 +573,7 @@ static int dump_bucket(struct sl_htab *t, uint32_t b, struct dump_buf *d)
 static int htab_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 {
 	struct sl_htab *t = to_htab(map);
-	struct dump_buf d = {.rec_size = t->key_size + sl_map_ctl_value_size(map)};
+	struct dump_buf d = {.rec_size = t->value_off + SL_ROUND_UP(sl_map_ctl_value_size(map), 8)};
 	int ret = 0;
 
 	for (uint32_t b = 0; b <= t->mask && !ret; b++) {
@@ -583,7 +583,7 @@ static int htab_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 		ret = dump_bucket(t, b, &d);
 		sl_spin_unlock(&t->locks[b]);
 		for (size_t i = 0; i < d.n && !ret; i++)
-			ret = cb(d.rec + i * d.rec_size, d.rec + i * d.rec_size + t->key_size, ctx);
+			ret = cb(d.rec + i * d.rec_size, d.rec + i * d.rec_size + t->value_off, ctx);
 	}
 	free(d.rec);
 	return ret;

@@ -471,7 +471,8 @@ static int lpm_get_next_key(struct sl_map *map, const void *key, void *next_key)
 static int lpm_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 {
 	struct sl_lpm *t = to_lpm(map);
-	size_t rec = map->def.key_size + map->def.value_size, cap = 0, n;
+	size_t koff = SL_ROUND_UP(map->def.key_size, 8);  /* values 8-byte aligned */
+	size_t rec = koff + SL_ROUND_UP(map->def.value_size, 8), cap = 0, n;
 	uint8_t *buf = NULL;
 	int ret = 0;
 
@@ -495,12 +496,12 @@ static int lpm_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 				cap = cap * 2 + 8;
 			}
 			put_key(t, e, buf + n * rec);
-			memcpy(buf + n * rec + map->def.key_size, e->data_value + t->voff,
+			memcpy(buf + n * rec + koff, e->data_value + t->voff,
 			       map->def.value_size);
 		}
 		sl_spin_unlock(&t->lock);
 		for (size_t i = 0; i < n && !ret; i++)
-			ret = cb(buf + i * rec, buf + i * rec + map->def.key_size, ctx);
+			ret = cb(buf + i * rec, buf + i * rec + koff, ctx);
 	}
 	free(buf);
 	return ret;

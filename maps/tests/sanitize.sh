@@ -1,0 +1,29 @@
+#!/bin/sh
+# Run the maps suite under ThreadSanitizer and AddressSanitizer+UBSan, each
+# in its own build directory (build-maps-tsan, build-maps-asan), building
+# only the maps test targets so that the rest of the tree does not matter.
+# usage: maps/tests/sanitize.sh [tsan|asan]...   (default: both)
+set -eu
+cd "$(dirname "$0")/../.."
+kinds=${*:-tsan asan}
+targets="maps/tests/test_maps_array maps/tests/test_maps_hash maps/tests/test_maps_lpm maps/tests/test_maps_stress"
+status=0
+for k in $kinds; do
+	case $k in
+	tsan) san=thread ;;
+	asan) san=address,undefined ;;
+	*) echo "sanitize.sh: unknown kind '$k' (tsan, asan)" >&2; exit 2 ;;
+	esac
+	dir=build-maps-$k
+	[ -f "$dir/build.ninja" ] || meson setup "$dir" -Db_sanitize=$san -Db_lundef=false >/dev/null
+	# shellcheck disable=SC2086
+	ninja -C "$dir" -j2 $targets
+	export TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}"
+	export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1 ${UBSAN_OPTIONS:-}"
+	if meson test -C "$dir" --no-rebuild --suite maps --print-errorlogs; then
+		echo "sanitize.sh: $k: maps suite clean"
+	else
+		echo "sanitize.sh: $k: FAILED"; status=1
+	fi
+done
+exit $status
