@@ -7,6 +7,7 @@
 
 /* Subcommands that exist. Add one line per command as it lands. */
 static const struct sl_cmd commands[] = {
+	{ "verify", sl_cmd_verify, "verify programs, print OK with counts or the first error" },
 	{ "run", sl_cmd_run, "run a program on DPDK ports (sluice run --help)" },
 };
 

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Calls and exits: helper calls checked against the prototypes of the helper
+ * table (sl_helper_get), bpf-to-bpf calls (a new frame that sees the
+ * caller's r1-r5), exits (return to the caller, or the end of a path, where
+ * r0 must be a scalar and every ringbuf reservation released), and the
+ * legacy LD_ABS/LD_IND packet loads of socket filters.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_maps.h"
+#include "verifier_internal.h"
+
+struct call_meta {
+	struct sl_map *map;
+	int mem_regno;          /* previous PTR_TO_MEM / UNINIT_MEM argument, -1 none */
+	bool mem_uninit;
+	uint64_t alloc_size;
+	uint32_t release_ref;
+};
+
+/* Helpers after which every packet pointer is stale (bpf_helper_changes_pkt_data). */
+static bool changes_pkt_data(int32_t id)
+{
+	switch (id) {
+	case BPF_FUNC_xdp_adjust_head: case BPF_FUNC_xdp_adjust_meta:
+	case BPF_FUNC_xdp_adjust_tail: case BPF_FUNC_skb_store_bytes:
+	case BPF_FUNC_skb_pull_data: case BPF_FUNC_skb_change_tail:
+	case BPF_FUNC_skb_change_head: case BPF_FUNC_skb_change_proto:
+	case BPF_FUNC_skb_adjust_room: case BPF_FUNC_skb_vlan_push:
+	case BPF_FUNC_skb_vlan_pop: case BPF_FUNC_l3_csum_replace:
+	case BPF_FUNC_l4_csum_replace:
+		return true;
+	}
+	return false;
+}
+
+/* Map types that only some helpers accept, and helpers that only some map types fit. */
+static bool map_func_ok(uint32_t map_type, int32_t func)
+{
+	bool ok_map = true, ok_func = true;
+
+	switch (map_type) {
+	case BPF_MAP_TYPE_PROG_ARRAY:
+		ok_map = func == BPF_FUNC_tail_call;
+		break;
+	case BPF_MAP_TYPE_DEVMAP: case BPF_MAP_TYPE_DEVMAP_HASH: case BPF_MAP_TYPE_XSKMAP:
+		ok_map = func == BPF_FUNC_redirect_map || func == BPF_FUNC_map_lookup_elem;
+		break;
+	case BPF_MAP_TYPE_CPUMAP:
+		ok_map = func == BPF_FUNC_redirect_map;
+		break;
+	case BPF_MAP_TYPE_RINGBUF:
+		ok_map = func == BPF_FUNC_ringbuf_output || func == BPF_FUNC_ringbuf_reserve ||
+			 func == BPF_FUNC_ringbuf_query;
+		break;
+	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+		ok_map = func == BPF_FUNC_perf_event_output;
+		break;
+	}
+	switch (func) {
+	case BPF_FUNC_tail_call:
+		ok_func = map_type == BPF_MAP_TYPE_PROG_ARRAY;
+		break;
+	case BPF_FUNC_redirect_map:
+		ok_func = map_type == BPF_MAP_TYPE_DEVMAP || map_type == BPF_MAP_TYPE_DEVMAP_HASH ||
+			  map_type == BPF_MAP_TYPE_CPUMAP || map_type == BPF_MAP_TYPE_XSKMAP;
+		break;
+	case BPF_FUNC_ringbuf_output: case BPF_FUNC_ringbuf_reserve: case BPF_FUNC_ringbuf_query:
+		ok_func = map_type == BPF_MAP_TYPE_RINGBUF;
+		break;
+	case BPF_FUNC_perf_event_output:
+		ok_func = map_type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+		break;
+	case BPF_FUNC_map_lookup_percpu_elem:
+		ok_func = map_type == BPF_MAP_TYPE_PERCPU_ARRAY || map_type == BPF_MAP_TYPE_PERCPU_HASH ||
+			  map_type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+		break;
+	}
+	return ok_map && ok_func;
+}
+
+static int arg_size(struct venv *env, uint32_t regno, bool zero_ok, struct call_meta *m)
+{
+	struct vreg *r = v_reg(env, regno);
+
+	if (r->type != V_SCALAR)
+		return v_err(env, -EACCES, "R%u type=%s expected=scalar", regno, vtype_str(r->type));
+	if (m->mem_regno < 0)
+		return v_err(env, -EACCES, "R%u size argument without a memory argument", regno);
+	if (r->smin < 0)
+		return v_err(env, -EACCES, "R%u min value is negative, either use unsigned or "
+			     "'var &= const'", regno);
+	if (r->umax >= (uint64_t)V_MAX_VAR_OFF)
+		return v_err(env, -EACCES, "R%u unbounded memory access, use 'var &= const' or "
+			     "'if (var < const)'", regno);
+	if (r->umin == 0 && !zero_ok)
+		return v_err(env, -EACCES, "R%u invalid zero-sized read: u64=[%llu,%llu]", regno,
+			     (unsigned long long)r->umin, (unsigned long long)r->umax);
+	return v_check_helper_mem(env, (uint32_t)m->mem_regno, r->umax, zero_ok,
+				  m->mem_uninit ? ACC_WRITE : ACC_READ);
+}
+
+static int arg_map_mem(struct venv *env, uint32_t regno, bool key, struct call_meta *m)
+{
+	const struct sl_map_def *def;
+
+	if (!m->map)
+		return v_err(env, -EACCES, "invalid map_ptr to access map->%s", key ? "key" : "value");
+	def = sl_map_get_def(m->map);
+	return v_check_helper_mem(env, regno, key ? def->key_size : def->value_size, false,
+				  ACC_READ);
+}
+
+static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, struct call_meta *m)
+{
+	struct vreg *r = v_reg(env, regno);
+
+	if (v_check_reg_read(env, regno))
+		return -EACCES;
+	switch (at) {
+	case SL_ARG_ANYTHING:
+		return 0;
+	case SL_ARG_CONST_MAP_PTR:
+		if (r->type != V_CONST_MAP)
+			return v_err(env, -EACCES, "R%u type=%s expected=map_ptr", regno,
+				     vtype_str(r->type));
+		m->map = r->map;
+		return 0;
+	case SL_ARG_PTR_TO_MAP_KEY:
+		return arg_map_mem(env, regno, true, m);
+	case SL_ARG_PTR_TO_MAP_VALUE:
+		return arg_map_mem(env, regno, false, m);
+	case SL_ARG_PTR_TO_MEM:
+	case SL_ARG_PTR_TO_UNINIT_MEM:
+		if (r->type != V_STACK && r->type != V_PKT && r->type != V_PKT_META &&
+		    r->type != V_MAP_VALUE && r->type != V_MEM)
+			return v_err(env, -EACCES, "R%u type=%s expected=fp, pkt, pkt_meta, map_value, mem",
+				     regno, vtype_str(r->type));
+		m->mem_regno = (int)regno;
+		m->mem_uninit = at == SL_ARG_PTR_TO_UNINIT_MEM;
+		return 0;
+	case SL_ARG_CONST_SIZE:
+	case SL_ARG_CONST_SIZE_OR_ZERO:
+		return arg_size(env, regno, at == SL_ARG_CONST_SIZE_OR_ZERO, m);
+	case SL_ARG_PTR_TO_CTX:
+		if (r->type != V_CTX)
+			return v_err(env, -EACCES, "R%u type=%s expected=ctx", regno, vtype_str(r->type));
+		if (r->off || !tnum_is_const(r->var_off) || r->var_off.value)
+			return v_err(env, -EACCES, "dereference of modified ctx ptr R%u off=%d disallowed",
+				     regno, r->off);
+		return 0;
+	case SL_ARG_PTR_TO_ALLOC_MEM:
+		if (r->type != V_MEM || !r->ref_id)
+			return v_err(env, -EACCES, "R%u type=%s expected=alloc_mem", regno,
+				     vtype_str(r->type));
+		if (r->off || !tnum_is_const(r->var_off) || r->var_off.value)
+			return v_err(env, -EACCES, "R%u must have zero offset when passed to release func",
+				     regno);
+		m->release_ref = r->ref_id;
+		return 0;
+	case SL_ARG_CONST_ALLOC_SIZE_OR_ZERO:
+		if (!reg_is_const(r))
+			return v_err(env, -EACCES, "R%u is not a known constant'", regno);
+		m->alloc_size = r->var_off.value;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void clear_pkt(struct vreg *r, void *arg)
+{
+	(void)arg;
+	if (r->type == V_PKT || r->type == V_PKT_META || r->type == V_PKT_END)
+		reg_mark_unknown(r);
+}
+
+static void drop_ref(struct vreg *r, void *arg)
+{
+	uint32_t id = *(uint32_t *)arg;
+
+	if (r->ref_id == id && (r->type == V_MEM || r->type == V_MEM_OR_NULL))
+		reg_mark_unknown(r);
+}
+
+/* Forget reservation @p id: every pointer into it becomes a plain scalar. */
+static void release_ref(struct venv *env, uint32_t id)
+{
+	struct vstate *st = env->cur;
+
+	v_for_each_reg(st, drop_ref, &id);
+	for (uint32_t i = 0; i < st->nrefs; i++) {
+		if (st->refs[i] != id)
+			continue;
+		st->refs[i] = st->refs[st->nrefs - 1];
+		st->ref_insn[i] = st->ref_insn[st->nrefs - 1];
+		st->nrefs--;
+		break;
+	}
+}
+
+static int set_return(struct venv *env, const struct sl_helper *h, struct call_meta *m)
+{
+	struct vreg *r0 = v_reg(env, BPF_REG_0);
+
+	switch (h->ret) {
+	case SL_RET_VOID:
+		reg_mark_not_init(r0);
+		return 0;
+	case SL_RET_PTR_TO_MAP_VALUE_OR_NULL:
+		if (!m->map)
+			return v_err(env, -EINVAL, "kernel subsystem misconfigured verifier");
+		reg_mark_const(r0, 0);
+		r0->type = V_MAP_VALUE_OR_NULL;
+		r0->map = m->map;
+		r0->id = ++env->id_gen;
+		return 0;
+	case SL_RET_PTR_TO_ALLOC_MEM_OR_NULL:
+		if (env->cur->nrefs >= V_MAX_REFS)
+			return v_err(env, -EACCES, "too many outstanding references");
+		reg_mark_const(r0, 0);
+		r0->type = V_MEM_OR_NULL;
+		r0->mem_size = (uint32_t)m->alloc_size;
+		r0->id = r0->ref_id = ++env->id_gen;
+		env->cur->refs[env->cur->nrefs] = r0->id;
+		env->cur->ref_insn[env->cur->nrefs++] = env->insn_idx;
+		return 0;
+	default:
+		reg_mark_unknown(r0);
+		return 0;
+	}
+}
+
+static void note_map(struct venv *env, struct sl_map *map)
+{
+	struct sl_insn_aux *aux = &env->prog->aux[env->insn_idx];
+	struct vinsn *ia = &env->ia[env->insn_idx];
+
+	if (!map || (ia->flags & IA_MAP_POISON))
+		return;
+	if (!aux->map) {
+		aux->map = map;
+	} else if (aux->map != map) {
+		aux->map = NULL;
+		ia->flags |= IA_MAP_POISON;
+	}
+}
+
+int v_check_helper_call(struct venv *env, const struct bpf_insn *insn)
+{
+	const struct sl_helper *h = insn->imm >= 0 ? sl_helper_get((uint32_t)insn->imm) : NULL;
+	struct call_meta m = { .mem_regno = -1 };
+	int err;
+
+	if (!h)
+		return v_err(env, -EINVAL, "invalid func unknown#%d", insn->imm);
+	if (!(h->prog_types & (1u << env->prog->type)))
+		return v_err(env, -EINVAL, "program of this type cannot use helper %s#%d", h->name,
+			     insn->imm);
+	for (uint32_t i = 0; i < 5 && h->args[i] != SL_ARG_NONE; i++) {
+		err = check_arg(env, i + 1, h->args[i], &m);
+		if (err)
+			return err;
+	}
+	if (m.map && !map_func_ok(sl_map_get_def(m.map)->type, insn->imm))
+		return v_err(env, -EINVAL, "cannot pass map_type %u into func %s#%d",
+			     sl_map_get_def(m.map)->type, h->name, insn->imm);
+	note_map(env, m.map);
+	if (m.release_ref)
+		release_ref(env, m.release_ref);
+	if (changes_pkt_data(insn->imm))
+		v_for_each_reg(env->cur, clear_pkt, NULL);
+	for (unsigned r = BPF_REG_1; r <= BPF_REG_5; r++)
+		reg_mark_not_init(v_reg(env, r));
+	return set_return(env, h, &m);
+}
+
+/* bpf-to-bpf call: push a frame; the walk continues at the callee. */
+int v_check_func_call(struct venv *env, const struct bpf_insn *insn)
+{
+	struct vstate *st = env->cur;
+	struct vframe *caller = v_curframe(env), *callee;
+	uint32_t target = env->insn_idx + (uint32_t)insn->imm + 1;
+
+	if (st->curframe + 1 >= SL_MAX_CALL_DEPTH)
+		return v_err(env, -E2BIG, "the call stack of %u frames is too deep",
+			     st->curframe + 2);
+	callee = frame_new(st->curframe + 1, env->ia[target].subprog, env->insn_idx);
+	if (!callee)
+		return -ENOMEM;
+	for (unsigned r = BPF_REG_1; r <= BPF_REG_5; r++) {
+		callee->regs[r] = caller->regs[r];
+		reg_mark_not_init(&caller->regs[r]);
+	}
+	reg_mark_not_init(&caller->regs[BPF_REG_0]);
+	reg_mark_const(&callee->regs[BPF_REG_10], 0);
+	callee->regs[BPF_REG_10].type = V_STACK;
+	callee->regs[BPF_REG_10].frameno = (uint8_t)callee->frameno;
+	st->frames[++st->curframe] = callee;
+	env->insn_idx = target;
+	return 0;
+}
+
+/* exit: return to the caller (*path_done = false, insn_idx set) or end the path. */
+int v_check_exit(struct venv *env, bool *path_done)
+{
+	struct vstate *st = env->cur;
+	struct vreg *r0 = v_reg(env, BPF_REG_0);
+
+	*path_done = false;
+	if (v_check_reg_read(env, BPF_REG_0))
+		return -EACCES;
+	if (st->curframe) {
+		struct vframe *callee = st->frames[st->curframe];
+		struct vframe *caller = st->frames[st->curframe - 1];
+
+		if (r0->type == V_STACK && r0->frameno == callee->frameno)
+			return v_err(env, -EINVAL, "cannot return stack pointer to the caller frame");
+		caller->regs[BPF_REG_0] = *r0;
+		env->insn_idx = callee->callsite + 1;
+		free(callee->stack);
+		free(callee);
+		st->frames[st->curframe--] = NULL;
+		return 0;
+	}
+	if (r0->type != V_SCALAR)
+		return v_err(env, -EACCES, "R0 leaks addr as return value");
+	if (st->nrefs)
+		return v_err(env, -EINVAL, "Unreleased reference id=%u alloc_insn=%u", st->refs[0],
+			     st->ref_insn[0]);
+	*path_done = true;
+	return 0;
+}
+
+/* Legacy packet loads: r0 = ntoh(*(size *)(skb->data + imm [+ src])). */
+int v_check_ld_abs(struct venv *env, const struct bpf_insn *insn)
+{
+	struct vreg *r0;
+
+	if (env->prog->type != SL_PROG_SOCKET)
+		return v_err(env, -EINVAL,
+			     "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+	if (env->nsub > 1)
+		return v_err(env, -EINVAL,
+			     "BPF_LD_[ABS|IND] instructions cannot be mixed with bpf-to-bpf calls");
+	if (v_check_reg_read(env, BPF_REG_6))
+		return -EACCES;
+	if (v_reg(env, BPF_REG_6)->type != V_CTX)
+		return v_err(env, -EINVAL, "at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+	if (SL_OP_MODE(insn->code) == BPF_IND) {
+		if (v_check_reg_read(env, insn->src_reg))
+			return -EACCES;
+		if (v_reg(env, insn->src_reg)->type != V_SCALAR)
+			return v_err(env, -EACCES, "R%u leaks addr into packet offset", insn->src_reg);
+	}
+	if (env->cur->nrefs)
+		return v_err(env, -EINVAL, "BPF_LD_[ABS|IND] cannot be used with references held");
+	for (unsigned r = BPF_REG_1; r <= BPF_REG_5; r++)
+		reg_mark_not_init(v_reg(env, r));
+	r0 = v_reg(env, BPF_REG_0);
+	reg_mark_unknown(r0);
+	reg_mark_sized(r0, sl_isa_size_bytes(insn->code), false);
+	return 0;
+}
