@@ -9,6 +9,8 @@
 static const struct sl_cmd commands[] = {
 	{ "verify", sl_cmd_verify, "verify programs, print OK with counts or the first error" },
 	{ "run", sl_cmd_run, "run a program on DPDK ports (sluice run --help)" },
+	{ "test-run", sl_cmd_test_run, "run a program once on given bytes, print r0 and the packet" },
+	{ "disasm", sl_cmd_disasm, "print a program's instructions in the kernel's syntax" },
 };
 
 static void usage(FILE *out)

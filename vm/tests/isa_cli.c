@@ -192,7 +192,7 @@ static uint8_t rnd_code(void)
 		0x30, 0x40, 0x48, 0x50,
 	};
 
-	if (rnd() % 8 == 0)
+	if (rnd() % 64 == 0)
 		return (uint8_t)rnd();
 	return common[rnd() % sizeof(common)];
 }
@@ -203,10 +203,21 @@ static void rnd_prog(struct bpf_insn *p, unsigned n)
 		uint64_t r = rnd();
 
 		p[i].code = rnd_code();
-		p[i].dst_reg = r % 16 < 12 ? r % 11 : (r >> 4) % 16;
-		p[i].src_reg = (r >> 8) % 16 < 12 ? (r >> 8) % 11 : (r >> 12) % 16;
-		p[i].off = (r >> 16) % 4 ? (int16_t)((int)((r >> 20) % 24) - 12) : (int16_t)(r >> 24);
-		p[i].imm = (r >> 40) % 4 ? (int32_t)((r >> 44) % 64) - 8 : (int32_t)(r >> 32);
+		p[i].dst_reg = r % 64 ? r % 10 : (r >> 4) % 16;
+		p[i].src_reg = (r >> 8) % 64 ? (r >> 8) % 11 : (r >> 12) % 16;
+		p[i].off = (r >> 16) % 8 ? (int16_t)((int)((r >> 20) % 24) - 12) : (int16_t)(r >> 24);
+		p[i].imm = (r >> 40) % 8 ? (int32_t)((r >> 44) % 64) - 8 : (int32_t)(r >> 32);
+		if ((p[i].code & 0x07) == BPF_ALU64 || (p[i].code & 0x07) == BPF_ALU) {
+			if ((p[i].code & 0x08) == BPF_K)
+				p[i].src_reg = 0;
+			else
+				p[i].imm = 0;
+			if ((p[i].code & 0xf0) != BPF_DIV && (p[i].code & 0xf0) != BPF_MOD &&
+			    (p[i].code & 0xf0) != BPF_MOV && (r >> 62))
+				p[i].off = 0;
+		}
+		if ((p[i].code & 0x07) == BPF_LDX || (p[i].code & 0x07) == BPF_STX)
+			p[i].src_reg = p[i].src_reg == 10 || (r >> 61) % 2 ? (uint8_t)(1 + (r >> 55) % 2 * 9) : p[i].src_reg;
 		if (p[i].code == 0x85 && (r >> 60) % 2)
 			p[i].imm = (int32_t)((r >> 50) % 8);   /* helpers 0..7 */
 		if (p[i].code == 0xdc || p[i].code == 0xd4 || p[i].code == 0xd7)

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice disasm FILE.o [--section S] | --raw PROG.bin
+ * One line per instruction, "  12: (71) r0 = *(u8 *)(r1 +12)", in the
+ * kernel's verifier-log syntax. Without --section every program of the
+ * object is listed under its section and function name.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "sl_vm.h"
+
+#define DIS_MAX_FILE (64u << 20)
+
+static int dis_usage(FILE *out)
+{
+	fprintf(out, "usage: sluice disasm FILE.o [--section S]\n"
+		     "       sluice disasm --raw PROG.bin\n");
+	return out == stdout ? 0 : 2;
+}
+
+static int dis_raw(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = malloc(DIS_MAX_FILE);
+	size_t n = 0;
+	struct sl_prog *prog = NULL;
+	char log[256] = "";
+	int ret = 0;
+
+	if (!f || !buf) {
+		fprintf(stderr, "sluice disasm: %s: %s\n", path, strerror(errno ? errno : ENOMEM));
+		ret = 1;
+		goto out;
+	}
+	n = fread(buf, 1, DIS_MAX_FILE, f);
+	prog = sl_prog_from_raw(buf, n, SL_PROG_RAW, 0, log, sizeof(log));
+	if (!prog) {
+		fprintf(stderr, "sluice disasm: %s: %s\n", path, log);
+		ret = 1;
+		goto out;
+	}
+	sl_disasm_prog(prog, stdout);
+out:
+	if (f)
+		fclose(f);
+	sl_prog_free(prog);
+	free(buf);
+	return ret;
+}
+
+static int dis_obj(const char *path, const char *section)
+{
+	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = 1 };
+	char log[512] = "";
+	struct sl_obj *obj = sl_obj_open(path, &oo, log, sizeof(log));
+	struct sl_prog *prog;
+
+	if (!obj) {
+		fprintf(stderr, "sluice disasm: %s\n", log[0] ? log : strerror(errno));
+		return 1;
+	}
+	if (section) {
+		prog = sl_obj_find_prog(obj, section);
+		if (!prog) {
+			fprintf(stderr, "sluice disasm: %s: no program in section '%s'\n", path, section);
+			sl_obj_close(obj);
+			return 1;
+		}
+		sl_disasm_prog(prog, stdout);
+	} else {
+		for (unsigned i = 0; i < sl_obj_prog_count(obj); i++) {
+			prog = sl_obj_prog(obj, i);
+			printf("%s%s: %s (%u instructions)\n", i ? "\n" : "", prog->section, prog->name,
+			       prog->n_insns);
+			sl_disasm_prog(prog, stdout);
+		}
+	}
+	sl_obj_close(obj);
+	return 0;
+}
+
+int sl_cmd_disasm(int argc, char **argv)
+{
+	const char *raw = NULL, *file = NULL, *section = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return dis_usage(stdout);
+		if ((!strcmp(argv[i], "--raw") || !strcmp(argv[i], "--section")) && i + 1 == argc) {
+			fprintf(stderr, "sluice disasm: %s needs a value\n", argv[i]);
+			return 2;
+		}
+		if (!strcmp(argv[i], "--raw"))
+			raw = argv[++i];
+		else if (!strcmp(argv[i], "--section"))
+			section = argv[++i];
+		else if (argv[i][0] == '-' || file)
+			return dis_usage(stderr);
+		else
+			file = argv[i];
+	}
+	if (!!raw == !!file)
+		return dis_usage(stderr);
+	return raw ? dis_raw(raw) : dis_obj(file, section);
+}
