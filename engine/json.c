@@ -13,7 +13,8 @@
  * other sizes are hex strings of the bytes in memory order. Entries as in
  * the text report: arrays only non-zero ones, other maps all. "per_core"
  * only for per-CPU maps; their "value" is the sum of the cores for 4- and
- * 8-byte values, null otherwise. Control thread.
+ * 8-byte values, null otherwise. A map whose entries cannot be listed
+ * (RINGBUF) has "entries": [] and "error": "reason". Control thread.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -90,7 +91,7 @@ static int put_entry(const struct sl_map_entry *e, void *arg)
 	return 0;
 }
 
-static int put_maps(const struct sl_engine *eng, FILE *out)
+static void put_maps(const struct sl_engine *eng, FILE *out)
 {
 	unsigned n = sl_obj_map_count(eng->obj);
 
@@ -106,15 +107,14 @@ static int put_maps(const struct sl_engine *eng, FILE *out)
 		put_string(out, sl_map_type_name(sl_map_get_def(map)->type));
 		fprintf(out, ", \"entries\": [");
 		err = sl_report_map_walk(map, put_entry, &jw);
-		if (err) {
-			fprintf(stderr, "sluice run: --json: map '%s': cannot list entries: %s\n",
-				sl_map_name(map), strerror(-err));
-			return err;
+		fprintf(out, "%s]", jw.first ? "" : "\n      ");
+		if (err) {  /* e.g. RINGBUF: no entries to list */
+			fprintf(out, ", \"error\": ");
+			put_string(out, strerror(-err));
 		}
-		fprintf(out, "%s]}", jw.first ? "" : "\n      ");
+		fputc('}', out);
 	}
 	fprintf(out, "%s}\n", n ? "\n  " : "");
-	return 0;
 }
 
 static void put_stats(const struct sl_engine *eng, FILE *out)
@@ -153,10 +153,12 @@ int sl_json_write(const struct sl_engine *eng, const char *path)
 	}
 	fprintf(out, "{\n");
 	put_stats(eng, out);
-	err = put_maps(eng, out);
+	put_maps(eng, out);
 	fprintf(out, "}\n");
-	if (fclose(out) && !err) {
+	err = ferror(out) ? -EIO : 0;
+	if (fclose(out) && !err)
 		err = -errno;
+	if (err) {
 		fprintf(stderr, "sluice run: --json %s: %s\n", path, strerror(-err));
 	}
 	return err;

@@ -4,7 +4,7 @@
 
 usage: test_engine.py SLUICE PCAPGEN PROTO_COUNT_OBJ VERDICTS_OBJ CASE
 
-progs/unsafe.bpf.o must sit beside VERDICTS_OBJ. The expected counters come from this script's own pcap parser (standard
+progs/unsafe.bpf.o and progs/maps_mix.bpf.o must sit beside VERDICTS_OBJ. The expected counters come from this script's own pcap parser (standard
 library only), never from sluice: for every frame it finds the IP protocol
 the way proto_count.bpf.c is documented to (IPv4 protocol, IPv6 next header,
 behind at most one 802.1Q tag, only when the whole fixed IP header was
@@ -287,6 +287,36 @@ def case_verdicts(env):
         print("ok verdicts %s: %r" % (exec_opt, want))
 
 
+def case_maps(env):
+    """Hash with a 6-byte key (hex strings), .bss global, ringbuf (not listable)."""
+    src = env.gen("m.pcap", 2500, 41)
+    pkts = read_pcap(src)
+    obj = os.path.join(os.path.dirname(env.verdicts), "maps_mix.bpf.o")
+    js = os.path.join(env.tmp, "m.json")
+    env.run_ok(["--prog", obj, "--json", js, "--port", "net_pcap0,rx_pcap=%s" % src])
+    with open(js) as f:
+        out = json.load(f)
+    st, maps = out["stats"], out["maps"]
+    check_balance(st, "maps")
+    if st["rx"] != len(pkts) or st["drop"] != len(pkts):
+        fail("maps: stats %r" % st)
+    want = {}
+    for d, _ in pkts:
+        if len(d) >= 12:
+            want[d[6:12].hex()] = want.get(d[6:12].hex(), 0) + 1
+    h = maps["by_src"]
+    got = {e["key"]: e["value"] for e in h["entries"]}
+    if h["type"] != "hash" or got != want or len(h["entries"]) != len(want):
+        fail("maps: by_src has %d entries, want %d (or values differ)" % (len(got), len(want)))
+    bss = maps[".bss"]
+    if bss["type"] != "array" or bss["entries"] != [{"key": 0, "value": len(pkts)}]:
+        fail("maps: .bss %r, want frames = %d" % (bss, len(pkts)))
+    ev = maps["events"]
+    if ev["type"] != "ringbuf" or ev["entries"] or "error" not in ev:
+        fail("maps: events %r" % ev)
+    print("ok maps: %d source MACs, %d frames" % (len(want), len(pkts)))
+
+
 def expect_error(env, label, args, needle):
     r = env.run(args)
     lines = [l for l in r.stderr.splitlines() if l.strip()]
@@ -330,7 +360,7 @@ def case_errors(env):
 
 
 CASES = {"proto": case_proto, "twoports": case_twoports, "infinite": case_infinite,
-         "verdicts": case_verdicts, "errors": case_errors}
+         "verdicts": case_verdicts, "maps": case_maps, "errors": case_errors}
 
 
 def net_pcap_available():
