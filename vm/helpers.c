@@ -16,7 +16,7 @@
  * subset: %d %i %u %x %X %c %p %px %%, with l/ll length modifiers, flags,
  * width and precision; at most three arguments; %s is refused with
  * -EINVAL because the helper cannot prove the pointer readable) into a
- * per-worker ring of the last SL_TRACE_RING messages, which the control
+ * per-worker ring of the last SL_TRACE_RING - 1 messages, which the control
  * thread drains with sl_helper_trace_drain(). It returns the formatted
  * length, as the kernel does.
  */
@@ -381,10 +381,11 @@ unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *c
 		struct trace_slot *t = &trace_slots[c];
 		uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
 
-		if (head - t->tail > SL_TRACE_RING) {
+		/* the oldest slot is the one a writer overwrites next: keep RING - 1 */
+		if (head - t->tail > SL_TRACE_RING - 1) {
 			if (lost)
-				*lost += head - SL_TRACE_RING - t->tail;
-			t->tail = head - SL_TRACE_RING;
+				*lost += head - (SL_TRACE_RING - 1) - t->tail;
+			t->tail = head - (SL_TRACE_RING - 1);
 		}
 		for (; t->tail < head; t->tail++) {
 			char msg[SL_TRACE_MSG];

@@ -70,7 +70,7 @@ struct sl_redirect {
 /** This thread's redirect state. */
 struct sl_redirect *sl_helper_redirect(void);
 
-/** Messages kept per worker by bpf_trace_printk (older ones are overwritten). */
+/** Ring slots per worker for bpf_trace_printk: the last SL_TRACE_RING - 1 messages are kept. */
 #define SL_TRACE_RING 16
 /** Longest bpf_trace_printk message kept, including the NUL. */
 #define SL_TRACE_MSG 128
