@@ -36,7 +36,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: sluice run --prog FILE.o [--section S] --port DEVSTR [--port DEVSTR ...]\n"
 		"                  [--json FILE] [--interp|--jit] [--duration SEC]\n"
-		"                  [--stats-interval SEC] [--quiet] [--no-maps] [-- EAL args]\n"
+		"                  [--stats-interval SEC] [--workers N] [--quiet] [--no-maps]\n"
+		"                  [-- EAL args]\n"
 		"\n"
 		"  --prog FILE.o         eBPF object (clang -O2 -g -target bpf)\n"
 		"  --section S           program section (default: the first program)\n"
@@ -49,6 +50,8 @@ static void usage(FILE *out)
 		"  --duration SEC        stop after SEC seconds (default: at the end of every\n"
 		"                        finite rx_pcap input, or on SIGINT/SIGTERM)\n"
 		"  --stats-interval SEC  seconds between rate lines (default 1, 0: none)\n"
+		"  --workers N           worker lcores (default 1); each polls its own RX queue\n"
+		"                        of every port (net_pcap has one RX queue per rx_pcap)\n"
 		"  --quiet               print errors only\n"
 		"  --no-maps             leave the maps out of the final report (not the JSON)\n",
 		SL_RUN_MAX_PORTS);
@@ -64,6 +67,21 @@ static int parse_seconds(const char *opt, const char *s, double *v)
 		fprintf(stderr, "sluice run: %s: bad number of seconds '%s'\n", opt, s);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int parse_workers(const char *s, unsigned *n)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > SL_RUN_MAX_WORKERS || v > SL_MAX_CPUS) {
+		fprintf(stderr, "sluice run: --workers: want 1..%d, not '%s'\n", SL_RUN_MAX_WORKERS, s);
+		return -EINVAL;
+	}
+	*n = (unsigned)v;
 	return 0;
 }
 
@@ -93,6 +111,7 @@ static const struct option long_opts[] = {
 	{ "jit", no_argument, NULL, 'J' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "stats-interval", required_argument, NULL, 'i' },
+	{ "workers", required_argument, NULL, 'w' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-maps", no_argument, NULL, 'M' },
 	{ "help", no_argument, NULL, 'h' },
@@ -116,6 +135,7 @@ static int parse_opt(struct sl_run_opts *o, int c, const char *arg)
 		return 0;
 	case 'd': return parse_seconds("--duration", arg, &o->duration);
 	case 'i': return parse_seconds("--stats-interval", arg, &o->stats_interval);
+	case 'w': return parse_workers(arg, &o->nworkers);
 	case 'q': o->quiet = true; return 0;
 	case 'M': o->no_maps = true; return 0;
 	case 'h': usage(stdout); return 1;

@@ -317,6 +317,29 @@ def case_maps(env):
     print("ok maps: %d source MACs, %d frames" % (len(want), len(pkts)))
 
 
+def case_workers(env):
+    """Two workers on two net_null ports: each worker polls its own queue of each."""
+    js = os.path.join(env.tmp, "w.json")
+    env.run_ok(["--prog", env.obj, "--json", js, "--workers", "2", "--duration", "1",
+                "--port", "net_null0", "--port", "net_null1"])
+    with open(js) as f:
+        out = json.load(f)
+    st = out["stats"]
+    check_balance(st, "workers")
+    pw, pp = st["per_worker"], st["per_port"]
+    if len(pw) != 2 or any(w["rx"] == 0 for w in pw) or len({w["lcore"] for w in pw}) != 2:
+        fail("workers: per_worker %r" % pw)
+    if sum(p["rx"] for p in pp) != st["rx"] or sum(p["tx"] for p in pp) != st["tx"]:
+        fail("workers: per_port %r does not sum to %r" % (pp, st))
+    # proto_count passes everything: 0 -> 1 and 1 -> 0
+    if st["tx"] + st["drop"] != st["rx"] or st["error"]:
+        fail("workers: %r" % st)
+    for e in out["maps"]["proto_count"]["entries"]:
+        if len(e["per_core"]) != 2 or sum(e["per_core"]) != e["value"]:
+            fail("workers: per_core of %r" % e)
+    print("ok workers: %d packets over 2 workers (%d / %d)" % (st["rx"], pw[0]["rx"], pw[1]["rx"]))
+
+
 def expect_error(env, label, args, needle):
     r = env.run(args)
     lines = [l for l in r.stderr.splitlines() if l.strip()]
@@ -355,12 +378,15 @@ def case_errors(env):
     expect_error(env, "no port", ["--prog", env.obj], "--port")
     expect_error(env, "bad duration", ["--prog", env.obj, "--port", port, "--duration", "x"],
                  "--duration")
+    expect_error(env, "bad workers", ["--prog", env.obj, "--port", port, "--workers", "0"],
+                 "--workers")
     expect_error(env, "interp and jit", ["--prog", env.obj, "--port", port, "--interp", "--jit"],
                  "--interp")
 
 
 CASES = {"proto": case_proto, "twoports": case_twoports, "infinite": case_infinite,
-         "verdicts": case_verdicts, "maps": case_maps, "errors": case_errors}
+         "verdicts": case_verdicts, "maps": case_maps,
+         "workers": case_workers, "errors": case_errors}
 
 
 def net_pcap_available():
