@@ -50,6 +50,10 @@ int ld_err(struct ld_ctx *ctx, int err, const char *fmt, ...)
 		vsnprintf(ctx->log + n, ctx->log_len - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	/* names come from the file: keep the line one printable line */
+	for (char *c = ctx->log; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return -err;
 }
 
