@@ -108,6 +108,7 @@ struct jit_state {
 	struct jit_sub *subs;
 	uint32_t nsubs;
 	struct jit_sub *sub;             /* being emitted */
+	uint8_t *fuse;                   /* SL_JIT_FUSE_* per insn (peephole.c) */
 	uint32_t pc;
 	bool first_pass;
 	bool tail_calls;
@@ -290,11 +291,33 @@ static int alu_mov(struct jit_state *st, const struct bpf_insn *in, bool w64)
 	return 0;
 }
 
+/* imul, or for small constants: shl (2^k), lea (3, 5, 9), xor (0), nothing (1) */
 static int alu_mul(struct jit_state *st, const struct bpf_insn *in, bool w64)
 {
 	int dst = reg_map[in->dst_reg];
-	struct src_op s = src_operand(st, in);
+	int32_t k = in->imm;
+	struct src_op s;
 
+	if (SL_OP_SRC(in->code) == BPF_K && !st->opts.blind_constants) {
+		if (k == 0) {
+			x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);
+			return 0;
+		}
+		if (k == 1) {
+			if (!w64)
+				x86_mov_rr(&st->e, false, dst, dst);
+			return 0;
+		}
+		if (k > 0 && (k & (k - 1)) == 0) {
+			x86_shift_ri(&st->e, w64, SH_SHL, dst, (uint8_t)__builtin_ctz((unsigned)k));
+			return 0;
+		}
+		if (k == 3 || k == 5 || k == 9) {
+			x86_lea_index(&st->e, w64, dst, dst, dst, (unsigned)k - 1); /* lea dst, [dst + dst*(k-1)] */
+			return 0;
+		}
+	}
+	s = src_operand(st, in);
 	if (s.is_reg)
 		x86_imul_rr(&st->e, w64, dst, s.reg);
 	else
@@ -814,6 +837,15 @@ static const class_fn class_table[8] = {
 	[BPF_ALU] = do_alu, [BPF_JMP] = do_jmp, [BPF_JMP32] = do_jmp, [BPF_ALU64] = do_alu,
 };
 
+/* A fused rotate (peephole.c): "rol dst, k" for its shift, nothing for its OR. */
+static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
+{
+	uint8_t n = (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 64 - in->imm);
+
+	if (fuse == SL_JIT_FUSE_ROL)
+		x86_shift_ri(&st->e, true, SH_ROL, reg_map[in->dst_reg], n);   /* rol dst, n */
+}
+
 static int emit_sub(struct jit_state *st, struct jit_sub *s)
 {
 	const struct bpf_insn *insns = st->prog->insns;
@@ -831,7 +863,9 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 
 		st->pc = pc;
 		st->new_addrs[pc] = (uint32_t)st->e.len;
-		if (class_table[SL_OP_CLASS(in->code)](st, in))
+		if (st->fuse[pc])
+			emit_fused(st, in, st->fuse[pc]);
+		else if (class_table[SL_OP_CLASS(in->code)](st, in))
 			return st->err;
 		st->new_ends[pc] = (uint32_t)st->e.len;
 		if (sl_isa_is_lddw(in) && pc + 1 < s->end) {
@@ -1015,7 +1049,8 @@ static int alloc_state(struct jit_state *st)
 	st->ends = calloc(n, sizeof(uint32_t));
 	st->new_addrs = calloc(n, sizeof(uint32_t));
 	st->new_ends = calloc(n, sizeof(uint32_t));
-	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends)
+	st->fuse = sl_jit_peephole(st->prog);
+	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1027,6 +1062,7 @@ static void free_state(struct jit_state *st)
 	free(st->new_addrs);
 	free(st->new_ends);
 	free(st->subs);
+	free(st->fuse);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->err. */

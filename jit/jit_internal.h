@@ -6,6 +6,7 @@
 #ifndef SL_JIT_INTERNAL_H
 #define SL_JIT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sl_vm.h"
@@ -29,6 +30,19 @@ struct sl_jit_pkt_load sl_jit_ld_pkt(const struct sl_skb_ctx *ctx, int32_t off, 
  * code runs in the interpreter through a trampoline. Worker, no locks.
  */
 void *sl_jit_tail_target(void *ctx, struct sl_map *map, uint64_t index);
+
+/** Per-instruction rewrites found by sl_jit_peephole(). */
+enum {
+	SL_JIT_FUSE_NONE = 0,
+	SL_JIT_FUSE_ROL,   /**< this shift by k becomes a rotate (left by k, or right by k) */
+	SL_JIT_FUSE_DROP,  /**< the OR completing a fused rotate: no code */
+};
+
+/**
+ * Find fusable sequences (peephole.c). @return one SL_JIT_FUSE_* per
+ * instruction (calloc'ed, caller frees), or NULL when out of memory.
+ */
+uint8_t *sl_jit_peephole(const struct sl_prog *prog);
 
 /** Offset of sl_map_cpu from the thread pointer (local-exec TLS), for per-CPU lookups. */
 int32_t sl_jit_cpu_tpoff(void);
