@@ -398,6 +398,10 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 
 	if (log && log_len)
 		log[0] = '\0';
+	if (!buf && len) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if (opts && (!opts->sz || opts->sz >= offsetof(struct sl_obj_opts, map_mem_limit) +
 		     sizeof(opts->map_mem_limit)) && opts->map_mem_limit)
 		ctx.map_mem_limit = opts->map_mem_limit;

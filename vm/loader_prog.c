@@ -267,6 +267,9 @@ static int one_relo(struct ld_ctx *ctx, struct ld_sec *s, size_t j, const GElf_R
 	idx = (uint32_t)(off / 8);
 	if (s->relo_at[idx] >= 0)
 		return ld_err(ctx, ENOEXEC, "%s: instruction %u relocated twice", where, idx);
+	if (GELF_R_SYM(rel->r_info) >= ctx->n_syms)
+		return ld_err(ctx, ENOEXEC, "%s: symbol %llu out of range (%zu symbols)", where,
+			      (unsigned long long)GELF_R_SYM(rel->r_info), ctx->n_syms);
 	err = ld_sym(ctx, GELF_R_SYM(rel->r_info), &sym);
 	if (err)
 		return err;

@@ -225,7 +225,8 @@ static void test_symbols(void)
 		    "R_BPF_64_32 on an instruction that is not a bpf-to-bpf call");
 	memcpy(b, ref.bytes, ref.len);
 	put64(b + rel->off + offsetof(Elf64_Rel, r_info), ELF64_R_INFO(9999, 1));
-	expect_fail("relocation symbol index", b, ref.len, ENOEXEC, "symbol 9999 out of range");
+	expect_fail("relocation symbol index", b, ref.len, ENOEXEC,
+		    "relocation 0: symbol 9999 out of range");
 	free(b);
 	ref_free(&ref);
 }
