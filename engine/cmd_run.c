@@ -195,9 +195,9 @@ static int load_prog(struct sl_engine *eng)
 			o->section ? o->section : "(any)");
 		return -ENOENT;
 	}
-	if (eng->prog->type != SL_PROG_XDP) {
-		fprintf(stderr, "sluice run: %s: section '%s' is not an XDP program\n",
-			o->prog_path, eng->prog->section);
+	if (eng->prog->type != SL_PROG_XDP && eng->prog->type != SL_PROG_SOCKET) {
+		fprintf(stderr, "sluice run: %s: section '%s' is neither an XDP nor a socket "
+			"filter program\n", o->prog_path, eng->prog->section);
 		return -EINVAL;
 	}
 	err = sl_prog_verify(eng->prog, 0, NULL, log, sizeof(log));

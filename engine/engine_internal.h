@@ -81,6 +81,7 @@ struct sl_worker_stats {
 	uint64_t drop;        /**< XDP_DROP, plus tx_drop */
 	uint64_t error;       /**< XDP_ABORTED, unknown verdicts, faults, bad redirects */
 	uint64_t tx_drop;     /**< forwarded but refused by rte_eth_tx_burst */
+	uint64_t trimmed;     /**< socket filters: forwarded cut to the length returned */
 	uint64_t verdict[5];  /**< by XDP verdict: aborted, drop, pass, tx, redirect */
 	uint64_t port_rx[SL_RUN_MAX_PORTS];
 	uint64_t port_tx[SL_RUN_MAX_PORTS];
@@ -116,6 +117,7 @@ struct sl_engine {
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
 	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id) */
 	bool port_started[SL_RUN_MAX_PORTS];
+	uint8_t port_mac[SL_RUN_MAX_PORTS][6]; /**< for a socket filter's skb->pkt_type */
 	unsigned nworkers;
 	struct sl_worker *workers;          /**< nworkers, cache-aligned */
 	volatile int stop;                  /**< set by the control thread, read by workers */

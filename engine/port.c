@@ -201,6 +201,9 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	if (ret)
 		return port_fail(spec, "start", ret);
 	eng->port_started[i] = true;
+	ret = rte_eth_macaddr_get(pid, (struct rte_ether_addr *)eng->port_mac[i]);
+	if (ret)
+		return port_fail(spec, "MAC address", ret);
 	ret = rte_eth_promiscuous_enable(pid);
 	if (ret && ret != -ENOTSUP)
 		return port_fail(spec, "promiscuous mode", ret);

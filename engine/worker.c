@@ -28,11 +28,21 @@
  * If the program moved ctx->data (bpf_xdp_adjust_head) or ctx->data_end
  * (bpf_xdp_adjust_tail), the mbuf is adjusted to match before TX.
  *
+ * Socket filters (section "socket") see struct __sk_buff as the kernel's
+ * AF_PACKET hook fills it (packet from the Ethernet header, protocol = the
+ * EtherType, pkt_type from the destination MAC) and return a length N:
+ * 0 drops, N < len cuts the packet to N bytes, anything else keeps it
+ * whole; kept packets go to the egress port, as XDP_PASS.
+ *
  * Worker, no locks, no allocation, no logging: it counts.
  */
 #include <stddef.h>
+#include <string.h>
+#include <linux/if_packet.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -142,20 +152,22 @@ static const verdict_fn verdicts[VERDICT_MAX + 1] = {
 	[XDP_REDIRECT] = verdict_redirect,
 };
 
-static inline uint64_t run_prog(const struct sl_worker *w, struct sl_xdp_ctx *ctx)
+/* Run the program on @p ctx; false on an interpreter fault. */
+static inline bool run_prog(const struct sl_worker *w, void *ctx, uint64_t *r0)
 {
 	static const struct sl_vm_run_opts opts = { .sz = sizeof(opts) };
 	struct sl_vm_result res;
-	uint64_t r0;
 
-	if (likely(w->jit_fn != NULL))
-		return w->jit_fn(ctx, 0);
+	if (likely(w->jit_fn != NULL)) {
+		*r0 = w->jit_fn(ctx, 0);
+		return true;
+	}
 	res.err = 0;
-	r0 = sl_vm_exec(w->eng->prog, ctx, &opts, &res);
-	return unlikely(res.err) ? XDP_ABORTED : r0;
+	*r0 = sl_vm_exec(w->eng->prog, ctx, &opts, &res);
+	return likely(res.err == 0);
 }
 
-static inline void run_one(struct sl_worker *w, unsigned port, uint16_t pid, struct rte_mbuf *m)
+static inline void run_xdp(struct sl_worker *w, unsigned port, uint16_t pid, struct rte_mbuf *m)
 {
 	struct sl_xdp_ctx ctx;
 	uint64_t v;
@@ -170,8 +182,7 @@ static inline void run_one(struct sl_worker *w, unsigned port, uint16_t pid, str
 	ctx.data_hard_start = m->buf_addr;
 	ctx.data_hard_end = m->nb_segs == 1 ? (char *)m->buf_addr + m->buf_len : NULL;
 	ctx.pkt_owner = m;
-	v = run_prog(w, &ctx);
-	if (unlikely(v > VERDICT_MAX)) {
+	if (unlikely(!run_prog(w, &ctx, &v) || v > VERDICT_MAX)) {
 		fail(w, m);
 		return;
 	}
@@ -179,16 +190,97 @@ static inline void run_one(struct sl_worker *w, unsigned port, uint16_t pid, str
 	verdicts[v](w, port, m, &ctx);
 }
 
+/* skb->pkt_type as the kernel sets it for a frame arriving on @p port. */
+static uint32_t pkt_type_of(const struct sl_engine *eng, unsigned port, const uint8_t *eth,
+			    uint32_t len)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	if (len < 6)
+		return PACKET_HOST;
+	if (eth[0] & 1)
+		return memcmp(eth, bcast, 6) ? PACKET_MULTICAST : PACKET_BROADCAST;
+	return memcmp(eth, eng->port_mac[port], 6) ? PACKET_OTHERHOST : PACKET_HOST;
+}
+
+/*
+ * The __sk_buff fields a socket filter reads, as the kernel's AF_PACKET
+ * hook fills them for a frame that starts at its Ethernet header; fields
+ * after tc_classid stay zero (c was zeroed once per burst).
+ */
+static inline void skb_fill(const struct sl_worker *w, unsigned port, uint16_t pid,
+			    struct rte_mbuf *m, struct sl_skb_ctx *c)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct __sk_buff *s = &c->skb;
+	uint16_t proto = 0;
+
+	memset(s, 0, offsetof(struct __sk_buff, data));
+	if (m->data_len >= RTE_ETHER_HDR_LEN)
+		memcpy(&proto, p + 12, 2);  /* network byte order, as skb->protocol */
+	s->len = m->pkt_len;
+	s->pkt_type = pkt_type_of(w->eng, port, p, m->data_len);
+	s->queue_mapping = w->index;
+	s->protocol = proto;
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		s->vlan_present = 1;
+		s->vlan_tci = m->vlan_tci;
+		s->vlan_proto = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+	}
+	s->ingress_ifindex = pid;
+	s->ifindex = pid;
+	s->hash = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? m->hash.rss : 0;
+	c->pkt = p;
+	c->pkt_len = m->data_len;
+}
+
+/* Socket filter verdict N: 0 drops; N < len trims to N; otherwise whole. To the egress port. */
+static inline void run_socket(struct sl_worker *w, unsigned port, uint16_t pid, struct rte_mbuf *m,
+			      struct sl_skb_ctx *c)
+{
+	struct sl_txbuf *tb = &w->txbuf[w->eng->egress[port]];
+	uint64_t r0;
+	uint32_t n;
+
+	skb_fill(w, port, pid, m, c);
+	if (unlikely(!run_prog(w, c, &r0))) {
+		fail(w, m);
+		return;
+	}
+	n = (uint32_t)r0;
+	if (n == 0) {
+		STAT_ADD(w->stats.verdict[XDP_DROP], 1);
+		verdict_drop(w, port, m, NULL);
+		return;
+	}
+	if (n < m->pkt_len) {
+		if (rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - n))) {
+			fail(w, m);  /* the cut falls before the last segment */
+			return;
+		}
+		STAT_ADD(w->stats.trimmed, 1);
+	}
+	STAT_ADD(w->stats.verdict[XDP_PASS], 1);
+	tb->pkts[tb->n++] = m;
+}
+
 static void process_burst(struct sl_worker *w, unsigned port, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t pid = w->eng->port_id[port];
+	struct sl_skb_ctx skb;
+	bool socket = w->eng->prog->type == SL_PROG_SOCKET;
 
+	if (socket)
+		memset(&skb, 0, sizeof(skb));
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		run_one(w, port, pid, pkts[i]);
+		if (socket)
+			run_socket(w, port, pid, pkts[i], &skb);
+		else
+			run_xdp(w, port, pid, pkts[i]);
 	}
 }
 

@@ -191,6 +191,7 @@ static void build_arp(struct gen *g, struct frame *f, int vlan)
 	uint32_t l3 = put_eth(g, f, 0x0806, vlan);
 	uint8_t *a = f->b + l3;
 
+	memset(f->b, 0xff, 6);  /* requests go to the broadcast address */
 	memset(a, 0, 28);
 	put16(a, 1);
 	put16(a + 2, 0x0800);

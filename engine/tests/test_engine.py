@@ -4,7 +4,8 @@
 
 usage: test_engine.py SLUICE PCAPGEN PROTO_COUNT_OBJ VERDICTS_OBJ CASE
 
-progs/unsafe.bpf.o and progs/maps_mix.bpf.o must sit beside VERDICTS_OBJ. The expected counters come from this script's own pcap parser (standard
+progs/unsafe.bpf.o, maps_mix.bpf.o and sock_trim.bpf.o must sit beside
+VERDICTS_OBJ. The expected counters come from this script's own pcap parser (standard
 library only), never from sluice: for every frame it finds the IP protocol
 the way proto_count.bpf.c is documented to (IPv4 protocol, IPv6 next header,
 behind at most one 802.1Q tag, only when the whole fixed IP header was
@@ -340,6 +341,46 @@ def case_workers(env):
     print("ok workers: %d packets over 2 workers (%d / %d)" % (st["rx"], pw[0]["rx"], pw[1]["rx"]))
 
 
+def sock_len(data):
+    """The length progs/sock_trim.bpf.c returns for a frame (skb->len = len(data))."""
+    n = len(data)
+    if n >= 34 and data[12:14] == b"\x08\x00":
+        return {6: 64, 17: 0}.get(data[23], 0xFFFFFFFF)
+    if n >= 6 and data[:6] == b"\xff" * 6:
+        return 0
+    return 1 if n < 12 else n
+
+
+def case_socket(env):
+    """A socket filter: drop (0), cut (N < len), keep; LD_ABS, skb_load_bytes, pkt_type."""
+    src = env.gen("s.pcap", 3000, 51)
+    pkts = read_pcap(src)
+    obj = os.path.join(os.path.dirname(env.verdicts), "sock_trim.bpf.o")
+    want_out, drop, cut = [], 0, 0
+    for d, _ in pkts:
+        n = sock_len(d)
+        if n == 0:
+            drop += 1
+            continue
+        cut += n < len(d)
+        want_out.append(d[:n])
+    if not drop or not cut or cut == len(want_out):
+        fail("socket: capture does not exercise every outcome")
+    for exec_opt in ("--interp", "--jit"):
+        dst = os.path.join(env.tmp, "so%s.pcap" % exec_opt)
+        js = os.path.join(env.tmp, "s%s.json" % exec_opt)
+        env.run_ok(["--prog", obj, "--json", js, exec_opt,
+                    "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst)])
+        with open(js) as f:
+            st = json.load(f)["stats"]
+        check_balance(st, "socket")
+        if (st["rx"], st["tx"], st["drop"], st["error"]) != (len(pkts), len(want_out), drop, 0):
+            fail("socket %s: %r, want tx %d drop %d" % (exec_opt, st, len(want_out), drop))
+        if [d for d, _ in read_pcap(dst)] != want_out:
+            fail("socket %s: output frames differ" % exec_opt)
+        print("ok socket %s: %d kept (%d cut), %d dropped" % (exec_opt, len(want_out), cut, drop))
+
+
 def expect_error(env, label, args, needle):
     r = env.run(args)
     lines = [l for l in r.stderr.splitlines() if l.strip()]
@@ -386,7 +427,7 @@ def case_errors(env):
 
 CASES = {"proto": case_proto, "twoports": case_twoports, "infinite": case_infinite,
          "verdicts": case_verdicts, "maps": case_maps,
-         "workers": case_workers, "errors": case_errors}
+         "workers": case_workers, "socket": case_socket, "errors": case_errors}
 
 
 def net_pcap_available():
