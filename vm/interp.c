@@ -370,6 +370,16 @@ static int dec_one(struct dec *dc, uint32_t pc)
 	return err ? err : 1;
 }
 
+/* Direct threading: the verified loop's label of every decoded instruction. */
+static void set_handlers(struct sl_vm_code *code, uint32_t n)
+{
+	const void *const *labels =
+		(const void *const *)(uintptr_t)sl_vm_run_fast(NULL, NULL, NULL, NULL);
+
+	for (uint32_t i = 0; i < n; i++)
+		code->insns_d[i].handler = labels[code->insns_d[i].op];
+}
+
 int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len)
 {
 	struct dec dc = { .prog = prog, .log = log, .log_len = log_len };
@@ -408,6 +418,7 @@ int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len)
 	}
 	free(dc.lddw_hi);
 	code->insns_d[prog->n_insns].op = SL_VM_OP_FALLOFF;
+	set_handlers(code, prog->n_insns + 1);
 	code->insns = prog->insns;
 	code->n_insns = prog->n_insns;
 	code->verified = prog->verified;

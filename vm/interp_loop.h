@@ -116,7 +116,7 @@ struct vm_frame {
 #define DISPATCH() do { if (VM_UNLIKELY(--budget == 0)) goto out_of_budget; \
 			goto *labels[d->op]; } while (0)
 #else
-#define DISPATCH() goto *labels[d->op]
+#define DISPATCH() goto *d->handler   /* direct threading: label stored by sl_vm_prepare */
 #endif
 #define NEXT() do { d++; DISPATCH(); } while (0)
 #define JUMP() do { d = base + d->off; DISPATCH(); } while (0)
@@ -206,19 +206,28 @@ uint64_t SL_VM_RUN_FN(const struct sl_prog *prog, void *ctx,
 	uint8_t stack[SL_MAX_CALL_DEPTH * SL_STACK_SIZE] __attribute__((aligned(16)));
 	uint8_t *const stack_top = stack + sizeof(stack);
 	struct vm_frame frames[SL_MAX_CALL_DEPTH];
-	const struct sl_vm_code *code = sl_vm_code_get(prog, res);
+	const struct sl_vm_code *code = VM_LIKELY(prog && sl_vm_code_fresh(prog)) ? prog->vm_code
+						      : prog ? sl_vm_code_get(prog, res) : NULL;
 	const struct sl_vm_insn *base, *d;
 	const struct sl_prog *cur = prog;
 	unsigned depth = 0, tail_calls = 0;
-	uint64_t reg[SL_NREGS] = { 0 };
+	uint64_t reg[SL_NREGS];
 #if SL_VM_CHECKED
 	uint32_t budget = SL_VM_CHECKED_BUDGET + 1;
 	struct vm_chk ck;
 #endif
 
+#if !SL_VM_CHECKED
+	if (VM_UNLIKELY(!prog))
+		return (uint64_t)(uintptr_t)labels;
+#endif
 	if (!code)
 		return 0;
 	base = d = code->insns_d;
+	/* Individual stores: cheaper than a memset of the array for every run. */
+	reg[0] = 0;
+	reg[3] = reg[4] = reg[5] = 0;
+	reg[6] = reg[7] = reg[8] = reg[9] = 0;
 	reg[1] = (uint64_t)(uintptr_t)(ctx ? ctx : (prog->type == SL_PROG_RAW ? opts->mem : NULL));
 	reg[2] = prog->type == SL_PROG_RAW ? opts->mem_len : 0;
 	reg[10] = (uint64_t)(uintptr_t)stack_top;

@@ -64,8 +64,9 @@ enum sl_vm_op {
 	SL_VM_OP_COUNT
 };
 
-/** One pre-decoded instruction (16 bytes). */
+/** One pre-decoded instruction (24 bytes). */
 struct sl_vm_insn {
+	const void *handler; /**< verified loop's label for op (direct threading) */
 	uint16_t op;      /**< enum sl_vm_op */
 	uint8_t dst;
 	uint8_t src;
@@ -101,7 +102,11 @@ static inline bool sl_vm_code_fresh(const struct sl_prog *prog)
  */
 const struct sl_vm_code *sl_vm_code_get(const struct sl_prog *prog, struct sl_vm_result *res);
 
-/* The two run loops (interp_fast.c, interp_checked.c). */
+/*
+ * The two run loops (interp_fast.c, interp_checked.c). Called with a NULL
+ * program, sl_vm_run_fast returns its label table (const void *const *,
+ * indexed by enum sl_vm_op) for sl_vm_prepare() to fill in handlers.
+ */
 uint64_t sl_vm_run_fast(const struct sl_prog *prog, void *ctx,
 			const struct sl_vm_run_opts *opts, struct sl_vm_result *res);
 uint64_t sl_vm_run_checked(const struct sl_prog *prog, void *ctx,
