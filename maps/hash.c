@@ -5,7 +5,8 @@
  *
  * Layout
  *   heads[nbuckets]   chain heads (nbuckets = max_entries rounded up to a
- *                     power of 2); readers touch only these and elements
+ *                     power of 2), each one word carrying the first element's
+ *                     hash bits so that most misses read nothing else
  *   locks[nbuckets]   writer spinlocks, kept apart from the heads
  *   elements          max_entries + spare, preallocated at creation (also
  *                     with BPF_F_NO_PREALLOC, which sluice accepts and
@@ -84,7 +85,7 @@ struct sl_htab {
 	uint32_t elem_size;
 	uint32_t nelems;
 	bool percpu, lru, devmap;
-	_Atomic(struct htab_elem *) *heads;
+	_Atomic uint64_t *heads;           /* head words, see head_word() */
 	sl_spinlock_t *locks;
 	uint8_t *elems;
 	uint8_t *pcpu;
@@ -155,11 +156,43 @@ static inline bool key_eq(const void *a, const void *b, uint32_t size)
 	}
 }
 
+/*
+ * A bucket head is one word: the first element's address (bits 0-46),
+ * MORE (bit 47: the chain has a second element) and the top 16 bits of
+ * the first element's hash (bits 48-63). A lookup that misses a bucket
+ * of one element, or an empty one, reads only this word. Writers rewrite
+ * it, under the bucket lock, with every change of the first element or of
+ * its next pointer being NULL or not.
+ */
+#define HEAD_MORE (1ull << 47)
+#define HEAD_PTR_MASK (HEAD_MORE - 1)
+
+static inline struct htab_elem *head_elem(uint64_t w)
+{
+	return (struct htab_elem *)(uintptr_t)(w & HEAD_PTR_MASK);
+}
+
+static inline uint64_t head_word(struct htab_elem *e)
+{
+	if (!e)
+		return 0;
+	return (uintptr_t)e | (uint64_t)(atomic_load_explicit(&e->hash, memory_order_relaxed) >> 16) << 48 |
+	       (atomic_load_explicit(&e->next, memory_order_relaxed) ? HEAD_MORE : 0);
+}
+
+static inline struct htab_elem *first(const struct sl_htab *t, uint32_t b)
+{
+	return head_elem(atomic_load_explicit(&t->heads[b], memory_order_acquire));
+}
+
 /* readers and writers: the element of key in bucket h, or NULL */
 static inline struct htab_elem *find(const struct sl_htab *t, uint32_t h, const void *key)
 {
-	struct htab_elem *e = atomic_load_explicit(&t->heads[h & t->mask], memory_order_acquire);
+	uint64_t w = atomic_load_explicit(&t->heads[h & t->mask], memory_order_acquire);
+	struct htab_elem *e = head_elem(w);
 
+	if ((w >> 48) != (h >> 16) && !(w & HEAD_MORE))
+		return NULL;  /* empty, or one element of another hash */
 	for (; e; e = atomic_load_explicit(&e->next, memory_order_acquire))
 		if (atomic_load_explicit(&e->hash, memory_order_relaxed) == h &&
 		    key_eq(e->key, key, t->key_size))
@@ -227,27 +260,52 @@ static void pool_retire(struct sl_htab *t, struct htab_elem *e)
 
 /* ---- chain edits (bucket lock held) ---- */
 
-static void unlink_elem(struct sl_htab *t, _Atomic(struct htab_elem *) *prev,
-			struct htab_elem *e)
+static void set_head(struct sl_htab *t, uint32_t b, struct htab_elem *e)
 {
-	atomic_store_explicit(prev, atomic_load_explicit(&e->next, memory_order_relaxed),
-			      memory_order_release);
-	atomic_store_explicit(&e->linked, 0, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
+	atomic_store_explicit(&t->heads[b], head_word(e), memory_order_release);
 }
 
-/* the link pointing at e in bucket b, or NULL when e is not there */
-static _Atomic(struct htab_elem *) *link_of(struct sl_htab *t, uint32_t b, struct htab_elem *e)
+/* whether e is in bucket b; *pred = the element before it (NULL: e is first) */
+static bool locate(struct sl_htab *t, uint32_t b, struct htab_elem *e, struct htab_elem **pred)
 {
-	_Atomic(struct htab_elem *) *prev = &t->heads[b];
-	struct htab_elem *cur;
+	struct htab_elem *cur = head_elem(atomic_load_explicit(&t->heads[b], memory_order_relaxed));
 
-	while ((cur = atomic_load_explicit(prev, memory_order_relaxed)) != NULL) {
+	for (*pred = NULL; cur; *pred = cur,
+	     cur = atomic_load_explicit(&cur->next, memory_order_relaxed))
 		if (cur == e)
-			return prev;
-		prev = &cur->next;
+			return true;
+	return false;
+}
+
+/* put n where old is (same key, so the head word's hash bits do not change) */
+static void replace_elem(struct sl_htab *t, uint32_t b, struct htab_elem *old,
+			 struct htab_elem *n)
+{
+	struct htab_elem *pred;
+
+	locate(t, b, old, &pred);
+	atomic_store_explicit(&n->next, atomic_load_explicit(&old->next, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&old->linked, 0, memory_order_relaxed);
+	if (pred)
+		atomic_store_explicit(&pred->next, n, memory_order_release);
+	else
+		set_head(t, b, n);
+}
+
+static void unlink_elem(struct sl_htab *t, uint32_t b, struct htab_elem *pred,
+			struct htab_elem *e)
+{
+	struct htab_elem *nx = atomic_load_explicit(&e->next, memory_order_relaxed);
+
+	if (pred) {
+		atomic_store_explicit(&pred->next, nx, memory_order_release);
+		set_head(t, b, first(t, b));  /* MORE may have changed */
+	} else {
+		set_head(t, b, nx);
 	}
-	return NULL;
+	atomic_store_explicit(&e->linked, 0, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
 }
 
 /* LRU: evict one element that was not referenced since the last sweep */
@@ -256,8 +314,9 @@ static void lru_evict(struct sl_htab *t)
 	for (uint64_t n = 0; n < 2ull * t->nelems + 1; n++) {
 		uint32_t i = atomic_fetch_add_explicit(&t->hand, 1, memory_order_relaxed) % t->nelems;
 		struct htab_elem *e = elem_at(t, i);
-		_Atomic(struct htab_elem *) *prev;
+		struct htab_elem *pred;
 		uint32_t b;
+		bool found;
 
 		if (!atomic_load_explicit(&e->linked, memory_order_relaxed))
 			continue;
@@ -267,11 +326,11 @@ static void lru_evict(struct sl_htab *t)
 		}
 		b = atomic_load_explicit(&e->hash, memory_order_relaxed) & t->mask;
 		sl_spin_lock(&t->locks[b]);
-		prev = link_of(t, b, e);
-		if (prev)
-			unlink_elem(t, prev, e);
+		found = locate(t, b, e, &pred);
+		if (found)
+			unlink_elem(t, b, pred, e);
 		sl_spin_unlock(&t->locks[b]);
-		if (prev) {
+		if (found) {
 			pool_retire(t, e);
 			return;
 		}
@@ -371,8 +430,6 @@ static bool count_reserve(struct sl_htab *t)
 static long publish(struct sl_htab *t, uint32_t b, struct htab_elem *old, struct htab_elem *n,
 		    uint64_t flags)
 {
-	_Atomic(struct htab_elem *) *prev;
-
 	if (old && flags == BPF_NOEXIST)
 		return -EEXIST;
 	if (!old && flags == BPF_EXIST)
@@ -381,16 +438,11 @@ static long publish(struct sl_htab *t, uint32_t b, struct htab_elem *old, struct
 		return t->lru ? -EAGAIN : -E2BIG;  /* LRU: evict, then retry */
 	atomic_store_explicit(&n->linked, 1, memory_order_relaxed);
 	if (old) {
-		prev = link_of(t, b, old);
-		atomic_store_explicit(&n->next, atomic_load_explicit(&old->next,
-			memory_order_relaxed), memory_order_relaxed);
-		atomic_store_explicit(&old->linked, 0, memory_order_relaxed);
-		atomic_store_explicit(prev, n, memory_order_release);
+		replace_elem(t, b, old, n);
 		return 0;
 	}
-	atomic_store_explicit(&n->next, atomic_load_explicit(&t->heads[b], memory_order_relaxed),
-			      memory_order_relaxed);
-	atomic_store_explicit(&t->heads[b], n, memory_order_release);
+	atomic_store_explicit(&n->next, first(t, b), memory_order_relaxed);
+	set_head(t, b, n);
 	return 0;
 }
 
@@ -444,14 +496,13 @@ static long htab_delete(struct sl_map *map, const void *key)
 {
 	struct sl_htab *t = to_htab(map);
 	uint32_t h = htab_hash(t, key), b = h & t->mask;
-	_Atomic(struct htab_elem *) *prev = NULL;
-	struct htab_elem *e;
+	struct htab_elem *e, *pred;
 
 	sl_spin_lock(&t->locks[b]);
 	e = find(t, h, key);
 	if (e) {
-		prev = link_of(t, b, e);
-		unlink_elem(t, prev, e);
+		locate(t, b, e, &pred);
+		unlink_elem(t, b, pred, e);
 	}
 	sl_spin_unlock(&t->locks[b]);
 	if (!e)
@@ -532,7 +583,7 @@ static int htab_get_next_key(struct sl_map *map, const void *key, void *next_key
 		if (!atomic_load_explicit(&t->heads[b], memory_order_relaxed))
 			continue;
 		sl_spin_lock(&t->locks[b]);
-		e = atomic_load_explicit(&t->heads[b], memory_order_relaxed);
+		e = first(t, b);
 		if (e)
 			memcpy(next_key, e->key, t->key_size);
 		sl_spin_unlock(&t->locks[b]);
@@ -550,7 +601,7 @@ struct dump_buf {
 /* copy one bucket's entries (bucket lock held) */
 static int dump_bucket(struct sl_htab *t, uint32_t b, struct dump_buf *d)
 {
-	struct htab_elem *e = atomic_load_explicit(&t->heads[b], memory_order_acquire);
+	struct htab_elem *e = first(t, b);
 
 	for (d->n = 0; e; e = atomic_load_explicit(&e->next, memory_order_acquire), d->n++) {
 		uint8_t *r;
@@ -645,6 +696,9 @@ static int htab_alloc_arrays(struct sl_htab *t, uint32_t nbuckets, unsigned ncpu
 		t->pcpu = sl_zalloc(t->pcpu_bytes * ncpus);
 	}
 	if (!t->heads || !t->locks || !t->elems || (t->percpu && !t->pcpu))
+		return -ENOMEM;
+	/* head words keep 47 address bits (x86-64 user space) */
+	if (((uintptr_t)t->elems + (size_t)t->elem_size * t->nelems) & ~(uintptr_t)HEAD_PTR_MASK)
 		return -ENOMEM;
 	for (uint32_t i = t->nelems; i-- > 0;) {
 		struct htab_elem *e = elem_at(t, i);

@@ -190,6 +190,25 @@ static void reclaim(struct sl_lpm *t)
 
 /* ---- lookup ---- */
 
+/* IPv4 keys (data of 4 bytes): the same walk unrolled, 16 + 8 + 8 bits */
+static inline struct lpm_elem *trie_match4(struct sl_lpm *t, const uint8_t *data)
+{
+	struct lpm_slot *s = &t->root->slots[(uint32_t)data[0] << 8 | data[1]];
+	struct lpm_elem *best = atomic_load_explicit(&s->leaf, memory_order_acquire), *leaf;
+	struct lpm_node *n = atomic_load_explicit(&s->child, memory_order_acquire);
+
+	if (__builtin_expect(!n, 1))
+		return best;
+	s = &n->slots[data[2]];
+	leaf = atomic_load_explicit(&s->leaf, memory_order_acquire);
+	best = leaf ? leaf : best;
+	n = atomic_load_explicit(&s->child, memory_order_acquire);
+	if (!n)
+		return best;
+	leaf = atomic_load_explicit(&n->slots[data[3]].leaf, memory_order_acquire);
+	return leaf ? leaf : best;
+}
+
 /* full-length key: one slot per level */
 static struct lpm_elem *trie_match(struct sl_lpm *t, const uint8_t *data)
 {
@@ -213,7 +232,7 @@ static struct lpm_elem *trie_match(struct sl_lpm *t, const uint8_t *data)
 }
 
 /* key with a shorter prefixlen: longest stored prefix of length <= it */
-static struct lpm_elem *exact_match(struct sl_lpm *t, const uint8_t *data, uint32_t plen)
+static __attribute__((noinline)) struct lpm_elem *exact_match(struct sl_lpm *t, const uint8_t *data, uint32_t plen)
 {
 	uint8_t masked[LPM_DATA_MAX];
 
@@ -235,7 +254,9 @@ static void *lpm_lookup(struct sl_map *map, const void *key)
 	const struct bpf_lpm_trie_key *k = key;
 	struct lpm_elem *e;
 
-	if (k->prefixlen >= t->nbits)
+	if (__builtin_expect(t->nbits == 32 && k->prefixlen >= 32, 1))
+		e = trie_match4(t, k->data);
+	else if (k->prefixlen >= t->nbits)
 		e = trie_match(t, k->data);
 	else
 		e = exact_match(t, k->data, k->prefixlen);
