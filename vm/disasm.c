@@ -98,6 +98,8 @@ static void dis_jmp(const struct bpf_insn *in, char *buf, size_t len)
 			snprintf(buf, len, "gotol pc%+d", in->imm);
 		else
 			snprintf(buf, len, "goto pc%+d", in->off);
+	} else if (op == BPF_CALL && !is32 && SL_OP_SRC(in->code) == BPF_X) {
+		snprintf(buf, len, "callx r%u", in->dst_reg);   /* not in the ISA: rejected at load */
 	} else if (op == BPF_CALL && !is32) {
 		dis_call(in, buf, len);
 	} else if (op == BPF_EXIT && !is32) {
