@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 
 #include "engine_internal.h"
+#include "sl_jit.h"
 #include "sl_vm.h"
 
 /* Present once vm/ has the verifier (cmd_run.c links it in). */
@@ -161,8 +162,17 @@ static int tr_exec(const struct sl_prog *prog, void *ctx, void *mem, size_t mem_
 				     .mem = mem, .mem_len = mem_len };
 	struct sl_vm_result res;
 
-	if (o->jit)
-		return tr_fail("--jit: JIT not available in test-run yet (use --interp)");
+	if (o->jit) {
+		/* --jit: compile (verified programs only), run once, unmap */
+		char log[256] = "";
+		struct sl_jit *jit = sl_jit_compile(prog, NULL, log, sizeof(log));
+
+		if (!jit)
+			return tr_fail("jit: %s", log[0] ? log : strerror(errno));
+		*r0 = sl_jit_entry(jit)(ctx, mem_len);
+		sl_jit_free(jit);
+		return 0;
+	}
 	*r0 = sl_vm_exec(prog, ctx, &ro, &res);
 	if (res.err)
 		return tr_fail("%s", res.msg);

@@ -302,22 +302,30 @@ void x86_lea(struct x86_emit *e, bool w64, int dst, int base, int32_t off)
 	modrm_mem(e, dst, base, off);
 }
 
-/* lea dst, [base + index * scale] (8D /r, SIB); scale 1, 2, 4 or 8 */
-void x86_lea_index(struct x86_emit *e, bool w64, int dst, int base, int index, unsigned scale)
+/* lea dst, [base + index * scale + disp] (8D /r, SIB, disp0/8/32); scale 1, 2, 4 or 8 */
+void x86_lea_index(struct x86_emit *e, bool w64, int dst, int base, int index, unsigned scale,
+		   int32_t disp)
 {
 	uint8_t ss = scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0;
-	bool disp8 = (base & 7) == X_RBP;   /* rbp/r13 base: mod=01, disp8 0 */
-
 	uint8_t rex_v = (uint8_t)(0x40 | (w64 ? 8 : 0) | ((dst & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
 				  ((base & 8) ? 1 : 0));
+	uint8_t mod;
 
+	if (disp == 0 && (base & 7) != X_RBP)   /* rbp/r13 base: needs a displacement */
+		mod = 0;
+	else if (fits_s8(disp))
+		mod = 1;
+	else
+		mod = 2;
 	if (rex_v != 0x40)
 		x86_byte(e, rex_v);
 	x86_byte(e, 0x8d);
-	x86_byte(e, (uint8_t)((disp8 ? 0x44 : 0x04) | (dst & 7) << 3));
+	x86_byte(e, (uint8_t)(mod << 6 | (dst & 7) << 3 | 4));
 	x86_byte(e, (uint8_t)(ss << 6 | (index & 7) << 3 | (base & 7)));
-	if (disp8)
-		x86_byte(e, 0);
+	if (mod == 1)
+		x86_byte(e, (uint8_t)disp);
+	else if (mod == 2)
+		x86_u32(e, (uint32_t)disp);
 }
 
 /* ---- memory ---- */

@@ -100,7 +100,7 @@ struct jit_sub {
 };
 
 struct jit_state {
-	struct sl_prog *prog;
+	const struct sl_prog *prog;
 	struct sl_jit_opts opts;
 	struct x86_emit e;
 	uint32_t *addrs, *ends;          /* per insn, previous pass */
@@ -313,7 +313,7 @@ static int alu_mul(struct jit_state *st, const struct bpf_insn *in, bool w64)
 			return 0;
 		}
 		if (k == 3 || k == 5 || k == 9) {
-			x86_lea_index(&st->e, w64, dst, dst, dst, (unsigned)k - 1); /* lea dst, [dst + dst*(k-1)] */
+			x86_lea_index(&st->e, w64, dst, dst, dst, (unsigned)k - 1, 0); /* lea dst, [dst + dst*(k-1)] */
 			return 0;
 		}
 	}
@@ -837,13 +837,21 @@ static const class_fn class_table[8] = {
 	[BPF_ALU] = do_alu, [BPF_JMP] = do_jmp, [BPF_JMP32] = do_jmp, [BPF_ALU64] = do_alu,
 };
 
-/* A fused rotate (peephole.c): "rol dst, k" for its shift, nothing for its OR. */
+/*
+ * Fused sequences (peephole.c): a rotate's shift becomes "rol dst, k"; a
+ * multiply by 3, 5 or 9 and the add of a constant that follows become
+ * "lea dst, [dst + dst*(k-1) + imm]"; the instruction absorbed emits nothing.
+ */
 static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
 {
-	uint8_t n = (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 64 - in->imm);
+	int dst = reg_map[in->dst_reg];
 
 	if (fuse == SL_JIT_FUSE_ROL)
-		x86_shift_ri(&st->e, true, SH_ROL, reg_map[in->dst_reg], n);   /* rol dst, n */
+		x86_shift_ri(&st->e, true, SH_ROL, dst,                          /* rol dst, n */
+			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 64 - in->imm));
+	else if (fuse == SL_JIT_FUSE_LEA)
+		x86_lea_index(&st->e, SL_OP_CLASS(in->code) == BPF_ALU64, dst, dst, dst,
+			      (unsigned)in->imm - 1, in[1].imm);
 }
 
 static int emit_sub(struct jit_state *st, struct jit_sub *s)
@@ -1049,7 +1057,7 @@ static int alloc_state(struct jit_state *st)
 	st->ends = calloc(n, sizeof(uint32_t));
 	st->new_addrs = calloc(n, sizeof(uint32_t));
 	st->new_ends = calloc(n, sizeof(uint32_t));
-	st->fuse = sl_jit_peephole(st->prog);
+	st->fuse = sl_jit_peephole(st->prog, st->opts.blind_constants);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
@@ -1112,13 +1120,14 @@ static struct sl_jit *emit_final(struct jit_state *st, size_t size)
 		free(jit);
 		return NULL;
 	}
-	*jit = (struct sl_jit){ .code = mem, .size = size, .map_len = map_len, .prog = st->prog };
+	*jit = (struct sl_jit){ .code = mem, .size = size, .map_len = map_len,
+				.prog = (struct sl_prog *)(uintptr_t)st->prog };
 	jit->entry = (sl_jit_fn)(uintptr_t)(mem + st->subs[0].off_start);
 	jit->tail_entry = mem + st->subs[0].off_tail;
 	return jit;
 }
 
-static void init_state(struct jit_state *st, struct sl_prog *prog, const struct sl_jit_opts *opts,
+static void init_state(struct jit_state *st, const struct sl_prog *prog, const struct sl_jit_opts *opts,
 		       char *log, size_t log_len)
 {
 	memset(st, 0, sizeof(*st));
@@ -1136,7 +1145,7 @@ static void init_state(struct jit_state *st, struct sl_prog *prog, const struct 
 		log[0] = '\0';
 }
 
-struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
+struct sl_jit *sl_jit_compile(const struct sl_prog *prog, const struct sl_jit_opts *opts,
 			      char *log, size_t log_len)
 {
 	struct jit_state st;
@@ -1159,7 +1168,8 @@ struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *op
 		errno = -st.err;
 		return NULL;
 	}
-	__atomic_store_n(&prog->jit_tail_entry, jit->tail_entry, __ATOMIC_RELEASE);
+	/* the one field the JIT writes (programs are heap objects, never const) */
+	__atomic_store_n(&jit->prog->jit_tail_entry, jit->tail_entry, __ATOMIC_RELEASE);
 	return jit;
 }
 

@@ -35,14 +35,16 @@ void *sl_jit_tail_target(void *ctx, struct sl_map *map, uint64_t index);
 enum {
 	SL_JIT_FUSE_NONE = 0,
 	SL_JIT_FUSE_ROL,   /**< this shift by k becomes a rotate (left by k, or right by k) */
-	SL_JIT_FUSE_DROP,  /**< the OR completing a fused rotate: no code */
+	SL_JIT_FUSE_DROP,  /**< absorbed by the previous fused instruction: no code */
+	SL_JIT_FUSE_LEA,   /**< mul by 3/5/9 + add of a constant: one lea */
 };
 
 /**
- * Find fusable sequences (peephole.c). @return one SL_JIT_FUSE_* per
- * instruction (calloc'ed, caller frees), or NULL when out of memory.
+ * Find fusable sequences (peephole.c). With @p blind (constant blinding),
+ * none that would put an immediate in the code. @return one SL_JIT_FUSE_*
+ * per instruction (calloc'ed, caller frees), or NULL when out of memory.
  */
-uint8_t *sl_jit_peephole(const struct sl_prog *prog);
+uint8_t *sl_jit_peephole(const struct sl_prog *prog, bool blind);
 
 /** Offset of sl_map_cpu from the thread pointer (local-exec TLS), for per-CPU lookups. */
 int32_t sl_jit_cpu_tpoff(void);

@@ -10,9 +10,12 @@
  *
  * The shift of the register that receives the result becomes "rol reg, k"
  * and the OR disappears; the other shift still runs, so every register
- * ends with the value the eBPF code gives it. Only when no jump lands on
- * the second, third or fourth instruction (their registers would then
- * come from elsewhere).
+ * ends with the value the eBPF code gives it.
+ *
+ * "rX *= 3|5|9; rX += imm" (same width) becomes one "lea rX, [rX + rX*k-1 + imm]".
+ *
+ * A sequence is fused only when no jump lands inside it (its registers
+ * would then come from elsewhere).
  */
 #include <stdlib.h>
 
@@ -84,7 +87,21 @@ static void match_rotate(const struct sl_prog *p, const uint8_t *targets, uint32
 	fuse[pc + 3] = SL_JIT_FUSE_DROP;
 }
 
-uint8_t *sl_jit_peephole(const struct sl_prog *p)
+/* "rX *= 3|5|9; rX += imm" at @p pc (not with blinding: the lea carries both immediates). */
+static void match_lea(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+	uint8_t cls = SL_OP_CLASS(w[0].code);
+
+	if ((cls != BPF_ALU64 && cls != BPF_ALU) || w[0].code != (cls | BPF_MUL | BPF_K) ||
+	    (w[0].imm != 3 && w[0].imm != 5 && w[0].imm != 9) ||
+	    w[1].code != (cls | BPF_ADD | BPF_K) || w[1].dst_reg != w[0].dst_reg || targets[pc + 1])
+		return;
+	fuse[pc] = SL_JIT_FUSE_LEA;
+	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+}
+
+uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 {
 	uint8_t *fuse = calloc(p->n_insns, 1), *targets = jump_targets(p);
 
@@ -96,6 +113,9 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p)
 	for (uint32_t pc = 0; pc + 3 < p->n_insns; pc++)
 		if (!fuse[pc] && !fuse[pc + 1] && !fuse[pc + 2] && !fuse[pc + 3])
 			match_rotate(p, targets, pc, fuse);
+	for (uint32_t pc = 0; !blind && pc + 1 < p->n_insns; pc++)
+		if (!fuse[pc] && !fuse[pc + 1])
+			match_lea(p, targets, pc, fuse);
 	free(targets);
 	return fuse;
 }

@@ -78,7 +78,8 @@ void x86_movsx_rr(struct x86_emit *e, bool w64, unsigned size, int dst, int src)
 void x86_bswap(struct x86_emit *e, bool w64, int r);
 void x86_rol16_8(struct x86_emit *e, int r);
 void x86_lea(struct x86_emit *e, bool w64, int dst, int base, int32_t off);
-void x86_lea_index(struct x86_emit *e, bool w64, int dst, int base, int index, unsigned scale);
+void x86_lea_index(struct x86_emit *e, bool w64, int dst, int base, int index, unsigned scale,
+		   int32_t disp);
 
 /* ---- memory: [base + off]; size in bytes 1, 2, 4, 8 ---- */
 void x86_load(struct x86_emit *e, unsigned size, int dst, int base, int32_t off);

@@ -33,9 +33,9 @@ struct sl_jit;
 
 /**
  * Compile a verified program. Control thread; allocates and maps code
- * pages, which are never writable and executable at once. Sets
- * prog->jit_tail_entry (the entry tail calls from other compiled programs
- * jump to); otherwise @p prog is only read. One compiled copy serves every
+ * pages, which are never writable and executable at once. @p prog is
+ * only read, except for prog->jit_tail_entry, which it sets (the entry
+ * that tail calls from other compiled programs jump to). One compiled copy serves every
  * worker: per-CPU map slots are read from sl_map_cpu at run time.
  * @param prog    verified program (prog->verified)
  * @param opts    options, or NULL for the defaults
@@ -45,7 +45,7 @@ struct sl_jit;
  *         EINVAL (program not verified, malformed instruction), ENOTSUP
  *         (instruction or helper the JIT does not handle), ENOMEM.
  */
-struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
+struct sl_jit *sl_jit_compile(const struct sl_prog *prog, const struct sl_jit_opts *opts,
 			      char *log, size_t log_len);
 
 /** Entry point of compiled code. */

@@ -257,6 +257,19 @@ static void gen_rotate(struct gen *g)
 	put(g, BPF_ALU64 | BPF_OR | BPF_X, into_x ? x : t, into_x ? t : x, 0, 0);
 }
 
+/* "rX *= 3|5|9; rX += imm": fused into one lea by the JIT */
+static void gen_mul_add(struct gen *g)
+{
+	static const int32_t k[3] = { 3, 5, 9 };
+	uint8_t cls = rn(g, 2) ? BPF_ALU64 : BPF_ALU, x = scalar(g);
+
+	item(g);
+	put(g, cls | BPF_MUL | BPF_K, x, 0, 0, k[rn(g, 3)]);
+	if (rn(g, 4) == 0)
+		item(g);
+	put(g, (rn(g, 8) ? cls : (cls ^ BPF_ALU64 ^ BPF_ALU)) | BPF_ADD | BPF_K, x, 0, 0, edge_imm(g));
+}
+
 static void gen_jump(struct gen *g)
 {
 	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
@@ -302,8 +315,10 @@ static void gen_body(struct gen *g, unsigned n)
 
 		if (w < 40)
 			gen_alu(g);
-		else if (w < 45)
+		else if (w < 43)
 			gen_rotate(g);
+		else if (w < 45)
+			gen_mul_add(g);
 		else if (w < 65)
 			gen_mem(g);
 		else if (w < 75)
