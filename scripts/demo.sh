@@ -4,8 +4,10 @@
 # packet to port 1 (net_null, which discards). Prints a rate line per second,
 # the final stats, then the per-protocol counters by name.
 # usage: demo.sh [BUILD_DIR]   (no NIC and no hugepages needed; run as root)
+# SLUICE_DEMO_SECONDS sets the length of the run (default 5).
 set -eu
 BUILD=${1:-build}
+SECS=${SLUICE_DEMO_SECONDS:-5}
 SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 SLUICE=$BUILD/engine/sluice
 PROG=$BUILD/examples/proto_count.bpf.o
@@ -16,10 +18,10 @@ done
 TMP=$(mktemp -d /tmp/sluice-demo.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-echo "demo: $(basename "$PROG") on $PCAP ($(($(wc -c < "$PCAP") / 1024)) KiB), replayed for 5 s"
+echo "demo: $(basename "$PROG") on $PCAP ($(($(wc -c < "$PCAP") / 1024)) KiB), replayed for $SECS s"
 "$SLUICE" run --prog "$PROG" \
 	--port "net_pcap0,rx_pcap=$PCAP,infinite_rx=1" \
 	--port "net_null0,no-rx=1" \
-	--duration 5 --stats-interval 1 --no-maps --json "$TMP/demo.json"
+	--duration "$SECS" --stats-interval 1 --no-maps --json "$TMP/demo.json"
 echo
 python3 "$SCRIPTS/proto-report.py" "$TMP/demo.json"
