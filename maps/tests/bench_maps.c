@@ -14,6 +14,10 @@
  *             lookups of random addresses, results cross-checked.
  *   ARRAY     sl_map_lookup_elem on ARRAY and PERCPU_ARRAY of 256 u64.
  *
+ * Each figure twice: throughput (independent lookups, whose cache misses
+ * the CPU overlaps) and latency (each lookup's key depends on the previous
+ * result, as with one lookup per packet).
+ *
  * usage: bench_maps [rounds]   (best of `rounds` passes, default 5)
  */
 #include <errno.h>
@@ -84,22 +88,47 @@ static void bench2(lookup_fn fa, void *ta, lookup_fn fb, void *tb, const uint8_t
 	}
 }
 
+/*
+ * Two ways to time n lookups: independent ones (throughput: the CPU
+ * overlaps their cache misses), and dependent ones (latency: the key of
+ * lookup i+1 depends on the result of lookup i through `zero`, a 0 the
+ * compiler cannot see, as when a program does one lookup per packet).
+ */
+static volatile uint64_t zero_src;
+static int dependent;
+
 static uint64_t sl_lookups(void *tbl, const uint8_t *keys, uint32_t ksz, uint32_t n)
 {
-	uint64_t hits = 0;
+	uint64_t hits = 0, z = zero_src, last = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		hits += sl_map_lookup_elem(tbl, keys + (size_t)i * ksz) != NULL;
+	if (!dependent) {
+		for (uint32_t i = 0; i < n; i++)
+			hits += sl_map_lookup_elem(tbl, keys + (size_t)i * ksz) != NULL;
+		return hits;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		last = (uintptr_t)sl_map_lookup_elem(tbl, keys + (size_t)(i + (last & z)) * ksz);
+		hits += last != 0;
+	}
 	return hits;
 }
 
 static uint64_t rte_lookups(void *tbl, const uint8_t *keys, uint32_t ksz, uint32_t n)
 {
-	uint64_t hits = 0;
+	uint64_t hits = 0, z = zero_src;
+	int64_t last = 0;
 	void *data;
 
-	for (uint32_t i = 0; i < n; i++)
-		hits += rte_hash_lookup_data(tbl, keys + (size_t)i * ksz, &data) >= 0;
+	if (!dependent) {
+		for (uint32_t i = 0; i < n; i++)
+			hits += rte_hash_lookup_data(tbl, keys + (size_t)i * ksz, &data) >= 0;
+		return hits;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		last = rte_hash_lookup_data(tbl, keys + (size_t)(i + ((uint64_t)last & z)) * ksz,
+					    &data);
+		hits += last >= 0;
+	}
 	return hits;
 }
 
@@ -163,29 +192,30 @@ struct lpm_pair {
 static uint64_t sl_lpm_lookups(void *tbl, const uint8_t *addrs, uint32_t ksz, uint32_t n)
 {
 	struct { uint32_t prefixlen; uint32_t addr_be; } k = {32, 0};
-	uint64_t sum = 0;
+	uint64_t sum = 0, z = dependent ? zero_src : 0, last = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		const uint32_t *v;
 
-		memcpy(&k.addr_be, addrs + (size_t)i * 4, 4);
+		memcpy(&k.addr_be, addrs + (size_t)(i + (last & z)) * 4, 4);
 		k.addr_be = __builtin_bswap32(k.addr_be);
 		v = sl_map_lookup_elem(tbl, &k);
-		sum += v ? *v : 0;
+		last = v ? *v : 0;
+		sum += last;
 	}
 	return sum;
 }
 
 static uint64_t rte_lpm_lookups(void *tbl, const uint8_t *addrs, uint32_t ksz, uint32_t n)
 {
-	uint64_t sum = 0;
+	uint64_t sum = 0, z = dependent ? zero_src : 0, last = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t ip, nh = 0;
 
-		memcpy(&ip, addrs + (size_t)i * 4, 4);
-		if (rte_lpm_lookup(tbl, ip, &nh) == 0)
-			sum += nh;
+		memcpy(&ip, addrs + (size_t)(i + (last & z)) * 4, 4);
+		last = rte_lpm_lookup(tbl, ip, &nh) == 0 ? nh : 0;
+		sum += last;
 	}
 	return sum;
 }
@@ -265,13 +295,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_maps: rte_eal_init failed\n");
 		return 1;
 	}
-	printf("ns per lookup, best of %d passes of %u lookups\n", rounds, NLOOK);
-	bench_hash(4);
-	bench_hash(8);
-	bench_hash(16);
-	bench_lpm();
-	bench_array(BPF_MAP_TYPE_ARRAY, "ARRAY");
-	bench_array(BPF_MAP_TYPE_PERCPU_ARRAY, "PERCPU_ARRAY");
+	for (dependent = 0; dependent < 2; dependent++) {
+		printf("%s: ns per lookup, best of %d passes of %u lookups\n",
+		       dependent ? "latency (each lookup waits for the previous)" :
+		       "throughput (independent lookups)", rounds, NLOOK);
+		bench_hash(4);
+		bench_hash(8);
+		bench_hash(16);
+		bench_lpm();
+		bench_array(BPF_MAP_TYPE_ARRAY, "ARRAY");
+		bench_array(BPF_MAP_TYPE_PERCPU_ARRAY, "PERCPU_ARRAY");
+	}
 	rte_eal_cleanup();
 	return 0;
 }
