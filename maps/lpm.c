@@ -38,12 +38,14 @@
  *     writer lock, so it never sees memory being freed.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "maps_internal.h"
 
 #define LPM_DATA_MIN 1
 #define LPM_DATA_MAX 256
 #define LPM_VALUE_MAX (1u << 20)
+#define LPM_CHUNK (2u << 20)   /* node memory comes in 2 MB chunks (transparent huge pages) */
 #define LPM_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | \
 		   BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
 
@@ -70,6 +72,10 @@ struct lpm_node {
 	struct lpm_slot slots[];
 };
 
+struct rcu_list {
+	struct sl_rcu_node *head, *tail;
+};
+
 struct sl_lpm {
 	struct sl_map map;
 	uint32_t dsize;                         /* data bytes */
@@ -81,7 +87,14 @@ struct sl_lpm {
 	struct lpm_node *root;
 	_Atomic(struct lpm_elem *) *heads;      /* exact-match buckets */
 	sl_spinlock_t lock;                     /* writers */
-	struct sl_rcu_node *retired, *retired_tail;
+	struct rcu_list retired;                /* elements */
+	struct rcu_list retired_nodes;
+	/* node arena (writer lock): 2 MB chunks, carved into nodes, reused */
+	uint8_t *chunks;                        /* list linked through the first word */
+	uint8_t *carve;
+	size_t carve_left;
+	size_t node_bytes;
+	struct sl_rcu_node *free_nodes;
 };
 
 static inline struct sl_lpm *to_lpm(struct sl_map *m)
@@ -160,32 +173,57 @@ static _Atomic(struct lpm_elem *) *exact_link(struct sl_lpm *t, struct lpm_elem 
 
 /* ---- reclamation (writer lock held) ---- */
 
-static void retire(struct sl_lpm *t, struct sl_rcu_node *n)
+static void retire(struct rcu_list *l, struct sl_rcu_node *n)
 {
 	n->epoch = sl_rcu_retire_epoch();
 	n->next = NULL;
-	if (t->retired_tail)
-		t->retired_tail->next = n;
+	if (l->tail)
+		l->tail->next = n;
 	else
-		t->retired = n;
-	t->retired_tail = n;
+		l->head = n;
+	l->tail = n;
+}
+
+/* pop what every reader is done with; nodes go back to the arena */
+static void reclaim_list(struct sl_lpm *t, struct rcu_list *l, uint64_t min, bool nodes)
+{
+	while (l->head && l->head->epoch <= min) {
+		struct sl_rcu_node *n = l->head;
+
+		l->head = n->next;
+		if (nodes) {
+			n->next = t->free_nodes;
+			t->free_nodes = n;
+		} else {
+			free(n);  /* rcu is the first member of an element */
+		}
+	}
+	if (!l->head)
+		l->tail = NULL;
 }
 
 static void reclaim(struct sl_lpm *t)
 {
 	uint64_t min;
 
-	if (!t->retired)
+	if (!t->retired.head && !t->retired_nodes.head)
 		return;
 	min = sl_rcu_min_epoch();
-	while (t->retired && t->retired->epoch <= min) {
-		struct sl_rcu_node *n = t->retired;
+	reclaim_list(t, &t->retired, min, false);
+	reclaim_list(t, &t->retired_nodes, min, true);
+}
 
-		t->retired = n->next;
-		free(n);  /* rcu is the first member of elements and nodes */
-	}
-	if (!t->retired)
-		t->retired_tail = NULL;
+/* zeroed memory in 2 MB-aligned chunks, asking for transparent huge pages */
+static void *huge_zalloc(size_t size)
+{
+	void *p;
+
+	size = SL_ROUND_UP(size, LPM_CHUNK);
+	if (posix_memalign(&p, LPM_CHUNK, size))
+		return NULL;
+	madvise(p, size, MADV_HUGEPAGE);  /* a hint: fine if refused */
+	memset(p, 0, size);
+	return p;
 }
 
 /* ---- lookup ---- */
@@ -279,11 +317,39 @@ static int lpm_ctl_lookup(struct sl_map *map, const void *key, void *value)
 
 /* ---- writers (map lock held) ---- */
 
+/* a zeroed 256-slot node from the arena (writer lock held) */
+static struct lpm_node *node_get(struct sl_lpm *t)
+{
+	void *n;
+
+	if (t->free_nodes) {
+		n = t->free_nodes;
+		t->free_nodes = t->free_nodes->next;
+		memset(n, 0, t->node_bytes);
+		return n;
+	}
+	if (t->carve_left < t->node_bytes) {
+		uint8_t *c = huge_zalloc(LPM_CHUNK);
+
+		if (!c)
+			return NULL;
+		*(uint8_t **)(void *)c = t->chunks;
+		t->chunks = c;
+		t->carve = c + SL_CACHE_LINE;
+		t->carve_left = LPM_CHUNK - SL_CACHE_LINE;
+	}
+	n = t->carve;
+	t->carve += t->node_bytes;
+	t->carve_left -= t->node_bytes;
+	return n;
+}
+
 static struct lpm_node *node_new(struct sl_lpm *t, uint32_t lvl, struct lpm_node *parent,
 				 uint32_t idx)
 {
 	size_t nslots = (size_t)1 << level_width(t, lvl);
-	struct lpm_node *n = sl_zalloc(sizeof(*n) + nslots * sizeof(struct lpm_slot));
+	struct lpm_node *n = lvl ? node_get(t) :
+			     huge_zalloc(sizeof(*n) + nslots * sizeof(struct lpm_slot));
 
 	if (n) {
 		n->parent = parent;
@@ -351,7 +417,7 @@ static long insert_locked(struct sl_lpm *t, struct lpm_elem *n, uint64_t flags)
 		atomic_store_explicit(&n->next, atomic_load_explicit(&old->next,
 			memory_order_relaxed), memory_order_relaxed);
 		atomic_store_explicit(link, n, memory_order_release);
-		retire(t, &old->rcu);
+		retire(&t->retired, &old->rcu);
 		return 0;
 	}
 	link = &t->heads[n->hash & t->hmask];
@@ -415,7 +481,7 @@ static void prune(struct sl_lpm *t, struct lpm_node *n)
 		atomic_store_explicit(&parent->slots[n->parent_idx].child, NULL,
 				      memory_order_release);
 		parent->nchildren--;
-		retire(t, &n->rcu);
+		retire(&t->retired_nodes, &n->rcu);
 		n = parent;
 	}
 }
@@ -442,7 +508,7 @@ static long lpm_delete(struct sl_map *map, const void *key)
 	fill_slots(t, node, e, e, replacement(t, e), false);
 	atomic_store_explicit(exact_link(t, e), atomic_load_explicit(&e->next,
 		memory_order_relaxed), memory_order_release);
-	retire(t, &e->rcu);
+	retire(&t->retired, &e->rcu);
 	t->count--;
 	node->nprefixes--;
 	prune(t, node);
@@ -551,17 +617,6 @@ static int lpm_check(const struct sl_map_def *def, unsigned ncpus)
 	return 0;
 }
 
-static void free_nodes(struct lpm_node *n, uint32_t nslots)
-{
-	for (uint32_t i = 0; i < nslots; i++) {
-		struct lpm_node *c = atomic_load_explicit(&n->slots[i].child, memory_order_relaxed);
-
-		if (c)
-			free_nodes(c, 256);
-	}
-	free(n);
-}
-
 static void lpm_free(struct sl_map *map)
 {
 	struct sl_lpm *t = to_lpm(map);
@@ -576,14 +631,14 @@ static void lpm_free(struct sl_map *map)
 			e = nx;
 		}
 	}
-	while (t->retired) {
-		struct sl_rcu_node *n = t->retired;
+	reclaim_list(t, &t->retired, UINT64_MAX, false);
+	while (t->chunks) {
+		uint8_t *c = t->chunks;
 
-		t->retired = n->next;
-		free(n);
+		t->chunks = *(uint8_t **)(void *)c;
+		free(c);
 	}
-	if (t->root)
-		free_nodes(t->root, 1u << t->root_bits);
+	free(t->root);
 	free((void *)t->heads);
 	free(t);
 }
@@ -601,6 +656,8 @@ static struct sl_map *lpm_alloc(const struct sl_map_def *def, unsigned ncpus)
 	t->nbits = t->dsize * 8;
 	t->root_bits = t->nbits >= 16 ? 16 : 8;
 	t->voff = SL_ROUND_UP(t->dsize, 8);
+	t->node_bytes = SL_ROUND_UP(sizeof(struct lpm_node) + 256 * sizeof(struct lpm_slot),
+				    SL_CACHE_LINE);
 	while (nb < def->max_entries && nb < (1u << 22))
 		nb <<= 1;
 	t->hmask = nb - 1;
