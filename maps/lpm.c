@@ -38,14 +38,13 @@
  *     writer lock, so it never sees memory being freed.
  */
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "maps_internal.h"
 
 #define LPM_DATA_MIN 1
 #define LPM_DATA_MAX 256
 #define LPM_VALUE_MAX (1u << 20)
-#define LPM_CHUNK (2u << 20)   /* node memory comes in 2 MB chunks (transparent huge pages) */
+#define LPM_CHUNK SL_HUGE_PAGE /* node memory comes in 2 MB chunks (huge pages) */
 #define LPM_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | \
 		   BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
 
@@ -213,19 +212,6 @@ static void reclaim(struct sl_lpm *t)
 	reclaim_list(t, &t->retired_nodes, min, true);
 }
 
-/* zeroed memory in 2 MB-aligned chunks, asking for transparent huge pages */
-static void *huge_zalloc(size_t size)
-{
-	void *p;
-
-	size = SL_ROUND_UP(size, LPM_CHUNK);
-	if (posix_memalign(&p, LPM_CHUNK, size))
-		return NULL;
-	madvise(p, size, MADV_HUGEPAGE);  /* a hint: fine if refused */
-	memset(p, 0, size);
-	return p;
-}
-
 /* ---- lookup ---- */
 
 /* IPv4 keys (data of 4 bytes): the same walk unrolled, 16 + 8 + 8 bits */
@@ -329,7 +315,7 @@ static struct lpm_node *node_get(struct sl_lpm *t)
 		return n;
 	}
 	if (t->carve_left < t->node_bytes) {
-		uint8_t *c = huge_zalloc(LPM_CHUNK);
+		uint8_t *c = sl_zalloc(LPM_CHUNK);
 
 		if (!c)
 			return NULL;
@@ -349,7 +335,7 @@ static struct lpm_node *node_new(struct sl_lpm *t, uint32_t lvl, struct lpm_node
 {
 	size_t nslots = (size_t)1 << level_width(t, lvl);
 	struct lpm_node *n = lvl ? node_get(t) :
-			     huge_zalloc(sizeof(*n) + nslots * sizeof(struct lpm_slot));
+			     sl_zalloc(sizeof(*n) + nslots * sizeof(struct lpm_slot));
 
 	if (n) {
 		n->parent = parent;

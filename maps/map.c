@@ -16,6 +16,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "maps_internal.h"
 
@@ -73,11 +74,19 @@ static const char *const type_names[] = {
 
 void *sl_zalloc(size_t size)
 {
+	size_t align = SL_CACHE_LINE;
 	void *p;
 
+	if (size >= SL_HUGE_MIN) {
+		/* big tables: 2 MB aligned, in transparent huge pages if the kernel agrees */
+		align = SL_HUGE_PAGE;
+		size = SL_ROUND_UP(size, SL_HUGE_PAGE);
+	}
 	size = SL_ROUND_UP(size ? size : 1, SL_CACHE_LINE);
-	if (posix_memalign(&p, SL_CACHE_LINE, size))
+	if (posix_memalign(&p, align, size))
 		return NULL;
+	if (align == SL_HUGE_PAGE)
+		madvise(p, size, MADV_HUGEPAGE);  /* a hint: refusals are fine */
 	memset(p, 0, size);
 	return p;
 }
