@@ -294,6 +294,15 @@ void x86_rol16_8(struct x86_emit *e, int r)
 	x86_byte(e, 8);
 }
 
+/* cmovcc dst, src (REX.W 0F 40+cc /r) */
+void x86_cmov(struct x86_emit *e, enum x86_cc cc, int dst, int src)
+{
+	rex(e, true, dst, src, false);
+	x86_byte(e, 0x0f);
+	x86_byte(e, (uint8_t)(0x40 + (cc & 0xf)));
+	modrm_rr(e, dst, src);
+}
+
 /* lea dst, [base + off] (8D /r) */
 void x86_lea(struct x86_emit *e, bool w64, int dst, int base, int32_t off)
 {

@@ -777,7 +777,8 @@ static int do_call(struct jit_state *st, const struct bpf_insn *in)
 
 /* ---- jumps ---- */
 
-static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
+/* cmp/test of a conditional jump; @return the x86 condition that takes the jump, or -1. */
+static int emit_compare(struct jit_state *st, const struct bpf_insn *in)
 {
 	static const int8_t ccs[16] = {
 		[BPF_JEQ >> 4] = CC_E, [BPF_JGT >> 4] = CC_A, [BPF_JGE >> 4] = CC_AE,
@@ -787,9 +788,41 @@ static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
 	};
 	uint8_t op = SL_OP_CODE(in->code);
 	bool w64 = is_w64(in);
-	int64_t target = (int64_t)st->pc + 1 + in->off;
 	int dst = reg_map[in->dst_reg];
 	struct src_op s;
+
+	if (op > BPF_JSLE || !ccs[op >> 4])
+		return -1;
+	s = src_operand(st, in);
+	if (op == BPF_JSET && s.is_reg)
+		x86_test_rr(&st->e, w64, dst, s.reg);
+	else if (op == BPF_JSET)
+		x86_test_ri(&st->e, w64, dst, s.imm);
+	else if (s.is_reg)
+		x86_alu_rr(&st->e, w64, ALU_CMP, dst, s.reg);
+	else if (s.imm == 0)
+		x86_test_rr(&st->e, w64, dst, dst);
+	else
+		x86_alu_ri(&st->e, w64, ALU_CMP, dst, s.imm);
+	return ccs[op >> 4];
+}
+
+/* A jump to an exit: the epilogue itself when it is short (a return instead of a jump). */
+static void emit_jump_to(struct jit_state *st, int64_t target)
+{
+	const struct bpf_insn *t = &st->prog->insns[target];
+
+	if (t->code == (BPF_JMP | BPF_EXIT) && st->sub->epi_size <= JIT_INLINE_EPILOGUE)
+		emit_epilogue(st, true);
+	else
+		emit_branch(st, CC_ALWAYS, st->addrs[target]);
+}
+
+static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
+{
+	uint8_t op = SL_OP_CODE(in->code);
+	int64_t target = (int64_t)st->pc + 1 + in->off;
+	int cc;
 
 	switch (op) {
 	case BPF_CALL:
@@ -803,29 +836,40 @@ static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
 			emit_branch(st, CC_ALWAYS, st->sub->off_epi);
 		return 0;
 	case BPF_JA:
-		if (!w64)
+		if (!is_w64(in))
 			target = (int64_t)st->pc + 1 + in->imm;     /* gotol */
 		if (target != st->pc + 1)
-			emit_branch(st, CC_ALWAYS, st->addrs[target]);
+			emit_jump_to(st, target);
 		return 0;
 	}
-	if (op > BPF_JSLE || (op != BPF_JEQ && !ccs[op >> 4]))
-		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
 	if (target == st->pc + 1)
 		return 0;
-	s = src_operand(st, in);
-	if (op == BPF_JSET && s.is_reg)
-		x86_test_rr(&st->e, w64, dst, s.reg);
-	else if (op == BPF_JSET)
-		x86_test_ri(&st->e, w64, dst, s.imm);
-	else if (s.is_reg)
-		x86_alu_rr(&st->e, w64, ALU_CMP, dst, s.reg);
-	else if (s.imm == 0)
-		x86_test_rr(&st->e, w64, dst, dst);
-	else
-		x86_alu_ri(&st->e, w64, ALU_CMP, dst, s.imm);
-	emit_branch(st, (enum x86_cc)ccs[op >> 4], st->addrs[target]);
+	cc = emit_compare(st, in);
+	if (cc < 0)
+		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
+	emit_branch(st, (enum x86_cc)cc, st->addrs[target]);
 	return 0;
+}
+
+/*
+ * "if (cond) goto +1; rX = v" (peephole.c, SL_JIT_FUSE_CMOV at the jump):
+ * without a branch, rX = v when cond is false (cmov of the inverse).
+ */
+static void emit_cmov(struct jit_state *st, const struct bpf_insn *in)
+{
+	const struct bpf_insn *mv = in + 1;
+	bool w64 = SL_OP_CLASS(mv->code) == BPF_ALU64;
+	int dst = reg_map[mv->dst_reg], src = TMP;
+	int cc;
+
+	if (SL_OP_SRC(mv->code) == BPF_K)
+		x86_mov_ri(&st->e, w64, TMP, w64 ? (int64_t)mv->imm : (int64_t)(uint32_t)mv->imm);
+	else if (!w64)
+		x86_mov_rr(&st->e, false, TMP, reg_map[mv->src_reg]);    /* zero-extended copy */
+	else
+		src = reg_map[mv->src_reg];
+	cc = emit_compare(st, in);
+	x86_cmov(&st->e, (enum x86_cc)(cc ^ 1), dst, src);             /* cmov!cc dst, src */
 }
 
 /* ---- driver ---- */
@@ -840,7 +884,9 @@ static const class_fn class_table[8] = {
 /*
  * Fused sequences (peephole.c): a rotate's shift becomes "rol dst, k"; a
  * multiply by 3, 5 or 9 and the add of a constant that follows become
- * "lea dst, [dst + dst*(k-1) + imm]"; the instruction absorbed emits nothing.
+ * "lea dst, [dst + dst*(k-1) + imm]"; a jump over one mov becomes a cmov;
+ * "<<= 32; >>= 32" becomes "mov r32, r32"; a byte-wise be16 load becomes
+ * movzx + rol; the instructions absorbed emit nothing.
  */
 static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
 {
@@ -849,6 +895,15 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 	if (fuse == SL_JIT_FUSE_ROL)
 		x86_shift_ri(&st->e, true, SH_ROL, dst,                          /* rol dst, n */
 			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 64 - in->imm));
+	else if (fuse == SL_JIT_FUSE_CMOV)
+		emit_cmov(st, in);
+	else if (fuse == SL_JIT_FUSE_ZEXT)
+		x86_mov_rr(&st->e, false, dst, dst);                           /* mov r32, r32 */
+	else if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO) {
+		x86_load(&st->e, 2, dst, reg_map[in->src_reg],                 /* movzx r32, word [m] */
+			 in->off - (fuse == SL_JIT_FUSE_BE16_LO ? 1 : 0));
+		x86_rol16_8(&st->e, dst);                                      /* rol r16, 8 */
+	}
 	else if (fuse == SL_JIT_FUSE_LEA)
 		x86_lea_index(&st->e, SL_OP_CLASS(in->code) == BPF_ALU64, dst, dst, dst,
 			      (unsigned)in->imm - 1, in[1].imm);

@@ -14,6 +14,16 @@
  *
  * "rX *= 3|5|9; rX += imm" (same width) becomes one "lea rX, [rX + rX*k-1 + imm]".
  *
+ * "if (cond) goto +1; rX = v" (clang's select) becomes "cmov!cond rX, v":
+ * no branch to mispredict on packet data.
+ *
+ * "rX <<= 32; rX >>= 32" (clang's zero extension) becomes "mov r32, r32".
+ *
+ * A big-endian 16-bit load written byte by byte (two u8 loads of [P+k] and
+ * [P+k+1], "hi <<= 8", "dst |= other", in clang's orders) becomes one
+ * "movzx r32, word [P+k]; rol r16, 8" into the OR's destination; the
+ * other register still gets its own load (and shift) so it keeps its value.
+ *
  * A sequence is fused only when no jump lands inside it (its registers
  * would then come from elsewhere).
  */
@@ -101,6 +111,92 @@ static void match_lea(const struct sl_prog *p, const uint8_t *targets, uint32_t 
 	fuse[pc + 1] = SL_JIT_FUSE_DROP;
 }
 
+static bool is_cond_jump(const struct bpf_insn *in)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+
+	return (cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
+	       op != BPF_EXIT && op <= BPF_JSLE;
+}
+
+/* "if (cond) goto +1; rX = imm | rY" at @p pc (not with blinding: imm would show). */
+static void match_cmov(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+	uint8_t cls = SL_OP_CLASS(w[1].code);
+
+	if (!is_cond_jump(&w[0]) || w[0].off != 1 || targets[pc + 1] ||
+	    (cls != BPF_ALU && cls != BPF_ALU64) || SL_OP_CODE(w[1].code) != BPF_MOV || w[1].off)
+		return;
+	fuse[pc] = SL_JIT_FUSE_CMOV;
+	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+}
+
+/* "rX <<= 32; rX >>= 32" at @p pc */
+static void match_zext(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+
+	if (w[0].code != (BPF_ALU64 | BPF_LSH | BPF_K) || w[0].imm != 32 ||
+	    w[1].code != (BPF_ALU64 | BPF_RSH | BPF_K) || w[1].imm != 32 ||
+	    w[1].dst_reg != w[0].dst_reg || targets[pc + 1])
+		return;
+	fuse[pc] = SL_JIT_FUSE_ZEXT;
+	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+}
+
+static bool is_ldxb(const struct bpf_insn *in)
+{
+	return in->code == (BPF_LDX | BPF_MEM | BPF_B);
+}
+
+static bool is_op_k(const struct bpf_insn *in, uint8_t op, int32_t k)
+{
+	uint8_t cls = SL_OP_CLASS(in->code);
+
+	return (cls == BPF_ALU || cls == BPF_ALU64) && in->code == (cls | op | BPF_K) && in->imm == k;
+}
+
+/* Byte-wise be16 load in the 4 instructions at @p pc; see the comment at the top. */
+static void match_be16(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+	int ld[2], nld = 0, sh = -1, hi, lo;
+	uint8_t cls = SL_OP_CLASS(w[3].code);
+
+	if (targets[pc + 1] || targets[pc + 2] || targets[pc + 3] ||
+	    (cls != BPF_ALU && cls != BPF_ALU64) || w[3].code != (cls | BPF_OR | BPF_X))
+		return;
+	for (int i = 0; i < 3; i++) {
+		if (is_ldxb(&w[i]) && nld < 2)
+			ld[nld++] = i;
+		else if (is_op_k(&w[i], BPF_LSH, 8) && sh < 0)
+			sh = i;
+		else
+			return;
+	}
+	if (nld != 2 || sh < 0 || w[ld[0]].src_reg != w[ld[1]].src_reg)
+		return;
+	if (w[ld[0]].off + 1 == w[ld[1]].off)
+		hi = ld[0], lo = ld[1];
+	else if (w[ld[1]].off + 1 == w[ld[0]].off)
+		hi = ld[1], lo = ld[0];
+	else
+		return;
+	if (w[sh].dst_reg != w[hi].dst_reg || sh < hi || w[hi].dst_reg == w[lo].dst_reg ||
+	    w[hi].dst_reg == w[hi].src_reg || w[lo].dst_reg == w[lo].src_reg)
+		return;
+	if (w[3].dst_reg == w[hi].dst_reg && w[3].src_reg == w[lo].dst_reg) {
+		fuse[pc + hi] = SL_JIT_FUSE_BE16_HI;
+		fuse[pc + sh] = SL_JIT_FUSE_DROP;
+	} else if (w[3].dst_reg == w[lo].dst_reg && w[3].src_reg == w[hi].dst_reg) {
+		fuse[pc + lo] = SL_JIT_FUSE_BE16_LO;
+	} else {
+		return;
+	}
+	fuse[pc + 3] = SL_JIT_FUSE_DROP;
+}
+
 uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 {
 	uint8_t *fuse = calloc(p->n_insns, 1), *targets = jump_targets(p);
@@ -110,12 +206,22 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 		free(targets);
 		return NULL;
 	}
-	for (uint32_t pc = 0; pc + 3 < p->n_insns; pc++)
-		if (!fuse[pc] && !fuse[pc + 1] && !fuse[pc + 2] && !fuse[pc + 3])
-			match_rotate(p, targets, pc, fuse);
-	for (uint32_t pc = 0; !blind && pc + 1 < p->n_insns; pc++)
-		if (!fuse[pc] && !fuse[pc + 1])
+	for (uint32_t pc = 0; pc + 3 < p->n_insns; pc++) {
+		if (fuse[pc] || fuse[pc + 1] || fuse[pc + 2] || fuse[pc + 3])
+			continue;
+		match_rotate(p, targets, pc, fuse);
+		if (!fuse[pc + 3])
+			match_be16(p, targets, pc, fuse);
+	}
+	for (uint32_t pc = 0; pc + 1 < p->n_insns; pc++) {
+		if (fuse[pc] || fuse[pc + 1] || sl_isa_is_lddw(&p->insns[pc]))
+			continue;
+		match_zext(p, targets, pc, fuse);
+		if (!blind && !fuse[pc])
 			match_lea(p, targets, pc, fuse);
+		if (!blind && !fuse[pc])
+			match_cmov(p, targets, pc, fuse);
+	}
 	free(targets);
 	return fuse;
 }

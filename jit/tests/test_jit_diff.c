@@ -292,6 +292,74 @@ static void gen_jump(struct gen *g)
 		    x ? 0 : edge_imm(g));
 }
 
+/*
+ * clang's select and zero extension: "if (cond) goto +1; rX = imm|rY"
+ * (the JIT makes it a cmov) and "rX <<= 32; rX >>= 32" (a mov r32).
+ */
+static void gen_select(struct gen *g)
+{
+	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
+				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
+	uint8_t x = scalar(g), mcls = rn(g, 2) ? BPF_ALU64 : BPF_ALU;
+	bool xs = rn(g, 2), mx = rn(g, 2);
+
+	if (rn(g, 4) == 0) {
+		item(g);
+		put(g, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
+		if (rn(g, 4) == 0)
+			item(g);
+		put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, rn(g, 4) ? 32 : 31);
+		return;
+	}
+	set_const(g, x);
+	item(g);
+	put(g, (rn(g, 2) ? BPF_JMP : BPF_JMP32) | ops[rn(g, sizeof(ops))] | (xs ? BPF_X : BPF_K),
+	    scalar(g), xs ? scalar(g) : 0, 1, xs ? 0 : edge_imm(g));
+	if (rn(g, 8) == 0)
+		item(g);  /* a jump target: must not be fused */
+	put(g, mcls | BPF_MOV | (mx ? BPF_X : BPF_K), x, mx ? scalar(g) : 0, 0, mx ? 0 : edge_imm(g));
+}
+
+/* A big-endian u16 read byte by byte, as clang writes it (fused into movzx + rol). */
+static void gen_be16(struct gen *g)
+{
+	uint8_t hi = scalar(g), lo = scalar(g), base;
+	int16_t off;
+	unsigned order = rn(g, 3);
+	bool into_hi = rn(g, 2), split = rn(g, 8) == 0;
+	struct bpf_insn ld_hi, ld_lo, sh, orr;
+
+	if (hi == lo)
+		return;
+	pick_addr(g, 2, false, &base, &off);
+	ld_hi = (struct bpf_insn){ .code = BPF_LDX | BPF_MEM | BPF_B, .dst_reg = hi, .src_reg = base,
+				   .off = off };
+	ld_lo = ld_hi;
+	ld_lo.dst_reg = lo;
+	ld_lo.off = (int16_t)(off + (rn(g, 8) ? 1 : 0));   /* sometimes not adjacent */
+	sh = (struct bpf_insn){ .code = (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_LSH | BPF_K,
+				.dst_reg = hi, .imm = rn(g, 8) ? 8 : 16 };
+	orr = (struct bpf_insn){ .code = (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_OR | BPF_X,
+				 .dst_reg = into_hi ? hi : lo, .src_reg = into_hi ? lo : hi };
+	item(g);
+	if (order == 0) {        /* lo, hi, shift */
+		put(g, ld_lo.code, ld_lo.dst_reg, ld_lo.src_reg, ld_lo.off, 0);
+		put(g, ld_hi.code, ld_hi.dst_reg, ld_hi.src_reg, ld_hi.off, 0);
+		put(g, sh.code, sh.dst_reg, 0, 0, sh.imm);
+	} else if (order == 1) { /* hi, shift, lo */
+		put(g, ld_hi.code, ld_hi.dst_reg, ld_hi.src_reg, ld_hi.off, 0);
+		put(g, sh.code, sh.dst_reg, 0, 0, sh.imm);
+		put(g, ld_lo.code, ld_lo.dst_reg, ld_lo.src_reg, ld_lo.off, 0);
+	} else {                 /* hi, lo, shift */
+		put(g, ld_hi.code, ld_hi.dst_reg, ld_hi.src_reg, ld_hi.off, 0);
+		put(g, ld_lo.code, ld_lo.dst_reg, ld_lo.src_reg, ld_lo.off, 0);
+		put(g, sh.code, sh.dst_reg, 0, 0, sh.imm);
+	}
+	if (split)
+		item(g);
+	put(g, orr.code, orr.dst_reg, orr.src_reg, 0, 0);
+}
+
 static void gen_call(struct gen *g)
 {
 	uint32_t first = g->in_sub ? g->cur_sub + 1 : 0;
@@ -319,12 +387,16 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_rotate(g);
 		else if (w < 45)
 			gen_mul_add(g);
-		else if (w < 65)
+		else if (w < 60)
 			gen_mem(g);
+		else if (w < 65)
+			gen_be16(g);
 		else if (w < 75)
 			gen_atomic(g);
-		else if (w < 93 && !g->in_sub)
+		else if (w < 85 && !g->in_sub)
 			gen_jump(g);
+		else if (w < 93)
+			gen_select(g);
 		else if (w < 96)
 			gen_call(g);
 		else
