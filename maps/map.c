@@ -197,10 +197,23 @@ size_t sl_map_ctl_value_size(const struct sl_map *map)
 	return map->def.value_size;
 }
 
+/* the kernel's syscall-side access flags: BPF_F_RDONLY / BPF_F_WRONLY */
+static inline bool ctl_can_read(const struct sl_map *map)
+{
+	return !(map->def.map_flags & BPF_F_WRONLY);
+}
+
+static inline bool ctl_can_write(const struct sl_map *map)
+{
+	return !(map->def.map_flags & BPF_F_RDONLY);
+}
+
 int sl_map_ctl_lookup(struct sl_map *map, const void *key, void *value)
 {
 	int ret = 0;
 
+	if (!ctl_can_read(map))
+		return -EPERM;
 	if (map->ops->ctl_lookup) {
 		ret = map->ops->ctl_lookup(map, key, value);
 	} else if (map->ops->lookup) {
@@ -220,6 +233,8 @@ int sl_map_ctl_update(struct sl_map *map, const void *key, const void *value, ui
 {
 	int ret;
 
+	if (!ctl_can_write(map))
+		return -EPERM;
 	if (map->ops->ctl_update)
 		ret = map->ops->ctl_update(map, key, value, flags);
 	else if (map->ops->update)
@@ -233,6 +248,8 @@ int sl_map_ctl_delete(struct sl_map *map, const void *key)
 {
 	int ret;
 
+	if (!ctl_can_write(map))
+		return -EPERM;
 	if (map->ops->ctl_delete)
 		ret = map->ops->ctl_delete(map, key);
 	else if (map->ops->delete)
@@ -248,6 +265,8 @@ int sl_map_ctl_get_next_key(struct sl_map *map, const void *key, void *next_key)
 
 	if (!map->ops->get_next_key)
 		return -EOPNOTSUPP;
+	if (!ctl_can_read(map))
+		return -EPERM;
 	ret = map->ops->get_next_key(map, key, next_key);
 	return ret;
 }
@@ -258,6 +277,8 @@ int sl_map_ctl_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 
 	if (!map->ops->dump)
 		return -EOPNOTSUPP;
+	if (!ctl_can_read(map))
+		return -EPERM;
 	ret = map->ops->dump(map, cb, ctx);
 	return ret;
 }

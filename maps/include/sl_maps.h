@@ -113,7 +113,11 @@ typedef void *(*sl_map_lookup_fn)(struct sl_map *map, const void *key);
  */
 sl_map_lookup_fn sl_map_jit_lookup_fn(const struct sl_map *map);
 
-/* ---- control thread ---- */
+/* ---- control thread ----
+ * As the kernel's syscall: maps created with BPF_F_RDONLY refuse
+ * ctl_update/ctl_delete, maps with BPF_F_WRONLY refuse lookups, iteration
+ * and dumps, with -EPERM.
+ */
 
 /**
  * Copy the value of @p key into @p value (for per-CPU maps: every slot,

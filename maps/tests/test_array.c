@@ -106,6 +106,18 @@ static void test_array(void)
 	CHECK_EQ(*(uint8_t *)sl_map_lookup_elem(m, &k), 7);
 	CHECK_EQ(sl_map_update_elem(m, &k, out, BPF_ANY), -EPERM);
 	sl_map_destroy(m);
+
+	/* syscall-side access flags */
+	m = mk(BPF_MAP_TYPE_ARRAY, 4, 4, 2, BPF_F_RDONLY, 1);
+	CHECK_EQ(sl_map_ctl_update(m, &k, out, BPF_ANY), -EPERM);
+	CHECK_EQ(sl_map_ctl_lookup(m, &k, out), 0);
+	CHECK_EQ(sl_map_update_elem(m, &k, out, BPF_ANY), 0);  /* programs may write */
+	sl_map_destroy(m);
+	m = mk(BPF_MAP_TYPE_ARRAY, 4, 4, 2, BPF_F_WRONLY, 1);
+	CHECK_EQ(sl_map_ctl_lookup(m, &k, out), -EPERM);
+	CHECK_EQ(sl_map_ctl_get_next_key(m, NULL, &nk), -EPERM);
+	CHECK_EQ(sl_map_ctl_update(m, &k, out, BPF_ANY), 0);
+	sl_map_destroy(m);
 }
 
 static int sum_cb(const void *key, const void *value, void *ctx)
