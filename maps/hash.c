@@ -64,15 +64,17 @@
 #define CTL_WAIT_NS 2000000000ull
 #define LRU_TRIES 16           /* evictions an insert attempts before -EBUSY */
 
+/* what readers touch (next, hash, key, value) is contiguous at the end */
 struct htab_elem {
-	_Atomic(struct htab_elem *) next;  /* chain (readers) */
 	struct htab_elem *pool_next;       /* free / retire list (pool lock) */
 	uint64_t epoch;                    /* retirement epoch */
-	_Atomic uint32_t hash;
 	uint32_t idx;                      /* element number (per-CPU values) */
 	atomic_uchar ref;                  /* LRU: referenced since last sweep */
 	atomic_uchar linked;               /* in a chain */
-	uint8_t pad[6];
+	uint8_t pad[2];
+	_Atomic(struct htab_elem *) next;  /* chain (readers) */
+	_Atomic uint32_t hash;
+	uint32_t pad2;
 	uint8_t key[];                     /* key_size rounded up to 8, then value */
 };
 
@@ -733,6 +735,8 @@ static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 	t->map.ncpus = t->percpu ? ncpus : 1;
 	t->elem_size = (uint32_t)sizeof(struct htab_elem) + t->value_off +
 		       (t->percpu ? 0 : t->map.value_stride);
+	if (t->elem_size <= SL_CACHE_LINE)
+		t->elem_size = SL_CACHE_LINE;  /* one cache line per element */
 	t->nelems = def->max_entries + SPARE_PER_CPU * (ncpus + 1);
 	if (htab_alloc_arrays(t, nbuckets, t->map.ncpus)) {
 		htab_free(&t->map);
