@@ -328,6 +328,7 @@ int sl_cmd_run(int argc, char **argv)
 	err = err ? err : load_prog(&eng);
 	err = err ? err : compile_prog(&eng);
 	err = err ? err : sl_ports_start(&eng);
+	sl_log_capture_end(err == 0);
 	err = err ? err : run_engine(&eng, &secs);
 	if (!err && !o.quiet)
 		sl_report_print(&eng, secs, stdout);

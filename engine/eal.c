@@ -11,7 +11,9 @@
  *               --file-prefix), so that concurrent runs never share files
  *   lcores      lcore 0 = main (control), 1..N = workers, mapped onto the
  *               CPUs this process may run on
- *   logging     --log-level=*:warning, so that a normal start is quiet
+ *   logging     --log-level=*:warning, so that a normal start is quiet; what
+ *               DPDK logs while starting (EAL, ports) is captured, quoted in
+ *               the one error line on failure, passed on to stderr otherwise
  *   telemetry   --no-telemetry (sluice's own telemetry comes with the control socket)
  *
  * Each of these is left out when the user's EAL arguments already say it.
@@ -184,48 +186,62 @@ static int build_argv(struct eal_argv *e, const struct sl_run_opts *o)
 /* Runtime directory of a per-process --file-prefix, removed after cleanup. */
 static char private_dir[512];
 
-/* Last non-empty line of the EAL log captured during init, without "EAL: ". */
-static const char *last_line(char *buf)
-{
-	char *line = NULL;
+/*
+ * DPDK's log during start-up (EAL init, port setup) goes into a buffer: on
+ * failure its first line becomes part of our one error line; on success it
+ * is passed on to stderr, where DPDK logs from then on.
+ */
+static struct {
+	FILE *f;
+	char *buf;
+	size_t len;
+	size_t mark;      /* sl_log_capture_mark(): where the current step began */
+	char line[256];
+} cap;
 
-	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (*l)
-			line = l;
-	if (line && !strncmp(line, "EAL: ", 5))
-		line += 5;
-	return line;
+void sl_log_capture_begin(void)
+{
+	memset(&cap, 0, sizeof(cap));
+	cap.f = open_memstream(&cap.buf, &cap.len);
+	if (cap.f)
+		rte_openlog_stream(cap.f);
 }
 
-/*
- * rte_eal_init with its log captured: on failure the last EAL line becomes
- * part of our one error line; on success the captured lines (warnings) are
- * passed on to stderr, where the EAL logs from then on.
- */
-static int eal_init_captured(struct eal_argv *e)
+void sl_log_capture_mark(void)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *cap = open_memstream(&buf, &len);
-	int ret, err = 0;
+	if (cap.f && !fflush(cap.f))
+		cap.mark = cap.len;
+}
 
-	if (cap)
-		rte_openlog_stream(cap);
-	ret = rte_eal_init(e->argc, e->argv);
-	err = ret < 0 ? (rte_errno ? rte_errno : EINVAL) : 0;
+const char *sl_log_first_line(bool since_mark)
+{
+	const char *p, *end;
+	size_t n;
+
+	if (!cap.f || fflush(cap.f) || !cap.buf)
+		return NULL;
+	for (p = cap.buf + (since_mark ? cap.mark : 0); *p == '\n'; p++)
+		;
+	if (!*p)
+		return NULL;
+	if (!strncmp(p, "EAL: ", 5))
+		p += 5;
+	end = strchr(p, '\n');
+	n = end ? (size_t)(end - p) : strlen(p);
+	snprintf(cap.line, sizeof(cap.line), "%.*s", (int)n, p);
+	return cap.line;
+}
+
+void sl_log_capture_end(bool pass_on)
+{
+	if (!cap.f)
+		return;
 	rte_openlog_stream(stderr);
-	if (cap)
-		fclose(cap);
-	if (err) {
-		const char *line = buf ? last_line(buf) : NULL;
-
-		fprintf(stderr, "sluice run: EAL initialisation failed: %s%s%s\n",
-			line ? line : "", line ? ": " : "", rte_strerror(err));
-	} else if (buf && len) {
-		fputs(buf, stderr);
-	}
-	free(buf);
-	return -err;
+	fclose(cap.f);
+	if (pass_on && cap.buf && cap.len)
+		fputs(cap.buf, stderr);
+	free(cap.buf);
+	memset(&cap, 0, sizeof(cap));
 }
 
 int sl_eal_start(const struct sl_run_opts *o)
@@ -238,7 +254,15 @@ int sl_eal_start(const struct sl_run_opts *o)
 	if (ret)
 		return ret;
 	fflush(stdout);
-	ret = eal_init_captured(&e);
+	sl_log_capture_begin();
+	if (rte_eal_init(e.argc, e.argv) < 0) {
+		const char *line = sl_log_first_line(false);
+
+		ret = -(rte_errno ? rte_errno : EINVAL);
+		fprintf(stderr, "sluice run: EAL initialisation failed: %s%s%s\n",
+			line ? line : "", line ? ": " : "", rte_strerror(-ret));
+		sl_log_capture_end(false);
+	}
 	if (e.prefix[0])
 		snprintf(private_dir, sizeof(private_dir), "%s", rte_eal_get_runtime_dir());
 	if (ret) {
@@ -249,6 +273,7 @@ int sl_eal_start(const struct sl_run_opts *o)
 	if (rte_lcore_count() < o->nworkers + 1) {
 		fprintf(stderr, "sluice run: %u lcores available, %u needed (main + %u worker%s)\n",
 			rte_lcore_count(), o->nworkers + 1, o->nworkers, o->nworkers == 1 ? "" : "s");
+		sl_log_capture_end(false);
 		sl_eal_stop();
 		return -EINVAL;
 	}

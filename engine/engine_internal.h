@@ -128,6 +128,19 @@ struct sl_engine {
 int sl_eal_start(const struct sl_run_opts *o);
 /** rte_eal_cleanup, and remove the per-process runtime directory sl_eal_start made. */
 void sl_eal_stop(void);
+/*
+ * DPDK's log while starting up: sl_eal_start begins capturing it; the
+ * caller ends the capture once the ports are up (passing the lines on to
+ * stderr) or on failure (dropping them, after quoting the first one).
+ */
+/** Send DPDK's log into a buffer. */
+void sl_log_capture_begin(void);
+/** Remember where the next step's lines start. */
+void sl_log_capture_mark(void);
+/** First captured line (since the mark, or since the start), without "EAL: "; NULL if none. */
+const char *sl_log_first_line(bool since_mark);
+/** Log to stderr again; @p pass_on: write the captured lines there first. */
+void sl_log_capture_end(bool pass_on);
 
 /* port.c */
 /** Parse a --port string into @p spec; count rx_pcap packets. 0 or -EINVAL (line printed). */

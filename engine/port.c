@@ -163,50 +163,66 @@ static int pool_create(struct sl_engine *eng)
 	return 0;
 }
 
-static int port_fail(const struct sl_port_spec *spec, const char *what, int ret)
+/* One line, with DPDK's own first message for this step when it logged one. */
+static int port_fail(const struct sl_port_spec *spec, const char *what, int ret, bool since_mark)
 {
-	fprintf(stderr, "sluice run: port '%s': %s: %s\n", spec->name, what, rte_strerror(-ret));
+	const char *detail = sl_log_first_line(since_mark);
+
+	fprintf(stderr, "sluice run: port '%s': %s: %s%s%s%s\n", spec->name, what,
+		rte_strerror(ret < 0 ? -ret : EIO), detail ? " (" : "", detail ? detail : "",
+		detail ? ")" : "");
 	return ret < 0 ? ret : -EIO;
 }
 
 static int port_start(struct sl_engine *eng, unsigned i)
 {
 	const struct sl_port_spec *spec = &eng->opts->ports[i];
+	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
 	uint16_t pid, nrx = RX_DESC, ntx = TX_DESC;
 	int ret = rte_eth_dev_get_port_by_name(spec->name, &pid);
 
-	if (ret)
-		return port_fail(spec, "no such DPDK port", ret);
+	if (ret)  /* the EAL did not create it: its log says why */
+		return port_fail(spec, "not created", ret, false);
 	eng->port_id[i] = pid;
+	sl_log_capture_mark();
+	ret = rte_eth_dev_info_get(pid, &info);
+	if (ret)
+		return port_fail(spec, "device info", ret, true);
+	if (info.max_rx_queues < eng->nworkers || info.max_tx_queues < eng->nworkers) {
+		fprintf(stderr, "sluice run: port '%s': %u RX / %u TX queues, %u workers need %u of "
+			"each\n", spec->name, info.max_rx_queues, info.max_tx_queues, eng->nworkers,
+			eng->nworkers);
+		return -EINVAL;
+	}
 	memset(&conf, 0, sizeof(conf));
 	ret = rte_eth_dev_configure(pid, (uint16_t)eng->nworkers, (uint16_t)eng->nworkers, &conf);
 	if (ret)
-		return port_fail(spec, "configure", ret);
+		return port_fail(spec, "configure", ret, true);
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
 	if (ret)
-		return port_fail(spec, "descriptors", ret);
+		return port_fail(spec, "descriptors", ret, true);
 	for (unsigned q = 0; q < eng->nworkers; q++) {
 		int sock = rte_eth_dev_socket_id(pid);
 
 		sock = sock < 0 ? (int)rte_socket_id() : sock;
 		ret = rte_eth_rx_queue_setup(pid, (uint16_t)q, nrx, (unsigned)sock, NULL, eng->pool);
 		if (ret)
-			return port_fail(spec, "RX queue setup", ret);
+			return port_fail(spec, "RX queue setup", ret, true);
 		ret = rte_eth_tx_queue_setup(pid, (uint16_t)q, ntx, (unsigned)sock, NULL);
 		if (ret)
-			return port_fail(spec, "TX queue setup", ret);
+			return port_fail(spec, "TX queue setup", ret, true);
 	}
 	ret = rte_eth_dev_start(pid);
 	if (ret)
-		return port_fail(spec, "start", ret);
+		return port_fail(spec, "start", ret, true);
 	eng->port_started[i] = true;
 	ret = rte_eth_macaddr_get(pid, (struct rte_ether_addr *)eng->port_mac[i]);
 	if (ret)
-		return port_fail(spec, "MAC address", ret);
+		return port_fail(spec, "MAC address", ret, true);
 	ret = rte_eth_promiscuous_enable(pid);
 	if (ret && ret != -ENOTSUP)
-		return port_fail(spec, "promiscuous mode", ret);
+		return port_fail(spec, "promiscuous mode", ret, true);
 	return 0;
 }
 

@@ -419,6 +419,11 @@ def case_errors(env):
     expect_error(env, "no port", ["--prog", env.obj], "--port")
     expect_error(env, "bad duration", ["--prog", env.obj, "--port", port, "--duration", "x"],
                  "--duration")
+    expect_error(env, "unwritable tx_pcap",
+                 ["--prog", env.obj, "--port", port + ",tx_pcap=/nonexistent-dir/out.pcap"],
+                 "/nonexistent-dir/out.pcap")
+    expect_error(env, "more workers than queues", ["--prog", env.obj, "--port", port,
+                                                   "--workers", "2"], "2 workers need 2")
     expect_error(env, "bad workers", ["--prog", env.obj, "--port", port, "--workers", "0"],
                  "--workers")
     expect_error(env, "interp and jit", ["--prog", env.obj, "--port", port, "--interp", "--jit"],
