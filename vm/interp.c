@@ -370,6 +370,100 @@ static int dec_one(struct dec *dc, uint32_t pc)
 	return err ? err : 1;
 }
 
+/* 64-bit ALU op -> fused "mov + op" handler (K form; the X form follows it). */
+static const struct {
+	uint16_t k, x, fused_k;
+} fusable[] = {
+	{ SL_VM_OP_ADD64_K, SL_VM_OP_ADD64_X, SL_VM_OP_MADD_K },
+	{ SL_VM_OP_SUB64_K, SL_VM_OP_SUB64_X, SL_VM_OP_MSUB_K },
+	{ SL_VM_OP_MUL64_K, SL_VM_OP_MUL64_X, SL_VM_OP_MMUL_K },
+	{ SL_VM_OP_OR64_K, SL_VM_OP_OR64_X, SL_VM_OP_MOR_K },
+	{ SL_VM_OP_AND64_K, SL_VM_OP_AND64_X, SL_VM_OP_MAND_K },
+	{ SL_VM_OP_XOR64_K, SL_VM_OP_XOR64_X, SL_VM_OP_MXOR_K },
+	{ SL_VM_OP_LSH64_K, SL_VM_OP_LSH64_X, SL_VM_OP_MLSH_K },
+	{ SL_VM_OP_RSH64_K, SL_VM_OP_RSH64_X, SL_VM_OP_MRSH_K },
+	{ SL_VM_OP_ARSH64_K, SL_VM_OP_ARSH64_X, SL_VM_OP_MARSH_K },
+};
+
+/* 64-bit X op -> fused "lddw + op" handler. */
+static const struct {
+	uint16_t x, fused;
+} fusable_lddw[] = {
+	{ SL_VM_OP_ADD64_X, SL_VM_OP_LADD }, { SL_VM_OP_SUB64_X, SL_VM_OP_LSUB },
+	{ SL_VM_OP_MUL64_X, SL_VM_OP_LMUL }, { SL_VM_OP_OR64_X, SL_VM_OP_LOR },
+	{ SL_VM_OP_AND64_X, SL_VM_OP_LAND }, { SL_VM_OP_XOR64_X, SL_VM_OP_LXOR },
+};
+
+/* "lddw rT, C" + "rD op= rT" (D != T) -> one fused record at the lddw. */
+static void fuse_lddw(struct sl_vm_insn *l)
+{
+	const struct sl_vm_insn *o = l + 2;
+
+	for (size_t k = 0; k < sizeof(fusable_lddw) / sizeof(fusable_lddw[0]); k++) {
+		if (o->op == fusable_lddw[k].x && o->src == l->dst && o->dst != l->dst) {
+			l->op = fusable_lddw[k].fused;
+			l->off = o->dst;
+			return;
+		}
+	}
+}
+
+/* Same-register pairs: first op, second op -> fused op (at the first record). */
+static const struct {
+	uint16_t first, second, fused;
+} pairs[] = {
+	{ SL_VM_OP_LDXH, SL_VM_OP_BSWAP16, SL_VM_OP_LDXH_BE16 },
+	{ SL_VM_OP_LDXW, SL_VM_OP_BSWAP32, SL_VM_OP_LDXW_BE32 },
+	{ SL_VM_OP_LSH64_K, SL_VM_OP_OR64_X, SL_VM_OP_LSH_OR },
+	{ SL_VM_OP_RSH64_K, SL_VM_OP_OR64_X, SL_VM_OP_RSH_OR },
+	{ SL_VM_OP_MUL64_K, SL_VM_OP_ADD64_K, SL_VM_OP_MUL_ADD },
+};
+
+static void fuse_pair(struct sl_vm_insn *a)
+{
+	const struct sl_vm_insn *b = a + 1;
+
+	if (b->dst != a->dst)
+		return;
+	for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
+		if (a->op != pairs[k].first || b->op != pairs[k].second)
+			continue;
+		if (b->op == SL_VM_OP_OR64_X)
+			a->src = b->src;                 /* shift K: src is free */
+		else if (b->op == SL_VM_OP_ADD64_K)
+			a->off = (int32_t)b->imm;        /* mul K: off is free */
+		a->op = pairs[k].fused;
+		return;
+	}
+}
+
+/* Peephole: "mov rA, rB" + "rA op= K/rC" (C != A) -> one fused record at the mov. */
+static void fuse(struct sl_vm_code *code, uint32_t n)
+{
+	for (uint32_t i = 0; i + 1 < n; i++) {
+		struct sl_vm_insn *m = &code->insns_d[i];
+		const struct sl_vm_insn *o = m + 1;
+
+		if (m->op == SL_VM_OP_LDDW && i + 2 < n)
+			fuse_lddw(m);
+		fuse_pair(m);
+		if (m->op != SL_VM_OP_MOV64_X || o->dst != m->dst)
+			continue;
+		for (size_t k = 0; k < sizeof(fusable) / sizeof(fusable[0]); k++) {
+			if (o->op == fusable[k].k) {
+				m->op = fusable[k].fused_k;
+				m->imm = o->imm;
+			} else if (o->op == fusable[k].x && o->src != m->dst) {
+				m->op = (uint16_t)(fusable[k].fused_k + 1);
+				m->off = o->src;
+			} else {
+				continue;
+			}
+			break;
+		}
+	}
+}
+
 /* Direct threading: the verified loop's label of every decoded instruction. */
 static void set_handlers(struct sl_vm_code *code, uint32_t n)
 {
@@ -418,6 +512,7 @@ int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len)
 	}
 	free(dc.lddw_hi);
 	code->insns_d[prog->n_insns].op = SL_VM_OP_FALLOFF;
+	fuse(code, prog->n_insns);
 	set_handlers(code, prog->n_insns + 1);
 	code->insns = prog->insns;
 	code->n_insns = prog->n_insns;

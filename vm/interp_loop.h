@@ -242,6 +242,35 @@ uint64_t SL_VM_RUN_FN(const struct sl_prog *prog, void *ctx,
 	ALUF(DIV, div64, div32) ALUF(MOD, mod64, mod32)
 	ALUF(SDIV, sdiv64, sdiv32) ALUF(SMOD, smod64, smod32)
 	SHIFTS(LSH, LSH64, LSH32) SHIFTS(RSH, RSH64, RSH32) SHIFTS(ARSH, ARSH64, ARSH32)
+	/* mov rA, rB; rA op= K / rC  ->  rA = rB op K / rC, then skip both */
+#define FUSED(NAME, E) \
+	L_M##NAME##_K: { uint64_t a_ = SRC, b_ = IMM; DST = (E); d += 2; DISPATCH(); } \
+	L_M##NAME##_X: { uint64_t a_ = SRC, b_ = reg[d->off]; DST = (E); d += 2; DISPATCH(); }
+	FUSED(ADD, a_ + b_) FUSED(SUB, a_ - b_) FUSED(MUL, a_ * b_)
+	FUSED(OR, a_ | b_) FUSED(AND, a_ & b_) FUSED(XOR, a_ ^ b_)
+	FUSED(LSH, a_ << (b_ & 63)) FUSED(RSH, a_ >> (b_ & 63))
+	FUSED(ARSH, (uint64_t)((int64_t)a_ >> (b_ & 63)))
+#undef FUSED
+	/* lddw rT, C; rD op= rT  ->  rT = C, rD op= C (D in off), then skip all three slots */
+#define FUSED(NAME, OP) \
+	L_L##NAME: reg[d->dst] = IMM; reg[d->off] = reg[d->off] OP IMM; d += 3; DISPATCH();
+	FUSED(ADD, +) FUSED(SUB, -) FUSED(MUL, *) FUSED(OR, |) FUSED(AND, &) FUSED(XOR, ^)
+#undef FUSED
+	/* pairs on one register (second operand in src / off), then skip both */
+L_LSH_OR: DST <<= IMM & 63; DST |= SRC; d += 2; DISPATCH();
+L_RSH_OR: DST >>= IMM & 63; DST |= SRC; d += 2; DISPATCH();
+L_MUL_ADD: DST = DST * IMM + (uint64_t)(int64_t)d->off; d += 2; DISPATCH();
+#if SL_VM_CHECKED
+L_LDXH_BE16: { uint64_t v_; if (vm_chk_load(&ck, ADDR_SRC, 2, &v_) < 0) goto fault;
+	DST = __builtin_bswap16((uint16_t)v_); d += 2; DISPATCH(); }
+L_LDXW_BE32: { uint64_t v_; if (vm_chk_load(&ck, ADDR_SRC, 4, &v_) < 0) goto fault;
+	DST = __builtin_bswap32((uint32_t)v_); d += 2; DISPATCH(); }
+#else
+L_LDXH_BE16: { uint16_t v_; memcpy(&v_, PTR(ADDR_SRC), 2); DST = __builtin_bswap16(v_);
+	d += 2; DISPATCH(); }
+L_LDXW_BE32: { uint32_t v_; memcpy(&v_, PTR(ADDR_SRC), 4); DST = __builtin_bswap32(v_);
+	d += 2; DISPATCH(); }
+#endif
 L_MOV64_K: DST = IMM; NEXT();
 L_MOV64_X: DST = SRC; NEXT();
 L_MOV32_K: DST = (uint32_t)IMM; NEXT();

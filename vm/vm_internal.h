@@ -46,8 +46,25 @@
 	X(AFADD##W) X(AFOR##W) X(AFAND##W) X(AFXOR##W) \
 	X(AXCHG##W) X(ACMPXCHG##W)
 
+/*
+ * Superinstructions: "mov rA, rB" followed by a 64-bit ALU op on rA
+ * ("rA op= K" or "rA op= rC", C != A) run as one handler, rA = rB op K/rC,
+ * keeping the value in a host register instead of a store and a reload
+ * through the register file. The second instruction keeps its own record,
+ * so a jump to it still works. Likewise "lddw rT, C" followed by
+ * "rD op= rT" (D != T) runs as rT = C, rD = rD op C; and a few pairs on one
+ * register: ldxh/ldxw + be16/be32, "<<= K" or ">>= K" + "|= rB", "*= K" + "+= K".
+ */
+#define SL_VM_FUSED_OPS(X) \
+	X(MADD_K) X(MADD_X) X(MSUB_K) X(MSUB_X) X(MMUL_K) X(MMUL_X) \
+	X(MOR_K) X(MOR_X) X(MAND_K) X(MAND_X) X(MXOR_K) X(MXOR_X) \
+	X(MLSH_K) X(MLSH_X) X(MRSH_K) X(MRSH_X) X(MARSH_K) X(MARSH_X) \
+	X(LADD) X(LSUB) X(LMUL) X(LOR) X(LAND) X(LXOR) \
+	X(LDXH_BE16) X(LDXW_BE32) X(LSH_OR) X(RSH_OR) X(MUL_ADD)
+
 #define SL_VM_OPS(X) \
 	X(FALLOFF) \
+	SL_VM_FUSED_OPS(X) \
 	SL_VM_ALU_OPS(X, 64) SL_VM_ALU_OPS(X, 32) X(MOVSX32_64) \
 	X(ZEXT16) X(ZEXT32) X(NOP) X(BSWAP16) X(BSWAP32) X(BSWAP64) \
 	SL_VM_JMP_OPS(X, 64) SL_VM_JMP_OPS(X, 32) \
