@@ -23,6 +23,11 @@
  *   -     r9    AUX2: saved rdx (div), relocated atomic base
  *   -     r12   tail-call count (only in programs that tail call)
  *
+ * In a leaf function that needs neither AUX nor AUX2 (no calls, div/mod,
+ * atomics, blinding, or shifts by a register without BMI2), r6 and r7 (the
+ * first two of r6-r9 it uses) live in AUX2 and AUX instead: caller-saved,
+ * so the function pushes and pops nothing for them.
+ *
  * Passes: the same emit code runs several times. The first pass uses
  * rel32 for every branch; each further pass uses the native offsets of
  * the previous one and picks rel8 wherever the displacement fits. Sizes
@@ -82,7 +87,7 @@
 /** Largest epilogue copied in place of a jump at each exit. */
 #define JIT_INLINE_EPILOGUE 8
 
-static const uint8_t reg_map[SL_NREGS] = {
+static const uint8_t default_map[SL_NREGS] = {
 	X_RAX, X_RDI, X_RSI, X_RDX, X_RCX, X_R8, X_RBX, X_R13, X_R14, X_R15, X_RBP,
 };
 
@@ -94,6 +99,7 @@ struct jit_sub {
 	bool calls;                /* calls something: rsp 16-byte aligned at calls */
 	uint8_t nsaved;
 	uint8_t saved[5];          /* callee-saved registers pushed, in push order */
+	uint8_t rmap[SL_NREGS];    /* eBPF -> x86 registers in this function */
 	uint32_t off_start, off_tail, off_epi;    /* previous pass */
 	uint32_t new_start, new_tail, new_epi;    /* pass being emitted */
 	uint32_t epi_size;
@@ -109,6 +115,7 @@ struct jit_state {
 	uint32_t nsubs;
 	struct jit_sub *sub;             /* being emitted */
 	uint8_t *fuse;                   /* SL_JIT_FUSE_* per insn (peephole.c) */
+	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;
 	bool tail_calls;
@@ -189,7 +196,7 @@ static int blind_imm(struct jit_state *st, int32_t imm)
 static struct src_op src_operand(struct jit_state *st, const struct bpf_insn *in)
 {
 	if (SL_OP_SRC(in->code) == BPF_X)
-		return (struct src_op){ true, reg_map[in->src_reg], 0 };
+		return (struct src_op){ true, st->rmap[in->src_reg], 0 };
 	if (st->opts.blind_constants)
 		return (struct src_op){ true, blind_imm(st, in->imm), 0 };
 	return (struct src_op){ false, 0, in->imm };
@@ -257,7 +264,7 @@ static int alu_simple(struct jit_state *st, const struct bpf_insn *in, bool w64)
 		[BPF_AND >> 4] = ALU_AND, [BPF_XOR >> 4] = ALU_XOR,
 	};
 	enum x86_alu op = ops[SL_OP_CODE(in->code) >> 4];
-	int dst = reg_map[in->dst_reg];
+	int dst = st->rmap[in->dst_reg];
 	struct src_op s = src_operand(st, in);
 
 	if (s.is_reg)
@@ -269,7 +276,7 @@ static int alu_simple(struct jit_state *st, const struct bpf_insn *in, bool w64)
 
 static int alu_mov(struct jit_state *st, const struct bpf_insn *in, bool w64)
 {
-	int dst = reg_map[in->dst_reg];
+	int dst = st->rmap[in->dst_reg];
 
 	if (SL_OP_SRC(in->code) == BPF_K) {
 		if (st->opts.blind_constants)
@@ -282,19 +289,19 @@ static int alu_mov(struct jit_state *st, const struct bpf_insn *in, bool w64)
 	}
 	if (in->off == 0) {
 		if (!w64 || in->dst_reg != in->src_reg)
-			x86_mov_rr(&st->e, w64, dst, reg_map[in->src_reg]);
+			x86_mov_rr(&st->e, w64, dst, st->rmap[in->src_reg]);
 		return 0;
 	}
 	if (in->off != 8 && in->off != 16 && !(in->off == 32 && w64))
 		return jit_fail(st, -EINVAL, "mov: invalid sign-extension width %d", in->off);
-	x86_movsx_rr(&st->e, w64, (unsigned)in->off / 8, dst, reg_map[in->src_reg]);
+	x86_movsx_rr(&st->e, w64, (unsigned)in->off / 8, dst, st->rmap[in->src_reg]);
 	return 0;
 }
 
 /* imul, or for small constants: shl (2^k), lea (3, 5, 9), xor (0), nothing (1) */
 static int alu_mul(struct jit_state *st, const struct bpf_insn *in, bool w64)
 {
-	int dst = reg_map[in->dst_reg];
+	int dst = st->rmap[in->dst_reg];
 	int32_t k = in->imm;
 	struct src_op s;
 
@@ -327,7 +334,7 @@ static int alu_mul(struct jit_state *st, const struct bpf_insn *in, bool w64)
 
 static int alu_neg(struct jit_state *st, const struct bpf_insn *in, bool w64)
 {
-	x86_unary(&st->e, w64, UN_NEG, reg_map[in->dst_reg]);
+	x86_unary(&st->e, w64, UN_NEG, st->rmap[in->dst_reg]);
 	return 0;
 }
 
@@ -337,7 +344,7 @@ static int alu_shift(struct jit_state *st, const struct bpf_insn *in, bool w64)
 		[BPF_LSH >> 4] = SH_SHL, [BPF_RSH >> 4] = SH_SHR, [BPF_ARSH >> 4] = SH_SAR,
 	};
 	enum x86_shift op = ops[SL_OP_CODE(in->code) >> 4];
-	int dst = reg_map[in->dst_reg], src = reg_map[in->src_reg];
+	int dst = st->rmap[in->dst_reg], src = st->rmap[in->src_reg];
 
 	if (SL_OP_SRC(in->code) == BPF_K) {
 		uint8_t n = (uint8_t)(in->imm & (w64 ? 63 : 31));
@@ -401,7 +408,7 @@ static int alu_divmod(struct jit_state *st, const struct bpf_insn *in, bool w64)
 {
 	bool mod = SL_OP_CODE(in->code) == BPF_MOD, sdiv = in->off == 1;
 	bool is_k = SL_OP_SRC(in->code) == BPF_K;
-	int dst = reg_map[in->dst_reg];
+	int dst = st->rmap[in->dst_reg];
 	int64_t k = w64 ? (int64_t)in->imm : (sdiv ? (int64_t)in->imm : (int64_t)(uint32_t)in->imm);
 	bool check0 = !is_k && !(st->prog->aux && st->prog->aux[st->pc].nonzero_div);
 	size_t l_zero = 0, l_m1 = 0, l_done[2] = { 0, 0 };
@@ -417,7 +424,7 @@ static int alu_divmod(struct jit_state *st, const struct bpf_insn *in, bool w64)
 	else if (is_k)
 		x86_mov_ri(&st->e, true, TMP, (int64_t)in->imm);
 	else
-		x86_mov_rr(&st->e, true, TMP, reg_map[in->src_reg]);
+		x86_mov_rr(&st->e, true, TMP, st->rmap[in->src_reg]);
 	if (check0) {
 		x86_test_rr(&st->e, w64, TMP, TMP);
 		l_zero = x86_jcc8_fwd(&st->e, CC_NE);
@@ -443,7 +450,7 @@ static int alu_divmod(struct jit_state *st, const struct bpf_insn *in, bool w64)
 static int alu_end(struct jit_state *st, const struct bpf_insn *in, bool w64)
 {
 	bool swap = w64 || SL_OP_SRC(in->code) == BPF_TO_BE;
-	int dst = reg_map[in->dst_reg];
+	int dst = st->rmap[in->dst_reg];
 
 	switch (in->imm) {
 	case 16:
@@ -487,7 +494,7 @@ static int do_alu(struct jit_state *st, const struct bpf_insn *in)
 static int do_ldx(struct jit_state *st, const struct bpf_insn *in)
 {
 	unsigned size = sl_isa_size_bytes(in->code);
-	int dst = reg_map[in->dst_reg], base = reg_map[in->src_reg];
+	int dst = st->rmap[in->dst_reg], base = st->rmap[in->src_reg];
 
 	if (SL_OP_MODE(in->code) == BPF_MEM)
 		x86_load(&st->e, size, dst, base, in->off);
@@ -501,7 +508,7 @@ static int do_ldx(struct jit_state *st, const struct bpf_insn *in)
 static int do_st(struct jit_state *st, const struct bpf_insn *in)
 {
 	unsigned size = sl_isa_size_bytes(in->code);
-	int base = reg_map[in->dst_reg];
+	int base = st->rmap[in->dst_reg];
 
 	if (SL_OP_MODE(in->code) != BPF_MEM)
 		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
@@ -516,7 +523,7 @@ static int do_st(struct jit_state *st, const struct bpf_insn *in)
 static void atomic_fetch_loop(struct jit_state *st, const struct bpf_insn *in, bool w64,
 			      enum x86_alu op)
 {
-	int base = reg_map[in->dst_reg], src = reg_map[in->src_reg], val = src;
+	int base = st->rmap[in->dst_reg], src = st->rmap[in->src_reg], val = src;
 	size_t loop;
 
 	x86_mov_rr(&st->e, true, AUX, X_RAX);               /* keep r0 (and src if it is r0) */
@@ -541,7 +548,7 @@ static void atomic_fetch_loop(struct jit_state *st, const struct bpf_insn *in, b
 static int do_atomic(struct jit_state *st, const struct bpf_insn *in)
 {
 	bool w64 = SL_OP_SIZE(in->code) == BPF_DW;
-	int base = reg_map[in->dst_reg], src = reg_map[in->src_reg];
+	int base = st->rmap[in->dst_reg], src = st->rmap[in->src_reg];
 	static const enum x86_alu ops[16] = {
 		[BPF_ADD >> 4] = ALU_ADD, [BPF_OR >> 4] = ALU_OR,
 		[BPF_AND >> 4] = ALU_AND, [BPF_XOR >> 4] = ALU_XOR,
@@ -574,8 +581,8 @@ static int do_stx(struct jit_state *st, const struct bpf_insn *in)
 		return do_atomic(st, in);
 	if (SL_OP_MODE(in->code) != BPF_MEM)
 		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
-	x86_store(&st->e, sl_isa_size_bytes(in->code), reg_map[in->dst_reg], in->off,
-		  reg_map[in->src_reg]);
+	x86_store(&st->e, sl_isa_size_bytes(in->code), st->rmap[in->dst_reg], in->off,
+		  st->rmap[in->src_reg]);
 	return 0;
 }
 
@@ -609,7 +616,7 @@ static int lddw_value(struct jit_state *st, const struct bpf_insn *in, uint64_t 
 
 static int do_lddw(struct jit_state *st, const struct bpf_insn *in)
 {
-	int dst = reg_map[in->dst_reg];
+	int dst = st->rmap[in->dst_reg];
 	uint64_t v;
 
 	if (st->pc + 1 >= st->sub->end)
@@ -640,7 +647,7 @@ static int do_ld_pkt(struct jit_state *st, const struct bpf_insn *in)
 	size_t l_ok;
 
 	if (SL_OP_MODE(in->code) == BPF_IND) {
-		x86_mov_rr(&st->e, false, X_RSI, reg_map[in->src_reg]);   /* esi = src + imm */
+		x86_mov_rr(&st->e, false, X_RSI, st->rmap[in->src_reg]);   /* esi = src + imm */
 		x86_alu_ri(&st->e, false, ALU_ADD, X_RSI, in->imm);
 	} else {
 		x86_mov_ri(&st->e, false, X_RSI, (uint32_t)in->imm);
@@ -788,7 +795,7 @@ static int emit_compare(struct jit_state *st, const struct bpf_insn *in)
 	};
 	uint8_t op = SL_OP_CODE(in->code);
 	bool w64 = is_w64(in);
-	int dst = reg_map[in->dst_reg];
+	int dst = st->rmap[in->dst_reg];
 	struct src_op s;
 
 	if (op > BPF_JSLE || !ccs[op >> 4])
@@ -859,15 +866,15 @@ static void emit_cmov(struct jit_state *st, const struct bpf_insn *in)
 {
 	const struct bpf_insn *mv = in + 1;
 	bool w64 = SL_OP_CLASS(mv->code) == BPF_ALU64;
-	int dst = reg_map[mv->dst_reg], src = TMP;
+	int dst = st->rmap[mv->dst_reg], src = TMP;
 	int cc;
 
 	if (SL_OP_SRC(mv->code) == BPF_K)
 		x86_mov_ri(&st->e, w64, TMP, w64 ? (int64_t)mv->imm : (int64_t)(uint32_t)mv->imm);
 	else if (!w64)
-		x86_mov_rr(&st->e, false, TMP, reg_map[mv->src_reg]);    /* zero-extended copy */
+		x86_mov_rr(&st->e, false, TMP, st->rmap[mv->src_reg]);    /* zero-extended copy */
 	else
-		src = reg_map[mv->src_reg];
+		src = st->rmap[mv->src_reg];
 	cc = emit_compare(st, in);
 	x86_cmov(&st->e, (enum x86_cc)(cc ^ 1), dst, src);             /* cmov!cc dst, src */
 }
@@ -890,7 +897,7 @@ static const class_fn class_table[8] = {
  */
 static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
 {
-	int dst = reg_map[in->dst_reg];
+	int dst = st->rmap[in->dst_reg];
 
 	if (fuse == SL_JIT_FUSE_ROL)
 		x86_shift_ri(&st->e, true, SH_ROL, dst,                          /* rol dst, n */
@@ -900,7 +907,7 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 	else if (fuse == SL_JIT_FUSE_ZEXT)
 		x86_mov_rr(&st->e, false, dst, dst);                           /* mov r32, r32 */
 	else if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO) {
-		x86_load(&st->e, 2, dst, reg_map[in->src_reg],                 /* movzx r32, word [m] */
+		x86_load(&st->e, 2, dst, st->rmap[in->src_reg],                 /* movzx r32, word [m] */
 			 in->off - (fuse == SL_JIT_FUSE_BE16_LO ? 1 : 0));
 		x86_rol16_8(&st->e, dst);                                      /* rol r16, 8 */
 	}
@@ -914,6 +921,7 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 	const struct bpf_insn *insns = st->prog->insns;
 
 	st->sub = s;
+	memcpy(st->rmap, s->rmap, sizeof(st->rmap));
 	s->new_start = (uint32_t)st->e.len;
 	if (s == &st->subs[0] && st->tail_calls)
 		x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);   /* public entry: count = 0 */
@@ -1070,25 +1078,60 @@ static void scan_sub(struct jit_state *st, struct jit_sub *s, bool uses[SL_NREGS
 	}
 }
 
-/* Registers to save, frame and stack of every function, and epilogue sizes. */
+/*
+ * A leaf needs none of the scratch registers AUX and AUX2: no calls of any
+ * kind, no div/mod, no atomics, no blinding, no shift by a register
+ * without BMI2. Its r6-r9 can then live in AUX/AUX2 (caller-saved) instead
+ * of callee-saved registers that it would have to push and pop.
+ */
+static bool leaf_without_aux(const struct jit_state *st, const struct jit_sub *s)
+{
+	if (s->calls || st->opts.blind_constants)
+		return false;
+	for (uint32_t pc = s->start; pc < s->end; pc++) {
+		const struct bpf_insn *in = &st->prog->insns[pc];
+		uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+
+		if (sl_isa_is_lddw(in)) {
+			pc++;
+			continue;
+		}
+		if ((cls == BPF_ALU || cls == BPF_ALU64) &&
+		    (op == BPF_DIV || op == BPF_MOD ||
+		     (!st->bmi2 && SL_OP_SRC(in->code) == BPF_X &&
+		      (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH))))
+			return false;
+		if (cls == BPF_STX && SL_OP_MODE(in->code) == BPF_ATOMIC)
+			return false;
+	}
+	return true;
+}
+
+/* Register map, registers to save, frame and stack of every function, and epilogue sizes. */
 static void layout_subs(struct jit_state *st)
 {
-	static const uint8_t callee_saved[][2] = {
-		{ BPF_REG_6, X_RBX }, { BPF_REG_7, X_R13 }, { BPF_REG_8, X_R14 }, { BPF_REG_9, X_R15 },
-	};
+	static const uint8_t callee_saved[4] = { X_RBX, X_R13, X_R14, X_R15 };
 	bool uses[SL_NREGS];
 
 	for (uint32_t i = 0; i < st->nsubs; i++)  /* first: does any function tail call? */
 		scan_sub(st, &st->subs[i], uses);
 	for (uint32_t i = 0; i < st->nsubs; i++) {
 		struct jit_sub *s = &st->subs[i];
+		static const uint8_t spare[2] = { AUX, AUX2 };
+		unsigned nspare = leaf_without_aux(st, s) ? 2 : 0;
 		struct x86_emit count = { 0 };
 		unsigned pushes;
 
 		scan_sub(st, s, uses);
-		for (unsigned r = 0; r < 4; r++)
-			if (uses[callee_saved[r][0]])
-				s->saved[s->nsaved++] = callee_saved[r][1];
+		memcpy(s->rmap, default_map, sizeof(s->rmap));
+		for (unsigned r = 0; r < 4; r++) {
+			if (!uses[BPF_REG_6 + r])
+				continue;
+			if (nspare)
+				s->rmap[BPF_REG_6 + r] = spare[--nspare];
+			else
+				s->saved[s->nsaved++] = callee_saved[r];
+		}
 		if (i == 0 && st->tail_calls)
 			s->saved[s->nsaved++] = TCC;
 		s->frame = uses[BPF_REG_10];

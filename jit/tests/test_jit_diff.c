@@ -53,6 +53,7 @@ struct gen {
 	uint32_t nsubs;
 	bool in_sub;
 	uint32_t cur_sub;
+	bool leaf;   /* no div/mod, atomics or calls: the JIT may keep r6-r9 in scratch registers */
 };
 
 static uint64_t rnd(struct gen *g)
@@ -197,6 +198,8 @@ static void gen_alu(struct gen *g)
 	int16_t off = 0;
 	int32_t imm = x ? 0 : edge_imm(g);
 
+	if ((op == BPF_DIV || op == BPF_MOD) && g->leaf)
+		op = BPF_XOR;
 	if (op == BPF_DIV || op == BPF_MOD) {
 		off = (int16_t)rn(g, 2);
 		if (x && rn(g, 3) == 0) {   /* make the divisor 0 or -1 */
@@ -391,13 +394,13 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_mem(g);
 		else if (w < 65)
 			gen_be16(g);
-		else if (w < 75)
+		else if (w < 75 && !g->leaf)
 			gen_atomic(g);
 		else if (w < 85 && !g->in_sub)
 			gen_jump(g);
 		else if (w < 93)
 			gen_select(g);
-		else if (w < 96)
+		else if (w < 96 && !g->leaf)
 			gen_call(g);
 		else
 			set_const(g, scalar(g));
@@ -446,7 +449,8 @@ static void gen_prog(struct gen *g, unsigned len)
 
 	memset(g, 0, offsetof(struct gen, rng));
 	memset(&g->kind, 0, sizeof(*g) - offsetof(struct gen, kind));
-	g->nsubs = rn(g, MAX_SUBS + 1);
+	g->leaf = rn(g, 4) == 0;
+	g->nsubs = g->leaf ? 0 : rn(g, MAX_SUBS + 1);
 	g->kind[10] = K_STACK;
 	g->kind[mem_ptr] = K_MEM;
 	item(g);
