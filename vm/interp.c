@@ -437,6 +437,32 @@ static void fuse_pair(struct sl_vm_insn *a)
 	}
 }
 
+/*
+ * Hash idioms at a "mov rB, rA" (A != B): xorshift "rB >>= K; rA ^= rB" and
+ * rotate "rB >>= K1; rA <<= K2; rA |= rB". @return true when fused.
+ */
+static bool fuse_idiom(struct sl_vm_insn *m, uint32_t left)
+{
+	const struct sl_vm_insn *s = m + 1, *t = m + 2, *u = m + 3;
+
+	if (m->op != SL_VM_OP_MOV64_X || m->src == m->dst || left < 3 ||
+	    s->op != SL_VM_OP_RSH64_K || s->dst != m->dst)
+		return false;
+	if (t->op == SL_VM_OP_XOR64_X && t->dst == m->src && t->src == m->dst) {
+		m->op = SL_VM_OP_XOR_SHR;
+		m->imm = s->imm;
+		return true;
+	}
+	if (left >= 4 && t->op == SL_VM_OP_LSH64_K && t->dst == m->src &&
+	    u->op == SL_VM_OP_OR64_X && u->dst == m->src && u->src == m->dst) {
+		m->op = SL_VM_OP_ROTATE;
+		m->imm = s->imm;
+		m->off = (int32_t)(t->imm & 63);
+		return true;
+	}
+	return false;
+}
+
 /* Peephole: "mov rA, rB" + "rA op= K/rC" (C != A) -> one fused record at the mov. */
 static void fuse(struct sl_vm_code *code, uint32_t n)
 {
@@ -447,6 +473,8 @@ static void fuse(struct sl_vm_code *code, uint32_t n)
 		if (m->op == SL_VM_OP_LDDW && i + 2 < n)
 			fuse_lddw(m);
 		fuse_pair(m);
+		if (fuse_idiom(m, n - i))
+			continue;
 		if (m->op != SL_VM_OP_MOV64_X || o->dst != m->dst)
 			continue;
 		for (size_t k = 0; k < sizeof(fusable) / sizeof(fusable[0]); k++) {

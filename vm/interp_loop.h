@@ -260,6 +260,10 @@ uint64_t SL_VM_RUN_FN(const struct sl_prog *prog, void *ctx,
 L_LSH_OR: DST <<= IMM & 63; DST |= SRC; d += 2; DISPATCH();
 L_RSH_OR: DST >>= IMM & 63; DST |= SRC; d += 2; DISPATCH();
 L_MUL_ADD: DST = DST * IMM + (uint64_t)(int64_t)d->off; d += 2; DISPATCH();
+	/* dst = B (the mov's dst), src = A; rB = rA >> K; then rA ^= rB, or rA = rA << K2 | rB */
+L_XOR_SHR: { uint64_t t_ = SRC >> (IMM & 63); DST = t_; SRC ^= t_; d += 3; DISPATCH(); }
+L_ROTATE: { uint64_t a_ = SRC, t_ = a_ >> (IMM & 63); DST = t_;
+	SRC = (a_ << (d->off & 63)) | t_; d += 4; DISPATCH(); }
 #if SL_VM_CHECKED
 L_LDXH_BE16: { uint64_t v_; if (vm_chk_load(&ck, ADDR_SRC, 2, &v_) < 0) goto fault;
 	DST = __builtin_bswap16((uint16_t)v_); d += 2; DISPATCH(); }

@@ -53,14 +53,16 @@
  * through the register file. The second instruction keeps its own record,
  * so a jump to it still works. Likewise "lddw rT, C" followed by
  * "rD op= rT" (D != T) runs as rT = C, rD = rD op C; and a few pairs on one
- * register: ldxh/ldxw + be16/be32, "<<= K" or ">>= K" + "|= rB", "*= K" + "+= K".
+ * register: ldxh/ldxw + be16/be32, "<<= K" or ">>= K" + "|= rB", "*= K" + "+= K";
+ * and two hash idioms: xorshift (mov rB, rA; rB >>= K; rA ^= rB) and rotate
+ * (mov rB, rA; rB >>= K1; rA <<= K2; rA |= rB).
  */
 #define SL_VM_FUSED_OPS(X) \
 	X(MADD_K) X(MADD_X) X(MSUB_K) X(MSUB_X) X(MMUL_K) X(MMUL_X) \
 	X(MOR_K) X(MOR_X) X(MAND_K) X(MAND_X) X(MXOR_K) X(MXOR_X) \
 	X(MLSH_K) X(MLSH_X) X(MRSH_K) X(MRSH_X) X(MARSH_K) X(MARSH_X) \
 	X(LADD) X(LSUB) X(LMUL) X(LOR) X(LAND) X(LXOR) \
-	X(LDXH_BE16) X(LDXW_BE32) X(LSH_OR) X(RSH_OR) X(MUL_ADD)
+	X(LDXH_BE16) X(LDXW_BE32) X(LSH_OR) X(RSH_OR) X(MUL_ADD) X(XOR_SHR) X(ROTATE)
 
 #define SL_VM_OPS(X) \
 	X(FALLOFF) \
