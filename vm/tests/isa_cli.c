@@ -226,7 +226,9 @@ static void rnd_prog(struct bpf_insn *p, unsigned n)
 	p[n - 1] = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
 }
 
-static int fuzz_cli(const char *sluice, const struct bpf_insn *p, unsigned n, const char *dir)
+/* One random program through test-run: checked interpreter, or verifier first. */
+static int fuzz_cli(const char *sluice, const struct bpf_insn *p, unsigned n, const char *dir,
+		    bool verify)
 {
 	char prog[600], cmd[2048];
 	int st;
@@ -234,7 +236,8 @@ static int fuzz_cli(const char *sluice, const struct bpf_insn *p, unsigned n, co
 	snprintf(prog, sizeof(prog), "%s/fuzz.bin", dir);
 	if (write_file(prog, p, (size_t)n * 8))
 		return -1;
-	snprintf(cmd, sizeof(cmd), "'%s' test-run --raw '%s' --no-verify >/dev/null 2>&1", sluice, prog);
+	snprintf(cmd, sizeof(cmd), "'%s' test-run --raw '%s'%s >/dev/null 2>&1", sluice, prog,
+		 verify ? "" : " --no-verify");
 	st = run_cmd(cmd);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) > 2) {
 		fprintf(stderr, "FAIL fuzz: test-run on %s ended with status 0x%x\n", prog, st);
@@ -275,7 +278,7 @@ int isa_fuzz(int seconds, const char *sluice)
 		sl_prog_free(prog);
 		runs++;
 		if (sluice && runs % 64 == 0) {
-			if (fuzz_cli(sluice, p, n, dir))
+			if (fuzz_cli(sluice, p, n, dir, runs % 128 == 0))
 				return 1;
 			cli++;
 		}
@@ -286,7 +289,8 @@ int isa_fuzz(int seconds, const char *sluice)
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		run_cmd(cmd);
 	}
-	printf("fuzz: %lu random programs (%lu ended in a fault or rejection), %lu through test-run\n",
+	printf("fuzz: %lu random programs (%lu ended in a fault or rejection), %lu through test-run "
+	       "(half of them verified first)\n",
 	       runs, faults, cli);
 	return 0;
 }
