@@ -34,6 +34,7 @@ struct vm_region {
 	const char *name;
 	bool writable;
 	bool alloc;          /* ring buffer reservation (a PTR_TO_ALLOC_MEM) */
+	const struct sl_map *map;  /* map the value belongs to, or NULL */
 };
 
 struct vm_chk {
@@ -285,11 +286,11 @@ static struct sl_map *prog_map(const struct sl_prog *p, uint64_t v)
 }
 
 static void track(struct vm_chk *ck, uint64_t lo, uint64_t size, const char *name,
-		  bool writable, bool alloc)
+		  bool writable, bool alloc, const struct sl_map *map)
 {
 	struct vm_region *r = &ck->dyn[ck->next_dyn];
 
-	*r = (struct vm_region){ lo, lo + size, name, writable, alloc };
+	*r = (struct vm_region){ lo, lo + size, name, writable, alloc, map };
 	ck->next_dyn = (ck->next_dyn + 1) % VM_MAX_DYN;
 	if (ck->n_dyn < VM_MAX_DYN)
 		ck->n_dyn++;
@@ -384,13 +385,23 @@ static void vm_chk_helper_ret(struct vm_chk *ck, const struct sl_prog *cur, uint
 				if (ck->dyn[k].alloc && ck->dyn[k].lo == reg[i + 1])
 					ck->dyn[k].hi = ck->dyn[k].lo = 0;
 	}
+	/*
+	 * An update or delete may free elements of a hash-type map at once
+	 * (no worker waits here): forget every value of that map handed out.
+	 */
+	if (map && !sl_map_array_base(map, 0) &&
+	    (cur->insns[pc].imm == BPF_FUNC_map_delete_elem ||
+	     cur->insns[pc].imm == BPF_FUNC_map_update_elem))
+		for (unsigned k = 0; k < ck->n_dyn; k++)
+			if (ck->dyn[k].map == map)
+				ck->dyn[k].hi = ck->dyn[k].lo = 0;
 	if (!reg[0])
 		return;
 	if (h->ret == SL_RET_PTR_TO_MAP_VALUE_OR_NULL && map)
 		track(ck, reg[0], sl_map_get_def(map)->value_size, "map value",
-		      !(sl_map_get_def(map)->map_flags & BPF_F_RDONLY_PROG), false);
+		      !(sl_map_get_def(map)->map_flags & BPF_F_RDONLY_PROG), false, map);
 	else if (h->ret == SL_RET_PTR_TO_ALLOC_MEM_OR_NULL)
-		track(ck, reg[0], alloc_size, "ringbuf record", true, true);
+		track(ck, reg[0], alloc_size, "ringbuf record", true, true, NULL);
 }
 
 static int vm_chk_tail_call(struct vm_chk *ck, const struct sl_prog *cur, uint32_t pc,
