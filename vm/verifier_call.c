@@ -311,9 +311,7 @@ int v_check_exit(struct venv *env, bool *path_done)
 	struct vreg *r0 = v_reg(env, BPF_REG_0);
 
 	*path_done = false;
-	if (v_check_reg_read(env, BPF_REG_0))
-		return -EACCES;
-	if (st->curframe) {
+	if (st->curframe) {   /* a callee may return nothing (void): r0 passes as it is */
 		struct vframe *callee = st->frames[st->curframe];
 		struct vframe *caller = st->frames[st->curframe - 1];
 
@@ -326,6 +324,8 @@ int v_check_exit(struct venv *env, bool *path_done)
 		st->frames[st->curframe--] = NULL;
 		return 0;
 	}
+	if (v_check_reg_read(env, BPF_REG_0))
+		return -EACCES;
 	if (r0->type != V_SCALAR)
 		return v_err(env, -EACCES, "R0 leaks addr as return value");
 	if (st->nrefs)

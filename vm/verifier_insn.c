@@ -103,10 +103,10 @@ static int ptr_alu(struct venv *env, const struct bpf_insn *insn, struct vreg *d
 	struct vreg res;
 	int err;
 
-	if (SL_OP_CLASS(insn->code) != BPF_ALU64)
-		return v_err(env, -EACCES, "R%u 32-bit pointer arithmetic prohibited", insn->dst_reg);
 	if (dst_ptr && v_is_ptr(src))
 		return ptr_sub_ptr(env, insn->dst_reg, dst, src, op);
+	if (SL_OP_CLASS(insn->code) != BPF_ALU64)
+		return v_err(env, -EACCES, "R%u 32-bit pointer arithmetic prohibited", insn->dst_reg);
 	err = check_ptr_alu_type(env, dst_ptr ? insn->dst_reg : insn->src_reg, ptr, op);
 	if (err)
 		return err;

@@ -121,6 +121,7 @@ struct vstate {
 	uint32_t branches;              /* stored state: paths still being explored */
 	uint32_t insn_idx;              /* stored state: where */
 	uint32_t miss;
+	uint64_t hash;                  /* stored state: of its registers, ids left out */
 	struct vstate *next;            /* stored states list at one insn */
 };
 
@@ -143,6 +144,7 @@ struct vinsn {
 	uint16_t flags;
 	uint8_t ctx_field;      /* 1 + ctx field index, 0: not a ctx access */
 	uint8_t ptr_type;       /* pointer type of the first memory access seen, 0 none */
+	uint16_t nexplored;     /* states stored here */
 	uint32_t subprog;
 	uint16_t live_regs, prec_regs;
 	uint64_t live_slots, prec_slots;

@@ -74,11 +74,7 @@ void v_insn_str(const struct venv *env, uint32_t pc, char *buf, size_t len)
 		snprintf(buf, len, "(end)");
 		return;
 	}
-	const struct bpf_insn *in = &env->insns[pc];
-
-	/* TODO(disasm): sl_disasm_insn() once vm/disasm.c lands */
-	snprintf(buf, len, "(%02x) dst=r%u src=r%u off=%d imm=%d", in->code, in->dst_reg,
-		 in->src_reg, in->off, in->imm);
+	sl_disasm_insn(&env->insns[pc], env->n - pc, buf, len);
 }
 
 static int err_common(struct venv *env, bool with_pc, uint32_t pc, int err,

@@ -359,7 +359,6 @@ static int helper_stack(struct venv *env, uint32_t regno, uint64_t size, enum va
 	struct vframe *f = env->cur->frames[reg->frameno];
 	int64_t lo, hi;
 
-	v_note_insn_flag(env, IA_STACK_DERIVED);
 	if (reg->smin < -SL_STACK_SIZE || reg->smax > SL_STACK_SIZE || size > SL_STACK_SIZE)
 		return v_err(env, -EACCES, "invalid indirect access to stack R%u off=%d size=%llu",
 			     regno, reg->off, (unsigned long long)size);

@@ -26,8 +26,10 @@
 
 #include "verifier_internal.h"
 
-#define V_MAX_STATES 400000u   /* stored states: beyond this, no new ones (memory bound) */
+#define V_MAX_STATES 32768u    /* stored states: beyond this, no new ones (memory bound) */
 #define V_STORE_EVERY 8        /* store at a prune point after this many insns */
+#define V_MAX_FINISHED 16      /* finished states kept at one instruction */
+#define V_MAX_PER_INSN 256     /* states kept at one instruction */
 
 struct vframe *frame_new(uint32_t frameno, uint32_t subprog, uint32_t callsite)
 {
@@ -344,21 +346,60 @@ static bool states_equal(struct venv *env, const struct vstate *o, const struct 
 	return ok;
 }
 
+/* FNV-1a over every register's exact value, ids left out (exact equality implies equal hashes). */
+static uint64_t state_hash(const struct vstate *st)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (uint32_t i = 0; i <= st->curframe; i++) {
+		for (unsigned r = 0; r < SL_NREGS; r++) {
+			struct vreg v = st->frames[i]->regs[r];
+			const unsigned char *p = (const unsigned char *)&v;
+
+			v.id = v.ref_id = 0;
+			v.pad = 0;
+			for (size_t k = 0; k < sizeof(v); k++)
+				h = (h ^ p[k]) * 1099511628211ull;
+		}
+	}
+	return h;
+}
+
 static int store_state(struct venv *env, uint32_t pc)
 {
 	struct vstate *st = state_copy(env->cur);
 
 	if (!st)
 		return -ENOMEM;
+	st->hash = state_hash(env->cur);
 	st->insn_idx = pc;
 	st->branches = 1;
 	st->parent = env->cur->parent;
 	env->cur->parent = st;
 	st->next = env->ia[pc].explored;
 	env->ia[pc].explored = st;
+	env->ia[pc].nexplored++;
 	env->nstates++;
 	env->stored_since = 0;
 	return 0;
+}
+
+/* Free the oldest finished state stored at @p ia; false when all are in progress. */
+static bool evict_one(struct vinsn *ia)
+{
+	struct vstate **victim = NULL;
+
+	for (struct vstate **pp = &ia->explored; *pp; pp = &(*pp)->next)
+		if (!(*pp)->branches)
+			victim = pp;
+	if (!victim)
+		return false;
+	struct vstate *st = *victim;
+
+	*victim = st->next;
+	state_free(st);
+	ia->nexplored--;
+	return true;
 }
 
 /*
@@ -369,13 +410,17 @@ static int store_state(struct venv *env, uint32_t pc)
 int v_is_state_visited(struct venv *env, uint32_t pc, bool *prune)
 {
 	struct vinsn *ia = &env->ia[pc];
+	uint32_t finished = 0;
+	uint64_t h;
 
 	*prune = false;
 	if (!(ia->flags & IA_PRUNE))
 		return 0;
+	h = state_hash(env->cur);
 	for (struct vstate *sl = ia->explored; sl; sl = sl->next) {
 		if (sl->branches) {
-			if ((ia->flags & IA_LOOP_HEAD) && states_equal(env, sl, env->cur, pc, true))
+			if ((ia->flags & IA_LOOP_HEAD) && sl->hash == h &&
+			    states_equal(env, sl, env->cur, pc, true))
 				return v_err(env, -EINVAL, "infinite loop detected at insn %u", pc);
 			continue;
 		}
@@ -384,7 +429,11 @@ int v_is_state_visited(struct venv *env, uint32_t pc, bool *prune)
 			return 0;
 		}
 		sl->miss++;
+		finished++;
 	}
+	if (ia->nexplored >= V_MAX_PER_INSN || finished >= V_MAX_FINISHED)
+		if (!evict_one(ia) || ia->nexplored >= V_MAX_PER_INSN)
+			return 0;
 	if (env->nstates >= V_MAX_STATES)
 		return 0;
 	if (!(ia->flags & IA_LOOP_HEAD) && env->stored_since < V_STORE_EVERY)
@@ -406,5 +455,6 @@ void v_free_explored(struct venv *env)
 			sl = next;
 		}
 		env->ia[pc].explored = NULL;
+		env->ia[pc].nexplored = 0;
 	}
 }
