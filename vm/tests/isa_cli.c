@@ -197,6 +197,63 @@ static uint8_t rnd_code(void)
 	return common[rnd() % sizeof(common)];
 }
 
+/* Zero the fields an encoding reserves, so that most random programs load and run. */
+static void sanitize(struct bpf_insn *in)
+{
+	static const int32_t atomics[] = { 0x00, 0x40, 0x50, 0xa0, 0x01, 0x41, 0x51, 0xa1, 0xe1, 0xf1 };
+	static const int16_t movsx[] = { 0, 8, 16, 32 };
+	uint8_t cls = in->code & 0x07, op = in->code & 0xf0, x = in->code & 0x08;
+
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		if (x)
+			in->imm = 0;
+		else
+			in->src_reg = 0;
+		in->off = op == BPF_DIV || op == BPF_MOD ? (int16_t)(rnd() % 2) :
+			  op == BPF_MOV && x ? movsx[rnd() % (cls == BPF_ALU ? 3 : 4)] : 0;
+		if (op == BPF_END || op == BPF_NEG)
+			in->src_reg = 0;
+		if (op == BPF_NEG)
+			in->imm = 0;
+		break;
+	case BPF_JMP:
+	case BPF_JMP32:
+		if (op == BPF_EXIT || op == BPF_JA) {
+			in->dst_reg = in->src_reg = 0;
+			if (op == BPF_EXIT || cls == BPF_JMP)
+				in->imm = 0;
+			if (op == BPF_EXIT || cls == BPF_JMP32)
+				in->off = 0;
+		} else if (op == BPF_CALL) {
+			in->dst_reg = 0;
+			in->off = 0;
+			in->src_reg = in->src_reg % 2;
+		} else if (x) {
+			in->imm = 0;
+		} else {
+			in->src_reg = 0;
+		}
+		break;
+	case BPF_LDX: in->imm = 0; break;
+	case BPF_ST: in->src_reg = 0; break;
+	case BPF_STX:
+		if ((in->code & 0xe0) == BPF_ATOMIC)
+			in->imm = atomics[rnd() % 10];
+		else
+			in->imm = 0;
+		break;
+	default: /* BPF_LD */
+		if ((in->code & 0xe0) != BPF_IMM) {
+			in->dst_reg = 0;
+			in->off = 0;
+			if ((in->code & 0xe0) == BPF_ABS)
+				in->src_reg = 0;
+		}
+	}
+}
+
 static void rnd_prog(struct bpf_insn *p, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -222,6 +279,26 @@ static void rnd_prog(struct bpf_insn *p, unsigned n)
 			p[i].imm = (int32_t)((r >> 50) % 8);   /* helpers 0..7 */
 		if (p[i].code == 0xdc || p[i].code == 0xd4 || p[i].code == 0xd7)
 			p[i].imm = 16 << ((r >> 50) % 3);
+	}
+	/* mostly keep jumps inside the program so that more programs run */
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t cls = p[i].code & 0x07;
+
+		if (rnd() % 8)
+			sanitize(&p[i]);
+		if ((cls == BPF_JMP || cls == BPF_JMP32) && rnd() % 8)
+			p[i].off = (int16_t)((int)(rnd() % n) - (int)i - 1);
+		if (p[i].code == (BPF_JMP | BPF_CALL) && p[i].src_reg == BPF_PSEUDO_CALL)
+			p[i].imm = (int32_t)((int)(rnd() % n) - (int)i - 1);
+	}
+	/* registers start initialised: r0-r5 small numbers, r6-r9 pointers or numbers */
+	for (unsigned i = 0; i < 10 && i + 1 < n; i++) {
+		bool ptr = i >= 6 && rnd() % 2;
+
+		if (rnd() % 2)
+			p[i] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | (ptr ? BPF_X : BPF_K),
+						  .dst_reg = (uint8_t)i, .src_reg = ptr ? (rnd() % 2 ? 1 : 10) : 0,
+						  .imm = ptr ? 0 : (int32_t)(rnd() % 64) };
 	}
 	p[n - 1] = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
 }
