@@ -250,7 +250,7 @@ struct sl_vm_run_opts {
 	 * the program obtained from helpers.
 	 */
 	bool checked;
-	void *mem;        /**< SL_PROG_RAW: r1; also a region for checked mode */
+	void *mem;        /**< SL_PROG_RAW: r1 when ctx is NULL; a region the checked mode allows */
 	size_t mem_len;   /**< r2 for SL_PROG_RAW */
 };
 
@@ -277,9 +277,16 @@ struct sl_vm_result {
 int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len);
 
 /**
- * Run @p prog in the interpreter on @p ctx (r1). Worker or any thread;
- * no allocation. In checked mode faults are reported in @p res instead
- * of crashing. Returns res->r0.
+ * Run @p prog in the interpreter on @p ctx (r1; for SL_PROG_RAW a NULL
+ * @p ctx means opts->mem). Worker or any thread; no allocation once
+ * sl_vm_prepare() has run (a missing or stale pre-decoded form is prepared
+ * here, which allocates and is not safe for concurrent first use). Without
+ * opts->checked the program must be verified (or trusted): nothing is
+ * checked at run time except the call depth. In checked mode every fault
+ * (bad access, helper argument, call depth, 10 million instructions) ends
+ * the run and is reported in @p res ("pc N: reason") instead of crashing.
+ * Tail calls need the targets' types to match. @p opts and @p res may be
+ * NULL. Returns r0 (0 after a fault).
  */
 uint64_t sl_vm_exec(const struct sl_prog *prog, void *ctx,
 		    const struct sl_vm_run_opts *opts, struct sl_vm_result *res);
