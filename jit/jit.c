@@ -115,6 +115,7 @@ struct jit_state {
 	uint32_t nsubs;
 	struct jit_sub *sub;             /* being emitted */
 	uint8_t *fuse;                   /* SL_JIT_FUSE_* per insn (peephole.c) */
+	uint8_t *dead;                   /* 1: result never read, no code (liveness.c) */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;
@@ -934,7 +935,9 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 
 		st->pc = pc;
 		st->new_addrs[pc] = (uint32_t)st->e.len;
-		if (st->fuse[pc])
+		if (st->dead[pc])
+			;                                           /* nothing reads its result */
+		else if (st->fuse[pc])
 			emit_fused(st, in, st->fuse[pc]);
 		else if (class_table[SL_OP_CLASS(in->code)](st, in))
 			return st->err;
@@ -1156,7 +1159,8 @@ static int alloc_state(struct jit_state *st)
 	st->new_addrs = calloc(n, sizeof(uint32_t));
 	st->new_ends = calloc(n, sizeof(uint32_t));
 	st->fuse = sl_jit_peephole(st->prog, st->opts.blind_constants);
-	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse)
+	st->dead = st->fuse ? sl_jit_dead_code(st->prog, st->fuse) : NULL;
+	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1169,6 +1173,7 @@ static void free_state(struct jit_state *st)
 	free(st->new_ends);
 	free(st->subs);
 	free(st->fuse);
+	free(st->dead);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->err. */

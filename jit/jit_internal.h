@@ -50,6 +50,14 @@ enum {
  */
 uint8_t *sl_jit_peephole(const struct sl_prog *prog, bool blind);
 
+/**
+ * Instructions whose only effect is a register nobody reads afterwards
+ * (liveness.c), given the fusions found by sl_jit_peephole(). @return one
+ * flag per instruction (1: emit nothing; calloc'ed, caller frees), or NULL
+ * when out of memory.
+ */
+uint8_t *sl_jit_dead_code(const struct sl_prog *prog, const uint8_t *fuse);
+
 /** Offset of sl_map_cpu from the thread pointer (local-exec TLS), for per-CPU lookups. */
 int32_t sl_jit_cpu_tpoff(void);
 

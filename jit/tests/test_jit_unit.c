@@ -262,8 +262,8 @@ static void test_tail(void)
 		MOV64_REG(3, 2), LD_MAP(2, 0), CALL(BPF_FUNC_tail_call), ADD64_IMM(0, 1000), EXIT(),
 	};
 	struct sl_prog *pl = mkprog(loop, sizeof(loop) / sizeof(loop[0]), SL_PROG_RAW, maps, 2);
-	struct sl_prog *pt = mkprog(target, 3, SL_PROG_RAW, maps, 2);
-	struct sl_prog *pe = mkprog(entry, 5, SL_PROG_RAW, maps, 2);
+	struct sl_prog *pt = mkprog(target, sizeof(target) / sizeof(target[0]), SL_PROG_RAW, maps, 2);
+	struct sl_prog *pe = mkprog(entry, sizeof(entry) / sizeof(entry[0]), SL_PROG_RAW, maps, 2);
 	struct sl_jit *jl, *jt, *je;
 	uint32_t k = 0;
 	uint64_t v = 0;
