@@ -118,10 +118,10 @@ static inline void *elem_value(const struct sl_htab *t, struct htab_elem *e, uin
 
 /* ---- hashing and key comparison ---- */
 
-static inline uint32_t htab_hash(const struct sl_htab *t, const void *key)
+static inline __attribute__((always_inline)) uint32_t
+hash_sized(const struct sl_htab *t, const void *key, uint32_t n)
 {
 	const uint8_t *k = key;
-	uint32_t n = t->key_size;
 	uint64_t h = t->seed;
 	uint64_t w;
 	uint32_t w4;
@@ -140,7 +140,13 @@ static inline uint32_t htab_hash(const struct sl_htab *t, const void *key)
 	return (uint32_t)h ^ (uint32_t)(h >> 15);
 }
 
-static inline bool key_eq(const void *a, const void *b, uint32_t size)
+static inline uint32_t htab_hash(const struct sl_htab *t, const void *key)
+{
+	return hash_sized(t, key, t->key_size);
+}
+
+static inline __attribute__((always_inline)) bool key_eq(const void *a, const void *b,
+							  uint32_t size)
 {
 	uint64_t x[2], y[2];
 
@@ -187,8 +193,9 @@ static inline struct htab_elem *first(const struct sl_htab *t, uint32_t b)
 	return head_elem(atomic_load_explicit(&t->heads[b], memory_order_acquire));
 }
 
-/* readers and writers: the element of key in bucket h, or NULL */
-static inline struct htab_elem *find(const struct sl_htab *t, uint32_t h, const void *key)
+/* readers and writers: the element of key in bucket h, or NULL (ks: key size) */
+static inline __attribute__((always_inline)) struct htab_elem *
+find_sized(const struct sl_htab *t, uint32_t h, const void *key, uint32_t ks)
 {
 	uint64_t w = atomic_load_explicit(&t->heads[h & t->mask], memory_order_acquire);
 	struct htab_elem *e = head_elem(w);
@@ -197,9 +204,14 @@ static inline struct htab_elem *find(const struct sl_htab *t, uint32_t h, const 
 		return NULL;  /* empty, or one element of another hash */
 	for (; e; e = atomic_load_explicit(&e->next, memory_order_acquire))
 		if (atomic_load_explicit(&e->hash, memory_order_relaxed) == h &&
-		    key_eq(e->key, key, t->key_size))
+		    key_eq(e->key, key, ks))
 			return e;
 	return NULL;
+}
+
+static inline struct htab_elem *find(const struct sl_htab *t, uint32_t h, const void *key)
+{
+	return find_sized(t, h, key, t->key_size);
 }
 
 /* ---- element pool ---- */
@@ -369,12 +381,32 @@ static struct htab_elem *elem_get(struct sl_htab *t, bool ctl)
 
 /* ---- data path ---- */
 
-/* worker, no locks */
+static inline __attribute__((always_inline)) struct htab_elem *
+lookup_sized(const struct sl_htab *t, const void *key, uint32_t ks)
+{
+	return find_sized(t, hash_sized(t, key, ks), key, ks);
+}
+
+/* worker, no locks; hashing and comparison specialised for common key sizes */
 static void *htab_lookup(struct sl_map *map, const void *key)
 {
 	struct sl_htab *t = to_htab(map);
-	struct htab_elem *e = find(t, htab_hash(t, key), key);
+	struct htab_elem *e;
 
+	switch (t->key_size) {
+	case 4:
+		e = lookup_sized(t, key, 4);
+		break;
+	case 8:
+		e = lookup_sized(t, key, 8);
+		break;
+	case 16:
+		e = lookup_sized(t, key, 16);
+		break;
+	default:
+		e = lookup_sized(t, key, t->key_size);
+		break;
+	}
 	if (!e)
 		return NULL;
 	if (t->lru && !atomic_load_explicit(&e->ref, memory_order_relaxed))
