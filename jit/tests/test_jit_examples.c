@@ -129,7 +129,17 @@ struct dump {
 	size_t len, cap;
 };
 
-/* Every entry of every map, serialized as key bytes then value bytes, in iteration order. */
+static size_t rec_size;  /* record size for cmp_rec (test code, single thread) */
+
+static int cmp_rec(const void *a, const void *b)
+{
+	return memcmp(a, b, rec_size);
+}
+
+/*
+ * Every entry of map @p i, serialized as key bytes then value bytes, sorted
+ * (hash maps of two objects may iterate in different orders).
+ */
 static int map_bytes(struct sl_obj *obj, unsigned i, struct dump *d)
 {
 	struct sl_map *m = sl_obj_map(obj, i);
@@ -146,16 +156,19 @@ static int map_bytes(struct sl_obj *obj, unsigned i, struct dump *d)
 		}
 		memcpy(d->bytes + d->len, next, def->key_size);
 		d->len += def->key_size;
-		if (sl_map_ctl_lookup(m, next, val) == 0) {
-			memcpy(d->bytes + d->len, val, vs);
-			d->len += vs;
-		}
+		if (sl_map_ctl_lookup(m, next, val))
+			memset(val, 0, vs);
+		memcpy(d->bytes + d->len, val, vs);
+		d->len += vs;
 		memcpy(key, next, def->key_size);
 		err = sl_map_ctl_get_next_key(m, key, next);
 	}
 	free(key);
 	free(next);
 	free(val);
+	rec_size = def->key_size + vs;
+	if (d->len)
+		qsort(d->bytes, d->len / rec_size, rec_size, cmp_rec);
 	return err == -ENOENT || err == -EOPNOTSUPP || err == -EINVAL ? 0 : err;
 }
 
