@@ -4,9 +4,9 @@
  * and DEVMAP_HASH: one chained hash table with preallocated elements.
  *
  * Layout
- *   heads[nbuckets]   chain heads (nbuckets = max_entries rounded up to a
- *                     power of 2), each one word carrying the first element's
- *                     hash bits so that most misses read nothing else
+ *   heads[nbuckets]   chain heads (nbuckets = 2 * max_entries rounded up to
+ *                     a power of 2), each one word carrying the first
+ *                     element's hash bits so that most misses read nothing else
  *   locks[nbuckets]   writer spinlocks, kept apart from the heads
  *   elements          max_entries + spare, preallocated at creation (also
  *                     with BPF_F_NO_PREALLOC, which sluice accepts and
@@ -64,18 +64,26 @@
 #define CTL_WAIT_NS 2000000000ull
 #define LRU_TRIES 16           /* evictions an insert attempts before -EBUSY */
 
-/* what readers touch (next, hash, key, value) is contiguous at the end */
+/*
+ * An element is only what readers touch: 16 bytes of header, the key
+ * (rounded up to 8), then the value, or for per-CPU maps the element's
+ * number (u32) that indexes the per-CPU value regions. Pool bookkeeping
+ * lives in arrays of element numbers beside it.
+ */
 struct htab_elem {
-	struct htab_elem *pool_next;       /* free / retire list (pool lock) */
-	uint64_t epoch;                    /* retirement epoch */
-	uint32_t idx;                      /* element number (per-CPU values) */
+	_Atomic(struct htab_elem *) next;  /* chain (readers) */
+	_Atomic uint32_t hash;
 	atomic_uchar ref;                  /* LRU: referenced since last sweep */
 	atomic_uchar linked;               /* in a chain */
 	uint8_t pad[2];
-	_Atomic(struct htab_elem *) next;  /* chain (readers) */
-	_Atomic uint32_t hash;
-	uint32_t pad2;
-	uint8_t key[];                     /* key_size rounded up to 8, then value */
+	uint8_t key[];
+};
+
+/* an unlinked element waiting for its grace period */
+struct htab_retired {
+	uint64_t epoch;
+	uint32_t idx;
+	uint32_t pad;
 };
 
 struct sl_htab {
@@ -93,8 +101,10 @@ struct sl_htab {
 	uint8_t *pcpu;
 	size_t pcpu_bytes;
 	_Alignas(SL_CACHE_LINE) sl_spinlock_t pool_lock;
-	struct htab_elem *free_list;
-	struct htab_elem *retired, *retired_tail;
+	uint32_t *free_idx;                /* stack of free element numbers */
+	uint32_t nfree;
+	struct htab_retired *retired;      /* FIFO ring of nelems, epochs ascending */
+	uint32_t ret_head, ret_tail;       /* free-running counters */
 	_Alignas(SL_CACHE_LINE) _Atomic uint32_t count;
 	_Alignas(SL_CACHE_LINE) _Atomic uint32_t hand;  /* LRU clock */
 };
@@ -109,10 +119,18 @@ static inline struct htab_elem *elem_at(const struct sl_htab *t, uint32_t i)
 	return (struct htab_elem *)(void *)(t->elems + (size_t)i * t->elem_size);
 }
 
+static inline uint32_t elem_index(const struct sl_htab *t, const struct htab_elem *e)
+{
+	return (uint32_t)(((const uint8_t *)e - t->elems) / t->elem_size);
+}
+
 static inline void *elem_value(const struct sl_htab *t, struct htab_elem *e, uint32_t cpu)
 {
-	if (t->percpu)
-		return t->pcpu + cpu * t->pcpu_bytes + (size_t)e->idx * t->map.value_stride;
+	if (t->percpu) {
+		uint32_t idx = *(const uint32_t *)(const void *)(e->key + t->value_off);
+
+		return t->pcpu + cpu * t->pcpu_bytes + (size_t)idx * t->map.value_stride;
+	}
 	return e->key + t->value_off;
 }
 
@@ -216,35 +234,27 @@ static inline struct htab_elem *find(const struct sl_htab *t, uint32_t h, const 
 
 /* ---- element pool ---- */
 
-/* pool lock held: move retired elements every reader is done with to the free list */
+/* pool lock held: elements every reader is done with become free */
 static void pool_reclaim(struct sl_htab *t)
 {
 	uint64_t min;
 
-	if (!t->retired)
+	if (t->ret_head == t->ret_tail)
 		return;
 	min = sl_rcu_min_epoch();
-	while (t->retired && t->retired->epoch <= min) {
-		struct htab_elem *e = t->retired;
-
-		t->retired = e->pool_next;
-		e->pool_next = t->free_list;
-		t->free_list = e;
-	}
-	if (!t->retired)
-		t->retired_tail = NULL;
+	while (t->ret_head != t->ret_tail && t->retired[t->ret_head % t->nelems].epoch <= min)
+		t->free_idx[t->nfree++] = t->retired[t->ret_head++ % t->nelems].idx;
 }
 
 static struct htab_elem *pool_get(struct sl_htab *t)
 {
-	struct htab_elem *e;
+	struct htab_elem *e = NULL;
 
 	sl_spin_lock(&t->pool_lock);
-	if (!t->free_list)
+	if (!t->nfree)
 		pool_reclaim(t);
-	e = t->free_list;
-	if (e)
-		t->free_list = e->pool_next;
+	if (t->nfree)
+		e = elem_at(t, t->free_idx[--t->nfree]);
 	sl_spin_unlock(&t->pool_lock);
 	return e;
 }
@@ -252,23 +262,22 @@ static struct htab_elem *pool_get(struct sl_htab *t)
 /* an element that was never published goes straight back */
 static void pool_put(struct sl_htab *t, struct htab_elem *e)
 {
+	uint32_t idx = elem_index(t, e);
+
 	sl_spin_lock(&t->pool_lock);
-	e->pool_next = t->free_list;
-	t->free_list = e;
+	t->free_idx[t->nfree++] = idx;
 	sl_spin_unlock(&t->pool_lock);
 }
 
-/* an unlinked element waits for a grace period */
+/* an unlinked element waits for a grace period (FIFO: epochs ascend under the lock) */
 static void pool_retire(struct sl_htab *t, struct htab_elem *e)
 {
+	uint32_t idx = elem_index(t, e);
+
 	sl_spin_lock(&t->pool_lock);
-	e->epoch = sl_rcu_retire_epoch();
-	e->pool_next = NULL;
-	if (t->retired_tail)
-		t->retired_tail->pool_next = e;
-	else
-		t->retired = e;
-	t->retired_tail = e;
+	t->retired[t->ret_tail % t->nelems] = (struct htab_retired){
+		.epoch = sl_rcu_retire_epoch(), .idx = idx};
+	t->ret_tail++;
 	sl_spin_unlock(&t->pool_lock);
 }
 
@@ -716,6 +725,8 @@ static void htab_free(struct sl_map *map)
 	free((void *)t->heads);
 	free(t->locks);
 	free(t->elems);
+	free(t->free_idx);
+	free(t->retired);
 	free(t->pcpu);
 	free(t);
 }
@@ -725,22 +736,24 @@ static int htab_alloc_arrays(struct sl_htab *t, uint32_t nbuckets, unsigned ncpu
 	t->heads = sl_zalloc(sizeof(*t->heads) * nbuckets);
 	t->locks = sl_zalloc(sizeof(*t->locks) * nbuckets);
 	t->elems = sl_zalloc((size_t)t->elem_size * t->nelems);
+	t->free_idx = sl_zalloc(sizeof(*t->free_idx) * t->nelems);
+	t->retired = sl_zalloc(sizeof(*t->retired) * t->nelems);
 	if (t->percpu) {
 		t->pcpu_bytes = SL_ROUND_UP((size_t)t->nelems * t->map.value_stride, SL_CACHE_LINE);
 		t->pcpu = sl_zalloc(t->pcpu_bytes * ncpus);
 	}
-	if (!t->heads || !t->locks || !t->elems || (t->percpu && !t->pcpu))
+	if (!t->heads || !t->locks || !t->elems || !t->free_idx || !t->retired ||
+	    (t->percpu && !t->pcpu))
 		return -ENOMEM;
 	/* head words keep 47 address bits (x86-64 user space) */
 	if (((uintptr_t)t->elems + (size_t)t->elem_size * t->nelems) & ~(uintptr_t)HEAD_PTR_MASK)
 		return -ENOMEM;
-	for (uint32_t i = t->nelems; i-- > 0;) {
-		struct htab_elem *e = elem_at(t, i);
-
-		e->idx = i;
-		e->pool_next = t->free_list;
-		t->free_list = e;
+	for (uint32_t i = 0; i < t->nelems; i++) {
+		t->free_idx[i] = t->nelems - 1 - i;  /* element 0 is taken first */
+		if (t->percpu)
+			*(uint32_t *)(void *)(elem_at(t, i)->key + t->value_off) = i;
 	}
+	t->nfree = t->nelems;
 	return 0;
 }
 
@@ -757,8 +770,8 @@ static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 	t->percpu = def->type == BPF_MAP_TYPE_PERCPU_HASH ||
 		    def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 	t->devmap = def->type == BPF_MAP_TYPE_DEVMAP_HASH;
-	while (nbuckets < def->max_entries)
-		nbuckets <<= 1;
+	while (nbuckets < def->max_entries * 2ull && nbuckets < (1u << 31))
+		nbuckets <<= 1;  /* load factor <= 1/2: most misses read one head word */
 	t->mask = nbuckets - 1;
 	t->seed = (def->map_flags & BPF_F_ZERO_SEED) ? 0 : (uint32_t)now_ns() * 2654435761u;
 	t->key_size = def->key_size;
@@ -766,9 +779,11 @@ static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 	t->map.value_stride = SL_ROUND_UP(def->value_size, 8);
 	t->map.ncpus = t->percpu ? ncpus : 1;
 	t->elem_size = (uint32_t)sizeof(struct htab_elem) + t->value_off +
-		       (t->percpu ? 0 : t->map.value_stride);
-	if (t->elem_size <= SL_CACHE_LINE)
-		t->elem_size = SL_CACHE_LINE;  /* one cache line per element */
+		       (t->percpu ? 8 : t->map.value_stride);
+	if (t->elem_size <= SL_CACHE_LINE / 2)
+		t->elem_size = SL_CACHE_LINE / 2;  /* never across a cache line */
+	else if (t->elem_size <= SL_CACHE_LINE)
+		t->elem_size = SL_CACHE_LINE;
 	t->nelems = def->max_entries + SPARE_PER_CPU * (ncpus + 1);
 	if (htab_alloc_arrays(t, nbuckets, t->map.ncpus)) {
 		htab_free(&t->map);
