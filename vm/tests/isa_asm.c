@@ -540,13 +540,19 @@ static int fixups(struct asm_state *as)
 		unsigned k;
 		int64_t rel;
 
+		int64_t target = -1;
+
 		for (k = 0; k < as->n_labels; k++)
 			if (!strcmp(as->labels[k].name, as->fix[i].name))
-				break;
+				target = as->labels[k].pc;
+		/* bpf_conformance: "exit" names the first exit unless defined as a label */
+		for (k = 0; target < 0 && !strcmp(as->fix[i].name, "exit") && k < as->n; k++)
+			if (as->out[k].code == (BPF_JMP | BPF_EXIT))
+				target = k;
 		as->line = as->fix[i].line;
-		if (k == as->n_labels)
+		if (target < 0)
 			return fail(as, "unknown label '%s'", as->fix[i].name);
-		rel = (int64_t)as->labels[k].pc - as->fix[i].pc - 1;
+		rel = target - as->fix[i].pc - 1;
 		if (as->fix[i].imm)
 			as->out[as->fix[i].pc].imm = (int32_t)rel;
 		else if (rel < INT16_MIN || rel > INT16_MAX)
