@@ -423,6 +423,13 @@ static int asm_mem(struct asm_state *as, const char *m, char **ops, int nops, bo
 			return fail(as, "%s needs src, offset", m);
 		return emit(as, BPF_LD | BPF_IND | sz, 0, r1, 0, imm) ? 0 : -1;
 	}
+	char sx[8] = "";
+
+	/* uBPF spells sign-extending loads ldxbsx / ldxhsx / ldxwsx */
+	if (!strncmp(m, "ldx", 3) && strlen(m) > 5 && strlen(m) < 9 && !strcmp(m + strlen(m) - 2, "sx")) {
+		snprintf(sx, sizeof(sx), "ldxs%.*s", (int)strlen(m) - 5, m + 3);
+		m = sx;
+	}
 	if (!strncmp(m, "ldxs", 4) && (sz = size_of(m + 4)) >= 0) {
 		*done = true;
 		if (nops != 2 || parse_reg(as, ops[0], &r1) || parse_mem(as, ops[1], &r2, &off))
