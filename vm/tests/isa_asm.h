@@ -12,12 +12,13 @@
  * Assembly (uBPF / bpf_conformance syntax; '%' before registers optional):
  *   add r0, 1 / add32 r0, r1 / neg r0 / sdiv r1, r2 / smod32 r1, -1
  *   mov r0, r1 / movsx864 r0, r1 (movsx<from><to>) / le16 r0 / be64 r0 / swap32 r0
- *   ldxw r0, [r1+4] / ldxsb r0, [r1-1] / stw [r10-4], 7 / stxdw [r10-8], r1
+ *   ldxw r0, [r1+4] / ldxsb (or ldxbsx) r0, [r1-1] / stw [r10-4], 7 / stxdw [r10-8], r1
  *   lock add [r1+0], r2 / lock fetch xor32 [r1], r2 / lock xchg / lock cmpxchg
  *   ja label / ja +3 / ja32 label (gotol) / jeq r1, 0, label / jsgt32 r1, r2, -2
  *   call 1 / call bpf_map_lookup_elem / call local label / call %r2 (callx)
  *   lddw r0, 0x123456789 / lddw r1, map_by_fd(name) / lddw r1, map_value(name, off)
  *   ldabsw 12 / ldindh r2, 0 / exit / label: / # comment
+ *   ("exit" as a jump target means the first exit unless a label has that name)
  *   .insn code, dst, src, off, imm     (any raw encoding, for rejection tests)
  */
 #ifndef SL_ISA_ASM_H
