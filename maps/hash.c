@@ -60,7 +60,7 @@
 		    BPF_F_ZERO_SEED)
 #define KEY_MAX 512            /* kernel: MAX_BPF_STACK */
 #define PERCPU_VALUE_MAX 32768u
-#define SPARE_PER_CPU 1024u    /* elements awaiting reuse per writer */
+#define SPARE_PER_CPU 1024u    /* elements awaiting reuse per writer (at least max/4) */
 #define CTL_WAIT_NS 2000000000ull
 #define LRU_TRIES 16           /* evictions an insert attempts before -EBUSY */
 
@@ -760,7 +760,7 @@ static int htab_alloc_arrays(struct sl_htab *t, uint32_t nbuckets, unsigned ncpu
 static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 {
 	struct sl_htab *t = sl_zalloc(sizeof(*t));
-	uint32_t nbuckets = 1;
+	uint32_t nbuckets = 1, spare;
 
 	if (!t) {
 		errno = ENOMEM;
@@ -784,7 +784,8 @@ static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 		t->elem_size = SL_CACHE_LINE / 2;  /* never across a cache line */
 	else if (t->elem_size <= SL_CACHE_LINE)
 		t->elem_size = SL_CACHE_LINE;
-	t->nelems = def->max_entries + SPARE_PER_CPU * (ncpus + 1);
+	spare = SPARE_PER_CPU * (ncpus + 1);
+	t->nelems = def->max_entries + (spare > def->max_entries / 4 ? spare : def->max_entries / 4);
 	if (htab_alloc_arrays(t, nbuckets, t->map.ncpus)) {
 		htab_free(&t->map);
 		errno = ENOMEM;
