@@ -18,7 +18,7 @@
  * the CPU overlaps) and latency (each lookup's key depends on the previous
  * result, as with one lookup per packet).
  *
- * usage: bench_maps [rounds]   (best of `rounds` passes, default 5)
+ * usage: bench_maps [rounds [hash|lpm|array]]   (best of `rounds` passes, default 5)
  */
 #include <errno.h>
 #include <stdint.h>
@@ -285,6 +285,7 @@ static void bench_array(uint32_t type, const char *label)
 
 int main(int argc, char **argv)
 {
+	const char *only = argc > 2 ? argv[2] : NULL;
 	char prefix[48];
 	char *eal[] = {"bench_maps", "--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix,
 		       "-l", "0", "--log-level", "error", "--no-telemetry"};
@@ -300,12 +301,17 @@ int main(int argc, char **argv)
 		printf("%s: ns per lookup, best of %d passes of %u lookups\n",
 		       dependent ? "latency (each lookup waits for the previous)" :
 		       "throughput (independent lookups)", rounds, NLOOK);
-		bench_hash(4);
-		bench_hash(8);
-		bench_hash(16);
-		bench_lpm();
-		bench_array(BPF_MAP_TYPE_ARRAY, "ARRAY");
-		bench_array(BPF_MAP_TYPE_PERCPU_ARRAY, "PERCPU_ARRAY");
+		if (!only || !strcmp(only, "hash")) {
+			bench_hash(4);
+			bench_hash(8);
+			bench_hash(16);
+		}
+		if (!only || !strcmp(only, "lpm"))
+			bench_lpm();
+		if (!only || !strcmp(only, "array")) {
+			bench_array(BPF_MAP_TYPE_ARRAY, "ARRAY");
+			bench_array(BPF_MAP_TYPE_PERCPU_ARRAY, "PERCPU_ARRAY");
+		}
 	}
 	rte_eal_cleanup();
 	return 0;
