@@ -19,6 +19,13 @@
  *
  * "rX <<= 32; rX >>= 32" (clang's zero extension) becomes "mov r32, r32".
  *
+ * rotl(v * K, k), which clang writes with two multiplies,
+ *     rA = rV; rA *= rC1; ... rV *= rC2; rV >>= 64-k; rV |= rA
+ * where rC1, rC2 hold constants (lddw in the same block) with
+ * C1 == C2 << k, becomes "imul rV, rC2; rol rV, k": the shift turns into
+ * the rotate and the OR disappears (rA keeps its own multiply, or goes
+ * when nothing reads it).
+ *
  * A big-endian 16-bit load written byte by byte (two u8 loads of [P+k] and
  * [P+k+1], "hi <<= 8", "dst |= other", in clang's orders) becomes one
  * "movzx r32, word [P+k]; rol r16, 8" into the OR's destination; the
@@ -197,6 +204,101 @@ static void match_be16(const struct sl_prog *p, const uint8_t *targets, uint32_t
 	fuse[pc + 3] = SL_JIT_FUSE_DROP;
 }
 
+/* Does instruction @p in write register @p r? */
+static bool writes(const struct bpf_insn *in, uint8_t r)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), mode = SL_OP_MODE(in->code);
+
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+	case BPF_LDX:
+		return in->dst_reg == r;
+	case BPF_LD:
+		if (sl_isa_is_lddw(in))
+			return in->dst_reg == r;
+		return r <= BPF_REG_5;                          /* LD_ABS / LD_IND */
+	case BPF_STX:
+		return mode == BPF_ATOMIC && ((in->imm & BPF_FETCH && in->src_reg == r) ||
+					      (in->imm == BPF_CMPXCHG && r == BPF_REG_0));
+	case BPF_JMP:
+		return in->code == (BPF_JMP | BPF_CALL) && r <= BPF_REG_5;
+	}
+	return false;
+}
+
+/*
+ * The constant register @p r holds before instruction @p pc, found by
+ * walking back in the same basic block to its lddw / mov. false if unknown.
+ */
+static bool const_before(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r,
+			 uint64_t *v)
+{
+	for (uint32_t k = pc, n = 0; k-- > 0 && n < 64; n++) {
+		const struct bpf_insn *in = &p->insns[k];
+
+		if (targets[k + 1])
+			return false;                           /* control can enter below k */
+		if (k > 0 && sl_isa_is_lddw(&p->insns[k - 1]))
+			in = &p->insns[--k];                    /* second half: the lddw itself */
+		if (!writes(in, r))
+			continue;
+		if (sl_isa_is_lddw(in) && in->src_reg == 0) {
+			*v = (uint64_t)(uint32_t)in[0].imm | ((uint64_t)(uint32_t)in[1].imm << 32);
+			return true;
+		}
+		if (in->code == (BPF_ALU64 | BPF_MOV | BPF_K)) {
+			*v = (uint64_t)(int64_t)in->imm;
+			return true;
+		}
+		return false;
+	}
+	return false;
+}
+
+/* The two-multiply rotate ending with the OR at @p pc (see the top). */
+static void match_mulrot(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
+			 uint8_t *fuse)
+{
+	const struct bpf_insn *orr = &p->insns[pc], *sh = orr - 1, *mv = orr - 2;
+	uint8_t v = orr->dst_reg, a = orr->src_reg;
+	uint64_t c1, c2;
+	uint32_t j;
+
+	if (pc < 4 || orr->code != (BPF_ALU64 | BPF_OR | BPF_X) || v == a ||
+	    sh->code != (BPF_ALU64 | BPF_RSH | BPF_K) || sh->dst_reg != v || sh->imm <= 0 ||
+	    sh->imm >= 64 || mv->code != (BPF_ALU64 | BPF_MUL | BPF_X) || mv->dst_reg != v ||
+	    mv->src_reg == v || mv->src_reg == a || targets[pc] || targets[pc - 1] || fuse[pc - 1])
+		return;
+	/* back from the multiply of rV: "rA *= rC1" right after "rA = rV", nothing else on rV/rA */
+	for (j = pc - 2; j-- > 0;) {
+		const struct bpf_insn *in = &p->insns[j];
+
+		if (targets[j + 1])
+			return;
+		if (j > 0 && sl_isa_is_lddw(&p->insns[j - 1])) {
+			in = &p->insns[--j];                    /* an lddw in between */
+			if (targets[j + 1])
+				return;
+		} else if (in->code == (BPF_ALU64 | BPF_MUL | BPF_X) && in->dst_reg == a && j > 0) {
+			break;
+		}
+		if (writes(in, v) || writes(in, a) ||
+		    SL_OP_CLASS(in->code) == BPF_JMP || SL_OP_CLASS(in->code) == BPF_JMP32 ||
+		    pc - j > 16)
+			return;
+	}
+	if (j == UINT32_MAX || targets[j] || p->insns[j - 1].code != (BPF_ALU64 | BPF_MOV | BPF_X) ||
+	    p->insns[j - 1].dst_reg != a || p->insns[j - 1].src_reg != v || p->insns[j - 1].off ||
+	    p->insns[j].src_reg == a || p->insns[j].src_reg == v ||
+	    !const_before(p, targets, j, p->insns[j].src_reg, &c1) ||
+	    !const_before(p, targets, pc - 2, mv->src_reg, &c2) ||
+	    c1 != c2 << (64 - sh->imm))
+		return;
+	fuse[pc - 1] = SL_JIT_FUSE_ROL;
+	fuse[pc] = SL_JIT_FUSE_DROP;
+}
+
 uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 {
 	uint8_t *fuse = calloc(p->n_insns, 1), *targets = jump_targets(p);
@@ -213,6 +315,9 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 		if (!fuse[pc + 3])
 			match_be16(p, targets, pc, fuse);
 	}
+	for (uint32_t pc = 4; pc < p->n_insns; pc++)
+		if (!fuse[pc] && !fuse[pc - 1] && !fuse[pc - 2])
+			match_mulrot(p, targets, pc, fuse);
 	for (uint32_t pc = 0; pc + 1 < p->n_insns; pc++) {
 		if (fuse[pc] || fuse[pc + 1] || sl_isa_is_lddw(&p->insns[pc]))
 			continue;

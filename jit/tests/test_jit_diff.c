@@ -363,6 +363,42 @@ static void gen_be16(struct gen *g)
 	put(g, orr.code, orr.dst_reg, orr.src_reg, 0, 0);
 }
 
+static void put_lddw(struct gen *g, uint8_t r, uint64_t v)
+{
+	put(g, BPF_LD | BPF_IMM | BPF_DW, r, 0, 0, (int32_t)(uint32_t)v);
+	put(g, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
+}
+
+/*
+ * rotl(v * C, k) as clang writes it: rA = rV; rA *= rC1; rV *= rC2;
+ * rV >>= 64-k; rV |= rA with C1 = C2 << k (the JIT makes it imul + rol),
+ * sometimes with constants that do not match or something in between.
+ */
+static void gen_mulrot(struct gen *g)
+{
+	uint8_t v = scalar(g), a = scalar(g), c1 = scalar(g), c2 = scalar(g);
+	uint32_t k = 1 + rn(g, 63);
+	uint64_t k2 = edge_u64(g), k1 = rn(g, 4) ? k2 << k : rnd(g);
+	unsigned twist = rn(g, 8);
+
+	if (v == a || v == c1 || v == c2 || a == c1 || a == c2 || c1 == c2)
+		return;
+	item(g);
+	put_lddw(g, c1, k1);
+	put_lddw(g, c2, k2);
+	put(g, BPF_ALU64 | BPF_MOV | BPF_X, a, v, 0, 0);
+	put(g, BPF_ALU64 | BPF_MUL | BPF_X, a, c1, 0, 0);
+	if (twist == 0)
+		put_lddw(g, c2, rnd(g));              /* C2 changes: no longer matches */
+	else if (twist == 1)
+		put(g, BPF_ALU64 | BPF_ADD | BPF_K, v, 0, 0, 1);  /* rV changes */
+	else if (twist == 2)
+		item(g);                              /* a jump may land here */
+	put(g, BPF_ALU64 | BPF_MUL | BPF_X, v, c2, 0, 0);
+	put(g, BPF_ALU64 | BPF_RSH | BPF_K, v, 0, 0, (int32_t)(64 - k));
+	put(g, BPF_ALU64 | BPF_OR | BPF_X, v, a, 0, 0);
+}
+
 static void gen_call(struct gen *g)
 {
 	uint32_t first = g->in_sub ? g->cur_sub + 1 : 0;
@@ -386,8 +422,10 @@ static void gen_body(struct gen *g, unsigned n)
 
 		if (w < 40)
 			gen_alu(g);
-		else if (w < 43)
+		else if (w < 42)
 			gen_rotate(g);
+		else if (w < 43)
+			gen_mulrot(g);
 		else if (w < 45)
 			gen_mul_add(g);
 		else if (w < 60)
