@@ -16,6 +16,10 @@
  *           most once.
  *   lru     LRU_HASH, smaller than the key space: same value checks, and it
  *           must stay at or below max_entries.
+ *   rb      RINGBUF: workers output (or reserve, then submit or discard)
+ *           records {cpu, seq, ~seq}; the control thread consumes while they
+ *           run. Per worker, submitted records arrive complete, in order,
+ *           each once, and all of them (-EAGAIN when full is allowed).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -44,9 +48,17 @@ struct worker {
 	uint64_t acounts[PKEYS];
 	uint32_t own_inserted;
 	uint64_t torn, errors, busy, ops;
+	uint64_t rb_seq, rb_sent, rb_full;
 };
 
-static struct sl_map *percpu, *parr, *shared, *lru;
+static struct sl_map *percpu, *parr, *shared, *lru, *rb;
+
+struct rec { uint32_t cpu; uint32_t pad; uint64_t seq, nseq; };
+
+struct rb_check {
+	uint64_t next[NWORKERS];   /* next seq expected per worker */
+	uint64_t got, bad;
+};
 static atomic_int stop;
 
 static uint64_t rnd(uint64_t *s)
@@ -151,6 +163,46 @@ static void worker_shared(struct worker *w)
 	}
 }
 
+/* one ring buffer record per burst: output, or reserve + submit / discard */
+static void worker_ringbuf(struct worker *w)
+{
+	struct rec r = {w->cpu, 0, w->rb_seq, ~w->rb_seq}, *p;
+
+	if (w->rb_seq % 2) {
+		if (sl_ringbuf_output(rb, &r, sizeof(r), 0) == 0)
+			w->rb_seq++, w->rb_sent++;
+		else
+			w->rb_full++;
+		return;
+	}
+	p = sl_ringbuf_reserve(rb, sizeof(r), 0);
+	if (!p) {
+		w->rb_full++;
+		return;
+	}
+	if (rnd(&w->rng) % 4 == 0) {  /* discarded: never seen, seq not used */
+		sl_ringbuf_discard(p, 0);
+		return;
+	}
+	*p = r;
+	sl_ringbuf_submit(p, 0);
+	w->rb_seq++, w->rb_sent++;
+}
+
+static int rb_cb(const void *data, uint32_t len, void *ctx)
+{
+	struct rb_check *c = ctx;
+	const struct rec *r = data;
+
+	c->got++;
+	if (len != sizeof(*r) || r->cpu >= NWORKERS || r->nseq != ~r->seq ||
+	    r->seq != c->next[r->cpu])
+		c->bad++;
+	else
+		c->next[r->cpu]++;
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -162,6 +214,7 @@ static void *worker_main(void *arg)
 			worker_shared(w);
 			w->ops++;
 		}
+		worker_ringbuf(w);
 		sl_map_quiescent();
 	}
 	sl_map_worker_offline();
@@ -204,7 +257,8 @@ static uint64_t now_ms(void)
 }
 
 /* one control-thread round: updates, deletes, an iteration and dumps */
-static void control_round(uint64_t *rng, struct dump_check *d, uint64_t *ctl_torn)
+static void control_round(uint64_t *rng, struct dump_check *d, uint64_t *ctl_torn,
+			  struct rb_check *rc)
 {
 	struct val v;
 	uint32_t k, nk;
@@ -230,6 +284,7 @@ static void control_round(uint64_t *rng, struct dump_check *d, uint64_t *ctl_tor
 	memset(d->seen, 0, SHARED + NWORKERS * OWN_MAX);
 	CHECK_EQ(sl_map_ctl_dump(lru, dump_cb, d), 0);
 	CHECK(sl_map_ctl_count(lru) <= LRU_MAX);
+	CHECK(sl_ringbuf_consume(rb, rb_cb, rc) >= 0);
 }
 
 static void check_final(struct worker *w)
@@ -275,6 +330,7 @@ int main(void)
 {
 	struct worker w[NWORKERS] = {0};
 	struct dump_check d = {0};
+	struct rb_check rc = {0};
 	const char *env = getenv("STRESS_MS");
 	uint64_t ms = env ? strtoull(env, NULL, 10) : 2500, end, rng = 12345, ctl_torn = 0;
 	unsigned rounds = 0;
@@ -283,8 +339,9 @@ int main(void)
 	parr = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 8, PKEYS);
 	shared = mk(BPF_MAP_TYPE_HASH, sizeof(struct val), SHARED + NWORKERS * OWN_MAX);
 	lru = mk(BPF_MAP_TYPE_LRU_HASH, sizeof(struct val), LRU_MAX);
+	rb = sl_map_create("rb", &(struct sl_map_def){BPF_MAP_TYPE_RINGBUF, 0, 0, 16384, 0}, 1);
 	d.seen = calloc(1, SHARED + NWORKERS * OWN_MAX);
-	CHECK(percpu && parr && shared && lru && d.seen);
+	CHECK(percpu && parr && shared && lru && rb && d.seen);
 	for (int i = 0; i < NWORKERS; i++) {
 		w[i].cpu = (uint32_t)i;
 		w[i].rng = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
@@ -292,7 +349,7 @@ int main(void)
 	}
 	end = now_ms() + ms;
 	while (now_ms() < end) {
-		control_round(&rng, &d, &ctl_torn);
+		control_round(&rng, &d, &ctl_torn, &rc);
 		rounds++;
 		nanosleep(&(struct timespec){0, 500000}, NULL);  /* let workers have the cores */
 	}
@@ -300,18 +357,28 @@ int main(void)
 	for (int i = 0; i < NWORKERS; i++)
 		pthread_join(w[i].tid, NULL);
 	check_final(w);
+	sl_ringbuf_consume(rb, rb_cb, &rc);
+	CHECK_EQ(rc.bad, 0);
+	CHECK_EQ(rc.got, w[0].rb_sent + w[1].rb_sent);
+	for (int i = 0; i < NWORKERS; i++) {
+		CHECK_EQ(rc.next[i], w[i].rb_sent);
+		CHECK(w[i].rb_sent > 100);
+	}
 	CHECK_EQ(d.dups, 0);
 	CHECK_EQ(d.torn, 0);
 	CHECK_EQ(ctl_torn, 0);
 	CHECK(rounds > 3);
-	printf("ops: %llu + %llu, -EBUSY: %llu + %llu, control rounds: %u, dump entries: %llu\n",
+	printf("ops: %llu + %llu, -EBUSY: %llu + %llu, control rounds: %u, dump entries: %llu, "
+	       "ring records: %llu (full: %llu)\n",
 	       (unsigned long long)w[0].ops, (unsigned long long)w[1].ops,
 	       (unsigned long long)w[0].busy, (unsigned long long)w[1].busy, rounds,
-	       (unsigned long long)d.entries);
+	       (unsigned long long)d.entries, (unsigned long long)rc.got,
+	       (unsigned long long)(w[0].rb_full + w[1].rb_full));
 	sl_map_destroy(percpu);
 	sl_map_destroy(parr);
 	sl_map_destroy(shared);
 	sl_map_destroy(lru);
+	sl_map_destroy(rb);
 	free(d.seen);
 	CHECK_DONE();
 }
