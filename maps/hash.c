@@ -29,7 +29,8 @@
  *     is lost: chain edits are serialised per bucket.
  *   - PERCPU types: a worker's update of an existing key writes its own
  *     slot in place (as the kernel does), lock-free; only that worker
- *     writes the slot. The control thread's update replaces the element.
+ *     writes the slot. The control thread's update of an existing key
+ *     writes every slot in place too (under the bucket lock), word by word.
  *   - Unlinked elements are retired with an epoch (rcu.c) and reused only
  *     after every online worker has called sl_map_quiescent(); elements
  *     come from a pool (pool spinlock, writers only). The pool has spare
@@ -489,6 +490,28 @@ static long publish(struct sl_htab *t, uint32_t b, struct htab_elem *old, struct
 	return 0;
 }
 
+/*
+ * Control-thread update of an existing per-CPU element: every slot is
+ * written in place (word by word), as the kernel does, so that workers
+ * holding the element keep counting into the live one.
+ */
+static bool percpu_ctl_in_place(struct sl_htab *t, uint32_t b, uint32_t h, const void *key,
+				const void *value, uint64_t flags)
+{
+	struct htab_elem *old;
+
+	if (flags == BPF_NOEXIST)
+		return false;
+	sl_spin_lock(&t->locks[b]);
+	old = find(t, h, key);
+	for (unsigned c = 0; old && c < t->map.ncpus; c++)
+		sl_write_shared(elem_value(t, old, c),
+				(const uint8_t *)value + c * t->map.value_stride,
+				t->map.def.value_size);
+	sl_spin_unlock(&t->locks[b]);
+	return old != NULL;
+}
+
 static long htab_update_common(struct sl_htab *t, const void *key, const void *value,
 			       uint64_t flags, bool ctl)
 {
@@ -505,6 +528,8 @@ static long htab_update_common(struct sl_htab *t, const void *key, const void *v
 			sl_write_shared(elem_value(t, old, sl_map_cpu), value, t->map.def.value_size);
 			return 0;
 		}
+	} else if (t->percpu && percpu_ctl_in_place(t, b, h, key, value, flags)) {
+		return 0;
 	}
 	n = elem_get(t, ctl);
 	if (!n)

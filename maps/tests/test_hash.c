@@ -154,6 +154,16 @@ static void test_percpu_hash(void)
 	CHECK_EQ(sum, 6);
 	CHECK_EQ(*(uint64_t *)sl_map_lookup_percpu_elem(m, &(uint32_t){7}, 2), 3);
 	CHECK_EQ(sl_map_ctl_sum_u64(m, &(uint32_t){8}, &sum), -ENOENT);
+	/* a control update of an existing key writes the slots in place */
+	{
+		uint64_t *p1 = sl_map_lookup_percpu_elem(m, &(uint32_t){7}, 1);
+
+		vals[0] = 7, vals[1] = 8, vals[2] = 9;
+		CHECK_EQ(sl_map_ctl_update(m, &(uint32_t){7}, vals, BPF_EXIST), 0);
+		CHECK_EQ(*p1, 8);
+		CHECK(p1 == sl_map_lookup_percpu_elem(m, &(uint32_t){7}, 1));
+		CHECK_EQ(sl_map_ctl_update(m, &(uint32_t){7}, vals, BPF_NOEXIST), -EEXIST);
+	}
 	sl_map_destroy(m);
 }
 
