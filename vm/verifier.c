@@ -151,7 +151,6 @@ static void env_reset_walk(struct venv *env)
 		env->ia[pc].flags &= (uint16_t)~(IA_SEEN | IA_MAP_POISON | IA_DIV_ZERO);
 		env->ia[pc].ctx_field = 0;
 		env->ia[pc].ptr_type = 0;
-		env->prog->aux[pc].map = NULL;
 	}
 	env->processed = 0;
 	env->nstates = 0;
@@ -208,6 +207,9 @@ static int verify(struct venv *env)
 	int err = v_check_cfg(env);
 
 	for (int round = 0; !err; round++) {
+		/* maps of helper calls are recorded again by each walk; kept after it for the JIT */
+		for (uint32_t pc = 0; pc < env->n; pc++)
+			env->prog->aux[pc].map = NULL;
 		err = v_compute_liveness(env, round >= V_MAX_RESTARTS);
 		if (!err)
 			err = do_check(env);
