@@ -424,7 +424,7 @@ static long lpm_update(struct sl_map *map, const void *key, const void *value, u
 
 	if (!sl_update_flags_ok(flags) || k->prefixlen > t->nbits)
 		return -EINVAL;
-	n = sl_zalloc(sizeof(*n) + t->voff + map->def.value_size);
+	n = calloc(1, sizeof(*n) + t->voff + map->def.value_size);  /* dense: values are read */
 	if (!n)
 		return -ENOMEM;
 	n->prefixlen = k->prefixlen;
