@@ -722,6 +722,9 @@ static int emit_array_lookup(struct jit_state *st, struct sl_map *map)
 
 	if (!base || !stride || slot > INT32_MAX || stride > INT32_MAX)
 		return 0;
+	/* sl_map_cpu must be in the static TLS block (below the thread pointer) to read it via %fs */
+	if (slot && (st->tpoff >= 0 || st->tpoff < -(1 << 20)))
+		return 0;
 	x86_load(&st->e, 4, X_RAX, X_RSI, 0);                         /* mov eax, [rsi] */
 	x86_alu_ri(&st->e, false, ALU_CMP, X_RAX, (int32_t)def->max_entries);
 	l_null = x86_jcc8_fwd(&st->e, CC_AE);
