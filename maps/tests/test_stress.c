@@ -16,6 +16,9 @@
  *           most once.
  *   lru     LRU_HASH, smaller than the key space: same value checks, and it
  *           must stay at or below max_entries.
+ *   lpm     LPM_TRIE: the control thread inserts and deletes prefixes of a
+ *           fixed set (values encode the prefix); workers look up random
+ *           addresses: every value found must be a prefix of the address.
  *   rb      RINGBUF: workers output (or reserve, then submit or discard)
  *           records {cpu, seq, ~seq}; the control thread consumes while they
  *           run. Per worker, submitted records arrive complete, in order,
@@ -49,9 +52,15 @@ struct worker {
 	uint32_t own_inserted;
 	uint64_t torn, errors, busy, ops;
 	uint64_t rb_seq, rb_sent, rb_full;
+	uint64_t lpm_hits, lpm_bad;
 };
 
-static struct sl_map *percpu, *parr, *shared, *lru, *rb;
+static struct sl_map *percpu, *parr, *shared, *lru, *rb, *lpm;
+
+#define NPFX 256
+struct lpm_key { uint32_t prefixlen; uint32_t addr_be; };
+struct lpm_val { uint32_t prefixlen, addr, check, pad; };  /* check = ~addr ^ prefixlen */
+static struct lpm_key pfx[NPFX];
 
 struct rec { uint32_t cpu; uint32_t pad; uint64_t seq, nseq; };
 
@@ -163,6 +172,22 @@ static void worker_shared(struct worker *w)
 	}
 }
 
+static void worker_lpm(struct worker *w)
+{
+	uint32_t a = (uint32_t)rnd(&w->rng) & 0x0f0fffffu;  /* clustered like the prefixes */
+	struct lpm_key k = {32, __builtin_bswap32(a)};
+	const struct lpm_val *v = sl_map_lookup_elem(lpm, &k);
+	uint32_t mask;
+
+	if (!v)
+		return;
+	w->lpm_hits++;
+	mask = v->prefixlen ? ~0u << (32 - v->prefixlen) : 0;
+	if (v->check != (~v->addr ^ v->prefixlen) || v->prefixlen > 32 ||
+	    (a & mask) != v->addr)
+		w->lpm_bad++;
+}
+
 /* one ring buffer record per burst: output, or reserve + submit / discard */
 static void worker_ringbuf(struct worker *w)
 {
@@ -215,6 +240,8 @@ static void *worker_main(void *arg)
 			w->ops++;
 		}
 		worker_ringbuf(w);
+		for (int i = 0; i < 8; i++)
+			worker_lpm(w);
 		sl_map_quiescent();
 	}
 	sl_map_worker_offline();
@@ -256,6 +283,19 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* flip prefixes in and out of the trie while workers look up */
+static void lpm_flip(uint64_t *rng)
+{
+	for (int i = 0; i < 32; i++) {
+		const struct lpm_key *k = &pfx[rnd(rng) % NPFX];
+		uint32_t a = __builtin_bswap32(k->addr_be);
+		struct lpm_val v = {k->prefixlen, a, ~a ^ k->prefixlen, 0};
+
+		if (sl_map_ctl_delete(lpm, k) == -ENOENT)
+			CHECK_EQ(sl_map_ctl_update(lpm, k, &v, BPF_NOEXIST), 0);
+	}
+}
+
 /* one control-thread round: updates, deletes, an iteration and dumps */
 static void control_round(uint64_t *rng, struct dump_check *d, uint64_t *ctl_torn,
 			  struct rb_check *rc)
@@ -285,6 +325,7 @@ static void control_round(uint64_t *rng, struct dump_check *d, uint64_t *ctl_tor
 	CHECK_EQ(sl_map_ctl_dump(lru, dump_cb, d), 0);
 	CHECK(sl_map_ctl_count(lru) <= LRU_MAX);
 	CHECK(sl_ringbuf_consume(rb, rb_cb, rc) >= 0);
+	lpm_flip(rng);
 }
 
 static void check_final(struct worker *w)
@@ -340,8 +381,16 @@ int main(void)
 	shared = mk(BPF_MAP_TYPE_HASH, sizeof(struct val), SHARED + NWORKERS * OWN_MAX);
 	lru = mk(BPF_MAP_TYPE_LRU_HASH, sizeof(struct val), LRU_MAX);
 	rb = sl_map_create("rb", &(struct sl_map_def){BPF_MAP_TYPE_RINGBUF, 0, 0, 16384, 0}, 1);
+	lpm = sl_map_create("lpm", &(struct sl_map_def){BPF_MAP_TYPE_LPM_TRIE, 8,
+			    sizeof(struct lpm_val), NPFX, BPF_F_NO_PREALLOC}, 1);
+	for (int i = 0; i < NPFX; i++) {
+		uint32_t len = (uint32_t)(rnd(&rng) % 33);
+		uint32_t a = (uint32_t)rnd(&rng) & 0x0f0fffffu & (len ? ~0u << (32 - len) : 0);
+
+		pfx[i] = (struct lpm_key){len, __builtin_bswap32(a)};
+	}
 	d.seen = calloc(1, SHARED + NWORKERS * OWN_MAX);
-	CHECK(percpu && parr && shared && lru && rb && d.seen);
+	CHECK(percpu && parr && shared && lru && rb && lpm && d.seen);
 	for (int i = 0; i < NWORKERS; i++) {
 		w[i].cpu = (uint32_t)i;
 		w[i].rng = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
@@ -363,6 +412,8 @@ int main(void)
 	for (int i = 0; i < NWORKERS; i++) {
 		CHECK_EQ(rc.next[i], w[i].rb_sent);
 		CHECK(w[i].rb_sent > 100);
+		CHECK_EQ(w[i].lpm_bad, 0);
+		CHECK(w[i].lpm_hits > 100);
 	}
 	CHECK_EQ(d.dups, 0);
 	CHECK_EQ(d.torn, 0);
@@ -379,6 +430,7 @@ int main(void)
 	sl_map_destroy(shared);
 	sl_map_destroy(lru);
 	sl_map_destroy(rb);
+	sl_map_destroy(lpm);
 	free(d.seen);
 	CHECK_DONE();
 }
