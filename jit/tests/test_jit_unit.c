@@ -77,6 +77,11 @@ static struct sl_jit *compile(struct sl_prog *p, bool blind)
 	return jit;
 }
 
+static bool contains(const void *hay, size_t n, const void *needle, size_t m)
+{
+	return memmem(hay, n, needle, m) != NULL;
+}
+
 /* Run on both engines; both must return @p want. */
 static void run_both(struct sl_prog *p, void *ctx, uint64_t r2, uint64_t want, const char *what)
 {
@@ -180,6 +185,15 @@ static void test_maps(void)
 
 		struct sl_jit *jit = compile(in, false);
 		uint64_t ri = sl_vm_exec(in, NULL, NULL, NULL), rj = sl_jit_entry(jit)(NULL, 0);
+		uintptr_t fn = (uintptr_t)sl_map_jit_lookup_fn(map);
+
+		/* ARRAY: inlined, no call at all; HASH: a direct call of the type's lookup */
+		if (m == 0)
+			CHECK(!contains(sl_jit_code(jit), sl_jit_code_size(jit), "\x41\xff\xd3", 3),
+			      "array lookup not inlined (call r11 in the code)");
+		else
+			CHECK(contains(sl_jit_code(jit), sl_jit_code_size(jit), &fn, sizeof(fn)),
+			      "hash lookup does not call the type's lookup function directly");
 
 		/* each run adds 5 to the value and returns it */
 		CHECK(ri == 105 && rj == 110, "%s: interpreter %" PRIu64 " (want 105), jit %" PRIu64
@@ -224,6 +238,8 @@ static void test_percpu(void)
 	uint64_t vals[4];
 	uint32_t k = 2;
 
+	CHECK(!contains(sl_jit_code(jit), sl_jit_code_size(jit), "\x41\xff\xd3", 3),
+	      "per-CPU array lookup not inlined (call r11 in the code)");
 	for (uint32_t c = 0; c < 4; c++) {
 		args[c] = (struct percpu_arg){ jit, c, 10 * (c + 1) };
 		pthread_create(&th[c], NULL, percpu_worker, &args[c]);
@@ -333,10 +349,6 @@ static void test_ldabs(void)
 	sl_prog_free(p);
 }
 
-static bool contains(const void *hay, size_t n, const void *needle, size_t m)
-{
-	return memmem(hay, n, needle, m) != NULL;
-}
 
 static void test_blind(void)
 {
