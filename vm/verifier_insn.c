@@ -78,6 +78,11 @@ static int check_sane_offset(struct venv *env, const struct vreg *off, const str
 	return 0;
 }
 
+static bool is_pkt_family(const struct vreg *r)
+{
+	return r->type == V_PKT || r->type == V_PKT_END || r->type == V_PKT_META;
+}
+
 static int ptr_sub_ptr(struct venv *env, uint32_t dst_regno, struct vreg *dst,
 		       const struct vreg *src, uint8_t op)
 {
@@ -105,8 +110,15 @@ static int ptr_alu(struct venv *env, const struct bpf_insn *insn, struct vreg *d
 
 	if (dst_ptr && v_is_ptr(src))
 		return ptr_sub_ptr(env, insn->dst_reg, dst, src, op);
-	if (SL_OP_CLASS(insn->code) != BPF_ALU64)
+	if (SL_OP_CLASS(insn->code) != BPF_ALU64) {
+		/* privileged kernel: a 32-bit SUB with a pointer operand gives a
+		 * meaningless scalar; clang -mcpu=v3 emits it for packet offsets */
+		if (op == BPF_SUB && is_pkt_family(ptr)) {
+			reg_mark_unknown(dst);
+			return 0;
+		}
 		return v_err(env, -EACCES, "R%u 32-bit pointer arithmetic prohibited", insn->dst_reg);
+	}
 	err = check_ptr_alu_type(env, dst_ptr ? insn->dst_reg : insn->src_reg, ptr, op);
 	if (err)
 		return err;
@@ -164,6 +176,14 @@ static int check_mov(struct venv *env, const struct bpf_insn *insn, struct vreg 
 		if (src->type == V_SCALAR && !src->id && !tnum_is_const(src->var_off))
 			src->id = ++env->id_gen;
 		*dst = *src;
+		return 0;
+	}
+	if (v_is_ptr(src) && !is64 && !insn->off && is_pkt_family(src)) {
+		/* privileged kernel (allow_ptr_leaks): w8 = w9 of a packet pointer
+		 * is an unknown 32-bit scalar; clang -mcpu=v3 emits it for
+		 * `cursor - data`. Other pointers stay refused (unprivileged rule). */
+		reg_mark_unknown(dst);
+		reg_zext32(dst);
 		return 0;
 	}
 	if (v_is_ptr(src))
