@@ -278,10 +278,12 @@ static void *lpm_lookup(struct sl_map *map, const void *key)
 	const struct bpf_lpm_trie_key *k = key;
 	struct lpm_elem *e;
 
-	if (__builtin_expect(t->nbits == 32 && k->prefixlen >= 32, 1))
+	if (__builtin_expect(t->nbits == 32 && k->prefixlen == 32, 1))
 		e = trie_match4(t, k->data);
-	else if (k->prefixlen >= t->nbits)
+	else if (k->prefixlen == t->nbits)
 		e = trie_match(t, k->data);
+	else if (k->prefixlen > t->nbits)
+		return NULL;  /* as the kernel: longer than the data */
 	else
 		e = exact_match(t, k->data, k->prefixlen);
 	return e ? e->data_value + t->voff : NULL;
