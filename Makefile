@@ -1,12 +1,17 @@
 # sluice: `make demo`, `make test`, `make bench`. Each first installs any
 # missing Debian package (scripts/install-deps.sh), then configures and builds.
+#
+# make test runs every suite in the main build (gcc), then the vm suite and
+# the loader+verifier fuzzer in a clang ASan+UBSan build ($(ASAN_BUILD)), and
+# closes with one line "N passed, M failed" summing meson's counts of both.
 BUILD ?= build
+ASAN_BUILD ?= build-asan
 MESON_OPTS ?=
 ifeq ($(CI),true)
 MESON_OPTS += --werror
 endif
 
-.PHONY: all deps build test demo bench clean asan
+.PHONY: all deps build asan-build test test-main test-asan demo bench clean
 
 all: build
 
@@ -17,9 +22,22 @@ build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) $(MESON_OPTS)
 	ninja -C $(BUILD)
 
-test: build
-	@set +e; meson test -C $(BUILD) --print-errorlogs --num-processes 2 > $(BUILD)/test-output.txt 2>&1; \
-	cat $(BUILD)/test-output.txt; ./scripts/test-summary.sh $(BUILD)/test-output.txt
+asan-build: deps
+	@[ -f $(ASAN_BUILD)/build.ninja ] || CC=clang meson setup $(ASAN_BUILD) $(MESON_OPTS) \
+		-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(ASAN_BUILD)
+
+test-main: build
+	@set +e; meson test -C $(BUILD) --print-errorlogs --num-processes 2 \
+		> $(BUILD)/test-output.txt 2>&1; cat $(BUILD)/test-output.txt
+
+test-asan: asan-build
+	@set +e; UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(ASAN_BUILD) --suite vm --print-errorlogs --num-processes 2 \
+		> $(ASAN_BUILD)/test-output.txt 2>&1; cat $(ASAN_BUILD)/test-output.txt
+
+test: test-main test-asan
+	@./scripts/test-summary.sh $(BUILD)/test-output.txt $(ASAN_BUILD)/test-output.txt
 
 demo: build
 	./scripts/demo.sh $(BUILD)
@@ -28,4 +46,4 @@ bench: build
 	./scripts/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)
