@@ -59,7 +59,7 @@
 #define HTAB_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | \
 		    BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG | \
 		    BPF_F_ZERO_SEED)
-#define KEY_MAX 512            /* kernel: MAX_BPF_STACK */
+#define KEY_MAX 65536u         /* sanity bound (the kernel no longer limits keys to the stack) */
 #define PERCPU_VALUE_MAX 32768u
 #define SPARE_PER_CPU 1024u    /* elements awaiting reuse per writer (at least max/4) */
 #define CTL_WAIT_NS 2000000000ull
