@@ -57,8 +57,15 @@
  * PERCPU_ARRAY lookups are inlined (index check + base + index * stride;
  * the per-CPU slot comes from sl_map_cpu through a %fs load, so one copy
  * of the code serves every worker), other lookups call the map type's own
- * function. Constant blinding (opts->blind_constants) rewrites every
- * immediate as (imm ^ key) xor-ed with key at run time in AUX.
+ * function. Before the passes, peephole.c marks sequences x86 does in
+ * fewer instructions (rotates, byte-wise be16 loads, mul+add as lea,
+ * select as cmov, zero extension) and liveness.c the instructions whose
+ * result nobody reads; emit_sub() emits the fused form or nothing for them.
+ *
+ * Hardening: constant blinding (opts->blind_constants) rewrites every
+ * ALU/JMP/ST/lddw immediate as (imm ^ key) xor-ed with key at run time in
+ * AUX, a fresh key per instruction; fusions that would put an immediate
+ * back into the code are off then.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -35,8 +35,11 @@ struct sl_jit;
  * Compile a verified program. Control thread; allocates and maps code
  * pages, which are never writable and executable at once. @p prog is
  * only read, except for prog->jit_tail_entry, which it sets (the entry
- * that tail calls from other compiled programs jump to). One compiled copy serves every
- * worker: per-CPU map slots are read from sl_map_cpu at run time.
+ * that tail calls from other compiled programs jump to; compile every
+ * program of a PROG_ARRAY, or its tail calls run in the interpreter).
+ * One compiled copy serves every worker: per-CPU map slots are read from
+ * sl_map_cpu at run time. The code must be freed only once no thread can
+ * still be running it.
  * @param prog    verified program (prog->verified)
  * @param opts    options, or NULL for the defaults
  * @param log     caller's buffer for one error line ("pc 12: ..."), may be NULL
@@ -48,7 +51,10 @@ struct sl_jit;
 struct sl_jit *sl_jit_compile(const struct sl_prog *prog, const struct sl_jit_opts *opts,
 			      char *log, size_t log_len);
 
-/** Entry point of compiled code. */
+/**
+ * Entry point of compiled code: call it as entry(ctx, r2) from any thread;
+ * it returns r0. Worker: no locks, no allocation.
+ */
 sl_jit_fn sl_jit_entry(const struct sl_jit *jit);
 
 /** Bytes of machine code. */
