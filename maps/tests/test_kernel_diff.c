@@ -58,7 +58,10 @@ static void random_key(const struct pair *p, uint8_t *key)
 		memcpy(key + 4, &a, 4);
 		return;
 	}
-	*(uint32_t *)(void *)key = (uint32_t)(rnd() % (p->def.max_entries + 4));
+	/* LRU maps: a key space well inside max_entries, so that nothing is evicted */
+	*(uint32_t *)(void *)key = (uint32_t)(rnd() % (p->def.type == BPF_MAP_TYPE_LRU_HASH ?
+						       p->def.max_entries / 4 :
+						       p->def.max_entries + 4));
 	if (p->def.key_size > 4)
 		key[4] = (uint8_t)(rnd() % 3);
 }
@@ -230,5 +233,6 @@ int main(void)
 	run(BPF_MAP_TYPE_HASH, 4, 4, 8, BPF_F_NO_PREALLOC);
 	run(BPF_MAP_TYPE_PERCPU_HASH, 4, 8, 16, 0);
 	run(BPF_MAP_TYPE_LPM_TRIE, 8, 8, 32, BPF_F_NO_PREALLOC);
+	run(BPF_MAP_TYPE_LRU_HASH, 4, 8, 256, 0);
 	CHECK_DONE();
 }
