@@ -842,6 +842,13 @@ static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
 	int64_t target = (int64_t)st->pc + 1 + in->off;
 	int cc;
 
+	if (op != BPF_CALL && op != BPF_EXIT) {
+		int64_t to = op == BPF_JA && !is_w64(in) ? (int64_t)st->pc + 1 + in->imm : target;
+
+		if (to < st->sub->start || to >= st->sub->end)
+			return jit_fail(st, -EINVAL, "jump to pc %lld leaves the function [%u, %u)",
+					(long long)to, st->sub->start, st->sub->end);
+	}
 	switch (op) {
 	case BPF_CALL:
 		return do_call(st, in);
@@ -945,6 +952,8 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 
 		st->pc = pc;
 		st->new_addrs[pc] = (uint32_t)st->e.len;
+		if (in->dst_reg >= SL_NREGS || in->src_reg >= SL_NREGS)
+			return jit_fail(st, -EINVAL, "invalid register (opcode 0x%02x)", in->code);
 		if (st->dead[pc])
 			;                                           /* nothing reads its result */
 		else if (st->fuse[pc])

@@ -377,6 +377,45 @@ static void test_blind(void)
 	sl_prog_free(p);
 }
 
+/*
+ * Garbage marked verified (what a buggy verifier could let through): the
+ * JIT must refuse it with a log line or compile it, never crash. Nothing
+ * is run.
+ */
+static void test_garbage(void)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned refused = 0, compiled = 0;
+
+	for (int i = 0; i < 3000; i++) {
+		struct bpf_insn insns[64];
+		unsigned n = 1 + (unsigned)(x % 64);
+		struct sl_prog *p;
+		struct sl_jit *jit;
+		char log[256] = "";
+
+		for (unsigned k = 0; k < n; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			memcpy(&insns[k], &x, sizeof(insns[k]));
+			if (x % 3 == 0)   /* mostly plausible opcodes: ALU/JMP/LDX/ST classes */
+				insns[k].code = (uint8_t)((x >> 40) & 0xff);
+		}
+		insns[n - 1] = EXIT();
+		p = mkprog(insns, n, SL_PROG_RAW, NULL, 0);
+		jit = sl_jit_compile(p, NULL, log, sizeof(log));
+		if (jit) {
+			compiled++;
+		} else {
+			refused++;
+			CHECK(log[0], "refused without a log line (errno %d)", errno);
+		}
+		sl_jit_free(jit);
+		sl_prog_free(p);
+	}
+	CHECK(refused > 0, "no garbage program was refused");
+	printf("garbage: %u refused, %u compiled\n", refused, compiled);
+}
+
 int main(void)
 {
 	test_wx();
@@ -386,6 +425,7 @@ int main(void)
 	test_tail();
 	test_ldabs();
 	test_blind();
+	test_garbage();
 	printf("%s: %u failures\n", failures ? "FAIL" : "ok", failures);
 	return failures ? 1 : 0;
 }
