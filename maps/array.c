@@ -128,8 +128,8 @@ static void *percpu_array_lookup(struct sl_map *map, const void *key)
 	struct sl_array *a = to_array(map);
 	uint32_t i = *(const uint32_t *)key;
 
-	if (i >= a->max)
-		return NULL;
+	if (i >= a->max || sl_map_cpu >= map->ncpus)
+		return NULL;  /* a thread whose slot the map was not made for */
 	return a->values + sl_map_cpu * a->slot_bytes + (size_t)i * a->stride;
 }
 
@@ -167,6 +167,8 @@ static long array_update(struct sl_map *map, const void *key, const void *value,
 		return err;
 	if (map->def.map_flags & BPF_F_RDONLY_PROG)
 		return -EPERM;
+	if (slot >= map->ncpus)
+		return -EINVAL;  /* a thread whose slot the map was not made for */
 	sl_write_shared(a->values + slot * a->slot_bytes + (size_t)i * a->stride, value,
 			map->def.value_size);
 	return 0;

@@ -421,6 +421,8 @@ static void *htab_lookup(struct sl_map *map, const void *key)
 		return NULL;
 	if (t->lru && !atomic_load_explicit(&e->ref, memory_order_relaxed))
 		atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
+	if (t->percpu && sl_map_cpu >= t->map.ncpus)
+		return NULL;  /* a thread whose slot the map was not made for */
 	return elem_value(t, e, sl_map_cpu);
 }
 
@@ -519,7 +521,7 @@ static long htab_update_common(struct sl_htab *t, const void *key, const void *v
 	struct htab_elem *old, *n;
 	long err;
 
-	if (!sl_update_flags_ok(flags))
+	if (!sl_update_flags_ok(flags) || (t->percpu && !ctl && sl_map_cpu >= t->map.ncpus))
 		return -EINVAL;
 	if (t->percpu && !ctl) {
 		/* own slot of an existing element: in place, lock-free */

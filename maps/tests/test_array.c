@@ -148,6 +148,9 @@ static void test_percpu_array(void)
 		*p += 10 * (c + 1);
 		CHECK_EQ(sl_map_update_elem(m, &(uint32_t){7}, &(uint64_t){c + 100}, BPF_ANY), 0);
 	}
+	sl_map_set_cpu(3);  /* a slot beyond the map's: refused, never out of bounds */
+	CHECK(sl_map_lookup_elem(m, &k) == NULL);
+	CHECK_EQ(sl_map_update_elem(m, &k, &(uint64_t){1}, BPF_ANY), -EINVAL);
 	sl_map_set_cpu(0);
 	CHECK(sl_map_array_base(m, 3) == NULL);
 	CHECK_EQ(*(uint64_t *)sl_map_lookup_percpu_elem(m, &k, 2), 30);

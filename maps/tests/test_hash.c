@@ -139,6 +139,9 @@ static void test_percpu_hash(void)
 		CHECK(p == sl_map_lookup_percpu_elem(m, &k, c));
 		*p += 10;
 	}
+	sl_map_set_cpu(3);  /* a slot beyond the map's: refused, never out of bounds */
+	CHECK(sl_map_lookup_elem(m, &k) == NULL);
+	CHECK_EQ(sl_map_update_elem(m, &k, &one, BPF_ANY), -EINVAL);
 	sl_map_set_cpu(2);
 	CHECK_EQ(sl_map_update_elem(m, &k, &one, BPF_EXIST), 0);  /* own slot only */
 	CHECK_EQ(sl_map_update_elem(m, &k, &one, BPF_NOEXIST), -EEXIST);
