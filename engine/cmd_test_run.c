@@ -36,6 +36,7 @@
 struct tr_opts {
 	const char *raw, *mem, *prog, *section, *data;
 	bool no_verify, jit;
+	bool blind;   /* --blind: JIT with constant blinding */
 };
 
 static int tr_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -90,11 +91,13 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 static int usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sluice test-run --raw PROG.bin [--mem MEM.bin] [--interp|--jit] [--no-verify]\n"
-		"       sluice test-run --prog FILE.o [--section S] --data PKT.bin [--interp|--jit] [--no-verify]\n"
+		"usage: sluice test-run --raw PROG.bin [--mem MEM.bin] [--interp|--jit|--blind] [--no-verify]\n"
+		"       sluice test-run --prog FILE.o [--section S] --data PKT.bin [--interp|--jit|--blind]\n"
+		"                       [--no-verify]\n"
 		"Runs a program once. --raw: r1 = a copy of MEM, r2 = its length; prints r0.\n"
 		"--prog: prints the verdict, the resulting packet in hex, then r0.\n"
-		"--no-verify: skip the verifier, check every access at run time (interpreter).\n");
+		"--no-verify: skip the verifier, check every access at run time (interpreter).\n"
+		"--blind: the JIT with constant blinding (untrusted programs).\n");
 	return out == stdout ? 0 : 2;
 }
 
@@ -117,6 +120,8 @@ static int parse(int argc, char **argv, struct tr_opts *o)
 			o->no_verify = true;
 		else if (!strcmp(argv[i], "--jit"))
 			o->jit = true;
+		else if (!strcmp(argv[i], "--blind"))
+			o->jit = o->blind = true;
 		else if (!strcmp(argv[i], "--interp"))
 			o->jit = false;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
@@ -164,8 +169,9 @@ static int tr_exec(const struct sl_prog *prog, void *ctx, void *mem, size_t mem_
 
 	if (o->jit) {
 		/* --jit: compile (verified programs only), run once, unmap */
+		struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = o->blind };
 		char log[256] = "";
-		struct sl_jit *jit = sl_jit_compile(prog, NULL, log, sizeof(log));
+		struct sl_jit *jit = sl_jit_compile(prog, &jo, log, sizeof(log));
 
 		if (!jit)
 			return tr_fail("jit: %s", log[0] ? log : strerror(errno));

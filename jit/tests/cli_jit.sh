@@ -1,6 +1,7 @@
 #!/bin/sh
-# `sluice test-run --jit` against `--interp` on the same program and packet:
-# the whole output (verdict, packet bytes, r0) must be identical.
+# `sluice test-run --jit` and `--blind` (constant blinding) against `--interp`
+# on the same program and packet: the whole output (verdict, packet bytes,
+# r0) must be identical.
 # usage: cli_jit.sh SLUICE OBJ...
 set -u
 sluice="$1"
@@ -15,15 +16,17 @@ for obj in "$@"; do
 	for pkt in udp4 tcp6; do
 		"$sluice" test-run --prog "$obj" --data "$dir/$pkt.bin" --interp > "$dir/i.out" 2>&1
 		ri=$?
-		"$sluice" test-run --prog "$obj" --data "$dir/$pkt.bin" --jit > "$dir/j.out" 2>&1
-		rj=$?
-		if [ $ri -ne 0 ] || [ $rj -ne 0 ] || ! cmp -s "$dir/i.out" "$dir/j.out"; then
-			echo "FAIL $obj $pkt: interp (exit $ri) and jit (exit $rj) differ:"
-			diff "$dir/i.out" "$dir/j.out" | head -10
-			fail=1
-		else
-			echo "ok $obj $pkt: $(tail -n 1 "$dir/j.out")"
-		fi
+		for mode in --jit --blind; do
+			"$sluice" test-run --prog "$obj" --data "$dir/$pkt.bin" $mode > "$dir/j.out" 2>&1
+			rj=$?
+			if [ $ri -ne 0 ] || [ $rj -ne 0 ] || ! cmp -s "$dir/i.out" "$dir/j.out"; then
+				echo "FAIL $obj $pkt: --interp (exit $ri) and $mode (exit $rj) differ:"
+				diff "$dir/i.out" "$dir/j.out" | head -10
+				fail=1
+			else
+				echo "ok $obj $pkt $mode: $(tail -n 1 "$dir/j.out")"
+			fi
+		done
 	done
 done
 exit $fail
