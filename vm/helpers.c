@@ -135,17 +135,18 @@ static uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t a3, uint64_t
 
 /*
  * Kernel semantics: the low two bits of flags are the verdict when the
- * key is absent; BPF_F_BROADCAST (multicast to every port) is not
- * provided and, like any other unknown bit, gives XDP_ABORTED.
+ * key is absent; BPF_F_EXCLUDE_INGRESS means nothing without broadcast;
+ * BPF_F_BROADCAST (to every port of the map) is not provided and, like
+ * any unknown bit, gives XDP_ABORTED.
  */
 static uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_t a4, uint64_t a5)
 {
 	uint32_t ifindex;
 
-	if (flags & ~(uint64_t)(XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX))
+	if (flags & ~(uint64_t)(XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX | BPF_F_EXCLUDE_INGRESS))
 		return XDP_ABORTED;
 	if (sl_map_devmap_get(PTR(map), (uint32_t)key, &ifindex))
-		return flags & 3;
+		return flags & 3;  /* XDP_ABORTED .. XDP_TX */
 	redirect_state.ifindex = ifindex;
 	redirect_state.flags = (uint32_t)flags;
 	redirect_state.map = PTR(map);

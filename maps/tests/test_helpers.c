@@ -122,6 +122,10 @@ static void test_redirect(void)
 	CHECK_EQ(call(BPF_FUNC_redirect_map, P(dm), 2, XDP_PASS, 0, 0), XDP_PASS);
 	CHECK_EQ(call(BPF_FUNC_redirect_map, P(dm), 9, 0, 0, 0), XDP_ABORTED);
 	CHECK_EQ(call(BPF_FUNC_redirect_map, P(dm), 1, BPF_F_BROADCAST, 0, 0), XDP_ABORTED);
+	CHECK_EQ(call(BPF_FUNC_redirect_map, P(dm), 1, 1u << 5, 0, 0), XDP_ABORTED);
+	CHECK_EQ(call(BPF_FUNC_redirect_map, P(dm), 1, BPF_F_EXCLUDE_INGRESS, 0, 0), XDP_REDIRECT);
+	CHECK_EQ(call(BPF_FUNC_redirect_map, P(dm), 3, BPF_F_EXCLUDE_INGRESS | XDP_DROP, 0, 0),
+		 XDP_DROP);
 	sl_map_destroy(dm);
 }
 
