@@ -55,6 +55,8 @@ struct bench {
 	native_fn native;
 	struct sl_jit *jit;
 	sl_jit_fn jit_fn;
+	struct sl_jit *jit_blind;  /* the JIT with constant blinding */
+	sl_jit_fn jit_blind_fn;
 };
 
 static uint8_t *pkt_data(const struct bench *b, unsigned i)
@@ -107,6 +109,15 @@ static uint64_t pass_jit(struct bench *b)
 	return sum;
 }
 
+static uint64_t pass_jit_blind(struct bench *b)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < b->npkts; i++)
+		sum += b->jit_blind_fn(pkt_ctx(b, i), b->len[i]);
+	return sum;
+}
+
 static uint64_t pass_rte_interp(struct bench *b)
 {
 	uint64_t sum = 0;
@@ -156,6 +167,19 @@ static int setup_jit(struct bench *b, const struct sl_run_opts *u, char *why, si
 	if (!b->jit)
 		return -1;
 	b->jit_fn = sl_jit_entry(b->jit);
+	return 0;
+}
+
+/* The same with constant blinding: what hardening costs. */
+static int setup_jit_blind(struct bench *b, const struct sl_run_opts *u, char *why, size_t len)
+{
+	struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = true };
+
+	if (!b->jit_blind)
+		b->jit_blind = sl_jit_compile(b->prog, &jo, why, len);
+	if (!b->jit_blind)
+		return -1;
+	b->jit_blind_fn = sl_jit_entry(b->jit_blind);
 	return 0;
 }
 
@@ -327,6 +351,7 @@ static void bench_free(struct bench *b)
 		rte_bpf_destroy(b->rte);
 	if (b->jit)
 		sl_jit_free(b->jit);
+	sl_jit_free(b->jit_blind);
 }
 
 /* ---- command ---- */
@@ -448,6 +473,7 @@ static int bench_run(struct bench *b, const struct bench_args *a)
 	struct column cols[] = {
 		{ "sluice interp", pass_interp, setup_interp, -1, 0 },
 		{ "sluice jit", pass_jit, setup_jit, -1, 0 },
+		{ "sluice jit blinded", pass_jit_blind, setup_jit_blind, -1, 0 },
 		{ "librte_bpf interp", pass_rte_interp, setup_rte, -1, 0 },
 		{ "librte_bpf jit", pass_rte_jit, setup_rte_jit, -1, 0 },
 		{ "native", pass_native, setup_native, -1, 0 },
@@ -460,7 +486,7 @@ static int bench_run(struct bench *b, const struct bench_args *a)
 	for (unsigned i = 0; i < n; i++) {
 		char why[160] = "";
 
-		if ((a->only_jit && i == 0) || (a->only_interp && i == 1))
+		if ((a->only_jit && i == 0) || (a->only_interp && (i == 1 || i == 2)))
 			continue;
 		if (cols[i].setup(b, NULL, why, sizeof(why))) {
 			printf("  %-20s not run: %s\n", cols[i].name, why);
