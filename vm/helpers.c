@@ -81,12 +81,31 @@ static uint64_t tail_call(uint64_t ctx, uint64_t map, uint64_t index, uint64_t a
 
 /* ---- time, cpu, random ---- */
 
+static uint64_t clock_ns(clockid_t clk);
+
 static uint64_t ktime_get_ns(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static uint64_t clock_ns(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t ktime_get_boot_ns(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+				  uint64_t a5)
+{
+	return clock_ns(CLOCK_BOOTTIME);
+}
+
+static uint64_t ktime_get_coarse_ns(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+				    uint64_t a5)
+{
+	return clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 static uint64_t get_smp_processor_id(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
@@ -241,6 +260,49 @@ static uint64_t xdp_adjust_meta(uint64_t ctx, uint64_t delta, uint64_t a3, uint6
 		return U64(-EACCES);
 	x->data_meta = meta;
 	return 0;
+}
+
+static uint64_t xdp_get_buff_len(uint64_t ctx, uint64_t a2, uint64_t a3, uint64_t a4,
+				 uint64_t a5)
+{
+	const struct sl_xdp_ctx *x = PTR(ctx);
+
+	return (uint64_t)((const uint8_t *)x->data_end - (const uint8_t *)x->data);
+}
+
+/* kernel: offset or len > 0xffff -> -EFAULT; beyond the packet -> -EINVAL */
+static uint8_t *xdp_bytes(struct sl_xdp_ctx *x, uint64_t offset, uint64_t len, long *err)
+{
+	uint32_t off = (uint32_t)offset, n = (uint32_t)len;
+
+	*err = 0;
+	if (off > 0xffff || n > 0xffff)
+		*err = -EFAULT;
+	else if ((uint64_t)off + n > xdp_get_buff_len((uintptr_t)x, 0, 0, 0, 0))
+		*err = -EINVAL;
+	return (uint8_t *)x->data + off;
+}
+
+static uint64_t xdp_load_bytes(uint64_t ctx, uint64_t offset, uint64_t buf, uint64_t len,
+			       uint64_t a5)
+{
+	long err;
+	const uint8_t *p = xdp_bytes(PTR(ctx), offset, len, &err);
+
+	if (!err)
+		memcpy(PTR(buf), p, (uint32_t)len);
+	return U64(err);
+}
+
+static uint64_t xdp_store_bytes(uint64_t ctx, uint64_t offset, uint64_t buf, uint64_t len,
+				uint64_t a5)
+{
+	long err;
+	uint8_t *p = xdp_bytes(PTR(ctx), offset, len, &err);
+
+	if (!err)
+		memcpy(p, PTR(buf), (uint32_t)len);
+	return U64(err);
 }
 
 /* kernel: shrink to >= ETH_HLEN bytes, grow (zero-filled) into tailroom */
@@ -453,6 +515,18 @@ static const struct sl_helper helpers[SL_HELPER_MAX] = {
 		{SL_ARG_PTR_TO_ALLOC_MEM, SL_ARG_ANYTHING}, PT_ALL},
 	[BPF_FUNC_ringbuf_discard] = {"bpf_ringbuf_discard", ringbuf_discard, SL_RET_VOID,
 		{SL_ARG_PTR_TO_ALLOC_MEM, SL_ARG_ANYTHING}, PT_ALL},
+	[BPF_FUNC_ktime_get_boot_ns] = {"bpf_ktime_get_boot_ns", ktime_get_boot_ns,
+		SL_RET_INTEGER, {0}, PT_ALL},
+	[BPF_FUNC_ktime_get_coarse_ns] = {"bpf_ktime_get_coarse_ns", ktime_get_coarse_ns,
+		SL_RET_INTEGER, {0}, PT_ALL},
+	[BPF_FUNC_xdp_get_buff_len] = {"bpf_xdp_get_buff_len", xdp_get_buff_len, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_CTX}, PT_XDP},
+	[BPF_FUNC_xdp_load_bytes] = {"bpf_xdp_load_bytes", xdp_load_bytes, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING, SL_ARG_PTR_TO_UNINIT_MEM, SL_ARG_CONST_SIZE},
+		PT_XDP},
+	[BPF_FUNC_xdp_store_bytes] = {"bpf_xdp_store_bytes", xdp_store_bytes, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING, SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE},
+		PT_XDP},
 	[BPF_FUNC_map_lookup_percpu_elem] = {"bpf_map_lookup_percpu_elem",
 		map_lookup_percpu_elem, SL_RET_PTR_TO_MAP_VALUE_OR_NULL,
 		{SL_ARG_CONST_MAP_PTR, SL_ARG_PTR_TO_MAP_KEY, SL_ARG_ANYTHING}, PT_ALL},

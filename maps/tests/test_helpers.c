@@ -27,8 +27,8 @@ static uint64_t call(uint32_t id, uint64_t a, uint64_t b, uint64_t c, uint64_t d
 static void test_table(void)
 {
 	const struct sl_helper *h = sl_helper_get(BPF_FUNC_map_lookup_elem);
-	static const uint32_t ids[] = {1, 2, 3, 5, 6, 7, 8, 12, 23, 26, 44, 51, 54, 65,
-				       130, 131, 132, 133, 195};
+	static const uint32_t ids[] = {1, 2, 3, 5, 6, 7, 8, 12, 23, 26, 44, 51, 54, 65, 125,
+				       130, 131, 132, 133, 160, 188, 189, 190, 195};
 
 	CHECK(h && !strcmp(h->name, "bpf_map_lookup_elem"));
 	CHECK(h->ret == SL_RET_PTR_TO_MAP_VALUE_OR_NULL);
@@ -176,6 +176,34 @@ static void test_skb_load_bytes(void)
 		 -EFAULT);
 }
 
+static void test_xdp_bytes(void)
+{
+	uint8_t pkt[100], buf[16];
+	struct sl_xdp_ctx x = {.data = pkt, .data_end = pkt + sizeof(pkt), .data_meta = pkt,
+			       .data_hard_start = pkt};
+
+	for (int i = 0; i < 100; i++)
+		pkt[i] = (uint8_t)i;
+	CHECK_EQ(call(BPF_FUNC_xdp_get_buff_len, P(&x), 0, 0, 0, 0), 100);
+	CHECK_EQ(call(BPF_FUNC_xdp_load_bytes, P(&x), 90, P(buf), 10, 0), 0);
+	CHECK(buf[0] == 90 && buf[9] == 99);
+	CHECK_EQ((int64_t)call(BPF_FUNC_xdp_load_bytes, P(&x), 91, P(buf), 10, 0), -EINVAL);
+	CHECK_EQ((int64_t)call(BPF_FUNC_xdp_load_bytes, P(&x), 0x10000, P(buf), 1, 0), -EFAULT);
+	memset(buf, 0xab, sizeof(buf));
+	CHECK_EQ(call(BPF_FUNC_xdp_store_bytes, P(&x), 4, P(buf), 3, 0), 0);
+	CHECK(pkt[3] == 3 && pkt[4] == 0xab && pkt[6] == 0xab && pkt[7] == 7);
+	CHECK_EQ((int64_t)call(BPF_FUNC_xdp_store_bytes, P(&x), 98, P(buf), 3, 0), -EINVAL);
+	CHECK(pkt[98] == 98);
+	CHECK(sl_helper_get(BPF_FUNC_xdp_load_bytes)->prog_types == PT(SL_PROG_XDP));
+	{
+		uint64_t mono = call(BPF_FUNC_ktime_get_ns, 0, 0, 0, 0, 0);
+
+		/* boot time = monotonic + time suspended, read later */
+		CHECK(call(BPF_FUNC_ktime_get_boot_ns, 0, 0, 0, 0, 0) >= mono);
+	}
+	CHECK(call(BPF_FUNC_ktime_get_coarse_ns, 0, 0, 0, 0, 0) > 0);
+}
+
 static void test_xdp_adjust(void)
 {
 	uint8_t buf[256 + 100 + 64];
@@ -271,6 +299,7 @@ int main(void)
 	test_ringbuf();
 	test_skb_load_bytes();
 	test_xdp_adjust();
+	test_xdp_bytes();
 	test_trace_printk();
 	CHECK_DONE();
 }
