@@ -96,6 +96,13 @@ static void test_array(void)
 	CHECK_EQ(sl_map_ctl_sum_u64(m, &(uint32_t){5}, &(uint64_t){0}), -EINVAL); /* vs 12 */
 	CHECK(sl_map_lookup_percpu_elem(m, &k, 0) == NULL);  /* not per-CPU */
 	sl_map_destroy(m);
+}
+
+static void test_global_data(void)
+{
+	struct sl_map *m;
+	uint8_t out[12];
+	uint32_t k, nk;
 
 	/* global data: one-element array, RDONLY_PROG, MMAPABLE */
 	m = mk(BPF_MAP_TYPE_ARRAY, 4, 64, 1, BPF_F_RDONLY_PROG | BPF_F_MMAPABLE, 1);
@@ -321,6 +328,7 @@ int main(void)
 	test_create_errors();
 	test_names();
 	test_array();
+	test_global_data();
 	test_percpu_array();
 	test_devmap();
 	test_ringbuf();
