@@ -654,9 +654,14 @@ static int do_ld_pkt(struct jit_state *st, const struct bpf_insn *in)
 {
 	size_t l_ok;
 
-	if (SL_OP_MODE(in->code) == BPF_IND) {
+	if (SL_OP_MODE(in->code) == BPF_IND && st->opts.blind_constants) {
 		x86_mov_rr(&st->e, false, X_RSI, st->rmap[in->src_reg]);   /* esi = src + imm */
+		x86_alu_rr(&st->e, false, ALU_ADD, X_RSI, blind_imm(st, in->imm));
+	} else if (SL_OP_MODE(in->code) == BPF_IND) {
+		x86_mov_rr(&st->e, false, X_RSI, st->rmap[in->src_reg]);
 		x86_alu_ri(&st->e, false, ALU_ADD, X_RSI, in->imm);
+	} else if (st->opts.blind_constants) {
+		x86_mov_rr(&st->e, false, X_RSI, blind_imm(st, in->imm));
 	} else {
 		x86_mov_ri(&st->e, false, X_RSI, (uint32_t)in->imm);
 	}

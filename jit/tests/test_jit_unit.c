@@ -350,6 +350,35 @@ static void test_ldabs(void)
 }
 
 
+/* LD_ABS / LD_IND offsets are blinded too; the result stays the same. */
+static void test_blind_ldabs(int32_t magic)
+{
+	const struct bpf_insn prog[] = {
+		MOV64_REG(6, 1), MOV64_IMM(7, -magic + 3),
+		I(BPF_LD | BPF_IND | BPF_B, 0, 7, 0, magic), MOV64_REG(8, 0),   /* pkt[3] */
+		I(BPF_LD | BPF_ABS | BPF_H, 0, 0, 0, 1), I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 8, 0, 0),
+		I(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, magic),                   /* out of bounds: 0 */
+		EXIT(),
+	};
+	uint8_t pkt[16] = { 0, 0x12, 0x34, 0x56 };
+	struct sl_skb_ctx ctx = { .pkt = pkt, .pkt_len = sizeof(pkt) };
+	struct sl_prog *p = mkprog(prog, sizeof(prog) / sizeof(prog[0]), SL_PROG_SOCKET, NULL, 0);
+	struct sl_jit *blind = compile(p, true);
+	struct sl_prog *p2 = mkprog(prog, 7, SL_PROG_SOCKET, NULL, 0);   /* without the last load */
+	struct sl_jit *blind2;
+
+	p2->insns[6] = EXIT();
+	blind2 = compile(p2, true);
+	CHECK(!contains(sl_jit_code(blind), sl_jit_code_size(blind), &magic, 4),
+	      "blinded LD_ABS/LD_IND code holds the offset");
+	CHECK(sl_jit_entry(blind)(&ctx, 0) == 0, "blinded out-of-bounds LD_ABS must end with 0");
+	CHECK(sl_jit_entry(blind2)(&ctx, 0) == 0x56u + 0x1234u, "blinded LD_IND/LD_ABS value");
+	sl_jit_free(blind);
+	sl_jit_free(blind2);
+	sl_prog_free(p);
+	sl_prog_free(p2);
+}
+
 static void test_blind(void)
 {
 	const int32_t magic = 0x5a17c0de;
@@ -375,6 +404,7 @@ static void test_blind(void)
 	sl_jit_free(plain);
 	sl_jit_free(blind);
 	sl_prog_free(p);
+	test_blind_ldabs(magic);
 }
 
 /*
