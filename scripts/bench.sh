@@ -1,0 +1,23 @@
+#!/bin/sh
+# make bench: every benchmark, each printing its figures side by side with
+# its anchor measured in the same run (timings on a shared machine are
+# noisy: compare the ratios).
+#   scripts/bench.sh BUILD_DIR
+set -eu
+b=${1:-build}
+sluice=$b/engine/sluice
+pcap=$b/pktgen-tests/demo.pcap
+
+echo "== programs: ns/packet over $pcap (sluice JIT and interpreter vs librte_bpf and native gcc -O2)"
+for name in flowhash l4filter; do
+	"$sluice" bench --prog "$b/examples/$name.bpf.o" --pcap "$pcap" --native "$b/examples/$name.so"
+	echo
+done
+for obj in "$b"/examples/*.bpf.o; do
+	case "$(basename "$obj")" in flowhash.bpf.o|l4filter.bpf.o) continue ;; esac
+	"$sluice" bench --prog "$obj" --pcap "$pcap"
+	echo
+done
+
+echo "== maps: ns/lookup, sluice vs rte_hash and rte_lpm on the same keys"
+"$b/maps/tests/bench_maps"
