@@ -930,9 +930,13 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 	else if (fuse == SL_JIT_FUSE_ZEXT)
 		x86_mov_rr(&st->e, false, dst, dst);                           /* mov r32, r32 */
 	else if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO) {
+		uint8_t shift = st->fuse[st->prog->n_insns + st->pc];
+
 		x86_load(&st->e, 2, dst, st->rmap[in->src_reg],                 /* movzx r32, word [m] */
 			 in->off - (fuse == SL_JIT_FUSE_BE16_LO ? 1 : 0));
 		x86_rol16_8(&st->e, dst);                                      /* rol r16, 8 */
+		if (shift)
+			x86_shift_ri(&st->e, true, SH_SHL, dst, shift);        /* shl dst, s */
 	}
 	else if (fuse == SL_JIT_FUSE_LEA)
 		x86_lea_index(&st->e, SL_OP_CLASS(in->code) == BPF_ALU64, dst, dst, dst,

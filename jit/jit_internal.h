@@ -45,8 +45,10 @@ enum {
 
 /**
  * Find fusable sequences (peephole.c). With @p blind (constant blinding),
- * none that would put an immediate in the code. @return one SL_JIT_FUSE_*
- * per instruction (calloc'ed, caller frees), or NULL when out of memory.
+ * none that would put an immediate in the code. @return 2 * n_insns bytes
+ * (calloc'ed, caller frees): one SL_JIT_FUSE_* per instruction, then one
+ * argument per instruction (the shift of a BE16 load), or NULL when out of
+ * memory.
  */
 uint8_t *sl_jit_peephole(const struct sl_prog *prog, bool blind);
 

@@ -30,6 +30,8 @@
  * [P+k+1], "hi <<= 8", "dst |= other", in clang's orders) becomes one
  * "movzx r32, word [P+k]; rol r16, 8" into the OR's destination; the
  * other register still gets its own load (and shift) so it keeps its value.
+ * Also shifted, "(hi << s+8) | (lo << s)" (the top half of a byte-wise
+ * be32): the same plus "shl s".
  *
  * A sequence is fused only when no jump lands inside it (its registers
  * would then come from elsewhere).
@@ -299,9 +301,73 @@ static void match_mulrot(const struct sl_prog *p, const uint8_t *targets, uint32
 	fuse[pc] = SL_JIT_FUSE_DROP;
 }
 
+/*
+ * The same shifted: (u8[P+k] << s+8) | (u8[P+k+1] << s), s > 0, in the 5
+ * instructions at @p pc (two loads, their two shifts, the OR last). The
+ * load of the OR's destination becomes the be16 load shifted by s (kept in
+ * fuse[n + pc]); its own shift and the OR emit nothing.
+ */
+static void match_be16_shifted(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
+			       uint8_t *fuse)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+	int ld[2], nld = 0, sh[2], nsh = 0, hi, lo, shi = -1, slo = -1, s;
+	bool narrow = false;
+
+	if (targets[pc + 1] || targets[pc + 2] || targets[pc + 3] || targets[pc + 4] ||
+	    SL_OP_CODE(w[4].code) != BPF_OR || SL_OP_SRC(w[4].code) != BPF_X ||
+	    (SL_OP_CLASS(w[4].code) != BPF_ALU && SL_OP_CLASS(w[4].code) != BPF_ALU64))
+		return;
+	for (int i = 0; i < 4; i++) {
+		uint8_t cls = SL_OP_CLASS(w[i].code);
+
+		if (is_ldxb(&w[i]) && nld < 2)
+			ld[nld++] = i;
+		else if ((cls == BPF_ALU || cls == BPF_ALU64) && nsh < 2 &&
+			 w[i].code == (cls | BPF_LSH | BPF_K))
+			sh[nsh++] = i;
+		else
+			return;
+	}
+	if (nld != 2 || nsh != 2 || w[ld[0]].src_reg != w[ld[1]].src_reg)
+		return;
+	if (w[ld[0]].off + 1 == w[ld[1]].off)
+		hi = ld[0], lo = ld[1];
+	else if (w[ld[1]].off + 1 == w[ld[0]].off)
+		hi = ld[1], lo = ld[0];
+	else
+		return;
+	for (int i = 0; i < 2; i++) {
+		if (w[sh[i]].dst_reg == w[hi].dst_reg && sh[i] > hi)
+			shi = sh[i];
+		else if (w[sh[i]].dst_reg == w[lo].dst_reg && sh[i] > lo)
+			slo = sh[i];
+	}
+	if (shi < 0 || slo < 0 || w[hi].dst_reg == w[lo].dst_reg ||
+	    w[hi].dst_reg == w[hi].src_reg || w[lo].dst_reg == w[lo].src_reg)
+		return;
+	s = w[slo].imm;
+	for (int i = 0; i < 5; i++)
+		narrow |= SL_OP_CLASS(w[i].code) == BPF_ALU;
+	if (s < 1 || w[shi].imm != s + 8 || s > (narrow ? 16 : 48))
+		return;
+	if (w[4].dst_reg == w[hi].dst_reg && w[4].src_reg == w[lo].dst_reg) {
+		fuse[pc + hi] = SL_JIT_FUSE_BE16_HI;
+		fuse[p->n_insns + pc + hi] = (uint8_t)s;
+		fuse[pc + shi] = SL_JIT_FUSE_DROP;
+	} else if (w[4].dst_reg == w[lo].dst_reg && w[4].src_reg == w[hi].dst_reg) {
+		fuse[pc + lo] = SL_JIT_FUSE_BE16_LO;
+		fuse[p->n_insns + pc + lo] = (uint8_t)s;
+		fuse[pc + slo] = SL_JIT_FUSE_DROP;
+	} else {
+		return;
+	}
+	fuse[pc + 4] = SL_JIT_FUSE_DROP;
+}
+
 uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 {
-	uint8_t *fuse = calloc(p->n_insns, 1), *targets = jump_targets(p);
+	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jump_targets(p);
 
 	if (!fuse || !targets) {
 		free(fuse);
@@ -314,6 +380,8 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 		match_rotate(p, targets, pc, fuse);
 		if (!fuse[pc + 3])
 			match_be16(p, targets, pc, fuse);
+		if (!fuse[pc + 3] && pc + 4 < p->n_insns && !fuse[pc + 4])
+			match_be16_shifted(p, targets, pc, fuse);
 	}
 	for (uint32_t pc = 4; pc < p->n_insns; pc++)
 		if (!fuse[pc] && !fuse[pc - 1] && !fuse[pc - 2])

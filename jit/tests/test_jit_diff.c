@@ -323,14 +323,24 @@ static void gen_select(struct gen *g)
 	put(g, mcls | BPF_MOV | (mx ? BPF_X : BPF_K), x, mx ? scalar(g) : 0, 0, mx ? 0 : edge_imm(g));
 }
 
-/* A big-endian u16 read byte by byte, as clang writes it (fused into movzx + rol). */
+static void put_insn(struct gen *g, const struct bpf_insn *in)
+{
+	put(g, in->code, in->dst_reg, in->src_reg, in->off, in->imm);
+}
+
+/*
+ * A big-endian u16 read byte by byte, as clang writes it, unshifted
+ * "(hi << 8) | lo" or shifted "(hi << s+8) | (lo << s)" (fused into movzx +
+ * rol [+ shl]), in clang's orders, sometimes not quite matching.
+ */
 static void gen_be16(struct gen *g)
 {
 	uint8_t hi = scalar(g), lo = scalar(g), base;
 	int16_t off;
 	unsigned order = rn(g, 3);
+	int32_t s = rn(g, 2) ? 0 : 1 + (int32_t)rn(g, 40);
 	bool into_hi = rn(g, 2), split = rn(g, 8) == 0;
-	struct bpf_insn ld_hi, ld_lo, sh, orr;
+	struct bpf_insn ld_hi, ld_lo, sh, sh_lo, orr;
 
 	if (hi == lo)
 		return;
@@ -341,26 +351,34 @@ static void gen_be16(struct gen *g)
 	ld_lo.dst_reg = lo;
 	ld_lo.off = (int16_t)(off + (rn(g, 8) ? 1 : 0));   /* sometimes not adjacent */
 	sh = (struct bpf_insn){ .code = (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_LSH | BPF_K,
-				.dst_reg = hi, .imm = rn(g, 8) ? 8 : 16 };
+				.dst_reg = hi, .imm = rn(g, 8) ? s + 8 : s + 16 };
+	sh_lo = (struct bpf_insn){ .code = (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_LSH | BPF_K,
+				   .dst_reg = lo, .imm = s };
+	if (SL_OP_CLASS(sh.code) == BPF_ALU)
+		sh.imm &= 31;
+	if (SL_OP_CLASS(sh_lo.code) == BPF_ALU)
+		sh_lo.imm &= 31;
 	orr = (struct bpf_insn){ .code = (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_OR | BPF_X,
 				 .dst_reg = into_hi ? hi : lo, .src_reg = into_hi ? lo : hi };
 	item(g);
 	if (order == 0) {        /* lo, hi, shift */
-		put(g, ld_lo.code, ld_lo.dst_reg, ld_lo.src_reg, ld_lo.off, 0);
-		put(g, ld_hi.code, ld_hi.dst_reg, ld_hi.src_reg, ld_hi.off, 0);
-		put(g, sh.code, sh.dst_reg, 0, 0, sh.imm);
+		put_insn(g, &ld_lo);
+		put_insn(g, &ld_hi);
+		put_insn(g, &sh);
 	} else if (order == 1) { /* hi, shift, lo */
-		put(g, ld_hi.code, ld_hi.dst_reg, ld_hi.src_reg, ld_hi.off, 0);
-		put(g, sh.code, sh.dst_reg, 0, 0, sh.imm);
-		put(g, ld_lo.code, ld_lo.dst_reg, ld_lo.src_reg, ld_lo.off, 0);
+		put_insn(g, &ld_hi);
+		put_insn(g, &sh);
+		put_insn(g, &ld_lo);
 	} else {                 /* hi, lo, shift */
-		put(g, ld_hi.code, ld_hi.dst_reg, ld_hi.src_reg, ld_hi.off, 0);
-		put(g, ld_lo.code, ld_lo.dst_reg, ld_lo.src_reg, ld_lo.off, 0);
-		put(g, sh.code, sh.dst_reg, 0, 0, sh.imm);
+		put_insn(g, &ld_hi);
+		put_insn(g, &ld_lo);
+		put_insn(g, &sh);
 	}
+	if (s)
+		put_insn(g, &sh_lo);
 	if (split)
 		item(g);
-	put(g, orr.code, orr.dst_reg, orr.src_reg, 0, 0);
+	put_insn(g, &orr);
 }
 
 static void put_lddw(struct gen *g, uint8_t r, uint64_t v)
