@@ -248,6 +248,7 @@ static int run_xdp(const struct sl_prog *prog, const uint8_t *pkt, size_t len, c
 	x.data_hard_start = buf;
 	x.data = x.data_meta = buf + TR_HEADROOM;
 	x.data_end = buf + TR_HEADROOM + len;
+	x.data_hard_end = x.data_end + TR_TAILROOM;  /* bpf_xdp_adjust_tail may grow into it */
 	x.ingress_ifindex = 1;
 	ret = tr_exec(prog, &x, NULL, 0, o, &r0);
 	if (!ret) {
