@@ -911,6 +911,33 @@ static const class_fn class_table[8] = {
 	[BPF_ALU] = do_alu, [BPF_JMP] = do_jmp, [BPF_JMP32] = do_jmp, [BPF_ALU64] = do_alu,
 };
 
+/* Bytes instruction @p in (at pc + 1) will take, by emitting it into a counting buffer. */
+static size_t next_insn_size(struct jit_state *st, const struct bpf_insn *in)
+{
+	struct x86_emit saved = st->e;
+	size_t n = 0;
+
+	if (st->dead[st->pc + 1])
+		return 0;
+	st->e = (struct x86_emit){ 0 };
+	st->pc++;
+	if (!class_table[SL_OP_CLASS(in->code)](st, in))
+		n = st->e.len;
+	st->pc--;
+	st->e = saved;
+	return n;
+}
+
+/* The cmov of a select whose mov others jump to: cmov, then "jmp rel8" over the mov. */
+static void emit_cmov_over(struct jit_state *st, const struct bpf_insn *in)
+{
+	size_t n = next_insn_size(st, in + 1);
+
+	emit_cmov(st, in);
+	if (n)
+		x86_jcc_rel(&st->e, CC_ALWAYS, (int32_t)n, true);              /* jmp over the mov */
+}
+
 /*
  * Fused sequences (peephole.c): a rotate's shift becomes "rol dst, k"; a
  * multiply by 3, 5 or 9 and the add of a constant that follows become
@@ -927,6 +954,8 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 64 - in->imm));
 	else if (fuse == SL_JIT_FUSE_CMOV)
 		emit_cmov(st, in);
+	else if (fuse == SL_JIT_FUSE_CMOV_JT)
+		emit_cmov_over(st, in);
 	else if (fuse == SL_JIT_FUSE_ZEXT)
 		x86_mov_rr(&st->e, false, dst, dst);                           /* mov r32, r32 */
 	else if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO) {

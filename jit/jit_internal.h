@@ -38,6 +38,7 @@ enum {
 	SL_JIT_FUSE_DROP,  /**< absorbed by the previous fused instruction: no code */
 	SL_JIT_FUSE_LEA,   /**< mul by 3/5/9 + add of a constant: one lea */
 	SL_JIT_FUSE_CMOV,  /**< conditional jump over one mov: compare + cmov */
+	SL_JIT_FUSE_CMOV_JT, /**< the same, the mov being a jump target: cmov, then jmp over it */
 	SL_JIT_FUSE_ZEXT,  /**< "<<= 32; >>= 32": mov r32, r32 */
 	SL_JIT_FUSE_BE16_HI, /**< u8 load of [P+k] becomes the be16 load of [P+k] */
 	SL_JIT_FUSE_BE16_LO, /**< u8 load of [P+k+1] becomes the be16 load of [P+k] */

@@ -69,7 +69,7 @@ static struct du du_jmp(const struct sl_prog *p, uint32_t pc, uint8_t fuse)
 	d.use = R(in->dst_reg);
 	if (SL_OP_SRC(in->code) == BPF_X)
 		d.use |= R(in->src_reg);
-	if (fuse == SL_JIT_FUSE_CMOV) {     /* then rX = imm|rY, kept when the jump is taken */
+	if (fuse == SL_JIT_FUSE_CMOV || fuse == SL_JIT_FUSE_CMOV_JT) {  /* rX = imm|rY unless taken */
 		const struct bpf_insn *mv = in + 1;
 
 		d.use |= R(mv->dst_reg);

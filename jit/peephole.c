@@ -15,7 +15,9 @@
  * "rX *= 3|5|9; rX += imm" (same width) becomes one "lea rX, [rX + rX*k-1 + imm]".
  *
  * "if (cond) goto +1; rX = v" (clang's select) becomes "cmov!cond rX, v":
- * no branch to mispredict on packet data.
+ * no branch to mispredict on packet data. When other jumps land on the
+ * mov, it stays for them and the cmov path jumps over it (a jump that
+ * always goes the same way).
  *
  * "rX <<= 32; rX >>= 32" (clang's zero extension) becomes "mov r32, r32".
  *
@@ -134,9 +136,13 @@ static void match_cmov(const struct sl_prog *p, const uint8_t *targets, uint32_t
 	const struct bpf_insn *w = &p->insns[pc];
 	uint8_t cls = SL_OP_CLASS(w[1].code);
 
-	if (!is_cond_jump(&w[0]) || w[0].off != 1 || targets[pc + 1] ||
+	if (!is_cond_jump(&w[0]) || w[0].off != 1 ||
 	    (cls != BPF_ALU && cls != BPF_ALU64) || SL_OP_CODE(w[1].code) != BPF_MOV || w[1].off)
 		return;
+	if (targets[pc + 1]) {          /* others jump to the mov: keep it, jump over it */
+		fuse[pc] = SL_JIT_FUSE_CMOV_JT;
+		return;
+	}
 	fuse[pc] = SL_JIT_FUSE_CMOV;
 	fuse[pc + 1] = SL_JIT_FUSE_DROP;
 }
