@@ -200,6 +200,28 @@ long sl_ringbuf_consume(struct sl_map *map, sl_ringbuf_cb cb, void *ctx)
 	return n;
 }
 
+/* worker or control thread: bpf_ringbuf_query */
+uint64_t sl_ringbuf_query(struct sl_map *map, uint64_t flags)
+{
+	struct sl_ringbuf *rb;
+
+	if (map->def.type != BPF_MAP_TYPE_RINGBUF)
+		return 0;
+	rb = to_rb(map);
+	switch (flags) {
+	case BPF_RB_AVAIL_DATA:
+		return sl_ringbuf_avail(map);
+	case BPF_RB_RING_SIZE:
+		return rb->size;
+	case BPF_RB_CONS_POS:
+		return atomic_load_explicit(&rb->cons, memory_order_acquire);
+	case BPF_RB_PROD_POS:
+		return atomic_load_explicit(&rb->prod, memory_order_acquire);
+	default:
+		return 0;
+	}
+}
+
 uint64_t sl_ringbuf_avail(struct sl_map *map)
 {
 	struct sl_ringbuf *rb;

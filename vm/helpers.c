@@ -199,6 +199,12 @@ static uint64_t ringbuf_discard(uint64_t data, uint64_t flags, uint64_t a3, uint
 	return 0;
 }
 
+static uint64_t ringbuf_query(uint64_t map, uint64_t flags, uint64_t a3, uint64_t a4,
+			      uint64_t a5)
+{
+	return sl_ringbuf_query(PTR(map), flags);
+}
+
 /* ---- packet access ---- */
 
 /* kernel: offset > 0xffff or out of the packet -> zero the buffer, -EFAULT */
@@ -515,6 +521,8 @@ static const struct sl_helper helpers[SL_HELPER_MAX] = {
 		{SL_ARG_PTR_TO_ALLOC_MEM, SL_ARG_ANYTHING}, PT_ALL},
 	[BPF_FUNC_ringbuf_discard] = {"bpf_ringbuf_discard", ringbuf_discard, SL_RET_VOID,
 		{SL_ARG_PTR_TO_ALLOC_MEM, SL_ARG_ANYTHING}, PT_ALL},
+	[BPF_FUNC_ringbuf_query] = {"bpf_ringbuf_query", ringbuf_query, SL_RET_INTEGER,
+		{SL_ARG_CONST_MAP_PTR, SL_ARG_ANYTHING}, PT_ALL},
 	[BPF_FUNC_ktime_get_boot_ns] = {"bpf_ktime_get_boot_ns", ktime_get_boot_ns,
 		SL_RET_INTEGER, {0}, PT_ALL},
 	[BPF_FUNC_ktime_get_coarse_ns] = {"bpf_ktime_get_coarse_ns", ktime_get_coarse_ns,

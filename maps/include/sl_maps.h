@@ -257,6 +257,11 @@ long sl_ringbuf_consume(struct sl_map *map, sl_ringbuf_cb cb, void *ctx);
 /** Bytes reserved and not yet consumed (control thread; a snapshot). */
 uint64_t sl_ringbuf_avail(struct sl_map *map);
 
+/**
+ * bpf_ringbuf_query: BPF_RB_AVAIL_DATA (bytes not consumed), BPF_RB_RING_SIZE,
+ * BPF_RB_CONS_POS, BPF_RB_PROD_POS; 0 for other flags or map types. A snapshot.
+ */
+uint64_t sl_ringbuf_query(struct sl_map *map, uint64_t flags);
 /** Data path: bpf_ringbuf_reserve; NULL when full, size too big or flags != 0. */
 void *sl_ringbuf_reserve(struct sl_map *map, uint64_t size, uint64_t flags);
 /** Data path: bpf_ringbuf_submit of a pointer from sl_ringbuf_reserve(). */

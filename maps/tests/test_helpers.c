@@ -28,7 +28,7 @@ static void test_table(void)
 {
 	const struct sl_helper *h = sl_helper_get(BPF_FUNC_map_lookup_elem);
 	static const uint32_t ids[] = {1, 2, 3, 5, 6, 7, 8, 12, 23, 26, 44, 51, 54, 65, 125,
-				       130, 131, 132, 133, 160, 188, 189, 190, 195};
+				       130, 131, 132, 133, 134, 160, 188, 189, 190, 195};
 
 	CHECK(h && !strcmp(h->name, "bpf_map_lookup_elem"));
 	CHECK(h->ret == SL_RET_PTR_TO_MAP_VALUE_OR_NULL);
@@ -153,8 +153,16 @@ static void test_ringbuf(void)
 	*p = 2;
 	call(BPF_FUNC_ringbuf_submit, P(p), 0, 0, 0, 0);
 	CHECK(call(BPF_FUNC_ringbuf_reserve, P(rb), 8192, 0, 0, 0) == 0);
+	/* records of 4 bytes take 16: three reserved, nothing consumed yet */
+	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), BPF_RB_AVAIL_DATA, 0, 0, 0), 48);
+	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), BPF_RB_RING_SIZE, 0, 0, 0), 4096);
+	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), BPF_RB_PROD_POS, 0, 0, 0), 48);
+	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), BPF_RB_CONS_POS, 0, 0, 0), 0);
+	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), 9, 0, 0, 0), 0);
 	CHECK_EQ(sl_ringbuf_consume(rb, rb_cb, got), 2);
 	CHECK(got[0] == 0xabcd && got[1] == 2);
+	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), BPF_RB_CONS_POS, 0, 0, 0), 48);
+	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), BPF_RB_AVAIL_DATA, 0, 0, 0), 0);
 	sl_map_destroy(rb);
 }
 
