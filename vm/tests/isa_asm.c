@@ -75,13 +75,15 @@ static int parse_num(const char *s, int64_t *v)
 	return 0;
 }
 
+/* As bpf_conformance's assembler: a wider number keeps its low 32 bits
+ * ("mov32 r1, 0x876543210" is 0x76543210). */
 static int parse_imm32(struct asm_state *as, const char *s, int32_t *imm)
 {
 	int64_t v;
 
-	if (parse_num(s, &v) || v < INT32_MIN || v > (int64_t)UINT32_MAX)
+	if (parse_num(s, &v))
 		return fail(as, "bad 32-bit immediate '%s'", s);
-	*imm = (int32_t)(uint32_t)v;
+	*imm = (int32_t)(uint32_t)(uint64_t)v;
 	return 0;
 }
 
@@ -530,14 +532,16 @@ static int asm_line(struct asm_state *as, char *line)
 		return asm_lddw(as, ops, nops);
 	if (!strcmp(m, ".insn"))
 		return asm_raw_insn(as, ops, nops);
-	if (asm_end(as, m, ops, nops, &done) || done)
-		return done ? 0 : -1;
-	if (asm_alu(as, m, ops, nops, &done) || done)
-		return done ? 0 : -1;
-	if (asm_jmp(as, m, ops, nops, &done) || done)
-		return done ? 0 : -1;
-	if (asm_mem(as, m, ops, nops, &done) || done)
-		return done ? 0 : -1;
+	/* each family sets done once it owns the mnemonic; its error then stands */
+	static int (*const families[])(struct asm_state *, const char *, char **, int, bool *) = {
+		asm_end, asm_alu, asm_jmp, asm_mem,
+	};
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		int r = families[i](as, m, ops, nops, &done);
+
+		if (r || done)
+			return r;
+	}
 	return fail(as, "unknown mnemonic '%s'", m);
 }
 

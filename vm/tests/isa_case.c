@@ -229,6 +229,24 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * A case with both "-- asm" and "-- raw" (bpf_conformance's lddw.data) runs
+ * the assembly; the raw words, read first, must encode the same program.
+ */
+static int raw_matches_asm(struct isa_case *tc, uint32_t n_asm, char *err, size_t err_len)
+{
+	uint32_t n_raw = tc->n_insns;
+	const struct bpf_insn *asm_insns = tc->insns + n_raw;
+
+	for (uint32_t i = 0; i < n_raw || i < n_asm; i++) {
+		if (i < n_raw && i < n_asm && !memcmp(&tc->insns[i], &asm_insns[i], sizeof(asm_insns[i])))
+			continue;
+		snprintf(err, err_len, "%s: -- raw and -- asm differ at instruction %u", tc->path, i);
+		return -1;
+	}
+	return 0;
+}
+
 int isa_case_load(const char *path, struct isa_case *tc, char *err, size_t err_len)
 {
 	struct reader r = { .tc = tc, .err = err, .err_len = err_len };
@@ -257,8 +275,10 @@ int isa_case_load(const char *path, struct isa_case *tc, char *err, size_t err_l
 			else
 				snprintf(err, err_len, "%s: %s", path, aerr);
 			ret = -1;
+		} else if (tc->n_insns) {
+			ret = raw_matches_asm(tc, (uint32_t)n, err, err_len);
 		} else {
-			tc->n_insns += (uint32_t)n;
+			tc->n_insns = (uint32_t)n;
 		}
 	}
 	if (!ret && !tc->has_result && !tc->has_error) {
