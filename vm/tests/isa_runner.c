@@ -9,9 +9,8 @@
  *   isa_runner --fuzz SECONDS [--cli SLUICE]           random bytes never crash the
  *                                                      checked interpreter / test-run
  *
- * Each engine runs: encoding check (sl_vm_prepare), verification when the
- * verifier is built (SL_HAVE_VERIFIER, set by meson) unless the case is "-- unverifiable",
- * then the run. Unverifiable cases run only on engines that check at run
+ * Each engine runs: encoding check (sl_vm_prepare), verification unless
+ * the case is "-- unverifiable", then the run. Unverifiable cases run only on engines that check at run
  * time. The JIT engineer adds a "jit" row to the engines table.
  */
 #include <dirent.h>
@@ -62,9 +61,6 @@ static uint64_t run_jit_opts(struct sl_prog *prog, void *ctx, size_t mem_len,
 	struct sl_jit *jit;
 	char log[128] = "";
 
-#ifndef SL_HAVE_VERIFIER
-	prog->verified = true;  /* cases are valid unless "-- unverifiable" (test code only) */
-#endif
 	jit = sl_jit_compile(prog, &jo, log, sizeof(log));
 	if (!jit) {
 		res->err = -errno;
@@ -180,7 +176,6 @@ static int load_steps(const struct isa_case *tc, struct sl_prog *prog, bool *ok,
 		snprintf(why, len, "rejected at load: %s", log);
 		return 1;
 	}
-#ifdef SL_HAVE_VERIFIER
 	if (!tc->unverifiable) {
 		if (sl_prog_verify(prog, 0, NULL, log, sizeof(log))) {
 			*ok = tc->has_error;
@@ -193,7 +188,6 @@ static int load_steps(const struct isa_case *tc, struct sl_prog *prog, bool *ok,
 			return 1;
 		}
 	}
-#endif
 	return 0;
 }
 
