@@ -29,21 +29,29 @@
  *     slot, never a torn value: updates of an existing prefix publish a
  *     new element in place of the old one.
  *   - Writers (workers or the control thread) take one map spinlock; LPM
- *     updates are rare next to lookups. As in the kernel (which requires
- *     BPF_F_NO_PREALLOC for this type), updates allocate their element
- *     and any new trie node; lookups never allocate.
+ *     updates are rare next to lookups. Prefix elements come from 64 KB
+ *     chunks and trie nodes from 2 MB chunks, both reused after grace
+ *     periods, so an update allocates only when a chunk is used up (the
+ *     kernel, which requires BPF_F_NO_PREALLOC here, allocates on every
+ *     update); at most max_entries + spare elements are made, and a worker
+ *     that then finds none out of its grace period gets -EBUSY. Lookups
+ *     never allocate.
  *   - Deleted elements and emptied nodes are retired with an epoch and
  *     freed under the writer lock once every online worker has passed
  *     sl_map_quiescent() (rcu.c). The control thread reads under the
  *     writer lock, so it never sees memory being freed.
  */
+#include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "maps_internal.h"
 
 #define LPM_DATA_MIN 1
 #define LPM_DATA_MAX 256
 #define LPM_VALUE_MAX (1u << 20)
+#define LPM_SPARE 256u         /* elements awaiting reuse (at least max/4) */
+#define CTL_WAIT_NS 2000000000ull
 #define LPM_CHUNK SL_HUGE_PAGE /* node memory comes in 2 MB chunks (huge pages) */
 #define LPM_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | \
 		   BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
@@ -94,6 +102,11 @@ struct sl_lpm {
 	size_t carve_left;
 	size_t node_bytes;
 	struct sl_rcu_node *free_nodes;
+	/* element pool (writer lock): chunks of elements, reused after grace periods */
+	uint8_t *elem_chunks;                   /* list linked through the first word */
+	size_t elem_bytes;
+	uint64_t elems_made, elems_cap;         /* cap: max_entries + spare */
+	struct sl_rcu_node *free_elems;
 };
 
 static inline struct sl_lpm *to_lpm(struct sl_map *m)
@@ -193,8 +206,9 @@ static void reclaim_list(struct sl_lpm *t, struct rcu_list *l, uint64_t min, boo
 		if (nodes) {
 			n->next = t->free_nodes;
 			t->free_nodes = n;
-		} else {
-			free(n);  /* rcu is the first member of an element */
+		} else {  /* rcu is the first member of an element */
+			n->next = t->free_elems;
+			t->free_elems = n;
 		}
 	}
 	if (!l->head)
@@ -417,29 +431,107 @@ static long insert_locked(struct sl_lpm *t, struct lpm_elem *n, uint64_t flags)
 	return 0;
 }
 
-static long lpm_update(struct sl_map *map, const void *key, const void *value, uint64_t flags)
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* writer lock held: one more chunk of free elements (64 KB), up to the cap */
+static void elem_chunk(struct sl_lpm *t)
+{
+	uint64_t k = (1u << 16) / t->elem_bytes + 1;
+	uint8_t *c;
+
+	if (k > t->elems_cap - t->elems_made)
+		k = t->elems_cap - t->elems_made;
+	if (!k || !(c = sl_zalloc(SL_CACHE_LINE + k * t->elem_bytes)))
+		return;
+	*(uint8_t **)(void *)c = t->elem_chunks;
+	t->elem_chunks = c;
+	t->elems_made += k;
+	for (uint64_t i = 0; i < k; i++) {
+		struct sl_rcu_node *e = (struct sl_rcu_node *)(void *)
+					(c + SL_CACHE_LINE + i * t->elem_bytes);
+
+		e->next = t->free_elems;
+		t->free_elems = e;
+	}
+}
+
+/*
+ * Writer lock held: a free element. A new chunk is allocated only when
+ * every element made so far is in use or in its grace period. Workers
+ * never wait (NULL once the cap is reached and every spare element is
+ * still in its grace period); the control thread waits for one (bounded),
+ * dropping the lock meanwhile.
+ */
+static struct lpm_elem *elem_get(struct sl_lpm *t, bool ctl)
+{
+	uint64_t deadline = 0;
+
+	for (;;) {
+		struct sl_rcu_node *n;
+
+		reclaim(t);
+		if (!t->free_elems)
+			elem_chunk(t);
+		n = t->free_elems;
+		if (n) {
+			t->free_elems = n->next;
+			memset(n, 0, t->elem_bytes);
+			return (struct lpm_elem *)(void *)n;
+		}
+		if (!ctl)
+			return NULL;
+		if (!deadline)
+			deadline = now_ns() + CTL_WAIT_NS;
+		else if (now_ns() > deadline)
+			return NULL;
+		sl_spin_unlock(&t->lock);
+		sched_yield();
+		sl_spin_lock(&t->lock);
+	}
+}
+
+static long lpm_update_common(struct sl_map *map, const void *key, const void *value,
+			      uint64_t flags, bool ctl)
 {
 	struct sl_lpm *t = to_lpm(map);
 	const struct bpf_lpm_trie_key *k = key;
 	struct lpm_elem *n;
-	long err;
+	long err = -EBUSY;
 
 	if (!sl_update_flags_ok(flags) || k->prefixlen > t->nbits)
 		return -EINVAL;
-	n = calloc(1, sizeof(*n) + t->voff + map->def.value_size);  /* dense: values are read */
-	if (!n)
-		return -ENOMEM;
-	n->prefixlen = k->prefixlen;
-	mask_copy(n->data_value, k->data, t->dsize, k->prefixlen);
-	n->hash = lpm_hash(n->data_value, t->dsize, n->prefixlen);
-	memcpy(n->data_value + t->voff, value, map->def.value_size);
 	sl_spin_lock(&t->lock);
-	reclaim(t);
-	err = insert_locked(t, n, flags);
+	n = elem_get(t, ctl);
+	if (n) {
+		n->prefixlen = k->prefixlen;
+		mask_copy(n->data_value, k->data, t->dsize, k->prefixlen);
+		n->hash = lpm_hash(n->data_value, t->dsize, n->prefixlen);
+		memcpy(n->data_value + t->voff, value, map->def.value_size);
+		err = insert_locked(t, n, flags);
+		if (err) {
+			n->rcu.next = t->free_elems;
+			t->free_elems = &n->rcu;
+		}
+	}
 	sl_spin_unlock(&t->lock);
-	if (err)
-		free(n);
 	return err;
+}
+
+static long lpm_update(struct sl_map *map, const void *key, const void *value, uint64_t flags)
+{
+	return lpm_update_common(map, key, value, flags, false);
+}
+
+static int lpm_ctl_update(struct sl_map *map, const void *key, const void *value,
+			  uint64_t flags)
+{
+	return (int)lpm_update_common(map, key, value, flags, true);
 }
 
 /* the prefix that takes back e's slots: longest shorter one at e's level */
@@ -609,17 +701,6 @@ static void lpm_free(struct sl_map *map)
 {
 	struct sl_lpm *t = to_lpm(map);
 
-	for (uint32_t b = 0; t->heads && b <= t->hmask; b++) {
-		struct lpm_elem *e = atomic_load_explicit(&t->heads[b], memory_order_relaxed);
-
-		while (e) {
-			struct lpm_elem *nx = atomic_load_explicit(&e->next, memory_order_relaxed);
-
-			free(e);
-			e = nx;
-		}
-	}
-	reclaim_list(t, &t->retired, UINT64_MAX, false);
 	while (t->chunks) {
 		uint8_t *c = t->chunks;
 
@@ -627,8 +708,22 @@ static void lpm_free(struct sl_map *map)
 		free(c);
 	}
 	free(t->root);
+	while (t->elem_chunks) {
+		uint8_t *c = t->elem_chunks;
+
+		t->elem_chunks = *(uint8_t **)(void *)c;
+		free(c);
+	}
 	free((void *)t->heads);
 	free(t);
+}
+
+static void lpm_init_elems(struct sl_lpm *t, const struct sl_map_def *def)
+{
+	uint32_t spare = def->max_entries / 4 > LPM_SPARE ? def->max_entries / 4 : LPM_SPARE;
+
+	t->elem_bytes = SL_ROUND_UP(sizeof(struct lpm_elem) + t->voff + def->value_size, 8);
+	t->elems_cap = (uint64_t)def->max_entries + spare;
 }
 
 static struct sl_map *lpm_alloc(const struct sl_map_def *def, unsigned ncpus)
@@ -651,6 +746,7 @@ static struct sl_map *lpm_alloc(const struct sl_map_def *def, unsigned ncpus)
 	t->hmask = nb - 1;
 	t->heads = sl_zalloc(sizeof(*t->heads) * nb);
 	t->root = node_new(t, 0, NULL, 0);
+	lpm_init_elems(t, def);
 	if (!t->heads || !t->root) {
 		t->map.def = *def;
 		lpm_free(&t->map);
@@ -668,6 +764,7 @@ const struct sl_map_ops sl_lpm_ops = {
 	.update = lpm_update,
 	.delete = lpm_delete,
 	.ctl_lookup = lpm_ctl_lookup,
+	.ctl_update = lpm_ctl_update,
 	.count = lpm_count,
 	.get_next_key = lpm_get_next_key,
 	.dump = lpm_dump,

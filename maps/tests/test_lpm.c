@@ -197,8 +197,35 @@ static void test_semantics(void)
 	sl_map_destroy(m);
 }
 
+/* reclamation as in test_hash.c: no reuse under an online reader, -EBUSY, then reuse */
+static void test_reclaim(void)
+{
+	struct sl_map_def def = {BPF_MAP_TYPE_LPM_TRIE, 8, 8, 4, BPF_F_NO_PREALLOC};
+	struct sl_map *m = sl_map_create("l", &def, 1);
+	struct key4 k = {16, {10, 1}};
+	uint64_t v = 100, *old;
+	int n = 0;
+	long r = 0;
+
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+	CHECK_EQ(sl_map_worker_online(0), 0);
+	old = sl_map_lookup_elem(m, &(struct key4){32, {10, 1, 2, 3}});
+	CHECK(old != NULL);
+	while (n < 100000 && (r = sl_map_update_elem(m, &k, &(uint64_t){n + 1000}, BPF_ANY)) == 0)
+		n++;
+	CHECK_EQ(r, -EBUSY);
+	CHECK(n >= 256 && n < 100000);
+	CHECK_EQ(*old, 100);
+	sl_map_quiescent();
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+	CHECK_EQ(sl_map_ctl_update(m, &k, &v, BPF_ANY), 0);
+	sl_map_worker_offline();
+	sl_map_destroy(m);
+}
+
 int main(void)
 {
+	test_reclaim();
 	test_semantics();
 	run_random(4);
 	run_random(3);
