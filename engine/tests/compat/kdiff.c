@@ -12,7 +12,8 @@
  *   2. runs: every packet of the corpus goes through the kernel's
  *      BPF_PROG_TEST_RUN, sluice's interpreter and sluice's JIT, each
  *      with its own maps (so map state evolves the same way in all three);
- *      XDP: r0 and the output packet must be identical; socket filters:
+ *      XDP: r0 and the output packet (from data_meta, as the kernel's test
+ *      run returns it) must be identical; socket filters:
  *      r0 (the kernel's test run gives a socket filter the packet from the
  *      network header on, so sluice gets the same view here: the bytes
  *      after the Ethernet header, len and protocol set accordingly).
@@ -308,7 +309,8 @@ static uint64_t sluice_exec(struct sside *s, void *ctx)
 }
 
 /* XDP run as sluice test-run lays it out: headroom, packet, tailroom. */
-static uint32_t sluice_xdp(struct sside *s, const struct pkt *in, struct pkt *out)
+static uint32_t sluice_xdp(struct sside *s, const struct pkt *in, struct pkt *out,
+			   uint32_t *metalen)
 {
 	static uint8_t buf[HEADROOM + MAX_PKT + TAILROOM];
 	struct sl_xdp_ctx x = { 0 };
@@ -322,8 +324,10 @@ static uint32_t sluice_xdp(struct sside *s, const struct pkt *in, struct pkt *ou
 	x.data_hard_end = buf + HEADROOM + in->len + TAILROOM;
 	x.ingress_ifindex = 1;
 	r0 = sluice_exec(s, &x);
-	out->len = (uint32_t)((uint8_t *)x.data_end - (uint8_t *)x.data);
-	memcpy(out->b, x.data, out->len);
+	/* the kernel's test run returns the packet from data_meta on */
+	*metalen = (uint32_t)((uint8_t *)x.data - (uint8_t *)x.data_meta);
+	out->len = (uint32_t)((uint8_t *)x.data_end - (uint8_t *)x.data_meta);
+	memcpy(out->b, x.data_meta, out->len);
 	return (uint32_t)r0;
 }
 
@@ -585,11 +589,17 @@ static int cli_parse(FILE *p, struct pkt *out, uint64_t *r0)
 }
 
 static unsigned cli_check(const struct opts *o, const char *path, const char *section,
-			  unsigned idx, const struct pkt *in, uint32_t kr0, const struct pkt *kout)
+			  unsigned idx, const struct pkt *in, uint32_t kr0, const struct pkt *kout,
+			  uint32_t metalen)
 {
 	char data[] = "/tmp/sl-kdiff-XXXXXX", cmd[2048];
 	unsigned bad = 0;
 	int fd = mkstemp(data);
+	struct pkt kdata;  /* test-run prints from data, not data_meta */
+
+	kdata.len = kout->len >= metalen ? kout->len - metalen : 0;
+	memcpy(kdata.b, kout->b + (kout->len >= metalen ? metalen : 0), kdata.len);
+	kout = &kdata;
 
 	if (fd < 0 || write(fd, in->b, in->len) != (ssize_t)in->len)
 		return fprintf(stderr, "  cli: temporary file: %s\n", strerror(errno)), 1;
@@ -651,7 +661,7 @@ static void run_packets(const struct opts *o, const char *path, const char *sect
 
 	for (unsigned i = 0; i < c->n; i++) {
 		const struct pkt *in = &c->p[i];
-		uint32_t kr0 = 0, ir0, jr0;
+		uint32_t kr0 = 0, ir0, jr0, metalen = 0;
 		int err = kernel_run(k, xdp, in, &kout, &kr0);
 
 		if (err) {  /* the kernel refuses this input (e.g. a cut IPv6 header for skb) */
@@ -660,8 +670,8 @@ static void run_packets(const struct opts *o, const char *path, const char *sect
 		}
 		hist[kr0 < 5 ? kr0 : 5]++;
 		if (xdp) {
-			ir0 = sluice_xdp(si, in, &iout);
-			jr0 = sluice_xdp(sj, in, &jout);
+			ir0 = sluice_xdp(si, in, &iout, &metalen);
+			jr0 = sluice_xdp(sj, in, &jout, &metalen);
 		} else {
 			ir0 = sluice_skb(si, in);
 			jr0 = sluice_skb(sj, in);
@@ -672,7 +682,7 @@ static void run_packets(const struct opts *o, const char *path, const char *sect
 		 * CLI_PKTS when the object has no maps at all */
 		if ((i == 0 || (i < CLI_PKTS && sl_obj_map_count(si->obj) == 0)) && cli &&
 		    sl_obj_find_prog(si->obj, section) == si->prog)
-			cli_check(o, path, section, i, in, kr0, &kout);
+			cli_check(o, path, section, i, in, kr0, &kout, metalen);
 		pkts_run++;
 		if (mismatches - before > 6)
 			break;
