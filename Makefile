@@ -1,9 +1,11 @@
 # sluice: `make demo`, `make test`, `make bench`. Each first installs any
 # missing Debian package (scripts/install-deps.sh), then configures and builds.
 #
-# make test runs every suite in the main build (gcc), then the vm suite and
-# the loader+verifier fuzzer in a clang ASan+UBSan build ($(ASAN_BUILD)), and
-# closes with one line "N passed, M failed" summing meson's counts of both.
+# make test runs every suite in the main build (gcc), then the vm and maps
+# suites and the loader+verifier fuzzer in a clang ASan+UBSan build
+# ($(ASAN_BUILD)), then the maps suite under ThreadSanitizer
+# (maps/tests/sanitize.sh, build-maps-tsan), and closes with one line
+# "N passed, M failed" summing meson's counts of all three.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 MESON_OPTS ?=
@@ -11,7 +13,7 @@ ifeq ($(CI),true)
 MESON_OPTS += --werror
 endif
 
-.PHONY: all deps build asan-build test test-main test-asan demo bench clean
+.PHONY: all deps build asan-build test test-main test-asan test-tsan demo bench clean
 
 all: build
 
@@ -33,11 +35,16 @@ test-main: build
 
 test-asan: asan-build
 	@set +e; UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C $(ASAN_BUILD) --suite vm --print-errorlogs --num-processes 2 \
+		meson test -C $(ASAN_BUILD) --suite vm --suite maps --print-errorlogs --num-processes 2 \
 		> $(ASAN_BUILD)/test-output.txt 2>&1; cat $(ASAN_BUILD)/test-output.txt
 
-test: test-main test-asan
-	@./scripts/test-summary.sh $(BUILD)/test-output.txt $(ASAN_BUILD)/test-output.txt
+test-tsan: build
+	@set +e; ./maps/tests/sanitize.sh tsan > $(BUILD)/tsan-output.txt 2>&1; \
+		cat $(BUILD)/tsan-output.txt
+
+test: test-main test-asan test-tsan
+	@./scripts/test-summary.sh $(BUILD)/test-output.txt $(ASAN_BUILD)/test-output.txt \
+		$(BUILD)/tsan-output.txt
 
 demo: build
 	./scripts/demo.sh $(BUILD)
@@ -46,4 +53,4 @@ bench: build
 	./scripts/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-maps-tsan build-maps-asan
