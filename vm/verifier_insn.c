@@ -226,10 +226,13 @@ static int check_alu(struct venv *env, const struct bpf_insn *insn)
 			return -EACCES;
 		src = v_reg(env, insn->src_reg);
 	} else {
-		if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
-		    (insn->imm < 0 || insn->imm >= (is64 ? 64 : 32)))
-			return v_err(env, -EINVAL, "invalid shift %d", insn->imm);
-		reg_mark_const(&k, is64 ? (uint64_t)(int64_t)insn->imm : (uint32_t)insn->imm);
+		/* RFC 9669 masks a shift count to 63 / 31; the kernel refuses an
+		 * immediate out of range ("invalid shift"), sluice runs it as the
+		 * RFC defines, as it does division by zero. */
+		if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
+			reg_mark_const(&k, (uint32_t)insn->imm & (is64 ? 63 : 31));
+		else
+			reg_mark_const(&k, is64 ? (uint64_t)(int64_t)insn->imm : (uint32_t)insn->imm);
 		src = &k;
 	}
 	if (v_is_ptr(dst) || v_is_ptr(src)) {
