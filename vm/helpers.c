@@ -334,10 +334,31 @@ static uint64_t xdp_adjust_tail(uint64_t ctx, uint64_t delta, uint64_t a3, uint6
 struct trace_slot {
 	_Alignas(64) atomic_uint_fast64_t head;  /* messages written so far */
 	uint64_t tail;                           /* control thread: next to read */
-	char msg[SL_TRACE_RING][SL_TRACE_MSG];
+	_Alignas(8) char msg[SL_TRACE_RING][SL_TRACE_MSG];
 };
 
 static struct trace_slot trace_slots[SL_MAX_CPUS];
+
+/*
+ * A ring slot is written by its worker while the control thread may be
+ * copying it (the drain then sees the head move and drops the copy):
+ * both sides copy with relaxed atomic 8-byte accesses, a defined race.
+ */
+static void copy_relaxed(char *dst, const char *src, bool dst_shared)
+{
+	for (size_t i = 0; i < SL_TRACE_MSG; i += 8) {
+		uint64_t w;
+
+		if (dst_shared) {
+			memcpy(&w, src + i, 8);
+			__atomic_store_n((uint64_t *)(void *)(dst + i), w, __ATOMIC_RELAXED);
+		} else {
+			w = __atomic_load_n((const uint64_t *)(const void *)(src + i),
+					    __ATOMIC_RELAXED);
+			memcpy(dst + i, &w, 8);
+		}
+	}
+}
 
 /* one conversion "%[flags][width][.prec][l|ll]c" at *fmt: its length, or -1 */
 static int trace_spec(const char *fmt, const char *end, char *spec, char *conv)
@@ -428,15 +449,17 @@ static uint64_t trace_printk(uint64_t fmt, uint64_t fmt_size, uint64_t a3, uint6
 	const char *f = PTR(fmt);
 	const uint64_t args[3] = {a3, a4, a5};
 	struct trace_slot *t = &trace_slots[sl_map_cpu % SL_MAX_CPUS];
+	char msg[SL_TRACE_MSG] = {0};
 	uint64_t h;
 	int len;
 
 	if (!fmt_size || f[fmt_size - 1] != 0)
 		return U64(-EINVAL);
 	h = atomic_load_explicit(&t->head, memory_order_relaxed);
-	len = trace_format(t->msg[h % SL_TRACE_RING], SL_TRACE_MSG, f, strlen(f), args);
+	len = trace_format(msg, SL_TRACE_MSG, f, strlen(f), args);
 	if (len < 0)
 		return U64(len);
+	copy_relaxed(t->msg[h % SL_TRACE_RING], msg, true);
 	atomic_store_explicit(&t->head, h + 1, memory_order_release);
 	return (uint64_t)len;
 }
@@ -459,7 +482,7 @@ unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *c
 		for (; t->tail < head; t->tail++) {
 			char msg[SL_TRACE_MSG];
 
-			memcpy(msg, t->msg[t->tail % SL_TRACE_RING], sizeof(msg));
+			copy_relaxed(msg, t->msg[t->tail % SL_TRACE_RING], false);
 			atomic_thread_fence(memory_order_acquire);
 			/* overwritten while we copied it: the writer lapped us */
 			if (atomic_load_explicit(&t->head, memory_order_relaxed) >=
