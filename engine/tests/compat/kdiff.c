@@ -112,7 +112,8 @@ static void corpus_add(struct corpus *c, const uint8_t *b, uint32_t len)
 
 /*
  * Hand-made frames first in the corpus (so the CLI check sees them too):
- * Ethernet only, short UDP (tail growth), TCP SYN, 802.1Q UDP, long ICMP.
+ * Ethernet only, short UDP (tail growth), TCP SYN, 802.1Q UDP, TCP SYNs
+ * with options, long ICMP.
  */
 static void corpus_edges(struct corpus *c)
 {
@@ -135,7 +136,21 @@ static void corpus_edges(struct corpus *c)
 	b[12] = 0x81, b[13] = 0x00, b[14] = 0x00, b[15] = 0x64, b[16] = 0x08, b[17] = 0x00;
 	memcpy(b + 18, ip_udp, sizeof(ip_udp));
 	corpus_add(c, b, 60);
+	/* TCP SYNs with options: MSS 1460, NOP, wscale 7, SACK-permitted,
+	 * timestamps; one with a malformed length; one with NOP padding */
+	static const uint8_t opts[3][20] = {
+		{ 2, 4, 5, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8 },
+		{ 2, 4, 5, 0xb4, 3, 1, 0 },
+		{ 1, 1, 1, 1, 2, 4, 0x20, 0, 0 },
+	};
 	memcpy(b, eth, 14);
+	for (int k = 0; k < 3; k++) {
+		memcpy(b + 14, ip_syn, sizeof(ip_syn));
+		b[14 + 3] = 60;           /* IPv4 total length */
+		b[14 + 32] = 10 << 4;     /* TCP data offset: 40 bytes */
+		memcpy(b + 54, opts[k], 20);
+		corpus_add(c, b, 74);
+	}
 	memset(b + 14, 0xa5, sizeof(b) - 14);
 	memcpy(b + 14, ip_icmp, sizeof(ip_icmp));
 	corpus_add(c, b, 1514);
@@ -876,13 +891,15 @@ int main(int argc, char **argv)
 	if (!c.p)
 		return 1;
 	corpus_edges(&c);
+	unsigned edges = c.n;
+
 	for (unsigned i = 0; i < o.npcaps; i++)
 		if (corpus_pcap(&c, o.pcaps[i], o.max_pcap))
 			return 1;
 	s = o.seed * 0x9E3779B97F4A7C15ULL + 1;
 	corpus_mutate(&c, o.nrandom, &s);
-	printf("compat_kdiff: %u packets (5 hand-made, %u from pcaps, %u mutated/random, seed %"
-	       PRIu64 ")\n", c.n, c.n - o.nrandom - 5, o.nrandom, o.seed);
+	printf("compat_kdiff: %u packets (%u hand-made, %u from pcaps, %u mutated/random, seed %"
+	       PRIu64 ")\n", c.n, edges, c.n - o.nrandom - edges, o.nrandom, o.seed);
 	for (unsigned i = 0; i < o.nobjs; i++)
 		if (run_object(&o, o.objs[i], &c))
 			mismatches++;
