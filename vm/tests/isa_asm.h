@@ -18,7 +18,10 @@
  *   call 1 / call bpf_map_lookup_elem / call local label / call %r2 (callx)
  *   lddw r0, 0x123456789 / lddw r1, map_by_fd(name) / lddw r1, map_value(name, off)
  *   ldabsw 12 / ldindh r2, 0 / exit / label: / # comment
- *   ("exit" as a jump target means the first exit unless a label has that name)
+ *   ("exit" as a jump target means the first exit unless a label has that name;
+ *    an immediate wider than 32 bits keeps its low 32 bits, as bpf_conformance's
+ *    assembler does; with both "-- asm" and "-- raw" the assembly runs and the
+ *    raw words must encode the same instructions)
  *   .insn code, dst, src, off, imm     (any raw encoding, for rejection tests)
  */
 #ifndef SL_ISA_ASM_H
