@@ -295,8 +295,11 @@ static uint64_t xdp_load_bytes(uint64_t ctx, uint64_t offset, uint64_t buf, uint
 	long err;
 	const uint8_t *p = xdp_bytes(PTR(ctx), offset, len, &err);
 
+	/* The verifier counts buf as written (PTR_TO_UNINIT_MEM): zero it on failure. */
 	if (!err)
 		memcpy(PTR(buf), p, (uint32_t)len);
+	else
+		memset(PTR(buf), 0, (uint32_t)len);
 	return U64(err);
 }
 
