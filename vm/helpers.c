@@ -332,6 +332,66 @@ static uint64_t xdp_adjust_tail(uint64_t ctx, uint64_t delta, uint64_t a3, uint6
 	return 0;
 }
 
+/* ---- checksums ---- */
+
+/*
+ * Ones'-complement sum of @p buf, read as native-order 32-bit words with
+ * the last partial word zero-padded, plus @p seed, folded to 32 bits with
+ * end-around carries: the value x86-64's csum_partial() returns (0 only
+ * when every input is 0, otherwise in [1, 0xffffffff]).
+ */
+static uint32_t csum_words(const uint8_t *buf, uint32_t len, uint32_t seed)
+{
+	uint64_t sum = seed;
+	uint32_t i, w;
+
+	for (i = 0; i + 4 <= len; i += 4) {
+		memcpy(&w, buf + i, 4);
+		sum += w;  /* < 2^30 words of < 2^32: no 64-bit overflow */
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, buf + i, len - i);
+		sum += w;
+	}
+	while (sum >> 32)
+		sum = (sum & 0xffffffffu) + (sum >> 32);
+	return (uint32_t)sum;
+}
+
+static uint32_t csum_sub32(uint32_t a, uint32_t b)
+{
+	uint32_t r = a + ~b;
+
+	return r + (r < ~b);
+}
+
+/*
+ * bpf_csum_diff as Linux 6.13+ computes it (the kernel on which the
+ * differential test maps/tests/test_csum_kdiff.c runs): the checksum of
+ * @p to seeded with @p seed, minus the checksum of @p from, folded to 16
+ * bits (csum_from32to16: the high half of x + ror32(x, 16)); with both
+ * sizes 0, the seed folded. Sizes are not restricted beyond what
+ * the verifier proved readable (older kernels wanted multiples of 4 and
+ * at most 512 bytes in all, and returned the unfolded 32-bit sum).
+ */
+static uint64_t csum_diff(uint64_t from, uint64_t from_size, uint64_t to, uint64_t to_size,
+			  uint64_t seed)
+{
+	uint32_t fs = (uint32_t)from_size, ts = (uint32_t)to_size, r;
+
+	if (fs && ts)
+		r = csum_sub32(csum_words(PTR(to), ts, (uint32_t)seed), csum_words(PTR(from), fs, 0));
+	else if (ts)
+		r = csum_words(PTR(to), ts, (uint32_t)seed);
+	else if (fs)
+		r = ~csum_words(PTR(from), fs, ~(uint32_t)seed);
+	else
+		r = (uint32_t)seed;
+	r += (r >> 16) | (r << 16);
+	return r >> 16;
+}
+
 /* ---- trace_printk ---- */
 
 struct trace_slot {
@@ -537,6 +597,9 @@ static const struct sl_helper helpers[SL_HELPER_MAX] = {
 		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING}, PT_XDP},
 	[BPF_FUNC_xdp_adjust_tail] = {"bpf_xdp_adjust_tail", xdp_adjust_tail, SL_RET_INTEGER,
 		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING}, PT_XDP},
+	[BPF_FUNC_csum_diff] = {"bpf_csum_diff", csum_diff, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_MEM_OR_NULL, SL_ARG_CONST_SIZE_OR_ZERO, SL_ARG_PTR_TO_MEM_OR_NULL,
+		 SL_ARG_CONST_SIZE_OR_ZERO, SL_ARG_ANYTHING}, PT_RAW | PT_XDP},
 	[BPF_FUNC_ringbuf_output] = {"bpf_ringbuf_output", ringbuf_output, SL_RET_INTEGER,
 		{SL_ARG_CONST_MAP_PTR, SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE_OR_ZERO,
 		 SL_ARG_ANYTHING}, PT_ALL},

@@ -17,6 +17,7 @@ struct call_meta {
 	struct sl_map *map;
 	int mem_regno;          /* previous PTR_TO_MEM / UNINIT_MEM argument, -1 none */
 	bool mem_uninit;
+	bool mem_null;          /* that argument is NULL (SL_ARG_PTR_TO_MEM_OR_NULL) */
 	uint64_t alloc_size;
 	uint32_t release_ref;
 };
@@ -99,6 +100,9 @@ static int arg_size(struct venv *env, uint32_t regno, bool zero_ok, struct call_
 	if (r->umin == 0 && !zero_ok)
 		return v_err(env, -EACCES, "R%u invalid zero-sized read: u64=[%llu,%llu]", regno,
 			     (unsigned long long)r->umin, (unsigned long long)r->umax);
+	if (m->mem_null)   /* the kernel takes NULL only with a size known to be 0 */
+		return r->umax ? v_err(env, -EACCES, "R%d type=scalar expected=fp, pkt, pkt_meta, "
+				       "map_value, mem", m->mem_regno) : 0;
 	return v_check_helper_mem(env, (uint32_t)m->mem_regno, r->umax, zero_ok,
 				  m->mem_uninit ? ACC_WRITE : ACC_READ);
 }
@@ -133,6 +137,14 @@ static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, stru
 		return arg_map_mem(env, regno, true, m);
 	case SL_ARG_PTR_TO_MAP_VALUE:
 		return arg_map_mem(env, regno, false, m);
+	case SL_ARG_PTR_TO_MEM_OR_NULL:
+		m->mem_null = r->type == V_SCALAR && reg_is_const(r) && !r->var_off.value;
+		if (m->mem_null) {
+			m->mem_regno = (int)regno;
+			m->mem_uninit = false;
+			return 0;
+		}
+		/* fall through */
 	case SL_ARG_PTR_TO_MEM:
 	case SL_ARG_PTR_TO_UNINIT_MEM:
 		if (r->type != V_STACK && r->type != V_PKT && r->type != V_PKT_META &&
@@ -141,6 +153,7 @@ static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, stru
 				     regno, vtype_str(r->type));
 		m->mem_regno = (int)regno;
 		m->mem_uninit = at == SL_ARG_PTR_TO_UNINIT_MEM;
+		m->mem_null = false;
 		return 0;
 	case SL_ARG_CONST_SIZE:
 	case SL_ARG_CONST_SIZE_OR_ZERO:

@@ -154,6 +154,10 @@ static void helper_call(struct live *l, const struct bpf_insn *in)
 		case SL_ARG_PTR_TO_UNINIT_MEM:
 			l->slots = UINT64_MAX;
 			break;
+		case SL_ARG_PTR_TO_MEM_OR_NULL:   /* NULL (a scalar 0) or memory: precise */
+			l->prec |= R(i + 1);
+			l->slots = UINT64_MAX;
+			break;
 		default:
 			break;
 		}

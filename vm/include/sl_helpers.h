@@ -29,6 +29,12 @@ enum sl_arg_type {
 	SL_ARG_PTR_TO_CTX,            /**< the context r1 held at entry */
 	SL_ARG_PTR_TO_ALLOC_MEM,      /**< memory from bpf_ringbuf_reserve */
 	SL_ARG_CONST_ALLOC_SIZE_OR_ZERO, /**< size of a ringbuf reservation */
+	/**
+	 * readable memory, size in the next argument (a SL_ARG_CONST_SIZE_OR_ZERO),
+	 * or NULL (a known-zero scalar) when that size is 0 (kernel
+	 * ARG_PTR_TO_MEM | PTR_MAYBE_NULL)
+	 */
+	SL_ARG_PTR_TO_MEM_OR_NULL,
 };
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
