@@ -12,7 +12,8 @@
  *   body       ALU/ALU64 (K and X, div/mod by zero included), neg, le/be,
  *              bswap, movsx, sdiv/smod, JMP/JMP32 forward jumps of every
  *              condition, gotol, loads (also sign-extending), stores,
- *              atomics on the stack
+ *              atomics on the stack, bpf-to-bpf calls (a subprogram after
+ *              the exit, with its own stack, clobbering r6-r9)
  *   epilogue   registers to bytes 0..71, stack slots to 72..135, a fold
  *              of all of them (r0 = r0 * K ^ ri) to 136..143 and in r0
  *
@@ -49,6 +50,8 @@ struct gen {
 	struct bpf_insn insns[MAX_INSNS];
 	unsigned n;
 	uint64_t rng;
+	unsigned calls[16];  /* pcs of bpf-to-bpf calls to the subprogram */
+	unsigned ncalls;
 };
 
 static uint64_t rnd(struct gen *g)
@@ -227,6 +230,49 @@ static void gen_atomic(struct gen *g)
 		emit(g, BPF_ALU | BPF_MOV | BPF_X, 0, 0, 0, 0);
 }
 
+/*
+ * A bpf-to-bpf call: arguments in r1-r5, r0 = result; r1-r5 are dead after
+ * the call (the kernel marks them unreadable), so they are reloaded from
+ * the input; r6-r9 must survive although the callee overwrites them.
+ */
+static void gen_call(struct gen *g)
+{
+	g->calls[g->ncalls++] = g->n;
+	emit(g, BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0);  /* imm patched later */
+	for (uint8_t r = 1; r <= 5; r++)
+		emit(g, BPF_LDX | BPF_MEM | BPF_DW, r, 6, (int16_t)(8 * r), 0);
+}
+
+/* The callee: its own stack, arithmetic on r1-r5, r6-r9 clobbered, r0 out. */
+static void gen_subprog(struct gen *g, unsigned cpu)
+{
+	unsigned start = g->n, len = 4 + pick(g, 12);
+	static const uint8_t args[] = { 0, 1, 2, 3, 4, 5 };
+
+	if (!g->ncalls)
+		return;
+	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 0, 1, 0, 0);
+	emit(g, BPF_STX | BPF_MEM | BPF_DW, 10, 2, -8, 0);
+	for (uint8_t r = 6; r <= 9; r++)
+		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, rimm(g));
+	for (unsigned i = 0; i < len; i++) {
+		uint8_t op = alu_ops[pick(g, sizeof(alu_ops))];
+		uint8_t dst = args[pick(g, 6)], cls = pick(g, 2) ? BPF_ALU64 : BPF_ALU;
+
+		if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
+			emit(g, cls | op | BPF_K, dst, 0, 0, (int32_t)pick(g, 32));
+		else if (op == BPF_DIV || op == BPF_MOD)
+			emit(g, cls | op | BPF_X, dst, args[pick(g, 6)], cpu >= 4 ? (int16_t)pick(g, 2) : 0, 0);
+		else
+			emit(g, cls | op | BPF_X, dst, args[pick(g, 6)], 0, 0);
+	}
+	emit(g, BPF_LDX | BPF_MEM | BPF_DW, 1, 10, -8, 0);
+	emit(g, BPF_ALU64 | BPF_ADD | BPF_X, 0, 1, 0, 0);
+	emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	for (unsigned i = 0; i < g->ncalls; i++)
+		g->insns[g->calls[i]].imm = (int32_t)(start - g->calls[i] - 1);
+}
+
 static void gen_body(struct gen *g, unsigned cpu)
 {
 	unsigned len = 8 + pick(g, BODY_MAX - 8);
@@ -243,6 +289,8 @@ static void gen_body(struct gen *g, unsigned cpu)
 			gen_jmp(g, cpu >= 3, cpu >= 4, end);
 		else if (k < 18)
 			gen_mem(g, cpu >= 4);
+		else if (k == 18 && g->n + 8 < end && g->ncalls < 16 && pick(g, 2))
+			gen_call(g);
 		else if (cpu >= 3)
 			gen_atomic(g);
 		else
@@ -609,7 +657,7 @@ int main(int argc, char **argv)
 	unsigned cases = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 1500;
 	uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 0) : 20261122;
 	char dir[] = "/tmp/sl-isadiff-XXXXXX", path[64];
-	unsigned bad = 0, ran = 0, cli_ran = 0, both_reject = 0;
+	unsigned bad = 0, ran = 0, cli_ran = 0, both_reject = 0, with_calls = 0;
 	uint64_t irng = seed ^ 0x5bd1e995;
 
 	if (!sluice)
@@ -631,6 +679,8 @@ int main(int argc, char **argv)
 		gen_loads(&g);
 		gen_body(&g, cpu);
 		gen_epilogue(&g);
+		gen_subprog(&g, cpu);
+		with_calls += g.ncalls > 0;
 		if (kernel_run(&g, in, &k, &refused)) {
 			if (refused && ran == 0) {
 				printf("SKIP: the kernel refuses BPF programs (%s)\n", k.msg);
@@ -704,7 +754,8 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/m.bin", dir);
 	unlink(path);
 	rmdir(dir);
-	printf("compat_isadiff: %u programs run by the kernel, %u through test-run --raw, "
-	       "%u rejected by both; %u mismatches\n", ran, cli_ran, both_reject, bad);
+	printf("compat_isadiff: %u programs run by the kernel (%u with bpf-to-bpf calls), %u through "
+	       "test-run --raw, %u rejected by both; %u mismatches\n", ran, with_calls, cli_ran,
+	       both_reject, bad);
 	return bad ? 1 : 0;
 }
