@@ -56,7 +56,9 @@ int xdp_helpers(struct xdp_md *ctx)
 	off = ((__u8 *)data)[6] & 0x7f;
 	len = (((__u8 *)data)[7] & 3) + 1;
 	r.load_ret = (__s32)bpf_xdp_load_bytes(ctx, off, a, len);
-	r.loaded = a[0];
+	/* on failure the kernel leaves the buffer as it was, sluice zeroes it
+	 * (the verifier counts it as written): read it only on success */
+	r.loaded = r.load_ret == 0 ? a[0] : 0;
 	r.store_ret = (__s32)bpf_xdp_store_bytes(ctx, off + 8, &v, len);
 	r.buff_len = (__u32)bpf_xdp_get_buff_len(ctx);
 	/* the packet may have been written: bounds again */
