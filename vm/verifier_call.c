@@ -103,7 +103,7 @@ static int arg_size(struct venv *env, uint32_t regno, bool zero_ok, struct call_
 	if (m->mem_null)   /* the kernel takes NULL only with a size known to be 0 */
 		return r->umax ? v_err(env, -EACCES, "R%d type=scalar expected=fp, pkt, pkt_meta, "
 				       "map_value, mem", m->mem_regno) : 0;
-	return v_check_helper_mem(env, (uint32_t)m->mem_regno, r->umax, zero_ok,
+	return v_check_helper_mem(env, (uint32_t)m->mem_regno, r->umax, r->umin, zero_ok,
 				  m->mem_uninit ? ACC_WRITE : ACC_READ);
 }
 
@@ -114,8 +114,8 @@ static int arg_map_mem(struct venv *env, uint32_t regno, bool key, struct call_m
 	if (!m->map)
 		return v_err(env, -EACCES, "invalid map_ptr to access map->%s", key ? "key" : "value");
 	def = sl_map_get_def(m->map);
-	return v_check_helper_mem(env, regno, key ? def->key_size : def->value_size, false,
-				  ACC_READ);
+	return v_check_helper_mem(env, regno, key ? def->key_size : def->value_size,
+				  key ? def->key_size : def->value_size, false, ACC_READ);
 }
 
 static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, struct call_meta *m)

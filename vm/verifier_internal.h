@@ -242,8 +242,8 @@ void v_for_each_reg(struct vstate *st, void (*fn)(struct vreg *r, void *arg), vo
 enum vaccess { ACC_READ, ACC_WRITE };
 int v_check_mem(struct venv *env, uint32_t regno, int32_t off, unsigned size,
 		enum vaccess t, int value_regno, bool sign_ext, struct vreg *value_out);
-int v_check_helper_mem(struct venv *env, uint32_t regno, uint64_t size, bool zero_ok,
-		       enum vaccess t);
+int v_check_helper_mem(struct venv *env, uint32_t regno, uint64_t size, uint64_t min_size,
+		       bool zero_ok, enum vaccess t);
 int v_stack_slot_range(struct venv *env, struct vframe *f, int64_t lo);
 void v_update_stack_depth(struct venv *env, struct vframe *f, int64_t lo);
 

@@ -54,14 +54,21 @@ static uint8_t byte_type(struct vframe *f, int64_t o)
 	return s ? s->type[j] : SLOT_INVALID;
 }
 
-/* A write over part of a slot holding a spill: the spill degrades to MISC bytes. */
+/*
+ * A write over part of a slot holding a spill: a scalar spill degrades to
+ * MISC bytes; what is left of a pointer becomes unreadable, so that no
+ * pointer bits can be read back as a scalar.
+ */
 static void scrub_spill(struct vslot *s)
 {
+	uint8_t t;
+
 	if (s->type[0] != SLOT_SPILL)
 		return;
+	t = v_is_ptr(&s->spill) ? SLOT_INVALID : SLOT_MISC;
 	for (unsigned j = 0; j < 8; j++)
 		if (s->type[j] == SLOT_SPILL)
-			s->type[j] = SLOT_MISC;
+			s->type[j] = t;
 }
 
 static bool reg_is_zero(const struct vreg *v)
@@ -171,12 +178,18 @@ static int stack_var_access(struct venv *env, struct vframe *f, const struct vre
 		return 0;
 	}
 	for (int64_t o = lo; o < hi; o++) {
+		unsigned j;
+		struct vslot *s = slot_at(f, o, &j);
+
 		if (byte_type(f, o) == SLOT_INVALID) {
 			tnum_str(tn, sizeof(tn), reg->var_off);
 			return v_err(env, -EACCES,
 				     "invalid variable-offset read from stack R%u var_off=%s size=%u",
 				     regno, tn, size);
 		}
+		if (s->type[j] == SLOT_SPILL && v_is_ptr(&s->spill))
+			return v_err(env, -EACCES, "R%u variable-offset read of a spilled pointer "
+				     "leaks addr", regno);
 	}
 	reg_mark_unknown(out);
 	reg_mark_sized(out, size, false);
@@ -196,9 +209,19 @@ static int check_stack(struct venv *env, uint32_t regno, int32_t off, unsigned s
 	    (reg->smin < -SL_STACK_SIZE || reg->smax > SL_STACK_SIZE))
 		return v_err(env, -EACCES, "invalid variable-offset%s stack R%u size=%u", acc_str(t),
 			     regno, size);
-	if (!tnum_is_const(reg->var_off))
+	if (!tnum_is_const(reg->var_off)) {
+		struct tnum at = tnum_add(reg->var_off, tnum_const((uint64_t)o));
+
+		if ((at.value | at.mask) & (size - 1)) {
+			char tn[64];
+
+			tnum_str(tn, sizeof(tn), reg->var_off);
+			return v_err(env, -EACCES, "misaligned variable-offset stack access "
+				     "var_off=%s off=%lld size=%u", tn, (long long)o, size);
+		}
 		return stack_var_access(env, f, reg, regno, o + reg->smin, o + reg->smax + size,
 					size, t, v, out);
+	}
 	o += (int64_t)reg->var_off.value;
 	if (o < -SL_STACK_SIZE || o + size > 0)
 		return v_err(env, -EACCES, "invalid%s stack R%u off=%lld size=%u", acc_str(t), regno,
@@ -353,7 +376,13 @@ int v_check_mem(struct venv *env, uint32_t regno, int32_t off, unsigned size,
 	return 0;
 }
 
-static int helper_stack(struct venv *env, uint32_t regno, uint64_t size, enum vaccess t)
+/*
+ * Stack memory a helper reads, or writes: a write initialises only the bytes
+ * written whatever the pointer's variable part and the size (at least
+ * @p min_size) turn out to be; the others just lose any spill.
+ */
+static int helper_stack(struct venv *env, uint32_t regno, uint64_t size, uint64_t min_size,
+			enum vaccess t)
 {
 	struct vreg *reg = v_reg(env, regno);
 	struct vframe *f = env->cur->frames[reg->frameno];
@@ -376,8 +405,12 @@ static int helper_stack(struct venv *env, uint32_t regno, uint64_t size, enum va
 		struct vslot *s = slot_at(f, o, &j);
 
 		if (t == ACC_WRITE) {
+			bool sure = o >= (int64_t)reg->off + reg->smax &&
+				    o < (int64_t)reg->off + reg->smin + (int64_t)min_size;
+
 			scrub_spill(s);
-			s->type[j] = SLOT_MISC;
+			if (sure || s->type[j] == SLOT_ZERO)
+				s->type[j] = SLOT_MISC;
 			continue;
 		}
 		if (s->type[j] == SLOT_INVALID)
@@ -391,11 +424,11 @@ static int helper_stack(struct venv *env, uint32_t regno, uint64_t size, enum va
 }
 
 /*
- * Memory of up to @p size bytes that a helper reads (ACC_READ) or writes
- * through register @p regno.
+ * Memory of up to @p size bytes (at least @p min_size) that a helper reads
+ * (ACC_READ) or writes through register @p regno.
  */
-int v_check_helper_mem(struct venv *env, uint32_t regno, uint64_t size, bool zero_ok,
-		       enum vaccess t)
+int v_check_helper_mem(struct venv *env, uint32_t regno, uint64_t size, uint64_t min_size,
+		       bool zero_ok, enum vaccess t)
 {
 	struct vreg *reg = v_reg(env, regno);
 
@@ -403,7 +436,7 @@ int v_check_helper_mem(struct venv *env, uint32_t regno, uint64_t size, bool zer
 		return v_err(env, -EACCES, "R%u invalid zero-sized read", regno + 1);
 	switch (reg->type) {
 	case V_STACK:
-		return helper_stack(env, regno, size, t);
+		return helper_stack(env, regno, size, min_size, t);
 	case V_PKT:
 	case V_PKT_META:
 		if (size > UINT32_MAX)
