@@ -287,14 +287,16 @@ static void gen_body(struct gen *g, unsigned cpu)
 			gen_end(g, cpu >= 4);
 		else if (k < 15)
 			gen_jmp(g, cpu >= 3, cpu >= 4, end);
-		else if (k < 18)
+		else if (k < 17)
 			gen_mem(g, cpu >= 4);
+		else if (k == 17)
+			emit(g, (pick(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_NEG, wreg(g), 0, 0, 0);
 		else if (k == 18 && g->n + 8 < end && g->ncalls < 16 && pick(g, 2))
 			gen_call(g);
 		else if (cpu >= 3)
 			gen_atomic(g);
 		else
-			emit(g, BPF_ALU64 | BPF_NEG, wreg(g), 0, 0, 0);
+			gen_mem(g, false);
 	}
 	while (g->n < end)
 		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, wreg(g), 0, 0, rimm(g));
