@@ -583,6 +583,47 @@ static void gen_sock(struct gen *g)
 	emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
+/* The same socket-filter program in sluice (interpreter or JIT), same view. */
+static int sock_sluice(const struct gen *g, const uint8_t *pkt, uint32_t plen, uint32_t kret,
+		       int jit, unsigned c)
+{
+	char elog[256] = "";
+	struct sl_prog *prog = sl_prog_from_raw(g->insns, g->n * 8, SL_PROG_SOCKET, 0, elog,
+						sizeof(elog));
+	struct sl_skb_ctx x = { 0 };
+	uint32_t r0 = 0;
+	int bad = 0;
+
+	x.pkt = pkt + 14;
+	x.pkt_len = x.skb.len = plen - 14;
+	x.skb.protocol = htons(0x0800);
+	x.skb.ifindex = 1;
+	if (!prog || sl_prog_verify(prog, 0, NULL, elog, sizeof(elog)) ||
+	    sl_vm_prepare(prog, elog, sizeof(elog))) {
+		fprintf(stderr, "sock case %u: sluice rejects: %s\n", c, elog);
+		bad = 1;
+	} else if (jit) {
+		struct sl_jit *j = sl_jit_compile(prog, NULL, elog, sizeof(elog));
+
+		if (!j) {
+			fprintf(stderr, "sock case %u: jit: %s\n", c, elog);
+			bad = 1;
+		} else {
+			r0 = (uint32_t)sl_jit_entry(j)(&x, 0);
+			sl_jit_free(j);
+		}
+	} else {
+		r0 = (uint32_t)sl_vm_exec(prog, &x, NULL, NULL);
+	}
+	if (!bad && r0 != kret) {
+		fprintf(stderr, "sock case %u: %s r0 0x%x, kernel 0x%x (packet %u bytes)\n", c,
+			jit ? "jit" : "interp", r0, kret, plen);
+		bad = 1;
+	}
+	sl_prog_free(prog);
+	return bad;
+}
+
 /* One socket-filter case: kernel test run (packet from the network header) vs sluice. */
 static unsigned sock_zero;  /* kernel r0 == 0: an out-of-bounds legacy load ended it */
 
@@ -613,44 +654,100 @@ static int sock_case(unsigned c, uint64_t seed, uint64_t *irng, int *refused)
 	}
 	close(fd);
 	sock_zero += ro.retval == 0;
-	for (int jit = 0; jit < 2; jit++) {
-		char elog[256] = "";
-		struct sl_prog *prog = sl_prog_from_raw(g.insns, g.n * 8, SL_PROG_SOCKET, 0, elog,
-							sizeof(elog));
-		struct sl_skb_ctx x = { 0 };
-		uint32_t r0 = 0;
-
-		x.pkt = pkt + 14;
-		x.pkt_len = x.skb.len = plen - 14;
-		x.skb.protocol = htons(0x0800);
-		x.skb.ifindex = 1;
-		if (!prog || sl_prog_verify(prog, 0, NULL, elog, sizeof(elog)) ||
-		    sl_vm_prepare(prog, elog, sizeof(elog))) {
-			fprintf(stderr, "sock case %u: sluice rejects: %s\n", c, elog);
-			bad = 1;
-		} else if (jit) {
-			struct sl_jit *j = sl_jit_compile(prog, NULL, elog, sizeof(elog));
-
-			if (!j) {
-				fprintf(stderr, "sock case %u: jit: %s\n", c, elog);
-				bad = 1;
-			} else {
-				r0 = (uint32_t)sl_jit_entry(j)(&x, 0);
-				sl_jit_free(j);
-			}
-		} else {
-			r0 = (uint32_t)sl_vm_exec(prog, &x, NULL, NULL);
-		}
-		if (!bad && r0 != ro.retval) {
-			fprintf(stderr, "sock case %u: %s r0 0x%x, kernel 0x%x (packet %u bytes)\n", c,
-				jit ? "jit" : "interp", r0, ro.retval, plen);
-			bad = 1;
-		}
-		sl_prog_free(prog);
-	}
+	for (int jit = 0; jit < 2; jit++)
+		bad |= sock_sluice(&g, pkt, plen, ro.retval, jit, c);
 	if (bad)
 		dump_prog(&g, 0);
 	return bad;
+}
+
+/* The raw form through `sluice test-run --raw` (both engines): r6 = r1,
+ * then the same body; its r0 is the fold, which must equal the kernel's. */
+static int cli_case(const char *sluice, const char *dir, const struct gen *g, unsigned body,
+		    const uint8_t *in, const struct result *k, unsigned c)
+{
+	static struct gen rg;
+	char path[64], msg[300];
+	uint64_t kfold, r0;
+	int b = 0;
+
+	memcpy(&kfold, k->pkt + 136, 8);
+	rg.n = 0;
+	emit(&rg, BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
+	memcpy(rg.insns + 1, g->insns + body, (g->n - body) * sizeof(g->insns[0]));
+	rg.n = 1 + g->n - body;
+	snprintf(path, sizeof(path), "%s/p.bin", dir);
+	write_file(path, rg.insns, rg.n * 8);
+	snprintf(path, sizeof(path), "%s/m.bin", dir);
+	write_file(path, in, PKT_LEN);
+	for (int e = 0; e < 2; e++) {
+		const char *eng = e ? "--jit" : "--interp";
+
+		if (cli_run(sluice, dir, eng, &r0, msg, sizeof(msg))) {
+			fprintf(stderr, "case %u: %s\n", c, msg);
+			b = 1;
+		} else if (r0 != kfold) {
+			fprintf(stderr, "case %u: test-run --raw %s: r0 0x%" PRIx64
+				" vs kernel fold 0x%" PRIx64 "\n", c, eng, r0, kfold);
+			b = 1;
+		}
+	}
+	return b;
+}
+
+struct totals {
+	unsigned bad, ran, cli_ran, both_reject, with_calls;
+};
+
+/* One XDP case. Returns 77 when the kernel refuses BPF altogether. */
+static int xdp_case(const char *sluice, const char *dir, unsigned c, uint64_t seed,
+		    uint64_t *irng, struct totals *t)
+{
+	static struct gen g;
+	unsigned cpu = 1 + c % 4, body;
+	uint8_t in[PKT_LEN];
+	struct result k = { 0 }, si = { 0 }, sj = { 0 };
+	int refused = 0, b;
+
+	memset(&g, 0, sizeof(g));
+	g.rng = seed * 0x9E3779B97F4A7C15ULL + c + 1;
+	fill_input(irng, in);
+	gen_xdp_prologue(&g);
+	body = g.n;
+	gen_loads(&g);
+	gen_body(&g, cpu);
+	gen_epilogue(&g);
+	gen_subprog(&g, cpu);
+	t->with_calls += g.ncalls > 0;
+	if (kernel_run(&g, in, &k, &refused)) {
+		if (refused && t->ran == 0) {
+			printf("SKIP: the kernel refuses BPF programs (%s)\n", k.msg);
+			return 77;
+		}
+		/* the generator avoids rejections; the verdicts must agree */
+		if (sluice_run(&g, in, false, &si) == 0 || strncmp(si.msg, "rejected", 8)) {
+			fprintf(stderr, "case %u (v%u): %s, sluice accepts; program:\n", c, cpu, k.msg);
+			dump_prog(&g, 0);
+			t->bad++;
+		}
+		t->both_reject++;
+		return 0;
+	}
+	t->ran++;
+	sluice_run(&g, in, false, &si);
+	sluice_run(&g, in, true, &sj);
+	b = compare("interp", c, &k, &si) | compare("jit", c, &k, &sj);
+	if (!b && c % 8 == 0) {
+		b = cli_case(sluice, dir, &g, body, in, &k, c);
+		t->cli_ran++;
+	}
+	if (b) {
+		fprintf(stderr, "case %u (v%u) program:\n", c, cpu);
+		dump_prog(&g, body);
+		dump_hex("input ", in);
+		t->bad++;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -659,7 +756,8 @@ int main(int argc, char **argv)
 	unsigned cases = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 1500;
 	uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 0) : 20261122;
 	char dir[] = "/tmp/sl-isadiff-XXXXXX", path[64];
-	unsigned bad = 0, ran = 0, cli_ran = 0, both_reject = 0, with_calls = 0;
+	unsigned sock_bad = 0, sock_cases = cases / 4;
+	struct totals t = { 0 };
 	uint64_t irng = seed ^ 0x5bd1e995;
 
 	if (!sluice)
@@ -668,80 +766,10 @@ int main(int argc, char **argv)
 		return perror("mkdtemp"), 1;
 	printf("compat_isadiff: %u cases, seed %" PRIu64 " (rerun: compat_isadiff SLUICE %u %" PRIu64 ")\n",
 	       cases, seed, cases, seed);
-	for (unsigned c = 0; c < cases && bad < 10; c++) {
-		struct gen g = { .rng = seed * 0x9E3779B97F4A7C15ULL + c + 1 };
-		unsigned cpu = 1 + c % 4, body;
-		uint8_t in[PKT_LEN];
-		struct result k = { 0 }, si = { 0 }, sj = { 0 };
-		int refused = 0;
-
-		fill_input(&irng, in);
-		gen_xdp_prologue(&g);
-		body = g.n;
-		gen_loads(&g);
-		gen_body(&g, cpu);
-		gen_epilogue(&g);
-		gen_subprog(&g, cpu);
-		with_calls += g.ncalls > 0;
-		if (kernel_run(&g, in, &k, &refused)) {
-			if (refused && ran == 0) {
-				printf("SKIP: the kernel refuses BPF programs (%s)\n", k.msg);
-				return 77;
-			}
-			/* the generator avoids rejections; the verdicts must agree */
-			if (sluice_run(&g, in, false, &si) == 0 || strncmp(si.msg, "rejected", 8)) {
-				fprintf(stderr, "case %u (v%u): %s, sluice accepts; program:\n",
-					c, cpu, k.msg);
-				dump_prog(&g, 0);
-				bad++;
-			}
-			both_reject++;
-			continue;
-		}
-		ran++;
-		sluice_run(&g, in, false, &si);
-		sluice_run(&g, in, true, &sj);
-		int b = compare("interp", c, &k, &si) | compare("jit", c, &k, &sj);
-
-		if (!b && c % 8 == 0) {
-			/* raw form through the CLI: r6 = r1, then the same body */
-			struct gen rg = g;
-			uint64_t kfold, r0;
-			char msg[300];
-
-			memcpy(&kfold, k.pkt + 136, 8);
-			rg.n = 0;
-			emit(&rg, BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
-			memcpy(rg.insns + 1, g.insns + body, (g.n - body) * sizeof(g.insns[0]));
-			rg.n = 1 + g.n - body;
-			snprintf(path, sizeof(path), "%s/p.bin", dir);
-			write_file(path, rg.insns, rg.n * 8);
-			snprintf(path, sizeof(path), "%s/m.bin", dir);
-			write_file(path, in, PKT_LEN);
-			for (int e = 0; e < 2; e++) {
-				const char *eng = e ? "--jit" : "--interp";
-
-				if (cli_run(sluice, dir, eng, &r0, msg, sizeof(msg))) {
-					fprintf(stderr, "case %u: %s\n", c, msg);
-					b = 1;
-				} else if (r0 != kfold) {
-					fprintf(stderr, "case %u: test-run --raw %s: r0 0x%" PRIx64
-						" vs kernel fold 0x%" PRIx64 "\n", c, eng, r0, kfold);
-					b = 1;
-				}
-			}
-			cli_ran++;
-		}
-		if (b) {
-			fprintf(stderr, "case %u (v%u) program:\n", c, cpu);
-			dump_prog(&g, body);
-			dump_hex("input ", in);
-			bad++;
-		}
-	}
-	unsigned sock_bad = 0, sock_cases = cases / 4;
-
-	for (unsigned c = 0; c < sock_cases && ran && sock_bad < 10; c++) {
+	for (unsigned c = 0; c < cases && t.bad < 10; c++)
+		if (xdp_case(sluice, dir, c, seed, &irng, &t) == 77)
+			return 77;
+	for (unsigned c = 0; c < sock_cases && t.ran && sock_bad < 10; c++) {
 		int refused = 0;
 
 		sock_bad += (unsigned)sock_case(c, seed, &irng, &refused);
@@ -750,14 +778,13 @@ int main(int argc, char **argv)
 	}
 	printf("compat_isadiff: %u socket-filter programs (LD_ABS/LD_IND; %u ended by an "
 	       "out-of-bounds load); %u mismatches\n", sock_cases, sock_zero, sock_bad);
-	bad += sock_bad;
 	snprintf(path, sizeof(path), "%s/p.bin", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/m.bin", dir);
 	unlink(path);
 	rmdir(dir);
 	printf("compat_isadiff: %u programs run by the kernel (%u with bpf-to-bpf calls), %u through "
-	       "test-run --raw, %u rejected by both; %u mismatches\n", ran, with_calls, cli_ran,
-	       both_reject, bad);
-	return bad ? 1 : 0;
+	       "test-run --raw, %u rejected by both; %u mismatches\n", t.ran, t.with_calls,
+	       t.cli_ran, t.both_reject, t.bad);
+	return t.bad + sock_bad ? 1 : 0;
 }

@@ -324,22 +324,63 @@ static void dump_prog(const struct gen *g)
 	}
 }
 
+struct tally {
+	unsigned bad, acc, rej, permissive, known;
+	uint64_t prng;
+};
+
+/* Compare the two verdicts of case @p c and count it in @p t. */
+static void classify(struct tally *t, unsigned c, const struct gen *g, int fd, int sok,
+		     struct sl_prog *prog, char *klog, const char *slog)
+{
+	int kok = fd >= 0;
+
+	if (!kok && sok) {
+		/* sluice proved more than the kernel (e.g. on a path the kernel
+		 * cannot rule out): allowed if it is really safe, checked by
+		 * running it with every access checked */
+		int fault = run_checked(prog, &t->prng);
+
+		if (fault || t->permissive++ < (getenv("VDIFF_ALL") ? 100000u : 3u))
+			fprintf(stderr, "case %u: kernel rejects (%s), sluice accepts%s\n", c,
+				kernel_reason(klog), fault ? " and the checked run FAULTS: unsafe" :
+				" (safe in checked runs; informational)");
+		if (fault) {
+			dump_prog(g);
+			t->bad++;
+		}
+	} else if (kok != sok && strstr(slog, KNOWN_REJECT)) {
+		if (t->known++ < 2)
+			fprintf(stderr, "case %u: kernel accepts, sluice rejects: %s (known: "
+				"privileged-only rule)\n", c, slog);
+	} else if (kok != sok) {
+		fprintf(stderr, "case %u: kernel accepts, sluice rejects: %s\n", c, slog);
+		dump_prog(g);
+		t->bad++;
+	} else if (kok) {
+		t->acc++;
+		t->bad += (unsigned)run_pkts(fd, prog, &t->prng, c);
+	} else {
+		t->rej++;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned cases = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 2000;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 20261122;
-	unsigned bad = 0, acc = 0, rej = 0, loaded = 0, permissive = 0, known = 0;
+	struct tally t = { .prng = seed };
 	static char klog[1 << 16];
-	uint64_t prng = seed;
+	unsigned loaded = 0;
 
 	printf("compat_vdiff: %u programs, seed %" PRIu64 "\n", cases, seed);
-	for (unsigned c = 0; c < cases && bad < 8; c++) {
+	for (unsigned c = 0; c < cases && t.bad < 8; c++) {
 		struct gen g = { .rng = seed * 0x9E3779B97F4A7C15ULL + c + 1 };
 		LIBBPF_OPTS(bpf_prog_load_opts, lo, .log_buf = klog, .log_size = sizeof(klog),
 			    .log_level = 1);
 		char slog[512] = "";
 		struct sl_prog *prog;
-		int fd, kok, sok;
+		int fd, sok;
 
 		gen_prog(&g);
 		klog[0] = 0;
@@ -349,47 +390,16 @@ int main(int argc, char **argv)
 			return 77;
 		}
 		loaded |= fd >= 0;
-		kok = fd >= 0;
 		prog = sl_prog_from_raw(g.insns, g.n * 8, SL_PROG_XDP, 0, slog, sizeof(slog));
 		sok = prog && !sl_prog_verify(prog, 0, NULL, slog, sizeof(slog)) &&
 		      !sl_vm_prepare(prog, slog, sizeof(slog));
-		if (!kok && sok) {
-			/* sluice proved more than the kernel (e.g. on a path the
-			 * kernel cannot rule out): allowed if it is really safe,
-			 * checked by running it with every access checked */
-			int fault = run_checked(prog, &prng);
-
-			if (fault || permissive++ < (getenv("VDIFF_ALL") ? 100000u : 3u)) {
-				char *l = kernel_reason(klog);
-
-				fprintf(stderr, "case %u: kernel rejects (%s), sluice accepts%s\n", c, l,
-					fault ? " and the checked run FAULTS: unsafe" :
-					" (safe in checked runs; informational)");
-				if (fault) {
-					dump_prog(&g);
-					bad++;
-				}
-			}
-		} else if (kok != sok && strstr(slog, KNOWN_REJECT)) {
-			if (known++ < 2)
-				fprintf(stderr, "case %u: kernel accepts, sluice rejects: %s (known: "
-					"privileged-only rule)\n", c, slog);
-		} else if (kok != sok) {
-			fprintf(stderr, "case %u: kernel accepts, sluice rejects: %s\n", c, slog);
-			dump_prog(&g);
-			bad++;
-		} else if (kok) {
-			acc++;
-			bad += (unsigned)run_pkts(fd, prog, &prng, c);
-		} else {
-			rej++;
-		}
+		classify(&t, c, &g, fd, sok, prog, klog, slog);
 		if (fd >= 0)
 			close(fd);
 		sl_prog_free(prog);
 	}
 	printf("compat_vdiff: both accept %u (each run on 4 packets), both reject %u, only sluice "
 	       "accepts %u (each safe in 16 checked runs), known difference %u; %u mismatches\n",
-	       acc, rej, permissive, known, bad);
-	return bad ? 1 : 0;
+	       t.acc, t.rej, t.permissive, t.known, t.bad);
+	return t.bad ? 1 : 0;
 }
