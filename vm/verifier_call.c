@@ -184,27 +184,49 @@ static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, stru
 	}
 }
 
-static void clear_pkt(struct vreg *r, void *arg)
+static bool is_pkt(const struct vreg *r, uint32_t id)
 {
-	(void)arg;
-	if (r->type == V_PKT || r->type == V_PKT_META || r->type == V_PKT_END)
-		reg_mark_unknown(r);
+	(void)id;
+	return r->type == V_PKT || r->type == V_PKT_META || r->type == V_PKT_END;
 }
 
-static void drop_ref(struct vreg *r, void *arg)
+static bool is_ref(const struct vreg *r, uint32_t id)
 {
-	uint32_t id = *(uint32_t *)arg;
-
-	if (r->ref_id == id && (r->type == V_MEM || r->type == V_MEM_OR_NULL))
-		reg_mark_unknown(r);
+	return r->ref_id == id && (r->type == V_MEM || r->type == V_MEM_OR_NULL);
 }
 
-/* Forget reservation @p id: every pointer into it becomes a plain scalar. */
+/*
+ * Invalidate every pointer that @p match selects, as the kernel's
+ * mark_reg_invalid() does without allow_ptr_leaks: registers become
+ * unreadable, and so do the stack bytes of spilled ones (never a scalar
+ * holding the old address).
+ */
+static void invalidate_ptrs(struct vstate *st, bool (*match)(const struct vreg *, uint32_t),
+			    uint32_t id)
+{
+	for (uint32_t i = 0; i <= st->curframe; i++) {
+		struct vframe *f = st->frames[i];
+
+		for (unsigned r = 0; r < SL_NREGS; r++)
+			if (match(&f->regs[r], id))
+				reg_mark_not_init(&f->regs[r]);
+		for (uint32_t k = 0; k < f->nslots; k++) {
+			struct vslot *s = &f->stack[k];
+
+			if (s->type[0] == SLOT_SPILL && match(&s->spill, id)) {
+				memset(s->type, SLOT_INVALID, sizeof(s->type));
+				reg_mark_not_init(&s->spill);
+			}
+		}
+	}
+}
+
+/* Forget reservation @p id: every pointer into it becomes unreadable. */
 static void release_ref(struct venv *env, uint32_t id)
 {
 	struct vstate *st = env->cur;
 
-	v_for_each_reg(st, drop_ref, &id);
+	invalidate_ptrs(st, is_ref, id);
 	for (uint32_t i = 0; i < st->nrefs; i++) {
 		if (st->refs[i] != id)
 			continue;
@@ -274,6 +296,12 @@ int v_check_helper_call(struct venv *env, const struct bpf_insn *insn)
 		return v_err(env, -EINVAL, "program of this type cannot use helper %s#%d", h->name,
 			     insn->imm);
 	for (uint32_t i = 0; i < 5 && h->args[i] != SL_ARG_NONE; i++) {
+		enum vtype t = v_reg(env, i + 1)->type;
+
+		if (h->no_pkt_mem && (t == V_PKT || t == V_PKT_META) &&
+		    (h->args[i] == SL_ARG_PTR_TO_MEM || h->args[i] == SL_ARG_PTR_TO_UNINIT_MEM ||
+		     h->args[i] == SL_ARG_PTR_TO_MEM_OR_NULL))
+			return v_err(env, -EACCES, "helper access to the packet is not allowed");
 		err = check_arg(env, i + 1, h->args[i], &m);
 		if (err)
 			return err;
@@ -285,7 +313,7 @@ int v_check_helper_call(struct venv *env, const struct bpf_insn *insn)
 	if (m.release_ref)
 		release_ref(env, m.release_ref);
 	if (changes_pkt_data(insn->imm))
-		v_for_each_reg(env->cur, clear_pkt, NULL);
+		invalidate_ptrs(env->cur, is_pkt, 0);
 	for (unsigned r = BPF_REG_1; r <= BPF_REG_5; r++)
 		reg_mark_not_init(v_reg(env, r));
 	return set_return(env, h, &m);

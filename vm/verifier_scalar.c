@@ -249,18 +249,32 @@ void reg_sync(struct vreg *r)
 	bounds_from_tnum(r);
 }
 
-/* Bounds of a freshly loaded @p bytes-wide value, zero- or sign-extended. */
+/*
+ * Zero-extended: the low @p bytes of @p r (a truncation, as the kernel's
+ * coerce_reg_to_size(): bounds survive only when the high bits are fixed).
+ * Sign-extended: bounds of a freshly loaded value (@p r unknown).
+ */
 void reg_mark_sized(struct vreg *r, unsigned bytes, bool sign)
 {
+	uint64_t mask = (1ull << (bytes * 8)) - 1;
+
 	if (bytes >= 8)
 		return;
 	if (sign) {
 		int64_t lim = 1ll << (bytes * 8 - 1);
 
 		TIGHTEN(r->smin, r->smax, -lim, lim - 1);
-	} else {
-		r->var_off = tnum_intersect(r->var_off, tnum_cast(tnum_unknown(), bytes));
+		reg_sync(r);
+		return;
 	}
+	r->var_off = tnum_cast(r->var_off, bytes);
+	if ((r->umin & ~mask) == (r->umax & ~mask))
+		r->umin &= mask, r->umax &= mask;
+	else
+		r->umin = 0, r->umax = mask;
+	r->smin = (int64_t)r->umin, r->smax = (int64_t)r->umax;
+	r->u32min = 0, r->u32max = UINT32_MAX;
+	r->s32min = INT32_MIN, r->s32max = INT32_MAX;
 	reg_sync(r);
 }
 
