@@ -722,21 +722,30 @@ static int emit_tail_call(struct jit_state *st)
 /*
  * bpf_map_lookup_elem on an ARRAY / PERCPU_ARRAY known at compile time:
  *   r0 = index < max_entries ? base + index * stride (+ cpu * slot) : NULL
- * @return 1 when emitted, 0 when the map does not allow it.
+ * and, per-CPU, NULL also when the worker slot sl_map_cpu >= the map's
+ * ncpus (as the C lookup). @return 1 when emitted, 0 when the map does
+ * not allow it.
  */
 static int emit_array_lookup(struct jit_state *st, struct sl_map *map)
 {
 	const struct sl_map_def *def = sl_map_get_def(map);
 	uint8_t *base = sl_map_array_base(map, 0);
 	uint32_t stride = sl_map_array_stride(map);
+	bool percpu = sl_map_is_percpu(map);
 	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
-	size_t l_null, l_done;
+	size_t l_null, l_cpu = 0, l_done;
 
-	if (!base || !stride || slot > INT32_MAX || stride > INT32_MAX)
+	if (!base || !stride || slot > INT32_MAX || stride > INT32_MAX ||
+	    sl_map_ncpus(map) > INT32_MAX)
 		return 0;
 	/* sl_map_cpu must be in the static TLS block (below the thread pointer) to read it via %fs */
-	if (slot && (st->tpoff >= 0 || st->tpoff < -(1 << 20)))
+	if (percpu && (st->tpoff >= 0 || st->tpoff < -(1 << 20)))
 		return 0;
+	if (percpu) {
+		x86_load_fs32(&st->e, TMP, st->tpoff);                     /* r11d = sl_map_cpu */
+		x86_alu_ri(&st->e, false, ALU_CMP, TMP, (int32_t)sl_map_ncpus(map));
+		l_cpu = x86_jcc8_fwd(&st->e, CC_AE);                       /* jae null */
+	}
 	x86_load(&st->e, 4, X_RAX, X_RSI, 0);                         /* mov eax, [rsi] */
 	x86_alu_ri(&st->e, false, ALU_CMP, X_RAX, (int32_t)def->max_entries);
 	l_null = x86_jcc8_fwd(&st->e, CC_AE);
@@ -744,14 +753,15 @@ static int emit_array_lookup(struct jit_state *st, struct sl_map *map)
 		x86_shift_ri(&st->e, true, SH_SHL, X_RAX, (uint8_t)__builtin_ctz(stride));
 	else
 		x86_imul_rri(&st->e, true, X_RAX, X_RAX, (int32_t)stride);
-	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)base);
-	x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
 	if (slot) {
-		x86_load_fs32(&st->e, TMP, st->tpoff);                     /* r11d = sl_map_cpu */
-		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);
+		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);      /* imul r11, r11, slot */
 		x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
 	}
+	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)base);
+	x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
 	l_done = x86_jcc8_fwd(&st->e, CC_ALWAYS);
+	if (percpu)
+		x86_bind8(&st->e, l_cpu);
 	x86_bind8(&st->e, l_null);
 	x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);
 	x86_bind8(&st->e, l_done);

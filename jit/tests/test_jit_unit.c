@@ -227,6 +227,17 @@ static void *percpu_worker(void *arg)
 	return NULL;
 }
 
+/* lookup_prog() @p p in the interpreter, then the JIT: value @p v + 5, then + 10 */
+static void run_twice(struct sl_prog *p, uint64_t v, const char *what)
+{
+	struct sl_jit *jit = compile(p, false);
+	uint64_t ri = sl_vm_exec(p, NULL, NULL, NULL), rj = sl_jit_entry(jit)(NULL, 0);
+
+	CHECK(ri == v + 5 && rj == v + 10, "%s: interpreter %" PRIu64 " (want %" PRIu64
+	      "), jit %" PRIu64 " (want %" PRIu64 ")", what, ri, v + 5, rj, v + 10);
+	sl_jit_free(jit);
+}
+
 static void test_percpu(void)
 {
 	struct sl_map_def def = { BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4, 0 };
@@ -251,6 +262,24 @@ static void test_percpu(void)
 		CHECK(vals[c] == 5ull * 10 * (c + 1), "slot %u: %" PRIu64 ", want %u", c, vals[c],
 		      50 * (c + 1));
 	sl_jit_free(jit);
+	/* a worker slot past the map's ncpus finds nothing (NULL), as the C lookup */
+	sl_map_set_cpu(4);
+	run_both(p, NULL, 0, 0xdead, "per-CPU lookup with sl_map_cpu == ncpus");
+	sl_map_set_cpu(1000);
+	run_both(p, NULL, 0, 0xdead, "per-CPU lookup with sl_map_cpu > ncpus");
+	sl_map_set_cpu(3);
+	run_twice(p, 5ull * 10 * 4, "per-CPU lookup with sl_map_cpu 3");
+	sl_map_set_cpu(0);
+	sl_prog_free(p);
+	sl_map_destroy(map);
+	/* one slot: the slot number is still checked */
+	map = sl_map_create("pc1", &def, 1);
+	p = lookup_prog(map, 1);
+	CHECK(map && p, "one-slot per-CPU map");
+	run_twice(p, 0, "one-slot per-CPU lookup with sl_map_cpu 0");
+	sl_map_set_cpu(1);
+	run_both(p, NULL, 0, 0xdead, "one-slot per-CPU lookup with sl_map_cpu 1");
+	sl_map_set_cpu(0);
 	sl_prog_free(p);
 	sl_map_destroy(map);
 }
