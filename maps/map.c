@@ -3,7 +3,8 @@
  * maps/map.c: creation, destruction and dispatch of every map type.
  *
  * Each type supplies one constant struct sl_map_ops (array.c, hash.c,
- * lpm.c, devmap.c, prog_array.c, ringbuf.c); this file holds the table
+ * lpm.c, devmap.c, prog_array.c, ringbuf.c, perf_event.c); this file
+ * holds the table
  * from enum bpf_map_type to ops, the common checks of the kernel's
  * map_create, the type names, and the control-thread API.
  *
@@ -35,6 +36,7 @@ static const struct sl_map_ops *const map_ops[] = {
 	[BPF_MAP_TYPE_DEVMAP] = &sl_devmap_ops,
 	[BPF_MAP_TYPE_DEVMAP_HASH] = &sl_devmap_hash_ops,
 	[BPF_MAP_TYPE_RINGBUF] = &sl_ringbuf_ops,
+	[BPF_MAP_TYPE_PERF_EVENT_ARRAY] = &sl_perf_event_ops,
 };
 
 /* kernel type names (bpftool's spelling), indexed by enum bpf_map_type */
@@ -110,6 +112,7 @@ struct sl_map *sl_map_create(const char *name, const struct sl_map_def *def, uns
 {
 	const struct sl_map_ops *ops = def && def->type < N_OPS ? map_ops[def->type] : NULL;
 	struct sl_map *map;
+	struct sl_map_def d;
 	int err;
 
 	if (!def) {
@@ -125,6 +128,12 @@ struct sl_map *sl_map_create(const char *name, const struct sl_map_def *def, uns
 	if (ncpus > SL_MAX_CPUS) {
 		errno = EINVAL;
 		return NULL;
+	}
+	if (def->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && !def->max_entries) {
+		/* libbpf's default for this type: one entry per CPU */
+		d = *def;
+		d.max_entries = ncpus;
+		def = &d;
 	}
 	err = ops->check(def, ncpus);
 	if (err) {

@@ -72,6 +72,7 @@ extern const struct sl_map_ops sl_lpm_ops;
 extern const struct sl_map_ops sl_prog_array_ops;
 extern const struct sl_map_ops sl_devmap_ops;
 extern const struct sl_map_ops sl_ringbuf_ops;
+extern const struct sl_map_ops sl_perf_event_ops;
 
 #define SL_HUGE_PAGE (2u << 20)
 #define SL_HUGE_MIN (1u << 20)

@@ -205,6 +205,30 @@ static uint64_t ringbuf_query(uint64_t map, uint64_t flags, uint64_t a3, uint64_
 	return sl_ringbuf_query(PTR(map), flags);
 }
 
+/* ---- perf event output ---- */
+
+static uint64_t xdp_get_buff_len(uint64_t ctx, uint64_t a2, uint64_t a3, uint64_t a4,
+				 uint64_t a5);
+
+/*
+ * The kernel's XDP variant (bpf_xdp_event_output): the upper 32 bits of
+ * flags (BPF_F_CTXLEN_MASK) ask for that many packet bytes after @p data;
+ * the low 32 bits (BPF_F_INDEX_MASK) are the index or BPF_F_CURRENT_CPU.
+ */
+static uint64_t perf_event_output(uint64_t ctx, uint64_t map, uint64_t flags, uint64_t data,
+				  uint64_t size)
+{
+	const struct sl_xdp_ctx *x = PTR(ctx);
+	uint64_t pkt = (flags & BPF_F_CTXLEN_MASK) >> 32;
+
+	if (flags & ~(uint64_t)(BPF_F_CTXLEN_MASK | BPF_F_INDEX_MASK))
+		return U64(-EINVAL);
+	if (pkt > xdp_get_buff_len(ctx, 0, 0, 0, 0))
+		return U64(-EFAULT);
+	return U64(sl_perf_event_output(PTR(map), flags & BPF_F_INDEX_MASK, PTR(data), size,
+					x->data, pkt));
+}
+
 /* ---- packet access ---- */
 
 /* kernel: offset > 0xffff or out of the packet -> zero the buffer, -EFAULT */
@@ -600,6 +624,9 @@ static const struct sl_helper helpers[SL_HELPER_MAX] = {
 	[BPF_FUNC_csum_diff] = {"bpf_csum_diff", csum_diff, SL_RET_INTEGER,
 		{SL_ARG_PTR_TO_MEM_OR_NULL, SL_ARG_CONST_SIZE_OR_ZERO, SL_ARG_PTR_TO_MEM_OR_NULL,
 		 SL_ARG_CONST_SIZE_OR_ZERO, SL_ARG_ANYTHING}, PT_RAW | PT_XDP},
+	[BPF_FUNC_perf_event_output] = {"bpf_perf_event_output", perf_event_output,
+		SL_RET_INTEGER, {SL_ARG_PTR_TO_CTX, SL_ARG_CONST_MAP_PTR, SL_ARG_ANYTHING,
+		SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE_OR_ZERO}, PT_XDP, .no_pkt_mem = true},
 	[BPF_FUNC_ringbuf_output] = {"bpf_ringbuf_output", ringbuf_output, SL_RET_INTEGER,
 		{SL_ARG_CONST_MAP_PTR, SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE_OR_ZERO,
 		 SL_ARG_ANYTHING}, PT_ALL},

@@ -271,4 +271,41 @@ void sl_ringbuf_discard(void *data, uint64_t flags);
 /** Data path: bpf_ringbuf_output; 0, -EAGAIN (full), -EINVAL (flags, map type). */
 long sl_ringbuf_output(struct sl_map *map, const void *data, uint64_t size, uint64_t flags);
 
+/* ---- PERF_EVENT_ARRAY ---- */
+
+/** Bytes of records per worker slot of a PERF_EVENT_ARRAY (a power of 2). */
+#define SL_PERF_RING_SIZE (256u << 10)
+
+/**
+ * Sample visitor of sl_perf_event_consume(): the worker slot that wrote it,
+ * the sample (bpf_perf_event_output's data, then the packet bytes it
+ * asked for; exactly that many bytes, where the kernel's reader sees the
+ * raw size rounded up so that size + 4 is a multiple of 8), valid for the
+ * call only. Return nonzero to stop after it.
+ */
+typedef int (*sl_perf_event_cb)(uint32_t cpu, const void *data, uint32_t len, void *ctx);
+
+/**
+ * Data path (bpf_perf_event_output): append one sample of @p size bytes of
+ * @p data followed by @p extra_size bytes of @p extra to the ring of slot
+ * @p index (BPF_F_CURRENT_CPU: this worker's, sl_map_cpu). Worker,
+ * lock-free; the only writer of its slot.
+ * @return 0, -E2BIG (index >= max_entries, or a sample too large for a
+ *         ring / perf record), -ENOENT (no ring at that index: >= ncpus),
+ *         -EOPNOTSUPP (another worker's index), -ENOSPC (ring full: the
+ *         sample is counted as lost), -EINVAL (not a PERF_EVENT_ARRAY).
+ */
+long sl_perf_event_output(struct sl_map *map, uint64_t index, const void *data, uint64_t size,
+			  const void *extra, uint64_t extra_size);
+
+/**
+ * Hand every sample written so far to @p cb, slot by slot, each slot's in
+ * order (control thread, one consumer; workers may write meanwhile).
+ * @return samples handed to @p cb, or -EINVAL (not a PERF_EVENT_ARRAY).
+ */
+long sl_perf_event_consume(struct sl_map *map, sl_perf_event_cb cb, void *ctx);
+
+/** Samples lost so far (rings full), all slots together; 0 for other maps. */
+uint64_t sl_perf_event_lost(struct sl_map *map);
+
 #endif /* SL_MAPS_H */

@@ -8,6 +8,7 @@
 #ifndef SL_HELPERS_H
 #define SL_HELPERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sl_vm.h"
@@ -52,6 +53,11 @@ struct sl_helper {
 	enum sl_ret_type ret;
 	enum sl_arg_type args[5];
 	uint32_t prog_types;        /**< bit (1u << enum sl_prog_type) for each type allowed */
+	/**
+	 * memory arguments may not point into the packet ("helper access to
+	 * the packet is not allowed": the kernel prototype has no pkt_access)
+	 */
+	bool no_pkt_mem;
 };
 
 /** Highest helper id the table can hold. */
