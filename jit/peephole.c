@@ -26,7 +26,9 @@
  * where rC1, rC2 hold constants (lddw in the same block) with
  * C1 == C2 << k, becomes "imul rV, rC2; rol rV, k": the shift turns into
  * the rotate and the OR disappears (rA keeps its own multiply, or goes
- * when nothing reads it).
+ * when nothing reads it). Its scheduler often puts lddw's of other
+ * registers between the mov and the first multiply and between the second
+ * multiply and the shift: those are stepped over.
  *
  * A big-endian 16-bit load written byte by byte (two u8 loads of [P+k] and
  * [P+k+1], "hi <<= 8", "dst |= other", in clang's orders) becomes one
@@ -264,22 +266,48 @@ static bool const_before(const struct sl_prog *p, const uint8_t *targets, uint32
 	return false;
 }
 
+/*
+ * The instruction before the one at @p k, stepping over lddw's of
+ * registers other than @p v and @p a. UINT32_MAX when a jump lands on @p k
+ * or on a stepped-over lddw, or when nothing is left.
+ */
+static uint32_t prev_skip_lddw(const struct sl_prog *p, const uint8_t *targets, uint32_t k,
+			       uint8_t v, uint8_t a)
+{
+	while (k >= 1 && !targets[k]) {
+		const struct bpf_insn *ld = k >= 2 ? &p->insns[k - 2] : NULL;
+
+		if (!ld || !sl_isa_is_lddw(ld))
+			return k - 1;
+		if (ld->dst_reg == v || ld->dst_reg == a || targets[k - 1])
+			return UINT32_MAX;
+		k -= 2;
+	}
+	return UINT32_MAX;
+}
+
 /* The two-multiply rotate ending with the OR at @p pc (see the top). */
 static void match_mulrot(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
 			 uint8_t *fuse)
 {
-	const struct bpf_insn *orr = &p->insns[pc], *sh = orr - 1, *mv = orr - 2;
+	const struct bpf_insn *orr = &p->insns[pc], *sh = orr - 1, *mv;
 	uint8_t v = orr->dst_reg, a = orr->src_reg;
+	uint32_t j, m, mvpc;
 	uint64_t c1, c2;
-	uint32_t j;
 
 	if (pc < 4 || orr->code != (BPF_ALU64 | BPF_OR | BPF_X) || v == a ||
 	    sh->code != (BPF_ALU64 | BPF_RSH | BPF_K) || sh->dst_reg != v || sh->imm <= 0 ||
-	    sh->imm >= 64 || mv->code != (BPF_ALU64 | BPF_MUL | BPF_X) || mv->dst_reg != v ||
-	    mv->src_reg == v || mv->src_reg == a || targets[pc] || targets[pc - 1] || fuse[pc - 1])
+	    sh->imm >= 64 || targets[pc] || fuse[pc - 1])
 		return;
-	/* back from the multiply of rV: "rA *= rC1" right after "rA = rV", nothing else on rV/rA */
-	for (j = pc - 2; j-- > 0;) {
+	mvpc = prev_skip_lddw(p, targets, pc - 1, v, a);
+	if (mvpc == UINT32_MAX || mvpc < 2 || fuse[mvpc])
+		return;
+	mv = &p->insns[mvpc];
+	if (mv->code != (BPF_ALU64 | BPF_MUL | BPF_X) || mv->dst_reg != v ||
+	    mv->src_reg == v || mv->src_reg == a)
+		return;
+	/* back from the multiply of rV: "rA *= rC1" after "rA = rV", nothing else on rV/rA */
+	for (j = mvpc; j-- > 0;) {
 		const struct bpf_insn *in = &p->insns[j];
 
 		if (targets[j + 1])
@@ -293,14 +321,17 @@ static void match_mulrot(const struct sl_prog *p, const uint8_t *targets, uint32
 		}
 		if (writes(in, v) || writes(in, a) ||
 		    SL_OP_CLASS(in->code) == BPF_JMP || SL_OP_CLASS(in->code) == BPF_JMP32 ||
-		    pc - j > 16)
+		    mvpc - j > 16)
 			return;
 	}
-	if (j == UINT32_MAX || targets[j] || p->insns[j - 1].code != (BPF_ALU64 | BPF_MOV | BPF_X) ||
-	    p->insns[j - 1].dst_reg != a || p->insns[j - 1].src_reg != v || p->insns[j - 1].off ||
+	if (j == UINT32_MAX)
+		return;
+	m = prev_skip_lddw(p, targets, j, v, a);
+	if (m == UINT32_MAX || p->insns[m].code != (BPF_ALU64 | BPF_MOV | BPF_X) ||
+	    p->insns[m].dst_reg != a || p->insns[m].src_reg != v || p->insns[m].off ||
 	    p->insns[j].src_reg == a || p->insns[j].src_reg == v ||
 	    !const_before(p, targets, j, p->insns[j].src_reg, &c1) ||
-	    !const_before(p, targets, pc - 2, mv->src_reg, &c2) ||
+	    !const_before(p, targets, mvpc, mv->src_reg, &c2) ||
 	    c1 != c2 << (64 - sh->imm))
 		return;
 	fuse[pc - 1] = SL_JIT_FUSE_ROL;

@@ -390,21 +390,29 @@ static void put_lddw(struct gen *g, uint8_t r, uint64_t v)
 /*
  * rotl(v * C, k) as clang writes it: rA = rV; rA *= rC1; rV *= rC2;
  * rV >>= 64-k; rV |= rA with C1 = C2 << k (the JIT makes it imul + rol),
- * sometimes with constants that do not match or something in between.
+ * sometimes with constants that do not match or something in between:
+ * lddw's between the mov and the first multiply or between the second
+ * multiply and the shift (the JIT steps over those of other registers;
+ * rO may also be rV, rA or a constant register), or a jump target.
  */
 static void gen_mulrot(struct gen *g)
 {
-	uint8_t v = scalar(g), a = scalar(g), c1 = scalar(g), c2 = scalar(g);
+	uint8_t v = scalar(g), a = scalar(g), c1 = scalar(g), c2 = scalar(g), o = scalar(g);
 	uint32_t k = 1 + rn(g, 63);
 	uint64_t k2 = edge_u64(g), k1 = rn(g, 4) ? k2 << k : rnd(g);
-	unsigned twist = rn(g, 8);
+	unsigned twist = rn(g, 12);
 
 	if (v == a || v == c1 || v == c2 || a == c1 || a == c2 || c1 == c2)
 		return;
 	item(g);
-	put_lddw(g, c1, k1);
+	if (twist != 3)
+		put_lddw(g, c1, k1);
 	put_lddw(g, c2, k2);
 	put(g, BPF_ALU64 | BPF_MOV | BPF_X, a, v, 0, 0);
+	if (twist == 3)
+		put_lddw(g, c1, k1);                  /* clang's order: the constant after the mov */
+	else if (twist == 4)
+		put_lddw(g, o, rnd(g));
 	put(g, BPF_ALU64 | BPF_MUL | BPF_X, a, c1, 0, 0);
 	if (twist == 0)
 		put_lddw(g, c2, rnd(g));              /* C2 changes: no longer matches */
@@ -413,6 +421,12 @@ static void gen_mulrot(struct gen *g)
 	else if (twist == 2)
 		item(g);                              /* a jump may land here */
 	put(g, BPF_ALU64 | BPF_MUL | BPF_X, v, c2, 0, 0);
+	if (twist == 5 || twist == 6)
+		put_lddw(g, o, rnd(g));               /* rC2 may change after its use */
+	if (twist == 6 && rn(g, 2))
+		put_lddw(g, c2, k2);
+	if (twist == 7)
+		item(g);
 	put(g, BPF_ALU64 | BPF_RSH | BPF_K, v, 0, 0, (int32_t)(64 - k));
 	put(g, BPF_ALU64 | BPF_OR | BPF_X, v, a, 0, 0);
 }
