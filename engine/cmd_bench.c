@@ -331,7 +331,7 @@ static int build_ctxs(struct bench *b)
 		b->xdp[i].data_hard_start = b->buf[i];
 		b->xdp[i].ingress_ifindex = 1;
 		b->skb[i].skb.len = b->len[i];
-		b->skb[i].skb.protocol = b->len[i] >= 14 ? htons((uint16_t)(d[12] << 8 | d[13])) : 0;
+		b->skb[i].skb.protocol = sl_skb_eth_protocol(d, b->len[i]);
 		b->skb[i].skb.ifindex = b->skb[i].skb.ingress_ifindex = 1;
 		b->skb[i].pkt = d;
 		b->skb[i].pkt_len = b->len[i];

@@ -263,17 +263,6 @@ static int run_xdp(const struct sl_prog *prog, const uint8_t *pkt, size_t len, c
 	return ret;
 }
 
-/* skb->protocol as the kernel's eth_type_trans() sets it: the EtherType,
- * or for an 802.3 length field ETH_P_802_3 (raw IPX, 0xffff) / ETH_P_802_2 */
-static uint16_t eth_protocol(const uint8_t *pkt, size_t len)
-{
-	uint16_t t = (uint16_t)(pkt[12] << 8 | pkt[13]);
-
-	if (t >= 0x600)
-		return htons(t);
-	return htons(len >= 16 && pkt[14] == 0xff && pkt[15] == 0xff ? 0x0001 : 0x0004);
-}
-
 static int run_socket(const struct sl_prog *prog, const uint8_t *pkt, size_t len,
 		      const struct tr_opts *o)
 {
@@ -286,7 +275,7 @@ static int run_socket(const struct sl_prog *prog, const uint8_t *pkt, size_t len
 		return tr_fail("out of memory");
 	memcpy(copy, pkt, len);
 	s.skb.len = (uint32_t)len;
-	s.skb.protocol = len >= 14 ? eth_protocol(pkt, len) : 0;
+	s.skb.protocol = sl_skb_eth_protocol(pkt, (uint32_t)len);
 	s.skb.ifindex = s.skb.ingress_ifindex = 1;
 	s.pkt = copy;
 	s.pkt_len = (uint32_t)len;

@@ -29,8 +29,8 @@
  * (bpf_xdp_adjust_tail), the mbuf is adjusted to match before TX.
  *
  * Socket filters (section "socket") see struct __sk_buff as the kernel's
- * AF_PACKET hook fills it (packet from the Ethernet header, protocol = the
- * EtherType, pkt_type from the destination MAC) and return a length N:
+ * AF_PACKET hook fills it (packet from the Ethernet header, protocol as
+ * eth_type_trans() sets it, pkt_type from the destination MAC) and return a length N:
  * 0 drops, N < len cuts the packet to N bytes, anything else keeps it
  * whole; kept packets go to the egress port, as XDP_PASS.
  *
@@ -213,15 +213,12 @@ static inline void skb_fill(const struct sl_worker *w, unsigned port, uint16_t p
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct __sk_buff *s = &c->skb;
-	uint16_t proto = 0;
 
 	memset(s, 0, offsetof(struct __sk_buff, data));
-	if (m->data_len >= RTE_ETHER_HDR_LEN)
-		memcpy(&proto, p + 12, 2);  /* network byte order, as skb->protocol */
 	s->len = m->pkt_len;
 	s->pkt_type = pkt_type_of(w->eng, port, p, m->data_len);
 	s->queue_mapping = w->index;
-	s->protocol = proto;
+	s->protocol = sl_skb_eth_protocol(p, m->data_len);
 	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
 		s->vlan_present = 1;
 		s->vlan_tci = m->vlan_tci;

@@ -73,6 +73,24 @@ struct sl_skb_ctx {
 	uint32_t pkt_len;
 };
 
+/**
+ * skb->protocol for a frame that starts at its Ethernet header, as the
+ * kernel's eth_type_trans() sets it (network byte order): the EtherType, or
+ * for an 802.3 length field ETH_P_802_3 (raw IPX, 0xffff after the header)
+ * or ETH_P_802_2. 0 for a frame shorter than the Ethernet header.
+ */
+static inline uint16_t sl_skb_eth_protocol(const uint8_t *pkt, uint32_t len)
+{
+	uint16_t t;
+
+	if (len < 14)
+		return 0;
+	t = (uint16_t)(pkt[12] << 8 | pkt[13]);
+	if (t < 0x600)
+		t = len >= 16 && pkt[14] == 0xff && pkt[15] == 0xff ? 0x0001 : 0x0004;
+	return (uint16_t)(t << 8 | t >> 8);
+}
+
 /** A contiguous function inside a program (index 0 is the entry). */
 struct sl_subprog {
 	uint32_t start;        /**< first instruction */
