@@ -103,6 +103,7 @@ struct jit_sub {
 	uint32_t start, end;       /* instruction range */
 	uint32_t stack;            /* bytes reserved below rbp (with alignment pad) */
 	bool frame;                /* uses r10 or stack: rbp frame */
+	bool rsp_frame;            /* stack without rbp: r10 is rsp + stack (see rsp_frame_ok) */
 	bool calls;                /* calls something: rsp 16-byte aligned at calls */
 	uint8_t nsaved;
 	uint8_t saved[5];          /* callee-saved registers pushed, in push order */
@@ -293,6 +294,10 @@ static int alu_mov(struct jit_state *st, const struct bpf_insn *in, bool w64)
 			x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);     /* xor r32, r32 */
 		else
 			x86_mov_ri(&st->e, w64, dst, w64 ? (int64_t)in->imm : (int64_t)(uint32_t)in->imm);
+		return 0;
+	}
+	if (in->off == 0 && in->src_reg == BPF_REG_10 && st->sub->rsp_frame) {
+		x86_lea(&st->e, w64, dst, X_RSP, (int32_t)st->sub->stack);  /* lea dst, [rsp + n] */
 		return 0;
 	}
 	if (in->off == 0) {
@@ -499,15 +504,24 @@ static int do_alu(struct jit_state *st, const struct bpf_insn *in)
 
 /* ---- loads and stores ---- */
 
+/* x86 base register of eBPF register @p r as a memory base; r10 in an rsp frame moves @p off. */
+static int mem_base(const struct jit_state *st, uint8_t r, int32_t *off)
+{
+	if (r == BPF_REG_10 && st->sub->rsp_frame)
+		*off += (int32_t)st->sub->stack;
+	return st->rmap[r];
+}
+
 static int do_ldx(struct jit_state *st, const struct bpf_insn *in)
 {
 	unsigned size = sl_isa_size_bytes(in->code);
-	int dst = st->rmap[in->dst_reg], base = st->rmap[in->src_reg];
+	int32_t off = in->off;
+	int dst = st->rmap[in->dst_reg], base = mem_base(st, in->src_reg, &off);
 
 	if (SL_OP_MODE(in->code) == BPF_MEM)
-		x86_load(&st->e, size, dst, base, in->off);
+		x86_load(&st->e, size, dst, base, off);
 	else if (SL_OP_MODE(in->code) == BPF_MEMSX && size < 8)
-		x86_load_sx(&st->e, size, dst, base, in->off);
+		x86_load_sx(&st->e, size, dst, base, off);
 	else
 		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
 	return 0;
@@ -516,14 +530,15 @@ static int do_ldx(struct jit_state *st, const struct bpf_insn *in)
 static int do_st(struct jit_state *st, const struct bpf_insn *in)
 {
 	unsigned size = sl_isa_size_bytes(in->code);
-	int base = st->rmap[in->dst_reg];
+	int32_t off = in->off;
+	int base = mem_base(st, in->dst_reg, &off);
 
 	if (SL_OP_MODE(in->code) != BPF_MEM)
 		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
 	if (st->opts.blind_constants)
-		x86_store(&st->e, size, base, in->off, blind_imm(st, in->imm));
+		x86_store(&st->e, size, base, off, blind_imm(st, in->imm));
 	else
-		x86_store_imm(&st->e, size, base, in->off, in->imm);
+		x86_store_imm(&st->e, size, base, off, in->imm);
 	return 0;
 }
 
@@ -585,12 +600,15 @@ static int do_atomic(struct jit_state *st, const struct bpf_insn *in)
 
 static int do_stx(struct jit_state *st, const struct bpf_insn *in)
 {
+	int32_t off = in->off;
+	int base;
+
 	if (SL_OP_MODE(in->code) == BPF_ATOMIC)
 		return do_atomic(st, in);
 	if (SL_OP_MODE(in->code) != BPF_MEM)
 		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
-	x86_store(&st->e, sl_isa_size_bytes(in->code), st->rmap[in->dst_reg], in->off,
-		  st->rmap[in->src_reg]);
+	base = mem_base(st, in->dst_reg, &off);
+	x86_store(&st->e, sl_isa_size_bytes(in->code), base, off, st->rmap[in->src_reg]);
 	return 0;
 }
 
@@ -1177,6 +1195,43 @@ static bool leaf_without_aux(const struct jit_state *st, const struct jit_sub *s
 	return true;
 }
 
+/*
+ * Can function @p s address its stack from rsp, without an rbp frame? Yes
+ * when r10 appears only as the base of plain loads and stores (not of
+ * atomics, not fused) and as the source of "rX = r10" (then lea rX,
+ * [rsp + n]): rsp does not move inside a function, so r10 is rsp + stack
+ * throughout, and push rbp / mov rbp, rsp / leave are saved.
+ */
+static bool rsp_frame_ok(const struct jit_state *st, const struct jit_sub *s)
+{
+	for (uint32_t pc = s->start; pc < s->end; pc++) {
+		const struct bpf_insn *in = &st->prog->insns[pc];
+		uint8_t cls = SL_OP_CLASS(in->code), mode = SL_OP_MODE(in->code);
+		bool r10 = in->dst_reg == BPF_REG_10 || (reads_src(in) && in->src_reg == BPF_REG_10);
+
+		if (sl_isa_is_lddw(in)) {
+			pc++;
+			continue;
+		}
+		if (!r10)
+			continue;
+		if (st->fuse[pc] || (pc > s->start && (st->fuse[pc - 1] == SL_JIT_FUSE_CMOV ||
+						       st->fuse[pc - 1] == SL_JIT_FUSE_CMOV_JT)))
+			return false;                           /* fused forms take plain registers */
+		if (cls == BPF_LDX && (mode == BPF_MEM || mode == BPF_MEMSX) && in->dst_reg != BPF_REG_10)
+			continue;
+		if (cls == BPF_ST && mode == BPF_MEM)
+			continue;
+		if (cls == BPF_STX && mode == BPF_MEM && in->src_reg != BPF_REG_10)
+			continue;
+		if (in->code == (BPF_ALU64 | BPF_MOV | BPF_X) && in->off == 0 &&
+		    in->dst_reg != BPF_REG_10)
+			continue;
+		return false;
+	}
+	return true;
+}
+
 /* Register map, registers to save, frame and stack of every function, and epilogue sizes. */
 static void layout_subs(struct jit_state *st)
 {
@@ -1206,6 +1261,11 @@ static void layout_subs(struct jit_state *st)
 			s->saved[s->nsaved++] = TCC;
 		s->frame = uses[BPF_REG_10];
 		s->stack = s->frame ? verifier_stack(st->prog, s->start) : 0;
+		s->rsp_frame = s->frame && rsp_frame_ok(st, s);
+		if (s->rsp_frame) {
+			s->frame = false;
+			s->rmap[BPF_REG_10] = X_RSP;
+		}
 		pushes = s->nsaved + (s->frame ? 1 : 0);
 		/* entry rsp is 8 mod 16 (return address): make it 0 mod 16 at calls */
 		if (s->calls && (8 + 8 * pushes + s->stack) % 16)
