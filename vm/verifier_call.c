@@ -306,6 +306,8 @@ int v_check_helper_call(struct venv *env, const struct bpf_insn *insn)
 		if (err)
 			return err;
 	}
+	if (insn->imm == BPF_FUNC_tail_call && env->cur->nrefs)   /* a taken tail call never returns */
+		return v_err(env, -EINVAL, "tail_call would lead to reference leak");
 	if (m.map && !map_func_ok(sl_map_get_def(m.map)->type, insn->imm))
 		return v_err(env, -EINVAL, "cannot pass map_type %u into func %s#%d",
 			     sl_map_get_def(m.map)->type, h->name, insn->imm);

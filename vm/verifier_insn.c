@@ -269,6 +269,7 @@ static int check_atomic(struct venv *env, const struct bpf_insn *insn)
 {
 	unsigned size = sl_isa_size_bytes(insn->code);
 	struct vreg *base, tmp;
+	struct tnum at;
 	int err;
 
 	if (v_check_reg_read(env, insn->src_reg) || v_check_reg_read(env, insn->dst_reg))
@@ -283,9 +284,16 @@ static int check_atomic(struct venv *env, const struct bpf_insn *insn)
 	if (base->type != V_STACK && base->type != V_MAP_VALUE && base->type != V_MEM)
 		return v_err(env, -EACCES, "BPF_ATOMIC stores into R%u %s is not allowed",
 			     insn->dst_reg, vtype_str(base->type));
+	/* strict alignment, as the kernel checks atomics (the CPU needs it too) */
+	at = tnum_add(base->var_off, tnum_const((uint64_t)((int64_t)base->off + insn->off)));
+	if ((at.value | at.mask) & (size - 1))
+		return v_err(env, -EACCES, "misaligned atomic access to %s off %d+%d size %u",
+			     vtype_str(base->type), base->off, insn->off, size);
 	err = v_check_mem(env, insn->dst_reg, insn->off, size, ACC_READ, -1, false, &tmp);
 	if (err)
 		return err;
+	if (v_is_ptr(&tmp))   /* the old value would come back as a scalar */
+		return v_err(env, -EACCES, "atomic operation on a spilled pointer leaks addr");
 	reg_mark_unknown(&tmp);
 	err = v_check_mem(env, insn->dst_reg, insn->off, size, ACC_WRITE, insn->src_reg, false, &tmp);
 	if (err)

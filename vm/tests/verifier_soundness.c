@@ -169,10 +169,14 @@ static void narrow(struct gen *g, uint8_t reg)
 		else
 			imm = (int32_t)rn(g, 40) - 20;
 		if (op == BPF_END) {
-			emit(g, BPF_ALU | BPF_END | (chance(g, 50) ? BPF_TO_BE : BPF_TO_LE), reg, 0, 0,
-			     16 << rn(g, 3));
+			emit(g, (chance(g, 20) ? BPF_ALU64 : BPF_ALU) | BPF_END |
+			     (chance(g, 50) ? BPF_TO_BE : BPF_TO_LE), reg, 0, 0, 16 << rn(g, 3));
 		} else if (op == BPF_MOV) {
-			emit(g, cls | BPF_MOV | BPF_X, reg, reg, 0, 0); /* zero-extends for alu32 */
+			/* alu32 mov zero-extends; movsx (off 8/16/32) sign-extends */
+			emit(g, cls | BPF_MOV | BPF_X, reg, reg,
+			     chance(g, 40) ? (int16_t)(8 << rn(g, cls == BPF_ALU ? 2 : 3)) : 0, 0);
+		} else if ((op == BPF_DIV || op == BPF_MOD) && chance(g, 25)) {
+			emit(g, cls | op | BPF_K, reg, 0, 1, imm ? imm : -3);   /* signed */
 		} else if (chance(g, 20) && op != BPF_NEG) {
 			uint8_t s = scratch(g);
 
@@ -210,6 +214,23 @@ static unsigned bound_check(struct gen *g, uint8_t reg, int32_t hi, unsigned *ju
 	return n;
 }
 
+/* "if reg OP x goto skip" with any compare, width, polarity: returns the jump. */
+static unsigned any_check(struct gen *g, uint8_t reg)
+{
+	static const uint8_t ops[] = { BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JGE, BPF_JLT, BPF_JLE,
+				       BPF_JSGT, BPF_JSGE, BPF_JSLT, BPF_JSLE, BPF_JSET };
+	uint8_t cls = chance(g, 40) ? BPF_JMP32 : BPF_JMP, op = ops[rn(g, sizeof(ops))];
+	int32_t k = chance(g, 70) ? (int32_t)rn(g, 80) - 10 : (int32_t)rnd(g);
+
+	if (chance(g, 20)) {
+		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, k);
+		if (chance(g, 30))
+			emit(g, BPF_ALU64 | BPF_LSH | BPF_K, 1, 0, 0, 32);
+		return jmp_fwd(g, cls | op | BPF_X, reg, 1, 0);
+	}
+	return jmp_fwd(g, cls | op | BPF_K, reg, 0, k);
+}
+
 /* Access [base + off] of size s: load into r0, or store r0 / an immediate. */
 static void access(struct gen *g, uint8_t base, int16_t off, unsigned s)
 {
@@ -245,6 +266,38 @@ static void snip_var_access(struct gen *g, uint8_t base, int32_t region, int32_t
 	access(g, p, (int16_t)near(g, 0), s);
 	for (unsigned i = 0; i < nj; i++)
 		land(g, j[i]);
+}
+
+/*
+ * The ALU transfer functions and branch refinement alone: a scalar through
+ * random ops and compares, then an offset with no check of its own (only
+ * accepted when the verifier's bounds prove the access).
+ */
+static void snip_derive(struct gen *g)
+{
+	unsigned j[3], nj = 0, s = rn(g, 4);
+	uint8_t base = g->type == SL_PROG_RAW ? R_DATA : BPF_REG_10;
+	int32_t region_off = g->type == SL_PROG_RAW ? 0 : -64;
+
+	gen_scalar(g, 3);
+	for (unsigned i = rn(g, 3) + 1; i > 0; i--) {
+		narrow(g, 3);
+		if (chance(g, 60) && nj < 3)
+			j[nj++] = any_check(g, 3);
+	}
+	if (chance(g, 30)) {
+		gen_scalar(g, 4);
+		narrow(g, 4);
+		emit(g, (chance(g, 30) ? BPF_ALU : BPF_ALU64) |
+		     (chance(g, 50) ? BPF_ADD : chance(g, 50) ? BPF_SUB : BPF_MUL) | BPF_X, 3, 4, 0, 0);
+	}
+	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 4, base, 0, 0);
+	if (region_off)
+		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, region_off);
+	emit(g, BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0);
+	access(g, 4, (int16_t)(chance(g, 70) ? 0 : (int32_t)rn(g, 60)), s);
+	while (nj)
+		land(g, j[--nj]);
 }
 
 /* Packet: [data + var + off] after "data + var + N > data_end" (both orders). */
@@ -487,6 +540,10 @@ static void generate(struct gen *g)
 	for (unsigned i = 0; i < n_snips; i++) {
 		unsigned m = rn(g, 2);
 
+		if (chance(g, 25)) {
+			snip_derive(g);
+			continue;
+		}
 		switch (rn(g, g->type == SL_PROG_XDP ? 11 : 8)) {
 		case 0: snip_var_access(g, g->type == SL_PROG_RAW ? R_DATA : BPF_REG_10,
 					g->type == SL_PROG_RAW ? RAW_MEM : 64,
