@@ -128,6 +128,9 @@ static int ptr_alu(struct venv *env, const struct bpf_insn *insn, struct vreg *d
 	if (err)
 		return err;
 	res = *ptr;
+	/* the offset's value decides the pointer, constant or not: precise */
+	if (SL_OP_SRC(insn->code) == BPF_X)
+		v_note_insn_flag(env, IA_PTR_ARITH);
 	if (reg_is_const(off)) {
 		int64_t v = (int64_t)off->var_off.value, n = op == BPF_ADD ? res.off + v : res.off - v;
 
@@ -138,7 +141,6 @@ static int ptr_alu(struct venv *env, const struct bpf_insn *insn, struct vreg *d
 		*dst = res;
 		return 0;
 	}
-	v_note_insn_flag(env, IA_PTR_ARITH);
 	struct vreg a = *ptr, b = *off;
 
 	a.type = b.type = V_SCALAR;

@@ -25,10 +25,12 @@
  * Exit 0 when no program faulted and every engine agreed.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sl_jit.h"
 #include "sl_maps.h"
@@ -112,13 +114,28 @@ static int32_t near(struct gen *g, int32_t v)
 
 static uint8_t scratch(struct gen *g) { return (uint8_t)(1 + rn(g, 5)); }
 
+/* A 64-bit constant near a 32-bit or sign boundary (lddw). */
+static void ld_interesting(struct gen *g, uint8_t reg)
+{
+	static const uint64_t base[] = { 0, 1ull << 32, 0xffffffffull, 0x80000000ull, 0x7fffffffull,
+					 ~0ull, 1ull << 63, (1ull << 63) - 1, 0xffffffff00000000ull,
+					 0x100000000ull - 64 };
+	uint64_t v = base[rn(g, sizeof(base) / sizeof(base[0]))] + (uint64_t)((int)rn(g, 17) - 8);
+
+	emit(g, BPF_LD | BPF_DW | BPF_IMM, reg, 0, 0, (int32_t)(uint32_t)v);
+	emit(g, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
+}
+
 /* reg = some scalar: a constant, r9, a loaded byte/word, a packet length... */
 static void gen_scalar(struct gen *g, uint8_t reg)
 {
 	switch (rn(g, 6)) {
 	case 0:
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, reg, 0, 0,
-		     chance(g, 70) ? (int32_t)rn(g, 80) - 8 : (int32_t)rnd(g));
+		if (chance(g, 30))
+			ld_interesting(g, reg);
+		else
+			emit(g, BPF_ALU64 | BPF_MOV | BPF_K, reg, 0, 0,
+			     chance(g, 70) ? (int32_t)rn(g, 80) - 8 : (int32_t)rnd(g));
 		break;
 	case 1:
 	case 2:
@@ -180,8 +197,14 @@ static void narrow(struct gen *g, uint8_t reg)
 		} else if (chance(g, 20) && op != BPF_NEG) {
 			uint8_t s = scratch(g);
 
-			gen_scalar(g, s);
-			emit(g, BPF_ALU64 | BPF_AND | BPF_K, s, 0, 0, (int32_t)rn(g, 64));
+			if (s == reg)
+				s = reg == 1 ? 2 : 1;
+			if (chance(g, 40) && op != BPF_LSH && op != BPF_RSH && op != BPF_ARSH) {
+				ld_interesting(g, s);
+			} else {
+				gen_scalar(g, s);
+				emit(g, BPF_ALU64 | BPF_AND | BPF_K, s, 0, 0, (int32_t)rn(g, 64));
+			}
 			emit(g, cls | op | BPF_X, reg, s, 0, 0);
 		} else {
 			emit(g, cls | op | BPF_K, reg, 0, 0, imm);
@@ -232,7 +255,7 @@ static unsigned any_check(struct gen *g, uint8_t reg)
 }
 
 /* Access [base + off] of size s: load into r0, or store r0 / an immediate. */
-static void access(struct gen *g, uint8_t base, int16_t off, unsigned s)
+static void mem_access(struct gen *g, uint8_t base, int16_t off, unsigned s)
 {
 	switch (rn(g, 4)) {
 	case 0:
@@ -263,7 +286,7 @@ static void snip_var_access(struct gen *g, uint8_t base, int32_t region, int32_t
 		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, p, 0, 0, region_off);
 	emit(g, (chance(g, 12) ? BPF_ALU : BPF_ALU64) | (chance(g, 10) ? BPF_SUB : BPF_ADD) | BPF_X,
 	     p, r, 0, 0);
-	access(g, p, (int16_t)near(g, 0), s);
+	mem_access(g, p, (int16_t)near(g, 0), s);
 	for (unsigned i = 0; i < nj; i++)
 		land(g, j[i]);
 }
@@ -295,9 +318,25 @@ static void snip_derive(struct gen *g)
 	if (region_off)
 		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, region_off);
 	emit(g, BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0);
-	access(g, 4, (int16_t)(chance(g, 70) ? 0 : (int32_t)rn(g, 60)), s);
+	mem_access(g, 4, (int16_t)(chance(g, 70) ? 0 : (int32_t)rn(g, 60)), s);
 	while (nj)
 		land(g, j[--nj]);
+}
+
+/* A diamond that leaves r9 different on each side: pruning must tell them apart. */
+static void snip_diamond(struct gen *g)
+{
+	unsigned j1 = any_check(g, R_S), j2;
+
+	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, R_S, 0, 0, (int32_t)rn(g, 72));
+	j2 = jmp_fwd(g, BPF_JMP | BPF_JA, 0, 0, 0);
+	land(g, j1);
+	if (chance(g, 50))
+		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, R_S, 0, 0, (int32_t)rn(g, 72));
+	else
+		emit(g, (chance(g, 30) ? BPF_ALU : BPF_ALU64) | BPF_AND | BPF_K, R_S, 0, 0,
+		     (int32_t)rn(g, 128));
+	land(g, j2);
 }
 
 /* Packet: [data + var + off] after "data + var + N > data_end" (both orders). */
@@ -329,7 +368,7 @@ static void snip_pkt_access(struct gen *g)
 		emit(g, BPF_ALU64 | BPF_ADD | BPF_X, p, r, 0, 0);
 	if (chance(g, 15))
 		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, p, 0, 0, -(int32_t)rn(g, 4));
-	access(g, p, off, s);
+	mem_access(g, p, off, s);
 	land(g, jr);
 	for (unsigned i = 0; i < nj; i++)
 		land(g, j[i]);
@@ -353,11 +392,11 @@ static void snip_spill(struct gen *g)
 	emit(g, BPF_LDX | BPF_MEM | sizes[ls], 2, BPF_REG_10,
 	     chance(g, 10) ? (int16_t)(slot + (int16_t)rn(g, 8)) : off, 0);
 	if (src == R_DATA && chance(g, 60)) {
-		access(g, 2, 0, 0);   /* unchecked packet byte: must be rejected unless proven */
+		mem_access(g, 2, 0, 0);   /* unchecked packet byte: must be rejected unless proven */
 	} else if (chance(g, 50)) {
 		emit(g, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 2, 0, 0);
 	} else if (chance(g, 50)) {
-		access(g, 2, (int16_t)near(g, 0), rn(g, 4));
+		mem_access(g, 2, (int16_t)near(g, 0), rn(g, 4));
 	}
 }
 
@@ -383,7 +422,7 @@ static void snip_map(struct gen *g, unsigned idx, uint32_t value_size)
 	if (chance(g, 60)) {
 		unsigned s = rn(g, 4);
 
-		access(g, chance(g, 85) ? 0 : 5,
+		mem_access(g, chance(g, 85) ? 0 : 5,
 		       (int16_t)near(g, (int32_t)rn(g, value_size - size_bytes[s] + 1)), s);
 	} else if (chance(g, 50)) {
 		snip_var_access(g, 0, (int32_t)value_size, 0);
@@ -544,6 +583,10 @@ static void generate(struct gen *g)
 			snip_derive(g);
 			continue;
 		}
+		if (chance(g, 12)) {
+			snip_diamond(g);
+			continue;
+		}
 		switch (rn(g, g->type == SL_PROG_XDP ? 11 : 8)) {
 		case 0: snip_var_access(g, g->type == SL_PROG_RAW ? R_DATA : BPF_REG_10,
 					g->type == SL_PROG_RAW ? RAW_MEM : 64,
@@ -569,6 +612,28 @@ static void generate(struct gen *g)
 }
 
 /* ---- running ---- */
+
+/*
+ * A crash of the fast interpreter or the JIT on an accepted program is the
+ * failure this test looks for: the signal handler names the program.
+ */
+static char crash_note[160];
+
+static void on_crash(int sig)
+{
+	ssize_t n = write(STDERR_FILENO, crash_note, strlen(crash_note));
+
+	(void)n;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void note_running(const char *engine, uint64_t seed)
+{
+	snprintf(crash_note, sizeof(crash_note),
+		 "SOUNDNESS crash in %s on an accepted program (program seed %llu: rerun with "
+		 "--one %llu)\n", engine, (unsigned long long)seed, (unsigned long long)seed);
+}
 
 struct input {
 	uint8_t mem[RAW_MEM];
@@ -667,7 +732,8 @@ static void make_input(struct gen *g, struct input *in, unsigned i)
 }
 
 /* Verify one program; run it when accepted. @return 0, or 1 on a soundness failure. */
-static int check_prog(struct gen *g, struct sl_map **maps, struct stats *st, uint64_t seed)
+static int check_prog(struct gen *g, struct sl_map **maps, struct stats *st, uint64_t seed,
+		      bool show)
 {
 	char log[256];
 	struct sl_prog *prog;
@@ -687,8 +753,16 @@ static int check_prog(struct gen *g, struct sl_map **maps, struct stats *st, uin
 	prog->maps[1] = maps[1];
 	prog->n_maps = 2;
 	st->generated++;
-	if (sl_prog_verify(prog, 0, NULL, log, sizeof(log)) || sl_vm_prepare(prog, log, sizeof(log)))
+	if (sl_prog_verify(prog, 0, NULL, log, sizeof(log)) || sl_vm_prepare(prog, log, sizeof(log))) {
+		if (show)
+			printf("rejected: %s\n", log);
 		goto out;
+	}
+	if (show) {
+		printf("accepted:\n");
+		sl_disasm_prog(prog, stdout);
+		fflush(stdout);
+	}
 	st->accepted++;
 	jit = sl_jit_compile(prog, NULL, log, sizeof(log));
 	for (unsigned i = 0; i < N_INPUTS && !bad; i++) {
@@ -704,6 +778,7 @@ static int check_prog(struct gen *g, struct sl_map **maps, struct stats *st, uin
 			bad = 1;
 			break;
 		}
+		note_running("the fast interpreter", seed);
 		run_one(prog, NULL, ENG_FAST, &in, &f);
 		if (!same(&c, &f)) {
 			st->mismatches++;
@@ -714,6 +789,7 @@ static int check_prog(struct gen *g, struct sl_map **maps, struct stats *st, uin
 		}
 		if (!jit)
 			continue;
+		note_running("the JIT", seed);
 		run_one(prog, jit, ENG_JIT, &in, &j);
 		st->jit_runs++;
 		if (!same(&c, &j)) {
@@ -769,6 +845,10 @@ int main(int argc, char **argv)
 	}
 	printf("verifier soundness: seed %llu, %s %g\n", (unsigned long long)seed,
 	       count ? "programs" : "seconds", count ? (double)count : seconds);
+	signal(SIGSEGV, on_crash);
+	signal(SIGBUS, on_crash);
+	signal(SIGILL, on_crash);
+	signal(SIGFPE, on_crash);
 	sl_map_worker_online(0);
 	for (unsigned i = 0; i < 2; i++) {
 		maps[i] = sl_map_create(i ? "hash" : "array", &map_defs[i], 1);
@@ -787,7 +867,7 @@ int main(int argc, char **argv)
 			break;
 		g.rng = ps ? ps : 1;
 		generate(&g);
-		fails += (unsigned long)check_prog(&g, maps, &st, ps);
+		fails += (unsigned long)check_prog(&g, maps, &st, ps, one != 0);
 		if (fails >= max_fails)
 			break;
 	}
