@@ -121,6 +121,7 @@ struct jit_state {
 	uint32_t *new_addrs, *new_ends;  /* per insn, pass being emitted */
 	struct jit_sub *subs;
 	uint32_t nsubs;
+	struct sl_callback *cbs;         /* per sub: what lddw BPF_PSEUDO_FUNC of it loads */
 	struct jit_sub *sub;             /* being emitted */
 	uint8_t *fuse;                   /* SL_JIT_FUSE_* per insn (peephole.c) */
 	uint8_t *dead;                   /* 1: result never read, no code (liveness.c) */
@@ -143,6 +144,7 @@ struct sl_jit {
 	sl_jit_fn entry;
 	void *tail_entry;
 	struct sl_prog *prog;
+	struct sl_callback *cbs;   /* callbacks (bpf_loop): one per function, or NULL */
 };
 
 static int jit_fail(struct jit_state *st, int err, const char *fmt, ...)
@@ -612,7 +614,9 @@ static int do_stx(struct jit_state *st, const struct bpf_insn *in)
 	return 0;
 }
 
-/* The 64-bit constant of an lddw: plain, map pointer, or map value address. */
+static struct jit_sub *sub_at(struct jit_state *st, uint32_t pc);
+
+/* The 64-bit constant of an lddw: plain, map pointer, map value address, or callback. */
 static int lddw_value(struct jit_state *st, const struct bpf_insn *in, uint64_t *v)
 {
 	const struct sl_prog *p = st->prog;
@@ -622,6 +626,15 @@ static int lddw_value(struct jit_state *st, const struct bpf_insn *in, uint64_t 
 	*v = (uint64_t)(uint32_t)in[0].imm | ((uint64_t)(uint32_t)in[1].imm << 32);
 	if (in->src_reg == 0)
 		return 0;
+	if (in->src_reg == BPF_PSEUDO_FUNC) {   /* a callback: its descriptor */
+		struct jit_sub *t = sub_at(st, (uint32_t)((int64_t)st->pc + 1 + in->imm));
+
+		if (!t || !st->cbs)
+			return jit_fail(st, -EINVAL, "lddw func: pc %lld is not a function",
+					(long long)st->pc + 1 + in->imm);
+		*v = (uint64_t)(uintptr_t)&st->cbs[t - st->subs];
+		return 0;
+	}
 	if (in->src_reg != BPF_PSEUDO_MAP_IDX && in->src_reg != BPF_PSEUDO_MAP_IDX_VALUE)
 		return jit_fail(st, -ENOTSUP, "lddw: unsupported pseudo source %u", in->src_reg);
 	if (in->imm < 0 || (uint32_t)in->imm >= p->n_maps || !p->maps || !p->maps[in->imm])
@@ -973,6 +986,26 @@ static void emit_cmov_over(struct jit_state *st, const struct bpf_insn *in)
  * "<<= 32; >>= 32" becomes "mov r32, r32"; a byte-wise be16 load becomes
  * movzx + rol; the instructions absorbed emit nothing.
  */
+/* "rD = rS" fused with the operation after it (MOV_ADD, MOV_SWAP16). */
+static void emit_fused_mov(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
+{
+	const struct bpf_insn *op = in + 1;
+	int dst = st->rmap[in->dst_reg], src = st->rmap[in->src_reg];
+
+	if (fuse == SL_JIT_FUSE_MOV_ADD && SL_OP_SRC(op->code) == BPF_K) {
+		int32_t off = op->imm;
+
+		src = mem_base(st, in->src_reg, &off);                     /* r10: rsp + n */
+		x86_lea(&st->e, true, dst, src, off);                      /* lea dst, [src + imm] */
+	} else if (fuse == SL_JIT_FUSE_MOV_ADD) {
+		x86_lea_index(&st->e, true, dst, src, st->rmap[op->src_reg], 1, 0); /* lea dst, [src + rT] */
+	} else if (fuse == SL_JIT_FUSE_MOV_SWAP16) {
+		x86_movzx_rr(&st->e, 2, dst, src);                         /* movzx dst32, src16 */
+		if (SL_OP_CLASS(op->code) == BPF_ALU64 || SL_OP_SRC(op->code) == BPF_TO_BE)
+			x86_rol16_8(&st->e, dst);                          /* rol dst16, 8 */
+	}
+}
+
 static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
 {
 	int dst = st->rmap[in->dst_reg];
@@ -998,6 +1031,30 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 	else if (fuse == SL_JIT_FUSE_LEA)
 		x86_lea_index(&st->e, SL_OP_CLASS(in->code) == BPF_ALU64, dst, dst, dst,
 			      (unsigned)in->imm - 1, in[1].imm);
+	else
+		emit_fused_mov(st, in, fuse);
+}
+
+/* A jump on a register holding a constant: the same jump with the immediate (mirrored). */
+static int emit_cmp_k(struct jit_state *st, const struct bpf_insn *in)
+{
+	static const uint8_t mirror[16] = {
+		[BPF_JEQ >> 4] = BPF_JEQ, [BPF_JNE >> 4] = BPF_JNE, [BPF_JSET >> 4] = BPF_JSET,
+		[BPF_JGT >> 4] = BPF_JLT, [BPF_JLT >> 4] = BPF_JGT, [BPF_JGE >> 4] = BPF_JLE,
+		[BPF_JLE >> 4] = BPF_JGE, [BPF_JSGT >> 4] = BPF_JSLT, [BPF_JSLT >> 4] = BPF_JSGT,
+		[BPF_JSGE >> 4] = BPF_JSLE, [BPF_JSLE >> 4] = BPF_JSGE,
+	};
+	struct bpf_insn t = *in;
+	bool swapped;
+
+	t.imm = (int32_t)sl_jit_cmp_k(st->prog, st->fuse, st->pc, &swapped);
+	t.code = (uint8_t)(SL_OP_CLASS(in->code) | BPF_K | SL_OP_CODE(in->code));
+	if (swapped) {
+		t.dst_reg = in->src_reg;
+		t.code = (uint8_t)(SL_OP_CLASS(in->code) | BPF_K | mirror[SL_OP_CODE(in->code) >> 4]);
+	}
+	t.src_reg = 0;
+	return do_jmp(st, &t);
 }
 
 static int emit_sub(struct jit_state *st, struct jit_sub *s)
@@ -1022,7 +1079,10 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 			return jit_fail(st, -EINVAL, "invalid register (opcode 0x%02x)", in->code);
 		if (st->dead[pc])
 			;                                           /* nothing reads its result */
-		else if (st->fuse[pc])
+		else if (st->fuse[pc] == SL_JIT_FUSE_CMP_K) {
+			if (emit_cmp_k(st, in))
+				return st->err;
+		} else if (st->fuse[pc])
 			emit_fused(st, in, st->fuse[pc]);
 		else if (class_table[SL_OP_CLASS(in->code)](st, in))
 			return st->err;
@@ -1099,7 +1159,8 @@ static int find_subs(struct jit_state *st)
 		const struct bpf_insn *in = &p->insns[pc];
 		int64_t t = (int64_t)pc + 1 + in->imm;
 
-		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) {
+		if ((in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) ||
+		    (sl_isa_is_lddw(in) && in->src_reg == BPF_PSEUDO_FUNC)) {
 			st->pc = pc;
 			if (t < 0 || t >= p->n_insns) {
 				free(start);
@@ -1126,6 +1187,9 @@ static int find_subs(struct jit_state *st)
 	}
 	st->subs[st->nsubs - 1].end = p->n_insns;
 	free(start);
+	st->cbs = calloc(st->nsubs, sizeof(*st->cbs));
+	if (!st->cbs)
+		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -1215,6 +1279,9 @@ static bool rsp_frame_ok(const struct jit_state *st, const struct jit_sub *s)
 		}
 		if (!r10)
 			continue;
+		if (st->fuse[pc] == SL_JIT_FUSE_MOV_ADD && in->src_reg == BPF_REG_10 &&
+		    SL_OP_SRC(in[1].code) == BPF_K)
+			continue;                                   /* lea rX, [rsp + n + imm] */
 		if (st->fuse[pc] || (pc > s->start && (st->fuse[pc - 1] == SL_JIT_FUSE_CMOV ||
 						       st->fuse[pc - 1] == SL_JIT_FUSE_CMOV_JT)))
 			return false;                           /* fused forms take plain registers */
@@ -1299,6 +1366,7 @@ static void free_state(struct jit_state *st)
 	free(st->new_addrs);
 	free(st->new_ends);
 	free(st->subs);
+	free(st->cbs);
 	free(st->fuse);
 	free(st->dead);
 }
@@ -1321,6 +1389,12 @@ static size_t converge(struct jit_state *st)
 }
 
 /* Final pass into an RW mapping, then RX. */
+/* A callback called by a helper (bpf_loop): the function is a SysV one. */
+static uint64_t jit_callback_call(const struct sl_callback *cb, uint64_t r1, uint64_t r2)
+{
+	return ((uint64_t (*)(uint64_t, uint64_t))(uintptr_t)cb->engine)(r1, r2);
+}
+
 static struct sl_jit *emit_final(struct jit_state *st, size_t size)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -1354,6 +1428,10 @@ static struct sl_jit *emit_final(struct jit_state *st, size_t size)
 				.prog = (struct sl_prog *)(uintptr_t)st->prog };
 	jit->entry = (sl_jit_fn)(uintptr_t)(mem + st->subs[0].off_start);
 	jit->tail_entry = mem + st->subs[0].off_tail;
+	for (uint32_t i = 0; i < st->nsubs; i++)
+		st->cbs[i] = (struct sl_callback){ jit_callback_call, mem + st->subs[i].off_start, 0 };
+	jit->cbs = st->cbs;
+	st->cbs = NULL;
 	return jit;
 }
 
@@ -1428,5 +1506,6 @@ void sl_jit_free(struct sl_jit *jit)
 	__atomic_compare_exchange_n(&jit->prog->jit_tail_entry, &expected, NULL, false,
 				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 	munmap(jit->code, jit->map_len);
+	free(jit->cbs);
 	free(jit);
 }

@@ -42,6 +42,10 @@ enum {
 	SL_JIT_FUSE_ZEXT,  /**< "<<= 32; >>= 32": mov r32, r32 */
 	SL_JIT_FUSE_BE16_HI, /**< u8 load of [P+k] becomes the be16 load of [P+k] */
 	SL_JIT_FUSE_BE16_LO, /**< u8 load of [P+k+1] becomes the be16 load of [P+k] */
+	SL_JIT_FUSE_MOV_ADD, /**< "rD = rS; rD += imm|rT" (64-bit): lea rD, [rS + imm|rT] */
+	SL_JIT_FUSE_MOV_SWAP16, /**< "rD = rS; rD = be16|le16 rD": movzx rD32, rS16 (+ rol rD16, 8) */
+	SL_JIT_FUSE_CMP_K, /**< jump on a register that holds a constant: cmp with an immediate;
+			       the argument is the distance back to the constant's mov/lddw */
 };
 
 /**
@@ -52,6 +56,13 @@ enum {
  * memory.
  */
 uint8_t *sl_jit_peephole(const struct sl_prog *prog, bool blind);
+
+/**
+ * The constant a CMP_K jump at @p pc compares with, from the mov/lddw
+ * fuse[n_insns + pc] instructions back; @p swapped: the constant is the
+ * jump's dst (the comparison must be mirrored), else its src.
+ */
+int64_t sl_jit_cmp_k(const struct sl_prog *prog, const uint8_t *fuse, uint32_t pc, bool *swapped);
 
 /**
  * Instructions whose only effect is a register nobody reads afterwards

@@ -42,8 +42,12 @@ static struct du du_alu(const struct bpf_insn *in, uint8_t fuse)
 	uint8_t op = SL_OP_CODE(in->code);
 	struct du d = { 0, R(in->dst_reg), true };
 
-	if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO)
+	if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO ||
+	    fuse == SL_JIT_FUSE_MOV_SWAP16)
 		return (struct du){ R(in->src_reg), R(in->dst_reg), false };
+	if (fuse == SL_JIT_FUSE_MOV_ADD)                /* rD = rS + imm|rT */
+		return (struct du){ R(in->src_reg) | (SL_OP_SRC(in[1].code) == BPF_X ?
+						      R(in[1].src_reg) : 0), R(in->dst_reg), false };
 	if (op != BPF_MOV || fuse)      /* fused groups read their destination */
 		d.use |= R(in->dst_reg);
 	if (SL_OP_SRC(in->code) == BPF_X && op != BPF_END && fuse != SL_JIT_FUSE_ROL &&
@@ -54,8 +58,9 @@ static struct du du_alu(const struct bpf_insn *in, uint8_t fuse)
 	return d;
 }
 
-static struct du du_jmp(const struct sl_prog *p, uint32_t pc, uint8_t fuse)
+static struct du du_jmp(const struct sl_prog *p, uint32_t pc, const uint8_t *fuse_all)
 {
+	uint8_t fuse = fuse_all[pc];
 	const struct bpf_insn *in = &p->insns[pc];
 	uint8_t op = SL_OP_CODE(in->code);
 	struct du d = { 0, 0, false };
@@ -69,6 +74,12 @@ static struct du du_jmp(const struct sl_prog *p, uint32_t pc, uint8_t fuse)
 	d.use = R(in->dst_reg);
 	if (SL_OP_SRC(in->code) == BPF_X)
 		d.use |= R(in->src_reg);
+	if (fuse == SL_JIT_FUSE_CMP_K) {   /* the constant register is not read: an immediate */
+		bool swapped;
+
+		sl_jit_cmp_k(p, fuse_all, pc, &swapped);
+		d.use = R(swapped ? in->src_reg : in->dst_reg);
+	}
 	if (fuse == SL_JIT_FUSE_CMOV || fuse == SL_JIT_FUSE_CMOV_JT) {  /* rX = imm|rY unless taken */
 		const struct bpf_insn *mv = in + 1;
 
@@ -94,7 +105,7 @@ static struct du def_use(const struct sl_prog *p, uint32_t pc, const uint8_t *fu
 		return du_alu(in, fuse[pc]);
 	case BPF_JMP:
 	case BPF_JMP32:
-		return du_jmp(p, pc, fuse[pc]);
+		return du_jmp(p, pc, fuse);
 	case BPF_LDX:
 		if (fuse[pc])
 			return (struct du){ R(in->src_reg), R(in->dst_reg), false };

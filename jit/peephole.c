@@ -237,33 +237,121 @@ static bool writes(const struct bpf_insn *in, uint8_t r)
 	return false;
 }
 
-/*
- * The constant register @p r holds before instruction @p pc, found by
- * walking back in the same basic block to its lddw / mov. false if unknown.
- */
-static bool const_before(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r,
-			 uint64_t *v)
+/* The value a plain lddw (not a map or global-data one) or a 64-bit mov of an immediate loads. */
+static bool const_of(const struct bpf_insn *in, uint64_t *v)
 {
+	if (sl_isa_is_lddw(in) && in->src_reg == 0) {
+		*v = (uint64_t)(uint32_t)in[0].imm | ((uint64_t)(uint32_t)in[1].imm << 32);
+		return true;
+	}
+	if (in->code == (BPF_ALU64 | BPF_MOV | BPF_K)) {
+		*v = (uint64_t)(int64_t)in->imm;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The lddw / mov that gives register @p r the constant it holds before
+ * instruction @p pc, found by walking back in the same basic block; -1 if
+ * unknown.
+ */
+static int64_t const_def(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r)
+{
+	uint64_t v;
+
 	for (uint32_t k = pc, n = 0; k-- > 0 && n < 64; n++) {
 		const struct bpf_insn *in = &p->insns[k];
 
 		if (targets[k + 1])
-			return false;                           /* control can enter below k */
+			return -1;                              /* control can enter below k */
 		if (k > 0 && sl_isa_is_lddw(&p->insns[k - 1]))
 			in = &p->insns[--k];                    /* second half: the lddw itself */
 		if (!writes(in, r))
 			continue;
-		if (sl_isa_is_lddw(in) && in->src_reg == 0) {
-			*v = (uint64_t)(uint32_t)in[0].imm | ((uint64_t)(uint32_t)in[1].imm << 32);
-			return true;
-		}
-		if (in->code == (BPF_ALU64 | BPF_MOV | BPF_K)) {
-			*v = (uint64_t)(int64_t)in->imm;
-			return true;
-		}
-		return false;
+		return const_of(in, &v) ? (int64_t)k : -1;
 	}
-	return false;
+	return -1;
+}
+
+/* The constant register @p r holds before instruction @p pc (see const_def()). */
+static bool const_before(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r,
+			 uint64_t *v)
+{
+	int64_t k = const_def(p, targets, pc, r);
+
+	return k >= 0 && const_of(&p->insns[k], v);
+}
+
+/*
+ * "rD = rS; rD += imm|rT" (64-bit; not with blinding) at @p pc becomes one
+ * lea, "rD = rS; rD = be16|le16 rD" a movzx (and rol): the mov's copy and
+ * the operation in one instruction. Not with r10 as rT or as the source
+ * of the swap (r10 may be rsp + n in the JIT).
+ */
+static void match_mov_op(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
+			 uint8_t *fuse, bool blind)
+{
+	const struct bpf_insn *mv = &p->insns[pc], *op = mv + 1;
+	uint8_t code = op->code, f;
+
+	if (mv->code != (BPF_ALU64 | BPF_MOV | BPF_X) || mv->off || mv->dst_reg == mv->src_reg ||
+	    op->dst_reg != mv->dst_reg || targets[pc + 1])
+		return;
+	if (code == (BPF_ALU64 | BPF_ADD | BPF_K) && !blind)
+		f = SL_JIT_FUSE_MOV_ADD;
+	else if (code == (BPF_ALU64 | BPF_ADD | BPF_X) && op->src_reg != mv->dst_reg &&
+		 op->src_reg != BPF_REG_10 && mv->src_reg != BPF_REG_10)
+		f = SL_JIT_FUSE_MOV_ADD;
+	else if (SL_OP_CODE(code) == BPF_END && op->imm == 16 && mv->src_reg != BPF_REG_10 &&
+		 (SL_OP_CLASS(code) == BPF_ALU || SL_OP_CLASS(code) == BPF_ALU64))
+		f = SL_JIT_FUSE_MOV_SWAP16;
+	else
+		return;
+	fuse[pc] = f;
+	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+}
+
+/*
+ * A conditional jump comparing with a register that holds a constant of
+ * the same block ("r1 = 20; if r1 > r4 goto": BPF puts immediates on the
+ * right only, so clang loads them first) at @p pc: cmp with the
+ * immediate, mirrored when the constant is the jump's dst. The mov then
+ * goes when nothing else reads it. The argument: bit 7 set when mirrored,
+ * bits 0-6 the distance back to the mov / lddw.
+ */
+static void match_cmp_k(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *in = &p->insns[pc];
+	bool w64 = SL_OP_CLASS(in->code) == BPF_JMP;
+	uint64_t v;
+	int64_t k;
+	uint8_t r;
+
+	if (!is_cond_jump(in) || SL_OP_SRC(in->code) != BPF_X || in->dst_reg == in->src_reg)
+		return;
+	for (int side = 0; side < 2; side++) {
+		r = side ? in->dst_reg : in->src_reg;
+		if (r == BPF_REG_10)
+			continue;
+		k = const_def(p, targets, pc, r);
+		if (k < 0 || pc - k > 127 || !const_of(&p->insns[k], &v) ||
+		    (w64 && (int64_t)v != (int64_t)(int32_t)v))
+			continue;
+		fuse[pc] = SL_JIT_FUSE_CMP_K;
+		fuse[p->n_insns + pc] = (uint8_t)((pc - k) | (side ? 0x80 : 0));
+		return;
+	}
+}
+
+int64_t sl_jit_cmp_k(const struct sl_prog *p, const uint8_t *fuse, uint32_t pc, bool *swapped)
+{
+	uint8_t arg = fuse[p->n_insns + pc];
+	uint64_t v = 0;
+
+	*swapped = arg & 0x80;
+	const_of(&p->insns[pc - (arg & 0x7f)], &v);
+	return (int64_t)v;
 }
 
 /*
@@ -431,6 +519,10 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 			match_lea(p, targets, pc, fuse);
 		if (!blind && !fuse[pc])
 			match_cmov(p, targets, pc, fuse);
+		if (!fuse[pc])
+			match_mov_op(p, targets, pc, fuse, blind);
+		if (!blind && !fuse[pc])
+			match_cmp_k(p, targets, pc, fuse);
 	}
 	free(targets);
 	return fuse;

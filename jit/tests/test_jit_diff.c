@@ -279,11 +279,19 @@ static void gen_jump(struct gen *g)
 				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE, BPF_JA };
 	uint8_t op = ops[rn(g, sizeof(ops) / sizeof(ops[0]))];
 	uint8_t cls = rn(g, 2) ? BPF_JMP : BPF_JMP32;
+	uint8_t a = scalar(g), b = scalar(g);
 	bool x = rn(g, 2);
 
 	item(g);
 	if (g->njfix >= MAX_ITEMS)
 		return;
+	if (x && op != BPF_JA && rn(g, 3) == 0) {
+		set_const(g, rn(g, 2) ? a : b);  /* compared with a constant register: cmp imm */
+		if (rn(g, 8) == 0)
+			set_const(g, rn(g, 2) ? a : b);
+		if (rn(g, 8) == 0)
+			item(g);                 /* a jump target: the constant is unknown */
+	}
 	g->jfix[g->njfix].pc = g->n;
 	g->jfix[g->njfix].item = g->nitems + rn(g, 8);
 	g->jfix[g->njfix].ja32 = op == BPF_JA && cls == BPF_JMP32;
@@ -291,8 +299,37 @@ static void gen_jump(struct gen *g)
 	if (op == BPF_JA)
 		put(g, cls | BPF_JA, 0, 0, 0, 0);
 	else
-		put(g, cls | op | (x ? BPF_X : BPF_K), scalar(g), x ? scalar(g) : 0, 0,
-		    x ? 0 : edge_imm(g));
+		put(g, cls | op | (x ? BPF_X : BPF_K), a, x ? b : 0, 0, x ? 0 : edge_imm(g));
+}
+
+/*
+ * "rD = rS; rD += imm|rT" (the JIT makes it one lea; also from r10, the
+ * result then used as a stack pointer) and "rD = rS; rD = be16|le16|
+ * bswap16 rD" (movzx + rol), sometimes with a jump target between.
+ */
+static void gen_mov_op(struct gen *g)
+{
+	static const uint8_t swaps[3] = { BPF_ALU | BPF_END | BPF_TO_BE, BPF_ALU | BPF_END | BPF_TO_LE,
+					  BPF_ALU64 | BPF_END | BPF_TO_LE };
+	uint8_t d = scalar(g), src = scalar(g), t = scalar(g), x = scalar(g);
+	unsigned kind = rn(g, 4), span = g->in_sub ? 32 : STACK_OPS;
+
+	item(g);
+	put(g, BPF_ALU64 | BPF_MOV | BPF_X, d, kind == 0 ? 10 : src, 0, 0);
+	if (kind && rn(g, 8) == 0)
+		item(g);                         /* not with r10: rD would be a scalar there */
+	if (kind == 0) {                         /* rD = r10 - 8k; rX = *(u64 *)rD; rD = const */
+		put(g, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, -(int32_t)(8 * (1 + rn(g, span / 8))));
+		put(g, BPF_LDX | BPF_MEM | BPF_DW, x, d, 0, 0);
+		if (x != d)
+			set_const(g, d);         /* no stack address left in a scalar */
+	} else if (kind == 1) {
+		put(g, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, edge_imm(g));
+	} else if (kind == 2) {
+		put(g, BPF_ALU64 | BPF_ADD | BPF_X, d, t, 0, 0);
+	} else {
+		put(g, swaps[rn(g, 3)], d, 0, 0, rn(g, 8) ? 16 : 32);
+	}
 }
 
 /*
@@ -472,6 +509,8 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_select(g);
 		else if (w < 96 && !g->leaf)
 			gen_call(g);
+		else if (w < 98)
+			gen_mov_op(g);
 		else
 			set_const(g, scalar(g));
 	}
