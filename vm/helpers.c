@@ -356,6 +356,29 @@ static uint64_t xdp_adjust_tail(uint64_t ctx, uint64_t delta, uint64_t a3, uint6
 	return 0;
 }
 
+/* ---- bpf_loop ---- */
+
+/*
+ * The kernel's order of checks; the callback (verified to return 0 or 1)
+ * runs nr_loops times with (index, ctx) unless it returns nonzero, and the
+ * result is the number of calls made.
+ */
+static uint64_t loop(uint64_t nr_loops, uint64_t callback, uint64_t ctx, uint64_t flags,
+		     uint64_t a5)
+{
+	const struct sl_callback *cb = PTR(callback);
+	uint32_t n = (uint32_t)nr_loops, i;
+
+	if (flags)
+		return U64(-EINVAL);
+	if (n > SL_MAX_LOOPS)
+		return U64(-E2BIG);
+	for (i = 0; i < n; i++)
+		if (cb->call(cb, i, ctx))
+			return (uint64_t)i + 1;
+	return i;
+}
+
 /* ---- checksums ---- */
 
 /*
@@ -627,6 +650,9 @@ static const struct sl_helper helpers[SL_HELPER_MAX] = {
 	[BPF_FUNC_perf_event_output] = {"bpf_perf_event_output", perf_event_output,
 		SL_RET_INTEGER, {SL_ARG_PTR_TO_CTX, SL_ARG_CONST_MAP_PTR, SL_ARG_ANYTHING,
 		SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE_OR_ZERO}, PT_XDP, .no_pkt_mem = true},
+	[BPF_FUNC_loop] = {"bpf_loop", loop, SL_RET_INTEGER,
+		{SL_ARG_ANYTHING, SL_ARG_PTR_TO_FUNC, SL_ARG_PTR_TO_STACK_OR_NULL, SL_ARG_ANYTHING},
+		PT_ALL},
 	[BPF_FUNC_ringbuf_output] = {"bpf_ringbuf_output", ringbuf_output, SL_RET_INTEGER,
 		{SL_ARG_CONST_MAP_PTR, SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE_OR_ZERO,
 		 SL_ARG_ANYTHING}, PT_ALL},

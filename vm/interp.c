@@ -11,6 +11,12 @@
  * with computed gotos. Checks that can be made once here (registers,
  * reserved fields, jump targets, helper ids, lddw pseudo sources) never
  * cost anything at run time.
+ *
+ * Callbacks: lddw BPF_PSEUDO_FUNC loads the address of a struct
+ * sl_callback (in the decoded block) whose call runs the interpreter again
+ * from the callback's first instruction, on a stack of its own; bpf_loop
+ * calls it. Verified programs only: the checked mode cannot follow the
+ * context pointer into the caller's stack.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -153,6 +159,7 @@ struct dec {
 	const struct sl_prog *prog;
 	struct sl_vm_code *code;
 	uint8_t *lddw_hi;   /* 1 at the second half of each lddw */
+	uint32_t ncbs;      /* callbacks decoded so far */
 	char *log;
 	size_t log_len;
 };
@@ -283,6 +290,31 @@ static int dec_atomic(struct dec *dc, uint32_t pc, const struct bpf_insn *in, st
 	return dec_err(dc, pc, "unknown atomic operation imm=0x%x", (unsigned)in->imm);
 }
 
+/* A callback called by a helper (bpf_loop): a nested run from its first instruction. */
+static uint64_t vm_callback_call(const struct sl_callback *cb, uint64_t r1, uint64_t r2)
+{
+	struct sl_vm_run_opts o = { .sz = sizeof(o), .entry_pc = cb->pc, .entry_r1 = r1,
+				    .entry_r2 = r2 };
+	struct sl_vm_result res;
+
+	return sl_vm_run_fast(cb->engine, NULL, &o, &res);
+}
+
+static int dec_func_ref(struct dec *dc, uint32_t pc, const struct bpf_insn *in,
+			struct sl_vm_insn *d)
+{
+	struct sl_callback *cb = &dc->code->cbs[dc->ncbs++];
+	int err = check_target(dc, pc, (int64_t)pc + 1 + in->imm, "lddw func");
+
+	if (err)
+		return err;
+	if (!dc->prog->verified)
+		return dec_err(dc, pc, "lddw func: callbacks (bpf_loop) need a verified program");
+	*cb = (struct sl_callback){ vm_callback_call, dc->prog, (uint32_t)(pc + 1 + in->imm) };
+	d->imm = (uint64_t)(uintptr_t)cb;
+	return 0;
+}
+
 /* lddw: a constant, or a map pointer / map value address resolved from prog->maps. */
 static int dec_lddw(struct dec *dc, uint32_t pc, const struct bpf_insn *in, struct sl_vm_insn *d)
 {
@@ -297,6 +329,8 @@ static int dec_lddw(struct dec *dc, uint32_t pc, const struct bpf_insn *in, stru
 	d->imm = (uint64_t)(uint32_t)in->imm | ((uint64_t)(uint32_t)hi->imm << 32);
 	if (in->src_reg == 0)
 		return 0;
+	if (in->src_reg == BPF_PSEUDO_FUNC && !hi->imm)
+		return dec_func_ref(dc, pc, in, d);
 	if (in->src_reg != BPF_PSEUDO_MAP_IDX && in->src_reg != BPF_PSEUDO_MAP_IDX_VALUE)
 		return dec_err(dc, pc, "lddw: unsupported pseudo source %u%s", in->src_reg,
 			       in->src_reg == BPF_PSEUDO_MAP_FD ? " (map fd not resolved by the loader)" : "");
@@ -513,13 +547,19 @@ int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len)
 			snprintf(log, log_len, "empty or oversized program");
 		return -EINVAL;
 	}
-	code = calloc(1, sizeof(*code) + ((size_t)prog->n_insns + 1) * sizeof(code->insns_d[0]));
+	for (uint32_t i = 0; i + 1 < prog->n_insns; i++)
+		if (sl_isa_is_lddw(&prog->insns[i]) && prog->insns[i++].src_reg == BPF_PSEUDO_FUNC)
+			dc.ncbs++;
+	code = calloc(1, sizeof(*code) + ((size_t)prog->n_insns + 1) * sizeof(code->insns_d[0]) +
+		      dc.ncbs * sizeof(struct sl_callback));
 	if (!code) {
 		if (log && log_len)
 			snprintf(log, log_len, "out of memory decoding %u instructions", prog->n_insns);
 		return -ENOMEM;
 	}
 	dc.code = code;
+	code->cbs = (struct sl_callback *)(void *)&code->insns_d[prog->n_insns + 1];
+	dc.ncbs = 0;
 	dc.lddw_hi = calloc(prog->n_insns, 1);
 	if (!dc.lddw_hi) {
 		free(code);

@@ -329,6 +329,8 @@ static int check_arg(struct vm_chk *ck, const struct sl_helper *h, int i, const 
 			return chk_fail(ck, -EINVAL, "%s: r%d needs a map argument first", h->name, i + 1);
 		return check_mem_arg(ck, h->name, i, v, h->args[i] == SL_ARG_PTR_TO_MAP_KEY ?
 				     def->key_size : def->value_size, false);
+	case SL_ARG_PTR_TO_FUNC:   /* no callback can be made without the verifier */
+		return chk_fail(ck, -EINVAL, "%s: callbacks need a verified program", h->name);
 	case SL_ARG_PTR_TO_MEM_OR_NULL:
 		if (!v && next)
 			return chk_fail(ck, -EINVAL, "%s: r%d is NULL with size %llu", h->name, i + 1,

@@ -231,6 +231,11 @@ uint64_t SL_VM_RUN_FN(const struct sl_prog *prog, void *ctx,
 	reg[1] = (uint64_t)(uintptr_t)(ctx ? ctx : (prog->type == SL_PROG_RAW ? opts->mem : NULL));
 	reg[2] = prog->type == SL_PROG_RAW ? opts->mem_len : 0;
 	reg[10] = (uint64_t)(uintptr_t)stack_top;
+	if (opts->entry_pc) {   /* a callback (bpf_loop): the verifier proved the entry */
+		d = base + opts->entry_pc;
+		reg[1] = opts->entry_r1;
+		reg[2] = opts->entry_r2;
+	}
 #if SL_VM_CHECKED
 	memset(stack, 0, sizeof(stack));
 	vm_chk_init(&ck, prog, PTR(reg[1]), opts, stack, stack_top);

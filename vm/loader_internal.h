@@ -43,14 +43,15 @@ struct ld_sec {
 };
 
 /** A resolved relocation of one instruction of a code section. */
-enum ld_relo_kind { LD_RELO_MAP, LD_RELO_MAP_VALUE, LD_RELO_CALL };
+/** FUNC: lddw of a function's address (BPF_PSEUDO_FUNC, callbacks), target as CALL. */
+enum ld_relo_kind { LD_RELO_MAP, LD_RELO_MAP_VALUE, LD_RELO_CALL, LD_RELO_FUNC };
 
 struct ld_relo {
 	enum ld_relo_kind kind;
 	uint32_t map_idx;      /**< MAP, MAP_VALUE: index in obj->maps */
 	uint32_t value_off;    /**< MAP_VALUE: byte offset into the value */
-	uint32_t target_sec;   /**< CALL: code section of the callee */
-	int64_t target;        /**< CALL: instruction index in that section */
+	uint32_t target_sec;   /**< CALL, FUNC: code section of the callee */
+	int64_t target;        /**< CALL, FUNC: instruction index in that section */
 };
 
 /** A function: a STT_FUNC symbol's range of instructions in a code section. */

@@ -5,7 +5,10 @@
  * Code sections are program sections ("xdp", "socket/...") and ".text".
  * Every STT_FUNC symbol is a function (a range of instructions of its
  * section). Every global function of a program section is one program,
- * as in libbpf; ".text" holds subprograms only.
+ * as in libbpf; ".text" holds subprograms only. A lddw relocated against
+ * a function (a callback for bpf_loop) becomes BPF_PSEUDO_FUNC: its
+ * function is placed like a callee and imm = target - (pc + 1), as libbpf
+ * sets it.
  *
  * Relocations are resolved once per code section into struct ld_relo
  * (map, map value, or call target), then applied to each program's copy:
@@ -209,8 +212,15 @@ static int relo_map_sym(struct ld_ctx *ctx, const char *where, const GElf_Sym *s
 		return 0;
 	case LD_SEC_PROG:
 	case LD_SEC_TEXT:
-		return ld_err(ctx, EINVAL, "%s refers to function '%s': function pointers are "
-			      "not supported", where, name);
+		/* function symbol: imm 0; section symbol: imm = byte offset */
+		off = (int64_t)sym->st_value + insn->imm;
+		if (off < 0 || off % 8 || (uint64_t)off / 8 >= ts->n_insns)
+			return ld_err(ctx, EINVAL, "%s: function address '%s' + %d is not an "
+				      "instruction of section '%s'", where, name, insn->imm, ts->name);
+		r->kind = LD_RELO_FUNC;
+		r->target_sec = sym->st_shndx;
+		r->target = off / 8;
+		return 0;
 	default:
 		return ld_err(ctx, EINVAL, "%s refers to symbol '%s' in section '%s', which holds "
 			      "no map", where, name, ts->name);
@@ -367,7 +377,7 @@ static void call_target(const struct ld_ctx *ctx, uint32_t sec, uint32_t pc,
 	const struct ld_sec *s = &ctx->secs[sec];
 	int32_t r = s->relo_at[pc];
 
-	if (r >= 0 && ctx->relos[r].kind == LD_RELO_CALL) {
+	if (r >= 0 && (ctx->relos[r].kind == LD_RELO_CALL || ctx->relos[r].kind == LD_RELO_FUNC)) {
 		*tsec = ctx->relos[r].target_sec;
 		*tidx = ctx->relos[r].target;
 	} else {
@@ -395,7 +405,15 @@ static int place(struct build *b, long fi, uint32_t *at)
 	return 0;
 }
 
-/* Where the call at (sec, pc) lands in the program, placing its callee. */
+/* lddw of a function's address (callback) at (sec, pc)? */
+static bool is_func_ref(const struct ld_ctx *ctx, uint32_t sec, uint32_t pc)
+{
+	int32_t r = ctx->secs[sec].relo_at[pc];
+
+	return r >= 0 && ctx->relos[r].kind == LD_RELO_FUNC;
+}
+
+/* Where the call or function reference at (sec, pc) lands, placing its callee. */
 static int resolve_call(struct build *b, uint32_t sec, uint32_t pc, uint32_t *npc)
 {
 	struct ld_ctx *ctx = b->ctx;
@@ -426,7 +444,7 @@ static int layout(struct build *b, long entry)
 		const struct ld_sec *s = &b->ctx->secs[f->sec];
 
 		for (uint32_t pc = f->start; !err && pc < f->end; pc++)
-			if (is_pseudo_call(&s->insns[pc]))
+			if (is_pseudo_call(&s->insns[pc]) || is_func_ref(b->ctx, f->sec, pc))
 				err = resolve_call(b, f->sec, pc, &npc);
 	}
 	return err;
@@ -467,6 +485,13 @@ static int fix_insn(struct build *b, const struct ld_func *f, uint32_t pc, uint3
 	if (pc + 1 >= f->end)
 		return ld_err(b->ctx, ENOEXEC, "section '%s': instruction %u: lddw crosses the "
 			      "end of function '%s'", s->name, pc, f->name);
+	if (b->ctx->relos[r].kind == LD_RELO_FUNC) {
+		err = resolve_call(b, f->sec, pc, &target);
+		insn->src_reg = BPF_PSEUDO_FUNC;
+		insn[0].imm = (int32_t)((int64_t)target - (int64_t)npc - 1);
+		insn[1].imm = 0;
+		return err;
+	}
 	err = prog_map(b, b->ctx->relos[r].map_idx, &insn[0].imm);
 	if (b->ctx->relos[r].kind == LD_RELO_MAP) {
 		insn->src_reg = BPF_PSEUDO_MAP_IDX;

@@ -5,6 +5,15 @@
  * caller's r1-r5), exits (return to the caller, or the end of a path, where
  * r0 must be a scalar and every ringbuf reservation released), and the
  * legacy LD_ABS/LD_IND packet loads of socket filters.
+ *
+ * bpf_loop: the helper call is checked against its prototype, then the
+ * walk forks: one path goes on after the call (no more callback calls),
+ * the other enters the callback as a new frame (r1 = a u32 index, r2 =
+ * the context pointer). At the callback's exit r0 must be 0 or 1; the
+ * path then forks again, after the call and into another call, with the
+ * scalars of the stack frame the context points into widened to unknown
+ * (the callback may have changed them), so that the next entry state is
+ * contained in an earlier one and pruned (verifier_state.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -174,6 +183,18 @@ static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, stru
 				     regno);
 		m->release_ref = r->ref_id;
 		return 0;
+	case SL_ARG_PTR_TO_FUNC:
+		if (r->type != V_FUNC)
+			return v_err(env, -EACCES, "R%u type=%s expected=func", regno,
+				     vtype_str(r->type));
+		return 0;
+	case SL_ARG_PTR_TO_STACK_OR_NULL:
+		if (r->type == V_SCALAR && reg_is_const(r) && !r->var_off.value)
+			return 0;
+		if (r->type != V_STACK || !tnum_is_const(r->var_off))
+			return v_err(env, -EACCES, "R%u type=%s expected=fp", regno,
+				     vtype_str(r->type));
+		return 0;
 	case SL_ARG_CONST_ALLOC_SIZE_OR_ZERO:
 		if (!reg_is_const(r))
 			return v_err(env, -EACCES, "R%u is not a known constant'", regno);
@@ -284,6 +305,8 @@ static void note_map(struct venv *env, struct sl_map *map)
 	}
 }
 
+static bool in_callback(const struct vstate *st);
+
 int v_check_helper_call(struct venv *env, const struct bpf_insn *insn)
 {
 	const struct sl_helper *h = insn->imm >= 0 ? sl_helper_get((uint32_t)insn->imm) : NULL;
@@ -306,6 +329,8 @@ int v_check_helper_call(struct venv *env, const struct bpf_insn *insn)
 		if (err)
 			return err;
 	}
+	if (insn->imm == BPF_FUNC_tail_call && in_callback(env->cur))
+		return v_err(env, -EINVAL, "tail_call is not allowed in a callback");
 	if (insn->imm == BPF_FUNC_tail_call && env->cur->nrefs)   /* a taken tail call never returns */
 		return v_err(env, -EINVAL, "tail_call would lead to reference leak");
 	if (m.map && !map_func_ok(sl_map_get_def(m.map)->type, insn->imm))
@@ -319,6 +344,99 @@ int v_check_helper_call(struct venv *env, const struct bpf_insn *insn)
 	for (unsigned r = BPF_REG_1; r <= BPF_REG_5; r++)
 		reg_mark_not_init(v_reg(env, r));
 	return set_return(env, h, &m);
+}
+
+static bool in_callback(const struct vstate *st)
+{
+	for (uint32_t i = 1; i <= st->curframe; i++)
+		if (st->frames[i]->callback)
+			return true;
+	return false;
+}
+
+/* Enter callback @p start from the bpf_loop call at @p callsite: a new frame. */
+static int enter_callback(struct venv *env, uint32_t callsite, uint32_t start,
+			  const struct vreg *ctx)
+{
+	struct vstate *st = env->cur;
+	struct vframe *callee;
+
+	if (st->curframe + 1 >= SL_MAX_CALL_DEPTH)
+		return v_err(env, -E2BIG, "the call stack of %u frames is too deep",
+			     st->curframe + 2);
+	callee = frame_new(st->curframe + 1, env->ia[start].subprog, callsite);
+	if (!callee)
+		return -ENOMEM;
+	callee->callback = true;
+	callee->cb_ctx = *ctx;
+	reg_mark_unknown(&callee->regs[BPF_REG_1]);
+	reg_mark_sized(&callee->regs[BPF_REG_1], 4, false);
+	callee->regs[BPF_REG_2] = *ctx;
+	reg_mark_const(&callee->regs[BPF_REG_10], 0);
+	callee->regs[BPF_REG_10].type = V_STACK;
+	callee->regs[BPF_REG_10].frameno = (uint8_t)callee->frameno;
+	st->frames[++st->curframe] = callee;
+	env->insn_idx = start;
+	return 0;
+}
+
+int v_check_loop_call(struct venv *env, const struct bpf_insn *insn)
+{
+	struct vreg fn = *v_reg(env, BPF_REG_2), ctx = *v_reg(env, BPF_REG_3);
+	uint32_t call = env->insn_idx;
+	int err;
+
+	if (v_check_helper_call(env, insn))
+		return env->err ? env->err : -EINVAL;
+	err = v_push_branch(env, call + 1, call, NULL);   /* no callback call (any more) */
+	return err ? err : enter_callback(env, call, (uint32_t)fn.off, &ctx);
+}
+
+/* The callback may have changed the scalars of the frame its context points into. */
+static void widen_ctx_frame(struct vstate *st, const struct vreg *ctx)
+{
+	struct vframe *f;
+
+	if (ctx->type != V_STACK || ctx->frameno > st->curframe)
+		return;
+	f = st->frames[ctx->frameno];
+	for (uint32_t k = 0; k < f->nslots; k++) {
+		struct vslot *s = &f->stack[k];
+
+		if (s->type[0] == SLOT_SPILL && s->spill.type == V_SCALAR) {
+			reg_mark_unknown(&s->spill);
+			continue;
+		}
+		for (unsigned j = 0; j < 8; j++)
+			if (s->type[j] == SLOT_ZERO)
+				s->type[j] = SLOT_MISC;
+	}
+}
+
+/* Exit of a callback: r0 in [0, 1]; then after the call, or call it again. */
+static int callback_exit(struct venv *env)
+{
+	struct vstate *st = env->cur;
+	struct vframe *callee = st->frames[st->curframe];
+	struct vreg *r0 = v_reg(env, BPF_REG_0), ctx = callee->cb_ctx;
+	uint32_t call = callee->callsite, start = env->sub[callee->subprog].start;
+	int err;
+
+	if (v_check_reg_read(env, BPF_REG_0))
+		return -EACCES;
+	if (r0->type != V_SCALAR || r0->umax > 1)
+		return v_err(env, -EACCES, "At callback return the register R0 has smin=%lld "
+			     "smax=%lld should have been in [0, 1]", (long long)r0->smin,
+			     (long long)r0->smax);
+	free(callee->stack);
+	free(callee);
+	st->frames[st->curframe--] = NULL;
+	reg_mark_unknown(v_reg(env, BPF_REG_0));
+	err = v_push_branch(env, call + 1, env->insn_idx, NULL);
+	if (err)
+		return err;
+	widen_ctx_frame(st, &ctx);
+	return enter_callback(env, call, start, &ctx);
 }
 
 /* bpf-to-bpf call: push a frame; the walk continues at the callee. */
@@ -354,6 +472,8 @@ int v_check_exit(struct venv *env, bool *path_done)
 	struct vreg *r0 = v_reg(env, BPF_REG_0);
 
 	*path_done = false;
+	if (st->curframe && st->frames[st->curframe]->callback)
+		return callback_exit(env);
 	if (st->curframe) {   /* a callee may return nothing (void): r0 passes as it is */
 		struct vframe *callee = st->frames[st->curframe];
 		struct vframe *caller = st->frames[st->curframe - 1];

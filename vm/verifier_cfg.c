@@ -4,7 +4,9 @@
  *
  *  - every instruction has a known opcode and zero reserved fields;
  *  - lddw is complete and its second half is never a jump target;
- *  - subprograms start at insn 0 and at every BPF_PSEUDO_CALL target; a
+ *  - subprograms start at insn 0, at every BPF_PSEUDO_CALL target and at
+ *    every BPF_PSEUDO_FUNC lddw target (a callback: an edge of the call
+ *    graph and of reachability, like a call; a prune point); a
  *    subprogram ends where the next starts, its last instruction is an exit
  *    or a jump, and no jump leaves it;
  *  - every instruction is reachable from insn 0 (calls count as edges);
@@ -177,6 +179,12 @@ static bool is_pseudo_call(const struct bpf_insn *in)
 	return in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL;
 }
 
+/* lddw of a subprogram's address (a callback for bpf_loop) */
+static bool is_func_ref(const struct bpf_insn *in)
+{
+	return sl_isa_is_lddw(in) && in->src_reg == BPF_PSEUDO_FUNC;
+}
+
 static int64_t jump_target(uint32_t pc, const struct bpf_insn *in)
 {
 	if (in->code == (BPF_JMP32 | BPF_JA))
@@ -199,7 +207,7 @@ static unsigned successors(const struct venv *env, uint32_t pc, uint32_t succ[2]
 	}
 	if ((SL_OP_CLASS(in->code) == BPF_JMP) && op == BPF_EXIT)
 		return 0;
-	if (is_pseudo_call(in))
+	if (is_pseudo_call(in) || is_func_ref(in))
 		succ[n++] = (uint32_t)(pc + in->imm + 1);
 	succ[n++] = pc + (sl_isa_is_lddw(in) ? 2 : 1);
 	return n;
@@ -224,7 +232,7 @@ static int check_insns(struct venv *env)
 			continue;
 		if (is_jump(in))
 			t = jump_target(pc, in);
-		else if (is_pseudo_call(in))
+		else if (is_pseudo_call(in) || is_func_ref(in))
 			t = (int64_t)pc + in->imm + 1;
 		else
 			continue;
@@ -234,7 +242,9 @@ static int check_insns(struct venv *env)
 		if (env->ia[t].flags & IA_LDDW2)
 			return v_err_at(env, pc, -EINVAL,
 					"jump into the middle of ldimm64 insn %lld", (long long)t);
-		if (is_pseudo_call(in))
+		if (is_func_ref(in))
+			env->ia[t].flags |= IA_CALLBACK | IA_PRUNE;
+		if (is_pseudo_call(in) || is_func_ref(in))
 			env->ia[t].flags |= IA_CALLSITE;  /* temporarily: subprog start */
 		else
 			env->ia[t].flags |= IA_JMP_TARGET | IA_PRUNE;
@@ -299,7 +309,7 @@ static int check_jumps_in_subprogs(struct venv *env)
 			if (env->ia[t].subprog != s)
 				return v_err_at(env, pc, -EINVAL, "jump out of range from insn %u to %lld",
 						pc, (long long)t);
-		} else if (is_pseudo_call(in)) {
+		} else if (is_pseudo_call(in) || is_func_ref(in)) {
 			struct vsubprog *sp = &env->sub[s];
 			uint32_t *c = realloc(sp->callees, (sp->ncallees + 1) * sizeof(*c));
 			uint32_t *cs;

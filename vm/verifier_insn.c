@@ -43,6 +43,7 @@ static int check_ptr_alu_type(struct venv *env, uint32_t regno, const struct vre
 			     regno, vtype_str(ptr->type));
 	case V_CONST_MAP:
 	case V_PKT_END:
+	case V_FUNC:
 		return v_err(env, -EACCES, "R%u pointer arithmetic on %s prohibited", regno,
 			     vtype_str(ptr->type));
 	default:
@@ -347,6 +348,12 @@ static int check_lddw(struct venv *env, const struct bpf_insn *insn)
 		reg_mark_const(dst, imm);
 		return 0;
 	}
+	if (insn->src_reg == BPF_PSEUDO_FUNC) {   /* target checked by the CFG pass */
+		reg_mark_const(dst, 0);
+		dst->type = V_FUNC;
+		dst->off = (int32_t)(env->insn_idx + 1 + (uint32_t)insn->imm);
+		return 0;
+	}
 	if (insn->src_reg != BPF_PSEUDO_MAP_IDX && insn->src_reg != BPF_PSEUDO_MAP_IDX_VALUE)
 		return v_err(env, -EINVAL, "unsupported ldimm64 pseudo src %u (maps must be resolved "
 			     "by the loader)", insn->src_reg);
@@ -623,6 +630,8 @@ static int check_jmp(struct venv *env, const struct bpf_insn *insn, bool *done)
 	case BPF_CALL:
 		if (insn->src_reg == BPF_PSEUDO_CALL)
 			return v_check_func_call(env, insn);
+		if (insn->src_reg == 0 && insn->imm == BPF_FUNC_loop)
+			return v_check_loop_call(env, insn);
 		if (v_check_helper_call(env, insn))
 			return env->err ? env->err : -EINVAL;
 		env->insn_idx++;

@@ -65,6 +65,7 @@ enum vtype {
 	V_CONST_MAP,
 	V_MEM,
 	V_MEM_OR_NULL,
+	V_FUNC,             /* lddw BPF_PSEUDO_FUNC: off = the subprogram's first insn */
 	V_NTYPES
 };
 
@@ -105,6 +106,8 @@ struct vframe {
 	uint32_t subprog;
 	uint32_t frameno;
 	uint32_t nslots;     /* allocated slots */
+	bool callback;       /* called by bpf_loop (callsite: the helper call) */
+	struct vreg cb_ctx;  /* callback: its r2 at every call */
 	struct vslot *stack;
 };
 
@@ -137,6 +140,7 @@ enum {
 	IA_MAP_POISON = 1u << 7,   /* helper call saw several maps in r1 */
 	IA_DIV_ZERO = 1u << 8,     /* divisor may be zero on some path */
 	IA_CALLSITE = 1u << 9,
+	IA_CALLBACK = 1u << 10,    /* first insn of a callback (bpf_loop): see verifier_state.c */
 };
 
 /* context field kinds an access resolved to (for the rewrite) */
@@ -255,6 +259,7 @@ void v_ctx_rewrite(struct venv *env);
 /* ---- calls (verifier_call.c) ---- */
 int v_check_helper_call(struct venv *env, const struct bpf_insn *insn);
 int v_check_func_call(struct venv *env, const struct bpf_insn *insn);
+int v_check_loop_call(struct venv *env, const struct bpf_insn *insn);
 int v_check_exit(struct venv *env, bool *path_done);
 int v_check_ld_abs(struct venv *env, const struct bpf_insn *insn);
 

@@ -158,6 +158,10 @@ static void helper_call(struct live *l, const struct bpf_insn *in)
 			l->prec |= R(i + 1);
 			l->slots = UINT64_MAX;
 			break;
+		case SL_ARG_PTR_TO_STACK_OR_NULL: /* a callback may read and branch on it all */
+			l->prec |= R(i + 1);
+			l->slots = l->pslots = UINT64_MAX;
+			break;
 		default:
 			break;
 		}

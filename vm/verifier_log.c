@@ -29,6 +29,7 @@ static const char *const type_names[V_NTYPES] = {
 	[V_CONST_MAP] = "map_ptr",
 	[V_MEM] = "mem",
 	[V_MEM_OR_NULL] = "mem_or_null",
+	[V_FUNC] = "func",
 };
 
 const char *vtype_str(enum vtype t)

@@ -16,6 +16,12 @@
  * A stored state still being explored (branches > 0) is an ancestor of the
  * current path: pruning against it would be circular. If the current state
  * equals it exactly, the loop made no progress: "infinite loop detected".
+ * Except at the entry of a bpf_loop callback (IA_CALLBACK), where the
+ * helper bounds the number of calls: there a state contained in an
+ * ancestor adds nothing the ancestor's exploration does not cover (the
+ * kernel prunes callback iterations the same way), so it is pruned; with
+ * the widening of the caller's scalars between calls (verifier_call.c)
+ * the iterations converge.
  *
  * branches counts the paths in flight below a stored state; a path that
  * ends (exit, pruned) decrements its chain of ancestors.
@@ -319,7 +325,10 @@ static bool frame_safe(struct venv *env, const struct vstate *o, const struct vs
 	const struct vinsn *ia = &env->ia[at < env->n ? at : pc];
 	uint16_t live = ia->live_regs, prec = ia->prec_regs;
 
-	if (of->callsite != cf->callsite || of->subprog != cf->subprog)
+	if (of->callsite != cf->callsite || of->subprog != cf->subprog ||
+	    of->callback != cf->callback)
+		return false;
+	if (of->callback && !regsafe(&of->cb_ctx, &cf->cb_ctx, true, true, m))
 		return false;
 	for (unsigned r = 0; r < SL_NREGS; r++) {
 		if (!((live >> r) & 1) && !exact)
@@ -418,6 +427,11 @@ int v_is_state_visited(struct venv *env, uint32_t pc, bool *prune)
 		return 0;
 	h = state_hash(env->cur);
 	for (struct vstate *sl = ia->explored; sl; sl = sl->next) {
+		if (sl->branches && (ia->flags & IA_CALLBACK) &&
+		    states_equal(env, sl, env->cur, pc, false)) {
+			*prune = true;
+			return 0;
+		}
 		if (sl->branches) {
 			if ((ia->flags & IA_LOOP_HEAD) && sl->hash == h &&
 			    states_equal(env, sl, env->cur, pc, true))
@@ -436,7 +450,7 @@ int v_is_state_visited(struct venv *env, uint32_t pc, bool *prune)
 			return 0;
 	if (env->nstates >= V_MAX_STATES)
 		return 0;
-	if (!(ia->flags & IA_LOOP_HEAD) && env->stored_since < V_STORE_EVERY)
+	if (!(ia->flags & (IA_LOOP_HEAD | IA_CALLBACK)) && env->stored_since < V_STORE_EVERY)
 		return 0;
 	return store_state(env, pc);
 }

@@ -98,6 +98,7 @@ struct sl_vm_code {
 	const struct bpf_insn *insns; /**< the instructions decoded (staleness check) */
 	uint32_t n_insns;
 	bool verified;                /**< prog->verified when decoded */
+	struct sl_callback *cbs;      /**< lddw BPF_PSEUDO_FUNC targets (after insns_d, same block) */
 	struct sl_vm_insn insns_d[];  /**< n_insns + 1 (sentinel) */
 };
 

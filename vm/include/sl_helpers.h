@@ -36,6 +36,10 @@ enum sl_arg_type {
 	 * ARG_PTR_TO_MEM | PTR_MAYBE_NULL)
 	 */
 	SL_ARG_PTR_TO_MEM_OR_NULL,
+	/** a callback: lddw BPF_PSEUDO_FUNC of a subprogram (bpf_loop) */
+	SL_ARG_PTR_TO_FUNC,
+	/** the callback's context: a pointer into the stack, or NULL */
+	SL_ARG_PTR_TO_STACK_OR_NULL,
 };
 
 /** Return kinds, after the kernel's enum bpf_return_type. */
@@ -59,6 +63,22 @@ struct sl_helper {
 	 */
 	bool no_pkt_mem;
 };
+
+/**
+ * What lddw BPF_PSEUDO_FUNC (a subprogram's address) loads, in every
+ * engine: a descriptor that helpers taking a callback (bpf_loop) call with
+ * the callback's r1 and r2; it returns the callback's r0. Owned by the
+ * engine's compiled form of the program (interpreter: prog->vm_code; JIT:
+ * struct sl_jit) and valid as long as that is.
+ */
+struct sl_callback {
+	uint64_t (*call)(const struct sl_callback *cb, uint64_t r1, uint64_t r2);
+	const void *engine;   /**< interpreter: the program; JIT: the function's code */
+	uint32_t pc;          /**< interpreter: the subprogram's first instruction */
+};
+
+/** bpf_loop's limit on nr_loops (the kernel's BPF_MAX_LOOPS). */
+#define SL_MAX_LOOPS (1u << 23)
 
 /** Highest helper id the table can hold. */
 #define SL_HELPER_MAX 256

@@ -270,6 +270,13 @@ struct sl_vm_run_opts {
 	bool checked;
 	void *mem;        /**< SL_PROG_RAW: r1 when ctx is NULL; a region the checked mode allows */
 	size_t mem_len;   /**< r2 for SL_PROG_RAW */
+	/**
+	 * Internal (bpf_loop callbacks, verified mode): when nonzero, start at
+	 * this instruction with r1 = entry_r1 and r2 = entry_r2 instead of the
+	 * program's entry; @p ctx is ignored then.
+	 */
+	uint32_t entry_pc;
+	uint64_t entry_r1, entry_r2;
 };
 
 /** Result of an interpreter run. */
