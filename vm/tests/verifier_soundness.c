@@ -207,7 +207,7 @@ static void narrow(struct gen *g, uint8_t reg)
 			}
 			emit(g, cls | op | BPF_X, reg, s, 0, 0);
 		} else {
-			emit(g, cls | op | BPF_K, reg, 0, 0, imm);
+			emit(g, cls | op | BPF_K, reg, 0, 0, op == BPF_NEG ? 0 : imm);
 		}
 	}
 }
