@@ -91,6 +91,8 @@
 #define JIT_MAX_TAIL_CALLS 33
 /** Passes before giving up on convergence. */
 #define JIT_MAX_PASSES 20
+/** Bytes under rsp that a SysV leaf function may use without moving rsp. */
+#define JIT_RED_ZONE 128
 /** Largest epilogue copied in place of a jump at each exit. */
 #define JIT_INLINE_EPILOGUE 8
 
@@ -1332,6 +1334,8 @@ static void layout_subs(struct jit_state *st)
 		if (s->rsp_frame) {
 			s->frame = false;
 			s->rmap[BPF_REG_10] = X_RSP;
+			if (!s->calls && s->stack <= JIT_RED_ZONE)
+				s->stack = 0;   /* a leaf: its stack is the red zone under rsp */
 		}
 		pushes = s->nsaved + (s->frame ? 1 : 0);
 		/* entry rsp is 8 mod 16 (return address): make it 0 mod 16 at calls */
