@@ -284,6 +284,15 @@ static uint32_t map_value_size(const struct vreg *reg)
 	return sl_map_get_def(reg->map)->value_size;
 }
 
+/* Values programs may not write: BPF_F_RDONLY_PROG, and devmaps (the kernel forces the flag). */
+static bool map_rdonly(const struct sl_map *map)
+{
+	const struct sl_map_def *def = sl_map_get_def(map);
+
+	return (def->map_flags & BPF_F_RDONLY_PROG) || def->type == BPF_MAP_TYPE_DEVMAP ||
+	       def->type == BPF_MAP_TYPE_DEVMAP_HASH;
+}
+
 static int check_map_value(struct venv *env, uint32_t regno, int32_t off, unsigned size,
 			   enum vaccess t, const struct vreg *v, int value_regno)
 {
@@ -293,7 +302,7 @@ static int check_map_value(struct venv *env, uint32_t regno, int32_t off, unsign
 
 	if (err || t != ACC_WRITE)
 		return err;
-	if (sl_map_get_def(reg->map)->map_flags & BPF_F_RDONLY_PROG)
+	if (map_rdonly(reg->map))
 		return v_err(env, -EACCES, "write into map forbidden, value_size=%u off=%d size=%u",
 			     map_value_size(reg), reg->off + off, size);
 	return check_value_leak(env, v, value_regno, "map");
@@ -443,7 +452,7 @@ int v_check_helper_mem(struct venv *env, uint32_t regno, uint64_t size, uint64_t
 			break;
 		return check_packet(env, regno, 0, (unsigned)size, true);
 	case V_MAP_VALUE:
-		if (t == ACC_WRITE && (sl_map_get_def(reg->map)->map_flags & BPF_F_RDONLY_PROG))
+		if (t == ACC_WRITE && map_rdonly(reg->map))
 			return v_err(env, -EACCES, "write into map forbidden");
 		return check_region(env, regno, 0, size, map_value_size(reg), "map value",
 				    "value_size");
