@@ -224,17 +224,7 @@ static int percpu_array_ctl_update(struct sl_map *map, const void *key, const vo
 /* control thread: kernel order, NULL or out-of-range key restarts at 0 */
 static int array_get_next_key(struct sl_map *map, const void *key, void *next_key)
 {
-	struct sl_array *a = to_array(map);
-	uint32_t i = key ? *(const uint32_t *)key : UINT32_MAX;
-
-	if (i >= a->max) {
-		*(uint32_t *)next_key = 0;
-		return 0;
-	}
-	if (i == a->max - 1)
-		return -ENOENT;
-	*(uint32_t *)next_key = i + 1;
-	return 0;
+	return sl_index_next_key(to_array(map)->max, key, next_key);
 }
 
 static int array_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)

@@ -128,17 +128,7 @@ static int devmap_ctl_lookup(struct sl_map *map, const void *key, void *value)
 /* control thread: kernel devmap order, every index (present or not) */
 static int devmap_get_next_key(struct sl_map *map, const void *key, void *next_key)
 {
-	struct sl_devmap *d = to_devmap(map);
-	uint32_t i = key ? *(const uint32_t *)key : UINT32_MAX;
-
-	if (i >= d->max) {
-		*(uint32_t *)next_key = 0;
-		return 0;
-	}
-	if (i == d->max - 1)
-		return -ENOENT;
-	*(uint32_t *)next_key = i + 1;
-	return 0;
+	return sl_index_next_key(to_devmap(map)->max, key, next_key);
 }
 
 static int devmap_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)

@@ -177,4 +177,23 @@ static inline bool sl_update_flags_ok(uint64_t flags)
 	return flags <= BPF_EXIST;
 }
 
+/**
+ * get_next_key of maps indexed by u32 0..max-1 (arrays, prog arrays,
+ * devmaps), in the kernel's order: a NULL or out-of-range key gives 0, the
+ * last index gives -ENOENT. Control thread.
+ */
+static inline int sl_index_next_key(uint32_t max, const void *key, void *next_key)
+{
+	uint32_t i = key ? *(const uint32_t *)key : UINT32_MAX;
+
+	if (i >= max) {
+		*(uint32_t *)next_key = 0;
+		return 0;
+	}
+	if (i == max - 1)
+		return -ENOENT;
+	*(uint32_t *)next_key = i + 1;
+	return 0;
+}
+
 #endif /* SL_MAPS_INTERNAL_H */

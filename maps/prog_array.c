@@ -156,17 +156,7 @@ static int pa_ctl_delete(struct sl_map *map, const void *key)
 
 static int pa_get_next_key(struct sl_map *map, const void *key, void *next_key)
 {
-	struct sl_prog_array *a = to_pa(map);
-	uint32_t i = key ? *(const uint32_t *)key : UINT32_MAX;
-
-	if (i >= a->max) {
-		*(uint32_t *)next_key = 0;
-		return 0;
-	}
-	if (i == a->max - 1)
-		return -ENOENT;
-	*(uint32_t *)next_key = i + 1;
-	return 0;
+	return sl_index_next_key(to_pa(map)->max, key, next_key);
 }
 
 static int pa_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
