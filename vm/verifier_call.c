@@ -11,9 +11,10 @@
  * the other enters the callback as a new frame (r1 = a u32 index, r2 =
  * the context pointer). At the callback's exit r0 must be 0 or 1; the
  * path then forks again, after the call and into another call, with the
- * scalars of the stack frame the context points into widened to unknown
- * (the callback may have changed them), so that the next entry state is
- * contained in an earlier one and pruned (verifier_state.c).
+ * bytes of the stack frame the context points into that differ from what
+ * they were at the bpf_loop call widened (scalars to unknown, zeros to
+ * misc: the callback changed them, and may again), so that the next entry
+ * state is contained in an earlier one and pruned (verifier_state.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -356,19 +357,37 @@ static bool in_callback(const struct vstate *st)
 
 /* Enter callback @p start from the bpf_loop call at @p callsite: a new frame. */
 static int enter_callback(struct venv *env, uint32_t callsite, uint32_t start,
-			  const struct vreg *ctx)
+			  const struct vreg *ctx, uint32_t act, struct vslot *snap, uint32_t nsnap)
 {
 	struct vstate *st = env->cur;
 	struct vframe *callee;
 
-	if (st->curframe + 1 >= SL_MAX_CALL_DEPTH)
+	if (!snap && ctx->type == V_STACK && ctx->frameno <= st->curframe &&
+	    st->frames[ctx->frameno]->nslots) {   /* first call: remember the ctx frame */
+		const struct vframe *f = st->frames[ctx->frameno];
+
+		nsnap = f->nslots;
+		snap = malloc(nsnap * sizeof(*snap));
+		if (!snap)
+			return -ENOMEM;
+		memcpy(snap, f->stack, nsnap * sizeof(*snap));
+	}
+
+	if (st->curframe + 1 >= SL_MAX_CALL_DEPTH) {
+		free(snap);
 		return v_err(env, -E2BIG, "the call stack of %u frames is too deep",
 			     st->curframe + 2);
+	}
 	callee = frame_new(st->curframe + 1, env->ia[start].subprog, callsite);
-	if (!callee)
+	if (!callee) {
+		free(snap);
 		return -ENOMEM;
+	}
+	callee->cb_snap = snap;
+	callee->cb_nsnap = snap ? nsnap : 0;
 	callee->callback = true;
 	callee->cb_ctx = *ctx;
+	callee->cb_act = act;
 	reg_mark_unknown(&callee->regs[BPF_REG_1]);
 	reg_mark_sized(&callee->regs[BPF_REG_1], 4, false);
 	callee->regs[BPF_REG_2] = *ctx;
@@ -389,12 +408,32 @@ int v_check_loop_call(struct venv *env, const struct bpf_insn *insn)
 	if (v_check_helper_call(env, insn))
 		return env->err ? env->err : -EINVAL;
 	err = v_push_branch(env, call + 1, call, NULL);   /* no callback call (any more) */
-	return err ? err : enter_callback(env, call, (uint32_t)fn.off, &ctx);
+	return err ? err : enter_callback(env, call, (uint32_t)fn.off, &ctx, ++env->id_gen, NULL, 0);
 }
 
-/* The callback may have changed the scalars of the frame its context points into. */
-static void widen_ctx_frame(struct vstate *st, const struct vreg *ctx)
+/* Same bytes and, for a spill, the same register (ids aside)? */
+static bool slot_same(const struct vslot *a, const struct vslot *b)
 {
+	struct vreg x = a->spill, y = b->spill;
+
+	if (memcmp(a->type, b->type, sizeof(a->type)))
+		return false;
+	if (a->type[0] != SLOT_SPILL)
+		return true;
+	x.id = y.id = x.ref_id = y.ref_id = 0;
+	x.pad = y.pad = 0;
+	return !memcmp(&x, &y, sizeof(x));
+}
+
+/*
+ * The callback may change what the context points to, call after call:
+ * widen the scalars and zeros of the ctx frame that differ from @p snap
+ * (the frame at the bpf_loop call). Pointers are kept as they are.
+ */
+static void widen_ctx_frame(struct vstate *st, const struct vreg *ctx,
+			    const struct vslot *snap, uint32_t nsnap)
+{
+	static const struct vslot empty;
 	struct vframe *f;
 
 	if (ctx->type != V_STACK || ctx->frameno > st->curframe)
@@ -403,6 +442,8 @@ static void widen_ctx_frame(struct vstate *st, const struct vreg *ctx)
 	for (uint32_t k = 0; k < f->nslots; k++) {
 		struct vslot *s = &f->stack[k];
 
+		if (slot_same(s, k < nsnap ? &snap[k] : &empty))
+			continue;
 		if (s->type[0] == SLOT_SPILL && s->spill.type == V_SCALAR) {
 			reg_mark_unknown(&s->spill);
 			continue;
@@ -420,6 +461,8 @@ static int callback_exit(struct venv *env)
 	struct vframe *callee = st->frames[st->curframe];
 	struct vreg *r0 = v_reg(env, BPF_REG_0), ctx = callee->cb_ctx;
 	uint32_t call = callee->callsite, start = env->sub[callee->subprog].start;
+	uint32_t act = callee->cb_act, nsnap = callee->cb_nsnap;
+	struct vslot *snap = callee->cb_snap;
 	int err;
 
 	if (v_check_reg_read(env, BPF_REG_0))
@@ -429,14 +472,17 @@ static int callback_exit(struct venv *env)
 			     "smax=%lld should have been in [0, 1]", (long long)r0->smin,
 			     (long long)r0->smax);
 	free(callee->stack);
-	free(callee);
+	free(callee);   /* its snapshot goes on to the next call */
 	st->frames[st->curframe--] = NULL;
 	reg_mark_unknown(v_reg(env, BPF_REG_0));
 	err = v_push_branch(env, call + 1, env->insn_idx, NULL);
-	if (err)
+	if (!err)
+		widen_ctx_frame(st, &ctx, snap, nsnap);
+	if (err) {
+		free(snap);
 		return err;
-	widen_ctx_frame(st, &ctx);
-	return enter_callback(env, call, start, &ctx);
+	}
+	return enter_callback(env, call, start, &ctx, act, snap, nsnap);
 }
 
 /* bpf-to-bpf call: push a frame; the walk continues at the callee. */

@@ -108,6 +108,9 @@ struct vframe {
 	uint32_t nslots;     /* allocated slots */
 	bool callback;       /* called by bpf_loop (callsite: the helper call) */
 	struct vreg cb_ctx;  /* callback: its r2 at every call */
+	uint32_t cb_act;     /* callback: one id per execution of the bpf_loop call */
+	uint32_t cb_nsnap;
+	struct vslot *cb_snap; /* callback: the ctx frame's stack at the bpf_loop call */
 	struct vslot *stack;
 };
 

@@ -19,7 +19,9 @@
  * Except at the entry of a bpf_loop callback (IA_CALLBACK), where the
  * helper bounds the number of calls: there a state contained in an
  * ancestor adds nothing the ancestor's exploration does not cover (the
- * kernel prunes callback iterations the same way), so it is pruned; with
+ * kernel prunes callback iterations the same way), so it is pruned, if
+ * both are calls made by one execution of the bpf_loop call (cb_act: not
+ * across iterations of a loop around it, which must still end); with
  * the widening of the caller's scalars between calls (verifier_call.c)
  * the iterations converge.
  *
@@ -80,6 +82,16 @@ struct vframe *frame_copy(const struct vframe *src)
 		}
 		memcpy(f->stack, src->stack, src->nslots * sizeof(*f->stack));
 	}
+	f->cb_snap = NULL;
+	if (src->cb_nsnap) {
+		f->cb_snap = malloc(src->cb_nsnap * sizeof(*f->cb_snap));
+		if (!f->cb_snap) {
+			free(f->stack);
+			free(f);
+			return NULL;
+		}
+		memcpy(f->cb_snap, src->cb_snap, src->cb_nsnap * sizeof(*f->cb_snap));
+	}
 	return f;
 }
 
@@ -87,6 +99,7 @@ static void frame_free(struct vframe *f)
 {
 	if (f) {
 		free(f->stack);
+		free(f->cb_snap);
 		free(f);
 	}
 }
@@ -427,7 +440,8 @@ int v_is_state_visited(struct venv *env, uint32_t pc, bool *prune)
 		return 0;
 	h = state_hash(env->cur);
 	for (struct vstate *sl = ia->explored; sl; sl = sl->next) {
-		if (sl->branches && (ia->flags & IA_CALLBACK) &&
+		if (sl->branches && (ia->flags & IA_CALLBACK) && sl->curframe == env->cur->curframe &&
+		    sl->frames[sl->curframe]->cb_act == env->cur->frames[env->cur->curframe]->cb_act &&
 		    states_equal(env, sl, env->cur, pc, false)) {
 			*prune = true;
 			return 0;

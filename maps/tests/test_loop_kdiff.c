@@ -5,10 +5,13 @@
  * Random requests: nr_loops (small, past the 1 << 23 limit, exactly at it
  * with an early stop, above 32 bits), flags 0 or not, the index at which
  * the callback stops, a context on the stack, a NULL context (the callback
- * counts in a global), nested loops. The helper's result, the callbacks'
+ * counts in a global), nested loops, a walk over the packet through
+ * pointers kept in the context. The helper's result, the callbacks'
  * sums and counts must be identical. Programs that a sound verifier must
  * refuse (a callback returning 2; a callback safe at its first call only)
- * must be refused by both verifiers.
+ * must be refused by both verifiers. A loop around bpf_loop that never
+ * ends must be refused by sluice (the kernel on the test machine, 6.18,
+ * accepts it: reported, not required).
  * Exit 77 when the kernel refuses to load programs.
  * Usage: test_maps_loop_kdiff OBJ [COUNT [SEED]]
  */
@@ -83,7 +86,7 @@ static uint32_t sluice_run(struct sside *s, const uint8_t *in, uint8_t *out, boo
 static void make_req(uint8_t *p)
 {
 	uint64_t nr = rnd() % 200, flags = rnd() % 12 ? 0 : 1 + rnd() % 4;
-	uint32_t stop = (uint32_t)(rnd() % 250), mode = (uint32_t)(rnd() % 3);
+	uint32_t stop = (uint32_t)(rnd() % 250), mode = (uint32_t)(rnd() % 4);
 
 	switch (rnd() % 12) {
 	case 0: nr = (1u << 23) + 1 + rnd() % 1000; break;          /* -E2BIG */
@@ -91,7 +94,8 @@ static void make_req(uint8_t *p)
 	case 2: nr = ((1 + rnd() % 7) << 32) | (rnd() % 50); break;  /* u32 argument */
 	default: break;
 	}
-	memset(p, 0, PKT);
+	for (unsigned i = 0; i < PKT; i++)
+		p[i] = (uint8_t)rnd();
 	memcpy(p, &nr, 8);
 	memcpy(p + 8, &flags, 8);
 	memcpy(p + 16, &stop, 4);
@@ -101,10 +105,10 @@ static void make_req(uint8_t *p)
 /* the bad programs: both verifiers must refuse each */
 static unsigned check_refusals(const char *path)
 {
-	static const char *const bad[] = { "loop_bad_ret", "loop_grows" };
+	static const char *const bad[] = { "loop_bad_ret", "loop_grows", "loop_forever" };
 	unsigned fails = 0;
 
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct bpf_object *o = bpf_object__open_file(path, NULL);
 		struct bpf_program *p;
 		struct sside s = { 0 };
@@ -118,7 +122,8 @@ static unsigned check_refusals(const char *path)
 		sluice = sluice_load(&s, path, bad[i], false) != 0;
 		printf("%s: kernel %s, sluice %s (%s)\n", bad[i], kernel ? "refuses" : "accepts",
 		       sluice ? "refuses" : "accepts", s.err);
-		fails += !kernel || !sluice;
+		/* the kernel (6.18) accepts loop_forever; sluice must not run a program that never ends */
+		fails += (!kernel && i < 2) || !sluice;
 		sluice_close(&s);
 		bpf_object__close(o);
 	}

@@ -13,7 +13,7 @@ struct req {
 	__u64 nr;       /* nr_loops (the helper takes the low 32 bits) */
 	__u64 flags;
 	__u32 stop;     /* the callback returns 1 at this index */
-	__u32 mode;     /* 0: ctx on the stack, 1: NULL ctx, 2: nested loops */
+	__u32 mode;     /* 0: ctx on the stack, 1: NULL ctx, 2: nested loops, 3: packet walk */
 };
 
 struct out {
@@ -31,6 +31,29 @@ struct loop_ctx {
 };
 
 __u64 calls;
+
+struct pkt_ctx {
+	void *data, *end;
+	__u64 calls, sum;
+	__u32 limit;    /* calls at most */
+	__u8 seen[16];
+};
+
+/* sums packet bytes from offset 24 on, one per call, through pointers kept in the context */
+static int pkt_cb(__u32 i, void *data)
+{
+	struct pkt_ctx *c = data;
+	__u8 *p = (__u8 *)c->data + 24 + (i & 0x3ff);
+
+	if (i >= c->limit)
+		return 1;
+	if ((void *)(p + 1) > c->end)
+		return 1;
+	c->sum += *p;
+	c->seen[i & 15] = *p ^ 0x5a;
+	c->calls++;
+	return 0;
+}
 
 static int sum_cb(__u32 i, void *data)
 {
@@ -79,6 +102,18 @@ int loop_req(struct xdp_md *ctx)
 	c.stop = r->stop;
 	mode = r->mode;
 	calls = 0;
+	if (mode == 3) {
+		struct pkt_ctx pc = { .data = data, .end = end, .limit = 40 };
+		__u64 x = 0;
+
+		o->ret = bpf_loop(nr, pkt_cb, &pc, flags);
+		o->sum = pc.sum;
+		o->calls = pc.calls;
+		for (int k = 0; k < 16; k++)
+			x = x * 31 + pc.seen[k];
+		o->inner = x;
+		return XDP_TX;
+	}
 	if (mode == 1) {
 		ret = bpf_loop(nr, count_cb, NULL, flags);
 	} else if (mode == 2) {
@@ -129,6 +164,17 @@ int loop_grows(struct xdp_md *ctx)
 
 	bpf_loop(8, walk_cb, &w, 0);
 	return w.buf[0] ? XDP_PASS : XDP_DROP;
+}
+
+/* bpf_loop inside a loop that never ends: must be refused all the same */
+SEC("xdp")
+int loop_forever(struct xdp_md *ctx)
+{
+	struct loop_ctx c = { 0 };
+
+	for (;;)
+		bpf_loop(2, sum_cb, &c, 0);
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";
