@@ -988,7 +988,7 @@ static void emit_cmov_over(struct jit_state *st, const struct bpf_insn *in)
  * "<<= 32; >>= 32" becomes "mov r32, r32"; a byte-wise be16 load becomes
  * movzx + rol; the instructions absorbed emit nothing.
  */
-/* "rD = rS" fused with the operation after it (MOV_ADD, MOV_SWAP16). */
+/* A mov fused with what follows it (MOV_ADD, MOV_SWAP16, SETCC). */
 static void emit_fused_mov(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
 {
 	const struct bpf_insn *op = in + 1;
@@ -1001,6 +1001,15 @@ static void emit_fused_mov(struct jit_state *st, const struct bpf_insn *in, uint
 		x86_lea(&st->e, true, dst, src, off);                      /* lea dst, [src + imm] */
 	} else if (fuse == SL_JIT_FUSE_MOV_ADD) {
 		x86_lea_index(&st->e, true, dst, src, st->rmap[op->src_reg], 1, 0); /* lea dst, [src + rT] */
+	} else if (fuse == SL_JIT_FUSE_SETCC) {
+		int cc;
+
+		x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);              /* xor dst32, dst32 */
+		cc = emit_compare(st, op);                                 /* the jump's compare */
+		if (cc >= 0)
+			x86_setcc(&st->e, (enum x86_cc)cc, dst);           /* setcc dst8 */
+		else
+			jit_fail(st, -EINVAL, "unknown opcode 0x%02x", op->code);
 	} else if (fuse == SL_JIT_FUSE_MOV_SWAP16) {
 		x86_movzx_rr(&st->e, 2, dst, src);                         /* movzx dst32, src16 */
 		if (SL_OP_CLASS(op->code) == BPF_ALU64 || SL_OP_SRC(op->code) == BPF_TO_BE)

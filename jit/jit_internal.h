@@ -46,6 +46,7 @@ enum {
 	SL_JIT_FUSE_MOV_SWAP16, /**< "rD = rS; rD = be16|le16 rD": movzx rD32, rS16 (+ rol rD16, 8) */
 	SL_JIT_FUSE_CMP_K, /**< jump on a register that holds a constant: cmp with an immediate;
 			       the argument is the distance back to the constant's mov/lddw */
+	SL_JIT_FUSE_SETCC, /**< "rX = 1; if (cond) goto +1; rX = 0": xor rX; cmp; setcc rX8 */
 };
 
 /**

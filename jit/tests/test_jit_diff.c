@@ -351,13 +351,25 @@ static void gen_select(struct gen *g)
 		put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, rn(g, 4) ? 32 : 31);
 		return;
 	}
-	set_const(g, x);
-	item(g);
+	bool boolean = rn(g, 3) == 0;  /* "x = 1; if (cond) goto +1; x = 0": a setcc */
+
+	if (boolean) {
+		item(g);
+		put(g, (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, x, 0, 0, rn(g, 8) ? 1 : 2);
+	} else {
+		set_const(g, x);
+	}
+	if (rn(g, 8) == 0)
+		item(g);
 	put(g, (rn(g, 2) ? BPF_JMP : BPF_JMP32) | ops[rn(g, sizeof(ops))] | (xs ? BPF_X : BPF_K),
 	    scalar(g), xs ? scalar(g) : 0, 1, xs ? 0 : edge_imm(g));
 	if (rn(g, 8) == 0)
 		item(g);  /* a jump target: must not be fused */
-	put(g, mcls | BPF_MOV | (mx ? BPF_X : BPF_K), x, mx ? scalar(g) : 0, 0, mx ? 0 : edge_imm(g));
+	if (boolean)
+		put(g, mcls | BPF_MOV | BPF_K, x, 0, 0, rn(g, 8) ? 0 : 1);
+	else
+		put(g, mcls | BPF_MOV | (mx ? BPF_X : BPF_K), x, mx ? scalar(g) : 0, 0,
+		    mx ? 0 : edge_imm(g));
 }
 
 static void put_insn(struct gen *g, const struct bpf_insn *in)
