@@ -1046,6 +1046,19 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 		emit_fused_mov(st, in, fuse);
 }
 
+/* "if rX ==|!= 0" right after the add/sub/and/or/xor that computed rX: its ZF decides. */
+static int emit_jz_flags(struct jit_state *st, const struct bpf_insn *in)
+{
+	int64_t target = (int64_t)st->pc + 1 + in->off;
+
+	if (target < st->sub->start || target >= st->sub->end)
+		return jit_fail(st, -EINVAL, "jump to pc %lld leaves the function [%u, %u)",
+				(long long)target, st->sub->start, st->sub->end);
+	if (target != st->pc + 1)
+		emit_branch(st, SL_OP_CODE(in->code) == BPF_JEQ ? CC_E : CC_NE, st->addrs[target]);
+	return 0;
+}
+
 /* A jump on a register holding a constant: the same jump with the immediate (mirrored). */
 static int emit_cmp_k(struct jit_state *st, const struct bpf_insn *in)
 {
@@ -1092,6 +1105,9 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 			;                                           /* nothing reads its result */
 		else if (st->fuse[pc] == SL_JIT_FUSE_CMP_K) {
 			if (emit_cmp_k(st, in))
+				return st->err;
+		} else if (st->fuse[pc] == SL_JIT_FUSE_JZ_FLAGS) {
+			if (emit_jz_flags(st, in))
 				return st->err;
 		} else if (st->fuse[pc])
 			emit_fused(st, in, st->fuse[pc]);

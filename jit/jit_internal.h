@@ -47,6 +47,7 @@ enum {
 	SL_JIT_FUSE_CMP_K, /**< jump on a register that holds a constant: cmp with an immediate;
 			       the argument is the distance back to the constant's mov/lddw */
 	SL_JIT_FUSE_SETCC, /**< "rX = 1; if (cond) goto +1; rX = 0": xor rX; cmp; setcc rX8 */
+	SL_JIT_FUSE_JZ_FLAGS, /**< "if rX ==|!= 0" right after add/sub/and/or/xor of rX: no cmp */
 };
 
 /**

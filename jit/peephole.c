@@ -284,6 +284,29 @@ static bool const_before(const struct sl_prog *p, const uint8_t *targets, uint32
 }
 
 /*
+ * "rX op= y; if rX ==|!= 0 goto" (op add, sub, and, or, xor; the jump as
+ * wide as the operation, or a 64-bit jump after a 32-bit one, which
+ * zero-extends) at @p pc, the jump: the x86 operation's ZF is the
+ * comparison, so the JIT emits only the jcc.
+ */
+static void match_jz_flags(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
+			   uint8_t *fuse)
+{
+	const struct bpf_insn *alu = &p->insns[pc - 1], *j = &p->insns[pc];
+	uint8_t acls = SL_OP_CLASS(alu->code), aop = SL_OP_CODE(alu->code);
+	uint8_t jcls = SL_OP_CLASS(j->code), jop = SL_OP_CODE(j->code);
+
+	if (pc < 1 || targets[pc] || fuse[pc - 1] || (pc >= 2 && sl_isa_is_lddw(&p->insns[pc - 2])) ||
+	    (acls != BPF_ALU && acls != BPF_ALU64) ||
+	    (aop != BPF_ADD && aop != BPF_SUB && aop != BPF_AND && aop != BPF_OR && aop != BPF_XOR) ||
+	    (jop != BPF_JEQ && jop != BPF_JNE) || SL_OP_SRC(j->code) != BPF_K || j->imm != 0 ||
+	    j->dst_reg != alu->dst_reg || (jcls != BPF_JMP && jcls != BPF_JMP32) ||
+	    (acls == BPF_ALU64 && jcls == BPF_JMP32))
+		return;
+	fuse[pc] = SL_JIT_FUSE_JZ_FLAGS;
+}
+
+/*
  * clang's boolean "rX = 1; if (cond) goto +1; rX = 0" at @p pc, where the
  * jump does not read rX: rX = cond as "xor rX32, rX32; cmp; setcc rX8".
  */
@@ -547,6 +570,8 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 			match_mov_op(p, targets, pc, fuse, blind);
 		if (!blind && !fuse[pc])
 			match_cmp_k(p, targets, pc, fuse);
+		if (pc > 0 && !fuse[pc])
+			match_jz_flags(p, targets, pc, fuse);
 	}
 	free(targets);
 	return fuse;

@@ -280,7 +280,7 @@ static void gen_jump(struct gen *g)
 	uint8_t op = ops[rn(g, sizeof(ops) / sizeof(ops[0]))];
 	uint8_t cls = rn(g, 2) ? BPF_JMP : BPF_JMP32;
 	uint8_t a = scalar(g), b = scalar(g);
-	bool x = rn(g, 2);
+	bool x = rn(g, 2), zero = false;
 
 	item(g);
 	if (g->njfix >= MAX_ITEMS)
@@ -292,6 +292,18 @@ static void gen_jump(struct gen *g)
 		if (rn(g, 8) == 0)
 			item(g);                 /* a jump target: the constant is unknown */
 	}
+	if (!x && op != BPF_JA && rn(g, 4) == 0) {
+		/* "a op= y; if a ==|!= 0": the JIT takes the flags of the operation */
+		static const uint8_t aops[] = { BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR, BPF_MUL };
+		uint8_t acls = rn(g, 2) ? BPF_ALU64 : BPF_ALU;
+		bool ax = rn(g, 2);
+
+		put(g, acls | aops[rn(g, sizeof(aops))] | (ax ? BPF_X : BPF_K), a, ax ? scalar(g) : 0,
+		    0, ax ? 0 : edge_imm(g));
+		op = rn(g, 2) ? BPF_JEQ : BPF_JNE;
+		x = rn(g, 8) == 0;                /* sometimes a register compare after all */
+		zero = rn(g, 8) != 0;
+	}
 	g->jfix[g->njfix].pc = g->n;
 	g->jfix[g->njfix].item = g->nitems + rn(g, 8);
 	g->jfix[g->njfix].ja32 = op == BPF_JA && cls == BPF_JMP32;
@@ -299,7 +311,8 @@ static void gen_jump(struct gen *g)
 	if (op == BPF_JA)
 		put(g, cls | BPF_JA, 0, 0, 0, 0);
 	else
-		put(g, cls | op | (x ? BPF_X : BPF_K), a, x ? b : 0, 0, x ? 0 : edge_imm(g));
+		put(g, cls | op | (x ? BPF_X : BPF_K), a, x ? b : 0, 0,
+		    x || zero ? 0 : edge_imm(g));
 }
 
 /*
