@@ -15,8 +15,8 @@
  * Callbacks: lddw BPF_PSEUDO_FUNC loads the address of a struct
  * sl_callback (in the decoded block) whose call runs the interpreter again
  * from the callback's first instruction, on a stack of its own; bpf_loop
- * calls it. Verified programs only: the checked mode cannot follow the
- * context pointer into the caller's stack.
+ * calls it. In a checked run the callback runs checked, with the memory
+ * of the run that called the helper allowed (interp_checked.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -296,7 +296,10 @@ static uint64_t vm_callback_call(const struct sl_callback *cb, uint64_t r1, uint
 	struct sl_vm_run_opts o = { .sz = sizeof(o), .entry_pc = cb->pc, .entry_r1 = r1,
 				    .entry_r2 = r2 };
 	struct sl_vm_result res;
+	uint64_t r0;
 
+	if (sl_vm_checked_callback(cb, r1, r2, &r0))
+		return r0;
 	return sl_vm_run_fast(cb->engine, NULL, &o, &res);
 }
 
@@ -308,8 +311,6 @@ static int dec_func_ref(struct dec *dc, uint32_t pc, const struct bpf_insn *in,
 
 	if (err)
 		return err;
-	if (!dc->prog->verified)
-		return dec_err(dc, pc, "lddw func: callbacks (bpf_loop) need a verified program");
 	*cb = (struct sl_callback){ vm_callback_call, dc->prog, (uint32_t)(pc + 1 + in->imm) };
 	d->imm = (uint64_t)(uintptr_t)cb;
 	return 0;
@@ -559,6 +560,7 @@ int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len)
 	}
 	dc.code = code;
 	code->cbs = (struct sl_callback *)(void *)&code->insns_d[prog->n_insns + 1];
+	code->ncbs = dc.ncbs;
 	dc.ncbs = 0;
 	dc.lddw_hi = calloc(prog->n_insns, 1);
 	if (!dc.lddw_hi) {

@@ -47,7 +47,12 @@ struct vm_chk {
 	uint64_t mem, mem_len;         /* raw programs, or opts->mem */
 	struct vm_region dyn[VM_MAX_DYN];
 	unsigned n_dyn, next_dyn;
+	struct vm_chk *parent;         /* callback: the run that called the helper */
+	struct vm_chk *saved;          /* in a helper call: the previous chk_calling */
 };
+
+/* The checked run in a helper call on this thread (callbacks run under it). */
+static __thread struct vm_chk *chk_calling;
 
 static void vm_chk_init(struct vm_chk *ck, const struct sl_prog *prog, void *r1,
 			const struct sl_vm_run_opts *opts, uint8_t *stack, uint8_t *top);
@@ -82,6 +87,10 @@ static void vm_chk_init(struct vm_chk *ck, const struct sl_prog *prog, void *r1,
 	memset(ck, 0, sizeof(*ck));
 	ck->prog = prog;
 	ck->ctx = r1;
+	if (opts->entry_pc && chk_calling) {   /* a callback: the caller's context */
+		ck->parent = chk_calling;
+		ck->ctx = r1 = chk_calling->ctx;
+	}
 	ck->stack = stack;
 	ck->stack_top = top;
 	if (prog->type == SL_PROG_RAW) {
@@ -218,8 +227,30 @@ static int check_access(struct vm_chk *ck, uint64_t addr, unsigned size, bool wr
 	}
 	if (in_array_map(ck, addr, size))
 		return 0;
+	if (ck->parent)   /* a callback may use what its caller may (reported there) */
+		return check_access(ck->parent, addr, size, write, what);
 	describe(ck, addr, where, sizeof(where));
 	return chk_fail(ck, -EFAULT, "out-of-bounds %s of %u bytes at %s", what, size, where);
+}
+
+bool sl_vm_checked_callback(const struct sl_callback *cb, uint64_t r1, uint64_t r2,
+			    uint64_t *r0)
+{
+	struct vm_chk *parent = chk_calling;
+	struct sl_vm_run_opts o = { .sz = sizeof(o), .checked = true, .entry_pc = cb->pc,
+				    .entry_r1 = r1, .entry_r2 = r2 };
+	struct sl_vm_result res = { 0 };
+
+	if (!parent)
+		return false;
+	o.mem = (void *)(uintptr_t)parent->mem;
+	o.mem_len = parent->mem_len;
+	*r0 = sl_vm_run_checked_loop(cb->engine, parent->ctx, &o, &res);
+	if (res.err && !parent->res->err) {
+		parent->res->err = res.err;
+		snprintf(parent->res->msg, sizeof(parent->res->msg), "in callback: %.110s", res.msg);
+	}
+	return true;
 }
 
 /* struct xdp_md as an unverified program sees it: u32 fields, pointers widened. */
@@ -329,8 +360,15 @@ static int check_arg(struct vm_chk *ck, const struct sl_helper *h, int i, const 
 			return chk_fail(ck, -EINVAL, "%s: r%d needs a map argument first", h->name, i + 1);
 		return check_mem_arg(ck, h->name, i, v, h->args[i] == SL_ARG_PTR_TO_MAP_KEY ?
 				     def->key_size : def->value_size, false);
-	case SL_ARG_PTR_TO_FUNC:   /* no callback can be made without the verifier */
-		return chk_fail(ck, -EINVAL, "%s: callbacks need a verified program", h->name);
+	case SL_ARG_PTR_TO_FUNC: {   /* a callback of this program (lddw BPF_PSEUDO_FUNC) */
+		const struct sl_vm_code *code = ck->prog->vm_code;
+
+		if (!code || v < (uintptr_t)code->cbs || v >= (uintptr_t)(code->cbs + code->ncbs) ||
+		    (v - (uintptr_t)code->cbs) % sizeof(*code->cbs))
+			return chk_fail(ck, -EINVAL, "%s: r%d is not a callback of this program",
+					h->name, i + 1);
+		return 0;
+	}
 	case SL_ARG_PTR_TO_MEM_OR_NULL:
 		if (!v && next)
 			return chk_fail(ck, -EINVAL, "%s: r%d is NULL with size %llu", h->name, i + 1,
@@ -371,6 +409,8 @@ static int vm_chk_helper_args(struct vm_chk *ck, const struct sl_prog *cur, uint
 	for (int i = 0; i < 5; i++)
 		if (check_arg(ck, h, i, reg, &map))
 			return -1;
+	ck->saved = chk_calling;   /* callbacks the helper calls run under this run */
+	chk_calling = ck;
 	return 0;
 }
 
@@ -381,6 +421,8 @@ static void vm_chk_helper_ret(struct vm_chk *ck, const struct sl_prog *cur, uint
 	const struct sl_helper *h = sl_helper_get((uint32_t)cur->insns[pc].imm);
 	struct sl_map *map = NULL;
 	uint64_t alloc_size = 0;
+
+	chk_calling = ck->saved;
 
 	for (int i = 0; i < 5; i++) {
 		if (h->args[i] == SL_ARG_CONST_MAP_PTR)

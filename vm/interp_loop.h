@@ -333,6 +333,8 @@ L_CALL_HELPER:
 	reg[0] = ((sl_helper_fn)PTR(IMM))(reg[1], reg[2], reg[3], reg[4], reg[5]);
 #if SL_VM_CHECKED
 	vm_chk_helper_ret(&ck, cur, (uint32_t)(d - base), reg);
+	if (VM_UNLIKELY(res->err))   /* a callback the helper called faulted */
+		goto fault;
 #endif
 	NEXT();
 

@@ -349,6 +349,9 @@ static int check_lddw(struct venv *env, const struct bpf_insn *insn)
 		return 0;
 	}
 	if (insn->src_reg == BPF_PSEUDO_FUNC) {   /* target checked by the CFG pass */
+		if (insn[1].imm)
+			return v_err(env, -EINVAL, "reserved field (insn[1].imm) is used in pseudo_func "
+				     "insn");
 		reg_mark_const(dst, 0);
 		dst->type = V_FUNC;
 		dst->off = (int32_t)(env->insn_idx + 1 + (uint32_t)insn->imm);

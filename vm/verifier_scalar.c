@@ -256,10 +256,11 @@ void reg_sync(struct vreg *r)
  */
 void reg_mark_sized(struct vreg *r, unsigned bytes, bool sign)
 {
-	uint64_t mask = (1ull << (bytes * 8)) - 1;
+	uint64_t mask;
 
 	if (bytes >= 8)
 		return;
+	mask = (1ull << (bytes * 8)) - 1;   /* after the check: a shift by 64 is undefined */
 	if (sign) {
 		int64_t lim = 1ll << (bytes * 8 - 1);
 

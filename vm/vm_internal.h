@@ -99,6 +99,7 @@ struct sl_vm_code {
 	uint32_t n_insns;
 	bool verified;                /**< prog->verified when decoded */
 	struct sl_callback *cbs;      /**< lddw BPF_PSEUDO_FUNC targets (after insns_d, same block) */
+	uint32_t ncbs;
 	struct sl_vm_insn insns_d[];  /**< n_insns + 1 (sentinel) */
 };
 
@@ -131,5 +132,14 @@ uint64_t sl_vm_run_fast(const struct sl_prog *prog, void *ctx,
 			const struct sl_vm_run_opts *opts, struct sl_vm_result *res);
 uint64_t sl_vm_run_checked(const struct sl_prog *prog, void *ctx,
 			   const struct sl_vm_run_opts *opts, struct sl_vm_result *res);
+
+/*
+ * A callback called by a helper while a checked run is in a helper call on
+ * this thread: run it checked too, with the memory of that run (its
+ * stack, context, packet, map values) allowed; a fault ends that run.
+ * False when no checked run is calling (the caller runs it unchecked).
+ */
+bool sl_vm_checked_callback(const struct sl_callback *cb, uint64_t r1, uint64_t r2,
+			    uint64_t *r0);
 
 #endif /* SL_VM_INTERNAL_H */
