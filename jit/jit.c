@@ -874,6 +874,21 @@ static int emit_compare(struct jit_state *st, const struct bpf_insn *in)
 }
 
 /* A jump to an exit: the epilogue itself when it is short (a return instead of a jump). */
+/* Where a jump to @p target ends up after the plain "goto"s (ja) it lands on, up to 8. */
+static int64_t thread_jump(const struct jit_state *st, int64_t target)
+{
+	for (int n = 0; n < 8; n++) {
+		const struct bpf_insn *in = &st->prog->insns[target];
+		int64_t next = target + 1 + in->off;
+
+		if (in->code != (BPF_JMP | BPF_JA) || st->fuse[target] || st->dead[target] ||
+		    next < st->sub->start || next >= st->sub->end)
+			break;
+		target = next;
+	}
+	return target;
+}
+
 static void emit_jump_to(struct jit_state *st, int64_t target)
 {
 	const struct bpf_insn *t = &st->prog->insns[target];
@@ -911,10 +926,12 @@ static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
 	case BPF_JA:
 		if (!is_w64(in))
 			target = (int64_t)st->pc + 1 + in->imm;     /* gotol */
+		target = thread_jump(st, target);
 		if (target != st->pc + 1)
 			emit_jump_to(st, target);
 		return 0;
 	}
+	target = thread_jump(st, target);
 	if (target == st->pc + 1)
 		return 0;
 	cc = emit_compare(st, in);
@@ -988,7 +1005,7 @@ static void emit_cmov_over(struct jit_state *st, const struct bpf_insn *in)
  * "<<= 32; >>= 32" becomes "mov r32, r32"; a byte-wise be16 load becomes
  * movzx + rol; the instructions absorbed emit nothing.
  */
-/* A mov fused with what follows it (MOV_ADD, MOV_SWAP16, SETCC). */
+/* A mov fused with what follows it (MOV_ADD, MOV_SWAP16, MOV_ZEXT, SETCC). */
 static void emit_fused_mov(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
 {
 	const struct bpf_insn *op = in + 1;
@@ -1010,6 +1027,8 @@ static void emit_fused_mov(struct jit_state *st, const struct bpf_insn *in, uint
 			x86_setcc(&st->e, (enum x86_cc)cc, dst);           /* setcc dst8 */
 		else
 			jit_fail(st, -EINVAL, "unknown opcode 0x%02x", op->code);
+	} else if (fuse == SL_JIT_FUSE_MOV_ZEXT) {
+		x86_mov_rr(&st->e, false, dst, src);                       /* mov dst32, src32 */
 	} else if (fuse == SL_JIT_FUSE_MOV_SWAP16) {
 		x86_movzx_rr(&st->e, 2, dst, src);                         /* movzx dst32, src16 */
 		if (SL_OP_CLASS(op->code) == BPF_ALU64 || SL_OP_SRC(op->code) == BPF_TO_BE)
@@ -1054,6 +1073,7 @@ static int emit_jz_flags(struct jit_state *st, const struct bpf_insn *in)
 	if (target < st->sub->start || target >= st->sub->end)
 		return jit_fail(st, -EINVAL, "jump to pc %lld leaves the function [%u, %u)",
 				(long long)target, st->sub->start, st->sub->end);
+	target = thread_jump(st, target);
 	if (target != st->pc + 1)
 		emit_branch(st, SL_OP_CODE(in->code) == BPF_JEQ ? CC_E : CC_NE, st->addrs[target]);
 	return 0;

@@ -330,8 +330,8 @@ static void match_setcc(const struct sl_prog *p, const uint8_t *targets, uint32_
 
 /*
  * "rD = rS; rD += imm|rT" (64-bit; not with blinding) at @p pc becomes one
- * lea, "rD = rS; rD = be16|le16 rD" a movzx (and rol): the mov's copy and
- * the operation in one instruction. Not with r10 as rT or as the source
+ * lea, "rD = rS; rD = be16|le16 rD" a movzx (and rol), "rD = rS; rD <<= 32;
+ * rD >>= 32" a mov r32: the mov's copy and the operation in one instruction. Not with r10 as rT or as the source
  * of the swap (r10 may be rsp + n in the JIT).
  */
 static void match_mov_op(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
@@ -343,6 +343,14 @@ static void match_mov_op(const struct sl_prog *p, const uint8_t *targets, uint32
 	if (mv->code != (BPF_ALU64 | BPF_MOV | BPF_X) || mv->off || mv->dst_reg == mv->src_reg ||
 	    op->dst_reg != mv->dst_reg || targets[pc + 1])
 		return;
+	if (pc + 2 < p->n_insns && !fuse[pc + 2] && !targets[pc + 2] &&
+	    code == (BPF_ALU64 | BPF_LSH | BPF_K) && op->imm == 32 && mv->src_reg != BPF_REG_10 &&
+	    op[1].code == (BPF_ALU64 | BPF_RSH | BPF_K) && op[1].imm == 32 &&
+	    op[1].dst_reg == mv->dst_reg) {
+		fuse[pc] = SL_JIT_FUSE_MOV_ZEXT;          /* and "<<= 32; >>= 32" */
+		fuse[pc + 1] = fuse[pc + 2] = SL_JIT_FUSE_DROP;
+		return;
+	}
 	if (code == (BPF_ALU64 | BPF_ADD | BPF_K) && !blind)
 		f = SL_JIT_FUSE_MOV_ADD;
 	else if (code == (BPF_ALU64 | BPF_ADD | BPF_X) && op->src_reg != mv->dst_reg &&

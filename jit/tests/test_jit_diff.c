@@ -317,8 +317,9 @@ static void gen_jump(struct gen *g)
 
 /*
  * "rD = rS; rD += imm|rT" (the JIT makes it one lea; also from r10, the
- * result then used as a stack pointer) and "rD = rS; rD = be16|le16|
- * bswap16 rD" (movzx + rol), sometimes with a jump target between.
+ * result then used as a stack pointer), "rD = rS; rD = be16|le16|
+ * bswap16 rD" (movzx + rol) and "rD = rS; rD <<= 32; rD >>= 32" (mov r32),
+ * sometimes with a jump target between.
  */
 static void gen_mov_op(struct gen *g)
 {
@@ -340,6 +341,11 @@ static void gen_mov_op(struct gen *g)
 		put(g, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, edge_imm(g));
 	} else if (kind == 2) {
 		put(g, BPF_ALU64 | BPF_ADD | BPF_X, d, t, 0, 0);
+	} else if (rn(g, 2)) {                   /* clang's zero extension of a copy */
+		put(g, BPF_ALU64 | BPF_LSH | BPF_K, d, 0, 0, 32);
+		if (rn(g, 8) == 0)
+			item(g);
+		put(g, BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, rn(g, 8) ? 32 : 31);
 	} else {
 		put(g, swaps[rn(g, 3)], d, 0, 0, rn(g, 8) ? 16 : 32);
 	}
