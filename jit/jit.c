@@ -42,6 +42,10 @@
  * function of a program that tail calls) and reserves its own stack below
  * rbp (verifier's stack_depth; 512 when unknown). rsp stays 16-byte
  * aligned at calls; a leaf that touches no stack has no prologue at all.
+ * A function whose r10 is only a load/store base or copied ("rX = r10",
+ * then lea) needs no rbp: r10 is rsp + stack (rsp_frame_ok()), and a leaf
+ * of that kind with at most 128 bytes of stack keeps it in the SysV red
+ * zone below rsp, with no sub/add rsp either.
  * bpf-to-bpf calls are "call rel32"; r6-r9 survive because callees save
  * what they use. Helper calls are "movabs r11, fn; call r11".
  *
@@ -59,8 +63,13 @@
  * of the code serves every worker), other lookups call the map type's own
  * function. Before the passes, peephole.c marks sequences x86 does in
  * fewer instructions (rotates, byte-wise be16 loads, mul+add as lea,
- * select as cmov, zero extension) and liveness.c the instructions whose
- * result nobody reads; emit_sub() emits the fused form or nothing for them.
+ * select as cmov, booleans as setcc, zero extension, a mov and the add /
+ * byte swap / zero extension after it as one lea / movzx / mov r32, jumps
+ * on a register holding a constant as cmp with an immediate, "== 0" right
+ * after an ALU op as a bare jcc on its flags) and liveness.c the
+ * instructions whose result nobody reads; emit_sub() emits the fused form
+ * or nothing for them. Jumps go straight to where the plain gotos they land
+ * on lead (thread_jump()).
  *
  * Hardening: constant blinding (opts->blind_constants) rewrites every
  * ALU/JMP/ST/lddw immediate as (imm ^ key) xor-ed with key at run time in
