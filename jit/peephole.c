@@ -37,6 +37,14 @@
  * Also shifted, "(hi << s+8) | (lo << s)" (the top half of a byte-wise
  * be32): the same plus "shl s".
  *
+ * Smaller ones: "rD = rS" with the add, byte swap or zero extension right
+ * after it becomes one lea / movzx (+ rol) / mov r32 (x86 has three-operand
+ * forms that eBPF lacks); clang's boolean "rX = 1; if (c) goto +1; rX = 0"
+ * becomes xor + cmp + setcc; a jump on a register that holds a constant of
+ * the block ("r1 = 20; if r1 > r4") compares with the immediate (mirrored),
+ * so the mov goes when nothing else reads it; "rX op= y; if rX == 0"
+ * (add, sub, and, or, xor) branches on the operation's own flags.
+ *
  * A sequence is fused only when no jump lands inside it (its registers
  * would then come from elsewhere).
  */
