@@ -31,6 +31,11 @@
 
 #define ETH_HLEN 14
 #define XDP_META_MAX 32
+/*
+ * Headroom the kernel keeps back for its struct xdp_frame (40 bytes on
+ * x86-64): bpf_xdp_adjust_head/meta may not move data or data_meta into it.
+ */
+#define XDP_FRAME_RESERVE 40
 
 #define PT_RAW (1u << SL_PROG_RAW)
 #define PT_XDP (1u << SL_PROG_XDP)
@@ -254,14 +259,15 @@ static size_t xdp_metalen(const struct sl_xdp_ctx *x)
 	return meta && meta < data ? (size_t)(data - meta) : 0;
 }
 
-/* kernel: data may move within headroom; >= ETH_HLEN bytes must remain */
+/* kernel: data may move within the headroom past XDP_FRAME_RESERVE (and any
+ * metadata); >= ETH_HLEN bytes must remain */
 static uint64_t xdp_adjust_head(uint64_t ctx, uint64_t delta, uint64_t a3, uint64_t a4,
 				uint64_t a5)
 {
 	struct sl_xdp_ctx *x = PTR(ctx);
 	size_t metalen = xdp_metalen(x);
 	uint8_t *data = (uint8_t *)x->data + (int32_t)delta;
-	uint8_t *start = (uint8_t *)x->data_hard_start + metalen;
+	uint8_t *start = (uint8_t *)x->data_hard_start + XDP_FRAME_RESERVE + metalen;
 
 	if (data < start || data > (uint8_t *)x->data_end - ETH_HLEN)
 		return U64(-EINVAL);
@@ -273,7 +279,7 @@ static uint64_t xdp_adjust_head(uint64_t ctx, uint64_t delta, uint64_t a3, uint6
 	return 0;
 }
 
-/* kernel: meta in [data_hard_start, data], length multiple of 4, <= 32 */
+/* kernel: meta in [data_hard_start + XDP_FRAME_RESERVE, data], length a multiple of 4, <= 32 */
 static uint64_t xdp_adjust_meta(uint64_t ctx, uint64_t delta, uint64_t a3, uint64_t a4,
 				uint64_t a5)
 {
@@ -283,7 +289,7 @@ static uint64_t xdp_adjust_meta(uint64_t ctx, uint64_t delta, uint64_t a3, uint6
 
 	if (!x->data_meta || (uint8_t *)x->data_meta > (uint8_t *)x->data)
 		return U64(-ENOTSUP);
-	if (meta < (uint8_t *)x->data_hard_start || meta > (uint8_t *)x->data)
+	if (meta < (uint8_t *)x->data_hard_start + XDP_FRAME_RESERVE || meta > (uint8_t *)x->data)
 		return U64(-EINVAL);
 	metalen = (size_t)((uint8_t *)x->data - meta);
 	if ((metalen & 3) || metalen > XDP_META_MAX)

@@ -225,6 +225,12 @@ static void test_xdp_adjust(void)
 	CHECK_EQ(call(BPF_FUNC_xdp_adjust_head, P(&x), 16, 0, 0, 0), 0);
 	CHECK_EQ((int64_t)call(BPF_FUNC_xdp_adjust_head, P(&x), (uint64_t)-257, 0, 0, 0),
 		 -EINVAL);
+	/* the kernel keeps 40 bytes (struct xdp_frame) of the 256 of headroom */
+	CHECK_EQ((int64_t)call(BPF_FUNC_xdp_adjust_head, P(&x), (uint64_t)-217, 0, 0, 0),
+		 -EINVAL);
+	CHECK_EQ(call(BPF_FUNC_xdp_adjust_head, P(&x), (uint64_t)-216, 0, 0, 0), 0);
+	CHECK(x.data == buf + 40);
+	CHECK_EQ(call(BPF_FUNC_xdp_adjust_head, P(&x), 216, 0, 0, 0), 0);
 	CHECK_EQ((int64_t)call(BPF_FUNC_xdp_adjust_head, P(&x), 87, 0, 0, 0), -EINVAL);
 	CHECK_EQ(call(BPF_FUNC_xdp_adjust_head, P(&x), 86, 0, 0, 0), 0);  /* 14 bytes left */
 	CHECK((uint8_t *)x.data_end - (uint8_t *)x.data == 14);
@@ -234,6 +240,11 @@ static void test_xdp_adjust(void)
 	CHECK_EQ((int64_t)call(BPF_FUNC_xdp_adjust_meta, P(&x), (uint64_t)-36, 0, 0, 0),
 		 -EACCES);
 	CHECK_EQ((int64_t)call(BPF_FUNC_xdp_adjust_meta, P(&x), 4, 0, 0, 0), -EINVAL);
+	x.data = x.data_meta = buf + 48;  /* meta may not reach into the 40 reserved bytes */
+	CHECK_EQ((int64_t)call(BPF_FUNC_xdp_adjust_meta, P(&x), (uint64_t)-12, 0, 0, 0),
+		 -EINVAL);
+	CHECK_EQ(call(BPF_FUNC_xdp_adjust_meta, P(&x), (uint64_t)-8, 0, 0, 0), 0);
+	x.data = x.data_meta = start;
 	CHECK_EQ(call(BPF_FUNC_xdp_adjust_meta, P(&x), (uint64_t)-8, 0, 0, 0), 0);
 	CHECK(x.data_meta == start - 8);
 	memcpy(x.data_meta, "METADATA", 8);
