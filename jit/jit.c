@@ -761,6 +761,30 @@ static int emit_tail_call(struct jit_state *st)
 	return 0;
 }
 
+/* Is a lookup in @p map inlined by emit_array_lookup() (no call at all)? */
+static bool array_lookup_inlined(const struct jit_state *st, struct sl_map *map)
+{
+	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
+
+	if (!sl_map_array_base(map, 0) || !sl_map_array_stride(map) || slot > INT32_MAX ||
+	    sl_map_array_stride(map) > INT32_MAX || sl_map_ncpus(map) > INT32_MAX)
+		return false;
+	/* sl_map_cpu must be in the static TLS block (below the thread pointer) to read it via %fs */
+	return !sl_map_is_percpu(map) || (st->tpoff < 0 && st->tpoff >= -(1 << 20));
+}
+
+/* Is the call at @p pc a bpf_map_lookup_elem that emit_array_lookup() inlines? */
+static bool call_inlined(const struct jit_state *st, uint32_t pc)
+{
+	const struct bpf_insn *in = &st->prog->insns[pc];
+	const struct sl_helper *h = sl_helper_get(BPF_FUNC_map_lookup_elem);
+	struct sl_map *map = st->prog->aux ? st->prog->aux[pc].map : NULL;
+
+	return in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0 &&
+	       in->imm == BPF_FUNC_map_lookup_elem && h && h->fn && map &&
+	       array_lookup_inlined(st, map);
+}
+
 /*
  * bpf_map_lookup_elem on an ARRAY / PERCPU_ARRAY known at compile time:
  *   r0 = index < max_entries ? base + index * stride (+ cpu * slot) : NULL
@@ -777,11 +801,7 @@ static int emit_array_lookup(struct jit_state *st, struct sl_map *map)
 	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
 	size_t l_null, l_cpu = 0, l_done;
 
-	if (!base || !stride || slot > INT32_MAX || stride > INT32_MAX ||
-	    sl_map_ncpus(map) > INT32_MAX)
-		return 0;
-	/* sl_map_cpu must be in the static TLS block (below the thread pointer) to read it via %fs */
-	if (percpu && (st->tpoff >= 0 || st->tpoff < -(1 << 20)))
+	if (!array_lookup_inlined(st, map))
 		return 0;
 	if (percpu) {
 		x86_load_fs32(&st->e, TMP, st->tpoff);                     /* r11d = sl_map_cpu */
@@ -1138,7 +1158,7 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 		} else if (st->fuse[pc] == SL_JIT_FUSE_JZ_FLAGS) {
 			if (emit_jz_flags(st, in))
 				return st->err;
-		} else if (st->fuse[pc])
+		} else if (st->fuse[pc] && st->fuse[pc] != SL_JIT_FUSE_INLINE_CALL)
 			emit_fused(st, in, st->fuse[pc]);
 		else if (class_table[SL_OP_CLASS(in->code)](st, in))
 			return st->err;
@@ -1271,7 +1291,7 @@ static void scan_sub(struct jit_state *st, struct jit_sub *s, bool uses[SL_NREGS
 			uses[in->dst_reg] = true;
 		if (reads_src(in) && in->src_reg < SL_NREGS)
 			uses[in->src_reg] = true;
-		if (in->code == (BPF_JMP | BPF_CALL)) {
+		if (in->code == (BPF_JMP | BPF_CALL) && !call_inlined(st, pc)) {
 			s->calls = true;
 			if (in->src_reg == 0 && in->imm == BPF_FUNC_tail_call)
 				st->tail_calls = true;
@@ -1411,6 +1431,9 @@ static int alloc_state(struct jit_state *st)
 	st->new_addrs = calloc(n, sizeof(uint32_t));
 	st->new_ends = calloc(n, sizeof(uint32_t));
 	st->fuse = sl_jit_peephole(st->prog, st->opts.blind_constants);
+	for (uint32_t pc = 0; st->fuse && pc < n; pc++)
+		if (call_inlined(st, pc))
+			st->fuse[pc] = SL_JIT_FUSE_INLINE_CALL;  /* reads only r2 (liveness) */
 	st->dead = st->fuse ? sl_jit_dead_code(st->prog, st->fuse) : NULL;
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead)
 		return jit_fail(st, -ENOMEM, "out of memory");

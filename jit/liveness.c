@@ -70,6 +70,8 @@ static struct du du_jmp(const struct sl_prog *p, uint32_t pc, const uint8_t *fus
 
 	if (op == BPF_EXIT)
 		return (struct du){ R(0), 0, false };
+	if (op == BPF_CALL && fuse == SL_JIT_FUSE_INLINE_CALL)
+		return (struct du){ R(2), R(0) | ARGS, false };   /* inlined lookup: key only */
 	if (op == BPF_CALL)
 		return (struct du){ ARGS, R(0) | ARGS, false };
 	if (op == BPF_JA)
