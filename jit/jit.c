@@ -63,7 +63,7 @@
  * of the code serves every worker), other lookups call the map type's own
  * function. Before the passes, peephole.c marks sequences x86 does in
  * fewer instructions (rotates, byte-wise be16 loads, mul+add as lea,
- * select as cmov, booleans as setcc, zero extension, a mov and the add /
+ * select as cmov, zero extension, a mov and the add /
  * byte swap / zero extension after it as one lea / movzx / mov r32, jumps
  * on a register holding a constant as cmp with an immediate, "== 0" right
  * after an ALU op as a bare jcc on its flags) and liveness.c the
@@ -1034,7 +1034,7 @@ static void emit_cmov_over(struct jit_state *st, const struct bpf_insn *in)
  * "<<= 32; >>= 32" becomes "mov r32, r32"; a byte-wise be16 load becomes
  * movzx + rol; the instructions absorbed emit nothing.
  */
-/* A mov fused with what follows it (MOV_ADD, MOV_SWAP16, MOV_ZEXT, SETCC). */
+/* A mov fused with what follows it (MOV_ADD, MOV_SWAP16, MOV_ZEXT). */
 static void emit_fused_mov(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
 {
 	const struct bpf_insn *op = in + 1;
@@ -1047,15 +1047,6 @@ static void emit_fused_mov(struct jit_state *st, const struct bpf_insn *in, uint
 		x86_lea(&st->e, true, dst, src, off);                      /* lea dst, [src + imm] */
 	} else if (fuse == SL_JIT_FUSE_MOV_ADD) {
 		x86_lea_index(&st->e, true, dst, src, st->rmap[op->src_reg], 1, 0); /* lea dst, [src + rT] */
-	} else if (fuse == SL_JIT_FUSE_SETCC) {
-		int cc;
-
-		x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);              /* xor dst32, dst32 */
-		cc = emit_compare(st, op);                                 /* the jump's compare */
-		if (cc >= 0)
-			x86_setcc(&st->e, (enum x86_cc)cc, dst);           /* setcc dst8 */
-		else
-			jit_fail(st, -EINVAL, "unknown opcode 0x%02x", op->code);
 	} else if (fuse == SL_JIT_FUSE_MOV_ZEXT) {
 		x86_mov_rr(&st->e, false, dst, src);                       /* mov dst32, src32 */
 	} else if (fuse == SL_JIT_FUSE_MOV_SWAP16) {

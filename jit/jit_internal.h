@@ -46,7 +46,6 @@ enum {
 	SL_JIT_FUSE_MOV_SWAP16, /**< "rD = rS; rD = be16|le16 rD": movzx rD32, rS16 (+ rol rD16, 8) */
 	SL_JIT_FUSE_CMP_K, /**< jump on a register that holds a constant: cmp with an immediate;
 			       the argument is the distance back to the constant's mov/lddw */
-	SL_JIT_FUSE_SETCC, /**< "rX = 1; if (cond) goto +1; rX = 0": xor rX; cmp; setcc rX8 */
 	SL_JIT_FUSE_JZ_FLAGS, /**< "if rX ==|!= 0" right after add/sub/and/or/xor of rX: no cmp */
 	SL_JIT_FUSE_MOV_ZEXT, /**< "rD = rS; rD <<= 32; rD >>= 32": mov rD32, rS32 */
 	SL_JIT_FUSE_INLINE_CALL, /**< (set by jit.c) map lookup emitted inline: reads r2 only */

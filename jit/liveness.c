@@ -45,9 +45,6 @@ static struct du du_alu(const struct bpf_insn *in, uint8_t fuse)
 	if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO ||
 	    fuse == SL_JIT_FUSE_MOV_SWAP16 || fuse == SL_JIT_FUSE_MOV_ZEXT)
 		return (struct du){ R(in->src_reg), R(in->dst_reg), false };
-	if (fuse == SL_JIT_FUSE_SETCC)                  /* rX = cond (the jump after) */
-		return (struct du){ R(in[1].dst_reg) | (SL_OP_SRC(in[1].code) == BPF_X ?
-							R(in[1].src_reg) : 0), R(in->dst_reg), false };
 	if (fuse == SL_JIT_FUSE_MOV_ADD)                /* rD = rS + imm|rT */
 		return (struct du){ R(in->src_reg) | (SL_OP_SRC(in[1].code) == BPF_X ?
 						      R(in[1].src_reg) : 0), R(in->dst_reg), false };

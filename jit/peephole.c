@@ -39,8 +39,7 @@
  *
  * Smaller ones: "rD = rS" with the add, byte swap or zero extension right
  * after it becomes one lea / movzx (+ rol) / mov r32 (x86 has three-operand
- * forms that eBPF lacks); clang's boolean "rX = 1; if (c) goto +1; rX = 0"
- * becomes xor + cmp + setcc; a jump on a register that holds a constant of
+ * forms that eBPF lacks); a jump on a register that holds a constant of
  * the block ("r1 = 20; if r1 > r4") compares with the immediate (mirrored),
  * so the mov goes when nothing else reads it; "rX op= y; if rX == 0"
  * (add, sub, and, or, xor) branches on the operation's own flags.
@@ -315,28 +314,6 @@ static void match_jz_flags(const struct sl_prog *p, const uint8_t *targets, uint
 }
 
 /*
- * clang's boolean "rX = 1; if (cond) goto +1; rX = 0" at @p pc, where the
- * jump does not read rX: rX = cond as "xor rX32, rX32; cmp; setcc rX8".
- */
-static void match_setcc(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
-			uint8_t *fuse)
-{
-	const struct bpf_insn *w = &p->insns[pc];
-	uint8_t x = w[0].dst_reg;
-
-	if (pc + 2 >= p->n_insns || fuse[pc + 2] || targets[pc + 1] || targets[pc + 2] ||
-	    (w[0].code != (BPF_ALU64 | BPF_MOV | BPF_K) && w[0].code != (BPF_ALU | BPF_MOV | BPF_K)) ||
-	    w[0].imm != 1 || !is_cond_jump(&w[1]) || w[1].off != 1 || w[1].dst_reg == x ||
-	    (SL_OP_SRC(w[1].code) == BPF_X && w[1].src_reg == x) || x == BPF_REG_10 ||
-	    (w[2].code != (BPF_ALU64 | BPF_MOV | BPF_K) && w[2].code != (BPF_ALU | BPF_MOV | BPF_K)) ||
-	    w[2].dst_reg != x || w[2].imm != 0 || w[2].off)
-		return;
-	fuse[pc] = SL_JIT_FUSE_SETCC;
-	fuse[pc + 1] = SL_JIT_FUSE_DROP;
-	fuse[pc + 2] = SL_JIT_FUSE_DROP;
-}
-
-/*
  * "rD = rS; rD += imm|rT" (64-bit; not with blinding) at @p pc becomes one
  * lea, "rD = rS; rD = be16|le16 rD" a movzx (and rol), "rD = rS; rD <<= 32;
  * rD >>= 32" a mov r32: the mov's copy and the operation in one instruction. Not with r10 as rT or as the source
@@ -576,8 +553,6 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 		if (fuse[pc] || fuse[pc + 1] || sl_isa_is_lddw(&p->insns[pc]))
 			continue;
 		match_zext(p, targets, pc, fuse);
-		if (!fuse[pc])
-			match_setcc(p, targets, pc, fuse);
 		if (!blind && !fuse[pc])
 			match_lea(p, targets, pc, fuse);
 		if (!blind && !fuse[pc])

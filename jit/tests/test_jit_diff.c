@@ -370,7 +370,7 @@ static void gen_select(struct gen *g)
 		put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, rn(g, 4) ? 32 : 31);
 		return;
 	}
-	bool boolean = rn(g, 3) == 0;  /* "x = 1; if (cond) goto +1; x = 0": a setcc */
+	bool boolean = rn(g, 3) == 0;  /* clang's boolean "x = 1; if (cond) goto +1; x = 0" */
 
 	if (boolean) {
 		item(g);
