@@ -115,7 +115,7 @@ static void array_free(struct sl_map *map)
 static void *array_lookup(struct sl_map *map, const void *key)
 {
 	struct sl_array *a = to_array(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 
 	if (i >= a->max)
 		return NULL;
@@ -126,7 +126,7 @@ static void *array_lookup(struct sl_map *map, const void *key)
 static void *percpu_array_lookup(struct sl_map *map, const void *key)
 {
 	struct sl_array *a = to_array(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 
 	if (i >= a->max || sl_map_cpu >= map->ncpus)
 		return NULL;  /* a thread whose slot the map was not made for */
@@ -137,7 +137,7 @@ static void *percpu_array_lookup(struct sl_map *map, const void *key)
 static void *percpu_array_lookup_cpu(struct sl_map *map, const void *key, uint32_t cpu)
 {
 	struct sl_array *a = to_array(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 
 	if (i >= a->max)
 		return NULL;
@@ -159,7 +159,7 @@ static long check_update(struct sl_array *a, uint32_t i, uint64_t flags)
 static long array_update(struct sl_map *map, const void *key, const void *value, uint64_t flags)
 {
 	struct sl_array *a = to_array(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 	long err = check_update(a, i, flags);
 	size_t slot = map->def.type == BPF_MAP_TYPE_PERCPU_ARRAY ? sl_map_cpu : 0;
 
@@ -183,7 +183,7 @@ static long array_delete(struct sl_map *map, const void *key)
 static int percpu_array_ctl_lookup(struct sl_map *map, const void *key, void *value)
 {
 	struct sl_array *a = to_array(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 
 	if (i >= a->max)
 		return -ENOENT;
@@ -197,7 +197,7 @@ static int array_ctl_update(struct sl_map *map, const void *key, const void *val
 			    uint64_t flags)
 {
 	struct sl_array *a = to_array(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 	long err = check_update(a, i, flags);
 
 	if (err)
@@ -210,7 +210,7 @@ static int percpu_array_ctl_update(struct sl_map *map, const void *key, const vo
 				   uint64_t flags)
 {
 	struct sl_array *a = to_array(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 	long err = check_update(a, i, flags);
 
 	if (err)

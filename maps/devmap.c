@@ -73,7 +73,7 @@ static void devmap_free(struct sl_map *map)
 static void *devmap_lookup(struct sl_map *map, const void *key)
 {
 	struct sl_devmap *d = to_devmap(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 
 	if (i >= d->max || !atomic_load_explicit(&d->present[i], memory_order_acquire))
 		return NULL;
@@ -85,7 +85,7 @@ static int devmap_ctl_update(struct sl_map *map, const void *key, const void *va
 			     uint64_t flags)
 {
 	struct sl_devmap *d = to_devmap(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 	uint32_t v[2] = {0, 0};
 
 	if (!sl_update_flags_ok(flags))
@@ -105,7 +105,7 @@ static int devmap_ctl_update(struct sl_map *map, const void *key, const void *va
 static int devmap_ctl_delete(struct sl_map *map, const void *key)
 {
 	struct sl_devmap *d = to_devmap(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 
 	if (i >= d->max)
 		return -EINVAL;

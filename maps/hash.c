@@ -171,7 +171,7 @@ static inline __attribute__((always_inline)) bool key_eq(const void *a, const vo
 
 	switch (size) {
 	case 4:
-		return *(const uint32_t *)a == *(const uint32_t *)b;
+		return sl_key_u32(a) == sl_key_u32(b);
 	case 8:
 		memcpy(x, a, 8), memcpy(y, b, 8);
 		return x[0] == y[0];

@@ -290,16 +290,17 @@ static void *lpm_lookup(struct sl_map *map, const void *key)
 {
 	struct sl_lpm *t = to_lpm(map);
 	const struct bpf_lpm_trie_key *k = key;
+	uint32_t plen = sl_key_u32(key);  /* keys may sit at any alignment */
 	struct lpm_elem *e;
 
-	if (__builtin_expect(t->nbits == 32 && k->prefixlen == 32, 1))
+	if (__builtin_expect(t->nbits == 32 && plen == 32, 1))
 		e = trie_match4(t, k->data);
-	else if (k->prefixlen == t->nbits)
+	else if (plen == t->nbits)
 		e = trie_match(t, k->data);
-	else if (k->prefixlen > t->nbits)
+	else if (plen > t->nbits)
 		return NULL;  /* as the kernel: longer than the data */
 	else
-		e = exact_match(t, k->data, k->prefixlen);
+		e = exact_match(t, k->data, plen);
 	return e ? e->data_value + t->voff : NULL;
 }
 
@@ -504,13 +505,13 @@ static long lpm_update_common(struct sl_map *map, const void *key, const void *v
 	struct lpm_elem *n;
 	long err = -EBUSY;
 
-	if (!sl_update_flags_ok(flags) || k->prefixlen > t->nbits)
+	if (!sl_update_flags_ok(flags) || sl_key_u32(k) > t->nbits)
 		return -EINVAL;
 	sl_spin_lock(&t->lock);
 	n = elem_get(t, ctl);
 	if (n) {
-		n->prefixlen = k->prefixlen;
-		mask_copy(n->data_value, k->data, t->dsize, k->prefixlen);
+		n->prefixlen = sl_key_u32(k);
+		mask_copy(n->data_value, k->data, t->dsize, sl_key_u32(k));
 		n->hash = lpm_hash(n->data_value, t->dsize, n->prefixlen);
 		memcpy(n->data_value + t->voff, value, map->def.value_size);
 		err = insert_locked(t, n, flags);
@@ -574,12 +575,12 @@ static long lpm_delete(struct sl_map *map, const void *key)
 	struct lpm_elem *e;
 	struct lpm_node *node;
 
-	if (k->prefixlen > t->nbits)
+	if (sl_key_u32(k) > t->nbits)
 		return -EINVAL;
-	mask_copy(masked, k->data, t->dsize, k->prefixlen);
+	mask_copy(masked, k->data, t->dsize, sl_key_u32(k));
 	sl_spin_lock(&t->lock);
 	reclaim(t);
-	e = exact_find(t, masked, k->prefixlen);
+	e = exact_find(t, masked, sl_key_u32(k));
 	if (!e) {
 		sl_spin_unlock(&t->lock);
 		return -ENOENT;
@@ -602,7 +603,7 @@ static void put_key(const struct sl_lpm *t, const struct lpm_elem *e, void *out)
 {
 	struct bpf_lpm_trie_key *k = out;
 
-	k->prefixlen = e->prefixlen;
+	memcpy(&k->prefixlen, &e->prefixlen, sizeof(e->prefixlen));
 	memcpy(k->data, e->data_value, t->dsize);
 }
 
@@ -615,11 +616,11 @@ static int lpm_get_next_key(struct sl_map *map, const void *key, void *next_key)
 	int ret = -ENOENT;
 
 	sl_spin_lock(&t->lock);
-	if (k && k->prefixlen <= t->nbits) {
+	if (k && sl_key_u32(k) <= t->nbits) {
 		uint8_t masked[LPM_DATA_MAX];
 
-		mask_copy(masked, k->data, t->dsize, k->prefixlen);
-		e = exact_find(t, masked, k->prefixlen);
+		mask_copy(masked, k->data, t->dsize, sl_key_u32(k));
+		e = exact_find(t, masked, sl_key_u32(k));
 	}
 	if (e) {
 		b = (e->hash & t->hmask) + 1;

@@ -178,13 +178,26 @@ static inline bool sl_update_flags_ok(uint64_t flags)
 }
 
 /**
+ * The u32 index a key holds. Keys come from program memory at any
+ * alignment (a stack slot, a packet), so they are read with memcpy (one
+ * plain load on x86-64), never through a uint32_t pointer.
+ */
+static inline uint32_t sl_key_u32(const void *key)
+{
+	uint32_t v;
+
+	memcpy(&v, key, sizeof(v));
+	return v;
+}
+
+/**
  * get_next_key of maps indexed by u32 0..max-1 (arrays, prog arrays,
  * devmaps), in the kernel's order: a NULL or out-of-range key gives 0, the
  * last index gives -ENOENT. Control thread.
  */
 static inline int sl_index_next_key(uint32_t max, const void *key, void *next_key)
 {
-	uint32_t i = key ? *(const uint32_t *)key : UINT32_MAX;
+	uint32_t i = key ? sl_key_u32(key) : UINT32_MAX;
 
 	if (i >= max) {
 		*(uint32_t *)next_key = 0;

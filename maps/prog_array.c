@@ -113,7 +113,7 @@ struct sl_prog *sl_map_prog_array_get(struct sl_map *map, uint32_t index)
 static int pa_ctl_lookup(struct sl_map *map, const void *key, void *value)
 {
 	struct sl_prog_array *a = to_pa(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 
 	if (i >= a->max || !atomic_load(&a->progs[i]))
 		return -ENOENT;
@@ -124,7 +124,7 @@ static int pa_ctl_lookup(struct sl_map *map, const void *key, void *value)
 static int pa_ctl_update(struct sl_map *map, const void *key, const void *value, uint64_t flags)
 {
 	struct sl_prog_array *a = to_pa(map);
-	uint32_t i = *(const uint32_t *)key, id = *(const uint32_t *)value;
+	uint32_t i = sl_key_u32(key), id = sl_key_u32(value);
 	struct sl_prog *prog;
 
 	if (!sl_update_flags_ok(flags))
@@ -144,7 +144,7 @@ static int pa_ctl_update(struct sl_map *map, const void *key, const void *value,
 static int pa_ctl_delete(struct sl_map *map, const void *key)
 {
 	struct sl_prog_array *a = to_pa(map);
-	uint32_t i = *(const uint32_t *)key;
+	uint32_t i = sl_key_u32(key);
 
 	if (i >= a->max)
 		return -E2BIG;
