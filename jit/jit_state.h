@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * jit/ internals shared by the instruction selection (jit.c) and the
+ * function layout (layout.c): the compiler's state, one native function per
+ * subprogram, and the register conventions described at the top of jit.c.
+ */
+#ifndef SL_JIT_STATE_H
+#define SL_JIT_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jit_internal.h"
+#include "sl_helpers.h"
+#include "sl_jit.h"
+#include "x86_emit.h"
+
+#define TMP X_R11
+#define AUX X_R10
+#define AUX2 X_R9
+#define TCC X_R12
+
+/** Tail calls one chain may make (the kernel's MAX_TAIL_CALL_CNT). */
+#define JIT_MAX_TAIL_CALLS 33
+/** Passes before giving up on convergence. */
+#define JIT_MAX_PASSES 20
+/** Bytes under rsp that a SysV leaf function may use without moving rsp. */
+#define JIT_RED_ZONE 128
+/** Largest epilogue copied in place of a jump at each exit. */
+#define JIT_INLINE_EPILOGUE 8
+
+
+/* One subprogram: a native function. Offsets are native, from the previous pass. */
+struct jit_sub {
+	uint32_t start, end;       /* instruction range */
+	uint32_t stack;            /* bytes reserved below rbp (with alignment pad) */
+	bool frame;                /* uses r10 or stack: rbp frame */
+	bool rsp_frame;            /* stack without rbp: r10 is rsp + stack (see rsp_frame_ok) */
+	bool calls;                /* calls something: rsp 16-byte aligned at calls */
+	uint8_t nsaved;
+	uint8_t saved[5];          /* callee-saved registers pushed, in push order */
+	uint8_t rmap[SL_NREGS];    /* eBPF -> x86 registers in this function */
+	uint32_t off_start, off_tail, off_epi;    /* previous pass */
+	uint32_t new_start, new_tail, new_epi;    /* pass being emitted */
+	uint32_t epi_size;
+};
+
+struct jit_state {
+	const struct sl_prog *prog;
+	struct sl_jit_opts opts;
+	struct x86_emit e;
+	uint32_t *addrs, *ends;          /* per insn, previous pass */
+	uint32_t *new_addrs, *new_ends;  /* per insn, pass being emitted */
+	struct jit_sub *subs;
+	uint32_t nsubs;
+	struct sl_callback *cbs;         /* per sub: what lddw BPF_PSEUDO_FUNC of it loads */
+	struct jit_sub *sub;             /* being emitted */
+	uint8_t *fuse;                   /* SL_JIT_FUSE_* per insn (peephole.c) */
+	uint8_t *dead;                   /* 1: result never read, no code (liveness.c) */
+	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
+	uint32_t pc;
+	bool first_pass;
+	bool tail_calls;
+	bool bmi2;
+	int32_t tpoff;                   /* sl_map_cpu from the thread pointer */
+	uint64_t seed, rng;              /* blinding keys, same sequence every pass */
+	char *log;
+	size_t log_len;
+	int err;
+};
+
+struct sl_jit {
+	void *code;
+	size_t size;       /* bytes of code */
+	size_t map_len;    /* bytes mapped */
+	sl_jit_fn entry;
+	void *tail_entry;
+	struct sl_prog *prog;
+	struct sl_callback *cbs;   /* callbacks (bpf_loop): one per function, or NULL */
+};
+
+/** Fail compilation: first error wins, one line "pc N: ..." into the caller's log. */
+int jit_fail(struct jit_state *st, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** Epilogue of function @p s; @p ret false leaves out the ret (tail calls). */
+void jit_emit_epilogue_of(struct x86_emit *e, const struct jit_sub *s, bool ret);
+
+/** Is the call at @p pc a bpf_map_lookup_elem that jit.c inlines (no call at all)? */
+bool jit_call_inlined(const struct jit_state *st, uint32_t pc);
+
+/** Functions: instruction 0 and every local call target (layout.c). 0 or -errno. */
+int jit_find_subs(struct jit_state *st);
+
+/** Registers, frames and stack of every function (layout.c). */
+void jit_layout_subs(struct jit_state *st);
+
+#endif /* SL_JIT_STATE_H */
