@@ -249,14 +249,7 @@ static void release_ref(struct venv *env, uint32_t id)
 	struct vstate *st = env->cur;
 
 	invalidate_ptrs(st, is_ref, id);
-	for (uint32_t i = 0; i < st->nrefs; i++) {
-		if (st->refs[i] != id)
-			continue;
-		st->refs[i] = st->refs[st->nrefs - 1];
-		st->ref_insn[i] = st->ref_insn[st->nrefs - 1];
-		st->nrefs--;
-		break;
-	}
+	v_ref_drop(st, id);
 }
 
 static int set_return(struct venv *env, const struct sl_helper *h, struct call_meta *m)

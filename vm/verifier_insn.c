@@ -427,14 +427,7 @@ static void null_branch(struct vstate *st, uint32_t id, bool is_null)
 	v_for_each_reg(st, mark_or_null, &m);
 	if (!is_null)
 		return;
-	for (uint32_t i = 0; i < st->nrefs; i++) {
-		if (st->refs[i] != id)
-			continue;
-		st->refs[i] = st->refs[st->nrefs - 1];
-		st->ref_insn[i] = st->ref_insn[st->nrefs - 1];
-		st->nrefs--;
-		break;
-	}
+	v_ref_drop(st, id);
 }
 
 struct pkt_mark {

@@ -244,6 +244,8 @@ void v_path_done(struct venv *env);
 int v_is_state_visited(struct venv *env, uint32_t pc, bool *prune);
 void v_free_explored(struct venv *env);
 void v_for_each_reg(struct vstate *st, void (*fn)(struct vreg *r, void *arg), void *arg);
+/** Forget reference (ringbuf reservation) @p id of state @p st, if held. */
+void v_ref_drop(struct vstate *st, uint32_t id);
 
 /* ---- memory (verifier_mem.c) ---- */
 enum vaccess { ACC_READ, ACC_WRITE };

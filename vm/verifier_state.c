@@ -146,6 +146,18 @@ void state_free(struct vstate *st)
 	free(st);
 }
 
+void v_ref_drop(struct vstate *st, uint32_t id)
+{
+	for (uint32_t i = 0; i < st->nrefs; i++) {
+		if (st->refs[i] != id)
+			continue;
+		st->refs[i] = st->refs[st->nrefs - 1];
+		st->ref_insn[i] = st->ref_insn[st->nrefs - 1];
+		st->nrefs--;
+		return;
+	}
+}
+
 void v_for_each_reg(struct vstate *st, void (*fn)(struct vreg *r, void *arg), void *arg)
 {
 	for (uint32_t i = 0; i <= st->curframe; i++) {
