@@ -14,10 +14,23 @@ for name in flowhash l4filter; do
 	echo
 done
 for obj in "$b"/examples/*.bpf.o; do
-	case "$(basename "$obj")" in flowhash.bpf.o|l4filter.bpf.o) continue ;; esac
+	case "$(basename "$obj")" in flowhash.bpf.o|l4filter.bpf.o|maplookup.bpf.o) continue ;; esac
 	"$sluice" bench --prog "$obj" --pcap "$pcap"
 	echo
 done
+
+echo "== inlined ARRAY / PERCPU_ARRAY lookups in JIT code (16 per packet, against the same program without them)"
+jit_ns() {
+	"$sluice" bench --prog "$b/examples/maplookup.bpf.o" --section "$1" --pcap "$pcap" --jit |
+		awk '$1 == "sluice" && $2 == "jit" && $3 != "blinded" {print $3}'
+}
+base=$(jit_ns base)
+for sec in array percpu; do
+	ns=$(jit_ns "$sec")
+	awk -v s="$sec" -v b="$base" -v n="$ns" 'BEGIN {
+		printf "  %-7s %6.2f ns/packet (base %.2f): %.2f ns per lookup with its value load\n", s, n, b, (n - b) / 16 }'
+done
+echo
 
 echo "== maps: ns/lookup, sluice vs rte_hash and rte_lpm on the same keys"
 "$b/maps/tests/bench_maps"
