@@ -36,6 +36,7 @@
 struct tr_opts {
 	const char *raw, *mem, *prog, *section, *data;
 	bool no_verify, jit;
+	char engine;  /* 'i' --interp, 'j' --jit/--blind, 0: default (JIT unless --no-verify) */
 	bool blind;   /* --blind: JIT with constant blinding */
 };
 
@@ -96,6 +97,7 @@ static int usage(FILE *out)
 		"                       [--no-verify]\n"
 		"Runs a program once. --raw: r1 = a copy of MEM, r2 = its length; prints r0.\n"
 		"--prog: prints the verdict, the resulting packet in hex, then r0.\n"
+		"The JIT runs verified programs by default; --interp picks the interpreter.\n"
 		"--no-verify: skip the verifier, check every access at run time (interpreter).\n"
 		"--blind: the JIT with constant blinding (untrusted programs).\n");
 	return out == stdout ? 0 : 2;
@@ -119,11 +121,13 @@ static int parse(int argc, char **argv, struct tr_opts *o)
 		else if (!strcmp(argv[i], "--no-verify"))
 			o->no_verify = true;
 		else if (!strcmp(argv[i], "--jit"))
-			o->jit = true;
-		else if (!strcmp(argv[i], "--blind"))
-			o->jit = o->blind = true;
+			o->engine = 'j';
+		else if (!strcmp(argv[i], "--blind")) {
+			o->engine = 'j';
+			o->blind = true;
+		}
 		else if (!strcmp(argv[i], "--interp"))
-			o->jit = false;
+			o->engine = 'i';
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return usage(stdout) - 1;  /* -1: exit 0 */
 		else
@@ -140,8 +144,9 @@ static int parse(int argc, char **argv, struct tr_opts *o)
 		return tr_fail("--prog needs --data PKT.bin");
 	if (o->raw && (o->data || o->section))
 		return tr_fail("--raw takes --mem, not --data or --section");
-	if (o->jit && o->no_verify)
+	if (o->engine == 'j' && o->no_verify)
 		return tr_fail("--no-verify runs in the interpreter only (drop --jit)");
+	o->jit = o->engine == 'j' || (!o->engine && !o->no_verify);
 	return 0;
 }
 
