@@ -193,21 +193,9 @@ static int percpu_array_ctl_lookup(struct sl_map *map, const void *key, void *va
 	return 0;
 }
 
+/* control thread: every slot from a packed value (a shared array has one slot) */
 static int array_ctl_update(struct sl_map *map, const void *key, const void *value,
 			    uint64_t flags)
-{
-	struct sl_array *a = to_array(map);
-	uint32_t i = sl_key_u32(key);
-	long err = check_update(a, i, flags);
-
-	if (err)
-		return (int)err;
-	sl_write_shared(a->values + (size_t)i * a->stride, value, map->def.value_size);
-	return 0;
-}
-
-static int percpu_array_ctl_update(struct sl_map *map, const void *key, const void *value,
-				   uint64_t flags)
 {
 	struct sl_array *a = to_array(map);
 	uint32_t i = sl_key_u32(key);
@@ -296,7 +284,7 @@ const struct sl_map_ops sl_percpu_array_ops = {
 	.delete = array_delete,
 	.lookup_percpu = percpu_array_lookup_cpu,
 	.ctl_lookup = percpu_array_ctl_lookup,
-	.ctl_update = percpu_array_ctl_update,
+	.ctl_update = array_ctl_update,
 	.get_next_key = array_get_next_key,
 	.dump = array_dump,
 };
