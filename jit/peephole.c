@@ -181,6 +181,18 @@ static bool is_op_k(const struct bpf_insn *in, uint8_t op, int32_t k)
 	return (cls == BPF_ALU || cls == BPF_ALU64) && in->code == (cls | op | BPF_K) && in->imm == k;
 }
 
+/* Two byte loads ld[0], ld[1] of neighbouring offsets: @p hi gets the lower offset, @p lo the other. */
+static bool adjacent_bytes(const struct bpf_insn *w, const int ld[2], int *hi, int *lo)
+{
+	if (w[ld[0]].off + 1 == w[ld[1]].off)
+		*hi = ld[0], *lo = ld[1];
+	else if (w[ld[1]].off + 1 == w[ld[0]].off)
+		*hi = ld[1], *lo = ld[0];
+	else
+		return false;
+	return true;
+}
+
 /* Byte-wise be16 load in the 4 instructions at @p pc; see the comment at the top. */
 static void match_be16(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
 {
@@ -201,11 +213,7 @@ static void match_be16(const struct sl_prog *p, const uint8_t *targets, uint32_t
 	}
 	if (nld != 2 || sh < 0 || w[ld[0]].src_reg != w[ld[1]].src_reg)
 		return;
-	if (w[ld[0]].off + 1 == w[ld[1]].off)
-		hi = ld[0], lo = ld[1];
-	else if (w[ld[1]].off + 1 == w[ld[0]].off)
-		hi = ld[1], lo = ld[0];
-	else
+	if (!adjacent_bytes(w, ld, &hi, &lo))
 		return;
 	if (w[sh].dst_reg != w[hi].dst_reg || sh < hi || w[hi].dst_reg == w[lo].dst_reg ||
 	    w[hi].dst_reg == w[hi].src_reg || w[lo].dst_reg == w[lo].src_reg)
@@ -494,11 +502,7 @@ static void match_be16_shifted(const struct sl_prog *p, const uint8_t *targets, 
 	}
 	if (nld != 2 || nsh != 2 || w[ld[0]].src_reg != w[ld[1]].src_reg)
 		return;
-	if (w[ld[0]].off + 1 == w[ld[1]].off)
-		hi = ld[0], lo = ld[1];
-	else if (w[ld[1]].off + 1 == w[ld[0]].off)
-		hi = ld[1], lo = ld[0];
-	else
+	if (!adjacent_bytes(w, ld, &hi, &lo))
 		return;
 	for (int i = 0; i < 2; i++) {
 		if (w[sh[i]].dst_reg == w[hi].dst_reg && sh[i] > hi)
