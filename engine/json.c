@@ -3,6 +3,8 @@
  * --json FILE of `sluice run`: the final counters and maps.
  *
  * {"stats": {"rx": N, "tx": N, "drop": N, "error": N,
+ *            "verdicts": {"aborted": N, "drop": N, "pass": N, "tx": N, "redirect": N,
+ *                         "redirect_failed": N, "trim": N},   (they sum to rx)
  *            "per_port": [{"port": ID, "name": "net_pcap0", "rx": N, "tx": N}, ...],
  *            "per_worker": [{"worker": I, "lcore": L, "rx": N, "tx": N,
  *                            "drop": N, "error": N}, ...]},
@@ -123,7 +125,10 @@ static void put_stats(const struct sl_engine *eng, FILE *out)
 
 	sl_stats_sum(eng, &sum);
 	fprintf(out, "  \"stats\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"drop\": %" PRIu64
-		", \"error\": %" PRIu64 ",\n    \"per_port\": [", sum.rx, sum.tx, sum.drop, sum.error);
+		", \"error\": %" PRIu64 ",\n    \"verdicts\": {", sum.rx, sum.tx, sum.drop, sum.error);
+	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+		fprintf(out, "%s\"%s\": %" PRIu64, v ? ", " : "", sl_verdict_name(v), sum.verdict[v]);
+	fprintf(out, "},\n    \"per_port\": [");
 	for (unsigned p = 0; p < eng->nports; p++) {
 		fprintf(out, "%s\n      {\"port\": %u, \"name\": ", p ? "," : "", eng->port_id[p]);
 		put_string(out, eng->opts->ports[p].name);
