@@ -124,6 +124,7 @@ struct sl_engine {
 	unsigned nworkers;
 	struct sl_worker *workers;          /**< nworkers, cache-aligned */
 	volatile int stop;                  /**< set by the control thread, read by workers */
+	bool failed;                        /**< the run went wrong after start (said): exit 1 */
 };
 
 /* eal.c */
@@ -144,6 +145,20 @@ void sl_log_capture_mark(void);
 const char *sl_log_first_line(bool since_mark);
 /** Log to stderr again; @p pass_on: write the captured lines there first. */
 void sl_log_capture_end(bool pass_on);
+
+/* signals.c: handled from the first instruction of main() */
+/** Install every handler (stop, info, ignored, fatal). First thing main() does. */
+void sl_signals_init(void);
+/** This command stops and cleans up by itself: stop signals are recorded, never fatal. */
+void sl_signals_defer(void);
+/** The first stop signal received (SIGINT, SIGTERM, ...), or 0. Any thread. */
+int sl_signal_stop(void);
+/** How many info signals (SIGUSR1/SIGUSR2) came so far. */
+unsigned sl_signal_info_count(void);
+/** A directory to rmdir if the process dies of a fatal signal (NULL: none). */
+void sl_signals_cleanup_dir(const char *dir);
+/** "SIGINT", "SIGTERM", ... */
+const char *sl_signal_name(int sig);
 
 /* port.c */
 /** Parse a --port string into @p spec; count rx_pcap packets. 0 or -EINVAL (line printed). */
