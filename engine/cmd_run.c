@@ -28,6 +28,7 @@
 
 #include "engine_internal.h"
 #include "sl_maps.h"
+#include "sl_num.h"
 
 #define LOG_LEN 1024
 
@@ -57,42 +58,16 @@ static void usage(FILE *out)
 		SL_RUN_MAX_PORTS);
 }
 
-static int parse_seconds(const char *opt, const char *s, double *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno || end == s || *end || *v < 0 || *v > 1e9) {
-		fprintf(stderr, "sluice run: %s: bad number of seconds '%s'\n", opt, s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int parse_workers(const char *s, unsigned *n)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > SL_RUN_MAX_WORKERS || v > SL_MAX_CPUS) {
-		fprintf(stderr, "sluice run: --workers: want 1..%d, not '%s'\n", SL_RUN_MAX_WORKERS, s);
-		return -EINVAL;
-	}
-	*n = (unsigned)v;
-	return 0;
-}
-
 static int add_port(struct sl_run_opts *o, const char *devstr)
 {
 	if (o->nports >= SL_RUN_MAX_PORTS) {
 		fprintf(stderr, "sluice run: at most %d ports\n", SL_RUN_MAX_PORTS);
 		return -EINVAL;
 	}
-	if (sl_port_parse(devstr, &o->ports[o->nports]))
-		return -EINVAL;
+	int err = sl_port_parse(devstr, &o->ports[o->nports]);
+
+	if (err)  /* -EINVAL: the string, -EIO: its files */
+		return err;
 	for (unsigned j = 0; j < o->nports; j++)
 		if (!strcmp(o->ports[j].name, o->ports[o->nports].name)) {
 			fprintf(stderr, "sluice run: port '%s' given twice\n", o->ports[j].name);
@@ -133,15 +108,22 @@ static int parse_opt(struct sl_run_opts *o, int c, const char *arg)
 		}
 		o->exec = c == 'I' ? SL_RUN_EXEC_INTERP : SL_RUN_EXEC_JIT;
 		return 0;
-	case 'd': return parse_seconds("--duration", arg, &o->duration);
-	case 'i': return parse_seconds("--stats-interval", arg, &o->stats_interval);
-	case 'w': return parse_workers(arg, &o->nworkers);
+	case 'd': return sl_num_opt_seconds("run", "--duration", arg, 1e-3, 1e9, &o->duration);
+	case 'i': return sl_num_opt_seconds("run", "--stats-interval", arg, 0, 1e9,
+					    &o->stats_interval);
+	case 'w': {
+		uint64_t n;
+		int ret = sl_num_opt_u64("run", "--workers", arg, 1,
+					 SL_RUN_MAX_WORKERS < SL_MAX_CPUS ? SL_RUN_MAX_WORKERS : SL_MAX_CPUS, &n);
+
+		o->nworkers = (unsigned)n;
+		return ret;
+	}
 	case 'q': o->quiet = true; return 0;
 	case 'M': o->no_maps = true; return 0;
 	case 'h': usage(stdout); return 1;
 	default:
-		fprintf(stderr, "sluice run: bad option (see sluice run --help)\n");
-		return -EINVAL;
+		return -EINVAL;  /* named by parse_args */
 	}
 }
 
@@ -154,9 +136,15 @@ static int parse_args(struct sl_run_opts *o, int argc, char **argv)
 	o->stats_interval = 1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", long_opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:", long_opts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			fprintf(stderr, "sluice run: %s '%s' (see sluice run --help)\n",
+				c == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
+			return -EINVAL;
+		}
 		if ((ret = parse_opt(o, c, optarg)))
 			return ret;
+	}
 	if (optind < argc && strcmp(argv[optind - 1], "--")) {
 		fprintf(stderr, "sluice run: unexpected argument '%s' (EAL arguments go after --)\n",
 			argv[optind]);
@@ -173,7 +161,7 @@ static int parse_args(struct sl_run_opts *o, int argc, char **argv)
 		fprintf(stderr, "sluice run: %s: %s\n", o->prog_path, strerror(errno));
 		return -ENOENT;
 	}
-	return 0;
+	return sl_paths_check(o);
 }
 
 /* Open the object, find, verify and compile (or prepare) the program. */
@@ -317,10 +305,11 @@ int sl_cmd_run(int argc, char **argv)
 	double secs = 0;
 	int err = parse_args(&o, argc, argv);
 
-	if (err)
-		return err > 0 ? 0 : 1;
-	if (sl_eal_start(&o))
-		return 1;
+	if (err)  /* usage errors exit 2, bad files 1 */
+		return err > 0 ? 0 : err == -EINVAL || err == -ERANGE ? 2 : 1;
+	err = sl_eal_start(&o);
+	if (err)  /* -EINVAL: bad EAL arguments */
+		return err == -EINVAL ? 2 : 1;
 	memset(&eng, 0, sizeof(eng));
 	eng.opts = &o;
 	eng.nports = o.nports;
@@ -331,11 +320,16 @@ int sl_cmd_run(int argc, char **argv)
 	err = err ? err : sl_ports_start(&eng);
 	sl_log_capture_end(err == 0);
 	err = err ? err : run_engine(&eng, &secs);
+	if (!err)
+		sl_ports_stop(&eng);  /* NIC counters and the mbuf count, for the report */
 	if (!err && !o.quiet)
 		sl_report_print(&eng, secs, stdout);
-	if (!err && o.json_path)
-		err = sl_json_write(&eng, o.json_path);
+	if (!err && o.json_path && sl_json_write(&eng, o.json_path)) {
+		if (o.quiet || fflush(stdout))  /* the results are not lost: stats on stderr */
+			sl_report_print(&eng, secs, stderr);
+		eng.failed = true;
+	}
 	engine_free(&eng);
 	sl_eal_stop();
-	return err ? 1 : 0;
+	return err || eng.failed ? 1 : 0;
 }

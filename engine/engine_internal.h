@@ -38,6 +38,7 @@ struct sl_map;
 #define SL_RUN_MAX_WORKERS 64  /**< worker lcores */
 #define SL_RUN_BURST 32        /**< packets per rte_eth_rx_burst */
 #define SL_RUN_CACHE_LINE 64
+#define SL_PORT_MAX_PCAPS 16   /**< rx_pcap (RX queues) or tx_pcap of one net_pcap port */
 
 /** Which execution engine runs the program. */
 enum sl_run_exec {
@@ -52,10 +53,25 @@ struct sl_port_spec {
 	char name[64];          /**< device name: "net_pcap0", or the PCI address */
 	bool is_vdev;           /**< starts with "net_": --vdev, else -a */
 	bool is_pcap;           /**< a net_pcap device */
-	char rx_pcap[256];      /**< rx_pcap=FILE, or "" */
+	char rx_pcap[256];      /**< the first rx_pcap=FILE, or "" */
 	bool infinite_rx;       /**< infinite_rx=1 */
 	bool finite;            /**< rx_pcap without infinite_rx: the engine stops at its end */
-	uint64_t pcap_packets;  /**< packets in rx_pcap (counted with libpcap) */
+	uint64_t pcap_packets;  /**< packets in every rx_pcap (counted with libpcap) */
+	/* net_pcap: one RX queue per rx_pcap (queue i reads file i), one TX queue per tx_pcap */
+	unsigned n_rx_pcap, n_tx_pcap;
+	char rx_pcaps[SL_PORT_MAX_PCAPS][256];
+	uint64_t rx_pcap_packets[SL_PORT_MAX_PCAPS];  /**< packets in rx_pcaps[i] */
+	char tx_pcaps[SL_PORT_MAX_PCAPS][256];
+};
+
+/** What the port said at the end of a run (read before it stopped). */
+struct sl_port_hw {
+	bool valid;             /**< read */
+	bool link_up;
+	uint32_t link_speed;    /**< Mb/s, 0 unknown */
+	uint64_t imissed;       /**< dropped by the NIC: no descriptor free */
+	uint64_t rx_nombuf;     /**< RX mbuf allocation failures */
+	uint64_t ierrors, oerrors;
 };
 
 /** Options of `sluice run` (cmd_run.c). */
@@ -125,6 +141,8 @@ struct sl_engine {
 	struct sl_worker *workers;          /**< nworkers, cache-aligned */
 	volatile int stop;                  /**< set by the control thread, read by workers */
 	bool failed;                        /**< the run went wrong after start (said): exit 1 */
+	struct sl_port_hw port_hw[SL_RUN_MAX_PORTS];  /**< link and NIC counters at the end */
+	int64_t mbufs_in_use_at_exit;       /**< after the ports closed (sl_ports_stop) */
 };
 
 /* eal.c */
@@ -165,8 +183,20 @@ const char *sl_signal_name(int sig);
 int sl_port_parse(const char *devstr, struct sl_port_spec *spec);
 /** Mempool and every port (configure, queues, start, promiscuous). 0 or -errno (line printed). */
 int sl_ports_start(struct sl_engine *eng);
-/** Stop and close every started port, free the mempool. */
+/**
+ * Read each port's link and NIC counters, stop and close every port, count
+ * the mbufs not back in the pool (said, and a failed run, if any), free the
+ * mempool. Safe to call twice.
+ */
 void sl_ports_stop(struct sl_engine *eng);
+
+/* paths.c */
+/**
+ * Before anything is opened: every output (tx_pcap, --json) is refused if
+ * it is an input (prog, rx_pcap) or another output, by inode (symlinks and
+ * hard links), and must be creatable or writable. 0 or -errno (line printed).
+ */
+int sl_paths_check(const struct sl_run_opts *o);
 
 /* worker.c */
 /** lcore entry of a worker (arg: struct sl_worker *). */
