@@ -995,6 +995,11 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 	if (fuse == SL_JIT_FUSE_ROL)
 		x86_shift_ri(&st->e, true, SH_ROL, dst,                          /* rol dst, n */
 			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 64 - in->imm));
+	else if (fuse == SL_JIT_FUSE_ROL32)
+		x86_shift_ri(&st->e, false, SH_ROL, dst,                         /* rol dst32, n */
+			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 32 - in->imm));
+	else if (fuse == SL_JIT_FUSE_NOP)
+		;
 	else if (fuse == SL_JIT_FUSE_CMOV)
 		emit_cmov(st, in);
 	else if (fuse == SL_JIT_FUSE_CMOV_JT)
