@@ -275,7 +275,7 @@ static int64_t const_def(const struct sl_prog *p, const uint8_t *targets, uint32
 {
 	uint64_t v;
 
-	for (uint32_t k = pc, n = 0; k-- > 0 && n < 64; n++) {
+	for (uint32_t k = pc, n = 0; k-- > 0 && n < 512; n++) {
 		const struct bpf_insn *in = &p->insns[k];
 
 		if (targets[k + 1])
