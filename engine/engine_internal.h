@@ -32,6 +32,7 @@ int sl_cmd_bench(int argc, char **argv);
 struct rte_mbuf;
 struct rte_mempool;
 struct sl_map;
+struct sl_config;
 
 #define SL_RUN_MAX_PORTS 16    /**< ports one engine drives */
 #define SL_RUN_MAX_WORKERS 64  /**< worker lcores */
@@ -55,6 +56,10 @@ struct sl_port_spec {
 	bool infinite_rx;       /**< infinite_rx=1 */
 	bool finite;            /**< rx_pcap without infinite_rx: the engine stops at its end */
 	uint64_t pcap_packets;  /**< packets in rx_pcap (counted with libpcap) */
+	/* a config file's port settings (config_apply.c); zero: the defaults */
+	unsigned rx_desc, tx_desc;  /**< descriptors per queue, 0: 1024 */
+	unsigned mtu;               /**< 0: the device's own */
+	bool no_promisc;            /**< promiscuous: false */
 };
 
 /** Options of `sluice run` (cmd_run.c). */
@@ -72,6 +77,7 @@ struct sl_run_opts {
 	bool no_maps;               /**< leave the maps out of the text report */
 	int eal_argc;               /**< EAL arguments after "--" */
 	char **eal_argv;
+	const struct sl_config *cfg; /**< the validated config these options came from */
 };
 
 /** Counters of one worker: written by that worker only, read by the control thread. */
@@ -116,6 +122,7 @@ struct sl_engine {
 	unsigned nports;
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
 	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id) */
+	bool egress_drop[SL_RUN_MAX_PORTS];   /**< egress: drop (XDP_PASS dropped, counted as drop) */
 	bool port_started[SL_RUN_MAX_PORTS];
 	uint8_t port_mac[SL_RUN_MAX_PORTS][6]; /**< for a socket filter's skb->pkt_type */
 	unsigned nworkers;
@@ -149,6 +156,12 @@ int sl_port_parse(const char *devstr, struct sl_port_spec *spec);
 int sl_ports_start(struct sl_engine *eng);
 /** Stop and close every started port, free the mempool. */
 void sl_ports_stop(struct sl_engine *eng);
+
+/* config_apply.c: a validated struct sl_config into the engine */
+/** Fill @p o from @p cfg: ports parsed (sl_port_parse), their settings, EAL arguments merged. */
+int sl_config_apply_opts(const struct sl_config *cfg, struct sl_run_opts *o);
+/** Each port's egress from the config (after sl_ports_start set the default pairs). */
+void sl_config_apply_egress(struct sl_engine *eng);
 
 /* worker.c */
 /** lcore entry of a worker (arg: struct sl_worker *). */
