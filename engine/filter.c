@@ -20,18 +20,27 @@
 #include "replay.h"
 #include "sl_num.h"
 
-/* Link types whose frames a filter is compiled for (the packet starts at that header). */
-static const struct { uint32_t val; const char *name; } linktypes[] = {
-	{ 1, "EN10MB" }, { 101, "RAW" }, { 228, "IPV4" }, { 229, "IPV6" },
-	{ 113, "LINUX_SLL" }, { 276, "LINUX_SLL2" }, { 0, "NULL" }, { 108, "LOOP" },
+/*
+ * Link types whose frames a filter is compiled for (the packet starts at
+ * that header): the number in files (LINKTYPE_*) and libpcap's DLT_* value
+ * that pcap_open_dead() takes (they differ for RAW only).
+ */
+static const struct { uint32_t val; int dlt; } linktypes[] = {
+	{ 1, DLT_EN10MB }, { 101, DLT_RAW }, { 228, 228 }, { 229, 229 },
+	{ 113, 113 }, { 276, 276 }, { 0, DLT_NULL }, { 108, 108 },
 };
 
-bool sl_filter_linktype_ok(uint32_t linktype)
+static int dlt_of(uint32_t linktype)
 {
 	for (size_t i = 0; i < sizeof(linktypes) / sizeof(linktypes[0]); i++)
 		if (linktypes[i].val == linktype)
-			return true;
-	return false;
+			return linktypes[i].dlt;
+	return -1;
+}
+
+bool sl_filter_linktype_ok(uint32_t linktype)
+{
+	return dlt_of(linktype) >= 0;
 }
 
 const char *sl_filter_supported_names(void)
@@ -54,7 +63,10 @@ int sl_filter_linktype(const char *s, uint32_t *linktype, char *log, size_t log_
 				 sl_filter_supported_names());
 			return -EINVAL;
 		}
-		*linktype = (uint32_t)dlt;
+		*linktype = UINT32_MAX;
+		for (size_t i = 0; i < sizeof(linktypes) / sizeof(linktypes[0]); i++)
+			if (linktypes[i].dlt == dlt)
+				*linktype = linktypes[i].val;
 	}
 	if (!sl_filter_linktype_ok(*linktype)) {
 		snprintf(log, log_len, "link type '%s' is not supported (supported: %s)", s,
@@ -68,7 +80,7 @@ int sl_filter_cbpf(const char *expr, uint32_t linktype, uint32_t snaplen,
 		   struct sl_filter_insn **insns, unsigned *n, char *log, size_t log_len)
 {
 	struct bpf_program fp = { 0, NULL };
-	pcap_t *p = pcap_open_dead((int)linktype, (int)snaplen);
+	pcap_t *p = pcap_open_dead(dlt_of(linktype), (int)snaplen);
 	int err = 0;
 
 	if (!p) {
