@@ -24,7 +24,9 @@
  * link-layer header). Loads sluice has nothing for (SKF_NET_OFF,
  * SKF_AD_NLATTR, _NLATTR_NEST, _HATYPE, _PAY_OFFSET) are refused.
  *
- * Two passes over the classic program run the same emit code: the first
+ * Instructions no path reaches are checked but not emitted (the verifier,
+ * like the kernel's, refuses dead code). Two passes over the classic
+ * program run the same emit code: the first
  * only counts eBPF instructions per classic instruction (the shape of each
  * translation depends on the instruction alone, never on jump distances),
  * giving the classic pc -> eBPF pc map; the second writes the instructions
@@ -58,6 +60,7 @@ struct xl {
 	struct bpf_insn *out;  /* NULL in the counting pass */
 	uint32_t len;          /* eBPF instructions so far */
 	uint32_t *map;         /* classic pc -> first eBPF pc, n + 1 entries */
+	uint8_t *reached;      /* classic instructions some path reaches */
 	unsigned pc;           /* classic instruction being translated */
 	char *log;
 	size_t log_len;
@@ -299,8 +302,9 @@ static int put_insn(struct xl *x, const struct sock_filter *f)
 {
 	uint8_t cls = BPF_CLASS(f->code);
 
-	if ((cls == BPF_LD || cls == BPF_LDX || cls == BPF_ST || cls == BPF_STX) &&
-	    BPF_MODE(f->code) == BPF_MEM && f->k >= CBPF_MEMWORDS)
+	if ((cls == BPF_ST || cls == BPF_STX ||
+	     ((cls == BPF_LD || cls == BPF_LDX) && BPF_MODE(f->code) == BPF_MEM)) &&
+	    f->k >= CBPF_MEMWORDS)
 		return xl_fail(x, -EINVAL, "scratch slot M[%u] (0..15)", f->k);
 	switch (cls) {
 	case BPF_LD:
@@ -363,14 +367,52 @@ static int xl_pass(struct xl *x)
 		if (mask & (1u << k))
 			put(x, BPF_ST | BPF_MEM | BPF_W, R_FP, 0, MEM_OFF(k), 0);
 	for (x->pc = 0; x->pc < x->n; x->pc++) {
+		uint32_t at = x->len;
+
 		if (!x->out)
 			x->map[x->pc] = x->len;
+		else if (!x->reached[x->pc])
+			continue;
 		err = put_insn(x, &x->in[x->pc]);
 		if (err)
 			return err;
+		if (!x->reached[x->pc])
+			x->len = at;  /* checked, not emitted: the verifier refuses dead code */
 	}
 	x->map[x->n] = x->len;
 	return 0;
+}
+
+/* ld [k] with k below every special area: the program ends there (put_ld_abs). */
+static bool ends_program(const struct sock_filter *f)
+{
+	return BPF_CLASS(f->code) == BPF_RET ||
+	       (BPF_CLASS(f->code) == BPF_LD && BPF_MODE(f->code) == BPF_ABS &&
+		(int32_t)f->k < SKF_LL_OFF);
+}
+
+/* Mark what some path reaches (jumps only go forward: one pass in order). */
+static void mark_reached(const struct sock_filter *in, unsigned n, uint8_t *reached)
+{
+	reached[0] = 1;
+	for (unsigned pc = 0; pc < n; pc++) {
+		const struct sock_filter *f = &in[pc];
+		uint64_t next = (uint64_t)pc + 1;
+
+		if (!reached[pc] || ends_program(f))
+			continue;
+		if (f->code == (BPF_JMP | BPF_JA)) {
+			if (next + f->k < n)
+				reached[next + f->k] = 1;
+		} else if (BPF_CLASS(f->code) == BPF_JMP) {
+			if (next + f->jt < n)
+				reached[next + f->jt] = 1;
+			if (next + f->jf < n)
+				reached[next + f->jf] = 1;
+		} else if (next < n) {
+			reached[next] = 1;
+		}
+	}
 }
 
 struct sl_prog *sl_cbpf_translate(const struct sock_filter *insns, unsigned n,
@@ -392,10 +434,12 @@ struct sl_prog *sl_cbpf_translate(const struct sock_filter *insns, unsigned n,
 		return NULL;
 	}
 	x.map = calloc(n + 1, sizeof(*x.map));
-	if (!x.map) {
+	x.reached = calloc(n, 1);
+	if (!x.map || !x.reached) {
 		errno = ENOMEM;
-		return NULL;
+		goto out;
 	}
+	mark_reached(insns, n, x.reached);
 	if (xl_pass(&x))
 		goto out;
 	if (x.len > INT16_MAX) {
@@ -419,5 +463,6 @@ struct sl_prog *sl_cbpf_translate(const struct sock_filter *insns, unsigned n,
 out:
 	free(x.out);
 	free(x.map);
+	free(x.reached);
 	return prog;
 }
