@@ -18,6 +18,7 @@ int sl_cmd_verify(int argc, char **argv);
 int sl_cmd_disasm(int argc, char **argv);
 int sl_cmd_test_run(int argc, char **argv);
 int sl_cmd_bench(int argc, char **argv);
+int sl_cmd_replay(int argc, char **argv);
 
 /* ---- sluice run: the engine (cmd_run.c, eal.c, port.c, worker.c, stats.c,
  * report.c, json.c). No DPDK header here: DPDK types are forward-declared. */
