@@ -37,6 +37,7 @@ static void usage(FILE *out)
 		"usage: sluice run --prog FILE.o [--section S] --port DEVSTR [--port DEVSTR ...]\n"
 		"                  [--json FILE] [--interp|--jit] [--duration SEC]\n"
 		"                  [--stats-interval SEC] [--workers N] [--quiet] [--no-maps]\n"
+		"                  [--ctl-socket PATH]\n"
 		"                  [-- EAL args]\n"
 		"\n"
 		"  --prog FILE.o         eBPF object (clang -O2 -g -target bpf)\n"
@@ -53,7 +54,9 @@ static void usage(FILE *out)
 		"  --workers N           worker lcores (default 1); each polls its own RX queue\n"
 		"                        of every port (net_pcap has one RX queue per rx_pcap)\n"
 		"  --quiet               print errors only\n"
-		"  --no-maps             leave the maps out of the final report (not the JSON)\n",
+		"  --no-maps             leave the maps out of the final report (not the JSON)\n"
+		"  --ctl-socket PATH     serve `sluice ctl` on this Unix socket (mode 0600) and\n"
+		"                        DPDK telemetry (/sluice/...)\n",
 		SL_RUN_MAX_PORTS);
 }
 
@@ -114,6 +117,7 @@ static const struct option long_opts[] = {
 	{ "workers", required_argument, NULL, 'w' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-maps", no_argument, NULL, 'M' },
+	{ "ctl-socket", required_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -138,6 +142,7 @@ static int parse_opt(struct sl_run_opts *o, int c, const char *arg)
 	case 'w': return parse_workers(arg, &o->nworkers);
 	case 'q': o->quiet = true; return 0;
 	case 'M': o->no_maps = true; return 0;
+	case 'C': o->ctl_socket = arg; return 0;
 	case 'h': usage(stdout); return 1;
 	default:
 		fprintf(stderr, "sluice run: bad option (see sluice run --help)\n");
@@ -181,6 +186,7 @@ static int load_prog(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
 	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers };
+	struct sl_verify_stats vs = { 0 };
 	char log[LOG_LEN] = "";
 	int err;
 
@@ -200,12 +206,14 @@ static int load_prog(struct sl_engine *eng)
 			"filter program\n", o->prog_path, eng->prog->section);
 		return -EINVAL;
 	}
-	err = sl_prog_verify(eng->prog, 0, NULL, log, sizeof(log));
+	err = sl_prog_verify(eng->prog, 0, &vs, log, sizeof(log));
 	if (err) {
 		fprintf(stderr, "sluice run: %s: section '%s': rejected by the verifier: %s\n",
 			o->prog_path, eng->prog->section, log[0] ? log : strerror(-err));
 		return err;
 	}
+	snprintf(eng->info.path, sizeof(eng->info.path), "%s", o->prog_path);
+	eng->info.verify_ns = vs.ns;
 	return 0;
 }
 
@@ -266,6 +274,30 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static double wall_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The control socket and DPDK telemetry, when asked for. */
+static int ctl_start(struct sl_engine *eng)
+{
+	int err;
+
+	if (!eng->opts->ctl_socket)
+		return 0;
+	if (!sl_ctl_open(eng, eng->opts->ctl_socket))
+		return -errno;
+	err = sl_telemetry_register(eng->ctl);
+	if (err)
+		fprintf(stderr, "sluice run: telemetry: cannot register /sluice commands: %s\n",
+			strerror(-err));
+	return err;
+}
+
 /* Workers on the first nworkers worker lcores; control loop here. */
 static int run_engine(struct sl_engine *eng, double *secs)
 {
@@ -279,6 +311,7 @@ static int run_engine(struct sl_engine *eng, double *secs)
 			eng->workers[w++].lcore = lcore;
 	}
 	start = now();
+	eng->info.load_time = wall_clock();
 	for (w = 0; w < eng->nworkers; w++) {
 		err = rte_eal_remote_launch(sl_worker_main, &eng->workers[w], eng->workers[w].lcore);
 		if (err) {
@@ -303,6 +336,7 @@ static int run_engine(struct sl_engine *eng, double *secs)
 
 static void engine_free(struct sl_engine *eng)
 {
+	sl_ctl_close(eng->ctl);
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
@@ -328,6 +362,7 @@ int sl_cmd_run(int argc, char **argv)
 	err = err ? err : load_prog(&eng);
 	err = err ? err : compile_prog(&eng);
 	err = err ? err : sl_ports_start(&eng);
+	err = err ? err : ctl_start(&eng);
 	sl_log_capture_end(err == 0);
 	err = err ? err : run_engine(&eng, &secs);
 	if (!err && !o.quiet)

@@ -108,7 +108,10 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 	for (;;) {
 		double t;
 
-		usleep(POLL_US);
+		if (eng->ctl)
+			sl_ctl_serve(eng->ctl, POLL_US / 1000);  /* control socket: poll, not sleep */
+		else
+			usleep(POLL_US);
 		t = now();
 		sl_stats_sum(eng, &cur);
 		if (!o->quiet && o->stats_interval > 0 && t >= next_line) {
