@@ -17,10 +17,11 @@
  *
  * Telemetry data is flat: a dictionary of at most RTE_TEL_MAX_DICT_ENTRIES
  * integers, strings or arrays of scalars. Nested objects are flattened into
- * dotted names ("verdicts.drop", "per_port.0.rx"); real numbers become
+ * names joined by "_" ("verdicts_drop", "per_port_0_rx": DPDK allows no dots in names); real numbers become
  * strings; a map with more entries than fit is cut, with "truncated": the
  * number of entries left out.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -118,11 +119,23 @@ static bool scalar(json_t *j)
 	       json_is_null(j);
 }
 
-/* Add one scalar under @p name. */
-static int add_scalar(struct rte_tel_data *d, const char *name, json_t *v)
+/* DPDK takes names of letters, digits, '_' and '/' only: ".bss" is "_bss". */
+static const char *tel_name(const char *name, char *buf, size_t len)
 {
-	char buf[64];
+	size_t i;
 
+	for (i = 0; name[i] && i + 1 < len; i++)
+		buf[i] = isalnum((unsigned char)name[i]) || name[i] == '/' ? name[i] : '_';
+	buf[i] = 0;
+	return buf;
+}
+
+/* Add one scalar under @p name. */
+static int add_scalar(struct rte_tel_data *d, const char *raw, json_t *v)
+{
+	char buf[64], name[RTE_TEL_MAX_STRING_LEN];
+
+	tel_name(raw, name, sizeof(name));
 	if (json_is_integer(v))
 		return json_integer_value(v) >= 0 ?
 		       rte_tel_data_add_dict_u64(d, name, (uint64_t)json_integer_value(v)) :
@@ -138,8 +151,9 @@ static int add_scalar(struct rte_tel_data *d, const char *name, json_t *v)
 }
 
 /* An array of integers (or of strings) as a telemetry array; -ENOTSUP otherwise. */
-static int add_array(struct rte_tel_data *d, const char *name, json_t *a)
+static int add_array(struct rte_tel_data *d, const char *raw, json_t *a)
 {
+	char name[RTE_TEL_MAX_STRING_LEN];
 	struct rte_tel_data *c;
 	size_t i;
 	json_t *v;
@@ -167,7 +181,7 @@ static int add_array(struct rte_tel_data *d, const char *name, json_t *a)
 			rte_tel_data_add_array_string(c, buf);
 		}
 	}
-	if (rte_tel_data_add_dict_container(d, name, c, 0)) {
+	if (rte_tel_data_add_dict_container(d, tel_name(raw, name, sizeof(name)), c, 0)) {
 		rte_tel_data_free(c);
 		return -ENOSPC;
 	}
@@ -189,14 +203,14 @@ static int flatten(struct rte_tel_data *d, const char *prefix, json_t *j)
 		return 0;
 	if (json_is_array(j)) {
 		json_array_foreach(j, i, v) {
-			snprintf(name, sizeof(name), "%s%s%zu", prefix, *prefix ? "." : "", i);
+			snprintf(name, sizeof(name), "%s%s%zu", prefix, *prefix ? "_" : "", i);
 			if ((err = flatten(d, name, v)))
 				return err;
 		}
 		return 0;
 	}
 	json_object_foreach(j, k, v) {
-		snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "." : "", k);
+		snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "_" : "", k);
 		if ((err = flatten(d, name, v)))
 			return err;
 	}
@@ -252,10 +266,12 @@ static int on_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 		size_t i;
 
 		json_array_foreach(res, i, v) {
+			char name[RTE_TEL_MAX_STRING_LEN];
+
 			k = json_string_value(json_object_get(v, "name"));
+			snprintf(name, sizeof(name), "%s", k ? k : "?");
 			json_object_del(v, "name");
-			if (flatten(d, k ? k : "?", v))
-				break;
+			flatten(d, name, v);
 		}
 	} else {
 		flatten(d, "", res);
