@@ -261,8 +261,8 @@ static void print_stats(json_t *s)
 	size_t i;
 	const char *k;
 
-	printf("rx %s  tx %s  drop %s  error %s  (tx refused %s, trimmed %s; %s)\n", T(s, "rx"),
-	       T(s, "tx"), T(s, "drop"), T(s, "error"), T(s, "tx_drop"), T(s, "trimmed"),
+	printf("rx %s  tx %s  drop %s  error %s  (tx refused %s; %s)\n", T(s, "rx"),
+	       T(s, "tx"), T(s, "drop"), T(s, "error"), T(s, "tx_drop"),
 	       json_string_value(json_object_get(s, "exec")));
 	printf("rates over the last %.2f s: rx %.3f Mpps  tx %.3f Mpps  drop %.3f Mpps  "
 	       "error %.3f Mpps\n", json_real_value(json_object_get(r, "seconds")),

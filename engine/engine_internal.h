@@ -29,6 +29,7 @@ int sl_cmd_ctl(int argc, char **argv);
 
 #include "sl_jit.h"
 #include "sl_vm.h"
+#include "verdict.h"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -76,15 +77,14 @@ struct sl_run_opts {
 	char **eal_argv;
 };
 
-/** Counters of one worker: written by that worker only, read by the control thread. */
+/** Counters of one worker: written by that worker only (once per burst), read by the control thread. */
 struct sl_worker_stats {
 	uint64_t rx;
 	uint64_t tx;
-	uint64_t drop;        /**< XDP_DROP, plus tx_drop */
-	uint64_t error;       /**< XDP_ABORTED, unknown verdicts, faults, bad redirects */
+	uint64_t drop;        /**< drop verdicts, egress "drop", plus tx_drop */
+	uint64_t error;       /**< aborted and redirect_failed verdicts, packets that could not be adjusted */
 	uint64_t tx_drop;     /**< forwarded but refused by rte_eth_tx_burst */
-	uint64_t trimmed;     /**< socket filters: forwarded cut to the length returned */
-	uint64_t verdict[5];  /**< by XDP verdict: aborted, drop, pass, tx, redirect */
+	uint64_t verdict[SL_VERDICT_COUNT];  /**< by verdict (verdict.h): they sum to rx */
 	uint64_t port_rx[SL_RUN_MAX_PORTS];
 	uint64_t port_tx[SL_RUN_MAX_PORTS];
 } __attribute__((aligned(SL_RUN_CACHE_LINE)));
@@ -102,7 +102,7 @@ struct sl_worker {
 	unsigned index;                /**< worker slot (sl_map_cpu), also its queue on every port */
 	unsigned lcore;
 	struct sl_engine *eng;
-	sl_jit_fn jit_fn;              /**< NULL: interpreter */
+	struct sl_verdict_state vstate;  /**< the shared verdict code's per-worker state */
 	struct sl_txbuf txbuf[SL_RUN_MAX_PORTS];
 	struct sl_worker_stats stats;  /**< published at the end of each burst */
 } __attribute__((aligned(SL_RUN_CACHE_LINE)));
@@ -113,13 +113,16 @@ struct sl_engine {
 	struct sl_obj *obj;
 	struct sl_prog *prog;
 	struct sl_jit *jit;                 /**< one compiled copy serves every worker, or NULL */
+	struct sl_exec exec_main;           /**< the program as loaded at start */
+	struct sl_exec *exec;               /**< what workers run: read once per burst (acquire) */
 	const char *exec_name;              /**< "jit" or "interpreter" */
 	struct rte_mempool *pool;
 	unsigned nports;
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
-	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id) */
+	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id, or SL_PORT_NONE) */
 	bool port_started[SL_RUN_MAX_PORTS];
 	uint8_t port_mac[SL_RUN_MAX_PORTS][6]; /**< for a socket filter's skb->pkt_type */
+	struct sl_ports_view ports_view;    /**< the arrays above as verdict.c sees them */
 	unsigned nworkers;
 	struct sl_worker *workers;          /**< nworkers, cache-aligned */
 	volatile int stop;                  /**< set by the control thread, read by workers */

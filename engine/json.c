@@ -5,8 +5,9 @@
  * telemetry (telemetry.c) all build their objects with these functions, so
  * a script reads the same shapes from every one of them.
  *
- * stats:  {"rx": N, "tx": N, "drop": N, "error": N, "tx_drop": N, "trimmed": N,
- *          "verdicts": {"aborted": N, "drop": N, "pass": N, "tx": N, "redirect": N},
+ * stats:  {"rx": N, "tx": N, "drop": N, "error": N, "tx_drop": N,
+ *          "verdicts": {"aborted": N, "drop": N, "pass": N, "tx": N, "redirect": N,
+ *                       "redirect_failed": N, "trim": N},   (they sum to rx)
  *          "per_port": [{"port": ID, "name": "net_pcap0", "rx": N, "tx": N}, ...],
  *          "per_worker": [{"worker": I, "lcore": L, "rx": N, "tx": N,
  *                          "drop": N, "error": N}, ...]}
@@ -34,8 +35,6 @@
 
 #include "engine_internal.h"
 #include "sl_maps.h"
-
-static const char *const verdict_names[5] = { "aborted", "drop", "pass", "tx", "redirect" };
 
 json_t *sl_json_u64(uint64_t v)
 {
@@ -152,8 +151,8 @@ static json_t *json_verdicts(const struct sl_worker_stats *s)
 {
 	json_t *o = json_object();
 
-	for (unsigned v = 0; o && v < 5; v++)
-		json_object_set_new(o, verdict_names[v], sl_json_u64(s->verdict[v]));
+	for (unsigned v = 0; o && v < SL_VERDICT_COUNT; v++)
+		json_object_set_new(o, sl_verdict_name(v), sl_json_u64(s->verdict[v]));
 	return o;
 }
 
@@ -200,10 +199,10 @@ json_t *sl_json_stats(const struct sl_engine *eng)
 	struct sl_worker_stats sum;
 
 	sl_stats_sum(eng, &sum);
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "rx", sl_json_u64(sum.rx), "tx", sl_json_u64(sum.tx),
 			 "drop", sl_json_u64(sum.drop), "error", sl_json_u64(sum.error),
-			 "tx_drop", sl_json_u64(sum.tx_drop), "trimmed", sl_json_u64(sum.trimmed),
+			 "tx_drop", sl_json_u64(sum.tx_drop),
 			 "verdicts", json_verdicts(&sum), "per_port", json_ports(eng, &sum),
 			 "per_worker", json_workers(eng));
 }

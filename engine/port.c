@@ -232,6 +232,10 @@ int sl_ports_start(struct sl_engine *eng)
 
 	for (unsigned i = 0; i < eng->nports; i++)
 		eng->egress[i] = egress_of(i, eng->nports);
+	eng->ports_view = (struct sl_ports_view){
+		.nports = eng->nports, .port_id = eng->port_id, .egress = eng->egress,
+		.mac = (const uint8_t (*)[6])eng->port_mac,
+	};
 	err = pool_create(eng);
 	for (unsigned i = 0; i < eng->nports && !err; i++)
 		err = port_start(eng, i);

@@ -57,8 +57,7 @@ void sl_stats_sum(const struct sl_engine *eng, struct sl_worker_stats *sum)
 		sum->drop += load(&s->drop);
 		sum->error += load(&s->error);
 		sum->tx_drop += load(&s->tx_drop);
-		sum->trimmed += load(&s->trimmed);
-		for (unsigned v = 0; v < 5; v++)
+		for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
 			sum->verdict[v] += load(&s->verdict[v]);
 	}
 }
