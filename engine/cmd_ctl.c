@@ -669,7 +669,13 @@ static void print_result(const char *cmd, const char *sub, json_t *res)
 	else if (!strcmp(sub, "show"))
 		print_prog(res);
 	else
-		printf("reloaded: %s\n", json_string_value(json_object_get(res, "message")));
+		printf("reloaded %s section %s (%s) in %.1f ms: %s map%s carried over, %s reset; "
+		       "reload %s\n", json_string_value(json_object_get(res, "object")),
+		       json_string_value(json_object_get(res, "section")),
+		       json_string_value(json_object_get(res, "exec")),
+		       json_real_value(json_object_get(res, "ms")), T(res, "maps_carried"),
+		       json_integer_value(json_object_get(res, "maps_carried")) == 1 ? "" : "s",
+		       T(res, "maps_reset"), T(res, "reloads"));
 }
 
 int sl_cmd_ctl(int argc, char **argv)

@@ -328,6 +328,26 @@ static json_t *cmd_prog_show(struct sl_ctl *ctl, json_t *req, char *err, size_t 
 			 "reloads", (json_int_t)eng->info.reloads);
 }
 
+static json_t *cmd_prog_reload(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	const char *file = json_string_value(json_object_get(req, "file"));
+	json_t *section = json_object_get(req, "section");
+	json_t *res = NULL;
+
+	if (!file) {
+		snprintf(err, err_len, "prog_reload: want \"file\": PATH");
+		return NULL;
+	}
+	if (section && !json_is_null(section) && !json_is_string(section)) {
+		snprintf(err, err_len, "prog_reload: \"section\" must be a string");
+		return NULL;
+	}
+	if (sl_reload(ctl->eng, file, json_string_value(section),
+		      json_is_true(json_object_get(req, "reset_maps")), &res, err, err_len))
+		return NULL;
+	return res;
+}
+
 static const struct {
 	const char *name;
 	cmd_fn fn;
@@ -339,6 +359,7 @@ static const struct {
 	{ "map_update", cmd_map_update },
 	{ "map_delete", cmd_map_delete },
 	{ "prog_show", cmd_prog_show },
+	{ "prog_reload", cmd_prog_reload },
 };
 
 json_t *sl_ctl_handle(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)

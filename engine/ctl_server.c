@@ -74,7 +74,7 @@ static int listen_on(const char *path)
 	if (fd < 0)
 		return -errno;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
-	    listen(fd, 64)) {
+	    listen(fd, SOMAXCONN)) {
 		err = -errno;
 		close(fd);
 		return err;

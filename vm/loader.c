@@ -276,6 +276,24 @@ static int charge_map(struct ld_ctx *ctx, const char *name, const struct sl_map_
 	return 0;
 }
 
+/* sl_obj_opts.map_reuse: 0 with *map set to a map to borrow or left NULL, or -errno. */
+static int reuse_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def,
+		     struct sl_map **map)
+{
+	char msg[256] = "";
+	int ret;
+
+	if (!ctx->opts || ctx->opts->sz < offsetof(struct sl_obj_opts, map_reuse_ctx) +
+	    sizeof(void *) || !ctx->opts->map_reuse)
+		return 0;
+	ret = ctx->opts->map_reuse(ctx->opts->map_reuse_ctx, name, def, map, msg, sizeof(msg));
+	if (ret < 0)
+		return ld_err(ctx, -ret, "map '%s': %s", name, msg[0] ? msg : strerror(-ret));
+	if (ret == 0)
+		*map = NULL;
+	return 0;
+}
+
 int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def,
 	       uint32_t sec, uint64_t off, bool has_sym)
 {
@@ -286,10 +304,13 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 	if (obj->n_maps == obj->map_cap) {
 		unsigned cap = obj->map_cap ? obj->map_cap * 2 : 8;
 		struct sl_map **m = realloc(obj->maps, cap * sizeof(*m));
+		bool *b = m ? realloc(obj->map_borrowed, cap * sizeof(*b)) : NULL;
 
-		if (!m)
+		if (m)
+			obj->maps = m;
+		if (!b)
 			return ld_err(ctx, ENOMEM, "out of memory");
-		obj->maps = m;
+		obj->map_borrowed = b;
 		obj->map_cap = cap;
 	}
 	if (has_sym && ctx->n_map_syms == ctx->map_sym_cap) {
@@ -301,10 +322,16 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 		ctx->map_syms = ms;
 		ctx->map_sym_cap = cap;
 	}
-	err = charge_map(ctx, name, def);
+	map = NULL;
+	err = has_sym ? reuse_map(ctx, name, def, &map) : 0;
 	if (err)
 		return err;
-	map = sl_map_create(name, def, ctx->ncpus);
+	obj->map_borrowed[obj->n_maps] = map != NULL;
+	err = map ? 0 : charge_map(ctx, name, def);
+	if (err)
+		return err;
+	if (!map)
+		map = sl_map_create(name, def, ctx->ncpus);
 	if (!map) {
 		err = errno ? errno : EINVAL;
 
@@ -392,6 +419,7 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 		.log_len = log_len,
 		.ncpus = opts && opts->ncpus ? opts->ncpus : 1,
 		.map_mem_limit = SL_OBJ_MAP_MEM_DEFAULT,
+		.opts = opts,
 	};
 	uint8_t *image;
 	int err;
@@ -506,9 +534,11 @@ void sl_obj_close(struct sl_obj *obj)
 	for (unsigned i = 0; i < obj->n_progs; i++)
 		sl_prog_free(obj->progs[i]);
 	for (unsigned i = 0; i < obj->n_maps; i++)
-		sl_map_destroy(obj->maps[i]);
+		if (!obj->map_borrowed[i])
+			sl_map_destroy(obj->maps[i]);
 	free(obj->progs);
 	free(obj->maps);
+	free(obj->map_borrowed);
 	free(obj);
 }
 
@@ -550,4 +580,22 @@ struct sl_map *sl_obj_map(const struct sl_obj *obj, unsigned i)
 		return NULL;
 	}
 	return obj->maps[i];
+}
+
+int sl_obj_adopt_maps(struct sl_obj *to, struct sl_obj *from)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; to && from && i < to->n_maps; i++) {
+		if (!to->map_borrowed[i])
+			continue;
+		for (unsigned j = 0; j < from->n_maps; j++) {
+			if (from->maps[j] != to->maps[i] || from->map_borrowed[j])
+				continue;
+			from->map_borrowed[j] = true;
+			to->map_borrowed[i] = false;
+			n++;
+		}
+	}
+	return (int)n;
 }
