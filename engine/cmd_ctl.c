@@ -41,6 +41,7 @@ struct ctl_opts {
 	const char *section;
 	bool reset_maps;
 	const char *flags;  /* map update */
+	const char *prog;   /* map update of a prog_array slot */
 };
 
 struct conn {
@@ -66,6 +67,9 @@ static void usage(FILE *out)
 		"  map dump NAME                       every entry (arrays: non-zero ones)\n"
 		"  map lookup NAME KEY\n"
 		"  map update NAME KEY VALUE [--any|--noexist|--exist]\n"
+		"  map update PROG_ARRAY KEY --prog FILE.o [--section S]\n"
+		"                                      a tail-call slot gets a program (verified,\n"
+		"                                      compiled, sharing the running maps)\n"
 		"  map delete NAME KEY\n"
 		"  map watch NAME [--interval SEC] [--top N] [--count N]\n"
 		"                                      value and rate per key, refreshed\n"
@@ -540,6 +544,7 @@ static const struct option long_opts[] = {
 	{ "any", no_argument, NULL, 'A' },
 	{ "noexist", no_argument, NULL, 'N' },
 	{ "exist", no_argument, NULL, 'E' },
+	{ "prog", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -555,6 +560,7 @@ static int parse_opt(struct ctl_opts *o, int c, const char *arg)
 	case 'c': return sl_num_opt_u64("ctl", "--count", arg, 1, UINT64_MAX, &o->count);
 	case 's': o->section = arg; return 0;
 	case 'R': o->reset_maps = true; return 0;
+	case 'P': o->prog = arg; return 0;
 	case 'A': case 'N': case 'E':
 		if (o->flags) {
 			fprintf(stderr, "sluice ctl: --any, --noexist and --exist exclude each other\n");
@@ -635,7 +641,10 @@ static json_t *build_request(const struct ctl_opts *o, char **w, int n)
 		return json_pack("{s:s, s:s, s:s}", "cmd", "map_lookup", "map", w[2], "key", w[3]);
 	if (IS(0, "map") && IS(1, "delete") && n == 4)
 		return json_pack("{s:s, s:s, s:s}", "cmd", "map_delete", "map", w[2], "key", w[3]);
-	if (IS(0, "map") && IS(1, "update") && n == 5)
+	if (IS(0, "map") && IS(1, "update") && n == 4 && o->prog)
+		return json_pack("{s:s, s:s, s:s, s:s, s:s?}", "cmd", "map_update", "map", w[2],
+				 "key", w[3], "prog", o->prog, "section", o->section);
+	if (IS(0, "map") && IS(1, "update") && n == 5 && !o->prog)
 		return json_pack("{s:s, s:s, s:s, s:o, s:s}", "cmd", "map_update", "map", w[2],
 				 "key", w[3], "value", value_arg(w[4]), "flags",
 				 o->flags ? o->flags : "any");

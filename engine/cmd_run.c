@@ -26,6 +26,7 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 
+#include "ctl_internal.h"
 #include "engine_internal.h"
 #include "sl_maps.h"
 
@@ -338,6 +339,7 @@ static int run_engine(struct sl_engine *eng, double *secs)
 static void engine_free(struct sl_engine *eng)
 {
 	sl_ctl_close(eng->ctl);
+	sl_slot_progs_free(eng);
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);

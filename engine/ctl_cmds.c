@@ -10,6 +10,7 @@
  *   map_dump    map                       definition and entries
  *   map_lookup  map key                   one entry
  *   map_update  map key value [flags]     flags "any" (default), "noexist", "exist"
+ *   map_update  map key prog [section]    a PROG_ARRAY slot: a program from an object
  *   map_delete  map key
  *   prog_show                             the running program
  *   prog_reload file [section] [reset_maps]   hot reload (reload.c)
@@ -259,6 +260,25 @@ static int parse_flags(json_t *req, uint64_t *flags, char *err, size_t err_len)
 	return 0;
 }
 
+/* A PROG_ARRAY slot gets a program from an object: {"prog": FILE, "section": S}. */
+static json_t *update_slot(struct sl_ctl *ctl, struct sl_map *map, json_t *req, char *err,
+			   size_t err_len)
+{
+	const char *file = json_string_value(json_object_get(req, "prog"));
+	const char *section = json_string_value(json_object_get(req, "section"));
+	uint32_t index;
+
+	if (sl_map_get_def(map)->type != BPF_MAP_TYPE_PROG_ARRAY) {
+		snprintf(err, err_len, "update %s: a program goes only into a prog_array",
+			 sl_map_name(map));
+		return NULL;
+	}
+	if (parse_bytes(json_object_get(req, "key"), "key", 4, (uint8_t *)&index, err, err_len) ||
+	    sl_slot_prog_set(ctl->eng, map, index, file, section, err, err_len))
+		return NULL;
+	return json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
+}
+
 static json_t *cmd_map_update(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
 	struct sl_map *map = req_map(ctl, req, err, err_len);
@@ -267,6 +287,14 @@ static json_t *cmd_map_update(struct sl_ctl *ctl, json_t *req, char *err, size_t
 	json_t *o = NULL;
 	int e;
 
+	if (map && json_object_get(req, "prog"))
+		return update_slot(ctl, map, req, err, err_len);
+	if (map && sl_map_get_def(map)->type == BPF_MAP_TYPE_PROG_ARRAY) {
+		snprintf(err, err_len, "update %s: a prog_array slot takes a program: "
+			 "map update %s KEY --prog FILE.o [--section S]", sl_map_name(map),
+			 sl_map_name(map));
+		return NULL;
+	}
 	if (!map || kv_alloc(map, &kv, err, err_len))
 		return NULL;
 	if (!parse_flags(req, &flags, err, err_len) &&
@@ -293,6 +321,12 @@ static json_t *cmd_map_delete(struct sl_ctl *ctl, json_t *req, char *err, size_t
 	if (!parse_bytes(json_object_get(req, "key"), "key", sl_map_get_def(map)->key_size, kv.key,
 			 err, err_len)) {
 		e = sl_map_ctl_delete(map, kv.key);
+		if (!e && sl_map_get_def(map)->type == BPF_MAP_TYPE_PROG_ARRAY) {
+			uint32_t index;
+
+			memcpy(&index, kv.key, 4);
+			sl_slot_prog_cleared(ctl->eng, map, index);
+		}
 		o = e ? map_error("delete", map, e, err, err_len) :
 		    json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
 	}

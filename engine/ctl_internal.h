@@ -75,4 +75,18 @@ void sl_ctl_events_remap(struct sl_ctl *ctl);
 int sl_reload(struct sl_engine *eng, const char *path, const char *section, bool reset_maps,
 	      json_t **result, char *err, size_t err_len);
 
+/**
+ * `ctl map update PROG_ARRAY KEY --prog FILE.o [--section S]` (control
+ * thread): load, verify and compile a program of the running program's
+ * type, sharing the running maps of the same name, and put it in slot
+ * @p index of @p map; the program it replaces (if ctl put it there) is
+ * freed after a quiescent state. 0 or -errno with one line in @p err.
+ */
+int sl_slot_prog_set(struct sl_engine *eng, struct sl_map *map, uint32_t index, const char *path,
+		     const char *section, char *err, size_t err_len);
+/** Slot @p index of @p map was cleared: free the program ctl had put there (after a quiescent state). */
+void sl_slot_prog_cleared(struct sl_engine *eng, struct sl_map *map, uint32_t index);
+/** Free every program ctl put into PROG_ARRAY slots (engine exit; workers stopped). */
+void sl_slot_progs_free(struct sl_engine *eng);
+
 #endif

@@ -127,6 +127,7 @@ struct sl_engine {
 	struct sl_worker *workers;          /**< nworkers, cache-aligned */
 	volatile int stop;                  /**< set by the control thread, read by workers */
 	struct sl_ctl *ctl;                 /**< control socket server, or NULL (ctl_server.c) */
+	struct sl_slot_prog *slot_progs;    /**< programs ctl put into PROG_ARRAY slots (reload.c) */
 	struct sl_prog_info {               /**< what `ctl prog show` reports of the running program */
 		char path[256];                 /**< object file */
 		double load_time;               /**< wall clock (s since the epoch) when it started running */

@@ -150,6 +150,103 @@ static double wall_clock(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/*
+ * Programs in PROG_ARRAY slots (tail calls), put there by ctl. Each keeps
+ * its object (whose maps are the running object's, borrowed) and JIT code
+ * until its slot is overwritten or cleared, or the running object goes
+ * away with its PROG_ARRAY (a reload: the new object's PROG_ARRAY is new).
+ */
+struct sl_slot_prog {
+	struct sl_slot_prog *next;
+	struct sl_map *map;
+	uint32_t index;
+	struct sl_obj *obj;
+	struct sl_jit *jit;
+};
+
+static void slot_prog_free(struct sl_slot_prog *sp)
+{
+	sl_jit_free(sp->jit);
+	sl_obj_close(sp->obj);
+	free(sp);
+}
+
+/* Unlink the slot program of (map, index) from the list: the caller frees it. */
+static struct sl_slot_prog *slot_prog_take(struct sl_engine *eng, struct sl_map *map,
+					   uint32_t index)
+{
+	for (struct sl_slot_prog **pp = &eng->slot_progs; *pp; pp = &(*pp)->next) {
+		struct sl_slot_prog *sp = *pp;
+
+		if (sp->map == map && sp->index == index) {
+			*pp = sp->next;
+			return sp;
+		}
+	}
+	return NULL;
+}
+
+void sl_slot_prog_cleared(struct sl_engine *eng, struct sl_map *map, uint32_t index)
+{
+	struct sl_slot_prog *old = slot_prog_take(eng, map, index);
+
+	if (!old)
+		return;
+	sl_map_synchronize();
+	slot_prog_free(old);
+}
+
+void sl_slot_progs_free(struct sl_engine *eng)
+{
+	while (eng->slot_progs) {
+		struct sl_slot_prog *sp = eng->slot_progs;
+
+		eng->slot_progs = sp->next;
+		slot_prog_free(sp);
+	}
+}
+
+int sl_slot_prog_set(struct sl_engine *eng, struct sl_map *map, uint32_t index, const char *path,
+		     const char *section, char *err, size_t err_len)
+{
+	struct reload r = { .eng = eng };
+	struct sl_slot_prog *sp = calloc(1, sizeof(*sp)), *old;
+	struct sl_prog *prog = NULL;
+	uint64_t ns;
+	static uint32_t next_id = 1;
+	int e;
+
+	if (!sp) {
+		snprintf(err, err_len, "out of memory");
+		return -ENOMEM;
+	}
+	e = prepare(eng, &r, path, section, &sp->obj, &prog, &sp->jit, &ns, err, err_len);
+	if (!e && prog->type != eng->prog->type) {
+		snprintf(err, err_len, "%s: section '%s' is not of the running program's type",
+			 path, prog->section);
+		e = -EINVAL;
+	}
+	if (!e)
+		e = sl_map_prog_array_set(map, index, prog, next_id++);
+	if (e) {
+		if (e == -E2BIG)
+			snprintf(err, err_len, "update %s: index %u past max_entries", sl_map_name(map),
+				 index);
+		slot_prog_free(sp);
+		return e;
+	}
+	old = slot_prog_take(eng, map, index);
+	sp->map = map;
+	sp->index = index;
+	sp->next = eng->slot_progs;
+	eng->slot_progs = sp;
+	if (old) {
+		sl_map_synchronize();
+		slot_prog_free(old);
+	}
+	return 0;
+}
+
 /* Steps 3 to 5. */
 static void swap(struct sl_engine *eng, struct sl_obj *obj, struct sl_prog *prog,
 		 struct sl_jit *jit, struct sl_exec *ex)
@@ -168,6 +265,7 @@ static void swap(struct sl_engine *eng, struct sl_obj *obj, struct sl_prog *prog
 	eng->jit = jit;
 	eng->exec_name = jit ? "jit" : "interpreter";
 	sl_obj_adopt_maps(obj, old_obj);
+	sl_slot_progs_free(eng);  /* they sat in the old object's PROG_ARRAYs */
 	sl_jit_free(old_jit);
 	sl_obj_close(old_obj);
 	if (old_ex != &eng->exec_main)

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Tests of the control socket, `sluice ctl`, telemetry and hot reload.
 
-usage: test_ctl.py SLUICE PCAPGEN V1_OBJ V2_OBJ V3_OBJ UNSAFE_OBJ CASE
+usage: test_ctl.py SLUICE PCAPGEN V1_OBJ V2_OBJ V3_OBJ UNSAFE_OBJ TAIL_OBJ CASE
 
 A running engine (`sluice run --ctl-socket`) on endless traffic: net_pcap
 with infinite_rx replaying a generated file into port 0, port 1 a net_null
 sink. The test programs are engine/tests/progs/ctl_count.bpf.c built as
-V1 (drops), V2 (passes) and V3 (an incompatible `counts` map). Expected
+V1 (drops), V2 (passes) and V3 (an incompatible `counts` map); TAIL_OBJ is
+ctl_tail.bpf.c (tail calls through a PROG_ARRAY that ctl fills). Expected
 values come from this script's own reading of the pcap file: frame number
 n of the run is frame n % N of the file, so its length is known; the
 program counts frames by length % 64, which gives every counter exactly
@@ -501,15 +502,64 @@ def case_clients(argv, tmp):
     print("ok --reset-maps reload with an incompatible map; rx = tx + drop + error")
 
 
+# ---- case: PROG_ARRAY slots from ctl (tail calls) ----
+
+def case_tail(argv, tmp):
+    tail, unsafe = argv[7], argv[6]
+    eng = Engine(argv, tmp, tail)
+
+    def hits():
+        return {e["key"]: e["value"] for e in eng.ctl_json("map", "dump", "hits")["entries"]}
+
+    time.sleep(0.3)
+    h = hits()
+    if h.get(0, 0) <= 0 or 1 in h or eng.ctl_json("stats")["verdicts"]["pass"]:
+        fail("before any slot: %r" % h)
+    eng.ctl("map", "update", "jmp", "0", "--prog", tail, "--section", "xdp/pass")
+    time.sleep(0.3)
+    a = hits()
+    time.sleep(0.3)
+    b = hits()
+    if a[0] != b[0] or not b[1] > a[1] > 0:
+        fail("slot 0 set: the entry program still drops, or the slot does not count: %r %r" % (a, b))
+    if [e["key"] for e in eng.ctl_json("map", "dump", "jmp")["entries"]] != [0]:
+        fail("jmp dump")
+    for args, why in ((["map", "update", "jmp", "0", "5"], "takes a program"),
+                      (["map", "update", "jmp", "9", "--prog", tail, "--section", "xdp/pass"],
+                       "past max_entries"),
+                      (["map", "update", "jmp", "1", "--prog", unsafe], "rejected by the verifier"),
+                      (["map", "update", "hits", "1", "--prog", tail], "only into a prog_array")):
+        r = eng.ctl(*args, ok=False)
+        if r.returncode != 1 or why not in r.stderr:
+            fail("%r: exit %d %s" % (args, r.returncode, r.stderr))
+    eng.ctl("map", "delete", "jmp", "0")
+    time.sleep(0.2)
+    a = hits()
+    time.sleep(0.3)
+    b = hits()
+    if a[1] != b[1] or not b[0] > a[0]:
+        fail("slot 0 cleared: %r %r" % (a, b))
+    eng.ctl("map", "update", "jmp", "0", "--prog", tail, "--section", "xdp/pass")
+    out = eng.stop()
+    st = out["stats"]
+    h = {e["key"]: e["value"] for e in out["maps"]["hits"]["entries"]}
+    if st["rx"] != st["tx"] + st["drop"] + st["error"] or h[0] + h[1] != st["rx"] or \
+            h[1] != st["verdicts"]["pass"] or h[0] != st["verdicts"]["drop"]:
+        fail("final: stats %r hits %r" % (st, h))
+    print("ok PROG_ARRAY slot from ctl: tail calls go to it, refused for bad programs, "
+          "cleared by delete; every frame counted once (%d)" % st["rx"])
+
+
 def main():
-    if len(sys.argv) != 8:
+    if len(sys.argv) != 9:
         print(__doc__)
         sys.exit(2)
     if subprocess.run([sys.argv[1], "run", "--help"], capture_output=True).returncode != 0:
         fail("sluice run --help")
-    case = sys.argv[7]
+    case = sys.argv[8]
     with tempfile.TemporaryDirectory() as tmp:
-        {"commands": case_commands, "reload": case_reload, "clients": case_clients}[case](sys.argv, tmp)
+        {"commands": case_commands, "reload": case_reload, "clients": case_clients,
+         "tail": case_tail}[case](sys.argv, tmp)
 
 
 if __name__ == "__main__":
