@@ -53,7 +53,10 @@ static void usage(FILE *out)
 		"  --workers N           worker lcores (default 1); each polls its own RX queue\n"
 		"                        of every port (net_pcap has one RX queue per rx_pcap)\n"
 		"  --quiet               print errors only\n"
-		"  --no-maps             leave the maps out of the final report (not the JSON)\n",
+		"  --no-maps             leave the maps out of the final report (not the JSON)\n"
+		"  --type xdp|socket     every function of every executable section is a program\n"
+		"                        of that type (sections not named xdp*/socket*)\n"
+		"  --map-size NAME=N     entries of map NAME (maps declared with max_entries 0)\n",
 		SL_RUN_MAX_PORTS);
 }
 
@@ -114,6 +117,8 @@ static const struct option long_opts[] = {
 	{ "workers", required_argument, NULL, 'w' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-maps", no_argument, NULL, 'M' },
+	{ "type", required_argument, NULL, 'T' },
+	{ "map-size", required_argument, NULL, 'Z' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -138,6 +143,8 @@ static int parse_opt(struct sl_run_opts *o, int c, const char *arg)
 	case 'w': return parse_workers(arg, &o->nworkers);
 	case 'q': o->quiet = true; return 0;
 	case 'M': o->no_maps = true; return 0;
+	case 'T': return sl_cli_obj_arg("run", &o->obj, "--type", arg) < 0 ? -EINVAL : 0;
+	case 'Z': return sl_cli_obj_arg("run", &o->obj, "--map-size", arg) < 0 ? -EINVAL : 0;
 	case 'h': usage(stdout); return 1;
 	default:
 		fprintf(stderr, "sluice run: bad option (see sluice run --help)\n");
@@ -184,6 +191,7 @@ static int load_prog(struct sl_engine *eng)
 	char log[LOG_LEN] = "";
 	int err;
 
+	sl_cli_obj_apply(&o->obj, &oo);
 	eng->obj = sl_obj_open(o->prog_path, &oo, log, sizeof(log));
 	if (!eng->obj) {
 		fprintf(stderr, "sluice run: %s\n", log[0] ? log : strerror(errno));
@@ -202,8 +210,9 @@ static int load_prog(struct sl_engine *eng)
 	}
 	err = sl_prog_verify(eng->prog, 0, NULL, log, sizeof(log));
 	if (err) {
-		fprintf(stderr, "sluice run: %s: section '%s': rejected by the verifier: %s\n",
-			o->prog_path, eng->prog->section, log[0] ? log : strerror(-err));
+		fprintf(stderr, "sluice run: %s: section '%s' program '%s': rejected by the "
+			"verifier: %s\n", o->prog_path, eng->prog->section, eng->prog->name,
+			log[0] ? log : strerror(-err));
 		return err;
 	}
 	return 0;

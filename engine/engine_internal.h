@@ -57,6 +57,31 @@ struct sl_port_spec {
 	uint64_t pcap_packets;  /**< packets in rx_pcap (counted with libpcap) */
 };
 
+/* ---- object options of every command (objopts.c) ---- */
+
+#define SL_CLI_MAX_MAP_SIZES 32
+
+/** --type and --map-size as given on a command line. */
+struct sl_cli_obj {
+	bool force_type;
+	enum sl_prog_type type;
+	char names[SL_CLI_MAX_MAP_SIZES][64];
+	struct sl_map_size sizes[SL_CLI_MAX_MAP_SIZES];
+	unsigned nsizes;
+};
+
+/**
+ * Take @p opt (with its value @p val, NULL when missing) if it is --type or
+ * --map-size. @return 1 taken (the caller skips the value), 0 not one of
+ * them, -EINVAL bad value (one line printed, "sluice CMD: ...").
+ */
+int sl_cli_obj_arg(const char *cmd, struct sl_cli_obj *c, const char *opt, const char *val);
+/** Copy the options into loader options (which then point into @p c). */
+void sl_cli_obj_apply(const struct sl_cli_obj *c, struct sl_obj_opts *oo);
+/** "file.o: section 'S' program 'P'" (program omitted when it equals S) into @p buf. */
+const char *sl_cli_prog_label(const char *path, const struct sl_prog *prog, char *buf,
+			      size_t len);
+
 /** Options of `sluice run` (cmd_run.c). */
 struct sl_run_opts {
 	const char *prog_path;
@@ -70,6 +95,7 @@ struct sl_run_opts {
 	double stats_interval;      /**< seconds between rate lines, 0 = none */
 	bool quiet;                 /**< errors only */
 	bool no_maps;               /**< leave the maps out of the text report */
+	struct sl_cli_obj obj;      /**< --type, --map-size */
 	int eal_argc;               /**< EAL arguments after "--" */
 	char **eal_argv;
 };

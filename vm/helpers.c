@@ -628,9 +628,10 @@ static const struct sl_helper helpers[SL_HELPER_MAX] = {
 	[BPF_FUNC_map_delete_elem] = {"bpf_map_delete_elem", map_delete_elem, SL_RET_INTEGER,
 		MAP_KEY_ARGS, PT_ALL},
 	[BPF_FUNC_ktime_get_ns] = {"bpf_ktime_get_ns", ktime_get_ns, SL_RET_INTEGER, {0}, PT_ALL},
+	/* as the kernel's prototype: only fmt and its size are checked; r3-r5
+	 * may be unset (bpf_printk with fewer than three arguments) */
 	[BPF_FUNC_trace_printk] = {"bpf_trace_printk", trace_printk, SL_RET_INTEGER,
-		{SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE, SL_ARG_ANYTHING, SL_ARG_ANYTHING,
-		 SL_ARG_ANYTHING}, PT_ALL},
+		{SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE}, PT_ALL},
 	[BPF_FUNC_get_prandom_u32] = {"bpf_get_prandom_u32", get_prandom_u32, SL_RET_INTEGER,
 		{0}, PT_ALL},
 	[BPF_FUNC_get_smp_processor_id] = {"bpf_get_smp_processor_id", get_smp_processor_id,

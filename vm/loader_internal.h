@@ -89,6 +89,10 @@ struct ld_ctx {
 	unsigned ncpus;
 	uint64_t map_mem;         /**< estimated bytes of the maps made so far */
 	uint64_t map_mem_limit;
+	bool force_type;          /**< every executable section but .text is a program ... */
+	enum sl_prog_type prog_type;  /**< ... of this type (sl_obj_opts.prog_type) */
+	const struct sl_map_size *map_sizes;  /**< sl_obj_opts.map_sizes */
+	unsigned n_map_sizes;
 	const uint8_t *image;
 	size_t image_len;
 	Elf *elf;
@@ -106,6 +110,8 @@ struct ld_ctx {
 	struct ld_map_sym *map_syms;
 	size_t n_map_syms, map_sym_cap;
 	struct sl_obj *obj;
+	char kfuncs[256];        /**< names of the kfuncs called, "'a', 'b'" */
+	const char *kfunc_sec;   /**< section of the first kfunc call */
 };
 
 /** Write "name: <message>" into the log (first error only); return -err. */

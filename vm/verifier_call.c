@@ -219,9 +219,11 @@ static bool is_ref(const struct vreg *r, uint32_t id)
 
 /*
  * Invalidate every pointer that @p match selects, as the kernel's
- * mark_reg_invalid() does without allow_ptr_leaks: registers become
- * unreadable, and so do the stack bytes of spilled ones (never a scalar
- * holding the old address).
+ * mark_reg_invalid() does for a privileged loader (root has
+ * allow_ptr_leaks): registers and spilled copies become unknown scalars.
+ * clang may keep a packet pointer computed before bpf_xdp_adjust_head()
+ * in a register that is only dead, or only reloaded, after the call; a
+ * scalar can never be dereferenced, so this stays safe.
  */
 static void invalidate_ptrs(struct vstate *st, bool (*match)(const struct vreg *, uint32_t),
 			    uint32_t id)
@@ -231,14 +233,12 @@ static void invalidate_ptrs(struct vstate *st, bool (*match)(const struct vreg *
 
 		for (unsigned r = 0; r < SL_NREGS; r++)
 			if (match(&f->regs[r], id))
-				reg_mark_not_init(&f->regs[r]);
+				reg_mark_unknown(&f->regs[r]);
 		for (uint32_t k = 0; k < f->nslots; k++) {
 			struct vslot *s = &f->stack[k];
 
-			if (s->type[0] == SLOT_SPILL && match(&s->spill, id)) {
-				memset(s->type, SLOT_INVALID, sizeof(s->type));
-				reg_mark_not_init(&s->spill);
-			}
+			if (s->type[0] == SLOT_SPILL && match(&s->spill, id))
+				reg_mark_unknown(&s->spill);
 		}
 	}
 }

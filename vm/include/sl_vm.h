@@ -158,6 +158,31 @@ struct sl_obj_opts {
 	 * 0 means SL_OBJ_MAP_MEM_DEFAULT.
 	 */
 	uint64_t map_mem_limit;
+	/**
+	 * Program type of every executable section except ".text" (as
+	 * `bpftool prog load ... type xdp`): every global function in such a
+	 * section is a program of this type, whatever the section's name.
+	 * Used when @c force_type is true; otherwise types come from section
+	 * names (sl_prog_type_from_section()).
+	 */
+	bool force_type;
+	enum sl_prog_type prog_type;
+	/**
+	 * Sizes for maps declared with max_entries 0 (xdp-bench and
+	 * xdp-trafficgen leave the size to the loader): entry i sizes the map
+	 * named map_sizes[i].name. A size given for a map with a nonzero
+	 * max_entries overrides it too, as libbpf's bpf_map__set_max_entries().
+	 * A map left at 0 (other than PERF_EVENT_ARRAY, sized per CPU) fails
+	 * with EINVAL and a line naming the map and `--map-size`.
+	 */
+	const struct sl_map_size *map_sizes;
+	unsigned n_map_sizes;
+};
+
+/** One entry of sl_obj_opts.map_sizes. */
+struct sl_map_size {
+	const char *name;      /**< map name as in the object (BTF/ELF symbol) */
+	uint32_t max_entries;  /**< nonzero */
 };
 
 /** Default of sl_obj_opts.map_mem_limit: 4 GiB. */
@@ -230,8 +255,16 @@ void sl_prog_free(struct sl_prog *prog);
  */
 void sl_prog_fini(struct sl_prog *prog);
 
-/** Section name -> program type; -ENOENT for a section that is not a program. */
+/**
+ * Section name -> program type; -ENOENT for a section that is not a program.
+ * As libbpf before 1.0, a name that starts with "xdp" (xdp, xdp/..., xdp.frags,
+ * xdp_stats1, xdp_prog_kern) is XDP and one that starts with "socket" (socket,
+ * socket1, socket/...) a socket filter; "raw" and "raw/..." are raw programs.
+ */
 int sl_prog_type_from_section(const char *section, enum sl_prog_type *type);
+
+/** "xdp", "socket", "raw" -> program type; -EINVAL for another name. */
+int sl_prog_type_from_name(const char *name, enum sl_prog_type *type);
 
 /** Flags of sl_prog_verify(). */
 enum {

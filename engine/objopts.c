@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Options every command that opens an ELF object shares (verify, disasm,
+ * test-run, bench, run): --type xdp|socket (every function of every
+ * executable section is a program of that type, as `bpftool prog load ...
+ * type xdp`) and --map-size NAME=N (size of a map declared with
+ * max_entries 0, or a new size for any map), and the label that names a
+ * program in error lines ("file.o: section 'xdp' program 'xdp_main'").
+ * Control thread; no allocation.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+static int map_size_arg(const char *cmd, struct sl_cli_obj *c, const char *val)
+{
+	const char *eq = strrchr(val, '=');
+	char *end;
+	unsigned long long n;
+
+	if (!eq || eq == val || (size_t)(eq - val) >= sizeof(c->names[0])) {
+		fprintf(stderr, "sluice %s: --map-size '%s': expected NAME=ENTRIES\n", cmd, val);
+		return -EINVAL;
+	}
+	errno = 0;
+	n = strtoull(eq + 1, &end, 10);
+	if (eq[1] < '0' || eq[1] > '9' || *end || errno || n == 0 || n > UINT32_MAX) {
+		fprintf(stderr, "sluice %s: --map-size '%s': entries must be a whole number in "
+			"1..%u\n", cmd, val, UINT32_MAX);
+		return -EINVAL;
+	}
+	if (c->nsizes == SL_CLI_MAX_MAP_SIZES) {
+		fprintf(stderr, "sluice %s: more than %u --map-size options\n", cmd,
+			SL_CLI_MAX_MAP_SIZES);
+		return -EINVAL;
+	}
+	snprintf(c->names[c->nsizes], sizeof(c->names[0]), "%.*s", (int)(eq - val), val);
+	c->sizes[c->nsizes] = (struct sl_map_size){ .name = c->names[c->nsizes],
+						    .max_entries = (uint32_t)n };
+	c->nsizes++;
+	return 0;
+}
+
+int sl_cli_obj_arg(const char *cmd, struct sl_cli_obj *c, const char *opt, const char *val)
+{
+	if (strcmp(opt, "--type") && strcmp(opt, "--map-size"))
+		return 0;
+	if (!val) {
+		fprintf(stderr, "sluice %s: %s needs a value\n", cmd, opt);
+		return -EINVAL;
+	}
+	if (!strcmp(opt, "--map-size"))
+		return map_size_arg(cmd, c, val) ? -EINVAL : 1;
+	if (sl_prog_type_from_name(val, &c->type)) {
+		fprintf(stderr, "sluice %s: --type '%s': expected xdp, socket or raw\n", cmd, val);
+		return -EINVAL;
+	}
+	c->force_type = true;
+	return 1;
+}
+
+void sl_cli_obj_apply(const struct sl_cli_obj *c, struct sl_obj_opts *oo)
+{
+	oo->force_type = c->force_type;
+	oo->prog_type = c->type;
+	oo->map_sizes = c->nsizes ? c->sizes : NULL;
+	oo->n_map_sizes = c->nsizes;
+}
+
+const char *sl_cli_prog_label(const char *path, const struct sl_prog *prog, char *buf,
+			      size_t len)
+{
+	if (!strcmp(prog->section, prog->name))
+		snprintf(buf, len, "%s: section '%s'", path, prog->section);
+	else
+		snprintf(buf, len, "%s: section '%s' program '%s'", path, prog->section, prog->name);
+	return buf;
+}
