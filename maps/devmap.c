@@ -48,12 +48,12 @@ static struct sl_map *devmap_alloc(const struct sl_map_def *def, unsigned ncpus)
 
 	if (d) {
 		d->max = def->max_entries;
-		d->vals = sl_zalloc(sizeof(*d->vals) * d->max);
-		d->present = sl_zalloc(d->max);
+		d->vals = sl_lazy_alloc(sizeof(*d->vals) * d->max);
+		d->present = sl_lazy_alloc(d->max);
 		if (d->vals && d->present)
 			return &d->map;
-		free((void *)d->vals);
-		free((void *)d->present);
+		sl_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
+		sl_lazy_free((void *)d->present, d->max);
 		free(d);
 	}
 	errno = ENOMEM;
@@ -64,8 +64,8 @@ static void devmap_free(struct sl_map *map)
 {
 	struct sl_devmap *d = to_devmap(map);
 
-	free((void *)d->vals);
-	free((void *)d->present);
+	sl_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
+	sl_lazy_free((void *)d->present, d->max);
 	free(d);
 }
 

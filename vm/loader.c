@@ -262,24 +262,16 @@ static void read_license(struct ld_ctx *ctx)
 
 /* ---- 3. maps ---- */
 
-static bool type_is_percpu(uint32_t type)
-{
-	return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
-	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-}
-
-/* Count the estimated bytes of a map against the object's limit. */
+/* Count what a map really costs once full (sl_map_mem_cost) against the object's limit. */
 static int charge_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def)
 {
-	uint64_t entry = (uint64_t)def->key_size + (((uint64_t)def->value_size + 7) & ~7ull);
-	uint64_t bytes = (uint64_t)def->max_entries * (entry ? entry : 1);
+	uint64_t bytes = sl_map_mem_cost(def, ctx->ncpus);
 
-	if (type_is_percpu(def->type))
-		bytes *= ctx->ncpus;
 	if (bytes > ctx->map_mem_limit || ctx->map_mem > ctx->map_mem_limit - bytes)
-		return ld_err(ctx, E2BIG, "map '%s' (max_entries %u, key %u, value %u): maps "
-			      "would need more than %llu bytes", name, def->max_entries,
-			      def->key_size, def->value_size,
+		return ld_err(ctx, E2BIG, "map '%s' (%s, max_entries %u, key %u, value %u) costs "
+			      "%llu bytes when full: the object's maps would need more than %llu "
+			      "bytes", name, sl_map_type_name(def->type), def->max_entries,
+			      def->key_size, def->value_size, (unsigned long long)bytes,
 			      (unsigned long long)ctx->map_mem_limit);
 	ctx->map_mem += bytes;
 	return 0;

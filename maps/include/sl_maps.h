@@ -57,6 +57,16 @@ static inline void sl_map_set_cpu(uint32_t cpu) { sl_map_cpu = cpu; }
  */
 struct sl_map *sl_map_create(const char *name, const struct sl_map_def *def, unsigned ncpus);
 
+/**
+ * Bytes a map of @p def with @p ncpus worker slots reserves and uses once
+ * every entry is filled: its tables as maps/ lays them out (hash: chain
+ * heads, elements with spares, pool bookkeeping; array: values per slot;
+ * LPM: elements and the root, trie nodes come on demand). Big tables are
+ * reserved lazily, so an emptier map costs less resident memory. The
+ * loader charges this against sl_obj_opts.map_mem_limit. No allocation.
+ */
+uint64_t sl_map_mem_cost(const struct sl_map_def *def, unsigned ncpus);
+
 /** Free a map. No worker may use it any more. NULL is allowed. */
 void sl_map_destroy(struct sl_map *map);
 

@@ -150,11 +150,13 @@ struct sl_obj_opts {
 	size_t sz;        /**< sizeof(struct sl_obj_opts) */
 	unsigned ncpus;   /**< slots of per-CPU maps (worker count); 0 means 1 */
 	/**
-	 * Most bytes the object's maps may need, estimated as the sum of
-	 * max_entries * (key_size + value_size rounded up to 8) * slots over
-	 * its maps; an object crossing it fails with E2BIG, checked before
-	 * each map is created (a hostile object cannot make the loader
-	 * allocate gigabytes).
+	 * Most bytes the object's maps may need: the sum over its maps of
+	 * what each costs when full, as maps/ lays it out (sl_map_mem_cost():
+	 * hash heads, elements with spares and bookkeeping; array values per
+	 * slot). An object crossing it fails with E2BIG, checked before each
+	 * map is created (a hostile object cannot make the loader reserve
+	 * gigabytes). Map memory is reserved lazily: opening an object (and
+	 * `sluice verify`) touches almost none of it.
 	 * 0 means SL_OBJ_MAP_MEM_DEFAULT.
 	 */
 	uint64_t map_mem_limit;
