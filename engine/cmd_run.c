@@ -197,6 +197,14 @@ static int load_prog(struct sl_engine *eng)
 		fprintf(stderr, "sluice run: %s\n", log[0] ? log : strerror(errno));
 		return -EINVAL;
 	}
+	for (unsigned i = 0; i < sl_obj_map_count(eng->obj); i++) {
+		if (sl_map_get_def(sl_obj_map(eng->obj, i))->type == BPF_MAP_TYPE_CPUMAP) {
+			fprintf(stderr, "sluice run: %s: map '%s' is a CPUMAP: redirects to other "
+				"workers are not supported by the engine yet (verify and test-run "
+				"take it)\n", o->prog_path, sl_map_name(sl_obj_map(eng->obj, i)));
+			return -ENOTSUP;
+		}
+	}
 	eng->prog = sl_obj_find_prog(eng->obj, o->section);
 	if (!eng->prog) {
 		fprintf(stderr, "sluice run: %s: no program in section '%s'\n", o->prog_path,

@@ -37,6 +37,10 @@ static const struct sl_map_ops *const map_ops[] = {
 	[BPF_MAP_TYPE_DEVMAP_HASH] = &sl_devmap_hash_ops,
 	[BPF_MAP_TYPE_RINGBUF] = &sl_ringbuf_ops,
 	[BPF_MAP_TYPE_PERF_EVENT_ARRAY] = &sl_perf_event_ops,
+	[BPF_MAP_TYPE_ARRAY_OF_MAPS] = &sl_outer_ops,
+	[BPF_MAP_TYPE_HASH_OF_MAPS] = &sl_outer_ops,
+	[BPF_MAP_TYPE_XSKMAP] = &sl_xskmap_ops,
+	[BPF_MAP_TYPE_CPUMAP] = &sl_cpumap_ops,
 };
 
 /* kernel type names (bpftool's spelling), indexed by enum bpf_map_type */
@@ -160,6 +164,17 @@ int sl_map_type_from_name(const char *name)
 }
 
 struct sl_map *sl_map_create(const char *name, const struct sl_map_def *def, unsigned ncpus)
+{
+	if (def && (def->type == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
+		    def->type == BPF_MAP_TYPE_HASH_OF_MAPS)) {
+		errno = EINVAL;   /* needs an inner template: sl_map_create_outer() */
+		return NULL;
+	}
+	return sl_map_create_checked(name, def, ncpus);
+}
+
+struct sl_map *sl_map_create_checked(const char *name, const struct sl_map_def *def,
+				     unsigned ncpus)
 {
 	const struct sl_map_ops *ops = def && def->type < N_OPS ? map_ops[def->type] : NULL;
 	struct sl_map *map;

@@ -78,6 +78,13 @@ extern const struct sl_map_ops sl_prog_array_ops;
 extern const struct sl_map_ops sl_devmap_ops;
 extern const struct sl_map_ops sl_ringbuf_ops;
 extern const struct sl_map_ops sl_perf_event_ops;
+extern const struct sl_map_ops sl_outer_ops;
+extern const struct sl_map_ops sl_xskmap_ops;
+extern const struct sl_map_ops sl_cpumap_ops;
+
+/** sl_map_create() for every type, outer maps too (their template is set after). */
+struct sl_map *sl_map_create_checked(const char *name, const struct sl_map_def *def,
+				     unsigned ncpus);
 
 #define SL_HUGE_PAGE (2u << 20)
 #define SL_HUGE_MIN (1u << 20)

@@ -299,7 +299,8 @@ static int size_map(struct ld_ctx *ctx, const char *name, struct sl_map_def *def
 }
 
 int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *decl,
-	       uint32_t sec, uint64_t off, bool has_sym)
+	       const struct sl_map_def *inner, uint32_t values_off, uint32_t sec, uint64_t off,
+	       bool has_sym)
 {
 	struct sl_obj *obj = ctx->obj;
 	struct sl_map_def d = *decl, *def = &d;
@@ -331,17 +332,26 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 	err = charge_map(ctx, name, def);
 	if (err)
 		return err;
-	map = sl_map_create(name, def, ctx->ncpus);
+	map = inner ? sl_map_create_outer(name, def, inner, ctx->ncpus) :
+		      sl_map_create(name, def, ctx->ncpus);
 	if (!map) {
 		err = errno ? errno : EINVAL;
 
+		if (inner)
+			return ld_err(ctx, err, "map '%s' (%s, key %u, max_entries %u) with inner "
+				      "%s (key %u, value %u, max_entries %u): cannot create: %s",
+				      name, sl_map_type_name(def->type), def->key_size,
+				      def->max_entries, sl_map_type_name(inner->type),
+				      inner->key_size, inner->value_size, inner->max_entries,
+				      strerror(err));
 		return ld_err(ctx, err, "map '%s' (type %u, key %u, value %u, max_entries %u): "
 			      "cannot create: %s", name, def->type, def->key_size,
 			      def->value_size, def->max_entries, strerror(err));
 	}
 	if (has_sym)
 		ctx->map_syms[ctx->n_map_syms++] = (struct ld_map_sym){
-			.sec = sec, .off = off, .map_idx = obj->n_maps };
+			.sec = sec, .off = off, .map_idx = obj->n_maps, .outer = inner != NULL,
+			.values_off = values_off };
 	obj->maps[obj->n_maps++] = map;
 	return 0;
 }

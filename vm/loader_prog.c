@@ -323,6 +323,26 @@ static int one_relo(struct ld_ctx *ctx, struct ld_sec *s, size_t j, const GElf_R
 	return err ? err : add_relo(ctx, s, idx, &r);
 }
 
+/* ".rel.maps": initial inner maps of map-in-map (vm/btf.c) */
+static int maps_relos(struct ld_ctx *ctx, size_t i, const struct ld_sec *rs)
+{
+	Elf_Data *data = elf_getdata(elf_getscn(ctx->elf, i), NULL);
+	GElf_Rel rel;
+	int err;
+
+	if (rs->shdr.sh_type != SHT_REL || rs->shdr.sh_link != ctx->symtab_idx || !data)
+		return ld_err(ctx, ENOEXEC, "section '%s': unreadable map relocations", rs->name);
+	for (size_t j = 0; j < data->d_size / sizeof(Elf64_Rel); j++) {
+		if (!gelf_getrel(data, (int)j, &rel))
+			return ld_err(ctx, ENOEXEC, "section '%s': relocation %zu unreadable",
+				      rs->name, j);
+		err = ld_btf_map_relo(ctx, rs->shdr.sh_info, j, &rel);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int relo_section(struct ld_ctx *ctx, size_t i)
 {
 	const struct ld_sec *rs = &ctx->secs[i];
@@ -336,6 +356,8 @@ static int relo_section(struct ld_ctx *ctx, size_t i)
 		return ld_err(ctx, ENOEXEC, "section %zu: relocations for section %u, out of range",
 			      i, rs->shdr.sh_info);
 	s = &ctx->secs[rs->shdr.sh_info];
+	if (s->kind == LD_SEC_MAPS_BTF)
+		return maps_relos(ctx, i, rs);
 	if (!is_code(s))
 		return 0;   /* .BTF, .BTF.ext, debug info: nothing to do */
 	if (rs->shdr.sh_type == SHT_RELA)

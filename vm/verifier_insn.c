@@ -39,6 +39,7 @@ static int check_ptr_alu_type(struct venv *env, uint32_t regno, const struct vre
 	switch (ptr->type) {
 	case V_MAP_VALUE_OR_NULL:
 	case V_MEM_OR_NULL:
+	case V_CONST_MAP_OR_NULL:
 		return v_err(env, -EACCES, "R%u pointer arithmetic on %s prohibited, null-check it first",
 			     regno, vtype_str(ptr->type));
 	case V_CONST_MAP:
@@ -409,10 +410,16 @@ static void mark_or_null(struct vreg *r, void *arg)
 {
 	struct null_mark *m = arg;
 
-	if ((r->type != V_MAP_VALUE_OR_NULL && r->type != V_MEM_OR_NULL) || r->id != m->id)
+	if ((r->type != V_MAP_VALUE_OR_NULL && r->type != V_MEM_OR_NULL &&
+	     r->type != V_CONST_MAP_OR_NULL) || r->id != m->id)
 		return;
 	if (m->is_null) {
 		reg_mark_const(r, 0);
+		return;
+	}
+	if (r->type == V_CONST_MAP_OR_NULL) {
+		r->type = V_CONST_MAP;   /* an inner map: map stays its template */
+		r->id = 0;
 		return;
 	}
 	r->type = r->type == V_MEM_OR_NULL ? V_MEM : V_MAP_VALUE;
@@ -513,7 +520,8 @@ static int ptr_cond(struct venv *env, const struct bpf_insn *insn, const struct 
 
 		if (!is_zero_operand(insn, o) && !(v_is_ptr(dst) && !x && insn->imm == 0))
 			return 0;
-		if (p->type == V_MAP_VALUE_OR_NULL || p->type == V_MEM_OR_NULL) {
+		if (p->type == V_MAP_VALUE_OR_NULL || p->type == V_MEM_OR_NULL ||
+		    p->type == V_CONST_MAP_OR_NULL) {
 			*kind = 1;   /* null check */
 			return 0;
 		}
