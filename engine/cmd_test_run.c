@@ -268,8 +268,14 @@ static int run_xdp(const struct sl_prog *prog, const uint8_t *pkt, size_t len, c
 	if (!ret) {
 		size_t n = (size_t)((uint8_t *)x.data_end - (uint8_t *)x.data);
 
-		printf("verdict: %s (%llu)\npacket: %zu bytes\n", xdp_verdict(r0),
-		       (unsigned long long)r0, n);
+		size_t meta = (size_t)((uint8_t *)x.data - (uint8_t *)x.data_meta);
+
+		printf("verdict: %s (%llu)\n", xdp_verdict(r0), (unsigned long long)r0);
+		if (meta) {   /* bpf_xdp_adjust_meta: shown as the kernel's test run returns it */
+			printf("metadata: %zu bytes\n", meta);
+			hexdump(x.data_meta, meta);
+		}
+		printf("packet: %zu bytes\n", n);
 		hexdump(x.data, n);
 		printf("0x%llx\n", (unsigned long long)r0);
 	}

@@ -67,6 +67,12 @@ with tempfile.TemporaryDirectory() as t:
     check(rc == 0 and "XDP_DROP" in out, "test-run --type xdp: empty CPUMAP entry falls back",
           out + err)
 
+    rc, out, err = run("test-run", "--prog", os.path.join(d, "rw_meta.bpf.o"), "--data", pkt)
+    lines = out.split("\n")
+    check(rc == 0 and "metadata: 4 bytes" in lines and
+          lines[lines.index("metadata: 4 bytes") + 1].split()[1:] == ["01", "02", "03", "04"] and
+          "packet: 60 bytes" in lines, "test-run shows data_meta", out + err)
+
 rc, out, err = run("verify", bad, "--section", "bad_read")
 check(rc == 1 and "section 'xdp' program 'bad_read'" in err and "OK" not in out,
       "--section naming a failing program fails with its name", out + err)
