@@ -56,7 +56,8 @@ static void usage(FILE *out)
 		"  --no-maps             leave the maps out of the final report (not the JSON)\n"
 		"  --type xdp|socket     every function of every executable section is a program\n"
 		"                        of that type (sections not named xdp*/socket*)\n"
-		"  --map-size NAME=N     entries of map NAME (maps declared with max_entries 0)\n",
+		"  --map-size NAME=N     entries of map NAME (maps declared with max_entries 0)\n"
+		"  --fib FILE            routes, neighbours and ports for bpf_fib_lookup\n",
 		SL_RUN_MAX_PORTS);
 }
 
@@ -119,6 +120,7 @@ static const struct option long_opts[] = {
 	{ "no-maps", no_argument, NULL, 'M' },
 	{ "type", required_argument, NULL, 'T' },
 	{ "map-size", required_argument, NULL, 'Z' },
+	{ "fib", required_argument, NULL, 'F' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -145,6 +147,7 @@ static int parse_opt(struct sl_run_opts *o, int c, const char *arg)
 	case 'M': o->no_maps = true; return 0;
 	case 'T': return sl_cli_obj_arg("run", &o->obj, "--type", arg) < 0 ? -EINVAL : 0;
 	case 'Z': return sl_cli_obj_arg("run", &o->obj, "--map-size", arg) < 0 ? -EINVAL : 0;
+	case 'F': o->fib_path = arg; return 0;
 	case 'h': usage(stdout); return 1;
 	default:
 		fprintf(stderr, "sluice run: bad option (see sluice run --help)\n");
@@ -192,6 +195,8 @@ static int load_prog(struct sl_engine *eng)
 	int err;
 
 	sl_cli_obj_apply(&o->obj, &oo);
+	if (o->fib_path && !(eng->fib = sl_cli_fib_load("run", o->fib_path)))
+		return -EINVAL;
 	eng->obj = sl_obj_open(o->prog_path, &oo, log, sizeof(log));
 	if (!eng->obj) {
 		fprintf(stderr, "sluice run: %s\n", log[0] ? log : strerror(errno));
@@ -323,6 +328,7 @@ static void engine_free(struct sl_engine *eng)
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
+	sl_cli_fib_free(eng->fib);
 	free(eng->workers);
 }
 

@@ -34,7 +34,7 @@
 #define TR_RAW_MEM 2048   /* raw programs from --prog: zero-padded packet buffer */
 
 struct tr_opts {
-	const char *raw, *mem, *prog, *section, *data;
+	const char *raw, *mem, *prog, *section, *data, *fib;
 	bool no_verify, jit;
 	char engine;  /* 'i' --interp, 'j' --jit/--blind, 0: default (JIT unless --no-verify) */
 	bool blind;   /* --blind: JIT with constant blinding */
@@ -96,6 +96,7 @@ static int usage(FILE *out)
 		"usage: sluice test-run --raw PROG.bin [--mem MEM.bin] [--interp|--jit|--blind] [--no-verify]\n"
 		"       sluice test-run --prog FILE.o [--section S] --data PKT.bin [--interp|--jit|--blind]\n"
 		"                       [--no-verify] [--type xdp|socket] [--map-size NAME=N]...\n"
+		"                       [--fib FILE]\n"
 		"Runs a program once. --raw: r1 = a copy of MEM, r2 = its length; prints r0.\n"
 		"--prog: prints the verdict, the resulting packet in hex, then r0.\n"
 		"The JIT runs verified programs by default; --interp picks the interpreter.\n"
@@ -127,6 +128,8 @@ static int parse(int argc, char **argv, struct tr_opts *o)
 			slot = &o->section;
 		else if (!strcmp(argv[i], "--data"))
 			slot = &o->data;
+		else if (!strcmp(argv[i], "--fib"))
+			slot = &o->fib;
 		else if (!strcmp(argv[i], "--no-verify"))
 			o->no_verify = true;
 		else if (!strcmp(argv[i], "--jit"))
@@ -345,14 +348,20 @@ static int run_prog(struct tr_opts *o)
 	char log[512] = "";
 	struct sl_obj *obj;
 	struct sl_prog *prog;
+	struct sl_fib *fib = NULL;
 	int err, ret;
 
 	err = read_file(o->data, &pkt, &len);
 	if (err)
 		return tr_fail("%s: %s", o->data, strerror(-err));
 	sl_cli_obj_apply(&o->obj, &oo);
+	if (o->fib && !(fib = sl_cli_fib_load("test-run", o->fib))) {
+		free(pkt);
+		return 1;
+	}
 	obj = sl_obj_open(o->prog, &oo, log, sizeof(log));
 	if (!obj) {
+		sl_cli_fib_free(fib);
 		free(pkt);
 		return tr_fail("%s", log[0] ? log : strerror(errno));
 	}
@@ -376,6 +385,7 @@ static int run_prog(struct tr_opts *o)
 			ret = run_raw_prog(prog, pkt, len, o);
 	}
 	sl_obj_close(obj);
+	sl_cli_fib_free(fib);
 	free(pkt);
 	return ret;
 }

@@ -82,6 +82,16 @@ void sl_cli_obj_apply(const struct sl_cli_obj *c, struct sl_obj_opts *oo);
 const char *sl_cli_prog_label(const char *path, const struct sl_prog *prog, char *buf,
 			      size_t len);
 
+#define SL_CLI_FIB_ROUTES 65536   /**< routes (and neighbours) per family of --fib */
+struct sl_fib;
+/**
+ * --fib FILE: read the FIB (sl_fib_load) and attach it for bpf_fib_lookup.
+ * @return the FIB (free with sl_cli_fib_free), or NULL (one line printed).
+ */
+struct sl_fib *sl_cli_fib_load(const char *cmd, const char *path);
+/** Detach and free a FIB from sl_cli_fib_load(). NULL is allowed. */
+void sl_cli_fib_free(struct sl_fib *fib);
+
 /** Options of `sluice run` (cmd_run.c). */
 struct sl_run_opts {
 	const char *prog_path;
@@ -96,6 +106,7 @@ struct sl_run_opts {
 	bool quiet;                 /**< errors only */
 	bool no_maps;               /**< leave the maps out of the text report */
 	struct sl_cli_obj obj;      /**< --type, --map-size */
+	const char *fib_path;       /**< --fib FILE, or NULL */
 	int eal_argc;               /**< EAL arguments after "--" */
 	char **eal_argv;
 };
@@ -138,6 +149,7 @@ struct sl_engine {
 	struct sl_prog *prog;
 	struct sl_jit *jit;                 /**< one compiled copy serves every worker, or NULL */
 	const char *exec_name;              /**< "jit" or "interpreter" */
+	struct sl_fib *fib;                 /**< --fib, or NULL */
 	struct rte_mempool *pool;
 	unsigned nports;
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "sl_fib.h"
 
 static int map_size_arg(const char *cmd, struct sl_cli_obj *c, const char *val)
 {
@@ -78,4 +79,29 @@ const char *sl_cli_prog_label(const char *path, const struct sl_prog *prog, char
 	else
 		snprintf(buf, len, "%s: section '%s' program '%s'", path, prog->section, prog->name);
 	return buf;
+}
+
+struct sl_fib *sl_cli_fib_load(const char *cmd, const char *path)
+{
+	struct sl_fib *fib = sl_fib_create(SL_CLI_FIB_ROUTES);
+	char log[512] = "";
+
+	if (!fib) {
+		fprintf(stderr, "sluice %s: --fib: out of memory\n", cmd);
+		return NULL;
+	}
+	if (sl_fib_load(fib, path, log, sizeof(log))) {
+		fprintf(stderr, "sluice %s: --fib %s\n", cmd, log);
+		sl_fib_destroy(fib);
+		return NULL;
+	}
+	sl_fib_attach(fib);
+	return fib;
+}
+
+void sl_cli_fib_free(struct sl_fib *fib)
+{
+	if (fib && sl_fib_attached() == fib)
+		sl_fib_attach(NULL);
+	sl_fib_destroy(fib);
 }
