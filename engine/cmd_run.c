@@ -32,6 +32,7 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 
+#include "capture.h"
 #include "ctl_internal.h"
 #include "engine_internal.h"
 #include "sl_config.h"
@@ -498,6 +499,7 @@ static int run_engine(struct sl_engine *eng, double *secs)
 static void engine_free(struct sl_engine *eng)
 {
 	sl_ctl_close(eng->ctl);
+	sl_capture_free(eng);
 	sl_slot_progs_free(eng);
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);

@@ -193,6 +193,8 @@ struct sl_engine {
 	bool ports_stopped;                 /**< mbufs_in_use_at_exit was counted */
 	struct sl_ctl *ctl;                 /**< control socket server, or NULL (ctl_server.c) */
 	struct sl_slot_prog *slot_progs;    /**< programs ctl put into PROG_ARRAY slots (reload.c) */
+	uint32_t capture_on;                /**< `ctl capture` running: workers read it once per burst */
+	struct sl_capture *capture;         /**< its settings and rings (capture.h), or NULL */
 	struct sl_prog_info {               /**< what `ctl prog show` reports of the running program */
 		char path[256];                 /**< object file */
 		double load_time;               /**< wall clock (s since the epoch) when it started running */

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Tests of the operations features (issue 14): capture by verdict.
+
+usage: test_ops.py SLUICE PCAPGEN VERDICTS_OBJ CASE
+
+A running engine on endless traffic: net_pcap with infinite_rx replaying a
+generated file into port 0 (verdicts.bpf.c: the verdict is chosen by byte 11
+of each frame), port 1 a net_null sink. Expected records come from this
+script's own reading of the pcap file and the program's rules
+(engine/tests/progs/verdicts.bpf.c), never from sluice.
+Exit 0 pass, 1 fail, 77 skip (net_pcap missing).
+"""
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.stdout.flush()
+    os._exit(1)
+
+
+def read_pcap(path):
+    """(magic, [(ts_sec, ts_frac, bytes, wire_len)]) of a classic pcap file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        fail("%s: no pcap header" % path)
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
+        fail("%s: magic %#x" % (path, magic))
+    if struct.unpack("<I", data[20:24])[0] != 1:
+        fail("%s: linktype not Ethernet" % path)
+    recs, off = [], 24
+    while off + 16 <= len(data):
+        s, frac, caplen, wire = struct.unpack("<IIII", data[off:off + 16])
+        off += 16
+        recs.append((s, frac, data[off:off + caplen], wire))
+        off += caplen
+    if off != len(data):
+        fail("%s: trailing bytes" % path)
+    return magic, recs
+
+
+def verdict_of(data):
+    """(verdict, bytes after the program) of verdicts.bpf.c with port 1 driven."""
+    if len(data) < 12:
+        return "pass", data
+    sel, flag, big = data[11] % 6, data[10], len(data) >= 64
+    if sel in (0, 5):
+        return "aborted", data
+    if sel == 1:
+        return "drop", data
+    if sel == 2:
+        return "pass", data[4:] if flag & 1 and big else data
+    if sel == 3:
+        return "tx", data[:-10] if flag & 4 and big else data
+    return ("redirect" if flag & 2 else "redirect_failed"), data
+
+
+class Engine:
+    def __init__(self, sluice, pcap, prog, tmp, extra=()):
+        self.sluice, self.tmp = sluice, tmp
+        self.sock = os.path.join(tmp, "ctl.sock")
+        self.json = os.path.join(tmp, "final.json")
+        cmd = [sluice, "run", "--quiet", "--prog", prog, "--json", self.json,
+               "--port", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
+               "--port", "net_null0,no-rx=1", "--ctl-socket", self.sock,
+               "--duration", "150"] + list(extra) + EAL
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        for _ in range(400):
+            if os.path.exists(self.sock):
+                return
+            if self.proc.poll() is not None:
+                fail("engine exited: %s" % self.proc.stderr.read())
+            time.sleep(0.05)
+        fail("no control socket after 20 s")
+
+    def ctl(self, *args, ok=True, timeout=120):
+        r = subprocess.run([self.sluice, "ctl", "--socket", self.sock] + list(args),
+                           capture_output=True, timeout=timeout)
+        if ok and r.returncode != 0:
+            fail("sluice ctl %s: exit %d: %s" % (" ".join(args), r.returncode,
+                                                 r.stderr.decode().strip()))
+        return r
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        _, err = self.proc.communicate(timeout=60)
+        if self.proc.returncode != 0:
+            fail("engine exit %d: %s" % (self.proc.returncode, err.strip()))
+        with open(self.json) as f:
+            return json.load(f)
+
+
+def lost_of(stderr):
+    # "sluice ctl: capture: N packets (R records) written to F, L lost (...)"
+    words = stderr.split()
+    return int(words[words.index("lost") - 1])
+
+
+def check_sequence(recs, frames, want_verdicts, both, lost, label):
+    """Records must be the chosen frames of the endless input, in order,
+    with at most `lost` of them missing; with --both each followed by its
+    after-program bytes."""
+    chosen = [(d, a) for d, a in ((f, verdict_of(f)) for f in frames)
+              if a[0] in want_verdicts]
+    if not chosen:
+        fail("%s: the test input has no frame with verdict %r" % (label, want_verdicts))
+    step = 2 if both else 1
+    if len(recs) % step:
+        fail("%s: %d records with --both" % (label, len(recs)))
+    pos, skipped = None, 0
+    for i in range(0, len(recs), step):
+        data, wire = recs[i][2], recs[i][3]
+        if wire != len(data):
+            fail("%s: record %d: wire length %d for %d bytes" % (label, i, wire, len(data)))
+        if pos is None:
+            idx = [k for k, (d, _) in enumerate(chosen) if d == data]
+            if not idx:
+                fail("%s: record %d is no frame with verdict %r" % (label, i, want_verdicts))
+            pos = idx[0]
+        else:
+            start = pos
+            pos = (pos + 1) % len(chosen)
+            while chosen[pos][0] != data:
+                pos = (pos + 1) % len(chosen)
+                skipped += 1
+                if skipped > lost or pos == start:
+                    fail("%s: record %d out of order (after %d skipped, %d lost said)" %
+                         (label, i, skipped, lost))
+        if both:
+            after = recs[i + 1][2]
+            if after != chosen[pos][1][1]:
+                fail("%s: record %d: after-program bytes differ (%d vs %d bytes)" %
+                     (label, i + 1, len(after), len(chosen[pos][1][1])))
+    return skipped
+
+
+def case_verdicts(sluice, pcapgen, prog, tmp):
+    pcap = os.path.join(tmp, "in.pcap")
+    subprocess.run([pcapgen, "-n", "300", "-s", "11", "-o", pcap], check=True)
+    _, frames = read_pcap(pcap)
+    frames = [r[2] for r in frames]
+    eng = Engine(sluice, pcap, prog, tmp)
+    for v in ("drop", "aborted", "pass", "tx", "redirect", "redirect_failed", "all"):
+        for both in (False, True):
+            out = os.path.join(tmp, "cap.pcap")
+            args = ["capture", "--verdict", v, "--count", "400", "-w", out]
+            if both:
+                args.append("--both")
+            r = eng.ctl(*args)
+            err = r.stderr.decode()
+            magic, recs = read_pcap(out)
+            if magic != 0xA1B23C4D:
+                fail("capture %s: not a nanosecond pcap" % v)
+            if len(recs) != 400 * (2 if both else 1):
+                fail("capture %s: %d records, want %d: %s" % (v, len(recs), 400, err))
+            want = set(("aborted", "drop", "pass", "tx", "redirect", "redirect_failed")) \
+                if v == "all" else {v}
+            skipped = check_sequence(recs, frames, want, both, lost_of(err), "capture " + v)
+            print("ok capture --verdict %s%s: 400 packets byte for byte (%d lost, %d skipped)"
+                  % (v, " --both" if both else "", lost_of(err), skipped))
+    # to stdout, through tcpdump when it is there
+    r = eng.ctl("capture", "--verdict", "drop", "--count", "50", "--snaplen", "20", "-w", "-")
+    data = r.stdout
+    path = os.path.join(tmp, "stdout.pcap")
+    with open(path, "wb") as f:
+        f.write(data)
+    _, recs = read_pcap(path)
+    drops = [f for f in frames if verdict_of(f)[0] == "drop"]
+    if len(recs) != 50 or any(len(x[2]) != min(20, x[3]) for x in recs) or \
+            any(not any(d[:20] == x[2] and len(d) == x[3] for d in drops) for x in recs):
+        fail("capture -w - --snaplen 20: records differ")
+    print("ok capture -w - --snaplen 20: 50 records cut at 20 bytes, wire lengths kept")
+    # refusals
+    for args, msg in ((["--verdict", "dorp"], "unknown verdict 'dorp'"),
+                      (["--port", "nope"], "no port 'nope'")):
+        r = eng.ctl("capture", "-w", os.path.join(tmp, "x.pcap"), *args, ok=False)
+        if r.returncode != 1 or msg not in r.stderr.decode():
+            fail("capture %r: exit %d, %r" % (args, r.returncode, r.stderr.decode()))
+    r = eng.ctl("capture", "--verdict", "drop", ok=False)
+    if r.returncode != 2 or "-w" not in r.stderr.decode():
+        fail("capture without -w: exit %d %r" % (r.returncode, r.stderr.decode()))
+    print("ok capture refusals")
+    check_final(eng.stop(), frames, "verdicts")
+
+
+def check_final(out, frames, label):
+    """Capture never changes the traffic: every verdict count is what rx frames of
+    the endlessly replayed file give."""
+    st = out["stats"]
+    if st["rx"] != st["tx"] + st["drop"] + st["error"]:
+        fail("%s: rx %d != tx + drop + error" % (label, st["rx"]))
+    loops, rest = divmod(st["rx"], len(frames))
+    want = dict.fromkeys(("aborted", "drop", "pass", "tx", "redirect", "redirect_failed",
+                          "trim"), 0)
+    for i, f in enumerate(frames):
+        want[verdict_of(f)[0]] += loops + (1 if i < rest else 0)
+    if st["verdicts"] != want:
+        fail("%s: verdicts %r, want %r for rx %d" % (label, st["verdicts"], want, st["rx"]))
+    print("ok %s: %d packets, every verdict count exact" % (label, st["rx"]))
+
+
+def case_load(sluice, pcapgen, prog, tmp):
+    """Capture every packet of full-speed traffic with a reader that is slow:
+    the rings overflow, the loss is counted, the traffic loses nothing."""
+    pcap = os.path.join(tmp, "in.pcap")
+    subprocess.run([pcapgen, "-n", "300", "-s", "12", "-o", pcap], check=True)
+    _, frames = read_pcap(pcap)
+    frames = [r[2] for r in frames]
+    eng = Engine(sluice, pcap, prog, tmp)
+    out = os.path.join(tmp, "cap.pcap")
+    p = subprocess.Popen([sluice, "ctl", "--socket", eng.sock, "capture", "--both",
+                          "-w", out], stderr=subprocess.PIPE)
+    time.sleep(4)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=150)
+    err = err.decode()
+    if p.returncode != 0:
+        fail("capture under load: exit %d %s" % (p.returncode, err))
+    _, recs = read_pcap(out)
+    lost = lost_of(err)
+    all_v = {"aborted", "drop", "pass", "tx", "redirect", "redirect_failed"}
+    skipped = check_sequence(recs, frames, all_v, True, lost, "capture under load")
+    if "stopped by the client" not in err:
+        fail("capture under load: %r" % err)
+    print("ok capture under load: %d packets captured, %d lost (counted), %d skipped in "
+          "the records" % (len(recs) // 2, lost, skipped))
+    check_final(eng.stop(), frames, "capture under load")
+
+
+def main():
+    sluice, pcapgen, prog, case = sys.argv[1:5]
+    probe = subprocess.run([sluice, "run", "--prog", prog, "--port", "net_null0",
+                            "--duration", "0.1", "--quiet"] + EAL, capture_output=True,
+                           text=True, timeout=60)
+    if probe.returncode != 0 and "net_null" in probe.stderr:
+        print("SKIP: DPDK virtual devices unavailable: " + probe.stderr.strip())
+        sys.exit(77)
+    with tempfile.TemporaryDirectory() as tmp:
+        {"capture": case_verdicts, "capture-load": case_load}[case](sluice, pcapgen, prog, tmp)
+
+
+if __name__ == "__main__":
+    main()
