@@ -408,7 +408,7 @@ static int top_workers(struct cp *p, yaml_node_t *v, void *o)
 	return get_uint(p, v, "workers", 1, SL_CONFIG_MAX_WORKERS, &p->cfg->nworkers);
 }
 
-/* maps: {NAME: {file, size}} */
+/* maps: {NAME: {file, size, persist}} */
 
 static int map_file(struct cp *p, yaml_node_t *v, void *o)
 {
@@ -427,7 +427,15 @@ static int map_size(struct cp *p, yaml_node_t *v, void *o)
 	return ret;
 }
 
-static const struct key map_keys[] = { { "file", map_file }, { "size", map_size } };
+static int map_persist(struct cp *p, yaml_node_t *v, void *o)
+{
+	struct sl_config_map *m = o;
+
+	return get_path(p, v, "persist", m->persist, sizeof(m->persist));
+}
+
+static const struct key map_keys[] = { { "file", map_file }, { "size", map_size },
+				       { "persist", map_persist } };
 
 static int top_maps(struct cp *p, yaml_node_t *v, void *o)
 {
@@ -456,8 +464,9 @@ static int top_maps(struct cp *p, yaml_node_t *v, void *o)
 		ret = WALK(p, mv, what, map_keys, m);
 		if (ret)
 			return ret;
-		if (!m->file[0] && !m->size)
-			return cp_err(p, mv, "%s: want file: PATH and/or size: N", what);
+		if (!m->file[0] && !m->size && !m->persist[0])
+			return cp_err(p, mv, "%s: want file: PATH, size: N and/or persist: PATH",
+				      what);
 		cfg->nmaps++;
 	}
 	return 0;

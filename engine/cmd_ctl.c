@@ -77,6 +77,8 @@ static void usage(FILE *out)
 		"                                      a tail-call slot gets a program (verified,\n"
 		"                                      compiled, sharing the running maps)\n"
 		"  map delete NAME KEY\n"
+		"  map save NAME [FILE]                save atomically (default: the config's\n"
+		"                                      maps.NAME.persist file)\n"
 		"  map watch NAME [--interval SEC] [--top N] [--count N]\n"
 		"                                      value and rate per key, refreshed\n"
 		"  prog show                           the running program\n"
@@ -844,6 +846,9 @@ static json_t *build_request(const struct ctl_opts *o, char **w, int n)
 		return json_pack("{s:s, s:s, s:s, s:o, s:s}", "cmd", "map_update", "map", w[2],
 				 "key", w[3], "value", value_arg(w[4]), "flags",
 				 o->flags ? o->flags : "any");
+	if (IS(0, "map") && IS(1, "save") && (n == 3 || n == 4))
+		return json_pack("{s:s, s:s, s:s?}", "cmd", "map_save", "map", w[2], "file",
+				 n == 4 ? w[3] : NULL);
 	if (IS(0, "prog") && IS(1, "show") && n == 2)
 		return json_pack("{s:s}", "cmd", "prog_show");
 	if (IS(0, "prog") && IS(1, "reload") && n == 3)
@@ -871,6 +876,9 @@ static void print_result(const char *cmd, const char *sub, json_t *res)
 		print_dump(res);
 	else if (!strcmp(cmd, "map") && !strcmp(sub, "lookup"))
 		print_entry(res);
+	else if (!strcmp(cmd, "map") && !strcmp(sub, "save"))
+		printf("saved %s entries to %s\n", nt(json_object_get(res, "entries")),
+		       json_string_value(json_object_get(res, "file")));
 	else if (!strcmp(cmd, "map"))
 		printf("ok (%s entries in use)\n", nt(json_object_get(res, "in_use")));
 	else if (!strcmp(sub, "show"))

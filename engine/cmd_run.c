@@ -35,6 +35,7 @@
 #include "capture.h"
 #include "ctl_internal.h"
 #include "engine_internal.h"
+#include "persist.h"
 #include "sl_config.h"
 #include "sl_maps.h"
 #include "sl_num.h"
@@ -526,6 +527,7 @@ static int run_check(const struct sl_run_opts *o, const struct sl_config *cfg)
 	err = err ? err : load_prog(&eng);
 	err = err ? err : compile_prog(&eng);
 	err = err ? err : preload_maps(&eng, &entries);
+	err = err ? err : sl_persist_restore_all(&eng);
 	if (!err && !o->quiet)
 		printf("sluice: %s: ok: program '%s' (%s) verified, %u port%s, %u worker%s, "
 		       "%u preloaded map entr%s\n", cfg->path[0] ? cfg->path : "command line",
@@ -555,6 +557,7 @@ static int run(struct sl_run_opts *o)
 	err = err ? err : load_prog(&eng);
 	err = err ? err : compile_prog(&eng);
 	err = err ? err : preload_maps(&eng, &entries);
+	err = err ? err : sl_persist_restore_all(&eng);
 	err = err ? err : sl_ports_start(&eng);
 	if (!err)
 		sl_config_apply_egress(&eng);
@@ -563,6 +566,8 @@ static int run(struct sl_run_opts *o)
 	if (!err && entries && !o->quiet)
 		printf("sluice: %u map entr%s preloaded\n", entries, entries == 1 ? "y" : "ies");
 	err = err ? err : run_engine(&eng, &secs);
+	if (!err && sl_persist_save_all(&eng))  /* workers stopped: the final state */
+		eng.failed = true;
 	if (!err)
 		sl_ports_stop(&eng);  /* NIC counters and the mbuf count, for the report */
 	if (!err && !o->quiet)

@@ -11,7 +11,7 @@
  *   ports:    - {name: N, device: DEVSTR, egress: PORT|self|drop, rx_queues: Q,
  *                rx_desc: D, tx_desc: D, promiscuous: BOOL, mtu: M}
  *   workers:  N | {lcores: [C, ...]}
- *   maps:     {NAME: {file: PATH, size: N}}
+ *   maps:     {NAME: {file: PATH, size: N, persist: PATH}}
  *   control:  {socket: PATH}
  *   stats:    {interval: SECONDS, json: PATH}
  *   eal:      [ARG, ...]
@@ -77,6 +77,7 @@ struct sl_config_map {
 	char name[SL_CONFIG_NAME_LEN];
 	char file[SL_CONFIG_PATH_LEN];      /**< preload file, resolved; "" for none */
 	uint32_t size;                      /**< max_entries override; 0: the object's */
+	char persist[SL_CONFIG_PATH_LEN];   /**< saved at exit, restored at start, resolved; "" none */
 	struct sl_config_loc loc;           /**< the map's key */
 };
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Tests of the operations features (issue 14): capture by verdict.
+"""Tests of the operations features (issue 14): capture by verdict, maps
+that survive a restart.
 
-usage: test_ops.py SLUICE PCAPGEN VERDICTS_OBJ CASE
+usage: test_ops.py SLUICE PCAPGEN VERDICTS_OBJ CASE [CTL_COUNT_V1_OBJ CTL_COUNT_V3_OBJ]
 
 A running engine on endless traffic: net_pcap with infinite_rx replaying a
 generated file into port 0 (verdicts.bpf.c: the verdict is chosen by byte 11
@@ -130,15 +131,17 @@ def check_sequence(recs, frames, want_verdicts, both, lost, label):
             if not idx:
                 fail("%s: record %d is no frame with verdict %r" % (label, i, want_verdicts))
             pos = idx[0]
-        else:
-            start = pos
-            pos = (pos + 1) % len(chosen)
-            while chosen[pos][0] != data:
-                pos = (pos + 1) % len(chosen)
-                skipped += 1
-                if skipped > lost or pos == start:
-                    fail("%s: record %d out of order (after %d skipped, %d lost said)" %
-                         (label, i, skipped, lost))
+        else:  # the next chosen frame, or one further on when packets were lost
+            for step in range(1, len(chosen) + 1):
+                if chosen[(pos + step) % len(chosen)][0] == data:
+                    break
+            else:
+                fail("%s: record %d is no frame with verdict %r" % (label, i, want_verdicts))
+            pos = (pos + step) % len(chosen)
+            skipped += step - 1
+            if skipped > lost:
+                fail("%s: record %d out of order (%d skipped, %d lost said)" %
+                     (label, i, skipped, lost))
         if both:
             after = recs[i + 1][2]
             if after != chosen[pos][1][1]:
@@ -147,7 +150,7 @@ def check_sequence(recs, frames, want_verdicts, both, lost, label):
     return skipped
 
 
-def case_verdicts(sluice, pcapgen, prog, tmp):
+def case_verdicts(sluice, pcapgen, prog, tmp, *_):
     pcap = os.path.join(tmp, "in.pcap")
     subprocess.run([pcapgen, "-n", "300", "-s", "11", "-o", pcap], check=True)
     _, frames = read_pcap(pcap)
@@ -212,7 +215,7 @@ def check_final(out, frames, label):
     print("ok %s: %d packets, every verdict count exact" % (label, st["rx"]))
 
 
-def case_load(sluice, pcapgen, prog, tmp):
+def case_load(sluice, pcapgen, prog, tmp, *_):
     """Capture every packet of full-speed traffic with a reader that is slow:
     the rings overflow, the loss is counted, the traffic loses nothing."""
     pcap = os.path.join(tmp, "in.pcap")
@@ -240,8 +243,117 @@ def case_load(sluice, pcapgen, prog, tmp):
     check_final(eng.stop(), frames, "capture under load")
 
 
+def write_config(tmp, obj, pcap, infinite, persist="state.bin", name="run.yaml"):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write("program: {object: %s}\n"
+                "ports:\n"
+                "  - {name: in, device: 'net_pcap0,rx_pcap=%s%s'}\n"
+                "  - {name: out, device: 'net_null0,no-rx=1'}\n"
+                "maps:\n"
+                "  counts: {persist: %s}\n"
+                "  hist: {persist: %s.hist}\n"
+                "control: {socket: ctl.sock}\n"
+                "stats: {interval: 0, json: final.json}\n"
+                % (obj, pcap, ",infinite_rx=1" if infinite else "", persist, persist))
+    return path
+
+
+def counts_of(tmp):
+    with open(os.path.join(tmp, "final.json")) as f:
+        out = json.load(f)
+    counts = {e["key"]: e["value"] for e in out["maps"]["counts"]["entries"]}
+    hist = {e["key"]: e["value"] for e in out["maps"]["hist"]["entries"]}
+    if hist != counts:  # the per-CPU twin (one worker) is persisted too
+        fail("hist %r != counts %r" % (hist, counts))
+    return out["stats"]["rx"], counts
+
+
+def len_counts(frames, times):
+    want = {}
+    for f in frames:
+        want[len(f) % 64] = want.get(len(f) % 64, 0) + times
+    return want
+
+
+def run_cfg(sluice, cfg, ok=True, env=None):
+    r = subprocess.run([sluice, "run", "--quiet", "-c", cfg] + EAL, capture_output=True,
+                       text=True, timeout=120, env=env)
+    if ok and r.returncode != 0:
+        fail("run -c %s: exit %d: %s" % (cfg, r.returncode, r.stderr.strip()))
+    return r
+
+
+def case_persist(sluice, pcapgen, prog, tmp, v1, v3):
+    """counts (ARRAY of 64 u64, indexed by frame length % 64) kept across runs;
+    a save killed with SIGKILL leaves the last good file; another definition,
+    a cut file: refused."""
+    pcap = os.path.join(tmp, "in.pcap")
+    subprocess.run([pcapgen, "-n", "500", "-s", "5", "-o", pcap], check=True)
+    frames = [r[2] for r in read_pcap(pcap)[1]]
+    state = os.path.join(tmp, "state.bin")
+    cfg = write_config(tmp, v1, pcap, False)
+    for k in (1, 2):
+        run_cfg(sluice, cfg)
+        rx, got = counts_of(tmp)
+        if rx != 500 or got != len_counts(frames, k):
+            fail("persist run %d: rx %d counts %r, want %r" % (k, rx, got, len_counts(frames, k)))
+        print("ok persist run %d: counts = %d x the file's (restored, then counted)" % (k, k))
+    with open(state, "rb") as f:
+        good = f.read()
+    # ctl map save to another file during a run, and the same file killed mid-save
+    icfg = write_config(tmp, v1, pcap, True, name="inf.yaml")
+    env = dict(os.environ, SLUICE_TEST_PERSIST_DELAY_MS="20000")
+    proc = subprocess.Popen([sluice, "run", "--quiet", "-c", icfg] + EAL, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sock = os.path.join(tmp, "ctl.sock")
+    for _ in range(400):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    else:
+        fail("persist: no control socket")
+    saver = subprocess.Popen([sluice, "ctl", "--socket", sock, "--timeout", "60", "map", "save",
+                              "counts"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(400):
+        if os.path.exists(state + ".tmp") and os.path.getsize(state + ".tmp") > 0:
+            break
+        time.sleep(0.05)
+    else:
+        fail("persist: the save never started writing %s.tmp" % state)
+    proc.kill()
+    proc.wait()
+    saver.wait(timeout=60)
+    with open(state, "rb") as f:
+        if f.read() != good:
+            fail("persist: %s changed by a save killed halfway" % state)
+    print("ok persist: SIGKILL during a save (temporary file half done): last good file intact")
+    run_cfg(sluice, cfg)
+    rx, got = counts_of(tmp)
+    if got != len_counts(frames, 3):
+        fail("persist after the kill: counts %r, want %r" % (got, len_counts(frames, 3)))
+    print("ok persist: restarted from the last good file, counts = 3 x the file's")
+    # another map definition (v3: 128 slots), a cut file, garbage
+    r = run_cfg(sluice, write_config(tmp, v3, pcap, False, name="v3.yaml"), ok=False)
+    if r.returncode != 1 or "another max_entries than map 'counts'" not in r.stderr:
+        fail("persist v3: exit %d %r" % (r.returncode, r.stderr))
+    for label, data, msg in (("cut", good[:-20], "truncated or corrupt"),
+                             ("flipped", good[:60] + bytes([good[60] ^ 1]) + good[61:],
+                              "truncated or corrupt"),
+                             ("garbage", b"hello\n" * 20, "not a sluice map file")):
+        bad = os.path.join(tmp, "bad.bin")
+        with open(bad, "wb") as f:
+            f.write(data)
+        r = run_cfg(sluice, write_config(tmp, v1, pcap, False, persist=bad, name="bad.yaml"),
+                    ok=False)
+        if r.returncode != 1 or msg not in r.stderr or r.stderr.count("\n") != 1:
+            fail("persist %s file: exit %d %r" % (label, r.returncode, r.stderr))
+    print("ok persist refusals: another definition, a cut file, a flipped byte, garbage")
+
+
 def main():
     sluice, pcapgen, prog, case = sys.argv[1:5]
+    extra = [os.path.abspath(x) for x in sys.argv[5:]]
     probe = subprocess.run([sluice, "run", "--prog", prog, "--port", "net_null0",
                             "--duration", "0.1", "--quiet"] + EAL, capture_output=True,
                            text=True, timeout=60)
@@ -249,7 +361,8 @@ def main():
         print("SKIP: DPDK virtual devices unavailable: " + probe.stderr.strip())
         sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
-        {"capture": case_verdicts, "capture-load": case_load}[case](sluice, pcapgen, prog, tmp)
+        {"capture": case_verdicts, "capture-load": case_load,
+         "persist": case_persist}[case](sluice, pcapgen, prog, tmp, *extra)
 
 
 if __name__ == "__main__":
