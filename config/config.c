@@ -510,6 +510,49 @@ static int top_stats(struct cp *p, yaml_node_t *v, void *o)
 	return WALK(p, v, "stats", stats_keys, NULL);
 }
 
+/* metrics: {listen: ADDR:PORT, maps: [NAME, ...]} */
+
+static int metrics_listen(struct cp *p, yaml_node_t *v, void *o)
+{
+	char *cfg_listen = p->cfg->metrics_listen;
+	int ret = get_string(p, v, "metrics.listen", "ADDR:PORT (127.0.0.1:9095)", cfg_listen,
+			     sizeof(p->cfg->metrics_listen));
+
+	if (!ret && !strrchr(cfg_listen, ':'))
+		return cp_err(p, v, "metrics.listen: want ADDR:PORT (127.0.0.1:9095), not '%s'",
+			      cfg_listen);
+	return ret;
+}
+
+static int metrics_maps(struct cp *p, yaml_node_t *v, void *o)
+{
+	struct sl_config *cfg = p->cfg;
+	yaml_node_item_t *it;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cp_err(p, v, "metrics.maps: want a list of map names, not %s", kind_name(v));
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *a = yaml_document_get_node(&p->doc, *it);
+		int ret;
+
+		if (cfg->nmetrics_maps == SL_CONFIG_MAX_MAPS)
+			return cp_err(p, a, "metrics.maps: want at most %d maps", SL_CONFIG_MAX_MAPS);
+		ret = get_string(p, a, "metrics.maps", "a map name",
+				 cfg->metrics_maps[cfg->nmetrics_maps], SL_CONFIG_NAME_LEN);
+		if (ret)
+			return ret;
+		cfg->nmetrics_maps++;
+	}
+	return 0;
+}
+
+static const struct key metrics_keys[] = { { "listen", metrics_listen }, { "maps", metrics_maps } };
+
+static int top_metrics(struct cp *p, yaml_node_t *v, void *o)
+{
+	return WALK(p, v, "metrics", metrics_keys, NULL);
+}
+
 /* eal: [ARG, ...] */
 
 static int top_eal(struct cp *p, yaml_node_t *v, void *o)
@@ -540,7 +583,7 @@ static int top_eal(struct cp *p, yaml_node_t *v, void *o)
 static const struct key top_keys[] = {
 	{ "program", top_program }, { "ports", top_ports }, { "workers", top_workers },
 	{ "maps", top_maps }, { "control", top_control }, { "stats", top_stats },
-	{ "eal", top_eal },
+	{ "eal", top_eal }, { "metrics", top_metrics },
 };
 
 /* libyaml's own error, in the same one-line form. */

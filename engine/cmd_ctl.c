@@ -614,12 +614,13 @@ static int capture_loop(struct conn *c, struct pcap_out *po, json_t **end)
 	json_t *line;
 
 	for (;;) {
-		line = conn_recv(c, shut ? 5 : 0);
-		if (!line && interrupted && !shut) {
+		if (interrupted && !shut) {  /* the engine ends the capture with its end line */
 			shutdown(c->fd, SHUT_WR);
 			shut = true;
-			continue;
 		}
+		line = conn_recv(c, shut ? 5 : 0);
+		if (!line && interrupted && !shut)
+			continue;
 		if (!line)
 			return -EIO;
 		if (json_object_get(line, "end")) {

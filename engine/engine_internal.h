@@ -195,6 +195,7 @@ struct sl_engine {
 	struct sl_slot_prog *slot_progs;    /**< programs ctl put into PROG_ARRAY slots (reload.c) */
 	uint32_t capture_on;                /**< `ctl capture` running: workers read it once per burst */
 	struct sl_capture *capture;         /**< its settings and rings (capture.h), or NULL */
+	struct sl_metrics *metrics;         /**< the Prometheus endpoint (metrics.c), or NULL */
 	struct sl_prog_info {               /**< what `ctl prog show` reports of the running program */
 		char path[256];                 /**< object file */
 		double load_time;               /**< wall clock (s since the epoch) when it started running */
@@ -332,6 +333,14 @@ void sl_ctl_close(struct sl_ctl *ctl);
  * line in @p err. Used by the socket and by telemetry.
  */
 struct json_t *sl_ctl_handle(struct sl_ctl *ctl, struct json_t *req, char *err, size_t err_len);
+
+/* metrics.c: Prometheus text over HTTP (libmicrohttpd thread, answered by the control thread). */
+/** Listen on the config's metrics.listen, if any. 0 or -errno (line printed). */
+int sl_metrics_start(struct sl_engine *eng);
+/** Answer a pending scrape (control loop, every turn). */
+void sl_metrics_serve(struct sl_engine *eng);
+/** Stop the HTTP thread. NULL endpoint allowed. */
+void sl_metrics_stop(struct sl_engine *eng);
 
 /* telemetry.c: /sluice/... commands of DPDK telemetry (answered by the control thread). */
 /** Register the commands. 0 or -errno. */

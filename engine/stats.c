@@ -185,6 +185,8 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 		else
 			usleep(POLL_US);
 		t = now();
+		if (eng->metrics)
+			sl_metrics_serve(eng);  /* a scrape waiting for its text */
 		sl_stats_sum(eng, &cur);
 		if (!o->quiet && o->stats_interval > 0 && t >= next_line) {
 			print_rates(&cur, &prev, t - start, t - last);

@@ -8,7 +8,7 @@ clang llvm lld libclang-rt-14-dev
 libdpdk-dev dpdk dpdk-dev
 libelf-dev zlib1g-dev libpcap-dev libbpf-dev libyaml-dev linux-libc-dev
 bpftool xdp-tools tcpdump
-libjansson-dev"
+libjansson-dev libmicrohttpd-dev python3-prometheus-client"
 
 missing=""
 for p in $PKGS; do

@@ -14,6 +14,7 @@
  *   maps:     {NAME: {file: PATH, size: N, persist: PATH}}
  *   control:  {socket: PATH}
  *   stats:    {interval: SECONDS, json: PATH}
+ *   metrics:  {listen: ADDR:PORT, maps: [NAME, ...]}
  *   eal:      [ARG, ...]
  *
  * Relative paths (program.object, maps.*.file, stats.json, control.socket,
@@ -104,6 +105,10 @@ struct sl_config {
 	char ctl_socket[SL_CONFIG_PATH_LEN]; /**< "" = no control socket */
 	double stats_interval;              /**< seconds between rate lines, 0 = none; default 1 */
 	char stats_json[SL_CONFIG_PATH_LEN]; /**< "" = no JSON */
+	/* metrics (Prometheus text over HTTP) */
+	char metrics_listen[SL_CONFIG_NAME_LEN];  /**< "ADDR:PORT", "" = none */
+	char metrics_maps[SL_CONFIG_MAX_MAPS][SL_CONFIG_NAME_LEN]; /**< maps exported as series */
+	unsigned nmetrics_maps;
 	/* eal */
 	char *eal[SL_CONFIG_MAX_EAL];       /**< owned (sl_config_fini) */
 	unsigned neal;

@@ -351,6 +351,98 @@ def case_persist(sluice, pcapgen, prog, tmp, v1, v3):
     print("ok persist refusals: another definition, a cut file, a flipped byte, garbage")
 
 
+def scrape(url):
+    import urllib.request
+    from prometheus_client.parser import text_string_to_metric_families
+    with urllib.request.urlopen(url, timeout=30) as r:
+        if r.status != 200 or not r.headers["Content-Type"].startswith("text/plain; version=0.0.4"):
+            fail("metrics: HTTP %d %s" % (r.status, r.headers["Content-Type"]))
+        text = r.read().decode()
+    series = {}
+    for fam in text_string_to_metric_families(text):
+        for smp in fam.samples:
+            series[(smp.name, tuple(sorted(smp.labels.items())))] = smp.value
+    return series
+
+
+def pick(series, name, **labels):
+    return series[(name, tuple(sorted(labels.items())))]
+
+
+def case_metrics(sluice, pcapgen, prog, tmp, v1, v3):
+    """Scrape a running engine over HTTP and parse it with prometheus_client."""
+    try:
+        import prometheus_client.parser  # noqa: F401
+    except ImportError:  # a python3 other than Debian's first on PATH: use Debian's package
+        sys.path.append("/usr/lib/python3/dist-packages")
+        try:
+            import prometheus_client.parser  # noqa: F401,F811
+        except ImportError:
+            print("SKIP: python3-prometheus-client missing")
+            sys.exit(77)
+    pcap = os.path.join(tmp, "in.pcap")
+    subprocess.run([pcapgen, "-n", "500", "-s", "5", "-o", pcap], check=True)
+    frames = [r[2] for r in read_pcap(pcap)[1]]
+    cfg = write_config(tmp, v1, pcap, True)
+    with open(cfg, "a") as f:
+        f.write("metrics: {listen: '127.0.0.1:0', maps: [counts]}\n")
+    import socket as so
+    s = so.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    proc = subprocess.Popen([sluice, "run", "--quiet", "-c", cfg, "--metrics",
+                             "127.0.0.1:%d" % port] + EAL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    url = "http://127.0.0.1:%d/metrics" % port
+    for _ in range(400):
+        try:
+            first = scrape(url)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                fail("metrics: engine exited: %s" % proc.stderr.read())
+            time.sleep(0.05)
+    else:
+        fail("metrics: no endpoint after 20 s")
+    time.sleep(1)
+    second = scrape(url)
+    rx1 = pick(first, "sluice_port_rx_packets_total", port="in")
+    rx2 = pick(second, "sluice_port_rx_packets_total", port="in")
+    if not 0 < rx1 < rx2:
+        fail("metrics: port rx %r then %r, want growing" % (rx1, rx2))
+    verdicts = sum(pick(second, "sluice_verdict_packets_total", verdict=v) for v in
+                   ("aborted", "drop", "pass", "tx", "redirect", "redirect_failed", "trim"))
+    wrx = pick(second, "sluice_worker_rx_packets_total", worker="0")
+    if not rx2 <= wrx <= verdicts or pick(second, "sluice_verdict_packets_total",
+                                          verdict="drop") != verdicts:
+        fail("metrics: port rx %d, worker rx %d, verdicts %d (all drop)" % (rx2, wrx, verdicts))
+    keys = {dict(k[1])["key"]: v for k, v in second.items() if k[0] == "sluice_map_value"}
+    want_keys = {str(len(f) % 64) for f in frames}
+    if set(keys) != want_keys:
+        fail("metrics: map keys %r, want %r" % (sorted(keys), sorted(want_keys)))
+    third = scrape(url)
+    total = sum(keys.values())
+    if not rx1 <= total <= pick(third, "sluice_worker_rx_packets_total", worker="0"):
+        fail("metrics: counts sum %d outside the rx %d..later rx" % (total, rx1))
+    for name in ("sluice_nic_missed_total", "sluice_nic_rx_nombuf_total"):
+        pick(second, name, port="out")
+    if pick(second, "sluice_program_reloads_total") != 0 or \
+            pick(second, "sluice_ring_dropped_total", map="events") < 0:
+        fail("metrics: program / ring series")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode != 0:
+        fail("metrics: engine exit %d: %s" % (proc.returncode, err))
+    print("ok metrics: %d series parsed by prometheus_client, counters growing and consistent, "
+          "map counts as %d labelled series" % (len(second), len(keys)))
+    r = subprocess.run([sluice, "run", "-c", cfg, "--metrics", "localhost"] + EAL,
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode == 0 or "metrics" not in r.stderr:
+        fail("metrics: --metrics localhost: exit %d %r" % (r.returncode, r.stderr))
+    print("ok metrics: a bad --metrics refused")
+
+
 def main():
     sluice, pcapgen, prog, case = sys.argv[1:5]
     extra = [os.path.abspath(x) for x in sys.argv[5:]]
@@ -362,7 +454,7 @@ def main():
         sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
         {"capture": case_verdicts, "capture-load": case_load,
-         "persist": case_persist}[case](sluice, pcapgen, prog, tmp, *extra)
+         "persist": case_persist, "metrics": case_metrics}[case](sluice, pcapgen, prog, tmp, *extra)
 
 
 if __name__ == "__main__":
