@@ -496,6 +496,7 @@ static int run_engine(struct sl_engine *eng, double *secs)
 		printf("sluice: running %s (%s) on %u port%s, %u worker%s\n", eng->prog->section,
 		       eng->exec_name, eng->nports, eng->nports == 1 ? "" : "s", eng->nworkers,
 		       eng->nworkers == 1 ? "" : "s");
+	sl_service_ready(eng);  /* sd_notify READY=1: ports up, workers launched */
 	sl_stats_loop(eng, &why);
 	rte_eal_mp_wait_lcore();
 	*secs = now() - start;

@@ -443,6 +443,91 @@ def case_metrics(sluice, pcapgen, prog, tmp, v1, v3):
     print("ok metrics: a bad --metrics refused")
 
 
+def case_service(sluice, pcapgen, prog, tmp, v1, v3):
+    """sd_notify through a test socket (READY, WATCHDOG, RELOADING, STOPPING);
+    SIGHUP with a new program, a broken config, a program whose maps do not
+    carry over, and a port change (needs a restart)."""
+    import socket as so
+    pcap = os.path.join(tmp, "in.pcap")
+    subprocess.run([pcapgen, "-n", "500", "-s", "5", "-o", pcap], check=True)
+    v2 = v1.replace("_v1.", "_v2.")
+    cfg = write_config(tmp, v1, pcap, True)
+    with open(cfg) as f:
+        text = f.read()
+    nsock = os.path.join(tmp, "notify.sock")
+    ns = so.socket(so.AF_UNIX, so.SOCK_DGRAM)
+    ns.bind(nsock)
+    ns.settimeout(30)
+    env = dict(os.environ, NOTIFY_SOCKET=nsock, WATCHDOG_USEC="200000")
+    proc = subprocess.Popen([sluice, "run", "-c", cfg] + EAL, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    sock = os.path.join(tmp, "ctl.sock")
+    msgs = []
+
+    def wait_msg(prefix):
+        while True:
+            try:
+                m = ns.recv(4096).decode()
+            except so.timeout:
+                fail("service: no %r datagram (got %r)" % (prefix, msgs))
+            msgs.append(m)
+            if m.startswith(prefix):
+                return m
+    ready = wait_msg("READY=1")
+    if "MAINPID=%d" % proc.pid not in ready or "STATUS=running" not in ready:
+        fail("service: READY datagram %r" % ready)
+    if not os.path.exists(sock):
+        fail("service: READY=1 before the control socket")
+    for _ in range(3):
+        wait_msg("WATCHDOG=1")
+    print("ok service: READY=1 (MAINPID, STATUS) once running, WATCHDOG=1 every ~100 ms")
+
+    def ctl_json(*args):
+        r = subprocess.run([sluice, "ctl", "--socket", sock, "--json"] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode:
+            fail("ctl %r: %s" % (args, r.stderr))
+        return json.loads(r.stdout)
+
+    def hup(new_text):
+        with open(cfg, "w") as f:
+            f.write(new_text)
+        proc.send_signal(signal.SIGHUP)
+        wait_msg("RELOADING=1")
+        wait_msg("READY=1")
+        return ctl_json("prog", "show")
+    show = hup(text.replace(v1, v2))
+    if show["object"] != v2 or show["reloads"] != 1:
+        fail("service: SIGHUP with a new program: %r" % show)
+    st1 = ctl_json("stats")["verdicts"]["pass"]
+    time.sleep(0.5)
+    if ctl_json("stats")["verdicts"]["pass"] <= st1:
+        fail("service: the new program (XDP_PASS) does not pass packets")
+    print("ok service: SIGHUP with a new program: hot reloaded, its verdicts flowing")
+    for label, new in (("broken config", text.replace("program:", "progrm:")),
+                       ("incompatible maps", text.replace(v1, v3)),
+                       ("missing object", text.replace(v1, v1 + ".nope"))):
+        show = hup(new)
+        if show["object"] != v2 or show["reloads"] != 1:
+            fail("service: SIGHUP with a %s replaced the program: %r" % (label, show))
+    print("ok service: SIGHUP with a broken config, incompatible maps, a missing object: "
+          "refused, the running program stays")
+    hup(text.replace(v1, v2).replace("net_null0,no-rx=1", "net_null1,no-rx=1"))
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    wait_msg("STOPPING=1")
+    if proc.returncode != 0:
+        fail("service: exit %d: %s" % (proc.returncode, err))
+    for want in ("refused: the running config stays", "progrm", "the running program stays",
+                 "ports changed in %s: needs a restart" % cfg):
+        if want not in err:
+            fail("service: stderr lacks %r: %s" % (want, err))
+    if err.count("SIGHUP") != 4:
+        fail("service: want 4 SIGHUP lines on stderr: %s" % err)
+    print("ok service: each refusal said in one line, a port change needs a restart, "
+          "STOPPING=1 at the end")
+
+
 def main():
     sluice, pcapgen, prog, case = sys.argv[1:5]
     extra = [os.path.abspath(x) for x in sys.argv[5:]]
@@ -454,7 +539,8 @@ def main():
         sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
         {"capture": case_verdicts, "capture-load": case_load,
-         "persist": case_persist, "metrics": case_metrics}[case](sluice, pcapgen, prog, tmp, *extra)
+         "persist": case_persist, "metrics": case_metrics,
+         "service": case_service}[case](sluice, pcapgen, prog, tmp, *extra)
 
 
 if __name__ == "__main__":
