@@ -1069,6 +1069,9 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 32 - in->imm));
 	else if (fuse == SL_JIT_FUSE_NOP)
 		;
+	else if (fuse == SL_JIT_FUSE_LOAD_IDX)                           /* load [rB + rA*s + off] */
+		x86_load_index(&st->e, sl_isa_size_bytes(in->code), dst, st->rmap[in->src_reg],
+			       st->rmap[in[-1].src_reg], st->fuse[st->prog->n_insns + st->pc], in->off);
 	else if (fuse == SL_JIT_FUSE_CMOV)
 		emit_cmov(st, in);
 	else if (fuse == SL_JIT_FUSE_CMOV_JT)
@@ -1201,6 +1204,7 @@ static int run_pass(struct jit_state *st)
 static int alloc_state(struct jit_state *st)
 {
 	size_t n = (size_t)st->prog->n_insns;
+	uint16_t *live = NULL;
 
 	st->addrs = calloc(n, sizeof(uint32_t));
 	st->ends = calloc(n, sizeof(uint32_t));
@@ -1210,7 +1214,10 @@ static int alloc_state(struct jit_state *st)
 	for (uint32_t pc = 0; st->fuse && pc < n; pc++)
 		if (jit_call_inlined(st, pc))
 			st->fuse[pc] = SL_JIT_FUSE_INLINE_CALL;  /* reads only r2 (liveness) */
-	st->dead = st->fuse ? sl_jit_dead_code(st->prog, st->fuse) : NULL;
+	st->dead = st->fuse ? sl_jit_dead_code(st->prog, st->fuse, &live) : NULL;
+	if (st->dead)
+		sl_jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
+	free(live);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;

@@ -177,7 +177,7 @@ static void solve(const struct sl_prog *p, const struct du *du, const uint32_t *
 	free(live_in);
 }
 
-uint8_t *sl_jit_dead_code(const struct sl_prog *p, const uint8_t *fuse)
+uint8_t *sl_jit_dead_code(const struct sl_prog *p, const uint8_t *fuse, uint16_t **live_out)
 {
 	struct du *du = calloc(p->n_insns, sizeof(*du));
 	uint32_t *next = calloc(p->n_insns, sizeof(*next));
@@ -221,7 +221,10 @@ uint8_t *sl_jit_dead_code(const struct sl_prog *p, const uint8_t *fuse)
 out:
 	free(du);
 	free(next);
-	free(live);
+	if (live_out && dead)
+		*live_out = live;
+	else
+		free(live);
 	return dead;
 }
 

@@ -692,6 +692,61 @@ static void match_rotate_or(const struct sl_prog *p, const uint8_t *targets, con
 	fuse[pc] = SL_JIT_FUSE_DROP;
 }
 
+/*
+ * The shift "rA <<= 1|2|3" feeding the add at @p add (only lddw's of
+ * other registers between) that a LOAD_IDX can take as its scale: its pc,
+ * or -1.
+ */
+static int64_t index_shift(const struct sl_prog *p, const uint8_t *targets, const uint8_t *fuse,
+			   const uint8_t *dead, uint32_t add, uint8_t a)
+{
+	uint32_t k = add;
+
+	while (k >= 1 && !targets[k]) {
+		const struct bpf_insn *in = &p->insns[k - 1];
+
+		if (k >= 2 && sl_isa_is_lddw(&p->insns[k - 2])) {
+			if (p->insns[k - 2].dst_reg == a || targets[k - 1])
+				return -1;
+			k -= 2;
+			continue;
+		}
+		if (in->code != (BPF_ALU64 | BPF_LSH | BPF_K) || in->dst_reg != a ||
+		    in->imm < 1 || in->imm > 3 || fuse[k - 1] || dead[k - 1])
+			return -1;
+		return k - 1;
+	}
+	return -1;
+}
+
+void sl_jit_fuse_indexed(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
+			 const uint16_t *live)
+{
+	uint8_t *targets = jump_targets(p);
+
+	for (uint32_t pc = 1; targets && pc < p->n_insns; pc++) {
+		const struct bpf_insn *ld = &p->insns[pc], *add = ld - 1;
+		uint8_t a = add->src_reg, b = ld->src_reg;
+		int64_t sh;
+
+		if (SL_OP_CLASS(ld->code) != BPF_LDX || SL_OP_MODE(ld->code) != BPF_MEM ||
+		    fuse[pc] || dead[pc] || targets[pc] || (pc >= 2 && sl_isa_is_lddw(&p->insns[pc - 2])) ||
+		    add->code != (BPF_ALU64 | BPF_ADD | BPF_X) || add->dst_reg != b || a == b ||
+		    a == BPF_REG_10 || fuse[pc - 1] || dead[pc - 1] ||
+		    (b != ld->dst_reg && (live[pc] & (1u << b))))
+			continue;
+		fuse[pc] = SL_JIT_FUSE_LOAD_IDX;
+		fuse[p->n_insns + pc] = 1;
+		fuse[pc - 1] = SL_JIT_FUSE_NOP;
+		sh = index_shift(p, targets, fuse, dead, pc - 1, a);
+		if (sh >= 0 && (a == ld->dst_reg || !(live[pc] & (1u << a)))) {
+			fuse[p->n_insns + pc] = (uint8_t)(1u << p->insns[sh].imm);
+			fuse[sh] = SL_JIT_FUSE_NOP;
+		}
+	}
+	free(targets);
+}
+
 uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 {
 	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jump_targets(p);

@@ -515,6 +515,53 @@ static void gen_rotate2(struct gen *g)
 }
 
 /*
+ * A table read as clang writes it: "rA &= 7; rA <<= s; rB = ptr; rB +=
+ * rA; rD = *(rB + off)" (the JIT makes it one load [rB + rA*2^s + off] when
+ * rB and rA are not read afterwards). Near misses: rB or rA read after
+ * the load, a 32-bit shift, a jump over the add or over the shift (landing
+ * inside), a register copy between the shift and the add.
+ */
+static void gen_index_load(struct gen *g)
+{
+	unsigned si = rn(g, 4), size = 1u << si, s = rn(g, 4), miss = rn(g, 10);
+	uint8_t b = scalar(g), a = scalar(g), d = scalar(g), c = scalar(g), base;
+	int16_t off;
+
+	pick_addr(g, size, false, &base, &off);
+	if (a == b || g->kind[base] != K_MEM)
+		return;
+	off = (int16_t)rn(g, MEM_OPS - size - (7u << s) + 1);
+	bool late = rn(g, 4) == 0;   /* the copy right before the add: the JIT's lea instead */
+
+	item(g);
+	if (!late)
+		put(g, BPF_ALU64 | BPF_MOV | BPF_X, b, base, 0, 0);
+	put(g, BPF_ALU64 | BPF_AND | BPF_K, a, 0, 0, 7);
+	if (miss == 0 && s)
+		put(g, BPF_JMP | BPF_JGT | BPF_K, a, 0, 1, (int32_t)rn(g, 8));   /* over the shift */
+	if (s)
+		put(g, (miss == 1 ? BPF_ALU : BPF_ALU64) | BPF_LSH | BPF_K, a, 0, 0, (int32_t)s);
+	if (miss == 2 && c != a && c != b)
+		put(g, BPF_ALU64 | BPF_MOV | BPF_X, c, a, 0, 0);
+	else if (c != a && c != b && rn(g, 2))
+		put_lddw(g, c, edge_u64(g));
+	if (late)
+		put(g, BPF_ALU64 | BPF_MOV | BPF_X, b, base, 0, 0);
+	if (miss == 3)
+		put(g, BPF_JMP | BPF_JSET | BPF_K, a, 0, 1, 1 << rn(g, 6));     /* over the add */
+	put(g, BPF_ALU64 | BPF_ADD | BPF_X, b, a, 0, 0);
+	put(g, BPF_LDX | BPF_MEM | sizes[si], d, b, off, 0);
+	if (d == b)
+		return;
+	if (miss == 4)
+		put(g, BPF_ALU64 | BPF_SUB | BPF_X, b, base, 0, 0);   /* reads rB: b = the index */
+	else
+		put(g, BPF_ALU64 | BPF_MOV | BPF_K, b, 0, 0, edge_imm(g));     /* no address stays */
+	if (miss == 5 && c != b)
+		put(g, BPF_ALU64 | BPF_ADD | BPF_X, c, a, 0, 0);      /* reads rA */
+}
+
+/*
  * rotl(v * C, k) as clang writes it: rA = rV; rA *= rC1; rV *= rC2;
  * rV >>= 64-k; rV |= rA with C1 = C2 << k (the JIT makes it imul + rol),
  * sometimes with constants that do not match or something in between:
@@ -579,14 +626,16 @@ static void gen_body(struct gen *g, unsigned n)
 	for (unsigned i = 0; i < n && g->n < MAX_INSNS - 64; i++) {
 		unsigned w = rn(g, 100);
 
-		if (w < 40)
+		if (w < 38)
 			gen_alu(g);
-		else if (w < 42)
+		else if (w < 40)
 			gen_rotate(g);
-		else if (w < 43)
+		else if (w < 41)
 			gen_mulrot(g);
-		else if (w < 44)
+		else if (w < 42)
 			gen_rotate2(g);
+		else if (w < 43)
+			gen_index_load(g);
 		else if (w < 45)
 			gen_mul_add(g);
 		else if (w < 60)
