@@ -1069,6 +1069,8 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 32 - in->imm));
 	else if (fuse == SL_JIT_FUSE_NOP)
 		;
+	else if (fuse == SL_JIT_FUSE_MASK_SHR)
+		x86_shift_ri(&st->e, false, SH_SHR, dst, (uint8_t)in[1].imm);   /* shr dst32, k */
 	else if (fuse == SL_JIT_FUSE_LOAD_IDX)                           /* load [rB + rA*s + off] */
 		x86_load_index(&st->e, sl_isa_size_bytes(in->code), dst, st->rmap[in->src_reg],
 			       st->rmap[in[-1].src_reg], st->fuse[st->prog->n_insns + st->pc], in->off);

@@ -52,6 +52,7 @@ enum {
 	SL_JIT_FUSE_ROL32, /**< this shift by k becomes a 32-bit rotate (left by k, or right by k) */
 	SL_JIT_FUSE_NOP,   /**< emits nothing (a zero extension nobody needs, or the
 			       shift / add folded into a LOAD_IDX) */
+	SL_JIT_FUSE_MASK_SHR, /**< "rX &= M; rX >>= k" keeping bits k-31: shr r32, k */
 	SL_JIT_FUSE_LOAD_IDX, /**< load [rB + rA*scale + off]: the add (and shift) before it
 				  folded in; the argument is the scale */
 };

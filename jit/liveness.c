@@ -51,7 +51,7 @@ static struct du du_alu(const struct bpf_insn *in, uint8_t fuse)
 	if (op != BPF_MOV || fuse)      /* fused groups read their destination */
 		d.use |= R(in->dst_reg);
 	if (SL_OP_SRC(in->code) == BPF_X && op != BPF_END && fuse != SL_JIT_FUSE_ROL &&
-	    fuse != SL_JIT_FUSE_LEA && fuse != SL_JIT_FUSE_ZEXT)
+	    fuse != SL_JIT_FUSE_LEA && fuse != SL_JIT_FUSE_ZEXT && fuse != SL_JIT_FUSE_MASK_SHR)
 		d.use |= R(in->src_reg);
 	if (fuse)
 		d.pure = false;
@@ -260,7 +260,7 @@ static uint16_t hi_use(const struct bpf_insn *in, uint16_t out, bool small_mask)
 				return x;
 			break;
 		case BPF_LSH:
-			if (SL_OP_SRC(in->code) == BPF_K && in->imm >= 32)
+			if (SL_OP_SRC(in->code) == BPF_K && (in->imm & 63) >= 32)   /* count mod 64 */
 				return 0;
 			/* fall through */
 		}

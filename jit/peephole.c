@@ -322,6 +322,50 @@ static void match_jz_flags(const struct sl_prog *p, const uint8_t *targets, uint
 }
 
 /*
+ * "rX &= M; rX >>= k" (64-bit) at @p pc where M keeps exactly bits k-31
+ * (an immediate, or a constant register): the bits of the 32-bit value
+ * above k, as v1 writes "u32 >> k". One "shr r32, k" gives the same 64-bit
+ * result (the AND's constant is then not read).
+ */
+static void match_mask_shr(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
+			   uint8_t *fuse)
+{
+	const struct bpf_insn *an = &p->insns[pc], *sh = an + 1;
+	uint64_t m;
+
+	if (SL_OP_CLASS(an->code) != BPF_ALU64 || SL_OP_CODE(an->code) != BPF_AND ||
+	    sh->code != (BPF_ALU64 | BPF_RSH | BPF_K) || sh->dst_reg != an->dst_reg ||
+	    sh->imm < 1 || sh->imm > 31 || targets[pc + 1] || fuse[pc + 1])
+		return;
+	if (SL_OP_SRC(an->code) == BPF_K)
+		m = (uint64_t)(int64_t)an->imm;
+	else if (an->src_reg == an->dst_reg || !sl_jit_const_before(p, targets, pc, an->src_reg, &m))
+		return;
+	if ((m >> sh->imm) != (0xffffffffull >> sh->imm))
+		return;
+	fuse[pc] = SL_JIT_FUSE_MASK_SHR;
+	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+}
+
+/*
+ * "rX <<= 32; rX >>= 32" (v1's zero extension) at @p pc when nothing reads
+ * the upper half of rX afterwards (@p hi, liveness.c): the low half is
+ * what it was, so both emit nothing.
+ */
+static void match_zext_unread(const struct sl_prog *p, const uint8_t *targets, const uint16_t *hi,
+			      uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+
+	if (w[0].code != (BPF_ALU64 | BPF_LSH | BPF_K) || w[0].imm != 32 ||
+	    w[1].code != (BPF_ALU64 | BPF_RSH | BPF_K) || w[1].imm != 32 ||
+	    w[1].dst_reg != w[0].dst_reg || targets[pc + 1] || (hi[pc + 1] & (1u << w[0].dst_reg)))
+		return;
+	fuse[pc] = SL_JIT_FUSE_NOP;
+	fuse[pc + 1] = SL_JIT_FUSE_NOP;
+}
+
+/*
  * "rD = rS; rD += imm|rT" (64-bit; not with blinding) at @p pc becomes one
  * lea, "rD = rS; rD = be16|le16 rD" a movzx (and rol), "rD = rS; rD <<= 32;
  * rD >>= 32" a mov r32: the mov's copy and the operation in one instruction. Not with r10 as rT or as the source
@@ -776,7 +820,11 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 	for (uint32_t pc = 0; pc + 1 < p->n_insns; pc++) {
 		if (fuse[pc] || fuse[pc + 1] || sl_isa_is_lddw(&p->insns[pc]))
 			continue;
-		match_zext(p, targets, pc, fuse);
+		match_zext_unread(p, targets, hi, pc, fuse);
+		if (!fuse[pc])
+			match_zext(p, targets, pc, fuse);
+		if (!fuse[pc])
+			match_mask_shr(p, targets, pc, fuse);
 		if (!blind && !fuse[pc])
 			match_lea(p, targets, pc, fuse);
 		if (!blind && !fuse[pc])

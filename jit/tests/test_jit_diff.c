@@ -562,6 +562,45 @@ static void gen_index_load(struct gen *g)
 }
 
 /*
+ * v1's 32-bit idioms: "rX &= M; rX >>= k" with M keeping bits k-31 (the
+ * JIT: shr r32, k), M an immediate or a constant register, sometimes one
+ * bit off or with a jump landing on the shift; and "rX <<= 32; rX >>= 32"
+ * followed by a 32-bit operation (upper half unread: the JIT drops the
+ * pair) or by a 64-bit one that reads it.
+ */
+static void gen_v1_idioms(struct gen *g)
+{
+	uint8_t x = scalar(g), c = scalar(g), y = scalar(g);
+	uint32_t k = 1 + rn(g, 31), miss = rn(g, 8);
+	uint64_t m = (0xffffffffull >> k) << k;
+
+	item(g);
+	if (rn(g, 2)) {
+		put(g, BPF_ALU64 | BPF_ADD | BPF_X, x, y, 0, 0);
+		put(g, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
+		if (miss == 0)
+			item(g);
+		put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, 32);
+		if (rn(g, 2))
+			put(g, BPF_ALU | BPF_XOR | BPF_X, x, y, 0, 0);
+		else if (rn(g, 2))
+			put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, (int32_t)k);
+		return;
+	}
+	if (miss == 1)
+		m ^= 1ull << rn(g, 40);
+	if (c != x && rn(g, 2)) {
+		put_lddw(g, c, m);
+		put(g, BPF_ALU64 | BPF_AND | BPF_X, x, c, 0, 0);
+	} else {
+		put(g, BPF_ALU64 | BPF_AND | BPF_K, x, 0, 0, (int32_t)m);
+	}
+	if (miss == 2)
+		item(g);
+	put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, (int32_t)(miss == 3 ? k + 1 : k));
+}
+
+/*
  * rotl(v * C, k) as clang writes it: rA = rV; rA *= rC1; rV *= rC2;
  * rV >>= 64-k; rV |= rA with C1 = C2 << k (the JIT makes it imul + rol),
  * sometimes with constants that do not match or something in between:
@@ -626,8 +665,10 @@ static void gen_body(struct gen *g, unsigned n)
 	for (unsigned i = 0; i < n && g->n < MAX_INSNS - 64; i++) {
 		unsigned w = rn(g, 100);
 
-		if (w < 38)
+		if (w < 37)
 			gen_alu(g);
+		else if (w < 38)
+			gen_v1_idioms(g);
 		else if (w < 40)
 			gen_rotate(g);
 		else if (w < 41)
