@@ -53,7 +53,7 @@ static struct du du_alu(const struct bpf_insn *in, uint8_t fuse)
 	if (SL_OP_SRC(in->code) == BPF_X && op != BPF_END && fuse != SL_JIT_FUSE_ROL &&
 	    fuse != SL_JIT_FUSE_LEA && fuse != SL_JIT_FUSE_ZEXT && fuse != SL_JIT_FUSE_MASK_SHR)
 		d.use |= R(in->src_reg);
-	if (fuse)
+	if (fuse && fuse != SL_JIT_FUSE_MASK_SHR)      /* that one only computes rX from rX */
 		d.pure = false;
 	return d;
 }
