@@ -303,6 +303,15 @@ void x86_cmov(struct x86_emit *e, enum x86_cc cc, int dst, int src)
 	modrm_rr(e, dst, src);
 }
 
+/* setcc r8 (0F 90+cc /0; REX for spl-dil and r8b-r15b) */
+void x86_setcc(struct x86_emit *e, enum x86_cc cc, int r)
+{
+	rex(e, false, 0, r, needs_rex_byte(r));
+	x86_byte(e, 0x0f);
+	x86_byte(e, (uint8_t)(0x90 + (cc & 0xf)));
+	modrm_rr(e, 0, r);
+}
+
 /* lea dst, [base + off] (8D /r) */
 void x86_lea(struct x86_emit *e, bool w64, int dst, int base, int32_t off)
 {

@@ -1069,6 +1069,8 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 32 - in->imm));
 	else if (fuse == SL_JIT_FUSE_NOP)
 		;
+	else if (fuse == SL_JIT_FUSE_SETCC_ZERO)
+		x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);                 /* xor dst32, dst32 */
 	else if (fuse == SL_JIT_FUSE_MASK_SHR)
 		x86_shift_ri(&st->e, false, SH_SHR, dst, (uint8_t)in[1].imm);   /* shr dst32, k */
 	else if (fuse == SL_JIT_FUSE_LOAD_IDX)                           /* load [rB + rA*s + off] */
@@ -1094,6 +1096,17 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 			      (unsigned)in->imm - 1, in[1].imm);
 	else
 		emit_fused_mov(st, in, fuse);
+}
+
+/* "rC = 1; if (cond) goto +1; rC = 0": rC is zero (SETCC_ZERO); compare, setcc rC8. */
+static int emit_setcc(struct jit_state *st, const struct bpf_insn *in)
+{
+	int cc = emit_compare(st, in);
+
+	if (cc < 0)
+		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
+	x86_setcc(&st->e, (enum x86_cc)cc, st->rmap[in[-1].dst_reg]);
+	return 0;
 }
 
 /* "if rX ==|!= 0" right after the add/sub/and/or/xor that computed rX: its ZF decides. */
@@ -1156,6 +1169,9 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 			;                                           /* nothing reads its result */
 		else if (st->fuse[pc] == SL_JIT_FUSE_CMP_K) {
 			if (emit_cmp_k(st, in))
+				return st->err;
+		} else if (st->fuse[pc] == SL_JIT_FUSE_SETCC) {
+			if (emit_setcc(st, in))
 				return st->err;
 		} else if (st->fuse[pc] == SL_JIT_FUSE_JZ_FLAGS) {
 			if (emit_jz_flags(st, in))

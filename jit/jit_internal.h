@@ -53,6 +53,8 @@ enum {
 	SL_JIT_FUSE_NOP,   /**< emits nothing (a zero extension nobody needs, or the
 			       shift / add folded into a LOAD_IDX) */
 	SL_JIT_FUSE_MASK_SHR, /**< "rX &= M; rX >>= k" keeping bits k-31: shr r32, k */
+	SL_JIT_FUSE_SETCC_ZERO, /**< "rC = 1" of "rC = 1; if cond goto +1; rC = 0": xor rC, rC */
+	SL_JIT_FUSE_SETCC, /**< its jump: cmp + setcc rC8 */
 	SL_JIT_FUSE_LOAD_IDX, /**< load [rB + rA*scale + off]: the add (and shift) before it
 				  folded in; the argument is the scale */
 };

@@ -45,6 +45,8 @@ static struct du du_alu(const struct bpf_insn *in, uint8_t fuse)
 	if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO ||
 	    fuse == SL_JIT_FUSE_MOV_SWAP16 || fuse == SL_JIT_FUSE_MOV_ZEXT)
 		return (struct du){ R(in->src_reg), R(in->dst_reg), false };
+	if (fuse == SL_JIT_FUSE_SETCC_ZERO)
+		return (struct du){ 0, R(in->dst_reg), false };
 	if (fuse == SL_JIT_FUSE_MOV_ADD)                /* rD = rS + imm|rT */
 		return (struct du){ R(in->src_reg) | (SL_OP_SRC(in[1].code) == BPF_X ?
 						      R(in[1].src_reg) : 0), R(in->dst_reg), false };
@@ -81,6 +83,10 @@ static struct du du_jmp(const struct sl_prog *p, uint32_t pc, const uint8_t *fus
 
 		sl_jit_cmp_k(p, fuse_all, pc, &swapped);
 		d.use = R(swapped ? in->src_reg : in->dst_reg);
+	}
+	if (fuse == SL_JIT_FUSE_SETCC) {   /* rC = cond: reads rC's zero (the xor before) */
+		d.use |= R(in[-1].dst_reg);
+		d.def = R(in[-1].dst_reg);
 	}
 	if (fuse == SL_JIT_FUSE_CMOV || fuse == SL_JIT_FUSE_CMOV_JT) {  /* rX = imm|rY unless taken */
 		const struct bpf_insn *mv = in + 1;

@@ -322,6 +322,30 @@ static void match_jz_flags(const struct sl_prog *p, const uint8_t *targets, uint
 }
 
 /*
+ * "rC = 1; if (cond) goto +1; rC = 0" (clang's bool of a comparison, e.g.
+ * the carry of csum_add) at @p pc: "xor rC, rC; cmp; setcc rC8", no
+ * branch. Not when the comparison reads rC (the xor comes first).
+ */
+static void match_setcc(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+	uint8_t c = w[0].dst_reg;
+
+	if (pc + 2 >= p->n_insns || fuse[pc + 2] || targets[pc + 1] || targets[pc + 2] ||
+	    (SL_OP_CLASS(w[0].code) != BPF_ALU && SL_OP_CLASS(w[0].code) != BPF_ALU64) ||
+	    w[0].code != (SL_OP_CLASS(w[0].code) | BPF_MOV | BPF_K) || w[0].imm != 1 || w[0].off ||
+	    !is_cond_jump(&w[1]) || w[1].off != 1 || w[1].dst_reg == c ||
+	    (SL_OP_SRC(w[1].code) == BPF_X && w[1].src_reg == c) ||
+	    (SL_OP_CLASS(w[2].code) != BPF_ALU && SL_OP_CLASS(w[2].code) != BPF_ALU64) ||
+	    w[2].code != (SL_OP_CLASS(w[2].code) | BPF_MOV | BPF_K) || w[2].imm != 0 ||
+	    w[2].dst_reg != c || w[2].off)
+		return;
+	fuse[pc] = SL_JIT_FUSE_SETCC_ZERO;
+	fuse[pc + 1] = SL_JIT_FUSE_SETCC;
+	fuse[pc + 2] = SL_JIT_FUSE_DROP;
+}
+
+/*
  * "rX &= M; rX >>= k" (64-bit) at @p pc where M keeps exactly bits k-31
  * (an immediate, or a constant register): the bits of the 32-bit value
  * above k, as v1 writes "u32 >> k". One "shr r32, k" gives the same 64-bit
@@ -820,7 +844,9 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 	for (uint32_t pc = 0; pc + 1 < p->n_insns; pc++) {
 		if (fuse[pc] || fuse[pc + 1] || sl_isa_is_lddw(&p->insns[pc]))
 			continue;
-		match_zext_unread(p, targets, hi, pc, fuse);
+		match_setcc(p, targets, pc, fuse);
+		if (!fuse[pc])
+			match_zext_unread(p, targets, hi, pc, fuse);
 		if (!fuse[pc])
 			match_zext(p, targets, pc, fuse);
 		if (!fuse[pc])

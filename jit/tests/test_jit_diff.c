@@ -601,6 +601,28 @@ static void gen_v1_idioms(struct gen *g)
 }
 
 /*
+ * "rC = 1; if (a op b) goto +1; rC = 0", a comparison's bool (the JIT:
+ * xor + cmp + setcc), in both widths, against a register or an immediate.
+ * Near misses: the comparison reads rC, other constants than 1 and 0, a
+ * jump landing on the "rC = 0".
+ */
+static void gen_setcc(struct gen *g)
+{
+	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
+				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
+	uint8_t c = scalar(g), a = scalar(g), b = scalar(g), miss = (uint8_t)rn(g, 8);
+	bool x = rn(g, 2);
+
+	item(g);
+	put(g, (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 0 ? 2 : 1);
+	put(g, (rn(g, 2) ? BPF_JMP : BPF_JMP32) | ops[rn(g, sizeof(ops))] | (x ? BPF_X : BPF_K),
+	    a, x ? b : 0, 1, x ? 0 : edge_imm(g));
+	if (miss == 1)
+		item(g);
+	put(g, (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 2 ? -1 : 0);
+}
+
+/*
  * rotl(v * C, k) as clang writes it: rA = rV; rA *= rC1; rV *= rC2;
  * rV >>= 64-k; rV |= rA with C1 = C2 << k (the JIT makes it imul + rol),
  * sometimes with constants that do not match or something in between:
@@ -665,8 +687,10 @@ static void gen_body(struct gen *g, unsigned n)
 	for (unsigned i = 0; i < n && g->n < MAX_INSNS - 64; i++) {
 		unsigned w = rn(g, 100);
 
-		if (w < 37)
+		if (w < 36)
 			gen_alu(g);
+		else if (w < 37)
+			gen_setcc(g);
 		else if (w < 38)
 			gen_v1_idioms(g);
 		else if (w < 40)
