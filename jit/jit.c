@@ -513,7 +513,7 @@ static int do_alu(struct jit_state *st, const struct bpf_insn *in)
 
 	if (!fn)
 		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
-	return fn(st, in, SL_OP_CLASS(in->code) == BPF_ALU64);
+	return fn(st, in, SL_OP_CLASS(in->code) == BPF_ALU64 && !st->low[st->pc]);
 }
 
 /* ---- loads and stores ---- */
@@ -1236,7 +1236,9 @@ static int alloc_state(struct jit_state *st)
 	if (st->dead)
 		sl_jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
 	free(live);
-	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead)
+	st->low = st->fuse ? sl_jit_low_only(st->prog, st->fuse) : NULL;
+	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
+	    !st->low)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1251,6 +1253,7 @@ static void free_state(struct jit_state *st)
 	free(st->cbs);
 	free(st->fuse);
 	free(st->dead);
+	free(st->low);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->err. */

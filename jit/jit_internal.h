@@ -99,7 +99,17 @@ void sl_jit_fuse_indexed(const struct sl_prog *prog, uint8_t *fuse, const uint8_
  * program as written. @return n_insns entries (calloc'ed, caller frees) or
  * NULL when out of memory.
  */
-uint16_t *sl_jit_hi_live(const struct sl_prog *prog, const uint8_t *targets);
+uint16_t *sl_jit_hi_live(const struct sl_prog *prog, const uint8_t *targets, const uint8_t *fuse);
+
+/**
+ * 64-bit ALU instructions, not fused (@p fuse: the final fusions),
+ * whose result's upper half nobody reads (peephole.c, from
+ * sl_jit_hi_live() on the fused program) and whose low half a 32-bit x86
+ * instruction computes alike (add, sub, mul, and, or, xor, neg, mov, lsh
+ * by an immediate below 32): 1 per such instruction (calloc'ed, caller
+ * frees), or NULL when out of memory. The JIT emits them without REX.W.
+ */
+uint8_t *sl_jit_low_only(const struct sl_prog *prog, const uint8_t *fuse);
 
 /**
  * The constant register @p r holds before instruction @p pc, from a plain

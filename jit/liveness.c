@@ -247,7 +247,10 @@ out:
  * mod, 64-bit byte swaps, 64-bit jumps, addresses, calls (r1-r5) and
  * exit (r0) read them. peephole.c uses it: where a result's upper half is
  * never read, a 32-bit form may leave garbage there (v1's 32-bit rotates)
- * and a zero extension has nothing to do.
+ * and a zero extension has nothing to do. With @p fuse, a fused
+ * instruction is taken to read all of its registers (a rol brings the
+ * upper half down): so computed, it also picks the 64-bit operations the
+ * JIT may emit as 32-bit ones (sl_jit_low_only()).
  */
 static uint16_t hi_use(const struct bpf_insn *in, uint16_t out, bool small_mask)
 {
@@ -328,7 +331,7 @@ static bool is_small_mask(const struct sl_prog *p, const uint8_t *targets, uint3
 	       v <= UINT32_MAX;
 }
 
-uint16_t *sl_jit_hi_live(const struct sl_prog *p, const uint8_t *targets)
+uint16_t *sl_jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uint8_t *fuse)
 {
 	uint16_t *out = calloc(p->n_insns + 1, sizeof(uint16_t));
 	uint16_t *in_set = calloc(p->n_insns + 1, sizeof(uint16_t));
@@ -361,8 +364,9 @@ uint16_t *sl_jit_hi_live(const struct sl_prog *p, const uint8_t *targets)
 				o = in_set[next];
 			if (t >= 0 && t <= p->n_insns)
 				o |= in_set[t];
-			n = (uint16_t)((o & ~hi_kill(in)) |
-					 hi_use(in, o, small[i]));
+			n = (uint16_t)((o & ~hi_kill(in)) | hi_use(in, o, small[i]));
+			if (fuse && fuse[i] && fuse[i] != SL_JIT_FUSE_DROP && fuse[i] != SL_JIT_FUSE_NOP)
+				n |= (uint16_t)(R(in->dst_reg) | R(in->src_reg));   /* fused: may read all */
 			if (o != out[i] || n != in_set[i]) {
 				out[i] = o;
 				in_set[i] = n;

@@ -815,10 +815,37 @@ void sl_jit_fuse_indexed(const struct sl_prog *p, uint8_t *fuse, const uint8_t *
 	free(targets);
 }
 
+uint8_t *sl_jit_low_only(const struct sl_prog *p, const uint8_t *fuse)
+{
+	uint8_t *lo = calloc(p->n_insns + 1, 1), *targets = jump_targets(p);
+	uint16_t *hi = targets ? sl_jit_hi_live(p, targets, fuse) : NULL;
+
+	for (uint32_t pc = 0; lo && hi && pc < p->n_insns; pc++) {
+		const struct bpf_insn *in = &p->insns[pc];
+		uint8_t op = SL_OP_CODE(in->code);
+		bool k = SL_OP_SRC(in->code) == BPF_K;
+
+		if (SL_OP_CLASS(in->code) != BPF_ALU64 || fuse[pc] || (hi[pc] & (1u << in->dst_reg)))
+			continue;
+		if (op == BPF_ADD || op == BPF_SUB || op == BPF_MUL || op == BPF_AND ||
+		    op == BPF_OR || op == BPF_XOR || op == BPF_NEG ||
+		    (op == BPF_LSH && k && in->imm >= 0 && in->imm < 32) ||
+		    (op == BPF_MOV && !in->off && (k || in->src_reg != BPF_REG_10)))
+			lo[pc] = 1;
+	}
+	if (!hi) {
+		free(lo);
+		lo = NULL;
+	}
+	free(targets);
+	free(hi);
+	return lo;
+}
+
 uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 {
 	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jump_targets(p);
-	uint16_t *hi = targets ? sl_jit_hi_live(p, targets) : NULL;
+	uint16_t *hi = targets ? sl_jit_hi_live(p, targets, NULL) : NULL;
 
 	if (!fuse || !targets || !hi) {
 		free(fuse);
