@@ -2,7 +2,7 @@
 /*
  * Final report of `sluice run`: the summed counters, per port and per
  * worker, and every map of the object read through the maps' control API
- * (sl_map_ctl_get_next_key / sl_map_ctl_lookup). Arrays list only entries
+ * (sl_map_ctl_dump: one pass over the entries). Arrays list only entries
  * with a non-zero value (in any slot); hashes and the rest list every
  * entry. Per-CPU maps with 4- or 8-byte values show the sum and each core.
  * Control thread, after the workers stopped.
@@ -31,37 +31,41 @@ static bool is_array(const struct sl_map *map)
 	return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
+struct walk {
+	struct sl_map_entry e;
+	size_t vsize;
+	bool array;
+	sl_map_entry_fn fn;
+	void *arg;
+};
+
+static int walk_one(const void *key, const void *value, void *arg)
+{
+	struct walk *w = arg;
+
+	if (w->array && all_zero(value, w->vsize))
+		return 0;
+	w->e.key = key;
+	w->e.value = value;
+	return w->fn(&w->e, w->arg);
+}
+
 int sl_report_map_walk(struct sl_map *map, sl_map_entry_fn fn, void *arg)
 {
 	const struct sl_map_def *def = sl_map_get_def(map);
-	size_t vsize = sl_map_ctl_value_size(map);
-	uint8_t *key = calloc(2, def->key_size ? def->key_size : 1);
-	uint8_t *next = key + (def->key_size ? def->key_size : 1);
-	uint8_t *val = calloc(1, vsize ? vsize : 1);
-	struct sl_map_entry e = {
-		.key = next, .value = val, .key_size = def->key_size,
-		.value_size = def->value_size, .ncpus = sl_map_is_percpu(map) ? sl_map_ncpus(map) : 1,
-		.stride = sl_map_is_percpu(map) ? (def->value_size + 7u) & ~7u : def->value_size,
-		.percpu = sl_map_is_percpu(map),
+	struct walk w = {
+		.e = {
+			.key_size = def->key_size, .value_size = def->value_size,
+			.ncpus = sl_map_is_percpu(map) ? sl_map_ncpus(map) : 1,
+			.stride = sl_map_is_percpu(map) ? (def->value_size + 7u) & ~7u :
+				  def->value_size,
+			.percpu = sl_map_is_percpu(map),
+		},
+		.vsize = sl_map_ctl_value_size(map), .array = is_array(map), .fn = fn, .arg = arg,
 	};
-	int err = key && val ? 0 : -ENOMEM;
-	bool first = true;
 
-	while (!err) {
-		err = sl_map_ctl_get_next_key(map, first ? NULL : key, next);
-		if (err)
-			break;
-		first = false;
-		err = sl_map_ctl_lookup(map, next, val);
-		if (err == -ENOENT)
-			err = 0;  /* deleted meanwhile */
-		else if (!err && (!is_array(map) || !all_zero(val, vsize)))
-			err = fn(&e, arg);
-		memcpy(key, next, def->key_size);
-	}
-	free(key);
-	free(val);
-	return err == -ENOENT ? 0 : err;
+	/* one pass of the map's batch dump: no get_next_key restarts */
+	return sl_map_ctl_dump(map, walk_one, &w);
 }
 
 uint64_t sl_map_entry_slot_u64(const struct sl_map_entry *e, unsigned cpu)
@@ -147,18 +151,20 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 	fprintf(out, "stats: rx %" PRIu64 "  tx %" PRIu64 "  drop %" PRIu64 "  error %" PRIu64
 		"  (%.3f Mpps over %.2f s, %s)\n", sum.rx, sum.tx, sum.drop, sum.error,
 		secs > 0 ? (double)sum.rx / secs * 1e-6 : 0.0, secs, eng->exec_name);
-	if (eng->prog->type == SL_PROG_SOCKET)
-		fprintf(out, "  socket filter: drop %" PRIu64 "  keep %" PRIu64 " (%" PRIu64
-			" cut short); tx refused %" PRIu64 "\n", sum.verdict[XDP_DROP],
-			sum.verdict[XDP_PASS], sum.trimmed, sum.tx_drop);
-	else
-		fprintf(out, "  verdicts: aborted %" PRIu64 "  drop %" PRIu64 "  pass %" PRIu64
-			"  tx %" PRIu64 "  redirect %" PRIu64 "; tx refused %" PRIu64 "\n",
-			sum.verdict[XDP_ABORTED], sum.verdict[XDP_DROP], sum.verdict[XDP_PASS],
-			sum.verdict[XDP_TX], sum.verdict[XDP_REDIRECT], sum.tx_drop);
-	for (unsigned p = 0; p < eng->nports; p++)
-		fprintf(out, "  port %u %s: rx %" PRIu64 "  tx %" PRIu64 "\n", eng->port_id[p],
+	fprintf(out, "  verdicts:");
+	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+		if (sum.verdict[v] || v <= SL_VERDICT_PASS)
+			fprintf(out, " %s %" PRIu64, sl_verdict_name(v), sum.verdict[v]);
+	fprintf(out, "; tx refused %" PRIu64 "\n", sum.tx_drop);
+	for (unsigned p = 0; p < eng->nports; p++) {
+		fprintf(out, "  port %u %s: rx %" PRIu64 "  tx %" PRIu64, eng->port_id[p],
 			eng->opts->ports[p].name, sum.port_rx[p], sum.port_tx[p]);
+		if (eng->port_hw[p].valid)
+			fprintf(out, "  (link %s; NIC: imissed %" PRIu64 "  rx_nombuf %" PRIu64
+				"  oerrors %" PRIu64 ")", eng->port_hw[p].link_up ? "up" : "down",
+				eng->port_hw[p].imissed, eng->port_hw[p].rx_nombuf, eng->port_hw[p].oerrors);
+		fputc('\n', out);
+	}
 	for (unsigned w = 0; w < eng->nworkers; w++) {
 		const struct sl_worker_stats *s = &eng->workers[w].stats;
 
@@ -166,6 +172,7 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 			"  error %" PRIu64 "\n", w, eng->workers[w].lcore, s->rx, s->tx, s->drop,
 			s->error);
 	}
+	fprintf(out, "  mbufs in use at exit: %lld\n", (long long)eng->mbufs_in_use_at_exit);
 	for (unsigned i = 0; !eng->opts->no_maps && i < sl_obj_map_count(eng->obj); i++)
 		print_map(sl_obj_map(eng->obj, i), out);
 }

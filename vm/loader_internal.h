@@ -75,9 +75,17 @@ struct sl_obj {
 	struct sl_prog **progs;
 	unsigned n_progs;
 	struct sl_map **maps;
+	bool *map_borrowed;      /**< per map: another object's (sl_obj_opts.map_reuse), not freed */
 	unsigned n_maps;
 	unsigned map_cap;
 	char license[64];
+	struct btf *btf;            /**< owned; NULL without BTF */
+	struct ld_map_btf *map_btf; /**< map_cap entries: BTF ids of each map's key and value */
+};
+
+/** BTF type ids of one map's key and value (0: untyped). */
+struct ld_map_btf {
+	uint32_t key, value;
 };
 
 /** Everything known while loading one image; freed once the object is built. */
@@ -89,6 +97,7 @@ struct ld_ctx {
 	unsigned ncpus;
 	uint64_t map_mem;         /**< estimated bytes of the maps made so far */
 	uint64_t map_mem_limit;
+	const struct sl_obj_opts *opts; /**< map_sizes, map_reuse (check sz before reading them), or NULL */
 	const uint8_t *image;
 	size_t image_len;
 	Elf *elf;
