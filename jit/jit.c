@@ -57,13 +57,18 @@
  * our caller. An empty slot gives r0 = -ENOENT, as in the interpreter.
  *
  * Speed: checks the verifier proved away are not emitted (aux nonzero_div),
+ * unsigned div/mod by a constant is a shift, an AND or a multiply by the
+ * reciprocal (divmod_const()), 64-bit ALU operations whose upper half
+ * nobody reads are emitted as 32-bit ones (st->low, peephole.c),
  * map pointers and global-data addresses are immediates, ARRAY and
  * PERCPU_ARRAY lookups are inlined (index check + base + index * stride;
  * the per-CPU slot comes from sl_map_cpu through a %fs load, so one copy
  * of the code serves every worker), other lookups call the map type's own
  * function. Before the passes, peephole.c marks sequences x86 does in
- * fewer instructions (rotates, byte-wise be16 loads, mul+add as lea,
- * select as cmov, zero extension, a mov and the add /
+ * fewer instructions (rotates, also of two copies and v1's masked 32-bit
+ * ones, byte-wise be16 loads, mul+add as lea, select as cmov, bool as
+ * setcc, zero extension (or nothing when the upper half is unread), v1's
+ * "u32 >> k" as shr r32, indexed table loads, a mov and the add /
  * byte swap / zero extension after it as one lea / movzx / mov r32, jumps
  * on a register holding a constant as cmp with an immediate, "== 0" right
  * after an ALU op as a bare jcc on its flags) and liveness.c the

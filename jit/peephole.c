@@ -44,6 +44,24 @@
  * so the mov goes when nothing else reads it; "rX op= y; if rX == 0"
  * (add, sub, and, or, xor) branches on the operation's own flags.
  *
+ * Rotates of two copies (match_rotate_or(), the OR found first, its
+ * operands' shifts looked up backwards in the same straight line): clang
+ * writes a 32-bit rotate in v3 as "rA = rX; rA >>= 32-k; rB = rX; rB <<= k;
+ * rB |= rA" and in v1 the same in 64-bit operations with "rA &=
+ * 0xffffffff << (32-k)" before the right shift; the shift of the OR's
+ * destination becomes "rol r32, k" (v1: only when nothing reads the upper
+ * half of the result, sl_jit_hi_live(), since rol32 zero-extends where the
+ * shifts left bits) and the OR goes. 64-bit rotates of two copies alike.
+ *
+ * v1's other 32-bit idioms: "rX &= M; rX >>= k" with M keeping bits k-31
+ * (u32 >> k) becomes "shr r32, k"; "rX <<= 32; rX >>= 32" whose upper half
+ * nobody reads emits nothing. "rC = 1; if (cond) goto +1; rC = 0" (a bool,
+ * the carry of csum_add) becomes "xor; cmp; setcc".
+ *
+ * After liveness (sl_jit_fuse_indexed()): "rA <<= 1..3; rB += rA; rD =
+ * *(rB + off)" with rA and rB dead after the load (a table read: CRC32,
+ * Maglev) becomes one load [rB + rA*scale + off].
+ *
  * A sequence is fused only when no jump lands inside it (its registers
  * would then come from elsewhere).
  */
