@@ -71,6 +71,12 @@ echo
 echo "== maps: ns/lookup, sluice vs rte_hash and rte_lpm on the same keys"
 "$b/maps/tests/bench_maps"
 
+echo
+echo "== control socket and hot reload (engine/tests/ctl/bench_ctl.py)"
+python3 engine/tests/ctl/bench_ctl.py "$sluice" "$b/pktgen-tests/sl-pcapgen" \
+	"$b/engine/tests/maps_mix.bpf.o" "$b/engine/tests/ctl/ctl_count_v1.bpf.o" \
+	"$b/engine/tests/ctl/ctl_count_v2.bpf.o"
+
 # --- pktgen (issue 12): the local traffic harness (sluice and testpmd over
 # net_memif), the programs' ns/packet by engine, then bench-results/report.md
 # and its plots (scripts/bench-report.py).
