@@ -25,7 +25,9 @@ usage: harness.py --build BUILD [--quick | --bench] [--out DIR]
             engine tx = generator rx; proto_count's map sums to what was sent)
   --bench   the sweep of `make bench`: frame sizes 64..1518 (pass-through vs
             testpmd), every program at 64 B, latency CDFs at a paced rate,
-            testpmd flowgen as a second generator, Pktgen-DPDK when on PATH;
+            flowtable at 1/1024/65536 flows, proto_count per protocol mix
+            against testpmd, testpmd flowgen as a second generator,
+            Pktgen-DPDK when on PATH;
             writes DIR/harness.json for scripts/bench-report.py
 Exit 0, 1 on a failed check or a process that failed, 77 when dpdk-testpmd
 or the memif driver is missing (quick mode only).
@@ -345,6 +347,17 @@ def bench(h, out):
         if res:
             print("prog %-12s %7.3f Mpps back  engine rx %7.3f Mpps  drops %d" %
                   (prog, res["gen"]["mpps"], res["engine_mpps"], res["engine_stats"]["drop"]))
+    for flows in (1, 1024, 65536):  # flow-table size against the flow count
+        res = run("flows", "sluice", "flowtable", size=64, flows=flows, mix="udp", duration=dur)
+        if res:
+            print("flows %6d flowtable %7.3f Mpps back" % (flows, res["gen"]["mpps"]))
+    for mix in ("udp", "tcp", "v6", "mix"):  # protocol mix, 128 B (room for every stack)
+        for kind in ("testpmd", "sluice"):
+            res = run("mix", kind, "proto_count" if kind == "sluice" else None, size=128,
+                      flows=256, mix=mix, duration=dur)
+            if res:
+                res["mix"] = mix
+                print("mix %-4s %-8s %7.3f Mpps back" % (mix, kind, res["gen"]["mpps"]))
     for kind in ("testpmd", "sluice"):
         cdf = os.path.join(out, "latency-%s.cdf" % kind)
         res = run("latency", kind, "pass" if kind == "sluice" else None, size=64,

@@ -176,6 +176,30 @@ def flowgen_section(res, md):
     md.append("")
 
 
+def flows_mix_section(res, md):
+    fl = [r for r in res if r["label"] == "flows"]
+    if fl:
+        md.append("## flowtable by flow count (64 B)\n")
+        md.append("| flows | Mpps back | engine rx Mpps |")
+        md.append("|---|---|---|")
+        for r in fl:
+            md.append("| %d | %.3f | %.3f |" % (r["flows"], r["gen"]["mpps"], r["engine_mpps"]))
+        md.append("")
+    mx = {}
+    for r in res:
+        if r["label"] == "mix":
+            mx.setdefault(r.get("mix", "?"), {})[r["engine"]] = r
+    if mx:
+        md.append("## proto_count by protocol mix (128 B, 256 flows) against testpmd io\n")
+        md.append("| mix | sluice proto_count Mpps | testpmd io Mpps | ratio |")
+        md.append("|---|---|---|---|")
+        for mix, d in mx.items():
+            sm = d["sluice"]["gen"]["mpps"] if "sluice" in d else 0
+            tm = d["testpmd"]["gen"]["mpps"] if "testpmd" in d else 0
+            md.append("| %s | %.3f | %.3f | %s |" % (mix, sm, tm, ratio(sm, tm)))
+        md.append("")
+
+
 def progbench_section(out, md):
     """ns/packet of `sluice bench` per program and engine."""
     table = {}
@@ -240,6 +264,7 @@ def main():
     programs_section(res, out, md)
     latency_section(res, out, md)
     flowgen_section(res, md)
+    flows_mix_section(res, md)
     progbench_section(out, md)
     failed = [r for r in res if r.get("error")]
     for r in failed:
