@@ -413,15 +413,22 @@ static int top_workers(struct cp *p, yaml_node_t *v, void *o)
 static int map_file(struct cp *p, yaml_node_t *v, void *o)
 {
 	struct sl_config_map *m = o;
+	char key[SL_CONFIG_NAME_LEN + 16];
 
-	return get_path(p, v, "file", m->file, sizeof(m->file));
+	snprintf(key, sizeof(key), "maps.%s.file", m->name);
+	m->file_loc = loc_of(v);
+	return get_path(p, v, key, m->file, sizeof(m->file));
 }
 
 static int map_size(struct cp *p, yaml_node_t *v, void *o)
 {
 	struct sl_config_map *m = o;
+	char key[SL_CONFIG_NAME_LEN + 16];
 	unsigned size = 0;
-	int ret = get_uint(p, v, "size", 1, 1u << 30, &size);
+	int ret;
+
+	snprintf(key, sizeof(key), "maps.%s.size", m->name);
+	ret = get_uint(p, v, key, 1, 1u << 30, &size);
 
 	m->size = size;
 	return ret;

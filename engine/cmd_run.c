@@ -197,12 +197,19 @@ static int set_str(char *dst, size_t len, const char *opt, const char *v)
 	return -EINVAL;
 }
 
-/* A config error: "FILE:LINE:COL: ..." as it is, anything else after "sluice run: ". */
+/* Does @p log start with "FILE:LINE:" (a config or preload file position)? */
+static bool located(const char *log)
+{
+	size_t n = strcspn(log, ": ");
+
+	return log[n] == ':' && n > 0 && log[n + 1] >= '0' && log[n + 1] <= '9' &&
+	       log[n + 1 + strspn(log + n + 1, "0123456789")] == ':';
+}
+
+/* A config error: "FILE:LINE[:COL]: ..." as it is, anything else after "sluice run: ". */
 static int say_cfg(const struct sl_config *cfg, const char *log)
 {
-	bool located = cfg->path[0] && !strncmp(log, cfg->path, strlen(cfg->path));
-
-	fprintf(stderr, "%s%s\n", located ? "" : "sluice run: ", log);
+	fprintf(stderr, "%s%s\n", located(log) ? "" : "sluice run: ", log);
 	return -EINVAL;
 }
 
@@ -333,7 +340,7 @@ static int preload_maps(struct sl_engine *eng, unsigned *entries)
 	int err = sl_config_preload(eng->opts->cfg, eng->obj, entries, log, sizeof(log));
 
 	if (err)
-		fprintf(stderr, "%s\n", log);
+		say_cfg(eng->opts->cfg, log);
 	return err;
 }
 
