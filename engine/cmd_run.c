@@ -18,8 +18,9 @@
  *   report and JSON                          (report.c, json.c)
  *   everything freed, rte_eal_cleanup
  *
- * Every failure is one line on stderr and exit code 1; a config error is
- * "FILE:LINE:COL: what was wrong, what was expected".
+ * Every failure is one line on stderr: exit code 2 for a wrong command
+ * line, 1 for anything else; a config error is "FILE:LINE:COL: what was
+ * wrong, what was expected".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -249,20 +250,27 @@ static int apply_cli(const struct run_cli *c, struct sl_config *cfg)
 		cfg->stats_interval = c->interval;
 	if (c->exec != SL_RUN_EXEC_AUTO)
 		cfg->engine = c->exec == SL_RUN_EXEC_JIT ? SL_ENGINE_JIT : SL_ENGINE_INTERP;
-	if (sl_config_resolve(cfg, log, sizeof(log)))
-		return say_cfg(cfg, log);
+	if (sl_config_resolve(cfg, log, sizeof(log))) {
+		say_cfg(cfg, log);  /* a config file's mistake, or the command line's */
+		return located(log) ? -EBADMSG : -EINVAL;
+	}
 	return 0;
 }
 
-/* Config file, command line over it, then the run options. */
+/*
+ * Config file, command line over it, then the run options. -EINVAL: the
+ * command line is wrong (exit 2); anything else, a file (exit 1).
+ */
 static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_run_opts *o)
 {
 	char log[LOG_LEN];
 	int err;
 
 	sl_config_init(cfg);
-	if (c->config && sl_config_load(cfg, c->config, log, sizeof(log)))
-		return say_cfg(cfg, log);
+	if (c->config && sl_config_load(cfg, c->config, log, sizeof(log))) {
+		say_cfg(cfg, log);
+		return -EBADMSG;
+	}
 	err = apply_cli(c, cfg);
 	if (err)
 		return err;
@@ -272,7 +280,8 @@ static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_
 	o->no_maps = c->no_maps;
 	o->eal_argc = c->eal_argc;  /* after the config's eal: list */
 	o->eal_argv = c->eal_argv;
-	return sl_config_apply_opts(cfg, o);
+	err = sl_config_apply_opts(cfg, o);
+	return err ? err : sl_paths_check(o);
 }
 
 /* Does the program found match program.type? */
@@ -363,8 +372,9 @@ static int compile_prog(struct sl_engine *eng)
 			printf("sluice: JIT unavailable for this program (%s): using the interpreter\n",
 			       log[0] ? log : strerror(errno));
 	}
-	for (unsigned w = 0; w < eng->nworkers; w++)
-		eng->workers[w].jit_fn = eng->jit ? sl_jit_entry(eng->jit) : NULL;
+	eng->exec_main.prog = eng->prog;
+	eng->exec_main.fn = eng->jit ? sl_jit_entry(eng->jit) : NULL;
+	eng->exec = &eng->exec_main;
 	eng->exec_name = eng->jit ? "jit" : "interpreter";
 	if (eng->jit)
 		return 0;
@@ -480,8 +490,9 @@ static int run(struct sl_run_opts *o)
 	double secs = 0;
 	int err;
 
-	if (sl_eal_start(o))
-		return 1;
+	err = sl_eal_start(o);
+	if (err)  /* -EINVAL: bad EAL arguments */
+		return err == -EINVAL ? 2 : 1;
 	memset(&eng, 0, sizeof(eng));
 	eng.opts = o;
 	eng.nports = o->nports;
@@ -497,13 +508,18 @@ static int run(struct sl_run_opts *o)
 	if (!err && entries && !o->quiet)
 		printf("sluice: %u map entr%s preloaded\n", entries, entries == 1 ? "y" : "ies");
 	err = err ? err : run_engine(&eng, &secs);
+	if (!err)
+		sl_ports_stop(&eng);  /* NIC counters and the mbuf count, for the report */
 	if (!err && !o->quiet)
 		sl_report_print(&eng, secs, stdout);
-	if (!err && o->json_path)
-		err = sl_json_write(&eng, o->json_path);
+	if (!err && o->json_path && sl_json_write(&eng, o->json_path)) {
+		if (o->quiet || fflush(stdout))  /* the results are not lost: stats on stderr */
+			sl_report_print(&eng, secs, stderr);
+		eng.failed = true;
+	}
 	engine_free(&eng);
 	sl_eal_stop();
-	return err ? 1 : 0;
+	return err || eng.failed ? 1 : 0;
 }
 
 int sl_cmd_run(int argc, char **argv)
@@ -513,13 +529,16 @@ int sl_cmd_run(int argc, char **argv)
 	static struct sl_run_opts o;
 	int err = parse_args(&c, argc, argv);
 
-	if (err)
-		return err > 0 ? 0 : 1;
+	if (err)  /* usage errors exit 2 */
+		return err > 0 ? 0 : 2;
 	err = build_opts(&c, &cfg, &o);
 	if (!err && cfg.ctl_socket[0] && !c.check)
 		fprintf(stderr, "sluice run: control socket '%s': this build has no control server "
 			"yet; the socket is not created\n", cfg.ctl_socket);
-	err = err ? 1 : c.check ? run_check(&o, &cfg) : run(&o);
+	if (err)  /* the command line: 2; a config or another file: 1 */
+		err = err == -EINVAL || err == -ERANGE ? 2 : 1;
+	else
+		err = c.check ? run_check(&o, &cfg) : run(&o);
 	sl_config_fini(&cfg);
 	return err;
 }

@@ -20,6 +20,7 @@
 
 #include "engine_internal.h"
 #include "sl_config.h"
+#include "verdict.h"
 
 #define EAL_MAX (SL_CONFIG_MAX_EAL + 256)
 
@@ -28,19 +29,16 @@ static int port_settings(const struct sl_config *cfg, unsigned i, struct sl_run_
 	const struct sl_config_port *cp = &cfg->ports[i];
 	struct sl_port_spec *spec = &o->ports[i];
 
-	if (sl_port_parse(cp->device, spec))
-		return -EINVAL;
+	int err = sl_port_parse(cp->device, spec);
+
+	if (err)  /* a config file's device string is the file's mistake (exit 1) */
+		return err == -EINVAL && cp->loc.line ? -EBADMSG : err;
 	if (cp->rx_queues && cp->rx_queues != cfg->nworkers) {
 		fprintf(stderr, "%s:%u:%u: port '%s': rx_queues %u with %u worker%s: every worker "
 			"polls one RX queue of every port, want rx_queues: %u (or leave it out)\n",
 			cfg->path, cp->loc.line, cp->loc.col, cp->name, cp->rx_queues, cfg->nworkers,
 			cfg->nworkers == 1 ? "" : "s", cfg->nworkers);
-		return -EINVAL;
-	}
-	if (cp->egress == SL_EGRESS_DROP) {  /* until the worker drops on egress */
-		fprintf(stderr, "sluice run: port '%s': egress: drop is not supported by this "
-			"engine yet, want a port's name or self\n", cp->name);
-		return -ENOTSUP;
+		return -EBADMSG;
 	}
 	spec->rx_desc = cp->rx_desc;
 	spec->tx_desc = cp->tx_desc;
@@ -108,10 +106,11 @@ void sl_config_apply_egress(struct sl_engine *eng)
 	for (unsigned i = 0; i < eng->nports && i < cfg->nports; i++) {
 		const struct sl_config_port *cp = &cfg->ports[i];
 
-		eng->egress_drop[i] = cp->egress == SL_EGRESS_DROP;
 		if (cp->egress == SL_EGRESS_PORT)
 			eng->egress[i] = (uint16_t)cp->egress_port;
-		else if (cp->egress == SL_EGRESS_SELF || cp->egress == SL_EGRESS_DROP)
+		else if (cp->egress == SL_EGRESS_SELF)
 			eng->egress[i] = (uint16_t)i;
+		else if (cp->egress == SL_EGRESS_DROP)
+			eng->egress[i] = SL_PORT_NONE;
 	}
 }

@@ -11,7 +11,8 @@ directory. The case runs in a fresh directory holding the config, any
 bad/NAME*.txt preload files, and the example blocklist object as
 blocklist.o (maps block4, block6: LPM tries; counters: a per-CPU array of 3).
 --print shows what sluice says for every case instead of checking.
-CLI_CASES below are command-line overrides, each with its expected line.
+CLI_CASES below are command-line overrides, each with its expected line and
+exit code (2: the command line is wrong, 1: a file is).
 """
 import glob
 import os
@@ -23,29 +24,29 @@ import tempfile
 
 CLI_CASES = [
     (["--prog", "blocklist.o", "--port", "net_null0", "--forward", "0:5"],
-     "sluice run: --forward 0:5: no port '5', want a port index (0..0) or name, drop or self"),
+     "sluice run: --forward 0:5: no port '5', want a port index (0..0) or name, drop or self", 2),
     (["--prog", "blocklist.o", "--port", "net_null0", "--forward", "wan:0"],
-     "sluice run: --forward wan:0: no port 'wan', want a port index (0..0) or name"),
+     "sluice run: --forward wan:0: no port 'wan', want a port index (0..0) or name", 2),
     (["--prog", "blocklist.o", "--port", "net_null0", "--forward", "0"],
      "sluice run: --forward: want IN:OUT (a port index or name, then a port index or name, "
-     "drop or self), not '0'"),
+     "drop or self), not '0'", 2),
     (["--prog", "blocklist.o", "--port", "net_null0", "--map", "block9=x.txt"],
      "sluice run: --map block9: the object defines no map 'block9', want one of: block4, "
-     "block6, counters"),
+     "block6, counters", 1),
     (["--prog", "blocklist.o", "--port", "net_null0", "--map", "block4"],
-     "sluice run: --map: want NAME=FILE, not 'block4'"),
+     "sluice run: --map: want NAME=FILE, not 'block4'", 2),
     (["--prog", "blocklist.o", "--port", "net_null0", "--map", "block4=nosuch.txt"],
      "sluice run: --map block4: 'nosuch.txt': No such file or directory, want a readable "
-     "preload file"),
+     "preload file", 1),
     (["--port", "net_null0"],
-     "sluice run: no program, want program: {object: FILE.o} or --prog FILE.o"),
-    (["--prog", "blocklist.o"], "sluice run: no ports, want ports: [...] or --port DEVSTR"),
+     "sluice run: no program, want program: {object: FILE.o} or --prog FILE.o", 2),
+    (["--prog", "blocklist.o"], "sluice run: no ports, want ports: [...] or --port DEVSTR", 2),
     (["--prog", "blocklist.o", "--port", "net_null0", "--port", "net_null0"],
      "sluice run: port 'net_null0' given twice, want each port once (or a name: to tell them "
-     "apart)"),
+     "apart)", 2),
     (["--prog", "blocklist.o", "--port", "eth0"],
      "sluice run: --port: 'eth0' is neither a virtual device (net_<driver>[N][,key=value...]) "
-     "nor a PCI address (0000:01:00.0), want one of them"),
+     "nor a PCI address (0000:01:00.0), want one of them", 2),
 ]
 
 
@@ -53,12 +54,12 @@ def cli_cases(sluice, obj, show):
     fails = 0
     with tempfile.TemporaryDirectory(prefix="sluice-badcli-") as tmp:
         shutil.copy(obj, os.path.join(tmp, "blocklist.o"))
-        for args, want in CLI_CASES:
+        for args, want, code in CLI_CASES:
             r = subprocess.run([sluice, "run", "--check"] + args, capture_output=True,
                                text=True, timeout=60, cwd=tmp)
             if show:
                 print("%s [%d]: %s" % (" ".join(args), r.returncode, r.stderr.rstrip("\n")))
-            elif r.returncode != 1 or r.stdout or r.stderr != want + "\n":
+            elif r.returncode != code or r.stdout or r.stderr != want + "\n":
                 print("FAIL %s: exit %d\n  got  %r\n  want %r" % (" ".join(args), r.returncode,
                                                                  r.stderr, want + "\n"))
                 fails += 1
