@@ -554,6 +554,21 @@ static int yaml_fail(struct cp *p, const yaml_parser_t *yp)
 	return -EINVAL;
 }
 
+/* A second YAML document ("---") would be ignored silently: refuse it. */
+static int one_document(struct cp *p, yaml_parser_t *yp)
+{
+	yaml_node_t *root;
+	int ret = 0;
+
+	if (!yaml_parser_load(yp, &p->doc))
+		return yaml_fail(p, yp);
+	root = yaml_document_get_root_node(&p->doc);
+	if (root)
+		ret = cp_err(p, root, "a second YAML document, want one document per config file");
+	yaml_document_delete(&p->doc);
+	return ret;
+}
+
 int sl_config_load_mem(struct sl_config *cfg, const char *text, size_t len, const char *name,
 		       char *log, size_t log_len)
 {
@@ -584,6 +599,8 @@ int sl_config_load_mem(struct sl_config *cfg, const char *text, size_t len, cons
 		ret = WALK(&p, root, "the file", top_keys, NULL);
 	}
 	yaml_document_delete(&p.doc);
+	if (!ret)
+		ret = one_document(&p, &yp);
 	yaml_parser_delete(&yp);
 	return ret;
 }

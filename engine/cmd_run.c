@@ -232,6 +232,8 @@ static int apply_cli(const struct run_cli *c, struct sl_config *cfg)
 		return err;
 	if (c->prog)
 		cfg->object_loc = (struct sl_config_loc){ 0, 0 };
+	if (c->section)
+		cfg->section_loc = (struct sl_config_loc){ 0, 0 };
 	if (c->nports)
 		cfg->nports = 0;  /* --port replaces the file's ports */
 	for (unsigned i = 0; i < c->nports && !err; i++)
@@ -299,6 +301,26 @@ static int check_type(const struct sl_engine *eng)
 	return -EINVAL;
 }
 
+/* The section asked for is not in the object: say which ones are. */
+static int no_section(const struct sl_engine *eng)
+{
+	const struct sl_run_opts *o = eng->opts;
+	const struct sl_config *cfg = o->cfg;
+	char list[512] = "";
+
+	for (unsigned i = 0; i < sl_obj_prog_count(eng->obj); i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 sl_obj_prog(eng->obj, i)->section);
+	if (cfg->section_loc.line)
+		fprintf(stderr, "%s:%u:%u: program.section: %s has no program '%s', want one of: "
+			"%s\n", cfg->path, cfg->section_loc.line, cfg->section_loc.col, o->prog_path,
+			o->section, list[0] ? list : "(none)");
+	else
+		fprintf(stderr, "sluice run: %s: no program in section '%s'%s%s\n", o->prog_path,
+			o->section ? o->section : "(any)", list[0] ? ", want one of: " : "", list);
+	return -ENOENT;
+}
+
 /* Open the object (maps sized by the config), find, check and verify the program. */
 static int load_prog(struct sl_engine *eng)
 {
@@ -321,11 +343,8 @@ static int load_prog(struct sl_engine *eng)
 	if (sl_config_check_maps(cfg, eng->obj, log, sizeof(log)))
 		return say_cfg(cfg, log);
 	eng->prog = sl_obj_find_prog(eng->obj, o->section);
-	if (!eng->prog) {
-		fprintf(stderr, "sluice run: %s: no program in section '%s'\n", o->prog_path,
-			o->section ? o->section : "(any)");
-		return -ENOENT;
-	}
+	if (!eng->prog)
+		return no_section(eng);
 	if (eng->prog->type != SL_PROG_XDP && eng->prog->type != SL_PROG_SOCKET) {
 		fprintf(stderr, "sluice run: %s: section '%s' is neither an XDP nor a socket "
 			"filter program\n", o->prog_path, eng->prog->section);
