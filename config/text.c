@@ -184,10 +184,11 @@ static int parse_int(struct walk *w, const struct rtype *r, const char *s, uint8
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return fail(w, -ENOTSUP, "want %u bytes (hh:hh:...), not '%s'", size, s);
 	if (enc & BTF_INT_BOOL) {
-		if (!strcmp(s, "true") || !strcmp(s, "false")) {
-			out[0] = s[0] == 't';
-			return 0;
-		}
+		if (strcmp(s, "true") && strcmp(s, "false") && strcmp(s, "0") && strcmp(s, "1"))
+			return fail(w, -EINVAL, "want true, false, 0 or 1, not '%s'", s);
+		memset(out, 0, size);
+		out[0] = s[0] == 't' || s[0] == '1';
+		return 0;
 	}
 	if (enc & BTF_INT_SIGNED) {
 		int64_t max = (int64_t)((1ull << (8 * size - 1)) - 1), v;
@@ -240,13 +241,11 @@ static int parse_enum(struct walk *w, const struct rtype *r, const char *s, uint
 
 static int parse_float(struct walk *w, const char *s, uint8_t *out, uint32_t size)
 {
-	char phrase[160];
 	double d;
-	int ret = sl_num_double(s, -1.7976931348623157e308, 1.7976931348623157e308, &d, phrase,
-				sizeof(phrase));
+	int ret = sl_num_double(s, -1.7976931348623157e308, 1.7976931348623157e308, &d, NULL, 0);
 
 	if (ret)
-		return fail(w, ret, "%s", phrase);
+		return fail(w, ret, "want a real number (1.5, -2e-3), not '%s'", s);
 	if (size == 4) {
 		float f = (float)d;
 
@@ -362,12 +361,14 @@ static int parse_struct(struct walk *w, const struct btf_type *t, char *s, uint8
 					break;
 			if (idx == vlen)
 				return fail(w, -EINVAL, "'%s' has no member '%s'",
-					    tname(w->btf, t->name_off), name);
+					    *tname(w->btf, t->name_off) ? tname(w->btf, t->name_off) :
+					    "(anonymous)", name);
 		}
 		if (idx >= vlen || (btf_is_union(t) && (n > 1)))
 			return fail(w, -EINVAL, "%s '%s' has %u member%s, not %u",
 				    btf_is_union(t) ? "union (one member at a time)" : "struct",
-				    tname(w->btf, t->name_off), btf_is_union(t) ? 1 : vlen,
+				    *tname(w->btf, t->name_off) ? tname(w->btf, t->name_off) :
+				    "(anonymous)", btf_is_union(t) ? 1 : vlen,
 				    vlen == 1 || btf_is_union(t) ? "" : "s", n);
 		ret = parse_member(w, t, idx, value, out, size);
 		next = idx + 1;
