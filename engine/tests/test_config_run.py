@@ -315,8 +315,38 @@ eal: %s
     print("ok lcores %r: %d frames, per worker %r" % (lc, st["rx"], e0[0]["per_core"]))
 
 
+def case_portopts(env):
+    """Per-port settings reach the driver: net_null takes mtu, descriptors and promiscuous
+    off; net_pcap cannot set an MTU, and the run names the port and the driver's answer."""
+    cfg = env.config("po.yaml", """program: {object: %s}
+ports:
+  - {name: a, device: net_null0, mtu: 1400, rx_desc: 128, tx_desc: 256, promiscuous: false}
+  - {name: b, device: net_null1, egress: drop}
+stats: {interval: 0, json: po.json}
+eal: %s
+""" % (env.blocklist, EAL))
+    env.run(cfg, ["--duration", "0.3"])
+    st = stats_of(env.path("po.json"))["stats"]
+    te.check_balance(st, "portopts")
+    if st["rx"] == 0:
+        fail("portopts: no packets")
+    src = env.gen("po.pcap", 10, 3)
+    cfg = env.config("po2.yaml", """program: {object: %s}
+ports:
+  - {device: "net_pcap0,rx_pcap=%s", mtu: 9000}
+eal: %s
+""" % (env.blocklist, src, EAL))
+    r = subprocess.run([env.sluice, "run", "--quiet", "-c", cfg], capture_output=True,
+                       text=True, timeout=60)
+    want = "sluice run: port 'net_pcap0': MTU: Operation not supported\n"
+    if r.returncode != 1 or r.stderr != want:
+        fail("portopts: net_pcap mtu: exit %d %r, want 1 %r" % (r.returncode, r.stderr, want))
+    print("ok portopts: %d packets with mtu/descriptors/promiscuous set; %s" %
+          (st["rx"], want.strip()))
+
+
 CASES = {f.__name__[5:]: f for f in (case_verdicts2, case_verdicts3, case_self, case_drop,
-                                      case_forward, case_blocklist, case_lcores)}
+                                      case_forward, case_blocklist, case_lcores, case_portopts)}
 
 
 def main():
