@@ -20,7 +20,7 @@
  *
  * Every failure is one line on stderr: exit code 2 for a wrong command
  * line, 1 for anything else; a config error is "FILE:LINE:COL: what was
- * wrong, what was expected".
+ * wrong, what was expected" (a preload file's "FILE:LINE: ...").
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +33,7 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 
+#include "ctl_internal.h"
 #include "engine_internal.h"
 #include "sl_config.h"
 #include "sl_maps.h"
@@ -68,7 +69,9 @@ static void usage(FILE *out)
 		"  --duration SEC        stop after SEC seconds (default: at the end of every\n"
 		"                        finite rx_pcap input, or on SIGINT/SIGTERM)\n"
 		"  --quiet               print errors only\n"
-		"  --no-maps             leave the maps out of the final report (not the JSON)\n",
+		"  --no-maps             leave the maps out of the final report (not the JSON)\n"
+		"  --ctl-socket PATH     serve `sluice ctl` on this Unix socket (mode 0600) and\n"
+		"                        DPDK telemetry (/sluice/...)\n",
 		SL_RUN_MAX_PORTS);
 }
 
@@ -207,11 +210,17 @@ static bool located(const char *log)
 	       log[n + 1 + strspn(log + n + 1, "0123456789")] == ':';
 }
 
-/* A config error: "FILE:LINE[:COL]: ..." as it is, anything else after "sluice run: ". */
+/*
+ * A config error: "FILE:LINE[:COL]: ..." as it is (-EBADMSG: a file is
+ * wrong, exit 1), anything else after "sluice run: " (-EINVAL: the command
+ * line is, a usage error, exit 2).
+ */
 static int say_cfg(const struct sl_config *cfg, const char *log)
 {
-	fprintf(stderr, "%s%s\n", located(log) ? "" : "sluice run: ", log);
-	return -EINVAL;
+	bool at = located(log);
+
+	fprintf(stderr, "%s%s\n", at ? "" : "sluice run: ", log);
+	return at ? -EBADMSG : -EINVAL;
 }
 
 /* The command line over the config (or over the defaults, without a file). */
@@ -252,27 +261,20 @@ static int apply_cli(const struct run_cli *c, struct sl_config *cfg)
 		cfg->stats_interval = c->interval;
 	if (c->exec != SL_RUN_EXEC_AUTO)
 		cfg->engine = c->exec == SL_RUN_EXEC_JIT ? SL_ENGINE_JIT : SL_ENGINE_INTERP;
-	if (sl_config_resolve(cfg, log, sizeof(log))) {
-		say_cfg(cfg, log);  /* a config file's mistake, or the command line's */
-		return located(log) ? -EBADMSG : -EINVAL;
-	}
+	if (sl_config_resolve(cfg, log, sizeof(log)))
+		return say_cfg(cfg, log);
 	return 0;
 }
 
-/*
- * Config file, command line over it, then the run options. -EINVAL: the
- * command line is wrong (exit 2); anything else, a file (exit 1).
- */
+/* Config file, command line over it, then the run options. */
 static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_run_opts *o)
 {
 	char log[LOG_LEN];
 	int err;
 
 	sl_config_init(cfg);
-	if (c->config && sl_config_load(cfg, c->config, log, sizeof(log))) {
-		say_cfg(cfg, log);
-		return -EBADMSG;
-	}
+	if (c->config && sl_config_load(cfg, c->config, log, sizeof(log)))
+		return say_cfg(cfg, log);
 	err = apply_cli(c, cfg);
 	if (err)
 		return err;
@@ -282,8 +284,7 @@ static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_
 	o->no_maps = c->no_maps;
 	o->eal_argc = c->eal_argc;  /* after the config's eal: list */
 	o->eal_argv = c->eal_argv;
-	err = sl_config_apply_opts(cfg, o);
-	return err ? err : sl_paths_check(o);
+	return sl_config_apply_opts(cfg, o);
 }
 
 /* Does the program found match program.type? */
@@ -328,6 +329,7 @@ static int load_prog(struct sl_engine *eng)
 	const struct sl_config *cfg = o->cfg;
 	struct sl_obj_map_size sizes[SL_CONFIG_MAX_MAPS];
 	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers, .map_sizes = sizes };
+	struct sl_verify_stats vs = { 0 };
 	char log[LOG_LEN] = "";
 	int err;
 
@@ -352,12 +354,14 @@ static int load_prog(struct sl_engine *eng)
 	}
 	if (check_type(eng))
 		return -EINVAL;
-	err = sl_prog_verify(eng->prog, 0, NULL, log, sizeof(log));
+	err = sl_prog_verify(eng->prog, 0, &vs, log, sizeof(log));
 	if (err) {
 		fprintf(stderr, "sluice run: %s: section '%s': rejected by the verifier: %s\n",
 			o->prog_path, eng->prog->section, log[0] ? log : strerror(-err));
 		return err;
 	}
+	snprintf(eng->info.path, sizeof(eng->info.path), "%s", o->prog_path);
+	eng->info.verify_ns = vs.ns;
 	return 0;
 }
 
@@ -430,6 +434,30 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static double wall_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The control socket and DPDK telemetry, when asked for. */
+static int ctl_start(struct sl_engine *eng)
+{
+	int err;
+
+	if (!eng->opts->ctl_socket)
+		return 0;
+	if (!sl_ctl_open(eng, eng->opts->ctl_socket))
+		return -errno;
+	err = sl_telemetry_register(eng->ctl);
+	if (err)
+		fprintf(stderr, "sluice run: telemetry: cannot register /sluice commands: %s\n",
+			strerror(-err));
+	return err;
+}
+
 /* Workers on the first nworkers worker lcores; control loop here. */
 static int run_engine(struct sl_engine *eng, double *secs)
 {
@@ -443,6 +471,7 @@ static int run_engine(struct sl_engine *eng, double *secs)
 			eng->workers[w++].lcore = lcore;
 	}
 	start = now();
+	eng->info.load_time = wall_clock();
 	for (w = 0; w < eng->nworkers; w++) {
 		err = rte_eal_remote_launch(sl_worker_main, &eng->workers[w], eng->workers[w].lcore);
 		if (err) {
@@ -467,6 +496,8 @@ static int run_engine(struct sl_engine *eng, double *secs)
 
 static void engine_free(struct sl_engine *eng)
 {
+	sl_ctl_close(eng->ctl);
+	sl_slot_progs_free(eng);
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
@@ -523,6 +554,7 @@ static int run(struct sl_run_opts *o)
 	err = err ? err : sl_ports_start(&eng);
 	if (!err)
 		sl_config_apply_egress(&eng);
+	err = err ? err : ctl_start(&eng);
 	sl_log_capture_end(err == 0);
 	if (!err && entries && !o->quiet)
 		printf("sluice: %u map entr%s preloaded\n", entries, entries == 1 ? "y" : "ies");
@@ -551,10 +583,8 @@ int sl_cmd_run(int argc, char **argv)
 	if (err)  /* usage errors exit 2 */
 		return err > 0 ? 0 : 2;
 	err = build_opts(&c, &cfg, &o);
-	if (!err && cfg.ctl_socket[0] && !c.check)
-		fprintf(stderr, "sluice run: control socket '%s': this build has no control server "
-			"yet; the socket is not created\n", cfg.ctl_socket);
-	if (err)  /* the command line: 2; a config or another file: 1 */
+	err = err ? err : sl_paths_check(&o);
+	if (err)  /* the command line's own values are usage errors, bad files run errors */
 		err = err == -EINVAL || err == -ERANGE ? 2 : 1;
 	else
 		err = c.check ? run_check(&o, &cfg) : run(&o);

@@ -20,7 +20,6 @@
 
 #include "engine_internal.h"
 #include "sl_config.h"
-#include "verdict.h"
 
 #define EAL_MAX (SL_CONFIG_MAX_EAL + 256)
 
@@ -31,7 +30,7 @@ static int port_settings(const struct sl_config *cfg, unsigned i, struct sl_run_
 
 	int err = sl_port_parse(cp->device, spec);
 
-	if (err)  /* a config file's device string is the file's mistake (exit 1) */
+	if (err)  /* a bad string in the file is the file's fault (exit 1), on the command line a usage error */
 		return err == -EINVAL && cp->loc.line ? -EBADMSG : err;
 	if (cp->rx_queues && cp->rx_queues != cfg->nworkers) {
 		fprintf(stderr, "%s:%u:%u: port '%s': rx_queues %u with %u worker%s: every worker "
@@ -77,6 +76,7 @@ int sl_config_apply_opts(const struct sl_config *cfg, struct sl_run_opts *o)
 	o->prog_path = cfg->object;
 	o->section = cfg->section[0] ? cfg->section : NULL;
 	o->json_path = cfg->stats_json[0] ? cfg->stats_json : NULL;
+	o->ctl_socket = cfg->ctl_socket[0] ? cfg->ctl_socket : NULL;
 	o->nworkers = cfg->nworkers;
 	o->stats_interval = cfg->stats_interval;
 	o->exec = cfg->engine == SL_ENGINE_JIT ? SL_RUN_EXEC_JIT :
@@ -111,6 +111,6 @@ void sl_config_apply_egress(struct sl_engine *eng)
 		else if (cp->egress == SL_EGRESS_SELF)
 			eng->egress[i] = (uint16_t)i;
 		else if (cp->egress == SL_EGRESS_DROP)
-			eng->egress[i] = SL_PORT_NONE;
+			eng->egress[i] = SL_PORT_NONE;  /* verdict.c: forwarded nowhere, counted as drop */
 	}
 }
