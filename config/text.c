@@ -9,7 +9,9 @@
  *           (recursion bounded by MAX_DEPTH), every byte written into a
  *           zeroed buffer of the key's or value's size
  *   format  bytes -> per BTF kind, the form chosen from the type and the
- *           member's name (addresses, MACs, enumerators), as text or JSON
+ *           member's name (addresses, MACs, enumerators), as text or JSON;
+ *           an LPM key with bits past its prefix length is written as its
+ *           struct (or bytes), so that parsing the text gives the same bytes
  *
  * Typedefs and modifiers are followed a bounded number of times; a
  * __be16/__be32/__be64 typedef on the way makes the integer big-endian.
@@ -20,6 +22,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +249,9 @@ static int parse_float(struct walk *w, const char *s, uint8_t *out, uint32_t siz
 
 	if (ret)
 		return fail(w, ret, "want a real number (1.5, -2e-3), not '%s'", s);
+	if (size == 4 && (d > FLT_MAX || d < -FLT_MAX))
+		return fail(w, -ERANGE, "want a real number within +-%g (a float), not '%s'",
+			    (double)FLT_MAX, s);
 	if (size == 4) {
 		float f = (float)d;
 
@@ -742,6 +748,15 @@ static int fmt_node(struct out *o, const struct btf *btf, uint32_t id, const cha
 	return 0;
 }
 
+/* No bit set past the first @p plen of @p addr: the prefix form reads back the same bytes. */
+static bool prefix_clean(const uint8_t *addr, uint32_t n, uint32_t plen)
+{
+	for (uint32_t bit = plen; bit < 8 * n; bit++)
+		if (addr[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
 static int format(const struct sl_text_type *t, const void *bytes, char *buf, size_t len,
 		  bool json)
 {
@@ -753,7 +768,8 @@ static int format(const struct sl_text_type *t, const void *bytes, char *buf, si
 
 	if (buf && len)
 		buf[0] = '\0';
-	if (t->lpm_key && t->size > 4 && (plen = (uint32_t)get_le(p, 4)) <= 8 * (t->size - 4)) {
+	if (t->lpm_key && t->size > 4 && (plen = (uint32_t)get_le(p, 4)) <= 8 * (t->size - 4) &&
+	    prefix_clean(p + 4, t->size - 4, plen)) {
 		char addr[INET6_ADDRSTRLEN] = "";
 		struct out a = { .buf = addr, .len = sizeof(addr) };
 
