@@ -284,6 +284,49 @@ eal: %s
           (len(frames), drop4, drop6, len(want_out)))
 
 
+def case_overrides(env):
+    """The command line over the file: --map replaces a preload file, --json the stats
+    file, --section/--jit the program keys, --port the ports, --stats-interval the interval."""
+    frames = [eth(0x0800, ipv4("10.1.1.1")), eth(0x0800, ipv4("11.1.1.1")),
+              eth(0x86DD, ipv6("2001:db8::7")), eth(0x86DD, ipv6("2001:db9::7"))] * 25
+    write_pcap(env.path("ov-in.pcap"), frames)
+    with open(env.path("ov-none.txt"), "w") as f:
+        f.write("# blocks nothing that arrives\n192.0.2.0/24\n")
+    with open(env.path("ov-4.txt"), "w") as f:
+        f.write("10.0.0.0/8\n")
+    cfg = env.config("ov.yaml", """program: {object: %s, section: nosuch, engine: interp}
+ports:
+  - {name: x, device: "net_pcap0,rx_pcap=ov-in.pcap,tx_pcap=ov-file.pcap", egress: drop}
+maps:
+  block4: {file: ov-none.txt}
+stats: {interval: 5, json: ov-file.json}
+eal: %s
+""" % (env.blocklist, EAL))
+    out_pcap, js = env.path("ov-cli.pcap"), env.path("ov-cli.json")
+    env.run(cfg, ["--section", "xdp", "--jit", "--map", "block4=" + env.path("ov-4.txt"),
+                  "--json", js, "--stats-interval", "0",
+                  "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (env.path("ov-in.pcap"), out_pcap)])
+    if os.path.exists(env.path("ov-file.json")) or os.path.exists(env.path("ov-file.pcap")):
+        fail("overrides: the file's json or port was used")
+    st = stats_of(js)["stats"]
+    # one port without egress: XDP_PASS goes back out of it; 10/8 dropped by --map's file
+    want_out = [f for f in frames if f[26:30] != ipaddress.IPv4Address("10.1.1.1").packed]
+    sent = [d for d, _ in te.read_pcap(out_pcap)]
+    if st["drop"] != 25 or sent != want_out:
+        fail("overrides: drop %d (want 25), sent %d frames (want %d)" %
+             (st["drop"], len(sent), len(want_out)))
+    # the engine: program.engine interp, and --jit over it
+    for extra, want in (([], "interpreter)"), (["--jit"], "jit)")):
+        r = subprocess.run([env.sluice, "run", "-c", cfg, "--section", "xdp", "--no-maps",
+                            "--stats-interval", "0", "--json", js, "--port",
+                            "net_pcap0,rx_pcap=%s" % env.path("ov-in.pcap")] + extra,
+                           capture_output=True, text=True, timeout=60)
+        line = [ln for ln in r.stdout.splitlines() if ln.startswith("stats: ")]
+        if r.returncode or not line or not line[0].endswith(want):
+            fail("overrides: engine %r: exit %d, %r" % (extra, r.returncode, line))
+    print("ok overrides: --section, --jit, --map, --json, --port, --stats-interval over the file")
+
+
 def case_lcores(env):
     """workers: {lcores: [...]}: two workers on the CPUs listed, per-CPU counters summing
     exactly to the frames each worker took."""
@@ -346,7 +389,8 @@ eal: %s
 
 
 CASES = {f.__name__[5:]: f for f in (case_verdicts2, case_verdicts3, case_self, case_drop,
-                                      case_forward, case_blocklist, case_lcores, case_portopts)}
+                                      case_forward, case_blocklist, case_lcores, case_portopts,
+                                      case_overrides)}
 
 
 def main():
