@@ -131,6 +131,8 @@ struct sl_engine {
 	struct sl_exec *exec;               /**< what workers run: read once per burst (acquire) */
 	const char *exec_name;              /**< "jit" or "interpreter" */
 	struct rte_mempool *pool;
+	struct rte_mempool *jumbo_pool;     /**< single-mbuf copies of long chains for net_pcap TX */
+	bool port_linearize[SL_RUN_MAX_PORTS]; /**< a net_pcap port: long chains copied first */
 	unsigned nports;
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
 	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id, or SL_PORT_NONE) */
@@ -189,6 +191,17 @@ int sl_ports_start(struct sl_engine *eng);
  * mempool. Safe to call twice.
  */
 void sl_ports_stop(struct sl_engine *eng);
+
+/**
+ * Worker, before rte_eth_tx_burst on a port with port_linearize set:
+ * net_pcap writes a multi-segment packet longer than 16,128 bytes (its
+ * bounce buffer) cut short while counting it sent, so each such packet is
+ * copied into one mbuf of the jumbo pool (up to 65,535 bytes); one that
+ * cannot be is freed and counted in @p errors. Returns the packets left,
+ * in order, in @p pkts.
+ */
+uint16_t sl_port_tx_linearize(struct sl_engine *eng, struct rte_mbuf **pkts, uint16_t n,
+			      uint64_t *errors);
 
 /* paths.c */
 /**

@@ -13,6 +13,13 @@
  * RX and one TX queue per worker (worker i polls RX queue i and sends on
  * TX queue i of every port: no locks), start, promiscuous on.
  *
+ * Jumbo frames: net_pcap reads a frame longer than an mbuf into a chain
+ * (the program sees the first segment, as XDP multi-buffer programs do);
+ * frames over 65,535 bytes are refused when the capture is counted
+ * (net_pcap's chaining takes a 16-bit length). On TX, net_pcap cuts a chain
+ * longer than 16,128 bytes while counting it sent: such a chain is copied
+ * into one 64 KiB mbuf first (sl_port_tx_linearize), or counted as an error.
+ *
  * Egress port (XDP_PASS): ports are paired in the order given, 0<->1,
  * 2<->3, ...; a port without a partner (a single port, or the last of an
  * odd number) forwards back out of itself.
@@ -217,6 +224,60 @@ static uint16_t egress_of(unsigned i, unsigned nports)
 	return (uint16_t)(partner < nports ? partner : i);
 }
 
+#define PCAP_TX_BOUNCE 16128     /* net_pcap's RTE_ETH_PCAP_SNAPLEN */
+#define JUMBO_ROOM UINT16_MAX    /* one mbuf holds a whole 65,535-byte frame (no headroom) */
+
+uint16_t sl_port_tx_linearize(struct sl_engine *eng, struct rte_mbuf **pkts, uint16_t n,
+			      uint64_t *errors)
+{
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i], *j;
+
+		if (likely(m->nb_segs == 1 || m->pkt_len <= PCAP_TX_BOUNCE)) {
+			pkts[k++] = m;
+			continue;
+		}
+		j = rte_pktmbuf_alloc(eng->jumbo_pool);
+		if (j)
+			j->data_off = 0;
+		if (!j || m->pkt_len > j->buf_len ||
+		    !rte_pktmbuf_read(m, 0, m->pkt_len, rte_pktmbuf_mtod(j, void *))) {
+			rte_pktmbuf_free(j);
+			rte_pktmbuf_free(m);
+			(*errors)++;
+			continue;
+		}
+		j->data_len = (uint16_t)m->pkt_len;
+		j->pkt_len = m->pkt_len;
+		rte_pktmbuf_free(m);
+		pkts[k++] = j;
+	}
+	return k;
+}
+
+/* The jumbo pool, when some net_pcap port writes a capture. */
+static int jumbo_pool_create(struct sl_engine *eng)
+{
+	const struct sl_run_opts *o = eng->opts;
+	bool need = false;
+
+	for (unsigned i = 0; i < o->nports; i++) {
+		eng->port_linearize[i] = o->ports[i].is_pcap && o->ports[i].n_tx_pcap;
+		need |= eng->port_linearize[i];
+	}
+	if (!need)
+		return 0;
+	eng->jumbo_pool = rte_pktmbuf_pool_create("sluice_jumbo", eng->nworkers * SL_RUN_BURST + 32,
+						  0, 0, JUMBO_ROOM, (int)rte_socket_id());
+	if (!eng->jumbo_pool) {
+		fprintf(stderr, "sluice run: mempool of 64 KiB mbufs: %s\n", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int pool_create(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
@@ -325,7 +386,7 @@ int sl_ports_start(struct sl_engine *eng)
 		.nports = eng->nports, .port_id = eng->port_id, .egress = eng->egress,
 		.mac = (const uint8_t (*)[6])eng->port_mac,
 	};
-	err = pool_create(eng);
+	err = pool_create(eng) ?: jumbo_pool_create(eng);
 	for (unsigned i = 0; i < eng->nports && !err; i++)
 		err = port_start(eng, i);
 	return err;
@@ -352,11 +413,15 @@ static void read_hw(struct sl_engine *eng, unsigned i)
 	}
 }
 
-/* Every mbuf is back in the pool once the ports are closed; what is not is said. */
+/* Every mbuf is back in its pool once the ports are closed; what is not is said. */
 static void count_mbufs(struct sl_engine *eng)
 {
 	unsigned size = eng->pool->size, avail = rte_mempool_avail_count(eng->pool);
 
+	if (eng->jumbo_pool) {
+		size += eng->jumbo_pool->size;
+		avail += rte_mempool_avail_count(eng->jumbo_pool);
+	}
 	eng->mbufs_in_use_at_exit = (int64_t)size - (int64_t)avail;
 	if (eng->mbufs_in_use_at_exit != 0) {
 		fprintf(stderr, "sluice run: %lld mbufs of %u not back in the pool at exit\n",
@@ -384,5 +449,7 @@ void sl_ports_stop(struct sl_engine *eng)
 		return;
 	count_mbufs(eng);
 	rte_mempool_free(eng->pool);
+	rte_mempool_free(eng->jumbo_pool);
 	eng->pool = NULL;
+	eng->jumbo_pool = NULL;
 }
