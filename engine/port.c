@@ -87,14 +87,13 @@ static const struct {
 } vdev_keys[] = {
 	{ "net_pcap", "rx_pcap|tx_pcap|rx_iface|rx_iface_in|tx_iface|iface|phy_mac|infinite_rx" },
 	{ "net_null", "size|copy|no-rx" },
-	{ "net_ring", "nodeaction|internal" },
-	{ "net_tap", "iface|mac|remote|persist" },
+	{ "net_ring", "nodeaction" },
+	{ "net_tap", "iface|mac|remote" },
 	{ "net_tun", "iface" },
-	{ "net_memif", "id|role|bsize|rsize|socket|socket-abstract|owner-uid|owner-gid|mac|"
-		       "zero-copy|secret" },
-	{ "net_af_packet", "iface|qpairs|qdisc_bypass|blocksz|framesz|framecnt|fanout_mode" },
+	{ "net_memif", "id|role|bsize|rsize|socket|socket-abstract|mac|zero-copy|secret" },
+	{ "net_af_packet", "iface|qpairs|blocksz|framesz|framecnt|qdisc_bypass" },
 	{ "net_af_xdp", "iface|start_queue|queue_count|shared_umem|xdp_prog|busy_budget|"
-			"force_copy|use_cni" },
+			"force_copy" },
 };
 
 /* The key list of the driver of @p name ("net_pcap0" -> net_pcap), or NULL. */
