@@ -319,6 +319,11 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	uint16_t pid, nrx = RX_DESC, ntx = TX_DESC;
 	int ret = rte_eth_dev_get_port_by_name(spec->name, &pid);
 
+	if (ret && !spec->is_vdev) {
+		fprintf(stderr, "sluice run: port '%s': no such PCI device bound to a DPDK driver "
+			"(bind it with dpdk-devbind.py --bind=vfio-pci %s)\n", spec->name, spec->name);
+		return ret;
+	}
 	if (ret)  /* the EAL did not create it: its log says why */
 		return port_fail(spec, "not created", ret, false);
 	eng->port_id[i] = pid;

@@ -490,7 +490,19 @@ def case_leftovers(env):
           "runtime directory")
 
 
-CASES = {f.__name__[5:]: f for f in (case_numbers, case_options, case_signals, case_eal,
+def case_pci(env):
+    """PCI addresses parsed, normalised, passed to the EAL (no NIC here)."""
+    base = ["--prog", env.obj, "--quiet", "--port"]
+    for addr in ("01:00.0", "0000:01:00.0", "0000:01:00.0,rxq_pkt_pad_en=1"):
+        expect_error(env, "PCI " + addr, base + [addr], "'0000:01:00.0': no such PCI device", 1)
+    for addr in ("0000:zz:00.0", "0000:01:20.0", "0000:01:00.8", "1:2:3:4.5", "01:00", "eth0"):
+        expect_error(env, "bad PCI " + addr, base + [addr], addr.split(",")[0], 2)
+    expect_error(env, "PCI twice", base + ["01:00.0", "--port", "0000:01:00.0"], "twice", 2)
+    print("ok pci: addresses normalised and passed to the EAL (absent device named), "
+          "malformed ones refused")
+
+
+CASES = {f.__name__[5:]: f for f in (case_pci, case_numbers, case_options, case_signals, case_eal,
                                       case_paths, case_endless, case_linktypes, case_jumbo,
                                       case_devargs, case_queues, case_leftovers)}
 
