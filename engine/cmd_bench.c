@@ -446,7 +446,7 @@ static const struct column *find_column(const struct column *cols, unsigned n, c
 }
 
 /* The JIT's targets: <= 1.15x native gcc -O2, <= 0.9x librte_bpf's JIT. */
-static void report_jit(const struct column *cols, unsigned n)
+static void report_jit(const struct bench *b, const struct column *cols, unsigned n)
 {
 	const struct column *sj = find_column(cols, n, "sluice jit");
 	const struct column *rj = find_column(cols, n, "librte_bpf jit");
@@ -456,6 +456,8 @@ static void report_jit(const struct column *cols, unsigned n)
 		printf("  sluice jit / native = %.2fx\n", sj->ns / nat->ns);
 	if (sj && rj)
 		printf("  sluice jit / librte_bpf jit = %.2fx\n", sj->ns / rj->ns);
+	if (sj && b->jit)
+		printf("  sluice jit code = %zu bytes\n", sl_jit_code_size(b->jit));
 }
 
 static void report(const struct bench *b, struct column *cols, unsigned n)
@@ -477,7 +479,7 @@ static void report(const struct bench *b, struct column *cols, unsigned n)
 	}
 	if (si && ri)
 		printf("  sluice interp / librte_bpf interp = %.2fx\n", si->ns / ri->ns);
-	report_jit(cols, n);
+	report_jit(b, cols, n);
 }
 
 static int bench_run(struct bench *b, const struct bench_args *a)

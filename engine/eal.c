@@ -35,6 +35,7 @@
 #include <rte_lcore.h>
 
 #include "engine_internal.h"
+#include "sl_config.h"
 
 #define EAL_MAX_ARGS 256
 
@@ -99,13 +100,17 @@ static bool hugepages_available(void)
 	return free_pages > 0 && mounted;
 }
 
-/* --lcores 0@C0,1@C1,...: main and workers onto the CPUs we may use. */
-static int build_lcores(struct eal_argv *e, unsigned nlcores)
+/*
+ * --lcores 0@C0,1@C1,...: main and workers onto the CPUs we may use; with
+ * a config's workers: {lcores: [...]}, worker i on the i-th CPU listed.
+ */
+static int build_lcores(struct eal_argv *e, unsigned nlcores, const struct sl_config *cfg)
 {
 	cpu_set_t set;
 	int cpus[CPU_SETSIZE], ncpus = 0;
 	size_t off = 0;
 
+	CPU_ZERO(&set);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		for (int c = 0; c < CPU_SETSIZE; c++)
 			if (CPU_ISSET(c, &set))
@@ -113,8 +118,18 @@ static int build_lcores(struct eal_argv *e, unsigned nlcores)
 	if (ncpus == 0)
 		cpus[ncpus++] = 0;
 	for (unsigned l = 0; l < nlcores; l++) {
-		int n = snprintf(e->lcores + off, sizeof(e->lcores) - off, "%s%u@%d",
-				 l ? "," : "", l, cpus[l % (unsigned)ncpus]);
+		int cpu = cpus[l % (unsigned)ncpus], n;
+
+		if (l && cfg && cfg->nlcores >= l) {
+			cpu = (int)cfg->lcores[l - 1];
+			if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set)) {
+				fprintf(stderr, "sluice run: workers.lcores: CPU %d is not one this "
+					"process may run on\n", cpu);
+				return -EINVAL;
+			}
+		}
+		n = snprintf(e->lcores + off, sizeof(e->lcores) - off, "%s%u@%d", l ? "," : "", l,
+			     cpu);
 
 		if (n < 0 || (size_t)n >= sizeof(e->lcores) - off) {
 			fprintf(stderr, "sluice run: too many lcores\n");
@@ -213,7 +228,7 @@ static int build_argv(struct eal_argv *e, const struct sl_run_opts *o)
 	int err = add(e, "sluice") ?: build_ports(e, o);
 
 	if (!err && !user_has(o, "-l|-c|--lcores"))
-		err = build_lcores(e, o->nworkers + 1);
+		err = build_lcores(e, o->nworkers + 1, o->cfg);
 	err = err ?: build_memory(e, o, &no_huge);
 	err = err ?: build_isolation(e, o, no_huge);
 	if (!err && !user_has(o, "--log-level"))

@@ -33,6 +33,7 @@ int sl_cmd_bench(int argc, char **argv);
 struct rte_mbuf;
 struct rte_mempool;
 struct sl_map;
+struct sl_config;
 
 #define SL_RUN_MAX_PORTS 16    /**< ports one engine drives */
 #define SL_RUN_MAX_WORKERS 64  /**< worker lcores */
@@ -62,6 +63,10 @@ struct sl_port_spec {
 	char rx_pcaps[SL_PORT_MAX_PCAPS][256];
 	uint64_t rx_pcap_packets[SL_PORT_MAX_PCAPS];  /**< packets in rx_pcaps[i] */
 	char tx_pcaps[SL_PORT_MAX_PCAPS][256];
+	/* a config file's port settings (config_apply.c); zero: the defaults */
+	unsigned rx_desc, tx_desc;  /**< descriptors per queue, 0: 1024 */
+	unsigned mtu;               /**< 0: the device's own */
+	bool no_promisc;            /**< promiscuous: false */
 };
 
 /** What the port said at the end of a run (read before it stopped). */
@@ -89,6 +94,7 @@ struct sl_run_opts {
 	bool no_maps;               /**< leave the maps out of the text report */
 	int eal_argc;               /**< EAL arguments after "--" */
 	char **eal_argv;
+	const struct sl_config *cfg; /**< the validated config these options came from */
 };
 
 /** Counters of one worker: written by that worker only (once per burst), read by the control thread. */
@@ -210,6 +216,11 @@ uint16_t sl_port_tx_linearize(struct sl_engine *eng, struct rte_mbuf **pkts, uin
  * hard links), and must be creatable or writable. 0 or -errno (line printed).
  */
 int sl_paths_check(const struct sl_run_opts *o);
+/* config_apply.c: a validated struct sl_config into the engine */
+/** Fill @p o from @p cfg: ports parsed (sl_port_parse), their settings, EAL arguments merged. */
+int sl_config_apply_opts(const struct sl_config *cfg, struct sl_run_opts *o);
+/** Each port's egress from the config (after sl_ports_start set the default pairs). */
+void sl_config_apply_egress(struct sl_engine *eng);
 
 /* worker.c */
 /** lcore entry of a worker (arg: struct sl_worker *). */

@@ -11,7 +11,8 @@
  *
  * After EAL: one mempool for every port, then per port: configure with one
  * RX and one TX queue per worker (worker i polls RX queue i and sends on
- * TX queue i of every port: no locks), start, promiscuous on.
+ * TX queue i of every port: no locks), the config's descriptor counts and
+ * MTU (config_apply.c), start, promiscuous on unless the config says false.
  *
  * Jumbo frames: net_pcap reads a frame longer than an mbuf into a chain
  * (the program sees the first segment, as XDP multi-buffer programs do);
@@ -280,9 +281,11 @@ static int jumbo_pool_create(struct sl_engine *eng)
 static int pool_create(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
-	uint64_t n = (uint64_t)eng->nports * (RX_DESC + TX_DESC) * eng->nworkers +
-		     (uint64_t)eng->nworkers * (SL_RUN_BURST * (eng->nports + 1) + POOL_CACHE) + 2048;
+	uint64_t n = (uint64_t)eng->nworkers * (SL_RUN_BURST * (eng->nports + 1) + POOL_CACHE) + 2048;
 
+	for (unsigned i = 0; i < o->nports; i++)  /* every queue's descriptors full */
+		n += (uint64_t)eng->nworkers * ((o->ports[i].rx_desc ? o->ports[i].rx_desc : RX_DESC) +
+						(o->ports[i].tx_desc ? o->ports[i].tx_desc : TX_DESC));
 	for (unsigned i = 0; i < o->nports; i++)
 		if (o->ports[i].infinite_rx)
 			n += o->ports[i].pcap_packets;
@@ -316,7 +319,8 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	const struct sl_port_spec *spec = &eng->opts->ports[i];
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
-	uint16_t pid, nrx = RX_DESC, ntx = TX_DESC;
+	uint16_t pid, nrx = (uint16_t)(spec->rx_desc ? spec->rx_desc : RX_DESC);
+	uint16_t ntx = (uint16_t)(spec->tx_desc ? spec->tx_desc : TX_DESC);
 	int ret = rte_eth_dev_get_port_by_name(spec->name, &pid);
 
 	if (ret && !spec->is_vdev) {
@@ -356,6 +360,9 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
 	if (ret)
 		return port_fail(spec, "descriptors", ret, true);
+	ret = spec->mtu ? rte_eth_dev_set_mtu(pid, (uint16_t)spec->mtu) : 0;
+	if (ret)
+		return port_fail(spec, "MTU", ret, true);
 	for (unsigned q = 0; q < eng->nworkers; q++) {
 		int sock = rte_eth_dev_socket_id(pid);
 
@@ -374,7 +381,7 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	ret = rte_eth_macaddr_get(pid, (struct rte_ether_addr *)eng->port_mac[i]);
 	if (ret)
 		return port_fail(spec, "MAC address", ret, true);
-	ret = rte_eth_promiscuous_enable(pid);
+	ret = spec->no_promisc ? 0 : rte_eth_promiscuous_enable(pid);
 	if (ret && ret != -ENOTSUP)
 		return port_fail(spec, "promiscuous mode", ret, true);
 	return 0;
