@@ -4,7 +4,7 @@
  * the EAL starts: net_pcap opens and truncates tx_pcap files when it
  * probes).
  *
- *   inputs   --prog, every rx_pcap
+ *   inputs   --prog, every rx_pcap, the config file (-c), every map preload file
  *   outputs  every tx_pcap, --json
  *
  * An output that is an input, or another output, is refused: the same
@@ -24,8 +24,9 @@
 #include <sys/stat.h>
 
 #include "engine_internal.h"
+#include "sl_config.h"
 
-#define MAX_PATHS (1 + SL_RUN_MAX_PORTS * SL_PORT_MAX_PCAPS * 2 + 1)
+#define MAX_PATHS (2 + SL_CONFIG_MAX_MAPS + SL_RUN_MAX_PORTS * SL_PORT_MAX_PCAPS * 2 + 1)
 
 struct path {
 	const char *path;
@@ -131,6 +132,12 @@ int sl_paths_check(const struct sl_run_opts *o)
 
 	memset(&ps, 0, sizeof(ps));
 	add(&ps, o->prog_path, false, "--prog%s", "");
+	if (o->cfg && o->cfg->path[0])
+		add(&ps, o->cfg->path, false, "the config file%s", "");
+	for (unsigned i = 0; o->cfg && i < o->cfg->nmaps; i++)
+		if (o->cfg->maps[i].file[0])
+			add(&ps, o->cfg->maps[i].file, false, "preload file of map '%s'",
+			    o->cfg->maps[i].name);
 	for (unsigned i = 0; i < o->nports; i++)
 		for (unsigned q = 0; q < o->ports[i].n_rx_pcap; q++)
 			add(&ps, o->ports[i].rx_pcaps[q], false, "rx_pcap of port '%s'",

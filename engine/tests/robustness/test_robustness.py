@@ -294,6 +294,18 @@ def case_paths(env):
     for label, args in cases:
         expect_error(env, label, ["--prog", "prog.o"] + args, "refusing" if "new" not in label
                      else "new.pcap", 1)
+    with open(env.path("c.yaml"), "w") as f:
+        f.write("program: {object: prog.o}\nports:\n  - {device: \"%s\"}\n" % P)
+    with open(env.path("pre.txt"), "w") as f:
+        f.write("6 1\n")
+    before.update({env.path("c.yaml"): sha(env.path("c.yaml")),
+                   env.path("pre.txt"): sha(env.path("pre.txt"))})
+    listing = sorted(os.listdir(env.tmp))
+    expect_error(env, "--json = the config file", ["-c", "c.yaml", "--json", "c.yaml"],
+                 "refusing", 1)
+    expect_error(env, "--json = a preload file", ["--prog", "prog.o", "--port", P, "--map",
+                                                  "proto_count=pre.txt", "--json", "pre.txt"],
+                 "refusing", 1)
     expect_error(env, "--json into a missing directory",
                  ["--prog", "prog.o", "--port", P, "--json", "nodir/out.json"], "nodir", 1)
     expect_error(env, "tx_pcap into a missing directory",
