@@ -213,7 +213,8 @@ uint16_t sl_port_tx_linearize(struct sl_engine *eng, struct rte_mbuf **pkts, uin
 /**
  * Before anything is opened: every output (tx_pcap, --json) is refused if
  * it is an input (prog, rx_pcap) or another output, by inode (symlinks and
- * hard links), and must be creatable or writable. 0 or -errno (line printed).
+ * hard links), and must be creatable or writable; each device is given once.
+ * 0, -EINVAL (a device twice) or -EIO (line printed).
  */
 int sl_paths_check(const struct sl_run_opts *o);
 /* config_apply.c: a validated struct sl_config into the engine */

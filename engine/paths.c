@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Output paths of `sluice run`, checked before anything is opened (before
+ * Output paths of `sluice run` (and each device once), checked before anything is opened (before
  * the EAL starts: net_pcap opens and truncates tx_pcap files when it
  * probes).
  *
@@ -125,10 +125,26 @@ static int check_new_twins(const struct paths *ps, unsigned i)
 	return 0;
 }
 
+/* The same device twice ("01:00.0" and "0000:01:00.0" are one): a usage error. */
+static int check_devices(const struct sl_run_opts *o)
+{
+	for (unsigned i = 0; i < o->nports; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(o->ports[i].name, o->ports[j].name)) {
+				fprintf(stderr, "sluice run: port '%s' given twice ('%s' and '%s')\n",
+					o->ports[i].name, o->ports[j].devstr, o->ports[i].devstr);
+				return -EINVAL;
+			}
+	return 0;
+}
+
 int sl_paths_check(const struct sl_run_opts *o)
 {
 	static struct paths ps;
-	int err = 0;
+	int err = check_devices(o);
+
+	if (err)
+		return err;
 
 	memset(&ps, 0, sizeof(ps));
 	add(&ps, o->prog_path, false, "--prog%s", "");
