@@ -514,7 +514,39 @@ def case_pci(env):
           "malformed ones refused")
 
 
-CASES = {f.__name__[5:]: f for f in (case_pci, case_numbers, case_options, case_signals, case_eal,
+def case_ring(env):
+    """2 workers over net_ring queues: per-CPU map slots sum exactly to rx.
+
+    net_pcap (two infinite rx_pcap queues) -> XDP_PASS -> net_ring0 (2 queues,
+    each looping its TX back to its RX) -> XDP_PASS -> net_pcap0 TX, for 1 s.
+    count_all.bpf.o adds 1 to its worker's slot of a PERCPU_ARRAY per packet.
+    """
+    env.gen("ra.pcap", 200, 1)
+    env.gen("rb.pcap", 300, 2)
+    obj = os.path.join(os.path.dirname(env.obj), "..", "engine", "tests", "robustness",
+                       "count_all.bpf.o")
+    expect_ok(env, "2 workers over net_ring",
+              ["--prog", obj, "--workers", "2", "--duration", "1", "--stats-interval", "0",
+               "--port", "net_pcap0,rx_pcap=ra.pcap,rx_pcap=rb.pcap,infinite_rx=1",
+               "--port", "net_ring0", "--json", "ring.json", "--quiet"], needle="")
+    import json
+    with open(env.path("ring.json")) as f:
+        j = json.load(f)
+    st, seen = j["stats"], j["maps"]["seen"]["entries"][0]
+    per_worker = [w["rx"] for w in st["per_worker"]]
+    if seen["per_core"] != per_worker or seen["value"] != st["rx"] or sum(per_worker) != st["rx"]:
+        fail("per-CPU slots %r (sum %r), per-worker rx %r, rx %r" % (
+            seen["per_core"], seen["value"], per_worker, st["rx"]))
+    ports = {p["name"]: p for p in st["per_port"]}
+    if ports["net_ring0"]["rx"] == 0 or min(per_worker) == 0:
+        fail("no traffic through net_ring0 or a worker: %r" % st)
+    if st["mbufs_in_use_at_exit"] != 0 or st["rx"] != st["tx"] + st["drop"] + st["error"]:
+        fail("ring run: %r" % st)
+    print("ok ring: 2 workers, %d packets (%d through net_ring0), per-CPU slots %r = "
+          "per-worker rx" % (st["rx"], ports["net_ring0"]["rx"], seen["per_core"]))
+
+
+CASES = {f.__name__[5:]: f for f in (case_ring, case_pci, case_numbers, case_options, case_signals, case_eal,
                                       case_paths, case_endless, case_linktypes, case_jumbo,
                                       case_devargs, case_queues, case_leftovers)}
 

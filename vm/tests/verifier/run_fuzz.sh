@@ -7,6 +7,9 @@
 # theirs, not the harness's 25) and the coverage reached.
 #   vm/tests/verifier/run_fuzz.sh BUILD_DIR [RUNS] [SECONDS]
 # BUILD_DIR must be configured with CC=clang -Dfuzz=true -Db_sanitize=address,undefined.
+# -timeout=120: a bounded loop the verifier walks to its 1,000,000-instruction
+# limit takes ~2 s in a normal build and over 12 s of CPU under ASan with
+# coverage; only an input slower than two minutes is a hang.
 set -e
 build=${1:?usage: run_fuzz.sh BUILD_DIR [RUNS] [SECONDS]}
 runs=${2:-20000}
@@ -29,7 +32,7 @@ for f in "$(dirname "$0")"/reject/*.data; do
 done
 seeds=$(ls "$corpus" | wc -l)
 status=0
-ASAN_OPTIONS=detect_leaks=1 "$fuzzer" -runs="$runs" -max_total_time="$secs" -timeout=10 \
+ASAN_OPTIONS=detect_leaks=1 "$fuzzer" -runs="$runs" -max_total_time="$secs" -timeout=120 \
 	-rss_limit_mb=2048 "$corpus" > "$log" 2>&1 || status=$?
 tail -n 5 "$log"
 [ "$status" -eq 0 ] || { echo "run_fuzz.sh: fuzzer failed (exit $status)"; cat "$log"; exit 1; }
