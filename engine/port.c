@@ -31,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -177,6 +179,14 @@ static int count_pcaps(struct sl_port_spec *spec)
 
 	snprintf(spec->rx_pcap, sizeof(spec->rx_pcap), "%s", spec->rx_pcaps[0]);
 	for (unsigned i = 0; i < spec->n_rx_pcap; i++) {
+		struct stat st;
+
+		if (stat(spec->rx_pcaps[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "sluice run: --port '%s': rx_pcap '%s' is not a regular file "
+				"(it is read twice: counted, then replayed)\n", spec->devstr,
+				spec->rx_pcaps[i]);
+			return -EIO;
+		}
 		if (sl_pcap_count(spec->rx_pcaps[i], &spec->rx_pcap_packets[i], err, sizeof(err))) {
 			fprintf(stderr, "sluice run: --port '%s': rx_pcap: %s\n", spec->devstr, err);
 			return -EIO;

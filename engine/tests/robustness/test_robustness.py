@@ -310,6 +310,10 @@ def case_paths(env):
                  ["--prog", "prog.o", "--port", P, "--json", "nodir/out.json"], "nodir", 1)
     expect_error(env, "tx_pcap into a missing directory",
                  ["--prog", "prog.o", "--port", P + ",tx_pcap=nodir/o.pcap"], "nodir", 1)
+    os.mkfifo(env.path("fifo.pcap"))
+    expect_error(env, "rx_pcap a FIFO", ["--prog", "prog.o", "--port",
+                                         "net_pcap0,rx_pcap=fifo.pcap"], "not a regular file", 1)
+    os.unlink(env.path("fifo.pcap"))
     os.mkdir(env.path("adir"))
     expect_error(env, "--json = a directory", ["--prog", "prog.o", "--port", P, "--json", "adir"],
                  "not a file", 1)
