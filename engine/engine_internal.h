@@ -143,6 +143,7 @@ struct sl_engine {
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
 	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id, or SL_PORT_NONE) */
 	bool port_started[SL_RUN_MAX_PORTS];
+	bool ports_up;                      /**< every port started: the mbuf count means something */
 	uint8_t port_mac[SL_RUN_MAX_PORTS][6]; /**< for a socket filter's skb->pkt_type */
 	struct sl_ports_view ports_view;    /**< the arrays above as verdict.c sees them */
 	unsigned nworkers;

@@ -410,6 +410,7 @@ int sl_ports_start(struct sl_engine *eng)
 	err = pool_create(eng) ?: jumbo_pool_create(eng);
 	for (unsigned i = 0; i < eng->nports && !err; i++)
 		err = port_start(eng, i);
+	eng->ports_up = !err;
 	return err;
 }
 
@@ -468,7 +469,8 @@ void sl_ports_stop(struct sl_engine *eng)
 	}
 	if (!eng->pool)
 		return;
-	count_mbufs(eng);
+	if (eng->ports_up)  /* after a failed start the first error is the one line */
+		count_mbufs(eng);
 	rte_mempool_free(eng->pool);
 	rte_mempool_free(eng->jumbo_pool);
 	eng->pool = NULL;

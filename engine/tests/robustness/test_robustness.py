@@ -414,10 +414,19 @@ def case_jumbo(env):
         fail("jumbo: frame bytes differ")
     if "error 0" not in out:
         fail("jumbo: errors counted: %r" % out)
+    # through a net_ring too: pcap -> ring -> pcap; every record written whole
+    expect_ok(env, "jumbo net_pcap -> net_ring -> net_pcap",
+              ["--prog", env.obj, "--port", "net_pcap0,rx_pcap=j.pcap", "--port", "net_ring0",
+               "--port", "net_pcap1,tx_pcap=jr.pcap", "--forward", "0:1", "--forward", "1:2",
+               "--forward", "2:drop", "--no-maps"])
+    ring = read_pcap(env.path("jr.pcap"))
+    if not ring or any(d not in frames or c != w for c, w, d in ring):
+        fail("jumbo through net_ring: %d records, (caplen, len) %r" % (
+            len(ring), [(c, w) for c, w, _ in ring]))
     write_pcap(env.path("big.pcap"), [frame(64, 0), frame(65536, 1)])
     expect_error(env, "a 65536-byte frame", ["--prog", env.obj, "--port",
                                              "net_pcap0,rx_pcap=big.pcap"], "65536 bytes", 1)
-    print("ok jumbo: frames of %s bytes through net_pcap whole; 65536 refused at start"
+    print("ok jumbo: frames of %s bytes through net_pcap and net_ring whole; 65536 refused at start"
           % ", ".join(map(str, sizes)))
 
 
