@@ -559,7 +559,45 @@ def case_ring(env):
           "per-worker rx" % (st["rx"], ports["net_ring0"]["rx"], seen["per_core"]))
 
 
-CASES = {f.__name__[5:]: f for f in (case_ring, case_pci, case_numbers, case_options, case_signals, case_eal,
+def case_stall(env):
+    """A finite input cut while running: said, the run stops and exits 1.
+
+    The capture is cut to its header as soon as net_pcap holds it open (it
+    opens it while the EAL starts, once the EAL's threads exist, after
+    sluice counted the packets and before any is read), so net_pcap
+    delivers at most what its stdio buffer had read, far fewer than the
+    2,000 packets counted at start."""
+    path = env.gen("cut.pcap", 2000, 1)
+    p = subprocess.Popen([env.sluice, "run", "--prog", env.obj, "--port",
+                          "net_pcap0,rx_pcap=cut.pcap", "--stats-interval", "0", "--no-maps"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=env.tmp)
+    t0, cut = time.monotonic(), False
+    while not cut and time.monotonic() - t0 < 20 and p.poll() is None:
+        try:  # the EAL's threads exist before it probes devices; counting is before the EAL
+            threads = len(os.listdir("/proc/%d/task" % p.pid))
+            fds = [os.readlink("/proc/%d/fd/%s" % (p.pid, fd))
+                   for fd in os.listdir("/proc/%d/fd" % p.pid)] if threads > 1 else []
+        except OSError:
+            fds = []
+        if path in fds:
+            os.truncate(path, 24)
+            cut = True
+        else:
+            time.sleep(0.001)
+    out, err = p.communicate(timeout=60)
+    check_no_runtime_dir("sluice-%d" % p.pid)
+    if not cut:
+        fail("stall: never saw net_pcap open the capture")
+    lines = err_lines(err)
+    if p.returncode != 1 or len(lines) != 1 or "stopped delivering" not in lines[0]:
+        fail("stall: exit %d, stderr %r" % (p.returncode, lines))
+    m = re.search(r"after (\d+) of its 2000 packets", lines[0])
+    if not m or "stopped (input stalled)" not in out or "stats: rx %s " % m.group(1) not in out:
+        fail("stall: message %r, stdout %r" % (lines[0], out[-300:]))
+    print("ok stall: %s" % lines[0])
+
+
+CASES = {f.__name__[5:]: f for f in (case_stall, case_ring, case_pci, case_numbers, case_options, case_signals, case_eal,
                                       case_paths, case_endless, case_linktypes, case_jumbo,
                                       case_devargs, case_queues, case_leftovers)}
 
