@@ -70,3 +70,9 @@ echo
 
 echo "== maps: ns/lookup, sluice vs rte_hash and rte_lpm on the same keys"
 "$b/maps/tests/bench_maps"
+
+echo
+echo "== control socket and hot reload (engine/tests/ctl/bench_ctl.py)"
+python3 engine/tests/ctl/bench_ctl.py "$sluice" "$b/pktgen-tests/sl-pcapgen" \
+	"$b/engine/tests/maps_mix.bpf.o" "$b/engine/tests/ctl/ctl_count_v1.bpf.o" \
+	"$b/engine/tests/ctl/ctl_count_v2.bpf.o"
