@@ -78,12 +78,15 @@ def subset(want, got, where):
 
 
 def run_transcript(start, body, env, cwd):
-    cmds = []
+    cmds, cont = [], False
     for n, line in enumerate(body):
-        if line.startswith("$ "):
+        if cont:  # a command continued with a backslash
+            cmds[-1] = (cmds[-1][0], cmds[-1][1] + "\n" + line, [])
+        elif line.startswith("$ "):
             cmds.append((start + n + 1, line[2:], []))
         elif cmds:
             cmds[-1][2].append(line)
+        cont = bool(cmds) and line.endswith("\\") and (cont or line.startswith("$ "))
     for lineno, cmd, want in cmds:
         p = subprocess.run(["bash", "-c", cmd + " 2>&1"], stdout=subprocess.PIPE, text=True,
                            cwd=cwd, env=env, timeout=120)
