@@ -75,12 +75,17 @@ struct replay {
 	double start;
 };
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 struct sl_prog *sl_filter_compile(const char *expr, uint32_t linktype, uint32_t snaplen,
@@ -286,11 +291,16 @@ static inline void replay_one(struct replay *rp, struct sl_worker_stats *s,
 	struct sl_pkt pkt;
 	enum sl_verdict v;
 
-	memset(&pkt, 0, sizeof(pkt));
 	pkt.len = rec->caplen;
+	pkt.owner = NULL;
+	pkt.rss_hash = 0;
+	pkt.vlan_tci = 0;
+	pkt.vlan_stripped = false;
 	if (rp->socket) {
 		pkt.data = (uint8_t *)(uintptr_t)rec->data;
 		pkt.pkt_len = rec->len;
+		pkt.hard_start = NULL;
+		pkt.hard_end = NULL;
 	} else {
 		pkt.hard_start = rp->buf;
 		pkt.data = rp->buf + XDP_HEADROOM;
@@ -393,7 +403,7 @@ int sl_replay_main(const struct sl_replay_opts *o)
 {
 	static struct replay rp;
 	char log[LOG_LEN] = "";
-	double secs;
+	double secs, cpu;
 	int err, in_err;
 
 	memset(&rp, 0, sizeof(rp));
@@ -415,14 +425,20 @@ int sl_replay_main(const struct sl_replay_opts *o)
 	}
 	sl_map_worker_online(0);
 	rp.start = now();
+	cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	in_err = replay_loop(&rp, log, sizeof(log));
 	secs = now() - rp.start;
+	cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu;
 	sl_map_worker_offline();
 	if (in_err)
 		fprintf(stderr, "sluice replay: -r %s\n", log);
 	err = close_outputs(&rp);
-	if (!o->quiet)
+	if (!o->quiet) {
+		printf("sluice: replayed %" PRIu64 " records of %s in %.3f s, %.3f s of CPU "
+		       "(%.2f Mpps per core)\n", rp.eng.workers[0].stats.rx, o->in_path, secs, cpu,
+		       cpu > 0 ? (double)rp.eng.workers[0].stats.rx / cpu * 1e-6 : 0.0);
 		sl_report_print(&rp.eng, secs, stdout);
+	}
 	if (o->json_path && sl_json_write(&rp.eng, o->json_path))
 		err = -EIO;
 	replay_free(&rp);

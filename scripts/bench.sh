@@ -34,3 +34,7 @@ echo
 
 echo "== maps: ns/lookup, sluice vs rte_hash and rte_lpm on the same keys"
 "$b/maps/tests/bench_maps"
+
+echo
+echo "== replay: sluice replay --filter vs tcpdump -r -w, same expression, same capture"
+python3 "$(dirname "$0")/bench_replay.py" "$sluice" "$b/pktgen-tests/sl-pcapgen"
