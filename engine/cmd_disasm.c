@@ -141,10 +141,13 @@ int sl_cmd_disasm(int argc, char **argv)
 			linktype = argv[++i];
 		else if (!strcmp(argv[i], "-s"))
 			snaplen = argv[++i];
-		else if (argv[i][0] == '-' || file)
-			return dis_usage(stderr);
-		else
+		else if (argv[i][0] == '-' || file) {
+			fprintf(stderr, "sluice disasm: %s '%s' (see sluice disasm --help)\n",
+				argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
+			return 2;
+		} else {
 			file = argv[i];
+		}
 	}
 	if (filter && !raw && !file && !section)
 		return dis_filter(filter, linktype, snaplen);

@@ -2,7 +2,8 @@
 /*
  * sluice replay: option parsing (the replay itself is replay.c).
  *
- *   sluice replay (--prog X.o [--section S] | --filter EXPR [-s SNAPLEN])
+ *   sluice replay (--prog X.o [--section S] | -c sluice.yaml | --filter EXPR [-s SNAPLEN])
+ *                 [--map NAME=FILE]...
  *                 -r IN [-w [PORT=]OUT]... [--drops FILE] [--json FILE]
  *                 [--interp] [--quiet] [--no-maps] [--progress|--no-progress]
  */
@@ -18,10 +19,14 @@
 static int replay_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sluice replay (--prog X.o [--section S] | --filter EXPR [-s SNAPLEN])\n"
+		"usage: sluice replay (--prog X.o [--section S] | -c sluice.yaml | --filter EXPR [-s SNAPLEN])\n"
 		"                     -r IN.pcap [-w [PORT=]OUT.pcap]... [--drops FILE] [--json FILE]\n"
+		"                     [--map NAME=FILE]...\n"
 		"                     [--interp] [--quiet] [--no-maps] [--progress|--no-progress]\n"
 		"  --prog X.o        an XDP or socket-filter program (first one, or --section S)\n"
+		"  -c sluice.yaml    program, engine, map sizes and preloads from a config file\n"
+		"                    (its ports are not used: the replay's ports are its -w)\n"
+		"  --map NAME=FILE   preload map NAME from FILE before the first packet\n"
 		"  --filter EXPR     a tcpdump expression instead (compiled for the file's link type)\n"
 		"  -s SNAPLEN        with --filter: keep at most SNAPLEN bytes of each packet\n"
 		"  -r IN             pcap (micro/nanoseconds, either byte order) or pcapng\n"
@@ -71,6 +76,8 @@ static const struct option longopts[] = {
 	{ "prog", required_argument, NULL, 'P' },
 	{ "section", required_argument, NULL, 'S' },
 	{ "filter", required_argument, NULL, 'F' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "map", required_argument, NULL, 'm' },
 	{ "drops", required_argument, NULL, 'D' },
 	{ "json", required_argument, NULL, 'J' },
 	{ "interp", no_argument, NULL, 'I' },
@@ -88,6 +95,15 @@ static int parse_opt(struct sl_replay_opts *o, int c, const char *arg)
 	case 'P': o->prog_path = arg; return 0;
 	case 'S': o->section = arg; return 0;
 	case 'F': o->filter = arg; return 0;
+	case 'c': o->config_path = arg; return 0;
+	case 'm':
+		if (o->nmaps == sizeof(o->maps) / sizeof(o->maps[0])) {
+			fprintf(stderr, "sluice replay: --map: at most %zu maps\n",
+				sizeof(o->maps) / sizeof(o->maps[0]));
+			return -1;
+		}
+		o->maps[o->nmaps++] = arg;
+		return 0;
 	case 's': return sl_num_opt_u64("replay", "-s", arg, 1, SL_PCAP_MAX_SNAPLEN, &o->snaplen);
 	case 'r': o->in_path = arg; return 0;
 	case 'w': return add_out(o, arg);
@@ -111,7 +127,7 @@ static int parse_args(struct sl_replay_opts *o, int argc, char **argv)
 	o->progress = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "r:w:s:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:w:s:c:qh", longopts, NULL)) != -1) {
 		if (c == 'h')
 			return 1;
 		if (c == '?' || c == ':') {
@@ -130,8 +146,13 @@ static int parse_args(struct sl_replay_opts *o, int argc, char **argv)
 		fprintf(stderr, "sluice replay: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (!!o->prog_path == !!o->filter) {
-		fprintf(stderr, "sluice replay: give one of --prog X.o or --filter EXPR\n");
+	if (!(o->prog_path || o->config_path) == !o->filter) {
+		fprintf(stderr, "sluice replay: give one of --prog X.o (or -c sluice.yaml) or --filter "
+			"EXPR\n");
+		return -1;
+	}
+	if (o->filter && o->nmaps) {
+		fprintf(stderr, "sluice replay: --map goes with --prog or -c (a filter has no maps)\n");
 		return -1;
 	}
 	if (!o->in_path) {
