@@ -271,6 +271,15 @@ def case_snaplen(env):
         env.replay(["--filter", expr, "-s", str(snap), "-r", src, "-w", got, "-q"])
         same_file(got, exp, "-s %d '%s'" % (snap, expr))
     print("ok snaplen: records cut to -s bytes, wire length kept")
+    # --progress (the default on a terminal): packets, percent, rate, ETA on stderr
+    big = env.gen("progress.pcap", 300000, 14, extra=("-l", "64"))
+    r = subprocess.run([env.sluice, "replay", "--progress", "-q", "--filter", "udp", "-r", big,
+                        "-w", "/dev/null"], capture_output=True, text=True, timeout=120)
+    lines = [l for l in r.stderr.replace("\r", "\n").splitlines() if l.strip()]
+    if (r.returncode or len(lines) < 2 or not lines[-1].startswith("300000 packets  100.0%")
+            or "Mpps" not in lines[0] or "ETA" not in lines[0]):
+        fail("--progress: exit %d, stderr %r" % (r.returncode, r.stderr[-300:]))
+    print("ok progress: %r" % lines[-1])
 
 
 def case_disasm(env):
