@@ -234,7 +234,7 @@ static int ng_idb(struct sl_pcap_reader *r, const uint8_t *b, uint32_t blen, cha
 		}
 		pos += 4 + ((olen + 3u) & ~3u);
 	}
-	if (r->nifs == 0)
+	if (adjust_snaplen(ifc->snaplen) > r->snaplen)
 		r->snaplen = adjust_snaplen(ifc->snaplen);
 	r->nifs++;
 	return 0;

@@ -442,7 +442,7 @@ static int replay_setup(struct replay *rp)
 	int err;
 
 	rp->eng.workers = aligned_alloc(SL_RUN_CACHE_LINE, sizeof(struct sl_worker));
-	rp->buf_len = XDP_HEADROOM + (rp->rd.snaplen > XDP_DATAROOM ? rp->rd.snaplen : XDP_DATAROOM);
+	rp->buf_len = XDP_HEADROOM + SL_PCAP_MAX_SNAPLEN;  /* any record (pcapng: any interface's) */
 	rp->buf = calloc(1, rp->buf_len);
 	if (!rp->eng.workers || !rp->buf) {
 		fprintf(stderr, "sluice replay: out of memory\n");
