@@ -7,9 +7,13 @@
  *                 -r IN [-w [PORT=]OUT]... [--drops FILE] [--json FILE]
  *                 [--interp] [--quiet] [--no-maps] [--progress|--no-progress]
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "engine_internal.h"
 #include "pcapio.h"
@@ -170,6 +174,77 @@ static int parse_args(struct sl_replay_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* One path the replay reads or writes. */
+struct rpath {
+	const char *path, *what;
+	bool output, exists;
+	struct stat st;
+};
+
+/* An output: not an input or another output (by inode), and creatable or writable. */
+static int check_output(const struct rpath *ps, unsigned n, unsigned i)
+{
+	const struct rpath *o = &ps[i];
+	int fd;
+
+	for (unsigned j = 0; j < i; j++) {
+		const struct rpath *x = &ps[j];
+		bool same = o->exists && x->exists && !S_ISCHR(o->st.st_mode) &&
+			    x->st.st_dev == o->st.st_dev && x->st.st_ino == o->st.st_ino;
+
+		if (same || (!o->exists && x->output && !x->exists && !strcmp(x->path, o->path))) {
+			fprintf(stderr, "sluice replay: %s '%s' is the same file as %s '%s': refusing "
+				"to write over %s\n", o->what, o->path, x->what, x->path,
+				x->output ? "another output" : "an input");
+			return -EEXIST;
+		}
+	}
+	if (o->exists && S_ISDIR(o->st.st_mode)) {
+		fprintf(stderr, "sluice replay: %s %s: %s\n", o->what, o->path, strerror(EISDIR));
+		return -EISDIR;
+	}
+	fd = open(o->path, O_WRONLY | O_CLOEXEC | (o->exists ? 0 : O_CREAT | O_EXCL), 0644);
+	if (fd < 0) {
+		fprintf(stderr, "sluice replay: %s %s: %s\n", o->what, o->path, strerror(errno));
+		return -errno;
+	}
+	close(fd);
+	if (!o->exists)
+		unlink(o->path);  /* a failed replay leaves nothing behind */
+	return 0;
+}
+
+/*
+ * Before anything is read or written: an output that is an input (-r,
+ * --prog, -c) or another output is refused, whatever path reaches it, and
+ * every output must be writable ("-" is stdout).
+ */
+static int check_paths(const struct sl_replay_opts *o)
+{
+	struct rpath ps[SL_REPLAY_MAX_OUT + 5];
+	unsigned n = 0;
+	int err = 0;
+
+	ps[n++] = (struct rpath){ o->in_path, "-r", false };
+	if (o->prog_path)
+		ps[n++] = (struct rpath){ o->prog_path, "--prog", false };
+	if (o->config_path)
+		ps[n++] = (struct rpath){ o->config_path, "-c", false };
+	for (unsigned i = 0; i < o->nouts; i++)
+		if (strcmp(o->outs[i].path, "-"))
+			ps[n++] = (struct rpath){ o->outs[i].path, "-w", true };
+	if (o->drops_path && strcmp(o->drops_path, "-"))
+		ps[n++] = (struct rpath){ o->drops_path, "--drops", true };
+	if (o->json_path)
+		ps[n++] = (struct rpath){ o->json_path, "--json", true };
+	for (unsigned i = 0; i < n; i++)
+		ps[i].exists = stat(ps[i].path, &ps[i].st) == 0;
+	for (unsigned i = 0; i < n && !err; i++)
+		if (ps[i].output)
+			err = check_output(ps, n, i);
+	return err;
+}
+
 int sl_cmd_replay(int argc, char **argv)
 {
 	static struct sl_replay_opts o;
@@ -181,5 +256,7 @@ int sl_cmd_replay(int argc, char **argv)
 		replay_usage(stderr);
 		return 2;
 	}
+	if (check_paths(&o))
+		return 1;
 	return sl_replay_main(&o);
 }

@@ -411,6 +411,20 @@ def case_bad(env):
     expect_bad(env, ["--filter", "", "-r", src, "-w", env.path("no-dir/out.pcap")],
                "sluice replay: -w %s: No such file or directory" % env.path("no-dir/out.pcap"),
                "unwritable output")
+    link = env.path("link.pcap")
+    os.symlink(src, link)
+    expect_bad(env, ["--filter", "", "-r", src, "-w", link],
+               "sluice replay: -w '%s' is the same file as -r '%s': refusing to write over an "
+               "input" % (link, src), "output = input")
+    with open(src, "rb") as f:
+        if f.read() != data:
+            fail("output = input: the input was changed")
+    expect_bad(env, ["--filter", "", "-r", src, "-w", out, "--drops", out],
+               "sluice replay: --drops '%s' is the same file as -w '%s': refusing to write over "
+               "another output" % (out, out), "two outputs, one file")
+    expect_bad(env, ["--filter", "", "-r", src, "--json", env.path("no-dir/x.json")],
+               "sluice replay: --json %s: No such file or directory" % env.path("no-dir/x.json"),
+               "unwritable --json")
     if os.path.exists("/dev/full"):
         expect_bad(env, ["--filter", "", "-r", src, "-w", "/dev/full", "-q"],
                    "sluice replay: -w /dev/full: write: No space left on device", "full disk")
