@@ -32,6 +32,7 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 
+#include "ctl_internal.h"
 #include "engine_internal.h"
 #include "sl_config.h"
 #include "sl_maps.h"
@@ -67,7 +68,9 @@ static void usage(FILE *out)
 		"  --duration SEC        stop after SEC seconds (default: at the end of every\n"
 		"                        finite rx_pcap input, or on SIGINT/SIGTERM)\n"
 		"  --quiet               print errors only\n"
-		"  --no-maps             leave the maps out of the final report (not the JSON)\n",
+		"  --no-maps             leave the maps out of the final report (not the JSON)\n"
+		"  --ctl-socket PATH     serve `sluice ctl` on this Unix socket (mode 0600) and\n"
+		"                        DPDK telemetry (/sluice/...)\n",
 		SL_RUN_MAX_PORTS);
 }
 
@@ -294,6 +297,7 @@ static int load_prog(struct sl_engine *eng)
 	const struct sl_config *cfg = o->cfg;
 	struct sl_obj_map_size sizes[SL_CONFIG_MAX_MAPS];
 	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers, .map_sizes = sizes };
+	struct sl_verify_stats vs = { 0 };
 	char log[LOG_LEN] = "";
 	int err;
 
@@ -321,12 +325,14 @@ static int load_prog(struct sl_engine *eng)
 	}
 	if (check_type(eng))
 		return -EINVAL;
-	err = sl_prog_verify(eng->prog, 0, NULL, log, sizeof(log));
+	err = sl_prog_verify(eng->prog, 0, &vs, log, sizeof(log));
 	if (err) {
 		fprintf(stderr, "sluice run: %s: section '%s': rejected by the verifier: %s\n",
 			o->prog_path, eng->prog->section, log[0] ? log : strerror(-err));
 		return err;
 	}
+	snprintf(eng->info.path, sizeof(eng->info.path), "%s", o->prog_path);
+	eng->info.verify_ns = vs.ns;
 	return 0;
 }
 
@@ -399,6 +405,30 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static double wall_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The control socket and DPDK telemetry, when asked for. */
+static int ctl_start(struct sl_engine *eng)
+{
+	int err;
+
+	if (!eng->opts->ctl_socket)
+		return 0;
+	if (!sl_ctl_open(eng, eng->opts->ctl_socket))
+		return -errno;
+	err = sl_telemetry_register(eng->ctl);
+	if (err)
+		fprintf(stderr, "sluice run: telemetry: cannot register /sluice commands: %s\n",
+			strerror(-err));
+	return err;
+}
+
 /* Workers on the first nworkers worker lcores; control loop here. */
 static int run_engine(struct sl_engine *eng, double *secs)
 {
@@ -412,6 +442,7 @@ static int run_engine(struct sl_engine *eng, double *secs)
 			eng->workers[w++].lcore = lcore;
 	}
 	start = now();
+	eng->info.load_time = wall_clock();
 	for (w = 0; w < eng->nworkers; w++) {
 		err = rte_eal_remote_launch(sl_worker_main, &eng->workers[w], eng->workers[w].lcore);
 		if (err) {
@@ -436,6 +467,8 @@ static int run_engine(struct sl_engine *eng, double *secs)
 
 static void engine_free(struct sl_engine *eng)
 {
+	sl_ctl_close(eng->ctl);
+	sl_slot_progs_free(eng);
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
@@ -492,6 +525,7 @@ static int run(struct sl_run_opts *o)
 	err = err ? err : sl_ports_start(&eng);
 	if (!err)
 		sl_config_apply_egress(&eng);
+	err = err ? err : ctl_start(&eng);
 	sl_log_capture_end(err == 0);
 	if (!err && entries && !o->quiet)
 		printf("sluice: %u map entr%s preloaded\n", entries, entries == 1 ? "y" : "ies");
@@ -521,9 +555,6 @@ int sl_cmd_run(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	err = build_opts(&c, &cfg, &o);
 	err = err ? err : sl_paths_check(&o);
-	if (!err && cfg.ctl_socket[0] && !c.check)
-		fprintf(stderr, "sluice run: control socket '%s': this build has no control server "
-			"yet; the socket is not created\n", cfg.ctl_socket);
 	if (err)  /* the command line's own values are usage errors, bad files run errors */
 		err = err == -EINVAL || err == -ERANGE ? 2 : 1;
 	else

@@ -233,8 +233,8 @@ static int build_argv(struct eal_argv *e, const struct sl_run_opts *o)
 	err = err ?: build_isolation(e, o, no_huge);
 	if (!err && !user_has(o, "--log-level"))
 		err = add(e, "--log-level=*:warning");
-	if (!err && !user_has(o, "--telemetry|--no-telemetry"))
-		err = add(e, "--no-telemetry");
+	if (!err && !o->ctl_socket && !user_has(o, "--telemetry|--no-telemetry"))
+		err = add(e, "--no-telemetry");  /* on with a control socket (telemetry.c) */
 	err = err ?: add_user_args(e, o, no_huge);
 	e->argv[e->argc] = NULL;
 	return err;

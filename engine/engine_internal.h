@@ -19,6 +19,7 @@ int sl_cmd_disasm(int argc, char **argv);
 int sl_cmd_test_run(int argc, char **argv);
 int sl_cmd_bench(int argc, char **argv);
 int sl_cmd_replay(int argc, char **argv);
+int sl_cmd_ctl(int argc, char **argv);
 
 /* ---- sluice run: the engine (cmd_run.c, eal.c, port.c, worker.c, stats.c,
  * report.c, json.c). No DPDK header here: DPDK types are forward-declared. */
@@ -93,6 +94,7 @@ struct sl_run_opts {
 	double stats_interval;      /**< seconds between rate lines, 0 = none */
 	bool quiet;                 /**< errors only */
 	bool no_maps;               /**< leave the maps out of the text report */
+	const char *ctl_socket;     /**< --ctl-socket PATH: control socket (and telemetry), or NULL */
 	int eal_argc;               /**< EAL arguments after "--" */
 	char **eal_argv;
 	const struct sl_config *cfg; /**< the validated config these options came from */
@@ -150,6 +152,16 @@ struct sl_engine {
 	bool failed;                        /**< the run went wrong after start (said): exit 1 */
 	struct sl_port_hw port_hw[SL_RUN_MAX_PORTS];  /**< link and NIC counters at the end */
 	int64_t mbufs_in_use_at_exit;       /**< after the ports closed (sl_ports_stop) */
+	bool ports_stopped;                 /**< mbufs_in_use_at_exit was counted */
+	struct sl_ctl *ctl;                 /**< control socket server, or NULL (ctl_server.c) */
+	struct sl_slot_prog *slot_progs;    /**< programs ctl put into PROG_ARRAY slots (reload.c) */
+	struct sl_prog_info {               /**< what `ctl prog show` reports of the running program */
+		char path[256];                 /**< object file */
+		double load_time;               /**< wall clock (s since the epoch) when it started running */
+		uint64_t verify_ns;             /**< time the verifier took */
+		uint64_t runs_base;             /**< packets processed before it started running */
+		unsigned reloads;               /**< successful hot reloads so far */
+	} info;
 };
 
 /* eal.c */
@@ -242,8 +254,51 @@ int sl_report_map_walk(struct sl_map *map, sl_map_entry_fn fn, void *arg);
 /** Final stats and (unless --no-maps) every map, human-readable. */
 void sl_report_print(const struct sl_engine *eng, double secs, FILE *out);
 
-/* json.c */
+/* json.c: the JSON objects of run --json, the control socket and telemetry (jansson). */
+struct json_t;
+/** An unsigned integer, or a "0x..." string above INT64_MAX. NULL on ENOMEM. */
+struct json_t *sl_json_u64(uint64_t v);
+/** Key or value bytes: 4 and 8 bytes as integers, other sizes as hex strings. */
+struct json_t *sl_json_bytes(const uint8_t *p, uint32_t n);
+/** Bytes as a hex string ("0a0b..."), whatever their size. */
+struct json_t *sl_json_hex(const uint8_t *p, uint32_t n);
+/** {"key", "value"[, "per_core"]} of one entry. */
+struct json_t *sl_json_entry(const struct sl_map_entry *e);
+/** {"name", "type", "key_size", "value_size", "max_entries", "flags", "percpu", "ncpus", "in_use"}. */
+struct json_t *sl_json_map_info(struct sl_map *map);
+/** {"type", "entries": [...]} (+ "error" when entries cannot be listed). Control thread. */
+struct json_t *sl_json_map_dump(struct sl_map *map);
+/** {"NAME": sl_json_map_dump(), ...} of every map of the running object. */
+struct json_t *sl_json_maps(const struct sl_engine *eng);
+/** Totals, verdicts, per port, per worker. Control thread. */
+struct json_t *sl_json_stats(const struct sl_engine *eng);
 /** Write the final stats and maps as JSON to @p path. 0 or -errno (line printed). */
 int sl_json_write(const struct sl_engine *eng, const char *path);
+
+/* ctl_server.c: the control socket, served by the main lcore. */
+struct sl_ctl;
+/** Listen on @p path (mode 0600). NULL with errno and one line printed. */
+struct sl_ctl *sl_ctl_open(struct sl_engine *eng, const char *path);
+/**
+ * Serve clients for at most @p timeout_ms (poll), drain events and trace
+ * lines, answer telemetry requests. Control loop, every 10 ms. Never blocks
+ * on a client.
+ */
+void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms);
+/** Close every client and the socket, unlink it. NULL is allowed. */
+void sl_ctl_close(struct sl_ctl *ctl);
+/**
+ * Answer one request object (control thread): the result, or NULL with one
+ * line in @p err. Used by the socket and by telemetry.
+ */
+struct json_t *sl_ctl_handle(struct sl_ctl *ctl, struct json_t *req, char *err, size_t err_len);
+
+/* telemetry.c: /sluice/... commands of DPDK telemetry (answered by the control thread). */
+/** Register the commands. 0 or -errno. */
+int sl_telemetry_register(struct sl_ctl *ctl);
+/** Answer a pending telemetry request, if any (control thread, from sl_ctl_serve). */
+void sl_telemetry_serve(struct sl_ctl *ctl);
+/** Stop answering (pending and later requests get an error). */
+void sl_telemetry_stop(void);
 
 #endif

@@ -365,6 +365,7 @@ static void count_mbufs(struct sl_engine *eng)
 	unsigned size = eng->pool->size, avail = rte_mempool_avail_count(eng->pool);
 
 	eng->mbufs_in_use_at_exit = (int64_t)size - (int64_t)avail;
+	eng->ports_stopped = true;
 	if (eng->mbufs_in_use_at_exit != 0) {
 		fprintf(stderr, "sluice run: %lld mbufs of %u not back in the pool at exit\n",
 			(long long)eng->mbufs_in_use_at_exit, size);

@@ -2,7 +2,7 @@
 /*
  * Final report of `sluice run`: the summed counters, per port and per
  * worker, and every map of the object read through the maps' control API
- * (sl_map_ctl_get_next_key / sl_map_ctl_lookup). Arrays list only entries
+ * (sl_map_ctl_dump: one pass over the entries). Arrays list only entries
  * with a non-zero value (in any slot); hashes and the rest list every
  * entry. Per-CPU maps with 4- or 8-byte values show the sum and each core.
  * Control thread, after the workers stopped.
@@ -31,37 +31,41 @@ static bool is_array(const struct sl_map *map)
 	return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
+struct walk {
+	struct sl_map_entry e;
+	size_t vsize;
+	bool array;
+	sl_map_entry_fn fn;
+	void *arg;
+};
+
+static int walk_one(const void *key, const void *value, void *arg)
+{
+	struct walk *w = arg;
+
+	if (w->array && all_zero(value, w->vsize))
+		return 0;
+	w->e.key = key;
+	w->e.value = value;
+	return w->fn(&w->e, w->arg);
+}
+
 int sl_report_map_walk(struct sl_map *map, sl_map_entry_fn fn, void *arg)
 {
 	const struct sl_map_def *def = sl_map_get_def(map);
-	size_t vsize = sl_map_ctl_value_size(map);
-	uint8_t *key = calloc(2, def->key_size ? def->key_size : 1);
-	uint8_t *next = key + (def->key_size ? def->key_size : 1);
-	uint8_t *val = calloc(1, vsize ? vsize : 1);
-	struct sl_map_entry e = {
-		.key = next, .value = val, .key_size = def->key_size,
-		.value_size = def->value_size, .ncpus = sl_map_is_percpu(map) ? sl_map_ncpus(map) : 1,
-		.stride = sl_map_is_percpu(map) ? (def->value_size + 7u) & ~7u : def->value_size,
-		.percpu = sl_map_is_percpu(map),
+	struct walk w = {
+		.e = {
+			.key_size = def->key_size, .value_size = def->value_size,
+			.ncpus = sl_map_is_percpu(map) ? sl_map_ncpus(map) : 1,
+			.stride = sl_map_is_percpu(map) ? (def->value_size + 7u) & ~7u :
+				  def->value_size,
+			.percpu = sl_map_is_percpu(map),
+		},
+		.vsize = sl_map_ctl_value_size(map), .array = is_array(map), .fn = fn, .arg = arg,
 	};
-	int err = key && val ? 0 : -ENOMEM;
-	bool first = true;
 
-	while (!err) {
-		err = sl_map_ctl_get_next_key(map, first ? NULL : key, next);
-		if (err)
-			break;
-		first = false;
-		err = sl_map_ctl_lookup(map, next, val);
-		if (err == -ENOENT)
-			err = 0;  /* deleted meanwhile */
-		else if (!err && (!is_array(map) || !all_zero(val, vsize)))
-			err = fn(&e, arg);
-		memcpy(key, next, def->key_size);
-	}
-	free(key);
-	free(val);
-	return err == -ENOENT ? 0 : err;
+	/* one pass of the map's batch dump: no get_next_key restarts */
+	return sl_map_ctl_dump(map, walk_one, &w);
 }
 
 uint64_t sl_map_entry_slot_u64(const struct sl_map_entry *e, unsigned cpu)

@@ -178,7 +178,11 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 	for (;;) {
 		double t;
 
-		if (!sl_signal_stop())  /* a stop signal from start-up ends the run at once */
+		if (sl_signal_stop())  /* a stop signal from start-up ends the run at once */
+			;
+		else if (eng->ctl)
+			sl_ctl_serve(eng->ctl, POLL_US / 1000);  /* control socket: poll, not sleep */
+		else
 			usleep(POLL_US);
 		t = now();
 		sl_stats_sum(eng, &cur);

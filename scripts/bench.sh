@@ -72,5 +72,11 @@ echo "== maps: ns/lookup, sluice vs rte_hash and rte_lpm on the same keys"
 "$b/maps/tests/bench_maps"
 
 echo
+echo "== control socket and hot reload (engine/tests/ctl/bench_ctl.py)"
+python3 engine/tests/ctl/bench_ctl.py "$sluice" "$b/pktgen-tests/sl-pcapgen" \
+	"$b/engine/tests/maps_mix.bpf.o" "$b/engine/tests/ctl/ctl_count_v1.bpf.o" \
+	"$b/engine/tests/ctl/ctl_count_v2.bpf.o"
+
+echo
 echo "== replay: sluice replay --filter vs tcpdump -r -w, same expression, same capture"
 python3 "$(dirname "$0")/bench_replay.py" "$sluice" "$b/pktgen-tests/sl-pcapgen"

@@ -276,6 +276,24 @@ static int charge_map(struct ld_ctx *ctx, const char *name, const struct sl_map_
 	return 0;
 }
 
+/* sl_obj_opts.map_reuse: 0 with *map set to a map to borrow or left NULL, or -errno. */
+static int reuse_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def,
+		     struct sl_map **map)
+{
+	char msg[256] = "";
+	int ret;
+
+	if (!ctx->opts || ctx->opts->sz < offsetof(struct sl_obj_opts, map_reuse_ctx) +
+	    sizeof(void *) || !ctx->opts->map_reuse)
+		return 0;
+	ret = ctx->opts->map_reuse(ctx->opts->map_reuse_ctx, name, def, map, msg, sizeof(msg));
+	if (ret < 0)
+		return ld_err(ctx, -ret, "map '%s': %s", name, msg[0] ? msg : strerror(-ret));
+	if (ret == 0)
+		*map = NULL;
+	return 0;
+}
+
 int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def,
 	       uint32_t sec, uint64_t off, bool has_sym)
 {
@@ -288,10 +306,13 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 		unsigned cap = obj->map_cap ? obj->map_cap * 2 : 8;
 		struct sl_map **m = realloc(obj->maps, cap * sizeof(*m));
 		struct ld_map_btf *mb;
+		bool *b = m ? realloc(obj->map_borrowed, cap * sizeof(*b)) : NULL;
 
-		if (!m)
+		if (m)
+			obj->maps = m;
+		if (!b)
 			return ld_err(ctx, ENOMEM, "out of memory");
-		obj->maps = m;
+		obj->map_borrowed = b;
 		mb = realloc(obj->map_btf, cap * sizeof(*mb));
 		if (!mb)
 			return ld_err(ctx, ENOMEM, "out of memory");
@@ -308,14 +329,21 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 		ctx->map_sym_cap = cap;
 	}
 	sized = *def;
-	for (unsigned i = 0; ctx->opts && i < ctx->opts->n_map_sizes; i++)
+	for (unsigned i = 0; ctx->opts && ctx->opts->sz >= offsetof(struct sl_obj_opts, n_map_sizes) +
+			     sizeof(ctx->opts->n_map_sizes) && i < ctx->opts->n_map_sizes; i++)
 		if (!strcmp(ctx->opts->map_sizes[i].name, name))
 			sized.max_entries = ctx->opts->map_sizes[i].max_entries;
 	def = &sized;
-	err = charge_map(ctx, name, def);
+	map = NULL;
+	err = has_sym ? reuse_map(ctx, name, def, &map) : 0;
 	if (err)
 		return err;
-	map = sl_map_create(name, def, ctx->ncpus);
+	obj->map_borrowed[obj->n_maps] = map != NULL;
+	err = map ? 0 : charge_map(ctx, name, def);
+	if (err)
+		return err;
+	if (!map)
+		map = sl_map_create(name, def, ctx->ncpus);
 	if (!map) {
 		err = errno ? errno : EINVAL;
 
@@ -403,9 +431,8 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 		.log = log,
 		.log_len = log_len,
 		.ncpus = opts && opts->ncpus ? opts->ncpus : 1,
-		.opts = opts && opts->sz >= offsetof(struct sl_obj_opts, n_map_sizes) +
-			sizeof(opts->n_map_sizes) && opts->n_map_sizes ? opts : NULL,
 		.map_mem_limit = SL_OBJ_MAP_MEM_DEFAULT,
+		.opts = opts,
 	};
 	uint8_t *image;
 	int err;
@@ -522,11 +549,13 @@ void sl_obj_close(struct sl_obj *obj)
 	for (unsigned i = 0; i < obj->n_progs; i++)
 		sl_prog_free(obj->progs[i]);
 	for (unsigned i = 0; i < obj->n_maps; i++)
-		sl_map_destroy(obj->maps[i]);
+		if (!obj->map_borrowed[i])
+			sl_map_destroy(obj->maps[i]);
 	free(obj->progs);
 	free(obj->maps);
 	free(obj->map_btf);
 	btf__free(obj->btf);
+	free(obj->map_borrowed);
 	free(obj);
 }
 
@@ -594,4 +623,22 @@ int sl_obj_map_btf_ids(const struct sl_obj *obj, const struct sl_map *map, uint3
 			return 0;
 		}
 	return -ENOENT;
+}
+
+int sl_obj_adopt_maps(struct sl_obj *to, struct sl_obj *from)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; to && from && i < to->n_maps; i++) {
+		if (!to->map_borrowed[i])
+			continue;
+		for (unsigned j = 0; j < from->n_maps; j++) {
+			if (from->maps[j] != to->maps[i] || from->map_borrowed[j])
+				continue;
+			from->map_borrowed[j] = true;
+			to->map_borrowed[i] = false;
+			n++;
+		}
+	}
+	return (int)n;
 }

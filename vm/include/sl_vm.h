@@ -23,6 +23,7 @@
 #include "sl_isa.h"
 
 struct sl_map;
+struct sl_map_def;
 struct sl_vm_code;
 
 /** Program types: the hook a program is written for. */
@@ -166,6 +167,17 @@ struct sl_obj_opts {
 	 */
 	const struct sl_obj_map_size *map_sizes;
 	unsigned n_map_sizes;
+	/**
+	 * Hot reload: called for each map the object declares (legacy "maps"
+	 * and BTF ".maps"; never for global data), before it is created. Return
+	 * 1 with *map set to an existing map to use instead (borrowed: the new
+	 * object does not free it until sl_obj_adopt_maps()), 0 to create the
+	 * map as usual, or -errno to fail the open, with one line in @p msg
+	 * ("map 'NAME': " is prefixed). NULL: every map is created.
+	 */
+	int (*map_reuse)(void *ctx, const char *name, const struct sl_map_def *def,
+			 struct sl_map **map, char *msg, size_t msg_len);
+	void *map_reuse_ctx;
 };
 
 /** One max_entries override of sl_obj_opts.map_sizes. */
@@ -201,7 +213,14 @@ struct sl_obj *sl_obj_open(const char *path, const struct sl_obj_opts *opts,
 struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 			       const struct sl_obj_opts *opts, char *log, size_t log_len);
 
-/** Free an object, its programs and its maps. NULL is allowed. */
+/**
+ * Move ownership of the maps @p to borrowed from @p from (map_reuse) into
+ * @p to: sl_obj_close(from) then leaves them, sl_obj_close(to) frees them.
+ * Control thread. @return maps moved.
+ */
+int sl_obj_adopt_maps(struct sl_obj *to, struct sl_obj *from);
+
+/** Free an object, its programs and its maps (not maps it borrowed). NULL is allowed. */
 void sl_obj_close(struct sl_obj *obj);
 
 /** Number of programs in the object. */
