@@ -17,6 +17,9 @@
  *   socket   the record in the mapped file (socket filters cannot write
  *            it); skb->len is the length on the wire, the bytes the
  *            captured ones, as libpcap's filter sees a record.
+ * Time: bpf_ktime_get_ns() and its kin return the record's capture time
+ * (the helpers' per-thread virtual clock), so a replay of the same file
+ * gives the same maps every time.
  * Ports: port 0 is the ingress (ifindex 0); `-w N=FILE` adds ports up to
  * N; XDP_PASS leaves by port 0's egress as `sluice run` pairs ports (its
  * partner 1 when there is one, else itself), XDP_TX by port 0, a redirect
@@ -45,6 +48,7 @@
 #include "replay.h"
 #include "sl_cbpf.h"
 #include "sl_config.h"
+#include "sl_helpers.h"
 #include "sl_maps.h"
 #include "verdict.h"
 
@@ -75,6 +79,7 @@ struct replay {
 	uint8_t *buf;                      /* XDP packet buffer */
 	size_t buf_len;
 	bool socket;
+	uint64_t frac_ns;                  /* nanoseconds per unit of a record's fraction */
 	double start;
 };
 
@@ -369,6 +374,7 @@ static inline void replay_one(struct replay *rp, struct sl_worker_stats *s,
 		pkt.pkt_len = rec->caplen;
 		memcpy(pkt.data, rec->data, rec->caplen);
 	}
+	sl_helper_clock_set(rec->sec * 1000000000ull + rec->frac * rp->frac_ns);
 	v = sl_verdict_run(&rp->vs, &rp->ex, 0, &pkt, &out);
 	s->verdict[v]++;
 	switch (v) {
@@ -485,11 +491,13 @@ int sl_replay_main(const struct sl_replay_opts *o)
 		return 1;
 	}
 	sl_map_worker_online(0);
+	rp.frac_ns = rp.rd.res == SL_PCAP_NSEC ? 1 : 1000;
 	rp.start = now();
 	cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	in_err = replay_loop(&rp, log, sizeof(log));
 	secs = now() - rp.start;
 	cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu;
+	sl_helper_clock_real();
 	sl_map_worker_offline();
 	if (in_err)
 		fprintf(stderr, "sluice replay: -r %s\n", log);

@@ -568,6 +568,29 @@ def case_live(env):
                      (name, nports, diff, lm.get(diff[0]), rm.get(diff[0])))
         print("ok live = replay: %s (%d packets, 1 and 2 ports; verdicts %s)" %
               (name, n, {k: v for k, v in lj["stats"]["verdicts"].items() if v}))
+    check_clock(env, src, recs)
+
+
+def check_clock(env, src, recs):
+    """In a replay, bpf_ktime_get_ns() is each record's capture time (flowtable's first/last seen)."""
+    ft = next((o for o in env.objs if os.path.basename(o) == "flowtable.bpf.o"), None)
+    if not ft:
+        return
+    js = env.path("clock.json")
+    env.replay(["--prog", ft, "-r", src, "-q", "--json", js])
+    with open(js) as f:
+        flows = json.load(f)["maps"]["flows"]["entries"]
+    times = {s * 10**9 + us * 1000 for s, us, _, _, _ in recs}
+    seen = set()
+    for e in flows:
+        v = bytes.fromhex(e["value"])
+        first, last = struct.unpack("<QQ", v[16:32])
+        if first not in times or last not in times or first > last:
+            fail("clock: flow %s first %d last %d: not capture times" % (e["key"], first, last))
+        seen |= {first, last}
+    if len(flows) < 100 or len(seen) < 100:
+        fail("clock: %d flows, %d distinct times" % (len(flows), len(seen)))
+    print("ok clock: %d flows, first/last seen are capture times" % len(flows))
 
 
 def case_config(env):
