@@ -80,6 +80,7 @@ struct replay {
 	size_t buf_len;
 	bool socket;
 	uint64_t frac_ns;                  /* nanoseconds per unit of a record's fraction */
+	FILE *report;                      /* stdout, or stderr when a capture goes to stdout */
 	double start;
 };
 
@@ -224,7 +225,8 @@ static int load_prog(struct replay *rp)
 	if (err)
 		return err;
 	if (entries && !o->quiet)
-		printf("sluice: %u map entr%s preloaded\n", entries, entries == 1 ? "y" : "ies");
+		fprintf(rp->report, "sluice: %u map entr%s preloaded\n", entries,
+			entries == 1 ? "y" : "ies");
 	if (!interp) {
 		rp->eng.jit = sl_jit_compile(rp->eng.prog, &jo, log, sizeof(log));
 		if (!rp->eng.jit && rp->cfg.engine == SL_ENGINE_JIT) {
@@ -479,6 +481,12 @@ int sl_replay_main(const struct sl_replay_opts *o)
 	rp.ropts.no_maps = o->no_maps;
 	rp.ropts.json_path = o->json_path;
 	rp.eng.opts = &rp.ropts;
+	rp.report = stdout;
+	for (unsigned i = 0; i < o->nouts; i++)
+		if (!strcmp(o->outs[i].path, "-"))
+			rp.report = stderr;
+	if (o->drops_path && !strcmp(o->drops_path, "-"))
+		rp.report = stderr;
 	err = sl_pcap_open(&rp.rd, o->in_path, log, sizeof(log));
 	if (err) {
 		fprintf(stderr, "sluice replay: -r %s\n", log);
@@ -503,10 +511,10 @@ int sl_replay_main(const struct sl_replay_opts *o)
 		fprintf(stderr, "sluice replay: -r %s\n", log);
 	err = close_outputs(&rp);
 	if (!o->quiet) {
-		printf("sluice: replayed %" PRIu64 " records of %s in %.3f s, %.3f s of CPU "
+		fprintf(rp.report, "sluice: replayed %" PRIu64 " records of %s in %.3f s, %.3f s of CPU "
 		       "(%.2f Mpps per core)\n", rp.eng.workers[0].stats.rx, o->in_path, secs, cpu,
 		       cpu > 0 ? (double)rp.eng.workers[0].stats.rx / cpu * 1e-6 : 0.0);
-		sl_report_print(&rp.eng, secs, stdout);
+		sl_report_print(&rp.eng, secs, rp.report);
 	}
 	if (o->json_path && sl_json_write(&rp.eng, o->json_path))
 		err = -EIO;

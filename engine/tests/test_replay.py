@@ -271,6 +271,16 @@ def case_snaplen(env):
         env.replay(["--filter", expr, "-s", str(snap), "-r", src, "-w", got, "-q"])
         same_file(got, exp, "-s %d '%s'" % (snap, expr))
     print("ok snaplen: records cut to -s bytes, wire length kept")
+    # -w - : the capture on stdout, the report on stderr
+    want = env.path("stdout-want.pcap")
+    env.tcpdump_w(src, "udp", want)
+    r = subprocess.run([env.sluice, "replay", "--filter", "udp", "-r", src, "-w", "-"],
+                       capture_output=True, timeout=60)
+    with open(want, "rb") as f:
+        if r.returncode or r.stdout != f.read() or b"stats: rx" not in r.stderr:
+            fail("-w -: exit %d, %d bytes on stdout, stderr %r" % (r.returncode, len(r.stdout),
+                                                                  r.stderr[:200]))
+    print("ok -w -: tcpdump's bytes on stdout, the report on stderr")
     # --progress (the default on a terminal): packets, percent, rate, ETA on stderr
     big = env.gen("progress.pcap", 300000, 14, extra=("-l", "64"))
     r = subprocess.run([env.sluice, "replay", "--progress", "-q", "--filter", "udp", "-r", big,
