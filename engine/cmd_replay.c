@@ -135,12 +135,8 @@ static int parse_args(struct sl_replay_opts *o, int argc, char **argv)
 		if (c == 'h')
 			return 1;
 		if (c == '?' || c == ':') {
-			if (optopt)
-				fprintf(stderr, "sluice replay: option -%c needs a value or is unknown\n",
-					optopt);
-			else
-				fprintf(stderr, "sluice replay: unknown option or missing value: %s\n",
-					argv[optind - 1]);
+			fprintf(stderr, "sluice replay: %s: unknown option, or its value is missing "
+				"(see sluice replay --help)\n", argv[optind - 1]);
 			return -1;
 		}
 		if (parse_opt(o, c, optarg))
@@ -252,10 +248,8 @@ int sl_cmd_replay(int argc, char **argv)
 
 	if (ret > 0)
 		return replay_usage(stdout);
-	if (ret < 0) {
-		replay_usage(stderr);
-		return 2;
-	}
+	if (ret < 0)
+		return 2;  /* the one line is printed; usage with --help */
 	if (check_paths(&o))
 		return 1;
 	return sl_replay_main(&o);

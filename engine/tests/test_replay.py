@@ -450,6 +450,12 @@ def case_bad(env):
                "no program", code=2)
     expect_bad(env, ["--filter", "tcp", "-r", src, "-w", "1=a.pcap", "-w", "1=b.pcap"],
                "sluice replay: -w: port 1 has two files (a.pcap, b.pcap)", "two files", code=2)
+    expect_bad(env, ["--bogus", "-r", src],
+               "sluice replay: --bogus: unknown option, or its value is missing (see sluice "
+               "replay --help)", "unknown option", code=2)
+    expect_bad(env, ["-r", src, "--filter"],
+               "sluice replay: --filter: unknown option, or its value is missing (see sluice "
+               "replay --help)", "missing value", code=2)
     expect_bad(env, ["--filter", "tcp", "-r", src, "-s", "10x"],
                "sluice replay: -s: want an integer in 1..262144, not '10x'", "bad -s", code=2)
     print("ok bad inputs: exact messages, exit codes, records before the fault written")
