@@ -18,6 +18,7 @@ Cases:
   bad       broken inputs and paths: the exact one-line messages, exit codes,
             and the records before a fault still written (tcpdump writes the
             same ones)
+  fuzz      corrupted pcap/pcapng files: exit 0, or 1 with one line; never a crash
   config    -c sluice.yaml (program, engine, preloads) against --prog/--map
   live      OBJ...: replay and `sluice run` over net_pcap give the same output
             packets, the same verdict counts and the same maps
@@ -655,6 +656,55 @@ def case_config(env):
     print("ok config: -c = --prog/--map (verdicts %r), errors located" % outs["config"][1])
 
 
+def case_fuzz(env):
+    """Corrupted pcap and pcapng files: exit 0 or 1 with at most one error line, never a crash."""
+    import random
+    rnd = random.Random(5)
+    src = env.gen("fz.pcap", 300, 41)
+    hdr, recs = read_pcap(src)
+    ngp = env.path("fz.pcapng")
+    write_pcapng(ngp, [(False, [(1, 65535, None), (1, 65535, 9)],
+                        [(i % 2, s * 10**6 + f, c, w, d, i % 7 == 0) for i, (s, f, c, w, d) in
+                         enumerate(recs)])])
+    bases = []
+    for p in (src, ngp):
+        with open(p, "rb") as f:
+            bases.append(f.read())
+    bad = env.path("fz-bad.bin")
+    runs = 0
+    for i in range(150):
+        d = bytearray(bases[i % 2])
+        for _ in range(rnd.randint(1, 8)):
+            kind = rnd.randint(0, 3)
+            pos = rnd.randrange(len(d))
+            if kind == 0:
+                d[pos] = rnd.randrange(256)
+            elif kind == 1:  # a length-sized field overwritten
+                d[pos:pos + 4] = rnd.choice([b"\xff\xff\xff\xff", b"\0\0\0\0",
+                                             b"\x10\0\0\0", b"\0\0\x01\0"])
+            elif kind == 2:
+                del d[pos:]
+                if not d:
+                    d = bytearray(b"\xd4")
+            else:
+                d[pos:pos] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 9)))
+        with open(bad, "wb") as f:
+            f.write(d)
+        for args in (["--filter", "ip or vlan"], ["--prog", env.objs[0]] if env.objs else None):
+            if args is None:
+                continue
+            r = subprocess.run([env.sluice, "replay", "--no-progress", "-q"] + args +
+                               ["-r", bad, "-w", "/dev/null", "--drops", "/dev/null"],
+                               capture_output=True, text=True, timeout=30)
+            runs += 1
+            if r.returncode not in (0, 1) or (r.returncode == 1 and len(r.stderr.splitlines()) != 1):
+                kept = env.path("fz-fail-%d.bin" % i)
+                shutil.copy(bad, kept)
+                fail("fuzz %d: exit %d, stderr %r (file kept: %s)" % (i, r.returncode,
+                                                                    r.stderr[-300:], kept))
+    print("ok fuzz: %d replays of corrupted pcap/pcapng files, each exit 0 or one line and 1" % runs)
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__)
@@ -666,7 +716,7 @@ def main():
         env.objs = sys.argv[4:]
         {"filters": case_filters, "formats": case_formats, "snaplen": case_snaplen,
          "disasm": case_disasm, "bad": case_bad, "live": case_live,
-         "config": case_config}[case](env)
+         "config": case_config, "fuzz": case_fuzz}[case](env)
     return 0
 
 
