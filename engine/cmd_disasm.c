@@ -98,8 +98,11 @@ int sl_cmd_disasm(int argc, char **argv)
 			raw = argv[++i];
 		else if (!strcmp(argv[i], "--section"))
 			section = argv[++i];
-		else if (argv[i][0] == '-' || file)
-			return dis_usage(stderr);
+		else if (argv[i][0] == '-' || file) {
+			fprintf(stderr, "sluice disasm: %s '%s' (see sluice disasm --help)\n",
+				argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
+			return 2;
+		}
 		else
 			file = argv[i];
 	}

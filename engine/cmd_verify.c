@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "sl_num.h"
 #include "sl_vm.h"
 
 #define VERIFY_MAX_FILE (64u << 20)
@@ -65,11 +66,10 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 			a->raw = true;
 			a->path = argv[++i];
 		} else if (!strcmp(arg, "--mem-size") && has_val) {
-			char *end;
-			unsigned long v = strtoul(argv[++i], &end, 0);
+			uint64_t v;
 
-			if (*end || v > UINT32_MAX)
-				return -EINVAL;
+			if (sl_num_opt_u64("verify", "--mem-size", argv[++i], 0, UINT32_MAX, &v))
+				return -ERANGE;
 			a->mem_size = (uint32_t)v;
 		} else if (!strcmp(arg, "--type") && has_val) {
 			if (parse_type(argv[++i], &a->type))
@@ -77,7 +77,10 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		} else if (arg[0] != '-' && !a->path) {
 			a->path = arg;
 		} else {
-			return -EINVAL;
+			fprintf(stderr, "sluice verify: %s '%s' (see sluice verify --help)\n",
+				arg[0] == '-' ? "unknown option or missing value:" : "unexpected argument",
+				arg);
+			return -ERANGE;
 		}
 	}
 	return a->path ? 0 : -EINVAL;
@@ -179,10 +182,12 @@ static int verify_obj(const struct verify_args *a)
 int sl_cmd_verify(int argc, char **argv)
 {
 	struct verify_args a = { .type = SL_PROG_RAW };
+	int err;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return verify_usage(stdout);
-	if (parse_args(argc, argv, &a))
-		return verify_usage(stderr);
+	err = parse_args(argc, argv, &a);
+	if (err)  /* -ERANGE: said in one line */
+		return err == -ERANGE ? 2 : verify_usage(stderr);
 	return a.raw ? verify_raw(&a) : verify_obj(&a);
 }

@@ -34,11 +34,13 @@ int sl_cmd_ctl(int argc, char **argv);
 struct rte_mbuf;
 struct rte_mempool;
 struct sl_map;
+struct sl_config;
 
 #define SL_RUN_MAX_PORTS 16    /**< ports one engine drives */
 #define SL_RUN_MAX_WORKERS 64  /**< worker lcores */
 #define SL_RUN_BURST 32        /**< packets per rte_eth_rx_burst */
 #define SL_RUN_CACHE_LINE 64
+#define SL_PORT_MAX_PCAPS 16   /**< rx_pcap (RX queues) or tx_pcap of one net_pcap port */
 
 /** Which execution engine runs the program. */
 enum sl_run_exec {
@@ -53,10 +55,29 @@ struct sl_port_spec {
 	char name[64];          /**< device name: "net_pcap0", or the PCI address */
 	bool is_vdev;           /**< starts with "net_": --vdev, else -a */
 	bool is_pcap;           /**< a net_pcap device */
-	char rx_pcap[256];      /**< rx_pcap=FILE, or "" */
+	char rx_pcap[256];      /**< the first rx_pcap=FILE, or "" */
 	bool infinite_rx;       /**< infinite_rx=1 */
 	bool finite;            /**< rx_pcap without infinite_rx: the engine stops at its end */
-	uint64_t pcap_packets;  /**< packets in rx_pcap (counted with libpcap) */
+	uint64_t pcap_packets;  /**< packets in every rx_pcap (counted with libpcap) */
+	/* net_pcap: one RX queue per rx_pcap (queue i reads file i), one TX queue per tx_pcap */
+	unsigned n_rx_pcap, n_tx_pcap;
+	char rx_pcaps[SL_PORT_MAX_PCAPS][256];
+	uint64_t rx_pcap_packets[SL_PORT_MAX_PCAPS];  /**< packets in rx_pcaps[i] */
+	char tx_pcaps[SL_PORT_MAX_PCAPS][256];
+	/* a config file's port settings (config_apply.c); zero: the defaults */
+	unsigned rx_desc, tx_desc;  /**< descriptors per queue, 0: 1024 */
+	unsigned mtu;               /**< 0: the device's own */
+	bool no_promisc;            /**< promiscuous: false */
+};
+
+/** What the port said at the end of a run (read before it stopped). */
+struct sl_port_hw {
+	bool valid;             /**< read */
+	bool link_up;
+	uint32_t link_speed;    /**< Mb/s, 0 unknown */
+	uint64_t imissed;       /**< dropped by the NIC: no descriptor free */
+	uint64_t rx_nombuf;     /**< RX mbuf allocation failures */
+	uint64_t ierrors, oerrors;
 };
 
 /** Options of `sluice run` (cmd_run.c). */
@@ -75,6 +96,7 @@ struct sl_run_opts {
 	const char *ctl_socket;     /**< --ctl-socket PATH: control socket (and telemetry), or NULL */
 	int eal_argc;               /**< EAL arguments after "--" */
 	char **eal_argv;
+	const struct sl_config *cfg; /**< the validated config these options came from */
 };
 
 /** Counters of one worker: written by that worker only (once per burst), read by the control thread. */
@@ -135,6 +157,9 @@ struct sl_engine {
 		uint64_t runs_base;             /**< packets processed before it started running */
 		unsigned reloads;               /**< successful hot reloads so far */
 	} info;
+	bool failed;                        /**< the run went wrong after start (said): exit 1 */
+	struct sl_port_hw port_hw[SL_RUN_MAX_PORTS];  /**< link and NIC counters at the end */
+	int64_t mbufs_in_use_at_exit;       /**< after the ports closed (sl_ports_stop) */
 };
 
 /* eal.c */
@@ -156,13 +181,44 @@ const char *sl_log_first_line(bool since_mark);
 /** Log to stderr again; @p pass_on: write the captured lines there first. */
 void sl_log_capture_end(bool pass_on);
 
+/* signals.c: handled from the first instruction of main() */
+/** Install every handler (stop, info, ignored, fatal). First thing main() does. */
+void sl_signals_init(void);
+/** This command stops and cleans up by itself: stop signals are recorded, never fatal. */
+void sl_signals_defer(void);
+/** The first stop signal received (SIGINT, SIGTERM, ...), or 0. Any thread. */
+int sl_signal_stop(void);
+/** How many info signals (SIGUSR1/SIGUSR2) came so far. */
+unsigned sl_signal_info_count(void);
+/** A directory to rmdir if the process dies of a fatal signal (NULL: none). */
+void sl_signals_cleanup_dir(const char *dir);
+/** "SIGINT", "SIGTERM", ... */
+const char *sl_signal_name(int sig);
+
 /* port.c */
 /** Parse a --port string into @p spec; count rx_pcap packets. 0 or -EINVAL (line printed). */
 int sl_port_parse(const char *devstr, struct sl_port_spec *spec);
 /** Mempool and every port (configure, queues, start, promiscuous). 0 or -errno (line printed). */
 int sl_ports_start(struct sl_engine *eng);
-/** Stop and close every started port, free the mempool. */
+/**
+ * Read each port's link and NIC counters, stop and close every port, count
+ * the mbufs not back in the pool (said, and a failed run, if any), free the
+ * mempool. Safe to call twice.
+ */
 void sl_ports_stop(struct sl_engine *eng);
+
+/* paths.c */
+/**
+ * Before anything is opened: every output (tx_pcap, --json) is refused if
+ * it is an input (prog, rx_pcap) or another output, by inode (symlinks and
+ * hard links), and must be creatable or writable. 0 or -errno (line printed).
+ */
+int sl_paths_check(const struct sl_run_opts *o);
+/* config_apply.c: a validated struct sl_config into the engine */
+/** Fill @p o from @p cfg: ports parsed (sl_port_parse), their settings, EAL arguments merged. */
+int sl_config_apply_opts(const struct sl_config *cfg, struct sl_run_opts *o);
+/** Each port's egress from the config (after sl_ports_start set the default pairs). */
+void sl_config_apply_egress(struct sl_engine *eng);
 
 /* worker.c */
 /** lcore entry of a worker (arg: struct sl_worker *). */

@@ -11,7 +11,10 @@
  *          "per_port": [{"port": ID, "name": "net_pcap0", "rx": N, "tx": N}, ...],
  *          "per_worker": [{"worker": I, "lcore": L, "rx": N, "tx": N,
  *                          "drop": N, "error": N}, ...]}
- *         (+ "rates" {"seconds": S, "rx": PPS, ...} from the control socket)
+ *         per_port also has the port's own view at the end (run --json): "link_up",
+ *         and the NIC's counters "imissed", "rx_nombuf", "oerrors"; run --json
+ *         adds "mbufs_in_use_at_exit", the control socket "rates" {"seconds": S,
+ *         "rx": PPS, ...}
  * a map:  {"type": "percpu_array",
  *          "entries": [{"key": 6, "value": 1672, "per_core": [1672]}, ...]}
  * map info: {"name", "type", "key_size", "value_size", "max_entries", "flags",
@@ -160,10 +163,18 @@ static json_t *json_ports(const struct sl_engine *eng, const struct sl_worker_st
 {
 	json_t *a = json_array();
 
-	for (unsigned p = 0; a && p < eng->nports; p++)
-		json_array_append_new(a, json_pack("{s:I, s:s, s:o, s:o}",
+	for (unsigned p = 0; a && p < eng->nports; p++) {
+		const struct sl_port_hw *hw = &eng->port_hw[p];
+		json_t *o = json_pack("{s:I, s:s, s:o, s:o}",
 			"port", (json_int_t)eng->port_id[p], "name", eng->opts->ports[p].name,
-			"rx", sl_json_u64(sum->port_rx[p]), "tx", sl_json_u64(sum->port_tx[p])));
+			"rx", sl_json_u64(sum->port_rx[p]), "tx", sl_json_u64(sum->port_tx[p]));
+
+		if (o && hw->valid)
+			json_object_update_new(o, json_pack("{s:b, s:o, s:o, s:o}", "link_up",
+				hw->link_up, "imissed", sl_json_u64(hw->imissed),
+				"rx_nombuf", sl_json_u64(hw->rx_nombuf), "oerrors", sl_json_u64(hw->oerrors)));
+		json_array_append_new(a, o);
+	}
 	return a;
 }
 
@@ -209,9 +220,13 @@ json_t *sl_json_stats(const struct sl_engine *eng)
 
 int sl_json_write(const struct sl_engine *eng, const char *path)
 {
-	json_t *root = json_pack("{s:o, s:o}", "stats", sl_json_stats(eng),
-				 "maps", sl_json_maps(eng));
+	json_t *stats = sl_json_stats(eng);
+	json_t *root = json_pack("{s:o, s:o}", "stats", stats, "maps", sl_json_maps(eng));
 	int err = 0;
+
+	if (root)
+		json_object_set_new(stats, "mbufs_in_use_at_exit",
+				    json_integer((json_int_t)eng->mbufs_in_use_at_exit));
 
 	if (!root) {
 		fprintf(stderr, "sluice run: --json %s: out of memory\n", path);

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The sluice command: dispatch to a subcommand. Only main() exits. */
+/*
+ * The sluice command: signals first (signals.c), then dispatch to a
+ * subcommand. Only main() exits. Exit codes: 0 success, 1 a run error
+ * (bad input file, program, device, ...), 2 a usage error (unknown
+ * command or option, bad option value).
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +30,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	sl_signals_init();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -34,8 +40,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			if (!strcmp(argv[1], "run"))  /* stops, reports and cleans up itself */
+				sl_signals_defer();
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "sluice: unknown command '%s' (try `sluice help`)\n", argv[1]);
 	return 2;
 }

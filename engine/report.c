@@ -156,9 +156,15 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 		if (sum.verdict[v] || v <= SL_VERDICT_PASS)
 			fprintf(out, " %s %" PRIu64, sl_verdict_name(v), sum.verdict[v]);
 	fprintf(out, "; tx refused %" PRIu64 "\n", sum.tx_drop);
-	for (unsigned p = 0; p < eng->nports; p++)
-		fprintf(out, "  port %u %s: rx %" PRIu64 "  tx %" PRIu64 "\n", eng->port_id[p],
+	for (unsigned p = 0; p < eng->nports; p++) {
+		fprintf(out, "  port %u %s: rx %" PRIu64 "  tx %" PRIu64, eng->port_id[p],
 			eng->opts->ports[p].name, sum.port_rx[p], sum.port_tx[p]);
+		if (eng->port_hw[p].valid)
+			fprintf(out, "  (link %s; NIC: imissed %" PRIu64 "  rx_nombuf %" PRIu64
+				"  oerrors %" PRIu64 ")", eng->port_hw[p].link_up ? "up" : "down",
+				eng->port_hw[p].imissed, eng->port_hw[p].rx_nombuf, eng->port_hw[p].oerrors);
+		fputc('\n', out);
+	}
 	for (unsigned w = 0; w < eng->nworkers; w++) {
 		const struct sl_worker_stats *s = &eng->workers[w].stats;
 
@@ -166,6 +172,7 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 			"  error %" PRIu64 "\n", w, eng->workers[w].lcore, s->rx, s->tx, s->drop,
 			s->error);
 	}
+	fprintf(out, "  mbufs in use at exit: %lld\n", (long long)eng->mbufs_in_use_at_exit);
 	for (unsigned i = 0; !eng->opts->no_maps && i < sl_obj_map_count(eng->obj); i++)
 		print_map(sl_obj_map(eng->obj, i), out);
 }

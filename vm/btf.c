@@ -96,7 +96,8 @@ static const char *btf_name(const struct btf *btf, uint32_t off)
 
 /* Value of one pointer-typed member: N of int (*)[N], or sizeof(T) of T *. */
 static int member_value(struct ld_ctx *ctx, const char *map, const char *field,
-			const struct btf_member *m, enum field_kind kind, uint32_t *val)
+			const struct btf_member *m, enum field_kind kind, uint32_t *val,
+			uint32_t *type_id)
 {
 	const struct btf_type *ptr = skip_mods(ctx->btf, m->type), *arr;
 	int64_t size;
@@ -111,6 +112,7 @@ static int member_value(struct ld_ctx *ctx, const char *map, const char *field,
 		*val = btf_array(arr)->nelems;
 		return 0;
 	}
+	*type_id = ptr->type;
 	size = btf__resolve_size(ctx->btf, ptr->type);
 	if (size < 0 || size > UINT32_MAX)
 		return ld_err(ctx, EINVAL, "map '%s': cannot size the type of field '%s'", map,
@@ -121,10 +123,10 @@ static int member_value(struct ld_ctx *ctx, const char *map, const char *field,
 
 /* Apply one member of a map definition struct to @p def. */
 static int map_field(struct ld_ctx *ctx, const char *map, const struct btf_member *m,
-		     struct sl_map_def *def, uint32_t *seen)
+		     struct sl_map_def *def, uint32_t *seen, struct ld_map_btf *types)
 {
 	const char *field = btf_name(ctx->btf, m->name_off);
-	uint32_t val = 0, *dst;
+	uint32_t val = 0, *dst, type_id = 0;
 	size_t f;
 	int err;
 
@@ -138,9 +140,13 @@ static int map_field(struct ld_ctx *ctx, const char *map, const struct btf_membe
 	if (btf_fields[f].kind == F_REJECT)
 		return ld_err(ctx, EINVAL, "map '%s': field '%s': map-in-map and initial values "
 			      "are not supported", map, field);
-	err = member_value(ctx, map, field, m, btf_fields[f].kind, &val);
+	err = member_value(ctx, map, field, m, btf_fields[f].kind, &val, &type_id);
 	if (err)
 		return err;
+	if (!strcmp(field, "key"))
+		types->key = type_id;
+	else if (!strcmp(field, "value"))
+		types->value = type_id;
 	dst = (uint32_t *)((char *)def + btf_fields[f].off);
 	if ((*seen & (1u << (btf_fields[f].off / 4))) && *dst != val)
 		return ld_err(ctx, EINVAL, "map '%s': field '%s' (%u) conflicts with an earlier "
@@ -175,6 +181,7 @@ static int btf_map(struct ld_ctx *ctx, uint32_t sec, const struct btf_var_secinf
 	const struct btf_type *var = btf__type_by_id(ctx->btf, vsi->type), *st;
 	const struct btf_member *m;
 	struct sl_map_def def = { 0 };
+	struct ld_map_btf types = { 0, 0 };
 	uint32_t seen = 0;
 	const char *name;
 	uint64_t off = 0;
@@ -189,14 +196,17 @@ static int btf_map(struct ld_ctx *ctx, uint32_t sec, const struct btf_var_secinf
 		return ld_err(ctx, EINVAL, "map '%s': definition is not a struct", name);
 	m = btf_members(st);
 	for (unsigned i = 0; i < btf_vlen(st); i++) {
-		err = map_field(ctx, name, &m[i], &def, &seen);
+		err = map_field(ctx, name, &m[i], &def, &seen, &types);
 		if (err)
 			return err;
 	}
 	err = map_symbol(ctx, sec, name, &off);
 	if (err)
 		return err;
-	return ld_add_map(ctx, name, &def, sec, off, true);
+	err = ld_add_map(ctx, name, &def, sec, off, true);
+	if (!err)
+		ctx->obj->map_btf[ctx->obj->n_maps - 1] = types;
+	return err;
 }
 
 int ld_btf_maps(struct ld_ctx *ctx, uint32_t sec)

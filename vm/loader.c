@@ -298,6 +298,7 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 	       uint32_t sec, uint64_t off, bool has_sym)
 {
 	struct sl_obj *obj = ctx->obj;
+	struct sl_map_def sized;
 	struct sl_map *map;
 	int err;
 
@@ -305,12 +306,16 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 		unsigned cap = obj->map_cap ? obj->map_cap * 2 : 8;
 		struct sl_map **m = realloc(obj->maps, cap * sizeof(*m));
 		bool *b = m ? realloc(obj->map_borrowed, cap * sizeof(*b)) : NULL;
+		struct ld_map_btf *mb;
 
 		if (m)
 			obj->maps = m;
-		if (!b)
+		if (b)
+			obj->map_borrowed = b;
+		mb = b ? realloc(obj->map_btf, cap * sizeof(*mb)) : NULL;
+		if (!mb)
 			return ld_err(ctx, ENOMEM, "out of memory");
-		obj->map_borrowed = b;
+		obj->map_btf = mb;
 		obj->map_cap = cap;
 	}
 	if (has_sym && ctx->n_map_syms == ctx->map_sym_cap) {
@@ -322,6 +327,11 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 		ctx->map_syms = ms;
 		ctx->map_sym_cap = cap;
 	}
+	sized = *def;
+	for (unsigned i = 0; ctx->opts && i < ctx->opts->n_map_sizes; i++)
+		if (!strcmp(ctx->opts->map_sizes[i].name, name))
+			sized.max_entries = ctx->opts->map_sizes[i].max_entries;
+	def = &sized;
 	map = NULL;
 	err = has_sym ? reuse_map(ctx, name, def, &map) : 0;
 	if (err)
@@ -342,6 +352,7 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 	if (has_sym)
 		ctx->map_syms[ctx->n_map_syms++] = (struct ld_map_sym){
 			.sec = sec, .off = off, .map_idx = obj->n_maps };
+	obj->map_btf[obj->n_maps] = (struct ld_map_btf){ 0, 0 };
 	obj->maps[obj->n_maps++] = map;
 	return 0;
 }
@@ -418,8 +429,9 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 		.log = log,
 		.log_len = log_len,
 		.ncpus = opts && opts->ncpus ? opts->ncpus : 1,
+		.opts = opts && opts->sz >= offsetof(struct sl_obj_opts, n_map_sizes) +
+			sizeof(opts->n_map_sizes) ? opts : NULL,
 		.map_mem_limit = SL_OBJ_MAP_MEM_DEFAULT,
-		.opts = opts,
 	};
 	uint8_t *image;
 	int err;
@@ -448,6 +460,8 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 	ctx.image = image;
 	ctx.image_len = len;
 	err = load(&ctx);
+	ctx.obj->btf = ctx.btf;  /* the object keeps its BTF (sl_obj_btf) */
+	ctx.btf = NULL;
 	ctx_free(&ctx);
 	free(image);
 	if (err) {
@@ -539,6 +553,8 @@ void sl_obj_close(struct sl_obj *obj)
 	free(obj->progs);
 	free(obj->maps);
 	free(obj->map_borrowed);
+	free(obj->map_btf);
+	btf__free(obj->btf);
 	free(obj);
 }
 
@@ -598,4 +614,30 @@ int sl_obj_adopt_maps(struct sl_obj *to, struct sl_obj *from)
 		}
 	}
 	return (int)n;
+}
+
+struct sl_map *sl_obj_map_by_name(const struct sl_obj *obj, const char *name)
+{
+	for (unsigned i = 0; obj && name && i < obj->n_maps; i++)
+		if (!strcmp(sl_map_name(obj->maps[i]), name))
+			return obj->maps[i];
+	errno = ENOENT;
+	return NULL;
+}
+
+const struct btf *sl_obj_btf(const struct sl_obj *obj)
+{
+	return obj ? obj->btf : NULL;
+}
+
+int sl_obj_map_btf_ids(const struct sl_obj *obj, const struct sl_map *map, uint32_t *key_id,
+		       uint32_t *value_id)
+{
+	for (unsigned i = 0; obj && i < obj->n_maps; i++)
+		if (obj->maps[i] == map) {
+			*key_id = obj->btf ? obj->map_btf[i].key : 0;
+			*value_id = obj->btf ? obj->map_btf[i].value : 0;
+			return 0;
+		}
+	return -ENOENT;
 }

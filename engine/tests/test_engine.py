@@ -397,11 +397,12 @@ def case_socket(env):
         print("ok socket %s: %d kept (%d cut), %d dropped" % (exec_opt, len(want_out), cut, drop))
 
 
-def expect_error(env, label, args, needle):
+def expect_error(env, label, args, needle, code=1):
+    """One line naming needle; exit 1 for a run error, 2 for a usage error."""
     r = env.run(args)
     lines = [l for l in r.stderr.splitlines() if l.strip()]
-    if r.returncode != 1:
-        fail("%s: exit %d, want 1 (stderr %r)" % (label, r.returncode, r.stderr))
+    if r.returncode != code:
+        fail("%s: exit %d, want %d (stderr %r)" % (label, r.returncode, code, r.stderr))
     if len(lines) != 1 or needle not in lines[0]:
         fail("%s: want one line containing %r, got %r" % (label, needle, lines))
     print("ok %s: %s" % (label, lines[0]))
@@ -428,22 +429,22 @@ def case_errors(env):
                  "rejected by the verifier")
     expect_error(env, "unknown section", ["--prog", env.obj, "--section", "xdp/nope", "--port", port],
                  "xdp/nope")
-    expect_error(env, "bad port string", ["--prog", env.obj, "--port", "eth0"], "eth0")
-    expect_error(env, "bad PCI address", ["--prog", env.obj, "--port", "0000:zz:00.0"], "0000:zz")
-    expect_error(env, "port twice", ["--prog", env.obj, "--port", port, "--port", port], "twice")
+    expect_error(env, "bad port string", ["--prog", env.obj, "--port", "eth0"], "eth0", code=2)
+    expect_error(env, "bad PCI address", ["--prog", env.obj, "--port", "0000:zz:00.0"], "0000:zz", code=2)
+    expect_error(env, "port twice", ["--prog", env.obj, "--port", port, "--port", port], "twice", code=2)
     expect_error(env, "unknown vdev driver", ["--prog", env.obj, "--port", "net_nosuchdrv0"], "EAL")
-    expect_error(env, "no port", ["--prog", env.obj], "--port")
+    expect_error(env, "no port", ["--prog", env.obj], "--port", code=2)
     expect_error(env, "bad duration", ["--prog", env.obj, "--port", port, "--duration", "x"],
-                 "--duration")
+                 "--duration", code=2)
     expect_error(env, "unwritable tx_pcap",
                  ["--prog", env.obj, "--port", port + ",tx_pcap=/nonexistent-dir/out.pcap"],
                  "/nonexistent-dir/out.pcap")
     expect_error(env, "more workers than queues", ["--prog", env.obj, "--port", port,
                                                    "--workers", "2"], "2 workers need 2")
     expect_error(env, "bad workers", ["--prog", env.obj, "--port", port, "--workers", "0"],
-                 "--workers")
+                 "--workers", code=2)
     expect_error(env, "interp and jit", ["--prog", env.obj, "--port", port, "--interp", "--jit"],
-                 "--interp")
+                 "--interp", code=2)
 
 
 CASES = {"proto": case_proto, "twoports": case_twoports, "infinite": case_infinite,

@@ -160,6 +160,14 @@ struct sl_obj_opts {
 	 */
 	uint64_t map_mem_limit;
 	/**
+	 * max_entries overrides by map name (a config file's maps.NAME.size),
+	 * applied before each map is created; names the object does not
+	 * define are ignored here (sl_obj_map_by_name() tells the caller).
+	 * Not owned; NULL when @c n_map_sizes is 0.
+	 */
+	const struct sl_obj_map_size *map_sizes;
+	unsigned n_map_sizes;
+	/**
 	 * Hot reload: called for each map the object declares (legacy "maps"
 	 * and BTF ".maps"; never for global data), before it is created. Return
 	 * 1 with *map set to an existing map to use instead (borrowed: the new
@@ -170,6 +178,12 @@ struct sl_obj_opts {
 	int (*map_reuse)(void *ctx, const char *name, const struct sl_map_def *def,
 			 struct sl_map **map, char *msg, size_t msg_len);
 	void *map_reuse_ctx;
+};
+
+/** One max_entries override of sl_obj_opts.map_sizes. */
+struct sl_obj_map_size {
+	const char *name;      /**< map name as in the object */
+	uint32_t max_entries;  /**< nonzero */
 };
 
 /** Default of sl_obj_opts.map_mem_limit: 4 GiB. */
@@ -224,6 +238,25 @@ struct sl_prog *sl_obj_find_prog(const struct sl_obj *obj, const char *section);
 unsigned sl_obj_map_count(const struct sl_obj *obj);
 /** Map @p i, owned by the object. */
 struct sl_map *sl_obj_map(const struct sl_obj *obj, unsigned i);
+
+/** Map named @p name (as sl_map_name() gives it), or NULL with errno = ENOENT. */
+struct sl_map *sl_obj_map_by_name(const struct sl_obj *obj, const char *name);
+
+struct btf;
+/**
+ * The object's BTF (libbpf's struct btf, read with <bpf/btf.h>), owned by
+ * the object; NULL when the object was loaded without BTF (BTF is read for
+ * objects with BTF-defined ".maps").
+ */
+const struct btf *sl_obj_btf(const struct sl_obj *obj);
+/**
+ * BTF type ids of the key and value of @p map (the T of __type(key, T) and
+ * __type(value, T) in a BTF-defined map), in sl_obj_btf(obj). An id is 0
+ * when the map gives no type (legacy "maps", global data, __uint(key_size)).
+ * @return 0, or -ENOENT when @p map is not one of @p obj's maps.
+ */
+int sl_obj_map_btf_ids(const struct sl_obj *obj, const struct sl_map *map, uint32_t *key_id,
+		       uint32_t *value_id);
 
 /**
  * Build a program from flat little-endian bytecode (test-run --raw).
