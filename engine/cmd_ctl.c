@@ -71,6 +71,7 @@ static void usage(FILE *out)
 		"                                      a tail-call slot gets a program (verified,\n"
 		"                                      compiled, sharing the running maps)\n"
 		"  map delete NAME KEY\n"
+		"  map load NAME FILE                  a preload file (the config's format)\n"
 		"  map watch NAME [--interval SEC] [--top N] [--count N]\n"
 		"                                      value and rate per key, refreshed\n"
 		"  prog show                           the running program\n"
@@ -78,9 +79,10 @@ static void usage(FILE *out)
 		"  events NAME [--count N]             records of a ringbuf / perf_event_array\n"
 		"  trace [--count N]                   bpf_trace_printk lines of the workers\n"
 		"\n"
-		"KEY and VALUE: a number (decimal or 0x hex, for 1, 2, 4 or 8 bytes) or the\n"
-		"bytes in hex; a per-CPU VALUE is one value for every worker or V0,V1,...\n"
-		"one per worker. --json prints the engine's result object as one line\n"
+		"KEY and VALUE: text typed through the program's BTF, as in preload files\n"
+		"(42, 10.0.0.1, 02:00:00:00:00:01, {a: 1, b: 2}, [1, 2], 0a:00:00:01 bytes);\n"
+		"a per-CPU VALUE is one value for every worker, or V0;V1;... one per worker.\n"
+		"--json prints the engine's result object as one line\n"
 		"(map watch, events, trace: one line per interval or record).\n");
 }
 
@@ -230,6 +232,18 @@ static void print_json_line(json_t *j)
 	fflush(stdout);
 }
 
+/* A struct or array key or value as compact JSON (kept until the next 16 calls). */
+static const char *text_of(json_t *j)
+{
+	static char *ring[16];
+	static unsigned next;
+	unsigned i = next++ % 16;
+
+	free(ring[i]);
+	ring[i] = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	return ring[i] ? ring[i] : "?";
+}
+
 /* A number or a "0x..." string from json.c, as text (a ring of buffers: up to 16 per statement). */
 static const char *nt(json_t *j)
 {
@@ -243,6 +257,8 @@ static const char *nt(json_t *j)
 		snprintf(buf, 40, "%s", json_string_value(j));
 	else if (json_is_real(j))
 		snprintf(buf, 40, "%.3f", json_real_value(j));
+	else if (json_is_object(j) || json_is_array(j))
+		return text_of(j);
 	else
 		snprintf(buf, 40, "-");
 	return buf;
@@ -611,17 +627,17 @@ static int parse_args(struct ctl_opts *o, int argc, char **argv, char **words, i
 	return 0;
 }
 
-/* A per-CPU "V0,V1,..." becomes an array, anything else a string. */
+/* A per-CPU "V0;V1;..." becomes an array, anything else a string. */
 static json_t *value_arg(const char *s)
 {
 	json_t *a;
 	char *copy, *save = NULL;
 
-	if (!strchr(s, ','))
+	if (!strchr(s, ';'))
 		return json_string(s);
 	a = json_array();
 	copy = strdup(s);
-	for (char *t = strtok_r(copy, ",", &save); t && a; t = strtok_r(NULL, ",", &save))
+	for (char *t = strtok_r(copy, ";", &save); t && a; t = strtok_r(NULL, ";", &save))
 		json_array_append_new(a, json_string(t));
 	free(copy);
 	return a;
@@ -648,6 +664,18 @@ static json_t *build_request(const struct ctl_opts *o, char **w, int n)
 		return json_pack("{s:s, s:s, s:s, s:o, s:s}", "cmd", "map_update", "map", w[2],
 				 "key", w[3], "value", value_arg(w[4]), "flags",
 				 o->flags ? o->flags : "any");
+	if (IS(0, "map") && IS(1, "load") && n == 4) {
+		char *abs = realpath(w[3], NULL);  /* the engine may run elsewhere */
+		json_t *r;
+
+		if (!abs) {
+			fprintf(stderr, "sluice ctl: map load: %s: %s\n", w[3], strerror(errno));
+			return NULL;
+		}
+		r = json_pack("{s:s, s:s, s:s}", "cmd", "map_load", "map", w[2], "file", abs);
+		free(abs);
+		return r;
+	}
 	if (IS(0, "prog") && IS(1, "show") && n == 2)
 		return json_pack("{s:s}", "cmd", "prog_show");
 	if (IS(0, "prog") && IS(1, "reload") && n == 3)
@@ -673,6 +701,9 @@ static void print_result(const char *cmd, const char *sub, json_t *res)
 		print_dump(res);
 	else if (!strcmp(cmd, "map") && !strcmp(sub, "lookup"))
 		print_entry(res);
+	else if (!strcmp(cmd, "map") && !strcmp(sub, "load"))
+		printf("loaded %s entries (%s in use)\n", nt(json_object_get(res, "loaded")),
+		       nt(json_object_get(res, "in_use")));
 	else if (!strcmp(cmd, "map"))
 		printf("ok (%s entries in use)\n", nt(json_object_get(res, "in_use")));
 	else if (!strcmp(sub, "show"))
@@ -705,11 +736,6 @@ int sl_cmd_ctl(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (!strcmp(w[0], "map") && n == 3 && !strcmp(w[1], "watch"))
 		return cmd_watch(&o, w[2]);
-	if (!strcmp(w[0], "map") && n == 4 && !strcmp(w[1], "load")) {
-		fprintf(stderr, "sluice ctl: map load: not available yet: it needs the preload "
-			"format of the config file (issue 9), which this build lacks\n");
-		return 1;
-	}
 	req = build_request(&o, w, n);
 	if (!req)
 		return 2;

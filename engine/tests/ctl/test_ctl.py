@@ -211,22 +211,37 @@ def case_commands(argv, tmp):
     eng.ctl("map", "update", "flows", "0x10", "0x0102030405060708", "--any")
     if eng.ctl_json("map", "lookup", "flows", "16")["value"] != 0x0102030405060708:
         fail("hex number value")
-    if eng.ctl_json("maps") and {e["key"] for e in eng.ctl_json("map", "dump", "flows")["entries"]} != {7, 16}:
+    if {e["key"] for e in eng.ctl_json("map", "dump", "flows")["entries"]} != {7, 16}:
         fail("flows dump")
     eng.ctl("map", "delete", "flows", "7")
     r = eng.ctl("map", "lookup", "flows", "7", ok=False)
     if r.returncode != 1 or "no such key" not in r.stderr:
         fail("lookup after delete: %s" % r.stderr)
+    # map load: a preload file, as the config's preloads read it
+    pre = os.path.join(eng.tmp, "flows.txt")
+    with open(pre, "w") as f:
+        f.write("# key value\n100 7\n0x65 8\n\n102\n")
+    r = eng.ctl("map", "load", "flows", pre)
+    if "loaded 3 entries" not in r.stdout:
+        fail("map load: %r" % r.stdout)
+    got = {k: eng.ctl_json("map", "lookup", "flows", str(k))["value"] for k in (100, 101, 102)}
+    if got != {100: 7, 101: 8, 102: 1}:
+        fail("after map load: %r" % got)
+    with open(pre, "w") as f:
+        f.write("200 1\n201 x\n")
+    r = eng.ctl("map", "load", "flows", pre, ok=False)
+    if r.returncode != 1 or "flows.txt:2:" not in r.stderr:
+        fail("bad preload file: exit %d %r" % (r.returncode, r.stderr))
     # per-CPU update: one value for all workers, and an explicit list
     big = 10 ** 12  # the program keeps counting: far above what it adds meanwhile
     eng.ctl("map", "update", "hist", "63", str(big))
     e = eng.ctl_json("map", "lookup", "hist", "63")
     if any(not big <= v < big + 10 ** 9 for v in e["per_core"]) or e["value"] != sum(e["per_core"]):
         fail("per-CPU update %r" % e)
-    eng.ctl("map", "update", "hist", "62", ",".join([str(big)] * len(e["per_core"])))
+    eng.ctl("map", "update", "hist", "62", ";".join([str(big)] * len(e["per_core"])))
     for bad, why in ((["map", "lookup", "nosuch", "1"], "no map"),
-                     (["map", "lookup", "flows", "1x"], "want a number"),
-                     (["map", "update", "flows", "1", "99999999999999999999"], "want a number"),
+                     (["map", "lookup", "flows", "1x"], "want an integer"),
+                     (["map", "update", "flows", "1", "99999999999999999999"], "want an integer"),
                      (["map", "dump", "events"], "")):
         r = eng.ctl(*bad, ok=False)
         if bad[1] == "dump":
