@@ -16,7 +16,8 @@
 #define SL_CTL_MAX_LINE (64u << 10)     /**< longest request line */
 #define SL_CTL_MAX_OUT (256u << 20)     /**< largest response */
 #define SL_CTL_MAX_STREAM (4u << 20)    /**< event lines a stream client may leave unread */
-#define SL_CTL_IDLE_S 30                /**< a silent or half-sent request is closed after this */
+#define SL_CTL_IDLE_S 300               /**< a silent connection is closed after this */
+#define SL_CTL_PARTIAL_S 10             /**< a half-sent request is closed after this */
 #define SL_CTL_REQS_PER_TICK 8          /**< requests of one client per loop turn */
 
 enum ctl_sub {
@@ -33,6 +34,7 @@ struct ctl_client {
 	char *out;                /**< bytes not yet written */
 	size_t out_len, out_off, out_cap;
 	double last;              /**< last complete request (monotonic s) */
+	double partial;           /**< when the unfinished request in @c in began arriving, or 0 */
 	bool eof;                 /**< peer shut its writing side */
 	enum ctl_sub sub;
 	char sub_map[64];         /**< CTL_SUB_EVENTS: map name */

@@ -19,8 +19,8 @@
  *     error line and the connection stays;
  *   - a client's requests are read only once its previous response has been
  *     written out (a client that does not read holds one response, no more);
- *   - a half-sent request or a silent connection is closed after
- *     SL_CTL_IDLE_S seconds; event lines that a stream client does not read
+ *   - a half-sent request is closed after SL_CTL_PARTIAL_S seconds, a
+ *     silent connection after SL_CTL_IDLE_S; event lines that a stream client does not read
  *     beyond SL_CTL_MAX_STREAM bytes are dropped and counted;
  *   - at most SL_CTL_MAX_CLIENTS connections: the next one gets an error
  *     line and is closed at once;
@@ -387,9 +387,17 @@ static bool client_turn(struct sl_ctl *ctl, struct ctl_client *c, short revents,
 		return false;
 	if (c->eof && c->out_len == c->out_off && !memchr(c->in, '\n', c->in_len))
 		return false;  /* half-closed, every request answered */
-	if (!c->sub && t - c->last > SL_CTL_IDLE_S) {
-		send_error(c, NULL, c->in_len ? "request not finished within %d s: closing" :
-			   "idle for %d s: closing", SL_CTL_IDLE_S);
+	if (c->in_len && !memchr(c->in, '\n', c->in_len))
+		c->partial = c->partial ? c->partial : t;  /* a request began arriving */
+	else
+		c->partial = 0;
+	if (c->partial && t - c->partial > SL_CTL_PARTIAL_S) {
+		send_error(c, NULL, "request not finished within %d s: closing", SL_CTL_PARTIAL_S);
+		client_flush(c);
+		return false;
+	}
+	if (!c->sub && !c->partial && t - c->last > SL_CTL_IDLE_S) {
+		send_error(c, NULL, "idle for %d s: closing", SL_CTL_IDLE_S);
 		client_flush(c);
 		return false;
 	}

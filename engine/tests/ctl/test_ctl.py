@@ -412,6 +412,11 @@ def case_clients(argv, tmp):
     eng = Engine(argv, tmp, v1)
     path = eng.sock
 
+    # a request that never finishes: cut after 10 s (checked at the end)
+    stuck = Client(path, timeout=30)
+    stuck.s.sendall(b'{"cmd": "stats"')
+    stuck_t0 = time.time()
+
     # garbage: an error line, the connection stays usable
     c = Client(path)
     for junk in (b"hello\n", b"[1,2]\n", b"{\"cmd\": 5}\n", b"\xff\xfe\n", b"{\"cmd\":\"nope\"}\n"):
@@ -499,6 +504,12 @@ def case_clients(argv, tmp):
     big.close()
     half.close()
     c.close()
+
+    r = stuck.line()
+    if not r or "not finished within 10 s" not in r.get("error", "") or stuck.line() is not None \
+            or not 9.5 < time.time() - stuck_t0 < 20:
+        fail("unfinished request: %r after %.1f s" % (r, time.time() - stuck_t0))
+    print("ok an unfinished request is cut after 10 s")
 
     # an incompatible map with --reset-maps: a new empty map, counting again
     r = eng.ctl("prog", "reload", v3, "--reset-maps")
