@@ -355,10 +355,10 @@ static void sample_rates(struct sl_ctl *ctl, double t)
 	ctl->snap_t = t;
 }
 
-static void trace_line(uint32_t cpu, const char *msg, void *arg)
+static void trace_line(uint32_t cpu, uint64_t ns, const char *msg, void *arg)
 {
 	struct sl_ctl *ctl = arg;
-	double t = mono() - ctl->start;
+	double t = (double)ns * 1e-9;  /* when the worker wrote it, CLOCK_MONOTONIC */
 
 	for (unsigned i = 0; i < SL_CTL_MAX_CLIENTS; i++) {
 		struct ctl_client *c = &ctl->clients[i];
@@ -434,7 +434,7 @@ void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms)
 		if (!client_turn(ctl, &ctl->clients[idx[k]], pfd[k].revents, t))
 			client_close(ctl, &ctl->clients[idx[k]]);
 	sample_rates(ctl, t);
-	sl_helper_trace_drain(trace_line, ctl, &ctl->trace_lost);
+	sl_helper_trace_drain_ns(trace_line, ctl, &ctl->trace_lost);
 	sl_ctl_events_drain(ctl);
 	for (unsigned i = 0; i < SL_CTL_MAX_CLIENTS; i++)
 		if (ctl->clients[i].fd >= 0 && ctl->clients[i].sub && !client_flush(&ctl->clients[i]))

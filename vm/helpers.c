@@ -16,8 +16,9 @@
  * subset: %d %i %u %x %X %c %p %px %%, with l/ll length modifiers, flags,
  * width and precision; at most three arguments; %s is refused with
  * -EINVAL because the helper cannot prove the pointer readable) into a
- * per-worker ring of the last SL_TRACE_RING - 1 messages, which the control
- * thread drains with sl_helper_trace_drain(). It returns the formatted
+ * per-worker ring of the last SL_TRACE_RING - 1 messages (each with its
+ * CLOCK_MONOTONIC time), which the control thread drains with
+ * sl_helper_trace_drain() or sl_helper_trace_drain_ns(). It returns the formatted
  * length, as the kernel does.
  */
 #include <errno.h>
@@ -451,6 +452,7 @@ struct trace_slot {
 	_Alignas(64) atomic_uint_fast64_t head;  /* messages written so far */
 	uint64_t tail;                           /* control thread: next to read */
 	_Alignas(8) char msg[SL_TRACE_RING][SL_TRACE_MSG];
+	uint64_t ns[SL_TRACE_RING];              /* CLOCK_MONOTONIC of each message */
 };
 
 static struct trace_slot trace_slots[SL_MAX_CPUS];
@@ -576,12 +578,31 @@ static uint64_t trace_printk(uint64_t fmt, uint64_t fmt_size, uint64_t a3, uint6
 	if (len < 0)
 		return U64(len);
 	copy_relaxed(t->msg[h % SL_TRACE_RING], msg, true);
+	__atomic_store_n(&t->ns[h % SL_TRACE_RING], clock_ns(CLOCK_MONOTONIC),
+			 __ATOMIC_RELAXED);
 	atomic_store_explicit(&t->head, h + 1, memory_order_release);
 	return (uint64_t)len;
 }
 
+static unsigned trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *ctx),
+			    void (*cb_ns)(uint32_t cpu, uint64_t ns, const char *msg, void *ctx),
+			    void *ctx, uint64_t *lost);
+
 unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *ctx), void *ctx,
 			       uint64_t *lost)
+{
+	return trace_drain(cb, NULL, ctx, lost);
+}
+
+unsigned sl_helper_trace_drain_ns(void (*cb)(uint32_t cpu, uint64_t ns, const char *msg,
+					     void *ctx), void *ctx, uint64_t *lost)
+{
+	return trace_drain(NULL, cb, ctx, lost);
+}
+
+static unsigned trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *ctx),
+			    void (*cb_ns)(uint32_t cpu, uint64_t ns, const char *msg, void *ctx),
+			    void *ctx, uint64_t *lost)
 {
 	unsigned n = 0;
 
@@ -597,6 +618,8 @@ unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *c
 		}
 		for (; t->tail < head; t->tail++) {
 			char msg[SL_TRACE_MSG];
+			uint64_t ns = __atomic_load_n(&t->ns[t->tail % SL_TRACE_RING],
+						      __ATOMIC_RELAXED);
 
 			copy_relaxed(msg, t->msg[t->tail % SL_TRACE_RING], false);
 			atomic_thread_fence(memory_order_acquire);
@@ -608,7 +631,10 @@ unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *c
 				continue;
 			}
 			msg[SL_TRACE_MSG - 1] = 0;
-			cb(c, msg, ctx);
+			if (cb_ns)
+				cb_ns(c, ns, msg, ctx);
+			else
+				cb(c, msg, ctx);
 			n++;
 		}
 	}

@@ -289,7 +289,9 @@ def case_commands(argv, tmp):
         fail("events on an array: %s" % r.stderr)
     print("ok events: ringbuf and perf records match the frames of the file")
 
+    t0 = time.monotonic()
     r = eng.ctl("trace", "--count", "3")
+    t1 = time.monotonic()
     pat = re.compile(r"^ +worker-(\d+) +\[(\d{3})\] +(\d+\.\d{6}): bpf_trace_printk: "
                      r"ctl v1 n (\d+) len (\d+)$")
     last = -1
@@ -298,6 +300,8 @@ def case_commands(argv, tmp):
         if not m:
             fail("trace line %r" % l)
         n, ln = int(m.group(4)), int(m.group(5))
+        if not t0 - 1 <= float(m.group(3)) <= t1:  # written by the worker, CLOCK_MONOTONIC
+            fail("trace line %r: time not within the %.3f..%.3f s it ran" % (l, t0, t1))
         if n % 65536 or ln != eng.lens[n % len(eng.lens)] or n <= last:
             fail("trace line %r: frame %d has length %d" % (l, n, eng.lens[n % len(eng.lens)]))
         last = n
