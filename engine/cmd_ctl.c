@@ -42,6 +42,7 @@ struct ctl_opts {
 	bool reset_maps;
 	const char *flags;  /* map update */
 	const char *prog;   /* map update of a prog_array slot */
+	const char *type;   /* events: BTF type of the records */
 };
 
 struct conn {
@@ -76,7 +77,8 @@ static void usage(FILE *out)
 		"                                      value and rate per key, refreshed\n"
 		"  prog show                           the running program\n"
 		"  prog reload FILE.o [--section S] [--reset-maps]\n"
-		"  events NAME [--count N]             records of a ringbuf / perf_event_array\n"
+		"  events NAME [--type T] [--count N]  records of a ringbuf / perf_event_array,\n"
+		"                                      in hex, or typed by BTF type T\n"
 		"  trace [--count N]                   bpf_trace_printk lines of the workers\n"
 		"\n"
 		"KEY and VALUE: text typed through the program's BTF, as in preload files\n"
@@ -486,8 +488,11 @@ static void print_event(json_t *line)
 
 	if (cpu)
 		printf("worker %s: ", nt(cpu));
-	printf("%s bytes: %s", nt(json_object_get(ev, "len")),
-	       json_string_value(json_object_get(ev, "data")));
+	if (json_object_get(ev, "value"))
+		printf("%s", nt(json_object_get(ev, "value")));
+	else
+		printf("%s bytes: %s", nt(json_object_get(ev, "len")),
+		       json_string_value(json_object_get(ev, "data")));
 	printf("  (lost %s)\n", nt(json_object_get(line, "lost")));
 }
 
@@ -561,6 +566,7 @@ static const struct option long_opts[] = {
 	{ "noexist", no_argument, NULL, 'N' },
 	{ "exist", no_argument, NULL, 'E' },
 	{ "prog", required_argument, NULL, 'P' },
+	{ "type", required_argument, NULL, 'T' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -577,6 +583,7 @@ static int parse_opt(struct ctl_opts *o, int c, const char *arg)
 	case 's': o->section = arg; return 0;
 	case 'R': o->reset_maps = true; return 0;
 	case 'P': o->prog = arg; return 0;
+	case 'T': o->type = arg; return 0;
 	case 'A': case 'N': case 'E':
 		if (o->flags) {
 			fprintf(stderr, "sluice ctl: --any, --noexist and --exist exclude each other\n");
@@ -682,7 +689,7 @@ static json_t *build_request(const struct ctl_opts *o, char **w, int n)
 		return json_pack("{s:s, s:s, s:s?, s:b}", "cmd", "prog_reload", "file", w[2],
 				 "section", o->section, "reset_maps", o->reset_maps);
 	if (IS(0, "events") && n == 2)
-		return json_pack("{s:s, s:s}", "cmd", "events", "map", w[1]);
+		return json_pack("{s:s, s:s, s:s?}", "cmd", "events", "map", w[1], "type", o->type);
 	if (IS(0, "trace") && n == 1)
 		return json_pack("{s:s}", "cmd", "trace");
 #undef IS

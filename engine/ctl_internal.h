@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "engine_internal.h"
+#include "sl_text.h"
 
 #define SL_CTL_MAX_CLIENTS 64           /**< connections served at once */
 #define SL_CTL_MAX_CLIENTS_STR "64"
@@ -40,6 +41,8 @@ struct ctl_client {
 	char sub_map[64];         /**< CTL_SUB_EVENTS: map name */
 	struct sl_map *map;       /**< CTL_SUB_EVENTS: the map followed (re-found after a reload) */
 	uint64_t dropped;         /**< lines this client did not read in time */
+	struct sl_text_type type; /**< CTL_SUB_EVENTS: how records are typed (btf NULL: hex only) */
+	char type_name[64];       /**< its BTF name, found again after a reload */
 };
 
 /** The server. */

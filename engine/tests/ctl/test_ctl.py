@@ -284,6 +284,18 @@ def case_commands(argv, tmp):
             fail("events %s not in order: %r" % (name, ns))
         if name == "perf" and any(l["event"]["cpu"] != 0 for l in lines[1:]):
             fail("perf cpu")
+    r = eng.ctl("--json", "events", "events", "--type", "rec", "--count", "2")
+    for l in r.stdout.splitlines()[1:]:
+        ev = json.loads(l)["event"]
+        n = check_record(eng, ev["data"], 1, "typed")
+        want = {"magic": MAGIC, "variant": 1, "n": n, "len": eng.lens[n % len(eng.lens)], "pad": 0}
+        if ev.get("value") != want:
+            fail("typed record %r, want %r" % (ev.get("value"), want))
+    if len(r.stdout.splitlines()) != 3:
+        fail("typed events: %r" % r.stdout)
+    r = eng.ctl("events", "events", "--type", "nosuch", ok=False)
+    if r.returncode != 1 or "no type 'nosuch'" not in r.stderr:
+        fail("events --type nosuch: %s" % r.stderr)
     r = eng.ctl("events", "counts", ok=False)
     if r.returncode != 1 or "not a ringbuf" not in r.stderr:
         fail("events on an array: %s" % r.stderr)
