@@ -226,7 +226,7 @@ static json_t *request(const struct ctl_opts *o, json_t *req)
 
 static void print_json_line(json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	if (s)
 		printf("%s\n", s);
@@ -413,14 +413,13 @@ static void watch_show(const struct ctl_opts *o, const char *name, struct watch_
 	size_t shown = o->top && o->top < n ? o->top : n;
 
 	if (!tty || o->json) {
-		json_t *a = json_array();
+		json_t *a = json_array(), *line;
 
 		for (size_t i = 0; i < shown; i++)
 			json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "key", rows[i].key,
 							   "value", rows[i].value, "rate",
 							   isnan(rows[i].rate) ? 0.0 : rows[i].rate));
-		json_t *line = json_pack("{s:f, s:s, s:o}", "time", t, "map", name, "entries", a);
-
+		line = json_pack("{s:f, s:s, s:o}", "time", t, "map", name, "entries", a);
 		print_json_line(line);
 		json_decref(line);
 		return;
@@ -445,22 +444,23 @@ static double mono(void)
 
 static int cmd_watch(const struct ctl_opts *o, const char *name)
 {
-	json_t *prev = json_object();
 	double start = mono(), last = start;
 	bool tty = isatty(STDOUT_FILENO);
+	json_t *prev, *req;
 	struct conn c;
 	int ret = 0;
 
 	if (conn_open(&c, o->socket))
 		return 1;
-	for (uint64_t i = 0; !interrupted && (!o->count || i <= o->count); i++) {
+	prev = json_object();
+	req = json_pack("{s:s, s:s}", "cmd", "map_dump", "map", name);
+	for (uint64_t i = 0; req && prev && !interrupted && (!o->count || i <= o->count); i++) {
 		json_t *m;
 		struct watch_row *rows;
 		double t;
 		size_t n;
 
-		if (conn_send(&c, json_pack("{s:s, s:s}", "cmd", "map_dump", "map", name)) ||
-		    !(m = result_of(conn_recv(&c, o->timeout)))) {
+		if (conn_send(&c, req) || !(m = result_of(conn_recv(&c, o->timeout)))) {
 			ret = interrupted ? 0 : 1;
 			break;
 		}
@@ -474,6 +474,7 @@ static int cmd_watch(const struct ctl_opts *o, const char *name)
 		while (!interrupted && mono() < t + o->interval)
 			usleep(10000);
 	}
+	json_decref(req);
 	json_decref(prev);
 	conn_close(&c);
 	return ret;
