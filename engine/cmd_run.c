@@ -71,7 +71,11 @@ static void usage(FILE *out)
 		"  --quiet               print errors only\n"
 		"  --no-maps             leave the maps out of the final report (not the JSON)\n"
 		"  --ctl-socket PATH     serve `sluice ctl` on this Unix socket (mode 0600) and\n"
-		"                        DPDK telemetry (/sluice/...)\n",
+		"                        DPDK telemetry (/sluice/...)\n"
+		"  --type xdp|socket     every function of every executable section is a program\n"
+		"                        of that type (sections not named xdp*/socket*)\n"
+		"  --map-size NAME=N     entries of map NAME (maps declared with max_entries 0)\n"
+		"  --fib FILE            routes, neighbours and ports for bpf_fib_lookup\n",
 		SL_RUN_MAX_PORTS);
 }
 
@@ -88,6 +92,8 @@ struct run_cli {
 	unsigned workers;
 	double interval, duration;
 	enum sl_run_exec exec;
+	struct sl_cli_obj obj;  /* --type, --map-size */
+	const char *fib;        /* --fib FILE */
 	int eal_argc;
 	char **eal_argv;
 };
@@ -109,6 +115,9 @@ static const struct option long_opts[] = {
 	{ "workers", required_argument, NULL, 'w' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-maps", no_argument, NULL, 'M' },
+	{ "type", required_argument, NULL, 'T' },
+	{ "map-size", required_argument, NULL, 'Z' },
+	{ "fib", required_argument, NULL, 'F' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -160,6 +169,9 @@ static int parse_opt(struct run_cli *c, int opt, const char *arg)
 		return ret;
 	case 'q': c->quiet = true; return 0;
 	case 'M': c->no_maps = true; return 0;
+	case 'T': return sl_cli_obj_arg("run", &c->obj, "--type", arg) < 0 ? -EINVAL : 0;
+	case 'Z': return sl_cli_obj_arg("run", &c->obj, "--map-size", arg) < 0 ? -EINVAL : 0;
+	case 'F': c->fib = arg; return 0;
 	case 'h': usage(stdout); return 1;
 	default:
 		return -EINVAL;  /* named by parse_args */
@@ -282,6 +294,8 @@ static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_
 	o->duration = c->duration;
 	o->quiet = c->quiet;
 	o->no_maps = c->no_maps;
+	o->obj = c->obj;
+	o->fib_path = c->fib;
 	o->eal_argc = c->eal_argc;  /* after the config's eal: list */
 	o->eal_argv = c->eal_argv;
 	return sl_config_apply_opts(cfg, o);
@@ -327,16 +341,23 @@ static int load_prog(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
 	const struct sl_config *cfg = o->cfg;
-	struct sl_obj_map_size sizes[SL_CONFIG_MAX_MAPS];
-	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers, .map_sizes = sizes };
+	struct sl_obj_map_size sizes[SL_CLI_MAX_MAP_SIZES + SL_CONFIG_MAX_MAPS];
+	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers };
 	struct sl_verify_stats vs = { 0 };
 	char log[LOG_LEN] = "";
+	unsigned n = 0;
 	int err;
 
+	sl_cli_obj_apply(&o->obj, &oo);  /* --type; --map-size first: the first size given wins */
+	for (unsigned i = 0; i < o->obj.nsizes; i++)
+		sizes[n++] = o->obj.sizes[i];
 	for (unsigned i = 0; i < cfg->nmaps; i++)
 		if (cfg->maps[i].size)
-			sizes[oo.n_map_sizes++] = (struct sl_obj_map_size){ cfg->maps[i].name,
-									    cfg->maps[i].size };
+			sizes[n++] = (struct sl_obj_map_size){ cfg->maps[i].name, cfg->maps[i].size };
+	oo.map_sizes = n ? sizes : NULL;
+	oo.n_map_sizes = n;
+	if (o->fib_path && !(eng->fib = sl_cli_fib_load("run", o->fib_path)))
+		return -EINVAL;
 	eng->obj = sl_obj_open(o->prog_path, &oo, log, sizeof(log));
 	if (!eng->obj) {
 		fprintf(stderr, "sluice run: %s\n", log[0] ? log : strerror(errno));
@@ -344,6 +365,14 @@ static int load_prog(struct sl_engine *eng)
 	}
 	if (sl_config_check_maps(cfg, eng->obj, log, sizeof(log)))
 		return say_cfg(cfg, log);
+	for (unsigned i = 0; i < sl_obj_map_count(eng->obj); i++) {
+		if (sl_map_get_def(sl_obj_map(eng->obj, i))->type == BPF_MAP_TYPE_CPUMAP) {
+			fprintf(stderr, "sluice run: %s: map '%s' is a CPUMAP: redirects to other "
+				"workers are not supported by the engine yet (verify and test-run "
+				"take it)\n", o->prog_path, sl_map_name(sl_obj_map(eng->obj, i)));
+			return -ENOTSUP;
+		}
+	}
 	eng->prog = sl_obj_find_prog(eng->obj, o->section);
 	if (!eng->prog)
 		return no_section(eng);
@@ -356,8 +385,9 @@ static int load_prog(struct sl_engine *eng)
 		return -EINVAL;
 	err = sl_prog_verify(eng->prog, 0, &vs, log, sizeof(log));
 	if (err) {
-		fprintf(stderr, "sluice run: %s: section '%s': rejected by the verifier: %s\n",
-			o->prog_path, eng->prog->section, log[0] ? log : strerror(-err));
+		fprintf(stderr, "sluice run: %s: section '%s' program '%s': rejected by the "
+			"verifier: %s\n", o->prog_path, eng->prog->section, eng->prog->name,
+			log[0] ? log : strerror(-err));
 		return err;
 	}
 	snprintf(eng->info.path, sizeof(eng->info.path), "%s", o->prog_path);
@@ -501,6 +531,7 @@ static void engine_free(struct sl_engine *eng)
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
+	sl_cli_fib_free(eng->fib);
 	free(eng->workers);
 }
 
