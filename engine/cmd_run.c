@@ -62,7 +62,6 @@ static void usage(FILE *out)
 		"  --workers N           worker lcores (default 1); each polls its own RX queue\n"
 		"                        of every port (net_pcap has one RX queue per rx_pcap)\n"
 		"  --map NAME=FILE       preload map NAME from FILE before traffic starts\n"
-		"  --ctl-socket PATH     control socket (control.socket)\n"
 		"  --json FILE           write the final stats and maps as JSON (stats.json)\n"
 		"  --stats-interval SEC  seconds between rate lines (default 1, 0: none)\n"
 		"  --interp / --jit      execution engine (default: the JIT)\n"
