@@ -178,10 +178,13 @@ struct sl_engine {
 	const char *exec_name;              /**< "jit" or "interpreter" */
 	struct sl_fib *fib;                 /**< --fib, or NULL */
 	struct rte_mempool *pool;
+	struct rte_mempool *jumbo_pool;     /**< single-mbuf copies of long chains for net_pcap TX */
+	bool port_linearize[SL_RUN_MAX_PORTS]; /**< a net_pcap port: long chains copied first */
 	unsigned nports;
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
 	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id, or SL_PORT_NONE) */
 	bool port_started[SL_RUN_MAX_PORTS];
+	bool ports_up;                      /**< every port started: the mbuf count means something */
 	uint8_t port_mac[SL_RUN_MAX_PORTS][6]; /**< for a socket filter's skb->pkt_type */
 	struct sl_ports_view ports_view;    /**< the arrays above as verdict.c sees them */
 	unsigned nworkers;
@@ -247,11 +250,23 @@ int sl_ports_start(struct sl_engine *eng);
  */
 void sl_ports_stop(struct sl_engine *eng);
 
+/**
+ * Worker, before rte_eth_tx_burst on a port with port_linearize set:
+ * net_pcap writes a multi-segment packet longer than 16,128 bytes (its
+ * bounce buffer) cut short while counting it sent, so each such packet is
+ * copied into one mbuf of the jumbo pool (up to 65,535 bytes); one that
+ * cannot be is freed and counted in @p errors. Returns the packets left,
+ * in order, in @p pkts.
+ */
+uint16_t sl_port_tx_linearize(struct sl_engine *eng, struct rte_mbuf **pkts, uint16_t n,
+			      uint64_t *errors);
+
 /* paths.c */
 /**
  * Before anything is opened: every output (tx_pcap, --json) is refused if
  * it is an input (prog, rx_pcap) or another output, by inode (symlinks and
- * hard links), and must be creatable or writable. 0 or -errno (line printed).
+ * hard links), and must be creatable or writable; each device is given once.
+ * 0, -EINVAL (a device twice) or -EIO (line printed).
  */
 int sl_paths_check(const struct sl_run_opts *o);
 /* config_apply.c: a validated struct sl_config into the engine */
