@@ -36,7 +36,7 @@ test-main: build
 
 test-asan: asan-build
 	@set +e; UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C $(ASAN_BUILD) --suite vm --suite maps --suite fuzz --print-errorlogs --num-processes 2 \
+		meson test -C $(ASAN_BUILD) --suite vm --suite maps --suite fuzz --suite ctl --print-errorlogs --num-processes 2 \
 		> $(ASAN_BUILD)/test-output.txt 2>&1; cat $(ASAN_BUILD)/test-output.txt
 
 test-tsan: build

@@ -456,7 +456,7 @@ static double wall_clock(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The control socket and DPDK telemetry, when asked for. */
+/* The control socket and DPDK telemetry, when asked for (ctl_server.c, telemetry.c). */
 static int ctl_start(struct sl_engine *eng)
 {
 	int err;

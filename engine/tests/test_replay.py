@@ -487,6 +487,8 @@ PRELOADS = {
 
 
 def mask_time(name, v):
+    if isinstance(v, dict):  # typed through BTF: time fields are named *_ns
+        return {k: "t" if k.endswith("_ns") else mask_time(name, x) for k, x in v.items()}
     if name not in TIME_BYTES or not isinstance(v, str):
         return [mask_time(name, x) for x in v] if isinstance(v, list) else v
     a, b = TIME_BYTES[name]
@@ -600,8 +602,11 @@ def check_clock(env, src, recs):
     times = {s * 10**9 + us * 1000 for s, us, _, _, _ in recs}
     seen = set()
     for e in flows:
-        v = bytes.fromhex(e["value"])
-        first, last = struct.unpack("<QQ", v[16:32])
+        v = e["value"]
+        if isinstance(v, dict):  # typed through the map's BTF
+            first, last = v["first_seen_ns"], v["last_seen_ns"]
+        else:
+            first, last = struct.unpack("<QQ", bytes.fromhex(v)[16:32])
         if first not in times or last not in times or first > last:
             fail("clock: flow %s first %d last %d: not capture times" % (e["key"], first, last))
         seen |= {first, last}

@@ -239,9 +239,13 @@ def case_flowtable(env):
         fail("flowtable: every frame must pass unchanged")
     got = {}
     for e in maps["flows"]["entries"]:
-        kb, vb = as_bytes(e["key"], 40), as_bytes(e["value"], 32)
-        fam, proto, sport, dport = struct.unpack("<BBHH", kb[:6])
-        packets, nbytes, first, last = struct.unpack("<QQQQ", vb)
+        # keys and values typed through BTF (sl_text's JSON form): structs by member
+        k, v = e["key"], e["value"]
+        fam, proto, sport, dport = k["family"], k["proto"], k["sport"], k["dport"]
+        kb = bytes(8) + ipaddress.IPv6Address(k["saddr"]).packed + \
+            ipaddress.IPv6Address(k["daddr"]).packed
+        packets, nbytes = v["packets"], v["bytes"]
+        first, last = v["first_seen_ns"], v["last_seen_ns"]
         if not 0 < first <= last:
             fail("flowtable: first_seen %d / last_seen %d of %r" % (first, last, e))
         if packets == 1 and first != last:
