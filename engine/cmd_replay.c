@@ -156,9 +156,7 @@ int sl_cmd_replay(int argc, char **argv)
 
 	if (ret > 0)
 		return replay_usage(stdout);
-	if (ret < 0) {
-		replay_usage(stderr);
+	if (ret < 0)  /* one line said; the usage text would bury it */
 		return 2;
-	}
 	return sl_replay_main(&o);
 }

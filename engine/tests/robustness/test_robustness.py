@@ -140,10 +140,23 @@ def case_numbers(env):
         for v in values:
             expect_error(env, "run %s %r" % (opt, v), base + [opt, v], opt, 2)
             n += 1
+    for v in ["2", "-1", "yes", "", "1x", "nan"]:
+        expect_error(env, "infinite_rx=%s" % v, ["--prog", env.obj, "--port",
+                                                  port + ",infinite_rx=" + v], "infinite_rx", 2)
+        n += 1
     for v in ["-1", "5e9", "1e3", "10x", "0", "", "nan", "2000000", "0x"]:
         expect_error(env, "bench --repeat %r" % v,
                      ["--prog", env.obj, "--pcap", pc, "--repeat", v], "--repeat", 2, cmd="bench")
         n += 1
+    for v in ["nan", "0", "1e3", "-1", "300000", "10x"]:
+        expect_error(env, "replay -s %r" % v, ["--filter", "ip", "-s", v, "-r", pc], "-s", 2,
+                     cmd="replay")
+        n += 1
+    for opt in ("--timeout", "--interval", "--top", "--count"):
+        for v in ["nan", "-1", "1e3x", "", "inf"]:
+            expect_error(env, "ctl %s %r" % (opt, v), [opt, v, "--socket", env.path("none.sock"),
+                                                      "stats"], opt, 2, cmd="ctl")
+            n += 1
     for v in ["-1", "5e9", "1e3", "x", "nan", ""]:
         expect_error(env, "verify --mem-size %r" % v, ["--raw", env.obj, "--mem-size", v],
                      "--mem-size", 2, cmd="verify")
