@@ -610,7 +610,30 @@ def case_stall(env):
     print("ok stall: %s" % lines[0])
 
 
-CASES = {f.__name__[5:]: f for f in (case_stall, case_ring, case_pci, case_numbers, case_options, case_signals, case_eal,
+def case_txfull(env):
+    """A TX queue that never takes a packet (net_memif, no peer: link down)
+    never stalls the worker: each burst is offered once, refused packets are
+    freed and counted, the finite input still ends the run."""
+    env.gen("tf.pcap", 5000, 3)
+    rc, out, err = env.run(["--prog", env.obj, "--port", "net_pcap0,rx_pcap=tf.pcap", "--port",
+                            "net_memif0,role=server,socket=" + env.path("m.sock"), "--json",
+                            "tf.json", "--quiet"], timeout=60)
+    if rc != 0:
+        fail("tx never taken: exit %d, stderr %r" % (rc, err))
+    import json
+    with open(env.path("tf.json")) as f:
+        st = json.load(f)["stats"]
+    ports = {p["name"]: p for p in st["per_port"]}
+    if (st["rx"], st["tx"], st["drop"], st["verdicts"]["pass"]) != (5000, 0, 5000, 5000):
+        fail("tx never taken: %r" % st)
+    if ports["net_memif0"]["link_up"] or st["mbufs_in_use_at_exit"] != 0:
+        fail("tx never taken: memif %r, mbufs %r" % (ports["net_memif0"],
+                                                     st["mbufs_in_use_at_exit"]))
+    print("ok txfull: 5000 packets offered to a port that takes none (link down): all "
+          "refused and counted, the run ended at the end of its input, mbufs 0")
+
+
+CASES = {f.__name__[5:]: f for f in (case_txfull, case_stall, case_ring, case_pci, case_numbers, case_options, case_signals, case_eal,
                                       case_paths, case_endless, case_linktypes, case_jumbo,
                                       case_devargs, case_queues, case_leftovers)}
 
