@@ -406,6 +406,12 @@ def case_linktypes(env):
             ran += 1
         else:
             expect_error(env, "link type %s (%d)" % (name, dlt), args, "link type %s" % name, 1)
+            if dlt in (12, 113, 276):  # RAW, LINUX_SLL, LINUX_SLL2: bench refuses them too
+                with open(path, "ab") as f:  # one packet: bench needs one to read
+                    f.write(struct.pack("<IIII", 0, 0, 20, 20) + bytes(20))
+                expect_error(env, "bench link type %s" % name, ["--prog", env.obj, "--pcap",
+                                                                "lt.pcap"],
+                             "link type %s" % name, 1, cmd="bench")
             refused += 1
     if ran != 1:
         fail("the Ethernet capture ran %d times" % ran)
