@@ -344,7 +344,7 @@ def bench(h, out):
     def run(label, kind, prog=None, **kw):
         try:
             return h.one(label, kind, prog, **kw)[0]
-        except HarnessError as e:
+        except (HarnessError, OSError, subprocess.SubprocessError) as e:
             print("FAILED %s %s %s: %s" % (label, kind, prog or "", e))
             h.results.append({"label": label + "-failed", "engine": kind, "prog": prog,
                               "error": str(e)})

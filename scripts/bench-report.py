@@ -257,7 +257,8 @@ def main():
             h = json.load(f)
         res, secs = h["results"], h["seconds"]
     md = ["# sluice benchmark report\n",
-          "Generated %s by `make bench` (scripts/bench-report.py). Machine: %s.\n" %
+          "Generated %s by scripts/bench-report.py (the last step of `make bench`). "
+          "Machine: %s.\n" %
           (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine()),
           "Traffic figures come from pktgen-tests/harness.py (%.0f s): sl-memgen on CPU 0 "
           "sends over one net_memif link to the engine on CPU 1, which sends every passed "
