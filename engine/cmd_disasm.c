@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * sluice disasm FILE.o [--section S] | --raw PROG.bin
+ * sluice disasm FILE.o [--section S] [--type xdp|socket] [--map-size NAME=N]... | --raw PROG.bin
  * One line per instruction, "  12: (71) r0 = *(u8 *)(r1 +12)", in the
  * kernel's verifier-log syntax. Without --section every program of the
  * object is listed under its section and function name.
@@ -21,7 +21,8 @@
 
 static int dis_usage(FILE *out)
 {
-	fprintf(out, "usage: sluice disasm FILE.o [--section S]\n"
+	fprintf(out, "usage: sluice disasm FILE.o [--section S] [--type xdp|socket] "
+		     "[--map-size NAME=N]...\n"
 		     "       sluice disasm --raw PROG.bin\n"
 		     "       sluice disasm --filter EXPR [--linktype N|NAME] [-s SNAPLEN]\n");
 	return out == stdout ? 0 : 2;
@@ -57,13 +58,15 @@ out:
 	return ret;
 }
 
-static int dis_obj(const char *path, const char *section)
+static int dis_obj(const char *path, const char *section, struct sl_cli_obj *co)
 {
 	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = 1 };
 	char log[512] = "";
-	struct sl_obj *obj = sl_obj_open(path, &oo, log, sizeof(log));
+	struct sl_obj *obj;
 	struct sl_prog *prog;
 
+	sl_cli_obj_apply(co, &oo);
+	obj = sl_obj_open(path, &oo, log, sizeof(log));
 	if (!obj) {
 		fprintf(stderr, "sluice disasm: %s\n", log[0] ? log : strerror(errno));
 		return 1;
@@ -121,8 +124,17 @@ int sl_cmd_disasm(int argc, char **argv)
 {
 	const char *raw = NULL, *file = NULL, *section = NULL;
 	const char *filter = NULL, *linktype = NULL, *snaplen = NULL;
+	struct sl_cli_obj co = { 0 };
 
 	for (int i = 1; i < argc; i++) {
+		int taken = sl_cli_obj_arg("disasm", &co, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+
+		if (taken < 0)
+			return 2;
+		if (taken) {
+			i++;
+			continue;
+		}
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return dis_usage(stdout);
 		if ((!strcmp(argv[i], "--raw") || !strcmp(argv[i], "--section") ||
@@ -145,13 +157,13 @@ int sl_cmd_disasm(int argc, char **argv)
 			fprintf(stderr, "sluice disasm: %s '%s' (see sluice disasm --help)\n",
 				argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
 			return 2;
-		}
-		else
+		} else {
 			file = argv[i];
+		}
 	}
 	if (filter && !raw && !file && !section)
 		return dis_filter(filter, linktype, snaplen);
 	if (!!raw == !!file || filter || linktype || snaplen)
 		return dis_usage(stderr);
-	return raw ? dis_raw(raw) : dis_obj(file, section);
+	return raw ? dis_raw(raw) : dis_obj(file, section, &co);
 }

@@ -28,6 +28,7 @@
 
 #include "sl_helpers.h"
 #include "sl_maps.h"
+#include "sl_fib.h"
 
 #define ETH_HLEN 14
 #define XDP_META_MAX 32
@@ -190,6 +191,14 @@ static uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_
 	redirect_state.flags = (uint32_t)flags;
 	redirect_state.map = PTR(map);
 	return XDP_REDIRECT;
+}
+
+/* ---- bpf_fib_lookup: the attached FIB (maps/fib.c) ---- */
+
+static uint64_t fib_lookup(uint64_t ctx, uint64_t params, uint64_t plen, uint64_t flags,
+			   uint64_t a5)
+{
+	return U64(sl_fib_lookup(sl_fib_attached(), PTR(params), (int)plen, (uint32_t)flags));
 }
 
 /* ---- ring buffer ---- */
@@ -643,9 +652,10 @@ static const struct sl_helper helpers[SL_HELPER_MAX] = {
 	[BPF_FUNC_map_delete_elem] = {"bpf_map_delete_elem", map_delete_elem, SL_RET_INTEGER,
 		MAP_KEY_ARGS, PT_ALL},
 	[BPF_FUNC_ktime_get_ns] = {"bpf_ktime_get_ns", ktime_get_ns, SL_RET_INTEGER, {0}, PT_ALL},
+	/* as the kernel's prototype: only fmt and its size are checked; r3-r5
+	 * may be unset (bpf_printk with fewer than three arguments) */
 	[BPF_FUNC_trace_printk] = {"bpf_trace_printk", trace_printk, SL_RET_INTEGER,
-		{SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE, SL_ARG_ANYTHING, SL_ARG_ANYTHING,
-		 SL_ARG_ANYTHING}, PT_ALL},
+		{SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE}, PT_ALL},
 	[BPF_FUNC_get_prandom_u32] = {"bpf_get_prandom_u32", get_prandom_u32, SL_RET_INTEGER,
 		{0}, PT_ALL},
 	[BPF_FUNC_get_smp_processor_id] = {"bpf_get_smp_processor_id", get_smp_processor_id,
@@ -665,6 +675,10 @@ static const struct sl_helper helpers[SL_HELPER_MAX] = {
 		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING}, PT_XDP},
 	[BPF_FUNC_xdp_adjust_tail] = {"bpf_xdp_adjust_tail", xdp_adjust_tail, SL_RET_INTEGER,
 		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING}, PT_XDP},
+	/* params is read and written: marked written (the kernel also demands it initialised) */
+	[BPF_FUNC_fib_lookup] = {"bpf_fib_lookup", fib_lookup, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_CTX, SL_ARG_PTR_TO_UNINIT_MEM, SL_ARG_CONST_SIZE, SL_ARG_ANYTHING},
+		PT_XDP, .no_pkt_mem = true},
 	[BPF_FUNC_csum_diff] = {"bpf_csum_diff", csum_diff, SL_RET_INTEGER,
 		{SL_ARG_PTR_TO_MEM_OR_NULL, SL_ARG_CONST_SIZE_OR_ZERO, SL_ARG_PTR_TO_MEM_OR_NULL,
 		 SL_ARG_CONST_SIZE_OR_ZERO, SL_ARG_ANYTHING}, PT_RAW | PT_XDP},
