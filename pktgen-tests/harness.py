@@ -10,7 +10,8 @@ over net_memif, no NIC needed.
 The engine sends every packet it passes back over the same link (one port:
 sluice's XDP_PASS and XDP_TX, testpmd's loop topology), so the generator
 both sends and receives. Each side is its own DPDK process with its own
---file-prefix; the generator runs on CPU 0, the engine's worker on CPU 1.
+--file-prefix; the generator runs on the first CPU this process may use,
+the engine's worker on the second (sluice places its worker there itself).
 
 sl-memgen writes a TSC stamp into every frame's payload and reads it back:
 Mpps, Gbit/s (on the wire: frame + 4 FCS + 20 preamble/gap), latency
@@ -50,6 +51,13 @@ SIZES = [64, 128, 256, 512, 1024, 1518]
 MIX_PROTO = [6, 17, 6, 17, 17, 6, 17, 6, 17, 1]
 PROGRAMS = ["pass", "drop", "proto_count", "firewall", "snaplen", "flowtable", "l4lb",
             "ratelimit"]
+
+
+# The CPUs this process may use: the generator on the first, the engine's
+# worker on the second (the same one when there is only one).
+CPUS = sorted(os.sched_getaffinity(0))
+GEN_CPU = CPUS[0]
+ENGINE_CPU = CPUS[1] if len(CPUS) > 1 else CPUS[0]
 
 
 class HarnessError(Exception):
@@ -103,7 +111,8 @@ class Engine:
             cmd += ["--", "--file-prefix", prefix]
             ready = "sluice: running"
         else:
-            cmd = [self.h.testpmd] + EAL_COMMON + ["--file-prefix", prefix, "-l", "0,1",
+            cmd = [self.h.testpmd] + EAL_COMMON + ["--file-prefix", prefix, "--lcores",
+                                                   "0@%d,1@%d" % (GEN_CPU, ENGINE_CPU),
                                                    "--vdev", port, "--",
                                                    "--forward-mode=io", "--auto-start",
                                                    "--port-topology=loop",
@@ -177,7 +186,8 @@ class Harness:
         raise HarnessError("no object for program %s" % prog)
 
     def gen_eal(self, sock, n):
-        return EAL_COMMON + ["--file-prefix", "slh-g%d-%d" % (os.getpid(), n), "-l", "0",
+        return EAL_COMMON + ["--file-prefix", "slh-g%d-%d" % (os.getpid(), n),
+                             "--lcores", "0@%d" % GEN_CPU,
                              "--vdev", "net_memif0,role=client,socket=%s" % sock]
 
     def memgen(self, eng, size, flows, mix, duration, rate=0, cdf=None):
@@ -220,7 +230,8 @@ class Harness:
     def flowgen(self, eng, size, flows, duration):
         """testpmd flowgen as the generator: what came back, over wall time."""
         cmd = [self.testpmd] + EAL_COMMON + [
-            "--file-prefix", "slh-g%d-%d" % (os.getpid(), eng.n), "--lcores", "0@0,1@0",
+            "--file-prefix", "slh-g%d-%d" % (os.getpid(), eng.n),
+            "--lcores", "0@%d,1@%d" % (GEN_CPU, GEN_CPU),
             "--vdev", "net_memif0,role=client,socket=%s" % eng.sock, "--",
             "--forward-mode=flowgen", "--txpkts=%d" % (size - 4),
             "--flowgen-flows=%d" % flows, "--auto-start", "--total-num-mbufs=16384"]
@@ -277,7 +288,7 @@ def quick(h):
     for prog in ("pass", "drop", "proto_count"):
         res, e = h.one(prog, "sluice", prog, **kw)
         g = res["gen"]
-        check(g["tx"] > 10000, "%s: only %d packets sent in 1 s" % (prog, g["tx"]))
+        check(g["tx"] > 2000, "%s: only %d packets sent in 1 s" % (prog, g["tx"]))
         check(e["rx"] == g["tx"], "%s: engine rx %d != generator tx %d" % (prog, e["rx"], g["tx"]))
         check(e["rx"] == e["tx"] + e["drop"] + e["error"], "%s: engine rx %d != tx + drop + error %r"
               % (prog, e["rx"], e))
@@ -304,7 +315,7 @@ def quick(h):
     g = res["gen"]
     # memif in the server role counts no RX in testpmd's port statistics:
     # what testpmd could not send back is its TX-dropped.
-    check(g["tx"] > 10000 and g["rx"] + e["drop"] == g["tx"],
+    check(g["tx"] > 2000 and g["rx"] + e["drop"] == g["tx"],
           "testpmd io: generator sent %d, got %d back, testpmd %r" % (g["tx"], g["rx"], e))
     print("ok quick testpmd-io: %d sent, %d back" % (g["tx"], g["rx"]))
 
