@@ -260,8 +260,8 @@ def main():
           "Generated %s by scripts/bench-report.py (the last step of `make bench`). "
           "Machine: %s.\n" %
           (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine()),
-          "Traffic figures come from pktgen-tests/harness.py (%.0f s): sl-memgen on CPU 0 "
-          "sends over one net_memif link to the engine on CPU 1, which sends every passed "
+          "Traffic figures come from pktgen-tests/harness.py (%.0f s): sl-memgen on one CPU "
+          "sends over one net_memif link to the engine's worker on the other, which sends every passed "
           "packet back; each row's anchor is testpmd `--forward-mode=io` on the same link in "
           "the same run. Mpps 'back' is what returned to the generator; 'engine rx' is what "
           "the engine took off the link. Gbit/s count frame + FCS + 20 B preamble and gap. "
