@@ -48,6 +48,7 @@ struct ctl_opts {
 	uint64_t snaplen;         /* capture --snaplen, 0: the engine's default */
 	bool both;                /* capture --both */
 	const char *out;          /* capture -w FILE|- */
+	const char *type;   /* events: BTF type of the records */
 };
 
 struct conn {
@@ -79,11 +80,13 @@ static void usage(FILE *out)
 		"  map delete NAME KEY\n"
 		"  map save NAME [FILE]                save atomically (default: the config's\n"
 		"                                      maps.NAME.persist file)\n"
+		"  map load NAME FILE                  a preload file (the config's format)\n"
 		"  map watch NAME [--interval SEC] [--top N] [--count N]\n"
 		"                                      value and rate per key, refreshed\n"
 		"  prog show                           the running program\n"
 		"  prog reload FILE.o [--section S] [--reset-maps]\n"
-		"  events NAME [--count N]             records of a ringbuf / perf_event_array\n"
+		"  events NAME [--type T] [--count N]  records of a ringbuf / perf_event_array,\n"
+		"                                      in hex, or typed by BTF type T\n"
 		"  trace [--count N]                   bpf_trace_printk lines of the workers\n"
 		"  capture -w FILE.pcap|- [--verdict V]... [--port NAME] [--count N]\n"
 		"          [--snaplen N] [--both]      packets that got verdict V (drop, aborted,\n"
@@ -91,9 +94,10 @@ static void usage(FILE *out)
 		"                                      all: the default), as received; --both adds\n"
 		"                                      each packet as the program left it\n"
 		"\n"
-		"KEY and VALUE: a number (decimal or 0x hex, for 1, 2, 4 or 8 bytes) or the\n"
-		"bytes in hex; a per-CPU VALUE is one value for every worker or V0,V1,...\n"
-		"one per worker. --json prints the engine's result object as one line\n"
+		"KEY and VALUE: text typed through the program's BTF, as in preload files\n"
+		"(42, 10.0.0.1, 02:00:00:00:00:01, {a: 1, b: 2}, [1, 2], 0a:00:00:01 bytes);\n"
+		"a per-CPU VALUE is one value for every worker, or V0;V1;... one per worker.\n"
+		"--json prints the engine's result object as one line\n"
 		"(map watch, events, trace: one line per interval or record).\n");
 }
 
@@ -240,12 +244,24 @@ static json_t *request(const struct ctl_opts *o, json_t *req)
 
 static void print_json_line(json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	if (s)
 		printf("%s\n", s);
 	free(s);
 	fflush(stdout);
+}
+
+/* A struct or array key or value as compact JSON (kept until the next 16 calls). */
+static const char *text_of(json_t *j)
+{
+	static char *ring[16];
+	static unsigned next;
+	unsigned i = next++ % 16;
+
+	free(ring[i]);
+	ring[i] = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	return ring[i] ? ring[i] : "?";
 }
 
 /* A number or a "0x..." string from json.c, as text (a ring of buffers: up to 16 per statement). */
@@ -261,6 +277,8 @@ static const char *nt(json_t *j)
 		snprintf(buf, 40, "%s", json_string_value(j));
 	else if (json_is_real(j))
 		snprintf(buf, 40, "%.3f", json_real_value(j));
+	else if (json_is_object(j) || json_is_array(j))
+		return text_of(j);
 	else
 		snprintf(buf, 40, "-");
 	return buf;
@@ -413,14 +431,13 @@ static void watch_show(const struct ctl_opts *o, const char *name, struct watch_
 	size_t shown = o->top && o->top < n ? o->top : n;
 
 	if (!tty || o->json) {
-		json_t *a = json_array();
+		json_t *a = json_array(), *line;
 
 		for (size_t i = 0; i < shown; i++)
 			json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "key", rows[i].key,
 							   "value", rows[i].value, "rate",
 							   isnan(rows[i].rate) ? 0.0 : rows[i].rate));
-		json_t *line = json_pack("{s:f, s:s, s:o}", "time", t, "map", name, "entries", a);
-
+		line = json_pack("{s:f, s:s, s:o}", "time", t, "map", name, "entries", a);
 		print_json_line(line);
 		json_decref(line);
 		return;
@@ -445,22 +462,23 @@ static double mono(void)
 
 static int cmd_watch(const struct ctl_opts *o, const char *name)
 {
-	json_t *prev = json_object();
 	double start = mono(), last = start;
 	bool tty = isatty(STDOUT_FILENO);
+	json_t *prev, *req;
 	struct conn c;
 	int ret = 0;
 
 	if (conn_open(&c, o->socket))
 		return 1;
-	for (uint64_t i = 0; !interrupted && (!o->count || i <= o->count); i++) {
+	prev = json_object();
+	req = json_pack("{s:s, s:s}", "cmd", "map_dump", "map", name);
+	for (uint64_t i = 0; req && prev && !interrupted && (!o->count || i <= o->count); i++) {
 		json_t *m;
 		struct watch_row *rows;
 		double t;
 		size_t n;
 
-		if (conn_send(&c, json_pack("{s:s, s:s}", "cmd", "map_dump", "map", name)) ||
-		    !(m = result_of(conn_recv(&c, o->timeout)))) {
+		if (conn_send(&c, req) || !(m = result_of(conn_recv(&c, o->timeout)))) {
 			ret = interrupted ? 0 : 1;
 			break;
 		}
@@ -474,6 +492,7 @@ static int cmd_watch(const struct ctl_opts *o, const char *name)
 		while (!interrupted && mono() < t + o->interval)
 			usleep(10000);
 	}
+	json_decref(req);
 	json_decref(prev);
 	conn_close(&c);
 	return ret;
@@ -488,8 +507,11 @@ static void print_event(json_t *line)
 
 	if (cpu)
 		printf("worker %s: ", nt(cpu));
-	printf("%s bytes: %s", nt(json_object_get(ev, "len")),
-	       json_string_value(json_object_get(ev, "data")));
+	if (json_object_get(ev, "value"))
+		printf("%s", nt(json_object_get(ev, "value")));
+	else
+		printf("%s bytes: %s", nt(json_object_get(ev, "len")),
+		       json_string_value(json_object_get(ev, "data")));
 	printf("  (lost %s)\n", nt(json_object_get(line, "lost")));
 }
 
@@ -707,6 +729,7 @@ static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
 	{ "snaplen", required_argument, NULL, 'L' },
 	{ "both", no_argument, NULL, 'B' },
+	{ "type", required_argument, NULL, 'T' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -734,6 +757,7 @@ static int parse_opt(struct ctl_opts *o, int c, const char *arg)
 	case 'L': return sl_num_opt_u64("ctl", "--snaplen", arg, 1, 65535, &o->snaplen);
 	case 'B': o->both = true; return 0;
 	case 'w': o->out = arg; return 0;
+	case 'T': o->type = arg; return 0;
 	case 'A': case 'N': case 'E':
 		if (o->flags) {
 			fprintf(stderr, "sluice ctl: --any, --noexist and --exist exclude each other\n");
@@ -784,17 +808,17 @@ static int parse_args(struct ctl_opts *o, int argc, char **argv, char **words, i
 	return 0;
 }
 
-/* A per-CPU "V0,V1,..." becomes an array, anything else a string. */
+/* A per-CPU "V0;V1;..." becomes an array, anything else a string. */
 static json_t *value_arg(const char *s)
 {
 	json_t *a;
 	char *copy, *save = NULL;
 
-	if (!strchr(s, ','))
+	if (!strchr(s, ';'))
 		return json_string(s);
 	a = json_array();
 	copy = strdup(s);
-	for (char *t = strtok_r(copy, ",", &save); t && a; t = strtok_r(NULL, ",", &save))
+	for (char *t = strtok_r(copy, ";", &save); t && a; t = strtok_r(NULL, ";", &save))
 		json_array_append_new(a, json_string(t));
 	free(copy);
 	return a;
@@ -847,16 +871,33 @@ static json_t *build_request(const struct ctl_opts *o, char **w, int n)
 		return json_pack("{s:s, s:s, s:s, s:o, s:s}", "cmd", "map_update", "map", w[2],
 				 "key", w[3], "value", value_arg(w[4]), "flags",
 				 o->flags ? o->flags : "any");
-	if (IS(0, "map") && IS(1, "save") && (n == 3 || n == 4))
+	if (IS(0, "map") && IS(1, "save") && (n == 3 || n == 4)) {
+		char abs[4096] = "", cwd[2048];  /* the engine may run elsewhere */
+
+		if (n == 4 && w[3][0] != '/' && getcwd(cwd, sizeof(cwd)))
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, w[3]);
 		return json_pack("{s:s, s:s, s:s?}", "cmd", "map_save", "map", w[2], "file",
-				 n == 4 ? w[3] : NULL);
+				 n == 4 ? (abs[0] ? abs : w[3]) : NULL);
+	}
+	if (IS(0, "map") && IS(1, "load") && n == 4) {
+		char *abs = realpath(w[3], NULL);  /* the engine may run elsewhere */
+		json_t *r;
+
+		if (!abs) {
+			fprintf(stderr, "sluice ctl: map load: %s: %s\n", w[3], strerror(errno));
+			return NULL;
+		}
+		r = json_pack("{s:s, s:s, s:s}", "cmd", "map_load", "map", w[2], "file", abs);
+		free(abs);
+		return r;
+	}
 	if (IS(0, "prog") && IS(1, "show") && n == 2)
 		return json_pack("{s:s}", "cmd", "prog_show");
 	if (IS(0, "prog") && IS(1, "reload") && n == 3)
 		return json_pack("{s:s, s:s, s:s?, s:b}", "cmd", "prog_reload", "file", w[2],
 				 "section", o->section, "reset_maps", o->reset_maps);
 	if (IS(0, "events") && n == 2)
-		return json_pack("{s:s, s:s}", "cmd", "events", "map", w[1]);
+		return json_pack("{s:s, s:s, s:s?}", "cmd", "events", "map", w[1], "type", o->type);
 	if (IS(0, "trace") && n == 1)
 		return json_pack("{s:s}", "cmd", "trace");
 	if (IS(0, "capture") && n == 1)
@@ -880,6 +921,9 @@ static void print_result(const char *cmd, const char *sub, json_t *res)
 	else if (!strcmp(cmd, "map") && !strcmp(sub, "save"))
 		printf("saved %s entries to %s\n", nt(json_object_get(res, "entries")),
 		       json_string_value(json_object_get(res, "file")));
+	else if (!strcmp(cmd, "map") && !strcmp(sub, "load"))
+		printf("loaded %s entries (%s in use)\n", nt(json_object_get(res, "loaded")),
+		       nt(json_object_get(res, "in_use")));
 	else if (!strcmp(cmd, "map"))
 		printf("ok (%s entries in use)\n", nt(json_object_get(res, "in_use")));
 	else if (!strcmp(sub, "show"))
@@ -912,11 +956,6 @@ int sl_cmd_ctl(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (!strcmp(w[0], "map") && n == 3 && !strcmp(w[1], "watch"))
 		return cmd_watch(&o, w[2]);
-	if (!strcmp(w[0], "map") && n == 4 && !strcmp(w[1], "load")) {
-		fprintf(stderr, "sluice ctl: map load: not available yet: it needs the preload "
-			"format of the config file (issue 9), which this build lacks\n");
-		return 1;
-	}
 	req = build_request(&o, w, n);
 	if (!req)
 		return 2;

@@ -18,8 +18,9 @@
  *   report and JSON                          (report.c, json.c)
  *   everything freed, rte_eal_cleanup
  *
- * Every failure is one line on stderr and exit code 1; a config error is
- * "FILE:LINE:COL: what was wrong, what was expected".
+ * Every failure is one line on stderr: exit code 2 for a wrong command
+ * line, 1 for anything else; a config error is "FILE:LINE:COL: what was
+ * wrong, what was expected" (a preload file's "FILE:LINE: ...").
  */
 #include <errno.h>
 #include <getopt.h>
@@ -63,7 +64,6 @@ static void usage(FILE *out)
 		"  --workers N           worker lcores (default 1); each polls its own RX queue\n"
 		"                        of every port (net_pcap has one RX queue per rx_pcap)\n"
 		"  --map NAME=FILE       preload map NAME from FILE before traffic starts\n"
-		"  --ctl-socket PATH     control socket (control.socket)\n"
 		"  --json FILE           write the final stats and maps as JSON (stats.json)\n"
 		"  --stats-interval SEC  seconds between rate lines (default 1, 0: none)\n"
 		"  --interp / --jit      execution engine (default: the JIT)\n"
@@ -218,17 +218,26 @@ static int set_str(char *dst, size_t len, const char *opt, const char *v)
 	return -EINVAL;
 }
 
+/* Does @p log start with "FILE:LINE:" (a config or preload file position)? */
+static bool located(const char *log)
+{
+	size_t n = strcspn(log, ": ");
+
+	return log[n] == ':' && n > 0 && log[n + 1] >= '0' && log[n + 1] <= '9' &&
+	       log[n + 1 + strspn(log + n + 1, "0123456789")] == ':';
+}
+
 /*
- * A config error: "FILE:LINE:COL: ..." as it is (-EBADMSG: the file is
+ * A config error: "FILE:LINE[:COL]: ..." as it is (-EBADMSG: a file is
  * wrong, exit 1), anything else after "sluice run: " (-EINVAL: the command
  * line is, a usage error, exit 2).
  */
 static int say_cfg(const struct sl_config *cfg, const char *log)
 {
-	bool located = cfg->path[0] && !strncmp(log, cfg->path, strlen(cfg->path));
+	bool at = located(log);
 
-	fprintf(stderr, "%s%s\n", located ? "" : "sluice run: ", log);
-	return located ? -EBADMSG : -EINVAL;
+	fprintf(stderr, "%s%s\n", at ? "" : "sluice run: ", log);
+	return at ? -EBADMSG : -EINVAL;
 }
 
 /* The command line over the config (or over the defaults, without a file). */
@@ -252,6 +261,8 @@ static int apply_cli(const struct run_cli *c, struct sl_config *cfg)
 		return err;
 	if (c->prog)
 		cfg->object_loc = (struct sl_config_loc){ 0, 0 };
+	if (c->section)
+		cfg->section_loc = (struct sl_config_loc){ 0, 0 };
 	if (c->nports)
 		cfg->nports = 0;  /* --port replaces the file's ports */
 	for (unsigned i = 0; i < c->nports && !err; i++)
@@ -298,19 +309,24 @@ static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_
 	return sl_config_apply_opts(cfg, o);
 }
 
-/* Does the program found match program.type? */
-static int check_type(const struct sl_engine *eng)
+/* The section asked for is not in the object: say which ones are. */
+static int no_section(const struct sl_engine *eng)
 {
-	const struct sl_config *cfg = eng->opts->cfg;
-	const char *type = eng->prog->type == SL_PROG_XDP ? "xdp" : "socket";
+	const struct sl_run_opts *o = eng->opts;
+	const struct sl_config *cfg = o->cfg;
+	char list[512] = "";
 
-	if (!cfg->type[0] || !strcmp(cfg->type, type))
-		return 0;
-	if (cfg->type_loc.line)
-		fprintf(stderr, "%s:%u:%u: program.type: section '%s' holds a%s %s program, want "
-			"type: %s (or another section)\n", cfg->path, cfg->type_loc.line,
-			cfg->type_loc.col, eng->prog->section, type[0] == 'x' ? "n" : "", type, type);
-	return -EINVAL;
+	for (unsigned i = 0; i < sl_obj_prog_count(eng->obj); i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 sl_obj_prog(eng->obj, i)->section);
+	if (cfg->section_loc.line)
+		fprintf(stderr, "%s:%u:%u: program.section: %s has no program '%s', want one of: "
+			"%s\n", cfg->path, cfg->section_loc.line, cfg->section_loc.col, o->prog_path,
+			o->section, list[0] ? list : "(none)");
+	else
+		fprintf(stderr, "sluice run: %s: no program in section '%s'%s%s\n", o->prog_path,
+			o->section ? o->section : "(any)", list[0] ? ", want one of: " : "", list);
+	return -ENOENT;
 }
 
 /* Open the object (maps sized by the config), find, check and verify the program. */
@@ -326,6 +342,8 @@ static int load_prog(struct sl_engine *eng)
 	int err;
 
 	sl_cli_obj_apply(&o->obj, &oo);  /* --type; --map-size first: the first size given wins */
+	if (!oo.force_type && cfg->type[0])  /* program.type, as bpftool's "type xdp" */
+		oo.force_type = !sl_prog_type_from_name(cfg->type, &oo.prog_type);
 	for (unsigned i = 0; i < o->obj.nsizes; i++)
 		sizes[n++] = o->obj.sizes[i];
 	for (unsigned i = 0; i < cfg->nmaps; i++)
@@ -351,18 +369,13 @@ static int load_prog(struct sl_engine *eng)
 		}
 	}
 	eng->prog = sl_obj_find_prog(eng->obj, o->section);
-	if (!eng->prog) {
-		fprintf(stderr, "sluice run: %s: no program in section '%s'\n", o->prog_path,
-			o->section ? o->section : "(any)");
-		return -ENOENT;
-	}
+	if (!eng->prog)
+		return no_section(eng);
 	if (eng->prog->type != SL_PROG_XDP && eng->prog->type != SL_PROG_SOCKET) {
 		fprintf(stderr, "sluice run: %s: section '%s' is neither an XDP nor a socket "
 			"filter program\n", o->prog_path, eng->prog->section);
 		return -EINVAL;
 	}
-	if (check_type(eng))
-		return -EINVAL;
 	err = sl_prog_verify(eng->prog, 0, &vs, log, sizeof(log));
 	if (err) {
 		fprintf(stderr, "sluice run: %s: section '%s' program '%s': rejected by the "
@@ -382,7 +395,7 @@ static int preload_maps(struct sl_engine *eng, unsigned *entries)
 	int err = sl_config_preload(eng->opts->cfg, eng->obj, entries, log, sizeof(log));
 
 	if (err)
-		fprintf(stderr, "%s\n", log);
+		say_cfg(eng->opts->cfg, log);
 	return err;
 }
 
@@ -452,7 +465,7 @@ static double wall_clock(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The control socket and DPDK telemetry, when asked for. */
+/* The control socket and DPDK telemetry, when asked for (ctl_server.c, telemetry.c). */
 static int ctl_start(struct sl_engine *eng)
 {
 	int err;

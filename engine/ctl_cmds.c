@@ -16,13 +16,13 @@
  *   prog_show                             the running program
  *   prog_reload file [section] [reset_maps]   hot reload (reload.c)
  *
- * Keys and values in requests: a JSON integer, or a string holding either
- * a number (sl_num: decimal or 0x hex; keys and values of 1, 2, 4 or 8
- * bytes, host byte order) or the bytes in hex ("0a000001", blanks allowed
- * between bytes). A per-CPU value is one value for every worker, or an
- * array of one value per worker. Control thread.
+ *   map_load    map file                  a preload file (sl_preload.h) into the map
+ *
+ * Keys and values in requests: strings in the text syntax of sl_text.h,
+ * typed through the object's BTF (the one conversion preload files and the
+ * reports use), or JSON integers. A per-CPU value is one value for every
+ * worker, or an array of one value per worker. Control thread.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +32,8 @@
 #include "ctl_internal.h"
 #include "persist.h"
 #include "sl_maps.h"
-#include "sl_num.h"
+#include "sl_preload.h"
+#include "sl_text.h"
 
 typedef json_t *(*cmd_fn)(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len);
 
@@ -52,66 +53,31 @@ static struct sl_map *req_map(struct sl_ctl *ctl, json_t *req, char *err, size_t
 	return NULL;
 }
 
-static int hex_digit(int c)
+/* One key or value from a request member: a string in sl_text's syntax, or a JSON integer. */
+static int parse_text(const struct sl_text_type *t, json_t *j, const char *what, uint8_t *out,
+		      char *err, size_t err_len)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* "0a 00 00 01" or "0a000001": exactly @p size bytes. */
-static int parse_hex(const char *s, uint8_t *out, uint32_t size)
-{
-	uint32_t n = 0;
-
-	while (*s) {
-		int hi, lo;
-
-		if (isspace((unsigned char)*s) || *s == ':') {
-			s++;
-			continue;
-		}
-		hi = hex_digit(s[0]);
-		lo = hi < 0 ? -1 : hex_digit(s[1]);
-		if (lo < 0 || n == size)
-			return -EINVAL;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
-	return n == size ? 0 : -EINVAL;
-}
-
-/* One key or value of @p size bytes from a request member. */
-static int parse_bytes(json_t *j, const char *what, uint32_t size, uint8_t *out, char *err,
-		       size_t err_len)
-{
-	bool num_size = size == 1 || size == 2 || size == 4 || size == 8;
-	uint64_t max = size >= 8 ? UINT64_MAX : (1ull << (8 * size)) - 1, v;
-	char phrase[160] = "";
+	char num[32], phrase[256] = "";
 	const char *s = json_string_value(j);
 
-	if (json_is_integer(j) && num_size && json_integer_value(j) >= 0 &&
-	    (uint64_t)json_integer_value(j) <= max) {
-		v = (uint64_t)json_integer_value(j);
-		memcpy(out, &v, size);  /* little-endian host */
-		return 0;
+	if (json_is_integer(j)) {
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(j));
+		s = num;
 	}
-	if (s && num_size && !sl_num_u64(s, 0, max, &v, phrase, sizeof(phrase))) {
-		memcpy(out, &v, size);
-		return 0;
+	if (!s) {
+		snprintf(err, err_len, "%s: want a string (or an integer)", what);
+		return -EINVAL;
 	}
-	if (s && !parse_hex(s, out, size))
-		return 0;
-	if (num_size)
-		snprintf(err, err_len, "%s: want a number in 0..%llu or %u hex bytes, not '%s'",
-			 what, (unsigned long long)max, size, s ? s : "(not a string)");
-	else
-		snprintf(err, err_len, "%s: want %u bytes in hex, not '%s'", what, size,
-			 s ? s : "(not a string)");
-	return -EINVAL;
+	if (sl_text_parse(t, s, out, phrase, sizeof(phrase))) {
+		snprintf(err, err_len, "%s: %s", what, phrase);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* A control-API value: every slot of a per-CPU map. */
-static int parse_value(struct sl_map *map, json_t *j, uint8_t *out, char *err, size_t err_len)
+static int parse_value(struct sl_map *map, const struct sl_text_type *vt, json_t *j, uint8_t *out,
+		       char *err, size_t err_len)
 {
 	const struct sl_map_def *def = sl_map_get_def(map);
 	unsigned ncpus = sl_map_is_percpu(map) ? sl_map_ncpus(map) : 1;
@@ -124,12 +90,12 @@ static int parse_value(struct sl_map *map, json_t *j, uint8_t *out, char *err, s
 			return -EINVAL;
 		}
 		for (unsigned c = 0; c < ncpus; c++)
-			if (parse_bytes(json_array_get(j, c), "value", def->value_size,
-					out + c * stride, err, err_len))
+			if (parse_text(vt, json_array_get(j, c), "value", out + c * stride, err,
+				       err_len))
 				return -EINVAL;
 		return 0;
 	}
-	if (parse_bytes(j, "value", def->value_size, out, err, err_len))
+	if (parse_text(vt, j, "value", out, err, err_len))
 		return -EINVAL;
 	for (unsigned c = 1; c < ncpus; c++)
 		memcpy(out + c * stride, out, def->value_size);
@@ -139,10 +105,14 @@ static int parse_value(struct sl_map *map, json_t *j, uint8_t *out, char *err, s
 /* Buffers for one key and one control-API value of @p map. */
 struct kv {
 	uint8_t *key, *val;
+	struct sl_map_entry e;          /**< sizes, slots and types of the map's entries */
+	struct sl_text_type kt, vt;
 };
 
-static int kv_alloc(struct sl_map *map, struct kv *kv, char *err, size_t err_len)
+static int kv_alloc(struct sl_ctl *ctl, struct sl_map *map, struct kv *kv, char *err,
+		    size_t err_len)
 {
+	sl_report_entry_init(ctl->eng->obj, map, &kv->e, &kv->kt, &kv->vt);
 	kv->key = calloc(1, sl_map_get_def(map)->key_size + 1);
 	kv->val = calloc(1, sl_map_ctl_value_size(map) + 8);
 	if (kv->key && kv->val)
@@ -207,7 +177,7 @@ static json_t *cmd_map_dump(struct sl_ctl *ctl, json_t *req, char *err, size_t e
 	if (!map)
 		return NULL;
 	o = sl_json_map_info(map);
-	d = sl_json_map_dump(map);
+	d = sl_json_map_dump(ctl->eng->obj, map);
 	if (o && d)
 		json_object_update(o, d);
 	json_decref(d);
@@ -217,28 +187,20 @@ static json_t *cmd_map_dump(struct sl_ctl *ctl, json_t *req, char *err, size_t e
 static json_t *cmd_map_lookup(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
 	struct sl_map *map = req_map(ctl, req, err, err_len);
-	const struct sl_map_def *def;
 	struct kv kv;
 	json_t *o = NULL;
 	int e;
 
-	if (!map || kv_alloc(map, &kv, err, err_len))
+	if (!map || kv_alloc(ctl, map, &kv, err, err_len))
 		return NULL;
-	def = sl_map_get_def(map);
-	if (!parse_bytes(json_object_get(req, "key"), "key", def->key_size, kv.key, err, err_len)) {
+	if (!parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len)) {
 		e = sl_map_ctl_lookup(map, kv.key, kv.val);
 		if (e) {
 			map_error("lookup", map, e, err, err_len);
 		} else {
-			struct sl_map_entry en = {
-				.key = kv.key, .value = kv.val, .key_size = def->key_size,
-				.value_size = def->value_size, .percpu = sl_map_is_percpu(map),
-				.ncpus = sl_map_is_percpu(map) ? sl_map_ncpus(map) : 1,
-				.stride = sl_map_is_percpu(map) ? (def->value_size + 7u) & ~7u :
-					  def->value_size,
-			};
-
-			o = sl_json_entry(&en);
+			kv.e.key = kv.key;
+			kv.e.value = kv.val;
+			o = sl_json_entry(&kv.e);
 		}
 	}
 	kv_free(&kv);
@@ -275,8 +237,15 @@ static json_t *update_slot(struct sl_ctl *ctl, struct sl_map *map, json_t *req, 
 			 sl_map_name(map));
 		return NULL;
 	}
-	if (parse_bytes(json_object_get(req, "key"), "key", 4, (uint8_t *)&index, err, err_len) ||
-	    sl_slot_prog_set(ctl->eng, map, index, file, section, err, err_len))
+	struct kv kv;
+	int e;
+
+	if (kv_alloc(ctl, map, &kv, err, err_len))
+		return NULL;
+	e = parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len);
+	memcpy(&index, kv.key, 4);
+	kv_free(&kv);
+	if (e || sl_slot_prog_set(ctl->eng, map, index, file, section, err, err_len))
 		return NULL;
 	return json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
 }
@@ -297,12 +266,11 @@ static json_t *cmd_map_update(struct sl_ctl *ctl, json_t *req, char *err, size_t
 			 sl_map_name(map));
 		return NULL;
 	}
-	if (!map || kv_alloc(map, &kv, err, err_len))
+	if (!map || kv_alloc(ctl, map, &kv, err, err_len))
 		return NULL;
 	if (!parse_flags(req, &flags, err, err_len) &&
-	    !parse_bytes(json_object_get(req, "key"), "key", sl_map_get_def(map)->key_size, kv.key,
-			 err, err_len) &&
-	    !parse_value(map, json_object_get(req, "value"), kv.val, err, err_len)) {
+	    !parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len) &&
+	    !parse_value(map, &kv.vt, json_object_get(req, "value"), kv.val, err, err_len)) {
 		e = sl_map_ctl_update(map, kv.key, kv.val, flags);
 		o = e ? map_error("update", map, e, err, err_len) :
 		    json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
@@ -318,10 +286,9 @@ static json_t *cmd_map_delete(struct sl_ctl *ctl, json_t *req, char *err, size_t
 	json_t *o = NULL;
 	int e;
 
-	if (!map || kv_alloc(map, &kv, err, err_len))
+	if (!map || kv_alloc(ctl, map, &kv, err, err_len))
 		return NULL;
-	if (!parse_bytes(json_object_get(req, "key"), "key", sl_map_get_def(map)->key_size, kv.key,
-			 err, err_len)) {
+	if (!parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len)) {
 		e = sl_map_ctl_delete(map, kv.key);
 		if (!e && sl_map_get_def(map)->type == BPF_MAP_TYPE_PROG_ARRAY) {
 			uint32_t index;
@@ -355,6 +322,24 @@ static json_t *cmd_map_save(struct sl_ctl *ctl, json_t *req, char *err, size_t e
 	if (sl_persist_save(map, file, &n, err, err_len))
 		return NULL;
 	return json_pack("{s:s, s:o}", "file", file, "entries", sl_json_u64(n));
+}
+
+static json_t *cmd_map_load(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	struct sl_map *map = req_map(ctl, req, err, err_len);
+	const char *file = json_string_value(json_object_get(req, "file"));
+	unsigned entries = 0;
+
+	if (!map)
+		return NULL;
+	if (!file) {
+		snprintf(err, err_len, "map_load: want \"file\": PATH");
+		return NULL;
+	}
+	if (sl_preload_load(ctl->eng->obj, map, file, NULL, &entries, err, err_len))
+		return NULL;
+	return json_pack("{s:I, s:o}", "loaded", (json_int_t)entries, "in_use",
+			 sl_json_u64(sl_map_ctl_count(map)));
 }
 
 static const char *prog_type_name(enum sl_prog_type t)
@@ -416,6 +401,7 @@ static const struct {
 	{ "map_update", cmd_map_update },
 	{ "map_delete", cmd_map_delete },
 	{ "map_save", cmd_map_save },
+	{ "map_load", cmd_map_load },
 	{ "prog_show", cmd_prog_show },
 	{ "prog_reload", cmd_prog_reload },
 };

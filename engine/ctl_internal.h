@@ -10,13 +10,15 @@
 #include <jansson.h>
 
 #include "engine_internal.h"
+#include "sl_text.h"
 
 #define SL_CTL_MAX_CLIENTS 64           /**< connections served at once */
 #define SL_CTL_MAX_CLIENTS_STR "64"
 #define SL_CTL_MAX_LINE (64u << 10)     /**< longest request line */
 #define SL_CTL_MAX_OUT (256u << 20)     /**< largest response */
 #define SL_CTL_MAX_STREAM (4u << 20)    /**< event lines a stream client may leave unread */
-#define SL_CTL_IDLE_S 30                /**< a silent or half-sent request is closed after this */
+#define SL_CTL_IDLE_S 300               /**< a silent connection is closed after this */
+#define SL_CTL_PARTIAL_S 10             /**< a half-sent request is closed after this */
 #define SL_CTL_REQS_PER_TICK 8          /**< requests of one client per loop turn */
 
 enum ctl_sub {
@@ -34,11 +36,14 @@ struct ctl_client {
 	char *out;                /**< bytes not yet written */
 	size_t out_len, out_off, out_cap;
 	double last;              /**< last complete request (monotonic s) */
+	double partial;           /**< when the unfinished request in @c in began arriving, or 0 */
 	bool eof;                 /**< peer shut its writing side */
 	enum ctl_sub sub;
 	char sub_map[64];         /**< CTL_SUB_EVENTS: map name */
 	struct sl_map *map;       /**< CTL_SUB_EVENTS: the map followed (re-found after a reload) */
 	uint64_t dropped;         /**< lines this client did not read in time */
+	struct sl_text_type type; /**< CTL_SUB_EVENTS: how records are typed (btf NULL: hex only) */
+	char type_name[64];       /**< its BTF name, found again after a reload */
 };
 
 /** The server. */

@@ -19,8 +19,8 @@
  *     error line and the connection stays;
  *   - a client's requests are read only once its previous response has been
  *     written out (a client that does not read holds one response, no more);
- *   - a half-sent request or a silent connection is closed after
- *     SL_CTL_IDLE_S seconds; event lines that a stream client does not read
+ *   - a half-sent request is closed after SL_CTL_PARTIAL_S seconds, a
+ *     silent connection after SL_CTL_IDLE_S; event lines that a stream client does not read
  *     beyond SL_CTL_MAX_STREAM bytes are dropped and counted;
  *   - at most SL_CTL_MAX_CLIENTS connections: the next one gets an error
  *     line and is closed at once;
@@ -390,10 +390,10 @@ static void sample_rates(struct sl_ctl *ctl, double t)
 	ctl->snap_t = t;
 }
 
-static void trace_line(uint32_t cpu, const char *msg, void *arg)
+static void trace_line(uint32_t cpu, uint64_t ns, const char *msg, void *arg)
 {
 	struct sl_ctl *ctl = arg;
-	double t = mono() - ctl->start;
+	double t = (double)ns * 1e-9;  /* when the worker wrote it, CLOCK_MONOTONIC */
 
 	for (unsigned i = 0; i < SL_CTL_MAX_CLIENTS; i++) {
 		struct ctl_client *c = &ctl->clients[i];
@@ -424,9 +424,17 @@ static bool client_turn(struct sl_ctl *ctl, struct ctl_client *c, short revents,
 		return false;
 	if (c->eof && c->out_len == c->out_off && !memchr(c->in, '\n', c->in_len))
 		return false;  /* half-closed, every request answered */
-	if (!c->sub && t - c->last > SL_CTL_IDLE_S) {
-		send_error(c, NULL, c->in_len ? "request not finished within %d s: closing" :
-			   "idle for %d s: closing", SL_CTL_IDLE_S);
+	if (c->in_len && !memchr(c->in, '\n', c->in_len))
+		c->partial = c->partial ? c->partial : t;  /* a request began arriving */
+	else
+		c->partial = 0;
+	if (c->partial && t - c->partial > SL_CTL_PARTIAL_S) {
+		send_error(c, NULL, "request not finished within %d s: closing", SL_CTL_PARTIAL_S);
+		client_flush(c);
+		return false;
+	}
+	if (!c->sub && !c->partial && t - c->last > SL_CTL_IDLE_S) {
+		send_error(c, NULL, "idle for %d s: closing", SL_CTL_IDLE_S);
 		client_flush(c);
 		return false;
 	}
@@ -465,7 +473,7 @@ void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms)
 		if (!client_turn(ctl, &ctl->clients[idx[k]], pfd[k].revents, t))
 			client_close(ctl, &ctl->clients[idx[k]]);
 	sample_rates(ctl, t);
-	sl_helper_trace_drain(trace_line, ctl, &ctl->trace_lost);
+	sl_helper_trace_drain_ns(trace_line, ctl, &ctl->trace_lost);
 	sl_ctl_events_drain(ctl);
 	sl_capture_drain(ctl);
 	for (unsigned i = 0; i < SL_CTL_MAX_CLIENTS; i++)

@@ -20,11 +20,13 @@
  * map info: {"name", "type", "key_size", "value_size", "max_entries", "flags",
  *          "percpu", "ncpus", "in_use": entries present}
  *
- * Keys and values of 4 or 8 bytes are unsigned integers (host byte order;
- * above 2^63 - 1 a "0x..." string, as JSON integers here are signed 64-bit),
- * other sizes are hex strings of the bytes in memory order. Entries: arrays
- * only non-zero ones, other maps all. "per_core" only for per-CPU maps; their
- * "value" is the sum of the cores for 4- and 8-byte values, null otherwise.
+ * Keys and values are typed through the object's BTF by sl_text's JSON
+ * form (sl_text.h: integers as numbers, addresses, MACs and byte strings as
+ * strings, structs as objects, arrays as arrays; an integer above 2^63 - 1
+ * as a string of its digits), the same text ctl and preload files read.
+ * Entries: arrays only non-zero ones, other maps all. "per_core" only for
+ * per-CPU maps; their "value" is the sum of the cores for integer values,
+ * null otherwise.
  * A map whose entries cannot be listed (RINGBUF) has "entries": [] and
  * "error": "reason". Control thread.
  */
@@ -38,6 +40,7 @@
 
 #include "engine_internal.h"
 #include "sl_maps.h"
+#include "sl_text.h"
 
 json_t *sl_json_u64(uint64_t v)
 {
@@ -76,27 +79,49 @@ json_t *sl_json_hex(const uint8_t *p, uint32_t n)
 	return j;
 }
 
+json_t *sl_json_typed(const struct sl_text_type *t, const uint8_t *p)
+{
+	char buf[1024], *text = buf;
+	int n = sl_text_format_json(t, p, buf, sizeof(buf));
+	json_t *j;
+
+	if (n < 0)
+		return sl_json_hex(p, t->size);
+	if (n >= (int)sizeof(buf)) {
+		text = malloc((size_t)n + 1);
+		if (!text || sl_text_format_json(t, p, text, (size_t)n + 1) != n) {
+			free(text);
+			return sl_json_hex(p, t->size);
+		}
+	}
+	j = json_loadb(text, (size_t)n, JSON_DECODE_ANY, NULL);
+	if (!j)  /* an integer above what jansson holds (2^63 - 1): its digits */
+		j = json_string(text);
+	if (text != buf)
+		free(text);
+	return j;
+}
+
 json_t *sl_json_entry(const struct sl_map_entry *e)
 {
 	json_t *o = json_object(), *cores;
-	uint64_t sum = 0;
+	uint8_t sum[8];
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "key", sl_json_bytes(e->key, e->key_size));
+	json_object_set_new(o, "key", sl_json_typed(e->key_type, e->key));
 	if (!e->percpu) {
-		json_object_set_new(o, "value", sl_json_bytes(e->value, e->value_size));
+		json_object_set_new(o, "value", sl_json_typed(e->value_type, e->value));
 		return o;
 	}
 	cores = json_array();
-	for (unsigned c = 0; c < e->ncpus; c++) {
-		json_array_append_new(cores, sl_json_bytes(e->value + (size_t)c * e->stride,
-							   e->value_size));
-		if (e->value_size == 4 || e->value_size == 8)
-			sum += sl_map_entry_slot_u64(e, c);
-	}
-	json_object_set_new(o, "value", e->value_size == 4 || e->value_size == 8 ?
-			    sl_json_u64(sum) : json_null());
+	for (unsigned c = 0; c < e->ncpus; c++)
+		json_array_append_new(cores, sl_json_typed(e->value_type,
+							   e->value + (size_t)c * e->stride));
+	if (e->summable)
+		sl_map_entry_sum(e, sum);
+	json_object_set_new(o, "value", e->summable ? sl_json_typed(e->value_type, sum) :
+			    json_null());
 	json_object_set_new(o, "per_core", cores);
 	return o;
 }
@@ -122,7 +147,7 @@ static int add_entry(const struct sl_map_entry *e, void *arg)
 	return j && !json_array_append_new(arg, j) ? 0 : -ENOMEM;
 }
 
-json_t *sl_json_map_dump(struct sl_map *map)
+json_t *sl_json_map_dump(const struct sl_obj *obj, struct sl_map *map)
 {
 	json_t *entries = json_array();
 	json_t *o = json_pack("{s:s, s:o}", "type", sl_map_type_name(sl_map_get_def(map)->type),
@@ -131,7 +156,7 @@ json_t *sl_json_map_dump(struct sl_map *map)
 
 	if (!o)
 		return NULL;
-	err = sl_report_map_walk(map, add_entry, entries);
+	err = sl_report_map_walk(obj, map, add_entry, entries);
 	if (err)  /* e.g. RINGBUF: no entries to list */
 		json_object_set_new(o, "error", json_string(strerror(-err)));
 	return o;
@@ -145,7 +170,7 @@ json_t *sl_json_maps(const struct sl_engine *eng)
 	for (unsigned i = 0; o && i < n; i++) {
 		struct sl_map *map = sl_obj_map(eng->obj, i);
 
-		json_object_set_new(o, sl_map_name(map), sl_json_map_dump(map));
+		json_object_set_new(o, sl_map_name(map), sl_json_map_dump(eng->obj, map));
 	}
 	return o;
 }
@@ -210,7 +235,6 @@ static json_t *json_workers(const struct sl_engine *eng)
 json_t *sl_json_stats(const struct sl_engine *eng)
 {
 	struct sl_worker_stats sum;
-
 	json_t *st;
 
 	sl_stats_sum(eng, &sum);
@@ -228,8 +252,7 @@ json_t *sl_json_stats(const struct sl_engine *eng)
 
 int sl_json_write(const struct sl_engine *eng, const char *path)
 {
-	json_t *root = json_pack("{s:o, s:o}", "stats", sl_json_stats(eng),
-				 "maps", sl_json_maps(eng));
+	json_t *root = json_pack("{s:o, s:o}", "stats", sl_json_stats(eng), "maps", sl_json_maps(eng));
 	int err = 0;
 
 	if (!root) {

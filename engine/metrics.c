@@ -220,7 +220,7 @@ static void map_series(FILE *f, const struct sl_engine *eng)
 
 		if (!m || sl_text_map_types(eng->obj, m, &mw.kt, &vt))
 			continue;  /* checked at start; a reload may have dropped it */
-		sl_report_map_walk(m, map_entry, &mw);
+		sl_report_map_walk(eng->obj, m, map_entry, &mw);
 	}
 }
 

@@ -11,7 +11,9 @@
  *      definition refuses the reload unless reset_maps, which gives the new
  *      program a new, empty map. PROG_ARRAY and map-in-map maps are always
  *      new (their entries point into the old object). Global data (.data,
- *      .bss, .rodata) is the new object's.
+ *      .bss, .rodata) is the new object's. The config's map sizes apply as
+ *      at start; preload files are not loaded again (carried maps keep
+ *      their entries; new maps start empty).
  *   2. verify, then JIT-compile (or prepare for the interpreter, as the
  *      engine runs): any failure refuses the reload with the loader's,
  *      verifier's or JIT's line; the running program is untouched.
@@ -34,6 +36,7 @@
 #include <time.h>
 
 #include "ctl_internal.h"
+#include "sl_config.h"
 #include "sl_maps.h"
 
 #define LOG_LEN 1024
@@ -97,14 +100,21 @@ static int prepare(struct sl_engine *eng, struct reload *r, const char *path, co
 		   struct sl_obj **obj, struct sl_prog **prog, struct sl_jit **jit,
 		   uint64_t *verify_ns, char *err, size_t err_len)
 {
+	const struct sl_config *cfg = eng->opts->cfg;
+	struct sl_obj_map_size sizes[SL_CONFIG_MAX_MAPS];
 	struct sl_obj_opts oo = {
 		.sz = sizeof(oo), .ncpus = eng->nworkers, .map_reuse = reuse, .map_reuse_ctx = r,
+		.map_sizes = sizes,
 	};
 	struct sl_jit_opts jo = { .sz = sizeof(jo) };
 	struct sl_verify_stats vs = { 0 };
 	char log[LOG_LEN] = "";
 	int e;
 
+	for (unsigned i = 0; cfg && i < cfg->nmaps; i++)  /* the config's sizes, as at start */
+		if (cfg->maps[i].size)
+			sizes[oo.n_map_sizes++] = (struct sl_obj_map_size){ cfg->maps[i].name,
+									    cfg->maps[i].size };
 	*obj = sl_obj_open(path, &oo, log, sizeof(log));
 	if (!*obj) {
 		snprintf(err, err_len, "reload: %s", log[0] ? log : strerror(errno));

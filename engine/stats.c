@@ -172,7 +172,8 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 	double last_change[SL_RUN_MAX_PORTS] = { 0 };
 	double interval = o->stats_interval;  /* SIGHUP may change it */
 	double start = now(), last = start, next_line = start + interval;
-	unsigned info_seen = sl_signal_info_count(), hup_seen = sl_signal_hup_count();
+	unsigned info_seen = 0;  /* one that came during start-up prints at the first check */
+	unsigned hup_seen = 0;   /* same for a SIGHUP */
 
 	say_if_endless(eng);
 	memset(&prev, 0, sizeof(prev));

@@ -8,6 +8,7 @@ clang llvm lld libclang-rt-14-dev
 libdpdk-dev dpdk dpdk-dev
 libelf-dev zlib1g-dev libpcap-dev libbpf-dev libyaml-dev linux-libc-dev
 bpftool xdp-tools tcpdump
+lua5.3 python3-matplotlib
 libjansson-dev libmicrohttpd-dev python3-prometheus-client"
 
 missing=""

@@ -14,7 +14,8 @@
  *                  (vm/loader_prog.c): one sl_prog per global function of a
  *                  program section, followed by every subprogram it calls.
  * The image and all ELF state live only while the object is built; the
- * object owns its programs and maps. Errors: one line "name: ..." in the
+ * object owns its programs, its maps and its BTF (kept, with each map's
+ * key and value type ids, for config/'s text<->bytes conversion). Errors: one line "name: ..." in the
  * caller's log, NULL with errno (ENOENT, ENOEXEC, EINVAL, ENOMEM).
  * Control thread only.
  */

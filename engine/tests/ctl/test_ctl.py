@@ -211,22 +211,37 @@ def case_commands(argv, tmp):
     eng.ctl("map", "update", "flows", "0x10", "0x0102030405060708", "--any")
     if eng.ctl_json("map", "lookup", "flows", "16")["value"] != 0x0102030405060708:
         fail("hex number value")
-    if eng.ctl_json("maps") and {e["key"] for e in eng.ctl_json("map", "dump", "flows")["entries"]} != {7, 16}:
+    if {e["key"] for e in eng.ctl_json("map", "dump", "flows")["entries"]} != {7, 16}:
         fail("flows dump")
     eng.ctl("map", "delete", "flows", "7")
     r = eng.ctl("map", "lookup", "flows", "7", ok=False)
     if r.returncode != 1 or "no such key" not in r.stderr:
         fail("lookup after delete: %s" % r.stderr)
+    # map load: a preload file, as the config's preloads read it
+    pre = os.path.join(eng.tmp, "flows.txt")
+    with open(pre, "w") as f:
+        f.write("# key value\n100 7\n0x65 8\n\n102\n")
+    r = eng.ctl("map", "load", "flows", pre)
+    if "loaded 3 entries" not in r.stdout:
+        fail("map load: %r" % r.stdout)
+    got = {k: eng.ctl_json("map", "lookup", "flows", str(k))["value"] for k in (100, 101, 102)}
+    if got != {100: 7, 101: 8, 102: 1}:
+        fail("after map load: %r" % got)
+    with open(pre, "w") as f:
+        f.write("200 1\n201 x\n")
+    r = eng.ctl("map", "load", "flows", pre, ok=False)
+    if r.returncode != 1 or "flows.txt:2:" not in r.stderr:
+        fail("bad preload file: exit %d %r" % (r.returncode, r.stderr))
     # per-CPU update: one value for all workers, and an explicit list
     big = 10 ** 12  # the program keeps counting: far above what it adds meanwhile
     eng.ctl("map", "update", "hist", "63", str(big))
     e = eng.ctl_json("map", "lookup", "hist", "63")
     if any(not big <= v < big + 10 ** 9 for v in e["per_core"]) or e["value"] != sum(e["per_core"]):
         fail("per-CPU update %r" % e)
-    eng.ctl("map", "update", "hist", "62", ",".join([str(big)] * len(e["per_core"])))
+    eng.ctl("map", "update", "hist", "62", ";".join([str(big)] * len(e["per_core"])))
     for bad, why in ((["map", "lookup", "nosuch", "1"], "no map"),
-                     (["map", "lookup", "flows", "1x"], "want a number"),
-                     (["map", "update", "flows", "1", "99999999999999999999"], "want a number"),
+                     (["map", "lookup", "flows", "1x"], "want an integer"),
+                     (["map", "update", "flows", "1", "99999999999999999999"], "want an integer"),
                      (["map", "dump", "events"], "")):
         r = eng.ctl(*bad, ok=False)
         if bad[1] == "dump":
@@ -269,12 +284,26 @@ def case_commands(argv, tmp):
             fail("events %s not in order: %r" % (name, ns))
         if name == "perf" and any(l["event"]["cpu"] != 0 for l in lines[1:]):
             fail("perf cpu")
+    r = eng.ctl("--json", "events", "events", "--type", "rec", "--count", "2")
+    for l in r.stdout.splitlines()[1:]:
+        ev = json.loads(l)["event"]
+        n = check_record(eng, ev["data"], 1, "typed")
+        want = {"magic": MAGIC, "variant": 1, "n": n, "len": eng.lens[n % len(eng.lens)], "pad": 0}
+        if ev.get("value") != want:
+            fail("typed record %r, want %r" % (ev.get("value"), want))
+    if len(r.stdout.splitlines()) != 3:
+        fail("typed events: %r" % r.stdout)
+    r = eng.ctl("events", "events", "--type", "nosuch", ok=False)
+    if r.returncode != 1 or "no type 'nosuch'" not in r.stderr:
+        fail("events --type nosuch: %s" % r.stderr)
     r = eng.ctl("events", "counts", ok=False)
     if r.returncode != 1 or "not a ringbuf" not in r.stderr:
         fail("events on an array: %s" % r.stderr)
     print("ok events: ringbuf and perf records match the frames of the file")
 
+    t0 = time.monotonic()
     r = eng.ctl("trace", "--count", "3")
+    t1 = time.monotonic()
     pat = re.compile(r"^ +worker-(\d+) +\[(\d{3})\] +(\d+\.\d{6}): bpf_trace_printk: "
                      r"ctl v1 n (\d+) len (\d+)$")
     last = -1
@@ -283,6 +312,8 @@ def case_commands(argv, tmp):
         if not m:
             fail("trace line %r" % l)
         n, ln = int(m.group(4)), int(m.group(5))
+        if not t0 - 1 <= float(m.group(3)) <= t1:  # written by the worker, CLOCK_MONOTONIC
+            fail("trace line %r: time not within the %.3f..%.3f s it ran" % (l, t0, t1))
         if n % 65536 or ln != eng.lens[n % len(eng.lens)] or n <= last:
             fail("trace line %r: frame %d has length %d" % (l, n, eng.lens[n % len(eng.lens)]))
         last = n
@@ -397,6 +428,11 @@ def case_clients(argv, tmp):
     eng = Engine(argv, tmp, v1)
     path = eng.sock
 
+    # a request that never finishes: cut after 10 s (checked at the end)
+    stuck = Client(path, timeout=30)
+    stuck.s.sendall(b'{"cmd": "stats"')
+    stuck_t0 = time.time()
+
     # garbage: an error line, the connection stays usable
     c = Client(path)
     for junk in (b"hello\n", b"[1,2]\n", b"{\"cmd\": 5}\n", b"\xff\xfe\n", b"{\"cmd\":\"nope\"}\n"):
@@ -484,6 +520,12 @@ def case_clients(argv, tmp):
     big.close()
     half.close()
     c.close()
+
+    r = stuck.line()
+    if not r or "not finished within 10 s" not in r.get("error", "") or stuck.line() is not None \
+            or not 9.5 < time.time() - stuck_t0 < 20:
+        fail("unfinished request: %r after %.1f s" % (r, time.time() - stuck_t0))
+    print("ok an unfinished request is cut after 10 s")
 
     # an incompatible map with --reset-maps: a new empty map, counting again
     r = eng.ctl("prog", "reload", v3, "--reset-maps")

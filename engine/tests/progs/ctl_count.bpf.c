@@ -70,6 +70,7 @@ struct {
 } perf SEC(".maps");
 
 __u64 frames;
+struct rec last_rec;  /* the last record sent (and struct rec in the BTF, for `ctl events --type rec`) */
 
 SEC("xdp")
 int ctl_count(struct xdp_md *ctx)
@@ -88,6 +89,7 @@ int ctl_count(struct xdp_md *ctx)
 	if ((n & 4095) == 0) {
 		struct rec r = { .magic = MAGIC, .variant = VARIANT, .n = n, .len = len };
 
+		last_rec = r;
 		bpf_ringbuf_output(&events, &r, sizeof(r), 0);
 		bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &r, sizeof(r));
 	}
