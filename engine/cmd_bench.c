@@ -33,12 +33,14 @@
 
 #include "engine_internal.h"
 #include "sl_jit.h"
+#include "sl_num.h"
 #include "sl_vm.h"
 
 #define BENCH_BUF 2048        /* raw buffer, as librte_bpf data-pointer programs see it */
 #define BENCH_HEADROOM 256
 #define BENCH_MAX_PKTS 8192   /* packets kept (each in its own buffer) */
 #define BENCH_RUNS 7
+#define BENCH_MAX_REPEAT 1000000  /* passes over the pcap per run */
 
 typedef uint64_t (*native_fn)(void *pkt, uint64_t len);
 
@@ -376,7 +378,8 @@ static int bench_usage(FILE *out)
 
 static int bench_parse(int argc, char **argv, struct bench_args *a)
 {
-	a->repeat = 100;
+	uint64_t repeat = 100;
+
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int taken = sl_cli_obj_arg("bench", &a->obj, argv[i], v);
@@ -397,8 +400,6 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 			a->only_jit = true;
 			continue;
 		}
-		if (!v)
-			return bench_usage(stderr);
 		if (!strcmp(argv[i], "--prog"))
 			a->prog = v;
 		else if (!strcmp(argv[i], "--section"))
@@ -407,14 +408,25 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 			a->pcap = v;
 		else if (!strcmp(argv[i], "--native"))
 			a->native = v;
-		else if (!strcmp(argv[i], "--repeat"))
-			a->repeat = (unsigned)strtoul(v, NULL, 0);
-		else
-			return bench_usage(stderr);
+		else if (!strcmp(argv[i], "--repeat")) {
+			if (v && sl_num_opt_u64("bench", "--repeat", v, 1, BENCH_MAX_REPEAT, &repeat))
+				return 2;
+		} else {
+			fprintf(stderr, "sluice bench: unknown option '%s' (see sluice bench --help)\n",
+				argv[i]);
+			return 2;
+		}
+		if (!v) {
+			fprintf(stderr, "sluice bench: option needs a value: '%s'\n", argv[i]);
+			return 2;
+		}
 		i++;
 	}
-	if (!a->prog || !a->pcap || !a->repeat)
-		return bench_usage(stderr);
+	a->repeat = (unsigned)repeat;
+	if (!a->prog || !a->pcap) {
+		fprintf(stderr, "sluice bench: --prog and --pcap are required (see sluice bench --help)\n");
+		return 2;
+	}
 	return 0;
 }
 
@@ -443,7 +455,7 @@ static const struct column *find_column(const struct column *cols, unsigned n, c
 }
 
 /* The JIT's targets: <= 1.15x native gcc -O2, <= 0.9x librte_bpf's JIT. */
-static void report_jit(const struct column *cols, unsigned n)
+static void report_jit(const struct bench *b, const struct column *cols, unsigned n)
 {
 	const struct column *sj = find_column(cols, n, "sluice jit");
 	const struct column *rj = find_column(cols, n, "librte_bpf jit");
@@ -453,6 +465,8 @@ static void report_jit(const struct column *cols, unsigned n)
 		printf("  sluice jit / native = %.2fx\n", sj->ns / nat->ns);
 	if (sj && rj)
 		printf("  sluice jit / librte_bpf jit = %.2fx\n", sj->ns / rj->ns);
+	if (sj && b->jit)
+		printf("  sluice jit code = %zu bytes\n", sl_jit_code_size(b->jit));
 }
 
 static void report(const struct bench *b, struct column *cols, unsigned n)
@@ -474,7 +488,7 @@ static void report(const struct bench *b, struct column *cols, unsigned n)
 	}
 	if (si && ri)
 		printf("  sluice interp / librte_bpf interp = %.2fx\n", si->ns / ri->ns);
-	report_jit(cols, n);
+	report_jit(b, cols, n);
 }
 
 static int bench_run(struct bench *b, const struct bench_args *a)

@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * sluice run: the engine on ports given as DPDK device strings.
+ * sluice run: the engine on ports, described by a config file
+ * (-c sluice.yaml, config/) and/or command-line options.
  *
- *   options, ports and pcap inputs checked   (before EAL: one-line errors)
+ *   options read; config file loaded; options override it    (one struct sl_config)
+ *   config resolved (names, egress) and turned into run options (config_apply.c)
+ *   --check: object loaded, program verified (and compiled), maps sized,
+ *            preload files stored, without DPDK; exit 0 or one error line
  *   EAL start                                (eal.c)
- *   object opened (maps with one slot per worker), program found,
- *   verified, compiled (or prepared for the interpreter)
- *   mempool and ports started                (port.c)
+ *   object opened (maps with one slot per worker, config sizes), program
+ *   found, type checked, verified, compiled (or prepared for the interpreter)
+ *   preload files stored into the maps       (before any packet)
+ *   mempool and ports started, egress table  (port.c, config_apply.c)
  *   workers launched on the worker lcores    (worker.c)
  *   control loop on the main lcore           (stats.c) until a signal,
  *                                            --duration or end of input
- *   report and --json                        (report.c, json.c)
+ *   report and JSON                          (report.c, json.c)
  *   everything freed, rte_eal_cleanup
  *
- * Every failure is one line on stderr and exit code 1.
+ * Every failure is one line on stderr and exit code 1; a config error is
+ * "FILE:LINE:COL: what was wrong, what was expected".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,31 +33,39 @@
 #include <rte_lcore.h>
 
 #include "engine_internal.h"
+#include "sl_config.h"
 #include "sl_maps.h"
+#include "sl_num.h"
 
 #define LOG_LEN 1024
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sluice run --prog FILE.o [--section S] --port DEVSTR [--port DEVSTR ...]\n"
-		"                  [--json FILE] [--interp|--jit] [--duration SEC]\n"
-		"                  [--stats-interval SEC] [--workers N] [--quiet] [--no-maps]\n"
-		"                  [-- EAL args]\n"
+		"usage: sluice run -c CONFIG.yaml [--check] [options] [-- EAL args]\n"
+		"       sluice run --prog FILE.o --port DEVSTR [--port DEVSTR ...] [options] [-- EAL args]\n"
 		"\n"
+		"  -c, --config FILE     the engine described by a YAML file (see README: config)\n"
+		"  --check               validate the config, the program (loaded, verified) and\n"
+		"                        every preload file, without starting DPDK\n"
+		"options (each overrides the config file):\n"
 		"  --prog FILE.o         eBPF object (clang -O2 -g -target bpf)\n"
 		"  --section S           program section (default: the first program)\n"
 		"  --port DEVSTR         a DPDK vdev ('net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap',\n"
-		"                        'net_null0', ...) or a PCI address; repeatable (up to %d).\n"
-		"                        XDP_PASS forwards between ports 0<->1, 2<->3, ...;\n"
-		"                        a port without a partner sends back out of itself\n"
-		"  --json FILE           write the final stats and maps as JSON\n"
+		"                        'net_null0', ...) or a PCI address; repeatable (up to %d);\n"
+		"                        replaces the config's ports\n"
+		"  --forward IN:OUT      XDP_PASS of port IN goes to OUT (port index or name, drop,\n"
+		"                        or self); default: ports paired 0<->1, 2<->3, ..., the\n"
+		"                        odd one out sends back out of itself\n"
+		"  --workers N           worker lcores (default 1); each polls its own RX queue\n"
+		"                        of every port (net_pcap has one RX queue per rx_pcap)\n"
+		"  --map NAME=FILE       preload map NAME from FILE before traffic starts\n"
+		"  --ctl-socket PATH     control socket (control.socket)\n"
+		"  --json FILE           write the final stats and maps as JSON (stats.json)\n"
+		"  --stats-interval SEC  seconds between rate lines (default 1, 0: none)\n"
 		"  --interp / --jit      execution engine (default: the JIT)\n"
 		"  --duration SEC        stop after SEC seconds (default: at the end of every\n"
 		"                        finite rx_pcap input, or on SIGINT/SIGTERM)\n"
-		"  --stats-interval SEC  seconds between rate lines (default 1, 0: none)\n"
-		"  --workers N           worker lcores (default 1); each polls its own RX queue\n"
-		"                        of every port (net_pcap has one RX queue per rx_pcap)\n"
 		"  --quiet               print errors only\n"
 		"  --no-maps             leave the maps out of the final report (not the JSON)\n"
 		"  --type xdp|socket     every function of every executable section is a program\n"
@@ -61,55 +75,34 @@ static void usage(FILE *out)
 		SL_RUN_MAX_PORTS);
 }
 
-static int parse_seconds(const char *opt, const char *s, double *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno || end == s || *end || *v < 0 || *v > 1e9) {
-		fprintf(stderr, "sluice run: %s: bad number of seconds '%s'\n", opt, s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int parse_workers(const char *s, unsigned *n)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > SL_RUN_MAX_WORKERS || v > SL_MAX_CPUS) {
-		fprintf(stderr, "sluice run: --workers: want 1..%d, not '%s'\n", SL_RUN_MAX_WORKERS, s);
-		return -EINVAL;
-	}
-	*n = (unsigned)v;
-	return 0;
-}
-
-static int add_port(struct sl_run_opts *o, const char *devstr)
-{
-	if (o->nports >= SL_RUN_MAX_PORTS) {
-		fprintf(stderr, "sluice run: at most %d ports\n", SL_RUN_MAX_PORTS);
-		return -EINVAL;
-	}
-	if (sl_port_parse(devstr, &o->ports[o->nports]))
-		return -EINVAL;
-	for (unsigned j = 0; j < o->nports; j++)
-		if (!strcmp(o->ports[j].name, o->ports[o->nports].name)) {
-			fprintf(stderr, "sluice run: port '%s' given twice\n", o->ports[j].name);
-			return -EINVAL;
-		}
-	o->nports++;
-	return 0;
-}
+/* The command line, kept apart until it is laid over the config file. */
+struct run_cli {
+	const char *config, *prog, *section, *json, *ctl_socket;
+	const char *ports[SL_RUN_MAX_PORTS + 1];
+	unsigned nports;
+	const char *fwd[SL_RUN_MAX_PORTS + 1];
+	unsigned nfwd;
+	const char *maps[SL_CONFIG_MAX_MAPS + 1];
+	unsigned nmaps;
+	bool check, has_workers, has_interval, quiet, no_maps;
+	struct sl_cli_obj obj;   /* --type, --map-size */
+	const char *fib;         /* --fib FILE */
+	unsigned workers;
+	double interval, duration;
+	enum sl_run_exec exec;
+	int eal_argc;
+	char **eal_argv;
+};
 
 static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "check", no_argument, NULL, 'C' },
 	{ "prog", required_argument, NULL, 'p' },
 	{ "section", required_argument, NULL, 's' },
 	{ "port", required_argument, NULL, 'P' },
+	{ "forward", required_argument, NULL, 'f' },
+	{ "map", required_argument, NULL, 'm' },
+	{ "ctl-socket", required_argument, NULL, 'S' },
 	{ "json", required_argument, NULL, 'j' },
 	{ "interp", no_argument, NULL, 'I' },
 	{ "jit", no_argument, NULL, 'J' },
@@ -125,76 +118,210 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* One option; 1 for --help, 0 to go on, -errno on a bad option. */
-static int parse_opt(struct sl_run_opts *o, int c, const char *arg)
+/* Append to a bounded list of option values. */
+static int push(const char **list, unsigned *n, unsigned max, const char *opt, const char *v)
 {
-	switch (c) {
-	case 'p': o->prog_path = arg; return 0;
-	case 's': o->section = arg; return 0;
-	case 'P': return add_port(o, arg);
-	case 'j': o->json_path = arg; return 0;
+	if (*n >= max) {
+		fprintf(stderr, "sluice run: %s: at most %u\n", opt, max);
+		return -EINVAL;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
+/* One option; 1 for --help, 0 to go on, -errno on a bad option. */
+static int parse_opt(struct run_cli *c, int opt, const char *arg)
+{
+	uint64_t n;
+	int ret;
+
+	switch (opt) {
+	case 'c': c->config = arg; return 0;
+	case 'C': c->check = true; return 0;
+	case 'p': c->prog = arg; return 0;
+	case 's': c->section = arg; return 0;
+	case 'P': return push(c->ports, &c->nports, SL_RUN_MAX_PORTS, "--port", arg);
+	case 'f': return push(c->fwd, &c->nfwd, SL_RUN_MAX_PORTS, "--forward", arg);
+	case 'm': return push(c->maps, &c->nmaps, SL_CONFIG_MAX_MAPS, "--map", arg);
+	case 'S': c->ctl_socket = arg; return 0;
+	case 'j': c->json = arg; return 0;
 	case 'I': case 'J':
-		if (o->exec != SL_RUN_EXEC_AUTO) {
+		if (c->exec != SL_RUN_EXEC_AUTO) {
 			fprintf(stderr, "sluice run: --interp and --jit exclude each other\n");
 			return -EINVAL;
 		}
-		o->exec = c == 'I' ? SL_RUN_EXEC_INTERP : SL_RUN_EXEC_JIT;
+		c->exec = opt == 'I' ? SL_RUN_EXEC_INTERP : SL_RUN_EXEC_JIT;
 		return 0;
-	case 'd': return parse_seconds("--duration", arg, &o->duration);
-	case 'i': return parse_seconds("--stats-interval", arg, &o->stats_interval);
-	case 'w': return parse_workers(arg, &o->nworkers);
-	case 'q': o->quiet = true; return 0;
-	case 'M': o->no_maps = true; return 0;
-	case 'T': return sl_cli_obj_arg("run", &o->obj, "--type", arg) < 0 ? -EINVAL : 0;
-	case 'Z': return sl_cli_obj_arg("run", &o->obj, "--map-size", arg) < 0 ? -EINVAL : 0;
-	case 'F': o->fib_path = arg; return 0;
+	case 'd': return sl_num_opt_seconds("run", "--duration", arg, 1e-3, 1e9, &c->duration);
+	case 'i':
+		c->has_interval = true;
+		return sl_num_opt_seconds("run", "--stats-interval", arg, 0, 86400, &c->interval);
+	case 'w':
+		ret = sl_num_opt_u64("run", "--workers", arg, 1,
+				     SL_RUN_MAX_WORKERS < SL_MAX_CPUS ? SL_RUN_MAX_WORKERS : SL_MAX_CPUS,
+				     &n);
+		c->workers = (unsigned)n;
+		c->has_workers = true;
+		return ret;
+	case 'q': c->quiet = true; return 0;
+	case 'M': c->no_maps = true; return 0;
+	case 'T': return sl_cli_obj_arg("run", &c->obj, "--type", arg) < 0 ? -EINVAL : 0;
+	case 'Z': return sl_cli_obj_arg("run", &c->obj, "--map-size", arg) < 0 ? -EINVAL : 0;
+	case 'F': c->fib = arg; return 0;
 	case 'h': usage(stdout); return 1;
 	default:
-		fprintf(stderr, "sluice run: bad option (see sluice run --help)\n");
-		return -EINVAL;
+		return -EINVAL;  /* named by parse_args */
 	}
 }
 
-static int parse_args(struct sl_run_opts *o, int argc, char **argv)
+static int parse_args(struct run_cli *c, int argc, char **argv)
 {
-	int c, ret;
+	int opt, ret;
 
-	memset(o, 0, sizeof(*o));
-	o->nworkers = 1;
-	o->stats_interval = 1;
+	memset(c, 0, sizeof(*c));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", long_opts, NULL)) != -1)
-		if ((ret = parse_opt(o, c, optarg)))
+	while ((opt = getopt_long(argc, argv, "+:c:", long_opts, NULL)) != -1) {
+		if (opt == '?' || opt == ':') {
+			fprintf(stderr, "sluice run: %s '%s' (see sluice run --help)\n",
+				opt == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
+			return -EINVAL;
+		}
+		if ((ret = parse_opt(c, opt, optarg)))
 			return ret;
+	}
 	if (optind < argc && strcmp(argv[optind - 1], "--")) {
 		fprintf(stderr, "sluice run: unexpected argument '%s' (EAL arguments go after --)\n",
 			argv[optind]);
 		return -EINVAL;
 	}
-	o->eal_argc = argc - optind;
-	o->eal_argv = argv + optind;
-	if (!o->prog_path || !o->nports) {
-		fprintf(stderr, "sluice run: --prog and at least one --port are required "
-			"(see sluice run --help)\n");
-		return -EINVAL;
-	}
-	if (access(o->prog_path, R_OK)) {
-		fprintf(stderr, "sluice run: %s: %s\n", o->prog_path, strerror(errno));
-		return -ENOENT;
-	}
+	c->eal_argc = argc - optind;
+	c->eal_argv = argv + optind;
 	return 0;
 }
 
-/* Open the object, find, verify and compile (or prepare) the program. */
+/* A string option into a config field; -EINVAL when too long. */
+static int set_str(char *dst, size_t len, const char *opt, const char *v)
+{
+	if (snprintf(dst, len, "%s", v) < (int)len)
+		return 0;
+	fprintf(stderr, "sluice run: %s: longer than %zu bytes\n", opt, len - 1);
+	return -EINVAL;
+}
+
+/*
+ * A config error: "FILE:LINE:COL: ..." as it is (-EBADMSG: the file is
+ * wrong, exit 1), anything else after "sluice run: " (-EINVAL: the command
+ * line is, a usage error, exit 2).
+ */
+static int say_cfg(const struct sl_config *cfg, const char *log)
+{
+	bool located = cfg->path[0] && !strncmp(log, cfg->path, strlen(cfg->path));
+
+	fprintf(stderr, "%s%s\n", located ? "" : "sluice run: ", log);
+	return located ? -EBADMSG : -EINVAL;
+}
+
+/* The command line over the config (or over the defaults, without a file). */
+static int apply_cli(const struct run_cli *c, struct sl_config *cfg)
+{
+	char log[LOG_LEN];
+	int err = 0;
+
+	if (c->prog)
+		err = set_str(cfg->object, sizeof(cfg->object), "--prog", c->prog);
+	if (!err && c->section)
+		err = set_str(cfg->section, sizeof(cfg->section), "--section", c->section);
+	if (!err && c->json)
+		err = set_str(cfg->stats_json, sizeof(cfg->stats_json), "--json", c->json);
+	if (!err && c->ctl_socket)
+		err = set_str(cfg->ctl_socket, sizeof(cfg->ctl_socket), "--ctl-socket", c->ctl_socket);
+	if (err)
+		return err;
+	if (c->prog)
+		cfg->object_loc = (struct sl_config_loc){ 0, 0 };
+	if (c->nports)
+		cfg->nports = 0;  /* --port replaces the file's ports */
+	for (unsigned i = 0; i < c->nports && !err; i++)
+		err = sl_config_add_port(cfg, c->ports[i], log, sizeof(log));
+	for (unsigned i = 0; i < c->nfwd && !err; i++)
+		err = sl_config_add_forward(cfg, c->fwd[i], log, sizeof(log));
+	for (unsigned i = 0; i < c->nmaps && !err; i++)
+		err = sl_config_add_map(cfg, c->maps[i], log, sizeof(log));
+	if (err)
+		return say_cfg(cfg, log);
+	if (c->has_workers) {
+		cfg->nworkers = c->workers;
+		cfg->nlcores = 0;
+	}
+	if (c->has_interval)
+		cfg->stats_interval = c->interval;
+	if (c->exec != SL_RUN_EXEC_AUTO)
+		cfg->engine = c->exec == SL_RUN_EXEC_JIT ? SL_ENGINE_JIT : SL_ENGINE_INTERP;
+	if (sl_config_resolve(cfg, log, sizeof(log)))
+		return say_cfg(cfg, log);
+	return 0;
+}
+
+/* Config file, command line over it, then the run options. */
+static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_run_opts *o)
+{
+	char log[LOG_LEN];
+	int err;
+
+	sl_config_init(cfg);
+	if (c->config && sl_config_load(cfg, c->config, log, sizeof(log)))
+		return say_cfg(cfg, log);
+	err = apply_cli(c, cfg);
+	if (err)
+		return err;
+	memset(o, 0, sizeof(*o));
+	o->duration = c->duration;
+	o->quiet = c->quiet;
+	o->no_maps = c->no_maps;
+	o->obj = c->obj;
+	o->fib_path = c->fib;
+	o->eal_argc = c->eal_argc;  /* after the config's eal: list */
+	o->eal_argv = c->eal_argv;
+	return sl_config_apply_opts(cfg, o);
+}
+
+/* Does the program found match program.type? */
+static int check_type(const struct sl_engine *eng)
+{
+	const struct sl_config *cfg = eng->opts->cfg;
+	const char *type = eng->prog->type == SL_PROG_XDP ? "xdp" : "socket";
+
+	if (!cfg->type[0] || !strcmp(cfg->type, type))
+		return 0;
+	if (cfg->type_loc.line)
+		fprintf(stderr, "%s:%u:%u: program.type: section '%s' holds a%s %s program, want "
+			"type: %s (or another section)\n", cfg->path, cfg->type_loc.line,
+			cfg->type_loc.col, eng->prog->section, type[0] == 'x' ? "n" : "", type, type);
+	return -EINVAL;
+}
+
+/* Open the object (maps sized by the config), find, check and verify the program. */
 static int load_prog(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
-	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers };
+	const struct sl_config *cfg = o->cfg;
+	struct sl_obj_map_size sizes[SL_CONFIG_MAX_MAPS + SL_CLI_MAX_MAP_SIZES];
+	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers, .map_sizes = sizes };
 	char log[LOG_LEN] = "";
 	int err;
 
-	sl_cli_obj_apply(&o->obj, &oo);
+	for (unsigned i = 0; i < cfg->nmaps; i++)
+		if (cfg->maps[i].size)
+			sizes[oo.n_map_sizes++] = (struct sl_obj_map_size){ cfg->maps[i].name,
+									    cfg->maps[i].size };
+	for (unsigned i = 0; i < o->obj.nsizes; i++)   /* --map-size after the file's sizes */
+		sizes[oo.n_map_sizes++] = (struct sl_obj_map_size){ o->obj.names[i],
+								    o->obj.sizes[i].max_entries };
+	/* --type, else program.type: the type of every executable section */
+	oo.force_type = o->obj.force_type || cfg->type[0];
+	oo.prog_type = o->obj.force_type ? o->obj.type :
+		       !strcmp(cfg->type, "socket") ? SL_PROG_SOCKET : SL_PROG_XDP;
 	if (o->fib_path && !(eng->fib = sl_cli_fib_load("run", o->fib_path)))
 		return -EINVAL;
 	eng->obj = sl_obj_open(o->prog_path, &oo, log, sizeof(log));
@@ -202,6 +329,8 @@ static int load_prog(struct sl_engine *eng)
 		fprintf(stderr, "sluice run: %s\n", log[0] ? log : strerror(errno));
 		return -EINVAL;
 	}
+	if (sl_config_check_maps(cfg, eng->obj, log, sizeof(log)))
+		return say_cfg(cfg, log);
 	for (unsigned i = 0; i < sl_obj_map_count(eng->obj); i++) {
 		if (sl_map_get_def(sl_obj_map(eng->obj, i))->type == BPF_MAP_TYPE_CPUMAP) {
 			fprintf(stderr, "sluice run: %s: map '%s' is a CPUMAP: redirects to other "
@@ -221,6 +350,8 @@ static int load_prog(struct sl_engine *eng)
 			"filter program\n", o->prog_path, eng->prog->section);
 		return -EINVAL;
 	}
+	if (check_type(eng))
+		return -EINVAL;
 	err = sl_prog_verify(eng->prog, 0, NULL, log, sizeof(log));
 	if (err) {
 		fprintf(stderr, "sluice run: %s: section '%s' program '%s': rejected by the "
@@ -229,6 +360,17 @@ static int load_prog(struct sl_engine *eng)
 		return err;
 	}
 	return 0;
+}
+
+/* Every preload file into its map, before any packet. */
+static int preload_maps(struct sl_engine *eng, unsigned *entries)
+{
+	char log[LOG_LEN] = "";
+	int err = sl_config_preload(eng->opts->cfg, eng->obj, entries, log, sizeof(log));
+
+	if (err)
+		fprintf(stderr, "%s\n", log);
+	return err;
 }
 
 /* The JIT (one copy for every worker), or the interpreter's prepared form. */
@@ -250,8 +392,9 @@ static int compile_prog(struct sl_engine *eng)
 			printf("sluice: JIT unavailable for this program (%s): using the interpreter\n",
 			       log[0] ? log : strerror(errno));
 	}
-	for (unsigned w = 0; w < eng->nworkers; w++)
-		eng->workers[w].jit_fn = eng->jit ? sl_jit_entry(eng->jit) : NULL;
+	eng->exec_main.prog = eng->prog;
+	eng->exec_main.fn = eng->jit ? sl_jit_entry(eng->jit) : NULL;
+	eng->exec = &eng->exec_main;
 	eng->exec_name = eng->jit ? "jit" : "interpreter";
 	if (eng->jit)
 		return 0;
@@ -332,32 +475,92 @@ static void engine_free(struct sl_engine *eng)
 	free(eng->workers);
 }
 
-int sl_cmd_run(int argc, char **argv)
+/*
+ * --check: everything a run would do before DPDK starts, and the program's
+ * load, verification, compilation and preloads, on the real object.
+ */
+static int run_check(const struct sl_run_opts *o, const struct sl_config *cfg)
 {
-	static struct sl_run_opts o;
 	struct sl_engine eng;
-	double secs = 0;
-	int err = parse_args(&o, argc, argv);
+	unsigned entries = 0;
+	int err;
 
-	if (err)
-		return err > 0 ? 0 : 1;
-	if (sl_eal_start(&o))
-		return 1;
 	memset(&eng, 0, sizeof(eng));
-	eng.opts = &o;
-	eng.nports = o.nports;
-	eng.nworkers = o.nworkers;
+	eng.opts = o;
+	eng.nports = o->nports;
+	eng.nworkers = o->nworkers;
 	err = workers_create(&eng);
 	err = err ? err : load_prog(&eng);
 	err = err ? err : compile_prog(&eng);
+	err = err ? err : preload_maps(&eng, &entries);
+	if (!err && !o->quiet)
+		printf("sluice: %s: ok: program '%s' (%s) verified, %u port%s, %u worker%s, "
+		       "%u preloaded map entr%s\n", cfg->path[0] ? cfg->path : "command line",
+		       eng.prog->section, eng.exec_name, o->nports, o->nports == 1 ? "" : "s",
+		       o->nworkers, o->nworkers == 1 ? "" : "s", entries, entries == 1 ? "y" : "ies");
+	sl_jit_free(eng.jit);
+	sl_obj_close(eng.obj);
+	free(eng.workers);
+	return err ? 1 : 0;
+}
+
+static int run(struct sl_run_opts *o)
+{
+	struct sl_engine eng;
+	unsigned entries = 0;
+	double secs = 0;
+	int err;
+
+	err = sl_eal_start(o);
+	if (err)  /* -EINVAL: bad EAL arguments */
+		return err == -EINVAL ? 2 : 1;
+	memset(&eng, 0, sizeof(eng));
+	eng.opts = o;
+	eng.nports = o->nports;
+	eng.nworkers = o->nworkers;
+	err = workers_create(&eng);
+	err = err ? err : load_prog(&eng);
+	err = err ? err : compile_prog(&eng);
+	err = err ? err : preload_maps(&eng, &entries);
 	err = err ? err : sl_ports_start(&eng);
+	if (!err)
+		sl_config_apply_egress(&eng);
 	sl_log_capture_end(err == 0);
+	if (!err && entries && !o->quiet)
+		printf("sluice: %u map entr%s preloaded\n", entries, entries == 1 ? "y" : "ies");
 	err = err ? err : run_engine(&eng, &secs);
-	if (!err && !o.quiet)
+	if (!err)
+		sl_ports_stop(&eng);  /* NIC counters and the mbuf count, for the report */
+	if (!err && !o->quiet)
 		sl_report_print(&eng, secs, stdout);
-	if (!err && o.json_path)
-		err = sl_json_write(&eng, o.json_path);
+	if (!err && o->json_path && sl_json_write(&eng, o->json_path)) {
+		if (o->quiet || fflush(stdout))  /* the results are not lost: stats on stderr */
+			sl_report_print(&eng, secs, stderr);
+		eng.failed = true;
+	}
 	engine_free(&eng);
 	sl_eal_stop();
-	return err ? 1 : 0;
+	return err || eng.failed ? 1 : 0;
+}
+
+int sl_cmd_run(int argc, char **argv)
+{
+	static struct run_cli c;
+	static struct sl_config cfg;
+	static struct sl_run_opts o;
+	int err = parse_args(&c, argc, argv);
+
+	if (err)  /* usage errors exit 2 */
+		return err > 0 ? 0 : 2;
+	err = build_opts(&c, &cfg, &o);
+	err = err ? err : sl_paths_check(&o);
+	if (!err && cfg.ctl_socket[0] && !c.check)
+		fprintf(stderr, "sluice run: control socket '%s': this build has no control server "
+			"yet; the socket is not created\n", cfg.ctl_socket);
+	if (err)  /* the command line's own values are usage errors, bad files run errors */
+		err = err == -EINVAL || err == -ERANGE ? 2 : 1;
+	else
+		err = c.check ? run_check(&o, &cfg) : run(&o);
+	sl_config_fini(&cfg);
+	return err;
 }

@@ -395,7 +395,7 @@ int sl_cmd_test_run(int argc, char **argv)
 	struct tr_opts o = { 0 };
 	int err = parse(argc, argv, &o);
 
-	if (err)
-		return err < 0 ? 0 : err;
+	if (err)  /* parse() fails only on usage errors: exit 2 */
+		return err < 0 ? 0 : 2;
 	return o.raw ? run_raw(&o) : run_prog(&o);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "sl_num.h"
 #include "sl_vm.h"
 
 #define VERIFY_MAX_FILE (64u << 20)
@@ -51,7 +52,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		int taken = sl_cli_obj_arg("verify", &a->obj, arg, has_val ? argv[i + 1] : NULL);
 
 		if (taken < 0)
-			return -EALREADY;  /* said why */
+			return -ERANGE;  /* said why */
 		if (taken) {
 			i++;
 		} else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
@@ -62,16 +63,18 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 			a->raw = true;
 			a->path = argv[++i];
 		} else if (!strcmp(arg, "--mem-size") && has_val) {
-			char *end;
-			unsigned long v = strtoul(argv[++i], &end, 0);
+			uint64_t v;
 
-			if (*end || v > UINT32_MAX)
-				return -EINVAL;
+			if (sl_num_opt_u64("verify", "--mem-size", argv[++i], 0, UINT32_MAX, &v))
+				return -ERANGE;
 			a->mem_size = (uint32_t)v;
 		} else if (arg[0] != '-' && !a->path) {
 			a->path = arg;
 		} else {
-			return -EINVAL;
+			fprintf(stderr, "sluice verify: %s '%s' (see sluice verify --help)\n",
+				arg[0] == '-' ? "unknown option or missing value:" : "unexpected argument",
+				arg);
+			return -ERANGE;
 		}
 	}
 	return a->path ? 0 : -EINVAL;
@@ -188,14 +191,12 @@ static int verify_obj(struct verify_args *a)
 int sl_cmd_verify(int argc, char **argv)
 {
 	struct verify_args a = { 0 };
+	int err;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return verify_usage(stdout);
-	int err = parse_args(argc, argv, &a);
-
-	if (err == -EALREADY)
-		return 2;
-	if (err)
-		return verify_usage(stderr);
+	err = parse_args(argc, argv, &a);
+	if (err)  /* -ERANGE: said in one line */
+		return err == -ERANGE ? 2 : verify_usage(stderr);
 	return a.raw ? verify_raw(&a) : verify_obj(&a);
 }

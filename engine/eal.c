@@ -25,6 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <getopt.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <rte_eal.h>
@@ -33,6 +35,7 @@
 #include <rte_lcore.h>
 
 #include "engine_internal.h"
+#include "sl_config.h"
 
 #define EAL_MAX_ARGS 256
 
@@ -97,13 +100,17 @@ static bool hugepages_available(void)
 	return free_pages > 0 && mounted;
 }
 
-/* --lcores 0@C0,1@C1,...: main and workers onto the CPUs we may use. */
-static int build_lcores(struct eal_argv *e, unsigned nlcores)
+/*
+ * --lcores 0@C0,1@C1,...: main and workers onto the CPUs we may use; with
+ * a config's workers: {lcores: [...]}, worker i on the i-th CPU listed.
+ */
+static int build_lcores(struct eal_argv *e, unsigned nlcores, const struct sl_config *cfg)
 {
 	cpu_set_t set;
 	int cpus[CPU_SETSIZE], ncpus = 0;
 	size_t off = 0;
 
+	CPU_ZERO(&set);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		for (int c = 0; c < CPU_SETSIZE; c++)
 			if (CPU_ISSET(c, &set))
@@ -111,8 +118,18 @@ static int build_lcores(struct eal_argv *e, unsigned nlcores)
 	if (ncpus == 0)
 		cpus[ncpus++] = 0;
 	for (unsigned l = 0; l < nlcores; l++) {
-		int n = snprintf(e->lcores + off, sizeof(e->lcores) - off, "%s%u@%d",
-				 l ? "," : "", l, cpus[l % (unsigned)ncpus]);
+		int cpu = cpus[l % (unsigned)ncpus], n;
+
+		if (l && cfg && cfg->nlcores >= l) {
+			cpu = (int)cfg->lcores[l - 1];
+			if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set)) {
+				fprintf(stderr, "sluice run: workers.lcores: CPU %d is not one this "
+					"process may run on\n", cpu);
+				return -EINVAL;
+			}
+		}
+		n = snprintf(e->lcores + off, sizeof(e->lcores) - off, "%s%u@%d", l ? "," : "", l,
+			     cpu);
 
 		if (n < 0 || (size_t)n >= sizeof(e->lcores) - off) {
 			fprintf(stderr, "sluice run: too many lcores\n");
@@ -137,31 +154,72 @@ static int build_ports(struct eal_argv *e, const struct sl_run_opts *o)
 	return err;
 }
 
-/* --no-huge -m 1024 when there are no hugepages; true if running without them. */
+/*
+ * Memory, merged option by option with the user's: --no-huge when there
+ * are no hugepages (kept when the user gives -m: a size is not a wish for
+ * hugepages), -m 1024 unless the user sized memory. The user's --socket-mem
+ * (hugepages only) or --huge-dir means hugepages: nothing added.
+ */
 static int build_memory(struct eal_argv *e, const struct sl_run_opts *o, bool *no_huge)
 {
-	*no_huge = user_has(o, "--no-huge");
-	if (user_has(o, "--no-huge|-m|--socket-mem") || hugepages_available())
-		return 0;
-	if (!o->quiet)
-		printf("sluice: no hugepages available: running the EAL with --no-huge -m 1024\n");
-	*no_huge = true;
-	return add(e, "--no-huge") ?: add(e, "-m") ?: add(e, "1024");
+	bool user_no_huge = user_has(o, "--no-huge");
+	int err = 0;
+
+	*no_huge = user_no_huge ||
+		   (!user_has(o, "--socket-mem|--huge-dir") && !hugepages_available());
+	if (*no_huge && !user_no_huge) {
+		if (!o->quiet)
+			printf("sluice: no hugepages available: running the EAL with --no-huge\n");
+		err = add(e, "--no-huge");
+	}
+	if (!err && *no_huge && !user_has(o, "-m|--socket-mem"))
+		err = add(e, "-m") ?: add(e, "1024");
+	return err;
 }
 
 /*
- * Private EAL state for each run: --in-memory; without hugepages the EAL
- * refuses --in-memory (it implies --legacy-mem there), so --no-shconf and a
- * per-process --file-prefix instead.
+ * Private EAL state for each run, so that concurrent runs never share
+ * files and none is left behind: a per-process --file-prefix (unless the
+ * user named one), and --in-memory with hugepages or --no-shconf without
+ * (the EAL refuses --in-memory with --no-huge: a user's --in-memory then
+ * becomes --no-shconf, which is what it means there). A user's --proc-type
+ * (sharing with other processes on purpose) leaves all of this to the user.
  */
 static int build_isolation(struct eal_argv *e, const struct sl_run_opts *o, bool no_huge)
 {
-	if (user_has(o, "--in-memory|--file-prefix|--no-shconf"))
+	int err = 0;
+
+	if (user_has(o, "--proc-type"))
 		return 0;
-	if (!no_huge)
-		return add(e, "--in-memory");
-	snprintf(e->prefix, sizeof(e->prefix), "--file-prefix=sluice-%d", (int)getpid());
-	return add(e, "--no-shconf") ?: add(e, e->prefix);
+	if (!no_huge && !user_has(o, "--in-memory|--no-shconf"))
+		err = add(e, "--in-memory");
+	if (!err && no_huge && !user_has(o, "--no-shconf"))
+		err = add(e, "--no-shconf");
+	if (!err && !user_has(o, "--file-prefix")) {
+		snprintf(e->prefix, sizeof(e->prefix), "--file-prefix=sluice-%d", (int)getpid());
+		err = add(e, e->prefix);
+	}
+	return err;
+}
+
+/* The user's EAL arguments, less the ones the merge replaced. */
+static int add_user_args(struct eal_argv *e, const struct sl_run_opts *o, bool no_huge)
+{
+	int err = 0;
+
+	for (int i = 0; i < o->eal_argc && !err; i++) {
+		const char *a = o->eal_argv[i];
+
+		if (no_huge && !strcmp(a, "--in-memory") && !user_has(o, "--proc-type"))
+			continue;  /* --no-shconf stands for it (build_isolation) */
+		if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strncmp(a, "--log-level=help", 16)) {
+			fprintf(stderr, "sluice run: EAL argument '%s': DPDK's help is not a run "
+				"(see `dpdk-testpmd -h` or DPDK's EAL documentation)\n", a);
+			return -EINVAL;
+		}
+		err = add(e, a);
+	}
+	return err;
 }
 
 static int build_argv(struct eal_argv *e, const struct sl_run_opts *o)
@@ -170,21 +228,113 @@ static int build_argv(struct eal_argv *e, const struct sl_run_opts *o)
 	int err = add(e, "sluice") ?: build_ports(e, o);
 
 	if (!err && !user_has(o, "-l|-c|--lcores"))
-		err = build_lcores(e, o->nworkers + 1);
+		err = build_lcores(e, o->nworkers + 1, o->cfg);
 	err = err ?: build_memory(e, o, &no_huge);
 	err = err ?: build_isolation(e, o, no_huge);
 	if (!err && !user_has(o, "--log-level"))
 		err = add(e, "--log-level=*:warning");
 	if (!err && !user_has(o, "--telemetry|--no-telemetry"))
 		err = add(e, "--no-telemetry");
-	for (int i = 0; i < o->eal_argc && !err; i++)
-		err = add(e, o->eal_argv[i]);
+	err = err ?: add_user_args(e, o, no_huge);
 	e->argv[e->argc] = NULL;
 	return err;
 }
 
-/* Runtime directory of a per-process --file-prefix, removed after cleanup. */
+/* The EAL's runtime directory (/var/run/dpdk/PREFIX), removed after cleanup. */
 static char private_dir[512];
+
+/*
+ * What the EAL writes on stdout and stderr while it starts (its usage text
+ * for a bad option, getopt's complaint, FATAL lines) goes into a memfd: on
+ * failure one line of it is quoted, on success it is passed on.
+ */
+struct fd_capture {
+	int saved_out, saved_err, fd;
+};
+
+static void fds_capture(struct fd_capture *c)
+{
+	fflush(stdout);
+	fflush(stderr);
+	c->fd = memfd_create("sluice-eal-output", MFD_CLOEXEC);
+	c->saved_out = c->fd < 0 ? -1 : dup(STDOUT_FILENO);
+	c->saved_err = c->fd < 0 ? -1 : dup(STDERR_FILENO);
+	if (c->saved_out < 0 || c->saved_err < 0)
+		return;
+	dup2(c->fd, STDOUT_FILENO);
+	dup2(c->fd, STDERR_FILENO);
+}
+
+/* Restore stdout/stderr; the captured text (NUL-terminated, malloc'd) or NULL. */
+static char *fds_restore(struct fd_capture *c)
+{
+	char *text = NULL;
+	off_t len;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (c->saved_out >= 0 && c->saved_err >= 0) {
+		dup2(c->saved_out, STDOUT_FILENO);
+		dup2(c->saved_err, STDERR_FILENO);
+	}
+	if (c->saved_out >= 0)
+		close(c->saved_out);
+	if (c->saved_err >= 0)
+		close(c->saved_err);
+	len = c->fd >= 0 ? lseek(c->fd, 0, SEEK_END) : -1;
+	if (len >= 0 && (text = calloc(1, (size_t)len + 1)) &&
+	    pread(c->fd, text, (size_t)len, 0) != len)
+		text[0] = '\0';
+	if (c->fd >= 0)
+		close(c->fd);
+	return text;
+}
+
+/* getopt's complaint about an EAL argument ("unrecognized option '--frob'"), or NULL. */
+static const char *option_complaint(const char *text, char *line, size_t len)
+{
+	static const char *const marks[] = { "unrecognized option", "invalid option",
+					     "requires an argument", "doesn't allow an argument",
+					     "is ambiguous" };
+
+	for (const char *p = text; p && *p;) {
+		const char *end = strchr(p, '\n');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+			if (memmem(p, n, marks[i], strlen(marks[i]))) {
+				if (n > 8 && !strncmp(p, "sluice: ", 8)) {
+					p += 8;
+					n -= 8;
+				}
+				snprintf(line, len, "%.*s", (int)n, p);
+				return line;
+			}
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* One line for a failed rte_eal_init. */
+static void say_eal_failure(const char *text, int err)
+{
+	char line[256], log[256];
+	const char *first = sl_log_first_line(false);
+	const char *opt = option_complaint(text, line, sizeof(line));
+	size_t n;
+
+	if (opt) {
+		fprintf(stderr, "sluice run: EAL arguments: %s (see DPDK's EAL options)\n", opt);
+		return;
+	}
+	snprintf(log, sizeof(log), "%s", first ? first : "");
+	n = strlen(log);
+	while (n && (log[n - 1] == '.' || log[n - 1] == ' '))
+		log[--n] = '\0';
+	fprintf(stderr, "sluice run: EAL initialisation failed: %s%s%s\n", log, n ? ": " : "",
+		rte_strerror(err));
+}
 
 /*
  * DPDK's log during start-up (EAL init, port setup) goes into a buffer: on
@@ -244,32 +394,43 @@ void sl_log_capture_end(bool pass_on)
 	memset(&cap, 0, sizeof(cap));
 }
 
+/* The runtime directory, empty after cleanup with --in-memory or --no-shconf. */
+static void eal_dir_remove(void)
+{
+	if (private_dir[0])
+		rmdir(private_dir);
+	private_dir[0] = '\0';
+	sl_signals_cleanup_dir(NULL);
+}
+
 int sl_eal_start(const struct sl_run_opts *o)
 {
 	static struct eal_argv e;  /* the EAL keeps pointers into argv */
+	struct fd_capture fc;
+	char *text;
 	int ret;
 
 	memset(&e, 0, sizeof(e));
 	ret = build_argv(&e, o);
 	if (ret)
 		return ret;
-	fflush(stdout);
 	sl_log_capture_begin();
-	if (rte_eal_init(e.argc, e.argv) < 0) {
-		const char *line = sl_log_first_line(false);
-
-		ret = -(rte_errno ? rte_errno : EINVAL);
-		fprintf(stderr, "sluice run: EAL initialisation failed: %s%s%s\n",
-			line ? line : "", line ? ": " : "", rte_strerror(-ret));
-		sl_log_capture_end(false);
-	}
-	if (e.prefix[0])
-		snprintf(private_dir, sizeof(private_dir), "%s", rte_eal_get_runtime_dir());
+	fds_capture(&fc);
+	opterr = 1;  /* getopt names a bad EAL option (captured, quoted below) */
+	ret = rte_eal_init(e.argc, e.argv) < 0 ? -(rte_errno ? rte_errno : EINVAL) : 0;
+	text = fds_restore(&fc);
+	snprintf(private_dir, sizeof(private_dir), "%s", rte_eal_get_runtime_dir());
+	sl_signals_cleanup_dir(private_dir);
 	if (ret) {
-		if (private_dir[0])
-			rmdir(private_dir);
+		say_eal_failure(text, -ret);
+		free(text);
+		sl_log_capture_end(false);
+		eal_dir_remove();
 		return ret;
 	}
+	if (text)
+		fputs(text, stderr);
+	free(text);
 	if (rte_lcore_count() < o->nworkers + 1) {
 		fprintf(stderr, "sluice run: %u lcores available, %u needed (main + %u worker%s)\n",
 			rte_lcore_count(), o->nworkers + 1, o->nworkers, o->nworkers == 1 ? "" : "s");
@@ -283,7 +444,5 @@ int sl_eal_start(const struct sl_run_opts *o)
 void sl_eal_stop(void)
 {
 	rte_eal_cleanup();
-	if (private_dir[0])
-		rmdir(private_dir);  /* empty with --no-shconf --no-telemetry */
-	private_dir[0] = '\0';
+	eal_dir_remove();
 }

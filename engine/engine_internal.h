@@ -18,6 +18,7 @@ int sl_cmd_verify(int argc, char **argv);
 int sl_cmd_disasm(int argc, char **argv);
 int sl_cmd_test_run(int argc, char **argv);
 int sl_cmd_bench(int argc, char **argv);
+int sl_cmd_replay(int argc, char **argv);
 
 /* ---- sluice run: the engine (cmd_run.c, eal.c, port.c, worker.c, stats.c,
  * report.c, json.c). No DPDK header here: DPDK types are forward-declared. */
@@ -28,15 +29,18 @@ int sl_cmd_bench(int argc, char **argv);
 
 #include "sl_jit.h"
 #include "sl_vm.h"
+#include "verdict.h"
 
 struct rte_mbuf;
 struct rte_mempool;
 struct sl_map;
+struct sl_config;
 
 #define SL_RUN_MAX_PORTS 16    /**< ports one engine drives */
 #define SL_RUN_MAX_WORKERS 64  /**< worker lcores */
 #define SL_RUN_BURST 32        /**< packets per rte_eth_rx_burst */
 #define SL_RUN_CACHE_LINE 64
+#define SL_PORT_MAX_PCAPS 16   /**< rx_pcap (RX queues) or tx_pcap of one net_pcap port */
 
 /** Which execution engine runs the program. */
 enum sl_run_exec {
@@ -51,10 +55,29 @@ struct sl_port_spec {
 	char name[64];          /**< device name: "net_pcap0", or the PCI address */
 	bool is_vdev;           /**< starts with "net_": --vdev, else -a */
 	bool is_pcap;           /**< a net_pcap device */
-	char rx_pcap[256];      /**< rx_pcap=FILE, or "" */
+	char rx_pcap[256];      /**< the first rx_pcap=FILE, or "" */
 	bool infinite_rx;       /**< infinite_rx=1 */
 	bool finite;            /**< rx_pcap without infinite_rx: the engine stops at its end */
-	uint64_t pcap_packets;  /**< packets in rx_pcap (counted with libpcap) */
+	uint64_t pcap_packets;  /**< packets in every rx_pcap (counted with libpcap) */
+	/* net_pcap: one RX queue per rx_pcap (queue i reads file i), one TX queue per tx_pcap */
+	unsigned n_rx_pcap, n_tx_pcap;
+	char rx_pcaps[SL_PORT_MAX_PCAPS][256];
+	uint64_t rx_pcap_packets[SL_PORT_MAX_PCAPS];  /**< packets in rx_pcaps[i] */
+	char tx_pcaps[SL_PORT_MAX_PCAPS][256];
+	/* a config file's port settings (config_apply.c); zero: the defaults */
+	unsigned rx_desc, tx_desc;  /**< descriptors per queue, 0: 1024 */
+	unsigned mtu;               /**< 0: the device's own */
+	bool no_promisc;            /**< promiscuous: false */
+};
+
+/** What the port said at the end of a run (read before it stopped). */
+struct sl_port_hw {
+	bool valid;             /**< read */
+	bool link_up;
+	uint32_t link_speed;    /**< Mb/s, 0 unknown */
+	uint64_t imissed;       /**< dropped by the NIC: no descriptor free */
+	uint64_t rx_nombuf;     /**< RX mbuf allocation failures */
+	uint64_t ierrors, oerrors;
 };
 
 /* ---- object options of every command (objopts.c) ---- */
@@ -66,7 +89,7 @@ struct sl_cli_obj {
 	bool force_type;
 	enum sl_prog_type type;
 	char names[SL_CLI_MAX_MAP_SIZES][64];
-	struct sl_map_size sizes[SL_CLI_MAX_MAP_SIZES];
+	struct sl_obj_map_size sizes[SL_CLI_MAX_MAP_SIZES];
 	unsigned nsizes;
 };
 
@@ -77,7 +100,7 @@ struct sl_cli_obj {
  */
 int sl_cli_obj_arg(const char *cmd, struct sl_cli_obj *c, const char *opt, const char *val);
 /** Copy the options into loader options (which then point into @p c). */
-void sl_cli_obj_apply(const struct sl_cli_obj *c, struct sl_obj_opts *oo);
+void sl_cli_obj_apply(struct sl_cli_obj *c, struct sl_obj_opts *oo);
 /** "file.o: section 'S' program 'P'" (program omitted when it equals S) into @p buf. */
 const char *sl_cli_prog_label(const char *path, const struct sl_prog *prog, char *buf,
 			      size_t len);
@@ -109,17 +132,17 @@ struct sl_run_opts {
 	const char *fib_path;       /**< --fib FILE, or NULL */
 	int eal_argc;               /**< EAL arguments after "--" */
 	char **eal_argv;
+	const struct sl_config *cfg; /**< the validated config these options came from */
 };
 
-/** Counters of one worker: written by that worker only, read by the control thread. */
+/** Counters of one worker: written by that worker only (once per burst), read by the control thread. */
 struct sl_worker_stats {
 	uint64_t rx;
 	uint64_t tx;
-	uint64_t drop;        /**< XDP_DROP, plus tx_drop */
-	uint64_t error;       /**< XDP_ABORTED, unknown verdicts, faults, bad redirects */
+	uint64_t drop;        /**< drop verdicts, egress "drop", plus tx_drop */
+	uint64_t error;       /**< aborted and redirect_failed verdicts, packets that could not be adjusted */
 	uint64_t tx_drop;     /**< forwarded but refused by rte_eth_tx_burst */
-	uint64_t trimmed;     /**< socket filters: forwarded cut to the length returned */
-	uint64_t verdict[5];  /**< by XDP verdict: aborted, drop, pass, tx, redirect */
+	uint64_t verdict[SL_VERDICT_COUNT];  /**< by verdict (verdict.h): they sum to rx */
 	uint64_t port_rx[SL_RUN_MAX_PORTS];
 	uint64_t port_tx[SL_RUN_MAX_PORTS];
 } __attribute__((aligned(SL_RUN_CACHE_LINE)));
@@ -137,7 +160,7 @@ struct sl_worker {
 	unsigned index;                /**< worker slot (sl_map_cpu), also its queue on every port */
 	unsigned lcore;
 	struct sl_engine *eng;
-	sl_jit_fn jit_fn;              /**< NULL: interpreter */
+	struct sl_verdict_state vstate;  /**< the shared verdict code's per-worker state */
 	struct sl_txbuf txbuf[SL_RUN_MAX_PORTS];
 	struct sl_worker_stats stats;  /**< published at the end of each burst */
 } __attribute__((aligned(SL_RUN_CACHE_LINE)));
@@ -148,17 +171,23 @@ struct sl_engine {
 	struct sl_obj *obj;
 	struct sl_prog *prog;
 	struct sl_jit *jit;                 /**< one compiled copy serves every worker, or NULL */
+	struct sl_exec exec_main;           /**< the program as loaded at start */
+	struct sl_exec *exec;               /**< what workers run: read once per burst (acquire) */
 	const char *exec_name;              /**< "jit" or "interpreter" */
 	struct sl_fib *fib;                 /**< --fib, or NULL */
 	struct rte_mempool *pool;
 	unsigned nports;
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
-	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id) */
+	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id, or SL_PORT_NONE) */
 	bool port_started[SL_RUN_MAX_PORTS];
 	uint8_t port_mac[SL_RUN_MAX_PORTS][6]; /**< for a socket filter's skb->pkt_type */
+	struct sl_ports_view ports_view;    /**< the arrays above as verdict.c sees them */
 	unsigned nworkers;
 	struct sl_worker *workers;          /**< nworkers, cache-aligned */
 	volatile int stop;                  /**< set by the control thread, read by workers */
+	bool failed;                        /**< the run went wrong after start (said): exit 1 */
+	struct sl_port_hw port_hw[SL_RUN_MAX_PORTS];  /**< link and NIC counters at the end */
+	int64_t mbufs_in_use_at_exit;       /**< after the ports closed (sl_ports_stop) */
 };
 
 /* eal.c */
@@ -180,13 +209,44 @@ const char *sl_log_first_line(bool since_mark);
 /** Log to stderr again; @p pass_on: write the captured lines there first. */
 void sl_log_capture_end(bool pass_on);
 
+/* signals.c: handled from the first instruction of main() */
+/** Install every handler (stop, info, ignored, fatal). First thing main() does. */
+void sl_signals_init(void);
+/** This command stops and cleans up by itself: stop signals are recorded, never fatal. */
+void sl_signals_defer(void);
+/** The first stop signal received (SIGINT, SIGTERM, ...), or 0. Any thread. */
+int sl_signal_stop(void);
+/** How many info signals (SIGUSR1/SIGUSR2) came so far. */
+unsigned sl_signal_info_count(void);
+/** A directory to rmdir if the process dies of a fatal signal (NULL: none). */
+void sl_signals_cleanup_dir(const char *dir);
+/** "SIGINT", "SIGTERM", ... */
+const char *sl_signal_name(int sig);
+
 /* port.c */
 /** Parse a --port string into @p spec; count rx_pcap packets. 0 or -EINVAL (line printed). */
 int sl_port_parse(const char *devstr, struct sl_port_spec *spec);
 /** Mempool and every port (configure, queues, start, promiscuous). 0 or -errno (line printed). */
 int sl_ports_start(struct sl_engine *eng);
-/** Stop and close every started port, free the mempool. */
+/**
+ * Read each port's link and NIC counters, stop and close every port, count
+ * the mbufs not back in the pool (said, and a failed run, if any), free the
+ * mempool. Safe to call twice.
+ */
 void sl_ports_stop(struct sl_engine *eng);
+
+/* paths.c */
+/**
+ * Before anything is opened: every output (tx_pcap, --json) is refused if
+ * it is an input (prog, rx_pcap) or another output, by inode (symlinks and
+ * hard links), and must be creatable or writable. 0 or -errno (line printed).
+ */
+int sl_paths_check(const struct sl_run_opts *o);
+/* config_apply.c: a validated struct sl_config into the engine */
+/** Fill @p o from @p cfg: ports parsed (sl_port_parse), their settings, EAL arguments merged. */
+int sl_config_apply_opts(const struct sl_config *cfg, struct sl_run_opts *o);
+/** Each port's egress from the config (after sl_ports_start set the default pairs). */
+void sl_config_apply_egress(struct sl_engine *eng);
 
 /* worker.c */
 /** lcore entry of a worker (arg: struct sl_worker *). */

@@ -3,9 +3,14 @@
  * --json FILE of `sluice run`: the final counters and maps.
  *
  * {"stats": {"rx": N, "tx": N, "drop": N, "error": N,
+ *            "verdicts": {"aborted": N, "drop": N, "pass": N, "tx": N, "redirect": N,
+ *                         "redirect_failed": N, "trim": N},   (they sum to rx)
  *            "per_port": [{"port": ID, "name": "net_pcap0", "rx": N, "tx": N}, ...],
  *            "per_worker": [{"worker": I, "lcore": L, "rx": N, "tx": N,
- *                            "drop": N, "error": N}, ...]},
+ *                            "drop": N, "error": N}, ...],
+ *            "mbufs_in_use_at_exit": 0},
+ * per_port also has the port's own view at the end: "link_up", and the
+ * NIC's counters "imissed", "rx_nombuf", "oerrors".
  *  "maps": {"NAME": {"type": "percpu_array",
  *                    "entries": [{"key": 6, "value": 1672, "per_core": [1672]}, ...]}}}
  *
@@ -123,12 +128,20 @@ static void put_stats(const struct sl_engine *eng, FILE *out)
 
 	sl_stats_sum(eng, &sum);
 	fprintf(out, "  \"stats\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"drop\": %" PRIu64
-		", \"error\": %" PRIu64 ",\n    \"per_port\": [", sum.rx, sum.tx, sum.drop, sum.error);
+		", \"error\": %" PRIu64 ",\n    \"verdicts\": {", sum.rx, sum.tx, sum.drop, sum.error);
+	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+		fprintf(out, "%s\"%s\": %" PRIu64, v ? ", " : "", sl_verdict_name(v), sum.verdict[v]);
+	fprintf(out, "},\n    \"per_port\": [");
 	for (unsigned p = 0; p < eng->nports; p++) {
 		fprintf(out, "%s\n      {\"port\": %u, \"name\": ", p ? "," : "", eng->port_id[p]);
 		put_string(out, eng->opts->ports[p].name);
-		fprintf(out, ", \"rx\": %" PRIu64 ", \"tx\": %" PRIu64 "}", sum.port_rx[p],
+		fprintf(out, ", \"rx\": %" PRIu64 ", \"tx\": %" PRIu64, sum.port_rx[p],
 			sum.port_tx[p]);
+		if (eng->port_hw[p].valid)
+			fprintf(out, ", \"link_up\": %s, \"imissed\": %" PRIu64 ", \"rx_nombuf\": %"
+				PRIu64 ", \"oerrors\": %" PRIu64, eng->port_hw[p].link_up ? "true" : "false",
+				eng->port_hw[p].imissed, eng->port_hw[p].rx_nombuf, eng->port_hw[p].oerrors);
+		fputc('}', out);
 	}
 	fprintf(out, "],\n    \"per_worker\": [");
 	for (unsigned w = 0; w < eng->nworkers; w++) {
@@ -138,7 +151,8 @@ static void put_stats(const struct sl_engine *eng, FILE *out)
 			PRIu64 ", \"drop\": %" PRIu64 ", \"error\": %" PRIu64 "}", w ? "," : "", w,
 			eng->workers[w].lcore, s->rx, s->tx, s->drop, s->error);
 	}
-	fprintf(out, "]},\n");
+	fprintf(out, "],\n    \"mbufs_in_use_at_exit\": %lld},\n",
+		(long long)eng->mbufs_in_use_at_exit);
 }
 
 int sl_json_write(const struct sl_engine *eng, const char *path)

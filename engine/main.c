@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The sluice command: dispatch to a subcommand. Only main() exits. */
+/*
+ * The sluice command: signals first (signals.c), then dispatch to a
+ * subcommand. Only main() exits. Exit codes: 0 success, 1 a run error
+ * (bad input file, program, device, ...), 2 a usage error (unknown
+ * command or option, bad option value).
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +17,7 @@ static const struct sl_cmd commands[] = {
 	{ "test-run", sl_cmd_test_run, "run a program once on given bytes, print r0 and the packet" },
 	{ "disasm", sl_cmd_disasm, "print a program's instructions in the kernel's syntax" },
 	{ "bench", sl_cmd_bench, "ns per packet of a program over a pcap, per engine" },
+	{ "replay", sl_cmd_replay, "run a program or a tcpdump filter over a capture file, offline" },
 };
 
 static void usage(FILE *out)
@@ -24,6 +30,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	sl_signals_init();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -33,8 +40,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			if (!strcmp(argv[1], "run"))  /* stops, reports and cleans up itself */
+				sl_signals_defer();
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "sluice: unknown command '%s' (try `sluice help`)\n", argv[1]);
 	return 2;
 }

@@ -39,8 +39,8 @@ static int map_size_arg(const char *cmd, struct sl_cli_obj *c, const char *val)
 		return -EINVAL;
 	}
 	snprintf(c->names[c->nsizes], sizeof(c->names[0]), "%.*s", (int)(eq - val), val);
-	c->sizes[c->nsizes] = (struct sl_map_size){ .name = c->names[c->nsizes],
-						    .max_entries = (uint32_t)n };
+	c->sizes[c->nsizes] = (struct sl_obj_map_size){ .name = c->names[c->nsizes],
+							.max_entries = (uint32_t)n };
 	c->nsizes++;
 	return 0;
 }
@@ -63,8 +63,10 @@ int sl_cli_obj_arg(const char *cmd, struct sl_cli_obj *c, const char *opt, const
 	return 1;
 }
 
-void sl_cli_obj_apply(const struct sl_cli_obj *c, struct sl_obj_opts *oo)
+void sl_cli_obj_apply(struct sl_cli_obj *c, struct sl_obj_opts *oo)
 {
+	for (unsigned i = 0; i < c->nsizes; i++)   /* @p c may be a copy */
+		c->sizes[i].name = c->names[i];
 	oo->force_type = c->force_type;
 	oo->prog_type = c->type;
 	oo->map_sizes = c->nsizes ? c->sizes : NULL;

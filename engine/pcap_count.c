@@ -1,6 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Packets in a pcap file, counted with libpcap before EAL starts: a finite
- * rx_pcap input ends `sluice run` once that many packets were processed. */
+/*
+ * Packets in a pcap file, counted with libpcap before EAL starts: a finite
+ * rx_pcap input ends `sluice run` once that many packets were processed.
+ *
+ * Link types: the engine hands the program frames from their Ethernet
+ * header (XDP's data, a socket filter's packet as AF_PACKET shows an
+ * Ethernet device's frames), and net_pcap writes tx_pcap files as
+ * Ethernet. So only Ethernet captures (LINKTYPE_ETHERNET, DLT_EN10MB) are
+ * taken; every other link type libpcap knows (RAW IP, Linux cooked SLL and
+ * SLL2, 802.11, ...) is refused by name instead of being read as Ethernet.
+ */
 #include <errno.h>
 #include <stdio.h>
 
@@ -18,6 +27,17 @@ int sl_pcap_count(const char *path, uint64_t *count, char *err, size_t err_len)
 
 	if (!p) {
 		snprintf(err, err_len, "%s", errbuf);
+		return -EINVAL;
+	}
+	if (pcap_datalink(p) != DLT_EN10MB) {
+		int dlt = pcap_datalink(p);
+		const char *name = pcap_datalink_val_to_name(dlt);
+		const char *desc = pcap_datalink_val_to_description(dlt);
+
+		snprintf(err, err_len, "%s: link type %s (%d%s%s) is not supported: only Ethernet "
+			 "(EN10MB) captures are read", path, name ? name : "unknown", dlt,
+			 desc ? ", " : "", desc ? desc : "");
+		pcap_close(p);
 		return -EINVAL;
 	}
 	*count = 0;

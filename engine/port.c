@@ -11,7 +11,8 @@
  *
  * After EAL: one mempool for every port, then per port: configure with one
  * RX and one TX queue per worker (worker i polls RX queue i and sends on
- * TX queue i of every port: no locks), start, promiscuous on.
+ * TX queue i of every port: no locks), the config's descriptor counts and
+ * MTU (config_apply.c), start, promiscuous on unless the config says false.
  *
  * Egress port (XDP_PASS): ports are paired in the order given, 0<->1,
  * 2<->3, ...; a port without a partner (a single port, or the last of an
@@ -68,40 +69,121 @@ static bool is_vdev_name(const char *s)
 	return true;
 }
 
-static int count_pcap(struct sl_port_spec *spec)
-{
-	char err[512];
+/*
+ * The keys each virtual device driver accepts (DPDK 22.11, as its
+ * RTE_PMD_REGISTER_PARAM_STRING says): a key not in its list is named at
+ * once instead of failing the EAL with "failed to initialize". Drivers not
+ * listed here are left to DPDK.
+ */
+static const struct {
+	const char *driver;
+	const char *keys;   /* '|'-separated */
+} vdev_keys[] = {
+	{ "net_pcap", "rx_pcap|tx_pcap|rx_iface|rx_iface_in|tx_iface|iface|phy_mac|infinite_rx" },
+	{ "net_null", "size|copy|no-rx" },
+	{ "net_ring", "nodeaction|internal" },
+	{ "net_tap", "iface|mac|remote|persist" },
+	{ "net_tun", "iface" },
+	{ "net_memif", "id|role|bsize|rsize|socket|socket-abstract|owner-uid|owner-gid|mac|"
+		       "zero-copy|secret" },
+	{ "net_af_packet", "iface|qpairs|qdisc_bypass|blocksz|framesz|framecnt|fanout_mode" },
+	{ "net_af_xdp", "iface|start_queue|queue_count|shared_umem|xdp_prog|busy_budget|"
+			"force_copy|use_cni" },
+};
 
-	if (sl_pcap_count(spec->rx_pcap, &spec->pcap_packets, err, sizeof(err))) {
-		fprintf(stderr, "sluice run: --port '%s': rx_pcap: %s\n", spec->devstr, err);
+/* The key list of the driver of @p name ("net_pcap0" -> net_pcap), or NULL. */
+static const char *driver_keys(const char *name, char *driver, size_t len)
+{
+	size_t n = strlen(name);
+
+	while (n > 4 && isdigit((unsigned char)name[n - 1]))
+		n--;
+	snprintf(driver, len, "%.*s", (int)n, name);
+	for (size_t i = 0; i < sizeof(vdev_keys) / sizeof(vdev_keys[0]); i++)
+		if (!strcmp(driver, vdev_keys[i].driver))
+			return vdev_keys[i].keys;
+	return NULL;
+}
+
+static bool key_in(const char *keys, const char *key, size_t klen)
+{
+	for (const char *k = keys; *k;) {
+		size_t n = strcspn(k, "|");
+
+		if (n == klen && !strncmp(k, key, n))
+			return true;
+		k += n + (k[n] == '|');
+	}
+	return false;
+}
+
+/* A device argument the driver does not know: named, with the ones it does. */
+static int check_key(const struct sl_port_spec *spec, const char *kv)
+{
+	char driver[64], list[256];
+	const char *keys = driver_keys(spec->name, driver, sizeof(driver));
+	size_t klen = strcspn(kv, "=");
+
+	if (!keys || key_in(keys, kv, klen))
+		return 0;
+	snprintf(list, sizeof(list), "%s", keys);
+	for (char *c = list; *c; c++)
+		if (*c == '|')
+			*c = ' ';
+	fprintf(stderr, "sluice run: --port '%s': %s has no argument '%.*s' (it takes: %s)\n",
+		spec->devstr, driver, (int)klen, kv, list);
+	return -EINVAL;
+}
+
+/* rx_pcap / tx_pcap FILE into the next slot of @p files. */
+static int add_pcap(const struct sl_port_spec *spec, const char *key, const char *file,
+		    char (*files)[256], unsigned *n)
+{
+	if (*n >= SL_PORT_MAX_PCAPS) {
+		fprintf(stderr, "sluice run: --port '%s': at most %d %s\n", spec->devstr,
+			SL_PORT_MAX_PCAPS, key);
 		return -EINVAL;
 	}
+	if (!file[0] || snprintf(files[*n], sizeof(files[*n]), "%s", file) >= (int)sizeof(files[*n])) {
+		fprintf(stderr, "sluice run: --port '%s': bad %s file name\n", spec->devstr, key);
+		return -EINVAL;
+	}
+	(*n)++;
 	return 0;
 }
 
-/* One "key=value" argument of a vdev string. */
+/* One "key=value" argument of a net_pcap string. */
 static int parse_kv(struct sl_port_spec *spec, const char *kv)
 {
-	if (!strncmp(kv, "rx_pcap=", 8)) {
-		if (spec->rx_pcap[0]) {
-			fprintf(stderr, "sluice run: --port '%s': one rx_pcap per port (one RX queue)\n",
-				spec->devstr);
-			return -EINVAL;
-		}
-		if (snprintf(spec->rx_pcap, sizeof(spec->rx_pcap), "%s", kv + 8) >=
-		    (int)sizeof(spec->rx_pcap) || !kv[8]) {
-			fprintf(stderr, "sluice run: --port '%s': bad rx_pcap file name\n", spec->devstr);
-			return -EINVAL;
-		}
-	} else if (!strncmp(kv, "infinite_rx=", 12)) {
+	if (!strncmp(kv, "rx_pcap=", 8))
+		return add_pcap(spec, "rx_pcap", kv + 8, spec->rx_pcaps, &spec->n_rx_pcap);
+	if (!strncmp(kv, "tx_pcap=", 8))
+		return add_pcap(spec, "tx_pcap", kv + 8, spec->tx_pcaps, &spec->n_tx_pcap);
+	if (!strncmp(kv, "infinite_rx=", 12))
 		spec->infinite_rx = atoi(kv + 12) != 0;
+	return 0;
+}
+
+/* Count the packets of every rx_pcap (and check their link type). -EIO: a bad file. */
+static int count_pcaps(struct sl_port_spec *spec)
+{
+	char err[512];
+
+	snprintf(spec->rx_pcap, sizeof(spec->rx_pcap), "%s", spec->rx_pcaps[0]);
+	for (unsigned i = 0; i < spec->n_rx_pcap; i++) {
+		if (sl_pcap_count(spec->rx_pcaps[i], &spec->rx_pcap_packets[i], err, sizeof(err))) {
+			fprintf(stderr, "sluice run: --port '%s': rx_pcap: %s\n", spec->devstr, err);
+			return -EIO;
+		}
+		spec->pcap_packets += spec->rx_pcap_packets[i];
 	}
+	spec->finite = spec->n_rx_pcap && !spec->infinite_rx;
 	return 0;
 }
 
 int sl_port_parse(const char *devstr, struct sl_port_spec *spec)
 {
-	char buf[1024];
+	char buf[4096];
 	char *save = NULL, *tok;
 	int err = 0;
 
@@ -120,16 +202,12 @@ int sl_port_parse(const char *devstr, struct sl_port_spec *spec)
 	}
 	spec->is_vdev = is_vdev_name(tok);
 	spec->is_pcap = !strncmp(spec->name, "net_pcap", 8);
-	while (!err && (tok = strtok_r(NULL, ",", &save)))
-		if (spec->is_pcap)
+	while (!err && (tok = strtok_r(NULL, ",", &save))) {
+		err = spec->is_vdev ? check_key(spec, tok) : 0;
+		if (!err && spec->is_pcap)
 			err = parse_kv(spec, tok);
-	if (err)
-		return err;
-	if (spec->rx_pcap[0]) {
-		err = count_pcap(spec);
-		spec->finite = !spec->infinite_rx;
 	}
-	return err;
+	return err ? err : count_pcaps(spec);
 }
 
 /* Egress of port i: its pair partner, or itself. */
@@ -143,9 +221,11 @@ static uint16_t egress_of(unsigned i, unsigned nports)
 static int pool_create(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
-	uint64_t n = (uint64_t)eng->nports * (RX_DESC + TX_DESC) * eng->nworkers +
-		     (uint64_t)eng->nworkers * (SL_RUN_BURST * (eng->nports + 1) + POOL_CACHE) + 2048;
+	uint64_t n = (uint64_t)eng->nworkers * (SL_RUN_BURST * (eng->nports + 1) + POOL_CACHE) + 2048;
 
+	for (unsigned i = 0; i < o->nports; i++)  /* every queue's descriptors full */
+		n += (uint64_t)eng->nworkers * ((o->ports[i].rx_desc ? o->ports[i].rx_desc : RX_DESC) +
+						(o->ports[i].tx_desc ? o->ports[i].tx_desc : TX_DESC));
 	for (unsigned i = 0; i < o->nports; i++)
 		if (o->ports[i].infinite_rx)
 			n += o->ports[i].pcap_packets;
@@ -179,7 +259,8 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	const struct sl_port_spec *spec = &eng->opts->ports[i];
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
-	uint16_t pid, nrx = RX_DESC, ntx = TX_DESC;
+	uint16_t pid, nrx = (uint16_t)(spec->rx_desc ? spec->rx_desc : RX_DESC);
+	uint16_t ntx = (uint16_t)(spec->tx_desc ? spec->tx_desc : TX_DESC);
 	int ret = rte_eth_dev_get_port_by_name(spec->name, &pid);
 
 	if (ret)  /* the EAL did not create it: its log says why */
@@ -189,6 +270,12 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	ret = rte_eth_dev_info_get(pid, &info);
 	if (ret)
 		return port_fail(spec, "device info", ret, true);
+	if (spec->n_rx_pcap > 1 && spec->n_rx_pcap != eng->nworkers) {
+		fprintf(stderr, "sluice run: port '%s': %u rx_pcap files are %u RX queues, and "
+			"--workers %u polls %u: give one rx_pcap per worker\n", spec->name,
+			spec->n_rx_pcap, spec->n_rx_pcap, eng->nworkers, eng->nworkers);
+		return -EINVAL;
+	}
 	if (info.max_rx_queues < eng->nworkers || info.max_tx_queues < eng->nworkers) {
 		fprintf(stderr, "sluice run: port '%s': %u RX / %u TX queues, %u workers need %u of "
 			"each\n", spec->name, info.max_rx_queues, info.max_tx_queues, eng->nworkers,
@@ -196,12 +283,21 @@ static int port_start(struct sl_engine *eng, unsigned i)
 		return -EINVAL;
 	}
 	memset(&conf, 0, sizeof(conf));
+	if (eng->nworkers > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
+		/* flows spread over the workers' queues by the NIC's hash */
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	}
 	ret = rte_eth_dev_configure(pid, (uint16_t)eng->nworkers, (uint16_t)eng->nworkers, &conf);
 	if (ret)
 		return port_fail(spec, "configure", ret, true);
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
 	if (ret)
 		return port_fail(spec, "descriptors", ret, true);
+	ret = spec->mtu ? rte_eth_dev_set_mtu(pid, (uint16_t)spec->mtu) : 0;
+	if (ret)
+		return port_fail(spec, "MTU", ret, true);
 	for (unsigned q = 0; q < eng->nworkers; q++) {
 		int sock = rte_eth_dev_socket_id(pid);
 
@@ -220,7 +316,7 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	ret = rte_eth_macaddr_get(pid, (struct rte_ether_addr *)eng->port_mac[i]);
 	if (ret)
 		return port_fail(spec, "MAC address", ret, true);
-	ret = rte_eth_promiscuous_enable(pid);
+	ret = spec->no_promisc ? 0 : rte_eth_promiscuous_enable(pid);
 	if (ret && ret != -ENOTSUP)
 		return port_fail(spec, "promiscuous mode", ret, true);
 	return 0;
@@ -232,16 +328,55 @@ int sl_ports_start(struct sl_engine *eng)
 
 	for (unsigned i = 0; i < eng->nports; i++)
 		eng->egress[i] = egress_of(i, eng->nports);
+	eng->ports_view = (struct sl_ports_view){
+		.nports = eng->nports, .port_id = eng->port_id, .egress = eng->egress,
+		.mac = (const uint8_t (*)[6])eng->port_mac,
+	};
 	err = pool_create(eng);
 	for (unsigned i = 0; i < eng->nports && !err; i++)
 		err = port_start(eng, i);
 	return err;
 }
 
+/* Link status and the NIC's own counters, before the port stops. */
+static void read_hw(struct sl_engine *eng, unsigned i)
+{
+	struct sl_port_hw *hw = &eng->port_hw[i];
+	struct rte_eth_stats st;
+	struct rte_eth_link link;
+
+	memset(hw, 0, sizeof(*hw));
+	if (rte_eth_stats_get(eng->port_id[i], &st) == 0) {
+		hw->imissed = st.imissed;
+		hw->rx_nombuf = st.rx_nombuf;
+		hw->ierrors = st.ierrors;
+		hw->oerrors = st.oerrors;
+		hw->valid = true;
+	}
+	if (rte_eth_link_get_nowait(eng->port_id[i], &link) == 0) {
+		hw->link_up = link.link_status == RTE_ETH_LINK_UP;
+		hw->link_speed = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+	}
+}
+
+/* Every mbuf is back in the pool once the ports are closed; what is not is said. */
+static void count_mbufs(struct sl_engine *eng)
+{
+	unsigned size = eng->pool->size, avail = rte_mempool_avail_count(eng->pool);
+
+	eng->mbufs_in_use_at_exit = (int64_t)size - (int64_t)avail;
+	if (eng->mbufs_in_use_at_exit != 0) {
+		fprintf(stderr, "sluice run: %lld mbufs of %u not back in the pool at exit\n",
+			(long long)eng->mbufs_in_use_at_exit, size);
+		eng->failed = true;
+	}
+}
+
 void sl_ports_stop(struct sl_engine *eng)
 {
 	for (unsigned i = 0; i < eng->nports; i++) {
 		if (eng->port_started[i]) {
+			read_hw(eng, i);
 			rte_eth_dev_stop(eng->port_id[i]);
 			eng->port_started[i] = false;
 		}
@@ -252,6 +387,9 @@ void sl_ports_stop(struct sl_engine *eng)
 		if (!rte_eth_dev_get_port_by_name(eng->opts->ports[i].name, &pid))
 			rte_eth_dev_close(pid);
 	}
+	if (!eng->pool)
+		return;
+	count_mbufs(eng);
 	rte_mempool_free(eng->pool);
 	eng->pool = NULL;
 }

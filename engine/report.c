@@ -147,18 +147,20 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 	fprintf(out, "stats: rx %" PRIu64 "  tx %" PRIu64 "  drop %" PRIu64 "  error %" PRIu64
 		"  (%.3f Mpps over %.2f s, %s)\n", sum.rx, sum.tx, sum.drop, sum.error,
 		secs > 0 ? (double)sum.rx / secs * 1e-6 : 0.0, secs, eng->exec_name);
-	if (eng->prog->type == SL_PROG_SOCKET)
-		fprintf(out, "  socket filter: drop %" PRIu64 "  keep %" PRIu64 " (%" PRIu64
-			" cut short); tx refused %" PRIu64 "\n", sum.verdict[XDP_DROP],
-			sum.verdict[XDP_PASS], sum.trimmed, sum.tx_drop);
-	else
-		fprintf(out, "  verdicts: aborted %" PRIu64 "  drop %" PRIu64 "  pass %" PRIu64
-			"  tx %" PRIu64 "  redirect %" PRIu64 "; tx refused %" PRIu64 "\n",
-			sum.verdict[XDP_ABORTED], sum.verdict[XDP_DROP], sum.verdict[XDP_PASS],
-			sum.verdict[XDP_TX], sum.verdict[XDP_REDIRECT], sum.tx_drop);
-	for (unsigned p = 0; p < eng->nports; p++)
-		fprintf(out, "  port %u %s: rx %" PRIu64 "  tx %" PRIu64 "\n", eng->port_id[p],
+	fprintf(out, "  verdicts:");
+	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+		if (sum.verdict[v] || v <= SL_VERDICT_PASS)
+			fprintf(out, " %s %" PRIu64, sl_verdict_name(v), sum.verdict[v]);
+	fprintf(out, "; tx refused %" PRIu64 "\n", sum.tx_drop);
+	for (unsigned p = 0; p < eng->nports; p++) {
+		fprintf(out, "  port %u %s: rx %" PRIu64 "  tx %" PRIu64, eng->port_id[p],
 			eng->opts->ports[p].name, sum.port_rx[p], sum.port_tx[p]);
+		if (eng->port_hw[p].valid)
+			fprintf(out, "  (link %s; NIC: imissed %" PRIu64 "  rx_nombuf %" PRIu64
+				"  oerrors %" PRIu64 ")", eng->port_hw[p].link_up ? "up" : "down",
+				eng->port_hw[p].imissed, eng->port_hw[p].rx_nombuf, eng->port_hw[p].oerrors);
+		fputc('\n', out);
+	}
 	for (unsigned w = 0; w < eng->nworkers; w++) {
 		const struct sl_worker_stats *s = &eng->workers[w].stats;
 
@@ -166,6 +168,7 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 			"  error %" PRIu64 "\n", w, eng->workers[w].lcore, s->rx, s->tx, s->drop,
 			s->error);
 	}
+	fprintf(out, "  mbufs in use at exit: %lld\n", (long long)eng->mbufs_in_use_at_exit);
 	for (unsigned i = 0; !eng->opts->no_maps && i < sl_obj_map_count(eng->obj); i++)
 		print_map(sl_obj_map(eng->obj, i), out);
 }

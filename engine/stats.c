@@ -3,12 +3,18 @@
  * Control loop of `sluice run` (main lcore) and the summing of the
  * per-worker counters.
  *
- * Every 10 ms the main lcore checks, in order: a signal (SIGINT/SIGTERM),
- * --duration, and whether every finite pcap input is done: for each port
+ * Every 10 ms the main lcore checks, in order: a stop signal (signals.c;
+ * one that came during start-up ends the run at the first check),
+ * whether every finite pcap input is done, --duration, and whether a
+ * finite input stalled (below its count, nothing for 2 s: said in one
+ * line, the run stops and fails after its report). A finite input is done when, for each port
  * with rx_pcap and no infinite_rx, the packets received *and processed* on
  * it (workers publish a port's rx count only after the burst's verdicts and
- * TX) equal the packets libpcap counted in the file. Exact, no idle timeout.
- * Every --stats-interval seconds it prints one line of rates.
+ * TX) equal the packets libpcap counted in the file: exact (the stall check
+ * only catches an input that stopped short).
+ * Every --stats-interval seconds, and on SIGUSR1/SIGUSR2, it prints one
+ * line of rates. A run that nothing but a signal or --duration can end
+ * (no finite input) says so on stderr at start.
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,13 +26,7 @@
 #include "engine_internal.h"
 
 #define POLL_US 10000
-
-static volatile sig_atomic_t signalled;
-
-static void on_signal(int sig)
-{
-	signalled = sig;
-}
+#define STALL_SECS 2.0   /* a finite input that delivers nothing for this long has stopped */
 
 static double now(void)
 {
@@ -57,8 +57,7 @@ void sl_stats_sum(const struct sl_engine *eng, struct sl_worker_stats *sum)
 		sum->drop += load(&s->drop);
 		sum->error += load(&s->error);
 		sum->tx_drop += load(&s->tx_drop);
-		sum->trimmed += load(&s->trimmed);
-		for (unsigned v = 0; v < 5; v++)
+		for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
 			sum->verdict[v] += load(&s->verdict[v]);
 	}
 }
@@ -93,22 +92,94 @@ static void print_rates(const struct sl_worker_stats *cur, const struct sl_worke
 	fflush(stdout);
 }
 
+/* Before the loop: a run that only a signal or --duration can end says so. */
+static void say_if_endless(const struct sl_engine *eng)
+{
+	const struct sl_run_opts *o = eng->opts;
+	bool finite = false;
+
+	for (unsigned p = 0; p < eng->nports; p++)
+		finite |= o->ports[p].finite;
+	if (finite || o->duration > 0)
+		return;
+	for (unsigned p = 0; p < eng->nports; p++)
+		if (o->ports[p].is_pcap && !o->ports[p].rx_pcap[0])
+			fprintf(stderr, "sluice: port '%s' has nothing to read (no rx_pcap); "
+				"no input is finite and there is no --duration: the run goes on "
+				"until SIGINT or SIGTERM\n", o->ports[p].name);
+}
+
+/*
+ * A finite input that stopped delivering before its counted packets came
+ * (the file was cut or replaced while running): true, with one line said.
+ */
+static bool input_stalled(const struct sl_engine *eng, const struct sl_worker_stats *sum,
+			  double t, uint64_t *last_rx, double *last_change)
+{
+	for (unsigned p = 0; p < eng->nports; p++) {
+		const struct sl_port_spec *spec = &eng->opts->ports[p];
+
+		if (!spec->finite || sum->port_rx[p] >= spec->pcap_packets)
+			continue;
+		if (sum->port_rx[p] != last_rx[p] || last_change[p] == 0) {
+			last_rx[p] = sum->port_rx[p];
+			last_change[p] = t;
+			continue;
+		}
+		if (t - last_change[p] >= STALL_SECS) {
+			fprintf(stderr, "sluice run: port '%s': rx_pcap '%s' stopped delivering after "
+				"%llu of its %llu packets (nothing for %.0f s: was the file changed "
+				"while running?)\n", spec->name, spec->rx_pcap,
+				(unsigned long long)sum->port_rx[p],
+				(unsigned long long)spec->pcap_packets, STALL_SECS);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool loop_should_stop(struct sl_engine *eng, const struct sl_worker_stats *cur, double t,
+			     double start, uint64_t *last_rx, double *last_change, const char **why)
+{
+	const struct sl_run_opts *o = eng->opts;
+	int sig = sl_signal_stop();
+
+	if (sig) {
+		*why = sl_signal_name(sig);
+		return true;
+	}
+	if (inputs_done(eng, cur)) {
+		*why = "end of input";
+		return true;
+	}
+	if (o->duration > 0 && t - start >= o->duration) {
+		*why = "duration reached";
+		return true;
+	}
+	if (input_stalled(eng, cur, t, last_rx, last_change)) {
+		*why = "input stalled";
+		eng->failed = true;
+		return true;
+	}
+	return false;
+}
+
 void sl_stats_loop(struct sl_engine *eng, const char **why)
 {
 	const struct sl_run_opts *o = eng->opts;
 	struct sl_worker_stats cur, prev;
-	struct sigaction sa;
+	uint64_t last_rx[SL_RUN_MAX_PORTS] = { 0 };
+	double last_change[SL_RUN_MAX_PORTS] = { 0 };
 	double start = now(), last = start, next_line = start + o->stats_interval;
+	unsigned info_seen = sl_signal_info_count();
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	say_if_endless(eng);
 	memset(&prev, 0, sizeof(prev));
 	for (;;) {
 		double t;
 
-		usleep(POLL_US);
+		if (!sl_signal_stop())  /* a stop signal from start-up ends the run at once */
+			usleep(POLL_US);
 		t = now();
 		sl_stats_sum(eng, &cur);
 		if (!o->quiet && o->stats_interval > 0 && t >= next_line) {
@@ -118,18 +189,12 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 			while (next_line <= t)
 				next_line += o->stats_interval;  /* no drift */
 		}
-		if (signalled) {
-			*why = signalled == SIGINT ? "SIGINT" : "SIGTERM";
-			break;
+		if (sl_signal_info_count() != info_seen) {  /* SIGUSR1/2: the counters so far */
+			info_seen = sl_signal_info_count();
+			print_rates(&cur, &prev, t - start, t - last);
 		}
-		if (inputs_done(eng, &cur)) {
-			*why = "end of input";
+		if (loop_should_stop(eng, &cur, t, start, last_rx, last_change, why))
 			break;
-		}
-		if (o->duration > 0 && t - start >= o->duration) {
-			*why = "duration reached";
-			break;
-		}
 	}
 	__atomic_store_n(&eng->stop, 1, __ATOMIC_RELEASE);
 }

@@ -362,6 +362,73 @@ static void div_core(struct jit_state *st, int dst, bool w64, bool mod, bool sdi
 		x86_mov_rr(&st->e, true, X_RAX, AUX);
 }
 
+/*
+ * Unsigned division / modulo by a constant d (not with blinding):
+ * a power of two is a shift / an AND; any other d a multiply by its
+ * reciprocal, the "round-up" method of Granlund and Montgomery (1994,
+ * fig. 4.1): with l = ceil(log2 d) and m = floor(2^N (2^l - d) / d) + 1,
+ * t = (m * n) >> N and q = (t + ((n - t) >> 1)) >> (l - 1), exact for every
+ * N-bit n. 32-bit: the product fits 64 bits (imul, AUX as scratch); 64-bit:
+ * "mul" gives its high half in rdx (rax and rdx saved in AUX, AUX2, as for
+ * div). mod: n - q * d. @return false when d is not handled here.
+ */
+static bool divmod_const(struct jit_state *st, const struct bpf_insn *in, bool w64, bool mod)
+{
+	uint64_t d = w64 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm;
+	int dst = st->rmap[in->dst_reg], n = dst;
+	unsigned l = 0, sh;
+	uint64_t m;
+
+	if (st->opts.blind_constants || in->off || d < 2 || d > (w64 ? INT32_MAX : UINT32_MAX))
+		return false;
+	if ((d & (d - 1)) == 0) {
+		if (!mod)
+			x86_shift_ri(&st->e, w64, SH_SHR, dst, (uint8_t)__builtin_ctzll(d));
+		else if (d - 1 <= INT32_MAX)
+			x86_alu_ri(&st->e, w64, ALU_AND, dst, (int32_t)(d - 1));
+		else
+			x86_mov_rr(&st->e, false, dst, dst);            /* mod 2^32 of a u32 */
+		return true;
+	}
+	while ((1ull << l) < d)
+		l++;
+	sh = w64 ? 64 : 32;
+	m = (uint64_t)((((unsigned __int128)1 << sh) * ((1ull << l) - d)) / d) + 1;
+	if (!w64) {
+		x86_mov_rr(&st->e, false, TMP, dst);                    /* TMP = n (u32) */
+		x86_mov_ri(&st->e, false, AUX, (int64_t)m);
+		x86_imul_rr(&st->e, true, AUX, TMP);
+		x86_shift_ri(&st->e, true, SH_SHR, AUX, 32);            /* AUX = t */
+	} else {
+		if (dst == X_RAX || dst == X_RDX)
+			x86_mov_rr(&st->e, true, n = dst == X_RAX ? AUX : AUX2, dst);
+		if (dst != X_RAX)
+			x86_mov_rr(&st->e, true, AUX, X_RAX);
+		if (dst != X_RDX)
+			x86_mov_rr(&st->e, true, AUX2, X_RDX);
+		x86_mov_ri(&st->e, true, X_RAX, (int64_t)m);
+		x86_unary(&st->e, true, UN_MUL, n);                     /* rdx = t */
+		x86_mov_rr(&st->e, true, TMP, n);
+	}
+	x86_alu_rr(&st->e, w64, ALU_SUB, TMP, w64 ? X_RDX : AUX);
+	x86_shift_ri(&st->e, w64, SH_SHR, TMP, 1);
+	x86_alu_rr(&st->e, w64, ALU_ADD, TMP, w64 ? X_RDX : AUX);
+	x86_shift_ri(&st->e, w64, SH_SHR, TMP, (uint8_t)(l - 1));  /* TMP = q */
+	if (w64 && dst != X_RDX)
+		x86_mov_rr(&st->e, true, X_RDX, AUX2);
+	if (w64 && dst != X_RAX)
+		x86_mov_rr(&st->e, true, X_RAX, AUX);
+	if (!mod) {
+		x86_mov_rr(&st->e, w64, dst, TMP);
+		return true;
+	}
+	x86_imul_rri(&st->e, w64, TMP, TMP, (int32_t)d);               /* q * d (mod 2^32 if 32-bit) */
+	if (n != dst)
+		x86_mov_rr(&st->e, true, dst, n);
+	x86_alu_rr(&st->e, w64, ALU_SUB, dst, TMP);
+	return true;
+}
+
 static int alu_divmod(struct jit_state *st, const struct bpf_insn *in, bool w64)
 {
 	bool mod = SL_OP_CODE(in->code) == BPF_MOD, sdiv = in->off == 1;
@@ -377,6 +444,8 @@ static int alu_divmod(struct jit_state *st, const struct bpf_insn *in, bool w64)
 		div_special(st, dst, w64, mod, k == -1);
 		return 0;
 	}
+	if (is_k && divmod_const(st, in, w64, mod))
+		return 0;
 	if (is_k && st->opts.blind_constants)
 		x86_mov_rr(&st->e, true, TMP, blind_imm(st, in->imm));
 	else if (is_k)
@@ -995,6 +1064,11 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 	if (fuse == SL_JIT_FUSE_ROL)
 		x86_shift_ri(&st->e, true, SH_ROL, dst,                          /* rol dst, n */
 			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 64 - in->imm));
+	else if (fuse == SL_JIT_FUSE_ROL32)
+		x86_shift_ri(&st->e, false, SH_ROL, dst,                         /* rol dst32, n */
+			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 32 - in->imm));
+	else if (fuse == SL_JIT_FUSE_NOP)
+		;
 	else if (fuse == SL_JIT_FUSE_CMOV)
 		emit_cmov(st, in);
 	else if (fuse == SL_JIT_FUSE_CMOV_JT)

@@ -49,6 +49,9 @@ enum {
 	SL_JIT_FUSE_JZ_FLAGS, /**< "if rX ==|!= 0" right after add/sub/and/or/xor of rX: no cmp */
 	SL_JIT_FUSE_MOV_ZEXT, /**< "rD = rS; rD <<= 32; rD >>= 32": mov rD32, rS32 */
 	SL_JIT_FUSE_INLINE_CALL, /**< (set by jit.c) map lookup emitted inline: reads r2 only */
+	SL_JIT_FUSE_ROL32, /**< this shift by k becomes a 32-bit rotate (left by k, or right by k) */
+	SL_JIT_FUSE_NOP,   /**< emits nothing and changes no register (a zero extension
+			       nobody needs) */
 };
 
 /**
@@ -74,6 +77,22 @@ int64_t sl_jit_cmp_k(const struct sl_prog *prog, const uint8_t *fuse, uint32_t p
  * when out of memory.
  */
 uint8_t *sl_jit_dead_code(const struct sl_prog *prog, const uint8_t *fuse);
+
+/**
+ * Upper halves read later (liveness.c): per instruction, the registers
+ * whose bits 32-63 some instruction after it may read (bit n: rn), on the
+ * program as written. @return n_insns entries (calloc'ed, caller frees) or
+ * NULL when out of memory.
+ */
+uint16_t *sl_jit_hi_live(const struct sl_prog *prog, const uint8_t *targets);
+
+/**
+ * The constant register @p r holds before instruction @p pc, from a plain
+ * lddw or mov of an immediate in the same straight line (peephole.c;
+ * @p targets marks jump targets). @return false when unknown.
+ */
+bool sl_jit_const_before(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc,
+			 uint8_t r, uint64_t *v);
 
 /** Offset of sl_map_cpu from the thread pointer (local-exec TLS), for per-CPU lookups. */
 int32_t sl_jit_cpu_tpoff(void);

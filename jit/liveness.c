@@ -99,7 +99,7 @@ static struct du def_use(const struct sl_prog *p, uint32_t pc, const uint8_t *fu
 	const struct bpf_insn *in = &p->insns[pc];
 	uint8_t cls = SL_OP_CLASS(in->code), mode = SL_OP_MODE(in->code);
 
-	if (fuse[pc] == SL_JIT_FUSE_DROP)
+	if (fuse[pc] == SL_JIT_FUSE_DROP || fuse[pc] == SL_JIT_FUSE_NOP)
 		return (struct du){ 0, 0, false };
 	switch (cls) {
 	case BPF_ALU:
@@ -223,4 +223,145 @@ out:
 	free(next);
 	free(live);
 	return dead;
+}
+
+/*
+ * ---- upper halves: which registers' bits 32-63 are read later ----
+ *
+ * A backward demand analysis on the program as written (no fusions):
+ * hi[pc] = registers whose upper half some later instruction may read.
+ * add, sub, mul, and, or, xor, neg, lsh and mov compute the low half of
+ * their result from the low halves of their operands, so they read their
+ * operands' upper halves only when their own result's upper half is read;
+ * a left shift by 32 or more never does. 32-bit operations, 32-bit jumps
+ * and stores of at most 4 bytes read no upper half; right shifts, div,
+ * mod, 64-bit byte swaps, 64-bit jumps, addresses, calls (r1-r5) and
+ * exit (r0) read them. peephole.c uses it: where a result's upper half is
+ * never read, a 32-bit form may leave garbage there (v1's 32-bit rotates)
+ * and a zero extension has nothing to do.
+ */
+static uint16_t hi_use(const struct bpf_insn *in, uint16_t out, bool small_mask)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code), mode = SL_OP_MODE(in->code);
+	uint16_t d = R(in->dst_reg), s = R(in->src_reg), x = SL_OP_SRC(in->code) == BPF_X ? s : 0;
+
+	switch (cls) {
+	case BPF_ALU:
+		return op == BPF_END && in->imm == 64 ? d : 0;
+	case BPF_ALU64:
+		switch (op) {
+		case BPF_MOV:
+			return in->off == 0 && (out & d) ? x : 0;   /* movsx reads low bytes only */
+		case BPF_AND:
+			if (small_mask)                     /* the result's upper half is zero */
+				return x;
+			break;
+		case BPF_LSH:
+			if (SL_OP_SRC(in->code) == BPF_K && in->imm >= 32)
+				return 0;
+			/* fall through */
+		}
+		if (op == BPF_ADD || op == BPF_SUB || op == BPF_MUL || op == BPF_AND ||
+		    op == BPF_OR || op == BPF_XOR || op == BPF_NEG || op == BPF_LSH)
+			return (out & d) ? (uint16_t)(d | (op == BPF_LSH ? 0 : x)) : 0;
+		return (uint16_t)(d | x);               /* rsh, arsh, div, mod, end */
+	case BPF_LDX:
+		return s;
+	case BPF_ST:
+		return d;
+	case BPF_STX:
+		if (mode == BPF_ATOMIC)
+			return (uint16_t)(d | s | R(0));
+		return (uint16_t)(d | (SL_OP_SIZE(in->code) == BPF_DW ? s : 0));
+	case BPF_LD:
+		if (sl_isa_is_lddw(in))
+			return 0;
+		return (uint16_t)(R(6) | s);
+	case BPF_JMP:
+		if (op == BPF_EXIT)
+			return R(0);
+		if (op == BPF_CALL)
+			return ARGS;
+		if (op == BPF_JA)
+			return 0;
+		return (uint16_t)(d | x);
+	case BPF_JMP32:
+		return 0;
+	}
+	return 0x7ff;
+}
+
+/* Registers instruction @p in writes entirely (its old upper half is dead). */
+static uint16_t hi_kill(const struct bpf_insn *in)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+
+	if (cls == BPF_ALU || cls == BPF_ALU64 || cls == BPF_LDX)
+		return R(in->dst_reg);
+	if (cls == BPF_LD)
+		return sl_isa_is_lddw(in) ? R(in->dst_reg) : (uint16_t)(R(0) | ARGS);
+	if (cls == BPF_JMP && op == BPF_CALL)
+		return (uint16_t)(R(0) | ARGS);
+	return 0;
+}
+
+/* Is @p in a 64-bit AND with a mask below 2^32 (an immediate, or a constant register)? */
+static bool is_small_mask(const struct sl_prog *p, const uint8_t *targets, uint32_t pc)
+{
+	const struct bpf_insn *in = &p->insns[pc];
+	uint64_t v;
+
+	if (SL_OP_CLASS(in->code) != BPF_ALU64 || SL_OP_CODE(in->code) != BPF_AND)
+		return false;
+	if (SL_OP_SRC(in->code) == BPF_K)
+		return in->imm >= 0;
+	return in->src_reg != in->dst_reg && sl_jit_const_before(p, targets, pc, in->src_reg, &v) &&
+	       v <= UINT32_MAX;
+}
+
+uint16_t *sl_jit_hi_live(const struct sl_prog *p, const uint8_t *targets)
+{
+	uint16_t *out = calloc(p->n_insns + 1, sizeof(uint16_t));
+	uint16_t *in_set = calloc(p->n_insns + 1, sizeof(uint16_t));
+	uint8_t *small = calloc(p->n_insns + 1, 1);
+	bool changed = true;
+
+	if (!out || !in_set || !small) {
+		free(out);
+		free(in_set);
+		free(small);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < p->n_insns; i++)
+		small[i] = is_small_mask(p, targets, i);
+	while (changed) {
+		changed = false;
+		for (uint32_t i = p->n_insns; i-- > 0;) {
+			const struct bpf_insn *in = &p->insns[i];
+			uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+			bool stop = (cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_EXIT || op == BPF_JA);
+			uint32_t next = i + 1;
+			int64_t t = jump_target(in, i);
+			uint16_t o = 0, n;
+
+			if (i > 0 && sl_isa_is_lddw(&p->insns[i - 1]))
+				continue;                       /* second half of an lddw */
+			if (sl_isa_is_lddw(in))
+				next = i + 2;
+			if (!stop && next <= p->n_insns)
+				o = in_set[next];
+			if (t >= 0 && t <= p->n_insns)
+				o |= in_set[t];
+			n = (uint16_t)((o & ~hi_kill(in)) |
+					 hi_use(in, o, small[i]));
+			if (o != out[i] || n != in_set[i]) {
+				out[i] = o;
+				in_set[i] = n;
+				changed = true;
+			}
+		}
+	}
+	free(in_set);
+	free(small);
+	return out;
 }

@@ -275,7 +275,7 @@ static int64_t const_def(const struct sl_prog *p, const uint8_t *targets, uint32
 {
 	uint64_t v;
 
-	for (uint32_t k = pc, n = 0; k-- > 0 && n < 64; n++) {
+	for (uint32_t k = pc, n = 0; k-- > 0 && n < 512; n++) {
 		const struct bpf_insn *in = &p->insns[k];
 
 		if (targets[k + 1])
@@ -290,7 +290,7 @@ static int64_t const_def(const struct sl_prog *p, const uint8_t *targets, uint32
 }
 
 /* The constant register @p r holds before instruction @p pc (see const_def()). */
-static bool const_before(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r,
+bool sl_jit_const_before(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r,
 			 uint64_t *v)
 {
 	int64_t k = const_def(p, targets, pc, r);
@@ -464,8 +464,8 @@ static void match_mulrot(const struct sl_prog *p, const uint8_t *targets, uint32
 	if (m == UINT32_MAX || p->insns[m].code != (BPF_ALU64 | BPF_MOV | BPF_X) ||
 	    p->insns[m].dst_reg != a || p->insns[m].src_reg != v || p->insns[m].off ||
 	    p->insns[j].src_reg == a || p->insns[j].src_reg == v ||
-	    !const_before(p, targets, j, p->insns[j].src_reg, &c1) ||
-	    !const_before(p, targets, mvpc, mv->src_reg, &c2) ||
+	    !sl_jit_const_before(p, targets, j, p->insns[j].src_reg, &c1) ||
+	    !sl_jit_const_before(p, targets, mvpc, mv->src_reg, &c2) ||
 	    c1 != c2 << (64 - sh->imm))
 		return;
 	fuse[pc - 1] = SL_JIT_FUSE_ROL;
@@ -532,13 +532,175 @@ static void match_be16_shifted(const struct sl_prog *p, const uint8_t *targets, 
 	fuse[pc + 4] = SL_JIT_FUSE_DROP;
 }
 
+/* Does instruction @p in read register @p r? (Jumps and calls: always, conservatively.) */
+static bool reads(const struct bpf_insn *in, uint8_t r)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		return (op != BPF_MOV && in->dst_reg == r) ||
+		       (SL_OP_SRC(in->code) == BPF_X && op != BPF_END && in->src_reg == r);
+	case BPF_LDX:
+		return in->src_reg == r;
+	case BPF_ST:
+		return in->dst_reg == r;
+	case BPF_STX:
+		return in->dst_reg == r || in->src_reg == r || r == BPF_REG_0;
+	case BPF_LD:
+		return !sl_isa_is_lddw(in);
+	}
+	return true;
+}
+
+/*
+ * The last instruction before @p pc that writes @p r, in the same straight
+ * line: no jump target after it, no jump, call or exit between it and
+ * @p pc (so nobody can observe a register between the two but the
+ * instructions in between). -1 when there is none within 24 instructions.
+ */
+static int64_t line_def(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r)
+{
+	for (uint32_t k = pc, n = 0; k-- > 0 && n < 24; n++) {
+		const struct bpf_insn *in = &p->insns[k];
+		uint8_t cls;
+
+		if (targets[k + 1])
+			return -1;
+		if (k > 0 && sl_isa_is_lddw(&p->insns[k - 1]))
+			in = &p->insns[--k];
+		cls = SL_OP_CLASS(in->code);
+		if (cls == BPF_JMP || cls == BPF_JMP32)
+			return -1;
+		if (writes(in, r))
+			return k;
+	}
+	return -1;
+}
+
+/* Does any instruction in [from, to) read (@p rd) or write (@p wr) the register? */
+static bool touched(const struct sl_prog *p, uint32_t from, uint32_t to, int rd, int wr)
+{
+	for (uint32_t k = from; k < to; k++) {
+		const struct bpf_insn *in = &p->insns[k];
+
+		if ((rd >= 0 && reads(in, (uint8_t)rd)) || (wr >= 0 && writes(in, (uint8_t)wr)))
+			return true;
+		if (sl_isa_is_lddw(in))
+			k++;
+	}
+	return false;
+}
+
+/* Where the value register @p r holds before @p at was copied from: (*reg, *from). */
+static void copy_origin(const struct sl_prog *p, const uint8_t *targets, uint32_t at, uint8_t r,
+			bool w32, uint8_t *reg, uint32_t *from)
+{
+	int64_t m = line_def(p, targets, at, r);
+	const struct bpf_insn *mv = m >= 0 ? &p->insns[m] : NULL;
+
+	*reg = r;
+	*from = at;
+	if (mv && SL_OP_CODE(mv->code) == BPF_MOV && SL_OP_SRC(mv->code) == BPF_X && !mv->off &&
+	    (SL_OP_CLASS(mv->code) == BPF_ALU64 || (w32 && SL_OP_CLASS(mv->code) == BPF_ALU)) &&
+	    mv->src_reg != BPF_REG_10) {
+		*reg = mv->src_reg;
+		*from = (uint32_t)m;
+	}
+}
+
+static bool is_shift_imm(const struct bpf_insn *in, uint8_t cls)
+{
+	return SL_OP_CLASS(in->code) == cls && SL_OP_SRC(in->code) == BPF_K &&
+	       (SL_OP_CODE(in->code) == BPF_LSH || SL_OP_CODE(in->code) == BPF_RSH) &&
+	       in->imm > 0 && in->imm < (cls == BPF_ALU ? 32 : 64);
+}
+
+/*
+ * v1's 32-bit right half "rS &= M; rS >>= b" before @p ks: the AND's pc,
+ * when M (an immediate or a constant register) keeps exactly bits b-31.
+ */
+static int64_t rot32_mask(const struct sl_prog *p, const uint8_t *targets, uint32_t ks, int b)
+{
+	uint8_t r = p->insns[ks].dst_reg;
+	int64_t k = line_def(p, targets, ks, r);
+	const struct bpf_insn *an = k >= 0 ? &p->insns[k] : NULL;
+	uint64_t m;
+
+	if (!an || SL_OP_CLASS(an->code) != BPF_ALU64 || SL_OP_CODE(an->code) != BPF_AND)
+		return -1;
+	if (SL_OP_SRC(an->code) == BPF_K)
+		m = (uint64_t)(int64_t)an->imm;
+	else if (an->src_reg == r || !sl_jit_const_before(p, targets, (uint32_t)k, an->src_reg, &m))
+		return -1;
+	return (m >> b) == (0xffffffffull >> b) ? k : -1;
+}
+
+/*
+ * A rotate written as two shifts of copies of one value and an OR, in any
+ * order, with lddw's and other work in between ("rA = rX; rA >>= 32-k;
+ * rB = rX; rB <<= k; rB |= rA", v3's 32-bit form; the same in 64 bits;
+ * v1's "rA &= 0xffffffff << (32-k)" before the right shift, when only the
+ * low half of the result is ever read), the OR at @p pc: the shift of the
+ * OR's destination becomes the rotate (rol r32 / rol r64) and the OR goes.
+ * Nothing may read the destination between its shift and the OR, and both
+ * shifted copies must hold the same value: copied from one register that
+ * nothing writes between the two copies.
+ */
+static void match_rotate_or(const struct sl_prog *p, const uint8_t *targets, const uint16_t *hi,
+			    uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *orr = &p->insns[pc], *shd, *shs;
+	uint8_t d = orr->dst_reg, s = orr->src_reg, cls, rd, rs;
+	int64_t kd, ks, kand = -1;
+	uint32_t fd, fs, w;
+
+	if ((SL_OP_CLASS(orr->code) != BPF_ALU && SL_OP_CLASS(orr->code) != BPF_ALU64) ||
+	    SL_OP_CODE(orr->code) != BPF_OR || SL_OP_SRC(orr->code) != BPF_X || d == s || fuse[pc])
+		return;
+	kd = line_def(p, targets, pc, d);
+	ks = line_def(p, targets, pc, s);
+	if (kd < 0 || ks < 0 || fuse[kd] || fuse[ks])
+		return;
+	shd = &p->insns[kd];
+	shs = &p->insns[ks];
+	cls = SL_OP_CLASS(shd->code);
+	if (!is_shift_imm(shd, cls) || !is_shift_imm(shs, cls) || shd->code == shs->code)
+		return;
+	if (cls == BPF_ALU64 && SL_OP_CLASS(orr->code) == BPF_ALU64 && shd->imm + shs->imm == 64) {
+		w = 64;
+	} else if (cls == BPF_ALU && shd->imm + shs->imm == 32) {
+		w = 32;
+	} else if (cls == BPF_ALU64 && SL_OP_CLASS(orr->code) == BPF_ALU64 && hi &&
+		   shd->imm + shs->imm == 32 && SL_OP_CODE(shd->code) == BPF_LSH &&
+		   !(hi[pc] & (1u << d))) {
+		kand = rot32_mask(p, targets, (uint32_t)ks, shs->imm);   /* v1 */
+		if (kand < 0 || fuse[kand])
+			return;
+		w = 32;
+	} else {
+		return;
+	}
+	if (touched(p, (uint32_t)kd + 1, pc, d, -1))
+		return;                                 /* someone reads the shifted value */
+	copy_origin(p, targets, (uint32_t)kd, d, w == 32, &rd, &fd);
+	copy_origin(p, targets, (uint32_t)(kand >= 0 ? kand : ks), s, w == 32, &rs, &fs);
+	if (rd != rs || touched(p, fd < fs ? fd : fs, fd < fs ? fs : fd, -1, rd))
+		return;
+	fuse[kd] = w == 64 ? SL_JIT_FUSE_ROL : SL_JIT_FUSE_ROL32;
+	fuse[pc] = SL_JIT_FUSE_DROP;
+}
+
 uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 {
 	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jump_targets(p);
+	uint16_t *hi = targets ? sl_jit_hi_live(p, targets) : NULL;
 
-	if (!fuse || !targets) {
+	if (!fuse || !targets || !hi) {
 		free(fuse);
 		free(targets);
+		free(hi);
 		return NULL;
 	}
 	for (uint32_t pc = 0; pc + 3 < p->n_insns; pc++) {
@@ -553,6 +715,9 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 	for (uint32_t pc = 4; pc < p->n_insns; pc++)
 		if (!fuse[pc] && !fuse[pc - 1] && !fuse[pc - 2])
 			match_mulrot(p, targets, pc, fuse);
+	for (uint32_t pc = 1; pc < p->n_insns; pc++)
+		if (!sl_isa_is_lddw(&p->insns[pc - 1]))
+			match_rotate_or(p, targets, hi, pc, fuse);
 	for (uint32_t pc = 0; pc + 1 < p->n_insns; pc++) {
 		if (fuse[pc] || fuse[pc + 1] || sl_isa_is_lddw(&p->insns[pc]))
 			continue;
@@ -569,5 +734,6 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 			match_jz_flags(p, targets, pc, fuse);
 	}
 	free(targets);
+	free(hi);
 	return fuse;
 }

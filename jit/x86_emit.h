@@ -42,7 +42,7 @@ enum x86_alu {
 enum x86_shift { SH_ROL = 0, SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
 
 /** Unary group: /digit of 0xf7. */
-enum x86_unary { UN_NEG = 3, UN_DIV = 6, UN_IDIV = 7 };
+enum x86_unary { UN_NEG = 3, UN_MUL = 4, UN_DIV = 6, UN_IDIV = 7 };
 
 /** Code buffer being written (buf != NULL) or sized (buf == NULL). */
 struct x86_emit {

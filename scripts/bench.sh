@@ -13,8 +13,44 @@ for name in flowhash l4filter; do
 	"$sluice" bench --prog "$b/examples/$name.bpf.o" --pcap "$pcap" --native "$b/examples/$name.so"
 	echo
 done
+# Real-world shapes (examples/bench/shapes.h), each at clang's default
+# -mcpu=v1 and at v3, against native gcc -O2 and librte_bpf's JIT (which
+# takes neither v3's 32-bit jumps, nor loops, calls or global data: then
+# "-"). Per program the full table, then one summary line each; code
+# sizes: sluice's JIT output against gcc's functions of the same source.
+shapes="jhash crc32 siphash maglev csum v6walk katran classify"
+gcc_bytes() {
+	nm -S -t d --defined-only "$1" | awk '$3 ~ /^[tT]$/ && $4 !~ /^(_init|_fini|deregister_tm_clones|register_tm_clones|__do_global_dtors_aux|frame_dummy)$/ {
+		n += $2 } END { print n + 0 }'
+}
+summary=$(mktemp)
+for name in $shapes; do
+	for cpu in v1 v3; do
+		obj=$b/examples/$name.bpf.o
+		[ "$cpu" = v3 ] && obj=$b/examples/$name.v3.bpf.o
+		out=$("$sluice" bench --prog "$obj" --pcap "$pcap" --native "$b/examples/$name.so" --jit --repeat 50 2>/dev/null)
+		echo "$out"
+		echo "$out" | awk -v n="$name" -v c="$cpu" -v g="$(gcc_bytes "$b/examples/$name.so")" '
+			$1 == "sluice" && $2 == "jit" && $3 ~ /^[0-9.]+$/ { j = $3 }
+			$1 == "librte_bpf" && $2 == "jit" && $3 ~ /^[0-9.]+$/ { r = $3 }
+			$1 == "native" && $2 ~ /^[0-9.]+$/ { nat = $2 }
+			/sluice jit code =/ { sz = $5 }
+			END { printf "%-9s %-3s %7.2f %7.2f %7s %7.2f %7s %6d %6d\n", n, c, j, nat,
+				r == "" ? "-" : sprintf("%.2f", r), j / nat,
+				r == "" ? "-" : sprintf("%.2f", j / r), sz, g }' >> "$summary"
+		echo
+	done
+done
+echo "== real-world shapes: ns/packet (same-run ratios), code bytes"
+printf "%-9s %-3s %7s %7s %7s %7s %7s %6s %6s\n" program isa jit native rte-jit jit/nat jit/rte jit-B gcc-B
+cat "$summary"
+awk '{ l += log($6); n++ } END { if (n) printf "geometric mean of jit/native over %d programs: %.3fx\n", n, exp(l / n) }' "$summary"
+rm -f "$summary"
+echo
+
 for obj in "$b"/examples/*.bpf.o; do
 	case "$(basename "$obj")" in flowhash.bpf.o|l4filter.bpf.o|maplookup.bpf.o) continue ;; esac
+	case " $shapes " in *" $(basename "$obj" | sed 's/\.v3\.bpf\.o$//; s/\.bpf\.o$//') "*) continue ;; esac
 	"$sluice" bench --prog "$obj" --pcap "$pcap"
 	echo
 done

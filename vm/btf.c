@@ -110,7 +110,8 @@ static const char *btf_name(const struct btf *btf, uint32_t off)
 
 /* Value of one pointer-typed member: N of int (*)[N], or sizeof(T) of T *. */
 static int member_value(struct ld_ctx *ctx, const char *map, const char *field,
-			const struct btf_member *m, enum field_kind kind, uint32_t *val)
+			const struct btf_member *m, enum field_kind kind, uint32_t *val,
+			uint32_t *type_id)
 {
 	const struct btf_type *ptr = skip_mods(ctx->btf, m->type), *arr;
 	int64_t size;
@@ -125,6 +126,7 @@ static int member_value(struct ld_ctx *ctx, const char *map, const char *field,
 		*val = btf_array(arr)->nelems;
 		return 0;
 	}
+	*type_id = ptr->type;
 	size = btf__resolve_size(ctx->btf, ptr->type);
 	if (size < 0 || size > UINT32_MAX)
 		return ld_err(ctx, EINVAL, "map '%s': cannot size the type of field '%s'", map,
@@ -163,10 +165,11 @@ static int values_field(struct ld_ctx *ctx, const char *map, const struct btf_me
 
 /* Apply one member of a map definition struct to @p def. */
 static int map_field(struct ld_ctx *ctx, const char *map, const struct btf_member *m,
-		     struct sl_map_def *def, uint32_t *seen, struct values_member *v)
+		     struct sl_map_def *def, uint32_t *seen, struct values_member *v,
+		     struct ld_map_btf *types)
 {
 	const char *field = btf_name(ctx->btf, m->name_off);
-	uint32_t val = 0, *dst;
+	uint32_t val = 0, *dst, type_id = 0;
 	size_t f;
 	int err;
 
@@ -182,9 +185,13 @@ static int map_field(struct ld_ctx *ctx, const char *map, const struct btf_membe
 			return ld_err(ctx, EINVAL, "map '%s': an inner map cannot hold maps", map);
 		return values_field(ctx, map, m, v);
 	}
-	err = member_value(ctx, map, field, m, btf_fields[f].kind, &val);
+	err = member_value(ctx, map, field, m, btf_fields[f].kind, &val, &type_id);
 	if (err)
 		return err;
+	if (types && !strcmp(field, "key"))
+		types->key = type_id;
+	else if (types && !strcmp(field, "value"))
+		types->value = type_id;
 	dst = (uint32_t *)((char *)def + btf_fields[f].off);
 	if ((*seen & (1u << (btf_fields[f].off / 4))) && *dst != val)
 		return ld_err(ctx, EINVAL, "map '%s': field '%s' (%u) conflicts with an earlier "
@@ -216,7 +223,7 @@ static int map_symbol(struct ld_ctx *ctx, uint32_t sec, const char *name, uint64
 
 /* The fields of map definition struct @p st into @p def (and "values" into @p v). */
 static int map_struct(struct ld_ctx *ctx, const char *name, const struct btf_type *st,
-		      struct sl_map_def *def, struct values_member *v)
+		      struct sl_map_def *def, struct values_member *v, struct ld_map_btf *types)
 {
 	const struct btf_member *m = btf_members(st);
 	uint32_t seen = 0;
@@ -225,7 +232,7 @@ static int map_struct(struct ld_ctx *ctx, const char *name, const struct btf_typ
 	for (unsigned i = 0; i < btf_vlen(st); i++) {
 		bool had = v && v->present;
 
-		err = map_field(ctx, name, &m[i], def, &seen, v);
+		err = map_field(ctx, name, &m[i], def, &seen, v, types);
 		if (err)
 			return err;
 		if (v && v->present && !had)
@@ -244,6 +251,7 @@ static int btf_map(struct ld_ctx *ctx, uint32_t sec, const struct btf_var_secinf
 	const struct btf_type *var = btf__type_by_id(ctx->btf, vsi->type), *st;
 	struct sl_map_def def = { 0 }, inner = { 0 };
 	struct values_member v = { 0 };
+	struct ld_map_btf types = { 0, 0 };
 	const char *name;
 	uint64_t off = 0;
 	int err;
@@ -255,7 +263,7 @@ static int btf_map(struct ld_ctx *ctx, uint32_t sec, const struct btf_var_secinf
 	st = skip_mods(ctx->btf, var->type);
 	if (!st || !btf_is_struct(st))
 		return ld_err(ctx, EINVAL, "map '%s': definition is not a struct", name);
-	err = map_struct(ctx, name, st, &def, &v);
+	err = map_struct(ctx, name, st, &def, &v, &types);
 	if (err)
 		return err;
 	if (v.present && !is_outer(def.type))
@@ -268,14 +276,18 @@ static int btf_map(struct ld_ctx *ctx, uint32_t sec, const struct btf_var_secinf
 	if (v.present) {
 		if (!def.value_size)
 			def.value_size = 4;   /* as libbpf: the map id (fd in the kernel) */
-		err = map_struct(ctx, name, btf__type_by_id(ctx->btf, v.inner_id), &inner, NULL);
+		err = map_struct(ctx, name, btf__type_by_id(ctx->btf, v.inner_id), &inner, NULL,
+				 NULL);
 		if (err)
 			return err;
 	}
 	err = map_symbol(ctx, sec, name, &off);
 	if (err)
 		return err;
-	return ld_add_map(ctx, name, &def, v.present ? &inner : NULL, v.off, sec, off, true);
+	err = ld_add_map(ctx, name, &def, v.present ? &inner : NULL, v.off, sec, off, true);
+	if (!err)
+		ctx->obj->map_btf[ctx->obj->n_maps - 1] = types;
+	return err;
 }
 
 int ld_btf_maps(struct ld_ctx *ctx, uint32_t sec)

@@ -48,6 +48,8 @@
 
 static __thread struct sl_redirect redirect_state;
 static __thread uint64_t prandom_state;
+static __thread bool clock_virtual;
+static __thread uint64_t clock_virtual_ns;
 
 struct sl_redirect *sl_helper_redirect(void)
 {
@@ -94,10 +96,23 @@ static uint64_t ktime_get_ns(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+void sl_helper_clock_set(uint64_t ns)
+{
+	clock_virtual_ns = ns;
+	clock_virtual = true;
+}
+
+void sl_helper_clock_real(void)
+{
+	clock_virtual = false;
+}
+
 static uint64_t clock_ns(clockid_t clk)
 {
 	struct timespec ts;
 
+	if (clock_virtual)
+		return clock_virtual_ns;
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }

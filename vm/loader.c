@@ -278,23 +278,20 @@ static int charge_map(struct ld_ctx *ctx, const char *name, const struct sl_map_
 }
 
 /*
- * The size the caller gave for map @p name (sl_obj_opts.map_sizes), else
- * the declared one; max_entries 0 without a size is an error (but for
- * PERF_EVENT_ARRAY, one entry per CPU as libbpf).
+ * The size the caller gave for map @p name (sl_obj_opts.map_sizes, the
+ * last one naming it), else the declared one; max_entries 0 without a
+ * size is an error (but for PERF_EVENT_ARRAY, one entry per CPU as libbpf).
  */
 static int size_map(struct ld_ctx *ctx, const char *name, struct sl_map_def *def)
 {
-	for (unsigned i = 0; i < ctx->n_map_sizes; i++) {
+	for (unsigned i = 0; i < ctx->n_map_sizes; i++)   /* the last one given wins */
 		if (ctx->map_sizes[i].name && !strcmp(ctx->map_sizes[i].name, name) &&
-		    ctx->map_sizes[i].max_entries) {
+		    ctx->map_sizes[i].max_entries)
 			def->max_entries = ctx->map_sizes[i].max_entries;
-			return 0;
-		}
-	}
 	if (def->max_entries == 0 && def->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
 		return ld_err(ctx, EINVAL, "map '%s' (%s) has max_entries 0: its size is set at "
-			      "load time; give it with --map-size %s=N", name,
-			      sl_map_type_name(def->type), name);
+			      "load time; give it with --map-size %s=N (a config: maps.%s.size)", name,
+			      sl_map_type_name(def->type), name, name);
 	return 0;
 }
 
@@ -314,10 +311,15 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 	if (obj->n_maps == obj->map_cap) {
 		unsigned cap = obj->map_cap ? obj->map_cap * 2 : 8;
 		struct sl_map **m = realloc(obj->maps, cap * sizeof(*m));
+		struct ld_map_btf *mb;
 
 		if (!m)
 			return ld_err(ctx, ENOMEM, "out of memory");
 		obj->maps = m;
+		mb = realloc(obj->map_btf, cap * sizeof(*mb));
+		if (!mb)
+			return ld_err(ctx, ENOMEM, "out of memory");
+		obj->map_btf = mb;
 		obj->map_cap = cap;
 	}
 	if (has_sym && ctx->n_map_syms == ctx->map_sym_cap) {
@@ -352,6 +354,7 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 		ctx->map_syms[ctx->n_map_syms++] = (struct ld_map_sym){
 			.sec = sec, .off = off, .map_idx = obj->n_maps, .outer = inner != NULL,
 			.values_off = values_off };
+	obj->map_btf[obj->n_maps] = (struct ld_map_btf){ 0, 0 };
 	obj->maps[obj->n_maps++] = map;
 	return 0;
 }
@@ -428,6 +431,8 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 		.log = log,
 		.log_len = log_len,
 		.ncpus = opts && opts->ncpus ? opts->ncpus : 1,
+		.opts = opts && opts->sz >= offsetof(struct sl_obj_opts, n_map_sizes) +
+			sizeof(opts->n_map_sizes) && opts->n_map_sizes ? opts : NULL,
 		.map_mem_limit = SL_OBJ_MAP_MEM_DEFAULT,
 	};
 	uint8_t *image;
@@ -464,6 +469,8 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 	ctx.image = image;
 	ctx.image_len = len;
 	err = load(&ctx);
+	ctx.obj->btf = ctx.btf;  /* the object keeps its BTF (sl_obj_btf) */
+	ctx.btf = NULL;
 	ctx_free(&ctx);
 	free(image);
 	if (err) {
@@ -553,6 +560,8 @@ void sl_obj_close(struct sl_obj *obj)
 		sl_map_destroy(obj->maps[i]);
 	free(obj->progs);
 	free(obj->maps);
+	free(obj->map_btf);
+	btf__free(obj->btf);
 	free(obj);
 }
 
@@ -594,4 +603,30 @@ struct sl_map *sl_obj_map(const struct sl_obj *obj, unsigned i)
 		return NULL;
 	}
 	return obj->maps[i];
+}
+
+struct sl_map *sl_obj_map_by_name(const struct sl_obj *obj, const char *name)
+{
+	for (unsigned i = 0; obj && name && i < obj->n_maps; i++)
+		if (!strcmp(sl_map_name(obj->maps[i]), name))
+			return obj->maps[i];
+	errno = ENOENT;
+	return NULL;
+}
+
+const struct btf *sl_obj_btf(const struct sl_obj *obj)
+{
+	return obj ? obj->btf : NULL;
+}
+
+int sl_obj_map_btf_ids(const struct sl_obj *obj, const struct sl_map *map, uint32_t *key_id,
+		       uint32_t *value_id)
+{
+	for (unsigned i = 0; obj && i < obj->n_maps; i++)
+		if (obj->maps[i] == map) {
+			*key_id = obj->btf ? obj->map_btf[i].key : 0;
+			*value_id = obj->btf ? obj->map_btf[i].value : 0;
+			return 0;
+		}
+	return -ENOENT;
 }

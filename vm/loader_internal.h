@@ -80,6 +80,13 @@ struct sl_obj {
 	unsigned n_maps;
 	unsigned map_cap;
 	char license[64];
+	struct btf *btf;            /**< owned; NULL without BTF */
+	struct ld_map_btf *map_btf; /**< map_cap entries: BTF ids of each map's key and value */
+};
+
+/** BTF type ids of one map's key and value (0: untyped). */
+struct ld_map_btf {
+	uint32_t key, value;
 };
 
 /** Everything known while loading one image; freed once the object is built. */
@@ -89,11 +96,12 @@ struct ld_ctx {
 	size_t log_len;
 	bool logged;             /**< first error line kept */
 	unsigned ncpus;
+	const struct sl_obj_opts *opts;  /**< map_sizes, or NULL */
 	uint64_t map_mem;         /**< estimated bytes of the maps made so far */
 	uint64_t map_mem_limit;
 	bool force_type;          /**< every executable section but .text is a program ... */
 	enum sl_prog_type prog_type;  /**< ... of this type (sl_obj_opts.prog_type) */
-	const struct sl_map_size *map_sizes;  /**< sl_obj_opts.map_sizes */
+	const struct sl_obj_map_size *map_sizes;  /**< sl_obj_opts.map_sizes */
 	unsigned n_map_sizes;
 	const uint8_t *image;
 	size_t image_len;

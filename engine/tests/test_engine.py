@@ -124,6 +124,8 @@ def check_balance(st, label):
              (label, st["rx"], st["tx"], st["drop"], st["error"]))
     if sum(w["rx"] for w in st["per_worker"]) != st["rx"]:
         fail("%s: per-worker rx does not sum to rx" % label)
+    if sum(st["verdicts"].values()) != st["rx"]:
+        fail("%s: verdicts %r do not sum to rx %d" % (label, st["verdicts"], st["rx"]))
 
 
 def check_proto_run(env, count, seed, exec_opt):
@@ -234,27 +236,39 @@ def verdict_truth(pkts, pass_port, redirect_ok):
     """What progs/verdicts.bpf.c does to port 0's frames: counters and the
     frames each port must send, in order."""
     want = {"tx": 0, "drop": 0, "error": 0}
+    verdicts = dict.fromkeys(("aborted", "drop", "pass", "tx", "redirect",
+                              "redirect_failed", "trim"), 0)
     out = {0: [], pass_port: []}
     for data, _ in pkts:
         if len(data) < 12:
             out[pass_port].append(data)
             want["tx"] += 1
+            verdicts["pass"] += 1
             continue
         sel, flag, big = data[11] % 6, data[10], len(data) >= 64
-        if sel in (0, 5) or (sel == 4 and not (flag & 2 and redirect_ok)):
+        if sel in (0, 5):
             want["error"] += 1
+            verdicts["aborted"] += 1  # 7 is no verdict: aborted, as the kernel
+            continue
+        if sel == 4 and not (flag & 2 and redirect_ok):
+            want["error"] += 1
+            verdicts["redirect_failed"] += 1
             continue
         if sel == 1:
             want["drop"] += 1
+            verdicts["drop"] += 1
             continue
         if sel == 2:
             out[pass_port].append(data[4:] if flag & 1 and big else data)
+            verdicts["pass"] += 1
         elif sel == 3:
             out[0].append(data[:-10] if flag & 4 and big else data)
+            verdicts["tx"] += 1
         else:
             out[pass_port].append(data)
+            verdicts["redirect"] += 1
         want["tx"] += 1
-    return want, out
+    return want, verdicts, out
 
 
 def case_verdicts(env):
@@ -272,12 +286,14 @@ def case_verdicts(env):
             st = json.load(f)["stats"]
         check_balance(st, "verdicts")
         ids = [p["port"] for p in st["per_port"]]
-        want, out = verdict_truth(pkts, 1, 1 in ids)
+        want, verdicts, out = verdict_truth(pkts, 1, 1 in ids)
         if 1 not in ids or ids.index(1) != 1:
             fail("verdicts: port ids %r, want [0, 1]" % ids)
         got = {k: st[k] for k in want}
         if st["rx"] != len(pkts) or got != want:
             fail("verdicts %s: rx %d %r, want rx %d %r" % (exec_opt, st["rx"], got, len(pkts), want))
+        if st["verdicts"] != verdicts:
+            fail("verdicts %s: verdict counts %r, want %r" % (exec_opt, st["verdicts"], verdicts))
         for port, path in ((0, oa), (1, ob)):
             sent = [d for d, _ in read_pcap(path)]
             if sent != out[port]:
@@ -381,11 +397,12 @@ def case_socket(env):
         print("ok socket %s: %d kept (%d cut), %d dropped" % (exec_opt, len(want_out), cut, drop))
 
 
-def expect_error(env, label, args, needle):
+def expect_error(env, label, args, needle, code=1):
+    """One line naming needle; exit 1 for a run error, 2 for a usage error."""
     r = env.run(args)
     lines = [l for l in r.stderr.splitlines() if l.strip()]
-    if r.returncode != 1:
-        fail("%s: exit %d, want 1 (stderr %r)" % (label, r.returncode, r.stderr))
+    if r.returncode != code:
+        fail("%s: exit %d, want %d (stderr %r)" % (label, r.returncode, code, r.stderr))
     if len(lines) != 1 or needle not in lines[0]:
         fail("%s: want one line containing %r, got %r" % (label, needle, lines))
     print("ok %s: %s" % (label, lines[0]))
@@ -412,22 +429,22 @@ def case_errors(env):
                  "rejected by the verifier")
     expect_error(env, "unknown section", ["--prog", env.obj, "--section", "xdp/nope", "--port", port],
                  "xdp/nope")
-    expect_error(env, "bad port string", ["--prog", env.obj, "--port", "eth0"], "eth0")
-    expect_error(env, "bad PCI address", ["--prog", env.obj, "--port", "0000:zz:00.0"], "0000:zz")
-    expect_error(env, "port twice", ["--prog", env.obj, "--port", port, "--port", port], "twice")
+    expect_error(env, "bad port string", ["--prog", env.obj, "--port", "eth0"], "eth0", code=2)
+    expect_error(env, "bad PCI address", ["--prog", env.obj, "--port", "0000:zz:00.0"], "0000:zz", code=2)
+    expect_error(env, "port twice", ["--prog", env.obj, "--port", port, "--port", port], "twice", code=2)
     expect_error(env, "unknown vdev driver", ["--prog", env.obj, "--port", "net_nosuchdrv0"], "EAL")
-    expect_error(env, "no port", ["--prog", env.obj], "--port")
+    expect_error(env, "no port", ["--prog", env.obj], "--port", code=2)
     expect_error(env, "bad duration", ["--prog", env.obj, "--port", port, "--duration", "x"],
-                 "--duration")
+                 "--duration", code=2)
     expect_error(env, "unwritable tx_pcap",
                  ["--prog", env.obj, "--port", port + ",tx_pcap=/nonexistent-dir/out.pcap"],
                  "/nonexistent-dir/out.pcap")
     expect_error(env, "more workers than queues", ["--prog", env.obj, "--port", port,
                                                    "--workers", "2"], "2 workers need 2")
     expect_error(env, "bad workers", ["--prog", env.obj, "--port", port, "--workers", "0"],
-                 "--workers")
+                 "--workers", code=2)
     expect_error(env, "interp and jit", ["--prog", env.obj, "--port", port, "--interp", "--jit"],
-                 "--interp")
+                 "--interp", code=2)
 
 
 CASES = {"proto": case_proto, "twoports": case_twoports, "infinite": case_infinite,

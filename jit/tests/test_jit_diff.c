@@ -456,6 +456,65 @@ static void put_lddw(struct gen *g, uint8_t r, uint64_t v)
 }
 
 /*
+ * A rotate from two shifted copies of one value and an OR, as clang
+ * writes 32-bit rotates: "rA = rX; rA >>= 32-k; rB = rX; rB <<= k;
+ * rB |= rA" in 32-bit ops (v3), or in 64-bit ops with "rA &= mask" before
+ * the right shift (v1: the JIT fuses it only when the result's upper half
+ * is never read, so sometimes a zero extension or a 32-bit op follows),
+ * or 64-bit with k + (64-k). Near misses: counts that do not add up, a
+ * wrong mask, a read of rB or a write of rX between, mixed widths, a jump
+ * landing inside.
+ */
+static void gen_rotate2(struct gen *g)
+{
+	uint8_t x = scalar(g), a = scalar(g), b = scalar(g), c = scalar(g);
+	unsigned form = rn(g, 3), miss = rn(g, 10);
+	uint32_t w = form == 2 ? 64 : 32, k = 1 + rn(g, w - 1), ka = w - k;
+	uint8_t cls = form == 0 ? BPF_ALU : BPF_ALU64, ocls = cls;
+	uint64_t mask = (0xffffffffull >> ka) << ka;
+
+	if (a == b || a == x)
+		return;
+	if (miss == 0)
+		ka = 1 + rn(g, w - 1);                          /* counts may not add up */
+	if (miss == 1)
+		mask ^= 1ull << rn(g, 40);                      /* not quite the mask */
+	if (miss == 2)
+		ocls ^= BPF_ALU ^ BPF_ALU64;                    /* OR of the other width */
+	item(g);
+	if (form == 1 && rn(g, 2))
+		put_lddw(g, c, mask);
+	put(g, (rn(g, 4) ? BPF_ALU64 : cls) | BPF_MOV | BPF_X, a, x, 0, 0);
+	if (form == 1 && (c == a || c == x || rn(g, 2))) {
+		put(g, BPF_ALU64 | BPF_AND | BPF_K, a, 0, 0, (int32_t)mask);   /* sign-extends */
+	} else if (form == 1) {
+		put_lddw(g, c, mask);
+		put(g, BPF_ALU64 | BPF_AND | BPF_X, a, c, 0, 0);
+	}
+	put(g, cls | BPF_RSH | BPF_K, a, 0, 0, (int32_t)ka);
+	if (miss == 3)
+		put(g, BPF_ALU64 | BPF_ADD | BPF_K, x, 0, 0, 1);  /* rX changes between the copies */
+	if (miss == 4)
+		item(g);
+	if (b != x || rn(g, 2))
+		put(g, (rn(g, 4) ? BPF_ALU64 : cls) | BPF_MOV | BPF_X, b, x, 0, 0);
+	put(g, cls | BPF_LSH | BPF_K, b, 0, 0, (int32_t)k);
+	if (miss == 5)
+		put(g, BPF_ALU64 | BPF_ADD | BPF_X, c, b, 0, 0);  /* reads the shifted rB */
+	if (miss == 6)
+		item(g);
+	put(g, ocls | BPF_OR | BPF_X, b, a, 0, 0);
+	if (form == 1 && rn(g, 2)) {                            /* only the low half is read */
+		if (rn(g, 2)) {
+			put(g, BPF_ALU64 | BPF_LSH | BPF_K, b, 0, 0, 32);
+			put(g, BPF_ALU64 | BPF_RSH | BPF_K, b, 0, 0, 32);
+		} else {
+			put(g, BPF_ALU | BPF_ADD | BPF_K, b, 0, 0, edge_imm(g));
+		}
+	}
+}
+
+/*
  * rotl(v * C, k) as clang writes it: rA = rV; rA *= rC1; rV *= rC2;
  * rV >>= 64-k; rV |= rA with C1 = C2 << k (the JIT makes it imul + rol),
  * sometimes with constants that do not match or something in between:
@@ -526,6 +585,8 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_rotate(g);
 		else if (w < 43)
 			gen_mulrot(g);
+		else if (w < 44)
+			gen_rotate2(g);
 		else if (w < 45)
 			gen_mul_add(g);
 		else if (w < 60)

@@ -161,6 +161,18 @@ struct sl_obj_opts {
 	 */
 	uint64_t map_mem_limit;
 	/**
+	 * max_entries overrides by map name (a config file's maps.NAME.size,
+	 * `--map-size NAME=N`), applied before each map is created; names the
+	 * object does not define are ignored here (sl_obj_map_by_name() tells
+	 * the caller). A map declared with max_entries 0 (xdp-bench and
+	 * xdp-trafficgen leave the size to the loader) and given no size here
+	 * fails with EINVAL and a line naming the map and `--map-size` (but
+	 * PERF_EVENT_ARRAY: one entry per CPU, as libbpf).
+	 * Not owned; NULL when @c n_map_sizes is 0.
+	 */
+	const struct sl_obj_map_size *map_sizes;
+	unsigned n_map_sizes;
+	/**
 	 * Program type of every executable section except ".text" (as
 	 * `bpftool prog load ... type xdp`): every global function in such a
 	 * section is a program of this type, whatever the section's name.
@@ -169,21 +181,11 @@ struct sl_obj_opts {
 	 */
 	bool force_type;
 	enum sl_prog_type prog_type;
-	/**
-	 * Sizes for maps declared with max_entries 0 (xdp-bench and
-	 * xdp-trafficgen leave the size to the loader): entry i sizes the map
-	 * named map_sizes[i].name. A size given for a map with a nonzero
-	 * max_entries overrides it too, as libbpf's bpf_map__set_max_entries().
-	 * A map left at 0 (other than PERF_EVENT_ARRAY, sized per CPU) fails
-	 * with EINVAL and a line naming the map and `--map-size`.
-	 */
-	const struct sl_map_size *map_sizes;
-	unsigned n_map_sizes;
 };
 
-/** One entry of sl_obj_opts.map_sizes. */
-struct sl_map_size {
-	const char *name;      /**< map name as in the object (BTF/ELF symbol) */
+/** One max_entries override of sl_obj_opts.map_sizes. */
+struct sl_obj_map_size {
+	const char *name;      /**< map name as in the object */
 	uint32_t max_entries;  /**< nonzero */
 };
 
@@ -232,6 +234,25 @@ struct sl_prog *sl_obj_find_prog(const struct sl_obj *obj, const char *section);
 unsigned sl_obj_map_count(const struct sl_obj *obj);
 /** Map @p i, owned by the object. */
 struct sl_map *sl_obj_map(const struct sl_obj *obj, unsigned i);
+
+/** Map named @p name (as sl_map_name() gives it), or NULL with errno = ENOENT. */
+struct sl_map *sl_obj_map_by_name(const struct sl_obj *obj, const char *name);
+
+struct btf;
+/**
+ * The object's BTF (libbpf's struct btf, read with <bpf/btf.h>), owned by
+ * the object; NULL when the object was loaded without BTF (BTF is read for
+ * objects with BTF-defined ".maps").
+ */
+const struct btf *sl_obj_btf(const struct sl_obj *obj);
+/**
+ * BTF type ids of the key and value of @p map (the T of __type(key, T) and
+ * __type(value, T) in a BTF-defined map), in sl_obj_btf(obj). An id is 0
+ * when the map gives no type (legacy "maps", global data, __uint(key_size)).
+ * @return 0, or -ENOENT when @p map is not one of @p obj's maps.
+ */
+int sl_obj_map_btf_ids(const struct sl_obj *obj, const struct sl_map *map, uint32_t *key_id,
+		       uint32_t *value_id);
 
 /**
  * Build a program from flat little-endian bytecode (test-run --raw).

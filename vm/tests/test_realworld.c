@@ -124,7 +124,7 @@ out:
 
 static void test_sections(void)
 {
-	struct sl_map_size sizes[] = { { "unsized", 16 } };
+	struct sl_obj_map_size sizes[] = { { "unsized", 16 } };
 	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = 2 };
 	char log[512] = "";
 	struct sl_obj *obj = open_obj("rw_sections.bpf.o", &oo, log, sizeof(log));

@@ -4,7 +4,7 @@
  * the rest) and a socket filter (UDP trimmed to 42 bytes, other IPv4 whole,
  * the rest dropped), verified and with --no-verify: verdict line, resulting
  * packet and r0 against what the test computes itself; bad inputs give one
- * error line and exit code 1.
+ * error line and exit code 1 (2 for a usage error).
  *   test_test_run SLUICE TR_XDP.o TR_SOCK.o
  */
 #include <stdbool.h>
@@ -126,14 +126,15 @@ static void case_one(const char *sluice, const char *obj, int kind, bool xdp, co
 	}
 }
 
-static void case_error(const char *cmd, const char *what)
+/* One error line; exit @p want: 1 for a run error, 2 for a usage error. */
+static void case_error(const char *cmd, const char *what, int want)
 {
 	struct out o;
 	int code = run(cmd, &o);
 
-	if (code != 1 || o.err_lines != 1) {
-		printf("FAIL %s: exit %d with %u stderr lines, want exit 1 and one line\n", what, code,
-		       o.err_lines);
+	if (code != want || o.err_lines != 1) {
+		printf("FAIL %s: exit %d with %u stderr lines, want exit %d and one line\n", what,
+		       code, o.err_lines, want);
 		failures++;
 	}
 }
@@ -153,14 +154,14 @@ int main(int argc, char **argv)
 		case_one(argv[1], argv[3], kind, false, "--no-verify");
 	}
 	snprintf(cmd, sizeof(cmd), "'%s' test-run --prog /nonexistent.o --data /dev/null", argv[1]);
-	case_error(cmd, "missing object");
+	case_error(cmd, "missing object", 1);
 	snprintf(cmd, sizeof(cmd), "'%s' test-run --prog '%s' --section nosuch --data %s/pkt.bin",
 		 argv[1], argv[2], dir);
-	case_error(cmd, "unknown section");
+	case_error(cmd, "unknown section", 1);
 	snprintf(cmd, sizeof(cmd), "'%s' test-run --raw /dev/null", argv[1]);
-	case_error(cmd, "empty program");
+	case_error(cmd, "empty program", 1);
 	snprintf(cmd, sizeof(cmd), "'%s' test-run --raw %s/pkt.bin --jit --no-verify", argv[1], dir);
-	case_error(cmd, "--jit with --no-verify");
+	case_error(cmd, "--jit with --no-verify", 2);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		printf("note: could not remove %s\n", dir);

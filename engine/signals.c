@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Signals of the sluice command, handled from the first instruction of
+ * main() so that none is lost and none kills a run that holds DPDK state.
+ *
+ *   stop     SIGINT SIGTERM SIGHUP SIGQUIT SIGALRM SIGVTALRM SIGPROF SIGXCPU
+ *            (SIGHUP stops for now; reloading comes with the operations work)
+ *   info     SIGUSR1 SIGUSR2: `sluice run` prints the counters so far
+ *   ignored  SIGPIPE SIGXFSZ: a write fails with an error instead
+ *   fatal    SIGSEGV SIGBUS SIGILL SIGFPE SIGABRT: the DPDK runtime directory
+ *            is removed (rmdir, async-signal-safe), then the default action
+ *
+ * A command that cleans up after itself (`sluice run`) calls
+ * sl_signals_defer(): a stop signal then only records itself, at any time,
+ * also during start-up; the run polls sl_signal_stop() and stops as soon as
+ * start-up ends, then reports and cleans up. Any other command keeps the
+ * default action of a stop or info signal (it holds nothing to clean up):
+ * the handler restores SIG_DFL and raises the signal again.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine_internal.h"
+
+static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGVTALRM,
+				 SIGPROF, SIGXCPU };
+static const int info_sigs[] = { SIGUSR1, SIGUSR2 };
+static const int fatal_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+
+static volatile sig_atomic_t stop_sig;   /* first stop signal received */
+static volatile sig_atomic_t info_count; /* info signals received */
+static volatile sig_atomic_t deferred;   /* the command handles stop/info itself */
+static char cleanup_dir[512];            /* written before deferred handlers can see it */
+
+static void restore_and_raise(int sig)
+{
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_stop(int sig)
+{
+	if (!stop_sig)
+		stop_sig = sig;
+	if (!deferred)
+		restore_and_raise(sig);
+}
+
+static void on_info(int sig)
+{
+	info_count++;
+	if (!deferred)
+		restore_and_raise(sig);
+}
+
+static void on_fatal(int sig)
+{
+	if (cleanup_dir[0])
+		rmdir(cleanup_dir);
+	restore_and_raise(sig);
+}
+
+static void install(const int *sigs, size_t n, void (*fn)(int), bool reset_hand)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigfillset(&sa.sa_mask);   /* handlers do not interrupt each other */
+	sa.sa_flags = reset_hand ? SA_RESETHAND : 0;
+	for (size_t i = 0; i < n; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+void sl_signals_init(void)
+{
+	sigset_t all;
+
+	/* A signal that comes while the handlers go in waits until they are in. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	install(stop_sigs, sizeof(stop_sigs) / sizeof(stop_sigs[0]), on_stop, false);
+	install(info_sigs, sizeof(info_sigs) / sizeof(info_sigs[0]), on_info, false);
+	install(fatal_sigs, sizeof(fatal_sigs) / sizeof(fatal_sigs[0]), on_fatal, true);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+}
+
+void sl_signals_defer(void)
+{
+	deferred = 1;
+}
+
+int sl_signal_stop(void)
+{
+	return stop_sig;
+}
+
+unsigned sl_signal_info_count(void)
+{
+	return (unsigned)info_count;
+}
+
+void sl_signals_cleanup_dir(const char *dir)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	snprintf(cleanup_dir, sizeof(cleanup_dir), "%s", dir ? dir : "");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+const char *sl_signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGHUP: return "SIGHUP";
+	case SIGQUIT: return "SIGQUIT";
+	case SIGALRM: return "SIGALRM";
+	case SIGVTALRM: return "SIGVTALRM";
+	case SIGPROF: return "SIGPROF";
+	case SIGXCPU: return "SIGXCPU";
+	default: return "a signal";
+	}
+}

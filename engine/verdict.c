@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Context, program run and verdict for one packet: the one implementation
+ * that the live worker (worker.c, over an mbuf's first segment) and the
+ * offline replay (over a capture record) both call, so that a capture
+ * replayed gives exactly what the engine would do with it live.
+ *
+ * XDP: struct xdp_md over the packet (data, data_end, data_meta = data,
+ * ingress_ifindex = DPDK port id, rx_queue_index = the worker's queue,
+ * data_hard_start/end for bpf_xdp_adjust_head/tail). Return values:
+ *
+ *   XDP_ABORTED, > XDP_REDIRECT, a fault   ABORTED (the kernel's
+ *                                          bpf_warn_invalid_xdp_action path)
+ *   XDP_DROP                               DROP
+ *   XDP_PASS                               PASS to egress[port]
+ *   XDP_TX                                 TX back out of port
+ *   XDP_REDIRECT                           REDIRECT to the port whose id
+ *                                          bpf_redirect[_map] chose, or
+ *                                          REDIRECT_FAILED when no port of
+ *                                          this engine has that id
+ *
+ * Socket filters see struct __sk_buff as the kernel's AF_PACKET hook fills
+ * it for a frame starting at its Ethernet header and return a length N:
+ * 0 DROP, N < len TRIM to N, otherwise PASS; both leave by egress[port].
+ *
+ * Worker (or replay thread): no locks, no allocation, no logging.
+ */
+#include <stddef.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+
+#include "sl_helpers.h"
+#include "verdict.h"
+
+#define NO_REDIRECT UINT32_MAX
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+static const char *const verdict_names[SL_VERDICT_COUNT] = {
+	[SL_VERDICT_ABORTED] = "aborted",
+	[SL_VERDICT_DROP] = "drop",
+	[SL_VERDICT_PASS] = "pass",
+	[SL_VERDICT_TX] = "tx",
+	[SL_VERDICT_REDIRECT] = "redirect",
+	[SL_VERDICT_REDIRECT_FAILED] = "redirect_failed",
+	[SL_VERDICT_TRIM] = "trim",
+};
+
+const char *sl_verdict_name(enum sl_verdict v)
+{
+	return (unsigned)v < SL_VERDICT_COUNT ? verdict_names[v] : "?";
+}
+
+void sl_verdict_state_init(struct sl_verdict_state *st, const struct sl_ports_view *ports,
+			   uint32_t queue)
+{
+	memset(st, 0, sizeof(*st));
+	st->ports = ports;
+	st->queue = queue;
+	sl_helper_redirect()->ifindex = NO_REDIRECT;
+}
+
+/* Run the program on @p ctx; false on an interpreter fault. */
+static inline bool run_prog(const struct sl_exec *ex, void *ctx, uint64_t *r0)
+{
+	static const struct sl_vm_run_opts opts = { .sz = sizeof(opts) };
+	struct sl_vm_result res;
+
+	if (likely(ex->fn != NULL)) {
+		*r0 = ex->fn(ctx, 0);
+		return true;
+	}
+	res.err = 0;
+	*r0 = sl_vm_exec(ex->prog, ctx, &opts, &res);
+	return likely(res.err == 0);
+}
+
+/* The port index bpf_redirect / bpf_redirect_map chose, or SL_PORT_NONE. */
+static unsigned redirect_target(const struct sl_ports_view *pv)
+{
+	struct sl_redirect *rd = sl_helper_redirect();
+	uint32_t target = rd->ifindex;
+
+	rd->ifindex = NO_REDIRECT;
+	for (unsigned i = 0; i < pv->nports; i++)
+		if (pv->port_id[i] == target)
+			return i;
+	return SL_PORT_NONE;
+}
+
+static enum sl_verdict run_xdp(struct sl_verdict_state *st, const struct sl_exec *ex,
+			       unsigned port, struct sl_pkt *pkt, struct sl_verdict_out *out)
+{
+	const struct sl_ports_view *pv = st->ports;
+	struct sl_xdp_ctx ctx;
+	uint64_t v;
+
+	ctx.data = pkt->data;
+	ctx.data_end = pkt->data + pkt->len;
+	ctx.data_meta = ctx.data;
+	ctx.ingress_ifindex = pv->port_id[port];
+	ctx.rx_queue_index = st->queue;
+	ctx.egress_ifindex = 0;
+	ctx.reserved = 0;
+	ctx.data_hard_start = pkt->hard_start;
+	ctx.data_hard_end = pkt->hard_end;
+	ctx.pkt_owner = pkt->owner;
+	if (unlikely(!run_prog(ex, &ctx, &v)))
+		return SL_VERDICT_ABORTED;
+	out->data = ctx.data;
+	out->len = (uint32_t)((uint8_t *)ctx.data_end - (uint8_t *)ctx.data);
+	switch (v) {
+	case XDP_DROP:
+		return SL_VERDICT_DROP;
+	case XDP_PASS:
+		out->port = pv->egress[port];
+		return SL_VERDICT_PASS;
+	case XDP_TX:
+		out->port = port;
+		return SL_VERDICT_TX;
+	case XDP_REDIRECT:
+		out->port = redirect_target(pv);
+		return out->port == SL_PORT_NONE ? SL_VERDICT_REDIRECT_FAILED : SL_VERDICT_REDIRECT;
+	default:
+		return SL_VERDICT_ABORTED;
+	}
+}
+
+/* skb->pkt_type as the kernel sets it for a frame arriving on @p port. */
+static uint32_t pkt_type_of(const struct sl_ports_view *pv, unsigned port, const uint8_t *eth,
+			    uint32_t len)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	if (len < 6)
+		return PACKET_HOST;
+	if (eth[0] & 1)
+		return memcmp(eth, bcast, 6) ? PACKET_MULTICAST : PACKET_BROADCAST;
+	return memcmp(eth, pv->mac[port], 6) ? PACKET_OTHERHOST : PACKET_HOST;
+}
+
+/*
+ * The __sk_buff fields a socket filter reads, as the kernel's AF_PACKET
+ * hook fills them; fields after tc_classid stay zero (sl_verdict_state_init).
+ */
+static inline void skb_fill(struct sl_verdict_state *st, unsigned port, const struct sl_pkt *pkt)
+{
+	const struct sl_ports_view *pv = st->ports;
+	struct __sk_buff *s = &st->skb.skb;
+
+	memset(s, 0, offsetof(struct __sk_buff, data));
+	s->len = pkt->pkt_len;
+	s->pkt_type = pkt_type_of(pv, port, pkt->data, pkt->len);
+	s->queue_mapping = st->queue;
+	s->protocol = sl_skb_eth_protocol(pkt->data, pkt->len);
+	if (pkt->vlan_stripped) {
+		s->vlan_present = 1;
+		s->vlan_tci = pkt->vlan_tci;
+		s->vlan_proto = htons(ETH_P_8021Q);
+	}
+	s->ingress_ifindex = pv->port_id[port];
+	s->ifindex = pv->port_id[port];
+	s->hash = pkt->rss_hash;
+	st->skb.pkt = pkt->data;
+	st->skb.pkt_len = pkt->len;
+}
+
+static enum sl_verdict run_socket(struct sl_verdict_state *st, const struct sl_exec *ex,
+				  unsigned port, struct sl_pkt *pkt, struct sl_verdict_out *out)
+{
+	uint64_t r0;
+	uint32_t n;
+
+	skb_fill(st, port, pkt);
+	if (unlikely(!run_prog(ex, &st->skb, &r0)))
+		return SL_VERDICT_ABORTED;
+	n = (uint32_t)r0;
+	if (n == 0)
+		return SL_VERDICT_DROP;
+	out->port = st->ports->egress[port];
+	out->data = pkt->data;
+	if (n < pkt->pkt_len) {
+		out->len = n;
+		return SL_VERDICT_TRIM;
+	}
+	out->len = pkt->len;
+	return SL_VERDICT_PASS;
+}
+
+enum sl_verdict sl_verdict_run(struct sl_verdict_state *st, const struct sl_exec *ex,
+			       unsigned port, struct sl_pkt *pkt, struct sl_verdict_out *out)
+{
+	if (ex->prog->type == SL_PROG_SOCKET)
+		return run_socket(st, ex, port, pkt, out);
+	return run_xdp(st, ex, port, pkt, out);
+}

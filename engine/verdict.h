@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The packet-facing half of the engine that the live worker and the
+ * offline replay share: build the program's context over one packet, run
+ * the program, and turn its return value into a verdict and a target port.
+ * No DPDK type appears here: the worker passes an mbuf's first segment, the
+ * replay a record of a capture file; each applies the verdict to its own
+ * packet (free or send an mbuf, write or skip a record).
+ */
+#ifndef SL_ENGINE_VERDICT_H
+#define SL_ENGINE_VERDICT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sl_jit.h"
+#include "sl_vm.h"
+
+/**
+ * What the program decided for one packet. Every packet gets exactly one,
+ * so the counts of a run add up to its rx.
+ */
+enum sl_verdict {
+	SL_VERDICT_ABORTED,          /**< XDP_ABORTED, an unknown return value, a fault */
+	SL_VERDICT_DROP,             /**< XDP_DROP; a socket filter's 0 */
+	SL_VERDICT_PASS,             /**< XDP_PASS; a socket filter keeping the whole packet */
+	SL_VERDICT_TX,               /**< XDP_TX */
+	SL_VERDICT_REDIRECT,         /**< XDP_REDIRECT to a port this engine drives */
+	SL_VERDICT_REDIRECT_FAILED,  /**< XDP_REDIRECT with no usable target */
+	SL_VERDICT_TRIM,             /**< a socket filter's N < len: keep the first N bytes */
+	SL_VERDICT_COUNT,
+};
+
+/** Name of a verdict as the reports and the JSON spell it ("redirect_failed"). */
+const char *sl_verdict_name(enum sl_verdict v);
+
+/** sl_verdict_port: the packet leaves through no port (egress "drop"). */
+#define SL_PORT_NONE 0xffffu
+
+/** A program ready to run: what a worker reads, once per burst, to run packets. */
+struct sl_exec {
+	struct sl_prog *prog;
+	sl_jit_fn fn;  /**< JIT entry, or NULL for the (verified) interpreter */
+};
+
+/**
+ * The ports as the program sees them. Port i (an index into these arrays)
+ * has ifindex port_id[i]; XDP_PASS and kept socket-filter packets leave by
+ * egress[i] (another index, or SL_PORT_NONE).
+ */
+struct sl_ports_view {
+	unsigned nports;
+	const uint16_t *port_id;
+	const uint16_t *egress;
+	const uint8_t (*mac)[6];  /**< each port's MAC, for a socket filter's pkt_type */
+};
+
+/** One packet as the program sees it: its first (or only) contiguous segment. */
+struct sl_pkt {
+	uint8_t *data;        /**< first byte of the frame */
+	uint32_t len;         /**< bytes at data (the first segment) */
+	uint32_t pkt_len;     /**< bytes of the whole packet (all segments) */
+	uint8_t *hard_start;  /**< start of the headroom before data */
+	uint8_t *hard_end;    /**< end of the tailroom, NULL when more segments follow */
+	void *owner;          /**< the engine's handle (an mbuf), or NULL */
+	uint32_t rss_hash;    /**< skb->hash, 0 if none */
+	uint16_t vlan_tci;    /**< a tag the NIC stripped, when vlan_stripped */
+	bool vlan_stripped;
+};
+
+/** Where a forwarded packet goes and how the program left it. */
+struct sl_verdict_out {
+	unsigned port;  /**< target port index, or SL_PORT_NONE */
+	uint8_t *data;  /**< the packet's first byte after the program (XDP may move it) */
+	uint32_t len;   /**< bytes from data in the first segment (XDP), or the kept length (TRIM) */
+};
+
+/**
+ * Per-thread state of the shared code: one per worker, one for the replay.
+ * The socket-filter context is kept here so that its unused fields are
+ * zeroed once, not per packet.
+ */
+struct sl_verdict_state {
+	const struct sl_ports_view *ports;
+	uint32_t queue;            /**< rx_queue_index / queue_mapping */
+	struct sl_skb_ctx skb;
+};
+
+/** Prepare @p st (zeroes the socket context). Any thread, before its packets. */
+void sl_verdict_state_init(struct sl_verdict_state *st, const struct sl_ports_view *ports,
+			   uint32_t queue);
+
+/**
+ * Run @p ex on @p pkt, which arrived on port index @p port.
+ * @return the verdict; for PASS, TX, REDIRECT and TRIM @p out says where the
+ *         packet goes and its bounds after the program (PASS to an egress of
+ *         "drop" has out->port == SL_PORT_NONE).
+ * Worker (or replay thread): no locks, no allocation, no logging.
+ */
+enum sl_verdict sl_verdict_run(struct sl_verdict_state *st, const struct sl_exec *ex,
+			       unsigned port, struct sl_pkt *pkt, struct sl_verdict_out *out);
+
+#endif

@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""End-to-end tests of the example programs: `sluice run` over net_pcap.
+
+usage: test_examples.py SLUICE OBJDIR CASE
+
+Each case writes a capture (pkts.py), runs the example on it through
+net_pcap (one port: XDP_PASS, XDP_TX and a socket filter's kept packets
+leave by the same port's tx_pcap), and checks the output frames, the verdict
+counts and the example's maps against what this script computes on its own
+from the frames and the example's documented rules (the comment at the top
+of each examples/NAME.bpf.c). Never from a previous run of sluice.
+Exit 0 pass, 1 fail, 77 skip (net_pcap missing).
+"""
+import glob
+import ipaddress
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pkts  # noqa: E402
+
+EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+class Env:
+    def __init__(self, sluice, objdir, tmp):
+        self.sluice, self.objdir, self.tmp = sluice, objdir, tmp
+
+    def obj(self, name):
+        return os.path.join(self.objdir, name + ".bpf.o")
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def run(self, name, frames, extra=(), label=None):
+        """Run example NAME over frames; (stats, maps, output frames)."""
+        label = label or name
+        src, dst, js = self.path(label + "-in.pcap"), self.path(label + "-out.pcap"), \
+            self.path(label + ".json")
+        pkts.write_pcap(src, frames)
+        cmd = [self.sluice, "run", "--quiet", "--prog", self.obj(name), "--json", js,
+               "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst)] + list(extra) + EAL
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            fail("%s: sluice exit %d: %s" % (label, r.returncode, r.stderr.strip()))
+        with open(js) as f:
+            out = json.load(f)
+        st = out["stats"]
+        if st["rx"] != len(frames):
+            fail("%s: rx %d, sent %d" % (label, st["rx"], len(frames)))
+        if sum(st["verdicts"].values()) != st["rx"]:
+            fail("%s: verdicts %r do not sum to rx" % (label, st["verdicts"]))
+        return st, out["maps"], pkts.read_pcap(dst)
+
+    def preload(self, name, lines):
+        path = self.path(name + ".txt")
+        with open(path, "w") as f:
+            f.write("# written by test_examples.py\n" + "".join(l + "\n" for l in lines))
+        return path
+
+
+def as_bytes(v, size):
+    """A JSON key or value as bytes: integers are host (little-endian) order."""
+    if isinstance(v, int):
+        return v.to_bytes(size, "little")
+    if isinstance(v, str):
+        return bytes.fromhex(v.replace(":", ""))
+    fail("cannot decode JSON key/value %r" % (v,))
+
+
+def counters(maps, name, nslots):
+    """Per-CPU array of u64 counters, summed, as a list of nslots."""
+    m = maps.get(name)
+    if m is None:
+        fail("map %s missing from the JSON" % name)
+    got = [0] * nslots
+    for e in m["entries"]:
+        if sum(e["per_core"]) != e["value"]:
+            fail("%s: per_core does not sum: %r" % (name, e))
+        got[e["key"]] = e["value"]
+    return got
+
+
+def expect(label, got, want):
+    if got != want:
+        fail("%s: got %r, want %r" % (label, got, want))
+
+
+# ---------------------------------------------------------------- firewall
+FW_V4, FW_V6, FW_PORT, FW_MALFORMED, FW_FRAGMENT, FW_PASSED = range(6)
+PASS, DROP, TX = "pass", "drop", "tx"
+
+
+def in_prefixes(addr, prefixes):
+    return any(addr in ipaddress.ip_network(p) for p in prefixes)
+
+
+def firewall_truth(f, bl4, bl6, allow):
+    """(verdict, fw_stats slot) for frame f under the rules of firewall.bpf.c."""
+    l3 = pkts.l3_of(f)
+    if l3 is None:
+        return DROP, FW_MALFORMED
+    et, off = l3
+    if et == 0x0800:
+        if len(f) < off + 20 or f[off] & 0xF < 5:
+            return DROP, FW_MALFORMED
+        if in_prefixes(ipaddress.IPv4Address(f[off + 12:off + 16]), bl4):
+            return DROP, FW_V4
+        proto, l4 = f[off + 9], off + 4 * (f[off] & 0xF)
+        if proto not in (6, 17):
+            return PASS, FW_PASSED
+        if struct.unpack("!H", f[off + 6:off + 8])[0] & 0x1FFF:
+            return DROP, FW_FRAGMENT
+    elif et == 0x86DD:
+        if len(f) < off + 40:
+            return DROP, FW_MALFORMED
+        if in_prefixes(ipaddress.IPv6Address(f[off + 8:off + 24]), bl6):
+            return DROP, FW_V6
+        proto, l4 = f[off + 6], off + 40
+        if proto not in (6, 17):
+            return PASS, FW_PASSED
+    else:
+        return PASS, FW_PASSED
+    if len(f) < l4 + 4:
+        return DROP, FW_MALFORMED
+    if (proto, struct.unpack("!H", f[l4 + 2:l4 + 4])[0]) not in allow:
+        return DROP, FW_PORT
+    return PASS, FW_PASSED
+
+
+def check_firewall(env, frames, bl4, bl6, allow, extra, label):
+    want_out, want_stats = [], [0] * 6
+    for f in frames:
+        verdict, slot = firewall_truth(f, bl4, bl6, allow)
+        want_stats[slot] += 1
+        if verdict == PASS:
+            want_out.append(f)
+    st, maps, out = env.run("firewall", frames, extra, label)
+    for slot in range(5):
+        if not want_stats[slot] and label.endswith("preload"):
+            fail("%s: traffic does not exercise drop reason %d" % (label, slot))
+    expect(label + ": fw_stats", counters(maps, "fw_stats", 6), want_stats)
+    expect(label + ": pass/drop", (st["verdicts"]["pass"], st["verdicts"]["drop"]),
+           (len(want_out), len(frames) - len(want_out)))
+    if out != want_out:
+        fail("%s: output frames differ from the passed ones" % label)
+    print("ok %s: %d passed, drops by reason %r" % (label, len(want_out), want_stats[:5]))
+
+
+def case_firewall(env):
+    frames = pkts.build_mix(1, 3000)
+    check_firewall(env, frames, [], [], set(), [], "firewall-empty")
+
+
+def case_firewall_preload(env):
+    bl4 = ["10.0.0.0/8", "192.168.7.7/32", "203.0.113.0/24"]
+    bl6 = ["2001:db8::/32", "fd00::/8"]
+    allow = {(6, 80), (6, 443), (17, 53)}
+    frames = pkts.build_mix(2, 4000)
+    extra = ["--map", "blocklist_v4=" + env.preload("bl4", bl4),
+             "--map", "blocklist_v6=" + env.preload("bl6", bl6),
+             "--map", "allow_ports=" + env.preload("allow", ["{proto: %d, port: %d}" % a
+                                                             for a in sorted(allow)])]
+    check_firewall(env, frames, bl4, bl6, allow, extra, "firewall-preload")
+
+
+# ---------------------------------------------------------------- snaplen
+def check_snaplen(env, n, extra, label):
+    frames = pkts.build_mix(3, 2000)
+    want = [f[:n] for f in frames]
+    trimmed = sum(len(f) > n for f in frames)
+    cut = sum(len(f) - n for f in frames if len(f) > n)
+    st, maps, out = env.run("snaplen", frames, extra, label)
+    if not trimmed or trimmed == len(frames):
+        fail("%s: capture does not exercise both outcomes" % label)
+    expect(label + ": trim/pass", (st["verdicts"]["trim"], st["verdicts"]["pass"]),
+           (trimmed, len(frames) - trimmed))
+    expect(label + ": snaplen_stats", counters(maps, "snaplen_stats", 3),
+           [trimmed, cut, len(frames) - trimmed])
+    if out != want:
+        fail("%s: output frames are not the first %d bytes of the input" % (label, n))
+    print("ok %s: %d of %d frames cut to %d bytes (%d bytes cut)" %
+          (label, trimmed, len(frames), n, cut))
+
+
+def case_snaplen(env):
+    check_snaplen(env, 96, [], "snaplen-default")
+
+
+def case_snaplen_preload(env):
+    check_snaplen(env, 60, ["--map", "snaplen_cfg=" + env.preload("snap", ["0 60"])],
+                  "snaplen-60")
+
+
+# ---------------------------------------------------------------- flowtable
+def flow_of(f):
+    """flowtable.bpf.c's key (family, proto, sport, dport, saddr16, daddr16) or None."""
+    l3 = pkts.l3_of(f)
+    if l3 is None:
+        return None
+    et, off = l3
+    if et == 0x0800 and len(f) >= off + 20:
+        proto, ihl = f[off + 9], f[off] & 0xF
+        src, dst = f[off + 12:off + 16] + bytes(12), f[off + 16:off + 20] + bytes(12)
+        frag = struct.unpack("!H", f[off + 6:off + 8])[0] & 0x1FFF
+        l4 = off + 4 * ihl if ihl >= 5 and not frag else None
+        fam = 4
+    elif et == 0x86DD and len(f) >= off + 40:
+        proto, src, dst, l4, fam = f[off + 6], f[off + 8:off + 24], f[off + 24:off + 40], \
+            off + 40, 6
+    else:
+        return None
+    sport = dport = 0
+    if proto in (6, 17) and l4 is not None and len(f) >= l4 + 4:
+        sport, dport = struct.unpack("!HH", f[l4:l4 + 4])
+    return fam, proto, sport, dport, src, dst
+
+
+def case_flowtable(env):
+    frames = pkts.build_mix(4, 3000)
+    want = {}
+    for f in frames:
+        k = flow_of(f)
+        if k is not None:
+            p, b = want.get(k, (0, 0))
+            want[k] = (p + 1, b + len(f))
+    st, maps, out = env.run("flowtable", frames)
+    if out != frames or st["verdicts"]["pass"] != len(frames):
+        fail("flowtable: every frame must pass unchanged")
+    got = {}
+    for e in maps["flows"]["entries"]:
+        kb, vb = as_bytes(e["key"], 40), as_bytes(e["value"], 32)
+        fam, proto, sport, dport = struct.unpack("<BBHH", kb[:6])
+        packets, nbytes, first, last = struct.unpack("<QQQQ", vb)
+        if not 0 < first <= last:
+            fail("flowtable: first_seen %d / last_seen %d of %r" % (first, last, e))
+        if packets == 1 and first != last:
+            fail("flowtable: a one-packet flow with first != last: %r" % e)
+        got[(fam, proto, sport, dport, kb[8:24], kb[24:40])] = (packets, nbytes)
+    if got != want:
+        missing = [k for k in want if got.get(k) != want[k]][:3]
+        fail("flowtable: %d flows, want %d; first differences %r" % (len(got), len(want),
+                                                                     missing))
+    stats = counters(maps, "flow_stats", 3)
+    expect("flowtable: flow_stats", stats, [sum(p for p, _ in want.values()), len(want), 0])
+    print("ok flowtable: %d flows, %d packets accounted" % (len(want), stats[0]))
+
+
+# ---------------------------------------------------------------- ratelimit
+def source_of(f):
+    l3 = pkts.l3_of(f)
+    if l3 is None:
+        return None
+    et, off = l3
+    if et == 0x0800 and len(f) >= off + 20:
+        return b"\0" * 10 + b"\xff\xff" + f[off + 12:off + 16]
+    if et == 0x86DD and len(f) >= off + 40:
+        return f[off + 8:off + 24]
+    return None
+
+
+def check_ratelimit(env, burst, extra, label):
+    """burst None: unlimited (unconfigured, or a rate no capture can exceed)."""
+    frames = pkts.build_mix(5, 3000)
+    seen, want_out, stats = {}, [], [0] * 4
+    for f in frames:
+        s = source_of(f)
+        if s is None:
+            stats[2] += 1
+            want_out.append(f)
+            continue
+        seen[s] = seen.get(s, 0) + 1
+        if burst is None or seen[s] <= burst:
+            stats[0] += 1
+            want_out.append(f)
+        else:
+            stats[1] += 1
+    st, maps, out = env.run("ratelimit", frames, extra, label)
+    expect(label + ": rl_stats", counters(maps, "rl_stats", 4), stats)
+    expect(label + ": drop verdicts", st["verdicts"]["drop"], stats[1])
+    if out != want_out:
+        fail("%s: output frames differ" % label)
+    print("ok %s: %d sources, %d passed, %d dropped" % (label, len(seen), stats[0], stats[1]))
+
+
+def case_ratelimit(env):
+    check_ratelimit(env, None, [], "ratelimit-unconfigured")
+
+
+def case_ratelimit_preload(env):
+    # rate 0: a source gets exactly `burst` packets, whatever the timing.
+    check_ratelimit(env, 40, ["--map", "rl_config=" + env.preload(
+        "rl0", ["0 {rate_pps: 0, burst: 40}"])], "ratelimit-burst40")
+    # 1e8 packets a second with a burst of 1e6: this capture cannot exceed it.
+    check_ratelimit(env, None, ["--map", "rl_config=" + env.preload(
+        "rlbig", ["0 {rate_pps: 100000000, burst: 1000000}"])], "ratelimit-huge")
+
+
+# ---------------------------------------------------------------- l4lb
+LB_RING = 65537
+
+
+def mix32(h):
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    return h ^ (h >> 16)
+
+
+def lb_slot(saddr, daddr, sport, dport, proto):
+    h = mix32(saddr)
+    h = mix32(h ^ daddr)
+    h = mix32(h ^ ((sport << 16) | dport))
+    return mix32(h ^ proto) % LB_RING
+
+
+def l4lb_truth(f, vips, table, backends, local):
+    """(verdict, lb_stats slot, output frame or None) per l4lb.bpf.c."""
+    if len(f) < 34 or f[12:14] != b"\x08\x00":
+        return PASS, 1, f
+    ihl, proto = f[14] & 0xF, f[23]
+    frag = struct.unpack("!H", f[20:22])[0]
+    if ihl < 5 or proto not in (6, 17) or frag & 0x3FFF or len(f) < 14 + 4 * ihl + 4:
+        return PASS, 1, f
+    l4 = 14 + 4 * ihl
+    sport, dport = struct.unpack("!HH", f[l4:l4 + 4])
+    saddr, daddr = struct.unpack("!II", f[26:34])
+    if (str(ipaddress.IPv4Address(daddr)), dport, proto) not in vips:
+        return PASS, 1, f
+    be = backends.get(table[lb_slot(saddr, daddr, sport, dport, proto)])
+    if be is None:
+        return DROP, 2, None
+    inner = f[14:]
+    tot = struct.unpack("!H", inner[2:4])[0]
+    outer = struct.pack("!BBHHHBBH4s4s", 0x45, inner[1], tot + 20, 0,
+                        struct.unpack("!H", inner[6:8])[0] & 0x4000, 64, 4, 0,
+                        ipaddress.IPv4Address(local).packed, ipaddress.IPv4Address(be[0]).packed)
+    outer = outer[:10] + struct.pack("!H", pkts.csum(outer)) + outer[12:]
+    return TX, 0, bytes.fromhex(be[1].replace(":", "")) + f[0:6] + b"\x08\x00" + outer + inner
+
+
+def lb_frames():
+    import random
+    rng = random.Random(6)
+    frames = pkts.build_mix(6, 800)
+    for _ in range(3000):
+        proto = rng.choice([6, 17])
+        vip = rng.choice(["10.100.0.1", "10.100.0.2", "10.100.0.3"])
+        frames.append(pkts.v4_frame("%d.%d.%d.%d" % tuple(rng.randrange(1, 255) for _ in range(4)),
+                                    vip, proto, rng.randrange(1024, 65536), rng.choice([80, 53, 443]),
+                                    b"z" * rng.choice([0, 10, 200]), tos=rng.choice([0, 0x10]),
+                                    frag=rng.choice([0, 0x4000, 0x4000, 0x2000])))
+    rng.shuffle(frames)
+    return frames
+
+
+def case_l4lb(env):
+    """No VIP configured: everything passes untouched."""
+    frames = lb_frames()
+    st, maps, out = env.run("l4lb", frames, [], "l4lb-novip")
+    if out != frames or st["verdicts"]["pass"] != len(frames):
+        fail("l4lb-novip: every frame must pass unchanged")
+    expect("l4lb-novip: lb_stats", counters(maps, "lb_stats", 4), [0, len(frames), 0, 0])
+    print("ok l4lb-novip: %d frames passed" % len(frames))
+
+
+def case_l4lb_preload(env):
+    here = os.path.dirname(os.path.abspath(__file__))
+    tool = os.path.join(here, "..", "l4lb-maglev.py")
+    backends_in = env.preload("backends-in", [
+        "1 10.1.0.1 02:00:00:00:01:01", "2 10.1.0.2 02:00:00:00:01:02",
+        "3 10.1.0.3 02:00:00:00:01:03", "4 10.1.0.4 02:00:00:00:01:04",
+        "9 10.1.0.9 02:00:00:00:01:09"])
+    table_txt, be_txt = env.path("maglev.txt"), env.path("backends.txt")
+    subprocess.run([sys.executable, tool, backends_in, table_txt, be_txt], check=True)
+    table = [0] * LB_RING
+    with open(table_txt) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                slot, bid = line.split()
+                table[int(slot)] = int(bid)
+    backends = {1: ("10.1.0.1", "02:00:00:00:01:01"), 2: ("10.1.0.2", "02:00:00:00:01:02"),
+                3: ("10.1.0.3", "02:00:00:00:01:03"), 4: ("10.1.0.4", "02:00:00:00:01:04"),
+                9: ("10.1.0.9", "02:00:00:00:01:09")}
+    share = [table.count(b) for b in backends]
+    if max(share) - min(share) > 1 or sum(share) != LB_RING:
+        fail("l4lb: Maglev table not balanced: %r" % share)
+    # Backend 9 is not in lb_backends: its slots drop (a backend being drained).
+    live = {k: v for k, v in backends.items() if k != 9}
+    with open(be_txt) as f:
+        be_lines = [l for l in f if not l.startswith("9 ")]
+    be_live = env.preload("backends-live", [l.rstrip("\n") for l in be_lines])
+    vips = {("10.100.0.1", 80, 6), ("10.100.0.2", 53, 17), ("10.100.0.3", 443, 6)}
+    extra = ["--map", "lb_vips=" + env.preload("vips", ["{addr: %s, port: %d, proto: %d}" % v
+                                                         for v in sorted(vips)]),
+             "--map", "lb_maglev=" + table_txt, "--map", "lb_backends=" + be_live,
+             "--map", "lb_config=" + env.preload("lbcfg", ["0 {local_addr: 192.0.2.1}"])]
+    frames = lb_frames()
+    want_out, stats, verdicts = [], [0] * 4, {PASS: 0, DROP: 0, TX: 0}
+    for f in frames:
+        v, slot, o = l4lb_truth(f, vips, table, live, "192.0.2.1")
+        stats[slot] += 1
+        verdicts[v] += 1
+        if o is not None:
+            want_out.append(o)
+    if not all(stats[:3]):
+        fail("l4lb: capture does not exercise every outcome: %r" % stats)
+    st, maps, out = env.run("l4lb", frames, extra, "l4lb-maglev")
+    expect("l4lb: lb_stats", counters(maps, "lb_stats", 4), stats)
+    expect("l4lb: verdicts", {k: st["verdicts"][k] for k in verdicts}, verdicts)
+    if out != want_out:
+        bad = next(i for i, (a, b) in enumerate(zip(out, want_out)) if a != b) \
+            if len(out) == len(want_out) else -1
+        fail("l4lb: output frames differ (first at %d of %d)" % (bad, len(want_out)))
+    print("ok l4lb-maglev: %d encapsulated to %d backends, %d passed, %d dropped (drained)" %
+          (stats[0], len(live), stats[1], stats[2]))
+
+
+CASES = {"firewall": case_firewall, "firewall-preload": case_firewall_preload,
+         "snaplen": case_snaplen, "snaplen-preload": case_snaplen_preload,
+         "flowtable": case_flowtable,
+         "ratelimit": case_ratelimit, "ratelimit-preload": case_ratelimit_preload,
+         "l4lb": case_l4lb, "l4lb-preload": case_l4lb_preload}
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[3] not in CASES:
+        print(__doc__)
+        return 2
+    pats = ["/usr/lib/*/dpdk/pmds-*/librte_net_pcap.so*", "/usr/local/lib*/**/librte_net_pcap.so*",
+            "/usr/lib/*/librte_net_pcap.so*"]
+    if not any(glob.glob(p, recursive=True) for p in pats):
+        print("SKIP: DPDK net_pcap driver not installed")
+        return 77
+    with tempfile.TemporaryDirectory(prefix="sluice-examples-") as tmp:
+        CASES[sys.argv[3]](Env(sys.argv[1], sys.argv[2], tmp))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
