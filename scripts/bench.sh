@@ -74,7 +74,8 @@ echo "== maps: ns/lookup, sluice vs rte_hash and rte_lpm on the same keys"
 echo "== compatibility programs and xdp-tools objects: ns/packet, the kernel JIT's BPF_PROG_TEST_RUN"
 echo "   (minus its harness, measured on an XDP_PASS program) beside sluice's JIT, same packets"
 # the compat tests' own command lines (objects, packet corpus, map entries), plus --bench
-python3 - "$b" <<'PY' | while IFS= read -r line; do sh -c "$line" 2>/dev/null | grep -E '^[^ ].*: kernel|speed:|SKIP' || true; done
+# (object paths are relative to the build directory, where meson runs tests)
+python3 - "$b" <<'PY' | while IFS= read -r line; do (cd "$b" && sh -c "$line") 2>/dev/null | grep -E '^[^ ].*: kernel|speed:|SKIP' || true; done
 import json, shlex, subprocess, sys
 b = sys.argv[1]
 tests = json.loads(subprocess.run(["meson", "introspect", "--tests", b], capture_output=True,
