@@ -22,5 +22,5 @@ for f in "$(dirname "$0")"/reject/*.data; do
 		rm -f "$corpus/raw$i.bin"
 	fi
 done
-ASAN_OPTIONS=detect_leaks=1 "$fuzzer" -runs="$runs" -max_total_time="$secs" -timeout=10 \
+ASAN_OPTIONS=detect_leaks=1 "$fuzzer" -runs="$runs" -max_total_time="$secs" -timeout=30 \
 	-rss_limit_mb=2048 "$corpus"
