@@ -18,8 +18,9 @@
  *   report and JSON                          (report.c, json.c)
  *   everything freed, rte_eal_cleanup
  *
- * Every failure is one line on stderr and exit code 1; a config error is
- * "FILE:LINE:COL: what was wrong, what was expected".
+ * Every failure is one line on stderr: exit code 2 for a wrong command
+ * line, 1 for anything else; a config error is "FILE:LINE:COL: what was
+ * wrong, what was expected" (a preload file's "FILE:LINE: ...").
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +33,7 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 
+#include "ctl_internal.h"
 #include "engine_internal.h"
 #include "sl_config.h"
 #include "sl_maps.h"
@@ -60,7 +62,6 @@ static void usage(FILE *out)
 		"  --workers N           worker lcores (default 1); each polls its own RX queue\n"
 		"                        of every port (net_pcap has one RX queue per rx_pcap)\n"
 		"  --map NAME=FILE       preload map NAME from FILE before traffic starts\n"
-		"  --ctl-socket PATH     control socket (control.socket)\n"
 		"  --json FILE           write the final stats and maps as JSON (stats.json)\n"
 		"  --stats-interval SEC  seconds between rate lines (default 1, 0: none)\n"
 		"  --interp / --jit      execution engine (default: the JIT)\n"
@@ -68,6 +69,8 @@ static void usage(FILE *out)
 		"                        finite rx_pcap input, or on SIGINT/SIGTERM)\n"
 		"  --quiet               print errors only\n"
 		"  --no-maps             leave the maps out of the final report (not the JSON)\n"
+		"  --ctl-socket PATH     serve `sluice ctl` on this Unix socket (mode 0600) and\n"
+		"                        DPDK telemetry (/sluice/...)\n"
 		"  --type xdp|socket     every function of every executable section is a program\n"
 		"                        of that type (sections not named xdp*/socket*)\n"
 		"  --map-size NAME=N     entries of map NAME (maps declared with max_entries 0)\n"
@@ -85,11 +88,11 @@ struct run_cli {
 	const char *maps[SL_CONFIG_MAX_MAPS + 1];
 	unsigned nmaps;
 	bool check, has_workers, has_interval, quiet, no_maps;
-	struct sl_cli_obj obj;   /* --type, --map-size */
-	const char *fib;         /* --fib FILE */
 	unsigned workers;
 	double interval, duration;
 	enum sl_run_exec exec;
+	struct sl_cli_obj obj;  /* --type, --map-size */
+	const char *fib;        /* --fib FILE */
 	int eal_argc;
 	char **eal_argv;
 };
@@ -209,17 +212,26 @@ static int set_str(char *dst, size_t len, const char *opt, const char *v)
 	return -EINVAL;
 }
 
+/* Does @p log start with "FILE:LINE:" (a config or preload file position)? */
+static bool located(const char *log)
+{
+	size_t n = strcspn(log, ": ");
+
+	return log[n] == ':' && n > 0 && log[n + 1] >= '0' && log[n + 1] <= '9' &&
+	       log[n + 1 + strspn(log + n + 1, "0123456789")] == ':';
+}
+
 /*
- * A config error: "FILE:LINE:COL: ..." as it is (-EBADMSG: the file is
+ * A config error: "FILE:LINE[:COL]: ..." as it is (-EBADMSG: a file is
  * wrong, exit 1), anything else after "sluice run: " (-EINVAL: the command
  * line is, a usage error, exit 2).
  */
 static int say_cfg(const struct sl_config *cfg, const char *log)
 {
-	bool located = cfg->path[0] && !strncmp(log, cfg->path, strlen(cfg->path));
+	bool at = located(log);
 
-	fprintf(stderr, "%s%s\n", located ? "" : "sluice run: ", log);
-	return located ? -EBADMSG : -EINVAL;
+	fprintf(stderr, "%s%s\n", at ? "" : "sluice run: ", log);
+	return at ? -EBADMSG : -EINVAL;
 }
 
 /* The command line over the config (or over the defaults, without a file). */
@@ -240,6 +252,8 @@ static int apply_cli(const struct run_cli *c, struct sl_config *cfg)
 		return err;
 	if (c->prog)
 		cfg->object_loc = (struct sl_config_loc){ 0, 0 };
+	if (c->section)
+		cfg->section_loc = (struct sl_config_loc){ 0, 0 };
 	if (c->nports)
 		cfg->nports = 0;  /* --port replaces the file's ports */
 	for (unsigned i = 0; i < c->nports && !err; i++)
@@ -286,19 +300,24 @@ static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_
 	return sl_config_apply_opts(cfg, o);
 }
 
-/* Does the program found match program.type? */
-static int check_type(const struct sl_engine *eng)
+/* The section asked for is not in the object: say which ones are. */
+static int no_section(const struct sl_engine *eng)
 {
-	const struct sl_config *cfg = eng->opts->cfg;
-	const char *type = eng->prog->type == SL_PROG_XDP ? "xdp" : "socket";
+	const struct sl_run_opts *o = eng->opts;
+	const struct sl_config *cfg = o->cfg;
+	char list[512] = "";
 
-	if (!cfg->type[0] || !strcmp(cfg->type, type))
-		return 0;
-	if (cfg->type_loc.line)
-		fprintf(stderr, "%s:%u:%u: program.type: section '%s' holds a%s %s program, want "
-			"type: %s (or another section)\n", cfg->path, cfg->type_loc.line,
-			cfg->type_loc.col, eng->prog->section, type[0] == 'x' ? "n" : "", type, type);
-	return -EINVAL;
+	for (unsigned i = 0; i < sl_obj_prog_count(eng->obj); i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 sl_obj_prog(eng->obj, i)->section);
+	if (cfg->section_loc.line)
+		fprintf(stderr, "%s:%u:%u: program.section: %s has no program '%s', want one of: "
+			"%s\n", cfg->path, cfg->section_loc.line, cfg->section_loc.col, o->prog_path,
+			o->section, list[0] ? list : "(none)");
+	else
+		fprintf(stderr, "sluice run: %s: no program in section '%s'%s%s\n", o->prog_path,
+			o->section ? o->section : "(any)", list[0] ? ", want one of: " : "", list);
+	return -ENOENT;
 }
 
 /* Open the object (maps sized by the config), find, check and verify the program. */
@@ -306,22 +325,23 @@ static int load_prog(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
 	const struct sl_config *cfg = o->cfg;
-	struct sl_obj_map_size sizes[SL_CONFIG_MAX_MAPS + SL_CLI_MAX_MAP_SIZES];
-	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers, .map_sizes = sizes };
+	struct sl_obj_map_size sizes[SL_CLI_MAX_MAP_SIZES + SL_CONFIG_MAX_MAPS];
+	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers };
+	struct sl_verify_stats vs = { 0 };
 	char log[LOG_LEN] = "";
+	unsigned n = 0;
 	int err;
 
+	sl_cli_obj_apply(&o->obj, &oo);  /* --type; --map-size first: the first size given wins */
+	if (!oo.force_type && cfg->type[0])  /* program.type, as bpftool's "type xdp" */
+		oo.force_type = !sl_prog_type_from_name(cfg->type, &oo.prog_type);
+	for (unsigned i = 0; i < o->obj.nsizes; i++)
+		sizes[n++] = o->obj.sizes[i];
 	for (unsigned i = 0; i < cfg->nmaps; i++)
 		if (cfg->maps[i].size)
-			sizes[oo.n_map_sizes++] = (struct sl_obj_map_size){ cfg->maps[i].name,
-									    cfg->maps[i].size };
-	for (unsigned i = 0; i < o->obj.nsizes; i++)   /* --map-size after the file's sizes */
-		sizes[oo.n_map_sizes++] = (struct sl_obj_map_size){ o->obj.names[i],
-								    o->obj.sizes[i].max_entries };
-	/* --type, else program.type: the type of every executable section */
-	oo.force_type = o->obj.force_type || cfg->type[0];
-	oo.prog_type = o->obj.force_type ? o->obj.type :
-		       !strcmp(cfg->type, "socket") ? SL_PROG_SOCKET : SL_PROG_XDP;
+			sizes[n++] = (struct sl_obj_map_size){ cfg->maps[i].name, cfg->maps[i].size };
+	oo.map_sizes = n ? sizes : NULL;
+	oo.n_map_sizes = n;
 	if (o->fib_path && !(eng->fib = sl_cli_fib_load("run", o->fib_path)))
 		return -EINVAL;
 	eng->obj = sl_obj_open(o->prog_path, &oo, log, sizeof(log));
@@ -340,25 +360,22 @@ static int load_prog(struct sl_engine *eng)
 		}
 	}
 	eng->prog = sl_obj_find_prog(eng->obj, o->section);
-	if (!eng->prog) {
-		fprintf(stderr, "sluice run: %s: no program in section '%s'\n", o->prog_path,
-			o->section ? o->section : "(any)");
-		return -ENOENT;
-	}
+	if (!eng->prog)
+		return no_section(eng);
 	if (eng->prog->type != SL_PROG_XDP && eng->prog->type != SL_PROG_SOCKET) {
 		fprintf(stderr, "sluice run: %s: section '%s' is neither an XDP nor a socket "
 			"filter program\n", o->prog_path, eng->prog->section);
 		return -EINVAL;
 	}
-	if (check_type(eng))
-		return -EINVAL;
-	err = sl_prog_verify(eng->prog, 0, NULL, log, sizeof(log));
+	err = sl_prog_verify(eng->prog, 0, &vs, log, sizeof(log));
 	if (err) {
 		fprintf(stderr, "sluice run: %s: section '%s' program '%s': rejected by the "
 			"verifier: %s\n", o->prog_path, eng->prog->section, eng->prog->name,
 			log[0] ? log : strerror(-err));
 		return err;
 	}
+	snprintf(eng->info.path, sizeof(eng->info.path), "%s", o->prog_path);
+	eng->info.verify_ns = vs.ns;
 	return 0;
 }
 
@@ -369,7 +386,7 @@ static int preload_maps(struct sl_engine *eng, unsigned *entries)
 	int err = sl_config_preload(eng->opts->cfg, eng->obj, entries, log, sizeof(log));
 
 	if (err)
-		fprintf(stderr, "%s\n", log);
+		say_cfg(eng->opts->cfg, log);
 	return err;
 }
 
@@ -431,6 +448,30 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static double wall_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The control socket and DPDK telemetry, when asked for (ctl_server.c, telemetry.c). */
+static int ctl_start(struct sl_engine *eng)
+{
+	int err;
+
+	if (!eng->opts->ctl_socket)
+		return 0;
+	if (!sl_ctl_open(eng, eng->opts->ctl_socket))
+		return -errno;
+	err = sl_telemetry_register(eng->ctl);
+	if (err)
+		fprintf(stderr, "sluice run: telemetry: cannot register /sluice commands: %s\n",
+			strerror(-err));
+	return err;
+}
+
 /* Workers on the first nworkers worker lcores; control loop here. */
 static int run_engine(struct sl_engine *eng, double *secs)
 {
@@ -444,6 +485,7 @@ static int run_engine(struct sl_engine *eng, double *secs)
 			eng->workers[w++].lcore = lcore;
 	}
 	start = now();
+	eng->info.load_time = wall_clock();
 	for (w = 0; w < eng->nworkers; w++) {
 		err = rte_eal_remote_launch(sl_worker_main, &eng->workers[w], eng->workers[w].lcore);
 		if (err) {
@@ -468,6 +510,8 @@ static int run_engine(struct sl_engine *eng, double *secs)
 
 static void engine_free(struct sl_engine *eng)
 {
+	sl_ctl_close(eng->ctl);
+	sl_slot_progs_free(eng);
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
@@ -525,6 +569,7 @@ static int run(struct sl_run_opts *o)
 	err = err ? err : sl_ports_start(&eng);
 	if (!err)
 		sl_config_apply_egress(&eng);
+	err = err ? err : ctl_start(&eng);
 	sl_log_capture_end(err == 0);
 	if (!err && entries && !o->quiet)
 		printf("sluice: %u map entr%s preloaded\n", entries, entries == 1 ? "y" : "ies");
@@ -554,9 +599,6 @@ int sl_cmd_run(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	err = build_opts(&c, &cfg, &o);
 	err = err ? err : sl_paths_check(&o);
-	if (!err && cfg.ctl_socket[0] && !c.check)
-		fprintf(stderr, "sluice run: control socket '%s': this build has no control server "
-			"yet; the socket is not created\n", cfg.ctl_socket);
 	if (err)  /* the command line's own values are usage errors, bad files run errors */
 		err = err == -EINVAL || err == -ERANGE ? 2 : 1;
 	else

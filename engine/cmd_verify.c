@@ -52,7 +52,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		int taken = sl_cli_obj_arg("verify", &a->obj, arg, has_val ? argv[i + 1] : NULL);
 
 		if (taken < 0)
-			return -ERANGE;  /* said why */
+			return -EALREADY;  /* said why */
 		if (taken) {
 			i++;
 		} else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
@@ -196,7 +196,9 @@ int sl_cmd_verify(int argc, char **argv)
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return verify_usage(stdout);
 	err = parse_args(argc, argv, &a);
-	if (err)  /* -ERANGE: said in one line */
-		return err == -ERANGE ? 2 : verify_usage(stderr);
+	if (err == -EALREADY || err == -ERANGE)  /* said in one line */
+		return 2;
+	if (err)
+		return verify_usage(stderr);
 	return a.raw ? verify_raw(&a) : verify_obj(&a);
 }

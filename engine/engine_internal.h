@@ -19,6 +19,7 @@ int sl_cmd_disasm(int argc, char **argv);
 int sl_cmd_test_run(int argc, char **argv);
 int sl_cmd_bench(int argc, char **argv);
 int sl_cmd_replay(int argc, char **argv);
+int sl_cmd_ctl(int argc, char **argv);
 
 /* ---- sluice run: the engine (cmd_run.c, eal.c, port.c, worker.c, stats.c,
  * report.c, json.c). No DPDK header here: DPDK types are forward-declared. */
@@ -34,6 +35,7 @@ int sl_cmd_replay(int argc, char **argv);
 struct rte_mbuf;
 struct rte_mempool;
 struct sl_map;
+struct sl_text_type;
 struct sl_config;
 
 #define SL_RUN_MAX_PORTS 16    /**< ports one engine drives */
@@ -100,7 +102,7 @@ struct sl_cli_obj {
  */
 int sl_cli_obj_arg(const char *cmd, struct sl_cli_obj *c, const char *opt, const char *val);
 /** Copy the options into loader options (which then point into @p c). */
-void sl_cli_obj_apply(struct sl_cli_obj *c, struct sl_obj_opts *oo);
+void sl_cli_obj_apply(const struct sl_cli_obj *c, struct sl_obj_opts *oo);
 /** "file.o: section 'S' program 'P'" (program omitted when it equals S) into @p buf. */
 const char *sl_cli_prog_label(const char *path, const struct sl_prog *prog, char *buf,
 			      size_t len);
@@ -128,6 +130,7 @@ struct sl_run_opts {
 	double stats_interval;      /**< seconds between rate lines, 0 = none */
 	bool quiet;                 /**< errors only */
 	bool no_maps;               /**< leave the maps out of the text report */
+	const char *ctl_socket;     /**< --ctl-socket PATH: control socket (and telemetry), or NULL */
 	struct sl_cli_obj obj;      /**< --type, --map-size */
 	const char *fib_path;       /**< --fib FILE, or NULL */
 	int eal_argc;               /**< EAL arguments after "--" */
@@ -176,10 +179,13 @@ struct sl_engine {
 	const char *exec_name;              /**< "jit" or "interpreter" */
 	struct sl_fib *fib;                 /**< --fib, or NULL */
 	struct rte_mempool *pool;
+	struct rte_mempool *jumbo_pool;     /**< single-mbuf copies of long chains for net_pcap TX */
+	bool port_linearize[SL_RUN_MAX_PORTS]; /**< a net_pcap port: long chains copied first */
 	unsigned nports;
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
 	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id, or SL_PORT_NONE) */
 	bool port_started[SL_RUN_MAX_PORTS];
+	bool ports_up;                      /**< every port started: the mbuf count means something */
 	uint8_t port_mac[SL_RUN_MAX_PORTS][6]; /**< for a socket filter's skb->pkt_type */
 	struct sl_ports_view ports_view;    /**< the arrays above as verdict.c sees them */
 	unsigned nworkers;
@@ -188,6 +194,16 @@ struct sl_engine {
 	bool failed;                        /**< the run went wrong after start (said): exit 1 */
 	struct sl_port_hw port_hw[SL_RUN_MAX_PORTS];  /**< link and NIC counters at the end */
 	int64_t mbufs_in_use_at_exit;       /**< after the ports closed (sl_ports_stop) */
+	bool ports_stopped;                 /**< mbufs_in_use_at_exit was counted */
+	struct sl_ctl *ctl;                 /**< control socket server, or NULL (ctl_server.c) */
+	struct sl_slot_prog *slot_progs;    /**< programs ctl put into PROG_ARRAY slots (reload.c) */
+	struct sl_prog_info {               /**< what `ctl prog show` reports of the running program */
+		char path[256];                 /**< object file */
+		double load_time;               /**< wall clock (s since the epoch) when it started running */
+		uint64_t verify_ns;             /**< time the verifier took */
+		uint64_t runs_base;             /**< packets processed before it started running */
+		unsigned reloads;               /**< successful hot reloads so far */
+	} info;
 };
 
 /* eal.c */
@@ -235,11 +251,23 @@ int sl_ports_start(struct sl_engine *eng);
  */
 void sl_ports_stop(struct sl_engine *eng);
 
+/**
+ * Worker, before rte_eth_tx_burst on a port with port_linearize set:
+ * net_pcap writes a multi-segment packet longer than 16,128 bytes (its
+ * bounce buffer) cut short while counting it sent, so each such packet is
+ * copied into one mbuf of the jumbo pool (up to 65,535 bytes); one that
+ * cannot be is freed and counted in @p errors. Returns the packets left,
+ * in order, in @p pkts.
+ */
+uint16_t sl_port_tx_linearize(struct sl_engine *eng, struct rte_mbuf **pkts, uint16_t n,
+			      uint64_t *errors);
+
 /* paths.c */
 /**
  * Before anything is opened: every output (tx_pcap, --json) is refused if
  * it is an input (prog, rx_pcap) or another output, by inode (symlinks and
- * hard links), and must be creatable or writable. 0 or -errno (line printed).
+ * hard links), and must be creatable or writable; each device is given once.
+ * 0, -EINVAL (a device twice) or -EIO (line printed).
  */
 int sl_paths_check(const struct sl_run_opts *o);
 /* config_apply.c: a validated struct sl_config into the engine */
@@ -268,20 +296,78 @@ struct sl_map_entry {
 	unsigned ncpus;         /**< slots in value (1 for shared maps) */
 	uint32_t stride;        /**< bytes between slots */
 	bool percpu;            /**< a per-CPU map */
+	const struct sl_text_type *key_type;    /**< BTF type of the key (sl_text.h) */
+	const struct sl_text_type *value_type;  /**< of one value (one slot) */
+	bool summable;          /**< per-CPU values are integers: "value" is their sum */
 };
 typedef int (*sl_map_entry_fn)(const struct sl_map_entry *e, void *arg);
+/** Sum of the slots of a per-CPU value whose e->summable, into value_size bytes at @p out. */
+void sl_map_entry_sum(const struct sl_map_entry *e, uint8_t *out);
 /** Slot @p cpu of a 4- or 8-byte value as an integer. */
 uint64_t sl_map_entry_slot_u64(const struct sl_map_entry *e, unsigned cpu);
 /**
  * Visit the entries of @p map worth reporting: arrays only non-zero entries,
  * other maps every entry. 0, or -errno from the map (control thread).
  */
-int sl_report_map_walk(struct sl_map *map, sl_map_entry_fn fn, void *arg);
+int sl_report_map_walk(const struct sl_obj *obj, struct sl_map *map, sl_map_entry_fn fn,
+		       void *arg);
+/**
+ * Fill @p e's sizes, slots and types for entries of @p map of @p obj
+ * (types through sl_text_map_types(); untyped where the map has no BTF).
+ * @p kt and @p vt are where the types are kept (the caller's).
+ */
+void sl_report_entry_init(const struct sl_obj *obj, struct sl_map *map, struct sl_map_entry *e,
+			  struct sl_text_type *kt, struct sl_text_type *vt);
 /** Final stats and (unless --no-maps) every map, human-readable. */
 void sl_report_print(const struct sl_engine *eng, double secs, FILE *out);
 
-/* json.c */
+/* json.c: the JSON objects of run --json, the control socket and telemetry (jansson). */
+struct json_t;
+/** An unsigned integer, or a "0x..." string above INT64_MAX. NULL on ENOMEM. */
+struct json_t *sl_json_u64(uint64_t v);
+/** Key or value bytes: 4 and 8 bytes as integers, other sizes as hex strings. */
+struct json_t *sl_json_bytes(const uint8_t *p, uint32_t n);
+/** Key or value bytes typed through BTF: sl_text_format_json()'s value. */
+struct json_t *sl_json_typed(const struct sl_text_type *t, const uint8_t *p);
+/** Bytes as a hex string ("0a0b..."), whatever their size. */
+struct json_t *sl_json_hex(const uint8_t *p, uint32_t n);
+/** {"key", "value"[, "per_core"]} of one entry. */
+struct json_t *sl_json_entry(const struct sl_map_entry *e);
+/** {"name", "type", "key_size", "value_size", "max_entries", "flags", "percpu", "ncpus", "in_use"}. */
+struct json_t *sl_json_map_info(struct sl_map *map);
+/** {"type", "entries": [...]} (+ "error" when entries cannot be listed). Control thread. */
+struct json_t *sl_json_map_dump(const struct sl_obj *obj, struct sl_map *map);
+/** {"NAME": sl_json_map_dump(), ...} of every map of the running object. */
+struct json_t *sl_json_maps(const struct sl_engine *eng);
+/** Totals, verdicts, per port, per worker. Control thread. */
+struct json_t *sl_json_stats(const struct sl_engine *eng);
 /** Write the final stats and maps as JSON to @p path. 0 or -errno (line printed). */
 int sl_json_write(const struct sl_engine *eng, const char *path);
+
+/* ctl_server.c: the control socket, served by the main lcore. */
+struct sl_ctl;
+/** Listen on @p path (mode 0600). NULL with errno and one line printed. */
+struct sl_ctl *sl_ctl_open(struct sl_engine *eng, const char *path);
+/**
+ * Serve clients for at most @p timeout_ms (poll), drain events and trace
+ * lines, answer telemetry requests. Control loop, every 10 ms. Never blocks
+ * on a client.
+ */
+void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms);
+/** Close every client and the socket, unlink it. NULL is allowed. */
+void sl_ctl_close(struct sl_ctl *ctl);
+/**
+ * Answer one request object (control thread): the result, or NULL with one
+ * line in @p err. Used by the socket and by telemetry.
+ */
+struct json_t *sl_ctl_handle(struct sl_ctl *ctl, struct json_t *req, char *err, size_t err_len);
+
+/* telemetry.c: /sluice/... commands of DPDK telemetry (answered by the control thread). */
+/** Register the commands. 0 or -errno. */
+int sl_telemetry_register(struct sl_ctl *ctl);
+/** Answer a pending telemetry request, if any (control thread, from sl_ctl_serve). */
+void sl_telemetry_serve(struct sl_ctl *ctl);
+/** Stop answering (pending and later requests get an error). */
+void sl_telemetry_stop(void);
 
 #endif

@@ -14,23 +14,21 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "sl_num.h"
 #include "sl_fib.h"
 
 static int map_size_arg(const char *cmd, struct sl_cli_obj *c, const char *val)
 {
 	const char *eq = strrchr(val, '=');
-	char *end;
-	unsigned long long n;
+	char err[128];
+	uint64_t n;
 
 	if (!eq || eq == val || (size_t)(eq - val) >= sizeof(c->names[0])) {
 		fprintf(stderr, "sluice %s: --map-size '%s': expected NAME=ENTRIES\n", cmd, val);
 		return -EINVAL;
 	}
-	errno = 0;
-	n = strtoull(eq + 1, &end, 10);
-	if (eq[1] < '0' || eq[1] > '9' || *end || errno || n == 0 || n > UINT32_MAX) {
-		fprintf(stderr, "sluice %s: --map-size '%s': entries must be a whole number in "
-			"1..%u\n", cmd, val, UINT32_MAX);
+	if (sl_num_u64(eq + 1, 1, UINT32_MAX, &n, err, sizeof(err))) {
+		fprintf(stderr, "sluice %s: --map-size '%s': entries: %s\n", cmd, val, err);
 		return -EINVAL;
 	}
 	if (c->nsizes == SL_CLI_MAX_MAP_SIZES) {
@@ -40,7 +38,7 @@ static int map_size_arg(const char *cmd, struct sl_cli_obj *c, const char *val)
 	}
 	snprintf(c->names[c->nsizes], sizeof(c->names[0]), "%.*s", (int)(eq - val), val);
 	c->sizes[c->nsizes] = (struct sl_obj_map_size){ .name = c->names[c->nsizes],
-							.max_entries = (uint32_t)n };
+						    .max_entries = (uint32_t)n };
 	c->nsizes++;
 	return 0;
 }
@@ -63,10 +61,8 @@ int sl_cli_obj_arg(const char *cmd, struct sl_cli_obj *c, const char *opt, const
 	return 1;
 }
 
-void sl_cli_obj_apply(struct sl_cli_obj *c, struct sl_obj_opts *oo)
+void sl_cli_obj_apply(const struct sl_cli_obj *c, struct sl_obj_opts *oo)
 {
-	for (unsigned i = 0; i < c->nsizes; i++)   /* @p c may be a copy */
-		c->sizes[i].name = c->names[i];
 	oo->force_type = c->force_type;
 	oo->prog_type = c->type;
 	oo->map_sizes = c->nsizes ? c->sizes : NULL;

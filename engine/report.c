@@ -2,7 +2,8 @@
 /*
  * Final report of `sluice run`: the summed counters, per port and per
  * worker, and every map of the object read through the maps' control API
- * (sl_map_ctl_get_next_key / sl_map_ctl_lookup). Arrays list only entries
+ * (sl_map_ctl_dump: one pass over the entries), keys and values written by
+ * sl_text (typed through the object's BTF, as preload files read them). Arrays list only entries
  * with a non-zero value (in any slot); hashes and the rest list every
  * entry. Per-CPU maps with 4- or 8-byte values show the sum and each core.
  * Control thread, after the workers stopped.
@@ -13,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/btf.h>
+
 #include "engine_internal.h"
 #include "sl_maps.h"
+#include "sl_text.h"
 
 static bool all_zero(const uint8_t *p, size_t n)
 {
@@ -31,37 +35,66 @@ static bool is_array(const struct sl_map *map)
 	return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
-int sl_report_map_walk(struct sl_map *map, sl_map_entry_fn fn, void *arg)
+struct walk {
+	struct sl_map_entry e;
+	size_t vsize;
+	bool array;
+	sl_map_entry_fn fn;
+	void *arg;
+};
+
+static int walk_one(const void *key, const void *value, void *arg)
+{
+	struct walk *w = arg;
+
+	if (w->array && all_zero(value, w->vsize))
+		return 0;
+	w->e.key = key;
+	w->e.value = value;
+	return w->fn(&w->e, w->arg);
+}
+
+/* An integer type (after typedefs and modifiers), or untyped bytes of an integer's size. */
+static bool integer_type(const struct sl_text_type *t)
+{
+	const struct btf_type *bt;
+
+	if (!t->btf)
+		return t->size == 4 || t->size == 8;
+	bt = btf__type_by_id(t->btf, (uint32_t)btf__resolve_type(t->btf, t->id));
+	return bt && btf_is_int(bt) && (t->size == 4 || t->size == 8);
+}
+
+void sl_report_entry_init(const struct sl_obj *obj, struct sl_map *map, struct sl_map_entry *e,
+			  struct sl_text_type *kt, struct sl_text_type *vt)
 {
 	const struct sl_map_def *def = sl_map_get_def(map);
-	size_t vsize = sl_map_ctl_value_size(map);
-	uint8_t *key = calloc(2, def->key_size ? def->key_size : 1);
-	uint8_t *next = key + (def->key_size ? def->key_size : 1);
-	uint8_t *val = calloc(1, vsize ? vsize : 1);
-	struct sl_map_entry e = {
-		.key = next, .value = val, .key_size = def->key_size,
-		.value_size = def->value_size, .ncpus = sl_map_is_percpu(map) ? sl_map_ncpus(map) : 1,
-		.stride = sl_map_is_percpu(map) ? (def->value_size + 7u) & ~7u : def->value_size,
-		.percpu = sl_map_is_percpu(map),
-	};
-	int err = key && val ? 0 : -ENOMEM;
-	bool first = true;
 
-	while (!err) {
-		err = sl_map_ctl_get_next_key(map, first ? NULL : key, next);
-		if (err)
-			break;
-		first = false;
-		err = sl_map_ctl_lookup(map, next, val);
-		if (err == -ENOENT)
-			err = 0;  /* deleted meanwhile */
-		else if (!err && (!is_array(map) || !all_zero(val, vsize)))
-			err = fn(&e, arg);
-		memcpy(key, next, def->key_size);
+	if (sl_text_map_types(obj, map, kt, vt)) {  /* not the object's: untyped */
+		*kt = (struct sl_text_type){ .size = def->key_size,
+					     .lpm_key = def->type == BPF_MAP_TYPE_LPM_TRIE };
+		*vt = (struct sl_text_type){ .size = def->value_size };
 	}
-	free(key);
-	free(val);
-	return err == -ENOENT ? 0 : err;
+	*e = (struct sl_map_entry){
+		.key_size = def->key_size, .value_size = def->value_size,
+		.ncpus = sl_map_is_percpu(map) ? sl_map_ncpus(map) : 1,
+		.stride = sl_map_is_percpu(map) ? (def->value_size + 7u) & ~7u : def->value_size,
+		.percpu = sl_map_is_percpu(map), .key_type = kt, .value_type = vt,
+		.summable = integer_type(vt),
+	};
+}
+
+int sl_report_map_walk(const struct sl_obj *obj, struct sl_map *map, sl_map_entry_fn fn,
+		       void *arg)
+{
+	struct sl_text_type kt, vt;
+	struct walk w = {
+		.vsize = sl_map_ctl_value_size(map), .array = is_array(map), .fn = fn, .arg = arg,
+	};
+
+	sl_report_entry_init(obj, map, &w.e, &kt, &vt);
+	/* one pass of the map's batch dump: no get_next_key restarts */
+	return sl_map_ctl_dump(map, walk_one, &w);
 }
 
 uint64_t sl_map_entry_slot_u64(const struct sl_map_entry *e, unsigned cpu)
@@ -78,53 +111,65 @@ uint64_t sl_map_entry_slot_u64(const struct sl_map_entry *e, unsigned cpu)
 	return v64;
 }
 
-static void print_bytes(const uint8_t *p, uint32_t n, FILE *out)
+/* A key or value as sl_text writes it (the form preload files and ctl read back). */
+static void print_typed(const struct sl_text_type *t, const uint8_t *p, FILE *out)
 {
-	if (n == 4) {
-		uint32_t v;
+	char buf[512], *big;
+	int n = sl_text_format(t, p, buf, sizeof(buf));
 
-		memcpy(&v, p, 4);
-		fprintf(out, "%" PRIu32, v);
-	} else if (n == 8) {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		fprintf(out, "%" PRIu64, v);
-	} else {
-		for (uint32_t i = 0; i < n; i++)
-			fprintf(out, "%02x", p[i]);
+	if (n < (int)sizeof(buf)) {
+		fputs(n < 0 ? "(unprintable)" : buf, out);
+		return;
 	}
+	big = malloc((size_t)n + 1);
+	if (big && sl_text_format(t, p, big, (size_t)n + 1) == n)
+		fputs(big, out);
+	else
+		fputs(buf, out);
+	free(big);
+}
+
+/* Sum of the slots of an integer per-CPU value, in a value-sized buffer. */
+void sl_map_entry_sum(const struct sl_map_entry *e, uint8_t *out)
+{
+	uint64_t sum = 0;
+	uint32_t v32;
+
+	for (unsigned c = 0; c < e->ncpus; c++)
+		sum += sl_map_entry_slot_u64(e, c);
+	v32 = (uint32_t)sum;
+	memcpy(out, e->value_size == 4 ? (void *)&v32 : (void *)&sum, e->value_size);
 }
 
 static int print_entry(const struct sl_map_entry *e, void *arg)
 {
 	FILE *out = arg;
-	uint64_t sum = 0;
+	uint8_t sum[8];
 
 	fprintf(out, "    ");
-	print_bytes(e->key, e->key_size, out);
+	print_typed(e->key_type, e->key, out);
 	fprintf(out, ": ");
 	if (!e->percpu) {
-		print_bytes(e->value, e->value_size, out);
+		print_typed(e->value_type, e->value, out);
 		fputc('\n', out);
 		return 0;
 	}
-	if (e->value_size == 4 || e->value_size == 8) {
-		for (unsigned c = 0; c < e->ncpus; c++)
-			sum += sl_map_entry_slot_u64(e, c);
-		fprintf(out, "%" PRIu64 " (per core:", sum);
+	if (e->summable) {
+		sl_map_entry_sum(e, sum);
+		print_typed(e->value_type, sum, out);
+		fprintf(out, " (per core:");
 	} else {
 		fprintf(out, "(per core:");
 	}
 	for (unsigned c = 0; c < e->ncpus; c++) {
 		fputc(' ', out);
-		print_bytes(e->value + (size_t)c * e->stride, e->value_size, out);
+		print_typed(e->value_type, e->value + (size_t)c * e->stride, out);
 	}
 	fprintf(out, ")\n");
 	return 0;
 }
 
-static void print_map(struct sl_map *map, FILE *out)
+static void print_map(const struct sl_obj *obj, struct sl_map *map, FILE *out)
 {
 	const struct sl_map_def *def = sl_map_get_def(map);
 	int err;
@@ -134,7 +179,7 @@ static void print_map(struct sl_map *map, FILE *out)
 	if (sl_map_is_percpu(map))
 		fprintf(out, ", %u cores", sl_map_ncpus(map));
 	fprintf(out, is_array(map) ? " (non-zero entries)\n" : "\n");
-	err = sl_report_map_walk(map, print_entry, out);
+	err = sl_report_map_walk(obj, map, print_entry, out);
 	if (err)
 		fprintf(out, "    (cannot list entries: %s)\n", strerror(-err));
 }
@@ -170,5 +215,5 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 	}
 	fprintf(out, "  mbufs in use at exit: %lld\n", (long long)eng->mbufs_in_use_at_exit);
 	for (unsigned i = 0; !eng->opts->no_maps && i < sl_obj_map_count(eng->obj); i++)
-		print_map(sl_obj_map(eng->obj, i), out);
+		print_map(eng->obj, sl_obj_map(eng->obj, i), out);
 }

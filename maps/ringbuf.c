@@ -47,6 +47,7 @@ struct sl_ringbuf {
 	uint8_t *data;                           /* area + SL_CACHE_LINE */
 	_Alignas(SL_CACHE_LINE) _Atomic uint64_t prod;
 	_Alignas(SL_CACHE_LINE) _Atomic uint64_t cons;
+	_Atomic uint64_t dropped;                /* reservations refused: ring full */
 };
 
 static inline struct sl_ringbuf *to_rb(struct sl_map *m)
@@ -115,8 +116,10 @@ void *sl_ringbuf_reserve(struct sl_map *map, uint64_t size, uint64_t flags)
 
 		cons = atomic_load_explicit(&rb->cons, memory_order_acquire);
 		pad = off + total > rb->size ? rb->size - off : 0;
-		if (pos + pad + total - cons > rb->size)
+		if (pos + pad + total - cons > rb->size) {
+			atomic_fetch_add_explicit(&rb->dropped, 1, memory_order_relaxed);
 			return NULL;
+		}
 	} while (!atomic_compare_exchange_weak_explicit(&rb->prod, &pos, pos + pad + total,
 							memory_order_acq_rel,
 							memory_order_relaxed));
@@ -237,3 +240,10 @@ const struct sl_map_ops sl_ringbuf_ops = {
 	.alloc = rb_alloc,
 	.free = rb_free,
 };
+
+uint64_t sl_ringbuf_dropped(struct sl_map *map)
+{
+	if (map->def.type != BPF_MAP_TYPE_RINGBUF)
+		return 0;
+	return atomic_load_explicit(&to_rb(map)->dropped, memory_order_relaxed);
+}

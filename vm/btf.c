@@ -165,8 +165,8 @@ static int values_field(struct ld_ctx *ctx, const char *map, const struct btf_me
 
 /* Apply one member of a map definition struct to @p def. */
 static int map_field(struct ld_ctx *ctx, const char *map, const struct btf_member *m,
-		     struct sl_map_def *def, uint32_t *seen, struct values_member *v,
-		     struct ld_map_btf *types)
+		     struct sl_map_def *def, uint32_t *seen, struct ld_map_btf *types,
+		     struct values_member *v)
 {
 	const char *field = btf_name(ctx->btf, m->name_off);
 	uint32_t val = 0, *dst, type_id = 0;
@@ -221,9 +221,12 @@ static int map_symbol(struct ld_ctx *ctx, uint32_t sec, const char *name, uint64
 	return ld_err(ctx, ENOEXEC, "map '%s': no symbol in section '.maps'", name);
 }
 
-/* The fields of map definition struct @p st into @p def (and "values" into @p v). */
+/*
+ * The fields of map definition struct @p st into @p def, the BTF ids of its
+ * key and value into @p types (if not NULL), and "values" into @p v.
+ */
 static int map_struct(struct ld_ctx *ctx, const char *name, const struct btf_type *st,
-		      struct sl_map_def *def, struct values_member *v, struct ld_map_btf *types)
+		      struct sl_map_def *def, struct ld_map_btf *types, struct values_member *v)
 {
 	const struct btf_member *m = btf_members(st);
 	uint32_t seen = 0;
@@ -232,7 +235,7 @@ static int map_struct(struct ld_ctx *ctx, const char *name, const struct btf_typ
 	for (unsigned i = 0; i < btf_vlen(st); i++) {
 		bool had = v && v->present;
 
-		err = map_field(ctx, name, &m[i], def, &seen, v, types);
+		err = map_field(ctx, name, &m[i], def, &seen, types, v);
 		if (err)
 			return err;
 		if (v && v->present && !had)
@@ -250,8 +253,8 @@ static int btf_map(struct ld_ctx *ctx, uint32_t sec, const struct btf_var_secinf
 {
 	const struct btf_type *var = btf__type_by_id(ctx->btf, vsi->type), *st;
 	struct sl_map_def def = { 0 }, inner = { 0 };
-	struct values_member v = { 0 };
 	struct ld_map_btf types = { 0, 0 };
+	struct values_member v = { 0 };
 	const char *name;
 	uint64_t off = 0;
 	int err;
@@ -263,7 +266,7 @@ static int btf_map(struct ld_ctx *ctx, uint32_t sec, const struct btf_var_secinf
 	st = skip_mods(ctx->btf, var->type);
 	if (!st || !btf_is_struct(st))
 		return ld_err(ctx, EINVAL, "map '%s': definition is not a struct", name);
-	err = map_struct(ctx, name, st, &def, &v, &types);
+	err = map_struct(ctx, name, st, &def, &types, &v);
 	if (err)
 		return err;
 	if (v.present && !is_outer(def.type))
@@ -276,8 +279,7 @@ static int btf_map(struct ld_ctx *ctx, uint32_t sec, const struct btf_var_secinf
 	if (v.present) {
 		if (!def.value_size)
 			def.value_size = 4;   /* as libbpf: the map id (fd in the kernel) */
-		err = map_struct(ctx, name, btf__type_by_id(ctx->btf, v.inner_id), &inner, NULL,
-				 NULL);
+		err = map_struct(ctx, name, btf__type_by_id(ctx->btf, v.inner_id), &inner, NULL, NULL);
 		if (err)
 			return err;
 	}

@@ -13,11 +13,15 @@
  * called by them and returns -EINVAL if something does call it.
  *
  * bpf_trace_printk never prints: it formats the message (kernel format
- * subset: %d %i %u %x %X %c %p %px %%, with l/ll length modifiers, flags,
- * width and precision; at most three arguments; %s is refused with
- * -EINVAL because the helper cannot prove the pointer readable) into a
- * per-worker ring of the last SL_TRACE_RING - 1 messages, which the control
- * thread drains with sl_helper_trace_drain(). It returns the formatted
+ * subset: %d %i %u %x %X %c %p %px %s %pI4 %pi4 %pI6 %pi6 %%, with l/ll
+ * length modifiers, flags, width and precision; at most three arguments;
+ * the memory behind %s and %pI is read as the kernel's
+ * copy_from_kernel_nofault does, without faulting — process_vm_readv on
+ * our own process, one system call per such conversion — and an
+ * unreadable pointer prints "" or a zero address) into a
+ * per-worker ring of the last SL_TRACE_RING - 1 messages (each with its
+ * CLOCK_MONOTONIC time), which the control thread drains with
+ * sl_helper_trace_drain() or sl_helper_trace_drain_ns(). It returns the formatted
  * length, as the kernel does.
  */
 #include <errno.h>
@@ -25,6 +29,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/uio.h>
 
 #include "sl_helpers.h"
 #include "sl_maps.h"
@@ -475,6 +481,7 @@ struct trace_slot {
 	_Alignas(64) atomic_uint_fast64_t head;  /* messages written so far */
 	uint64_t tail;                           /* control thread: next to read */
 	_Alignas(8) char msg[SL_TRACE_RING][SL_TRACE_MSG];
+	uint64_t ns[SL_TRACE_RING];              /* CLOCK_MONOTONIC of each message */
 };
 
 static struct trace_slot trace_slots[SL_MAX_CPUS];
@@ -514,8 +521,16 @@ static int trace_spec(const char *fmt, const char *end, char *spec, char *conv)
 		p++;
 	if (p < end && *p == 'l')
 		p++;
-	if (p >= end || !strchr("diuxXcp%", *p))
+	if (p >= end || !strchr("diuxXcps%", *p))
 		return -1;
+	if (*p == 'p' && p + 2 < end && (p[1] == 'I' || p[1] == 'i') && (p[2] == '4' || p[2] == '6')) {
+		*conv = p[1] == 'I' ? (p[2] == '4' ? 'A' : 'B') : (p[2] == '4' ? 'a' : 'b');
+		p += 2;
+		n = (size_t)(p - fmt + 1);
+		memcpy(spec, fmt, n);
+		spec[n] = 0;
+		return (int)n;
+	}
 	if (*p == 'p' && p + 1 < end && (p[1] == 'x' || p[1] == 'K'))
 		p++;
 	n = (size_t)(p - fmt + 1);
@@ -527,6 +542,60 @@ static int trace_spec(const char *fmt, const char *end, char *spec, char *conv)
 	return (int)n;
 }
 
+/*
+ * Copy @p len bytes from an address the program passed (not proven
+ * readable): through process_vm_readv on our own process, which fails with
+ * EFAULT instead of faulting, as the kernel's copy_from_kernel_nofault.
+ * Returns the bytes copied (up to the first unreadable page).
+ */
+static size_t read_nofault(void *dst, uint64_t src, size_t len)
+{
+	struct iovec local = { .iov_base = dst, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)src, .iov_len = len };
+	ssize_t n = src ? process_vm_readv(getpid(), &local, 1, &remote, 1, 0) : -1;
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* %s: at most SL_TRACE_MSG bytes of a string, page by page; unreadable: "" */
+static int trace_str(char *out, size_t room, const char *spec, uint64_t arg)
+{
+	char s[SL_TRACE_MSG];
+	size_t got = 0;
+
+	while (got < sizeof(s) - 1) {
+		size_t page = 4096 - ((arg + got) & 4095), want = sizeof(s) - 1 - got, n;
+
+		n = read_nofault(s + got, arg + got, want < page ? want : page);
+		if (!n || memchr(s + got, 0, n)) {
+			got += n;
+			break;
+		}
+		got += n;
+	}
+	s[got] = 0;
+	return snprintf(out, room, spec, s);
+}
+
+/* %pI4 1.2.3.4, %pi4 001.002.003.004, %pI6 2001:0db8:...:0001, %pi6 32 hex digits */
+static int trace_ip(char *out, size_t room, char conv, uint64_t arg)
+{
+	uint8_t a[16] = { 0 };
+	char buf[48];
+	int n = 0;
+
+	if (conv == 'A' || conv == 'a') {
+		read_nofault(a, arg, 4);  /* unreadable: 0.0.0.0, as the kernel prints it */
+		return snprintf(out, room, conv == 'A' ? "%u.%u.%u.%u" : "%03u.%03u.%03u.%03u",
+				a[0], a[1], a[2], a[3]);
+	}
+	read_nofault(a, arg, 16);
+	for (int i = 0; i < 16; i += 2)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s%02x%02x",
+			      conv == 'B' && i ? ":" : "", a[i], a[i + 1]);
+	return snprintf(out, room, "%s", buf);
+}
+
 /* format one conversion into out (NULL: only count); returns its length */
 static int trace_conv(char *out, size_t room, char *spec, size_t n, char conv, uint64_t arg)
 {
@@ -534,6 +603,10 @@ static int trace_conv(char *out, size_t room, char *spec, size_t n, char conv, u
 
 	if (conv == '%')
 		return snprintf(out, room, "%%");
+	if (conv == 's')
+		return trace_str(out, room, spec, arg);
+	if (strchr("AaBb", conv))
+		return trace_ip(out, room, conv, arg);
 	if (conv == 'p')
 		return snprintf(out, room, "0x%llx", (unsigned long long)arg);
 	lm = spec + 1;
@@ -600,12 +673,31 @@ static uint64_t trace_printk(uint64_t fmt, uint64_t fmt_size, uint64_t a3, uint6
 	if (len < 0)
 		return U64(len);
 	copy_relaxed(t->msg[h % SL_TRACE_RING], msg, true);
+	__atomic_store_n(&t->ns[h % SL_TRACE_RING], clock_ns(CLOCK_MONOTONIC),
+			 __ATOMIC_RELAXED);
 	atomic_store_explicit(&t->head, h + 1, memory_order_release);
 	return (uint64_t)len;
 }
 
+static unsigned trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *ctx),
+			    void (*cb_ns)(uint32_t cpu, uint64_t ns, const char *msg, void *ctx),
+			    void *ctx, uint64_t *lost);
+
 unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *ctx), void *ctx,
 			       uint64_t *lost)
+{
+	return trace_drain(cb, NULL, ctx, lost);
+}
+
+unsigned sl_helper_trace_drain_ns(void (*cb)(uint32_t cpu, uint64_t ns, const char *msg,
+					     void *ctx), void *ctx, uint64_t *lost)
+{
+	return trace_drain(NULL, cb, ctx, lost);
+}
+
+static unsigned trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *ctx),
+			    void (*cb_ns)(uint32_t cpu, uint64_t ns, const char *msg, void *ctx),
+			    void *ctx, uint64_t *lost)
 {
 	unsigned n = 0;
 
@@ -621,6 +713,8 @@ unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *c
 		}
 		for (; t->tail < head; t->tail++) {
 			char msg[SL_TRACE_MSG];
+			uint64_t ns = __atomic_load_n(&t->ns[t->tail % SL_TRACE_RING],
+						      __ATOMIC_RELAXED);
 
 			copy_relaxed(msg, t->msg[t->tail % SL_TRACE_RING], false);
 			atomic_thread_fence(memory_order_acquire);
@@ -632,7 +726,10 @@ unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *c
 				continue;
 			}
 			msg[SL_TRACE_MSG - 1] = 0;
-			cb(c, msg, ctx);
+			if (cb_ns)
+				cb_ns(c, ns, msg, ctx);
+			else
+				cb(c, msg, ctx);
 			n++;
 		}
 	}

@@ -14,7 +14,8 @@
  *                  (vm/loader_prog.c): one sl_prog per global function of a
  *                  program section, followed by every subprogram it calls.
  * The image and all ELF state live only while the object is built; the
- * object owns its programs and maps. Errors: one line "name: ..." in the
+ * object owns its programs, its maps and its BTF (kept, with each map's
+ * key and value type ids, for config/'s text<->bytes conversion). Errors: one line "name: ..." in the
  * caller's log, NULL with errno (ENOENT, ENOEXEC, EINVAL, ENOMEM).
  * Control thread only.
  */
@@ -277,21 +278,42 @@ static int charge_map(struct ld_ctx *ctx, const char *name, const struct sl_map_
 	return 0;
 }
 
+/* sl_obj_opts.map_reuse: 0 with *map set to a map to borrow or left NULL, or -errno. */
+static int reuse_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def,
+		     struct sl_map **map)
+{
+	char msg[256] = "";
+	int ret;
+
+	if (!ctx->opts || ctx->opts->sz < offsetof(struct sl_obj_opts, map_reuse_ctx) +
+	    sizeof(void *) || !ctx->opts->map_reuse)
+		return 0;
+	ret = ctx->opts->map_reuse(ctx->opts->map_reuse_ctx, name, def, map, msg, sizeof(msg));
+	if (ret < 0)
+		return ld_err(ctx, -ret, "map '%s': %s", name, msg[0] ? msg : strerror(-ret));
+	if (ret == 0)
+		*map = NULL;
+	return 0;
+}
+
 /*
- * The size the caller gave for map @p name (sl_obj_opts.map_sizes, the
- * last one naming it), else the declared one; max_entries 0 without a
- * size is an error (but for PERF_EVENT_ARRAY, one entry per CPU as libbpf).
+ * The size the caller gave for map @p name (sl_obj_opts.map_sizes), else
+ * the declared one; max_entries 0 without a size is an error (but for
+ * PERF_EVENT_ARRAY, one entry per CPU as libbpf).
  */
 static int size_map(struct ld_ctx *ctx, const char *name, struct sl_map_def *def)
 {
-	for (unsigned i = 0; i < ctx->n_map_sizes; i++)   /* the last one given wins */
+	for (unsigned i = 0; i < ctx->n_map_sizes; i++) {
 		if (ctx->map_sizes[i].name && !strcmp(ctx->map_sizes[i].name, name) &&
-		    ctx->map_sizes[i].max_entries)
+		    ctx->map_sizes[i].max_entries) {
 			def->max_entries = ctx->map_sizes[i].max_entries;
+			return 0;
+		}
+	}
 	if (def->max_entries == 0 && def->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
 		return ld_err(ctx, EINVAL, "map '%s' (%s) has max_entries 0: its size is set at "
-			      "load time; give it with --map-size %s=N (a config: maps.%s.size)", name,
-			      sl_map_type_name(def->type), name, name);
+			      "load time; give it with --map-size %s=N", name,
+			      sl_map_type_name(def->type), name);
 	return 0;
 }
 
@@ -307,15 +329,17 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 	err = size_map(ctx, name, def);
 	if (err)
 		return err;
-
 	if (obj->n_maps == obj->map_cap) {
 		unsigned cap = obj->map_cap ? obj->map_cap * 2 : 8;
 		struct sl_map **m = realloc(obj->maps, cap * sizeof(*m));
 		struct ld_map_btf *mb;
+		bool *b = m ? realloc(obj->map_borrowed, cap * sizeof(*b)) : NULL;
 
-		if (!m)
+		if (m)
+			obj->maps = m;
+		if (!b)
 			return ld_err(ctx, ENOMEM, "out of memory");
-		obj->maps = m;
+		obj->map_borrowed = b;
 		mb = realloc(obj->map_btf, cap * sizeof(*mb));
 		if (!mb)
 			return ld_err(ctx, ENOMEM, "out of memory");
@@ -331,11 +355,17 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 		ctx->map_syms = ms;
 		ctx->map_sym_cap = cap;
 	}
-	err = charge_map(ctx, name, def);
+	map = NULL;
+	err = has_sym ? reuse_map(ctx, name, def, &map) : 0;
 	if (err)
 		return err;
-	map = inner ? sl_map_create_outer(name, def, inner, ctx->ncpus) :
-		      sl_map_create(name, def, ctx->ncpus);
+	obj->map_borrowed[obj->n_maps] = map != NULL;
+	err = map ? 0 : charge_map(ctx, name, def);
+	if (err)
+		return err;
+	if (!map)
+		map = inner ? sl_map_create_outer(name, def, inner, ctx->ncpus) :
+			      sl_map_create(name, def, ctx->ncpus);
 	if (!map) {
 		err = errno ? errno : EINVAL;
 
@@ -431,9 +461,8 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 		.log = log,
 		.log_len = log_len,
 		.ncpus = opts && opts->ncpus ? opts->ncpus : 1,
-		.opts = opts && opts->sz >= offsetof(struct sl_obj_opts, n_map_sizes) +
-			sizeof(opts->n_map_sizes) && opts->n_map_sizes ? opts : NULL,
 		.map_mem_limit = SL_OBJ_MAP_MEM_DEFAULT,
+		.opts = opts,
 	};
 	uint8_t *image;
 	int err;
@@ -557,11 +586,13 @@ void sl_obj_close(struct sl_obj *obj)
 	for (unsigned i = 0; i < obj->n_progs; i++)
 		sl_prog_free(obj->progs[i]);
 	for (unsigned i = 0; i < obj->n_maps; i++)
-		sl_map_destroy(obj->maps[i]);
+		if (!obj->map_borrowed[i])
+			sl_map_destroy(obj->maps[i]);
 	free(obj->progs);
 	free(obj->maps);
 	free(obj->map_btf);
 	btf__free(obj->btf);
+	free(obj->map_borrowed);
 	free(obj);
 }
 
@@ -629,4 +660,22 @@ int sl_obj_map_btf_ids(const struct sl_obj *obj, const struct sl_map *map, uint3
 			return 0;
 		}
 	return -ENOENT;
+}
+
+int sl_obj_adopt_maps(struct sl_obj *to, struct sl_obj *from)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; to && from && i < to->n_maps; i++) {
+		if (!to->map_borrowed[i])
+			continue;
+		for (unsigned j = 0; j < from->n_maps; j++) {
+			if (from->maps[j] != to->maps[i] || from->map_borrowed[j])
+				continue;
+			from->map_borrowed[j] = true;
+			to->map_borrowed[i] = false;
+			n++;
+		}
+	}
+	return (int)n;
 }

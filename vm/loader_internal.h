@@ -77,6 +77,7 @@ struct sl_obj {
 	struct sl_prog **progs;
 	unsigned n_progs;
 	struct sl_map **maps;
+	bool *map_borrowed;      /**< per map: another object's (sl_obj_opts.map_reuse), not freed */
 	unsigned n_maps;
 	unsigned map_cap;
 	char license[64];
@@ -96,9 +97,9 @@ struct ld_ctx {
 	size_t log_len;
 	bool logged;             /**< first error line kept */
 	unsigned ncpus;
-	const struct sl_obj_opts *opts;  /**< map_sizes, or NULL */
 	uint64_t map_mem;         /**< estimated bytes of the maps made so far */
 	uint64_t map_mem_limit;
+	const struct sl_obj_opts *opts; /**< map_sizes, map_reuse (check sz before reading them), or NULL */
 	bool force_type;          /**< every executable section but .text is a program ... */
 	enum sl_prog_type prog_type;  /**< ... of this type (sl_obj_opts.prog_type) */
 	const struct sl_obj_map_size *map_sizes;  /**< sl_obj_opts.map_sizes */

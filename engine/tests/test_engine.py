@@ -305,7 +305,7 @@ def case_verdicts(env):
 
 
 def case_maps(env):
-    """Hash with a 6-byte key (hex strings), .bss global, ringbuf (not listable)."""
+    """Hash with a 6-byte struct key (typed through BTF), .bss global, ringbuf (not listable)."""
     src = env.gen("m.pcap", 2500, 41)
     pkts = read_pcap(src)
     obj = os.path.join(os.path.dirname(env.verdicts), "maps_mix.bpf.o")
@@ -322,7 +322,8 @@ def case_maps(env):
         if len(d) >= 12:
             want[d[6:12].hex()] = want.get(d[6:12].hex(), 0) + 1
     h = maps["by_src"]
-    got = {e["key"]: e["value"] for e in h["entries"]}
+    # the key is struct mac {__u8 b[6]}, typed through BTF: {"b": "02:00:..."}
+    got = {e["key"]["b"].replace(":", ""): e["value"] for e in h["entries"]}
     if h["type"] != "hash" or got != want or len(h["entries"]) != len(want):
         fail("maps: by_src has %d entries, want %d (or values differ)" % (len(got), len(want)))
     bss = maps[".bss"]

@@ -16,10 +16,12 @@ import glob
 import ipaddress
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pkts  # noqa: E402
@@ -174,6 +176,71 @@ def case_firewall_preload(env):
     check_firewall(env, frames, bl4, bl6, allow, extra, "firewall-preload")
 
 
+def case_firewall_ctl(env):
+    """The blocklist edited live: `sluice ctl map update/delete` on a running engine."""
+    frames = []
+    for i in range(200):
+        src = "10.1.2.3" if i % 2 else "192.168.7.7"
+        frames.append(pkts.v4_frame(src, "10.9.9.9", 17, 1000 + i, 53))
+    src, sock = env.path("ctl-in.pcap"), env.path("ctl.sock")
+    pkts.write_pcap(src, frames)
+    allow = env.preload("allow-ctl", ["{proto: 17, port: 53}"])
+    cmd = [env.sluice, "run", "--quiet", "--prog", env.obj("firewall"),
+           "--port", "net_pcap0,rx_pcap=%s,infinite_rx=1" % src,
+           "--port", "net_null0,no-rx=1", "--map", "allow_ports=" + allow,
+           "--ctl-socket", sock, "--duration", "60"] + EAL
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def ctl(*args):
+        r = subprocess.run([env.sluice, "ctl", "--socket", sock] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            proc.kill()
+            fail("sluice ctl %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
+        return r.stdout
+
+    def stats():
+        got = [0] * 6
+        for e in json.loads(ctl("--json", "map", "dump", "fw_stats"))["entries"]:
+            got[e["key"]] = e["value"]
+        return got
+
+    for _ in range(200):
+        if os.path.exists(sock):
+            break
+        if proc.poll() is not None:
+            fail("firewall-ctl: engine exited: %s" % proc.stderr.read())
+        time.sleep(0.05)
+    a = stats()
+    # The key as bytes (struct lpm_v4_key: prefix length little-endian, address).
+    key = ":".join("%02x" % b for b in struct.pack("<I4s", 8, bytes([10, 0, 0, 0])))
+    ctl("map", "update", "blocklist_v4", key, "1")
+    time.sleep(0.3)
+    b = stats()
+    time.sleep(0.5)
+    c = stats()
+    ctl("map", "delete", "blocklist_v4", key)
+    time.sleep(0.3)
+    d = stats()
+    time.sleep(0.5)
+    e = stats()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode != 0:
+        fail("firewall-ctl: engine exit %d: %s" % (proc.returncode, err.strip()))
+    if a[FW_V4] != 0:
+        fail("firewall-ctl: drops before any blocklist entry: %r" % a)
+    if not (c[FW_V4] > b[FW_V4] > 0 and c[FW_PASSED] > b[FW_PASSED]):
+        fail("firewall-ctl: after the update 10.1.2.3 must drop and 192.168.7.7 pass: %r -> %r"
+             % (b, c))
+    if not (e[FW_V4] == d[FW_V4] and e[FW_PASSED] - d[FW_PASSED] > c[FW_PASSED] - b[FW_PASSED]):
+        fail("firewall-ctl: after the delete nothing may drop: %r -> %r" % (d, e))
+    if any(x[FW_PORT] or x[FW_MALFORMED] or x[FW_FRAGMENT] for x in (a, b, c, d, e)):
+        fail("firewall-ctl: unexpected drop reasons %r" % e)
+    print("ok firewall-ctl: live update dropped %d, live delete restored passing" %
+          (d[FW_V4] - a[FW_V4]))
+
+
 # ---------------------------------------------------------------- snaplen
 def check_snaplen(env, n, extra, label):
     frames = pkts.build_mix(3, 2000)
@@ -239,9 +306,13 @@ def case_flowtable(env):
         fail("flowtable: every frame must pass unchanged")
     got = {}
     for e in maps["flows"]["entries"]:
-        kb, vb = as_bytes(e["key"], 40), as_bytes(e["value"], 32)
-        fam, proto, sport, dport = struct.unpack("<BBHH", kb[:6])
-        packets, nbytes, first, last = struct.unpack("<QQQQ", vb)
+        # keys and values typed through BTF (sl_text's JSON form): structs by member
+        k, v = e["key"], e["value"]
+        fam, proto, sport, dport = k["family"], k["proto"], k["sport"], k["dport"]
+        kb = bytes(8) + ipaddress.IPv6Address(k["saddr"]).packed + \
+            ipaddress.IPv6Address(k["daddr"]).packed
+        packets, nbytes = v["packets"], v["bytes"]
+        first, last = v["first_seen_ns"], v["last_seen_ns"]
         if not 0 < first <= last:
             fail("flowtable: first_seen %d / last_seen %d of %r" % (first, last, e))
         if packets == 1 and first != last:
@@ -396,6 +467,21 @@ def case_l4lb_preload(env):
     share = [table.count(b) for b in backends]
     if max(share) - min(share) > 1 or sum(share) != LB_RING:
         fail("l4lb: Maglev table not balanced: %r" % share)
+    # Maglev's promise: removing backend 9 moves few slots other than its own.
+    less = env.preload("backends-less", [l for l in open(backends_in) if not l.startswith("9 ")
+                                         and not l.startswith("#")])
+    t2 = env.path("maglev-less.txt")
+    subprocess.run([sys.executable, tool, less, t2, env.path("be-less.txt")], check=True)
+    with open(t2) as f:
+        table2 = [int(l.split()[1]) for l in f if not l.startswith("#")]
+    moved = sum(1 for a, b in zip(table, table2) if a != 9 and a != b)
+    if moved > LB_RING // 20:
+        fail("l4lb: removing one of 5 backends moved %d other slots" % moved)
+    bad = env.preload("backends-bad", ["1 10.1.0.1 02:00:00:00:01:01", "2 10.1.0.300 02:00:00:00:01:02"])
+    r = subprocess.run([sys.executable, tool, bad, env.path("x"), env.path("y")],
+                       capture_output=True, text=True)
+    if r.returncode != 1 or "backends-bad.txt:3:" not in r.stderr:
+        fail("l4lb-maglev.py on a bad address: exit %d, %r" % (r.returncode, r.stderr))
     # Backend 9 is not in lb_backends: its slots drop (a backend being drained).
     live = {k: v for k, v in backends.items() if k != 9}
     with open(be_txt) as f:
@@ -423,11 +509,13 @@ def case_l4lb_preload(env):
         bad = next(i for i, (a, b) in enumerate(zip(out, want_out)) if a != b) \
             if len(out) == len(want_out) else -1
         fail("l4lb: output frames differ (first at %d of %d)" % (bad, len(want_out)))
-    print("ok l4lb-maglev: %d encapsulated to %d backends, %d passed, %d dropped (drained)" %
-          (stats[0], len(live), stats[1], stats[2]))
+    print("ok l4lb-maglev: %d encapsulated to %d backends, %d passed, %d dropped (drained); "
+          "removing a backend moved %d other slots of %d" % (stats[0], len(live), stats[1],
+                                                            stats[2], moved, LB_RING))
 
 
 CASES = {"firewall": case_firewall, "firewall-preload": case_firewall_preload,
+         "firewall-ctl": case_firewall_ctl,
          "snaplen": case_snaplen, "snaplen-preload": case_snaplen_preload,
          "flowtable": case_flowtable,
          "ratelimit": case_ratelimit, "ratelimit-preload": case_ratelimit_preload,

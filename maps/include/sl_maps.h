@@ -308,6 +308,9 @@ typedef int (*sl_ringbuf_cb)(const void *data, uint32_t len, void *ctx);
  */
 long sl_ringbuf_consume(struct sl_map *map, sl_ringbuf_cb cb, void *ctx);
 
+/** Reservations (and outputs) refused because the ring was full, so far; 0 for other maps. */
+uint64_t sl_ringbuf_dropped(struct sl_map *map);
+
 /** Bytes reserved and not yet consumed (control thread; a snapshot). */
 uint64_t sl_ringbuf_avail(struct sl_map *map);
 

@@ -282,7 +282,7 @@ static void drain_cb(uint32_t cpu, const char *msg, void *ctx)
 static void test_trace_printk(void)
 {
 	static const char f1[] = "x=%d u=%u hex=%llx %%";
-	static const char f2[] = "%s";
+	static const char f2[] = "%q";
 	static const char f3[] = "%d %d %d %d";
 	static const char f4[] = "%5d|%-3x|%c";
 	char unterminated[4] = {'a', 'b', 'c', 'd'};
@@ -300,6 +300,24 @@ static void test_trace_printk(void)
 	CHECK_EQ(call(BPF_FUNC_trace_printk, P(f4), sizeof(f4), 42, 10, 'z'), 11);
 	CHECK_EQ(sl_helper_trace_drain(drain_cb, &d, &lost), 1);
 	CHECK(!strcmp(d.last, "   42|a  |z"));
+	{
+		static const char f5[] = "%s|%pI4|%s";
+		static const char f6[] = "%pi4 %pI6";
+		static const uint8_t ip4[4] = { 10, 0, 0, 1 }, ip6[16] = { 0x20, 0x01, 0x0d, 0xb8,
+			[15] = 1 };
+		const char *want5 = "hi|10.0.0.1|", *want6 =
+			"010.000.000.001 2001:0db8:0000:0000:0000:0000:0000:0001";
+
+		/* a string, an address, and an unreadable pointer (printed as "") */
+		CHECK_EQ(call(BPF_FUNC_trace_printk, P(f5), sizeof(f5), P("hi"), P(ip4), 8),
+			 strlen(want5));
+		CHECK_EQ(sl_helper_trace_drain(drain_cb, &d, &lost), 1);
+		CHECK(!strcmp(d.last, want5));
+		CHECK_EQ(call(BPF_FUNC_trace_printk, P(f6), sizeof(f6), P(ip4), P(ip6), 0),
+			 strlen(want6));
+		CHECK_EQ(sl_helper_trace_drain(drain_cb, &d, &lost), 1);
+		CHECK(!strcmp(d.last, want6));
+	}
 	for (int i = 0; i < SL_TRACE_RING + 5; i++)
 		call(BPF_FUNC_trace_printk, P(f1), sizeof(f1), (uint64_t)i, 0, 0);
 	d.n = 0;

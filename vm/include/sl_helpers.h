@@ -129,4 +129,12 @@ void sl_helper_clock_real(void);
 unsigned sl_helper_trace_drain(void (*cb)(uint32_t cpu, const char *msg, void *ctx), void *ctx,
 			       uint64_t *lost);
 
+/**
+ * Same as sl_helper_trace_drain(), with each message's time: the
+ * CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns's clock) at which the
+ * worker wrote it.
+ */
+unsigned sl_helper_trace_drain_ns(void (*cb)(uint32_t cpu, uint64_t ns, const char *msg,
+					     void *ctx), void *ctx, uint64_t *lost);
+
 #endif /* SL_HELPERS_H */

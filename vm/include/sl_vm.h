@@ -23,6 +23,7 @@
 #include "sl_isa.h"
 
 struct sl_map;
+struct sl_map_def;
 struct sl_vm_code;
 
 /** Program types: the hook a program is written for. */
@@ -161,18 +162,6 @@ struct sl_obj_opts {
 	 */
 	uint64_t map_mem_limit;
 	/**
-	 * max_entries overrides by map name (a config file's maps.NAME.size,
-	 * `--map-size NAME=N`), applied before each map is created; names the
-	 * object does not define are ignored here (sl_obj_map_by_name() tells
-	 * the caller). A map declared with max_entries 0 (xdp-bench and
-	 * xdp-trafficgen leave the size to the loader) and given no size here
-	 * fails with EINVAL and a line naming the map and `--map-size` (but
-	 * PERF_EVENT_ARRAY: one entry per CPU, as libbpf).
-	 * Not owned; NULL when @c n_map_sizes is 0.
-	 */
-	const struct sl_obj_map_size *map_sizes;
-	unsigned n_map_sizes;
-	/**
 	 * Program type of every executable section except ".text" (as
 	 * `bpftool prog load ... type xdp`): every global function in such a
 	 * section is a program of this type, whatever the section's name.
@@ -181,6 +170,29 @@ struct sl_obj_opts {
 	 */
 	bool force_type;
 	enum sl_prog_type prog_type;
+	/**
+	 * Map sizes by name (`--map-size NAME=N`, a config file's
+	 * maps.NAME.size), applied before each map is created: the size of a
+	 * map declared with max_entries 0 (xdp-bench and xdp-trafficgen leave
+	 * it to the loader), or a new size for any map, as libbpf's
+	 * bpf_map__set_max_entries(). A map left at 0 (other than
+	 * PERF_EVENT_ARRAY, sized per CPU) fails with EINVAL and a line naming
+	 * the map and `--map-size`. Names the object does not define are
+	 * ignored here (sl_obj_map_by_name() tells the caller). Not owned.
+	 */
+	const struct sl_obj_map_size *map_sizes;
+	unsigned n_map_sizes;
+	/**
+	 * Hot reload: called for each map the object declares (legacy "maps"
+	 * and BTF ".maps"; never for global data), before it is created. Return
+	 * 1 with *map set to an existing map to use instead (borrowed: the new
+	 * object does not free it until sl_obj_adopt_maps()), 0 to create the
+	 * map as usual, or -errno to fail the open, with one line in @p msg
+	 * ("map 'NAME': " is prefixed). NULL: every map is created.
+	 */
+	int (*map_reuse)(void *ctx, const char *name, const struct sl_map_def *def,
+			 struct sl_map **map, char *msg, size_t msg_len);
+	void *map_reuse_ctx;
 };
 
 /** One max_entries override of sl_obj_opts.map_sizes. */
@@ -216,7 +228,14 @@ struct sl_obj *sl_obj_open(const char *path, const struct sl_obj_opts *opts,
 struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 			       const struct sl_obj_opts *opts, char *log, size_t log_len);
 
-/** Free an object, its programs and its maps. NULL is allowed. */
+/**
+ * Move ownership of the maps @p to borrowed from @p from (map_reuse) into
+ * @p to: sl_obj_close(from) then leaves them, sl_obj_close(to) frees them.
+ * Control thread. @return maps moved.
+ */
+int sl_obj_adopt_maps(struct sl_obj *to, struct sl_obj *from);
+
+/** Free an object, its programs and its maps (not maps it borrowed). NULL is allowed. */
 void sl_obj_close(struct sl_obj *obj);
 
 /** Number of programs in the object. */

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The commands of the control socket (one handler per "cmd"), shared by
+ * the socket (ctl_server.c) and DPDK telemetry (telemetry.c). Each takes
+ * the request object and returns the result object, or NULL with one line
+ * in err. The objects are json.c's, as in `sluice run --json`.
+ *
+ *   stats                                 totals, verdicts, ports, workers, rates
+ *   maps                                  every map's definition and entries in use
+ *   map_dump    map                       definition and entries
+ *   map_lookup  map key                   one entry
+ *   map_update  map key value [flags]     flags "any" (default), "noexist", "exist"
+ *   map_update  map key prog [section]    a PROG_ARRAY slot: a program from an object
+ *   map_delete  map key
+ *   prog_show                             the running program
+ *   prog_reload file [section] [reset_maps]   hot reload (reload.c)
+ *
+ *   map_load    map file                  a preload file (sl_preload.h) into the map
+ *
+ * Keys and values in requests: strings in the text syntax of sl_text.h,
+ * typed through the object's BTF (the one conversion preload files and the
+ * reports use), or JSON integers. A per-CPU value is one value for every
+ * worker, or an array of one value per worker. Control thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl_internal.h"
+#include "sl_maps.h"
+#include "sl_preload.h"
+#include "sl_text.h"
+
+typedef json_t *(*cmd_fn)(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len);
+
+static struct sl_map *req_map(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	const char *name = json_string_value(json_object_get(req, "map"));
+	struct sl_obj *obj = ctl->eng->obj;
+
+	if (!name) {
+		snprintf(err, err_len, "want \"map\": NAME");
+		return NULL;
+	}
+	for (unsigned i = 0; i < sl_obj_map_count(obj); i++)
+		if (!strcmp(sl_map_name(sl_obj_map(obj, i)), name))
+			return sl_obj_map(obj, i);
+	snprintf(err, err_len, "no map '%s' (`sluice ctl maps` lists them)", name);
+	return NULL;
+}
+
+/* One key or value from a request member: a string in sl_text's syntax, or a JSON integer. */
+static int parse_text(const struct sl_text_type *t, json_t *j, const char *what, uint8_t *out,
+		      char *err, size_t err_len)
+{
+	char num[32], phrase[256] = "";
+	const char *s = json_string_value(j);
+
+	if (json_is_integer(j)) {
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(j));
+		s = num;
+	}
+	if (!s) {
+		snprintf(err, err_len, "%s: want a string (or an integer)", what);
+		return -EINVAL;
+	}
+	if (sl_text_parse(t, s, out, phrase, sizeof(phrase))) {
+		snprintf(err, err_len, "%s: %s", what, phrase);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A control-API value: every slot of a per-CPU map. */
+static int parse_value(struct sl_map *map, const struct sl_text_type *vt, json_t *j, uint8_t *out,
+		       char *err, size_t err_len)
+{
+	const struct sl_map_def *def = sl_map_get_def(map);
+	unsigned ncpus = sl_map_is_percpu(map) ? sl_map_ncpus(map) : 1;
+	size_t stride = sl_map_is_percpu(map) ? (def->value_size + 7u) & ~7u : def->value_size;
+
+	if (json_is_array(j) && sl_map_is_percpu(map)) {
+		if (json_array_size(j) != ncpus) {
+			snprintf(err, err_len, "value: %zu values for %u workers", json_array_size(j),
+				 ncpus);
+			return -EINVAL;
+		}
+		for (unsigned c = 0; c < ncpus; c++)
+			if (parse_text(vt, json_array_get(j, c), "value", out + c * stride, err,
+				       err_len))
+				return -EINVAL;
+		return 0;
+	}
+	if (parse_text(vt, j, "value", out, err, err_len))
+		return -EINVAL;
+	for (unsigned c = 1; c < ncpus; c++)
+		memcpy(out + c * stride, out, def->value_size);
+	return 0;
+}
+
+/* Buffers for one key and one control-API value of @p map. */
+struct kv {
+	uint8_t *key, *val;
+	struct sl_map_entry e;          /**< sizes, slots and types of the map's entries */
+	struct sl_text_type kt, vt;
+};
+
+static int kv_alloc(struct sl_ctl *ctl, struct sl_map *map, struct kv *kv, char *err,
+		    size_t err_len)
+{
+	sl_report_entry_init(ctl->eng->obj, map, &kv->e, &kv->kt, &kv->vt);
+	kv->key = calloc(1, sl_map_get_def(map)->key_size + 1);
+	kv->val = calloc(1, sl_map_ctl_value_size(map) + 8);
+	if (kv->key && kv->val)
+		return 0;
+	free(kv->key);
+	free(kv->val);
+	snprintf(err, err_len, "out of memory");
+	return -ENOMEM;
+}
+
+static void kv_free(struct kv *kv)
+{
+	free(kv->key);
+	free(kv->val);
+}
+
+static json_t *map_error(const char *op, struct sl_map *map, int e, char *err, size_t err_len)
+{
+	snprintf(err, err_len, "%s %s: %s", op, sl_map_name(map),
+		 e == -ENOENT ? "no such key" : e == -EEXIST ? "key exists (--noexist)" :
+		 e == -E2BIG ? "map full, or index past max_entries" :
+		 e == -EPERM ? "not allowed by the map's flags" : strerror(-e));
+	return NULL;
+}
+
+static json_t *cmd_stats(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	json_t *o = sl_json_stats(ctl->eng), *rates;
+	double dt = ctl->snap_t - ctl->prev_t;
+	const struct sl_worker_stats *a = &ctl->snap, *b = &ctl->prev;
+
+	if (!o)
+		return NULL;
+	rates = json_pack("{s:f, s:f, s:f, s:f, s:f}", "seconds", dt,
+			  "rx", dt > 0 ? (double)(a->rx - b->rx) / dt : 0.0,
+			  "tx", dt > 0 ? (double)(a->tx - b->tx) / dt : 0.0,
+			  "drop", dt > 0 ? (double)(a->drop - b->drop) / dt : 0.0,
+			  "error", dt > 0 ? (double)(a->error - b->error) / dt : 0.0);
+	json_object_set_new(o, "rates", rates);
+	json_object_set_new(o, "exec", json_string(ctl->eng->exec_name));
+	json_object_set_new(o, "clients", json_integer(ctl->nclients));
+	json_object_set_new(o, "clients_refused", sl_json_u64(ctl->refused));
+	json_object_set_new(o, "trace_lost", sl_json_u64(ctl->trace_lost));
+	return o;
+}
+
+static json_t *cmd_maps(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	json_t *a = json_array();
+	struct sl_obj *obj = ctl->eng->obj;
+
+	for (unsigned i = 0; a && i < sl_obj_map_count(obj); i++)
+		json_array_append_new(a, sl_json_map_info(sl_obj_map(obj, i)));
+	return a;
+}
+
+static json_t *cmd_map_dump(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	struct sl_map *map = req_map(ctl, req, err, err_len);
+	json_t *o, *d;
+
+	if (!map)
+		return NULL;
+	o = sl_json_map_info(map);
+	d = sl_json_map_dump(ctl->eng->obj, map);
+	if (o && d)
+		json_object_update(o, d);
+	json_decref(d);
+	return o;
+}
+
+static json_t *cmd_map_lookup(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	struct sl_map *map = req_map(ctl, req, err, err_len);
+	struct kv kv;
+	json_t *o = NULL;
+	int e;
+
+	if (!map || kv_alloc(ctl, map, &kv, err, err_len))
+		return NULL;
+	if (!parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len)) {
+		e = sl_map_ctl_lookup(map, kv.key, kv.val);
+		if (e) {
+			map_error("lookup", map, e, err, err_len);
+		} else {
+			kv.e.key = kv.key;
+			kv.e.value = kv.val;
+			o = sl_json_entry(&kv.e);
+		}
+	}
+	kv_free(&kv);
+	return o;
+}
+
+static int parse_flags(json_t *req, uint64_t *flags, char *err, size_t err_len)
+{
+	const char *f = json_string_value(json_object_get(req, "flags"));
+
+	if (!f || !strcmp(f, "any"))
+		*flags = BPF_ANY;
+	else if (!strcmp(f, "noexist"))
+		*flags = BPF_NOEXIST;
+	else if (!strcmp(f, "exist"))
+		*flags = BPF_EXIST;
+	else {
+		snprintf(err, err_len, "flags: want any, noexist or exist, not '%s'", f);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A PROG_ARRAY slot gets a program from an object: {"prog": FILE, "section": S}. */
+static json_t *update_slot(struct sl_ctl *ctl, struct sl_map *map, json_t *req, char *err,
+			   size_t err_len)
+{
+	const char *file = json_string_value(json_object_get(req, "prog"));
+	const char *section = json_string_value(json_object_get(req, "section"));
+	uint32_t index;
+
+	if (sl_map_get_def(map)->type != BPF_MAP_TYPE_PROG_ARRAY) {
+		snprintf(err, err_len, "update %s: a program goes only into a prog_array",
+			 sl_map_name(map));
+		return NULL;
+	}
+	struct kv kv;
+	int e;
+
+	if (kv_alloc(ctl, map, &kv, err, err_len))
+		return NULL;
+	e = parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len);
+	memcpy(&index, kv.key, 4);
+	kv_free(&kv);
+	if (e || sl_slot_prog_set(ctl->eng, map, index, file, section, err, err_len))
+		return NULL;
+	return json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
+}
+
+static json_t *cmd_map_update(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	struct sl_map *map = req_map(ctl, req, err, err_len);
+	struct kv kv;
+	uint64_t flags;
+	json_t *o = NULL;
+	int e;
+
+	if (map && json_object_get(req, "prog"))
+		return update_slot(ctl, map, req, err, err_len);
+	if (map && sl_map_get_def(map)->type == BPF_MAP_TYPE_PROG_ARRAY) {
+		snprintf(err, err_len, "update %s: a prog_array slot takes a program: "
+			 "map update %s KEY --prog FILE.o [--section S]", sl_map_name(map),
+			 sl_map_name(map));
+		return NULL;
+	}
+	if (!map || kv_alloc(ctl, map, &kv, err, err_len))
+		return NULL;
+	if (!parse_flags(req, &flags, err, err_len) &&
+	    !parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len) &&
+	    !parse_value(map, &kv.vt, json_object_get(req, "value"), kv.val, err, err_len)) {
+		e = sl_map_ctl_update(map, kv.key, kv.val, flags);
+		o = e ? map_error("update", map, e, err, err_len) :
+		    json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
+	}
+	kv_free(&kv);
+	return o;
+}
+
+static json_t *cmd_map_delete(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	struct sl_map *map = req_map(ctl, req, err, err_len);
+	struct kv kv;
+	json_t *o = NULL;
+	int e;
+
+	if (!map || kv_alloc(ctl, map, &kv, err, err_len))
+		return NULL;
+	if (!parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len)) {
+		e = sl_map_ctl_delete(map, kv.key);
+		if (!e && sl_map_get_def(map)->type == BPF_MAP_TYPE_PROG_ARRAY) {
+			uint32_t index;
+
+			memcpy(&index, kv.key, 4);
+			sl_slot_prog_cleared(ctl->eng, map, index);
+		}
+		o = e ? map_error("delete", map, e, err, err_len) :
+		    json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
+	}
+	kv_free(&kv);
+	return o;
+}
+
+static json_t *cmd_map_load(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	struct sl_map *map = req_map(ctl, req, err, err_len);
+	const char *file = json_string_value(json_object_get(req, "file"));
+	unsigned entries = 0;
+
+	if (!map)
+		return NULL;
+	if (!file) {
+		snprintf(err, err_len, "map_load: want \"file\": PATH");
+		return NULL;
+	}
+	if (sl_preload_load(ctl->eng->obj, map, file, NULL, &entries, err, err_len))
+		return NULL;
+	return json_pack("{s:I, s:o}", "loaded", (json_int_t)entries, "in_use",
+			 sl_json_u64(sl_map_ctl_count(map)));
+}
+
+static const char *prog_type_name(enum sl_prog_type t)
+{
+	return t == SL_PROG_XDP ? "xdp" : t == SL_PROG_SOCKET ? "socket" : "raw";
+}
+
+static json_t *cmd_prog_show(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	const struct sl_engine *eng = ctl->eng;
+	const struct sl_prog *prog = eng->prog;
+	struct sl_worker_stats sum;
+	char when[64];
+	time_t secs = (time_t)eng->info.load_time;
+	struct tm tm;
+
+	sl_stats_sum(eng, &sum);
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:f, s:o, s:f, s:I}",
+			 "object", eng->info.path, "section", prog->section, "name", prog->name,
+			 "type", prog_type_name(prog->type), "insns", (json_int_t)prog->n_insns,
+			 "exec", eng->exec_name,
+			 "jit_size", (json_int_t)(eng->jit ? sl_jit_code_size(eng->jit) : 0),
+			 "load_time", when, "load_time_epoch", eng->info.load_time,
+			 "runs", sl_json_u64(sum.rx - eng->info.runs_base),
+			 "verify_ms", (double)eng->info.verify_ns * 1e-6,
+			 "reloads", (json_int_t)eng->info.reloads);
+}
+
+static json_t *cmd_prog_reload(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	const char *file = json_string_value(json_object_get(req, "file"));
+	json_t *section = json_object_get(req, "section");
+	json_t *res = NULL;
+
+	if (!file) {
+		snprintf(err, err_len, "prog_reload: want \"file\": PATH");
+		return NULL;
+	}
+	if (section && !json_is_null(section) && !json_is_string(section)) {
+		snprintf(err, err_len, "prog_reload: \"section\" must be a string");
+		return NULL;
+	}
+	if (sl_reload(ctl->eng, file, json_string_value(section),
+		      json_is_true(json_object_get(req, "reset_maps")), &res, err, err_len))
+		return NULL;
+	return res;
+}
+
+static const struct {
+	const char *name;
+	cmd_fn fn;
+} cmds[] = {
+	{ "stats", cmd_stats },
+	{ "maps", cmd_maps },
+	{ "map_dump", cmd_map_dump },
+	{ "map_lookup", cmd_map_lookup },
+	{ "map_update", cmd_map_update },
+	{ "map_delete", cmd_map_delete },
+	{ "map_load", cmd_map_load },
+	{ "prog_show", cmd_prog_show },
+	{ "prog_reload", cmd_prog_reload },
+};
+
+json_t *sl_ctl_handle(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	json_t *res;
+
+	for (size_t i = 0; cmd && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmd, cmds[i].name))
+			continue;
+		err[0] = 0;
+		res = cmds[i].fn(ctl, req, err, err_len);
+		if (!res && !err[0])
+			snprintf(err, err_len, "%s: out of memory", cmd);
+		return res;
+	}
+	snprintf(err, err_len, "unknown command '%s'", cmd ? cmd : "(none)");
+	return NULL;
+}

@@ -1,0 +1,608 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Tests of the control socket, `sluice ctl`, telemetry and hot reload.
+
+usage: test_ctl.py SLUICE PCAPGEN V1_OBJ V2_OBJ V3_OBJ UNSAFE_OBJ TAIL_OBJ CASE
+
+A running engine (`sluice run --ctl-socket`) on endless traffic: net_pcap
+with infinite_rx replaying a generated file into port 0, port 1 a net_null
+sink. The test programs are engine/tests/progs/ctl_count.bpf.c built as
+V1 (drops), V2 (passes) and V3 (an incompatible `counts` map); TAIL_OBJ is
+ctl_tail.bpf.c (tail calls through a PROG_ARRAY that ctl fills). Expected
+values come from this script's own reading of the pcap file: frame number
+n of the run is frame n % N of the file, so its length is known; the
+program counts frames by length % 64, which gives every counter exactly
+for a given rx. Exit 0 pass, 1 fail, 77 skip (net_pcap missing).
+"""
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
+MAGIC = 0x51C0FFEE
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.stdout.flush()
+    os._exit(1)
+
+
+def read_pcap_lengths(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    end = "<" if struct.unpack("<I", data[:4])[0] in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    lens, off = [], 24
+    while off + 16 <= len(data):
+        _, _, caplen, _ = struct.unpack(end + "IIII", data[off:off + 16])
+        lens.append(caplen)
+        off += 16 + caplen
+    return lens
+
+
+def expected_counts(lens, rx):
+    """counts[len % 64] after rx frames of the endlessly replayed file."""
+    loops, rest = divmod(rx, len(lens))
+    want = {}
+    for i, n in enumerate(lens):
+        k = n % 64
+        want[k] = want.get(k, 0) + loops + (1 if i < rest else 0)
+    return {k: v for k, v in want.items() if v}
+
+
+class Client:
+    """A raw protocol client: one JSON object per line."""
+
+    def __init__(self, path, timeout=10):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        self.buf = b""
+
+    def line(self):
+        while b"\n" not in self.buf:
+            d = self.s.recv(1 << 20)
+            if not d:
+                return None
+            self.buf += d
+        l, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(l)
+
+    def req(self, obj):
+        self.s.sendall((json.dumps(obj) + "\n").encode())
+        return self.line()
+
+    def ok(self, obj):
+        r = self.req(obj)
+        if not r or not r.get("ok"):
+            fail("request %r: %r" % (obj, r))
+        return r["result"]
+
+    def close(self):
+        self.s.close()
+
+
+class Engine:
+    def __init__(self, argv, tmp, prog, extra=()):
+        self.sluice, self.tmp = argv[1], tmp
+        self.pcap = os.path.join(tmp, "in.pcap")
+        if not os.path.exists(self.pcap):
+            subprocess.run([argv[2], "-n", "500", "-s", "7", "-o", self.pcap], check=True)
+        self.lens = read_pcap_lengths(self.pcap)
+        self.sock = os.path.join(tmp, "ctl.sock")
+        self.json = os.path.join(tmp, "final.json")
+        cmd = [self.sluice, "run", "--quiet", "--prog", prog, "--json", self.json,
+               "--port", "net_pcap0,rx_pcap=%s,infinite_rx=1" % self.pcap,
+               "--port", "net_null0,no-rx=1", "--ctl-socket", self.sock,
+               "--duration", "120"] + list(extra) + EAL
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        for _ in range(200):
+            if os.path.exists(self.sock):
+                break
+            if self.proc.poll() is not None:
+                fail("engine exited: %s" % self.proc.stderr.read())
+            time.sleep(0.05)
+        else:
+            fail("no control socket after 10 s")
+
+    def ctl(self, *args, ok=True):
+        r = subprocess.run([self.sluice, "ctl", "--socket", self.sock] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        if ok and r.returncode != 0:
+            fail("sluice ctl %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
+        return r
+
+    def ctl_json(self, *args):
+        return json.loads(self.ctl("--json", *args).stdout)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        _, err = self.proc.communicate(timeout=60)
+        if self.proc.returncode != 0:
+            fail("engine exit %d: %s" % (self.proc.returncode, err.strip()))
+        if os.path.exists(self.sock):
+            fail("control socket left behind")
+        with open(self.json) as f:
+            return json.load(f)
+
+
+def check_final(eng, out, label):
+    st = out["stats"]
+    if st["rx"] != st["tx"] + st["drop"] + st["error"]:
+        fail("%s: rx %d != tx %d + drop %d + error %d" %
+             (label, st["rx"], st["tx"], st["drop"], st["error"]))
+    if sum(st["verdicts"].values()) != st["rx"]:
+        fail("%s: verdicts %r do not sum to rx %d" % (label, st["verdicts"], st["rx"]))
+    got = {e["key"]: e["value"] for e in out["maps"]["counts"]["entries"]}
+    want = expected_counts(eng.lens, st["rx"])
+    if got != want:
+        fail("%s: counts after %d frames: want %r got %r" % (label, st["rx"], want, got))
+    print("ok %s: %d frames, every one counted once, rx = tx + drop + error" % (label, st["rx"]))
+    return st
+
+
+def check_record(eng, data_hex, variant, label):
+    b = bytes.fromhex(data_hex)
+    magic, var, n, ln, _ = struct.unpack("<IIQII", b)
+    if magic != MAGIC or var != variant or n % 4096:
+        fail("%s: bad record %s" % (label, data_hex))
+    if ln != eng.lens[n % len(eng.lens)]:
+        fail("%s: record of frame %d says len %d, the file has %d" %
+             (label, n, ln, eng.lens[n % len(eng.lens)]))
+    return n
+
+
+# ---- case: every command ----
+
+def case_commands(argv, tmp):
+    v1 = argv[3]
+    eng = Engine(argv, tmp, v1)
+    mode = os.stat(eng.sock).st_mode
+    if stat.S_IMODE(mode) != 0o600 or not stat.S_ISSOCK(mode):
+        fail("socket mode %o" % mode)
+    time.sleep(1.2)  # a rate sample
+    st = eng.ctl_json("stats")
+    if st["rx"] <= 0 or st["rates"]["rx"] <= 0 or st["exec"] not in ("jit", "interpreter"):
+        fail("stats %r" % st)
+    if st["rx"] != sum(w["rx"] for w in st["per_worker"]) and st["rx"] < 0:
+        fail("stats per worker")
+    human = eng.ctl("stats").stdout
+    for word in ("rx", "verdicts:", "PORT", "WORKER", "net_pcap0", "net_null0"):
+        if word not in human:
+            fail("human stats lack %r:\n%s" % (word, human))
+    maps = {m["name"]: m for m in eng.ctl_json("maps")}
+    for name, typ, ks, vs, mx in (("counts", "array", 4, 8, 64), ("hist", "percpu_array", 4, 8, 64),
+                                  ("flows", "hash", 4, 8, 1024), ("events", "ringbuf", 0, 0, 16384)):
+        m = maps.get(name)
+        if not m or (m["type"], m["key_size"], m["value_size"], m["max_entries"]) != (typ, ks, vs, mx):
+            fail("maps: %s is %r" % (name, m))
+    if "counts" not in eng.ctl("maps").stdout:
+        fail("human maps")
+    print("ok stats and maps (json and human), socket mode 0600")
+
+    # per-CPU map: value is the sum of per_core
+    d = eng.ctl_json("map", "dump", "hist")
+    if not d["entries"] or any(sum(e["per_core"]) != e["value"] for e in d["entries"]):
+        fail("hist dump %r" % d)
+    keys = {e["key"] for e in d["entries"]}
+    if not keys <= {n % 64 for n in eng.lens}:
+        fail("hist keys %r not lengths %% 64 of the file" % keys)
+    # hash: update / lookup / flags / delete
+    eng.ctl("map", "update", "flows", "7", "42")
+    if eng.ctl_json("map", "lookup", "flows", "7")["value"] != 42:
+        fail("lookup after update")
+    r = eng.ctl("map", "update", "flows", "7", "43", "--noexist", ok=False)
+    if r.returncode != 1 or "exists" not in r.stderr:
+        fail("--noexist on an existing key: %d %s" % (r.returncode, r.stderr))
+    r = eng.ctl("map", "update", "flows", "8", "1", "--exist", ok=False)
+    if r.returncode != 1 or "no such key" not in r.stderr:
+        fail("--exist on a missing key: %d %s" % (r.returncode, r.stderr))
+    eng.ctl("map", "update", "flows", "0x10", "0x0102030405060708", "--any")
+    if eng.ctl_json("map", "lookup", "flows", "16")["value"] != 0x0102030405060708:
+        fail("hex number value")
+    if {e["key"] for e in eng.ctl_json("map", "dump", "flows")["entries"]} != {7, 16}:
+        fail("flows dump")
+    eng.ctl("map", "delete", "flows", "7")
+    r = eng.ctl("map", "lookup", "flows", "7", ok=False)
+    if r.returncode != 1 or "no such key" not in r.stderr:
+        fail("lookup after delete: %s" % r.stderr)
+    # map load: a preload file, as the config's preloads read it
+    pre = os.path.join(eng.tmp, "flows.txt")
+    with open(pre, "w") as f:
+        f.write("# key value\n100 7\n0x65 8\n\n102\n")
+    r = eng.ctl("map", "load", "flows", pre)
+    if "loaded 3 entries" not in r.stdout:
+        fail("map load: %r" % r.stdout)
+    got = {k: eng.ctl_json("map", "lookup", "flows", str(k))["value"] for k in (100, 101, 102)}
+    if got != {100: 7, 101: 8, 102: 1}:
+        fail("after map load: %r" % got)
+    with open(pre, "w") as f:
+        f.write("200 1\n201 x\n")
+    r = eng.ctl("map", "load", "flows", pre, ok=False)
+    if r.returncode != 1 or "flows.txt:2:" not in r.stderr:
+        fail("bad preload file: exit %d %r" % (r.returncode, r.stderr))
+    # per-CPU update: one value for all workers, and an explicit list
+    big = 10 ** 12  # the program keeps counting: far above what it adds meanwhile
+    eng.ctl("map", "update", "hist", "63", str(big))
+    e = eng.ctl_json("map", "lookup", "hist", "63")
+    if any(not big <= v < big + 10 ** 9 for v in e["per_core"]) or e["value"] != sum(e["per_core"]):
+        fail("per-CPU update %r" % e)
+    eng.ctl("map", "update", "hist", "62", ";".join([str(big)] * len(e["per_core"])))
+    for bad, why in ((["map", "lookup", "nosuch", "1"], "no map"),
+                     (["map", "lookup", "flows", "1x"], "want an integer"),
+                     (["map", "update", "flows", "1", "99999999999999999999"], "want an integer"),
+                     (["map", "dump", "events"], "")):
+        r = eng.ctl(*bad, ok=False)
+        if bad[1] == "dump":
+            if r.returncode != 0 or "cannot list" not in r.stdout:
+                fail("dump of a ringbuf: %s %s" % (r.stdout, r.stderr))
+            continue
+        if r.returncode != 1 or why not in r.stderr or len(r.stderr.splitlines()) != 1:
+            fail("%r: exit %d: %r" % (bad, r.returncode, r.stderr))
+    r = eng.ctl("frobnicate", ok=False)
+    if r.returncode != 2:
+        fail("unknown command: exit %d" % r.returncode)
+    print("ok map dump/lookup/update/delete, flags, per-CPU values, errors")
+
+    # watch: rates per key; sum of rates ~ rx rate
+    r = eng.ctl("map", "watch", "counts", "--interval", "0.5", "--count", "2", "--top", "3")
+    lines = [json.loads(l) for l in r.stdout.splitlines()]
+    if len(lines) != 2 or any(len(l["entries"]) != 3 for l in lines):
+        fail("watch output %r" % r.stdout)
+    rates = [e["rate"] for e in lines[1]["entries"]]
+    if rates != sorted(rates, reverse=True) or rates[0] <= 0:
+        fail("watch rates %r" % rates)
+    print("ok map watch: top 3 keys by rate, %.0f/s for the first" % rates[0])
+
+    p = eng.ctl_json("prog", "show")
+    if (p["section"], p["insns"] > 0, p["runs"] > 0, p["reloads"]) != ("xdp", True, True, 0) \
+            or p["object"] != v1:
+        fail("prog show %r" % p)
+    if p["exec"] == "jit" and p["jit_size"] <= 0:
+        fail("jit size")
+    print("ok prog show: %d insns, %d bytes of JIT code, %d runs" % (p["insns"], p["jit_size"], p["runs"]))
+
+    # events: ringbuf and perf records match the file's frames
+    for name in ("events", "perf"):
+        r = eng.ctl("--json", "events", name, "--count", "5")
+        lines = [json.loads(l) for l in r.stdout.splitlines()]
+        if len(lines) != 6 or lines[0]["map"] != name:
+            fail("events %s: %r" % (name, r.stdout))
+        ns = [check_record(eng, l["event"]["data"], 1, name) for l in lines[1:]]
+        if ns != sorted(ns) or len(set(ns)) != 5:
+            fail("events %s not in order: %r" % (name, ns))
+        if name == "perf" and any(l["event"]["cpu"] != 0 for l in lines[1:]):
+            fail("perf cpu")
+    r = eng.ctl("--json", "events", "events", "--type", "rec", "--count", "2")
+    for l in r.stdout.splitlines()[1:]:
+        ev = json.loads(l)["event"]
+        n = check_record(eng, ev["data"], 1, "typed")
+        want = {"magic": MAGIC, "variant": 1, "n": n, "len": eng.lens[n % len(eng.lens)], "pad": 0}
+        if ev.get("value") != want:
+            fail("typed record %r, want %r" % (ev.get("value"), want))
+    if len(r.stdout.splitlines()) != 3:
+        fail("typed events: %r" % r.stdout)
+    r = eng.ctl("events", "events", "--type", "nosuch", ok=False)
+    if r.returncode != 1 or "no type 'nosuch'" not in r.stderr:
+        fail("events --type nosuch: %s" % r.stderr)
+    r = eng.ctl("events", "counts", ok=False)
+    if r.returncode != 1 or "not a ringbuf" not in r.stderr:
+        fail("events on an array: %s" % r.stderr)
+    print("ok events: ringbuf and perf records match the frames of the file")
+
+    t0 = time.monotonic()
+    r = eng.ctl("trace", "--count", "3")
+    t1 = time.monotonic()
+    pat = re.compile(r"^ +worker-(\d+) +\[(\d{3})\] +(\d+\.\d{6}): bpf_trace_printk: "
+                     r"ctl v1 n (\d+) len (\d+)$")
+    last = -1
+    for l in r.stdout.splitlines():
+        m = pat.match(l)
+        if not m:
+            fail("trace line %r" % l)
+        n, ln = int(m.group(4)), int(m.group(5))
+        if not t0 - 1 <= float(m.group(3)) <= t1:  # written by the worker, CLOCK_MONOTONIC
+            fail("trace line %r: time not within the %.3f..%.3f s it ran" % (l, t0, t1))
+        if n % 65536 or ln != eng.lens[n % len(eng.lens)] or n <= last:
+            fail("trace line %r: frame %d has length %d" % (l, n, eng.lens[n % len(eng.lens)]))
+        last = n
+    if len(r.stdout.splitlines()) != 3:
+        fail("trace: %r" % r.stdout)
+    print("ok trace: 3 lines as the kernel formats them, matching the frames")
+
+    check_telemetry(eng)
+    out = eng.stop()
+    check_final(eng, out, "commands")
+
+
+def check_telemetry(eng):
+    tel = "/usr/bin/dpdk-telemetry.py"
+    if not os.path.exists(tel):
+        print("skip telemetry: dpdk-telemetry.py missing")
+        return
+    r = subprocess.run(["python3", tel, "-f", "sluice-%d" % eng.proc.pid],
+                       input="/sluice/stats\n/sluice/map,counts\n/sluice/prog\n/sluice/maps\n",
+                       capture_output=True, text=True, timeout=30)
+    got = {}
+    for l in r.stdout.splitlines():
+        if l.startswith("{"):
+            got.update(json.loads(l))
+    st, m, p, ms = (got.get(k) for k in ("/sluice/stats", "/sluice/map", "/sluice/prog",
+                                            "/sluice/maps"))
+    if not st or st["rx"] <= 0 or st["verdicts_drop"] <= 0 or \
+            st["per_port_0_name"] != "net_pcap0" or st["per_worker_0_rx"] <= 0:
+        fail("telemetry stats %r (%s)" % (st, r.stderr))
+    if not m or m["type"] != "array" or not any(k.isdigit() and v > 0 for k, v in m.items()):
+        fail("telemetry map %r" % m)
+    if not p or p["section"] != "xdp" or not ms or ms.get("counts_max_entries") != 64:
+        fail("telemetry prog/maps %r %r" % (p, ms))
+    print("ok telemetry: /sluice/stats, /sluice/map,counts, /sluice/prog, /sluice/maps")
+
+
+# ---- case: reloads under traffic ----
+
+def dumper(sock, stop, errors, dumps):
+    """Second client: dump counts in a loop; counters never go backwards."""
+    c = Client(sock)
+    prev = {}
+    while not stop.is_set():
+        r = c.req({"cmd": "map_dump", "map": "counts"})
+        if not r or not r.get("ok"):
+            errors.append("dump: %r" % r)
+            return
+        cur = {e["key"]: e["value"] for e in r["result"]["entries"]}
+        for k, v in prev.items():
+            if cur.get(k, 0) < v:
+                errors.append("counts[%d] went back from %d to %d" % (k, v, cur.get(k, 0)))
+                return
+        prev = cur
+        dumps[0] += 1
+    c.close()
+
+
+def case_reload(argv, tmp):
+    v1, v2, v3, unsafe = argv[3:7]
+    eng = Engine(argv, tmp, v1)
+    stop, errors, dumps = threading.Event(), [], [0]
+    t = threading.Thread(target=dumper, args=(eng.sock, stop, errors, dumps))
+    t.start()
+    c = Client(eng.sock, timeout=30)
+    last_rx = 0
+    for i in range(100):
+        obj = v2 if i % 2 == 0 else v1
+        res = c.ok({"cmd": "prog_reload", "file": obj})
+        if res["maps_carried"] < 4 or res["reloads"] != i + 1:
+            fail("reload %d: %r" % (i, res))
+        if i % 10 == 0:
+            st = c.ok({"cmd": "stats"})
+            if st["rx"] < last_rx:
+                fail("rx went back")
+            last_rx = st["rx"]
+        time.sleep(0.02)
+        if errors:
+            break
+    # refused reloads: the running program (v1 after an even count) keeps running
+    r = eng.ctl("prog", "reload", unsafe, ok=False)
+    if r.returncode != 1 or "rejected by the verifier" not in r.stderr or "pc " not in r.stderr:
+        fail("unsafe reload: exit %d %s" % (r.returncode, r.stderr))
+    r = eng.ctl("prog", "reload", v3, ok=False)
+    if r.returncode != 1 or "incompatible" not in r.stderr or "counts" not in r.stderr:
+        fail("incompatible reload: exit %d %s" % (r.returncode, r.stderr))
+    r = eng.ctl("prog", "reload", os.path.join(tmp, "missing.o"), ok=False)
+    if r.returncode != 1:
+        fail("missing object reload")
+    p = eng.ctl_json("prog", "show")
+    if p["object"] != v1 or p["reloads"] != 100:
+        fail("after refused reloads: %r" % p)
+    time.sleep(0.3)
+    stop.set()
+    t.join()
+    c.close()
+    if errors:
+        fail(errors[0])
+    if dumps[0] < 10:
+        fail("only %d dumps by the second client" % dumps[0])
+    out = eng.stop()
+    st = check_final(eng, out, "100 reloads")
+    if st["verdicts"]["pass"] <= 0 or st["verdicts"]["drop"] <= 0:
+        fail("both programs should have run: %r" % st["verdicts"])
+    print("ok 100 reloads v1<->v2 under traffic, %d concurrent dumps never went back; unsafe, "
+          "incompatible and missing objects refused" % dumps[0])
+
+
+# ---- case: bad clients ----
+
+def case_clients(argv, tmp):
+    v1, v3 = argv[3], argv[5]
+    eng = Engine(argv, tmp, v1)
+    path = eng.sock
+
+    # a request that never finishes: cut after 10 s (checked at the end)
+    stuck = Client(path, timeout=30)
+    stuck.s.sendall(b'{"cmd": "stats"')
+    stuck_t0 = time.time()
+
+    # garbage: an error line, the connection stays usable
+    c = Client(path)
+    for junk in (b"hello\n", b"[1,2]\n", b"{\"cmd\": 5}\n", b"\xff\xfe\n", b"{\"cmd\":\"nope\"}\n"):
+        c.s.sendall(junk)
+        r = c.line()
+        if not r or r.get("ok") is not False or not r.get("error"):
+            fail("garbage %r: %r" % (junk, r))
+    if c.ok({"cmd": "stats", "id": 7})["rx"] <= 0:
+        fail("stats after garbage")
+    r = c.req({"cmd": "stats", "id": 7})
+    if r.get("id") != 7:
+        fail("id not echoed")
+    print("ok garbage gets one error line each; the connection goes on")
+
+    # half-sent request: others are served meanwhile
+    half = Client(path)
+    half.s.sendall(b'{"cmd": "sta')
+    t0 = time.time()
+    Client(path).ok({"cmd": "maps"})
+    if time.time() - t0 > 1:
+        fail("a half-sent request delayed another client")
+    half.s.sendall(b'ts"}\n')
+    if half.line()["ok"] is not True:
+        fail("completed request")
+    print("ok half-sent request: other clients served at once, then it completes")
+
+    # a huge line: cut off after the cap, not read to the end
+    big = Client(path)
+    sent, closed = 0, False
+    chunk = b"x" * (1 << 20)
+    try:
+        while sent < (1 << 30):
+            big.s.sendall(chunk)
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        closed = True
+    if not closed or sent > (64 << 20):
+        fail("1 GB line: %d bytes accepted before the cut" % sent)
+    print("ok 1 GB line: connection cut after %d MiB" % (sent >> 20))
+
+    # a client that never reads a big answer does not hold up the others
+    slow = Client(path)
+    slow.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    for k in range(1000):
+        Client(path).ok({"cmd": "map_update", "map": "flows", "key": k, "value": k * 3})
+        if k == 5:
+            break
+    for _ in range(50):
+        slow.s.sendall(b'{"cmd":"map_dump","map":"hist"}\n')
+    t0 = time.time()
+    Client(path).ok({"cmd": "stats"})
+    if time.time() - t0 > 1:
+        fail("a client not reading stalled another")
+    print("ok a client that does not read its answers stalls nobody")
+
+    # a thousand connections: beyond the cap refused at once; the engine keeps running
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
+    rx0 = Client(path).ok({"cmd": "stats"})["rx"]
+    conns, refused = [], 0
+    for _ in range(1000):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)  # blocking: waits while the backlog is full
+        conns.append(s)
+    for s in conns:
+        s.setblocking(False)
+    time.sleep(0.5)
+    for s in conns:
+        try:
+            d = s.recv(4096)
+            if b"too many clients" in d:
+                refused += 1
+        except BlockingIOError:
+            pass
+    if refused < 1000 - 64:
+        fail("a thousand connections: only %d refused" % refused)
+    for s in conns:
+        s.close()
+    time.sleep(0.2)
+    st = Client(path).ok({"cmd": "stats"})
+    if st["rx"] <= rx0 or st["clients_refused"] < refused:
+        fail("after a thousand connections: %r" % st)
+    print("ok a thousand connections: %d refused, engine and stats went on" % refused)
+    slow.close()
+    big.close()
+    half.close()
+    c.close()
+
+    r = stuck.line()
+    if not r or "not finished within 10 s" not in r.get("error", "") or stuck.line() is not None \
+            or not 9.5 < time.time() - stuck_t0 < 20:
+        fail("unfinished request: %r after %.1f s" % (r, time.time() - stuck_t0))
+    print("ok an unfinished request is cut after 10 s")
+
+    # an incompatible map with --reset-maps: a new empty map, counting again
+    r = eng.ctl("prog", "reload", v3, "--reset-maps")
+    if "1 reset" not in r.stdout and "reset" not in r.stdout:
+        fail("reset-maps reload: %s" % r.stdout)
+    m = {m["name"]: m for m in eng.ctl_json("maps")}
+    if m["counts"]["max_entries"] != 128:
+        fail("counts after --reset-maps: %r" % m["counts"])
+    time.sleep(0.3)
+    if not eng.ctl_json("map", "dump", "counts")["entries"]:
+        fail("new counts map not counting")
+    out = eng.stop()
+    st = out["stats"]
+    if st["rx"] != st["tx"] + st["drop"] + st["error"]:
+        fail("balance after bad clients")
+    print("ok --reset-maps reload with an incompatible map; rx = tx + drop + error")
+
+
+# ---- case: PROG_ARRAY slots from ctl (tail calls) ----
+
+def case_tail(argv, tmp):
+    tail, unsafe = argv[7], argv[6]
+    eng = Engine(argv, tmp, tail)
+
+    def hits():
+        return {e["key"]: e["value"] for e in eng.ctl_json("map", "dump", "hits")["entries"]}
+
+    time.sleep(0.3)
+    h = hits()
+    if h.get(0, 0) <= 0 or 1 in h or eng.ctl_json("stats")["verdicts"]["pass"]:
+        fail("before any slot: %r" % h)
+    eng.ctl("map", "update", "jmp", "0", "--prog", tail, "--section", "xdp/pass")
+    time.sleep(0.3)
+    a = hits()
+    time.sleep(0.3)
+    b = hits()
+    if a[0] != b[0] or not b[1] > a[1] > 0:
+        fail("slot 0 set: the entry program still drops, or the slot does not count: %r %r" % (a, b))
+    if [e["key"] for e in eng.ctl_json("map", "dump", "jmp")["entries"]] != [0]:
+        fail("jmp dump")
+    for args, why in ((["map", "update", "jmp", "0", "5"], "takes a program"),
+                      (["map", "update", "jmp", "9", "--prog", tail, "--section", "xdp/pass"],
+                       "past max_entries"),
+                      (["map", "update", "jmp", "1", "--prog", unsafe], "rejected by the verifier"),
+                      (["map", "update", "hits", "1", "--prog", tail], "only into a prog_array")):
+        r = eng.ctl(*args, ok=False)
+        if r.returncode != 1 or why not in r.stderr:
+            fail("%r: exit %d %s" % (args, r.returncode, r.stderr))
+    eng.ctl("map", "delete", "jmp", "0")
+    time.sleep(0.2)
+    a = hits()
+    time.sleep(0.3)
+    b = hits()
+    if a[1] != b[1] or not b[0] > a[0]:
+        fail("slot 0 cleared: %r %r" % (a, b))
+    eng.ctl("map", "update", "jmp", "0", "--prog", tail, "--section", "xdp/pass")
+    out = eng.stop()
+    st = out["stats"]
+    h = {e["key"]: e["value"] for e in out["maps"]["hits"]["entries"]}
+    if st["rx"] != st["tx"] + st["drop"] + st["error"] or h[0] + h[1] != st["rx"] or \
+            h[1] != st["verdicts"]["pass"] or h[0] != st["verdicts"]["drop"]:
+        fail("final: stats %r hits %r" % (st, h))
+    print("ok PROG_ARRAY slot from ctl: tail calls go to it, refused for bad programs, "
+          "cleared by delete; every frame counted once (%d)" % st["rx"])
+
+
+def main():
+    if len(sys.argv) != 9:
+        print(__doc__)
+        sys.exit(2)
+    if subprocess.run([sys.argv[1], "run", "--help"], capture_output=True).returncode != 0:
+        fail("sluice run --help")
+    case = sys.argv[8]
+    with tempfile.TemporaryDirectory() as tmp:
+        {"commands": case_commands, "reload": case_reload, "clients": case_clients,
+         "tail": case_tail}[case](sys.argv, tmp)
+
+
+if __name__ == "__main__":
+    main()
