@@ -1,8 +1,9 @@
 # sluice: `make demo`, `make test`, `make bench`. Each first installs any
 # missing Debian package (scripts/install-deps.sh), then configures and builds.
 #
-# make test runs every suite in the main build (gcc), then the vm and maps
-# suites and the loader+verifier fuzzer in a clang ASan+UBSan build
+# make test runs every suite in the main build (gcc), then the vm, maps and
+# fuzz suites (libFuzzer over loader+verifier, config parser, preload files,
+# the libraries instrumented) in a clang ASan+UBSan build
 # ($(ASAN_BUILD)), then the maps suite under ThreadSanitizer
 # (maps/tests/sanitize.sh, build-maps-tsan), and closes with one line
 # "N passed, M failed" summing meson's counts of all three.
@@ -35,7 +36,7 @@ test-main: build
 
 test-asan: asan-build
 	@set +e; UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C $(ASAN_BUILD) --suite vm --suite maps --suite ctl --print-errorlogs --num-processes 2 \
+		meson test -C $(ASAN_BUILD) --suite vm --suite maps --suite fuzz --suite ctl --print-errorlogs --num-processes 2 \
 		> $(ASAN_BUILD)/test-output.txt 2>&1; cat $(ASAN_BUILD)/test-output.txt
 
 test-tsan: build

@@ -413,15 +413,22 @@ static int top_workers(struct cp *p, yaml_node_t *v, void *o)
 static int map_file(struct cp *p, yaml_node_t *v, void *o)
 {
 	struct sl_config_map *m = o;
+	char key[SL_CONFIG_NAME_LEN + 16];
 
-	return get_path(p, v, "file", m->file, sizeof(m->file));
+	snprintf(key, sizeof(key), "maps.%s.file", m->name);
+	m->file_loc = loc_of(v);
+	return get_path(p, v, key, m->file, sizeof(m->file));
 }
 
 static int map_size(struct cp *p, yaml_node_t *v, void *o)
 {
 	struct sl_config_map *m = o;
+	char key[SL_CONFIG_NAME_LEN + 16];
 	unsigned size = 0;
-	int ret = get_uint(p, v, "size", 1, 1u << 30, &size);
+	int ret;
+
+	snprintf(key, sizeof(key), "maps.%s.size", m->name);
+	ret = get_uint(p, v, key, 1, 1u << 30, &size);
 
 	m->size = size;
 	return ret;
@@ -547,6 +554,21 @@ static int yaml_fail(struct cp *p, const yaml_parser_t *yp)
 	return -EINVAL;
 }
 
+/* A second YAML document ("---") would be ignored silently: refuse it. */
+static int one_document(struct cp *p, yaml_parser_t *yp)
+{
+	yaml_node_t *root;
+	int ret = 0;
+
+	if (!yaml_parser_load(yp, &p->doc))
+		return yaml_fail(p, yp);
+	root = yaml_document_get_root_node(&p->doc);
+	if (root)
+		ret = cp_err(p, root, "a second YAML document, want one document per config file");
+	yaml_document_delete(&p->doc);
+	return ret;
+}
+
 int sl_config_load_mem(struct sl_config *cfg, const char *text, size_t len, const char *name,
 		       char *log, size_t log_len)
 {
@@ -577,6 +599,8 @@ int sl_config_load_mem(struct sl_config *cfg, const char *text, size_t len, cons
 		ret = WALK(&p, root, "the file", top_keys, NULL);
 	}
 	yaml_document_delete(&p.doc);
+	if (!ret)
+		ret = one_document(&p, &yp);
 	yaml_parser_delete(&yp);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config_internal.h"
 #include "sl_maps.h"
@@ -217,6 +218,7 @@ int sl_config_add_map(struct sl_config *cfg, const char *spec, char *log, size_t
 		snprintf(m->name, sizeof(m->name), "%s", name);
 	}
 	m->loc = (struct sl_config_loc){ 0, 0 };
+	m->file_loc = m->loc;
 	if (snprintf(m->file, sizeof(m->file), "%s", eq + 1) >= (int)sizeof(m->file))
 		return say(log, log_len, -EINVAL, cfg, NULL, "--map: file name too long");
 	return 0;
@@ -305,17 +307,17 @@ static int resolve_egress(struct sl_config *cfg, char *log, size_t log_len)
 
 int sl_config_resolve(struct sl_config *cfg, char *log, size_t log_len)
 {
+	const struct sl_config_loc top = { 1, 1 };  /* a key missing from the file */
 	int ret;
 
 	if (log && log_len)
 		log[0] = '\0';
 	if (!cfg->object[0])
-		return say(log, log_len, -EINVAL, cfg, NULL, "%s%sno program, want program: {object: "
-			   "FILE.o} in the config or --prog FILE.o", cfg->path,
-			   cfg->path[0] ? ": " : "");
+		return say(log, log_len, -EINVAL, cfg, &top, "no program, want program: {object: "
+			   "FILE.o}%s or --prog FILE.o", cfg->path[0] ? " in the config" : "");
 	if (!cfg->nports)
-		return say(log, log_len, -EINVAL, cfg, NULL, "%s%sno ports, want ports: [...] in the "
-			   "config or --port DEVSTR", cfg->path, cfg->path[0] ? ": " : "");
+		return say(log, log_len, -EINVAL, cfg, &top, "no ports, want ports: [...]%s or "
+			   "--port DEVSTR", cfg->path[0] ? " in the config" : "");
 	ret = check_names(cfg, log, log_len);
 	if (!ret)
 		ret = apply_forwards(cfg, log, log_len);
@@ -350,10 +352,15 @@ int sl_config_preload(const struct sl_config *cfg, const struct sl_obj *obj, uns
 	int ret = sl_config_check_maps(cfg, obj, log, log_len);
 
 	for (unsigned i = 0; !ret && i < cfg->nmaps; i++) {
+		const struct sl_config_map *m = &cfg->maps[i];
 		unsigned n = 0;
 
-		if (!cfg->maps[i].file[0])
+		if (!m->file[0])
 			continue;
+		if (access(m->file, R_OK))
+			return say(log, log_len, -errno, cfg, &m->file_loc, "%s%s%s: '%s': %s, want a "
+				   "readable preload file", m->file_loc.line ? "maps." : "--map ",
+				   m->name, m->file_loc.line ? ".file" : "", m->file, strerror(errno));
 		ret = sl_preload_load(obj, sl_obj_map_by_name(obj, cfg->maps[i].name),
 				      cfg->maps[i].file, NULL, &n, log, log_len);
 		total += n;

@@ -92,7 +92,11 @@ int sl_num_i64(const char *s, int64_t min, int64_t max, int64_t *out,
 	return 0;
 }
 
-/* A finite real at the start of s; *end after it. Hex floats, nan, inf refused. */
+/*
+ * A finite real at the start of s; *end after it. Hex floats, nan, inf and
+ * overflow refused; a value below the smallest normal double is kept as
+ * strtod rounds it (subnormal, or 0).
+ */
 static int parse_real(const char *s, const char **end, double *v)
 {
 	const char *p = s + (s[0] == '-' || s[0] == '+');
@@ -102,12 +106,10 @@ static int parse_real(const char *s, const char **end, double *v)
 		return -EINVAL;
 	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
 		return -EINVAL;
-	errno = 0;
 	*v = strtod(s, &e);
 	*end = e;
-	if (errno == ERANGE || !isfinite(*v))
-		return -ERANGE;
-	return 0;
+	/* overflow is infinite; underflow (a subnormal or 0) is the nearest value */
+	return isfinite(*v) ? 0 : -ERANGE;
 }
 
 static int check_real(const char *s, double v, double min, double max, char *err,

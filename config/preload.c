@@ -152,6 +152,7 @@ static int read_lines(struct preload *p, FILE *f, unsigned *entries)
 
 	while (!ret && getline(&line, &cap, f) >= 0) {
 		p->line++;
+		line[strcspn(line, "\r\n")] = '\0';
 		if (strlen(line) > 65536)
 			ret = perr(p, -E2BIG, "line longer than 65536 bytes");
 		else

@@ -9,7 +9,9 @@
  *           (recursion bounded by MAX_DEPTH), every byte written into a
  *           zeroed buffer of the key's or value's size
  *   format  bytes -> per BTF kind, the form chosen from the type and the
- *           member's name (addresses, MACs, enumerators), as text or JSON
+ *           member's name (addresses, MACs, enumerators), as text or JSON;
+ *           an LPM key with bits past its prefix length is written as its
+ *           struct (or bytes), so that parsing the text gives the same bytes
  *
  * Typedefs and modifiers are followed a bounded number of times; a
  * __be16/__be32/__be64 typedef on the way makes the integer big-endian.
@@ -20,6 +22,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,10 +187,11 @@ static int parse_int(struct walk *w, const struct rtype *r, const char *s, uint8
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return fail(w, -ENOTSUP, "want %u bytes (hh:hh:...), not '%s'", size, s);
 	if (enc & BTF_INT_BOOL) {
-		if (!strcmp(s, "true") || !strcmp(s, "false")) {
-			out[0] = s[0] == 't';
-			return 0;
-		}
+		if (strcmp(s, "true") && strcmp(s, "false") && strcmp(s, "0") && strcmp(s, "1"))
+			return fail(w, -EINVAL, "want true, false, 0 or 1, not '%s'", s);
+		memset(out, 0, size);
+		out[0] = s[0] == 't' || s[0] == '1';
+		return 0;
 	}
 	if (enc & BTF_INT_SIGNED) {
 		int64_t max = (int64_t)((1ull << (8 * size - 1)) - 1), v;
@@ -240,13 +244,14 @@ static int parse_enum(struct walk *w, const struct rtype *r, const char *s, uint
 
 static int parse_float(struct walk *w, const char *s, uint8_t *out, uint32_t size)
 {
-	char phrase[160];
 	double d;
-	int ret = sl_num_double(s, -1.7976931348623157e308, 1.7976931348623157e308, &d, phrase,
-				sizeof(phrase));
+	int ret = sl_num_double(s, -1.7976931348623157e308, 1.7976931348623157e308, &d, NULL, 0);
 
 	if (ret)
-		return fail(w, ret, "%s", phrase);
+		return fail(w, ret, "want a real number (1.5, -2e-3), not '%s'", s);
+	if (size == 4 && (d > FLT_MAX || d < -FLT_MAX))
+		return fail(w, -ERANGE, "want a real number within +-%g (a float), not '%s'",
+			    (double)FLT_MAX, s);
 	if (size == 4) {
 		float f = (float)d;
 
@@ -362,12 +367,14 @@ static int parse_struct(struct walk *w, const struct btf_type *t, char *s, uint8
 					break;
 			if (idx == vlen)
 				return fail(w, -EINVAL, "'%s' has no member '%s'",
-					    tname(w->btf, t->name_off), name);
+					    *tname(w->btf, t->name_off) ? tname(w->btf, t->name_off) :
+					    "(anonymous)", name);
 		}
 		if (idx >= vlen || (btf_is_union(t) && (n > 1)))
 			return fail(w, -EINVAL, "%s '%s' has %u member%s, not %u",
 				    btf_is_union(t) ? "union (one member at a time)" : "struct",
-				    tname(w->btf, t->name_off), btf_is_union(t) ? 1 : vlen,
+				    *tname(w->btf, t->name_off) ? tname(w->btf, t->name_off) :
+				    "(anonymous)", btf_is_union(t) ? 1 : vlen,
 				    vlen == 1 || btf_is_union(t) ? "" : "s", n);
 		ret = parse_member(w, t, idx, value, out, size);
 		next = idx + 1;
@@ -741,6 +748,15 @@ static int fmt_node(struct out *o, const struct btf *btf, uint32_t id, const cha
 	return 0;
 }
 
+/* No bit set past the first @p plen of @p addr: the prefix form reads back the same bytes. */
+static bool prefix_clean(const uint8_t *addr, uint32_t n, uint32_t plen)
+{
+	for (uint32_t bit = plen; bit < 8 * n; bit++)
+		if (addr[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
 static int format(const struct sl_text_type *t, const void *bytes, char *buf, size_t len,
 		  bool json)
 {
@@ -752,7 +768,8 @@ static int format(const struct sl_text_type *t, const void *bytes, char *buf, si
 
 	if (buf && len)
 		buf[0] = '\0';
-	if (t->lpm_key && t->size > 4 && (plen = (uint32_t)get_le(p, 4)) <= 8 * (t->size - 4)) {
+	if (t->lpm_key && t->size > 4 && (plen = (uint32_t)get_le(p, 4)) <= 8 * (t->size - 4) &&
+	    prefix_clean(p + 4, t->size - 4, plen)) {
 		char addr[INET6_ADDRSTRLEN] = "";
 		struct out a = { .buf = addr, .len = sizeof(addr) };
 

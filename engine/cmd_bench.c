@@ -362,12 +362,14 @@ struct bench_args {
 	const char *prog, *section, *pcap, *native;
 	unsigned repeat;
 	bool only_interp, only_jit;
+	struct sl_cli_obj obj;  /* --type, --map-size */
 };
 
 static int bench_usage(FILE *out)
 {
 	fprintf(out, "usage: sluice bench --prog FILE.o [--section S] --pcap FILE [--repeat N]\n"
-		     "                    [--native LIB.so] [--interp|--jit]\n"
+		     "                    [--native LIB.so] [--interp|--jit] [--type xdp|socket]\n"
+		     "                    [--map-size NAME=N]...\n"
 		     "ns per packet (median of %d runs) for the sluice interpreter and JIT,\n"
 		     "librte_bpf's interpreter and JIT (raw programs without maps), and a native\n"
 		     "build (LIB.so exporting uint64_t entry(void *pkt, uint64_t len)).\n", BENCH_RUNS);
@@ -380,7 +382,14 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int taken = sl_cli_obj_arg("bench", &a->obj, argv[i], v);
 
+		if (taken < 0)
+			return 2;
+		if (taken) {
+			i++;
+			continue;
+		}
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return bench_usage(stdout) - 1;
 		if (!strcmp(argv[i], "--interp")) {
@@ -528,6 +537,7 @@ int sl_cmd_bench(int argc, char **argv)
 	b.repeat = a.repeat;
 	if (read_pcap(&b, a.pcap) || build_ctxs(&b) || (a.native && load_native(&b, a.native)))
 		goto out;
+	sl_cli_obj_apply(&a.obj, &oo);
 	obj = sl_obj_open(a.prog, &oo, log, sizeof(log));
 	if (!obj) {
 		fprintf(stderr, "sluice bench: %s\n", log[0] ? log : strerror(errno));
@@ -535,14 +545,17 @@ int sl_cmd_bench(int argc, char **argv)
 	}
 	prog = sl_obj_find_prog(obj, a.section);
 	if (!prog) {
-		fprintf(stderr, "sluice bench: %s: no program in section '%s'\n", a.prog,
+		fprintf(stderr, "sluice bench: %s: no section or program named '%s'\n", a.prog,
 			a.section ? a.section : "");
 		goto out;
 	}
 	if (prog->type == SL_PROG_RAW)
 		prog->mem_size = BENCH_BUF;
 	if (sl_prog_verify(prog, 0, NULL, log, sizeof(log)) || sl_vm_prepare(prog, log, sizeof(log))) {
-		fprintf(stderr, "sluice bench: %s: %s\n", a.prog, log);
+		char label[512];
+
+		fprintf(stderr, "sluice bench: %s: %s\n",
+			sl_cli_prog_label(a.prog, prog, label, sizeof(label)), log);
 		goto out;
 	}
 	b.prog = prog;

@@ -18,8 +18,9 @@
  *   report and JSON                          (report.c, json.c)
  *   everything freed, rte_eal_cleanup
  *
- * Every failure is one line on stderr and exit code 1; a config error is
- * "FILE:LINE:COL: what was wrong, what was expected".
+ * Every failure is one line on stderr: exit code 2 for a wrong command
+ * line, 1 for anything else; a config error is "FILE:LINE:COL: what was
+ * wrong, what was expected" (a preload file's "FILE:LINE: ...").
  */
 #include <errno.h>
 #include <getopt.h>
@@ -68,7 +69,13 @@ static void usage(FILE *out)
 		"  --duration SEC        stop after SEC seconds (default: at the end of every\n"
 		"                        finite rx_pcap input, or on SIGINT/SIGTERM)\n"
 		"  --quiet               print errors only\n"
-		"  --no-maps             leave the maps out of the final report (not the JSON)\n",
+		"  --no-maps             leave the maps out of the final report (not the JSON)\n"
+		"  --ctl-socket PATH     serve `sluice ctl` on this Unix socket (mode 0600) and\n"
+		"                        DPDK telemetry (/sluice/...)\n"
+		"  --type xdp|socket     every function of every executable section is a program\n"
+		"                        of that type (sections not named xdp*/socket*)\n"
+		"  --map-size NAME=N     entries of map NAME (maps declared with max_entries 0)\n"
+		"  --fib FILE            routes, neighbours and ports for bpf_fib_lookup\n",
 		SL_RUN_MAX_PORTS);
 }
 
@@ -85,6 +92,8 @@ struct run_cli {
 	unsigned workers;
 	double interval, duration;
 	enum sl_run_exec exec;
+	struct sl_cli_obj obj;  /* --type, --map-size */
+	const char *fib;        /* --fib FILE */
 	int eal_argc;
 	char **eal_argv;
 };
@@ -106,6 +115,9 @@ static const struct option long_opts[] = {
 	{ "workers", required_argument, NULL, 'w' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-maps", no_argument, NULL, 'M' },
+	{ "type", required_argument, NULL, 'T' },
+	{ "map-size", required_argument, NULL, 'Z' },
+	{ "fib", required_argument, NULL, 'F' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -157,6 +169,9 @@ static int parse_opt(struct run_cli *c, int opt, const char *arg)
 		return ret;
 	case 'q': c->quiet = true; return 0;
 	case 'M': c->no_maps = true; return 0;
+	case 'T': return sl_cli_obj_arg("run", &c->obj, "--type", arg) < 0 ? -EINVAL : 0;
+	case 'Z': return sl_cli_obj_arg("run", &c->obj, "--map-size", arg) < 0 ? -EINVAL : 0;
+	case 'F': c->fib = arg; return 0;
 	case 'h': usage(stdout); return 1;
 	default:
 		return -EINVAL;  /* named by parse_args */
@@ -198,17 +213,26 @@ static int set_str(char *dst, size_t len, const char *opt, const char *v)
 	return -EINVAL;
 }
 
+/* Does @p log start with "FILE:LINE:" (a config or preload file position)? */
+static bool located(const char *log)
+{
+	size_t n = strcspn(log, ": ");
+
+	return log[n] == ':' && n > 0 && log[n + 1] >= '0' && log[n + 1] <= '9' &&
+	       log[n + 1 + strspn(log + n + 1, "0123456789")] == ':';
+}
+
 /*
- * A config error: "FILE:LINE:COL: ..." as it is (-EBADMSG: the file is
+ * A config error: "FILE:LINE[:COL]: ..." as it is (-EBADMSG: a file is
  * wrong, exit 1), anything else after "sluice run: " (-EINVAL: the command
  * line is, a usage error, exit 2).
  */
 static int say_cfg(const struct sl_config *cfg, const char *log)
 {
-	bool located = cfg->path[0] && !strncmp(log, cfg->path, strlen(cfg->path));
+	bool at = located(log);
 
-	fprintf(stderr, "%s%s\n", located ? "" : "sluice run: ", log);
-	return located ? -EBADMSG : -EINVAL;
+	fprintf(stderr, "%s%s\n", at ? "" : "sluice run: ", log);
+	return at ? -EBADMSG : -EINVAL;
 }
 
 /* The command line over the config (or over the defaults, without a file). */
@@ -229,6 +253,8 @@ static int apply_cli(const struct run_cli *c, struct sl_config *cfg)
 		return err;
 	if (c->prog)
 		cfg->object_loc = (struct sl_config_loc){ 0, 0 };
+	if (c->section)
+		cfg->section_loc = (struct sl_config_loc){ 0, 0 };
 	if (c->nports)
 		cfg->nports = 0;  /* --port replaces the file's ports */
 	for (unsigned i = 0; i < c->nports && !err; i++)
@@ -268,6 +294,8 @@ static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_
 	o->duration = c->duration;
 	o->quiet = c->quiet;
 	o->no_maps = c->no_maps;
+	o->obj = c->obj;
+	o->fib_path = c->fib;
 	o->eal_argc = c->eal_argc;  /* after the config's eal: list */
 	o->eal_argv = c->eal_argv;
 	return sl_config_apply_opts(cfg, o);
@@ -288,21 +316,48 @@ static int check_type(const struct sl_engine *eng)
 	return -EINVAL;
 }
 
+/* The section asked for is not in the object: say which ones are. */
+static int no_section(const struct sl_engine *eng)
+{
+	const struct sl_run_opts *o = eng->opts;
+	const struct sl_config *cfg = o->cfg;
+	char list[512] = "";
+
+	for (unsigned i = 0; i < sl_obj_prog_count(eng->obj); i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 sl_obj_prog(eng->obj, i)->section);
+	if (cfg->section_loc.line)
+		fprintf(stderr, "%s:%u:%u: program.section: %s has no program '%s', want one of: "
+			"%s\n", cfg->path, cfg->section_loc.line, cfg->section_loc.col, o->prog_path,
+			o->section, list[0] ? list : "(none)");
+	else
+		fprintf(stderr, "sluice run: %s: no program in section '%s'%s%s\n", o->prog_path,
+			o->section ? o->section : "(any)", list[0] ? ", want one of: " : "", list);
+	return -ENOENT;
+}
+
 /* Open the object (maps sized by the config), find, check and verify the program. */
 static int load_prog(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
 	const struct sl_config *cfg = o->cfg;
-	struct sl_obj_map_size sizes[SL_CONFIG_MAX_MAPS];
-	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers, .map_sizes = sizes };
+	struct sl_obj_map_size sizes[SL_CLI_MAX_MAP_SIZES + SL_CONFIG_MAX_MAPS];
+	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = eng->nworkers };
 	struct sl_verify_stats vs = { 0 };
 	char log[LOG_LEN] = "";
+	unsigned n = 0;
 	int err;
 
+	sl_cli_obj_apply(&o->obj, &oo);  /* --type; --map-size first: the first size given wins */
+	for (unsigned i = 0; i < o->obj.nsizes; i++)
+		sizes[n++] = o->obj.sizes[i];
 	for (unsigned i = 0; i < cfg->nmaps; i++)
 		if (cfg->maps[i].size)
-			sizes[oo.n_map_sizes++] = (struct sl_obj_map_size){ cfg->maps[i].name,
-									    cfg->maps[i].size };
+			sizes[n++] = (struct sl_obj_map_size){ cfg->maps[i].name, cfg->maps[i].size };
+	oo.map_sizes = n ? sizes : NULL;
+	oo.n_map_sizes = n;
+	if (o->fib_path && !(eng->fib = sl_cli_fib_load("run", o->fib_path)))
+		return -EINVAL;
 	eng->obj = sl_obj_open(o->prog_path, &oo, log, sizeof(log));
 	if (!eng->obj) {
 		fprintf(stderr, "sluice run: %s\n", log[0] ? log : strerror(errno));
@@ -310,12 +365,17 @@ static int load_prog(struct sl_engine *eng)
 	}
 	if (sl_config_check_maps(cfg, eng->obj, log, sizeof(log)))
 		return say_cfg(cfg, log);
-	eng->prog = sl_obj_find_prog(eng->obj, o->section);
-	if (!eng->prog) {
-		fprintf(stderr, "sluice run: %s: no program in section '%s'\n", o->prog_path,
-			o->section ? o->section : "(any)");
-		return -ENOENT;
+	for (unsigned i = 0; i < sl_obj_map_count(eng->obj); i++) {
+		if (sl_map_get_def(sl_obj_map(eng->obj, i))->type == BPF_MAP_TYPE_CPUMAP) {
+			fprintf(stderr, "sluice run: %s: map '%s' is a CPUMAP: redirects to other "
+				"workers are not supported by the engine yet (verify and test-run "
+				"take it)\n", o->prog_path, sl_map_name(sl_obj_map(eng->obj, i)));
+			return -ENOTSUP;
+		}
 	}
+	eng->prog = sl_obj_find_prog(eng->obj, o->section);
+	if (!eng->prog)
+		return no_section(eng);
 	if (eng->prog->type != SL_PROG_XDP && eng->prog->type != SL_PROG_SOCKET) {
 		fprintf(stderr, "sluice run: %s: section '%s' is neither an XDP nor a socket "
 			"filter program\n", o->prog_path, eng->prog->section);
@@ -325,8 +385,9 @@ static int load_prog(struct sl_engine *eng)
 		return -EINVAL;
 	err = sl_prog_verify(eng->prog, 0, &vs, log, sizeof(log));
 	if (err) {
-		fprintf(stderr, "sluice run: %s: section '%s': rejected by the verifier: %s\n",
-			o->prog_path, eng->prog->section, log[0] ? log : strerror(-err));
+		fprintf(stderr, "sluice run: %s: section '%s' program '%s': rejected by the "
+			"verifier: %s\n", o->prog_path, eng->prog->section, eng->prog->name,
+			log[0] ? log : strerror(-err));
 		return err;
 	}
 	snprintf(eng->info.path, sizeof(eng->info.path), "%s", o->prog_path);
@@ -341,7 +402,7 @@ static int preload_maps(struct sl_engine *eng, unsigned *entries)
 	int err = sl_config_preload(eng->opts->cfg, eng->obj, entries, log, sizeof(log));
 
 	if (err)
-		fprintf(stderr, "%s\n", log);
+		say_cfg(eng->opts->cfg, log);
 	return err;
 }
 
@@ -411,7 +472,7 @@ static double wall_clock(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The control socket and DPDK telemetry, when asked for (ctl_server.c, telemetry.c). */
+/* The control socket and DPDK telemetry, when asked for. */
 static int ctl_start(struct sl_engine *eng)
 {
 	int err;
@@ -470,6 +531,7 @@ static void engine_free(struct sl_engine *eng)
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
+	sl_cli_fib_free(eng->fib);
 	free(eng->workers);
 }
 
@@ -553,8 +615,6 @@ int sl_cmd_run(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	err = build_opts(&c, &cfg, &o);
 	err = err ? err : sl_paths_check(&o);
-	if (!err && cfg.ctl_socket[0])
-		o.ctl_socket = cfg.ctl_socket;  /* the control server (ctl_server.c) */
 	if (err)  /* the command line's own values are usage errors, bad files run errors */
 		err = err == -EINVAL || err == -ERANGE ? 2 : 1;
 	else

@@ -34,10 +34,11 @@
 #define TR_RAW_MEM 2048   /* raw programs from --prog: zero-padded packet buffer */
 
 struct tr_opts {
-	const char *raw, *mem, *prog, *section, *data;
+	const char *raw, *mem, *prog, *section, *data, *fib;
 	bool no_verify, jit;
 	char engine;  /* 'i' --interp, 'j' --jit/--blind, 0: default (JIT unless --no-verify) */
 	bool blind;   /* --blind: JIT with constant blinding */
+	struct sl_cli_obj obj;  /* --type, --map-size */
 };
 
 static int tr_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -94,7 +95,8 @@ static int usage(FILE *out)
 	fprintf(out,
 		"usage: sluice test-run --raw PROG.bin [--mem MEM.bin] [--interp|--jit|--blind] [--no-verify]\n"
 		"       sluice test-run --prog FILE.o [--section S] --data PKT.bin [--interp|--jit|--blind]\n"
-		"                       [--no-verify]\n"
+		"                       [--no-verify] [--type xdp|socket] [--map-size NAME=N]...\n"
+		"                       [--fib FILE]\n"
 		"Runs a program once. --raw: r1 = a copy of MEM, r2 = its length; prints r0.\n"
 		"--prog: prints the verdict, the resulting packet in hex, then r0.\n"
 		"The JIT runs verified programs by default; --interp picks the interpreter.\n"
@@ -107,7 +109,15 @@ static int parse(int argc, char **argv, struct tr_opts *o)
 {
 	for (int i = 1; i < argc; i++) {
 		const char **slot = NULL;
+		int taken = sl_cli_obj_arg("test-run", &o->obj, argv[i],
+					   i + 1 < argc ? argv[i + 1] : NULL);
 
+		if (taken < 0)
+			return 2;
+		if (taken) {
+			i++;
+			continue;
+		}
 		if (!strcmp(argv[i], "--raw"))
 			slot = &o->raw;
 		else if (!strcmp(argv[i], "--mem"))
@@ -118,6 +128,8 @@ static int parse(int argc, char **argv, struct tr_opts *o)
 			slot = &o->section;
 		else if (!strcmp(argv[i], "--data"))
 			slot = &o->data;
+		else if (!strcmp(argv[i], "--fib"))
+			slot = &o->fib;
 		else if (!strcmp(argv[i], "--no-verify"))
 			o->no_verify = true;
 		else if (!strcmp(argv[i], "--jit"))
@@ -259,8 +271,14 @@ static int run_xdp(const struct sl_prog *prog, const uint8_t *pkt, size_t len, c
 	if (!ret) {
 		size_t n = (size_t)((uint8_t *)x.data_end - (uint8_t *)x.data);
 
-		printf("verdict: %s (%llu)\npacket: %zu bytes\n", xdp_verdict(r0),
-		       (unsigned long long)r0, n);
+		size_t meta = (size_t)((uint8_t *)x.data - (uint8_t *)x.data_meta);
+
+		printf("verdict: %s (%llu)\n", xdp_verdict(r0), (unsigned long long)r0);
+		if (meta) {   /* bpf_xdp_adjust_meta: shown as the kernel's test run returns it */
+			printf("metadata: %zu bytes\n", meta);
+			hexdump(x.data_meta, meta);
+		}
+		printf("packet: %zu bytes\n", n);
 		hexdump(x.data, n);
 		printf("0x%llx\n", (unsigned long long)r0);
 	}
@@ -322,7 +340,7 @@ static int run_raw_prog(const struct sl_prog *prog, const uint8_t *pkt, size_t l
 	return ret;
 }
 
-static int run_prog(const struct tr_opts *o)
+static int run_prog(struct tr_opts *o)
 {
 	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = 1 };
 	uint8_t *pkt = NULL;
@@ -330,25 +348,35 @@ static int run_prog(const struct tr_opts *o)
 	char log[512] = "";
 	struct sl_obj *obj;
 	struct sl_prog *prog;
+	struct sl_fib *fib = NULL;
 	int err, ret;
 
 	err = read_file(o->data, &pkt, &len);
 	if (err)
 		return tr_fail("%s: %s", o->data, strerror(-err));
+	sl_cli_obj_apply(&o->obj, &oo);
+	if (o->fib && !(fib = sl_cli_fib_load("test-run", o->fib))) {
+		free(pkt);
+		return 1;
+	}
 	obj = sl_obj_open(o->prog, &oo, log, sizeof(log));
 	if (!obj) {
+		sl_cli_fib_free(fib);
 		free(pkt);
 		return tr_fail("%s", log[0] ? log : strerror(errno));
 	}
 	prog = sl_obj_find_prog(obj, o->section);
 	if (!prog) {
-		ret = tr_fail("%s: no program in section '%s'", o->prog, o->section ? o->section : "");
+		ret = tr_fail("%s: no section or program named '%s'", o->prog,
+			      o->section ? o->section : "");
 	} else if (prog->type == SL_PROG_RAW && len > TR_RAW_MEM) {
 		ret = tr_fail("%s: raw programs take at most 2048 bytes of data", o->data);
 	} else {
 		if (prog->type == SL_PROG_RAW)
 			prog->mem_size = TR_RAW_MEM;
-		ret = tr_load(prog, o, o->prog);
+		char label[512];
+
+		ret = tr_load(prog, o, sl_cli_prog_label(o->prog, prog, label, sizeof(label)));
 		if (!ret && prog->type == SL_PROG_XDP)
 			ret = run_xdp(prog, pkt, len, o);
 		else if (!ret && prog->type == SL_PROG_SOCKET)
@@ -357,6 +385,7 @@ static int run_prog(const struct tr_opts *o)
 			ret = run_raw_prog(prog, pkt, len, o);
 	}
 	sl_obj_close(obj);
+	sl_cli_fib_free(fib);
 	free(pkt);
 	return ret;
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * sluice verify FILE.o [--section S] [-v]
+ * sluice verify FILE.o [--section S] [--type xdp|socket] [--map-size NAME=N]... [-v]
  * sluice verify --raw PROG.bin [--mem-size N] [--type raw|xdp|socket] [-v]
- * Loads and verifies each program (or the one in section S). Prints
- * "OK <section>: N insns, P processed, S states, T ms" per program, or the
- * verifier's error line, and exits 1 when any program is rejected.
+ * Loads and verifies each program (or those of section S, or the program
+ * named S). Prints "OK <file>: section 'S' program 'P': N insns, P
+ * processed, S states, T ms" per program, or the verifier's error line
+ * naming the section and the program, and exits 1 when any program is
+ * rejected.
  * -v prints the verifier's trace (register state at each instruction).
  */
 #include <errno.h>
@@ -26,30 +28,20 @@ struct verify_args {
 	bool raw;
 	bool verbose;
 	uint32_t mem_size;
-	enum sl_prog_type type;
+	struct sl_cli_obj obj;   /* --type, --map-size */
 };
 
 static int verify_usage(FILE *out)
 {
-	fprintf(out, "usage: sluice verify FILE.o [--section S] [-v]\n"
+	fprintf(out, "usage: sluice verify FILE.o [--section S] [--type xdp|socket] "
+		     "[--map-size NAME=N]... [-v]\n"
 		     "       sluice verify --raw PROG.bin [--mem-size N] [--type raw|xdp|socket] [-v]\n"
-		     "Verify programs; prints OK with counts, or the first error (exit 1).\n");
+		     "Verify programs; prints OK with counts, or the first error (exit 1).\n"
+		     "--section S: the programs of section S, or the program (function) named S.\n"
+		     "--type: every function of every executable section is a program of that type\n"
+		     "(for sections not named xdp*/socket*). --map-size: entries of a map declared\n"
+		     "with max_entries 0. No map memory is touched: maps are reserved, not filled.\n");
 	return out == stdout ? 0 : 2;
-}
-
-static int parse_type(const char *s, enum sl_prog_type *t)
-{
-	static const struct { const char *name; enum sl_prog_type type; } types[] = {
-		{ "raw", SL_PROG_RAW }, { "xdp", SL_PROG_XDP }, { "socket", SL_PROG_SOCKET },
-	};
-
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (!strcmp(s, types[i].name)) {
-			*t = types[i].type;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 static int parse_args(int argc, char **argv, struct verify_args *a)
@@ -57,8 +49,13 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		bool has_val = i + 1 < argc;
+		int taken = sl_cli_obj_arg("verify", &a->obj, arg, has_val ? argv[i + 1] : NULL);
 
-		if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
+		if (taken < 0)
+			return -EALREADY;  /* said why */
+		if (taken) {
+			i++;
+		} else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
 			a->verbose = true;
 		} else if (!strcmp(arg, "--section") && has_val) {
 			a->section = argv[++i];
@@ -71,9 +68,6 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 			if (sl_num_opt_u64("verify", "--mem-size", argv[++i], 0, UINT32_MAX, &v))
 				return -ERANGE;
 			a->mem_size = (uint32_t)v;
-		} else if (!strcmp(arg, "--type") && has_val) {
-			if (parse_type(argv[++i], &a->type))
-				return -EINVAL;
 		} else if (arg[0] != '-' && !a->path) {
 			a->path = arg;
 		} else {
@@ -131,7 +125,8 @@ static int verify_raw(const struct verify_args *a)
 	}
 	size_t n = fread(buf, 1, VERIFY_MAX_FILE, f);
 
-	prog = sl_prog_from_raw(buf, n, a->type, a->mem_size, log, sizeof(log));
+	prog = sl_prog_from_raw(buf, n, a->obj.force_type ? a->obj.type : SL_PROG_RAW, a->mem_size,
+				log, sizeof(log));
 	if (!prog) {
 		fprintf(stderr, "sluice verify: %s: %s\n", a->path, log[0] ? log : strerror(errno));
 		goto out;
@@ -145,13 +140,27 @@ out:
 	return ret;
 }
 
-static int verify_obj(const struct verify_args *a)
+/* Programs of section S, or else the program named S: verify --section S. */
+static bool selected(const struct sl_obj *obj, const struct sl_prog *prog, const char *s)
+{
+	bool any_section = false;
+
+	if (!s)
+		return true;
+	for (unsigned i = 0; i < sl_obj_prog_count(obj); i++)
+		any_section |= !strcmp(sl_obj_prog(obj, i)->section, s);
+	return any_section ? !strcmp(prog->section, s) : !strcmp(prog->name, s);
+}
+
+static int verify_obj(struct verify_args *a)
 {
 	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = 1 };
-	char log[512] = "", label[256];
-	struct sl_obj *obj = sl_obj_open(a->path, &oo, log, sizeof(log));
-	unsigned bad = 0, n;
+	char log[512] = "", label[512];
+	struct sl_obj *obj;
+	unsigned bad = 0, done = 0, n;
 
+	sl_cli_obj_apply(&a->obj, &oo);
+	obj = sl_obj_open(a->path, &oo, log, sizeof(log));
 	if (!obj) {
 		fprintf(stderr, "sluice verify: %s\n", log[0] ? log : strerror(errno));
 		return 1;
@@ -160,16 +169,16 @@ static int verify_obj(const struct verify_args *a)
 	for (unsigned i = 0; i < n; i++) {
 		struct sl_prog *prog = sl_obj_prog(obj, i);
 
-		if (a->section && strcmp(prog->section, a->section))
+		if (!selected(obj, prog, a->section))
 			continue;
-		snprintf(label, sizeof(label), "%s: section '%s'", a->path, prog->section);
-		if (verify_one(prog, a->verbose, label))
+		done++;
+		if (verify_one(prog, a->verbose, sl_cli_prog_label(a->path, prog, label,
+								    sizeof(label))))
 			bad++;
-		if (a->section)
-			break;
 	}
-	if (a->section && !sl_obj_find_prog(obj, a->section)) {
-		fprintf(stderr, "sluice verify: %s: no program in section '%s'\n", a->path, a->section);
+	if (a->section && !done) {
+		fprintf(stderr, "sluice verify: %s: no section or program named '%s'\n", a->path,
+			a->section);
 		bad++;
 	} else if (!n) {
 		fprintf(stderr, "sluice verify: %s: no programs\n", a->path);
@@ -181,13 +190,15 @@ static int verify_obj(const struct verify_args *a)
 
 int sl_cmd_verify(int argc, char **argv)
 {
-	struct verify_args a = { .type = SL_PROG_RAW };
+	struct verify_args a = { 0 };
 	int err;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return verify_usage(stdout);
 	err = parse_args(argc, argv, &a);
-	if (err)  /* -ERANGE: said in one line */
-		return err == -ERANGE ? 2 : verify_usage(stderr);
+	if (err == -EALREADY || err == -ERANGE)  /* said in one line */
+		return 2;
+	if (err)
+		return verify_usage(stderr);
 	return a.raw ? verify_raw(&a) : verify_obj(&a);
 }

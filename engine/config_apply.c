@@ -76,6 +76,7 @@ int sl_config_apply_opts(const struct sl_config *cfg, struct sl_run_opts *o)
 	o->prog_path = cfg->object;
 	o->section = cfg->section[0] ? cfg->section : NULL;
 	o->json_path = cfg->stats_json[0] ? cfg->stats_json : NULL;
+	o->ctl_socket = cfg->ctl_socket[0] ? cfg->ctl_socket : NULL;
 	o->nworkers = cfg->nworkers;
 	o->stats_interval = cfg->stats_interval;
 	o->exec = cfg->engine == SL_ENGINE_JIT ? SL_RUN_EXEC_JIT :

@@ -394,9 +394,19 @@ void sl_log_capture_end(bool pass_on)
 	memset(&cap, 0, sizeof(cap));
 }
 
-/* The runtime directory, empty after cleanup with --in-memory or --no-shconf. */
+/* The runtime directory: empty after cleanup with --in-memory or --no-shconf, but for
+ * the telemetry socket. */
 static void eal_dir_remove(void)
 {
+	/* DPDK telemetry (on with --ctl-socket) leaves its socket behind */
+	static const char *const sockets[] = { "dpdk_telemetry.v2", "dpdk_telemetry.v1",
+					       "telemetry" };
+	char path[600];
+
+	for (size_t i = 0; private_dir[0] && i < sizeof(sockets) / sizeof(sockets[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", private_dir, sockets[i]);
+		unlink(path);
+	}
 	if (private_dir[0])
 		rmdir(private_dir);
 	private_dir[0] = '\0';

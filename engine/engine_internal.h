@@ -18,6 +18,7 @@ int sl_cmd_verify(int argc, char **argv);
 int sl_cmd_disasm(int argc, char **argv);
 int sl_cmd_test_run(int argc, char **argv);
 int sl_cmd_bench(int argc, char **argv);
+int sl_cmd_replay(int argc, char **argv);
 int sl_cmd_ctl(int argc, char **argv);
 
 /* ---- sluice run: the engine (cmd_run.c, eal.c, port.c, worker.c, stats.c,
@@ -81,6 +82,41 @@ struct sl_port_hw {
 	uint64_t ierrors, oerrors;
 };
 
+/* ---- object options of every command (objopts.c) ---- */
+
+#define SL_CLI_MAX_MAP_SIZES 32
+
+/** --type and --map-size as given on a command line. */
+struct sl_cli_obj {
+	bool force_type;
+	enum sl_prog_type type;
+	char names[SL_CLI_MAX_MAP_SIZES][64];
+	struct sl_obj_map_size sizes[SL_CLI_MAX_MAP_SIZES];
+	unsigned nsizes;
+};
+
+/**
+ * Take @p opt (with its value @p val, NULL when missing) if it is --type or
+ * --map-size. @return 1 taken (the caller skips the value), 0 not one of
+ * them, -EINVAL bad value (one line printed, "sluice CMD: ...").
+ */
+int sl_cli_obj_arg(const char *cmd, struct sl_cli_obj *c, const char *opt, const char *val);
+/** Copy the options into loader options (which then point into @p c). */
+void sl_cli_obj_apply(const struct sl_cli_obj *c, struct sl_obj_opts *oo);
+/** "file.o: section 'S' program 'P'" (program omitted when it equals S) into @p buf. */
+const char *sl_cli_prog_label(const char *path, const struct sl_prog *prog, char *buf,
+			      size_t len);
+
+#define SL_CLI_FIB_ROUTES 65536   /**< routes (and neighbours) per family of --fib */
+struct sl_fib;
+/**
+ * --fib FILE: read the FIB (sl_fib_load) and attach it for bpf_fib_lookup.
+ * @return the FIB (free with sl_cli_fib_free), or NULL (one line printed).
+ */
+struct sl_fib *sl_cli_fib_load(const char *cmd, const char *path);
+/** Detach and free a FIB from sl_cli_fib_load(). NULL is allowed. */
+void sl_cli_fib_free(struct sl_fib *fib);
+
 /** Options of `sluice run` (cmd_run.c). */
 struct sl_run_opts {
 	const char *prog_path;
@@ -95,6 +131,8 @@ struct sl_run_opts {
 	bool quiet;                 /**< errors only */
 	bool no_maps;               /**< leave the maps out of the text report */
 	const char *ctl_socket;     /**< --ctl-socket PATH: control socket (and telemetry), or NULL */
+	struct sl_cli_obj obj;      /**< --type, --map-size */
+	const char *fib_path;       /**< --fib FILE, or NULL */
 	int eal_argc;               /**< EAL arguments after "--" */
 	char **eal_argv;
 	const struct sl_config *cfg; /**< the validated config these options came from */
@@ -139,16 +177,24 @@ struct sl_engine {
 	struct sl_exec exec_main;           /**< the program as loaded at start */
 	struct sl_exec *exec;               /**< what workers run: read once per burst (acquire) */
 	const char *exec_name;              /**< "jit" or "interpreter" */
+	struct sl_fib *fib;                 /**< --fib, or NULL */
 	struct rte_mempool *pool;
+	struct rte_mempool *jumbo_pool;     /**< single-mbuf copies of long chains for net_pcap TX */
+	bool port_linearize[SL_RUN_MAX_PORTS]; /**< a net_pcap port: long chains copied first */
 	unsigned nports;
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
 	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id, or SL_PORT_NONE) */
 	bool port_started[SL_RUN_MAX_PORTS];
+	bool ports_up;                      /**< every port started: the mbuf count means something */
 	uint8_t port_mac[SL_RUN_MAX_PORTS][6]; /**< for a socket filter's skb->pkt_type */
 	struct sl_ports_view ports_view;    /**< the arrays above as verdict.c sees them */
 	unsigned nworkers;
 	struct sl_worker *workers;          /**< nworkers, cache-aligned */
 	volatile int stop;                  /**< set by the control thread, read by workers */
+	bool failed;                        /**< the run went wrong after start (said): exit 1 */
+	struct sl_port_hw port_hw[SL_RUN_MAX_PORTS];  /**< link and NIC counters at the end */
+	int64_t mbufs_in_use_at_exit;       /**< after the ports closed (sl_ports_stop) */
+	bool ports_stopped;                 /**< mbufs_in_use_at_exit was counted */
 	struct sl_ctl *ctl;                 /**< control socket server, or NULL (ctl_server.c) */
 	struct sl_slot_prog *slot_progs;    /**< programs ctl put into PROG_ARRAY slots (reload.c) */
 	struct sl_prog_info {               /**< what `ctl prog show` reports of the running program */
@@ -158,9 +204,6 @@ struct sl_engine {
 		uint64_t runs_base;             /**< packets processed before it started running */
 		unsigned reloads;               /**< successful hot reloads so far */
 	} info;
-	bool failed;                        /**< the run went wrong after start (said): exit 1 */
-	struct sl_port_hw port_hw[SL_RUN_MAX_PORTS];  /**< link and NIC counters at the end */
-	int64_t mbufs_in_use_at_exit;       /**< after the ports closed (sl_ports_stop) */
 };
 
 /* eal.c */
@@ -208,11 +251,23 @@ int sl_ports_start(struct sl_engine *eng);
  */
 void sl_ports_stop(struct sl_engine *eng);
 
+/**
+ * Worker, before rte_eth_tx_burst on a port with port_linearize set:
+ * net_pcap writes a multi-segment packet longer than 16,128 bytes (its
+ * bounce buffer) cut short while counting it sent, so each such packet is
+ * copied into one mbuf of the jumbo pool (up to 65,535 bytes); one that
+ * cannot be is freed and counted in @p errors. Returns the packets left,
+ * in order, in @p pkts.
+ */
+uint16_t sl_port_tx_linearize(struct sl_engine *eng, struct rte_mbuf **pkts, uint16_t n,
+			      uint64_t *errors);
+
 /* paths.c */
 /**
  * Before anything is opened: every output (tx_pcap, --json) is refused if
  * it is an input (prog, rx_pcap) or another output, by inode (symlinks and
- * hard links), and must be creatable or writable. 0 or -errno (line printed).
+ * hard links), and must be creatable or writable; each device is given once.
+ * 0, -EINVAL (a device twice) or -EIO (line printed).
  */
 int sl_paths_check(const struct sl_run_opts *o);
 /* config_apply.c: a validated struct sl_config into the engine */

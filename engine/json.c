@@ -10,11 +10,11 @@
  *                       "redirect_failed": N, "trim": N},   (they sum to rx)
  *          "per_port": [{"port": ID, "name": "net_pcap0", "rx": N, "tx": N}, ...],
  *          "per_worker": [{"worker": I, "lcore": L, "rx": N, "tx": N,
- *                          "drop": N, "error": N}, ...]}
- *         per_port also has the port's own view at the end (run --json): "link_up",
- *         and the NIC's counters "imissed", "rx_nombuf", "oerrors"; run --json
- *         adds "mbufs_in_use_at_exit", the control socket "rates" {"seconds": S,
- *         "rx": PPS, ...}
+ *                          "drop": N, "error": N}, ...],
+ *          "mbufs_in_use_at_exit": N (the final report only)}
+ *         per_port also has the port's own view at the end of a run: "link_up",
+ *         and the NIC's counters "imissed", "rx_nombuf", "oerrors"
+ *         (+ "rates" {"seconds": S, "rx": PPS, ...} from the control socket)
  * a map:  {"type": "percpu_array",
  *          "entries": [{"key": 6, "value": 1672, "per_core": [1672]}, ...]}
  * map info: {"name", "type", "key_size", "value_size", "max_entries", "flags",
@@ -194,10 +194,12 @@ static json_t *json_ports(const struct sl_engine *eng, const struct sl_worker_st
 			"port", (json_int_t)eng->port_id[p], "name", eng->opts->ports[p].name,
 			"rx", sl_json_u64(sum->port_rx[p]), "tx", sl_json_u64(sum->port_tx[p]));
 
-		if (o && hw->valid)
-			json_object_update_new(o, json_pack("{s:b, s:o, s:o, s:o}", "link_up",
-				hw->link_up, "imissed", sl_json_u64(hw->imissed),
-				"rx_nombuf", sl_json_u64(hw->rx_nombuf), "oerrors", sl_json_u64(hw->oerrors)));
+		if (o && hw->valid) {  /* read when the ports stopped: the final report */
+			json_object_set_new(o, "link_up", json_boolean(hw->link_up));
+			json_object_set_new(o, "imissed", sl_json_u64(hw->imissed));
+			json_object_set_new(o, "rx_nombuf", sl_json_u64(hw->rx_nombuf));
+			json_object_set_new(o, "oerrors", sl_json_u64(hw->oerrors));
+		}
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -234,24 +236,26 @@ json_t *sl_json_stats(const struct sl_engine *eng)
 {
 	struct sl_worker_stats sum;
 
+	json_t *st;
+
 	sl_stats_sum(eng, &sum);
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			 "rx", sl_json_u64(sum.rx), "tx", sl_json_u64(sum.tx),
-			 "drop", sl_json_u64(sum.drop), "error", sl_json_u64(sum.error),
-			 "tx_drop", sl_json_u64(sum.tx_drop),
-			 "verdicts", json_verdicts(&sum), "per_port", json_ports(eng, &sum),
-			 "per_worker", json_workers(eng));
+	st = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		       "rx", sl_json_u64(sum.rx), "tx", sl_json_u64(sum.tx),
+		       "drop", sl_json_u64(sum.drop), "error", sl_json_u64(sum.error),
+		       "tx_drop", sl_json_u64(sum.tx_drop),
+		       "verdicts", json_verdicts(&sum), "per_port", json_ports(eng, &sum),
+		       "per_worker", json_workers(eng));
+	if (st && eng->ports_stopped)  /* counted once the ports closed */
+		json_object_set_new(st, "mbufs_in_use_at_exit",
+				    json_integer((json_int_t)eng->mbufs_in_use_at_exit));
+	return st;
 }
 
 int sl_json_write(const struct sl_engine *eng, const char *path)
 {
-	json_t *stats = sl_json_stats(eng);
-	json_t *root = json_pack("{s:o, s:o}", "stats", stats, "maps", sl_json_maps(eng));
+	json_t *root = json_pack("{s:o, s:o}", "stats", sl_json_stats(eng),
+				 "maps", sl_json_maps(eng));
 	int err = 0;
-
-	if (root)
-		json_object_set_new(stats, "mbufs_in_use_at_exit",
-				    json_integer((json_int_t)eng->mbufs_in_use_at_exit));
 
 	if (!root) {
 		fprintf(stderr, "sluice run: --json %s: out of memory\n", path);

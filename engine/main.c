@@ -17,6 +17,7 @@ static const struct sl_cmd commands[] = {
 	{ "test-run", sl_cmd_test_run, "run a program once on given bytes, print r0 and the packet" },
 	{ "disasm", sl_cmd_disasm, "print a program's instructions in the kernel's syntax" },
 	{ "bench", sl_cmd_bench, "ns per packet of a program over a pcap, per engine" },
+	{ "replay", sl_cmd_replay, "run a program or a tcpdump filter over a capture file, offline" },
 	{ "ctl", sl_cmd_ctl, "talk to a running engine over its control socket" },
 };
 

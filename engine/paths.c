@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Output paths of `sluice run`, checked before anything is opened (before
+ * Output paths of `sluice run` (and each device once), checked before anything is opened (before
  * the EAL starts: net_pcap opens and truncates tx_pcap files when it
  * probes).
  *
- *   inputs   --prog, every rx_pcap
+ *   inputs   --prog, every rx_pcap, the config file (-c), every map preload file
  *   outputs  every tx_pcap, --json
  *
  * An output that is an input, or another output, is refused: the same
@@ -24,8 +24,9 @@
 #include <sys/stat.h>
 
 #include "engine_internal.h"
+#include "sl_config.h"
 
-#define MAX_PATHS (1 + SL_RUN_MAX_PORTS * SL_PORT_MAX_PCAPS * 2 + 1)
+#define MAX_PATHS (2 + SL_CONFIG_MAX_MAPS + SL_RUN_MAX_PORTS * SL_PORT_MAX_PCAPS * 2 + 1)
 
 struct path {
 	const char *path;
@@ -124,13 +125,35 @@ static int check_new_twins(const struct paths *ps, unsigned i)
 	return 0;
 }
 
+/* The same device twice ("01:00.0" and "0000:01:00.0" are one): a usage error. */
+static int check_devices(const struct sl_run_opts *o)
+{
+	for (unsigned i = 0; i < o->nports; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(o->ports[i].name, o->ports[j].name)) {
+				fprintf(stderr, "sluice run: port '%s' given twice ('%s' and '%s')\n",
+					o->ports[i].name, o->ports[j].devstr, o->ports[i].devstr);
+				return -EINVAL;
+			}
+	return 0;
+}
+
 int sl_paths_check(const struct sl_run_opts *o)
 {
 	static struct paths ps;
-	int err = 0;
+	int err = check_devices(o);
+
+	if (err)
+		return err;
 
 	memset(&ps, 0, sizeof(ps));
 	add(&ps, o->prog_path, false, "--prog%s", "");
+	if (o->cfg && o->cfg->path[0])
+		add(&ps, o->cfg->path, false, "the config file%s", "");
+	for (unsigned i = 0; o->cfg && i < o->cfg->nmaps; i++)
+		if (o->cfg->maps[i].file[0])
+			add(&ps, o->cfg->maps[i].file, false, "preload file of map '%s'",
+			    o->cfg->maps[i].name);
 	for (unsigned i = 0; i < o->nports; i++)
 		for (unsigned q = 0; q < o->ports[i].n_rx_pcap; q++)
 			add(&ps, o->ports[i].rx_pcaps[q], false, "rx_pcap of port '%s'",

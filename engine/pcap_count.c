@@ -41,8 +41,16 @@ int sl_pcap_count(const char *path, uint64_t *count, char *err, size_t err_len)
 		return -EINVAL;
 	}
 	*count = 0;
-	while ((ret = pcap_next_ex(p, &hdr, &data)) == 1)
+	while ((ret = pcap_next_ex(p, &hdr, &data)) == 1) {
+		if (hdr->caplen > SL_PCAP_MAX_FRAME) {
+			snprintf(err, err_len, "%s: packet %llu is %u bytes: frames of up to %u bytes "
+				 "are read", path, (unsigned long long)*count + 1, hdr->caplen,
+				 SL_PCAP_MAX_FRAME);
+			pcap_close(p);
+			return -EINVAL;
+		}
 		(*count)++;
+	}
 	if (ret == PCAP_ERROR)
 		snprintf(err, err_len, "%s: %s", path, pcap_geterr(p));
 	pcap_close(p);

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** Longest frame read (net_pcap chains frames with a 16-bit length). */
+#define SL_PCAP_MAX_FRAME 65535u
+
 /**
  * Count the packets of the capture at @p path (control thread).
  * @return 0 with *count set, or -EINVAL with one line in @p err.

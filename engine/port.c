@@ -14,6 +14,13 @@
  * TX queue i of every port: no locks), the config's descriptor counts and
  * MTU (config_apply.c), start, promiscuous on unless the config says false.
  *
+ * Jumbo frames: net_pcap reads a frame longer than an mbuf into a chain
+ * (the program sees the first segment, as XDP multi-buffer programs do);
+ * frames over 65,535 bytes are refused when the capture is counted
+ * (net_pcap's chaining takes a 16-bit length). On TX, net_pcap cuts a chain
+ * longer than 16,128 bytes while counting it sent: such a chain is copied
+ * into one 64 KiB mbuf first (sl_port_tx_linearize), or counted as an error.
+ *
  * Egress port (XDP_PASS): ports are paired in the order given, 0<->1,
  * 2<->3, ...; a port without a partner (a single port, or the last of an
  * odd number) forwards back out of itself.
@@ -23,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/stat.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -81,14 +90,13 @@ static const struct {
 } vdev_keys[] = {
 	{ "net_pcap", "rx_pcap|tx_pcap|rx_iface|rx_iface_in|tx_iface|iface|phy_mac|infinite_rx" },
 	{ "net_null", "size|copy|no-rx" },
-	{ "net_ring", "nodeaction|internal" },
-	{ "net_tap", "iface|mac|remote|persist" },
+	{ "net_ring", "nodeaction" },
+	{ "net_tap", "iface|mac|remote" },
 	{ "net_tun", "iface" },
-	{ "net_memif", "id|role|bsize|rsize|socket|socket-abstract|owner-uid|owner-gid|mac|"
-		       "zero-copy|secret" },
-	{ "net_af_packet", "iface|qpairs|qdisc_bypass|blocksz|framesz|framecnt|fanout_mode" },
+	{ "net_memif", "id|role|bsize|rsize|socket|socket-abstract|mac|zero-copy|secret" },
+	{ "net_af_packet", "iface|qpairs|blocksz|framesz|framecnt|qdisc_bypass" },
 	{ "net_af_xdp", "iface|start_queue|queue_count|shared_umem|xdp_prog|busy_budget|"
-			"force_copy|use_cni" },
+			"force_copy" },
 };
 
 /* The key list of the driver of @p name ("net_pcap0" -> net_pcap), or NULL. */
@@ -171,6 +179,14 @@ static int count_pcaps(struct sl_port_spec *spec)
 
 	snprintf(spec->rx_pcap, sizeof(spec->rx_pcap), "%s", spec->rx_pcaps[0]);
 	for (unsigned i = 0; i < spec->n_rx_pcap; i++) {
+		struct stat st;
+
+		if (stat(spec->rx_pcaps[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "sluice run: --port '%s': rx_pcap '%s' is not a regular file "
+				"(it is read twice: counted, then replayed)\n", spec->devstr,
+				spec->rx_pcaps[i]);
+			return -EIO;
+		}
 		if (sl_pcap_count(spec->rx_pcaps[i], &spec->rx_pcap_packets[i], err, sizeof(err))) {
 			fprintf(stderr, "sluice run: --port '%s': rx_pcap: %s\n", spec->devstr, err);
 			return -EIO;
@@ -218,6 +234,60 @@ static uint16_t egress_of(unsigned i, unsigned nports)
 	return (uint16_t)(partner < nports ? partner : i);
 }
 
+#define PCAP_TX_BOUNCE 16128     /* net_pcap's RTE_ETH_PCAP_SNAPLEN */
+#define JUMBO_ROOM UINT16_MAX    /* one mbuf holds a whole 65,535-byte frame (no headroom) */
+
+uint16_t sl_port_tx_linearize(struct sl_engine *eng, struct rte_mbuf **pkts, uint16_t n,
+			      uint64_t *errors)
+{
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i], *j;
+
+		if (likely(m->nb_segs == 1 || m->pkt_len <= PCAP_TX_BOUNCE)) {
+			pkts[k++] = m;
+			continue;
+		}
+		j = rte_pktmbuf_alloc(eng->jumbo_pool);
+		if (j)
+			j->data_off = 0;
+		if (!j || m->pkt_len > j->buf_len ||
+		    !rte_pktmbuf_read(m, 0, m->pkt_len, rte_pktmbuf_mtod(j, void *))) {
+			rte_pktmbuf_free(j);
+			rte_pktmbuf_free(m);
+			(*errors)++;
+			continue;
+		}
+		j->data_len = (uint16_t)m->pkt_len;
+		j->pkt_len = m->pkt_len;
+		rte_pktmbuf_free(m);
+		pkts[k++] = j;
+	}
+	return k;
+}
+
+/* The jumbo pool, when some net_pcap port writes a capture. */
+static int jumbo_pool_create(struct sl_engine *eng)
+{
+	const struct sl_run_opts *o = eng->opts;
+	bool need = false;
+
+	for (unsigned i = 0; i < o->nports; i++) {
+		eng->port_linearize[i] = o->ports[i].is_pcap && o->ports[i].n_tx_pcap;
+		need |= eng->port_linearize[i];
+	}
+	if (!need)
+		return 0;
+	eng->jumbo_pool = rte_pktmbuf_pool_create("sluice_jumbo", eng->nworkers * SL_RUN_BURST + 32,
+						  0, 0, JUMBO_ROOM, (int)rte_socket_id());
+	if (!eng->jumbo_pool) {
+		fprintf(stderr, "sluice run: mempool of 64 KiB mbufs: %s\n", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int pool_create(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
@@ -263,6 +333,11 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	uint16_t ntx = (uint16_t)(spec->tx_desc ? spec->tx_desc : TX_DESC);
 	int ret = rte_eth_dev_get_port_by_name(spec->name, &pid);
 
+	if (ret && !spec->is_vdev) {
+		fprintf(stderr, "sluice run: port '%s': no such PCI device bound to a DPDK driver "
+			"(bind it with dpdk-devbind.py --bind=vfio-pci %s)\n", spec->name, spec->name);
+		return ret;
+	}
 	if (ret)  /* the EAL did not create it: its log says why */
 		return port_fail(spec, "not created", ret, false);
 	eng->port_id[i] = pid;
@@ -332,9 +407,10 @@ int sl_ports_start(struct sl_engine *eng)
 		.nports = eng->nports, .port_id = eng->port_id, .egress = eng->egress,
 		.mac = (const uint8_t (*)[6])eng->port_mac,
 	};
-	err = pool_create(eng);
+	err = pool_create(eng) ?: jumbo_pool_create(eng);
 	for (unsigned i = 0; i < eng->nports && !err; i++)
 		err = port_start(eng, i);
+	eng->ports_up = !err;
 	return err;
 }
 
@@ -359,12 +435,17 @@ static void read_hw(struct sl_engine *eng, unsigned i)
 	}
 }
 
-/* Every mbuf is back in the pool once the ports are closed; what is not is said. */
+/* Every mbuf is back in its pool once the ports are closed; what is not is said. */
 static void count_mbufs(struct sl_engine *eng)
 {
 	unsigned size = eng->pool->size, avail = rte_mempool_avail_count(eng->pool);
 
+	if (eng->jumbo_pool) {
+		size += eng->jumbo_pool->size;
+		avail += rte_mempool_avail_count(eng->jumbo_pool);
+	}
 	eng->mbufs_in_use_at_exit = (int64_t)size - (int64_t)avail;
+	eng->ports_stopped = true;
 	if (eng->mbufs_in_use_at_exit != 0) {
 		fprintf(stderr, "sluice run: %lld mbufs of %u not back in the pool at exit\n",
 			(long long)eng->mbufs_in_use_at_exit, size);
@@ -389,7 +470,10 @@ void sl_ports_stop(struct sl_engine *eng)
 	}
 	if (!eng->pool)
 		return;
-	count_mbufs(eng);
+	if (eng->ports_up)  /* after a failed start the first error is the one line */
+		count_mbufs(eng);
 	rte_mempool_free(eng->pool);
+	rte_mempool_free(eng->jumbo_pool);
 	eng->pool = NULL;
+	eng->jumbo_pool = NULL;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Signals of the sluice command, handled from the first instruction of
- * main() so that none is lost and none kills a run that holds DPDK state.
+ * Signals of the sluice command, handled before main() (from .preinit_array,
+ * before any library constructor; main() calls sl_signals_init() too) so
+ * that none is lost and none kills a run that holds DPDK state.
  *
  *   stop     SIGINT SIGTERM SIGHUP SIGQUIT SIGALRM SIGVTALRM SIGPROF SIGXCPU
  *            (SIGHUP stops for now; reloading comes with the operations work)
@@ -76,8 +77,12 @@ static void install(const int *sigs, size_t n, void (*fn)(int), bool reset_hand)
 
 void sl_signals_init(void)
 {
+	static bool done;
 	sigset_t all;
 
+	if (done)
+		return;
+	done = true;
 	/* A signal that comes while the handlers go in waits until they are in. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
@@ -88,6 +93,21 @@ void sl_signals_init(void)
 	signal(SIGXFSZ, SIG_IGN);
 	sigprocmask(SIG_UNBLOCK, &all, NULL);
 }
+
+/*
+ * Before main, too: .preinit_array functions of the executable run after the
+ * dynamic loader maps and relocates the libraries but before any library
+ * constructor (DPDK has many), so a signal has a handler from then on.
+ */
+static void preinit(int argc, char **argv, char **envp)
+{
+	sl_signals_init();
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		sl_signals_defer();  /* as main() decides, but before the constructors */
+}
+
+__attribute__((section(".preinit_array"), used))
+static void (*const sl_signals_preinit)(int, char **, char **) = preinit;
 
 void sl_signals_defer(void)
 {

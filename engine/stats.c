@@ -171,7 +171,7 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 	uint64_t last_rx[SL_RUN_MAX_PORTS] = { 0 };
 	double last_change[SL_RUN_MAX_PORTS] = { 0 };
 	double start = now(), last = start, next_line = start + o->stats_interval;
-	unsigned info_seen = sl_signal_info_count();
+	unsigned info_seen = 0;  /* one that came during start-up prints at the first check */
 
 	say_if_endless(eng);
 	memset(&prev, 0, sizeof(prev));

@@ -178,6 +178,8 @@ static void flush_tx(struct sl_worker *w, struct burst_counts *bc)
 		struct sl_txbuf *tb = &w->txbuf[p];
 		uint16_t sent;
 
+		if (unlikely(eng->port_linearize[p]) && tb->n)  /* net_pcap: long chains */
+			tb->n = sl_port_tx_linearize(eng, tb->pkts, tb->n, &bc->error);
 		if (!tb->n)
 			continue;
 		sent = rte_eth_tx_burst(eng->port_id[p], (uint16_t)w->index, tb->pkts, tb->n);

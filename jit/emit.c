@@ -303,6 +303,15 @@ void x86_cmov(struct x86_emit *e, enum x86_cc cc, int dst, int src)
 	modrm_rr(e, dst, src);
 }
 
+/* setcc r8 (0F 90+cc /0; REX for spl-dil and r8b-r15b) */
+void x86_setcc(struct x86_emit *e, enum x86_cc cc, int r)
+{
+	rex(e, false, 0, r, needs_rex_byte(r));
+	x86_byte(e, 0x0f);
+	x86_byte(e, (uint8_t)(0x90 + (cc & 0xf)));
+	modrm_rr(e, 0, r);
+}
+
 /* lea dst, [base + off] (8D /r) */
 void x86_lea(struct x86_emit *e, bool w64, int dst, int base, int32_t off)
 {
@@ -350,6 +359,37 @@ void x86_load(struct x86_emit *e, unsigned size, int dst, int base, int32_t off)
 		x86_byte(e, 0x8b);
 	}
 	modrm_mem(e, dst, base, off);
+}
+
+/* movzx r32, byte|word [base + index*scale + disp] | mov r32|r64, [...] (SIB form) */
+void x86_load_index(struct x86_emit *e, unsigned size, int dst, int base, int index, unsigned scale,
+		    int32_t disp)
+{
+	uint8_t ss = scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0;
+	uint8_t rex_v = (uint8_t)(0x40 | (size == 8 ? 8 : 0) | ((dst & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
+				  ((base & 8) ? 1 : 0));
+	uint8_t mod;
+
+	if (disp == 0 && (base & 7) != X_RBP)   /* rbp/r13 base: needs a displacement */
+		mod = 0;
+	else if (fits_s8(disp))
+		mod = 1;
+	else
+		mod = 2;
+	if (rex_v != 0x40)
+		x86_byte(e, rex_v);
+	if (size <= 2) {
+		x86_byte(e, 0x0f);
+		x86_byte(e, size == 1 ? 0xb6 : 0xb7);
+	} else {
+		x86_byte(e, 0x8b);
+	}
+	x86_byte(e, (uint8_t)(mod << 6 | (dst & 7) << 3 | 4));
+	x86_byte(e, (uint8_t)(ss << 6 | (index & 7) << 3 | (base & 7)));
+	if (mod == 1)
+		x86_byte(e, (uint8_t)disp);
+	else if (mod == 2)
+		x86_u32(e, (uint32_t)disp);
 }
 
 /* movsx r64, byte [m] (REX.W 0F BE) | word [m] (REX.W 0F BF) | movsxd r64, [m] (REX.W 63) */

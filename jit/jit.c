@@ -57,13 +57,18 @@
  * our caller. An empty slot gives r0 = -ENOENT, as in the interpreter.
  *
  * Speed: checks the verifier proved away are not emitted (aux nonzero_div),
+ * unsigned div/mod by a constant is a shift, an AND or a multiply by the
+ * reciprocal (divmod_const()), 64-bit ALU operations whose upper half
+ * nobody reads are emitted as 32-bit ones (st->low, peephole.c),
  * map pointers and global-data addresses are immediates, ARRAY and
  * PERCPU_ARRAY lookups are inlined (index check + base + index * stride;
  * the per-CPU slot comes from sl_map_cpu through a %fs load, so one copy
  * of the code serves every worker), other lookups call the map type's own
  * function. Before the passes, peephole.c marks sequences x86 does in
- * fewer instructions (rotates, byte-wise be16 loads, mul+add as lea,
- * select as cmov, zero extension, a mov and the add /
+ * fewer instructions (rotates, also of two copies and v1's masked 32-bit
+ * ones, byte-wise be16 loads, mul+add as lea, select as cmov, bool as
+ * setcc, zero extension (or nothing when the upper half is unread), v1's
+ * "u32 >> k" as shr r32, indexed table loads, a mov and the add /
  * byte swap / zero extension after it as one lea / movzx / mov r32, jumps
  * on a register holding a constant as cmp with an immediate, "== 0" right
  * after an ALU op as a bare jcc on its flags) and liveness.c the
@@ -513,7 +518,7 @@ static int do_alu(struct jit_state *st, const struct bpf_insn *in)
 
 	if (!fn)
 		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
-	return fn(st, in, SL_OP_CLASS(in->code) == BPF_ALU64);
+	return fn(st, in, SL_OP_CLASS(in->code) == BPF_ALU64 && !st->low[st->pc]);
 }
 
 /* ---- loads and stores ---- */
@@ -1069,6 +1074,13 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 32 - in->imm));
 	else if (fuse == SL_JIT_FUSE_NOP)
 		;
+	else if (fuse == SL_JIT_FUSE_SETCC_ZERO)
+		x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);                 /* xor dst32, dst32 */
+	else if (fuse == SL_JIT_FUSE_MASK_SHR)
+		x86_shift_ri(&st->e, false, SH_SHR, dst, (uint8_t)in[1].imm);   /* shr dst32, k */
+	else if (fuse == SL_JIT_FUSE_LOAD_IDX)                           /* load [rB + rA*s + off] */
+		x86_load_index(&st->e, sl_isa_size_bytes(in->code), dst, st->rmap[in->src_reg],
+			       st->rmap[in[-1].src_reg], st->fuse[st->prog->n_insns + st->pc], in->off);
 	else if (fuse == SL_JIT_FUSE_CMOV)
 		emit_cmov(st, in);
 	else if (fuse == SL_JIT_FUSE_CMOV_JT)
@@ -1089,6 +1101,17 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 			      (unsigned)in->imm - 1, in[1].imm);
 	else
 		emit_fused_mov(st, in, fuse);
+}
+
+/* "rC = 1; if (cond) goto +1; rC = 0": rC is zero (SETCC_ZERO); compare, setcc rC8. */
+static int emit_setcc(struct jit_state *st, const struct bpf_insn *in)
+{
+	int cc = emit_compare(st, in);
+
+	if (cc < 0)
+		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
+	x86_setcc(&st->e, (enum x86_cc)cc, st->rmap[in[-1].dst_reg]);
+	return 0;
 }
 
 /* "if rX ==|!= 0" right after the add/sub/and/or/xor that computed rX: its ZF decides. */
@@ -1152,6 +1175,9 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 		else if (st->fuse[pc] == SL_JIT_FUSE_CMP_K) {
 			if (emit_cmp_k(st, in))
 				return st->err;
+		} else if (st->fuse[pc] == SL_JIT_FUSE_SETCC) {
+			if (emit_setcc(st, in))
+				return st->err;
 		} else if (st->fuse[pc] == SL_JIT_FUSE_JZ_FLAGS) {
 			if (emit_jz_flags(st, in))
 				return st->err;
@@ -1201,6 +1227,7 @@ static int run_pass(struct jit_state *st)
 static int alloc_state(struct jit_state *st)
 {
 	size_t n = (size_t)st->prog->n_insns;
+	uint16_t *live = NULL;
 
 	st->addrs = calloc(n, sizeof(uint32_t));
 	st->ends = calloc(n, sizeof(uint32_t));
@@ -1210,8 +1237,13 @@ static int alloc_state(struct jit_state *st)
 	for (uint32_t pc = 0; st->fuse && pc < n; pc++)
 		if (jit_call_inlined(st, pc))
 			st->fuse[pc] = SL_JIT_FUSE_INLINE_CALL;  /* reads only r2 (liveness) */
-	st->dead = st->fuse ? sl_jit_dead_code(st->prog, st->fuse) : NULL;
-	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead)
+	st->dead = st->fuse ? sl_jit_dead_code(st->prog, st->fuse, &live) : NULL;
+	if (st->dead)
+		sl_jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
+	free(live);
+	st->low = st->fuse ? sl_jit_low_only(st->prog, st->fuse) : NULL;
+	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
+	    !st->low)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1226,6 +1258,7 @@ static void free_state(struct jit_state *st)
 	free(st->cbs);
 	free(st->fuse);
 	free(st->dead);
+	free(st->low);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->err. */

@@ -50,8 +50,13 @@ enum {
 	SL_JIT_FUSE_MOV_ZEXT, /**< "rD = rS; rD <<= 32; rD >>= 32": mov rD32, rS32 */
 	SL_JIT_FUSE_INLINE_CALL, /**< (set by jit.c) map lookup emitted inline: reads r2 only */
 	SL_JIT_FUSE_ROL32, /**< this shift by k becomes a 32-bit rotate (left by k, or right by k) */
-	SL_JIT_FUSE_NOP,   /**< emits nothing and changes no register (a zero extension
-			       nobody needs) */
+	SL_JIT_FUSE_NOP,   /**< emits nothing (a zero extension nobody needs, or the
+			       shift / add folded into a LOAD_IDX) */
+	SL_JIT_FUSE_MASK_SHR, /**< "rX &= M; rX >>= k" keeping bits k-31: shr r32, k */
+	SL_JIT_FUSE_SETCC_ZERO, /**< "rC = 1" of "rC = 1; if cond goto +1; rC = 0": xor rC, rC */
+	SL_JIT_FUSE_SETCC, /**< its jump: cmp + setcc rC8 */
+	SL_JIT_FUSE_LOAD_IDX, /**< load [rB + rA*scale + off]: the add (and shift) before it
+				  folded in; the argument is the scale */
 };
 
 /**
@@ -74,9 +79,19 @@ int64_t sl_jit_cmp_k(const struct sl_prog *prog, const uint8_t *fuse, uint32_t p
  * Instructions whose only effect is a register nobody reads afterwards
  * (liveness.c), given the fusions found by sl_jit_peephole(). @return one
  * flag per instruction (1: emit nothing; calloc'ed, caller frees), or NULL
- * when out of memory.
+ * when out of memory; with @p live_out, also the registers live after each
+ * instruction (calloc'ed, caller frees).
  */
-uint8_t *sl_jit_dead_code(const struct sl_prog *prog, const uint8_t *fuse);
+uint8_t *sl_jit_dead_code(const struct sl_prog *prog, const uint8_t *fuse, uint16_t **live_out);
+
+/**
+ * After sl_jit_dead_code(): "rA <<= s; rB += rA; rD = *(rB + off)" (lddw's
+ * of other registers between) where rB and rA are not read afterwards
+ * becomes one load [rB + rA*2^s + off] (peephole.c); @p live: registers
+ * live after each instruction. Updates @p fuse.
+ */
+void sl_jit_fuse_indexed(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
+			 const uint16_t *live);
 
 /**
  * Upper halves read later (liveness.c): per instruction, the registers
@@ -84,7 +99,17 @@ uint8_t *sl_jit_dead_code(const struct sl_prog *prog, const uint8_t *fuse);
  * program as written. @return n_insns entries (calloc'ed, caller frees) or
  * NULL when out of memory.
  */
-uint16_t *sl_jit_hi_live(const struct sl_prog *prog, const uint8_t *targets);
+uint16_t *sl_jit_hi_live(const struct sl_prog *prog, const uint8_t *targets, const uint8_t *fuse);
+
+/**
+ * 64-bit ALU instructions, not fused (@p fuse: the final fusions),
+ * whose result's upper half nobody reads (peephole.c, from
+ * sl_jit_hi_live() on the fused program) and whose low half a 32-bit x86
+ * instruction computes alike (add, sub, mul, and, or, xor, neg, mov, lsh
+ * by an immediate below 32): 1 per such instruction (calloc'ed, caller
+ * frees), or NULL when out of memory. The JIT emits them without REX.W.
+ */
+uint8_t *sl_jit_low_only(const struct sl_prog *prog, const uint8_t *fuse);
 
 /**
  * The constant register @p r holds before instruction @p pc, from a plain

@@ -58,6 +58,7 @@ struct jit_state {
 	struct jit_sub *sub;             /* being emitted */
 	uint8_t *fuse;                   /* SL_JIT_FUSE_* per insn (peephole.c) */
 	uint8_t *dead;                   /* 1: result never read, no code (liveness.c) */
+	uint8_t *low;                    /* 1: 64-bit ALU whose upper half nobody reads */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;

@@ -45,15 +45,17 @@ static struct du du_alu(const struct bpf_insn *in, uint8_t fuse)
 	if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO ||
 	    fuse == SL_JIT_FUSE_MOV_SWAP16 || fuse == SL_JIT_FUSE_MOV_ZEXT)
 		return (struct du){ R(in->src_reg), R(in->dst_reg), false };
+	if (fuse == SL_JIT_FUSE_SETCC_ZERO)
+		return (struct du){ 0, R(in->dst_reg), false };
 	if (fuse == SL_JIT_FUSE_MOV_ADD)                /* rD = rS + imm|rT */
 		return (struct du){ R(in->src_reg) | (SL_OP_SRC(in[1].code) == BPF_X ?
 						      R(in[1].src_reg) : 0), R(in->dst_reg), false };
 	if (op != BPF_MOV || fuse)      /* fused groups read their destination */
 		d.use |= R(in->dst_reg);
 	if (SL_OP_SRC(in->code) == BPF_X && op != BPF_END && fuse != SL_JIT_FUSE_ROL &&
-	    fuse != SL_JIT_FUSE_LEA && fuse != SL_JIT_FUSE_ZEXT)
+	    fuse != SL_JIT_FUSE_LEA && fuse != SL_JIT_FUSE_ZEXT && fuse != SL_JIT_FUSE_MASK_SHR)
 		d.use |= R(in->src_reg);
-	if (fuse)
+	if (fuse && fuse != SL_JIT_FUSE_MASK_SHR)      /* that one only computes rX from rX */
 		d.pure = false;
 	return d;
 }
@@ -81,6 +83,10 @@ static struct du du_jmp(const struct sl_prog *p, uint32_t pc, const uint8_t *fus
 
 		sl_jit_cmp_k(p, fuse_all, pc, &swapped);
 		d.use = R(swapped ? in->src_reg : in->dst_reg);
+	}
+	if (fuse == SL_JIT_FUSE_SETCC) {   /* rC = cond: reads rC's zero (the xor before) */
+		d.use |= R(in[-1].dst_reg);
+		d.def = R(in[-1].dst_reg);
 	}
 	if (fuse == SL_JIT_FUSE_CMOV || fuse == SL_JIT_FUSE_CMOV_JT) {  /* rX = imm|rY unless taken */
 		const struct bpf_insn *mv = in + 1;
@@ -177,7 +183,7 @@ static void solve(const struct sl_prog *p, const struct du *du, const uint32_t *
 	free(live_in);
 }
 
-uint8_t *sl_jit_dead_code(const struct sl_prog *p, const uint8_t *fuse)
+uint8_t *sl_jit_dead_code(const struct sl_prog *p, const uint8_t *fuse, uint16_t **live_out)
 {
 	struct du *du = calloc(p->n_insns, sizeof(*du));
 	uint32_t *next = calloc(p->n_insns, sizeof(*next));
@@ -221,7 +227,10 @@ uint8_t *sl_jit_dead_code(const struct sl_prog *p, const uint8_t *fuse)
 out:
 	free(du);
 	free(next);
-	free(live);
+	if (live_out && dead)
+		*live_out = live;
+	else
+		free(live);
 	return dead;
 }
 
@@ -238,7 +247,10 @@ out:
  * mod, 64-bit byte swaps, 64-bit jumps, addresses, calls (r1-r5) and
  * exit (r0) read them. peephole.c uses it: where a result's upper half is
  * never read, a 32-bit form may leave garbage there (v1's 32-bit rotates)
- * and a zero extension has nothing to do.
+ * and a zero extension has nothing to do. With @p fuse, a fused
+ * instruction is taken to read all of its registers (a rol brings the
+ * upper half down): so computed, it also picks the 64-bit operations the
+ * JIT may emit as 32-bit ones (sl_jit_low_only()).
  */
 static uint16_t hi_use(const struct bpf_insn *in, uint16_t out, bool small_mask)
 {
@@ -257,7 +269,7 @@ static uint16_t hi_use(const struct bpf_insn *in, uint16_t out, bool small_mask)
 				return x;
 			break;
 		case BPF_LSH:
-			if (SL_OP_SRC(in->code) == BPF_K && in->imm >= 32)
+			if (SL_OP_SRC(in->code) == BPF_K && (in->imm & 63) >= 32)   /* count mod 64 */
 				return 0;
 			/* fall through */
 		}
@@ -319,7 +331,7 @@ static bool is_small_mask(const struct sl_prog *p, const uint8_t *targets, uint3
 	       v <= UINT32_MAX;
 }
 
-uint16_t *sl_jit_hi_live(const struct sl_prog *p, const uint8_t *targets)
+uint16_t *sl_jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uint8_t *fuse)
 {
 	uint16_t *out = calloc(p->n_insns + 1, sizeof(uint16_t));
 	uint16_t *in_set = calloc(p->n_insns + 1, sizeof(uint16_t));
@@ -352,8 +364,9 @@ uint16_t *sl_jit_hi_live(const struct sl_prog *p, const uint8_t *targets)
 				o = in_set[next];
 			if (t >= 0 && t <= p->n_insns)
 				o |= in_set[t];
-			n = (uint16_t)((o & ~hi_kill(in)) |
-					 hi_use(in, o, small[i]));
+			n = (uint16_t)((o & ~hi_kill(in)) | hi_use(in, o, small[i]));
+			if (fuse && fuse[i] && fuse[i] != SL_JIT_FUSE_DROP && fuse[i] != SL_JIT_FUSE_NOP)
+				n |= (uint16_t)(R(in->dst_reg) | R(in->src_reg));   /* fused: may read all */
 			if (o != out[i] || n != in_set[i]) {
 				out[i] = o;
 				in_set[i] = n;

@@ -44,6 +44,24 @@
  * so the mov goes when nothing else reads it; "rX op= y; if rX == 0"
  * (add, sub, and, or, xor) branches on the operation's own flags.
  *
+ * Rotates of two copies (match_rotate_or(), the OR found first, its
+ * operands' shifts looked up backwards in the same straight line): clang
+ * writes a 32-bit rotate in v3 as "rA = rX; rA >>= 32-k; rB = rX; rB <<= k;
+ * rB |= rA" and in v1 the same in 64-bit operations with "rA &=
+ * 0xffffffff << (32-k)" before the right shift; the shift of the OR's
+ * destination becomes "rol r32, k" (v1: only when nothing reads the upper
+ * half of the result, sl_jit_hi_live(), since rol32 zero-extends where the
+ * shifts left bits) and the OR goes. 64-bit rotates of two copies alike.
+ *
+ * v1's other 32-bit idioms: "rX &= M; rX >>= k" with M keeping bits k-31
+ * (u32 >> k) becomes "shr r32, k"; "rX <<= 32; rX >>= 32" whose upper half
+ * nobody reads emits nothing. "rC = 1; if (cond) goto +1; rC = 0" (a bool,
+ * the carry of csum_add) becomes "xor; cmp; setcc".
+ *
+ * After liveness (sl_jit_fuse_indexed()): "rA <<= 1..3; rB += rA; rD =
+ * *(rB + off)" with rA and rB dead after the load (a table read: CRC32,
+ * Maglev) becomes one load [rB + rA*scale + off].
+ *
  * A sequence is fused only when no jump lands inside it (its registers
  * would then come from elsewhere).
  */
@@ -319,6 +337,74 @@ static void match_jz_flags(const struct sl_prog *p, const uint8_t *targets, uint
 	    (acls == BPF_ALU64 && jcls == BPF_JMP32))
 		return;
 	fuse[pc] = SL_JIT_FUSE_JZ_FLAGS;
+}
+
+/*
+ * "rC = 1; if (cond) goto +1; rC = 0" (clang's bool of a comparison, e.g.
+ * the carry of csum_add) at @p pc: "xor rC, rC; cmp; setcc rC8", no
+ * branch. Not when the comparison reads rC (the xor comes first).
+ */
+static void match_setcc(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+	uint8_t c = w[0].dst_reg;
+
+	if (pc + 2 >= p->n_insns || fuse[pc + 2] || targets[pc + 1] || targets[pc + 2] ||
+	    (SL_OP_CLASS(w[0].code) != BPF_ALU && SL_OP_CLASS(w[0].code) != BPF_ALU64) ||
+	    w[0].code != (SL_OP_CLASS(w[0].code) | BPF_MOV | BPF_K) || w[0].imm != 1 || w[0].off ||
+	    !is_cond_jump(&w[1]) || w[1].off != 1 || w[1].dst_reg == c ||
+	    (SL_OP_SRC(w[1].code) == BPF_X && w[1].src_reg == c) ||
+	    (SL_OP_CLASS(w[2].code) != BPF_ALU && SL_OP_CLASS(w[2].code) != BPF_ALU64) ||
+	    w[2].code != (SL_OP_CLASS(w[2].code) | BPF_MOV | BPF_K) || w[2].imm != 0 ||
+	    w[2].dst_reg != c || w[2].off)
+		return;
+	fuse[pc] = SL_JIT_FUSE_SETCC_ZERO;
+	fuse[pc + 1] = SL_JIT_FUSE_SETCC;
+	fuse[pc + 2] = SL_JIT_FUSE_DROP;
+}
+
+/*
+ * "rX &= M; rX >>= k" (64-bit) at @p pc where M keeps exactly bits k-31
+ * (an immediate, or a constant register): the bits of the 32-bit value
+ * above k, as v1 writes "u32 >> k". One "shr r32, k" gives the same 64-bit
+ * result (the AND's constant is then not read).
+ */
+static void match_mask_shr(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
+			   uint8_t *fuse)
+{
+	const struct bpf_insn *an = &p->insns[pc], *sh = an + 1;
+	uint64_t m;
+
+	if (SL_OP_CLASS(an->code) != BPF_ALU64 || SL_OP_CODE(an->code) != BPF_AND ||
+	    sh->code != (BPF_ALU64 | BPF_RSH | BPF_K) || sh->dst_reg != an->dst_reg ||
+	    sh->imm < 1 || sh->imm > 31 || targets[pc + 1] || fuse[pc + 1])
+		return;
+	if (SL_OP_SRC(an->code) == BPF_K)
+		m = (uint64_t)(int64_t)an->imm;
+	else if (an->src_reg == an->dst_reg || !sl_jit_const_before(p, targets, pc, an->src_reg, &m))
+		return;
+	if ((m >> sh->imm) != (0xffffffffull >> sh->imm))
+		return;
+	fuse[pc] = SL_JIT_FUSE_MASK_SHR;
+	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+}
+
+/*
+ * "rX <<= 32; rX >>= 32" (v1's zero extension) at @p pc when nothing reads
+ * the upper half of rX afterwards (@p hi, liveness.c): the low half is
+ * what it was, so both emit nothing.
+ */
+static void match_zext_unread(const struct sl_prog *p, const uint8_t *targets, const uint16_t *hi,
+			      uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+
+	if (w[0].code != (BPF_ALU64 | BPF_LSH | BPF_K) || w[0].imm != 32 ||
+	    w[1].code != (BPF_ALU64 | BPF_RSH | BPF_K) || w[1].imm != 32 ||
+	    w[1].dst_reg != w[0].dst_reg || targets[pc + 1] || (hi[pc + 1] & (1u << w[0].dst_reg)))
+		return;
+	fuse[pc] = SL_JIT_FUSE_NOP;
+	fuse[pc + 1] = SL_JIT_FUSE_NOP;
 }
 
 /*
@@ -692,10 +778,92 @@ static void match_rotate_or(const struct sl_prog *p, const uint8_t *targets, con
 	fuse[pc] = SL_JIT_FUSE_DROP;
 }
 
+/*
+ * The shift "rA <<= 1|2|3" feeding the add at @p add (only lddw's of
+ * other registers between) that a LOAD_IDX can take as its scale: its pc,
+ * or -1.
+ */
+static int64_t index_shift(const struct sl_prog *p, const uint8_t *targets, const uint8_t *fuse,
+			   const uint8_t *dead, uint32_t add, uint8_t a)
+{
+	uint32_t k = add;
+
+	while (k >= 1 && !targets[k]) {
+		const struct bpf_insn *in = &p->insns[k - 1];
+
+		if (k >= 2 && sl_isa_is_lddw(&p->insns[k - 2])) {
+			if (p->insns[k - 2].dst_reg == a || targets[k - 1])
+				return -1;
+			k -= 2;
+			continue;
+		}
+		if (in->code != (BPF_ALU64 | BPF_LSH | BPF_K) || in->dst_reg != a ||
+		    in->imm < 1 || in->imm > 3 || fuse[k - 1] || dead[k - 1])
+			return -1;
+		return k - 1;
+	}
+	return -1;
+}
+
+void sl_jit_fuse_indexed(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
+			 const uint16_t *live)
+{
+	uint8_t *targets = jump_targets(p);
+
+	for (uint32_t pc = 1; targets && pc < p->n_insns; pc++) {
+		const struct bpf_insn *ld = &p->insns[pc], *add = ld - 1;
+		uint8_t a = add->src_reg, b = ld->src_reg;
+		int64_t sh;
+
+		if (SL_OP_CLASS(ld->code) != BPF_LDX || SL_OP_MODE(ld->code) != BPF_MEM ||
+		    fuse[pc] || dead[pc] || targets[pc] || (pc >= 2 && sl_isa_is_lddw(&p->insns[pc - 2])) ||
+		    add->code != (BPF_ALU64 | BPF_ADD | BPF_X) || add->dst_reg != b || a == b ||
+		    a == BPF_REG_10 || fuse[pc - 1] || dead[pc - 1] ||
+		    (b != ld->dst_reg && (live[pc] & (1u << b))))
+			continue;
+		fuse[pc] = SL_JIT_FUSE_LOAD_IDX;
+		fuse[p->n_insns + pc] = 1;
+		fuse[pc - 1] = SL_JIT_FUSE_NOP;
+		sh = index_shift(p, targets, fuse, dead, pc - 1, a);
+		if (sh >= 0 && (a == ld->dst_reg || !(live[pc] & (1u << a)))) {
+			fuse[p->n_insns + pc] = (uint8_t)(1u << p->insns[sh].imm);
+			fuse[sh] = SL_JIT_FUSE_NOP;
+		}
+	}
+	free(targets);
+}
+
+uint8_t *sl_jit_low_only(const struct sl_prog *p, const uint8_t *fuse)
+{
+	uint8_t *lo = calloc(p->n_insns + 1, 1), *targets = jump_targets(p);
+	uint16_t *hi = targets ? sl_jit_hi_live(p, targets, fuse) : NULL;
+
+	for (uint32_t pc = 0; lo && hi && pc < p->n_insns; pc++) {
+		const struct bpf_insn *in = &p->insns[pc];
+		uint8_t op = SL_OP_CODE(in->code);
+		bool k = SL_OP_SRC(in->code) == BPF_K;
+
+		if (SL_OP_CLASS(in->code) != BPF_ALU64 || fuse[pc] || (hi[pc] & (1u << in->dst_reg)))
+			continue;
+		if (op == BPF_ADD || op == BPF_SUB || op == BPF_MUL || op == BPF_AND ||
+		    op == BPF_OR || op == BPF_XOR || op == BPF_NEG ||
+		    (op == BPF_LSH && k && in->imm >= 0 && in->imm < 32) ||
+		    (op == BPF_MOV && !in->off && (k || in->src_reg != BPF_REG_10)))
+			lo[pc] = 1;
+	}
+	if (!hi) {
+		free(lo);
+		lo = NULL;
+	}
+	free(targets);
+	free(hi);
+	return lo;
+}
+
 uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 {
 	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jump_targets(p);
-	uint16_t *hi = targets ? sl_jit_hi_live(p, targets) : NULL;
+	uint16_t *hi = targets ? sl_jit_hi_live(p, targets, NULL) : NULL;
 
 	if (!fuse || !targets || !hi) {
 		free(fuse);
@@ -721,7 +889,13 @@ uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
 	for (uint32_t pc = 0; pc + 1 < p->n_insns; pc++) {
 		if (fuse[pc] || fuse[pc + 1] || sl_isa_is_lddw(&p->insns[pc]))
 			continue;
-		match_zext(p, targets, pc, fuse);
+		match_setcc(p, targets, pc, fuse);
+		if (!fuse[pc])
+			match_zext_unread(p, targets, hi, pc, fuse);
+		if (!fuse[pc])
+			match_zext(p, targets, pc, fuse);
+		if (!fuse[pc])
+			match_mask_shr(p, targets, pc, fuse);
 		if (!blind && !fuse[pc])
 			match_lea(p, targets, pc, fuse);
 		if (!blind && !fuse[pc])

@@ -79,6 +79,9 @@ void x86_bswap(struct x86_emit *e, bool w64, int r);
 void x86_rol16_8(struct x86_emit *e, int r);
 void x86_lea(struct x86_emit *e, bool w64, int dst, int base, int32_t off);
 void x86_cmov(struct x86_emit *e, enum x86_cc cc, int dst, int src);
+void x86_setcc(struct x86_emit *e, enum x86_cc cc, int r);
+void x86_load_index(struct x86_emit *e, unsigned size, int dst, int base, int index, unsigned scale,
+		    int32_t disp);
 void x86_lea_index(struct x86_emit *e, bool w64, int dst, int base, int index, unsigned scale,
 		   int32_t disp);
 

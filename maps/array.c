@@ -37,7 +37,8 @@ struct sl_array {
 	uint32_t max;
 	uint32_t stride;
 	size_t slot_bytes;    /* bytes between slots, cache-line multiple */
-	uint8_t *values;      /* owned, nslots * slot_bytes */
+	unsigned nslots;
+	uint8_t *values;      /* owned, nslots * slot_bytes, lazily backed (sl_lazy_alloc) */
 };
 
 static inline struct sl_array *to_array(struct sl_map *m)
@@ -84,7 +85,8 @@ static struct sl_map *alloc_slots(const struct sl_map_def *def, unsigned nslots)
 	a->max = def->max_entries;
 	a->stride = SL_ROUND_UP(def->value_size, 8);
 	a->slot_bytes = SL_ROUND_UP((size_t)a->max * a->stride, SL_CACHE_LINE);
-	a->values = sl_zalloc(a->slot_bytes * nslots);
+	a->nslots = nslots;
+	a->values = sl_lazy_alloc(a->slot_bytes * nslots);
 	if (!a->values) {
 		free(a);
 		errno = ENOMEM;
@@ -107,8 +109,17 @@ static void array_free(struct sl_map *map)
 {
 	struct sl_array *a = to_array(map);
 
-	free(a->values);
+	sl_lazy_free(a->values, a->slot_bytes * a->nslots);
 	free(a);
+}
+
+static uint64_t array_mem_cost(const struct sl_map_def *def, unsigned ncpus)
+{
+	uint64_t slot = SL_ROUND_UP((uint64_t)def->max_entries * SL_ROUND_UP(def->value_size, 8),
+				    SL_CACHE_LINE);
+
+	return sizeof(struct sl_array) +
+	       slot * (def->type == BPF_MAP_TYPE_PERCPU_ARRAY ? ncpus : 1);
 }
 
 /* worker, no locks */
@@ -266,6 +277,7 @@ size_t sl_map_array_slot_bytes(const struct sl_map *map)
 const struct sl_map_ops sl_array_ops = {
 	.check = array_check,
 	.alloc = array_alloc,
+	.mem_cost = array_mem_cost,
 	.free = array_free,
 	.lookup = array_lookup,
 	.update = array_update,
@@ -278,6 +290,7 @@ const struct sl_map_ops sl_array_ops = {
 const struct sl_map_ops sl_percpu_array_ops = {
 	.check = percpu_array_check,
 	.alloc = percpu_array_alloc,
+	.mem_cost = array_mem_cost,
 	.free = array_free,
 	.lookup = percpu_array_lookup,
 	.update = array_update,

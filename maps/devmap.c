@@ -1,7 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * maps/devmap.c: BPF_MAP_TYPE_DEVMAP, the redirect table of
- * bpf_redirect_map. (DEVMAP_HASH is a hash map flavour: hash.c.)
+ * maps/devmap.c: BPF_MAP_TYPE_DEVMAP, XSKMAP and CPUMAP, the redirect
+ * tables of bpf_redirect_map. (DEVMAP_HASH is a hash map flavour: hash.c.)
+ *
+ * XSKMAP: key u32 index, value u32 (the kernel's AF_XDP socket fd); in
+ * sluice the value names the port that hands packets to the other
+ * application (net_ring, net_memif, a pcap file), so a redirect through
+ * it goes to that port as through a DEVMAP.
+ * CPUMAP: key u32 CPU, value u32 qsize or the kernel's struct
+ * bpf_cpumap_val { u32 qsize; u32 bpf_prog.fd/id }; in sluice the key names
+ * the worker that takes the packet over; qsize 0 empties the entry (as
+ * the kernel), CPU programs (bpf_prog.fd > 0) are not provided (-EINVAL).
+ * Programs may not look CPUMAP entries up (the kernel's verifier refuses).
  *
  * Key: u32 index < max_entries. Value: u32 ifindex, or the kernel's
  * struct bpf_devmap_val { u32 ifindex; u32 bpf_prog.fd/id } (value_size
@@ -42,18 +52,31 @@ static int devmap_check(const struct sl_map_def *def, unsigned ncpus)
 	return 0;
 }
 
+static int xskmap_check(const struct sl_map_def *def, unsigned ncpus)
+{
+	if (def->key_size != 4 || def->value_size != 4 || def->max_entries == 0 ||
+	    (def->map_flags & ~DEVMAP_FLAGS))
+		return -EINVAL;
+	return 0;
+}
+
+static int cpumap_check(const struct sl_map_def *def, unsigned ncpus)
+{
+	return devmap_check(def, ncpus);   /* same shape: u32 key, 4- or 8-byte value */
+}
+
 static struct sl_map *devmap_alloc(const struct sl_map_def *def, unsigned ncpus)
 {
 	struct sl_devmap *d = sl_zalloc(sizeof(*d));
 
 	if (d) {
 		d->max = def->max_entries;
-		d->vals = sl_zalloc(sizeof(*d->vals) * d->max);
-		d->present = sl_zalloc(d->max);
+		d->vals = sl_lazy_alloc(sizeof(*d->vals) * d->max);
+		d->present = sl_lazy_alloc(d->max);
 		if (d->vals && d->present)
 			return &d->map;
-		free((void *)d->vals);
-		free((void *)d->present);
+		sl_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
+		sl_lazy_free((void *)d->present, d->max);
 		free(d);
 	}
 	errno = ENOMEM;
@@ -64,8 +87,8 @@ static void devmap_free(struct sl_map *map)
 {
 	struct sl_devmap *d = to_devmap(map);
 
-	free((void *)d->vals);
-	free((void *)d->present);
+	sl_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
+	sl_lazy_free((void *)d->present, d->max);
 	free(d);
 }
 
@@ -96,7 +119,11 @@ static int devmap_ctl_update(struct sl_map *map, const void *key, const void *va
 		return -EEXIST;  /* kernel: every devmap slot "exists" */
 	memcpy(v, value, map->def.value_size);
 	if (v[1] != 0)
-		return -EINVAL;  /* devmap programs are not provided */
+		return -EINVAL;  /* devmap and cpumap programs are not provided */
+	if (map->def.type == BPF_MAP_TYPE_CPUMAP && v[0] == 0) {
+		atomic_store_explicit(&d->present[i], 0, memory_order_release);
+		return 0;        /* kernel: qsize 0 removes the CPU */
+	}
 	atomic_store_explicit(&d->vals[i], v[0], memory_order_relaxed);
 	atomic_store_explicit(&d->present[i], 1, memory_order_release);
 	return 0;
@@ -149,14 +176,32 @@ int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex)
 {
 	const uint32_t *v;
 
-	if (map->def.type != BPF_MAP_TYPE_DEVMAP && map->def.type != BPF_MAP_TYPE_DEVMAP_HASH)
+	switch (map->def.type) {
+	case BPF_MAP_TYPE_DEVMAP: case BPF_MAP_TYPE_DEVMAP_HASH: case BPF_MAP_TYPE_XSKMAP:
+	case BPF_MAP_TYPE_CPUMAP:
+		break;
+	default:
 		return -EINVAL;
+	}
 	v = map->ops->lookup(map, &key);
 	if (!v)
 		return -ENOENT;
-	*ifindex = *v;
+	*ifindex = map->def.type == BPF_MAP_TYPE_CPUMAP ? key : *v;   /* CPUMAP: the worker */
 	return 0;
 }
+
+#define DEVMAP_OPS \
+	.alloc = devmap_alloc, \
+	.free = devmap_free, \
+	.lookup = devmap_lookup, \
+	.ctl_lookup = devmap_ctl_lookup, \
+	.ctl_update = devmap_ctl_update, \
+	.ctl_delete = devmap_ctl_delete, \
+	.get_next_key = devmap_get_next_key, \
+	.dump = devmap_dump
+
+const struct sl_map_ops sl_xskmap_ops = { .check = xskmap_check, DEVMAP_OPS };
+const struct sl_map_ops sl_cpumap_ops = { .check = cpumap_check, DEVMAP_OPS };
 
 const struct sl_map_ops sl_devmap_ops = {
 	.check = devmap_check,

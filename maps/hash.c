@@ -7,10 +7,19 @@
  *   heads[nbuckets]   chain heads (nbuckets = 2 * max_entries rounded up to
  *                     a power of 2), each one word carrying the first
  *                     element's hash bits so that most misses read nothing else
- *   locks[nbuckets]   writer spinlocks, kept apart from the heads
- *   elements          max_entries + spare, preallocated at creation (also
+ *   locks[]           writer spinlocks, kept apart from the heads: one per
+ *                     bucket up to HTAB_LOCKS, then striped (bucket b uses
+ *                     lock b & lock_mask; a writer holds one lock at a time)
+ *   elements          max_entries + spare, reserved at creation (also
  *                     with BPF_F_NO_PREALLOC, which sluice accepts and
- *                     ignores: the data path never allocates)
+ *                     ignores: the data path never allocates) but touched
+ *                     only when used: big tables are lazily backed anonymous
+ *                     memory (sl_lazy_alloc), elements are handed out from
+ *                     a never-used watermark before the free stack fills,
+ *                     so a big map costs what its entries touch
+ *   retired ring      element numbers awaiting a grace period (4 bytes
+ *                     each), tagged by batches of up to RET_BATCH with the
+ *                     epoch of the batch's latest member (conservative)
  *   per-CPU values    PERCPU types: one region per worker slot, value of
  *                     element i for slot c at pcpu + c*pcpu_bytes + i*stride,
  *                     so workers never share cache lines
@@ -64,6 +73,8 @@
 #define SPARE_PER_CPU 1024u    /* elements awaiting reuse per writer (at least max/4) */
 #define CTL_WAIT_NS 2000000000ull
 #define LRU_TRIES 16           /* evictions an insert attempts before -EBUSY */
+#define HTAB_LOCKS (1u << 16)  /* most bucket locks (striped beyond) */
+#define RET_BATCH 32u          /* retired elements sharing one epoch tag */
 
 /*
  * An element is only what readers touch: 16 bytes of header, the key
@@ -80,10 +91,10 @@ struct htab_elem {
 	uint8_t key[];
 };
 
-/* an unlinked element waiting for its grace period */
-struct htab_retired {
+/* retired ring positions [previous batch's end, end) wait for epoch */
+struct htab_batch {
 	uint64_t epoch;
-	uint32_t idx;
+	uint32_t end;      /* free-running ring counter */
 	uint32_t pad;
 };
 
@@ -98,14 +109,18 @@ struct sl_htab {
 	bool percpu, lru, devmap;
 	_Atomic uint64_t *heads;           /* head words, see head_word() */
 	sl_spinlock_t *locks;
+	uint32_t lock_mask;                /* nlocks - 1 */
 	uint8_t *elems;
 	uint8_t *pcpu;
 	size_t pcpu_bytes;
 	_Alignas(SL_CACHE_LINE) sl_spinlock_t pool_lock;
 	uint32_t *free_idx;                /* stack of free element numbers */
 	uint32_t nfree;
-	struct htab_retired *retired;      /* FIFO ring of nelems, epochs ascending */
+	uint32_t fresh;                    /* elements >= fresh were never used */
+	uint32_t *ret_idx;                 /* FIFO ring of nelems element numbers */
 	uint32_t ret_head, ret_tail;       /* free-running counters */
+	struct htab_batch *batches;        /* FIFO ring of nbatches, epochs ascending */
+	uint32_t nbatches, bat_head, bat_tail;
 	_Alignas(SL_CACHE_LINE) _Atomic uint32_t count;
 	_Alignas(SL_CACHE_LINE) _Atomic uint32_t hand;  /* LRU clock */
 };
@@ -118,6 +133,11 @@ static inline struct sl_htab *to_htab(struct sl_map *m)
 static inline struct htab_elem *elem_at(const struct sl_htab *t, uint32_t i)
 {
 	return (struct htab_elem *)(void *)(t->elems + (size_t)i * t->elem_size);
+}
+
+static inline sl_spinlock_t *bucket_lock(const struct sl_htab *t, uint32_t b)
+{
+	return &t->locks[b & t->lock_mask];
 }
 
 static inline uint32_t elem_index(const struct sl_htab *t, const struct htab_elem *e)
@@ -235,16 +255,34 @@ static inline struct htab_elem *find(const struct sl_htab *t, uint32_t h, const 
 
 /* ---- element pool ---- */
 
-/* pool lock held: elements every reader is done with become free */
+/* pool lock held: batches every reader is done with become free */
 static void pool_reclaim(struct sl_htab *t)
 {
 	uint64_t min;
 
-	if (t->ret_head == t->ret_tail)
+	if (t->bat_head == t->bat_tail)
 		return;
 	min = sl_rcu_min_epoch();
-	while (t->ret_head != t->ret_tail && t->retired[t->ret_head % t->nelems].epoch <= min)
-		t->free_idx[t->nfree++] = t->retired[t->ret_head++ % t->nelems].idx;
+	while (t->bat_head != t->bat_tail && t->batches[t->bat_head % t->nbatches].epoch <= min) {
+		uint32_t end = t->batches[t->bat_head++ % t->nbatches].end;
+
+		while (t->ret_head != end)
+			t->free_idx[t->nfree++] = t->ret_idx[t->ret_head++ % t->nelems];
+	}
+}
+
+/* pool lock held: an element never used before, or NULL */
+static struct htab_elem *pool_fresh(struct sl_htab *t)
+{
+	struct htab_elem *e;
+
+	if (t->fresh == t->nelems)
+		return NULL;
+	e = elem_at(t, t->fresh);
+	if (t->percpu)   /* its per-CPU value slots: set once, kept across reuse */
+		*(uint32_t *)(void *)(e->key + t->value_off) = t->fresh;
+	t->fresh++;
+	return e;
 }
 
 static struct htab_elem *pool_get(struct sl_htab *t)
@@ -256,6 +294,8 @@ static struct htab_elem *pool_get(struct sl_htab *t)
 		pool_reclaim(t);
 	if (t->nfree)
 		e = elem_at(t, t->free_idx[--t->nfree]);
+	else
+		e = pool_fresh(t);
 	sl_spin_unlock(&t->pool_lock);
 	return e;
 }
@@ -270,15 +310,28 @@ static void pool_put(struct sl_htab *t, struct htab_elem *e)
 	sl_spin_unlock(&t->pool_lock);
 }
 
-/* an unlinked element waits for a grace period (FIFO: epochs ascend under the lock) */
+/*
+ * An unlinked element waits for a grace period. It joins the last batch
+ * while that has room (raising the batch's epoch to this one: its older
+ * members wait a little longer, never less), else opens a batch. Every
+ * batch but the last is full, so nelems / RET_BATCH + 2 batches suffice.
+ */
 static void pool_retire(struct sl_htab *t, struct htab_elem *e)
 {
 	uint32_t idx = elem_index(t, e);
+	struct htab_batch *last;
 
 	sl_spin_lock(&t->pool_lock);
-	t->retired[t->ret_tail % t->nelems] = (struct htab_retired){
-		.epoch = sl_rcu_retire_epoch(), .idx = idx};
-	t->ret_tail++;
+	t->ret_idx[t->ret_tail++ % t->nelems] = idx;
+	last = t->bat_head != t->bat_tail ? &t->batches[(t->bat_tail - 1) % t->nbatches] : NULL;
+	if (last && last->end - (t->bat_tail - 1 == t->bat_head ? t->ret_head :
+				  t->batches[(t->bat_tail - 2) % t->nbatches].end) < RET_BATCH) {
+		last->end = t->ret_tail;
+		last->epoch = sl_rcu_retire_epoch();
+	} else {
+		t->batches[t->bat_tail++ % t->nbatches] = (struct htab_batch){
+			.epoch = sl_rcu_retire_epoch(), .end = t->ret_tail };
+	}
 	sl_spin_unlock(&t->pool_lock);
 }
 
@@ -349,11 +402,11 @@ static void lru_evict(struct sl_htab *t)
 			continue;
 		}
 		b = atomic_load_explicit(&e->hash, memory_order_relaxed) & t->mask;
-		sl_spin_lock(&t->locks[b]);
+		sl_spin_lock(bucket_lock(t, b));
 		found = locate(t, b, e, &pred);
 		if (found)
 			unlink_elem(t, b, pred, e);
-		sl_spin_unlock(&t->locks[b]);
+		sl_spin_unlock(bucket_lock(t, b));
 		if (found) {
 			pool_retire(t, e);
 			return;
@@ -504,13 +557,13 @@ static bool percpu_ctl_in_place(struct sl_htab *t, uint32_t b, uint32_t h, const
 
 	if (flags == BPF_NOEXIST)
 		return false;
-	sl_spin_lock(&t->locks[b]);
+	sl_spin_lock(bucket_lock(t, b));
 	old = find(t, h, key);
 	for (unsigned c = 0; old && c < t->map.ncpus; c++)
 		sl_write_shared(elem_value(t, old, c),
 				(const uint8_t *)value + c * t->map.value_stride,
 				t->map.def.value_size);
-	sl_spin_unlock(&t->locks[b]);
+	sl_spin_unlock(bucket_lock(t, b));
 	return old != NULL;
 }
 
@@ -538,10 +591,10 @@ static long htab_update_common(struct sl_htab *t, const void *key, const void *v
 		return -EBUSY;
 	elem_fill(t, n, h, key, value, ctl);
 	for (int tries = 0;; tries++) {
-		sl_spin_lock(&t->locks[b]);
+		sl_spin_lock(bucket_lock(t, b));
 		old = find(t, h, key);
 		err = publish(t, b, old, n, flags);
-		sl_spin_unlock(&t->locks[b]);
+		sl_spin_unlock(bucket_lock(t, b));
 		if (err != -EAGAIN)
 			break;
 		if (tries == LRU_TRIES) {
@@ -568,13 +621,13 @@ static long htab_delete(struct sl_map *map, const void *key)
 	uint32_t h = htab_hash(t, key), b = h & t->mask;
 	struct htab_elem *e, *pred;
 
-	sl_spin_lock(&t->locks[b]);
+	sl_spin_lock(bucket_lock(t, b));
 	e = find(t, h, key);
 	if (e) {
 		locate(t, b, e, &pred);
 		unlink_elem(t, b, pred, e);
 	}
-	sl_spin_unlock(&t->locks[b]);
+	sl_spin_unlock(bucket_lock(t, b));
 	if (!e)
 		return -ENOENT;
 	pool_retire(t, e);
@@ -601,11 +654,11 @@ static int htab_ctl_lookup(struct sl_map *map, const void *key, void *value)
 	uint32_t h = htab_hash(t, key);
 	struct htab_elem *e;
 
-	sl_spin_lock(&t->locks[h & t->mask]);
+	sl_spin_lock(bucket_lock(t, h & t->mask));
 	e = find(t, h, key);
 	if (e)
 		copy_ctl_value(t, e, value);
-	sl_spin_unlock(&t->locks[h & t->mask]);
+	sl_spin_unlock(bucket_lock(t, h & t->mask));
 	return e ? 0 : -ENOENT;
 }
 
@@ -639,9 +692,9 @@ static int htab_get_next_key(struct sl_map *map, const void *key, void *next_key
 		bool found;
 		int r;
 
-		sl_spin_lock(&t->locks[h & t->mask]);
+		sl_spin_lock(bucket_lock(t, h & t->mask));
 		r = next_in_chain(t, h, key, next_key, &found);
-		sl_spin_unlock(&t->locks[h & t->mask]);
+		sl_spin_unlock(bucket_lock(t, h & t->mask));
 		if (r == 0)
 			return 0;
 		if (found)
@@ -652,11 +705,11 @@ static int htab_get_next_key(struct sl_map *map, const void *key, void *next_key
 
 		if (!atomic_load_explicit(&t->heads[b], memory_order_relaxed))
 			continue;
-		sl_spin_lock(&t->locks[b]);
+		sl_spin_lock(bucket_lock(t, b));
 		e = first(t, b);
 		if (e)
 			memcpy(next_key, e->key, t->key_size);
-		sl_spin_unlock(&t->locks[b]);
+		sl_spin_unlock(bucket_lock(t, b));
 		if (e)
 			return 0;
 	}
@@ -700,9 +753,9 @@ static int htab_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 	for (uint32_t b = 0; b <= t->mask && !ret; b++) {
 		if (!atomic_load_explicit(&t->heads[b], memory_order_relaxed))
 			continue;
-		sl_spin_lock(&t->locks[b]);
+		sl_spin_lock(bucket_lock(t, b));
 		ret = dump_bucket(t, b, &d);
-		sl_spin_unlock(&t->locks[b]);
+		sl_spin_unlock(bucket_lock(t, b));
 		for (size_t i = 0; i < d.n && !ret; i++)
 			ret = cb(d.rec + i * d.rec_size, d.rec + i * d.rec_size + t->value_off, ctx);
 	}
@@ -749,70 +802,91 @@ static void htab_free(struct sl_map *map)
 {
 	struct sl_htab *t = to_htab(map);
 
-	free((void *)t->heads);
+	sl_lazy_free((void *)t->heads, sizeof(*t->heads) * ((size_t)t->mask + 1));
 	free(t->locks);
-	free(t->elems);
-	free(t->free_idx);
-	free(t->retired);
-	free(t->pcpu);
+	sl_lazy_free(t->elems, (size_t)t->elem_size * t->nelems);
+	sl_lazy_free(t->free_idx, sizeof(*t->free_idx) * (size_t)t->nelems);
+	sl_lazy_free(t->ret_idx, sizeof(*t->ret_idx) * (size_t)t->nelems);
+	sl_lazy_free(t->batches, sizeof(*t->batches) * (size_t)t->nbatches);
+	sl_lazy_free(t->pcpu, t->pcpu_bytes * t->map.ncpus);
 	free(t);
 }
 
-static int htab_alloc_arrays(struct sl_htab *t, uint32_t nbuckets, unsigned ncpus)
+/* Bytes the tables of a map of @p def take once every element is used. */
+static void htab_sizes(const struct sl_map_def *def, unsigned ncpus, struct sl_htab *t,
+		       uint32_t *nbuckets)
 {
-	t->heads = sl_zalloc(sizeof(*t->heads) * nbuckets);
-	t->locks = sl_zalloc(sizeof(*t->locks) * nbuckets);
-	t->elems = sl_zalloc((size_t)t->elem_size * t->nelems);
-	t->free_idx = sl_zalloc(sizeof(*t->free_idx) * t->nelems);
-	t->retired = sl_zalloc(sizeof(*t->retired) * t->nelems);
-	if (t->percpu) {
-		t->pcpu_bytes = SL_ROUND_UP((size_t)t->nelems * t->map.value_stride, SL_CACHE_LINE);
-		t->pcpu = sl_zalloc(t->pcpu_bytes * ncpus);
-	}
-	if (!t->heads || !t->locks || !t->elems || !t->free_idx || !t->retired ||
-	    (t->percpu && !t->pcpu))
-		return -ENOMEM;
-	/* head words keep 47 address bits (x86-64 user space) */
-	if (((uintptr_t)t->elems + (size_t)t->elem_size * t->nelems) & ~(uintptr_t)HEAD_PTR_MASK)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < t->nelems; i++) {
-		t->free_idx[i] = t->nelems - 1 - i;  /* element 0 is taken first */
-		if (t->percpu)
-			*(uint32_t *)(void *)(elem_at(t, i)->key + t->value_off) = i;
-	}
-	t->nfree = t->nelems;
-	return 0;
-}
+	bool percpu = def->type == BPF_MAP_TYPE_PERCPU_HASH ||
+		      def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	uint32_t nb = 1, spare;
 
-static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
-{
-	struct sl_htab *t = sl_zalloc(sizeof(*t));
-	uint32_t nbuckets = 1, spare;
-
-	if (!t) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	t->lru = def->type == BPF_MAP_TYPE_LRU_HASH || def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-	t->percpu = def->type == BPF_MAP_TYPE_PERCPU_HASH ||
-		    def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-	t->devmap = def->type == BPF_MAP_TYPE_DEVMAP_HASH;
-	while (nbuckets < def->max_entries * 2ull && nbuckets < (1u << 31))
-		nbuckets <<= 1;  /* load factor <= 1/2: most misses read one head word */
-	t->mask = nbuckets - 1;
-	t->seed = (def->map_flags & BPF_F_ZERO_SEED) ? 0 : (uint32_t)now_ns() * 2654435761u;
+	while (nb < def->max_entries * 2ull && nb < (1u << 31))
+		nb <<= 1;  /* load factor <= 1/2: most misses read one head word */
+	*nbuckets = nb;
+	t->mask = nb - 1;
+	t->lock_mask = (nb < HTAB_LOCKS ? nb : HTAB_LOCKS) - 1;
 	t->key_size = def->key_size;
 	t->value_off = SL_ROUND_UP(def->key_size, 8);
 	t->map.value_stride = SL_ROUND_UP(def->value_size, 8);
-	t->map.ncpus = t->percpu ? ncpus : 1;
+	t->map.ncpus = percpu ? ncpus : 1;
+	t->percpu = percpu;
 	t->elem_size = (uint32_t)sizeof(struct htab_elem) + t->value_off +
-		       (t->percpu ? 8 : t->map.value_stride);
+		       (percpu ? 8 : t->map.value_stride);
 	if (t->elem_size <= SL_CACHE_LINE / 2)
 		t->elem_size = SL_CACHE_LINE / 2;  /* never across a cache line */
 	else if (t->elem_size <= SL_CACHE_LINE)
 		t->elem_size = SL_CACHE_LINE;
 	spare = SPARE_PER_CPU * (ncpus + 1);
 	t->nelems = def->max_entries + (spare > def->max_entries / 4 ? spare : def->max_entries / 4);
+	t->nbatches = t->nelems / RET_BATCH + 2;
+	t->pcpu_bytes = percpu ? SL_ROUND_UP((size_t)t->nelems * t->map.value_stride,
+					     SL_CACHE_LINE) : 0;
+}
+
+static uint64_t htab_mem_cost(const struct sl_map_def *def, unsigned ncpus)
+{
+	struct sl_htab t = { 0 };
+	uint32_t nb;
+
+	htab_sizes(def, ncpus, &t, &nb);
+	return sizeof(t) + (uint64_t)nb * sizeof(*t.heads) +
+	       ((uint64_t)t.lock_mask + 1) * sizeof(*t.locks) +
+	       (uint64_t)t.nelems * (t.elem_size + sizeof(*t.free_idx) + sizeof(*t.ret_idx)) +
+	       (uint64_t)t.nbatches * sizeof(*t.batches) + (uint64_t)t.pcpu_bytes * t.map.ncpus;
+}
+
+static int htab_alloc_arrays(struct sl_htab *t, uint32_t nbuckets, unsigned ncpus)
+{
+	t->heads = sl_lazy_alloc(sizeof(*t->heads) * (size_t)nbuckets);
+	t->locks = sl_zalloc(sizeof(*t->locks) * ((size_t)t->lock_mask + 1));
+	t->elems = sl_lazy_alloc((size_t)t->elem_size * t->nelems);
+	t->free_idx = sl_lazy_alloc(sizeof(*t->free_idx) * (size_t)t->nelems);
+	t->ret_idx = sl_lazy_alloc(sizeof(*t->ret_idx) * (size_t)t->nelems);
+	t->batches = sl_lazy_alloc(sizeof(*t->batches) * (size_t)t->nbatches);
+	if (t->percpu)
+		t->pcpu = sl_lazy_alloc(t->pcpu_bytes * ncpus);
+	if (!t->heads || !t->locks || !t->elems || !t->free_idx || !t->ret_idx || !t->batches ||
+	    (t->percpu && !t->pcpu))
+		return -ENOMEM;
+	/* head words keep 47 address bits (x86-64 user space) */
+	if (((uintptr_t)t->elems + (size_t)t->elem_size * t->nelems) & ~(uintptr_t)HEAD_PTR_MASK)
+		return -ENOMEM;
+	return 0;   /* nothing touched: elements come from the watermark (pool_fresh) */
+}
+
+static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
+{
+	struct sl_htab *t = sl_zalloc(sizeof(*t));
+	uint32_t nbuckets;
+
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->lru = def->type == BPF_MAP_TYPE_LRU_HASH || def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	t->devmap = def->type == BPF_MAP_TYPE_DEVMAP_HASH;
+	htab_sizes(def, ncpus, t, &nbuckets);
+	t->seed = (def->map_flags & BPF_F_ZERO_SEED) ? 0 : (uint32_t)now_ns() * 2654435761u;
 	if (htab_alloc_arrays(t, nbuckets, t->map.ncpus)) {
 		htab_free(&t->map);
 		errno = ENOMEM;
@@ -840,6 +914,7 @@ static int htab_ctl_delete(struct sl_map *map, const void *key)
 
 #define HTAB_OPS(chk) \
 	.check = chk, \
+	.mem_cost = htab_mem_cost, \
 	.alloc = htab_alloc, \
 	.free = htab_free, \
 	.lookup = htab_lookup, \

@@ -715,7 +715,7 @@ static void lpm_free(struct sl_map *map)
 		t->elem_chunks = *(uint8_t **)(void *)c;
 		free(c);
 	}
-	free((void *)t->heads);
+	sl_lazy_free((void *)t->heads, sizeof(*t->heads) * ((size_t)t->hmask + 1));
 	free(t);
 }
 
@@ -725,6 +725,24 @@ static void lpm_init_elems(struct sl_lpm *t, const struct sl_map_def *def)
 
 	t->elem_bytes = SL_ROUND_UP(sizeof(struct lpm_elem) + t->voff + def->value_size, 8);
 	t->elems_cap = (uint64_t)def->max_entries + spare;
+}
+
+/* Elements (with spares), exact-match heads and the root node; trie nodes
+ * below the root come in LPM_CHUNK chunks as prefixes need them. */
+static uint64_t lpm_mem_cost(const struct sl_map_def *def, unsigned ncpus)
+{
+	struct sl_lpm t = { 0 };
+	uint64_t nb = 1;
+	uint32_t dbits = (def->key_size - 4) * 8;
+
+	(void)ncpus;
+	t.voff = SL_ROUND_UP(def->key_size - 4, 8);
+	lpm_init_elems(&t, def);
+	while (nb < def->max_entries && nb < (1u << 22))
+		nb <<= 1;
+	return sizeof(t) + t.elems_cap * t.elem_bytes + nb * sizeof(*t.heads) +
+	       sizeof(struct lpm_node) + ((uint64_t)1 << (dbits >= 16 ? 16 : 8)) *
+	       sizeof(struct lpm_slot);
 }
 
 static struct sl_map *lpm_alloc(const struct sl_map_def *def, unsigned ncpus)
@@ -745,7 +763,7 @@ static struct sl_map *lpm_alloc(const struct sl_map_def *def, unsigned ncpus)
 	while (nb < def->max_entries && nb < (1u << 22))
 		nb <<= 1;
 	t->hmask = nb - 1;
-	t->heads = sl_zalloc(sizeof(*t->heads) * nb);
+	t->heads = sl_lazy_alloc(sizeof(*t->heads) * nb);
 	t->root = node_new(t, 0, NULL, 0);
 	lpm_init_elems(t, def);
 	if (!t->heads || !t->root) {
@@ -760,6 +778,7 @@ static struct sl_map *lpm_alloc(const struct sl_map_def *def, unsigned ncpus)
 const struct sl_map_ops sl_lpm_ops = {
 	.check = lpm_check,
 	.alloc = lpm_alloc,
+	.mem_cost = lpm_mem_cost,
 	.free = lpm_free,
 	.lookup = lpm_lookup,
 	.update = lpm_update,

@@ -37,6 +37,10 @@ static const struct sl_map_ops *const map_ops[] = {
 	[BPF_MAP_TYPE_DEVMAP_HASH] = &sl_devmap_hash_ops,
 	[BPF_MAP_TYPE_RINGBUF] = &sl_ringbuf_ops,
 	[BPF_MAP_TYPE_PERF_EVENT_ARRAY] = &sl_perf_event_ops,
+	[BPF_MAP_TYPE_ARRAY_OF_MAPS] = &sl_outer_ops,
+	[BPF_MAP_TYPE_HASH_OF_MAPS] = &sl_outer_ops,
+	[BPF_MAP_TYPE_XSKMAP] = &sl_xskmap_ops,
+	[BPF_MAP_TYPE_CPUMAP] = &sl_cpumap_ops,
 };
 
 /* kernel type names (bpftool's spelling), indexed by enum bpf_map_type */
@@ -93,6 +97,57 @@ void *sl_zalloc(size_t size)
 	return p;
 }
 
+void *sl_lazy_alloc(size_t size)
+{
+	size_t len = SL_ROUND_UP(size, SL_HUGE_PAGE);
+	uint8_t *p, *a;
+
+	if (size < SL_HUGE_MIN)
+		return sl_zalloc(size);
+	if (len < size || len + SL_HUGE_PAGE < len)
+		return NULL;
+	p = mmap(NULL, len + SL_HUGE_PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (uint8_t *)SL_ROUND_UP((uintptr_t)p, SL_HUGE_PAGE);
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (p + SL_HUGE_PAGE > a)
+		munmap(a + len, (size_t)(p + SL_HUGE_PAGE - a));
+	madvise(a, len, MADV_HUGEPAGE);  /* a hint: refusals are fine */
+	return a;
+}
+
+void sl_lazy_free(void *p, size_t size)
+{
+	if (!p)
+		return;
+	if (size < SL_HUGE_MIN)
+		free(p);
+	else
+		munmap(p, SL_ROUND_UP(size, SL_HUGE_PAGE));
+}
+
+uint64_t sl_map_mem_cost(const struct sl_map_def *def, unsigned ncpus)
+{
+	const struct sl_map_ops *ops = def && def->type < N_OPS ? map_ops[def->type] : NULL;
+	uint64_t entry, bytes;
+
+	if (!def)
+		return 0;
+	if (ncpus == 0)
+		ncpus = 1;
+	if (ops && ops->mem_cost)
+		return ops->mem_cost(def, ncpus);
+	entry = (uint64_t)def->key_size + (((uint64_t)def->value_size + 7) & ~7ull);
+	bytes = (uint64_t)def->max_entries * (entry ? entry : 1);
+	if (def->type == BPF_MAP_TYPE_PERCPU_ARRAY || def->type == BPF_MAP_TYPE_PERCPU_HASH ||
+	    def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+		bytes *= ncpus;
+	return bytes;
+}
+
 const char *sl_map_type_name(uint32_t type)
 {
 	if (type < N_TYPES && type_names[type])
@@ -109,6 +164,17 @@ int sl_map_type_from_name(const char *name)
 }
 
 struct sl_map *sl_map_create(const char *name, const struct sl_map_def *def, unsigned ncpus)
+{
+	if (def && (def->type == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
+		    def->type == BPF_MAP_TYPE_HASH_OF_MAPS)) {
+		errno = EINVAL;   /* needs an inner template: sl_map_create_outer() */
+		return NULL;
+	}
+	return sl_map_create_checked(name, def, ncpus);
+}
+
+struct sl_map *sl_map_create_checked(const char *name, const struct sl_map_def *def,
+				     unsigned ncpus)
 {
 	const struct sl_map_ops *ops = def && def->type < N_OPS ? map_ops[def->type] : NULL;
 	struct sl_map *map;

@@ -34,6 +34,11 @@ struct sl_map;
 struct sl_map_ops {
 	/** Check def beyond the common checks; -EINVAL when the kernel refuses it. */
 	int (*check)(const struct sl_map_def *def, unsigned ncpus);
+	/**
+	 * Bytes a map of @p def reserves once full (sl_map_mem_cost()); NULL:
+	 * max_entries * (key_size + value_size rounded up to 8) per slot.
+	 */
+	uint64_t (*mem_cost)(const struct sl_map_def *def, unsigned ncpus);
 	/** Allocate the type's struct (embedding struct sl_map first), zeroed. */
 	struct sl_map *(*alloc)(const struct sl_map_def *def, unsigned ncpus);
 	void (*free)(struct sl_map *map);
@@ -73,6 +78,13 @@ extern const struct sl_map_ops sl_prog_array_ops;
 extern const struct sl_map_ops sl_devmap_ops;
 extern const struct sl_map_ops sl_ringbuf_ops;
 extern const struct sl_map_ops sl_perf_event_ops;
+extern const struct sl_map_ops sl_outer_ops;
+extern const struct sl_map_ops sl_xskmap_ops;
+extern const struct sl_map_ops sl_cpumap_ops;
+
+/** sl_map_create() for every type, outer maps too (their template is set after). */
+struct sl_map *sl_map_create_checked(const char *name, const struct sl_map_def *def,
+				     unsigned ncpus);
 
 #define SL_HUGE_PAGE (2u << 20)
 #define SL_HUGE_MIN (1u << 20)
@@ -83,6 +95,18 @@ extern const struct sl_map_ops sl_perf_event_ops;
  * big tables cost fewer TLB misses. Free with free(). NULL on failure.
  */
 void *sl_zalloc(size_t size);
+
+/**
+ * Zeroed memory for a table that grows with max_entries: from SL_HUGE_MIN
+ * bytes up, anonymous memory reserved without backing (MAP_NORESERVE),
+ * 2 MB aligned and advised to transparent huge pages: it costs only the
+ * pages that are written (reads of untouched pages share the zero page).
+ * Smaller sizes come from sl_zalloc(). Free with sl_lazy_free() and the
+ * same size. NULL on failure.
+ */
+void *sl_lazy_alloc(size_t size);
+/** Free what sl_lazy_alloc(@p size) returned. NULL is allowed. */
+void sl_lazy_free(void *p, size_t size);
 
 /* ---- quiescent-state based reclamation (rcu.c) ---- */
 

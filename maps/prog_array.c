@@ -53,12 +53,12 @@ static struct sl_map *pa_alloc(const struct sl_map_def *def, unsigned ncpus)
 
 	if (a) {
 		a->max = def->max_entries;
-		a->progs = sl_zalloc(sizeof(*a->progs) * a->max);
-		a->ids = sl_zalloc(sizeof(*a->ids) * a->max);
+		a->progs = sl_lazy_alloc(sizeof(*a->progs) * a->max);
+		a->ids = sl_lazy_alloc(sizeof(*a->ids) * a->max);
 		if (a->progs && a->ids)
 			return &a->map;
-		free((void *)a->progs);
-		free(a->ids);
+		sl_lazy_free((void *)a->progs, sizeof(*a->progs) * a->max);
+		sl_lazy_free(a->ids, sizeof(*a->ids) * a->max);
 		free(a);
 	}
 	errno = ENOMEM;
@@ -69,8 +69,8 @@ static void pa_free(struct sl_map *map)
 {
 	struct sl_prog_array *a = to_pa(map);
 
-	free((void *)a->progs);
-	free(a->ids);
+	sl_lazy_free((void *)a->progs, sizeof(*a->progs) * a->max);
+	sl_lazy_free(a->ids, sizeof(*a->ids) * a->max);
 	free(a);
 }
 

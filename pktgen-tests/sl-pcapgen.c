@@ -10,7 +10,15 @@
  * than an Ethernet header; and captures cut short (caplen < wire length)
  * anywhere inside the headers. The file format is written directly.
  *
- * usage: sl-pcapgen [-n COUNT] [-s SEED] [-p MAXPAYLOAD] -o FILE
+ * -x (extended mix, for filter tests) varies the frames further: a few
+ * repeated IPv4 hosts (10.0.0.1-8 -> 192.168.1.1-8), well-known and ranged
+ * ports, TCP flags (SYN, SYN|ACK, FIN|ACK, RST, PSH|ACK, ACK), IPv4
+ * fragments, broadcast and multicast destinations, and a second 802.1Q or
+ * 802.1ad tag (vlan-in-vlan). -l LEN makes every frame an IPv4/UDP frame
+ * of exactly LEN bytes (benchmarks). Without -x and -l the bytes are the
+ * same as before these options existed.
+ *
+ * usage: sl-pcapgen [-n COUNT] [-s SEED] [-p MAXPAYLOAD] [-x] [-l LEN] -o FILE
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +39,8 @@ struct frame {
 struct gen {
 	uint64_t rng;
 	uint32_t max_payload;
+	int extended;        /* -x */
+	uint32_t fixed_len;  /* -l, 0 = mixed */
 };
 
 /* xorshift64*: deterministic for a given seed on every platform. */
@@ -264,12 +274,113 @@ static void build_kind(struct gen *g, struct frame *f, enum kind k, int vlan)
 	}
 }
 
+/* -x: L3 offset and EtherType behind any 802.1Q/802.1ad tags, or 0. */
+static uint32_t l3_of(const struct frame *f, uint16_t *type)
+{
+	uint32_t off = 12;
+
+	while (off + 2 <= f->len) {
+		uint16_t t = (uint16_t)(f->b[off] << 8 | f->b[off + 1]);
+
+		if (t != 0x8100 && t != 0x88a8) {
+			*type = t;
+			return off + 2;
+		}
+		off += 4;
+	}
+	return 0;
+}
+
+/* -x: repeated hosts, chosen ports and TCP flags, fragments of an IPv4 frame. */
+static void vary_ipv4(struct gen *g, struct frame *f, uint32_t l3)
+{
+	static const uint16_t ports[] = { 22, 53, 80, 443, 8080, 123 };
+	static const uint8_t flags[] = { 0x02, 0x12, 0x11, 0x04, 0x18, 0x10 };
+	uint8_t *ip = f->b + l3;
+	uint32_t ihl = (ip[0] & 0xf) * 4u, l4 = l3 + ihl;
+
+	if (l3 + 20 > f->len)
+		return;
+	if (rnd_below(g, 2)) {
+		put32(ip + 12, 0x0a000001u + rnd_below(g, 8));
+		put32(ip + 16, 0xc0a80101u + rnd_below(g, 8));
+	}
+	if ((ip[9] == 6 || ip[9] == 17) && l4 + 4 <= f->len) {
+		put16(f->b + l4, (uint16_t)(rnd_below(g, 3) ? 1000 + rnd_below(g, 1001) :
+					    ports[rnd_below(g, 6)]));
+		put16(f->b + l4 + 2, ports[rnd_below(g, 6)]);
+	}
+	if (ip[9] == 6 && l4 + 14 <= f->len)
+		f->b[l4 + 13] = flags[rnd_below(g, 6)];
+	if (rnd_below(g, 16) == 0)
+		put16(ip + 6, (uint16_t)(rnd_below(g, 2) ? 0x2000 : 0x2000 | (1 + rnd_below(g, 100))));
+	put16(ip + 10, 0);
+	put16(ip + 10, ip_checksum(ip, ihl));
+}
+
+/* -x: broadcast/multicast destination, a second VLAN tag. */
+static void vary_frame(struct gen *g, struct frame *f)
+{
+	uint16_t type = 0;
+	uint32_t l3 = l3_of(f, &type), r = rnd_below(g, 12);
+
+	if (l3 && type == 0x0800)
+		vary_ipv4(g, f, l3);
+	if (r == 0)
+		memset(f->b, 0xff, 6);
+	else if (r == 1)
+		memcpy(f->b, (const uint8_t[]){ 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb }, 6);
+	else if (r == 2)
+		memcpy(f->b, (const uint8_t[]){ 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 }, 6);
+	if (rnd_below(g, 8) == 0 && f->len + 4 <= MAX_FRAME && f->len >= 14) {
+		int full = f->caplen == f->len;
+
+		memmove(f->b + 16, f->b + 12, f->len - 12);
+		put16(f->b + 12, rnd_below(g, 2) ? 0x88a8 : 0x8100);
+		put16(f->b + 14, (uint16_t)(1 + rnd_below(g, 4094)));
+		if (f->b[16] != 0x81 || f->b[17] != 0x00) {  /* keep it vlan-in-vlan */
+			memmove(f->b + 20, f->b + 16, f->len - 12);
+			put16(f->b + 16, 0x8100);
+			put16(f->b + 18, (uint16_t)(1 + rnd_below(g, 4094)));
+			f->len += 4;
+		}
+		f->len += 4;
+		f->caplen = full ? f->len : f->caplen;
+	}
+}
+
+/* -l LEN: an IPv4/UDP frame of exactly LEN bytes. */
+static void build_fixed(struct gen *g, struct frame *f)
+{
+	uint32_t l3 = put_eth(g, f, 0x0800, 0), l4 = l3 + 20;
+	uint8_t *ip = f->b + l3;
+
+	memset(ip, 0, 28);
+	ip[0] = 0x45;
+	ip[8] = 64;
+	ip[9] = 17;
+	put32(ip + 12, 0x0a000000u | rnd_below(g, 1u << 16));
+	put32(ip + 16, 0xc0a80000u | rnd_below(g, 1u << 16));
+	put16(f->b + l4, (uint16_t)(1024 + rnd_below(g, 60000)));
+	put16(f->b + l4 + 2, (uint16_t)(rnd_below(g, 2) ? 53 : 80 + rnd_below(g, 2)));
+	f->len = f->caplen = g->fixed_len;
+	put16(ip + 2, (uint16_t)(f->len - l3));
+	put16(f->b + l4 + 4, (uint16_t)(f->len - l4));
+	put16(ip + 10, ip_checksum(ip, 20));
+}
+
 /* One frame: a kind from the table; runts and cut captures on top. */
 static void build_frame(struct gen *g, struct frame *f)
 {
-	enum kind k = pick_kind(g);
-	int vlan = rnd_below(g, 4) == 0;
+	enum kind k;
+	int vlan;
 
+	if (g->fixed_len) {
+		build_fixed(g, f);
+		return;
+	}
+	k = pick_kind(g);
+	vlan = rnd_below(g, 4) == 0;
 	if (k == K_RUNT) {
 		f->len = 1 + rnd_below(g, 13);
 		fill_random(g, f->b, f->len);
@@ -282,10 +393,14 @@ static void build_frame(struct gen *g, struct frame *f)
 		f->caplen = 1 + rnd_below(g, 14 + 4 * vlan + 44);
 		if (f->caplen > f->len)
 			f->caplen = f->len;
+		if (g->extended)
+			vary_frame(g, f);
 		return;
 	}
 	build_kind(g, f, k, vlan);
 	f->caplen = f->len;
+	if (g->extended)
+		vary_frame(g, f);
 }
 
 static int write_le32(FILE *out, uint32_t v)
@@ -320,8 +435,10 @@ static int write_frame(FILE *out, const struct frame *f, uint32_t i)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sl-pcapgen [-n COUNT] [-s SEED] [-p MAXPAYLOAD] -o FILE\n"
-		"  writes COUNT (default 1000) mixed Ethernet frames, the same for the same SEED\n");
+	fprintf(out, "usage: sl-pcapgen [-n COUNT] [-s SEED] [-p MAXPAYLOAD] [-x] [-l LEN] -o FILE\n"
+		"  writes COUNT (default 1000) mixed Ethernet frames, the same for the same SEED\n"
+		"  -x  extended mix (hosts, ports, TCP flags, fragments, multicast, vlan-in-vlan)\n"
+		"  -l  every frame IPv4/UDP of exactly LEN bytes (60..1500)\n");
 }
 
 static int parse_u32(const char *s, const char *what, uint32_t *v)
@@ -348,11 +465,18 @@ int main(int argc, char **argv)
 	FILE *out;
 	int c, err;
 
-	while ((c = getopt(argc, argv, "n:s:p:o:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:s:p:o:l:xh")) != -1) {
 		if ((c == 'n' && parse_u32(optarg, "count", &count)) ||
 		    (c == 's' && parse_u32(optarg, "seed", &seed)) ||
-		    (c == 'p' && parse_u32(optarg, "max payload", &g.max_payload)))
+		    (c == 'p' && parse_u32(optarg, "max payload", &g.max_payload)) ||
+		    (c == 'l' && parse_u32(optarg, "length", &g.fixed_len)))
 			return 1;
+		if (c == 'l' && (g.fixed_len < 60 || g.fixed_len > 1500)) {
+			fprintf(stderr, "sl-pcapgen: bad length '%s' (60..1500)\n", optarg);
+			return 1;
+		}
+		if (c == 'x')
+			g.extended = 1;
 		if (c == 'o')
 			path = optarg;
 		if (c == 'h') {

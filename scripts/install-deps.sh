@@ -7,7 +7,8 @@ PKGS="gcc make meson ninja-build pkg-config python3
 clang llvm lld libclang-rt-14-dev
 libdpdk-dev dpdk dpdk-dev
 libelf-dev zlib1g-dev libpcap-dev libbpf-dev libyaml-dev linux-libc-dev
-bpftool xdp-tools
+bpftool xdp-tools tcpdump
+lua5.3 python3-matplotlib
 libjansson-dev"
 
 missing=""

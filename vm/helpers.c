@@ -34,6 +34,7 @@
 
 #include "sl_helpers.h"
 #include "sl_maps.h"
+#include "sl_fib.h"
 
 #define ETH_HLEN 14
 #define XDP_META_MAX 32
@@ -53,6 +54,8 @@
 
 static __thread struct sl_redirect redirect_state;
 static __thread uint64_t prandom_state;
+static __thread bool clock_virtual;
+static __thread uint64_t clock_virtual_ns;
 
 struct sl_redirect *sl_helper_redirect(void)
 {
@@ -99,10 +102,23 @@ static uint64_t ktime_get_ns(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+void sl_helper_clock_set(uint64_t ns)
+{
+	clock_virtual_ns = ns;
+	clock_virtual = true;
+}
+
+void sl_helper_clock_real(void)
+{
+	clock_virtual = false;
+}
+
 static uint64_t clock_ns(clockid_t clk)
 {
 	struct timespec ts;
 
+	if (clock_virtual)
+		return clock_virtual_ns;
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
@@ -181,6 +197,14 @@ static uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_
 	redirect_state.flags = (uint32_t)flags;
 	redirect_state.map = PTR(map);
 	return XDP_REDIRECT;
+}
+
+/* ---- bpf_fib_lookup: the attached FIB (maps/fib.c) ---- */
+
+static uint64_t fib_lookup(uint64_t ctx, uint64_t params, uint64_t plen, uint64_t flags,
+			   uint64_t a5)
+{
+	return U64(sl_fib_lookup(sl_fib_attached(), PTR(params), (int)plen, (uint32_t)flags));
 }
 
 /* ---- ring buffer ---- */
@@ -725,9 +749,10 @@ static const struct sl_helper helpers[SL_HELPER_MAX] = {
 	[BPF_FUNC_map_delete_elem] = {"bpf_map_delete_elem", map_delete_elem, SL_RET_INTEGER,
 		MAP_KEY_ARGS, PT_ALL},
 	[BPF_FUNC_ktime_get_ns] = {"bpf_ktime_get_ns", ktime_get_ns, SL_RET_INTEGER, {0}, PT_ALL},
+	/* as the kernel's prototype: only fmt and its size are checked; r3-r5
+	 * may be unset (bpf_printk with fewer than three arguments) */
 	[BPF_FUNC_trace_printk] = {"bpf_trace_printk", trace_printk, SL_RET_INTEGER,
-		{SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE, SL_ARG_ANYTHING, SL_ARG_ANYTHING,
-		 SL_ARG_ANYTHING}, PT_ALL},
+		{SL_ARG_PTR_TO_MEM, SL_ARG_CONST_SIZE}, PT_ALL},
 	[BPF_FUNC_get_prandom_u32] = {"bpf_get_prandom_u32", get_prandom_u32, SL_RET_INTEGER,
 		{0}, PT_ALL},
 	[BPF_FUNC_get_smp_processor_id] = {"bpf_get_smp_processor_id", get_smp_processor_id,
@@ -747,6 +772,10 @@ static const struct sl_helper helpers[SL_HELPER_MAX] = {
 		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING}, PT_XDP},
 	[BPF_FUNC_xdp_adjust_tail] = {"bpf_xdp_adjust_tail", xdp_adjust_tail, SL_RET_INTEGER,
 		{SL_ARG_PTR_TO_CTX, SL_ARG_ANYTHING}, PT_XDP},
+	/* params is read and written: marked written (the kernel also demands it initialised) */
+	[BPF_FUNC_fib_lookup] = {"bpf_fib_lookup", fib_lookup, SL_RET_INTEGER,
+		{SL_ARG_PTR_TO_CTX, SL_ARG_PTR_TO_UNINIT_MEM, SL_ARG_CONST_SIZE, SL_ARG_ANYTHING},
+		PT_XDP, .no_pkt_mem = true},
 	[BPF_FUNC_csum_diff] = {"bpf_csum_diff", csum_diff, SL_RET_INTEGER,
 		{SL_ARG_PTR_TO_MEM_OR_NULL, SL_ARG_CONST_SIZE_OR_ZERO, SL_ARG_PTR_TO_MEM_OR_NULL,
 		 SL_ARG_CONST_SIZE_OR_ZERO, SL_ARG_ANYTHING}, PT_RAW | PT_XDP},

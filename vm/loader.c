@@ -14,7 +14,8 @@
  *                  (vm/loader_prog.c): one sl_prog per global function of a
  *                  program section, followed by every subprogram it calls.
  * The image and all ELF state live only while the object is built; the
- * object owns its programs and maps. Errors: one line "name: ..." in the
+ * object owns its programs, its maps and its BTF (kept, with each map's
+ * key and value type ids, for config/'s text<->bytes conversion). Errors: one line "name: ..." in the
  * caller's log, NULL with errno (ENOENT, ENOEXEC, EINVAL, ENOMEM).
  * Control thread only.
  */
@@ -31,6 +32,11 @@
 #include <bpf/btf.h>
 
 #include "loader_internal.h"
+
+/* The caller's opts (sz = its sizeof) hold @p field: sz 0 means the current layout. */
+#define OPTS_HAS(opts, field) \
+	((opts) && (!(opts)->sz || (opts)->sz >= offsetof(struct sl_obj_opts, field) + \
+		    sizeof((opts)->field)))
 
 #ifndef EM_BPF
 #define EM_BPF 247
@@ -142,17 +148,21 @@ static bool has_prefix_sep(const char *name, const char *base)
 	return !strncmp(name, base, n) && (name[n] == '\0' || name[n] == '.');
 }
 
-static void classify(struct ld_sec *s)
+static void classify(const struct ld_ctx *ctx, struct ld_sec *s)
 {
 	uint32_t type = s->shdr.sh_type;
 
 	s->kind = LD_SEC_OTHER;
 	s->map_idx = -1;
 	if (type == SHT_PROGBITS && (s->shdr.sh_flags & SHF_EXECINSTR)) {
-		if (!strcmp(s->name, ".text"))
+		if (!strcmp(s->name, ".text")) {
 			s->kind = LD_SEC_TEXT;
-		else if (sl_prog_type_from_section(s->name, &s->ptype) == 0)
+		} else if (ctx->force_type) {
 			s->kind = LD_SEC_PROG;
+			s->ptype = ctx->prog_type;
+		} else if (sl_prog_type_from_section(s->name, &s->ptype) == 0) {
+			s->kind = LD_SEC_PROG;
+		}
 	} else if (type == SHT_PROGBITS && !strcmp(s->name, ".maps")) {
 		s->kind = LD_SEC_MAPS_BTF;
 	} else if (type == SHT_PROGBITS && !strcmp(s->name, "maps")) {
@@ -206,7 +216,7 @@ static int read_sections(struct ld_ctx *ctx, const Elf64_Ehdr *eh)
 		if (!s->name)
 			return ld_err(ctx, ENOEXEC, "section %zu: name offset %u out of bounds", i,
 				      s->shdr.sh_name);
-		classify(s);
+		classify(ctx, s);
 	}
 	ctx->secs[0].name = "";
 	return 0;
@@ -253,24 +263,16 @@ static void read_license(struct ld_ctx *ctx)
 
 /* ---- 3. maps ---- */
 
-static bool type_is_percpu(uint32_t type)
-{
-	return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
-	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-}
-
-/* Count the estimated bytes of a map against the object's limit. */
+/* Count what a map really costs once full (sl_map_mem_cost) against the object's limit. */
 static int charge_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def)
 {
-	uint64_t entry = (uint64_t)def->key_size + (((uint64_t)def->value_size + 7) & ~7ull);
-	uint64_t bytes = (uint64_t)def->max_entries * (entry ? entry : 1);
+	uint64_t bytes = sl_map_mem_cost(def, ctx->ncpus);
 
-	if (type_is_percpu(def->type))
-		bytes *= ctx->ncpus;
 	if (bytes > ctx->map_mem_limit || ctx->map_mem > ctx->map_mem_limit - bytes)
-		return ld_err(ctx, E2BIG, "map '%s' (max_entries %u, key %u, value %u): maps "
-			      "would need more than %llu bytes", name, def->max_entries,
-			      def->key_size, def->value_size,
+		return ld_err(ctx, E2BIG, "map '%s' (%s, max_entries %u, key %u, value %u) costs "
+			      "%llu bytes when full: the object's maps would need more than %llu "
+			      "bytes", name, sl_map_type_name(def->type), def->max_entries,
+			      def->key_size, def->value_size, (unsigned long long)bytes,
 			      (unsigned long long)ctx->map_mem_limit);
 	ctx->map_mem += bytes;
 	return 0;
@@ -294,25 +296,51 @@ static int reuse_map(struct ld_ctx *ctx, const char *name, const struct sl_map_d
 	return 0;
 }
 
-int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def,
-	       uint32_t sec, uint64_t off, bool has_sym)
+/*
+ * The size the caller gave for map @p name (sl_obj_opts.map_sizes), else
+ * the declared one; max_entries 0 without a size is an error (but for
+ * PERF_EVENT_ARRAY, one entry per CPU as libbpf).
+ */
+static int size_map(struct ld_ctx *ctx, const char *name, struct sl_map_def *def)
+{
+	for (unsigned i = 0; i < ctx->n_map_sizes; i++) {
+		if (ctx->map_sizes[i].name && !strcmp(ctx->map_sizes[i].name, name) &&
+		    ctx->map_sizes[i].max_entries) {
+			def->max_entries = ctx->map_sizes[i].max_entries;
+			return 0;
+		}
+	}
+	if (def->max_entries == 0 && def->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
+		return ld_err(ctx, EINVAL, "map '%s' (%s) has max_entries 0: its size is set at "
+			      "load time; give it with --map-size %s=N", name,
+			      sl_map_type_name(def->type), name);
+	return 0;
+}
+
+int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *decl,
+	       const struct sl_map_def *inner, uint32_t values_off, uint32_t sec, uint64_t off,
+	       bool has_sym)
 {
 	struct sl_obj *obj = ctx->obj;
-	struct sl_map_def sized;
+	struct sl_map_def d = *decl, *def = &d;
 	struct sl_map *map;
 	int err;
 
+	err = size_map(ctx, name, def);
+	if (err)
+		return err;
 	if (obj->n_maps == obj->map_cap) {
 		unsigned cap = obj->map_cap ? obj->map_cap * 2 : 8;
 		struct sl_map **m = realloc(obj->maps, cap * sizeof(*m));
-		bool *b = m ? realloc(obj->map_borrowed, cap * sizeof(*b)) : NULL;
 		struct ld_map_btf *mb;
+		bool *b = m ? realloc(obj->map_borrowed, cap * sizeof(*b)) : NULL;
 
 		if (m)
 			obj->maps = m;
-		if (b)
-			obj->map_borrowed = b;
-		mb = b ? realloc(obj->map_btf, cap * sizeof(*mb)) : NULL;
+		if (!b)
+			return ld_err(ctx, ENOMEM, "out of memory");
+		obj->map_borrowed = b;
+		mb = realloc(obj->map_btf, cap * sizeof(*mb));
 		if (!mb)
 			return ld_err(ctx, ENOMEM, "out of memory");
 		obj->map_btf = mb;
@@ -327,11 +355,6 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 		ctx->map_syms = ms;
 		ctx->map_sym_cap = cap;
 	}
-	sized = *def;
-	for (unsigned i = 0; ctx->opts && i < ctx->opts->n_map_sizes; i++)
-		if (!strcmp(ctx->opts->map_sizes[i].name, name))
-			sized.max_entries = ctx->opts->map_sizes[i].max_entries;
-	def = &sized;
 	map = NULL;
 	err = has_sym ? reuse_map(ctx, name, def, &map) : 0;
 	if (err)
@@ -341,17 +364,26 @@ int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *de
 	if (err)
 		return err;
 	if (!map)
-		map = sl_map_create(name, def, ctx->ncpus);
+		map = inner ? sl_map_create_outer(name, def, inner, ctx->ncpus) :
+			      sl_map_create(name, def, ctx->ncpus);
 	if (!map) {
 		err = errno ? errno : EINVAL;
 
+		if (inner)
+			return ld_err(ctx, err, "map '%s' (%s, key %u, max_entries %u) with inner "
+				      "%s (key %u, value %u, max_entries %u): cannot create: %s",
+				      name, sl_map_type_name(def->type), def->key_size,
+				      def->max_entries, sl_map_type_name(inner->type),
+				      inner->key_size, inner->value_size, inner->max_entries,
+				      strerror(err));
 		return ld_err(ctx, err, "map '%s' (type %u, key %u, value %u, max_entries %u): "
 			      "cannot create: %s", name, def->type, def->key_size,
 			      def->value_size, def->max_entries, strerror(err));
 	}
 	if (has_sym)
 		ctx->map_syms[ctx->n_map_syms++] = (struct ld_map_sym){
-			.sec = sec, .off = off, .map_idx = obj->n_maps };
+			.sec = sec, .off = off, .map_idx = obj->n_maps, .outer = inner != NULL,
+			.values_off = values_off };
 	obj->map_btf[obj->n_maps] = (struct ld_map_btf){ 0, 0 };
 	obj->maps[obj->n_maps++] = map;
 	return 0;
@@ -429,9 +461,8 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 		.log = log,
 		.log_len = log_len,
 		.ncpus = opts && opts->ncpus ? opts->ncpus : 1,
-		.opts = opts && opts->sz >= offsetof(struct sl_obj_opts, n_map_sizes) +
-			sizeof(opts->n_map_sizes) ? opts : NULL,
 		.map_mem_limit = SL_OBJ_MAP_MEM_DEFAULT,
+		.opts = opts,
 	};
 	uint8_t *image;
 	int err;
@@ -442,9 +473,16 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (opts && (!opts->sz || opts->sz >= offsetof(struct sl_obj_opts, map_mem_limit) +
-		     sizeof(opts->map_mem_limit)) && opts->map_mem_limit)
+	if (OPTS_HAS(opts, map_mem_limit) && opts->map_mem_limit)
 		ctx.map_mem_limit = opts->map_mem_limit;
+	if (OPTS_HAS(opts, prog_type) && opts->force_type) {
+		ctx.force_type = true;
+		ctx.prog_type = opts->prog_type;
+	}
+	if (OPTS_HAS(opts, n_map_sizes) && opts->map_sizes) {
+		ctx.map_sizes = opts->map_sizes;
+		ctx.n_map_sizes = opts->n_map_sizes;
+	}
 	image = malloc(len ? len : 1);
 	ctx.obj = calloc(1, sizeof(*ctx.obj));
 	if (!image || !ctx.obj) {
@@ -552,9 +590,9 @@ void sl_obj_close(struct sl_obj *obj)
 			sl_map_destroy(obj->maps[i]);
 	free(obj->progs);
 	free(obj->maps);
-	free(obj->map_borrowed);
 	free(obj->map_btf);
 	btf__free(obj->btf);
+	free(obj->map_borrowed);
 	free(obj);
 }
 
@@ -598,24 +636,6 @@ struct sl_map *sl_obj_map(const struct sl_obj *obj, unsigned i)
 	return obj->maps[i];
 }
 
-int sl_obj_adopt_maps(struct sl_obj *to, struct sl_obj *from)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; to && from && i < to->n_maps; i++) {
-		if (!to->map_borrowed[i])
-			continue;
-		for (unsigned j = 0; j < from->n_maps; j++) {
-			if (from->maps[j] != to->maps[i] || from->map_borrowed[j])
-				continue;
-			from->map_borrowed[j] = true;
-			to->map_borrowed[i] = false;
-			n++;
-		}
-	}
-	return (int)n;
-}
-
 struct sl_map *sl_obj_map_by_name(const struct sl_obj *obj, const char *name)
 {
 	for (unsigned i = 0; obj && name && i < obj->n_maps; i++)
@@ -640,4 +660,22 @@ int sl_obj_map_btf_ids(const struct sl_obj *obj, const struct sl_map *map, uint3
 			return 0;
 		}
 	return -ENOENT;
+}
+
+int sl_obj_adopt_maps(struct sl_obj *to, struct sl_obj *from)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; to && from && i < to->n_maps; i++) {
+		if (!to->map_borrowed[i])
+			continue;
+		for (unsigned j = 0; j < from->n_maps; j++) {
+			if (from->maps[j] != to->maps[i] || from->map_borrowed[j])
+				continue;
+			from->map_borrowed[j] = true;
+			to->map_borrowed[i] = false;
+			n++;
+		}
+	}
+	return (int)n;
 }

@@ -67,6 +67,8 @@ struct ld_map_sym {
 	uint32_t sec;
 	uint64_t off;
 	uint32_t map_idx;
+	bool outer;            /**< ARRAY_OF_MAPS / HASH_OF_MAPS ... */
+	uint32_t values_off;   /**< ... with its "values" member at off + values_off */
 };
 
 /** The object being built. */
@@ -95,9 +97,13 @@ struct ld_ctx {
 	size_t log_len;
 	bool logged;             /**< first error line kept */
 	unsigned ncpus;
-	const struct sl_obj_opts *opts;  /**< map_sizes and map_reuse, or NULL */
 	uint64_t map_mem;         /**< estimated bytes of the maps made so far */
 	uint64_t map_mem_limit;
+	const struct sl_obj_opts *opts; /**< map_sizes, map_reuse (check sz before reading them), or NULL */
+	bool force_type;          /**< every executable section but .text is a program ... */
+	enum sl_prog_type prog_type;  /**< ... of this type (sl_obj_opts.prog_type) */
+	const struct sl_obj_map_size *map_sizes;  /**< sl_obj_opts.map_sizes */
+	unsigned n_map_sizes;
 	const uint8_t *image;
 	size_t image_len;
 	Elf *elf;
@@ -115,6 +121,8 @@ struct ld_ctx {
 	struct ld_map_sym *map_syms;
 	size_t n_map_syms, map_sym_cap;
 	struct sl_obj *obj;
+	char kfuncs[256];        /**< names of the kfuncs called, "'a', 'b'" */
+	const char *kfunc_sec;   /**< section of the first kfunc call */
 };
 
 /** Write "name: <message>" into the log (first error only); return -err. */
@@ -130,9 +138,16 @@ int ld_sym(struct ld_ctx *ctx, size_t i, GElf_Sym *sym);
 /** Name of a symbol: its string, or its section's name for STT_SECTION. */
 const char *ld_sym_name(const struct ld_ctx *ctx, const GElf_Sym *sym);
 
-/** Create a map, add it to the object, and record where its symbol lives. */
+/**
+ * Create a map, add it to the object, and record where its symbol lives.
+ * @p inner: the inner map template of a map-in-map (NULL otherwise), whose
+ * "values" member (initial inner maps) is at @p values_off in the symbol.
+ */
 int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def,
-	       uint32_t sec, uint64_t off, bool has_sym);
+	       const struct sl_map_def *inner, uint32_t values_off, uint32_t sec, uint64_t off,
+	       bool has_sym);
+/** One relocation of ".rel.maps" (section @p sec is ".maps"): an initial inner map. */
+int ld_btf_map_relo(struct ld_ctx *ctx, uint32_t sec, size_t j, const GElf_Rel *rel);
 
 /** Maps from the legacy "maps" section @p sec. */
 int ld_legacy_maps(struct ld_ctx *ctx, uint32_t sec);

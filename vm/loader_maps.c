@@ -56,7 +56,7 @@ static int legacy_map(struct ld_ctx *ctx, const struct ld_sec *s, uint32_t sec,
 		.type = raw[0], .key_size = raw[1], .value_size = raw[2],
 		.max_entries = raw[3], .map_flags = raw[4],
 	};
-	return ld_add_map(ctx, name, &def, sec, sym->st_value, true);
+	return ld_add_map(ctx, name, &def, NULL, 0, sec, sym->st_value, true);
 }
 
 int ld_legacy_maps(struct ld_ctx *ctx, uint32_t sec)
@@ -111,7 +111,7 @@ int ld_data_map(struct ld_ctx *ctx, uint32_t sec)
 	def.value_size = (uint32_t)s->size;
 	if (!strncmp(s->name, ".rodata", 7))
 		def.map_flags = BPF_F_RDONLY_PROG;
-	err = ld_add_map(ctx, s->name, &def, sec, 0, false);
+	err = ld_add_map(ctx, s->name, &def, NULL, 0, sec, 0, false);
 	if (err)
 		return err;
 	s->map_idx = (int)(obj->n_maps - 1);

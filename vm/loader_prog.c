@@ -259,6 +259,28 @@ static int add_relo(struct ld_ctx *ctx, struct ld_sec *s, uint32_t idx, const st
 	return 0;
 }
 
+/*
+ * A call of a kfunc (a kernel function, extern __ksym): remember its name;
+ * the object is refused once every relocation has been read, naming them all.
+ */
+static int note_kfunc(struct ld_ctx *ctx, const struct ld_sec *s, const GElf_Sym *sym)
+{
+	const char *name = ld_sym_name(ctx, sym);
+	size_t len = strlen(ctx->kfuncs);
+	char quoted[160];
+
+	snprintf(quoted, sizeof(quoted), "'%.150s'", name);
+	if (strstr(ctx->kfuncs, quoted))
+		return 0;
+	if (!ctx->kfunc_sec)
+		ctx->kfunc_sec = s->name;
+	if (len + strlen(quoted) + 8 < sizeof(ctx->kfuncs))
+		snprintf(ctx->kfuncs + len, sizeof(ctx->kfuncs) - len, "%s%s", len ? ", " : "", quoted);
+	else if (!strstr(ctx->kfuncs, ", ..."))
+		snprintf(ctx->kfuncs + len, sizeof(ctx->kfuncs) - len, ", ...");
+	return 0;
+}
+
 static int one_relo(struct ld_ctx *ctx, struct ld_sec *s, size_t j, const GElf_Rel *rel)
 {
 	uint64_t type = GELF_R_TYPE(rel->r_info), off = rel->r_offset;
@@ -287,6 +309,11 @@ static int one_relo(struct ld_ctx *ctx, struct ld_sec *s, size_t j, const GElf_R
 		if (!sl_isa_is_lddw(&s->insns[idx]) || idx + 1 >= s->n_insns)
 			return ld_err(ctx, EINVAL, "%s: instruction %u is not a lddw", where, idx);
 		err = relo_map_sym(ctx, where, &sym, &s->insns[idx], &r);
+	} else if (type == R_BPF_64_32 && s->insns[idx].code == (BPF_JMP | BPF_CALL) &&
+		   (s->insns[idx].src_reg == BPF_PSEUDO_KFUNC_CALL ||
+		    (s->insns[idx].src_reg == BPF_PSEUDO_CALL && sym.st_shndx == SHN_UNDEF))) {
+		/* clang marks an extern call as a local call; libbpf makes it a kfunc call */
+		return note_kfunc(ctx, s, &sym);
 	} else if (type == R_BPF_64_32) {
 		err = relo_call(ctx, where, &sym, &s->insns[idx], &r);
 	} else {
@@ -294,6 +321,26 @@ static int one_relo(struct ld_ctx *ctx, struct ld_sec *s, size_t j, const GElf_R
 			     "code", where, (unsigned long long)type);
 	}
 	return err ? err : add_relo(ctx, s, idx, &r);
+}
+
+/* ".rel.maps": initial inner maps of map-in-map (vm/btf.c) */
+static int maps_relos(struct ld_ctx *ctx, size_t i, const struct ld_sec *rs)
+{
+	Elf_Data *data = elf_getdata(elf_getscn(ctx->elf, i), NULL);
+	GElf_Rel rel;
+	int err;
+
+	if (rs->shdr.sh_type != SHT_REL || rs->shdr.sh_link != ctx->symtab_idx || !data)
+		return ld_err(ctx, ENOEXEC, "section '%s': unreadable map relocations", rs->name);
+	for (size_t j = 0; j < data->d_size / sizeof(Elf64_Rel); j++) {
+		if (!gelf_getrel(data, (int)j, &rel))
+			return ld_err(ctx, ENOEXEC, "section '%s': relocation %zu unreadable",
+				      rs->name, j);
+		err = ld_btf_map_relo(ctx, rs->shdr.sh_info, j, &rel);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static int relo_section(struct ld_ctx *ctx, size_t i)
@@ -309,6 +356,8 @@ static int relo_section(struct ld_ctx *ctx, size_t i)
 		return ld_err(ctx, ENOEXEC, "section %zu: relocations for section %u, out of range",
 			      i, rs->shdr.sh_info);
 	s = &ctx->secs[rs->shdr.sh_info];
+	if (s->kind == LD_SEC_MAPS_BTF)
+		return maps_relos(ctx, i, rs);
 	if (!is_code(s))
 		return 0;   /* .BTF, .BTF.ext, debug info: nothing to do */
 	if (rs->shdr.sh_type == SHT_RELA)
@@ -346,6 +395,10 @@ static int collect_relos(struct ld_ctx *ctx)
 		if (err)
 			return err;
 	}
+	if (ctx->kfuncs[0])
+		return ld_err(ctx, ENOTSUP, "section '%s': calls kfunc %s: kfuncs are not supported "
+			      "(sluice runs outside the kernel; only helpers are provided)",
+			      ctx->kfunc_sec, ctx->kfuncs);
 	return 0;
 }
 
@@ -574,6 +627,35 @@ static int build_prog(struct ld_ctx *ctx, long entry, struct sl_prog **out)
 	return err;
 }
 
+/* The error of an object without programs: which code sections it has, and the flag. */
+static int no_programs(struct ld_ctx *ctx)
+{
+	char names[256] = "";
+	size_t len = 0;
+	unsigned n = 0;
+
+	for (size_t i = 1; i < ctx->n_secs; i++) {
+		const struct ld_sec *s = &ctx->secs[i];
+
+		if (s->shdr.sh_type != SHT_PROGBITS || !(s->shdr.sh_flags & SHF_EXECINSTR) ||
+		    !strcmp(s->name, ".text") || len + 8 >= sizeof(names))
+			continue;
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%.*s'", n++ ? ", " : "",
+					(int)(sizeof(names) - len - 8), s->name);
+		if (len >= sizeof(names))
+			len = sizeof(names) - 1;
+	}
+	if (ctx->force_type)
+		return ld_err(ctx, ENOEXEC, "no programs: no global function in an executable "
+			      "section other than .text");
+	if (!n)
+		return ld_err(ctx, ENOEXEC, "no programs: no executable section besides .text "
+			      "(program sections are named xdp*, socket* or raw)");
+	return ld_err(ctx, ENOEXEC, "no programs: executable section%s %s %s not named xdp* or "
+		      "socket*; give the program type with --type xdp|socket", n > 1 ? "s" : "",
+		      names, n > 1 ? "are" : "is");
+}
+
 int ld_build_progs(struct ld_ctx *ctx)
 {
 	struct sl_obj *obj = ctx->obj;
@@ -590,8 +672,7 @@ int ld_build_progs(struct ld_ctx *ctx)
 	for (size_t i = 0; i < ctx->n_funcs; i++)
 		n += ctx->funcs[i].global && ctx->secs[ctx->funcs[i].sec].kind == LD_SEC_PROG;
 	if (!n)
-		return ld_err(ctx, ENOEXEC, "no programs: no global function in a section named "
-			      "xdp, socket or raw");
+		return no_programs(ctx);
 	obj->progs = calloc(n, sizeof(*obj->progs));
 	if (!obj->progs)
 		return ld_err(ctx, ENOMEM, "out of memory");

@@ -101,15 +101,18 @@ void sl_prog_free(struct sl_prog *prog)
 	free(prog);
 }
 
-/* Section prefix -> type. A prefix matches the name itself or name + "/..." */
+/*
+ * Section prefix -> type. A prefix matches the name itself or name + "/...";
+ * any_suffix prefixes match every name they start (libbpf before 1.0
+ * matched "xdp" and "socket" so: xdp_stats1, xdp_prog_kern, socket1).
+ */
 static const struct {
 	const char *prefix;
-	bool any_suffix;   /* "xdp.frags" matches "xdp.frags", "xdp.frags/..." and more */
+	bool any_suffix;
 	enum sl_prog_type type;
 } section_types[] = {
-	{ "xdp.frags", true, SL_PROG_XDP },
-	{ "xdp", false, SL_PROG_XDP },
-	{ "socket", false, SL_PROG_SOCKET },
+	{ "xdp", true, SL_PROG_XDP },
+	{ "socket", true, SL_PROG_SOCKET },
 	{ "raw", false, SL_PROG_RAW },
 };
 
@@ -129,4 +132,20 @@ int sl_prog_type_from_section(const char *section, enum sl_prog_type *type)
 		}
 	}
 	return -ENOENT;
+}
+
+int sl_prog_type_from_name(const char *name, enum sl_prog_type *type)
+{
+	static const struct { const char *name; enum sl_prog_type type; } names[] = {
+		{ "xdp", SL_PROG_XDP }, { "socket", SL_PROG_SOCKET }, { "raw", SL_PROG_RAW },
+	};
+
+	for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i].name)) {
+			if (type)
+				*type = names[i].type;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }

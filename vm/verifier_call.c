@@ -25,6 +25,7 @@
 
 struct call_meta {
 	struct sl_map *map;
+	bool map_inner;         /* the map argument is an inner map (map = its template) */
 	int mem_regno;          /* previous PTR_TO_MEM / UNINIT_MEM argument, -1 none */
 	bool mem_uninit;
 	bool mem_null;          /* that argument is NULL (SL_ARG_PTR_TO_MEM_OR_NULL) */
@@ -69,6 +70,9 @@ static bool map_func_ok(uint32_t map_type, int32_t func)
 		break;
 	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
 		ok_map = func == BPF_FUNC_perf_event_output;
+		break;
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS: case BPF_MAP_TYPE_HASH_OF_MAPS:
+		ok_map = func == BPF_FUNC_map_lookup_elem;   /* programs only look up */
 		break;
 	}
 	switch (func) {
@@ -142,6 +146,7 @@ static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, stru
 			return v_err(env, -EACCES, "R%u type=%s expected=map_ptr", regno,
 				     vtype_str(r->type));
 		m->map = r->map;
+		m->map_inner = r->inner;
 		return 0;
 	case SL_ARG_PTR_TO_MAP_KEY:
 		return arg_map_mem(env, regno, true, m);
@@ -219,9 +224,11 @@ static bool is_ref(const struct vreg *r, uint32_t id)
 
 /*
  * Invalidate every pointer that @p match selects, as the kernel's
- * mark_reg_invalid() does without allow_ptr_leaks: registers become
- * unreadable, and so do the stack bytes of spilled ones (never a scalar
- * holding the old address).
+ * mark_reg_invalid() does for a privileged loader (root has
+ * allow_ptr_leaks): registers and spilled copies become unknown scalars.
+ * clang may keep a packet pointer computed before bpf_xdp_adjust_head()
+ * in a register that is only dead, or only reloaded, after the call; a
+ * scalar can never be dereferenced, so this stays safe.
  */
 static void invalidate_ptrs(struct vstate *st, bool (*match)(const struct vreg *, uint32_t),
 			    uint32_t id)
@@ -231,14 +238,12 @@ static void invalidate_ptrs(struct vstate *st, bool (*match)(const struct vreg *
 
 		for (unsigned r = 0; r < SL_NREGS; r++)
 			if (match(&f->regs[r], id))
-				reg_mark_not_init(&f->regs[r]);
+				reg_mark_unknown(&f->regs[r]);
 		for (uint32_t k = 0; k < f->nslots; k++) {
 			struct vslot *s = &f->stack[k];
 
-			if (s->type[0] == SLOT_SPILL && match(&s->spill, id)) {
-				memset(s->type, SLOT_INVALID, sizeof(s->type));
-				reg_mark_not_init(&s->spill);
-			}
+			if (s->type[0] == SLOT_SPILL && match(&s->spill, id))
+				reg_mark_unknown(&s->spill);
 		}
 	}
 }
@@ -267,6 +272,11 @@ static int set_return(struct venv *env, const struct sl_helper *h, struct call_m
 		r0->type = V_MAP_VALUE_OR_NULL;
 		r0->map = m->map;
 		r0->id = ++env->id_gen;
+		if (sl_map_inner_template(m->map)) {   /* map-in-map: the inner map or NULL */
+			r0->type = V_CONST_MAP_OR_NULL;
+			r0->map = sl_map_inner_template(m->map);
+			r0->inner = 1;
+		}
 		return 0;
 	case SL_RET_PTR_TO_ALLOC_MEM_OR_NULL:
 		if (env->cur->nrefs >= V_MAX_REFS)
@@ -284,11 +294,18 @@ static int set_return(struct venv *env, const struct sl_helper *h, struct call_m
 	}
 }
 
-static void note_map(struct venv *env, struct sl_map *map)
+/* Record the one map a call sees, for the JIT; an inner map (known only
+ * by its template) or several maps leave none. */
+static void note_map(struct venv *env, struct sl_map *map, bool inner)
 {
 	struct sl_insn_aux *aux = &env->prog->aux[env->insn_idx];
 	struct vinsn *ia = &env->ia[env->insn_idx];
 
+	if (inner) {
+		aux->map = NULL;
+		ia->flags |= IA_MAP_POISON;
+		return;
+	}
 	if (!map || (ia->flags & IA_MAP_POISON))
 		return;
 	if (!aux->map) {
@@ -330,7 +347,7 @@ int v_check_helper_call(struct venv *env, const struct bpf_insn *insn)
 	if (m.map && !map_func_ok(sl_map_get_def(m.map)->type, insn->imm))
 		return v_err(env, -EINVAL, "cannot pass map_type %u into func %s#%d",
 			     sl_map_get_def(m.map)->type, h->name, insn->imm);
-	note_map(env, m.map);
+	note_map(env, m.map, m.map_inner);
 	if (m.release_ref)
 		release_ref(env, m.release_ref);
 	if (changes_pkt_data(insn->imm))

@@ -39,6 +39,7 @@ static int check_ptr_alu_type(struct venv *env, uint32_t regno, const struct vre
 	switch (ptr->type) {
 	case V_MAP_VALUE_OR_NULL:
 	case V_MEM_OR_NULL:
+	case V_CONST_MAP_OR_NULL:
 		return v_err(env, -EACCES, "R%u pointer arithmetic on %s prohibited, null-check it first",
 			     regno, vtype_str(ptr->type));
 	case V_CONST_MAP:
@@ -409,10 +410,16 @@ static void mark_or_null(struct vreg *r, void *arg)
 {
 	struct null_mark *m = arg;
 
-	if ((r->type != V_MAP_VALUE_OR_NULL && r->type != V_MEM_OR_NULL) || r->id != m->id)
+	if ((r->type != V_MAP_VALUE_OR_NULL && r->type != V_MEM_OR_NULL &&
+	     r->type != V_CONST_MAP_OR_NULL) || r->id != m->id)
 		return;
 	if (m->is_null) {
 		reg_mark_const(r, 0);
+		return;
+	}
+	if (r->type == V_CONST_MAP_OR_NULL) {
+		r->type = V_CONST_MAP;   /* an inner map: map stays its template */
+		r->id = 0;
 		return;
 	}
 	r->type = r->type == V_MEM_OR_NULL ? V_MEM : V_MAP_VALUE;
@@ -490,25 +497,31 @@ static bool is_zero_operand(const struct bpf_insn *insn, const struct vreg *src)
 /*
  * Jumps involving pointers. Returns 0 and sets *decided to -1 (both ways),
  * 0 (never taken) or 1 (always taken); @p apply is called after the branch
- * copy exists.
+ * copy exists. As the kernel for root (allow_ptr_leaks), any comparison
+ * of a pointer is allowed; only the kernel's patterns teach something:
+ * a null check of a _or_null pointer, a non-null pointer against 0, and
+ * packet pointer against packet end (64-bit jumps only). Anything else
+ * (a pointer against a number, JMP32, pointers of different kinds) goes
+ * both ways and refines nothing.
  */
 static int ptr_cond(struct venv *env, const struct bpf_insn *insn, const struct vreg *dst,
 		    const struct vreg *src, int *decided, int *kind)
 {
 	uint8_t op = SL_OP_CODE(insn->code);
 	bool x = SL_OP_SRC(insn->code) == BPF_X;
-	uint32_t bad = v_is_ptr(dst) ? insn->dst_reg : insn->src_reg;
 
+	(void)env;
 	*decided = -1;
 	*kind = 0;
 	if (SL_OP_CLASS(insn->code) == BPF_JMP32)
-		return v_err(env, -EACCES, "R%u pointer comparison prohibited", bad);
+		return 0;
 	if ((op == BPF_JEQ || op == BPF_JNE) && v_is_ptr(dst) != (x && v_is_ptr(src))) {
 		const struct vreg *p = v_is_ptr(dst) ? dst : src, *o = v_is_ptr(dst) ? src : dst;
 
 		if (!is_zero_operand(insn, o) && !(v_is_ptr(dst) && !x && insn->imm == 0))
-			return v_err(env, -EACCES, "R%u pointer comparison prohibited", bad);
-		if (p->type == V_MAP_VALUE_OR_NULL || p->type == V_MEM_OR_NULL) {
+			return 0;
+		if (p->type == V_MAP_VALUE_OR_NULL || p->type == V_MEM_OR_NULL ||
+		    p->type == V_CONST_MAP_OR_NULL) {
 			*kind = 1;   /* null check */
 			return 0;
 		}
@@ -516,15 +529,10 @@ static int ptr_cond(struct venv *env, const struct bpf_insn *insn, const struct 
 		return 0;
 	}
 	if (!x || !v_is_ptr(dst) || !v_is_ptr(src))
-		return v_err(env, -EACCES, "R%u pointer comparison prohibited", bad);
-	if (is_end_of(src, dst) || is_end_of(dst, src)) {
+		return 0;
+	if (is_end_of(src, dst) || is_end_of(dst, src))
 		*kind = 2;   /* packet range */
-		return 0;
-	}
-	if (dst->type == src->type && dst->type != V_MAP_VALUE_OR_NULL &&
-	    dst->type != V_MEM_OR_NULL && dst->map == src->map)
-		return 0;
-	return v_err(env, -EACCES, "R%u pointer comparison prohibited", bad);
+	return 0;
 }
 
 static int refine_scalars(struct vstate *st, const struct bpf_insn *insn, uint8_t op,

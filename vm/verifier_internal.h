@@ -66,6 +66,7 @@ enum vtype {
 	V_MEM,
 	V_MEM_OR_NULL,
 	V_FUNC,             /* lddw BPF_PSEUDO_FUNC: off = the subprogram's first insn */
+	V_CONST_MAP_OR_NULL, /* lookup in a map-in-map: an inner map (map = the template) or NULL */
 	V_NTYPES
 };
 
@@ -77,7 +78,8 @@ enum vtype {
 struct vreg {
 	uint8_t type;       /* enum vtype */
 	uint8_t frameno;    /* V_STACK: frame the pointer points into */
-	uint16_t pad;
+	uint8_t inner;      /* V_CONST_MAP(_OR_NULL): an inner map, map = its template */
+	uint8_t pad;
 	int32_t off;
 	uint32_t id;        /* pkt: variable-offset id; *_OR_NULL: null-check id; scalar: copy id */
 	uint32_t ref_id;    /* V_MEM from ringbuf: the reservation it belongs to */

@@ -30,6 +30,7 @@ static const char *const type_names[V_NTYPES] = {
 	[V_MEM] = "mem",
 	[V_MEM_OR_NULL] = "mem_or_null",
 	[V_FUNC] = "func",
+	[V_CONST_MAP_OR_NULL] = "map_ptr_or_null",
 };
 
 const char *vtype_str(enum vtype t)

@@ -289,15 +289,18 @@ static bool regsafe(const struct vreg *o, const struct vreg *c, bool precise, bo
 	case V_MAP_VALUE:
 		return o->map == c->map && o->off == c->off && range_within(o, c);
 	case V_MAP_VALUE_OR_NULL:
+	case V_CONST_MAP_OR_NULL:
 	case V_MEM:
 	case V_MEM_OR_NULL:
-		return o->map == c->map && o->off == c->off && o->mem_size == c->mem_size &&
+		return o->map == c->map && o->inner == c->inner && o->off == c->off &&
+		       o->mem_size == c->mem_size &&
 		       range_within(o, c) && check_ids(m, o->id, c->id) &&
 		       check_ids(m, o->ref_id, c->ref_id);
 	case V_STACK:
 		return o->frameno == c->frameno && o->off == c->off && range_within(o, c);
 	default: /* ctx, pkt_end, map pointer */
-		return o->off == c->off && o->map == c->map && range_within(o, c);
+		return o->off == c->off && o->map == c->map && o->inner == c->inner &&
+		       range_within(o, c);
 	}
 }
 

@@ -78,6 +78,7 @@ struct sl_config_map {
 	char file[SL_CONFIG_PATH_LEN];      /**< preload file, resolved; "" for none */
 	uint32_t size;                      /**< max_entries override; 0: the object's */
 	struct sl_config_loc loc;           /**< the map's key */
+	struct sl_config_loc file_loc;      /**< its file: value */
 };
 
 /** A whole configuration. Zero-initialise, then sl_config_init(). */

@@ -42,7 +42,8 @@
  * and byte strings, objects for structs and unions, arrays for arrays.
  *
  * Bitfield members, pointers and functions are refused (-ENOTSUP) when
- * parsing; formatting prints them as bytes.
+ * parsing; formatting prints a bitfield as an integer, anything else it
+ * has no form for as bytes.
  *
  * Every function is for the control thread; errors are one phrase in @p err that the caller prefixes
  * with where the text came from ("blocklist.txt:4: ").

@@ -42,6 +42,8 @@ static const struct num_case cases[] = {
 	{ DBL, "nan", 0, 10, -EINVAL, 0 },
 	{ DBL, "inf", 0, 10, -EINVAL, 0 },
 	{ DBL, "1e999", 0, 10, -ERANGE, 0 },
+	{ DBL, "4.9e-324", 0, 10, 0, 4.9e-324 },    /* a subnormal: kept */
+	{ DBL, "1e-400", 0, 10, 0, 0 },             /* below every double: 0 */
 	{ DBL, "-0", 0, 10, -ERANGE, 0 },
 	{ DBL, "-0.5", -1, 10, 0, -0.5 },
 	{ DBL, "0x10", 0, 100, -EINVAL, 0 },

@@ -4,7 +4,8 @@
  * progs/typed_maps.bpf.c: a table of (map, key or value, text) with the
  * bytes each must give, written out by hand from the C layout of the types,
  * the text and JSON each bytes format back to, or the exact error phrase.
- * Every accepted text is also parsed back from its formatted form (round trip).
+ * Every accepted text is also parsed back from its formatted form (round trip),
+ * and random bytes of every map's key and value format to text that reads back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -105,6 +106,28 @@ static const struct text_case cases[] = {
 	  "want an integer in 0..18446744073709551615, not '18446744073709551616'" },
 	{ "counters", 'v', "ten", -EINVAL, NULL, NULL, NULL,
 	  "want an integer in 0..18446744073709551615, not 'ten'" },
+	/* struct misc: u@0 (4), f@4, d@8, ok@16, pts@18 (2 x 4), size 32 */
+	{ "misc", 'v', "{u: {a: 5}, f: 1.5, d: -2.25, ok: true, pts: [{1, 2}, {x: 3}]}", 0,
+	  "05000000 0000c03f 00000000000002c0 01 00 0100 0200 0300 0000 000000000000",
+	  "{u: {a: 5}, f: 1.5, d: -2.25, ok: true, pts: [{x: 1, y: 2}, {x: 3, y: 0}]}",
+	  "{\"u\": {\"a\": 5}, \"f\": 1.5, \"d\": -2.25, \"ok\": true, "
+	  "\"pts\": [{\"x\": 1, \"y\": 2}, {\"x\": 3, \"y\": 0}]}", NULL },
+	{ "misc", 'v', "{u: {b: 01:02:03:04}}", 0,
+	  "01020304 00000000 0000000000000000 00 00 0000 0000 0000 0000 000000000000",
+	  "{u: {a: 67305985}, f: 0, d: 0, ok: false, pts: [{x: 0, y: 0}, {x: 0, y: 0}]}",
+	  NULL, NULL },
+	{ "misc", 'v', "{u: {a: 1, b: 00:00:00:00}}", -EINVAL, NULL, NULL, NULL,
+	  "u: union (one member at a time) '(anonymous)' has 1 member, not 2" },
+	{ "misc", 'v', "{ok: maybe}", -EINVAL, NULL, NULL, NULL,
+	  "ok: want true, false, 0 or 1, not 'maybe'" },
+	{ "misc", 'v', "{f: 1e39}", -ERANGE, NULL, NULL, NULL,
+	  "f: want a real number within +-3.40282e+38 (a float), not '1e39'" },
+	{ "misc", 'v', "{d: 4.9e-324}", 0,
+	  "00000000 00000000 0100000000000000 00 00 0000 0000 0000 0000 000000000000",
+	  "{u: {a: 0}, f: 0, d: 4.9406564584124654e-324, ok: false, pts: [{x: 0, y: 0}, {x: 0, y: 0}]}",
+	  NULL, NULL },
+	{ "misc", 'v', "{f: nan}", -EINVAL, NULL, NULL, NULL,
+	  "f: want a real number (1.5, -2e-3), not 'nan'" },
 	{ "untyped", 'k', "01:02:03", 0, "010203", NULL, "\"01:02:03\"", NULL },
 	{ "untyped", 'k', "7", -EINVAL, NULL, NULL, NULL, "want 3 bytes (hh:hh:...), not '7'" },
 	{ "untyped", 'v', "7", 0, "07000000", NULL, "7", NULL },
@@ -184,6 +207,64 @@ static int run_case(const struct sl_obj *obj, const struct text_case *c)
 	return 0;
 }
 
+/* An LPM key with bits past its prefix: not a prefix text (which would refuse them). */
+static int check_lpm_host_bits(const struct sl_obj *obj)
+{
+	struct sl_text_type kt, vt;
+	uint8_t key[8] = { 8, 0, 0, 0, 10, 0, 0, 1 }, back[8];
+	char buf[128], err[128];
+
+	sl_text_map_types(obj, sl_obj_map_by_name(obj, "block4"), &kt, &vt);
+	sl_text_format(&kt, key, buf, sizeof(buf));
+	if (strcmp(buf, "{prefixlen: 8, addr: 10.0.0.1}") ||
+	    sl_text_parse(&kt, buf, back, err, sizeof(err)) || memcmp(back, key, 8)) {
+		printf("FAIL lpm host bits: '%s' (%s)\n", buf, err);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Random bytes of every key and value: the text they format to parses, and
+ * formats again to the same text (padding bytes, which no text names, may
+ * differ in between). Non-finite floats have no text: samples printing
+ * "nan" or "inf" are skipped.
+ */
+static int check_random_round_trips(const struct sl_obj *obj)
+{
+	char a[4096], b[4096], err[256];
+	uint8_t bytes[256], back[256];
+	int fails = 0;
+
+	srand(7);
+	for (unsigned i = 0; i < sl_obj_map_count(obj); i++) {
+		struct sl_text_type kv[2];
+
+		if (sl_text_map_types(obj, sl_obj_map(obj, i), &kv[0], &kv[1]))
+			continue;
+		for (int side = 0; side < 2; side++) {
+			const struct sl_text_type *t = &kv[side];
+
+			for (int n = 0; n < 2000 && t->size && t->size <= sizeof(bytes); n++) {
+				for (uint32_t j = 0; j < t->size; j++)
+					bytes[j] = (uint8_t)rand();
+				if (sl_text_format(t, bytes, a, sizeof(a)) < 0 || strstr(a, "nan") ||
+				    strstr(a, "inf"))
+					continue;
+				if (sl_text_parse(t, a, back, err, sizeof(err)) ||
+				    sl_text_format(t, back, b, sizeof(b)) < 0 || strcmp(a, b)) {
+					printf("FAIL round trip %s %s: '%s' -> '%s' (%s)\n",
+					       sl_map_name(sl_obj_map(obj, i)), side ? "value" : "key", a,
+					       b, err);
+					fails++;
+					break;
+				}
+			}
+		}
+	}
+	return fails;
+}
+
 /* A buffer too small: snprintf semantics (full length returned, text cut, NUL-terminated). */
 static int check_short_buffer(const struct sl_obj *obj)
 {
@@ -219,7 +300,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		fails += run_case(obj, &cases[i]);
 	fails += check_short_buffer(obj);
+	fails += check_lpm_host_bits(obj);
+	fails += check_random_round_trips(obj);
 	sl_obj_close(obj);
-	printf("%zu cases, %d failed\n", sizeof(cases) / sizeof(cases[0]) + 1, fails);
+	printf("%zu cases (and random round trips), %d failed\n",
+	       sizeof(cases) / sizeof(cases[0]) + 2, fails);
 	return fails ? 1 : 0;
 }

@@ -400,6 +400,21 @@ def case_l4lb_preload(env):
     share = [table.count(b) for b in backends]
     if max(share) - min(share) > 1 or sum(share) != LB_RING:
         fail("l4lb: Maglev table not balanced: %r" % share)
+    # Maglev's promise: removing backend 9 moves few slots other than its own.
+    less = env.preload("backends-less", [l for l in open(backends_in) if not l.startswith("9 ")
+                                         and not l.startswith("#")])
+    t2 = env.path("maglev-less.txt")
+    subprocess.run([sys.executable, tool, less, t2, env.path("be-less.txt")], check=True)
+    with open(t2) as f:
+        table2 = [int(l.split()[1]) for l in f if not l.startswith("#")]
+    moved = sum(1 for a, b in zip(table, table2) if a != 9 and a != b)
+    if moved > LB_RING // 20:
+        fail("l4lb: removing one of 5 backends moved %d other slots" % moved)
+    bad = env.preload("backends-bad", ["1 10.1.0.1 02:00:00:00:01:01", "2 10.1.0.300 02:00:00:00:01:02"])
+    r = subprocess.run([sys.executable, tool, bad, env.path("x"), env.path("y")],
+                       capture_output=True, text=True)
+    if r.returncode != 1 or "backends-bad.txt:3:" not in r.stderr:
+        fail("l4lb-maglev.py on a bad address: exit %d, %r" % (r.returncode, r.stderr))
     # Backend 9 is not in lb_backends: its slots drop (a backend being drained).
     live = {k: v for k, v in backends.items() if k != 9}
     with open(be_txt) as f:
@@ -427,8 +442,9 @@ def case_l4lb_preload(env):
         bad = next(i for i, (a, b) in enumerate(zip(out, want_out)) if a != b) \
             if len(out) == len(want_out) else -1
         fail("l4lb: output frames differ (first at %d of %d)" % (bad, len(want_out)))
-    print("ok l4lb-maglev: %d encapsulated to %d backends, %d passed, %d dropped (drained)" %
-          (stats[0], len(live), stats[1], stats[2]))
+    print("ok l4lb-maglev: %d encapsulated to %d backends, %d passed, %d dropped (drained); "
+          "removing a backend moved %d other slots of %d" % (stats[0], len(live), stats[1],
+                                                            stats[2], moved, LB_RING))
 
 
 CASES = {"firewall": case_firewall, "firewall-preload": case_firewall_preload,

@@ -515,6 +515,114 @@ static void gen_rotate2(struct gen *g)
 }
 
 /*
+ * A table read as clang writes it: "rA &= 7; rA <<= s; rB = ptr; rB +=
+ * rA; rD = *(rB + off)" (the JIT makes it one load [rB + rA*2^s + off] when
+ * rB and rA are not read afterwards). Near misses: rB or rA read after
+ * the load, a 32-bit shift, a jump over the add or over the shift (landing
+ * inside), a register copy between the shift and the add.
+ */
+static void gen_index_load(struct gen *g)
+{
+	unsigned si = rn(g, 4), size = 1u << si, s = rn(g, 4), miss = rn(g, 10);
+	uint8_t b = scalar(g), a = scalar(g), d = scalar(g), c = scalar(g), base;
+	int16_t off;
+
+	pick_addr(g, size, false, &base, &off);
+	if (a == b || g->kind[base] != K_MEM)
+		return;
+	off = (int16_t)rn(g, MEM_OPS - size - (7u << s) + 1);
+	bool late = rn(g, 4) == 0;   /* the copy right before the add: the JIT's lea instead */
+
+	item(g);
+	if (!late)
+		put(g, BPF_ALU64 | BPF_MOV | BPF_X, b, base, 0, 0);
+	put(g, BPF_ALU64 | BPF_AND | BPF_K, a, 0, 0, 7);
+	if (miss == 0 && s)
+		put(g, BPF_JMP | BPF_JGT | BPF_K, a, 0, 1, (int32_t)rn(g, 8));   /* over the shift */
+	if (s)
+		put(g, (miss == 1 ? BPF_ALU : BPF_ALU64) | BPF_LSH | BPF_K, a, 0, 0, (int32_t)s);
+	if (miss == 2 && c != a && c != b)
+		put(g, BPF_ALU64 | BPF_MOV | BPF_X, c, a, 0, 0);
+	else if (c != a && c != b && rn(g, 2))
+		put_lddw(g, c, edge_u64(g));
+	if (late)
+		put(g, BPF_ALU64 | BPF_MOV | BPF_X, b, base, 0, 0);
+	if (miss == 3)
+		put(g, BPF_JMP | BPF_JSET | BPF_K, a, 0, 1, 1 << rn(g, 6));     /* over the add */
+	put(g, BPF_ALU64 | BPF_ADD | BPF_X, b, a, 0, 0);
+	put(g, BPF_LDX | BPF_MEM | sizes[si], d, b, off, 0);
+	if (d == b)
+		return;
+	if (miss == 4)
+		put(g, BPF_ALU64 | BPF_SUB | BPF_X, b, base, 0, 0);   /* reads rB: b = the index */
+	else
+		put(g, BPF_ALU64 | BPF_MOV | BPF_K, b, 0, 0, edge_imm(g));     /* no address stays */
+	if (miss == 5 && c != b)
+		put(g, BPF_ALU64 | BPF_ADD | BPF_X, c, a, 0, 0);      /* reads rA */
+}
+
+/*
+ * v1's 32-bit idioms: "rX &= M; rX >>= k" with M keeping bits k-31 (the
+ * JIT: shr r32, k), M an immediate or a constant register, sometimes one
+ * bit off or with a jump landing on the shift; and "rX <<= 32; rX >>= 32"
+ * followed by a 32-bit operation (upper half unread: the JIT drops the
+ * pair) or by a 64-bit one that reads it.
+ */
+static void gen_v1_idioms(struct gen *g)
+{
+	uint8_t x = scalar(g), c = scalar(g), y = scalar(g);
+	uint32_t k = 1 + rn(g, 31), miss = rn(g, 8);
+	uint64_t m = (0xffffffffull >> k) << k;
+
+	item(g);
+	if (rn(g, 2)) {
+		put(g, BPF_ALU64 | BPF_ADD | BPF_X, x, y, 0, 0);
+		put(g, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
+		if (miss == 0)
+			item(g);
+		put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, 32);
+		if (rn(g, 2))
+			put(g, BPF_ALU | BPF_XOR | BPF_X, x, y, 0, 0);
+		else if (rn(g, 2))
+			put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, (int32_t)k);
+		return;
+	}
+	if (miss == 1)
+		m ^= 1ull << rn(g, 40);
+	if (c != x && rn(g, 2)) {
+		put_lddw(g, c, m);
+		put(g, BPF_ALU64 | BPF_AND | BPF_X, x, c, 0, 0);
+	} else {
+		put(g, BPF_ALU64 | BPF_AND | BPF_K, x, 0, 0, (int32_t)m);
+	}
+	if (miss == 2)
+		item(g);
+	put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, (int32_t)(miss == 3 ? k + 1 : k));
+}
+
+/*
+ * "rC = 1; if (a op b) goto +1; rC = 0", a comparison's bool (the JIT:
+ * xor + cmp + setcc), in both widths, against a register or an immediate.
+ * Near misses: the comparison reads rC, other constants than 1 and 0, a
+ * jump landing on the "rC = 0".
+ */
+static void gen_setcc(struct gen *g)
+{
+	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
+				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
+	uint8_t c = scalar(g), a = scalar(g), b = scalar(g), miss = (uint8_t)rn(g, 8);
+	bool x = rn(g, 2);
+
+	item(g);
+	put(g, (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 0 ? 2 : 1);
+	put(g, (rn(g, 2) ? BPF_JMP : BPF_JMP32) | ops[rn(g, sizeof(ops))] | (x ? BPF_X : BPF_K),
+	    a, x ? b : 0, 1, x ? 0 : edge_imm(g));
+	if (miss == 1)
+		item(g);
+	put(g, (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 2 ? -1 : 0);
+}
+
+/*
  * rotl(v * C, k) as clang writes it: rA = rV; rA *= rC1; rV *= rC2;
  * rV >>= 64-k; rV |= rA with C1 = C2 << k (the JIT makes it imul + rol),
  * sometimes with constants that do not match or something in between:
@@ -579,14 +687,20 @@ static void gen_body(struct gen *g, unsigned n)
 	for (unsigned i = 0; i < n && g->n < MAX_INSNS - 64; i++) {
 		unsigned w = rn(g, 100);
 
-		if (w < 40)
+		if (w < 36)
 			gen_alu(g);
-		else if (w < 42)
+		else if (w < 37)
+			gen_setcc(g);
+		else if (w < 38)
+			gen_v1_idioms(g);
+		else if (w < 40)
 			gen_rotate(g);
-		else if (w < 43)
+		else if (w < 41)
 			gen_mulrot(g);
-		else if (w < 44)
+		else if (w < 42)
 			gen_rotate2(g);
+		else if (w < 43)
+			gen_index_load(g);
 		else if (w < 45)
 			gen_mul_add(g);
 		else if (w < 60)

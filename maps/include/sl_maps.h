@@ -57,6 +57,16 @@ static inline void sl_map_set_cpu(uint32_t cpu) { sl_map_cpu = cpu; }
  */
 struct sl_map *sl_map_create(const char *name, const struct sl_map_def *def, unsigned ncpus);
 
+/**
+ * Bytes a map of @p def with @p ncpus worker slots reserves and uses once
+ * every entry is filled: its tables as maps/ lays them out (hash: chain
+ * heads, elements with spares, pool bookkeeping; array: values per slot;
+ * LPM: elements and the root, trie nodes come on demand). Big tables are
+ * reserved lazily, so an emptier map costs less resident memory. The
+ * loader charges this against sl_obj_opts.map_mem_limit. No allocation.
+ */
+uint64_t sl_map_mem_cost(const struct sl_map_def *def, unsigned ncpus);
+
 /** Free a map. No worker may use it any more. NULL is allowed. */
 void sl_map_destroy(struct sl_map *map);
 
@@ -232,14 +242,58 @@ int sl_map_prog_array_set_resolver(struct sl_map *map, sl_prog_resolver_fn fn, v
  */
 struct sl_prog *sl_map_prog_array_get(struct sl_map *map, uint32_t index);
 
-/* ---- DEVMAP / DEVMAP_HASH ---- */
+/* ---- DEVMAP / DEVMAP_HASH / XSKMAP / CPUMAP ---- */
 
 /**
- * Target port of @p key in a DEVMAP (u32 index) or DEVMAP_HASH (u32 key):
- * 0 with *ifindex set, -ENOENT when absent, -EINVAL for other map types.
- * Worker, lock-free (used by bpf_redirect_map).
+ * Redirect target of @p key in a DEVMAP (u32 index), DEVMAP_HASH (u32
+ * key) or XSKMAP (u32 index): the port; in a CPUMAP: the worker index,
+ * which is @p key itself when the entry is set. 0 with *ifindex set,
+ * -ENOENT when absent, -EINVAL for other map types. Worker, lock-free
+ * (used by bpf_redirect_map; the caller tells the kinds apart by the
+ * map's type).
  */
 int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex);
+
+/* ---- ARRAY_OF_MAPS / HASH_OF_MAPS ---- */
+
+/**
+ * Create an ARRAY_OF_MAPS or HASH_OF_MAPS (value_size 4; ARRAY_OF_MAPS
+ * key_size 4) whose inner maps follow @p inner (the kernel's inner map
+ * template: type, key and value size, flags, and max_entries unless
+ * @p inner has BPF_F_INNER_MAP). sl_map_create() refuses these types.
+ * Control thread; allocates. @return the map, or NULL with errno EINVAL
+ * (bad definition, inner map-in-map), ENOTSUP, ENOMEM.
+ */
+struct sl_map *sl_map_create_outer(const char *name, const struct sl_map_def *def,
+				   const struct sl_map_def *inner, unsigned ncpus);
+
+/**
+ * The template of an outer map (an empty map of the inner definition,
+ * owned by @p map), or NULL for other types. The verifier checks uses of
+ * looked-up inner maps against it.
+ */
+struct sl_map *sl_map_inner_template(const struct sl_map *map);
+
+/**
+ * Set entry @p key of an outer map to @p inner (NULL deletes it); @p id is
+ * the u32 the control API reads back (the kernel gives map ids). Programs
+ * see the new map from their next lookup. The outer map does not own
+ * @p inner: keep it alive until it is replaced and sl_map_synchronize()
+ * has returned. Control thread.
+ * @return 0, -EINVAL (not an outer map, or @p inner does not fit the
+ *         template), -E2BIG (index >= max_entries, or the hash is full),
+ *         -ENOENT (deleting an absent entry), -ENOMEM.
+ */
+int sl_map_outer_set(struct sl_map *map, const void *key, struct sl_map *inner, uint32_t id);
+
+/**
+ * Let sl_map_ctl_update() on outer map @p map take u32 values: @p fn maps a
+ * value (a map id chosen by the caller) to a map, or NULL (the update then
+ * fails with -EBADF). Without a resolver such updates fail with
+ * -EOPNOTSUPP. Control thread. @return 0, -EINVAL (not an outer map).
+ */
+int sl_map_outer_set_resolver(struct sl_map *map, struct sl_map *(*fn)(uint32_t id, void *ctx),
+			      void *ctx);
 
 /* ---- RINGBUF ---- */
 

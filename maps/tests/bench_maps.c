@@ -4,7 +4,9 @@
  * read concurrency flag) and rte_lpm, on the same keys, in one run.
  * Not a test: it prints figures. EAL is started with --no-huge --no-pci
  * and a per-process --file-prefix for rte_hash/rte_lpm (--in-memory is
- * refused together with --no-huge by DPDK 22.11); sluice maps need no EAL.
+ * refused together with --no-huge by DPDK 22.11), --no-shconf so that its
+ * runtime directory stays empty and is removed at exit; sluice maps need
+ * no EAL.
  *
  *   HASH      65536 random keys of 4, 8, 16 bytes, value 8 bytes; lookups
  *             of present keys (hit) and absent keys (miss) in random order.
@@ -288,15 +290,19 @@ int main(int argc, char **argv)
 	const char *only = argc > 2 ? argv[2] : NULL;
 	char prefix[48];
 	char *eal[] = {"bench_maps", "--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix,
-		       "-l", "0", "--log-level", "error", "--no-telemetry"};
+		       "--no-shconf", "-l", "0", "--log-level", "error", "--no-telemetry"};
+	char rundir[512];
 
 	snprintf(prefix, sizeof(prefix), "bench_maps_%d", (int)getpid());
 	if (argc > 1)
 		rounds = atoi(argv[1]) > 0 ? atoi(argv[1]) : 5;
 	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal) < 0) {
 		fprintf(stderr, "bench_maps: rte_eal_init failed\n");
+		rmdir(rte_eal_get_runtime_dir());
 		return 1;
 	}
+	/* --no-shconf: the runtime directory stays empty; removed after cleanup */
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	for (dependent = 0; dependent < 2; dependent++) {
 		printf("%s: ns per lookup, best of %d passes of %u lookups\n",
 		       dependent ? "latency (each lookup waits for the previous)" :
@@ -314,5 +320,6 @@ int main(int argc, char **argv)
 		}
 	}
 	rte_eal_cleanup();
+	rmdir(rundir);
 	return 0;
 }

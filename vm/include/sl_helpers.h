@@ -102,6 +102,16 @@ struct sl_redirect {
 /** This thread's redirect state. */
 struct sl_redirect *sl_helper_redirect(void);
 
+/**
+ * Set this thread's virtual clock: from now on bpf_ktime_get_ns,
+ * bpf_ktime_get_boot_ns and bpf_ktime_get_coarse_ns return @p ns on this
+ * thread (a replay sets each packet's capture time; tests make runs
+ * repeatable). Any thread.
+ */
+void sl_helper_clock_set(uint64_t ns);
+/** Back to the real clocks on this thread. */
+void sl_helper_clock_real(void);
+
 /** Ring slots per worker for bpf_trace_printk: the last SL_TRACE_RING - 1 messages are kept. */
 #define SL_TRACE_RING 16
 /** Longest bpf_trace_printk message kept, including the NUL. */

@@ -151,19 +151,34 @@ struct sl_obj_opts {
 	size_t sz;        /**< sizeof(struct sl_obj_opts) */
 	unsigned ncpus;   /**< slots of per-CPU maps (worker count); 0 means 1 */
 	/**
-	 * Most bytes the object's maps may need, estimated as the sum of
-	 * max_entries * (key_size + value_size rounded up to 8) * slots over
-	 * its maps; an object crossing it fails with E2BIG, checked before
-	 * each map is created (a hostile object cannot make the loader
-	 * allocate gigabytes).
+	 * Most bytes the object's maps may need: the sum over its maps of
+	 * what each costs when full, as maps/ lays it out (sl_map_mem_cost():
+	 * hash heads, elements with spares and bookkeeping; array values per
+	 * slot). An object crossing it fails with E2BIG, checked before each
+	 * map is created (a hostile object cannot make the loader reserve
+	 * gigabytes). Map memory is reserved lazily: opening an object (and
+	 * `sluice verify`) touches almost none of it.
 	 * 0 means SL_OBJ_MAP_MEM_DEFAULT.
 	 */
 	uint64_t map_mem_limit;
 	/**
-	 * max_entries overrides by map name (a config file's maps.NAME.size),
-	 * applied before each map is created; names the object does not
-	 * define are ignored here (sl_obj_map_by_name() tells the caller).
-	 * Not owned; NULL when @c n_map_sizes is 0.
+	 * Program type of every executable section except ".text" (as
+	 * `bpftool prog load ... type xdp`): every global function in such a
+	 * section is a program of this type, whatever the section's name.
+	 * Used when @c force_type is true; otherwise types come from section
+	 * names (sl_prog_type_from_section()).
+	 */
+	bool force_type;
+	enum sl_prog_type prog_type;
+	/**
+	 * Map sizes by name (`--map-size NAME=N`, a config file's
+	 * maps.NAME.size), applied before each map is created: the size of a
+	 * map declared with max_entries 0 (xdp-bench and xdp-trafficgen leave
+	 * it to the loader), or a new size for any map, as libbpf's
+	 * bpf_map__set_max_entries(). A map left at 0 (other than
+	 * PERF_EVENT_ARRAY, sized per CPU) fails with EINVAL and a line naming
+	 * the map and `--map-size`. Names the object does not define are
+	 * ignored here (sl_obj_map_by_name() tells the caller). Not owned.
 	 */
 	const struct sl_obj_map_size *map_sizes;
 	unsigned n_map_sizes;
@@ -282,8 +297,16 @@ void sl_prog_free(struct sl_prog *prog);
  */
 void sl_prog_fini(struct sl_prog *prog);
 
-/** Section name -> program type; -ENOENT for a section that is not a program. */
+/**
+ * Section name -> program type; -ENOENT for a section that is not a program.
+ * As libbpf before 1.0, a name that starts with "xdp" (xdp, xdp/..., xdp.frags,
+ * xdp_stats1, xdp_prog_kern) is XDP and one that starts with "socket" (socket,
+ * socket1, socket/...) a socket filter; "raw" and "raw/..." are raw programs.
+ */
 int sl_prog_type_from_section(const char *section, enum sl_prog_type *type);
+
+/** "xdp", "socket", "raw" -> program type; -EINVAL for another name. */
+int sl_prog_type_from_name(const char *name, enum sl_prog_type *type);
 
 /** Flags of sl_prog_verify(). */
 enum {

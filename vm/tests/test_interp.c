@@ -136,8 +136,11 @@ static void test_sections(void)
 		{ "xdp.frags", 0, SL_PROG_XDP }, { "xdp.frags/x", 0, SL_PROG_XDP },
 		{ "socket", 0, SL_PROG_SOCKET }, { "socket/filter", 0, SL_PROG_SOCKET },
 		{ "raw", 0, SL_PROG_RAW }, { "raw/bench", 0, SL_PROG_RAW },
-		{ "xdpx", -ENOENT, 0 }, { "tc", -ENOENT, 0 }, { ".text", -ENOENT, 0 },
-		{ "sockets", -ENOENT, 0 }, { "", -ENOENT, 0 },
+		{ "xdpx", 0, SL_PROG_XDP }, { "xdp_stats1", 0, SL_PROG_XDP },
+		{ "xdp_prog_kern", 0, SL_PROG_XDP }, { "socket1", 0, SL_PROG_SOCKET },
+		{ "sockets", 0, SL_PROG_SOCKET }, { "raws", -ENOENT, 0 },
+		{ "tc", -ENOENT, 0 }, { ".text", -ENOENT, 0 }, { "prog", -ENOENT, 0 },
+		{ "xd", -ENOENT, 0 }, { "sock", -ENOENT, 0 }, { "", -ENOENT, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

@@ -177,8 +177,9 @@ static void test_refused(void)
 	ref_free(&ref);
 	tl_path(path, sizeof(path), "ld_bad_mim.bpf.o");
 	if (ref_load(&ref, path, tl_readelf, tl_objdump) == 0)
-		expect_fail("map-in-map", ref.bytes, ref.len, EINVAL,
-			    NAME ": map 'outer': field 'values': map-in-map");
+		expect_fail("map-in-map misfit", ref.bytes, ref.len, EINVAL,
+			    NAME ": map 'outer': initial value 0: map 'wide' does not fit the "
+			    "inner map template");
 	ref_free(&ref);
 
 	tl_path(path, sizeof(path), "ld_maps.bpf.o");

@@ -726,9 +726,17 @@ static void reset_maps(struct sl_map **maps)
 
 enum engine { ENG_CHECKED, ENG_FAST, ENG_JIT };
 
+/*
+ * Every engine runs on the same packet and memory buffers (copied to the
+ * outcome afterwards): a packet pointer made stale by bpf_xdp_adjust_*
+ * is a scalar that holds its old address, as in the kernel, and may
+ * reach r0; at the same address all engines must agree on it too.
+ */
 static void run_one(struct sl_prog *prog, struct sl_jit *jit, enum engine e,
-		    const struct input *in, struct outcome *out)
+		    const struct input *in, struct outcome *res)
 {
+	static struct outcome run;
+	struct outcome *out = &run;
 	struct sl_vm_run_opts o = { .sz = sizeof(o), .checked = e == ENG_CHECKED };
 	struct sl_xdp_ctx x = { 0 };
 	void *ctx = NULL;
@@ -756,6 +764,7 @@ static void run_one(struct sl_prog *prog, struct sl_jit *jit, enum engine e,
 		out->data = (uint8_t *)x.data - out->buf;
 		out->end = (uint8_t *)x.data_end - out->buf;
 	}
+	*res = run;
 }
 
 static void report(const char *what, struct sl_prog *prog, const struct input *in,

@@ -32,6 +32,28 @@ struct rule {
 	__u64 hits;
 };
 
+struct point {
+	__u16 x, y;
+};
+
+struct misc {
+	union {
+		__u32 a;
+		__u8 b[4];
+	} u;
+	float f;
+	double d;
+	_Bool ok;
+	struct point pts[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct misc);
+} misc SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 64);
@@ -101,6 +123,7 @@ int typed(struct xdp_md *ctx)
 	hit += bpf_map_lookup_elem(&counters, &zero) != 0;
 	hit += bpf_map_lookup_elem(&pcpu, &zero) != 0;
 	hit += bpf_map_lookup_elem(&untyped, u) != 0;
+	hit += bpf_map_lookup_elem(&misc, &zero) != 0;
 	return hit ? XDP_DROP : XDP_PASS;
 }
 

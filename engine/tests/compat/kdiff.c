@@ -580,7 +580,7 @@ static unsigned compare_maps(struct kside *k, struct sside *s, const char *tag)
 static int cli_parse(FILE *p, struct pkt *out, uint64_t *r0)
 {
 	char line[512];
-	int have_r0 = 0;
+	int have_r0 = 0, in_meta = 0;
 
 	out->len = 0;
 	while (fgets(line, sizeof(line), p)) {
@@ -592,7 +592,10 @@ static int cli_parse(FILE *p, struct pkt *out, uint64_t *r0)
 			have_r0 = 1;
 			continue;
 		}
-		if (sscanf(line, "%4x:%n", &off, &used) != 1 || strncmp(line, "packet", 6) == 0)
+		if (!strncmp(line, "metadata", 8) || !strncmp(line, "packet", 6))
+			in_meta = line[0] == 'm';   /* test-run prints metadata before the packet */
+		if (in_meta || sscanf(line, "%4x:%n", &off, &used) != 1 ||
+		    strncmp(line, "packet", 6) == 0)
 			continue;
 		s += used;
 		while (sscanf(s, " %2x%n", &v, &used) == 1 && out->len < MAX_PKT) {

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Run a libFuzzer target of the config component for a bounded number of
+# runs from a seed corpus, then print its coverage (instrumented edges and
+# the last coverage line). The fuzz build instruments libsl_config
+# (-fsanitize=fuzzer-no-link), so a few hundred edges or more mean the
+# parser is instrumented, not only the harness.
+#   config/tests/run_fuzz.sh FUZZER SEED_DIR [RUNS] [SECONDS] [MIN_EDGES]
+# -timeout=120: a bounded loop the verifier walks to its 1,000,000-instruction
+# limit takes ~2 s in a normal build and over 12 s of CPU under ASan with
+# coverage; only an input slower than two minutes is a hang.
+set -e
+fuzzer=${1:?usage: run_fuzz.sh FUZZER SEED_DIR [RUNS] [SECONDS] [MIN_EDGES]}
+seeds=${2:?usage: run_fuzz.sh FUZZER SEED_DIR [RUNS] [SECONDS] [MIN_EDGES]}
+runs=${3:-20000}
+secs=${4:-60}
+min=${5:-500}
+name=$(basename "$fuzzer")
+corpus=$(mktemp -d)
+log=$(mktemp)
+trap 'rm -rf "$corpus" "$log"' EXIT
+cp "$seeds"/* "$corpus"/
+status=0
+ASAN_OPTIONS=detect_leaks=1 "$fuzzer" -runs="$runs" -max_total_time="$secs" -timeout=120 \
+	-rss_limit_mb=2048 "$corpus" > "$log" 2>&1 || status=$?
+tail -n 3 "$log"
+[ "$status" -eq 0 ] || { echo "$name: fuzzer failed (exit $status)"; cat "$log"; exit 1; }
+edges=$(sed -n 's/.*Loaded [0-9]* modules *(\([0-9]*\) inline 8-bit counters).*/\1/p' "$log" | head -n 1)
+final=$(grep -E '^#[0-9]+.*(DONE|cov:)' "$log" | tail -n 1)
+echo "$name: $(ls "$seeds" | wc -l) seeds; ${edges:-?} instrumented edges; last: $final"
+[ "${edges:-0}" -ge "$min" ] || { echo "$name: only ${edges:-0} edges: library not instrumented"; exit 1; }

@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Capture files for the replay: reading pcap and pcapng from a mapped file,
+ * writing pcap through one large buffer.
+ *
+ * Reader. The whole file is mapped read-only (MADV_SEQUENTIAL) and records
+ * are returned as pointers into the mapping: no copy, no read() per record.
+ *   pcap:   24-byte header; magic a1b2c3d4 (microseconds) or a1b23c4d
+ *           (nanoseconds) in either byte order; 16-byte record headers.
+ *   pcapng: sections (SHB, either byte order, one file may mix them),
+ *           interfaces (IDB: link type, snaplen, if_tsresol, if_tsoffset),
+ *           packets (EPB, SPB, the obsolete PB); other blocks are skipped.
+ *           Every interface must have the link type of the first one.
+ *           Timestamps come out in microseconds when every interface known
+ *           before the first packet counts in microseconds or coarser,
+ *           otherwise in nanoseconds.
+ * The snaplen is libpcap's: 0 or more than 262144 in the file means 262144.
+ * A record cut by the end of the file, caplen > len, caplen > snaplen, or a
+ * malformed block stops the reading with one line naming the record and
+ * its byte offset; the records before it were returned normally.
+ *
+ * Writer. Records are appended to a 4 MiB buffer that is written out with
+ * write() when full and at close; the first failing write is kept (sticky)
+ * and reported at close. Header and records in host byte order, as
+ * libpcap's pcap_dump writes them.
+ *
+ * Replay thread; the reader never allocates after sl_pcap_open.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pcapio.h"
+
+#define PCAP_MAGIC_US 0xa1b2c3d4u
+#define PCAP_MAGIC_NS 0xa1b23c4du
+#define PCAPNG_SHB 0x0a0d0d0au
+#define PCAPNG_BOM 0x1a2b3c4du
+#define PCAPNG_IDB 1u
+#define PCAPNG_PB 2u
+#define PCAPNG_SPB 3u
+#define PCAPNG_EPB 6u
+#define OPT_IF_TSRESOL 9
+#define OPT_IF_TSOFFSET 14
+#define WBUF_SIZE (4u << 20)
+
+static int say(char *log, size_t log_len, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log && log_len) {
+		va_start(ap, fmt);
+		vsnprintf(log, log_len, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+static uint32_t rd32(const struct sl_pcap_reader *r, const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return r->swap ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t rd16(const struct sl_pcap_reader *r, const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return r->swap ? __builtin_bswap16(v) : v;
+}
+
+static uint32_t adjust_snaplen(uint32_t s)
+{
+	return s == 0 || s > SL_PCAP_MAX_SNAPLEN ? SL_PCAP_MAX_SNAPLEN : s;
+}
+
+/* ---- classic pcap ---- */
+
+static int open_pcap(struct sl_pcap_reader *r, uint32_t magic, char *log, size_t log_len)
+{
+	uint16_t major;
+
+	r->swap = magic == __builtin_bswap32(PCAP_MAGIC_US) || magic == __builtin_bswap32(PCAP_MAGIC_NS);
+	r->res = (magic == PCAP_MAGIC_NS || magic == __builtin_bswap32(PCAP_MAGIC_NS)) ?
+		 SL_PCAP_NSEC : SL_PCAP_USEC;
+	if (r->size < 24)
+		return say(log, log_len, -EINVAL, "%s: truncated pcap header (%zu of 24 bytes)",
+			   r->path, r->size);
+	major = rd16(r, r->base + 4);
+	if (major != 2)
+		return say(log, log_len, -EINVAL, "%s: pcap version %u.%u, only 2.x is read", r->path,
+			   major, rd16(r, r->base + 6));
+	r->snaplen = adjust_snaplen(rd32(r, r->base + 16));
+	r->linktype = rd32(r, r->base + 20) & 0x03ffffffu;
+	r->off = 24;
+	return 0;
+}
+
+static int next_pcap(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log, size_t log_len)
+{
+	const uint8_t *h = r->base + r->off;
+	size_t left = r->size - r->off;
+	uint32_t caplen, len;
+
+	if (left == 0)
+		return 0;
+	if (left < 16)
+		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): truncated header "
+			   "(%zu of 16 bytes)", r->path, (unsigned long long)r->nrec + 1, r->off, left);
+	caplen = rd32(r, h + 8);
+	len = rd32(r, h + 12);
+	if (caplen > r->snaplen)
+		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): caplen %u is larger "
+			   "than the snaplen %u", r->path, (unsigned long long)r->nrec + 1, r->off,
+			   caplen, r->snaplen);
+	if (caplen > len)
+		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): caplen %u is larger "
+			   "than the packet length %u", r->path, (unsigned long long)r->nrec + 1,
+			   r->off, caplen, len);
+	if (caplen > left - 16)
+		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): truncated: caplen %u, "
+			   "%zu bytes left in the file", r->path, (unsigned long long)r->nrec + 1,
+			   r->off, caplen, left - 16);
+	rec->sec = rd32(r, h);
+	rec->frac = rd32(r, h + 4);
+	rec->caplen = caplen;
+	rec->len = len;
+	rec->data = h + 16;
+	r->off += 16 + (size_t)caplen;
+	r->nrec++;
+	return 1;
+}
+
+/* ---- pcapng ---- */
+
+/* A block at r->off: type and total length, checked against the file. */
+static int ng_block(struct sl_pcap_reader *r, uint32_t *type, uint32_t *blen, char *log,
+		    size_t log_len)
+{
+	size_t left = r->size - r->off;
+	const uint8_t *b = r->base + r->off;
+
+	if (left < 12)
+		return say(log, log_len, -EINVAL, "%s: block at byte %zu: truncated (%zu bytes left)",
+			   r->path, r->off, left);
+	if (rd32(r, b) == PCAPNG_SHB) {  /* a new section may change the byte order */
+		uint32_t bom;
+
+		memcpy(&bom, b + 8, 4);
+		if (bom != PCAPNG_BOM && bom != __builtin_bswap32(PCAPNG_BOM))
+			return say(log, log_len, -EINVAL, "%s: section at byte %zu: bad byte-order "
+				   "magic 0x%08x", r->path, r->off, bom);
+		r->swap = bom != PCAPNG_BOM;
+	}
+	*type = rd32(r, b);
+	*blen = rd32(r, b + 4);
+	if (*blen < 12 || *blen % 4)
+		return say(log, log_len, -EINVAL, "%s: block at byte %zu: bad length %u", r->path,
+			   r->off, *blen);
+	if (*blen > left)
+		return say(log, log_len, -EINVAL, "%s: block at byte %zu: truncated: length %u, %zu "
+			   "bytes left in the file", r->path, r->off, *blen, left);
+	if (rd32(r, b + *blen - 4) != *blen)
+		return say(log, log_len, -EINVAL, "%s: block at byte %zu: trailing length %u differs "
+			   "from %u", r->path, r->off, rd32(r, b + *blen - 4), *blen);
+	return 0;
+}
+
+/* Timestamp units of an if_tsresol option value. */
+static int tsresol_units(uint8_t v, uint64_t *units)
+{
+	unsigned e = v & 0x7f;
+
+	if (v & 0x80) {
+		if (e > 63)
+			return -EINVAL;
+		*units = 1ull << e;
+		return 0;
+	}
+	if (e > 19)
+		return -EINVAL;
+	*units = 1;
+	while (e--)
+		*units *= 10;
+	return 0;
+}
+
+static int ng_idb(struct sl_pcap_reader *r, const uint8_t *b, uint32_t blen, char *log,
+		  size_t log_len)
+{
+	struct sl_pcapng_if *ifc = &r->ifs[r->nifs];
+	uint32_t lt, pos = 16;
+
+	if (blen < 20)
+		return say(log, log_len, -EINVAL, "%s: interface block at byte %zu: too short",
+			   r->path, r->off);
+	if (r->nifs == SL_PCAP_MAX_IFACES)
+		return say(log, log_len, -E2BIG, "%s: interface block at byte %zu: more than %u "
+			   "interfaces", r->path, r->off, SL_PCAP_MAX_IFACES);
+	lt = rd16(r, b + 8);
+	if (r->linktype == UINT32_MAX)
+		r->linktype = lt;
+	if (lt != r->linktype)
+		return say(log, log_len, -ENOTSUP, "%s: interface %u (byte %zu) has link type %u, "
+			   "interface 0 has %u: one link type per file", r->path, r->nifs, r->off, lt,
+			   r->linktype);
+	*ifc = (struct sl_pcapng_if){ .units = 1000000, .snaplen = rd32(r, b + 12) };
+	while (pos + 4 <= blen - 4) {
+		uint16_t code = rd16(r, b + pos), olen = rd16(r, b + pos + 2);
+
+		if (code == 0 || pos + 4 + olen > blen - 4)
+			break;
+		if (code == OPT_IF_TSRESOL && olen == 1 && tsresol_units(b[pos + 4], &ifc->units))
+			return say(log, log_len, -EINVAL, "%s: interface %u (byte %zu): bad if_tsresol "
+				   "0x%02x", r->path, r->nifs, r->off, b[pos + 4]);
+		if (code == OPT_IF_TSOFFSET && olen == 8) {
+			uint64_t v = (uint64_t)rd32(r, b + pos + 4) | (uint64_t)rd32(r, b + pos + 8) << 32;
+
+			if (r->swap)  /* a 64-bit value: swap the halves too */
+				v = (uint64_t)rd32(r, b + pos + 8) | (uint64_t)rd32(r, b + pos + 4) << 32;
+			ifc->offset = (int64_t)v;
+		}
+		pos += 4 + ((olen + 3u) & ~3u);
+	}
+	if (r->nifs == 0)
+		r->snaplen = adjust_snaplen(ifc->snaplen);
+	r->nifs++;
+	return 0;
+}
+
+/* Timestamp in @p ifc units -> seconds and the reader's fraction. */
+static void ng_time(const struct sl_pcap_reader *r, const struct sl_pcapng_if *ifc, uint64_t ts,
+		    struct sl_pcap_rec *rec)
+{
+	uint64_t per = r->res == SL_PCAP_NSEC ? 1000000000ull : 1000000ull;
+	uint64_t rest = ts % ifc->units;
+
+	rec->sec = ts / ifc->units + (uint64_t)ifc->offset;
+	rec->frac = (uint32_t)(ifc->units == per ? rest :
+			       (uint64_t)((unsigned __int128)rest * per / ifc->units));
+}
+
+static int ng_packet(struct sl_pcap_reader *r, uint32_t type, const uint8_t *b, uint32_t blen,
+		     struct sl_pcap_rec *rec, char *log, size_t log_len)
+{
+	uint32_t ifid = 0, hdr = 28, room;
+	const struct sl_pcapng_if *ifc;
+
+	if (type == PCAPNG_SPB)
+		hdr = 12;
+	if (blen < hdr + 4)
+		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): packet block too short",
+			   r->path, (unsigned long long)r->nrec + 1, r->off);
+	room = blen - hdr - 4;
+	if (type != PCAPNG_SPB)
+		ifid = type == PCAPNG_EPB ? rd32(r, b + 8) : rd16(r, b + 8);
+	if (ifid >= r->nifs)
+		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): interface %u was not "
+			   "described", r->path, (unsigned long long)r->nrec + 1, r->off, ifid);
+	ifc = &r->ifs[ifid];
+	if (type == PCAPNG_SPB) {
+		rec->len = rd32(r, b + 8);
+		rec->caplen = rec->len < room ? rec->len : room;
+		if (ifc->snaplen && rec->caplen > ifc->snaplen)
+			rec->caplen = ifc->snaplen;
+		rec->sec = 0;
+		rec->frac = 0;
+	} else {
+		rec->caplen = rd32(r, b + 20);
+		rec->len = rd32(r, b + 24);
+		ng_time(r, ifc, (uint64_t)rd32(r, b + 12) << 32 | rd32(r, b + 16), rec);
+	}
+	if (rec->caplen > room)
+		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): caplen %u is larger "
+			   "than its block (%u bytes)", r->path, (unsigned long long)r->nrec + 1,
+			   r->off, rec->caplen, room);
+	if (rec->caplen > adjust_snaplen(ifc->snaplen))
+		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): caplen %u is larger "
+			   "than the snaplen %u", r->path, (unsigned long long)r->nrec + 1, r->off,
+			   rec->caplen, adjust_snaplen(ifc->snaplen));
+	if (rec->caplen > rec->len)
+		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): caplen %u is larger "
+			   "than the packet length %u", r->path, (unsigned long long)r->nrec + 1,
+			   r->off, rec->caplen, rec->len);
+	rec->data = b + hdr;
+	return 1;
+}
+
+static int next_ng(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log, size_t log_len)
+{
+	for (;;) {
+		const uint8_t *b = r->base + r->off;
+		uint32_t type, blen;
+		int ret;
+
+		if (r->off == r->size)
+			return 0;
+		ret = ng_block(r, &type, &blen, log, log_len);
+		if (ret)
+			return ret;
+		if (type == PCAPNG_SHB)
+			r->nifs = 0;  /* interfaces are numbered per section */
+		else if (type == PCAPNG_IDB)
+			ret = ng_idb(r, b, blen, log, log_len);
+		else if (type == PCAPNG_EPB || type == PCAPNG_SPB || type == PCAPNG_PB)
+			ret = ng_packet(r, type, b, blen, rec, log, log_len);
+		if (ret < 0)
+			return ret;
+		r->off += blen;
+		if (ret == 1) {
+			r->nrec++;
+			return 1;
+		}
+	}
+}
+
+/* Interfaces before the first packet: link type, snaplen, output resolution. */
+static int open_ng(struct sl_pcap_reader *r, char *log, size_t log_len)
+{
+	struct sl_pcap_reader scan = *r;
+	uint32_t type, blen;
+	int ret;
+
+	r->ng = true;
+	r->linktype = UINT32_MAX;
+	scan.linktype = UINT32_MAX;
+	scan.ng = true;
+	while (scan.off < scan.size) {
+		ret = ng_block(&scan, &type, &blen, log, log_len);
+		if (ret)
+			return ret;
+		if (type == PCAPNG_EPB || type == PCAPNG_SPB || type == PCAPNG_PB)
+			break;
+		if (type == PCAPNG_SHB && scan.off)
+			scan.nifs = 0;
+		if (type == PCAPNG_IDB && (ret = ng_idb(&scan, scan.base + scan.off, blen, log, log_len)))
+			return ret;
+		scan.off += blen;
+	}
+	if (!scan.nifs)
+		return say(log, log_len, -EINVAL, "%s: pcapng file with no interface before its first "
+			   "packet", r->path);
+	r->res = SL_PCAP_USEC;
+	for (unsigned i = 0; i < scan.nifs; i++)
+		if (scan.ifs[i].units > 1000000)
+			r->res = SL_PCAP_NSEC;
+	r->linktype = scan.linktype;
+	r->snaplen = scan.snaplen;
+	return 0;
+}
+
+/* ---- reader API ---- */
+
+static int map_file(struct sl_pcap_reader *r, char *log, size_t log_len)
+{
+	struct stat st;
+	int fd = open(r->path, O_RDONLY | O_CLOEXEC), err;
+	void *p;
+
+	if (fd < 0 || fstat(fd, &st)) {
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		return say(log, log_len, -err, "%s: %s", r->path, strerror(err));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return say(log, log_len, -EINVAL, "%s: not a regular file (captures are mapped)",
+			   r->path);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return say(log, log_len, -EINVAL, "%s: empty file", r->path);
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	err = errno;
+	close(fd);
+	if (p == MAP_FAILED)
+		return say(log, log_len, -err, "%s: mmap: %s", r->path, strerror(err));
+	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL | MADV_WILLNEED);
+	r->base = p;
+	r->size = (size_t)st.st_size;
+	return 0;
+}
+
+int sl_pcap_open(struct sl_pcap_reader *r, const char *path, char *log, size_t log_len)
+{
+	uint32_t magic;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	ret = map_file(r, log, log_len);
+	if (ret)
+		return ret;
+	memcpy(&magic, r->base, r->size < 4 ? r->size : 4);
+	if (r->size >= 4 && (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS ||
+			     magic == __builtin_bswap32(PCAP_MAGIC_US) ||
+			     magic == __builtin_bswap32(PCAP_MAGIC_NS)))
+		ret = open_pcap(r, magic, log, log_len);
+	else if (r->size >= 4 && magic == PCAPNG_SHB)
+		ret = open_ng(r, log, log_len);
+	else
+		ret = say(log, log_len, -EINVAL, "%s: not a pcap or pcapng file (starts %02x %02x %02x "
+			  "%02x)", path, r->base[0], r->size > 1 ? r->base[1] : 0,
+			  r->size > 2 ? r->base[2] : 0, r->size > 3 ? r->base[3] : 0);
+	if (ret)
+		sl_pcap_close(r);
+	return ret;
+}
+
+int sl_pcap_next(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log, size_t log_len)
+{
+	return r->ng ? next_ng(r, rec, log, log_len) : next_pcap(r, rec, log, log_len);
+}
+
+double sl_pcap_progress(const struct sl_pcap_reader *r)
+{
+	return r->size ? (double)r->off / (double)r->size : 1.0;
+}
+
+void sl_pcap_close(struct sl_pcap_reader *r)
+{
+	if (r->base)
+		munmap((void *)(uintptr_t)r->base, r->size);
+	r->base = NULL;
+	r->size = 0;
+}
+
+/* ---- writer ---- */
+
+static int wflush(struct sl_pcap_writer *w)
+{
+	size_t done = 0;
+
+	while (!w->err && done < w->len) {
+		ssize_t n = write(w->fd, w->buf + done, w->len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			w->err = n < 0 ? -errno : -EIO;
+		else
+			done += (size_t)n;
+	}
+	w->len = 0;
+	return w->err;
+}
+
+static void wput32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+int sl_pcap_wopen(struct sl_pcap_writer *w, const char *path, enum sl_pcap_res res,
+		  uint32_t snaplen, uint32_t linktype, char *log, size_t log_len)
+{
+	uint8_t *h;
+
+	memset(w, 0, sizeof(*w));
+	w->path = path;
+	w->fd = strcmp(path, "-") ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : 1;
+	if (w->fd < 0)
+		return say(log, log_len, -errno, "%s: %s", path, strerror(errno));
+	w->cap = WBUF_SIZE;
+	w->buf = malloc(w->cap);
+	if (!w->buf) {
+		if (w->fd != 1)
+			close(w->fd);
+		w->fd = -1;
+		return say(log, log_len, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
+	}
+	h = w->buf;
+	wput32(h, res == SL_PCAP_NSEC ? PCAP_MAGIC_NS : PCAP_MAGIC_US);
+	wput32(h + 4, 2u | 4u << 16);  /* version 2.4 (u16 major, u16 minor, host order) */
+	wput32(h + 8, 0);
+	wput32(h + 12, 0);
+	wput32(h + 16, snaplen);
+	wput32(h + 20, linktype);
+	w->len = 24;
+	return 0;
+}
+
+int sl_pcap_write(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr, const uint8_t *data,
+		  uint32_t caplen)
+{
+	uint8_t *p;
+
+	if (w->len + 16 + caplen > w->cap && wflush(w))
+		return w->err;
+	if (16 + (size_t)caplen > w->cap) {  /* larger than the buffer: straight out */
+		uint8_t h[16];
+		ssize_t n;
+
+		wput32(h, (uint32_t)hdr->sec);
+		wput32(h + 4, hdr->frac);
+		wput32(h + 8, caplen);
+		wput32(h + 12, hdr->len);
+		memcpy(w->buf, h, 16);
+		w->len = 16;
+		if (wflush(w))
+			return w->err;
+		n = write(w->fd, data, caplen);
+		if (n != (ssize_t)caplen)
+			return w->err = n < 0 ? -errno : -EIO;
+		w->pkts++;
+		return 0;
+	}
+	p = w->buf + w->len;
+	wput32(p, (uint32_t)hdr->sec);
+	wput32(p + 4, hdr->frac);
+	wput32(p + 8, caplen);
+	wput32(p + 12, hdr->len);
+	memcpy(p + 16, data, caplen);
+	w->len += 16 + (size_t)caplen;
+	w->pkts++;
+	return 0;
+}
+
+int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len)
+{
+	int err;
+
+	if (!w->buf)
+		return 0;
+	err = wflush(w);
+	if (w->fd > 1 && close(w->fd) && !err)
+		err = -errno;
+	free(w->buf);
+	w->buf = NULL;
+	w->fd = -1;
+	if (err)
+		return say(log, log_len, err, "%s: write: %s", w->path, strerror(-err));
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Capture files for the replay (pcapio.c): a reader of pcap and pcapng over
+ * a memory-mapped file, and a buffered pcap writer. No libpcap, no DPDK.
+ */
+#ifndef SL_ENGINE_PCAPIO_H
+#define SL_ENGINE_PCAPIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SL_PCAP_MAX_IFACES 256      /**< pcapng interfaces per section */
+#define SL_PCAP_MAX_SNAPLEN 262144u /**< libpcap's MAXIMUM_SNAPLEN */
+
+/** Timestamp resolution of a file, and of the pcap written from it. */
+enum sl_pcap_res { SL_PCAP_USEC, SL_PCAP_NSEC };
+
+/** One record: points into the mapped file. */
+struct sl_pcap_rec {
+	const uint8_t *data;
+	uint32_t caplen;   /**< bytes captured */
+	uint32_t len;      /**< length on the wire */
+	uint64_t sec;
+	uint32_t frac;     /**< micro- or nanoseconds, per the reader's res */
+};
+
+/** pcapng interface: resolution and offset of its timestamps. */
+struct sl_pcapng_if {
+	uint64_t units;    /**< timestamp units per second */
+	int64_t offset;    /**< if_tsoffset, seconds */
+	uint32_t snaplen;
+};
+
+/** A capture being read. */
+struct sl_pcap_reader {
+	const char *path;
+	const uint8_t *base;    /**< mapping of the whole file */
+	size_t size;
+	size_t off;             /**< next record or block */
+	bool ng;                /**< pcapng */
+	bool swap;              /**< other byte order than the host's (current section) */
+	enum sl_pcap_res res;   /**< resolution the records are given in */
+	uint32_t linktype;
+	uint32_t snaplen;       /**< classic: the header's; pcapng: the largest interface's */
+	uint64_t nrec;          /**< records returned so far */
+	unsigned nifs;
+	struct sl_pcapng_if ifs[SL_PCAP_MAX_IFACES];
+};
+
+/**
+ * Map @p path and read its header (pcap: either byte order, micro- or
+ * nanoseconds; pcapng: the first section and the interfaces that precede
+ * the first packet). 0, or -errno with one line in @p log ("in.pcap: empty
+ * file", "in.pcap: not a pcap or pcapng file (starts 3c 68 74 6d)").
+ */
+int sl_pcap_open(struct sl_pcap_reader *r, const char *path, char *log, size_t log_len);
+
+/**
+ * Next record. 1 with @p rec filled, 0 at the end of the file, or -errno
+ * with one line in @p log naming the record and byte offset (a truncated
+ * record, caplen > len, caplen > snaplen, a malformed block). Records
+ * before the fault were returned normally.
+ */
+int sl_pcap_next(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log, size_t log_len);
+
+/** Fraction of the file read so far, 0..1 (progress). */
+double sl_pcap_progress(const struct sl_pcap_reader *r);
+
+/** Unmap. */
+void sl_pcap_close(struct sl_pcap_reader *r);
+
+/** A pcap file being written, through its own large buffer. */
+struct sl_pcap_writer {
+	const char *path;
+	int fd;
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t pkts;
+	int err;           /**< sticky -errno of a failed write */
+};
+
+/**
+ * Create @p path ("-" is stdout) and write a pcap header in host byte order
+ * (magic for @p res, version 2.4, @p snaplen, @p linktype). 0 or -errno
+ * with one line in @p log.
+ */
+int sl_pcap_wopen(struct sl_pcap_writer *w, const char *path, enum sl_pcap_res res,
+		  uint32_t snaplen, uint32_t linktype, char *log, size_t log_len);
+
+/** Append one record (buffered). 0 or the sticky -errno (see sl_pcap_wclose). */
+int sl_pcap_write(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr, const uint8_t *data,
+		  uint32_t caplen);
+
+/** Flush and close; 0 or -errno with one line in @p log. NULL-safe on a closed writer. */
+int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len);
+
+#endif

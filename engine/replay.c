@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice replay: a capture file through a program, offline, without DPDK.
+ *
+ * Every record goes through sl_verdict_run() (verdict.c), the very code
+ * the live worker runs on an mbuf: same context, same program run, same
+ * return-value -> verdict table. Only what happens to the packet afterwards
+ * differs: the live worker frees or transmits an mbuf; the replay writes
+ * the record to a file or skips it.
+ *
+ * The packet as the program sees it:
+ *   XDP      a copy of the record in a buffer laid out as a default DPDK
+ *            mbuf (128 bytes of headroom, 2048 of data room), so that
+ *            bpf_xdp_adjust_head/tail and packet writes behave as live;
+ *            a record longer than the data room is given whole with no
+ *            tailroom (live, it would span segments).
+ *   socket   the record in the mapped file (socket filters cannot write
+ *            it); skb->len is the length on the wire, the bytes the
+ *            captured ones, as libpcap's filter sees a record.
+ * Ports: port 0 is the ingress (ifindex 0); `-w N=FILE` adds ports up to
+ * N; XDP_PASS leaves by port 0's egress as `sluice run` pairs ports (its
+ * partner 1 when there is one, else itself), XDP_TX by port 0, a redirect
+ * by the port with that ifindex (none: redirect_failed).
+ * Outputs: a packet leaving by port P is appended to P's file, with the
+ * record's timestamp (the file's resolution), caplen = the bytes the
+ * program left (a socket filter's N cuts caplen to at most N, the wire
+ * length stays; an XDP length change moves the wire length by as much);
+ * dropped, aborted, failed and "egress drop" packets go to --drops as read.
+ * Counters: one struct sl_worker_stats, printed by report.c / json.c as
+ * for `sluice run` (one worker, one port per output).
+ *
+ * Bad input stops the loop with one line; what was read before it is
+ * processed, written and counted, and the exit code is 1.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_internal.h"
+#include "pcapio.h"
+#include "replay.h"
+#include "sl_cbpf.h"
+#include "sl_maps.h"
+#include "verdict.h"
+
+#define LOG_LEN 512
+#define XDP_HEADROOM 128u    /* RTE_PKTMBUF_HEADROOM */
+#define XDP_DATAROOM 2048u   /* RTE_MBUF_DEFAULT_DATAROOM */
+#define QUIESCE_MASK 0xfffu  /* sl_map_quiescent() every 4096 records */
+#define PROGRESS_MASK 0x3ffffu
+
+_Static_assert(sizeof(struct sl_filter_insn) == sizeof(struct sock_filter) &&
+	       offsetof(struct sl_filter_insn, k) == offsetof(struct sock_filter, k),
+	       "struct sl_filter_insn must be laid out as struct sock_filter");
+
+/* The replay (one thread). */
+struct replay {
+	const struct sl_replay_opts *o;
+	struct sl_run_opts ropts;          /* for report.c / json.c: port names, no_maps */
+	struct sl_engine eng;
+	struct sl_pcap_reader rd;
+	struct sl_pcap_writer out[SL_RUN_MAX_PORTS];
+	struct sl_pcap_writer drops;
+	struct sl_exec ex;
+	struct sl_verdict_state vs;
+	struct sl_ports_view pv;
+	uint8_t mac[SL_RUN_MAX_PORTS][6];  /* zero: no frame is PACKET_HOST */
+	uint8_t *buf;                      /* XDP packet buffer */
+	size_t buf_len;
+	bool socket;
+	double start;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct sl_prog *sl_filter_compile(const char *expr, uint32_t linktype, uint32_t snaplen,
+				  char *log, size_t log_len)
+{
+	struct sl_filter_insn *insns = NULL;
+	struct sl_prog *prog;
+	char xlog[256] = "";
+	unsigned n = 0;
+
+	if (sl_filter_cbpf(expr, linktype, snaplen, &insns, &n, log, log_len))
+		return NULL;
+	prog = sl_cbpf_translate((const struct sock_filter *)insns, n, xlog, sizeof(xlog));
+	if (!prog)
+		snprintf(log, log_len, "filter '%s': %s", expr, xlog[0] ? xlog : strerror(errno));
+	free(insns);
+	return prog;
+}
+
+/* ---- program ---- */
+
+static int load_object(struct replay *rp, char *log)
+{
+	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = 1 };
+	const struct sl_replay_opts *o = rp->o;
+
+	rp->eng.obj = sl_obj_open(o->prog_path, &oo, log, LOG_LEN);
+	if (!rp->eng.obj)
+		return -EINVAL;
+	rp->eng.prog = sl_obj_find_prog(rp->eng.obj, o->section);
+	if (!rp->eng.prog) {
+		snprintf(log, LOG_LEN, "%s: no program in section '%s'", o->prog_path,
+			 o->section ? o->section : "(any)");
+		return -ENOENT;
+	}
+	if (rp->eng.prog->type != SL_PROG_XDP && rp->eng.prog->type != SL_PROG_SOCKET) {
+		snprintf(log, LOG_LEN, "%s: section '%s' is neither an XDP nor a socket filter "
+			 "program", o->prog_path, rp->eng.prog->section);
+		return -EINVAL;
+	}
+	if (rp->rd.linktype != 1) {
+		snprintf(log, LOG_LEN, "%s: link type %u: programs run on Ethernet frames, the only "
+			 "link type --prog supports is EN10MB (1); --filter supports %s", o->in_path,
+			 rp->rd.linktype, sl_filter_supported_names());
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int load_filter(struct replay *rp, char *log)
+{
+	const struct sl_replay_opts *o = rp->o;
+	uint32_t snap = o->snaplen ? (uint32_t)o->snaplen : rp->rd.snaplen;
+
+	if (!sl_filter_linktype_ok(rp->rd.linktype)) {
+		snprintf(log, LOG_LEN, "%s: link type %u is not supported (supported: %s)", o->in_path,
+			 rp->rd.linktype, sl_filter_supported_names());
+		return -ENOTSUP;
+	}
+	rp->eng.prog = sl_filter_compile(o->filter, rp->rd.linktype, snap, log, LOG_LEN);
+	return rp->eng.prog ? 0 : -EINVAL;
+}
+
+/* Load (object or filter), verify, compile; the interpreter on request. */
+static int load_prog(struct replay *rp)
+{
+	const struct sl_replay_opts *o = rp->o;
+	struct sl_jit_opts jo = { .sz = sizeof(jo) };
+	char log[LOG_LEN] = "";
+	const char *what = o->filter ? "--filter" : o->prog_path;
+	int err = o->filter ? load_filter(rp, log) : load_object(rp, log);
+
+	if (!err && (err = sl_prog_verify(rp->eng.prog, 0, NULL, log, sizeof(log))))
+		fprintf(stderr, "sluice replay: %s: rejected by the verifier: %s\n", what, log);
+	else if (err)
+		fprintf(stderr, "sluice replay: %s\n", log[0] ? log : strerror(-err));
+	if (err)
+		return err;
+	if (!o->interp) {
+		rp->eng.jit = sl_jit_compile(rp->eng.prog, &jo, log, sizeof(log));
+		if (!rp->eng.jit && !o->quiet)
+			fprintf(stderr, "sluice replay: JIT unavailable for this program (%s): using "
+				"the interpreter\n", log[0] ? log : strerror(errno));
+	}
+	if (!rp->eng.jit && (err = sl_vm_prepare(rp->eng.prog, log, sizeof(log)))) {
+		fprintf(stderr, "sluice replay: %s: interpreter: %s\n", what, log);
+		return err;
+	}
+	rp->ex.prog = rp->eng.prog;
+	rp->ex.fn = rp->eng.jit ? sl_jit_entry(rp->eng.jit) : NULL;
+	rp->eng.exec_main = rp->ex;
+	rp->eng.exec = &rp->eng.exec_main;
+	rp->eng.exec_name = rp->eng.jit ? "jit" : "interpreter";
+	rp->socket = rp->eng.prog->type == SL_PROG_SOCKET;
+	return 0;
+}
+
+/* ---- ports and files ---- */
+
+static int setup_ports(struct replay *rp)
+{
+	const struct sl_replay_opts *o = rp->o;
+	struct sl_engine *eng = &rp->eng;
+	unsigned n = 1;
+
+	for (unsigned i = 0; i < o->nouts; i++)
+		if (o->outs[i].port + 1 > n)
+			n = o->outs[i].port + 1;
+	eng->nports = n;
+	rp->ropts.nports = n;
+	for (unsigned p = 0; p < n; p++) {
+		eng->port_id[p] = (uint16_t)p;
+		eng->egress[p] = (uint16_t)((p ^ 1u) < n ? (p ^ 1u) : p);  /* as port.c pairs ports */
+		snprintf(rp->ropts.ports[p].name, sizeof(rp->ropts.ports[p].name), "%s",
+			 p ? "replay-out" : "replay");
+	}
+	for (unsigned i = 0; i < o->nouts; i++)
+		snprintf(rp->ropts.ports[o->outs[i].port].name, sizeof(rp->ropts.ports[0].name),
+			 "%s", o->outs[i].path);
+	rp->pv = (struct sl_ports_view){ .nports = n, .port_id = eng->port_id,
+					 .egress = eng->egress,
+					 .mac = (const uint8_t (*)[6])rp->mac };
+	eng->ports_view = rp->pv;
+	return 0;
+}
+
+static int open_outputs(struct replay *rp)
+{
+	const struct sl_replay_opts *o = rp->o;
+	uint32_t snap = rp->rd.snaplen;
+	char log[LOG_LEN];
+
+	if (o->filter && o->snaplen && o->snaplen < snap)
+		snap = (uint32_t)o->snaplen;
+	for (unsigned i = 0; i < o->nouts; i++) {
+		struct sl_pcap_writer *w = &rp->out[o->outs[i].port];
+
+		if (sl_pcap_wopen(w, o->outs[i].path, rp->rd.res, snap, rp->rd.linktype, log,
+				  sizeof(log))) {
+			fprintf(stderr, "sluice replay: -w %s\n", log);
+			return -EIO;
+		}
+	}
+	if (o->drops_path && sl_pcap_wopen(&rp->drops, o->drops_path, rp->rd.res, rp->rd.snaplen,
+					   rp->rd.linktype, log, sizeof(log))) {
+		fprintf(stderr, "sluice replay: --drops %s\n", log);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int close_outputs(struct replay *rp)
+{
+	char log[LOG_LEN];
+	int err = 0;
+
+	for (unsigned p = 0; p < SL_RUN_MAX_PORTS; p++)
+		if (rp->out[p].buf && sl_pcap_wclose(&rp->out[p], log, sizeof(log))) {
+			fprintf(stderr, "sluice replay: -w %s\n", log);
+			err = -EIO;
+		}
+	if (rp->drops.buf && sl_pcap_wclose(&rp->drops, log, sizeof(log))) {
+		fprintf(stderr, "sluice replay: --drops %s\n", log);
+		err = -EIO;
+	}
+	return err;
+}
+
+/* ---- the loop (replay thread: no allocation, no logging) ---- */
+
+static inline void to_drops(struct replay *rp, const struct sl_pcap_rec *rec)
+{
+	if (rp->drops.buf)
+		sl_pcap_write(&rp->drops, rec, rec->data, rec->caplen);
+}
+
+/* A packet that leaves by out->port with out->len bytes from out->data. */
+static inline void leave(struct replay *rp, struct sl_worker_stats *s, const struct sl_pcap_rec *rec,
+			 const struct sl_verdict_out *out, bool trim)
+{
+	struct sl_pcap_rec h = *rec;
+	uint32_t caplen = out->len;
+
+	if (out->port == SL_PORT_NONE) {  /* egress "drop" */
+		s->drop++;
+		to_drops(rp, rec);
+		return;
+	}
+	if (trim)
+		caplen = caplen < rec->caplen ? caplen : rec->caplen;  /* wire length stays */
+	else
+		h.len = rec->len - rec->caplen + caplen;  /* XDP: what the program added or cut */
+	s->tx++;
+	s->port_tx[out->port]++;
+	if (rp->out[out->port].buf)
+		sl_pcap_write(&rp->out[out->port], &h, out->data, caplen);
+}
+
+static inline void replay_one(struct replay *rp, struct sl_worker_stats *s,
+			      const struct sl_pcap_rec *rec)
+{
+	struct sl_verdict_out out;
+	struct sl_pkt pkt;
+	enum sl_verdict v;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.len = rec->caplen;
+	if (rp->socket) {
+		pkt.data = (uint8_t *)(uintptr_t)rec->data;
+		pkt.pkt_len = rec->len;
+	} else {
+		pkt.hard_start = rp->buf;
+		pkt.data = rp->buf + XDP_HEADROOM;
+		pkt.hard_end = rec->caplen <= XDP_DATAROOM ? rp->buf + XDP_HEADROOM + XDP_DATAROOM :
+			       NULL;
+		pkt.pkt_len = rec->caplen;
+		memcpy(pkt.data, rec->data, rec->caplen);
+	}
+	v = sl_verdict_run(&rp->vs, &rp->ex, 0, &pkt, &out);
+	s->verdict[v]++;
+	switch (v) {
+	case SL_VERDICT_DROP:
+		s->drop++;
+		to_drops(rp, rec);
+		break;
+	case SL_VERDICT_PASS:
+	case SL_VERDICT_TX:
+	case SL_VERDICT_REDIRECT:
+		leave(rp, s, rec, &out, false);
+		break;
+	case SL_VERDICT_TRIM:
+		leave(rp, s, rec, &out, true);
+		break;
+	default:  /* aborted, redirect_failed */
+		s->error++;
+		to_drops(rp, rec);
+		break;
+	}
+}
+
+/* packets, percent of the file, rate, ETA on stderr (a terminal). */
+static void progress(const struct replay *rp, uint64_t n, bool last)
+{
+	double t = now() - rp->start, f = sl_pcap_progress(&rp->rd);
+	double rate = t > 0 ? (double)n / t : 0, eta = f > 0 ? t / f - t : 0;
+
+	fprintf(stderr, "\r%" PRIu64 " packets  %5.1f%%  %.2f Mpps  ETA %.0f s   %s", n, f * 100,
+		rate * 1e-6, last ? 0.0 : eta, last ? "\n" : "");
+}
+
+static int replay_loop(struct replay *rp, char *log, size_t log_len)
+{
+	struct sl_worker_stats *s = &rp->eng.workers[0].stats;
+	bool show = rp->o->progress > 0 || (rp->o->progress < 0 && isatty(2));
+	struct sl_pcap_rec rec;
+	uint64_t n = 0;
+	int ret;
+
+	while ((ret = sl_pcap_next(&rp->rd, &rec, log, log_len)) == 1) {
+		replay_one(rp, s, &rec);
+		n++;
+		if (!(n & QUIESCE_MASK))
+			sl_map_quiescent();
+		if (show && !(n & PROGRESS_MASK))
+			progress(rp, n, false);
+	}
+	if (show)
+		progress(rp, n, true);
+	s->rx = n;
+	s->port_rx[0] = n;
+	return ret;
+}
+
+static void replay_free(struct replay *rp)
+{
+	sl_jit_free(rp->eng.jit);
+	if (rp->eng.obj)
+		sl_obj_close(rp->eng.obj);
+	else
+		sl_prog_free(rp->eng.prog);
+	sl_pcap_close(&rp->rd);
+	free(rp->eng.workers);
+	free(rp->buf);
+}
+
+static int replay_setup(struct replay *rp)
+{
+	int err;
+
+	rp->eng.workers = aligned_alloc(SL_RUN_CACHE_LINE, sizeof(struct sl_worker));
+	rp->buf_len = XDP_HEADROOM + (rp->rd.snaplen > XDP_DATAROOM ? rp->rd.snaplen : XDP_DATAROOM);
+	rp->buf = calloc(1, rp->buf_len);
+	if (!rp->eng.workers || !rp->buf) {
+		fprintf(stderr, "sluice replay: out of memory\n");
+		return -ENOMEM;
+	}
+	memset(rp->eng.workers, 0, sizeof(struct sl_worker));
+	rp->eng.workers[0].eng = &rp->eng;
+	rp->eng.nworkers = 1;
+	err = load_prog(rp);
+	err = err ? err : setup_ports(rp);
+	err = err ? err : open_outputs(rp);
+	if (err)
+		return err;
+	sl_verdict_state_init(&rp->vs, &rp->pv, 0);
+	return 0;
+}
+
+int sl_replay_main(const struct sl_replay_opts *o)
+{
+	static struct replay rp;
+	char log[LOG_LEN] = "";
+	double secs;
+	int err, in_err;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.o = o;
+	rp.ropts.quiet = o->quiet;
+	rp.ropts.no_maps = o->no_maps;
+	rp.ropts.json_path = o->json_path;
+	rp.eng.opts = &rp.ropts;
+	err = sl_pcap_open(&rp.rd, o->in_path, log, sizeof(log));
+	if (err) {
+		fprintf(stderr, "sluice replay: -r %s\n", log);
+		return 1;
+	}
+	err = replay_setup(&rp);
+	if (err) {
+		close_outputs(&rp);
+		replay_free(&rp);
+		return 1;
+	}
+	sl_map_worker_online(0);
+	rp.start = now();
+	in_err = replay_loop(&rp, log, sizeof(log));
+	secs = now() - rp.start;
+	sl_map_worker_offline();
+	if (in_err)
+		fprintf(stderr, "sluice replay: -r %s\n", log);
+	err = close_outputs(&rp);
+	if (!o->quiet)
+		sl_report_print(&rp.eng, secs, stdout);
+	if (o->json_path && sl_json_write(&rp.eng, o->json_path))
+		err = -EIO;
+	replay_free(&rp);
+	return in_err || err ? 1 : 0;
+}

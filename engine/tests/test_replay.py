@@ -1,0 +1,512 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Tests of `sluice replay` and tcpdump filter expressions.
+
+usage: test_replay.py SLUICE PCAPGEN CASE [OBJ...]
+
+Cases:
+  filters   50 expressions over a rich capture (sl-pcapgen -x): sluice replay
+            --filter output byte-identical to `tcpdump -r IN -w OUT EXPR`, and
+            --drops holding exactly the other records
+  formats   the same capture as nanosecond pcap, big-endian pcap, pcapng with
+            two interfaces and two sections (either byte order, SPBs), pcapng
+            in nanoseconds: outputs compared with tcpdump's (--nano where the
+            file is in nanoseconds); RAW (101) link type
+  snaplen   --filter -s N: tcpdump's output with each record cut to N bytes
+            by this script (wire length kept)
+  disasm    sluice disasm --filter prints a verified program, and its errors
+  bad       broken inputs and paths: the exact one-line messages, exit codes,
+            and the records before a fault still written (tcpdump writes the
+            same ones)
+  live      OBJ...: replay and `sluice run` over net_pcap give the same output
+            packets, the same verdict counts and the same maps
+
+The expected outputs come from tcpdump/libpcap or from this script's own
+pcap reader and writer, never from sluice. Exit 0 pass, 1 fail, 77 skip
+(tcpdump or net_pcap missing).
+"""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
+
+FILTERS = [
+    "", "tcp", "udp", "icmp", "ip6", "arp", "sctp", "icmp6",
+    "host 10.0.0.1", "src host 10.0.0.3", "dst host 192.168.1.5",
+    "net 10.0.0.0/29", "dst net 192.168.0.0/16", "src net 10.0.0.0 mask 255.255.255.252",
+    "port 80", "tcp dst port 443", "udp src port 53 or udp dst port 53",
+    "portrange 1000-1500", "tcp portrange 22-80", "ip proto 47", "ip proto gre",
+    "ip6 and tcp", "ip6 and udp and port 53", "ip6 dst net 2001::/16",
+    "vlan", "vlan and ip", "vlan and vlan", "vlan and vlan and tcp", "vlan 100 or vlan 200",
+    "tcp[tcpflags] & tcp-syn != 0",
+    "tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)",
+    "tcp[tcpflags] & tcp-rst != 0", "tcp[13] == 0x11",
+    "ip[2:2] > 100", "ip[6:2] & 0x1fff != 0", "ip[6] & 0x20 != 0",
+    "len > 200", "less 100", "greater 500", "udp and len < 128",
+    "ether host 02:00:00:00:00:02", "ether broadcast", "ether multicast", "ip broadcast",
+    "ether proto 0x88cc", "not tcp and not udp",
+    "tcp and (port 80 or port 443) and not host 10.0.0.2",
+    "ip and not (src net 10.0.0.0/29 or icmp)",
+    "ip[9] == 6 and ip[0] & 0xf > 5", "icmp[icmptype] == icmp-echo",
+    "tcp[2:2] > 1000 and tcp[2:2] < 1100", "ip host 10.0.0.1 and ip host 192.168.1.1",
+    "udp[8:2] & 0x8000 == 0 and udp port 53",
+    # arithmetic: scratch memory, X, every ALU operation, division by a packet value
+    "ip[2:2] - 20 > 100", "ip[2:2] / 4 > 50", "ip[2:2] % 7 == 3", "tcp[0:2] * 2 > 2000",
+    "ip[8] << 1 > 100", "ip[8] >> 2 == 16", "(ip[2:2] & 0xff) ^ 3 == 0", "len - 14 > 100",
+    "ip[2:2] / (ip[1] & 3) > 30", "ip[2:2] / ip[8] > 1", "ip[9] % (ip[8] & 3) == 0",
+    "ip[8] << (ip[1] & 0x3f) > 100",
+    "ip[8] >> (ip[1] & 0x3f) == 0", "0 - ip[8] > 10", "ip[2:2] | 1 == 0x41",
+    "ip[2:2] + ip[0] * 4 > len",
+]
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+# ---- pcap / pcapng, this script's own reader and writers ----
+
+def read_pcap(path):
+    """(header fields, [(sec, frac, caplen, wirelen, data)]) of a classic pcap."""
+    with open(path, "rb") as f:
+        d = f.read()
+    if len(d) < 24:
+        fail("%s: no pcap header (%d bytes)" % (path, len(d)))
+    magic = struct.unpack("<I", d[:4])[0]
+    end = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    m, vmaj, vmin, _, _, snap, lt = struct.unpack(end + "IHHiIII", d[:24])
+    recs, off = [], 24
+    while off + 16 <= len(d):
+        sec, frac, cap, wire = struct.unpack(end + "IIII", d[off:off + 16])
+        recs.append((sec, frac, cap, wire, d[off + 16:off + 16 + cap]))
+        off += 16 + cap
+    if off != len(d):
+        fail("%s: %d trailing bytes" % (path, len(d) - off))
+    return {"magic": m, "snaplen": snap, "linktype": lt, "nsec": m == 0xA1B23C4D}, recs
+
+
+def write_pcap(path, recs, nsec=False, big=False, snaplen=65535, linktype=1):
+    end = ">" if big else "<"
+    with open(path, "wb") as f:
+        f.write(struct.pack(end + "IHHiIII", 0xA1B23C4D if nsec else 0xA1B2C3D4, 2, 4, 0, 0,
+                            snaplen, linktype))
+        for sec, frac, cap, wire, data in recs:
+            f.write(struct.pack(end + "IIII", sec, frac, cap, wire) + data)
+
+
+def ng_block(end, btype, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack(end + "II", btype, n) + body + struct.pack(end + "I", n)
+
+
+def ng_opts(end, opts):
+    out = b""
+    for code, val in opts:
+        out += struct.pack(end + "HH", code, len(val)) + val + b"\0" * (-len(val) % 4)
+    return out + struct.pack(end + "HH", 0, 0) if opts else b""
+
+
+def write_pcapng(path, sections):
+    """sections: [(big, [(linktype, snaplen, tsresol or None)], [(ifid, ts, cap, wire, data, spb)])]"""
+    with open(path, "wb") as f:
+        for big, ifaces, pkts in sections:
+            e = ">" if big else "<"
+            f.write(ng_block(e, 0x0A0D0D0A, struct.pack(e + "IHHq", 0x1A2B3C4D, 1, 0, -1)))
+            for lt, snap, res in ifaces:
+                opts = [(9, bytes([res]))] if res is not None else []
+                f.write(ng_block(e, 1, struct.pack(e + "HHI", lt, 0, snap) + ng_opts(e, opts)))
+            f.write(ng_block(e, 4, struct.pack(e + "HH", 0, 0)))  # a name block: skipped
+            for ifid, ts, cap, wire, data, spb in pkts:
+                if spb:
+                    f.write(ng_block(e, 3, struct.pack(e + "I", wire) + data))
+                else:
+                    f.write(ng_block(e, 6, struct.pack(e + "IIIII", ifid, ts >> 32, ts & 0xFFFFFFFF,
+                                                       cap, wire) + data))
+
+
+# ---- tools ----
+
+class Env:
+    def __init__(self, sluice, pcapgen, tmp):
+        self.sluice, self.pcapgen, self.tmp = sluice, pcapgen, tmp
+        self.tcpdump = shutil.which("tcpdump") or "/usr/bin/tcpdump"
+        if not os.path.exists(self.tcpdump):
+            print("SKIP: tcpdump missing")
+            sys.exit(77)
+        self.tcpdump_z = ["-Z", "root"] if os.geteuid() == 0 else []
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def gen(self, name, count, seed, extra=("-x",)):
+        p = self.path(name)
+        subprocess.run([self.pcapgen, "-n", str(count), "-s", str(seed), *extra, "-o", p],
+                       check=True)
+        return p
+
+    def tcpdump_w(self, src, expr, dst, nano=False):
+        cmd = [self.tcpdump, *self.tcpdump_z, "-r", src, "-w", dst] + (["--nano"] if nano else [])
+        r = subprocess.run(cmd + ([expr] if expr else []), capture_output=True, text=True)
+        return r
+
+    def replay(self, args, ok=True):
+        r = subprocess.run([self.sluice, "replay", "--no-progress"] + args, capture_output=True,
+                           text=True, timeout=300)
+        if ok and r.returncode != 0:
+            fail("sluice replay %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
+        return r
+
+
+def same_file(a, b, label):
+    with open(a, "rb") as f, open(b, "rb") as g:
+        x, y = f.read(), g.read()
+    if x != y:
+        ra, rb = read_pcap(a)[1], read_pcap(b)[1]
+        first = next((i for i, (p, q) in enumerate(zip(ra, rb)) if p != q), min(len(ra), len(rb)))
+        fail("%s: %s differs from %s (%d vs %d records, first difference at record %d)" %
+             (label, a, b, len(ra), len(rb), first + 1))
+
+
+def check_filter(env, src, expr, label, nano=False, extra=()):
+    want, got, drops = env.path("want.pcap"), env.path("got.pcap"), env.path("drops.pcap")
+    r = env.tcpdump_w(src, expr, want, nano)
+    if r.returncode != 0:
+        fail("%s: tcpdump '%s': %s" % (label, expr, r.stderr.strip()))
+    env.replay(["--filter", expr, "-r", src, "-w", got, "--drops", drops, "-q", *extra])
+    same_file(got, want, "%s '%s'" % (label, expr))
+    kept = read_pcap(got)[1]
+    return len(kept), len(read_pcap(drops)[1])
+
+
+def case_filters(env):
+    src = env.gen("rich.pcap", 20000, 11)
+    total = len(read_pcap(src)[1])
+    nonempty = 0
+    for expr in FILTERS:
+        kept, dropped = check_filter(env, src, expr, "filters")
+        if kept + dropped != total:
+            fail("filters '%s': %d kept + %d dropped != %d records" % (expr, kept, dropped, total))
+        nonempty += kept > 0 and dropped > 0
+    if nonempty < 40:
+        fail("filters: only %d expressions both keep and drop records: the capture is too plain"
+             % nonempty)
+    print("ok filters: %d expressions identical to tcpdump (%d keep some and drop some) over %d "
+          "records" % (len(FILTERS), nonempty, total))
+
+
+def case_formats(env):
+    src = env.gen("fmt.pcap", 6000, 12)
+    hdr, recs = read_pcap(src)
+    exprs = ["tcp port 80 or udp", "vlan and vlan", "ip6 or arp", "not ip"]
+    # nanoseconds: distinct sub-microsecond digits
+    ns = [(s, f * 1000 + i % 1000, c, w, d) for i, (s, f, c, w, d) in enumerate(recs)]
+    nsp, bep, bensp = env.path("ns.pcap"), env.path("be.pcap"), env.path("bens.pcap")
+    write_pcap(nsp, ns, nsec=True)
+    write_pcap(bep, recs, big=True)
+    write_pcap(bensp, ns, nsec=True, big=True)
+    for expr in exprs:
+        check_filter(env, nsp, expr, "nanosecond pcap", nano=True)
+        check_filter(env, bep, expr, "big-endian pcap")
+        check_filter(env, bensp, expr, "big-endian nanosecond pcap", nano=True)
+    # pcapng, microseconds: two sections (little-, big-endian), two interfaces each
+    half = len(recs) // 2
+    usec = lambda part: [(i % 2, s * 10**6 + f, c, w, d, False) for i, (s, f, c, w, d) in
+                         enumerate(part)]
+    ifs = [(1, 65535, None), (1, 65535, 6)]
+    ngp = env.path("two.pcapng")
+    write_pcapng(ngp, [(False, ifs, usec(recs[:half])), (True, ifs, usec(recs[half:]))])
+    for expr in exprs:
+        kept_ng = env.path("ng-got.pcap")
+        env.replay(["--filter", expr, "-r", ngp, "-w", kept_ng, "-q"])
+        want = env.path("ng-want.pcap")
+        if env.tcpdump_w(src, expr, want).returncode:
+            fail("tcpdump on %s" % src)
+        same_file(kept_ng, want, "pcapng (2 sections, 2 interfaces) '%s'" % expr)
+    # pcapng in nanoseconds (if_tsresol 9) against the nanosecond pcap
+    ngn = env.path("ns.pcapng")
+    write_pcapng(ngn, [(False, [(1, 65535, 9)],
+                        [(0, s * 10**9 + f, c, w, d, False) for s, f, c, w, d in ns])])
+    for expr in exprs:
+        got, want = env.path("ngn-got.pcap"), env.path("ngn-want.pcap")
+        env.replay(["--filter", expr, "-r", ngn, "-w", got, "-q"])
+        env.tcpdump_w(nsp, expr, want, nano=True)
+        same_file(got, want, "pcapng nanoseconds '%s'" % expr)
+    # simple packet blocks: no timestamp, caplen from the block
+    spb = env.path("spb.pcapng")
+    write_pcapng(spb, [(False, [(1, 0, None)], [(0, 0, c, w, d, True) for s, f, c, w, d in
+                                                 recs[:500] if c == w])])
+    got = env.path("spb-got.pcap")
+    env.replay(["--filter", "", "-r", spb, "-w", got, "-q"])
+    want = [(0, 0, c, w, d) for s, f, c, w, d in recs[:500] if c == w]
+    if read_pcap(got)[1] != want or read_pcap(got)[0]["snaplen"] != 262144:
+        fail("pcapng simple packet blocks: records differ")
+    # RAW (101): the IP frames without their Ethernet header
+    raw = [(s, f, c - 14, w - 14, d[14:]) for s, f, c, w, d in recs
+           if c >= 34 and d[12:14] in (b"\x08\x00", b"\x86\xdd")]
+    rawp = env.path("raw.pcap")
+    write_pcap(rawp, raw, linktype=101)
+    for expr in ["tcp", "ip6 and udp", "host 10.0.0.1 or net 192.168.1.0/24", "ip[2:2] > 100"]:
+        check_filter(env, rawp, expr, "RAW link type")
+    print("ok formats: nanosecond, big-endian, pcapng (sections, interfaces, SPB, ns), RAW")
+
+
+def case_snaplen(env):
+    src = env.gen("snap.pcap", 4000, 13)
+    for expr, snap in (("tcp", 54), ("", 100), ("ip6 or vlan", 60), ("udp", 1)):
+        want, got = env.path("s-want.pcap"), env.path("s-got.pcap")
+        if env.tcpdump_w(src, expr, want).returncode:
+            fail("tcpdump '%s'" % expr)
+        hdr, recs = read_pcap(want)
+        cut = [(s, f, min(c, snap), w, d[:snap]) for s, f, c, w, d in recs]
+        exp = env.path("s-exp.pcap")
+        write_pcap(exp, cut, snaplen=min(snap, hdr["snaplen"]))
+        env.replay(["--filter", expr, "-s", str(snap), "-r", src, "-w", got, "-q"])
+        same_file(got, exp, "-s %d '%s'" % (snap, expr))
+    print("ok snaplen: records cut to -s bytes, wire length kept")
+
+
+def case_disasm(env):
+    r = subprocess.run([env.sluice, "disasm", "--filter", "tcp port 80"], capture_output=True,
+                       text=True)
+    lines = r.stdout.splitlines()
+    if r.returncode or not lines or "r6 = r1" not in lines[0] or "exit" not in lines[-1]:
+        fail("disasm --filter: exit %d, %r" % (r.returncode, r.stdout[:200]))
+    if not any("skb[12]" in l for l in lines) or not any("262144" in l for l in lines):
+        fail("disasm --filter: no EtherType load or snaplen return: %r" % lines)
+    r = subprocess.run([env.sluice, "disasm", "--filter", "ip", "--linktype", "RAW", "-s", "96"],
+                       capture_output=True, text=True)
+    if r.returncode or "96" not in r.stdout or "skb[12]" in r.stdout:
+        fail("disasm --filter --linktype RAW -s 96: %r" % r.stdout)
+    for args, msg in (
+            (["--filter", "tcp prt 80"],
+             "sluice disasm: filter 'tcp prt 80': can't parse filter expression: syntax error"),
+            (["--filter", "ip", "--linktype", "IEEE802_11"],
+             "sluice disasm: --linktype: link type 'IEEE802_11' is not supported (supported: "
+             "EN10MB (1), RAW (101), IPV4 (228), IPV6 (229), LINUX_SLL (113), LINUX_SLL2 (276), "
+             "NULL (0), LOOP (108))"),
+            (["--filter", "ip", "-s", "0"], "sluice disasm: -s: ")):
+        r = subprocess.run([env.sluice, "disasm", *args], capture_output=True, text=True)
+        if r.returncode == 0 or not r.stderr.startswith(msg) or r.stderr.count("\n") != 1:
+            fail("disasm %r: exit %d, stderr %r, want %r" % (args, r.returncode, r.stderr, msg))
+    print("ok disasm --filter")
+
+
+def expect_bad(env, args, msg, label, code=1):
+    r = env.replay(args, ok=False)
+    if r.returncode != code:
+        fail("%s: exit %d (want %d), stderr %r" % (label, r.returncode, code, r.stderr))
+    first = r.stderr.splitlines()[0] if r.stderr else ""
+    if first != msg:
+        fail("%s: stderr\n  %r\nwant\n  %r" % (label, first, msg))
+    return r
+
+
+def case_bad(env):
+    src = env.gen("bad-src.pcap", 3000, 14)
+    hdr, recs = read_pcap(src)
+    out = env.path("bad-out.pcap")
+    # truncated: the last record cut; tcpdump writes the records before it too
+    with open(src, "rb") as f:
+        data = f.read()
+    cut = env.path("cut.pcap")
+    with open(cut, "wb") as f:
+        f.write(data[:-7])
+    last = 24 + sum(16 + c for _, _, c, _, _ in recs[:-1])
+    expect_bad(env, ["--filter", "tcp", "-r", cut, "-w", out],
+               "sluice replay: -r %s: record %d (byte %d): truncated: caplen %d, %d bytes left in "
+               "the file" % (cut, len(recs), last, recs[-1][2], recs[-1][2] - 7), "truncated")
+    want = env.path("cut-want.pcap")
+    env.tcpdump_w(cut, "tcp", want)
+    same_file(out, want, "truncated file: records before the fault")
+    js = env.path("cut.json")
+    env.replay(["--filter", "tcp", "-r", cut, "-w", out, "--json", js, "-q"], ok=False)
+    with open(js) as f:
+        st = json.load(f)["stats"]
+    if st["rx"] != len(recs) - 1 or st["tx"] != len(read_pcap(want)[1]):
+        fail("truncated: counted %r, want rx %d" % (st, len(recs) - 1))
+    # a record header cut
+    hcut = env.path("hcut.pcap")
+    with open(hcut, "wb") as f:
+        f.write(data + b"\x01\x02\x03")
+    expect_bad(env, ["--filter", "tcp", "-r", hcut, "-w", out],
+               "sluice replay: -r %s: record %d (byte %d): truncated header (3 of 16 bytes)" %
+               (hcut, len(recs) + 1, len(data)), "cut record header")
+    garbage = env.path("garbage.pcap")
+    with open(garbage, "wb") as f:
+        f.write(b"<html><body>not a capture</body></html>\n")
+    expect_bad(env, ["--filter", "tcp", "-r", garbage],
+               "sluice replay: -r %s: not a pcap or pcapng file (starts 3c 68 74 6d)" % garbage,
+               "garbage")
+    empty = env.path("empty.pcap")
+    open(empty, "wb").close()
+    expect_bad(env, ["--filter", "tcp", "-r", empty], "sluice replay: -r %s: empty file" % empty,
+               "empty")
+    short = env.path("short.pcap")
+    with open(short, "wb") as f:
+        f.write(data[:10])
+    expect_bad(env, ["--filter", "tcp", "-r", short],
+               "sluice replay: -r %s: truncated pcap header (10 of 24 bytes)" % short, "short")
+    wifi = env.path("wifi.pcap")
+    write_pcap(wifi, recs[:10], linktype=105)
+    expect_bad(env, ["--filter", "tcp", "-r", wifi],
+               "sluice replay: %s: link type 105 is not supported (supported: EN10MB (1), RAW "
+               "(101), IPV4 (228), IPV6 (229), LINUX_SLL (113), LINUX_SLL2 (276), NULL (0), "
+               "LOOP (108))" % wifi, "unsupported link type")
+    raw = env.path("rawlt.pcap")
+    write_pcap(raw, [], linktype=101)
+    obj = env.objs[0] if env.objs else None
+    if obj:
+        expect_bad(env, ["--prog", obj, "-r", raw],
+                   "sluice replay: %s: link type 101: programs run on Ethernet frames, the only "
+                   "link type --prog supports is EN10MB (1); --filter supports EN10MB (1), RAW "
+                   "(101), IPV4 (228), IPV6 (229), LINUX_SLL (113), LINUX_SLL2 (276), NULL (0), "
+                   "LOOP (108)" % raw, "--prog on RAW")
+    big = env.path("oversnap.pcap")
+    small = [r for r in recs if r[2] <= 200]
+    bad_recs = small[:5] + [(1, 0, 300, 300, bytes(300))] + small[5:8]
+    write_pcap(big, bad_recs, snaplen=200)
+    off = 24 + sum(16 + r[2] for r in small[:5])
+    expect_bad(env, ["--filter", "", "-r", big, "-w", out],
+               "sluice replay: -r %s: record 6 (byte %d): caplen 300 is larger than the snaplen "
+               "200" % (big, off), "caplen > snaplen")
+    if [r[4] for r in read_pcap(out)[1]] != [r[4] for r in small[:5]]:
+        fail("caplen > snaplen: the 5 records before the fault are not all written")
+    capgt = env.path("capgt.pcap")
+    write_pcap(capgt, recs[:3] + [(1, 0, 100, 60, bytes(100))])
+    off = 24 + sum(16 + r[2] for r in recs[:3])
+    expect_bad(env, ["--filter", "", "-r", capgt],
+               "sluice replay: -r %s: record 4 (byte %d): caplen 100 is larger than the packet "
+               "length 60" % (capgt, off), "caplen > len")
+    ngcut = env.path("cut.pcapng")
+    write_pcapng(ngcut, [(False, [(1, 65535, None)], [(0, 5, c, w, d, False) for s, f, c, w, d
+                                                       in recs[:20]])])
+    with open(ngcut, "rb") as f:
+        ng = f.read()
+    with open(ngcut, "wb") as f:
+        f.write(ng[:-5])
+    lastblk = len(ng) - (12 + 20 + recs[19][2] + (-recs[19][2] % 4))
+    expect_bad(env, ["--filter", "", "-r", ngcut],
+               "sluice replay: -r %s: block at byte %d: truncated: length %d, %d bytes left in the "
+               "file" % (ngcut, lastblk, len(ng) - lastblk, len(ng) - lastblk - 5), "pcapng cut")
+    missing = env.path("no-such.pcap")
+    expect_bad(env, ["--filter", "", "-r", missing],
+               "sluice replay: -r %s: No such file or directory" % missing, "missing input")
+    expect_bad(env, ["--filter", "", "-r", src, "-w", env.path("no-dir/out.pcap")],
+               "sluice replay: -w %s: No such file or directory" % env.path("no-dir/out.pcap"),
+               "unwritable output")
+    if os.path.exists("/dev/full"):
+        expect_bad(env, ["--filter", "", "-r", src, "-w", "/dev/full", "-q"],
+                   "sluice replay: -w /dev/full: write: No space left on device", "full disk")
+    if os.geteuid() != 0:
+        os.chmod(src, 0)
+        expect_bad(env, ["--filter", "", "-r", src], "sluice replay: -r %s: Permission denied"
+                   % src, "unreadable input")
+        os.chmod(src, 0o644)
+    expect_bad(env, ["--filter", "tcp prt 80", "-r", src],
+               "sluice replay: filter 'tcp prt 80': can't parse filter expression: syntax error",
+               "bad expression")
+    expect_bad(env, ["-r", src], "sluice replay: give one of --prog X.o or --filter EXPR",
+               "no program", code=2)
+    expect_bad(env, ["--filter", "tcp", "-r", src, "-w", "1=a.pcap", "-w", "1=b.pcap"],
+               "sluice replay: -w: port 1 has two files (a.pcap, b.pcap)", "two files", code=2)
+    expect_bad(env, ["--filter", "tcp", "-r", src, "-s", "10x"],
+               "sluice replay: -s: want an integer in 1..262144, not '10x'", "bad -s", code=2)
+    print("ok bad inputs: exact messages, exit codes, records before the fault written")
+
+
+# ---- live engine against replay ----
+
+def full_records(env, name, count, seed):
+    """A capture with caplen == len everywhere: net_pcap gives the engine no wire length."""
+    src = env.gen(name + "-all.pcap", count, seed, extra=())
+    hdr, recs = read_pcap(src)
+    p = env.path(name)
+    write_pcap(p, [r for r in recs if r[2] == r[3]])
+    return p
+
+
+def norm_maps(maps):
+    """Maps with their entries in key order (a hash map lists them in its own order)."""
+    out = {}
+    for name, m in maps.items():
+        m = dict(m)
+        m["entries"] = sorted(m.get("entries", []), key=lambda e: json.dumps(e["key"]))
+        out[name] = m
+    return out
+
+
+def run_live(env, obj, src, outs, js):
+    ports = ["--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, outs[0])]
+    if len(outs) > 1:
+        ports += ["--port", "net_pcap1,tx_pcap=%s" % outs[1]]
+    r = subprocess.run([env.sluice, "run", "--quiet", "--prog", obj, "--json", js] + ports + EAL,
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        if "net_pcap" in r.stderr and "not" in r.stderr and "found" in r.stderr:
+            print("SKIP: net_pcap missing")
+            sys.exit(77)
+        fail("sluice run %s: exit %d: %s" % (obj, r.returncode, r.stderr.strip()))
+
+
+def case_live(env):
+    if not env.objs:
+        print("SKIP: no program objects (clang missing)")
+        sys.exit(77)
+    src = full_records(env, "live.pcap", 3000, 21)
+    n = len(read_pcap(src)[1])
+    for obj in env.objs:
+        name = os.path.basename(obj)
+        for nports in (1, 2):
+            live = [env.path("live-%s-%d-%d.pcap" % (name, nports, p)) for p in range(nports)]
+            rep = [env.path("rep-%s-%d-%d.pcap" % (name, nports, p)) for p in range(nports)]
+            ljs, rjs = env.path("live-%s.json" % name), env.path("rep-%s.json" % name)
+            run_live(env, obj, src, live, ljs)
+            env.replay(["--prog", obj, "-r", src, "--json", rjs, "-q"] +
+                       [a for p in range(nports) for a in ("-w", "%d=%s" % (p, rep[p]))])
+            for p in range(nports):
+                lr = [(c, d) for _, _, c, _, d in read_pcap(live[p])[1]]
+                rr = [(c, d) for _, _, c, _, d in read_pcap(rep[p])[1]]
+                if lr != rr:
+                    fail("live %s, %d ports: port %d: live sent %d packets, replay wrote %d (or "
+                         "bytes differ)" % (name, nports, p, len(lr), len(rr)))
+            with open(ljs) as f:
+                lj = json.load(f)
+            with open(rjs) as f:
+                rj = json.load(f)
+            for k in ("rx", "tx", "drop", "error", "verdicts"):
+                if lj["stats"][k] != rj["stats"][k]:
+                    fail("live %s, %d ports: stats %s: live %r, replay %r" %
+                         (name, nports, k, lj["stats"][k], rj["stats"][k]))
+            if lj["stats"]["rx"] != n:
+                fail("live %s: rx %d, file has %d" % (name, lj["stats"]["rx"], n))
+            lm, rm = norm_maps(lj["maps"]), norm_maps(rj["maps"])
+            if lm != rm:
+                diff = sorted(k for k in set(lm) | set(rm) if lm.get(k) != rm.get(k))
+                fail("live %s, %d ports: maps %s differ (live %.200r, replay %.200r)" %
+                     (name, nports, diff, lm.get(diff[0]), rm.get(diff[0])))
+        print("ok live = replay: %s (%d packets, 1 and 2 ports)" % (name, n))
+
+
+def main():
+    if len(sys.argv) < 4:
+        print(__doc__)
+        return 2
+    sluice, pcapgen, case = sys.argv[1], sys.argv[2], sys.argv[3]
+    with tempfile.TemporaryDirectory(prefix="sl-replay-") as tmp:
+        os.chmod(tmp, 0o755)
+        env = Env(sluice, pcapgen, tmp)
+        env.objs = sys.argv[4:]
+        {"filters": case_filters, "formats": case_formats, "snaplen": case_snaplen,
+         "disasm": case_disasm, "bad": case_bad, "live": case_live}[case](env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
