@@ -157,9 +157,9 @@ int sl_cmd_disasm(int argc, char **argv)
 			fprintf(stderr, "sluice disasm: %s '%s' (see sluice disasm --help)\n",
 				argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
 			return 2;
-		}
-		else
+		} else {
 			file = argv[i];
+		}
 	}
 	if (filter && !raw && !file && !section)
 		return dis_filter(filter, linktype, snaplen);

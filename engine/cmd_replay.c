@@ -2,13 +2,18 @@
 /*
  * sluice replay: option parsing (the replay itself is replay.c).
  *
- *   sluice replay (--prog X.o [--section S] | --filter EXPR [-s SNAPLEN])
+ *   sluice replay (--prog X.o [--section S] | -c sluice.yaml | --filter EXPR [-s SNAPLEN])
+ *                 [--map NAME=FILE]...
  *                 -r IN [-w [PORT=]OUT]... [--drops FILE] [--json FILE]
  *                 [--interp] [--quiet] [--no-maps] [--progress|--no-progress]
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "engine_internal.h"
 #include "pcapio.h"
@@ -18,10 +23,14 @@
 static int replay_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sluice replay (--prog X.o [--section S] | --filter EXPR [-s SNAPLEN])\n"
+		"usage: sluice replay (--prog X.o [--section S] | -c sluice.yaml | --filter EXPR [-s SNAPLEN])\n"
 		"                     -r IN.pcap [-w [PORT=]OUT.pcap]... [--drops FILE] [--json FILE]\n"
+		"                     [--map NAME=FILE]...\n"
 		"                     [--interp] [--quiet] [--no-maps] [--progress|--no-progress]\n"
 		"  --prog X.o        an XDP or socket-filter program (first one, or --section S)\n"
+		"  -c sluice.yaml    program, engine, map sizes and preloads from a config file\n"
+		"                    (its ports are not used: the replay's ports are its -w)\n"
+		"  --map NAME=FILE   preload map NAME from FILE before the first packet\n"
 		"  --filter EXPR     a tcpdump expression instead (compiled for the file's link type)\n"
 		"  -s SNAPLEN        with --filter: keep at most SNAPLEN bytes of each packet\n"
 		"  -r IN             pcap (micro/nanoseconds, either byte order) or pcapng\n"
@@ -71,6 +80,8 @@ static const struct option longopts[] = {
 	{ "prog", required_argument, NULL, 'P' },
 	{ "section", required_argument, NULL, 'S' },
 	{ "filter", required_argument, NULL, 'F' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "map", required_argument, NULL, 'm' },
 	{ "drops", required_argument, NULL, 'D' },
 	{ "json", required_argument, NULL, 'J' },
 	{ "interp", no_argument, NULL, 'I' },
@@ -88,6 +99,15 @@ static int parse_opt(struct sl_replay_opts *o, int c, const char *arg)
 	case 'P': o->prog_path = arg; return 0;
 	case 'S': o->section = arg; return 0;
 	case 'F': o->filter = arg; return 0;
+	case 'c': o->config_path = arg; return 0;
+	case 'm':
+		if (o->nmaps == sizeof(o->maps) / sizeof(o->maps[0])) {
+			fprintf(stderr, "sluice replay: --map: at most %zu maps\n",
+				sizeof(o->maps) / sizeof(o->maps[0]));
+			return -1;
+		}
+		o->maps[o->nmaps++] = arg;
+		return 0;
 	case 's': return sl_num_opt_u64("replay", "-s", arg, 1, SL_PCAP_MAX_SNAPLEN, &o->snaplen);
 	case 'r': o->in_path = arg; return 0;
 	case 'w': return add_out(o, arg);
@@ -111,16 +131,12 @@ static int parse_args(struct sl_replay_opts *o, int argc, char **argv)
 	o->progress = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "r:w:s:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:w:s:c:qh", longopts, NULL)) != -1) {
 		if (c == 'h')
 			return 1;
 		if (c == '?' || c == ':') {
-			if (optopt)
-				fprintf(stderr, "sluice replay: option -%c needs a value or is unknown\n",
-					optopt);
-			else
-				fprintf(stderr, "sluice replay: unknown option or missing value: %s\n",
-					argv[optind - 1]);
+			fprintf(stderr, "sluice replay: %s: unknown option, or its value is missing "
+				"(see sluice replay --help)\n", argv[optind - 1]);
 			return -1;
 		}
 		if (parse_opt(o, c, optarg))
@@ -130,8 +146,13 @@ static int parse_args(struct sl_replay_opts *o, int argc, char **argv)
 		fprintf(stderr, "sluice replay: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (!!o->prog_path == !!o->filter) {
-		fprintf(stderr, "sluice replay: give one of --prog X.o or --filter EXPR\n");
+	if (!(o->prog_path || o->config_path) == !o->filter) {
+		fprintf(stderr, "sluice replay: give one of --prog X.o (or -c sluice.yaml) or --filter "
+			"EXPR\n");
+		return -1;
+	}
+	if (o->filter && o->nmaps) {
+		fprintf(stderr, "sluice replay: --map goes with --prog or -c (a filter has no maps)\n");
 		return -1;
 	}
 	if (!o->in_path) {
@@ -149,6 +170,77 @@ static int parse_args(struct sl_replay_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* One path the replay reads or writes. */
+struct rpath {
+	const char *path, *what;
+	bool output, exists;
+	struct stat st;
+};
+
+/* An output: not an input or another output (by inode), and creatable or writable. */
+static int check_output(const struct rpath *ps, unsigned n, unsigned i)
+{
+	const struct rpath *o = &ps[i];
+	int fd;
+
+	for (unsigned j = 0; j < i; j++) {
+		const struct rpath *x = &ps[j];
+		bool same = o->exists && x->exists && !S_ISCHR(o->st.st_mode) &&
+			    x->st.st_dev == o->st.st_dev && x->st.st_ino == o->st.st_ino;
+
+		if (same || (!o->exists && x->output && !x->exists && !strcmp(x->path, o->path))) {
+			fprintf(stderr, "sluice replay: %s '%s' is the same file as %s '%s': refusing "
+				"to write over %s\n", o->what, o->path, x->what, x->path,
+				x->output ? "another output" : "an input");
+			return -EEXIST;
+		}
+	}
+	if (o->exists && S_ISDIR(o->st.st_mode)) {
+		fprintf(stderr, "sluice replay: %s %s: %s\n", o->what, o->path, strerror(EISDIR));
+		return -EISDIR;
+	}
+	fd = open(o->path, O_WRONLY | O_CLOEXEC | (o->exists ? 0 : O_CREAT | O_EXCL), 0644);
+	if (fd < 0) {
+		fprintf(stderr, "sluice replay: %s %s: %s\n", o->what, o->path, strerror(errno));
+		return -errno;
+	}
+	close(fd);
+	if (!o->exists)
+		unlink(o->path);  /* a failed replay leaves nothing behind */
+	return 0;
+}
+
+/*
+ * Before anything is read or written: an output that is an input (-r,
+ * --prog, -c) or another output is refused, whatever path reaches it, and
+ * every output must be writable ("-" is stdout).
+ */
+static int check_paths(const struct sl_replay_opts *o)
+{
+	struct rpath ps[SL_REPLAY_MAX_OUT + 5];
+	unsigned n = 0;
+	int err = 0;
+
+	ps[n++] = (struct rpath){ o->in_path, "-r", false };
+	if (o->prog_path)
+		ps[n++] = (struct rpath){ o->prog_path, "--prog", false };
+	if (o->config_path)
+		ps[n++] = (struct rpath){ o->config_path, "-c", false };
+	for (unsigned i = 0; i < o->nouts; i++)
+		if (strcmp(o->outs[i].path, "-"))
+			ps[n++] = (struct rpath){ o->outs[i].path, "-w", true };
+	if (o->drops_path && strcmp(o->drops_path, "-"))
+		ps[n++] = (struct rpath){ o->drops_path, "--drops", true };
+	if (o->json_path)
+		ps[n++] = (struct rpath){ o->json_path, "--json", true };
+	for (unsigned i = 0; i < n; i++)
+		ps[i].exists = stat(ps[i].path, &ps[i].st) == 0;
+	for (unsigned i = 0; i < n && !err; i++)
+		if (ps[i].output)
+			err = check_output(ps, n, i);
+	return err;
+}
+
 int sl_cmd_replay(int argc, char **argv)
 {
 	static struct sl_replay_opts o;
@@ -156,9 +248,9 @@ int sl_cmd_replay(int argc, char **argv)
 
 	if (ret > 0)
 		return replay_usage(stdout);
-	if (ret < 0) {
-		replay_usage(stderr);
-		return 2;
-	}
+	if (ret < 0)
+		return 2;  /* the one line is printed; usage with --help */
+	if (check_paths(&o))
+		return 1;
 	return sl_replay_main(&o);
 }

@@ -19,7 +19,10 @@
  * malformed block stops the reading with one line naming the record and
  * its byte offset; the records before it were returned normally.
  *
- * Writer. Records are appended to a 4 MiB buffer that is written out with
+ * The common case (a sane record of a host-order pcap; a record that fits
+ * the write buffer) is inline in pcapio.h; this file has the rest.
+ *
+ * Writer. Records are appended to a 512 KiB buffer that is written out with
  * write() when full and at close; the first failing write is kept (sticky)
  * and reported at close. Header and records in host byte order, as
  * libpcap's pcap_dump writes them.
@@ -48,7 +51,7 @@
 #define PCAPNG_EPB 6u
 #define OPT_IF_TSRESOL 9
 #define OPT_IF_TSOFFSET 14
-#define WBUF_SIZE (4u << 20)
+#define WBUF_SIZE (512u << 10)  /* stays in L2 while it fills */
 
 static int say(char *log, size_t log_len, int err, const char *fmt, ...)
 {
@@ -231,7 +234,7 @@ static int ng_idb(struct sl_pcap_reader *r, const uint8_t *b, uint32_t blen, cha
 		}
 		pos += 4 + ((olen + 3u) & ~3u);
 	}
-	if (r->nifs == 0)
+	if (adjust_snaplen(ifc->snaplen) > r->snaplen)
 		r->snaplen = adjust_snaplen(ifc->snaplen);
 	r->nifs++;
 	return 0;
@@ -381,7 +384,7 @@ static int map_file(struct sl_pcap_reader *r, char *log, size_t log_len)
 		close(fd);
 		return say(log, log_len, -EINVAL, "%s: empty file", r->path);
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	err = errno;
 	close(fd);
 	if (p == MAP_FAILED)
@@ -418,7 +421,8 @@ int sl_pcap_open(struct sl_pcap_reader *r, const char *path, char *log, size_t l
 	return ret;
 }
 
-int sl_pcap_next(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log, size_t log_len)
+int sl_pcap_next_slow(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log,
+		      size_t log_len)
 {
 	return r->ng ? next_ng(r, rec, log, log_len) : next_pcap(r, rec, log, log_len);
 }
@@ -490,8 +494,8 @@ int sl_pcap_wopen(struct sl_pcap_writer *w, const char *path, enum sl_pcap_res r
 	return 0;
 }
 
-int sl_pcap_write(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr, const uint8_t *data,
-		  uint32_t caplen)
+int sl_pcap_write_slow(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
+		       const uint8_t *data, uint32_t caplen)
 {
 	uint8_t *p;
 

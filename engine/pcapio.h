@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SL_PCAP_MAX_IFACES 256      /**< pcapng interfaces per section */
 #define SL_PCAP_MAX_SNAPLEN 262144u /**< libpcap's MAXIMUM_SNAPLEN */
@@ -62,7 +63,41 @@ int sl_pcap_open(struct sl_pcap_reader *r, const char *path, char *log, size_t l
  * record, caplen > len, caplen > snaplen, a malformed block). Records
  * before the fault were returned normally.
  */
-int sl_pcap_next(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log, size_t log_len);
+int sl_pcap_next_slow(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log,
+		      size_t log_len);
+
+#define SL_PCAP_PREFETCH 1024  /**< bytes ahead the reader prefetches (the HW stops at pages) */
+
+/*
+ * Inline fast path: a whole, sane record of a classic pcap in host byte
+ * order. Anything else (pcapng, the other byte order, the end, a fault)
+ * takes sl_pcap_next_slow(), which says what is wrong.
+ */
+static inline int sl_pcap_next(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log,
+			       size_t log_len)
+{
+	size_t left = r->size - r->off;
+
+	if (!r->ng && !r->swap && left >= 16) {
+		const uint8_t *h = r->base + r->off;
+		uint32_t w[4];
+
+		__builtin_prefetch(h + SL_PCAP_PREFETCH);
+		__builtin_prefetch(h + SL_PCAP_PREFETCH + 64);
+		memcpy(w, h, 16);
+		if (w[2] <= w[3] && w[2] <= r->snaplen && w[2] <= left - 16) {
+			rec->sec = w[0];
+			rec->frac = w[1];
+			rec->caplen = w[2];
+			rec->len = w[3];
+			rec->data = h + 16;
+			r->off += 16 + (size_t)w[2];
+			r->nrec++;
+			return 1;
+		}
+	}
+	return sl_pcap_next_slow(r, rec, log, log_len);
+}
 
 /** Fraction of the file read so far, 0..1 (progress). */
 double sl_pcap_progress(const struct sl_pcap_reader *r);
@@ -88,9 +123,25 @@ struct sl_pcap_writer {
 int sl_pcap_wopen(struct sl_pcap_writer *w, const char *path, enum sl_pcap_res res,
 		  uint32_t snaplen, uint32_t linktype, char *log, size_t log_len);
 
+int sl_pcap_write_slow(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
+		       const uint8_t *data, uint32_t caplen);
+
 /** Append one record (buffered). 0 or the sticky -errno (see sl_pcap_wclose). */
-int sl_pcap_write(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr, const uint8_t *data,
-		  uint32_t caplen);
+static inline int sl_pcap_write(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
+				const uint8_t *data, uint32_t caplen)
+{
+	if (w->len + 16 + (size_t)caplen <= w->cap) {
+		uint8_t *p = w->buf + w->len;
+		uint32_t h[4] = { (uint32_t)hdr->sec, hdr->frac, caplen, hdr->len };
+
+		memcpy(p, h, 16);
+		memcpy(p + 16, data, caplen);
+		w->len += 16 + (size_t)caplen;
+		w->pkts++;
+		return 0;
+	}
+	return sl_pcap_write_slow(w, hdr, data, caplen);
+}
 
 /** Flush and close; 0 or -errno with one line in @p log. NULL-safe on a closed writer. */
 int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len);

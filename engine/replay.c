@@ -17,6 +17,9 @@
  *   socket   the record in the mapped file (socket filters cannot write
  *            it); skb->len is the length on the wire, the bytes the
  *            captured ones, as libpcap's filter sees a record.
+ * Time: bpf_ktime_get_ns() and its kin return the record's capture time
+ * (the helpers' per-thread virtual clock), so a replay of the same file
+ * gives the same maps every time.
  * Ports: port 0 is the ingress (ifindex 0); `-w N=FILE` adds ports up to
  * N; XDP_PASS leaves by port 0's egress as `sluice run` pairs ports (its
  * partner 1 when there is one, else itself), XDP_TX by port 0, a redirect
@@ -44,10 +47,12 @@
 #include "pcapio.h"
 #include "replay.h"
 #include "sl_cbpf.h"
+#include "sl_config.h"
+#include "sl_helpers.h"
 #include "sl_maps.h"
 #include "verdict.h"
 
-#define LOG_LEN 512
+#define LOG_LEN 2048
 #define XDP_HEADROOM 128u    /* RTE_PKTMBUF_HEADROOM */
 #define XDP_DATAROOM 2048u   /* RTE_MBUF_DEFAULT_DATAROOM */
 #define QUIESCE_MASK 0xfffu  /* sl_map_quiescent() every 4096 records */
@@ -60,6 +65,8 @@ _Static_assert(sizeof(struct sl_filter_insn) == sizeof(struct sock_filter) &&
 /* The replay (one thread). */
 struct replay {
 	const struct sl_replay_opts *o;
+	struct sl_config cfg;              /* -c and --map: object, engine, map sizes, preloads */
+	const char *prog_path;             /* --prog, else the config's object */
 	struct sl_run_opts ropts;          /* for report.c / json.c: port names, no_maps */
 	struct sl_engine eng;
 	struct sl_pcap_reader rd;
@@ -72,15 +79,22 @@ struct replay {
 	uint8_t *buf;                      /* XDP packet buffer */
 	size_t buf_len;
 	bool socket;
+	uint64_t frac_ns;                  /* nanoseconds per unit of a record's fraction */
+	FILE *report;                      /* stdout, or stderr when a capture goes to stdout */
 	double start;
 };
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 struct sl_prog *sl_filter_compile(const char *expr, uint32_t linktype, uint32_t snaplen,
@@ -102,29 +116,72 @@ struct sl_prog *sl_filter_compile(const char *expr, uint32_t linktype, uint32_t 
 
 /* ---- program ---- */
 
+/* -c FILE and --map NAME=FILE: the same config code as `sluice run` (config/). */
+static int load_config(struct replay *rp, char *log)
+{
+	const struct sl_replay_opts *o = rp->o;
+	int err = 0;
+
+	sl_config_init(&rp->cfg);
+	if (o->config_path && (err = sl_config_load(&rp->cfg, o->config_path, log, LOG_LEN)))
+		return err;
+	for (unsigned i = 0; i < o->nmaps && !err; i++)
+		err = sl_config_add_map(&rp->cfg, o->maps[i], log, LOG_LEN);
+	if (err)
+		return err;
+	rp->prog_path = o->prog_path ? o->prog_path : rp->cfg.object[0] ? rp->cfg.object : NULL;
+	if (!rp->prog_path && !o->filter) {
+		snprintf(log, LOG_LEN, "%s names no program (program.object), and no --prog was given",
+			 o->config_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *section_of(const struct replay *rp)
+{
+	if (rp->o->section)
+		return rp->o->section;
+	return rp->o->prog_path || !rp->cfg.section[0] ? NULL : rp->cfg.section;
+}
+
 static int load_object(struct replay *rp, char *log)
 {
-	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = 1 };
-	const struct sl_replay_opts *o = rp->o;
+	struct sl_obj_map_size sizes[SL_CONFIG_MAX_MAPS];
+	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = 1, .map_sizes = sizes };
+	const char *section = section_of(rp);
 
-	rp->eng.obj = sl_obj_open(o->prog_path, &oo, log, LOG_LEN);
+	for (unsigned i = 0; i < rp->cfg.nmaps; i++)
+		if (rp->cfg.maps[i].size)
+			sizes[oo.n_map_sizes++] = (struct sl_obj_map_size){ rp->cfg.maps[i].name,
+									    rp->cfg.maps[i].size };
+	rp->eng.obj = sl_obj_open(rp->prog_path, &oo, log, LOG_LEN);
 	if (!rp->eng.obj)
 		return -EINVAL;
-	rp->eng.prog = sl_obj_find_prog(rp->eng.obj, o->section);
+	if (sl_config_check_maps(&rp->cfg, rp->eng.obj, log, LOG_LEN))
+		return -ENOENT;
+	rp->eng.prog = sl_obj_find_prog(rp->eng.obj, section);
 	if (!rp->eng.prog) {
-		snprintf(log, LOG_LEN, "%s: no program in section '%s'", o->prog_path,
-			 o->section ? o->section : "(any)");
+		snprintf(log, LOG_LEN, "%s: no program in section '%s'", rp->prog_path,
+			 section ? section : "(any)");
 		return -ENOENT;
 	}
 	if (rp->eng.prog->type != SL_PROG_XDP && rp->eng.prog->type != SL_PROG_SOCKET) {
 		snprintf(log, LOG_LEN, "%s: section '%s' is neither an XDP nor a socket filter "
-			 "program", o->prog_path, rp->eng.prog->section);
+			 "program", rp->prog_path, rp->eng.prog->section);
+		return -EINVAL;
+	}
+	if (rp->cfg.type[0] && strcmp(rp->cfg.type,
+				      rp->eng.prog->type == SL_PROG_XDP ? "xdp" : "socket")) {
+		snprintf(log, LOG_LEN, "%s:%u:%u: program.type: section '%s' is not a%s %s program",
+			 rp->cfg.path, rp->cfg.type_loc.line, rp->cfg.type_loc.col,
+			 rp->eng.prog->section, rp->cfg.type[0] == 'x' ? "n" : "", rp->cfg.type);
 		return -EINVAL;
 	}
 	if (rp->rd.linktype != 1) {
 		snprintf(log, LOG_LEN, "%s: link type %u: programs run on Ethernet frames, the only "
-			 "link type --prog supports is EN10MB (1); --filter supports %s", o->in_path,
-			 rp->rd.linktype, sl_filter_supported_names());
+			 "link type --prog supports is EN10MB (1); --filter supports %s",
+			 rp->o->in_path, rp->rd.linktype, sl_filter_supported_names());
 		return -ENOTSUP;
 	}
 	return 0;
@@ -150,17 +207,32 @@ static int load_prog(struct replay *rp)
 	const struct sl_replay_opts *o = rp->o;
 	struct sl_jit_opts jo = { .sz = sizeof(jo) };
 	char log[LOG_LEN] = "";
-	const char *what = o->filter ? "--filter" : o->prog_path;
-	int err = o->filter ? load_filter(rp, log) : load_object(rp, log);
+	const char *what = o->filter ? "--filter" : rp->prog_path;
+	unsigned entries = 0;
+	int err = load_config(rp, log);
+	bool interp = o->interp || rp->cfg.engine == SL_ENGINE_INTERP;
 
+	err = err ? err : o->filter ? load_filter(rp, log) : load_object(rp, log);
 	if (!err && (err = sl_prog_verify(rp->eng.prog, 0, NULL, log, sizeof(log))))
 		fprintf(stderr, "sluice replay: %s: rejected by the verifier: %s\n", what, log);
 	else if (err)
-		fprintf(stderr, "sluice replay: %s\n", log[0] ? log : strerror(-err));
+		fprintf(stderr, "%s%s\n", log[0] && rp->cfg.path[0] &&
+			!strncmp(log, rp->cfg.path, strlen(rp->cfg.path)) ? "" : "sluice replay: ",
+			log[0] ? log : strerror(-err));
+	if (!err && rp->eng.obj &&
+	    (err = sl_config_preload(&rp->cfg, rp->eng.obj, &entries, log, sizeof(log))))
+		fprintf(stderr, "%s\n", log);
 	if (err)
 		return err;
-	if (!o->interp) {
+	if (entries && !o->quiet)
+		fprintf(rp->report, "sluice: %u map entr%s preloaded\n", entries,
+			entries == 1 ? "y" : "ies");
+	if (!interp) {
 		rp->eng.jit = sl_jit_compile(rp->eng.prog, &jo, log, sizeof(log));
+		if (!rp->eng.jit && rp->cfg.engine == SL_ENGINE_JIT) {
+			fprintf(stderr, "sluice replay: %s: JIT: %s\n", what, log);
+			return -EINVAL;
+		}
 		if (!rp->eng.jit && !o->quiet)
 			fprintf(stderr, "sluice replay: JIT unavailable for this program (%s): using "
 				"the interpreter\n", log[0] ? log : strerror(errno));
@@ -286,11 +358,16 @@ static inline void replay_one(struct replay *rp, struct sl_worker_stats *s,
 	struct sl_pkt pkt;
 	enum sl_verdict v;
 
-	memset(&pkt, 0, sizeof(pkt));
 	pkt.len = rec->caplen;
+	pkt.owner = NULL;
+	pkt.rss_hash = 0;
+	pkt.vlan_tci = 0;
+	pkt.vlan_stripped = false;
 	if (rp->socket) {
 		pkt.data = (uint8_t *)(uintptr_t)rec->data;
 		pkt.pkt_len = rec->len;
+		pkt.hard_start = NULL;
+		pkt.hard_end = NULL;
 	} else {
 		pkt.hard_start = rp->buf;
 		pkt.data = rp->buf + XDP_HEADROOM;
@@ -299,6 +376,7 @@ static inline void replay_one(struct replay *rp, struct sl_worker_stats *s,
 		pkt.pkt_len = rec->caplen;
 		memcpy(pkt.data, rec->data, rec->caplen);
 	}
+	sl_helper_clock_set(rec->sec * 1000000000ull + rec->frac * rp->frac_ns);
 	v = sl_verdict_run(&rp->vs, &rp->ex, 0, &pkt, &out);
 	s->verdict[v]++;
 	switch (v) {
@@ -364,6 +442,7 @@ static void replay_free(struct replay *rp)
 	sl_pcap_close(&rp->rd);
 	free(rp->eng.workers);
 	free(rp->buf);
+	sl_config_fini(&rp->cfg);
 }
 
 static int replay_setup(struct replay *rp)
@@ -371,7 +450,7 @@ static int replay_setup(struct replay *rp)
 	int err;
 
 	rp->eng.workers = aligned_alloc(SL_RUN_CACHE_LINE, sizeof(struct sl_worker));
-	rp->buf_len = XDP_HEADROOM + (rp->rd.snaplen > XDP_DATAROOM ? rp->rd.snaplen : XDP_DATAROOM);
+	rp->buf_len = XDP_HEADROOM + SL_PCAP_MAX_SNAPLEN;  /* any record (pcapng: any interface's) */
 	rp->buf = calloc(1, rp->buf_len);
 	if (!rp->eng.workers || !rp->buf) {
 		fprintf(stderr, "sluice replay: out of memory\n");
@@ -393,7 +472,7 @@ int sl_replay_main(const struct sl_replay_opts *o)
 {
 	static struct replay rp;
 	char log[LOG_LEN] = "";
-	double secs;
+	double secs, cpu;
 	int err, in_err;
 
 	memset(&rp, 0, sizeof(rp));
@@ -402,6 +481,12 @@ int sl_replay_main(const struct sl_replay_opts *o)
 	rp.ropts.no_maps = o->no_maps;
 	rp.ropts.json_path = o->json_path;
 	rp.eng.opts = &rp.ropts;
+	rp.report = stdout;
+	for (unsigned i = 0; i < o->nouts; i++)
+		if (!strcmp(o->outs[i].path, "-"))
+			rp.report = stderr;
+	if (o->drops_path && !strcmp(o->drops_path, "-"))
+		rp.report = stderr;
 	err = sl_pcap_open(&rp.rd, o->in_path, log, sizeof(log));
 	if (err) {
 		fprintf(stderr, "sluice replay: -r %s\n", log);
@@ -414,15 +499,23 @@ int sl_replay_main(const struct sl_replay_opts *o)
 		return 1;
 	}
 	sl_map_worker_online(0);
+	rp.frac_ns = rp.rd.res == SL_PCAP_NSEC ? 1 : 1000;
 	rp.start = now();
+	cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	in_err = replay_loop(&rp, log, sizeof(log));
 	secs = now() - rp.start;
+	cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu;
+	sl_helper_clock_real();
 	sl_map_worker_offline();
 	if (in_err)
 		fprintf(stderr, "sluice replay: -r %s\n", log);
 	err = close_outputs(&rp);
-	if (!o->quiet)
-		sl_report_print(&rp.eng, secs, stdout);
+	if (!o->quiet) {
+		fprintf(rp.report, "sluice: replayed %" PRIu64 " records of %s in %.3f s, %.3f s of CPU "
+		       "(%.2f Mpps per core)\n", rp.eng.workers[0].stats.rx, o->in_path, secs, cpu,
+		       cpu > 0 ? (double)rp.eng.workers[0].stats.rx / cpu * 1e-6 : 0.0);
+		sl_report_print(&rp.eng, secs, rp.report);
+	}
 	if (o->json_path && sl_json_write(&rp.eng, o->json_path))
 		err = -EIO;
 	replay_free(&rp);

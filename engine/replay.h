@@ -60,7 +60,10 @@ struct sl_replay_out {
 
 /** Options of `sluice replay` (cmd_replay.c). */
 struct sl_replay_opts {
-	const char *prog_path;       /**< --prog, or NULL with filter */
+	const char *prog_path;       /**< --prog (over the config's object), or NULL */
+	const char *config_path;     /**< -c: program, engine, map sizes and preloads */
+	const char *maps[64];        /**< --map NAME=FILE (SL_CONFIG_MAX_MAPS) */
+	unsigned nmaps;
 	const char *section;
 	const char *filter;          /**< --filter EXPR */
 	uint64_t snaplen;            /**< -s for --filter, 0 = the file's */

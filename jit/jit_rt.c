@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "jit_internal.h"
 #include "sl_maps.h"
@@ -17,8 +18,19 @@ struct sl_jit_pkt_load sl_jit_ld_pkt(const struct sl_skb_ctx *ctx, int32_t off, 
 	if (off < 0 || (uint64_t)off + size > ctx->pkt_len)
 		return r;
 	p = ctx->pkt + off;
-	for (uint32_t i = 0; i < size; i++)
-		r.val = (r.val << 8) | p[i];
+	if (size == 1) {
+		r.val = p[0];
+	} else if (size == 2) {
+		uint16_t v;
+
+		memcpy(&v, p, 2);
+		r.val = __builtin_bswap16(v);  /* LD_ABS sizes are 1, 2, 4 (the verifier) */
+	} else {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		r.val = __builtin_bswap32(v);
+	}
 	r.ok = 1;
 	return r;
 }

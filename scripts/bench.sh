@@ -79,6 +79,10 @@ python3 engine/tests/ctl/bench_ctl.py "$sluice" "$b/pktgen-tests/sl-pcapgen" \
 	"$b/engine/tests/maps_mix.bpf.o" "$b/engine/tests/ctl/ctl_count_v1.bpf.o" \
 	"$b/engine/tests/ctl/ctl_count_v2.bpf.o"
 
+echo
+echo "== replay: sluice replay --filter vs tcpdump -r -w, same expression, same capture"
+python3 "$(dirname "$0")/bench_replay.py" "$sluice" "$b/pktgen-tests/sl-pcapgen"
+
 # --- pktgen (issue 12): the local traffic harness (sluice and testpmd over
 # net_memif), the programs' ns/packet by engine, then bench-results/report.md
 # and its plots (scripts/bench-report.py).

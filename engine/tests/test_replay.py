@@ -18,6 +18,8 @@ Cases:
   bad       broken inputs and paths: the exact one-line messages, exit codes,
             and the records before a fault still written (tcpdump writes the
             same ones)
+  fuzz      corrupted pcap/pcapng files: exit 0, or 1 with one line; never a crash
+  config    -c sluice.yaml (program, engine, preloads) against --prog/--map
   live      OBJ...: replay and `sluice run` over net_pcap give the same output
             packets, the same verdict counts and the same maps
 
@@ -270,6 +272,25 @@ def case_snaplen(env):
         env.replay(["--filter", expr, "-s", str(snap), "-r", src, "-w", got, "-q"])
         same_file(got, exp, "-s %d '%s'" % (snap, expr))
     print("ok snaplen: records cut to -s bytes, wire length kept")
+    # -w - : the capture on stdout, the report on stderr
+    want = env.path("stdout-want.pcap")
+    env.tcpdump_w(src, "udp", want)
+    r = subprocess.run([env.sluice, "replay", "--filter", "udp", "-r", src, "-w", "-"],
+                       capture_output=True, timeout=60)
+    with open(want, "rb") as f:
+        if r.returncode or r.stdout != f.read() or b"stats: rx" not in r.stderr:
+            fail("-w -: exit %d, %d bytes on stdout, stderr %r" % (r.returncode, len(r.stdout),
+                                                                  r.stderr[:200]))
+    print("ok -w -: tcpdump's bytes on stdout, the report on stderr")
+    # --progress (the default on a terminal): packets, percent, rate, ETA on stderr
+    big = env.gen("progress.pcap", 300000, 14, extra=("-l", "64"))
+    r = subprocess.run([env.sluice, "replay", "--progress", "-q", "--filter", "udp", "-r", big,
+                        "-w", "/dev/null"], capture_output=True, text=True, timeout=120)
+    lines = [l for l in r.stderr.replace("\r", "\n").splitlines() if l.strip()]
+    if (r.returncode or len(lines) < 2 or not lines[-1].startswith("300000 packets  100.0%")
+            or "Mpps" not in lines[0] or "ETA" not in lines[0]):
+        fail("--progress: exit %d, stderr %r" % (r.returncode, r.stderr[-300:]))
+    print("ok progress: %r" % lines[-1])
 
 
 def case_disasm(env):
@@ -401,6 +422,20 @@ def case_bad(env):
     expect_bad(env, ["--filter", "", "-r", src, "-w", env.path("no-dir/out.pcap")],
                "sluice replay: -w %s: No such file or directory" % env.path("no-dir/out.pcap"),
                "unwritable output")
+    link = env.path("link.pcap")
+    os.symlink(src, link)
+    expect_bad(env, ["--filter", "", "-r", src, "-w", link],
+               "sluice replay: -w '%s' is the same file as -r '%s': refusing to write over an "
+               "input" % (link, src), "output = input")
+    with open(src, "rb") as f:
+        if f.read() != data:
+            fail("output = input: the input was changed")
+    expect_bad(env, ["--filter", "", "-r", src, "-w", out, "--drops", out],
+               "sluice replay: --drops '%s' is the same file as -w '%s': refusing to write over "
+               "another output" % (out, out), "two outputs, one file")
+    expect_bad(env, ["--filter", "", "-r", src, "--json", env.path("no-dir/x.json")],
+               "sluice replay: --json %s: No such file or directory" % env.path("no-dir/x.json"),
+               "unwritable --json")
     if os.path.exists("/dev/full"):
         expect_bad(env, ["--filter", "", "-r", src, "-w", "/dev/full", "-q"],
                    "sluice replay: -w /dev/full: write: No space left on device", "full disk")
@@ -412,10 +447,16 @@ def case_bad(env):
     expect_bad(env, ["--filter", "tcp prt 80", "-r", src],
                "sluice replay: filter 'tcp prt 80': can't parse filter expression: syntax error",
                "bad expression")
-    expect_bad(env, ["-r", src], "sluice replay: give one of --prog X.o or --filter EXPR",
+    expect_bad(env, ["-r", src], "sluice replay: give one of --prog X.o (or -c sluice.yaml) or --filter EXPR",
                "no program", code=2)
     expect_bad(env, ["--filter", "tcp", "-r", src, "-w", "1=a.pcap", "-w", "1=b.pcap"],
                "sluice replay: -w: port 1 has two files (a.pcap, b.pcap)", "two files", code=2)
+    expect_bad(env, ["--bogus", "-r", src],
+               "sluice replay: --bogus: unknown option, or its value is missing (see sluice "
+               "replay --help)", "unknown option", code=2)
+    expect_bad(env, ["-r", src, "--filter"],
+               "sluice replay: --filter: unknown option, or its value is missing (see sluice "
+               "replay --help)", "missing value", code=2)
     expect_bad(env, ["--filter", "tcp", "-r", src, "-s", "10x"],
                "sluice replay: -s: want an integer in 1..262144, not '10x'", "bad -s", code=2)
     print("ok bad inputs: exact messages, exit codes, records before the fault written")
@@ -425,28 +466,66 @@ def case_bad(env):
 
 def full_records(env, name, count, seed):
     """A capture with caplen == len everywhere: net_pcap gives the engine no wire length."""
-    src = env.gen(name + "-all.pcap", count, seed, extra=())
+    src = env.gen(name + "-all.pcap", count, seed)
     hdr, recs = read_pcap(src)
     p = env.path(name)
     write_pcap(p, [r for r in recs if r[2] == r[3]])
     return p
 
 
+# Value bytes that hold bpf_ktime_get_ns() times (the machine's clock, live and in replay).
+TIME_BYTES = {"flows": (16, 32), "rl_buckets": (8, 16)}
+
+# Preloads for the examples, given to both `sluice run` and `sluice replay` (--map).
+PRELOADS = {
+    "firewall.bpf.o": {"blocklist_v4": ["10.0.0.0/8", "192.168.7.7/32"],
+                       "blocklist_v6": ["2001:db8::/32"],
+                       "allow_ports": ["{proto: 6, port: 80}", "{proto: 17, port: 53}"]},
+    "snaplen.bpf.o": {"snaplen_cfg": ["0 60"]},
+    "ratelimit.bpf.o": {"rl_config": ["0 {rate_pps: 0, burst: 3}"]},
+}
+
+
+def mask_time(name, v):
+    if name not in TIME_BYTES or not isinstance(v, str):
+        return [mask_time(name, x) for x in v] if isinstance(v, list) else v
+    a, b = TIME_BYTES[name]
+    return v[:2 * a] + "t" * (2 * (b - a)) + v[2 * b:]
+
+
 def norm_maps(maps):
-    """Maps with their entries in key order (a hash map lists them in its own order)."""
+    """Maps with their entries in key order (a hash map lists them in its own order), times masked."""
     out = {}
     for name, m in maps.items():
         m = dict(m)
-        m["entries"] = sorted(m.get("entries", []), key=lambda e: json.dumps(e["key"]))
+        ents = []
+        for e in m.get("entries", []):
+            e = dict(e)
+            for k in ("value", "per_core"):
+                if k in e:
+                    e[k] = mask_time(name, e[k])
+            ents.append(e)
+        m["entries"] = sorted(ents, key=lambda e: json.dumps(e["key"]))
         out[name] = m
     return out
+
+
+def preload_args(env, obj):
+    args = []
+    for m, lines in PRELOADS.get(os.path.basename(obj), {}).items():
+        p = env.path("preload-%s.txt" % m)
+        with open(p, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        args += ["--map", "%s=%s" % (m, p)]
+    return args
 
 
 def run_live(env, obj, src, outs, js):
     ports = ["--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, outs[0])]
     if len(outs) > 1:
         ports += ["--port", "net_pcap1,tx_pcap=%s" % outs[1]]
-    r = subprocess.run([env.sluice, "run", "--quiet", "--prog", obj, "--json", js] + ports + EAL,
+    r = subprocess.run([env.sluice, "run", "--quiet", "--prog", obj, "--json", js] + ports +
+                       preload_args(env, obj) + EAL,
                        capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         if "net_pcap" in r.stderr and "not" in r.stderr and "found" in r.stderr:
@@ -460,7 +539,20 @@ def case_live(env):
         print("SKIP: no program objects (clang missing)")
         sys.exit(77)
     src = full_records(env, "live.pcap", 3000, 21)
-    n = len(read_pcap(src)[1])
+    recs = read_pcap(src)[1]
+    n = len(recs)
+    # l4lb: the destinations of the first untagged IPv4 TCP and UDP packets are services
+    vips = []
+    for _, _, c, _, d in recs:
+        if c >= 38 and d[12:14] == b"\x08\x00" and d[23] in (6, 17) and len(vips) < 2:
+            ihl = (d[14] & 0xF) * 4
+            key = "{addr: %s, port: %d, proto: %d} %d" % (
+                ".".join(str(b) for b in d[30:34]), struct.unpack(">H", d[16 + ihl:18 + ihl])[0],
+                d[23], len(vips) + 1)
+            if c >= 18 + ihl and key not in vips:
+                vips.append(key)
+    PRELOADS["l4lb.bpf.o"] = {"lb_vips": vips, "lb_config": ["0 {local_addr: 192.0.2.1}"],
+                              "lb_backends": ["0 {addr: 10.1.0.1, mac: 02:00:00:00:01:01}"]}
     for obj in env.objs:
         name = os.path.basename(obj)
         for nports in (1, 2):
@@ -468,7 +560,7 @@ def case_live(env):
             rep = [env.path("rep-%s-%d-%d.pcap" % (name, nports, p)) for p in range(nports)]
             ljs, rjs = env.path("live-%s.json" % name), env.path("rep-%s.json" % name)
             run_live(env, obj, src, live, ljs)
-            env.replay(["--prog", obj, "-r", src, "--json", rjs, "-q"] +
+            env.replay(["--prog", obj, "-r", src, "--json", rjs, "-q"] + preload_args(env, obj) +
                        [a for p in range(nports) for a in ("-w", "%d=%s" % (p, rep[p]))])
             for p in range(nports):
                 lr = [(c, d) for _, _, c, _, d in read_pcap(live[p])[1]]
@@ -491,7 +583,126 @@ def case_live(env):
                 diff = sorted(k for k in set(lm) | set(rm) if lm.get(k) != rm.get(k))
                 fail("live %s, %d ports: maps %s differ (live %.200r, replay %.200r)" %
                      (name, nports, diff, lm.get(diff[0]), rm.get(diff[0])))
-        print("ok live = replay: %s (%d packets, 1 and 2 ports)" % (name, n))
+        print("ok live = replay: %s (%d packets, 1 and 2 ports; verdicts %s)" %
+              (name, n, {k: v for k, v in lj["stats"]["verdicts"].items() if v}))
+    check_clock(env, src, recs)
+
+
+def check_clock(env, src, recs):
+    """In a replay, bpf_ktime_get_ns() is each record's capture time (flowtable's first/last seen)."""
+    ft = next((o for o in env.objs if os.path.basename(o) == "flowtable.bpf.o"), None)
+    if not ft:
+        return
+    js = env.path("clock.json")
+    env.replay(["--prog", ft, "-r", src, "-q", "--json", js])
+    with open(js) as f:
+        flows = json.load(f)["maps"]["flows"]["entries"]
+    times = {s * 10**9 + us * 1000 for s, us, _, _, _ in recs}
+    seen = set()
+    for e in flows:
+        v = bytes.fromhex(e["value"])
+        first, last = struct.unpack("<QQ", v[16:32])
+        if first not in times or last not in times or first > last:
+            fail("clock: flow %s first %d last %d: not capture times" % (e["key"], first, last))
+        seen |= {first, last}
+    if len(flows) < 100 or len(seen) < 100:
+        fail("clock: %d flows, %d distinct times" % (len(flows), len(seen)))
+    print("ok clock: %d flows, first/last seen are capture times" % len(flows))
+
+
+def case_config(env):
+    """-c sluice.yaml (program, engine, preloads) = --prog --map, through the same config code."""
+    fw = next((o for o in env.objs if os.path.basename(o) == "firewall.bpf.o"), None)
+    if not fw:
+        print("SKIP: firewall.bpf.o not given (clang missing)")
+        sys.exit(77)
+    src = env.gen("cfg.pcap", 4000, 31)
+    bl4, allow = env.path("bl4.txt"), env.path("allow.txt")
+    with open(bl4, "w") as f:
+        f.write("10.0.0.0/30\n")
+    with open(allow, "w") as f:
+        f.write("{proto: 6, port: 80}\n{proto: 17, port: 53}\n")
+    cfg = env.path("fw.yaml")
+    with open(cfg, "w") as f:
+        f.write("program: {object: %s, engine: interp}\nmaps:\n  blocklist_v4: {file: bl4.txt}\n"
+                "  allow_ports: {file: allow.txt}\n" % os.path.abspath(fw))
+    outs = {}
+    for label, args in (("config", ["-c", cfg]),
+                        ("command line", ["--prog", fw, "--map", "blocklist_v4=" + bl4,
+                                          "--map", "allow_ports=" + allow]),
+                        ("no preload", ["--prog", fw])):
+        js, out = env.path("cfg-%d.json" % len(outs)), env.path("cfg-%d.pcap" % len(outs))
+        r = env.replay(args + ["-r", src, "-w", out, "--json", js])
+        with open(js) as f:
+            j = json.load(f)
+        outs[label] = (read_pcap(out)[1], j["stats"]["verdicts"], norm_maps(j["maps"]), r.stdout)
+    if outs["config"][:3] != outs["command line"][:3]:
+        fail("config: -c gives other packets, verdicts or maps than --prog/--map")
+    if "interpreter" not in outs["config"][3] or "3 map entries preloaded" not in outs["config"][3]:
+        fail("config: engine interp or preloads not taken from the file: %r" % outs["config"][3])
+    if outs["config"][1] == outs["no preload"][1]:
+        fail("config: the preloads changed nothing (%r)" % outs["config"][1])
+    bad = env.path("bad.yaml")
+    with open(bad, "w") as f:
+        f.write("program: {object: a.o, bogus: 1}\n")
+    expect_bad(env, ["-c", bad, "-r", src], "%s:1:24: unknown key 'bogus' in program, want one "
+               "of: object, section, engine, type" % bad, "bad config")
+    expect_bad(env, ["--prog", fw, "--map", "nomap=" + bl4, "-r", src],
+               "sluice replay: --map nomap: the object defines no map 'nomap', want one of: "
+               "blocklist_v4, blocklist_v6, allow_ports, fw_stats", "unknown map")
+    expect_bad(env, ["--filter", "tcp", "--map", "x=" + bl4, "-r", src],
+               "sluice replay: --map goes with --prog or -c (a filter has no maps)",
+               "--map with a filter", code=2)
+    print("ok config: -c = --prog/--map (verdicts %r), errors located" % outs["config"][1])
+
+
+def case_fuzz(env):
+    """Corrupted pcap and pcapng files: exit 0 or 1 with at most one error line, never a crash."""
+    import random
+    rnd = random.Random(5)
+    src = env.gen("fz.pcap", 300, 41)
+    hdr, recs = read_pcap(src)
+    ngp = env.path("fz.pcapng")
+    write_pcapng(ngp, [(False, [(1, 65535, None), (1, 65535, 9)],
+                        [(i % 2, s * 10**6 + f, c, w, d, i % 7 == 0) for i, (s, f, c, w, d) in
+                         enumerate(recs)])])
+    bases = []
+    for p in (src, ngp):
+        with open(p, "rb") as f:
+            bases.append(f.read())
+    bad = env.path("fz-bad.bin")
+    runs = 0
+    for i in range(150):
+        d = bytearray(bases[i % 2])
+        for _ in range(rnd.randint(1, 8)):
+            kind = rnd.randint(0, 3)
+            pos = rnd.randrange(len(d))
+            if kind == 0:
+                d[pos] = rnd.randrange(256)
+            elif kind == 1:  # a length-sized field overwritten
+                d[pos:pos + 4] = rnd.choice([b"\xff\xff\xff\xff", b"\0\0\0\0",
+                                             b"\x10\0\0\0", b"\0\0\x01\0"])
+            elif kind == 2:
+                del d[pos:]
+                if not d:
+                    d = bytearray(b"\xd4")
+            else:
+                d[pos:pos] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 9)))
+        with open(bad, "wb") as f:
+            f.write(d)
+        for args in (["--filter", "ip or vlan"], ["--prog", env.objs[0]] if env.objs else None):
+            if args is None:
+                continue
+            r = subprocess.run([env.sluice, "replay", "--no-progress", "-q"] + args +
+                               ["-r", bad, "-w", "/dev/null", "--drops", "/dev/null"],
+                               capture_output=True, text=True, timeout=30)
+            runs += 1
+            if r.returncode not in (0, 1) or (r.returncode == 1 and len(r.stderr.splitlines()) != 1):
+                kept = env.path("fz-fail-%d.bin" % i)
+                shutil.copy(bad, kept)
+                fail("fuzz %d: exit %d, stderr %r (file kept: %s)" % (i, r.returncode,
+                                                                    r.stderr[-300:], kept))
+    print("ok fuzz: %d replays of corrupted pcap/pcapng files, each exit 0 or one line and 1" % runs)
 
 
 def main():
@@ -504,7 +715,8 @@ def main():
         env = Env(sluice, pcapgen, tmp)
         env.objs = sys.argv[4:]
         {"filters": case_filters, "formats": case_formats, "snaplen": case_snaplen,
-         "disasm": case_disasm, "bad": case_bad, "live": case_live}[case](env)
+         "disasm": case_disasm, "bad": case_bad, "live": case_live,
+         "config": case_config, "fuzz": case_fuzz}[case](env)
     return 0
 
 
