@@ -473,8 +473,9 @@ def full_records(env, name, count, seed):
     return p
 
 
-# Value bytes that hold bpf_ktime_get_ns() times (the machine's clock, live and in replay).
-TIME_BYTES = {"flows": (16, 32), "rl_buckets": (8, 16)}
+# Value members that hold bpf_ktime_get_ns() times (the machine's clock, live and in
+# replay); values are typed through BTF in the JSON (structs as objects).
+TIME_FIELDS = {"flows": ("first_seen_ns", "last_seen_ns"), "rl_buckets": ("last_ns",)}
 
 # Preloads for the examples, given to both `sluice run` and `sluice replay` (--map).
 PRELOADS = {
@@ -487,10 +488,9 @@ PRELOADS = {
 
 
 def mask_time(name, v):
-    if name not in TIME_BYTES or not isinstance(v, str):
+    if name not in TIME_FIELDS or not isinstance(v, dict):
         return [mask_time(name, x) for x in v] if isinstance(v, list) else v
-    a, b = TIME_BYTES[name]
-    return v[:2 * a] + "t" * (2 * (b - a)) + v[2 * b:]
+    return {k: "t" if k in TIME_FIELDS[name] else x for k, x in v.items()}
 
 
 def norm_maps(maps):
@@ -600,8 +600,7 @@ def check_clock(env, src, recs):
     times = {s * 10**9 + us * 1000 for s, us, _, _, _ in recs}
     seen = set()
     for e in flows:
-        v = bytes.fromhex(e["value"])
-        first, last = struct.unpack("<QQ", v[16:32])
+        first, last = e["value"]["first_seen_ns"], e["value"]["last_seen_ns"]
         if first not in times or last not in times or first > last:
             fail("clock: flow %s first %d last %d: not capture times" % (e["key"], first, last))
         seen |= {first, last}
