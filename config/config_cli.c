@@ -268,6 +268,29 @@ static int apply_forwards(struct sl_config *cfg, char *log, size_t log_len)
 	return 0;
 }
 
+/* Two ports on one device: DPDK would refuse the second, less clearly. */
+static int check_devices(struct sl_config *cfg, char *log, size_t log_len)
+{
+	char da[SL_CONFIG_PATH_LEN], db[SL_CONFIG_PATH_LEN];
+
+	for (unsigned i = 0; i < cfg->nports; i++)
+		for (unsigned j = 0; j < i; j++) {
+			const struct sl_config_port *a = &cfg->ports[j], *b = &cfg->ports[i];
+
+			sl_config_device_name(a->device, da, sizeof(da));
+			sl_config_device_name(b->device, db, sizeof(db));
+			if (strcmp(da, db))
+				continue;
+			if (b->loc.line && a->loc.line)
+				return say(log, log_len, -EINVAL, cfg, &b->loc, "device '%s' is used twice "
+					   "(first at line %u), want one port per device (net_pcap0, "
+					   "net_pcap1, ...)", db, a->loc.line);
+			return say(log, log_len, -EINVAL, cfg, &b->loc, "device '%s' given twice, want "
+				   "one port per device", db);
+		}
+	return 0;
+}
+
 static int check_names(struct sl_config *cfg, char *log, size_t log_len)
 {
 	for (unsigned i = 0; i < cfg->nports; i++)
@@ -319,6 +342,8 @@ int sl_config_resolve(struct sl_config *cfg, char *log, size_t log_len)
 		return say(log, log_len, -EINVAL, cfg, &top, "no ports, want ports: [...]%s or "
 			   "--port DEVSTR", cfg->path[0] ? " in the config" : "");
 	ret = check_names(cfg, log, log_len);
+	if (!ret)
+		ret = check_devices(cfg, log, log_len);
 	if (!ret)
 		ret = apply_forwards(cfg, log, log_len);
 	if (!ret)

@@ -59,6 +59,7 @@ struct bench {
 	sl_jit_fn jit_fn;
 	struct sl_jit *jit_blind;  /* the JIT with constant blinding */
 	sl_jit_fn jit_blind_fn;
+	int linktype;              /* the capture's (DLT_*) */
 };
 
 static uint8_t *pkt_data(const struct bench *b, unsigned i)
@@ -307,6 +308,7 @@ static int read_pcap(struct bench *b, const char *path)
 		fprintf(stderr, "sluice bench: %s\n", err);
 		return -1;
 	}
+	b->linktype = pcap_datalink(p);
 	b->buf = calloc(BENCH_MAX_PKTS, sizeof(*b->buf));
 	b->len = calloc(BENCH_MAX_PKTS, sizeof(*b->len));
 	while (b->buf && b->len && b->npkts < BENCH_MAX_PKTS && pcap_next_ex(p, &h, &data) == 1)
@@ -547,6 +549,14 @@ int sl_cmd_bench(int argc, char **argv)
 	if (!prog) {
 		fprintf(stderr, "sluice bench: %s: no section or program named '%s'\n", a.prog,
 			a.section ? a.section : "");
+		goto out;
+	}
+	if (prog->type != SL_PROG_RAW && b.linktype != DLT_EN10MB) {
+		/* XDP and socket programs see frames from their Ethernet header */
+		fprintf(stderr, "sluice bench: %s: link type %s (%d) is not supported for %s "
+			"programs: only Ethernet (EN10MB) captures\n", a.pcap,
+			pcap_datalink_val_to_name(b.linktype) ? pcap_datalink_val_to_name(b.linktype) :
+			"unknown", b.linktype, prog->type == SL_PROG_XDP ? "XDP" : "socket filter");
 		goto out;
 	}
 	if (prog->type == SL_PROG_RAW)

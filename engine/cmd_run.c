@@ -62,7 +62,6 @@ static void usage(FILE *out)
 		"  --workers N           worker lcores (default 1); each polls its own RX queue\n"
 		"                        of every port (net_pcap has one RX queue per rx_pcap)\n"
 		"  --map NAME=FILE       preload map NAME from FILE before traffic starts\n"
-		"  --ctl-socket PATH     control socket (control.socket)\n"
 		"  --json FILE           write the final stats and maps as JSON (stats.json)\n"
 		"  --stats-interval SEC  seconds between rate lines (default 1, 0: none)\n"
 		"  --interp / --jit      execution engine (default: the JIT)\n"
@@ -301,21 +300,6 @@ static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_
 	return sl_config_apply_opts(cfg, o);
 }
 
-/* Does the program found match program.type? */
-static int check_type(const struct sl_engine *eng)
-{
-	const struct sl_config *cfg = eng->opts->cfg;
-	const char *type = eng->prog->type == SL_PROG_XDP ? "xdp" : "socket";
-
-	if (!cfg->type[0] || !strcmp(cfg->type, type))
-		return 0;
-	if (cfg->type_loc.line)
-		fprintf(stderr, "%s:%u:%u: program.type: section '%s' holds a%s %s program, want "
-			"type: %s (or another section)\n", cfg->path, cfg->type_loc.line,
-			cfg->type_loc.col, eng->prog->section, type[0] == 'x' ? "n" : "", type, type);
-	return -EINVAL;
-}
-
 /* The section asked for is not in the object: say which ones are. */
 static int no_section(const struct sl_engine *eng)
 {
@@ -349,6 +333,8 @@ static int load_prog(struct sl_engine *eng)
 	int err;
 
 	sl_cli_obj_apply(&o->obj, &oo);  /* --type; --map-size first: the first size given wins */
+	if (!oo.force_type && cfg->type[0])  /* program.type, as bpftool's "type xdp" */
+		oo.force_type = !sl_prog_type_from_name(cfg->type, &oo.prog_type);
 	for (unsigned i = 0; i < o->obj.nsizes; i++)
 		sizes[n++] = o->obj.sizes[i];
 	for (unsigned i = 0; i < cfg->nmaps; i++)
@@ -381,8 +367,6 @@ static int load_prog(struct sl_engine *eng)
 			"filter program\n", o->prog_path, eng->prog->section);
 		return -EINVAL;
 	}
-	if (check_type(eng))
-		return -EINVAL;
 	err = sl_prog_verify(eng->prog, 0, &vs, log, sizeof(log));
 	if (err) {
 		fprintf(stderr, "sluice run: %s: section '%s' program '%s': rejected by the "

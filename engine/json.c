@@ -235,7 +235,6 @@ static json_t *json_workers(const struct sl_engine *eng)
 json_t *sl_json_stats(const struct sl_engine *eng)
 {
 	struct sl_worker_stats sum;
-
 	json_t *st;
 
 	sl_stats_sum(eng, &sum);
@@ -253,8 +252,7 @@ json_t *sl_json_stats(const struct sl_engine *eng)
 
 int sl_json_write(const struct sl_engine *eng, const char *path)
 {
-	json_t *root = json_pack("{s:o, s:o}", "stats", sl_json_stats(eng),
-				 "maps", sl_json_maps(eng));
+	json_t *root = json_pack("{s:o, s:o}", "stats", sl_json_stats(eng), "maps", sl_json_maps(eng));
 	int err = 0;
 
 	if (!root) {

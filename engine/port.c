@@ -40,6 +40,7 @@
 
 #include "engine_internal.h"
 #include "pcap_count.h"
+#include "sl_num.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -167,8 +168,16 @@ static int parse_kv(struct sl_port_spec *spec, const char *kv)
 		return add_pcap(spec, "rx_pcap", kv + 8, spec->rx_pcaps, &spec->n_rx_pcap);
 	if (!strncmp(kv, "tx_pcap=", 8))
 		return add_pcap(spec, "tx_pcap", kv + 8, spec->tx_pcaps, &spec->n_tx_pcap);
-	if (!strncmp(kv, "infinite_rx=", 12))
-		spec->infinite_rx = atoi(kv + 12) != 0;
+	if (!strncmp(kv, "infinite_rx=", 12)) {
+		char err[128];
+		uint64_t v;
+
+		if (sl_num_u64(kv + 12, 0, 1, &v, err, sizeof(err))) {
+			fprintf(stderr, "sluice run: --port '%s': infinite_rx: %s\n", spec->devstr, err);
+			return -EINVAL;
+		}
+		spec->infinite_rx = v;
+	}
 	return 0;
 }
 

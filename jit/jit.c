@@ -386,6 +386,8 @@ static bool divmod_const(struct jit_state *st, const struct bpf_insn *in, bool w
 
 	if (st->opts.blind_constants || in->off || d < 2 || d > (w64 ? INT32_MAX : UINT32_MAX))
 		return false;
+	if (w64 && (st->hi_zero[st->pc] & (1u << in->dst_reg)))
+		w64 = false;                    /* a u32 dividend: the 32-bit sequence, zero-extended */
 	if ((d & (d - 1)) == 0) {
 		if (!mod)
 			x86_shift_ri(&st->e, w64, SH_SHR, dst, (uint8_t)__builtin_ctzll(d));
@@ -1242,8 +1244,9 @@ static int alloc_state(struct jit_state *st)
 		sl_jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
 	free(live);
 	st->low = st->fuse ? sl_jit_low_only(st->prog, st->fuse) : NULL;
+	st->hi_zero = sl_jit_hi_zero(st->prog);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
-	    !st->low)
+	    !st->low || !st->hi_zero)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1259,6 +1262,7 @@ static void free_state(struct jit_state *st)
 	free(st->fuse);
 	free(st->dead);
 	free(st->low);
+	free(st->hi_zero);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->err. */

@@ -102,6 +102,13 @@ void sl_jit_fuse_indexed(const struct sl_prog *prog, uint8_t *fuse, const uint8_
 uint16_t *sl_jit_hi_live(const struct sl_prog *prog, const uint8_t *targets, const uint8_t *fuse);
 
 /**
+ * Upper halves known to be zero (liveness.c): per instruction, the
+ * registers whose bits 32-63 are zero before it on every path (bit n: rn).
+ * @return n_insns + 1 entries (malloc'ed, caller frees) or NULL.
+ */
+uint16_t *sl_jit_hi_zero(const struct sl_prog *prog);
+
+/**
  * 64-bit ALU instructions, not fused (@p fuse: the final fusions),
  * whose result's upper half nobody reads (peephole.c, from
  * sl_jit_hi_live() on the fused program) and whose low half a 32-bit x86

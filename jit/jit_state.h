@@ -59,6 +59,7 @@ struct jit_state {
 	uint8_t *fuse;                   /* SL_JIT_FUSE_* per insn (peephole.c) */
 	uint8_t *dead;                   /* 1: result never read, no code (liveness.c) */
 	uint8_t *low;                    /* 1: 64-bit ALU whose upper half nobody reads */
+	uint16_t *hi_zero;               /* registers with a zero upper half, per insn */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;

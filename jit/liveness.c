@@ -378,3 +378,95 @@ uint16_t *sl_jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const 
 	free(small);
 	return out;
 }
+
+/*
+ * ---- upper halves known to be zero (forward) ----
+ *
+ * kz[pc] = registers whose upper 32 bits are zero before instruction pc
+ * on every path, on the program as written: 32-bit results, loads of at
+ * most 4 bytes, small constants, right shifts by 32 or more, ANDs with a
+ * small mask, copies, unsigned div/mod of such values. jit.c divides such
+ * a value by a constant in 32 bits. Sound on the emitted code where the
+ * upper half is read (a div reads it): fusions only leave other upper
+ * halves than the program's where nobody reads them.
+ */
+static uint16_t kz_step(const struct bpf_insn *in, uint16_t kz)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+	uint16_t d = R(in->dst_reg), s = R(in->src_reg);
+	bool k = SL_OP_SRC(in->code) == BPF_K, z = false;
+
+	switch (cls) {
+	case BPF_ALU:
+		z = !(op == BPF_END && in->imm == 64);
+		break;
+	case BPF_ALU64:
+		if (op == BPF_MOV)
+			z = in->off == 0 && (k ? in->imm >= 0 : (kz & s) != 0);
+		else if (op == BPF_AND)
+			z = (kz & d) || (k ? in->imm >= 0 : (kz & s) != 0);
+		else if (op == BPF_RSH)
+			z = (kz & d) || (k && (in->imm & 63) >= 32);
+		else if ((op == BPF_DIV || op == BPF_MOD) && in->off == 0)
+			z = (kz & d) != 0;
+		else if (op == BPF_END)
+			z = in->imm != 64;
+		break;
+	case BPF_LDX:
+		z = SL_OP_MODE(in->code) == BPF_MEM && SL_OP_SIZE(in->code) != BPF_DW;
+		break;
+	case BPF_LD:
+		if (sl_isa_is_lddw(in))
+			z = in->src_reg == 0 && in[1].imm == 0;
+		break;
+	}
+	kz = (uint16_t)(kz & ~hi_kill(in));
+	if (cls == BPF_STX && SL_OP_MODE(in->code) == BPF_ATOMIC)
+		kz = (uint16_t)(kz & ~(s | R(0)));            /* fetch and cmpxchg write these */
+	return z ? (uint16_t)(kz | d) : kz;
+}
+
+uint16_t *sl_jit_hi_zero(const struct sl_prog *p)
+{
+	uint16_t *kz = malloc((p->n_insns + 1) * sizeof(uint16_t));
+	bool changed = true;
+
+	if (!kz)
+		return NULL;
+	for (uint32_t i = 0; i <= p->n_insns; i++)
+		kz[i] = 0x7ff;
+	kz[0] = 0;
+	for (uint32_t i = 0; i < p->n_insns; i++) {          /* function entries: nothing known */
+		const struct bpf_insn *in = &p->insns[i];
+		int64_t t = (int64_t)i + 1 + in->imm;
+
+		if (((in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) ||
+		     (sl_isa_is_lddw(in) && in->src_reg == BPF_PSEUDO_FUNC)) && t >= 0 && t < p->n_insns)
+			kz[t] = 0;
+		if (sl_isa_is_lddw(in))
+			i++;
+	}
+	while (changed) {
+		changed = false;
+		for (uint32_t i = 0; i < p->n_insns; i++) {
+			const struct bpf_insn *in = &p->insns[i];
+			uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+			bool stop = (cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_EXIT || op == BPF_JA);
+			uint32_t next = i + (sl_isa_is_lddw(in) ? 2 : 1);
+			int64_t t = jump_target(in, i);
+			uint16_t out = kz_step(in, kz[i]);
+
+			if (!stop && next <= p->n_insns && (kz[next] & out) != kz[next]) {
+				kz[next] &= out;
+				changed = true;
+			}
+			if (t >= 0 && t <= p->n_insns && (kz[t] & out) != kz[t]) {
+				kz[t] &= out;
+				changed = true;
+			}
+			if (sl_isa_is_lddw(in))
+				i++;
+		}
+	}
+	return kz;
+}

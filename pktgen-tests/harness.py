@@ -10,7 +10,8 @@ over net_memif, no NIC needed.
 The engine sends every packet it passes back over the same link (one port:
 sluice's XDP_PASS and XDP_TX, testpmd's loop topology), so the generator
 both sends and receives. Each side is its own DPDK process with its own
---file-prefix; the generator runs on CPU 0, the engine's worker on CPU 1.
+--file-prefix; the generator runs on the first CPU this process may use,
+the engine's worker on the second (sluice places its worker there itself).
 
 sl-memgen writes a TSC stamp into every frame's payload and reads it back:
 Mpps, Gbit/s (on the wire: frame + 4 FCS + 20 preamble/gap), latency
@@ -45,8 +46,18 @@ import time
 
 EAL_COMMON = ["--no-huge", "--no-pci", "-m", "512", "--log-level=*:warning"]
 SIZES = [64, 128, 256, 512, 1024, 1518]
+# IP protocol of frame i % 10 in sl-memgen's "mix" (TCP, UDP, TCP, UDP,
+# UDP over IPv6, TCP, UDP, TCP, UDP, ICMP: see set_mix() in sl-memgen.c).
+MIX_PROTO = [6, 17, 6, 17, 17, 6, 17, 6, 17, 1]
 PROGRAMS = ["pass", "drop", "proto_count", "firewall", "snaplen", "flowtable", "l4lb",
             "ratelimit"]
+
+
+# The CPUs this process may use: the generator on the first, the engine's
+# worker on the second (the same one when there is only one).
+CPUS = sorted(os.sched_getaffinity(0))
+GEN_CPU = CPUS[0]
+ENGINE_CPU = CPUS[1] if len(CPUS) > 1 else CPUS[0]
 
 
 class HarnessError(Exception):
@@ -66,6 +77,16 @@ def wait_for(proc, path, needle, timeout=60):
                                    (proc.returncode, f.read().strip()[-600:]))
         time.sleep(0.1)
     raise HarnessError("engine not ready after %d s" % timeout)
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system, every thread) process pid has used so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 class Engine:
@@ -90,7 +111,8 @@ class Engine:
             cmd += ["--", "--file-prefix", prefix]
             ready = "sluice: running"
         else:
-            cmd = [self.h.testpmd] + EAL_COMMON + ["--file-prefix", prefix, "-l", "0,1",
+            cmd = [self.h.testpmd] + EAL_COMMON + ["--file-prefix", prefix, "--lcores",
+                                                   "0@%d,1@%d" % (GEN_CPU, ENGINE_CPU),
                                                    "--vdev", port, "--",
                                                    "--forward-mode=io", "--auto-start",
                                                    "--port-topology=loop",
@@ -164,7 +186,8 @@ class Harness:
         raise HarnessError("no object for program %s" % prog)
 
     def gen_eal(self, sock, n):
-        return EAL_COMMON + ["--file-prefix", "slh-g%d-%d" % (os.getpid(), n), "-l", "0",
+        return EAL_COMMON + ["--file-prefix", "slh-g%d-%d" % (os.getpid(), n),
+                             "--lcores", "0@%d" % GEN_CPU,
                              "--vdev", "net_memif0,role=client,socket=%s" % sock]
 
     def memgen(self, eng, size, flows, mix, duration, rate=0, cdf=None):
@@ -178,6 +201,7 @@ class Harness:
         p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         out, lines, t0 = {}, [], time.time()
+        cpu0 = cpu_seconds(eng.proc.pid)
         for line in p.stdout:
             lines.append(line)
             if line.strip() == "holding":
@@ -187,8 +211,12 @@ class Harness:
                 out[k] = float(v) if "." in v else int(v)
             if time.time() - t0 > duration + 60:
                 break
+        # The engine's CPU share while the generator ran: on a shared machine a
+        # busy-polling worker gets what the scheduler leaves it.
+        cpu_share = (cpu_seconds(eng.proc.pid) - cpu0) / max(time.time() - t0, 1e-3)
         try:
             e = eng.stop()
+            e["cpu_share"] = cpu_share
         finally:
             try:
                 _, err = p.communicate("\n", timeout=30)
@@ -202,7 +230,8 @@ class Harness:
     def flowgen(self, eng, size, flows, duration):
         """testpmd flowgen as the generator: what came back, over wall time."""
         cmd = [self.testpmd] + EAL_COMMON + [
-            "--file-prefix", "slh-g%d-%d" % (os.getpid(), eng.n), "--lcores", "0@0,1@0",
+            "--file-prefix", "slh-g%d-%d" % (os.getpid(), eng.n),
+            "--lcores", "0@%d,1@%d" % (GEN_CPU, GEN_CPU),
             "--vdev", "net_memif0,role=client,socket=%s" % eng.sock, "--",
             "--forward-mode=flowgen", "--txpkts=%d" % (size - 4),
             "--flowgen-flows=%d" % flows, "--auto-start", "--total-num-mbufs=16384"]
@@ -241,6 +270,8 @@ class Harness:
                "size": kw.get("size"), "flows": kw.get("flows"), "gen": g,
                "engine_stats": {k: v for k, v in e.items() if k != "maps"}}
         res["engine_mpps"] = e["rx"] / g["seconds"] / 1e6
+        if e.get("cpu_share"):
+            res["cpu_share"] = e["cpu_share"]
         self.results.append(res)
         return res, e
 
@@ -257,7 +288,7 @@ def quick(h):
     for prog in ("pass", "drop", "proto_count"):
         res, e = h.one(prog, "sluice", prog, **kw)
         g = res["gen"]
-        check(g["tx"] > 10000, "%s: only %d packets sent in 1 s" % (prog, g["tx"]))
+        check(g["tx"] > 2000, "%s: only %d packets sent in 1 s" % (prog, g["tx"]))
         check(e["rx"] == g["tx"], "%s: engine rx %d != generator tx %d" % (prog, e["rx"], g["tx"]))
         check(e["rx"] == e["tx"] + e["drop"] + e["error"], "%s: engine rx %d != tx + drop + error %r"
               % (prog, e["rx"], e))
@@ -272,19 +303,19 @@ def quick(h):
                   "%s: %d of %d frames came back stamped" % (prog, g["stamped"], g["rx"]))
         if prog == "proto_count":
             counts = {x["key"]: x["value"] for x in e["maps"]["proto_count"]["entries"]}
-            # The mix: per 10 frames 4 TCP, 4 UDP over IPv4, 1 UDP over IPv6, 1 ICMP.
-            check(sum(counts.values()) == g["tx"] and set(counts) <= {1, 6, 17},
-                  "proto_count: map %r, %d sent" % (counts, g["tx"]))
-            want1 = g["tx"] // 10 + (1 if g["tx"] % 10 == 10 else 0)
-            check(abs(counts.get(1, 0) - want1) <= 1, "proto_count: ICMP %r, want about %d"
-                  % (counts.get(1), want1))
+            # sl-memgen's mix sends frame i as MIX[i % 10] (TCP, UDP over IPv4,
+            # UDP over IPv6, ICMP), frames 0 .. tx-1 in order.
+            want = {}
+            for i in range(g["tx"]):
+                want[MIX_PROTO[i % 10]] = want.get(MIX_PROTO[i % 10], 0) + 1
+            check(counts == want, "proto_count: map %r, want %r" % (counts, want))
         print("ok quick %s: %d sent, %d back, engine %r, p50 %.0f us" %
               (prog, g["tx"], g["rx"], e["verdicts"], g["p50_ns"] / 1e3))
     res, e = h.one("testpmd-io", "testpmd", **kw)
     g = res["gen"]
     # memif in the server role counts no RX in testpmd's port statistics:
     # what testpmd could not send back is its TX-dropped.
-    check(g["tx"] > 10000 and g["rx"] + e["drop"] == g["tx"],
+    check(g["tx"] > 2000 and g["rx"] + e["drop"] == g["tx"],
           "testpmd io: generator sent %d, got %d back, testpmd %r" % (g["tx"], g["rx"], e))
     print("ok quick testpmd-io: %d sent, %d back" % (g["tx"], g["rx"]))
 
@@ -324,7 +355,7 @@ def bench(h, out):
     def run(label, kind, prog=None, **kw):
         try:
             return h.one(label, kind, prog, **kw)[0]
-        except HarnessError as e:
+        except (HarnessError, OSError, subprocess.SubprocessError) as e:
             print("FAILED %s %s %s: %s" % (label, kind, prog or "", e))
             h.results.append({"label": label + "-failed", "engine": kind, "prog": prog,
                               "error": str(e)})

@@ -203,7 +203,8 @@ static void make_frame(struct gen *g, struct rte_mbuf *m, uint64_t tsc)
 /* The stamp's TSC in @m, or 0 if there is none. */
 static uint64_t find_stamp(const struct rte_mbuf *m)
 {
-	static const uint16_t offs[] = { 42, 54, 62, 62, 74, 82 };
+	/* IPv4 UDP/ICMP; IPv4 TCP; IPv6 UDP or IPv4 UDP + 20 (IPIP); IPv4 TCP + 20 */
+	static const uint16_t offs[] = { 42, 54, 62, 74 };
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint64_t magic, tsc;
 

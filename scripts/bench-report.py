@@ -62,9 +62,10 @@ def sizes_section(res, out, md):
         return
     sizes = sorted(rows)
     md.append("## Mpps by frame size (pass-through, 64 B..1518 B, 256 UDP flows)\n")
-    md.append("| frame | sluice Mpps | testpmd io Mpps | ratio | sluice Gbit/s | drops (sluice) |"
+    md.append("| frame | sluice Mpps | testpmd io Mpps | ratio | sluice / testpmd CPU share |"
+              " ratio per CPU-second | sluice Gbit/s | drops (sluice) |"
               " 10/25/100 GbE line rate Mpps |")
-    md.append("|---|---|---|---|---|---|---|")
+    md.append("|---|---|---|---|---|---|---|---|---|")
     s_m, t_m = [], []
     for size in sizes:
         s, t = rows[size].get("sluice"), rows[size].get("testpmd")
@@ -73,8 +74,11 @@ def sizes_section(res, out, md):
         s_m.append(sm)
         t_m.append(tm)
         drops = s["engine_stats"]["drop"] if s else 0
-        md.append("| %d | %.3f | %.3f | %s | %.3f | %d | %s |" % (
-            size, sm, tm, ratio(sm, tm), s["gen"]["gbps_l1"] if s else 0, drops,
+        sc, tc = (s or {}).get("cpu_share", 0), (t or {}).get("cpu_share", 0)
+        md.append("| %d | %.3f | %.3f | %s | %.2f / %.2f | %s | %.3f | %d | %s |" % (
+            size, sm, tm, ratio(sm, tm), sc, tc,
+            ratio(sm / sc, tm / tc) if sc and tc else "-",
+            s["gen"]["gbps_l1"] if s else 0, drops,
             " / ".join("%.2f" % line_mpps(g, size) for g in LINE_RATES)))
     md.append("")
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -102,17 +106,18 @@ def programs_section(res, out, md):
     am = anchor["gen"]["mpps"] if anchor else 0
     md.append("## Mpps by program (64 B, 256 UDP flows), anchor testpmd io = %.3f Mpps\n" % am)
     md.append("| program | engine rx Mpps | back at generator Mpps | ratio to testpmd (rx) |"
-              " dropped by the engine |")
-    md.append("|---|---|---|---|---|")
+              " engine CPU share | Mpps per CPU-second | dropped by the engine |")
+    md.append("|---|---|---|---|---|---|---|")
     names, vals = [], []
     for r in progs:
         name = "testpmd io" if r["engine"] == "testpmd" else r["prog"]
         names.append(name)
         vals.append(r["engine_mpps"])
-        md.append("| %s | %.3f | %.3f | %s | %d |" % (
+        cs = r.get("cpu_share", 0)
+        md.append("| %s | %.3f | %.3f | %s | %.2f | %s | %d |" % (
             name, r["engine_mpps"], r["gen"]["mpps"],
-            ratio(r["engine_mpps"], anchor["engine_mpps"] if anchor else 0),
-            r["engine_stats"]["drop"]))
+            ratio(r["engine_mpps"], anchor["engine_mpps"] if anchor else 0), cs,
+            "%.3f" % (r["engine_mpps"] / cs) if cs else "-", r["engine_stats"]["drop"]))
     md.append("")
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.bar(names, vals, color=["grey" if n == "testpmd io" else "tab:blue" for n in names])
@@ -252,13 +257,18 @@ def main():
             h = json.load(f)
         res, secs = h["results"], h["seconds"]
     md = ["# sluice benchmark report\n",
-          "Generated %s by `make bench` (scripts/bench-report.py). Machine: %s.\n" %
+          "Generated %s by scripts/bench-report.py (the last step of `make bench`). "
+          "Machine: %s.\n" %
           (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine()),
-          "Traffic figures come from pktgen-tests/harness.py (%.0f s): sl-memgen on CPU 0 "
-          "sends over one net_memif link to the engine on CPU 1, which sends every passed "
+          "Traffic figures come from pktgen-tests/harness.py (%.0f s): sl-memgen on one CPU "
+          "sends over one net_memif link to the engine's worker on the other, which sends every passed "
           "packet back; each row's anchor is testpmd `--forward-mode=io` on the same link in "
           "the same run. Mpps 'back' is what returned to the generator; 'engine rx' is what "
-          "the engine took off the link. Gbit/s count frame + FCS + 20 B preamble and gap.\n"
+          "the engine took off the link. Gbit/s count frame + FCS + 20 B preamble and gap. "
+          "'CPU share' is the CPU time the engine process got while the generator ran, "
+          "divided by that time: a busy-polling worker should be near 1.0; on this shared "
+          "machine it is what the scheduler left it, so 'per CPU-second' figures are the "
+          "fairer comparison.\n"
           % secs]
     sizes_section(res, out, md)
     programs_section(res, out, md)

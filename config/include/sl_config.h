@@ -88,7 +88,7 @@ struct sl_config {
 	char object[SL_CONFIG_PATH_LEN];
 	char section[128];                  /**< "" = the first program */
 	enum sl_config_engine engine;
-	char type[16];                      /**< "", "xdp" or "socket": the program must be that type */
+	char type[16];                      /**< "", "xdp" or "socket": every program loads as that type */
 	struct sl_config_loc object_loc, section_loc, type_loc;
 	/* ports */
 	struct sl_config_port ports[SL_CONFIG_MAX_PORTS];

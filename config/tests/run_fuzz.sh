@@ -17,13 +17,15 @@ min=${5:-500}
 name=$(basename "$fuzzer")
 corpus=$(mktemp -d)
 log=$(mktemp)
-trap 'rm -rf "$corpus" "$log"' EXIT
+artifacts=$(mktemp -d)   # crashing or slow inputs; kept (and named) only on failure
+trap 'rm -rf "$corpus" "$log"; rmdir "$artifacts" 2>/dev/null || true' EXIT
 cp "$seeds"/* "$corpus"/
 status=0
 ASAN_OPTIONS=detect_leaks=1 "$fuzzer" -runs="$runs" -max_total_time="$secs" -timeout=120 \
-	-rss_limit_mb=2048 "$corpus" > "$log" 2>&1 || status=$?
+	-rss_limit_mb=2048 -artifact_prefix="$artifacts/" "$corpus" > "$log" 2>&1 || status=$?
+rm -f "$artifacts"/slow-unit-* 2>/dev/null || true
 tail -n 3 "$log"
-[ "$status" -eq 0 ] || { echo "$name: fuzzer failed (exit $status)"; cat "$log"; exit 1; }
+[ "$status" -eq 0 ] || { echo "$name: fuzzer failed (exit $status), inputs in $artifacts"; cat "$log"; exit 1; }
 edges=$(sed -n 's/.*Loaded [0-9]* modules *(\([0-9]*\) inline 8-bit counters).*/\1/p' "$log" | head -n 1)
 final=$(grep -E '^#[0-9]+.*(DONE|cov:)' "$log" | tail -n 1)
 echo "$name: $(ls "$seeds" | wc -l) seeds; ${edges:-?} instrumented edges; last: $final"

@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The corpus of broken configs and preload files (config/tests/bad/).
 
-usage: test_config_errors.py SLUICE BLOCKLIST_OBJ BAD_DIR [--print]
+usage: test_config_errors.py SLUICE BLOCKLIST_OBJ ANYSECTION_OBJ BAD_DIR [--print]
 
 Each bad/NAME.yaml starts with "# expect: MESSAGE", the one line
 `sluice run --check -c NAME.yaml` must print on stderr (exit 1, nothing on
 stdout). {file} in MESSAGE stands for the config's path, {dir} for its
 directory. The case runs in a fresh directory holding the config, any
 bad/NAME*.txt preload files, and the example blocklist object as
-blocklist.o (maps block4, block6: LPM tries; counters: a per-CPU array of 3).
+blocklist.o (maps block4, block6: LPM tries; counters: a per-CPU array of 3),
+and anysection.o (one XDP program in section "fw/main", which only
+program.type: xdp makes a program).
 --print shows what sluice says for every case instead of checking.
 CLI_CASES below are command-line overrides, each with its expected line and
 exit code (2: the command line is wrong, 1: a file is).
@@ -66,12 +68,35 @@ def cli_cases(sluice, obj, show):
     return fails
 
 
+def type_case(sluice, anysec):
+    """program.type: xdp makes a program of a section named "fw/main"; --type socket over it."""
+    fails = 0
+    with tempfile.TemporaryDirectory(prefix="sluice-type-") as tmp:
+        shutil.copy(anysec, os.path.join(tmp, "anysection.o"))
+        cfg = os.path.join(tmp, "t.yaml")
+        with open(cfg, "w") as f:
+            f.write("program: {object: anysection.o, type: xdp}\nports:\n  - {device: net_null0}\n")
+        r = subprocess.run([sluice, "run", "--check", "-c", cfg], capture_output=True, text=True,
+                           timeout=60)
+        want = ("sluice: %s: ok: program 'fw/main' (jit) verified, 1 port, 1 worker, "
+                "0 preloaded map entries\n" % cfg)
+        if r.returncode or r.stdout != want:
+            print("FAIL program.type xdp: exit %d %r %r" % (r.returncode, r.stdout, r.stderr))
+            fails += 1
+        r = subprocess.run([sluice, "run", "--check", "-c", cfg, "--type", "socket"],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 1 or "rejected by the verifier" not in r.stderr:
+            print("FAIL --type socket over program.type: exit %d %r" % (r.returncode, r.stderr))
+            fails += 1
+    return fails
+
+
 def main():
-    if len(sys.argv) not in (4, 5):
+    if len(sys.argv) not in (5, 6):
         print(__doc__)
         return 2
-    sluice, obj, bad = (os.path.abspath(a) for a in sys.argv[1:4])
-    show = len(sys.argv) == 5
+    sluice, obj, anysec, bad = (os.path.abspath(a) for a in sys.argv[1:5])
+    show = len(sys.argv) == 6
     cases = sorted(glob.glob(os.path.join(bad, "*.yaml")))
     fails = 0
     for case in cases:
@@ -88,6 +113,7 @@ def main():
             for txt in glob.glob(os.path.join(bad, name + "*.txt")):
                 shutil.copy(txt, tmp)
             shutil.copy(obj, os.path.join(tmp, "blocklist.o"))
+            shutil.copy(anysec, os.path.join(tmp, "anysection.o"))
             want = first[len("# expect: "):].replace("{file}", cfg).replace("{dir}", tmp)
             r = subprocess.run([sluice, "run", "--check", "-c", cfg], capture_output=True,
                                text=True, timeout=60)
@@ -100,6 +126,7 @@ def main():
                                                                    r.stderr, want + "\n"))
                 fails += 1
     fails += cli_cases(sluice, obj, show)
+    fails += type_case(sluice, anysec)
     if not show:
         print("%d cases, %d failed" % (len(cases) + len(CLI_CASES), fails))
     return 1 if fails else 0

@@ -473,9 +473,8 @@ def full_records(env, name, count, seed):
     return p
 
 
-# Value members that hold bpf_ktime_get_ns() times (the machine's clock, live and in
-# replay); values are typed through BTF in the JSON (structs as objects).
-TIME_FIELDS = {"flows": ("first_seen_ns", "last_seen_ns"), "rl_buckets": ("last_ns",)}
+# Value bytes that hold bpf_ktime_get_ns() times (the machine's clock, live and in replay).
+TIME_BYTES = {"flows": (16, 32), "rl_buckets": (8, 16)}
 
 # Preloads for the examples, given to both `sluice run` and `sluice replay` (--map).
 PRELOADS = {
@@ -488,9 +487,12 @@ PRELOADS = {
 
 
 def mask_time(name, v):
-    if name not in TIME_FIELDS or not isinstance(v, dict):
+    if isinstance(v, dict):  # typed through BTF: time fields are named *_ns
+        return {k: "t" if k.endswith("_ns") else mask_time(name, x) for k, x in v.items()}
+    if name not in TIME_BYTES or not isinstance(v, str):
         return [mask_time(name, x) for x in v] if isinstance(v, list) else v
-    return {k: "t" if k in TIME_FIELDS[name] else x for k, x in v.items()}
+    a, b = TIME_BYTES[name]
+    return v[:2 * a] + "t" * (2 * (b - a)) + v[2 * b:]
 
 
 def norm_maps(maps):
@@ -600,7 +602,11 @@ def check_clock(env, src, recs):
     times = {s * 10**9 + us * 1000 for s, us, _, _, _ in recs}
     seen = set()
     for e in flows:
-        first, last = e["value"]["first_seen_ns"], e["value"]["last_seen_ns"]
+        v = e["value"]
+        if isinstance(v, dict):  # typed through the map's BTF
+            first, last = v["first_seen_ns"], v["last_seen_ns"]
+        else:
+            first, last = struct.unpack("<QQ", bytes.fromhex(v)[16:32])
         if first not in times or last not in times or first > last:
             fail("clock: flow %s first %d last %d: not capture times" % (e["key"], first, last))
         seen |= {first, last}

@@ -16,10 +16,12 @@ import glob
 import ipaddress
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pkts  # noqa: E402
@@ -172,6 +174,71 @@ def case_firewall_preload(env):
              "--map", "allow_ports=" + env.preload("allow", ["{proto: %d, port: %d}" % a
                                                              for a in sorted(allow)])]
     check_firewall(env, frames, bl4, bl6, allow, extra, "firewall-preload")
+
+
+def case_firewall_ctl(env):
+    """The blocklist edited live: `sluice ctl map update/delete` on a running engine."""
+    frames = []
+    for i in range(200):
+        src = "10.1.2.3" if i % 2 else "192.168.7.7"
+        frames.append(pkts.v4_frame(src, "10.9.9.9", 17, 1000 + i, 53))
+    src, sock = env.path("ctl-in.pcap"), env.path("ctl.sock")
+    pkts.write_pcap(src, frames)
+    allow = env.preload("allow-ctl", ["{proto: 17, port: 53}"])
+    cmd = [env.sluice, "run", "--quiet", "--prog", env.obj("firewall"),
+           "--port", "net_pcap0,rx_pcap=%s,infinite_rx=1" % src,
+           "--port", "net_null0,no-rx=1", "--map", "allow_ports=" + allow,
+           "--ctl-socket", sock, "--duration", "60"] + EAL
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def ctl(*args):
+        r = subprocess.run([env.sluice, "ctl", "--socket", sock] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            proc.kill()
+            fail("sluice ctl %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
+        return r.stdout
+
+    def stats():
+        got = [0] * 6
+        for e in json.loads(ctl("--json", "map", "dump", "fw_stats"))["entries"]:
+            got[e["key"]] = e["value"]
+        return got
+
+    for _ in range(200):
+        if os.path.exists(sock):
+            break
+        if proc.poll() is not None:
+            fail("firewall-ctl: engine exited: %s" % proc.stderr.read())
+        time.sleep(0.05)
+    a = stats()
+    # The key as bytes (struct lpm_v4_key: prefix length little-endian, address).
+    key = ":".join("%02x" % b for b in struct.pack("<I4s", 8, bytes([10, 0, 0, 0])))
+    ctl("map", "update", "blocklist_v4", key, "1")
+    time.sleep(0.3)
+    b = stats()
+    time.sleep(0.5)
+    c = stats()
+    ctl("map", "delete", "blocklist_v4", key)
+    time.sleep(0.3)
+    d = stats()
+    time.sleep(0.5)
+    e = stats()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode != 0:
+        fail("firewall-ctl: engine exit %d: %s" % (proc.returncode, err.strip()))
+    if a[FW_V4] != 0:
+        fail("firewall-ctl: drops before any blocklist entry: %r" % a)
+    if not (c[FW_V4] > b[FW_V4] > 0 and c[FW_PASSED] > b[FW_PASSED]):
+        fail("firewall-ctl: after the update 10.1.2.3 must drop and 192.168.7.7 pass: %r -> %r"
+             % (b, c))
+    if not (e[FW_V4] == d[FW_V4] and e[FW_PASSED] - d[FW_PASSED] > c[FW_PASSED] - b[FW_PASSED]):
+        fail("firewall-ctl: after the delete nothing may drop: %r -> %r" % (d, e))
+    if any(x[FW_PORT] or x[FW_MALFORMED] or x[FW_FRAGMENT] for x in (a, b, c, d, e)):
+        fail("firewall-ctl: unexpected drop reasons %r" % e)
+    print("ok firewall-ctl: live update dropped %d, live delete restored passing" %
+          (d[FW_V4] - a[FW_V4]))
 
 
 # ---------------------------------------------------------------- snaplen
@@ -448,6 +515,7 @@ def case_l4lb_preload(env):
 
 
 CASES = {"firewall": case_firewall, "firewall-preload": case_firewall_preload,
+         "firewall-ctl": case_firewall_ctl,
          "snaplen": case_snaplen, "snaplen-preload": case_snaplen_preload,
          "flowtable": case_flowtable,
          "ratelimit": case_ratelimit, "ratelimit-preload": case_ratelimit_preload,

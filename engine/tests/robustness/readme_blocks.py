@@ -105,10 +105,33 @@ def dead_runtime_dirs():
             and not os.path.exists("/proc/" + n[7:])}
 
 
+def private_runtime_dir():
+    """Re-run this script in a mount namespace with a tmpfs on /var/run/dpdk,
+    so that what the README's commands leave there is theirs alone (other
+    programs on the machine use /var/run/dpdk too). None: done here (the
+    exit code), or False where that cannot be had (not root, no unshare)."""
+    if os.environ.get("SL_README_PRIVATE_RUN"):
+        return True
+    cmd = ("{ mkdir -p /var/run/dpdk && mount -t tmpfs sluice-readme /var/run/dpdk; } "
+           "2>/dev/null || exit 97; exec \"$0\" \"$@\"")
+    try:
+        if subprocess.run(["unshare", "--mount", "true"], stderr=subprocess.DEVNULL).returncode:
+            return False  # not allowed (not root)
+        p = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", cmd,
+                            sys.executable, os.path.abspath(__file__)] + sys.argv[1:],
+                           env=dict(os.environ, SL_README_PRIVATE_RUN="1"))
+    except OSError:
+        return False  # no unshare
+    if p.returncode == 97:  # no tmpfs mount: nothing ran yet
+        return False
+    sys.exit(p.returncode)
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
         return 2
+    private = private_runtime_dir()
     readme, build = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     ran = skipped = 0
     dead_before = dead_runtime_dirs()
@@ -153,7 +176,12 @@ def main():
                 failures.append("line %d: sh block exited %d: %s" % (start, p.returncode,
                                                                      p.stdout[-600:]))
             pending_json = kinds.get("json")
-        leftover = sorted(dead_runtime_dirs() - dead_before)
+        if private:  # a tmpfs of our own: anything in it was left by the README's commands
+            leftover = sorted(os.listdir("/var/run/dpdk"))
+        else:
+            print("note: no private /var/run/dpdk (not root or no unshare): checking only "
+                  "runtime directories of processes that are gone")
+            leftover = sorted(dead_runtime_dirs() - dead_before)
         if leftover:
             failures.append("runtime directories left: %r" % leftover)
     for f in failures:

@@ -140,10 +140,23 @@ def case_numbers(env):
         for v in values:
             expect_error(env, "run %s %r" % (opt, v), base + [opt, v], opt, 2)
             n += 1
+    for v in ["2", "-1", "yes", "", "1x", "nan"]:
+        expect_error(env, "infinite_rx=%s" % v, ["--prog", env.obj, "--port",
+                                                  port + ",infinite_rx=" + v], "infinite_rx", 2)
+        n += 1
     for v in ["-1", "5e9", "1e3", "10x", "0", "", "nan", "2000000", "0x"]:
         expect_error(env, "bench --repeat %r" % v,
                      ["--prog", env.obj, "--pcap", pc, "--repeat", v], "--repeat", 2, cmd="bench")
         n += 1
+    for v in ["nan", "0", "1e3", "-1", "300000", "10x"]:
+        expect_error(env, "replay -s %r" % v, ["--filter", "ip", "-s", v, "-r", pc], "-s", 2,
+                     cmd="replay")
+        n += 1
+    for opt in ("--timeout", "--interval", "--top", "--count"):
+        for v in ["nan", "-1", "1e3x", "", "inf"]:
+            expect_error(env, "ctl %s %r" % (opt, v), [opt, v, "--socket", env.path("none.sock"),
+                                                      "stats"], opt, 2, cmd="ctl")
+            n += 1
     for v in ["-1", "5e9", "1e3", "x", "nan", ""]:
         expect_error(env, "verify --mem-size %r" % v, ["--raw", env.obj, "--mem-size", v],
                      "--mem-size", 2, cmd="verify")
@@ -393,6 +406,12 @@ def case_linktypes(env):
             ran += 1
         else:
             expect_error(env, "link type %s (%d)" % (name, dlt), args, "link type %s" % name, 1)
+            if dlt in (12, 113, 276):  # RAW, LINUX_SLL, LINUX_SLL2: bench refuses them too
+                with open(path, "ab") as f:  # one packet: bench needs one to read
+                    f.write(struct.pack("<IIII", 0, 0, 20, 20) + bytes(20))
+                expect_error(env, "bench link type %s" % name, ["--prog", env.obj, "--pcap",
+                                                                "lt.pcap"],
+                             "link type %s" % name, 1, cmd="bench")
             refused += 1
     if ran != 1:
         fail("the Ethernet capture ran %d times" % ran)
@@ -597,7 +616,30 @@ def case_stall(env):
     print("ok stall: %s" % lines[0])
 
 
-CASES = {f.__name__[5:]: f for f in (case_stall, case_ring, case_pci, case_numbers, case_options, case_signals, case_eal,
+def case_txfull(env):
+    """A TX queue that never takes a packet (net_memif, no peer: link down)
+    never stalls the worker: each burst is offered once, refused packets are
+    freed and counted, the finite input still ends the run."""
+    env.gen("tf.pcap", 5000, 3)
+    rc, out, err = env.run(["--prog", env.obj, "--port", "net_pcap0,rx_pcap=tf.pcap", "--port",
+                            "net_memif0,role=server,socket=" + env.path("m.sock"), "--json",
+                            "tf.json", "--quiet"], timeout=60)
+    if rc != 0:
+        fail("tx never taken: exit %d, stderr %r" % (rc, err))
+    import json
+    with open(env.path("tf.json")) as f:
+        st = json.load(f)["stats"]
+    ports = {p["name"]: p for p in st["per_port"]}
+    if (st["rx"], st["tx"], st["drop"], st["verdicts"]["pass"]) != (5000, 0, 5000, 5000):
+        fail("tx never taken: %r" % st)
+    if ports["net_memif0"]["link_up"] or st["mbufs_in_use_at_exit"] != 0:
+        fail("tx never taken: memif %r, mbufs %r" % (ports["net_memif0"],
+                                                     st["mbufs_in_use_at_exit"]))
+    print("ok txfull: 5000 packets offered to a port that takes none (link down): all "
+          "refused and counted, the run ended at the end of its input, mbufs 0")
+
+
+CASES = {f.__name__[5:]: f for f in (case_txfull, case_stall, case_ring, case_pci, case_numbers, case_options, case_signals, case_eal,
                                       case_paths, case_endless, case_linktypes, case_jumbo,
                                       case_devargs, case_queues, case_leftovers)}
 

@@ -18,7 +18,8 @@ fuzzer=$build/vm/tests/fuzz_loader_verifier
 [ -x "$fuzzer" ] || { echo "run_fuzz.sh: $fuzzer not built (CC=clang, -Dfuzz=true)" >&2; exit 77; }
 corpus=$(mktemp -d)
 log=$(mktemp)
-trap 'rm -rf "$corpus" "$log"' EXIT
+artifacts=$(mktemp -d)   # crashing or slow inputs; kept (and named) only on failure
+trap 'rm -rf "$corpus" "$log"; rmdir "$artifacts" 2>/dev/null || true' EXIT
 find "$build" -name '*.bpf.o' -exec cp {} "$corpus"/ \; 2>/dev/null || true
 i=0
 for f in "$(dirname "$0")"/reject/*.data; do
@@ -33,9 +34,10 @@ done
 seeds=$(ls "$corpus" | wc -l)
 status=0
 ASAN_OPTIONS=detect_leaks=1 "$fuzzer" -runs="$runs" -max_total_time="$secs" -timeout=120 \
-	-rss_limit_mb=2048 "$corpus" > "$log" 2>&1 || status=$?
+	-rss_limit_mb=2048 -artifact_prefix="$artifacts/" "$corpus" > "$log" 2>&1 || status=$?
+rm -f "$artifacts"/slow-unit-* 2>/dev/null || true
 tail -n 5 "$log"
-[ "$status" -eq 0 ] || { echo "run_fuzz.sh: fuzzer failed (exit $status)"; cat "$log"; exit 1; }
+[ "$status" -eq 0 ] || { echo "run_fuzz.sh: fuzzer failed (exit $status), inputs in $artifacts"; cat "$log"; exit 1; }
 counters=$(sed -n 's/.*Loaded [0-9]* modules *(\([0-9]*\) inline 8-bit counters).*/\1/p' "$log" | head -n 1)
 final=$(grep -E '^#[0-9]+.*(DONE|cov:)' "$log" | tail -n 1)
 echo "fuzz-loader-verifier: $seeds seeds; ${counters:-?} instrumented edges; last: $final"
