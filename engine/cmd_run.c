@@ -465,7 +465,7 @@ static double wall_clock(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The control socket and DPDK telemetry, when asked for (ctl_server.c, telemetry.c). */
+/* The control socket and DPDK telemetry, when asked for. */
 static int ctl_start(struct sl_engine *eng)
 {
 	int err;

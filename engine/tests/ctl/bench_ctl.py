@@ -67,15 +67,21 @@ def stop(p):
     p.communicate(timeout=60)
 
 
+def mac(i):
+    """Key i of by_src (struct mac {__u8 b[6]}) in sl_text's byte form: ee:00:00:00:00:01."""
+    return ":".join("%02x" % b for b in (0xEE0000000000 + i).to_bytes(6, "big"))
+
+
 def fill(c, n):
     """n entries in by_src, pipelined 200 at a time (answers read as they come)."""
     for lo in range(0, n, 200):
-        reqs = "".join(json.dumps({"cmd": "map_update", "map": "by_src", "key": "ee%010x" % i,
+        reqs = "".join(json.dumps({"cmd": "map_update", "map": "by_src", "key": mac(i),
                                    "value": i}) + "\n" for i in range(lo, min(n, lo + 200)))
         c.s.sendall(reqs.encode())
         for _ in range(lo, min(n, lo + 200)):
-            if not c.line().get("ok"):
-                raise SystemExit("fill failed")
+            r = c.line()
+            if not r.get("ok"):
+                raise SystemExit("fill failed: %r" % r)
 
 
 def dump_phase(sock, seconds, dumps):

@@ -32,9 +32,19 @@ EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
 MAGIC = 0x51C0FFEE
 
 
+ENGINES = []  # engines started by this test: stopped on failure, so none is left running
+
+
 def fail(msg):
     print("FAIL: " + msg)
     sys.stdout.flush()
+    for p in ENGINES:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
     os._exit(1)
 
 
@@ -107,6 +117,7 @@ class Engine:
                "--duration", "120"] + list(extra) + EAL
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
+        ENGINES.append(self.proc)
         for _ in range(200):
             if os.path.exists(self.sock):
                 break
