@@ -52,7 +52,10 @@ static int perr(struct preload *p, int ret, const char *fmt, ...)
 
 static bool is_array(uint32_t type)
 {
-	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	/* every index exists (BPF_NOEXIST fails): arrays and the index-keyed redirect maps */
+	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_XSKMAP ||
+	       type == BPF_MAP_TYPE_CPUMAP;
 }
 
 /* Copy the one value into every per-CPU slot of the control-API layout. */

@@ -154,8 +154,8 @@ static int parse(int argc, char **argv, struct tr_opts *o)
 		return tr_fail("give exactly one of --raw PROG.bin and --prog FILE.o");
 	if (o->prog && !o->data)
 		return tr_fail("--prog needs --data PKT.bin");
-	if (o->raw && (o->data || o->section))
-		return tr_fail("--raw takes --mem, not --data or --section");
+	if (o->raw && (o->data || o->section || o->fib || o->obj.force_type || o->obj.nsizes))
+		return tr_fail("--raw takes --mem, not --data, --section, --fib, --type or --map-size");
 	if (o->engine == 'j' && o->no_verify)
 		return tr_fail("--no-verify runs in the interpreter only (drop --jit)");
 	o->jit = o->engine == 'j' || (!o->engine && !o->no_verify);

@@ -74,6 +74,20 @@ echo "== maps: ns/lookup, sluice vs rte_hash and rte_lpm on the same keys"
 "$b/maps/tests/bench_maps"
 
 echo
+echo "== compatibility programs and xdp-tools objects: ns/packet, the kernel JIT's BPF_PROG_TEST_RUN"
+echo "   (minus its harness, measured on an XDP_PASS program) beside sluice's JIT, same packets"
+# the compat tests' own command lines (objects, packet corpus, map entries), plus --bench
+# (object paths are relative to the build directory, where meson runs tests)
+python3 - "$b" <<'PY' | while IFS= read -r line; do (cd "$b" && sh -c "$line") 2>/dev/null | grep -E '^[^ ].*: kernel|speed:|SKIP' || true; done
+import json, shlex, subprocess, sys
+b = sys.argv[1]
+tests = json.loads(subprocess.run(["meson", "introspect", "--tests", b], capture_output=True,
+                                  text=True).stdout or "[]")
+for t in tests:
+    if t["name"] in ("compat-kernel-progs", "compat-xdp-tools") and t["cmd"][0].endswith("compat_kdiff"):
+        print(" ".join(shlex.quote(a) for a in t["cmd"] + ["--random", "50", "--bench", "100"]))
+PY
+echo
 echo "== control socket and hot reload (engine/tests/ctl/bench_ctl.py)"
 python3 engine/tests/ctl/bench_ctl.py "$sluice" "$b/pktgen-tests/sl-pcapgen" \
 	"$b/engine/tests/maps_mix.bpf.o" "$b/engine/tests/ctl/ctl_count_v1.bpf.o" \

@@ -212,8 +212,7 @@ def case_firewall_ctl(env):
             fail("firewall-ctl: engine exited: %s" % proc.stderr.read())
         time.sleep(0.05)
     a = stats()
-    # The key as bytes (struct lpm_v4_key: prefix length little-endian, address).
-    key = ":".join("%02x" % b for b in struct.pack("<I4s", 8, bytes([10, 0, 0, 0])))
+    key = "10.0.0.0/8"  # typed through the map's BTF (struct lpm_v4_key)
     ctl("map", "update", "blocklist_v4", key, "1")
     time.sleep(0.3)
     b = stats()

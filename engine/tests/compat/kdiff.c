@@ -30,13 +30,20 @@
  * each), mutations of them (bytes flipped, truncated) and random frames,
  * from a printed seed.
  *
+ *   5. speed (--bench N, for make bench): every XDP program's mean ns per
+ *      packet in the kernel's BPF_PROG_TEST_RUN (N repeats a packet, minus
+ *      the test run's own cost measured on an XDP_PASS program) beside
+ *      sluice's JIT on the same packets (each of the N runs from the
+ *      original packet). Printed, never checked: the machine is shared.
+ *
  * usage: compat_kdiff [--sluice PATH] [--seed N] [--random N] [--max-pcap N]
- *          [--pcap FILE]... [--known FILE] [--map NAME=KEYHEX:VALHEX]... OBJ...
+ *          [--pcap FILE]... [--known FILE] [--map NAME=KEYHEX:VALHEX]... [--bench N] OBJ...
  * Exit 0 all agree, 1 mismatch, 77 the kernel refuses BPF (no privileges).
  */
 #include <errno.h>
 #include <sched.h>
 #include <inttypes.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +84,7 @@ struct opts {
 	unsigned ninits;
 	const char *objs[MAX_ARGS];
 	unsigned nobjs;
+	unsigned bench;   /* --bench N: time N runs of each packet, kernel and sluice JIT */
 };
 
 struct corpus {
@@ -644,6 +652,113 @@ static unsigned cli_check(const struct opts *o, const char *path, const char *se
 	return bad;
 }
 
+/* ---- speed: the kernel JIT's BPF_PROG_TEST_RUN against sluice's JIT ---- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Mean ns per run of kernel program @p fd over the corpus (test-run's own figure). */
+static double kernel_ns(int fd, const struct corpus *c, unsigned repeat)
+{
+	static struct pkt out;
+	double sum = 0;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->n; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, ro, .data_in = c->p[i].b,
+			    .data_size_in = c->p[i].len, .data_out = out.b,
+			    .data_size_out = MAX_PKT, .repeat = repeat);
+
+		if (bpf_prog_test_run_opts(fd, &ro) == 0) {
+			sum += ro.duration;
+			n++;
+		}
+	}
+	return n ? sum / n : 0;
+}
+
+/* The test run's own cost: an XDP program that only returns XDP_PASS. */
+static double harness_ns(const struct corpus *c, unsigned repeat)
+{
+	static double cached = -1;
+	struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd;
+
+	if (cached >= 0)
+		return cached;
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "pass", "GPL", pass, 2, NULL);
+	cached = fd < 0 ? 0 : kernel_ns(fd, c, repeat);
+	if (fd >= 0)
+		close(fd);
+	return cached;
+}
+
+/* Mean ns per run of sluice's JIT over the same packets (fresh packet each run). */
+static double sluice_ns(struct sside *s, const struct corpus *c, unsigned repeat)
+{
+	static uint8_t buf[HEADROOM + MAX_PKT + TAILROOM];
+	uint64_t t0, total = 0, runs = 0;
+	struct sl_xdp_ctx x = { 0 };
+
+	for (unsigned i = 0; i < c->n; i++) {
+		memcpy(buf + HEADROOM, c->p[i].b, c->p[i].len);
+		t0 = now_ns();
+		for (unsigned r = 0; r < repeat; r++) {
+			x.data_hard_start = buf;
+			x.data = x.data_meta = buf + HEADROOM;
+			x.data_end = buf + HEADROOM + c->p[i].len;
+			x.data_hard_end = x.data_end + TAILROOM;
+			x.ingress_ifindex = 1;
+			sl_jit_entry(s->jit)(&x, 0);
+		}
+		total += now_ns() - t0;
+		runs += repeat;
+	}
+	return runs ? (double)total / (double)runs : 0;
+}
+
+/* sluice's own loop around the program: the same XDP_PASS program in its JIT. */
+static double sluice_harness_ns(const struct corpus *c, unsigned repeat)
+{
+	static double cached = -1;
+	static const struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct sside s = { 0 };
+
+	if (cached >= 0)
+		return cached;
+	cached = 0;
+	s.prog = sl_prog_from_raw(pass, sizeof(pass), SL_PROG_XDP, 0, s.err, sizeof(s.err));
+	if (s.prog && !sl_prog_verify(s.prog, 0, NULL, s.err, sizeof(s.err)) &&
+	    (s.jit = sl_jit_compile(s.prog, NULL, s.err, sizeof(s.err))))
+		cached = sluice_ns(&s, c, repeat);
+	sl_jit_free(s.jit);
+	sl_prog_free(s.prog);
+	return cached;
+}
+
+static void bench_prog(const struct opts *o, struct kside *k, struct sside *sj,
+		       const struct corpus *c)
+{
+	double h = harness_ns(c, o->bench), kn = kernel_ns(k->fd, c, o->bench);
+	double sh = sluice_harness_ns(c, o->bench), sn = sluice_ns(sj, c, o->bench);
+	double net = kn > h ? kn - h : 0, snet = sn > sh ? sn - sh : 0;
+
+	printf("  speed: kernel %.1f ns/packet (test run %.1f - harness %.1f), sluice JIT %.1f "
+	       "(%.1f - harness %.1f): %.2fx the kernel\n", net, kn, h, snet, sn, sh,
+	       net > 0 ? snet / net : 0);
+}
+
 /* ---- one program ---- */
 
 /* "OBJ PROG reason" lines: sluice rejections that are known gaps. */
@@ -761,6 +876,8 @@ static void run_prog(const struct opts *o, const char *path, struct bpf_program 
 			       o->known);
 		if (apply_inits(o, &k, &si, &sj) == 0) {
 			run_packets(o, path, section, xdp, &k, &si, &sj, c);
+			if (o->bench && xdp)
+				bench_prog(o, &k, &sj, c);
 			progs_run++;
 		} else {
 			mismatches++;
@@ -858,6 +975,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->seed = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--random"))
 			o->nrandom = (unsigned)strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--bench"))
+			o->bench = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--max-pcap"))
 			o->max_pcap = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--pcap") && o->npcaps < MAX_ARGS)
