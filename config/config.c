@@ -408,7 +408,7 @@ static int top_workers(struct cp *p, yaml_node_t *v, void *o)
 	return get_uint(p, v, "workers", 1, SL_CONFIG_MAX_WORKERS, &p->cfg->nworkers);
 }
 
-/* maps: {NAME: {file, size}} */
+/* maps: {NAME: {file, size, persist}} */
 
 static int map_file(struct cp *p, yaml_node_t *v, void *o)
 {
@@ -434,7 +434,15 @@ static int map_size(struct cp *p, yaml_node_t *v, void *o)
 	return ret;
 }
 
-static const struct key map_keys[] = { { "file", map_file }, { "size", map_size } };
+static int map_persist(struct cp *p, yaml_node_t *v, void *o)
+{
+	struct sl_config_map *m = o;
+
+	return get_path(p, v, "persist", m->persist, sizeof(m->persist));
+}
+
+static const struct key map_keys[] = { { "file", map_file }, { "size", map_size },
+				       { "persist", map_persist } };
 
 static int top_maps(struct cp *p, yaml_node_t *v, void *o)
 {
@@ -463,8 +471,9 @@ static int top_maps(struct cp *p, yaml_node_t *v, void *o)
 		ret = WALK(p, mv, what, map_keys, m);
 		if (ret)
 			return ret;
-		if (!m->file[0] && !m->size)
-			return cp_err(p, mv, "%s: want file: PATH and/or size: N", what);
+		if (!m->file[0] && !m->size && !m->persist[0])
+			return cp_err(p, mv, "%s: want file: PATH, size: N and/or persist: PATH",
+				      what);
 		cfg->nmaps++;
 	}
 	return 0;
@@ -508,6 +517,49 @@ static int top_stats(struct cp *p, yaml_node_t *v, void *o)
 	return WALK(p, v, "stats", stats_keys, NULL);
 }
 
+/* metrics: {listen: ADDR:PORT, maps: [NAME, ...]} */
+
+static int metrics_listen(struct cp *p, yaml_node_t *v, void *o)
+{
+	char *cfg_listen = p->cfg->metrics_listen;
+	int ret = get_string(p, v, "metrics.listen", "ADDR:PORT (127.0.0.1:9095)", cfg_listen,
+			     sizeof(p->cfg->metrics_listen));
+
+	if (!ret && !strrchr(cfg_listen, ':'))
+		return cp_err(p, v, "metrics.listen: want ADDR:PORT (127.0.0.1:9095), not '%s'",
+			      cfg_listen);
+	return ret;
+}
+
+static int metrics_maps(struct cp *p, yaml_node_t *v, void *o)
+{
+	struct sl_config *cfg = p->cfg;
+	yaml_node_item_t *it;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cp_err(p, v, "metrics.maps: want a list of map names, not %s", kind_name(v));
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *a = yaml_document_get_node(&p->doc, *it);
+		int ret;
+
+		if (cfg->nmetrics_maps == SL_CONFIG_MAX_MAPS)
+			return cp_err(p, a, "metrics.maps: want at most %d maps", SL_CONFIG_MAX_MAPS);
+		ret = get_string(p, a, "metrics.maps", "a map name",
+				 cfg->metrics_maps[cfg->nmetrics_maps], SL_CONFIG_NAME_LEN);
+		if (ret)
+			return ret;
+		cfg->nmetrics_maps++;
+	}
+	return 0;
+}
+
+static const struct key metrics_keys[] = { { "listen", metrics_listen }, { "maps", metrics_maps } };
+
+static int top_metrics(struct cp *p, yaml_node_t *v, void *o)
+{
+	return WALK(p, v, "metrics", metrics_keys, NULL);
+}
+
 /* eal: [ARG, ...] */
 
 static int top_eal(struct cp *p, yaml_node_t *v, void *o)
@@ -538,7 +590,7 @@ static int top_eal(struct cp *p, yaml_node_t *v, void *o)
 static const struct key top_keys[] = {
 	{ "program", top_program }, { "ports", top_ports }, { "workers", top_workers },
 	{ "maps", top_maps }, { "control", top_control }, { "stats", top_stats },
-	{ "eal", top_eal },
+	{ "eal", top_eal }, { "metrics", top_metrics },
 };
 
 /* libyaml's own error, in the same one-line form. */

@@ -42,13 +42,19 @@ struct ctl_opts {
 	bool reset_maps;
 	const char *flags;  /* map update */
 	const char *prog;   /* map update of a prog_array slot */
+	const char *verdicts[8];  /* capture --verdict */
+	unsigned nverdicts;
+	const char *port;         /* capture --port */
+	uint64_t snaplen;         /* capture --snaplen, 0: the engine's default */
+	bool both;                /* capture --both */
+	const char *out;          /* capture -w FILE|- */
 	const char *type;   /* events: BTF type of the records */
 };
 
 struct conn {
 	int fd;
 	char *buf;
-	size_t len, cap;
+	size_t off, len, cap;  /* unread bytes: buf[off..len) */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -72,6 +78,8 @@ static void usage(FILE *out)
 		"                                      a tail-call slot gets a program (verified,\n"
 		"                                      compiled, sharing the running maps)\n"
 		"  map delete NAME KEY\n"
+		"  map save NAME [FILE]                save atomically (default: the config's\n"
+		"                                      maps.NAME.persist file)\n"
 		"  map load NAME FILE                  a preload file (the config's format)\n"
 		"  map watch NAME [--interval SEC] [--top N] [--count N]\n"
 		"                                      value and rate per key, refreshed\n"
@@ -80,6 +88,11 @@ static void usage(FILE *out)
 		"  events NAME [--type T] [--count N]  records of a ringbuf / perf_event_array,\n"
 		"                                      in hex, or typed by BTF type T\n"
 		"  trace [--count N]                   bpf_trace_printk lines of the workers\n"
+		"  capture -w FILE.pcap|- [--verdict V]... [--port NAME] [--count N]\n"
+		"          [--snaplen N] [--both]      packets that got verdict V (drop, aborted,\n"
+		"                                      pass, tx, redirect, redirect_failed, trim,\n"
+		"                                      all: the default), as received; --both adds\n"
+		"                                      each packet as the program left it\n"
 		"\n"
 		"KEY and VALUE: text typed through the program's BTF, as in preload files\n"
 		"(42, 10.0.0.1, 02:00:00:00:00:01, {a: 1, b: 2}, [1, 2], 0a:00:00:01 bytes);\n"
@@ -147,17 +160,17 @@ static int conn_send(struct conn *c, json_t *req)
 static json_t *conn_recv(struct conn *c, double timeout)
 {
 	for (;;) {
-		char *nl = c->buf ? memchr(c->buf, '\n', c->len) : NULL;
+		char *nl = c->buf ? memchr(c->buf + c->off, '\n', c->len - c->off) : NULL;
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 		json_error_t jerr;
 		ssize_t n;
 		int rc;
 
 		if (nl) {
-			json_t *j = json_loadb(c->buf, (size_t)(nl - c->buf), 0, &jerr);
+			json_t *j = json_loadb(c->buf + c->off, (size_t)(nl - c->buf) - c->off, 0,
+					       &jerr);
 
-			memmove(c->buf, nl + 1, c->len - (size_t)(nl - c->buf) - 1);
-			c->len -= (size_t)(nl - c->buf) + 1;
+			c->off = (size_t)(nl - c->buf) + 1;  /* no move per line: streams are long */
 			if (!j)
 				fprintf(stderr, "sluice ctl: bad response from the engine: %s\n", jerr.text);
 			return j;
@@ -169,6 +182,11 @@ static json_t *conn_recv(struct conn *c, double timeout)
 			if (!interrupted)
 				fprintf(stderr, "sluice ctl: no response within %.1f s\n", timeout);
 			return NULL;
+		}
+		if (c->off) {
+			memmove(c->buf, c->buf + c->off, c->len - c->off);
+			c->len -= c->off;
+			c->off = 0;
 		}
 		if (c->cap - c->len < READ_CHUNK) {
 			char *b = realloc(c->buf, c->cap + READ_CHUNK * 4);
@@ -552,6 +570,146 @@ static int cmd_stream(const struct ctl_opts *o, json_t *req, bool events)
 	return ret;
 }
 
+/* ---- capture: records of the engine written as a pcap file (nanosecond timestamps) ---- */
+
+struct pcap_out {
+	FILE *f;
+	const char *name;
+	bool failed;
+};
+
+static void pcap_write(struct pcap_out *po, const void *p, size_t n)
+{
+	if (!po->failed && fwrite(p, 1, n, po->f) != n) {
+		fprintf(stderr, "sluice ctl: capture: writing %s: %s\n", po->name, strerror(errno));
+		po->failed = true;
+	}
+}
+
+static void pcap_header(struct pcap_out *po, uint32_t snaplen)
+{
+	const uint32_t h[6] = { 0xa1b23c4d, 2 | (4u << 16), 0, 0, snaplen, 1 /* Ethernet */ };
+
+	pcap_write(po, h, sizeof(h));
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* One {"pkt": ...} line as a pcap record. */
+static int pcap_record(struct pcap_out *po, json_t *pkt, uint8_t *buf, size_t cap)
+{
+	const char *hex = json_string_value(json_object_get(pkt, "data"));
+	uint64_t ts = (uint64_t)json_integer_value(json_object_get(pkt, "ts"));
+	size_t n = hex ? strlen(hex) / 2 : 0;
+	uint32_t h[4];
+
+	if (!hex || n > cap || strlen(hex) % 2) {
+		fprintf(stderr, "sluice ctl: capture: bad record from the engine\n");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			fprintf(stderr, "sluice ctl: capture: bad record from the engine\n");
+			return -EINVAL;
+		}
+		buf[i] = (uint8_t)(hi << 4 | lo);
+	}
+	h[0] = (uint32_t)(ts / 1000000000u);
+	h[1] = (uint32_t)(ts % 1000000000u);
+	h[2] = (uint32_t)n;
+	h[3] = (uint32_t)json_integer_value(json_object_get(pkt, "len"));
+	pcap_write(po, h, sizeof(h));
+	pcap_write(po, buf, n);
+	return po->failed ? -EIO : 0;
+}
+
+/* Records until the engine's end line; SIGINT asks the engine to stop (shut our side). */
+static int capture_loop(struct conn *c, struct pcap_out *po, json_t **end)
+{
+	static uint8_t buf[65536];
+	bool shut = false;
+	json_t *line;
+
+	for (;;) {
+		if (interrupted && !shut) {  /* the engine ends the capture with its end line */
+			shutdown(c->fd, SHUT_WR);
+			shut = true;
+		}
+		line = conn_recv(c, shut ? 5 : 0);
+		if (!line && interrupted && !shut)
+			continue;
+		if (!line)
+			return -EIO;
+		if (json_object_get(line, "end")) {
+			*end = line;
+			return 0;
+		}
+		if (!json_object_get(line, "pkt") ||
+		    pcap_record(po, json_object_get(line, "pkt"), buf, sizeof(buf))) {
+			json_decref(line);
+			return -EIO;
+		}
+		if (po->f == stdout && fflush(stdout) && !po->failed) {
+			fprintf(stderr, "sluice ctl: capture: stdout: %s\n", strerror(errno));
+			po->failed = true;
+		}
+		json_decref(line);
+		if (po->failed)
+			return -EIO;
+	}
+}
+
+static int sl_ctl_capture(const struct ctl_opts *o, json_t *req)
+{
+	struct pcap_out po = { .name = o->out };
+	json_t *res, *end = NULL;
+	struct conn c;
+	int err;
+
+	if (!o->out) {
+		fprintf(stderr, "sluice ctl: capture: -w FILE.pcap (or -w - for stdout) is required\n");
+		json_decref(req);
+		return 2;
+	}
+	if (conn_open(&c, o->socket)) {
+		json_decref(req);
+		return 1;
+	}
+	err = conn_send(&c, req);
+	json_decref(req);
+	if (err || !(res = result_of(conn_recv(&c, o->timeout)))) {
+		conn_close(&c);
+		return 1;
+	}
+	po.f = strcmp(o->out, "-") ? fopen(o->out, "wb") : stdout;
+	if (!po.f) {
+		fprintf(stderr, "sluice ctl: capture: %s: %s\n", o->out, strerror(errno));
+		json_decref(res);
+		conn_close(&c);
+		return 1;
+	}
+	pcap_header(&po, (uint32_t)json_integer_value(json_object_get(res, "snaplen")));
+	json_decref(res);
+	err = capture_loop(&c, &po, &end);
+	if ((po.f != stdout ? fclose(po.f) : fflush(stdout)) && !po.failed) {
+		fprintf(stderr, "sluice ctl: capture: %s: %s\n", o->out, strerror(errno));
+		err = -EIO;
+	}
+	if (end)
+		fprintf(stderr, "sluice ctl: capture: %s packets (%s records) written to %s, %s lost "
+			"(worker ring full); %s\n", T(end, "packets"), T(end, "records"),
+			strcmp(o->out, "-") ? o->out : "stdout", T(end, "lost"),
+			json_string_value(json_object_get(end, "end")));
+	json_decref(end);
+	conn_close(&c);
+	return err ? 1 : 0;
+}
+
 /* ---- argument parsing ---- */
 
 static const struct option long_opts[] = {
@@ -567,6 +725,10 @@ static const struct option long_opts[] = {
 	{ "noexist", no_argument, NULL, 'N' },
 	{ "exist", no_argument, NULL, 'E' },
 	{ "prog", required_argument, NULL, 'P' },
+	{ "verdict", required_argument, NULL, 'V' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "snaplen", required_argument, NULL, 'L' },
+	{ "both", no_argument, NULL, 'B' },
 	{ "type", required_argument, NULL, 'T' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -584,6 +746,17 @@ static int parse_opt(struct ctl_opts *o, int c, const char *arg)
 	case 's': o->section = arg; return 0;
 	case 'R': o->reset_maps = true; return 0;
 	case 'P': o->prog = arg; return 0;
+	case 'V':
+		if (o->nverdicts == 8) {
+			fprintf(stderr, "sluice ctl: --verdict: at most 8\n");
+			return -EINVAL;
+		}
+		o->verdicts[o->nverdicts++] = arg;
+		return 0;
+	case 'p': o->port = arg; return 0;
+	case 'L': return sl_num_opt_u64("ctl", "--snaplen", arg, 1, 65535, &o->snaplen);
+	case 'B': o->both = true; return 0;
+	case 'w': o->out = arg; return 0;
 	case 'T': o->type = arg; return 0;
 	case 'A': case 'N': case 'E':
 		if (o->flags) {
@@ -612,7 +785,7 @@ static int parse_args(struct ctl_opts *o, int argc, char **argv, char **words, i
 	opterr = 0;
 	*nwords = 0;
 	while (optind < argc) {
-		c = getopt_long(argc, argv, "-", long_opts, NULL);
+		c = getopt_long(argc, argv, "-w:", long_opts, NULL);
 		if (c == -1)
 			break;
 		if (c == 1) {
@@ -651,6 +824,32 @@ static json_t *value_arg(const char *s)
 	return a;
 }
 
+static json_t *capture_request(const struct ctl_opts *o)
+{
+	json_t *req = json_pack("{s:s, s:b}", "cmd", "capture", "both", o->both), *v;
+
+	if (!req)
+		return NULL;
+	if (o->nverdicts) {
+		v = json_array();
+		for (unsigned i = 0; i < o->nverdicts; i++) {
+			char *copy = strdup(o->verdicts[i]), *save = NULL;
+
+			for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				json_array_append_new(v, json_string(t));
+			free(copy);
+		}
+		json_object_set_new(req, "verdicts", v);
+	}
+	if (o->port)
+		json_object_set_new(req, "port", json_string(o->port));
+	if (o->count)
+		json_object_set_new(req, "count", json_integer((json_int_t)o->count));
+	if (o->snaplen)
+		json_object_set_new(req, "snaplen", json_integer((json_int_t)o->snaplen));
+	return req;
+}
+
 /* The request for words like "map lookup NAME KEY"; NULL + message on bad usage. */
 static json_t *build_request(const struct ctl_opts *o, char **w, int n)
 {
@@ -672,6 +871,14 @@ static json_t *build_request(const struct ctl_opts *o, char **w, int n)
 		return json_pack("{s:s, s:s, s:s, s:o, s:s}", "cmd", "map_update", "map", w[2],
 				 "key", w[3], "value", value_arg(w[4]), "flags",
 				 o->flags ? o->flags : "any");
+	if (IS(0, "map") && IS(1, "save") && (n == 3 || n == 4)) {
+		char abs[4096] = "", cwd[2048];  /* the engine may run elsewhere */
+
+		if (n == 4 && w[3][0] != '/' && getcwd(cwd, sizeof(cwd)))
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, w[3]);
+		return json_pack("{s:s, s:s, s:s?}", "cmd", "map_save", "map", w[2], "file",
+				 n == 4 ? (abs[0] ? abs : w[3]) : NULL);
+	}
 	if (IS(0, "map") && IS(1, "load") && n == 4) {
 		char *abs = realpath(w[3], NULL);  /* the engine may run elsewhere */
 		json_t *r;
@@ -693,6 +900,8 @@ static json_t *build_request(const struct ctl_opts *o, char **w, int n)
 		return json_pack("{s:s, s:s, s:s?}", "cmd", "events", "map", w[1], "type", o->type);
 	if (IS(0, "trace") && n == 1)
 		return json_pack("{s:s}", "cmd", "trace");
+	if (IS(0, "capture") && n == 1)
+		return capture_request(o);
 #undef IS
 	fprintf(stderr, "sluice ctl: unknown command or wrong arguments: '%s%s%s' "
 		"(see sluice ctl --help)\n", n ? w[0] : "", n > 1 ? " " : "", n > 1 ? w[1] : "");
@@ -709,6 +918,9 @@ static void print_result(const char *cmd, const char *sub, json_t *res)
 		print_dump(res);
 	else if (!strcmp(cmd, "map") && !strcmp(sub, "lookup"))
 		print_entry(res);
+	else if (!strcmp(cmd, "map") && !strcmp(sub, "save"))
+		printf("saved %s entries to %s\n", nt(json_object_get(res, "entries")),
+		       json_string_value(json_object_get(res, "file")));
 	else if (!strcmp(cmd, "map") && !strcmp(sub, "load"))
 		printf("loaded %s entries (%s in use)\n", nt(json_object_get(res, "loaded")),
 		       nt(json_object_get(res, "in_use")));
@@ -747,6 +959,8 @@ int sl_cmd_ctl(int argc, char **argv)
 	req = build_request(&o, w, n);
 	if (!req)
 		return 2;
+	if (!strcmp(w[0], "capture"))
+		return sl_ctl_capture(&o, req);
 	if (!strcmp(w[0], "events") || !strcmp(w[0], "trace"))
 		return cmd_stream(&o, req, !strcmp(w[0], "events"));
 	res = request(&o, req);

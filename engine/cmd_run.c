@@ -33,8 +33,10 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 
+#include "capture.h"
 #include "ctl_internal.h"
 #include "engine_internal.h"
+#include "persist.h"
 #include "sl_config.h"
 #include "sl_maps.h"
 #include "sl_num.h"
@@ -74,13 +76,15 @@ static void usage(FILE *out)
 		"  --type xdp|socket     every function of every executable section is a program\n"
 		"                        of that type (sections not named xdp*/socket*)\n"
 		"  --map-size NAME=N     entries of map NAME (maps declared with max_entries 0)\n"
-		"  --fib FILE            routes, neighbours and ports for bpf_fib_lookup\n",
+		"  --fib FILE            routes, neighbours and ports for bpf_fib_lookup\n"
+		"  --metrics ADDR:PORT   Prometheus metrics over HTTP (metrics.listen)\n",
 		SL_RUN_MAX_PORTS);
 }
 
 /* The command line, kept apart until it is laid over the config file. */
 struct run_cli {
 	const char *config, *prog, *section, *json, *ctl_socket;
+	const char *metrics;  /* --metrics ADDR:PORT */
 	const char *ports[SL_RUN_MAX_PORTS + 1];
 	unsigned nports;
 	const char *fwd[SL_RUN_MAX_PORTS + 1];
@@ -106,6 +110,7 @@ static const struct option long_opts[] = {
 	{ "forward", required_argument, NULL, 'f' },
 	{ "map", required_argument, NULL, 'm' },
 	{ "ctl-socket", required_argument, NULL, 'S' },
+	{ "metrics", required_argument, NULL, 'H' },
 	{ "json", required_argument, NULL, 'j' },
 	{ "interp", no_argument, NULL, 'I' },
 	{ "jit", no_argument, NULL, 'J' },
@@ -147,6 +152,7 @@ static int parse_opt(struct run_cli *c, int opt, const char *arg)
 	case 'f': return push(c->fwd, &c->nfwd, SL_RUN_MAX_PORTS, "--forward", arg);
 	case 'm': return push(c->maps, &c->nmaps, SL_CONFIG_MAX_MAPS, "--map", arg);
 	case 'S': c->ctl_socket = arg; return 0;
+	case 'H': c->metrics = arg; return 0;
 	case 'j': c->json = arg; return 0;
 	case 'I': case 'J':
 		if (c->exec != SL_RUN_EXEC_AUTO) {
@@ -248,6 +254,9 @@ static int apply_cli(const struct run_cli *c, struct sl_config *cfg)
 		err = set_str(cfg->stats_json, sizeof(cfg->stats_json), "--json", c->json);
 	if (!err && c->ctl_socket)
 		err = set_str(cfg->ctl_socket, sizeof(cfg->ctl_socket), "--ctl-socket", c->ctl_socket);
+	if (!err && c->metrics)
+		err = set_str(cfg->metrics_listen, sizeof(cfg->metrics_listen), "--metrics",
+			      c->metrics);
 	if (err)
 		return err;
 	if (c->prog)
@@ -500,6 +509,7 @@ static int run_engine(struct sl_engine *eng, double *secs)
 		printf("sluice: running %s (%s) on %u port%s, %u worker%s\n", eng->prog->section,
 		       eng->exec_name, eng->nports, eng->nports == 1 ? "" : "s", eng->nworkers,
 		       eng->nworkers == 1 ? "" : "s");
+	sl_service_ready(eng);  /* sd_notify READY=1: ports up, workers launched */
 	sl_stats_loop(eng, &why);
 	rte_eal_mp_wait_lcore();
 	*secs = now() - start;
@@ -510,7 +520,9 @@ static int run_engine(struct sl_engine *eng, double *secs)
 
 static void engine_free(struct sl_engine *eng)
 {
+	sl_metrics_stop(eng);
 	sl_ctl_close(eng->ctl);
+	sl_capture_free(eng);
 	sl_slot_progs_free(eng);
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
@@ -537,6 +549,7 @@ static int run_check(const struct sl_run_opts *o, const struct sl_config *cfg)
 	err = err ? err : load_prog(&eng);
 	err = err ? err : compile_prog(&eng);
 	err = err ? err : preload_maps(&eng, &entries);
+	err = err ? err : sl_persist_restore_all(&eng);
 	if (!err && !o->quiet)
 		printf("sluice: %s: ok: program '%s' (%s) verified, %u port%s, %u worker%s, "
 		       "%u preloaded map entr%s\n", cfg->path[0] ? cfg->path : "command line",
@@ -566,14 +579,18 @@ static int run(struct sl_run_opts *o)
 	err = err ? err : load_prog(&eng);
 	err = err ? err : compile_prog(&eng);
 	err = err ? err : preload_maps(&eng, &entries);
+	err = err ? err : sl_persist_restore_all(&eng);
 	err = err ? err : sl_ports_start(&eng);
 	if (!err)
 		sl_config_apply_egress(&eng);
 	err = err ? err : ctl_start(&eng);
+	err = err ? err : sl_metrics_start(&eng);
 	sl_log_capture_end(err == 0);
 	if (!err && entries && !o->quiet)
 		printf("sluice: %u map entr%s preloaded\n", entries, entries == 1 ? "y" : "ies");
 	err = err ? err : run_engine(&eng, &secs);
+	if (!err && sl_persist_save_all(&eng))  /* workers stopped: the final state */
+		eng.failed = true;
 	if (!err)
 		sl_ports_stop(&eng);  /* NIC counters and the mbuf count, for the report */
 	if (!err && !o->quiet)

@@ -12,6 +12,7 @@
  *   map_update  map key value [flags]     flags "any" (default), "noexist", "exist"
  *   map_update  map key prog [section]    a PROG_ARRAY slot: a program from an object
  *   map_delete  map key
+ *   map_save    map [file]                atomic save (persist.c); file: maps.NAME.persist
  *   prog_show                             the running program
  *   prog_reload file [section] [reset_maps]   hot reload (reload.c)
  *
@@ -29,6 +30,7 @@
 #include <time.h>
 
 #include "ctl_internal.h"
+#include "persist.h"
 #include "sl_maps.h"
 #include "sl_preload.h"
 #include "sl_text.h"
@@ -301,6 +303,27 @@ static json_t *cmd_map_delete(struct sl_ctl *ctl, json_t *req, char *err, size_t
 	return o;
 }
 
+/* map_save map [file]: default the config's maps.NAME.persist (persist.c). */
+static json_t *cmd_map_save(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	struct sl_map *map = req_map(ctl, req, err, err_len);
+	const char *file = json_string_value(json_object_get(req, "file"));
+	uint64_t n = 0;
+
+	if (!map)
+		return NULL;
+	if (!file)
+		file = sl_persist_path(ctl->eng, sl_map_name(map));
+	if (!file) {
+		snprintf(err, err_len, "save %s: no file given and no maps.%s.persist in the config",
+			 sl_map_name(map), sl_map_name(map));
+		return NULL;
+	}
+	if (sl_persist_save(map, file, &n, err, err_len))
+		return NULL;
+	return json_pack("{s:s, s:o}", "file", file, "entries", sl_json_u64(n));
+}
+
 static json_t *cmd_map_load(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
 	struct sl_map *map = req_map(ctl, req, err, err_len);
@@ -377,6 +400,7 @@ static const struct {
 	{ "map_lookup", cmd_map_lookup },
 	{ "map_update", cmd_map_update },
 	{ "map_delete", cmd_map_delete },
+	{ "map_save", cmd_map_save },
 	{ "map_load", cmd_map_load },
 	{ "prog_show", cmd_prog_show },
 	{ "prog_reload", cmd_prog_reload },

@@ -25,6 +25,7 @@ enum ctl_sub {
 	CTL_SUB_NONE = 0,
 	CTL_SUB_TRACE,   /**< bpf_trace_printk lines */
 	CTL_SUB_EVENTS,  /**< records of a RINGBUF or PERF_EVENT_ARRAY */
+	CTL_SUB_CAPTURE, /**< packets of `ctl capture` (capture.c) */
 };
 
 /** One connection. */

@@ -43,6 +43,7 @@
 
 #include <jansson.h>
 
+#include "capture.h"
 #include "ctl_internal.h"
 #include "sl_helpers.h"
 #include "sl_maps.h"
@@ -117,6 +118,7 @@ static void client_close(struct sl_ctl *ctl, struct ctl_client *c)
 {
 	if (c->fd < 0)
 		return;
+	sl_capture_gone(ctl, c);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -125,13 +127,34 @@ static void client_close(struct sl_ctl *ctl, struct ctl_client *c)
 	ctl->nclients--;
 }
 
+static bool client_flush(struct ctl_client *c);
+
+/* At exit: give a capture client up to 2 s to take its last records. */
+static void flush_for_a_while(struct ctl_client *c)
+{
+	for (int i = 0; i < 200 && c->out_off < c->out_len; i++) {
+		struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+
+		if (!client_flush(c) || poll(&p, 1, 10) < 0)
+			return;
+	}
+}
+
 void sl_ctl_close(struct sl_ctl *ctl)
 {
 	if (!ctl)
 		return;
 	sl_telemetry_stop();
-	for (unsigned i = 0; i < SL_CTL_MAX_CLIENTS; i++)
-		client_close(ctl, &ctl->clients[i]);
+	for (unsigned i = 0; i < SL_CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &ctl->clients[i];
+
+		if (c->fd >= 0 && c->sub == CTL_SUB_CAPTURE) {  /* the records left, then the end */
+			sl_capture_drain(ctl);
+			sl_capture_finish(ctl, c, "the engine stopped");
+			flush_for_a_while(c);
+		}
+		client_close(ctl, c);
+	}
 	close(ctl->lfd);
 	unlink(ctl->path);
 	ctl->eng->ctl = NULL;
@@ -145,6 +168,11 @@ static int out_append(struct ctl_client *c, const char *s, size_t n, size_t cap)
 		return -ENOBUFS;
 	if (c->out_off && c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
+	if (c->out_off && c->out_len + n > c->out_cap) {  /* a stream is never empty: compact */
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
 	if (c->out_len + n > c->out_cap) {
 		size_t ncap = (c->out_len + n) * 2;
 		char *p = realloc(c->out, ncap);
@@ -244,7 +272,13 @@ static bool subscribe(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, jso
 	char err[256] = "";
 	json_t *res;
 
-	if (!strcmp(cmd, "trace")) {
+	if (!strcmp(cmd, "capture")) {
+		res = sl_capture_open(ctl, c, req, err, sizeof(err));
+		if (!res) {
+			send_error(c, id, "%s", err);
+			return true;
+		}
+	} else if (!strcmp(cmd, "trace")) {
 		c->sub = CTL_SUB_TRACE;
 		res = json_pack("{s:o}", "lost", sl_json_u64(ctl->trace_lost));
 	} else {
@@ -280,8 +314,9 @@ static void handle_line(struct sl_ctl *ctl, struct ctl_client *c, const char *li
 		send_error(c, id, "request has no \"cmd\" string");
 	} else if (c->sub) {
 		send_error(c, id, "this connection is a stream of %s: open another for '%s'",
-			   c->sub == CTL_SUB_TRACE ? "trace lines" : "events", cmd);
-	} else if (!strcmp(cmd, "events") || !strcmp(cmd, "trace")) {
+			   c->sub == CTL_SUB_TRACE ? "trace lines" :
+			   c->sub == CTL_SUB_CAPTURE ? "packets" : "events", cmd);
+	} else if (!strcmp(cmd, "events") || !strcmp(cmd, "trace") || !strcmp(cmd, "capture")) {
 		subscribe(ctl, c, req, id);
 	} else if ((res = sl_ctl_handle(ctl, req, err, sizeof(err)))) {
 		res = json_pack("{s:b, s:o}", "ok", 1, "result", res);
@@ -383,6 +418,8 @@ static bool client_turn(struct sl_ctl *ctl, struct ctl_client *c, short revents,
 			return false;
 	}
 	run_lines(ctl, c);
+	if (c->eof && c->sub == CTL_SUB_CAPTURE)  /* the client shut its side: stop, say so */
+		sl_capture_finish(ctl, c, "stopped by the client");
 	if (!client_flush(c))
 		return false;
 	if (c->eof && c->out_len == c->out_off && !memchr(c->in, '\n', c->in_len))
@@ -419,6 +456,8 @@ void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms)
 		pfd[n] = (struct pollfd){ .fd = c->fd };
 		if (c->out_len > c->out_off)
 			pfd[n].events = POLLOUT;  /* no reading before the answer is out */
+		if (c->sub == CTL_SUB_CAPTURE && !c->eof)
+			pfd[n].events |= POLLIN;  /* its end of sending stops the capture */
 		else if (memchr(c->in, '\n', c->in_len))
 			timeout_ms = 0;           /* requests waiting for their turn */
 		else if (!c->eof)
@@ -436,6 +475,7 @@ void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms)
 	sample_rates(ctl, t);
 	sl_helper_trace_drain_ns(trace_line, ctl, &ctl->trace_lost);
 	sl_ctl_events_drain(ctl);
+	sl_capture_drain(ctl);
 	for (unsigned i = 0; i < SL_CTL_MAX_CLIENTS; i++)
 		if (ctl->clients[i].fd >= 0 && ctl->clients[i].sub && !client_flush(&ctl->clients[i]))
 			client_close(ctl, &ctl->clients[i]);

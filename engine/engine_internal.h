@@ -197,6 +197,9 @@ struct sl_engine {
 	bool ports_stopped;                 /**< mbufs_in_use_at_exit was counted */
 	struct sl_ctl *ctl;                 /**< control socket server, or NULL (ctl_server.c) */
 	struct sl_slot_prog *slot_progs;    /**< programs ctl put into PROG_ARRAY slots (reload.c) */
+	uint32_t capture_on;                /**< `ctl capture` running: workers read it once per burst */
+	struct sl_capture *capture;         /**< its settings and rings (capture.h), or NULL */
+	struct sl_metrics *metrics;         /**< the Prometheus endpoint (metrics.c), or NULL */
 	struct sl_prog_info {               /**< what `ctl prog show` reports of the running program */
 		char path[256];                 /**< object file */
 		double load_time;               /**< wall clock (s since the epoch) when it started running */
@@ -234,6 +237,8 @@ void sl_signals_defer(void);
 int sl_signal_stop(void);
 /** How many info signals (SIGUSR1/SIGUSR2) came so far. */
 unsigned sl_signal_info_count(void);
+/** How many SIGHUPs came so far (`sluice run`: re-read the config). */
+unsigned sl_signal_hup_count(void);
 /** A directory to rmdir if the process dies of a fatal signal (NULL: none). */
 void sl_signals_cleanup_dir(const char *dir);
 /** "SIGINT", "SIGTERM", ... */
@@ -361,6 +366,29 @@ void sl_ctl_close(struct sl_ctl *ctl);
  * line in @p err. Used by the socket and by telemetry.
  */
 struct json_t *sl_ctl_handle(struct sl_ctl *ctl, struct json_t *req, char *err, size_t err_len);
+
+/* metrics.c: Prometheus text over HTTP (libmicrohttpd thread, answered by the control thread). */
+/** Listen on the config's metrics.listen, if any. 0 or -errno (line printed). */
+int sl_metrics_start(struct sl_engine *eng);
+/** Answer a pending scrape (control loop, every turn). */
+void sl_metrics_serve(struct sl_engine *eng);
+/** Stop the HTTP thread. NULL endpoint allowed. */
+void sl_metrics_stop(struct sl_engine *eng);
+
+/* service.c: systemd (sd_notify datagrams) and SIGHUP. Control thread. */
+/** READY=1 (ports up, workers launched), and the watchdog interval from WATCHDOG_USEC. */
+void sl_service_ready(struct sl_engine *eng);
+/** Control loop turn: WATCHDOG=1 when due and every worker lcore still runs. */
+void sl_service_tick(struct sl_engine *eng);
+/** STOPPING=1. */
+void sl_service_stopping(void);
+/**
+ * SIGHUP: re-read the config file; apply the program (hot reload), map
+ * preloads, stats interval and egress; say what needs a restart. A config
+ * that does not load, or a program that does not verify, is refused whole.
+ * @p stats_interval: the control loop's interval, updated.
+ */
+void sl_service_hup(struct sl_engine *eng, double *stats_interval);
 
 /* telemetry.c: /sluice/... commands of DPDK telemetry (answered by the control thread). */
 /** Register the commands. 0 or -errno. */

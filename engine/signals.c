@@ -4,8 +4,9 @@
  * before any library constructor; main() calls sl_signals_init() too) so
  * that none is lost and none kills a run that holds DPDK state.
  *
- *   stop     SIGINT SIGTERM SIGHUP SIGQUIT SIGALRM SIGVTALRM SIGPROF SIGXCPU
- *            (SIGHUP stops for now; reloading comes with the operations work)
+ *   stop     SIGINT SIGTERM SIGQUIT SIGALRM SIGVTALRM SIGPROF SIGXCPU
+ *   reload   SIGHUP: `sluice run` re-reads its config file (service.c); any
+ *            other command ends, as by default
  *   info     SIGUSR1 SIGUSR2: `sluice run` prints the counters so far
  *   ignored  SIGPIPE SIGXFSZ: a write fails with an error instead
  *   fatal    SIGSEGV SIGBUS SIGILL SIGFPE SIGABRT: the DPDK runtime directory
@@ -25,13 +26,15 @@
 
 #include "engine_internal.h"
 
-static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGVTALRM,
+static const int stop_sigs[] = { SIGINT, SIGTERM, SIGQUIT, SIGALRM, SIGVTALRM,
 				 SIGPROF, SIGXCPU };
+static const int hup_sigs[] = { SIGHUP };
 static const int info_sigs[] = { SIGUSR1, SIGUSR2 };
 static const int fatal_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 
 static volatile sig_atomic_t stop_sig;   /* first stop signal received */
 static volatile sig_atomic_t info_count; /* info signals received */
+static volatile sig_atomic_t hup_count;  /* SIGHUPs received */
 static volatile sig_atomic_t deferred;   /* the command handles stop/info itself */
 static char cleanup_dir[512];            /* written before deferred handlers can see it */
 
@@ -52,6 +55,13 @@ static void on_stop(int sig)
 static void on_info(int sig)
 {
 	info_count++;
+	if (!deferred)
+		restore_and_raise(sig);
+}
+
+static void on_hup(int sig)
+{
+	hup_count++;
 	if (!deferred)
 		restore_and_raise(sig);
 }
@@ -88,6 +98,7 @@ void sl_signals_init(void)
 	sigprocmask(SIG_BLOCK, &all, NULL);
 	install(stop_sigs, sizeof(stop_sigs) / sizeof(stop_sigs[0]), on_stop, false);
 	install(info_sigs, sizeof(info_sigs) / sizeof(info_sigs[0]), on_info, false);
+	install(hup_sigs, sizeof(hup_sigs) / sizeof(hup_sigs[0]), on_hup, false);
 	install(fatal_sigs, sizeof(fatal_sigs) / sizeof(fatal_sigs[0]), on_fatal, true);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
@@ -122,6 +133,11 @@ int sl_signal_stop(void)
 unsigned sl_signal_info_count(void)
 {
 	return (unsigned)info_count;
+}
+
+unsigned sl_signal_hup_count(void)
+{
+	return (unsigned)hup_count;
 }
 
 void sl_signals_cleanup_dir(const char *dir)

@@ -170,8 +170,10 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 	struct sl_worker_stats cur, prev;
 	uint64_t last_rx[SL_RUN_MAX_PORTS] = { 0 };
 	double last_change[SL_RUN_MAX_PORTS] = { 0 };
-	double start = now(), last = start, next_line = start + o->stats_interval;
+	double interval = o->stats_interval;  /* SIGHUP may change it */
+	double start = now(), last = start, next_line = start + interval;
 	unsigned info_seen = 0;  /* one that came during start-up prints at the first check */
+	unsigned hup_seen = 0;   /* same for a SIGHUP */
 
 	say_if_endless(eng);
 	memset(&prev, 0, sizeof(prev));
@@ -185,13 +187,21 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 		else
 			usleep(POLL_US);
 		t = now();
+		if (eng->metrics)
+			sl_metrics_serve(eng);  /* a scrape waiting for its text */
 		sl_stats_sum(eng, &cur);
-		if (!o->quiet && o->stats_interval > 0 && t >= next_line) {
+		sl_service_tick(eng);  /* systemd watchdog */
+		if (sl_signal_hup_count() != hup_seen) {  /* SIGHUP: re-read the config */
+			hup_seen = sl_signal_hup_count();
+			sl_service_hup(eng, &interval);
+			next_line = t + interval;
+		}
+		if (!o->quiet && interval > 0 && t >= next_line) {
 			print_rates(&cur, &prev, t - start, t - last);
 			prev = cur;
 			last = t;
 			while (next_line <= t)
-				next_line += o->stats_interval;  /* no drift */
+				next_line += interval;  /* no drift */
 		}
 		if (sl_signal_info_count() != info_seen) {  /* SIGUSR1/2: the counters so far */
 			info_seen = sl_signal_info_count();
@@ -200,5 +210,6 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 		if (loop_should_stop(eng, &cur, t, start, last_rx, last_change, why))
 			break;
 	}
+	sl_service_stopping();
 	__atomic_store_n(&eng->stop, 1, __ATOMIC_RELEASE);
 }

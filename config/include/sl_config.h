@@ -11,9 +11,10 @@
  *   ports:    - {name: N, device: DEVSTR, egress: PORT|self|drop, rx_queues: Q,
  *                rx_desc: D, tx_desc: D, promiscuous: BOOL, mtu: M}
  *   workers:  N | {lcores: [C, ...]}
- *   maps:     {NAME: {file: PATH, size: N}}
+ *   maps:     {NAME: {file: PATH, size: N, persist: PATH}}
  *   control:  {socket: PATH}
  *   stats:    {interval: SECONDS, json: PATH}
+ *   metrics:  {listen: ADDR:PORT, maps: [NAME, ...]}
  *   eal:      [ARG, ...]
  *
  * Relative paths (program.object, maps.*.file, stats.json, control.socket,
@@ -77,6 +78,7 @@ struct sl_config_map {
 	char name[SL_CONFIG_NAME_LEN];
 	char file[SL_CONFIG_PATH_LEN];      /**< preload file, resolved; "" for none */
 	uint32_t size;                      /**< max_entries override; 0: the object's */
+	char persist[SL_CONFIG_PATH_LEN];   /**< saved at exit, restored at start, resolved; "" none */
 	struct sl_config_loc loc;           /**< the map's key */
 	struct sl_config_loc file_loc;      /**< its file: value */
 };
@@ -104,6 +106,10 @@ struct sl_config {
 	char ctl_socket[SL_CONFIG_PATH_LEN]; /**< "" = no control socket */
 	double stats_interval;              /**< seconds between rate lines, 0 = none; default 1 */
 	char stats_json[SL_CONFIG_PATH_LEN]; /**< "" = no JSON */
+	/* metrics (Prometheus text over HTTP) */
+	char metrics_listen[SL_CONFIG_NAME_LEN];  /**< "ADDR:PORT", "" = none */
+	char metrics_maps[SL_CONFIG_MAX_MAPS][SL_CONFIG_NAME_LEN]; /**< maps exported as series */
+	unsigned nmetrics_maps;
 	/* eal */
 	char *eal[SL_CONFIG_MAX_EAL];       /**< owned (sl_config_fini) */
 	unsigned neal;

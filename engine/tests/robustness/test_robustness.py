@@ -211,7 +211,8 @@ def sig_ready(pid):
     return False
 
 
-STOP_SIGS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGALRM]
+# SIGHUP is not a stop: it re-reads the config (engine/service.c, ops suite).
+STOP_SIGS = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGALRM]
 
 
 def one_signal_run(env, rnd):
