@@ -696,33 +696,67 @@ static int do_lddw(struct jit_state *st, const struct bpf_insn *in)
 }
 
 /*
- * LD_ABS / LD_IND: r0 = big-endian packet bytes through sl_jit_ld_pkt()
- * (r6 = ctx); out of bounds ends the function with r0 = 0. r1-r5 are
- * clobbered, as for a helper call.
+ * LD_ABS / LD_IND, inline (r6 = struct sl_skb_ctx *): r0 = the big-endian
+ * packet bytes at the offset; out of bounds (a negative offset included,
+ * as the interpreter does) ends the function with r0 = 0,
+ * as the kernel does. Uses rsi, rdi, rdx of r1-r5, which the liveness and
+ * peephole passes already treat as clobbered (as for a helper call):
+ *
+ *   esi = off (u32)        | LD_ABS, 0 <= imm: edx = pkt_len
+ *   edx = pkt_len          |                   cmp edx, imm + size
+ *   rdx -= rsi; cmp rdx, n |                   jae ok
+ *   jge ok                 |   (then the same load with disp = imm)
+ *   xor eax, eax; jmp epi
+ * ok: rdi = pkt; r0 = movzx/mov [rdi + rsi]; ror ax, 8 | bswap eax
  */
-static int do_ld_pkt(struct jit_state *st, const struct bpf_insn *in)
+static void ld_pkt_oob(struct jit_state *st)
 {
-	size_t l_ok;
-
-	if (SL_OP_MODE(in->code) == BPF_IND && st->opts.blind_constants) {
-		x86_mov_rr(&st->e, false, X_RSI, st->rmap[in->src_reg]);   /* esi = src + imm */
-		x86_alu_rr(&st->e, false, ALU_ADD, X_RSI, blind_imm(st, in->imm));
-	} else if (SL_OP_MODE(in->code) == BPF_IND) {
-		x86_mov_rr(&st->e, false, X_RSI, st->rmap[in->src_reg]);
-		x86_alu_ri(&st->e, false, ALU_ADD, X_RSI, in->imm);
-	} else if (st->opts.blind_constants) {
-		x86_mov_rr(&st->e, false, X_RSI, blind_imm(st, in->imm));
-	} else {
-		x86_mov_ri(&st->e, false, X_RSI, (uint32_t)in->imm);
-	}
-	x86_mov_rr(&st->e, true, X_RDI, X_RBX);
-	x86_mov_ri(&st->e, false, X_RDX, sl_isa_size_bytes(in->code));
-	emit_call_abs(st, (const void *)(uintptr_t)sl_jit_ld_pkt);
-	x86_test_rr(&st->e, false, X_RDX, X_RDX);
-	l_ok = x86_jcc8_fwd(&st->e, CC_NE);
+	x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);
 	x86_jcc_rel(&st->e, CC_ALWAYS,                                  /* jmp epilogue, r0 = 0 */
 		    (int32_t)((int64_t)st->sub->off_epi - (int64_t)(st->e.len + 5)), false);
+}
+
+static int do_ld_pkt(struct jit_state *st, const struct bpf_insn *in)
+{
+	unsigned size = sl_isa_size_bytes(in->code);
+	int ctx = st->rmap[BPF_REG_6], r0 = st->rmap[BPF_REG_0];
+	bool abs_k = SL_OP_MODE(in->code) == BPF_ABS && !st->opts.blind_constants;
+	size_t l_ok;
+
+	if (abs_k && (in->imm < 0 || in->imm > INT32_MAX - 4)) {
+		ld_pkt_oob(st);                                         /* never in bounds */
+		return 0;
+	}
+	if (abs_k) {
+		x86_load(&st->e, 4, X_RDX, ctx, offsetof(struct sl_skb_ctx, pkt_len));
+		x86_alu_ri(&st->e, false, ALU_CMP, X_RDX, in->imm + (int32_t)size);
+		l_ok = x86_jcc8_fwd(&st->e, CC_AE);
+	} else {
+		if (SL_OP_MODE(in->code) == BPF_IND) {
+			x86_mov_rr(&st->e, false, X_RSI, st->rmap[in->src_reg]);
+			if (st->opts.blind_constants)
+				x86_alu_rr(&st->e, false, ALU_ADD, X_RSI, blind_imm(st, in->imm));
+			else
+				x86_alu_ri(&st->e, false, ALU_ADD, X_RSI, in->imm);
+		} else {
+			x86_mov_rr(&st->e, false, X_RSI, blind_imm(st, in->imm));
+		}
+		x86_load(&st->e, 4, X_RDX, ctx, offsetof(struct sl_skb_ctx, pkt_len));
+		x86_alu_rr(&st->e, true, ALU_SUB, X_RDX, X_RSI);        /* pkt_len - off, signed */
+		x86_alu_ri(&st->e, true, ALU_CMP, X_RDX, (int32_t)size);
+		l_ok = x86_jcc8_fwd(&st->e, CC_GE);
+	}
+	ld_pkt_oob(st);
 	x86_bind8(&st->e, l_ok);
+	x86_load(&st->e, 8, X_RDI, ctx, offsetof(struct sl_skb_ctx, pkt));
+	if (abs_k)
+		x86_load(&st->e, size, r0, X_RDI, in->imm);
+	else
+		x86_load_index(&st->e, size, r0, X_RDI, X_RSI, 1, 0);
+	if (size == 2)
+		x86_rol16_8(&st->e, r0);
+	else if (size == 4)
+		x86_bswap(&st->e, false, r0);
 	return 0;
 }
 

@@ -12,18 +12,6 @@
 #include "sl_vm.h"
 
 /** Result of a legacy packet load: rax = value, rdx = ok (SysV returns it in two registers). */
-struct sl_jit_pkt_load {
-	uint64_t val;
-	uint64_t ok;
-};
-
-/**
- * LD_ABS / LD_IND: big-endian load of @p size bytes at @p off of the
- * socket-filter packet (@p ctx is struct sl_skb_ctx). ok = 0 when the
- * offset is negative or the load passes the end. Worker, no locks.
- */
-struct sl_jit_pkt_load sl_jit_ld_pkt(const struct sl_skb_ctx *ctx, int32_t off, uint32_t size);
-
 /**
  * bpf_tail_call: entry to jump to with rdi = ctx, or NULL when the slot is
  * empty (the call falls through with r0 = -ENOENT). A target without JIT

@@ -10,31 +10,6 @@
 #include "jit_internal.h"
 #include "sl_maps.h"
 
-struct sl_jit_pkt_load sl_jit_ld_pkt(const struct sl_skb_ctx *ctx, int32_t off, uint32_t size)
-{
-	struct sl_jit_pkt_load r = { 0, 0 };
-	const uint8_t *p;
-
-	if (off < 0 || (uint64_t)off + size > ctx->pkt_len)
-		return r;
-	p = ctx->pkt + off;
-	if (size == 1) {
-		r.val = p[0];
-	} else if (size == 2) {
-		uint16_t v;
-
-		memcpy(&v, p, 2);
-		r.val = __builtin_bswap16(v);  /* LD_ABS sizes are 1, 2, 4 (the verifier) */
-	} else {
-		uint32_t v;
-
-		memcpy(&v, p, 4);
-		r.val = __builtin_bswap32(v);
-	}
-	r.ok = 1;
-	return r;
-}
-
 /* Target of a tail call that has no JIT code: run it in the interpreter. */
 static __thread const struct sl_prog *tail_interp_prog;
 
