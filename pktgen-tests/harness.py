@@ -34,6 +34,7 @@ Exit 0, 1 on a failed check or a process that failed, 77 when dpdk-testpmd
 or the memif driver is missing (quick mode only).
 """
 import argparse
+import atexit
 import glob
 import json
 import os
@@ -416,7 +417,15 @@ def memif_available():
     return any(glob.glob(p, recursive=True) for p in pats)
 
 
+def remove_runtime_dirs():
+    """testpmd and sl-memgen keep DPDK's runtime directory (/var/run/dpdk/PREFIX)
+    after they exit; the harness removes the ones its processes made."""
+    for d in glob.glob("/var/run/dpdk/slh-[eg]%d-*" % os.getpid()):
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
+    atexit.register(remove_runtime_dirs)
     ap = argparse.ArgumentParser(description="sluice local traffic harness (net_memif)")
     ap.add_argument("--build", required=True)
     ap.add_argument("--quick", action="store_true")

@@ -15,6 +15,7 @@ import ctypes.util
 import glob
 import hashlib
 import os
+import shutil
 import random
 import re
 import signal
@@ -645,6 +646,16 @@ CASES = {f.__name__[5:]: f for f in (case_txfull, case_stall, case_ring, case_pc
                                       case_devargs, case_queues, case_leftovers)}
 
 
+def remove_stale_runtime_dirs():
+    """A sluice process killed with SIGKILL (by a test, or by hand) cannot remove
+    its /var/run/dpdk/sluice-PID; a later run with the same PID must not be
+    blamed for it. Directories of processes that no longer exist are removed."""
+    for d in glob.glob(os.path.join(DPDK_RUN, "sluice-*")):
+        pid = d.rsplit("-", 1)[1]
+        if pid.isdigit() and not os.path.exists("/proc/%s" % pid):
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     if len(sys.argv) != 6 or sys.argv[5] not in CASES:
         print(__doc__)
@@ -653,6 +664,7 @@ def main():
     if not glob.glob("/usr/lib/*/dpdk/pmds-*/librte_net_pcap.so*"):
         print("SKIP: DPDK net_pcap driver not installed")
         return 77
+    remove_stale_runtime_dirs()
     with tempfile.TemporaryDirectory(prefix="sluice-robust-") as tmp:
         CASES[sys.argv[5]](Env(sys.argv, tmp))
     return 0
