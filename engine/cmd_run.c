@@ -532,6 +532,25 @@ static void engine_free(struct sl_engine *eng)
 }
 
 /*
+ * What a run and --check both do before any port: workers, the program
+ * loaded, verified and compiled, maps preloaded and restored.
+ */
+static int prepare(struct sl_engine *eng, const struct sl_run_opts *o, unsigned *entries)
+{
+	int err;
+
+	memset(eng, 0, sizeof(*eng));
+	eng->opts = o;
+	eng->nports = o->nports;
+	eng->nworkers = o->nworkers;
+	err = workers_create(eng);
+	err = err ? err : load_prog(eng);
+	err = err ? err : compile_prog(eng);
+	err = err ? err : preload_maps(eng, entries);
+	return err ? err : sl_persist_restore_all(eng);
+}
+
+/*
  * --check: everything a run would do before DPDK starts, and the program's
  * load, verification, compilation and preloads, on the real object.
  */
@@ -539,17 +558,8 @@ static int run_check(const struct sl_run_opts *o, const struct sl_config *cfg)
 {
 	struct sl_engine eng;
 	unsigned entries = 0;
-	int err;
+	int err = prepare(&eng, o, &entries);
 
-	memset(&eng, 0, sizeof(eng));
-	eng.opts = o;
-	eng.nports = o->nports;
-	eng.nworkers = o->nworkers;
-	err = workers_create(&eng);
-	err = err ? err : load_prog(&eng);
-	err = err ? err : compile_prog(&eng);
-	err = err ? err : preload_maps(&eng, &entries);
-	err = err ? err : sl_persist_restore_all(&eng);
 	if (!err && !o->quiet)
 		printf("sluice: %s: ok: program '%s' (%s) verified, %u port%s, %u worker%s, "
 		       "%u preloaded map entr%s\n", cfg->path[0] ? cfg->path : "command line",
@@ -571,15 +581,7 @@ static int run(struct sl_run_opts *o)
 	err = sl_eal_start(o);
 	if (err)  /* -EINVAL: bad EAL arguments */
 		return err == -EINVAL ? 2 : 1;
-	memset(&eng, 0, sizeof(eng));
-	eng.opts = o;
-	eng.nports = o->nports;
-	eng.nworkers = o->nworkers;
-	err = workers_create(&eng);
-	err = err ? err : load_prog(&eng);
-	err = err ? err : compile_prog(&eng);
-	err = err ? err : preload_maps(&eng, &entries);
-	err = err ? err : sl_persist_restore_all(&eng);
+	err = prepare(&eng, o, &entries);
 	err = err ? err : sl_ports_start(&eng);
 	if (!err)
 		sl_config_apply_egress(&eng);
