@@ -288,6 +288,13 @@ int sl_worker_main(void *arg);
 /* stats.c */
 /** Sum of every worker's published counters. Control thread. */
 void sl_stats_sum(const struct sl_engine *eng, struct sl_worker_stats *sum);
+/**
+ * Every worker's counters into @p per_worker (nworkers entries) and their sum
+ * into @p sum, from the same reads: totals and per-worker figures of one
+ * report agree. Control thread.
+ */
+void sl_stats_snapshot(const struct sl_engine *eng, struct sl_worker_stats *per_worker,
+		       struct sl_worker_stats *sum);
 /** Run the control loop until a signal, --duration or the end of finite inputs. */
 void sl_stats_loop(struct sl_engine *eng, const char **why);
 

@@ -205,45 +205,33 @@ static json_t *json_ports(const struct sl_engine *eng, const struct sl_worker_st
 	return a;
 }
 
-/* One worker's counters, read as the control thread reads them while it runs. */
-static void worker_load(const struct sl_engine *eng, unsigned w, struct sl_worker_stats *s)
-{
-	const struct sl_worker_stats *src = &eng->workers[w].stats;
-
-	s->rx = __atomic_load_n(&src->rx, __ATOMIC_ACQUIRE);
-	s->tx = __atomic_load_n(&src->tx, __ATOMIC_RELAXED);
-	s->drop = __atomic_load_n(&src->drop, __ATOMIC_RELAXED);
-	s->error = __atomic_load_n(&src->error, __ATOMIC_RELAXED);
-}
-
-static json_t *json_workers(const struct sl_engine *eng)
+static json_t *json_workers(const struct sl_engine *eng, const struct sl_worker_stats *per)
 {
 	json_t *a = json_array();
 
 	for (unsigned w = 0; a && w < eng->nworkers; w++) {
-		struct sl_worker_stats s;
+		const struct sl_worker_stats *s = &per[w];
 
-		worker_load(eng, w, &s);
 		json_array_append_new(a, json_pack("{s:I, s:I, s:o, s:o, s:o, s:o}",
 			"worker", (json_int_t)w, "lcore", (json_int_t)eng->workers[w].lcore,
-			"rx", sl_json_u64(s.rx), "tx", sl_json_u64(s.tx),
-			"drop", sl_json_u64(s.drop), "error", sl_json_u64(s.error)));
+			"rx", sl_json_u64(s->rx), "tx", sl_json_u64(s->tx),
+			"drop", sl_json_u64(s->drop), "error", sl_json_u64(s->error)));
 	}
 	return a;
 }
 
 json_t *sl_json_stats(const struct sl_engine *eng)
 {
-	struct sl_worker_stats sum;
+	struct sl_worker_stats sum, per[SL_RUN_MAX_WORKERS];
 	json_t *st;
 
-	sl_stats_sum(eng, &sum);
+	sl_stats_snapshot(eng, per, &sum);  /* one set of reads: totals and workers agree */
 	st = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		       "rx", sl_json_u64(sum.rx), "tx", sl_json_u64(sum.tx),
 		       "drop", sl_json_u64(sum.drop), "error", sl_json_u64(sum.error),
 		       "tx_drop", sl_json_u64(sum.tx_drop),
 		       "verdicts", json_verdicts(&sum), "per_port", json_ports(eng, &sum),
-		       "per_worker", json_workers(eng));
+		       "per_worker", json_workers(eng, per));
 	if (st && eng->ports_stopped)  /* counted once the ports closed */
 		json_object_set_new(st, "mbufs_in_use_at_exit",
 				    json_integer((json_int_t)eng->mbufs_in_use_at_exit));

@@ -91,12 +91,8 @@ static void per_port(FILE *f, const struct sl_engine *eng, const char *name, con
 	}
 }
 
-static uint64_t load(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static void worker_series(FILE *f, const struct sl_engine *eng)
+static void worker_series(FILE *f, const struct sl_engine *eng,
+			  const struct sl_worker_stats *per)
 {
 	static const struct { const char *name, *help; size_t off; } w[] = {
 		{ "rx", "Packets received by the worker.", offsetof(struct sl_worker_stats, rx) },
@@ -114,7 +110,7 @@ static void worker_series(FILE *f, const struct sl_engine *eng)
 		head(f, name, "counter", w[k].help);
 		for (unsigned i = 0; i < eng->nworkers; i++)
 			fprintf(f, "%s{worker=\"%u\"} %llu\n", name, i, (unsigned long long)
-				load((const uint64_t *)((const char *)&eng->workers[i].stats + w[k].off)));
+				*(const uint64_t *)((const char *)&per[i] + w[k].off));
 	}
 }
 
@@ -227,16 +223,16 @@ static void map_series(FILE *f, const struct sl_engine *eng)
 /* The whole text (control thread). NULL on ENOMEM. */
 static char *render(const struct sl_engine *eng, size_t *len)
 {
-	struct sl_worker_stats s;
+	struct sl_worker_stats s, per[SL_RUN_MAX_WORKERS];
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
 
 	if (!f)
 		return NULL;
-	sl_stats_sum(eng, &s);
+	sl_stats_snapshot(eng, per, &s);  /* one set of reads: totals and workers agree */
 	per_port(f, eng, "sluice_port_rx_packets_total", "Packets received per port.", s.port_rx);
 	per_port(f, eng, "sluice_port_tx_packets_total", "Packets sent per port.", s.port_tx);
-	worker_series(f, eng);
+	worker_series(f, eng, per);
 	head(f, "sluice_verdict_packets_total", "counter", "Packets by the program's verdict.");
 	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
 		fprintf(f, "sluice_verdict_packets_total{verdict=\"%s\"} %llu\n", sl_verdict_name(v),

@@ -112,9 +112,11 @@ void sl_signals_init(void)
  */
 static void preinit(int argc, char **argv, char **envp)
 {
-	sl_signals_init();
+	/* deferral first: a SIGUSR1 that lands the moment the handlers are in
+	 * must already find `sluice run` handling it, not the default action */
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		sl_signals_defer();  /* as main() decides, but before the constructors */
+	sl_signals_init();
 }
 
 __attribute__((section(".preinit_array"), used))

@@ -41,25 +41,48 @@ static uint64_t load(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-void sl_stats_sum(const struct sl_engine *eng, struct sl_worker_stats *sum)
+/* One worker's counters, port rx first: acquire pairs with the worker's release. */
+static void worker_snapshot(const struct sl_worker_stats *s, struct sl_worker_stats *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (unsigned p = 0; p < SL_RUN_MAX_PORTS; p++) {
+		o->port_rx[p] = load(&s->port_rx[p]);
+		o->port_tx[p] = load(&s->port_tx[p]);
+	}
+	o->rx = load(&s->rx);
+	o->tx = load(&s->tx);
+	o->drop = load(&s->drop);
+	o->error = load(&s->error);
+	o->tx_drop = load(&s->tx_drop);
+	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+		o->verdict[v] = load(&s->verdict[v]);
+}
+
+void sl_stats_snapshot(const struct sl_engine *eng, struct sl_worker_stats *per_worker,
+		       struct sl_worker_stats *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (unsigned w = 0; w < eng->nworkers; w++) {
-		const struct sl_worker_stats *s = &eng->workers[w].stats;
+		struct sl_worker_stats one, *o = per_worker ? &per_worker[w] : &one;
 
-		/* port rx first: acquire pairs with the worker's release */
+		worker_snapshot(&eng->workers[w].stats, o);
 		for (unsigned p = 0; p < SL_RUN_MAX_PORTS; p++) {
-			sum->port_rx[p] += load(&s->port_rx[p]);
-			sum->port_tx[p] += load(&s->port_tx[p]);
+			sum->port_rx[p] += o->port_rx[p];
+			sum->port_tx[p] += o->port_tx[p];
 		}
-		sum->rx += load(&s->rx);
-		sum->tx += load(&s->tx);
-		sum->drop += load(&s->drop);
-		sum->error += load(&s->error);
-		sum->tx_drop += load(&s->tx_drop);
+		sum->rx += o->rx;
+		sum->tx += o->tx;
+		sum->drop += o->drop;
+		sum->error += o->error;
+		sum->tx_drop += o->tx_drop;
 		for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
-			sum->verdict[v] += load(&s->verdict[v]);
+			sum->verdict[v] += o->verdict[v];
 	}
+}
+
+void sl_stats_sum(const struct sl_engine *eng, struct sl_worker_stats *sum)
+{
+	sl_stats_snapshot(eng, NULL, sum);
 }
 
 /* True once every finite input was fully processed (false if there is none). */
