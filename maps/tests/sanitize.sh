@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 kinds=${*:-tsan asan}
-targets="maps/tests/test_maps_kernel_diff maps/tests/test_maps_helpers maps/tests/test_maps_array maps/tests/test_maps_hash maps/tests/test_maps_lpm maps/tests/test_maps_stress maps/tests/test_maps_perf_event maps/tests/test_maps_csum_kdiff maps/tests/test_maps_perf_kdiff maps/tests/csum_diff.bpf.o maps/tests/perf_out.bpf.o maps/tests/test_maps_loop_kdiff maps/tests/loop.bpf.o maps/tests/test_maps_loop_verifier"
+targets="maps/tests/test_maps_kernel_diff maps/tests/test_maps_helpers maps/tests/test_maps_array maps/tests/test_maps_hash maps/tests/test_maps_lpm maps/tests/test_maps_memory maps/tests/test_maps_fib maps/tests/test_maps_stress maps/tests/test_maps_perf_event maps/tests/test_maps_csum_kdiff maps/tests/test_maps_perf_kdiff maps/tests/csum_diff.bpf.o maps/tests/perf_out.bpf.o maps/tests/test_maps_loop_kdiff maps/tests/loop.bpf.o maps/tests/test_maps_loop_verifier"
 status=0
 for k in $kinds; do
 	case $k in
