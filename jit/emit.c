@@ -320,13 +320,21 @@ void x86_lea(struct x86_emit *e, bool w64, int dst, int base, int32_t off)
 	modrm_mem(e, dst, base, off);
 }
 
-/* lea dst, [base + index * scale + disp] (8D /r, SIB, disp0/8/32); scale 1, 2, 4 or 8 */
-void x86_lea_index(struct x86_emit *e, bool w64, int dst, int base, int index, unsigned scale,
-		   int32_t disp)
+/* REX for a [base + index*scale] operand with @p reg in ModRM.reg; none when it would be 0x40. */
+static void rex_sib(struct x86_emit *e, bool w64, int reg, int base, int index)
+{
+	uint8_t rex_v = (uint8_t)(0x40 | (w64 ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
+				  ((base & 8) ? 1 : 0));
+
+	if (rex_v != 0x40)
+		x86_byte(e, rex_v);
+}
+
+/* ModRM + SIB + disp0/8/32 of [base + index*scale + disp]; scale 1, 2, 4 or 8 */
+static void modrm_sib(struct x86_emit *e, int reg, int base, int index, unsigned scale,
+		      int32_t disp)
 {
 	uint8_t ss = scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0;
-	uint8_t rex_v = (uint8_t)(0x40 | (w64 ? 8 : 0) | ((dst & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
-				  ((base & 8) ? 1 : 0));
 	uint8_t mod;
 
 	if (disp == 0 && (base & 7) != X_RBP)   /* rbp/r13 base: needs a displacement */
@@ -335,15 +343,21 @@ void x86_lea_index(struct x86_emit *e, bool w64, int dst, int base, int index, u
 		mod = 1;
 	else
 		mod = 2;
-	if (rex_v != 0x40)
-		x86_byte(e, rex_v);
-	x86_byte(e, 0x8d);
-	x86_byte(e, (uint8_t)(mod << 6 | (dst & 7) << 3 | 4));
+	x86_byte(e, (uint8_t)(mod << 6 | (reg & 7) << 3 | 4));
 	x86_byte(e, (uint8_t)(ss << 6 | (index & 7) << 3 | (base & 7)));
 	if (mod == 1)
 		x86_byte(e, (uint8_t)disp);
 	else if (mod == 2)
 		x86_u32(e, (uint32_t)disp);
+}
+
+/* lea dst, [base + index * scale + disp] (8D /r, SIB, disp0/8/32); scale 1, 2, 4 or 8 */
+void x86_lea_index(struct x86_emit *e, bool w64, int dst, int base, int index, unsigned scale,
+		   int32_t disp)
+{
+	rex_sib(e, w64, dst, base, index);
+	x86_byte(e, 0x8d);
+	modrm_sib(e, dst, base, index, scale, disp);
 }
 
 /* ---- memory ---- */
@@ -365,31 +379,14 @@ void x86_load(struct x86_emit *e, unsigned size, int dst, int base, int32_t off)
 void x86_load_index(struct x86_emit *e, unsigned size, int dst, int base, int index, unsigned scale,
 		    int32_t disp)
 {
-	uint8_t ss = scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0;
-	uint8_t rex_v = (uint8_t)(0x40 | (size == 8 ? 8 : 0) | ((dst & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
-				  ((base & 8) ? 1 : 0));
-	uint8_t mod;
-
-	if (disp == 0 && (base & 7) != X_RBP)   /* rbp/r13 base: needs a displacement */
-		mod = 0;
-	else if (fits_s8(disp))
-		mod = 1;
-	else
-		mod = 2;
-	if (rex_v != 0x40)
-		x86_byte(e, rex_v);
+	rex_sib(e, size == 8, dst, base, index);
 	if (size <= 2) {
 		x86_byte(e, 0x0f);
 		x86_byte(e, size == 1 ? 0xb6 : 0xb7);
 	} else {
 		x86_byte(e, 0x8b);
 	}
-	x86_byte(e, (uint8_t)(mod << 6 | (dst & 7) << 3 | 4));
-	x86_byte(e, (uint8_t)(ss << 6 | (index & 7) << 3 | (base & 7)));
-	if (mod == 1)
-		x86_byte(e, (uint8_t)disp);
-	else if (mod == 2)
-		x86_u32(e, (uint32_t)disp);
+	modrm_sib(e, dst, base, index, scale, disp);
 }
 
 /* movsx r64, byte [m] (REX.W 0F BE) | word [m] (REX.W 0F BF) | movsxd r64, [m] (REX.W 63) */
