@@ -418,8 +418,7 @@ static int compile_prog(struct sl_engine *eng)
 			printf("sluice: JIT unavailable for this program (%s): using the interpreter\n",
 			       log[0] ? log : strerror(errno));
 	}
-	eng->exec_main.prog = eng->prog;
-	eng->exec_main.fn = eng->jit ? sl_jit_entry(eng->jit) : NULL;
+	sl_exec_init(&eng->exec_main, eng->prog, eng->jit ? sl_jit_entry(eng->jit) : NULL);
 	eng->exec = &eng->exec_main;
 	eng->exec_name = eng->jit ? "jit" : "interpreter";
 	if (eng->jit)
