@@ -26,6 +26,8 @@ Cases:
             `tcpdump -r IN -w OUT EXPR` keeps, in order; its stats count the rest
   lean      LEAN [OBJ]: sluice-replay (the replay without DPDK) gives the same
             outputs, report and JSON as `sluice replay`, and links no librte_*
+  skbcb     OBJ: a socket filter that writes skb->cb reads it zero on every
+            packet (interpreter and JIT): every record kept, cut to 100 bytes
   window    records from 1 byte to 200 KB (across the reader's 64 KiB window,
             larger than it), pcap and pcapng: outputs equal tcpdump's
 
@@ -668,6 +670,20 @@ def case_window(env):
           len(recs))
 
 
+def case_skbcb(env):
+    src = env.gen("cb.pcap", 3000, 17)
+    recs = read_pcap(src)[1]
+    want = [(s, f, min(c, 100), l, d[:100]) for s, f, c, l, d in recs]
+    for engine in ([], ["--interp"]):
+        out = env.path("cb-out.pcap")
+        env.replay(["--prog", env.objs[0], "-r", src, "-w", out, "-q", *engine])
+        got = read_pcap(out)[1]
+        if got != want:
+            fail("skbcb %s: %d records kept of %d (or bytes differ): a packet saw another's cb"
+                 % (engine or "jit", len(got), len(recs)))
+    print("ok skbcb: cb zero on each of %d packets, JIT and interpreter" % len(recs))
+
+
 def case_lean(env):
     lean, objs = env.objs[0], env.objs[1:]
     src = env.gen("lean.pcap", 5000, 13)
@@ -833,6 +849,7 @@ def main():
         {"filters": case_filters, "formats": case_formats, "snaplen": case_snaplen,
          "disasm": case_disasm, "bad": case_bad, "live": case_live,
          "config": case_config, "fuzz": case_fuzz, "runfilter": case_runfilter, "lean": case_lean,
+         "skbcb": case_skbcb,
          "window": case_window}[case](env)
     return 0
 
