@@ -10,7 +10,10 @@ generated file into port 0 (verdicts.bpf.c: the verdict is chosen by byte 11
 of each frame), port 1 a net_null sink. Expected records come from this
 script's own reading of the pcap file and the program's rules
 (engine/tests/progs/verdicts.bpf.c), never from sluice.
-Exit 0 pass, 1 fail, 77 skip (net_pcap missing).
+Exit 0 pass, 1 fail, 77 skip (net_pcap missing). Every process the test
+starts goes through spawn(); on any failure (fail(), a timeout, an
+exception) main() kills those still running and removes the DPDK runtime
+directory (/var/run/dpdk/sluice-PID) of each engine it killed.
 """
 import json
 import os
@@ -25,10 +28,37 @@ import time
 EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
 
 
+class Failure(Exception):
+    pass
+
+
 def fail(msg):
-    print("FAIL: " + msg)
-    sys.stdout.flush()
-    os._exit(1)
+    raise Failure(msg)
+
+
+PROCS = []  # every process started, for the cleanup in main()
+
+
+def spawn(cmd, **kw):
+    p = subprocess.Popen(cmd, **kw)
+    PROCS.append(p)
+    return p
+
+
+def run(cmd, timeout, **kw):
+    """subprocess.run through spawn(), so that a timeout leaves nothing running."""
+    p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    out, err = p.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
+def cleanup():
+    """Kill what is still running; an engine killed leaves its DPDK runtime directory."""
+    for p in PROCS:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+            shutil.rmtree("/var/run/dpdk/sluice-%d" % p.pid, ignore_errors=True)
 
 
 def read_pcap(path):
@@ -78,8 +108,7 @@ class Engine:
                "--port", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
                "--port", "net_null0,no-rx=1", "--ctl-socket", self.sock,
                "--duration", "150"] + list(extra) + EAL
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+        self.proc = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(400):
             if os.path.exists(self.sock):
                 return
@@ -89,8 +118,7 @@ class Engine:
         fail("no control socket after 20 s")
 
     def ctl(self, *args, ok=True, timeout=120):
-        r = subprocess.run([self.sluice, "ctl", "--socket", self.sock] + list(args),
-                           capture_output=True, timeout=timeout)
+        r = run([self.sluice, "ctl", "--socket", self.sock] + list(args), timeout)
         if ok and r.returncode != 0:
             fail("sluice ctl %s: exit %d: %s" % (" ".join(args), r.returncode,
                                                  r.stderr.decode().strip()))
@@ -225,7 +253,7 @@ def case_load(sluice, pcapgen, prog, tmp, *_):
     frames = [r[2] for r in frames]
     eng = Engine(sluice, pcap, prog, tmp)
     out = os.path.join(tmp, "cap.pcap")
-    p = subprocess.Popen([sluice, "ctl", "--socket", eng.sock, "capture", "--both",
+    p = spawn([sluice, "ctl", "--socket", eng.sock, "capture", "--both",
                           "-w", out], stderr=subprocess.PIPE)
     time.sleep(4)
     p.send_signal(signal.SIGINT)
@@ -278,8 +306,7 @@ def len_counts(frames, times):
 
 
 def run_cfg(sluice, cfg, ok=True, env=None):
-    r = subprocess.run([sluice, "run", "--quiet", "-c", cfg] + EAL, capture_output=True,
-                       text=True, timeout=120, env=env)
+    r = run([sluice, "run", "--quiet", "-c", cfg] + EAL, 120, text=True, env=env)
     if ok and r.returncode != 0:
         fail("run -c %s: exit %d: %s" % (cfg, r.returncode, r.stderr.strip()))
     return r
@@ -305,8 +332,8 @@ def case_persist(sluice, pcapgen, prog, tmp, v1, v3):
     # ctl map save to another file during a run, and the same file killed mid-save
     icfg = write_config(tmp, v1, pcap, True, name="inf.yaml")
     env = dict(os.environ, SLUICE_TEST_PERSIST_DELAY_MS="20000")
-    proc = subprocess.Popen([sluice, "run", "--quiet", "-c", icfg] + EAL, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = spawn([sluice, "run", "--quiet", "-c", icfg] + EAL, env=env,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sock = os.path.join(tmp, "ctl.sock")
     for _ in range(400):
         if os.path.exists(sock):
@@ -314,7 +341,7 @@ def case_persist(sluice, pcapgen, prog, tmp, v1, v3):
         time.sleep(0.05)
     else:
         fail("persist: no control socket")
-    saver = subprocess.Popen([sluice, "ctl", "--socket", sock, "--timeout", "60", "map", "save",
+    saver = spawn([sluice, "ctl", "--socket", sock, "--timeout", "60", "map", "save",
                               "counts"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for _ in range(400):
         if os.path.exists(state + ".tmp") and os.path.getsize(state + ".tmp") > 0:
@@ -395,9 +422,9 @@ def case_metrics(sluice, pcapgen, prog, tmp, v1, v3):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    proc = subprocess.Popen([sluice, "run", "--quiet", "-c", cfg, "--metrics",
-                             "127.0.0.1:%d" % port] + EAL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = spawn([sluice, "run", "--quiet", "-c", cfg, "--metrics",
+                  "127.0.0.1:%d" % port] + EAL, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True)
     url = "http://127.0.0.1:%d/metrics" % port
     for _ in range(400):
         try:
@@ -440,8 +467,7 @@ def case_metrics(sluice, pcapgen, prog, tmp, v1, v3):
         fail("metrics: engine exit %d: %s" % (proc.returncode, err))
     print("ok metrics: %d series parsed by prometheus_client, counters growing and consistent, "
           "map counts as %d labelled series" % (len(second), len(keys)))
-    r = subprocess.run([sluice, "run", "-c", cfg, "--metrics", "localhost"] + EAL,
-                       capture_output=True, text=True, timeout=60)
+    r = run([sluice, "run", "-c", cfg, "--metrics", "localhost"] + EAL, 60, text=True)
     if r.returncode == 0 or "metrics" not in r.stderr:
         fail("metrics: --metrics localhost: exit %d %r" % (r.returncode, r.stderr))
     print("ok metrics: a bad --metrics refused")
@@ -463,8 +489,8 @@ def case_service(sluice, pcapgen, prog, tmp, v1, v3):
     ns.bind(nsock)
     ns.settimeout(30)
     env = dict(os.environ, NOTIFY_SOCKET=nsock, WATCHDOG_USEC="200000")
-    proc = subprocess.Popen([sluice, "run", "-c", cfg] + EAL, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = spawn([sluice, "run", "-c", cfg] + EAL, env=env, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True)
     sock = os.path.join(tmp, "ctl.sock")
     msgs = []
 
@@ -487,8 +513,7 @@ def case_service(sluice, pcapgen, prog, tmp, v1, v3):
     print("ok service: READY=1 (MAINPID, STATUS) once running, WATCHDOG=1 every ~100 ms")
 
     def ctl_json(*args):
-        r = subprocess.run([sluice, "ctl", "--socket", sock, "--json"] + list(args),
-                           capture_output=True, text=True, timeout=60)
+        r = run([sluice, "ctl", "--socket", sock, "--json"] + list(args), 60, text=True)
         if r.returncode:
             fail("ctl %r: %s" % (args, r.stderr))
         return json.loads(r.stdout)
@@ -535,16 +560,23 @@ def case_service(sluice, pcapgen, prog, tmp, v1, v3):
 def main():
     sluice, pcapgen, prog, case = sys.argv[1:5]
     extra = [os.path.abspath(x) for x in sys.argv[5:]]
-    probe = subprocess.run([sluice, "run", "--prog", prog, "--port", "net_null0",
-                            "--duration", "0.1", "--quiet"] + EAL, capture_output=True,
-                           text=True, timeout=60)
+    probe = run([sluice, "run", "--prog", prog, "--port", "net_null0",
+                 "--duration", "0.1", "--quiet"] + EAL, 60, text=True)
     if probe.returncode != 0 and "net_null" in probe.stderr:
         print("SKIP: DPDK virtual devices unavailable: " + probe.stderr.strip())
         sys.exit(77)
-    with tempfile.TemporaryDirectory() as tmp:
-        {"capture": case_verdicts, "capture-load": case_load,
-         "persist": case_persist, "metrics": case_metrics,
-         "service": case_service}[case](sluice, pcapgen, prog, tmp, *extra)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                {"capture": case_verdicts, "capture-load": case_load,
+                 "persist": case_persist, "metrics": case_metrics,
+                 "service": case_service}[case](sluice, pcapgen, prog, tmp, *extra)
+            finally:
+                cleanup()  # before the directory (sockets, files) goes
+    except Failure as e:
+        print("FAIL: %s" % e)
+        sys.stdout.flush()
+        sys.exit(1)
 
 
 if __name__ == "__main__":
