@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture.h"
 #include "ctl_internal.h"
 #include "sl_config.h"
 #include "sl_maps.h"
@@ -268,12 +269,14 @@ static void swap(struct sl_engine *eng, struct sl_obj *obj, struct sl_prog *prog
 
 	ex->prog = prog;
 	ex->fn = jit ? sl_jit_entry(jit) : NULL;
+	sl_capture_prog_changed(eng, true);  /* a capture copies before any program now */
 	__atomic_store_n(&eng->exec, ex, __ATOMIC_RELEASE);
 	sl_map_synchronize();
 	eng->obj = obj;
 	eng->prog = prog;
 	eng->jit = jit;
 	eng->exec_name = jit ? "jit" : "interpreter";
+	sl_capture_prog_changed(eng, false);
 	sl_obj_adopt_maps(obj, old_obj);
 	sl_slot_progs_free(eng);  /* they sat in the old object's PROG_ARRAYs */
 	sl_jit_free(old_jit);

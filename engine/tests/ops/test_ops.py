@@ -228,6 +228,91 @@ def case_verdicts(sluice, pcapgen, prog, tmp, *_):
     check_final(eng.stop(), frames, "verdicts")
 
 
+class Stream:
+    """A raw control connection (for what `sluice ctl capture` does not print)."""
+    def __init__(self, path):
+        import socket
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.connect(path)
+        self.s.settimeout(60)
+        self.buf = b""
+
+    def send(self, obj):
+        self.s.sendall((json.dumps(obj) + "\n").encode())
+
+    def line(self):
+        while b"\n" not in self.buf:
+            d = self.s.recv(1 << 20)
+            if not d:
+                fail("the engine closed the control connection")
+            self.buf += d
+        l, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(l)
+
+    def close(self):
+        self.s.close()
+
+
+def capture_raw(sock, req, label):
+    """(copy mode, [(verdict, after, data, wire_len)], lost) of one counted capture."""
+    st = Stream(sock)
+    st.send(dict(req, cmd="capture"))
+    head = st.line()
+    if not head.get("ok"):
+        fail("%s: %r" % (label, head))
+    recs = []
+    while True:
+        m = st.line()
+        if "end" in m:
+            st.close()
+            return head["result"]["copy"], recs, m["lost"]
+        p = m["pkt"]
+        recs.append((p["verdict"], p["after"], bytes.fromhex(p["data"]), p["len"]))
+
+
+def case_write(sluice, pcapgen, prog, tmp, cap_write, drop_1pct):
+    """Which copy the engine picks: after the verdict for programs that never
+    write packets (verdicts.bpf.c, drop_1pct.bpf.c), before the program for
+    one that does (cap_write.bpf.c swaps the MACs in place): its records are
+    the frames as received, and with --both as the program left them."""
+    pcap = os.path.join(tmp, "in.pcap")
+    subprocess.run([pcapgen, "-n", "200", "-s", "3", "-o", pcap], check=True)
+    frames = [r[2] for r in read_pcap(pcap)[1]]
+    for obj, want in ((prog, "after verdict"), (drop_1pct, "after verdict"),
+                      (cap_write, "before program")):
+        eng = Engine(sluice, pcap, obj, tmp)
+        mode, _, _ = capture_raw(eng.sock, {"verdicts": ["drop"], "count": 3}, obj)
+        if mode != want:
+            fail("capture of %s: copy %r, want %r" % (os.path.basename(obj), mode, want))
+        print("ok capture of %s: copy %s" % (os.path.basename(obj), mode))
+        if obj != cap_write:
+            eng.stop()
+            continue
+        swapped = {f: f[6:12] + f[:6] + f[12:] for f in frames if len(f) >= 12}
+        drops = [f for f in frames if len(f) >= 12 and len(f) % 4 == 0]
+        if not drops:
+            fail("capture-write: the input has no frame the program drops")
+        _, recs, lost = capture_raw(eng.sock, {"verdicts": ["drop"], "count": 300,
+                                               "both": True, "snaplen": 40}, "cap_write")
+        if len(recs) != 600:
+            fail("capture-write: %d records, want 600" % len(recs))
+        for i in range(0, 600, 2):
+            b, a = recs[i], recs[i + 1]
+            orig = [f for f in drops if f[:40] == b[2] and len(f) == b[3]]
+            if b[0] != "drop" or b[1] or a[0] != "drop" or not a[1] or not orig:
+                fail("capture-write: record %d is no dropped frame as received" % i)
+            if a[2] != swapped[orig[0]][:40] or a[3] != len(orig[0]):
+                fail("capture-write: record %d: after-program bytes are not the swapped MACs"
+                     % (i + 1))
+        _, recs, lost = capture_raw(eng.sock, {"verdicts": ["pass"], "count": 200}, "pass")
+        passed = set(f for f in frames if len(f) < 12 or len(f) % 4)
+        if len(recs) != 200 or any(r[2] not in passed for r in recs):
+            fail("capture-write: passed frames not recorded as received")
+        print("ok capture-write: 300 drops with --both --snaplen 40 (as received, then the "
+              "MACs swapped by the program), 200 passes as received")
+        eng.stop()
+
+
 def check_final(out, frames, label):
     """Capture never changes the traffic: every verdict count is what rx frames of
     the endlessly replayed file give."""
@@ -569,6 +654,7 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 {"capture": case_verdicts, "capture-load": case_load,
+                 "capture-write": case_write,
                  "persist": case_persist, "metrics": case_metrics,
                  "service": case_service}[case](sluice, pcapgen, prog, tmp, *extra)
             finally:
