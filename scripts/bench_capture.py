@@ -93,12 +93,11 @@ def worker_tid(pid):
 
 
 def cpu_s(pid, tid):
-    """CPU seconds the worker thread has run (utime + stime)."""
+    """Seconds the worker thread has run on a CPU (/proc schedstat, nanoseconds)."""
     if tid is None:
         return 0.0
-    with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+        return int(f.read().split()[0]) * 1e-9
 
 
 class Phase:
