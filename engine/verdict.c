@@ -100,30 +100,24 @@ static unsigned redirect_target(const struct sl_ports_view *pv)
 	return SL_PORT_NONE;
 }
 
-/* Out of line like run_socket(): sl_verdict_run() is then two compares and a jump. */
-static __attribute__((noinline)) enum sl_verdict
-run_xdp(struct sl_verdict_state *st, const struct sl_exec *ex, unsigned port,
-	struct sl_pkt *pkt, struct sl_verdict_out *out)
+void sl_verdict_xdp_ctx_init(const struct sl_verdict_state *st, unsigned port,
+			     struct sl_xdp_ctx *ctx)
+{
+	ctx->ingress_ifindex = st->ports->port_id[port];
+	ctx->rx_queue_index = st->queue;
+	ctx->egress_ifindex = 0;
+	ctx->reserved = 0;
+}
+
+enum sl_verdict sl_verdict_xdp_result(const struct sl_verdict_state *st, unsigned port,
+				      uint64_t r0, const struct sl_xdp_ctx *ctx,
+				      struct sl_verdict_out *out)
 {
 	const struct sl_ports_view *pv = st->ports;
-	struct sl_xdp_ctx ctx;
-	uint64_t v;
 
-	ctx.data = pkt->data;
-	ctx.data_end = pkt->data + pkt->len;
-	ctx.data_meta = ctx.data;
-	ctx.ingress_ifindex = pv->port_id[port];
-	ctx.rx_queue_index = st->queue;
-	ctx.egress_ifindex = 0;
-	ctx.reserved = 0;
-	ctx.data_hard_start = pkt->hard_start;
-	ctx.data_hard_end = pkt->hard_end;
-	ctx.pkt_owner = pkt->owner;
-	if (unlikely(!run_prog(ex, &ctx, &v)))
-		return SL_VERDICT_ABORTED;
-	out->data = ctx.data;
-	out->len = (uint32_t)((uint8_t *)ctx.data_end - (uint8_t *)ctx.data);
-	switch (v) {
+	out->data = ctx->data;
+	out->len = (uint32_t)((uint8_t *)ctx->data_end - (uint8_t *)ctx->data);
+	switch (r0) {
 	case XDP_DROP:
 		return SL_VERDICT_DROP;
 	case XDP_PASS:
@@ -138,6 +132,26 @@ run_xdp(struct sl_verdict_state *st, const struct sl_exec *ex, unsigned port,
 	default:
 		return SL_VERDICT_ABORTED;
 	}
+}
+
+/* Out of line like run_socket(): sl_verdict_run() is then two compares and a jump. */
+static __attribute__((noinline)) enum sl_verdict
+run_xdp(struct sl_verdict_state *st, const struct sl_exec *ex, unsigned port,
+	struct sl_pkt *pkt, struct sl_verdict_out *out)
+{
+	struct sl_xdp_ctx ctx;
+	uint64_t v;
+
+	sl_verdict_xdp_ctx_init(st, port, &ctx);
+	ctx.data = pkt->data;
+	ctx.data_end = pkt->data + pkt->len;
+	ctx.data_meta = ctx.data;
+	ctx.data_hard_start = pkt->hard_start;
+	ctx.data_hard_end = pkt->hard_end;
+	ctx.pkt_owner = pkt->owner;
+	if (unlikely(!run_prog(ex, &ctx, &v)))
+		return SL_VERDICT_ABORTED;
+	return sl_verdict_xdp_result(st, port, v, &ctx, out);
 }
 
 /* skb->pkt_type as the kernel sets it for a frame arriving on @p port. */

@@ -114,4 +114,30 @@ void sl_verdict_state_init(struct sl_verdict_state *st, const struct sl_ports_vi
 enum sl_verdict sl_verdict_run(struct sl_verdict_state *st, const struct sl_exec *ex,
 			       unsigned port, struct sl_pkt *pkt, struct sl_verdict_out *out);
 
+/*
+ * The XDP half of sl_verdict_run() in two pieces, for a caller that runs a
+ * JIT-compiled program over a whole burst itself (the worker's XDP path):
+ * it fills the per-packet fields (data, data_end, data_meta = data,
+ * data_hard_start, data_hard_end, pkt_owner) and calls the program; these
+ * two give it everything else, so both paths decide alike.
+ */
+
+/**
+ * Fill the fields of @p ctx that are the same for every packet from port
+ * index @p port on this thread (ingress_ifindex, rx_queue_index, ...). A
+ * program cannot write them (the verifier refuses stores to xdp_md), so once
+ * per burst is enough. Worker: no locks.
+ */
+void sl_verdict_xdp_ctx_init(const struct sl_verdict_state *st, unsigned port,
+			     struct sl_xdp_ctx *ctx);
+
+/**
+ * The verdict of an XDP program that returned @p r0 after running on
+ * @p ctx for a packet from port index @p port; @p out as sl_verdict_run()
+ * fills it (bounds from ctx->data and ctx->data_end). Worker: no locks.
+ */
+enum sl_verdict sl_verdict_xdp_result(const struct sl_verdict_state *st, unsigned port,
+				      uint64_t r0, const struct sl_xdp_ctx *ctx,
+				      struct sl_verdict_out *out);
+
 #endif
