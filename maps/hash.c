@@ -1037,7 +1037,7 @@ static int devmap_hash_ctl_update(struct sl_map *map, const void *key, const voi
 
 	memcpy(v, value, map->def.value_size);
 	if (v[1] != 0)
-		return -EINVAL;
+		return -EOPNOTSUPP;  /* devmap entry programs are not provided */
 	return htab_ctl_update(map, key, value, flags);
 }
 

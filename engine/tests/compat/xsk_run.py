@@ -9,7 +9,7 @@ rx_pcap w and writes tx_pcap w), the CPU-steering program spreads the
 packets by a hash of the addresses; every packet must leave through the
 TX queue of the worker its hash picked, the per-worker hand-over counters
 exact; without entry 1, packets for CPU 1 take the XDP_PASS fallback on
-the worker that received them.
+the worker that received them; an entry program is refused in one line.
   xsk_run.py SLUICE XSK.bpf.o CPUMAP.bpf.o
 Expected counts come from the test's own frames and its own copy of the
 program's hash."""
@@ -79,6 +79,13 @@ def cpu_run(t):
         write_pcap(p, fr)
     port = "net_pcap0,rx_pcap=%s,rx_pcap=%s,tx_pcap=%s,tx_pcap=%s" % tuple(paths + outs)
     js = os.path.join(t, "cpu.json")
+    prog = os.path.join(t, "cpuprog.txt")
+    with open(prog, "w") as f:   # an entry program: not provided, refused in one line
+        f.write("0 {qsize: 64, bpf_prog: {fd: 3}}\n")
+    r = subprocess.run([sluice, "run", "--check", "--prog", cpumap, "--port", port,
+                        "--map", "cpu_map=" + prog], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and "Operation not supported" in r.stderr and
+          r.stderr.count("\n") == 1, "CPUMAP entry program refused, one line", r.stderr.strip())
     for entries, qsize in (([0, 1], 256), ([0], 256), ([0, 1], 1)):
         pre = {}
         for name, lines in (("cpus_count", ["0 2"]), ("cpus_available", ["0 0", "1 1"]),
