@@ -101,6 +101,10 @@ static inline void forward(struct sl_worker *w, struct rte_mbuf *m,
 		bc->error++;
 		return;
 	}
+	if (unlikely(out->port >= SL_PORT_CPU)) {  /* CPUMAP hand-over (cpumap.c) */
+		sl_cpumap_put(w, m, out->port - SL_PORT_CPU, &bc->drop);
+		return;
+	}
 	tb = &w->txbuf[out->port];
 	tb->pkts[tb->n++] = m;
 }
@@ -355,6 +359,22 @@ static void publish(struct sl_worker *w, unsigned port, uint16_t n, const struct
 	__atomic_store_n(&s->port_rx[port], s->port_rx[port] + n, __ATOMIC_RELEASE);
 }
 
+/* CPUMAP: packets other workers handed over, sent on as XDP_PASS (cpumap.c) */
+static void take_over(struct sl_worker *w)
+{
+	struct burst_counts bc;
+	unsigned n;
+
+	memset(&bc, 0, sizeof(bc));
+	n = sl_cpumap_take(w, &bc.drop);
+	if (!n)
+		return;
+	flush_tx(w, &bc);
+	STAT_ADD(w->stats.drop, bc.drop);
+	STAT_ADD(w->stats.error, bc.error);
+	__atomic_store_n(&w->stats.cpu_in, w->stats.cpu_in + n, __ATOMIC_RELEASE);
+}
+
 int sl_worker_main(void *arg)
 {
 	struct sl_worker *w = arg;
@@ -381,6 +401,8 @@ int sl_worker_main(void *arg)
 			flush_tx(w, &bc);
 			publish(w, p, n, &bc);
 		}
+		if (unlikely(eng->cpumap != NULL))
+			take_over(w);
 		sl_map_quiescent();
 	}
 	sl_map_worker_offline();
