@@ -25,6 +25,7 @@
 #include "sl_jit.h"
 #include "sl_maps.h"
 #include "sl_vm.h"
+#include "sl_test.h"
 
 #define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
 					     .off = (o), .imm = (i) })
@@ -39,12 +40,6 @@
 #define STXDW(d, o, s) I(BPF_STX | BPF_MEM | BPF_DW, d, s, o, 0)
 #define LDXDW(d, s, o) I(BPF_LDX | BPF_MEM | BPF_DW, d, s, o, 0)
 #define XADD64(d, o, s) I(BPF_STX | BPF_ATOMIC | BPF_DW, d, s, o, BPF_ADD)
-
-static unsigned failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; \
-	fprintf(stderr, "FAIL %s:%d: ", __func__, __LINE__); fprintf(stderr, __VA_ARGS__); \
-	fputc('\n', stderr); } } while (0)
 
 static struct sl_prog *mkprog(const struct bpf_insn *insns, size_t n, enum sl_prog_type type,
 			      struct sl_map **maps, unsigned n_maps)
@@ -500,6 +495,5 @@ int main(void)
 	test_ldabs();
 	test_blind();
 	test_garbage();
-	printf("%s: %u failures\n", failures ? "FAIL" : "ok", failures);
-	return failures ? 1 : 0;
+	return sl_test_done("jit_unit");
 }
