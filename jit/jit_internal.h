@@ -45,8 +45,8 @@ enum {
 	JIT_FUSE_SETCC, /**< its jump: cmp + setcc rC8 */
 	JIT_FUSE_LOAD_IDX, /**< load [rB + rA*scale + off]: the add (and shift) before it
 				  folded in; the argument is the scale */
-	JIT_FUSE_ADC,
-	JIT_FUSE_MOV_MOVZX, /**< "rD = rS; rD &= 0xff|0xffff": movzx rD32, rS8|rS16 */   /**< "rA += rB" of a csum_add carry sequence: add r32 + adc r32, 0 */
+	JIT_FUSE_ADC,      /**< "rA += rB" of a csum_add carry sequence: add r32 + adc r32, 0 */
+	JIT_FUSE_MOV_MOVZX, /**< "rD = rS; rD &= 0xff|0xffff" (also 32-bit): movzx rD32, rS8|rS16 */
 };
 
 /**

@@ -365,6 +365,13 @@ static void match_mov_op(const struct sl_prog *p, const uint8_t *targets, uint32
 	const struct bpf_insn *mv = &p->insns[pc], *op = mv + 1;
 	uint8_t code = op->code, f;
 
+	if (mv->code == (BPF_ALU | BPF_MOV | BPF_X) && code == (BPF_ALU | BPF_AND | BPF_K) &&
+	    (op->imm == 0xff || op->imm == 0xffff) && !mv->off && mv->dst_reg != mv->src_reg &&
+	    op->dst_reg == mv->dst_reg && mv->src_reg != BPF_REG_10 && !targets[pc + 1]) {
+		fuse[pc] = JIT_FUSE_MOV_MOVZX;             /* v3: "wD = wS; wD &= 0xff" */
+		fuse[pc + 1] = JIT_FUSE_DROP;
+		return;
+	}
 	if (mv->code != (BPF_ALU64 | BPF_MOV | BPF_X) || mv->off || mv->dst_reg == mv->src_reg ||
 	    op->dst_reg != mv->dst_reg || targets[pc + 1])
 		return;

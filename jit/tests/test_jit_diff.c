@@ -332,7 +332,8 @@ static void gen_mov_op(struct gen *g)
 	unsigned kind = rn(g, 4), span = g->in_sub ? 32 : STACK_OPS;
 
 	item(g);
-	put(g, BPF_ALU64 | BPF_MOV | BPF_X, d, kind == 0 ? 10 : src, 0, 0);
+	put(g, (kind == 3 && rn(g, 4) == 0 ? BPF_ALU : BPF_ALU64) | BPF_MOV | BPF_X, d,
+	    kind == 0 ? 10 : src, 0, 0);
 	if (kind && rn(g, 8) == 0)
 		item(g);                         /* not with r10: rD would be a scalar there */
 	if (kind == 0) {                         /* rD = r10 - 8k; rX = *(u64 *)rD; rD = const */
