@@ -624,46 +624,46 @@ static void gen_setcc(struct gen *g)
 static void gen_carry(struct gen *g)
 {
 	uint8_t a = scalar(g), b = scalar(g), c = scalar(g), d = scalar(g), o = scalar(g);
-	unsigned miss = rn(g, 12);
-	bool v3 = rn(g, 2);
+	unsigned miss = sl_tgen_pick(&g->t, 12);
+	bool v3 = sl_tgen_pick(&g->t, 2);
 	uint8_t cls = v3 ? BPF_ALU : BPF_ALU64;
 
-	if (a == b || c == a || d == a || d == c || (!v3 && c == b && rn(g, 2)))
+	if (a == b || c == a || d == a || d == c || (!v3 && c == b && sl_tgen_pick(&g->t, 2)))
 		return;
 	item(g);
 	if (miss != 0) {
-		put(g, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);          /* zero-extend */
-		put(g, BPF_ALU | BPF_MOV | BPF_X, b, b, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);          /* zero-extend */
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, b, b, 0, 0);
 	}
-	put(g, cls | BPF_ADD | BPF_X, a, b, 0, 0);
+	sl_tgen_emit(&g->t, cls | BPF_ADD | BPF_X, a, b, 0, 0);
 	if (!v3) {
-		put(g, BPF_ALU64 | BPF_MOV | BPF_X, c, a, 0, 0);
-		put(g, BPF_ALU64 | BPF_LSH | BPF_K, c, 0, 0, 32);
-		put(g, BPF_ALU64 | BPF_RSH | BPF_K, c, 0, 0, 32);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, c, a, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, c, 0, 0, 32);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, c, 0, 0, 32);
 	}
-	if (o != a && o != c && o != d && rn(g, 2))
-		put(g, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, edge_imm(g));  /* scheduled between */
+	if (o != a && o != c && o != d && sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, edge_imm(g));  /* scheduled between */
 	if (miss == 1)
-		put(g, BPF_ALU64 | BPF_XOR | BPF_X, o, a, 0, 0);          /* reads rA between */
-	put(g, cls | BPF_MOV | BPF_K, d, 0, 0, 1);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, a, 0, 0);          /* reads rA between */
+	sl_tgen_emit(&g->t, cls | BPF_MOV | BPF_K, d, 0, 0, 1);
 	if (v3)
-		put(g, BPF_JMP32 | (miss == 2 ? BPF_JLE : BPF_JLT) | BPF_X, a, b, 1, 0);
-	else if (rn(g, 2))
-		put(g, BPF_JMP | (miss == 2 ? BPF_JGT : BPF_JNE) | BPF_X, c, a, 1, 0);
+		sl_tgen_emit(&g->t, BPF_JMP32 | (miss == 2 ? BPF_JLE : BPF_JLT) | BPF_X, a, b, 1, 0);
+	else if (sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_JMP | (miss == 2 ? BPF_JGT : BPF_JNE) | BPF_X, c, a, 1, 0);
 	else
-		put(g, BPF_JMP | (miss == 2 ? BPF_JGT : BPF_JNE) | BPF_X, a, c, 1, 0);
-	put(g, cls | BPF_MOV | BPF_K, d, 0, 0, 0);
+		sl_tgen_emit(&g->t, BPF_JMP | (miss == 2 ? BPF_JGT : BPF_JNE) | BPF_X, a, c, 1, 0);
+	sl_tgen_emit(&g->t, cls | BPF_MOV | BPF_K, d, 0, 0, 0);
 	if (miss == 3)
 		item(g);                                            /* a jump lands on the add */
-	put(g, cls | BPF_ADD | BPF_X, a, d, 0, 0);
+	sl_tgen_emit(&g->t, cls | BPF_ADD | BPF_X, a, d, 0, 0);
 	if (miss == 4)
-		put(g, BPF_ALU64 | BPF_RSH | BPF_K, a, 0, 0, 32);       /* reads the upper half */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, a, 0, 0, 32);       /* reads the upper half */
 	else if (miss != 5)
-		put(g, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);
 	if (miss != 6)
-		put(g, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, edge_imm(g));
 	if (miss != 7 && c != b)
-		put(g, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g));
 }
 
 static void gen_mulrot(struct gen *g)
