@@ -41,7 +41,21 @@ const char *sl_verdict_name(enum sl_verdict v);
 struct sl_exec {
 	struct sl_prog *prog;
 	sl_jit_fn fn;  /**< JIT entry, or NULL for the (verified) interpreter */
+	/**
+	 * Socket filters: bit i set when 32-bit word i of struct __sk_buff is
+	 * neither read nor written by the program (sl_exec_init), so the
+	 * per-packet fill may leave it alone. 0 (a zeroed struct) fills all.
+	 */
+	uint64_t skb_untouched;
 };
+
+/**
+ * Set up @p ex for @p prog (verified) and its JIT entry @p fn (NULL: the
+ * interpreter): works out which __sk_buff words a socket filter touches
+ * from the verifier's marks of context accesses (every word when it may
+ * tail-call another program). Control thread, once per program.
+ */
+void sl_exec_init(struct sl_exec *ex, struct sl_prog *prog, sl_jit_fn fn);
 
 /**
  * The ports as the program sees them. Port i (an index into these arrays)
@@ -99,5 +113,31 @@ void sl_verdict_state_init(struct sl_verdict_state *st, const struct sl_ports_vi
  */
 enum sl_verdict sl_verdict_run(struct sl_verdict_state *st, const struct sl_exec *ex,
 			       unsigned port, struct sl_pkt *pkt, struct sl_verdict_out *out);
+
+/*
+ * The XDP half of sl_verdict_run() in two pieces, for a caller that runs a
+ * JIT-compiled program over a whole burst itself (the worker's XDP path):
+ * it fills the per-packet fields (data, data_end, data_meta = data,
+ * data_hard_start, data_hard_end, pkt_owner) and calls the program; these
+ * two give it everything else, so both paths decide alike.
+ */
+
+/**
+ * Fill the fields of @p ctx that are the same for every packet from port
+ * index @p port on this thread (ingress_ifindex, rx_queue_index, ...). A
+ * program cannot write them (the verifier refuses stores to xdp_md), so once
+ * per burst is enough. Worker: no locks.
+ */
+void sl_verdict_xdp_ctx_init(const struct sl_verdict_state *st, unsigned port,
+			     struct sl_xdp_ctx *ctx);
+
+/**
+ * The verdict of an XDP program that returned @p r0 after running on
+ * @p ctx for a packet from port index @p port; @p out as sl_verdict_run()
+ * fills it (bounds from ctx->data and ctx->data_end). Worker: no locks.
+ */
+enum sl_verdict sl_verdict_xdp_result(const struct sl_verdict_state *st, unsigned port,
+				      uint64_t r0, const struct sl_xdp_ctx *ctx,
+				      struct sl_verdict_out *out);
 
 #endif

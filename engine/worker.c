@@ -157,57 +157,137 @@ static inline void pkt_of(struct rte_mbuf *m, struct sl_pkt *pkt)
 	pkt->vlan_tci = m->vlan_tci;
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
- * The same loop while `ctl capture` is on (capture.h): each packet of a
- * chosen port is copied before the program runs, and published into this
- * worker's ring if its verdict is chosen.
+ * The same loop while `ctl capture` is on (capture.h): the verdict decides,
+ * then a chosen packet is recorded (copied before the program only when the
+ * program may write packets); the burst's records are published at its end.
  */
 static void process_burst_capture(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 				  struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc)
 {
-	const struct sl_capture *cap = w->eng->capture;
-	struct sl_cap_ring *r = &cap->rings[w->index];
-	bool port_on = (cap->ports >> port) & 1;
-	struct sl_cap_pkt cp = { .port = port, .ts = wall_ns() };
+	struct sl_cap_burst cb;
 
+	sl_cap_burst_begin(&cb, w->eng->capture, w->index, port, ex);
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct sl_verdict_out out;
 		struct sl_pkt pkt;
 		enum sl_verdict v;
+		uint32_t pre = 0;
 
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		pkt_of(pkts[i], &pkt);
 		out.data = pkt.data;
 		out.len = pkt.len;
-		cp.pre = port_on ? sl_cap_pre(cap, r, pkt.data, pkt.len) : 0;
+		if (unlikely(cb.pre))
+			pre = sl_cap_pre(&cb, pkt.data, pkt.len);
 		v = sl_verdict_run(&w->vstate, ex, port, &pkt, &out);
-		if (port_on && ((cap->verdicts >> v) & 1)) {
-			cp.verdict = v;
-			cp.orig_len = pkt.pkt_len;
-			cp.adata = out.data;
-			cp.alen = v == SL_VERDICT_TRIM ? (out.len < pkt.len ? out.len : pkt.len) :
-				  out.len;
-			cp.aorig_len = v == SL_VERDICT_TRIM ? out.len : pkt.pkt_len - pkt.len + out.len;
-			sl_cap_commit(cap, r, &cp);
+		if (unlikely(sl_cap_chosen(&cb, v))) {
+			struct sl_cap_pkt cp = {
+				.data = pkt.data, .len = pkt.len, .orig_len = pkt.pkt_len, .pre = pre,
+				.verdict = v, .adata = out.data,
+				.alen = v == SL_VERDICT_TRIM ? RTE_MIN(out.len, pkt.len) : out.len,
+				.aorig_len = v == SL_VERDICT_TRIM ? out.len :
+					     pkt.pkt_len - pkt.len + out.len };
+
+			sl_cap_take(&cb, &cp);
 		}
 		apply(w, pkts[i], v, &out, bc);
 	}
+	sl_cap_burst_end(&cb);
 }
 
-static void process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
-			  struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc)
+/*
+ * A packet of the XDP path that is not a plain XDP_PASS (another verdict,
+ * or moved bounds): the shared verdict code decides; what goes to @p egress
+ * stays in @p pkts at *kept, in order, the rest is applied as usual.
+ */
+static void xdp_other(struct sl_worker *w, unsigned port, unsigned egress, uint64_t r0,
+		      const struct sl_xdp_ctx *ctx, struct rte_mbuf **pkts, uint16_t *kept,
+		      struct burst_counts *bc)
+{
+	struct rte_mbuf *m = ctx->pkt_owner;
+	struct sl_verdict_out out;
+	enum sl_verdict v = sl_verdict_xdp_result(&w->vstate, port, r0, ctx, &out);
+
+	if (v != SL_VERDICT_PASS && v != SL_VERDICT_TX && v != SL_VERDICT_REDIRECT)
+		goto apply;
+	if (out.port != egress)
+		goto apply;
+	bc->verdict[v]++;
+	if ((out.data != rte_pktmbuf_mtod(m, uint8_t *) || out.len != m->data_len) &&
+	    sync_mbuf(m, &out)) {
+		rte_pktmbuf_free(m);
+		bc->error++;
+		return;
+	}
+	pkts[(*kept)++] = m;
+	return;
+apply:
+	apply(w, m, v, &out, bc);
+}
+
+/*
+ * The common case, a JIT-compiled XDP program with an egress port: per
+ * packet only the context fields that change, the call, and one test. A
+ * packet the program passed untouched stays in @p pkts (compacted in
+ * place, order kept), so an all-pass burst is sent as it came in. Returns
+ * how many packets of @p pkts go to the ingress port's egress.
+ */
+static uint16_t process_burst_xdp(struct sl_worker *w, sl_jit_fn fn, unsigned port,
+				  unsigned egress, struct rte_mbuf **pkts, uint16_t n,
+				  struct burst_counts *bc)
+{
+	struct sl_xdp_ctx ctx;
+	uint16_t kept = 0, other = 0;
+
+	sl_verdict_xdp_ctx_init(&w->vstate, port, &ctx);
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
+		uint8_t *end = data + m->data_len;
+		uint64_t r0;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		ctx.data = data;
+		ctx.data_meta = data;
+		ctx.data_end = end;
+		ctx.data_hard_start = m->buf_addr;
+		ctx.data_hard_end = m->nb_segs == 1 ? (uint8_t *)m->buf_addr + m->buf_len : NULL;
+		ctx.pkt_owner = m;
+		r0 = fn(&ctx, 0);
+		if (likely(r0 == XDP_PASS && ctx.data == data && ctx.data_end == end)) {
+			pkts[kept++] = m;
+			continue;
+		}
+		other++;
+		xdp_other(w, port, egress, r0, &ctx, pkts, &kept, bc);
+	}
+	bc->verdict[SL_VERDICT_PASS] += (uint16_t)(n - other);
+	return kept;
+}
+
+/*
+ * Run the program over a burst. Returns how many packets stay in @p pkts
+ * for port *@p to (the XDP path's in-place egress); the others went into
+ * the TX buffers or were freed.
+ */
+static uint16_t process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
+			      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
+			      unsigned *to)
 {
 	if (unlikely(__atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE))) {
 		process_burst_capture(w, ex, port, pkts, n, bc);
-		return;
+		return 0;
 	}
+	*to = w->eng->egress[port];
+	if (likely(ex->fn != NULL && ex->prog->type == SL_PROG_XDP && *to != SL_PORT_NONE))
+		return process_burst_xdp(w, ex->fn, port, *to, pkts, n, bc);
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -221,28 +301,40 @@ static void process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigne
 		v = sl_verdict_run(&w->vstate, ex, port, &pkt, &out);
 		apply(w, pkts[i], v, &out, bc);
 	}
+	return 0;
 }
 
-/* Send every TX buffer; free and count what the port refused. */
-static void flush_tx(struct sl_worker *w, struct burst_counts *bc)
+/* rte_eth_tx_burst of @p n packets to port index @p p; free and count what it refused. */
+static void tx_send(struct sl_worker *w, unsigned p, struct rte_mbuf **pkts, uint16_t n,
+		    struct burst_counts *bc)
 {
 	struct sl_engine *eng = w->eng;
+	uint16_t sent;
 
-	for (unsigned p = 0; p < eng->nports; p++) {
+	if (unlikely(eng->port_linearize[p]) && n)  /* net_pcap: long chains */
+		n = sl_port_tx_linearize(eng, pkts, n, &bc->error);
+	if (!n)
+		return;
+	sent = rte_eth_tx_burst(eng->port_id[p], (uint16_t)w->index, pkts, n);
+	for (uint16_t i = sent; i < n; i++)
+		rte_pktmbuf_free(pkts[i]);
+	STAT_ADD(w->stats.tx, sent);
+	STAT_ADD(w->stats.port_tx[p], sent);
+	if (unlikely(sent < n)) {
+		STAT_ADD(w->stats.tx_drop, n - sent);
+		bc->drop += n - sent;
+	}
+}
+
+/* Send every TX buffer. */
+static void flush_tx(struct sl_worker *w, struct burst_counts *bc)
+{
+	for (unsigned p = 0; p < w->eng->nports; p++) {
 		struct sl_txbuf *tb = &w->txbuf[p];
-		uint16_t sent;
 
-		if (unlikely(eng->port_linearize[p]) && tb->n)  /* net_pcap: long chains */
-			tb->n = sl_port_tx_linearize(eng, tb->pkts, tb->n, &bc->error);
 		if (!tb->n)
 			continue;
-		sent = rte_eth_tx_burst(eng->port_id[p], (uint16_t)w->index, tb->pkts, tb->n);
-		for (uint16_t i = sent; i < tb->n; i++)
-			rte_pktmbuf_free(tb->pkts[i]);
-		STAT_ADD(w->stats.tx, sent);
-		STAT_ADD(w->stats.port_tx[p], sent);
-		STAT_ADD(w->stats.tx_drop, tb->n - sent);
-		bc->drop += tb->n - sent;
+		tx_send(w, p, tb->pkts, tb->n, bc);
 		tb->n = 0;
 	}
 }
@@ -276,12 +368,16 @@ int sl_worker_main(void *arg)
 			uint16_t n = rte_eth_rx_burst(eng->port_id[p], (uint16_t)w->index,
 						      pkts, SL_RUN_BURST);
 			struct burst_counts bc;
+			unsigned to = SL_PORT_NONE;
+			uint16_t kept;
 
 			if (!n)
 				continue;
 			memset(&bc, 0, sizeof(bc));
-			process_burst(w, __atomic_load_n(&eng->exec, __ATOMIC_ACQUIRE), p, pkts, n,
-				      &bc);
+			kept = process_burst(w, __atomic_load_n(&eng->exec, __ATOMIC_ACQUIRE), p,
+					     pkts, n, &bc, &to);
+			if (kept)
+				tx_send(w, to, pkts, kept, &bc);
 			flush_tx(w, &bc);
 			publish(w, p, n, &bc);
 		}
