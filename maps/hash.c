@@ -878,6 +878,8 @@ static uint64_t htab_count(struct sl_map *map)
 
 /* ---- creation ---- */
 
+#define HTAB_MAX_ENTRIES (1u << 30)  /* the largest max_entries a hash map takes */
+
 static int htab_check(const struct sl_map_def *def, unsigned ncpus)
 {
 	bool lru = def->type == BPF_MAP_TYPE_LRU_HASH || def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
@@ -893,7 +895,7 @@ static int htab_check(const struct sl_map_def *def, unsigned ncpus)
 		return -EINVAL;
 	if (percpu && def->value_size > PERCPU_VALUE_MAX)
 		return -E2BIG;
-	if (def->max_entries > (1u << 30) || def->value_size > (1u << 20))
+	if (def->max_entries > HTAB_MAX_ENTRIES || def->value_size > (1u << 20))
 		return -E2BIG;
 	return 0;
 }
@@ -920,11 +922,12 @@ static void htab_free(struct sl_map *map)
 	free(t);
 }
 
+/* the least power of two >= @p n, for n <= 2^31 (htab_check's bound keeps it there) */
 static uint32_t pow2_at_least(uint32_t n)
 {
 	uint32_t p = 1;
 
-	while (p < n)
+	while (p < n && p < (1u << 31))
 		p <<= 1;
 	return p;
 }
@@ -978,6 +981,8 @@ static uint64_t htab_mem_cost(const struct sl_map_def *def, unsigned ncpus)
 	struct sl_htab t = { 0 };
 	uint32_t nb;
 
+	if (def->max_entries > HTAB_MAX_ENTRIES)
+		return UINT64_MAX;  /* never created (htab_check): more than any limit */
 	htab_sizes(def, ncpus, &t, &nb);
 	return sizeof(t) + (uint64_t)nb * sizeof(*t.heads) +
 	       (uint64_t)t.nelems * (t.elem_size + sizeof(*t.free_idx)) +
