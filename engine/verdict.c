@@ -34,6 +34,7 @@
 #include <linux/if_packet.h>
 
 #include "sl_helpers.h"
+#include "sl_maps.h"
 #include "verdict.h"
 
 #define NO_REDIRECT UINT32_MAX
@@ -94,6 +95,9 @@ static unsigned redirect_target(const struct sl_ports_view *pv)
 	uint32_t target = rd->ifindex;
 
 	rd->ifindex = NO_REDIRECT;
+	if (unlikely(pv->ncpus) && rd->map &&  /* CPUMAP: the key is a worker (cpumap.c) */
+	    sl_map_get_def(rd->map)->type == BPF_MAP_TYPE_CPUMAP)
+		return target < pv->ncpus ? SL_PORT_CPU + target : SL_PORT_NONE;
 	for (unsigned i = 0; i < pv->nports; i++)
 		if (pv->port_id[i] == target)
 			return i;

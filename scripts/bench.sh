@@ -70,7 +70,7 @@ for sec in array percpu; do
 done
 echo
 
-echo "== maps: ns/lookup, sluice vs rte_hash and rte_lpm on the same keys"
+echo "== maps: ns/lookup (and ns/write), sluice vs rte_hash and rte_lpm on the same keys"
 "$b/maps/tests/bench_maps"
 
 echo

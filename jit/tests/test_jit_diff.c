@@ -320,7 +320,8 @@ static void gen_jump(struct gen *g)
 /*
  * "rD = rS; rD += imm|rT" (the JIT makes it one lea; also from r10, the
  * result then used as a stack pointer), "rD = rS; rD = be16|le16|
- * bswap16 rD" (movzx + rol) and "rD = rS; rD <<= 32; rD >>= 32" (mov r32),
+ * bswap16 rD" (movzx + rol), "rD = rS; rD <<= 32; rD >>= 32" (mov r32) and
+ * "rD = rS; rD &= 0xff|0xffff" (movzx; near misses: other masks),
  * sometimes with a jump target between.
  */
 static void gen_mov_op(struct gen *g)
@@ -331,7 +332,8 @@ static void gen_mov_op(struct gen *g)
 	unsigned kind = rn(g, 4), span = g->in_sub ? 32 : STACK_OPS;
 
 	item(g);
-	put(g, BPF_ALU64 | BPF_MOV | BPF_X, d, kind == 0 ? 10 : src, 0, 0);
+	put(g, (kind == 3 && rn(g, 4) == 0 ? BPF_ALU : BPF_ALU64) | BPF_MOV | BPF_X, d,
+	    kind == 0 ? 10 : src, 0, 0);
 	if (kind && rn(g, 8) == 0)
 		item(g);                         /* not with r10: rD would be a scalar there */
 	if (kind == 0) {                         /* rD = r10 - 8k; rX = *(u64 *)rD; rD = const */
@@ -343,6 +345,10 @@ static void gen_mov_op(struct gen *g)
 		put(g, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, edge_imm(g));
 	} else if (kind == 2) {
 		put(g, BPF_ALU64 | BPF_ADD | BPF_X, d, t, 0, 0);
+	} else if (rn(g, 3) == 0) {              /* a copy's low byte or half: movzx */
+		static const int32_t masks[] = { 0xff, 0xffff, 0xff, 0xffff, 0x7f, 0x1ff, 0xfeff, -1 };
+
+		put(g, (rn(g, 2) ? BPF_ALU : BPF_ALU64) | BPF_AND | BPF_K, d, 0, 0, masks[rn(g, 8)]);
 	} else if (rn(g, 2)) {                   /* clang's zero extension of a copy */
 		put(g, BPF_ALU64 | BPF_LSH | BPF_K, d, 0, 0, 32);
 		if (rn(g, 8) == 0)
