@@ -223,7 +223,18 @@ hash_sized(const struct sl_htab *t, const void *key, uint32_t n)
 
 static inline uint32_t htab_hash(const struct sl_htab *t, const void *key)
 {
-	return hash_sized(t, key, t->key_size);
+	switch (t->key_size) {  /* the common sizes unrolled, as for lookups */
+	case 4:
+		return hash_sized(t, key, 4);
+	case 8:
+		return hash_sized(t, key, 8);
+	case 16:
+		return hash_sized(t, key, 16);
+	case 40:
+		return hash_sized(t, key, 40);
+	default:
+		return hash_sized(t, key, t->key_size);
+	}
 }
 
 static inline __attribute__((always_inline)) bool key_eq(const void *a, const void *b,
