@@ -20,7 +20,9 @@
  *                                          this engine has that id
  *
  * Socket filters see struct __sk_buff as the kernel's AF_PACKET hook fills
- * it for a frame starting at its Ethernet header and return a length N:
+ * it for a frame starting at its Ethernet header (only the words the
+ * program touches are filled per packet: sl_exec_init() works them out
+ * once per program) and return a length N:
  * 0 DROP, N < len TRIM to N, otherwise PASS; both leave by egress[port].
  *
  * Worker (or replay thread): no locks, no allocation, no logging.

@@ -99,7 +99,7 @@ python3 "$(dirname "$0")/bench_capture.py" "$sluice" "$b/pktgen-tests/sl-pcapgen
 	"$b/engine/tests/ops/drop_1pct.bpf.o"
 
 echo
-echo "== replay: sluice replay --filter vs tcpdump -r -w, same expression, same capture"
+echo "== replay: sluice replay and sluice-replay --filter vs tcpdump -r -w, same expression, same capture, alternating rounds; instructions/packet (callgrind)"
 python3 "$(dirname "$0")/bench_replay.py" "$sluice" "$b/pktgen-tests/sl-pcapgen"
 
 # --- pktgen (issue 12): the local traffic harness (sluice and testpmd over
