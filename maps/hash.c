@@ -920,11 +920,13 @@ static void htab_free(struct sl_map *map)
 	free(t);
 }
 
+/* saturates at 2^31: a bigger n (max_entries near 2^32, a corrupt ELF) would
+ * shift p to 0 and loop forever; such a table's memory charge refuses it */
 static uint32_t pow2_at_least(uint32_t n)
 {
 	uint32_t p = 1;
 
-	while (p < n)
+	while (p < n && p < 0x80000000u)
 		p <<= 1;
 	return p;
 }
