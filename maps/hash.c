@@ -920,11 +920,12 @@ static void htab_free(struct sl_map *map)
 	free(t);
 }
 
+/* at most 2^31 (n above it only comes from htab_mem_cost of a map creation refuses) */
 static uint32_t pow2_at_least(uint32_t n)
 {
 	uint32_t p = 1;
 
-	while (p < n)
+	while (p < n && p < (1u << 31))
 		p <<= 1;
 	return p;
 }
