@@ -412,4 +412,16 @@ int sl_disasm_insn(const struct bpf_insn *insn, uint32_t remaining, char *buf, s
 /** Disassemble a whole program to @p out, one line per instruction, "   12: ..." */
 void sl_disasm_prog(const struct sl_prog *prog, FILE *out);
 
+/**
+ * Read the whole file @p path into one heap buffer (the loader's and the
+ * commands' one file reader). Control thread or main(); allocates.
+ * @param max 0: a regular file of any size (EINVAL for anything else);
+ *            else any file but a directory (pipes too), at most @p max bytes
+ * @param buf set to the bytes, owned by the caller (free())
+ * @param len set to their count
+ * @return 0, or -ENOENT/-EACCES/... (open), -EISDIR, -EINVAL, -EFBIG (more
+ *         than @p max bytes), -EIO (a short read), -ENOMEM
+ */
+int sl_vm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+
 #endif /* SL_VM_H */

@@ -331,49 +331,6 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 	return ctx.obj;
 }
 
-/* Read a whole regular file into memory. 0 or -errno. */
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-	}
-	*buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!*buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			int err = n < 0 ? errno : EIO;
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			free(*buf);
-			close(fd);
-			return -err;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return 0;
-}
-
 struct sl_obj *sl_obj_open(const char *path, const struct sl_obj_opts *opts,
 			   char *log, size_t log_len)
 {
@@ -386,7 +343,7 @@ struct sl_obj *sl_obj_open(const char *path, const struct sl_obj_opts *opts,
 		errno = EINVAL;
 		return NULL;
 	}
-	err = read_file(path, &buf, &len);
+	err = sl_vm_read_file(path, 0, &buf, &len);
 	if (err) {
 		if (log && log_len)
 			snprintf(log, log_len, "%s: cannot read: %s", path, strerror(-err));
