@@ -11,7 +11,8 @@
  *    "snaplen": N (default 65535), "both": bool}
  *
  * Response {"ok": true, "result": {"verdicts": [...], "ports": [...],
- * "snaplen": N, "both": b, "workers": W}}, then one line per record:
+ * "snaplen": N, "both": b, "workers": W, "count": N, "copy": "after verdict"
+ * | "before program"}}, then one line per record:
  *
  *   {"pkt": {"ts": NS, "port": I, "verdict": "drop", "after": false,
  *            "len": WIRE_LEN, "data": "hex"}}
@@ -21,7 +22,8 @@
  * counts the chosen packets the workers could not put into their ring.
  *
  * Start: rings allocated once (4 MiB per worker) and emptied, settings
- * written, then capture_on stored with release. Stop: capture_on cleared,
+ * written (with the running exec as ro_exec when sl_capture_prog_ro() proves
+ * its program never writes packets), then capture_on stored with release. Stop: capture_on cleared,
  * sl_map_synchronize() (no worker still in a capturing burst), lost read.
  * Draining stops while the client has more than SL_CAP_CLIENT_MAX bytes
  * unread, so a slow reader fills the rings and the workers count the loss:
@@ -139,9 +141,10 @@ static json_t *settings_json(const struct sl_engine *eng, const struct sl_captur
 	for (unsigned k = 0; k < eng->nports; k++)
 		if ((cap->ports >> k) & 1)
 			json_array_append_new(p, json_string(eng->opts->ports[k].name));
-	return json_pack("{s:o, s:o, s:I, s:b, s:I, s:I}", "verdicts", v, "ports", p,
+	return json_pack("{s:o, s:o, s:I, s:b, s:I, s:I, s:s}", "verdicts", v, "ports", p,
 			 "snaplen", (json_int_t)cap->snaplen, "both", cap->both,
-			 "workers", (json_int_t)eng->nworkers, "count", (json_int_t)cap->count);
+			 "workers", (json_int_t)eng->nworkers, "count", (json_int_t)cap->count,
+			 "copy", cap->ro_exec ? "after verdict" : "before program");
 }
 
 json_t *sl_capture_open(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, char *err,
@@ -175,9 +178,10 @@ json_t *sl_capture_open(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, c
 	for (unsigned w = 0; w < eng->capture->nrings; w++) {
 		struct sl_cap_ring *r = &eng->capture->rings[w];
 
-		r->tail = r->head;
+		r->tail = r->tail_seen = r->head;
 		r->lost = 0;
 	}
+	eng->capture->ro_exec = sl_capture_prog_ro(eng->prog) ? eng->exec : NULL;
 	eng->capture->verdicts = verdicts;
 	eng->capture->ports = ports;
 	eng->capture->snaplen = js ? (uint32_t)json_integer_value(js) : SL_CAP_MAX_SNAPLEN;
@@ -310,6 +314,103 @@ void sl_capture_drain(struct sl_ctl *ctl)
 	}
 	if (done)
 		sl_capture_finish(ctl, cap->client, "count reached");
+}
+
+/* Helpers that write no memory through pointer arguments (kernel numbering). */
+static bool helper_writes_no_args(int32_t id)
+{
+	switch (id) {
+	case BPF_FUNC_map_lookup_elem: case BPF_FUNC_map_update_elem:
+	case BPF_FUNC_map_delete_elem: case BPF_FUNC_ktime_get_ns:
+	case BPF_FUNC_trace_printk: case BPF_FUNC_get_prandom_u32:
+	case BPF_FUNC_get_smp_processor_id: case BPF_FUNC_redirect:
+	case BPF_FUNC_redirect_map: case BPF_FUNC_perf_event_output:
+	case BPF_FUNC_csum_diff: case BPF_FUNC_xdp_adjust_head:
+	case BPF_FUNC_xdp_adjust_meta: case BPF_FUNC_xdp_adjust_tail:
+	case BPF_FUNC_ringbuf_output: case BPF_FUNC_ringbuf_reserve:
+	case BPF_FUNC_ringbuf_submit: case BPF_FUNC_ringbuf_discard:
+	case BPF_FUNC_ktime_get_boot_ns: case BPF_FUNC_jiffies64:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * One pass of sl_capture_prog_ro's fixpoint over @p pkt (bit r: register r
+ * may hold a packet pointer somewhere) and @p spilled (one may be in
+ * memory). Returns -1 on a possible packet write, 1 if the sets grew.
+ */
+static int ro_pass(const struct sl_prog *p, uint32_t *pkt, bool *spilled)
+{
+	uint32_t r0 = *pkt;
+	bool s0 = *spilled;
+
+	for (uint32_t pc = 0; pc < p->n_insns; pc++) {
+		const struct bpf_insn *in = &p->insns[pc];
+		uint32_t src = (*pkt >> in->src_reg) & 1, dst = (*pkt >> in->dst_reg) & 1;
+
+		switch (BPF_CLASS(in->code)) {
+		case BPF_LD:
+			pc += in->code == (BPF_LD | BPF_IMM | BPF_DW);  /* lddw: two slots */
+			break;
+		case BPF_LDX:  /* data, data_end, data_meta; or a spilled pointer filled */
+			if (p->aux[pc].ctx_access || *spilled)
+				*pkt |= 1u << in->dst_reg;
+			break;
+		case BPF_STX:
+			if (BPF_MODE(in->code) == BPF_ATOMIC && *spilled)  /* fetch: old value out */
+				*pkt |= 1u << in->src_reg | 1u;
+			*spilled |= src;
+			/* fallthrough */
+		case BPF_ST:
+			if (dst)
+				return -1;
+			break;
+		case BPF_ALU64:
+		case BPF_ALU:
+			if (BPF_SRC(in->code) == BPF_X && src)
+				*pkt |= 1u << in->dst_reg;
+			break;
+		case BPF_JMP:
+			if (BPF_OP(in->code) != BPF_CALL || in->src_reg == BPF_PSEUDO_CALL)
+				break;
+			if (in->imm == BPF_FUNC_tail_call ||
+			    (!helper_writes_no_args(in->imm) && (*pkt & 0x3eu)))
+				return -1;
+			break;
+		default:
+			break;
+		}
+	}
+	return *pkt != r0 || *spilled != s0;
+}
+
+bool sl_capture_prog_ro(const struct sl_prog *prog)
+{
+	uint32_t pkt = 0;
+	bool spilled = false;
+	int r;
+
+	if (!prog || !prog->verified || !prog->aux)
+		return false;
+	while ((r = ro_pass(prog, &pkt, &spilled)) > 0)
+		;  /* at most 12 growing passes: 11 registers and the spill flag */
+	return r == 0;
+}
+
+void sl_capture_prog_changed(struct sl_engine *eng, bool before)
+{
+	struct sl_capture *cap = eng->capture;
+
+	if (!cap)
+		return;
+	if (before) {
+		__atomic_store_n(&cap->ro_exec, NULL, __ATOMIC_RELEASE);
+		return;
+	}
+	if (cap->client && sl_capture_prog_ro(eng->prog))
+		__atomic_store_n(&cap->ro_exec, eng->exec, __ATOMIC_RELEASE);
 }
 
 void sl_capture_free(struct sl_engine *eng)

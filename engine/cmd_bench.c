@@ -45,7 +45,7 @@
 typedef uint64_t (*native_fn)(void *pkt, uint64_t len);
 
 struct bench {
-	const struct sl_prog *prog;
+	struct sl_prog *prog;
 	unsigned npkts;
 	uint8_t **buf;            /* per packet: BENCH_HEADROOM + BENCH_BUF bytes */
 	uint32_t *len;

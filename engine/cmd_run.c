@@ -9,7 +9,9 @@
  *            preload files stored, without DPDK; exit 0 or one error line
  *   EAL start                                (eal.c)
  *   object opened (maps with one slot per worker, config sizes), program
- *   found, type checked, verified, compiled (or prepared for the interpreter)
+ *   found, type checked, verified, compiled (or prepared for the interpreter);
+ *   or --filter EXPR: the tcpdump expression as a socket filter (filter.c,
+ *   vm/cbpf.c, as `sluice replay --filter`), no object, no maps
  *   preload files stored into the maps       (before any packet)
  *   mempool and ports started, egress table  (port.c, config_apply.c)
  *   workers launched on the worker lcores    (worker.c)
@@ -37,6 +39,7 @@
 #include "ctl_internal.h"
 #include "engine_internal.h"
 #include "persist.h"
+#include "replay.h"
 #include "sl_config.h"
 #include "sl_maps.h"
 #include "sl_num.h"
@@ -55,6 +58,8 @@ static void usage(FILE *out)
 		"options (each overrides the config file):\n"
 		"  --prog FILE.o         eBPF object (clang -O2 -g -target bpf)\n"
 		"  --section S           program section (default: the first program)\n"
+		"  --filter 'EXPR'       a tcpdump expression instead of --prog: a socket filter\n"
+		"                        that keeps the packets it matches (EN10MB, snaplen 262144)\n"
 		"  --port DEVSTR         a DPDK vdev ('net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap',\n"
 		"                        'net_null0', ...) or a PCI address; repeatable (up to %d);\n"
 		"                        replaces the config's ports\n"
@@ -84,6 +89,7 @@ static void usage(FILE *out)
 /* The command line, kept apart until it is laid over the config file. */
 struct run_cli {
 	const char *config, *prog, *section, *json, *ctl_socket;
+	const char *filter;   /* --filter EXPR */
 	const char *metrics;  /* --metrics ADDR:PORT */
 	const char *ports[SL_RUN_MAX_PORTS + 1];
 	unsigned nports;
@@ -106,6 +112,7 @@ static const struct option long_opts[] = {
 	{ "check", no_argument, NULL, 'C' },
 	{ "prog", required_argument, NULL, 'p' },
 	{ "section", required_argument, NULL, 's' },
+	{ "filter", required_argument, NULL, 'X' },
 	{ "port", required_argument, NULL, 'P' },
 	{ "forward", required_argument, NULL, 'f' },
 	{ "map", required_argument, NULL, 'm' },
@@ -148,6 +155,7 @@ static int parse_opt(struct run_cli *c, int opt, const char *arg)
 	case 'C': c->check = true; return 0;
 	case 'p': c->prog = arg; return 0;
 	case 's': c->section = arg; return 0;
+	case 'X': c->filter = arg; return 0;
 	case 'P': return push(c->ports, &c->nports, SL_RUN_MAX_PORTS, "--port", arg);
 	case 'f': return push(c->fwd, &c->nfwd, SL_RUN_MAX_PORTS, "--forward", arg);
 	case 'm': return push(c->maps, &c->nmaps, SL_CONFIG_MAX_MAPS, "--map", arg);
@@ -246,8 +254,14 @@ static int apply_cli(const struct run_cli *c, struct sl_config *cfg)
 	char log[LOG_LEN];
 	int err = 0;
 
+	if (c->prog && c->filter) {
+		fprintf(stderr, "sluice run: --prog and --filter exclude each other\n");
+		return -EINVAL;
+	}
 	if (c->prog)
 		err = set_str(cfg->object, sizeof(cfg->object), "--prog", c->prog);
+	if (c->filter)  /* the program slot names the option: load_filter() compiles o->filter */
+		err = set_str(cfg->object, sizeof(cfg->object), "--filter", "--filter");
 	if (!err && c->section)
 		err = set_str(cfg->section, sizeof(cfg->section), "--section", c->section);
 	if (!err && c->json)
@@ -259,7 +273,7 @@ static int apply_cli(const struct run_cli *c, struct sl_config *cfg)
 			      c->metrics);
 	if (err)
 		return err;
-	if (c->prog)
+	if (c->prog || c->filter)
 		cfg->object_loc = (struct sl_config_loc){ 0, 0 };
 	if (c->section)
 		cfg->section_loc = (struct sl_config_loc){ 0, 0 };
@@ -306,6 +320,7 @@ static int build_opts(const struct run_cli *c, struct sl_config *cfg, struct sl_
 	o->fib_path = c->fib;
 	o->eal_argc = c->eal_argc;  /* after the config's eal: list */
 	o->eal_argv = c->eal_argv;
+	o->filter = c->filter;
 	return sl_config_apply_opts(cfg, o);
 }
 
@@ -327,6 +342,41 @@ static int no_section(const struct sl_engine *eng)
 		fprintf(stderr, "sluice run: %s: no program in section '%s'%s%s\n", o->prog_path,
 			o->section ? o->section : "(any)", list[0] ? ", want one of: " : "", list);
 	return -ENOENT;
+}
+
+/*
+ * --filter EXPR: the expression compiled for Ethernet frames with
+ * tcpdump's default snaplen (a match keeps the whole packet), verified;
+ * no object and no maps.
+ */
+static int load_filter(struct sl_engine *eng)
+{
+	const struct sl_run_opts *o = eng->opts;
+	const struct sl_config *cfg = o->cfg;
+	char log[LOG_LEN] = "";
+	int err;
+
+	if (cfg->nmaps) {
+		fprintf(stderr, "sluice run: --filter: a filter has no maps, but %s names map '%s'\n",
+			cfg->path[0] ? cfg->path : "--map", cfg->maps[0].name);
+		return -EINVAL;
+	}
+	if (o->obj.nsizes || o->fib_path) {
+		fprintf(stderr, "sluice run: --filter: a filter has no maps (--map-size, --fib)\n");
+		return -EINVAL;
+	}
+	eng->prog = sl_filter_compile(o->filter, 1 /* EN10MB */, 262144, log, sizeof(log));
+	if (!eng->prog) {
+		fprintf(stderr, "sluice run: %s\n", log);
+		return -EINVAL;
+	}
+	err = sl_prog_verify(eng->prog, 0, NULL, log, sizeof(log));
+	if (err) {
+		fprintf(stderr, "sluice run: --filter: rejected by the verifier: %s\n", log);
+		return err;
+	}
+	snprintf(eng->info.path, sizeof(eng->info.path), "filter '%s'", o->filter);
+	return 0;
 }
 
 /* Open the object (maps sized by the config), find, check and verify the program. */
@@ -418,8 +468,7 @@ static int compile_prog(struct sl_engine *eng)
 			printf("sluice: JIT unavailable for this program (%s): using the interpreter\n",
 			       log[0] ? log : strerror(errno));
 	}
-	eng->exec_main.prog = eng->prog;
-	eng->exec_main.fn = eng->jit ? sl_jit_entry(eng->jit) : NULL;
+	sl_exec_init(&eng->exec_main, eng->prog, eng->jit ? sl_jit_entry(eng->jit) : NULL);
 	eng->exec = &eng->exec_main;
 	eng->exec_name = eng->jit ? "jit" : "interpreter";
 	if (eng->jit)
@@ -527,6 +576,8 @@ static void engine_free(struct sl_engine *eng)
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
+	if (!eng->obj)
+		sl_prog_free(eng->prog);  /* --filter: no object owns it */
 	sl_cli_fib_free(eng->fib);
 	free(eng->workers);
 }
@@ -544,7 +595,7 @@ static int prepare(struct sl_engine *eng, const struct sl_run_opts *o, unsigned 
 	eng->nports = o->nports;
 	eng->nworkers = o->nworkers;
 	err = workers_create(eng);
-	err = err ? err : load_prog(eng);
+	err = err ? err : o->filter ? load_filter(eng) : load_prog(eng);
 	err = err ? err : compile_prog(eng);
 	err = err ? err : preload_maps(eng, entries);
 	return err ? err : sl_persist_restore_all(eng);
@@ -567,6 +618,8 @@ static int run_check(const struct sl_run_opts *o, const struct sl_config *cfg)
 		       o->nworkers, o->nworkers == 1 ? "" : "s", entries, entries == 1 ? "y" : "ies");
 	sl_jit_free(eng.jit);
 	sl_obj_close(eng.obj);
+	if (!eng.obj)
+		sl_prog_free(eng.prog);
 	free(eng.workers);
 	return err ? 1 : 0;
 }

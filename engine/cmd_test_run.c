@@ -177,7 +177,7 @@ static int tr_load(struct sl_prog *prog, const struct tr_opts *o, const char *wh
 }
 
 /* Run in the interpreter: checked unless the program was verified. */
-static int tr_exec(const struct sl_prog *prog, void *ctx, void *mem, size_t mem_len,
+static int tr_exec(struct sl_prog *prog, void *ctx, void *mem, size_t mem_len,
 		   const struct tr_opts *o, uint64_t *r0)
 {
 	struct sl_vm_run_opts ro = { .sz = sizeof(ro), .checked = !prog->verified,
@@ -252,7 +252,7 @@ static const char *xdp_verdict(uint64_t r0)
 	return r0 < 5 ? names[r0] : "unknown verdict (treated as XDP_ABORTED)";
 }
 
-static int run_xdp(const struct sl_prog *prog, const uint8_t *pkt, size_t len, const struct tr_opts *o)
+static int run_xdp(struct sl_prog *prog, const uint8_t *pkt, size_t len, const struct tr_opts *o)
 {
 	uint8_t *buf = calloc(1, TR_HEADROOM + len + TR_TAILROOM);
 	struct sl_xdp_ctx x = { 0 };
@@ -286,7 +286,7 @@ static int run_xdp(const struct sl_prog *prog, const uint8_t *pkt, size_t len, c
 	return ret;
 }
 
-static int run_socket(const struct sl_prog *prog, const uint8_t *pkt, size_t len,
+static int run_socket(struct sl_prog *prog, const uint8_t *pkt, size_t len,
 		      const struct tr_opts *o)
 {
 	uint8_t *copy = malloc(len ? len : 1);
@@ -320,7 +320,7 @@ static int run_socket(const struct sl_prog *prog, const uint8_t *pkt, size_t len
 	return ret;
 }
 
-static int run_raw_prog(const struct sl_prog *prog, const uint8_t *pkt, size_t len,
+static int run_raw_prog(struct sl_prog *prog, const uint8_t *pkt, size_t len,
 			const struct tr_opts *o)
 {
 	uint8_t *mem = calloc(1, TR_RAW_MEM);

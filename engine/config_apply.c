@@ -82,7 +82,7 @@ int sl_config_apply_opts(const struct sl_config *cfg, struct sl_run_opts *o)
 	o->stats_interval = cfg->stats_interval;
 	o->exec = cfg->engine == SL_ENGINE_JIT ? SL_RUN_EXEC_JIT :
 		  cfg->engine == SL_ENGINE_INTERP ? SL_RUN_EXEC_INTERP : SL_RUN_EXEC_AUTO;
-	if (access(cfg->object, R_OK)) {
+	if (!o->filter && access(cfg->object, R_OK)) {
 		if (cfg->object_loc.line)
 			fprintf(stderr, "%s:%u:%u: program.object: '%s': %s, want a readable eBPF "
 				"object\n", cfg->path, cfg->object_loc.line, cfg->object_loc.col,

@@ -138,6 +138,34 @@ static json_t *map_error(const char *op, struct sl_map *map, int e, char *err, s
 	return NULL;
 }
 
+/*
+ * The preamble of map_lookup, map_update and map_delete: the request's
+ * "map", buffers for its entries, and its "key" parsed into kv->key. The
+ * map, or NULL with one line in err (kv then holds nothing to free).
+ */
+static struct sl_map *req_map_key(struct sl_ctl *ctl, json_t *req, struct kv *kv, char *err,
+				  size_t err_len)
+{
+	struct sl_map *map = req_map(ctl, req, err, err_len);
+
+	if (!map || kv_alloc(ctl, map, kv, err, err_len))
+		return NULL;
+	if (parse_text(&kv->kt, json_object_get(req, "key"), "key", kv->key, err, err_len)) {
+		kv_free(kv);
+		return NULL;
+	}
+	return map;
+}
+
+/* The result of a change: {"in_use": N}, or the error of @p e. */
+static json_t *change_result(const char *op, struct sl_map *map, int e, char *err,
+			     size_t err_len)
+{
+	if (e)
+		return map_error(op, map, e, err, err_len);
+	return json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
+}
+
 static json_t *cmd_stats(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
 	json_t *o = sl_json_stats(ctl->eng), *rates;
@@ -186,22 +214,20 @@ static json_t *cmd_map_dump(struct sl_ctl *ctl, json_t *req, char *err, size_t e
 
 static json_t *cmd_map_lookup(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
-	struct sl_map *map = req_map(ctl, req, err, err_len);
 	struct kv kv;
+	struct sl_map *map = req_map_key(ctl, req, &kv, err, err_len);
 	json_t *o = NULL;
 	int e;
 
-	if (!map || kv_alloc(ctl, map, &kv, err, err_len))
+	if (!map)
 		return NULL;
-	if (!parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len)) {
-		e = sl_map_ctl_lookup(map, kv.key, kv.val);
-		if (e) {
-			map_error("lookup", map, e, err, err_len);
-		} else {
-			kv.e.key = kv.key;
-			kv.e.value = kv.val;
-			o = sl_json_entry(&kv.e);
-		}
+	e = sl_map_ctl_lookup(map, kv.key, kv.val);
+	if (e) {
+		map_error("lookup", map, e, err, err_len);
+	} else {
+		kv.e.key = kv.key;
+		kv.e.value = kv.val;
+		o = sl_json_entry(&kv.e);
 	}
 	kv_free(&kv);
 	return o;
@@ -225,8 +251,8 @@ static int parse_flags(json_t *req, uint64_t *flags, char *err, size_t err_len)
 }
 
 /* A PROG_ARRAY slot gets a program from an object: {"prog": FILE, "section": S}. */
-static json_t *update_slot(struct sl_ctl *ctl, struct sl_map *map, json_t *req, char *err,
-			   size_t err_len)
+static json_t *update_slot(struct sl_ctl *ctl, struct sl_map *map, const struct kv *kv,
+			   json_t *req, char *err, size_t err_len)
 {
 	const char *file = json_string_value(json_object_get(req, "prog"));
 	const char *section = json_string_value(json_object_get(req, "section"));
@@ -237,70 +263,64 @@ static json_t *update_slot(struct sl_ctl *ctl, struct sl_map *map, json_t *req, 
 			 sl_map_name(map));
 		return NULL;
 	}
-	struct kv kv;
-	int e;
-
-	if (kv_alloc(ctl, map, &kv, err, err_len))
+	memcpy(&index, kv->key, 4);
+	if (sl_slot_prog_set(ctl->eng, map, index, file, section, err, err_len))
 		return NULL;
-	e = parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len);
-	memcpy(&index, kv.key, 4);
-	kv_free(&kv);
-	if (e || sl_slot_prog_set(ctl->eng, map, index, file, section, err, err_len))
-		return NULL;
-	return json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
+	return change_result("update", map, 0, err, err_len);
 }
 
-static json_t *cmd_map_update(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+/* An entry from {"value": V, "flags": F}. */
+static json_t *update_value(struct sl_map *map, struct kv *kv, json_t *req, char *err,
+			    size_t err_len)
 {
-	struct sl_map *map = req_map(ctl, req, err, err_len);
-	struct kv kv;
 	uint64_t flags;
-	json_t *o = NULL;
-	int e;
 
-	if (map && json_object_get(req, "prog"))
-		return update_slot(ctl, map, req, err, err_len);
-	if (map && sl_map_get_def(map)->type == BPF_MAP_TYPE_PROG_ARRAY) {
+	if (sl_map_get_def(map)->type == BPF_MAP_TYPE_PROG_ARRAY) {
 		snprintf(err, err_len, "update %s: a prog_array slot takes a program: "
 			 "map update %s KEY --prog FILE.o [--section S]", sl_map_name(map),
 			 sl_map_name(map));
 		return NULL;
 	}
-	if (!map || kv_alloc(ctl, map, &kv, err, err_len))
+	if (parse_flags(req, &flags, err, err_len) ||
+	    parse_value(map, &kv->vt, json_object_get(req, "value"), kv->val, err, err_len))
 		return NULL;
-	if (!parse_flags(req, &flags, err, err_len) &&
-	    !parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len) &&
-	    !parse_value(map, &kv.vt, json_object_get(req, "value"), kv.val, err, err_len)) {
-		e = sl_map_ctl_update(map, kv.key, kv.val, flags);
-		o = e ? map_error("update", map, e, err, err_len) :
-		    json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
-	}
+	return change_result("update", map, sl_map_ctl_update(map, kv->key, kv->val, flags), err,
+			     err_len);
+}
+
+/* map_update: by what the request gives (a program for a slot, or a value). */
+static json_t *cmd_map_update(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+{
+	struct kv kv;
+	struct sl_map *map = req_map_key(ctl, req, &kv, err, err_len);
+	json_t *o;
+
+	if (!map)
+		return NULL;
+	if (json_object_get(req, "prog"))
+		o = update_slot(ctl, map, &kv, req, err, err_len);
+	else
+		o = update_value(map, &kv, req, err, err_len);
 	kv_free(&kv);
 	return o;
 }
 
 static json_t *cmd_map_delete(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
-	struct sl_map *map = req_map(ctl, req, err, err_len);
 	struct kv kv;
-	json_t *o = NULL;
+	struct sl_map *map = req_map_key(ctl, req, &kv, err, err_len);
+	uint32_t index;
 	int e;
 
-	if (!map || kv_alloc(ctl, map, &kv, err, err_len))
+	if (!map)
 		return NULL;
-	if (!parse_text(&kv.kt, json_object_get(req, "key"), "key", kv.key, err, err_len)) {
-		e = sl_map_ctl_delete(map, kv.key);
-		if (!e && sl_map_get_def(map)->type == BPF_MAP_TYPE_PROG_ARRAY) {
-			uint32_t index;
-
-			memcpy(&index, kv.key, 4);
-			sl_slot_prog_cleared(ctl->eng, map, index);
-		}
-		o = e ? map_error("delete", map, e, err, err_len) :
-		    json_pack("{s:o}", "in_use", sl_json_u64(sl_map_ctl_count(map)));
+	e = sl_map_ctl_delete(map, kv.key);
+	if (!e && sl_map_get_def(map)->type == BPF_MAP_TYPE_PROG_ARRAY) {
+		memcpy(&index, kv.key, 4);
+		sl_slot_prog_cleared(ctl->eng, map, index);
 	}
 	kv_free(&kv);
-	return o;
+	return change_result("delete", map, e, err, err_len);
 }
 
 /* map_save map [file]: default the config's maps.NAME.persist (persist.c). */

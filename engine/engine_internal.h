@@ -137,6 +137,7 @@ struct sl_run_opts {
 	int eal_argc;               /**< EAL arguments after "--" */
 	char **eal_argv;
 	const struct sl_config *cfg; /**< the validated config these options came from */
+	const char *filter;         /**< --filter EXPR: a tcpdump expression is the program */
 };
 
 /** Counters of one worker: written by that worker only (once per burst), read by the control thread. */

@@ -3,8 +3,14 @@
  * Capture files for the replay: reading pcap and pcapng from a mapped file,
  * writing pcap through one large buffer.
  *
- * Reader. The whole file is mapped read-only (MADV_SEQUENTIAL) and records
- * are returned as pointers into the mapping: no copy, no read() per record.
+ * Reader. The file is read with read() into a window of 64 KiB that is
+ * reused (what is left of it moved to the front, the rest read after it):
+ * records are returned as pointers into the window, no copy, no read() per
+ * record. (Mapping the file was 2.5x slower here: the first touch of each
+ * page of a new mapping costs more than the kernel's copy into a buffer
+ * that stays in the L2 cache; see README, replay speed.) The buffer can
+ * hold the window plus the largest record; a longer pcapng block grows it
+ * (up to SL_PCAP_MAX_BLOCK).
  *   pcap:   24-byte header; magic a1b2c3d4 (microseconds) or a1b23c4d
  *           (nanoseconds) in either byte order; 16-byte record headers.
  *   pcapng: sections (SHB, either byte order, one file may mix them),
@@ -27,7 +33,8 @@
  * and reported at close. Header and records in host byte order, as
  * libpcap's pcap_dump writes them.
  *
- * Replay thread; the reader never allocates after sl_pcap_open.
+ * Replay thread; the reader allocates only for a pcapng block longer than
+ * its buffer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +42,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +58,11 @@
 #define OPT_IF_TSRESOL 9
 #define OPT_IF_TSOFFSET 14
 #define WBUF_SIZE (512u << 10)  /* stays in L2 while it fills */
+#define WINDOW (64u << 10)        /* bytes read at a time */
+#define SL_PCAP_MAX_BLOCK (64u << 20)
+
+/* File offset of the next record or block (for messages). */
+#define POS(r) ((size_t)((r)->file_pos + (r)->off))
 
 static int say(char *log, size_t log_len, int err, const char *fmt, ...)
 {
@@ -86,6 +97,49 @@ static uint32_t adjust_snaplen(uint32_t s)
 	return s == 0 || s > SL_PCAP_MAX_SNAPLEN ? SL_PCAP_MAX_SNAPLEN : s;
 }
 
+/*
+ * At least @p need bytes from r->off in the window, unless the file ends
+ * first: what is left moves to the front, then read() appends (a window's
+ * worth, or what @p need asks). 0 or -errno with one line in @p log.
+ */
+static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len)
+{
+	size_t want = need > WINDOW ? need : WINDOW;
+
+	if (r->size - r->off >= need || r->eof)
+		return 0;
+	if (r->off) {
+		memmove(r->buf, r->buf + r->off, r->size - r->off);
+		r->file_pos += r->off;
+		r->size -= r->off;
+		r->off = 0;
+	}
+	if (want > r->cap) {
+		uint8_t *nb = want <= SL_PCAP_MAX_BLOCK ? realloc(r->buf, want) : NULL;
+
+		if (!nb)
+			return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu bytes is too "
+				   "long to read", r->path, POS(r), need);
+		r->buf = nb;
+		r->base = nb;
+		r->cap = want;
+	}
+	while (r->size < want && !r->eof) {
+		ssize_t n = read(r->fd, r->buf + r->size, want - r->size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return say(log, log_len, -errno, "%s: byte %zu: read: %s", r->path,
+				   (size_t)(r->file_pos + r->size), strerror(errno));
+		r->size += (size_t)n;
+		r->eof = n == 0 || r->file_pos + r->size >= r->file_size;
+		if (r->size >= need && r->size >= WINDOW)
+			break;
+	}
+	return 0;
+}
+
 /* ---- classic pcap ---- */
 
 static int open_pcap(struct sl_pcap_reader *r, uint32_t magic, char *log, size_t log_len)
@@ -95,9 +149,9 @@ static int open_pcap(struct sl_pcap_reader *r, uint32_t magic, char *log, size_t
 	r->swap = magic == __builtin_bswap32(PCAP_MAGIC_US) || magic == __builtin_bswap32(PCAP_MAGIC_NS);
 	r->res = (magic == PCAP_MAGIC_NS || magic == __builtin_bswap32(PCAP_MAGIC_NS)) ?
 		 SL_PCAP_NSEC : SL_PCAP_USEC;
-	if (r->size < 24)
+	if (r->file_size < 24)
 		return say(log, log_len, -EINVAL, "%s: truncated pcap header (%zu of 24 bytes)",
-			   r->path, r->size);
+			   r->path, (size_t)r->file_size);
 	major = rd16(r, r->base + 4);
 	if (major != 2)
 		return say(log, log_len, -EINVAL, "%s: pcap version %u.%u, only 2.x is read", r->path,
@@ -110,29 +164,37 @@ static int open_pcap(struct sl_pcap_reader *r, uint32_t magic, char *log, size_t
 
 static int next_pcap(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log, size_t log_len)
 {
-	const uint8_t *h = r->base + r->off;
-	size_t left = r->size - r->off;
+	const uint8_t *h;
 	uint32_t caplen, len;
+	size_t left;
+	int err = fill(r, 16, log, log_len);
 
+	if (err)
+		return err;
+	left = r->size - r->off;
 	if (left == 0)
 		return 0;
 	if (left < 16)
 		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): truncated header "
-			   "(%zu of 16 bytes)", r->path, (unsigned long long)r->nrec + 1, r->off, left);
-	caplen = rd32(r, h + 8);
-	len = rd32(r, h + 12);
+			   "(%zu of 16 bytes)", r->path, (unsigned long long)r->nrec + 1, POS(r), left);
+	caplen = rd32(r, r->base + r->off + 8);
+	len = rd32(r, r->base + r->off + 12);
 	if (caplen > r->snaplen)
 		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): caplen %u is larger "
-			   "than the snaplen %u", r->path, (unsigned long long)r->nrec + 1, r->off,
+			   "than the snaplen %u", r->path, (unsigned long long)r->nrec + 1, POS(r),
 			   caplen, r->snaplen);
 	if (caplen > len)
 		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): caplen %u is larger "
 			   "than the packet length %u", r->path, (unsigned long long)r->nrec + 1,
-			   r->off, caplen, len);
+			   POS(r), caplen, len);
+	if ((err = fill(r, 16 + (size_t)caplen, log, log_len)))
+		return err;
+	left = r->size - r->off;
 	if (caplen > left - 16)
 		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): truncated: caplen %u, "
 			   "%zu bytes left in the file", r->path, (unsigned long long)r->nrec + 1,
-			   r->off, caplen, left - 16);
+			   POS(r), caplen, left - 16);
+	h = r->base + r->off;
 	rec->sec = rd32(r, h);
 	rec->frac = rd32(r, h + 4);
 	rec->caplen = caplen;
@@ -145,36 +207,46 @@ static int next_pcap(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *lo
 
 /* ---- pcapng ---- */
 
-/* A block at r->off: type and total length, checked against the file. */
+/*
+ * The block at r->off, whole in the window: type and total length,
+ * checked against the file.
+ */
 static int ng_block(struct sl_pcap_reader *r, uint32_t *type, uint32_t *blen, char *log,
 		    size_t log_len)
 {
-	size_t left = r->size - r->off;
-	const uint8_t *b = r->base + r->off;
+	size_t left = (size_t)(r->file_size - POS(r));
+	const uint8_t *b;
+	int err = fill(r, 12, log, log_len);
 
+	if (err)
+		return err;
+	b = r->base + r->off;
 	if (left < 12)
 		return say(log, log_len, -EINVAL, "%s: block at byte %zu: truncated (%zu bytes left)",
-			   r->path, r->off, left);
+			   r->path, POS(r), left);
 	if (rd32(r, b) == PCAPNG_SHB) {  /* a new section may change the byte order */
 		uint32_t bom;
 
 		memcpy(&bom, b + 8, 4);
 		if (bom != PCAPNG_BOM && bom != __builtin_bswap32(PCAPNG_BOM))
 			return say(log, log_len, -EINVAL, "%s: section at byte %zu: bad byte-order "
-				   "magic 0x%08x", r->path, r->off, bom);
+				   "magic 0x%08x", r->path, POS(r), bom);
 		r->swap = bom != PCAPNG_BOM;
 	}
 	*type = rd32(r, b);
 	*blen = rd32(r, b + 4);
 	if (*blen < 12 || *blen % 4)
 		return say(log, log_len, -EINVAL, "%s: block at byte %zu: bad length %u", r->path,
-			   r->off, *blen);
+			   POS(r), *blen);
 	if (*blen > left)
 		return say(log, log_len, -EINVAL, "%s: block at byte %zu: truncated: length %u, %zu "
-			   "bytes left in the file", r->path, r->off, *blen, left);
+			   "bytes left in the file", r->path, POS(r), *blen, left);
+	if ((err = fill(r, *blen, log, log_len)))
+		return err;
+	b = r->base + r->off;
 	if (rd32(r, b + *blen - 4) != *blen)
 		return say(log, log_len, -EINVAL, "%s: block at byte %zu: trailing length %u differs "
-			   "from %u", r->path, r->off, rd32(r, b + *blen - 4), *blen);
+			   "from %u", r->path, POS(r), rd32(r, b + *blen - 4), *blen);
 	return 0;
 }
 
@@ -205,16 +277,16 @@ static int ng_idb(struct sl_pcap_reader *r, const uint8_t *b, uint32_t blen, cha
 
 	if (blen < 20)
 		return say(log, log_len, -EINVAL, "%s: interface block at byte %zu: too short",
-			   r->path, r->off);
+			   r->path, POS(r));
 	if (r->nifs == SL_PCAP_MAX_IFACES)
 		return say(log, log_len, -E2BIG, "%s: interface block at byte %zu: more than %u "
-			   "interfaces", r->path, r->off, SL_PCAP_MAX_IFACES);
+			   "interfaces", r->path, POS(r), SL_PCAP_MAX_IFACES);
 	lt = rd16(r, b + 8);
 	if (r->linktype == UINT32_MAX)
 		r->linktype = lt;
 	if (lt != r->linktype)
 		return say(log, log_len, -ENOTSUP, "%s: interface %u (byte %zu) has link type %u, "
-			   "interface 0 has %u: one link type per file", r->path, r->nifs, r->off, lt,
+			   "interface 0 has %u: one link type per file", r->path, r->nifs, POS(r), lt,
 			   r->linktype);
 	*ifc = (struct sl_pcapng_if){ .units = 1000000, .snaplen = rd32(r, b + 12) };
 	while (pos + 4 <= blen - 4) {
@@ -224,7 +296,7 @@ static int ng_idb(struct sl_pcap_reader *r, const uint8_t *b, uint32_t blen, cha
 			break;
 		if (code == OPT_IF_TSRESOL && olen == 1 && tsresol_units(b[pos + 4], &ifc->units))
 			return say(log, log_len, -EINVAL, "%s: interface %u (byte %zu): bad if_tsresol "
-				   "0x%02x", r->path, r->nifs, r->off, b[pos + 4]);
+				   "0x%02x", r->path, r->nifs, POS(r), b[pos + 4]);
 		if (code == OPT_IF_TSOFFSET && olen == 8) {
 			uint64_t v = (uint64_t)rd32(r, b + pos + 4) | (uint64_t)rd32(r, b + pos + 8) << 32;
 
@@ -262,13 +334,13 @@ static int ng_packet(struct sl_pcap_reader *r, uint32_t type, const uint8_t *b, 
 		hdr = 12;
 	if (blen < hdr + 4)
 		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): packet block too short",
-			   r->path, (unsigned long long)r->nrec + 1, r->off);
+			   r->path, (unsigned long long)r->nrec + 1, POS(r));
 	room = blen - hdr - 4;
 	if (type != PCAPNG_SPB)
 		ifid = type == PCAPNG_EPB ? rd32(r, b + 8) : rd16(r, b + 8);
 	if (ifid >= r->nifs)
 		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): interface %u was not "
-			   "described", r->path, (unsigned long long)r->nrec + 1, r->off, ifid);
+			   "described", r->path, (unsigned long long)r->nrec + 1, POS(r), ifid);
 	ifc = &r->ifs[ifid];
 	if (type == PCAPNG_SPB) {
 		rec->len = rd32(r, b + 8);
@@ -285,15 +357,15 @@ static int ng_packet(struct sl_pcap_reader *r, uint32_t type, const uint8_t *b, 
 	if (rec->caplen > room)
 		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): caplen %u is larger "
 			   "than its block (%u bytes)", r->path, (unsigned long long)r->nrec + 1,
-			   r->off, rec->caplen, room);
+			   POS(r), rec->caplen, room);
 	if (rec->caplen > adjust_snaplen(ifc->snaplen))
 		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): caplen %u is larger "
-			   "than the snaplen %u", r->path, (unsigned long long)r->nrec + 1, r->off,
+			   "than the snaplen %u", r->path, (unsigned long long)r->nrec + 1, POS(r),
 			   rec->caplen, adjust_snaplen(ifc->snaplen));
 	if (rec->caplen > rec->len)
 		return say(log, log_len, -EINVAL, "%s: record %llu (byte %zu): caplen %u is larger "
 			   "than the packet length %u", r->path, (unsigned long long)r->nrec + 1,
-			   r->off, rec->caplen, rec->len);
+			   POS(r), rec->caplen, rec->len);
 	rec->data = b + hdr;
 	return 1;
 }
@@ -301,15 +373,16 @@ static int ng_packet(struct sl_pcap_reader *r, uint32_t type, const uint8_t *b, 
 static int next_ng(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log, size_t log_len)
 {
 	for (;;) {
-		const uint8_t *b = r->base + r->off;
+		const uint8_t *b;
 		uint32_t type, blen;
 		int ret;
 
-		if (r->off == r->size)
+		if (POS(r) == r->file_size)
 			return 0;
 		ret = ng_block(r, &type, &blen, log, log_len);
 		if (ret)
 			return ret;
+		b = r->base + r->off;
 		if (type == PCAPNG_SHB)
 			r->nifs = 0;  /* interfaces are numbered per section */
 		else if (type == PCAPNG_IDB)
@@ -326,85 +399,92 @@ static int next_ng(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log,
 	}
 }
 
-/* Interfaces before the first packet: link type, snaplen, output resolution. */
+/* Back to the start of the file, with an empty window. */
+static int rewind_file(struct sl_pcap_reader *r, char *log, size_t log_len)
+{
+	if (lseek(r->fd, 0, SEEK_SET) < 0)
+		return say(log, log_len, -errno, "%s: seek: %s", r->path, strerror(errno));
+	r->file_pos = 0;
+	r->off = 0;
+	r->size = 0;
+	r->eof = false;
+	return 0;
+}
+
+/*
+ * Interfaces before the first packet: link type, snaplen, output
+ * resolution. Reads ahead, then rewinds: next_ng() reads them again.
+ */
 static int open_ng(struct sl_pcap_reader *r, char *log, size_t log_len)
 {
-	struct sl_pcap_reader scan = *r;
 	uint32_t type, blen;
 	int ret;
 
 	r->ng = true;
 	r->linktype = UINT32_MAX;
-	scan.linktype = UINT32_MAX;
-	scan.ng = true;
-	while (scan.off < scan.size) {
-		ret = ng_block(&scan, &type, &blen, log, log_len);
+	while (POS(r) < r->file_size) {
+		ret = ng_block(r, &type, &blen, log, log_len);
 		if (ret)
 			return ret;
 		if (type == PCAPNG_EPB || type == PCAPNG_SPB || type == PCAPNG_PB)
 			break;
-		if (type == PCAPNG_SHB && scan.off)
-			scan.nifs = 0;
-		if (type == PCAPNG_IDB && (ret = ng_idb(&scan, scan.base + scan.off, blen, log, log_len)))
+		if (type == PCAPNG_SHB && POS(r))
+			r->nifs = 0;
+		if (type == PCAPNG_IDB && (ret = ng_idb(r, r->base + r->off, blen, log, log_len)))
 			return ret;
-		scan.off += blen;
+		r->off += blen;
 	}
-	if (!scan.nifs)
+	if (!r->nifs)
 		return say(log, log_len, -EINVAL, "%s: pcapng file with no interface before its first "
 			   "packet", r->path);
 	r->res = SL_PCAP_USEC;
-	for (unsigned i = 0; i < scan.nifs; i++)
-		if (scan.ifs[i].units > 1000000)
+	for (unsigned i = 0; i < r->nifs; i++)
+		if (r->ifs[i].units > 1000000)
 			r->res = SL_PCAP_NSEC;
-	r->linktype = scan.linktype;
-	r->snaplen = scan.snaplen;
-	return 0;
+	r->nifs = 0;
+	r->swap = false;
+	return rewind_file(r, log, log_len);
 }
 
 /* ---- reader API ---- */
 
-static int map_file(struct sl_pcap_reader *r, char *log, size_t log_len)
+static int open_file(struct sl_pcap_reader *r, char *log, size_t log_len)
 {
 	struct stat st;
-	int fd = open(r->path, O_RDONLY | O_CLOEXEC), err;
-	void *p;
+	int err;
 
-	if (fd < 0 || fstat(fd, &st)) {
+	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0 || fstat(r->fd, &st)) {
 		err = errno;
-		if (fd >= 0)
-			close(fd);
 		return say(log, log_len, -err, "%s: %s", r->path, strerror(err));
 	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return say(log, log_len, -EINVAL, "%s: not a regular file (captures are mapped)",
-			   r->path);
-	}
-	if (st.st_size == 0) {
-		close(fd);
+	if (!S_ISREG(st.st_mode))
+		return say(log, log_len, -EINVAL, "%s: not a regular file", r->path);
+	if (st.st_size == 0)
 		return say(log, log_len, -EINVAL, "%s: empty file", r->path);
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	err = errno;
-	close(fd);
-	if (p == MAP_FAILED)
-		return say(log, log_len, -err, "%s: mmap: %s", r->path, strerror(err));
-	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL | MADV_WILLNEED);
-	r->base = p;
-	r->size = (size_t)st.st_size;
-	return 0;
+	posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	r->file_size = (uint64_t)st.st_size;
+	r->cap = WINDOW + 16 + SL_PCAP_MAX_SNAPLEN;  /* pages past the window stay untouched */
+	r->buf = malloc(r->cap);
+	if (!r->buf)
+		return say(log, log_len, -ENOMEM, "%s: %s", r->path, strerror(ENOMEM));
+	r->base = r->buf;
+	return fill(r, 24, log, log_len);
 }
 
 int sl_pcap_open(struct sl_pcap_reader *r, const char *path, char *log, size_t log_len)
 {
-	uint32_t magic;
+	uint32_t magic = 0;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->path = path;
-	ret = map_file(r, log, log_len);
-	if (ret)
+	r->fd = -1;
+	ret = open_file(r, log, log_len);
+	if (ret) {
+		sl_pcap_close(r);
 		return ret;
+	}
 	memcpy(&magic, r->base, r->size < 4 ? r->size : 4);
 	if (r->size >= 4 && (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS ||
 			     magic == __builtin_bswap32(PCAP_MAGIC_US) ||
@@ -429,15 +509,19 @@ int sl_pcap_next_slow(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *l
 
 double sl_pcap_progress(const struct sl_pcap_reader *r)
 {
-	return r->size ? (double)r->off / (double)r->size : 1.0;
+	return r->file_size ? (double)POS(r) / (double)r->file_size : 1.0;
 }
 
 void sl_pcap_close(struct sl_pcap_reader *r)
 {
-	if (r->base)
-		munmap((void *)(uintptr_t)r->base, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+	r->fd = -1;
+	r->buf = NULL;
 	r->base = NULL;
 	r->size = 0;
+	r->off = 0;
 }
 
 /* ---- writer ---- */

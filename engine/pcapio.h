@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Capture files for the replay (pcapio.c): a reader of pcap and pcapng over
- * a memory-mapped file, and a buffered pcap writer. No libpcap, no DPDK.
+ * Capture files for the replay (pcapio.c): a reader of pcap and pcapng
+ * through a small reused window, and a buffered pcap writer. No libpcap, no DPDK.
  */
 #ifndef SL_ENGINE_PCAPIO_H
 #define SL_ENGINE_PCAPIO_H
@@ -17,7 +17,7 @@
 /** Timestamp resolution of a file, and of the pcap written from it. */
 enum sl_pcap_res { SL_PCAP_USEC, SL_PCAP_NSEC };
 
-/** One record: points into the mapped file. */
+/** One record: points into the reader's window. */
 struct sl_pcap_rec {
 	const uint8_t *data;
 	uint32_t caplen;   /**< bytes captured */
@@ -33,12 +33,22 @@ struct sl_pcapng_if {
 	uint32_t snaplen;
 };
 
-/** A capture being read. */
+/**
+ * A capture being read: a window of the file (base[0..size)) read into a
+ * buffer that is reused as the reading goes on; off is the next record or
+ * block in the window, file_pos the file offset of base[0].
+ */
 struct sl_pcap_reader {
 	const char *path;
-	const uint8_t *base;    /**< mapping of the whole file */
-	size_t size;
-	size_t off;             /**< next record or block */
+	const uint8_t *base;    /**< the window (== buf) */
+	size_t size;            /**< valid bytes in the window */
+	size_t off;             /**< next record or block, in the window */
+	uint64_t file_pos;      /**< file offset of base[0] */
+	uint64_t file_size;
+	int fd;
+	bool eof;               /**< the window reaches the end of the file */
+	uint8_t *buf;
+	size_t cap;
 	bool ng;                /**< pcapng */
 	bool swap;              /**< other byte order than the host's (current section) */
 	enum sl_pcap_res res;   /**< resolution the records are given in */
@@ -50,7 +60,7 @@ struct sl_pcap_reader {
 };
 
 /**
- * Map @p path and read its header (pcap: either byte order, micro- or
+ * Open @p path (a regular file) and read its header (pcap: either byte order, micro- or
  * nanoseconds; pcapng: the first section and the interfaces that precede
  * the first packet). 0, or -errno with one line in @p log ("in.pcap: empty
  * file", "in.pcap: not a pcap or pcapng file (starts 3c 68 74 6d)").
@@ -58,20 +68,23 @@ struct sl_pcap_reader {
 int sl_pcap_open(struct sl_pcap_reader *r, const char *path, char *log, size_t log_len);
 
 /**
- * Next record. 1 with @p rec filled, 0 at the end of the file, or -errno
- * with one line in @p log naming the record and byte offset (a truncated
- * record, caplen > len, caplen > snaplen, a malformed block). Records
- * before the fault were returned normally.
+ * Next record (reading more of the file into the window as needed). 1
+ * with @p rec filled (pointing into the window: valid until the next
+ * call), 0 at the end of the file, or -errno with one line in @p log
+ * naming the record and byte offset (a truncated record, caplen > len,
+ * caplen > snaplen, a malformed block, a read error). Records before the
+ * fault were returned normally.
  */
 int sl_pcap_next_slow(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log,
 		      size_t log_len);
 
-#define SL_PCAP_PREFETCH 1024  /**< bytes ahead the reader prefetches (the HW stops at pages) */
+#define SL_PCAP_PREFETCH 512  /**< bytes ahead the reader prefetches */
 
 /*
  * Inline fast path: a whole, sane record of a classic pcap in host byte
- * order. Anything else (pcapng, the other byte order, the end, a fault)
- * takes sl_pcap_next_slow(), which says what is wrong.
+ * order, already in the window. Anything else (pcapng, the other byte
+ * order, the end of the window, a fault) takes sl_pcap_next_slow(), which
+ * reads more or says what is wrong.
  */
 static inline int sl_pcap_next(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log,
 			       size_t log_len)
@@ -83,7 +96,6 @@ static inline int sl_pcap_next(struct sl_pcap_reader *r, struct sl_pcap_rec *rec
 		uint32_t w[4];
 
 		__builtin_prefetch(h + SL_PCAP_PREFETCH);
-		__builtin_prefetch(h + SL_PCAP_PREFETCH + 64);
 		memcpy(w, h, 16);
 		if (w[2] <= w[3] && w[2] <= r->snaplen && w[2] <= left - 16) {
 			rec->sec = w[0];
@@ -102,7 +114,7 @@ static inline int sl_pcap_next(struct sl_pcap_reader *r, struct sl_pcap_rec *rec
 /** Fraction of the file read so far, 0..1 (progress). */
 double sl_pcap_progress(const struct sl_pcap_reader *r);
 
-/** Unmap. */
+/** Close the file and free the window. */
 void sl_pcap_close(struct sl_pcap_reader *r);
 
 /** A pcap file being written, through its own large buffer. */
@@ -141,6 +153,31 @@ static inline int sl_pcap_write(struct sl_pcap_writer *w, const struct sl_pcap_r
 		return 0;
 	}
 	return sl_pcap_write_slow(w, hdr, data, caplen);
+}
+
+/**
+ * Append a record of a host-order classic pcap read at @p rec (its 16-byte
+ * header, then its bytes) with caplen @p caplen (at most the header's; the
+ * wire length stays): the header and bytes in one copy, caplen patched.
+ * Only for a writer of the reader's resolution. 0 or the sticky -errno.
+ */
+static inline int sl_pcap_write_raw(struct sl_pcap_writer *w, const uint8_t *rec,
+				    uint32_t caplen)
+{
+	uint32_t h[4];
+
+	if (__builtin_expect(w->len + 16 + (size_t)caplen <= w->cap, 1)) {
+		uint8_t *p = w->buf + w->len;
+
+		memcpy(p, rec, 16 + (size_t)caplen);
+		memcpy(p + 8, &caplen, 4);
+		w->len += 16 + (size_t)caplen;
+		w->pkts++;
+		return 0;
+	}
+	memcpy(h, rec, 16);
+	return sl_pcap_write_slow(w, &(struct sl_pcap_rec){ .sec = h[0], .frac = h[1],
+							     .len = h[3] }, rec + 16, caplen);
 }
 
 /** Flush and close; 0 or -errno with one line in @p log. NULL-safe on a closed writer. */

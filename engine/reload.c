@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture.h"
 #include "ctl_internal.h"
 #include "sl_config.h"
 #include "sl_maps.h"
@@ -257,23 +258,34 @@ int sl_slot_prog_set(struct sl_engine *eng, struct sl_map *map, uint32_t index, 
 	return 0;
 }
 
-/* Steps 3 to 5. */
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Steps 3 to 5; @p at: CLOCK_MONOTONIC seconds of the store and of the end of the grace period. */
 static void swap(struct sl_engine *eng, struct sl_obj *obj, struct sl_prog *prog,
-		 struct sl_jit *jit, struct sl_exec *ex)
+		 struct sl_jit *jit, struct sl_exec *ex, double at[2])
 {
 	struct sl_exec *old_ex = eng->exec;
 	struct sl_obj *old_obj = eng->obj;
 	struct sl_jit *old_jit = eng->jit;
 	struct sl_worker_stats sum;
 
-	ex->prog = prog;
-	ex->fn = jit ? sl_jit_entry(jit) : NULL;
+	sl_exec_init(ex, prog, jit ? sl_jit_entry(jit) : NULL);
+	sl_capture_prog_changed(eng, true);  /* a capture copies before any program now */
 	__atomic_store_n(&eng->exec, ex, __ATOMIC_RELEASE);
+	at[0] = mono_s();
 	sl_map_synchronize();
+	at[1] = mono_s();
 	eng->obj = obj;
 	eng->prog = prog;
 	eng->jit = jit;
 	eng->exec_name = jit ? "jit" : "interpreter";
+	sl_capture_prog_changed(eng, false);
 	sl_obj_adopt_maps(obj, old_obj);
 	sl_slot_progs_free(eng);  /* they sat in the old object's PROG_ARRAYs */
 	sl_jit_free(old_jit);
@@ -295,10 +307,9 @@ int sl_reload(struct sl_engine *eng, const char *path, const char *section, bool
 	struct sl_jit *jit = NULL;
 	struct sl_exec *ex = malloc(sizeof(*ex));
 	uint64_t verify_ns = 0;
-	struct timespec t0, t1;
+	double t0 = mono_s(), at[2];
 	int e;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!ex) {
 		snprintf(err, err_len, "reload: out of memory");
 		return -ENOMEM;
@@ -310,16 +321,14 @@ int sl_reload(struct sl_engine *eng, const char *path, const char *section, bool
 		free(ex);
 		return e;
 	}
-	swap(eng, obj, prog, jit, ex);
+	swap(eng, obj, prog, jit, ex, at);
 	snprintf(eng->info.path, sizeof(eng->info.path), "%s", path);
 	eng->info.verify_ns = verify_ns;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	*result = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f}", "object", path,
-			    "section", prog->section, "exec", eng->exec_name,
+	*result = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:{s:f, s:f, s:f}}", "object",
+			    path, "section", prog->section, "exec", eng->exec_name,
 			    "maps_carried", (json_int_t)r.carried, "maps_reset", (json_int_t)r.reset,
-			    "reloads", (json_int_t)eng->info.reloads,
-			    "ms", (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-				  (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6);
+			    "reloads", (json_int_t)eng->info.reloads, "ms", (mono_s() - t0) * 1e3,
+			    "monotonic", "start", t0, "swap", at[0], "synced", at[1]);
 	if (eng->ctl)
 		sl_ctl_events_remap(eng->ctl);
 	return 0;

@@ -63,19 +63,26 @@ void sl_verdict_state_init(struct sl_verdict_state *st, const struct sl_ports_vi
 	sl_helper_redirect()->ifindex = NO_REDIRECT;
 }
 
-/* Run the program on @p ctx; false on an interpreter fault. */
-static inline bool run_prog(const struct sl_exec *ex, void *ctx, uint64_t *r0)
+/* The interpreter, out of line: its result struct stays off the JIT path's frame. */
+static __attribute__((noinline)) bool run_interp(const struct sl_exec *ex, void *ctx,
+						 uint64_t *r0)
 {
 	static const struct sl_vm_run_opts opts = { .sz = sizeof(opts) };
 	struct sl_vm_result res;
 
+	res.err = 0;
+	*r0 = sl_vm_exec(ex->prog, ctx, &opts, &res);
+	return likely(res.err == 0);
+}
+
+/* Run the program on @p ctx; false on an interpreter fault. */
+static inline bool run_prog(const struct sl_exec *ex, void *ctx, uint64_t *r0)
+{
 	if (likely(ex->fn != NULL)) {
 		*r0 = ex->fn(ctx, 0);
 		return true;
 	}
-	res.err = 0;
-	*r0 = sl_vm_exec(ex->prog, ctx, &opts, &res);
-	return likely(res.err == 0);
+	return run_interp(ex, ctx, r0);
 }
 
 /* The port index bpf_redirect / bpf_redirect_map chose, or SL_PORT_NONE. */
@@ -125,8 +132,10 @@ enum sl_verdict sl_verdict_xdp_result(const struct sl_verdict_state *st, unsigne
 	}
 }
 
-static enum sl_verdict run_xdp(struct sl_verdict_state *st, const struct sl_exec *ex,
-			       unsigned port, struct sl_pkt *pkt, struct sl_verdict_out *out)
+/* Out of line like run_socket(): sl_verdict_run() is then two compares and a jump. */
+static __attribute__((noinline)) enum sl_verdict
+run_xdp(struct sl_verdict_state *st, const struct sl_exec *ex, unsigned port,
+	struct sl_pkt *pkt, struct sl_verdict_out *out)
 {
 	struct sl_xdp_ctx ctx;
 	uint64_t v;
@@ -156,39 +165,95 @@ static uint32_t pkt_type_of(const struct sl_ports_view *pv, unsigned port, const
 	return memcmp(eth, pv->mac[port], 6) ? PACKET_OTHERHOST : PACKET_HOST;
 }
 
+/* Words of struct __sk_buff (bit i: bytes 4i..4i+3). */
+#define SKB_WORD(f) (1ull << (offsetof(struct __sk_buff, f) / 4))
+#define SKB_WORDS(f) (((1ull << (sizeof(((struct __sk_buff *)0)->f) / 4)) - 1) << \
+		      (offsetof(struct __sk_buff, f) / 4))
+#define SKB_NWORDS (sizeof(struct __sk_buff) / 4)
+_Static_assert(SKB_NWORDS < 64, "struct __sk_buff words must fit a uint64_t");
+
+/* Words a context access of @p in touches (the verifier allows no modified ctx pointer). */
+static uint64_t ctx_words(const struct bpf_insn *in)
+{
+	static const uint8_t size[4] = { [BPF_W >> 3] = 4, [BPF_H >> 3] = 2, [BPF_B >> 3] = 1,
+					 [BPF_DW >> 3] = 8 };
+	unsigned off = (uint16_t)in->off, n = size[BPF_SIZE(in->code) >> 3];
+	unsigned first = off / 4, last = (off + n - 1) / 4;
+
+	if (in->off < 0 || last >= SKB_NWORDS)
+		return ~0ull;
+	return (last - first == 63 ? ~0ull : ((2ull << (last - first)) - 1)) << first;
+}
+
+void sl_exec_init(struct sl_exec *ex, struct sl_prog *prog, sl_jit_fn fn)
+{
+	uint64_t touched = 0;
+
+	ex->prog = prog;
+	ex->fn = fn;
+	ex->skb_untouched = 0;
+	if (prog->type != SL_PROG_SOCKET || !prog->verified || !prog->aux)
+		return;
+	for (uint32_t pc = 0; pc < prog->n_insns; pc++) {
+		const struct bpf_insn *in = &prog->insns[pc];
+
+		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0 &&
+		    in->imm == BPF_FUNC_tail_call)
+			return;  /* the next program may read anything */
+		if (prog->aux[pc].ctx_access)
+			touched |= ctx_words(in);
+	}
+	ex->skb_untouched = ~touched;
+}
+
 /*
- * The __sk_buff fields a socket filter reads, as the kernel's AF_PACKET
- * hook fills them; fields after tc_classid stay zero (sl_verdict_state_init).
+ * The __sk_buff fields the program touches, as the kernel's AF_PACKET hook
+ * fills them. Only cb is writable (zeroed per packet when touched, as
+ * bpf_prog_run_save_cb does); the fields never filled stay zero from
+ * sl_verdict_state_init. Out of line: most filters read no field at all.
  */
-static inline void skb_fill(struct sl_verdict_state *st, unsigned port, const struct sl_pkt *pkt)
+static void skb_fill_fields(struct sl_verdict_state *st, unsigned port,
+			    const struct sl_pkt *pkt, uint64_t need)
 {
 	const struct sl_ports_view *pv = st->ports;
 	struct __sk_buff *s = &st->skb.skb;
 
-	memset(s, 0, offsetof(struct __sk_buff, data));
 	s->len = pkt->pkt_len;
-	s->pkt_type = pkt_type_of(pv, port, pkt->data, pkt->len);
+	if (need & SKB_WORD(pkt_type))
+		s->pkt_type = pkt_type_of(pv, port, pkt->data, pkt->len);
 	s->queue_mapping = st->queue;
-	s->protocol = sl_skb_eth_protocol(pkt->data, pkt->len);
-	if (pkt->vlan_stripped) {
-		s->vlan_present = 1;
-		s->vlan_tci = pkt->vlan_tci;
-		s->vlan_proto = htons(ETH_P_8021Q);
-	}
+	if (need & SKB_WORD(protocol))
+		s->protocol = sl_skb_eth_protocol(pkt->data, pkt->len);
+	s->vlan_present = pkt->vlan_stripped;
+	s->vlan_tci = pkt->vlan_stripped ? pkt->vlan_tci : 0;
+	s->vlan_proto = pkt->vlan_stripped ? htons(ETH_P_8021Q) : 0;
 	s->ingress_ifindex = pv->port_id[port];
 	s->ifindex = pv->port_id[port];
 	s->hash = pkt->rss_hash;
-	st->skb.pkt = pkt->data;
-	st->skb.pkt_len = pkt->len;
+	if (need & SKB_WORDS(cb))
+		memset(s->cb, 0, sizeof(s->cb));
 }
 
-static enum sl_verdict run_socket(struct sl_verdict_state *st, const struct sl_exec *ex,
-				  unsigned port, struct sl_pkt *pkt, struct sl_verdict_out *out)
+static inline void skb_fill(struct sl_verdict_state *st, const struct sl_exec *ex,
+			    unsigned port, const struct sl_pkt *pkt)
+{
+	uint64_t need = ~ex->skb_untouched & ((1ull << SKB_NWORDS) - 1);
+
+	st->skb.pkt = pkt->data;
+	st->skb.pkt_len = pkt->len;
+	if (need)
+		skb_fill_fields(st, port, pkt, need);
+}
+
+/* Out of line, so that its frame is its own (small) one, not the XDP path's. */
+static __attribute__((noinline)) enum sl_verdict
+run_socket(struct sl_verdict_state *st, const struct sl_exec *ex, unsigned port,
+	   struct sl_pkt *pkt, struct sl_verdict_out *out)
 {
 	uint64_t r0;
 	uint32_t n;
 
-	skb_fill(st, port, pkt);
+	skb_fill(st, ex, port, pkt);
 	if (unlikely(!run_prog(ex, &st->skb, &r0)))
 		return SL_VERDICT_ABORTED;
 	n = (uint32_t)r0;

@@ -41,7 +41,21 @@ const char *sl_verdict_name(enum sl_verdict v);
 struct sl_exec {
 	struct sl_prog *prog;
 	sl_jit_fn fn;  /**< JIT entry, or NULL for the (verified) interpreter */
+	/**
+	 * Socket filters: bit i set when 32-bit word i of struct __sk_buff is
+	 * neither read nor written by the program (sl_exec_init), so the
+	 * per-packet fill may leave it alone. 0 (a zeroed struct) fills all.
+	 */
+	uint64_t skb_untouched;
 };
+
+/**
+ * Set up @p ex for @p prog (verified) and its JIT entry @p fn (NULL: the
+ * interpreter): works out which __sk_buff words a socket filter touches
+ * from the verifier's marks of context accesses (every word when it may
+ * tail-call another program). Control thread, once per program.
+ */
+void sl_exec_init(struct sl_exec *ex, struct sl_prog *prog, sl_jit_fn fn);
 
 /**
  * The ports as the program sees them. Port i (an index into these arrays)

@@ -167,48 +167,46 @@ static inline void pkt_of(struct rte_mbuf *m, struct sl_pkt *pkt)
 	pkt->vlan_tci = m->vlan_tci;
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
- * The same loop while `ctl capture` is on (capture.h): each packet of a
- * chosen port is copied before the program runs, and published into this
- * worker's ring if its verdict is chosen.
+ * The same loop while `ctl capture` is on (capture.h): the verdict decides,
+ * then a chosen packet is recorded (copied before the program only when the
+ * program may write packets); the burst's records are published at its end.
  */
 static void process_burst_capture(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 				  struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc)
 {
-	const struct sl_capture *cap = w->eng->capture;
-	struct sl_cap_ring *r = &cap->rings[w->index];
-	bool port_on = (cap->ports >> port) & 1;
-	struct sl_cap_pkt cp = { .port = port, .ts = wall_ns() };
+	struct sl_cap_burst cb;
 
+	sl_cap_burst_begin(&cb, w->eng->capture, w->index, port, ex);
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct sl_verdict_out out;
 		struct sl_pkt pkt;
 		enum sl_verdict v;
+		uint32_t pre = 0;
 
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		pkt_of(pkts[i], &pkt);
 		out.data = pkt.data;
 		out.len = pkt.len;
-		cp.pre = port_on ? sl_cap_pre(cap, r, pkt.data, pkt.len) : 0;
+		if (unlikely(cb.pre))
+			pre = sl_cap_pre(&cb, pkt.data, pkt.len);
 		v = sl_verdict_run(&w->vstate, ex, port, &pkt, &out);
-		if (port_on && ((cap->verdicts >> v) & 1)) {
-			cp.verdict = v;
-			cp.orig_len = pkt.pkt_len;
-			cp.adata = out.data;
-			cp.alen = v == SL_VERDICT_TRIM ? (out.len < pkt.len ? out.len : pkt.len) :
-				  out.len;
-			cp.aorig_len = v == SL_VERDICT_TRIM ? out.len : pkt.pkt_len - pkt.len + out.len;
-			sl_cap_commit(cap, r, &cp);
+		if (unlikely(sl_cap_chosen(&cb, v))) {
+			struct sl_cap_pkt cp = {
+				.data = pkt.data, .len = pkt.len, .orig_len = pkt.pkt_len, .pre = pre,
+				.verdict = v, .adata = out.data,
+				.alen = v == SL_VERDICT_TRIM ? RTE_MIN(out.len, pkt.len) : out.len,
+				.aorig_len = v == SL_VERDICT_TRIM ? out.len :
+					     pkt.pkt_len - pkt.len + out.len };
+
+			sl_cap_take(&cb, &cp);
 		}
 		apply(w, pkts[i], v, &out, bc);
 	}
+	sl_cap_burst_end(&cb);
 }
 
 /*

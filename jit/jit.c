@@ -1132,7 +1132,10 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 		if (shift)
 			x86_shift_ri(&st->e, true, SH_SHL, dst, shift);        /* shl dst, s */
 	}
-	else if (fuse == SL_JIT_FUSE_LEA)
+	else if (fuse == SL_JIT_FUSE_ADC) {
+		x86_alu_rr(&st->e, false, ALU_ADD, dst, st->rmap[in->src_reg]); /* add dst32, src32 */
+		x86_alu_ri(&st->e, false, ALU_ADC, dst, 0);                      /* adc dst32, 0 */
+	} else if (fuse == SL_JIT_FUSE_LEA)
 		x86_lea_index(&st->e, SL_OP_CLASS(in->code) == BPF_ALU64, dst, dst, dst,
 			      (unsigned)in->imm - 1, in[1].imm);
 	else
@@ -1274,8 +1277,10 @@ static int alloc_state(struct jit_state *st)
 		if (jit_call_inlined(st, pc))
 			st->fuse[pc] = SL_JIT_FUSE_INLINE_CALL;  /* reads only r2 (liveness) */
 	st->dead = st->fuse ? sl_jit_dead_code(st->prog, st->fuse, &live) : NULL;
-	if (st->dead)
+	if (st->dead) {
 		sl_jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
+		sl_jit_fuse_carry(st->prog, st->fuse, st->dead, live);
+	}
 	free(live);
 	st->low = st->fuse ? sl_jit_low_only(st->prog, st->fuse) : NULL;
 	st->hi_zero = sl_jit_hi_zero(st->prog);
@@ -1353,7 +1358,7 @@ static struct sl_jit *emit_final(struct jit_state *st, size_t size)
 		return NULL;
 	}
 	*jit = (struct sl_jit){ .code = mem, .size = size, .map_len = map_len,
-				.prog = (struct sl_prog *)(uintptr_t)st->prog };
+				.prog = st->prog };
 	jit->entry = (sl_jit_fn)(uintptr_t)(mem + st->subs[0].off_start);
 	jit->tail_entry = mem + st->subs[0].off_tail;
 	for (uint32_t i = 0; i < st->nsubs; i++)
@@ -1363,7 +1368,7 @@ static struct sl_jit *emit_final(struct jit_state *st, size_t size)
 	return jit;
 }
 
-static void init_state(struct jit_state *st, const struct sl_prog *prog, const struct sl_jit_opts *opts,
+static void init_state(struct jit_state *st, struct sl_prog *prog, const struct sl_jit_opts *opts,
 		       char *log, size_t log_len)
 {
 	memset(st, 0, sizeof(*st));
@@ -1381,9 +1386,39 @@ static void init_state(struct jit_state *st, const struct sl_prog *prog, const s
 		log[0] = '\0';
 }
 
-struct sl_jit *sl_jit_compile(const struct sl_prog *prog, const struct sl_jit_opts *opts,
+/*
+ * Programs in the PROG_ARRAYs of a program that tail calls and that have
+ * no JIT code yet: compiled too, so tail calls go from JIT code to JIT
+ * code, and freed with @p jit. One that does not compile (not verified,
+ * ENOTSUP) stays with the interpreter. Control thread.
+ */
+static void compile_tail_targets(struct sl_jit *jit, const struct sl_jit_opts *opts)
+{
+	const struct sl_prog *p = jit->prog;
+
+	for (uint32_t m = 0; m < p->n_maps; m++) {
+		const struct sl_map_def *def = p->maps[m] ? sl_map_get_def(p->maps[m]) : NULL;
+
+		for (uint32_t i = 0; def && def->type == BPF_MAP_TYPE_PROG_ARRAY &&
+				     i < def->max_entries; i++) {
+			struct sl_prog *t = sl_map_prog_array_get(p->maps[m], i);
+			struct sl_jit *d;
+
+			if (!t || !t->verified || __atomic_load_n(&t->jit_tail_entry, __ATOMIC_ACQUIRE))
+				continue;
+			d = sl_jit_compile(t, opts, NULL, 0);
+			if (d) {
+				d->next_dep = jit->deps;
+				jit->deps = d;
+			}
+		}
+	}
+}
+
+struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 			      char *log, size_t log_len)
 {
+	bool tail_calls = false;
 	struct jit_state st;
 	struct sl_jit *jit = NULL;
 	size_t size;
@@ -1398,14 +1433,16 @@ struct sl_jit *sl_jit_compile(const struct sl_prog *prog, const struct sl_jit_op
 		size = converge(&st);
 		if (size)
 			jit = emit_final(&st, size);
+		tail_calls = st.tail_calls;
 	}
 	free_state(&st);
 	if (!jit) {
 		errno = -st.err;
 		return NULL;
 	}
-	/* the one field the JIT writes (programs are heap objects, never const) */
-	__atomic_store_n(&jit->prog->jit_tail_entry, jit->tail_entry, __ATOMIC_RELEASE);
+	__atomic_store_n(&prog->jit_tail_entry, jit->tail_entry, __ATOMIC_RELEASE);
+	if (tail_calls)
+		compile_tail_targets(jit, opts);
 	return jit;
 }
 
@@ -1430,6 +1467,12 @@ void sl_jit_free(struct sl_jit *jit)
 
 	if (!jit)
 		return;
+	while (jit->deps) {
+		struct sl_jit *d = jit->deps;
+
+		jit->deps = d->next_dep;
+		sl_jit_free(d);
+	}
 	expected = jit->tail_entry;
 	__atomic_compare_exchange_n(&jit->prog->jit_tail_entry, &expected, NULL, false,
 				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);

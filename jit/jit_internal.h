@@ -45,6 +45,7 @@ enum {
 	SL_JIT_FUSE_SETCC, /**< its jump: cmp + setcc rC8 */
 	SL_JIT_FUSE_LOAD_IDX, /**< load [rB + rA*scale + off]: the add (and shift) before it
 				  folded in; the argument is the scale */
+	SL_JIT_FUSE_ADC,   /**< "rA += rB" of a csum_add carry sequence: add r32 + adc r32, 0 */
 };
 
 /**
@@ -80,6 +81,16 @@ uint8_t *sl_jit_dead_code(const struct sl_prog *prog, const uint8_t *fuse, uint1
  */
 void sl_jit_fuse_indexed(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
 			 const uint16_t *live);
+
+/**
+ * After sl_jit_dead_code(): v1's one's-complement add with carry (the
+ * add, a zero-extended copy, a compare and the add of its bool; see
+ * peephole.c) becomes "add r32; adc r32, 0" where rA's upper half and the
+ * copy and the bool are not read afterwards; @p live: registers live
+ * after each instruction. Updates @p fuse.
+ */
+void sl_jit_fuse_carry(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
+		       const uint16_t *live);
 
 /**
  * Upper halves read later (liveness.c): per instruction, the registers

@@ -47,7 +47,7 @@ struct jit_sub {
 };
 
 struct jit_state {
-	const struct sl_prog *prog;
+	struct sl_prog *prog;
 	struct sl_jit_opts opts;
 	struct x86_emit e;
 	uint32_t *addrs, *ends;          /* per insn, previous pass */
@@ -80,6 +80,8 @@ struct sl_jit {
 	void *tail_entry;
 	struct sl_prog *prog;
 	struct sl_callback *cbs;   /* callbacks (bpf_loop): one per function, or NULL */
+	struct sl_jit *deps;       /* tail-call targets compiled with this program */
+	struct sl_jit *next_dep;   /* next in the deps list of the program that compiled it */
 };
 
 /** Fail compilation: first error wins, one line "pc N: ..." into the caller's log. */

@@ -62,6 +62,18 @@
  * *(rB + off)" with rA and rB dead after the load (a table read: CRC32,
  * Maglev) becomes one load [rB + rA*scale + off].
  *
+ * After liveness (sl_jit_fuse_carry()): v1's one's-complement add
+ * (csum_add: "s += a; return s + (s < a)" on u32), which clang writes as
+ *
+ *     rA += rB;  rC = rA;  rC <<= 32;  rC >>= 32;  rD = 1;
+ *     if rC != rA goto +1;  rD = 0;  rA += rD
+ *
+ * with rA and rB below 2^32 (sl_jit_hi_zero()), so that rD is bit 32 of
+ * the sum, becomes "add rA32, rB32; adc rA32, 0" when nothing reads rA's
+ * upper half, rC or rD afterwards. Instructions of other registers that
+ * clang schedules in between (after the zero extension and before the
+ * last add) stay where they are.
+ *
  * A sequence is fused only when no jump lands inside it (its registers
  * would then come from elsewhere).
  */
@@ -76,7 +88,10 @@ static bool is_shift_k(const struct bpf_insn *in)
 	       in->imm > 0 && in->imm < 64;
 }
 
-/* Jump targets (and function starts): instructions control can reach from elsewhere. */
+/*
+ * Jump targets (and function starts): instructions control can reach from
+ * elsewhere, with the number of jumps that land there (255 for 255 or more).
+ */
 static uint8_t *jump_targets(const struct sl_prog *p)
 {
 	uint8_t *t = calloc(p->n_insns + 1, 1);
@@ -96,8 +111,8 @@ static uint8_t *jump_targets(const struct sl_prog *p)
 			continue;
 		to = (int64_t)pc + 1 + ((op == BPF_CALL || (cls == BPF_JMP32 && op == BPF_JA))
 					? in->imm : in->off);
-		if (to >= 0 && to <= p->n_insns)
-			t[to] = 1;
+		if (to >= 0 && to <= p->n_insns && t[to] < UINT8_MAX)
+			t[to]++;
 	}
 	return t;
 }
@@ -831,6 +846,164 @@ void sl_jit_fuse_indexed(const struct sl_prog *p, uint8_t *fuse, const uint8_t *
 		}
 	}
 	free(targets);
+}
+
+/* Can the instruction at @p k stay inside a carry sequence of rA, rC, rD (any write of rC when @p c_free)? */
+static bool carry_gap_ok(const struct sl_prog *p, const uint8_t *fuse, uint32_t k, uint8_t a,
+			 uint8_t c, uint8_t d, bool c_free)
+{
+	const struct bpf_insn *in = &p->insns[k];
+	uint8_t cls = SL_OP_CLASS(in->code);
+
+	if (fuse[k] || (cls != BPF_ALU && cls != BPF_ALU64 && cls != BPF_LDX && cls != BPF_ST &&
+			(cls != BPF_STX || SL_OP_MODE(in->code) != BPF_MEM)))
+		return false;
+	return !reads(in, a) && !writes(in, a) && !reads(in, d) && !writes(in, d) &&
+	       !reads(in, c) && (c_free || !writes(in, c));
+}
+
+/* "rD = v" (a mov of an immediate, 64-bit, or 32-bit in a v3 sequence)? */
+static bool is_mov_k(const struct bpf_insn *in, uint8_t d, int32_t v, bool w32)
+{
+	return (in->code == (BPF_ALU64 | BPF_MOV | BPF_K) ||
+		(w32 && in->code == (BPF_ALU | BPF_MOV | BPF_K))) &&
+	       in->dst_reg == d && in->imm == v && !in->off;
+}
+
+/*
+ * The head of a carry sequence whose add is at @p pc: v1's "rA += rB; rC
+ * = rA; rC <<= 32; rC >>= 32" (*w32 false; the jump is "if rC != rA"), or
+ * v3's "wA += wB" (*w32 true; the jump is "if wA < wC" with rC rB or the
+ * register rA was copied from just before, since the sum is below either
+ * operand exactly when it carries). @return the first pc after the head,
+ * or 0.
+ */
+static uint32_t carry_head(const struct sl_prog *p, const uint8_t *targets, const uint8_t *fuse,
+			   uint32_t pc, uint8_t *c, bool *w32)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+	uint8_t a = w[0].dst_reg;
+
+	if (pc + 6 > p->n_insns || w[0].src_reg == a || w[0].src_reg == BPF_REG_10 ||
+	    a == BPF_REG_10 ||
+	    (fuse[pc] && !(fuse[pc] == SL_JIT_FUSE_DROP && pc && fuse[pc - 1] == SL_JIT_FUSE_MOV_ADD)))
+		return 0;
+	*w32 = w[0].code == (BPF_ALU | BPF_ADD | BPF_X);
+	*c = w[0].src_reg;
+	if (*w32) {
+		if (pc && !targets[pc] && (w[-1].code == (BPF_ALU | BPF_MOV | BPF_X) ||
+					   w[-1].code == (BPF_ALU64 | BPF_MOV | BPF_X)) &&
+		    w[-1].dst_reg == a && w[-1].src_reg != a && !w[-1].off &&
+		    (pc < 2 || !sl_isa_is_lddw(&w[-2])))
+			*c = w[-1].src_reg;                     /* wA = wS; wA += wB; if wA < wS */
+		return pc + 1;
+	}
+	*c = w[1].dst_reg;
+	if (pc + 8 > p->n_insns || w[0].code != (BPF_ALU64 | BPF_ADD | BPF_X) ||
+	    w[1].code != (BPF_ALU64 | BPF_MOV | BPF_X) || w[1].off || w[1].src_reg != a || *c == a ||
+	    w[2].code != (BPF_ALU64 | BPF_LSH | BPF_K) || w[2].imm != 32 || w[2].dst_reg != *c ||
+	    w[3].code != (BPF_ALU64 | BPF_RSH | BPF_K) || w[3].imm != 32 || w[3].dst_reg != *c ||
+	    targets[pc + 1] || targets[pc + 2] || targets[pc + 3])
+		return 0;
+	return pc + 4;
+}
+
+/* The jump of a carry sequence: v1 "if rC != rA goto +1", v3 "if wA < wC goto +1" (or mirrored). */
+static bool is_carry_jump(const struct bpf_insn *in, uint8_t a, uint8_t c, bool w32)
+{
+	if (in->off != 1)
+		return false;
+	if (w32)
+		return (in->code == (BPF_JMP32 | BPF_JLT | BPF_X) && in->dst_reg == a && in->src_reg == c) ||
+		       (in->code == (BPF_JMP32 | BPF_JGT | BPF_X) && in->dst_reg == c && in->src_reg == a);
+	return in->code == (BPF_JMP | BPF_JNE | BPF_X) &&
+	       ((in->dst_reg == c && in->src_reg == a) || (in->dst_reg == a && in->src_reg == c));
+}
+
+/*
+ * The carry sequence whose add is at @p pc (see the top of the file): the
+ * pc of its last add "rA += rD", or -1. @p j: the pc of its jump; @p w32:
+ * the v3 form; @p one: the pc of "rD = 1".
+ */
+static int64_t match_carry(const struct sl_prog *p, const uint8_t *targets, const uint8_t *fuse,
+			   uint32_t pc, uint32_t *j, bool *w32, uint32_t *one)
+{
+	uint8_t a = p->insns[pc].dst_reg, c, d;
+	uint32_t g0 = carry_head(p, targets, fuse, pc, &c, w32), k = g0;
+	uint32_t end = pc + 16 < p->n_insns ? pc + 16 : p->n_insns;
+	bool found = false;
+
+	if (!g0)
+		return -1;
+	for (; k < end && !is_carry_jump(&p->insns[k], a, c, *w32); k++)
+		if (targets[k] || sl_isa_is_lddw(&p->insns[k]))
+			return -1;
+	if (k + 3 >= end || targets[k] || targets[k + 1] || targets[k + 2] != 1)
+		return -1;
+	*j = k;
+	d = p->insns[k + 1].dst_reg;
+	if (!is_mov_k(&p->insns[k + 1], d, 0, *w32) || d == a || d == c || d == BPF_REG_10)
+		return -1;
+	for (uint32_t g = g0; g < k; g++) {              /* "rD = 1", the rest other registers */
+		if (!found && is_mov_k(&p->insns[g], d, 1, *w32)) {
+			found = true;
+			*one = g;
+		} else if (!carry_gap_ok(p, fuse, g, a, c, d, false)) {
+			return -1;
+		}
+	}
+	for (k += 2; found && k < end; k++) {            /* the last add "rA += rD" */
+		const struct bpf_insn *in = &p->insns[k];
+
+		if (k > *j + 2 && targets[k])
+			return -1;
+		if (in->code == ((*w32 ? BPF_ALU : BPF_ALU64) | BPF_ADD | BPF_X) && in->dst_reg == a &&
+		    in->src_reg == d)
+			return !fuse[k] && (k + 1 >= p->n_insns || fuse[k + 1] != SL_JIT_FUSE_JZ_FLAGS)
+			       ? (int64_t)k : -1;
+		if (!carry_gap_ok(p, fuse, k, a, c, d, !*w32))
+			return -1;
+	}
+	return -1;
+}
+
+void sl_jit_fuse_carry(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
+		       const uint16_t *live)
+{
+	uint8_t *targets = jump_targets(p);
+	uint16_t *hi = targets ? sl_jit_hi_live(p, targets, NULL) : NULL;
+	uint16_t *zero = hi ? sl_jit_hi_zero(p) : NULL;
+
+	for (uint32_t pc = 0; zero && pc < p->n_insns; pc++) {
+		const struct bpf_insn *in = &p->insns[pc];
+		uint32_t j = 0, one = 0;
+		bool w32 = false;
+		int64_t f;
+
+		if (sl_isa_is_lddw(in)) {
+			pc++;
+			continue;
+		}
+		if (dead[pc] || (SL_OP_CODE(in->code) != BPF_ADD || SL_OP_SRC(in->code) != BPF_X))
+			continue;
+		f = match_carry(p, targets, fuse, pc, &j, &w32, &one);
+		if (f < 0 || dead[f] || (live[f] & (1u << p->insns[j + 1].dst_reg)))
+			continue;
+		/* v1: rA, rB below 2^32, rC dead after the jump, rA's upper half never read */
+		if (!w32 && ((~zero[pc] & (1u << in->dst_reg | 1u << in->src_reg)) ||
+			     (live[j] & (1u << in[1].dst_reg)) || (hi[f] & (1u << in->dst_reg))))
+			continue;
+		if (fuse[pc] == SL_JIT_FUSE_DROP)
+			fuse[pc - 1] = SL_JIT_FUSE_NONE;        /* "rA = rS; rA += rB": mov, then add + adc */
+		fuse[pc] = SL_JIT_FUSE_ADC;
+		for (uint32_t k = pc + 1; !w32 && k <= pc + 3; k++)
+			fuse[k] = SL_JIT_FUSE_NOP;
+		fuse[one] = fuse[j] = fuse[j + 1] = fuse[f] = SL_JIT_FUSE_NOP;
+		pc = (uint32_t)f;
+	}
+	free(targets);
+	free(hi);
+	free(zero);
 }
 
 uint8_t *sl_jit_low_only(const struct sl_prog *p, const uint8_t *fuse)

@@ -35,7 +35,7 @@ enum x86_cc {
 
 /** Two-operand ALU group: the /digit of opcode 0x81, and (digit << 3 | 1) is "op r/m, r". */
 enum x86_alu {
-	ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7,
+	ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7,
 };
 
 /** Shift group: /digit of 0xc1 / 0xd3. */

@@ -94,6 +94,11 @@ python3 engine/tests/ctl/bench_ctl.py "$sluice" "$b/pktgen-tests/sl-pcapgen" \
 	"$b/engine/tests/ctl/ctl_count_v2.bpf.o"
 
 echo
+echo "== capture by verdict (scripts/bench_capture.py): capture off vs --verdict drop, Mpps and instructions/packet"
+python3 "$(dirname "$0")/bench_capture.py" "$sluice" "$b/pktgen-tests/sl-pcapgen" \
+	"$b/engine/tests/ops/drop_1pct.bpf.o"
+
+echo
 echo "== replay: sluice replay --filter vs tcpdump -r -w, same expression, same capture"
 python3 "$(dirname "$0")/bench_replay.py" "$sluice" "$b/pktgen-tests/sl-pcapgen"
 

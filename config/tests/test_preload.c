@@ -17,6 +17,7 @@
 #include "sl_maps.h"
 #include "sl_preload.h"
 #include "sl_vm.h"
+#include "sl_test.h"
 
 struct flow {           /* progs/typed_maps.bpf.c */
 	uint32_t saddr, daddr;
@@ -33,10 +34,6 @@ struct rule {
 	uint8_t via[16] __attribute__((aligned(4)));  /* struct in6_addr: 4-aligned */
 	uint64_t hits;
 };
-
-static int fails;
-
-#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL " __VA_ARGS__); printf("\n"); fails++; } } while (0)
 
 static const char *write_file(const char *name, const char *text)
 {
@@ -185,6 +182,5 @@ int main(int argc, char **argv)
 	check_lpm(obj);
 	check_untyped_and_errors(obj);
 	sl_obj_close(obj);
-	printf("%s\n", fails ? "FAILED" : "ok: preloads");
-	return fails ? 1 : 0;
+	return sl_test_done("preload");
 }

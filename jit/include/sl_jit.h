@@ -19,12 +19,6 @@ typedef uint64_t (*sl_jit_fn)(void *ctx, uint64_t r2);
 struct sl_jit_opts {
 	size_t sz;
 	bool blind_constants;  /**< constant blinding for untrusted programs */
-	/**
-	 * Unused, kept for source compatibility: compiled code reads the
-	 * worker slot (sl_map_cpu, thread-local) at run time, so one copy
-	 * serves every worker and every copy is interchangeable.
-	 */
-	uint32_t cpu;
 	/** Do not use BMI2 (shlx/shrx/sarx) even when the CPU has it: tests the cl path. */
 	bool no_bmi2;
 };
@@ -33,14 +27,16 @@ struct sl_jit;
 
 /**
  * Compile a verified program. Control thread; allocates and maps code
- * pages, which are never writable and executable at once. @p prog is
- * only read, except for prog->jit_tail_entry, which it sets (the entry
- * that tail calls from other compiled programs jump to; compile every
- * program of a PROG_ARRAY, or its tail calls run in the interpreter).
- * One compiled copy serves every worker: per-CPU map slots are read from
- * sl_map_cpu at run time. The code must be freed only once no thread can
- * still be running it.
- * @param prog    verified program (prog->verified)
+ * pages, which are never writable and executable at once. Sets
+ * prog->jit_tail_entry (the entry that tail calls from other compiled
+ * programs jump to). When the program makes tail calls, the verified
+ * programs already in its PROG_ARRAYs that have no JIT code are compiled
+ * with it (and freed with it), so its tail calls jump from JIT code to
+ * JIT code; a program put into a slot later runs in the interpreter
+ * unless it is compiled too. One compiled copy serves every worker:
+ * per-CPU map slots are read from sl_map_cpu at run time. The code must
+ * be freed only once no thread can still be running it.
+ * @param prog    verified program (prog->verified); only jit_tail_entry is written
  * @param opts    options, or NULL for the defaults
  * @param log     caller's buffer for one error line ("pc 12: ..."), may be NULL
  * @param log_len its size
@@ -48,7 +44,7 @@ struct sl_jit;
  *         EINVAL (program not verified, malformed instruction), ENOTSUP
  *         (instruction or helper the JIT does not handle), ENOMEM.
  */
-struct sl_jit *sl_jit_compile(const struct sl_prog *prog, const struct sl_jit_opts *opts,
+struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 			      char *log, size_t log_len);
 
 /**
@@ -63,7 +59,10 @@ size_t sl_jit_code_size(const struct sl_jit *jit);
 /** Start of the machine code (read-only, executable pages), e.g. to dump or inspect it. */
 const void *sl_jit_code(const struct sl_jit *jit);
 
-/** Unmap the code; clears the program's jit_tail_entry if it points here. NULL is allowed. */
+/**
+ * Unmap the code and that of the tail-call targets compiled with it;
+ * clears each program's jit_tail_entry if it points there. NULL is allowed.
+ */
 void sl_jit_free(struct sl_jit *jit);
 
 #endif /* SL_JIT_H */

@@ -632,6 +632,60 @@ static void gen_setcc(struct gen *g)
  * multiply and the shift (the JIT steps over those of other registers;
  * rO may also be rV, rA or a constant register), or a jump target.
  */
+/*
+ * csum_add's carry as clang writes it: v1 "rA += rB; rC = rA; rC <<= 32;
+ * rC >>= 32; rD = 1; if rC != rA goto +1; rD = 0; rA += rD" on zero-
+ * extended rA, rB, and v3 "wA += wB; wD = 1; if wA < wB goto +1; wD = 0;
+ * wA += wD" (the JIT: add + adc), with an unrelated instruction between
+ * and rC, rD overwritten after. Near misses: upper halves not zero, the
+ * upper half of the sum read afterwards, rC or rD read afterwards, a jump
+ * landing inside, a different compare, rA read between.
+ */
+static void gen_carry(struct gen *g)
+{
+	uint8_t a = scalar(g), b = scalar(g), c = scalar(g), d = scalar(g), o = scalar(g);
+	unsigned miss = rn(g, 12);
+	bool v3 = rn(g, 2);
+	uint8_t cls = v3 ? BPF_ALU : BPF_ALU64;
+
+	if (a == b || c == a || d == a || d == c || (!v3 && c == b && rn(g, 2)))
+		return;
+	item(g);
+	if (miss != 0) {
+		put(g, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);          /* zero-extend */
+		put(g, BPF_ALU | BPF_MOV | BPF_X, b, b, 0, 0);
+	}
+	put(g, cls | BPF_ADD | BPF_X, a, b, 0, 0);
+	if (!v3) {
+		put(g, BPF_ALU64 | BPF_MOV | BPF_X, c, a, 0, 0);
+		put(g, BPF_ALU64 | BPF_LSH | BPF_K, c, 0, 0, 32);
+		put(g, BPF_ALU64 | BPF_RSH | BPF_K, c, 0, 0, 32);
+	}
+	if (o != a && o != c && o != d && rn(g, 2))
+		put(g, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, edge_imm(g));  /* scheduled between */
+	if (miss == 1)
+		put(g, BPF_ALU64 | BPF_XOR | BPF_X, o, a, 0, 0);          /* reads rA between */
+	put(g, cls | BPF_MOV | BPF_K, d, 0, 0, 1);
+	if (v3)
+		put(g, BPF_JMP32 | (miss == 2 ? BPF_JLE : BPF_JLT) | BPF_X, a, b, 1, 0);
+	else if (rn(g, 2))
+		put(g, BPF_JMP | (miss == 2 ? BPF_JGT : BPF_JNE) | BPF_X, c, a, 1, 0);
+	else
+		put(g, BPF_JMP | (miss == 2 ? BPF_JGT : BPF_JNE) | BPF_X, a, c, 1, 0);
+	put(g, cls | BPF_MOV | BPF_K, d, 0, 0, 0);
+	if (miss == 3)
+		item(g);                                            /* a jump lands on the add */
+	put(g, cls | BPF_ADD | BPF_X, a, d, 0, 0);
+	if (miss == 4)
+		put(g, BPF_ALU64 | BPF_RSH | BPF_K, a, 0, 0, 32);       /* reads the upper half */
+	else if (miss != 5)
+		put(g, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);
+	if (miss != 6)
+		put(g, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, edge_imm(g));
+	if (miss != 7 && c != b)
+		put(g, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g));
+}
+
 static void gen_mulrot(struct gen *g)
 {
 	uint8_t v = scalar(g), a = scalar(g), c1 = scalar(g), c2 = scalar(g), o = scalar(g);
@@ -689,12 +743,14 @@ static void gen_body(struct gen *g, unsigned n)
 	for (unsigned i = 0; i < n && g->n < MAX_INSNS - 64; i++) {
 		unsigned w = rn(g, 100);
 
-		if (w < 36)
+		if (w < 35)
 			gen_alu(g);
-		else if (w < 37)
+		else if (w < 36)
 			gen_setcc(g);
-		else if (w < 38)
+		else if (w < 37)
 			gen_v1_idioms(g);
+		else if (w < 38)
+			gen_carry(g);
 		else if (w < 40)
 			gen_rotate(g);
 		else if (w < 41)

@@ -10,7 +10,8 @@
  *                 lookup function, update/delete helpers
  *   percpu        PERCPU_ARRAY inlined: four threads, four slots
  *   tail          tail calls: to a target, empty slot (-ENOENT), the chain
- *                 limit of 33, a target without JIT code (interpreter)
+ *                 limit of 33, a target without JIT code (interpreter),
+ *                 targets without code compiled with their caller (JIT to JIT)
  *   ldabs         LD_ABS / LD_IND of a socket filter, in and out of bounds
  *   blind         with blinding, an immediate does not appear in the code
  */
@@ -24,6 +25,7 @@
 #include "sl_jit.h"
 #include "sl_maps.h"
 #include "sl_vm.h"
+#include "sl_test.h"
 
 #define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
 					     .off = (o), .imm = (i) })
@@ -38,12 +40,6 @@
 #define STXDW(d, o, s) I(BPF_STX | BPF_MEM | BPF_DW, d, s, o, 0)
 #define LDXDW(d, s, o) I(BPF_LDX | BPF_MEM | BPF_DW, d, s, o, 0)
 #define XADD64(d, o, s) I(BPF_STX | BPF_ATOMIC | BPF_DW, d, s, o, BPF_ADD)
-
-static unsigned failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; \
-	fprintf(stderr, "FAIL %s:%d: ", __func__, __LINE__); fprintf(stderr, __VA_ARGS__); \
-	fputc('\n', stderr); } } while (0)
 
 static struct sl_prog *mkprog(const struct bpf_insn *insns, size_t n, enum sl_prog_type type,
 			      struct sl_map **maps, unsigned n_maps)
@@ -327,8 +323,22 @@ static void test_tail(void)
 	sl_jit_free(jt);  /* slot 1 has no JIT code now: the interpreter runs it */
 	CHECK(!pt->jit_tail_entry, "jit_tail_entry not cleared");
 	CHECK(sl_jit_entry(je)((void *)7, 1) == 49, "tail call into the interpreter: want 49");
-	sl_jit_free(jl);
+	/* targets without JIT code are compiled with the program that tail calls them */
 	sl_jit_free(je);
+	je = compile(pe, false);
+	CHECK(pt->jit_tail_entry && pt->jit_tail_entry != pe->jit_tail_entry,
+	      "slot 1 not compiled with the program that tail calls it");
+	CHECK(sl_jit_entry(je)((void *)7, 1) == 49, "JIT-to-JIT tail call to slot 1: want 49");
+	sl_jit_free(je);
+	CHECK(!pt->jit_tail_entry && !pe->jit_tail_entry, "entries of freed code not cleared");
+	sl_jit_free(jl);
+	je = compile(pe, false);  /* compiles slot 0, which compiles slot 1 */
+	CHECK(pl->jit_tail_entry && pt->jit_tail_entry, "slots 0 and 1 not compiled");
+	CHECK(sl_jit_entry(je)((void *)7, 0) == (uint64_t)-ENOENT, "JIT chain end: -ENOENT");
+	sl_map_ctl_lookup(cnt, &k, &v);
+	CHECK(v == 34 + 33, "JIT chain: %" PRIu64 " runs in all, want 67 (34 + 33 tail calls)", v);
+	sl_jit_free(je);
+	CHECK(!pl->jit_tail_entry && !pt->jit_tail_entry, "entries of freed targets not cleared");
 	sl_prog_free(pl);
 	sl_prog_free(pt);
 	sl_prog_free(pe);
@@ -485,6 +495,5 @@ int main(void)
 	test_ldabs();
 	test_blind();
 	test_garbage();
-	printf("%s: %u failures\n", failures ? "FAIL" : "ok", failures);
-	return failures ? 1 : 0;
+	return sl_test_done("jit_unit");
 }

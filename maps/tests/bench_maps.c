@@ -39,19 +39,14 @@
 #pragma GCC diagnostic pop
 
 #include "sl_maps.h"
+#include "sl_test.h"
 
 #define NKEYS 65536
 #define NLOOK (1 << 20)
 #define NPREFIX 10000
 
-static uint64_t rng = 0x243f6a8885a308d3ull;
+static struct sl_rng rng = { 0x243f6a8885a308d3ull, SL_RNG_XORSHIFT };
 static int rounds = 5;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-	return rng;
-}
 
 /* CPU time of this thread: time other processes take on a shared machine does not count */
 static double now_ns(void)
@@ -159,7 +154,7 @@ static void bench_hash(uint32_t ksz)
 		exit(1);
 	}
 	for (size_t i = 0; i < (size_t)NKEYS * 2 * ksz; i += 8) {  /* a multiple of 8 */
-		uint64_t r = rnd();
+		uint64_t r = sl_rng_u64(&rng);
 
 		memcpy(keys + i, &r, 8);
 	}
@@ -173,8 +168,8 @@ static void bench_hash(uint32_t ksz)
 			memmove(keys + (size_t)inserted++ * ksz, keys + (size_t)i * ksz, ksz);
 	}
 	for (uint32_t i = 0; i < NLOOK; i++) {
-		memcpy(hit + (size_t)i * ksz, keys + (rnd() % inserted) * ksz, ksz);
-		memcpy(miss + (size_t)i * ksz, keys + (NKEYS + rnd() % NKEYS) * ksz, ksz);
+		memcpy(hit + (size_t)i * ksz, keys + (sl_rng_u64(&rng) % inserted) * ksz, ksz);
+		memcpy(miss + (size_t)i * ksz, keys + (NKEYS + sl_rng_u64(&rng) % NKEYS) * ksz, ksz);
 	}
 	bench2(sl_lookups, m, rte_lookups, h, hit, ksz, NLOOK, th, fh);
 	bench2(sl_lookups, m, rte_lookups, h, miss, ksz, NLOOK, tm, fm);
@@ -228,9 +223,9 @@ static void lpm_fill(struct sl_map *m, struct rte_lpm *r)
 	struct { uint32_t prefixlen; uint32_t addr_be; } k;
 
 	for (uint32_t i = 0; i < NPREFIX; i++) {
-		uint32_t len = i % 2 ? 24 : 8 + (uint32_t)(rnd() % 25);
-		uint32_t ip = (uint32_t)rnd() & (uint32_t)(~0ull << (32 - len));
-		uint32_t nh = 1 + (uint32_t)(rnd() % 100000);
+		uint32_t len = i % 2 ? 24 : 8 + (uint32_t)(sl_rng_u64(&rng) % 25);
+		uint32_t ip = (uint32_t)sl_rng_u64(&rng) & (uint32_t)(~0ull << (32 - len));
+		uint32_t nh = 1 + (uint32_t)(sl_rng_u64(&rng) % 100000);
 
 		k.prefixlen = len;
 		k.addr_be = __builtin_bswap32(ip);
@@ -258,7 +253,7 @@ static void bench_lpm(void)
 	}
 	lpm_fill(m, r);
 	for (uint32_t i = 0; i < NLOOK; i++)
-		addrs[i] = (uint32_t)rnd();
+		addrs[i] = (uint32_t)sl_rng_u64(&rng);
 	bench2(sl_lpm_lookups, m, rte_lpm_lookups, r, (const uint8_t *)addrs, 4, NLOOK, t, f);
 	printf("LPM  IPv4, %u prefixes, random addresses:  sluice %6.1f ns  rte_lpm %6.1f ns%s\n",
 	       NPREFIX, t[0], t[1], f[0] == f[1] ? "  (same next hops)" : "  (RESULTS DIFFER)");
@@ -278,7 +273,7 @@ static void bench_array(uint32_t type, const char *label)
 	if (!m || !idx)
 		exit(1);
 	for (uint32_t i = 0; i < NLOOK; i++)
-		idx[i] = (uint32_t)(rnd() % 256);
+		idx[i] = (uint32_t)(sl_rng_u64(&rng) % 256);
 	bench2(sl_lookups, m, NULL, NULL, (const uint8_t *)idx, 4, NLOOK, t, f);
 	printf("%-12s 256 x u64, sl_map_lookup_elem:  %6.1f ns\n", label, t[0]);
 	sl_map_destroy(m);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "sl_maps.h"
-#include "check.h"
+#include "sl_test.h"
 
 static struct sl_map *mk(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags,
 			 unsigned ncpus)
@@ -332,5 +332,5 @@ int main(void)
 	test_percpu_array();
 	test_devmap();
 	test_ringbuf();
-	CHECK_DONE();
+	return sl_test_done("maps_array");
 }

@@ -11,17 +11,7 @@
 #include <linux/bpf.h>
 
 #include "sl_fib.h"
-
-static unsigned failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		failures++; \
-	} \
-} while (0)
+#include "sl_test.h"
 
 static uint32_t ip4(const char *s)
 {
@@ -116,6 +106,5 @@ int main(void)
 	CHECK(sl_fib_add_neigh(fib, AF_INET6, p.ipv6_dst, 2, nm) == 0, "v6 neigh");
 	CHECK(sl_fib_lookup(fib, &p, sizeof(p), 0) == 0 && !memcmp(p.dmac, nm, 6), "v6 success");
 	sl_fib_destroy(fib);
-	printf("fib: %u failures\n", failures);
-	return failures ? 1 : 0;
+	return sl_test_done("maps_fib");
 }

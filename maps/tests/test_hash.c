@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "sl_maps.h"
-#include "check.h"
+#include "sl_test.h"
 
 static struct sl_map *mk(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags,
 			 unsigned ncpus)
@@ -255,5 +255,5 @@ int main(void)
 	test_lru(BPF_MAP_TYPE_LRU_HASH, 1);
 	test_lru(BPF_MAP_TYPE_LRU_PERCPU_HASH, 4);
 	test_devmap_hash();
-	CHECK_DONE();
+	return sl_test_done("maps_hash");
 }

@@ -11,7 +11,7 @@
 
 #include "sl_helpers.h"
 #include "sl_maps.h"
-#include "check.h"
+#include "sl_test.h"
 
 #define PT(t) (1u << (t))
 
@@ -338,5 +338,5 @@ int main(void)
 	test_xdp_adjust();
 	test_xdp_bytes();
 	test_trace_printk();
-	CHECK_DONE();
+	return sl_test_done("maps_helpers");
 }

@@ -19,19 +19,13 @@
 #include <bpf/libbpf.h>
 
 #include "sl_maps.h"
-#include "check.h"
+#include "sl_test.h"
 
 #define OPS 4000
 #define VMAX 64
 
-static uint64_t rng = 0x853c49e6748fea9bull;
+static struct sl_rng rng = { 0x853c49e6748fea9bull, SL_RNG_XORSHIFT };
 static unsigned ncpus;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-	return rng;
-}
 
 struct pair {
 	int fd;
@@ -50,32 +44,32 @@ static void random_key(const struct pair *p, uint8_t *key)
 {
 	memset(key, 0, p->def.key_size);
 	if (p->def.type == BPF_MAP_TYPE_LPM_TRIE) {
-		uint32_t len = (uint32_t)(rnd() % 33);
-		uint32_t a = (uint32_t)rnd() & 0x0300ff00u & (len ? ~0u << (32 - len) : 0);
+		uint32_t len = (uint32_t)(sl_rng_u64(&rng) % 33);
+		uint32_t a = (uint32_t)sl_rng_u64(&rng) & 0x0300ff00u & (len ? ~0u << (32 - len) : 0);
 
-		*(uint32_t *)(void *)key = rnd() % 16 ? len : 40;  /* sometimes invalid */
+		*(uint32_t *)(void *)key = sl_rng_u64(&rng) % 16 ? len : 40;  /* sometimes invalid */
 		a = __builtin_bswap32(a);
 		memcpy(key + 4, &a, 4);
 		return;
 	}
 	/* LRU maps: a key space well inside max_entries, so that nothing is evicted */
-	*(uint32_t *)(void *)key = (uint32_t)(rnd() % (p->def.type == BPF_MAP_TYPE_LRU_HASH ?
+	*(uint32_t *)(void *)key = (uint32_t)(sl_rng_u64(&rng) % (p->def.type == BPF_MAP_TYPE_LRU_HASH ?
 						       p->def.max_entries / 4 :
 						       p->def.max_entries + 4));
 	if (p->def.key_size > 4)
-		key[4] = (uint8_t)(rnd() % 3);
+		key[4] = (uint8_t)(sl_rng_u64(&rng) % 3);
 }
 
 static void one_op(struct pair *p, int i)
 {
 	uint8_t key[16], kv[VMAX * 8], sv[VMAX * 8];
-	uint64_t flags = rnd() % 9 == 0 ? 4 + rnd() % 3 : rnd() % 3;
+	uint64_t flags = sl_rng_u64(&rng) % 9 == 0 ? 4 + sl_rng_u64(&rng) % 3 : sl_rng_u64(&rng) % 3;
 	int kr, sr, op;
 
 	random_key(p, key);
 	for (size_t b = 0; b < p->vsize; b++)
-		kv[b] = (uint8_t)rnd();
-	op = (int)(rnd() % 4);
+		kv[b] = (uint8_t)sl_rng_u64(&rng);
+	op = (int)(sl_rng_u64(&rng) % 4);
 	switch (op) {
 	case 0:
 	case 1:
@@ -92,19 +86,17 @@ static void one_op(struct pair *p, int i)
 		kr = kernel_err(bpf_map_lookup_elem(p->fd, key, kv));
 		sr = sl_map_ctl_lookup(p->m, key, sv);
 		if (kr == 0 && sr == 0 && memcmp(kv, sv, p->vsize)) {
-			fprintf(stderr, "%s op %d: lookup values differ\n",
+			FAIL("%s op %d: lookup values differ",
 				sl_map_type_name(p->def.type), i);
-			check_failures++;
 		}
 		break;
 	}
 	if (kr != sr) {
-		fprintf(stderr, "%s op %d (%s, key %08x %08x, flags %llu): kernel %d, sluice %d\n",
+		FAIL("%s op %d (%s, key %08x %08x, flags %llu): kernel %d, sluice %d",
 			sl_map_type_name(p->def.type), i,
 			op < 2 ? "update" : op == 2 ? "delete" : "lookup",
 			((uint32_t *)(void *)key)[0], ((uint32_t *)(void *)key)[1],
 			(unsigned long long)flags, kr, sr);
-		check_failures++;
 	}
 }
 
@@ -136,9 +128,8 @@ static void run(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t 
 	p.fd = bpf_map_create(type, "diff", ks, vs, max, &o);
 	p.m = sl_map_create("diff", &p.def, ncpus);
 	if (p.fd < 0 || !p.m) {
-		fprintf(stderr, "%s: kernel %d, sluice %p: cannot create\n",
+		FAIL("%s: kernel %d, sluice %p: cannot create",
 			sl_map_type_name(type), p.fd, (void *)p.m);
-		check_failures++;
 		return;
 	}
 	p.vsize = sl_map_ctl_value_size(p.m);
@@ -201,10 +192,9 @@ static void creation(void)
 		struct sl_map *m = sl_map_create("c", d, ncpus);
 
 		if ((fd >= 0) != (m != NULL)) {
-			fprintf(stderr, "create #%zu (%s): kernel %s, sluice %s\n", i,
+			FAIL("create #%zu (%s): kernel %s, sluice %s", i,
 				sl_map_type_name(d->type), fd >= 0 ? "accepts" : "refuses",
 				m ? "accepts" : "refuses");
-			check_failures++;
 		}
 		if (fd >= 0)
 			close(fd);
@@ -234,5 +224,5 @@ int main(void)
 	run(BPF_MAP_TYPE_PERCPU_HASH, 4, 8, 16, 0);
 	run(BPF_MAP_TYPE_LPM_TRIE, 8, 8, 32, BPF_F_NO_PREALLOC);
 	run(BPF_MAP_TYPE_LRU_HASH, 4, 8, 256, 0);
-	CHECK_DONE();
+	return sl_test_done("maps_kernel_diff");
 }

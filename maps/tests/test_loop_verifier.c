@@ -12,7 +12,7 @@
 
 #include "sl_jit.h"
 #include "sl_vm.h"
-#include "check.h"
+#include "sl_test.h"
 
 #define I(c, d, s, o, i) ((struct bpf_insn){ (c), (d), (s), (o), (i) })
 #define MOV_K(d, k) I(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k)
@@ -98,23 +98,20 @@ static void run_case(const struct vcase *c)
 	int err;
 
 	if (!p) {
-		fprintf(stderr, "%s: cannot build: %s\n", c->name, log);
-		check_failures++;
+		FAIL("%s: cannot build: %s", c->name, log);
 		return;
 	}
 	err = sl_prog_verify(p, 0, NULL, log, sizeof(log));
 	if (c->error) {
 		if (!err || !strstr(log, c->error)) {
-			fprintf(stderr, "%s: want refusal '%s', got %d '%s'\n", c->name, c->error, err,
+			FAIL("%s: want refusal '%s', got %d '%s'", c->name, c->error, err,
 				log);
-			check_failures++;
 		}
 		sl_prog_free(p);
 		return;
 	}
 	if (err || sl_vm_prepare(p, log, sizeof(log))) {
-		fprintf(stderr, "%s: refused: %s\n", c->name, log);
-		check_failures++;
+		FAIL("%s: refused: %s", c->name, log);
 		sl_prog_free(p);
 		return;
 	}
@@ -171,5 +168,5 @@ int main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i]);
 	test_checked();
-	CHECK_DONE();
+	return sl_test_done("maps_loop_verifier");
 }

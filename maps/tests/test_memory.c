@@ -13,19 +13,9 @@
 #include <unistd.h>
 
 #include "sl_maps.h"
+#include "sl_test.h"
 
 #define MB (1024.0 * 1024.0)
-
-static unsigned failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		failures++; \
-	} \
-} while (0)
 
 static double rss_bytes(void)
 {
@@ -180,6 +170,5 @@ int main(int argc, char **argv)
 	test_big_array();
 	test_big_hash();
 	test_hash_per_entry(n);
-	printf("maps memory: %u failures\n", failures);
-	return failures ? 1 : 0;
+	return sl_test_done("maps_memory");
 }

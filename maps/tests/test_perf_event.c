@@ -17,7 +17,7 @@
 
 #include "sl_helpers.h"
 #include "sl_maps.h"
-#include "check.h"
+#include "sl_test.h"
 
 #define P(x) ((uint64_t)(uintptr_t)(x))
 
@@ -235,5 +235,5 @@ int main(void)
 	test_errors();
 	test_helper();
 	test_stress();
-	CHECK_DONE();
+	return sl_test_done("maps_perf_event");
 }

@@ -33,7 +33,7 @@
 #include <time.h>
 
 #include "sl_maps.h"
-#include "check.h"
+#include "sl_test.h"
 
 #define NWORKERS 2
 #define PKEYS 64
@@ -46,7 +46,7 @@ struct val { uint64_t w[8]; };
 struct worker {
 	pthread_t tid;
 	uint32_t cpu;
-	uint64_t rng;
+	struct sl_rng rng;
 	uint64_t pcounts[PKEYS];
 	uint64_t acounts[PKEYS];
 	uint32_t own_inserted;
@@ -69,12 +69,6 @@ struct rb_check {
 	uint64_t got, bad;
 };
 static atomic_int stop;
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
-	return *s;
-}
 
 static int torn(const struct val *v)
 {
@@ -108,7 +102,7 @@ static int count_err(struct worker *w, long r)
 
 static void worker_percpu(struct worker *w)
 {
-	uint32_t k = (uint32_t)(rnd(&w->rng) % PKEYS);
+	uint32_t k = (uint32_t)(sl_rng_u64(&w->rng) % PKEYS);
 	uint64_t one = 1, *p = sl_map_lookup_elem(percpu, &k);
 
 	if (!p) {
@@ -137,7 +131,7 @@ static void worker_percpu(struct worker *w)
 
 static void worker_shared(struct worker *w)
 {
-	uint64_t r = rnd(&w->rng);
+	uint64_t r = sl_rng_u64(&w->rng);
 	uint32_t k = (uint32_t)(r % SHARED);
 	struct val v, *p;
 
@@ -174,7 +168,7 @@ static void worker_shared(struct worker *w)
 
 static void worker_lpm(struct worker *w)
 {
-	uint32_t a = (uint32_t)rnd(&w->rng) & 0x0f0fffffu;  /* clustered like the prefixes */
+	uint32_t a = (uint32_t)sl_rng_u64(&w->rng) & 0x0f0fffffu;  /* clustered like the prefixes */
 	struct lpm_key k = {32, __builtin_bswap32(a)};
 	const struct lpm_val *v = sl_map_lookup_elem(lpm, &k);
 	uint32_t mask;
@@ -205,7 +199,7 @@ static void worker_ringbuf(struct worker *w)
 		w->rb_full++;
 		return;
 	}
-	if (rnd(&w->rng) % 4 == 0) {  /* discarded: never seen, seq not used */
+	if (sl_rng_u64(&w->rng) % 4 == 0) {  /* discarded: never seen, seq not used */
 		sl_ringbuf_discard(p, 0);
 		return;
 	}
@@ -284,10 +278,10 @@ static uint64_t now_ms(void)
 }
 
 /* flip prefixes in and out of the trie while workers look up */
-static void lpm_flip(uint64_t *rng)
+static void lpm_flip(struct sl_rng *rng)
 {
 	for (int i = 0; i < 32; i++) {
-		const struct lpm_key *k = &pfx[rnd(rng) % NPFX];
+		const struct lpm_key *k = &pfx[sl_rng_u64(rng) % NPFX];
 		uint32_t a = __builtin_bswap32(k->addr_be);
 		struct lpm_val v = {k->prefixlen, a, ~a ^ k->prefixlen, 0};
 
@@ -297,7 +291,7 @@ static void lpm_flip(uint64_t *rng)
 }
 
 /* one control-thread round: updates, deletes, an iteration and dumps */
-static void control_round(uint64_t *rng, struct dump_check *d, uint64_t *ctl_torn,
+static void control_round(struct sl_rng *rng, struct dump_check *d, uint64_t *ctl_torn,
 			  struct rb_check *rc)
 {
 	struct val v;
@@ -305,7 +299,7 @@ static void control_round(uint64_t *rng, struct dump_check *d, uint64_t *ctl_tor
 	int n = 0;
 
 	for (int i = 0; i < 64; i++) {
-		uint64_t r = rnd(rng);
+		uint64_t r = sl_rng_u64(rng);
 
 		k = (uint32_t)(r % SHARED);
 		fill(&v, r);
@@ -373,7 +367,8 @@ int main(void)
 	struct dump_check d = {0};
 	struct rb_check rc = {0};
 	const char *env = getenv("STRESS_MS");
-	uint64_t ms = env ? strtoull(env, NULL, 10) : 2500, end, rng = 12345, ctl_torn = 0;
+	uint64_t ms = env ? strtoull(env, NULL, 10) : 2500, end, ctl_torn = 0;
+	struct sl_rng rng = sl_rng_make(12345, SL_RNG_XORSHIFT);
 	unsigned rounds = 0;
 
 	percpu = mk(BPF_MAP_TYPE_PERCPU_HASH, 8, PKEYS);
@@ -384,8 +379,8 @@ int main(void)
 	lpm = sl_map_create("lpm", &(struct sl_map_def){BPF_MAP_TYPE_LPM_TRIE, 8,
 			    sizeof(struct lpm_val), NPFX, BPF_F_NO_PREALLOC}, 1);
 	for (int i = 0; i < NPFX; i++) {
-		uint32_t len = (uint32_t)(rnd(&rng) % 33);
-		uint32_t a = (uint32_t)rnd(&rng) & 0x0f0fffffu & (len ? ~0u << (32 - len) : 0);
+		uint32_t len = (uint32_t)(sl_rng_u64(&rng) % 33);
+		uint32_t a = (uint32_t)sl_rng_u64(&rng) & 0x0f0fffffu & (len ? ~0u << (32 - len) : 0);
 
 		pfx[i] = (struct lpm_key){len, __builtin_bswap32(a)};
 	}
@@ -393,7 +388,7 @@ int main(void)
 	CHECK(percpu && parr && shared && lru && rb && lpm && d.seen);
 	for (int i = 0; i < NWORKERS; i++) {
 		w[i].cpu = (uint32_t)i;
-		w[i].rng = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
+		w[i].rng = sl_rng_make(0x9e3779b97f4a7c15ull * (uint64_t)(i + 1), SL_RNG_XORSHIFT);
 		pthread_create(&w[i].tid, NULL, worker_main, &w[i]);
 	}
 	end = now_ms() + ms;
@@ -432,5 +427,5 @@ int main(void)
 	sl_map_destroy(rb);
 	sl_map_destroy(lpm);
 	free(d.seen);
-	CHECK_DONE();
+	return sl_test_done("maps_stress");
 }

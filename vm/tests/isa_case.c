@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "isa_asm.h"
+#include "sl_test.h"
 
 enum section { S_NONE, S_ASM, S_RAW, S_MEM, S_RESULT, S_ERROR, S_TYPE, S_MAP, S_OTHER };
 
@@ -206,29 +207,6 @@ static int read_lines(struct reader *r, char *text)
 	return 0;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		if (buf) {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 /*
  * A case with both "-- asm" and "-- raw" (bpf_conformance's lddw.data) runs
  * the assembly; the raw words, read first, must encode the same program.
@@ -256,7 +234,7 @@ int isa_case_load(const char *path, struct isa_case *tc, char *err, size_t err_l
 
 	memset(tc, 0, sizeof(*tc));
 	snprintf(tc->path, sizeof(tc->path), "%s", path);
-	text = slurp(path, &len);
+	text = sl_test_read_file(path, &len);
 	if (!text) {
 		snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
 		return -1;

@@ -15,6 +15,7 @@
 
 #include "isa_asm.h"
 #include "isa_cli.h"
+#include "sl_test.h"
 #include "sl_vm.h"
 
 static int write_file(const char *path, const void *buf, size_t len)
@@ -169,15 +170,7 @@ int isa_cli_run(const char *sluice, char **files, unsigned n)
 
 /* ---- fuzzing ---- */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
+static struct sl_rng rng = { 0x9e3779b97f4a7c15ull, SL_RNG_XORSHIFT };
 
 /* Opcodes worth hitting often (valid ones), else any byte. */
 static uint8_t rnd_code(void)
@@ -192,9 +185,9 @@ static uint8_t rnd_code(void)
 		0x30, 0x40, 0x48, 0x50,
 	};
 
-	if (rnd() % 64 == 0)
-		return (uint8_t)rnd();
-	return common[rnd() % sizeof(common)];
+	if (sl_rng_u64(&rng) % 64 == 0)
+		return (uint8_t)sl_rng_u64(&rng);
+	return common[sl_rng_u64(&rng) % sizeof(common)];
 }
 
 /* Zero the fields an encoding reserves, so that most random programs load and run. */
@@ -211,8 +204,8 @@ static void sanitize(struct bpf_insn *in)
 			in->imm = 0;
 		else
 			in->src_reg = 0;
-		in->off = op == BPF_DIV || op == BPF_MOD ? (int16_t)(rnd() % 2) :
-			  op == BPF_MOV && x ? movsx[rnd() % (cls == BPF_ALU ? 3 : 4)] : 0;
+		in->off = op == BPF_DIV || op == BPF_MOD ? (int16_t)(sl_rng_u64(&rng) % 2) :
+			  op == BPF_MOV && x ? movsx[sl_rng_u64(&rng) % (cls == BPF_ALU ? 3 : 4)] : 0;
 		if (op == BPF_END || op == BPF_NEG)
 			in->src_reg = 0;
 		if (op == BPF_NEG)
@@ -240,7 +233,7 @@ static void sanitize(struct bpf_insn *in)
 	case BPF_ST: in->src_reg = 0; break;
 	case BPF_STX:
 		if ((in->code & 0xe0) == BPF_ATOMIC)
-			in->imm = atomics[rnd() % 10];
+			in->imm = atomics[sl_rng_u64(&rng) % 10];
 		else
 			in->imm = 0;
 		break;
@@ -257,7 +250,7 @@ static void sanitize(struct bpf_insn *in)
 static void rnd_prog(struct bpf_insn *p, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t r = rnd();
+		uint64_t r = sl_rng_u64(&rng);
 
 		p[i].code = rnd_code();
 		p[i].dst_reg = r % 64 ? r % 10 : (r >> 4) % 16;
@@ -284,21 +277,21 @@ static void rnd_prog(struct bpf_insn *p, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t cls = p[i].code & 0x07;
 
-		if (rnd() % 8)
+		if (sl_rng_u64(&rng) % 8)
 			sanitize(&p[i]);
-		if ((cls == BPF_JMP || cls == BPF_JMP32) && rnd() % 8)
-			p[i].off = (int16_t)((int)(rnd() % n) - (int)i - 1);
+		if ((cls == BPF_JMP || cls == BPF_JMP32) && sl_rng_u64(&rng) % 8)
+			p[i].off = (int16_t)((int)(sl_rng_u64(&rng) % n) - (int)i - 1);
 		if (p[i].code == (BPF_JMP | BPF_CALL) && p[i].src_reg == BPF_PSEUDO_CALL)
-			p[i].imm = (int32_t)((int)(rnd() % n) - (int)i - 1);
+			p[i].imm = (int32_t)((int)(sl_rng_u64(&rng) % n) - (int)i - 1);
 	}
 	/* registers start initialised: r0-r5 small numbers, r6-r9 pointers or numbers */
 	for (unsigned i = 0; i < 10 && i + 1 < n; i++) {
-		bool ptr = i >= 6 && rnd() % 2;
+		bool ptr = i >= 6 && sl_rng_u64(&rng) % 2;
 
-		if (rnd() % 2)
+		if (sl_rng_u64(&rng) % 2)
 			p[i] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | (ptr ? BPF_X : BPF_K),
-						  .dst_reg = (uint8_t)i, .src_reg = ptr ? (rnd() % 2 ? 1 : 10) : 0,
-						  .imm = ptr ? 0 : (int32_t)(rnd() % 64) };
+						  .dst_reg = (uint8_t)i, .src_reg = ptr ? (sl_rng_u64(&rng) % 2 ? 1 : 10) : 0,
+						  .imm = ptr ? 0 : (int32_t)(sl_rng_u64(&rng) % 64) };
 	}
 	p[n - 1] = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
 }
@@ -334,7 +327,7 @@ int isa_fuzz(int seconds, const char *sluice)
 	if (sluice && !mkdtemp(dir))
 		return 1;
 	while (time(NULL) < end) {
-		unsigned n = 1 + (unsigned)(rnd() % 64);
+		unsigned n = 1 + (unsigned)(sl_rng_u64(&rng) % 64);
 		struct sl_vm_run_opts o = { .sz = sizeof(o), .checked = true, .mem = mem,
 					    .mem_len = sizeof(mem) };
 		struct sl_vm_result res;
@@ -342,7 +335,7 @@ int isa_fuzz(int seconds, const char *sluice)
 
 		rnd_prog(p, n);
 		for (size_t i = 0; i < sizeof(mem); i++)
-			mem[i] = (uint8_t)rnd();
+			mem[i] = (uint8_t)sl_rng_u64(&rng);
 		prog = sl_prog_from_raw(p, (size_t)n * 8, SL_PROG_RAW, sizeof(mem), NULL, 0);
 		if (!prog)
 			return 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "loader_ref.h"
+#include "sl_test.h"
 
 static FILE *run(const char *tool, const char *args, const char *path)
 {
@@ -17,21 +18,10 @@ static FILE *run(const char *tool, const char *args, const char *path)
 
 static int read_all(struct ref_obj *r, const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET))
-		goto fail;
-	r->bytes = malloc((size_t)n);
-	if (!r->bytes || fread(r->bytes, 1, (size_t)n, f) != (size_t)n)
-		goto fail;
-	r->len = (size_t)n;
-	fclose(f);
-	return 0;
-fail:
+	r->bytes = (uint8_t *)sl_test_read_file(path, &r->len);
+	if (r->bytes && r->len)
+		return 0;
 	fprintf(stderr, "%s: cannot read\n", path);
-	if (f)
-		fclose(f);
 	return -1;
 }
 

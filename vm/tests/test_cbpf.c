@@ -21,21 +21,19 @@
 #include <arpa/inet.h>
 
 #include "sl_cbpf.h"
+#include "sl_test.h"
 #include "sl_jit.h"
 #include "sl_vm.h"
 
-#define FAIL(...) do { fprintf(stderr, "FAIL: " __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
 #define MAXN 64
 #define MAXPKT 96
 
-static uint64_t rng;
+static struct sl_rng rng;
 
-static uint32_t rnd(uint32_t n)
+/* [0, n) from the top 31 bits of xorshift64*; 0 when n is 0 */
+static uint32_t below(uint32_t n)
 {
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return n ? (uint32_t)((rng * 0x2545F4914F6CDD1DULL) >> 33) % n : 0;
+	return n ? (uint32_t)(sl_rng_u64(&rng) >> 33) % n : 0;
 }
 
 /* ---- reference classic interpreter ---- */
@@ -88,7 +86,7 @@ static uint32_t ref_alu(uint8_t op, uint32_t a, uint32_t s, int *reject)
 	case BPF_RSH: return s < 32 ? a >> s : 0;
 	case BPF_NEG: return -a;
 	}
-	FAIL("reference: ALU op 0x%x", op);
+	FATAL("reference: ALU op 0x%x", op);
 }
 
 static int ref_jump(uint8_t op, uint32_t a, uint32_t s)
@@ -99,7 +97,7 @@ static int ref_jump(uint8_t op, uint32_t a, uint32_t s)
 	case BPF_JGE: return a >= s;
 	case BPF_JSET: return (a & s) != 0;
 	}
-	FAIL("reference: jump 0x%x", op);
+	FATAL("reference: jump 0x%x", op);
 }
 
 /* One load of class LD/LDX; -1 ends the program with 0. */
@@ -126,7 +124,7 @@ static int ref_ld(const struct sock_filter *f, const struct pkt *p, const uint32
 			return ref_load(p, (uint32_t)(k - SKF_LL_OFF), size, v);
 		return ref_load(p, f->k, size, v);
 	}
-	FAIL("reference: load 0x%x", f->code);
+	FATAL("reference: load 0x%x", f->code);
 }
 
 static uint32_t ref_run(const struct sock_filter *in, unsigned n, const struct pkt *p)
@@ -171,7 +169,7 @@ static uint32_t ref_run(const struct sock_filter *in, unsigned n, const struct p
 			break;
 		}
 	}
-	FAIL("reference: fell off the program");
+	FATAL("reference: fell off the program");
 }
 
 /* ---- random programs ---- */
@@ -188,53 +186,53 @@ static const uint8_t jmp_ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET };
 
 static uint32_t rnd_k(void)
 {
-	switch (rnd(4)) {
-	case 0: return rnd(4);
-	case 1: return rnd(100);
-	case 2: return 0xffffffffu - rnd(3);
-	default: return (uint32_t)(rnd(1u << 16) << 16 | rnd(1u << 16));
+	switch (below(4)) {
+	case 0: return below(4);
+	case 1: return below(100);
+	case 2: return 0xffffffffu - below(3);
+	default: return (uint32_t)(below(1u << 16) << 16 | below(1u << 16));
 	}
 }
 
 static uint32_t rnd_abs_k(void)
 {
-	switch (rnd(8)) {
-	case 0: return (uint32_t)(SKF_AD_OFF + (int32_t)anc[rnd(sizeof(anc) / sizeof(anc[0]))]);
-	case 1: return (uint32_t)(SKF_LL_OFF + (int32_t)rnd(40));
-	case 2: return 0x80000000u + rnd(10);  /* a negative offset that is no special area */
-	default: return rnd(MAXPKT + 4);
+	switch (below(8)) {
+	case 0: return (uint32_t)(SKF_AD_OFF + (int32_t)anc[below(sizeof(anc) / sizeof(anc[0]))]);
+	case 1: return (uint32_t)(SKF_LL_OFF + (int32_t)below(40));
+	case 2: return 0x80000000u + below(10);  /* a negative offset that is no special area */
+	default: return below(MAXPKT + 4);
 	}
 }
 
 static struct sock_filter rnd_load(bool to_x)
 {
-	uint8_t sz = sizes[rnd(3)];
+	uint8_t sz = sizes[below(3)];
 
 	if (to_x) {
 		static const uint8_t m[] = { BPF_IMM, BPF_MEM, BPF_LEN, BPF_MSH };
-		uint8_t mode = m[rnd(4)];
+		uint8_t mode = m[below(4)];
 
 		return (struct sock_filter)BPF_STMT(BPF_LDX | (mode == BPF_MSH ? BPF_B : BPF_W) | mode,
-						   mode == BPF_MEM ? rnd(16) :
-						   mode == BPF_MSH ? rnd(MAXPKT) : rnd_k());
+						   mode == BPF_MEM ? below(16) :
+						   mode == BPF_MSH ? below(MAXPKT) : rnd_k());
 	}
-	switch (rnd(6)) {
+	switch (below(6)) {
 	case 0: return (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_IMM, rnd_k());
 	case 1: return (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0);
-	case 2: return (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_MEM, rnd(16));
-	case 3: return (struct sock_filter)BPF_STMT(BPF_LD | sz | BPF_IND, rnd(MAXPKT));
+	case 2: return (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_MEM, below(16));
+	case 3: return (struct sock_filter)BPF_STMT(BPF_LD | sz | BPF_IND, below(MAXPKT));
 	default: return (struct sock_filter)BPF_STMT(BPF_LD | sz | BPF_ABS, rnd_abs_k());
 	}
 }
 
 static struct sock_filter rnd_alu(void)
 {
-	uint8_t op = alu_ops[rnd(sizeof(alu_ops))];
+	uint8_t op = alu_ops[below(sizeof(alu_ops))];
 	uint32_t k = rnd_k();
 
 	if (op == BPF_NEG)
 		return (struct sock_filter)BPF_STMT(BPF_ALU | BPF_NEG, 0);
-	if (rnd(2))
+	if (below(2))
 		return (struct sock_filter)BPF_STMT(BPF_ALU | op | BPF_X, 0);
 	if (op == BPF_LSH || op == BPF_RSH)
 		k %= 32;
@@ -246,22 +244,22 @@ static struct sock_filter rnd_alu(void)
 static struct sock_filter rnd_insn(unsigned pc, unsigned n)
 {
 	unsigned room = n - 1 - pc - 1;  /* targets pc+1 .. n-1 */
-	uint8_t op = jmp_ops[rnd(4)];
+	uint8_t op = jmp_ops[below(4)];
 
-	switch (rnd(10)) {
+	switch (below(10)) {
 	case 0: case 1: case 2: return rnd_load(false);
 	case 3: return rnd_load(true);
-	case 4: return (struct sock_filter)BPF_STMT(rnd(2) ? BPF_ST : BPF_STX, rnd(16));
+	case 4: return (struct sock_filter)BPF_STMT(below(2) ? BPF_ST : BPF_STX, below(16));
 	case 5: case 6: return rnd_alu();
 	case 7:
-		if (rnd(4) == 0)
-			return (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, rnd(room + 1));
-		return (struct sock_filter)BPF_JUMP(BPF_JMP | op | (rnd(2) ? BPF_X : BPF_K), rnd_k(),
-						   rnd(room + 1 < 255 ? room + 1 : 255),
-						   rnd(room + 1 < 255 ? room + 1 : 255));
-	case 8: return (struct sock_filter)BPF_STMT(BPF_MISC | (rnd(2) ? BPF_TAX : BPF_TXA), 0);
+		if (below(4) == 0)
+			return (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, below(room + 1));
+		return (struct sock_filter)BPF_JUMP(BPF_JMP | op | (below(2) ? BPF_X : BPF_K), rnd_k(),
+						   below(room + 1 < 255 ? room + 1 : 255),
+						   below(room + 1 < 255 ? room + 1 : 255));
+	case 8: return (struct sock_filter)BPF_STMT(BPF_MISC | (below(2) ? BPF_TAX : BPF_TXA), 0);
 	default:
-		return (struct sock_filter)BPF_STMT(BPF_RET | (rnd(3) == 0 ? BPF_K : rnd(2) ? BPF_A : BPF_X),
+		return (struct sock_filter)BPF_STMT(BPF_RET | (below(3) == 0 ? BPF_K : below(2) ? BPF_A : BPF_X),
 						   rnd_k());
 	}
 }
@@ -269,20 +267,20 @@ static struct sock_filter rnd_insn(unsigned pc, unsigned n)
 static void rnd_pkt(struct pkt *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->caplen = rnd(MAXPKT + 1);
-	p->wirelen = p->caplen + (rnd(3) ? 0 : rnd(2000));
+	p->caplen = below(MAXPKT + 1);
+	p->wirelen = p->caplen + (below(3) ? 0 : below(2000));
 	for (unsigned i = 0; i < p->caplen; i++)
-		p->b[i] = rnd(4) ? (uint8_t)rnd(256) : (uint8_t)rnd(3);
+		p->b[i] = below(4) ? (uint8_t)below(256) : (uint8_t)below(3);
 	p->skb.len = p->wirelen;
-	p->skb.protocol = htons((uint16_t)(rnd(2) ? 0x0800 : rnd(65536)));
-	p->skb.pkt_type = rnd(5);
-	p->skb.ifindex = rnd(8);
+	p->skb.protocol = htons((uint16_t)(below(2) ? 0x0800 : below(65536)));
+	p->skb.pkt_type = below(5);
+	p->skb.ifindex = below(8);
 	p->skb.mark = rnd_k();
-	p->skb.queue_mapping = rnd(4);
+	p->skb.queue_mapping = below(4);
 	p->skb.hash = rnd_k();
-	p->skb.vlan_present = rnd(2);
-	p->skb.vlan_tci = rnd(65536);
-	p->skb.vlan_proto = htons(rnd(2) ? 0x8100 : 0x88a8);
+	p->skb.vlan_present = below(2);
+	p->skb.vlan_tci = below(65536);
+	p->skb.vlan_proto = htons(below(2) ? 0x8100 : 0x88a8);
 }
 
 static void check_one(const struct sock_filter *in, unsigned n, unsigned iter)
@@ -294,14 +292,14 @@ static void check_one(const struct sock_filter *in, unsigned n, unsigned iter)
 	struct sl_skb_ctx ctx;
 
 	if (!prog)
-		FAIL("program %u: translation refused a valid program: %s", iter, log);
+		FATAL("program %u: translation refused a valid program: %s", iter, log);
 	if (sl_prog_verify(prog, 0, NULL, log, sizeof(log)))
-		FAIL("program %u: verifier rejects the translation: %s", iter, log);
+		FATAL("program %u: verifier rejects the translation: %s", iter, log);
 	jit = sl_jit_compile(prog, NULL, log, sizeof(log));
 	if (!jit)
-		FAIL("program %u: JIT: %s", iter, log);
+		FATAL("program %u: JIT: %s", iter, log);
 	if (sl_vm_prepare(prog, log, sizeof(log)))
-		FAIL("program %u: interpreter: %s", iter, log);
+		FATAL("program %u: interpreter: %s", iter, log);
 	for (unsigned t = 0; t < 40; t++) {
 		struct pkt p;
 		struct sl_vm_result res = { 0 };
@@ -321,7 +319,7 @@ static void check_one(const struct sock_filter *in, unsigned n, unsigned iter)
 				fprintf(stderr, "  %3u: code 0x%04x jt %u jf %u k 0x%x\n", i, in[i].code,
 					in[i].jt, in[i].jf, in[i].k);
 			sl_disasm_prog(prog, stderr);
-			FAIL("program %u packet %u (caplen %u, len %u): reference %llu, interpreter %llu%s%s,"
+			FATAL("program %u packet %u (caplen %u, len %u): reference %llu, interpreter %llu%s%s,"
 			     " JIT %llu", iter, t, p.caplen, p.wirelen, (unsigned long long)want,
 			     (unsigned long long)vi, res.err ? " fault " : "", res.err ? res.msg : "",
 			     (unsigned long long)vj);
@@ -335,13 +333,14 @@ static int run_random(unsigned count, uint64_t seed)
 {
 	struct sock_filter in[MAXN];
 
-	rng = seed * 2 + 1;
+	rng = sl_rng_make(seed * 2 + 1, SL_RNG_XORSHIFT_STAR);
+	sl_test_seed(seed);
 	for (unsigned it = 0; it < count; it++) {
-		unsigned n = 2 + rnd(MAXN - 1);
+		unsigned n = 2 + below(MAXN - 1);
 
 		for (unsigned pc = 0; pc + 1 < n; pc++)
 			in[pc] = rnd_insn(pc, n);
-		in[n - 1] = (struct sock_filter)BPF_STMT(BPF_RET | (rnd(2) ? BPF_A : BPF_K), rnd_k());
+		in[n - 1] = (struct sock_filter)BPF_STMT(BPF_RET | (below(2) ? BPF_A : BPF_K), rnd_k());
 		check_one(in, n, it);
 	}
 	printf("ok random: %u classic programs x 40 packets, interpreter and JIT = reference\n", count);
@@ -393,7 +392,7 @@ static int run_invalid(void)
 		struct sl_prog *p = sl_cbpf_translate(c->in, c->n, log, sizeof(log));
 
 		if (p || errno != c->err || strcmp(log, c->msg))
-			FAIL("invalid case %zu: %s, errno %d, log '%s'; want errno %d, '%s'", i,
+			FATAL("invalid case %zu: %s, errno %d, log '%s'; want errno %d, '%s'", i,
 			     p ? "accepted" : "refused", errno, log, c->err, c->msg);
 	}
 	{
@@ -402,7 +401,7 @@ static int run_invalid(void)
 
 		big[SL_CBPF_MAX_INSNS] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
 		if (sl_cbpf_translate(big, SL_CBPF_MAX_INSNS + 1, log, sizeof(log)) || errno != E2BIG)
-			FAIL("4097 instructions accepted (%s)", log);
+			FATAL("4097 instructions accepted (%s)", log);
 	}
 	printf("ok invalid: %zu programs refused with their messages\n",
 	       sizeof(bad_cases) / sizeof(bad_cases[0]) + 1);

@@ -11,14 +11,10 @@
 
 #include "sl_maps.h"
 #include "sl_vm.h"
+#include "sl_test.h"
 
 #define I(c, d, s, o, i) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) }
 #define LDDW_MAP(d, idx) I(BPF_LD | BPF_IMM | BPF_DW, d, BPF_PSEUDO_MAP_IDX, 0, idx), I(0, 0, 0, 0, 0)
-
-static unsigned failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-	printf(__VA_ARGS__); putchar('\n'); failures++; } } while (0)
 
 static struct sl_prog *mk(const struct bpf_insn *in, size_t n, struct sl_map *map)
 {
@@ -157,6 +153,5 @@ int main(void)
 	test_tail_calls();
 	test_from_raw();
 	test_sections();
-	printf("interp: %u failures\n", failures);
-	return failures ? 1 : 0;
+	return sl_test_done("interp");
 }

@@ -15,18 +15,9 @@
 #include "sl_helpers.h"
 #include "sl_maps.h"
 #include "sl_vm.h"
+#include "sl_test.h"
 
-static unsigned failures;
 static const char *dir;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		failures++; \
-	} \
-} while (0)
 
 static struct sl_obj *open_obj(const char *name, struct sl_obj_opts *oo, char *log, size_t len)
 {
@@ -198,6 +189,5 @@ int main(int argc, char **argv)
 	test_mim();
 	test_sections();
 	test_kfunc();
-	printf("realworld loader: %u failures\n", failures);
-	return failures ? 1 : 0;
+	return sl_test_done("realworld loader");
 }

@@ -28,9 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-
-#include "sl_vm.h"
+#include "sl_test_bpf.h"
 
 #define MAX_INSNS 256
 /*
@@ -40,39 +38,7 @@
  * disagreement on them is a mismatch.
  */
 
-struct gen {
-	struct bpf_insn insns[MAX_INSNS];
-	unsigned n;
-	uint64_t rng;
-	bool stale;  /* a packet pointer outlived bpf_xdp_adjust_head */
-};
-
-static uint64_t rnd(struct gen *g)
-{
-	g->rng ^= g->rng >> 12;
-	g->rng ^= g->rng << 25;
-	g->rng ^= g->rng >> 27;
-	return g->rng * 0x2545F4914F6CDD1DULL;
-}
-
-static unsigned pick(struct gen *g, unsigned n)
-{
-	return (unsigned)(rnd(g) % n);
-}
-
-static void emit(struct gen *g, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
-{
-	struct bpf_insn *i = &g->insns[g->n++];
-
-	memset(i, 0, sizeof(*i));
-	i->code = code;
-	i->dst_reg = dst;
-	i->src_reg = src;
-	i->off = off;
-	i->imm = imm;
-}
-
-static const uint8_t sizes[] = { BPF_B, BPF_H, BPF_W, BPF_DW };
+/* The generator: struct sl_tgen (tests/common), xorshift64*, at most MAX_INSNS. */
 
 /*
  * Registers: r6 = data, r7 = data_end (kept), r8 = a cursor pointer,
@@ -85,159 +51,155 @@ struct fixups {
 	unsigned n;
 };
 
-static void check_bound(struct gen *g, struct fixups *f, uint8_t ptr, int32_t len)
+static void check_bound(struct sl_tgen *g, struct fixups *f, uint8_t ptr, int32_t len)
 {
 	/* r1 = ptr + len; if r1 > data_end goto exit (several spellings) */
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 1, ptr, 0, 0);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, len);
-	switch (pick(g, 8)) {
+	sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 1, ptr, 0, 0);
+	sl_tgen_emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, len);
+	switch (sl_tgen_pick(g, 8)) {
 	case 0:
 	case 1:
 	case 4:
-		emit(g, BPF_JMP | BPF_JGT | BPF_X, 1, 7, 0, 0);
+		sl_tgen_emit(g, BPF_JMP | BPF_JGT | BPF_X, 1, 7, 0, 0);
 		break;
 	case 5:
 	case 6:
-		emit(g, BPF_JMP | BPF_JLT | BPF_X, 7, 1, 0, 0);
+		sl_tgen_emit(g, BPF_JMP | BPF_JLT | BPF_X, 7, 1, 0, 0);
 		break;
 	case 2:  /* off by one: data_end >= ptr+len is what is safe */
-		emit(g, BPF_JMP | BPF_JGE | BPF_X, 1, 7, 0, 0);
+		sl_tgen_emit(g, BPF_JMP | BPF_JGE | BPF_X, 1, 7, 0, 0);
 		break;
 	case 3:  /* inverted: skip the exit when in bounds */
-		emit(g, BPF_JMP | BPF_JLE | BPF_X, 1, 7, 1, 0);
-		emit(g, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+		sl_tgen_emit(g, BPF_JMP | BPF_JLE | BPF_X, 1, 7, 1, 0);
+		sl_tgen_emit(g, BPF_JMP | BPF_JA, 0, 0, 0, 0);
 		break;
 	case 7:  /* wrong direction: proves nothing */
-		emit(g, BPF_JMP | BPF_JLT | BPF_X, 1, 7, 0, 0);
+		sl_tgen_emit(g, BPF_JMP | BPF_JLT | BPF_X, 1, 7, 0, 0);
 		break;
 	}
 	f->at[f->n++] = g->n - 1;
 }
 
-static void step(struct gen *g, struct fixups *f)
+static void step(struct sl_tgen *g, struct fixups *f)
 {
-	uint8_t sz = sizes[pick(g, 4)];
+	uint8_t sz = sl_tgen_sizes[sl_tgen_pick(g, 4)];
 
-	switch (pick(g, 14)) {
+	switch (sl_tgen_pick(g, 14)) {
 	case 13:  /* bpf_xdp_adjust_head: every packet pointer dies; maybe reload */
-		emit(g, BPF_LDX | BPF_MEM | BPF_DW, 1, 10, -8, 0);
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, pick(g, 2) ? 4 : -4);
-		emit(g, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_xdp_adjust_head);
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
-		if (pick(g, 4)) {
-			emit(g, BPF_LDX | BPF_MEM | BPF_DW, 1, 10, -8, 0);
-			emit(g, BPF_LDX | BPF_MEM | BPF_W, 6, 1, 0, 0);
-			emit(g, BPF_LDX | BPF_MEM | BPF_W, 7, 1, 4, 0);
-			if (pick(g, 4))
-				emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 8, 6, 0, 0);
-			else
-				g->stale = true;
-		} else {
-			g->stale = true;
-		}
+		sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_DW, 1, 10, -8, 0);
+		sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, sl_tgen_pick(g, 2) ? 4 : -4);
+		sl_tgen_emit(g, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_xdp_adjust_head);
+		sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+		if (sl_tgen_pick(g, 4)) {
+			sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_DW, 1, 10, -8, 0);
+			sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_W, 6, 1, 0, 0);
+			sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_W, 7, 1, 4, 0);
+			if (sl_tgen_pick(g, 4))  /* else the cursor r8 stays a stale packet pointer */
+				sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 8, 6, 0, 0);
+		}  /* else every packet pointer stays stale */
 		for (unsigned r = 1; r <= 5; r++)  /* clobbered by the call */
-			emit(g, BPF_ALU64 | BPF_MOV | BPF_K, (uint8_t)r, 0, 0, 0);
+			sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_K, (uint8_t)r, 0, 0, 0);
 		break;
 	case 10:  /* bound the scalar: 32-bit, 64-bit or signed compare (or none) */
-		emit(g, (pick(g, 2) ? BPF_JMP32 : BPF_JMP) | (pick(g, 3) ? BPF_JGT : BPF_JSGT) | BPF_K,
-		     9, 0, 0, (int32_t)pick(g, 80));
+		sl_tgen_emit(g, (sl_tgen_pick(g, 2) ? BPF_JMP32 : BPF_JMP) | (sl_tgen_pick(g, 3) ? BPF_JGT : BPF_JSGT) | BPF_K,
+		     9, 0, 0, (int32_t)sl_tgen_pick(g, 80));
 		f->at[f->n++] = g->n - 1;
 		break;
 	case 11:  /* metadata in front of data: r2 = data_meta, checked against data */
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 2, 1, 0, 0);
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, (int32_t)(4 * pick(g, 3)));
-		emit(g, BPF_JMP | BPF_JGT | BPF_X, 2, 6, 0, 0);
+		sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 2, 1, 0, 0);
+		sl_tgen_emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, (int32_t)(4 * sl_tgen_pick(g, 3)));
+		sl_tgen_emit(g, BPF_JMP | BPF_JGT | BPF_X, 2, 6, 0, 0);
 		f->at[f->n++] = g->n - 1;
-		emit(g, BPF_LDX | BPF_MEM | BPF_W, 3, 1, 0, 0);
+		sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_W, 3, 1, 0, 0);
 		break;
 	case 12:  /* scalar work in 32 bits, then as an offset */
-		emit(g, BPF_ALU | BPF_ADD | BPF_K, 9, 0, 0, (int32_t)pick(g, 16));
-		emit(g, BPF_ALU | BPF_AND | BPF_K, 9, 0, 0, 0x3f);
+		sl_tgen_emit(g, BPF_ALU | BPF_ADD | BPF_K, 9, 0, 0, (int32_t)sl_tgen_pick(g, 16));
+		sl_tgen_emit(g, BPF_ALU | BPF_AND | BPF_K, 9, 0, 0, 0x3f);
 		break;
 	case 0:  /* cursor = data + K, checked */
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 8, 6, 0, 0);
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 8, 0, 0, (int32_t)pick(g, 64));
-		check_bound(g, f, 8, (int32_t)(1 + pick(g, 16)));
+		sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 8, 6, 0, 0);
+		sl_tgen_emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 8, 0, 0, (int32_t)sl_tgen_pick(g, 64));
+		check_bound(g, f, 8, (int32_t)(1 + sl_tgen_pick(g, 16)));
 		break;
 	case 1:  /* scalar from the packet (needs a prior check to be safe) */
-		emit(g, BPF_LDX | BPF_MEM | BPF_B, 9, 6, (int16_t)pick(g, 40), 0);
-		if (pick(g, 4))
-			emit(g, BPF_ALU64 | BPF_AND | BPF_K, 9, 0, 0, pick(g, 2) ? 0x3f : 0x1c);
-		if (pick(g, 3) == 0)
-			emit(g, BPF_ALU64 | BPF_LSH | BPF_K, 9, 0, 0, 2);
+		sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_B, 9, 6, (int16_t)sl_tgen_pick(g, 40), 0);
+		if (sl_tgen_pick(g, 4))
+			sl_tgen_emit(g, BPF_ALU64 | BPF_AND | BPF_K, 9, 0, 0, sl_tgen_pick(g, 2) ? 0x3f : 0x1c);
+		if (sl_tgen_pick(g, 3) == 0)
+			sl_tgen_emit(g, BPF_ALU64 | BPF_LSH | BPF_K, 9, 0, 0, 2);
 		break;
 	case 2:  /* variable offset: cursor = data + r9, checked */
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 8, 6, 0, 0);
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_X, 8, 9, 0, 0);
-		check_bound(g, f, 8, (int32_t)(1 + pick(g, 8)));
+		sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 8, 6, 0, 0);
+		sl_tgen_emit(g, BPF_ALU64 | BPF_ADD | BPF_X, 8, 9, 0, 0);
+		check_bound(g, f, 8, (int32_t)(1 + sl_tgen_pick(g, 8)));
 		break;
 	case 3:  /* load through the cursor, in or past the checked bytes */
-		emit(g, BPF_LDX | BPF_MEM | sz, (uint8_t)pick(g, 6), 8, (int16_t)pick(g, 12), 0);
+		sl_tgen_emit(g, BPF_LDX | BPF_MEM | sz, (uint8_t)sl_tgen_pick(g, 6), 8, (int16_t)sl_tgen_pick(g, 12), 0);
 		break;
 	case 4:  /* load from data + K */
-		emit(g, BPF_LDX | BPF_MEM | sz, (uint8_t)pick(g, 6), 6, (int16_t)pick(g, 70), 0);
+		sl_tgen_emit(g, BPF_LDX | BPF_MEM | sz, (uint8_t)sl_tgen_pick(g, 6), 6, (int16_t)sl_tgen_pick(g, 70), 0);
 		break;
 	case 5:  /* store through the cursor */
-		emit(g, BPF_ST | BPF_MEM | sz, 8, 0, (int16_t)pick(g, 8), (int32_t)pick(g, 256));
+		sl_tgen_emit(g, BPF_ST | BPF_MEM | sz, 8, 0, (int16_t)sl_tgen_pick(g, 8), (int32_t)sl_tgen_pick(g, 256));
 		break;
 	case 6:  /* spill the cursor, clobber it, fill it back */
-		emit(g, BPF_STX | BPF_MEM | BPF_DW, 10, 8, -16, 0);
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 8, 0, 0, 0);
-		emit(g, BPF_LDX | BPF_MEM | BPF_DW, 8, 10, -16, 0);
+		sl_tgen_emit(g, BPF_STX | BPF_MEM | BPF_DW, 10, 8, -16, 0);
+		sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 8, 0, 0, 0);
+		sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_DW, 8, 10, -16, 0);
 		break;
 	case 7:  /* cursor - data as a 64-bit or 32-bit scalar, used as an offset */
-		if (pick(g, 2)) {
-			emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 9, 8, 0, 0);
-			emit(g, BPF_ALU64 | BPF_SUB | BPF_X, 9, 6, 0, 0);
+		if (sl_tgen_pick(g, 2)) {
+			sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 9, 8, 0, 0);
+			sl_tgen_emit(g, BPF_ALU64 | BPF_SUB | BPF_X, 9, 6, 0, 0);
 		} else {
-			emit(g, BPF_ALU | BPF_MOV | BPF_X, 9, 8, 0, 0);
-			emit(g, BPF_ALU | BPF_SUB | BPF_X, 9, 6, 0, 0);
+			sl_tgen_emit(g, BPF_ALU | BPF_MOV | BPF_X, 9, 8, 0, 0);
+			sl_tgen_emit(g, BPF_ALU | BPF_SUB | BPF_X, 9, 6, 0, 0);
 		}
-		if (pick(g, 2))
-			emit(g, BPF_ALU64 | BPF_AND | BPF_K, 9, 0, 0, 0x3f);
+		if (sl_tgen_pick(g, 2))
+			sl_tgen_emit(g, BPF_ALU64 | BPF_AND | BPF_K, 9, 0, 0, 0x3f);
 		break;
 	case 8:  /* compare the cursor with data_end in 32 bits (no proof) */
-		emit(g, BPF_JMP | BPF_JGT | BPF_X, 8, 7, 0, 0);
+		sl_tgen_emit(g, BPF_JMP | BPF_JGT | BPF_X, 8, 7, 0, 0);
 		f->at[f->n++] = g->n - 1;
 		break;
 	default:  /* scalar work on the loaded values */
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_X, (uint8_t)pick(g, 6), 9, 0, 0);
+		sl_tgen_emit(g, BPF_ALU64 | BPF_ADD | BPF_X, (uint8_t)sl_tgen_pick(g, 6), 9, 0, 0);
 		break;
 	}
 }
 
-static void gen_prog(struct gen *g)
+static void gen_prog(struct sl_tgen *g)
 {
 	struct fixups f = { .n = 0 };
-	unsigned steps = 3 + pick(g, 10);
+	unsigned steps = 3 + sl_tgen_pick(g, 10);
 
-	emit(g, BPF_STX | BPF_MEM | BPF_DW, 10, 1, -8, 0);  /* ctx, for helper calls */
-	emit(g, BPF_LDX | BPF_MEM | BPF_W, 6, 1, 0, 0);  /* data */
-	emit(g, BPF_LDX | BPF_MEM | BPF_W, 7, 1, 4, 0);  /* data_end */
+	sl_tgen_emit(g, BPF_STX | BPF_MEM | BPF_DW, 10, 1, -8, 0);  /* ctx, for helper calls */
+	sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_W, 6, 1, 0, 0);  /* data */
+	sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_W, 7, 1, 4, 0);  /* data_end */
 	/* r1 = data_meta (for step 11), or r2 = ingress_ifindex / rx_queue_index
 	 * and r1 = data (egress_ifindex needs BPF_XDP_DEVMAP in the kernel) */
-	if (pick(g, 2)) {
-		emit(g, BPF_LDX | BPF_MEM | BPF_W, 1, 1, 8, 0);
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, 0);
+	if (sl_tgen_pick(g, 2)) {
+		sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_W, 1, 1, 8, 0);
+		sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, 0);
 	} else {
-		emit(g, BPF_LDX | BPF_MEM | BPF_W, 2, 1, (int16_t)(12 + 4 * pick(g, 2)), 0);
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0);
+		sl_tgen_emit(g, BPF_LDX | BPF_MEM | BPF_W, 2, 1, (int16_t)(12 + 4 * sl_tgen_pick(g, 2)), 0);
+		sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0);
 	}
 	for (unsigned r = 3; r <= 5; r++)
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, (uint8_t)r, 0, 0, 0);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 8, 6, 0, 0);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 9, 0, 0, 0);
-	if (pick(g, 2))  /* most programs first prove a header's worth */
-		check_bound(g, &f, 6, (int32_t)(14 + pick(g, 60)));
+		sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_K, (uint8_t)r, 0, 0, 0);
+	sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+	sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 8, 6, 0, 0);
+	sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 9, 0, 0, 0);
+	if (sl_tgen_pick(g, 2))  /* most programs first prove a header's worth */
+		check_bound(g, &f, 6, (int32_t)(14 + sl_tgen_pick(g, 60)));
 	for (unsigned s = 0; s < steps && g->n < MAX_INSNS - 40 && f.n < 60; s++)
 		step(g, &f);
 	/* r0 = 2 + (r0 & 1); exit; the bounds checks land on "r0 = 1; exit" */
-	emit(g, BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 1);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 0, 0, 0, 2);
-	emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
-	emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	sl_tgen_emit(g, BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 1);
+	sl_tgen_emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 0, 0, 0, 2);
+	sl_tgen_emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	sl_tgen_emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
+	sl_tgen_emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	for (unsigned i = 0; i < f.n; i++)
 		g->insns[f.at[i]].off = (int16_t)(g->n - 2 - f.at[i] - 1);
 }
@@ -245,29 +207,23 @@ static void gen_prog(struct gen *g)
 static int run_pkts(int fd, struct sl_prog *prog, uint64_t *rng, unsigned c)
 {
 	for (unsigned k = 0; k < 4; k++) {
-		uint8_t in[128], kout[128], buf[256 + 128 + 256] = { 0 };
-		uint32_t len = 14 + (uint32_t)(*rng % 100);
-		LIBBPF_OPTS(bpf_test_run_opts, ro, .data_in = in, .data_size_in = len,
-			    .data_out = kout, .data_size_out = sizeof(kout), .repeat = 1);
-		struct sl_xdp_ctx x = { 0 };
+		uint8_t in[128], kout[128], buf[256 + 128 + 256];
+		uint32_t len = 14 + (uint32_t)(*rng % 100), klen = sizeof(kout), kret;
+		struct sl_xdp_ctx x;
 		uint32_t r0;
 
 		for (unsigned i = 0; i < sizeof(in); i++) {
 			*rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
 			in[i] = (uint8_t)(*rng >> 56);
 		}
-		if (bpf_prog_test_run_opts(fd, &ro))
+		if (sl_test_kernel_run(fd, in, len, kout, &klen, &kret))
 			continue;
-		memcpy(buf + 256, in, len);
-		x.data_hard_start = buf;
-		x.data = x.data_meta = buf + 256;
-		x.data_end = buf + 256 + len;
-		x.data_hard_end = buf + sizeof(buf);
+		sl_test_xdp_frame(&x, buf, 256, in, len, sizeof(buf) - 256 - len, true, 0);
 		r0 = (uint32_t)sl_vm_exec(prog, &x, NULL, NULL);
 		len = (uint32_t)((uint8_t *)x.data_end - (uint8_t *)x.data);
-		if (r0 != ro.retval || ro.data_size_out != len || memcmp(kout, x.data, len)) {
+		if (r0 != kret || klen != len || memcmp(kout, x.data, len)) {
 			fprintf(stderr, "case %u: packet of %u bytes: r0 %u, kernel %u%s\n", c, len, r0,
-				ro.retval, r0 == ro.retval ? " (packets differ)" : "");
+				kret, r0 == kret ? " (packets differ)" : "");
 			return 1;
 		}
 	}
@@ -317,16 +273,9 @@ static int run_checked(const struct sl_prog *prog, uint64_t *rng)
 	return 0;
 }
 
-static void dump_prog(const struct gen *g)
+static void dump_prog(const struct sl_tgen *g)
 {
-	char buf[160];
-
-	for (unsigned i = 0; i < g->n;) {
-		int k = sl_disasm_insn(&g->insns[i], g->n - i, buf, sizeof(buf));
-
-		fprintf(stderr, "  %4u: %s\n", i, buf);
-		i += k > 0 ? (unsigned)k : 1;
-	}
+	sl_tgen_dump(g->insns, g->n, 0, stderr);
 }
 
 struct tally {
@@ -335,7 +284,7 @@ struct tally {
 };
 
 /* Compare the two verdicts of case @p c and count it in @p t. */
-static void classify(struct tally *t, unsigned c, const struct gen *g, int fd, int sok,
+static void classify(struct tally *t, unsigned c, const struct sl_tgen *g, int fd, int sok,
 		     struct sl_prog *prog, char *klog, const char *slog)
 {
 	int kok = fd >= 0;
@@ -376,28 +325,22 @@ int main(int argc, char **argv)
 
 	printf("compat_vdiff: %u programs, seed %" PRIu64 "\n", cases, seed);
 	for (unsigned c = 0; c < cases && t.bad < 8; c++) {
-		struct gen g = { .rng = seed * 0x9E3779B97F4A7C15ULL + c + 1 };
-		LIBBPF_OPTS(bpf_prog_load_opts, lo, .log_buf = klog, .log_size = sizeof(klog),
-			    .log_level = 1);
-		char slog[512] = "";
-		struct sl_prog *prog;
+		static struct sl_tgen g;
+		struct sl_test_prog s;
 		int fd, sok;
 
+		sl_tgen_init(&g, sl_rng_make(seed * 0x9E3779B97F4A7C15ULL + c + 1, SL_RNG_XORSHIFT_STAR),
+			     MAX_INSNS);
 		gen_prog(&g);
-		klog[0] = 0;
-		fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "vdiff", "GPL", g.insns, g.n, &lo);
-		if (fd < 0 && errno == EPERM && !loaded) {
-			printf("SKIP: the kernel refuses BPF programs\n");
-			return 77;
-		}
+		fd = sl_test_kernel_load(BPF_PROG_TYPE_XDP, "vdiff", g.insns, g.n, klog, sizeof(klog));
+		if (fd == -EPERM && !loaded)
+			return sl_test_skip("the kernel refuses BPF programs");
 		loaded |= fd >= 0;
-		prog = sl_prog_from_raw(g.insns, g.n * 8, SL_PROG_XDP, 0, slog, sizeof(slog));
-		sok = prog && !sl_prog_verify(prog, 0, NULL, slog, sizeof(slog)) &&
-		      !sl_vm_prepare(prog, slog, sizeof(slog));
-		classify(&t, c, &g, fd, sok, prog, klog, slog);
+		sok = !sl_test_prog_raw(&s, g.insns, g.n, SL_PROG_XDP, false);
+		classify(&t, c, &g, fd, sok, s.prog, klog, s.err);
 		if (fd >= 0)
 			close(fd);
-		sl_prog_free(prog);
+		sl_test_prog_close(&s);
 	}
 	printf("compat_vdiff: both accept %u (each run on 4 packets), both reject %u, only sluice "
 	       "accepts %u (each safe in 16 checked runs), known difference %u; %u mismatches\n",

@@ -382,9 +382,52 @@ def dumper(sock, stop, errors, dumps):
     c.close()
 
 
+def cpu_list(text):
+    """The CPUs of a Cpus_allowed_list value ("0-1,3")."""
+    cpus = set()
+    for part in text.strip().split(","):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
+def check_affinity(pid):
+    """The worker lcore's CPU is the worker's alone: the control thread (main
+    lcore), DPDK's interrupt and telemetry threads and the metrics thread
+    (libmicrohttpd) may run only on other CPUs."""
+    if len(os.sched_getaffinity(0)) < 2:
+        print("ok affinity not checked: this test may run on one CPU only")
+        return
+    threads = {}
+    for t in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+            name = f.read().strip()
+        with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+            allowed = re.search(r"Cpus_allowed_list:\s*(\S+)", f.read()).group(1)
+        threads["%s/%s" % (name, t)] = cpu_list(allowed)
+    workers = set().union(*(c for n, c in threads.items() if n.startswith("rte-worker")))
+    others = {n: c for n, c in threads.items() if not n.startswith("rte-worker")}
+    if not workers:
+        fail("affinity: no worker thread in %r" % sorted(threads))
+    for want in ("telemetry", "MHD", "eal-intr"):
+        if not any(n.startswith(want) for n in others):
+            fail("affinity: no %s thread in %r" % (want, sorted(threads)))
+    for n, c in others.items():
+        if c & workers:
+            fail("affinity: thread %s may run on CPUs %r, the worker's %r" %
+                 (n, sorted(c), sorted(workers)))
+    print("ok affinity: worker on CPUs %r; %d other threads (control, DPDK interrupt and "
+          "telemetry, metrics) only elsewhere" % (sorted(workers), len(others)))
+
+
 def case_reload(argv, tmp):
     v1, v2, v3, unsafe = argv[3:7]
-    eng = Engine(argv, tmp, v1)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    eng = Engine(argv, tmp, v1, extra=["--metrics", "127.0.0.1:%d" % port])
+    check_affinity(eng.proc.pid)
     stop, errors, dumps = threading.Event(), [], [0]
     t = threading.Thread(target=dumper, args=(eng.sock, stop, errors, dumps))
     t.start()
@@ -392,9 +435,14 @@ def case_reload(argv, tmp):
     last_rx = 0
     for i in range(100):
         obj = v2 if i % 2 == 0 else v1
+        t0 = time.monotonic()
         res = c.ok({"cmd": "prog_reload", "file": obj})
+        t1 = time.monotonic()
         if res["maps_carried"] < 4 or res["reloads"] != i + 1:
             fail("reload %d: %r" % (i, res))
+        m = res["monotonic"]  # the engine's CLOCK_MONOTONIC, as time.monotonic()
+        if not t0 <= m["start"] <= m["swap"] <= m["synced"] <= t1:
+            fail("reload %d: times %r outside the request's %.6f..%.6f" % (i, m, t0, t1))
         if i % 10 == 0:
             st = c.ok({"cmd": "stats"})
             if st["rx"] < last_rx:

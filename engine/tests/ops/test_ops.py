@@ -10,7 +10,10 @@ generated file into port 0 (verdicts.bpf.c: the verdict is chosen by byte 11
 of each frame), port 1 a net_null sink. Expected records come from this
 script's own reading of the pcap file and the program's rules
 (engine/tests/progs/verdicts.bpf.c), never from sluice.
-Exit 0 pass, 1 fail, 77 skip (net_pcap missing).
+Exit 0 pass, 1 fail, 77 skip (net_pcap missing). Every process the test
+starts goes through spawn(); on any failure (fail(), a timeout, an
+exception) main() kills those still running and removes the DPDK runtime
+directory (/var/run/dpdk/sluice-PID) of each engine it killed.
 """
 import json
 import os
@@ -25,10 +28,37 @@ import time
 EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
 
 
+class Failure(Exception):
+    pass
+
+
 def fail(msg):
-    print("FAIL: " + msg)
-    sys.stdout.flush()
-    os._exit(1)
+    raise Failure(msg)
+
+
+PROCS = []  # every process started, for the cleanup in main()
+
+
+def spawn(cmd, **kw):
+    p = subprocess.Popen(cmd, **kw)
+    PROCS.append(p)
+    return p
+
+
+def run(cmd, timeout, **kw):
+    """subprocess.run through spawn(), so that a timeout leaves nothing running."""
+    p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    out, err = p.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
+def cleanup():
+    """Kill what is still running; an engine killed leaves its DPDK runtime directory."""
+    for p in PROCS:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+            shutil.rmtree("/var/run/dpdk/sluice-%d" % p.pid, ignore_errors=True)
 
 
 def read_pcap(path):
@@ -78,8 +108,7 @@ class Engine:
                "--port", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
                "--port", "net_null0,no-rx=1", "--ctl-socket", self.sock,
                "--duration", "150"] + list(extra) + EAL
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+        self.proc = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(400):
             if os.path.exists(self.sock):
                 return
@@ -89,8 +118,7 @@ class Engine:
         fail("no control socket after 20 s")
 
     def ctl(self, *args, ok=True, timeout=120):
-        r = subprocess.run([self.sluice, "ctl", "--socket", self.sock] + list(args),
-                           capture_output=True, timeout=timeout)
+        r = run([self.sluice, "ctl", "--socket", self.sock] + list(args), timeout)
         if ok and r.returncode != 0:
             fail("sluice ctl %s: exit %d: %s" % (" ".join(args), r.returncode,
                                                  r.stderr.decode().strip()))
@@ -200,6 +228,91 @@ def case_verdicts(sluice, pcapgen, prog, tmp, *_):
     check_final(eng.stop(), frames, "verdicts")
 
 
+class Stream:
+    """A raw control connection (for what `sluice ctl capture` does not print)."""
+    def __init__(self, path):
+        import socket
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.connect(path)
+        self.s.settimeout(60)
+        self.buf = b""
+
+    def send(self, obj):
+        self.s.sendall((json.dumps(obj) + "\n").encode())
+
+    def line(self):
+        while b"\n" not in self.buf:
+            d = self.s.recv(1 << 20)
+            if not d:
+                fail("the engine closed the control connection")
+            self.buf += d
+        l, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(l)
+
+    def close(self):
+        self.s.close()
+
+
+def capture_raw(sock, req, label):
+    """(copy mode, [(verdict, after, data, wire_len)], lost) of one counted capture."""
+    st = Stream(sock)
+    st.send(dict(req, cmd="capture"))
+    head = st.line()
+    if not head.get("ok"):
+        fail("%s: %r" % (label, head))
+    recs = []
+    while True:
+        m = st.line()
+        if "end" in m:
+            st.close()
+            return head["result"]["copy"], recs, m["lost"]
+        p = m["pkt"]
+        recs.append((p["verdict"], p["after"], bytes.fromhex(p["data"]), p["len"]))
+
+
+def case_write(sluice, pcapgen, prog, tmp, cap_write, drop_1pct):
+    """Which copy the engine picks: after the verdict for programs that never
+    write packets (verdicts.bpf.c, drop_1pct.bpf.c), before the program for
+    one that does (cap_write.bpf.c swaps the MACs in place): its records are
+    the frames as received, and with --both as the program left them."""
+    pcap = os.path.join(tmp, "in.pcap")
+    subprocess.run([pcapgen, "-n", "200", "-s", "3", "-o", pcap], check=True)
+    frames = [r[2] for r in read_pcap(pcap)[1]]
+    for obj, want in ((prog, "after verdict"), (drop_1pct, "after verdict"),
+                      (cap_write, "before program")):
+        eng = Engine(sluice, pcap, obj, tmp)
+        mode, _, _ = capture_raw(eng.sock, {"verdicts": ["drop"], "count": 3}, obj)
+        if mode != want:
+            fail("capture of %s: copy %r, want %r" % (os.path.basename(obj), mode, want))
+        print("ok capture of %s: copy %s" % (os.path.basename(obj), mode))
+        if obj != cap_write:
+            eng.stop()
+            continue
+        swapped = {f: f[6:12] + f[:6] + f[12:] for f in frames if len(f) >= 12}
+        drops = [f for f in frames if len(f) >= 12 and len(f) % 4 == 0]
+        if not drops:
+            fail("capture-write: the input has no frame the program drops")
+        _, recs, lost = capture_raw(eng.sock, {"verdicts": ["drop"], "count": 300,
+                                               "both": True, "snaplen": 40}, "cap_write")
+        if len(recs) != 600:
+            fail("capture-write: %d records, want 600" % len(recs))
+        for i in range(0, 600, 2):
+            b, a = recs[i], recs[i + 1]
+            orig = [f for f in drops if f[:40] == b[2] and len(f) == b[3]]
+            if b[0] != "drop" or b[1] or a[0] != "drop" or not a[1] or not orig:
+                fail("capture-write: record %d is no dropped frame as received" % i)
+            if a[2] != swapped[orig[0]][:40] or a[3] != len(orig[0]):
+                fail("capture-write: record %d: after-program bytes are not the swapped MACs"
+                     % (i + 1))
+        _, recs, lost = capture_raw(eng.sock, {"verdicts": ["pass"], "count": 200}, "pass")
+        passed = set(f for f in frames if len(f) < 12 or len(f) % 4)
+        if len(recs) != 200 or any(r[2] not in passed for r in recs):
+            fail("capture-write: passed frames not recorded as received")
+        print("ok capture-write: 300 drops with --both --snaplen 40 (as received, then the "
+              "MACs swapped by the program), 200 passes as received")
+        eng.stop()
+
+
 def check_final(out, frames, label):
     """Capture never changes the traffic: every verdict count is what rx frames of
     the endlessly replayed file give."""
@@ -225,7 +338,7 @@ def case_load(sluice, pcapgen, prog, tmp, *_):
     frames = [r[2] for r in frames]
     eng = Engine(sluice, pcap, prog, tmp)
     out = os.path.join(tmp, "cap.pcap")
-    p = subprocess.Popen([sluice, "ctl", "--socket", eng.sock, "capture", "--both",
+    p = spawn([sluice, "ctl", "--socket", eng.sock, "capture", "--both",
                           "-w", out], stderr=subprocess.PIPE)
     time.sleep(4)
     p.send_signal(signal.SIGINT)
@@ -278,8 +391,7 @@ def len_counts(frames, times):
 
 
 def run_cfg(sluice, cfg, ok=True, env=None):
-    r = subprocess.run([sluice, "run", "--quiet", "-c", cfg] + EAL, capture_output=True,
-                       text=True, timeout=120, env=env)
+    r = run([sluice, "run", "--quiet", "-c", cfg] + EAL, 120, text=True, env=env)
     if ok and r.returncode != 0:
         fail("run -c %s: exit %d: %s" % (cfg, r.returncode, r.stderr.strip()))
     return r
@@ -305,8 +417,8 @@ def case_persist(sluice, pcapgen, prog, tmp, v1, v3):
     # ctl map save to another file during a run, and the same file killed mid-save
     icfg = write_config(tmp, v1, pcap, True, name="inf.yaml")
     env = dict(os.environ, SLUICE_TEST_PERSIST_DELAY_MS="20000")
-    proc = subprocess.Popen([sluice, "run", "--quiet", "-c", icfg] + EAL, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = spawn([sluice, "run", "--quiet", "-c", icfg] + EAL, env=env,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sock = os.path.join(tmp, "ctl.sock")
     for _ in range(400):
         if os.path.exists(sock):
@@ -314,7 +426,7 @@ def case_persist(sluice, pcapgen, prog, tmp, v1, v3):
         time.sleep(0.05)
     else:
         fail("persist: no control socket")
-    saver = subprocess.Popen([sluice, "ctl", "--socket", sock, "--timeout", "60", "map", "save",
+    saver = spawn([sluice, "ctl", "--socket", sock, "--timeout", "60", "map", "save",
                               "counts"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for _ in range(400):
         if os.path.exists(state + ".tmp") and os.path.getsize(state + ".tmp") > 0:
@@ -395,9 +507,9 @@ def case_metrics(sluice, pcapgen, prog, tmp, v1, v3):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    proc = subprocess.Popen([sluice, "run", "--quiet", "-c", cfg, "--metrics",
-                             "127.0.0.1:%d" % port] + EAL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = spawn([sluice, "run", "--quiet", "-c", cfg, "--metrics",
+                  "127.0.0.1:%d" % port] + EAL, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True)
     url = "http://127.0.0.1:%d/metrics" % port
     for _ in range(400):
         try:
@@ -440,8 +552,7 @@ def case_metrics(sluice, pcapgen, prog, tmp, v1, v3):
         fail("metrics: engine exit %d: %s" % (proc.returncode, err))
     print("ok metrics: %d series parsed by prometheus_client, counters growing and consistent, "
           "map counts as %d labelled series" % (len(second), len(keys)))
-    r = subprocess.run([sluice, "run", "-c", cfg, "--metrics", "localhost"] + EAL,
-                       capture_output=True, text=True, timeout=60)
+    r = run([sluice, "run", "-c", cfg, "--metrics", "localhost"] + EAL, 60, text=True)
     if r.returncode == 0 or "metrics" not in r.stderr:
         fail("metrics: --metrics localhost: exit %d %r" % (r.returncode, r.stderr))
     print("ok metrics: a bad --metrics refused")
@@ -463,8 +574,8 @@ def case_service(sluice, pcapgen, prog, tmp, v1, v3):
     ns.bind(nsock)
     ns.settimeout(30)
     env = dict(os.environ, NOTIFY_SOCKET=nsock, WATCHDOG_USEC="200000")
-    proc = subprocess.Popen([sluice, "run", "-c", cfg] + EAL, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = spawn([sluice, "run", "-c", cfg] + EAL, env=env, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True)
     sock = os.path.join(tmp, "ctl.sock")
     msgs = []
 
@@ -487,8 +598,7 @@ def case_service(sluice, pcapgen, prog, tmp, v1, v3):
     print("ok service: READY=1 (MAINPID, STATUS) once running, WATCHDOG=1 every ~100 ms")
 
     def ctl_json(*args):
-        r = subprocess.run([sluice, "ctl", "--socket", sock, "--json"] + list(args),
-                           capture_output=True, text=True, timeout=60)
+        r = run([sluice, "ctl", "--socket", sock, "--json"] + list(args), 60, text=True)
         if r.returncode:
             fail("ctl %r: %s" % (args, r.stderr))
         return json.loads(r.stdout)
@@ -535,16 +645,24 @@ def case_service(sluice, pcapgen, prog, tmp, v1, v3):
 def main():
     sluice, pcapgen, prog, case = sys.argv[1:5]
     extra = [os.path.abspath(x) for x in sys.argv[5:]]
-    probe = subprocess.run([sluice, "run", "--prog", prog, "--port", "net_null0",
-                            "--duration", "0.1", "--quiet"] + EAL, capture_output=True,
-                           text=True, timeout=60)
+    probe = run([sluice, "run", "--prog", prog, "--port", "net_null0",
+                 "--duration", "0.1", "--quiet"] + EAL, 60, text=True)
     if probe.returncode != 0 and "net_null" in probe.stderr:
         print("SKIP: DPDK virtual devices unavailable: " + probe.stderr.strip())
         sys.exit(77)
-    with tempfile.TemporaryDirectory() as tmp:
-        {"capture": case_verdicts, "capture-load": case_load,
-         "persist": case_persist, "metrics": case_metrics,
-         "service": case_service}[case](sluice, pcapgen, prog, tmp, *extra)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                {"capture": case_verdicts, "capture-load": case_load,
+                 "capture-write": case_write,
+                 "persist": case_persist, "metrics": case_metrics,
+                 "service": case_service}[case](sluice, pcapgen, prog, tmp, *extra)
+            finally:
+                cleanup()  # before the directory (sockets, files) goes
+    except Failure as e:
+        print("FAIL: %s" % e)
+        sys.stdout.flush()
+        sys.exit(1)
 
 
 if __name__ == "__main__":

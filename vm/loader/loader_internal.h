@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ELF loader internals, shared by vm/loader.c (ELF, sections, symbols),
- * vm/loader_prog.c (functions, relocations, programs), vm/loader_maps.c
- * (legacy maps, global data) and vm/btf.c (BTF-defined maps).
+ * ELF loader internals, shared by vm/loader/loader.c (ELF, sections, symbols),
+ * vm/loader/loader_prog.c (functions, relocations, programs), vm/loader/loader_maps.c
+ * (legacy maps, global data) and vm/loader/loader_btf.c (BTF-defined maps).
  * Control thread only.
  */
 #ifndef SL_LOADER_INTERNAL_H

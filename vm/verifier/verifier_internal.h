@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Internal header of the verifier (vm/verifier*.c). The design is described
- * at the top of vm/verifier.c.
+ * Internal header of the verifier (vm/verifier/verifier*.c). The design is described
+ * at the top of vm/verifier/verifier.c.
  */
 #ifndef SL_VERIFIER_INTERNAL_H
 #define SL_VERIFIER_INTERNAL_H

@@ -8,10 +8,10 @@
  *                  header table are checked by hand before libelf sees them;
  *   2. sections    every section's bytes must lie inside the image; names,
  *                  symbols and strings are read with bounds checks;
- *   3. maps        BTF-defined ".maps" (vm/btf.c), legacy "maps" and global
- *                  data (vm/loader_maps.c) become sl_map objects;
+ *   3. maps        BTF-defined ".maps" (vm/loader/loader_btf.c), legacy "maps" and global
+ *                  data (vm/loader/loader_maps.c) become sl_map objects;
  *   4. programs    functions, relocations and bpf-to-bpf calls
- *                  (vm/loader_prog.c): one sl_prog per global function of a
+ *                  (vm/loader/loader_prog.c): one sl_prog per global function of a
  *                  program section, followed by every subprogram it calls.
  * The image and all ELF state live only while the object is built; the
  * object owns its programs, its maps and its BTF (kept, with each map's

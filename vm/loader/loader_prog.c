@@ -323,7 +323,7 @@ static int one_relo(struct ld_ctx *ctx, struct ld_sec *s, size_t j, const GElf_R
 	return err ? err : add_relo(ctx, s, idx, &r);
 }
 
-/* ".rel.maps": initial inner maps of map-in-map (vm/btf.c) */
+/* ".rel.maps": initial inner maps of map-in-map (vm/loader/loader_btf.c) */
 static int maps_relos(struct ld_ctx *ctx, size_t i, const struct ld_sec *rs)
 {
 	Elf_Data *data = elf_getdata(elf_getscn(ctx->elf, i), NULL);

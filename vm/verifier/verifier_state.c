@@ -3,7 +3,7 @@
  * Verifier states: allocation and copies, the stack of pending branches,
  * and state pruning.
  *
- * Pruning. At prune points (vm/verifier_cfg.c) the walk compares the
+ * Pruning. At prune points (vm/verifier/verifier_cfg.c) the walk compares the
  * current state with the states already stored there. A stored state whose
  * exploration is complete (branches == 0) was proven safe for everything
  * that can follow; if the current state is contained in it (same pointer

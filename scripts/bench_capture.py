@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""make bench: what `sluice ctl capture --verdict drop` costs the data path (not a test).
+
+usage: bench_capture.py SLUICE PCAPGEN DROP_1PCT_OBJ [--rounds N] [--no-callgrind]
+
+One engine, one worker: net_pcap infinite_rx into net_null, running
+drop_1pct.bpf.o (every 100th frame dropped, the others passed; it never
+writes a packet, so a capture copies only the dropped frames, after the
+verdict). The engine's main lcore (control thread, DPDK's threads) is on one
+CPU and the worker on another (sluice's default lcore map); this script and
+its capture client are pinned to the CPUs the worker does not use, as an
+operator's tools would be.
+
+1. Timed, alternating phases of 2 s in the same engine: capture off, then
+   `sluice ctl capture --verdict drop -w /dev/null`; Mpps of each phase from
+   rx deltas over the control socket, printed side by side with the ratio.
+2. Instructions per packet (callgrind, noise-free): the same engine under
+   valgrind --tool=callgrind --separate-threads=yes, counters zeroed once the
+   capture (or nothing) runs, dumped a few seconds later; the worker
+   thread's instructions over its calls of the program's JIT code (one per
+   packet), capture off and capture on.
+The machine is shared: the timed ratios are noisy, the instruction counts are not.
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
+
+
+def cpus():
+    """(worker CPU, the other CPUs) as sluice's lcore map places one worker."""
+    allowed = sorted(os.sched_getaffinity(0))
+    worker = allowed[1 % len(allowed)]
+    return worker, [c for c in allowed if c != worker]
+
+
+ALL = sorted(os.sched_getaffinity(0))
+
+
+def pin_others():
+    _, others = cpus()
+    if others:
+        os.sched_setaffinity(0, others)
+
+
+def start(cmd, sock):
+    """The engine, on every CPU this script was given (sluice maps its lcores on them)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: os.sched_setaffinity(0, ALL))
+    for _ in range(600):
+        if os.path.exists(sock):
+            return p
+        if p.poll() is not None:
+            raise SystemExit("engine exited: %s" % p.stderr.read())
+        time.sleep(0.05)
+    p.kill()
+    raise SystemExit("engine did not start")
+
+
+def stop(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        shutil.rmtree("/var/run/dpdk/sluice-%d" % p.pid, ignore_errors=True)
+
+
+def engine_cmd(sluice, obj, pcap, sock, seconds):
+    return [sluice, "run", "--quiet", "--prog", obj, "--port",
+            "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap, "--port", "net_null0,no-rx=1",
+            "--ctl-socket", sock, "--duration", str(seconds)] + EAL
+
+
+def worker_tid(pid):
+    for t in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+            if f.read().startswith("rte-worker"):
+                return int(t)
+    return None
+
+
+def cpu_s(pid, tid):
+    """Seconds the worker thread has run on a CPU (/proc schedstat, nanoseconds)."""
+    if tid is None:
+        return 0.0
+    with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+        return int(f.read().split()[0]) * 1e-9
+
+
+class Phase:
+    """rx, wall time and the worker's CPU time over one phase."""
+    def __init__(self, sock, pid, tid):
+        self.sock, self.pid, self.tid = sock, pid, tid
+        self.rx0, self.t0 = rx(sock)
+        self.c0 = cpu_s(pid, tid)
+
+    def end(self):
+        rx1, t1 = rx(self.sock)
+        c1 = cpu_s(self.pid, self.tid)
+        self.mpps = (rx1 - self.rx0) / (t1 - self.t0) / 1e6
+        self.share = (c1 - self.c0) / (t1 - self.t0)
+        self.per_cpu = (rx1 - self.rx0) / (c1 - self.c0) / 1e6 if c1 > self.c0 else 0.0
+        return self
+
+
+def rx(sock):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    s.sendall(b'{"cmd": "stats"}\n')
+    buf = b""
+    while b"\n" not in buf:
+        d = s.recv(1 << 20)
+        if not d:
+            raise SystemExit("engine closed the connection")
+        buf += d
+    s.close()
+    return json.loads(buf.split(b"\n")[0])["result"]["rx"], time.time()
+
+
+def capture_start(sluice, sock):
+    return subprocess.Popen([sluice, "ctl", "--socket", sock, "capture", "--verdict", "drop",
+                             "-w", "/dev/null"], stderr=subprocess.PIPE, text=True)
+
+
+def capture_stop(p):
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    m = re.search(r"(\d+) packets .* (\d+) lost", err)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def timed(sluice, obj, pcap, tmp, rounds):
+    sock = os.path.join(tmp, "t.sock")
+    p = start(engine_cmd(sluice, obj, pcap, sock, 600), sock)
+    try:
+        time.sleep(1.0)
+        tid = worker_tid(p.pid)
+        print("== capture by verdict: Mpps, capture off vs `ctl capture --verdict drop -w "
+              "/dev/null` (1% drops), alternating 2 s phases, same engine")
+        print("   (cpu: the worker thread's share of a CPU in the phase; Mpps/cpu: packets per "
+              "second of worker CPU time, which a loaded machine's scheduling does not change)")
+        offs, ons = [], []
+        for _ in range(rounds):
+            ph = Phase(sock, p.pid, tid)
+            time.sleep(2.0)
+            offs.append(ph.end())
+            c = capture_start(sluice, sock)
+            time.sleep(0.3)
+            ph = Phase(sock, p.pid, tid)
+            time.sleep(2.0)
+            ons.append(ph.end())
+            got, lost = capture_stop(c)
+            a, b = offs[-1], ons[-1]
+            print("  off %6.3f Mpps (cpu %.2f, %6.3f Mpps/cpu) | capture drops %6.3f Mpps "
+                  "(cpu %.2f, %6.3f Mpps/cpu; %d captured, %d lost) | ratio %.3f, per cpu %.3f" %
+                  (a.mpps, a.share, a.per_cpu, b.mpps, b.share, b.per_cpu, got, lost,
+                   b.mpps / a.mpps if a.mpps else 0, b.per_cpu / a.per_cpu if a.per_cpu else 0))
+
+        def mean(xs, k):
+            return sum(getattr(x, k) for x in xs) / len(xs)
+        off, on = mean(offs, "mpps"), mean(ons, "mpps")
+        offc, onc = mean(offs, "per_cpu"), mean(ons, "per_cpu")
+        print("  mean: off %.3f Mpps, capture %.3f Mpps, ratio %.3f; per worker CPU second "
+              "%.3f vs %.3f, ratio %.3f (target >= 0.95)" %
+              (off, on, on / off if off else 0, offc, onc, onc / offc if offc else 0))
+    finally:
+        stop(p)
+
+
+def thread_file(files):
+    """The callgrind file of the worker thread: the one that runs process_burst."""
+    for f in files:
+        with open(f, errors="replace") as fh:
+            if "process_burst" in fh.read():
+                return f
+    return None
+
+
+def parse(path):
+    """(total instructions, calls of the program) of one callgrind thread file. The
+    program's JIT code is the only code without an object file (callgrind's "???"), and it
+    is entered once per packet, whichever path of the worker runs it (the XDP fast path
+    with capture off, sl_verdict_run with capture on)."""
+    obs, ob, cob, callee_ob, calls, total = {}, None, None, None, 0, 0
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = re.match(r"(c?ob)=\((\d+)\)(?: (.*))?", line)
+            if m:
+                if m.group(3):
+                    obs[m.group(2)] = m.group(3).strip()
+                if m.group(1) == "ob":
+                    ob = m.group(2)
+                else:
+                    cob = m.group(2)
+                continue
+            if line.startswith("cfn="):
+                callee_ob, cob = cob if cob is not None else ob, None
+                continue
+            if line.startswith("calls=") and obs.get(callee_ob) == "???":
+                calls += int(line.split("=")[1].split()[0])
+            elif line.startswith(("summary:", "totals:")):
+                total = int(line.split()[1])
+    return total, calls
+
+
+def callgrind(sluice, obj, pcap, tmp, capture):
+    sock = os.path.join(tmp, "cg.sock")
+    out = os.path.join(tmp, "cg%s.out" % ("on" if capture else "off"))
+    cmd = ["valgrind", "--tool=callgrind", "--separate-threads=yes",
+           "--callgrind-out-file=" + out] + engine_cmd(sluice, obj, pcap, sock, 600)
+    p = start(cmd, sock)
+    c = None
+    try:
+        if capture:
+            c = capture_start(sluice, sock)
+        time.sleep(3.0)
+        subprocess.run(["callgrind_control", "-z", str(p.pid)], capture_output=True, timeout=60)
+        time.sleep(6.0)
+        subprocess.run(["callgrind_control", "-d", str(p.pid)], capture_output=True, timeout=60)
+        time.sleep(1.0)
+        got = capture_stop(c)[0] if c else 0
+    finally:
+        stop(p)
+    dumps = [f for f in glob.glob(out + ".*") if re.search(r"\.1-\d+$", f)]
+    f = thread_file(dumps)
+    if not f:
+        return None
+    total, calls = parse(f)
+    return total, calls, got
+
+
+def instructions(sluice, obj, pcap, tmp):
+    print("== capture by verdict: instructions per packet (callgrind, worker thread, "
+          "same program and traffic)")
+    res = {}
+    for capture in (False, True):
+        r = callgrind(sluice, obj, pcap, tmp, capture)
+        if not r or not r[1]:
+            print("  callgrind gave no worker figures")
+            return
+        res[capture] = r[0] / r[1]
+        print("  capture %-3s %8.1f instructions/packet over %d packets%s" %
+              ("on" if capture else "off", res[capture], r[1],
+               " (%d captured)" % r[2] if capture else ""))
+    print("  capture on / off: %.3f" % (res[True] / res[False]))
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if len(args) < 3:
+        print(__doc__)
+        sys.exit(2)
+    sluice, pcapgen, obj = (os.path.abspath(a) for a in args[:3])
+    rounds = 3
+    if "--rounds" in sys.argv:
+        rounds = int(sys.argv[sys.argv.index("--rounds") + 1])
+    pin_others()
+    with tempfile.TemporaryDirectory() as tmp:
+        pcap = os.path.join(tmp, "in.pcap")
+        subprocess.run([pcapgen, "-n", "500", "-s", "7", "-o", pcap], check=True)
+        timed(sluice, obj, pcap, tmp, rounds)
+        if "--no-callgrind" not in sys.argv:
+            if shutil.which("valgrind") and shutil.which("callgrind_control"):
+                instructions(sluice, obj, pcap, tmp)
+            else:
+                print("== capture instructions per packet: valgrind missing, not measured")
+
+
+if __name__ == "__main__":
+    main()
