@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * x86-64 JIT: instruction selection. The encoder (emit.c, x86_emit.h)
+ * x86-64 JIT: instruction selection. The encoder (x86_emit.c, x86_emit.h)
  * knows x86 only; this file maps eBPF onto it.
  *
  * Register map (the kernel's, so helper calls need no argument moves:
@@ -51,10 +51,12 @@
  *
  * Tail calls: the main function has two entries: the public one zeroes
  * eax (the count) and falls into the tail entry, whose prologue moves eax
- * to r12. bpf_tail_call checks r12 < 33 (MAX_TAIL_CALL_CNT), asks
- * sl_jit_tail_target() for the target's jit_tail_entry, runs this frame's
- * epilogue and jumps there with eax = count + 1: the target returns to
- * our caller. An empty slot gives r0 = -ENOENT, as in the interpreter.
+ * to r12. bpf_tail_call checks r12 < JIT_MAX_TAIL_CALLS (the kernel's
+ * MAX_TAIL_CALL_CNT), asks jit_tail_target() for the target's
+ * jit_tail_entry, runs this frame's epilogue and jumps there with eax =
+ * count + 1: the target returns to our caller. An empty slot gives r0 =
+ * -ENOENT, as in the interpreter. The programs already in the PROG_ARRAYs
+ * of a program that tail calls are compiled with it (compile_tail_targets()).
  *
  * Speed: checks the verifier proved away are not emitted (aux nonzero_div),
  * unsigned div/mod by a constant is a shift, an AND or a multiply by the
@@ -97,25 +99,6 @@
 #include "x86_emit.h"
 
 #include "jit_state.h"
-
-int jit_fail(struct jit_state *st, int err, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (st->err)
-		return st->err;
-	st->err = err;
-	if (!st->log || !st->log_len)
-		return err;
-	n = snprintf(st->log, st->log_len, "pc %u: ", st->pc);
-	if (n >= 0 && (size_t)n < st->log_len) {
-		va_start(ap, fmt);
-		vsnprintf(st->log + n, st->log_len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 static uint64_t next_key(struct jit_state *st)
 {
@@ -173,19 +156,6 @@ static void emit_branch(struct jit_state *st, enum x86_cc cc, uint32_t target)
 	x86_jcc_rel(&st->e, cc, (int32_t)rel, rel8);
 }
 
-/* Epilogue of function @p s; @p ret false leaves out the ret (tail calls). */
-void jit_emit_epilogue_of(struct x86_emit *e, const struct jit_sub *s, bool ret)
-{
-	if (s->frame)
-		x86_byte(e, 0xc9);                                        /* leave */
-	else if (s->stack)
-		x86_alu_ri(e, true, ALU_ADD, X_RSP, (int32_t)s->stack);    /* add rsp, n */
-	for (int i = s->nsaved - 1; i >= 0; i--)
-		x86_pop(e, s->saved[i]);
-	if (ret)
-		x86_ret(e);
-}
-
 static void emit_epilogue(struct jit_state *st, bool ret)
 {
 	jit_emit_epilogue_of(&st->e, st->sub, ret);
@@ -199,10 +169,10 @@ static void emit_prologue(struct jit_state *st)
 		x86_push(&st->e, s->saved[i]);
 	if (s->frame) {
 		x86_push(&st->e, X_RBP);
-		x86_mov_rr(&st->e, true, X_RBP, X_RSP);          /* mov rbp, rsp */
+		x86_mov_rr(&st->e, true, X_RBP, X_RSP);
 	}
 	if (s->stack)
-		x86_alu_ri(&st->e, true, ALU_SUB, X_RSP, (int32_t)s->stack); /* sub rsp, n */
+		x86_alu_ri(&st->e, true, ALU_SUB, X_RSP, (int32_t)s->stack);
 }
 
 /* Absolute call to a C function: movabs r11, fn; call r11. */
@@ -241,13 +211,13 @@ static int alu_mov(struct jit_state *st, const struct bpf_insn *in, bool w64)
 		if (st->opts.blind_constants)
 			x86_mov_rr(&st->e, w64, dst, blind_imm(st, in->imm));
 		else if (in->imm == 0)
-			x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);     /* xor r32, r32 */
+			x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);
 		else
 			x86_mov_ri(&st->e, w64, dst, w64 ? (int64_t)in->imm : (int64_t)(uint32_t)in->imm);
 		return 0;
 	}
 	if (in->off == 0 && in->src_reg == BPF_REG_10 && st->sub->rsp_frame) {
-		x86_lea(&st->e, w64, dst, X_RSP, (int32_t)st->sub->stack);  /* lea dst, [rsp + n] */
+		x86_lea(&st->e, w64, dst, X_RSP, (int32_t)st->sub->stack);
 		return 0;
 	}
 	if (in->off == 0) {
@@ -355,9 +325,9 @@ static void div_core(struct jit_state *st, int dst, bool w64, bool mod, bool sdi
 	if (dst != X_RAX)
 		x86_mov_rr(&st->e, true, X_RAX, dst);
 	if (sdiv)
-		x86_sign_extend_ax(&st->e, w64);                        /* cqo / cdq */
+		x86_sign_extend_ax(&st->e, w64);
 	else
-		x86_alu_rr(&st->e, false, ALU_XOR, X_RDX, X_RDX);      /* xor edx, edx */
+		x86_alu_rr(&st->e, false, ALU_XOR, X_RDX, X_RDX);
 	x86_unary(&st->e, w64, sdiv ? UN_IDIV : UN_DIV, TMP);      /* (i)div r11 */
 	if (dst != res)
 		x86_mov_rr(&st->e, w64, dst, res);
@@ -577,7 +547,7 @@ static void atomic_fetch_loop(struct jit_state *st, const struct bpf_insn *in, b
 	}
 	if (val == X_RAX)
 		val = AUX;
-	x86_load(&st->e, w64 ? 8 : 4, X_RAX, base, in->off);   /* mov rax, [m] */
+	x86_load(&st->e, w64 ? 8 : 4, X_RAX, base, in->off);
 	loop = st->e.len;
 	x86_mov_rr(&st->e, w64, TMP, X_RAX);
 	x86_alu_rr(&st->e, w64, op, TMP, val);
@@ -784,11 +754,11 @@ static int emit_tail_call(struct jit_state *st)
 {
 	size_t l_full, l_empty;
 
-	x86_alu_ri(&st->e, false, ALU_CMP, TCC, JIT_MAX_TAIL_CALLS);  /* cmp r12d, 33 */
+	x86_alu_ri(&st->e, false, ALU_CMP, TCC, JIT_MAX_TAIL_CALLS);
 	l_full = x86_jcc8_fwd(&st->e, CC_AE);
 	x86_push(&st->e, X_RDI);                                       /* ctx, twice: alignment */
 	x86_push(&st->e, X_RDI);
-	emit_call_abs(st, (const void *)(uintptr_t)sl_jit_tail_target);
+	emit_call_abs(st, (const void *)(uintptr_t)jit_tail_target);
 	x86_pop(&st->e, X_RDI);
 	x86_pop(&st->e, X_RDI);
 	x86_test_rr(&st->e, true, X_RAX, X_RAX);
@@ -796,7 +766,7 @@ static int emit_tail_call(struct jit_state *st)
 	x86_mov_rr(&st->e, true, TMP, X_RAX);
 	x86_lea(&st->e, false, X_RAX, TCC, 1);                         /* eax = count + 1 */
 	emit_epilogue(st, false);
-	x86_jmp_reg(&st->e, TMP);                                      /* jmp r11 */
+	x86_jmp_reg(&st->e, TMP);
 	x86_bind8(&st->e, l_full);
 	x86_bind8(&st->e, l_empty);
 	x86_mov_ri(&st->e, true, X_RAX, -ENOENT);
@@ -816,7 +786,7 @@ static bool array_lookup_inlined(const struct jit_state *st, struct sl_map *map)
 }
 
 /* Is the call at @p pc a bpf_map_lookup_elem that emit_array_lookup() inlines? */
-bool jit_call_inlined(const struct jit_state *st, uint32_t pc)
+static bool call_inlined(const struct jit_state *st, uint32_t pc)
 {
 	const struct bpf_insn *in = &st->prog->insns[pc];
 	const struct sl_helper *h = sl_helper_get(BPF_FUNC_map_lookup_elem);
@@ -850,7 +820,7 @@ static int emit_array_lookup(struct jit_state *st, struct sl_map *map)
 		x86_alu_ri(&st->e, false, ALU_CMP, TMP, (int32_t)sl_map_ncpus(map));
 		l_cpu = x86_jcc8_fwd(&st->e, CC_AE);                       /* jae null */
 	}
-	x86_load(&st->e, 4, X_RAX, X_RSI, 0);                         /* mov eax, [rsi] */
+	x86_load(&st->e, 4, X_RAX, X_RSI, 0);
 	x86_alu_ri(&st->e, false, ALU_CMP, X_RAX, (int32_t)def->max_entries);
 	l_null = x86_jcc8_fwd(&st->e, CC_AE);
 	if ((stride & (stride - 1)) == 0)
@@ -858,7 +828,7 @@ static int emit_array_lookup(struct jit_state *st, struct sl_map *map)
 	else
 		x86_imul_rri(&st->e, true, X_RAX, X_RAX, (int32_t)stride);
 	if (slot) {
-		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);      /* imul r11, r11, slot */
+		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);
 		x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
 	}
 	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)base);
@@ -1013,7 +983,7 @@ static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
 }
 
 /*
- * "if (cond) goto +1; rX = v" (peephole.c, SL_JIT_FUSE_CMOV at the jump):
+ * "if (cond) goto +1; rX = v" (peephole.c, JIT_FUSE_CMOV at the jump):
  * without a branch, rX = v when cond is false (cmov of the inverse).
  */
 static void emit_cmov(struct jit_state *st, const struct bpf_insn *in)
@@ -1030,7 +1000,7 @@ static void emit_cmov(struct jit_state *st, const struct bpf_insn *in)
 	else
 		src = st->rmap[mv->src_reg];
 	cc = emit_compare(st, in);
-	x86_cmov(&st->e, (enum x86_cc)(cc ^ 1), dst, src);             /* cmov!cc dst, src */
+	x86_cmov(&st->e, (enum x86_cc)(cc ^ 1), dst, src);
 }
 
 /* ---- driver ---- */
@@ -1076,25 +1046,27 @@ static void emit_cmov_over(struct jit_state *st, const struct bpf_insn *in)
  * "<<= 32; >>= 32" becomes "mov r32, r32"; a byte-wise be16 load becomes
  * movzx + rol; the instructions absorbed emit nothing.
  */
-/* A mov fused with what follows it (MOV_ADD, MOV_SWAP16, MOV_ZEXT). */
+/* A mov fused with what follows it (MOV_ADD, MOV_SWAP16, MOV_ZEXT, MOV_MOVZX). */
 static void emit_fused_mov(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
 {
 	const struct bpf_insn *op = in + 1;
 	int dst = st->rmap[in->dst_reg], src = st->rmap[in->src_reg];
 
-	if (fuse == SL_JIT_FUSE_MOV_ADD && SL_OP_SRC(op->code) == BPF_K) {
+	if (fuse == JIT_FUSE_MOV_ADD && SL_OP_SRC(op->code) == BPF_K) {
 		int32_t off = op->imm;
 
 		src = mem_base(st, in->src_reg, &off);                     /* r10: rsp + n */
-		x86_lea(&st->e, true, dst, src, off);                      /* lea dst, [src + imm] */
-	} else if (fuse == SL_JIT_FUSE_MOV_ADD) {
-		x86_lea_index(&st->e, true, dst, src, st->rmap[op->src_reg], 1, 0); /* lea dst, [src + rT] */
-	} else if (fuse == SL_JIT_FUSE_MOV_ZEXT) {
-		x86_mov_rr(&st->e, false, dst, src);                       /* mov dst32, src32 */
-	} else if (fuse == SL_JIT_FUSE_MOV_SWAP16) {
-		x86_movzx_rr(&st->e, 2, dst, src);                         /* movzx dst32, src16 */
+		x86_lea(&st->e, true, dst, src, off);
+	} else if (fuse == JIT_FUSE_MOV_ADD) {
+		x86_lea_index(&st->e, true, dst, src, st->rmap[op->src_reg], 1, 0);
+	} else if (fuse == JIT_FUSE_MOV_ZEXT) {
+		x86_mov_rr(&st->e, false, dst, src);
+	} else if (fuse == JIT_FUSE_MOV_MOVZX) {
+		x86_movzx_rr(&st->e, op->imm == 0xff ? 1 : 2, dst, src);
+	} else if (fuse == JIT_FUSE_MOV_SWAP16) {
+		x86_movzx_rr(&st->e, 2, dst, src);
 		if (SL_OP_CLASS(op->code) == BPF_ALU64 || SL_OP_SRC(op->code) == BPF_TO_BE)
-			x86_rol16_8(&st->e, dst);                          /* rol dst16, 8 */
+			x86_rol16_8(&st->e, dst);
 	}
 }
 
@@ -1102,40 +1074,40 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 {
 	int dst = st->rmap[in->dst_reg];
 
-	if (fuse == SL_JIT_FUSE_ROL)
-		x86_shift_ri(&st->e, true, SH_ROL, dst,                          /* rol dst, n */
+	if (fuse == JIT_FUSE_ROL)
+		x86_shift_ri(&st->e, true, SH_ROL, dst,
 			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 64 - in->imm));
-	else if (fuse == SL_JIT_FUSE_ROL32)
-		x86_shift_ri(&st->e, false, SH_ROL, dst,                         /* rol dst32, n */
+	else if (fuse == JIT_FUSE_ROL32)
+		x86_shift_ri(&st->e, false, SH_ROL, dst,
 			     (uint8_t)(SL_OP_CODE(in->code) == BPF_LSH ? in->imm : 32 - in->imm));
-	else if (fuse == SL_JIT_FUSE_NOP)
+	else if (fuse == JIT_FUSE_NOP)
 		;
-	else if (fuse == SL_JIT_FUSE_SETCC_ZERO)
-		x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);                 /* xor dst32, dst32 */
-	else if (fuse == SL_JIT_FUSE_MASK_SHR)
-		x86_shift_ri(&st->e, false, SH_SHR, dst, (uint8_t)in[1].imm);   /* shr dst32, k */
-	else if (fuse == SL_JIT_FUSE_LOAD_IDX)                           /* load [rB + rA*s + off] */
+	else if (fuse == JIT_FUSE_SETCC_ZERO)
+		x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);
+	else if (fuse == JIT_FUSE_MASK_SHR)
+		x86_shift_ri(&st->e, false, SH_SHR, dst, (uint8_t)in[1].imm);
+	else if (fuse == JIT_FUSE_LOAD_IDX)                           /* load [rB + rA*s + off] */
 		x86_load_index(&st->e, sl_isa_size_bytes(in->code), dst, st->rmap[in->src_reg],
 			       st->rmap[in[-1].src_reg], st->fuse[st->prog->n_insns + st->pc], in->off);
-	else if (fuse == SL_JIT_FUSE_CMOV)
+	else if (fuse == JIT_FUSE_CMOV)
 		emit_cmov(st, in);
-	else if (fuse == SL_JIT_FUSE_CMOV_JT)
+	else if (fuse == JIT_FUSE_CMOV_JT)
 		emit_cmov_over(st, in);
-	else if (fuse == SL_JIT_FUSE_ZEXT)
-		x86_mov_rr(&st->e, false, dst, dst);                           /* mov r32, r32 */
-	else if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO) {
+	else if (fuse == JIT_FUSE_ZEXT)
+		x86_mov_rr(&st->e, false, dst, dst);
+	else if (fuse == JIT_FUSE_BE16_HI || fuse == JIT_FUSE_BE16_LO) {
 		uint8_t shift = st->fuse[st->prog->n_insns + st->pc];
 
-		x86_load(&st->e, 2, dst, st->rmap[in->src_reg],                 /* movzx r32, word [m] */
-			 in->off - (fuse == SL_JIT_FUSE_BE16_LO ? 1 : 0));
-		x86_rol16_8(&st->e, dst);                                      /* rol r16, 8 */
+		x86_load(&st->e, 2, dst, st->rmap[in->src_reg],
+			 in->off - (fuse == JIT_FUSE_BE16_LO ? 1 : 0));
+		x86_rol16_8(&st->e, dst);
 		if (shift)
-			x86_shift_ri(&st->e, true, SH_SHL, dst, shift);        /* shl dst, s */
+			x86_shift_ri(&st->e, true, SH_SHL, dst, shift);
 	}
-	else if (fuse == SL_JIT_FUSE_ADC) {
-		x86_alu_rr(&st->e, false, ALU_ADD, dst, st->rmap[in->src_reg]); /* add dst32, src32 */
-		x86_alu_ri(&st->e, false, ALU_ADC, dst, 0);                      /* adc dst32, 0 */
-	} else if (fuse == SL_JIT_FUSE_LEA)
+	else if (fuse == JIT_FUSE_ADC) {
+		x86_alu_rr(&st->e, false, ALU_ADD, dst, st->rmap[in->src_reg]);
+		x86_alu_ri(&st->e, false, ALU_ADC, dst, 0);
+	} else if (fuse == JIT_FUSE_LEA)
 		x86_lea_index(&st->e, SL_OP_CLASS(in->code) == BPF_ALU64, dst, dst, dst,
 			      (unsigned)in->imm - 1, in[1].imm);
 	else
@@ -1179,7 +1151,7 @@ static int emit_cmp_k(struct jit_state *st, const struct bpf_insn *in)
 	struct bpf_insn t = *in;
 	bool swapped;
 
-	t.imm = (int32_t)sl_jit_cmp_k(st->prog, st->fuse, st->pc, &swapped);
+	t.imm = (int32_t)jit_cmp_k(st->prog, st->fuse, st->pc, &swapped);
 	t.code = (uint8_t)(SL_OP_CLASS(in->code) | BPF_K | SL_OP_CODE(in->code));
 	if (swapped) {
 		t.dst_reg = in->src_reg;
@@ -1211,16 +1183,16 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 			return jit_fail(st, -EINVAL, "invalid register (opcode 0x%02x)", in->code);
 		if (st->dead[pc])
 			;                                           /* nothing reads its result */
-		else if (st->fuse[pc] == SL_JIT_FUSE_CMP_K) {
+		else if (st->fuse[pc] == JIT_FUSE_CMP_K) {
 			if (emit_cmp_k(st, in))
 				return st->err;
-		} else if (st->fuse[pc] == SL_JIT_FUSE_SETCC) {
+		} else if (st->fuse[pc] == JIT_FUSE_SETCC) {
 			if (emit_setcc(st, in))
 				return st->err;
-		} else if (st->fuse[pc] == SL_JIT_FUSE_JZ_FLAGS) {
+		} else if (st->fuse[pc] == JIT_FUSE_JZ_FLAGS) {
 			if (emit_jz_flags(st, in))
 				return st->err;
-		} else if (st->fuse[pc] && st->fuse[pc] != SL_JIT_FUSE_INLINE_CALL)
+		} else if (st->fuse[pc] && st->fuse[pc] != JIT_FUSE_INLINE_CALL)
 			emit_fused(st, in, st->fuse[pc]);
 		else if (class_table[SL_OP_CLASS(in->code)](st, in))
 			return st->err;
@@ -1272,18 +1244,18 @@ static int alloc_state(struct jit_state *st)
 	st->ends = calloc(n, sizeof(uint32_t));
 	st->new_addrs = calloc(n, sizeof(uint32_t));
 	st->new_ends = calloc(n, sizeof(uint32_t));
-	st->fuse = sl_jit_peephole(st->prog, st->opts.blind_constants);
+	st->fuse = jit_peephole(st->prog, st->opts.blind_constants);
 	for (uint32_t pc = 0; st->fuse && pc < n; pc++)
-		if (jit_call_inlined(st, pc))
-			st->fuse[pc] = SL_JIT_FUSE_INLINE_CALL;  /* reads only r2 (liveness) */
-	st->dead = st->fuse ? sl_jit_dead_code(st->prog, st->fuse, &live) : NULL;
+		if (call_inlined(st, pc))
+			st->fuse[pc] = JIT_FUSE_INLINE_CALL;  /* reads only r2 (liveness) */
+	st->dead = st->fuse ? jit_dead_code(st->prog, st->fuse, &live) : NULL;
 	if (st->dead) {
-		sl_jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
-		sl_jit_fuse_carry(st->prog, st->fuse, st->dead, live);
+		jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
+		jit_fuse_carry(st->prog, st->fuse, st->dead, live);
 	}
 	free(live);
-	st->low = st->fuse ? sl_jit_low_only(st->prog, st->fuse) : NULL;
-	st->hi_zero = sl_jit_hi_zero(st->prog);
+	st->low = st->fuse ? jit_low_only(st->prog, st->fuse) : NULL;
+	st->hi_zero = jit_hi_zero(st->prog);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
 	    !st->low || !st->hi_zero)
 		return jit_fail(st, -ENOMEM, "out of memory");
@@ -1378,7 +1350,7 @@ static void init_state(struct jit_state *st, struct sl_prog *prog, const struct 
 	if (opts)
 		memcpy(&st->opts, opts, opts->sz && opts->sz < sizeof(*opts) ? opts->sz : sizeof(*opts));
 	st->bmi2 = __builtin_cpu_supports("bmi2") && !st->opts.no_bmi2;
-	st->tpoff = sl_jit_cpu_tpoff();
+	st->tpoff = jit_cpu_tpoff();
 	if (getrandom(&st->seed, sizeof(st->seed), 0) != sizeof(st->seed))
 		st->seed = (uint64_t)(uintptr_t)st ^ 0x9e3779b97f4a7c15ull;
 	st->seed |= 1;  /* xorshift state must not be 0 */

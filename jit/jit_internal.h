@@ -17,79 +17,80 @@
  * empty (the call falls through with r0 = -ENOENT). A target without JIT
  * code runs in the interpreter through a trampoline. Worker, no locks.
  */
-void *sl_jit_tail_target(void *ctx, struct sl_map *map, uint64_t index);
+void *jit_tail_target(void *ctx, struct sl_map *map, uint64_t index);
 
-/** Per-instruction rewrites found by sl_jit_peephole(). */
+/** Per-instruction rewrites found by jit_peephole(). */
 enum {
-	SL_JIT_FUSE_NONE = 0,
-	SL_JIT_FUSE_ROL,   /**< this shift by k becomes a rotate (left by k, or right by k) */
-	SL_JIT_FUSE_DROP,  /**< absorbed by the previous fused instruction: no code */
-	SL_JIT_FUSE_LEA,   /**< mul by 3/5/9 + add of a constant: one lea */
-	SL_JIT_FUSE_CMOV,  /**< conditional jump over one mov: compare + cmov */
-	SL_JIT_FUSE_CMOV_JT, /**< the same, the mov being a jump target: cmov, then jmp over it */
-	SL_JIT_FUSE_ZEXT,  /**< "<<= 32; >>= 32": mov r32, r32 */
-	SL_JIT_FUSE_BE16_HI, /**< u8 load of [P+k] becomes the be16 load of [P+k] */
-	SL_JIT_FUSE_BE16_LO, /**< u8 load of [P+k+1] becomes the be16 load of [P+k] */
-	SL_JIT_FUSE_MOV_ADD, /**< "rD = rS; rD += imm|rT" (64-bit): lea rD, [rS + imm|rT] */
-	SL_JIT_FUSE_MOV_SWAP16, /**< "rD = rS; rD = be16|le16 rD": movzx rD32, rS16 (+ rol rD16, 8) */
-	SL_JIT_FUSE_CMP_K, /**< jump on a register that holds a constant: cmp with an immediate;
+	JIT_FUSE_NONE = 0,
+	JIT_FUSE_ROL,   /**< this shift by k becomes a rotate (left by k, or right by k) */
+	JIT_FUSE_DROP,  /**< absorbed by the previous fused instruction: no code */
+	JIT_FUSE_LEA,   /**< mul by 3/5/9 + add of a constant: one lea */
+	JIT_FUSE_CMOV,  /**< conditional jump over one mov: compare + cmov */
+	JIT_FUSE_CMOV_JT, /**< the same, the mov being a jump target: cmov, then jmp over it */
+	JIT_FUSE_ZEXT,  /**< "<<= 32; >>= 32": mov r32, r32 */
+	JIT_FUSE_BE16_HI, /**< u8 load of [P+k] becomes the be16 load of [P+k] */
+	JIT_FUSE_BE16_LO, /**< u8 load of [P+k+1] becomes the be16 load of [P+k] */
+	JIT_FUSE_MOV_ADD, /**< "rD = rS; rD += imm|rT" (64-bit): lea rD, [rS + imm|rT] */
+	JIT_FUSE_MOV_SWAP16, /**< "rD = rS; rD = be16|le16 rD": movzx rD32, rS16 (+ rol rD16, 8) */
+	JIT_FUSE_CMP_K, /**< jump on a register that holds a constant: cmp with an immediate;
 			       the argument is the distance back to the constant's mov/lddw */
-	SL_JIT_FUSE_JZ_FLAGS, /**< "if rX ==|!= 0" right after add/sub/and/or/xor of rX: no cmp */
-	SL_JIT_FUSE_MOV_ZEXT, /**< "rD = rS; rD <<= 32; rD >>= 32": mov rD32, rS32 */
-	SL_JIT_FUSE_INLINE_CALL, /**< (set by jit.c) map lookup emitted inline: reads r2 only */
-	SL_JIT_FUSE_ROL32, /**< this shift by k becomes a 32-bit rotate (left by k, or right by k) */
-	SL_JIT_FUSE_NOP,   /**< emits nothing (a zero extension nobody needs, or the
+	JIT_FUSE_JZ_FLAGS, /**< "if rX ==|!= 0" right after add/sub/and/or/xor of rX: no cmp */
+	JIT_FUSE_MOV_ZEXT, /**< "rD = rS; rD <<= 32; rD >>= 32": mov rD32, rS32 */
+	JIT_FUSE_INLINE_CALL, /**< (set by jit.c) map lookup emitted inline: reads r2 only */
+	JIT_FUSE_ROL32, /**< this shift by k becomes a 32-bit rotate (left by k, or right by k) */
+	JIT_FUSE_NOP,   /**< emits nothing (a zero extension nobody needs, or the
 			       shift / add folded into a LOAD_IDX) */
-	SL_JIT_FUSE_MASK_SHR, /**< "rX &= M; rX >>= k" keeping bits k-31: shr r32, k */
-	SL_JIT_FUSE_SETCC_ZERO, /**< "rC = 1" of "rC = 1; if cond goto +1; rC = 0": xor rC, rC */
-	SL_JIT_FUSE_SETCC, /**< its jump: cmp + setcc rC8 */
-	SL_JIT_FUSE_LOAD_IDX, /**< load [rB + rA*scale + off]: the add (and shift) before it
+	JIT_FUSE_MASK_SHR, /**< "rX &= M; rX >>= k" keeping bits k-31: shr r32, k */
+	JIT_FUSE_SETCC_ZERO, /**< "rC = 1" of "rC = 1; if cond goto +1; rC = 0": xor rC, rC */
+	JIT_FUSE_SETCC, /**< its jump: cmp + setcc rC8 */
+	JIT_FUSE_LOAD_IDX, /**< load [rB + rA*scale + off]: the add (and shift) before it
 				  folded in; the argument is the scale */
-	SL_JIT_FUSE_ADC,   /**< "rA += rB" of a csum_add carry sequence: add r32 + adc r32, 0 */
+	JIT_FUSE_ADC,      /**< "rA += rB" of a csum_add carry sequence: add r32 + adc r32, 0 */
+	JIT_FUSE_MOV_MOVZX, /**< "rD = rS; rD &= 0xff|0xffff" (also 32-bit): movzx rD32, rS8|rS16 */
 };
 
 /**
  * Find fusable sequences (peephole.c). With @p blind (constant blinding),
  * none that would put an immediate in the code. @return 2 * n_insns bytes
- * (calloc'ed, caller frees): one SL_JIT_FUSE_* per instruction, then one
+ * (calloc'ed, caller frees): one JIT_FUSE_* per instruction, then one
  * argument per instruction (the shift of a BE16 load), or NULL when out of
  * memory.
  */
-uint8_t *sl_jit_peephole(const struct sl_prog *prog, bool blind);
+uint8_t *jit_peephole(const struct sl_prog *prog, bool blind);
 
 /**
- * The constant a CMP_K jump at @p pc compares with, from the mov/lddw
+ * (consts.c) The constant a CMP_K jump at @p pc compares with, from the mov/lddw
  * fuse[n_insns + pc] instructions back; @p swapped: the constant is the
  * jump's dst (the comparison must be mirrored), else its src.
  */
-int64_t sl_jit_cmp_k(const struct sl_prog *prog, const uint8_t *fuse, uint32_t pc, bool *swapped);
+int64_t jit_cmp_k(const struct sl_prog *prog, const uint8_t *fuse, uint32_t pc, bool *swapped);
 
 /**
  * Instructions whose only effect is a register nobody reads afterwards
- * (liveness.c), given the fusions found by sl_jit_peephole(). @return one
+ * (liveness.c), given the fusions found by jit_peephole(). @return one
  * flag per instruction (1: emit nothing; calloc'ed, caller frees), or NULL
  * when out of memory; with @p live_out, also the registers live after each
  * instruction (calloc'ed, caller frees).
  */
-uint8_t *sl_jit_dead_code(const struct sl_prog *prog, const uint8_t *fuse, uint16_t **live_out);
+uint8_t *jit_dead_code(const struct sl_prog *prog, const uint8_t *fuse, uint16_t **live_out);
 
 /**
- * After sl_jit_dead_code(): "rA <<= s; rB += rA; rD = *(rB + off)" (lddw's
+ * After jit_dead_code(): "rA <<= s; rB += rA; rD = *(rB + off)" (lddw's
  * of other registers between) where rB and rA are not read afterwards
  * becomes one load [rB + rA*2^s + off] (peephole.c); @p live: registers
  * live after each instruction. Updates @p fuse.
  */
-void sl_jit_fuse_indexed(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
+void jit_fuse_indexed(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
 			 const uint16_t *live);
 
 /**
- * After sl_jit_dead_code(): v1's one's-complement add with carry (the
+ * After jit_dead_code(): v1's one's-complement add with carry (the
  * add, a zero-extended copy, a compare and the add of its bool; see
  * peephole.c) becomes "add r32; adc r32, 0" where rA's upper half and the
  * copy and the bool are not read afterwards; @p live: registers live
  * after each instruction. Updates @p fuse.
  */
-void sl_jit_fuse_carry(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
+void jit_fuse_carry(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
 		       const uint16_t *live);
 
 /**
@@ -98,34 +99,48 @@ void sl_jit_fuse_carry(const struct sl_prog *prog, uint8_t *fuse, const uint8_t 
  * program as written. @return n_insns entries (calloc'ed, caller frees) or
  * NULL when out of memory.
  */
-uint16_t *sl_jit_hi_live(const struct sl_prog *prog, const uint8_t *targets, const uint8_t *fuse);
+uint16_t *jit_hi_live(const struct sl_prog *prog, const uint8_t *targets, const uint8_t *fuse);
 
 /**
  * Upper halves known to be zero (liveness.c): per instruction, the
  * registers whose bits 32-63 are zero before it on every path (bit n: rn).
  * @return n_insns + 1 entries (malloc'ed, caller frees) or NULL.
  */
-uint16_t *sl_jit_hi_zero(const struct sl_prog *prog);
+uint16_t *jit_hi_zero(const struct sl_prog *prog);
 
 /**
  * 64-bit ALU instructions, not fused (@p fuse: the final fusions),
  * whose result's upper half nobody reads (peephole.c, from
- * sl_jit_hi_live() on the fused program) and whose low half a 32-bit x86
+ * jit_hi_live() on the fused program) and whose low half a 32-bit x86
  * instruction computes alike (add, sub, mul, and, or, xor, neg, mov, lsh
  * by an immediate below 32): 1 per such instruction (calloc'ed, caller
  * frees), or NULL when out of memory. The JIT emits them without REX.W.
  */
-uint8_t *sl_jit_low_only(const struct sl_prog *prog, const uint8_t *fuse);
+uint8_t *jit_low_only(const struct sl_prog *prog, const uint8_t *fuse);
+
+/* ---- consts.c: registers an instruction writes, constants of a straight line ---- */
+
+/** Does instruction @p in write register @p r (calls and LD_ABS/LD_IND: r0-r5)? */
+bool jit_writes(const struct bpf_insn *in, uint8_t r);
+
+/** The value a plain lddw (not a map or global-data one) or a 64-bit mov of an immediate loads. */
+bool jit_const_of(const struct bpf_insn *in, uint64_t *v);
 
 /**
- * The constant register @p r holds before instruction @p pc, from a plain
- * lddw or mov of an immediate in the same straight line (peephole.c;
- * @p targets marks jump targets). @return false when unknown.
+ * The pc of the lddw / mov that gives register @p r the constant it holds
+ * before instruction @p pc, walking back at most 512 instructions in the
+ * same basic block (@p targets: jump targets); -1 if unknown.
  */
-bool sl_jit_const_before(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc,
-			 uint8_t r, uint64_t *v);
+int64_t jit_const_def(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc, uint8_t r);
+
+/**
+ * The constant register @p r holds before instruction @p pc (see
+ * jit_const_def()). @return false when unknown.
+ */
+bool jit_const_before(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc,
+		      uint8_t r, uint64_t *v);
 
 /** Offset of sl_map_cpu from the thread pointer (local-exec TLS), for per-CPU lookups. */
-int32_t sl_jit_cpu_tpoff(void);
+int32_t jit_cpu_tpoff(void);
 
 #endif /* SL_JIT_INTERNAL_H */

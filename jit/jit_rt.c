@@ -18,7 +18,7 @@ static uint64_t tail_interp(void *ctx)
 	return sl_vm_exec(tail_interp_prog, ctx, NULL, NULL);
 }
 
-void *sl_jit_tail_target(void *ctx, struct sl_map *map, uint64_t index)
+void *jit_tail_target(void *ctx, struct sl_map *map, uint64_t index)
 {
 	struct sl_prog *p = sl_map_prog_array_get(map, (uint32_t)index);
 	void *entry;
@@ -32,7 +32,7 @@ void *sl_jit_tail_target(void *ctx, struct sl_map *map, uint64_t index)
 	return (void *)(uintptr_t)tail_interp;
 }
 
-int32_t sl_jit_cpu_tpoff(void)
+int32_t jit_cpu_tpoff(void)
 {
 	uintptr_t tp;
 

@@ -56,7 +56,7 @@ struct jit_state {
 	uint32_t nsubs;
 	struct sl_callback *cbs;         /* per sub: what lddw BPF_PSEUDO_FUNC of it loads */
 	struct jit_sub *sub;             /* being emitted */
-	uint8_t *fuse;                   /* SL_JIT_FUSE_* per insn (peephole.c) */
+	uint8_t *fuse;                   /* JIT_FUSE_* per insn (peephole.c) */
 	uint8_t *dead;                   /* 1: result never read, no code (liveness.c) */
 	uint8_t *low;                    /* 1: 64-bit ALU whose upper half nobody reads */
 	uint16_t *hi_zero;               /* registers with a zero upper half, per insn */
@@ -84,15 +84,12 @@ struct sl_jit {
 	struct sl_jit *next_dep;   /* next in the deps list of the program that compiled it */
 };
 
-/** Fail compilation: first error wins, one line "pc N: ..." into the caller's log. */
+/** Fail compilation (jit_fail.c): first error wins, one line "pc N: ..." into the caller's log. */
 int jit_fail(struct jit_state *st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/** Epilogue of function @p s; @p ret false leaves out the ret (tail calls). */
+/** Epilogue of function @p s (layout.c); @p ret false leaves out the ret (tail calls). */
 void jit_emit_epilogue_of(struct x86_emit *e, const struct jit_sub *s, bool ret);
-
-/** Is the call at @p pc a bpf_map_lookup_elem that jit.c inlines (no call at all)? */
-bool jit_call_inlined(const struct jit_state *st, uint32_t pc);
 
 /** Functions: instruction 0 and every local call target (layout.c). 0 or -errno. */
 int jit_find_subs(struct jit_state *st);

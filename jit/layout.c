@@ -6,7 +6,9 @@
  * which x86 registers it maps them to (a leaf that needs no scratch
  * registers may take spare ones), and its frame: none, rsp-addressed (r10
  * only as a load/store base or copied: no rbp), or the red zone of a leaf.
- * Control thread, part of sl_jit_compile().
+ * Also the epilogue of a function, whose shape the frame decides.
+ * Control thread, part of sl_jit_compile(), after the fusions (an inlined
+ * map lookup, JIT_FUSE_INLINE_CALL, is no call).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -86,6 +88,19 @@ int jit_find_subs(struct jit_state *st)
 	return 0;
 }
 
+/* Epilogue of function @p s; @p ret false leaves out the ret (tail calls). */
+void jit_emit_epilogue_of(struct x86_emit *e, const struct jit_sub *s, bool ret)
+{
+	if (s->frame)
+		x86_byte(e, 0xc9);                                        /* leave */
+	else if (s->stack)
+		x86_alu_ri(e, true, ALU_ADD, X_RSP, (int32_t)s->stack);
+	for (int i = s->nsaved - 1; i >= 0; i--)
+		x86_pop(e, s->saved[i]);
+	if (ret)
+		x86_ret(e);
+}
+
 /* Stack the verifier measured for the function at @p start; 512 when unknown. */
 static uint32_t verifier_stack(const struct sl_prog *p, uint32_t start)
 {
@@ -108,7 +123,7 @@ static void scan_sub(struct jit_state *st, struct jit_sub *s, bool uses[SL_NREGS
 			uses[in->dst_reg] = true;
 		if (reads_src(in) && in->src_reg < SL_NREGS)
 			uses[in->src_reg] = true;
-		if (in->code == (BPF_JMP | BPF_CALL) && !jit_call_inlined(st, pc)) {
+		if (in->code == (BPF_JMP | BPF_CALL) && st->fuse[pc] != JIT_FUSE_INLINE_CALL) {
 			s->calls = true;
 			if (in->src_reg == 0 && in->imm == BPF_FUNC_tail_call)
 				st->tail_calls = true;
@@ -172,11 +187,11 @@ static bool rsp_frame_ok(const struct jit_state *st, const struct jit_sub *s)
 		}
 		if (!r10)
 			continue;
-		if (st->fuse[pc] == SL_JIT_FUSE_MOV_ADD && in->src_reg == BPF_REG_10 &&
+		if (st->fuse[pc] == JIT_FUSE_MOV_ADD && in->src_reg == BPF_REG_10 &&
 		    SL_OP_SRC(in[1].code) == BPF_K)
 			continue;                                   /* lea rX, [rsp + n + imm] */
-		if (st->fuse[pc] || (pc > s->start && (st->fuse[pc - 1] == SL_JIT_FUSE_CMOV ||
-						       st->fuse[pc - 1] == SL_JIT_FUSE_CMOV_JT)))
+		if (st->fuse[pc] || (pc > s->start && (st->fuse[pc - 1] == JIT_FUSE_CMOV ||
+						       st->fuse[pc - 1] == JIT_FUSE_CMOV_JT)))
 			return false;                           /* fused forms take plain registers */
 		if (cls == BPF_LDX && (mode == BPF_MEM || mode == BPF_MEMSX) && in->dst_reg != BPF_REG_10)
 			continue;

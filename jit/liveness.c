@@ -42,20 +42,20 @@ static struct du du_alu(const struct bpf_insn *in, uint8_t fuse)
 	uint8_t op = SL_OP_CODE(in->code);
 	struct du d = { 0, R(in->dst_reg), true };
 
-	if (fuse == SL_JIT_FUSE_BE16_HI || fuse == SL_JIT_FUSE_BE16_LO ||
-	    fuse == SL_JIT_FUSE_MOV_SWAP16 || fuse == SL_JIT_FUSE_MOV_ZEXT)
+	if (fuse == JIT_FUSE_BE16_HI || fuse == JIT_FUSE_BE16_LO ||
+	    fuse == JIT_FUSE_MOV_SWAP16 || fuse == JIT_FUSE_MOV_ZEXT || fuse == JIT_FUSE_MOV_MOVZX)
 		return (struct du){ R(in->src_reg), R(in->dst_reg), false };
-	if (fuse == SL_JIT_FUSE_SETCC_ZERO)
+	if (fuse == JIT_FUSE_SETCC_ZERO)
 		return (struct du){ 0, R(in->dst_reg), false };
-	if (fuse == SL_JIT_FUSE_MOV_ADD)                /* rD = rS + imm|rT */
+	if (fuse == JIT_FUSE_MOV_ADD)                /* rD = rS + imm|rT */
 		return (struct du){ R(in->src_reg) | (SL_OP_SRC(in[1].code) == BPF_X ?
 						      R(in[1].src_reg) : 0), R(in->dst_reg), false };
 	if (op != BPF_MOV || fuse)      /* fused groups read their destination */
 		d.use |= R(in->dst_reg);
-	if (SL_OP_SRC(in->code) == BPF_X && op != BPF_END && fuse != SL_JIT_FUSE_ROL &&
-	    fuse != SL_JIT_FUSE_LEA && fuse != SL_JIT_FUSE_ZEXT && fuse != SL_JIT_FUSE_MASK_SHR)
+	if (SL_OP_SRC(in->code) == BPF_X && op != BPF_END && fuse != JIT_FUSE_ROL &&
+	    fuse != JIT_FUSE_LEA && fuse != JIT_FUSE_ZEXT && fuse != JIT_FUSE_MASK_SHR)
 		d.use |= R(in->src_reg);
-	if (fuse && fuse != SL_JIT_FUSE_MASK_SHR)      /* that one only computes rX from rX */
+	if (fuse && fuse != JIT_FUSE_MASK_SHR)      /* that one only computes rX from rX */
 		d.pure = false;
 	return d;
 }
@@ -69,7 +69,7 @@ static struct du du_jmp(const struct sl_prog *p, uint32_t pc, const uint8_t *fus
 
 	if (op == BPF_EXIT)
 		return (struct du){ R(0), 0, false };
-	if (op == BPF_CALL && fuse == SL_JIT_FUSE_INLINE_CALL)
+	if (op == BPF_CALL && fuse == JIT_FUSE_INLINE_CALL)
 		return (struct du){ R(2), R(0) | ARGS, false };   /* inlined lookup: key only */
 	if (op == BPF_CALL)
 		return (struct du){ ARGS, R(0) | ARGS, false };
@@ -78,17 +78,17 @@ static struct du du_jmp(const struct sl_prog *p, uint32_t pc, const uint8_t *fus
 	d.use = R(in->dst_reg);
 	if (SL_OP_SRC(in->code) == BPF_X)
 		d.use |= R(in->src_reg);
-	if (fuse == SL_JIT_FUSE_CMP_K) {   /* the constant register is not read: an immediate */
+	if (fuse == JIT_FUSE_CMP_K) {   /* the constant register is not read: an immediate */
 		bool swapped;
 
-		sl_jit_cmp_k(p, fuse_all, pc, &swapped);
+		jit_cmp_k(p, fuse_all, pc, &swapped);
 		d.use = R(swapped ? in->src_reg : in->dst_reg);
 	}
-	if (fuse == SL_JIT_FUSE_SETCC) {   /* rC = cond: reads rC's zero (the xor before) */
+	if (fuse == JIT_FUSE_SETCC) {   /* rC = cond: reads rC's zero (the xor before) */
 		d.use |= R(in[-1].dst_reg);
 		d.def = R(in[-1].dst_reg);
 	}
-	if (fuse == SL_JIT_FUSE_CMOV || fuse == SL_JIT_FUSE_CMOV_JT) {  /* rX = imm|rY unless taken */
+	if (fuse == JIT_FUSE_CMOV || fuse == JIT_FUSE_CMOV_JT) {  /* rX = imm|rY unless taken */
 		const struct bpf_insn *mv = in + 1;
 
 		d.use |= R(mv->dst_reg);
@@ -105,7 +105,7 @@ static struct du def_use(const struct sl_prog *p, uint32_t pc, const uint8_t *fu
 	const struct bpf_insn *in = &p->insns[pc];
 	uint8_t cls = SL_OP_CLASS(in->code), mode = SL_OP_MODE(in->code);
 
-	if (fuse[pc] == SL_JIT_FUSE_DROP || fuse[pc] == SL_JIT_FUSE_NOP)
+	if (fuse[pc] == JIT_FUSE_DROP || fuse[pc] == JIT_FUSE_NOP)
 		return (struct du){ 0, 0, false };
 	switch (cls) {
 	case BPF_ALU:
@@ -183,7 +183,7 @@ static void solve(const struct sl_prog *p, const struct du *du, const uint32_t *
 	free(live_in);
 }
 
-uint8_t *sl_jit_dead_code(const struct sl_prog *p, const uint8_t *fuse, uint16_t **live_out)
+uint8_t *jit_dead_code(const struct sl_prog *p, const uint8_t *fuse, uint16_t **live_out)
 {
 	struct du *du = calloc(p->n_insns, sizeof(*du));
 	uint32_t *next = calloc(p->n_insns, sizeof(*next));
@@ -250,7 +250,7 @@ out:
  * and a zero extension has nothing to do. With @p fuse, a fused
  * instruction is taken to read all of its registers (a rol brings the
  * upper half down): so computed, it also picks the 64-bit operations the
- * JIT may emit as 32-bit ones (sl_jit_low_only()).
+ * JIT may emit as 32-bit ones (jit_low_only()).
  */
 static uint16_t hi_use(const struct bpf_insn *in, uint16_t out, bool small_mask)
 {
@@ -327,11 +327,11 @@ static bool is_small_mask(const struct sl_prog *p, const uint8_t *targets, uint3
 		return false;
 	if (SL_OP_SRC(in->code) == BPF_K)
 		return in->imm >= 0;
-	return in->src_reg != in->dst_reg && sl_jit_const_before(p, targets, pc, in->src_reg, &v) &&
+	return in->src_reg != in->dst_reg && jit_const_before(p, targets, pc, in->src_reg, &v) &&
 	       v <= UINT32_MAX;
 }
 
-uint16_t *sl_jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uint8_t *fuse)
+uint16_t *jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uint8_t *fuse)
 {
 	uint16_t *out = calloc(p->n_insns + 1, sizeof(uint16_t));
 	uint16_t *in_set = calloc(p->n_insns + 1, sizeof(uint16_t));
@@ -365,7 +365,7 @@ uint16_t *sl_jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const 
 			if (t >= 0 && t <= p->n_insns)
 				o |= in_set[t];
 			n = (uint16_t)((o & ~hi_kill(in)) | hi_use(in, o, small[i]));
-			if (fuse && fuse[i] && fuse[i] != SL_JIT_FUSE_DROP && fuse[i] != SL_JIT_FUSE_NOP)
+			if (fuse && fuse[i] && fuse[i] != JIT_FUSE_DROP && fuse[i] != JIT_FUSE_NOP)
 				n |= (uint16_t)(R(in->dst_reg) | R(in->src_reg));   /* fused: may read all */
 			if (o != out[i] || n != in_set[i]) {
 				out[i] = o;
@@ -426,7 +426,7 @@ static uint16_t kz_step(const struct bpf_insn *in, uint16_t kz)
 	return z ? (uint16_t)(kz | d) : kz;
 }
 
-uint16_t *sl_jit_hi_zero(const struct sl_prog *p)
+uint16_t *jit_hi_zero(const struct sl_prog *p)
 {
 	uint16_t *kz = malloc((p->n_insns + 1) * sizeof(uint16_t));
 	bool changed = true;

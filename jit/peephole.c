@@ -37,9 +37,9 @@
  * Also shifted, "(hi << s+8) | (lo << s)" (the top half of a byte-wise
  * be32): the same plus "shl s".
  *
- * Smaller ones: "rD = rS" with the add, byte swap or zero extension right
- * after it becomes one lea / movzx (+ rol) / mov r32 (x86 has three-operand
- * forms that eBPF lacks); a jump on a register that holds a constant of
+ * Smaller ones: "rD = rS" with the add, byte swap, zero extension or
+ * "&= 0xff|0xffff" right after it becomes one lea / movzx (+ rol) / mov
+ * r32 / movzx (x86 has three-operand forms that eBPF lacks); a jump on a register that holds a constant of
  * the block ("r1 = 20; if r1 > r4") compares with the immediate (mirrored),
  * so the mov goes when nothing else reads it; "rX op= y; if rX == 0"
  * (add, sub, and, or, xor) branches on the operation's own flags.
@@ -50,7 +50,7 @@
  * rB |= rA" and in v1 the same in 64-bit operations with "rA &=
  * 0xffffffff << (32-k)" before the right shift; the shift of the OR's
  * destination becomes "rol r32, k" (v1: only when nothing reads the upper
- * half of the result, sl_jit_hi_live(), since rol32 zero-extends where the
+ * half of the result, jit_hi_live(), since rol32 zero-extends where the
  * shifts left bits) and the OR goes. 64-bit rotates of two copies alike.
  *
  * v1's other 32-bit idioms: "rX &= M; rX >>= k" with M keeping bits k-31
@@ -58,17 +58,17 @@
  * nobody reads emits nothing. "rC = 1; if (cond) goto +1; rC = 0" (a bool,
  * the carry of csum_add) becomes "xor; cmp; setcc".
  *
- * After liveness (sl_jit_fuse_indexed()): "rA <<= 1..3; rB += rA; rD =
+ * After liveness (jit_fuse_indexed()): "rA <<= 1..3; rB += rA; rD =
  * *(rB + off)" with rA and rB dead after the load (a table read: CRC32,
  * Maglev) becomes one load [rB + rA*scale + off].
  *
- * After liveness (sl_jit_fuse_carry()): v1's one's-complement add
+ * After liveness (jit_fuse_carry()): v1's one's-complement add
  * (csum_add: "s += a; return s + (s < a)" on u32), which clang writes as
  *
  *     rA += rB;  rC = rA;  rC <<= 32;  rC >>= 32;  rD = 1;
  *     if rC != rA goto +1;  rD = 0;  rA += rD
  *
- * with rA and rB below 2^32 (sl_jit_hi_zero()), so that rD is bit 32 of
+ * with rA and rB below 2^32 (jit_hi_zero()), so that rD is bit 32 of
  * the sum, becomes "add rA32, rB32; adc rA32, 0" when nothing reads rA's
  * upper half, rC or rD afterwards. Instructions of other registers that
  * clang schedules in between (after the zero extension and before the
@@ -142,12 +142,12 @@ static void match_rotate(const struct sl_prog *p, const uint8_t *targets, uint32
 	if (SL_OP_CODE(sx->code) == SL_OP_CODE(st->code) || sx->imm + st->imm != 64)
 		return;
 	if (w[3].dst_reg == x && w[3].src_reg == t)
-		fuse[ix] = SL_JIT_FUSE_ROL;
+		fuse[ix] = JIT_FUSE_ROL;
 	else if (w[3].dst_reg == t && w[3].src_reg == x)
-		fuse[ix == pc + 1 ? pc + 2 : pc + 1] = SL_JIT_FUSE_ROL;
+		fuse[ix == pc + 1 ? pc + 2 : pc + 1] = JIT_FUSE_ROL;
 	else
 		return;
-	fuse[pc + 3] = SL_JIT_FUSE_DROP;
+	fuse[pc + 3] = JIT_FUSE_DROP;
 }
 
 /* "rX *= 3|5|9; rX += imm" at @p pc (not with blinding: the lea carries both immediates). */
@@ -160,8 +160,8 @@ static void match_lea(const struct sl_prog *p, const uint8_t *targets, uint32_t 
 	    (w[0].imm != 3 && w[0].imm != 5 && w[0].imm != 9) ||
 	    w[1].code != (cls | BPF_ADD | BPF_K) || w[1].dst_reg != w[0].dst_reg || targets[pc + 1])
 		return;
-	fuse[pc] = SL_JIT_FUSE_LEA;
-	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+	fuse[pc] = JIT_FUSE_LEA;
+	fuse[pc + 1] = JIT_FUSE_DROP;
 }
 
 static bool is_cond_jump(const struct bpf_insn *in)
@@ -182,11 +182,11 @@ static void match_cmov(const struct sl_prog *p, const uint8_t *targets, uint32_t
 	    (cls != BPF_ALU && cls != BPF_ALU64) || SL_OP_CODE(w[1].code) != BPF_MOV || w[1].off)
 		return;
 	if (targets[pc + 1]) {          /* others jump to the mov: keep it, jump over it */
-		fuse[pc] = SL_JIT_FUSE_CMOV_JT;
+		fuse[pc] = JIT_FUSE_CMOV_JT;
 		return;
 	}
-	fuse[pc] = SL_JIT_FUSE_CMOV;
-	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+	fuse[pc] = JIT_FUSE_CMOV;
+	fuse[pc + 1] = JIT_FUSE_DROP;
 }
 
 /* "rX <<= 32; rX >>= 32" at @p pc */
@@ -198,8 +198,8 @@ static void match_zext(const struct sl_prog *p, const uint8_t *targets, uint32_t
 	    w[1].code != (BPF_ALU64 | BPF_RSH | BPF_K) || w[1].imm != 32 ||
 	    w[1].dst_reg != w[0].dst_reg || targets[pc + 1])
 		return;
-	fuse[pc] = SL_JIT_FUSE_ZEXT;
-	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+	fuse[pc] = JIT_FUSE_ZEXT;
+	fuse[pc + 1] = JIT_FUSE_DROP;
 }
 
 static bool is_ldxb(const struct bpf_insn *in)
@@ -252,83 +252,14 @@ static void match_be16(const struct sl_prog *p, const uint8_t *targets, uint32_t
 	    w[hi].dst_reg == w[hi].src_reg || w[lo].dst_reg == w[lo].src_reg)
 		return;
 	if (w[3].dst_reg == w[hi].dst_reg && w[3].src_reg == w[lo].dst_reg) {
-		fuse[pc + hi] = SL_JIT_FUSE_BE16_HI;
-		fuse[pc + sh] = SL_JIT_FUSE_DROP;
+		fuse[pc + hi] = JIT_FUSE_BE16_HI;
+		fuse[pc + sh] = JIT_FUSE_DROP;
 	} else if (w[3].dst_reg == w[lo].dst_reg && w[3].src_reg == w[hi].dst_reg) {
-		fuse[pc + lo] = SL_JIT_FUSE_BE16_LO;
+		fuse[pc + lo] = JIT_FUSE_BE16_LO;
 	} else {
 		return;
 	}
-	fuse[pc + 3] = SL_JIT_FUSE_DROP;
-}
-
-/* Does instruction @p in write register @p r? */
-static bool writes(const struct bpf_insn *in, uint8_t r)
-{
-	uint8_t cls = SL_OP_CLASS(in->code), mode = SL_OP_MODE(in->code);
-
-	switch (cls) {
-	case BPF_ALU:
-	case BPF_ALU64:
-	case BPF_LDX:
-		return in->dst_reg == r;
-	case BPF_LD:
-		if (sl_isa_is_lddw(in))
-			return in->dst_reg == r;
-		return r <= BPF_REG_5;                          /* LD_ABS / LD_IND */
-	case BPF_STX:
-		return mode == BPF_ATOMIC && ((in->imm & BPF_FETCH && in->src_reg == r) ||
-					      (in->imm == BPF_CMPXCHG && r == BPF_REG_0));
-	case BPF_JMP:
-		return in->code == (BPF_JMP | BPF_CALL) && r <= BPF_REG_5;
-	}
-	return false;
-}
-
-/* The value a plain lddw (not a map or global-data one) or a 64-bit mov of an immediate loads. */
-static bool const_of(const struct bpf_insn *in, uint64_t *v)
-{
-	if (sl_isa_is_lddw(in) && in->src_reg == 0) {
-		*v = (uint64_t)(uint32_t)in[0].imm | ((uint64_t)(uint32_t)in[1].imm << 32);
-		return true;
-	}
-	if (in->code == (BPF_ALU64 | BPF_MOV | BPF_K)) {
-		*v = (uint64_t)(int64_t)in->imm;
-		return true;
-	}
-	return false;
-}
-
-/*
- * The lddw / mov that gives register @p r the constant it holds before
- * instruction @p pc, found by walking back in the same basic block; -1 if
- * unknown.
- */
-static int64_t const_def(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r)
-{
-	uint64_t v;
-
-	for (uint32_t k = pc, n = 0; k-- > 0 && n < 512; n++) {
-		const struct bpf_insn *in = &p->insns[k];
-
-		if (targets[k + 1])
-			return -1;                              /* control can enter below k */
-		if (k > 0 && sl_isa_is_lddw(&p->insns[k - 1]))
-			in = &p->insns[--k];                    /* second half: the lddw itself */
-		if (!writes(in, r))
-			continue;
-		return const_of(in, &v) ? (int64_t)k : -1;
-	}
-	return -1;
-}
-
-/* The constant register @p r holds before instruction @p pc (see const_def()). */
-bool sl_jit_const_before(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r,
-			 uint64_t *v)
-{
-	int64_t k = const_def(p, targets, pc, r);
-
-	return k >= 0 && const_of(&p->insns[k], v);
+	fuse[pc + 3] = JIT_FUSE_DROP;
 }
 
 /*
@@ -351,7 +282,7 @@ static void match_jz_flags(const struct sl_prog *p, const uint8_t *targets, uint
 	    j->dst_reg != alu->dst_reg || (jcls != BPF_JMP && jcls != BPF_JMP32) ||
 	    (acls == BPF_ALU64 && jcls == BPF_JMP32))
 		return;
-	fuse[pc] = SL_JIT_FUSE_JZ_FLAGS;
+	fuse[pc] = JIT_FUSE_JZ_FLAGS;
 }
 
 /*
@@ -373,9 +304,9 @@ static void match_setcc(const struct sl_prog *p, const uint8_t *targets, uint32_
 	    w[2].code != (SL_OP_CLASS(w[2].code) | BPF_MOV | BPF_K) || w[2].imm != 0 ||
 	    w[2].dst_reg != c || w[2].off)
 		return;
-	fuse[pc] = SL_JIT_FUSE_SETCC_ZERO;
-	fuse[pc + 1] = SL_JIT_FUSE_SETCC;
-	fuse[pc + 2] = SL_JIT_FUSE_DROP;
+	fuse[pc] = JIT_FUSE_SETCC_ZERO;
+	fuse[pc + 1] = JIT_FUSE_SETCC;
+	fuse[pc + 2] = JIT_FUSE_DROP;
 }
 
 /*
@@ -396,12 +327,12 @@ static void match_mask_shr(const struct sl_prog *p, const uint8_t *targets, uint
 		return;
 	if (SL_OP_SRC(an->code) == BPF_K)
 		m = (uint64_t)(int64_t)an->imm;
-	else if (an->src_reg == an->dst_reg || !sl_jit_const_before(p, targets, pc, an->src_reg, &m))
+	else if (an->src_reg == an->dst_reg || !jit_const_before(p, targets, pc, an->src_reg, &m))
 		return;
 	if ((m >> sh->imm) != (0xffffffffull >> sh->imm))
 		return;
-	fuse[pc] = SL_JIT_FUSE_MASK_SHR;
-	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+	fuse[pc] = JIT_FUSE_MASK_SHR;
+	fuse[pc + 1] = JIT_FUSE_DROP;
 }
 
 /*
@@ -418,8 +349,8 @@ static void match_zext_unread(const struct sl_prog *p, const uint8_t *targets, c
 	    w[1].code != (BPF_ALU64 | BPF_RSH | BPF_K) || w[1].imm != 32 ||
 	    w[1].dst_reg != w[0].dst_reg || targets[pc + 1] || (hi[pc + 1] & (1u << w[0].dst_reg)))
 		return;
-	fuse[pc] = SL_JIT_FUSE_NOP;
-	fuse[pc + 1] = SL_JIT_FUSE_NOP;
+	fuse[pc] = JIT_FUSE_NOP;
+	fuse[pc + 1] = JIT_FUSE_NOP;
 }
 
 /*
@@ -434,6 +365,13 @@ static void match_mov_op(const struct sl_prog *p, const uint8_t *targets, uint32
 	const struct bpf_insn *mv = &p->insns[pc], *op = mv + 1;
 	uint8_t code = op->code, f;
 
+	if (mv->code == (BPF_ALU | BPF_MOV | BPF_X) && code == (BPF_ALU | BPF_AND | BPF_K) &&
+	    (op->imm == 0xff || op->imm == 0xffff) && !mv->off && mv->dst_reg != mv->src_reg &&
+	    op->dst_reg == mv->dst_reg && mv->src_reg != BPF_REG_10 && !targets[pc + 1]) {
+		fuse[pc] = JIT_FUSE_MOV_MOVZX;             /* v3: "wD = wS; wD &= 0xff" */
+		fuse[pc + 1] = JIT_FUSE_DROP;
+		return;
+	}
 	if (mv->code != (BPF_ALU64 | BPF_MOV | BPF_X) || mv->off || mv->dst_reg == mv->src_reg ||
 	    op->dst_reg != mv->dst_reg || targets[pc + 1])
 		return;
@@ -441,22 +379,25 @@ static void match_mov_op(const struct sl_prog *p, const uint8_t *targets, uint32
 	    code == (BPF_ALU64 | BPF_LSH | BPF_K) && op->imm == 32 && mv->src_reg != BPF_REG_10 &&
 	    op[1].code == (BPF_ALU64 | BPF_RSH | BPF_K) && op[1].imm == 32 &&
 	    op[1].dst_reg == mv->dst_reg) {
-		fuse[pc] = SL_JIT_FUSE_MOV_ZEXT;          /* and "<<= 32; >>= 32" */
-		fuse[pc + 1] = fuse[pc + 2] = SL_JIT_FUSE_DROP;
+		fuse[pc] = JIT_FUSE_MOV_ZEXT;          /* and "<<= 32; >>= 32" */
+		fuse[pc + 1] = fuse[pc + 2] = JIT_FUSE_DROP;
 		return;
 	}
 	if (code == (BPF_ALU64 | BPF_ADD | BPF_K) && !blind)
-		f = SL_JIT_FUSE_MOV_ADD;
+		f = JIT_FUSE_MOV_ADD;
 	else if (code == (BPF_ALU64 | BPF_ADD | BPF_X) && op->src_reg != mv->dst_reg &&
 		 op->src_reg != BPF_REG_10 && mv->src_reg != BPF_REG_10)
-		f = SL_JIT_FUSE_MOV_ADD;
+		f = JIT_FUSE_MOV_ADD;
+	else if ((code == (BPF_ALU64 | BPF_AND | BPF_K) || code == (BPF_ALU | BPF_AND | BPF_K)) &&
+		 (op->imm == 0xff || op->imm == 0xffff) && mv->src_reg != BPF_REG_10)
+		f = JIT_FUSE_MOV_MOVZX;
 	else if (SL_OP_CODE(code) == BPF_END && op->imm == 16 && mv->src_reg != BPF_REG_10 &&
 		 (SL_OP_CLASS(code) == BPF_ALU || SL_OP_CLASS(code) == BPF_ALU64))
-		f = SL_JIT_FUSE_MOV_SWAP16;
+		f = JIT_FUSE_MOV_SWAP16;
 	else
 		return;
 	fuse[pc] = f;
-	fuse[pc + 1] = SL_JIT_FUSE_DROP;
+	fuse[pc + 1] = JIT_FUSE_DROP;
 }
 
 /*
@@ -481,24 +422,14 @@ static void match_cmp_k(const struct sl_prog *p, const uint8_t *targets, uint32_
 		r = side ? in->dst_reg : in->src_reg;
 		if (r == BPF_REG_10)
 			continue;
-		k = const_def(p, targets, pc, r);
-		if (k < 0 || pc - k > 127 || !const_of(&p->insns[k], &v) ||
+		k = jit_const_def(p, targets, pc, r);
+		if (k < 0 || pc - k > 127 || !jit_const_of(&p->insns[k], &v) ||
 		    (w64 && (int64_t)v != (int64_t)(int32_t)v))
 			continue;
-		fuse[pc] = SL_JIT_FUSE_CMP_K;
+		fuse[pc] = JIT_FUSE_CMP_K;
 		fuse[p->n_insns + pc] = (uint8_t)((pc - k) | (side ? 0x80 : 0));
 		return;
 	}
-}
-
-int64_t sl_jit_cmp_k(const struct sl_prog *p, const uint8_t *fuse, uint32_t pc, bool *swapped)
-{
-	uint8_t arg = fuse[p->n_insns + pc];
-	uint64_t v = 0;
-
-	*swapped = arg & 0x80;
-	const_of(&p->insns[pc - (arg & 0x7f)], &v);
-	return (int64_t)v;
 }
 
 /*
@@ -554,7 +485,7 @@ static void match_mulrot(const struct sl_prog *p, const uint8_t *targets, uint32
 		} else if (in->code == (BPF_ALU64 | BPF_MUL | BPF_X) && in->dst_reg == a && j > 0) {
 			break;
 		}
-		if (writes(in, v) || writes(in, a) ||
+		if (jit_writes(in, v) || jit_writes(in, a) ||
 		    SL_OP_CLASS(in->code) == BPF_JMP || SL_OP_CLASS(in->code) == BPF_JMP32 ||
 		    mvpc - j > 16)
 			return;
@@ -565,12 +496,12 @@ static void match_mulrot(const struct sl_prog *p, const uint8_t *targets, uint32
 	if (m == UINT32_MAX || p->insns[m].code != (BPF_ALU64 | BPF_MOV | BPF_X) ||
 	    p->insns[m].dst_reg != a || p->insns[m].src_reg != v || p->insns[m].off ||
 	    p->insns[j].src_reg == a || p->insns[j].src_reg == v ||
-	    !sl_jit_const_before(p, targets, j, p->insns[j].src_reg, &c1) ||
-	    !sl_jit_const_before(p, targets, mvpc, mv->src_reg, &c2) ||
+	    !jit_const_before(p, targets, j, p->insns[j].src_reg, &c1) ||
+	    !jit_const_before(p, targets, mvpc, mv->src_reg, &c2) ||
 	    c1 != c2 << (64 - sh->imm))
 		return;
-	fuse[pc - 1] = SL_JIT_FUSE_ROL;
-	fuse[pc] = SL_JIT_FUSE_DROP;
+	fuse[pc - 1] = JIT_FUSE_ROL;
+	fuse[pc] = JIT_FUSE_DROP;
 }
 
 /*
@@ -620,17 +551,17 @@ static void match_be16_shifted(const struct sl_prog *p, const uint8_t *targets, 
 	if (s < 1 || w[shi].imm != s + 8 || s > (narrow ? 16 : 48))
 		return;
 	if (w[4].dst_reg == w[hi].dst_reg && w[4].src_reg == w[lo].dst_reg) {
-		fuse[pc + hi] = SL_JIT_FUSE_BE16_HI;
+		fuse[pc + hi] = JIT_FUSE_BE16_HI;
 		fuse[p->n_insns + pc + hi] = (uint8_t)s;
-		fuse[pc + shi] = SL_JIT_FUSE_DROP;
+		fuse[pc + shi] = JIT_FUSE_DROP;
 	} else if (w[4].dst_reg == w[lo].dst_reg && w[4].src_reg == w[hi].dst_reg) {
-		fuse[pc + lo] = SL_JIT_FUSE_BE16_LO;
+		fuse[pc + lo] = JIT_FUSE_BE16_LO;
 		fuse[p->n_insns + pc + lo] = (uint8_t)s;
-		fuse[pc + slo] = SL_JIT_FUSE_DROP;
+		fuse[pc + slo] = JIT_FUSE_DROP;
 	} else {
 		return;
 	}
-	fuse[pc + 4] = SL_JIT_FUSE_DROP;
+	fuse[pc + 4] = JIT_FUSE_DROP;
 }
 
 /* Does instruction @p in read register @p r? (Jumps and calls: always, conservatively.) */
@@ -674,7 +605,7 @@ static int64_t line_def(const struct sl_prog *p, const uint8_t *targets, uint32_
 		cls = SL_OP_CLASS(in->code);
 		if (cls == BPF_JMP || cls == BPF_JMP32)
 			return -1;
-		if (writes(in, r))
+		if (jit_writes(in, r))
 			return k;
 	}
 	return -1;
@@ -686,7 +617,7 @@ static bool touched(const struct sl_prog *p, uint32_t from, uint32_t to, int rd,
 	for (uint32_t k = from; k < to; k++) {
 		const struct bpf_insn *in = &p->insns[k];
 
-		if ((rd >= 0 && reads(in, (uint8_t)rd)) || (wr >= 0 && writes(in, (uint8_t)wr)))
+		if ((rd >= 0 && reads(in, (uint8_t)rd)) || (wr >= 0 && jit_writes(in, (uint8_t)wr)))
 			return true;
 		if (sl_isa_is_lddw(in))
 			k++;
@@ -733,7 +664,7 @@ static int64_t rot32_mask(const struct sl_prog *p, const uint8_t *targets, uint3
 		return -1;
 	if (SL_OP_SRC(an->code) == BPF_K)
 		m = (uint64_t)(int64_t)an->imm;
-	else if (an->src_reg == r || !sl_jit_const_before(p, targets, (uint32_t)k, an->src_reg, &m))
+	else if (an->src_reg == r || !jit_const_before(p, targets, (uint32_t)k, an->src_reg, &m))
 		return -1;
 	return (m >> b) == (0xffffffffull >> b) ? k : -1;
 }
@@ -789,8 +720,8 @@ static void match_rotate_or(const struct sl_prog *p, const uint8_t *targets, con
 	copy_origin(p, targets, (uint32_t)(kand >= 0 ? kand : ks), s, w == 32, &rs, &fs);
 	if (rd != rs || touched(p, fd < fs ? fd : fs, fd < fs ? fs : fd, -1, rd))
 		return;
-	fuse[kd] = w == 64 ? SL_JIT_FUSE_ROL : SL_JIT_FUSE_ROL32;
-	fuse[pc] = SL_JIT_FUSE_DROP;
+	fuse[kd] = w == 64 ? JIT_FUSE_ROL : JIT_FUSE_ROL32;
+	fuse[pc] = JIT_FUSE_DROP;
 }
 
 /*
@@ -820,7 +751,7 @@ static int64_t index_shift(const struct sl_prog *p, const uint8_t *targets, cons
 	return -1;
 }
 
-void sl_jit_fuse_indexed(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
+void jit_fuse_indexed(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
 			 const uint16_t *live)
 {
 	uint8_t *targets = jump_targets(p);
@@ -836,13 +767,13 @@ void sl_jit_fuse_indexed(const struct sl_prog *p, uint8_t *fuse, const uint8_t *
 		    a == BPF_REG_10 || fuse[pc - 1] || dead[pc - 1] ||
 		    (b != ld->dst_reg && (live[pc] & (1u << b))))
 			continue;
-		fuse[pc] = SL_JIT_FUSE_LOAD_IDX;
+		fuse[pc] = JIT_FUSE_LOAD_IDX;
 		fuse[p->n_insns + pc] = 1;
-		fuse[pc - 1] = SL_JIT_FUSE_NOP;
+		fuse[pc - 1] = JIT_FUSE_NOP;
 		sh = index_shift(p, targets, fuse, dead, pc - 1, a);
 		if (sh >= 0 && (a == ld->dst_reg || !(live[pc] & (1u << a)))) {
 			fuse[p->n_insns + pc] = (uint8_t)(1u << p->insns[sh].imm);
-			fuse[sh] = SL_JIT_FUSE_NOP;
+			fuse[sh] = JIT_FUSE_NOP;
 		}
 	}
 	free(targets);
@@ -858,8 +789,8 @@ static bool carry_gap_ok(const struct sl_prog *p, const uint8_t *fuse, uint32_t 
 	if (fuse[k] || (cls != BPF_ALU && cls != BPF_ALU64 && cls != BPF_LDX && cls != BPF_ST &&
 			(cls != BPF_STX || SL_OP_MODE(in->code) != BPF_MEM)))
 		return false;
-	return !reads(in, a) && !writes(in, a) && !reads(in, d) && !writes(in, d) &&
-	       !reads(in, c) && (c_free || !writes(in, c));
+	return !reads(in, a) && !jit_writes(in, a) && !reads(in, d) && !jit_writes(in, d) &&
+	       !reads(in, c) && (c_free || !jit_writes(in, c));
 }
 
 /* "rD = v" (a mov of an immediate, 64-bit, or 32-bit in a v3 sequence)? */
@@ -886,7 +817,7 @@ static uint32_t carry_head(const struct sl_prog *p, const uint8_t *targets, cons
 
 	if (pc + 6 > p->n_insns || w[0].src_reg == a || w[0].src_reg == BPF_REG_10 ||
 	    a == BPF_REG_10 ||
-	    (fuse[pc] && !(fuse[pc] == SL_JIT_FUSE_DROP && pc && fuse[pc - 1] == SL_JIT_FUSE_MOV_ADD)))
+	    (fuse[pc] && !(fuse[pc] == JIT_FUSE_DROP && pc && fuse[pc - 1] == JIT_FUSE_MOV_ADD)))
 		return 0;
 	*w32 = w[0].code == (BPF_ALU | BPF_ADD | BPF_X);
 	*c = w[0].src_reg;
@@ -959,7 +890,7 @@ static int64_t match_carry(const struct sl_prog *p, const uint8_t *targets, cons
 			return -1;
 		if (in->code == ((*w32 ? BPF_ALU : BPF_ALU64) | BPF_ADD | BPF_X) && in->dst_reg == a &&
 		    in->src_reg == d)
-			return !fuse[k] && (k + 1 >= p->n_insns || fuse[k + 1] != SL_JIT_FUSE_JZ_FLAGS)
+			return !fuse[k] && (k + 1 >= p->n_insns || fuse[k + 1] != JIT_FUSE_JZ_FLAGS)
 			       ? (int64_t)k : -1;
 		if (!carry_gap_ok(p, fuse, k, a, c, d, !*w32))
 			return -1;
@@ -967,12 +898,12 @@ static int64_t match_carry(const struct sl_prog *p, const uint8_t *targets, cons
 	return -1;
 }
 
-void sl_jit_fuse_carry(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
+void jit_fuse_carry(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
 		       const uint16_t *live)
 {
 	uint8_t *targets = jump_targets(p);
-	uint16_t *hi = targets ? sl_jit_hi_live(p, targets, NULL) : NULL;
-	uint16_t *zero = hi ? sl_jit_hi_zero(p) : NULL;
+	uint16_t *hi = targets ? jit_hi_live(p, targets, NULL) : NULL;
+	uint16_t *zero = hi ? jit_hi_zero(p) : NULL;
 
 	for (uint32_t pc = 0; zero && pc < p->n_insns; pc++) {
 		const struct bpf_insn *in = &p->insns[pc];
@@ -993,12 +924,12 @@ void sl_jit_fuse_carry(const struct sl_prog *p, uint8_t *fuse, const uint8_t *de
 		if (!w32 && ((~zero[pc] & (1u << in->dst_reg | 1u << in->src_reg)) ||
 			     (live[j] & (1u << in[1].dst_reg)) || (hi[f] & (1u << in->dst_reg))))
 			continue;
-		if (fuse[pc] == SL_JIT_FUSE_DROP)
-			fuse[pc - 1] = SL_JIT_FUSE_NONE;        /* "rA = rS; rA += rB": mov, then add + adc */
-		fuse[pc] = SL_JIT_FUSE_ADC;
+		if (fuse[pc] == JIT_FUSE_DROP)
+			fuse[pc - 1] = JIT_FUSE_NONE;        /* "rA = rS; rA += rB": mov, then add + adc */
+		fuse[pc] = JIT_FUSE_ADC;
 		for (uint32_t k = pc + 1; !w32 && k <= pc + 3; k++)
-			fuse[k] = SL_JIT_FUSE_NOP;
-		fuse[one] = fuse[j] = fuse[j + 1] = fuse[f] = SL_JIT_FUSE_NOP;
+			fuse[k] = JIT_FUSE_NOP;
+		fuse[one] = fuse[j] = fuse[j + 1] = fuse[f] = JIT_FUSE_NOP;
 		pc = (uint32_t)f;
 	}
 	free(targets);
@@ -1006,10 +937,10 @@ void sl_jit_fuse_carry(const struct sl_prog *p, uint8_t *fuse, const uint8_t *de
 	free(zero);
 }
 
-uint8_t *sl_jit_low_only(const struct sl_prog *p, const uint8_t *fuse)
+uint8_t *jit_low_only(const struct sl_prog *p, const uint8_t *fuse)
 {
 	uint8_t *lo = calloc(p->n_insns + 1, 1), *targets = jump_targets(p);
-	uint16_t *hi = targets ? sl_jit_hi_live(p, targets, fuse) : NULL;
+	uint16_t *hi = targets ? jit_hi_live(p, targets, fuse) : NULL;
 
 	for (uint32_t pc = 0; lo && hi && pc < p->n_insns; pc++) {
 		const struct bpf_insn *in = &p->insns[pc];
@@ -1033,10 +964,10 @@ uint8_t *sl_jit_low_only(const struct sl_prog *p, const uint8_t *fuse)
 	return lo;
 }
 
-uint8_t *sl_jit_peephole(const struct sl_prog *p, bool blind)
+uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 {
 	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jump_targets(p);
-	uint16_t *hi = targets ? sl_jit_hi_live(p, targets, NULL) : NULL;
+	uint16_t *hi = targets ? jit_hi_live(p, targets, NULL) : NULL;
 
 	if (!fuse || !targets || !hi) {
 		free(fuse);

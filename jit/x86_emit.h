@@ -3,7 +3,7 @@
  * x86-64 encoder of the sluice JIT (internal to jit/).
  *
  * Three layers: bytes (x86_byte/x86_u32...) -> prefixes and operands
- * (REX, ModRM, SIB, displacement; in emit.c) -> one function per
+ * (REX, ModRM, SIB, displacement; in x86_emit.c) -> one function per
  * instruction form, each with its assembly in a comment. The encoder knows
  * nothing about eBPF.
  *

@@ -10,14 +10,14 @@
  * CPUMAP: key u32 CPU, value u32 qsize or the kernel's struct
  * bpf_cpumap_val { u32 qsize; u32 bpf_prog.fd/id }; in sluice the key names
  * the worker that takes the packet over; qsize 0 empties the entry (as
- * the kernel), CPU programs (bpf_prog.fd > 0) are not provided (-EINVAL).
+ * the kernel), CPU programs (bpf_prog.fd > 0) are not provided (-EOPNOTSUPP).
  * Programs may not look CPUMAP entries up (the kernel's verifier refuses).
  *
  * Key: u32 index < max_entries. Value: u32 ifindex, or the kernel's
  * struct bpf_devmap_val { u32 ifindex; u32 bpf_prog.fd/id } (value_size
  * 4 or 8). In sluice the ifindex is the engine's port id. Programs on
  * devmap entries (bpf_prog.fd > 0) are not provided: such updates fail
- * with -EINVAL.
+ * with -EOPNOTSUPP.
  *
  * Concurrency: each entry is one 8-byte word (ifindex | prog id << 32)
  * written with a single atomic store, plus a present flag published with
@@ -67,16 +67,16 @@ static int cpumap_check(const struct sl_map_def *def, unsigned ncpus)
 
 static struct sl_map *devmap_alloc(const struct sl_map_def *def, unsigned ncpus)
 {
-	struct sl_devmap *d = sl_zalloc(sizeof(*d));
+	struct sl_devmap *d = map_zalloc(sizeof(*d));
 
 	if (d) {
 		d->max = def->max_entries;
-		d->vals = sl_lazy_alloc(sizeof(*d->vals) * d->max);
-		d->present = sl_lazy_alloc(d->max);
+		d->vals = map_lazy_alloc(sizeof(*d->vals) * d->max);
+		d->present = map_lazy_alloc(d->max);
 		if (d->vals && d->present)
 			return &d->map;
-		sl_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
-		sl_lazy_free((void *)d->present, d->max);
+		map_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
+		map_lazy_free((void *)d->present, d->max);
 		free(d);
 	}
 	errno = ENOMEM;
@@ -87,8 +87,8 @@ static void devmap_free(struct sl_map *map)
 {
 	struct sl_devmap *d = to_devmap(map);
 
-	sl_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
-	sl_lazy_free((void *)d->present, d->max);
+	map_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
+	map_lazy_free((void *)d->present, d->max);
 	free(d);
 }
 
@@ -119,7 +119,7 @@ static int devmap_ctl_update(struct sl_map *map, const void *key, const void *va
 		return -EEXIST;  /* kernel: every devmap slot "exists" */
 	memcpy(v, value, map->def.value_size);
 	if (v[1] != 0)
-		return -EINVAL;  /* devmap and cpumap programs are not provided */
+		return -EOPNOTSUPP;  /* devmap and cpumap entry programs are not provided */
 	if (map->def.type == BPF_MAP_TYPE_CPUMAP && v[0] == 0) {
 		atomic_store_explicit(&d->present[i], 0, memory_order_release);
 		return 0;        /* kernel: qsize 0 removes the CPU */
@@ -200,10 +200,10 @@ int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex)
 	.get_next_key = devmap_get_next_key, \
 	.dump = devmap_dump
 
-const struct sl_map_ops sl_xskmap_ops = { .check = xskmap_check, DEVMAP_OPS };
-const struct sl_map_ops sl_cpumap_ops = { .check = cpumap_check, DEVMAP_OPS };
+const struct sl_map_ops xskmap_map_ops = { .check = xskmap_check, DEVMAP_OPS };
+const struct sl_map_ops cpumap_map_ops = { .check = cpumap_check, DEVMAP_OPS };
 
-const struct sl_map_ops sl_devmap_ops = {
+const struct sl_map_ops devmap_map_ops = {
 	.check = devmap_check,
 	.alloc = devmap_alloc,
 	.free = devmap_free,
