@@ -173,32 +173,30 @@ static inline void pkt_of(struct rte_mbuf *m, struct sl_pkt *pkt)
 
 /*
  * A packet of the XDP path that is not a plain XDP_PASS (another verdict,
- * or moved bounds): the shared verdict code decides; what goes to @p egress
- * stays in @p pkts at *kept, in order, the rest is applied as usual.
+ * or moved bounds): the shared verdict code decides. True when it goes to
+ * @p egress (the caller keeps it in the RX array, in order); otherwise it
+ * was applied as usual (TX buffer of another port, or freed).
  */
-static void xdp_other(struct sl_worker *w, unsigned port, unsigned egress, uint64_t r0,
-		      const struct sl_xdp_ctx *ctx, struct rte_mbuf **pkts, unsigned *kept,
-		      struct burst_counts *bc)
+static bool xdp_other(struct sl_worker *w, unsigned port, unsigned egress, uint64_t r0,
+		      const struct sl_xdp_ctx *ctx, struct burst_counts *bc)
 {
 	struct rte_mbuf *m = ctx->pkt_owner;
 	struct sl_verdict_out out;
 	enum sl_verdict v = sl_verdict_xdp_result(&w->vstate, port, r0, ctx, &out);
 
-	if (v != SL_VERDICT_PASS && v != SL_VERDICT_TX && v != SL_VERDICT_REDIRECT)
-		goto apply;
-	if (out.port != egress)
-		goto apply;
+	if ((v != SL_VERDICT_PASS && v != SL_VERDICT_TX && v != SL_VERDICT_REDIRECT) ||
+	    out.port != egress) {
+		apply(w, m, v, &out, bc);
+		return false;
+	}
 	bc->verdict[v]++;
 	if ((out.data != rte_pktmbuf_mtod(m, uint8_t *) || out.len != m->data_len) &&
 	    sync_mbuf(m, &out)) {
 		rte_pktmbuf_free(m);
 		bc->error++;
-		return;
+		return false;
 	}
-	pkts[(*kept)++] = m;
-	return;
-apply:
-	apply(w, m, v, &out, bc);
+	return true;
 }
 
 /* Point @p ctx at @p m's first segment and run @p fn; *plain: an XDP_PASS of unmoved bounds. */
@@ -252,7 +250,8 @@ static uint16_t process_burst_xdp(struct sl_worker *w, sl_jit_fn fn, unsigned po
 			continue;
 		}
 		other++;
-		xdp_other(w, port, egress, r0, &ctx, pkts, &kept, bc);
+		if (xdp_other(w, port, egress, r0, &ctx, bc))
+			pkts[kept++] = m;
 	}
 	for (; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -263,7 +262,8 @@ static uint16_t process_burst_xdp(struct sl_worker *w, sl_jit_fn fn, unsigned po
 			continue;
 		}
 		other++;
-		xdp_other(w, port, egress, r0, &ctx, pkts, &kept, bc);
+		if (xdp_other(w, port, egress, r0, &ctx, bc))
+			pkts[kept++] = m;
 	}
 	bc->verdict[SL_VERDICT_PASS] += n - other;
 	return (uint16_t)kept;
