@@ -1139,6 +1139,22 @@ static int emit_jz_flags(struct jit_state *st, const struct bpf_insn *in)
 	return 0;
 }
 
+/*
+ * An ALU operation with a register holding a constant: the same with the
+ * immediate; a 64-bit AND with a constant in [2^31, 2^32) as "and r32".
+ */
+static int emit_alu_k(struct jit_state *st, const struct bpf_insn *in)
+{
+	struct bpf_insn t = *in;
+	bool swapped;
+	int64_t v = jit_cmp_k(st->prog, st->fuse, st->pc, &swapped);
+
+	t.code = (uint8_t)(SL_OP_CLASS(in->code) | BPF_K | SL_OP_CODE(in->code));
+	t.imm = (int32_t)v;
+	t.src_reg = 0;
+	return alu_simple(st, &t, SL_OP_CLASS(in->code) == BPF_ALU64 && v == (int64_t)(int32_t)v);
+}
+
 /* A jump on a register holding a constant: the same jump with the immediate (mirrored). */
 static int emit_cmp_k(struct jit_state *st, const struct bpf_insn *in)
 {
@@ -1185,6 +1201,9 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 			;                                           /* nothing reads its result */
 		else if (st->fuse[pc] == JIT_FUSE_CMP_K) {
 			if (emit_cmp_k(st, in))
+				return st->err;
+		} else if (st->fuse[pc] == JIT_FUSE_ALU_K) {
+			if (emit_alu_k(st, in))
 				return st->err;
 		} else if (st->fuse[pc] == JIT_FUSE_SETCC) {
 			if (emit_setcc(st, in))
