@@ -410,14 +410,6 @@ static int load_prog(struct sl_engine *eng)
 	}
 	if (sl_config_check_maps(cfg, eng->obj, log, sizeof(log)))
 		return say_cfg(cfg, log);
-	for (unsigned i = 0; i < sl_obj_map_count(eng->obj); i++) {
-		if (sl_map_get_def(sl_obj_map(eng->obj, i))->type == BPF_MAP_TYPE_CPUMAP) {
-			fprintf(stderr, "sluice run: %s: map '%s' is a CPUMAP: redirects to other "
-				"workers are not supported by the engine yet (verify and test-run "
-				"take it)\n", o->prog_path, sl_map_name(sl_obj_map(eng->obj, i)));
-			return -ENOTSUP;
-		}
-	}
 	eng->prog = sl_obj_find_prog(eng->obj, o->section);
 	if (!eng->prog)
 		return no_section(eng);
@@ -573,6 +565,7 @@ static void engine_free(struct sl_engine *eng)
 	sl_ctl_close(eng->ctl);
 	sl_capture_free(eng);
 	sl_slot_progs_free(eng);
+	sl_cpumap_stop(eng);
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
@@ -636,6 +629,7 @@ static int run(struct sl_run_opts *o)
 		return err == -EINVAL ? 2 : 1;
 	err = prepare(&eng, o, &entries);
 	err = err ? err : sl_ports_start(&eng);
+	err = err ? err : sl_cpumap_start(&eng);
 	if (!err)
 		sl_config_apply_egress(&eng);
 	err = err ? err : ctl_start(&eng);
@@ -644,6 +638,7 @@ static int run(struct sl_run_opts *o)
 	if (!err && entries && !o->quiet)
 		printf("sluice: %u map entr%s preloaded\n", entries, entries == 1 ? "y" : "ies");
 	err = err ? err : run_engine(&eng, &secs);
+	sl_cpumap_stop(&eng);  /* workers stopped: what the rings still hold is counted */
 	if (!err && sl_persist_save_all(&eng))  /* workers stopped: the final state */
 		eng.failed = true;
 	if (!err)

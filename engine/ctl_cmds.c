@@ -11,6 +11,9 @@
  *   map_lookup  map key                   one entry
  *   map_update  map key value [flags]     flags "any" (default), "noexist", "exist"
  *   map_update  map key prog [section]    a PROG_ARRAY slot: a program from an object
+ *   map_update  map key value             ARRAY_OF_MAPS / HASH_OF_MAPS: value names an
+ *                                         inner map of the object (name, or id = its
+ *                                         index + 1, as the loader numbers them)
  *   map_delete  map key
  *   map_save    map [file]                atomic save (persist.c); file: maps.NAME.persist
  *   prog_show                             the running program
@@ -289,6 +292,54 @@ static json_t *update_value(struct sl_map *map, struct kv *kv, json_t *req, char
 }
 
 /* map_update: by what the request gives (a program for a slot, or a value). */
+/* An object map by name, or by id (index + 1: the ids the loader gives inner maps). */
+static struct sl_map *inner_by_name(struct sl_obj *obj, json_t *j, uint32_t *id)
+{
+	const char *name = json_string_value(j);
+	char *end;
+	unsigned long n;
+
+	for (unsigned i = 0; name && i < sl_obj_map_count(obj); i++)
+		if (!strcmp(sl_map_name(sl_obj_map(obj, i)), name)) {
+			*id = i + 1;
+			return sl_obj_map(obj, i);
+		}
+	n = json_is_integer(j) ? (unsigned long)json_integer_value(j) :
+	    name ? strtoul(name, &end, 0) : 0;
+	if (name && (*end || !*name))
+		n = 0;
+	*id = (uint32_t)n;
+	return n >= 1 && n <= sl_obj_map_count(obj) ? sl_obj_map(obj, (unsigned)n - 1) : NULL;
+}
+
+/*
+ * An outer map's slot gets an inner map of the object, live (kernel
+ * semantics: it must match the outer map's template). The replaced inner
+ * map stays in the object, alive for the engine's lifetime, so workers
+ * still on it need no grace period here.
+ */
+static json_t *update_outer(struct sl_ctl *ctl, struct sl_map *map, const struct kv *kv,
+			    json_t *req, char *err, size_t err_len)
+{
+	uint32_t id;
+	struct sl_map *inner = inner_by_name(ctl->eng->obj, json_object_get(req, "value"), &id);
+	int e;
+
+	if (!inner) {
+		snprintf(err, err_len, "update %s: value: want the name or id of a map of the "
+			 "object (`sluice ctl maps` lists them)", sl_map_name(map));
+		return NULL;
+	}
+	e = sl_map_outer_set(map, kv->key, inner, id);
+	if (e == -EINVAL) {
+		snprintf(err, err_len, "update %s: map '%s' does not match the inner map template "
+			 "(type, key and value size, flags, max_entries)", sl_map_name(map),
+			 sl_map_name(inner));
+		return NULL;
+	}
+	return change_result("update", map, e, err, err_len);
+}
+
 static json_t *cmd_map_update(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
 	struct kv kv;
@@ -299,6 +350,8 @@ static json_t *cmd_map_update(struct sl_ctl *ctl, json_t *req, char *err, size_t
 		return NULL;
 	if (json_object_get(req, "prog"))
 		o = update_slot(ctl, map, &kv, req, err, err_len);
+	else if (sl_map_inner_template(map))  /* map-in-map: an inner map by name or id */
+		o = update_outer(ctl, map, &kv, req, err, err_len);
 	else
 		o = update_value(map, &kv, req, err, err_len);
 	kv_free(&kv);

@@ -149,6 +149,9 @@ struct sl_worker_stats {
 	uint64_t verdict[SL_VERDICT_COUNT];  /**< by verdict (verdict.h): they sum to rx */
 	uint64_t port_rx[SL_RUN_MAX_PORTS];
 	uint64_t port_tx[SL_RUN_MAX_PORTS];
+	uint64_t cpu_out;     /**< CPUMAP: handed to another worker's ring (cpumap.c) */
+	uint64_t cpu_full;    /**< CPUMAP: target ring full (qsize): freed, also in drop */
+	uint64_t cpu_in;      /**< CPUMAP: taken over from this worker's ring (published last) */
 } __attribute__((aligned(SL_RUN_CACHE_LINE)));
 
 /** Packets waiting for rte_eth_tx_burst to one port (flushed every burst). */
@@ -200,6 +203,7 @@ struct sl_engine {
 	struct sl_slot_prog *slot_progs;    /**< programs ctl put into PROG_ARRAY slots (reload.c) */
 	uint32_t capture_on;                /**< `ctl capture` running: workers read it once per burst */
 	struct sl_capture *capture;         /**< its settings and rings (capture.h), or NULL */
+	struct sl_cpumap *cpumap;           /**< CPUMAP hand-over rings (cpumap.c), or NULL */
 	struct sl_metrics *metrics;         /**< the Prometheus endpoint (metrics.c), or NULL */
 	struct sl_prog_info {               /**< what `ctl prog show` reports of the running program */
 		char path[256];                 /**< object file */
@@ -250,6 +254,33 @@ const char *sl_signal_name(int sig);
 int sl_port_parse(const char *devstr, struct sl_port_spec *spec);
 /** Mempool and every port (configure, queues, start, promiscuous). 0 or -errno (line printed). */
 int sl_ports_start(struct sl_engine *eng);
+
+/* ---- CPUMAP hand-over between workers (cpumap.c) ---- */
+
+/**
+ * If the program's object has a CPUMAP: one ring per worker, and
+ * CPUMAP redirects turned into hand-overs (ports_view.ncpus). After
+ * sl_ports_start (the mbuf pool exists), before the workers. Control
+ * thread. 0, or -errno with one line on stderr.
+ */
+int sl_cpumap_start(struct sl_engine *eng);
+/**
+ * Worker: hand @p m (bounds already synced) to worker @p cpu's ring;
+ * a full ring (the entry's qsize) frees it and counts cpu_full and *drop.
+ */
+void sl_cpumap_put(struct sl_worker *w, struct rte_mbuf *m, unsigned cpu, uint64_t *drop);
+/**
+ * Worker: take up to SL_RUN_BURST packets off this worker's ring into its
+ * TX buffers (their ingress port's egress, the XDP_PASS path); those with
+ * no egress are freed and counted in *drop. Returns the number taken.
+ */
+unsigned sl_cpumap_take(struct sl_worker *w, uint64_t *drop);
+/**
+ * After the workers stopped: packets still in the rings (a run stopped by
+ * a signal or --duration) are freed and counted as their target's drop.
+ * Then the rings go. Control thread; NULL-safe.
+ */
+void sl_cpumap_stop(struct sl_engine *eng);
 /**
  * Read each port's link and NIC counters, stop and close every port, count
  * the mbufs not back in the pool (said, and a failed run, if any), free the

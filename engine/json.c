@@ -211,11 +211,17 @@ static json_t *json_workers(const struct sl_engine *eng, const struct sl_worker_
 
 	for (unsigned w = 0; a && w < eng->nworkers; w++) {
 		const struct sl_worker_stats *s = &per[w];
-
-		json_array_append_new(a, json_pack("{s:I, s:I, s:o, s:o, s:o, s:o}",
+		json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o}",
 			"worker", (json_int_t)w, "lcore", (json_int_t)eng->workers[w].lcore,
 			"rx", sl_json_u64(s->rx), "tx", sl_json_u64(s->tx),
-			"drop", sl_json_u64(s->drop), "error", sl_json_u64(s->error)));
+			"drop", sl_json_u64(s->drop), "error", sl_json_u64(s->error));
+
+		if (o && eng->ports_view.ncpus)  /* CPUMAP hand-overs (cpumap.c) */
+			json_object_update_new(o, json_pack("{s:o, s:o, s:o}",
+				"cpumap_enqueued", sl_json_u64(s->cpu_out),
+				"cpumap_ring_full", sl_json_u64(s->cpu_full),
+				"cpumap_received", sl_json_u64(s->cpu_in)));
+		json_array_append_new(a, o);
 	}
 	return a;
 }

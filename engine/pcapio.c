@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Capture files for the replay: reading pcap and pcapng from a mapped file,
+ * Capture files for the replay: reading pcap and pcapng through a reused window,
  * writing pcap through one large buffer.
  *
  * Reader. The file is read with read() into a window of 64 KiB that is

@@ -14,7 +14,7 @@
  *            bpf_xdp_adjust_head/tail and packet writes behave as live;
  *            a record longer than the data room is given whole with no
  *            tailroom (live, it would span segments).
- *   socket   the record in the mapped file (socket filters cannot write
+ *   socket   the record in the reader's window (socket filters cannot write
  *            it); skb->len is the length on the wire, the bytes the
  *            captured ones, as libpcap's filter sees a record.
  * Time: bpf_ktime_get_ns() and its kin return the record's capture time

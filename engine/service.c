@@ -58,8 +58,13 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* One sd_notify datagram; silently nothing without $NOTIFY_SOCKET. */
-static void notify(const char *msg)
+/*
+ * One sd_notify datagram; silently nothing without $NOTIFY_SOCKET. A state
+ * change (READY, RELOADING, STOPPING) waits for room in the receiver's
+ * queue; a WATCHDOG keepalive does not (MSG_DONTWAIT): a receiver that stops
+ * reading must not stall the control thread with the next one 1/2 period away.
+ */
+static void notify_flags(const char *msg, int flags)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -74,9 +79,14 @@ static void notify(const char *msg)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	(void)!sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	(void)!sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | flags, (struct sockaddr *)&sa,
 		      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
 	close(fd);
+}
+
+static void notify(const char *msg)
+{
+	notify_flags(msg, 0);
 }
 
 void sl_service_ready(struct sl_engine *eng)
@@ -102,7 +112,7 @@ void sl_service_tick(struct sl_engine *eng)
 	for (unsigned w = 0; w < eng->nworkers; w++)
 		if (rte_eal_get_lcore_state(eng->workers[w].lcore) != RUNNING)
 			return;  /* a worker ended: no more pings */
-	notify("WATCHDOG=1\n");
+	notify_flags("WATCHDOG=1\n", MSG_DONTWAIT);
 	watchdog_last = t;
 }
 

@@ -54,6 +54,9 @@ static void worker_snapshot(const struct sl_worker_stats *s, struct sl_worker_st
 	o->drop = load(&s->drop);
 	o->error = load(&s->error);
 	o->tx_drop = load(&s->tx_drop);
+	o->cpu_in = load(&s->cpu_in);  /* before what the hand-over counted, in this order */
+	o->cpu_out = load(&s->cpu_out);
+	o->cpu_full = load(&s->cpu_full);
 	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
 		o->verdict[v] = load(&s->verdict[v]);
 }
@@ -75,6 +78,9 @@ void sl_stats_snapshot(const struct sl_engine *eng, struct sl_worker_stats *per_
 		sum->drop += o->drop;
 		sum->error += o->error;
 		sum->tx_drop += o->tx_drop;
+		sum->cpu_out += o->cpu_out;
+		sum->cpu_full += o->cpu_full;
+		sum->cpu_in += o->cpu_in;
 		for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
 			sum->verdict[v] += o->verdict[v];
 	}
@@ -99,7 +105,7 @@ static bool inputs_done(const struct sl_engine *eng, const struct sl_worker_stat
 			return false;
 		any = true;
 	}
-	return any;
+	return any && sum->cpu_in == sum->cpu_out;  /* CPUMAP rings empty (cpumap.c) */
 }
 
 static void print_rates(const struct sl_worker_stats *cur, const struct sl_worker_stats *prev,

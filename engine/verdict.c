@@ -20,7 +20,9 @@
  *                                          this engine has that id
  *
  * Socket filters see struct __sk_buff as the kernel's AF_PACKET hook fills
- * it for a frame starting at its Ethernet header and return a length N:
+ * it for a frame starting at its Ethernet header (only the words the
+ * program touches are filled per packet: sl_exec_init() works them out
+ * once per program) and return a length N:
  * 0 DROP, N < len TRIM to N, otherwise PASS; both leave by egress[port].
  *
  * Worker (or replay thread): no locks, no allocation, no logging.
@@ -32,6 +34,7 @@
 #include <linux/if_packet.h>
 
 #include "sl_helpers.h"
+#include "sl_maps.h"
 #include "verdict.h"
 
 #define NO_REDIRECT UINT32_MAX
@@ -92,6 +95,9 @@ static unsigned redirect_target(const struct sl_ports_view *pv)
 	uint32_t target = rd->ifindex;
 
 	rd->ifindex = NO_REDIRECT;
+	if (unlikely(pv->ncpus) && rd->map &&  /* CPUMAP: the key is a worker (cpumap.c) */
+	    sl_map_get_def(rd->map)->type == BPF_MAP_TYPE_CPUMAP)
+		return target < pv->ncpus ? SL_PORT_CPU + target : SL_PORT_NONE;
 	for (unsigned i = 0; i < pv->nports; i++)
 		if (pv->port_id[i] == target)
 			return i;

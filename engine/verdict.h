@@ -67,7 +67,11 @@ struct sl_ports_view {
 	const uint16_t *port_id;
 	const uint16_t *egress;
 	const uint8_t (*mac)[6];  /**< each port's MAC, for a socket filter's pkt_type */
+	unsigned ncpus;           /**< CPUMAP targets (the engine's workers), 0: none (cpumap.c) */
 };
+
+/** sl_verdict_out.port SL_PORT_CPU + w: a CPUMAP hand-over to worker w (cpumap.c). */
+#define SL_PORT_CPU 0x8000u
 
 /** One packet as the program sees it: its first (or only) contiguous segment. */
 struct sl_pkt {

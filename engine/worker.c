@@ -101,6 +101,10 @@ static inline void forward(struct sl_worker *w, struct rte_mbuf *m,
 		bc->error++;
 		return;
 	}
+	if (unlikely(out->port >= SL_PORT_CPU)) {  /* CPUMAP hand-over (cpumap.c) */
+		sl_cpumap_put(w, m, out->port - SL_PORT_CPU, &bc->drop);
+		return;
+	}
 	tb = &w->txbuf[out->port];
 	tb->pkts[tb->n++] = m;
 }
@@ -155,48 +159,6 @@ static inline void pkt_of(struct rte_mbuf *m, struct sl_pkt *pkt)
 	pkt->rss_hash = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? m->hash.rss : 0;
 	pkt->vlan_stripped = (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) != 0;
 	pkt->vlan_tci = m->vlan_tci;
-}
-
-/*
- * The same loop while `ctl capture` is on (capture.h): the verdict decides,
- * then a chosen packet is recorded (copied before the program only when the
- * program may write packets); the burst's records are published at its end.
- */
-static void process_burst_capture(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
-				  struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc)
-{
-	struct sl_cap_burst cb;
-
-	sl_cap_burst_begin(&cb, w->eng->capture, w->index, port, ex);
-	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (uint16_t i = 0; i < n; i++) {
-		struct sl_verdict_out out;
-		struct sl_pkt pkt;
-		enum sl_verdict v;
-		uint32_t pre = 0;
-
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		pkt_of(pkts[i], &pkt);
-		out.data = pkt.data;
-		out.len = pkt.len;
-		if (unlikely(cb.pre))
-			pre = sl_cap_pre(&cb, pkt.data, pkt.len);
-		v = sl_verdict_run(&w->vstate, ex, port, &pkt, &out);
-		if (unlikely(sl_cap_chosen(&cb, v))) {
-			struct sl_cap_pkt cp = {
-				.data = pkt.data, .len = pkt.len, .orig_len = pkt.pkt_len, .pre = pre,
-				.verdict = v, .adata = out.data,
-				.alen = v == SL_VERDICT_TRIM ? RTE_MIN(out.len, pkt.len) : out.len,
-				.aorig_len = v == SL_VERDICT_TRIM ? out.len :
-					     pkt.pkt_len - pkt.len + out.len };
-
-			sl_cap_take(&cb, &cp);
-		}
-		apply(w, pkts[i], v, &out, bc);
-	}
-	sl_cap_burst_end(&cb);
 }
 
 /*
@@ -272,6 +234,138 @@ static uint16_t process_burst_xdp(struct sl_worker *w, sl_jit_fn fn, unsigned po
 	return kept;
 }
 
+/* ---- capture hook (ops): the loops while `ctl capture` is on (capture.h) ---- */
+
+/* Record a chosen packet: @p data/@p len/@p pkt_len as received, @p out as the program left it. */
+static inline void cap_record(struct sl_cap_burst *cb, enum sl_verdict v, const uint8_t *data,
+			      uint32_t len, uint32_t pkt_len, uint32_t pre,
+			      const struct sl_verdict_out *out)
+{
+	struct sl_cap_pkt cp = {
+		.data = data, .len = len, .orig_len = pkt_len, .pre = pre, .verdict = v,
+		.adata = out->data,
+		.alen = v == SL_VERDICT_TRIM ? RTE_MIN(out->len, len) : out->len,
+		.aorig_len = v == SL_VERDICT_TRIM ? out->len : pkt_len - len + out->len };
+
+	sl_cap_take(cb, &cp);
+}
+
+/* xdp_other() with the capture's decision between the verdict and its application. */
+static void cap_xdp_other(struct sl_worker *w, struct sl_cap_burst *cb, unsigned port,
+			  unsigned egress, uint64_t r0, const struct sl_xdp_ctx *ctx,
+			  uint8_t *data, uint32_t pre, struct rte_mbuf **pkts, uint16_t *kept,
+			  struct burst_counts *bc)
+{
+	struct rte_mbuf *m = ctx->pkt_owner;
+	struct sl_verdict_out out;
+	enum sl_verdict v = sl_verdict_xdp_result(&w->vstate, port, r0, ctx, &out);
+
+	if (unlikely(sl_cap_chosen(cb, v)))
+		cap_record(cb, v, data, m->data_len, m->pkt_len, pre, &out);
+	if ((v != SL_VERDICT_PASS && v != SL_VERDICT_TX && v != SL_VERDICT_REDIRECT) ||
+	    out.port != egress) {
+		apply(w, m, v, &out, bc);
+		return;
+	}
+	bc->verdict[v]++;
+	if ((out.data != data || out.len != m->data_len) && sync_mbuf(m, &out)) {
+		rte_pktmbuf_free(m);
+		bc->error++;
+		return;
+	}
+	pkts[(*kept)++] = m;
+}
+
+/* process_burst_xdp() while capturing: the verdict decides, then a chosen packet is recorded. */
+static uint16_t cap_burst_xdp(struct sl_worker *w, struct sl_cap_burst *cb, sl_jit_fn fn,
+			      unsigned port, unsigned egress, struct rte_mbuf **pkts, uint16_t n,
+			      struct burst_counts *bc)
+{
+	struct sl_xdp_ctx ctx;
+	uint16_t kept = 0, other = 0;
+
+	sl_verdict_xdp_ctx_init(&w->vstate, port, &ctx);
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
+		uint8_t *end = data + m->data_len;
+		uint32_t pre = 0;
+		uint64_t r0;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		ctx.data = data;
+		ctx.data_meta = data;
+		ctx.data_end = end;
+		ctx.data_hard_start = m->buf_addr;
+		ctx.data_hard_end = m->nb_segs == 1 ? (uint8_t *)m->buf_addr + m->buf_len : NULL;
+		ctx.pkt_owner = m;
+		if (unlikely(cb->pre))
+			pre = sl_cap_pre(cb, data, m->data_len);
+		r0 = fn(&ctx, 0);
+		if (likely(r0 == XDP_PASS && ctx.data == data && ctx.data_end == end)) {
+			if (unlikely(sl_cap_chosen(cb, SL_VERDICT_PASS))) {
+				struct sl_verdict_out out = { .data = data, .len = m->data_len };
+
+				cap_record(cb, SL_VERDICT_PASS, data, m->data_len, m->pkt_len, pre,
+					   &out);
+			}
+			pkts[kept++] = m;
+			continue;
+		}
+		other++;
+		cap_xdp_other(w, cb, port, egress, r0, &ctx, data, pre, pkts, &kept, bc);
+	}
+	bc->verdict[SL_VERDICT_PASS] += (uint16_t)(n - other);
+	return kept;
+}
+
+/*
+ * process_burst() while `ctl capture` is on: the same two paths, each
+ * deciding after the verdict; a burst's records are published at its end.
+ */
+static uint16_t process_burst_capture(struct sl_worker *w, const struct sl_exec *ex,
+				      unsigned port, struct rte_mbuf **pkts, uint16_t n,
+				      struct burst_counts *bc, unsigned *to)
+{
+	struct sl_cap_burst cb;
+	uint16_t kept = 0;
+
+	sl_cap_burst_begin(&cb, w->eng->capture, w->index, port, ex);
+	*to = w->eng->egress[port];
+	if (ex->fn != NULL && ex->prog->type == SL_PROG_XDP && *to != SL_PORT_NONE) {
+		kept = cap_burst_xdp(w, &cb, ex->fn, port, *to, pkts, n, bc);
+		sl_cap_burst_end(&cb);
+		return kept;
+	}
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		struct sl_verdict_out out;
+		struct sl_pkt pkt;
+		enum sl_verdict v;
+		uint32_t pre = 0;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		pkt_of(pkts[i], &pkt);
+		out.data = pkt.data;
+		out.len = pkt.len;
+		if (unlikely(cb.pre))
+			pre = sl_cap_pre(&cb, pkt.data, pkt.len);
+		v = sl_verdict_run(&w->vstate, ex, port, &pkt, &out);
+		if (unlikely(sl_cap_chosen(&cb, v)))
+			cap_record(&cb, v, pkt.data, pkt.len, pkt.pkt_len, pre, &out);
+		apply(w, pkts[i], v, &out, bc);
+	}
+	sl_cap_burst_end(&cb);
+	return 0;
+}
+
+/* ---- end of the capture hook ---- */
+
 /*
  * Run the program over a burst. Returns how many packets stay in @p pkts
  * for port *@p to (the XDP path's in-place egress); the others went into
@@ -281,10 +375,8 @@ static uint16_t process_burst(struct sl_worker *w, const struct sl_exec *ex, uns
 			      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
 			      unsigned *to)
 {
-	if (unlikely(__atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE))) {
-		process_burst_capture(w, ex, port, pkts, n, bc);
-		return 0;
-	}
+	if (unlikely(__atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE)))
+		return process_burst_capture(w, ex, port, pkts, n, bc, to);
 	*to = w->eng->egress[port];
 	if (likely(ex->fn != NULL && ex->prog->type == SL_PROG_XDP && *to != SL_PORT_NONE))
 		return process_burst_xdp(w, ex->fn, port, *to, pkts, n, bc);
@@ -355,6 +447,22 @@ static void publish(struct sl_worker *w, unsigned port, uint16_t n, const struct
 	__atomic_store_n(&s->port_rx[port], s->port_rx[port] + n, __ATOMIC_RELEASE);
 }
 
+/* CPUMAP: packets other workers handed over, sent on as XDP_PASS (cpumap.c) */
+static void take_over(struct sl_worker *w)
+{
+	struct burst_counts bc;
+	unsigned n;
+
+	memset(&bc, 0, sizeof(bc));
+	n = sl_cpumap_take(w, &bc.drop);
+	if (!n)
+		return;
+	flush_tx(w, &bc);
+	STAT_ADD(w->stats.drop, bc.drop);
+	STAT_ADD(w->stats.error, bc.error);
+	__atomic_store_n(&w->stats.cpu_in, w->stats.cpu_in + n, __ATOMIC_RELEASE);
+}
+
 int sl_worker_main(void *arg)
 {
 	struct sl_worker *w = arg;
@@ -381,6 +489,8 @@ int sl_worker_main(void *arg)
 			flush_tx(w, &bc);
 			publish(w, p, n, &bc);
 		}
+		if (unlikely(eng->cpumap != NULL))
+			take_over(w);
 		sl_map_quiescent();
 	}
 	sl_map_worker_offline();

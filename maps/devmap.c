@@ -10,14 +10,14 @@
  * CPUMAP: key u32 CPU, value u32 qsize or the kernel's struct
  * bpf_cpumap_val { u32 qsize; u32 bpf_prog.fd/id }; in sluice the key names
  * the worker that takes the packet over; qsize 0 empties the entry (as
- * the kernel), CPU programs (bpf_prog.fd > 0) are not provided (-EINVAL).
+ * the kernel), CPU programs (bpf_prog.fd > 0) are not provided (-EOPNOTSUPP).
  * Programs may not look CPUMAP entries up (the kernel's verifier refuses).
  *
  * Key: u32 index < max_entries. Value: u32 ifindex, or the kernel's
  * struct bpf_devmap_val { u32 ifindex; u32 bpf_prog.fd/id } (value_size
  * 4 or 8). In sluice the ifindex is the engine's port id. Programs on
  * devmap entries (bpf_prog.fd > 0) are not provided: such updates fail
- * with -EINVAL.
+ * with -EOPNOTSUPP.
  *
  * Concurrency: each entry is one 8-byte word (ifindex | prog id << 32)
  * written with a single atomic store, plus a present flag published with
@@ -119,7 +119,7 @@ static int devmap_ctl_update(struct sl_map *map, const void *key, const void *va
 		return -EEXIST;  /* kernel: every devmap slot "exists" */
 	memcpy(v, value, map->def.value_size);
 	if (v[1] != 0)
-		return -EINVAL;  /* devmap and cpumap programs are not provided */
+		return -EOPNOTSUPP;  /* devmap and cpumap entry programs are not provided */
 	if (map->def.type == BPF_MAP_TYPE_CPUMAP && v[0] == 0) {
 		atomic_store_explicit(&d->present[i], 0, memory_order_release);
 		return 0;        /* kernel: qsize 0 removes the CPU */

@@ -6,10 +6,13 @@
  * Layout
  *   heads[nbuckets]   chain heads (nbuckets = 2 * max_entries rounded up to
  *                     a power of 2), each one word carrying the first
- *                     element's hash bits so that most misses read nothing else
- *   locks[]           writer spinlocks, kept apart from the heads: one per
- *                     bucket up to HTAB_LOCKS, then striped (bucket b uses
- *                     lock b & lock_mask; a writer holds one lock at a time)
+ *                     element's hash bits so that most misses read nothing
+ *                     else, and in bit 0 the bucket's writer spinlock (a
+ *                     writer holds one at a time): a write misses the cache
+ *                     once for the bucket, not once more for a lock kept
+ *                     apart (readers ignore the bit; taking it dirties the
+ *                     head's line, which a write of the chain does anyway
+ *                     in most cases)
  *   elements          max_entries + spare, reserved at creation (also
  *                     with BPF_F_NO_PREALLOC, which sluice accepts and
  *                     ignores: the data path never allocates) but touched
@@ -46,6 +49,18 @@
  *     elements beyond max_entries for those awaiting reuse; a worker that
  *     finds none ready gets -EBUSY (bounded by SPARE per worker per
  *     burst), the control thread waits for a grace period instead.
+ *   - Per-worker element caches: an online worker (sl_map_worker_online,
+ *     one thread per slot) keeps up to CPU_CACHE free element numbers and
+ *     a batch of up to RET_BATCH retired ones in its own cache line(s) of
+ *     the map, touched by no other thread. It takes the pool lock once per
+ *     CPU_CACHE / 2 allocations (refill) and once per RET_BATCH
+ *     retirements (the batch gets one epoch, taken at the flush: later
+ *     than each member's unlink, so conservative), instead of twice per
+ *     update, and the global epoch counter once per batch. A refill also
+ *     flushes the pending retirements. The control thread and threads that
+ *     are not online workers use the pool directly. A cache holds at most
+ *     CPU_CACHE + RET_BATCH elements; a worker that goes offline for good
+ *     strands them, which the spare (SPARE_PER_CPU per slot) covers.
  *   - The entry count is reserved with a CAS before an insert links its
  *     element, so max_entries holds exactly across buckets (-E2BIG).
  *   - LRU types: lookups set a reference bit; an insert into a full map
@@ -73,8 +88,8 @@
 #define SPARE_PER_CPU 1024u    /* elements awaiting reuse per writer (at least max/4) */
 #define CTL_WAIT_NS 2000000000ull
 #define LRU_TRIES 16           /* evictions an insert attempts before -EBUSY */
-#define HTAB_LOCKS (1u << 16)  /* most bucket locks (striped beyond) */
 #define RET_BATCH 32u          /* retired elements sharing one epoch tag */
+#define CPU_CACHE 32u          /* free element numbers a worker's cache holds */
 
 /*
  * An element is only what readers touch: 16 bytes of header, the key
@@ -98,6 +113,13 @@ struct htab_batch {
 	uint32_t pad;
 };
 
+/* one online worker's element cache (only that worker touches it) */
+struct htab_cpu {
+	_Alignas(SL_CACHE_LINE) uint32_t nfree, nret;
+	uint32_t free[CPU_CACHE];
+	uint32_t ret[RET_BATCH];   /* retired, not yet given an epoch */
+};
+
 struct sl_htab {
 	struct sl_map map;
 	uint32_t mask;                     /* nbuckets - 1 */
@@ -108,8 +130,6 @@ struct sl_htab {
 	uint32_t nelems;
 	bool percpu, lru, devmap;
 	_Atomic uint64_t *heads;           /* head words, see head_word() */
-	sl_spinlock_t *locks;
-	uint32_t lock_mask;                /* nlocks - 1 */
 	uint8_t *elems;
 	uint8_t *pcpu;
 	size_t pcpu_bytes;
@@ -117,10 +137,16 @@ struct sl_htab {
 	uint32_t *free_idx;                /* stack of free element numbers */
 	uint32_t nfree;
 	uint32_t fresh;                    /* elements >= fresh were never used */
-	uint32_t *ret_idx;                 /* FIFO ring of nelems element numbers */
+	uint32_t *ret_idx;                 /* FIFO ring of ret_mask + 1 >= nelems numbers */
 	uint32_t ret_head, ret_tail;       /* free-running counters */
+	uint32_t ret_mask;
 	struct htab_batch *batches;        /* FIFO ring of nbatches, epochs ascending */
 	uint32_t nbatches, bat_head, bat_tail;
+	uint32_t bat_mask;                 /* nbatches - 1 (rings: powers of 2, no division) */
+	uint32_t idx_shift;                /* elem_index(): elem_size = inv_odd^-1 << idx_shift */
+	uint64_t inv_odd;
+	struct htab_cpu *cpus;             /* ncache per-worker caches */
+	uint32_t ncache;
 	_Alignas(SL_CACHE_LINE) _Atomic uint32_t count;
 	_Alignas(SL_CACHE_LINE) _Atomic uint32_t hand;  /* LRU clock */
 };
@@ -135,14 +161,30 @@ static inline struct htab_elem *elem_at(const struct sl_htab *t, uint32_t i)
 	return (struct htab_elem *)(void *)(t->elems + (size_t)i * t->elem_size);
 }
 
-static inline sl_spinlock_t *bucket_lock(const struct sl_htab *t, uint32_t b)
+/* the writer lock of bucket b: bit 0 of its head word (test and test-and-set) */
+static inline void bucket_lock(struct sl_htab *t, uint32_t b)
 {
-	return &t->locks[b & t->lock_mask];
+	_Atomic uint64_t *w = &t->heads[b];
+
+	for (;;) {
+		if (!(atomic_fetch_or_explicit(w, 1, memory_order_acquire) & 1))
+			return;
+		while (atomic_load_explicit(w, memory_order_relaxed) & 1)
+			__builtin_ia32_pause();
+	}
+}
+
+static inline void bucket_unlock(struct sl_htab *t, uint32_t b)
+{
+	uint64_t w = atomic_load_explicit(&t->heads[b], memory_order_relaxed);
+
+	atomic_store_explicit(&t->heads[b], w & ~1ull, memory_order_release);
 }
 
 static inline uint32_t elem_index(const struct sl_htab *t, const struct htab_elem *e)
 {
-	return (uint32_t)(((const uint8_t *)e - t->elems) / t->elem_size);
+	/* an exact multiple of elem_size: shift out its power of 2, multiply by the inverse of its odd part */
+	return (uint32_t)((((uint64_t)((const uint8_t *)e - t->elems)) >> t->idx_shift) * t->inv_odd);
 }
 
 static inline void *elem_value(const struct sl_htab *t, struct htab_elem *e, uint32_t cpu)
@@ -199,7 +241,14 @@ static inline __attribute__((always_inline)) bool key_eq(const void *a, const vo
 		memcpy(x, a, 16), memcpy(y, b, 16);
 		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 	default:
-		return memcmp(a, b, size) == 0;
+		if (size & 7)
+			return memcmp(a, b, size) == 0;
+		x[1] = 0;   /* flow keys (40 bytes and the like): words, no call */
+		for (uint32_t i = 0; i < size; i += 8) {
+			memcpy(x, (const uint8_t *)a + i, 8), memcpy(y, (const uint8_t *)b + i, 8);
+			x[1] |= x[0] ^ y[0];
+		}
+		return x[1] == 0;
 	}
 }
 
@@ -212,7 +261,8 @@ static inline __attribute__((always_inline)) bool key_eq(const void *a, const vo
  * its next pointer being NULL or not.
  */
 #define HEAD_MORE (1ull << 47)
-#define HEAD_PTR_MASK (HEAD_MORE - 1)
+#define HEAD_LOCK 1ull          /* bit 0: the bucket's writer lock (elements are 8-aligned) */
+#define HEAD_PTR_MASK ((HEAD_MORE - 1) & ~HEAD_LOCK)
 
 static inline struct htab_elem *head_elem(uint64_t w)
 {
@@ -263,75 +313,125 @@ static void pool_reclaim(struct sl_htab *t)
 	if (t->bat_head == t->bat_tail)
 		return;
 	min = sl_rcu_min_epoch();
-	while (t->bat_head != t->bat_tail && t->batches[t->bat_head % t->nbatches].epoch <= min) {
-		uint32_t end = t->batches[t->bat_head++ % t->nbatches].end;
+	while (t->bat_head != t->bat_tail && t->batches[t->bat_head & t->bat_mask].epoch <= min) {
+		uint32_t end = t->batches[t->bat_head++ & t->bat_mask].end;
 
 		while (t->ret_head != end)
-			t->free_idx[t->nfree++] = t->ret_idx[t->ret_head++ % t->nelems];
+			t->free_idx[t->nfree++] = t->ret_idx[t->ret_head++ & t->ret_mask];
 	}
 }
 
-/* pool lock held: an element never used before, or NULL */
-static struct htab_elem *pool_fresh(struct sl_htab *t)
+/* pool lock held: a free element's number, or UINT32_MAX */
+static uint32_t pool_take_locked(struct sl_htab *t)
 {
-	struct htab_elem *e;
+	uint32_t i;
 
-	if (t->fresh == t->nelems)
-		return NULL;
-	e = elem_at(t, t->fresh);
-	if (t->percpu)   /* its per-CPU value slots: set once, kept across reuse */
-		*(uint32_t *)(void *)(e->key + t->value_off) = t->fresh;
-	t->fresh++;
-	return e;
-}
-
-static struct htab_elem *pool_get(struct sl_htab *t)
-{
-	struct htab_elem *e = NULL;
-
-	sl_spin_lock(&t->pool_lock);
 	if (!t->nfree)
 		pool_reclaim(t);
 	if (t->nfree)
-		e = elem_at(t, t->free_idx[--t->nfree]);
-	else
-		e = pool_fresh(t);
+		return t->free_idx[--t->nfree];
+	if (t->fresh == t->nelems)
+		return UINT32_MAX;
+	i = t->fresh++;   /* never used before */
+	if (t->percpu)    /* its per-CPU value slots: set once, kept across reuse */
+		*(uint32_t *)(void *)(elem_at(t, i)->key + t->value_off) = i;
+	return i;
+}
+
+/*
+ * Pool lock held: element idx waits for a grace period from epoch. It
+ * joins the last batch while that has room (raising the batch's epoch:
+ * its older members wait a little longer, never less), else opens a
+ * batch. Every batch but the last is full, so nelems / RET_BATCH + 2
+ * batches suffice.
+ */
+static void retire_locked(struct sl_htab *t, uint32_t idx, uint64_t epoch)
+{
+	struct htab_batch *last;
+
+	t->ret_idx[t->ret_tail++ & t->ret_mask] = idx;
+	last = t->bat_head != t->bat_tail ? &t->batches[(t->bat_tail - 1) & t->bat_mask] : NULL;
+	if (last && last->end - (t->bat_tail - 1 == t->bat_head ? t->ret_head :
+				  t->batches[(t->bat_tail - 2) & t->bat_mask].end) < RET_BATCH) {
+		last->end = t->ret_tail;
+		last->epoch = epoch;
+	} else {
+		t->batches[t->bat_tail++ & t->bat_mask] = (struct htab_batch){
+			.epoch = epoch, .end = t->ret_tail };
+	}
+}
+
+/* pool lock held: a worker's pending retirements get one (current) epoch */
+static void cache_flush_locked(struct sl_htab *t, struct htab_cpu *pc)
+{
+	uint64_t epoch;
+
+	if (!pc->nret)
+		return;
+	epoch = sl_rcu_retire_epoch();
+	for (uint32_t i = 0; i < pc->nret; i++)
+		retire_locked(t, pc->ret[i], epoch);
+	pc->nret = 0;
+}
+
+/* the calling online worker's cache, or NULL (control thread, other threads) */
+static inline struct htab_cpu *own_cache(const struct sl_htab *t, bool ctl)
+{
+	int slot = sl_rcu_worker_slot();
+
+	return !ctl && slot >= 0 && (uint32_t)slot < t->ncache ? &t->cpus[slot] : NULL;
+}
+
+/* an element from the worker's cache (refilled to CPU_CACHE / 2) or the pool */
+static struct htab_elem *pool_get(struct sl_htab *t, struct htab_cpu *pc)
+{
+	uint32_t idx;
+
+	if (pc && pc->nfree)
+		return elem_at(t, pc->free[--pc->nfree]);
+	sl_spin_lock(&t->pool_lock);
+	if (pc) {
+		cache_flush_locked(t, pc);
+		while (pc->nfree < CPU_CACHE / 2 && (idx = pool_take_locked(t)) != UINT32_MAX)
+			pc->free[pc->nfree++] = idx;
+		idx = pc->nfree ? pc->free[--pc->nfree] : UINT32_MAX;
+	} else {
+		idx = pool_take_locked(t);
+	}
 	sl_spin_unlock(&t->pool_lock);
-	return e;
+	return idx == UINT32_MAX ? NULL : elem_at(t, idx);
 }
 
 /* an element that was never published goes straight back */
-static void pool_put(struct sl_htab *t, struct htab_elem *e)
+static void pool_put(struct sl_htab *t, struct htab_cpu *pc, struct htab_elem *e)
 {
 	uint32_t idx = elem_index(t, e);
 
+	if (pc && pc->nfree < CPU_CACHE) {
+		pc->free[pc->nfree++] = idx;
+		return;
+	}
 	sl_spin_lock(&t->pool_lock);
 	t->free_idx[t->nfree++] = idx;
 	sl_spin_unlock(&t->pool_lock);
 }
 
-/*
- * An unlinked element waits for a grace period. It joins the last batch
- * while that has room (raising the batch's epoch to this one: its older
- * members wait a little longer, never less), else opens a batch. Every
- * batch but the last is full, so nelems / RET_BATCH + 2 batches suffice.
- */
-static void pool_retire(struct sl_htab *t, struct htab_elem *e)
+/* an unlinked element waits for a grace period (a worker's: batched in its cache) */
+static void pool_retire(struct sl_htab *t, struct htab_cpu *pc, struct htab_elem *e)
 {
 	uint32_t idx = elem_index(t, e);
-	struct htab_batch *last;
 
-	sl_spin_lock(&t->pool_lock);
-	t->ret_idx[t->ret_tail++ % t->nelems] = idx;
-	last = t->bat_head != t->bat_tail ? &t->batches[(t->bat_tail - 1) % t->nbatches] : NULL;
-	if (last && last->end - (t->bat_tail - 1 == t->bat_head ? t->ret_head :
-				  t->batches[(t->bat_tail - 2) % t->nbatches].end) < RET_BATCH) {
-		last->end = t->ret_tail;
-		last->epoch = sl_rcu_retire_epoch();
-	} else {
-		t->batches[t->bat_tail++ % t->nbatches] = (struct htab_batch){
-			.epoch = sl_rcu_retire_epoch(), .end = t->ret_tail };
+	if (pc) {
+		pc->ret[pc->nret++] = idx;
+		if (pc->nret < RET_BATCH)
+			return;
+		sl_spin_lock(&t->pool_lock);
+		cache_flush_locked(t, pc);
+		sl_spin_unlock(&t->pool_lock);
+		return;
 	}
+	sl_spin_lock(&t->pool_lock);
+	retire_locked(t, idx, sl_rcu_retire_epoch());
 	sl_spin_unlock(&t->pool_lock);
 }
 
@@ -339,7 +439,7 @@ static void pool_retire(struct sl_htab *t, struct htab_elem *e)
 
 static void set_head(struct sl_htab *t, uint32_t b, struct htab_elem *e)
 {
-	atomic_store_explicit(&t->heads[b], head_word(e), memory_order_release);
+	atomic_store_explicit(&t->heads[b], head_word(e) | HEAD_LOCK, memory_order_release);
 }
 
 /* whether e is in bucket b; *pred = the element before it (NULL: e is first) */
@@ -386,7 +486,7 @@ static void unlink_elem(struct sl_htab *t, uint32_t b, struct htab_elem *pred,
 }
 
 /* LRU: evict one element that was not referenced since the last sweep */
-static void lru_evict(struct sl_htab *t)
+static void lru_evict(struct sl_htab *t, struct htab_cpu *pc)
 {
 	for (uint64_t n = 0; n < 2ull * t->nelems + 1; n++) {
 		uint32_t i = atomic_fetch_add_explicit(&t->hand, 1, memory_order_relaxed) % t->nelems;
@@ -402,13 +502,13 @@ static void lru_evict(struct sl_htab *t)
 			continue;
 		}
 		b = atomic_load_explicit(&e->hash, memory_order_relaxed) & t->mask;
-		sl_spin_lock(bucket_lock(t, b));
+		bucket_lock(t, b);
 		found = locate(t, b, e, &pred);
 		if (found)
 			unlink_elem(t, b, pred, e);
-		sl_spin_unlock(bucket_lock(t, b));
+		bucket_unlock(t, b);
 		if (found) {
-			pool_retire(t, e);
+			pool_retire(t, pc, e);
 			return;
 		}
 	}
@@ -427,12 +527,12 @@ static uint64_t now_ns(void)
  * when no spare element has finished its grace period); the control
  * thread, which holds no map pointer here, waits for one (bounded).
  */
-static struct htab_elem *elem_get(struct sl_htab *t, bool ctl)
+static struct htab_elem *elem_get(struct sl_htab *t, struct htab_cpu *pc, bool ctl)
 {
 	struct htab_elem *e;
 	uint64_t deadline = 0;
 
-	while (!(e = pool_get(t)) && ctl) {
+	while (!(e = pool_get(t, pc)) && ctl) {
 		if (!deadline)
 			deadline = now_ns() + CTL_WAIT_NS;
 		else if (now_ns() > deadline)
@@ -465,6 +565,9 @@ static void *htab_lookup(struct sl_map *map, const void *key)
 		break;
 	case 16:
 		e = lookup_sized(t, key, 16);
+		break;
+	case 40:   /* IPv6 5-tuple flow keys (katran's, flow tables') */
+		e = lookup_sized(t, key, 40);
 		break;
 	default:
 		e = lookup_sized(t, key, t->key_size);
@@ -557,13 +660,13 @@ static bool percpu_ctl_in_place(struct sl_htab *t, uint32_t b, uint32_t h, const
 
 	if (flags == BPF_NOEXIST)
 		return false;
-	sl_spin_lock(bucket_lock(t, b));
+	bucket_lock(t, b);
 	old = find(t, h, key);
 	for (unsigned c = 0; old && c < t->map.ncpus; c++)
 		sl_write_shared(elem_value(t, old, c),
 				(const uint8_t *)value + c * t->map.value_stride,
 				t->map.def.value_size);
-	sl_spin_unlock(bucket_lock(t, b));
+	bucket_unlock(t, b);
 	return old != NULL;
 }
 
@@ -571,6 +674,7 @@ static long htab_update_common(struct sl_htab *t, const void *key, const void *v
 			       uint64_t flags, bool ctl)
 {
 	uint32_t h = htab_hash(t, key), b = h & t->mask;
+	struct htab_cpu *pc = own_cache(t, ctl);
 	struct htab_elem *old, *n;
 	long err;
 
@@ -586,27 +690,27 @@ static long htab_update_common(struct sl_htab *t, const void *key, const void *v
 	} else if (t->percpu && percpu_ctl_in_place(t, b, h, key, value, flags)) {
 		return 0;
 	}
-	n = elem_get(t, ctl);
+	n = elem_get(t, pc, ctl);
 	if (!n)
 		return -EBUSY;
 	elem_fill(t, n, h, key, value, ctl);
 	for (int tries = 0;; tries++) {
-		sl_spin_lock(bucket_lock(t, b));
+		bucket_lock(t, b);
 		old = find(t, h, key);
 		err = publish(t, b, old, n, flags);
-		sl_spin_unlock(bucket_lock(t, b));
+		bucket_unlock(t, b);
 		if (err != -EAGAIN)
 			break;
 		if (tries == LRU_TRIES) {
 			err = -EBUSY;
 			break;
 		}
-		lru_evict(t);  /* full LRU map: make room (no bucket lock held) */
+		lru_evict(t, pc);  /* full LRU map: make room (no bucket lock held) */
 	}
 	if (err)
-		pool_put(t, n);
+		pool_put(t, pc, n);
 	else if (old)
-		pool_retire(t, old);
+		pool_retire(t, pc, old);
 	return err;
 }
 
@@ -615,23 +719,27 @@ static long htab_update(struct sl_map *map, const void *key, const void *value, 
 	return htab_update_common(to_htab(map), key, value, flags, false);
 }
 
-static long htab_delete(struct sl_map *map, const void *key)
+static long htab_delete_common(struct sl_htab *t, const void *key, bool ctl)
 {
-	struct sl_htab *t = to_htab(map);
 	uint32_t h = htab_hash(t, key), b = h & t->mask;
 	struct htab_elem *e, *pred;
 
-	sl_spin_lock(bucket_lock(t, b));
+	bucket_lock(t, b);
 	e = find(t, h, key);
 	if (e) {
 		locate(t, b, e, &pred);
 		unlink_elem(t, b, pred, e);
 	}
-	sl_spin_unlock(bucket_lock(t, b));
+	bucket_unlock(t, b);
 	if (!e)
 		return -ENOENT;
-	pool_retire(t, e);
+	pool_retire(t, own_cache(t, ctl), e);
 	return 0;
+}
+
+static long htab_delete(struct sl_map *map, const void *key)
+{
+	return htab_delete_common(to_htab(map), key, false);
 }
 
 /* ---- control thread ---- */
@@ -654,11 +762,11 @@ static int htab_ctl_lookup(struct sl_map *map, const void *key, void *value)
 	uint32_t h = htab_hash(t, key);
 	struct htab_elem *e;
 
-	sl_spin_lock(bucket_lock(t, h & t->mask));
+	bucket_lock(t, h & t->mask);
 	e = find(t, h, key);
 	if (e)
 		copy_ctl_value(t, e, value);
-	sl_spin_unlock(bucket_lock(t, h & t->mask));
+	bucket_unlock(t, h & t->mask);
 	return e ? 0 : -ENOENT;
 }
 
@@ -692,9 +800,9 @@ static int htab_get_next_key(struct sl_map *map, const void *key, void *next_key
 		bool found;
 		int r;
 
-		sl_spin_lock(bucket_lock(t, h & t->mask));
+		bucket_lock(t, h & t->mask);
 		r = next_in_chain(t, h, key, next_key, &found);
-		sl_spin_unlock(bucket_lock(t, h & t->mask));
+		bucket_unlock(t, h & t->mask);
 		if (r == 0)
 			return 0;
 		if (found)
@@ -705,11 +813,11 @@ static int htab_get_next_key(struct sl_map *map, const void *key, void *next_key
 
 		if (!atomic_load_explicit(&t->heads[b], memory_order_relaxed))
 			continue;
-		sl_spin_lock(bucket_lock(t, b));
+		bucket_lock(t, b);
 		e = first(t, b);
 		if (e)
 			memcpy(next_key, e->key, t->key_size);
-		sl_spin_unlock(bucket_lock(t, b));
+		bucket_unlock(t, b);
 		if (e)
 			return 0;
 	}
@@ -753,9 +861,9 @@ static int htab_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 	for (uint32_t b = 0; b <= t->mask && !ret; b++) {
 		if (!atomic_load_explicit(&t->heads[b], memory_order_relaxed))
 			continue;
-		sl_spin_lock(bucket_lock(t, b));
+		bucket_lock(t, b);
 		ret = dump_bucket(t, b, &d);
-		sl_spin_unlock(bucket_lock(t, b));
+		bucket_unlock(t, b);
 		for (size_t i = 0; i < d.n && !ret; i++)
 			ret = cb(d.rec + i * d.rec_size, d.rec + i * d.rec_size + t->value_off, ctx);
 	}
@@ -803,13 +911,32 @@ static void htab_free(struct sl_map *map)
 	struct sl_htab *t = to_htab(map);
 
 	sl_lazy_free((void *)t->heads, sizeof(*t->heads) * ((size_t)t->mask + 1));
-	free(t->locks);
 	sl_lazy_free(t->elems, (size_t)t->elem_size * t->nelems);
 	sl_lazy_free(t->free_idx, sizeof(*t->free_idx) * (size_t)t->nelems);
-	sl_lazy_free(t->ret_idx, sizeof(*t->ret_idx) * (size_t)t->nelems);
+	sl_lazy_free(t->ret_idx, sizeof(*t->ret_idx) * ((size_t)t->ret_mask + 1));
 	sl_lazy_free(t->batches, sizeof(*t->batches) * (size_t)t->nbatches);
 	sl_lazy_free(t->pcpu, t->pcpu_bytes * t->map.ncpus);
+	free(t->cpus);
 	free(t);
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* the inverse of odd d modulo 2^64 (Newton's iteration: each step doubles the bits) */
+static uint64_t inverse_odd(uint64_t d)
+{
+	uint64_t x = d;   /* right to 3 bits */
+
+	for (int i = 0; i < 5; i++)
+		x *= 2 - d * x;
+	return x;
 }
 
 /* Bytes the tables of a map of @p def take once every element is used. */
@@ -824,7 +951,6 @@ static void htab_sizes(const struct sl_map_def *def, unsigned ncpus, struct sl_h
 		nb <<= 1;  /* load factor <= 1/2: most misses read one head word */
 	*nbuckets = nb;
 	t->mask = nb - 1;
-	t->lock_mask = (nb < HTAB_LOCKS ? nb : HTAB_LOCKS) - 1;
 	t->key_size = def->key_size;
 	t->value_off = SL_ROUND_UP(def->key_size, 8);
 	t->map.value_stride = SL_ROUND_UP(def->value_size, 8);
@@ -838,7 +964,11 @@ static void htab_sizes(const struct sl_map_def *def, unsigned ncpus, struct sl_h
 		t->elem_size = SL_CACHE_LINE;
 	spare = SPARE_PER_CPU * (ncpus + 1);
 	t->nelems = def->max_entries + (spare > def->max_entries / 4 ? spare : def->max_entries / 4);
-	t->nbatches = t->nelems / RET_BATCH + 2;
+	t->nbatches = pow2_at_least(t->nelems / RET_BATCH + 2);
+	t->bat_mask = t->nbatches - 1;
+	t->ret_mask = pow2_at_least(t->nelems) - 1;
+	t->idx_shift = (uint32_t)__builtin_ctz(t->elem_size);
+	t->inv_odd = inverse_odd(t->elem_size >> t->idx_shift);
 	t->pcpu_bytes = percpu ? SL_ROUND_UP((size_t)t->nelems * t->map.value_stride,
 					     SL_CACHE_LINE) : 0;
 }
@@ -850,22 +980,22 @@ static uint64_t htab_mem_cost(const struct sl_map_def *def, unsigned ncpus)
 
 	htab_sizes(def, ncpus, &t, &nb);
 	return sizeof(t) + (uint64_t)nb * sizeof(*t.heads) +
-	       ((uint64_t)t.lock_mask + 1) * sizeof(*t.locks) +
-	       (uint64_t)t.nelems * (t.elem_size + sizeof(*t.free_idx) + sizeof(*t.ret_idx)) +
-	       (uint64_t)t.nbatches * sizeof(*t.batches) + (uint64_t)t.pcpu_bytes * t.map.ncpus;
+	       (uint64_t)t.nelems * (t.elem_size + sizeof(*t.free_idx)) +
+	       ((uint64_t)t.ret_mask + 1) * sizeof(*t.ret_idx) +
+	       (uint64_t)t.nbatches * sizeof(*t.batches) + (uint64_t)t.pcpu_bytes * t.map.ncpus +
+	       (uint64_t)ncpus * sizeof(struct htab_cpu);
 }
 
 static int htab_alloc_arrays(struct sl_htab *t, uint32_t nbuckets, unsigned ncpus)
 {
 	t->heads = sl_lazy_alloc(sizeof(*t->heads) * (size_t)nbuckets);
-	t->locks = sl_zalloc(sizeof(*t->locks) * ((size_t)t->lock_mask + 1));
 	t->elems = sl_lazy_alloc((size_t)t->elem_size * t->nelems);
 	t->free_idx = sl_lazy_alloc(sizeof(*t->free_idx) * (size_t)t->nelems);
-	t->ret_idx = sl_lazy_alloc(sizeof(*t->ret_idx) * (size_t)t->nelems);
+	t->ret_idx = sl_lazy_alloc(sizeof(*t->ret_idx) * ((size_t)t->ret_mask + 1));
 	t->batches = sl_lazy_alloc(sizeof(*t->batches) * (size_t)t->nbatches);
 	if (t->percpu)
 		t->pcpu = sl_lazy_alloc(t->pcpu_bytes * ncpus);
-	if (!t->heads || !t->locks || !t->elems || !t->free_idx || !t->ret_idx || !t->batches ||
+	if (!t->heads || !t->elems || !t->free_idx || !t->ret_idx || !t->batches ||
 	    (t->percpu && !t->pcpu))
 		return -ENOMEM;
 	/* head words keep 47 address bits (x86-64 user space) */
@@ -887,7 +1017,11 @@ static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 	t->devmap = def->type == BPF_MAP_TYPE_DEVMAP_HASH;
 	htab_sizes(def, ncpus, t, &nbuckets);
 	t->seed = (def->map_flags & BPF_F_ZERO_SEED) ? 0 : (uint32_t)now_ns() * 2654435761u;
-	if (htab_alloc_arrays(t, nbuckets, t->map.ncpus)) {
+	t->ncache = ncpus;
+	t->cpus = aligned_alloc(SL_CACHE_LINE, sizeof(*t->cpus) * ncpus);
+	if (t->cpus)
+		memset(t->cpus, 0, sizeof(*t->cpus) * ncpus);
+	if (!t->cpus || htab_alloc_arrays(t, nbuckets, t->map.ncpus)) {
 		htab_free(&t->map);
 		errno = ENOMEM;
 		return NULL;
@@ -903,13 +1037,13 @@ static int devmap_hash_ctl_update(struct sl_map *map, const void *key, const voi
 
 	memcpy(v, value, map->def.value_size);
 	if (v[1] != 0)
-		return -EINVAL;
+		return -EOPNOTSUPP;  /* devmap entry programs are not provided */
 	return htab_ctl_update(map, key, value, flags);
 }
 
 static int htab_ctl_delete(struct sl_map *map, const void *key)
 {
-	return (int)htab_delete(map, key);
+	return (int)htab_delete_common(to_htab(map), key, true);
 }
 
 #define HTAB_OPS(chk) \

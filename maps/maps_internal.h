@@ -135,6 +135,17 @@ bool sl_rcu_safe(uint64_t epoch);
  */
 uint64_t sl_rcu_min_epoch(void);
 
+/*
+ * The calling thread's worker slot (sl_map_worker_online()), or -1 for a
+ * thread that is not an online worker (control thread, offline tools).
+ * Unlike sl_map_cpu, a slot belongs to one thread at a time.
+ */
+extern __thread int sl_rcu_slot;
+static inline int sl_rcu_worker_slot(void)
+{
+	return sl_rcu_slot;
+}
+
 /** Simple test-and-test-and-set spinlock for writers (never readers). */
 typedef struct { atomic_int v; } sl_spinlock_t;
 

@@ -70,7 +70,7 @@ for sec in array percpu; do
 done
 echo
 
-echo "== maps: ns/lookup, sluice vs rte_hash and rte_lpm on the same keys"
+echo "== maps: ns/lookup (and ns/write), sluice vs rte_hash and rte_lpm on the same keys"
 "$b/maps/tests/bench_maps"
 
 echo
@@ -99,7 +99,7 @@ python3 "$(dirname "$0")/bench_capture.py" "$sluice" "$b/pktgen-tests/sl-pcapgen
 	"$b/engine/tests/ops/drop_1pct.bpf.o"
 
 echo
-echo "== replay: sluice replay --filter vs tcpdump -r -w, same expression, same capture"
+echo "== replay: sluice replay and sluice-replay --filter vs tcpdump -r -w, same expression, same capture, alternating rounds; instructions/packet (callgrind)"
 python3 "$(dirname "$0")/bench_replay.py" "$sluice" "$b/pktgen-tests/sl-pcapgen"
 
 # --- pktgen (issue 12): the local traffic harness (sluice and testpmd over

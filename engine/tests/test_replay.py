@@ -24,6 +24,10 @@ Cases:
             packets, the same verdict counts and the same maps
   runfilter `sluice run --filter EXPR` over net_pcap sends exactly the packets
             `tcpdump -r IN -w OUT EXPR` keeps, in order; its stats count the rest
+  lean      LEAN [OBJ]: sluice-replay (the replay without DPDK) gives the same
+            outputs, report and JSON as `sluice replay`, and links no librte_*
+  skbcb     OBJ: a socket filter that writes skb->cb reads it zero on every
+            packet (interpreter and JIT): every record kept, cut to 100 bytes
   window    records from 1 byte to 200 KB (across the reader's 64 KiB window,
             larger than it), pcap and pcapng: outputs equal tcpdump's
 
@@ -666,6 +670,53 @@ def case_window(env):
           len(recs))
 
 
+def case_skbcb(env):
+    src = env.gen("cb.pcap", 3000, 17)
+    recs = read_pcap(src)[1]
+    want = [(s, f, min(c, 100), l, d[:100]) for s, f, c, l, d in recs]
+    for engine in ([], ["--interp"]):
+        out = env.path("cb-out.pcap")
+        env.replay(["--prog", env.objs[0], "-r", src, "-w", out, "-q", *engine])
+        got = read_pcap(out)[1]
+        if got != want:
+            fail("skbcb %s: %d records kept of %d (or bytes differ): a packet saw another's cb"
+                 % (engine or "jit", len(got), len(recs)))
+    print("ok skbcb: cb zero on each of %d packets, JIT and interpreter" % len(recs))
+
+
+def case_lean(env):
+    lean, objs = env.objs[0], env.objs[1:]
+    src = env.gen("lean.pcap", 5000, 13)
+    runs = [["--filter", e] for e in ("tcp and port 80", "ip6 or vlan", "len > 300")]
+    runs += [["--prog", o] for o in objs]
+    for args in runs:
+        outs = []
+        for exe in ([env.sluice, "replay"], [lean]):
+            w, d, js = (env.path("lean.%s" % x) for x in ("out", "drops", "json"))  # names: in JSON
+            r = subprocess.run(exe + ["--no-progress", *args, "-r", src, "-w", w, "--drops", d,
+                                      "--json", js], capture_output=True, text=True, timeout=120)
+            if r.returncode != 0:
+                fail("lean %s: %s: exit %d: %s" % (args, exe[0], r.returncode, r.stderr.strip()))
+            with open(w, "rb") as f, open(d, "rb") as g, open(js) as h:
+                j = json.load(h)
+                j.pop("uptime_s", None)
+                j.get("stats", {}).pop("seconds", None)
+                report = sorted(l for l in r.stdout.splitlines()  # hash maps: their own order
+                                if not l.startswith("sluice: replayed") and "Mpps" not in l)
+                outs.append((f.read(), g.read(), json.dumps(j["stats"], sort_keys=True),
+                             json.dumps(norm_maps(j.get("maps", {})), sort_keys=True), report))
+        for i, what in enumerate(("-w output", "--drops output", "JSON stats", "JSON maps",
+                                  "report")):
+            if outs[0][i] != outs[1][i]:
+                fail("lean %s: %s differs between sluice replay and sluice-replay" % (args, what))
+    libs = subprocess.run(["ldd", lean], capture_output=True, text=True).stdout
+    if "librte_" in libs or "libmicrohttpd" in libs:
+        fail("lean: sluice-replay links %s" % [l.split()[0] for l in libs.splitlines()
+                                              if "librte_" in l or "microhttpd" in l])
+    print("ok lean: sluice-replay = sluice replay (%d runs: outputs, drops, stats, maps, "
+          "report), no DPDK library" % len(runs))
+
+
 def check_clock(env, src, recs):
     """In a replay, bpf_ktime_get_ns() is each record's capture time (flowtable's first/last seen)."""
     ft = next((o for o in env.objs if os.path.basename(o) == "flowtable.bpf.o"), None)
@@ -797,7 +848,8 @@ def main():
         env.objs = sys.argv[4:]
         {"filters": case_filters, "formats": case_formats, "snaplen": case_snaplen,
          "disasm": case_disasm, "bad": case_bad, "live": case_live,
-         "config": case_config, "fuzz": case_fuzz, "runfilter": case_runfilter,
+         "config": case_config, "fuzz": case_fuzz, "runfilter": case_runfilter, "lean": case_lean,
+         "skbcb": case_skbcb,
          "window": case_window}[case](env)
     return 0
 

@@ -15,12 +15,19 @@
  *   LPM       10000 random IPv4 prefixes (half /24, half /8../32) in both;
  *             lookups of random addresses, results cross-checked.
  *   ARRAY     sl_map_lookup_elem on ARRAY and PERCPU_ARRAY of 256 u64.
+ *   UPDATE    writes to a HASH of 65536 entries from an online worker slot
+ *             (sl_map_quiescent() every 32 writes, as a worker per burst):
+ *             replace an existing key (BPF_ANY: a new element swapped in,
+ *             the old one retired), and delete + insert of a key; beside
+ *             rte_hash_add_key_data (existing key: its data pointer
+ *             overwritten in place) and rte_hash_del_key + add_key_data
+ *             (the deleted slot freed at once, without a grace period).
  *
  * Each figure twice: throughput (independent lookups, whose cache misses
  * the CPU overlaps) and latency (each lookup's key depends on the previous
  * result, as with one lookup per packet).
  *
- * usage: bench_maps [rounds [hash|lpm|array]]   (best of `rounds` passes, default 5)
+ * usage: bench_maps [rounds [hash|lpm|array|update]]   (best of `rounds` passes, default 5)
  */
 #include <errno.h>
 #include <stdint.h>
@@ -182,6 +189,114 @@ static void bench_hash(uint32_t ksz)
 	free(keys), free(hit), free(miss);
 }
 
+/* ns per write of `rounds` alternating passes, best each; keys present in both tables */
+typedef void (*write_fn)(void *tbl, const uint8_t *keys, uint32_t ksz, uint32_t n);
+
+static void sl_replace(void *tbl, const uint8_t *keys, uint32_t ksz, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v = i;
+
+		if (sl_map_update_elem(tbl, keys + (size_t)i * ksz, &v, BPF_ANY))
+			fprintf(stderr, "bench_maps: update failed\n"), exit(1);
+		if ((i & 31) == 31)
+			sl_map_quiescent();
+	}
+}
+
+static void sl_churn(void *tbl, const uint8_t *keys, uint32_t ksz, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v = i;
+
+		if (sl_map_delete_elem(tbl, keys + (size_t)i * ksz) ||
+		    sl_map_update_elem(tbl, keys + (size_t)i * ksz, &v, BPF_NOEXIST))
+			fprintf(stderr, "bench_maps: delete/insert failed\n"), exit(1);
+		if ((i & 31) == 31)
+			sl_map_quiescent();
+	}
+}
+
+static void rte_replace(void *tbl, const uint8_t *keys, uint32_t ksz, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (rte_hash_add_key_data(tbl, keys + (size_t)i * ksz, (void *)(uintptr_t)(i + 1)))
+			fprintf(stderr, "bench_maps: rte_hash update failed\n"), exit(1);
+}
+
+static void rte_churn(void *tbl, const uint8_t *keys, uint32_t ksz, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t pos = rte_hash_del_key(tbl, keys + (size_t)i * ksz);
+
+		/* lock-free mode keeps a deleted slot until freed: freed at once (no grace period) */
+		if (pos < 0 || rte_hash_free_key_with_position(tbl, pos) ||
+		    rte_hash_add_key_data(tbl, keys + (size_t)i * ksz, (void *)(uintptr_t)(i + 1)))
+			fprintf(stderr, "bench_maps: rte_hash delete/insert failed\n"), exit(1);
+	}
+}
+
+static void write2(write_fn fa, void *ta, write_fn fb, void *tb, const uint8_t *keys,
+		   uint32_t ksz, uint32_t n, double best[2])
+{
+	best[0] = best[1] = 1e30;
+	for (int r = 0; r < rounds; r++) {
+		double t0 = now_ns(), a, b;
+
+		fa(ta, keys, ksz, n);
+		a = (now_ns() - t0) / n;
+		t0 = now_ns();
+		fb(tb, keys, ksz, n);
+		b = (now_ns() - t0) / n;
+		best[0] = a < best[0] ? a : best[0];
+		best[1] = b < best[1] ? b : best[1];
+	}
+}
+
+static void bench_update(uint32_t ksz)
+{
+	struct sl_map_def def = {BPF_MAP_TYPE_HASH, ksz, 8, NKEYS, 0};
+	struct sl_map *m = sl_map_create("bench", &def, 1);
+	char name[32];
+	struct rte_hash_parameters p = {
+		.name = name, .entries = NKEYS, .key_len = ksz, .hash_func = rte_hash_crc,
+		.socket_id = (int)SOCKET_ID_ANY,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+	struct rte_hash *h;
+	uint8_t *keys = malloc((size_t)NKEYS * ksz), *seq = malloc((size_t)NLOOK * ksz);
+	uint32_t n = 0;
+	double tr[2], tc[2];
+
+	snprintf(name, sizeof(name), "upd%u", ksz);
+	h = rte_hash_create(&p);
+	if (!m || !h || !keys || !seq) {
+		fprintf(stderr, "bench_maps: cannot create the %u-byte tables\n", ksz);
+		exit(1);
+	}
+	sl_map_worker_online(0);
+	for (uint32_t i = 0; i < NKEYS / 2; i++) {  /* half full: room for rte_hash's buckets */
+		uint64_t v = i;
+
+		for (uint32_t j = 0; j < ksz; j += 4)
+			*(uint32_t *)(void *)(keys + (size_t)n * ksz + j) = (uint32_t)sl_rng_u64(&rng);
+		if (rte_hash_add_key_data(h, keys + (size_t)n * ksz, (void *)(uintptr_t)1) == 0 &&
+		    sl_map_update_elem(m, keys + (size_t)n * ksz, &v, BPF_ANY) == 0)
+			n++;
+	}
+	for (uint32_t i = 0; i < NLOOK; i++)
+		memcpy(seq + (size_t)i * ksz, keys + (sl_rng_u64(&rng) % n) * ksz, ksz);
+	write2(sl_replace, m, rte_replace, h, seq, ksz, NLOOK, tr);
+	write2(sl_churn, m, rte_churn, h, seq, ksz, NLOOK, tc);
+	printf("UPDATE %2u-byte keys, %u entries   replace: sluice %6.1f ns  rte_hash %6.1f ns"
+	       "   delete+insert: sluice %6.1f ns  rte_hash %6.1f ns\n", ksz, n, tr[0], tr[1],
+	       tc[0], tc[1]);
+	sl_map_worker_offline();
+	rte_hash_free(h);
+	sl_map_destroy(m);
+	free(keys), free(seq);
+}
+
 struct lpm_pair {
 	struct sl_map *m;
 	struct rte_lpm *r;
@@ -313,6 +428,13 @@ int main(int argc, char **argv)
 			bench_array(BPF_MAP_TYPE_ARRAY, "ARRAY");
 			bench_array(BPF_MAP_TYPE_PERCPU_ARRAY, "PERCPU_ARRAY");
 		}
+	}
+	if (!only || !strcmp(only, "update")) {
+		printf("writes from one online worker: ns per write, best of %d passes of %u\n",
+		       rounds, NLOOK);
+		bench_update(4);
+		bench_update(16);
+		bench_update(40);
 	}
 	rte_eal_cleanup();
 	rmdir(rundir);

@@ -602,6 +602,14 @@ def case_service(sluice, pcapgen, prog, tmp, v1, v3):
         if r.returncode:
             fail("ctl %r: %s" % (args, r.stderr))
         return json.loads(r.stdout)
+    # a notify receiver that stops reading (its queue full of WATCHDOGs) must not
+    # stall the control thread
+    time.sleep(2.5)
+    t0 = time.time()
+    ctl_json("stats")
+    if time.time() - t0 > 10:
+        fail("service: ctl stats took %.1f s with the notify queue full" % (time.time() - t0))
+    print("ok service: the control thread answers while the notify socket is not read")
 
     def hup(new_text):
         with open(cfg, "w") as f:
