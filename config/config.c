@@ -105,7 +105,7 @@ static int get_path(struct cp *p, const yaml_node_t *n, const char *key, char *d
 
 	if (ret)
 		return ret;
-	if (sl_config_join(p->dir, rel, dst, len))
+	if (config_join(p->dir, rel, dst, len))
 		return cp_err(p, n, "%s: path too long, want at most %zu bytes", key, len - 1);
 	return 0;
 }
@@ -256,7 +256,7 @@ static int port_name(struct cp *p, yaml_node_t *v, void *o)
 	struct sl_config_port *port = o;
 	int ret = get_string(p, v, "name", "a port name", port->name, sizeof(port->name));
 
-	if (!ret && !sl_config_name_ok(port->name))
+	if (!ret && !config_name_ok(port->name))
 		return cp_err(p, v, "name: '%s' is not a port name, want letters, digits, '_' or "
 			      "'-', starting with a letter (not 'self' or 'drop')", port->name);
 	return ret;
@@ -270,9 +270,9 @@ static int port_device(struct cp *p, yaml_node_t *v, void *o)
 
 	if (ret)
 		return ret;
-	if (sl_config_device_check(raw, why, sizeof(why)))
+	if (config_device_check(raw, why, sizeof(why)))
 		return cp_err(p, v, "device: %s", why);
-	if (sl_config_device_paths(p->dir, raw, port->device, sizeof(port->device)))
+	if (config_device_paths(p->dir, raw, port->device, sizeof(port->device)))
 		return cp_err(p, v, "device: too long with its paths resolved, want at most %zu "
 			      "bytes", sizeof(port->device) - 1);
 	return 0;
@@ -340,7 +340,7 @@ static int top_ports(struct cp *p, yaml_node_t *v, void *o)
 		if (cfg->nports == SL_CONFIG_MAX_PORTS)
 			return cp_err(p, pn, "ports: more than %d, want at most %d ports",
 				      SL_CONFIG_MAX_PORTS, SL_CONFIG_MAX_PORTS);
-		sl_config_port_init(port);
+		config_port_init(port);
 		port->loc = loc_of(pn);
 		ret = WALK(p, pn, "a port", port_keys, port);
 		if (ret)
@@ -349,7 +349,7 @@ static int top_ports(struct cp *p, yaml_node_t *v, void *o)
 			return cp_err(p, pn, "port: no device, want device: DEVSTR "
 				      "(net_pcap0,rx_pcap=in.pcap or a PCI address)");
 		if (!port->name[0])
-			sl_config_device_name(port->device, port->name, sizeof(port->name));
+			config_device_name(port->device, port->name, sizeof(port->name));
 		cfg->nports++;
 	}
 	if (!cfg->nports)
@@ -461,7 +461,7 @@ static int top_maps(struct cp *p, yaml_node_t *v, void *o)
 
 		if (ret)
 			return ret;
-		if (sl_config_find_map(cfg, m->name))
+		if (config_find_map(cfg, m->name))
 			return cp_err(p, k, "maps: '%s' given twice, want each map once", m->name);
 		if (cfg->nmaps == SL_CONFIG_MAX_MAPS)
 			return cp_err(p, k, "maps: more than %d, want at most %d maps",
@@ -632,7 +632,7 @@ int sl_config_load_mem(struct sl_config *cfg, const char *text, size_t len, cons
 	if (log && log_len)
 		log[0] = '\0';
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
-	sl_config_dirname(name, p.dir, sizeof(p.dir));
+	config_dirname(name, p.dir, sizeof(p.dir));
 	if (!yaml_parser_initialize(&yp))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);

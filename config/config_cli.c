@@ -58,13 +58,13 @@ void sl_config_fini(struct sl_config *cfg)
 	cfg->neal = 0;
 }
 
-void sl_config_port_init(struct sl_config_port *port)
+void config_port_init(struct sl_config_port *port)
 {
 	memset(port, 0, sizeof(*port));
 	port->promiscuous = true;
 }
 
-int sl_config_join(const char *dir, const char *rel, char *dst, size_t len)
+int config_join(const char *dir, const char *rel, char *dst, size_t len)
 {
 	int n = rel[0] == '/' || !dir[0] ? snprintf(dst, len, "%s", rel) :
 		snprintf(dst, len, "%s/%s", dir, rel);
@@ -72,7 +72,7 @@ int sl_config_join(const char *dir, const char *rel, char *dst, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-void sl_config_dirname(const char *path, char *dir, size_t len)
+void config_dirname(const char *path, char *dir, size_t len)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -84,7 +84,7 @@ void sl_config_dirname(const char *path, char *dir, size_t len)
 		snprintf(dir, len, "%.*s", (int)(slash - path), path);
 }
 
-bool sl_config_name_ok(const char *name)
+bool config_name_ok(const char *name)
 {
 	if (!isalpha((unsigned char)name[0]) || !strcmp(name, "self") || !strcmp(name, "drop"))
 		return false;
@@ -107,12 +107,12 @@ static bool is_pci(const char *s)
 	       strspn(s, "0123456789abcdefABCDEF:.") == strlen(s);
 }
 
-int sl_config_device_check(const char *dev, char *why, size_t len)
+int config_device_check(const char *dev, char *why, size_t len)
 {
 	char name[SL_CONFIG_PATH_LEN];
 	bool vdev = !strncmp(dev, "net_", 4);
 
-	sl_config_device_name(dev, name, sizeof(name));
+	config_device_name(dev, name, sizeof(name));
 	for (const char *s = name + 4; vdev && *s; s++)
 		vdev = islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_';
 	if ((vdev && name[4]) || is_pci(name))
@@ -122,7 +122,7 @@ int sl_config_device_check(const char *dev, char *why, size_t len)
 	return -EINVAL;
 }
 
-int sl_config_device_paths(const char *dir, const char *dev, char *dst, size_t len)
+int config_device_paths(const char *dir, const char *dev, char *dst, size_t len)
 {
 	char buf[SL_CONFIG_PATH_LEN], path[SL_CONFIG_PATH_LEN];
 	char *save = NULL, *tok;
@@ -137,7 +137,7 @@ int sl_config_device_paths(const char *dir, const char *dev, char *dst, size_t l
 
 		if (off && (!strncmp(tok, "rx_pcap=", 8) || !strncmp(tok, "tx_pcap=", 8))) {
 			n = snprintf(path, sizeof(path), "%.8s", tok);
-			if (sl_config_join(dir, tok + 8, path + n, sizeof(path) - (size_t)n))
+			if (config_join(dir, tok + 8, path + n, sizeof(path) - (size_t)n))
 				return -ENAMETOOLONG;
 			out = path;
 		}
@@ -149,12 +149,12 @@ int sl_config_device_paths(const char *dir, const char *dev, char *dst, size_t l
 	return 0;
 }
 
-void sl_config_device_name(const char *dev, char *name, size_t len)
+void config_device_name(const char *dev, char *name, size_t len)
 {
 	snprintf(name, len, "%.*s", (int)strcspn(dev, ","), dev);
 }
 
-struct sl_config_map *sl_config_find_map(struct sl_config *cfg, const char *name)
+struct sl_config_map *config_find_map(struct sl_config *cfg, const char *name)
 {
 	for (unsigned i = 0; i < cfg->nmaps; i++)
 		if (!strcmp(cfg->maps[i].name, name))
@@ -170,13 +170,13 @@ int sl_config_add_port(struct sl_config *cfg, const char *device, char *log, siz
 	if (cfg->nports == SL_CONFIG_MAX_PORTS)
 		return say(log, log_len, -EINVAL, cfg, NULL, "--port: at most %d ports",
 			   SL_CONFIG_MAX_PORTS);
-	if (sl_config_device_check(device, why, sizeof(why)))
+	if (config_device_check(device, why, sizeof(why)))
 		return say(log, log_len, -EINVAL, cfg, NULL, "--port: %s", why);
-	sl_config_port_init(port);
+	config_port_init(port);
 	if (snprintf(port->device, sizeof(port->device), "%s", device) >= (int)sizeof(port->device))
 		return say(log, log_len, -EINVAL, cfg, NULL, "--port: longer than %zu bytes",
 			   sizeof(port->device) - 1);
-	sl_config_device_name(device, port->name, sizeof(port->name));
+	config_device_name(device, port->name, sizeof(port->name));
 	cfg->nports++;
 	return 0;
 }
@@ -208,7 +208,7 @@ int sl_config_add_map(struct sl_config *cfg, const char *spec, char *log, size_t
 	if (!eq || eq == spec || !eq[1] || (size_t)(eq - spec) >= sizeof(name))
 		return say(log, log_len, -EINVAL, cfg, NULL, "--map: want NAME=FILE, not '%s'", spec);
 	snprintf(name, sizeof(name), "%.*s", (int)(eq - spec), spec);
-	m = sl_config_find_map(cfg, name);
+	m = config_find_map(cfg, name);
 	if (!m) {
 		if (cfg->nmaps == SL_CONFIG_MAX_MAPS)
 			return say(log, log_len, -EINVAL, cfg, NULL, "--map: at most %d maps",
@@ -277,8 +277,8 @@ static int check_devices(struct sl_config *cfg, char *log, size_t log_len)
 		for (unsigned j = 0; j < i; j++) {
 			const struct sl_config_port *a = &cfg->ports[j], *b = &cfg->ports[i];
 
-			sl_config_device_name(a->device, da, sizeof(da));
-			sl_config_device_name(b->device, db, sizeof(db));
+			config_device_name(a->device, da, sizeof(da));
+			config_device_name(b->device, db, sizeof(db));
 			if (strcmp(da, db))
 				continue;
 			if (b->loc.line && a->loc.line)

@@ -30,19 +30,17 @@ static int dis_usage(FILE *out)
 
 static int dis_raw(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = malloc(DIS_MAX_FILE);
+	uint8_t *buf = NULL;
 	size_t n = 0;
 	struct sl_prog *prog = NULL;
 	char log[256] = "";
-	int ret = 0;
+	int ret = 0, err = sl_vm_read_file(path, DIS_MAX_FILE, &buf, &n);
 
-	if (!f || !buf) {
-		fprintf(stderr, "sluice disasm: %s: %s\n", path, strerror(errno ? errno : ENOMEM));
+	if (err) {
+		fprintf(stderr, "sluice disasm: %s: %s\n", path, strerror(-err));
 		ret = 1;
 		goto out;
 	}
-	n = fread(buf, 1, DIS_MAX_FILE, f);
 	prog = sl_prog_from_raw(buf, n, SL_PROG_RAW, 0, log, sizeof(log));
 	if (!prog) {
 		fprintf(stderr, "sluice disasm: %s: %s\n", path, log);
@@ -51,8 +49,6 @@ static int dis_raw(const char *path)
 	}
 	sl_disasm_prog(prog, stdout);
 out:
-	if (f)
-		fclose(f);
 	sl_prog_free(prog);
 	free(buf);
 	return ret;

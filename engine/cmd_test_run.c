@@ -55,41 +55,6 @@ static int tr_fail(const char *fmt, ...)
 	return 1;
 }
 
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 4096, n = 0;
-	uint8_t *b = NULL;
-
-	if (!f)
-		return -errno;
-	for (;;) {
-		uint8_t *nb = realloc(b, cap);
-		size_t got;
-
-		if (!nb) {
-			free(b);
-			fclose(f);
-			return -ENOMEM;
-		}
-		b = nb;
-		got = fread(b + n, 1, cap - n, f);
-		n += got;
-		if (n < cap)
-			break;
-		if (cap >= TR_MAX_FILE) {
-			free(b);
-			fclose(f);
-			return -EFBIG;
-		}
-		cap *= 2;
-	}
-	fclose(f);
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 static int usage(FILE *out)
 {
 	fprintf(out,
@@ -211,10 +176,10 @@ static int run_raw(const struct tr_opts *o)
 	uint64_t r0 = 0;
 	int err, ret;
 
-	err = read_file(o->raw, &code, &code_len);
+	err = sl_vm_read_file(o->raw, TR_MAX_FILE, &code, &code_len);
 	if (err)
 		return tr_fail("%s: %s", o->raw, strerror(-err));
-	if (o->mem && (err = read_file(o->mem, &mem, &mem_len))) {
+	if (o->mem && (err = sl_vm_read_file(o->mem, TR_MAX_FILE, &mem, &mem_len))) {
 		free(code);
 		return tr_fail("%s: %s", o->mem, strerror(-err));
 	}
@@ -351,7 +316,7 @@ static int run_prog(struct tr_opts *o)
 	struct sl_fib *fib = NULL;
 	int err, ret;
 
-	err = read_file(o->data, &pkt, &len);
+	err = sl_vm_read_file(o->data, TR_MAX_FILE, &pkt, &len);
 	if (err)
 		return tr_fail("%s: %s", o->data, strerror(-err));
 	sl_cli_obj_apply(&o->obj, &oo);

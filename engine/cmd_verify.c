@@ -113,18 +113,16 @@ static int verify_one(struct sl_prog *prog, bool verbose, const char *label)
 
 static int verify_raw(const struct verify_args *a)
 {
-	FILE *f = fopen(a->path, "rb");
-	uint8_t *buf = malloc(VERIFY_MAX_FILE);
+	uint8_t *buf = NULL;
+	size_t n = 0;
 	char log[256] = "";
 	struct sl_prog *prog = NULL;
-	int ret = 1;
+	int ret = 1, err = sl_vm_read_file(a->path, VERIFY_MAX_FILE, &buf, &n);
 
-	if (!f || !buf) {
-		fprintf(stderr, "sluice verify: %s: %s\n", a->path, strerror(f ? ENOMEM : errno));
+	if (err) {
+		fprintf(stderr, "sluice verify: %s: %s\n", a->path, strerror(-err));
 		goto out;
 	}
-	size_t n = fread(buf, 1, VERIFY_MAX_FILE, f);
-
 	prog = sl_prog_from_raw(buf, n, a->obj.force_type ? a->obj.type : SL_PROG_RAW, a->mem_size,
 				log, sizeof(log));
 	if (!prog) {
@@ -133,8 +131,6 @@ static int verify_raw(const struct verify_args *a)
 	}
 	ret = verify_one(prog, a->verbose, a->path) ? 1 : 0;
 out:
-	if (f)
-		fclose(f);
 	sl_prog_free(prog);
 	free(buf);
 	return ret;

@@ -32,13 +32,14 @@ static int port_settings(const struct sl_config *cfg, unsigned i, struct sl_run_
 
 	if (err)  /* a bad string in the file is the file's fault (exit 1), on the command line a usage error */
 		return err == -EINVAL && cp->loc.line ? -EBADMSG : err;
-	if (cp->rx_queues && cp->rx_queues != cfg->nworkers) {
-		fprintf(stderr, "%s:%u:%u: port '%s': rx_queues %u with %u worker%s: every worker "
-			"polls one RX queue of every port, want rx_queues: %u (or leave it out)\n",
-			cfg->path, cp->loc.line, cp->loc.col, cp->name, cp->rx_queues, cfg->nworkers,
-			cfg->nworkers == 1 ? "" : "s", cfg->nworkers);
+	if (cp->rx_queues && cp->rx_queues < cfg->nworkers) {
+		fprintf(stderr, "%s:%u:%u: port '%s': rx_queues %u with %u workers: every worker "
+			"polls at least one RX queue of every port, want rx_queues >= %u (or leave it "
+			"out)\n", cfg->path, cp->loc.line, cp->loc.col, cp->name, cp->rx_queues,
+			cfg->nworkers, cfg->nworkers);
 		return -EBADMSG;
 	}
+	spec->rx_queues = cp->rx_queues;
 	spec->rx_desc = cp->rx_desc;
 	spec->tx_desc = cp->tx_desc;
 	spec->mtu = cp->mtu;

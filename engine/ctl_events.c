@@ -47,8 +47,8 @@ static bool is_event_map(const struct sl_map *m)
 
 static uint64_t map_lost(struct sl_map *m)
 {
-	return sl_map_get_def(m)->type == BPF_MAP_TYPE_RINGBUF ? sl_ringbuf_dropped(m) :
-	       sl_perf_event_lost(m);
+	return sl_map_get_def(m)->type == BPF_MAP_TYPE_RINGBUF ? sl_map_ringbuf_dropped(m) :
+	       sl_map_perf_event_lost(m);
 }
 
 /* "type": NAME of a struct, union, typedef or integer in the object's BTF: records typed by it. */
@@ -161,9 +161,9 @@ void sl_ctl_events_drain(struct sl_ctl *ctl)
 			continue;
 		f.lost = map_lost(c->map);
 		if (sl_map_get_def(c->map)->type == BPF_MAP_TYPE_RINGBUF)
-			sl_ringbuf_consume(c->map, on_ring, &f);
+			sl_map_ringbuf_consume(c->map, on_ring, &f);
 		else
-			sl_perf_event_consume(c->map, on_perf, &f);
+			sl_map_perf_event_consume(c->map, on_perf, &f);
 	}
 }
 

@@ -68,6 +68,7 @@ struct sl_port_spec {
 	char tx_pcaps[SL_PORT_MAX_PCAPS][256];
 	/* a config file's port settings (config_apply.c); zero: the defaults */
 	unsigned rx_desc, tx_desc;  /**< descriptors per queue, 0: 1024 */
+	unsigned rx_queues;         /**< RX queues, 0: one per worker (at least one per worker) */
 	unsigned mtu;               /**< 0: the device's own */
 	bool no_promisc;            /**< promiscuous: false */
 };
@@ -188,6 +189,7 @@ struct sl_engine {
 	unsigned nports;
 	uint16_t port_id[SL_RUN_MAX_PORTS];   /**< DPDK port of each --port */
 	uint16_t egress[SL_RUN_MAX_PORTS];    /**< XDP_PASS target (index into port_id, or SL_PORT_NONE) */
+	uint16_t port_rxq[SL_RUN_MAX_PORTS];  /**< RX queues of each port: worker w polls w, w + nworkers, ... */
 	bool port_started[SL_RUN_MAX_PORTS];
 	bool ports_up;                      /**< every port started: the mbuf count means something */
 	uint8_t port_mac[SL_RUN_MAX_PORTS][6]; /**< for a socket filter's skb->pkt_type */

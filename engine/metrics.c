@@ -168,7 +168,7 @@ static void ring_series(FILE *f, const struct sl_engine *eng)
 		fprintf(f, "sluice_ring_dropped_total{map=\"");
 		label(f, sl_map_name(m));
 		fprintf(f, "\"} %llu\n", (unsigned long long)(t == BPF_MAP_TYPE_RINGBUF ?
-			sl_ringbuf_dropped(m) : sl_perf_event_lost(m)));
+			sl_map_ringbuf_dropped(m) : sl_map_perf_event_lost(m)));
 	}
 	for (unsigned w = 0; eng->capture && eng->capture->rings && w < eng->capture->nrings; w++)
 		lost += __atomic_load_n(&eng->capture->rings[w].lost, __ATOMIC_RELAXED);

@@ -10,9 +10,12 @@
  * file into mbufs at queue setup).
  *
  * After EAL: one mempool for every port, then per port: configure with one
- * RX and one TX queue per worker (worker i polls RX queue i and sends on
- * TX queue i of every port: no locks), the config's descriptor counts and
- * MTU (config_apply.c), start, promiscuous on unless the config says false.
+ * TX queue per worker and one RX queue per worker, or the config's
+ * rx_queues (at least one per worker): worker i polls RX queues i,
+ * i + workers, i + 2 * workers, ... and sends on TX queue i of every port,
+ * so no queue is shared and nothing locks; the config's descriptor counts
+ * and MTU (config_apply.c), start, promiscuous on unless the config says
+ * false.
  *
  * Jumbo frames: net_pcap reads a frame longer than an mbuf into a chain
  * (the program sees the first segment, as XDP multi-buffer programs do);
@@ -297,14 +300,23 @@ static int jumbo_pool_create(struct sl_engine *eng)
 	return 0;
 }
 
+/* RX queues of port @p i: the config's rx_queues, or one per worker. */
+static unsigned rx_queues_of(const struct sl_engine *eng, unsigned i)
+{
+	unsigned q = eng->opts->ports[i].rx_queues;
+
+	return q ? q : eng->nworkers;
+}
+
 static int pool_create(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
 	uint64_t n = (uint64_t)eng->nworkers * (SL_RUN_BURST * (eng->nports + 1) + POOL_CACHE) + 2048;
 
 	for (unsigned i = 0; i < o->nports; i++)  /* every queue's descriptors full */
-		n += (uint64_t)eng->nworkers * ((o->ports[i].rx_desc ? o->ports[i].rx_desc : RX_DESC) +
-						(o->ports[i].tx_desc ? o->ports[i].tx_desc : TX_DESC));
+		n += (uint64_t)rx_queues_of(eng, i) *
+			     (o->ports[i].rx_desc ? o->ports[i].rx_desc : RX_DESC) +
+		     (uint64_t)eng->nworkers * (o->ports[i].tx_desc ? o->ports[i].tx_desc : TX_DESC);
 	for (unsigned i = 0; i < o->nports; i++)
 		if (o->ports[i].infinite_rx)
 			n += o->ports[i].pcap_packets;
@@ -340,6 +352,7 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	struct rte_eth_conf conf;
 	uint16_t pid, nrx = (uint16_t)(spec->rx_desc ? spec->rx_desc : RX_DESC);
 	uint16_t ntx = (uint16_t)(spec->tx_desc ? spec->tx_desc : TX_DESC);
+	unsigned nrxq = rx_queues_of(eng, i);
 	int ret = rte_eth_dev_get_port_by_name(spec->name, &pid);
 
 	if (ret && !spec->is_vdev) {
@@ -350,30 +363,37 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	if (ret)  /* the EAL did not create it: its log says why */
 		return port_fail(spec, "not created", ret, false);
 	eng->port_id[i] = pid;
+	eng->port_rxq[i] = (uint16_t)nrxq;
 	sl_log_capture_mark();
 	ret = rte_eth_dev_info_get(pid, &info);
 	if (ret)
 		return port_fail(spec, "device info", ret, true);
-	if (spec->n_rx_pcap > 1 && spec->n_rx_pcap != eng->nworkers) {
+	if (spec->n_rx_pcap > 1 && spec->n_rx_pcap != nrxq && !spec->rx_queues) {
 		fprintf(stderr, "sluice run: port '%s': %u rx_pcap files are %u RX queues, and "
 			"--workers %u polls %u: give one rx_pcap per worker\n", spec->name,
 			spec->n_rx_pcap, spec->n_rx_pcap, eng->nworkers, eng->nworkers);
 		return -EINVAL;
 	}
-	if (info.max_rx_queues < eng->nworkers || info.max_tx_queues < eng->nworkers) {
-		fprintf(stderr, "sluice run: port '%s': %u RX / %u TX queues, %u workers need %u of "
-			"each\n", spec->name, info.max_rx_queues, info.max_tx_queues, eng->nworkers,
-			eng->nworkers);
+	if (spec->n_rx_pcap > 1 && spec->n_rx_pcap != nrxq) {
+		fprintf(stderr, "sluice run: port '%s': %u rx_pcap files are %u RX queues, and "
+			"rx_queues is %u: give one rx_pcap per RX queue\n", spec->name,
+			spec->n_rx_pcap, spec->n_rx_pcap, nrxq);
+		return -EINVAL;
+	}
+	if (info.max_rx_queues < nrxq || info.max_tx_queues < eng->nworkers) {
+		fprintf(stderr, "sluice run: port '%s': %u RX / %u TX queues, %u workers need %u RX "
+			"and %u TX\n", spec->name, info.max_rx_queues, info.max_tx_queues,
+			eng->nworkers, nrxq, eng->nworkers);
 		return -EINVAL;
 	}
 	memset(&conf, 0, sizeof(conf));
-	if (eng->nworkers > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
+	if (nrxq > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
 		/* flows spread over the workers' queues by the NIC's hash */
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
-	ret = rte_eth_dev_configure(pid, (uint16_t)eng->nworkers, (uint16_t)eng->nworkers, &conf);
+	ret = rte_eth_dev_configure(pid, (uint16_t)nrxq, (uint16_t)eng->nworkers, &conf);
 	if (ret)
 		return port_fail(spec, "configure", ret, true);
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
@@ -382,14 +402,16 @@ static int port_start(struct sl_engine *eng, unsigned i)
 	ret = spec->mtu ? rte_eth_dev_set_mtu(pid, (uint16_t)spec->mtu) : 0;
 	if (ret)
 		return port_fail(spec, "MTU", ret, true);
-	for (unsigned q = 0; q < eng->nworkers; q++) {
+	for (unsigned q = 0; q < nrxq || q < eng->nworkers; q++) {
 		int sock = rte_eth_dev_socket_id(pid);
 
 		sock = sock < 0 ? (int)rte_socket_id() : sock;
-		ret = rte_eth_rx_queue_setup(pid, (uint16_t)q, nrx, (unsigned)sock, NULL, eng->pool);
+		ret = q < nrxq ? rte_eth_rx_queue_setup(pid, (uint16_t)q, nrx, (unsigned)sock, NULL,
+							 eng->pool) : 0;
 		if (ret)
 			return port_fail(spec, "RX queue setup", ret, true);
-		ret = rte_eth_tx_queue_setup(pid, (uint16_t)q, ntx, (unsigned)sock, NULL);
+		ret = q < eng->nworkers ? rte_eth_tx_queue_setup(pid, (uint16_t)q, ntx, (unsigned)sock,
+								  NULL) : 0;
 		if (ret)
 			return port_fail(spec, "TX queue setup", ret, true);
 	}

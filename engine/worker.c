@@ -2,17 +2,27 @@
 /*
  * The worker: burst loop, verdicts applied to mbufs, TX.
  *
- * Each worker lcore polls RX queue <worker index> of every port, and sends
- * on TX queue <worker index> of every port, so no two workers share a
- * queue and nothing locks. Per burst:
+ * Each worker lcore polls RX queues <worker index> + k * <workers> of every
+ * port (one queue each unless the config gives a port more rx_queues), and
+ * sends on TX queue <worker index> of every port, so no two workers share
+ * a queue and nothing locks. Per burst:
  *
  *   rte_eth_rx_burst (32)
  *   -> the program to run is read once (eng->exec: hot reload swaps it)
- *   -> for each mbuf (prefetching a few ahead): sl_verdict_run (verdict.c,
- *      the code the replay runs too) over its first segment, then the
- *      verdict applied: free, or into the TX buffer of the target port
- *   -> rte_eth_tx_burst of every non-empty TX buffer; what TX refuses is
- *      freed and counted in drop (tx_drop)
+ *   -> a JIT-compiled XDP program with an egress port (the common case,
+ *      process_burst_xdp): the xdp_md fields that never change are set
+ *      once per burst; per mbuf (prefetching a few ahead) the pointer
+ *      fields, the call, one test. A packet passed with its bounds
+ *      untouched stays in the RX array (compacted in place, in order), so
+ *      an all-pass burst goes to rte_eth_tx_burst as received; any other
+ *      outcome goes through sl_verdict_xdp_result (verdict.c) and is
+ *      applied like below. Pass is counted once per burst (n - others).
+ *   -> otherwise (socket filters, the interpreter, egress "drop"): for each
+ *      mbuf sl_verdict_run (verdict.c, the code the replay runs too) over
+ *      its first segment, then the verdict applied: free, or into the TX
+ *      buffer of the target port
+ *   -> rte_eth_tx_burst of the in-place array and of every non-empty TX
+ *      buffer; what TX refuses is freed and counted in drop (tx_drop)
  *   -> the burst's counters published, rx last with release order: once the
  *      control thread sees rx of a port reach N, N packets are fully
  *      processed and counted
@@ -167,7 +177,7 @@ static inline void pkt_of(struct rte_mbuf *m, struct sl_pkt *pkt)
  * stays in @p pkts at *kept, in order, the rest is applied as usual.
  */
 static void xdp_other(struct sl_worker *w, unsigned port, unsigned egress, uint64_t r0,
-		      const struct sl_xdp_ctx *ctx, struct rte_mbuf **pkts, uint16_t *kept,
+		      const struct sl_xdp_ctx *ctx, struct rte_mbuf **pkts, unsigned *kept,
 		      struct burst_counts *bc)
 {
 	struct rte_mbuf *m = ctx->pkt_owner;
@@ -191,6 +201,28 @@ apply:
 	apply(w, m, v, &out, bc);
 }
 
+/* Point @p ctx at @p m's first segment and run @p fn; *plain: an XDP_PASS of unmoved bounds. */
+static inline __attribute__((always_inline)) uint64_t xdp_one(sl_jit_fn fn,
+							     struct sl_xdp_ctx *ctx,
+							     struct rte_mbuf *m, bool *plain)
+{
+	uint8_t *buf = m->buf_addr;
+	uint8_t *data = buf + m->data_off;
+	uint8_t *end = data + m->data_len;
+	uint64_t r0;
+
+	ctx->data = data;
+	ctx->data_meta = data;
+	ctx->data_end = end;
+	ctx->data_hard_start = buf;
+	ctx->data_hard_end = m->nb_segs == 1 ? buf + m->buf_len : NULL;
+	ctx->pkt_owner = m;
+	r0 = fn(ctx, 0);
+	*plain = ((r0 ^ XDP_PASS) | ((uintptr_t)ctx->data ^ (uintptr_t)data) |
+		  ((uintptr_t)ctx->data_end ^ (uintptr_t)end)) == 0;
+	return r0;
+}
+
 /*
  * The common case, a JIT-compiled XDP program with an egress port: per
  * packet only the context fields that change, the call, and one test. A
@@ -203,35 +235,38 @@ static uint16_t process_burst_xdp(struct sl_worker *w, sl_jit_fn fn, unsigned po
 				  struct burst_counts *bc)
 {
 	struct sl_xdp_ctx ctx;
-	uint16_t kept = 0, other = 0;
+	unsigned kept = 0, other = 0, i = 0;
+	uint64_t r0;
+	bool plain;
 
 	sl_verdict_xdp_ctx_init(&w->vstate, port, &ctx);
-	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (uint16_t i = 0; i < n; i++) {
+	for (unsigned k = 0; k < n && k < PREFETCH_AHEAD; k++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+	for (; i + PREFETCH_AHEAD < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
-		uint8_t *end = data + m->data_len;
-		uint64_t r0;
 
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		ctx.data = data;
-		ctx.data_meta = data;
-		ctx.data_end = end;
-		ctx.data_hard_start = m->buf_addr;
-		ctx.data_hard_end = m->nb_segs == 1 ? (uint8_t *)m->buf_addr + m->buf_len : NULL;
-		ctx.pkt_owner = m;
-		r0 = fn(&ctx, 0);
-		if (likely(r0 == XDP_PASS && ctx.data == data && ctx.data_end == end)) {
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		r0 = xdp_one(fn, &ctx, m, &plain);
+		if (likely(plain)) {
 			pkts[kept++] = m;
 			continue;
 		}
 		other++;
 		xdp_other(w, port, egress, r0, &ctx, pkts, &kept, bc);
 	}
-	bc->verdict[SL_VERDICT_PASS] += (uint16_t)(n - other);
-	return kept;
+	for (; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		r0 = xdp_one(fn, &ctx, m, &plain);
+		if (likely(plain)) {
+			pkts[kept++] = m;
+			continue;
+		}
+		other++;
+		xdp_other(w, port, egress, r0, &ctx, pkts, &kept, bc);
+	}
+	bc->verdict[SL_VERDICT_PASS] += n - other;
+	return (uint16_t)kept;
 }
 
 /* ---- capture hook (ops): the loops while `ctl capture` is on (capture.h) ---- */
@@ -369,11 +404,13 @@ static uint16_t process_burst_capture(struct sl_worker *w, const struct sl_exec 
 /*
  * Run the program over a burst. Returns how many packets stay in @p pkts
  * for port *@p to (the XDP path's in-place egress); the others went into
- * the TX buffers or were freed.
+ * the TX buffers or were freed. Kept out of line (one call per burst) so
+ * that a profile shows the per-packet work apart from the drivers' rx/tx
+ * (scripts/bench_engine.py counts its instructions with callgrind).
  */
-static uint16_t process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
-			      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
-			      unsigned *to)
+static __attribute__((noinline)) uint16_t
+process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
+	      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
 {
 	if (unlikely(__atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE)))
 		return process_burst_capture(w, ex, port, pkts, n, bc, to);
@@ -463,18 +500,41 @@ static void take_over(struct sl_worker *w)
 	__atomic_store_n(&w->stats.cpu_in, w->stats.cpu_in + n, __ATOMIC_RELEASE);
 }
 
+/* One RX queue a worker polls. */
+struct rx_poll {
+	uint16_t port;   /* port index */
+	uint16_t queue;  /* its RX queue */
+};
+
+#define MAX_POLLS (SL_RUN_MAX_PORTS * SL_RUN_MAX_WORKERS)
+
+/* RX queues index, index + nworkers, ... of every port (port_rxq), port by port. */
+static unsigned polls_of(const struct sl_worker *w, struct rx_poll *polls)
+{
+	const struct sl_engine *eng = w->eng;
+	unsigned n = 0;
+
+	for (unsigned p = 0; p < eng->nports; p++)
+		for (unsigned q = w->index; q < eng->port_rxq[p] && n < MAX_POLLS; q += eng->nworkers)
+			polls[n++] = (struct rx_poll){ .port = (uint16_t)p, .queue = (uint16_t)q };
+	return n;
+}
+
 int sl_worker_main(void *arg)
 {
 	struct sl_worker *w = arg;
 	struct sl_engine *eng = w->eng;
 	struct rte_mbuf *pkts[SL_RUN_BURST];
+	struct rx_poll polls[MAX_POLLS];
+	unsigned npolls = polls_of(w, polls);
 
 	sl_map_worker_online(w->index);
 	sl_verdict_state_init(&w->vstate, &eng->ports_view, w->index);
 	while (!__atomic_load_n(&eng->stop, __ATOMIC_RELAXED)) {
-		for (unsigned p = 0; p < eng->nports; p++) {
-			uint16_t n = rte_eth_rx_burst(eng->port_id[p], (uint16_t)w->index,
-						      pkts, SL_RUN_BURST);
+		for (unsigned i = 0; i < npolls; i++) {
+			unsigned p = polls[i].port;
+			uint16_t n = rte_eth_rx_burst(eng->port_id[p], polls[i].queue, pkts,
+						      SL_RUN_BURST);
 			struct burst_counts bc;
 			unsigned to = SL_PORT_NONE;
 			uint16_t kept;
@@ -482,6 +542,7 @@ int sl_worker_main(void *arg)
 			if (!n)
 				continue;
 			memset(&bc, 0, sizeof(bc));
+			w->vstate.queue = polls[i].queue;  /* rx_queue_index, queue_mapping */
 			kept = process_burst(w, __atomic_load_n(&eng->exec, __ATOMIC_ACQUIRE), p,
 					     pkts, n, &bc, &to);
 			if (kept)

@@ -38,7 +38,7 @@ struct sl_array {
 	uint32_t stride;
 	size_t slot_bytes;    /* bytes between slots, cache-line multiple */
 	unsigned nslots;
-	uint8_t *values;      /* owned, nslots * slot_bytes, lazily backed (sl_lazy_alloc) */
+	uint8_t *values;      /* owned, nslots * slot_bytes, lazily backed (map_lazy_alloc) */
 };
 
 static inline struct sl_array *to_array(struct sl_map *m)
@@ -76,7 +76,7 @@ static int percpu_array_check(const struct sl_map_def *def, unsigned ncpus)
 
 static struct sl_map *alloc_slots(const struct sl_map_def *def, unsigned nslots)
 {
-	struct sl_array *a = sl_zalloc(sizeof(*a));
+	struct sl_array *a = map_zalloc(sizeof(*a));
 
 	if (!a) {
 		errno = ENOMEM;
@@ -86,7 +86,7 @@ static struct sl_map *alloc_slots(const struct sl_map_def *def, unsigned nslots)
 	a->stride = SL_ROUND_UP(def->value_size, 8);
 	a->slot_bytes = SL_ROUND_UP((size_t)a->max * a->stride, SL_CACHE_LINE);
 	a->nslots = nslots;
-	a->values = sl_lazy_alloc(a->slot_bytes * nslots);
+	a->values = map_lazy_alloc(a->slot_bytes * nslots);
 	if (!a->values) {
 		free(a);
 		errno = ENOMEM;
@@ -109,7 +109,7 @@ static void array_free(struct sl_map *map)
 {
 	struct sl_array *a = to_array(map);
 
-	sl_lazy_free(a->values, a->slot_bytes * a->nslots);
+	map_lazy_free(a->values, a->slot_bytes * a->nslots);
 	free(a);
 }
 
@@ -274,7 +274,7 @@ size_t sl_map_array_slot_bytes(const struct sl_map *map)
 	return a->slot_bytes;
 }
 
-const struct sl_map_ops sl_array_ops = {
+const struct sl_map_ops array_map_ops = {
 	.check = array_check,
 	.alloc = array_alloc,
 	.mem_cost = array_mem_cost,
@@ -287,7 +287,7 @@ const struct sl_map_ops sl_array_ops = {
 	.dump = array_dump,
 };
 
-const struct sl_map_ops sl_percpu_array_ops = {
+const struct sl_map_ops percpu_array_map_ops = {
 	.check = percpu_array_check,
 	.alloc = percpu_array_alloc,
 	.mem_cost = array_mem_cost,

@@ -67,16 +67,16 @@ static int cpumap_check(const struct sl_map_def *def, unsigned ncpus)
 
 static struct sl_map *devmap_alloc(const struct sl_map_def *def, unsigned ncpus)
 {
-	struct sl_devmap *d = sl_zalloc(sizeof(*d));
+	struct sl_devmap *d = map_zalloc(sizeof(*d));
 
 	if (d) {
 		d->max = def->max_entries;
-		d->vals = sl_lazy_alloc(sizeof(*d->vals) * d->max);
-		d->present = sl_lazy_alloc(d->max);
+		d->vals = map_lazy_alloc(sizeof(*d->vals) * d->max);
+		d->present = map_lazy_alloc(d->max);
 		if (d->vals && d->present)
 			return &d->map;
-		sl_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
-		sl_lazy_free((void *)d->present, d->max);
+		map_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
+		map_lazy_free((void *)d->present, d->max);
 		free(d);
 	}
 	errno = ENOMEM;
@@ -87,8 +87,8 @@ static void devmap_free(struct sl_map *map)
 {
 	struct sl_devmap *d = to_devmap(map);
 
-	sl_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
-	sl_lazy_free((void *)d->present, d->max);
+	map_lazy_free((void *)d->vals, sizeof(*d->vals) * d->max);
+	map_lazy_free((void *)d->present, d->max);
 	free(d);
 }
 
@@ -200,10 +200,10 @@ int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex)
 	.get_next_key = devmap_get_next_key, \
 	.dump = devmap_dump
 
-const struct sl_map_ops sl_xskmap_ops = { .check = xskmap_check, DEVMAP_OPS };
-const struct sl_map_ops sl_cpumap_ops = { .check = cpumap_check, DEVMAP_OPS };
+const struct sl_map_ops xskmap_map_ops = { .check = xskmap_check, DEVMAP_OPS };
+const struct sl_map_ops cpumap_map_ops = { .check = cpumap_check, DEVMAP_OPS };
 
-const struct sl_map_ops sl_devmap_ops = {
+const struct sl_map_ops devmap_map_ops = {
 	.check = devmap_check,
 	.alloc = devmap_alloc,
 	.free = devmap_free,

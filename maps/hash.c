@@ -17,7 +17,7 @@
  *                     with BPF_F_NO_PREALLOC, which sluice accepts and
  *                     ignores: the data path never allocates) but touched
  *                     only when used: big tables are lazily backed anonymous
- *                     memory (sl_lazy_alloc), elements are handed out from
+ *                     memory (map_lazy_alloc), elements are handed out from
  *                     a never-used watermark before the free stack fills,
  *                     so a big map costs what its entries touch
  *   retired ring      element numbers awaiting a grace period (4 bytes
@@ -312,7 +312,7 @@ static void pool_reclaim(struct sl_htab *t)
 
 	if (t->bat_head == t->bat_tail)
 		return;
-	min = sl_rcu_min_epoch();
+	min = map_rcu_min_epoch();
 	while (t->bat_head != t->bat_tail && t->batches[t->bat_head & t->bat_mask].epoch <= min) {
 		uint32_t end = t->batches[t->bat_head++ & t->bat_mask].end;
 
@@ -368,7 +368,7 @@ static void cache_flush_locked(struct sl_htab *t, struct htab_cpu *pc)
 
 	if (!pc->nret)
 		return;
-	epoch = sl_rcu_retire_epoch();
+	epoch = map_rcu_retire_epoch();
 	for (uint32_t i = 0; i < pc->nret; i++)
 		retire_locked(t, pc->ret[i], epoch);
 	pc->nret = 0;
@@ -431,7 +431,7 @@ static void pool_retire(struct sl_htab *t, struct htab_cpu *pc, struct htab_elem
 		return;
 	}
 	sl_spin_lock(&t->pool_lock);
-	retire_locked(t, idx, sl_rcu_retire_epoch());
+	retire_locked(t, idx, map_rcu_retire_epoch());
 	sl_spin_unlock(&t->pool_lock);
 }
 
@@ -910,12 +910,12 @@ static void htab_free(struct sl_map *map)
 {
 	struct sl_htab *t = to_htab(map);
 
-	sl_lazy_free((void *)t->heads, sizeof(*t->heads) * ((size_t)t->mask + 1));
-	sl_lazy_free(t->elems, (size_t)t->elem_size * t->nelems);
-	sl_lazy_free(t->free_idx, sizeof(*t->free_idx) * (size_t)t->nelems);
-	sl_lazy_free(t->ret_idx, sizeof(*t->ret_idx) * ((size_t)t->ret_mask + 1));
-	sl_lazy_free(t->batches, sizeof(*t->batches) * (size_t)t->nbatches);
-	sl_lazy_free(t->pcpu, t->pcpu_bytes * t->map.ncpus);
+	map_lazy_free((void *)t->heads, sizeof(*t->heads) * ((size_t)t->mask + 1));
+	map_lazy_free(t->elems, (size_t)t->elem_size * t->nelems);
+	map_lazy_free(t->free_idx, sizeof(*t->free_idx) * (size_t)t->nelems);
+	map_lazy_free(t->ret_idx, sizeof(*t->ret_idx) * ((size_t)t->ret_mask + 1));
+	map_lazy_free(t->batches, sizeof(*t->batches) * (size_t)t->nbatches);
+	map_lazy_free(t->pcpu, t->pcpu_bytes * t->map.ncpus);
 	free(t->cpus);
 	free(t);
 }
@@ -988,13 +988,13 @@ static uint64_t htab_mem_cost(const struct sl_map_def *def, unsigned ncpus)
 
 static int htab_alloc_arrays(struct sl_htab *t, uint32_t nbuckets, unsigned ncpus)
 {
-	t->heads = sl_lazy_alloc(sizeof(*t->heads) * (size_t)nbuckets);
-	t->elems = sl_lazy_alloc((size_t)t->elem_size * t->nelems);
-	t->free_idx = sl_lazy_alloc(sizeof(*t->free_idx) * (size_t)t->nelems);
-	t->ret_idx = sl_lazy_alloc(sizeof(*t->ret_idx) * ((size_t)t->ret_mask + 1));
-	t->batches = sl_lazy_alloc(sizeof(*t->batches) * (size_t)t->nbatches);
+	t->heads = map_lazy_alloc(sizeof(*t->heads) * (size_t)nbuckets);
+	t->elems = map_lazy_alloc((size_t)t->elem_size * t->nelems);
+	t->free_idx = map_lazy_alloc(sizeof(*t->free_idx) * (size_t)t->nelems);
+	t->ret_idx = map_lazy_alloc(sizeof(*t->ret_idx) * ((size_t)t->ret_mask + 1));
+	t->batches = map_lazy_alloc(sizeof(*t->batches) * (size_t)t->nbatches);
 	if (t->percpu)
-		t->pcpu = sl_lazy_alloc(t->pcpu_bytes * ncpus);
+		t->pcpu = map_lazy_alloc(t->pcpu_bytes * ncpus);
 	if (!t->heads || !t->elems || !t->free_idx || !t->ret_idx || !t->batches ||
 	    (t->percpu && !t->pcpu))
 		return -ENOMEM;
@@ -1006,7 +1006,7 @@ static int htab_alloc_arrays(struct sl_htab *t, uint32_t nbuckets, unsigned ncpu
 
 static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 {
-	struct sl_htab *t = sl_zalloc(sizeof(*t));
+	struct sl_htab *t = map_zalloc(sizeof(*t));
 	uint32_t nbuckets;
 
 	if (!t) {
@@ -1058,22 +1058,22 @@ static int htab_ctl_delete(struct sl_map *map, const void *key)
 	.count = htab_count, \
 	.dump = htab_dump
 
-const struct sl_map_ops sl_hash_ops = {
+const struct sl_map_ops hash_map_ops = {
 	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
 	.ctl_update = htab_ctl_update,
 };
-const struct sl_map_ops sl_lru_hash_ops = {
+const struct sl_map_ops lru_hash_map_ops = {
 	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
 	.ctl_update = htab_ctl_update,
 };
-const struct sl_map_ops sl_percpu_hash_ops = {
+const struct sl_map_ops percpu_hash_map_ops = {
 	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
 	.ctl_update = htab_ctl_update, .lookup_percpu = htab_lookup_percpu,
 };
-const struct sl_map_ops sl_lru_percpu_hash_ops = {
+const struct sl_map_ops lru_percpu_hash_map_ops = {
 	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
 	.ctl_update = htab_ctl_update, .lookup_percpu = htab_lookup_percpu,
 };
-const struct sl_map_ops sl_devmap_hash_ops = {
+const struct sl_map_ops devmap_hash_map_ops = {
 	HTAB_OPS(devmap_hash_check), .ctl_update = devmap_hash_ctl_update,
 };

@@ -187,7 +187,7 @@ static _Atomic(struct lpm_elem *) *exact_link(struct sl_lpm *t, struct lpm_elem 
 
 static void retire(struct rcu_list *l, struct sl_rcu_node *n)
 {
-	n->epoch = sl_rcu_retire_epoch();
+	n->epoch = map_rcu_retire_epoch();
 	n->next = NULL;
 	if (l->tail)
 		l->tail->next = n;
@@ -221,7 +221,7 @@ static void reclaim(struct sl_lpm *t)
 
 	if (!t->retired.head && !t->retired_nodes.head)
 		return;
-	min = sl_rcu_min_epoch();
+	min = map_rcu_min_epoch();
 	reclaim_list(t, &t->retired, min, false);
 	reclaim_list(t, &t->retired_nodes, min, true);
 }
@@ -332,7 +332,7 @@ static struct lpm_node *node_get(struct sl_lpm *t)
 		return n;
 	}
 	if (t->carve_left < t->node_bytes) {
-		uint8_t *c = sl_zalloc(LPM_CHUNK);
+		uint8_t *c = map_zalloc(LPM_CHUNK);
 
 		if (!c)
 			return NULL;
@@ -352,7 +352,7 @@ static struct lpm_node *node_new(struct sl_lpm *t, uint32_t lvl, struct lpm_node
 {
 	size_t nslots = (size_t)1 << level_width(t, lvl);
 	struct lpm_node *n = lvl ? node_get(t) :
-			     sl_zalloc(sizeof(*n) + nslots * sizeof(struct lpm_slot));
+			     map_zalloc(sizeof(*n) + nslots * sizeof(struct lpm_slot));
 
 	if (n) {
 		n->parent = parent;
@@ -448,7 +448,7 @@ static void elem_chunk(struct sl_lpm *t)
 
 	if (k > t->elems_cap - t->elems_made)
 		k = t->elems_cap - t->elems_made;
-	if (!k || !(c = sl_zalloc(SL_CACHE_LINE + k * t->elem_bytes)))
+	if (!k || !(c = map_zalloc(SL_CACHE_LINE + k * t->elem_bytes)))
 		return;
 	*(uint8_t **)(void *)c = t->elem_chunks;
 	t->elem_chunks = c;
@@ -715,7 +715,7 @@ static void lpm_free(struct sl_map *map)
 		t->elem_chunks = *(uint8_t **)(void *)c;
 		free(c);
 	}
-	sl_lazy_free((void *)t->heads, sizeof(*t->heads) * ((size_t)t->hmask + 1));
+	map_lazy_free((void *)t->heads, sizeof(*t->heads) * ((size_t)t->hmask + 1));
 	free(t);
 }
 
@@ -747,7 +747,7 @@ static uint64_t lpm_mem_cost(const struct sl_map_def *def, unsigned ncpus)
 
 static struct sl_map *lpm_alloc(const struct sl_map_def *def, unsigned ncpus)
 {
-	struct sl_lpm *t = sl_zalloc(sizeof(*t));
+	struct sl_lpm *t = map_zalloc(sizeof(*t));
 	uint32_t nb = 1;
 
 	if (!t) {
@@ -763,7 +763,7 @@ static struct sl_map *lpm_alloc(const struct sl_map_def *def, unsigned ncpus)
 	while (nb < def->max_entries && nb < (1u << 22))
 		nb <<= 1;
 	t->hmask = nb - 1;
-	t->heads = sl_lazy_alloc(sizeof(*t->heads) * nb);
+	t->heads = map_lazy_alloc(sizeof(*t->heads) * nb);
 	t->root = node_new(t, 0, NULL, 0);
 	lpm_init_elems(t, def);
 	if (!t->heads || !t->root) {
@@ -775,7 +775,7 @@ static struct sl_map *lpm_alloc(const struct sl_map_def *def, unsigned ncpus)
 	return &t->map;
 }
 
-const struct sl_map_ops sl_lpm_ops = {
+const struct sl_map_ops lpm_map_ops = {
 	.check = lpm_check,
 	.alloc = lpm_alloc,
 	.mem_cost = lpm_mem_cost,

@@ -25,22 +25,22 @@ __thread uint32_t sl_map_cpu;
 
 /* map type -> ops, indexed by enum bpf_map_type (NULL: not provided) */
 static const struct sl_map_ops *const map_ops[] = {
-	[BPF_MAP_TYPE_HASH] = &sl_hash_ops,
-	[BPF_MAP_TYPE_ARRAY] = &sl_array_ops,
-	[BPF_MAP_TYPE_PROG_ARRAY] = &sl_prog_array_ops,
-	[BPF_MAP_TYPE_PERCPU_HASH] = &sl_percpu_hash_ops,
-	[BPF_MAP_TYPE_PERCPU_ARRAY] = &sl_percpu_array_ops,
-	[BPF_MAP_TYPE_LRU_HASH] = &sl_lru_hash_ops,
-	[BPF_MAP_TYPE_LRU_PERCPU_HASH] = &sl_lru_percpu_hash_ops,
-	[BPF_MAP_TYPE_LPM_TRIE] = &sl_lpm_ops,
-	[BPF_MAP_TYPE_DEVMAP] = &sl_devmap_ops,
-	[BPF_MAP_TYPE_DEVMAP_HASH] = &sl_devmap_hash_ops,
-	[BPF_MAP_TYPE_RINGBUF] = &sl_ringbuf_ops,
-	[BPF_MAP_TYPE_PERF_EVENT_ARRAY] = &sl_perf_event_ops,
-	[BPF_MAP_TYPE_ARRAY_OF_MAPS] = &sl_outer_ops,
-	[BPF_MAP_TYPE_HASH_OF_MAPS] = &sl_outer_ops,
-	[BPF_MAP_TYPE_XSKMAP] = &sl_xskmap_ops,
-	[BPF_MAP_TYPE_CPUMAP] = &sl_cpumap_ops,
+	[BPF_MAP_TYPE_HASH] = &hash_map_ops,
+	[BPF_MAP_TYPE_ARRAY] = &array_map_ops,
+	[BPF_MAP_TYPE_PROG_ARRAY] = &prog_array_map_ops,
+	[BPF_MAP_TYPE_PERCPU_HASH] = &percpu_hash_map_ops,
+	[BPF_MAP_TYPE_PERCPU_ARRAY] = &percpu_array_map_ops,
+	[BPF_MAP_TYPE_LRU_HASH] = &lru_hash_map_ops,
+	[BPF_MAP_TYPE_LRU_PERCPU_HASH] = &lru_percpu_hash_map_ops,
+	[BPF_MAP_TYPE_LPM_TRIE] = &lpm_map_ops,
+	[BPF_MAP_TYPE_DEVMAP] = &devmap_map_ops,
+	[BPF_MAP_TYPE_DEVMAP_HASH] = &devmap_hash_map_ops,
+	[BPF_MAP_TYPE_RINGBUF] = &ringbuf_map_ops,
+	[BPF_MAP_TYPE_PERF_EVENT_ARRAY] = &perf_event_map_ops,
+	[BPF_MAP_TYPE_ARRAY_OF_MAPS] = &outer_map_ops,
+	[BPF_MAP_TYPE_HASH_OF_MAPS] = &outer_map_ops,
+	[BPF_MAP_TYPE_XSKMAP] = &xskmap_map_ops,
+	[BPF_MAP_TYPE_CPUMAP] = &cpumap_map_ops,
 };
 
 /* kernel type names (bpftool's spelling), indexed by enum bpf_map_type */
@@ -78,7 +78,7 @@ static const char *const type_names[] = {
 #define N_TYPES (sizeof(type_names) / sizeof(type_names[0]))
 #define N_OPS (sizeof(map_ops) / sizeof(map_ops[0]))
 
-void *sl_zalloc(size_t size)
+void *map_zalloc(size_t size)
 {
 	size_t align = SL_CACHE_LINE;
 	void *p;
@@ -97,13 +97,13 @@ void *sl_zalloc(size_t size)
 	return p;
 }
 
-void *sl_lazy_alloc(size_t size)
+void *map_lazy_alloc(size_t size)
 {
 	size_t len = SL_ROUND_UP(size, SL_HUGE_PAGE);
 	uint8_t *p, *a;
 
 	if (size < SL_HUGE_MIN)
-		return sl_zalloc(size);
+		return map_zalloc(size);
 	if (len < size || len + SL_HUGE_PAGE < len)
 		return NULL;
 	p = mmap(NULL, len + SL_HUGE_PAGE, PROT_READ | PROT_WRITE,
@@ -119,7 +119,7 @@ void *sl_lazy_alloc(size_t size)
 	return a;
 }
 
-void sl_lazy_free(void *p, size_t size)
+void map_lazy_free(void *p, size_t size)
 {
 	if (!p)
 		return;
@@ -170,10 +170,10 @@ struct sl_map *sl_map_create(const char *name, const struct sl_map_def *def, uns
 		errno = EINVAL;   /* needs an inner template: sl_map_create_outer() */
 		return NULL;
 	}
-	return sl_map_create_checked(name, def, ncpus);
+	return map_create_checked(name, def, ncpus);
 }
 
-struct sl_map *sl_map_create_checked(const char *name, const struct sl_map_def *def,
+struct sl_map *map_create_checked(const char *name, const struct sl_map_def *def,
 				     unsigned ncpus)
 {
 	const struct sl_map_ops *ops = def && def->type < N_OPS ? map_ops[def->type] : NULL;

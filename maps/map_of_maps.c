@@ -83,14 +83,14 @@ static void outer_free(struct sl_map *map)
 
 	sl_map_destroy(o->tmpl);
 	sl_map_destroy(o->table);
-	sl_lazy_free((void *)o->slots, sizeof(*o->slots) * (size_t)o->max);
-	sl_lazy_free(o->ids, sizeof(*o->ids) * (size_t)o->max);
+	map_lazy_free((void *)o->slots, sizeof(*o->slots) * (size_t)o->max);
+	map_lazy_free(o->ids, sizeof(*o->ids) * (size_t)o->max);
 	free(o);
 }
 
 static struct sl_map *outer_alloc(const struct sl_map_def *def, unsigned ncpus)
 {
-	struct sl_outer *o = sl_zalloc(sizeof(*o));
+	struct sl_outer *o = map_zalloc(sizeof(*o));
 	struct sl_map_def td = table_def(def);
 
 	if (!o) {
@@ -102,8 +102,8 @@ static struct sl_map *outer_alloc(const struct sl_map_def *def, unsigned ncpus)
 	if (o->hash) {
 		o->table = sl_map_create("", &td, 1);
 	} else {
-		o->slots = sl_lazy_alloc(sizeof(*o->slots) * (size_t)o->max);
-		o->ids = sl_lazy_alloc(sizeof(*o->ids) * (size_t)o->max);
+		o->slots = map_lazy_alloc(sizeof(*o->slots) * (size_t)o->max);
+		o->ids = map_lazy_alloc(sizeof(*o->ids) * (size_t)o->max);
 	}
 	if (o->hash ? !o->table : !o->slots || !o->ids) {
 		outer_free(&o->map);
@@ -136,7 +136,7 @@ struct sl_map *sl_map_create_outer(const char *name, const struct sl_map_def *de
 	tmpl = sl_map_create(tname, inner, ncpus);
 	if (!tmpl)
 		return NULL;
-	map = sl_map_create_checked(name, def, ncpus);
+	map = map_create_checked(name, def, ncpus);
 	if (!map) {
 		int err = errno;
 
@@ -316,7 +316,7 @@ static uint64_t outer_count(struct sl_map *map)
 	return n;
 }
 
-const struct sl_map_ops sl_outer_ops = {
+const struct sl_map_ops outer_map_ops = {
 	.check = outer_check,
 	.mem_cost = outer_mem_cost,
 	.alloc = outer_alloc,

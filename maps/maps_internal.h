@@ -66,24 +66,24 @@ struct sl_map {
 };
 
 /* ops tables, one per file */
-extern const struct sl_map_ops sl_array_ops;
-extern const struct sl_map_ops sl_percpu_array_ops;
-extern const struct sl_map_ops sl_hash_ops;
-extern const struct sl_map_ops sl_percpu_hash_ops;
-extern const struct sl_map_ops sl_lru_hash_ops;
-extern const struct sl_map_ops sl_lru_percpu_hash_ops;
-extern const struct sl_map_ops sl_devmap_hash_ops;
-extern const struct sl_map_ops sl_lpm_ops;
-extern const struct sl_map_ops sl_prog_array_ops;
-extern const struct sl_map_ops sl_devmap_ops;
-extern const struct sl_map_ops sl_ringbuf_ops;
-extern const struct sl_map_ops sl_perf_event_ops;
-extern const struct sl_map_ops sl_outer_ops;
-extern const struct sl_map_ops sl_xskmap_ops;
-extern const struct sl_map_ops sl_cpumap_ops;
+extern const struct sl_map_ops array_map_ops;
+extern const struct sl_map_ops percpu_array_map_ops;
+extern const struct sl_map_ops hash_map_ops;
+extern const struct sl_map_ops percpu_hash_map_ops;
+extern const struct sl_map_ops lru_hash_map_ops;
+extern const struct sl_map_ops lru_percpu_hash_map_ops;
+extern const struct sl_map_ops devmap_hash_map_ops;
+extern const struct sl_map_ops lpm_map_ops;
+extern const struct sl_map_ops prog_array_map_ops;
+extern const struct sl_map_ops devmap_map_ops;
+extern const struct sl_map_ops ringbuf_map_ops;
+extern const struct sl_map_ops perf_event_map_ops;
+extern const struct sl_map_ops outer_map_ops;
+extern const struct sl_map_ops xskmap_map_ops;
+extern const struct sl_map_ops cpumap_map_ops;
 
 /** sl_map_create() for every type, outer maps too (their template is set after). */
-struct sl_map *sl_map_create_checked(const char *name, const struct sl_map_def *def,
+struct sl_map *map_create_checked(const char *name, const struct sl_map_def *def,
 				     unsigned ncpus);
 
 #define SL_HUGE_PAGE (2u << 20)
@@ -94,19 +94,19 @@ struct sl_map *sl_map_create_checked(const char *name, const struct sl_map_def *
  * bytes up, 2 MB aligned and advised to transparent huge pages, so that
  * big tables cost fewer TLB misses. Free with free(). NULL on failure.
  */
-void *sl_zalloc(size_t size);
+void *map_zalloc(size_t size);
 
 /**
  * Zeroed memory for a table that grows with max_entries: from SL_HUGE_MIN
  * bytes up, anonymous memory reserved without backing (MAP_NORESERVE),
  * 2 MB aligned and advised to transparent huge pages: it costs only the
  * pages that are written (reads of untouched pages share the zero page).
- * Smaller sizes come from sl_zalloc(). Free with sl_lazy_free() and the
+ * Smaller sizes come from map_zalloc(). Free with map_lazy_free() and the
  * same size. NULL on failure.
  */
-void *sl_lazy_alloc(size_t size);
-/** Free what sl_lazy_alloc(@p size) returned. NULL is allowed. */
-void sl_lazy_free(void *p, size_t size);
+void *map_lazy_alloc(size_t size);
+/** Free what map_lazy_alloc(@p size) returned. NULL is allowed. */
+void map_lazy_free(void *p, size_t size);
 
 /* ---- quiescent-state based reclamation (rcu.c) ---- */
 
@@ -121,19 +121,19 @@ struct sl_rcu_node {
  * that has just been unlinked (every reader that can still see it holds
  * an older epoch). Any thread.
  */
-uint64_t sl_rcu_retire_epoch(void);
+uint64_t map_rcu_retire_epoch(void);
 
 /**
  * True when an object retired with @p epoch can be reused or freed: every
  * online reader has passed a quiescent state since. Any thread, no locks.
  */
-bool sl_rcu_safe(uint64_t epoch);
+bool map_rcu_safe(uint64_t epoch);
 
 /**
  * Smallest epoch an online reader holds (UINT64_MAX when none): objects
  * retired with epoch <= it are reusable. One scan for a batch of checks.
  */
-uint64_t sl_rcu_min_epoch(void);
+uint64_t map_rcu_min_epoch(void);
 
 /*
  * The calling thread's worker slot (sl_map_worker_online()), or -1 for a

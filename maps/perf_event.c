@@ -85,16 +85,16 @@ static void pe_free(struct sl_map *map)
 
 static struct sl_map *pe_alloc(const struct sl_map_def *def, unsigned ncpus)
 {
-	struct sl_perf_map *pe = sl_zalloc(sizeof(*pe));
+	struct sl_perf_map *pe = map_zalloc(sizeof(*pe));
 
 	if (!pe)
 		goto nomem;
 	pe->nrings = def->max_entries < ncpus ? def->max_entries : ncpus;
-	pe->rings = sl_zalloc(pe->nrings * sizeof(*pe->rings));
+	pe->rings = map_zalloc(pe->nrings * sizeof(*pe->rings));
 	if (!pe->rings)
 		goto nomem_pe;
 	for (unsigned i = 0; i < pe->nrings; i++) {
-		pe->rings[i].data = sl_zalloc(SL_PERF_RING_SIZE);
+		pe->rings[i].data = map_zalloc(SL_PERF_RING_SIZE);
 		if (!pe->rings[i].data)
 			goto nomem_pe;
 	}
@@ -127,7 +127,7 @@ static uint8_t *ring_claim(struct pe_ring *r, uint64_t total, uint64_t *next)
 	return (uint8_t *)hdr_at(r, head + pad);
 }
 
-long sl_perf_event_output(struct sl_map *map, uint64_t index, const void *data, uint64_t size,
+long sl_map_perf_event_output(struct sl_map *map, uint64_t index, const void *data, uint64_t size,
 			  const void *extra, uint64_t extra_size)
 {
 	struct sl_perf_map *pe;
@@ -166,7 +166,7 @@ long sl_perf_event_output(struct sl_map *map, uint64_t index, const void *data, 
 }
 
 /* control thread: the records of one slot; *stop set when @p cb asked to */
-static long ring_consume(struct pe_ring *r, uint32_t cpu, sl_perf_event_cb cb, void *ctx,
+static long ring_consume(struct pe_ring *r, uint32_t cpu, sl_map_perf_event_cb cb, void *ctx,
 			 int *stop)
 {
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -186,7 +186,7 @@ static long ring_consume(struct pe_ring *r, uint32_t cpu, sl_perf_event_cb cb, v
 	return n;
 }
 
-long sl_perf_event_consume(struct sl_map *map, sl_perf_event_cb cb, void *ctx)
+long sl_map_perf_event_consume(struct sl_map *map, sl_map_perf_event_cb cb, void *ctx)
 {
 	struct sl_perf_map *pe;
 	long n = 0;
@@ -200,7 +200,7 @@ long sl_perf_event_consume(struct sl_map *map, sl_perf_event_cb cb, void *ctx)
 	return n;
 }
 
-uint64_t sl_perf_event_lost(struct sl_map *map)
+uint64_t sl_map_perf_event_lost(struct sl_map *map)
 {
 	struct sl_perf_map *pe;
 	uint64_t lost = 0;
@@ -213,7 +213,7 @@ uint64_t sl_perf_event_lost(struct sl_map *map)
 	return lost;
 }
 
-const struct sl_map_ops sl_perf_event_ops = {
+const struct sl_map_ops perf_event_map_ops = {
 	.check = pe_check,
 	.alloc = pe_alloc,
 	.free = pe_free,

@@ -49,16 +49,16 @@ static int pa_check(const struct sl_map_def *def, unsigned ncpus)
 
 static struct sl_map *pa_alloc(const struct sl_map_def *def, unsigned ncpus)
 {
-	struct sl_prog_array *a = sl_zalloc(sizeof(*a));
+	struct sl_prog_array *a = map_zalloc(sizeof(*a));
 
 	if (a) {
 		a->max = def->max_entries;
-		a->progs = sl_lazy_alloc(sizeof(*a->progs) * a->max);
-		a->ids = sl_lazy_alloc(sizeof(*a->ids) * a->max);
+		a->progs = map_lazy_alloc(sizeof(*a->progs) * a->max);
+		a->ids = map_lazy_alloc(sizeof(*a->ids) * a->max);
 		if (a->progs && a->ids)
 			return &a->map;
-		sl_lazy_free((void *)a->progs, sizeof(*a->progs) * a->max);
-		sl_lazy_free(a->ids, sizeof(*a->ids) * a->max);
+		map_lazy_free((void *)a->progs, sizeof(*a->progs) * a->max);
+		map_lazy_free(a->ids, sizeof(*a->ids) * a->max);
 		free(a);
 	}
 	errno = ENOMEM;
@@ -69,8 +69,8 @@ static void pa_free(struct sl_map *map)
 {
 	struct sl_prog_array *a = to_pa(map);
 
-	sl_lazy_free((void *)a->progs, sizeof(*a->progs) * a->max);
-	sl_lazy_free(a->ids, sizeof(*a->ids) * a->max);
+	map_lazy_free((void *)a->progs, sizeof(*a->progs) * a->max);
+	map_lazy_free(a->ids, sizeof(*a->ids) * a->max);
 	free(a);
 }
 
@@ -173,7 +173,7 @@ static int pa_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 	return ret;
 }
 
-const struct sl_map_ops sl_prog_array_ops = {
+const struct sl_map_ops prog_array_map_ops = {
 	.check = pa_check,
 	.alloc = pa_alloc,
 	.free = pa_free,

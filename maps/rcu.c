@@ -11,7 +11,7 @@
  *     while its thread is offline, otherwise the value of E it read at its
  *     last quiescent point (or when it came online). The control thread
  *     has no slot: the maps' control entries read under writer locks.
- *   - A writer unlinks an object, then tags it t = ++E (sl_rcu_retire_epoch).
+ *   - A writer unlinks an object, then tags it t = ++E (map_rcu_retire_epoch).
  *   - The object may be reused once every slot is 0 or >= t: a reader whose
  *     slot is >= t read E after the increment, so after the unlink (all of
  *     this is seq_cst), and cannot have found the object since. A slot seen
@@ -38,7 +38,7 @@ static atomic_uint worker_hi;           /* 1 + highest worker slot ever online *
 
 __thread int sl_rcu_slot = -1;  /* this thread's worker slot, or -1 */
 
-uint64_t sl_rcu_retire_epoch(void)
+uint64_t map_rcu_retire_epoch(void)
 {
 	return atomic_fetch_add(&global_epoch, 1) + 1;
 }
@@ -53,7 +53,7 @@ static void min_range(unsigned lo, unsigned hi, uint64_t *min)
 	}
 }
 
-uint64_t sl_rcu_min_epoch(void)
+uint64_t map_rcu_min_epoch(void)
 {
 	uint64_t min = UINT64_MAX;
 
@@ -61,9 +61,9 @@ uint64_t sl_rcu_min_epoch(void)
 	return min;
 }
 
-bool sl_rcu_safe(uint64_t epoch)
+bool map_rcu_safe(uint64_t epoch)
 {
-	return epoch <= sl_rcu_min_epoch();
+	return epoch <= map_rcu_min_epoch();
 }
 
 int sl_map_worker_online(uint32_t cpu)
@@ -100,7 +100,7 @@ void sl_map_synchronize(void)
 	uint64_t t;
 
 	sl_map_quiescent();
-	t = sl_rcu_retire_epoch();
-	while (!sl_rcu_safe(t))
+	t = map_rcu_retire_epoch();
+	while (!map_rcu_safe(t))
 		sched_yield();
 }

@@ -68,11 +68,11 @@ static int rb_check(const struct sl_map_def *def, unsigned ncpus)
 
 static struct sl_map *rb_alloc(const struct sl_map_def *def, unsigned ncpus)
 {
-	struct sl_ringbuf *rb = sl_zalloc(sizeof(*rb));
+	struct sl_ringbuf *rb = map_zalloc(sizeof(*rb));
 
 	if (rb) {
 		rb->size = def->max_entries;
-		rb->area = sl_zalloc(SL_CACHE_LINE + rb->size);
+		rb->area = map_zalloc(SL_CACHE_LINE + rb->size);
 		if (rb->area) {
 			rb->data = rb->area + SL_CACHE_LINE;
 			*(struct sl_ringbuf **)rb->area = rb;
@@ -98,7 +98,7 @@ static inline struct rb_hdr *hdr_at(struct sl_ringbuf *rb, uint64_t pos)
 }
 
 /* worker, lock-free: claim space with CAS, then write the BUSY header */
-void *sl_ringbuf_reserve(struct sl_map *map, uint64_t size, uint64_t flags)
+void *sl_map_ringbuf_reserve(struct sl_map *map, uint64_t size, uint64_t flags)
 {
 	struct sl_ringbuf *rb;
 	uint64_t pos, total, pad, cons;
@@ -144,33 +144,33 @@ static void rb_commit(void *data, uint32_t flag)
 }
 
 /* worker: flags BPF_RB_NO_WAKEUP / BPF_RB_FORCE_WAKEUP mean nothing here */
-void sl_ringbuf_submit(void *data, uint64_t flags)
+void sl_map_ringbuf_submit(void *data, uint64_t flags)
 {
 	rb_commit(data, RB_READY);
 }
 
-void sl_ringbuf_discard(void *data, uint64_t flags)
+void sl_map_ringbuf_discard(void *data, uint64_t flags)
 {
 	rb_commit(data, RB_DISCARD);
 }
 
-long sl_ringbuf_output(struct sl_map *map, const void *data, uint64_t size, uint64_t flags)
+long sl_map_ringbuf_output(struct sl_map *map, const void *data, uint64_t size, uint64_t flags)
 {
 	void *rec;
 
 	if (map->def.type != BPF_MAP_TYPE_RINGBUF ||
 	    (flags & ~(uint64_t)(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)))
 		return -EINVAL;
-	rec = sl_ringbuf_reserve(map, size, 0);
+	rec = sl_map_ringbuf_reserve(map, size, 0);
 	if (!rec)
 		return -EAGAIN;
 	memcpy(rec, data, size);
-	sl_ringbuf_submit(rec, 0);
+	sl_map_ringbuf_submit(rec, 0);
 	return 0;
 }
 
 /* control thread, single consumer */
-long sl_ringbuf_consume(struct sl_map *map, sl_ringbuf_cb cb, void *ctx)
+long sl_map_ringbuf_consume(struct sl_map *map, sl_map_ringbuf_cb cb, void *ctx)
 {
 	struct sl_ringbuf *rb;
 	uint64_t c, p;
@@ -204,7 +204,7 @@ long sl_ringbuf_consume(struct sl_map *map, sl_ringbuf_cb cb, void *ctx)
 }
 
 /* worker or control thread: bpf_ringbuf_query */
-uint64_t sl_ringbuf_query(struct sl_map *map, uint64_t flags)
+uint64_t sl_map_ringbuf_query(struct sl_map *map, uint64_t flags)
 {
 	struct sl_ringbuf *rb;
 
@@ -213,7 +213,7 @@ uint64_t sl_ringbuf_query(struct sl_map *map, uint64_t flags)
 	rb = to_rb(map);
 	switch (flags) {
 	case BPF_RB_AVAIL_DATA:
-		return sl_ringbuf_avail(map);
+		return sl_map_ringbuf_avail(map);
 	case BPF_RB_RING_SIZE:
 		return rb->size;
 	case BPF_RB_CONS_POS:
@@ -225,7 +225,7 @@ uint64_t sl_ringbuf_query(struct sl_map *map, uint64_t flags)
 	}
 }
 
-uint64_t sl_ringbuf_avail(struct sl_map *map)
+uint64_t sl_map_ringbuf_avail(struct sl_map *map)
 {
 	struct sl_ringbuf *rb;
 
@@ -235,13 +235,13 @@ uint64_t sl_ringbuf_avail(struct sl_map *map)
 	return atomic_load(&rb->prod) - atomic_load(&rb->cons);
 }
 
-const struct sl_map_ops sl_ringbuf_ops = {
+const struct sl_map_ops ringbuf_map_ops = {
 	.check = rb_check,
 	.alloc = rb_alloc,
 	.free = rb_free,
 };
 
-uint64_t sl_ringbuf_dropped(struct sl_map *map)
+uint64_t sl_map_ringbuf_dropped(struct sl_map *map)
 {
 	if (map->def.type != BPF_MAP_TYPE_RINGBUF)
 		return 0;

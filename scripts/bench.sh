@@ -102,6 +102,11 @@ echo
 echo "== replay: sluice replay and sluice-replay --filter vs tcpdump -r -w, same expression, same capture, alternating rounds; instructions/packet (callgrind)"
 python3 "$(dirname "$0")/bench_replay.py" "$sluice" "$b/pktgen-tests/sl-pcapgen"
 
+echo
+echo "== engine: sluice's worker against dpdk-testpmd io forwarding (and testpmd + a librte_bpf"
+echo "   keep-all JIT filter), one worker, 64 B frames, net_null and net_pcap (scripts/bench_engine.py)"
+python3 "$(dirname "$0")/bench_engine.py" "$sluice" "$b"
+
 # --- pktgen (issue 12): the local traffic harness (sluice and testpmd over
 # net_memif), the programs' ns/packet by engine, then bench-results/report.md
 # and its plots (scripts/bench-report.py).

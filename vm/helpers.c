@@ -212,32 +212,32 @@ static uint64_t fib_lookup(uint64_t ctx, uint64_t params, uint64_t plen, uint64_
 static uint64_t ringbuf_output(uint64_t map, uint64_t data, uint64_t size, uint64_t flags,
 			       uint64_t a5)
 {
-	return U64(sl_ringbuf_output(PTR(map), PTR(data), size, flags));
+	return U64(sl_map_ringbuf_output(PTR(map), PTR(data), size, flags));
 }
 
 static uint64_t ringbuf_reserve(uint64_t map, uint64_t size, uint64_t flags, uint64_t a4,
 				uint64_t a5)
 {
-	return (uintptr_t)sl_ringbuf_reserve(PTR(map), size, flags);
+	return (uintptr_t)sl_map_ringbuf_reserve(PTR(map), size, flags);
 }
 
 static uint64_t ringbuf_submit(uint64_t data, uint64_t flags, uint64_t a3, uint64_t a4, uint64_t a5)
 {
-	sl_ringbuf_submit(PTR(data), flags);
+	sl_map_ringbuf_submit(PTR(data), flags);
 	return 0;
 }
 
 static uint64_t ringbuf_discard(uint64_t data, uint64_t flags, uint64_t a3, uint64_t a4,
 				uint64_t a5)
 {
-	sl_ringbuf_discard(PTR(data), flags);
+	sl_map_ringbuf_discard(PTR(data), flags);
 	return 0;
 }
 
 static uint64_t ringbuf_query(uint64_t map, uint64_t flags, uint64_t a3, uint64_t a4,
 			      uint64_t a5)
 {
-	return sl_ringbuf_query(PTR(map), flags);
+	return sl_map_ringbuf_query(PTR(map), flags);
 }
 
 /* ---- perf event output ---- */
@@ -260,7 +260,7 @@ static uint64_t perf_event_output(uint64_t ctx, uint64_t map, uint64_t flags, ui
 		return U64(-EINVAL);
 	if (pkt > xdp_get_buff_len(ctx, 0, 0, 0, 0))
 		return U64(-EFAULT);
-	return U64(sl_perf_event_output(PTR(map), flags & BPF_F_INDEX_MASK, PTR(data), size,
+	return U64(sl_map_perf_event_output(PTR(map), flags & BPF_F_INDEX_MASK, PTR(data), size,
 					x->data, pkt));
 }
 

@@ -24,8 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_errlog.h"
 #include "sl_helpers.h"
 #include "sl_maps.h"
+#include "sl_opts.h"
 #include "sl_vm.h"
 #include "vm_internal.h"
 
@@ -160,8 +162,7 @@ struct dec {
 	struct sl_vm_code *code;
 	uint8_t *lddw_hi;   /* 1 at the second half of each lddw */
 	uint32_t ncbs;      /* callbacks decoded so far */
-	char *log;
-	size_t log_len;
+	struct sl_errlog log;   /* caller's buffer: the first error line */
 };
 
 static int dec_err(struct dec *dc, uint32_t pc, const char *fmt, ...)
@@ -169,18 +170,15 @@ static int dec_err(struct dec *dc, uint32_t pc, const char *fmt, ...)
 
 static int dec_err(struct dec *dc, uint32_t pc, const char *fmt, ...)
 {
+	char where[24];
 	va_list ap;
-	int n;
+	int err;
 
-	if (!dc->log || !dc->log_len)
-		return -EINVAL;
-	n = snprintf(dc->log, dc->log_len, "pc %u: ", pc);
-	if (n >= 0 && (size_t)n < dc->log_len) {
-		va_start(ap, fmt);
-		vsnprintf(dc->log + n, dc->log_len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
+	snprintf(where, sizeof(where), "pc %u", pc);
+	va_start(ap, fmt);
+	err = sl_errlog_vset(&dc->log, -EINVAL, where, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 static int check_fields(struct dec *dc, uint32_t pc, const struct bpf_insn *in, uint8_t zero)
@@ -298,9 +296,9 @@ static uint64_t vm_callback_call(const struct sl_callback *cb, uint64_t r1, uint
 	struct sl_vm_result res;
 	uint64_t r0;
 
-	if (sl_vm_checked_callback(cb, r1, r2, &r0))
+	if (vm_checked_callback(cb, r1, r2, &r0))
 		return r0;
-	return sl_vm_run_fast(cb->engine, NULL, &o, &res);
+	return vm_run_fast(cb->engine, NULL, &o, &res);
 }
 
 static int dec_func_ref(struct dec *dc, uint32_t pc, const struct bpf_insn *in,
@@ -531,7 +529,7 @@ static void fuse(struct sl_vm_code *code, uint32_t n)
 static void set_handlers(struct sl_vm_code *code, uint32_t n)
 {
 	const void *const *labels =
-		(const void *const *)(uintptr_t)sl_vm_run_fast(NULL, NULL, NULL, NULL);
+		(const void *const *)(uintptr_t)vm_run_fast(NULL, NULL, NULL, NULL);
 
 	for (uint32_t i = 0; i < n; i++)
 		code->insns_d[i].handler = labels[code->insns_d[i].op];
@@ -539,14 +537,12 @@ static void set_handlers(struct sl_vm_code *code, uint32_t n)
 
 int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len)
 {
-	struct dec dc = { .prog = prog, .log = log, .log_len = log_len };
+	struct dec dc = { .prog = prog, .log = { .buf = log, .len = log_len } };
 	struct sl_vm_code *code;
 	uint32_t pc = 0;
 
 	if (!prog || !prog->insns || prog->n_insns == 0 || prog->n_insns > SL_MAX_INSNS) {
-		if (log && log_len)
-			snprintf(log, log_len, "empty or oversized program");
-		return -EINVAL;
+		return sl_errlog_set(&dc.log, -EINVAL, NULL, "empty or oversized program");
 	}
 	for (uint32_t i = 0; i + 1 < prog->n_insns; i++)
 		if (sl_isa_is_lddw(&prog->insns[i]) && prog->insns[i++].src_reg == BPF_PSEUDO_FUNC)
@@ -554,9 +550,8 @@ int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len)
 	code = calloc(1, sizeof(*code) + ((size_t)prog->n_insns + 1) * sizeof(code->insns_d[0]) +
 		      dc.ncbs * sizeof(struct sl_callback));
 	if (!code) {
-		if (log && log_len)
-			snprintf(log, log_len, "out of memory decoding %u instructions", prog->n_insns);
-		return -ENOMEM;
+		return sl_errlog_set(&dc.log, -ENOMEM, NULL, "out of memory decoding %u instructions",
+				     prog->n_insns);
 	}
 	dc.code = code;
 	code->cbs = (struct sl_callback *)(void *)&code->insns_d[prog->n_insns + 1];
@@ -592,25 +587,29 @@ int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len)
 	return 0;
 }
 
-const struct sl_vm_code *sl_vm_code_get(const struct sl_prog *prog, struct sl_vm_result *res)
+/*
+ * A program never prepared (or changed since): the first sl_vm_exec() on the
+ * control thread (test-run, tests of hand-built programs) prepares it here,
+ * before any run loop starts; the run loops themselves never prepare. A
+ * program published to workers was prepared by sl_prog_verify(), so a
+ * worker never gets here (see sl_vm_exec() in sl_vm.h).
+ */
+static int prepare_first_run(const struct sl_prog *prog, struct sl_vm_result *res)
 {
-	if (!sl_vm_code_fresh(prog)) {
-		/* Lazy preparation: documented as control-thread work in sl_vm.h. */
-		int err = sl_vm_prepare((struct sl_prog *)prog, res->msg, sizeof(res->msg));
+	int err = sl_vm_prepare((struct sl_prog *)prog, res->msg, sizeof(res->msg));
 
-		if (err) {
-			res->err = err;
-			res->err_pc = 0;
-			return NULL;
-		}
+	if (err) {
+		res->err = err;
+		res->err_pc = 0;
 	}
-	return prog->vm_code;
+	return err;
 }
 
 uint64_t sl_vm_exec(const struct sl_prog *prog, void *ctx,
 		    const struct sl_vm_run_opts *opts, struct sl_vm_result *res)
 {
 	static const struct sl_vm_run_opts no_opts = { .sz = sizeof(no_opts) };
+	struct sl_vm_run_opts known;
 	struct sl_vm_result scratch;
 
 	if (!res)
@@ -626,7 +625,25 @@ uint64_t sl_vm_exec(const struct sl_prog *prog, void *ctx,
 		snprintf(res->msg, sizeof(res->msg), "no program");
 		return 0;
 	}
+	if (__builtin_expect(opts->sz != sizeof(*opts) && opts->sz != 0, 0)) {
+		/* sl_opts.h: an older caller's shorter struct gets the defaults; a
+		 * newer caller's longer one only with its unknown bytes zero */
+		if (!sl_opts_valid(opts, sizeof(*opts))) {
+			res->err = -EINVAL;
+			snprintf(res->msg, sizeof(res->msg), "sl_vm_run_opts: sz %zu: too small, "
+				 "or bytes past the %zu this sluice knows are set", opts->sz,
+				 sizeof(*opts));
+			return 0;
+		}
+		if (opts->sz < sizeof(*opts)) {
+			memset(&known, 0, sizeof(known));
+			memcpy(&known, opts, opts->sz);
+			opts = &known;
+		}
+	}
+	if (!vm_code_fresh(prog) && prepare_first_run(prog, res))
+		return 0;
 	if (opts->checked)
-		return sl_vm_run_checked(prog, ctx, opts, res);
-	return sl_vm_run_fast(prog, ctx, opts, res);
+		return vm_run_checked(prog, ctx, opts, res);
+	return vm_run_fast(prog, ctx, opts, res);
 }

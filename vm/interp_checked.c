@@ -70,15 +70,15 @@ static int vm_chk_tail_call(struct vm_chk *ck, const struct sl_prog *cur, uint32
 			    const uint64_t *reg);
 
 #define SL_VM_CHECKED 1
-#define SL_VM_RUN_FN sl_vm_run_checked_loop
-static uint64_t sl_vm_run_checked_loop(const struct sl_prog *prog, void *ctx,
+#define SL_VM_RUN_FN vm_run_checked_loop
+static uint64_t vm_run_checked_loop(const struct sl_prog *prog, void *ctx,
 				       const struct sl_vm_run_opts *opts, struct sl_vm_result *res);
 #include "interp_loop.h"
 
-uint64_t sl_vm_run_checked(const struct sl_prog *prog, void *ctx,
+uint64_t vm_run_checked(const struct sl_prog *prog, void *ctx,
 			   const struct sl_vm_run_opts *opts, struct sl_vm_result *res)
 {
-	return sl_vm_run_checked_loop(prog, ctx, opts, res);
+	return vm_run_checked_loop(prog, ctx, opts, res);
 }
 
 static void vm_chk_init(struct vm_chk *ck, const struct sl_prog *prog, void *r1,
@@ -233,7 +233,7 @@ static int check_access(struct vm_chk *ck, uint64_t addr, unsigned size, bool wr
 	return chk_fail(ck, -EFAULT, "out-of-bounds %s of %u bytes at %s", what, size, where);
 }
 
-bool sl_vm_checked_callback(const struct sl_callback *cb, uint64_t r1, uint64_t r2,
+bool vm_checked_callback(const struct sl_callback *cb, uint64_t r1, uint64_t r2,
 			    uint64_t *r0)
 {
 	struct vm_chk *parent = chk_calling;
@@ -245,7 +245,7 @@ bool sl_vm_checked_callback(const struct sl_callback *cb, uint64_t r1, uint64_t 
 		return false;
 	o.mem = (void *)(uintptr_t)parent->mem;
 	o.mem_len = parent->mem_len;
-	*r0 = sl_vm_run_checked_loop(cb->engine, parent->ctx, &o, &res);
+	*r0 = vm_run_checked_loop(cb->engine, parent->ctx, &o, &res);
 	if (res.err && !parent->res->err) {
 		parent->res->err = res.err;
 		snprintf(parent->res->msg, sizeof(parent->res->msg), "in callback: %.110s", res.msg);

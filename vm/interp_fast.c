@@ -7,5 +7,5 @@
 #include "vm_internal.h"
 
 #define SL_VM_CHECKED 0
-#define SL_VM_RUN_FN sl_vm_run_fast
+#define SL_VM_RUN_FN vm_run_fast
 #include "interp_loop.h"

@@ -11,8 +11,10 @@
  * next pre-decoded instruction, so every handler has its own indirect
  * branch (well predicted, unlike one shared switch). Frames: r10 of frame k
  * is the top of its own 512-byte slice of one array; a local call saves the
- * return point and r6-r9. Worker or any thread; no allocation, no logging
- * (a missing or stale vm_code is prepared lazily, see sl_vm_prepare()).
+ * return point and r6-r9. Worker or any thread; no allocation, no logging:
+ * the program and its tail-call targets run from the vm_code that
+ * sl_vm_prepare() built on the control thread (sl_prog_verify() does it);
+ * a missing or stale one is an error, never prepared here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -206,8 +208,8 @@ uint64_t SL_VM_RUN_FN(const struct sl_prog *prog, void *ctx,
 	uint8_t stack[SL_MAX_CALL_DEPTH * SL_STACK_SIZE] __attribute__((aligned(16)));
 	uint8_t *const stack_top = stack + sizeof(stack);
 	struct vm_frame frames[SL_MAX_CALL_DEPTH];
-	const struct sl_vm_code *code = VM_LIKELY(prog && sl_vm_code_fresh(prog)) ? prog->vm_code
-						      : prog ? sl_vm_code_get(prog, res) : NULL;
+	const struct sl_vm_code *code = VM_LIKELY(prog && vm_code_fresh(prog)) ? prog->vm_code
+										  : NULL;
 	const struct sl_vm_insn *base, *d;
 	const struct sl_prog *cur = prog;
 	unsigned depth = 0, tail_calls = 0;
@@ -221,8 +223,8 @@ uint64_t SL_VM_RUN_FN(const struct sl_prog *prog, void *ctx,
 	if (VM_UNLIKELY(!prog))
 		return (uint64_t)(uintptr_t)labels;
 #endif
-	if (!code)
-		return 0;
+	if (VM_UNLIKELY(!code))
+		return vm_not_prepared(res);
 	base = d = code->insns_d;
 	/* Individual stores: cheaper than a memset of the array for every run. */
 	reg[0] = 0;
@@ -384,9 +386,9 @@ L_TAIL_CALL: {
 	if (t->type != prog->type)
 		FAULT(-EINVAL, "tail call into a program of another type");
 #endif
-	tc = sl_vm_code_get(t, res);
-	if (!tc)
-		goto fault;
+	tc = VM_LIKELY(vm_code_fresh(t)) ? t->vm_code : NULL;
+	if (VM_UNLIKELY(!tc))
+		FAULT(-EINVAL, "tail call target not prepared for the interpreter (sl_vm_prepare)");
 	tail_calls++;
 	cur = t;
 	base = d = tc->insns_d;

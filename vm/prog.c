@@ -5,23 +5,12 @@
  * Control thread; allocates.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_errlog.h"
 #include "sl_vm.h"
-
-static void prog_log(char *log, size_t log_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!log || !log_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(log, log_len, fmt, ap);
-	va_end(ap);
-}
 
 /* Decode one little-endian 8-byte instruction. */
 static void insn_from_le(struct bpf_insn *insn, const uint8_t *b)
@@ -37,13 +26,14 @@ static void insn_from_le(struct bpf_insn *insn, const uint8_t *b)
 struct sl_prog *sl_prog_from_raw(const void *bytes, size_t len, enum sl_prog_type type,
 				 uint32_t mem_size, char *log, size_t log_len)
 {
+	struct sl_errlog elog = { .buf = log, .len = log_len };
 	struct sl_prog *prog;
 	size_t n;
 
 	if (!bytes || len == 0 || len % 8 != 0 || len / 8 > SL_MAX_INSNS) {
-		prog_log(log, log_len, "program of %zu bytes: size must be a nonzero multiple "
-			 "of 8 and at most %u instructions", len, SL_MAX_INSNS);
-		errno = EINVAL;
+		errno = -sl_errlog_set(&elog, -EINVAL, NULL, "program of %zu bytes: size must be "
+				       "a nonzero multiple of 8 and at most %u instructions",
+				       len, SL_MAX_INSNS);
 		return NULL;
 	}
 	n = len / 8;
@@ -69,8 +59,8 @@ struct sl_prog *sl_prog_from_raw(const void *bytes, size_t len, enum sl_prog_typ
 	return prog;
 nomem:
 	sl_prog_free(prog);
-	prog_log(log, log_len, "out of memory for a program of %zu instructions", n);
-	errno = ENOMEM;
+	errno = -sl_errlog_set(&elog, -ENOMEM, NULL, "out of memory for a program of %zu "
+			       "instructions", n);
 	return NULL;
 }
 

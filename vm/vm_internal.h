@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Internals shared by the interpreter files (interp.c: checking and
- * pre-decoding; interp_fast.c / interp_checked.c: the two run loops built
- * from interp_loop.h) and the disassembler.
+ * pre-decoding, sl_vm_exec; interp_fast.c / interp_checked.c: the two run
+ * loops built from interp_loop.h): the opcode lists (X-macros) behind enum
+ * sl_vm_op and the loops' label tables, the pre-decoded instruction and
+ * program (struct sl_vm_insn, struct sl_vm_code), the run limits, the
+ * freshness test the loops use instead of ever preparing code themselves,
+ * and the entry points of the loops. Functions here start with vm_ (only the
+ * public API has sl_ functions).
  *
  * Pre-decoded form: one struct sl_vm_insn per eBPF instruction (the second
  * half of an lddw gets a filler), plus one sentinel at index n that faults
@@ -14,8 +19,10 @@
 #ifndef SL_VM_INTERNAL_H
 #define SL_VM_INTERNAL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sl_vm.h"
 
@@ -109,7 +116,7 @@ struct sl_vm_code {
 #define SL_VM_MAX_TAIL_CALLS 33
 
 /** True when @p prog has a decoded form matching its instructions. */
-static inline bool sl_vm_code_fresh(const struct sl_prog *prog)
+static inline bool vm_code_fresh(const struct sl_prog *prog)
 {
 	const struct sl_vm_code *c = prog->vm_code;
 
@@ -117,20 +124,24 @@ static inline bool sl_vm_code_fresh(const struct sl_prog *prog)
 	       c->verified == prog->verified;
 }
 
-/**
- * Return the decoded form of @p prog, preparing it when missing or stale
- * (allocates; not for concurrent first use). NULL with res filled on error.
- */
-const struct sl_vm_code *sl_vm_code_get(const struct sl_prog *prog, struct sl_vm_result *res);
+/** The run loops' answer for a program without a fresh vm_code: r0 0, -EINVAL. */
+static inline uint64_t vm_not_prepared(struct sl_vm_result *res)
+{
+	res->err = -EINVAL;
+	res->err_pc = 0;
+	snprintf(res->msg, sizeof(res->msg),
+		 "program not prepared for the interpreter (sl_vm_prepare)");
+	return 0;
+}
 
 /*
  * The two run loops (interp_fast.c, interp_checked.c). Called with a NULL
- * program, sl_vm_run_fast returns its label table (const void *const *,
+ * program, vm_run_fast returns its label table (const void *const *,
  * indexed by enum sl_vm_op) for sl_vm_prepare() to fill in handlers.
  */
-uint64_t sl_vm_run_fast(const struct sl_prog *prog, void *ctx,
+uint64_t vm_run_fast(const struct sl_prog *prog, void *ctx,
 			const struct sl_vm_run_opts *opts, struct sl_vm_result *res);
-uint64_t sl_vm_run_checked(const struct sl_prog *prog, void *ctx,
+uint64_t vm_run_checked(const struct sl_prog *prog, void *ctx,
 			   const struct sl_vm_run_opts *opts, struct sl_vm_result *res);
 
 /*
@@ -139,7 +150,7 @@ uint64_t sl_vm_run_checked(const struct sl_prog *prog, void *ctx,
  * stack, context, packet, map values) allowed; a fault ends that run.
  * False when no checked run is calling (the caller runs it unchecked).
  */
-bool sl_vm_checked_callback(const struct sl_callback *cb, uint64_t r1, uint64_t r2,
+bool vm_checked_callback(const struct sl_callback *cb, uint64_t r1, uint64_t r2,
 			    uint64_t *r0);
 
 #endif /* SL_VM_INTERNAL_H */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sl_num.h"
+#include "sl_test.h"
 
 enum kind { U64, I64, DBL, SECS, SIZE };
 
@@ -94,25 +95,17 @@ static int run_case(const struct num_case *c, double *got, char *err, size_t err
 
 int main(void)
 {
-	int failures = 0;
-
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		const struct num_case *c = &cases[k];
 		char err[256] = "";
 		double got = 0;
 		int ret = run_case(c, &got, err, sizeof(err));
 
-		if (ret != c->ret || (ret == 0 && fabs(got - c->want) > 1e-9) ||
-		    (ret != 0 && !strstr(err, c->text))) {
-			fprintf(stderr, "case %zu '%s': ret %d value %g msg '%s'; want ret %d value %g\n",
-				k, c->text, ret, got, err, c->ret, c->want);
-			failures++;
-		}
+		CHECK(ret == c->ret && (ret != 0 || fabs(got - c->want) <= 1e-9) &&
+		      (ret == 0 || strstr(err, c->text)),
+		      "case %zu '%s': ret %d value %g msg '%s'; want ret %d value %g",
+		      k, c->text, ret, got, err, c->ret, c->want);
 	}
-	if (failures) {
-		fprintf(stderr, "%d case(s) failed\n", failures);
-		return 1;
-	}
-	printf("ok: %zu cases\n", sizeof(cases) / sizeof(cases[0]));
-	return 0;
+	printf("%zu cases\n", sizeof(cases) / sizeof(cases[0]));
+	return sl_test_done("config_num");
 }

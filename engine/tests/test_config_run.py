@@ -388,9 +388,48 @@ eal: %s
           (st["rx"], want.strip()))
 
 
+def case_rxqueues(env):
+    """rx_queues above the worker count: net_pcap reads rx_pcap file i on RX queue i; worker
+    w polls queues w, w + workers, ...; progs/rxq_count.bpf.c counts by rx_queue_index in a
+    per-CPU array, so each queue's count must be its file's frame count, all in the slot of
+    the worker that polls it."""
+    obj = os.path.join(os.path.dirname(env.verdicts), "rxq_count.bpf.o")
+    for workers, sizes in ((1, [30, 50]), (2, [11, 23, 37, 41])):
+        files = [env.gen("rq%d-%d.pcap" % (workers, q), n, 40 + q) for q, n in enumerate(sizes)]
+        dev = "net_pcap0," + ",".join("rx_pcap=" + f for f in files)
+        js = env.path("rq%d.json" % workers)
+        cfg = env.config("rq%d.yaml" % workers, """program: {object: %s}
+ports:
+  - {name: a, device: "%s", rx_queues: %d, egress: b}
+  - {name: b, device: "net_null0,no-rx=1", egress: drop}
+workers: %d
+stats: {interval: 0, json: %s}
+eal: %s
+""" % (obj, dev, len(sizes), workers, js, EAL))
+        env.run(cfg)
+        out = stats_of(js)
+        st = out["stats"]
+        te.check_balance(st, "rxqueues")
+        if st["rx"] != sum(sizes) or st["tx"] != sum(sizes):
+            fail("rxqueues: rx %d tx %d, want %d" % (st["rx"], st["tx"], sum(sizes)))
+        want_w = [sum(n for q, n in enumerate(sizes) if q % workers == w) for w in range(workers)]
+        if [w["rx"] for w in st["per_worker"]] != want_w:
+            fail("rxqueues: per-worker rx %r, want %r" % (st["per_worker"], want_w))
+        got = {int(e["key"]): e for e in out["maps"]["rxq"]["entries"]}
+        for q, n in enumerate(sizes):
+            slots = [n if q % workers == w else 0 for w in range(workers)]
+            e = got.get(q)
+            if not e or e["value"] != n or e["per_core"] != slots:
+                fail("rxqueues: queue %d: %r, want %d in slots %r" % (q, e, n, slots))
+        if set(got) != set(range(len(sizes))):
+            fail("rxqueues: counts for queues %r, want %r" % (sorted(got), len(sizes)))
+        print("ok rxqueues: %d RX queues over %d worker%s: per queue %r, per worker %r" %
+              (len(sizes), workers, "" if workers == 1 else "s", sizes, want_w))
+
+
 CASES = {f.__name__[5:]: f for f in (case_verdicts2, case_verdicts3, case_self, case_drop,
                                       case_forward, case_blocklist, case_lcores, case_portopts,
-                                      case_overrides)}
+                                      case_overrides, case_rxqueues)}
 
 
 def main():

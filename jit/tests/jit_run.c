@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcap_read.h"
+#include "sl_test.h"
 #include "sl_jit.h"
 #include "sl_maps.h"
 #include "sl_vm.h"
@@ -61,7 +61,7 @@ static entry_fn load_native(const char *path)
 int main(int argc, char **argv)
 {
 	unsigned n = 0, rep = argc == 5 ? (unsigned)strtoul(argv[2], NULL, 10) : 0;
-	struct pcap_pkt *pkts;
+	struct sl_test_pkt *pkts;
 	uint8_t *bufs;
 	entry_fn fn;
 	uint64_t sum = 0;
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fn = !strcmp(argv[3], "jit") ? load_jit(argv[4]) : load_native(argv[4]);
-	pkts = fn ? pcap_read_all(argv[1], RUN_MAX_PKTS, &n) : NULL;
+	pkts = fn ? sl_test_pcap_read(argv[1], RUN_MAX_PKTS, &n) : NULL;
 	bufs = pkts ? calloc(n ? n : 1, RUN_BUF) : NULL;
 	if (!bufs)
 		return 1;

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "sl_jit.h"
+#include "sl_test_bpf.h"
 #include "sl_vm.h"
 
 #define MAX_INSNS 1024
@@ -40,10 +41,9 @@
 
 enum kind { K_SCALAR, K_MEM, K_STACK };
 
+/* The program being built: struct sl_tgen (tests/common, SL_TGEN_MAX = MAX_INSNS), xorshift64. */
 struct gen {
-	struct bpf_insn insns[MAX_INSNS];
-	uint32_t n;
-	uint64_t rng;
+	struct sl_tgen t;
 	enum kind kind[11];
 	uint32_t item_pc[MAX_ITEMS];
 	uint32_t nitems;
@@ -58,30 +58,11 @@ struct gen {
 	bool leaf;   /* no div/mod, atomics or calls: the JIT may keep r6-r9 in scratch registers */
 };
 
-static uint64_t rnd(struct gen *g)
-{
-	g->rng ^= g->rng << 13;
-	g->rng ^= g->rng >> 7;
-	g->rng ^= g->rng << 17;
-	return g->rng;
-}
-
-static uint32_t rn(struct gen *g, uint32_t n)
-{
-	return (uint32_t)(rnd(g) % n);
-}
-
-static void put(struct gen *g, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
-{
-	if (g->n < MAX_INSNS)
-		g->insns[g->n++] = (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src,
-						      .off = off, .imm = imm };
-}
 
 static void item(struct gen *g)
 {
 	if (g->nitems < MAX_ITEMS)
-		g->item_pc[g->nitems++] = g->n;
+		g->item_pc[g->nitems++] = g->t.n;
 }
 
 static int32_t edge_imm(struct gen *g)
@@ -89,11 +70,11 @@ static int32_t edge_imm(struct gen *g)
 	static const int32_t e[] = { 0, 1, -1, 2, 3, 5, 7, 8, 9, 31, 32, 63, 64, INT32_MIN,
 				     INT32_MAX, 0x7fff, 0x8000, 0xffff, -2, 0x10000 };
 
-	if (rn(g, 3) == 0)
-		return e[rn(g, sizeof(e) / sizeof(e[0]))];
-	if (rn(g, 2))
-		return (int32_t)rn(g, 256) - 128;
-	return (int32_t)rnd(g);
+	if (sl_tgen_pick(&g->t, 3) == 0)
+		return e[sl_tgen_pick(&g->t, sizeof(e) / sizeof(e[0]))];
+	if (sl_tgen_pick(&g->t, 2))
+		return (int32_t)sl_tgen_pick(&g->t, 256) - 128;
+	return (int32_t)sl_tgen_u64(&g->t);
 }
 
 static uint64_t edge_u64(struct gen *g)
@@ -102,15 +83,15 @@ static uint64_t edge_u64(struct gen *g)
 				      0x80000000ull, 0xffffffffull, 0x7fffffffull,
 				      0xffffffff80000000ull, 2, 0x100000000ull };
 
-	if (rn(g, 3) == 0)
-		return e[rn(g, sizeof(e) / sizeof(e[0]))];
-	return rnd(g);
+	if (sl_tgen_pick(&g->t, 3) == 0)
+		return e[sl_tgen_pick(&g->t, sizeof(e) / sizeof(e[0]))];
+	return sl_tgen_u64(&g->t);
 }
 
 static uint8_t scalar(struct gen *g)
 {
 	for (;;) {
-		uint8_t r = (uint8_t)rn(g, 10);
+		uint8_t r = (uint8_t)sl_tgen_pick(&g->t, 10);
 
 		if (g->kind[r] == K_SCALAR)
 			return r;
@@ -122,11 +103,11 @@ static void set_const(struct gen *g, uint8_t r)
 	uint64_t v = edge_u64(g);
 
 	item(g);
-	if (rn(g, 2)) {
-		put(g, BPF_LD | BPF_IMM | BPF_DW, r, 0, 0, (int32_t)(uint32_t)v);
-		put(g, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
+	if (sl_tgen_pick(&g->t, 2)) {
+		sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, r, 0, 0, (int32_t)(uint32_t)v);
+		sl_tgen_emit(&g->t, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
 	} else {
-		put(g, (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, r, 0, 0, (int32_t)v);
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, r, 0, 0, (int32_t)v);
 	}
 }
 
@@ -139,37 +120,36 @@ static void pick_addr(struct gen *g, unsigned size, bool aligned, uint8_t *base,
 	for (uint8_t r = 0; r < 11; r++)
 		if (g->kind[r] != K_SCALAR && (!g->in_sub || r == 10))
 			cands[n++] = r;
-	*base = cands[rn(g, n)];
+	*base = cands[sl_tgen_pick(&g->t, n)];
 	if (g->kind[*base] == K_MEM) {
-		*off = (int16_t)rn(g, MEM_OPS - size + 1);
+		*off = (int16_t)sl_tgen_pick(&g->t, MEM_OPS - size + 1);
 	} else {
 		unsigned span = g->in_sub ? 32 : STACK_OPS;
 
-		*off = (int16_t)-(int)(size + rn(g, span - size + 1));
+		*off = (int16_t)-(int)(size + sl_tgen_pick(&g->t, span - size + 1));
 	}
 	if (aligned)
 		*off = (int16_t)(*off & ~(int)(size - 1));
 }
 
-static const uint8_t sizes[4] = { BPF_B, BPF_H, BPF_W, BPF_DW };
 
 static void gen_mem(struct gen *g)
 {
-	unsigned si = rn(g, 4), size = 1u << si;
+	unsigned si = sl_tgen_pick(&g->t, 4), size = 1u << si;
 	uint8_t base;
 	int16_t off;
-	unsigned what = rn(g, 4);
+	unsigned what = sl_tgen_pick(&g->t, 4);
 
 	pick_addr(g, size, false, &base, &off);
 	item(g);
 	if (what == 0)
-		put(g, BPF_LDX | BPF_MEM | sizes[si], scalar(g), base, off, 0);
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[si], scalar(g), base, off, 0);
 	else if (what == 1 && size < 8)
-		put(g, BPF_LDX | BPF_MEMSX | sizes[si], scalar(g), base, off, 0);
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEMSX | sl_tgen_sizes[si], scalar(g), base, off, 0);
 	else if (what == 2)
-		put(g, BPF_ST | BPF_MEM | sizes[si], base, 0, off, edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | sl_tgen_sizes[si], base, 0, off, edge_imm(g));
 	else
-		put(g, BPF_STX | BPF_MEM | sizes[si], base, scalar(g), off, 0);
+		sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | sl_tgen_sizes[si], base, scalar(g), off, 0);
 }
 
 static void gen_atomic(struct gen *g)
@@ -178,14 +158,14 @@ static void gen_atomic(struct gen *g)
 		BPF_ADD, BPF_OR, BPF_AND, BPF_XOR, BPF_ADD | BPF_FETCH, BPF_OR | BPF_FETCH,
 		BPF_AND | BPF_FETCH, BPF_XOR | BPF_FETCH, BPF_XCHG, BPF_CMPXCHG,
 	};
-	bool dw = rn(g, 2);
+	bool dw = sl_tgen_pick(&g->t, 2);
 	uint8_t base;
 	int16_t off;
 
 	pick_addr(g, dw ? 8 : 4, true, &base, &off);
 	item(g);
-	put(g, BPF_STX | BPF_ATOMIC | (dw ? BPF_DW : BPF_W), base, scalar(g), off,
-	    ops[rn(g, sizeof(ops) / sizeof(ops[0]))]);
+	sl_tgen_emit(&g->t, BPF_STX | BPF_ATOMIC | (dw ? BPF_DW : BPF_W), base, scalar(g), off,
+	    ops[sl_tgen_pick(&g->t, sizeof(ops) / sizeof(ops[0]))]);
 }
 
 static void gen_alu(struct gen *g)
@@ -193,42 +173,42 @@ static void gen_alu(struct gen *g)
 	static const uint8_t ops[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND,
 				       BPF_LSH, BPF_RSH, BPF_NEG, BPF_MOD, BPF_XOR, BPF_MOV,
 				       BPF_ARSH, BPF_END };
-	uint8_t op = ops[rn(g, sizeof(ops) / sizeof(ops[0]))];
-	uint8_t cls = rn(g, 2) ? BPF_ALU64 : BPF_ALU;
+	uint8_t op = ops[sl_tgen_pick(&g->t, sizeof(ops) / sizeof(ops[0]))];
+	uint8_t cls = sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU;
 	uint8_t dst = scalar(g), src = scalar(g);
-	bool x = rn(g, 2);
+	bool x = sl_tgen_pick(&g->t, 2);
 	int16_t off = 0;
 	int32_t imm = x ? 0 : edge_imm(g);
 
 	if ((op == BPF_DIV || op == BPF_MOD) && g->leaf)
 		op = BPF_XOR;
 	if (op == BPF_DIV || op == BPF_MOD) {
-		off = (int16_t)rn(g, 2);
-		if (x && rn(g, 3) == 0) {   /* make the divisor 0 or -1 */
+		off = (int16_t)sl_tgen_pick(&g->t, 2);
+		if (x && sl_tgen_pick(&g->t, 3) == 0) {   /* make the divisor 0 or -1 */
 			item(g);
-			put(g, BPF_ALU64 | BPF_MOV | BPF_K, src, 0, 0, rn(g, 2) ? 0 : -1);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, src, 0, 0, sl_tgen_pick(&g->t, 2) ? 0 : -1);
 		}
 	}
 	if (op == BPF_NEG) {
 		x = false;
 		imm = 0;
 	}
-	if (op == BPF_MOV && x && rn(g, 3) == 0) {
+	if (op == BPF_MOV && x && sl_tgen_pick(&g->t, 3) == 0) {
 		static const int16_t w[3] = { 8, 16, 32 };
 
-		off = w[rn(g, cls == BPF_ALU64 ? 3 : 2)];
+		off = w[sl_tgen_pick(&g->t, cls == BPF_ALU64 ? 3 : 2)];
 	}
 	if (op == BPF_END) {
 		static const int32_t w[3] = { 16, 32, 64 };
 
-		x = cls == BPF_ALU ? rn(g, 2) : false;  /* ALU: le/be; ALU64: bswap */
-		imm = w[rn(g, 3)];
+		x = cls == BPF_ALU ? sl_tgen_pick(&g->t, 2) : false;  /* ALU: le/be; ALU64: bswap */
+		imm = w[sl_tgen_pick(&g->t, 3)];
 		item(g);
-		put(g, cls | BPF_END | (x ? BPF_TO_BE : BPF_TO_LE), dst, 0, 0, imm);
+		sl_tgen_emit(&g->t, cls | BPF_END | (x ? BPF_TO_BE : BPF_TO_LE), dst, 0, 0, imm);
 		return;
 	}
 	item(g);
-	put(g, cls | op | (x ? BPF_X : BPF_K), dst, x ? src : 0, off, imm);
+	sl_tgen_emit(&g->t, cls | op | (x ? BPF_X : BPF_K), dst, x ? src : 0, off, imm);
 }
 
 /*
@@ -240,80 +220,80 @@ static void gen_alu(struct gen *g)
 static void gen_rotate(struct gen *g)
 {
 	uint8_t x = scalar(g), t = scalar(g);
-	int32_t k = 1 + (int32_t)rn(g, 63), other = rn(g, 8) ? 64 - k : 1 + (int32_t)rn(g, 63);
-	uint8_t lx = rn(g, 2) ? BPF_LSH : BPF_RSH, lt = lx == BPF_LSH ? BPF_RSH : BPF_LSH;
-	bool x_first = rn(g, 2), into_x = rn(g, 2);
+	int32_t k = 1 + (int32_t)sl_tgen_pick(&g->t, 63), other = sl_tgen_pick(&g->t, 8) ? 64 - k : 1 + (int32_t)sl_tgen_pick(&g->t, 63);
+	uint8_t lx = sl_tgen_pick(&g->t, 2) ? BPF_LSH : BPF_RSH, lt = lx == BPF_LSH ? BPF_RSH : BPF_LSH;
+	bool x_first = sl_tgen_pick(&g->t, 2), into_x = sl_tgen_pick(&g->t, 2);
 
 	if (x == t)
 		return;
-	bool split = rn(g, 4) == 0;  /* items inside: jumps may land in the middle */
+	bool split = sl_tgen_pick(&g->t, 4) == 0;  /* items inside: jumps may land in the middle */
 
 	item(g);
-	put(g, BPF_ALU64 | BPF_MOV | BPF_X, t, x, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, t, x, 0, 0);
 	if (split)
 		item(g);
 	if (x_first)
-		put(g, BPF_ALU64 | lx | BPF_K, x, 0, 0, k);
-	put(g, BPF_ALU64 | lt | BPF_K, t, 0, 0, other);
+		sl_tgen_emit(&g->t, BPF_ALU64 | lx | BPF_K, x, 0, 0, k);
+	sl_tgen_emit(&g->t, BPF_ALU64 | lt | BPF_K, t, 0, 0, other);
 	if (!x_first)
-		put(g, BPF_ALU64 | lx | BPF_K, x, 0, 0, k);
+		sl_tgen_emit(&g->t, BPF_ALU64 | lx | BPF_K, x, 0, 0, k);
 	if (split)
 		item(g);
-	put(g, BPF_ALU64 | BPF_OR | BPF_X, into_x ? x : t, into_x ? t : x, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_OR | BPF_X, into_x ? x : t, into_x ? t : x, 0, 0);
 }
 
 /* "rX *= 3|5|9; rX += imm": fused into one lea by the JIT */
 static void gen_mul_add(struct gen *g)
 {
 	static const int32_t k[3] = { 3, 5, 9 };
-	uint8_t cls = rn(g, 2) ? BPF_ALU64 : BPF_ALU, x = scalar(g);
+	uint8_t cls = sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU, x = scalar(g);
 
 	item(g);
-	put(g, cls | BPF_MUL | BPF_K, x, 0, 0, k[rn(g, 3)]);
-	if (rn(g, 4) == 0)
+	sl_tgen_emit(&g->t, cls | BPF_MUL | BPF_K, x, 0, 0, k[sl_tgen_pick(&g->t, 3)]);
+	if (sl_tgen_pick(&g->t, 4) == 0)
 		item(g);
-	put(g, (rn(g, 8) ? cls : (cls ^ BPF_ALU64 ^ BPF_ALU)) | BPF_ADD | BPF_K, x, 0, 0, edge_imm(g));
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 8) ? cls : (cls ^ BPF_ALU64 ^ BPF_ALU)) | BPF_ADD | BPF_K, x, 0, 0, edge_imm(g));
 }
 
 static void gen_jump(struct gen *g)
 {
 	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
 				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE, BPF_JA };
-	uint8_t op = ops[rn(g, sizeof(ops) / sizeof(ops[0]))];
-	uint8_t cls = rn(g, 2) ? BPF_JMP : BPF_JMP32;
+	uint8_t op = ops[sl_tgen_pick(&g->t, sizeof(ops) / sizeof(ops[0]))];
+	uint8_t cls = sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32;
 	uint8_t a = scalar(g), b = scalar(g);
-	bool x = rn(g, 2), zero = false;
+	bool x = sl_tgen_pick(&g->t, 2), zero = false;
 
 	item(g);
 	if (g->njfix >= MAX_ITEMS)
 		return;
-	if (x && op != BPF_JA && rn(g, 3) == 0) {
-		set_const(g, rn(g, 2) ? a : b);  /* compared with a constant register: cmp imm */
-		if (rn(g, 8) == 0)
-			set_const(g, rn(g, 2) ? a : b);
-		if (rn(g, 8) == 0)
+	if (x && op != BPF_JA && sl_tgen_pick(&g->t, 3) == 0) {
+		set_const(g, sl_tgen_pick(&g->t, 2) ? a : b);  /* compared with a constant register: cmp imm */
+		if (sl_tgen_pick(&g->t, 8) == 0)
+			set_const(g, sl_tgen_pick(&g->t, 2) ? a : b);
+		if (sl_tgen_pick(&g->t, 8) == 0)
 			item(g);                 /* a jump target: the constant is unknown */
 	}
-	if (!x && op != BPF_JA && rn(g, 4) == 0) {
+	if (!x && op != BPF_JA && sl_tgen_pick(&g->t, 4) == 0) {
 		/* "a op= y; if a ==|!= 0": the JIT takes the flags of the operation */
 		static const uint8_t aops[] = { BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR, BPF_MUL };
-		uint8_t acls = rn(g, 2) ? BPF_ALU64 : BPF_ALU;
-		bool ax = rn(g, 2);
+		uint8_t acls = sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU;
+		bool ax = sl_tgen_pick(&g->t, 2);
 
-		put(g, acls | aops[rn(g, sizeof(aops))] | (ax ? BPF_X : BPF_K), a, ax ? scalar(g) : 0,
+		sl_tgen_emit(&g->t, acls | aops[sl_tgen_pick(&g->t, sizeof(aops))] | (ax ? BPF_X : BPF_K), a, ax ? scalar(g) : 0,
 		    0, ax ? 0 : edge_imm(g));
-		op = rn(g, 2) ? BPF_JEQ : BPF_JNE;
-		x = rn(g, 8) == 0;                /* sometimes a register compare after all */
-		zero = rn(g, 8) != 0;
+		op = sl_tgen_pick(&g->t, 2) ? BPF_JEQ : BPF_JNE;
+		x = sl_tgen_pick(&g->t, 8) == 0;                /* sometimes a register compare after all */
+		zero = sl_tgen_pick(&g->t, 8) != 0;
 	}
-	g->jfix[g->njfix].pc = g->n;
-	g->jfix[g->njfix].item = g->nitems + rn(g, 8);
+	g->jfix[g->njfix].pc = g->t.n;
+	g->jfix[g->njfix].item = g->nitems + sl_tgen_pick(&g->t, 8);
 	g->jfix[g->njfix].ja32 = op == BPF_JA && cls == BPF_JMP32;
 	g->njfix++;
 	if (op == BPF_JA)
-		put(g, cls | BPF_JA, 0, 0, 0, 0);
+		sl_tgen_emit(&g->t, cls | BPF_JA, 0, 0, 0, 0);
 	else
-		put(g, cls | op | (x ? BPF_X : BPF_K), a, x ? b : 0, 0,
+		sl_tgen_emit(&g->t, cls | op | (x ? BPF_X : BPF_K), a, x ? b : 0, 0,
 		    x || zero ? 0 : edge_imm(g));
 }
 
@@ -329,33 +309,33 @@ static void gen_mov_op(struct gen *g)
 	static const uint8_t swaps[3] = { BPF_ALU | BPF_END | BPF_TO_BE, BPF_ALU | BPF_END | BPF_TO_LE,
 					  BPF_ALU64 | BPF_END | BPF_TO_LE };
 	uint8_t d = scalar(g), src = scalar(g), t = scalar(g), x = scalar(g);
-	unsigned kind = rn(g, 4), span = g->in_sub ? 32 : STACK_OPS;
+	unsigned kind = sl_tgen_pick(&g->t, 4), span = g->in_sub ? 32 : STACK_OPS;
 
 	item(g);
-	put(g, (kind == 3 && rn(g, 4) == 0 ? BPF_ALU : BPF_ALU64) | BPF_MOV | BPF_X, d,
+	sl_tgen_emit(&g->t, (kind == 3 && sl_tgen_pick(&g->t, 4) == 0 ? BPF_ALU : BPF_ALU64) | BPF_MOV | BPF_X, d,
 	    kind == 0 ? 10 : src, 0, 0);
-	if (kind && rn(g, 8) == 0)
+	if (kind && sl_tgen_pick(&g->t, 8) == 0)
 		item(g);                         /* not with r10: rD would be a scalar there */
 	if (kind == 0) {                         /* rD = r10 - 8k; rX = *(u64 *)rD; rD = const */
-		put(g, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, -(int32_t)(8 * (1 + rn(g, span / 8))));
-		put(g, BPF_LDX | BPF_MEM | BPF_DW, x, d, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, -(int32_t)(8 * (1 + sl_tgen_pick(&g->t, span / 8))));
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, x, d, 0, 0);
 		if (x != d)
 			set_const(g, d);         /* no stack address left in a scalar */
 	} else if (kind == 1) {
-		put(g, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, edge_imm(g));
 	} else if (kind == 2) {
-		put(g, BPF_ALU64 | BPF_ADD | BPF_X, d, t, 0, 0);
-	} else if (rn(g, 3) == 0) {              /* a copy's low byte or half: movzx */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, d, t, 0, 0);
+	} else if (sl_tgen_pick(&g->t, 3) == 0) {              /* a copy's low byte or half: movzx */
 		static const int32_t masks[] = { 0xff, 0xffff, 0xff, 0xffff, 0x7f, 0x1ff, 0xfeff, -1 };
 
-		put(g, (rn(g, 2) ? BPF_ALU : BPF_ALU64) | BPF_AND | BPF_K, d, 0, 0, masks[rn(g, 8)]);
-	} else if (rn(g, 2)) {                   /* clang's zero extension of a copy */
-		put(g, BPF_ALU64 | BPF_LSH | BPF_K, d, 0, 0, 32);
-		if (rn(g, 8) == 0)
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU : BPF_ALU64) | BPF_AND | BPF_K, d, 0, 0, masks[sl_tgen_pick(&g->t, 8)]);
+	} else if (sl_tgen_pick(&g->t, 2)) {                   /* clang's zero extension of a copy */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, d, 0, 0, 32);
+		if (sl_tgen_pick(&g->t, 8) == 0)
 			item(g);
-		put(g, BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, rn(g, 8) ? 32 : 31);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, sl_tgen_pick(&g->t, 8) ? 32 : 31);
 	} else {
-		put(g, swaps[rn(g, 3)], d, 0, 0, rn(g, 8) ? 16 : 32);
+		sl_tgen_emit(&g->t, swaps[sl_tgen_pick(&g->t, 3)], d, 0, 0, sl_tgen_pick(&g->t, 8) ? 16 : 32);
 	}
 }
 
@@ -367,41 +347,41 @@ static void gen_select(struct gen *g)
 {
 	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
 				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
-	uint8_t x = scalar(g), mcls = rn(g, 2) ? BPF_ALU64 : BPF_ALU;
-	bool xs = rn(g, 2), mx = rn(g, 2);
+	uint8_t x = scalar(g), mcls = sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU;
+	bool xs = sl_tgen_pick(&g->t, 2), mx = sl_tgen_pick(&g->t, 2);
 
-	if (rn(g, 4) == 0) {
+	if (sl_tgen_pick(&g->t, 4) == 0) {
 		item(g);
-		put(g, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
-		if (rn(g, 4) == 0)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
+		if (sl_tgen_pick(&g->t, 4) == 0)
 			item(g);
-		put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, rn(g, 4) ? 32 : 31);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, sl_tgen_pick(&g->t, 4) ? 32 : 31);
 		return;
 	}
-	bool boolean = rn(g, 3) == 0;  /* clang's boolean "x = 1; if (cond) goto +1; x = 0" */
+	bool boolean = sl_tgen_pick(&g->t, 3) == 0;  /* clang's boolean "x = 1; if (cond) goto +1; x = 0" */
 
 	if (boolean) {
 		item(g);
-		put(g, (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, x, 0, 0, rn(g, 8) ? 1 : 2);
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, x, 0, 0, sl_tgen_pick(&g->t, 8) ? 1 : 2);
 	} else {
 		set_const(g, x);
 	}
-	if (rn(g, 8) == 0)
+	if (sl_tgen_pick(&g->t, 8) == 0)
 		item(g);
-	put(g, (rn(g, 2) ? BPF_JMP : BPF_JMP32) | ops[rn(g, sizeof(ops))] | (xs ? BPF_X : BPF_K),
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | ops[sl_tgen_pick(&g->t, sizeof(ops))] | (xs ? BPF_X : BPF_K),
 	    scalar(g), xs ? scalar(g) : 0, 1, xs ? 0 : edge_imm(g));
-	if (rn(g, 8) == 0)
+	if (sl_tgen_pick(&g->t, 8) == 0)
 		item(g);  /* a jump target: must not be fused */
 	if (boolean)
-		put(g, mcls | BPF_MOV | BPF_K, x, 0, 0, rn(g, 8) ? 0 : 1);
+		sl_tgen_emit(&g->t, mcls | BPF_MOV | BPF_K, x, 0, 0, sl_tgen_pick(&g->t, 8) ? 0 : 1);
 	else
-		put(g, mcls | BPF_MOV | (mx ? BPF_X : BPF_K), x, mx ? scalar(g) : 0, 0,
+		sl_tgen_emit(&g->t, mcls | BPF_MOV | (mx ? BPF_X : BPF_K), x, mx ? scalar(g) : 0, 0,
 		    mx ? 0 : edge_imm(g));
 }
 
 static void put_insn(struct gen *g, const struct bpf_insn *in)
 {
-	put(g, in->code, in->dst_reg, in->src_reg, in->off, in->imm);
+	sl_tgen_emit(&g->t, in->code, in->dst_reg, in->src_reg, in->off, in->imm);
 }
 
 /*
@@ -413,9 +393,9 @@ static void gen_be16(struct gen *g)
 {
 	uint8_t hi = scalar(g), lo = scalar(g), base;
 	int16_t off;
-	unsigned order = rn(g, 3);
-	int32_t s = rn(g, 2) ? 0 : 1 + (int32_t)rn(g, 40);
-	bool into_hi = rn(g, 2), split = rn(g, 8) == 0;
+	unsigned order = sl_tgen_pick(&g->t, 3);
+	int32_t s = sl_tgen_pick(&g->t, 2) ? 0 : 1 + (int32_t)sl_tgen_pick(&g->t, 40);
+	bool into_hi = sl_tgen_pick(&g->t, 2), split = sl_tgen_pick(&g->t, 8) == 0;
 	struct bpf_insn ld_hi, ld_lo, sh, sh_lo, orr;
 
 	if (hi == lo)
@@ -425,16 +405,16 @@ static void gen_be16(struct gen *g)
 				   .off = off };
 	ld_lo = ld_hi;
 	ld_lo.dst_reg = lo;
-	ld_lo.off = (int16_t)(off + (rn(g, 8) ? 1 : 0));   /* sometimes not adjacent */
-	sh = (struct bpf_insn){ .code = (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_LSH | BPF_K,
-				.dst_reg = hi, .imm = rn(g, 8) ? s + 8 : s + 16 };
-	sh_lo = (struct bpf_insn){ .code = (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_LSH | BPF_K,
+	ld_lo.off = (int16_t)(off + (sl_tgen_pick(&g->t, 8) ? 1 : 0));   /* sometimes not adjacent */
+	sh = (struct bpf_insn){ .code = (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_LSH | BPF_K,
+				.dst_reg = hi, .imm = sl_tgen_pick(&g->t, 8) ? s + 8 : s + 16 };
+	sh_lo = (struct bpf_insn){ .code = (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_LSH | BPF_K,
 				   .dst_reg = lo, .imm = s };
 	if (SL_OP_CLASS(sh.code) == BPF_ALU)
 		sh.imm &= 31;
 	if (SL_OP_CLASS(sh_lo.code) == BPF_ALU)
 		sh_lo.imm &= 31;
-	orr = (struct bpf_insn){ .code = (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_OR | BPF_X,
+	orr = (struct bpf_insn){ .code = (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_OR | BPF_X,
 				 .dst_reg = into_hi ? hi : lo, .src_reg = into_hi ? lo : hi };
 	item(g);
 	if (order == 0) {        /* lo, hi, shift */
@@ -459,8 +439,8 @@ static void gen_be16(struct gen *g)
 
 static void put_lddw(struct gen *g, uint8_t r, uint64_t v)
 {
-	put(g, BPF_LD | BPF_IMM | BPF_DW, r, 0, 0, (int32_t)(uint32_t)v);
-	put(g, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
+	sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, r, 0, 0, (int32_t)(uint32_t)v);
+	sl_tgen_emit(&g->t, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
 }
 
 /*
@@ -476,48 +456,48 @@ static void put_lddw(struct gen *g, uint8_t r, uint64_t v)
 static void gen_rotate2(struct gen *g)
 {
 	uint8_t x = scalar(g), a = scalar(g), b = scalar(g), c = scalar(g);
-	unsigned form = rn(g, 3), miss = rn(g, 10);
-	uint32_t w = form == 2 ? 64 : 32, k = 1 + rn(g, w - 1), ka = w - k;
+	unsigned form = sl_tgen_pick(&g->t, 3), miss = sl_tgen_pick(&g->t, 10);
+	uint32_t w = form == 2 ? 64 : 32, k = 1 + sl_tgen_pick(&g->t, w - 1), ka = w - k;
 	uint8_t cls = form == 0 ? BPF_ALU : BPF_ALU64, ocls = cls;
 	uint64_t mask = (0xffffffffull >> ka) << ka;
 
 	if (a == b || a == x)
 		return;
 	if (miss == 0)
-		ka = 1 + rn(g, w - 1);                          /* counts may not add up */
+		ka = 1 + sl_tgen_pick(&g->t, w - 1);                          /* counts may not add up */
 	if (miss == 1)
-		mask ^= 1ull << rn(g, 40);                      /* not quite the mask */
+		mask ^= 1ull << sl_tgen_pick(&g->t, 40);                      /* not quite the mask */
 	if (miss == 2)
 		ocls ^= BPF_ALU ^ BPF_ALU64;                    /* OR of the other width */
 	item(g);
-	if (form == 1 && rn(g, 2))
+	if (form == 1 && sl_tgen_pick(&g->t, 2))
 		put_lddw(g, c, mask);
-	put(g, (rn(g, 4) ? BPF_ALU64 : cls) | BPF_MOV | BPF_X, a, x, 0, 0);
-	if (form == 1 && (c == a || c == x || rn(g, 2))) {
-		put(g, BPF_ALU64 | BPF_AND | BPF_K, a, 0, 0, (int32_t)mask);   /* sign-extends */
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 4) ? BPF_ALU64 : cls) | BPF_MOV | BPF_X, a, x, 0, 0);
+	if (form == 1 && (c == a || c == x || sl_tgen_pick(&g->t, 2))) {
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_K, a, 0, 0, (int32_t)mask);   /* sign-extends */
 	} else if (form == 1) {
 		put_lddw(g, c, mask);
-		put(g, BPF_ALU64 | BPF_AND | BPF_X, a, c, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_X, a, c, 0, 0);
 	}
-	put(g, cls | BPF_RSH | BPF_K, a, 0, 0, (int32_t)ka);
+	sl_tgen_emit(&g->t, cls | BPF_RSH | BPF_K, a, 0, 0, (int32_t)ka);
 	if (miss == 3)
-		put(g, BPF_ALU64 | BPF_ADD | BPF_K, x, 0, 0, 1);  /* rX changes between the copies */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, x, 0, 0, 1);  /* rX changes between the copies */
 	if (miss == 4)
 		item(g);
-	if (b != x || rn(g, 2))
-		put(g, (rn(g, 4) ? BPF_ALU64 : cls) | BPF_MOV | BPF_X, b, x, 0, 0);
-	put(g, cls | BPF_LSH | BPF_K, b, 0, 0, (int32_t)k);
+	if (b != x || sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 4) ? BPF_ALU64 : cls) | BPF_MOV | BPF_X, b, x, 0, 0);
+	sl_tgen_emit(&g->t, cls | BPF_LSH | BPF_K, b, 0, 0, (int32_t)k);
 	if (miss == 5)
-		put(g, BPF_ALU64 | BPF_ADD | BPF_X, c, b, 0, 0);  /* reads the shifted rB */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, c, b, 0, 0);  /* reads the shifted rB */
 	if (miss == 6)
 		item(g);
-	put(g, ocls | BPF_OR | BPF_X, b, a, 0, 0);
-	if (form == 1 && rn(g, 2)) {                            /* only the low half is read */
-		if (rn(g, 2)) {
-			put(g, BPF_ALU64 | BPF_LSH | BPF_K, b, 0, 0, 32);
-			put(g, BPF_ALU64 | BPF_RSH | BPF_K, b, 0, 0, 32);
+	sl_tgen_emit(&g->t, ocls | BPF_OR | BPF_X, b, a, 0, 0);
+	if (form == 1 && sl_tgen_pick(&g->t, 2)) {                            /* only the low half is read */
+		if (sl_tgen_pick(&g->t, 2)) {
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, b, 0, 0, 32);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, b, 0, 0, 32);
 		} else {
-			put(g, BPF_ALU | BPF_ADD | BPF_K, b, 0, 0, edge_imm(g));
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_ADD | BPF_K, b, 0, 0, edge_imm(g));
 		}
 	}
 }
@@ -531,42 +511,42 @@ static void gen_rotate2(struct gen *g)
  */
 static void gen_index_load(struct gen *g)
 {
-	unsigned si = rn(g, 4), size = 1u << si, s = rn(g, 4), miss = rn(g, 10);
+	unsigned si = sl_tgen_pick(&g->t, 4), size = 1u << si, s = sl_tgen_pick(&g->t, 4), miss = sl_tgen_pick(&g->t, 10);
 	uint8_t b = scalar(g), a = scalar(g), d = scalar(g), c = scalar(g), base;
 	int16_t off;
 
 	pick_addr(g, size, false, &base, &off);
 	if (a == b || g->kind[base] != K_MEM)
 		return;
-	off = (int16_t)rn(g, MEM_OPS - size - (7u << s) + 1);
-	bool late = rn(g, 4) == 0;   /* the copy right before the add: the JIT's lea instead */
+	off = (int16_t)sl_tgen_pick(&g->t, MEM_OPS - size - (7u << s) + 1);
+	bool late = sl_tgen_pick(&g->t, 4) == 0;   /* the copy right before the add: the JIT's lea instead */
 
 	item(g);
 	if (!late)
-		put(g, BPF_ALU64 | BPF_MOV | BPF_X, b, base, 0, 0);
-	put(g, BPF_ALU64 | BPF_AND | BPF_K, a, 0, 0, 7);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, b, base, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_K, a, 0, 0, 7);
 	if (miss == 0 && s)
-		put(g, BPF_JMP | BPF_JGT | BPF_K, a, 0, 1, (int32_t)rn(g, 8));   /* over the shift */
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JGT | BPF_K, a, 0, 1, (int32_t)sl_tgen_pick(&g->t, 8));   /* over the shift */
 	if (s)
-		put(g, (miss == 1 ? BPF_ALU : BPF_ALU64) | BPF_LSH | BPF_K, a, 0, 0, (int32_t)s);
+		sl_tgen_emit(&g->t, (miss == 1 ? BPF_ALU : BPF_ALU64) | BPF_LSH | BPF_K, a, 0, 0, (int32_t)s);
 	if (miss == 2 && c != a && c != b)
-		put(g, BPF_ALU64 | BPF_MOV | BPF_X, c, a, 0, 0);
-	else if (c != a && c != b && rn(g, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, c, a, 0, 0);
+	else if (c != a && c != b && sl_tgen_pick(&g->t, 2))
 		put_lddw(g, c, edge_u64(g));
 	if (late)
-		put(g, BPF_ALU64 | BPF_MOV | BPF_X, b, base, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, b, base, 0, 0);
 	if (miss == 3)
-		put(g, BPF_JMP | BPF_JSET | BPF_K, a, 0, 1, 1 << rn(g, 6));     /* over the add */
-	put(g, BPF_ALU64 | BPF_ADD | BPF_X, b, a, 0, 0);
-	put(g, BPF_LDX | BPF_MEM | sizes[si], d, b, off, 0);
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JSET | BPF_K, a, 0, 1, 1 << sl_tgen_pick(&g->t, 6));     /* over the add */
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, b, a, 0, 0);
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[si], d, b, off, 0);
 	if (d == b)
 		return;
 	if (miss == 4)
-		put(g, BPF_ALU64 | BPF_SUB | BPF_X, b, base, 0, 0);   /* reads rB: b = the index */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_SUB | BPF_X, b, base, 0, 0);   /* reads rB: b = the index */
 	else
-		put(g, BPF_ALU64 | BPF_MOV | BPF_K, b, 0, 0, edge_imm(g));     /* no address stays */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, b, 0, 0, edge_imm(g));     /* no address stays */
 	if (miss == 5 && c != b)
-		put(g, BPF_ALU64 | BPF_ADD | BPF_X, c, a, 0, 0);      /* reads rA */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, c, a, 0, 0);      /* reads rA */
 }
 
 /*
@@ -579,33 +559,33 @@ static void gen_index_load(struct gen *g)
 static void gen_v1_idioms(struct gen *g)
 {
 	uint8_t x = scalar(g), c = scalar(g), y = scalar(g);
-	uint32_t k = 1 + rn(g, 31), miss = rn(g, 8);
+	uint32_t k = 1 + sl_tgen_pick(&g->t, 31), miss = sl_tgen_pick(&g->t, 8);
 	uint64_t m = (0xffffffffull >> k) << k;
 
 	item(g);
-	if (rn(g, 2)) {
-		put(g, BPF_ALU64 | BPF_ADD | BPF_X, x, y, 0, 0);
-		put(g, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
+	if (sl_tgen_pick(&g->t, 2)) {
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, x, y, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
 		if (miss == 0)
 			item(g);
-		put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, 32);
-		if (rn(g, 2))
-			put(g, BPF_ALU | BPF_XOR | BPF_X, x, y, 0, 0);
-		else if (rn(g, 2))
-			put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, (int32_t)k);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, 32);
+		if (sl_tgen_pick(&g->t, 2))
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_XOR | BPF_X, x, y, 0, 0);
+		else if (sl_tgen_pick(&g->t, 2))
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, (int32_t)k);
 		return;
 	}
 	if (miss == 1)
-		m ^= 1ull << rn(g, 40);
-	if (c != x && rn(g, 2)) {
+		m ^= 1ull << sl_tgen_pick(&g->t, 40);
+	if (c != x && sl_tgen_pick(&g->t, 2)) {
 		put_lddw(g, c, m);
-		put(g, BPF_ALU64 | BPF_AND | BPF_X, x, c, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_X, x, c, 0, 0);
 	} else {
-		put(g, BPF_ALU64 | BPF_AND | BPF_K, x, 0, 0, (int32_t)m);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_K, x, 0, 0, (int32_t)m);
 	}
 	if (miss == 2)
 		item(g);
-	put(g, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, (int32_t)(miss == 3 ? k + 1 : k));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, (int32_t)(miss == 3 ? k + 1 : k));
 }
 
 /*
@@ -618,16 +598,16 @@ static void gen_setcc(struct gen *g)
 {
 	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
 				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
-	uint8_t c = scalar(g), a = scalar(g), b = scalar(g), miss = (uint8_t)rn(g, 8);
-	bool x = rn(g, 2);
+	uint8_t c = scalar(g), a = scalar(g), b = scalar(g), miss = (uint8_t)sl_tgen_pick(&g->t, 8);
+	bool x = sl_tgen_pick(&g->t, 2);
 
 	item(g);
-	put(g, (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 0 ? 2 : 1);
-	put(g, (rn(g, 2) ? BPF_JMP : BPF_JMP32) | ops[rn(g, sizeof(ops))] | (x ? BPF_X : BPF_K),
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 0 ? 2 : 1);
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | ops[sl_tgen_pick(&g->t, sizeof(ops))] | (x ? BPF_X : BPF_K),
 	    a, x ? b : 0, 1, x ? 0 : edge_imm(g));
 	if (miss == 1)
 		item(g);
-	put(g, (rn(g, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 2 ? -1 : 0);
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 2 ? -1 : 0);
 }
 
 /*
@@ -650,46 +630,46 @@ static void gen_setcc(struct gen *g)
 static void gen_carry(struct gen *g)
 {
 	uint8_t a = scalar(g), b = scalar(g), c = scalar(g), d = scalar(g), o = scalar(g);
-	unsigned miss = rn(g, 12);
-	bool v3 = rn(g, 2);
+	unsigned miss = sl_tgen_pick(&g->t, 12);
+	bool v3 = sl_tgen_pick(&g->t, 2);
 	uint8_t cls = v3 ? BPF_ALU : BPF_ALU64;
 
-	if (a == b || c == a || d == a || d == c || (!v3 && c == b && rn(g, 2)))
+	if (a == b || c == a || d == a || d == c || (!v3 && c == b && sl_tgen_pick(&g->t, 2)))
 		return;
 	item(g);
 	if (miss != 0) {
-		put(g, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);          /* zero-extend */
-		put(g, BPF_ALU | BPF_MOV | BPF_X, b, b, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);          /* zero-extend */
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, b, b, 0, 0);
 	}
-	put(g, cls | BPF_ADD | BPF_X, a, b, 0, 0);
+	sl_tgen_emit(&g->t, cls | BPF_ADD | BPF_X, a, b, 0, 0);
 	if (!v3) {
-		put(g, BPF_ALU64 | BPF_MOV | BPF_X, c, a, 0, 0);
-		put(g, BPF_ALU64 | BPF_LSH | BPF_K, c, 0, 0, 32);
-		put(g, BPF_ALU64 | BPF_RSH | BPF_K, c, 0, 0, 32);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, c, a, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, c, 0, 0, 32);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, c, 0, 0, 32);
 	}
-	if (o != a && o != c && o != d && rn(g, 2))
-		put(g, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, edge_imm(g));  /* scheduled between */
+	if (o != a && o != c && o != d && sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, edge_imm(g));  /* scheduled between */
 	if (miss == 1)
-		put(g, BPF_ALU64 | BPF_XOR | BPF_X, o, a, 0, 0);          /* reads rA between */
-	put(g, cls | BPF_MOV | BPF_K, d, 0, 0, 1);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, a, 0, 0);          /* reads rA between */
+	sl_tgen_emit(&g->t, cls | BPF_MOV | BPF_K, d, 0, 0, 1);
 	if (v3)
-		put(g, BPF_JMP32 | (miss == 2 ? BPF_JLE : BPF_JLT) | BPF_X, a, b, 1, 0);
-	else if (rn(g, 2))
-		put(g, BPF_JMP | (miss == 2 ? BPF_JGT : BPF_JNE) | BPF_X, c, a, 1, 0);
+		sl_tgen_emit(&g->t, BPF_JMP32 | (miss == 2 ? BPF_JLE : BPF_JLT) | BPF_X, a, b, 1, 0);
+	else if (sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_JMP | (miss == 2 ? BPF_JGT : BPF_JNE) | BPF_X, c, a, 1, 0);
 	else
-		put(g, BPF_JMP | (miss == 2 ? BPF_JGT : BPF_JNE) | BPF_X, a, c, 1, 0);
-	put(g, cls | BPF_MOV | BPF_K, d, 0, 0, 0);
+		sl_tgen_emit(&g->t, BPF_JMP | (miss == 2 ? BPF_JGT : BPF_JNE) | BPF_X, a, c, 1, 0);
+	sl_tgen_emit(&g->t, cls | BPF_MOV | BPF_K, d, 0, 0, 0);
 	if (miss == 3)
 		item(g);                                            /* a jump lands on the add */
-	put(g, cls | BPF_ADD | BPF_X, a, d, 0, 0);
+	sl_tgen_emit(&g->t, cls | BPF_ADD | BPF_X, a, d, 0, 0);
 	if (miss == 4)
-		put(g, BPF_ALU64 | BPF_RSH | BPF_K, a, 0, 0, 32);       /* reads the upper half */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, a, 0, 0, 32);       /* reads the upper half */
 	else if (miss != 5)
-		put(g, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);
 	if (miss != 6)
-		put(g, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, edge_imm(g));
 	if (miss != 7 && c != b)
-		put(g, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g));
 }
 
 /*
@@ -706,38 +686,38 @@ static void gen_alu_k(struct gen *g)
 				       0x7fffffffull, 0x100000000ull, 0xffffffff00000000ull, 1,
 				       0xfffffffffffffff0ull, 0xff000000ull };
 	uint8_t x = scalar(g), c = scalar(g), o = scalar(g);
-	unsigned miss = rn(g, 8);
-	uint64_t k = rn(g, 4) ? ks[rn(g, sizeof(ks) / sizeof(ks[0]))] : edge_u64(g);
+	unsigned miss = sl_tgen_pick(&g->t, 8);
+	uint64_t k = sl_tgen_pick(&g->t, 4) ? ks[sl_tgen_pick(&g->t, sizeof(ks) / sizeof(ks[0]))] : edge_u64(g);
 
 	if (x == c)
 		return;
 	item(g);
-	if (rn(g, 2))
+	if (sl_tgen_pick(&g->t, 2))
 		put_lddw(g, c, k);
 	else
-		put(g, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, (int32_t)k);
-	if (o != x && o != c && rn(g, 2))
-		put(g, BPF_ALU64 | BPF_XOR | BPF_X, o, x, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, (int32_t)k);
+	if (o != x && o != c && sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, x, 0, 0);
 	if (miss == 0)
-		put(g, BPF_ALU64 | BPF_ADD | BPF_K, c, 0, 0, 1);        /* rC changes */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, c, 0, 0, 1);        /* rC changes */
 	else if (miss == 1)
 		item(g);                                            /* a jump lands between */
-	put(g, (rn(g, 4) ? BPF_ALU64 : BPF_ALU) | ops[rn(g, sizeof(ops))] | BPF_X, x, c, 0, 0);
-	if (rn(g, 3) == 0) {                                    /* on the operation's flags */
-		put(g, (rn(g, 2) ? BPF_JMP : BPF_JMP32) | (rn(g, 2) ? BPF_JEQ : BPF_JNE) | BPF_K,
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 4) ? BPF_ALU64 : BPF_ALU) | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_X, x, c, 0, 0);
+	if (sl_tgen_pick(&g->t, 3) == 0) {                                    /* on the operation's flags */
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | (sl_tgen_pick(&g->t, 2) ? BPF_JEQ : BPF_JNE) | BPF_K,
 		    x, 0, 1, 0);
-		put(g, BPF_ALU64 | BPF_ADD | BPF_K, o == x ? c : o, 0, 0, 3);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o == x ? c : o, 0, 0, 3);
 	}
-	if (rn(g, 2))
-		put(g, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g)); /* the constant dies */
+	if (sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g)); /* the constant dies */
 }
 
 static void gen_mulrot(struct gen *g)
 {
 	uint8_t v = scalar(g), a = scalar(g), c1 = scalar(g), c2 = scalar(g), o = scalar(g);
-	uint32_t k = 1 + rn(g, 63);
-	uint64_t k2 = edge_u64(g), k1 = rn(g, 4) ? k2 << k : rnd(g);
-	unsigned twist = rn(g, 12);
+	uint32_t k = 1 + sl_tgen_pick(&g->t, 63);
+	uint64_t k2 = edge_u64(g), k1 = sl_tgen_pick(&g->t, 4) ? k2 << k : sl_tgen_u64(&g->t);
+	unsigned twist = sl_tgen_pick(&g->t, 12);
 
 	if (v == a || v == c1 || v == c2 || a == c1 || a == c2 || c1 == c2)
 		return;
@@ -745,27 +725,27 @@ static void gen_mulrot(struct gen *g)
 	if (twist != 3)
 		put_lddw(g, c1, k1);
 	put_lddw(g, c2, k2);
-	put(g, BPF_ALU64 | BPF_MOV | BPF_X, a, v, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, a, v, 0, 0);
 	if (twist == 3)
 		put_lddw(g, c1, k1);                  /* clang's order: the constant after the mov */
 	else if (twist == 4)
-		put_lddw(g, o, rnd(g));
-	put(g, BPF_ALU64 | BPF_MUL | BPF_X, a, c1, 0, 0);
+		put_lddw(g, o, sl_tgen_u64(&g->t));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MUL | BPF_X, a, c1, 0, 0);
 	if (twist == 0)
-		put_lddw(g, c2, rnd(g));              /* C2 changes: no longer matches */
+		put_lddw(g, c2, sl_tgen_u64(&g->t));              /* C2 changes: no longer matches */
 	else if (twist == 1)
-		put(g, BPF_ALU64 | BPF_ADD | BPF_K, v, 0, 0, 1);  /* rV changes */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, v, 0, 0, 1);  /* rV changes */
 	else if (twist == 2)
 		item(g);                              /* a jump may land here */
-	put(g, BPF_ALU64 | BPF_MUL | BPF_X, v, c2, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MUL | BPF_X, v, c2, 0, 0);
 	if (twist == 5 || twist == 6)
-		put_lddw(g, o, rnd(g));               /* rC2 may change after its use */
-	if (twist == 6 && rn(g, 2))
+		put_lddw(g, o, sl_tgen_u64(&g->t));               /* rC2 may change after its use */
+	if (twist == 6 && sl_tgen_pick(&g->t, 2))
 		put_lddw(g, c2, k2);
 	if (twist == 7)
 		item(g);
-	put(g, BPF_ALU64 | BPF_RSH | BPF_K, v, 0, 0, (int32_t)(64 - k));
-	put(g, BPF_ALU64 | BPF_OR | BPF_X, v, a, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, v, 0, 0, (int32_t)(64 - k));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_OR | BPF_X, v, a, 0, 0);
 }
 
 static void gen_call(struct gen *g)
@@ -777,17 +757,17 @@ static void gen_call(struct gen *g)
 	for (uint8_t r = 1; r <= 5; r++)
 		set_const(g, r);
 	item(g);
-	g->cfix[g->ncfix].pc = g->n;
-	g->cfix[g->ncfix++].sub = first + rn(g, g->nsubs - first);
-	put(g, BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0);
+	g->cfix[g->ncfix].pc = g->t.n;
+	g->cfix[g->ncfix++].sub = first + sl_tgen_pick(&g->t, g->nsubs - first);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0);
 	for (uint8_t r = 1; r <= 5; r++)
 		set_const(g, r);
 }
 
 static void gen_body(struct gen *g, unsigned n)
 {
-	for (unsigned i = 0; i < n && g->n < MAX_INSNS - 64; i++) {
-		unsigned w = rn(g, 100);
+	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
+		unsigned w = sl_tgen_pick(&g->t, 100);
 
 		if (w < 34)
 			gen_alu(g);
@@ -833,7 +813,7 @@ static void fix_jumps(struct gen *g, uint32_t from_fix, uint32_t end_item)
 {
 	for (uint32_t i = from_fix; i < g->njfix; i++) {
 		uint32_t t = g->jfix[i].item < end_item ? g->jfix[i].item : end_item;
-		struct bpf_insn *in = &g->insns[g->jfix[i].pc];
+		struct bpf_insn *in = &g->t.insns[g->jfix[i].pc];
 		int32_t off = (int32_t)g->item_pc[t] - (int32_t)(g->jfix[i].pc + 1);
 
 		if (g->jfix[i].ja32)
@@ -847,45 +827,45 @@ static void gen_sub(struct gen *g, uint32_t idx)
 {
 	g->in_sub = true;
 	g->cur_sub = idx;
-	g->sub_pc[idx] = g->n;
+	g->sub_pc[idx] = g->t.n;
 	for (int r = 0; r < 10; r++)
 		g->kind[r] = K_SCALAR;
 	for (int i = 1; i <= 4; i++) {
 		item(g);
-		put(g, BPF_ST | BPF_MEM | BPF_DW, 10, 0, (int16_t)(-8 * i), edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | BPF_DW, 10, 0, (int16_t)(-8 * i), edge_imm(g));
 	}
 	for (uint8_t r = 6; r <= 9; r++)
 		set_const(g, r);
 	set_const(g, 0);
-	gen_body(g, 5 + rn(g, 15));
+	gen_body(g, 5 + sl_tgen_pick(&g->t, 15));
 	item(g);
-	put(g, BPF_ALU64 | BPF_XOR | BPF_X, 0, (uint8_t)(6 + rn(g, 4)), 0, 0);
-	put(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, (uint8_t)(6 + sl_tgen_pick(&g->t, 4)), 0, 0);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
 static void gen_prog(struct gen *g, unsigned len)
 {
-	uint8_t mem_ptr = (uint8_t)(6 + rn(g, 4));
+	uint8_t mem_ptr = (uint8_t)(6 + sl_tgen_pick(&g->t, 4));
 	uint32_t body_fix, end_item;
 
-	memset(g, 0, offsetof(struct gen, rng));
+	sl_tgen_init(&g->t, g->t.rng, MAX_INSNS);
 	memset(&g->kind, 0, sizeof(*g) - offsetof(struct gen, kind));
-	g->leaf = rn(g, 4) == 0;
-	g->nsubs = g->leaf ? 0 : rn(g, MAX_SUBS + 1);
+	g->leaf = sl_tgen_pick(&g->t, 4) == 0;
+	g->nsubs = g->leaf ? 0 : sl_tgen_pick(&g->t, MAX_SUBS + 1);
 	g->kind[10] = K_STACK;
 	g->kind[mem_ptr] = K_MEM;
 	item(g);
-	put(g, BPF_ALU64 | BPF_MOV | BPF_X, mem_ptr, 1, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, mem_ptr, 1, 0, 0);
 	for (uint8_t r = 6; r <= 9; r++) {
-		unsigned k = rn(g, 4);
+		unsigned k = sl_tgen_pick(&g->t, 4);
 
 		if (g->kind[r] != K_SCALAR || k >= 2)
 			continue;
 		g->kind[r] = k ? K_STACK : K_MEM;
-		put(g, BPF_ALU64 | BPF_MOV | BPF_X, r, k ? 10 : 1, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, r, k ? 10 : 1, 0, 0);
 	}
 	for (int i = 1; i <= STACK_OPS / 8; i++)
-		put(g, BPF_ST | BPF_MEM | BPF_DW, 10, 0, (int16_t)(-8 * i), edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | BPF_DW, 10, 0, (int16_t)(-8 * i), edge_imm(g));
 	for (uint8_t r = 0; r < 10; r++)
 		if (g->kind[r] == K_SCALAR)
 			set_const(g, r);
@@ -895,20 +875,20 @@ static void gen_prog(struct gen *g, unsigned len)
 	item(g);
 	for (uint8_t r = 0; r < 10; r++)
 		if (g->kind[r] == K_SCALAR)
-			put(g, BPF_STX | BPF_MEM | BPF_DW, mem_ptr, r, (int16_t)(MEM_OPS + 8 * r), 0);
-	put(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+			sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_DW, mem_ptr, r, (int16_t)(MEM_OPS + 8 * r), 0);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	fix_jumps(g, body_fix, end_item);
 	for (uint32_t s = 0; s < g->nsubs; s++)
 		gen_sub(g, s);
 	for (uint32_t i = 0; i < g->ncfix; i++)
-		g->insns[g->cfix[i].pc].imm = (int32_t)g->sub_pc[g->cfix[i].sub] -
+		g->t.insns[g->cfix[i].pc].imm = (int32_t)g->sub_pc[g->cfix[i].sub] -
 					      (int32_t)(g->cfix[i].pc + 1);
 }
 
 static void dump_prog(const struct gen *g)
 {
-	for (uint32_t i = 0; i < g->n; i++) {
-		const struct bpf_insn *in = &g->insns[i];
+	for (uint32_t i = 0; i < g->t.n; i++) {
+		const struct bpf_insn *in = &g->t.insns[i];
 
 		fprintf(stderr, "  %3u: code 0x%02x dst r%u src r%u off %d imm %d (0x%x)\n", i, in->code,
 			in->dst_reg, in->src_reg, in->off, in->imm, (unsigned)in->imm);
@@ -920,7 +900,7 @@ static int run_one(struct gen *g, const uint8_t *mem0, unsigned variant, uint64_
 {
 	uint8_t mem_i[MEM_SIZE], mem_j[MEM_SIZE];
 	char log[256];
-	struct sl_prog *p = sl_prog_from_raw(g->insns, g->n * sizeof(struct bpf_insn), SL_PROG_RAW,
+	struct sl_prog *p = sl_prog_from_raw(g->t.insns, g->t.n * sizeof(struct bpf_insn), SL_PROG_RAW,
 					     MEM_SIZE, log, sizeof(log));
 	struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = variant & 1,
 				  .no_bmi2 = variant & 2 };
@@ -975,41 +955,41 @@ static int run_one(struct gen *g, const uint8_t *mem0, unsigned variant, uint64_
 static void gen_socket(struct gen *g, uint32_t pkt_len)
 {
 	static const uint8_t ld_sizes[3] = { BPF_B, BPF_H, BPF_W };
-	unsigned nloads = 1 + rn(g, 12);
+	unsigned nloads = 1 + sl_tgen_pick(&g->t, 12);
 
-	g->n = 0;
-	put(g, BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
-	put(g, BPF_ALU64 | BPF_MOV | BPF_K, 7, 0, 0, 0);
-	put(g, BPF_ALU64 | BPF_MOV | BPF_K, 9, 0, 0, (int32_t)rnd(g));
+	g->t.n = 0;
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 7, 0, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 9, 0, 0, (int32_t)sl_tgen_u64(&g->t));
 	for (unsigned i = 0; i < nloads; i++) {
-		uint8_t sz = ld_sizes[rn(g, 3)];
-		int32_t k = (int32_t)rn(g, pkt_len + 10) - 4;
+		uint8_t sz = ld_sizes[sl_tgen_pick(&g->t, 3)];
+		int32_t k = (int32_t)sl_tgen_pick(&g->t, pkt_len + 10) - 4;
 
-		if (rn(g, 16) == 0)
-			k = rn(g, 2) ? INT32_MAX - (int32_t)rn(g, 6) : INT32_MIN + (int32_t)rn(g, 6);
-		if (rn(g, 2)) {
-			put(g, BPF_LD | BPF_ABS | sz, 0, 0, 0, k);
+		if (sl_tgen_pick(&g->t, 16) == 0)
+			k = sl_tgen_pick(&g->t, 2) ? INT32_MAX - (int32_t)sl_tgen_pick(&g->t, 6) : INT32_MIN + (int32_t)sl_tgen_pick(&g->t, 6);
+		if (sl_tgen_pick(&g->t, 2)) {
+			sl_tgen_emit(&g->t, BPF_LD | BPF_ABS | sz, 0, 0, 0, k);
 		} else {
-			if (rn(g, 3)) {
-				put(g, BPF_ALU64 | BPF_MOV | BPF_K, 8, 0, 0, k);
+			if (sl_tgen_pick(&g->t, 3)) {
+				sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 8, 0, 0, k);
 			} else {                        /* index from packet data */
-				put(g, BPF_ALU64 | BPF_MOV | BPF_X, 8, 0, 0, 0);
-				put(g, BPF_ALU64 | BPF_AND | BPF_K, 8, 0, 0, 63);
+				sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 8, 0, 0, 0);
+				sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_K, 8, 0, 0, 63);
 			}
-			put(g, BPF_LD | BPF_IND | sz, 0, 8, 0, (int32_t)rn(g, 12) - 4);
+			sl_tgen_emit(&g->t, BPF_LD | BPF_IND | sz, 0, 8, 0, (int32_t)sl_tgen_pick(&g->t, 12) - 4);
 		}
-		put(g, BPF_ALU64 | BPF_MUL | BPF_K, 7, 0, 0, 33);
-		put(g, BPF_ALU64 | BPF_XOR | BPF_X, 7, 0, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MUL | BPF_K, 7, 0, 0, 33);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 7, 0, 0, 0);
 	}
-	put(g, BPF_ALU64 | BPF_MOV | BPF_X, 0, 7, 0, 0);
-	put(g, BPF_ALU64 | BPF_ADD | BPF_X, 0, 9, 0, 0);
-	put(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, 7, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, 0, 9, 0, 0);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
 static int run_socket(struct gen *g, unsigned variant, uint64_t idx)
 {
 	uint8_t pkt[80];
-	uint32_t pkt_len = rn(g, sizeof(pkt) + 1);
+	uint32_t pkt_len = sl_tgen_pick(&g->t, sizeof(pkt) + 1);
 	struct sl_skb_ctx ctx = { .pkt = pkt, .pkt_len = pkt_len };
 	struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = variant & 1,
 				  .no_bmi2 = variant & 2 };
@@ -1022,10 +1002,10 @@ static int run_socket(struct gen *g, unsigned variant, uint64_t idx)
 	int rc = 0;
 
 	for (unsigned b = 0; b < sizeof(pkt); b++)
-		pkt[b] = (uint8_t)rnd(g);
+		pkt[b] = (uint8_t)sl_tgen_u64(&g->t);
 	ctx.skb.len = pkt_len;
 	gen_socket(g, pkt_len);
-	p = sl_prog_from_raw(g->insns, g->n * sizeof(struct bpf_insn), SL_PROG_SOCKET, 0,
+	p = sl_prog_from_raw(g->t.insns, g->t.n * sizeof(struct bpf_insn), SL_PROG_SOCKET, 0,
 			     log, sizeof(log));
 	if (!p) {
 		fprintf(stderr, "socket program %" PRIu64 ": sl_prog_from_raw: %s\n", idx, log);
@@ -1060,14 +1040,15 @@ int main(int argc, char **argv)
 
 	printf("test_jit_diff: %" PRIu64 " programs, seed 0x%" PRIx64 "\n", count, seed);
 	for (uint64_t i = 0; i < count && fails < 5; i++) {
-		g.rng = (seed + i) * 0x9e3779b97f4a7c15ull | 1;
+		g.t.rng = sl_rng_make((seed + i) * 0x9e3779b97f4a7c15ull | 1, SL_RNG_XORSHIFT);
 		for (unsigned b = 0; b < MEM_SIZE; b++)
-			mem0[b] = (uint8_t)rnd(&g);
-		gen_prog(&g, 10 + rn(&g, 60));
+			mem0[b] = (uint8_t)sl_tgen_u64(&g.t);
+		gen_prog(&g, 10 + sl_tgen_pick(&g.t, 60));
 		fails += (unsigned)run_one(&g, mem0, (unsigned)(i % 4), i);  /* every option mix */
 	}
 	for (uint64_t i = 0; i < count / 4 && fails < 5; i++) {
-		g.rng = ((seed ^ 0x50c4e7) + i * 0x9e3779b97f4a7c15ull) | 1;
+		g.t.rng = sl_rng_make(((seed ^ 0x50c4e7) + i * 0x9e3779b97f4a7c15ull) | 1,
+				      SL_RNG_XORSHIFT);
 		fails += (unsigned)run_socket(&g, (unsigned)(i % 4), i);
 	}
 	printf("%s: %u mismatching programs\n", fails ? "FAIL" : "ok", fails);

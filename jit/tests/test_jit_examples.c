@@ -24,14 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcap_read.h"
+#include "sl_test.h"
 #include "sl_helpers.h"
 #include "sl_jit.h"
 #include "sl_maps.h"
 #include "sl_vm.h"
 
 #define HEADROOM 256
-#define ROOM PCAP_READ_ROOM
+#define ROOM SL_TEST_PKT_ROOM
 #define MAX_PKTS 100000
 
 /* One engine's object, program and output. */
@@ -80,7 +80,7 @@ static int load_side(struct side *s, const char *path, const char *section, bool
 }
 
 /* Run one packet; the output packet is left in *out / *out_len. */
-static uint64_t run_pkt(struct side *s, const struct pcap_pkt *p, const uint8_t **out, uint32_t *out_len)
+static uint64_t run_pkt(struct side *s, const struct sl_test_pkt *p, const uint8_t **out, uint32_t *out_len)
 {
 	struct sl_xdp_ctx xdp;
 	struct sl_skb_ctx skb;
@@ -197,7 +197,7 @@ static int compare_maps(struct side *a, struct side *b, const char *name)
 }
 
 /* @return 0 same, 1 differ, -1 error, 77 skipped */
-static int run_example(const char *spec, const struct pcap_pkt *pkts, unsigned n)
+static int run_example(const char *spec, const struct sl_test_pkt *pkts, unsigned n)
 {
 	char path[512], *colon, *at;
 	const char *section = NULL;
@@ -265,7 +265,7 @@ static int run_example(const char *spec, const struct pcap_pkt *pkts, unsigned n
 
 int main(int argc, char **argv)
 {
-	struct pcap_pkt *pkts;
+	struct sl_test_pkt *pkts;
 	unsigned n;
 	int bad = 0;
 
@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: test_jit_examples PCAP OBJ[:SECTION]...\n");
 		return 2;
 	}
-	pkts = pcap_read_all(argv[1], MAX_PKTS, &n);
+	pkts = sl_test_pcap_read(argv[1], MAX_PKTS, &n);
 	if (!pkts)
 		return 1;
 	for (int i = 2; i < argc; i++) {

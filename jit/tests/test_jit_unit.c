@@ -453,18 +453,19 @@ static void test_blind(void)
  */
 static void test_garbage(void)
 {
-	uint64_t x = 0x9e3779b97f4a7c15ull;
+	struct sl_rng r = sl_rng_make(0x9e3779b97f4a7c15ull, SL_RNG_XORSHIFT);
 	unsigned refused = 0, compiled = 0;
 
 	for (int i = 0; i < 3000; i++) {
 		struct bpf_insn insns[64];
-		unsigned n = 1 + (unsigned)(x % 64);
+		unsigned n = 1 + (unsigned)(r.s % 64);
 		struct sl_prog *p;
 		struct sl_jit *jit;
 		char log[256] = "";
 
 		for (unsigned k = 0; k < n; k++) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			uint64_t x = sl_rng_u64(&r);
+
 			memcpy(&insns[k], &x, sizeof(insns[k]));
 			if (x % 3 == 0)   /* mostly plausible opcodes: ALU/JMP/LDX/ST classes */
 				insns[k].code = (uint8_t)((x >> 40) & 0xff);

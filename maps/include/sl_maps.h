@@ -297,8 +297,8 @@ int sl_map_outer_set_resolver(struct sl_map *map, struct sl_map *(*fn)(uint32_t 
 
 /* ---- RINGBUF ---- */
 
-/** Record visitor of sl_ringbuf_consume(); return nonzero to stop after it. */
-typedef int (*sl_ringbuf_cb)(const void *data, uint32_t len, void *ctx);
+/** Record visitor of sl_map_ringbuf_consume(); return nonzero to stop after it. */
+typedef int (*sl_map_ringbuf_cb)(const void *data, uint32_t len, void *ctx);
 
 /**
  * Consume submitted records in order (control thread, one consumer per
@@ -306,27 +306,27 @@ typedef int (*sl_ringbuf_cb)(const void *data, uint32_t len, void *ctx);
  * submitted or discarded); discarded records are skipped silently.
  * @return records handed to @p cb, or -EINVAL (not a RINGBUF).
  */
-long sl_ringbuf_consume(struct sl_map *map, sl_ringbuf_cb cb, void *ctx);
+long sl_map_ringbuf_consume(struct sl_map *map, sl_map_ringbuf_cb cb, void *ctx);
 
 /** Reservations (and outputs) refused because the ring was full, so far; 0 for other maps. */
-uint64_t sl_ringbuf_dropped(struct sl_map *map);
+uint64_t sl_map_ringbuf_dropped(struct sl_map *map);
 
 /** Bytes reserved and not yet consumed (control thread; a snapshot). */
-uint64_t sl_ringbuf_avail(struct sl_map *map);
+uint64_t sl_map_ringbuf_avail(struct sl_map *map);
 
 /**
  * bpf_ringbuf_query: BPF_RB_AVAIL_DATA (bytes not consumed), BPF_RB_RING_SIZE,
  * BPF_RB_CONS_POS, BPF_RB_PROD_POS; 0 for other flags or map types. A snapshot.
  */
-uint64_t sl_ringbuf_query(struct sl_map *map, uint64_t flags);
+uint64_t sl_map_ringbuf_query(struct sl_map *map, uint64_t flags);
 /** Data path: bpf_ringbuf_reserve; NULL when full, size too big or flags != 0. */
-void *sl_ringbuf_reserve(struct sl_map *map, uint64_t size, uint64_t flags);
-/** Data path: bpf_ringbuf_submit of a pointer from sl_ringbuf_reserve(). */
-void sl_ringbuf_submit(void *data, uint64_t flags);
-/** Data path: bpf_ringbuf_discard of a pointer from sl_ringbuf_reserve(). */
-void sl_ringbuf_discard(void *data, uint64_t flags);
+void *sl_map_ringbuf_reserve(struct sl_map *map, uint64_t size, uint64_t flags);
+/** Data path: bpf_ringbuf_submit of a pointer from sl_map_ringbuf_reserve(). */
+void sl_map_ringbuf_submit(void *data, uint64_t flags);
+/** Data path: bpf_ringbuf_discard of a pointer from sl_map_ringbuf_reserve(). */
+void sl_map_ringbuf_discard(void *data, uint64_t flags);
 /** Data path: bpf_ringbuf_output; 0, -EAGAIN (full), -EINVAL (flags, map type). */
-long sl_ringbuf_output(struct sl_map *map, const void *data, uint64_t size, uint64_t flags);
+long sl_map_ringbuf_output(struct sl_map *map, const void *data, uint64_t size, uint64_t flags);
 
 /* ---- PERF_EVENT_ARRAY ---- */
 
@@ -334,13 +334,13 @@ long sl_ringbuf_output(struct sl_map *map, const void *data, uint64_t size, uint
 #define SL_PERF_RING_SIZE (256u << 10)
 
 /**
- * Sample visitor of sl_perf_event_consume(): the worker slot that wrote it,
+ * Sample visitor of sl_map_perf_event_consume(): the worker slot that wrote it,
  * the sample (bpf_perf_event_output's data, then the packet bytes it
  * asked for; exactly that many bytes, where the kernel's reader sees the
  * raw size rounded up so that size + 4 is a multiple of 8), valid for the
  * call only. Return nonzero to stop after it.
  */
-typedef int (*sl_perf_event_cb)(uint32_t cpu, const void *data, uint32_t len, void *ctx);
+typedef int (*sl_map_perf_event_cb)(uint32_t cpu, const void *data, uint32_t len, void *ctx);
 
 /**
  * Data path (bpf_perf_event_output): append one sample of @p size bytes of
@@ -352,7 +352,7 @@ typedef int (*sl_perf_event_cb)(uint32_t cpu, const void *data, uint32_t len, vo
  *         -EOPNOTSUPP (another worker's index), -ENOSPC (ring full: the
  *         sample is counted as lost), -EINVAL (not a PERF_EVENT_ARRAY).
  */
-long sl_perf_event_output(struct sl_map *map, uint64_t index, const void *data, uint64_t size,
+long sl_map_perf_event_output(struct sl_map *map, uint64_t index, const void *data, uint64_t size,
 			  const void *extra, uint64_t extra_size);
 
 /**
@@ -360,9 +360,9 @@ long sl_perf_event_output(struct sl_map *map, uint64_t index, const void *data, 
  * order (control thread, one consumer; workers may write meanwhile).
  * @return samples handed to @p cb, or -EINVAL (not a PERF_EVENT_ARRAY).
  */
-long sl_perf_event_consume(struct sl_map *map, sl_perf_event_cb cb, void *ctx);
+long sl_map_perf_event_consume(struct sl_map *map, sl_map_perf_event_cb cb, void *ctx);
 
 /** Samples lost so far (rings full), all slots together; 0 for other maps. */
-uint64_t sl_perf_event_lost(struct sl_map *map);
+uint64_t sl_map_perf_event_lost(struct sl_map *map);
 
 #endif /* SL_MAPS_H */

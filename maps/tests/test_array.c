@@ -230,35 +230,35 @@ static void test_ringbuf(void)
 	CHECK(m != NULL && s != NULL);
 	CHECK(sl_map_lookup_elem(m, &i) == NULL);
 	CHECK_EQ(sl_map_update_elem(m, &i, &i, 0), -EOPNOTSUPP);
-	CHECK(sl_ringbuf_reserve(m, 8, 1) == NULL);            /* flags must be 0 */
-	CHECK(sl_ringbuf_reserve(m, 4096, 0) == NULL);         /* larger than the ring */
-	CHECK_EQ(sl_ringbuf_output(m, &i, 4, 1u << 5), -EINVAL);
+	CHECK(sl_map_ringbuf_reserve(m, 8, 1) == NULL);            /* flags must be 0 */
+	CHECK(sl_map_ringbuf_reserve(m, 4096, 0) == NULL);         /* larger than the ring */
+	CHECK_EQ(sl_map_ringbuf_output(m, &i, 4, 1u << 5), -EINVAL);
 	/* ordering: a record still being written holds back later ones */
-	a = sl_ringbuf_reserve(m, 4, 0);
-	b = sl_ringbuf_reserve(m, 8, 0);
-	c = sl_ringbuf_reserve(m, 4, 0);
+	a = sl_map_ringbuf_reserve(m, 4, 0);
+	b = sl_map_ringbuf_reserve(m, 8, 0);
+	c = sl_map_ringbuf_reserve(m, 4, 0);
 	CHECK(a && b && c);
 	*a = 1, *b = 2, *c = 3;
-	sl_ringbuf_submit(c, 0);
-	sl_ringbuf_discard(b, 0);
-	CHECK_EQ(sl_ringbuf_consume(m, rb_cb, s), 0);          /* a not submitted */
-	sl_ringbuf_submit(a, BPF_RB_NO_WAKEUP);
-	CHECK_EQ(sl_ringbuf_consume(m, rb_cb, s), 2);
+	sl_map_ringbuf_submit(c, 0);
+	sl_map_ringbuf_discard(b, 0);
+	CHECK_EQ(sl_map_ringbuf_consume(m, rb_cb, s), 0);          /* a not submitted */
+	sl_map_ringbuf_submit(a, BPF_RB_NO_WAKEUP);
+	CHECK_EQ(sl_map_ringbuf_consume(m, rb_cb, s), 2);
 	CHECK(s->n == 2 && s->vals[0] == 1 && s->vals[1] == 3 && s->lens[0] == 4);
-	CHECK_EQ(sl_ringbuf_avail(m), 0);
+	CHECK_EQ(sl_map_ringbuf_avail(m), 0);
 	/* overflow: records of 8 + 56 = 64 bytes; 4096 / 64 = 64 fit */
 	ok = 0;
 	for (i = 0; i < 100; i++) {
 		uint32_t rec[14] = {i};
-		long r = sl_ringbuf_output(m, rec, sizeof(rec), 0);
+		long r = sl_map_ringbuf_output(m, rec, sizeof(rec), 0);
 
 		CHECK(r == 0 || r == -EAGAIN);
 		ok += r == 0;
 	}
 	CHECK_EQ(ok, 63);  /* 48 bytes used before: 4096 - 48 leaves 63 records */
-	CHECK(sl_ringbuf_reserve(m, 56, 0) == NULL);      /* needs 64 + 16 of padding */
+	CHECK(sl_map_ringbuf_reserve(m, 56, 0) == NULL);      /* needs 64 + 16 of padding */
 	s->n = 0;
-	CHECK_EQ(sl_ringbuf_consume(m, rb_cb, s), 63);
+	CHECK_EQ(sl_map_ringbuf_consume(m, rb_cb, s), 63);
 	for (i = 0; i < 63; i++)
 		CHECK_EQ(s->vals[i], i);
 	/* wrap-around: fill and drain many times, records stay in order */
@@ -266,19 +266,19 @@ static void test_ringbuf(void)
 	for (i = 0; i < 2000; i++) {
 		uint32_t rec[5] = {i};
 
-		if (sl_ringbuf_output(m, rec, 4 + (i % 5) * 4, 0) == -EAGAIN) {
-			sl_ringbuf_consume(m, rb_cb, s);
-			CHECK_EQ(sl_ringbuf_output(m, rec, 4 + (i % 5) * 4, 0), 0);
+		if (sl_map_ringbuf_output(m, rec, 4 + (i % 5) * 4, 0) == -EAGAIN) {
+			sl_map_ringbuf_consume(m, rb_cb, s);
+			CHECK_EQ(sl_map_ringbuf_output(m, rec, 4 + (i % 5) * 4, 0), 0);
 		}
 	}
-	sl_ringbuf_consume(m, rb_cb, s);
+	sl_map_ringbuf_consume(m, rb_cb, s);
 	CHECK_EQ(s->n, 2000);
 	for (i = 0; i < s->n; i++)
 		CHECK(s->vals[i] == i && s->lens[i] == 4 + (i % 5) * 4);
 	/* zero-length records exist too */
-	CHECK_EQ(sl_ringbuf_output(m, &i, 0, 0), 0);
+	CHECK_EQ(sl_map_ringbuf_output(m, &i, 0, 0), 0);
 	s->n = 0;
-	CHECK_EQ(sl_ringbuf_consume(m, rb_cb, s), 1);
+	CHECK_EQ(sl_map_ringbuf_consume(m, rb_cb, s), 1);
 	CHECK_EQ(s->lens[0], 0);
 	free(s);
 	sl_map_destroy(m);

@@ -159,7 +159,7 @@ static void test_ringbuf(void)
 	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), BPF_RB_PROD_POS, 0, 0, 0), 48);
 	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), BPF_RB_CONS_POS, 0, 0, 0), 0);
 	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), 9, 0, 0, 0), 0);
-	CHECK_EQ(sl_ringbuf_consume(rb, rb_cb, got), 2);
+	CHECK_EQ(sl_map_ringbuf_consume(rb, rb_cb, got), 2);
 	CHECK(got[0] == 0xabcd && got[1] == 2);
 	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), BPF_RB_CONS_POS, 0, 0, 0), 48);
 	CHECK_EQ(call(BPF_FUNC_ringbuf_query, P(rb), BPF_RB_AVAIL_DATA, 0, 0, 0), 0);

@@ -46,8 +46,8 @@ static void test_create(void)
 	/* no elements to read or write from either side */
 	CHECK(sl_map_lookup_elem(m, &k) == NULL);
 	CHECK_EQ(sl_map_ctl_lookup(m, &k, &v), -EOPNOTSUPP);
-	CHECK_EQ(sl_perf_event_consume(m, NULL, NULL), 0);
-	CHECK_EQ(sl_perf_event_lost(m), 0);
+	CHECK_EQ(sl_map_perf_event_consume(m, NULL, NULL), 0);
+	CHECK_EQ(sl_map_perf_event_lost(m), 0);
 	sl_map_destroy(m);
 }
 
@@ -77,29 +77,29 @@ static void test_errors(void)
 	struct got g = { 0 };
 
 	sl_map_set_cpu(1);
-	CHECK_EQ(sl_perf_event_output(m, 8, buf, 4, NULL, 0), -E2BIG);
-	CHECK_EQ(sl_perf_event_output(m, 5, buf, 4, NULL, 0), -ENOENT);
-	CHECK_EQ(sl_perf_event_output(m, 0, buf, 4, NULL, 0), -EOPNOTSUPP);
-	CHECK_EQ(sl_perf_event_output(m, 1, buf, 3, NULL, 0), 0);
-	CHECK_EQ(sl_perf_event_output(m, BPF_F_CURRENT_CPU, buf, 0, buf + 1, 2), 0);
-	CHECK_EQ(sl_perf_event_output(m, BPF_F_CURRENT_CPU, buf, sizeof(buf), NULL, 0), -E2BIG);
-	CHECK_EQ(sl_perf_event_consume(m, collect, &g), 2);
+	CHECK_EQ(sl_map_perf_event_output(m, 8, buf, 4, NULL, 0), -E2BIG);
+	CHECK_EQ(sl_map_perf_event_output(m, 5, buf, 4, NULL, 0), -ENOENT);
+	CHECK_EQ(sl_map_perf_event_output(m, 0, buf, 4, NULL, 0), -EOPNOTSUPP);
+	CHECK_EQ(sl_map_perf_event_output(m, 1, buf, 3, NULL, 0), 0);
+	CHECK_EQ(sl_map_perf_event_output(m, BPF_F_CURRENT_CPU, buf, 0, buf + 1, 2), 0);
+	CHECK_EQ(sl_map_perf_event_output(m, BPF_F_CURRENT_CPU, buf, sizeof(buf), NULL, 0), -E2BIG);
+	CHECK_EQ(sl_map_perf_event_consume(m, collect, &g), 2);
 	CHECK(g.n == 2 && g.cpu[0] == 1 && g.len[0] == 3 && !memcmp(g.data[0], buf, 3));
 	CHECK(g.cpu[1] == 1 && g.len[1] == 2 && g.data[1][0] == 2 && g.data[1][1] == 3);
-	CHECK_EQ(sl_perf_event_consume(m, collect, &g), 0);
+	CHECK_EQ(sl_map_perf_event_consume(m, collect, &g), 0);
 	/* fill the ring: the sample that does not fit is lost, -ENOSPC */
 	{
 		unsigned ok = 0;
 		long r;
 
-		while ((r = sl_perf_event_output(m, 1, buf, 1000, NULL, 0)) == 0)
+		while ((r = sl_map_perf_event_output(m, 1, buf, 1000, NULL, 0)) == 0)
 			ok++;
 		CHECK_EQ(r, -ENOSPC);
 		CHECK_EQ(ok, SL_PERF_RING_SIZE / 1008);
-		CHECK_EQ(sl_perf_event_lost(m), 1);
+		CHECK_EQ(sl_map_perf_event_lost(m), 1);
 		g.n = 0;
-		CHECK_EQ(sl_perf_event_consume(m, collect, &g), ok);
-		CHECK_EQ(sl_perf_event_output(m, 1, buf, 1000, NULL, 0), 0);
+		CHECK_EQ(sl_map_perf_event_consume(m, collect, &g), ok);
+		CHECK_EQ(sl_map_perf_event_output(m, 1, buf, 1000, NULL, 0), 0);
 	}
 	sl_map_set_cpu(0);
 	sl_map_destroy(m);
@@ -128,7 +128,7 @@ static void test_helper(void)
 	CHECK_EQ((long)h->fn(ctx, mp, BPF_F_CURRENT_CPU | (65ull << 32), P(meta), 5), -EFAULT);
 	CHECK_EQ((long)h->fn(ctx, mp, 1ull << 60, P(meta), 5), -EINVAL);     /* above CTXLEN */
 	CHECK_EQ((long)h->fn(ctx, mp, 1, P(meta), 5), -E2BIG);               /* index 1 of 1 */
-	CHECK_EQ(sl_perf_event_consume(m, collect, &g), 3);
+	CHECK_EQ(sl_map_perf_event_consume(m, collect, &g), 3);
 	CHECK(g.len[0] == 25 && !memcmp(g.data[0], meta, 5) && !memcmp(g.data[0] + 5, pkt, 20));
 	CHECK(g.len[1] == 6 && !memcmp(g.data[1], meta, 6));
 	CHECK(g.len[2] == 64 && !memcmp(g.data[2], pkt, 64));
@@ -162,7 +162,7 @@ static void *producer(void *arg)
 
 		for (unsigned i = 0; i < words; i++)
 			rec[i] = seq * 16 + i;
-		if (sl_perf_event_output(s->map, BPF_F_CURRENT_CPU, rec, words * 8, NULL, 0))
+		if (sl_map_perf_event_output(s->map, BPF_F_CURRENT_CPU, rec, words * 8, NULL, 0))
 			s->failed[a->cpu]++;
 		seq++;
 	}
@@ -208,13 +208,13 @@ static void test_stress(void)
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += 1;
 	do {
-		sl_perf_event_consume(s.map, verify, &v);
+		sl_map_perf_event_consume(s.map, verify, &v);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
 	atomic_store(&s.stop, true);
 	pthread_join(t[0], NULL);
 	pthread_join(t[1], NULL);
-	sl_perf_event_consume(s.map, verify, &v);
+	sl_map_perf_event_consume(s.map, verify, &v);
 	CHECK_EQ(v.bad, 0);
 	for (int c = 0; c < 2; c++) {
 		/* every sample sent was delivered, in order, or refused as lost */
@@ -222,7 +222,7 @@ static void test_stress(void)
 		CHECK_EQ(v.gaps[c] + (s.sent[c] - v.next[c]), s.failed[c]);
 		CHECK(v.got[c] > 1000);
 	}
-	CHECK_EQ(sl_perf_event_lost(s.map), s.failed[0] + s.failed[1]);
+	CHECK_EQ(sl_map_perf_event_lost(s.map), s.failed[0] + s.failed[1]);
 	printf("stress: cpu0 %llu sent, %llu lost; cpu1 %llu sent, %llu lost\n",
 	       (unsigned long long)s.sent[0], (unsigned long long)s.failed[0],
 	       (unsigned long long)s.sent[1], (unsigned long long)s.failed[1]);

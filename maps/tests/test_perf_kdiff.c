@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 		for (int jit = 0; jit < 2; jit++) {
 			sr = sluice_run(&s, in, len, jit);
 			ss.n = 0;
-			sl_perf_event_consume(events, sluice_sample, &ss);
+			sl_map_perf_event_consume(events, sluice_sample, &ss);
 			compare(i, jit ? "jit" : "interp", kr, sr, &ks, &ss);
 		}
 	}

@@ -188,23 +188,23 @@ static void worker_ringbuf(struct worker *w)
 	struct rec r = {w->cpu, 0, w->rb_seq, ~w->rb_seq}, *p;
 
 	if (w->rb_seq % 2) {
-		if (sl_ringbuf_output(rb, &r, sizeof(r), 0) == 0)
+		if (sl_map_ringbuf_output(rb, &r, sizeof(r), 0) == 0)
 			w->rb_seq++, w->rb_sent++;
 		else
 			w->rb_full++;
 		return;
 	}
-	p = sl_ringbuf_reserve(rb, sizeof(r), 0);
+	p = sl_map_ringbuf_reserve(rb, sizeof(r), 0);
 	if (!p) {
 		w->rb_full++;
 		return;
 	}
 	if (sl_rng_u64(&w->rng) % 4 == 0) {  /* discarded: never seen, seq not used */
-		sl_ringbuf_discard(p, 0);
+		sl_map_ringbuf_discard(p, 0);
 		return;
 	}
 	*p = r;
-	sl_ringbuf_submit(p, 0);
+	sl_map_ringbuf_submit(p, 0);
 	w->rb_seq++, w->rb_sent++;
 }
 
@@ -318,7 +318,7 @@ static void control_round(struct sl_rng *rng, struct dump_check *d, uint64_t *ct
 	memset(d->seen, 0, SHARED + NWORKERS * OWN_MAX);
 	CHECK_EQ(sl_map_ctl_dump(lru, dump_cb, d), 0);
 	CHECK(sl_map_ctl_count(lru) <= LRU_MAX);
-	CHECK(sl_ringbuf_consume(rb, rb_cb, rc) >= 0);
+	CHECK(sl_map_ringbuf_consume(rb, rb_cb, rc) >= 0);
 	lpm_flip(rng);
 }
 
@@ -401,7 +401,7 @@ int main(void)
 	for (int i = 0; i < NWORKERS; i++)
 		pthread_join(w[i].tid, NULL);
 	check_final(w);
-	sl_ringbuf_consume(rb, rb_cb, &rc);
+	sl_map_ringbuf_consume(rb, rb_cb, &rc);
 	CHECK_EQ(rc.bad, 0);
 	CHECK_EQ(rc.got, w[0].rb_sent + w[1].rb_sent);
 	for (int i = 0; i < NWORKERS; i++) {

@@ -146,9 +146,13 @@ struct sl_prog {
 	void *jit_tail_entry;
 };
 
-/** Options of sl_obj_open(). Zero-initialise; fields may be added at the end. */
+/**
+ * Options of sl_obj_open(). Zero-initialise; fields may be added at the end
+ * (sl_opts.h: sz checked as libbpf's OPTS_VALID; a longer struct with unknown
+ * nonzero bytes fails with EINVAL and a log line).
+ */
 struct sl_obj_opts {
-	size_t sz;        /**< sizeof(struct sl_obj_opts) */
+	size_t sz;        /**< sizeof(struct sl_obj_opts), or 0 for this header's layout */
 	unsigned ncpus;   /**< slots of per-CPU maps (worker count); 0 means 1 */
 	/**
 	 * Most bytes the object's maps may need: the sum over its maps of
@@ -322,8 +326,10 @@ struct sl_verify_stats {
 };
 
 /**
- * Verify @p prog (all subprograms), then rewrite context accesses and fill
- * prog->aux and prog->subprogs. Control thread only; allocates.
+ * Verify @p prog (all subprograms), then rewrite context accesses, fill
+ * prog->aux and prog->subprogs, and prepare the interpreter's form
+ * (sl_vm_prepare()), so a verified program is ready for workers and as a
+ * tail-call target. Control thread only; allocates.
  * @param log      caller's buffer: on error, the first error line
  *                 ("pc 12: r0 = *(u32 *)(r1 +0): R1 invalid mem access 'scalar'");
  *                 with SL_VERIFY_LOG_STATES, a trace before it
@@ -333,9 +339,12 @@ struct sl_verify_stats {
 int sl_prog_verify(struct sl_prog *prog, unsigned flags, struct sl_verify_stats *stats,
 		   char *log, size_t log_len);
 
-/** Options of an interpreter run. Zero-initialise. */
+/**
+ * Options of an interpreter run. Zero-initialise; fields may be added at the
+ * end (sl_opts.h: an invalid sz ends the run with -EINVAL in the result).
+ */
 struct sl_vm_run_opts {
-	size_t sz;
+	size_t sz;        /**< sizeof(struct sl_vm_run_opts), or 0 for this header's layout */
 	/**
 	 * Check every memory access, jump and call at run time (for programs
 	 * that were not verified: test-run --no-verify). Accesses are allowed
@@ -367,10 +376,10 @@ struct sl_vm_result {
  * fields, registers > 10, writes to r10, jumps out of range or into the
  * middle of lddw, unknown helpers, bad pseudo lddw) and build the
  * interpreter's pre-decoded form in prog->vm_code (replacing an older one).
- * Control thread; allocates. Call it after sl_prog_verify() (which
- * rewrites instructions) and before handing the program to workers:
- * sl_vm_exec() prepares lazily when vm_code is missing or stale, which
- * allocates and is not safe while another thread runs the same program.
+ * Control thread; allocates. sl_prog_verify() calls it on success; call it
+ * yourself for a program you run unverified (checked mode) or after
+ * changing its instructions or prog->verified, before workers may run it.
+ * The run loops never prepare (see sl_vm_exec()).
  * @param log one line "pc N: reason" on error
  * @return 0, -EINVAL (malformed instruction), -ENOMEM.
  */
@@ -378,9 +387,12 @@ int sl_vm_prepare(struct sl_prog *prog, char *log, size_t log_len);
 
 /**
  * Run @p prog in the interpreter on @p ctx (r1; for SL_PROG_RAW a NULL
- * @p ctx means opts->mem). Worker or any thread; no allocation once
- * sl_vm_prepare() has run (a missing or stale pre-decoded form is prepared
- * here, which allocates and is not safe for concurrent first use). Without
+ * @p ctx means opts->mem). Worker or any thread; no allocation for a
+ * prepared program (sl_prog_verify() prepares; so does sl_vm_prepare()). A
+ * program whose pre-decoded form is missing or stale is prepared here
+ * first, which allocates and writes prog->vm_code: control thread only,
+ * never for a program workers may run. Tail-call targets are never
+ * prepared during a run: an unprepared one ends it with -EINVAL. Without
  * opts->checked the program must be verified (or trusted): nothing is
  * checked at run time except the call depth. In checked mode every fault
  * (bad access, helper argument, call depth, 10 million instructions) ends
@@ -399,5 +411,17 @@ int sl_disasm_insn(const struct bpf_insn *insn, uint32_t remaining, char *buf, s
 
 /** Disassemble a whole program to @p out, one line per instruction, "   12: ..." */
 void sl_disasm_prog(const struct sl_prog *prog, FILE *out);
+
+/**
+ * Read the whole file @p path into one heap buffer (the loader's and the
+ * commands' one file reader). Control thread or main(); allocates.
+ * @param max 0: a regular file of any size (EINVAL for anything else);
+ *            else any file but a directory (pipes too), at most @p max bytes
+ * @param buf set to the bytes, owned by the caller (free())
+ * @param len set to their count
+ * @return 0, or -ENOENT/-EACCES/... (open), -EISDIR, -EINVAL, -EFBIG (more
+ *         than @p max bytes), -EIO (a short read), -ENOMEM
+ */
+int sl_vm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
 
 #endif /* SL_VM_H */

@@ -33,67 +33,9 @@
 
 #include "loader_internal.h"
 
-/* The caller's opts (sz = its sizeof) hold @p field: sz 0 means the current layout. */
-#define OPTS_HAS(opts, field) \
-	((opts) && (!(opts)->sz || (opts)->sz >= offsetof(struct sl_obj_opts, field) + \
-		    sizeof((opts)->field)))
-
 #ifndef EM_BPF
 #define EM_BPF 247
 #endif
-
-int ld_err(struct ld_ctx *ctx, int err, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (ctx->logged || !ctx->log || !ctx->log_len)
-		return -err;
-	ctx->logged = true;
-	n = snprintf(ctx->log, ctx->log_len, "%s: ", ctx->name);
-	if (n >= 0 && (size_t)n < ctx->log_len) {
-		va_start(ap, fmt);
-		vsnprintf(ctx->log + n, ctx->log_len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	/* names come from the file: keep the line one printable line */
-	for (char *c = ctx->log; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	return -err;
-}
-
-const char *ld_sec_str(const struct ld_ctx *ctx, size_t sec, size_t off)
-{
-	const struct ld_sec *s;
-
-	if (sec == 0 || sec >= ctx->n_secs)
-		return NULL;
-	s = &ctx->secs[sec];
-	if (s->shdr.sh_type != SHT_STRTAB || !s->data || off >= s->size)
-		return NULL;
-	if (!memchr(s->data + off, '\0', s->size - off))
-		return NULL;
-	return (const char *)s->data + off;
-}
-
-int ld_sym(struct ld_ctx *ctx, size_t i, GElf_Sym *sym)
-{
-	if (i >= ctx->n_syms || !gelf_getsym(ctx->symtab, (int)i, sym))
-		return ld_err(ctx, ENOEXEC, "symbol %zu out of range (%zu symbols)", i, ctx->n_syms);
-	return 0;
-}
-
-const char *ld_sym_name(const struct ld_ctx *ctx, const GElf_Sym *sym)
-{
-	const char *name;
-
-	if (GELF_ST_TYPE(sym->st_info) == STT_SECTION && sym->st_shndx < ctx->n_secs &&
-	    sym->st_shndx != SHN_UNDEF)
-		return ctx->secs[sym->st_shndx].name;
-	name = ld_sec_str(ctx, ctx->strtab_idx, sym->st_name);
-	return name ? name : "?";
-}
 
 /* ---- 1. header ---- */
 
@@ -103,39 +45,39 @@ static int check_ehdr(struct ld_ctx *ctx, Elf64_Ehdr *eh)
 	size_t len = ctx->image_len;
 
 	if (len == 0)
-		return ld_err(ctx, ENOEXEC, "empty file");
+		return ld_err(ctx, -ENOEXEC, "empty file");
 	if (len < SELFMAG || memcmp(p, ELFMAG, SELFMAG))
-		return ld_err(ctx, ENOEXEC, "not an ELF file");
+		return ld_err(ctx, -ENOEXEC, "not an ELF file");
 	if (len < EI_NIDENT)
-		return ld_err(ctx, ENOEXEC, "truncated: ELF header");
+		return ld_err(ctx, -ENOEXEC, "truncated: ELF header");
 	if (p[EI_CLASS] != ELFCLASS64)
-		return ld_err(ctx, ENOEXEC, "ELF class %u is not 64-bit (%u)", p[EI_CLASS],
+		return ld_err(ctx, -ENOEXEC, "ELF class %u is not 64-bit (%u)", p[EI_CLASS],
 			      ELFCLASS64);
 	if (p[EI_DATA] != ELFDATA2LSB)
-		return ld_err(ctx, ENOEXEC, "ELF data encoding %u is not little-endian (%u)",
+		return ld_err(ctx, -ENOEXEC, "ELF data encoding %u is not little-endian (%u)",
 			      p[EI_DATA], ELFDATA2LSB);
 	if (len < sizeof(*eh))
-		return ld_err(ctx, ENOEXEC, "truncated: ELF header");
+		return ld_err(ctx, -ENOEXEC, "truncated: ELF header");
 	memcpy(eh, p, sizeof(*eh));
 	if (eh->e_machine != EM_BPF)
-		return ld_err(ctx, ENOEXEC, "ELF machine %u is not BPF (%u)", eh->e_machine, EM_BPF);
+		return ld_err(ctx, -ENOEXEC, "ELF machine %u is not BPF (%u)", eh->e_machine, EM_BPF);
 	if (eh->e_type != ET_REL)
-		return ld_err(ctx, ENOEXEC, "ELF type %u is not a relocatable object (%u)",
+		return ld_err(ctx, -ENOEXEC, "ELF type %u is not a relocatable object (%u)",
 			      eh->e_type, ET_REL);
 	if (eh->e_shnum == 0)
-		return ld_err(ctx, ENOEXEC, "no section headers");
+		return ld_err(ctx, -ENOEXEC, "no section headers");
 	if (eh->e_shentsize != sizeof(Elf64_Shdr))
-		return ld_err(ctx, ENOEXEC, "section header size %u is not %zu", eh->e_shentsize,
+		return ld_err(ctx, -ENOEXEC, "section header size %u is not %zu", eh->e_shentsize,
 			      sizeof(Elf64_Shdr));
 	if (eh->e_shoff > len || (len - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum)
-		return ld_err(ctx, ENOEXEC, "truncated: section headers extend past end of file");
+		return ld_err(ctx, -ENOEXEC, "truncated: section headers extend past end of file");
 	if (eh->e_shstrndx == SHN_UNDEF || eh->e_shstrndx >= eh->e_shnum)
-		return ld_err(ctx, ENOEXEC, "section name table index %u out of range",
+		return ld_err(ctx, -ENOEXEC, "section name table index %u out of range",
 			      eh->e_shstrndx);
 	if (eh->e_phnum && (eh->e_phoff > len ||
 			    (len - eh->e_phoff) / (eh->e_phentsize ? eh->e_phentsize : 1) <
 			    eh->e_phnum))
-		return ld_err(ctx, ENOEXEC, "truncated: program headers extend past end of file");
+		return ld_err(ctx, -ENOEXEC, "truncated: program headers extend past end of file");
 	return 0;
 }
 
@@ -181,14 +123,14 @@ static int read_section(struct ld_ctx *ctx, size_t i)
 	Elf_Scn *scn = elf_getscn(ctx->elf, i);
 
 	if (!scn || !gelf_getshdr(scn, &s->shdr))
-		return ld_err(ctx, ENOEXEC, "section %zu: unreadable header: %s", i,
+		return ld_err(ctx, -ENOEXEC, "section %zu: unreadable header: %s", i,
 			      elf_errmsg(-1));
 	s->size = s->shdr.sh_size;
 	s->map_idx = -1;
 	if (s->shdr.sh_type == SHT_NOBITS || s->shdr.sh_type == SHT_NULL)
 		return 0;
 	if (s->shdr.sh_offset > ctx->image_len || s->size > ctx->image_len - s->shdr.sh_offset)
-		return ld_err(ctx, ENOEXEC, "truncated: section %zu extends past end of file", i);
+		return ld_err(ctx, -ENOEXEC, "truncated: section %zu extends past end of file", i);
 	s->data = ctx->image + s->shdr.sh_offset;
 	return 0;
 }
@@ -200,21 +142,21 @@ static int read_sections(struct ld_ctx *ctx, const Elf64_Ehdr *eh)
 	ctx->n_secs = eh->e_shnum;
 	ctx->secs = calloc(ctx->n_secs, sizeof(*ctx->secs));
 	if (!ctx->secs)
-		return ld_err(ctx, ENOMEM, "out of memory");
+		return ld_err(ctx, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < ctx->n_secs; i++) {
 		err = read_section(ctx, i);
 		if (err)
 			return err;
 	}
 	if (ctx->secs[eh->e_shstrndx].shdr.sh_type != SHT_STRTAB)
-		return ld_err(ctx, ENOEXEC, "section %u: section name table is not a string table",
+		return ld_err(ctx, -ENOEXEC, "section %u: section name table is not a string table",
 			      eh->e_shstrndx);
 	for (size_t i = 1; i < ctx->n_secs; i++) {
 		struct ld_sec *s = &ctx->secs[i];
 
 		s->name = ld_sec_str(ctx, eh->e_shstrndx, s->shdr.sh_name);
 		if (!s->name)
-			return ld_err(ctx, ENOEXEC, "section %zu: name offset %u out of bounds", i,
+			return ld_err(ctx, -ENOEXEC, "section %zu: name offset %u out of bounds", i,
 				      s->shdr.sh_name);
 		classify(ctx, s);
 	}
@@ -228,19 +170,19 @@ static int read_symtab(struct ld_ctx *ctx)
 		if (ctx->secs[i].shdr.sh_type != SHT_SYMTAB)
 			continue;
 		if (ctx->symtab_idx)
-			return ld_err(ctx, ENOEXEC, "section %zu: second symbol table", i);
+			return ld_err(ctx, -ENOEXEC, "section %zu: second symbol table", i);
 		ctx->symtab_idx = i;
 	}
 	if (!ctx->symtab_idx)
-		return ld_err(ctx, ENOEXEC, "no symbol table");
+		return ld_err(ctx, -ENOEXEC, "no symbol table");
 	ctx->strtab_idx = ctx->secs[ctx->symtab_idx].shdr.sh_link;
 	if (ctx->strtab_idx == 0 || ctx->strtab_idx >= ctx->n_secs ||
 	    ctx->secs[ctx->strtab_idx].shdr.sh_type != SHT_STRTAB)
-		return ld_err(ctx, ENOEXEC, "section %zu: symbol string table index %zu invalid",
+		return ld_err(ctx, -ENOEXEC, "section %zu: symbol string table index %zu invalid",
 			      ctx->symtab_idx, ctx->strtab_idx);
 	ctx->symtab = elf_getdata(elf_getscn(ctx->elf, ctx->symtab_idx), NULL);
 	if (!ctx->symtab)
-		return ld_err(ctx, ENOEXEC, "section %zu: unreadable symbol table: %s",
+		return ld_err(ctx, -ENOEXEC, "section %zu: unreadable symbol table: %s",
 			      ctx->symtab_idx, elf_errmsg(-1));
 	ctx->n_syms = ctx->symtab->d_size / sizeof(Elf64_Sym);
 	return 0;
@@ -262,132 +204,6 @@ static void read_license(struct ld_ctx *ctx)
 }
 
 /* ---- 3. maps ---- */
-
-/* Count what a map really costs once full (sl_map_mem_cost) against the object's limit. */
-static int charge_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def)
-{
-	uint64_t bytes = sl_map_mem_cost(def, ctx->ncpus);
-
-	if (bytes > ctx->map_mem_limit || ctx->map_mem > ctx->map_mem_limit - bytes)
-		return ld_err(ctx, E2BIG, "map '%s' (%s, max_entries %u, key %u, value %u) costs "
-			      "%llu bytes when full: the object's maps would need more than %llu "
-			      "bytes", name, sl_map_type_name(def->type), def->max_entries,
-			      def->key_size, def->value_size, (unsigned long long)bytes,
-			      (unsigned long long)ctx->map_mem_limit);
-	ctx->map_mem += bytes;
-	return 0;
-}
-
-/* sl_obj_opts.map_reuse: 0 with *map set to a map to borrow or left NULL, or -errno. */
-static int reuse_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *def,
-		     struct sl_map **map)
-{
-	char msg[256] = "";
-	int ret;
-
-	if (!ctx->opts || ctx->opts->sz < offsetof(struct sl_obj_opts, map_reuse_ctx) +
-	    sizeof(void *) || !ctx->opts->map_reuse)
-		return 0;
-	ret = ctx->opts->map_reuse(ctx->opts->map_reuse_ctx, name, def, map, msg, sizeof(msg));
-	if (ret < 0)
-		return ld_err(ctx, -ret, "map '%s': %s", name, msg[0] ? msg : strerror(-ret));
-	if (ret == 0)
-		*map = NULL;
-	return 0;
-}
-
-/*
- * The size the caller gave for map @p name (sl_obj_opts.map_sizes), else
- * the declared one; max_entries 0 without a size is an error (but for
- * PERF_EVENT_ARRAY, one entry per CPU as libbpf).
- */
-static int size_map(struct ld_ctx *ctx, const char *name, struct sl_map_def *def)
-{
-	for (unsigned i = 0; i < ctx->n_map_sizes; i++) {
-		if (ctx->map_sizes[i].name && !strcmp(ctx->map_sizes[i].name, name) &&
-		    ctx->map_sizes[i].max_entries) {
-			def->max_entries = ctx->map_sizes[i].max_entries;
-			return 0;
-		}
-	}
-	if (def->max_entries == 0 && def->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
-		return ld_err(ctx, EINVAL, "map '%s' (%s) has max_entries 0: its size is set at "
-			      "load time; give it with --map-size %s=N", name,
-			      sl_map_type_name(def->type), name);
-	return 0;
-}
-
-int ld_add_map(struct ld_ctx *ctx, const char *name, const struct sl_map_def *decl,
-	       const struct sl_map_def *inner, uint32_t values_off, uint32_t sec, uint64_t off,
-	       bool has_sym)
-{
-	struct sl_obj *obj = ctx->obj;
-	struct sl_map_def d = *decl, *def = &d;
-	struct sl_map *map;
-	int err;
-
-	err = size_map(ctx, name, def);
-	if (err)
-		return err;
-	if (obj->n_maps == obj->map_cap) {
-		unsigned cap = obj->map_cap ? obj->map_cap * 2 : 8;
-		struct sl_map **m = realloc(obj->maps, cap * sizeof(*m));
-		struct ld_map_btf *mb;
-		bool *b = m ? realloc(obj->map_borrowed, cap * sizeof(*b)) : NULL;
-
-		if (m)
-			obj->maps = m;
-		if (!b)
-			return ld_err(ctx, ENOMEM, "out of memory");
-		obj->map_borrowed = b;
-		mb = realloc(obj->map_btf, cap * sizeof(*mb));
-		if (!mb)
-			return ld_err(ctx, ENOMEM, "out of memory");
-		obj->map_btf = mb;
-		obj->map_cap = cap;
-	}
-	if (has_sym && ctx->n_map_syms == ctx->map_sym_cap) {
-		size_t cap = ctx->map_sym_cap ? ctx->map_sym_cap * 2 : 8;
-		struct ld_map_sym *ms = realloc(ctx->map_syms, cap * sizeof(*ms));
-
-		if (!ms)
-			return ld_err(ctx, ENOMEM, "out of memory");
-		ctx->map_syms = ms;
-		ctx->map_sym_cap = cap;
-	}
-	map = NULL;
-	err = has_sym ? reuse_map(ctx, name, def, &map) : 0;
-	if (err)
-		return err;
-	obj->map_borrowed[obj->n_maps] = map != NULL;
-	err = map ? 0 : charge_map(ctx, name, def);
-	if (err)
-		return err;
-	if (!map)
-		map = inner ? sl_map_create_outer(name, def, inner, ctx->ncpus) :
-			      sl_map_create(name, def, ctx->ncpus);
-	if (!map) {
-		err = errno ? errno : EINVAL;
-
-		if (inner)
-			return ld_err(ctx, err, "map '%s' (%s, key %u, max_entries %u) with inner "
-				      "%s (key %u, value %u, max_entries %u): cannot create: %s",
-				      name, sl_map_type_name(def->type), def->key_size,
-				      def->max_entries, sl_map_type_name(inner->type),
-				      inner->key_size, inner->value_size, inner->max_entries,
-				      strerror(err));
-		return ld_err(ctx, err, "map '%s' (type %u, key %u, value %u, max_entries %u): "
-			      "cannot create: %s", name, def->type, def->key_size,
-			      def->value_size, def->max_entries, strerror(err));
-	}
-	if (has_sym)
-		ctx->map_syms[ctx->n_map_syms++] = (struct ld_map_sym){
-			.sec = sec, .off = off, .map_idx = obj->n_maps, .outer = inner != NULL,
-			.values_off = values_off };
-	obj->map_btf[obj->n_maps] = (struct ld_map_btf){ 0, 0 };
-	obj->maps[obj->n_maps++] = map;
-	return 0;
-}
 
 static int create_maps(struct ld_ctx *ctx)
 {
@@ -437,10 +253,10 @@ static int load(struct ld_ctx *ctx)
 	if (err)
 		return err;
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return ld_err(ctx, ENOEXEC, "libelf: %s", elf_errmsg(-1));
+		return ld_err(ctx, -ENOEXEC, "libelf: %s", elf_errmsg(-1));
 	ctx->elf = elf_memory((char *)ctx->image, ctx->image_len);
 	if (!ctx->elf || elf_kind(ctx->elf) != ELF_K_ELF)
-		return ld_err(ctx, ENOEXEC, "not an ELF file: %s", elf_errmsg(-1));
+		return ld_err(ctx, -ENOEXEC, "not an ELF file: %s", elf_errmsg(-1));
 	err = read_sections(ctx, &eh);
 	if (!err)
 		err = read_symtab(ctx);
@@ -458,9 +274,8 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 {
 	struct ld_ctx ctx = {
 		.name = name ? name : "<memory>",
-		.log = log,
-		.log_len = log_len,
-		.ncpus = opts && opts->ncpus ? opts->ncpus : 1,
+		.log = { .buf = log, .len = log_len },
+		.ncpus = OPTS_HAS(opts, ncpus) && opts->ncpus ? opts->ncpus : 1,
 		.map_mem_limit = SL_OBJ_MAP_MEM_DEFAULT,
 		.opts = opts,
 	};
@@ -471,6 +286,12 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 		log[0] = '\0';
 	if (!buf && len) {
 		errno = EINVAL;
+		return NULL;
+	}
+	if (!sl_opts_valid(opts, sizeof(*opts))) {
+		errno = -ld_err(&ctx, -EINVAL, "sl_obj_opts: sz %zu: too small, or bytes past the %zu "
+				"this sluice knows are set (see sl_opts.h)", opts->sz,
+				sizeof(*opts));
 		return NULL;
 	}
 	if (OPTS_HAS(opts, map_mem_limit) && opts->map_mem_limit)
@@ -488,7 +309,7 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 	if (!image || !ctx.obj) {
 		free(image);
 		free(ctx.obj);
-		ld_err(&ctx, ENOMEM, "out of memory");
+		ld_err(&ctx, -ENOMEM, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -510,49 +331,6 @@ struct sl_obj *sl_obj_open_mem(const void *buf, size_t len, const char *name,
 	return ctx.obj;
 }
 
-/* Read a whole regular file into memory. 0 or -errno. */
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-	}
-	*buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!*buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			int err = n < 0 ? errno : EIO;
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			free(*buf);
-			close(fd);
-			return -err;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return 0;
-}
-
 struct sl_obj *sl_obj_open(const char *path, const struct sl_obj_opts *opts,
 			   char *log, size_t log_len)
 {
@@ -565,7 +343,7 @@ struct sl_obj *sl_obj_open(const char *path, const struct sl_obj_opts *opts,
 		errno = EINVAL;
 		return NULL;
 	}
-	err = read_file(path, &buf, &len);
+	err = sl_vm_read_file(path, 0, &buf, &len);
 	if (err) {
 		if (log && log_len)
 			snprintf(log, log_len, "%s: cannot read: %s", path, strerror(-err));

@@ -62,10 +62,10 @@ static int btf_load(struct ld_ctx *ctx)
 		if (!strcmp(ctx->secs[i].name, ".BTF"))
 			s = &ctx->secs[i];
 	if (!s || !s->data)
-		return ld_err(ctx, ENOEXEC, "section '.maps' needs BTF: no '.BTF' section "
+		return ld_err(ctx, -ENOEXEC, "section '.maps' needs BTF: no '.BTF' section "
 			      "(compile with -g)");
 	if (s->size > UINT32_MAX)
-		return ld_err(ctx, ENOEXEC, "section '.BTF': too large");
+		return ld_err(ctx, -ENOEXEC, "section '.BTF': too large");
 	/* libbpf would print its own diagnostics to stderr: one line is ours */
 	old = libbpf_set_print(NULL);
 	ctx->btf = btf__new(s->data, (uint32_t)s->size);
@@ -74,7 +74,7 @@ static int btf_load(struct ld_ctx *ctx)
 		int err = errno ? errno : EINVAL;
 
 		ctx->btf = NULL;
-		return ld_err(ctx, ENOEXEC, "section '.BTF': malformed BTF: %s", strerror(err));
+		return ld_err(ctx, -ENOEXEC, "section '.BTF': malformed BTF: %s", strerror(err));
 	}
 	return 0;
 }
@@ -117,11 +117,11 @@ static int member_value(struct ld_ctx *ctx, const char *map, const char *field,
 	int64_t size;
 
 	if (!ptr || !btf_is_ptr(ptr))
-		return ld_err(ctx, EINVAL, "map '%s': field '%s' is not a pointer type", map, field);
+		return ld_err(ctx, -EINVAL, "map '%s': field '%s' is not a pointer type", map, field);
 	if (kind == F_UINT) {
 		arr = btf__type_by_id(ctx->btf, ptr->type);
 		if (!arr || !btf_is_array(arr))
-			return ld_err(ctx, EINVAL, "map '%s': field '%s' is not __uint(...)", map,
+			return ld_err(ctx, -EINVAL, "map '%s': field '%s' is not __uint(...)", map,
 				      field);
 		*val = btf_array(arr)->nelems;
 		return 0;
@@ -129,7 +129,7 @@ static int member_value(struct ld_ctx *ctx, const char *map, const char *field,
 	*type_id = ptr->type;
 	size = btf__resolve_size(ctx->btf, ptr->type);
 	if (size < 0 || size > UINT32_MAX)
-		return ld_err(ctx, EINVAL, "map '%s': cannot size the type of field '%s'", map,
+		return ld_err(ctx, -EINVAL, "map '%s': cannot size the type of field '%s'", map,
 			      field);
 	*val = (uint32_t)size;
 	return 0;
@@ -153,10 +153,10 @@ static int values_field(struct ld_ctx *ctx, const char *map, const struct btf_me
 	id = ptr && btf_is_ptr(ptr) ? skip_mods_id(ctx->btf, ptr->type) : 0;
 	st = id ? btf__type_by_id(ctx->btf, id) : NULL;
 	if (!st || (!btf_is_struct(st) && !btf_is_func_proto(st)))
-		return ld_err(ctx, EINVAL, "map '%s': field 'values' is not __array(values, ...)",
+		return ld_err(ctx, -EINVAL, "map '%s': field 'values' is not __array(values, ...)",
 			      map);
 	if (btf_is_func_proto(st))
-		return ld_err(ctx, EINVAL, "map '%s': initial values of program arrays are not "
+		return ld_err(ctx, -EINVAL, "map '%s': initial values of program arrays are not "
 			      "supported (set them with the control API)", map);
 	v->present = true;
 	v->inner_id = id;
@@ -177,12 +177,12 @@ static int map_field(struct ld_ctx *ctx, const char *map, const struct btf_membe
 		if (!strcmp(field, btf_fields[f].name))
 			break;
 	if (f == sizeof(btf_fields) / sizeof(btf_fields[0]))
-		return ld_err(ctx, EINVAL, "map '%s': unknown field '%s'", map, field);
+		return ld_err(ctx, -EINVAL, "map '%s': unknown field '%s'", map, field);
 	if (btf_fields[f].kind == F_IGNORE)
 		return 0;
 	if (btf_fields[f].kind == F_VALUES) {
 		if (!v)
-			return ld_err(ctx, EINVAL, "map '%s': an inner map cannot hold maps", map);
+			return ld_err(ctx, -EINVAL, "map '%s': an inner map cannot hold maps", map);
 		return values_field(ctx, map, m, v);
 	}
 	err = member_value(ctx, map, field, m, btf_fields[f].kind, &val, &type_id);
@@ -194,7 +194,7 @@ static int map_field(struct ld_ctx *ctx, const char *map, const struct btf_membe
 		types->value = type_id;
 	dst = (uint32_t *)((char *)def + btf_fields[f].off);
 	if ((*seen & (1u << (btf_fields[f].off / 4))) && *dst != val)
-		return ld_err(ctx, EINVAL, "map '%s': field '%s' (%u) conflicts with an earlier "
+		return ld_err(ctx, -EINVAL, "map '%s': field '%s' (%u) conflicts with an earlier "
 			      "size (%u)", map, field, val, *dst);
 	*seen |= 1u << (btf_fields[f].off / 4);
 	*dst = val;
@@ -218,7 +218,7 @@ static int map_symbol(struct ld_ctx *ctx, uint32_t sec, const char *name, uint64
 			return 0;
 		}
 	}
-	return ld_err(ctx, ENOEXEC, "map '%s': no symbol in section '.maps'", name);
+	return ld_err(ctx, -ENOEXEC, "map '%s': no symbol in section '.maps'", name);
 }
 
 /*
@@ -260,21 +260,21 @@ static int btf_map(struct ld_ctx *ctx, uint32_t sec, const struct btf_var_secinf
 	int err;
 
 	if (!var || !btf_is_var(var))
-		return ld_err(ctx, ENOEXEC, "section '.maps': BTF type %u is not a variable",
+		return ld_err(ctx, -ENOEXEC, "section '.maps': BTF type %u is not a variable",
 			      vsi->type);
 	name = btf_name(ctx->btf, var->name_off);
 	st = skip_mods(ctx->btf, var->type);
 	if (!st || !btf_is_struct(st))
-		return ld_err(ctx, EINVAL, "map '%s': definition is not a struct", name);
+		return ld_err(ctx, -EINVAL, "map '%s': definition is not a struct", name);
 	err = map_struct(ctx, name, st, &def, &types, &v);
 	if (err)
 		return err;
 	if (v.present && !is_outer(def.type))
-		return ld_err(ctx, EINVAL, "map '%s': __array(values, ...) on a %s map: only "
+		return ld_err(ctx, -EINVAL, "map '%s': __array(values, ...) on a %s map: only "
 			      "array_of_maps and hash_of_maps take inner maps", name,
 			      sl_map_type_name(def.type));
 	if (is_outer(def.type) && !v.present)
-		return ld_err(ctx, EINVAL, "map '%s' (%s): no inner map template; declare it with "
+		return ld_err(ctx, -EINVAL, "map '%s' (%s): no inner map template; declare it with "
 			      "__array(values, struct { ... })", name, sl_map_type_name(def.type));
 	if (v.present) {
 		if (!def.value_size)
@@ -307,7 +307,7 @@ int ld_btf_maps(struct ld_ctx *ctx, uint32_t sec)
 	id = btf__find_by_name_kind(ctx->btf, ".maps", BTF_KIND_DATASEC);
 	ds = id > 0 ? btf__type_by_id(ctx->btf, (uint32_t)id) : NULL;
 	if (!ds)
-		return ld_err(ctx, ENOEXEC, "section '.maps': no BTF DATASEC '.maps'");
+		return ld_err(ctx, -ENOEXEC, "section '.maps': no BTF DATASEC '.maps'");
 	vsi = btf_var_secinfos(ds);
 	for (unsigned i = 0; i < btf_vlen(ds); i++) {
 		err = btf_map(ctx, sec, &vsi[i]);
@@ -340,7 +340,7 @@ int ld_btf_map_relo(struct ld_ctx *ctx, uint32_t sec, size_t j, const GElf_Rel *
 			outer = ms;
 	}
 	if (!outer || (at - outer->off - outer->values_off) % 8)
-		return ld_err(ctx, EINVAL, "section '.maps': relocation %zu at offset %llu is not "
+		return ld_err(ctx, -EINVAL, "section '.maps': relocation %zu at offset %llu is not "
 			      "an initial value of a map-in-map", j, (unsigned long long)at);
 	err = ld_sym(ctx, GELF_R_SYM(rel->r_info), &sym);
 	if (err)
@@ -350,17 +350,17 @@ int ld_btf_map_relo(struct ld_ctx *ctx, uint32_t sec, size_t j, const GElf_Rel *
 			target = &ctx->map_syms[i];
 	om = ctx->obj->maps[outer->map_idx];
 	if (!target)
-		return ld_err(ctx, EINVAL, "map '%s': initial value refers to '%s', which is not a "
+		return ld_err(ctx, -EINVAL, "map '%s': initial value refers to '%s', which is not a "
 			      "map", sl_map_name(om), ld_sym_name(ctx, &sym));
 	slot = (at - outer->off - outer->values_off) / 8;
 	if (slot >= sl_map_get_def(om)->max_entries || sl_map_get_def(om)->key_size != 4)
-		return ld_err(ctx, EINVAL, "map '%s': initial value %llu out of range (max_entries "
+		return ld_err(ctx, -EINVAL, "map '%s': initial value %llu out of range (max_entries "
 			      "%u)", sl_map_name(om), (unsigned long long)slot,
 			      sl_map_get_def(om)->max_entries);
 	idx = (uint32_t)slot;
 	err = sl_map_outer_set(om, &idx, ctx->obj->maps[target->map_idx], target->map_idx + 1);
 	if (err)
-		return ld_err(ctx, -err, "map '%s': initial value %u: map '%s' does not fit the "
+		return ld_err(ctx, err, "map '%s': initial value %u: map '%s' does not fit the "
 			      "inner map template: %s", sl_map_name(om), idx,
 			      sl_map_name(ctx->obj->maps[target->map_idx]), strerror(-err));
 	return 0;

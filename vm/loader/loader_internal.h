@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ELF loader internals, shared by vm/loader/loader.c (ELF, sections, symbols),
- * vm/loader/loader_prog.c (functions, relocations, programs), vm/loader/loader_maps.c
- * (legacy maps, global data) and vm/loader/loader_btf.c (BTF-defined maps).
+ * ELF loader internals (vm/loader/): the sections, functions, relocations
+ * and map symbols of one image, the layout of struct sl_obj, the state of one
+ * load (struct ld_ctx), and the functions the load phases share.
+ *
+ *   loader.c         drives a load: ELF header, sections, symbol table,
+ *                    license; sl_obj_open*() and the sl_obj accessors
+ *   loader_common.c  error line (ld_err), section strings, symbols
+ *   loader_maps.c    legacy "maps", global data; ld_add_map() for every map
+ *   loader_btf.c     BTF-defined ".maps" and their initial inner maps
+ *   loader_prog.c    functions, relocations, bpf-to-bpf calls, programs
+ *
+ * Calls go one way: loader.c -> btf, maps, prog; prog -> btf -> maps;
+ * all -> common (scripts/file-cycles.py checks that no file calls back).
  * Control thread only.
  */
 #ifndef SL_LOADER_INTERNAL_H
@@ -13,7 +23,9 @@
 #include <stdint.h>
 #include <gelf.h>
 
+#include "sl_errlog.h"
 #include "sl_maps.h"
+#include "sl_opts.h"
 #include "sl_vm.h"
 
 struct btf;
@@ -93,9 +105,7 @@ struct ld_map_btf {
 /** Everything known while loading one image; freed once the object is built. */
 struct ld_ctx {
 	const char *name;        /**< label of the image in error lines */
-	char *log;
-	size_t log_len;
-	bool logged;             /**< first error line kept */
+	struct sl_errlog log;    /**< caller's buffer; the first error line is kept */
 	unsigned ncpus;
 	uint64_t map_mem;         /**< estimated bytes of the maps made so far */
 	uint64_t map_mem_limit;
@@ -125,7 +135,11 @@ struct ld_ctx {
 	const char *kfunc_sec;   /**< section of the first kfunc call */
 };
 
-/** Write "name: <message>" into the log (first error only); return -err. */
+/** sl_obj_opts @p opts holds @p field (sl_opts.h: sz 0 or sz past the field). */
+#define OPTS_HAS(opts, field) SL_OPTS_HAS(opts, struct sl_obj_opts, field)
+
+/** "name: <message>" into the log through sl_errlog_set (first error only);
+ *  @p err is a negative errno, returned. */
 int ld_err(struct ld_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -57,18 +57,18 @@ static int decode_code(struct ld_ctx *ctx)
 		if (!is_code(s))
 			continue;
 		if (s->size % sizeof(struct bpf_insn))
-			return ld_err(ctx, ENOEXEC, "section '%s': size %zu is not a multiple of 8",
+			return ld_err(ctx, -ENOEXEC, "section '%s': size %zu is not a multiple of 8",
 				      s->name, s->size);
 		n = s->size / sizeof(struct bpf_insn);
 		if (n > SL_MAX_INSNS)
-			return ld_err(ctx, ENOEXEC, "section '%s': %zu instructions, more than %u",
+			return ld_err(ctx, -ENOEXEC, "section '%s': %zu instructions, more than %u",
 				      s->name, n, SL_MAX_INSNS);
 		if (!n)
 			continue;
 		s->insns = malloc(n * sizeof(*s->insns));
 		s->relo_at = malloc(n * sizeof(*s->relo_at));
 		if (!s->insns || !s->relo_at)
-			return ld_err(ctx, ENOMEM, "out of memory");
+			return ld_err(ctx, -ENOMEM, "out of memory");
 		memcpy(s->insns, s->data, n * sizeof(*s->insns));
 		for (size_t k = 0; k < n; k++)
 			s->relo_at[k] = -1;
@@ -105,7 +105,7 @@ static int add_func(struct ld_ctx *ctx, const GElf_Sym *sym)
 	len = sym->st_size / 8;
 	if (sym->st_value % 8 || sym->st_size % 8 || start >= s->n_insns ||
 	    len > s->n_insns - start)
-		return ld_err(ctx, ENOEXEC, "section '%s': function '%s' (offset %llu, size %llu) "
+		return ld_err(ctx, -ENOEXEC, "section '%s': function '%s' (offset %llu, size %llu) "
 			      "out of bounds", s->name, ld_sym_name(ctx, sym),
 			      (unsigned long long)sym->st_value, (unsigned long long)sym->st_size);
 	f = &ctx->funcs[ctx->n_funcs++];
@@ -124,7 +124,7 @@ static int collect_funcs(struct ld_ctx *ctx)
 
 	ctx->funcs = calloc(ctx->n_syms ? ctx->n_syms : 1, sizeof(*ctx->funcs));
 	if (!ctx->funcs)
-		return ld_err(ctx, ENOMEM, "out of memory");
+		return ld_err(ctx, -ENOMEM, "out of memory");
 	for (size_t i = 1; i < ctx->n_syms; i++) {
 		err = ld_sym(ctx, i, &sym);
 		if (!err)
@@ -185,7 +185,7 @@ static int relo_map_sym(struct ld_ctx *ctx, const char *where, const GElf_Sym *s
 	int64_t off;
 
 	if (sym->st_shndx == SHN_UNDEF || sym->st_shndx >= ctx->n_secs)
-		return ld_err(ctx, EINVAL, "%s refers to unknown map symbol '%s'", where, name);
+		return ld_err(ctx, -EINVAL, "%s refers to unknown map symbol '%s'", where, name);
 	ts = &ctx->secs[sym->st_shndx];
 	switch (ts->kind) {
 	case LD_SEC_MAPS_BTF:
@@ -198,13 +198,13 @@ static int relo_map_sym(struct ld_ctx *ctx, const char *where, const GElf_Sym *s
 				return 0;
 			}
 		}
-		return ld_err(ctx, EINVAL, "%s refers to unknown map symbol '%s'", where, name);
+		return ld_err(ctx, -EINVAL, "%s refers to unknown map symbol '%s'", where, name);
 	case LD_SEC_DATA:
 		off = (int64_t)(sym->st_value & 0xffffffffu) + insn->imm;
 		if (ts->map_idx < 0)
-			return ld_err(ctx, EINVAL, "%s refers to unknown map symbol '%s'", where, name);
+			return ld_err(ctx, -EINVAL, "%s refers to unknown map symbol '%s'", where, name);
 		if (sym->st_value > ts->size || off < 0 || (uint64_t)off > ts->size)
-			return ld_err(ctx, EINVAL, "%s: offset %lld is outside section '%s' (%zu bytes)",
+			return ld_err(ctx, -EINVAL, "%s: offset %lld is outside section '%s' (%zu bytes)",
 				      where, (long long)off, ts->name, ts->size);
 		r->kind = LD_RELO_MAP_VALUE;
 		r->map_idx = (uint32_t)ts->map_idx;
@@ -215,14 +215,14 @@ static int relo_map_sym(struct ld_ctx *ctx, const char *where, const GElf_Sym *s
 		/* function symbol: imm 0; section symbol: imm = byte offset */
 		off = (int64_t)sym->st_value + insn->imm;
 		if (off < 0 || off % 8 || (uint64_t)off / 8 >= ts->n_insns)
-			return ld_err(ctx, EINVAL, "%s: function address '%s' + %d is not an "
+			return ld_err(ctx, -EINVAL, "%s: function address '%s' + %d is not an "
 				      "instruction of section '%s'", where, name, insn->imm, ts->name);
 		r->kind = LD_RELO_FUNC;
 		r->target_sec = sym->st_shndx;
 		r->target = off / 8;
 		return 0;
 	default:
-		return ld_err(ctx, EINVAL, "%s refers to symbol '%s' in section '%s', which holds "
+		return ld_err(ctx, -EINVAL, "%s refers to symbol '%s' in section '%s', which holds "
 			      "no map", where, name, ts->name);
 	}
 }
@@ -231,11 +231,11 @@ static int relo_call(struct ld_ctx *ctx, const char *where, const GElf_Sym *sym,
 		     const struct bpf_insn *insn, struct ld_relo *r)
 {
 	if (!is_pseudo_call(insn))
-		return ld_err(ctx, EINVAL, "%s: R_BPF_64_32 on an instruction that is not a "
+		return ld_err(ctx, -EINVAL, "%s: R_BPF_64_32 on an instruction that is not a "
 			      "bpf-to-bpf call", where);
 	if (sym->st_shndx == SHN_UNDEF || sym->st_shndx >= ctx->n_secs ||
 	    !is_code(&ctx->secs[sym->st_shndx]) || sym->st_value % 8)
-		return ld_err(ctx, EINVAL, "%s calls unknown function '%s'", where,
+		return ld_err(ctx, -EINVAL, "%s calls unknown function '%s'", where,
 			      ld_sym_name(ctx, sym));
 	r->kind = LD_RELO_CALL;
 	r->target_sec = sym->st_shndx;
@@ -250,7 +250,7 @@ static int add_relo(struct ld_ctx *ctx, struct ld_sec *s, uint32_t idx, const st
 		struct ld_relo *nr = realloc(ctx->relos, cap * sizeof(*nr));
 
 		if (!nr)
-			return ld_err(ctx, ENOMEM, "out of memory");
+			return ld_err(ctx, -ENOMEM, "out of memory");
 		ctx->relos = nr;
 		ctx->relo_cap = cap;
 	}
@@ -294,20 +294,20 @@ static int one_relo(struct ld_ctx *ctx, struct ld_sec *s, size_t j, const GElf_R
 	if (type == R_BPF_NONE)
 		return 0;
 	if (off % 8 || off / 8 >= s->n_insns)
-		return ld_err(ctx, ENOEXEC, "%s: offset %llu out of bounds", where,
+		return ld_err(ctx, -ENOEXEC, "%s: offset %llu out of bounds", where,
 			      (unsigned long long)off);
 	idx = (uint32_t)(off / 8);
 	if (s->relo_at[idx] >= 0)
-		return ld_err(ctx, ENOEXEC, "%s: instruction %u relocated twice", where, idx);
+		return ld_err(ctx, -ENOEXEC, "%s: instruction %u relocated twice", where, idx);
 	if (GELF_R_SYM(rel->r_info) >= ctx->n_syms)
-		return ld_err(ctx, ENOEXEC, "%s: symbol %llu out of range (%zu symbols)", where,
+		return ld_err(ctx, -ENOEXEC, "%s: symbol %llu out of range (%zu symbols)", where,
 			      (unsigned long long)GELF_R_SYM(rel->r_info), ctx->n_syms);
 	err = ld_sym(ctx, GELF_R_SYM(rel->r_info), &sym);
 	if (err)
 		return err;
 	if (type == R_BPF_64_64) {
 		if (!sl_isa_is_lddw(&s->insns[idx]) || idx + 1 >= s->n_insns)
-			return ld_err(ctx, EINVAL, "%s: instruction %u is not a lddw", where, idx);
+			return ld_err(ctx, -EINVAL, "%s: instruction %u is not a lddw", where, idx);
 		err = relo_map_sym(ctx, where, &sym, &s->insns[idx], &r);
 	} else if (type == R_BPF_64_32 && s->insns[idx].code == (BPF_JMP | BPF_CALL) &&
 		   (s->insns[idx].src_reg == BPF_PSEUDO_KFUNC_CALL ||
@@ -317,7 +317,7 @@ static int one_relo(struct ld_ctx *ctx, struct ld_sec *s, size_t j, const GElf_R
 	} else if (type == R_BPF_64_32) {
 		err = relo_call(ctx, where, &sym, &s->insns[idx], &r);
 	} else {
-		err = ld_err(ctx, EINVAL, "%s: relocation type %llu is not supported in program "
+		err = ld_err(ctx, -EINVAL, "%s: relocation type %llu is not supported in program "
 			     "code", where, (unsigned long long)type);
 	}
 	return err ? err : add_relo(ctx, s, idx, &r);
@@ -331,10 +331,10 @@ static int maps_relos(struct ld_ctx *ctx, size_t i, const struct ld_sec *rs)
 	int err;
 
 	if (rs->shdr.sh_type != SHT_REL || rs->shdr.sh_link != ctx->symtab_idx || !data)
-		return ld_err(ctx, ENOEXEC, "section '%s': unreadable map relocations", rs->name);
+		return ld_err(ctx, -ENOEXEC, "section '%s': unreadable map relocations", rs->name);
 	for (size_t j = 0; j < data->d_size / sizeof(Elf64_Rel); j++) {
 		if (!gelf_getrel(data, (int)j, &rel))
-			return ld_err(ctx, ENOEXEC, "section '%s': relocation %zu unreadable",
+			return ld_err(ctx, -ENOEXEC, "section '%s': relocation %zu unreadable",
 				      rs->name, j);
 		err = ld_btf_map_relo(ctx, rs->shdr.sh_info, j, &rel);
 		if (err)
@@ -353,7 +353,7 @@ static int relo_section(struct ld_ctx *ctx, size_t i)
 	int err;
 
 	if (rs->shdr.sh_info == 0 || rs->shdr.sh_info >= ctx->n_secs)
-		return ld_err(ctx, ENOEXEC, "section %zu: relocations for section %u, out of range",
+		return ld_err(ctx, -ENOEXEC, "section %zu: relocations for section %u, out of range",
 			      i, rs->shdr.sh_info);
 	s = &ctx->secs[rs->shdr.sh_info];
 	if (s->kind == LD_SEC_MAPS_BTF)
@@ -361,19 +361,19 @@ static int relo_section(struct ld_ctx *ctx, size_t i)
 	if (!is_code(s))
 		return 0;   /* .BTF, .BTF.ext, debug info: nothing to do */
 	if (rs->shdr.sh_type == SHT_RELA)
-		return ld_err(ctx, ENOEXEC, "section '%s': RELA relocations are not supported",
+		return ld_err(ctx, -ENOEXEC, "section '%s': RELA relocations are not supported",
 			      rs->name);
 	if (rs->shdr.sh_link != ctx->symtab_idx)
-		return ld_err(ctx, ENOEXEC, "section '%s': relocations use symbol table %u, not %zu",
+		return ld_err(ctx, -ENOEXEC, "section '%s': relocations use symbol table %u, not %zu",
 			      rs->name, rs->shdr.sh_link, ctx->symtab_idx);
 	data = elf_getdata(elf_getscn(ctx->elf, i), NULL);
 	if (!data)
-		return ld_err(ctx, ENOEXEC, "section '%s': unreadable: %s", rs->name,
+		return ld_err(ctx, -ENOEXEC, "section '%s': unreadable: %s", rs->name,
 			      elf_errmsg(-1));
 	n = data->d_size / sizeof(Elf64_Rel);
 	for (size_t j = 0; j < n; j++) {
 		if (!gelf_getrel(data, (int)j, &rel))
-			return ld_err(ctx, ENOEXEC, "section '%s': relocation %zu unreadable",
+			return ld_err(ctx, -ENOEXEC, "section '%s': relocation %zu unreadable",
 				      rs->name, j);
 		err = one_relo(ctx, s, j, &rel);
 		if (err)
@@ -396,7 +396,7 @@ static int collect_relos(struct ld_ctx *ctx)
 			return err;
 	}
 	if (ctx->kfuncs[0])
-		return ld_err(ctx, ENOTSUP, "section '%s': calls kfunc %s: kfuncs are not supported "
+		return ld_err(ctx, -ENOTSUP, "section '%s': calls kfunc %s: kfuncs are not supported "
 			      "(sluice runs outside the kernel; only helpers are provided)",
 			      ctx->kfunc_sec, ctx->kfuncs);
 	return 0;
@@ -450,7 +450,7 @@ static int place(struct build *b, long fi, uint32_t *at)
 			return 0;
 		}
 	if (b->total + (uint64_t)func_len(f) > SL_MAX_INSNS)
-		return ld_err(b->ctx, E2BIG, "program '%s': more than %u instructions with its "
+		return ld_err(b->ctx, -E2BIG, "program '%s': more than %u instructions with its "
 			      "subprograms", b->ctx->funcs[b->list[0].func].name, SL_MAX_INSNS);
 	b->list[b->n_list++] = (struct placed){ .func = (uint32_t)fi, .at = b->total };
 	*at = b->total;
@@ -478,7 +478,7 @@ static int resolve_call(struct build *b, uint32_t sec, uint32_t pc, uint32_t *np
 	call_target(ctx, sec, pc, &tsec, &tidx);
 	g = func_at(ctx, tsec, tidx);
 	if (g < 0)
-		return ld_err(ctx, EINVAL, "section '%s': instruction %u calls instruction %lld of "
+		return ld_err(ctx, -EINVAL, "section '%s': instruction %u calls instruction %lld of "
 			      "section '%s', which is in no function", ctx->secs[sec].name, pc,
 			      (long long)tidx, ctx->secs[tsec].name);
 	err = place(b, g, &at);
@@ -531,12 +531,12 @@ static int fix_insn(struct build *b, const struct ld_func *f, uint32_t pc, uint3
 	}
 	if (r < 0) {
 		if (sl_isa_is_lddw(insn) && insn->src_reg)
-			return ld_err(b->ctx, EINVAL, "section '%s': instruction %u: lddw with "
+			return ld_err(b->ctx, -EINVAL, "section '%s': instruction %u: lddw with "
 				      "src_reg %u has no relocation", s->name, pc, insn->src_reg);
 		return 0;
 	}
 	if (pc + 1 >= f->end)
-		return ld_err(b->ctx, ENOEXEC, "section '%s': instruction %u: lddw crosses the "
+		return ld_err(b->ctx, -ENOEXEC, "section '%s': instruction %u: lddw crosses the "
 			      "end of function '%s'", s->name, pc, f->name);
 	if (b->ctx->relos[r].kind == LD_RELO_FUNC) {
 		err = resolve_call(b, f->sec, pc, &target);
@@ -583,14 +583,14 @@ static int alloc_prog(struct build *b)
 
 	b->prog = prog;
 	if (!prog)
-		return ld_err(ctx, ENOMEM, "out of memory");
+		return ld_err(ctx, -ENOMEM, "out of memory");
 	prog->insns = calloc(b->total, sizeof(*prog->insns));
 	prog->aux = calloc(b->total, sizeof(*prog->aux));
 	prog->subprogs = calloc(b->n_list, sizeof(*prog->subprogs));
 	prog->maps = calloc(ctx->obj->n_maps ? ctx->obj->n_maps : 1, sizeof(*prog->maps));
 	b->local_map = malloc((ctx->obj->n_maps ? ctx->obj->n_maps : 1) * sizeof(int32_t));
 	if (!prog->insns || !prog->aux || !prog->subprogs || !prog->maps || !b->local_map)
-		return ld_err(ctx, ENOMEM, "out of memory");
+		return ld_err(ctx, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i < ctx->obj->n_maps; i++)
 		b->local_map[i] = -1;
 	prog->n_insns = b->total;
@@ -607,7 +607,7 @@ static int build_prog(struct ld_ctx *ctx, long entry, struct sl_prog **out)
 
 	b.list = calloc(ctx->n_funcs, sizeof(*b.list));
 	if (!b.list)
-		return ld_err(ctx, ENOMEM, "out of memory");
+		return ld_err(ctx, -ENOMEM, "out of memory");
 	err = layout(&b, entry);
 	if (!err)
 		err = alloc_prog(&b);
@@ -646,12 +646,12 @@ static int no_programs(struct ld_ctx *ctx)
 			len = sizeof(names) - 1;
 	}
 	if (ctx->force_type)
-		return ld_err(ctx, ENOEXEC, "no programs: no global function in an executable "
+		return ld_err(ctx, -ENOEXEC, "no programs: no global function in an executable "
 			      "section other than .text");
 	if (!n)
-		return ld_err(ctx, ENOEXEC, "no programs: no executable section besides .text "
+		return ld_err(ctx, -ENOEXEC, "no programs: no executable section besides .text "
 			      "(program sections are named xdp*, socket* or raw)");
-	return ld_err(ctx, ENOEXEC, "no programs: executable section%s %s %s not named xdp* or "
+	return ld_err(ctx, -ENOEXEC, "no programs: executable section%s %s %s not named xdp* or "
 		      "socket*; give the program type with --type xdp|socket", n > 1 ? "s" : "",
 		      names, n > 1 ? "are" : "is");
 }
@@ -675,7 +675,7 @@ int ld_build_progs(struct ld_ctx *ctx)
 		return no_programs(ctx);
 	obj->progs = calloc(n, sizeof(*obj->progs));
 	if (!obj->progs)
-		return ld_err(ctx, ENOMEM, "out of memory");
+		return ld_err(ctx, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < ctx->n_funcs; i++) {
 		if (!ctx->funcs[i].global || ctx->secs[ctx->funcs[i].sec].kind != LD_SEC_PROG)
 			continue;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sl_vm.h"
+#include "sl_test.h"
 
 #define I(c, d, s, o, i) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) }
 
@@ -72,18 +73,16 @@ static const struct {
 
 int main(void)
 {
-	unsigned fail = 0, n = sizeof(rows) / sizeof(rows[0]);
+	unsigned n = sizeof(rows) / sizeof(rows[0]);
 
 	for (unsigned i = 0; i < n; i++) {
 		char buf[160];
 		int used = sl_disasm_insn(rows[i].in, (uint32_t)rows[i].n, buf, sizeof(buf));
 
-		if (strcmp(buf, rows[i].text) || used != rows[i].n) {
-			printf("FAIL row %u: got '%s' (%d insns), want '%s' (%d)\n", i, buf, used,
-			       rows[i].text, rows[i].n);
-			fail++;
-		}
+		CHECK(!strcmp(buf, rows[i].text) && used == rows[i].n,
+		      "row %u: got '%s' (%d insns), want '%s' (%d)", i, buf, used, rows[i].text,
+		      rows[i].n);
 	}
-	printf("disasm: %u rows, %u failed\n", n, fail);
-	return fail ? 1 : 0;
+	printf("disasm: %u rows\n", n);
+	return sl_test_done("disasm");
 }

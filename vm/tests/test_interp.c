@@ -25,6 +25,11 @@ static struct sl_prog *mk(const struct bpf_insn *in, size_t n, struct sl_map *ma
 		p->maps[0] = map;
 		p->n_maps = 1;
 	}
+	/* prepared here as the engine prepares programs: a tail call never prepares its target */
+	if (p && sl_vm_prepare(p, NULL, 0)) {
+		sl_prog_free(p);
+		p = NULL;
+	}
 	return p;
 }
 

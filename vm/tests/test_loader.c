@@ -25,7 +25,6 @@
 #include "loader_ref.h"
 #include "test_loader.h"
 
-int tl_failures;
 
 const char *tl_objdir, *tl_readelf, *tl_objdump;
 
@@ -79,7 +78,7 @@ static void check_lddw(struct walk *w, const struct ref_rel *rel, const struct b
 	if (sym) {
 		const struct ref_sec *s = ref_sec_by_idx(w->ref, sym->shndx);
 
-		TL_CHECK(s, "%s: symbol %s has no section", w->prog->name, rel->sym);
+		CHECK(s, "%s: symbol %s has no section", w->prog->name, rel->sym);
 		if (!s)
 			return;
 		sec = s->name;
@@ -88,18 +87,18 @@ static void check_lddw(struct walk *w, const struct ref_rel *rel, const struct b
 	want_value = is_data_sec(sec);
 	if (want_value)
 		want_map = sec;
-	TL_CHECK(got->code == orig->code && got->dst_reg == orig->dst_reg,
+	CHECK(got->code == orig->code && got->dst_reg == orig->dst_reg,
 		 "%s pc %u: lddw changed beyond src/imm", w->prog->name, pc);
-	TL_CHECK(got->src_reg == (want_value ? BPF_PSEUDO_MAP_IDX_VALUE : BPF_PSEUDO_MAP_IDX),
+	CHECK(got->src_reg == (want_value ? BPF_PSEUDO_MAP_IDX_VALUE : BPF_PSEUDO_MAP_IDX),
 		 "%s pc %u: src_reg %u for symbol %s", w->prog->name, pc, got->src_reg, rel->sym);
-	TL_CHECK(got->imm >= 0 && (uint32_t)got->imm < w->prog->n_maps,
+	CHECK(got->imm >= 0 && (uint32_t)got->imm < w->prog->n_maps,
 		 "%s pc %u: map index %d of %u", w->prog->name, pc, got->imm, w->prog->n_maps);
 	if (got->imm < 0 || (uint32_t)got->imm >= w->prog->n_maps)
 		return;
-	TL_CHECK(!strcmp(sl_map_name(w->prog->maps[got->imm]), want_map),
+	CHECK(!strcmp(sl_map_name(w->prog->maps[got->imm]), want_map),
 		 "%s pc %u: refers to map %s, expected %s", w->prog->name, pc,
 		 sl_map_name(w->prog->maps[got->imm]), want_map);
-	TL_CHECK(got[1].imm == (want_value ? want_off : 0),
+	CHECK(got[1].imm == (want_value ? want_off : 0),
 		 "%s pc %u: value offset %d, expected %lld", w->prog->name, pc, got[1].imm,
 		 (long long)(want_value ? want_off : 0));
 }
@@ -122,14 +121,14 @@ static void check_call(struct walk *w, const struct ref_sec *s, const struct ref
 		const struct ref_sec *ts = sym ? ref_sec_by_idx(w->ref, sym->shndx) :
 					   ref_sec_by_name(w->ref, rel->sym);
 
-		TL_CHECK(ts, "call to unknown %s", rel->sym);
+		CHECK(ts, "call to unknown %s", rel->sym);
 		if (!ts)
 			return;
 		tsec = (int)ts->idx;
 		t = (int64_t)((sym ? sym->value : 0) / 8) + orig->imm + 1;
 	}
 	g = ref_func_at(w->ref, tsec, t);
-	TL_CHECK(g, "%s pc %u: call target %lld in no function", w->prog->name, pc, (long long)t);
+	CHECK(g, "%s pc %u: call target %lld in no function", w->prog->name, pc, (long long)t);
 	if (!g)
 		return;
 	tpc = (int64_t)pc + got->imm + 1;
@@ -137,17 +136,17 @@ static void check_call(struct walk *w, const struct ref_sec *s, const struct ref
 	for (k = 0; k < w->prog->n_subprogs; k++)
 		if (w->prog->subprogs[k].start == gstart)
 			break;
-	TL_CHECK(k < w->prog->n_subprogs && k > 0, "%s pc %u: call to %s lands at %lld, not at "
+	CHECK(k < w->prog->n_subprogs && k > 0, "%s pc %u: call to %s lands at %lld, not at "
 		 "the start of a subprogram", w->prog->name, pc, g->name, (long long)tpc);
 	if (k >= w->prog->n_subprogs)
 		return;
-	TL_CHECK(w->prog->subprogs[k].end - w->prog->subprogs[k].start == g->size / 8,
+	CHECK(w->prog->subprogs[k].end - w->prog->subprogs[k].start == g->size / 8,
 		 "%s: subprogram %u has %u instructions, %s has %llu", w->prog->name, k,
 		 w->prog->subprogs[k].end - w->prog->subprogs[k].start, g->name,
 		 (unsigned long long)(g->size / 8));
 	for (unsigned i = 0; i < w->n_seen; i++)
 		if (w->seen[i] == g) {
-			TL_CHECK(w->seen_at[i] == gstart, "%s: %s placed twice", w->prog->name,
+			CHECK(w->seen_at[i] == gstart, "%s: %s placed twice", w->prog->name,
 				 g->name);
 			return;
 		}
@@ -159,7 +158,7 @@ static void check_func(struct walk *w, const struct ref_sym *f, uint32_t at)
 	const struct ref_sec *s = ref_sec_by_idx(w->ref, f->shndx);
 	uint64_t start = f->value / 8, len = f->size / 8;
 
-	TL_CHECK(s && at + len <= w->prog->n_insns && w->n_seen < 64, "%s: function %s does "
+	CHECK(s && at + len <= w->prog->n_insns && w->n_seen < 64, "%s: function %s does "
 		 "not fit at %u", w->prog->name, f->name, at);
 	if (!s || at + len > w->prog->n_insns || w->n_seen >= 64)
 		return;
@@ -180,7 +179,7 @@ static void check_func(struct walk *w, const struct ref_sym *f, uint32_t at)
 			   (orig.code == (BPF_JMP | BPF_CALL) && orig.src_reg == BPF_PSEUDO_CALL)) {
 			check_call(w, s, rel, &orig, start + i, at + (uint32_t)i);
 		} else {
-			TL_CHECK(!memcmp(raw, &w->prog->insns[at + i], 8), "%s pc %llu (%s+%llu): "
+			CHECK(!memcmp(raw, &w->prog->insns[at + i], 8), "%s pc %llu (%s+%llu): "
 				 "instruction differs from the object", w->prog->name,
 				 (unsigned long long)(at + i), f->name, (unsigned long long)i);
 		}
@@ -194,22 +193,22 @@ void tl_check_prog(const struct ref_obj *ref, const struct sl_prog *prog)
 	const struct ref_sec *s = f ? ref_sec_by_idx(ref, f->shndx) : NULL;
 	uint32_t total = 0;
 
-	TL_CHECK(f && s && !strcmp(f->type, "FUNC") && !strcmp(s->name, prog->section),
+	CHECK(f && s && !strcmp(f->type, "FUNC") && !strcmp(s->name, prog->section),
 		 "program %s: no FUNC symbol in section %s", prog->name, prog->section);
 	if (!f || !s)
 		return;
-	TL_CHECK(prog->n_subprogs >= 1 && prog->subprogs[0].start == 0 &&
+	CHECK(prog->n_subprogs >= 1 && prog->subprogs[0].start == 0 &&
 		 prog->subprogs[0].end == f->size / 8, "%s: entry subprogram is not [0, %llu)",
 		 prog->name, (unsigned long long)(f->size / 8));
 	check_func(&w, f, 0);
-	TL_CHECK(w.n_seen == prog->n_subprogs, "%s: %u functions reached, %u subprograms",
+	CHECK(w.n_seen == prog->n_subprogs, "%s: %u functions reached, %u subprograms",
 		 prog->name, w.n_seen, prog->n_subprogs);
 	for (unsigned i = 0; i < w.n_seen; i++)
 		total += (uint32_t)(w.seen[i]->size / 8);
-	TL_CHECK(total == prog->n_insns, "%s: %u instructions, functions sum to %u", prog->name,
+	CHECK(total == prog->n_insns, "%s: %u instructions, functions sum to %u", prog->name,
 		 prog->n_insns, total);
 	for (unsigned i = 0; i < prog->n_subprogs; i++)
-		TL_CHECK(prog->subprogs[i].stack_depth == 0, "%s: stack depth set", prog->name);
+		CHECK(prog->subprogs[i].stack_depth == 0, "%s: stack depth set", prog->name);
 }
 
 /* ---- the objects ---- */
@@ -221,11 +220,11 @@ struct sl_obj *tl_open(const char *obj, struct ref_obj *ref)
 
 	tl_path(path, sizeof(path), obj);
 	if (ref && ref_load(ref, path, tl_readelf, tl_objdump)) {
-		TL_CHECK(0, "%s: reference tools failed", path);
+		CHECK(0, "%s: reference tools failed", path);
 		return NULL;
 	}
 	o = sl_obj_open(path, NULL, log, sizeof(log));
-	TL_CHECK(o, "%s: open failed: %s (%s)", path, log, strerror(errno));
+	CHECK(o, "%s: open failed: %s (%s)", path, log, strerror(errno));
 	return o;
 }
 
@@ -235,11 +234,11 @@ static void check_map(const struct sl_obj *obj, const char *name, uint32_t type,
 	struct sl_map *m = tl_map_by_name(obj, name);
 	const struct sl_map_def *d;
 
-	TL_CHECK(m, "map %s missing", name);
+	CHECK(m, "map %s missing", name);
 	if (!m)
 		return;
 	d = sl_map_get_def(m);
-	TL_CHECK(d->type == type && d->key_size == key && d->value_size == value &&
+	CHECK(d->type == type && d->key_size == key && d->value_size == value &&
 		 d->max_entries == max, "map %s: type %u key %u value %u max %u, expected "
 		 "%u %u %u %u", name, d->type, d->key_size, d->value_size, d->max_entries,
 		 type, key, value, max);
@@ -269,20 +268,20 @@ static void test_btf_maps(void)
 	if (!obj)
 		return;
 	/* clang may leave constants in .rodata: each non-empty data section is a map too */
-	TL_CHECK(sl_obj_map_count(obj) == 4 + data_sections(&ref), "ld_maps: %u maps",
+	CHECK(sl_obj_map_count(obj) == 4 + data_sections(&ref), "ld_maps: %u maps",
 		 sl_obj_map_count(obj));
 	check_map(obj, "counts", BPF_MAP_TYPE_ARRAY, 4, 8, 16);
 	check_map(obj, "flows", BPF_MAP_TYPE_HASH, 12, 24, 1024);
 	check_map(obj, "per_cpu", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 256);
 	check_map(obj, "recent", BPF_MAP_TYPE_LRU_HASH, 8, 4, 64);
-	TL_CHECK(sl_obj_prog_count(obj) == 2, "ld_maps: %u programs", sl_obj_prog_count(obj));
+	CHECK(sl_obj_prog_count(obj) == 2, "ld_maps: %u programs", sl_obj_prog_count(obj));
 	p = sl_obj_find_prog(obj, "xdp");
-	TL_CHECK(p && !strcmp(p->name, "xdp_maps") && p->type == SL_PROG_XDP &&
+	CHECK(p && !strcmp(p->name, "xdp_maps") && p->type == SL_PROG_XDP &&
 		 !strcmp(p->license, "GPL") && p->n_maps == 3, "ld_maps: xdp program wrong");
 	p = sl_obj_find_prog(obj, "socket");
-	TL_CHECK(p && !strcmp(p->name, "sock_recent") && p->type == SL_PROG_SOCKET &&
+	CHECK(p && !strcmp(p->name, "sock_recent") && p->type == SL_PROG_SOCKET &&
 		 p->n_maps == 2, "ld_maps: socket program wrong");
-	TL_CHECK(sl_obj_find_prog(obj, NULL) == sl_obj_prog(obj, 0), "find_prog(NULL)");
+	CHECK(sl_obj_find_prog(obj, NULL) == sl_obj_prog(obj, 0), "find_prog(NULL)");
 	check_all_progs(obj, &ref);
 	sl_obj_close(obj);
 	ref_free(&ref);
@@ -296,12 +295,12 @@ static void test_legacy_maps(void)
 
 	if (!obj)
 		return;
-	TL_CHECK(sl_obj_map_count(obj) == 2 + data_sections(&ref), "ld_legacy: %u maps",
+	CHECK(sl_obj_map_count(obj) == 2 + data_sections(&ref), "ld_legacy: %u maps",
 		 sl_obj_map_count(obj));
 	check_map(obj, "legacy_counts", BPF_MAP_TYPE_ARRAY, 4, 8, 32);
 	check_map(obj, "legacy_table", BPF_MAP_TYPE_HASH, 8, 16, 128);
 	p = sl_obj_find_prog(obj, "xdp/legacy");
-	TL_CHECK(p && p->type == SL_PROG_XDP && !strcmp(p->license, "Dual BSD/GPL") &&
+	CHECK(p && p->type == SL_PROG_XDP && !strcmp(p->license, "Dual BSD/GPL") &&
 		 p->n_maps == 2, "ld_legacy: program wrong");
 	check_all_progs(obj, &ref);
 	sl_obj_close(obj);
@@ -318,8 +317,8 @@ static void check_bytes(const struct sl_obj *obj, const char *name, const void *
 	if (!m)
 		return;
 	v = sl_map_array_base(m, 0);
-	TL_CHECK(v && !memcmp(v, want, len), "%s: initial bytes differ", name);
-	TL_CHECK(sl_map_get_def(m)->map_flags == flags, "%s: flags %#x", name,
+	CHECK(v && !memcmp(v, want, len), "%s: initial bytes differ", name);
+	CHECK(sl_map_get_def(m)->map_flags == flags, "%s: flags %#x", name,
 		 sl_map_get_def(m)->map_flags);
 }
 
@@ -339,13 +338,13 @@ static void test_globals(const char *file)
 	check_bytes(obj, ".data", &seed, sizeof(seed), 0);
 	check_bytes(obj, ".bss", zero, sizeof(zero), 0);   /* u32 hits; u64 total at 8 */
 	p = sl_obj_find_prog(obj, "xdp");
-	TL_CHECK(p && p->n_maps == 3, "%s: program uses %u maps", file, p ? p->n_maps : 0);
+	CHECK(p && p->n_maps == 3, "%s: program uses %u maps", file, p ? p->n_maps : 0);
 	/* the static 'total' is reached through .bss + 8 */
 	for (uint32_t i = 0; p && i + 1 < p->n_insns; i++)
 		if (p->insns[i].src_reg == BPF_PSEUDO_MAP_IDX_VALUE && p->insns[i + 1].imm == 8 &&
 		    !strcmp(sl_map_name(p->maps[p->insns[i].imm]), ".bss"))
 			bss8 = true;
-	TL_CHECK(bss8, "%s: no reference to .bss + 8", file);
+	CHECK(bss8, "%s: no reference to .bss + 8", file);
 	check_all_progs(obj, &ref);
 	sl_obj_close(obj);
 	ref_free(&ref);
@@ -363,16 +362,16 @@ static void test_subprogs(const char *file)
 
 	if (!obj)
 		return;
-	TL_CHECK(sl_obj_prog_count(obj) == 3, "%s: %u programs", file, sl_obj_prog_count(obj));
+	CHECK(sl_obj_prog_count(obj) == 3, "%s: %u programs", file, sl_obj_prog_count(obj));
 	for (unsigned i = 0; i < 3 && i < sl_obj_prog_count(obj); i++) {
 		struct sl_prog *p = sl_obj_prog(obj, i);
 
-		TL_CHECK(!strcmp(p->name, want[i].name) && !strcmp(p->section, want[i].sec) &&
+		CHECK(!strcmp(p->name, want[i].name) && !strcmp(p->section, want[i].sec) &&
 			 p->n_subprogs == want[i].subprogs && p->n_maps == want[i].maps,
 			 "%s: program %u is %s in %s with %u subprograms, %u maps", file, i,
 			 p->name, p->section, p->n_subprogs, p->n_maps);
 	}
-	TL_CHECK(!strcmp(sl_obj_find_prog(obj, "xdp")->name, "xdp_first"), "find_prog(xdp)");
+	CHECK(!strcmp(sl_obj_find_prog(obj, "xdp")->name, "xdp_first"), "find_prog(xdp)");
 	check_all_progs(obj, &ref);
 	sl_obj_close(obj);
 	ref_free(&ref);
@@ -399,11 +398,11 @@ static void vs_libbpf_maps(const struct sl_obj *obj, struct bpf_object *lo, cons
 		const struct sl_map_def *d;
 
 		n++;
-		TL_CHECK(m, "%s: libbpf has map %s, sluice does not", file, name);
+		CHECK(m, "%s: libbpf has map %s, sluice does not", file, name);
 		if (!m)
 			continue;
 		d = sl_map_get_def(m);
-		TL_CHECK(d->type == (uint32_t)bpf_map__type(lm) &&
+		CHECK(d->type == (uint32_t)bpf_map__type(lm) &&
 			 d->key_size == bpf_map__key_size(lm) &&
 			 d->value_size == bpf_map__value_size(lm) &&
 			 d->max_entries == bpf_map__max_entries(lm) &&
@@ -412,7 +411,7 @@ static void vs_libbpf_maps(const struct sl_obj *obj, struct bpf_object *lo, cons
 			 bpf_map__type(lm), bpf_map__key_size(lm), bpf_map__value_size(lm),
 			 bpf_map__max_entries(lm), bpf_map__map_flags(lm));
 	}
-	TL_CHECK(n == sl_obj_map_count(obj), "%s: libbpf sees %u maps, sluice %u", file, n,
+	CHECK(n == sl_obj_map_count(obj), "%s: libbpf sees %u maps, sluice %u", file, n,
 		 sl_obj_map_count(obj));
 }
 
@@ -428,18 +427,18 @@ static void vs_libbpf(const char *file)
 	tl_path(path, sizeof(path), file);
 	lo = bpf_object__open_file(path, NULL);
 	libbpf_set_print(old);
-	TL_CHECK(lo, "%s: libbpf cannot open it", file);
+	CHECK(lo, "%s: libbpf cannot open it", file);
 	if (obj && lo) {
 		vs_libbpf_maps(obj, lo, file);
 		bpf_object__for_each_program(lp, lo) {
 			struct sl_prog *p = sl_obj_find_prog(obj, bpf_program__name(lp));
 
 			n++;
-			TL_CHECK(p && !strcmp(p->section, bpf_program__section_name(lp)),
+			CHECK(p && !strcmp(p->section, bpf_program__section_name(lp)),
 				 "%s: libbpf program %s in %s not found", file,
 				 bpf_program__name(lp), bpf_program__section_name(lp));
 		}
-		TL_CHECK(n == sl_obj_prog_count(obj), "%s: libbpf sees %u programs, sluice %u",
+		CHECK(n == sl_obj_prog_count(obj), "%s: libbpf sees %u programs, sluice %u",
 			 file, n, sl_obj_prog_count(obj));
 	}
 	bpf_object__close(lo);
@@ -470,10 +469,5 @@ int main(int argc, char **argv)
 	} else {
 		tl_bad_files();
 	}
-	if (tl_failures) {
-		fprintf(stderr, "%d check(s) failed\n", tl_failures);
-		return 1;
-	}
-	printf("all loader checks passed\n");
-	return 0;
+	return sl_test_done(!strcmp(argv[1], "good") ? "loader-good" : "loader-bad");
 }

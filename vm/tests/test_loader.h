@@ -7,18 +7,9 @@
 
 #include "sl_vm.h"
 #include "loader_ref.h"
+#include "sl_test.h"
 
-extern int tl_failures;
 extern const char *tl_objdir, *tl_readelf, *tl_objdump;
-
-#define TL_CHECK(cond, ...) do {                                              \
-	if (!(cond)) {                                                        \
-		tl_failures++;                                                \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
-		fprintf(stderr, __VA_ARGS__);                                 \
-		fputc('\n', stderr);                                          \
-	}                                                                     \
-} while (0)
 
 /** OBJDIR/obj */
 void tl_path(char *buf, size_t len, const char *obj);

@@ -40,9 +40,9 @@ static struct sl_obj *try_open(const void *buf, size_t len, char *log, size_t lo
 	obj = sl_obj_open_mem(buf, len, NAME, &small_maps, log, log_len);
 	*err = obj ? 0 : errno;
 	if (!obj) {
-		TL_CHECK(!strncmp(log, NAME ": ", strlen(NAME) + 2) && log[strlen(NAME) + 2] &&
+		CHECK(!strncmp(log, NAME ": ", strlen(NAME) + 2) && log[strlen(NAME) + 2] &&
 			 printable(log), "bad log line '%s'", log);
-		TL_CHECK(*err == ENOEXEC || *err == EINVAL || *err == ENOMEM || *err == E2BIG ||
+		CHECK(*err == ENOEXEC || *err == EINVAL || *err == ENOMEM || *err == E2BIG ||
 			 *err == ENOTSUP, "unexpected errno %d (%s) for '%s'", *err,
 			 strerror(*err), log);
 	}
@@ -57,11 +57,11 @@ static void expect_fail(const char *what, const void *buf, size_t len, int want_
 	int err;
 	struct sl_obj *obj = try_open(buf, len, log, sizeof(log), &err);
 
-	TL_CHECK(!obj, "%s: accepted", what);
+	CHECK(!obj, "%s: accepted", what);
 	sl_obj_close(obj);
-	TL_CHECK(err == want_err, "%s: errno %d (%s), expected %d", what, err, strerror(err),
+	CHECK(err == want_err, "%s: errno %d (%s), expected %d", what, err, strerror(err),
 		 want_err);
-	TL_CHECK(strstr(log, msg), "%s: log '%s' lacks '%s'", what, log, msg);
+	CHECK(strstr(log, msg), "%s: log '%s' lacks '%s'", what, log, msg);
 	printf("%-28s -> %s\n", what, log);
 }
 
@@ -85,15 +85,15 @@ static void test_files(void)
 	FILE *f;
 
 	obj = sl_obj_open("/nonexistent/prog.o", NULL, log, sizeof(log));
-	TL_CHECK(!obj && errno == ENOENT && strstr(log, "/nonexistent/prog.o"),
+	CHECK(!obj && errno == ENOENT && strstr(log, "/nonexistent/prog.o"),
 		 "missing file: errno %d log '%s'", errno, log);
 	snprintf(path, sizeof(path), "%s/empty-%d.o", tl_objdir, (int)getpid());
 	f = fopen(path, "w");
-	TL_CHECK(f, "cannot create %s", path);
+	CHECK(f, "cannot create %s", path);
 	if (f)
 		fclose(f);
 	obj = sl_obj_open(path, NULL, log, sizeof(log));
-	TL_CHECK(!obj && errno == ENOEXEC && strstr(log, ": empty file") &&
+	CHECK(!obj && errno == ENOEXEC && strstr(log, ": empty file") &&
 		 !strncmp(log, path, strlen(path)), "empty file: errno %d log '%s'", errno, log);
 	unlink(path);
 	expect_fail("empty image", "", 0, ENOEXEC, NAME ": empty file");
@@ -147,11 +147,11 @@ static void test_truncated(const struct ref_obj *r)
 		rejected += !obj;
 		sl_obj_close(obj);
 	}
-	TL_CHECK(rejected == r->len, "only %u of %zu truncations rejected", rejected, r->len);
+	CHECK(rejected == r->len, "only %u of %zu truncations rejected", rejected, r->len);
 	expect_fail("truncated at 40", r->bytes, 40, ENOEXEC, NAME ": truncated: ELF header");
 	expect_fail("truncated at 1000", r->bytes, 1000, ENOEXEC, "truncated: section headers");
 	/* a section whose bytes lie past the end */
-	TL_CHECK(xdp, "no xdp section");
+	CHECK(xdp, "no xdp section");
 	if (xdp) {
 		patch_shdr64(b, xdp->idx, offsetof(Elf64_Shdr, sh_size), r->len);
 		snprintf(want, sizeof(want), "truncated: section %u extends past end of file",
@@ -188,7 +188,7 @@ static void test_refused(void)
 		char log[256];
 
 		obj = sl_obj_open_mem(ref.bytes, ref.len, NAME, &tiny, log, sizeof(log));
-		TL_CHECK(!obj && errno == E2BIG && strstr(log, "maps would need more than 1000"),
+		CHECK(!obj && errno == E2BIG && strstr(log, "maps would need more than 1000"),
 			 "map memory limit: errno %d log '%s'", errno, log);
 		printf("%-28s -> %s\n", "map memory limit", log);
 	}
@@ -205,12 +205,12 @@ static void test_symbols(void)
 	uint8_t *b;
 
 	obj = tl_open("ld_legacy.bpf.o", &ref);
-	TL_CHECK(obj && !sl_obj_find_prog(obj, "nope") && errno == ENOENT, "find_prog(nope)");
+	CHECK(obj && !sl_obj_find_prog(obj, "nope") && errno == ENOENT, "find_prog(nope)");
 	sl_obj_close(obj);
 	sym = ref_sym_by_name(&ref, "legacy_table");
 	symtab = ref_sec_by_name(&ref, ".symtab");
 	rel = ref_sec_by_name(&ref, ".relxdp/legacy");
-	TL_CHECK(sym && symtab && rel, "ld_legacy: symbols not found");
+	CHECK(sym && symtab && rel, "ld_legacy: symbols not found");
 	if (!sym || !symtab || !rel) {
 		ref_free(&ref);
 		return;
@@ -277,7 +277,7 @@ static void test_corrupt(const char *file)
 
 	tl_path(path, sizeof(path), file);
 	if (ref_load(&ref, path, tl_readelf, tl_objdump)) {
-		TL_CHECK(0, "%s: reference failed", path);
+		CHECK(0, "%s: reference failed", path);
 		return;
 	}
 	b = dup_bytes(&ref);
@@ -314,7 +314,7 @@ void tl_bad_files(void)
 	test_files();
 	tl_path(path, sizeof(path), "ld_globals.bpf.o");
 	if (ref_load(&ref, path, tl_readelf, tl_objdump)) {
-		TL_CHECK(0, "%s: reference failed", path);
+		CHECK(0, "%s: reference failed", path);
 		return;
 	}
 	test_header(&ref);

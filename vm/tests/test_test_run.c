@@ -14,7 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static unsigned failures;
+#include "sl_test.h"
+
 static char dir[] = "/tmp/sl-test-run-XXXXXX";
 
 struct out {
@@ -83,13 +84,11 @@ static int run(const char *cmd, struct out *o)
 static void expect(const char *what, const struct out *o, int code, const char *verdict,
 		   const unsigned char *pkt, size_t len, unsigned long long r0)
 {
-	if (code != 0 || !strstr(o->verdict, verdict) || o->pkt_len != len ||
-	    memcmp(o->pkt, pkt, len) || o->r0 != r0) {
-		printf("FAIL %s: exit %d verdict '%.*s' packet %zu bytes r0 0x%llx; want '%s' %zu "
-		       "bytes r0 0x%llx\n", what, code, (int)strcspn(o->verdict, "\n"), o->verdict,
-		       o->pkt_len, o->r0, verdict, len, r0);
-		failures++;
-	}
+	CHECK(code == 0 && strstr(o->verdict, verdict) && o->pkt_len == len &&
+	      !memcmp(o->pkt, pkt, len) && o->r0 == r0,
+	      "%s: exit %d verdict '%.*s' packet %zu bytes r0 0x%llx; want '%s' %zu bytes r0 0x%llx",
+	      what, code, (int)strcspn(o->verdict, "\n"), o->verdict, o->pkt_len, o->r0, verdict,
+	      len, r0);
 }
 
 static void case_one(const char *sluice, const char *obj, int kind, bool xdp, const char *flags)
@@ -132,11 +131,9 @@ static void case_error(const char *cmd, const char *what, int want)
 	struct out o;
 	int code = run(cmd, &o);
 
-	if (code != want || o.err_lines != 1) {
-		printf("FAIL %s: exit %d with %u stderr lines, want exit %d and one line\n", what,
-		       code, o.err_lines, want);
-		failures++;
-	}
+	CHECK(code == want && o.err_lines == 1,
+	      "%s: exit %d with %u stderr lines, want exit %d and one line", what, code,
+	      o.err_lines, want);
 }
 
 int main(int argc, char **argv)
@@ -165,6 +162,5 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		printf("note: could not remove %s\n", dir);
-	printf("test-run: %u failures\n", failures);
-	return failures ? 1 : 0;
+	return sl_test_done("test-run");
 }

@@ -34,6 +34,7 @@
 
 #include "sl_jit.h"
 #include "sl_maps.h"
+#include "sl_test_bpf.h"
 #include "sl_vm.h"
 
 #define MAX_INSNS 512
@@ -47,10 +48,9 @@
 /* Registers the generated code keeps: r6 ctx/mem, r7 data/mem, r8 data_end, r9 a scalar. */
 enum { R_CTX = 6, R_DATA = 7, R_END = 8, R_S = 9 };
 
+/* The program being built: struct sl_tgen (tests/common), plain xorshift64. */
 struct gen {
-	struct bpf_insn in[MAX_INSNS];
-	unsigned n;
-	uint64_t rng;
+	struct sl_tgen t;
 	enum sl_prog_type type;
 	int call_fixup;     /* index of the pseudo call to patch, or -1 */
 	int cb_fixup;       /* index of the bpf_loop callback's lddw to patch, or -1 */
@@ -62,59 +62,20 @@ struct stats {
 	unsigned long unchecked;   /* bpf_loop programs: fast interpreter as the reference */
 };
 
-static uint64_t rnd(struct gen *g)
-{
-	uint64_t x = g->rng;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	g->rng = x;
-	return x;
-}
-
-static unsigned rn(struct gen *g, unsigned n) { return (unsigned)(rnd(g) % n); }
-static bool chance(struct gen *g, unsigned pct) { return rn(g, 100) < pct; }
-
-static void emit(struct gen *g, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
-{
-	if (g->n >= MAX_INSNS - 2)
-		return;
-	g->in[g->n++] = (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src,
-					   .off = off, .imm = imm };
-}
-
-/* Forward jump: returns its index, patched by land(). */
-static unsigned jmp_fwd(struct gen *g, uint8_t code, uint8_t dst, uint8_t src, int32_t imm)
-{
-	emit(g, code, dst, src, 0, imm);
-	return g->n - 1;
-}
-
-static void land(struct gen *g, unsigned j)
-{
-	if (j < g->n)
-		g->in[j].off = (int16_t)(g->n - j - 1);
-}
-
 static void ld_map(struct gen *g, uint8_t dst, unsigned idx)
 {
-	emit(g, BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_IDX, 0, (int32_t)idx);
-	emit(g, 0, 0, 0, 0, 0);
+	sl_tgen_lddw(&g->t, dst, BPF_PSEUDO_MAP_IDX, idx);
 }
-
-static const uint8_t sizes[4] = { BPF_B, BPF_H, BPF_W, BPF_DW };
-static const unsigned size_bytes[4] = { 1, 2, 4, 8 };
 
 /* A small "almost right" constant: @p v, sometimes one off. */
 static int32_t near(struct gen *g, int32_t v)
 {
-	unsigned r = rn(g, 10);
+	unsigned r = sl_tgen_pick(&g->t, 10);
 
 	return r == 0 ? v + 1 : r == 1 ? v - 1 : v;
 }
 
-static uint8_t scratch(struct gen *g) { return (uint8_t)(1 + rn(g, 5)); }
+static uint8_t scratch(struct gen *g) { return (uint8_t)(1 + sl_tgen_pick(&g->t, 5)); }
 
 /* A 64-bit constant near a 32-bit or sign boundary (lddw). */
 static void ld_interesting(struct gen *g, uint8_t reg)
@@ -122,48 +83,48 @@ static void ld_interesting(struct gen *g, uint8_t reg)
 	static const uint64_t base[] = { 0, 1ull << 32, 0xffffffffull, 0x80000000ull, 0x7fffffffull,
 					 ~0ull, 1ull << 63, (1ull << 63) - 1, 0xffffffff00000000ull,
 					 0x100000000ull - 64 };
-	uint64_t v = base[rn(g, sizeof(base) / sizeof(base[0]))] + (uint64_t)((int)rn(g, 17) - 8);
+	uint64_t v = base[sl_tgen_pick(&g->t, sizeof(base) / sizeof(base[0]))] + (uint64_t)((int)sl_tgen_pick(&g->t, 17) - 8);
 
-	emit(g, BPF_LD | BPF_DW | BPF_IMM, reg, 0, 0, (int32_t)(uint32_t)v);
-	emit(g, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
+	sl_tgen_emit(&g->t, BPF_LD | BPF_DW | BPF_IMM, reg, 0, 0, (int32_t)(uint32_t)v);
+	sl_tgen_emit(&g->t, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
 }
 
 /* reg = some scalar: a constant, r9, a loaded byte/word, a packet length... */
 static void gen_scalar(struct gen *g, uint8_t reg)
 {
-	switch (rn(g, 6)) {
+	switch (sl_tgen_pick(&g->t, 6)) {
 	case 0:
-		if (chance(g, 30))
+		if (sl_tgen_chance(&g->t, 30))
 			ld_interesting(g, reg);
 		else
-			emit(g, BPF_ALU64 | BPF_MOV | BPF_K, reg, 0, 0,
-			     chance(g, 70) ? (int32_t)rn(g, 80) - 8 : (int32_t)rnd(g));
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, reg, 0, 0,
+			     sl_tgen_chance(&g->t, 70) ? (int32_t)sl_tgen_pick(&g->t, 80) - 8 : (int32_t)sl_tgen_u64(&g->t));
 		break;
 	case 1:
 	case 2:
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, reg, R_S, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, reg, R_S, 0, 0);
 		break;
 	case 3:
 		if (g->type == SL_PROG_RAW) {
-			unsigned s = rn(g, 4);
+			unsigned s = sl_tgen_pick(&g->t, 4);
 
-			emit(g, BPF_LDX | BPF_MEM | sizes[s], reg, R_DATA,
-			     (int16_t)rn(g, RAW_MEM - size_bytes[s] + 1), 0);
+			sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[s], reg, R_DATA,
+			     (int16_t)sl_tgen_pick(&g->t, RAW_MEM - sl_tgen_size_bytes[s] + 1), 0);
 		} else {
-			emit(g, BPF_ALU64 | BPF_MOV | BPF_X, reg, R_END, 0, 0);
-			emit(g, BPF_ALU64 | BPF_SUB | BPF_X, reg, R_DATA, 0, 0);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, reg, R_END, 0, 0);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_SUB | BPF_X, reg, R_DATA, 0, 0);
 		}
 		break;
 	case 4:
 		if (g->stack_zeroed) {
-			emit(g, BPF_LDX | BPF_MEM | sizes[rn(g, 4)], reg, BPF_REG_10,
-			     (int16_t)-(8 + 8 * rn(g, 15)), 0);
+			sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[sl_tgen_pick(&g->t, 4)], reg, BPF_REG_10,
+			     (int16_t)-(8 + 8 * sl_tgen_pick(&g->t, 15)), 0);
 			break;
 		}
 		/* fallthrough */
 	default:
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, reg, R_S, 0, 0);
-		emit(g, BPF_ALU | BPF_MUL | BPF_K, reg, 0, 0, (int32_t)rn(g, 7) + 1);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, reg, R_S, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MUL | BPF_K, reg, 0, 0, (int32_t)sl_tgen_pick(&g->t, 7) + 1);
 		break;
 	}
 }
@@ -174,42 +135,42 @@ static void narrow(struct gen *g, uint8_t reg)
 	static const uint8_t ops[] = { BPF_AND, BPF_RSH, BPF_MOD, BPF_LSH, BPF_ARSH, BPF_ADD,
 				       BPF_SUB, BPF_OR, BPF_XOR, BPF_DIV, BPF_MUL, BPF_NEG,
 				       BPF_MOV, BPF_END };
-	unsigned k = rn(g, 4);
+	unsigned k = sl_tgen_pick(&g->t, 4);
 
 	for (unsigned i = 0; i < k; i++) {
-		uint8_t op = ops[rn(g, sizeof(ops))];
-		uint8_t cls = chance(g, 35) ? BPF_ALU : BPF_ALU64;
+		uint8_t op = ops[sl_tgen_pick(&g->t, sizeof(ops))];
+		uint8_t cls = sl_tgen_chance(&g->t, 35) ? BPF_ALU : BPF_ALU64;
 		int32_t imm;
 
 		if (op == BPF_AND || op == BPF_MOD || op == BPF_DIV)
-			imm = chance(g, 85) ? (int32_t)(1u << rn(g, 7)) - (int32_t)rn(g, 2) : (int32_t)rnd(g);
+			imm = sl_tgen_chance(&g->t, 85) ? (int32_t)(1u << sl_tgen_pick(&g->t, 7)) - (int32_t)sl_tgen_pick(&g->t, 2) : (int32_t)sl_tgen_u64(&g->t);
 		else if (op == BPF_RSH || op == BPF_LSH || op == BPF_ARSH)
-			imm = (int32_t)rn(g, cls == BPF_ALU ? 32 : 64);
+			imm = (int32_t)sl_tgen_pick(&g->t, cls == BPF_ALU ? 32 : 64);
 		else
-			imm = (int32_t)rn(g, 40) - 20;
+			imm = (int32_t)sl_tgen_pick(&g->t, 40) - 20;
 		if (op == BPF_END) {
-			emit(g, (chance(g, 20) ? BPF_ALU64 : BPF_ALU) | BPF_END |
-			     (chance(g, 50) ? BPF_TO_BE : BPF_TO_LE), reg, 0, 0, 16 << rn(g, 3));
+			sl_tgen_emit(&g->t, (sl_tgen_chance(&g->t, 20) ? BPF_ALU64 : BPF_ALU) | BPF_END |
+			     (sl_tgen_chance(&g->t, 50) ? BPF_TO_BE : BPF_TO_LE), reg, 0, 0, 16 << sl_tgen_pick(&g->t, 3));
 		} else if (op == BPF_MOV) {
 			/* alu32 mov zero-extends; movsx (off 8/16/32) sign-extends */
-			emit(g, cls | BPF_MOV | BPF_X, reg, reg,
-			     chance(g, 40) ? (int16_t)(8 << rn(g, cls == BPF_ALU ? 2 : 3)) : 0, 0);
-		} else if ((op == BPF_DIV || op == BPF_MOD) && chance(g, 25)) {
-			emit(g, cls | op | BPF_K, reg, 0, 1, imm ? imm : -3);   /* signed */
-		} else if (chance(g, 20) && op != BPF_NEG) {
+			sl_tgen_emit(&g->t, cls | BPF_MOV | BPF_X, reg, reg,
+			     sl_tgen_chance(&g->t, 40) ? (int16_t)(8 << sl_tgen_pick(&g->t, cls == BPF_ALU ? 2 : 3)) : 0, 0);
+		} else if ((op == BPF_DIV || op == BPF_MOD) && sl_tgen_chance(&g->t, 25)) {
+			sl_tgen_emit(&g->t, cls | op | BPF_K, reg, 0, 1, imm ? imm : -3);   /* signed */
+		} else if (sl_tgen_chance(&g->t, 20) && op != BPF_NEG) {
 			uint8_t s = scratch(g);
 
 			if (s == reg)
 				s = reg == 1 ? 2 : 1;
-			if (chance(g, 40) && op != BPF_LSH && op != BPF_RSH && op != BPF_ARSH) {
+			if (sl_tgen_chance(&g->t, 40) && op != BPF_LSH && op != BPF_RSH && op != BPF_ARSH) {
 				ld_interesting(g, s);
 			} else {
 				gen_scalar(g, s);
-				emit(g, BPF_ALU64 | BPF_AND | BPF_K, s, 0, 0, (int32_t)rn(g, 64));
+				sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_K, s, 0, 0, (int32_t)sl_tgen_pick(&g->t, 64));
 			}
-			emit(g, cls | op | BPF_X, reg, s, 0, 0);
+			sl_tgen_emit(&g->t, cls | op | BPF_X, reg, s, 0, 0);
 		} else {
-			emit(g, cls | op | BPF_K, reg, 0, 0, op == BPF_NEG ? 0 : imm);
+			sl_tgen_emit(&g->t, cls | op | BPF_K, reg, 0, 0, op == BPF_NEG ? 0 : imm);
 		}
 	}
 }
@@ -218,24 +179,24 @@ static void narrow(struct gen *g, uint8_t reg)
 static unsigned bound_check(struct gen *g, uint8_t reg, int32_t hi, unsigned *jumps)
 {
 	static const uint8_t gt_ops[] = { BPF_JGT, BPF_JSGT, BPF_JGE, BPF_JSGE };
-	uint8_t cls = chance(g, 30) ? BPF_JMP32 : BPF_JMP;
-	uint8_t op = gt_ops[rn(g, 4)];
+	uint8_t cls = sl_tgen_chance(&g->t, 30) ? BPF_JMP32 : BPF_JMP;
+	uint8_t op = gt_ops[sl_tgen_pick(&g->t, 4)];
 	unsigned n = 0;
 
 	if (op == BPF_JGE || op == BPF_JSGE)
 		hi++;
-	if (chance(g, 25)) {
+	if (sl_tgen_chance(&g->t, 25)) {
 		uint8_t s = scratch(g);
 
 		if (s == reg)
 			s = s == 1 ? 2 : 1;
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, s, 0, 0, near(g, hi));
-		jumps[n++] = jmp_fwd(g, cls | op | BPF_X, reg, s, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, s, 0, 0, near(g, hi));
+		jumps[n++] = sl_tgen_jmp_fwd(&g->t, cls | op | BPF_X, reg, s, 0);
 	} else {
-		jumps[n++] = jmp_fwd(g, cls | op | BPF_K, reg, 0, near(g, hi));
+		jumps[n++] = sl_tgen_jmp_fwd(&g->t, cls | op | BPF_K, reg, 0, near(g, hi));
 	}
-	if ((op == BPF_JSGT || op == BPF_JSGE) && chance(g, 75))
-		jumps[n++] = jmp_fwd(g, cls | BPF_JSLT | BPF_K, reg, 0, near(g, 0));
+	if ((op == BPF_JSGT || op == BPF_JSGE) && sl_tgen_chance(&g->t, 75))
+		jumps[n++] = sl_tgen_jmp_fwd(&g->t, cls | BPF_JSLT | BPF_K, reg, 0, near(g, 0));
 	return n;
 }
 
@@ -244,31 +205,31 @@ static unsigned any_check(struct gen *g, uint8_t reg)
 {
 	static const uint8_t ops[] = { BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JGE, BPF_JLT, BPF_JLE,
 				       BPF_JSGT, BPF_JSGE, BPF_JSLT, BPF_JSLE, BPF_JSET };
-	uint8_t cls = chance(g, 40) ? BPF_JMP32 : BPF_JMP, op = ops[rn(g, sizeof(ops))];
-	int32_t k = chance(g, 70) ? (int32_t)rn(g, 80) - 10 : (int32_t)rnd(g);
+	uint8_t cls = sl_tgen_chance(&g->t, 40) ? BPF_JMP32 : BPF_JMP, op = ops[sl_tgen_pick(&g->t, sizeof(ops))];
+	int32_t k = sl_tgen_chance(&g->t, 70) ? (int32_t)sl_tgen_pick(&g->t, 80) - 10 : (int32_t)sl_tgen_u64(&g->t);
 
-	if (chance(g, 20)) {
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, k);
-		if (chance(g, 30))
-			emit(g, BPF_ALU64 | BPF_LSH | BPF_K, 1, 0, 0, 32);
-		return jmp_fwd(g, cls | op | BPF_X, reg, 1, 0);
+	if (sl_tgen_chance(&g->t, 20)) {
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, k);
+		if (sl_tgen_chance(&g->t, 30))
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, 1, 0, 0, 32);
+		return sl_tgen_jmp_fwd(&g->t, cls | op | BPF_X, reg, 1, 0);
 	}
-	return jmp_fwd(g, cls | op | BPF_K, reg, 0, k);
+	return sl_tgen_jmp_fwd(&g->t, cls | op | BPF_K, reg, 0, k);
 }
 
 /* Access [base + off] of size s: load into r0, or store r0 / an immediate. */
 static void mem_access(struct gen *g, uint8_t base, int16_t off, unsigned s)
 {
-	switch (rn(g, 4)) {
+	switch (sl_tgen_pick(&g->t, 4)) {
 	case 0:
-		emit(g, BPF_ST | BPF_MEM | sizes[s], base, 0, off, (int32_t)rn(g, 256));
+		sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | sl_tgen_sizes[s], base, 0, off, (int32_t)sl_tgen_pick(&g->t, 256));
 		break;
 	case 1:
-		emit(g, BPF_STX | BPF_MEM | sizes[s], base, R_S, off, 0);
+		sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | sl_tgen_sizes[s], base, R_S, off, 0);
 		break;
 	default:
-		emit(g, BPF_LDX | BPF_MEM | sizes[s], 0, base, off, 0);
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 0, 0, 0);
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[s], 0, base, off, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 0, 0, 0);
 		break;
 	}
 }
@@ -276,21 +237,21 @@ static void mem_access(struct gen *g, uint8_t base, int16_t off, unsigned s)
 /* Variable offset into raw memory / a map value / the stack, after a bound check. */
 static void snip_var_access(struct gen *g, uint8_t base, int32_t region, int32_t region_off)
 {
-	unsigned j[2], nj, s = rn(g, 4);
-	int32_t lim = region - (int32_t)size_bytes[s];
+	unsigned j[2], nj, s = sl_tgen_pick(&g->t, 4);
+	int32_t lim = region - (int32_t)sl_tgen_size_bytes[s];
 	uint8_t r = 3, p = 4;
 
 	gen_scalar(g, r);
 	narrow(g, r);
-	nj = bound_check(g, r, lim > 0 ? (int32_t)rn(g, (unsigned)lim + 1) : 0, j);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, p, base, 0, 0);
+	nj = bound_check(g, r, lim > 0 ? (int32_t)sl_tgen_pick(&g->t, (unsigned)lim + 1) : 0, j);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, p, base, 0, 0);
 	if (region_off)
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, p, 0, 0, region_off);
-	emit(g, (chance(g, 12) ? BPF_ALU : BPF_ALU64) | (chance(g, 10) ? BPF_SUB : BPF_ADD) | BPF_X,
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, p, 0, 0, region_off);
+	sl_tgen_emit(&g->t, (sl_tgen_chance(&g->t, 12) ? BPF_ALU : BPF_ALU64) | (sl_tgen_chance(&g->t, 10) ? BPF_SUB : BPF_ADD) | BPF_X,
 	     p, r, 0, 0);
 	mem_access(g, p, (int16_t)near(g, 0), s);
 	for (unsigned i = 0; i < nj; i++)
-		land(g, j[i]);
+		sl_tgen_land(&g->t, j[i]);
 }
 
 /*
@@ -300,29 +261,29 @@ static void snip_var_access(struct gen *g, uint8_t base, int32_t region, int32_t
  */
 static void snip_derive(struct gen *g)
 {
-	unsigned j[3], nj = 0, s = rn(g, 4);
+	unsigned j[3], nj = 0, s = sl_tgen_pick(&g->t, 4);
 	uint8_t base = g->type == SL_PROG_RAW ? R_DATA : BPF_REG_10;
 	int32_t region_off = g->type == SL_PROG_RAW ? 0 : -64;
 
 	gen_scalar(g, 3);
-	for (unsigned i = rn(g, 3) + 1; i > 0; i--) {
+	for (unsigned i = sl_tgen_pick(&g->t, 3) + 1; i > 0; i--) {
 		narrow(g, 3);
-		if (chance(g, 60) && nj < 3)
+		if (sl_tgen_chance(&g->t, 60) && nj < 3)
 			j[nj++] = any_check(g, 3);
 	}
-	if (chance(g, 30)) {
+	if (sl_tgen_chance(&g->t, 30)) {
 		gen_scalar(g, 4);
 		narrow(g, 4);
-		emit(g, (chance(g, 30) ? BPF_ALU : BPF_ALU64) |
-		     (chance(g, 50) ? BPF_ADD : chance(g, 50) ? BPF_SUB : BPF_MUL) | BPF_X, 3, 4, 0, 0);
+		sl_tgen_emit(&g->t, (sl_tgen_chance(&g->t, 30) ? BPF_ALU : BPF_ALU64) |
+		     (sl_tgen_chance(&g->t, 50) ? BPF_ADD : sl_tgen_chance(&g->t, 50) ? BPF_SUB : BPF_MUL) | BPF_X, 3, 4, 0, 0);
 	}
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 4, base, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 4, base, 0, 0);
 	if (region_off)
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, region_off);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0);
-	mem_access(g, 4, (int16_t)(chance(g, 70) ? 0 : (int32_t)rn(g, 60)), s);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, region_off);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0);
+	mem_access(g, 4, (int16_t)(sl_tgen_chance(&g->t, 70) ? 0 : (int32_t)sl_tgen_pick(&g->t, 60)), s);
 	while (nj)
-		land(g, j[--nj]);
+		sl_tgen_land(&g->t, j[--nj]);
 }
 
 /* A diamond that leaves r9 different on each side: pruning must tell them apart. */
@@ -330,75 +291,75 @@ static void snip_diamond(struct gen *g)
 {
 	unsigned j1 = any_check(g, R_S), j2;
 
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, R_S, 0, 0, (int32_t)rn(g, 72));
-	j2 = jmp_fwd(g, BPF_JMP | BPF_JA, 0, 0, 0);
-	land(g, j1);
-	if (chance(g, 50))
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, R_S, 0, 0, (int32_t)rn(g, 72));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, R_S, 0, 0, (int32_t)sl_tgen_pick(&g->t, 72));
+	j2 = sl_tgen_jmp_fwd(&g->t, BPF_JMP | BPF_JA, 0, 0, 0);
+	sl_tgen_land(&g->t, j1);
+	if (sl_tgen_chance(&g->t, 50))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, R_S, 0, 0, (int32_t)sl_tgen_pick(&g->t, 72));
 	else
-		emit(g, (chance(g, 30) ? BPF_ALU : BPF_ALU64) | BPF_AND | BPF_K, R_S, 0, 0,
-		     (int32_t)rn(g, 128));
-	land(g, j2);
+		sl_tgen_emit(&g->t, (sl_tgen_chance(&g->t, 30) ? BPF_ALU : BPF_ALU64) | BPF_AND | BPF_K, R_S, 0, 0,
+		     (int32_t)sl_tgen_pick(&g->t, 128));
+	sl_tgen_land(&g->t, j2);
 }
 
 /* Packet: [data + var + off] after "data + var + N > data_end" (both orders). */
 static void snip_pkt_access(struct gen *g)
 {
-	unsigned s = rn(g, 4), j[2], nj = 0, jr;
-	int32_t need = (int32_t)(rn(g, 40) + size_bytes[s]);
-	int16_t off = (int16_t)near(g, (int32_t)rn(g, (unsigned)(need - (int32_t)size_bytes[s]) + 1));
-	bool var = chance(g, 60), check_first = chance(g, 30);
+	unsigned s = sl_tgen_pick(&g->t, 4), j[2], nj = 0, jr;
+	int32_t need = (int32_t)(sl_tgen_pick(&g->t, 40) + sl_tgen_size_bytes[s]);
+	int16_t off = (int16_t)near(g, (int32_t)sl_tgen_pick(&g->t, (unsigned)(need - (int32_t)sl_tgen_size_bytes[s]) + 1));
+	bool var = sl_tgen_chance(&g->t, 60), check_first = sl_tgen_chance(&g->t, 30);
 	uint8_t r = 3, p = 4, q = 5;
 
 	if (var) {
 		gen_scalar(g, r);
 		narrow(g, r);
-		nj = bound_check(g, r, (int32_t)rn(g, 64), j);
+		nj = bound_check(g, r, (int32_t)sl_tgen_pick(&g->t, 64), j);
 	}
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, p, R_DATA, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, p, R_DATA, 0, 0);
 	if (var && !check_first)
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_X, p, r, 0, 0);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, q, p, 0, 0);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_K, q, 0, 0, near(g, need));
-	switch (rn(g, 4)) {
-	case 0: jr = jmp_fwd(g, BPF_JMP | BPF_JGT | BPF_X, q, R_END, 0); break;
-	case 1: jr = jmp_fwd(g, BPF_JMP | BPF_JLT | BPF_X, R_END, q, 0); break;
-	case 2: jr = jmp_fwd(g, BPF_JMP | BPF_JGE | BPF_X, q, R_END, 0); break;
-	default: jr = jmp_fwd(g, BPF_JMP32 | BPF_JGT | BPF_X, q, R_END, 0); break;
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, p, r, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, q, p, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, q, 0, 0, near(g, need));
+	switch (sl_tgen_pick(&g->t, 4)) {
+	case 0: jr = sl_tgen_jmp_fwd(&g->t, BPF_JMP | BPF_JGT | BPF_X, q, R_END, 0); break;
+	case 1: jr = sl_tgen_jmp_fwd(&g->t, BPF_JMP | BPF_JLT | BPF_X, R_END, q, 0); break;
+	case 2: jr = sl_tgen_jmp_fwd(&g->t, BPF_JMP | BPF_JGE | BPF_X, q, R_END, 0); break;
+	default: jr = sl_tgen_jmp_fwd(&g->t, BPF_JMP32 | BPF_JGT | BPF_X, q, R_END, 0); break;
 	}
 	if (var && check_first)
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_X, p, r, 0, 0);
-	if (chance(g, 15))
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, p, 0, 0, -(int32_t)rn(g, 4));
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, p, r, 0, 0);
+	if (sl_tgen_chance(&g->t, 15))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, p, 0, 0, -(int32_t)sl_tgen_pick(&g->t, 4));
 	mem_access(g, p, off, s);
-	land(g, jr);
+	sl_tgen_land(&g->t, jr);
 	for (unsigned i = 0; i < nj; i++)
-		land(g, j[i]);
+		sl_tgen_land(&g->t, j[i]);
 }
 
 /* Spill a pointer or scalar, maybe clobber part of it, fill (maybe narrow). */
 static void snip_spill(struct gen *g)
 {
 	static const uint8_t srcs[] = { R_DATA, R_END, R_S, R_CTX, BPF_REG_10, 3 };
-	uint8_t src = srcs[rn(g, sizeof(srcs))];
-	int16_t slot = (int16_t)-(8 * (1 + rn(g, 6)));
-	int16_t off = chance(g, 15) ? (int16_t)(slot + (int16_t)rn(g, 8)) : slot;
-	unsigned ss = chance(g, 75) ? 3 : rn(g, 4), ls = chance(g, 75) ? 3 : rn(g, 4);
+	uint8_t src = srcs[sl_tgen_pick(&g->t, sizeof(srcs))];
+	int16_t slot = (int16_t)-(8 * (1 + sl_tgen_pick(&g->t, 6)));
+	int16_t off = sl_tgen_chance(&g->t, 15) ? (int16_t)(slot + (int16_t)sl_tgen_pick(&g->t, 8)) : slot;
+	unsigned ss = sl_tgen_chance(&g->t, 75) ? 3 : sl_tgen_pick(&g->t, 4), ls = sl_tgen_chance(&g->t, 75) ? 3 : sl_tgen_pick(&g->t, 4);
 
 	if (src == 3)
 		gen_scalar(g, 3);
-	emit(g, BPF_STX | BPF_MEM | sizes[ss], BPF_REG_10, src, off, 0);
-	if (chance(g, 15))
-		emit(g, BPF_ST | BPF_MEM | sizes[rn(g, 3)], BPF_REG_10, 0,
-		     (int16_t)(slot + (int16_t)rn(g, 4)), 0);
-	emit(g, BPF_LDX | BPF_MEM | sizes[ls], 2, BPF_REG_10,
-	     chance(g, 10) ? (int16_t)(slot + (int16_t)rn(g, 8)) : off, 0);
-	if (src == R_DATA && chance(g, 60)) {
+	sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | sl_tgen_sizes[ss], BPF_REG_10, src, off, 0);
+	if (sl_tgen_chance(&g->t, 15))
+		sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | sl_tgen_sizes[sl_tgen_pick(&g->t, 3)], BPF_REG_10, 0,
+		     (int16_t)(slot + (int16_t)sl_tgen_pick(&g->t, 4)), 0);
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[ls], 2, BPF_REG_10,
+	     sl_tgen_chance(&g->t, 10) ? (int16_t)(slot + (int16_t)sl_tgen_pick(&g->t, 8)) : off, 0);
+	if (src == R_DATA && sl_tgen_chance(&g->t, 60)) {
 		mem_access(g, 2, 0, 0);   /* unchecked packet byte: must be rejected unless proven */
-	} else if (chance(g, 50)) {
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 2, 0, 0);
-	} else if (chance(g, 50)) {
-		mem_access(g, 2, (int16_t)near(g, 0), rn(g, 4));
+	} else if (sl_tgen_chance(&g->t, 50)) {
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 2, 0, 0);
+	} else if (sl_tgen_chance(&g->t, 50)) {
+		mem_access(g, 2, (int16_t)near(g, 0), sl_tgen_pick(&g->t, 4));
 	}
 }
 
@@ -407,73 +368,73 @@ static void snip_map(struct gen *g, unsigned idx, uint32_t value_size)
 {
 	unsigned jn = ~0u;
 
-	emit(g, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, (int32_t)rn(g, 6));
-	if (chance(g, 20)) {
+	sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, (int32_t)sl_tgen_pick(&g->t, 6));
+	if (sl_tgen_chance(&g->t, 20)) {
 		gen_scalar(g, 3);
-		emit(g, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, 3, -4, 0);
+		sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, 3, -4, 0);
 	}
 	ld_map(g, 1, idx);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 2, BPF_REG_10, 0, 0);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, near(g, -4));
-	emit(g, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
-	if (chance(g, 20))
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 5, 0, 0, 0);   /* a copy, checked below */
-	if (chance(g, 92))
-		jn = jmp_fwd(g, BPF_JMP | (chance(g, 90) ? BPF_JEQ : BPF_JNE) | BPF_K,
-			     chance(g, 80) ? 0 : 5, 0, 0);
-	if (chance(g, 60)) {
-		unsigned s = rn(g, 4);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 2, BPF_REG_10, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, near(g, -4));
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	if (sl_tgen_chance(&g->t, 20))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 5, 0, 0, 0);   /* a copy, checked below */
+	if (sl_tgen_chance(&g->t, 92))
+		jn = sl_tgen_jmp_fwd(&g->t, BPF_JMP | (sl_tgen_chance(&g->t, 90) ? BPF_JEQ : BPF_JNE) | BPF_K,
+			     sl_tgen_chance(&g->t, 80) ? 0 : 5, 0, 0);
+	if (sl_tgen_chance(&g->t, 60)) {
+		unsigned s = sl_tgen_pick(&g->t, 4);
 
-		mem_access(g, chance(g, 85) ? 0 : 5,
-		       (int16_t)near(g, (int32_t)rn(g, value_size - size_bytes[s] + 1)), s);
-	} else if (chance(g, 50)) {
+		mem_access(g, sl_tgen_chance(&g->t, 85) ? 0 : 5,
+		       (int16_t)near(g, (int32_t)sl_tgen_pick(&g->t, value_size - sl_tgen_size_bytes[s] + 1)), s);
+	} else if (sl_tgen_chance(&g->t, 50)) {
 		snip_var_access(g, 0, (int32_t)value_size, 0);
 	} else {
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 1);
-		emit(g, BPF_STX | BPF_ATOMIC | (chance(g, 60) ? BPF_DW : BPF_W), 0, 1,
-		     (int16_t)(8 * rn(g, value_size / 8 + 1)),
-		     chance(g, 70) ? BPF_ADD : BPF_XCHG);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 1);
+		sl_tgen_emit(&g->t, BPF_STX | BPF_ATOMIC | (sl_tgen_chance(&g->t, 60) ? BPF_DW : BPF_W), 0, 1,
+		     (int16_t)(8 * sl_tgen_pick(&g->t, value_size / 8 + 1)),
+		     sl_tgen_chance(&g->t, 70) ? BPF_ADD : BPF_XCHG);
 	}
 	if (jn != ~0u)
-		land(g, jn);
+		sl_tgen_land(&g->t, jn);
 }
 
 /* A bounded loop (sometimes with a bad bound) with a body that narrows r9. */
 static void snip_loop(struct gen *g)
 {
-	unsigned head, limit = rn(g, 20);
+	unsigned head, limit = sl_tgen_pick(&g->t, 20);
 
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 5, 0, 0, 0);
-	head = g->n;
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_K, R_S, 0, 0, (int32_t)rn(g, 5));
-	if (chance(g, 40))
-		emit(g, BPF_ALU64 | BPF_AND | BPF_K, R_S, 0, 0, 0xff);
-	emit(g, (chance(g, 20) ? BPF_ALU : BPF_ALU64) | BPF_ADD | BPF_K, 5, 0, 0,
-	     chance(g, 95) ? 1 : 0);
-	emit(g, (chance(g, 30) ? BPF_JMP32 : BPF_JMP) | (chance(g, 80) ? BPF_JLT : BPF_JSLT) | BPF_K,
-	     5, 0, (int16_t)((int)head - (int)g->n - 1), (int32_t)limit);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 5, 0, 0, 0);
+	head = g->t.n;
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, R_S, 0, 0, (int32_t)sl_tgen_pick(&g->t, 5));
+	if (sl_tgen_chance(&g->t, 40))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_K, R_S, 0, 0, 0xff);
+	sl_tgen_emit(&g->t, (sl_tgen_chance(&g->t, 20) ? BPF_ALU : BPF_ALU64) | BPF_ADD | BPF_K, 5, 0, 0,
+	     sl_tgen_chance(&g->t, 95) ? 1 : 0);
+	sl_tgen_emit(&g->t, (sl_tgen_chance(&g->t, 30) ? BPF_JMP32 : BPF_JMP) | (sl_tgen_chance(&g->t, 80) ? BPF_JLT : BPF_JSLT) | BPF_K,
+	     5, 0, (int16_t)((int)head - (int)g->t.n - 1), (int32_t)limit);
 }
 
 /* Helper writing to the stack with a size from a register (XDP: xdp_load_bytes). */
 static void snip_helper_size(struct gen *g)
 {
 	unsigned j[2], nj;
-	int32_t buf = -(int32_t)(16 + 8 * rn(g, 6));
+	int32_t buf = -(int32_t)(16 + 8 * sl_tgen_pick(&g->t, 6));
 
 	gen_scalar(g, 4);
 	narrow(g, 4);
-	nj = bound_check(g, 4, -buf - (int32_t)rn(g, 3), j);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 3, BPF_REG_10, 0, 0);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, buf);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 1, R_CTX, 0, 0);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, (int32_t)rn(g, 8));
-	emit(g, BPF_JMP | BPF_CALL, 0, 0, 0,
-	     chance(g, 70) ? BPF_FUNC_xdp_load_bytes : BPF_FUNC_xdp_store_bytes);
+	nj = bound_check(g, 4, -buf - (int32_t)sl_tgen_pick(&g->t, 3), j);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 3, BPF_REG_10, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, buf);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 1, R_CTX, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, (int32_t)sl_tgen_pick(&g->t, 8));
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, 0, 0,
+	     sl_tgen_chance(&g->t, 70) ? BPF_FUNC_xdp_load_bytes : BPF_FUNC_xdp_store_bytes);
 	/* read back what was proven written (or a little more) */
-	emit(g, BPF_LDX | BPF_MEM | sizes[rn(g, 4)], 0, BPF_REG_10, (int16_t)near(g, buf), 0);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 0, 0, 0);
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[sl_tgen_pick(&g->t, 4)], 0, BPF_REG_10, (int16_t)near(g, buf), 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 0, 0, 0);
 	for (unsigned i = 0; i < nj; i++)
-		land(g, j[i]);
+		sl_tgen_land(&g->t, j[i]);
 }
 
 /* Packet-moving helper, then maybe reload data/data_end, maybe not. */
@@ -482,12 +443,12 @@ static void snip_adjust(struct gen *g)
 	static const int32_t ids[] = { BPF_FUNC_xdp_adjust_head, BPF_FUNC_xdp_adjust_tail,
 				       BPF_FUNC_xdp_adjust_meta };
 
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 1, R_CTX, 0, 0);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, (int32_t)rn(g, 41) - 20);
-	emit(g, BPF_JMP | BPF_CALL, 0, 0, 0, ids[rn(g, 3)]);
-	if (chance(g, 70)) {
-		emit(g, BPF_LDX | BPF_MEM | BPF_W, R_DATA, R_CTX, 0, 0);
-		emit(g, BPF_LDX | BPF_MEM | BPF_W, R_END, R_CTX, 4, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 1, R_CTX, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, (int32_t)sl_tgen_pick(&g->t, 41) - 20);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, 0, 0, ids[sl_tgen_pick(&g->t, 3)]);
+	if (sl_tgen_chance(&g->t, 70)) {
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_W, R_DATA, R_CTX, 0, 0);
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_W, R_END, R_CTX, 4, 0);
 	}
 }
 
@@ -496,17 +457,17 @@ static void snip_atomic(struct gen *g)
 {
 	static const int32_t ops[] = { BPF_ADD, BPF_ADD | BPF_FETCH, BPF_XCHG, BPF_CMPXCHG,
 				       BPF_OR, BPF_AND | BPF_FETCH };
-	int16_t off = (int16_t)-(8 * (1 + rn(g, 6)));
-	uint8_t src = chance(g, 80) ? 2 : R_DATA;
+	int16_t off = (int16_t)-(8 * (1 + sl_tgen_pick(&g->t, 6)));
+	uint8_t src = sl_tgen_chance(&g->t, 80) ? 2 : R_DATA;
 
-	if (!g->stack_zeroed || chance(g, 10))
-		emit(g, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, off, 0);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, (int32_t)rn(g, 9));
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
-	emit(g, BPF_STX | BPF_ATOMIC | (chance(g, 70) ? BPF_DW : BPF_W), BPF_REG_10, src,
-	     chance(g, 90) ? off : (int16_t)(off + 4), ops[rn(g, 6)]);
-	emit(g, BPF_LDX | BPF_MEM | BPF_DW, 3, BPF_REG_10, off, 0);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_X, R_S, chance(g, 50) ? 3 : 2, 0, 0);
+	if (!g->stack_zeroed || sl_tgen_chance(&g->t, 10))
+		sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, off, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, (int32_t)sl_tgen_pick(&g->t, 9));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+	sl_tgen_emit(&g->t, BPF_STX | BPF_ATOMIC | (sl_tgen_chance(&g->t, 70) ? BPF_DW : BPF_W), BPF_REG_10, src,
+	     sl_tgen_chance(&g->t, 90) ? off : (int16_t)(off + 4), ops[sl_tgen_pick(&g->t, 6)]);
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, 3, BPF_REG_10, off, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, R_S, sl_tgen_chance(&g->t, 50) ? 3 : 2, 0, 0);
 }
 
 /* Call the subprogram with r1 = fp - k (a buffer in this frame) and r2 = a scalar. */
@@ -515,35 +476,35 @@ static void snip_call(struct gen *g)
 	if (g->call_fixup >= 0)
 		return;
 	gen_scalar(g, 2);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, -64);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, -64);
 	if (!g->stack_zeroed)
-		emit(g, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -64, 0);
-	emit(g, BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0);
-	g->call_fixup = (int)g->n - 1;
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 0, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -64, 0);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0);
+	g->call_fixup = (int)g->t.n - 1;
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 0, 0, 0);
 }
 
 /* The subprogram: narrows r2, accesses [r1 + r2] (the caller's 64-byte buffer). */
 static void gen_callee(struct gen *g)
 {
-	unsigned j[2], nj, s = rn(g, 4);
+	unsigned j[2], nj, s = sl_tgen_pick(&g->t, 4);
 
-	g->in[g->call_fixup].imm = (int32_t)(g->n - (unsigned)g->call_fixup - 1);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+	g->t.insns[g->call_fixup].imm = (int32_t)(g->t.n - (unsigned)g->call_fixup - 1);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
 	narrow(g, 2);
-	nj = bound_check(g, 2, 64 - (int32_t)size_bytes[s] - (int32_t)rn(g, 8), j);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_X, 1, 2, 0, 0);
-	if (chance(g, 50)) {
-		emit(g, BPF_LDX | BPF_MEM | sizes[s], 0, 1, (int16_t)near(g, 0), 0);
+	nj = bound_check(g, 2, 64 - (int32_t)sl_tgen_size_bytes[s] - (int32_t)sl_tgen_pick(&g->t, 8), j);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, 1, 2, 0, 0);
+	if (sl_tgen_chance(&g->t, 50)) {
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[s], 0, 1, (int16_t)near(g, 0), 0);
 	} else {
-		emit(g, BPF_ST | BPF_MEM | sizes[s], 1, 0, (int16_t)near(g, 0), 7);
-		if (chance(g, 50))
-			emit(g, BPF_STX | BPF_ATOMIC | BPF_DW, 1, 2, (int16_t)near(g, 0), BPF_ADD);
+		sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | sl_tgen_sizes[s], 1, 0, (int16_t)near(g, 0), 7);
+		if (sl_tgen_chance(&g->t, 50))
+			sl_tgen_emit(&g->t, BPF_STX | BPF_ATOMIC | BPF_DW, 1, 2, (int16_t)near(g, 0), BPF_ADD);
 	}
 	for (unsigned i = 0; i < nj; i++)
-		land(g, j[i]);
-	emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		sl_tgen_land(&g->t, j[i]);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
 /* bpf_loop(nr, callback, fp - 64, 0): the callback works on the caller's 64-byte buffer. */
@@ -553,66 +514,66 @@ static void snip_bpf_loop(struct gen *g)
 		return;
 	if (!g->stack_zeroed)
 		for (int off = -64; off < -32; off += 8)
-			emit(g, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)off, 0);
-	if (chance(g, 50)) {
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, (int32_t)rn(g, 20));
+			sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)off, 0);
+	if (sl_tgen_chance(&g->t, 50)) {
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, (int32_t)sl_tgen_pick(&g->t, 20));
 	} else {
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 1, R_S, 0, 0);
-		emit(g, BPF_ALU64 | BPF_AND | BPF_K, 1, 0, 0, (int32_t)rn(g, 32));
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 1, R_S, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_K, 1, 0, 0, (int32_t)sl_tgen_pick(&g->t, 32));
 	}
-	g->cb_fixup = (int)g->n;
-	emit(g, BPF_LD | BPF_DW | BPF_IMM, 2, BPF_PSEUDO_FUNC, 0, 0);
-	emit(g, 0, 0, 0, 0, 0);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 3, BPF_REG_10, 0, 0);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -64);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, 0);
-	emit(g, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_loop);
-	emit(g, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 0, 0, 0);
+	g->cb_fixup = (int)g->t.n;
+	sl_tgen_emit(&g->t, BPF_LD | BPF_DW | BPF_IMM, 2, BPF_PSEUDO_FUNC, 0, 0);
+	sl_tgen_emit(&g->t, 0, 0, 0, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 3, BPF_REG_10, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -64);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, 0);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_loop);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, R_S, 0, 0, 0);
 }
 
 /* The callback: r1 = index (u32), r2 = the buffer; a counter in it, or [r2 + index]. */
 static void gen_loop_callback(struct gen *g)
 {
-	unsigned j[2], nj = 0, s = rn(g, 4);
+	unsigned j[2], nj = 0, s = sl_tgen_pick(&g->t, 4);
 
-	g->in[g->cb_fixup].imm = (int32_t)(g->n - (unsigned)g->cb_fixup - 1);
-	if (chance(g, 40)) {
-		int16_t off = (int16_t)(8 * rn(g, 8));
+	g->t.insns[g->cb_fixup].imm = (int32_t)(g->t.n - (unsigned)g->cb_fixup - 1);
+	if (sl_tgen_chance(&g->t, 40)) {
+		int16_t off = (int16_t)(8 * sl_tgen_pick(&g->t, 8));
 
-		emit(g, BPF_LDX | BPF_MEM | BPF_DW, 3, 2, off, 0);
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, (int32_t)rn(g, 9));
-		emit(g, BPF_STX | BPF_MEM | BPF_DW, 2, 3, off, 0);
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, 3, 2, off, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, (int32_t)sl_tgen_pick(&g->t, 9));
+		sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_DW, 2, 3, off, 0);
 	} else {
 		narrow(g, 1);
-		nj = bound_check(g, 1, 64 - (int32_t)size_bytes[s], j);
-		emit(g, BPF_ALU64 | BPF_ADD | BPF_X, 2, 1, 0, 0);
-		if (chance(g, 50))
-			emit(g, BPF_LDX | BPF_MEM | sizes[s], 3, 2, 0, 0);
+		nj = bound_check(g, 1, 64 - (int32_t)sl_tgen_size_bytes[s], j);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, 2, 1, 0, 0);
+		if (sl_tgen_chance(&g->t, 50))
+			sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[s], 3, 2, 0, 0);
 		else
-			emit(g, BPF_ST | BPF_MEM | sizes[s], 2, 0, 0, 5);
+			sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | sl_tgen_sizes[s], 2, 0, 0, 5);
 	}
 	for (unsigned i = 0; i < nj; i++)
-		land(g, j[i]);
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, chance(g, 97) ? (int32_t)rn(g, 2) : 2);
-	emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		sl_tgen_land(&g->t, j[i]);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, sl_tgen_chance(&g->t, 97) ? (int32_t)sl_tgen_pick(&g->t, 2) : 2);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
 static void prologue(struct gen *g)
 {
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, R_CTX, 1, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, R_CTX, 1, 0, 0);
 	if (g->type == SL_PROG_XDP) {
-		emit(g, BPF_LDX | BPF_MEM | BPF_W, R_DATA, R_CTX, 0, 0);
-		emit(g, BPF_LDX | BPF_MEM | BPF_W, R_END, R_CTX, 4, 0);
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, R_S, R_END, 0, 0);
-		emit(g, BPF_ALU64 | BPF_SUB | BPF_X, R_S, R_DATA, 0, 0);
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_W, R_DATA, R_CTX, 0, 0);
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_W, R_END, R_CTX, 4, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, R_S, R_END, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_SUB | BPF_X, R_S, R_DATA, 0, 0);
 	} else {
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, R_DATA, 1, 0, 0);
-		emit(g, BPF_LDX | BPF_MEM | BPF_DW, R_S, R_DATA, (int16_t)(8 * rn(g, 8)), 0);
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, R_END, 0, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, R_DATA, 1, 0, 0);
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, R_S, R_DATA, (int16_t)(8 * sl_tgen_pick(&g->t, 8)), 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, R_END, 0, 0, 0);
 	}
-	g->stack_zeroed = chance(g, 70);
+	g->stack_zeroed = sl_tgen_chance(&g->t, 70);
 	for (int off = -8; g->stack_zeroed && off >= -128; off -= 8)
-		emit(g, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)off, 0);
+		sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)off, 0);
 }
 
 /* map 0: ARRAY key 4 value 12 x4; map 1: HASH key 4 value 16 x8 */
@@ -623,29 +584,29 @@ static const struct sl_map_def map_defs[2] = {
 
 static void generate(struct gen *g)
 {
-	unsigned n_snips = 1 + rn(g, 5);
+	unsigned n_snips = 1 + sl_tgen_pick(&g->t, 5);
 
-	g->n = 0;
+	g->t.n = 0;
 	g->call_fixup = -1;
 	g->cb_fixup = -1;
-	g->type = chance(g, 55) ? SL_PROG_XDP : SL_PROG_RAW;
+	g->type = sl_tgen_chance(&g->t, 55) ? SL_PROG_XDP : SL_PROG_RAW;
 	prologue(g);
 	for (unsigned i = 0; i < n_snips; i++) {
-		unsigned m = rn(g, 2);
+		unsigned m = sl_tgen_pick(&g->t, 2);
 
-		if (chance(g, 25)) {
+		if (sl_tgen_chance(&g->t, 25)) {
 			snip_derive(g);
 			continue;
 		}
-		if (chance(g, 12)) {
+		if (sl_tgen_chance(&g->t, 12)) {
 			snip_diamond(g);
 			continue;
 		}
-		if (chance(g, 6)) {
+		if (sl_tgen_chance(&g->t, 6)) {
 			snip_bpf_loop(g);
 			continue;
 		}
-		switch (rn(g, g->type == SL_PROG_XDP ? 11 : 8)) {
+		switch (sl_tgen_pick(&g->t, g->type == SL_PROG_XDP ? 11 : 8)) {
 		case 0: snip_var_access(g, g->type == SL_PROG_RAW ? R_DATA : BPF_REG_10,
 					g->type == SL_PROG_RAW ? RAW_MEM : 64,
 					g->type == SL_PROG_RAW ? 0 : -64); break;
@@ -661,10 +622,10 @@ static void generate(struct gen *g)
 		default: snip_pkt_access(g); break;
 		}
 	}
-	emit(g, BPF_ALU64 | BPF_MOV | BPF_X, 0, R_S, 0, 0);
-	if (chance(g, 50))
-		emit(g, BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 3);
-	emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, R_S, 0, 0);
+	if (sl_tgen_chance(&g->t, 50))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 3);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	if (g->call_fixup >= 0)
 		gen_callee(g);
 	if (g->cb_fixup >= 0)
@@ -794,10 +755,10 @@ static bool same(const struct outcome *a, const struct outcome *b)
 static void make_input(struct gen *g, struct input *in, unsigned i)
 {
 	for (unsigned k = 0; k < RAW_MEM; k++)
-		in->mem[k] = (uint8_t)(chance(g, 30) ? 0 : chance(g, 20) ? 0xff : rnd(g));
+		in->mem[k] = (uint8_t)(sl_tgen_chance(&g->t, 30) ? 0 : sl_tgen_chance(&g->t, 20) ? 0xff : sl_tgen_u64(&g->t));
 	for (unsigned k = 0; k < PKT_BUF; k++)
-		in->buf[k] = (uint8_t)rnd(g);
-	in->pkt_len = i == 0 ? 0 : i == 1 ? 100 : rn(g, 101);
+		in->buf[k] = (uint8_t)sl_tgen_u64(&g->t);
+	in->pkt_len = i == 0 ? 0 : i == 1 ? 100 : sl_tgen_pick(&g->t, 101);
 }
 
 /* Verify one program; run it when accepted. @return 0, or 1 on a soundness failure. */
@@ -809,7 +770,7 @@ static int check_prog(struct gen *g, struct sl_map **maps, struct stats *st, uin
 	struct sl_jit *jit = NULL;
 	int bad = 0;
 
-	prog = sl_prog_from_raw(g->in, g->n * sizeof(struct bpf_insn), g->type,
+	prog = sl_prog_from_raw(g->t.insns, g->t.n * sizeof(struct bpf_insn), g->type,
 				g->type == SL_PROG_RAW ? RAW_MEM : 0, log, sizeof(log));
 	if (!prog)
 		return 0;
@@ -907,6 +868,8 @@ int main(int argc, char **argv)
 	struct stats st = { 0 };
 	struct gen g;
 
+	sl_tgen_init(&g.t, sl_rng_make(1, SL_RNG_XORSHIFT), MAX_INSNS - 2);
+
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--seconds"))
 			seconds = atof(argv[i + 1]);
@@ -946,7 +909,7 @@ int main(int argc, char **argv)
 			break;
 		if (count ? k >= count : (k % 64 == 0 && now_s() - t0 >= seconds))
 			break;
-		g.rng = ps ? ps : 1;
+		g.t.rng = sl_rng_make(ps ? ps : 1, SL_RNG_XORSHIFT);
 		generate(&g);
 		fails += (unsigned long)check_prog(&g, maps, &st, ps, one != 0);
 		if (fails >= max_fails)

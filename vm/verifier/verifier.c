@@ -60,31 +60,21 @@
 
 #define V_MAX_RESTARTS 3
 
-void v_note_insn_flag(struct venv *env, uint16_t flag)
-{
-	struct vinsn *ia = &env->ia[env->insn_idx];
-
-	if (!(ia->flags & flag)) {
-		ia->flags |= flag;
-		env->restart = true;
-	}
-}
-
 static int init_state(struct venv *env)
 {
 	struct vframe *f;
 
-	env->cur = state_new(0);
+	env->cur = v_state_new(0);
 	if (!env->cur)
 		return -ENOMEM;
 	f = env->cur->frames[0];
-	reg_mark_const(&f->regs[BPF_REG_10], 0);
+	v_reg_mark_const(&f->regs[BPF_REG_10], 0);
 	f->regs[BPF_REG_10].type = V_STACK;
-	reg_mark_const(&f->regs[BPF_REG_1], 0);
+	v_reg_mark_const(&f->regs[BPF_REG_1], 0);
 	if (env->prog->type == SL_PROG_RAW) {
 		f->regs[BPF_REG_1].type = V_MEM;
 		f->regs[BPF_REG_1].mem_size = env->prog->mem_size;
-		reg_mark_unknown(&f->regs[BPF_REG_2]);
+		v_reg_mark_unknown(&f->regs[BPF_REG_2]);
 	} else {
 		f->regs[BPF_REG_1].type = V_CTX;
 	}
@@ -141,8 +131,8 @@ static int do_check(struct venv *env)
 static void env_reset_walk(struct venv *env)
 {
 	while (env->npend)
-		state_free(env->pend[--env->npend].st);
-	state_free(env->cur);
+		v_state_free(env->pend[--env->npend].st);
+	v_state_free(env->cur);
 	env->cur = NULL;
 	v_free_explored(env);
 	for (uint32_t s = 0; s < env->nsub; s++)
@@ -264,5 +254,8 @@ int sl_prog_verify(struct sl_prog *prog, unsigned flags, struct sl_verify_stats 
 			    (uint64_t)(t1.tv_nsec - t0.tv_nsec);
 	}
 	env_free(&env);
+	/* the interpreter's form, built here so that workers never build it */
+	if (!err)
+		err = sl_vm_prepare(prog, log, log_len);
 	return err;
 }

@@ -102,7 +102,7 @@ static int arg_size(struct venv *env, uint32_t regno, bool zero_ok, struct call_
 	struct vreg *r = v_reg(env, regno);
 
 	if (r->type != V_SCALAR)
-		return v_err(env, -EACCES, "R%u type=%s expected=scalar", regno, vtype_str(r->type));
+		return v_err(env, -EACCES, "R%u type=%s expected=scalar", regno, v_vtype_str(r->type));
 	if (m->mem_regno < 0)
 		return v_err(env, -EACCES, "R%u size argument without a memory argument", regno);
 	if (r->smin < 0)
@@ -144,7 +144,7 @@ static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, stru
 	case SL_ARG_CONST_MAP_PTR:
 		if (r->type != V_CONST_MAP)
 			return v_err(env, -EACCES, "R%u type=%s expected=map_ptr", regno,
-				     vtype_str(r->type));
+				     v_vtype_str(r->type));
 		m->map = r->map;
 		m->map_inner = r->inner;
 		return 0;
@@ -153,7 +153,7 @@ static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, stru
 	case SL_ARG_PTR_TO_MAP_VALUE:
 		return arg_map_mem(env, regno, false, m);
 	case SL_ARG_PTR_TO_MEM_OR_NULL:
-		m->mem_null = r->type == V_SCALAR && reg_is_const(r) && !r->var_off.value;
+		m->mem_null = r->type == V_SCALAR && v_reg_is_const(r) && !r->var_off.value;
 		if (m->mem_null) {
 			m->mem_regno = (int)regno;
 			m->mem_uninit = false;
@@ -165,7 +165,7 @@ static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, stru
 		if (r->type != V_STACK && r->type != V_PKT && r->type != V_PKT_META &&
 		    r->type != V_MAP_VALUE && r->type != V_MEM)
 			return v_err(env, -EACCES, "R%u type=%s expected=fp, pkt, pkt_meta, map_value, mem",
-				     regno, vtype_str(r->type));
+				     regno, v_vtype_str(r->type));
 		m->mem_regno = (int)regno;
 		m->mem_uninit = at == SL_ARG_PTR_TO_UNINIT_MEM;
 		m->mem_null = false;
@@ -175,16 +175,16 @@ static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, stru
 		return arg_size(env, regno, at == SL_ARG_CONST_SIZE_OR_ZERO, m);
 	case SL_ARG_PTR_TO_CTX:
 		if (r->type != V_CTX)
-			return v_err(env, -EACCES, "R%u type=%s expected=ctx", regno, vtype_str(r->type));
-		if (r->off || !tnum_is_const(r->var_off) || r->var_off.value)
+			return v_err(env, -EACCES, "R%u type=%s expected=ctx", regno, v_vtype_str(r->type));
+		if (r->off || !v_tnum_is_const(r->var_off) || r->var_off.value)
 			return v_err(env, -EACCES, "dereference of modified ctx ptr R%u off=%d disallowed",
 				     regno, r->off);
 		return 0;
 	case SL_ARG_PTR_TO_ALLOC_MEM:
 		if (r->type != V_MEM || !r->ref_id)
 			return v_err(env, -EACCES, "R%u type=%s expected=alloc_mem", regno,
-				     vtype_str(r->type));
-		if (r->off || !tnum_is_const(r->var_off) || r->var_off.value)
+				     v_vtype_str(r->type));
+		if (r->off || !v_tnum_is_const(r->var_off) || r->var_off.value)
 			return v_err(env, -EACCES, "R%u must have zero offset when passed to release func",
 				     regno);
 		m->release_ref = r->ref_id;
@@ -192,17 +192,17 @@ static int check_arg(struct venv *env, uint32_t regno, enum sl_arg_type at, stru
 	case SL_ARG_PTR_TO_FUNC:
 		if (r->type != V_FUNC)
 			return v_err(env, -EACCES, "R%u type=%s expected=func", regno,
-				     vtype_str(r->type));
+				     v_vtype_str(r->type));
 		return 0;
 	case SL_ARG_PTR_TO_STACK_OR_NULL:
-		if (r->type == V_SCALAR && reg_is_const(r) && !r->var_off.value)
+		if (r->type == V_SCALAR && v_reg_is_const(r) && !r->var_off.value)
 			return 0;
-		if (r->type != V_STACK || !tnum_is_const(r->var_off))
+		if (r->type != V_STACK || !v_tnum_is_const(r->var_off))
 			return v_err(env, -EACCES, "R%u type=%s expected=fp", regno,
-				     vtype_str(r->type));
+				     v_vtype_str(r->type));
 		return 0;
 	case SL_ARG_CONST_ALLOC_SIZE_OR_ZERO:
-		if (!reg_is_const(r))
+		if (!v_reg_is_const(r))
 			return v_err(env, -EACCES, "R%u is not a known constant'", regno);
 		m->alloc_size = r->var_off.value;
 		return 0;
@@ -238,12 +238,12 @@ static void invalidate_ptrs(struct vstate *st, bool (*match)(const struct vreg *
 
 		for (unsigned r = 0; r < SL_NREGS; r++)
 			if (match(&f->regs[r], id))
-				reg_mark_unknown(&f->regs[r]);
+				v_reg_mark_unknown(&f->regs[r]);
 		for (uint32_t k = 0; k < f->nslots; k++) {
 			struct vslot *s = &f->stack[k];
 
 			if (s->type[0] == SLOT_SPILL && match(&s->spill, id))
-				reg_mark_unknown(&s->spill);
+				v_reg_mark_unknown(&s->spill);
 		}
 	}
 }
@@ -263,12 +263,12 @@ static int set_return(struct venv *env, const struct sl_helper *h, struct call_m
 
 	switch (h->ret) {
 	case SL_RET_VOID:
-		reg_mark_not_init(r0);
+		v_reg_mark_not_init(r0);
 		return 0;
 	case SL_RET_PTR_TO_MAP_VALUE_OR_NULL:
 		if (!m->map)
 			return v_err(env, -EINVAL, "kernel subsystem misconfigured verifier");
-		reg_mark_const(r0, 0);
+		v_reg_mark_const(r0, 0);
 		r0->type = V_MAP_VALUE_OR_NULL;
 		r0->map = m->map;
 		r0->id = ++env->id_gen;
@@ -281,7 +281,7 @@ static int set_return(struct venv *env, const struct sl_helper *h, struct call_m
 	case SL_RET_PTR_TO_ALLOC_MEM_OR_NULL:
 		if (env->cur->nrefs >= V_MAX_REFS)
 			return v_err(env, -EACCES, "too many outstanding references");
-		reg_mark_const(r0, 0);
+		v_reg_mark_const(r0, 0);
 		r0->type = V_MEM_OR_NULL;
 		r0->mem_size = (uint32_t)m->alloc_size;
 		r0->id = r0->ref_id = ++env->id_gen;
@@ -289,7 +289,7 @@ static int set_return(struct venv *env, const struct sl_helper *h, struct call_m
 		env->cur->ref_insn[env->cur->nrefs++] = env->insn_idx;
 		return 0;
 	default:
-		reg_mark_unknown(r0);
+		v_reg_mark_unknown(r0);
 		return 0;
 	}
 }
@@ -353,7 +353,7 @@ int v_check_helper_call(struct venv *env, const struct bpf_insn *insn)
 	if (changes_pkt_data(insn->imm))
 		invalidate_ptrs(env->cur, is_pkt, 0);
 	for (unsigned r = BPF_REG_1; r <= BPF_REG_5; r++)
-		reg_mark_not_init(v_reg(env, r));
+		v_reg_mark_not_init(v_reg(env, r));
 	return set_return(env, h, &m);
 }
 
@@ -388,7 +388,7 @@ static int enter_callback(struct venv *env, uint32_t callsite, uint32_t start,
 		return v_err(env, -E2BIG, "the call stack of %u frames is too deep",
 			     st->curframe + 2);
 	}
-	callee = frame_new(st->curframe + 1, env->ia[start].subprog, callsite);
+	callee = v_frame_new(st->curframe + 1, env->ia[start].subprog, callsite);
 	if (!callee) {
 		free(snap);
 		return -ENOMEM;
@@ -398,10 +398,10 @@ static int enter_callback(struct venv *env, uint32_t callsite, uint32_t start,
 	callee->callback = true;
 	callee->cb_ctx = *ctx;
 	callee->cb_act = act;
-	reg_mark_unknown(&callee->regs[BPF_REG_1]);
-	reg_mark_sized(&callee->regs[BPF_REG_1], 4, false);
+	v_reg_mark_unknown(&callee->regs[BPF_REG_1]);
+	v_reg_mark_sized(&callee->regs[BPF_REG_1], 4, false);
 	callee->regs[BPF_REG_2] = *ctx;
-	reg_mark_const(&callee->regs[BPF_REG_10], 0);
+	v_reg_mark_const(&callee->regs[BPF_REG_10], 0);
 	callee->regs[BPF_REG_10].type = V_STACK;
 	callee->regs[BPF_REG_10].frameno = (uint8_t)callee->frameno;
 	st->frames[++st->curframe] = callee;
@@ -455,7 +455,7 @@ static void widen_ctx_frame(struct vstate *st, const struct vreg *ctx,
 		if (slot_same(s, k < nsnap ? &snap[k] : &empty))
 			continue;
 		if (s->type[0] == SLOT_SPILL && s->spill.type == V_SCALAR) {
-			reg_mark_unknown(&s->spill);
+			v_reg_mark_unknown(&s->spill);
 			continue;
 		}
 		for (unsigned j = 0; j < 8; j++)
@@ -484,7 +484,7 @@ static int callback_exit(struct venv *env)
 	free(callee->stack);
 	free(callee);   /* its snapshot goes on to the next call */
 	st->frames[st->curframe--] = NULL;
-	reg_mark_unknown(v_reg(env, BPF_REG_0));
+	v_reg_mark_unknown(v_reg(env, BPF_REG_0));
 	err = v_push_branch(env, call + 1, env->insn_idx, NULL);
 	if (!err)
 		widen_ctx_frame(st, &ctx, snap, nsnap);
@@ -505,15 +505,15 @@ int v_check_func_call(struct venv *env, const struct bpf_insn *insn)
 	if (st->curframe + 1 >= SL_MAX_CALL_DEPTH)
 		return v_err(env, -E2BIG, "the call stack of %u frames is too deep",
 			     st->curframe + 2);
-	callee = frame_new(st->curframe + 1, env->ia[target].subprog, env->insn_idx);
+	callee = v_frame_new(st->curframe + 1, env->ia[target].subprog, env->insn_idx);
 	if (!callee)
 		return -ENOMEM;
 	for (unsigned r = BPF_REG_1; r <= BPF_REG_5; r++) {
 		callee->regs[r] = caller->regs[r];
-		reg_mark_not_init(&caller->regs[r]);
+		v_reg_mark_not_init(&caller->regs[r]);
 	}
-	reg_mark_not_init(&caller->regs[BPF_REG_0]);
-	reg_mark_const(&callee->regs[BPF_REG_10], 0);
+	v_reg_mark_not_init(&caller->regs[BPF_REG_0]);
+	v_reg_mark_const(&callee->regs[BPF_REG_10], 0);
 	callee->regs[BPF_REG_10].type = V_STACK;
 	callee->regs[BPF_REG_10].frameno = (uint8_t)callee->frameno;
 	st->frames[++st->curframe] = callee;
@@ -578,9 +578,9 @@ int v_check_ld_abs(struct venv *env, const struct bpf_insn *insn)
 	if (env->cur->nrefs)
 		return v_err(env, -EINVAL, "BPF_LD_[ABS|IND] cannot be used with references held");
 	for (unsigned r = BPF_REG_1; r <= BPF_REG_5; r++)
-		reg_mark_not_init(v_reg(env, r));
+		v_reg_mark_not_init(v_reg(env, r));
 	r0 = v_reg(env, BPF_REG_0);
-	reg_mark_unknown(r0);
-	reg_mark_sized(r0, sl_isa_size_bytes(insn->code), false);
+	v_reg_mark_unknown(r0);
+	v_reg_mark_sized(r0, sl_isa_size_bytes(insn->code), false);
 	return 0;
 }

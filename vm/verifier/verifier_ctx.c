@@ -74,12 +74,12 @@ static int xdp_access(struct venv *env, uint32_t pc, int32_t off, unsigned size,
 		env->ia[pc].ctx_field = (uint8_t)(i + 1);
 		if (out) {
 			if (xdp_fields[i].type == V_SCALAR) {
-				reg_mark_unknown(out);
-				reg_mark_sized(out, 4, false);
+				v_reg_mark_unknown(out);
+				v_reg_mark_sized(out, 4, false);
 			} else {
 				memset(out, 0, sizeof(*out));
 				out->type = xdp_fields[i].type;
-				out->var_off = tnum_const(0);
+				out->var_off = v_tnum_const(0);
 			}
 		}
 		return 0;
@@ -103,8 +103,8 @@ int v_ctx_access(struct venv *env, uint32_t pc, int32_t off, unsigned size, enum
 			break;
 		env->ia[pc].ctx_field = 1;
 		if (out) {
-			reg_mark_unknown(out);
-			reg_mark_sized(out, size, false);
+			v_reg_mark_unknown(out);
+			v_reg_mark_sized(out, size, false);
 		}
 		return 0;
 	default:

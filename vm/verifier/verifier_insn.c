@@ -15,22 +15,6 @@ static const char *const alu_str[16] = {
 	"endian", "?", "?",
 };
 
-int v_check_reg_read(struct venv *env, uint32_t regno)
-{
-	if (regno >= SL_NREGS)
-		return v_err(env, -EINVAL, "R%u is invalid", regno);
-	if (v_reg(env, regno)->type == V_NOT_INIT)
-		return v_err(env, -EACCES, "R%u !read_ok", regno);
-	return 0;
-}
-
-int v_check_reg_write(struct venv *env, uint32_t regno)
-{
-	if (regno == BPF_REG_10)
-		return v_err(env, -EACCES, "frame pointer is read only");
-	return 0;
-}
-
 /* ---- pointer arithmetic ---- */
 
 static int check_ptr_alu_type(struct venv *env, uint32_t regno, const struct vreg *ptr,
@@ -41,12 +25,12 @@ static int check_ptr_alu_type(struct venv *env, uint32_t regno, const struct vre
 	case V_MEM_OR_NULL:
 	case V_CONST_MAP_OR_NULL:
 		return v_err(env, -EACCES, "R%u pointer arithmetic on %s prohibited, null-check it first",
-			     regno, vtype_str(ptr->type));
+			     regno, v_vtype_str(ptr->type));
 	case V_CONST_MAP:
 	case V_PKT_END:
 	case V_FUNC:
 		return v_err(env, -EACCES, "R%u pointer arithmetic on %s prohibited", regno,
-			     vtype_str(ptr->type));
+			     v_vtype_str(ptr->type));
 	default:
 		break;
 	}
@@ -61,9 +45,9 @@ static int check_ptr_alu_type(struct venv *env, uint32_t regno, const struct vre
 
 static int check_sane_offset(struct venv *env, const struct vreg *off, const struct vreg *ptr)
 {
-	const char *t = vtype_str(ptr->type);
+	const char *t = v_vtype_str(ptr->type);
 
-	if (reg_is_const(off)) {
+	if (v_reg_is_const(off)) {
 		int64_t v = (int64_t)off->var_off.value;
 
 		if (v >= V_MAX_VAR_OFF || v <= -V_MAX_VAR_OFF)
@@ -96,7 +80,7 @@ static int ptr_sub_ptr(struct venv *env, uint32_t dst_regno, struct vreg *dst,
 	if (op != BPF_SUB || !(pkt_family || same))
 		return v_err(env, -EACCES, "R%u pointer %s pointer prohibited", dst_regno,
 			     alu_str[op >> 4]);
-	reg_mark_unknown(dst);
+	v_reg_mark_unknown(dst);
 	return 0;
 }
 
@@ -116,7 +100,7 @@ static int ptr_alu(struct venv *env, const struct bpf_insn *insn, struct vreg *d
 		/* privileged kernel: a 32-bit SUB with a pointer operand gives a
 		 * meaningless scalar; clang -mcpu=v3 emits it for packet offsets */
 		if (op == BPF_SUB && is_pkt_family(ptr)) {
-			reg_mark_unknown(dst);
+			v_reg_mark_unknown(dst);
 			return 0;
 		}
 		return v_err(env, -EACCES, "R%u 32-bit pointer arithmetic prohibited", insn->dst_reg);
@@ -133,12 +117,12 @@ static int ptr_alu(struct venv *env, const struct bpf_insn *insn, struct vreg *d
 	/* the offset's value decides the pointer, constant or not: precise */
 	if (SL_OP_SRC(insn->code) == BPF_X)
 		v_note_insn_flag(env, IA_PTR_ARITH);
-	if (reg_is_const(off)) {
+	if (v_reg_is_const(off)) {
 		int64_t v = (int64_t)off->var_off.value, n = op == BPF_ADD ? res.off + v : res.off - v;
 
 		if (n >= V_MAX_VAR_OFF || n <= -V_MAX_VAR_OFF)
 			return v_err(env, -EACCES, "value %lld makes %s pointer be out of bounds",
-				     (long long)n, vtype_str(ptr->type));
+				     (long long)n, v_vtype_str(ptr->type));
 		res.off = (int32_t)n;
 		*dst = res;
 		return 0;
@@ -147,10 +131,10 @@ static int ptr_alu(struct venv *env, const struct bpf_insn *insn, struct vreg *d
 
 	a.type = b.type = V_SCALAR;
 	a.id = b.id = 0;
-	scalar_alu(env, BPF_ALU64 | op, 0, &a, &b);
+	v_scalar_alu(env, BPF_ALU64 | op, 0, &a, &b);
 	if (a.smin <= -V_MAX_VAR_OFF || a.smin >= V_MAX_VAR_OFF)
 		return v_err(env, -EACCES, "value %lld makes %s pointer be out of bounds",
-			     (long long)a.smin, vtype_str(ptr->type));
+			     (long long)a.smin, v_vtype_str(ptr->type));
 	res.var_off = a.var_off;
 	res.smin = a.smin, res.smax = a.smax, res.umin = a.umin, res.umax = a.umax;
 	res.s32min = a.s32min, res.s32max = a.s32max, res.u32min = a.u32min, res.u32max = a.u32max;
@@ -169,7 +153,7 @@ static int check_mov(struct venv *env, const struct bpf_insn *insn, struct vreg 
 	bool is64 = SL_OP_CLASS(insn->code) == BPF_ALU64;
 
 	if (SL_OP_SRC(insn->code) == BPF_K) {
-		reg_mark_const(dst, is64 ? (uint64_t)(int64_t)insn->imm : (uint32_t)insn->imm);
+		v_reg_mark_const(dst, is64 ? (uint64_t)(int64_t)insn->imm : (uint32_t)insn->imm);
 		return 0;
 	}
 	if (v_check_reg_read(env, insn->src_reg))
@@ -177,7 +161,7 @@ static int check_mov(struct venv *env, const struct bpf_insn *insn, struct vreg 
 	struct vreg *src = v_reg(env, insn->src_reg);
 
 	if (is64 && !insn->off) {
-		if (src->type == V_SCALAR && !src->id && !tnum_is_const(src->var_off))
+		if (src->type == V_SCALAR && !src->id && !v_tnum_is_const(src->var_off))
 			src->id = ++env->id_gen;
 		*dst = *src;
 		return 0;
@@ -186,15 +170,15 @@ static int check_mov(struct venv *env, const struct bpf_insn *insn, struct vreg 
 		/* privileged kernel (allow_ptr_leaks): w8 = w9 of a packet pointer
 		 * is an unknown 32-bit scalar; clang -mcpu=v3 emits it for
 		 * `cursor - data`. Other pointers stay refused (unprivileged rule). */
-		reg_mark_unknown(dst);
-		reg_zext32(dst);
+		v_reg_mark_unknown(dst);
+		v_reg_zext32(dst);
 		return 0;
 	}
 	if (v_is_ptr(src))
 		return v_err(env, -EACCES, "R%u partial copy of pointer", insn->src_reg);
 	struct vreg s = *src;
 
-	return scalar_alu(env, insn->code, insn->off, dst, &s);
+	return v_scalar_alu(env, insn->code, insn->off, dst, &s);
 }
 
 static void note_div(struct venv *env, const struct bpf_insn *insn, const struct vreg *src)
@@ -222,8 +206,8 @@ static int check_alu(struct venv *env, const struct bpf_insn *insn)
 	if (op == BPF_NEG || op == BPF_END) {
 		if (v_is_ptr(dst))
 			return v_err(env, -EACCES, "R%u pointer arithmetic prohibited", insn->dst_reg);
-		reg_mark_const(&k, (uint64_t)(int64_t)insn->imm);
-		return scalar_alu(env, insn->code, insn->off, dst, &k);
+		v_reg_mark_const(&k, (uint64_t)(int64_t)insn->imm);
+		return v_scalar_alu(env, insn->code, insn->off, dst, &k);
 	}
 	if (x) {
 		if (v_check_reg_read(env, insn->src_reg))
@@ -234,9 +218,9 @@ static int check_alu(struct venv *env, const struct bpf_insn *insn)
 		 * immediate out of range ("invalid shift"), sluice runs it as the
 		 * RFC defines, as it does division by zero. */
 		if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
-			reg_mark_const(&k, (uint32_t)insn->imm & (is64 ? 63 : 31));
+			v_reg_mark_const(&k, (uint32_t)insn->imm & (is64 ? 63 : 31));
 		else
-			reg_mark_const(&k, is64 ? (uint64_t)(int64_t)insn->imm : (uint32_t)insn->imm);
+			v_reg_mark_const(&k, is64 ? (uint64_t)(int64_t)insn->imm : (uint32_t)insn->imm);
 		src = &k;
 	}
 	if (v_is_ptr(dst) || v_is_ptr(src)) {
@@ -248,7 +232,7 @@ static int check_alu(struct venv *env, const struct bpf_insn *insn)
 	if (op == BPF_DIV || op == BPF_MOD)
 		note_div(env, insn, src);
 	k = *src;
-	return scalar_alu(env, insn->code, insn->off, dst, &k);
+	return v_scalar_alu(env, insn->code, insn->off, dst, &k);
 }
 
 /* ---- loads, stores, atomics ---- */
@@ -287,29 +271,29 @@ static int check_atomic(struct venv *env, const struct bpf_insn *insn)
 	base = v_reg(env, insn->dst_reg);
 	if (base->type != V_STACK && base->type != V_MAP_VALUE && base->type != V_MEM)
 		return v_err(env, -EACCES, "BPF_ATOMIC stores into R%u %s is not allowed",
-			     insn->dst_reg, vtype_str(base->type));
+			     insn->dst_reg, v_vtype_str(base->type));
 	/* strict alignment, as the kernel checks atomics (the CPU needs it too) */
-	at = tnum_add(base->var_off, tnum_const((uint64_t)((int64_t)base->off + insn->off)));
+	at = v_tnum_add(base->var_off, v_tnum_const((uint64_t)((int64_t)base->off + insn->off)));
 	if ((at.value | at.mask) & (size - 1))
 		return v_err(env, -EACCES, "misaligned atomic access to %s off %d+%d size %u",
-			     vtype_str(base->type), base->off, insn->off, size);
+			     v_vtype_str(base->type), base->off, insn->off, size);
 	err = v_check_mem(env, insn->dst_reg, insn->off, size, ACC_READ, -1, false, &tmp);
 	if (err)
 		return err;
 	if (v_is_ptr(&tmp))   /* the old value would come back as a scalar */
 		return v_err(env, -EACCES, "atomic operation on a spilled pointer leaks addr");
-	reg_mark_unknown(&tmp);
+	v_reg_mark_unknown(&tmp);
 	err = v_check_mem(env, insn->dst_reg, insn->off, size, ACC_WRITE, insn->src_reg, false, &tmp);
 	if (err)
 		return err;
 	if (insn->imm == BPF_CMPXCHG) {
-		reg_mark_unknown(v_reg(env, BPF_REG_0));
-		reg_mark_sized(v_reg(env, BPF_REG_0), size, false);
+		v_reg_mark_unknown(v_reg(env, BPF_REG_0));
+		v_reg_mark_sized(v_reg(env, BPF_REG_0), size, false);
 	} else if (insn->imm & BPF_FETCH) {
 		if (v_check_reg_write(env, insn->src_reg))
 			return -EACCES;
-		reg_mark_unknown(v_reg(env, insn->src_reg));
-		reg_mark_sized(v_reg(env, insn->src_reg), size, false);
+		v_reg_mark_unknown(v_reg(env, insn->src_reg));
+		v_reg_mark_sized(v_reg(env, insn->src_reg), size, false);
 	}
 	return 0;
 }
@@ -330,10 +314,10 @@ static int check_store(struct venv *env, const struct bpf_insn *insn)
 		val = *v_reg(env, insn->src_reg);
 		value_regno = insn->src_reg;
 	} else {
-		reg_mark_const(&val, (uint64_t)(int64_t)insn->imm);
+		v_reg_mark_const(&val, (uint64_t)(int64_t)insn->imm);
 	}
-	if (size < 8 && val.type == V_SCALAR && !v_is_ptr(&val) && reg_is_const(&val))
-		reg_mark_const(&val, val.var_off.value & ((1ull << (size * 8)) - 1));
+	if (size < 8 && val.type == V_SCALAR && !v_is_ptr(&val) && v_reg_is_const(&val))
+		v_reg_mark_const(&val, val.var_off.value & ((1ull << (size * 8)) - 1));
 	return v_check_mem(env, insn->dst_reg, insn->off, size, ACC_WRITE, value_regno, false, &val);
 }
 
@@ -346,14 +330,14 @@ static int check_lddw(struct venv *env, const struct bpf_insn *insn)
 	if (v_check_reg_write(env, insn->dst_reg))
 		return -EACCES;
 	if (insn->src_reg == 0) {
-		reg_mark_const(dst, imm);
+		v_reg_mark_const(dst, imm);
 		return 0;
 	}
 	if (insn->src_reg == BPF_PSEUDO_FUNC) {   /* target checked by the CFG pass */
 		if (insn[1].imm)
 			return v_err(env, -EINVAL, "reserved field (insn[1].imm) is used in pseudo_func "
 				     "insn");
-		reg_mark_const(dst, 0);
+		v_reg_mark_const(dst, 0);
 		dst->type = V_FUNC;
 		dst->off = (int32_t)(env->insn_idx + 1 + (uint32_t)insn->imm);
 		return 0;
@@ -363,7 +347,7 @@ static int check_lddw(struct venv *env, const struct bpf_insn *insn)
 			     "by the loader)", insn->src_reg);
 	if (insn->imm < 0 || (uint32_t)insn->imm >= prog->n_maps || !prog->maps[insn->imm])
 		return v_err(env, -EINVAL, "map index %d out of range", insn->imm);
-	reg_mark_const(dst, 0);
+	v_reg_mark_const(dst, 0);
 	dst->map = prog->maps[insn->imm];
 	if (insn->src_reg == BPF_PSEUDO_MAP_IDX) {
 		dst->type = V_CONST_MAP;
@@ -414,7 +398,7 @@ static void mark_or_null(struct vreg *r, void *arg)
 	     r->type != V_CONST_MAP_OR_NULL) || r->id != m->id)
 		return;
 	if (m->is_null) {
-		reg_mark_const(r, 0);
+		v_reg_mark_const(r, 0);
 		return;
 	}
 	if (r->type == V_CONST_MAP_OR_NULL) {
@@ -491,7 +475,7 @@ static void pkt_compare(struct vstate *taken, struct vstate *fall, uint8_t op,
 static bool is_zero_operand(const struct bpf_insn *insn, const struct vreg *src)
 {
 	return SL_OP_SRC(insn->code) == BPF_K ? insn->imm == 0
-	       : (reg_is_const(src) && src->var_off.value == 0);
+	       : (v_reg_is_const(src) && src->var_off.value == 0);
 }
 
 /*
@@ -541,7 +525,7 @@ static int refine_scalars(struct vstate *st, const struct bpf_insn *insn, uint8_
 	struct vframe *f = st->frames[st->curframe];
 	struct vreg *d = &f->regs[insn->dst_reg], k = *kreg;
 	struct vreg *s = SL_OP_SRC(insn->code) == BPF_X ? &f->regs[insn->src_reg] : &k;
-	int ok = scalar_refine(op, SL_OP_CLASS(insn->code) == BPF_JMP32, d, s);
+	int ok = v_scalar_refine(op, SL_OP_CLASS(insn->code) == BPF_JMP32, d, s);
 
 	if (ok) {
 		sync_scalar_copies(st, d);
@@ -559,7 +543,7 @@ static bool scalar_feasible(struct venv *env, const struct bpf_insn *insn, uint8
 	bool same = SL_OP_SRC(insn->code) == BPF_X && insn->src_reg == insn->dst_reg;
 
 	s = SL_OP_SRC(insn->code) == BPF_X ? *v_reg(env, insn->src_reg) : k;
-	return scalar_refine(op, SL_OP_CLASS(insn->code) == BPF_JMP32, &d, same ? &d : &s);
+	return v_scalar_refine(op, SL_OP_CLASS(insn->code) == BPF_JMP32, &d, same ? &d : &s);
 }
 
 static int check_cond_jmp(struct venv *env, const struct bpf_insn *insn, bool *dead)
@@ -574,7 +558,7 @@ static int check_cond_jmp(struct venv *env, const struct bpf_insn *insn, bool *d
 	if (v_check_reg_read(env, insn->dst_reg) || (x && v_check_reg_read(env, insn->src_reg)))
 		return -EACCES;
 	dst = v_reg(env, insn->dst_reg);
-	reg_mark_const(&k, j32 ? (uint32_t)insn->imm : (uint64_t)(int64_t)insn->imm);
+	v_reg_mark_const(&k, j32 ? (uint32_t)insn->imm : (uint64_t)(int64_t)insn->imm);
 	src = x ? v_reg(env, insn->src_reg) : &k;
 	if (v_is_ptr(dst) || v_is_ptr(src)) {
 		err = ptr_cond(env, insn, dst, src, &decided, &kind);

@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Internal header of the verifier (vm/verifier/verifier*.c). The design is described
- * at the top of vm/verifier/verifier.c.
+ * Internal header of the verifier (vm/verifier/verifier*.c; the design
+ * comment is at the top of verifier.c). It holds the whole abstract machine
+ * the files share: the kernel's limits, known bits (struct tnum and the
+ * v_tnum_* operations, verifier_tnum.c), abstract registers, stack slots,
+ * frames and states (struct vreg / vslot / vframe / vstate), per-instruction
+ * facts and the walk's environment (struct vinsn, vsubprog, venv), and one
+ * section of prototypes per file: log, CFG, liveness, scalars, state, memory,
+ * context, calls. The register-operand checks and v_note_insn_flag() are
+ * inline at the end, so the instruction, call and memory files share them
+ * without calling back into one another (scripts/file-cycles.py).
+ * Every global of the verifier starts with v_.
  */
 #ifndef SL_VERIFIER_INTERNAL_H
 #define SL_VERIFIER_INTERNAL_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,27 +39,27 @@ struct tnum {
 	uint64_t mask;   /* 1 = unknown bit */
 };
 
-struct tnum tnum_const(uint64_t v);
-struct tnum tnum_unknown(void);
-struct tnum tnum_range(uint64_t min, uint64_t max);
-struct tnum tnum_add(struct tnum a, struct tnum b);
-struct tnum tnum_sub(struct tnum a, struct tnum b);
-struct tnum tnum_and(struct tnum a, struct tnum b);
-struct tnum tnum_or(struct tnum a, struct tnum b);
-struct tnum tnum_xor(struct tnum a, struct tnum b);
-struct tnum tnum_mul(struct tnum a, struct tnum b);
-struct tnum tnum_lshift(struct tnum a, unsigned s);
-struct tnum tnum_rshift(struct tnum a, unsigned s);
-struct tnum tnum_arshift(struct tnum a, unsigned s, unsigned width);
-struct tnum tnum_intersect(struct tnum a, struct tnum b);
-struct tnum tnum_cast(struct tnum a, unsigned bytes);
-struct tnum tnum_subreg(struct tnum a);
-struct tnum tnum_clear_subreg(struct tnum a);
-struct tnum tnum_with_subreg(struct tnum reg, struct tnum sub);
-bool tnum_is_const(struct tnum a);
-bool tnum_in(struct tnum outer, struct tnum inner);
-bool tnum_conflict(struct tnum a, struct tnum b);
-int tnum_str(char *buf, size_t len, struct tnum a);
+struct tnum v_tnum_const(uint64_t v);
+struct tnum v_tnum_unknown(void);
+struct tnum v_tnum_range(uint64_t min, uint64_t max);
+struct tnum v_tnum_add(struct tnum a, struct tnum b);
+struct tnum v_tnum_sub(struct tnum a, struct tnum b);
+struct tnum v_tnum_and(struct tnum a, struct tnum b);
+struct tnum v_tnum_or(struct tnum a, struct tnum b);
+struct tnum v_tnum_xor(struct tnum a, struct tnum b);
+struct tnum v_tnum_mul(struct tnum a, struct tnum b);
+struct tnum v_tnum_lshift(struct tnum a, unsigned s);
+struct tnum v_tnum_rshift(struct tnum a, unsigned s);
+struct tnum v_tnum_arshift(struct tnum a, unsigned s, unsigned width);
+struct tnum v_tnum_intersect(struct tnum a, struct tnum b);
+struct tnum v_tnum_cast(struct tnum a, unsigned bytes);
+struct tnum v_tnum_subreg(struct tnum a);
+struct tnum v_tnum_clear_subreg(struct tnum a);
+struct tnum v_tnum_with_subreg(struct tnum reg, struct tnum sub);
+bool v_tnum_is_const(struct tnum a);
+bool v_tnum_in(struct tnum outer, struct tnum inner);
+bool v_tnum_conflict(struct tnum a, struct tnum b);
+int v_tnum_str(char *buf, size_t len, struct tnum a);
 
 /* ---- abstract registers ---- */
 enum vtype {
@@ -199,7 +209,7 @@ struct venv {
 };
 
 /* ---- log (verifier_log.c) ---- */
-const char *vtype_str(enum vtype t);
+const char *v_vtype_str(enum vtype t);
 void v_log(struct venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int v_err(struct venv *env, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int v_err_at(struct venv *env, uint32_t pc, int err, const char *fmt, ...)
@@ -216,30 +226,30 @@ int v_check_stack_chain(struct venv *env);
 int v_compute_liveness(struct venv *env, bool conservative);
 
 /* ---- scalars (verifier_scalar.c) ---- */
-void reg_mark_unknown(struct vreg *r);
-void reg_mark_const(struct vreg *r, uint64_t v);
-void reg_mark_not_init(struct vreg *r);
+void v_reg_mark_unknown(struct vreg *r);
+void v_reg_mark_const(struct vreg *r, uint64_t v);
+void v_reg_mark_not_init(struct vreg *r);
 void reg_set_range64(struct vreg *r);
-void reg_sync(struct vreg *r);
-void reg_zext32(struct vreg *r);
-void reg_mark_sized(struct vreg *r, unsigned bytes, bool sign);
-bool reg_is_const(const struct vreg *r);
-bool reg_is_const32(const struct vreg *r);
-bool reg_invalid(const struct vreg *r);
-int scalar_alu(struct venv *env, uint8_t code, int16_t off, struct vreg *dst,
+void v_reg_sync(struct vreg *r);
+void v_reg_zext32(struct vreg *r);
+void v_reg_mark_sized(struct vreg *r, unsigned bytes, bool sign);
+bool v_reg_is_const(const struct vreg *r);
+bool v_reg_is_const32(const struct vreg *r);
+bool v_reg_invalid(const struct vreg *r);
+int v_scalar_alu(struct venv *env, uint8_t code, int16_t off, struct vreg *dst,
 	       const struct vreg *src);
 /* returns 1 when the constraint "dst op src" can hold, 0 when impossible */
-int scalar_refine(uint8_t op, bool is32, struct vreg *dst, struct vreg *src);
+int v_scalar_refine(uint8_t op, bool is32, struct vreg *dst, struct vreg *src);
 uint8_t jmp_negate(uint8_t op);
 uint8_t jmp_swap(uint8_t op);
 
 /* ---- state (verifier_state.c) ---- */
-struct vstate *state_new(uint32_t subprog);
-struct vstate *state_copy(const struct vstate *src);
-void state_free(struct vstate *st);
-struct vframe *frame_new(uint32_t frameno, uint32_t subprog, uint32_t callsite);
-struct vframe *frame_copy(const struct vframe *f);
-int frame_grow(struct vframe *f, uint32_t nslots);
+struct vstate *v_state_new(uint32_t subprog);
+struct vstate *v_state_copy(const struct vstate *src);
+void v_state_free(struct vstate *st);
+struct vframe *v_frame_new(uint32_t frameno, uint32_t subprog, uint32_t callsite);
+struct vframe *v_frame_copy(const struct vframe *f);
+int v_frame_grow(struct vframe *f, uint32_t nslots);
 int v_push_branch(struct venv *env, uint32_t insn, uint32_t prev, struct vstate **out);
 int v_pop_branch(struct venv *env);
 void v_path_done(struct venv *env);
@@ -270,7 +280,7 @@ int v_check_loop_call(struct venv *env, const struct bpf_insn *insn);
 int v_check_exit(struct venv *env, bool *path_done);
 int v_check_ld_abs(struct venv *env, const struct bpf_insn *insn);
 
-/* ---- shared helpers (verifier.c) ---- */
+/* ---- shared helpers (inline; v_do_insn in verifier_insn.c) ---- */
 static inline struct vframe *v_curframe(struct venv *env)
 {
 	return env->cur->frames[env->cur->curframe];
@@ -287,9 +297,34 @@ static inline bool v_is_pkt(const struct vreg *r)
 {
 	return r->type == V_PKT || r->type == V_PKT_META;
 }
-int v_check_reg_read(struct venv *env, uint32_t regno);
-int v_check_reg_write(struct venv *env, uint32_t regno);
+/* Register operand checks and the per-instruction rewrite flags: used by the
+ * instruction, call and memory files alike, so they live here (inline) and
+ * no verifier file calls back into another that calls it. */
+static inline int v_check_reg_read(struct venv *env, uint32_t regno)
+{
+	if (regno >= SL_NREGS)
+		return v_err(env, -EINVAL, "R%u is invalid", regno);
+	if (v_reg(env, regno)->type == V_NOT_INIT)
+		return v_err(env, -EACCES, "R%u !read_ok", regno);
+	return 0;
+}
+static inline int v_check_reg_write(struct venv *env, uint32_t regno)
+{
+	if (regno == BPF_REG_10)
+		return v_err(env, -EACCES, "frame pointer is read only");
+	return 0;
+}
+/* Mark the instruction being walked with @p flag (IA_*); the walk restarts
+ * when a flag is new, so every path sees the final rewrite decision. */
+static inline void v_note_insn_flag(struct venv *env, uint16_t flag)
+{
+	struct vinsn *ia = &env->ia[env->insn_idx];
+
+	if (!(ia->flags & flag)) {
+		ia->flags |= flag;
+		env->restart = true;
+	}
+}
 int v_do_insn(struct venv *env, bool *done);
-void v_note_insn_flag(struct venv *env, uint16_t flag);
 
 #endif /* SL_VERIFIER_INTERNAL_H */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sl_errlog.h"
 #include "verifier_internal.h"
 
 #define ERR_RESERVE 256
@@ -33,7 +34,7 @@ static const char *const type_names[V_NTYPES] = {
 	[V_CONST_MAP_OR_NULL] = "map_ptr_or_null",
 };
 
-const char *vtype_str(enum vtype t)
+const char *v_vtype_str(enum vtype t)
 {
 	return t < V_NTYPES ? type_names[t] : "?";
 }
@@ -79,29 +80,30 @@ void v_insn_str(const struct venv *env, uint32_t pc, char *buf, size_t len)
 	sl_disasm_insn(&env->insns[pc], env->n - pc, buf, len);
 }
 
+/* The error line goes after the trace (on a line of its own), in the room
+ * the trace left for it; sl_errlog_vset keeps the first error only. */
 static int err_common(struct venv *env, bool with_pc, uint32_t pc, int err,
 		      const char *fmt, va_list ap)
 {
-	char insn[96];
+	struct sl_errlog lg = { .buf = env->log, .len = env->log_len, .err = env->err };
+	bool at = with_pc && pc < env->n;
+	char insn[96], where[128] = "";
 
-	if (env->err)
-		return err;
-	env->err = err;
-	if (!env->log || !env->log_len)
-		return err;
-	if (env->log_pos && env->log_pos < env->log_len && env->log[env->log_pos - 1] != '\n')
-		env->log[env->log_pos++] = '\n';
-	if (env->log_pos >= env->log_len)
-		env->log_pos = env->log_len > ERR_RESERVE ? env->log_len - ERR_RESERVE : 0;
-	if (with_pc && pc < env->n) {
-		v_insn_str(env, pc, insn, sizeof(insn));
-		size_t room = env->log_len - env->log_pos;
-		int n = snprintf(env->log + env->log_pos, room, "pc %u: %s: ", pc, insn);
-
-		if (n > 0)
-			env->log_pos += (size_t)n < room ? (size_t)n : room - 1;
+	if (!env->err && env->log && env->log_len) {
+		if (env->log_pos && env->log_pos < env->log_len &&
+		    env->log[env->log_pos - 1] != '\n')
+			env->log[env->log_pos++] = '\n';
+		if (env->log_pos >= env->log_len)
+			env->log_pos = env->log_len > ERR_RESERVE ? env->log_len - ERR_RESERVE : 0;
+		if (at) {
+			v_insn_str(env, pc, insn, sizeof(insn));
+			snprintf(where, sizeof(where), "pc %u: %s", pc, insn);
+		}
+		lg.pos = env->log_pos;
 	}
-	log_vappend(env, 0, fmt, ap);
+	err = sl_errlog_vset(&lg, err, at ? where : NULL, fmt, ap);
+	env->log_pos = lg.pos;
+	env->err = lg.err;
 	return err;
 }
 
@@ -134,7 +136,7 @@ static int scalar_str(char *buf, size_t len, const struct vreg *r)
 	char t[64];
 	int n;
 
-	if (tnum_is_const(r->var_off))
+	if (v_tnum_is_const(r->var_off))
 		return snprintf(buf, len, "%" PRId64, (int64_t)r->var_off.value);
 	n = snprintf(buf, len, "(");
 #define ADD(...) do { if ((size_t)n < len) n += snprintf(buf + n, len - (size_t)n, __VA_ARGS__); } while (0)
@@ -155,7 +157,7 @@ static int scalar_str(char *buf, size_t len, const struct vreg *r)
 	if (r->u32max != UINT32_MAX)
 		ADD("umax32=%u,", r->u32max);
 	if (r->var_off.mask != UINT64_MAX) {
-		tnum_str(t, sizeof(t), r->var_off);
+		v_tnum_str(t, sizeof(t), r->var_off);
 		ADD("var_off=%s,", t);
 	}
 	if (r->id)
@@ -175,15 +177,15 @@ int v_reg_str(char *buf, size_t len, const struct vreg *r)
 	if (r->type == V_SCALAR) {
 		int n;
 
-		if (tnum_is_const(r->var_off))
+		if (v_tnum_is_const(r->var_off))
 			return scalar_str(buf, len, r);
 		n = snprintf(buf, len, "scalar");
 		if (n < 0 || (size_t)n >= len)
 			return n;
 		return n + scalar_str(buf + n, len - (size_t)n, r);
 	}
-	if (!tnum_is_const(r->var_off) || r->var_off.value)
-		tnum_str(var, sizeof(var), r->var_off);
+	if (!v_tnum_is_const(r->var_off) || r->var_off.value)
+		v_tnum_str(var, sizeof(var), r->var_off);
 	switch (r->type) {
 	case V_STACK:
 		if (var[0])
@@ -191,19 +193,19 @@ int v_reg_str(char *buf, size_t len, const struct vreg *r)
 		return snprintf(buf, len, "fp%d", r->off);
 	case V_PKT:
 	case V_PKT_META:
-		return snprintf(buf, len, "%s(id=%u,off=%d,r=%u%s%s)", vtype_str(r->type), r->id, r->off,
+		return snprintf(buf, len, "%s(id=%u,off=%d,r=%u%s%s)", v_vtype_str(r->type), r->id, r->off,
 				r->range, var[0] ? ",var_off=" : "", var);
 	case V_MAP_VALUE:
 	case V_MAP_VALUE_OR_NULL:
 	case V_MEM:
 	case V_MEM_OR_NULL:
-		return snprintf(buf, len, "%s(id=%u,off=%d%s%s)", vtype_str(r->type), r->id, r->off,
+		return snprintf(buf, len, "%s(id=%u,off=%d%s%s)", v_vtype_str(r->type), r->id, r->off,
 				var[0] ? ",var_off=" : "", var);
 	default:
 		if (r->off || var[0])
-			return snprintf(buf, len, "%s(off=%d%s%s)", vtype_str(r->type), r->off,
+			return snprintf(buf, len, "%s(off=%d%s%s)", v_vtype_str(r->type), r->off,
 					var[0] ? ",var_off=" : "", var);
-		return snprintf(buf, len, "%s", vtype_str(r->type));
+		return snprintf(buf, len, "%s", v_vtype_str(r->type));
 	}
 }
 

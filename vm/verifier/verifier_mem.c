@@ -35,7 +35,7 @@ void v_update_stack_depth(struct venv *env, struct vframe *f, int64_t lo)
 int v_stack_slot_range(struct venv *env, struct vframe *f, int64_t lo)
 {
 	v_update_stack_depth(env, f, lo);
-	return frame_grow(f, (uint32_t)((-lo + 7) / 8));
+	return v_frame_grow(f, (uint32_t)((-lo + 7) / 8));
 }
 
 static struct vslot *slot_at(struct vframe *f, int64_t o, unsigned *j)
@@ -73,7 +73,7 @@ static void scrub_spill(struct vslot *s)
 
 static bool reg_is_zero(const struct vreg *v)
 {
-	return reg_is_const(v) && v->var_off.value == 0;
+	return v_reg_is_const(v) && v->var_off.value == 0;
 }
 
 static int stack_write_fixed(struct venv *env, struct vframe *f, int64_t o, unsigned size,
@@ -100,7 +100,7 @@ static int stack_write_fixed(struct venv *env, struct vframe *f, int64_t o, unsi
 		scrub_spill(s);
 		s->spill = *v;
 		if (size < 8) {
-			reg_mark_sized(&s->spill, size, false);
+			v_reg_mark_sized(&s->spill, size, false);
 			if (s->spill.umax != v->umax)
 				s->spill.id = 0;
 		}
@@ -142,11 +142,11 @@ static int stack_read_fixed(struct venv *env, struct vframe *f, int64_t o, unsig
 		all_zero &= t == SLOT_ZERO;
 	}
 	if (all_zero) {
-		reg_mark_const(out, 0);
+		v_reg_mark_const(out, 0);
 		return 0;
 	}
-	reg_mark_unknown(out);
-	reg_mark_sized(out, size, sign);
+	v_reg_mark_unknown(out);
+	v_reg_mark_sized(out, size, sign);
 	return 0;
 }
 
@@ -157,7 +157,7 @@ static int stack_var_access(struct venv *env, struct vframe *f, const struct vre
 	char tn[64];
 
 	if (lo < -SL_STACK_SIZE || hi > 0) {
-		tnum_str(tn, sizeof(tn), reg->var_off);
+		v_tnum_str(tn, sizeof(tn), reg->var_off);
 		return v_err(env, -EACCES, "invalid variable-offset%s stack R%u var_off=%s size=%u",
 			     acc_str(t), regno, tn, size);
 	}
@@ -182,7 +182,7 @@ static int stack_var_access(struct venv *env, struct vframe *f, const struct vre
 		struct vslot *s = slot_at(f, o, &j);
 
 		if (byte_type(f, o) == SLOT_INVALID) {
-			tnum_str(tn, sizeof(tn), reg->var_off);
+			v_tnum_str(tn, sizeof(tn), reg->var_off);
 			return v_err(env, -EACCES,
 				     "invalid variable-offset read from stack R%u var_off=%s size=%u",
 				     regno, tn, size);
@@ -191,8 +191,8 @@ static int stack_var_access(struct venv *env, struct vframe *f, const struct vre
 			return v_err(env, -EACCES, "R%u variable-offset read of a spilled pointer "
 				     "leaks addr", regno);
 	}
-	reg_mark_unknown(out);
-	reg_mark_sized(out, size, false);
+	v_reg_mark_unknown(out);
+	v_reg_mark_sized(out, size, false);
 	return 0;
 }
 
@@ -203,19 +203,19 @@ static int check_stack(struct venv *env, uint32_t regno, int32_t off, unsigned s
 	struct vframe *f = env->cur->frames[reg->frameno];
 	int64_t o = (int64_t)reg->off + off;
 
-	if (regno != BPF_REG_10 || !tnum_is_const(reg->var_off))
+	if (regno != BPF_REG_10 || !v_tnum_is_const(reg->var_off))
 		v_note_insn_flag(env, IA_STACK_DERIVED);
-	if (!tnum_is_const(reg->var_off) &&
+	if (!v_tnum_is_const(reg->var_off) &&
 	    (reg->smin < -SL_STACK_SIZE || reg->smax > SL_STACK_SIZE))
 		return v_err(env, -EACCES, "invalid variable-offset%s stack R%u size=%u", acc_str(t),
 			     regno, size);
-	if (!tnum_is_const(reg->var_off)) {
-		struct tnum at = tnum_add(reg->var_off, tnum_const((uint64_t)o));
+	if (!v_tnum_is_const(reg->var_off)) {
+		struct tnum at = v_tnum_add(reg->var_off, v_tnum_const((uint64_t)o));
 
 		if ((at.value | at.mask) & (size - 1)) {
 			char tn[64];
 
-			tnum_str(tn, sizeof(tn), reg->var_off);
+			v_tnum_str(tn, sizeof(tn), reg->var_off);
 			return v_err(env, -EACCES, "misaligned variable-offset stack access "
 				     "var_off=%s off=%lld size=%u", tn, (long long)o, size);
 		}
@@ -266,7 +266,7 @@ static int check_region(struct venv *env, uint32_t regno, int32_t off, uint64_t 
 	struct vreg *reg = v_reg(env, regno);
 	int64_t o = (int64_t)reg->off + off;
 
-	if (reg->smin < 0 && !tnum_is_const(reg->var_off))
+	if (reg->smin < 0 && !v_tnum_is_const(reg->var_off))
 		return v_err(env, -EACCES, "R%u min value is negative, either use unsigned index "
 			     "or do a if (index >=0) check.", regno);
 	if (reg->umax >= (uint64_t)V_MAX_VAR_OFF)
@@ -315,8 +315,8 @@ static int check_ctx(struct venv *env, uint32_t regno, int32_t off, unsigned siz
 	struct vreg *reg = v_reg(env, regno);
 	char tn[64];
 
-	if (!tnum_is_const(reg->var_off) || reg->var_off.value) {
-		tnum_str(tn, sizeof(tn), reg->var_off);
+	if (!v_tnum_is_const(reg->var_off) || reg->var_off.value) {
+		v_tnum_str(tn, sizeof(tn), reg->var_off);
 		return v_err(env, -EACCES, "variable ctx access var_off=%s off=%d size=%u", tn, off,
 			     size);
 	}
@@ -375,12 +375,12 @@ int v_check_mem(struct venv *env, uint32_t regno, int32_t off, unsigned size,
 	case V_CTX:
 		return check_ctx(env, regno, off, size, t, sign_ext, value, value_regno, value);
 	default:
-		return v_err(env, -EACCES, "R%u invalid mem access '%s'", regno, vtype_str(reg->type));
+		return v_err(env, -EACCES, "R%u invalid mem access '%s'", regno, v_vtype_str(reg->type));
 	}
 	if (err || t == ACC_WRITE)
 		return err;
-	reg_mark_unknown(&tmp);
-	reg_mark_sized(&tmp, size, sign_ext);
+	v_reg_mark_unknown(&tmp);
+	v_reg_mark_sized(&tmp, size, sign_ext);
 	*value = tmp;
 	return 0;
 }
@@ -462,5 +462,5 @@ int v_check_helper_mem(struct venv *env, uint32_t regno, uint64_t size, uint64_t
 		break;
 	}
 	return v_err(env, -EACCES, "R%u type=%s expected=fp, pkt, pkt_meta, map_value, mem", regno,
-		     vtype_str(reg->type));
+		     v_vtype_str(reg->type));
 }

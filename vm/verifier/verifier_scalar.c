@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Scalars: known bits (tnum) plus signed and unsigned ranges, in 64 bits and
- * in the low 32 bits, kept consistent by reg_sync(); the ALU transfer
+ * in the low 32 bits, kept consistent by v_reg_sync(); the ALU transfer
  * functions; and the refinement of both operands of a conditional jump on
  * each branch, which also decides branches (a branch whose constraint makes
  * a range empty is dead).
@@ -42,7 +42,7 @@ static int64_t smax_w(unsigned bits)
 static void view_full(struct bview *v, unsigned bits)
 {
 	v->bits = bits;
-	v->t = tnum_cast(tnum_unknown(), bits / 8);
+	v->t = v_tnum_cast(v_tnum_unknown(), bits / 8);
 	v->umin = 0;
 	v->umax = umax_w(bits);
 	v->smin = smin_w(bits);
@@ -54,7 +54,7 @@ static void view_const(struct bview *v, unsigned bits, uint64_t x)
 	v->bits = bits;
 	if (bits == 32)
 		x = (uint32_t)x;
-	v->t = tnum_const(x);
+	v->t = v_tnum_const(x);
 	v->umin = v->umax = x;
 	v->smin = v->smax = bits == 32 ? (int64_t)(int32_t)x : (int64_t)x;
 }
@@ -67,7 +67,7 @@ static struct bview view_of(const struct vreg *r, unsigned bits)
 		v.t = r->var_off;
 		v.umin = r->umin, v.umax = r->umax, v.smin = r->smin, v.smax = r->smax;
 	} else {
-		v.t = tnum_subreg(r->var_off);
+		v.t = v_tnum_subreg(r->var_off);
 		v.umin = r->u32min, v.umax = r->u32max, v.smin = r->s32min, v.smax = r->s32max;
 	}
 	return v;
@@ -75,54 +75,54 @@ static struct bview view_of(const struct vreg *r, unsigned bits)
 
 static bool view_is_const(const struct bview *v)
 {
-	return tnum_is_const(v->t);
+	return v_tnum_is_const(v->t);
 }
 
 /* ---- register basics ---- */
 
-void reg_mark_not_init(struct vreg *r)
+void v_reg_mark_not_init(struct vreg *r)
 {
 	memset(r, 0, sizeof(*r));
 }
 
 static void reg_unbound(struct vreg *r)
 {
-	r->var_off = tnum_unknown();
+	r->var_off = v_tnum_unknown();
 	r->smin = INT64_MIN, r->smax = INT64_MAX;
 	r->umin = 0, r->umax = UINT64_MAX;
 	r->s32min = INT32_MIN, r->s32max = INT32_MAX;
 	r->u32min = 0, r->u32max = UINT32_MAX;
 }
 
-void reg_mark_unknown(struct vreg *r)
+void v_reg_mark_unknown(struct vreg *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->type = V_SCALAR;
 	reg_unbound(r);
 }
 
-void reg_mark_const(struct vreg *r, uint64_t v)
+void v_reg_mark_const(struct vreg *r, uint64_t v)
 {
 	memset(r, 0, sizeof(*r));
 	r->type = V_SCALAR;
-	r->var_off = tnum_const(v);
+	r->var_off = v_tnum_const(v);
 	r->smin = r->smax = (int64_t)v;
 	r->umin = r->umax = v;
 	r->s32min = r->s32max = (int32_t)v;
 	r->u32min = r->u32max = (uint32_t)v;
 }
 
-bool reg_is_const(const struct vreg *r)
+bool v_reg_is_const(const struct vreg *r)
 {
-	return r->type == V_SCALAR && tnum_is_const(r->var_off);
+	return r->type == V_SCALAR && v_tnum_is_const(r->var_off);
 }
 
-bool reg_is_const32(const struct vreg *r)
+bool v_reg_is_const32(const struct vreg *r)
 {
-	return r->type == V_SCALAR && tnum_is_const(tnum_subreg(r->var_off));
+	return r->type == V_SCALAR && v_tnum_is_const(v_tnum_subreg(r->var_off));
 }
 
-bool reg_invalid(const struct vreg *r)
+bool v_reg_invalid(const struct vreg *r)
 {
 	return r->smin > r->smax || r->umin > r->umax || r->s32min > r->s32max ||
 	       r->u32min > r->u32max || (r->var_off.value & r->var_off.mask);
@@ -133,7 +133,7 @@ bool reg_invalid(const struct vreg *r)
 
 static void bounds_from_tnum(struct vreg *r)
 {
-	struct tnum t = r->var_off, t32 = tnum_subreg(r->var_off);
+	struct tnum t = r->var_off, t32 = v_tnum_subreg(r->var_off);
 
 	TIGHTEN(r->umin, r->umax, t.value, t.value | t.mask);
 	TIGHTEN(r->smin, r->smax, (int64_t)(t.value | (t.mask & SIGN64)),
@@ -143,6 +143,46 @@ static void bounds_from_tnum(struct vreg *r)
 		(int32_t)(t32.value | (t32.mask & 0x7fffffffu)));
 }
 
+/*
+ * deduce64 / deduce32: make a register's signed and unsigned ranges agree.
+ *
+ * Invariant (what every bound means): the register's 64-bit pattern x lies in
+ * [umin, umax] read as unsigned AND in [smin, smax] read as signed; both are
+ * sound over-approximations kept apart because each ALU op is easier to bound
+ * in one view. Nothing here widens a bound, so the result stays sound; it may
+ * come out empty (lo > hi): no x satisfies both, the path cannot happen, and
+ * v_reg_invalid() is how callers see it (a branch refined into nothing is not
+ * walked).
+ *
+ * The two views order bit patterns the same way within each half of the
+ * number line: patterns with the sign bit clear are the same numbers in both
+ * views; patterns with it set are u = s + 2^64, still in the same order. So
+ * when every possible x is known to lie in ONE half, the two ranges are two
+ * intervals of the same ordered set and can simply be intersected. Which half
+ * x lies in can be learnt from either view; that gives the three cases (the
+ * kernel's __reg64_deduce_bounds reasons the same way: first "learn sign from
+ * signed bounds", then "learn sign from unsigned bounds"):
+ *
+ *   1. [smin, smax] does not cross 0 (smin >= 0: all x in the low half, or
+ *      smax < 0: all in the high half). The signed bounds cast to unsigned
+ *      keep their order, so both views become [max(umin, (u64)smin),
+ *      min(umax, (u64)smax)].
+ *   2. The signed range crosses 0 but umax has the sign bit clear: every x is
+ *      below 2^63, i.e. non-negative. Then smin (< 0) is replaced by umin
+ *      (>= 0, larger); smax (>= 0) and umax are now bounds on the same numbers,
+ *      so both become their minimum.
+ *   3. The signed range crosses 0 and umin has the sign bit set: every x is
+ *      negative as signed. umin and (u64)smin are both in the high half:
+ *      keep the larger and copy it to smin. smax (>= 0) says nothing a negative
+ *      number does not already satisfy, so smax simply becomes (s64)umax
+ *      (negative, below it), and umax is left alone.
+ *   Otherwise (signed crosses 0, unsigned crosses 2^63) x may lie in either
+ *   half: nothing can be learnt, both ranges stay as they are.
+ *
+ * deduce32 is the same reasoning for the low 32 bits (u32min.. / s32min..,
+ * sign bit 31). v_reg_sync() runs both between the 64<->32 and tnum syncs,
+ * twice, so facts learnt in one view reach the others.
+ */
 static void deduce64(struct vreg *r)
 {
 	if (r->smin >= 0 || r->smax < 0) {
@@ -164,6 +204,7 @@ static void deduce64(struct vreg *r)
 	}
 }
 
+/* deduce64's three cases on the 32-bit subregister bounds (see above). */
 static void deduce32(struct vreg *r)
 {
 	if (r->s32min >= 0 || r->s32max < 0) {
@@ -217,26 +258,26 @@ static void sync_32_to_64(struct vreg *r)
 
 static void tnum_from_bounds(struct vreg *r)
 {
-	struct tnum t = tnum_range(r->umin, r->umax), t32;
+	struct tnum t = v_tnum_range(r->umin, r->umax), t32;
 
 	if (r->umin <= r->umax) {
-		if (tnum_conflict(r->var_off, t))
+		if (v_tnum_conflict(r->var_off, t))
 			r->umin = 1, r->umax = 0;
 		else
-			r->var_off = tnum_intersect(r->var_off, t);
+			r->var_off = v_tnum_intersect(r->var_off, t);
 	}
-	t = tnum_range(r->u32min, r->u32max);
-	t32 = tnum_subreg(r->var_off);
+	t = v_tnum_range(r->u32min, r->u32max);
+	t32 = v_tnum_subreg(r->var_off);
 	if (r->u32min <= r->u32max) {
-		if (tnum_conflict(t32, t))
+		if (v_tnum_conflict(t32, t))
 			r->u32min = 1, r->u32max = 0;
 		else
-			r->var_off = tnum_with_subreg(r->var_off, tnum_intersect(t32, t));
+			r->var_off = v_tnum_with_subreg(r->var_off, v_tnum_intersect(t32, t));
 	}
 }
 
 /* Make tnum, 64-bit and 32-bit bounds agree; only ever tightens. */
-void reg_sync(struct vreg *r)
+void v_reg_sync(struct vreg *r)
 {
 	for (int round = 0; round < 2; round++) {
 		bounds_from_tnum(r);
@@ -254,7 +295,7 @@ void reg_sync(struct vreg *r)
  * coerce_reg_to_size(): bounds survive only when the high bits are fixed).
  * Sign-extended: bounds of a freshly loaded value (@p r unknown).
  */
-void reg_mark_sized(struct vreg *r, unsigned bytes, bool sign)
+void v_reg_mark_sized(struct vreg *r, unsigned bytes, bool sign)
 {
 	uint64_t mask;
 
@@ -265,10 +306,10 @@ void reg_mark_sized(struct vreg *r, unsigned bytes, bool sign)
 		int64_t lim = 1ll << (bytes * 8 - 1);
 
 		TIGHTEN(r->smin, r->smax, -lim, lim - 1);
-		reg_sync(r);
+		v_reg_sync(r);
 		return;
 	}
-	r->var_off = tnum_cast(r->var_off, bytes);
+	r->var_off = v_tnum_cast(r->var_off, bytes);
 	if ((r->umin & ~mask) == (r->umax & ~mask))
 		r->umin &= mask, r->umax &= mask;
 	else
@@ -276,32 +317,32 @@ void reg_mark_sized(struct vreg *r, unsigned bytes, bool sign)
 	r->smin = (int64_t)r->umin, r->smax = (int64_t)r->umax;
 	r->u32min = 0, r->u32max = UINT32_MAX;
 	r->s32min = INT32_MIN, r->s32max = INT32_MAX;
-	reg_sync(r);
+	v_reg_sync(r);
 }
 
 /* Zero-extend the low 32 bits into the register (result of a 32-bit op). */
-void reg_zext32(struct vreg *r)
+void v_reg_zext32(struct vreg *r)
 {
-	r->var_off = tnum_subreg(r->var_off);
+	r->var_off = v_tnum_subreg(r->var_off);
 	r->umin = r->u32min, r->umax = r->u32max;
 	r->smin = (int64_t)r->umin, r->smax = (int64_t)r->umax;
-	reg_sync(r);
+	v_reg_sync(r);
 }
 
 static void view_store_result(struct vreg *r, const struct bview *v)
 {
-	reg_mark_unknown(r);
+	v_reg_mark_unknown(r);
 	if (v->bits == 64) {
 		r->var_off = v->t;
 		r->umin = v->umin, r->umax = v->umax, r->smin = v->smin, r->smax = v->smax;
-		reg_sync(r);
+		v_reg_sync(r);
 		return;
 	}
-	r->var_off = tnum_subreg(v->t);
+	r->var_off = v_tnum_subreg(v->t);
 	r->u32min = (uint32_t)v->umin, r->u32max = (uint32_t)v->umax;
 	r->s32min = (int32_t)v->smin, r->s32max = (int32_t)v->smax;
-	reg_sync(r);
-	reg_zext32(r);
+	v_reg_sync(r);
+	v_reg_zext32(r);
 }
 
 static void view_store_refined(struct vreg *r, const struct bview *v)
@@ -310,13 +351,13 @@ static void view_store_refined(struct vreg *r, const struct bview *v)
 		r->var_off = v->t;
 		r->umin = v->umin, r->umax = v->umax, r->smin = v->smin, r->smax = v->smax;
 	} else {
-		r->var_off = tnum_with_subreg(r->var_off, v->t);
+		r->var_off = v_tnum_with_subreg(r->var_off, v->t);
 		r->u32min = (uint32_t)v->umin, r->u32max = (uint32_t)v->umax;
 		r->s32min = (int32_t)v->smin, r->s32max = (int32_t)v->smax;
 	}
 	if (v->umin > v->umax || v->smin > v->smax)
 		r->umin = 1, r->umax = 0;
-	reg_sync(r);
+	v_reg_sync(r);
 }
 
 /* ---- constant folding with the RFC 9669 semantics ---- */
@@ -366,7 +407,7 @@ static void alu_add(struct bview *r, const struct bview *a, const struct bview *
 	unsigned bits = a->bits;
 	uint64_t m = umax_w(bits);
 
-	r->t = tnum_cast(tnum_add(a->t, b->t), bits / 8);
+	r->t = v_tnum_cast(v_tnum_add(a->t, b->t), bits / 8);
 	if (a->umax + b->umax < a->umax || a->umax + b->umax > m)
 		r->umin = 0, r->umax = m;
 	else
@@ -385,7 +426,7 @@ static void alu_sub(struct bview *r, const struct bview *a, const struct bview *
 	unsigned bits = a->bits;
 	int64_t lo, hi;
 
-	r->t = tnum_cast(tnum_sub(a->t, b->t), bits / 8);
+	r->t = v_tnum_cast(v_tnum_sub(a->t, b->t), bits / 8);
 	if (a->umin < b->umax)
 		r->umin = 0, r->umax = umax_w(bits);
 	else
@@ -402,7 +443,7 @@ static void alu_mul(struct bview *r, const struct bview *a, const struct bview *
 	unsigned bits = a->bits;
 	uint64_t hi;
 
-	r->t = tnum_cast(tnum_mul(a->t, b->t), bits / 8);
+	r->t = v_tnum_cast(v_tnum_mul(a->t, b->t), bits / 8);
 	if (__builtin_mul_overflow(a->umax, b->umax, &hi) || hi > umax_w(bits)) {
 		r->umin = 0, r->umax = umax_w(bits);
 	} else {
@@ -415,15 +456,15 @@ static void alu_mul(struct bview *r, const struct bview *a, const struct bview *
 static void alu_bitwise(uint8_t op, struct bview *r, const struct bview *a, const struct bview *b)
 {
 	if (op == BPF_AND) {
-		r->t = tnum_and(a->t, b->t);
+		r->t = v_tnum_and(a->t, b->t);
 		r->umin = r->t.value;
 		r->umax = a->umax < b->umax ? a->umax : b->umax;
 	} else if (op == BPF_OR) {
-		r->t = tnum_or(a->t, b->t);
+		r->t = v_tnum_or(a->t, b->t);
 		r->umin = a->umin > b->umin ? a->umin : b->umin;
 		r->umax = r->t.value | r->t.mask;
 	} else {
-		r->t = tnum_xor(a->t, b->t);
+		r->t = v_tnum_xor(a->t, b->t);
 		r->umin = r->t.value;
 		r->umax = r->t.value | r->t.mask;
 	}
@@ -446,16 +487,16 @@ static void alu_shift(uint8_t op, struct bview *r, const struct bview *a, const 
 
 	switch (op) {
 	case BPF_LSH:
-		r->t = tnum_cast(tnum_lshift(a->t, k), bits / 8);
+		r->t = v_tnum_cast(v_tnum_lshift(a->t, k), bits / 8);
 		if (k == 0 || (a->umax >> (bits - k)) == 0)
 			r->umin = a->umin << k, r->umax = a->umax << k;
 		break;
 	case BPF_RSH:
-		r->t = tnum_rshift(a->t, k);
+		r->t = v_tnum_rshift(a->t, k);
 		r->umin = a->umin >> k, r->umax = a->umax >> k;
 		break;
 	default:
-		r->t = tnum_arshift(a->t, k, bits);
+		r->t = v_tnum_arshift(a->t, k, bits);
 		r->smin = a->smin >> k, r->smax = a->smax >> k;
 		break;
 	}
@@ -510,7 +551,7 @@ static void alu_end(struct vreg *dst, uint8_t cls, uint8_t src_bit, int32_t imm)
 	unsigned bytes = (unsigned)imm / 8;
 	bool swap = cls == BPF_ALU64 || src_bit == BPF_TO_BE;
 
-	if (reg_is_const(dst)) {
+	if (v_reg_is_const(dst)) {
 		uint64_t v = dst->var_off.value;
 
 		if (swap)
@@ -518,32 +559,32 @@ static void alu_end(struct vreg *dst, uint8_t cls, uint8_t src_bit, int32_t imm)
 			    : bytes == 4 ? __builtin_bswap32((uint32_t)v) : __builtin_bswap64(v);
 		else if (bytes < 8)
 			v &= (1ull << (bytes * 8)) - 1;
-		reg_mark_const(dst, v);
+		v_reg_mark_const(dst, v);
 		return;
 	}
 	if (swap)
-		reg_mark_unknown(dst);
+		v_reg_mark_unknown(dst);
 	else if (bytes < 8)
 		dst->id = 0;
-	reg_mark_sized(dst, bytes, false);
+	v_reg_mark_sized(dst, bytes, false);
 }
 
 static void alu_movsx(struct vreg *dst, const struct vreg *src, int16_t off, bool is64)
 {
-	if (reg_is_const(src)) {
+	if (v_reg_is_const(src)) {
 		uint64_t v = src->var_off.value;
 
 		v = off == 8 ? (uint64_t)(int64_t)(int8_t)v : off == 16 ? (uint64_t)(int64_t)(int16_t)v
 		    : (uint64_t)(int64_t)(int32_t)v;
-		reg_mark_const(dst, is64 ? v : (uint32_t)v);
+		v_reg_mark_const(dst, is64 ? v : (uint32_t)v);
 		return;
 	}
-	reg_mark_unknown(dst);
-	reg_mark_sized(dst, (unsigned)off / 8, true);
+	v_reg_mark_unknown(dst);
+	v_reg_mark_sized(dst, (unsigned)off / 8, true);
 	if (!is64) {
 		dst->u32min = 0, dst->u32max = UINT32_MAX;
 		dst->s32min = (int32_t)dst->smin, dst->s32max = (int32_t)dst->smax;
-		reg_zext32(dst);
+		v_reg_zext32(dst);
 	}
 }
 
@@ -551,7 +592,7 @@ static void alu_movsx(struct vreg *dst, const struct vreg *src, int16_t off, boo
  * dst = dst op src for scalars (also MOV, MOVSX and END). The caller has
  * checked operand types; @p src is a scalar (for BPF_K a constant).
  */
-int scalar_alu(struct venv *env, uint8_t code, int16_t off, struct vreg *dst,
+int v_scalar_alu(struct venv *env, uint8_t code, int16_t off, struct vreg *dst,
 	       const struct vreg *src)
 {
 	uint8_t op = SL_OP_CODE(code), cls = SL_OP_CLASS(code);
@@ -570,7 +611,7 @@ int scalar_alu(struct venv *env, uint8_t code, int16_t off, struct vreg *dst,
 			*dst = *src;
 			if (bits == 32) {
 				dst->id = 0;
-				reg_zext32(dst);
+				v_reg_zext32(dst);
 			}
 		}
 		return 0;
@@ -622,9 +663,9 @@ uint8_t jmp_swap(uint8_t op)
 
 static bool refine_eq(struct bview *a, struct bview *b)
 {
-	if (tnum_conflict(a->t, b->t))
+	if (v_tnum_conflict(a->t, b->t))
 		return false;
-	a->t = b->t = tnum_intersect(a->t, b->t);
+	a->t = b->t = v_tnum_intersect(a->t, b->t);
 	TIGHTEN(a->umin, a->umax, b->umin, b->umax);
 	TIGHTEN(a->smin, a->smax, b->smin, b->smax);
 	b->umin = a->umin, b->umax = a->umax, b->smin = a->smin, b->smax = a->smax;
@@ -692,7 +733,7 @@ static bool refine_jset(struct bview *a, const struct bview *b, bool taken)
 	if (a->t.value & b->t.value)
 		return false;
 	if (view_is_const(b))
-		a->t = tnum_and(a->t, tnum_const(~b->t.value));
+		a->t = v_tnum_and(a->t, v_tnum_const(~b->t.value));
 	return true;
 }
 
@@ -724,7 +765,7 @@ static bool refine_views(uint8_t op, struct bview *a, struct bview *b)
  * temporary constant for BPF_K) by "dst op src" holding. Returns 0 when the
  * constraint cannot hold (dead branch), 1 otherwise.
  */
-int scalar_refine(uint8_t op, bool is32, struct vreg *dst, struct vreg *src)
+int v_scalar_refine(uint8_t op, bool is32, struct vreg *dst, struct vreg *src)
 {
 	unsigned bits = is32 ? 32 : 64;
 	struct bview a = view_of(dst, bits), b = view_of(src, bits);
@@ -734,5 +775,5 @@ int scalar_refine(uint8_t op, bool is32, struct vreg *dst, struct vreg *src)
 	view_store_refined(dst, &a);
 	if (src != dst)
 		view_store_refined(src, &b);
-	return !reg_invalid(dst) && !reg_invalid(src);
+	return !v_reg_invalid(dst) && !v_reg_invalid(src);
 }

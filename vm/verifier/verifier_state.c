@@ -39,7 +39,7 @@
 #define V_MAX_FINISHED 16      /* finished states kept at one instruction */
 #define V_MAX_PER_INSN 256     /* states kept at one instruction */
 
-struct vframe *frame_new(uint32_t frameno, uint32_t subprog, uint32_t callsite)
+struct vframe *v_frame_new(uint32_t frameno, uint32_t subprog, uint32_t callsite)
 {
 	struct vframe *f = calloc(1, sizeof(*f));
 
@@ -51,7 +51,7 @@ struct vframe *frame_new(uint32_t frameno, uint32_t subprog, uint32_t callsite)
 	return f;
 }
 
-int frame_grow(struct vframe *f, uint32_t nslots)
+int v_frame_grow(struct vframe *f, uint32_t nslots)
 {
 	struct vslot *s;
 
@@ -66,7 +66,7 @@ int frame_grow(struct vframe *f, uint32_t nslots)
 	return 0;
 }
 
-struct vframe *frame_copy(const struct vframe *src)
+struct vframe *v_frame_copy(const struct vframe *src)
 {
 	struct vframe *f = malloc(sizeof(*f));
 
@@ -104,13 +104,13 @@ static void frame_free(struct vframe *f)
 	}
 }
 
-struct vstate *state_new(uint32_t subprog)
+struct vstate *v_state_new(uint32_t subprog)
 {
 	struct vstate *st = calloc(1, sizeof(*st));
 
 	if (!st)
 		return NULL;
-	st->frames[0] = frame_new(0, subprog, 0);
+	st->frames[0] = v_frame_new(0, subprog, 0);
 	if (!st->frames[0]) {
 		free(st);
 		return NULL;
@@ -118,7 +118,7 @@ struct vstate *state_new(uint32_t subprog)
 	return st;
 }
 
-struct vstate *state_copy(const struct vstate *src)
+struct vstate *v_state_copy(const struct vstate *src)
 {
 	struct vstate *st = malloc(sizeof(*st));
 
@@ -128,16 +128,16 @@ struct vstate *state_copy(const struct vstate *src)
 	st->next = NULL;
 	memset(st->frames, 0, sizeof(st->frames));
 	for (uint32_t i = 0; i <= src->curframe; i++) {
-		st->frames[i] = frame_copy(src->frames[i]);
+		st->frames[i] = v_frame_copy(src->frames[i]);
 		if (!st->frames[i]) {
-			state_free(st);
+			v_state_free(st);
 			return NULL;
 		}
 	}
 	return st;
 }
 
-void state_free(struct vstate *st)
+void v_state_free(struct vstate *st)
 {
 	if (!st)
 		return;
@@ -189,7 +189,7 @@ int v_push_branch(struct venv *env, uint32_t insn, uint32_t prev, struct vstate 
 		env->pend = p;
 		env->pend_cap = cap;
 	}
-	st = state_copy(env->cur);
+	st = v_state_copy(env->cur);
 	if (!st)
 		return -ENOMEM;
 	if (st->parent)
@@ -213,7 +213,7 @@ int v_pop_branch(struct venv *env)
 {
 	struct vpending *p;
 
-	state_free(env->cur);
+	v_state_free(env->cur);
 	env->cur = NULL;
 	if (!env->npend)
 		return -ENOENT;
@@ -254,7 +254,7 @@ static bool range_within(const struct vreg *o, const struct vreg *c)
 {
 	return o->umin <= c->umin && c->umax <= o->umax && o->smin <= c->smin &&
 	       c->smax <= o->smax && o->u32min <= c->u32min && c->u32max <= o->u32max &&
-	       o->s32min <= c->s32min && c->s32max <= o->s32max && tnum_in(o->var_off, c->var_off);
+	       o->s32min <= c->s32min && c->s32max <= o->s32max && v_tnum_in(o->var_off, c->var_off);
 }
 
 static bool regs_identical(const struct vreg *o, const struct vreg *c)
@@ -404,7 +404,7 @@ static uint64_t state_hash(const struct vstate *st)
 
 static int store_state(struct venv *env, uint32_t pc)
 {
-	struct vstate *st = state_copy(env->cur);
+	struct vstate *st = v_state_copy(env->cur);
 
 	if (!st)
 		return -ENOMEM;
@@ -434,7 +434,7 @@ static bool evict_one(struct vinsn *ia)
 	struct vstate *st = *victim;
 
 	*victim = st->next;
-	state_free(st);
+	v_state_free(st);
 	ia->nexplored--;
 	return true;
 }
@@ -494,7 +494,7 @@ void v_free_explored(struct venv *env)
 		while (sl) {
 			struct vstate *next = sl->next;
 
-			state_free(sl);
+			v_state_free(sl);
 			sl = next;
 		}
 		env->ia[pc].explored = NULL;

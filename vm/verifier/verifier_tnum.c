@@ -9,29 +9,29 @@
 
 #include "verifier_internal.h"
 
-struct tnum tnum_const(uint64_t v)
+struct tnum v_tnum_const(uint64_t v)
 {
 	return (struct tnum){ v, 0 };
 }
 
-struct tnum tnum_unknown(void)
+struct tnum v_tnum_unknown(void)
 {
 	return (struct tnum){ 0, UINT64_MAX };
 }
 
 /* Smallest tnum holding every value of [min, max]. */
-struct tnum tnum_range(uint64_t min, uint64_t max)
+struct tnum v_tnum_range(uint64_t min, uint64_t max)
 {
 	uint64_t chi = min ^ max, delta;
 	unsigned bits = chi ? 64 - (unsigned)__builtin_clzll(chi) : 0;
 
 	if (min > max || bits > 63)
-		return tnum_unknown();
+		return v_tnum_unknown();
 	delta = (1ull << bits) - 1;
 	return (struct tnum){ min & ~delta, delta };
 }
 
-struct tnum tnum_add(struct tnum a, struct tnum b)
+struct tnum v_tnum_add(struct tnum a, struct tnum b)
 {
 	uint64_t sm = a.mask + b.mask, sv = a.value + b.value;
 	uint64_t chi = (sm + sv) ^ sv, mu = chi | a.mask | b.mask;
@@ -39,7 +39,7 @@ struct tnum tnum_add(struct tnum a, struct tnum b)
 	return (struct tnum){ sv & ~mu, mu };
 }
 
-struct tnum tnum_sub(struct tnum a, struct tnum b)
+struct tnum v_tnum_sub(struct tnum a, struct tnum b)
 {
 	uint64_t dv = a.value - b.value;
 	uint64_t alpha = dv + a.mask, beta = dv - b.mask;
@@ -48,39 +48,39 @@ struct tnum tnum_sub(struct tnum a, struct tnum b)
 	return (struct tnum){ dv & ~mu, mu };
 }
 
-struct tnum tnum_and(struct tnum a, struct tnum b)
+struct tnum v_tnum_and(struct tnum a, struct tnum b)
 {
 	uint64_t alpha = a.value | a.mask, beta = b.value | b.mask, v = a.value & b.value;
 
 	return (struct tnum){ v, alpha & beta & ~v };
 }
 
-struct tnum tnum_or(struct tnum a, struct tnum b)
+struct tnum v_tnum_or(struct tnum a, struct tnum b)
 {
 	uint64_t v = a.value | b.value, mu = a.mask | b.mask;
 
 	return (struct tnum){ v, mu & ~v };
 }
 
-struct tnum tnum_xor(struct tnum a, struct tnum b)
+struct tnum v_tnum_xor(struct tnum a, struct tnum b)
 {
 	uint64_t v = a.value ^ b.value, mu = a.mask | b.mask;
 
 	return (struct tnum){ v & ~mu, mu };
 }
 
-struct tnum tnum_lshift(struct tnum a, unsigned s)
+struct tnum v_tnum_lshift(struct tnum a, unsigned s)
 {
 	return (struct tnum){ a.value << s, a.mask << s };
 }
 
-struct tnum tnum_rshift(struct tnum a, unsigned s)
+struct tnum v_tnum_rshift(struct tnum a, unsigned s)
 {
 	return (struct tnum){ a.value >> s, a.mask >> s };
 }
 
 /* Arithmetic right shift of a @p width-bit (32 or 64) tnum. */
-struct tnum tnum_arshift(struct tnum a, unsigned s, unsigned width)
+struct tnum v_tnum_arshift(struct tnum a, unsigned s, unsigned width)
 {
 	if (width == 32)
 		return (struct tnum){ (uint32_t)((int32_t)a.value >> s),
@@ -88,24 +88,24 @@ struct tnum tnum_arshift(struct tnum a, unsigned s, unsigned width)
 	return (struct tnum){ (uint64_t)((int64_t)a.value >> s), (uint64_t)((int64_t)a.mask >> s) };
 }
 
-struct tnum tnum_mul(struct tnum a, struct tnum b)
+struct tnum v_tnum_mul(struct tnum a, struct tnum b)
 {
 	uint64_t acc_v = a.value * b.value;
 	struct tnum acc_m = { 0, 0 };
 
 	while (a.value || a.mask) {
 		if (a.value & 1)
-			acc_m = tnum_add(acc_m, (struct tnum){ 0, b.mask });
+			acc_m = v_tnum_add(acc_m, (struct tnum){ 0, b.mask });
 		else if (a.mask & 1)
-			acc_m = tnum_add(acc_m, (struct tnum){ 0, b.value | b.mask });
-		a = tnum_rshift(a, 1);
-		b = tnum_lshift(b, 1);
+			acc_m = v_tnum_add(acc_m, (struct tnum){ 0, b.value | b.mask });
+		a = v_tnum_rshift(a, 1);
+		b = v_tnum_lshift(b, 1);
 	}
-	return tnum_add((struct tnum){ acc_v, 0 }, acc_m);
+	return v_tnum_add((struct tnum){ acc_v, 0 }, acc_m);
 }
 
-/* Values in both a and b (callers check tnum_conflict() first). */
-struct tnum tnum_intersect(struct tnum a, struct tnum b)
+/* Values in both a and b (callers check v_tnum_conflict() first). */
+struct tnum v_tnum_intersect(struct tnum a, struct tnum b)
 {
 	uint64_t v = a.value | b.value, mu = a.mask & b.mask;
 
@@ -113,12 +113,12 @@ struct tnum tnum_intersect(struct tnum a, struct tnum b)
 }
 
 /* True when a and b share no value (a known bit differs). */
-bool tnum_conflict(struct tnum a, struct tnum b)
+bool v_tnum_conflict(struct tnum a, struct tnum b)
 {
 	return ((a.value ^ b.value) & ~(a.mask | b.mask)) != 0;
 }
 
-struct tnum tnum_cast(struct tnum a, unsigned bytes)
+struct tnum v_tnum_cast(struct tnum a, unsigned bytes)
 {
 	if (bytes >= 8)
 		return a;
@@ -127,36 +127,36 @@ struct tnum tnum_cast(struct tnum a, unsigned bytes)
 	return (struct tnum){ a.value & m, a.mask & m };
 }
 
-struct tnum tnum_subreg(struct tnum a)
+struct tnum v_tnum_subreg(struct tnum a)
 {
-	return tnum_cast(a, 4);
+	return v_tnum_cast(a, 4);
 }
 
-struct tnum tnum_clear_subreg(struct tnum a)
+struct tnum v_tnum_clear_subreg(struct tnum a)
 {
-	return tnum_lshift(tnum_rshift(a, 32), 32);
+	return v_tnum_lshift(v_tnum_rshift(a, 32), 32);
 }
 
 /* @p reg with its low 32 bits replaced by @p sub. */
-struct tnum tnum_with_subreg(struct tnum reg, struct tnum sub)
+struct tnum v_tnum_with_subreg(struct tnum reg, struct tnum sub)
 {
-	return tnum_or(tnum_clear_subreg(reg), tnum_subreg(sub));
+	return v_tnum_or(v_tnum_clear_subreg(reg), v_tnum_subreg(sub));
 }
 
-bool tnum_is_const(struct tnum a)
+bool v_tnum_is_const(struct tnum a)
 {
 	return a.mask == 0;
 }
 
 /* True when every value of @p inner is a value of @p outer. */
-bool tnum_in(struct tnum outer, struct tnum inner)
+bool v_tnum_in(struct tnum outer, struct tnum inner)
 {
 	if (inner.mask & ~outer.mask)
 		return false;
 	return outer.value == (inner.value & ~outer.mask);
 }
 
-int tnum_str(char *buf, size_t len, struct tnum a)
+int v_tnum_str(char *buf, size_t len, struct tnum a)
 {
 	return snprintf(buf, len, "(0x%llx; 0x%llx)", (unsigned long long)a.value,
 			(unsigned long long)a.mask);

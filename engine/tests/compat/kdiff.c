@@ -53,9 +53,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "sl_jit.h"
 #include "sl_maps.h"
-#include "sl_vm.h"
+#include "sl_test_bpf.h"
 
 #define MAX_PKT 1600
 #define MAX_PKTS 4096
@@ -93,19 +92,6 @@ struct corpus {
 };
 
 static unsigned mismatches, progs_run, pkts_run;
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return 0;
-}
 
 /* ---- corpus ---- */
 
@@ -164,40 +150,21 @@ static void corpus_edges(struct corpus *c)
 	corpus_add(c, b, 1514);
 }
 
-/* Classic pcap (either byte order, us or ns stamps); read directly. */
+/* The first @p max packets of a capture (longer than MAX_PKT: left out by corpus_add). */
 static int corpus_pcap(struct corpus *c, const char *path, unsigned max)
 {
-	FILE *f = fopen(path, "rb");
-	uint32_t gh[6], rh[4];
-	uint8_t *buf = malloc(65536);
-	unsigned n = 0;
-	bool swap;
+	unsigned n;
+	struct sl_test_pkt *p = sl_test_pcap_read(path, max, &n);
 
-	if (!f || !buf || fread(gh, 4, 6, f) != 6)
-		goto bad;
-	swap = gh[0] == 0xd4c3b2a1 || gh[0] == 0x4d3cb2a1;
-	if (!swap && gh[0] != 0xa1b2c3d4 && gh[0] != 0xa1b23c4d)
-		goto bad;
-	while (n < max && fread(rh, 4, 4, f) == 4) {
-		uint32_t caplen = swap ? __builtin_bswap32(rh[2]) : rh[2];
-
-		if (caplen > 65536 || fread(buf, 1, caplen, f) != caplen)
-			goto bad;
-		corpus_add(c, buf, caplen);
-		n++;
-	}
-	fclose(f);
-	free(buf);
+	if (!p)
+		return fprintf(stderr, "compat_kdiff: %s: not a readable pcap file\n", path), -1;
+	for (unsigned i = 0; i < n; i++)
+		corpus_add(c, p[i].data, p[i].len);
+	free(p);
 	return 0;
-bad:
-	fprintf(stderr, "compat_kdiff: %s: not a readable pcap file\n", path);
-	if (f)
-		fclose(f);
-	free(buf);
-	return -1;
 }
 
-static void corpus_mutate(struct corpus *c, unsigned count, uint64_t *s)
+static void corpus_mutate(struct corpus *c, unsigned count, struct sl_rng *s)
 {
 	static const uint16_t types[] = { 0x0800, 0x86dd, 0x8100, 0x88a8, 0x0806, 0x88cc };
 	unsigned base = c->n;
@@ -206,19 +173,19 @@ static void corpus_mutate(struct corpus *c, unsigned count, uint64_t *s)
 		struct pkt q;
 
 		if (base && i % 3) {  /* a real packet, bytes flipped or cut */
-			q = c->p[rnd(s) % base];
-			for (unsigned k = 0, m = 1 + rnd(s) % 4; k < m; k++)
-				q.b[rnd(s) % (q.len < 80 ? q.len : 80)] ^= (uint8_t)(1 + rnd(s) % 255);
-			if (rnd(s) % 3 == 0)
-				q.len = 14 + (uint32_t)(rnd(s) % (q.len - 13));
+			q = c->p[sl_rng_u64(s) % base];
+			for (unsigned k = 0, m = 1 + sl_rng_u64(s) % 4; k < m; k++)
+				q.b[sl_rng_u64(s) % (q.len < 80 ? q.len : 80)] ^= (uint8_t)(1 + sl_rng_u64(s) % 255);
+			if (sl_rng_u64(s) % 3 == 0)
+				q.len = 14 + (uint32_t)(sl_rng_u64(s) % (q.len - 13));
 		} else {      /* random bytes behind a likely EtherType */
-			q.len = 14 + (uint32_t)(rnd(s) % 180);
+			q.len = 14 + (uint32_t)(sl_rng_u64(s) % 180);
 			for (unsigned k = 0; k < q.len; k++)
-				q.b[k] = (uint8_t)rnd(s);
-			q.b[12] = types[rnd(s) % 6] >> 8;
-			q.b[13] = types[rnd(s) % 6] & 0xff;
-			if (rnd(s) % 2)
-				q.b[14] = rnd(s) % 2 ? 0x45 : 0x60;
+				q.b[k] = (uint8_t)sl_rng_u64(s);
+			q.b[12] = types[sl_rng_u64(s) % 6] >> 8;
+			q.b[13] = types[sl_rng_u64(s) % 6] & 0xff;
+			if (sl_rng_u64(s) % 2)
+				q.b[14] = sl_rng_u64(s) % 2 ? 0x45 : 0x60;
 		}
 		corpus_add(c, q.b, q.len);
 	}
@@ -286,66 +253,21 @@ static int kernel_load(struct kside *k, const char *path, const char *name, int 
 
 /* ---- one side: sluice (interpreter or JIT) ---- */
 
-struct sside {
-	struct sl_obj *obj;
-	struct sl_prog *prog;
-	struct sl_jit *jit;
-	struct sl_verify_stats st;
-	char err[512];
-};
-
-static struct sl_prog *find_prog(struct sl_obj *obj, const char *name)
+/* sluice's side is a struct sl_test_prog (tests/common): JIT code when compiled. */
+static uint64_t sluice_exec(struct sl_test_prog *s, void *ctx)
 {
-	for (unsigned i = 0; i < sl_obj_prog_count(obj); i++)
-		if (!strcmp(sl_obj_prog(obj, i)->name, name))
-			return sl_obj_prog(obj, i);
-	return NULL;
-}
-
-static int sluice_load(struct sside *s, const char *path, const char *name, bool jit)
-{
-	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = 1 };
-
-	s->obj = sl_obj_open(path, &oo, s->err, sizeof(s->err));
-	if (!s->obj)
-		return -1;
-	s->prog = find_prog(s->obj, name);
-	if (!s->prog)
-		return snprintf(s->err, sizeof(s->err), "no program '%s'", name), -1;
-	if (sl_prog_verify(s->prog, 0, &s->st, s->err, sizeof(s->err)) ||
-	    sl_vm_prepare(s->prog, s->err, sizeof(s->err)))
-		return -1;
-	if (jit && !(s->jit = sl_jit_compile(s->prog, NULL, s->err, sizeof(s->err))))
-		return -1;
-	return 0;
-}
-
-static void sluice_close(struct sside *s)
-{
-	sl_jit_free(s->jit);
-	sl_obj_close(s->obj);
-}
-
-static uint64_t sluice_exec(struct sside *s, void *ctx)
-{
-	return s->jit ? sl_jit_entry(s->jit)(ctx, 0) : sl_vm_exec(s->prog, ctx, NULL, NULL);
+	return sl_test_prog_exec(s, ctx, s->jit != NULL);
 }
 
 /* XDP run as sluice test-run lays it out: headroom, packet, tailroom. */
-static uint32_t sluice_xdp(struct sside *s, const struct pkt *in, struct pkt *out,
+static uint32_t sluice_xdp(struct sl_test_prog *s, const struct pkt *in, struct pkt *out,
 			   uint32_t *metalen)
 {
 	static uint8_t buf[HEADROOM + MAX_PKT + TAILROOM];
-	struct sl_xdp_ctx x = { 0 };
+	struct sl_xdp_ctx x;
 	uint64_t r0;
 
-	memset(buf, 0, sizeof(buf));
-	memcpy(buf + HEADROOM, in->b, in->len);
-	x.data_hard_start = buf;
-	x.data = x.data_meta = buf + HEADROOM;
-	x.data_end = buf + HEADROOM + in->len;
-	x.data_hard_end = buf + HEADROOM + in->len + TAILROOM;
-	x.ingress_ifindex = 1;
+	sl_test_xdp_frame(&x, buf, HEADROOM, in->b, in->len, TAILROOM, true, 1);
 	r0 = sluice_exec(s, &x);
 	/* the kernel's test run returns the packet from data_meta on */
 	*metalen = (uint32_t)((uint8_t *)x.data - (uint8_t *)x.data_meta);
@@ -366,7 +288,7 @@ static uint32_t eth_protocol(const uint8_t *b, uint32_t len)
 }
 
 /* Socket filter with the kernel test run's view: from the network header. */
-static uint32_t sluice_skb(struct sside *s, const struct pkt *in)
+static uint32_t sluice_skb(struct sl_test_prog *s, const struct pkt *in)
 {
 	struct sl_skb_ctx c = { 0 };
 
@@ -407,14 +329,11 @@ static int report(const char *tag, unsigned idx, const struct pkt *in, uint32_t 
 static int kernel_run(struct kside *k, bool xdp, const struct pkt *in, struct pkt *out,
 		      uint32_t *r0)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, ro, .data_in = in->b, .data_size_in = in->len,
-		    .data_out = out->b, .data_size_out = MAX_PKT, .repeat = 1);
+	uint32_t olen = MAX_PKT;
+	int err = sl_test_kernel_run(k->fd, in->b, in->len, out->b, &olen, r0);
 
-	if (bpf_prog_test_run_opts(k->fd, &ro))
-		return -errno;
-	*r0 = ro.retval;
-	out->len = xdp ? ro.data_size_out : 0;
-	return 0;
+	out->len = xdp ? olen : 0;
+	return err;
 }
 
 /* ---- maps: initial entries, final comparison ---- */
@@ -443,7 +362,7 @@ static struct sl_map *sluice_map(struct sl_obj *obj, const char *name)
 	return NULL;
 }
 
-static int apply_inits(const struct opts *o, struct kside *k, struct sside *si, struct sside *sj)
+static int apply_inits(const struct opts *o, struct kside *k, struct sl_test_prog *si, struct sl_test_prog *sj)
 {
 	for (unsigned i = 0; i < o->ninits; i++) {
 		const struct map_init *mi = &o->inits[i];
@@ -553,7 +472,7 @@ static bool comparable(uint32_t type)
 	return false;
 }
 
-static unsigned compare_maps(struct kside *k, struct sside *s, const char *tag)
+static unsigned compare_maps(struct kside *k, struct sl_test_prog *s, const char *tag)
 {
 	unsigned bad = 0;
 
@@ -707,7 +626,7 @@ static double harness_ns(const struct corpus *c, unsigned repeat)
  * element caches) passing a quiescent state between packets (a worker does
  * once per burst).
  */
-static double sluice_ns(struct sside *s, const struct corpus *c, unsigned repeat)
+static double sluice_ns(struct sl_test_prog *s, const struct corpus *c, unsigned repeat)
 {
 	static uint8_t buf[HEADROOM + MAX_PKT + TAILROOM];
 	uint64_t t0, total = 0, runs = 0;
@@ -741,21 +660,18 @@ static double sluice_harness_ns(const struct corpus *c, unsigned repeat)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_PASS },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	struct sside s = { 0 };
+	struct sl_test_prog s;
 
 	if (cached >= 0)
 		return cached;
 	cached = 0;
-	s.prog = sl_prog_from_raw(pass, sizeof(pass), SL_PROG_XDP, 0, s.err, sizeof(s.err));
-	if (s.prog && !sl_prog_verify(s.prog, 0, NULL, s.err, sizeof(s.err)) &&
-	    (s.jit = sl_jit_compile(s.prog, NULL, s.err, sizeof(s.err))))
+	if (!sl_test_prog_raw(&s, pass, 2, SL_PROG_XDP, true))
 		cached = sluice_ns(&s, c, repeat);
-	sl_jit_free(s.jit);
-	sl_prog_free(s.prog);
+	sl_test_prog_close(&s);
 	return cached;
 }
 
-static void bench_prog(const struct opts *o, struct kside *k, struct sside *sj,
+static void bench_prog(const struct opts *o, struct kside *k, struct sl_test_prog *sj,
 		       const struct corpus *c)
 {
 	double h = harness_ns(c, o->bench), kn = kernel_ns(k->fd, c, o->bench);
@@ -793,7 +709,7 @@ static const char *known_gap(const char *file, const char *obj, const char *prog
 }
 
 static void run_packets(const struct opts *o, const char *path, const char *section, bool xdp,
-			struct kside *k, struct sside *si, struct sside *sj, const struct corpus *c)
+			struct kside *k, struct sl_test_prog *si, struct sl_test_prog *sj, const struct corpus *c)
 {
 	static struct pkt kout, iout, jout;
 	unsigned before = mismatches;
@@ -841,7 +757,7 @@ static void run_prog(const struct opts *o, const char *path, struct bpf_program 
 	const char *name = bpf_program__name(p), *section = bpf_program__section_name(p);
 	bool xdp = bpf_program__type(p) == BPF_PROG_TYPE_XDP;
 	static struct kside k;
-	struct sside si = { 0 }, sj = { 0 };
+	struct sl_test_prog si, sj = { 0 };
 	int eperm = 0, kok, sok, sjok;
 	const char *gap;
 
@@ -852,8 +768,8 @@ static void run_prog(const struct opts *o, const char *path, struct bpf_program 
 		printf("SKIP: the kernel refuses to load BPF programs (%s)\n", k.err);
 		exit(77);
 	}
-	sok = sluice_load(&si, path, name, false) == 0;
-	sjok = sok && sluice_load(&sj, path, name, true) == 0;
+	sok = sl_test_prog_open(&si, path, name, 1, false) == 0;
+	sjok = sok && sl_test_prog_open(&sj, path, name, 1, true) == 0;
 	printf("%s %s (%s): kernel %s", strrchr(path, '/') ? strrchr(path, '/') + 1 : path, name,
 	       section, kok ? "accepts" : "rejects");
 	if (kok)
@@ -891,8 +807,8 @@ static void run_prog(const struct opts *o, const char *path, struct bpf_program 
 			mismatches++;
 		}
 	}
-	sluice_close(&si);
-	sluice_close(&sj);
+	sl_test_prog_close(&si);
+	sl_test_prog_close(&sj);
 	bpf_object__close(k.obj);
 }
 
@@ -1002,13 +918,13 @@ int main(int argc, char **argv)
 {
 	struct opts o = { .seed = 20261122, .nrandom = 200, .max_pcap = 300 };
 	struct corpus c = { 0 };
-	uint64_t s;
+	struct sl_rng s;
 
 	if (parse(argc, argv, &o))
 		return fprintf(stderr, "usage: compat_kdiff [--sluice PATH] [--seed N] [--random N] "
 			       "[--max-pcap N] [--pcap FILE]... [--known FILE] "
 			       "[--map NAME=KEYHEX:VALHEX]... OBJ...\n"), 2;
-	libbpf_set_print(libbpf_quiet);
+	sl_test_kernel_quiet();
 	/* kernel test runs execute on the calling CPU: keep them all on CPU 0
 	 * so per-CPU map slots compare one to one with sluice's slot 0 */
 	cpu_set_t cpus;
@@ -1026,7 +942,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < o.npcaps; i++)
 		if (corpus_pcap(&c, o.pcaps[i], o.max_pcap))
 			return 1;
-	s = o.seed * 0x9E3779B97F4A7C15ULL + 1;
+	s = sl_rng_make(o.seed * 0x9E3779B97F4A7C15ULL + 1, SL_RNG_XORSHIFT_STAR);
 	corpus_mutate(&c, o.nrandom, &s);
 	printf("compat_kdiff: %u packets (%u hand-made, %u from pcaps, %u mutated/random, seed %"
 	       PRIu64 ")\n", c.n, edges, c.n - o.nrandom - edges, o.nrandom, o.seed);

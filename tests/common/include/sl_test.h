@@ -22,6 +22,8 @@
  *   exactly the cases it ran before it moved here. A test that takes a
  *   seed calls sl_test_seed() so that every failure line names it.
  * - sl_test_read_file(): a whole file into a NUL-terminated heap buffer.
+ * - sl_test_pcap_read(): a capture's packets into memory (libpcap; a test
+ *   that calls it links libpcap).
  * - sl_test_skip(): the one "SKIP: reason" line and exit code 77.
  */
 #ifndef SL_TEST_H
@@ -128,5 +130,19 @@ static inline bool sl_rng_chance(struct sl_rng *r, unsigned pct)
  * @return the buffer (caller frees), or NULL with errno set
  */
 char *sl_test_read_file(const char *path, size_t *len);
+
+/** One packet of sl_test_pcap_read(): at most SL_TEST_PKT_ROOM bytes kept. */
+#define SL_TEST_PKT_ROOM 2048
+struct sl_test_pkt {
+	uint32_t len;   /**< bytes kept: the captured length, cut at SL_TEST_PKT_ROOM */
+	uint8_t data[SL_TEST_PKT_ROOM];
+};
+
+/**
+ * The first @p max packets of the capture @p path (pcap or pcapng).
+ * @param n set to the number read
+ * @return a calloc'ed array (caller frees), or NULL after one line on stderr
+ */
+struct sl_test_pkt *sl_test_pcap_read(const char *path, unsigned max, unsigned *n);
 
 #endif

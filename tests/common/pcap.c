@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Read a whole pcap into memory for the JIT tests and benchmarks. */
+/* A whole capture into memory (libpcap: pcap and pcapng), for the JIT tests and compat_kdiff. */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcap_read.h"
+#include "sl_test.h"
 
-struct pcap_pkt *pcap_read_all(const char *path, unsigned max, unsigned *n)
+struct sl_test_pkt *sl_test_pcap_read(const char *path, unsigned max, unsigned *n)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	pcap_t *pc = pcap_open_offline(path, err);
-	struct pcap_pkt *pkts = calloc(max, sizeof(*pkts));
+	struct sl_test_pkt *pkts = calloc(max, sizeof(*pkts));
 	struct pcap_pkthdr *h;
 	const u_char *data;
 
@@ -24,7 +24,7 @@ struct pcap_pkt *pcap_read_all(const char *path, unsigned max, unsigned *n)
 		return NULL;
 	}
 	while (*n < max && pcap_next_ex(pc, &h, &data) == 1) {
-		pkts[*n].len = h->caplen < PCAP_READ_ROOM ? h->caplen : PCAP_READ_ROOM;
+		pkts[*n].len = h->caplen < SL_TEST_PKT_ROOM ? h->caplen : SL_TEST_PKT_ROOM;
 		memcpy(pkts[*n].data, data, pkts[*n].len);
 		(*n)++;
 	}

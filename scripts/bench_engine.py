@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""make bench, engine part: sluice's worker against dpdk-testpmd, same devices, same run.
+
+usage: bench_engine.py SLUICE BUILD_DIR [--rounds R] [--seconds S] [--only null|pcap]
+
+One worker lcore (DPDK lcores 0 and 1: main + one forwarding/worker core),
+64-byte frames, on two setups:
+
+  net_null   net_null0 <-> net_null1 (both ports receive and forward to the
+             other): pure per-packet overhead of the framework
+  net_pcap   one net_pcap port replaying a 64-byte capture forever
+             (rx_pcap=F,infinite_rx=1, no tx_pcap: the driver drops what is
+             sent), packets sent back out of the same port
+
+and four forwarders on each:
+
+  testpmd      dpdk-testpmd --forward-mode=io (rx burst, tx burst)
+  testpmd+bpf  the same with librte_bpf's JIT running a keep-all filter on
+               every RX queue (testpmd's `bpf-load rx P 0 J keep.o`; keep.o is
+               `return 1`, built here with clang)
+  sluice       sluice run with an XDP program that returns XDP_PASS
+  proto_count  sluice run with examples/proto_count.bpf.o (per-protocol
+               PERCPU_ARRAY counters, XDP_PASS)
+
+The runs alternate (every forwarder once per round, R rounds), so that a
+load change on a shared machine hits all of them alike; each figure is the
+median over the rounds, and each ratio is the median of the rounds' own
+ratios (forwarders of one round ran seconds apart). Mpps is measured by
+each program's own clock over a window that starts after a warm-up:
+testpmd's `show port stats all` Rx-pps (TSC-timed since the previous
+`show`), sluice's per-interval rate lines (--stats-interval).
+
+Exit 0 (a benchmark, not a test): figures are printed, not judged; a
+missing dpdk-testpmd is said and the part skipped.
+"""
+import argparse
+import os
+import re
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+EAL = ["--no-huge", "--no-pci", "-m", "1024", "-l", "0,1", "--log-level", "*:error"]
+WARMUP = 1.0
+KEEP_C = "int keep(void *pkt) { return 1; }\n"
+
+
+class Testpmd:
+    """dpdk-testpmd -i driven through its stdin, one command at a time."""
+
+    def __init__(self, cmd):
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+        self.out = b""
+        self.prompts = 0
+        self.wait_prompt()  # EAL and mempool set up, ports started
+
+    def wait_prompt(self, timeout=120):
+        """Read until one more "testpmd> " prompt than seen so far."""
+        want = self.prompts + 1
+        deadline = time.monotonic() + timeout
+        while self.out.count(b"testpmd> ") < want:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.p.poll() is not None:
+                raise RuntimeError("testpmd: no prompt:\n%s" % self.out[-2000:].decode(errors="replace"))
+            r, _, _ = select.select([self.p.stdout], [], [], left)
+            if r:
+                chunk = os.read(self.p.stdout.fileno(), 65536)
+                if not chunk:
+                    continue
+                self.out += chunk
+        self.prompts = want
+
+    def cmd(self, line):
+        """Run one command; its output is what came before the next prompt."""
+        start = len(self.out)
+        self.p.stdin.write(line.encode() + b"\n")
+        self.p.stdin.flush()
+        self.wait_prompt()
+        return self.out[start:].decode(errors="replace")
+
+    def close(self):
+        """quit; returns everything it printed (printf output is block-buffered in a pipe)."""
+        try:
+            rest, _ = self.p.communicate(b"quit\n", timeout=60)
+            self.out += rest or b""
+            return self.out.decode(errors="replace")
+        finally:
+            if self.p.poll() is None:
+                self.p.kill()
+                self.p.wait()
+
+
+def testpmd_mpps(testpmd, vdevs, seconds, bpf_obj, tag):
+    """Rx Mpps of testpmd io forwarding (all ports summed), with keep.o on every RX queue if given."""
+    prefix = "sl-bench-engine-%d-%s" % (os.getpid(), tag)
+    cmd = [testpmd] + EAL + ["--log-level", "lib.bpf:info", "--file-prefix", prefix]
+    for v in vdevs:
+        cmd += ["--vdev", v]
+    cmd += ["--", "-i", "--forward-mode=io", "--nb-cores=1", "--total-num-mbufs=16384"]
+    if len(vdevs) == 1:
+        cmd += ["--port-topology=loop"]
+    tp = None
+    try:
+        tp = Testpmd(cmd)
+        for p in range(len(vdevs) if bpf_obj else 0):
+            out = tp.cmd("bpf-load rx %d 0 J %s" % (p, bpf_obj))
+            if "successfully creates" not in out:
+                raise RuntimeError("testpmd did not load %s: %s" % (bpf_obj, out.strip()))
+        tp.cmd("start")
+        time.sleep(WARMUP)
+        tp.cmd("show port stats all")
+        time.sleep(seconds)
+        tp.cmd("show port stats all")
+        tp.cmd("stop")
+        out = tp.close()
+        tp = None
+    finally:
+        if tp:
+            tp.close()
+        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+    # the second `show` of each port: packets since the first, over testpmd's own clock
+    pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)]
+    if len(pps) != 2 * len(vdevs):
+        raise RuntimeError("testpmd printed no port rates:\n%s" % out[-2000:])
+    return sum(pps[len(vdevs):]) / 1e6
+
+
+def sluice_mpps(sluice, prog, ports, seconds):
+    """Mean of sluice's rx rate lines after the warm-up."""
+    cmd = [sluice, "run", "--prog", prog, "--duration", "%.1f" % (WARMUP + seconds),
+           "--stats-interval", "0.5", "--no-maps"]
+    for port in ports:
+        cmd += ["--port", port]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("sluice run failed (%d): %s" % (r.returncode, r.stderr.strip()[-500:]))
+    rates = [float(m.group(2)) for m in re.finditer(r"^\[\s*([\d.]+)s\] rx\s+([\d.]+) Mpps",
+                                                    r.stdout, re.M)
+             if float(m.group(1)) > WARMUP + 0.01]
+    if not rates:
+        raise RuntimeError("sluice printed no rate line:\n%s" % r.stdout[-1000:])
+    return sum(rates) / len(rates)
+
+
+def worker_instructions(sluice, prog, cap, packets, tmp):
+    """Instructions per packet of the worker's process_burst (context, program, verdicts,
+    TX buffering; not the drivers' rx/tx) under callgrind: a noise-free figure."""
+    out = os.path.join(tmp, "cg.out")
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, sluice,
+                        "run", "--prog", prog, "--port", "net_pcap0,rx_pcap=" + cap,
+                        "--port", "net_null0,no-rx=1", "--stats-interval", "0", "--quiet",
+                        "--no-maps"], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError("callgrind sluice run failed: %s" % r.stderr[-500:])
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", out], capture_output=True,
+                         text=True).stdout
+    os.unlink(out)
+    m = re.search(r"^\s*([\d,]+) .*worker\.c:process_burst ", ann, re.M)
+    if not m:
+        raise RuntimeError("callgrind: no process_burst in the profile")
+    return int(m.group(1).replace(",", "")) / packets
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("sluice")
+    ap.add_argument("build")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--only", choices=["null", "pcap"])
+    ap.add_argument("--no-instructions", action="store_true",
+                    help="skip the callgrind count of the worker's instructions per packet")
+    a = ap.parse_args()
+    testpmd = shutil.which("dpdk-testpmd")
+    if not testpmd:
+        print("  dpdk-testpmd missing: engine benchmark skipped")
+        return 0
+    passo = os.path.join(a.build, "pktgen-tests", "pass.bpf.o")
+    proto = os.path.join(a.build, "examples", "proto_count.bpf.o")
+    pcapgen = os.path.join(a.build, "pktgen-tests", "sl-pcapgen")
+    with tempfile.TemporaryDirectory(prefix="sl-bench-engine-") as tmp:
+        os.chmod(tmp, 0o755)
+        keep = os.path.join(tmp, "keep.o")
+        with open(os.path.join(tmp, "keep.c"), "w") as f:
+            f.write(KEEP_C)
+        clang = shutil.which("clang")
+        if clang:
+            subprocess.run([clang, "-O2", "-target", "bpf", "-c", os.path.join(tmp, "keep.c"),
+                            "-o", keep], check=True)
+        else:
+            keep = None
+        cap = os.path.join(tmp, "p64.pcap")
+        subprocess.run([pcapgen, "-n", "1024", "-l", "64", "-s", "9", "-o", cap], check=True)
+        setups = {
+            "net_null": (["net_null0", "net_null1"], ["net_null0", "net_null1"]),
+            "net_pcap": (["net_pcap0,rx_pcap=%s,infinite_rx=1" % cap],
+                         ["net_pcap0,rx_pcap=%s,infinite_rx=1" % cap]),
+        }
+        if a.only:
+            setups = {k: v for k, v in setups.items() if k == "net_" + a.only}
+        runs = [("testpmd", None), ("testpmd+bpf", keep), ("sluice", passo),
+                ("proto_count", proto)]
+        ins = {}
+        if not a.no_instructions and shutil.which("valgrind") and shutil.which("callgrind_annotate"):
+            big = os.path.join(tmp, "p64-100k.pcap")
+            subprocess.run([pcapgen, "-n", "100000", "-l", "64", "-s", "9", "-o", big], check=True)
+            for name, obj in (("sluice", passo), ("proto_count", proto)):
+                ins[name] = worker_instructions(a.sluice, obj, big, 100000, tmp)
+        res = {(s, r): [] for s in setups for r, _ in runs}
+        for rnd in range(a.rounds):
+            for s, (tp_devs, sl_ports) in setups.items():
+                for name, obj in runs:
+                    if name == "testpmd+bpf" and not obj:
+                        continue
+                    if name.startswith("testpmd"):
+                        v = testpmd_mpps(testpmd, tp_devs, a.seconds, obj,
+                                         "%s-%d" % (s, rnd))
+                    else:
+                        v = sluice_mpps(a.sluice, obj, sl_ports, a.seconds)
+                    res[(s, name)].append(v)
+    print("  one worker, 64 B frames, Mpps: median of %d alternating rounds of %.0f s each;"
+          % (a.rounds, a.seconds))
+    print("  ratios: median of the per-round ratios (targets: sluice/testpmd >= 0.95,"
+          " proto_count/testpmd >= 0.90, sluice/testpmd+bpf > 1)")
+    hdr = "  %-9s %8s %8s %8s %8s  %8s %8s %8s %8s" % (
+        "device", "testpmd", "tp+bpf", "sluice", "proto", "sl/tp", "sl/tpbpf", "pr/tp",
+        "pr/tpbpf")
+    print(hdr)
+    med = lambda xs: statistics.median(xs) if xs else float("nan")
+    for s in setups:
+        tp, tb, sl, pr = (res[(s, n)] for n, _ in runs)
+        ratio = lambda x, y: med([u / v for u, v in zip(x, y) if v > 0])
+        fmt = lambda v: "%8.2f" % v if v == v else "%8s" % "-"
+        fmr = lambda v: "%8.3f" % v if v == v else "%8s" % "-"
+        print("  %-9s %s %s %s %s  %s %s %s %s" % (
+            s, fmt(med(tp)), fmt(med(tb)), fmt(med(sl)), fmt(med(pr)),
+            fmr(ratio(sl, tp)), fmr(ratio(sl, tb)), fmr(ratio(pr, tp)), fmr(ratio(pr, tb))))
+    if ins:
+        print("  worker instructions per packet (callgrind, 100,000 64 B frames, process_burst:"
+              " context, program, verdicts; the drivers' rx/tx apart): XDP_PASS %.1f,"
+              " proto_count %.1f" % (ins["sluice"], ins["proto_count"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
