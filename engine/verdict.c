@@ -256,22 +256,23 @@ static __attribute__((noinline)) enum sl_verdict
 run_socket(struct sl_verdict_state *st, const struct sl_exec *ex, unsigned port,
 	   struct sl_pkt *pkt, struct sl_verdict_out *out)
 {
+	uint32_t pkt_len = pkt->pkt_len, n;
 	uint64_t r0;
-	uint32_t n;
 
+	/* where a kept packet goes, set before the run: less to keep across the call */
+	out->port = st->ports->egress[port];
+	out->data = pkt->data;
+	out->len = pkt->len;
 	skb_fill(st, ex, port, pkt);
 	if (unlikely(!run_prog(ex, &st->skb, &r0)))
 		return SL_VERDICT_ABORTED;
 	n = (uint32_t)r0;
 	if (n == 0)
 		return SL_VERDICT_DROP;
-	out->port = st->ports->egress[port];
-	out->data = pkt->data;
-	if (n < pkt->pkt_len) {
+	if (n < pkt_len) {
 		out->len = n;
 		return SL_VERDICT_TRIM;
 	}
-	out->len = pkt->len;
 	return SL_VERDICT_PASS;
 }
 

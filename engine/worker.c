@@ -311,10 +311,16 @@ static void cap_xdp_other(struct sl_worker *w, struct sl_cap_burst *cb, unsigned
 	pkts[(*kept)++] = m;
 }
 
-/* process_burst_xdp() while capturing: the verdict decides, then a chosen packet is recorded. */
-static uint16_t cap_burst_xdp(struct sl_worker *w, struct sl_cap_burst *cb, sl_jit_fn fn,
-			      unsigned port, unsigned egress, struct rte_mbuf **pkts, uint16_t n,
-			      struct burst_counts *bc)
+/*
+ * process_burst_xdp() while capturing: the verdict decides, then a chosen
+ * packet is recorded. Inlined with constant @p pre_on / @p pass_on, so that
+ * the usual capture (drops of a read-only program) runs perf's loop with
+ * the capture only in the path of the packets that are not plain passes.
+ */
+static inline __attribute__((always_inline)) uint16_t
+cap_xdp_loop(struct sl_worker *w, struct sl_cap_burst *cb, sl_jit_fn fn, unsigned port,
+	     unsigned egress, struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
+	     const bool pre_on, const bool pass_on)
 {
 	struct sl_xdp_ctx ctx;
 	uint16_t kept = 0, other = 0;
@@ -337,11 +343,11 @@ static uint16_t cap_burst_xdp(struct sl_worker *w, struct sl_cap_burst *cb, sl_j
 		ctx.data_hard_start = m->buf_addr;
 		ctx.data_hard_end = m->nb_segs == 1 ? (uint8_t *)m->buf_addr + m->buf_len : NULL;
 		ctx.pkt_owner = m;
-		if (unlikely(cb->pre))
+		if (unlikely(pre_on))
 			pre = sl_cap_pre(cb, data, m->data_len);
 		r0 = fn(&ctx, 0);
 		if (likely(r0 == XDP_PASS && ctx.data == data && ctx.data_end == end)) {
-			if (unlikely(sl_cap_chosen(cb, SL_VERDICT_PASS))) {
+			if (unlikely(pass_on)) {
 				struct sl_verdict_out out = { .data = data, .len = m->data_len };
 
 				cap_record(cb, SL_VERDICT_PASS, data, m->data_len, m->pkt_len, pre,
@@ -355,6 +361,16 @@ static uint16_t cap_burst_xdp(struct sl_worker *w, struct sl_cap_burst *cb, sl_j
 	}
 	bc->verdict[SL_VERDICT_PASS] += (uint16_t)(n - other);
 	return kept;
+}
+
+static uint16_t cap_burst_xdp(struct sl_worker *w, struct sl_cap_burst *cb, sl_jit_fn fn,
+			      unsigned port, unsigned egress, struct rte_mbuf **pkts, uint16_t n,
+			      struct burst_counts *bc)
+{
+	if (!cb->pre && !sl_cap_chosen(cb, SL_VERDICT_PASS))
+		return cap_xdp_loop(w, cb, fn, port, egress, pkts, n, bc, false, false);
+	return cap_xdp_loop(w, cb, fn, port, egress, pkts, n, bc, cb->pre,
+			    sl_cap_chosen(cb, SL_VERDICT_PASS));
 }
 
 /*

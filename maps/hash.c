@@ -223,7 +223,18 @@ hash_sized(const struct sl_htab *t, const void *key, uint32_t n)
 
 static inline uint32_t htab_hash(const struct sl_htab *t, const void *key)
 {
-	return hash_sized(t, key, t->key_size);
+	switch (t->key_size) {  /* the common sizes unrolled, as for lookups */
+	case 4:
+		return hash_sized(t, key, 4);
+	case 8:
+		return hash_sized(t, key, 8);
+	case 16:
+		return hash_sized(t, key, 16);
+	case 40:
+		return hash_sized(t, key, 40);
+	default:
+		return hash_sized(t, key, t->key_size);
+	}
 }
 
 static inline __attribute__((always_inline)) bool key_eq(const void *a, const void *b,
@@ -339,17 +350,18 @@ static uint32_t pool_take_locked(struct sl_htab *t)
 }
 
 /*
- * Pool lock held: element idx waits for a grace period from epoch. It
- * joins the last batch while that has room (raising the batch's epoch:
- * its older members wait a little longer, never less), else opens a
- * batch. Every batch but the last is full, so nelems / RET_BATCH + 2
- * batches suffice.
+ * Pool lock held: the n elements of idx wait for a grace period from
+ * epoch. They join the last batch while that holds fewer than RET_BATCH
+ * (raising the batch's epoch: its older members wait a little longer,
+ * never less), else open a batch. Every batch but the last holds at least
+ * RET_BATCH, so nelems / RET_BATCH + 2 batches suffice.
  */
-static void retire_locked(struct sl_htab *t, uint32_t idx, uint64_t epoch)
+static void retire_locked(struct sl_htab *t, const uint32_t *idx, uint32_t n, uint64_t epoch)
 {
 	struct htab_batch *last;
 
-	t->ret_idx[t->ret_tail++ & t->ret_mask] = idx;
+	for (uint32_t i = 0; i < n; i++)
+		t->ret_idx[t->ret_tail++ & t->ret_mask] = idx[i];
 	last = t->bat_head != t->bat_tail ? &t->batches[(t->bat_tail - 1) & t->bat_mask] : NULL;
 	if (last && last->end - (t->bat_tail - 1 == t->bat_head ? t->ret_head :
 				  t->batches[(t->bat_tail - 2) & t->bat_mask].end) < RET_BATCH) {
@@ -369,15 +381,29 @@ static void cache_flush_locked(struct sl_htab *t, struct htab_cpu *pc)
 	if (!pc->nret)
 		return;
 	epoch = map_rcu_retire_epoch();
-	for (uint32_t i = 0; i < pc->nret; i++)
-		retire_locked(t, pc->ret[i], epoch);
+	retire_locked(t, pc->ret, pc->nret, epoch);
 	pc->nret = 0;
+}
+
+/* pool lock held: a worker's cache filled to CPU_CACHE / 2, from the free stack in one copy */
+static void cache_refill_locked(struct sl_htab *t, struct htab_cpu *pc)
+{
+	uint32_t want = CPU_CACHE / 2 - pc->nfree, k, idx;
+
+	if (!t->nfree)
+		pool_reclaim(t);
+	k = t->nfree < want ? t->nfree : want;
+	t->nfree -= k;
+	memcpy(pc->free + pc->nfree, t->free_idx + t->nfree, k * sizeof(*pc->free));
+	pc->nfree += k;
+	while (pc->nfree < CPU_CACHE / 2 && (idx = pool_take_locked(t)) != UINT32_MAX)
+		pc->free[pc->nfree++] = idx;   /* never-used elements */
 }
 
 /* the calling online worker's cache, or NULL (control thread, other threads) */
 static inline struct htab_cpu *own_cache(const struct sl_htab *t, bool ctl)
 {
-	int slot = sl_rcu_worker_slot();
+	int slot = map_rcu_worker_slot();
 
 	return !ctl && slot >= 0 && (uint32_t)slot < t->ncache ? &t->cpus[slot] : NULL;
 }
@@ -392,8 +418,7 @@ static struct htab_elem *pool_get(struct sl_htab *t, struct htab_cpu *pc)
 	sl_spin_lock(&t->pool_lock);
 	if (pc) {
 		cache_flush_locked(t, pc);
-		while (pc->nfree < CPU_CACHE / 2 && (idx = pool_take_locked(t)) != UINT32_MAX)
-			pc->free[pc->nfree++] = idx;
+		cache_refill_locked(t, pc);
 		idx = pc->nfree ? pc->free[--pc->nfree] : UINT32_MAX;
 	} else {
 		idx = pool_take_locked(t);
@@ -431,7 +456,7 @@ static void pool_retire(struct sl_htab *t, struct htab_cpu *pc, struct htab_elem
 		return;
 	}
 	sl_spin_lock(&t->pool_lock);
-	retire_locked(t, idx, map_rcu_retire_epoch());
+	retire_locked(t, &idx, 1, map_rcu_retire_epoch());
 	sl_spin_unlock(&t->pool_lock);
 }
 
@@ -878,6 +903,8 @@ static uint64_t htab_count(struct sl_map *map)
 
 /* ---- creation ---- */
 
+#define HTAB_MAX_ENTRIES (1u << 30)  /* the largest max_entries a hash map takes */
+
 static int htab_check(const struct sl_map_def *def, unsigned ncpus)
 {
 	bool lru = def->type == BPF_MAP_TYPE_LRU_HASH || def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
@@ -893,7 +920,7 @@ static int htab_check(const struct sl_map_def *def, unsigned ncpus)
 		return -EINVAL;
 	if (percpu && def->value_size > PERCPU_VALUE_MAX)
 		return -E2BIG;
-	if (def->max_entries > (1u << 30) || def->value_size > (1u << 20))
+	if (def->max_entries > HTAB_MAX_ENTRIES || def->value_size > (1u << 20))
 		return -E2BIG;
 	return 0;
 }
@@ -920,11 +947,12 @@ static void htab_free(struct sl_map *map)
 	free(t);
 }
 
+/* the least power of two >= @p n, for n <= 2^31 (htab_check's bound keeps it there) */
 static uint32_t pow2_at_least(uint32_t n)
 {
 	uint32_t p = 1;
 
-	while (p < n)
+	while (p < n && p < (1u << 31))
 		p <<= 1;
 	return p;
 }
@@ -978,6 +1006,8 @@ static uint64_t htab_mem_cost(const struct sl_map_def *def, unsigned ncpus)
 	struct sl_htab t = { 0 };
 	uint32_t nb;
 
+	if (def->max_entries > HTAB_MAX_ENTRIES)
+		return UINT64_MAX;  /* never created (htab_check): more than any limit */
 	htab_sizes(def, ncpus, &t, &nb);
 	return sizeof(t) + (uint64_t)nb * sizeof(*t.heads) +
 	       (uint64_t)t.nelems * (t.elem_size + sizeof(*t.free_idx)) +

@@ -140,10 +140,10 @@ uint64_t map_rcu_min_epoch(void);
  * thread that is not an online worker (control thread, offline tools).
  * Unlike sl_map_cpu, a slot belongs to one thread at a time.
  */
-extern __thread int sl_rcu_slot;
-static inline int sl_rcu_worker_slot(void)
+extern __thread int map_rcu_slot;
+static inline int map_rcu_worker_slot(void)
 {
-	return sl_rcu_slot;
+	return map_rcu_slot;
 }
 
 /** Simple test-and-test-and-set spinlock for writers (never readers). */

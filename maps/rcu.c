@@ -36,7 +36,7 @@ static struct rcu_slot slots[N_SLOTS];
 static _Alignas(SL_CACHE_LINE) atomic_uint_fast64_t global_epoch = 1;
 static atomic_uint worker_hi;           /* 1 + highest worker slot ever online */
 
-__thread int sl_rcu_slot = -1;  /* this thread's worker slot, or -1 */
+__thread int map_rcu_slot = -1;  /* this thread's worker slot, or -1 */
 
 uint64_t map_rcu_retire_epoch(void)
 {
@@ -73,7 +73,7 @@ int sl_map_worker_online(uint32_t cpu)
 	if (cpu >= SL_MAX_CPUS)
 		return -EINVAL;
 	sl_map_cpu = cpu;
-	sl_rcu_slot = (int)cpu;
+	map_rcu_slot = (int)cpu;
 	atomic_store(&slots[cpu].seen, atomic_load(&global_epoch));
 	hi = atomic_load(&worker_hi);
 	while (hi < cpu + 1 && !atomic_compare_exchange_weak(&worker_hi, &hi, cpu + 1))
@@ -83,16 +83,16 @@ int sl_map_worker_online(uint32_t cpu)
 
 void sl_map_worker_offline(void)
 {
-	if (sl_rcu_slot < 0)
+	if (map_rcu_slot < 0)
 		return;
-	atomic_store(&slots[sl_rcu_slot].seen, 0);
-	sl_rcu_slot = -1;
+	atomic_store(&slots[map_rcu_slot].seen, 0);
+	map_rcu_slot = -1;
 }
 
 void sl_map_quiescent(void)
 {
-	if (sl_rcu_slot >= 0)
-		atomic_store(&slots[sl_rcu_slot].seen, atomic_load(&global_epoch));
+	if (map_rcu_slot >= 0)
+		atomic_store(&slots[map_rcu_slot].seen, atomic_load(&global_epoch));
 }
 
 void sl_map_synchronize(void)

@@ -55,6 +55,8 @@ def pin_others():
 
 def start(cmd, sock):
     """The engine, on every CPU this script was given (sluice maps its lcores on them)."""
+    if os.path.exists(sock):
+        os.unlink(sock)  # a previous engine's, killed: wait for this one's
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                          preexec_fn=lambda: os.sched_setaffinity(0, ALL))
     for _ in range(600):

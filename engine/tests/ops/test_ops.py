@@ -278,13 +278,16 @@ def case_write(sluice, pcapgen, prog, tmp, cap_write, drop_1pct):
     pcap = os.path.join(tmp, "in.pcap")
     subprocess.run([pcapgen, "-n", "200", "-s", "3", "-o", pcap], check=True)
     frames = [r[2] for r in read_pcap(pcap)[1]]
-    for obj, want in ((prog, "after verdict"), (drop_1pct, "after verdict"),
-                      (cap_write, "before program")):
-        eng = Engine(sluice, pcap, obj, tmp)
+    # the JIT's XDP fast path and, with --interp, the generic path of worker.c
+    for obj, want, extra in ((prog, "after verdict", []), (drop_1pct, "after verdict", []),
+                             (cap_write, "before program", []),
+                             (cap_write, "before program", ["--interp"])):
+        eng = Engine(sluice, pcap, obj, tmp, extra)
         mode, _, _ = capture_raw(eng.sock, {"verdicts": ["drop"], "count": 3}, obj)
         if mode != want:
             fail("capture of %s: copy %r, want %r" % (os.path.basename(obj), mode, want))
-        print("ok capture of %s: copy %s" % (os.path.basename(obj), mode))
+        print("ok capture of %s%s: copy %s" % (os.path.basename(obj), " ".join([""] + extra),
+                                                mode))
         if obj != cap_write:
             eng.stop()
             continue
@@ -308,8 +311,8 @@ def case_write(sluice, pcapgen, prog, tmp, cap_write, drop_1pct):
         passed = set(f for f in frames if len(f) < 12 or len(f) % 4)
         if len(recs) != 200 or any(r[2] not in passed for r in recs):
             fail("capture-write: passed frames not recorded as received")
-        print("ok capture-write: 300 drops with --both --snaplen 40 (as received, then the "
-              "MACs swapped by the program), 200 passes as received")
+        print("ok capture-write%s: 300 drops with --both --snaplen 40 (as received, then the "
+              "MACs swapped by the program), 200 passes as received" % " ".join([""] + extra))
         eng.stop()
 
 
