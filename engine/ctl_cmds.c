@@ -315,8 +315,11 @@ static struct sl_map *inner_by_name(struct sl_obj *obj, json_t *j, uint32_t *id)
 /*
  * An outer map's slot gets an inner map of the object, live (kernel
  * semantics: it must match the outer map's template). The replaced inner
- * map stays in the object, alive for the engine's lifetime, so workers
- * still on it need no grace period here.
+ * map stays in the object, alive for the engine's lifetime, so it needs no
+ * grace period to be freed; the answer still waits for one
+ * (sl_map_synchronize): when `ctl map update` returns, every worker has
+ * finished the burst that might have looked up the old map, and its
+ * counters are published.
  */
 static json_t *update_outer(struct sl_ctl *ctl, struct sl_map *map, const struct kv *kv,
 			    json_t *req, char *err, size_t err_len)
@@ -331,6 +334,8 @@ static json_t *update_outer(struct sl_ctl *ctl, struct sl_map *map, const struct
 		return NULL;
 	}
 	e = sl_map_outer_set(map, kv->key, inner, id);
+	if (e == 0)
+		sl_map_synchronize();
 	if (e == -EINVAL) {
 		snprintf(err, err_len, "update %s: map '%s' does not match the inner map template "
 			 "(type, key and value size, flags, max_entries)", sl_map_name(map),
