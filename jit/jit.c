@@ -650,7 +650,7 @@ static int do_lddw(struct jit_state *st, const struct bpf_insn *in)
 	if (st->pc + 1 >= st->sub->end)
 		return jit_fail(st, -EINVAL, "lddw needs a second instruction");
 	if (lddw_value(st, in, &v))
-		return st->err;
+		return st->log.err;
 	if (st->opts.blind_constants) {
 		uint64_t key = next_key(st);
 
@@ -1139,6 +1139,22 @@ static int emit_jz_flags(struct jit_state *st, const struct bpf_insn *in)
 	return 0;
 }
 
+/*
+ * An ALU operation with a register holding a constant: the same with the
+ * immediate; a 64-bit AND with a constant in [2^31, 2^32) as "and r32".
+ */
+static int emit_alu_k(struct jit_state *st, const struct bpf_insn *in)
+{
+	struct bpf_insn t = *in;
+	bool swapped;
+	int64_t v = jit_cmp_k(st->prog, st->fuse, st->pc, &swapped);
+
+	t.code = (uint8_t)(SL_OP_CLASS(in->code) | BPF_K | SL_OP_CODE(in->code));
+	t.imm = (int32_t)v;
+	t.src_reg = 0;
+	return alu_simple(st, &t, SL_OP_CLASS(in->code) == BPF_ALU64 && v == (int64_t)(int32_t)v);
+}
+
 /* A jump on a register holding a constant: the same jump with the immediate (mirrored). */
 static int emit_cmp_k(struct jit_state *st, const struct bpf_insn *in)
 {
@@ -1185,17 +1201,20 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 			;                                           /* nothing reads its result */
 		else if (st->fuse[pc] == JIT_FUSE_CMP_K) {
 			if (emit_cmp_k(st, in))
-				return st->err;
+				return st->log.err;
+		} else if (st->fuse[pc] == JIT_FUSE_ALU_K) {
+			if (emit_alu_k(st, in))
+				return st->log.err;
 		} else if (st->fuse[pc] == JIT_FUSE_SETCC) {
 			if (emit_setcc(st, in))
-				return st->err;
+				return st->log.err;
 		} else if (st->fuse[pc] == JIT_FUSE_JZ_FLAGS) {
 			if (emit_jz_flags(st, in))
-				return st->err;
+				return st->log.err;
 		} else if (st->fuse[pc] && st->fuse[pc] != JIT_FUSE_INLINE_CALL)
 			emit_fused(st, in, st->fuse[pc]);
 		else if (class_table[SL_OP_CLASS(in->code)](st, in))
-			return st->err;
+			return st->log.err;
 		st->new_ends[pc] = (uint32_t)st->e.len;
 		if (sl_isa_is_lddw(in) && pc + 1 < s->end) {
 			pc++;
@@ -1217,7 +1236,7 @@ static int run_pass(struct jit_state *st)
 	st->rng = st->seed;
 	for (uint32_t i = 0; i < st->nsubs; i++)
 		if (emit_sub(st, &st->subs[i]))
-			return st->err;
+			return st->log.err;
 	if (st->e.err)
 		return jit_fail(st, st->e.err, "code emission failed (%s)", strerror(-st->e.err));
 	t = st->addrs, st->addrs = st->new_addrs, st->new_addrs = t;
@@ -1276,7 +1295,7 @@ static void free_state(struct jit_state *st)
 	free(st->hi_zero);
 }
 
-/* Sizing passes until the layout stops changing. @return code size, or 0 with st->err. */
+/* Sizing passes until the layout stops changing. @return code size, or 0 with st->log.err. */
 static size_t converge(struct jit_state *st)
 {
 	size_t prev = SIZE_MAX;
@@ -1322,9 +1341,9 @@ static struct sl_jit *emit_final(struct jit_state *st, size_t size)
 			      memcmp(st->addrs, st->new_addrs, st->prog->n_insns * sizeof(uint32_t))))
 		jit_fail(st, -EFAULT, "final pass changed the code layout");
 	memset(mem + size, 0xcc, map_len - size);                    /* int3 */
-	if (!st->err && mprotect(mem, map_len, PROT_READ | PROT_EXEC))
+	if (!st->log.err && mprotect(mem, map_len, PROT_READ | PROT_EXEC))
 		jit_fail(st, -errno, "mprotect of code failed: %s", strerror(errno));
-	if (st->err) {
+	if (st->log.err) {
 		munmap(mem, map_len);
 		free(jit);
 		return NULL;
@@ -1345,8 +1364,7 @@ static void init_state(struct jit_state *st, struct sl_prog *prog, const struct 
 {
 	memset(st, 0, sizeof(*st));
 	st->prog = prog;
-	st->log = log;
-	st->log_len = log_len;
+	st->log = (struct sl_errlog){ .buf = log, .len = log_len };
 	if (opts)
 		memcpy(&st->opts, opts, opts->sz && opts->sz < sizeof(*opts) ? opts->sz : sizeof(*opts));
 	st->bmi2 = __builtin_cpu_supports("bmi2") && !st->opts.no_bmi2;
@@ -1362,7 +1380,9 @@ static void init_state(struct jit_state *st, struct sl_prog *prog, const struct 
  * Programs in the PROG_ARRAYs of a program that tail calls and that have
  * no JIT code yet: compiled too, so tail calls go from JIT code to JIT
  * code, and freed with @p jit. One that does not compile (not verified,
- * ENOTSUP) stays with the interpreter. Control thread.
+ * ENOTSUP) stays with the interpreter, as do slots past
+ * JIT_TAIL_SLOTS_SCANNED (a huge, lazily reserved array is not walked).
+ * Control thread.
  */
 static void compile_tail_targets(struct sl_jit *jit, const struct sl_jit_opts *opts)
 {
@@ -1372,7 +1392,7 @@ static void compile_tail_targets(struct sl_jit *jit, const struct sl_jit_opts *o
 		const struct sl_map_def *def = p->maps[m] ? sl_map_get_def(p->maps[m]) : NULL;
 
 		for (uint32_t i = 0; def && def->type == BPF_MAP_TYPE_PROG_ARRAY &&
-				     i < def->max_entries; i++) {
+				     i < def->max_entries && i < JIT_TAIL_SLOTS_SCANNED; i++) {
 			struct sl_prog *t = sl_map_prog_array_get(p->maps[m], i);
 			struct sl_jit *d;
 
@@ -1409,7 +1429,7 @@ struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *op
 	}
 	free_state(&st);
 	if (!jit) {
-		errno = -st.err;
+		errno = -st.log.err;
 		return NULL;
 	}
 	__atomic_store_n(&prog->jit_tail_entry, jit->tail_entry, __ATOMIC_RELEASE);

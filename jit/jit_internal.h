@@ -47,6 +47,8 @@ enum {
 				  folded in; the argument is the scale */
 	JIT_FUSE_ADC,      /**< "rA += rB" of a csum_add carry sequence: add r32 + adc r32, 0 */
 	JIT_FUSE_MOV_MOVZX, /**< "rD = rS; rD &= 0xff|0xffff" (also 32-bit): movzx rD32, rS8|rS16 */
+	JIT_FUSE_ALU_K,    /**< add/sub/and/or/xor with a register that holds a constant: the
+			       immediate form; the argument is the distance back, as for CMP_K */
 };
 
 /**
@@ -59,7 +61,7 @@ enum {
 uint8_t *jit_peephole(const struct sl_prog *prog, bool blind);
 
 /**
- * (consts.c) The constant a CMP_K jump at @p pc compares with, from the mov/lddw
+ * (consts.c) The constant a CMP_K jump (or ALU_K operation) at @p pc uses, from the mov/lddw
  * fuse[n_insns + pc] instructions back; @p swapped: the constant is the
  * jump's dst (the comparison must be mirrored), else its src.
  */

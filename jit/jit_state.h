@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "jit_internal.h"
+#include "sl_errlog.h"
 #include "sl_helpers.h"
 #include "sl_jit.h"
 #include "x86_emit.h"
@@ -23,6 +24,8 @@
 
 /** Tail calls one chain may make (the kernel's MAX_TAIL_CALL_CNT). */
 #define JIT_MAX_TAIL_CALLS 33
+/** Slots of a PROG_ARRAY whose programs sl_jit_compile() compiles with a program that tail calls. */
+#define JIT_TAIL_SLOTS_SCANNED 65536
 /** Passes before giving up on convergence. */
 #define JIT_MAX_PASSES 20
 /** Bytes under rsp that a SysV leaf function may use without moving rsp. */
@@ -67,9 +70,7 @@ struct jit_state {
 	bool bmi2;
 	int32_t tpoff;                   /* sl_map_cpu from the thread pointer */
 	uint64_t seed, rng;              /* blinding keys, same sequence every pass */
-	char *log;
-	size_t log_len;
-	int err;
+	struct sl_errlog log;            /* the caller's log; log.err: first error, 0 if none */
 };
 
 struct sl_jit {
@@ -84,7 +85,11 @@ struct sl_jit {
 	struct sl_jit *next_dep;   /* next in the deps list of the program that compiled it */
 };
 
-/** Fail compilation (jit_fail.c): first error wins, one line "pc N: ..." into the caller's log. */
+/**
+ * Fail compilation (jit_fail.c, through sl_errlog_set()): the first error
+ * wins, one line "pc N: ..." into the caller's log. @return the first
+ * error (negative errno).
+ */
 int jit_fail(struct jit_state *st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

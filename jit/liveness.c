@@ -53,9 +53,10 @@ static struct du du_alu(const struct bpf_insn *in, uint8_t fuse)
 	if (op != BPF_MOV || fuse)      /* fused groups read their destination */
 		d.use |= R(in->dst_reg);
 	if (SL_OP_SRC(in->code) == BPF_X && op != BPF_END && fuse != JIT_FUSE_ROL &&
-	    fuse != JIT_FUSE_LEA && fuse != JIT_FUSE_ZEXT && fuse != JIT_FUSE_MASK_SHR)
+	    fuse != JIT_FUSE_LEA && fuse != JIT_FUSE_ZEXT && fuse != JIT_FUSE_MASK_SHR &&
+	    fuse != JIT_FUSE_ALU_K)
 		d.use |= R(in->src_reg);
-	if (fuse && fuse != JIT_FUSE_MASK_SHR)      /* that one only computes rX from rX */
+	if (fuse && fuse != JIT_FUSE_MASK_SHR && fuse != JIT_FUSE_ALU_K)   /* these compute rX from rX */
 		d.pure = false;
 	return d;
 }

@@ -41,7 +41,8 @@
  * "&= 0xff|0xffff" right after it becomes one lea / movzx (+ rol) / mov
  * r32 / movzx (x86 has three-operand forms that eBPF lacks); a jump on a register that holds a constant of
  * the block ("r1 = 20; if r1 > r4") compares with the immediate (mirrored),
- * so the mov goes when nothing else reads it; "rX op= y; if rX == 0"
+ * and an add, sub, and, or or xor with one uses the immediate, so the mov
+ * (or lddw) goes when nothing else reads it; "rX op= y; if rX == 0"
  * (add, sub, and, or, xor) branches on the operation's own flags.
  *
  * Rotates of two copies (match_rotate_or(), the OR found first, its
@@ -275,7 +276,7 @@ static void match_jz_flags(const struct sl_prog *p, const uint8_t *targets, uint
 	uint8_t acls = SL_OP_CLASS(alu->code), aop = SL_OP_CODE(alu->code);
 	uint8_t jcls = SL_OP_CLASS(j->code), jop = SL_OP_CODE(j->code);
 
-	if (pc < 1 || targets[pc] || fuse[pc - 1] || (pc >= 2 && sl_isa_is_lddw(&p->insns[pc - 2])) ||
+	if (pc < 1 || targets[pc] || (fuse[pc - 1] && fuse[pc - 1] != JIT_FUSE_ALU_K) || (pc >= 2 && sl_isa_is_lddw(&p->insns[pc - 2])) ||
 	    (acls != BPF_ALU && acls != BPF_ALU64) ||
 	    (aop != BPF_ADD && aop != BPF_SUB && aop != BPF_AND && aop != BPF_OR && aop != BPF_XOR) ||
 	    (jop != BPF_JEQ && jop != BPF_JNE) || SL_OP_SRC(j->code) != BPF_K || j->imm != 0 ||
@@ -430,6 +431,35 @@ static void match_cmp_k(const struct sl_prog *p, const uint8_t *targets, uint32_
 		fuse[p->n_insns + pc] = (uint8_t)((pc - k) | (side ? 0x80 : 0));
 		return;
 	}
+}
+
+/*
+ * "rX op= rC" (add, sub, and, or, xor, both widths) at @p pc where rC
+ * holds a constant of the block (v1 needs an lddw for any mask above
+ * 2^31): the operation with an immediate, when the constant is a
+ * sign-extended imm32, or for a 64-bit AND, below 2^32 (then "and r32,
+ * imm", which zero-extends as the mask's zero upper half would). The
+ * argument: the distance back to the constant's mov / lddw, as for CMP_K.
+ */
+static void match_alu_k(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
+			uint8_t *fuse)
+{
+	const struct bpf_insn *in = &p->insns[pc];
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+	uint64_t v;
+	int64_t k;
+
+	if ((cls != BPF_ALU64 && cls != BPF_ALU) || SL_OP_SRC(in->code) != BPF_X || in->off ||
+	    (op != BPF_ADD && op != BPF_SUB && op != BPF_AND && op != BPF_OR && op != BPF_XOR) ||
+	    in->src_reg == in->dst_reg || in->src_reg == BPF_REG_10 || in->dst_reg == BPF_REG_10)
+		return;
+	k = jit_const_def(p, targets, pc, in->src_reg);
+	if (k < 0 || pc - k > 127 || !jit_const_of(&p->insns[k], &v) ||
+	    (cls == BPF_ALU64 && (int64_t)v != (int64_t)(int32_t)v &&
+	     !(op == BPF_AND && v <= UINT32_MAX)))
+		return;
+	fuse[pc] = JIT_FUSE_ALU_K;
+	fuse[p->n_insns + pc] = (uint8_t)(pc - k);
 }
 
 /*
@@ -1008,6 +1038,8 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 			match_mov_op(p, targets, pc, fuse, blind);
 		if (!blind && !fuse[pc])
 			match_cmp_k(p, targets, pc, fuse);
+		if (!blind && !fuse[pc])
+			match_alu_k(p, targets, pc, fuse);
 		if (pc > 0 && !fuse[pc])
 			match_jz_flags(p, targets, pc, fuse);
 	}

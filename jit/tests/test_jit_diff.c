@@ -672,6 +672,46 @@ static void gen_carry(struct gen *g)
 		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g));
 }
 
+/*
+ * "rC = const; ...; rX op= rC" (add, sub, and, or, xor, both widths; the
+ * JIT uses the immediate when the constant fits one, a 64-bit AND with a
+ * mask in [2^31, 2^32) as "and r32"), sometimes followed by "if rX == 0"
+ * (flags of the operation). Near misses: rC changed or a jump landing
+ * between, constants that fit no immediate.
+ */
+static void gen_alu_k(struct gen *g)
+{
+	static const uint8_t ops[] = { BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR, BPF_AND };
+	static const uint64_t ks[] = { 0xffffff00ull, 0xffff0000ull, 0x80000000ull, 0xffffffffull,
+				       0x7fffffffull, 0x100000000ull, 0xffffffff00000000ull, 1,
+				       0xfffffffffffffff0ull, 0xff000000ull };
+	uint8_t x = scalar(g), c = scalar(g), o = scalar(g);
+	unsigned miss = sl_tgen_pick(&g->t, 8);
+	uint64_t k = sl_tgen_pick(&g->t, 4) ? ks[sl_tgen_pick(&g->t, sizeof(ks) / sizeof(ks[0]))] : edge_u64(g);
+
+	if (x == c)
+		return;
+	item(g);
+	if (sl_tgen_pick(&g->t, 2))
+		put_lddw(g, c, k);
+	else
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, (int32_t)k);
+	if (o != x && o != c && sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, x, 0, 0);
+	if (miss == 0)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, c, 0, 0, 1);        /* rC changes */
+	else if (miss == 1)
+		item(g);                                            /* a jump lands between */
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 4) ? BPF_ALU64 : BPF_ALU) | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_X, x, c, 0, 0);
+	if (sl_tgen_pick(&g->t, 3) == 0) {                                    /* on the operation's flags */
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | (sl_tgen_pick(&g->t, 2) ? BPF_JEQ : BPF_JNE) | BPF_K,
+		    x, 0, 1, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o == x ? c : o, 0, 0, 3);
+	}
+	if (sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g)); /* the constant dies */
+}
+
 static void gen_mulrot(struct gen *g)
 {
 	uint8_t v = scalar(g), a = scalar(g), c1 = scalar(g), c2 = scalar(g), o = scalar(g);
@@ -729,8 +769,10 @@ static void gen_body(struct gen *g, unsigned n)
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
 		unsigned w = sl_tgen_pick(&g->t, 100);
 
-		if (w < 35)
+		if (w < 34)
 			gen_alu(g);
+		else if (w < 35)
+			gen_alu_k(g);
 		else if (w < 36)
 			gen_setcc(g);
 		else if (w < 37)

@@ -9,16 +9,7 @@
 #include <string.h>
 
 #include "sl_errlog.h"
-
-static int fails;
-
-static void expect(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "FAIL: %s\n", what);
-		fails++;
-	}
-}
+#include "sl_test.h"
 
 int main(void)
 {
@@ -26,30 +17,28 @@ int main(void)
 	struct sl_errlog lg = { .buf = buf, .len = sizeof(buf) };
 
 	memset(buf, 'x', sizeof(buf));
-	expect(sl_errlog_set(&lg, -EINVAL, "pc 3", "bad %s", "jump") == -EINVAL, "returns err");
-	expect(strcmp(buf, "pc 3: bad jump") == 0, "where: message");
-	expect(lg.err == -EINVAL && lg.pos == strlen("pc 3: bad jump"), "err and pos recorded");
-	expect(sl_errlog_set(&lg, -ENOMEM, "pc 9", "later") == -ENOMEM, "later call returns its err");
-	expect(strcmp(buf, "pc 3: bad jump") == 0 && lg.err == -EINVAL, "first error wins");
+	CHECK(sl_errlog_set(&lg, -EINVAL, "pc 3", "bad %s", "jump") == -EINVAL, "returns err");
+	CHECK(strcmp(buf, "pc 3: bad jump") == 0, "where: message");
+	CHECK(lg.err == -EINVAL && lg.pos == strlen("pc 3: bad jump"), "err and pos recorded");
+	CHECK(sl_errlog_set(&lg, -ENOMEM, "pc 9", "later") == -ENOMEM, "later call returns its err");
+	CHECK(strcmp(buf, "pc 3: bad jump") == 0 && lg.err == -EINVAL, "first error wins");
 
 	lg = (struct sl_errlog){ .buf = buf, .len = 8 };
 	sl_errlog_set(&lg, -E2BIG, NULL, "%s", "0123456789");
-	expect(strcmp(buf, "0123456") == 0 && lg.pos == 7, "truncated, NUL-terminated");
+	CHECK(strcmp(buf, "0123456") == 0 && lg.pos == 7, "truncated, NUL-terminated");
 
 	lg = (struct sl_errlog){ .buf = buf, .len = sizeof(buf) };
 	sl_errlog_set(&lg, -EINVAL, "a\nb.o", "map '%s'", "m\x01x");
-	expect(strcmp(buf, "a?b.o: map 'm?x'") == 0, "control characters become '?'");
+	CHECK(strcmp(buf, "a?b.o: map 'm?x'") == 0, "control characters become '?'");
 
 	strcpy(buf, "trace\n");
 	lg = (struct sl_errlog){ .buf = buf, .len = sizeof(buf), .pos = 6 };
 	sl_errlog_set(&lg, -EACCES, NULL, "denied");
-	expect(strcmp(buf, "trace\ndenied") == 0, "line after existing text, text kept");
+	CHECK(strcmp(buf, "trace\ndenied") == 0, "line after existing text, text kept");
 
 	lg = (struct sl_errlog){ 0 };
-	expect(sl_errlog_set(&lg, -ENOENT, "x", "y") == -ENOENT && lg.err == -ENOENT,
+	CHECK(sl_errlog_set(&lg, -ENOENT, "x", "y") == -ENOENT && lg.err == -ENOENT,
 	       "no buffer: error still recorded");
 
-	if (!fails)
-		printf("errlog: all checks passed\n");
-	return fails ? 1 : 0;
+	return sl_test_done("errlog");
 }

@@ -12,16 +12,7 @@
 
 #include "sl_opts.h"
 #include "sl_vm.h"
-
-static int fails;
-
-static void expect(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "FAIL: %s\n", what);
-		fails++;
-	}
-}
+#include "sl_test.h"
 
 /* A caller compiled against a newer header: one more field after ours. */
 struct newer_run_opts {
@@ -33,14 +24,14 @@ static void test_valid(void)
 {
 	struct newer_run_opts n = { .o.sz = sizeof(n) };
 
-	expect(sl_opts_valid(NULL, 8), "NULL options are valid");
-	expect(sl_opts_valid(&n, sizeof(n.o)), "longer struct, unknown bytes zero");
+	CHECK(sl_opts_valid(NULL, 8), "NULL options are valid");
+	CHECK(sl_opts_valid(&n, sizeof(n.o)), "longer struct, unknown bytes zero");
 	n.future = 1;
-	expect(!sl_opts_valid(&n, sizeof(n.o)), "longer struct, unknown byte set");
+	CHECK(!sl_opts_valid(&n, sizeof(n.o)), "longer struct, unknown byte set");
 	n.o.sz = 0;
-	expect(sl_opts_valid(&n, sizeof(n.o)), "sz 0: this layout");
+	CHECK(sl_opts_valid(&n, sizeof(n.o)), "sz 0: this layout");
 	n.o.sz = 3;
-	expect(!sl_opts_valid(&n, sizeof(n.o)), "sz smaller than sz itself");
+	CHECK(!sl_opts_valid(&n, sizeof(n.o)), "sz smaller than sz itself");
 }
 
 static void test_obj_open(void)
@@ -49,12 +40,12 @@ static void test_obj_open(void)
 	char log[256] = "";
 
 	errno = 0;
-	expect(!sl_obj_open_mem("x", 1, "t.o", &n.o, log, sizeof(log)) && errno == EINVAL,
+	CHECK(!sl_obj_open_mem("x", 1, "t.o", &n.o, log, sizeof(log)) && errno == EINVAL,
 	       "sl_obj_open_mem refuses unknown nonzero option bytes");
-	expect(strstr(log, "t.o: sl_obj_opts: sz") != NULL, "its log line names sl_obj_opts");
+	CHECK(strstr(log, "t.o: sl_obj_opts: sz") != NULL, "its log line names sl_obj_opts");
 	n.future = 0;
 	log[0] = '\0';
-	expect(!sl_obj_open_mem("x", 1, "t.o", &n.o, log, sizeof(log)) &&
+	CHECK(!sl_obj_open_mem("x", 1, "t.o", &n.o, log, sizeof(log)) &&
 	       !strstr(log, "sl_obj_opts"), "zero unknown bytes: the options pass (the ELF fails)");
 }
 
@@ -71,19 +62,19 @@ static void test_vm_exec(void)
 	struct sl_vm_result res;
 	uint64_t r0;
 
-	expect(p && !sl_vm_prepare(p, NULL, 0), "program built");
+	CHECK(p && !sl_vm_prepare(p, NULL, 0), "program built");
 	if (!p)
 		return;
 	sl_vm_exec(p, NULL, &n.o, &res);
-	expect(res.err == -EINVAL && strstr(res.msg, "sl_vm_run_opts"), "unknown option byte set");
+	CHECK(res.err == -EINVAL && strstr(res.msg, "sl_vm_run_opts"), "unknown option byte set");
 	n.future = 0;
 	r0 = sl_vm_exec(p, NULL, &n.o, &res);
-	expect(!res.err && r0 == 99, "longer struct with zero tail runs");
+	CHECK(!res.err && r0 == 99, "longer struct with zero tail runs");
 	r0 = sl_vm_exec(p, NULL, &old, &res);
-	expect(!res.err && r0 == 0, "shorter struct: mem_len past its sz is not read");
+	CHECK(!res.err && r0 == 0, "shorter struct: mem_len past its sz is not read");
 	old.sz = 0;
 	r0 = sl_vm_exec(p, NULL, &old, &res);
-	expect(!res.err && r0 == 99, "sz 0: this layout");
+	CHECK(!res.err && r0 == 99, "sz 0: this layout");
 	sl_prog_free(p);
 }
 
@@ -92,7 +83,5 @@ int main(void)
 	test_valid();
 	test_obj_open();
 	test_vm_exec();
-	if (!fails)
-		printf("opts: all checks passed\n");
-	return fails ? 1 : 0;
+	return sl_test_done("opts");
 }

@@ -398,13 +398,20 @@ def check_affinity(pid):
     if len(os.sched_getaffinity(0)) < 2:
         print("ok affinity not checked: this test may run on one CPU only")
         return
-    threads = {}
-    for t in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
-            name = f.read().strip()
-        with open("/proc/%d/task/%s/status" % (pid, t)) as f:
-            allowed = re.search(r"Cpus_allowed_list:\s*(\S+)", f.read()).group(1)
-        threads["%s/%s" % (name, t)] = cpu_list(allowed)
+    # a thread names itself once running (libmicrohttpd's after the daemon
+    # started): read again, up to 3 s, until every expected name is there
+    for _ in range(30):
+        threads = {}
+        for t in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+                name = f.read().strip()
+            with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+                allowed = re.search(r"Cpus_allowed_list:\s*(\S+)", f.read()).group(1)
+            threads["%s/%s" % (name, t)] = cpu_list(allowed)
+        if all(any(n.startswith(w) for n in threads)
+               for w in ("rte-worker", "telemetry", "MHD", "eal-intr")):
+            break
+        time.sleep(0.1)
     workers = set().union(*(c for n, c in threads.items() if n.startswith("rte-worker")))
     others = {n: c for n, c in threads.items() if not n.startswith("rte-worker")}
     if not workers:

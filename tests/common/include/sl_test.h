@@ -40,21 +40,35 @@
 unsigned long sl_test_checks(void);
 unsigned long sl_test_failures(void);
 
+/** Count one check. @return true (so that CHECK() can chain on it). */
+bool sl_test_count(void);
 /**
- * Count one check; on failure print "FILE:LINE: FAIL: EXPR: message"
- * ("FILE:LINE: FAIL: message" when @p expr is NULL).
- * @return @p ok. Called through CHECK() and FAIL(); @p fmt starts with a space.
+ * A failed check: print "FILE:LINE: FAIL: EXPR: message" ("FILE:LINE:
+ * FAIL: message" when @p expr is NULL) and count it. @return false.
+ * Called through CHECK() and FAIL(); @p fmt starts with a space.
  */
-bool sl_test_check(bool ok, const char *file, int line, const char *expr, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+bool sl_test_fail(const char *file, int line, const char *expr, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /** CHECK_EQ's worker: counts, prints both values on a mismatch. */
 bool sl_test_check_eq(long long a, long long b, const char *file, int line, const char *ea,
 		      const char *eb);
 
-/** CHECK(cond) or CHECK(cond, "fmt", args...): counted; never returns early. */
-#define CHECK(cond, ...) sl_test_check(!!(cond), __FILE__, __LINE__, #cond, " " __VA_ARGS__)
+/**
+ * CHECK(cond) or CHECK(cond, "fmt", args...): counted; true when @p cond
+ * holds. The message's arguments are evaluated only on a failure (as in
+ * an if), so they may use what @p cond proved; never returns early.
+ */
+#define CHECK(cond, ...) ({ \
+	bool sl_check_ok_ = sl_test_count() && (cond); \
+	if (!sl_check_ok_) \
+		sl_test_fail(__FILE__, __LINE__, #cond, " " __VA_ARGS__); \
+	sl_check_ok_; \
+})
 /** FAIL("fmt", args...): a failed check with only a message (for hand-made comparisons). */
-#define FAIL(...) sl_test_check(false, __FILE__, __LINE__, NULL, " " __VA_ARGS__)
+#define FAIL(...) ({ \
+	sl_test_count(); \
+	sl_test_fail(__FILE__, __LINE__, NULL, " " __VA_ARGS__); \
+})
 /** FATAL("fmt", args...): a failed check after which the test cannot go on: exit(1). */
 #define FATAL(...) sl_test_fatal(__FILE__, __LINE__, " " __VA_ARGS__)
 /** CHECK_EQ(got, want): both as long long; prints both on a mismatch. */
