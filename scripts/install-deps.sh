@@ -9,7 +9,8 @@ libdpdk-dev dpdk dpdk-dev
 libelf-dev zlib1g-dev libpcap-dev libbpf-dev libyaml-dev linux-libc-dev
 bpftool xdp-tools tcpdump
 lua5.3 python3-matplotlib
-libjansson-dev libmicrohttpd-dev python3-prometheus-client"
+libjansson-dev libmicrohttpd-dev python3-prometheus-client
+valgrind"
 
 missing=""
 for p in $PKGS; do
