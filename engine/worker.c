@@ -221,6 +221,24 @@ static inline __attribute__((always_inline)) uint64_t xdp_one(sl_jit_fn fn,
 	return r0;
 }
 
+/* One packet of process_burst_xdp(): kept in place in @p pkts when passed untouched. */
+static inline __attribute__((always_inline)) void
+xdp_step(struct sl_worker *w, sl_jit_fn fn, struct sl_xdp_ctx *ctx, unsigned port,
+	 unsigned egress, struct rte_mbuf **pkts, struct rte_mbuf *m, unsigned *kept,
+	 unsigned *other, struct burst_counts *bc)
+{
+	bool plain;
+	uint64_t r0 = xdp_one(fn, ctx, m, &plain);
+
+	if (likely(plain)) {
+		pkts[(*kept)++] = m;
+		return;
+	}
+	(*other)++;
+	if (xdp_other(w, port, egress, r0, ctx, bc))
+		pkts[(*kept)++] = m;
+}
+
 /*
  * The common case, a JIT-compiled XDP program with an egress port: per
  * packet only the context fields that change, the call, and one test. A
@@ -234,37 +252,17 @@ static uint16_t process_burst_xdp(struct sl_worker *w, sl_jit_fn fn, unsigned po
 {
 	struct sl_xdp_ctx ctx;
 	unsigned kept = 0, other = 0, i = 0;
-	uint64_t r0;
-	bool plain;
 
 	sl_verdict_xdp_ctx_init(&w->vstate, port, &ctx);
 	for (unsigned k = 0; k < n && k < PREFETCH_AHEAD; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+	/* two loops, so that the prefetch needs no test per packet */
 	for (; i + PREFETCH_AHEAD < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		r0 = xdp_one(fn, &ctx, m, &plain);
-		if (likely(plain)) {
-			pkts[kept++] = m;
-			continue;
-		}
-		other++;
-		if (xdp_other(w, port, egress, r0, &ctx, bc))
-			pkts[kept++] = m;
+		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc);
 	}
-	for (; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-
-		r0 = xdp_one(fn, &ctx, m, &plain);
-		if (likely(plain)) {
-			pkts[kept++] = m;
-			continue;
-		}
-		other++;
-		if (xdp_other(w, port, egress, r0, &ctx, bc))
-			pkts[kept++] = m;
-	}
+	for (; i < n; i++)
+		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc);
 	bc->verdict[SL_VERDICT_PASS] += n - other;
 	return (uint16_t)kept;
 }

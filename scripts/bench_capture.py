@@ -86,20 +86,10 @@ def engine_cmd(sluice, obj, pcap, sock, seconds):
             "--ctl-socket", sock, "--duration", str(seconds)] + EAL
 
 
-def worker_tid(pid):
-    for t in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
-            if f.read().startswith("rte-worker"):
-                return int(t)
-    return None
-
-
-def cpu_s(pid, tid):
-    """Seconds the worker thread has run on a CPU (/proc schedstat, nanoseconds)."""
-    if tid is None:
-        return 0.0
-    with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
-        return int(f.read().split()[0]) * 1e-9
+# the worker thread's id and CPU seconds: the control bench's own functions
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine",
+                                "tests", "ctl"))
+from bench_ctl import cpu_s, worker_tid  # noqa: E402
 
 
 class Phase:
