@@ -94,6 +94,7 @@
 
 #include "jit_internal.h"
 #include "sl_helpers.h"
+#include "sl_opts.h"
 #include "sl_jit.h"
 #include "sl_maps.h"
 #include "x86_emit.h"
@@ -1416,7 +1417,10 @@ struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *op
 	size_t size;
 
 	init_state(&st, prog, opts, log, log_len);
-	if (!prog || !prog->insns || !prog->n_insns || prog->n_insns > SL_MAX_INSNS) {
+	if (!sl_opts_valid(opts, sizeof(*opts))) {
+		jit_fail(&st, -EINVAL, "sl_jit_opts: sz %zu asks for options this sluice does not "
+			 "know (bytes past %zu not zero)", opts->sz, sizeof(*opts));
+	} else if (!prog || !prog->insns || !prog->n_insns || prog->n_insns > SL_MAX_INSNS) {
 		jit_fail(&st, -EINVAL, "empty or oversized program");
 	} else if (!prog->verified) {
 		jit_fail(&st, -EINVAL, "program '%s' is not verified", prog->name);

@@ -15,7 +15,11 @@
 /** Entry of compiled code: r1 = ctx, r2 = second argument (raw programs: length). */
 typedef uint64_t (*sl_jit_fn)(void *ctx, uint64_t r2);
 
-/** Options of sl_jit_compile(). Zero-initialise; fields may be added at the end. */
+/**
+ * Options of sl_jit_compile(). Zero-initialise; fields may be added at the
+ * end; sz is checked as sl_opts.h says (a longer struct asking for unknown
+ * options fails with EINVAL).
+ */
 struct sl_jit_opts {
 	size_t sz;
 	bool blind_constants;  /**< constant blinding for untrusted programs */

@@ -139,6 +139,42 @@ static void test_unverified(void)
 	sl_prog_free(p);
 }
 
+/* sl_jit_opts.sz as sl_opts.h says: shorter and zero-padded longer structs are taken. */
+static void test_opts_sz(void)
+{
+	const struct bpf_insn prog[] = { MOV64_IMM(0, 7), EXIT() };
+	struct sl_prog *p = mkprog(prog, 2, SL_PROG_RAW, NULL, 0);
+	struct {
+		struct sl_jit_opts o;
+		uint8_t more[8];
+	} big;
+	struct sl_jit *jit;
+	char log[160] = "";
+
+	memset(&big, 0, sizeof(big));
+	big.o.sz = sizeof(big);
+	jit = sl_jit_compile(p, &big.o, log, sizeof(log));
+	CHECK(jit && sl_jit_entry(jit)(NULL, 0) == 7, "longer opts, zero tail: %s", log);
+	sl_jit_free(jit);
+	big.more[3] = 1;
+	errno = 0;
+	jit = sl_jit_compile(p, &big.o, log, sizeof(log));
+	CHECK(!jit && errno == EINVAL && strstr(log, "sl_jit_opts: sz"),
+	      "longer opts asking for more: errno %d, log '%s'", errno, log);
+	sl_jit_free(jit);
+	memset(&big, 0, sizeof(big));
+	big.o.sz = sizeof(size_t);  /* an older caller: only sz */
+	big.o.blind_constants = true;  /* past its sz: never read */
+	jit = sl_jit_compile(p, &big.o, log, sizeof(log));
+	CHECK(jit && sl_jit_entry(jit)(NULL, 0) == 7, "shorter opts: %s", log);
+	sl_jit_free(jit);
+	big.o.sz = 3;
+	jit = sl_jit_compile(p, &big.o, log, sizeof(log));
+	CHECK(!jit && errno == EINVAL, "sz 3 (cannot hold sz) taken");
+	sl_jit_free(jit);
+	sl_prog_free(p);
+}
+
 /*
  * r0 = value of key r6 in map 0 (+ offset 0, u64) or 0xdead if NULL;
  * before reading, the value is incremented by 5 with an atomic add.
@@ -490,6 +526,7 @@ int main(void)
 {
 	test_wx();
 	test_unverified();
+	test_opts_sz();
 	test_maps();
 	test_percpu();
 	test_tail();
