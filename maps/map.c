@@ -17,11 +17,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "maps_internal.h"
-
-__thread uint32_t sl_map_cpu;
 
 /* map type -> ops, indexed by enum bpf_map_type (NULL: not provided) */
 static const struct sl_map_ops *const map_ops[] = {
@@ -77,57 +74,6 @@ static const char *const type_names[] = {
 
 #define N_TYPES (sizeof(type_names) / sizeof(type_names[0]))
 #define N_OPS (sizeof(map_ops) / sizeof(map_ops[0]))
-
-void *map_zalloc(size_t size)
-{
-	size_t align = SL_CACHE_LINE;
-	void *p;
-
-	if (size >= SL_HUGE_MIN) {
-		/* big tables: 2 MB aligned, in transparent huge pages if the kernel agrees */
-		align = SL_HUGE_PAGE;
-		size = SL_ROUND_UP(size, SL_HUGE_PAGE);
-	}
-	size = SL_ROUND_UP(size ? size : 1, SL_CACHE_LINE);
-	if (posix_memalign(&p, align, size))
-		return NULL;
-	if (align == SL_HUGE_PAGE)
-		madvise(p, size, MADV_HUGEPAGE);  /* a hint: refusals are fine */
-	memset(p, 0, size);
-	return p;
-}
-
-void *map_lazy_alloc(size_t size)
-{
-	size_t len = SL_ROUND_UP(size, SL_HUGE_PAGE);
-	uint8_t *p, *a;
-
-	if (size < SL_HUGE_MIN)
-		return map_zalloc(size);
-	if (len < size || len + SL_HUGE_PAGE < len)
-		return NULL;
-	p = mmap(NULL, len + SL_HUGE_PAGE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	a = (uint8_t *)SL_ROUND_UP((uintptr_t)p, SL_HUGE_PAGE);
-	if (a > p)
-		munmap(p, (size_t)(a - p));
-	if (p + SL_HUGE_PAGE > a)
-		munmap(a + len, (size_t)(p + SL_HUGE_PAGE - a));
-	madvise(a, len, MADV_HUGEPAGE);  /* a hint: refusals are fine */
-	return a;
-}
-
-void map_lazy_free(void *p, size_t size)
-{
-	if (!p)
-		return;
-	if (size < SL_HUGE_MIN)
-		free(p);
-	else
-		munmap(p, SL_ROUND_UP(size, SL_HUGE_PAGE));
-}
 
 uint64_t sl_map_mem_cost(const struct sl_map_def *def, unsigned ncpus)
 {
@@ -227,18 +173,6 @@ const char *sl_map_name(const struct sl_map *map) { return map->name; }
 const struct sl_map_def *sl_map_get_def(const struct sl_map *map) { return &map->def; }
 unsigned sl_map_ncpus(const struct sl_map *map) { return map->ncpus; }
 
-bool sl_map_is_percpu(const struct sl_map *map)
-{
-	switch (map->def.type) {
-	case BPF_MAP_TYPE_PERCPU_ARRAY:
-	case BPF_MAP_TYPE_PERCPU_HASH:
-	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* ---- data path ---- */
 
 void *sl_map_lookup_elem(struct sl_map *map, const void *key)
@@ -264,13 +198,6 @@ void *sl_map_lookup_percpu_elem(struct sl_map *map, const void *key, uint32_t cp
 }
 
 /* ---- control thread ---- */
-
-size_t sl_map_ctl_value_size(const struct sl_map *map)
-{
-	if (sl_map_is_percpu(map))
-		return (size_t)map->ncpus * map->value_stride;
-	return map->def.value_size;
-}
 
 /* the kernel's syscall-side access flags: BPF_F_RDONLY / BPF_F_WRONLY */
 static inline bool ctl_can_read(const struct sl_map *map)
