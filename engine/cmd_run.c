@@ -569,6 +569,8 @@ static void engine_free(struct sl_engine *eng)
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
+	if (eng->exec != &eng->exec_main)
+		free(eng->exec);  /* the last hot reload's (reload.c) */
 	if (!eng->obj)
 		sl_prog_free(eng->prog);  /* --filter: no object owns it */
 	sl_cli_fib_free(eng->fib);
