@@ -172,31 +172,39 @@ static inline void pkt_of(struct rte_mbuf *m, struct sl_pkt *pkt)
 }
 
 /*
- * A packet of the XDP path that is not a plain XDP_PASS (another verdict,
- * or moved bounds): the shared verdict code decides. True when it goes to
- * @p egress (the caller keeps it in the RX array, in order); otherwise it
- * was applied as usual (TX buffer of another port, or freed).
+ * Verdict @p v of a packet of the XDP path that is not a plain XDP_PASS
+ * (another verdict, or moved bounds). True when it goes to @p egress (the
+ * caller keeps it in the RX array, in order); otherwise it was applied as
+ * usual (TX buffer of another port, or freed).
  */
-static bool xdp_other(struct sl_worker *w, unsigned port, unsigned egress, uint64_t r0,
-		      const struct sl_xdp_ctx *ctx, struct burst_counts *bc)
+static bool xdp_keep_or_apply(struct sl_worker *w, struct rte_mbuf *m, enum sl_verdict v,
+			      struct sl_verdict_out *out, unsigned egress,
+			      struct burst_counts *bc)
 {
-	struct rte_mbuf *m = ctx->pkt_owner;
-	struct sl_verdict_out out;
-	enum sl_verdict v = sl_verdict_xdp_result(&w->vstate, port, r0, ctx, &out);
-
 	if ((v != SL_VERDICT_PASS && v != SL_VERDICT_TX && v != SL_VERDICT_REDIRECT) ||
-	    out.port != egress) {
-		apply(w, m, v, &out, bc);
+	    out->port != egress) {
+		apply(w, m, v, out, bc);
 		return false;
 	}
 	bc->verdict[v]++;
-	if ((out.data != rte_pktmbuf_mtod(m, uint8_t *) || out.len != m->data_len) &&
-	    sync_mbuf(m, &out)) {
+	if ((out->data != rte_pktmbuf_mtod(m, uint8_t *) || out->len != m->data_len) &&
+	    sync_mbuf(m, out)) {
 		rte_pktmbuf_free(m);
 		bc->error++;
 		return false;
 	}
 	return true;
+}
+
+/* The shared verdict code on a packet that is not a plain pass: xdp_keep_or_apply(). */
+static __attribute__((noinline)) bool
+xdp_other(struct sl_worker *w, unsigned port, unsigned egress, uint64_t r0,
+	  const struct sl_xdp_ctx *ctx, struct burst_counts *bc)
+{
+	struct sl_verdict_out out;
+	enum sl_verdict v = sl_verdict_xdp_result(&w->vstate, port, r0, ctx, &out);
+
+	return xdp_keep_or_apply(w, ctx->pkt_owner, v, &out, egress, bc);
 }
 
 /* Point @p ctx at @p m's first segment and run @p fn; *plain: an XDP_PASS of unmoved bounds. */
@@ -284,29 +292,18 @@ static inline void cap_record(struct sl_cap_burst *cb, enum sl_verdict v, const 
 }
 
 /* xdp_other() with the capture's decision between the verdict and its application. */
-static void cap_xdp_other(struct sl_worker *w, struct sl_cap_burst *cb, unsigned port,
+static bool cap_xdp_other(struct sl_worker *w, struct sl_cap_burst *cb, unsigned port,
 			  unsigned egress, uint64_t r0, const struct sl_xdp_ctx *ctx,
-			  uint8_t *data, uint32_t pre, struct rte_mbuf **pkts, uint16_t *kept,
-			  struct burst_counts *bc)
+			  uint32_t pre, struct burst_counts *bc)
 {
 	struct rte_mbuf *m = ctx->pkt_owner;
 	struct sl_verdict_out out;
 	enum sl_verdict v = sl_verdict_xdp_result(&w->vstate, port, r0, ctx, &out);
 
 	if (unlikely(sl_cap_chosen(cb, v)))
-		cap_record(cb, v, data, m->data_len, m->pkt_len, pre, &out);
-	if ((v != SL_VERDICT_PASS && v != SL_VERDICT_TX && v != SL_VERDICT_REDIRECT) ||
-	    out.port != egress) {
-		apply(w, m, v, &out, bc);
-		return;
-	}
-	bc->verdict[v]++;
-	if ((out.data != data || out.len != m->data_len) && sync_mbuf(m, &out)) {
-		rte_pktmbuf_free(m);
-		bc->error++;
-		return;
-	}
-	pkts[(*kept)++] = m;
+		cap_record(cb, v, rte_pktmbuf_mtod(m, uint8_t *), m->data_len, m->pkt_len, pre,
+			   &out);
+	return xdp_keep_or_apply(w, m, v, &out, egress, bc);
 }
 
 /*
@@ -329,22 +326,16 @@ cap_xdp_loop(struct sl_worker *w, struct sl_cap_burst *cb, sl_jit_fn fn, unsigne
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
-		uint8_t *end = data + m->data_len;
 		uint32_t pre = 0;
 		uint64_t r0;
+		bool plain;
 
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		ctx.data = data;
-		ctx.data_meta = data;
-		ctx.data_end = end;
-		ctx.data_hard_start = m->buf_addr;
-		ctx.data_hard_end = m->nb_segs == 1 ? (uint8_t *)m->buf_addr + m->buf_len : NULL;
-		ctx.pkt_owner = m;
-		if (unlikely(pre_on))
+		if (unlikely(pre_on))  /* the packet as received, before the program */
 			pre = sl_cap_pre(cb, data, m->data_len);
-		r0 = fn(&ctx, 0);
-		if (likely(r0 == XDP_PASS && ctx.data == data && ctx.data_end == end)) {
+		r0 = xdp_one(fn, &ctx, m, &plain);
+		if (likely(plain)) {
 			if (unlikely(pass_on)) {
 				struct sl_verdict_out out = { .data = data, .len = m->data_len };
 
@@ -355,7 +346,8 @@ cap_xdp_loop(struct sl_worker *w, struct sl_cap_burst *cb, sl_jit_fn fn, unsigne
 			continue;
 		}
 		other++;
-		cap_xdp_other(w, cb, port, egress, r0, &ctx, data, pre, pkts, &kept, bc);
+		if (cap_xdp_other(w, cb, port, egress, r0, &ctx, pre, bc))
+			pkts[kept++] = m;
 	}
 	bc->verdict[SL_VERDICT_PASS] += (uint16_t)(n - other);
 	return kept;
