@@ -1,10 +1,11 @@
 #!/bin/sh
-# Run a libFuzzer target of the config component for a bounded number of
-# runs from a seed corpus, then print its coverage (instrumented edges and
-# the last coverage line). The fuzz build instruments libsl_config
-# (-fsanitize=fuzzer-no-link), so a few hundred edges or more mean the
-# parser is instrumented, not only the harness.
-#   config/tests/run_fuzz.sh FUZZER SEED_DIR [RUNS] [SECONDS] [MIN_EDGES]
+# Run a libFuzzer target for a bounded number of runs from a seed corpus,
+# then print its coverage (instrumented edges and the last coverage line).
+# The fuzz build instruments sluice's libraries (-fsanitize=fuzzer-no-link),
+# so MIN_EDGES or more mean the code under test is instrumented, not only
+# the harness. Every fuzz test runs through this script (config's parsers,
+# the ctl protocol, vm/tests/verifier/run_fuzz.sh for loader + verifier).
+#   tests/common/run_fuzz.sh FUZZER SEED_DIR [RUNS] [SECONDS] [MIN_EDGES]
 # -timeout=120: a bounded loop the verifier walks to its 1,000,000-instruction
 # limit takes ~2 s in a normal build and over 12 s of CPU under ASan with
 # coverage; only an input slower than two minutes is a hang.
