@@ -137,16 +137,29 @@ static uint64_t rte_lookups(void *tbl, const uint8_t *keys, uint32_t ksz, uint32
 	return hits;
 }
 
-static void bench_hash(uint32_t ksz)
+/* A sluice HASH and an rte_hash (lock-free readers) of NKEYS @p ksz-byte keys to u64. */
+static void hash_pair(uint32_t ksz, const char *prefix, struct sl_map **m, struct rte_hash **h)
 {
 	struct sl_map_def def = {BPF_MAP_TYPE_HASH, ksz, 8, NKEYS, 0};
-	struct sl_map *m = sl_map_create("bench", &def, 1);
 	char name[32];
 	struct rte_hash_parameters p = {
 		.name = name, .entries = NKEYS, .key_len = ksz, .hash_func = rte_hash_crc,
 		.socket_id = (int)SOCKET_ID_ANY,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
+
+	snprintf(name, sizeof(name), "%s%u", prefix, ksz);
+	*m = sl_map_create("bench", &def, 1);
+	*h = rte_hash_create(&p);
+	if (!*m || !*h) {
+		fprintf(stderr, "bench_maps: cannot create the %u-byte tables\n", ksz);
+		exit(1);
+	}
+}
+
+static void bench_hash(uint32_t ksz)
+{
+	struct sl_map *m;
 	struct rte_hash *h;
 	uint8_t *keys = malloc((size_t)NKEYS * 2 * ksz), *hit = malloc((size_t)NLOOK * ksz);
 	uint8_t *miss = malloc((size_t)NLOOK * ksz);
@@ -154,9 +167,8 @@ static void bench_hash(uint32_t ksz)
 	uint64_t fh[2], fm[2];
 	double th[2], tm[2];
 
-	snprintf(name, sizeof(name), "bench%u", ksz);
-	h = rte_hash_create(&p);
-	if (!m || !h || !keys || !hit || !miss) {
+	hash_pair(ksz, "bench", &m, &h);
+	if (!keys || !hit || !miss) {
 		fprintf(stderr, "bench_maps: cannot create the %u-byte tables\n", ksz);
 		exit(1);
 	}
@@ -255,22 +267,14 @@ static void write2(write_fn fa, void *ta, write_fn fb, void *tb, const uint8_t *
 
 static void bench_update(uint32_t ksz)
 {
-	struct sl_map_def def = {BPF_MAP_TYPE_HASH, ksz, 8, NKEYS, 0};
-	struct sl_map *m = sl_map_create("bench", &def, 1);
-	char name[32];
-	struct rte_hash_parameters p = {
-		.name = name, .entries = NKEYS, .key_len = ksz, .hash_func = rte_hash_crc,
-		.socket_id = (int)SOCKET_ID_ANY,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
-	};
+	struct sl_map *m;
 	struct rte_hash *h;
 	uint8_t *keys = malloc((size_t)NKEYS * ksz), *seq = malloc((size_t)NLOOK * ksz);
 	uint32_t n = 0;
 	double tr[2], tc[2];
 
-	snprintf(name, sizeof(name), "upd%u", ksz);
-	h = rte_hash_create(&p);
-	if (!m || !h || !keys || !seq) {
+	hash_pair(ksz, "upd", &m, &h);
+	if (!keys || !seq) {
 		fprintf(stderr, "bench_maps: cannot create the %u-byte tables\n", ksz);
 		exit(1);
 	}
