@@ -291,6 +291,39 @@ static inline void cap_record(struct sl_cap_burst *cb, enum sl_verdict v, const 
 	sl_cap_take(cb, &cp);
 }
 
+/*
+ * The general path (socket filters, the interpreter, egress drop): the
+ * shared verdict code per packet, then apply(). With @p cb (capture on) a
+ * chosen packet is recorded between the verdict and its application;
+ * inlined with NULL when capture is off, so that path has no capture test.
+ */
+static inline __attribute__((always_inline)) void
+burst_general(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
+	      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
+	      struct sl_cap_burst *cb)
+{
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		struct sl_verdict_out out;
+		struct sl_pkt pkt;
+		enum sl_verdict v;
+		uint32_t pre = 0;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		pkt_of(pkts[i], &pkt);
+		out.data = pkt.data;
+		out.len = pkt.len;
+		if (cb && unlikely(cb->pre))
+			pre = sl_cap_pre(cb, pkt.data, pkt.len);
+		v = sl_verdict_run(&w->vstate, ex, port, &pkt, &out);
+		if (cb && unlikely(sl_cap_chosen(cb, v)))
+			cap_record(cb, v, pkt.data, pkt.len, pkt.pkt_len, pre, &out);
+		apply(w, pkts[i], v, &out, bc);
+	}
+}
+
 /* xdp_other() with the capture's decision between the verdict and its application. */
 static bool cap_xdp_other(struct sl_worker *w, struct sl_cap_burst *cb, unsigned port,
 			  unsigned egress, uint64_t r0, const struct sl_xdp_ctx *ctx,
@@ -381,26 +414,7 @@ static uint16_t process_burst_capture(struct sl_worker *w, const struct sl_exec 
 		sl_cap_burst_end(&cb);
 		return kept;
 	}
-	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (uint16_t i = 0; i < n; i++) {
-		struct sl_verdict_out out;
-		struct sl_pkt pkt;
-		enum sl_verdict v;
-		uint32_t pre = 0;
-
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		pkt_of(pkts[i], &pkt);
-		out.data = pkt.data;
-		out.len = pkt.len;
-		if (unlikely(cb.pre))
-			pre = sl_cap_pre(&cb, pkt.data, pkt.len);
-		v = sl_verdict_run(&w->vstate, ex, port, &pkt, &out);
-		if (unlikely(sl_cap_chosen(&cb, v)))
-			cap_record(&cb, v, pkt.data, pkt.len, pkt.pkt_len, pre, &out);
-		apply(w, pkts[i], v, &out, bc);
-	}
+	burst_general(w, ex, port, pkts, n, bc, &cb);
 	sl_cap_burst_end(&cb);
 	return 0;
 }
@@ -423,19 +437,7 @@ process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 	*to = w->eng->egress[port];
 	if (likely(ex->fn != NULL && ex->prog->type == SL_PROG_XDP && *to != SL_PORT_NONE))
 		return process_burst_xdp(w, ex->fn, port, *to, pkts, n, bc);
-	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (uint16_t i = 0; i < n; i++) {
-		struct sl_verdict_out out;
-		struct sl_pkt pkt;
-		enum sl_verdict v;
-
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		pkt_of(pkts[i], &pkt);
-		v = sl_verdict_run(&w->vstate, ex, port, &pkt, &out);
-		apply(w, pkts[i], v, &out, bc);
-	}
+	burst_general(w, ex, port, pkts, n, bc, NULL);
 	return 0;
 }
 
