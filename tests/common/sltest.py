@@ -23,6 +23,7 @@ What is here, and nothing that decides a test's expected results:
   stop what still runs; wait_for_path() waits for a file (a control socket)
   while the process lives; runtime_dir() names DPDK's per-process directory.
   pmd_available() says whether a DPDK virtual device driver is installed.
+  Client is a raw control-socket connection (JSON lines).
 - Files. tmpdir() is a temporary directory whose exit first stops the
   test's processes (their sockets and files live there). Classic pcap
   files: read_pcap() -> (header, records) with every record a Rec(sec, frac,
@@ -39,6 +40,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -117,6 +119,40 @@ def wait_for_path(path, proc, timeout, what="control socket"):
         if time.time() > end:
             fail("no %s after %g s" % (what, timeout))
         time.sleep(0.05)
+
+
+class Client:
+    """A raw connection to an engine's control socket: one JSON object per
+    line each way."""
+
+    def __init__(self, path, timeout=10):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        self.buf = b""
+
+    def send(self, obj):
+        self.s.sendall((json.dumps(obj) + "\n").encode())
+
+    def line(self, must=False):
+        """The next object; None when the engine closed the connection
+        (fail() instead when must)."""
+        while b"\n" not in self.buf:
+            d = self.s.recv(1 << 20)
+            if not d:
+                if must:
+                    fail("the engine closed the control connection")
+                return None
+            self.buf += d
+        l, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(l)
+
+    def req(self, obj):
+        self.send(obj)
+        return self.line()
+
+    def close(self):
+        self.s.close()
 
 
 # ---- failing and counting ----
