@@ -21,8 +21,8 @@ Each build dir is a configured and built meson build of its own source tree
    --repeat 1` under callgrind, the instructions executed inside
    pass_interp / pass_jit (the bench's per-engine loop over the packets:
    a warm-up pass plus 7 runs) divided by 8 x packets; the JIT's code
-   size; the verifier's instructions processed and states (`sluice
-   verify`).
+   size; the verifier's instructions processed (the verifier corpus
+   runner's accept line, vm/tests/test_verifier).
 4. Test code lines (C, headers and Python under */tests/ and tests/, no
    .bpf.c programs) of each build's source tree, from git.
 """
@@ -90,12 +90,20 @@ def callgrind_ir(sluice, obj, pcap, engine, tmp):
     return int(c.group(1)) / (8 * int(m.group(1))), int(size.group(1)) if size else None
 
 
-def verify(sluice, obj):
-    """[(section, insns, processed, states)] of `sluice verify`."""
-    r = subprocess.run([sluice, "verify", obj], capture_output=True, text=True)
+def verify(build, obj):
+    """[(section, insns, processed, states)]: the verifier corpus runner's
+    accept line (vm/tests/test_verifier, which gives raw programs 4 KiB of
+    memory as the bench does), else `sluice verify`."""
+    runner = os.path.join(build, "vm", "tests", "test_verifier")
+    if os.path.exists(runner):
+        r = subprocess.run([runner, "accept", obj], capture_output=True, text=True)
+        pat = r"\[([^\]]*)\]: (\d+) insns, (\d+) processed, (\d+) states"
+    else:
+        r = subprocess.run([os.path.join(build, "engine", "sluice"), "verify", obj],
+                           capture_output=True, text=True)
+        pat = r"section '([^']*)'.*?: (\d+) insns, (\d+) processed, (\d+) states"
     return [(m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))) for m in
-            re.finditer(r"section '([^']*)'.*?: (\d+) insns, (\d+) processed, (\d+) states",
-                        r.stdout)]
+            re.finditer(pat, r.stdout)]
 
 
 def test_lines(src):
@@ -162,7 +170,7 @@ def tables_figures(before, after, pcap):
             ia, _ = callgrind_ir(sa, obj, pcap, "interp", tmp)
             jb, cb = callgrind_ir(sb, obj, pcap, "jit", tmp)
             ja, ca = callgrind_ir(sa, obj, pcap, "jit", tmp)
-            vb, va = verify(sb, obj), verify(sa, obj)
+            vb, va = verify(before, obj), verify(after, obj)
             pb = sum(v[2] for v in vb) if vb else None
             pa = sum(v[2] for v in va) if va else None
             if (ib, jb, cb, pb) != (ia, ja, ca, pa):

@@ -21,7 +21,8 @@ What is here, and nothing that decides a test's expected results:
   EAL_ARGS the same without "--", EAL_YAML the same as a config's `eal:`
   value. spawn()/run() start processes so that cleanup() (and fail()) can
   stop what still runs; wait_for_path() waits for a file (a control socket)
-  while the process lives; runtime_dir() names DPDK's per-process directory.
+  while the process lives; runtime_dir() names DPDK's per-process directory,
+  stale_runtime_dirs() those left by processes that are gone.
   pmd_available() says whether a DPDK virtual device driver is installed.
   Client is a raw control-socket connection (JSON lines).
 - Files. tmpdir() is a temporary directory whose exit first stops the
@@ -59,6 +60,22 @@ RUNTIME = "/var/run/dpdk"
 def runtime_dir(pid, prefix="sluice-%d"):
     """DPDK's runtime directory of the sluice (or other prefix) process pid."""
     return os.path.join(RUNTIME, prefix % pid)
+
+
+def stale_runtime_dirs():
+    """Names of the sluice-PID runtime directories whose process is gone (a
+    sluice killed with SIGKILL cannot remove its own)."""
+    if not os.path.isdir(RUNTIME):
+        return set()
+    return {n for n in os.listdir(RUNTIME) if n.startswith("sluice-") and n[7:].isdigit()
+            and not os.path.exists("/proc/" + n[7:])}
+
+
+def remove_stale_runtime_dirs():
+    """Remove stale_runtime_dirs(): a later run with the same PID must not be
+    blamed for them."""
+    for n in stale_runtime_dirs():
+        shutil.rmtree(os.path.join(RUNTIME, n), ignore_errors=True)
 
 
 def pmd_available(driver):
@@ -206,6 +223,18 @@ class tmpdir(tempfile.TemporaryDirectory):
 # ---- classic pcap files ----
 
 PCAP_USEC, PCAP_NSEC = 0xA1B2C3D4, 0xA1B23C4D
+
+
+def STAMP_SEC(i):
+    """write_pcap()'s default timestamps: frame i at i s."""
+    return i, 0
+
+
+def STAMP_USEC(i):
+    """Frame i at 1 s + i us."""
+    return 1, i
+
+
 Rec = collections.namedtuple("Rec", "sec frac cap wire data")
 
 
@@ -257,9 +286,9 @@ def write_records(path, recs, nsec=False, big=False, snaplen=65535, linktype=1):
             f.write(struct.pack(end + "IIII", sec, frac, cap, wire) + data)
 
 
-def write_pcap(path, frames, snaplen=65535, linktype=1, stamp=lambda i: (i, 0)):
+def write_pcap(path, frames, snaplen=65535, linktype=1, stamp=STAMP_SEC):
     """Whole frames, little-endian microseconds; frame i stamped stamp(i) =
-    (sec, usec): by default i seconds."""
+    (sec, usec) (STAMP_SEC or STAMP_USEC)."""
     write_records(path, [stamp(i) + (len(fr), len(fr), fr) for i, fr in enumerate(frames)],
                   snaplen=snaplen, linktype=linktype)
 
