@@ -110,12 +110,12 @@ def stop(p, sig=signal.SIGTERM, timeout=30):
     runtime directory it could not. @return p.returncode."""
     if p.poll() is None:
         p.send_signal(sig)
-        try:
-            p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            shutil.rmtree(runtime_dir(p.pid), ignore_errors=True)
+    try:
+        p.communicate(timeout=timeout)  # pipes drained, so that it can exit
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        shutil.rmtree(runtime_dir(p.pid), ignore_errors=True)
     return p.returncode
 
 
