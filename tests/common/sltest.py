@@ -258,6 +258,9 @@ def read_pcap(path, linktype=None):
     recs, off = [], 24
     while off + 16 <= len(d):
         sec, frac, cap, wire = struct.unpack(end + "IIII", d[off:off + 16])
+        if off + 16 + cap > len(d):
+            fail("%s: record %d cut short (%d of %d bytes)" % (path, len(recs),
+                                                                len(d) - off - 16, cap))
         recs.append(Rec(sec, frac, cap, wire, d[off + 16:off + 16 + cap]))
         off += 16 + cap
     if off != len(d):
