@@ -26,7 +26,9 @@
  * In a leaf function that needs neither AUX nor AUX2 (no calls, div/mod,
  * atomics, blinding, or shifts by a register without BMI2), r6 and r7 (the
  * first two of r6-r9 it uses) live in AUX2 and AUX instead: caller-saved,
- * so the function pushes and pops nothing for them.
+ * so the function pushes and pops nothing for them; when it does not need
+ * TMP either (no inlined map lookup, no cmov of an immediate or of a
+ * 32-bit copy), the third lives in TMP.
  *
  * Passes: the same emit code runs several times. The first pass uses
  * rel32 for every branch; each further pass uses the native offsets of
@@ -994,6 +996,17 @@ static void emit_cmov(struct jit_state *st, const struct bpf_insn *in)
 	int dst = st->rmap[mv->dst_reg], src = TMP;
 	int cc;
 
+	if (st->sub->tmp_mapped && (SL_OP_SRC(mv->code) == BPF_K || !w64)) {
+		/* TMP holds an eBPF register: compare first, then build the source in a dead one */
+		src = jit_cmov_scratch(st, st->rmap, st->pc);
+		cc = emit_compare(st, in);
+		if (SL_OP_SRC(mv->code) == BPF_K)     /* mov, not xor: the flags must survive */
+			x86_mov_ri(&st->e, w64, src, w64 ? (int64_t)mv->imm : (int64_t)(uint32_t)mv->imm);
+		else
+			x86_mov_rr(&st->e, false, src, st->rmap[mv->src_reg]);
+		x86_cmov(&st->e, (enum x86_cc)(cc ^ 1), dst, src);
+		return;
+	}
 	if (SL_OP_SRC(mv->code) == BPF_K)
 		x86_mov_ri(&st->e, w64, TMP, w64 ? (int64_t)mv->imm : (int64_t)(uint32_t)mv->imm);
 	else if (!w64)
@@ -1273,11 +1286,11 @@ static int alloc_state(struct jit_state *st)
 		jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
 		jit_fuse_carry(st->prog, st->fuse, st->dead, live);
 	}
-	free(live);
+	st->live = live;
 	st->low = st->fuse ? jit_low_only(st->prog, st->fuse) : NULL;
 	st->hi_zero = jit_hi_zero(st->prog);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
-	    !st->low || !st->hi_zero)
+	    !st->low || !st->hi_zero || !st->live)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1294,6 +1307,7 @@ static void free_state(struct jit_state *st)
 	free(st->dead);
 	free(st->low);
 	free(st->hi_zero);
+	free(st->live);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->log.err. */
