@@ -248,6 +248,9 @@ static bool rsp_frame_ok(const struct jit_state *st, const struct jit_sub *s)
 		}
 		if (!r10)
 			continue;
+		if (st->fuse[pc] == JIT_FUSE_ST_K || st->fuse[pc] == JIT_FUSE_MEM_ALU ||
+		    (st->fuse[pc] == JIT_FUSE_NOP && (cls == BPF_LDX || cls == BPF_STX)))
+			continue;                                   /* mem_base(): [rsp + n + off] */
 		if (st->fuse[pc] == JIT_FUSE_MOV_ADD && in->src_reg == BPF_REG_10 &&
 		    SL_OP_SRC(in[1].code) == BPF_K)
 			continue;                                   /* lea rX, [rsp + n + imm] */
