@@ -12,9 +12,11 @@ Each build dir is a configured and built meson build of its own source tree
    and the names only one side has.
 2. Cases: with --suites, those suites run in both builds, alternating
    (before, after, suite by suite; `--num-processes 1`), and per test its
-   result, its "ok" lines and, for a C test on tests/common, the "N checks"
-   of its closing line. A test in both builds whose ok lines differ is
-   flagged.
+   result, its "ok" lines, for a C test on tests/common the "N checks" of
+   its closing line, and the case counts its own summary lines give ("111
+   cases", "41 objects"...; not for the timed fuzzers). A test in both
+   builds whose ok lines or case counts differ, or that does not pass
+   after, is flagged (exit 1).
 3. Figures that do not depend on the machine's load, alternating before
    and after per program: for every example program (the AFTER build's
    examples/*.bpf.o, so only the engine differs) run by `sluice bench
@@ -51,8 +53,14 @@ def test_names(build):
     return names
 
 
+CASES = re.compile(r"\b(\d+) (?:cases|objects|programs|expressions|replays)\b")
+
+
 def run_suite(build, suite, tag):
-    """{test: (result, ok lines, checks or None)} of one suite run."""
+    """{test: (result, ok lines, checks or None, case figures)} of one suite
+    run; case figures: the numbers before "cases", "objects", "programs"...
+    in the test's own summary lines, in order (the fuzzers' counts of random
+    programs in a timed run excepted)."""
     logbase = "before-after-" + tag
     subprocess.run(["nice", "meson", "test", "-C", build, "--no-rebuild", "--suite", suite,
                     "--num-processes", "1", "--logbase", logbase],
@@ -71,7 +79,10 @@ def run_suite(build, suite, tag):
                 m = re.match(r"^\S+: (\d+) checks, \d+ failures", l)
                 if m:
                     checks = int(m.group(1))
-            res[d["name"].split(" / ")[-1]] = (d["result"], oks, checks)
+            name = d["name"].split(" / ")[-1]
+            figs = () if "fuzz" in name else tuple(
+                int(x) for l in out if not l.startswith("ok") for x in CASES.findall(l))
+            res[name] = (d["result"], oks, checks, figs)
     return res
 
 
@@ -125,6 +136,13 @@ def fmt_delta(a, b):
     return "=" if a == b else "%+.1f%%" % (100.0 * (b - a) / a if a else 0)
 
 
+def side(r):
+    if not r:
+        return "(absent)"
+    return "%s %d %s %s" % (r[0], r[1], r[2] if r[2] is not None else "-",
+                            "/".join(map(str, r[3])) or "-")
+
+
 def tables_tests(before, after, suites):
     nb, na = test_names(before), test_names(after)
     print("== tests (meson test --list)")
@@ -139,16 +157,14 @@ def tables_tests(before, after, suites):
     bad = 0
     for s in suites:
         rb, ra = run_suite(before, s, "before"), run_suite(after, s, "after")
-        print("\n== suite %s: result, ok lines, checks (before -> after)" % s)
+        print("\n== suite %s: result, ok lines, checks, the test's case figures "
+              "(before | after)" % s)
         for t in sorted(set(rb) | set(ra)):
             b, a = rb.get(t), ra.get(t)
             flag = ""
-            if b and a and (b[1] != a[1] or a[0] not in ("OK", "SKIP")):
+            if b and a and (b[1] != a[1] or b[3] != a[3] or a[0] not in ("OK", "SKIP")):
                 flag, bad = "  <-- differs", bad + 1
-            print("  %-32s %-24s %s%s" % (
-                t, "%s %d %s" % (b[0], b[1], b[2] if b[2] is not None else "-") if b else "(absent)",
-                "%s %d %s" % (a[0], a[1], a[2] if a[2] is not None else "-") if a else "(absent)",
-                flag))
+            print("  %-28s %-30s | %s%s" % (t, side(b), side(a), flag))
     return bad
 
 
