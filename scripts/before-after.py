@@ -118,16 +118,17 @@ def verify(build, obj):
 
 
 def test_lines(src):
+    """{path: lines} of the test code (C, headers, Python under */tests/ and
+    tests/, no .bpf.c programs) that git tracks in the tree src."""
     files = subprocess.run(["git", "-C", src, "ls-files"], capture_output=True, text=True,
                            check=True).stdout.split()
-    n = total = 0
+    out = {}
     for f in files:
         if re.search(r"(^|/)tests/", f) and re.search(r"\.(c|h|py)$", f) \
                 and not f.endswith(".bpf.c"):
             with open(os.path.join(src, f), "rb") as fh:
-                total += fh.read().count(b"\n")
-            n += 1
-    return n, total
+                out[f] = fh.read().count(b"\n")
+    return out
 
 
 def fmt_delta(a, b):
@@ -216,9 +217,16 @@ def main():
         tables_figures(a.before, a.after,
                        a.pcap or os.path.join(a.after, "pktgen-tests", "demo.pcap"))
     print("\n== test code lines (C, headers, Python under */tests/ and tests/, no .bpf.c)")
-    for tag, b in (("before", a.before), ("after", a.after)):
-        n, lines = test_lines(source_root(b))
-        print("%-7s %5d files %7d lines  (%s)" % (tag, n, lines, source_root(b)))
+    lb, la = test_lines(source_root(a.before)), test_lines(source_root(a.after))
+    both = set(lb) & set(la)
+    print("before  %5d files %7d lines" % (len(lb), sum(lb.values())))
+    print("after   %5d files %7d lines" % (len(la), sum(la.values())))
+    print("files in both: %d -> %d lines; new after: %d files, %d lines (of which tests/common: "
+          "%d); gone: %d files, %d lines" % (
+              sum(lb[f] for f in both), sum(la[f] for f in both), len(set(la) - both),
+              sum(la[f] for f in set(la) - both),
+              sum(la[f] for f in set(la) - both if f.startswith("tests/common/")),
+              len(set(lb) - both), sum(lb[f] for f in set(lb) - both)))
     return 1 if bad else 0
 
 
