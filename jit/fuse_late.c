@@ -11,8 +11,10 @@
  *                                           half is the same when imm >= 0
  *                                           and op is ==, !=, unsigned or
  *                                           set, or the jump is 32-bit)
- *   rX &= K; [rC = 1;] if rX ==|!= 0        (rX dead after the jump; the
- *       -> [xor rC;] test rX, K; jcc|setcc  middle form is a bool, SETCC)
+ *   [rX = *(size *)(rB + off);] rX &= K; [rC = 1;] if rX ==|!= 0
+ *       -> [xor rC;] test rX|size [rB + off], K; jcc|setcc
+ *                                          (rX dead after the jump; the
+ *                                           middle form is a bool, SETCC)
  *   rX = *(size *)(rB + off); if rX op imm  (rX dead after the jump)
  *       -> cmp|test size [rB + off], imm; jcc
  *   rX = *(size *)(rB + off); rX op= imm; *(size *)(rB + off) = rX
@@ -82,6 +84,12 @@ static void match_zext_jump(const struct sl_prog *p, const uint8_t *targets, uin
 	fuse[j] = JIT_FUSE_JMP32;
 }
 
+static bool is_plain_load(const struct bpf_insn *in)
+{
+	return SL_OP_CLASS(in->code) == BPF_LDX && SL_OP_MODE(in->code) == BPF_MEM &&
+	       in->dst_reg != in->src_reg;
+}
+
 /* "rX &= K" at @p pc, then "if rX ==|!= 0" (right after, or after a bool's "rC = 1"), rX dead. */
 static void match_and_test(const struct sl_prog *p, const uint8_t *targets, uint8_t *fuse,
 			   const uint8_t *dead, const uint16_t *live, uint32_t pc)
@@ -107,6 +115,12 @@ static void match_and_test(const struct sl_prog *p, const uint8_t *targets, uint
 	if (fuse[j] != JIT_FUSE_SETCC)
 		fuse[j] = JIT_FUSE_TEST_K;
 	fuse[p->n_insns + j] = (uint8_t)(j - pc);
+	if (pc >= 1 && is_plain_load(&p->insns[pc - 1]) && p->insns[pc - 1].dst_reg == x &&
+	    !fuse[pc - 1] && !dead[pc - 1] && !targets[pc] &&
+	    (pc < 2 || !sl_isa_is_lddw(&p->insns[pc - 2]))) {
+		fuse[pc - 1] = JIT_FUSE_NOP;                /* and the load before: test [m], K */
+		fuse[p->n_insns + j] |= 0x80;
+	}
 }
 
 /*
@@ -124,12 +138,6 @@ static bool mem_cmp_ok(unsigned size, const struct bpf_insn *j)
 	if (!is_unsigned_cmp(op) || j->imm < 0)
 		return false;
 	return size == 4 || j->imm <= (size == 1 ? 0xff : 0xffff);
-}
-
-static bool is_plain_load(const struct bpf_insn *in)
-{
-	return SL_OP_CLASS(in->code) == BPF_LDX && SL_OP_MODE(in->code) == BPF_MEM &&
-	       in->dst_reg != in->src_reg;
 }
 
 /* "rX = *(size *)(rB + off)" at @p pc, then a jump on dead rX with an immediate. */

@@ -1129,6 +1129,27 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 		emit_fused_mov(st, in, fuse);
 }
 
+/*
+ * TEST_K's compare: "test rX, K" for the AND @p arg (bits 0-6) instructions
+ * back; with bit 7, "test size [m], K" for the load before that AND (the
+ * loaded value is zero-extended, so the test of its bytes decides alike).
+ */
+static void emit_test_k(struct jit_state *st, const struct bpf_insn *in, uint8_t arg)
+{
+	const struct bpf_insn *and = in - (arg & 0x7f), *ld = and - 1;
+	bool w64 = SL_OP_CLASS(and->code) == BPF_ALU64 && is_w64(in);
+	unsigned size = sl_isa_size_bytes(ld->code);
+	int32_t off = ld->off;
+	int base;
+
+	if (!(arg & 0x80)) {
+		x86_test_ri(&st->e, w64, st->rmap[in->dst_reg], and->imm);
+		return;
+	}
+	base = mem_base(st, ld->src_reg, &off);
+	x86_test_mi(&st->e, size == 8 && !w64 ? 4 : size, base, off, and->imm);
+}
+
 /* "rC = 1; if (cond) goto +1; rC = 0": rC is zero (SETCC_ZERO); compare, setcc rC8. */
 static int emit_setcc(struct jit_state *st, const struct bpf_insn *in)
 {
@@ -1136,10 +1157,7 @@ static int emit_setcc(struct jit_state *st, const struct bpf_insn *in)
 	int cc;
 
 	if (back) {                                  /* TEST_K: the AND before, folded in */
-		const struct bpf_insn *and = in - back;
-
-		x86_test_ri(&st->e, SL_OP_CLASS(and->code) == BPF_ALU64 && is_w64(in),
-			    st->rmap[in->dst_reg], and->imm);
+		emit_test_k(st, in, back);
 		cc = jmp_ccs[SL_OP_CODE(in->code) >> 4];
 	} else {
 		cc = emit_compare(st, in);
@@ -1237,10 +1255,7 @@ static int emit_late_jump(struct jit_state *st, const struct bpf_insn *in, uint8
 	if (target == st->pc + 1)
 		return 0;
 	if (fuse == JIT_FUSE_TEST_K) {
-		const struct bpf_insn *and = in - arg;
-
-		x86_test_ri(&st->e, SL_OP_CLASS(and->code) == BPF_ALU64 && is_w64(in),
-			    st->rmap[in->dst_reg], and->imm);
+		emit_test_k(st, in, arg);
 	} else {                                                  /* MEM_CMP */
 		const struct bpf_insn *ld = in - 1;
 		unsigned size = sl_isa_size_bytes(ld->code);

@@ -54,7 +54,8 @@ enum {
 	JIT_FUSE_JMP32,    /**< jump with an immediate on a dead zero-extended copy: a 32-bit
 			       compare of the source; the argument is the source register */
 	JIT_FUSE_TEST_K,   /**< "if rX ==|!= 0" on a dead "rX &= K": test rX, K; the argument
-			       is the distance back to the AND (also on a SETCC jump) */
+			       is the distance back to the AND (also on a SETCC jump), bit 7
+			       set when the load before the AND is folded in: test [m], K */
 	JIT_FUSE_MEM_CMP,  /**< jump with an immediate on a dead load just before: cmp|test [m], imm */
 	JIT_FUSE_MEM_ALU,  /**< "rX = [m]; rX op= imm; [m] = rX", rX dead: op [m], imm (at the load) */
 };

@@ -742,7 +742,8 @@ static void jump_over(struct gen *g, uint8_t a, uint8_t o)
  * immediates (negative, wider than the load):
  *  - v1's "rA <<= 32; rA >>= 32" (or "rA = rS; ...") before a jump with an
  *    immediate (a 32-bit compare of the source);
- *  - "rX &= K; if rX ==|!= 0", also with a bool's "rC = 1" between (test);
+ *  - "rX &= K; if rX ==|!= 0", also with a bool's "rC = 1" between, also on
+ *    a value just loaded (test rX, K or test [m], K);
  *  - a load and a jump on it with an immediate (cmp|test [m], imm);
  *  - a load, an add/sub/and/or/xor with an immediate and a store back
  *    (op [m], imm; near misses: another size, offset or width of the op).
@@ -774,6 +775,14 @@ static void gen_late(struct gen *g)
 		int32_t k = edge_imm(g);
 		bool b = sl_tgen_pick(&g->t, 2);
 
+		if (sl_tgen_pick(&g->t, 2)) {                       /* the value just loaded */
+			pick_addr(g, size, false, &base, &off);
+			if (base == x)
+				return;
+			sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[si], x, base, off, 0);
+			if (miss == 2)
+				item(g);
+		}
 		sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | BPF_AND | BPF_K, x, 0, 0, k);
 		if (b)
 			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, 1);
