@@ -20,6 +20,9 @@
  *   rX = *(size *)(rB + off); rX op= imm; *(size *)(rB + off) = rX
  *       -> op size [rB + off], imm         (add, sub, and, or, xor; rX dead)
  *
+ * And "rX &= 0xff|0xffff" of a value known to fit (liveness.c's
+ * jit_fits(): a byte load, say) emits nothing.
+ *
  * A compare with memory keeps the interpreter's semantics: the loaded
  * value is zero-extended and the immediate sign-extended, so a narrower
  * compare is used only where it decides alike (mem_cmp_ok()). No jump may
@@ -174,10 +177,31 @@ static void match_mem_alu(const struct sl_prog *p, const uint8_t *targets, uint8
 	fuse[pc + 1] = fuse[pc + 2] = JIT_FUSE_NOP;
 }
 
+/*
+ * "rX &= M" at @p pc whose M keeps the low 8 (16) bits, of a value that
+ * fits in them (@p f8, @p f16: jit_fits()): nothing to do, unless the jump
+ * after it branches on its flags.
+ */
+static void match_mask_fits(const struct sl_prog *p, uint8_t *fuse, const uint16_t *f8,
+			    const uint16_t *f16, uint32_t pc)
+{
+	const struct bpf_insn *in = &p->insns[pc];
+	uint8_t cls = SL_OP_CLASS(in->code);
+	uint64_t m = cls == BPF_ALU64 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm;
+
+	if ((cls != BPF_ALU && cls != BPF_ALU64) || in->code != (cls | BPF_AND | BPF_K) ||
+	    fuse[pc] || (pc + 1 < p->n_insns && fuse[pc + 1] == JIT_FUSE_JZ_FLAGS))
+		return;
+	if (((f8[pc] & R(in->dst_reg)) && (m & 0xff) == 0xff) ||
+	    ((f16[pc] & R(in->dst_reg)) && (m & 0xffff) == 0xffff))
+		fuse[pc] = JIT_FUSE_NOP;
+}
+
 void jit_fuse_late(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
 		   const uint16_t *live)
 {
 	uint8_t *targets = jit_jump_targets(p);
+	uint16_t *f8 = jit_fits(p, 8), *f16 = jit_fits(p, 16);
 
 	for (uint32_t pc = 0; targets && pc < p->n_insns; pc++) {
 		if (sl_isa_is_lddw(&p->insns[pc])) {
@@ -188,6 +212,10 @@ void jit_fuse_late(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
 		match_and_test(p, targets, fuse, dead, live, pc);
 		match_mem_alu(p, targets, fuse, dead, live, pc);
 		match_mem_cmp(p, targets, fuse, dead, live, pc);
+		if (f8 && f16)
+			match_mask_fits(p, fuse, f8, f16, pc);
 	}
 	free(targets);
+	free(f8);
+	free(f16);
 }

@@ -139,6 +139,14 @@ uint16_t *jit_hi_live(const struct sl_prog *prog, const uint8_t *targets, const 
 uint16_t *jit_hi_zero(const struct sl_prog *prog);
 
 /**
+ * Values known to fit in @p bits (8 or 16) bits (liveness.c): per
+ * instruction, the registers below 2^bits before it on every path (bit n:
+ * rn), on the program as written. @return n_insns + 1 entries
+ * (malloc'ed, caller frees) or NULL.
+ */
+uint16_t *jit_fits(const struct sl_prog *prog, unsigned bits);
+
+/**
  * 64-bit ALU instructions, not fused (@p fuse: the final fusions),
  * whose result's upper half nobody reads (peephole.c, from
  * jit_hi_live() on the fused program) and whose low half a 32-bit x86

@@ -747,7 +747,10 @@ static void jump_over(struct gen *g, uint8_t a, uint8_t o)
  *  - a load and a jump on it with an immediate (cmp|test [m], imm);
  *  - a load, an add/sub/and/or/xor with an immediate and a store back
  *    (op [m], imm; near misses: another size, offset or width of the op).
- * And "*(size *)(m) = rC" with rC holding a constant of the block (mov [m],
+ * And "rX &= 0xff|0xffff" (and other masks) of a value that fits (a load,
+ * a constant, a masked copy, shifted right), also before a jump on its
+ * flags; near misses: a jump landing before the AND, a shift that makes
+ * it not fit. And "*(size *)(m) = rC" with rC holding a constant of the block (mov [m],
  * imm; near misses: rC changed or a jump landing between, a 64-bit
  * constant that fits no imm32).
  */
@@ -755,7 +758,7 @@ static void gen_late(struct gen *g)
 {
 	static const uint8_t aops[] = { BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR, BPF_MUL };
 	uint8_t x = scalar(g), o = scalar(g), c = scalar(g), base;
-	unsigned what = sl_tgen_pick(&g->t, 5), miss = sl_tgen_pick(&g->t, 8);
+	unsigned what = sl_tgen_pick(&g->t, 6), miss = sl_tgen_pick(&g->t, 8);
 	unsigned si = sl_tgen_pick(&g->t, 4), size = 1u << si;
 	bool w64 = sl_tgen_pick(&g->t, 2);
 	int16_t off;
@@ -816,6 +819,36 @@ static void gen_late(struct gen *g)
 				si2 = si;
 			sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | sl_tgen_sizes[si2], base, x, off, 0);
 		}
+	} else if (what == 4) {                             /* a mask of what already fits */
+		static const int32_t masks[] = { 0xff, 0xffff, 0x7f, 0xfff, -1, 0x1ff };
+		unsigned how = sl_tgen_pick(&g->t, 4);
+
+		if (how == 0) {
+			pick_addr(g, size, false, &base, &off);
+			sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[si], x, base, off, 0);
+		} else if (how == 1) {
+			sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, x, 0, 0,
+			    sl_tgen_pick(&g->t, 2) ? (int32_t)sl_tgen_pick(&g->t, 0x20000) : edge_imm(g));
+		} else {
+			sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | BPF_AND | BPF_K, c, 0, 0,
+			    masks[sl_tgen_pick(&g->t, sizeof(masks) / sizeof(masks[0]))]);
+			sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_X, x, c, 0, 0);
+			if (how == 3)
+				sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | BPF_RSH | BPF_K, x, 0, 0,
+				    (int32_t)sl_tgen_pick(&g->t, 8));
+		}
+		if (miss == 0)
+			item(g);                            /* from elsewhere: any value */
+		else if (miss == 1)
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 1);   /* no longer fits */
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_AND | BPF_K, x, 0, 0,
+		    masks[sl_tgen_pick(&g->t, sizeof(masks) / sizeof(masks[0]))]);
+		if (sl_tgen_pick(&g->t, 3) == 0) {                 /* on the AND's flags */
+			sl_tgen_emit(&g->t, BPF_JMP | BPF_JEQ | BPF_K, x, 0, 1, 0);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, 3);
+		}
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, x, 0, 0);
+		return;
 	} else {                                            /* store of a constant register */
 		uint64_t v = sl_tgen_pick(&g->t, 3) ? (uint64_t)(int64_t)edge_imm(g) : edge_u64(g);
 
