@@ -927,6 +927,36 @@ static void gen_call(struct gen *g)
 		set_const(g, r);
 }
 
+/*
+ * A helper call (the JIT: call rel32 when its code is within +-2 GiB of
+ * the helper, movabs + call r11 otherwise or with far_calls): bpf_csum_diff
+ * over two random ranges of the buffer or the stack (sizes multiples of 4,
+ * either may be 0) and a seed, or bpf_get_smp_processor_id; r1-r5 are
+ * clobbered, so they are set again after it.
+ */
+static void gen_helper(struct gen *g)
+{
+	item(g);
+	if (sl_tgen_pick(&g->t, 4) == 0) {
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_smp_processor_id);
+	} else {
+		for (uint8_t r = 1; r <= 3; r += 2) {
+			unsigned size = 4 * sl_tgen_pick(&g->t, 5);
+			uint8_t base;
+			int16_t off;
+
+			pick_addr(g, size ? size : 4, false, &base, &off);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, r, base, 0, 0);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, r, 0, 0, off);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, (uint8_t)(r + 1), 0, 0, (int32_t)size);
+		}
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 5, 0, 0, edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_csum_diff);
+	}
+	for (uint8_t r = 1; r <= 5; r++)
+		set_const(g, r);
+}
+
 static void gen_body(struct gen *g, unsigned n)
 {
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
@@ -964,8 +994,10 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_jump(g);
 		else if (w < 93)
 			gen_select(g);
-		else if (w < 96 && !g->leaf)
+		else if (w < 95 && !g->leaf)
 			gen_call(g);
+		else if (w < 96 && !g->leaf)
+			gen_helper(g);
 		else if (w < 98)
 			gen_mov_op(g);
 		else
@@ -1068,7 +1100,7 @@ static int run_one(struct gen *g, const uint8_t *mem0, unsigned variant, uint64_
 	struct sl_prog *p = sl_prog_from_raw(g->t.insns, g->t.n * sizeof(struct bpf_insn), SL_PROG_RAW,
 					     MEM_SIZE, log, sizeof(log));
 	struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = variant & 1,
-				  .no_bmi2 = variant & 2 };
+				  .no_bmi2 = variant & 2, .far_calls = variant & 4 };
 	struct sl_vm_run_opts ro = { .sz = sizeof(ro), .mem = mem_i, .mem_len = MEM_SIZE };
 	struct sl_vm_result res;
 	struct sl_jit *jit;
@@ -1093,9 +1125,9 @@ static int run_one(struct gen *g, const uint8_t *mem0, unsigned variant, uint64_
 	} else {
 		r_j = sl_jit_entry(jit)(mem_j, MEM_SIZE);
 		if (r_i != r_j || memcmp(mem_i, mem_j, MEM_SIZE)) {
-			fprintf(stderr, "program %" PRIu64 " (blind %d, no_bmi2 %d): interp r0 0x%"
+			fprintf(stderr, "program %" PRIu64 " (blind %d, no_bmi2 %d, far_calls %d): interp r0 0x%"
 				PRIx64 " jit r0 0x%" PRIx64 "\n", idx, variant & 1, (variant >> 1) & 1,
-				r_i, r_j);
+				(variant >> 2) & 1, r_i, r_j);
 			for (unsigned i = 0; i < MEM_SIZE; i++)
 				if (mem_i[i] != mem_j[i])
 					fprintf(stderr, "  mem[%u]: interp 0x%02x jit 0x%02x\n", i,
@@ -1157,7 +1189,7 @@ static int run_socket(struct gen *g, unsigned variant, uint64_t idx)
 	uint32_t pkt_len = sl_tgen_pick(&g->t, sizeof(pkt) + 1);
 	struct sl_skb_ctx ctx = { .pkt = pkt, .pkt_len = pkt_len };
 	struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = variant & 1,
-				  .no_bmi2 = variant & 2 };
+				  .no_bmi2 = variant & 2, .far_calls = variant & 4 };
 	struct sl_vm_run_opts ro = { .sz = sizeof(ro) };
 	struct sl_vm_result res;
 	struct sl_prog *p;
@@ -1209,7 +1241,7 @@ int main(int argc, char **argv)
 		for (unsigned b = 0; b < MEM_SIZE; b++)
 			mem0[b] = (uint8_t)sl_tgen_u64(&g.t);
 		gen_prog(&g, 10 + sl_tgen_pick(&g.t, 60));
-		fails += (unsigned)run_one(&g, mem0, (unsigned)(i % 4), i);  /* every option mix */
+		fails += (unsigned)run_one(&g, mem0, (unsigned)(i % 8), i);  /* every option mix */
 	}
 	for (uint64_t i = 0; i < count / 4 && fails < 5; i++) {
 		g.t.rng = sl_rng_make(((seed ^ 0x50c4e7) + i * 0x9e3779b97f4a7c15ull) | 1,
