@@ -42,7 +42,8 @@
  * The common case (a sane record of a host-order pcap; a record that fits
  * the write buffer) is inline in pcapio.h; this file has the rest.
  *
- * Writer. Records are appended to a 512 KiB buffer that is written out with
+ * Writer. Records are appended to a 512 KiB buffer (huge pages, see
+ * big_alloc) that is written out with
  * write() when full and at close; the first failing write is kept (sticky)
  * and reported at close. Header and records in host byte order, as
  * libpcap's pcap_dump writes them.
@@ -58,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,6 +105,8 @@ struct sl_pcap_ahead {
 	bool stop;                      /* sl_pcap_close(): the thread ends */
 	int fd;
 	uint64_t pos, end;              /* next offset to read, the file size */
+	uint8_t *mem;                   /* the slots' memory (big_alloc) */
+	size_t mapped;
 	struct ahead_slot slot[AHEAD_SLOTS];
 };
 
@@ -188,6 +192,46 @@ static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len
 			break;
 	}
 	return 0;
+}
+
+/* ---- buffers ---- */
+
+#define HUGE_PAGE (2u << 20)
+
+/*
+ * The large I/O buffers (the read-ahead ring, write buffers): mapped 2 MiB
+ * aligned and advised as transparent huge pages. On a virtual machine the
+ * first touch of each 4 KiB page can cost 10-20 us (a fault, and the
+ * host's shadow page tables); a 2 MiB huge page costs about what 20 small
+ * ones do, so the ring and a write buffer (260 small pages) cost ~0.5 ms
+ * instead of ~4 ms. Small pages where huge ones are not available.
+ * *mapped is what to unmap. NULL on failure.
+ */
+static uint8_t *big_alloc(size_t size, size_t *mapped)
+{
+	size_t len = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	uint8_t *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t head;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	head = (size_t)(-(uintptr_t)p & (HUGE_PAGE - 1));
+	if (head)
+		munmap(p, head);
+	munmap(p + head + len, HUGE_PAGE - head);
+	p += head;
+#ifdef MADV_HUGEPAGE
+	madvise(p, len, MADV_HUGEPAGE);
+#endif
+	*mapped = len;
+	return p;
+}
+
+static void big_free(void *p, size_t mapped)
+{
+	if (p)
+		munmap(p, mapped);
 }
 
 /* ---- read-ahead ---- */
@@ -332,11 +376,13 @@ int sl_pcap_read_ahead(struct sl_pcap_reader *r, enum sl_pcap_ahead_mode mode, c
 	    (mode == SL_PCAP_AHEAD_AUTO && r->file_size < AHEAD_MIN_FILE))
 		return 0;
 	a = calloc(1, sizeof(*a));
-	for (unsigned i = 0; a && i < AHEAD_SLOTS; i++)
-		if (!(a->slot[i].mem = malloc(AHEAD_ROOM + AHEAD_CHUNK)))
-			goto nomem;
-	if (!a)
-		goto nomem;
+	if (!a || !(a->mem = big_alloc(AHEAD_SLOTS * (size_t)(AHEAD_ROOM + AHEAD_CHUNK),
+				       &a->mapped))) {
+		free(a);
+		return say(log, log_len, -ENOMEM, "%s: read-ahead: %s", r->path, strerror(ENOMEM));
+	}
+	for (unsigned i = 0; i < AHEAD_SLOTS; i++)
+		a->slot[i].mem = a->mem + i * (size_t)(AHEAD_ROOM + AHEAD_CHUNK);
 	a->fd = r->fd;
 	a->pos = r->file_pos + r->size;
 	a->end = r->file_size;
@@ -349,18 +395,12 @@ int sl_pcap_read_ahead(struct sl_pcap_reader *r, enum sl_pcap_ahead_mode mode, c
 	if (err) {
 		pthread_mutex_destroy(&a->lock);
 		pthread_cond_destroy(&a->cond);
-		for (unsigned i = 0; i < AHEAD_SLOTS; i++)
-			free(a->slot[i].mem);
+		big_free(a->mem, a->mapped);
 		free(a);
 		return say(log, log_len, -err, "%s: read-ahead thread: %s", r->path, strerror(err));
 	}
 	r->ahead = a;
 	return 0;
-nomem:
-	for (unsigned i = 0; a && i < AHEAD_SLOTS; i++)
-		free(a->slot[i].mem);
-	free(a);
-	return say(log, log_len, -ENOMEM, "%s: read-ahead: %s", r->path, strerror(ENOMEM));
 }
 
 /* Stop and join the thread, free the ring; the window falls back to r->buf. */
@@ -377,8 +417,7 @@ static void ahead_stop(struct sl_pcap_reader *r)
 	pthread_join(a->thread, NULL);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
-	for (unsigned i = 0; i < AHEAD_SLOTS; i++)
-		free(a->slot[i].mem);
+	big_free(a->mem, a->mapped);
 	free(a);
 	r->ahead = NULL;
 }
@@ -804,7 +843,7 @@ int sl_pcap_wopen(struct sl_pcap_writer *w, const char *path, enum sl_pcap_res r
 	if (w->fd < 0)
 		return say(log, log_len, -errno, "%s: %s", path, strerror(errno));
 	w->cap = WBUF_SIZE;
-	w->buf = malloc(w->cap);
+	w->buf = big_alloc(w->cap, &w->mapped);
 	if (!w->buf) {
 		if (w->fd != 1)
 			close(w->fd);
@@ -867,7 +906,7 @@ int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len)
 	err = wflush(w);
 	if (w->fd > 1 && close(w->fd) && !err)
 		err = -errno;
-	free(w->buf);
+	big_free(w->buf, w->mapped);
 	w->buf = NULL;
 	w->fd = -1;
 	if (err)

@@ -140,8 +140,8 @@ void sl_pcap_close(struct sl_pcap_reader *r);
 struct sl_pcap_writer {
 	const char *path;
 	int fd;
-	uint8_t *buf;
-	size_t len, cap;
+	uint8_t *buf;      /**< mapped (huge pages where available), mapped bytes */
+	size_t len, cap, mapped;
 	uint64_t pkts;
 	int err;           /**< sticky -errno of a failed write */
 };
