@@ -12,6 +12,7 @@
 
 #include "sl_maps.h"
 #include "sl_test.h"
+#include "../maps_internal.h"   /* map_rcu_read_begin/end: the control thread's read section */
 
 static struct sl_map *mk(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags,
 			 unsigned ncpus)
@@ -246,9 +247,39 @@ static void test_reclaim(void)
 	sl_map_destroy(m);
 }
 
+/*
+ * The control thread's read section (what a hash dump walks in): while it
+ * lasts, a thread that is not a worker holds reuse back as an online
+ * worker does (no worker online here, so outside it reuse is immediate).
+ */
+static void test_read_section(void)
+{
+	struct sl_map *m = mk(BPF_MAP_TYPE_HASH, 4, 8, 4, 0, 1);
+	uint32_t k = 1;
+	uint64_t v = 100, *old;
+	int n = 0;
+	long r = 0;
+
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+	CHECK(map_rcu_read_begin());
+	old = sl_map_lookup_elem(m, &k);
+	while (n < 100000 && (r = sl_map_update_elem(m, &k, &(uint64_t){n + 1000}, BPF_ANY)) == 0)
+		n++;
+	CHECK_EQ(r, -EBUSY);
+	CHECK(n >= 1024 && n < 100000);
+	CHECK_EQ(*old, 100);  /* never reused inside the section */
+	map_rcu_read_end();
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+	for (int i = 0; i < 5000; i++)  /* section over, nobody online: reused at once */
+		CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+	map_rcu_read_end();  /* no section: nothing to end */
+	sl_map_destroy(m);
+}
+
 int main(void)
 {
 	test_reclaim();
+	test_read_section();
 	test_create();
 	test_hash();
 	test_percpu_hash();
