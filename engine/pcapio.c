@@ -25,7 +25,8 @@
  * malformed block stops the reading with one line naming the record and
  * its byte offset; the records before it were returned normally.
  *
- * Read-ahead (sl_pcap_read_ahead; files of 512 KiB and more by default):
+ * Read-ahead (sl_pcap_read_ahead; the replay starts it for inputs of 512
+ * KiB and more unless told otherwise):
  * a thread reads the file with pread() in 128 KiB chunks into a ring of
  * four slots while the replay thread processes the records, so that the
  * kernel's copy out of the page cache (a third or more of a replay's CPU
@@ -81,7 +82,6 @@
 #define AHEAD_SLOTS 4u
 #define AHEAD_CHUNK (128u << 10)
 #define AHEAD_ROOM (16u + SL_PCAP_MAX_SNAPLEN)  /* before each chunk: the cut record */
-#define AHEAD_MIN_FILE (512u << 10)
 
 /* One chunk of the file: AHEAD_ROOM bytes of room, then up to AHEAD_CHUNK read. */
 struct ahead_slot {
@@ -365,15 +365,25 @@ static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t l
 	return 0;
 }
 
-int sl_pcap_read_ahead(struct sl_pcap_reader *r, enum sl_pcap_ahead_mode mode, char *log,
-		       size_t log_len)
+/* pthread_create() with every signal blocked in the new thread: they go to the replay thread. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 {
-	struct sl_pcap_ahead *a;
 	sigset_t all, old;
 	int err;
 
-	if (mode == SL_PCAP_AHEAD_OFF || r->ahead || r->eof ||
-	    (mode == SL_PCAP_AHEAD_AUTO && r->file_size < AHEAD_MIN_FILE))
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
+int sl_pcap_read_ahead(struct sl_pcap_reader *r, char *log, size_t log_len)
+{
+	struct sl_pcap_ahead *a;
+	int err;
+
+	if (r->ahead || r->eof)
 		return 0;
 	a = calloc(1, sizeof(*a));
 	if (!a || !(a->mem = big_alloc(AHEAD_SLOTS * (size_t)(AHEAD_ROOM + AHEAD_CHUNK),
@@ -388,10 +398,7 @@ int sl_pcap_read_ahead(struct sl_pcap_reader *r, enum sl_pcap_ahead_mode mode, c
 	a->end = r->file_size;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
-	sigfillset(&all);  /* signals go to the replay thread */
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(&a->thread, NULL, ahead_main, a);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	err = start_thread(&a->thread, ahead_main, a);
 	if (err) {
 		pthread_mutex_destroy(&a->lock);
 		pthread_cond_destroy(&a->cond);
@@ -809,22 +816,160 @@ void sl_pcap_close(struct sl_pcap_reader *r)
 
 /* ---- writer ---- */
 
-static int wflush(struct sl_pcap_writer *w)
+#define BEHIND_BUFS 3u
+
+/*
+ * Write-behind: BEHIND_BUFS buffers (one huge page) in a ring. The writer
+ * fills buffer queued % BEHIND_BUFS and hands it over (queued++); the
+ * thread writes buffers in order (written++). The first failed write is
+ * kept in err; later buffers are dropped, as the sticky error does
+ * without the thread.
+ */
+struct sl_pcap_behind {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint8_t *mem;
+	size_t mapped;
+	size_t len[BEHIND_BUFS];
+	uint64_t queued, written;
+	bool stop;
+	int err;
+	int fd;
+};
+
+static int write_all(int fd, const uint8_t *p, size_t len)
 {
 	size_t done = 0;
 
-	while (!w->err && done < w->len) {
-		ssize_t n = write(w->fd, w->buf + done, w->len - done);
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			w->err = n < 0 ? -errno : -EIO;
-		else
-			done += (size_t)n;
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
 	}
+	return 0;
+}
+
+/* The write-behind thread: writes the buffers handed over until stopped with none left. */
+static void *behind_main(void *arg)
+{
+	struct sl_pcap_behind *a = arg;
+
+	pthread_mutex_lock(&a->lock);
+	for (;;) {
+		unsigned i;
+		int err;
+
+		while (!a->stop && a->written == a->queued)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->written == a->queued)
+			break;
+		i = (unsigned)(a->written % BEHIND_BUFS);
+		err = a->err;
+		pthread_mutex_unlock(&a->lock);
+		if (!err)
+			err = write_all(a->fd, a->mem + i * (size_t)WBUF_SIZE, a->len[i]);
+		pthread_mutex_lock(&a->lock);
+		if (err && !a->err)
+			a->err = err;
+		a->written++;
+		pthread_cond_broadcast(&a->cond);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Hand the buffer over (if not empty), then take the next one once it is free. */
+static int behind_flush(struct sl_pcap_writer *w, bool drain)
+{
+	struct sl_pcap_behind *a = w->behind;
+
+	pthread_mutex_lock(&a->lock);
+	if (w->len) {
+		a->len[a->queued % BEHIND_BUFS] = w->len;
+		a->queued++;
+		pthread_cond_broadcast(&a->cond);
+	}
+	while (a->queued - a->written == BEHIND_BUFS || (drain && a->written != a->queued))
+		pthread_cond_wait(&a->cond, &a->lock);
+	if (a->err && !w->err)
+		w->err = a->err;
+	w->buf = a->mem + (a->queued % BEHIND_BUFS) * (size_t)WBUF_SIZE;
+	pthread_mutex_unlock(&a->lock);
 	w->len = 0;
 	return w->err;
+}
+
+/* What is buffered, out; with @p drain, also every buffer handed over. */
+static int wflush_drain(struct sl_pcap_writer *w, bool drain)
+{
+	if (w->behind)
+		return behind_flush(w, drain);
+	if (!w->err)
+		w->err = write_all(w->fd, w->buf, w->len);
+	w->len = 0;
+	return w->err;
+}
+
+static int wflush(struct sl_pcap_writer *w)
+{
+	return wflush_drain(w, false);
+}
+
+int sl_pcap_write_behind(struct sl_pcap_writer *w, char *log, size_t log_len)
+{
+	struct sl_pcap_behind *a;
+	int err;
+
+	if (w->behind || !w->buf)
+		return 0;
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->mem = big_alloc(BEHIND_BUFS * (size_t)WBUF_SIZE, &a->mapped))) {
+		free(a);
+		return say(log, log_len, -ENOMEM, "%s: write-behind: %s", w->path, strerror(ENOMEM));
+	}
+	a->fd = w->fd;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	err = start_thread(&a->thread, behind_main, a);
+	if (err) {
+		pthread_mutex_destroy(&a->lock);
+		pthread_cond_destroy(&a->cond);
+		big_free(a->mem, a->mapped);
+		free(a);
+		return say(log, log_len, -err, "%s: write-behind thread: %s", w->path, strerror(err));
+	}
+	memcpy(a->mem, w->buf, w->len);  /* the file header */
+	big_free(w->buf, w->mapped);
+	w->buf = a->mem;
+	w->mapped = 0;
+	w->behind = a;
+	return 0;
+}
+
+/* Stop the thread once everything handed over is written; its first error. */
+static int behind_stop(struct sl_pcap_writer *w)
+{
+	struct sl_pcap_behind *a = w->behind;
+	int err;
+
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	err = a->err;
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->cond);
+	big_free(a->mem, a->mapped);
+	free(a);
+	w->behind = NULL;
+	w->buf = NULL;
+	return err;
 }
 
 static void wput32(uint8_t *p, uint32_t v)
@@ -878,7 +1023,7 @@ int sl_pcap_write_slow(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
 		wput32(h + 12, hdr->len);
 		memcpy(w->buf, h, 16);
 		w->len = 16;
-		if (wflush(w))
+		if (wflush_drain(w, true))  /* everything before it is in the file */
 			return w->err;
 		n = write(w->fd, data, caplen);
 		if (n != (ssize_t)caplen)
@@ -904,6 +1049,11 @@ int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len)
 	if (!w->buf)
 		return 0;
 	err = wflush(w);
+	if (w->behind) {
+		int e = behind_stop(w);
+
+		err = err ? err : e;
+	}
 	if (w->fd > 1 && close(w->fd) && !err)
 		err = -errno;
 	big_free(w->buf, w->mapped);
