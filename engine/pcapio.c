@@ -25,6 +25,20 @@
  * malformed block stops the reading with one line naming the record and
  * its byte offset; the records before it were returned normally.
  *
+ * Read-ahead (sl_pcap_read_ahead; files of 512 KiB and more by default):
+ * a thread reads the file with pread() in 128 KiB chunks into a ring of
+ * four slots while the replay thread processes the records, so that the
+ * kernel's copy out of the page cache (a third or more of a replay's CPU
+ * time) runs on another core. Each slot has room before its chunk for the
+ * record or block cut by the end of the previous chunk (up to 16 bytes +
+ * the largest snaplen): fill() copies that piece there and the window
+ * continues in the new chunk, so records are still taken in place. A
+ * longer piece (a pcapng block longer than that) is assembled in the
+ * window buffer. The replay thread holds one slot at a time (the window)
+ * and hands it back when it takes the next; one lock and condition
+ * variable per chunk, nothing per record. A read error travels with its
+ * chunk and is reported where the records reach it, as without the thread.
+ *
  * The common case (a sane record of a host-order pcap; a record that fits
  * the write buffer) is inline in pcapio.h; this file has the rest.
  *
@@ -38,6 +52,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +76,35 @@
 #define WBUF_SIZE (512u << 10)  /* stays in L2 while it fills */
 #define WINDOW (64u << 10)        /* bytes read at a time */
 #define SL_PCAP_MAX_BLOCK (64u << 20)
+#define AHEAD_SLOTS 4u
+#define AHEAD_CHUNK (128u << 10)
+#define AHEAD_ROOM (16u + SL_PCAP_MAX_SNAPLEN)  /* before each chunk: the cut record */
+#define AHEAD_MIN_FILE (512u << 10)
+
+/* One chunk of the file: AHEAD_ROOM bytes of room, then up to AHEAD_CHUNK read. */
+struct ahead_slot {
+	uint8_t *mem;
+	size_t len;       /* bytes read */
+	uint64_t pos;     /* file offset of the chunk */
+	int err;          /* -errno of the read that stopped here, or 0 */
+};
+
+/*
+ * The ring: slots are filled (produced), taken and handed back (released)
+ * in order; the counters only grow. The reader thread fills while
+ * produced - released < AHEAD_SLOTS; the replay thread takes while
+ * taken < produced. Everything below the lock is shared.
+ */
+struct sl_pcap_ahead {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t produced, taken, released;
+	bool stop;                      /* sl_pcap_close(): the thread ends */
+	int fd;
+	uint64_t pos, end;              /* next offset to read, the file size */
+	struct ahead_slot slot[AHEAD_SLOTS];
+};
 
 /* File offset of the next record or block (for messages). */
 #define POS(r) ((size_t)((r)->file_pos + (r)->off))
@@ -97,10 +142,13 @@ static uint32_t adjust_snaplen(uint32_t s)
 	return s == 0 || s > SL_PCAP_MAX_SNAPLEN ? SL_PCAP_MAX_SNAPLEN : s;
 }
 
+static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len);
+
 /*
  * At least @p need bytes from r->off in the window, unless the file ends
  * first: what is left moves to the front, then read() appends (a window's
- * worth, or what @p need asks). 0 or -errno with one line in @p log.
+ * worth, or what @p need asks); with read-ahead, fill_ahead(). 0 or -errno
+ * with one line in @p log.
  */
 static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len)
 {
@@ -108,6 +156,8 @@ static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len
 
 	if (r->size - r->off >= need || r->eof)
 		return 0;
+	if (r->ahead)
+		return fill_ahead(r, need, log, log_len);
 	if (r->off) {
 		memmove(r->buf, r->buf + r->off, r->size - r->off);
 		r->file_pos += r->off;
@@ -138,6 +188,199 @@ static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len
 			break;
 	}
 	return 0;
+}
+
+/* ---- read-ahead ---- */
+
+/* The reader thread: fills the slots in turn until the end of the file, an error or stop. */
+static void *ahead_main(void *arg)
+{
+	struct sl_pcap_ahead *a = arg;
+	bool last = false;
+
+	pthread_mutex_lock(&a->lock);
+	while (!last) {
+		struct ahead_slot *s = &a->slot[a->produced % AHEAD_SLOTS];
+		size_t want, got = 0;
+		int err = 0;
+
+		while (!a->stop && a->produced - a->released == AHEAD_SLOTS)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->stop)
+			break;
+		pthread_mutex_unlock(&a->lock);
+		want = a->end - a->pos < AHEAD_CHUNK ? (size_t)(a->end - a->pos) : AHEAD_CHUNK;
+		while (got < want) {
+			ssize_t n = pread(a->fd, s->mem + AHEAD_ROOM + got, want - got,
+					  (off_t)(a->pos + got));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				err = n < 0 ? -errno : 0;
+				break;
+			}
+			got += (size_t)n;
+		}
+		s->len = got;
+		s->pos = a->pos;
+		s->err = err;
+		a->pos += got;
+		last = err || got < AHEAD_CHUNK || a->pos >= a->end;
+		pthread_mutex_lock(&a->lock);
+		a->produced++;
+		pthread_cond_broadcast(&a->cond);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Hand back the slot the window was in (if any), take the next one (waits for it). */
+static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a, bool release)
+{
+	struct ahead_slot *s;
+
+	pthread_mutex_lock(&a->lock);
+	if (release) {
+		a->released++;
+		pthread_cond_broadcast(&a->cond);
+	}
+	while (a->taken == a->produced)
+		pthread_cond_wait(&a->cond, &a->lock);
+	s = &a->slot[a->taken++ % AHEAD_SLOTS];
+	pthread_mutex_unlock(&a->lock);
+	return s;
+}
+
+static void ahead_release(struct sl_pcap_ahead *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->released++;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Whether the window is in a slot (not in r->buf). */
+static bool in_slot(const struct sl_pcap_reader *r)
+{
+	return r->base != r->buf;
+}
+
+/*
+ * fill() with read-ahead: the next chunk, with what is left of the window
+ * copied into the room before it (or, when that is too long, the two
+ * assembled in r->buf), until @p need bytes are there or the file ends.
+ */
+static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len)
+{
+	while (r->size - r->off < need && !r->eof) {
+		size_t left = r->size - r->off;
+		bool held = in_slot(r);
+		struct ahead_slot *s = ahead_next(r->ahead, false);
+		uint8_t *data = s->mem + AHEAD_ROOM;
+
+		if (s->err) {
+			ahead_release(r->ahead);
+			r->eof = true;
+			return say(log, log_len, s->err, "%s: byte %zu: read: %s", r->path,
+				   (size_t)s->pos + s->len, strerror(-s->err));
+		}
+		if (left <= AHEAD_ROOM) {
+			memcpy(data - left, r->base + r->off, left);
+			if (held)
+				ahead_release(r->ahead);
+			r->base = data - left;
+		} else {
+			if (!held)
+				memmove(r->buf, r->buf + r->off, left);
+			if (left + s->len > r->cap) {
+				uint8_t *nb = left + s->len <= SL_PCAP_MAX_BLOCK + AHEAD_CHUNK ?
+					      realloc(r->buf, left + s->len) : NULL;
+
+				if (!nb) {
+					ahead_release(r->ahead);
+					return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu "
+						   "bytes is too long to read", r->path, POS(r), need);
+				}
+				r->buf = nb;
+				r->cap = left + s->len;
+			}
+			if (held) {
+				memcpy(r->buf, r->base + r->off, left);
+				ahead_release(r->ahead);
+			}
+			memcpy(r->buf + left, data, s->len);
+			ahead_release(r->ahead);
+			r->base = r->buf;
+		}
+		r->file_pos = s->pos - left;
+		r->off = 0;
+		r->size = left + s->len;
+		r->eof = s->len < AHEAD_CHUNK || s->pos + s->len >= r->file_size;
+	}
+	return 0;
+}
+
+int sl_pcap_read_ahead(struct sl_pcap_reader *r, enum sl_pcap_ahead_mode mode, char *log,
+		       size_t log_len)
+{
+	struct sl_pcap_ahead *a;
+	sigset_t all, old;
+	int err;
+
+	if (mode == SL_PCAP_AHEAD_OFF || r->ahead || r->eof ||
+	    (mode == SL_PCAP_AHEAD_AUTO && r->file_size < AHEAD_MIN_FILE))
+		return 0;
+	a = calloc(1, sizeof(*a));
+	for (unsigned i = 0; a && i < AHEAD_SLOTS; i++)
+		if (!(a->slot[i].mem = malloc(AHEAD_ROOM + AHEAD_CHUNK)))
+			goto nomem;
+	if (!a)
+		goto nomem;
+	a->fd = r->fd;
+	a->pos = r->file_pos + r->size;
+	a->end = r->file_size;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	sigfillset(&all);  /* signals go to the replay thread */
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&a->thread, NULL, ahead_main, a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		pthread_mutex_destroy(&a->lock);
+		pthread_cond_destroy(&a->cond);
+		for (unsigned i = 0; i < AHEAD_SLOTS; i++)
+			free(a->slot[i].mem);
+		free(a);
+		return say(log, log_len, -err, "%s: read-ahead thread: %s", r->path, strerror(err));
+	}
+	r->ahead = a;
+	return 0;
+nomem:
+	for (unsigned i = 0; a && i < AHEAD_SLOTS; i++)
+		free(a->slot[i].mem);
+	free(a);
+	return say(log, log_len, -ENOMEM, "%s: read-ahead: %s", r->path, strerror(ENOMEM));
+}
+
+/* Stop and join the thread, free the ring; the window falls back to r->buf. */
+static void ahead_stop(struct sl_pcap_reader *r)
+{
+	struct sl_pcap_ahead *a = r->ahead;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->cond);
+	for (unsigned i = 0; i < AHEAD_SLOTS; i++)
+		free(a->slot[i].mem);
+	free(a);
+	r->ahead = NULL;
 }
 
 /* ---- classic pcap ---- */
@@ -514,6 +757,7 @@ double sl_pcap_progress(const struct sl_pcap_reader *r)
 
 void sl_pcap_close(struct sl_pcap_reader *r)
 {
+	ahead_stop(r);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->buf);

@@ -33,10 +33,13 @@ struct sl_pcapng_if {
 	uint32_t snaplen;
 };
 
+struct sl_pcap_ahead;  /* read-ahead thread (pcapio.c) */
+
 /**
  * A capture being read: a window of the file (base[0..size)) read into a
- * buffer that is reused as the reading goes on; off is the next record or
- * block in the window, file_pos the file offset of base[0].
+ * buffer that is reused as the reading goes on (or, with read-ahead, the
+ * chunk the read-ahead thread read last); off is the next record or block
+ * in the window, file_pos the file offset of base[0].
  */
 struct sl_pcap_reader {
 	const char *path;
@@ -47,8 +50,9 @@ struct sl_pcap_reader {
 	uint64_t file_size;
 	int fd;
 	bool eof;               /**< the window reaches the end of the file */
-	uint8_t *buf;
+	uint8_t *buf;           /**< the window; with read-ahead, where a long block is assembled */
 	size_t cap;
+	struct sl_pcap_ahead *ahead;  /**< the read-ahead thread, or NULL (reads in fill()) */
 	bool ng;                /**< pcapng */
 	bool swap;              /**< other byte order than the host's (current section) */
 	enum sl_pcap_res res;   /**< resolution the records are given in */
@@ -58,6 +62,21 @@ struct sl_pcap_reader {
 	unsigned nifs;
 	struct sl_pcapng_if ifs[SL_PCAP_MAX_IFACES];
 };
+
+/** Read-ahead: a thread reads the file in chunks while the records are processed. */
+enum sl_pcap_ahead_mode {
+	SL_PCAP_AHEAD_AUTO,  /**< for files of 512 KiB and more */
+	SL_PCAP_AHEAD_ON,
+	SL_PCAP_AHEAD_OFF,
+};
+
+/**
+ * Start or not the read-ahead thread of an open reader (at most once,
+ * before the first record). 0, or -errno with one line in @p log (the
+ * reader then goes on without). Replay thread.
+ */
+int sl_pcap_read_ahead(struct sl_pcap_reader *r, enum sl_pcap_ahead_mode mode, char *log,
+		       size_t log_len);
 
 /**
  * Open @p path (a regular file) and read its header (pcap: either byte order, micro- or

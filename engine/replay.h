@@ -76,6 +76,7 @@ struct sl_replay_opts {
 	bool quiet;                  /**< no report */
 	bool no_maps;
 	int progress;                /**< 1 on, 0 off, -1 on a terminal */
+	int read_ahead;              /**< --read-ahead: enum sl_pcap_ahead_mode (pcapio.h) */
 };
 
 /** Run a replay; prints errors and the report. Returns the exit code. */

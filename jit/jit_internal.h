@@ -49,7 +49,22 @@ enum {
 	JIT_FUSE_MOV_MOVZX, /**< "rD = rS; rD &= 0xff|0xffff" (also 32-bit): movzx rD32, rS8|rS16 */
 	JIT_FUSE_ALU_K,    /**< add/sub/and/or/xor with a register that holds a constant: the
 			       immediate form; the argument is the distance back, as for CMP_K */
+	JIT_FUSE_ST_K,     /**< store of a register that holds a constant: mov [m], imm; the
+			       argument is the distance back, as for CMP_K */
+	JIT_FUSE_JMP32,    /**< jump with an immediate on a dead zero-extended copy: a 32-bit
+			       compare of the source; the argument is the source register */
+	JIT_FUSE_TEST_K,   /**< "if rX ==|!= 0" on a dead "rX &= K": test rX, K; the argument
+			       is the distance back to the AND (also on a SETCC jump) */
+	JIT_FUSE_MEM_CMP,  /**< jump with an immediate on a dead load just before: cmp|test [m], imm */
+	JIT_FUSE_MEM_ALU,  /**< "rX = [m]; rX op= imm; [m] = rX", rX dead: op [m], imm (at the load) */
 };
+
+/**
+ * Jump targets (peephole.c): per instruction (and one past the end), the
+ * number of jumps and local calls that land there, at most 255. @return
+ * n_insns + 1 bytes (calloc'ed, caller frees) or NULL.
+ */
+uint8_t *jit_jump_targets(const struct sl_prog *prog);
 
 /**
  * Find fusable sequences (peephole.c). With @p blind (constant blinding),
@@ -94,6 +109,18 @@ void jit_fuse_indexed(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *
  */
 void jit_fuse_carry(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
 		       const uint16_t *live);
+
+/**
+ * After jit_dead_code() (fuse_late.c): fusions that need a register to be
+ * dead afterwards: a jump on a zero-extended copy as a 32-bit compare of
+ * the source (JMP32), "rX &= K; if rX == 0" as a test (TEST_K), a jump on
+ * a value just loaded as a compare with memory (MEM_CMP), and a load, an
+ * operation with an immediate and a store back as one read-modify-write
+ * instruction (MEM_ALU). @p live: registers live after each instruction.
+ * Updates @p fuse.
+ */
+void jit_fuse_late(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
+		   const uint16_t *live);
 
 /**
  * Upper halves read later (liveness.c): per instruction, the registers

@@ -122,6 +122,8 @@ static struct du def_use(const struct sl_prog *p, uint32_t pc, const uint8_t *fu
 	case BPF_ST:
 		return (struct du){ R(in->dst_reg), 0, false };
 	case BPF_STX:
+		if (fuse[pc] == JIT_FUSE_ST_K)          /* the constant is an immediate */
+			return (struct du){ R(in->dst_reg), 0, false };
 		if (mode != BPF_ATOMIC)
 			return (struct du){ R(in->dst_reg) | R(in->src_reg), 0, false };
 		if (in->imm == BPF_CMPXCHG)

@@ -712,6 +712,127 @@ static void gen_alu_k(struct gen *g)
 		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g)); /* the constant dies */
 }
 
+/* Is [base + off, + size) inside what pick_addr() hands out for @p base? */
+static bool in_bounds(const struct gen *g, uint8_t base, int16_t off, unsigned size)
+{
+	if (g->kind[base] == K_MEM)
+		return off >= 0 && off + (int)size <= MEM_OPS;
+	return off + (int)size <= 0 && off >= -(g->in_sub ? 32 : STACK_OPS);
+}
+
+/* A conditional jump with an immediate over one "rO += 3" (any op, width; imms near the edges). */
+static void jump_over(struct gen *g, uint8_t a, uint8_t o)
+{
+	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
+				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
+	static const int32_t imms[] = { 0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0xffff, 0x10000,
+					0x7fffffff, -1, -128, INT32_MIN };
+	int32_t imm = sl_tgen_pick(&g->t, 2) ? imms[sl_tgen_pick(&g->t, sizeof(imms) / sizeof(imms[0]))]
+					     : edge_imm(g);
+
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_K,
+	    a, 0, 1, imm);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, 3);
+}
+
+/*
+ * What the JIT fuses when a register dies (jit/fuse_late.c), each followed
+ * by an overwrite of that register or, as a near miss (1 in 4), a read of
+ * it; other near misses: a jump landing inside, other widths, ops and
+ * immediates (negative, wider than the load):
+ *  - v1's "rA <<= 32; rA >>= 32" (or "rA = rS; ...") before a jump with an
+ *    immediate (a 32-bit compare of the source);
+ *  - "rX &= K; if rX ==|!= 0", also with a bool's "rC = 1" between (test);
+ *  - a load and a jump on it with an immediate (cmp|test [m], imm);
+ *  - a load, an add/sub/and/or/xor with an immediate and a store back
+ *    (op [m], imm; near misses: another size, offset or width of the op).
+ * And "*(size *)(m) = rC" with rC holding a constant of the block (mov [m],
+ * imm; near misses: rC changed or a jump landing between, a 64-bit
+ * constant that fits no imm32).
+ */
+static void gen_late(struct gen *g)
+{
+	static const uint8_t aops[] = { BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR, BPF_MUL };
+	uint8_t x = scalar(g), o = scalar(g), c = scalar(g), base;
+	unsigned what = sl_tgen_pick(&g->t, 5), miss = sl_tgen_pick(&g->t, 8);
+	unsigned si = sl_tgen_pick(&g->t, 4), size = 1u << si;
+	bool w64 = sl_tgen_pick(&g->t, 2);
+	int16_t off;
+
+	if (x == o || x == c || o == c)
+		return;
+	item(g);
+	if (what == 0) {                                    /* zero extension, jump */
+		if (sl_tgen_pick(&g->t, 2))
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, x, c, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, 32);
+		if (miss == 0)
+			item(g);
+		jump_over(g, x, o);
+	} else if (what == 1) {                             /* and, [bool,] test */
+		int32_t k = edge_imm(g);
+		bool b = sl_tgen_pick(&g->t, 2);
+
+		sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | BPF_AND | BPF_K, x, 0, 0, k);
+		if (b)
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, 1);
+		if (miss == 0)
+			item(g);
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | (sl_tgen_pick(&g->t, 2) ? BPF_JEQ : BPF_JNE) | BPF_K,
+		    x, 0, 1, miss == 1 ? 1 : 0);
+		if (b)
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, 0);
+		else
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, 3);
+	} else if (what == 2 || what == 3) {                /* load, then jump or op and store */
+		pick_addr(g, size, false, &base, &off);
+		if (base == x)
+			return;
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[si], x, base, off, 0);
+		if (miss == 0)
+			item(g);
+		if (what == 2) {
+			jump_over(g, x, o);
+		} else {
+			unsigned si2 = miss == 1 ? sl_tgen_pick(&g->t, 4) : si;
+
+			sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | aops[sl_tgen_pick(&g->t, sizeof(aops))] | BPF_K,
+			    x, 0, 0, edge_imm(g));
+			if (miss == 2)
+				item(g);
+			if (miss == 3 && in_bounds(g, base, (int16_t)(off + 1), 1u << si2))
+				off = (int16_t)(off + 1);                    /* another offset */
+			if (!in_bounds(g, base, off, 1u << si2))
+				si2 = si;
+			sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | sl_tgen_sizes[si2], base, x, off, 0);
+		}
+	} else {                                            /* store of a constant register */
+		uint64_t v = sl_tgen_pick(&g->t, 3) ? (uint64_t)(int64_t)edge_imm(g) : edge_u64(g);
+
+		pick_addr(g, size, false, &base, &off);
+		if (base == c)
+			return;
+		if (sl_tgen_pick(&g->t, 2))
+			put_lddw(g, c, v);
+		else
+			sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, (int32_t)v);
+		if (o != base && sl_tgen_pick(&g->t, 2))
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, x, 0, 0);
+		if (miss == 1)
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, c, 0, 0, 1);        /* rC changes */
+		else if (miss == 2)
+			item(g);
+		sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | sl_tgen_sizes[si], base, c, off, 0);
+		if (sl_tgen_pick(&g->t, 2))
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g));  /* dies */
+		return;
+	}
+	if (sl_tgen_pick(&g->t, 4) == 0)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, x, 0, 0);          /* reads rX */
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, x, 0, 0, edge_imm(g));      /* rX dies */
+}
+
 static void gen_mulrot(struct gen *g)
 {
 	uint8_t v = scalar(g), a = scalar(g), c1 = scalar(g), c2 = scalar(g), o = scalar(g);
@@ -769,8 +890,10 @@ static void gen_body(struct gen *g, unsigned n)
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
 		unsigned w = sl_tgen_pick(&g->t, 100);
 
-		if (w < 34)
+		if (w < 32)
 			gen_alu(g);
+		else if (w < 34)
+			gen_late(g);
 		else if (w < 35)
 			gen_alu_k(g);
 		else if (w < 36)
