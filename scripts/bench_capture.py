@@ -31,7 +31,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
@@ -285,9 +284,8 @@ def main():
     if "--rounds" in sys.argv:
         rounds = int(sys.argv[sys.argv.index("--rounds") + 1])
     pin_others()
-    with tempfile.TemporaryDirectory() as tmp:
-        pcap = os.path.join(tmp, "in.pcap")
-        subprocess.run([pcapgen, "-n", "500", "-s", "7", "-o", pcap], check=True)
+    with sl.tmpdir() as tmp:
+        pcap = sl.gen_pcap(pcapgen, os.path.join(tmp, "in.pcap"), 500, 7)
         timed(sluice, obj, pcap, tmp, rounds)
         if "--no-callgrind" not in sys.argv:
             if shutil.which("valgrind") and shutil.which("callgrind_control"):

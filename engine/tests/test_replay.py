@@ -44,9 +44,10 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 
-EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/common"))
+from sltest import EAL, fail, read_pcap, write_records  # noqa: E402
+import sltest as sl  # noqa: E402
 
 FILTERS = [
     "", "tcp", "udp", "icmp", "ip6", "arp", "sctp", "icmp6",
@@ -78,40 +79,7 @@ FILTERS = [
 ]
 
 
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
-
-
-# ---- pcap / pcapng, this script's own reader and writers ----
-
-def read_pcap(path):
-    """(header fields, [(sec, frac, caplen, wirelen, data)]) of a classic pcap."""
-    with open(path, "rb") as f:
-        d = f.read()
-    if len(d) < 24:
-        fail("%s: no pcap header (%d bytes)" % (path, len(d)))
-    magic = struct.unpack("<I", d[:4])[0]
-    end = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-    m, vmaj, vmin, _, _, snap, lt = struct.unpack(end + "IHHiIII", d[:24])
-    recs, off = [], 24
-    while off + 16 <= len(d):
-        sec, frac, cap, wire = struct.unpack(end + "IIII", d[off:off + 16])
-        recs.append((sec, frac, cap, wire, d[off + 16:off + 16 + cap]))
-        off += 16 + cap
-    if off != len(d):
-        fail("%s: %d trailing bytes" % (path, len(d) - off))
-    return {"magic": m, "snaplen": snap, "linktype": lt, "nsec": m == 0xA1B23C4D}, recs
-
-
-def write_pcap(path, recs, nsec=False, big=False, snaplen=65535, linktype=1):
-    end = ">" if big else "<"
-    with open(path, "wb") as f:
-        f.write(struct.pack(end + "IHHiIII", 0xA1B23C4D if nsec else 0xA1B2C3D4, 2, 4, 0, 0,
-                            snaplen, linktype))
-        for sec, frac, cap, wire, data in recs:
-            f.write(struct.pack(end + "IIII", sec, frac, cap, wire) + data)
-
+# ---- pcapng, this script's own writer (classic pcap: tests/common/sltest.py) ----
 
 def ng_block(end, btype, body):
     body += b"\0" * (-len(body) % 4)
@@ -162,10 +130,7 @@ class Env:
         return os.path.join(self.tmp, name)
 
     def gen(self, name, count, seed, extra=("-x",)):
-        p = self.path(name)
-        subprocess.run([self.pcapgen, "-n", str(count), "-s", str(seed), *extra, "-o", p],
-                       check=True)
-        return p
+        return sl.gen_pcap(self.pcapgen, self.path(name), count, seed, extra)
 
     def tcpdump_w(self, src, expr, dst, nano=False):
         cmd = [self.tcpdump, *self.tcpdump_z, "-r", src, "-w", dst] + (["--nano"] if nano else [])
@@ -225,9 +190,9 @@ def case_formats(env):
     # nanoseconds: distinct sub-microsecond digits
     ns = [(s, f * 1000 + i % 1000, c, w, d) for i, (s, f, c, w, d) in enumerate(recs)]
     nsp, bep, bensp = env.path("ns.pcap"), env.path("be.pcap"), env.path("bens.pcap")
-    write_pcap(nsp, ns, nsec=True)
-    write_pcap(bep, recs, big=True)
-    write_pcap(bensp, ns, nsec=True, big=True)
+    write_records(nsp, ns, nsec=True)
+    write_records(bep, recs, big=True)
+    write_records(bensp, ns, nsec=True, big=True)
     for expr in exprs:
         check_filter(env, nsp, expr, "nanosecond pcap", nano=True)
         check_filter(env, bep, expr, "big-endian pcap")
@@ -268,7 +233,7 @@ def case_formats(env):
     raw = [(s, f, c - 14, w - 14, d[14:]) for s, f, c, w, d in recs
            if c >= 34 and d[12:14] in (b"\x08\x00", b"\x86\xdd")]
     rawp = env.path("raw.pcap")
-    write_pcap(rawp, raw, linktype=101)
+    write_records(rawp, raw, linktype=101)
     for expr in ["tcp", "ip6 and udp", "host 10.0.0.1 or net 192.168.1.0/24", "ip[2:2] > 100"]:
         check_filter(env, rawp, expr, "RAW link type")
     print("ok formats: nanosecond, big-endian, pcapng (sections, interfaces, SPB, ns), RAW")
@@ -283,7 +248,7 @@ def case_snaplen(env):
         hdr, recs = read_pcap(want)
         cut = [(s, f, min(c, snap), w, d[:snap]) for s, f, c, w, d in recs]
         exp = env.path("s-exp.pcap")
-        write_pcap(exp, cut, snaplen=min(snap, hdr["snaplen"]))
+        write_records(exp, cut, snaplen=min(snap, hdr["snaplen"]))
         env.replay(["--filter", expr, "-s", str(snap), "-r", src, "-w", got, "-q"])
         same_file(got, exp, "-s %d '%s'" % (snap, expr))
     print("ok snaplen: records cut to -s bytes, wire length kept")
@@ -390,13 +355,13 @@ def case_bad(env):
     expect_bad(env, ["--filter", "tcp", "-r", short],
                "sluice replay: -r %s: truncated pcap header (10 of 24 bytes)" % short, "short")
     wifi = env.path("wifi.pcap")
-    write_pcap(wifi, recs[:10], linktype=105)
+    write_records(wifi, recs[:10], linktype=105)
     expect_bad(env, ["--filter", "tcp", "-r", wifi],
                "sluice replay: %s: link type 105 is not supported (supported: EN10MB (1), RAW "
                "(101), IPV4 (228), IPV6 (229), LINUX_SLL (113), LINUX_SLL2 (276), NULL (0), "
                "LOOP (108))" % wifi, "unsupported link type")
     raw = env.path("rawlt.pcap")
-    write_pcap(raw, [], linktype=101)
+    write_records(raw, [], linktype=101)
     obj = env.objs[0] if env.objs else None
     if obj:
         expect_bad(env, ["--prog", obj, "-r", raw],
@@ -407,7 +372,7 @@ def case_bad(env):
     big = env.path("oversnap.pcap")
     small = [r for r in recs if r[2] <= 200]
     bad_recs = small[:5] + [(1, 0, 300, 300, bytes(300))] + small[5:8]
-    write_pcap(big, bad_recs, snaplen=200)
+    write_records(big, bad_recs, snaplen=200)
     off = 24 + sum(16 + r[2] for r in small[:5])
     expect_bad(env, ["--filter", "", "-r", big, "-w", out],
                "sluice replay: -r %s: record 6 (byte %d): caplen 300 is larger than the snaplen "
@@ -415,7 +380,7 @@ def case_bad(env):
     if [r[4] for r in read_pcap(out)[1]] != [r[4] for r in small[:5]]:
         fail("caplen > snaplen: the 5 records before the fault are not all written")
     capgt = env.path("capgt.pcap")
-    write_pcap(capgt, recs[:3] + [(1, 0, 100, 60, bytes(100))])
+    write_records(capgt, recs[:3] + [(1, 0, 100, 60, bytes(100))])
     off = 24 + sum(16 + r[2] for r in recs[:3])
     expect_bad(env, ["--filter", "", "-r", capgt],
                "sluice replay: -r %s: record 4 (byte %d): caplen 100 is larger than the packet "
@@ -494,7 +459,7 @@ def full_records(env, name, count, seed):
     src = env.gen(name + "-all.pcap", count, seed)
     hdr, recs = read_pcap(src)
     p = env.path(name)
-    write_pcap(p, [r for r in recs if r[2] == r[3]])
+    write_records(p, [r for r in recs if r[2] == r[3]])
     return p
 
 
@@ -678,7 +643,7 @@ def case_window(env):
             data = data[:n]
         recs.append((sec, frac, len(data), len(data) + rnd.choice([0, 0, 7]), data))
     src = env.path("window.pcap")
-    write_pcap(src, recs, snaplen=262144)
+    write_records(src, recs, snaplen=262144)
     ng = env.path("window.pcapng")
     pkts = [(0, sec * 1000000 + frac, c, w, d, False) for sec, frac, c, w, d in recs]
     for at, size in ((300, 1 << 20), (100, 300000), (5, 200000)):  # skipped blocks, long ones
@@ -901,7 +866,7 @@ def main():
         print(__doc__)
         return 2
     sluice, pcapgen, case = sys.argv[1], sys.argv[2], sys.argv[3]
-    with tempfile.TemporaryDirectory(prefix="sl-replay-") as tmp:
+    with sl.tmpdir("sl-replay-") as tmp:
         os.chmod(tmp, 0o755)
         env = Env(sluice, pcapgen, tmp)
         env.objs = sys.argv[4:]

@@ -13,31 +13,27 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../../tests/common"))
+from sltest import EAL, check  # noqa: E402
+import sltest as sl  # noqa: E402
+
 sluice, obj = sys.argv[1:3]
-EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
-failures = 0
 
 
-def check(cond, what, detail=""):
-    global failures
-    print(("ok " if cond else "FAIL ") + what + ("" if cond else ": " + detail))
-    failures += 0 if cond else 1
-
-
-with tempfile.TemporaryDirectory() as t:
+with sl.tmpdir() as t:
     sock = os.path.join(t, "ctl.sock")
     pre = {}
     for name, val in (("tbl_a", 1), ("tbl_b", 2)):   # XDP_DROP, XDP_PASS
         pre[name] = os.path.join(t, name + ".txt")
         with open(pre[name], "w") as f:
             f.write("0 %d\n" % val)
-    p = subprocess.Popen([sluice, "run", "--quiet", "--prog", obj, "--port", "net_null0",
-                          "--ctl-socket", sock, "--duration", "60",
-                          "--map", "tbl_a=" + pre["tbl_a"], "--map", "tbl_b=" + pre["tbl_b"]]
-                         + EAL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = sl.spawn([sluice, "run", "--quiet", "--prog", obj, "--port", "net_null0",
+                  "--ctl-socket", sock, "--duration", "60",
+                  "--map", "tbl_a=" + pre["tbl_a"], "--map", "tbl_b=" + pre["tbl_b"]]
+                 + EAL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(400):
             if os.path.exists(sock) or p.poll() is not None:
@@ -91,5 +87,5 @@ with tempfile.TemporaryDirectory() as t:
         _, err = p.communicate(timeout=60)
     check(p.returncode == 0, "engine stopped cleanly", err.strip())
 
-print("mapswap ctl: %d failures" % failures)
-sys.exit(1 if failures else 0)
+print("mapswap ctl: %d failures" % sl.failures())
+sys.exit(sl.exit_code())

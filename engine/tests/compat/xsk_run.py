@@ -18,36 +18,13 @@ import os
 import struct
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../../tests/common"))
+from sltest import EAL, check, write_pcap  # noqa: E402
+import sltest as sl  # noqa: E402
 
 sluice, xsk, cpumap = sys.argv[1:4]
-EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
-failures = 0
-
-
-def check(cond, what, detail=""):
-    global failures
-    print(("ok " if cond else "FAIL ") + what + ("" if cond else ": " + detail))
-    failures += 0 if cond else 1
-
-
-def write_pcap(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for i, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", i, 0, len(fr), len(fr)) + fr)
-
-
-def read_pcap(path):
-    out = []
-    with open(path, "rb") as f:
-        f.read(24)
-        while True:
-            h = f.read(16)
-            if len(h) < 16:
-                return out
-            n = struct.unpack("<IIII", h)[2]
-            out.append(f.read(n))
 
 
 def frame(i):
@@ -113,7 +90,7 @@ def cpu_run(t):
                     moved[q][c] += 1
                 else:
                     want[q].append(fr)
-        got = [read_pcap(o) for o in outs]
+        got = [sl.frames(o) for o in outs]
         with open(js) as f:
             st = json.load(f)["stats"]
         pw = st["per_worker"]
@@ -139,7 +116,7 @@ def cpu_run(t):
               what + ": totals balance", repr(st))
 
 
-with tempfile.TemporaryDirectory() as t:
+with sl.tmpdir() as t:
     a, b = os.path.join(t, "a.pcap"), os.path.join(t, "b.pcap")
     oa, ob = os.path.join(t, "oa.pcap"), os.path.join(t, "ob.pcap")
     fa, fb = [frame(i) for i in range(40)], [frame(100 + i) for i in range(25)]
@@ -156,7 +133,7 @@ with tempfile.TemporaryDirectory() as t:
                        capture_output=True, text=True, timeout=60)
     check(r.returncode == 0, "run with a preloaded XSKMAP", r.stderr.strip())
     if r.returncode == 0:
-        out_a, out_b = read_pcap(oa), read_pcap(ob)
+        out_a, out_b = sl.frames(oa), sl.frames(ob)
         with open(js) as f:
             st = json.load(f)["stats"]
         check(len(out_a) == 0 and sorted(out_b) == sorted(fa + fb),
@@ -167,10 +144,10 @@ with tempfile.TemporaryDirectory() as t:
     # no entry: bpf_redirect_map(..., XDP_PASS) passes: 0 <-> 1 forwarding
     r = subprocess.run([sluice, "run", "--quiet", "--prog", xsk, "--section", "xdp_sock_fallback",
                         "--json", js] + ports + EAL, capture_output=True, text=True, timeout=60)
-    check(r.returncode == 0 and sorted(read_pcap(ob)) == sorted(fa) and
-          sorted(read_pcap(oa)) == sorted(fb), "empty XSKMAP: the XDP_PASS fallback",
+    check(r.returncode == 0 and sorted(sl.frames(ob)) == sorted(fa) and
+          sorted(sl.frames(oa)) == sorted(fb), "empty XSKMAP: the XDP_PASS fallback",
           r.stderr.strip())
     cpu_run(t)
 
-print("xsk run: %d failures" % failures)
-sys.exit(1 if failures else 0)
+print("xsk run: %d failures" % sl.failures())
+sys.exit(sl.exit_code())

@@ -33,36 +33,27 @@ The machine is shared: compare the ratios, not the absolute numbers.
 import json
 import multiprocessing
 import os
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../../tests/common"))
+from sltest import EAL  # noqa: E402
+import sltest as sl  # noqa: E402
 
 
-class Client:
+class Client(sl.Client):
+    """sltest.Client (no timeout) whose req() returns the result or ends the bench."""
+
     def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.connect(path)
-        self.buf = b""
-
-    def line(self):
-        while b"\n" not in self.buf:
-            d = self.s.recv(1 << 20)
-            if not d:
-                raise SystemExit("engine closed the connection")
-            self.buf += d
-        l, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(l)
+        super().__init__(path, None)
 
     def req(self, obj):
-        self.s.sendall((json.dumps(obj) + "\n").encode())
-        r = self.line()
-        if not r.get("ok"):
+        r = super().req(obj)
+        if not r or not r.get("ok"):
             raise SystemExit("request %r: %r" % (obj, r))
         return r["result"]
 
@@ -95,11 +86,11 @@ def cpu_s(pid, tid):
 
 
 def start(sluice, prog, pcap, sock):
-    p = subprocess.Popen([sluice, "run", "--quiet", "--prog", prog, "--port",
-                          "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap, "--port", "net_null0,no-rx=1",
-                          "--ctl-socket", sock, "--duration", "120"] + EAL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                         preexec_fn=lambda: os.sched_setaffinity(0, ALL))
+    p = sl.spawn([sluice, "run", "--quiet", "--prog", prog, "--port",
+                  "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap, "--port", "net_null0,no-rx=1",
+                  "--ctl-socket", sock, "--duration", "120"] + EAL,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                 preexec_fn=lambda: os.sched_setaffinity(0, ALL))
     for _ in range(200):
         if os.path.exists(sock):
             return p
@@ -108,8 +99,7 @@ def start(sluice, prog, pcap, sock):
 
 
 def stop(p):
-    p.send_signal(signal.SIGTERM)
-    p.communicate(timeout=60)
+    sl.stop(p, timeout=60)
 
 
 def mac(i):
@@ -308,9 +298,8 @@ def main():
         sys.exit(2)
     sluice, pcapgen, mix, v1, v2 = sys.argv[1:6]
     pin_off_worker()
-    with tempfile.TemporaryDirectory() as tmp:
-        pcap = os.path.join(tmp, "in.pcap")
-        subprocess.run([pcapgen, "-n", "500", "-s", "7", "-o", pcap], check=True)
+    with sl.tmpdir() as tmp:
+        pcap = sl.gen_pcap(pcapgen, os.path.join(tmp, "in.pcap"), 500, 7)
         bench_dump(sluice, mix, pcap, tmp)
         bench_reload(sluice, v1, v2, pcap, tmp)
 

@@ -25,40 +25,15 @@ import stat
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../../tests/common"))
+from sltest import EAL, fail  # noqa: E402
+import sltest as sl  # noqa: E402
+
 MAGIC = 0x51C0FFEE
-
-
-ENGINES = []  # engines started by this test: stopped on failure, so none is left running
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.stdout.flush()
-    for p in ENGINES:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    os._exit(1)
-
-
-def read_pcap_lengths(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    end = "<" if struct.unpack("<I", data[:4])[0] in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-    lens, off = [], 24
-    while off + 16 <= len(data):
-        _, _, caplen, _ = struct.unpack(end + "IIII", data[off:off + 16])
-        lens.append(caplen)
-        off += 16 + caplen
-    return lens
 
 
 def expected_counts(lens, rx):
@@ -71,27 +46,8 @@ def expected_counts(lens, rx):
     return {k: v for k, v in want.items() if v}
 
 
-class Client:
-    """A raw protocol client: one JSON object per line."""
-
-    def __init__(self, path, timeout=10):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout)
-        self.s.connect(path)
-        self.buf = b""
-
-    def line(self):
-        while b"\n" not in self.buf:
-            d = self.s.recv(1 << 20)
-            if not d:
-                return None
-            self.buf += d
-        l, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(l)
-
-    def req(self, obj):
-        self.s.sendall((json.dumps(obj) + "\n").encode())
-        return self.line()
+class Client(sl.Client):
+    """A raw protocol client (sltest.Client: one JSON object per line)."""
 
     def ok(self, obj):
         r = self.req(obj)
@@ -99,34 +55,22 @@ class Client:
             fail("request %r: %r" % (obj, r))
         return r["result"]
 
-    def close(self):
-        self.s.close()
-
 
 class Engine:
     def __init__(self, argv, tmp, prog, extra=()):
         self.sluice, self.tmp = argv[1], tmp
         self.pcap = os.path.join(tmp, "in.pcap")
         if not os.path.exists(self.pcap):
-            subprocess.run([argv[2], "-n", "500", "-s", "7", "-o", self.pcap], check=True)
-        self.lens = read_pcap_lengths(self.pcap)
+            sl.gen_pcap(argv[2], self.pcap, 500, 7)
+        self.lens = [r.cap for r in sl.read_pcap(self.pcap)[1]]
         self.sock = os.path.join(tmp, "ctl.sock")
         self.json = os.path.join(tmp, "final.json")
         cmd = [self.sluice, "run", "--quiet", "--prog", prog, "--json", self.json,
                "--port", "net_pcap0,rx_pcap=%s,infinite_rx=1" % self.pcap,
                "--port", "net_null0,no-rx=1", "--ctl-socket", self.sock,
                "--duration", "120"] + list(extra) + EAL
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
-        ENGINES.append(self.proc)
-        for _ in range(200):
-            if os.path.exists(self.sock):
-                break
-            if self.proc.poll() is not None:
-                fail("engine exited: %s" % self.proc.stderr.read())
-            time.sleep(0.05)
-        else:
-            fail("no control socket after 10 s")
+        self.proc = sl.spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sl.wait_for_path(self.sock, self.proc, 10)
 
     def ctl(self, *args, ok=True):
         r = subprocess.run([self.sluice, "ctl", "--socket", self.sock] + list(args),
@@ -780,7 +724,7 @@ def main():
     if subprocess.run([sys.argv[1], "run", "--help"], capture_output=True).returncode != 0:
         fail("sluice run --help")
     case = sys.argv[8]  # argv[9]: maps_mix.bpf.o (a HASH of 65,536 entries)
-    with tempfile.TemporaryDirectory() as tmp:
+    with sl.tmpdir() as tmp:
         {"commands": case_commands, "reload": case_reload, "clients": case_clients,
          "tail": case_tail, "bigdump": case_bigdump}[case](sys.argv, tmp)
 
