@@ -15,14 +15,17 @@ Each build dir is a configured and built meson build of its own source tree
    result, its "ok" lines, for a C test on tests/common the "N checks" of
    its closing line, and the case counts its own summary lines give ("111
    cases", "41 objects"...; not for the timed fuzzers). A test in both
-   builds whose ok lines or case counts differ, or that does not pass
-   after, is flagged (exit 1).
+   builds whose case counts differ, whose ok lines differ (unless its
+   summary became sl_test's "N checks" line), or that does not pass after,
+   is flagged (exit 1).
 3. Figures that do not depend on the machine's load, alternating before
    and after per program: for every example program (the AFTER build's
    examples/*.bpf.o, so only the engine differs) run by `sluice bench
-   --repeat 1` under callgrind, the instructions executed inside
-   pass_interp / pass_jit (the bench's per-engine loop over the packets:
-   a warm-up pass plus 7 runs) divided by 8 x packets; the JIT's code
+   --repeat 1` under callgrind, the program's instructions: those inside
+   pass_interp / pass_jit (the bench's per-engine loop over the packets: a
+   warm-up pass plus 7 runs) less the loop's own and those of what it calls
+   besides the program (pkt_ctx, sl_map_quiescent), divided by 8 x
+   packets; the JIT's code
    size; the verifier's instructions processed (the verifier corpus
    runner's accept line, vm/tests/test_verifier).
 4. Test code lines (C, headers and Python under */tests/ and tests/, no
@@ -61,7 +64,7 @@ def run_suite(build, suite, tag):
     run; case figures: the numbers before "cases", "objects", "programs"...
     in the test's own summary lines, in order (the fuzzers' counts of random
     programs in a timed run excepted)."""
-    logbase = "before-after-" + tag
+    logbase = "before-after-%s-%s" % (tag, suite)
     subprocess.run(["nice", "meson", "test", "-C", build, "--no-rebuild", "--suite", suite,
                     "--num-processes", "1", "--logbase", logbase],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -81,24 +84,41 @@ def run_suite(build, suite, tag):
                     checks = int(m.group(1))
             name = d["name"].split(" / ")[-1]
             figs = () if "fuzz" in name else tuple(
-                int(x) for l in out if not l.startswith("ok") for x in CASES.findall(l))
+                int(x) for l in out for x in CASES.findall(l))
             res[name] = (d["result"], oks, checks, figs)
     return res
 
 
+def annotate(out, inclusive):
+    """{function: instructions} of a callgrind output file."""
+    r = subprocess.run(["callgrind_annotate", "--inclusive=" + ("yes" if inclusive else "no"),
+                        "--threshold=100", out], capture_output=True, text=True)
+    cost = {}
+    for m in re.finditer(r"^\s*([\d,]+) \([^)]*\)\s+\S*?:(\w+) \[", r.stdout, re.M):
+        cost.setdefault(m.group(2), int(m.group(1).replace(",", "")))
+    return cost
+
+
 def callgrind_ir(sluice, obj, pcap, engine, tmp):
-    """(instructions per packet in pass_<engine>, JIT code bytes or None)."""
+    """(instructions per packet of the program, JIT code bytes or None).
+    Counted inside pass_<engine>, the bench's loop over the packets (a
+    warm-up pass and 7 runs), without the loop's own instructions and what
+    it calls besides the program (pkt_ctx, sl_map_quiescent)."""
     out = os.path.join(tmp, "cg.out")
     r = subprocess.run(["nice", "valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
                         "--toggle-collect=pass_" + engine, sluice, "bench", "--prog", obj,
                         "--pcap", pcap, "--repeat", "1", "--" + engine],
                        capture_output=True, text=True)
     m = re.search(r"(\d+) packets x 1 repeats", r.stdout)
-    c = re.search(r"Collected : (\d+)", r.stderr)
-    if r.returncode != 0 or not m or not c:
+    if r.returncode != 0 or not m:
         return None, None
+    incl, self_ = annotate(out, True), annotate(out, False)
+    fn = "pass_" + engine
+    if fn not in incl:
+        return None, None
+    prog = incl[fn] - self_.get(fn, 0) - incl.get("pkt_ctx", 0) - incl.get("sl_map_quiescent", 0)
     size = re.search(r"sluice jit code = (\d+) bytes", r.stdout)
-    return int(c.group(1)) / (8 * int(m.group(1))), int(size.group(1)) if size else None
+    return prog / (8 * int(m.group(1))), int(size.group(1)) if size else None
 
 
 def verify(build, obj):
@@ -163,8 +183,15 @@ def tables_tests(before, after, suites):
         for t in sorted(set(rb) | set(ra)):
             b, a = rb.get(t), ra.get(t)
             flag = ""
-            if b and a and (b[1] != a[1] or b[3] != a[3] or a[0] not in ("OK", "SKIP")):
-                flag, bad = "  <-- differs", bad + 1
+            if a and a[0] not in ("OK", "SKIP"):
+                flag = "  <-- does not pass"
+            elif b and a and b[3] and a[3] and b[3] != a[3]:
+                flag = "  <-- case counts differ"
+            elif b and a and b[1] != a[1] and not (a[2] is not None and b[2] is None):
+                flag = "  <-- ok lines differ"
+            elif b and a and b[1] != a[1]:
+                flag = "  (summary now sl_test's checks line)"
+            bad += flag.startswith("  <--")
             print("  %-28s %-30s | %s%s" % (t, side(b), side(a), flag))
     return bad
 
