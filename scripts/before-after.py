@@ -56,7 +56,10 @@ def test_names(build):
     return names
 
 
-CASES = re.compile(r"\b(\d+) (?:cases|objects|programs|expressions|replays)\b")
+CASES = re.compile(r"\b(\d+) (?:cases|objects|programs|expressions)\b")
+
+
+REUSE = False   # --reuse-logs: read the last run's logs instead of running
 
 
 def run_suite(build, suite, tag):
@@ -65,9 +68,10 @@ def run_suite(build, suite, tag):
     in the test's own summary lines, in order (the fuzzers' counts of random
     programs in a timed run excepted)."""
     logbase = "before-after-%s-%s" % (tag, suite)
-    subprocess.run(["nice", "meson", "test", "-C", build, "--no-rebuild", "--suite", suite,
-                    "--num-processes", "1", "--logbase", logbase],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not REUSE:
+        subprocess.run(["nice", "meson", "test", "-C", build, "--no-rebuild", "--suite", suite,
+                        "--num-processes", "1", "--logbase", logbase],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     res = {}
     path = os.path.join(build, "meson-logs", logbase + ".json")
     if not os.path.exists(path):
@@ -234,7 +238,11 @@ def main():
     ap.add_argument("--suites", nargs="*", default=[], help="suites to run in both builds")
     ap.add_argument("--pcap", help="capture for sluice bench (default: AFTER/pktgen-tests/demo.pcap)")
     ap.add_argument("--no-figures", action="store_true", help="tests and line counts only")
+    ap.add_argument("--reuse-logs", action="store_true",
+                    help="the suites' tables from the logs of the last run with --suites")
     a = ap.parse_args()
+    global REUSE
+    REUSE = a.reuse_logs
     for b in (a.before, a.after):
         if not os.path.exists(os.path.join(b, "engine", "sluice")):
             print("before-after: %s: no engine/sluice (not a built sluice build dir)" % b)
