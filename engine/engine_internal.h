@@ -153,6 +153,7 @@ struct sl_worker_stats {
 	uint64_t cpu_out;     /**< CPUMAP: handed to another worker's ring (cpumap.c) */
 	uint64_t cpu_full;    /**< CPUMAP: target ring full (qsize): freed, also in drop */
 	uint64_t cpu_in;      /**< CPUMAP: taken over from this worker's ring (published last) */
+	uint64_t cpu_prog[SL_VERDICT_COUNT];  /**< CPUMAP entry programs' verdicts here (cpumap.c) */
 } __attribute__((aligned(SL_RUN_CACHE_LINE)));
 
 /** Packets waiting for rte_eth_tx_burst to one port (flushed every burst). */
@@ -256,9 +257,29 @@ const char *sl_signal_name(int sig);
 int sl_port_parse(const char *devstr, struct sl_port_spec *spec);
 /** Mempool and every port (configure, queues, start, promiscuous). 0 or -errno (line printed). */
 int sl_ports_start(struct sl_engine *eng);
+/** Make @p m's first segment match the bounds in @p out (worker.c). 0, or -1 when it cannot. */
+int sl_worker_sync_mbuf(struct rte_mbuf *m, const struct sl_verdict_out *out);
 
 /* ---- CPUMAP hand-over between workers (cpumap.c) ---- */
 
+struct cpu_progs;
+/** An entry program of a CPUMAP (section xdp/cpumap or xdp.frags/cpumap)? */
+bool sl_cpumap_is_entry_prog(const struct sl_prog *p);
+/**
+ * If the program's object has a CPUMAP: its entry programs verified and
+ * compiled, and the CPUMAPs made to accept their ids. After the program
+ * is compiled, before the maps are preloaded. Control thread. 0, or
+ * -errno with one line on stderr.
+ */
+int sl_cpumap_prepare(struct sl_engine *eng);
+/**
+ * Hot reload: the entry programs of @p obj (the new object) replace the
+ * running ones; *old is what the caller frees (sl_cpumap_progs_free) after
+ * a grace period. 0, or -errno with one line on stderr (nothing changed).
+ */
+int sl_cpumap_reload(struct sl_engine *eng, const struct sl_obj *obj, struct cpu_progs **old);
+/** Free a table of entry programs (NULL-safe). Control thread. */
+void sl_cpumap_progs_free(struct cpu_progs *pg);
 /**
  * If the program's object has a CPUMAP: one ring per worker, and
  * CPUMAP redirects turned into hand-overs (ports_view.ncpus). After
