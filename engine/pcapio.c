@@ -25,10 +25,26 @@
  * malformed block stops the reading with one line naming the record and
  * its byte offset; the records before it were returned normally.
  *
+ * Read-ahead (sl_pcap_read_ahead; the replay starts it for inputs of 512
+ * KiB and more unless told otherwise):
+ * a thread reads the file with pread() in 128 KiB chunks into a ring of
+ * four slots while the replay thread processes the records, so that the
+ * kernel's copy out of the page cache (a third or more of a replay's CPU
+ * time) runs on another core. Each slot has room before its chunk for the
+ * record or block cut by the end of the previous chunk (up to 16 bytes +
+ * the largest snaplen): fill() copies that piece there and the window
+ * continues in the new chunk, so records are still taken in place. A
+ * longer piece (a pcapng block longer than that) is assembled in the
+ * window buffer. The replay thread holds one slot at a time (the window)
+ * and hands it back when it takes the next; one lock and condition
+ * variable per chunk, nothing per record. A read error travels with its
+ * chunk and is reported where the records reach it, as without the thread.
+ *
  * The common case (a sane record of a host-order pcap; a record that fits
  * the write buffer) is inline in pcapio.h; this file has the rest.
  *
- * Writer. Records are appended to a 512 KiB buffer that is written out with
+ * Writer. Records are appended to a 512 KiB buffer (huge pages, see
+ * big_alloc) that is written out with
  * write() when full and at close; the first failing write is kept (sticky)
  * and reported at close. Header and records in host byte order, as
  * libpcap's pcap_dump writes them.
@@ -38,10 +54,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +79,36 @@
 #define WBUF_SIZE (512u << 10)  /* stays in L2 while it fills */
 #define WINDOW (64u << 10)        /* bytes read at a time */
 #define SL_PCAP_MAX_BLOCK (64u << 20)
+#define AHEAD_SLOTS 4u
+#define AHEAD_CHUNK (128u << 10)
+#define AHEAD_ROOM (16u + SL_PCAP_MAX_SNAPLEN)  /* before each chunk: the cut record */
+
+/* One chunk of the file: AHEAD_ROOM bytes of room, then up to AHEAD_CHUNK read. */
+struct ahead_slot {
+	uint8_t *mem;
+	size_t len;       /* bytes read */
+	uint64_t pos;     /* file offset of the chunk */
+	int err;          /* -errno of the read that stopped here, or 0 */
+};
+
+/*
+ * The ring: slots are filled (produced), taken and handed back (released)
+ * in order; the counters only grow. The reader thread fills while
+ * produced - released < AHEAD_SLOTS; the replay thread takes while
+ * taken < produced. Everything below the lock is shared.
+ */
+struct sl_pcap_ahead {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t produced, taken, released;
+	bool stop;                      /* sl_pcap_close(): the thread ends */
+	int fd;
+	uint64_t pos, end;              /* next offset to read, the file size */
+	uint8_t *mem;                   /* the slots' memory (big_alloc) */
+	size_t mapped;
+	struct ahead_slot slot[AHEAD_SLOTS];
+};
 
 /* File offset of the next record or block (for messages). */
 #define POS(r) ((size_t)((r)->file_pos + (r)->off))
@@ -97,10 +146,13 @@ static uint32_t adjust_snaplen(uint32_t s)
 	return s == 0 || s > SL_PCAP_MAX_SNAPLEN ? SL_PCAP_MAX_SNAPLEN : s;
 }
 
+static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len);
+
 /*
  * At least @p need bytes from r->off in the window, unless the file ends
  * first: what is left moves to the front, then read() appends (a window's
- * worth, or what @p need asks). 0 or -errno with one line in @p log.
+ * worth, or what @p need asks); with read-ahead, fill_ahead(). 0 or -errno
+ * with one line in @p log.
  */
 static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len)
 {
@@ -108,6 +160,8 @@ static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len
 
 	if (r->size - r->off >= need || r->eof)
 		return 0;
+	if (r->ahead)
+		return fill_ahead(r, need, log, log_len);
 	if (r->off) {
 		memmove(r->buf, r->buf + r->off, r->size - r->off);
 		r->file_pos += r->off;
@@ -138,6 +192,241 @@ static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len
 			break;
 	}
 	return 0;
+}
+
+/* ---- buffers ---- */
+
+#define HUGE_PAGE (2u << 20)
+
+/*
+ * The large I/O buffers (the read-ahead ring, write buffers): mapped 2 MiB
+ * aligned and advised as transparent huge pages. On a virtual machine the
+ * first touch of each 4 KiB page can cost 10-20 us (a fault, and the
+ * host's shadow page tables); a 2 MiB huge page costs about what 20 small
+ * ones do, so the ring and a write buffer (260 small pages) cost ~0.5 ms
+ * instead of ~4 ms. Small pages where huge ones are not available.
+ * *mapped is what to unmap. NULL on failure.
+ */
+static uint8_t *big_alloc(size_t size, size_t *mapped)
+{
+	size_t len = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	uint8_t *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t head;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	head = (size_t)(-(uintptr_t)p & (HUGE_PAGE - 1));
+	if (head)
+		munmap(p, head);
+	munmap(p + head + len, HUGE_PAGE - head);
+	p += head;
+#ifdef MADV_HUGEPAGE
+	madvise(p, len, MADV_HUGEPAGE);
+#endif
+	*mapped = len;
+	return p;
+}
+
+static void big_free(void *p, size_t mapped)
+{
+	if (p)
+		munmap(p, mapped);
+}
+
+/* ---- read-ahead ---- */
+
+/* The reader thread: fills the slots in turn until the end of the file, an error or stop. */
+static void *ahead_main(void *arg)
+{
+	struct sl_pcap_ahead *a = arg;
+	bool last = false;
+
+	pthread_mutex_lock(&a->lock);
+	while (!last) {
+		struct ahead_slot *s = &a->slot[a->produced % AHEAD_SLOTS];
+		size_t want, got = 0;
+		int err = 0;
+
+		while (!a->stop && a->produced - a->released == AHEAD_SLOTS)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->stop)
+			break;
+		pthread_mutex_unlock(&a->lock);
+		want = a->end - a->pos < AHEAD_CHUNK ? (size_t)(a->end - a->pos) : AHEAD_CHUNK;
+		while (got < want) {
+			ssize_t n = pread(a->fd, s->mem + AHEAD_ROOM + got, want - got,
+					  (off_t)(a->pos + got));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				err = n < 0 ? -errno : 0;
+				break;
+			}
+			got += (size_t)n;
+		}
+		s->len = got;
+		s->pos = a->pos;
+		s->err = err;
+		a->pos += got;
+		last = err || got < AHEAD_CHUNK || a->pos >= a->end;
+		pthread_mutex_lock(&a->lock);
+		a->produced++;
+		pthread_cond_broadcast(&a->cond);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Hand back the slot the window was in (if any), take the next one (waits for it). */
+static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a, bool release)
+{
+	struct ahead_slot *s;
+
+	pthread_mutex_lock(&a->lock);
+	if (release) {
+		a->released++;
+		pthread_cond_broadcast(&a->cond);
+	}
+	while (a->taken == a->produced)
+		pthread_cond_wait(&a->cond, &a->lock);
+	s = &a->slot[a->taken++ % AHEAD_SLOTS];
+	pthread_mutex_unlock(&a->lock);
+	return s;
+}
+
+static void ahead_release(struct sl_pcap_ahead *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->released++;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Whether the window is in a slot (not in r->buf). */
+static bool in_slot(const struct sl_pcap_reader *r)
+{
+	return r->base != r->buf;
+}
+
+/*
+ * fill() with read-ahead: the next chunk, with what is left of the window
+ * copied into the room before it (or, when that is too long, the two
+ * assembled in r->buf), until @p need bytes are there or the file ends.
+ */
+static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len)
+{
+	while (r->size - r->off < need && !r->eof) {
+		size_t left = r->size - r->off;
+		bool held = in_slot(r);
+		struct ahead_slot *s = ahead_next(r->ahead, false);
+		uint8_t *data = s->mem + AHEAD_ROOM;
+
+		if (s->err) {
+			ahead_release(r->ahead);
+			r->eof = true;
+			return say(log, log_len, s->err, "%s: byte %zu: read: %s", r->path,
+				   (size_t)s->pos + s->len, strerror(-s->err));
+		}
+		if (left <= AHEAD_ROOM) {
+			memcpy(data - left, r->base + r->off, left);
+			if (held)
+				ahead_release(r->ahead);
+			r->base = data - left;
+		} else {
+			if (!held)
+				memmove(r->buf, r->buf + r->off, left);
+			if (left + s->len > r->cap) {
+				uint8_t *nb = left + s->len <= SL_PCAP_MAX_BLOCK + AHEAD_CHUNK ?
+					      realloc(r->buf, left + s->len) : NULL;
+
+				if (!nb) {
+					ahead_release(r->ahead);
+					return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu "
+						   "bytes is too long to read", r->path, POS(r), need);
+				}
+				r->buf = nb;
+				r->cap = left + s->len;
+			}
+			if (held) {
+				memcpy(r->buf, r->base + r->off, left);
+				ahead_release(r->ahead);
+			}
+			memcpy(r->buf + left, data, s->len);
+			ahead_release(r->ahead);
+			r->base = r->buf;
+		}
+		r->file_pos = s->pos - left;
+		r->off = 0;
+		r->size = left + s->len;
+		r->eof = s->len < AHEAD_CHUNK || s->pos + s->len >= r->file_size;
+	}
+	return 0;
+}
+
+/* pthread_create() with every signal blocked in the new thread: they go to the replay thread. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
+int sl_pcap_read_ahead(struct sl_pcap_reader *r, char *log, size_t log_len)
+{
+	struct sl_pcap_ahead *a;
+	int err;
+
+	if (r->ahead || r->eof)
+		return 0;
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->mem = big_alloc(AHEAD_SLOTS * (size_t)(AHEAD_ROOM + AHEAD_CHUNK),
+				       &a->mapped))) {
+		free(a);
+		return say(log, log_len, -ENOMEM, "%s: read-ahead: %s", r->path, strerror(ENOMEM));
+	}
+	for (unsigned i = 0; i < AHEAD_SLOTS; i++)
+		a->slot[i].mem = a->mem + i * (size_t)(AHEAD_ROOM + AHEAD_CHUNK);
+	a->fd = r->fd;
+	a->pos = r->file_pos + r->size;
+	a->end = r->file_size;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	err = start_thread(&a->thread, ahead_main, a);
+	if (err) {
+		pthread_mutex_destroy(&a->lock);
+		pthread_cond_destroy(&a->cond);
+		big_free(a->mem, a->mapped);
+		free(a);
+		return say(log, log_len, -err, "%s: read-ahead thread: %s", r->path, strerror(err));
+	}
+	r->ahead = a;
+	return 0;
+}
+
+/* Stop and join the thread, free the ring; the window falls back to r->buf. */
+static void ahead_stop(struct sl_pcap_reader *r)
+{
+	struct sl_pcap_ahead *a = r->ahead;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->cond);
+	big_free(a->mem, a->mapped);
+	free(a);
+	r->ahead = NULL;
 }
 
 /* ---- classic pcap ---- */
@@ -514,6 +803,7 @@ double sl_pcap_progress(const struct sl_pcap_reader *r)
 
 void sl_pcap_close(struct sl_pcap_reader *r)
 {
+	ahead_stop(r);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->buf);
@@ -526,22 +816,160 @@ void sl_pcap_close(struct sl_pcap_reader *r)
 
 /* ---- writer ---- */
 
-static int wflush(struct sl_pcap_writer *w)
+#define BEHIND_BUFS 3u
+
+/*
+ * Write-behind: BEHIND_BUFS buffers (one huge page) in a ring. The writer
+ * fills buffer queued % BEHIND_BUFS and hands it over (queued++); the
+ * thread writes buffers in order (written++). The first failed write is
+ * kept in err; later buffers are dropped, as the sticky error does
+ * without the thread.
+ */
+struct sl_pcap_behind {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint8_t *mem;
+	size_t mapped;
+	size_t len[BEHIND_BUFS];
+	uint64_t queued, written;
+	bool stop;
+	int err;
+	int fd;
+};
+
+static int write_all(int fd, const uint8_t *p, size_t len)
 {
 	size_t done = 0;
 
-	while (!w->err && done < w->len) {
-		ssize_t n = write(w->fd, w->buf + done, w->len - done);
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			w->err = n < 0 ? -errno : -EIO;
-		else
-			done += (size_t)n;
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
 	}
+	return 0;
+}
+
+/* The write-behind thread: writes the buffers handed over until stopped with none left. */
+static void *behind_main(void *arg)
+{
+	struct sl_pcap_behind *a = arg;
+
+	pthread_mutex_lock(&a->lock);
+	for (;;) {
+		unsigned i;
+		int err;
+
+		while (!a->stop && a->written == a->queued)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->written == a->queued)
+			break;
+		i = (unsigned)(a->written % BEHIND_BUFS);
+		err = a->err;
+		pthread_mutex_unlock(&a->lock);
+		if (!err)
+			err = write_all(a->fd, a->mem + i * (size_t)WBUF_SIZE, a->len[i]);
+		pthread_mutex_lock(&a->lock);
+		if (err && !a->err)
+			a->err = err;
+		a->written++;
+		pthread_cond_broadcast(&a->cond);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Hand the buffer over (if not empty), then take the next one once it is free. */
+static int behind_flush(struct sl_pcap_writer *w, bool drain)
+{
+	struct sl_pcap_behind *a = w->behind;
+
+	pthread_mutex_lock(&a->lock);
+	if (w->len) {
+		a->len[a->queued % BEHIND_BUFS] = w->len;
+		a->queued++;
+		pthread_cond_broadcast(&a->cond);
+	}
+	while (a->queued - a->written == BEHIND_BUFS || (drain && a->written != a->queued))
+		pthread_cond_wait(&a->cond, &a->lock);
+	if (a->err && !w->err)
+		w->err = a->err;
+	w->buf = a->mem + (a->queued % BEHIND_BUFS) * (size_t)WBUF_SIZE;
+	pthread_mutex_unlock(&a->lock);
 	w->len = 0;
 	return w->err;
+}
+
+/* What is buffered, out; with @p drain, also every buffer handed over. */
+static int wflush_drain(struct sl_pcap_writer *w, bool drain)
+{
+	if (w->behind)
+		return behind_flush(w, drain);
+	if (!w->err)
+		w->err = write_all(w->fd, w->buf, w->len);
+	w->len = 0;
+	return w->err;
+}
+
+static int wflush(struct sl_pcap_writer *w)
+{
+	return wflush_drain(w, false);
+}
+
+int sl_pcap_write_behind(struct sl_pcap_writer *w, char *log, size_t log_len)
+{
+	struct sl_pcap_behind *a;
+	int err;
+
+	if (w->behind || !w->buf)
+		return 0;
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->mem = big_alloc(BEHIND_BUFS * (size_t)WBUF_SIZE, &a->mapped))) {
+		free(a);
+		return say(log, log_len, -ENOMEM, "%s: write-behind: %s", w->path, strerror(ENOMEM));
+	}
+	a->fd = w->fd;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	err = start_thread(&a->thread, behind_main, a);
+	if (err) {
+		pthread_mutex_destroy(&a->lock);
+		pthread_cond_destroy(&a->cond);
+		big_free(a->mem, a->mapped);
+		free(a);
+		return say(log, log_len, -err, "%s: write-behind thread: %s", w->path, strerror(err));
+	}
+	memcpy(a->mem, w->buf, w->len);  /* the file header */
+	big_free(w->buf, w->mapped);
+	w->buf = a->mem;
+	w->mapped = 0;
+	w->behind = a;
+	return 0;
+}
+
+/* Stop the thread once everything handed over is written; its first error. */
+static int behind_stop(struct sl_pcap_writer *w)
+{
+	struct sl_pcap_behind *a = w->behind;
+	int err;
+
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	err = a->err;
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->cond);
+	big_free(a->mem, a->mapped);
+	free(a);
+	w->behind = NULL;
+	w->buf = NULL;
+	return err;
 }
 
 static void wput32(uint8_t *p, uint32_t v)
@@ -560,7 +988,7 @@ int sl_pcap_wopen(struct sl_pcap_writer *w, const char *path, enum sl_pcap_res r
 	if (w->fd < 0)
 		return say(log, log_len, -errno, "%s: %s", path, strerror(errno));
 	w->cap = WBUF_SIZE;
-	w->buf = malloc(w->cap);
+	w->buf = big_alloc(w->cap, &w->mapped);
 	if (!w->buf) {
 		if (w->fd != 1)
 			close(w->fd);
@@ -595,7 +1023,7 @@ int sl_pcap_write_slow(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
 		wput32(h + 12, hdr->len);
 		memcpy(w->buf, h, 16);
 		w->len = 16;
-		if (wflush(w))
+		if (wflush_drain(w, true))  /* everything before it is in the file */
 			return w->err;
 		n = write(w->fd, data, caplen);
 		if (n != (ssize_t)caplen)
@@ -621,9 +1049,14 @@ int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len)
 	if (!w->buf)
 		return 0;
 	err = wflush(w);
+	if (w->behind) {
+		int e = behind_stop(w);
+
+		err = err ? err : e;
+	}
 	if (w->fd > 1 && close(w->fd) && !err)
 		err = -errno;
-	free(w->buf);
+	big_free(w->buf, w->mapped);
 	w->buf = NULL;
 	w->fd = -1;
 	if (err)

@@ -33,10 +33,13 @@ struct sl_pcapng_if {
 	uint32_t snaplen;
 };
 
+struct sl_pcap_ahead;  /* read-ahead thread (pcapio.c) */
+
 /**
  * A capture being read: a window of the file (base[0..size)) read into a
- * buffer that is reused as the reading goes on; off is the next record or
- * block in the window, file_pos the file offset of base[0].
+ * buffer that is reused as the reading goes on (or, with read-ahead, the
+ * chunk the read-ahead thread read last); off is the next record or block
+ * in the window, file_pos the file offset of base[0].
  */
 struct sl_pcap_reader {
 	const char *path;
@@ -47,8 +50,9 @@ struct sl_pcap_reader {
 	uint64_t file_size;
 	int fd;
 	bool eof;               /**< the window reaches the end of the file */
-	uint8_t *buf;
+	uint8_t *buf;           /**< the window; with read-ahead, where a long block is assembled */
 	size_t cap;
+	struct sl_pcap_ahead *ahead;  /**< the read-ahead thread, or NULL (reads in fill()) */
 	bool ng;                /**< pcapng */
 	bool swap;              /**< other byte order than the host's (current section) */
 	enum sl_pcap_res res;   /**< resolution the records are given in */
@@ -58,6 +62,16 @@ struct sl_pcap_reader {
 	unsigned nifs;
 	struct sl_pcapng_if ifs[SL_PCAP_MAX_IFACES];
 };
+
+#define SL_PCAP_THREADS_MIN (512u << 10)  /**< input size from which I/O threads pay */
+
+/**
+ * Start the read-ahead thread of an open reader: it reads the file in
+ * chunks while the records are processed (at most once, before the first
+ * record). 0, or -errno with one line in @p log (the reader then goes on
+ * without). Replay thread.
+ */
+int sl_pcap_read_ahead(struct sl_pcap_reader *r, char *log, size_t log_len);
 
 /**
  * Open @p path (a regular file) and read its header (pcap: either byte order, micro- or
@@ -117,14 +131,17 @@ double sl_pcap_progress(const struct sl_pcap_reader *r);
 /** Close the file and free the window. */
 void sl_pcap_close(struct sl_pcap_reader *r);
 
+struct sl_pcap_behind;  /* write-behind thread (pcapio.c) */
+
 /** A pcap file being written, through its own large buffer. */
 struct sl_pcap_writer {
 	const char *path;
 	int fd;
-	uint8_t *buf;
-	size_t len, cap;
+	uint8_t *buf;      /**< the buffer being filled (huge pages where available) */
+	size_t len, cap, mapped;  /**< mapped: what to unmap, 0 when the thread owns buf */
 	uint64_t pkts;
 	int err;           /**< sticky -errno of a failed write */
+	struct sl_pcap_behind *behind;  /**< the write-behind thread, or NULL */
 };
 
 /**
@@ -134,6 +151,13 @@ struct sl_pcap_writer {
  */
 int sl_pcap_wopen(struct sl_pcap_writer *w, const char *path, enum sl_pcap_res res,
 		  uint32_t snaplen, uint32_t linktype, char *log, size_t log_len);
+
+/**
+ * Start the write-behind thread of an open writer: full buffers are
+ * handed to it and written, in order, while the next one fills. 0, or
+ * -errno with one line in @p log (the writer then goes on without).
+ */
+int sl_pcap_write_behind(struct sl_pcap_writer *w, char *log, size_t log_len);
 
 int sl_pcap_write_slow(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
 		       const uint8_t *data, uint32_t caplen);

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,7 @@ struct replay {
 	bool clock;                        /* the program calls helpers: keep the virtual clock */
 	uint64_t frac_ns;                  /* nanoseconds per unit of a record's fraction */
 	FILE *report;                      /* stdout, or stderr when a capture goes to stdout */
+	bool io_threads;                   /* read-ahead, write-behind (--io-threads) */
 	double start;
 };
 
@@ -123,7 +125,12 @@ static int load_config(struct replay *rp, char *log)
 	const struct sl_replay_opts *o = rp->o;
 	int err = 0;
 
-	sl_config_init(&rp->cfg);
+	/*
+	 * Without -c or --map the (zero) config stays untouched: zeroing its
+	 * 160 KiB would fault 40 pages in for nothing (see sl_replay_main).
+	 */
+	if (o->config_path || o->nmaps)
+		sl_config_init(&rp->cfg);
 	if (o->config_path && (err = sl_config_load(&rp->cfg, o->config_path, log, LOG_LEN)))
 		return err;
 	for (unsigned i = 0; i < o->nmaps && !err; i++)
@@ -294,6 +301,17 @@ static int setup_ports(struct replay *rp)
 	return 0;
 }
 
+/* The write-behind thread of an output that is a regular file (not a terminal, pipe or /dev/null). */
+static void write_behind(struct replay *rp, struct sl_pcap_writer *w, const char *what)
+{
+	char log[LOG_LEN];
+	struct stat st;
+
+	if (rp->io_threads && !fstat(w->fd, &st) && S_ISREG(st.st_mode) &&
+	    sl_pcap_write_behind(w, log, sizeof(log)))
+		fprintf(stderr, "sluice replay: %s %s (writing without)\n", what, log);
+}
+
 static int open_outputs(struct replay *rp)
 {
 	const struct sl_replay_opts *o = rp->o;
@@ -310,12 +328,15 @@ static int open_outputs(struct replay *rp)
 			fprintf(stderr, "sluice replay: -w %s\n", log);
 			return -EIO;
 		}
+		write_behind(rp, w, "-w");
 	}
 	if (o->drops_path && sl_pcap_wopen(&rp->drops, o->drops_path, rp->rd.res, rp->rd.snaplen,
 					   rp->rd.linktype, log, sizeof(log))) {
 		fprintf(stderr, "sluice replay: --drops %s\n", log);
 		return -EIO;
 	}
+	if (o->drops_path)
+		write_behind(rp, &rp->drops, "--drops");
 	return 0;
 }
 
@@ -579,12 +600,20 @@ static int replay_setup(struct replay *rp)
 
 int sl_replay_main(const struct sl_replay_opts *o)
 {
+	/*
+	 * Static, so zero at start without being written: its 310 KiB (mostly
+	 * the config) are faulted in only where used, at up to 15 us a page
+	 * on a virtual machine (README, replay speed). Zeroed on a second call.
+	 */
 	static struct replay rp;
+	static bool used;
 	char log[LOG_LEN] = "";
 	double secs, cpu;
 	int err, in_err;
 
-	memset(&rp, 0, sizeof(rp));
+	if (used)
+		memset(&rp, 0, sizeof(rp));
+	used = true;
 	rp.o = o;
 	rp.ropts.quiet = o->quiet;
 	rp.ropts.no_maps = o->no_maps;
@@ -601,6 +630,11 @@ int sl_replay_main(const struct sl_replay_opts *o)
 		fprintf(stderr, "sluice replay: -r %s\n", log);
 		return 1;
 	}
+	rp.io_threads = o->io == SL_REPLAY_IO_ON ||
+			(o->io == SL_REPLAY_IO_AUTO && rp.rd.file_size >= SL_PCAP_THREADS_MIN);
+	/* started now, the thread reads while the program is compiled */
+	if (rp.io_threads && sl_pcap_read_ahead(&rp.rd, log, sizeof(log)))
+		fprintf(stderr, "sluice replay: -r %s (reading without)\n", log);
 	err = replay_setup(&rp);
 	if (err) {
 		close_outputs(&rp);

@@ -26,7 +26,9 @@
  * In a leaf function that needs neither AUX nor AUX2 (no calls, div/mod,
  * atomics, blinding, or shifts by a register without BMI2), r6 and r7 (the
  * first two of r6-r9 it uses) live in AUX2 and AUX instead: caller-saved,
- * so the function pushes and pops nothing for them.
+ * so the function pushes and pops nothing for them; when it does not need
+ * TMP either (no inlined map lookup, no cmov of an immediate or of a
+ * 32-bit copy), the third lives in TMP.
  *
  * Passes: the same emit code runs several times. The first pass uses
  * rel32 for every branch; each further pass uses the native offsets of
@@ -176,10 +178,31 @@ static void emit_prologue(struct jit_state *st)
 		x86_alu_ri(&st->e, true, ALU_SUB, X_RSP, (int32_t)s->stack);
 }
 
-/* Absolute call to a C function: movabs r11, fn; call r11. */
+/*
+ * Does a "call rel32" from anywhere in the code mapping reach @p fn? Only
+ * once the mapping exists (code_base), and then for every offset in it,
+ * so the answer is the same in every pass and the layout still converges.
+ */
+static bool rel32_reaches(const struct jit_state *st, uintptr_t fn)
+{
+	int64_t d = (int64_t)fn - (int64_t)st->code_base;
+
+	return st->code_base && !st->opts.far_calls && d <= INT32_MAX && d - (int64_t)st->code_span - 5 >= INT32_MIN;
+}
+
+/*
+ * Call of a C function: "call rel32" when the code is within +-2 GiB of it
+ * (map_code() tries to put it there), else movabs r11, fn; call r11.
+ */
 static void emit_call_abs(struct jit_state *st, const void *fn)
 {
-	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)fn);
+	uintptr_t f = (uintptr_t)fn;
+
+	if (rel32_reaches(st, f)) {
+		x86_call_rel32(&st->e, (int32_t)((int64_t)f - (int64_t)(st->code_base + st->e.len + 5)));
+		return;
+	}
+	x86_movabs(&st->e, TMP, (uint64_t)f);
 	x86_call_reg(&st->e, TMP);
 }
 
@@ -886,20 +909,21 @@ static int do_call(struct jit_state *st, const struct bpf_insn *in)
 /* ---- jumps ---- */
 
 /* cmp/test of a conditional jump; @return the x86 condition that takes the jump, or -1. */
+static const int8_t jmp_ccs[16] = {
+	[BPF_JEQ >> 4] = CC_E, [BPF_JGT >> 4] = CC_A, [BPF_JGE >> 4] = CC_AE,
+	[BPF_JSET >> 4] = CC_NE, [BPF_JNE >> 4] = CC_NE, [BPF_JSGT >> 4] = CC_G,
+	[BPF_JSGE >> 4] = CC_GE, [BPF_JLT >> 4] = CC_B, [BPF_JLE >> 4] = CC_BE,
+	[BPF_JSLT >> 4] = CC_L, [BPF_JSLE >> 4] = CC_LE,
+};
+
 static int emit_compare(struct jit_state *st, const struct bpf_insn *in)
 {
-	static const int8_t ccs[16] = {
-		[BPF_JEQ >> 4] = CC_E, [BPF_JGT >> 4] = CC_A, [BPF_JGE >> 4] = CC_AE,
-		[BPF_JSET >> 4] = CC_NE, [BPF_JNE >> 4] = CC_NE, [BPF_JSGT >> 4] = CC_G,
-		[BPF_JSGE >> 4] = CC_GE, [BPF_JLT >> 4] = CC_B, [BPF_JLE >> 4] = CC_BE,
-		[BPF_JSLT >> 4] = CC_L, [BPF_JSLE >> 4] = CC_LE,
-	};
 	uint8_t op = SL_OP_CODE(in->code);
 	bool w64 = is_w64(in);
 	int dst = st->rmap[in->dst_reg];
 	struct src_op s;
 
-	if (op > BPF_JSLE || !ccs[op >> 4])
+	if (op > BPF_JSLE || !jmp_ccs[op >> 4])
 		return -1;
 	s = src_operand(st, in);
 	if (op == BPF_JSET && s.is_reg)
@@ -912,7 +936,7 @@ static int emit_compare(struct jit_state *st, const struct bpf_insn *in)
 		x86_test_rr(&st->e, w64, dst, dst);
 	else
 		x86_alu_ri(&st->e, w64, ALU_CMP, dst, s.imm);
-	return ccs[op >> 4];
+	return jmp_ccs[op >> 4];
 }
 
 /* A jump to an exit: the epilogue itself when it is short (a return instead of a jump). */
@@ -994,6 +1018,17 @@ static void emit_cmov(struct jit_state *st, const struct bpf_insn *in)
 	int dst = st->rmap[mv->dst_reg], src = TMP;
 	int cc;
 
+	if (st->sub->tmp_mapped && (SL_OP_SRC(mv->code) == BPF_K || !w64)) {
+		/* TMP holds an eBPF register: compare first, then build the source in a dead one */
+		src = jit_cmov_scratch(st, st->rmap, st->pc);
+		cc = emit_compare(st, in);
+		if (SL_OP_SRC(mv->code) == BPF_K)     /* mov, not xor: the flags must survive */
+			x86_mov_ri(&st->e, w64, src, w64 ? (int64_t)mv->imm : (int64_t)(uint32_t)mv->imm);
+		else
+			x86_mov_rr(&st->e, false, src, st->rmap[mv->src_reg]);
+		x86_cmov(&st->e, (enum x86_cc)(cc ^ 1), dst, src);
+		return;
+	}
 	if (SL_OP_SRC(mv->code) == BPF_K)
 		x86_mov_ri(&st->e, w64, TMP, w64 ? (int64_t)mv->imm : (int64_t)(uint32_t)mv->imm);
 	else if (!w64)
@@ -1115,10 +1150,39 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 		emit_fused_mov(st, in, fuse);
 }
 
+/*
+ * TEST_K's compare: "test rX, K" for the AND @p arg (bits 0-6) instructions
+ * back; with bit 7, "test size [m], K" for the load before that AND (the
+ * loaded value is zero-extended, so the test of its bytes decides alike).
+ */
+static void emit_test_k(struct jit_state *st, const struct bpf_insn *in, uint8_t arg)
+{
+	const struct bpf_insn *and = in - (arg & 0x7f), *ld = and - 1;
+	bool w64 = SL_OP_CLASS(and->code) == BPF_ALU64 && is_w64(in);
+	unsigned size = sl_isa_size_bytes(ld->code);
+	int32_t off = ld->off;
+	int base;
+
+	if (!(arg & 0x80)) {
+		x86_test_ri(&st->e, w64, st->rmap[in->dst_reg], and->imm);
+		return;
+	}
+	base = mem_base(st, ld->src_reg, &off);
+	x86_test_mi(&st->e, size == 8 && !w64 ? 4 : size, base, off, and->imm);
+}
+
 /* "rC = 1; if (cond) goto +1; rC = 0": rC is zero (SETCC_ZERO); compare, setcc rC8. */
 static int emit_setcc(struct jit_state *st, const struct bpf_insn *in)
 {
-	int cc = emit_compare(st, in);
+	uint8_t back = st->fuse[st->prog->n_insns + st->pc];
+	int cc;
+
+	if (back) {                                  /* TEST_K: the AND before, folded in */
+		emit_test_k(st, in, back);
+		cc = jmp_ccs[SL_OP_CODE(in->code) >> 4];
+	} else {
+		cc = emit_compare(st, in);
+	}
 
 	if (cc < 0)
 		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
@@ -1178,6 +1242,84 @@ static int emit_cmp_k(struct jit_state *st, const struct bpf_insn *in)
 	return do_jmp(st, &t);
 }
 
+/* The jump target of @p in at st->pc, threaded; -1 (after failing) when it leaves the function. */
+static int64_t cond_target(struct jit_state *st, const struct bpf_insn *in)
+{
+	int64_t target = (int64_t)st->pc + 1 + in->off;
+
+	if (target < st->sub->start || target >= st->sub->end) {
+		jit_fail(st, -EINVAL, "jump to pc %lld leaves the function [%u, %u)",
+			 (long long)target, st->sub->start, st->sub->end);
+		return -1;
+	}
+	return thread_jump(st, target);
+}
+
+/*
+ * fuse_late.c's jumps: JMP32 (a 32-bit compare of the zero-extended
+ * copy's source), TEST_K ("test rX, K" for the AND before), MEM_CMP
+ * ("cmp|test size [m], imm" for the load before).
+ */
+static int emit_late_jump(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
+{
+	uint8_t arg = st->fuse[st->prog->n_insns + st->pc], op = SL_OP_CODE(in->code);
+	int64_t target = cond_target(st, in);
+	struct bpf_insn t = *in;
+
+	if (target < 0)
+		return st->log.err;
+	if (fuse == JIT_FUSE_JMP32) {
+		t.code = (uint8_t)(BPF_JMP32 | op | BPF_K);
+		t.dst_reg = arg;
+		return do_jmp(st, &t);
+	}
+	if (target == st->pc + 1)
+		return 0;
+	if (fuse == JIT_FUSE_TEST_K) {
+		emit_test_k(st, in, arg);
+	} else {                                                  /* MEM_CMP */
+		const struct bpf_insn *ld = in - 1;
+		unsigned size = sl_isa_size_bytes(ld->code);
+		int32_t off = ld->off;
+		int base = mem_base(st, ld->src_reg, &off);
+
+		if (size == 8 && !is_w64(in))
+			size = 4;                                 /* the low half */
+		if (op == BPF_JSET)
+			x86_test_mi(&st->e, size, base, off, in->imm);
+		else
+			x86_alu_mi(&st->e, size, ALU_CMP, base, off, in->imm);
+	}
+	emit_branch(st, (enum x86_cc)jmp_ccs[op >> 4], st->addrs[target]);
+	return 0;
+}
+
+/* fuse_late.c's MEM_ALU at a load: "op size [m], imm" for the load, the operation and the store. */
+static void emit_mem_alu(struct jit_state *st, const struct bpf_insn *ld)
+{
+	static const uint8_t alu_of[16] = {
+		[BPF_ADD >> 4] = ALU_ADD, [BPF_SUB >> 4] = ALU_SUB, [BPF_AND >> 4] = ALU_AND,
+		[BPF_OR >> 4] = ALU_OR, [BPF_XOR >> 4] = ALU_XOR,
+	};
+	int32_t off = ld->off;
+	int base = mem_base(st, ld->src_reg, &off);
+
+	x86_alu_mi(&st->e, sl_isa_size_bytes(ld->code), (enum x86_alu)alu_of[SL_OP_CODE(ld[1].code) >> 4],
+		   base, off, ld[1].imm);
+}
+
+/* A store of a register holding a constant (ST_K): the store of the immediate. */
+static int emit_st_k(struct jit_state *st, const struct bpf_insn *in)
+{
+	struct bpf_insn t = *in;
+	bool swapped;
+
+	t.code = (uint8_t)(BPF_ST | BPF_MEM | SL_OP_SIZE(in->code));
+	t.imm = (int32_t)jit_cmp_k(st->prog, st->fuse, st->pc, &swapped);
+	t.src_reg = 0;
+	return do_st(st, &t);
+}
+
 static int emit_sub(struct jit_state *st, struct jit_sub *s)
 {
 	const struct bpf_insn *insns = st->prog->insns;
@@ -1212,6 +1354,15 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 		} else if (st->fuse[pc] == JIT_FUSE_JZ_FLAGS) {
 			if (emit_jz_flags(st, in))
 				return st->log.err;
+		} else if (st->fuse[pc] == JIT_FUSE_JMP32 || st->fuse[pc] == JIT_FUSE_TEST_K ||
+			   st->fuse[pc] == JIT_FUSE_MEM_CMP) {
+			if (emit_late_jump(st, in, st->fuse[pc]))
+				return st->log.err;
+		} else if (st->fuse[pc] == JIT_FUSE_ST_K) {
+			if (emit_st_k(st, in))
+				return st->log.err;
+		} else if (st->fuse[pc] == JIT_FUSE_MEM_ALU) {
+			emit_mem_alu(st, in);
 		} else if (st->fuse[pc] && st->fuse[pc] != JIT_FUSE_INLINE_CALL)
 			emit_fused(st, in, st->fuse[pc]);
 		else if (class_table[SL_OP_CLASS(in->code)](st, in))
@@ -1272,12 +1423,13 @@ static int alloc_state(struct jit_state *st)
 	if (st->dead) {
 		jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
 		jit_fuse_carry(st->prog, st->fuse, st->dead, live);
+		jit_fuse_late(st->prog, st->fuse, st->dead, live);
 	}
-	free(live);
+	st->live = live;
 	st->low = st->fuse ? jit_low_only(st->prog, st->fuse) : NULL;
 	st->hi_zero = jit_hi_zero(st->prog);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
-	    !st->low || !st->hi_zero)
+	    !st->low || !st->hi_zero || !st->live)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1294,6 +1446,7 @@ static void free_state(struct jit_state *st)
 	free(st->dead);
 	free(st->low);
 	free(st->hi_zero);
+	free(st->live);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->log.err. */
@@ -1320,21 +1473,78 @@ static uint64_t jit_callback_call(const struct sl_callback *cb, uint64_t r1, uin
 	return ((uint64_t (*)(uint64_t, uint64_t))(uintptr_t)cb->engine)(r1, r2);
 }
 
-static struct sl_jit *emit_final(struct jit_state *st, size_t size)
+/*
+ * An RW mapping of @p map_len bytes for the code, within +-2 GiB of the
+ * helpers if it can be (below this library's text, where a PIE
+ * executable leaves room), so that helper calls are "call rel32"; else
+ * anywhere. MAP_FIXED_NOREPLACE never takes over an existing mapping.
+ */
+static uint8_t *map_code(size_t map_len)
+{
+	static const uintptr_t below[] = { 64ul << 20, 256ul << 20, 1ul << 30 };
+	uintptr_t anchor = (uintptr_t)&sl_jit_compile & ~(((uintptr_t)1 << 21) - 1);
+	void *m;
+
+	for (unsigned i = 0; i < sizeof(below) / sizeof(below[0]); i++) {
+		void *hint = (void *)(anchor - below[i]);
+
+		if (anchor <= below[i] + map_len)
+			continue;
+		m = mmap(hint, map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (m == hint)
+			return m;
+		if (m != MAP_FAILED)
+			munmap(m, map_len);      /* a kernel that took the address as a hint only */
+	}
+	m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/*
+ * Map the code (map_code()), then run the sizing passes again now that
+ * its address is known: helper calls within reach shrink to call rel32
+ * (sizes only shrink, so the code still fits). @return the mapping with
+ * *size updated, or NULL with st->log.err.
+ */
+static uint8_t *place_code(struct jit_state *st, size_t *size, size_t *map_len)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	size_t map_len = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	uint8_t *mem;
+	size_t n;
+
+	*map_len = (*size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	mem = map_code(*map_len);
+	if (!mem) {
+		jit_fail(st, -ENOMEM, "mmap of %zu bytes of code failed", *map_len);
+		return NULL;
+	}
+	st->code_base = (uintptr_t)mem;
+	st->code_span = *map_len;
+	n = converge(st);
+	if (!n || n > *size) {
+		if (n)
+			jit_fail(st, -EFAULT, "code grew from %zu to %zu bytes once placed", *size, n);
+		munmap(mem, *map_len);
+		return NULL;
+	}
+	*size = n;
+	return mem;
+}
+
+static struct sl_jit *emit_final(struct jit_state *st, size_t size)
+{
 	struct sl_jit *jit = calloc(1, sizeof(*jit));
+	size_t map_len;
 	uint8_t *mem;
 
 	if (!jit) {
 		jit_fail(st, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	mem = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
+	mem = place_code(st, &size, &map_len);
+	if (!mem) {
 		free(jit);
-		jit_fail(st, -ENOMEM, "mmap of %zu bytes of code failed", map_len);
 		return NULL;
 	}
 	st->e = (struct x86_emit){ .buf = mem, .cap = size };

@@ -49,7 +49,23 @@ enum {
 	JIT_FUSE_MOV_MOVZX, /**< "rD = rS; rD &= 0xff|0xffff" (also 32-bit): movzx rD32, rS8|rS16 */
 	JIT_FUSE_ALU_K,    /**< add/sub/and/or/xor with a register that holds a constant: the
 			       immediate form; the argument is the distance back, as for CMP_K */
+	JIT_FUSE_ST_K,     /**< store of a register that holds a constant: mov [m], imm; the
+			       argument is the distance back, as for CMP_K */
+	JIT_FUSE_JMP32,    /**< jump with an immediate on a dead zero-extended copy: a 32-bit
+			       compare of the source; the argument is the source register */
+	JIT_FUSE_TEST_K,   /**< "if rX ==|!= 0" on a dead "rX &= K": test rX, K; the argument
+			       is the distance back to the AND (also on a SETCC jump), bit 7
+			       set when the load before the AND is folded in: test [m], K */
+	JIT_FUSE_MEM_CMP,  /**< jump with an immediate on a dead load just before: cmp|test [m], imm */
+	JIT_FUSE_MEM_ALU,  /**< "rX = [m]; rX op= imm; [m] = rX", rX dead: op [m], imm (at the load) */
 };
+
+/**
+ * Jump targets (peephole.c): per instruction (and one past the end), the
+ * number of jumps and local calls that land there, at most 255. @return
+ * n_insns + 1 bytes (calloc'ed, caller frees) or NULL.
+ */
+uint8_t *jit_jump_targets(const struct sl_prog *prog);
 
 /**
  * Find fusable sequences (peephole.c). With @p blind (constant blinding),
@@ -96,6 +112,18 @@ void jit_fuse_carry(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *de
 		       const uint16_t *live);
 
 /**
+ * After jit_dead_code() (fuse_late.c): fusions that need a register to be
+ * dead afterwards: a jump on a zero-extended copy as a 32-bit compare of
+ * the source (JMP32), "rX &= K; if rX == 0" as a test (TEST_K), a jump on
+ * a value just loaded as a compare with memory (MEM_CMP), and a load, an
+ * operation with an immediate and a store back as one read-modify-write
+ * instruction (MEM_ALU). @p live: registers live after each instruction.
+ * Updates @p fuse.
+ */
+void jit_fuse_late(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
+		   const uint16_t *live);
+
+/**
  * Upper halves read later (liveness.c): per instruction, the registers
  * whose bits 32-63 some instruction after it may read (bit n: rn), on the
  * program as written. @return n_insns entries (calloc'ed, caller frees) or
@@ -109,6 +137,14 @@ uint16_t *jit_hi_live(const struct sl_prog *prog, const uint8_t *targets, const 
  * @return n_insns + 1 entries (malloc'ed, caller frees) or NULL.
  */
 uint16_t *jit_hi_zero(const struct sl_prog *prog);
+
+/**
+ * Values known to fit in @p bits (8 or 16) bits (liveness.c): per
+ * instruction, the registers below 2^bits before it on every path (bit n:
+ * rn), on the program as written. @return n_insns + 1 entries
+ * (malloc'ed, caller frees) or NULL.
+ */
+uint16_t *jit_fits(const struct sl_prog *prog, unsigned bits);
 
 /**
  * 64-bit ALU instructions, not fused (@p fuse: the final fusions),

@@ -44,6 +44,7 @@ struct jit_sub {
 	uint8_t nsaved;
 	uint8_t saved[5];          /* callee-saved registers pushed, in push order */
 	uint8_t rmap[SL_NREGS];    /* eBPF -> x86 registers in this function */
+	bool tmp_mapped;           /* a leaf whose r6-r9 took TMP: cmovs use a dead register */
 	uint32_t off_start, off_tail, off_epi;    /* previous pass */
 	uint32_t new_start, new_tail, new_epi;    /* pass being emitted */
 	uint32_t epi_size;
@@ -63,12 +64,15 @@ struct jit_state {
 	uint8_t *dead;                   /* 1: result never read, no code (liveness.c) */
 	uint8_t *low;                    /* 1: 64-bit ALU whose upper half nobody reads */
 	uint16_t *hi_zero;               /* registers with a zero upper half, per insn */
+	uint16_t *live;                  /* eBPF registers live after each insn (liveness.c) */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;
 	bool tail_calls;
 	bool bmi2;
 	int32_t tpoff;                   /* sl_map_cpu from the thread pointer */
+	uintptr_t code_base;             /* where the code will be (0: not known yet) */
+	size_t code_span;                /* bytes mapped there */
 	uint64_t seed, rng;              /* blinding keys, same sequence every pass */
 	struct sl_errlog log;            /* the caller's log; log.err: first error, 0 if none */
 };
@@ -101,5 +105,13 @@ int jit_find_subs(struct jit_state *st);
 
 /** Registers, frames and stack of every function (layout.c). */
 void jit_layout_subs(struct jit_state *st);
+
+/**
+ * Scratch register for the cmov of the select at @p pc (layout.c) in a
+ * leaf whose TMP holds an eBPF register: the x86 register, caller-saved
+ * under @p rmap, of an eBPF register nobody reads after the select's mov
+ * (not its destination), or -1 when there is none.
+ */
+int jit_cmov_scratch(const struct jit_state *st, const uint8_t *rmap, uint32_t pc);
 
 #endif /* SL_JIT_STATE_H */

@@ -167,6 +167,67 @@ static bool leaf_without_aux(const struct jit_state *st, const struct jit_sub *s
 	return true;
 }
 
+static bool caller_saved(int x)
+{
+	return x == X_RAX || x == X_RDI || x == X_RSI || x == X_RDX || x == X_RCX ||
+	       x == X_R8 || x == AUX2 || x == AUX || x == TMP;
+}
+
+int jit_cmov_scratch(const struct jit_state *st, const uint8_t *rmap, uint32_t pc)
+{
+	const struct bpf_insn *mv = &st->prog->insns[pc + 1];
+
+	for (uint8_t r = 0; r < BPF_REG_10; r++)
+		if (r != mv->dst_reg && !(st->live[pc + 1] & (1u << r)) && caller_saved(rmap[r]))
+			return rmap[r];
+	return -1;
+}
+
+/*
+ * Does a leaf that needs neither AUX nor AUX2 still need TMP under
+ * @p s->rmap? An inlined map lookup (the per-CPU slot, the table base)
+ * does; so does a cmov of an immediate or of a 32-bit copy (its source is
+ * built in a scratch register) when no register is dead after its select
+ * (jit_cmov_scratch()). Otherwise TMP can hold a third of its r6-r9.
+ */
+static bool leaf_needs_tmp(const struct jit_state *st, const struct jit_sub *s)
+{
+	for (uint32_t pc = s->start; pc < s->end; pc++) {
+		const struct bpf_insn *mv = &st->prog->insns[pc + 1];
+		uint8_t f = st->fuse[pc];
+
+		if (f == JIT_FUSE_INLINE_CALL)
+			return true;
+		if ((f == JIT_FUSE_CMOV || f == JIT_FUSE_CMOV_JT) &&
+		    (SL_OP_SRC(mv->code) == BPF_K || SL_OP_CLASS(mv->code) != BPF_ALU64) &&
+		    jit_cmov_scratch(st, s->rmap, pc) < 0)
+			return true;
+	}
+	return false;
+}
+
+/* r6-r9 that @p s uses: into spare registers (the first @p nspare of AUX2, AUX, TMP), else pushed. */
+static void map_callee_regs(struct jit_sub *s, const bool uses[SL_NREGS], unsigned nspare)
+{
+	static const uint8_t callee_saved[4] = { X_RBX, X_R13, X_R14, X_R15 };
+	static const uint8_t spare[3] = { AUX2, AUX, TMP };
+	unsigned used = 0;
+
+	memcpy(s->rmap, default_map, sizeof(s->rmap));
+	s->nsaved = 0;
+	s->tmp_mapped = false;
+	for (unsigned r = 0; r < 4; r++) {
+		if (!uses[BPF_REG_6 + r])
+			continue;
+		if (used < nspare) {
+			s->rmap[BPF_REG_6 + r] = spare[used++];
+			s->tmp_mapped |= spare[used - 1] == TMP;
+		} else {
+			s->saved[s->nsaved++] = callee_saved[r];
+		}
+	}
+}
+
 /*
  * Can function @p s address its stack from rsp, without an rbp frame? Yes
  * when r10 appears only as the base of plain loads and stores (not of
@@ -187,6 +248,9 @@ static bool rsp_frame_ok(const struct jit_state *st, const struct jit_sub *s)
 		}
 		if (!r10)
 			continue;
+		if (st->fuse[pc] == JIT_FUSE_ST_K || st->fuse[pc] == JIT_FUSE_MEM_ALU ||
+		    (st->fuse[pc] == JIT_FUSE_NOP && (cls == BPF_LDX || cls == BPF_STX)))
+			continue;                                   /* mem_base(): [rsp + n + off] */
 		if (st->fuse[pc] == JIT_FUSE_MOV_ADD && in->src_reg == BPF_REG_10 &&
 		    SL_OP_SRC(in[1].code) == BPF_K)
 			continue;                                   /* lea rX, [rsp + n + imm] */
@@ -210,28 +274,20 @@ static bool rsp_frame_ok(const struct jit_state *st, const struct jit_sub *s)
 /* Register map, registers to save, frame and stack of every function, and epilogue sizes. */
 void jit_layout_subs(struct jit_state *st)
 {
-	static const uint8_t callee_saved[4] = { X_RBX, X_R13, X_R14, X_R15 };
 	bool uses[SL_NREGS];
 
 	for (uint32_t i = 0; i < st->nsubs; i++)  /* first: does any function tail call? */
 		scan_sub(st, &st->subs[i], uses);
 	for (uint32_t i = 0; i < st->nsubs; i++) {
 		struct jit_sub *s = &st->subs[i];
-		static const uint8_t spare[2] = { AUX, AUX2 };
-		unsigned nspare = leaf_without_aux(st, s) ? 2 : 0;
+		bool leaf = leaf_without_aux(st, s);
 		struct x86_emit count = { 0 };
 		unsigned pushes;
 
 		scan_sub(st, s, uses);
-		memcpy(s->rmap, default_map, sizeof(s->rmap));
-		for (unsigned r = 0; r < 4; r++) {
-			if (!uses[BPF_REG_6 + r])
-				continue;
-			if (nspare)
-				s->rmap[BPF_REG_6 + r] = spare[--nspare];
-			else
-				s->saved[s->nsaved++] = callee_saved[r];
-		}
+		map_callee_regs(s, uses, leaf ? 3 : 0);
+		if (s->tmp_mapped && leaf_needs_tmp(st, s))
+			map_callee_regs(s, uses, 2);
 		if (i == 0 && st->tail_calls)
 			s->saved[s->nsaved++] = TCC;
 		s->frame = uses[BPF_REG_10];

@@ -93,7 +93,7 @@ static bool is_shift_k(const struct bpf_insn *in)
  * Jump targets (and function starts): instructions control can reach from
  * elsewhere, with the number of jumps that land there (255 for 255 or more).
  */
-static uint8_t *jump_targets(const struct sl_prog *p)
+uint8_t *jit_jump_targets(const struct sl_prog *p)
 {
 	uint8_t *t = calloc(p->n_insns + 1, 1);
 
@@ -463,6 +463,30 @@ static void match_alu_k(const struct sl_prog *p, const uint8_t *targets, uint32_
 }
 
 /*
+ * "*(size *)(rB + off) = rC" at @p pc where rC holds a constant of the
+ * block (v1 stores zeros and other constants from a register): "mov size
+ * [m], imm" when the constant is an imm32 for the size (any value for a
+ * store of at most 4 bytes, which keeps its low bytes); the mov then goes
+ * when nothing else reads it. The argument: the distance back, as for CMP_K.
+ */
+static void match_st_k(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *in = &p->insns[pc];
+	uint64_t v;
+	int64_t k;
+
+	if (SL_OP_CLASS(in->code) != BPF_STX || SL_OP_MODE(in->code) != BPF_MEM ||
+	    in->src_reg == in->dst_reg || in->src_reg == BPF_REG_10)
+		return;
+	k = jit_const_def(p, targets, pc, in->src_reg);
+	if (k < 0 || pc - k > 127 || !jit_const_of(&p->insns[k], &v) ||
+	    (SL_OP_SIZE(in->code) == BPF_DW && (int64_t)v != (int64_t)(int32_t)v))
+		return;
+	fuse[pc] = JIT_FUSE_ST_K;
+	fuse[p->n_insns + pc] = (uint8_t)(pc - k);
+}
+
+/*
  * The instruction before the one at @p k, stepping over lddw's of
  * registers other than @p v and @p a. UINT32_MAX when a jump lands on @p k
  * or on a stepped-over lddw, or when nothing is left.
@@ -784,7 +808,7 @@ static int64_t index_shift(const struct sl_prog *p, const uint8_t *targets, cons
 void jit_fuse_indexed(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
 			 const uint16_t *live)
 {
-	uint8_t *targets = jump_targets(p);
+	uint8_t *targets = jit_jump_targets(p);
 
 	for (uint32_t pc = 1; targets && pc < p->n_insns; pc++) {
 		const struct bpf_insn *ld = &p->insns[pc], *add = ld - 1;
@@ -931,7 +955,7 @@ static int64_t match_carry(const struct sl_prog *p, const uint8_t *targets, cons
 void jit_fuse_carry(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
 		       const uint16_t *live)
 {
-	uint8_t *targets = jump_targets(p);
+	uint8_t *targets = jit_jump_targets(p);
 	uint16_t *hi = targets ? jit_hi_live(p, targets, NULL) : NULL;
 	uint16_t *zero = hi ? jit_hi_zero(p) : NULL;
 
@@ -969,7 +993,7 @@ void jit_fuse_carry(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
 
 uint8_t *jit_low_only(const struct sl_prog *p, const uint8_t *fuse)
 {
-	uint8_t *lo = calloc(p->n_insns + 1, 1), *targets = jump_targets(p);
+	uint8_t *lo = calloc(p->n_insns + 1, 1), *targets = jit_jump_targets(p);
 	uint16_t *hi = targets ? jit_hi_live(p, targets, fuse) : NULL;
 
 	for (uint32_t pc = 0; lo && hi && pc < p->n_insns; pc++) {
@@ -996,7 +1020,7 @@ uint8_t *jit_low_only(const struct sl_prog *p, const uint8_t *fuse)
 
 uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 {
-	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jump_targets(p);
+	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jit_jump_targets(p);
 	uint16_t *hi = targets ? jit_hi_live(p, targets, NULL) : NULL;
 
 	if (!fuse || !targets || !hi) {
@@ -1040,6 +1064,8 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 			match_cmp_k(p, targets, pc, fuse);
 		if (!blind && !fuse[pc])
 			match_alu_k(p, targets, pc, fuse);
+		if (!blind && !fuse[pc])
+			match_st_k(p, targets, pc, fuse);
 		if (pc > 0 && !fuse[pc])
 			match_jz_flags(p, targets, pc, fuse);
 	}

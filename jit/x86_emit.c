@@ -432,6 +432,50 @@ void x86_store_imm(struct x86_emit *e, unsigned size, int base, int32_t off, int
 		x86_u32(e, (uint32_t)imm);
 }
 
+/* The immediate of a @p size-byte operand, as the operand's own signed value. */
+static int64_t imm_as(unsigned size, int32_t imm)
+{
+	return size == 1 ? (int8_t)imm : size == 2 ? (int16_t)imm : imm;
+}
+
+/*
+ * op byte [m], imm8 (80 /d ib) | word (66 83 /d ib, 66 81 /d iw) | dword (83 /d ib,
+ * 81 /d id) | qword (REX.W 83 /d ib, REX.W 81 /d simm32): add, or, and, sub, xor, cmp
+ */
+void x86_alu_mi(struct x86_emit *e, unsigned size, enum x86_alu op, int base, int32_t off,
+		int32_t imm)
+{
+	bool i8 = size == 1 || fits_s8(imm_as(size, imm));
+
+	if (size == 2)
+		x86_byte(e, 0x66);
+	rex(e, size == 8, 0, base, false);
+	x86_byte(e, size == 1 ? 0x80 : i8 ? 0x83 : 0x81);
+	modrm_mem(e, op, base, off);
+	if (i8)
+		x86_byte(e, (uint8_t)imm);
+	else if (size == 2)
+		x86_u16(e, (uint16_t)imm);
+	else
+		x86_u32(e, (uint32_t)imm);
+}
+
+/* test byte [m], imm8 (F6 /0 ib) | word (66 F7 /0 iw) | dword (F7 /0 id) | qword (REX.W F7 /0 simm32) */
+void x86_test_mi(struct x86_emit *e, unsigned size, int base, int32_t off, int32_t imm)
+{
+	if (size == 2)
+		x86_byte(e, 0x66);
+	rex(e, size == 8, 0, base, false);
+	x86_byte(e, size == 1 ? 0xf6 : 0xf7);
+	modrm_mem(e, 0, base, off);
+	if (size == 1)
+		x86_byte(e, (uint8_t)imm);
+	else if (size == 2)
+		x86_u16(e, (uint16_t)imm);
+	else
+		x86_u32(e, (uint32_t)imm);
+}
+
 /* lock add|or|and|xor [m], src (F0 01/09/21/31 /r) */
 void x86_lock_alu(struct x86_emit *e, bool w64, enum x86_alu op, int base, int32_t off, int src)
 {

@@ -90,6 +90,9 @@ void x86_load(struct x86_emit *e, unsigned size, int dst, int base, int32_t off)
 void x86_load_sx(struct x86_emit *e, unsigned size, int dst, int base, int32_t off);
 void x86_store(struct x86_emit *e, unsigned size, int base, int32_t off, int src);
 void x86_store_imm(struct x86_emit *e, unsigned size, int base, int32_t off, int32_t imm);
+void x86_alu_mi(struct x86_emit *e, unsigned size, enum x86_alu op, int base, int32_t off,
+		int32_t imm);
+void x86_test_mi(struct x86_emit *e, unsigned size, int base, int32_t off, int32_t imm);
 void x86_lock_alu(struct x86_emit *e, bool w64, enum x86_alu op, int base, int32_t off, int src);
 void x86_lock_xadd(struct x86_emit *e, bool w64, int base, int32_t off, int src);
 void x86_xchg_mem(struct x86_emit *e, bool w64, int base, int32_t off, int src);

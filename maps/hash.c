@@ -83,11 +83,17 @@
  *     evicts by a clock sweep over the elements (approximate LRU, as the
  *     kernel's) with no bucket lock held, then retries, so updates never
  *     fail with -E2BIG.
- *   - The control thread reads (lookup, get_next_key, dump) under the lock
- *     of the bucket it reads, one bucket at a time and never inside a
+ *   - The control thread reads (lookup, get_next_key) under the lock of
+ *     the bucket it reads, one bucket at a time and never inside a
  *     callback: it holds back neither reclamation nor other buckets.
- *     A dump sees each key at most once: a key stays in its bucket, and a
- *     bucket is copied in one locked pass.
+ *     A dump reads lock-free instead, as lookups do, inside a short read
+ *     section (rcu.c) per chunk of buckets: it writes no head word (a
+ *     dump that locked every bucket would take every line of heads a
+ *     worker reads away from it, at every dump). Its callbacks run
+ *     between chunks, outside the section. A dump sees each key at most
+ *     once: a key stays in its bucket, an update replaces an element in
+ *     place (a walk sees the old one or the new one), an insert goes in
+ *     at the head (behind the walk), and a bucket is copied in one pass.
  */
 #include <nmmintrin.h>
 #include <sched.h>
@@ -1027,12 +1033,11 @@ struct dump_buf {
 	size_t rec_size, cap, n;
 };
 
-/* copy one bucket's entries (bucket lock held) */
+/* append bucket b's entries (bucket lock or read section held) */
 static int dump_bucket(struct sl_htab *t, uint32_t b, struct dump_buf *d)
 {
-	struct htab_elem *e = first(t, b);
-
-	for (d->n = 0; e; e = atomic_load_explicit(&e->next, memory_order_acquire), d->n++) {
+	for (struct htab_elem *e = first(t, b); e;
+	     e = atomic_load_explicit(&e->next, memory_order_acquire), d->n++) {
 		uint8_t *r;
 
 		if (d->n == d->cap) {
@@ -1050,18 +1055,45 @@ static int dump_bucket(struct sl_htab *t, uint32_t b, struct dump_buf *d)
 	return 0;
 }
 
+#define DUMP_SCAN 4096u   /* buckets one chunk of a dump looks at, at most */
+#define DUMP_CHUNK 256u   /* entries one chunk copies before its callbacks run (about) */
+
+/*
+ * Copy the entries of the buckets from *b on (a chunk, bounded by both
+ * limits above) into d, advancing *b past them. Lock-free inside a read
+ * section (rcu.c): head words are only read, so the dump dirties no cache
+ * line that a worker reads or writes (taking each bucket's lock would, at
+ * every dump, for every bucket a worker uses); without a reader slot,
+ * under each bucket's lock as before.
+ */
+static int dump_chunk(struct sl_htab *t, uint32_t *b, struct dump_buf *d)
+{
+	bool rcu = map_rcu_read_begin();
+	uint32_t end = t->mask - *b < DUMP_SCAN ? t->mask + 1 : *b + DUMP_SCAN;
+	int ret = 0;
+
+	for (d->n = 0; *b < end && d->n < DUMP_CHUNK && !ret; (*b)++) {
+		if (!atomic_load_explicit(&t->heads[*b], memory_order_relaxed))
+			continue;
+		if (!rcu)
+			bucket_lock(t, *b);
+		ret = dump_bucket(t, *b, d);
+		if (!rcu)
+			bucket_unlock(t, *b);
+	}
+	map_rcu_read_end();
+	return ret;
+}
+
 static int htab_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 {
 	struct sl_htab *t = to_htab(map);
 	struct dump_buf d = {.rec_size = t->value_off + SL_ROUND_UP(sl_map_ctl_value_size(map), 8)};
+	uint32_t b = 0;
 	int ret = 0;
 
-	for (uint32_t b = 0; b <= t->mask && !ret; b++) {
-		if (!atomic_load_explicit(&t->heads[b], memory_order_relaxed))
-			continue;
-		bucket_lock(t, b);
-		ret = dump_bucket(t, b, &d);
-		bucket_unlock(t, b);
+	while (b <= t->mask && !ret) {
+		ret = dump_chunk(t, &b, &d);
 		for (size_t i = 0; i < d.n && !ret; i++)
 			ret = cb(d.rec + i * d.rec_size, d.rec + i * d.rec_size + t->value_off, ctx);
 	}

@@ -26,7 +26,8 @@ struct sl_map;
  * Operations of one map type. Data-path entries run on workers without
  * locks or allocation; ctl_* entries run on the control thread, which is
  * not a registered reader: they must not read memory that a concurrent
- * delete may free without holding the writer lock covering it. An entry
+ * delete may free without holding the writer lock covering it, or a read
+ * section (map_rcu_read_begin(), below). An entry
  * left NULL means "not supported by this type" (-EOPNOTSUPP / NULL),
  * except ctl_lookup/ctl_update/ctl_delete which default to the data-path
  * entries plus a copy (map.c).
@@ -134,6 +135,19 @@ bool map_rcu_safe(uint64_t epoch);
  * retired with epoch <= it are reusable. One scan for a batch of checks.
  */
 uint64_t map_rcu_min_epoch(void);
+
+/**
+ * A read section of a thread that is not an online worker (the control
+ * thread): until map_rcu_read_end(), nothing retired from now on is
+ * reused, so the thread may walk chains lock-free, as a worker's lookup
+ * does. False (nothing to end) when every reader slot is taken: read under
+ * the writer locks instead. An online worker is always inside one (true).
+ * Keep it short: it holds back reuse for every map. Never nested, never
+ * around sl_map_synchronize().
+ */
+bool map_rcu_read_begin(void);
+/** End the calling thread's read section (nothing if it has none). */
+void map_rcu_read_end(void);
 
 /*
  * The calling thread's worker slot (sl_map_worker_online()), or -1 for a

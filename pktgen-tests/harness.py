@@ -42,8 +42,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../tests/common"))
+from sltest import require  # noqa: E402
+import sltest as sl  # noqa: E402
 
 EAL_COMMON = ["--no-huge", "--no-pci", "-m", "512", "--log-level=*:warning"]
 SIZES = [64, 128, 256, 512, 1024, 1518]
@@ -277,31 +280,28 @@ class Harness:
         return res, e
 
 
-def check(cond, msg):
-    if not cond:
-        print("FAIL: " + msg)
-        sys.exit(1)
-
-
 def quick(h):
     """Smoke test: packets flow, and every counter adds up exactly."""
     kw = {"size": 128, "flows": 16, "mix": "mix", "duration": 1, "rate": 50000}
     for prog in ("pass", "drop", "proto_count"):
         res, e = h.one(prog, "sluice", prog, **kw)
         g = res["gen"]
-        check(g["tx"] > 2000, "%s: only %d packets sent in 1 s" % (prog, g["tx"]))
-        check(e["rx"] == g["tx"], "%s: engine rx %d != generator tx %d" % (prog, e["rx"], g["tx"]))
-        check(e["rx"] == e["tx"] + e["drop"] + e["error"], "%s: engine rx %d != tx + drop + error %r"
-              % (prog, e["rx"], e))
-        check(sum(e["verdicts"].values()) == e["rx"], "%s: verdicts do not sum to rx" % prog)
-        check(g["rx"] == e["tx"], "%s: generator rx %d != engine tx %d" % (prog, g["rx"], e["tx"]))
+        require(g["tx"] > 2000, "%s: only %d packets sent in 1 s" % (prog, g["tx"]))
+        require(e["rx"] == g["tx"],
+                "%s: engine rx %d != generator tx %d" % (prog, e["rx"], g["tx"]))
+        require(e["rx"] == e["tx"] + e["drop"] + e["error"],
+                "%s: engine rx %d != tx + drop + error %r" % (prog, e["rx"], e))
+        require(sum(e["verdicts"].values()) == e["rx"], "%s: verdicts do not sum to rx" % prog)
+        require(g["rx"] == e["tx"],
+                "%s: generator rx %d != engine tx %d" % (prog, g["rx"], e["tx"]))
         if prog == "drop":
-            check(e["verdicts"]["drop"] == g["tx"] and g["rx"] == 0,
-                  "drop: %r / generator rx %d" % (e["verdicts"], g["rx"]))
+            require(e["verdicts"]["drop"] == g["tx"] and g["rx"] == 0,
+                    "drop: %r / generator rx %d" % (e["verdicts"], g["rx"]))
         else:
-            check(e["verdicts"]["pass"] == g["tx"], "%s: pass verdicts %r" % (prog, e["verdicts"]))
-            check(g["stamped"] == g["rx"] and g["samples"] > 0,
-                  "%s: %d of %d frames came back stamped" % (prog, g["stamped"], g["rx"]))
+            require(e["verdicts"]["pass"] == g["tx"],
+                    "%s: pass verdicts %r" % (prog, e["verdicts"]))
+            require(g["stamped"] == g["rx"] and g["samples"] > 0,
+                    "%s: %d of %d frames came back stamped" % (prog, g["stamped"], g["rx"]))
         if prog == "proto_count":
             counts = {x["key"]: x["value"] for x in e["maps"]["proto_count"]["entries"]}
             # sl-memgen's mix sends frame i as MIX[i % 10] (TCP, UDP over IPv4,
@@ -309,15 +309,15 @@ def quick(h):
             want = {}
             for i in range(g["tx"]):
                 want[MIX_PROTO[i % 10]] = want.get(MIX_PROTO[i % 10], 0) + 1
-            check(counts == want, "proto_count: map %r, want %r" % (counts, want))
+            require(counts == want, "proto_count: map %r, want %r" % (counts, want))
         print("ok quick %s: %d sent, %d back, engine %r, p50 %.0f us" %
               (prog, g["tx"], g["rx"], e["verdicts"], g["p50_ns"] / 1e3))
     res, e = h.one("testpmd-io", "testpmd", **kw)
     g = res["gen"]
     # memif in the server role counts no RX in testpmd's port statistics:
     # what testpmd could not send back is its TX-dropped.
-    check(g["tx"] > 2000 and g["rx"] + e["drop"] == g["tx"],
-          "testpmd io: generator sent %d, got %d back, testpmd %r" % (g["tx"], g["rx"], e))
+    require(g["tx"] > 2000 and g["rx"] + e["drop"] == g["tx"],
+            "testpmd io: generator sent %d, got %d back, testpmd %r" % (g["tx"], g["rx"], e))
     print("ok quick testpmd-io: %d sent, %d back" % (g["tx"], g["rx"]))
 
 
@@ -412,15 +412,10 @@ def bench(h, out):
               "(README: building Pktgen-DPDK)")
 
 
-def memif_available():
-    pats = ["/usr/lib/*/dpdk/pmds-*/librte_net_memif.so*", "/usr/local/lib*/**/librte_net_memif.so*"]
-    return any(glob.glob(p, recursive=True) for p in pats)
-
-
 def remove_runtime_dirs():
     """testpmd and sl-memgen keep DPDK's runtime directory (/var/run/dpdk/PREFIX)
     after they exit; the harness removes the ones its processes made."""
-    for d in glob.glob("/var/run/dpdk/slh-[eg]%d-*" % os.getpid()):
+    for d in glob.glob(os.path.join(sl.RUNTIME, "slh-[eg]%d-*" % os.getpid())):
         shutil.rmtree(d, ignore_errors=True)
 
 
@@ -434,10 +429,11 @@ def main():
     args = ap.parse_args()
     if args.quick == args.bench:
         ap.error("give one of --quick and --bench")
-    if not shutil.which("dpdk-testpmd") or not memif_available() or not shutil.which("stdbuf"):
+    if not shutil.which("dpdk-testpmd") or not sl.pmd_available("memif") or \
+            not shutil.which("stdbuf"):
         print("SKIP: dpdk-testpmd, stdbuf or DPDK's net_memif driver missing")
         return 77
-    with tempfile.TemporaryDirectory(prefix="sluice-harness-") as tmp:
+    with sl.tmpdir("sluice-harness-") as tmp:
         h = Harness(args, tmp)
         try:
             if args.quick:

@@ -34,7 +34,10 @@ import sys
 import tempfile
 import time
 
-EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "common"))
+from sltest import EAL  # noqa: E402
+import sltest as sl  # noqa: E402
 
 
 def cpus():
@@ -57,27 +60,14 @@ def start(cmd, sock):
     """The engine, on every CPU this script was given (sluice maps its lcores on them)."""
     if os.path.exists(sock):
         os.unlink(sock)  # a previous engine's, killed: wait for this one's
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                         preexec_fn=lambda: os.sched_setaffinity(0, ALL))
-    for _ in range(600):
-        if os.path.exists(sock):
-            return p
-        if p.poll() is not None:
-            raise SystemExit("engine exited: %s" % p.stderr.read())
-        time.sleep(0.05)
-    p.kill()
-    raise SystemExit("engine did not start")
+    p = sl.spawn(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                 preexec_fn=lambda: os.sched_setaffinity(0, ALL))
+    sl.wait_for_path(sock, p, 30)
+    return p
 
 
 def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-    try:
-        p.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        shutil.rmtree("/var/run/dpdk/sluice-%d" % p.pid, ignore_errors=True)
+    sl.stop(p, timeout=120)
 
 
 def engine_cmd(sluice, obj, pcap, sock, seconds):
@@ -109,17 +99,12 @@ class Phase:
 
 
 def rx(sock):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock)
-    s.sendall(b'{"cmd": "stats"}\n')
-    buf = b""
-    while b"\n" not in buf:
-        d = s.recv(1 << 20)
-        if not d:
-            raise SystemExit("engine closed the connection")
-        buf += d
-    s.close()
-    return json.loads(buf.split(b"\n")[0])["result"]["rx"], time.time()
+    c = sl.Client(sock)
+    r = c.req({"cmd": "stats"})
+    c.close()
+    if r is None:
+        raise SystemExit("engine closed the connection")
+    return r["result"]["rx"], time.time()
 
 
 def capture_start(sluice, sock):

@@ -21,7 +21,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/common"))
+import sltest as sl  # noqa: E402
 
 
 CLI_CASES = [
@@ -54,7 +56,7 @@ CLI_CASES = [
 
 def cli_cases(sluice, obj, show):
     fails = 0
-    with tempfile.TemporaryDirectory(prefix="sluice-badcli-") as tmp:
+    with sl.tmpdir("sluice-badcli-") as tmp:
         shutil.copy(obj, os.path.join(tmp, "blocklist.o"))
         for args, want, code in CLI_CASES:
             r = subprocess.run([sluice, "run", "--check"] + args, capture_output=True,
@@ -71,7 +73,7 @@ def cli_cases(sluice, obj, show):
 def type_case(sluice, anysec):
     """program.type: xdp makes a program of a section named "fw/main"; --type socket over it."""
     fails = 0
-    with tempfile.TemporaryDirectory(prefix="sluice-type-") as tmp:
+    with sl.tmpdir("sluice-type-") as tmp:
         shutil.copy(anysec, os.path.join(tmp, "anysection.o"))
         cfg = os.path.join(tmp, "t.yaml")
         with open(cfg, "w") as f:
@@ -107,7 +109,7 @@ def main():
             print("FAIL %s: no '# expect: ' first line" % name)
             fails += 1
             continue
-        with tempfile.TemporaryDirectory(prefix="sluice-bad-") as tmp:
+        with sl.tmpdir("sluice-bad-") as tmp:
             cfg = os.path.join(tmp, name + ".yaml")
             shutil.copy(case, cfg)
             for txt in glob.glob(os.path.join(bad, name + "*.txt")):

@@ -6,6 +6,7 @@
  * the text and JSON each bytes format back to, or the exact error phrase.
  * Every accepted text is also parsed back from its formatted form (round trip),
  * and random bytes of every map's key and value format to text that reads back.
+ * Failures are reported through sl_test (tests/common): FAIL, sl_test_done().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "sl_maps.h"
+#include "sl_test.h"
 #include "sl_text.h"
 #include "sl_vm.h"
 
@@ -162,46 +164,46 @@ static int run_case(const struct sl_obj *obj, const struct text_case *c)
 	int ret;
 
 	if (!map || sl_text_map_types(obj, map, &kt, &vt)) {
-		printf("FAIL %s: no such map\n", c->map);
+		FAIL("%s: no such map", c->map);
 		return 1;
 	}
 	ret = sl_text_parse(t, c->text, got, err, sizeof(err));
 	if (ret != c->ret) {
-		printf("FAIL %s %c '%s': ret %d, want %d (%s)\n", c->map, c->which, c->text, ret,
-		       c->ret, err);
+		FAIL("%s %c '%s': ret %d, want %d (%s)", c->map, c->which, c->text, ret, c->ret,
+		     err);
 		return 1;
 	}
 	if (ret) {
 		if (strcmp(err, c->err)) {
-			printf("FAIL %s %c '%s': error\n  got  '%s'\n  want '%s'\n", c->map, c->which,
-			       c->text, err, c->err);
+			FAIL("%s %c '%s': error\n  got  '%s'\n  want '%s'", c->map, c->which,
+			     c->text, err, c->err);
 			return 1;
 		}
 		return 0;
 	}
 	n = unhex(c->bytes, want);
 	if (n != t->size || memcmp(got, want, n)) {
-		printf("FAIL %s %c '%s': bytes differ (size %u, want %zu)\n", c->map, c->which,
-		       c->text, t->size, n);
+		FAIL("%s %c '%s': bytes differ (size %u, want %zu)", c->map, c->which, c->text,
+		     t->size, n);
 		for (size_t i = 0; i < t->size; i++)
-			printf("%02x%s", got[i], i + 1 == t->size ? "\n" : "");
+			fprintf(stderr, "%02x%s", got[i], i + 1 == t->size ? "\n" : "");
 		return 1;
 	}
 	ret = sl_text_format(t, got, buf, sizeof(buf));
 	if (ret < 0 || strcmp(buf, c->fmt ? c->fmt : c->text)) {
-		printf("FAIL %s %c '%s': format\n  got  '%s'\n  want '%s'\n", c->map, c->which,
-		       c->text, buf, c->fmt ? c->fmt : c->text);
+		FAIL("%s %c '%s': format\n  got  '%s'\n  want '%s'", c->map, c->which, c->text,
+		     buf, c->fmt ? c->fmt : c->text);
 		return 1;
 	}
 	if (sl_text_parse(t, buf, again, err, sizeof(err)) || memcmp(again, got, t->size)) {
-		printf("FAIL %s %c '%s': '%s' does not parse back (%s)\n", c->map, c->which,
-		       c->text, buf, err);
+		FAIL("%s %c '%s': '%s' does not parse back (%s)", c->map, c->which, c->text, buf,
+		     err);
 		return 1;
 	}
 	ret = sl_text_format_json(t, got, json, sizeof(json));
 	if (c->json && (ret < 0 || strcmp(json, c->json))) {
-		printf("FAIL %s %c '%s': json\n  got  '%s'\n  want '%s'\n", c->map, c->which,
-		       c->text, json, c->json);
+		FAIL("%s %c '%s': json\n  got  '%s'\n  want '%s'", c->map, c->which, c->text,
+		     json, c->json);
 		return 1;
 	}
 	return 0;
@@ -218,7 +220,7 @@ static int check_lpm_host_bits(const struct sl_obj *obj)
 	sl_text_format(&kt, key, buf, sizeof(buf));
 	if (strcmp(buf, "{prefixlen: 8, addr: 10.0.0.1}") ||
 	    sl_text_parse(&kt, buf, back, err, sizeof(err)) || memcmp(back, key, 8)) {
-		printf("FAIL lpm host bits: '%s' (%s)\n", buf, err);
+		FAIL("lpm host bits: '%s' (%s)", buf, err);
 		return 1;
 	}
 	return 0;
@@ -234,9 +236,10 @@ static int check_random_round_trips(const struct sl_obj *obj)
 {
 	char a[4096], b[4096], err[256];
 	uint8_t bytes[256], back[256];
+	struct sl_rng rng = sl_rng_make(7, SL_RNG_XORSHIFT_STAR);
 	int fails = 0;
 
-	srand(7);
+	sl_test_seed(7);
 	for (unsigned i = 0; i < sl_obj_map_count(obj); i++) {
 		struct sl_text_type kv[2];
 
@@ -247,18 +250,19 @@ static int check_random_round_trips(const struct sl_obj *obj)
 
 			for (int n = 0; n < 2000 && t->size && t->size <= sizeof(bytes); n++) {
 				for (uint32_t j = 0; j < t->size; j++)
-					bytes[j] = (uint8_t)rand();
+					bytes[j] = (uint8_t)sl_rng_u64(&rng);
 				if (sl_text_format(t, bytes, a, sizeof(a)) < 0 || strstr(a, "nan") ||
 				    strstr(a, "inf"))
 					continue;
 				if (sl_text_parse(t, a, back, err, sizeof(err)) ||
 				    sl_text_format(t, back, b, sizeof(b)) < 0 || strcmp(a, b)) {
-					printf("FAIL round trip %s %s: '%s' -> '%s' (%s)\n",
-					       sl_map_name(sl_obj_map(obj, i)), side ? "value" : "key", a,
-					       b, err);
+					FAIL("round trip %s %s: '%s' -> '%s' (%s)",
+					     sl_map_name(sl_obj_map(obj, i)), side ? "value" : "key", a, b,
+					     err);
 					fails++;
 					break;
 				}
+				sl_test_count();   /* one sample checked */
 			}
 		}
 	}
@@ -276,7 +280,7 @@ static int check_short_buffer(const struct sl_obj *obj)
 	sl_text_map_types(obj, sl_obj_map_by_name(obj, "block4"), &kt, &vt);
 	n = sl_text_format(&kt, key, buf, sizeof(buf));
 	if (n != 10 || strcmp(buf, "10.0")) {
-		printf("FAIL short buffer: %d '%s'\n", n, buf);
+		FAIL("short buffer: %d '%s'", n, buf);
 		return 1;
 	}
 	return 0;
@@ -294,16 +298,17 @@ int main(int argc, char **argv)
 	}
 	obj = sl_obj_open(argv[1], NULL, log, sizeof(log));
 	if (!obj || !sl_obj_btf(obj)) {
-		printf("FAIL open: %s\n", log);
-		return 1;
+		FAIL("open: %s", log);
+		return sl_test_done("config-text");
 	}
+	/* a case that fails counts as a check in its FAIL(); one that passes, here */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		fails += run_case(obj, &cases[i]);
-	fails += check_short_buffer(obj);
-	fails += check_lpm_host_bits(obj);
+		fails += run_case(obj, &cases[i]) || !sl_test_count();
+	fails += check_short_buffer(obj) || !sl_test_count();
+	fails += check_lpm_host_bits(obj) || !sl_test_count();
 	fails += check_random_round_trips(obj);
 	sl_obj_close(obj);
 	printf("%zu cases (and random round trips), %d failed\n",
 	       sizeof(cases) / sizeof(cases[0]) + 2, fails);
-	return fails ? 1 : 0;
+	return sl_test_done("config-text");
 }

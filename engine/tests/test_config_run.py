@@ -15,17 +15,12 @@ import os
 import struct
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_engine as te  # noqa: E402  (read_pcap, verdict_truth, check_balance)
-
-EAL = '["--no-huge", "-m", "256", "--no-pci"]'
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/common"))
+import test_engine as te  # noqa: E402  (check_balance)
+from sltest import EAL_YAML, fail, write_pcap  # noqa: E402
+import sltest as sl  # noqa: E402
 
 
 class Env:
@@ -37,9 +32,7 @@ class Env:
         return os.path.join(self.tmp, name)
 
     def gen(self, name, count, seed):
-        subprocess.run([self.pcapgen, "-n", str(count), "-s", str(seed), "-o", self.path(name)],
-                       check=True)
-        return self.path(name)
+        return sl.gen_pcap(self.pcapgen, self.path(name), count, seed)
 
     def config(self, name, text):
         with open(self.path(name), "w") as f:
@@ -98,7 +91,7 @@ def check_verdict_run(env, label, js, pkts, outs, pass_port, redirect_port):
     if st["rx"] != len(pkts) or got != want:
         fail("%s: rx %d %r, want rx %d %r" % (label, st["rx"], got, len(pkts), want))
     for port, path in enumerate(outs):
-        sent = [d for d, _ in te.read_pcap(path)] if os.path.exists(path) else []
+        sent = sl.frames(path) if os.path.exists(path) else []
         if sent != frames.get(port, []):
             fail("%s: port %d sent %d frames, want %d (or bytes differ)" %
                  (label, port, len(sent), len(frames.get(port, []))))
@@ -121,14 +114,14 @@ def verdict_config(env, tag, engine, egress0, nports, src):
         dev = "net_pcap%d,%stx_pcap=%s" % (i, "rx_pcap=%s," % src if i == 0 else "", outs[i])
         text += port_yaml(names[i], dev, egress0 if i == 0 else None,
                           ", rx_desc: 512, tx_desc: 512, promiscuous: false" if i == 1 else "")
-    text += "stats: {interval: 0, json: %s-stats.json}\neal: %s\n" % (tag, EAL)
+    text += "stats: {interval: 0, json: %s-stats.json}\neal: %s\n" % (tag, EAL_YAML)
     return env.config(tag + ".yaml", text), outs, env.path(tag + "-stats.json")
 
 
 def case_verdicts2(env):
     """Two ports, wan -> lan by name; both engines."""
     src = env.gen("v2.pcap", 3000, 31)
-    pkts = te.read_pcap(src)
+    pkts = sl.packets(src)
     for engine in ("interp", "jit"):
         cfg, outs, js = verdict_config(env, "v2" + engine, engine, "lan", 2, src)
         env.run(cfg)
@@ -138,7 +131,7 @@ def case_verdicts2(env):
 def case_verdicts3(env):
     """Three ports: XDP_PASS of wan to dmz (index 2), redirects to DPDK port 1 (lan)."""
     src = env.gen("v3.pcap", 3000, 32)
-    pkts = te.read_pcap(src)
+    pkts = sl.packets(src)
     cfg, outs, js = verdict_config(env, "v3", "jit", "dmz", 3, src)
     env.run(cfg)
     check_verdict_run(env, "three ports", js, pkts, outs, 2, 1)
@@ -147,7 +140,7 @@ def case_verdicts3(env):
 def case_self(env):
     """egress: self: XDP_PASS goes back out of wan, in input order with XDP_TX."""
     src = env.gen("vs.pcap", 2000, 33)
-    pkts = te.read_pcap(src)
+    pkts = sl.packets(src)
     cfg, outs, js = verdict_config(env, "vs", "jit", "self", 2, src)
     env.run(cfg)
     check_verdict_run(env, "egress self", js, pkts, outs, 0, 1)
@@ -156,7 +149,7 @@ def case_self(env):
 def case_drop(env):
     """egress: drop: XDP_PASS frames are dropped and counted as drops."""
     src = env.gen("vd.pcap", 2000, 34)
-    pkts = te.read_pcap(src)
+    pkts = sl.packets(src)
     cfg, outs, js = verdict_config(env, "vd", "jit", "drop", 2, src)
     env.run(cfg)
     check_verdict_run(env, "egress drop", js, pkts, outs, None, 1)
@@ -165,7 +158,7 @@ def case_drop(env):
 def case_forward(env):
     """--forward on the command line overrides the file's egress (by index and by name)."""
     src = env.gen("vf.pcap", 2000, 35)
-    pkts = te.read_pcap(src)
+    pkts = sl.packets(src)
     cfg, outs, js = verdict_config(env, "vf", "jit", "lan", 3, src)
     env.run(cfg, ["--forward", "0:2"])
     check_verdict_run(env, "--forward 0:2 over egress: lan", js, pkts, outs, 2, 1)
@@ -175,14 +168,6 @@ def case_forward(env):
             os.unlink(o)
     env.run(cfg, ["--forward", "wan:self"])
     check_verdict_run(env, "--forward wan:self over egress: lan", js, pkts, outs, 0, 1)
-
-
-def write_pcap(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for i, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", i, 0, len(fr), len(fr)))
-            f.write(fr)
 
 
 def eth(ethertype, payload, vlan=False):
@@ -259,7 +244,7 @@ maps:
   block6: {file: bl6.txt, size: 64}
 stats: {interval: 0, json: bl.json}
 eal: %s
-""" % (env.blocklist, EAL))
+""" % (env.blocklist, EAL_YAML))
     env.run(cfg)
     out = stats_of(env.path("bl.json"))
     st = out["stats"]
@@ -267,10 +252,10 @@ eal: %s
     if st["rx"] != len(frames) or st["drop"] != drop4 + drop6 or st["tx"] != len(want_out):
         fail("blocklist: stats %r, want rx %d drop %d tx %d" %
              (st, len(frames), drop4 + drop6, len(want_out)))
-    sent = [d for d, _ in te.read_pcap(lan_out)]
+    sent = sl.frames(lan_out)
     if sent != want_out:
         fail("blocklist: lan sent %d frames, want %d (or bytes differ)" % (len(sent), len(want_out)))
-    if te.read_pcap(wan_out):
+    if sl.packets(wan_out):
         fail("blocklist: wan sent frames")
     counters = {int(e["key"]): e for e in out["maps"]["counters"]["entries"]}
     want_c = {0: len(want_out), 1: drop4, 2: drop6}
@@ -301,7 +286,7 @@ maps:
   block4: {file: ov-none.txt}
 stats: {interval: 5, json: ov-file.json}
 eal: %s
-""" % (env.blocklist, EAL))
+""" % (env.blocklist, EAL_YAML))
     out_pcap, js = env.path("ov-cli.pcap"), env.path("ov-cli.json")
     env.run(cfg, ["--section", "xdp", "--jit", "--map", "block4=" + env.path("ov-4.txt"),
                   "--json", js, "--stats-interval", "0",
@@ -311,7 +296,7 @@ eal: %s
     st = stats_of(js)["stats"]
     # one port without egress: XDP_PASS goes back out of it; 10/8 dropped by --map's file
     want_out = [f for f in frames if f[26:30] != ipaddress.IPv4Address("10.1.1.1").packed]
-    sent = [d for d, _ in te.read_pcap(out_pcap)]
+    sent = sl.frames(out_pcap)
     if st["drop"] != 25 or sent != want_out:
         fail("overrides: drop %d (want 25), sent %d frames (want %d)" %
              (st["drop"], len(sent), len(want_out)))
@@ -341,7 +326,7 @@ ports:
 workers: {lcores: [%s]}
 stats: {interval: 0, json: lc.json}
 eal: %s
-""" % (env.blocklist, ", ".join(str(c) for c in lc), EAL))
+""" % (env.blocklist, ", ".join(str(c) for c in lc), EAL_YAML))
     env.run(cfg, ["--duration", "1"])
     out = stats_of(env.path("lc.json"))
     st = out["stats"]
@@ -367,7 +352,7 @@ ports:
   - {name: b, device: net_null1, egress: drop}
 stats: {interval: 0, json: po.json}
 eal: %s
-""" % (env.blocklist, EAL))
+""" % (env.blocklist, EAL_YAML))
     env.run(cfg, ["--duration", "0.3"])
     st = stats_of(env.path("po.json"))["stats"]
     te.check_balance(st, "portopts")
@@ -378,7 +363,7 @@ eal: %s
 ports:
   - {device: "net_pcap0,rx_pcap=%s", mtu: 9000}
 eal: %s
-""" % (env.blocklist, src, EAL))
+""" % (env.blocklist, src, EAL_YAML))
     r = subprocess.run([env.sluice, "run", "--quiet", "-c", cfg], capture_output=True,
                        text=True, timeout=60)
     want = "sluice run: port 'net_pcap0': MTU: Operation not supported\n"
@@ -405,7 +390,7 @@ ports:
 workers: %d
 stats: {interval: 0, json: %s}
 eal: %s
-""" % (obj, dev, len(sizes), workers, js, EAL))
+""" % (obj, dev, len(sizes), workers, js, EAL_YAML))
         env.run(cfg)
         out = stats_of(js)
         st = out["stats"]
@@ -436,10 +421,10 @@ def main():
     if len(sys.argv) != 6 or sys.argv[5] not in CASES:
         print(__doc__)
         return 2
-    if not te.net_pcap_available():
+    if not sl.pmd_available("pcap"):
         print("SKIP: DPDK net_pcap driver not installed")
         return 77
-    with tempfile.TemporaryDirectory(prefix="sluice-config-") as tmp:
+    with sl.tmpdir("sluice-config-") as tmp:
         CASES[sys.argv[5]](Env(sys.argv, tmp))
     return 0
 

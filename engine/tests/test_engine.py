@@ -4,56 +4,24 @@
 
 usage: test_engine.py SLUICE PCAPGEN PROTO_COUNT_OBJ VERDICTS_OBJ CASE
 
-progs/unsafe.bpf.o, maps_mix.bpf.o and sock_trim.bpf.o must sit beside
+progs/unsafe.bpf.o, maps_mix.bpf.o, sock_trim.bpf.o and lazy_ctx.bpf.o must sit beside
 VERDICTS_OBJ. The expected counters come from this script's own pcap parser (standard
 library only), never from sluice: for every frame it finds the IP protocol
 the way proto_count.bpf.c is documented to (IPv4 protocol, IPv6 next header,
 behind at most one 802.1Q tag, only when the whole fixed IP header was
 captured). Exit 0 pass, 1 fail, 77 skip (net_pcap missing).
 """
-import glob
 import json
 import os
 import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
-EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
-
-
-def read_pcap(path):
-    """List of (caplen bytes, wire length) of a classic pcap file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        fail("%s: no pcap header" % path)
-    magic = struct.unpack("<I", data[:4])[0]
-    if magic in (0xA1B2C3D4, 0xA1B23C4D):
-        end = "<"
-    elif magic in (0xD4C3B2A1, 0x4D3CB2A1):
-        end = ">"
-    else:
-        fail("%s: not a pcap file" % path)
-    linktype = struct.unpack(end + "I", data[20:24])[0]
-    if linktype != 1:
-        fail("%s: linktype %d, not Ethernet" % (path, linktype))
-    pkts, off = [], 24
-    while off + 16 <= len(data):
-        _, _, caplen, wirelen = struct.unpack(end + "IIII", data[off:off + 16])
-        off += 16
-        pkts.append((data[off:off + caplen], wirelen))
-        off += caplen
-    if off != len(data):
-        fail("%s: trailing bytes" % path)
-    return pkts
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/common"))
+from sltest import EAL, fail  # noqa: E402
+import sltest as sl  # noqa: E402
 
 
 def ip_proto(pkt):
@@ -87,9 +55,7 @@ class Env:
         self.tmp = tmp
 
     def gen(self, name, count, seed):
-        path = os.path.join(self.tmp, name)
-        subprocess.run([self.pcapgen, "-n", str(count), "-s", str(seed), "-o", path], check=True)
-        return path
+        return sl.gen_pcap(self.pcapgen, os.path.join(self.tmp, name), count, seed)
 
     def run(self, args, timeout=60):
         cmd = [self.sluice, "run", "--quiet"] + args + EAL
@@ -136,7 +102,7 @@ def check_proto_run(env, count, seed, exec_opt):
     port = "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst)
     args = ["--prog", env.obj, "--port", port, "--json", js] + ([exec_opt] if exec_opt else [])
     env.run_ok(args)
-    pkts = read_pcap(src)
+    pkts = sl.packets(src)
     with open(js) as f:
         out = json.load(f)
     st = out["stats"]
@@ -150,7 +116,7 @@ def check_proto_run(env, count, seed, exec_opt):
     want, got = truth(pkts), map_entries(out)
     if want != got:
         fail("%s: counters differ: want %r got %r" % (label, want, got))
-    sent = [d for d, _ in read_pcap(dst)]
+    sent = sl.frames(dst)
     if sent != [d for d, _ in pkts]:
         fail("%s: output pcap differs from input (%d vs %d packets)" % (label, len(sent), len(pkts)))
     print("ok %s: %d packets, %d protocols" % (label, len(pkts), len(want)))
@@ -169,7 +135,7 @@ def case_twoports(env):
     env.run_ok(["--prog", env.obj, "--json", js,
                 "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (a, oa),
                 "--port", "net_pcap1,rx_pcap=%s,tx_pcap=%s" % (b, ob)])
-    pa, pb = read_pcap(a), read_pcap(b)
+    pa, pb = sl.packets(a), sl.packets(b)
     with open(js) as f:
         out = json.load(f)
     st = out["stats"]
@@ -181,9 +147,9 @@ def case_twoports(env):
     if map_entries(out) != want:
         fail("two ports: counters differ: want %r got %r" % (want, map_entries(out)))
     # XDP_PASS forwards 0 -> 1 and 1 -> 0, in order
-    if [d for d, _ in read_pcap(ob)] != [d for d, _ in pa]:
+    if sl.frames(ob) != [d for d, _ in pa]:
         fail("two ports: port 1 did not send port 0's packets in order")
-    if [d for d, _ in read_pcap(oa)] != [d for d, _ in pb]:
+    if sl.frames(oa) != [d for d, _ in pb]:
         fail("two ports: port 0 did not send port 1's packets in order")
     print("ok two ports: %d + %d packets forwarded across" % (len(pa), len(pb)))
 
@@ -191,7 +157,7 @@ def case_twoports(env):
 def case_infinite(env):
     """infinite_rx replays the file: --duration, then SIGTERM, both stop cleanly."""
     src = env.gen("loop.pcap", 300, 21)
-    pkts = read_pcap(src)
+    pkts = sl.packets(src)
     per_file = truth(pkts)
     for how in ("duration", "sigterm"):
         js = os.path.join(env.tmp, "loop-%s.json" % how)
@@ -200,8 +166,8 @@ def case_infinite(env):
         if how == "duration":
             env.run_ok(args + ["--duration", "1.5"])
         else:
-            proc = subprocess.Popen([env.sluice, "run", "--quiet"] + args + EAL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            proc = sl.spawn([env.sluice, "run", "--quiet"] + args + EAL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             time.sleep(2)
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=30)
@@ -274,7 +240,7 @@ def verdict_truth(pkts, pass_port, redirect_ok):
 def case_verdicts(env):
     """Every verdict, adjust_head/adjust_tail, redirect; interpreter and JIT."""
     src = env.gen("v.pcap", 3000, 31)
-    pkts = read_pcap(src)
+    pkts = sl.packets(src)
     for exec_opt in ("--interp", "--jit"):
         oa = os.path.join(env.tmp, "va%s.pcap" % exec_opt)
         ob = os.path.join(env.tmp, "vb%s.pcap" % exec_opt)
@@ -295,7 +261,7 @@ def case_verdicts(env):
         if st["verdicts"] != verdicts:
             fail("verdicts %s: verdict counts %r, want %r" % (exec_opt, st["verdicts"], verdicts))
         for port, path in ((0, oa), (1, ob)):
-            sent = [d for d, _ in read_pcap(path)]
+            sent = sl.frames(path)
             if sent != out[port]:
                 fail("verdicts %s: port %d sent %d frames, want %d (or bytes differ)" %
                      (exec_opt, port, len(sent), len(out[port])))
@@ -304,10 +270,83 @@ def case_verdicts(env):
         print("ok verdicts %s: %r" % (exec_opt, want))
 
 
+def decided_truth(pkts, decide, pass_port, redirect_ok):
+    """Counters and per-port output frames of a program that never changes a
+    frame: decide(i, frame) names the verdict of frame i ("redirect" to port 1)."""
+    verdicts = dict.fromkeys(("aborted", "drop", "pass", "tx", "redirect",
+                              "redirect_failed", "trim"), 0)
+    want = {"tx": 0, "drop": 0, "error": 0}
+    out = {0: [], pass_port: []}
+    for i, (data, _) in enumerate(pkts):
+        v = decide(i, data)
+        if v == "redirect" and not redirect_ok:
+            v = "redirect_failed"
+        verdicts[v] += 1
+        if v in ("aborted", "redirect_failed"):
+            want["error"] += 1
+        elif v == "drop":
+            want["drop"] += 1
+        else:
+            out[0 if v == "tx" else pass_port].append(data)
+            want["tx"] += 1
+    return want, verdicts, out
+
+
+def lazy_bounds_decide(i, data):
+    """progs/lazy_ctx.bpf.c, lazy_bounds."""
+    if len(data) < 12:
+        return "pass"
+    sel = data[11] % 8
+    if sel == 4:
+        return "redirect" if data[10] & 2 else "redirect_failed"
+    return {0: "aborted", 1: "drop", 3: "tx", 5: "aborted"}.get(sel, "pass")
+
+
+def lazy_const_decide(i, data):
+    """progs/lazy_ctx.bpf.c, lazy_const: by the frame's index only."""
+    if (i // 64) & 1:
+        return "pass"
+    return {4: "drop", 5: "tx", 6: "redirect", 7: "aborted"}.get(i % 8, "pass")
+
+
+def case_lazy(env):
+    """XDP programs that see only part of their context (data/data_end, or no packet
+    pointer at all): every verdict, in mixed bursts and whole bursts of passes,
+    through the worker's lazy-context loops (JIT) and the general path (interpreter)."""
+    obj = os.path.join(os.path.dirname(env.verdicts), "lazy_ctx.bpf.o")
+    src = env.gen("lazy.pcap", 3000, 57)
+    pkts = read_pcap(src)
+    for section, decide in (("xdp/bounds", lazy_bounds_decide), ("xdp/const", lazy_const_decide)):
+        want, verdicts, out = decided_truth(pkts, decide, 1, True)
+        for exec_opt in ("--jit", "--interp"):
+            label = "lazy %s %s" % (section, exec_opt)
+            tag = section.replace("/", "-") + exec_opt
+            oa = os.path.join(env.tmp, "la%s.pcap" % tag)
+            ob = os.path.join(env.tmp, "lb%s.pcap" % tag)
+            js = os.path.join(env.tmp, "l%s.json" % tag)
+            env.run_ok(["--prog", obj, "--section", section, "--json", js, exec_opt,
+                        "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, oa),
+                        "--port", "net_pcap1,tx_pcap=%s" % ob])
+            with open(js) as f:
+                st = json.load(f)["stats"]
+            check_balance(st, label)
+            got = {k: st[k] for k in want}
+            if st["rx"] != len(pkts) or got != want:
+                fail("%s: rx %d %r, want rx %d %r" % (label, st["rx"], got, len(pkts), want))
+            if st["verdicts"] != verdicts:
+                fail("%s: verdict counts %r, want %r" % (label, st["verdicts"], verdicts))
+            for port, path in ((0, oa), (1, ob)):
+                sent = [d for d, _ in read_pcap(path)]
+                if sent != out[port]:
+                    fail("%s: port %d sent %d frames, want %d (or bytes or order differ)" %
+                         (label, port, len(sent), len(out[port])))
+            print("ok %s: %r" % (label, verdicts))
+
+
 def case_maps(env):
     """Hash with a 6-byte struct key (typed through BTF), .bss global, ringbuf (not listable)."""
     src = env.gen("m.pcap", 2500, 41)
-    pkts = read_pcap(src)
+    pkts = sl.packets(src)
     obj = os.path.join(os.path.dirname(env.verdicts), "maps_mix.bpf.o")
     js = os.path.join(env.tmp, "m.json")
     env.run_ok(["--prog", obj, "--json", js, "--port", "net_pcap0,rx_pcap=%s" % src])
@@ -371,7 +410,7 @@ def sock_len(data):
 def case_socket(env):
     """A socket filter: drop (0), cut (N < len), keep; LD_ABS, skb_load_bytes, pkt_type."""
     src = env.gen("s.pcap", 3000, 51)
-    pkts = read_pcap(src)
+    pkts = sl.packets(src)
     obj = os.path.join(os.path.dirname(env.verdicts), "sock_trim.bpf.o")
     want_out, drop, cut = [], 0, 0
     for d, _ in pkts:
@@ -393,7 +432,7 @@ def case_socket(env):
         check_balance(st, "socket")
         if (st["rx"], st["tx"], st["drop"], st["error"]) != (len(pkts), len(want_out), drop, 0):
             fail("socket %s: %r, want tx %d drop %d" % (exec_opt, st, len(want_out), drop))
-        if [d for d, _ in read_pcap(dst)] != want_out:
+        if sl.frames(dst) != want_out:
             fail("socket %s: output frames differ" % exec_opt)
         print("ok socket %s: %d kept (%d cut), %d dropped" % (exec_opt, len(want_out), cut, drop))
 
@@ -450,23 +489,18 @@ def case_errors(env):
 
 CASES = {"proto": case_proto, "twoports": case_twoports, "infinite": case_infinite,
          "verdicts": case_verdicts, "maps": case_maps,
-         "workers": case_workers, "socket": case_socket, "errors": case_errors}
-
-
-def net_pcap_available():
-    pats = ["/usr/lib/*/dpdk/pmds-*/librte_net_pcap.so*", "/usr/local/lib*/**/librte_net_pcap.so*",
-            "/usr/lib/*/librte_net_pcap.so*"]
-    return any(glob.glob(p, recursive=True) for p in pats)
+         "workers": case_workers, "socket": case_socket, "errors": case_errors,
+         "lazy": case_lazy}
 
 
 def main():
     if len(sys.argv) != 6 or sys.argv[5] not in CASES:
         print(__doc__)
         return 2
-    if not net_pcap_available():
+    if not sl.pmd_available("pcap"):
         print("SKIP: DPDK net_pcap driver not installed")
         return 77
-    with tempfile.TemporaryDirectory(prefix="sluice-engine-") as tmp:
+    with sl.tmpdir("sluice-engine-") as tmp:
         CASES[sys.argv[5]](Env(sys.argv, tmp))
     return 0
 

@@ -28,8 +28,11 @@ Cases:
             outputs, report and JSON as `sluice replay`, and links no librte_*
   skbcb     OBJ: a socket filter that writes skb->cb reads it zero on every
             packet (interpreter and JIT): every record kept, cut to 100 bytes
-  window    records from 1 byte to 200 KB (across the reader's 64 KiB window,
-            larger than it), pcap and pcapng: outputs equal tcpdump's
+  window    records from 1 byte to 256 KiB (across the reader's 64 KiB window,
+            larger than it, across the read-ahead's chunks), pcap and pcapng with
+            skipped blocks of up to 1 MiB: outputs equal tcpdump's
+  threads   window, formats and bad with --io-threads on, then off; an output
+            write failing (RLIMIT_FSIZE) in the write-behind thread and without
 
 The expected outputs come from tcpdump/libpcap or from this script's own
 pcap reader and writer, never from sluice. Exit 0 pass, 1 fail, 77 skip
@@ -134,7 +137,9 @@ def write_pcapng(path, sections):
                 f.write(ng_block(e, 1, struct.pack(e + "HHI", lt, 0, snap) + ng_opts(e, opts)))
             f.write(ng_block(e, 4, struct.pack(e + "HH", 0, 0)))  # a name block: skipped
             for ifid, ts, cap, wire, data, spb in pkts:
-                if spb:
+                if spb == "blob":  # a block of an unknown type: skipped by readers
+                    f.write(ng_block(e, 0x00000BAD, data))
+                elif spb:
                     f.write(ng_block(e, 3, struct.pack(e + "I", wire) + data))
                 else:
                     f.write(ng_block(e, 6, struct.pack(e + "IIIII", ifid, ts >> 32, ts & 0xFFFFFFFF,
@@ -151,6 +156,7 @@ class Env:
             print("SKIP: tcpdump missing")
             sys.exit(77)
         self.tcpdump_z = ["-Z", "root"] if os.geteuid() == 0 else []
+        self.extra = []  # options added to every replay (case threads: --io-threads on/off)
 
     def path(self, name):
         return os.path.join(self.tmp, name)
@@ -167,7 +173,8 @@ class Env:
         return r
 
     def replay(self, args, ok=True):
-        r = subprocess.run([self.sluice, "replay", "--no-progress"] + args, capture_output=True,
+        r = subprocess.run([self.sluice, "replay", "--no-progress"] + self.extra + args,
+                           capture_output=True,
                            text=True, timeout=300)
         if ok and r.returncode != 0:
             fail("sluice replay %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
@@ -467,6 +474,16 @@ def case_bad(env):
                "replay --help)", "missing value", code=2)
     expect_bad(env, ["--filter", "tcp", "-r", src, "-s", "10x"],
                "sluice replay: -s: want an integer in 1..262144, not '10x'", "bad -s", code=2)
+    expect_bad(env, ["--filter", "tcp", "-r", src, "--workers", "2"],
+               "sluice replay: --workers 2: a replay runs one worker (several, in file order, are "
+               "not implemented)", "--workers 2", code=2)
+    expect_bad(env, ["--filter", "tcp", "-r", src, "--io-threads", "yes"],
+               "sluice replay: --io-threads 'yes': give on, off or auto", "bad --io-threads",
+               code=2)
+    r = env.replay(["--filter", "tcp", "-r", src, "-w", out, "--workers", "1", "-q"])
+    want = env.path("w1-want.pcap")
+    env.tcpdump_w(src, "tcp", want)
+    same_file(out, want, "--workers 1")
     print("ok bad inputs: exact messages, exit codes, records before the fault written")
 
 
@@ -645,13 +662,15 @@ def case_runfilter(env):
 
 
 def case_window(env):
-    """Records of every size around and beyond the reader's 64 KiB window."""
+    """Records of every size around and beyond the reader's 64 KiB window and the
+    read-ahead's 128 KiB chunks; pcapng blocks longer than the room before a chunk."""
     import random
     rnd = random.Random(7)
     base = read_pcap(env.gen("w-src.pcap", 400, 5))[1]
     recs = []
     for i, (sec, frac, c, l, d) in enumerate(base):
-        n = rnd.choice([1, 14, 60, 1500, 9000, 65535 - 16, 65536, 65537, 70000, 131072, 200000])
+        n = rnd.choice([1, 14, 60, 1500, 9000, 65535 - 16, 65536, 65537, 70000, 131072, 200000,
+                        262144])
         if n <= len(d):
             data = d[:n]
         else:
@@ -661,13 +680,53 @@ def case_window(env):
     src = env.path("window.pcap")
     write_pcap(src, recs, snaplen=262144)
     ng = env.path("window.pcapng")
-    write_pcapng(ng, [(False, [(1, 262144, None)],
-                       [(0, sec * 1000000 + frac, c, w, d, False) for sec, frac, c, w, d in recs])])
+    pkts = [(0, sec * 1000000 + frac, c, w, d, False) for sec, frac, c, w, d in recs]
+    for at, size in ((300, 1 << 20), (100, 300000), (5, 200000)):  # skipped blocks, long ones
+        pkts.insert(at, (0, 0, 0, 0, bytes(rnd.getrandbits(8) for _ in range(64)) * (size // 64),
+                         "blob"))
+    write_pcapng(ng, [(False, [(1, 262144, None)], pkts)])
     for expr in ("", "tcp", "udp or ip6", "greater 60000", "less 1000"):
         check_filter(env, src, expr, "window")
         check_filter(env, ng, expr, "window pcapng")
-    print("ok window: %d records of 1 byte to 200 KB, pcap and pcapng, identical to tcpdump" %
-          len(recs))
+    print("ok window: %d records of 1 byte to 256 KiB, pcap and pcapng (with long skipped "
+          "blocks), identical to tcpdump" % len(recs))
+
+
+def check_fsize(env, mode):
+    """An output that hits RLIMIT_FSIZE: write fails with EFBIG; the file holds what fit."""
+    import resource
+    import signal
+    src = env.gen("fsize.pcap", 20000, 15)
+    out, limit = env.path("fsize-out.pcap"), 300000
+    lim = lambda: (signal.signal(signal.SIGXFSZ, signal.SIG_IGN),
+                   resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    r = subprocess.run([env.sluice, "replay", "--no-progress", "--io-threads", mode, "--filter",
+                        "", "-r", src, "-w", out, "-q"], capture_output=True, text=True,
+                       timeout=60, preexec_fn=lim)
+    want = "sluice replay: -w %s: write: File too large" % out
+    if r.returncode != 1 or r.stderr.splitlines() != [want]:
+        fail("--io-threads %s, RLIMIT_FSIZE: exit %d, stderr %r, want %r" % (mode, r.returncode,
+                                                                          r.stderr, want))
+    with open(src, "rb") as f, open(out, "rb") as g:
+        if g.read() != f.read(limit):
+            fail("--io-threads %s, RLIMIT_FSIZE: the output is not the first %d bytes" %
+                 (mode, limit))
+
+
+def case_threads(env):
+    """The window, formats and bad-input cases with the I/O threads (read-ahead, write-behind)
+    forced on, then off (by default they run for inputs of 512 KiB and more only); a write
+    error in the write-behind thread."""
+    for mode in ("on", "off"):
+        sub = Env(env.sluice, env.pcapgen, env.path(mode))
+        os.mkdir(sub.tmp)
+        sub.objs, sub.extra = env.objs, ["--io-threads", mode]
+        case_window(sub)
+        case_formats(sub)
+        case_bad(sub)
+        check_fsize(sub, mode)
+        print("ok threads: window, formats, bad inputs, a failing write with --io-threads %s" %
+              mode)
 
 
 def case_skbcb(env):
@@ -849,7 +908,7 @@ def main():
         {"filters": case_filters, "formats": case_formats, "snaplen": case_snaplen,
          "disasm": case_disasm, "bad": case_bad, "live": case_live,
          "config": case_config, "fuzz": case_fuzz, "runfilter": case_runfilter, "lean": case_lean,
-         "skbcb": case_skbcb,
+         "skbcb": case_skbcb, "threads": case_threads,
          "window": case_window}[case](env)
     return 0
 

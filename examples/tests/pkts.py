@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Frames and pcap files for the example tests (standard library only).
+"""Frames for the example tests (standard library and tests/common/sltest.py).
 
 build_mix(seed, n) makes a deterministic list of Ethernet frames covering
 what the examples must tell apart: IPv4 and IPv6 TCP/UDP/ICMP from a small
@@ -7,20 +7,16 @@ set of sources (so flows repeat), 802.1Q tags, IPv4 options, IPv4
 fragments, truncated headers, runts, ARP.
 """
 import ipaddress
+import os
 import random
 import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/common"))
+from sltest import csum  # noqa: E402
 
 MAC_DST = bytes.fromhex("020000000002")
 MAC_SRC = bytes.fromhex("020000000001")
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def eth(ethertype, vlan=None):
@@ -95,26 +91,6 @@ def build_mix(seed, n):
         else:  # IPv4 with another protocol (GRE)
             f = eth(0x0800) + ipv4(rng.choice(V4_SRCS), "10.9.9.9", 47, pay)
         out.append(f)
-    return out
-
-
-def write_pcap(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for i, d in enumerate(frames):
-            f.write(struct.pack("<IIII", 1, i, len(d), len(d)) + d)
-
-
-def read_pcap(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24 or struct.unpack("<I", data[:4])[0] not in (0xA1B2C3D4, 0xA1B23C4D):
-        raise ValueError("%s: not a little-endian pcap" % path)
-    out, off = [], 24
-    while off + 16 <= len(data):
-        caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
-        out.append(data[off + 16:off + 16 + caplen])
-        off += 16 + caplen
     return out
 
 

@@ -12,7 +12,6 @@ from the frames and the example's documented rules (the comment at the top
 of each examples/NAME.bpf.c). Never from a previous run of sluice.
 Exit 0 pass, 1 fail, 77 skip (net_pcap missing).
 """
-import glob
 import ipaddress
 import json
 import os
@@ -20,18 +19,13 @@ import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/common"))
 import pkts  # noqa: E402
-
-EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
+from sltest import EAL, fail  # noqa: E402
+import sltest as sl  # noqa: E402
 
 
 class Env:
@@ -49,7 +43,7 @@ class Env:
         label = label or name
         src, dst, js = self.path(label + "-in.pcap"), self.path(label + "-out.pcap"), \
             self.path(label + ".json")
-        pkts.write_pcap(src, frames)
+        sl.write_pcap(src, frames, stamp=sl.STAMP_USEC)
         cmd = [self.sluice, "run", "--quiet", "--prog", self.obj(name), "--json", js,
                "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst)] + list(extra) + EAL
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -62,7 +56,7 @@ class Env:
             fail("%s: rx %d, sent %d" % (label, st["rx"], len(frames)))
         if sum(st["verdicts"].values()) != st["rx"]:
             fail("%s: verdicts %r do not sum to rx" % (label, st["verdicts"]))
-        return st, out["maps"], pkts.read_pcap(dst)
+        return st, out["maps"], sl.frames(dst)
 
     def preload(self, name, lines):
         path = self.path(name + ".txt")
@@ -183,19 +177,18 @@ def case_firewall_ctl(env):
         src = "10.1.2.3" if i % 2 else "192.168.7.7"
         frames.append(pkts.v4_frame(src, "10.9.9.9", 17, 1000 + i, 53))
     src, sock = env.path("ctl-in.pcap"), env.path("ctl.sock")
-    pkts.write_pcap(src, frames)
+    sl.write_pcap(src, frames, stamp=sl.STAMP_USEC)
     allow = env.preload("allow-ctl", ["{proto: 17, port: 53}"])
     cmd = [env.sluice, "run", "--quiet", "--prog", env.obj("firewall"),
            "--port", "net_pcap0,rx_pcap=%s,infinite_rx=1" % src,
            "--port", "net_null0,no-rx=1", "--map", "allow_ports=" + allow,
            "--ctl-socket", sock, "--duration", "60"] + EAL
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = sl.spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def ctl(*args):
         r = subprocess.run([env.sluice, "ctl", "--socket", sock] + list(args),
                            capture_output=True, text=True, timeout=30)
         if r.returncode != 0:
-            proc.kill()
             fail("sluice ctl %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
         return r.stdout
 
@@ -205,12 +198,7 @@ def case_firewall_ctl(env):
             got[e["key"]] = e["value"]
         return got
 
-    for _ in range(200):
-        if os.path.exists(sock):
-            break
-        if proc.poll() is not None:
-            fail("firewall-ctl: engine exited: %s" % proc.stderr.read())
-        time.sleep(0.05)
+    sl.wait_for_path(sock, proc, 10)
     a = stats()
     key = "10.0.0.0/8"  # typed through the map's BTF (struct lpm_v4_key)
     ctl("map", "update", "blocklist_v4", key, "1")
@@ -416,7 +404,7 @@ def l4lb_truth(f, vips, table, backends, local):
     outer = struct.pack("!BBHHHBBH4s4s", 0x45, inner[1], tot + 20, 0,
                         struct.unpack("!H", inner[6:8])[0] & 0x4000, 64, 4, 0,
                         ipaddress.IPv4Address(local).packed, ipaddress.IPv4Address(be[0]).packed)
-    outer = outer[:10] + struct.pack("!H", pkts.csum(outer)) + outer[12:]
+    outer = outer[:10] + struct.pack("!H", sl.csum(outer)) + outer[12:]
     return TX, 0, bytes.fromhex(be[1].replace(":", "")) + f[0:6] + b"\x08\x00" + outer + inner
 
 
@@ -525,12 +513,10 @@ def main():
     if len(sys.argv) != 4 or sys.argv[3] not in CASES:
         print(__doc__)
         return 2
-    pats = ["/usr/lib/*/dpdk/pmds-*/librte_net_pcap.so*", "/usr/local/lib*/**/librte_net_pcap.so*",
-            "/usr/lib/*/librte_net_pcap.so*"]
-    if not any(glob.glob(p, recursive=True) for p in pats):
+    if not sl.pmd_available("pcap"):
         print("SKIP: DPDK net_pcap driver not installed")
         return 77
-    with tempfile.TemporaryDirectory(prefix="sluice-examples-") as tmp:
+    with sl.tmpdir("sluice-examples-") as tmp:
         CASES[sys.argv[3]](Env(sys.argv[1], sys.argv[2], tmp))
     return 0
 

@@ -11,6 +11,10 @@
  * at R = 3 minus R = 1, divided by 2 x the packet count.
  *
  * usage: jit_run PCAP REPEAT jit PROG.bpf.o | native LIB.so
+ *
+ * With JIT_RUN_DUMP=FILE set, the JIT's machine code is also written to
+ * FILE (objdump -D -b binary -m i386:x86-64 FILE shows it) and its address
+ * printed on stderr (to match callgrind --dump-instr=yes addresses).
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -26,6 +30,18 @@
 #define RUN_MAX_PKTS 8192
 
 typedef uint64_t (*entry_fn)(void *pkt, uint64_t len);
+
+static void dump_code(const struct sl_jit *jit)
+{
+	const char *path = getenv("JIT_RUN_DUMP");
+	FILE *f = path ? fopen(path, "wb") : NULL;
+
+	if (!f)
+		return;
+	fwrite(sl_jit_code(jit), 1, sl_jit_code_size(jit), f);
+	fprintf(stderr, "jit_run: code at %p, %zu bytes\n", sl_jit_code(jit), sl_jit_code_size(jit));
+	fclose(f);
+}
 
 static entry_fn load_jit(const char *path)
 {
@@ -45,6 +61,7 @@ static entry_fn load_jit(const char *path)
 		fprintf(stderr, "jit_run: %s: %s\n", path, log);
 		return NULL;
 	}
+	dump_code(jit);
 	return (entry_fn)(uintptr_t)sl_jit_entry(jit);
 }
 

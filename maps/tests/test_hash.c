@@ -12,6 +12,7 @@
 
 #include "sl_maps.h"
 #include "sl_test.h"
+#include "../maps_internal.h"   /* map_rcu_read_begin/end: the control thread's read section */
 
 static struct sl_map *mk(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags,
 			 unsigned ncpus)
@@ -249,6 +250,36 @@ static void test_reclaim(void)
 }
 
 /*
+ * The control thread's read section (what a hash dump walks in): while it
+ * lasts, a thread that is not a worker holds reuse back as an online
+ * worker does (no worker online here, so outside it reuse is immediate).
+ * Values of 16 bytes: smaller ones are updated in place (test_in_place).
+ */
+static void test_read_section(void)
+{
+	struct sl_map *m = mk(BPF_MAP_TYPE_HASH, 4, 16, 4, 0, 1);
+	uint32_t k = 1;
+	uint64_t v[2] = { 100, 7 }, *old;
+	int n = 0;
+	long r = 0;
+
+	CHECK_EQ(sl_map_update_elem(m, &k, v, BPF_ANY), 0);
+	CHECK(map_rcu_read_begin());
+	old = sl_map_lookup_elem(m, &k);
+	while (n < 100000 && (r = sl_map_update_elem(m, &k, (uint64_t[2]){n + 1000, 7}, BPF_ANY)) == 0)
+		n++;
+	CHECK_EQ(r, -EBUSY);
+	CHECK(n >= 1024 && n < 100000);
+	CHECK_EQ(old[0], 100);  /* never reused inside the section */
+	map_rcu_read_end();
+	CHECK_EQ(sl_map_update_elem(m, &k, v, BPF_ANY), 0);
+	for (int i = 0; i < 5000; i++)  /* section over, nobody online: reused at once */
+		CHECK_EQ(sl_map_update_elem(m, &k, v, BPF_ANY), 0);
+	map_rcu_read_end();  /* no section: nothing to end */
+	sl_map_destroy(m);
+}
+
+/*
  * Values of at most 8 bytes: an update of an existing key writes the value
  * in place (one word), so it never needs a spare element (no -EBUSY however
  * many updates between quiescent states) and a pointer from an earlier
@@ -286,6 +317,7 @@ static void test_in_place(void)
 int main(void)
 {
 	test_reclaim();
+	test_read_section();
 	test_in_place();
 	test_create();
 	test_hash();

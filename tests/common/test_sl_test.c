@@ -3,7 +3,7 @@
  * The test-support library's own test (suite 'common'): both generators
  * against reference outputs computed by hand (Python big integers, seed 1),
  * the whole-file read on an empty, a small and a 100 KB file and on a
- * missing one, the program builder's limit, jump landing, call patching and
+ * missing one, a directory's listing (sorted, filtered, a file kept as is), the program builder's limit, jump landing, call patching and
  * lddw, and the check counters.
  */
 #include <errno.h>
@@ -60,6 +60,42 @@ static void file_reads(void)
 	rmdir(dir);
 }
 
+static void dir_listing(void)
+{
+	static const char *const names[] = { "b.data", "a.data", "c.txt", ".data", "c.data" };
+	char dir[] = "/tmp/sl-testsupport-XXXXXX", path[64];
+	char **list = NULL;
+	unsigned n = 0;
+
+	if (!CHECK(mkdtemp(dir), "mkdtemp"))
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		f = fopen(path, "w");
+		CHECK(f);
+		if (f)
+			fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/c.txt", dir);
+	CHECK_EQ(sl_test_list_files(path, ".data", &list, &n), 0);   /* a file: itself */
+	CHECK_EQ(sl_test_list_files(dir, ".data", &list, &n), 0);
+	if (CHECK_EQ(n, 4)) {
+		CHECK(!strcmp(list[0], path), "%s", list[0]);
+		for (int i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "%s/%c.data", dir, 'a' + i);
+			CHECK(!strcmp(list[1 + i], path), "entry %d: %s, want %s", i, list[1 + i], path);
+		}
+	}
+	sl_test_free_list(list, n);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 static void builder(void)
 {
 	static struct sl_tgen g;
@@ -92,6 +128,7 @@ int main(void)
 
 	rng_vectors();
 	file_reads();
+	dir_listing();
 	builder();
 	before = sl_test_checks();
 	CHECK(1);

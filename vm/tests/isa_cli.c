@@ -136,36 +136,30 @@ int isa_cli_run(const char *sluice, char **files, unsigned n)
 {
 	static struct isa_case tc;
 	char dir[] = "/tmp/sl-isa-cli-XXXXXX";
-	unsigned pass = 0, fail = 0, skip = 0;
+	unsigned pass = 0, skip = 0;
 
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	if (!mkdtemp(dir))
+		FATAL("mkdtemp: %s", strerror(errno));
 	for (unsigned i = 0; i < n; i++) {
 		char err[512], why[1024] = "";
 		int r;
 
 		if (isa_case_load(files[i], &tc, err, sizeof(err))) {
-			printf("FAIL %s\n", err);
-			fail++;
+			FAIL("%s", err);
 			continue;
 		}
 		r = cli_case(sluice, dir, &tc, why, sizeof(why));
-		if (r < 0) {
+		if (r < 0)
 			skip++;
-		} else if (r) {
+		else if (CHECK(r, "%s [test-run]: %s", files[i], why))
 			pass++;
-		} else {
-			printf("FAIL %s [test-run]: %s\n", files[i], why);
-			fail++;
-		}
 		isa_case_free(&tc);
 	}
 	snprintf(tc.path, sizeof(tc.path), "rm -rf '%s'", dir);
 	run_cmd(tc.path);
-	printf("isa-cli: %u cases: %u passed, %u skipped, %u failed\n", n, pass, skip, fail);
-	return fail ? 1 : 0;
+	printf("isa-cli: %u cases: %u passed, %u skipped, %lu failed\n", n, pass, skip,
+	       sl_test_failures());
+	return sl_test_done("isa-cli");
 }
 
 /* ---- fuzzing ---- */

@@ -3,9 +3,6 @@
 #ifndef SL_ISA_CLI_H
 #define SL_ISA_CLI_H
 
-/** Expand @p path (a .data file or a directory of them) into @p out (malloc'd strings). */
-int isa_list_cases(const char *path, char ***out, unsigned *n);
-
 /** Write a case's program and memory as test-run input files. Exit code. */
 int isa_cli_write_case(const char *case_path, const char *prog_bin, const char *mem_bin);
 

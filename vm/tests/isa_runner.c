@@ -13,7 +13,6 @@
  * the case is "-- unverifiable", then the run. Unverifiable cases run only on engines that check at run
  * time. The JIT engineer adds a "jit" row to the engines table.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "isa_cli.h"
 #include "sl_jit.h"
 #include "sl_maps.h"
+#include "sl_test.h"
 #include "sl_vm.h"
 
 /* One way of running a prepared (and maybe verified) program. */
@@ -91,8 +91,9 @@ static const struct engine engines[] = {
 	{ "jit-blind", false, run_jit_blind },
 };
 
+/* Passed and skipped runs; failures are sl_test's (FAIL/CHECK, tests/common). */
 struct stats {
-	unsigned pass, fail, skip;
+	unsigned pass, skip;
 };
 
 /* Context for the program type; memory is a private copy of the case's. */
@@ -230,42 +231,6 @@ static int run_case(const struct engine *e, const struct isa_case *tc, char *why
 	return ok;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Expand a directory into its *.data files, sorted; a file stays itself. */
-int isa_list_cases(const char *path, char ***out, unsigned *n)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	if (!d) {
-		*out = realloc(*out, (*n + 1) * sizeof(char *));
-		(*out)[(*n)++] = strdup(path);
-		return 0;
-	}
-	unsigned first = *n;
-
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		char *p;
-
-		if (l < 6 || strcmp(de->d_name + l - 5, ".data"))
-			continue;
-		p = malloc(strlen(path) + l + 2);
-		if (!p)
-			break;
-		sprintf(p, "%s/%s", path, de->d_name);
-		*out = realloc(*out, (*n + 1) * sizeof(char *));
-		(*out)[(*n)++] = p;
-	}
-	closedir(d);
-	qsort(*out + first, *n - first, sizeof(char *), cmp_str);
-	return 0;
-}
-
 static void run_all(char **files, unsigned n, const struct engine **eng, unsigned n_eng,
 		    struct stats *st)
 {
@@ -275,22 +240,17 @@ static void run_all(char **files, unsigned n, const struct engine **eng, unsigne
 		char err[512];
 
 		if (isa_case_load(files[i], &tc, err, sizeof(err))) {
-			printf("FAIL %s\n", err);
-			st->fail++;
+			FAIL("%s", err);
 			continue;
 		}
 		for (unsigned k = 0; k < n_eng; k++) {
 			char why[512] = "";
 			int r = run_case(eng[k], &tc, why, sizeof(why));
 
-			if (r < 0) {
+			if (r < 0)
 				st->skip++;
-			} else if (r) {
+			else if (CHECK(r, "%s [%s]: %s", files[i], eng[k]->name, why))
 				st->pass++;
-			} else {
-				printf("FAIL %s [%s]: %s\n", files[i], eng[k]->name, why);
-				st->fail++;
-			}
 		}
 		isa_case_free(&tc);
 	}
@@ -326,7 +286,7 @@ int main(int argc, char **argv)
 		return isa_fuzz(atoi(argv[2]), argc >= 5 && !strcmp(argv[3], "--cli") ? argv[4] : NULL);
 	if (argc >= 3 && !strcmp(argv[1], "--cli")) {
 		for (int i = 3; i < argc; i++)
-			isa_list_cases(argv[i], &files, &n_files);
+			sl_test_list_files(argv[i], ".data", &files, &n_files);
 		return isa_cli_run(argv[2], files, n_files);
 	}
 	for (int i = 1; i < argc; i++) {
@@ -337,7 +297,7 @@ int main(int argc, char **argv)
 			}
 			n_eng++;
 		} else {
-			isa_list_cases(argv[i], &files, &n_files);
+			sl_test_list_files(argv[i], ".data", &files, &n_files);
 		}
 	}
 	if (!n_files)
@@ -346,10 +306,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
 			eng[n_eng++] = &engines[i];
 	run_all(files, n_files, eng, n_eng, &st);
-	printf("isa: %u cases: %u passed, %u skipped, %u failed\n", n_files, st.pass, st.skip,
-	       st.fail);
-	for (unsigned i = 0; i < n_files; i++)
-		free(files[i]);
-	free(files);
-	return st.fail ? 1 : 0;
+	printf("isa: %u cases: %u passed, %u skipped, %lu failed\n", n_files, st.pass, st.skip,
+	       sl_test_failures());
+	sl_test_free_list(files, n_files);
+	return sl_test_done("isa");
 }

@@ -9,24 +9,17 @@ size in peak resident memory.
 import os
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/common"))
+from sltest import check, csum  # noqa: E402
+import sltest as sl  # noqa: E402
 
 sluice, d = sys.argv[1], sys.argv[2]
-failures = 0
 
 
 def run(*args):
     p = subprocess.run([sluice] + list(args), capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
-
-
-def check(cond, what, detail=""):
-    global failures
-    if not cond:
-        failures += 1
-        print(f"FAIL {what}: {detail}")
-    else:
-        print(f"ok {what}")
 
 
 sec = os.path.join(d, "rw_sections.bpf.o")
@@ -58,7 +51,7 @@ rc, out, err = run("verify", sec, "--type", "tc")
 check(rc == 2 and "--type 'tc'" in err, "bad --type", err)
 
 # an object whose custom sections need --type
-with tempfile.TemporaryDirectory() as t:
+with sl.tmpdir() as t:
     pkt = os.path.join(t, "pkt.bin")
     with open(pkt, "wb") as f:
         f.write(bytes(60))
@@ -75,13 +68,6 @@ with tempfile.TemporaryDirectory() as t:
 
 # bpf_fib_lookup: a router (verifier accept test object) through test-run --fib
 router = os.path.join(d, "xdp_fib_router.v1.bpf.o")
-
-
-def csum(b):
-    s = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
 
 
 def ipv4_frame(dst, total=60, ttl=64):
@@ -105,7 +91,7 @@ def ipv6_frame(dst_hex, hop=64):
 
 
 def test_run_pkt(frame, fib):
-    with tempfile.TemporaryDirectory() as t:
+    with sl.tmpdir() as t:
         pkt = os.path.join(t, "pkt.bin")
         with open(pkt, "wb") as f:
             f.write(frame)
@@ -117,7 +103,7 @@ def test_run_pkt(frame, fib):
     return rc, verdict, body
 
 
-with tempfile.TemporaryDirectory() as t:
+with sl.tmpdir() as t:
     fib = os.path.join(t, "fib.txt")
     with open(fib, "w") as f:
         f.write("# ports: ingress 1, egress 2-4\n"
@@ -195,5 +181,5 @@ check(os.waitstatus_to_exitcode(status) == 0 and peak_kib < 64 * 1024,
       f"verify peak resident {peak_kib} KiB with maps costing ~300 MiB when full",
       f"status {status}")
 
-print(f"realworld cli: {failures} failures")
-sys.exit(1 if failures else 0)
+print(f"realworld cli: {sl.failures()} failures")
+sys.exit(sl.exit_code())

@@ -11,76 +11,22 @@ of each frame), port 1 a net_null sink. Expected records come from this
 script's own reading of the pcap file and the program's rules
 (engine/tests/progs/verdicts.bpf.c), never from sluice.
 Exit 0 pass, 1 fail, 77 skip (net_pcap missing). Every process the test
-starts goes through spawn(); on any failure (fail(), a timeout, an
-exception) main() kills those still running and removes the DPDK runtime
-directory (/var/run/dpdk/sluice-PID) of each engine it killed.
+starts goes through spawn() (tests/common/sltest.py); on any failure
+(fail(), a timeout, an exception) the test's temporary directory stops
+those still running and removes the DPDK runtime directory
+(/var/run/dpdk/sluice-PID) of each engine it had to kill.
 """
 import json
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
-import tempfile
 import time
 
-EAL = ["--", "--no-huge", "-m", "256", "--no-pci"]
-
-
-class Failure(Exception):
-    pass
-
-
-def fail(msg):
-    raise Failure(msg)
-
-
-PROCS = []  # every process started, for the cleanup in main()
-
-
-def spawn(cmd, **kw):
-    p = subprocess.Popen(cmd, **kw)
-    PROCS.append(p)
-    return p
-
-
-def run(cmd, timeout, **kw):
-    """subprocess.run through spawn(), so that a timeout leaves nothing running."""
-    p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
-    out, err = p.communicate(timeout=timeout)
-    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
-
-
-def cleanup():
-    """Kill what is still running; an engine killed leaves its DPDK runtime directory."""
-    for p in PROCS:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-            shutil.rmtree("/var/run/dpdk/sluice-%d" % p.pid, ignore_errors=True)
-
-
-def read_pcap(path):
-    """(magic, [(ts_sec, ts_frac, bytes, wire_len)]) of a classic pcap file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        fail("%s: no pcap header" % path)
-    magic = struct.unpack("<I", data[:4])[0]
-    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
-        fail("%s: magic %#x" % (path, magic))
-    if struct.unpack("<I", data[20:24])[0] != 1:
-        fail("%s: linktype not Ethernet" % path)
-    recs, off = [], 24
-    while off + 16 <= len(data):
-        s, frac, caplen, wire = struct.unpack("<IIII", data[off:off + 16])
-        off += 16
-        recs.append((s, frac, data[off:off + caplen], wire))
-        off += caplen
-    if off != len(data):
-        fail("%s: trailing bytes" % path)
-    return magic, recs
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tests/common"))
+from sltest import EAL, fail, run, spawn  # noqa: E402
+import sltest as sl  # noqa: E402
 
 
 def verdict_of(data):
@@ -109,13 +55,7 @@ class Engine:
                "--port", "net_null0,no-rx=1", "--ctl-socket", self.sock,
                "--duration", "150"] + list(extra) + EAL
         self.proc = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(400):
-            if os.path.exists(self.sock):
-                return
-            if self.proc.poll() is not None:
-                fail("engine exited: %s" % self.proc.stderr.read())
-            time.sleep(0.05)
-        fail("no control socket after 20 s")
+        sl.wait_for_path(self.sock, self.proc, 20)
 
     def ctl(self, *args, ok=True, timeout=120):
         r = run([self.sluice, "ctl", "--socket", self.sock] + list(args), timeout)
@@ -152,7 +92,7 @@ def check_sequence(recs, frames, want_verdicts, both, lost, label):
         fail("%s: %d records with --both" % (label, len(recs)))
     pos, skipped = None, 0
     for i in range(0, len(recs), step):
-        data, wire = recs[i][2], recs[i][3]
+        data, wire = recs[i].data, recs[i].wire
         if wire != len(data):
             fail("%s: record %d: wire length %d for %d bytes" % (label, i, wire, len(data)))
         if pos is None:
@@ -172,7 +112,7 @@ def check_sequence(recs, frames, want_verdicts, both, lost, label):
                 fail("%s: record %d out of order (%d skipped, %d lost said)" %
                      (label, i, skipped, lost))
         if both:
-            after = recs[i + 1][2]
+            after = recs[i + 1].data
             if after != chosen[pos][1][1]:
                 fail("%s: record %d: after-program bytes differ (%d vs %d bytes)" %
                      (label, i + 1, len(after), len(chosen[pos][1][1])))
@@ -181,9 +121,8 @@ def check_sequence(recs, frames, want_verdicts, both, lost, label):
 
 def case_verdicts(sluice, pcapgen, prog, tmp, *_):
     pcap = os.path.join(tmp, "in.pcap")
-    subprocess.run([pcapgen, "-n", "300", "-s", "11", "-o", pcap], check=True)
-    _, frames = read_pcap(pcap)
-    frames = [r[2] for r in frames]
+    sl.gen_pcap(pcapgen, pcap, 300, 11)
+    frames = sl.frames(pcap)
     eng = Engine(sluice, pcap, prog, tmp)
     for v in ("drop", "aborted", "pass", "tx", "redirect", "redirect_failed", "all"):
         for both in (False, True):
@@ -193,8 +132,8 @@ def case_verdicts(sluice, pcapgen, prog, tmp, *_):
                 args.append("--both")
             r = eng.ctl(*args)
             err = r.stderr.decode()
-            magic, recs = read_pcap(out)
-            if magic != 0xA1B23C4D:
+            hdr, recs = sl.read_pcap(out, 1)
+            if hdr["magic"] != sl.PCAP_NSEC:
                 fail("capture %s: not a nanosecond pcap" % v)
             if len(recs) != 400 * (2 if both else 1):
                 fail("capture %s: %d records, want %d: %s" % (v, len(recs), 400, err))
@@ -209,10 +148,10 @@ def case_verdicts(sluice, pcapgen, prog, tmp, *_):
     path = os.path.join(tmp, "stdout.pcap")
     with open(path, "wb") as f:
         f.write(data)
-    _, recs = read_pcap(path)
+    _, recs = sl.read_pcap(path, 1)
     drops = [f for f in frames if verdict_of(f)[0] == "drop"]
-    if len(recs) != 50 or any(len(x[2]) != min(20, x[3]) for x in recs) or \
-            any(not any(d[:20] == x[2] and len(d) == x[3] for d in drops) for x in recs):
+    if len(recs) != 50 or any(len(x.data) != min(20, x.wire) for x in recs) or \
+            any(not any(d[:20] == x.data and len(d) == x.wire for d in drops) for x in recs):
         fail("capture -w - --snaplen 20: records differ")
     print("ok capture -w - --snaplen 20: 50 records cut at 20 bytes, wire lengths kept")
     # refusals
@@ -228,41 +167,16 @@ def case_verdicts(sluice, pcapgen, prog, tmp, *_):
     check_final(eng.stop(), frames, "verdicts")
 
 
-class Stream:
-    """A raw control connection (for what `sluice ctl capture` does not print)."""
-    def __init__(self, path):
-        import socket
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.connect(path)
-        self.s.settimeout(60)
-        self.buf = b""
-
-    def send(self, obj):
-        self.s.sendall((json.dumps(obj) + "\n").encode())
-
-    def line(self):
-        while b"\n" not in self.buf:
-            d = self.s.recv(1 << 20)
-            if not d:
-                fail("the engine closed the control connection")
-            self.buf += d
-        l, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(l)
-
-    def close(self):
-        self.s.close()
-
-
 def capture_raw(sock, req, label):
     """(copy mode, [(verdict, after, data, wire_len)], lost) of one counted capture."""
-    st = Stream(sock)
+    st = sl.Client(sock, 60)
     st.send(dict(req, cmd="capture"))
-    head = st.line()
+    head = st.line(must=True)
     if not head.get("ok"):
         fail("%s: %r" % (label, head))
     recs = []
     while True:
-        m = st.line()
+        m = st.line(must=True)
         if "end" in m:
             st.close()
             return head["result"]["copy"], recs, m["lost"]
@@ -276,8 +190,8 @@ def case_write(sluice, pcapgen, prog, tmp, cap_write, drop_1pct):
     one that does (cap_write.bpf.c swaps the MACs in place): its records are
     the frames as received, and with --both as the program left them."""
     pcap = os.path.join(tmp, "in.pcap")
-    subprocess.run([pcapgen, "-n", "200", "-s", "3", "-o", pcap], check=True)
-    frames = [r[2] for r in read_pcap(pcap)[1]]
+    sl.gen_pcap(pcapgen, pcap, 200, 3)
+    frames = sl.frames(pcap)
     # the JIT's XDP fast path and, with --interp, the generic path of worker.c
     for obj, want, extra in ((prog, "after verdict", []), (drop_1pct, "after verdict", []),
                              (cap_write, "before program", []),
@@ -336,9 +250,8 @@ def case_load(sluice, pcapgen, prog, tmp, *_):
     """Capture every packet of full-speed traffic with a reader that is slow:
     the rings overflow, the loss is counted, the traffic loses nothing."""
     pcap = os.path.join(tmp, "in.pcap")
-    subprocess.run([pcapgen, "-n", "300", "-s", "12", "-o", pcap], check=True)
-    _, frames = read_pcap(pcap)
-    frames = [r[2] for r in frames]
+    sl.gen_pcap(pcapgen, pcap, 300, 12)
+    frames = sl.frames(pcap)
     eng = Engine(sluice, pcap, prog, tmp)
     out = os.path.join(tmp, "cap.pcap")
     p = spawn([sluice, "ctl", "--socket", eng.sock, "capture", "--both",
@@ -349,7 +262,7 @@ def case_load(sluice, pcapgen, prog, tmp, *_):
     err = err.decode()
     if p.returncode != 0:
         fail("capture under load: exit %d %s" % (p.returncode, err))
-    _, recs = read_pcap(out)
+    _, recs = sl.read_pcap(out, 1)
     lost = lost_of(err)
     all_v = {"aborted", "drop", "pass", "tx", "redirect", "redirect_failed"}
     skipped = check_sequence(recs, frames, all_v, True, lost, "capture under load")
@@ -405,8 +318,8 @@ def case_persist(sluice, pcapgen, prog, tmp, v1, v3):
     a save killed with SIGKILL leaves the last good file; another definition,
     a cut file: refused."""
     pcap = os.path.join(tmp, "in.pcap")
-    subprocess.run([pcapgen, "-n", "500", "-s", "5", "-o", pcap], check=True)
-    frames = [r[2] for r in read_pcap(pcap)[1]]
+    sl.gen_pcap(pcapgen, pcap, 500, 5)
+    frames = sl.frames(pcap)
     state = os.path.join(tmp, "state.bin")
     cfg = write_config(tmp, v1, pcap, False)
     for k in (1, 2):
@@ -423,12 +336,7 @@ def case_persist(sluice, pcapgen, prog, tmp, v1, v3):
     proc = spawn([sluice, "run", "--quiet", "-c", icfg] + EAL, env=env,
                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sock = os.path.join(tmp, "ctl.sock")
-    for _ in range(400):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.05)
-    else:
-        fail("persist: no control socket")
+    sl.wait_for_path(sock, proc, 20)
     saver = spawn([sluice, "ctl", "--socket", sock, "--timeout", "60", "map", "save",
                               "counts"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for _ in range(400):
@@ -441,7 +349,7 @@ def case_persist(sluice, pcapgen, prog, tmp, v1, v3):
     proc.wait()
     # SIGKILL cannot be handled: DPDK's runtime directory of that process is
     # left for us to remove (a later process with the same PID must not find it)
-    shutil.rmtree("/var/run/dpdk/sluice-%d" % proc.pid, ignore_errors=True)
+    shutil.rmtree(sl.runtime_dir(proc.pid), ignore_errors=True)
     saver.wait(timeout=60)
     with open(state, "rb") as f:
         if f.read() != good:
@@ -500,8 +408,8 @@ def case_metrics(sluice, pcapgen, prog, tmp, v1, v3):
             print("SKIP: python3-prometheus-client missing")
             sys.exit(77)
     pcap = os.path.join(tmp, "in.pcap")
-    subprocess.run([pcapgen, "-n", "500", "-s", "5", "-o", pcap], check=True)
-    frames = [r[2] for r in read_pcap(pcap)[1]]
+    sl.gen_pcap(pcapgen, pcap, 500, 5)
+    frames = sl.frames(pcap)
     cfg = write_config(tmp, v1, pcap, True)
     with open(cfg, "a") as f:
         f.write("metrics: {listen: '127.0.0.1:0', maps: [counts]}\n")
@@ -567,7 +475,7 @@ def case_service(sluice, pcapgen, prog, tmp, v1, v3):
     carry over, and a port change (needs a restart)."""
     import socket as so
     pcap = os.path.join(tmp, "in.pcap")
-    subprocess.run([pcapgen, "-n", "500", "-s", "5", "-o", pcap], check=True)
+    sl.gen_pcap(pcapgen, pcap, 500, 5)
     v2 = v1.replace("_v1.", "_v2.")
     cfg = write_config(tmp, v1, pcap, True)
     with open(cfg) as f:
@@ -661,19 +569,11 @@ def main():
     if probe.returncode != 0 and "net_null" in probe.stderr:
         print("SKIP: DPDK virtual devices unavailable: " + probe.stderr.strip())
         sys.exit(77)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                {"capture": case_verdicts, "capture-load": case_load,
-                 "capture-write": case_write,
-                 "persist": case_persist, "metrics": case_metrics,
-                 "service": case_service}[case](sluice, pcapgen, prog, tmp, *extra)
-            finally:
-                cleanup()  # before the directory (sockets, files) goes
-    except Failure as e:
-        print("FAIL: %s" % e)
-        sys.stdout.flush()
-        sys.exit(1)
+    with sl.tmpdir() as tmp:  # stops what still runs before the directory goes
+        {"capture": case_verdicts, "capture-load": case_load,
+         "capture-write": case_write,
+         "persist": case_persist, "metrics": case_metrics,
+         "service": case_service}[case](sluice, pcapgen, prog, tmp, *extra)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,10 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../../tests/common"))
+import sltest as sl  # noqa: E402
 
 MARK = re.compile(r"<!--\s*readme-test:\s*(\w+)\s*(.*?)\s*-->")
 
@@ -96,15 +99,6 @@ def run_transcript(start, body, env, cwd):
     return None
 
 
-def dead_runtime_dirs():
-    """/var/run/dpdk/sluice-PID directories whose process is gone."""
-    d = "/var/run/dpdk"
-    if not os.path.isdir(d):
-        return set()
-    return {n for n in os.listdir(d) if n.startswith("sluice-") and n[7:].isdigit()
-            and not os.path.exists("/proc/" + n[7:])}
-
-
 def private_runtime_dir():
     """Re-run this script in a mount namespace with a tmpfs on /var/run/dpdk,
     so that what the README's commands leave there is theirs alone (other
@@ -134,9 +128,9 @@ def main():
     private = private_runtime_dir()
     readme, build = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     ran = skipped = 0
-    dead_before = dead_runtime_dirs()
+    dead_before = sl.stale_runtime_dirs()
     failures = []
-    with tempfile.TemporaryDirectory(prefix="sluice-readme-") as tmp:
+    with sl.tmpdir("sluice-readme-") as tmp:
         os.symlink(build, os.path.join(tmp, "build"))
         bindir = os.path.join(tmp, ".bin")
         os.mkdir(bindir)
@@ -177,11 +171,11 @@ def main():
                                                                      p.stdout[-600:]))
             pending_json = kinds.get("json")
         if private:  # a tmpfs of our own: anything in it was left by the README's commands
-            leftover = sorted(os.listdir("/var/run/dpdk"))
+            leftover = sorted(os.listdir(sl.RUNTIME))
         else:
             print("note: no private /var/run/dpdk (not root or no unshare): checking only "
                   "runtime directories of processes that are gone")
-            leftover = sorted(dead_runtime_dirs() - dead_before)
+            leftover = sorted(sl.stale_runtime_dirs() - dead_before)
         if leftover:
             failures.append("runtime directories left: %r" % leftover)
     for f in failures:

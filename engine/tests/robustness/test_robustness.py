@@ -15,23 +15,19 @@ import ctypes.util
 import glob
 import hashlib
 import os
-import shutil
 import random
 import re
 import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-DPDK_RUN = "/var/run/dpdk"
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../../tests/common"))
+from sltest import RUNTIME as DPDK_RUN, fail  # noqa: E402
+import sltest as sl  # noqa: E402
 
 
 class Env:
@@ -43,9 +39,7 @@ class Env:
         return os.path.join(self.tmp, name)
 
     def gen(self, name, n, seed):
-        p = self.path(name)
-        subprocess.run([self.pcapgen, "-n", str(n), "-s", str(seed), "-o", p], check=True)
-        return p
+        return sl.gen_pcap(self.pcapgen, self.path(name), n, seed)
 
     def run(self, args, timeout=60, cmd="run"):
         """One sluice command; checks its DPDK runtime directory is gone."""
@@ -95,28 +89,6 @@ def sha(path):
 
 
 # ---- pcap files written and read by this script ----
-
-def write_pcap(path, frames, linktype=1, snaplen=262144):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
-        for i, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", 1, i, len(fr), len(fr)))
-            f.write(fr)
-
-
-def read_pcap(path):
-    with open(path, "rb") as f:
-        d = f.read()
-    magic = struct.unpack("<I", d[:4])[0]
-    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
-        fail("%s: not a little-endian pcap" % path)
-    off, recs = 24, []
-    while off < len(d):
-        _, _, cap, wire = struct.unpack("<IIII", d[off:off + 16])
-        recs.append((cap, wire, d[off + 16:off + 16 + cap]))
-        off += 16 + cap
-    return recs
-
 
 def frame(n, seed):
     """An Ethernet/IPv4 frame of n bytes with a recognisable payload."""
@@ -424,14 +396,14 @@ def case_linktypes(env):
 def case_jumbo(env):
     sizes = [60, 1514, 2048, 9000, 16128, 16129, 20000, 40000, 65535]
     frames = [frame(n, i) for i, n in enumerate(sizes)]
-    write_pcap(env.path("j.pcap"), frames)
+    sl.write_pcap(env.path("j.pcap"), frames, snaplen=262144, stamp=sl.STAMP_USEC)
     out, _ = expect_ok(env, "jumbo net_pcap -> net_pcap",
                        ["--prog", env.obj, "--port", "net_pcap0,rx_pcap=j.pcap",
                         "--port", "net_pcap1,tx_pcap=jo.pcap", "--no-maps"])
-    got = read_pcap(env.path("jo.pcap"))
-    if [(c, w) for c, w, _ in got] != [(n, n) for n in sizes]:
-        fail("jumbo: written (caplen, len) %r, want %r" % ([(c, w) for c, w, _ in got], sizes))
-    if [d for _, _, d in got] != frames:
+    got = sl.read_pcap(env.path("jo.pcap"))[1]
+    if [(r.cap, r.wire) for r in got] != [(n, n) for n in sizes]:
+        fail("jumbo: written (caplen, len) %r, want %r" % ([(r.cap, r.wire) for r in got], sizes))
+    if [r.data for r in got] != frames:
         fail("jumbo: frame bytes differ")
     if "error 0" not in out:
         fail("jumbo: errors counted: %r" % out)
@@ -440,11 +412,12 @@ def case_jumbo(env):
               ["--prog", env.obj, "--port", "net_pcap0,rx_pcap=j.pcap", "--port", "net_ring0",
                "--port", "net_pcap1,tx_pcap=jr.pcap", "--forward", "0:1", "--forward", "1:2",
                "--forward", "2:drop", "--no-maps"])
-    ring = read_pcap(env.path("jr.pcap"))
-    if not ring or any(d not in frames or c != w for c, w, d in ring):
+    ring = sl.read_pcap(env.path("jr.pcap"))[1]
+    if not ring or any(r.data not in frames or r.cap != r.wire for r in ring):
         fail("jumbo through net_ring: %d records, (caplen, len) %r" % (
-            len(ring), [(c, w) for c, w, _ in ring]))
-    write_pcap(env.path("big.pcap"), [frame(64, 0), frame(65536, 1)])
+            len(ring), [(r.cap, r.wire) for r in ring]))
+    sl.write_pcap(env.path("big.pcap"), [frame(64, 0), frame(65536, 1)], snaplen=262144,
+                  stamp=sl.STAMP_USEC)
     expect_error(env, "a 65536-byte frame", ["--prog", env.obj, "--port",
                                              "net_pcap0,rx_pcap=big.pcap"], "65536 bytes", 1)
     print("ok jumbo: frames of %s bytes through net_pcap and net_ring whole; 65536 refused at start"
@@ -503,7 +476,7 @@ def case_queues(env):
     if st.get("mbufs_in_use_at_exit") != 0:
         fail("mbufs_in_use_at_exit %r" % st.get("mbufs_in_use_at_exit"))
     for src, dst in ((a, "oa.pcap"), (b, "ob.pcap")):
-        if [r[2] for r in read_pcap(src)] != [r[2] for r in read_pcap(env.path(dst))]:
+        if sl.frames(src) != sl.frames(env.path(dst)):
             fail("%s is not %s packet for packet" % (dst, os.path.basename(src)))
     expect_error(env, "two rx_pcap, one worker",
                  ["--prog", env.obj, "--port", "net_pcap0,rx_pcap=qa.pcap,rx_pcap=qb.pcap"],
@@ -646,26 +619,16 @@ CASES = {f.__name__[5:]: f for f in (case_txfull, case_stall, case_ring, case_pc
                                       case_devargs, case_queues, case_leftovers)}
 
 
-def remove_stale_runtime_dirs():
-    """A sluice process killed with SIGKILL (by a test, or by hand) cannot remove
-    its /var/run/dpdk/sluice-PID; a later run with the same PID must not be
-    blamed for it. Directories of processes that no longer exist are removed."""
-    for d in glob.glob(os.path.join(DPDK_RUN, "sluice-*")):
-        pid = d.rsplit("-", 1)[1]
-        if pid.isdigit() and not os.path.exists("/proc/%s" % pid):
-            shutil.rmtree(d, ignore_errors=True)
-
-
 def main():
     if len(sys.argv) != 6 or sys.argv[5] not in CASES:
         print(__doc__)
         print("cases: " + " ".join(CASES))
         return 2
-    if not glob.glob("/usr/lib/*/dpdk/pmds-*/librte_net_pcap.so*"):
+    if not sl.pmd_available("pcap"):
         print("SKIP: DPDK net_pcap driver not installed")
         return 77
-    remove_stale_runtime_dirs()
-    with tempfile.TemporaryDirectory(prefix="sluice-robust-") as tmp:
+    sl.remove_stale_runtime_dirs()
+    with sl.tmpdir("sluice-robust-") as tmp:
         CASES[sys.argv[5]](Env(sys.argv, tmp))
     return 0
 

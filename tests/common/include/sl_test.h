@@ -21,7 +21,8 @@
  *   and JIT suites drew their recorded seeds from, so each suite keeps
  *   exactly the cases it ran before it moved here. A test that takes a
  *   seed calls sl_test_seed() so that every failure line names it.
- * - sl_test_read_file(): a whole file into a NUL-terminated heap buffer.
+ * - sl_test_read_file(): a whole file into a NUL-terminated heap buffer;
+ *   sl_test_list_files(): a directory's cases (NAME.data...), sorted.
  * - sl_test_pcap_read(): a capture's packets into memory (libpcap; a test
  *   that calls it links libpcap).
  * - sl_test_skip(): the one "SKIP: reason" line and exit code 77.
@@ -144,6 +145,17 @@ static inline bool sl_rng_chance(struct sl_rng *r, unsigned pct)
  * @return the buffer (caller frees), or NULL with errno set
  */
 char *sl_test_read_file(const char *path, size_t *len);
+
+/**
+ * Append to the list (*@p out, *@p n) the files of directory @p path whose
+ * names end in @p suffix (and are longer than it), sorted by name, each as
+ * "PATH/NAME"; a @p path that is no directory is appended as it is (a
+ * single case; opening it is the caller's check).
+ * @return 0, or -ENOMEM (what was listed stays listed)
+ */
+int sl_test_list_files(const char *path, const char *suffix, char ***out, unsigned *n);
+/** Free a list of sl_test_list_files(). */
+void sl_test_free_list(char **list, unsigned n);
 
 /** One packet of sl_test_pcap_read(): at most SL_TEST_PKT_ROOM bytes kept. */
 #define SL_TEST_PKT_ROOM 2048

@@ -7,9 +7,8 @@
  *                                    vm/tests/isa_asm.h) must be rejected with
  *                                    its "-- error" substring
  *   test_verifier trace FILE.data    print the verifier trace of one case
- * Exit 0 when every check passes.
+ * Exit 0 when every check passes (checks and failures: sl_test, tests/common).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include "../isa_asm.h"
 #include "sl_maps.h"
+#include "sl_test.h"
 #include "sl_vm.h"
 
 #define LOG_LEN (1u << 20)
@@ -24,16 +24,13 @@
 
 static char logbuf[LOG_LEN];
 
-static int accept_obj(const char *path)
+static void accept_obj(const char *path)
 {
 	struct sl_obj_opts oo = { .sz = sizeof(oo), .ncpus = 2 };
 	struct sl_obj *obj = sl_obj_open(path, &oo, logbuf, sizeof(logbuf));
-	int bad = 0;
 
-	if (!obj) {
-		printf("FAIL %s: cannot open: %s\n", path, logbuf);
-		return 1;
-	}
+	if (!CHECK(obj, "%s: cannot open: %s", path, logbuf))
+		return;
 	for (unsigned i = 0; i < sl_obj_prog_count(obj); i++) {
 		struct sl_prog *prog = sl_obj_prog(obj, i);
 		struct sl_verify_stats st = { 0 };
@@ -42,17 +39,13 @@ static int accept_obj(const char *path)
 		if (prog->type == SL_PROG_RAW && !prog->mem_size)
 			prog->mem_size = 4096;
 		err = sl_prog_verify(prog, 0, &st, logbuf, sizeof(logbuf));
-		if (err || !prog->verified || st.ns >= ACCEPT_MAX_NS) {
-			printf("FAIL %s [%s]: %s (%d, %.3f ms)\n", path, prog->section, logbuf, err,
-			       st.ns / 1e6);
-			bad = 1;
+		if (!CHECK(!err && prog->verified && st.ns < ACCEPT_MAX_NS, "%s [%s]: %s (%d, %.3f ms)",
+			   path, prog->section, logbuf, err, st.ns / 1e6))
 			continue;
-		}
 		printf("ok %s [%s]: %u insns, %u processed, %u states, %.3f ms\n", path,
 		       prog->section, st.insns, st.insns_processed, st.states, st.ns / 1e6);
 	}
 	sl_obj_close(obj);
-	return bad;
 }
 
 static struct sl_prog *build_prog(const struct isa_case *tc, char *why, size_t len)
@@ -84,98 +77,74 @@ static void free_prog(struct sl_prog *prog)
 	sl_prog_free(prog);
 }
 
-/* 0: rejected as expected; 1: test failure. */
-static int reject_case(const char *path, bool trace)
+/* One case: rejected as expected (or accepted when it gives a result), else a failed check. */
+static void reject_case(const char *path, bool trace)
 {
 	static struct isa_case tc;
 	char why[512] = "";
 	struct sl_prog *prog;
-	int err, bad = 0;
+	int err;
 
 	if (isa_case_load(path, &tc, why, sizeof(why))) {
-		printf("FAIL %s: %s\n", path, why);
-		return 1;
+		FAIL("%s: %s", path, why);
+		return;
 	}
 	prog = build_prog(&tc, why, sizeof(why));
 	if (!prog) {
 		/* rejected at load (sl_prog_from_raw): counts when the message matches */
-		bad = !(tc.has_error && strstr(why, tc.error));
-		printf("%s %s: load: %s\n", bad ? "FAIL" : "ok", path, why);
+		if (CHECK(tc.has_error && strstr(why, tc.error), "%s: load: %s", path, why))
+			printf("ok %s: load: %s\n", path, why);
 		isa_case_free(&tc);
-		return bad;
+		return;
 	}
 	err = sl_prog_verify(prog, trace ? SL_VERIFY_LOG_STATES : 0, NULL, logbuf, sizeof(logbuf));
 	if (trace)
 		fputs(logbuf, stdout);
-	if (!err)
-		bad = !tc.has_result, printf("%s %s: accepted\n", bad ? "FAIL" : "ok", path);
-	else if (!tc.has_error || !strstr(logbuf, tc.error))
-		bad = 1, printf("FAIL %s: expected '%s', got: %s\n", path, tc.error, logbuf);
-	else
+	if (!err) {
+		if (CHECK(tc.has_result, "%s: accepted", path))
+			printf("ok %s: accepted\n", path);
+	} else if (CHECK(tc.has_error && strstr(logbuf, tc.error), "%s: expected '%s', got: %s",
+			 path, tc.error, logbuf)) {
 		printf("ok %s: %s\n", path, strrchr(logbuf, '\n') && strrchr(logbuf, '\n')[1]
 		       ? strrchr(logbuf, '\n') + 1 : logbuf);
+	}
 	free_prog(prog);
 	isa_case_free(&tc);
-	return bad;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Every .data case of a directory (or one file), in name order. */
+static void reject_dir(const char *dir, unsigned *count)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int reject_dir(const char *dir, unsigned *count)
-{
-	DIR *d = opendir(dir);
 	char **names = NULL;
 	unsigned n = 0;
-	int bad = 0;
-	struct dirent *de;
 
-	if (!d)
-		return reject_case(dir, false) + (int)(++*count * 0);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		char **nn;
-
-		if (l < 6 || strcmp(de->d_name + l - 5, ".data"))
-			continue;
-		nn = realloc(names, (n + 1) * sizeof(*names));
-		if (!nn)
-			break;
-		names = nn;
-		names[n] = malloc(strlen(dir) + l + 2);
-		sprintf(names[n++], "%s/%s", dir, de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
-	for (unsigned i = 0; i < n; i++) {
-		bad |= reject_case(names[i], false);
-		free(names[i]);
-	}
-	free(names);
+	if (sl_test_list_files(dir, ".data", &names, &n))
+		FAIL("%s: out of memory listing the cases", dir);
+	for (unsigned i = 0; i < n; i++)
+		reject_case(names[i], false);
+	sl_test_free_list(names, n);
 	*count += n;
-	return bad;
 }
 
 int main(int argc, char **argv)
 {
-	int bad = 0;
 	unsigned count = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: test_verifier accept FILE.o... | reject DIR... | trace FILE\n");
 		return 2;
 	}
-	if (!strcmp(argv[1], "trace"))
-		return reject_case(argv[2], true);
+	if (!strcmp(argv[1], "trace")) {
+		reject_case(argv[2], true);
+		return sl_test_failures() ? 1 : 0;
+	}
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[1], "accept"))
-			bad |= accept_obj(argv[i]), count++;
+			accept_obj(argv[i]), count++;
 		else
-			bad |= reject_dir(argv[i], &count);
+			reject_dir(argv[i], &count);
 	}
 	printf("%s: %u %s, %s\n", argv[1], count, !strcmp(argv[1], "accept") ? "objects" : "cases",
-	       bad ? "FAILED" : "all passed");
-	return bad;
+	       sl_test_failures() ? "FAILED" : "all passed");
+	return sl_test_done(argv[1]);
 }
