@@ -62,114 +62,23 @@
 
 #include "engine_internal.h"
 #include "sl_helpers.h"
-#include "sl_jit.h"
 #include "sl_maps.h"
-#include "sl_vm.h"
 #include "verdict.h"
 
 #define RING_CAP 8192u   /* slots per worker ring (a power of 2: one stays free) */
 #define STAT_ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
-/* The object's programs by id - 1: the entry programs ready to run. */
-struct cpu_progs {
-	unsigned n;
-	struct cpu_prog {
-		struct sl_exec exec;
-		struct sl_jit *jit;
-		bool entry;    /* an entry program, verified and ready */
-	} p[];
-};
-
 struct sl_cpumap {
 	struct rte_ring *ring[SL_RUN_MAX_WORKERS];
 	uint16_t port_index[RTE_MAX_ETHPORTS];  /* DPDK port id -> engine port index */
-	struct cpu_progs *progs;                /* workers: acquire load per burst */
+	struct sl_cpu_progs *progs;             /* entry programs; workers: acquire load per burst */
 };
-
-bool sl_cpumap_is_entry_prog(const struct sl_prog *p)
-{
-	return p->type == SL_PROG_XDP &&
-	       (!strcmp(p->section, "xdp/cpumap") || !strcmp(p->section, "xdp.frags/cpumap"));
-}
-
-static void progs_free(struct cpu_progs *pg)
-{
-	for (unsigned i = 0; pg && i < pg->n; i++)
-		sl_jit_free(pg->p[i].jit);
-	free(pg);
-}
-
-/* verify and compile one entry program (the engine's choice of JIT or interpreter) */
-static int prog_ready(const struct sl_engine *eng, struct sl_prog *prog, struct cpu_prog *cp)
-{
-	char log[512] = "";
-	int err = prog->verified ? 0 : sl_prog_verify(prog, 0, NULL, log, sizeof(log));
-
-	if (!err && eng->opts->exec != SL_RUN_EXEC_INTERP) {
-		struct sl_jit_opts jo = { .sz = sizeof(jo) };
-
-		cp->jit = sl_jit_compile(prog, &jo, log, sizeof(log));
-		if (!cp->jit && eng->opts->exec == SL_RUN_EXEC_JIT)
-			err = -EINVAL;
-	}
-	if (!err && !cp->jit)
-		err = sl_vm_prepare(prog, log, sizeof(log));
-	if (err) {
-		fprintf(stderr, "sluice: %s: CPUMAP entry program '%s' (section %s): %s\n",
-			eng->opts->prog_path, prog->name, prog->section,
-			log[0] ? log : strerror(-err));
-		return err;
-	}
-	sl_exec_init(&cp->exec, prog, cp->jit ? sl_jit_entry(cp->jit) : NULL);
-	cp->entry = true;
-	return 0;
-}
-
-/* every entry program of @p obj, by id; NULL after a line on stderr */
-static struct cpu_progs *progs_build(const struct sl_engine *eng, const struct sl_obj *obj)
-{
-	unsigned n = sl_obj_prog_count(obj);
-	struct cpu_progs *pg = calloc(1, sizeof(*pg) + n * sizeof(pg->p[0]));
-
-	if (!pg) {
-		fprintf(stderr, "sluice: CPUMAP: out of memory\n");
-		return NULL;
-	}
-	pg->n = n;
-	for (unsigned i = 0; i < n; i++) {
-		struct sl_prog *prog = sl_obj_prog(obj, i);
-
-		if (sl_cpumap_is_entry_prog(prog) && prog_ready(eng, prog, &pg->p[i])) {
-			progs_free(pg);
-			return NULL;
-		}
-	}
-	return pg;
-}
-
-/* sl_map_cpumap_set_prog_check(): an entry program's id (control thread) */
-static int prog_check(uint32_t id, void *ctx)
-{
-	const struct sl_cpumap *cm = ((const struct sl_engine *)ctx)->cpumap;
-
-	if (!cm->progs || id == 0 || id > cm->progs->n)
-		return -EBADF;     /* kernel: not a program fd */
-	return cm->progs->p[id - 1].entry ? 0 : -EINVAL;  /* kernel: not BPF_XDP_CPUMAP */
-}
-
-static bool has_cpumap(const struct sl_engine *eng)
-{
-	for (unsigned i = 0; i < sl_obj_map_count(eng->obj); i++)
-		if (sl_map_get_def(sl_obj_map(eng->obj, i))->type == BPF_MAP_TYPE_CPUMAP)
-			return true;
-	return false;
-}
 
 int sl_cpumap_prepare(struct sl_engine *eng)
 {
 	struct sl_cpumap *cm;
 
-	if (!has_cpumap(eng))
+	if (!sl_obj_has_cpumap(eng->obj))
 		return 0;
 	cm = calloc(1, sizeof(*cm));
 	if (!cm) {
@@ -177,34 +86,27 @@ int sl_cpumap_prepare(struct sl_engine *eng)
 		return -ENOMEM;
 	}
 	eng->cpumap = cm;
-	cm->progs = progs_build(eng, eng->obj);
+	cm->progs = sl_cpu_progs_build(eng->obj, eng->opts->exec, eng->opts->prog_path);
 	if (!cm->progs)
 		return -EINVAL;
-	for (unsigned i = 0; i < sl_obj_map_count(eng->obj); i++)
-		sl_map_cpumap_set_prog_check(sl_obj_map(eng->obj, i), prog_check, eng);
+	sl_cpu_progs_attach(eng->obj, &cm->progs);
 	return 0;
 }
 
-int sl_cpumap_reload(struct sl_engine *eng, const struct sl_obj *obj, struct cpu_progs **old)
+int sl_cpumap_reload(struct sl_engine *eng, const struct sl_obj *obj, struct sl_cpu_progs **old)
 {
-	struct cpu_progs *pg;
+	struct sl_cpu_progs *pg;
 
 	*old = NULL;
 	if (!eng->cpumap)
 		return 0;
-	pg = progs_build(eng, obj);
+	pg = sl_cpu_progs_build(obj, eng->opts->exec, eng->opts->prog_path);
 	if (!pg)
 		return -EINVAL;
-	for (unsigned i = 0; i < sl_obj_map_count(obj); i++)   /* maps the new object made */
-		sl_map_cpumap_set_prog_check(sl_obj_map(obj, i), prog_check, eng);
+	sl_cpu_progs_attach(obj, &eng->cpumap->progs);   /* maps the new object made */
 	*old = eng->cpumap->progs;
 	__atomic_store_n(&eng->cpumap->progs, pg, __ATOMIC_RELEASE);
 	return 0;
-}
-
-void sl_cpumap_progs_free(struct cpu_progs *pg)
-{
-	progs_free(pg);
 }
 
 int sl_cpumap_start(struct sl_engine *eng)
@@ -265,13 +167,13 @@ void sl_cpumap_put(struct sl_worker *w, struct rte_mbuf *m, unsigned cpu, uint64
  * SL_PORT_NONE when it was freed (drop: counted in *drop, else in *error)
  * or handed over again (SL_PORT_CPU + k).
  */
-static unsigned run_entry(struct sl_worker *w, const struct cpu_progs *pg, uint32_t id,
+static unsigned run_entry(struct sl_worker *w, const struct sl_cpu_progs *pg, uint32_t id,
 			  struct rte_mbuf *m, unsigned port, uint64_t *counts, uint64_t *drop,
 			  uint64_t *error)
 {
 	struct sl_verdict_out out;
 	struct sl_pkt pkt;
-	enum sl_verdict v = SL_VERDICT_ABORTED;
+	enum sl_verdict v;
 
 	pkt.data = rte_pktmbuf_mtod(m, uint8_t *);
 	pkt.len = m->data_len;
@@ -282,11 +184,7 @@ static unsigned run_entry(struct sl_worker *w, const struct cpu_progs *pg, uint3
 	pkt.rss_hash = 0;
 	pkt.vlan_stripped = false;
 	pkt.vlan_tci = 0;
-	w->vstate.queue = 0;   /* the kernel's cpumap kthread reports queue 0 */
-	if (pg && id <= pg->n && pg->p[id - 1].entry)
-		v = sl_verdict_run(&w->vstate, &pg->p[id - 1].exec, port, &pkt, &out);
-	if (v == SL_VERDICT_TX)
-		v = SL_VERDICT_ABORTED;   /* the kernel allows PASS, DROP and REDIRECT only */
+	v = sl_cpu_progs_run(pg, id, &w->vstate, port, &pkt, &out);
 	counts[v]++;
 	if (v == SL_VERDICT_DROP || ((v == SL_VERDICT_PASS || v == SL_VERDICT_REDIRECT) &&
 				     out.port == SL_PORT_NONE)) {
@@ -320,7 +218,7 @@ unsigned sl_cpumap_take(struct sl_worker *w, uint64_t *drop)
 {
 	struct sl_engine *eng = w->eng;
 	struct sl_cpumap *cm = eng->cpumap;
-	const struct cpu_progs *pg = __atomic_load_n(&cm->progs, __ATOMIC_ACQUIRE);
+	const struct sl_cpu_progs *pg = __atomic_load_n(&cm->progs, __ATOMIC_ACQUIRE);
 	struct rte_mbuf *pkts[SL_RUN_BURST];
 	uint64_t counts[SL_VERDICT_COUNT] = { 0 }, error = 0;
 	unsigned n = rte_ring_sc_dequeue_burst(cm->ring[w->index], (void **)pkts, SL_RUN_BURST,
@@ -365,7 +263,7 @@ void sl_cpumap_stop(struct sl_engine *eng)
 		}
 		rte_ring_free(cm->ring[w]);
 	}
-	progs_free(cm->progs);
+	sl_cpu_progs_free(cm->progs);
 	free(cm);
 	eng->cpumap = NULL;
 }

@@ -262,9 +262,31 @@ int sl_worker_sync_mbuf(struct rte_mbuf *m, const struct sl_verdict_out *out);
 
 /* ---- CPUMAP hand-over between workers (cpumap.c) ---- */
 
-struct cpu_progs;
+/* CPUMAP entry programs, shared by the live engine and the replay (cpumap_entry.c) */
+struct sl_cpu_progs;
 /** An entry program of a CPUMAP (section xdp/cpumap or xdp.frags/cpumap)? */
 bool sl_cpumap_is_entry_prog(const struct sl_prog *p);
+/** Does @p obj (NULL-safe) have a CPUMAP? */
+bool sl_obj_has_cpumap(const struct sl_obj *obj);
+/**
+ * Every entry program of @p obj verified and compiled (@p exec: enum
+ * sl_run_exec), by id - 1. NULL after one line on stderr naming @p what
+ * and the program. Control thread.
+ */
+struct sl_cpu_progs *sl_cpu_progs_build(const struct sl_obj *obj, int exec, const char *what);
+/** Free a table (NULL-safe). Control thread, after a grace period if workers used it. */
+void sl_cpu_progs_free(struct sl_cpu_progs *pg);
+/** Make @p obj's CPUMAPs accept the ids of the table in *@p slot (read at each update). */
+void sl_cpu_progs_attach(const struct sl_obj *obj, struct sl_cpu_progs *const *slot);
+/**
+ * Run entry program @p id of @p pg on @p pkt (from port index @p port,
+ * rx_queue_index 0): PASS, DROP, REDIRECT (with @p out as sl_verdict_run
+ * fills it), or ABORTED (XDP_TX and other values, or no such program).
+ * Packet thread: no locks, no allocation.
+ */
+enum sl_verdict sl_cpu_progs_run(const struct sl_cpu_progs *pg, uint32_t id,
+				 struct sl_verdict_state *st, unsigned port, struct sl_pkt *pkt,
+				 struct sl_verdict_out *out);
 /**
  * If the program's object has a CPUMAP: its entry programs verified and
  * compiled, and the CPUMAPs made to accept their ids. After the program
@@ -274,12 +296,10 @@ bool sl_cpumap_is_entry_prog(const struct sl_prog *p);
 int sl_cpumap_prepare(struct sl_engine *eng);
 /**
  * Hot reload: the entry programs of @p obj (the new object) replace the
- * running ones; *old is what the caller frees (sl_cpumap_progs_free) after
+ * running ones; *old is what the caller frees (sl_cpu_progs_free) after
  * a grace period. 0, or -errno with one line on stderr (nothing changed).
  */
-int sl_cpumap_reload(struct sl_engine *eng, const struct sl_obj *obj, struct cpu_progs **old);
-/** Free a table of entry programs (NULL-safe). Control thread. */
-void sl_cpumap_progs_free(struct cpu_progs *pg);
+int sl_cpumap_reload(struct sl_engine *eng, const struct sl_obj *obj, struct sl_cpu_progs **old);
 /**
  * If the program's object has a CPUMAP: one ring per worker, and
  * CPUMAP redirects turned into hand-overs (ports_view.ncpus). After

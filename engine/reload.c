@@ -306,7 +306,7 @@ int sl_reload(struct sl_engine *eng, const char *path, const char *section, bool
 	struct sl_prog *prog = NULL;
 	struct sl_jit *jit = NULL;
 	struct sl_exec *ex = malloc(sizeof(*ex));
-	struct cpu_progs *old_cpu = NULL;
+	struct sl_cpu_progs *old_cpu = NULL;
 	uint64_t verify_ns = 0;
 	double t0 = mono_s(), at[2];
 	int e;
@@ -326,7 +326,7 @@ int sl_reload(struct sl_engine *eng, const char *path, const char *section, bool
 		return e;
 	}
 	swap(eng, obj, prog, jit, ex, at);
-	sl_cpumap_progs_free(old_cpu);  /* after swap's grace period */
+	sl_cpu_progs_free(old_cpu);  /* after swap's grace period */
 	snprintf(eng->info.path, sizeof(eng->info.path), "%s", path);
 	eng->info.verify_ns = verify_ns;
 	*result = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:{s:f, s:f, s:f}}", "object",

@@ -13,7 +13,9 @@ the worker that received them. CPUMAP entry programs (xdp_cpu_entry,
 section xdp/cpumap, named in the preload file or given by id) run on the
 target worker: its verdicts (drop, pass, redirect, XDP_TX aborted) decide
 which packets leave, counted exactly per worker; a program that is not an
-entry program, or an unknown id, is refused in one line.
+entry program, or an unknown id, is refused in one line. `sluice replay`
+of the same packets with the same maps and 2 workers (-c) gives the same
+packets out, the same drops and the same counters.
   xsk_run.py SLUICE XSK.bpf.o CPUMAP.bpf.o
 Expected counts come from the test's own frames and its own copy of the
 program's hash."""
@@ -201,6 +203,34 @@ def entry_run(t, ins, port, outs, js):
         seen = {e["key"]: e["value"] for e in doc["maps"]["entry_seen"]["entries"]}
         check(seen.get(1) == moved[0][1] + moved[1][1] and not seen.get(0),
               what + ": the program ran on worker 1 for every packet handed to it", repr(seen))
+        replay_check(t, ins, pre, want, verdicts, got)
+
+
+def replay_check(t, ins, pre, want, verdicts, live):
+    """sluice replay of both inputs with the same maps and 2 workers (-c): the
+    packets that leave, the drops and the counters are what the live run gave."""
+    cfg, inp = os.path.join(t, "replay.yaml"), os.path.join(t, "rin.pcap")
+    out, drops, js = (os.path.join(t, n) for n in ("rout.pcap", "rdrops.pcap", "r.json"))
+    with open(cfg, "w") as f:
+        f.write("program: {object: %s}\nworkers: 2\n" % os.path.abspath(cpumap))
+    write_pcap(inp, ins[0] + ins[1])
+    r = subprocess.run([sluice, "replay", "-c", cfg, "-r", inp, "-w", out, "--drops", drops,
+                        "--json", js, "--quiet"] +
+                       sum([["--map", "%s=%s" % kv] for kv in pre.items()], []),
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "replay with the CPUMAP entry program: run", r.stderr.strip())
+    if r.returncode:
+        return
+    with open(js) as f:
+        w = json.load(f)["stats"]["per_worker"][0]
+    n = len(ins[0]) + len(ins[1])
+    check(sorted(read_pcap(out)) == sorted(want[0] + want[1]) == sorted(live[0] + live[1]),
+          "replay: the packets that leave are the live run's", "%d" % len(read_pcap(out)))
+    check(len(read_pcap(drops)) == verdicts["drop"] + verdicts["aborted"] and
+          {k: w["cpumap_prog"].get(k) for k in verdicts} == verdicts and
+          w["cpumap_enqueued"] == w["cpumap_received"] == n and
+          w["drop"] == verdicts["drop"] and w["error"] == verdicts["aborted"],
+          "replay: hand-overs, entry verdicts, drops and errors as live", repr(w))
 
 
 with tempfile.TemporaryDirectory() as t:
