@@ -569,6 +569,7 @@ static void engine_free(struct sl_engine *eng)
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
+	sl_inner_free_all(eng);  /* after the object: no outer map refers to them any more */
 	if (eng->exec != &eng->exec_main)
 		free(eng->exec);  /* the last hot reload's (reload.c) */
 	if (!eng->obj)

@@ -208,6 +208,8 @@ struct sl_engine {
 	struct sl_capture *capture;         /**< its settings and rings (capture.h), or NULL */
 	struct sl_cpumap *cpumap;           /**< CPUMAP hand-over rings (cpumap.c), or NULL */
 	struct sl_metrics *metrics;         /**< the Prometheus endpoint (metrics.c), or NULL */
+	struct sl_inner_map *inner_maps;    /**< inner maps ctl created (inner_maps.c) */
+	unsigned ninner;
 	struct sl_prog_info {               /**< what `ctl prog show` reports of the running program */
 		char path[256];                 /**< object file */
 		double load_time;               /**< wall clock (s since the epoch) when it started running */
@@ -259,6 +261,34 @@ int sl_port_parse(const char *devstr, struct sl_port_spec *spec);
 int sl_ports_start(struct sl_engine *eng);
 /** Make @p m's first segment match the bounds in @p out (worker.c). 0, or -1 when it cannot. */
 int sl_worker_sync_mbuf(struct rte_mbuf *m, const struct sl_verdict_out *out);
+
+/* ---- inner maps created by ctl (inner_maps.c; control thread) ---- */
+
+/** Ids of created inner maps: SL_INNER_ID_BASE + 1, + 2, ... (object maps: 1 + position). */
+#define SL_INNER_ID_BASE 65536u
+struct sl_inner_map;
+/**
+ * A new empty map from @p outer's inner map template, put into @p outer at
+ * @p key; *@p id its id. 0, or -errno (with a line in @p err, except for
+ * what sl_map_outer_set refused: the caller says it).
+ */
+int sl_inner_create(struct sl_engine *eng, struct sl_map *outer, const void *key, uint32_t *id,
+		    char *err, size_t err_len);
+/** A created inner map by id, or NULL. */
+struct sl_map *sl_inner_by_id(const struct sl_engine *eng, uint32_t id);
+/** The id of a created inner map, or 0 for any other map. */
+uint32_t sl_inner_id_of(const struct sl_engine *eng, const struct sl_map *map);
+/**
+ * "OUTER[KEY]": the inner map OUTER holds at KEY (KEY in the text syntax of
+ * OUTER's key). NULL when @p name is not of that form (err untouched), or
+ * with a line in @p err (bad key, empty slot).
+ */
+struct sl_map *sl_inner_resolve(struct sl_engine *eng, const char *name, char *err,
+				size_t err_len);
+/** The map whose BTF types give @p map's text: an object map of the same definition for a created map, else @p map. */
+struct sl_map *sl_inner_type_donor(const struct sl_engine *eng, struct sl_map *map);
+/** Free every created inner map (after the workers stopped). */
+void sl_inner_free_all(struct sl_engine *eng);
 
 /* ---- CPUMAP hand-over between workers (cpumap.c) ---- */
 
