@@ -100,7 +100,8 @@ static uint64_t clock_ns(clockid_t clk);
 
 /*
  * bpf_ktime_get_ns: CLOCK_MONOTONIC read cheaply, as the TSC scaled from a
- * per-thread anchor (clock_gettime and the TSC read together), taken again
+ * per-thread anchor (clock_gettime and the TSC read together, the tightest
+ * of three tries so that a preempted read does not skew it), taken again
  * once the TSC has moved ANCHOR_NS on (or back: any jump re-anchors). The
  * rate, ns per tick, is the process's: from its first anchor to the
  * latest one, once that spans RATE_MIN_NS (before, every call reads
@@ -112,6 +113,7 @@ static uint64_t clock_ns(clockid_t clk);
  */
 #define ANCHOR_NS 1000000ull       /* 1 ms */
 #define RATE_MIN_NS 200000000ull   /* 200 ms of baseline before the TSC is scaled */
+#define ANCHOR_TRIES 3
 
 struct tsc_clock {
 	uint64_t tsc, ns;     /* the anchor */
@@ -124,16 +126,32 @@ static __thread struct tsc_clock tsc_clock;
 static uint64_t tsc_base, tsc_base_ns;  /* the process's first anchor, once base_ready */
 static atomic_int base_state;           /* 0 none, 1 being written, 2 ready */
 
+/* clock_gettime and the TSC at the same moment: the tightest of ANCHOR_TRIES brackets */
+static uint64_t mono_pair(uint64_t *tsc)
+{
+	uint64_t best = UINT64_MAX, ns = 0;
+
+	for (int i = 0; i < ANCHOR_TRIES; i++) {
+		struct timespec ts;
+		uint64_t t0 = __rdtsc(), t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t1 = __rdtsc();
+		if (t1 - t0 < best) {   /* a preempted read has a wide bracket */
+			best = t1 - t0;
+			*tsc = t0 + (t1 - t0) / 2;
+			ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		}
+	}
+	return ns;
+}
+
 static __attribute__((noinline)) uint64_t mono_anchor(struct tsc_clock *c)
 {
-	struct timespec ts;
-	uint64_t t0 = __rdtsc(), t1, ns;
+	uint64_t tsc = 0, ns = mono_pair(&tsc);
 	int none = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t1 = __rdtsc();
-	ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	c->tsc = t0 + (t1 - t0) / 2;
+	c->tsc = tsc;
 	c->ns = ns;
 	c->window = 0;
 	if (atomic_compare_exchange_strong(&base_state, &none, 1)) {
