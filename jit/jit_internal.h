@@ -165,6 +165,13 @@ bool jit_writes(const struct bpf_insn *in, uint8_t r);
 bool jit_const_of(const struct bpf_insn *in, uint64_t *v);
 
 /**
+ * The pc of the instruction that last writes register @p r before
+ * instruction @p pc, walking back at most 512 instructions in the same
+ * basic block (@p targets: jump targets); -1 if none there.
+ */
+int64_t jit_reg_def(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc, uint8_t r);
+
+/**
  * The pc of the lddw / mov that gives register @p r the constant it holds
  * before instruction @p pc, walking back at most 512 instructions in the
  * same basic block (@p targets: jump targets); -1 if unknown.

@@ -90,8 +90,9 @@ static bool is_shift_k(const struct bpf_insn *in)
 }
 
 /*
- * Jump targets (and function starts): instructions control can reach from
- * elsewhere, with the number of jumps that land there (255 for 255 or more).
+ * Jump targets (and function starts: local calls and callbacks, lddw
+ * BPF_PSEUDO_FUNC): instructions control can reach from elsewhere, with the
+ * number of jumps that land there (255 for 255 or more).
  */
 uint8_t *jit_jump_targets(const struct sl_prog *p)
 {
@@ -103,6 +104,10 @@ uint8_t *jit_jump_targets(const struct sl_prog *p)
 		int64_t to;
 
 		if (sl_isa_is_lddw(in)) {
+			to = (int64_t)pc + 1 + in->imm;         /* a callback's entry */
+			if (in->src_reg == BPF_PSEUDO_FUNC && to >= 0 && to <= p->n_insns &&
+			    t[to] < UINT8_MAX)
+				t[to]++;
 			pc++;
 			continue;
 		}
