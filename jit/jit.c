@@ -1293,11 +1293,13 @@ static int emit_cmp_k(struct jit_state *st, const struct bpf_insn *in)
 	struct bpf_insn t = *in;
 	bool swapped;
 
+	uint8_t cls = st->fuse[st->pc] == JIT_FUSE_CMP_K32 ? BPF_JMP32 : SL_OP_CLASS(in->code);
+
 	t.imm = (int32_t)jit_cmp_k(st->prog, st->fuse, st->pc, &swapped);
-	t.code = (uint8_t)(SL_OP_CLASS(in->code) | BPF_K | SL_OP_CODE(in->code));
+	t.code = (uint8_t)(cls | BPF_K | SL_OP_CODE(in->code));
 	if (swapped) {
 		t.dst_reg = in->src_reg;
-		t.code = (uint8_t)(SL_OP_CLASS(in->code) | BPF_K | mirror[SL_OP_CODE(in->code) >> 4]);
+		t.code = (uint8_t)(cls | BPF_K | mirror[SL_OP_CODE(in->code) >> 4]);
 	}
 	t.src_reg = 0;
 	return do_jmp(st, &t);
@@ -1403,7 +1405,7 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 			return jit_fail(st, -EINVAL, "invalid register (opcode 0x%02x)", in->code);
 		if (st->dead[pc])
 			;                                           /* nothing reads its result */
-		else if (st->fuse[pc] == JIT_FUSE_CMP_K) {
+		else if (st->fuse[pc] == JIT_FUSE_CMP_K || st->fuse[pc] == JIT_FUSE_CMP_K32) {
 			if (emit_cmp_k(st, in))
 				return st->log.err;
 		} else if (st->fuse[pc] == JIT_FUSE_ALU_K) {

@@ -58,6 +58,8 @@ enum {
 			       set when the load before the AND is folded in: test [m], K */
 	JIT_FUSE_MEM_CMP,  /**< jump with an immediate on a dead load just before: cmp|test [m], imm */
 	JIT_FUSE_MEM_ALU,  /**< "rX = [m]; rX op= imm; [m] = rX", rX dead: op [m], imm (at the load) */
+	JIT_FUSE_CMP_K32,  /**< CMP_K of a 64-bit unsigned jump with a constant in [2^31, 2^32)
+			       on a register with a zero upper half: a 32-bit compare */
 };
 
 /**

@@ -753,7 +753,10 @@ static void jump_over(struct gen *g, uint8_t a, uint8_t o)
  * And "rX &= 0xff|0xffff" (and other masks) of a value that fits (a load,
  * a constant, a masked copy, shifted right), also before a jump on its
  * flags; near misses: a jump landing before the AND, a shift that makes
- * it not fit. And "*(size *)(m) = rC" with rC holding a constant of the block (mov [m],
+ * it not fit. A 64-bit jump between a zero-extended register and a
+ * constant register in [2^31, 2^32) (a 32-bit compare; near misses: the
+ * upper half not known zero, signed compares, constants of 2^32 and more,
+ * a jump landing between). And "*(size *)(m) = rC" with rC holding a constant of the block (mov [m],
  * imm; near misses: rC changed or a jump landing between, a 64-bit
  * constant that fits no imm32).
  */
@@ -761,7 +764,7 @@ static void gen_late(struct gen *g)
 {
 	static const uint8_t aops[] = { BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR, BPF_MUL };
 	uint8_t x = scalar(g), o = scalar(g), c = scalar(g), base;
-	unsigned what = sl_tgen_pick(&g->t, 6), miss = sl_tgen_pick(&g->t, 8);
+	unsigned what = sl_tgen_pick(&g->t, 7), miss = sl_tgen_pick(&g->t, 8);
 	unsigned si = sl_tgen_pick(&g->t, 4), size = 1u << si;
 	bool w64 = sl_tgen_pick(&g->t, 2);
 	int16_t off;
@@ -851,6 +854,26 @@ static void gen_late(struct gen *g)
 			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, 3);
 		}
 		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, x, 0, 0);
+		return;
+	} else if (what == 5) {                             /* 32-bit value, constant >= 2^31 */
+		static const uint8_t ops[] = { BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JGE, BPF_JLT, BPF_JLE,
+					       BPF_JSET, BPF_JSGT, BPF_JSLT };
+		static const uint64_t ks[] = { 0x80000000ull, 0xc0a80d00ull, 0xffffffffull,
+					       0xfffffffeull, 0x100000000ull, 0x1ffffffffull };
+		uint64_t k = ks[sl_tgen_pick(&g->t, sizeof(ks) / sizeof(ks[0]))];
+
+		if (miss != 1)                              /* else: the upper half may be set */
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, x, x, 0, 0);
+		if (sl_tgen_pick(&g->t, 2))
+			put_lddw(g, c, k);
+		else
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_K, c, 0, 0, (int32_t)k);
+		if (miss == 0)
+			item(g);
+		sl_tgen_emit(&g->t, BPF_JMP | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_X,
+		    sl_tgen_pick(&g->t, 2) ? x : c, 0, 1, 0);
+		g->t.insns[g->t.n - 1].src_reg = g->t.insns[g->t.n - 1].dst_reg == x ? c : x;
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, 3);
 		return;
 	} else {                                            /* store of a constant register */
 		uint64_t v = sl_tgen_pick(&g->t, 3) ? (uint64_t)(int64_t)edge_imm(g) : edge_u64(g);
