@@ -146,54 +146,6 @@ static uint32_t adjust_snaplen(uint32_t s)
 	return s == 0 || s > SL_PCAP_MAX_SNAPLEN ? SL_PCAP_MAX_SNAPLEN : s;
 }
 
-static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len);
-
-/*
- * At least @p need bytes from r->off in the window, unless the file ends
- * first: what is left moves to the front, then read() appends (a window's
- * worth, or what @p need asks); with read-ahead, fill_ahead(). 0 or -errno
- * with one line in @p log.
- */
-static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len)
-{
-	size_t want = need > WINDOW ? need : WINDOW;
-
-	if (r->size - r->off >= need || r->eof)
-		return 0;
-	if (r->ahead)
-		return fill_ahead(r, need, log, log_len);
-	if (r->off) {
-		memmove(r->buf, r->buf + r->off, r->size - r->off);
-		r->file_pos += r->off;
-		r->size -= r->off;
-		r->off = 0;
-	}
-	if (want > r->cap) {
-		uint8_t *nb = want <= SL_PCAP_MAX_BLOCK ? realloc(r->buf, want) : NULL;
-
-		if (!nb)
-			return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu bytes is too "
-				   "long to read", r->path, POS(r), need);
-		r->buf = nb;
-		r->base = nb;
-		r->cap = want;
-	}
-	while (r->size < want && !r->eof) {
-		ssize_t n = read(r->fd, r->buf + r->size, want - r->size);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return say(log, log_len, -errno, "%s: byte %zu: read: %s", r->path,
-				   (size_t)(r->file_pos + r->size), strerror(errno));
-		r->size += (size_t)n;
-		r->eof = n == 0 || r->file_pos + r->size >= r->file_size;
-		if (r->size >= need && r->size >= WINDOW)
-			break;
-	}
-	return 0;
-}
-
 /* ---- buffers ---- */
 
 #define HUGE_PAGE (2u << 20)
@@ -232,6 +184,66 @@ static void big_free(void *p, size_t mapped)
 {
 	if (p)
 		munmap(p, mapped);
+}
+
+/* The window buffer, @p want bytes long now, its first @p keep bytes kept. */
+static int buf_grow(struct sl_pcap_reader *r, size_t want, size_t keep)
+{
+	size_t mapped;
+	uint8_t *nb = big_alloc(want, &mapped);
+
+	if (!nb)
+		return -ENOMEM;
+	memcpy(nb, r->buf, keep);
+	big_free(r->buf, r->mapped);
+	r->buf = nb;
+	r->mapped = mapped;
+	r->cap = mapped;
+	return 0;
+}
+
+static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len);
+
+/*
+ * At least @p need bytes from r->off in the window, unless the file ends
+ * first: what is left moves to the front, then read() appends (a window's
+ * worth, or what @p need asks); with read-ahead, fill_ahead(). 0 or -errno
+ * with one line in @p log.
+ */
+static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len)
+{
+	size_t want = need > WINDOW ? need : WINDOW;
+
+	if (r->size - r->off >= need || r->eof)
+		return 0;
+	if (r->ahead)
+		return fill_ahead(r, need, log, log_len);
+	if (r->off) {
+		memmove(r->buf, r->buf + r->off, r->size - r->off);
+		r->file_pos += r->off;
+		r->size -= r->off;
+		r->off = 0;
+	}
+	if (want > r->cap) {
+		if (want > SL_PCAP_MAX_BLOCK || buf_grow(r, want, r->size))
+			return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu bytes is too "
+				   "long to read", r->path, POS(r), need);
+		r->base = r->buf;
+	}
+	while (r->size < want && !r->eof) {
+		ssize_t n = read(r->fd, r->buf + r->size, want - r->size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return say(log, log_len, -errno, "%s: byte %zu: read: %s", r->path,
+				   (size_t)(r->file_pos + r->size), strerror(errno));
+		r->size += (size_t)n;
+		r->eof = n == 0 || r->file_pos + r->size >= r->file_size;
+		if (r->size >= need && r->size >= WINDOW)
+			break;
+	}
+	return 0;
 }
 
 /* ---- read-ahead ---- */
@@ -337,17 +349,12 @@ static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t l
 		} else {
 			if (!held)
 				memmove(r->buf, r->buf + r->off, left);
-			if (left + s->len > r->cap) {
-				uint8_t *nb = left + s->len <= SL_PCAP_MAX_BLOCK + AHEAD_CHUNK ?
-					      realloc(r->buf, left + s->len) : NULL;
-
-				if (!nb) {
-					ahead_release(r->ahead);
-					return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu "
-						   "bytes is too long to read", r->path, POS(r), need);
-				}
-				r->buf = nb;
-				r->cap = left + s->len;
+			if (left + s->len > r->cap &&
+			    (left + s->len > SL_PCAP_MAX_BLOCK + AHEAD_CHUNK ||
+			     buf_grow(r, left + s->len, held ? 0 : left))) {
+				ahead_release(r->ahead);
+				return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu bytes is "
+					   "too long to read", r->path, POS(r), need);
 			}
 			if (held) {
 				memcpy(r->buf, r->base + r->off, left);
@@ -753,8 +760,8 @@ static int open_file(struct sl_pcap_reader *r, char *log, size_t log_len)
 		return say(log, log_len, -EINVAL, "%s: empty file", r->path);
 	posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	r->file_size = (uint64_t)st.st_size;
-	r->cap = WINDOW + 16 + SL_PCAP_MAX_SNAPLEN;  /* pages past the window stay untouched */
-	r->buf = malloc(r->cap);
+	r->buf = big_alloc(WINDOW + 16 + SL_PCAP_MAX_SNAPLEN, &r->mapped);
+	r->cap = r->mapped;
 	if (!r->buf)
 		return say(log, log_len, -ENOMEM, "%s: %s", r->path, strerror(ENOMEM));
 	r->base = r->buf;
@@ -806,7 +813,7 @@ void sl_pcap_close(struct sl_pcap_reader *r)
 	ahead_stop(r);
 	if (r->fd >= 0)
 		close(r->fd);
-	free(r->buf);
+	big_free(r->buf, r->mapped);
 	r->fd = -1;
 	r->buf = NULL;
 	r->base = NULL;
@@ -927,11 +934,12 @@ int sl_pcap_write_behind(struct sl_pcap_writer *w, char *log, size_t log_len)
 
 	if (w->behind || !w->buf)
 		return 0;
+	_Static_assert(BEHIND_BUFS * WBUF_SIZE <= HUGE_PAGE, "the ring is the writer's huge page");
 	a = calloc(1, sizeof(*a));
-	if (!a || !(a->mem = big_alloc(BEHIND_BUFS * (size_t)WBUF_SIZE, &a->mapped))) {
-		free(a);
+	if (!a)
 		return say(log, log_len, -ENOMEM, "%s: write-behind: %s", w->path, strerror(ENOMEM));
-	}
+	a->mem = w->buf;  /* buffer 0, the file header in it, and room for the others */
+	a->mapped = w->mapped;
 	a->fd = w->fd;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
@@ -939,13 +947,9 @@ int sl_pcap_write_behind(struct sl_pcap_writer *w, char *log, size_t log_len)
 	if (err) {
 		pthread_mutex_destroy(&a->lock);
 		pthread_cond_destroy(&a->cond);
-		big_free(a->mem, a->mapped);
 		free(a);
 		return say(log, log_len, -err, "%s: write-behind thread: %s", w->path, strerror(err));
 	}
-	memcpy(a->mem, w->buf, w->len);  /* the file header */
-	big_free(w->buf, w->mapped);
-	w->buf = a->mem;
 	w->mapped = 0;
 	w->behind = a;
 	return 0;
