@@ -3,7 +3,7 @@
  * Capture files for the replay: reading pcap and pcapng through a reused window,
  * writing pcap through one large buffer.
  *
- * Reader. The file is read with read() into a window of 64 KiB that is
+ * Reader. The file is read with read() into a window of 256 KiB that is
  * reused (what is left of it moved to the front, the rest read after it):
  * records are returned as pointers into the window, no copy, no read() per
  * record. (Mapping the file was 2.5x slower here: the first touch of each
@@ -27,15 +27,14 @@
  *
  * Read-ahead (sl_pcap_read_ahead; the replay starts it for inputs of 512
  * KiB and more unless told otherwise):
- * a thread reads the file with pread() in 128 KiB chunks into a ring of
+ * a thread reads the file with pread() in 256 KiB chunks into a ring of
  * four slots while the replay thread processes the records, so that the
  * kernel's copy out of the page cache (a third or more of a replay's CPU
- * time) runs on another core. Each slot has room before its chunk for the
- * record or block cut by the end of the previous chunk (up to 16 bytes +
- * the largest snaplen): fill() copies that piece there and the window
- * continues in the new chunk, so records are still taken in place. A
- * longer piece (a pcapng block longer than that) is assembled in the
- * window buffer. The replay thread holds one slot at a time (the window)
+ * time) runs on another core. Each slot has 64 KiB of room before its
+ * chunk for the record or block cut by the end of the previous chunk:
+ * fill() copies that piece there and the window continues in the new
+ * chunk, so records are still taken in place. A longer piece (a record or
+ * block of more than 64 KiB) is assembled in the window buffer. The replay thread holds one slot at a time (the window)
  * and hands it back when it takes the next; one lock and condition
  * variable per chunk, nothing per record. A read error travels with its
  * chunk and is reported where the records reach it, as without the thread.
@@ -77,11 +76,11 @@
 #define OPT_IF_TSRESOL 9
 #define OPT_IF_TSOFFSET 14
 #define WBUF_SIZE (512u << 10)  /* stays in L2 while it fills */
-#define WINDOW (64u << 10)        /* bytes read at a time */
+#define WINDOW (256u << 10)       /* bytes read at a time */
 #define SL_PCAP_MAX_BLOCK (64u << 20)
 #define AHEAD_SLOTS 4u
-#define AHEAD_CHUNK (128u << 10)
-#define AHEAD_ROOM (16u + SL_PCAP_MAX_SNAPLEN)  /* before each chunk: the cut record */
+#define AHEAD_CHUNK (256u << 10)
+#define AHEAD_ROOM (64u << 10)  /* before each chunk: the cut record, if no longer */
 
 /* One chunk of the file: AHEAD_ROOM bytes of room, then up to AHEAD_CHUNK read. */
 struct ahead_slot {

@@ -28,8 +28,8 @@ Cases:
             outputs, report and JSON as `sluice replay`, and links no librte_*
   skbcb     OBJ: a socket filter that writes skb->cb reads it zero on every
             packet (interpreter and JIT): every record kept, cut to 100 bytes
-  window    records from 1 byte to 256 KiB (across the reader's 64 KiB window,
-            larger than it, across the read-ahead's chunks), pcap and pcapng with
+  window    records from 1 byte to 256 KiB (across the reader's window, the
+            read-ahead's chunks and their room), pcap and pcapng with
             skipped blocks of up to 1 MiB: outputs equal tcpdump's
   threads   window, formats and bad with --io-threads on, then off; an output
             write failing (RLIMIT_FSIZE) in the write-behind thread and without
@@ -662,8 +662,9 @@ def case_runfilter(env):
 
 
 def case_window(env):
-    """Records of every size around and beyond the reader's 64 KiB window and the
-    read-ahead's 128 KiB chunks; pcapng blocks longer than the room before a chunk."""
+    """Records of every size around and beyond the reader's 256 KiB window, the
+    read-ahead's 256 KiB chunks and the 64 KiB of room before them; pcapng blocks longer
+    than a chunk."""
     import random
     rnd = random.Random(7)
     base = read_pcap(env.gen("w-src.pcap", 400, 5))[1]
