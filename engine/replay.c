@@ -37,6 +37,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -598,6 +599,14 @@ static int replay_setup(struct replay *rp)
 	return 0;
 }
 
+/* CPUs this process may run on: the I/O threads pay only with a second one. */
+static int cpus_allowed(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
+}
+
 int sl_replay_main(const struct sl_replay_opts *o)
 {
 	/*
@@ -631,7 +640,8 @@ int sl_replay_main(const struct sl_replay_opts *o)
 		return 1;
 	}
 	rp.io_threads = o->io == SL_REPLAY_IO_ON ||
-			(o->io == SL_REPLAY_IO_AUTO && rp.rd.file_size >= SL_PCAP_THREADS_MIN);
+			(o->io == SL_REPLAY_IO_AUTO && rp.rd.file_size >= SL_PCAP_THREADS_MIN &&
+			 cpus_allowed() > 1);
 	/* started now, the thread reads while the program is compiled */
 	if (rp.io_threads && sl_pcap_read_ahead(&rp.rd, log, sizeof(log)))
 		fprintf(stderr, "sluice replay: -r %s (reading without)\n", log);
