@@ -20,6 +20,8 @@
 #define SL_CTL_IDLE_S 300               /**< a silent connection is closed after this */
 #define SL_CTL_PARTIAL_S 10             /**< a half-sent request is closed after this */
 #define SL_CTL_REQS_PER_TICK 8          /**< requests of one client per loop turn */
+#define SL_CTL_DUMP_PART 2048           /**< entries of a streamed map_dump per loop turn, about */
+#define SL_CTL_DUMP_MARK (256u << 10)   /**< no next part while this much of the answer is unread */
 
 enum ctl_sub {
 	CTL_SUB_NONE = 0,
@@ -44,6 +46,7 @@ struct ctl_client {
 	uint64_t dropped;         /**< lines this client did not read in time */
 	struct sl_text_type type; /**< CTL_SUB_EVENTS: how records are typed (btf NULL: hex only) */
 	char type_name[64];       /**< its BTF name, found again after a reload */
+	struct ctl_dump *dump;    /**< map_dump being streamed (ctl_dump.c), or NULL */
 };
 
 /** The server. */
@@ -62,6 +65,22 @@ struct sl_ctl {
 
 /** One JSON line to @p c (steals @p j); -ENOBUFS past @p cap bytes unread. */
 int sl_ctl_send(struct ctl_client *c, json_t *j, size_t cap);
+
+/** Append @p n bytes of text to @p c's output (no newline added); -ENOBUFS/-ENOMEM. */
+int sl_ctl_write(struct ctl_client *c, const char *s, size_t n);
+
+/* ctl_dump.c: map_dump answers streamed over the loop's turns */
+/** Begin @p c's answer to map_dump @p req: 0, or -errno with one line in @p err (nothing sent). */
+int sl_ctl_dump_begin(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, json_t *id,
+		      char *err, size_t err_len);
+/** Whether @p c has a dump whose next part may be written now (the loop must not sleep). */
+bool sl_ctl_dump_ready(const struct ctl_client *c);
+/** Write the next part of @p c's dump if it is ready; the end of the answer after the last. */
+void sl_ctl_dump_step(struct ctl_client *c);
+/** After a reload's swap: dumps of maps that are gone end with an error member. */
+void sl_ctl_dump_remap(struct sl_ctl *ctl);
+/** Drop @p c's dump (the connection closes). */
+void sl_ctl_dump_free(struct ctl_client *c);
 
 /* ctl_events.c */
 /** Turn @p c into a stream of the records of req.map: the response result, or NULL + err. */

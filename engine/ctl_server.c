@@ -119,6 +119,7 @@ static void client_close(struct sl_ctl *ctl, struct ctl_client *c)
 	if (c->fd < 0)
 		return;
 	sl_capture_gone(ctl, c);
+	sl_ctl_dump_free(c);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -185,6 +186,11 @@ static int out_append(struct ctl_client *c, const char *s, size_t n, size_t cap)
 	memcpy(c->out + c->out_len, s, n);
 	c->out_len += n;
 	return 0;
+}
+
+int sl_ctl_write(struct ctl_client *c, const char *s, size_t n)
+{
+	return out_append(c, s, n, SL_CTL_MAX_OUT);
 }
 
 /* One JSON line to the client (steals @p j). -ENOBUFS/-ENOMEM if it does not fit. */
@@ -318,6 +324,9 @@ static void handle_line(struct sl_ctl *ctl, struct ctl_client *c, const char *li
 			   c->sub == CTL_SUB_CAPTURE ? "packets" : "events", cmd);
 	} else if (!strcmp(cmd, "events") || !strcmp(cmd, "trace") || !strcmp(cmd, "capture")) {
 		subscribe(ctl, c, req, id);
+	} else if (!strcmp(cmd, "map_dump")) {  /* streamed over the next turns (ctl_dump.c) */
+		if (sl_ctl_dump_begin(ctl, c, req, id, err, sizeof(err)))
+			send_error(c, id, "%s", err);
 	} else if ((res = sl_ctl_handle(ctl, req, err, sizeof(err)))) {
 		res = json_pack("{s:b, s:o}", "ok", 1, "result", res);
 		if (res && id)
@@ -336,7 +345,7 @@ static void run_lines(struct sl_ctl *ctl, struct ctl_client *c)
 	unsigned done = 0;
 	char *nl;
 
-	while (done < SL_CTL_REQS_PER_TICK && c->out_len == c->out_off &&
+	while (done < SL_CTL_REQS_PER_TICK && c->out_len == c->out_off && !c->dump &&
 	       (nl = memchr(c->in, '\n', c->in_len))) {
 		size_t n = (size_t)(nl - c->in);
 
@@ -418,11 +427,15 @@ static bool client_turn(struct sl_ctl *ctl, struct ctl_client *c, short revents,
 			return false;
 	}
 	run_lines(ctl, c);
+	if (sl_ctl_dump_ready(c)) {  /* the next part of a dump: progress keeps it from idling out */
+		sl_ctl_dump_step(c);
+		c->last = t;
+	}
 	if (c->eof && c->sub == CTL_SUB_CAPTURE)  /* the client shut its side: stop, say so */
 		sl_capture_finish(ctl, c, "stopped by the client");
 	if (!client_flush(c))
 		return false;
-	if (c->eof && c->out_len == c->out_off && !memchr(c->in, '\n', c->in_len))
+	if (c->eof && c->out_len == c->out_off && !c->dump && !memchr(c->in, '\n', c->in_len))
 		return false;  /* half-closed, every request answered */
 	if (c->in_len && !memchr(c->in, '\n', c->in_len))
 		c->partial = c->partial ? c->partial : t;  /* a request began arriving */
@@ -433,6 +446,8 @@ static bool client_turn(struct sl_ctl *ctl, struct ctl_client *c, short revents,
 		client_flush(c);
 		return false;
 	}
+	if (c->dump && t - c->last > SL_CTL_IDLE_S)
+		return false;  /* its dump's reader took nothing for that long (no line: mid-answer) */
 	if (!c->sub && !c->partial && t - c->last > SL_CTL_IDLE_S) {
 		send_error(c, NULL, "idle for %d s: closing", SL_CTL_IDLE_S);
 		client_flush(c);
@@ -456,12 +471,14 @@ void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms)
 		pfd[n] = (struct pollfd){ .fd = c->fd };
 		if (c->out_len > c->out_off)
 			pfd[n].events = POLLOUT;  /* no reading before the answer is out */
+		if (sl_ctl_dump_ready(c))
+			timeout_ms = 0;           /* the next part of a dump */
 		if (c->sub == CTL_SUB_CAPTURE && !c->eof)
 			pfd[n].events |= POLLIN;  /* its end of sending stops the capture */
 		else if (memchr(c->in, '\n', c->in_len))
 			timeout_ms = 0;           /* requests waiting for their turn */
 		else if (!c->eof)
-			pfd[n].events = POLLIN;
+			pfd[n].events |= POLLIN;
 		idx[n++] = i;
 	}
 	if (poll(pfd, n, timeout_ms) < 0)

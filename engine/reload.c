@@ -329,7 +329,9 @@ int sl_reload(struct sl_engine *eng, const char *path, const char *section, bool
 			    "maps_carried", (json_int_t)r.carried, "maps_reset", (json_int_t)r.reset,
 			    "reloads", (json_int_t)eng->info.reloads, "ms", (mono_s() - t0) * 1e3,
 			    "monotonic", "start", t0, "swap", at[0], "synced", at[1]);
-	if (eng->ctl)
+	if (eng->ctl) {
 		sl_ctl_events_remap(eng->ctl);
+		sl_ctl_dump_remap(eng->ctl);
+	}
 	return 0;
 }

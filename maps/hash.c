@@ -1085,20 +1085,32 @@ static int dump_chunk(struct sl_htab *t, uint32_t *b, struct dump_buf *d)
 	return ret;
 }
 
-static int htab_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
+/* buckets from *cursor on, until about max entries went to cb (sl_map_ctl_dump_part) */
+static int htab_dump_part(struct sl_map *map, uint64_t *cursor, uint32_t max, sl_map_dump_cb cb,
+			  void *ctx)
 {
 	struct sl_htab *t = to_htab(map);
 	struct dump_buf d = {.rec_size = t->value_off + SL_ROUND_UP(sl_map_ctl_value_size(map), 8)};
-	uint32_t b = 0;
+	uint32_t b = *cursor > t->mask ? t->mask + 1 : (uint32_t)*cursor;
+	uint64_t done = 0;
 	int ret = 0;
 
-	while (b <= t->mask && !ret) {
+	while (b <= t->mask && done < max && !ret) {
 		ret = dump_chunk(t, &b, &d);
 		for (size_t i = 0; i < d.n && !ret; i++)
 			ret = cb(d.rec + i * d.rec_size, d.rec + i * d.rec_size + t->value_off, ctx);
+		done += d.n;
 	}
 	free(d.rec);
+	*cursor = b > t->mask ? SL_MAP_DUMP_END : b;
 	return ret;
+}
+
+static int htab_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
+{
+	uint64_t cursor = 0;
+
+	return htab_dump_part(map, &cursor, UINT32_MAX, cb, ctx);
 }
 
 static uint64_t htab_count(struct sl_map *map)
@@ -1293,7 +1305,8 @@ static int htab_ctl_delete(struct sl_map *map, const void *key)
 	.ctl_delete = htab_ctl_delete, \
 	.get_next_key = htab_get_next_key, \
 	.count = htab_count, \
-	.dump = htab_dump
+	.dump = htab_dump, \
+	.dump_part = htab_dump_part
 
 const struct sl_map_ops hash_map_ops = {
 	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,

@@ -285,6 +285,24 @@ int sl_map_ctl_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 	return ret;
 }
 
+int sl_map_ctl_dump_part(struct sl_map *map, uint64_t *cursor, uint32_t max, sl_map_dump_cb cb,
+			 void *ctx)
+{
+	int ret;
+
+	if (*cursor == SL_MAP_DUMP_END)
+		return 0;
+	if (!map->ops->dump)
+		return -EOPNOTSUPP;
+	if (!ctl_can_read(map))
+		return -EPERM;
+	if (map->ops->dump_part)
+		return map->ops->dump_part(map, cursor, max, cb, ctx);
+	ret = map->ops->dump(map, cb, ctx);  /* no cursor: all of it in the first part */
+	*cursor = SL_MAP_DUMP_END;
+	return ret;
+}
+
 int sl_map_ctl_sum_u64(struct sl_map *map, const void *key, uint64_t *sum)
 {
 	uint64_t vals[SL_MAX_CPUS];

@@ -55,6 +55,9 @@ struct sl_map_ops {
 	uint64_t (*count)(struct sl_map *map);
 	/** Visit every entry once (control thread); see sl_map_ctl_dump(). */
 	int (*dump)(struct sl_map *map, sl_map_dump_cb cb, void *ctx);
+	/** Part of a dump from *cursor (sl_map_ctl_dump_part()); NULL: dump does it all at once. */
+	int (*dump_part)(struct sl_map *map, uint64_t *cursor, uint32_t max, sl_map_dump_cb cb,
+			 void *ctx);
 };
 
 /** The part of every map that map.c knows; each type embeds it first. */

@@ -163,6 +163,21 @@ typedef int (*sl_map_dump_cb)(const void *key, const void *value, void *ctx);
  */
 int sl_map_ctl_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx);
 
+#define SL_MAP_DUMP_END UINT64_MAX  /**< sl_map_ctl_dump_part(): the walk is over */
+
+/**
+ * A dump in parts (control thread), for a caller that spreads one dump
+ * over several turns of its loop: visits entries from *@p cursor on (0 to
+ * begin), stops after about @p max of them, and sets *@p cursor where the
+ * next part goes on, or to SL_MAP_DUMP_END. Together the parts give what
+ * one sl_map_ctl_dump() gives (each key at most once; entries changed
+ * meanwhile may or may not be seen). HASH types resume by bucket; the
+ * other types visit everything in their first part. The map must stay
+ * alive between parts. @return as sl_map_ctl_dump() (0 for a part).
+ */
+int sl_map_ctl_dump_part(struct sl_map *map, uint64_t *cursor, uint32_t max, sl_map_dump_cb cb,
+			 void *ctx);
+
 /**
  * Sum of the per-CPU u64 values of @p key (per-CPU maps with value_size 8;
  * for other maps with value_size 8, the value itself). Control thread.

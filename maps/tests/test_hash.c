@@ -119,6 +119,60 @@ static void test_hash(void)
 	sl_map_destroy(m);
 }
 
+static int count_cb(const void *key, const void *value, void *ctx)
+{
+	uint8_t *seen = ctx;
+	uint32_t k;
+
+	memcpy(&k, key, 4);
+	if (k < 20000 && *(const uint64_t *)value == k + 1ull)
+		seen[k]++;
+	else
+		seen[20000] = 1;  /* a key or value that was never stored: fail below */
+	return 0;
+}
+
+/*
+ * A dump in parts (sl_map_ctl_dump_part): 20,000 entries in 65,536
+ * buckets, parts of about one entry: the parts resume where the previous
+ * one stopped, visit every key exactly once together, and end with
+ * SL_MAP_DUMP_END; a type without parts (ARRAY) does all in its first.
+ */
+static void test_dump_parts(void)
+{
+	struct sl_map *m = mk(BPF_MAP_TYPE_HASH, 4, 8, 20000, 0, 1);
+	struct sl_map *a = sl_map_create("a", &(struct sl_map_def){BPF_MAP_TYPE_ARRAY, 4, 8, 16, 0}, 1);
+	uint8_t *seen = calloc(20001, 1);
+	uint64_t cursor = 0, v;
+	unsigned parts = 0;
+
+	CHECK(m && a && seen);
+	for (uint32_t k = 0; k < 20000; k++)
+		CHECK_EQ(sl_map_ctl_update(m, &k, &(uint64_t){k + 1ull}, BPF_NOEXIST), 0);
+	while (cursor != SL_MAP_DUMP_END && parts < 1000000) {
+		CHECK_EQ(sl_map_ctl_dump_part(m, &cursor, 1, count_cb, seen), 0);
+		parts++;
+	}
+	CHECK(parts > 16 && parts <= 20000 + 16);  /* a chunk: >= 1 entry or 4096 buckets */
+	for (uint32_t k = 0; k <= 20000; k++)
+		CHECK_EQ(seen[k], k < 20000);
+	CHECK_EQ(sl_map_ctl_dump_part(m, &cursor, 1, count_cb, seen), 0);  /* over: nothing */
+	CHECK_EQ(seen[0], 1);
+	memset(seen, 0, 20001);
+	cursor = 0;
+	for (uint32_t k = 0; k < 16; k++)
+		CHECK_EQ(sl_map_ctl_update(a, &k, &(uint64_t){k + 1ull}, BPF_ANY), 0);
+	CHECK_EQ(sl_map_ctl_dump_part(a, &cursor, 1, count_cb, seen), 0);
+	CHECK_EQ(cursor, SL_MAP_DUMP_END);
+	v = 0;
+	for (uint32_t k = 0; k < 16; k++)
+		v += seen[k];
+	CHECK_EQ(v, 16);
+	free(seen);
+	sl_map_destroy(a);
+	sl_map_destroy(m);
+}
+
 static void test_percpu_hash(void)
 {
 	struct sl_map *m = mk(BPF_MAP_TYPE_PERCPU_HASH, 4, 8, 16, 0, 3);
@@ -319,6 +373,7 @@ int main(void)
 	test_reclaim();
 	test_read_section();
 	test_in_place();
+	test_dump_parts();
 	test_create();
 	test_hash();
 	test_percpu_hash();

@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Tests of the control socket, `sluice ctl`, telemetry and hot reload.
 
-usage: test_ctl.py SLUICE PCAPGEN V1_OBJ V2_OBJ V3_OBJ UNSAFE_OBJ TAIL_OBJ CASE
+usage: test_ctl.py SLUICE PCAPGEN V1_OBJ V2_OBJ V3_OBJ UNSAFE_OBJ TAIL_OBJ CASE MIX_OBJ
 
 A running engine (`sluice run --ctl-socket`) on endless traffic: net_pcap
 with infinite_rx replaying a generated file into port 0, port 1 a net_null
 sink. The test programs are engine/tests/progs/ctl_count.bpf.c built as
 V1 (drops), V2 (passes) and V3 (an incompatible `counts` map); TAIL_OBJ is
-ctl_tail.bpf.c (tail calls through a PROG_ARRAY that ctl fills). Expected
+ctl_tail.bpf.c (tail calls through a PROG_ARRAY that ctl fills); MIX_OBJ is
+maps_mix.bpf.c (a HASH keyed by source MAC, for a large dump). Expected
 values come from this script's own reading of the pcap file: frame number
 n of the run is frame n % N of the file, so its length is known; the
 program counts frames by length % 64, which gives every counter exactly
@@ -658,16 +659,130 @@ def case_tail(argv, tmp):
           "cleared by delete; every frame counted once (%d)" % st["rx"])
 
 
+# ---- case: a large dump to a slow reader ----
+
+def frame_source_macs(path):
+    """Source MAC of every frame of the pcap file (bytes 6..11), as sl_text prints bytes."""
+    with open(path, "rb") as f:
+        data = f.read()
+    end = "<" if struct.unpack("<I", data[:4])[0] in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    macs, off = set(), 24
+    while off + 16 <= len(data):
+        caplen = struct.unpack(end + "IIII", data[off:off + 16])[2]
+        if caplen >= 12:
+            macs.add(":".join("%02x" % b for b in data[off + 16 + 6:off + 16 + 12]))
+        off += 16 + caplen
+    return macs
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def read_answer(cl):
+    """The one answer line of a client that has not read yet, read slowly at first."""
+    cl.s.settimeout(60)
+    for _ in range(20):
+        cl.buf += cl.s.recv(4096)
+        time.sleep(0.01)
+    return cl.line()
+
+
+def case_bigdump(argv, tmp):
+    mix, v1 = argv[9], argv[3]
+    eng = Engine(argv, tmp, mix)
+    n = 60000
+    pre = os.path.join(tmp, "by_src.txt")
+    want = {}
+    with open(pre, "w") as f:
+        for i in range(n):
+            k = ":".join("%02x" % b for b in (0xEE0000000000 + i).to_bytes(6, "big"))
+            want[k] = i * 7
+            f.write("%s %d\n" % (k, i * 7))
+    frames = frame_source_macs(eng.pcap)
+    if frames & set(want):
+        fail("test keys collide with the frames' source MACs")
+    c = Client(eng.sock, timeout=60)
+    if c.ok({"cmd": "map_load", "map": "by_src", "file": pre})["loaded"] != n:
+        fail("map_load of %d entries" % n)
+    time.sleep(0.3)
+
+    def check_dump(r, label, complete=True):
+        if not r or r.get("ok") is not True or r.get("id") != label:
+            fail("%s: answer %r" % (label, r and {k: v for k, v in r.items() if k != "result"}))
+        res = r["result"]
+        for e in res["entries"]:  # struct mac {__u8 b[6]} prints as {"b": "ee:00:..."}
+            e["key"] = e["key"]["b"]
+        keys = [e["key"] for e in res["entries"]]
+        if len(keys) != len(set(keys)) or res["name"] != "by_src" or res["type"] != "hash":
+            fail("%s: %d entries, %d distinct" % (label, len(keys), len(set(keys))))
+        bad = [e for e in res["entries"] if e["key"] in want and e["value"] != want[e["key"]] or
+               e["key"] not in want and (e["key"] not in frames or e["value"] <= 0)]
+        if bad:
+            fail("%s: entries never stored: %r" % (label, bad[:3]))
+        if complete and (set(keys) != set(want) | frames or "error" in res):
+            fail("%s: %d keys, want %d" % (label, len(keys), len(want) + len(frames)))
+        return res
+
+    # a reader that takes nothing: the answer is written as it reads, not held whole
+    rss0 = rss_kib(eng.proc.pid)
+    slow = Client(eng.sock, timeout=60)
+    slow.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.s.sendall(b'{"cmd":"map_dump","map":"by_src","id":"slow"}\n')
+    other, lat, rates, t_end = Client(eng.sock), [], set(), time.time() + 3
+    while time.time() < t_end:
+        t0 = time.time()
+        st = other.ok({"cmd": "stats"})
+        lat.append(time.time() - t0)
+        rates.add(st["rx"])
+        time.sleep(0.05)
+    grown = rss_kib(eng.proc.pid) - rss0
+    if max(lat) > 1.0 or len(rates) < len(lat) * 0.9 or st["rates"]["rx"] <= 0:
+        fail("while a reader stalls a %d-entry dump: stats took up to %.3f s, %d of %d moved, "
+             "rates %r" % (n, max(lat), len(rates), len(lat), st["rates"]))
+    if grown > 1536:
+        fail("a stalled %d-entry dump grew the engine by %d KiB (its answer is ~%d KiB)" %
+             (n, grown, n * 42 >> 10))
+    check_dump(other.req({"cmd": "map_dump", "map": "by_src", "id": "other"}), "other")
+    print("ok a reader stalling a %d-entry dump: stats answered in <= %.0f ms, counters and "
+          "rates went on, the engine grew %d KiB, another client's dump complete" %
+          (n, max(lat) * 1e3, grown))
+    # a reload that carries the map over: the stalled dump goes on, complete
+    other.ok({"cmd": "prog_reload", "file": mix})
+    check_dump(read_answer(slow), "slow")
+    print("ok the stalled dump, read after a reload that carried the map: every key once")
+    # a reload that drops the map: the answer ends with an error member, still one JSON line
+    slow2 = Client(eng.sock, timeout=60)
+    slow2.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow2.s.sendall(b'{"cmd":"map_dump","map":"by_src","id":"slow2"}\n')
+    time.sleep(0.3)
+    other.ok({"cmd": "prog_reload", "file": v1, "reset_maps": True})  # its events map differs
+    res = check_dump(read_answer(slow2), "slow2", complete=False)
+    if "reload replaced the map" not in res.get("error", "") or len(res["entries"]) >= n:
+        fail("dump cut by a reload: %d entries, error %r" % (len(res["entries"]), res.get("error")))
+    if slow2.ok({"cmd": "stats"})["rx"] <= 0:
+        fail("the connection after a cut dump")
+    print("ok a reload that drops the map ends a stalled dump with an error member (%d entries "
+          "before it); the connection goes on" % len(res["entries"]))
+    for cl in (c, slow, slow2, other):
+        cl.close()
+    out = eng.stop()
+    st = out["stats"]
+    if st["rx"] != st["tx"] + st["drop"] + st["error"]:
+        fail("balance after the big dumps")
+
+
 def main():
-    if len(sys.argv) != 9:
+    if len(sys.argv) != 10:
         print(__doc__)
         sys.exit(2)
     if subprocess.run([sys.argv[1], "run", "--help"], capture_output=True).returncode != 0:
         fail("sluice run --help")
-    case = sys.argv[8]
+    case = sys.argv[8]  # argv[9]: maps_mix.bpf.o (a HASH of 65,536 entries)
     with tempfile.TemporaryDirectory() as tmp:
         {"commands": case_commands, "reload": case_reload, "clients": case_clients,
-         "tail": case_tail}[case](sys.argv, tmp)
+         "tail": case_tail, "bigdump": case_bigdump}[case](sys.argv, tmp)
 
 
 if __name__ == "__main__":

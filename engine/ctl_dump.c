@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * `map_dump` on the control socket, streamed: the answer is the same one
+ * line as before ({"ok": true, "result": {map info..., "entries": [...]}}),
+ * but it is written in parts over the turns of the control loop instead of
+ * being built whole in one turn.
+ *
+ *   - A turn adds at most SL_CTL_DUMP_PART entries to a client's output,
+ *     and only while less than SL_CTL_DUMP_MARK bytes of it are unread: a
+ *     dump of a million entries costs other clients, the stats and the
+ *     telemetry one part's wait per turn, and a client that reads slowly
+ *     (or not at all) holds about SL_CTL_DUMP_MARK bytes of the engine's
+ *     memory, not its whole answer.
+ *   - The parts come from sl_map_ctl_dump_part() (HASH types resume by
+ *     bucket; other types give everything in the first part), so a key is
+ *     seen at most once, as in one dump; each entry is written as
+ *     `sluice run --json` writes it (json.c), arrays without their zero
+ *     entries (report.c's rule).
+ *   - A reload that replaces the map ends the answer with an "error"
+ *     member (the entries so far are valid JSON); a map carried over goes
+ *     on, typed through the new object's BTF (the old one is freed). The
+ *     request's "id" comes last.
+ * Control thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_internal.h"
+#include "sl_maps.h"
+
+/** One client's dump in progress. */
+struct ctl_dump {
+	struct sl_map *map;        /**< NULL once a reload freed it */
+	uint64_t cursor;           /**< sl_map_ctl_dump_part()'s */
+	json_t *id;                /**< the request's "id" (a reference), or NULL */
+	struct sl_map_entry e;     /**< how entries are typed (report.c) */
+	struct sl_text_type kt, vt;
+	size_t vsize;              /**< control-API value bytes (the zero test of arrays) */
+	bool array;                /**< list only entries with a non-zero value */
+	bool first;                /**< no entry written yet */
+	int err;                   /**< -errno of a part, or 0 */
+	struct ctl_client *c;
+};
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* One JSON value's text to the client (steals @p j); -ENOMEM. */
+static int put_json(struct ctl_client *c, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	int e;
+
+	json_decref(j);
+	if (!s)
+		return -ENOMEM;
+	e = sl_ctl_write(c, s, strlen(s));
+	free(s);
+	return e;
+}
+
+static int put_entry(const void *key, const void *value, void *arg)
+{
+	struct ctl_dump *d = arg;
+
+	if (d->array && all_zero(value, d->vsize))
+		return 0;
+	d->e.key = key;
+	d->e.value = value;
+	if (!d->first && sl_ctl_write(d->c, ",", 1))
+		return -ENOMEM;
+	d->first = false;
+	return put_json(d->c, sl_json_entry(&d->e));
+}
+
+static void dump_free(struct ctl_client *c)
+{
+	json_decref(c->dump->id);
+	free(c->dump);
+	c->dump = NULL;
+}
+
+/* The end of the answer: the entries' bracket, an error if any, the id. */
+static void finish(struct ctl_client *c, const char *error)
+{
+	struct ctl_dump *d = c->dump;
+	int e = sl_ctl_write(c, "]", 1);
+
+	if (!e && error) {
+		e = sl_ctl_write(c, ",\"error\":", 9);
+		e = e ?: put_json(c, json_string(error));
+	}
+	e = e ?: sl_ctl_write(c, "}", 1);
+	if (!e && d->id) {
+		e = sl_ctl_write(c, ",\"id\":", 6);
+		e = e ?: put_json(c, json_incref(d->id));
+	}
+	e = e ?: sl_ctl_write(c, "}\n", 2);
+	if (e)  /* out of memory mid-answer: the line cannot be ended; the connection is */
+		c->eof = true;
+	dump_free(c);
+}
+
+int sl_ctl_dump_begin(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, json_t *id,
+		      char *err, size_t err_len)
+{
+	const char *name = json_string_value(json_object_get(req, "map"));
+	struct sl_obj *obj = ctl->eng->obj;
+	struct sl_map *map = NULL;
+	struct ctl_dump *d;
+	char *info;
+	size_t n;
+	int e;
+
+	for (unsigned i = 0; name && !map && i < sl_obj_map_count(obj); i++)
+		if (!strcmp(sl_map_name(sl_obj_map(obj, i)), name))
+			map = sl_obj_map(obj, i);
+	if (!map) {
+		snprintf(err, err_len, name ? "no map '%s' (`sluice ctl maps` lists them)" :
+			 "want \"map\": NAME", name);
+		return -ENOENT;
+	}
+	d = calloc(1, sizeof(*d));
+	info = json_dumps(sl_json_map_info(map), JSON_COMPACT);  /* "{...}": its members go on */
+	if (!d || !info || (n = strlen(info)) < 2) {
+		free(d);
+		free(info);
+		snprintf(err, err_len, "map_dump: out of memory");
+		return -ENOMEM;
+	}
+	sl_report_entry_init(obj, map, &d->e, &d->kt, &d->vt);
+	d->map = map;
+	d->vsize = sl_map_ctl_value_size(map);
+	d->array = sl_map_get_def(map)->type == BPF_MAP_TYPE_ARRAY ||
+		   sl_map_get_def(map)->type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	d->first = true;
+	d->c = c;
+	d->id = id ? json_incref(id) : NULL;
+	c->dump = d;
+	e = sl_ctl_write(c, "{\"ok\":true,\"result\":", 20);
+	e = e ?: sl_ctl_write(c, info, n - 1);
+	e = e ?: sl_ctl_write(c, ",\"entries\":[", 12);
+	free(info);
+	if (e)
+		d->err = e;
+	return 0;
+}
+
+bool sl_ctl_dump_ready(const struct ctl_client *c)
+{
+	return c->dump && c->out_len - c->out_off < SL_CTL_DUMP_MARK;
+}
+
+void sl_ctl_dump_step(struct ctl_client *c)
+{
+	struct ctl_dump *d = c->dump;
+	int e;
+
+	if (!sl_ctl_dump_ready(c))
+		return;
+	if (!d->err && d->map) {
+		e = sl_map_ctl_dump_part(d->map, &d->cursor, SL_CTL_DUMP_PART, put_entry, d);
+		d->err = e < 0 ? e : e ? -ENOMEM : 0;
+	}
+	if (!d->map)
+		finish(c, "a reload replaced the map during the dump: the entries are incomplete");
+	else if (d->err)
+		finish(c, strerror(-d->err));
+	else if (d->cursor == SL_MAP_DUMP_END)
+		finish(c, NULL);
+}
+
+void sl_ctl_dump_remap(struct sl_ctl *ctl)
+{
+	struct sl_obj *obj = ctl->eng->obj;
+
+	for (unsigned i = 0; i < SL_CTL_MAX_CLIENTS; i++) {
+		struct ctl_dump *d = ctl->clients[i].fd >= 0 ? ctl->clients[i].dump : NULL;
+		bool kept = false;
+
+		/* called right after the swap: a pointer of the new object is a carried map */
+		for (unsigned m = 0; d && m < sl_obj_map_count(obj); m++)
+			kept |= sl_obj_map(obj, m) == d->map;
+		if (d && !kept)
+			d->map = NULL;
+		else if (d)  /* its types came from the old object's BTF, freed now */
+			sl_report_entry_init(obj, d->map, &d->e, &d->kt, &d->vt);
+	}
+}
+
+void sl_ctl_dump_free(struct ctl_client *c)
+{
+	if (c->dump)
+		dump_free(c);
+}
