@@ -290,16 +290,12 @@ static void *ahead_main(void *arg)
 	return NULL;
 }
 
-/* Hand back the slot the window was in (if any), take the next one (waits for it). */
-static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a, bool release)
+/* The next chunk (waits for the reader thread to have read it). */
+static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a)
 {
 	struct ahead_slot *s;
 
 	pthread_mutex_lock(&a->lock);
-	if (release) {
-		a->released++;
-		pthread_cond_broadcast(&a->cond);
-	}
 	while (a->taken == a->produced)
 		pthread_cond_wait(&a->cond, &a->lock);
 	s = &a->slot[a->taken++ % AHEAD_SLOTS];
@@ -307,6 +303,7 @@ static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a, bool release)
 	return s;
 }
 
+/* Hand back the oldest slot taken (the one the window was in, or one copied out). */
 static void ahead_release(struct sl_pcap_ahead *a)
 {
 	pthread_mutex_lock(&a->lock);
@@ -331,7 +328,7 @@ static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t l
 	while (r->size - r->off < need && !r->eof) {
 		size_t left = r->size - r->off;
 		bool held = in_slot(r);
-		struct ahead_slot *s = ahead_next(r->ahead, false);
+		struct ahead_slot *s = ahead_next(r->ahead);
 		uint8_t *data = s->mem + AHEAD_ROOM;
 
 		if (s->err) {
