@@ -31,8 +31,9 @@ Cases:
   window    records from 1 byte to 256 KiB (across the reader's window, the
             read-ahead's chunks and their room), pcap and pcapng with
             skipped blocks of up to 1 MiB: outputs equal tcpdump's
-  threads   window, formats and bad with --io-threads on, then off; an output
-            write failing (RLIMIT_FSIZE) in the write-behind thread and without
+  threads   window, formats, snaplen, bad and a third of the filters with
+            --io-threads on, then off; an output write failing (RLIMIT_FSIZE) in
+            the write-behind thread and without
 
 The expected outputs come from tcpdump/libpcap or from this script's own
 pcap reader and writer, never from sluice. Exit 0 pass, 1 fail, 77 skip
@@ -724,10 +725,14 @@ def case_threads(env):
         sub.objs, sub.extra = env.objs, ["--io-threads", mode]
         case_window(sub)
         case_formats(sub)
+        case_snaplen(sub)
         case_bad(sub)
         check_fsize(sub, mode)
-        print("ok threads: window, formats, bad inputs, a failing write with --io-threads %s" %
-              mode)
+        src = sub.gen("rich.pcap", 20000, 11)
+        for expr in FILTERS[::3]:
+            check_filter(sub, src, expr, "--io-threads %s" % mode)
+        print("ok threads: window, formats, trims, bad inputs, a failing write, %d expressions "
+              "with --io-threads %s" % (len(FILTERS[::3]), mode))
 
 
 def case_skbcb(env):
