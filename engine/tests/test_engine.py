@@ -315,7 +315,7 @@ def case_lazy(env):
     through the worker's lazy-context loops (JIT) and the general path (interpreter)."""
     obj = os.path.join(os.path.dirname(env.verdicts), "lazy_ctx.bpf.o")
     src = env.gen("lazy.pcap", 3000, 57)
-    pkts = read_pcap(src)
+    pkts = sl.packets(src)
     for section, decide in (("xdp/bounds", lazy_bounds_decide), ("xdp/const", lazy_const_decide)):
         want, verdicts, out = decided_truth(pkts, decide, 1, True)
         for exec_opt in ("--jit", "--interp"):
@@ -336,7 +336,7 @@ def case_lazy(env):
             if st["verdicts"] != verdicts:
                 fail("%s: verdict counts %r, want %r" % (label, st["verdicts"], verdicts))
             for port, path in ((0, oa), (1, ob)):
-                sent = [d for d, _ in read_pcap(path)]
+                sent = sl.frames(path)
                 if sent != out[port]:
                     fail("%s: port %d sent %d frames, want %d (or bytes or order differ)" %
                          (label, port, len(sent), len(out[port])))
