@@ -329,13 +329,17 @@ static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t l
 		size_t left = r->size - r->off;
 		bool held = in_slot(r);
 		struct ahead_slot *s = ahead_next(r->ahead);
+		/* the slot's fields are the reader thread's again once it is handed back */
+		uint64_t pos = s->pos;
+		size_t len = s->len;
+		int err = s->err;
 		uint8_t *data = s->mem + AHEAD_ROOM;
 
-		if (s->err) {
+		if (err) {
 			ahead_release(r->ahead);
 			r->eof = true;
-			return say(log, log_len, s->err, "%s: byte %zu: read: %s", r->path,
-				   (size_t)s->pos + s->len, strerror(-s->err));
+			return say(log, log_len, err, "%s: byte %zu: read: %s", r->path,
+				   (size_t)(pos + len), strerror(-err));
 		}
 		if (left <= AHEAD_ROOM) {
 			memcpy(data - left, r->base + r->off, left);
@@ -345,9 +349,9 @@ static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t l
 		} else {
 			if (!held)
 				memmove(r->buf, r->buf + r->off, left);
-			if (left + s->len > r->cap &&
-			    (left + s->len > SL_PCAP_MAX_BLOCK + AHEAD_CHUNK ||
-			     buf_grow(r, left + s->len, held ? 0 : left))) {
+			if (left + len > r->cap &&
+			    (left + len > SL_PCAP_MAX_BLOCK + AHEAD_CHUNK ||
+			     buf_grow(r, left + len, held ? 0 : left))) {
 				ahead_release(r->ahead);
 				return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu bytes is "
 					   "too long to read", r->path, POS(r), need);
@@ -356,14 +360,14 @@ static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t l
 				memcpy(r->buf, r->base + r->off, left);
 				ahead_release(r->ahead);
 			}
-			memcpy(r->buf + left, data, s->len);
+			memcpy(r->buf + left, data, len);
 			ahead_release(r->ahead);
 			r->base = r->buf;
 		}
-		r->file_pos = s->pos - left;
+		r->file_pos = pos - left;
 		r->off = 0;
-		r->size = left + s->len;
-		r->eof = s->len < AHEAD_CHUNK || s->pos + s->len >= r->file_size;
+		r->size = left + len;
+		r->eof = len < AHEAD_CHUNK || pos + len >= r->file_size;
 	}
 	return 0;
 }
