@@ -27,7 +27,7 @@ static int replay_usage(FILE *out)
 		"                     -r IN.pcap [-w [PORT=]OUT.pcap]... [--drops FILE] [--json FILE]\n"
 		"                     [--map NAME=FILE]...\n"
 		"                     [--interp] [--quiet] [--no-maps] [--progress|--no-progress]\n"
-		"                     [--read-ahead on|off] [--workers 1]\n"
+		"                     [--io-threads on|off] [--workers 1]\n"
 		"  --prog X.o        an XDP or socket-filter program (first one, or --section S)\n"
 		"  -c sluice.yaml    program, engine, map sizes and preloads from a config file\n"
 		"                    (its ports are not used: the replay's ports are its -w)\n"
@@ -41,8 +41,8 @@ static int replay_usage(FILE *out)
 		"  --interp          the interpreter instead of the JIT\n"
 		"  --quiet           errors only; --no-maps leaves the maps out of the report\n"
 		"  --progress        progress on stderr (default: when stderr is a terminal)\n"
-		"  --read-ahead on|off  a second thread reads the file ahead (default: files\n"
-		"                    of 512 KiB and more)\n"
+		"  --io-threads on|off  a thread reads the input ahead, one per output file\n"
+		"                    writes behind (default: inputs of 512 KiB and more)\n"
 		"  --workers 1       one worker (several are not implemented)\n");
 	return out == stdout ? 0 : 2;
 }
@@ -93,24 +93,24 @@ static const struct option longopts[] = {
 	{ "no-maps", no_argument, NULL, 'M' },
 	{ "progress", no_argument, NULL, 'G' },
 	{ "no-progress", no_argument, NULL, 'g' },
-	{ "read-ahead", required_argument, NULL, 'A' },
+	{ "io-threads", required_argument, NULL, 'A' },
 	{ "workers", required_argument, NULL, 'W' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* --read-ahead on|off|auto */
-static int parse_ahead(struct sl_replay_opts *o, const char *arg)
+/* --io-threads on|off|auto */
+static int parse_io(struct sl_replay_opts *o, const char *arg)
 {
-	static const char *const names[] = { [SL_PCAP_AHEAD_AUTO] = "auto",
-					     [SL_PCAP_AHEAD_ON] = "on", [SL_PCAP_AHEAD_OFF] = "off" };
+	static const char *const names[] = { [SL_REPLAY_IO_AUTO] = "auto",
+					     [SL_REPLAY_IO_ON] = "on", [SL_REPLAY_IO_OFF] = "off" };
 
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(arg, names[i])) {
-			o->read_ahead = (int)i;
+			o->io = (enum sl_replay_io)i;
 			return 0;
 		}
-	fprintf(stderr, "sluice replay: --read-ahead '%s': give on, off or auto\n", arg);
+	fprintf(stderr, "sluice replay: --io-threads '%s': give on, off or auto\n", arg);
 	return -1;
 }
 
@@ -132,7 +132,7 @@ static int parse_workers(const char *arg)
 static int parse_opt(struct sl_replay_opts *o, int c, const char *arg)
 {
 	switch (c) {
-	case 'A': return parse_ahead(o, arg);
+	case 'A': return parse_io(o, arg);
 	case 'W': return parse_workers(arg);
 	case 'P': o->prog_path = arg; return 0;
 	case 'S': o->section = arg; return 0;

@@ -63,20 +63,15 @@ struct sl_pcap_reader {
 	struct sl_pcapng_if ifs[SL_PCAP_MAX_IFACES];
 };
 
-/** Read-ahead: a thread reads the file in chunks while the records are processed. */
-enum sl_pcap_ahead_mode {
-	SL_PCAP_AHEAD_AUTO,  /**< for files of 512 KiB and more */
-	SL_PCAP_AHEAD_ON,
-	SL_PCAP_AHEAD_OFF,
-};
+#define SL_PCAP_THREADS_MIN (512u << 10)  /**< input size from which I/O threads pay */
 
 /**
- * Start or not the read-ahead thread of an open reader (at most once,
- * before the first record). 0, or -errno with one line in @p log (the
- * reader then goes on without). Replay thread.
+ * Start the read-ahead thread of an open reader: it reads the file in
+ * chunks while the records are processed (at most once, before the first
+ * record). 0, or -errno with one line in @p log (the reader then goes on
+ * without). Replay thread.
  */
-int sl_pcap_read_ahead(struct sl_pcap_reader *r, enum sl_pcap_ahead_mode mode, char *log,
-		       size_t log_len);
+int sl_pcap_read_ahead(struct sl_pcap_reader *r, char *log, size_t log_len);
 
 /**
  * Open @p path (a regular file) and read its header (pcap: either byte order, micro- or
@@ -136,14 +131,17 @@ double sl_pcap_progress(const struct sl_pcap_reader *r);
 /** Close the file and free the window. */
 void sl_pcap_close(struct sl_pcap_reader *r);
 
+struct sl_pcap_behind;  /* write-behind thread (pcapio.c) */
+
 /** A pcap file being written, through its own large buffer. */
 struct sl_pcap_writer {
 	const char *path;
 	int fd;
-	uint8_t *buf;
-	size_t len, cap;
+	uint8_t *buf;      /**< the buffer being filled (huge pages where available) */
+	size_t len, cap, mapped;  /**< mapped: what to unmap, 0 when the thread owns buf */
 	uint64_t pkts;
 	int err;           /**< sticky -errno of a failed write */
+	struct sl_pcap_behind *behind;  /**< the write-behind thread, or NULL */
 };
 
 /**
@@ -153,6 +151,13 @@ struct sl_pcap_writer {
  */
 int sl_pcap_wopen(struct sl_pcap_writer *w, const char *path, enum sl_pcap_res res,
 		  uint32_t snaplen, uint32_t linktype, char *log, size_t log_len);
+
+/**
+ * Start the write-behind thread of an open writer: full buffers are
+ * handed to it and written, in order, while the next one fills. 0, or
+ * -errno with one line in @p log (the writer then goes on without).
+ */
+int sl_pcap_write_behind(struct sl_pcap_writer *w, char *log, size_t log_len);
 
 int sl_pcap_write_slow(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
 		       const uint8_t *data, uint32_t caplen);

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,7 @@ struct replay {
 	bool clock;                        /* the program calls helpers: keep the virtual clock */
 	uint64_t frac_ns;                  /* nanoseconds per unit of a record's fraction */
 	FILE *report;                      /* stdout, or stderr when a capture goes to stdout */
+	bool io_threads;                   /* read-ahead, write-behind (--io-threads) */
 	double start;
 };
 
@@ -299,6 +301,17 @@ static int setup_ports(struct replay *rp)
 	return 0;
 }
 
+/* The write-behind thread of an output that is a regular file (not a terminal, pipe or /dev/null). */
+static void write_behind(struct replay *rp, struct sl_pcap_writer *w, const char *what)
+{
+	char log[LOG_LEN];
+	struct stat st;
+
+	if (rp->io_threads && !fstat(w->fd, &st) && S_ISREG(st.st_mode) &&
+	    sl_pcap_write_behind(w, log, sizeof(log)))
+		fprintf(stderr, "sluice replay: %s %s (writing without)\n", what, log);
+}
+
 static int open_outputs(struct replay *rp)
 {
 	const struct sl_replay_opts *o = rp->o;
@@ -315,12 +328,15 @@ static int open_outputs(struct replay *rp)
 			fprintf(stderr, "sluice replay: -w %s\n", log);
 			return -EIO;
 		}
+		write_behind(rp, w, "-w");
 	}
 	if (o->drops_path && sl_pcap_wopen(&rp->drops, o->drops_path, rp->rd.res, rp->rd.snaplen,
 					   rp->rd.linktype, log, sizeof(log))) {
 		fprintf(stderr, "sluice replay: --drops %s\n", log);
 		return -EIO;
 	}
+	if (o->drops_path)
+		write_behind(rp, &rp->drops, "--drops");
 	return 0;
 }
 
@@ -614,8 +630,10 @@ int sl_replay_main(const struct sl_replay_opts *o)
 		fprintf(stderr, "sluice replay: -r %s\n", log);
 		return 1;
 	}
+	rp.io_threads = o->io == SL_REPLAY_IO_ON ||
+			(o->io == SL_REPLAY_IO_AUTO && rp.rd.file_size >= SL_PCAP_THREADS_MIN);
 	/* started now, the thread reads while the program is compiled */
-	if (sl_pcap_read_ahead(&rp.rd, (enum sl_pcap_ahead_mode)o->read_ahead, log, sizeof(log)))
+	if (rp.io_threads && sl_pcap_read_ahead(&rp.rd, log, sizeof(log)))
 		fprintf(stderr, "sluice replay: -r %s (reading without)\n", log);
 	err = replay_setup(&rp);
 	if (err) {

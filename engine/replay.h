@@ -58,6 +58,13 @@ struct sl_replay_out {
 	const char *path;
 };
 
+/** --io-threads: a read-ahead thread, and a write-behind thread per output file. */
+enum sl_replay_io {
+	SL_REPLAY_IO_AUTO,  /**< for inputs of SL_PCAP_THREADS_MIN (512 KiB) and more */
+	SL_REPLAY_IO_ON,
+	SL_REPLAY_IO_OFF,
+};
+
 /** Options of `sluice replay` (cmd_replay.c). */
 struct sl_replay_opts {
 	const char *prog_path;       /**< --prog (over the config's object), or NULL */
@@ -76,7 +83,7 @@ struct sl_replay_opts {
 	bool quiet;                  /**< no report */
 	bool no_maps;
 	int progress;                /**< 1 on, 0 off, -1 on a terminal */
-	int read_ahead;              /**< --read-ahead: enum sl_pcap_ahead_mode (pcapio.h) */
+	enum sl_replay_io io;        /**< --io-threads */
 };
 
 /** Run a replay; prints errors and the report. Returns the exit code. */

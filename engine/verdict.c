@@ -191,6 +191,45 @@ static uint64_t ctx_words(const struct bpf_insn *in)
 	return (last - first == 63 ? ~0ull : ((2ull << (last - first)) - 1)) << first;
 }
 
+/* Does the call at @p in give a helper the context (or is it no plain helper call)? */
+static bool call_takes_ctx(const struct bpf_insn *in)
+{
+	const struct sl_helper *h = in->src_reg == 0 ? sl_helper_get((uint32_t)in->imm) : NULL;
+
+	if (in->src_reg == BPF_PSEUDO_CALL)
+		return false;  /* a subprogram: its own instructions are scanned too */
+	if (!h || in->imm == BPF_FUNC_tail_call)
+		return true;
+	for (unsigned a = 0; a < 5; a++)
+		if (h->args[a] == SL_ARG_PTR_TO_CTX)
+			return true;
+	return false;
+}
+
+/*
+ * What of struct sl_xdp_ctx a verified XDP program can observe per packet:
+ * its context loads were rewritten to sl_xdp_ctx offsets (the verifier's
+ * marks say which instructions they are); the pointers data, data_end and
+ * data_meta come first, the per-burst fields (ingress_ifindex, ...) after.
+ */
+static enum sl_xdp_ctx_use xdp_ctx_use(const struct sl_prog *prog)
+{
+	enum sl_xdp_ctx_use use = SL_XDP_CTX_CONST;
+
+	if (!prog->verified || !prog->aux)
+		return SL_XDP_CTX_FULL;
+	for (uint32_t pc = 0; pc < prog->n_insns; pc++) {
+		const struct bpf_insn *in = &prog->insns[pc];
+
+		if (in->code == (BPF_JMP | BPF_CALL) && call_takes_ctx(in))
+			return SL_XDP_CTX_FULL;
+		if (prog->aux[pc].ctx_access &&
+		    (uint16_t)in->off < offsetof(struct sl_xdp_ctx, ingress_ifindex))
+			use = SL_XDP_CTX_BOUNDS;
+	}
+	return use;
+}
+
 void sl_exec_init(struct sl_exec *ex, struct sl_prog *prog, sl_jit_fn fn)
 {
 	uint64_t touched = 0;
@@ -198,6 +237,7 @@ void sl_exec_init(struct sl_exec *ex, struct sl_prog *prog, sl_jit_fn fn)
 	ex->prog = prog;
 	ex->fn = fn;
 	ex->skb_untouched = 0;
+	ex->xdp_ctx = prog->type == SL_PROG_XDP ? xdp_ctx_use(prog) : SL_XDP_CTX_FULL;
 	if (prog->type != SL_PROG_SOCKET || !prog->verified || !prog->aux)
 		return;
 	for (uint32_t pc = 0; pc < prog->n_insns; pc++) {

@@ -37,6 +37,20 @@ const char *sl_verdict_name(enum sl_verdict v);
 /** sl_verdict_port: the packet leaves through no port (egress "drop"). */
 #define SL_PORT_NONE 0xffffu
 
+/** What an XDP program can see of its context per packet (struct sl_exec.xdp_ctx). */
+enum sl_xdp_ctx_use {
+	/** a helper takes the context (adjust_head/tail/meta, load/store_bytes, tail calls, ...) */
+	SL_XDP_CTX_FULL = 0,
+	/**
+	 * the program reads data, data_end or data_meta and calls no helper that
+	 * takes the context: only those three change per packet, and the packet's
+	 * bounds cannot move (the verifier refuses stores to the context)
+	 */
+	SL_XDP_CTX_BOUNDS,
+	/** neither: only the fields that are the same for a whole burst (ingress_ifindex, ...) */
+	SL_XDP_CTX_CONST,
+};
+
 /** A program ready to run: what a worker reads, once per burst, to run packets. */
 struct sl_exec {
 	struct sl_prog *prog;
@@ -47,13 +61,22 @@ struct sl_exec {
 	 * per-packet fill may leave it alone. 0 (a zeroed struct) fills all.
 	 */
 	uint64_t skb_untouched;
+	/**
+	 * XDP programs: what of struct xdp_md the program (and the helpers it
+	 * calls) can observe per packet (sl_exec_init), so that the worker's
+	 * JIT path fills only that. 0 (a zeroed struct): everything.
+	 */
+	enum sl_xdp_ctx_use xdp_ctx;
 };
 
 /**
  * Set up @p ex for @p prog (verified) and its JIT entry @p fn (NULL: the
  * interpreter): works out which __sk_buff words a socket filter touches
  * from the verifier's marks of context accesses (every word when it may
- * tail-call another program). Control thread, once per program.
+ * tail-call another program), and for an XDP program which context
+ * fields it can observe per packet (xdp_ctx: a helper that takes the
+ * context, or a tail call, needs all of them). Control thread, once per
+ * program.
  */
 void sl_exec_init(struct sl_exec *ex, struct sl_prog *prog, sl_jit_fn fn);
 

@@ -73,6 +73,8 @@ struct burst_counts {
 	uint64_t verdict[SL_VERDICT_COUNT];
 	uint64_t drop;
 	uint64_t error;
+	/* packets that went through apply() (TX buffers, frees), not kept in place */
+	uint64_t other;
 };
 
 /* Make the mbuf match the bounds the program left in @p out. */
@@ -207,25 +209,74 @@ xdp_other(struct sl_worker *w, unsigned port, unsigned egress, uint64_t r0,
 	return xdp_keep_or_apply(w, ctx->pkt_owner, v, &out, egress, bc);
 }
 
+/* Point @p ctx at @p m's first segment (all the per-packet fields); @return data. */
+static inline __attribute__((always_inline)) uint8_t *xdp_fill(struct sl_xdp_ctx *ctx,
+							       struct rte_mbuf *m)
+{
+	uint8_t *buf = m->buf_addr;
+	uint8_t *data = buf + m->data_off;
+
+	ctx->data = data;
+	ctx->data_meta = data;
+	ctx->data_end = data + m->data_len;
+	ctx->data_hard_start = buf;
+	ctx->data_hard_end = m->nb_segs == 1 ? buf + m->buf_len : NULL;
+	ctx->pkt_owner = m;
+	return data;
+}
+
 /* Point @p ctx at @p m's first segment and run @p fn; *plain: an XDP_PASS of unmoved bounds. */
 static inline __attribute__((always_inline)) uint64_t xdp_one(sl_jit_fn fn,
 							     struct sl_xdp_ctx *ctx,
 							     struct rte_mbuf *m, bool *plain)
 {
-	uint8_t *buf = m->buf_addr;
-	uint8_t *data = buf + m->data_off;
+	uint8_t *data = xdp_fill(ctx, m);
 	uint8_t *end = data + m->data_len;
 	uint64_t r0;
 
-	ctx->data = data;
-	ctx->data_meta = data;
-	ctx->data_end = end;
-	ctx->data_hard_start = buf;
-	ctx->data_hard_end = m->nb_segs == 1 ? buf + m->buf_len : NULL;
-	ctx->pkt_owner = m;
 	r0 = fn(ctx, 0);
 	*plain = ((r0 ^ XDP_PASS) | ((uintptr_t)ctx->data ^ (uintptr_t)data) |
 		  ((uintptr_t)ctx->data_end ^ (uintptr_t)end)) == 0;
+	return r0;
+}
+
+/*
+ * Call @p fn on @p ctx. A verified XDP program reads only r1 at entry (the
+ * verifier refuses reads of r2-r5 before they are written), so r2 is not
+ * set: one instruction less per packet.
+ */
+static inline __attribute__((always_inline)) uint64_t xdp_call(sl_jit_fn fn,
+							      struct sl_xdp_ctx *ctx)
+{
+	return ((uint64_t (*)(void *))(void (*)(void))fn)(ctx);
+}
+
+/*
+ * xdp_one() for a program that can observe less of the context (@p use, a
+ * constant: sl_exec.xdp_ctx): BOUNDS fills data, data_meta and data_end,
+ * CONST nothing; neither can move the bounds (no helper takes the
+ * context), so an XDP_PASS is plain. A packet that is not a plain pass
+ * gets the whole context filled afterwards, for xdp_other().
+ */
+static inline __attribute__((always_inline)) uint64_t
+xdp_one_lazy(sl_jit_fn fn, struct sl_xdp_ctx *ctx, struct rte_mbuf *m, bool *plain,
+	     const enum sl_xdp_ctx_use use)
+{
+	uint64_t r0;
+
+	if (use == SL_XDP_CTX_FULL)
+		return xdp_one(fn, ctx, m, plain);
+	if (use == SL_XDP_CTX_BOUNDS) {
+		uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
+
+		ctx->data = data;
+		ctx->data_meta = data;
+		ctx->data_end = data + m->data_len;
+	}
+	r0 = xdp_call(fn, ctx);
+	*plain = r0 == XDP_PASS;
+	if (unlikely(!*plain))
+		xdp_fill(ctx, m);
 	return r0;
 }
 
@@ -233,10 +284,10 @@ static inline __attribute__((always_inline)) uint64_t xdp_one(sl_jit_fn fn,
 static inline __attribute__((always_inline)) void
 xdp_step(struct sl_worker *w, sl_jit_fn fn, struct sl_xdp_ctx *ctx, unsigned port,
 	 unsigned egress, struct rte_mbuf **pkts, struct rte_mbuf *m, unsigned *kept,
-	 unsigned *other, struct burst_counts *bc)
+	 unsigned *other, struct burst_counts *bc, const enum sl_xdp_ctx_use use)
 {
 	bool plain;
-	uint64_t r0 = xdp_one(fn, ctx, m, &plain);
+	uint64_t r0 = xdp_one_lazy(fn, ctx, m, &plain, use);
 
 	if (likely(plain)) {
 		pkts[(*kept)++] = m;
@@ -249,30 +300,69 @@ xdp_step(struct sl_worker *w, sl_jit_fn fn, struct sl_xdp_ctx *ctx, unsigned por
 
 /*
  * The common case, a JIT-compiled XDP program with an egress port: per
- * packet only the context fields that change, the call, and one test. A
- * packet the program passed untouched stays in @p pkts (compacted in
- * place, order kept), so an all-pass burst is sent as it came in. Returns
- * how many packets of @p pkts go to the ingress port's egress.
+ * packet only the context fields that change and that the program can
+ * observe (@p use, a constant), the call, and one test. A packet the
+ * program passed untouched stays in @p pkts (compacted in place, order
+ * kept), so an all-pass burst is sent as it came in: until the first
+ * packet that is not a plain pass nothing moves in @p pkts, and from then
+ * on xdp_step() compacts. Packet data is prefetched (a few packets ahead)
+ * only for a program that can read it. Returns how many packets of @p pkts
+ * go to the ingress port's egress; bc->other counts the others.
  */
-static uint16_t process_burst_xdp(struct sl_worker *w, sl_jit_fn fn, unsigned port,
+static inline __attribute__((always_inline)) uint16_t
+xdp_loop(struct sl_worker *w, sl_jit_fn fn, unsigned port, unsigned egress,
+	 struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
+	 const enum sl_xdp_ctx_use use)
+{
+	unsigned pf_end = use == SL_XDP_CTX_CONST || n <= PREFETCH_AHEAD ? 0 : n - PREFETCH_AHEAD;
+	unsigned kept, other = 0, i = 0;
+	struct sl_xdp_ctx ctx;
+	uint64_t r0 = XDP_PASS;
+	bool plain = true;
+
+	sl_verdict_xdp_ctx_init(&w->vstate, port, &ctx);
+	for (unsigned k = 0; use != SL_XDP_CTX_CONST && k < n && k < PREFETCH_AHEAD; k++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+	/* all plain passes so far; two loops, so that the prefetch needs no test */
+	for (; plain && i < pf_end; i++) {
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		r0 = xdp_one_lazy(fn, &ctx, pkts[i], &plain, use);
+	}
+	for (; plain && i < n; i++)
+		r0 = xdp_one_lazy(fn, &ctx, pkts[i], &plain, use);
+	if (likely(plain)) {
+		bc->verdict[SL_VERDICT_PASS] += n;
+		return n;
+	}
+	/* pkts[i - 1] is the first that is not a plain pass: from here on, compact */
+	kept = i - 1;
+	other = 1;
+	if (xdp_other(w, port, egress, r0, &ctx, bc))
+		pkts[kept++] = pkts[i - 1];
+	for (; i < pf_end; i++) {
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
+	}
+	for (; i < n; i++)
+		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
+	bc->verdict[SL_VERDICT_PASS] += n - other;
+	bc->other = other;
+	return (uint16_t)kept;
+}
+
+/* xdp_loop() for what the program can observe of its context (sl_exec.xdp_ctx). */
+static uint16_t process_burst_xdp(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 				  unsigned egress, struct rte_mbuf **pkts, uint16_t n,
 				  struct burst_counts *bc)
 {
-	struct sl_xdp_ctx ctx;
-	unsigned kept = 0, other = 0, i = 0;
-
-	sl_verdict_xdp_ctx_init(&w->vstate, port, &ctx);
-	for (unsigned k = 0; k < n && k < PREFETCH_AHEAD; k++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
-	/* two loops, so that the prefetch needs no test per packet */
-	for (; i + PREFETCH_AHEAD < n; i++) {
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc);
+	switch (ex->xdp_ctx) {
+	case SL_XDP_CTX_CONST:
+		return xdp_loop(w, ex->fn, port, egress, pkts, n, bc, SL_XDP_CTX_CONST);
+	case SL_XDP_CTX_BOUNDS:
+		return xdp_loop(w, ex->fn, port, egress, pkts, n, bc, SL_XDP_CTX_BOUNDS);
+	default:
+		return xdp_loop(w, ex->fn, port, egress, pkts, n, bc, SL_XDP_CTX_FULL);
 	}
-	for (; i < n; i++)
-		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc);
-	bc->verdict[SL_VERDICT_PASS] += n - other;
-	return (uint16_t)kept;
 }
 
 /* ---- capture hook (ops): the loops while `ctl capture` is on (capture.h) ---- */
@@ -432,12 +522,18 @@ static __attribute__((noinline)) uint16_t
 process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 	      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
 {
-	if (unlikely(__atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE)))
-		return process_burst_capture(w, ex, port, pkts, n, bc, to);
+	uint16_t kept;
+
+	if (unlikely(__atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE))) {
+		kept = process_burst_capture(w, ex, port, pkts, n, bc, to);
+		bc->other = n;  /* TX buffers may hold some: flush them */
+		return kept;
+	}
 	*to = w->eng->egress[port];
 	if (likely(ex->fn != NULL && ex->prog->type == SL_PROG_XDP && *to != SL_PORT_NONE))
-		return process_burst_xdp(w, ex->fn, port, *to, pkts, n, bc);
+		return process_burst_xdp(w, ex, port, *to, pkts, n, bc);
 	burst_general(w, ex, port, pkts, n, bc, NULL);
+	bc->other = n;
 	return 0;
 }
 
@@ -476,14 +572,21 @@ static void flush_tx(struct sl_worker *w, struct burst_counts *bc)
 	}
 }
 
-/* Publish one burst's counts; rx of the port last, with release order. */
-static void publish(struct sl_worker *w, unsigned port, uint16_t n, const struct burst_counts *bc)
+/*
+ * Publish one burst's counts; rx of the port last, with release order. A
+ * burst of plain passes only (bc->other 0) has no other verdict count.
+ */
+static inline void publish(struct sl_worker *w, unsigned port, uint16_t n,
+			   const struct burst_counts *bc)
 {
 	struct sl_worker_stats *s = &w->stats;
 
-	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
-		if (bc->verdict[v])
-			STAT_ADD(s->verdict[v], bc->verdict[v]);
+	if (likely(!bc->other))
+		STAT_ADD(s->verdict[SL_VERDICT_PASS], bc->verdict[SL_VERDICT_PASS]);
+	else
+		for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+			if (bc->verdict[v])
+				STAT_ADD(s->verdict[v], bc->verdict[v]);
 	if (bc->drop)
 		STAT_ADD(s->drop, bc->drop);
 	if (bc->error)
@@ -555,7 +658,8 @@ int sl_worker_main(void *arg)
 					     pkts, n, &bc, &to);
 			if (kept)
 				tx_send(w, to, pkts, kept, &bc);
-			flush_tx(w, &bc);
+			if (unlikely(bc.other))  /* else every TX buffer is empty */
+				flush_tx(w, &bc);
 			publish(w, p, n, &bc);
 		}
 		if (unlikely(eng->cpumap != NULL))

@@ -11,12 +11,17 @@
  *                                           half is the same when imm >= 0
  *                                           and op is ==, !=, unsigned or
  *                                           set, or the jump is 32-bit)
- *   rX &= K; [rC = 1;] if rX ==|!= 0        (rX dead after the jump; the
- *       -> [xor rC;] test rX, K; jcc|setcc  middle form is a bool, SETCC)
+ *   [rX = *(size *)(rB + off);] rX &= K; [rC = 1;] if rX ==|!= 0
+ *       -> [xor rC;] test rX|size [rB + off], K; jcc|setcc
+ *                                          (rX dead after the jump; the
+ *                                           middle form is a bool, SETCC)
  *   rX = *(size *)(rB + off); if rX op imm  (rX dead after the jump)
  *       -> cmp|test size [rB + off], imm; jcc
  *   rX = *(size *)(rB + off); rX op= imm; *(size *)(rB + off) = rX
  *       -> op size [rB + off], imm         (add, sub, and, or, xor; rX dead)
+ *
+ * And "rX &= 0xff|0xffff" of a value known to fit (liveness.c's
+ * jit_fits(): a byte load, say) emits nothing.
  *
  * A compare with memory keeps the interpreter's semantics: the loaded
  * value is zero-extended and the immediate sign-extended, so a narrower
@@ -82,6 +87,12 @@ static void match_zext_jump(const struct sl_prog *p, const uint8_t *targets, uin
 	fuse[j] = JIT_FUSE_JMP32;
 }
 
+static bool is_plain_load(const struct bpf_insn *in)
+{
+	return SL_OP_CLASS(in->code) == BPF_LDX && SL_OP_MODE(in->code) == BPF_MEM &&
+	       in->dst_reg != in->src_reg;
+}
+
 /* "rX &= K" at @p pc, then "if rX ==|!= 0" (right after, or after a bool's "rC = 1"), rX dead. */
 static void match_and_test(const struct sl_prog *p, const uint8_t *targets, uint8_t *fuse,
 			   const uint8_t *dead, const uint16_t *live, uint32_t pc)
@@ -107,6 +118,12 @@ static void match_and_test(const struct sl_prog *p, const uint8_t *targets, uint
 	if (fuse[j] != JIT_FUSE_SETCC)
 		fuse[j] = JIT_FUSE_TEST_K;
 	fuse[p->n_insns + j] = (uint8_t)(j - pc);
+	if (pc >= 1 && is_plain_load(&p->insns[pc - 1]) && p->insns[pc - 1].dst_reg == x &&
+	    !fuse[pc - 1] && !dead[pc - 1] && !targets[pc] &&
+	    (pc < 2 || !sl_isa_is_lddw(&p->insns[pc - 2]))) {
+		fuse[pc - 1] = JIT_FUSE_NOP;                /* and the load before: test [m], K */
+		fuse[p->n_insns + j] |= 0x80;
+	}
 }
 
 /*
@@ -124,12 +141,6 @@ static bool mem_cmp_ok(unsigned size, const struct bpf_insn *j)
 	if (!is_unsigned_cmp(op) || j->imm < 0)
 		return false;
 	return size == 4 || j->imm <= (size == 1 ? 0xff : 0xffff);
-}
-
-static bool is_plain_load(const struct bpf_insn *in)
-{
-	return SL_OP_CLASS(in->code) == BPF_LDX && SL_OP_MODE(in->code) == BPF_MEM &&
-	       in->dst_reg != in->src_reg;
 }
 
 /* "rX = *(size *)(rB + off)" at @p pc, then a jump on dead rX with an immediate. */
@@ -166,10 +177,31 @@ static void match_mem_alu(const struct sl_prog *p, const uint8_t *targets, uint8
 	fuse[pc + 1] = fuse[pc + 2] = JIT_FUSE_NOP;
 }
 
+/*
+ * "rX &= M" at @p pc whose M keeps the low 8 (16) bits, of a value that
+ * fits in them (@p f8, @p f16: jit_fits()): nothing to do, unless the jump
+ * after it branches on its flags.
+ */
+static void match_mask_fits(const struct sl_prog *p, uint8_t *fuse, const uint16_t *f8,
+			    const uint16_t *f16, uint32_t pc)
+{
+	const struct bpf_insn *in = &p->insns[pc];
+	uint8_t cls = SL_OP_CLASS(in->code);
+	uint64_t m = cls == BPF_ALU64 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm;
+
+	if ((cls != BPF_ALU && cls != BPF_ALU64) || in->code != (cls | BPF_AND | BPF_K) ||
+	    fuse[pc] || (pc + 1 < p->n_insns && fuse[pc + 1] == JIT_FUSE_JZ_FLAGS))
+		return;
+	if (((f8[pc] & R(in->dst_reg)) && (m & 0xff) == 0xff) ||
+	    ((f16[pc] & R(in->dst_reg)) && (m & 0xffff) == 0xffff))
+		fuse[pc] = JIT_FUSE_NOP;
+}
+
 void jit_fuse_late(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
 		   const uint16_t *live)
 {
 	uint8_t *targets = jit_jump_targets(p);
+	uint16_t *f8 = jit_fits(p, 8), *f16 = jit_fits(p, 16);
 
 	for (uint32_t pc = 0; targets && pc < p->n_insns; pc++) {
 		if (sl_isa_is_lddw(&p->insns[pc])) {
@@ -180,6 +212,10 @@ void jit_fuse_late(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
 		match_and_test(p, targets, fuse, dead, live, pc);
 		match_mem_alu(p, targets, fuse, dead, live, pc);
 		match_mem_cmp(p, targets, fuse, dead, live, pc);
+		if (f8 && f16)
+			match_mask_fits(p, fuse, f8, f16, pc);
 	}
 	free(targets);
+	free(f8);
+	free(f16);
 }

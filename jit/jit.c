@@ -178,10 +178,31 @@ static void emit_prologue(struct jit_state *st)
 		x86_alu_ri(&st->e, true, ALU_SUB, X_RSP, (int32_t)s->stack);
 }
 
-/* Absolute call to a C function: movabs r11, fn; call r11. */
+/*
+ * Does a "call rel32" from anywhere in the code mapping reach @p fn? Only
+ * once the mapping exists (code_base), and then for every offset in it,
+ * so the answer is the same in every pass and the layout still converges.
+ */
+static bool rel32_reaches(const struct jit_state *st, uintptr_t fn)
+{
+	int64_t d = (int64_t)fn - (int64_t)st->code_base;
+
+	return st->code_base && !st->opts.far_calls && d <= INT32_MAX && d - (int64_t)st->code_span - 5 >= INT32_MIN;
+}
+
+/*
+ * Call of a C function: "call rel32" when the code is within +-2 GiB of it
+ * (map_code() tries to put it there), else movabs r11, fn; call r11.
+ */
 static void emit_call_abs(struct jit_state *st, const void *fn)
 {
-	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)fn);
+	uintptr_t f = (uintptr_t)fn;
+
+	if (rel32_reaches(st, f)) {
+		x86_call_rel32(&st->e, (int32_t)((int64_t)f - (int64_t)(st->code_base + st->e.len + 5)));
+		return;
+	}
+	x86_movabs(&st->e, TMP, (uint64_t)f);
 	x86_call_reg(&st->e, TMP);
 }
 
@@ -1129,6 +1150,27 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 		emit_fused_mov(st, in, fuse);
 }
 
+/*
+ * TEST_K's compare: "test rX, K" for the AND @p arg (bits 0-6) instructions
+ * back; with bit 7, "test size [m], K" for the load before that AND (the
+ * loaded value is zero-extended, so the test of its bytes decides alike).
+ */
+static void emit_test_k(struct jit_state *st, const struct bpf_insn *in, uint8_t arg)
+{
+	const struct bpf_insn *and = in - (arg & 0x7f), *ld = and - 1;
+	bool w64 = SL_OP_CLASS(and->code) == BPF_ALU64 && is_w64(in);
+	unsigned size = sl_isa_size_bytes(ld->code);
+	int32_t off = ld->off;
+	int base;
+
+	if (!(arg & 0x80)) {
+		x86_test_ri(&st->e, w64, st->rmap[in->dst_reg], and->imm);
+		return;
+	}
+	base = mem_base(st, ld->src_reg, &off);
+	x86_test_mi(&st->e, size == 8 && !w64 ? 4 : size, base, off, and->imm);
+}
+
 /* "rC = 1; if (cond) goto +1; rC = 0": rC is zero (SETCC_ZERO); compare, setcc rC8. */
 static int emit_setcc(struct jit_state *st, const struct bpf_insn *in)
 {
@@ -1136,10 +1178,7 @@ static int emit_setcc(struct jit_state *st, const struct bpf_insn *in)
 	int cc;
 
 	if (back) {                                  /* TEST_K: the AND before, folded in */
-		const struct bpf_insn *and = in - back;
-
-		x86_test_ri(&st->e, SL_OP_CLASS(and->code) == BPF_ALU64 && is_w64(in),
-			    st->rmap[in->dst_reg], and->imm);
+		emit_test_k(st, in, back);
 		cc = jmp_ccs[SL_OP_CODE(in->code) >> 4];
 	} else {
 		cc = emit_compare(st, in);
@@ -1237,10 +1276,7 @@ static int emit_late_jump(struct jit_state *st, const struct bpf_insn *in, uint8
 	if (target == st->pc + 1)
 		return 0;
 	if (fuse == JIT_FUSE_TEST_K) {
-		const struct bpf_insn *and = in - arg;
-
-		x86_test_ri(&st->e, SL_OP_CLASS(and->code) == BPF_ALU64 && is_w64(in),
-			    st->rmap[in->dst_reg], and->imm);
+		emit_test_k(st, in, arg);
 	} else {                                                  /* MEM_CMP */
 		const struct bpf_insn *ld = in - 1;
 		unsigned size = sl_isa_size_bytes(ld->code);
@@ -1437,21 +1473,78 @@ static uint64_t jit_callback_call(const struct sl_callback *cb, uint64_t r1, uin
 	return ((uint64_t (*)(uint64_t, uint64_t))(uintptr_t)cb->engine)(r1, r2);
 }
 
-static struct sl_jit *emit_final(struct jit_state *st, size_t size)
+/*
+ * An RW mapping of @p map_len bytes for the code, within +-2 GiB of the
+ * helpers if it can be (below this library's text, where a PIE
+ * executable leaves room), so that helper calls are "call rel32"; else
+ * anywhere. MAP_FIXED_NOREPLACE never takes over an existing mapping.
+ */
+static uint8_t *map_code(size_t map_len)
+{
+	static const uintptr_t below[] = { 64ul << 20, 256ul << 20, 1ul << 30 };
+	uintptr_t anchor = (uintptr_t)&sl_jit_compile & ~(((uintptr_t)1 << 21) - 1);
+	void *m;
+
+	for (unsigned i = 0; i < sizeof(below) / sizeof(below[0]); i++) {
+		void *hint = (void *)(anchor - below[i]);
+
+		if (anchor <= below[i] + map_len)
+			continue;
+		m = mmap(hint, map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (m == hint)
+			return m;
+		if (m != MAP_FAILED)
+			munmap(m, map_len);      /* a kernel that took the address as a hint only */
+	}
+	m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/*
+ * Map the code (map_code()), then run the sizing passes again now that
+ * its address is known: helper calls within reach shrink to call rel32
+ * (sizes only shrink, so the code still fits). @return the mapping with
+ * *size updated, or NULL with st->log.err.
+ */
+static uint8_t *place_code(struct jit_state *st, size_t *size, size_t *map_len)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	size_t map_len = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	uint8_t *mem;
+	size_t n;
+
+	*map_len = (*size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	mem = map_code(*map_len);
+	if (!mem) {
+		jit_fail(st, -ENOMEM, "mmap of %zu bytes of code failed", *map_len);
+		return NULL;
+	}
+	st->code_base = (uintptr_t)mem;
+	st->code_span = *map_len;
+	n = converge(st);
+	if (!n || n > *size) {
+		if (n)
+			jit_fail(st, -EFAULT, "code grew from %zu to %zu bytes once placed", *size, n);
+		munmap(mem, *map_len);
+		return NULL;
+	}
+	*size = n;
+	return mem;
+}
+
+static struct sl_jit *emit_final(struct jit_state *st, size_t size)
+{
 	struct sl_jit *jit = calloc(1, sizeof(*jit));
+	size_t map_len;
 	uint8_t *mem;
 
 	if (!jit) {
 		jit_fail(st, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	mem = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
+	mem = place_code(st, &size, &map_len);
+	if (!mem) {
 		free(jit);
-		jit_fail(st, -ENOMEM, "mmap of %zu bytes of code failed", map_len);
 		return NULL;
 	}
 	st->e = (struct x86_emit){ .buf = mem, .cap = size };

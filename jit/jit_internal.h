@@ -54,7 +54,8 @@ enum {
 	JIT_FUSE_JMP32,    /**< jump with an immediate on a dead zero-extended copy: a 32-bit
 			       compare of the source; the argument is the source register */
 	JIT_FUSE_TEST_K,   /**< "if rX ==|!= 0" on a dead "rX &= K": test rX, K; the argument
-			       is the distance back to the AND (also on a SETCC jump) */
+			       is the distance back to the AND (also on a SETCC jump), bit 7
+			       set when the load before the AND is folded in: test [m], K */
 	JIT_FUSE_MEM_CMP,  /**< jump with an immediate on a dead load just before: cmp|test [m], imm */
 	JIT_FUSE_MEM_ALU,  /**< "rX = [m]; rX op= imm; [m] = rX", rX dead: op [m], imm (at the load) */
 };
@@ -136,6 +137,14 @@ uint16_t *jit_hi_live(const struct sl_prog *prog, const uint8_t *targets, const 
  * @return n_insns + 1 entries (malloc'ed, caller frees) or NULL.
  */
 uint16_t *jit_hi_zero(const struct sl_prog *prog);
+
+/**
+ * Values known to fit in @p bits (8 or 16) bits (liveness.c): per
+ * instruction, the registers below 2^bits before it on every path (bit n:
+ * rn), on the program as written. @return n_insns + 1 entries
+ * (malloc'ed, caller frees) or NULL.
+ */
+uint16_t *jit_fits(const struct sl_prog *prog, unsigned bits);
 
 /**
  * 64-bit ALU instructions, not fused (@p fuse: the final fusions),

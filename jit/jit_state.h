@@ -71,6 +71,8 @@ struct jit_state {
 	bool tail_calls;
 	bool bmi2;
 	int32_t tpoff;                   /* sl_map_cpu from the thread pointer */
+	uintptr_t code_base;             /* where the code will be (0: not known yet) */
+	size_t code_span;                /* bytes mapped there */
 	uint64_t seed, rng;              /* blinding keys, same sequence every pass */
 	struct sl_errlog log;            /* the caller's log; log.err: first error, 0 if none */
 };

@@ -473,3 +473,80 @@ uint16_t *jit_hi_zero(const struct sl_prog *p)
 	}
 	return kz;
 }
+
+/*
+ * ---- values known to fit in 8 or 16 bits (forward) ----
+ *
+ * fits[pc] = registers whose value is below 2^bits before instruction pc
+ * on every path, on the program as written: byte (and for 16, half-word)
+ * loads, small constants, copies, ANDs with a small mask or of such a
+ * value, right shifts of such a value. Every one of these is emitted
+ * exactly (no fusion leaves other bits in them), so the JIT can drop a
+ * later "&= 0xff|0xffff" of such a register (fuse_late.c).
+ */
+static uint16_t fits_step(const struct bpf_insn *in, uint16_t f, unsigned bits)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+	uint16_t d = R(in->dst_reg), s = R(in->src_reg);
+	bool k = SL_OP_SRC(in->code) == BPF_K, small = in->imm >= 0 && in->imm < (1 << bits), z = false;
+
+	if ((cls == BPF_ALU || cls == BPF_ALU64) && op == BPF_MOV && in->off == 0)
+		z = k ? small : (f & s) != 0;
+	else if ((cls == BPF_ALU || cls == BPF_ALU64) && op == BPF_AND)
+		z = (f & d) || (k ? small : (f & s) != 0);
+	else if ((cls == BPF_ALU || cls == BPF_ALU64) && op == BPF_RSH)
+		z = (f & d) != 0;
+	else if (cls == BPF_LDX && SL_OP_MODE(in->code) == BPF_MEM)
+		z = sl_isa_size_bytes(in->code) * 8 <= bits;
+	else if (sl_isa_is_lddw(in))
+		z = in->src_reg == 0 && in[1].imm == 0 && small;
+	f = (uint16_t)(f & ~hi_kill(in));
+	if (cls == BPF_STX && SL_OP_MODE(in->code) == BPF_ATOMIC)
+		f = (uint16_t)(f & ~(s | R(0)));
+	return z ? (uint16_t)(f | d) : f;
+}
+
+uint16_t *jit_fits(const struct sl_prog *p, unsigned bits)
+{
+	uint16_t *f = malloc((p->n_insns + 1) * sizeof(uint16_t));
+	bool changed = true;
+
+	if (!f)
+		return NULL;
+	for (uint32_t i = 0; i <= p->n_insns; i++)
+		f[i] = 0x7ff;
+	f[0] = 0;
+	for (uint32_t i = 0; i < p->n_insns; i++) {          /* function entries: nothing known */
+		const struct bpf_insn *in = &p->insns[i];
+		int64_t t = (int64_t)i + 1 + in->imm;
+
+		if (((in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) ||
+		     (sl_isa_is_lddw(in) && in->src_reg == BPF_PSEUDO_FUNC)) && t >= 0 && t < p->n_insns)
+			f[t] = 0;
+		if (sl_isa_is_lddw(in))
+			i++;
+	}
+	while (changed) {
+		changed = false;
+		for (uint32_t i = 0; i < p->n_insns; i++) {
+			const struct bpf_insn *in = &p->insns[i];
+			uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+			bool stop = (cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_EXIT || op == BPF_JA);
+			uint32_t next = i + (sl_isa_is_lddw(in) ? 2 : 1);
+			int64_t t = jump_target(in, i);
+			uint16_t out = fits_step(in, f[i], bits);
+
+			if (!stop && next <= p->n_insns && (f[next] & out) != f[next]) {
+				f[next] &= out;
+				changed = true;
+			}
+			if (t >= 0 && t <= p->n_insns && (f[t] & out) != f[t]) {
+				f[t] &= out;
+				changed = true;
+			}
+			if (sl_isa_is_lddw(in))
+				i++;
+		}
+	}
+	return f;
+}

@@ -27,22 +27,34 @@
  *                     element i for slot c at pcpu + c*pcpu_bytes + i*stride,
  *                     so workers never share cache lines
  * Hash: CRC32-C (SSE4.2 crc32 instruction) of the key with a per-map seed.
+ * Lookups and worker updates are compiled once per common key size (4, 8,
+ * 16, 40 bytes) with hashing, comparison and key copy unrolled.
  *
  * Concurrency
  *   - Lookups take no lock: an RCU-style walk of the chain with acquire
- *     loads. A published element is never modified by the map again (its
- *     key and, for shared types, its value are immutable), so readers
- *     never see a torn value written by an update.
+ *     loads. A published element's key is never modified by the map
+ *     again, nor, for shared types with values over 8 bytes, its value:
+ *     readers never see a torn value written by an update. Shared values
+ *     of at most 8 bytes are updated in place (below) with one atomic
+ *     8-byte store: a reader sees the old or the new value, never a mix.
  *   - Writers (workers or the control thread) take the bucket's spinlock
- *     for the chain edit only. An update of an existing key builds a new
- *     element and swaps it into the old one's place with one release
- *     store (old->next is left intact for readers standing on it); an
- *     insert pushes at the head; a delete bypasses the element. No insert
- *     is lost: chain edits are serialised per bucket.
- *   - PERCPU types: a worker's update of an existing key writes its own
- *     slot in place (as the kernel does), lock-free; only that worker
- *     writes the slot. The control thread's update of an existing key
- *     writes every slot in place too (under the bucket lock), word by word.
+ *     for the chain edit only. An update of an existing key with a value
+ *     over 8 bytes builds a new element and swaps it into the old one's
+ *     place with one release store (old->next is left intact for readers
+ *     standing on it); an insert pushes at the head; a delete bypasses
+ *     the element. No insert is lost: chain edits are serialised per
+ *     bucket. The walk under the lock finds the element and the one
+ *     before it at once (no second walk to relink).
+ *   - In place (t->in_place: PERCPU types, and shared values of at most 8
+ *     bytes): a worker's update of an existing key (BPF_ANY, BPF_EXIST)
+ *     finds it lock-free and writes the value where it is, as the kernel
+ *     does for per-CPU maps: its own slot (only that worker writes it), or
+ *     the one word. A worker is an RCU reader, so the element cannot be
+ *     reused under the write; if it is unlinked meanwhile, the update is
+ *     ordered before that delete or replacement. The control thread (no
+ *     RCU reader) does the same under the bucket lock, every slot word by
+ *     word. Workers also fail BPF_NOEXIST of a key they find, and
+ *     BPF_EXIST of one they do not, without a lock or a new element.
  *   - Unlinked elements are retired with an epoch (rcu.c) and reused only
  *     after every online worker has called sl_map_quiescent(); elements
  *     come from a pool (pool spinlock, writers only). The pool has spare
@@ -50,17 +62,21 @@
  *     finds none ready gets -EBUSY (bounded by SPARE per worker per
  *     burst), the control thread waits for a grace period instead.
  *   - Per-worker element caches: an online worker (sl_map_worker_online,
- *     one thread per slot) keeps up to CPU_CACHE free element numbers and
- *     a batch of up to RET_BATCH retired ones in its own cache line(s) of
- *     the map, touched by no other thread. It takes the pool lock once per
- *     CPU_CACHE / 2 allocations (refill) and once per RET_BATCH
- *     retirements (the batch gets one epoch, taken at the flush: later
- *     than each member's unlink, so conservative), instead of twice per
- *     update, and the global epoch counter once per batch. A refill also
- *     flushes the pending retirements. The control thread and threads that
- *     are not online workers use the pool directly. A cache holds at most
- *     CPU_CACHE + RET_BATCH elements; a worker that goes offline for good
- *     strands them, which the spare (SPARE_PER_CPU per slot) covers.
+ *     one thread per slot) keeps up to CPU_CACHE free element numbers, a
+ *     batch of up to RET_BATCH retired ones, and a ring of CPU_BATCHES
+ *     sealed batches, in memory of the map that no other thread touches.
+ *     A full batch is sealed with one epoch (taken at sealing: later than
+ *     each member's unlink, so conservative; one global epoch increment
+ *     per batch). A worker whose free list runs out takes its own oldest
+ *     sealed batch once every reader is done with it (no lock: in steady
+ *     traffic, a worker's updates recycle its own elements), else takes
+ *     the pool lock and refills to CPU_CACHE / 2. A sealed batch pushed
+ *     out of a full ring goes to the pool (its free stack if already
+ *     reusable, else the retired ring). The control thread and threads
+ *     that are not online workers use the pool directly. A cache holds at
+ *     most CPU_CACHE + RET_BATCH * (CPU_BATCHES + 1) elements; a worker
+ *     that goes offline for good strands them, which the spare
+ *     (SPARE_PER_CPU per slot) covers.
  *   - The entry count is reserved with a CAS before an insert links its
  *     element, so max_entries holds exactly across buckets (-E2BIG).
  *   - LRU types: lookups set a reference bit; an insert into a full map
@@ -96,6 +112,7 @@
 #define LRU_TRIES 16           /* evictions an insert attempts before -EBUSY */
 #define RET_BATCH 32u          /* retired elements sharing one epoch tag */
 #define CPU_CACHE 32u          /* free element numbers a worker's cache holds */
+#define CPU_BATCHES 8u         /* sealed retired batches a worker keeps for its own reuse */
 
 /*
  * An element is only what readers touch: 16 bytes of header, the key
@@ -122,9 +139,13 @@ struct htab_batch {
 /* one online worker's element cache (only that worker touches it) */
 struct htab_cpu {
 	_Alignas(SL_CACHE_LINE) uint32_t nfree, nret;
+	uint32_t bat_head, bat_tail;        /* ring of sealed batches (free-running) */
 	uint32_t free[CPU_CACHE];
-	uint32_t ret[RET_BATCH];   /* retired, not yet given an epoch */
+	uint32_t ret[RET_BATCH];            /* retired, not yet given an epoch */
+	uint64_t bat_epoch[CPU_BATCHES];    /* sealed batches: epoch, members */
+	uint32_t bat[CPU_BATCHES][RET_BATCH];
 };
+_Static_assert(RET_BATCH <= CPU_CACHE, "a sealed batch refills the free list in one copy");
 
 struct sl_htab {
 	struct sl_map map;
@@ -135,6 +156,7 @@ struct sl_htab {
 	uint32_t elem_size;
 	uint32_t nelems;
 	bool percpu, lru, devmap;
+	bool in_place;                     /* updates of existing keys write the value in place */
 	_Atomic uint64_t *heads;           /* head words, see head_word() */
 	uint8_t *elems;
 	uint8_t *pcpu;
@@ -213,6 +235,7 @@ hash_sized(const struct sl_htab *t, const void *key, uint32_t n)
 	uint64_t w;
 	uint32_t w4;
 
+#pragma GCC unroll 8
 	for (; n >= 8; n -= 8, k += 8) {
 		memcpy(&w, k, 8);
 		h = _mm_crc32_u64(h, w);
@@ -261,6 +284,7 @@ static inline __attribute__((always_inline)) bool key_eq(const void *a, const vo
 		if (size & 7)
 			return memcmp(a, b, size) == 0;
 		x[1] = 0;   /* flow keys (40 bytes and the like): words, no call */
+#pragma GCC unroll 8
 		for (uint32_t i = 0; i < size; i += 8) {
 			memcpy(x, (const uint8_t *)a + i, 8), memcpy(y, (const uint8_t *)b + i, 8);
 			x[1] |= x[0] ^ y[0];
@@ -372,23 +396,12 @@ static void retire_locked(struct sl_htab *t, const uint32_t *idx, uint32_t n, ui
 	if (last && last->end - (t->bat_tail - 1 == t->bat_head ? t->ret_head :
 				  t->batches[(t->bat_tail - 2) & t->bat_mask].end) < RET_BATCH) {
 		last->end = t->ret_tail;
-		last->epoch = epoch;
+		if (epoch > last->epoch)
+			last->epoch = epoch;
 	} else {
 		t->batches[t->bat_tail++ & t->bat_mask] = (struct htab_batch){
 			.epoch = epoch, .end = t->ret_tail };
 	}
-}
-
-/* pool lock held: a worker's pending retirements get one (current) epoch */
-static void cache_flush_locked(struct sl_htab *t, struct htab_cpu *pc)
-{
-	uint64_t epoch;
-
-	if (!pc->nret)
-		return;
-	epoch = map_rcu_retire_epoch();
-	retire_locked(t, pc->ret, pc->nret, epoch);
-	pc->nret = 0;
 }
 
 /* pool lock held: a worker's cache filled to CPU_CACHE / 2, from the free stack in one copy */
@@ -414,16 +427,30 @@ static inline struct htab_cpu *own_cache(const struct sl_htab *t, bool ctl)
 	return !ctl && slot >= 0 && (uint32_t)slot < t->ncache ? &t->cpus[slot] : NULL;
 }
 
-/* an element from the worker's cache (refilled to CPU_CACHE / 2) or the pool */
-static struct htab_elem *pool_get(struct sl_htab *t, struct htab_cpu *pc)
+/* the worker's oldest sealed batch, once every reader is done with it, becomes its free list */
+static bool cache_reuse(struct htab_cpu *pc)
+{
+	uint32_t i;
+
+	if (pc->bat_head == pc->bat_tail ||
+	    pc->bat_epoch[pc->bat_head % CPU_BATCHES] > map_rcu_min_epoch())
+		return false;
+	i = pc->bat_head++ % CPU_BATCHES;
+	memcpy(pc->free + pc->nfree, pc->bat[i], sizeof(pc->bat[i]));
+	pc->nfree += RET_BATCH;
+	return true;
+}
+
+/* pool_get() when the worker's free list is empty (pc) or for other threads (no pc) */
+static __attribute__((noinline)) struct htab_elem *pool_get_slow(struct sl_htab *t,
+								 struct htab_cpu *pc)
 {
 	uint32_t idx;
 
-	if (pc && pc->nfree)
+	if (pc && cache_reuse(pc))
 		return elem_at(t, pc->free[--pc->nfree]);
 	sl_spin_lock(&t->pool_lock);
 	if (pc) {
-		cache_flush_locked(t, pc);
 		cache_refill_locked(t, pc);
 		idx = pc->nfree ? pc->free[--pc->nfree] : UINT32_MAX;
 	} else {
@@ -431,6 +458,18 @@ static struct htab_elem *pool_get(struct sl_htab *t, struct htab_cpu *pc)
 	}
 	sl_spin_unlock(&t->pool_lock);
 	return idx == UINT32_MAX ? NULL : elem_at(t, idx);
+}
+
+/*
+ * An element: from the worker's free list, else its own oldest sealed
+ * batch once reusable, else the pool (the free list refilled to CPU_CACHE
+ * / 2); other threads take from the pool.
+ */
+static inline struct htab_elem *pool_get(struct sl_htab *t, struct htab_cpu *pc)
+{
+	if (pc && pc->nfree)
+		return elem_at(t, pc->free[--pc->nfree]);
+	return pool_get_slow(t, pc);
 }
 
 /* an element that was never published goes straight back */
@@ -447,18 +486,43 @@ static void pool_put(struct sl_htab *t, struct htab_cpu *pc, struct htab_elem *e
 	sl_spin_unlock(&t->pool_lock);
 }
 
+/*
+ * A worker's full batch of retirements gets one (current) epoch and joins
+ * its ring of sealed batches; when the ring is full, its oldest batch goes
+ * to the pool: to the free stack when every reader is done with it, else
+ * to the retired ring with its epoch (a batch behind a later one waits for
+ * that one too: conservative).
+ */
+static __attribute__((noinline)) void cache_seal(struct sl_htab *t, struct htab_cpu *pc)
+{
+	uint32_t i;
+
+	if (pc->bat_tail - pc->bat_head == CPU_BATCHES) {
+		i = pc->bat_head++ % CPU_BATCHES;
+		sl_spin_lock(&t->pool_lock);
+		if (pc->bat_epoch[i] <= map_rcu_min_epoch()) {
+			memcpy(t->free_idx + t->nfree, pc->bat[i], sizeof(pc->bat[i]));
+			t->nfree += RET_BATCH;
+		} else {
+			retire_locked(t, pc->bat[i], RET_BATCH, pc->bat_epoch[i]);
+		}
+		sl_spin_unlock(&t->pool_lock);
+	}
+	i = pc->bat_tail++ % CPU_BATCHES;
+	memcpy(pc->bat[i], pc->ret, sizeof(pc->ret));
+	pc->bat_epoch[i] = map_rcu_retire_epoch();
+	pc->nret = 0;
+}
+
 /* an unlinked element waits for a grace period (a worker's: batched in its cache) */
-static void pool_retire(struct sl_htab *t, struct htab_cpu *pc, struct htab_elem *e)
+static inline void pool_retire(struct sl_htab *t, struct htab_cpu *pc, struct htab_elem *e)
 {
 	uint32_t idx = elem_index(t, e);
 
 	if (pc) {
 		pc->ret[pc->nret++] = idx;
-		if (pc->nret < RET_BATCH)
-			return;
-		sl_spin_lock(&t->pool_lock);
-		cache_flush_locked(t, pc);
-		sl_spin_unlock(&t->pool_lock);
+		if (pc->nret == RET_BATCH)
+			cache_seal(t, pc);
 		return;
 	}
 	sl_spin_lock(&t->pool_lock);
@@ -483,22 +547,6 @@ static bool locate(struct sl_htab *t, uint32_t b, struct htab_elem *e, struct ht
 		if (cur == e)
 			return true;
 	return false;
-}
-
-/* put n where old is (same key, so the head word's hash bits do not change) */
-static void replace_elem(struct sl_htab *t, uint32_t b, struct htab_elem *old,
-			 struct htab_elem *n)
-{
-	struct htab_elem *pred;
-
-	locate(t, b, old, &pred);
-	atomic_store_explicit(&n->next, atomic_load_explicit(&old->next, memory_order_relaxed),
-			      memory_order_relaxed);
-	atomic_store_explicit(&old->linked, 0, memory_order_relaxed);
-	if (pred)
-		atomic_store_explicit(&pred->next, n, memory_order_release);
-	else
-		set_head(t, b, n);
 }
 
 static void unlink_elem(struct sl_htab *t, uint32_t b, struct htab_elem *pred,
@@ -558,19 +606,22 @@ static uint64_t now_ns(void)
  * when no spare element has finished its grace period); the control
  * thread, which holds no map pointer here, waits for one (bounded).
  */
-static struct htab_elem *elem_get(struct sl_htab *t, struct htab_cpu *pc, bool ctl)
+static __attribute__((noinline)) struct htab_elem *elem_wait(struct sl_htab *t,
+							      struct htab_cpu *pc)
 {
 	struct htab_elem *e;
-	uint64_t deadline = 0;
+	uint64_t deadline = now_ns() + CTL_WAIT_NS;
 
-	while (!(e = pool_get(t, pc)) && ctl) {
-		if (!deadline)
-			deadline = now_ns() + CTL_WAIT_NS;
-		else if (now_ns() > deadline)
-			break;
+	while (!(e = pool_get(t, pc)) && now_ns() <= deadline)
 		sched_yield();
-	}
 	return e;
+}
+
+static inline struct htab_elem *elem_get(struct sl_htab *t, struct htab_cpu *pc, bool ctl)
+{
+	struct htab_elem *e = pool_get(t, pc);
+
+	return e || !ctl ? e : elem_wait(t, pc);
 }
 
 /* ---- data path ---- */
@@ -621,19 +672,36 @@ static void *htab_lookup_percpu(struct sl_map *map, const void *key, uint32_t cp
 	return e ? elem_value(t, e, cpu) : NULL;
 }
 
-/* fill a fresh element: key, and the value (ctl: all slots packed; else own slot) */
-static void elem_fill(struct sl_htab *t, struct htab_elem *e, uint32_t h, const void *key,
-		      const void *value, bool ctl)
+/* ---- updates ---- */
+
+/* n bytes from src (any alignment) to d: words, then the tail; unrolled for constant n */
+static inline __attribute__((always_inline)) void copy_in(uint8_t *d, const void *src, uint32_t n)
+{
+	const uint8_t *s = src;
+	uint64_t w;
+	uint32_t w4;
+	uint16_t w2;
+
+	if (n > 64) {
+		memcpy(d, s, n);
+		return;
+	}
+#pragma GCC unroll 8
+	for (; n >= 8; n -= 8, d += 8, s += 8)
+		memcpy(&w, s, 8), memcpy(d, &w, 8);
+	if (n & 4)
+		memcpy(&w4, s, 4), memcpy(d, &w4, 4), d += 4, s += 4;
+	if (n & 2)
+		memcpy(&w2, s, 2), memcpy(d, &w2, 2), d += 2, s += 2;
+	if (n & 1)
+		*d = *s;
+}
+
+/* per-CPU types: a fresh element's slots (ctl: all slots packed; else own slot, others 0) */
+static void elem_fill_percpu(struct sl_htab *t, struct htab_elem *e, const void *value, bool ctl)
 {
 	uint32_t vs = t->map.def.value_size, stride = t->map.value_stride;
 
-	atomic_store_explicit(&e->hash, h, memory_order_relaxed);
-	atomic_store_explicit(&e->ref, 0, memory_order_relaxed);
-	memcpy(e->key, key, t->key_size);
-	if (!t->percpu) {
-		memcpy(e->key + t->value_off, value, vs);
-		return;
-	}
 	for (unsigned c = 0; c < t->map.ncpus; c++) {
 		uint8_t *v = elem_value(t, e, c);
 
@@ -646,7 +714,20 @@ static void elem_fill(struct sl_htab *t, struct htab_elem *e, uint32_t h, const 
 	}
 }
 
-/* bucket lock held: link n (replacing old if any); return the error or 0 */
+/* fill a fresh element (not yet published): hash, key (ks bytes), value */
+static inline __attribute__((always_inline)) void
+elem_fill(struct sl_htab *t, struct htab_elem *e, uint32_t h, const void *key, uint32_t ks,
+	  const void *value, bool ctl)
+{
+	atomic_store_explicit(&e->hash, h, memory_order_relaxed);
+	atomic_store_explicit(&e->ref, 0, memory_order_relaxed);
+	copy_in(e->key, key, ks);
+	if (t->percpu)
+		elem_fill_percpu(t, e, value, ctl);
+	else
+		copy_in(e->key + t->value_off, value, t->map.def.value_size);
+}
+
 /* one more entry, unless max_entries are there (exact across buckets) */
 static bool count_reserve(struct sl_htab *t)
 {
@@ -660,9 +741,18 @@ static bool count_reserve(struct sl_htab *t)
 	return false;
 }
 
-static long publish(struct sl_htab *t, uint32_t b, struct htab_elem *old, struct htab_elem *n,
-		    uint64_t flags)
+/*
+ * Bucket lock held: link n in place of old (pred: the element before old,
+ * NULL when old is first), or at the head when there is no old; the error
+ * or 0.
+ */
+static inline __attribute__((always_inline)) long
+publish(struct sl_htab *t, uint32_t b, struct htab_elem *pred, struct htab_elem *old,
+	struct htab_elem *n, uint64_t flags)
 {
+	_Atomic uint64_t *head = &t->heads[b];
+	uint64_t w = atomic_load_explicit(head, memory_order_relaxed);
+
 	if (old && flags == BPF_NOEXIST)
 		return -EEXIST;
 	if (!old && flags == BPF_EXIST)
@@ -670,65 +760,95 @@ static long publish(struct sl_htab *t, uint32_t b, struct htab_elem *old, struct
 	if (!old && !count_reserve(t))
 		return t->lru ? -EAGAIN : -E2BIG;  /* LRU: evict, then retry */
 	atomic_store_explicit(&n->linked, 1, memory_order_relaxed);
-	if (old) {
-		replace_elem(t, b, old, n);
+	if (!old) {   /* new first element: its hash bits, MORE if the bucket had one */
+		atomic_store_explicit(&n->next, head_elem(w), memory_order_relaxed);
+		atomic_store_explicit(head, (uintptr_t)n | HEAD_LOCK | (head_elem(w) ? HEAD_MORE : 0) |
+				      (uint64_t)(atomic_load_explicit(&n->hash, memory_order_relaxed) >> 16) << 48,
+				      memory_order_release);
 		return 0;
 	}
-	atomic_store_explicit(&n->next, first(t, b), memory_order_relaxed);
-	set_head(t, b, n);
+	atomic_store_explicit(&n->next, atomic_load_explicit(&old->next, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&old->linked, 0, memory_order_relaxed);
+	if (pred)
+		atomic_store_explicit(&pred->next, n, memory_order_release);
+	else   /* same key and same next: only the address in the head word changes */
+		atomic_store_explicit(head, (w & ~HEAD_PTR_MASK) | (uintptr_t)n, memory_order_release);
 	return 0;
 }
 
 /*
- * Control-thread update of an existing per-CPU element: every slot is
- * written in place (word by word), as the kernel does, so that workers
- * holding the element keep counting into the live one.
+ * An existing element's value written in place: one slot of a per-CPU
+ * element (a worker's own) or every slot (ctl, packed values), or the one
+ * word of a shared value of at most 8 bytes (one atomic store: readers see
+ * the old or the new value, never a mix).
  */
-static bool percpu_ctl_in_place(struct sl_htab *t, uint32_t b, uint32_t h, const void *key,
-				const void *value, uint64_t flags)
+static inline __attribute__((always_inline)) void
+write_in_place(struct sl_htab *t, struct htab_elem *e, const void *value, bool ctl)
 {
-	struct htab_elem *old;
+	uint32_t vs = t->map.def.value_size;
+	uint64_t w = 0;
 
-	if (flags == BPF_NOEXIST)
-		return false;
+	if (!t->percpu) {
+		memcpy(&w, value, vs < 8 ? vs : 8);
+		__atomic_store_n((uint64_t *)(void *)(e->key + t->value_off), w, __ATOMIC_RELAXED);
+	} else if (!ctl) {
+		sl_write_shared(elem_value(t, e, sl_map_cpu), value, vs);
+	} else {
+		for (unsigned c = 0; c < t->map.ncpus; c++)
+			sl_write_shared(elem_value(t, e, c),
+					(const uint8_t *)value + c * t->map.value_stride, vs);
+	}
+}
+
+/* bucket lock held: the element of key and the one before it (*pred, NULL: first) */
+static inline __attribute__((always_inline)) struct htab_elem *
+find_locked(const struct sl_htab *t, uint32_t b, uint32_t h, const void *key, uint32_t ks,
+	    struct htab_elem **pred)
+{
+	struct htab_elem *e = head_elem(atomic_load_explicit(&t->heads[b], memory_order_relaxed));
+
+	for (*pred = NULL; e; *pred = e, e = atomic_load_explicit(&e->next, memory_order_relaxed))
+		if (atomic_load_explicit(&e->hash, memory_order_relaxed) == h && key_eq(e->key, key, ks))
+			return e;
+	return NULL;
+}
+
+/*
+ * Control thread, in-place types (t->in_place): an existing element's
+ * value written under the bucket lock (the control thread is no RCU
+ * reader); false when the key is absent.
+ */
+static bool ctl_in_place(struct sl_htab *t, uint32_t b, uint32_t h, const void *key,
+			 const void *value)
+{
+	struct htab_elem *old, *pred;
+
 	bucket_lock(t, b);
-	old = find(t, h, key);
-	for (unsigned c = 0; old && c < t->map.ncpus; c++)
-		sl_write_shared(elem_value(t, old, c),
-				(const uint8_t *)value + c * t->map.value_stride,
-				t->map.def.value_size);
+	old = find_locked(t, b, h, key, t->key_size, &pred);
+	if (old)
+		write_in_place(t, old, value, true);
 	bucket_unlock(t, b);
 	return old != NULL;
 }
 
-static long htab_update_common(struct sl_htab *t, const void *key, const void *value,
-			       uint64_t flags, bool ctl)
+/* a new element for key, linked in place of the old one if any (see publish) */
+static inline __attribute__((always_inline)) long
+insert_or_replace(struct sl_htab *t, uint32_t h, const void *key, uint32_t ks, const void *value,
+		  uint64_t flags, bool ctl)
 {
-	uint32_t h = htab_hash(t, key), b = h & t->mask;
 	struct htab_cpu *pc = own_cache(t, ctl);
-	struct htab_elem *old, *n;
+	struct htab_elem *old, *pred, *n = elem_get(t, pc, ctl);
+	uint32_t b = h & t->mask;
 	long err;
 
-	if (!sl_update_flags_ok(flags) || (t->percpu && !ctl && sl_map_cpu >= t->map.ncpus))
-		return -EINVAL;
-	if (t->percpu && !ctl) {
-		/* own slot of an existing element: in place, lock-free */
-		old = find(t, h, key);
-		if (old && flags != BPF_NOEXIST) {
-			sl_write_shared(elem_value(t, old, sl_map_cpu), value, t->map.def.value_size);
-			return 0;
-		}
-	} else if (t->percpu && percpu_ctl_in_place(t, b, h, key, value, flags)) {
-		return 0;
-	}
-	n = elem_get(t, pc, ctl);
 	if (!n)
 		return -EBUSY;
-	elem_fill(t, n, h, key, value, ctl);
+	elem_fill(t, n, h, key, ks, value, ctl);
 	for (int tries = 0;; tries++) {
 		bucket_lock(t, b);
-		old = find(t, h, key);
-		err = publish(t, b, old, n, flags);
+		old = find_locked(t, b, h, key, ks, &pred);
+		err = publish(t, b, pred, old, n, flags);
 		bucket_unlock(t, b);
 		if (err != -EAGAIN)
 			break;
@@ -745,9 +865,64 @@ static long htab_update_common(struct sl_htab *t, const void *key, const void *v
 	return err;
 }
 
+/*
+ * Every update; key size ks (a constant where the caller specialises).
+ * Workers (RCU readers) first look the key up without a lock, unless a
+ * new element is built anyway (BPF_ANY, not in place): an existing
+ * element of an in-place type takes the value where it is (BPF_ANY,
+ * BPF_EXIST), and BPF_NOEXIST of an existing key / BPF_EXIST of an absent
+ * one fail at once (the key was there / absent at that moment: the
+ * update is ordered then). Everything else builds a new element.
+ */
+static inline __attribute__((always_inline)) long
+update_sized(struct sl_htab *t, const void *key, const void *value, uint64_t flags, bool ctl,
+	     uint32_t ks)
+{
+	uint32_t h = hash_sized(t, key, ks);
+	struct htab_elem *old;
+
+	if (!sl_update_flags_ok(flags) || (t->percpu && !ctl && sl_map_cpu >= t->map.ncpus))
+		return -EINVAL;
+	if (!ctl && (t->in_place || flags != BPF_ANY)) {
+		old = find_sized(t, h, key, ks);
+		if (old && flags == BPF_NOEXIST)
+			return -EEXIST;
+		if (!old && flags == BPF_EXIST)
+			return -ENOENT;
+		if (old && t->in_place) {
+			write_in_place(t, old, value, false);
+			return 0;
+		}
+	} else if (ctl && t->in_place && flags != BPF_NOEXIST &&
+		   ctl_in_place(t, h & t->mask, h, key, value)) {
+		return 0;
+	}
+	return insert_or_replace(t, h, key, ks, value, flags, ctl);
+}
+
+static long htab_update_common(struct sl_htab *t, const void *key, const void *value,
+			       uint64_t flags, bool ctl)
+{
+	return update_sized(t, key, value, flags, ctl, t->key_size);
+}
+
+/* worker: specialised for the common key sizes, as lookups are */
 static long htab_update(struct sl_map *map, const void *key, const void *value, uint64_t flags)
 {
-	return htab_update_common(to_htab(map), key, value, flags, false);
+	struct sl_htab *t = to_htab(map);
+
+	switch (t->key_size) {
+	case 4:
+		return update_sized(t, key, value, flags, false, 4);
+	case 8:
+		return update_sized(t, key, value, flags, false, 8);
+	case 16:
+		return update_sized(t, key, value, flags, false, 16);
+	case 40:
+		return update_sized(t, key, value, flags, false, 40);
+	default:
+		return update_sized(t, key, value, flags, false, t->key_size);
+	}
 }
 
 static long htab_delete_common(struct sl_htab *t, const void *key, bool ctl)
@@ -756,11 +931,9 @@ static long htab_delete_common(struct sl_htab *t, const void *key, bool ctl)
 	struct htab_elem *e, *pred;
 
 	bucket_lock(t, b);
-	e = find(t, h, key);
-	if (e) {
-		locate(t, b, e, &pred);
+	e = find_locked(t, b, h, key, t->key_size, &pred);
+	if (e)
 		unlink_elem(t, b, pred, e);
-	}
 	bucket_unlock(t, b);
 	if (!e)
 		return -ENOENT;
@@ -1089,6 +1262,8 @@ static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 	}
 	t->lru = def->type == BPF_MAP_TYPE_LRU_HASH || def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 	t->devmap = def->type == BPF_MAP_TYPE_DEVMAP_HASH;
+	t->in_place = !t->devmap && (def->type == BPF_MAP_TYPE_PERCPU_HASH ||
+				     def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH || def->value_size <= 8);
 	htab_sizes(def, ncpus, t, &nbuckets);
 	t->seed = (def->map_flags & BPF_F_ZERO_SEED) ? 0 : (uint32_t)now_ns() * 2654435761u;
 	t->ncache = ncpus;

@@ -12,9 +12,11 @@ Each build dir is a configured and built meson build of its own source tree
    and the names only one side has.
 2. Cases: with --suites, those suites run in both builds, alternating
    (before, after, suite by suite; `--num-processes 1`), and per test its
-   result, its "ok" lines and, for a C test on tests/common, the "N checks"
-   of its closing line. A test in both builds whose ok lines differ is
-   flagged.
+   result, its "ok" lines, for a C test on tests/common the "N checks" of
+   its closing line, and the case counts its own summary lines give ("111
+   cases", "41 objects"...; not for the timed fuzzers). A test in both
+   builds whose ok lines or case counts differ, or that does not pass
+   after, is flagged (exit 1).
 3. Figures that do not depend on the machine's load, alternating before
    and after per program: for every example program (the AFTER build's
    examples/*.bpf.o, so only the engine differs) run by `sluice bench
@@ -51,8 +53,14 @@ def test_names(build):
     return names
 
 
+CASES = re.compile(r"\b(\d+) (?:cases|objects|programs|expressions|replays)\b")
+
+
 def run_suite(build, suite, tag):
-    """{test: (result, ok lines, checks or None)} of one suite run."""
+    """{test: (result, ok lines, checks or None, case figures)} of one suite
+    run; case figures: the numbers before "cases", "objects", "programs"...
+    in the test's own summary lines, in order (the fuzzers' counts of random
+    programs in a timed run excepted)."""
     logbase = "before-after-" + tag
     subprocess.run(["nice", "meson", "test", "-C", build, "--no-rebuild", "--suite", suite,
                     "--num-processes", "1", "--logbase", logbase],
@@ -71,7 +79,10 @@ def run_suite(build, suite, tag):
                 m = re.match(r"^\S+: (\d+) checks, \d+ failures", l)
                 if m:
                     checks = int(m.group(1))
-            res[d["name"].split(" / ")[-1]] = (d["result"], oks, checks)
+            name = d["name"].split(" / ")[-1]
+            figs = () if "fuzz" in name else tuple(
+                int(x) for l in out if not l.startswith("ok") for x in CASES.findall(l))
+            res[name] = (d["result"], oks, checks, figs)
     return res
 
 
@@ -107,22 +118,30 @@ def verify(build, obj):
 
 
 def test_lines(src):
+    """{path: lines} of the test code (C, headers, Python under */tests/ and
+    tests/, no .bpf.c programs) that git tracks in the tree src."""
     files = subprocess.run(["git", "-C", src, "ls-files"], capture_output=True, text=True,
                            check=True).stdout.split()
-    n = total = 0
+    out = {}
     for f in files:
         if re.search(r"(^|/)tests/", f) and re.search(r"\.(c|h|py)$", f) \
                 and not f.endswith(".bpf.c"):
             with open(os.path.join(src, f), "rb") as fh:
-                total += fh.read().count(b"\n")
-            n += 1
-    return n, total
+                out[f] = fh.read().count(b"\n")
+    return out
 
 
 def fmt_delta(a, b):
     if a is None or b is None:
         return "-"
     return "=" if a == b else "%+.1f%%" % (100.0 * (b - a) / a if a else 0)
+
+
+def side(r):
+    if not r:
+        return "(absent)"
+    return "%s %d %s %s" % (r[0], r[1], r[2] if r[2] is not None else "-",
+                            "/".join(map(str, r[3])) or "-")
 
 
 def tables_tests(before, after, suites):
@@ -139,16 +158,14 @@ def tables_tests(before, after, suites):
     bad = 0
     for s in suites:
         rb, ra = run_suite(before, s, "before"), run_suite(after, s, "after")
-        print("\n== suite %s: result, ok lines, checks (before -> after)" % s)
+        print("\n== suite %s: result, ok lines, checks, the test's case figures "
+              "(before | after)" % s)
         for t in sorted(set(rb) | set(ra)):
             b, a = rb.get(t), ra.get(t)
             flag = ""
-            if b and a and (b[1] != a[1] or a[0] not in ("OK", "SKIP")):
+            if b and a and (b[1] != a[1] or b[3] != a[3] or a[0] not in ("OK", "SKIP")):
                 flag, bad = "  <-- differs", bad + 1
-            print("  %-32s %-24s %s%s" % (
-                t, "%s %d %s" % (b[0], b[1], b[2] if b[2] is not None else "-") if b else "(absent)",
-                "%s %d %s" % (a[0], a[1], a[2] if a[2] is not None else "-") if a else "(absent)",
-                flag))
+            print("  %-28s %-30s | %s%s" % (t, side(b), side(a), flag))
     return bad
 
 
@@ -200,9 +217,16 @@ def main():
         tables_figures(a.before, a.after,
                        a.pcap or os.path.join(a.after, "pktgen-tests", "demo.pcap"))
     print("\n== test code lines (C, headers, Python under */tests/ and tests/, no .bpf.c)")
-    for tag, b in (("before", a.before), ("after", a.after)):
-        n, lines = test_lines(source_root(b))
-        print("%-7s %5d files %7d lines  (%s)" % (tag, n, lines, source_root(b)))
+    lb, la = test_lines(source_root(a.before)), test_lines(source_root(a.after))
+    both = set(lb) & set(la)
+    print("before  %5d files %7d lines" % (len(lb), sum(lb.values())))
+    print("after   %5d files %7d lines" % (len(la), sum(la.values())))
+    print("files in both: %d -> %d lines; new after: %d files, %d lines (of which tests/common: "
+          "%d); gone: %d files, %d lines" % (
+              sum(lb[f] for f in both), sum(la[f] for f in both), len(set(la) - both),
+              sum(la[f] for f in set(la) - both),
+              sum(la[f] for f in set(la) - both if f.startswith("tests/common/")),
+              len(set(lb) - both), sum(lb[f] for f in set(lb) - both)))
     return 1 if bad else 0
 
 

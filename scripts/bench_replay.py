@@ -9,13 +9,26 @@ without DPDK and the control libraries, which start up 4x faster.)
 
 On a capture of PACKETS (default 1,000,000) 64-byte frames and a 3-clause
 filter, ROUNDS (default 5) rounds each run, one after the other,
-  tcpdump -r IN -w OUT EXPR             (the anchor)
-  sluice replay --filter EXPR -r IN -w OUT
-  sluice replay --filter EXPR -r IN -w /dev/null
-so that a load that comes and goes touches all three alike. For each: the
-best wall time and the best CPU time (user + sys of the process) over the
-rounds, and the ratio to tcpdump's. The replay loop's own CPU time comes
-from sluice's "replayed" line. The two outputs must be byte-identical.
+  tcpdump -r IN -w OUT EXPR                          (the anchor)
+  sluice replay --filter EXPR -r IN -w OUT           (and -w /dev/null)
+  sluice-replay --filter EXPR -r IN -w OUT           (and -w /dev/null, and
+                                                      --io-threads off: one thread)
+so that a load that comes and goes touches them alike. Every tool writes
+its own OUT, and OUT is removed before every run (untimed): each run
+creates a new file, as a first run does (writing over the file of the
+previous round would add ext4's flush-on-close of a truncated file, and a
+wait for that file's writeback, to whoever comes next).
+
+The same rounds run a second copy of the capture that was written with
+1 MiB writes: the page cache then holds it in large folios, as it holds a
+file read from disk or copied with large writes (sl-pcapgen writes 4 KiB
+at a time, as tcpdump -w does); reading it out of the page cache costs
+the kernel about half as much, for both tools.
+
+For each: the best wall time and the best CPU time (user + sys of the
+process, all its threads), user and sys apart, over the rounds, and the
+ratios to tcpdump's on the same input. The replay loop's own CPU time
+comes from sluice's "replayed" line. All outputs must be byte-identical.
 
 Where valgrind is installed, instructions per packet (callgrind, noise-free
 on a loaded machine): the run on 200,000 frames minus the run on 1 frame,
@@ -33,14 +46,16 @@ import time
 EXPR = "udp and dst port 53 and src net 10.0.0.0/16"
 
 
-def timed(cmd):
-    """(wall s, cpu s) of one run of cmd."""
+def timed(cmd, out):
+    """(wall s, user s, sys s) of one run of cmd, writing a new file out."""
+    if out and os.path.exists(out):
+        os.unlink(out)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
 
 
 def instructions(cmd, tmp):
@@ -59,6 +74,46 @@ def per_packet(mk, small, tiny, n_small, tmp):
     return (a - b) / (n_small - 1), b
 
 
+def copy_large_writes(src, dst):
+    with open(src, "rb") as f, open(dst, "wb") as g:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                break
+            g.write(b)
+
+
+def make_runs(tcpdump, z, sluice, lean, tmp, src, tag):
+    """{key: (label, cmd, output file or None)} for one input."""
+    o = lambda k: os.path.join(tmp, "%s-%s.pcap" % (k, tag))
+    f = ["-q", "--no-progress", "--filter", EXPR, "-r", src, "-w"]
+    runs = {"td": ("tcpdump -r -w (anchor)", [tcpdump, *z, "-r", src, "-w", o("td"), EXPR],
+                   o("td"))}
+    if tag == "4k":
+        runs["sf"] = ("sluice replay -w FILE", [sluice, "replay", *f, o("sf")], o("sf"))
+        runs["sn"] = ("sluice replay -w /dev/null", [sluice, "replay", *f, "/dev/null"], None)
+    if lean:
+        runs["lf"] = ("sluice-replay -w FILE", [lean, *f, o("lf")], o("lf"))
+        runs["l1"] = ("sluice-replay -w FILE, 1 thread",
+                      [lean, "--io-threads", "off", *f, o("l1")], o("l1"))
+        if tag == "4k":
+            runs["ln"] = ("sluice-replay -w /dev/null", [lean, *f, "/dev/null"], None)
+    return runs
+
+
+def report(n, runs, best, title):
+    mpps = lambda s: n / s * 1e-6 if s > 0 else 0.0
+    td = best["td"]
+    print("  %s" % title)
+    for k, (label, _, _) in runs.items():
+        w, u, s, c = best[k]
+        line = "    %-34s %6.3f s wall %5.1f Mpps  %6.3f s CPU (user %.3f sys %.3f)" % (
+            label, w, mpps(w), c, u, s)
+        if k != "td":
+            line += "  %.1fx wall, %.1fx CPU" % (td[0] / w, td[3] / c if c else 0)
+        print(line)
+
+
 def main():
     sluice, pcapgen = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 1000000
@@ -68,29 +123,34 @@ def main():
         print("  tcpdump missing: replay benchmark skipped")
         return 0
     z = ["-Z", "root"] if os.geteuid() == 0 else []
+    lean = os.path.join(os.path.dirname(sluice), "sluice-replay")
+    lean = lean if os.access(lean, os.X_OK) else None
     with tempfile.TemporaryDirectory(prefix="sl-bench-replay-") as tmp:
         os.chmod(tmp, 0o755)
-        src, a, b = (os.path.join(tmp, x) for x in ("in.pcap", "tcpdump.pcap", "sluice.pcap"))
+        src, big = os.path.join(tmp, "in.pcap"), os.path.join(tmp, "in-large.pcap")
         subprocess.run([pcapgen, "-n", str(n), "-l", "64", "-s", "5", "-o", src], check=True)
-        runs = {
-            "td": [tcpdump, *z, "-r", src, "-w", a, EXPR],
-            "sf": [sluice, "replay", "-q", "--no-progress", "--filter", EXPR, "-r", src, "-w", b],
-            "sn": [sluice, "replay", "-q", "--no-progress", "--filter", EXPR, "-r", src, "-w",
-                   "/dev/null"],
-        }
-        lean = os.path.join(os.path.dirname(sluice), "sluice-replay")
-        if os.access(lean, os.X_OK):
-            runs["lf"] = [lean] + runs["sf"][2:]
-            runs["ln"] = [lean] + runs["sn"][2:]
-        best = {k: (1e9, 1e9) for k in runs}
+        copy_large_writes(src, big)
+        sets = [(make_runs(tcpdump, z, sluice, lean, tmp, src, "4k"),
+                 "input as sl-pcapgen (and tcpdump -w) write it, 4 KiB at a time:"),
+                (make_runs(tcpdump, z, sluice, lean, tmp, big, "1m"),
+                 "the same capture written in 1 MiB writes (large folios, as a file read from "
+                 "disk):")]
+        best = [{k: [1e9] * 4 for k in runs} for runs, _ in sets]
         for _ in range(rounds):
-            for k, cmd in runs.items():
-                w, c = timed(cmd)
-                best[k] = (min(best[k][0], w), min(best[k][1], c))
-        loop = subprocess.run(runs["sn"][:2] + runs["sn"][3:], check=True, capture_output=True,
-                              text=True)
-        with open(a, "rb") as f, open(b, "rb") as g:
-            same = f.read() == g.read()
+            for (runs, _), b in zip(sets, best):
+                for k, (_, cmd, out) in runs.items():
+                    w, u, s = timed(cmd, out)
+                    b[k] = [min(b[k][0], w), min(b[k][1], u), min(b[k][2], s),
+                            min(b[k][3], u + s)]
+        loop = subprocess.run([sluice, "replay", "--no-progress", "--filter", EXPR, "-r", src,
+                               "-w", "/dev/null"], check=True, capture_output=True, text=True)
+        outs = [out for runs, _ in sets for _, _, out in runs.values() if out]
+        with open(outs[0], "rb") as f:
+            ref = f.read()
+        same = True
+        for p in outs[1:]:
+            with open(p, "rb") as f:
+                same = same and f.read() == ref
         cg = None
         if shutil.which("valgrind"):
             small, tiny = os.path.join(tmp, "small.pcap"), os.path.join(tmp, "tiny.pcap")
@@ -101,23 +161,13 @@ def main():
                                         "-r", f, "-w", out], small, tiny, 200000, tmp),
                   per_packet(lambda f: [tcpdump, *z, "-r", f, "-w", out, EXPR], small, tiny,
                              200000, tmp),
-                  instructions(runs["ln"][:-4] + ["-r", tiny, "-w", "/dev/null"], tmp)
-                  if "ln" in runs else None)
-    mpps = lambda s: n / s * 1e-6 if s > 0 else 0.0
-    td, sf, sn = best["td"], best["sf"], best["sn"]
-    print("  %d 64-byte packets, filter '%s' (best of %d alternating rounds; load %.1f)" %
-          (n, EXPR, rounds, os.getloadavg()[0]))
-    print("  %-34s %7.3f s wall %6.2f Mpps   %7.3f s CPU %6.2f Mpps/core" %
-          ("tcpdump -r -w (anchor)", td[0], mpps(td[0]), td[1], mpps(td[1])))
-    rows = [("sluice replay --filter -w FILE", sf), ("sluice replay --filter -w /dev/null", sn)]
-    if "lf" in best:
-        rows += [("sluice-replay --filter -w FILE", best["lf"]),
-                 ("sluice-replay --filter -w /dev/null", best["ln"])]
-    for label, x in rows:
-        print("  %-34s %7.3f s wall %6.2f Mpps   %7.3f s CPU %6.2f Mpps/core   %.1fx wall, "
-              "%.1fx CPU vs tcpdump" % (label, x[0], mpps(x[0]), x[1], mpps(x[1]), td[0] / x[0],
-                                        td[1] / x[1] if x[1] else 0))
-    print("  replay loop alone (sluice's own line): %s" %
+                  instructions([lean, "-q", "--no-progress", "--filter", EXPR, "-r", tiny, "-w",
+                                "/dev/null"], tmp) if lean else None)
+    print("  %d 64-byte packets, filter '%s' (best of %d alternating rounds; load %.1f; "
+          "CPU = user + sys of all threads)" % (n, EXPR, rounds, os.getloadavg()[0]))
+    for (runs, title), b in zip(sets, best):
+        report(n, runs, b, title)
+    print("  replay loop alone (sluice's own line, the replay thread's CPU): %s" %
           loop.stdout.splitlines()[0].split(", ", 1)[-1])
     if cg and cg[0] and cg[1]:
         print("  instructions (callgrind, 200,000 frames minus 1): sluice %.0f per packet + %.1f M "
@@ -125,7 +175,7 @@ def main():
               (cg[0][0], cg[0][1] / 1e6, cg[1][0], cg[1][1] / 1e6))
         if cg[2]:
             print("  start-up of sluice-replay: %.1f M instructions" % (cg[2] / 1e6))
-    print("  outputs byte-identical: %s" % ("yes" if same else "NO"))
+    print("  outputs byte-identical (%d files): %s" % (len(outs), "yes" if same else "NO"))
     return 0 if same else 1
 
 

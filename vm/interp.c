@@ -605,11 +605,42 @@ static int prepare_first_run(const struct sl_prog *prog, struct sl_vm_result *re
 	return err;
 }
 
+/*
+ * sl_vm_exec()'s rare cases, kept out of its path so that the usual call
+ * (current options struct, prepared program) stays a few instructions and a
+ * tail call: an options struct of another size (sl_opts.h: an older
+ * caller's shorter struct gets the defaults; a newer caller's longer one
+ * only with its unknown bytes zero), and a program not prepared yet.
+ */
+static __attribute__((noinline, cold)) uint64_t
+exec_slow(const struct sl_prog *prog, void *ctx, const struct sl_vm_run_opts *opts,
+	  struct sl_vm_result *res)
+{
+	struct sl_vm_run_opts known = { 0 };
+
+	if (opts->sz != sizeof(*opts) && opts->sz != 0) {
+		if (!sl_opts_valid(opts, sizeof(*opts))) {
+			res->err = -EINVAL;
+			snprintf(res->msg, sizeof(res->msg), "sl_vm_run_opts: sz %zu: too small, "
+				 "or bytes past the %zu this sluice knows are set", opts->sz,
+				 sizeof(*opts));
+			return 0;
+		}
+		memcpy(&known, opts, opts->sz < sizeof(known) ? opts->sz : sizeof(known));
+		known.sz = sizeof(known);
+		opts = &known;
+	}
+	if (!vm_code_fresh(prog) && prepare_first_run(prog, res))
+		return 0;
+	if (opts->checked)
+		return vm_run_checked(prog, ctx, opts, res);
+	return vm_run_fast(prog, ctx, opts, res);
+}
+
 uint64_t sl_vm_exec(const struct sl_prog *prog, void *ctx,
 		    const struct sl_vm_run_opts *opts, struct sl_vm_result *res)
 {
 	static const struct sl_vm_run_opts no_opts = { .sz = sizeof(no_opts) };
-	struct sl_vm_run_opts known;
 	struct sl_vm_result scratch;
 
 	if (!res)
@@ -625,24 +656,8 @@ uint64_t sl_vm_exec(const struct sl_prog *prog, void *ctx,
 		snprintf(res->msg, sizeof(res->msg), "no program");
 		return 0;
 	}
-	if (__builtin_expect(opts->sz != sizeof(*opts) && opts->sz != 0, 0)) {
-		/* sl_opts.h: an older caller's shorter struct gets the defaults; a
-		 * newer caller's longer one only with its unknown bytes zero */
-		if (!sl_opts_valid(opts, sizeof(*opts))) {
-			res->err = -EINVAL;
-			snprintf(res->msg, sizeof(res->msg), "sl_vm_run_opts: sz %zu: too small, "
-				 "or bytes past the %zu this sluice knows are set", opts->sz,
-				 sizeof(*opts));
-			return 0;
-		}
-		if (opts->sz < sizeof(*opts)) {
-			memset(&known, 0, sizeof(known));
-			memcpy(&known, opts, opts->sz);
-			opts = &known;
-		}
-	}
-	if (!vm_code_fresh(prog) && prepare_first_run(prog, res))
-		return 0;
+	if (__builtin_expect((opts->sz != sizeof(*opts) && opts->sz != 0) || !vm_code_fresh(prog), 0))
+		return exec_slow(prog, ctx, opts, res);
 	if (opts->checked)
 		return vm_run_checked(prog, ctx, opts, res);
 	return vm_run_fast(prog, ctx, opts, res);

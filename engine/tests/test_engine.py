@@ -4,7 +4,7 @@
 
 usage: test_engine.py SLUICE PCAPGEN PROTO_COUNT_OBJ VERDICTS_OBJ CASE
 
-progs/unsafe.bpf.o, maps_mix.bpf.o and sock_trim.bpf.o must sit beside
+progs/unsafe.bpf.o, maps_mix.bpf.o, sock_trim.bpf.o and lazy_ctx.bpf.o must sit beside
 VERDICTS_OBJ. The expected counters come from this script's own pcap parser (standard
 library only), never from sluice: for every frame it finds the IP protocol
 the way proto_count.bpf.c is documented to (IPv4 protocol, IPv6 next header,
@@ -270,6 +270,79 @@ def case_verdicts(env):
         print("ok verdicts %s: %r" % (exec_opt, want))
 
 
+def decided_truth(pkts, decide, pass_port, redirect_ok):
+    """Counters and per-port output frames of a program that never changes a
+    frame: decide(i, frame) names the verdict of frame i ("redirect" to port 1)."""
+    verdicts = dict.fromkeys(("aborted", "drop", "pass", "tx", "redirect",
+                              "redirect_failed", "trim"), 0)
+    want = {"tx": 0, "drop": 0, "error": 0}
+    out = {0: [], pass_port: []}
+    for i, (data, _) in enumerate(pkts):
+        v = decide(i, data)
+        if v == "redirect" and not redirect_ok:
+            v = "redirect_failed"
+        verdicts[v] += 1
+        if v in ("aborted", "redirect_failed"):
+            want["error"] += 1
+        elif v == "drop":
+            want["drop"] += 1
+        else:
+            out[0 if v == "tx" else pass_port].append(data)
+            want["tx"] += 1
+    return want, verdicts, out
+
+
+def lazy_bounds_decide(i, data):
+    """progs/lazy_ctx.bpf.c, lazy_bounds."""
+    if len(data) < 12:
+        return "pass"
+    sel = data[11] % 8
+    if sel == 4:
+        return "redirect" if data[10] & 2 else "redirect_failed"
+    return {0: "aborted", 1: "drop", 3: "tx", 5: "aborted"}.get(sel, "pass")
+
+
+def lazy_const_decide(i, data):
+    """progs/lazy_ctx.bpf.c, lazy_const: by the frame's index only."""
+    if (i // 64) & 1:
+        return "pass"
+    return {4: "drop", 5: "tx", 6: "redirect", 7: "aborted"}.get(i % 8, "pass")
+
+
+def case_lazy(env):
+    """XDP programs that see only part of their context (data/data_end, or no packet
+    pointer at all): every verdict, in mixed bursts and whole bursts of passes,
+    through the worker's lazy-context loops (JIT) and the general path (interpreter)."""
+    obj = os.path.join(os.path.dirname(env.verdicts), "lazy_ctx.bpf.o")
+    src = env.gen("lazy.pcap", 3000, 57)
+    pkts = sl.packets(src)
+    for section, decide in (("xdp/bounds", lazy_bounds_decide), ("xdp/const", lazy_const_decide)):
+        want, verdicts, out = decided_truth(pkts, decide, 1, True)
+        for exec_opt in ("--jit", "--interp"):
+            label = "lazy %s %s" % (section, exec_opt)
+            tag = section.replace("/", "-") + exec_opt
+            oa = os.path.join(env.tmp, "la%s.pcap" % tag)
+            ob = os.path.join(env.tmp, "lb%s.pcap" % tag)
+            js = os.path.join(env.tmp, "l%s.json" % tag)
+            env.run_ok(["--prog", obj, "--section", section, "--json", js, exec_opt,
+                        "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, oa),
+                        "--port", "net_pcap1,tx_pcap=%s" % ob])
+            with open(js) as f:
+                st = json.load(f)["stats"]
+            check_balance(st, label)
+            got = {k: st[k] for k in want}
+            if st["rx"] != len(pkts) or got != want:
+                fail("%s: rx %d %r, want rx %d %r" % (label, st["rx"], got, len(pkts), want))
+            if st["verdicts"] != verdicts:
+                fail("%s: verdict counts %r, want %r" % (label, st["verdicts"], verdicts))
+            for port, path in ((0, oa), (1, ob)):
+                sent = sl.frames(path)
+                if sent != out[port]:
+                    fail("%s: port %d sent %d frames, want %d (or bytes or order differ)" %
+                         (label, port, len(sent), len(out[port])))
+            print("ok %s: %r" % (label, verdicts))
+
+
 def case_maps(env):
     """Hash with a 6-byte struct key (typed through BTF), .bss global, ringbuf (not listable)."""
     src = env.gen("m.pcap", 2500, 41)
@@ -416,7 +489,8 @@ def case_errors(env):
 
 CASES = {"proto": case_proto, "twoports": case_twoports, "infinite": case_infinite,
          "verdicts": case_verdicts, "maps": case_maps,
-         "workers": case_workers, "socket": case_socket, "errors": case_errors}
+         "workers": case_workers, "socket": case_socket, "errors": case_errors,
+         "lazy": case_lazy}
 
 
 def main():

@@ -31,7 +31,8 @@ Cases:
   window    records from 1 byte to 256 KiB (across the reader's 64 KiB window,
             larger than it, across the read-ahead's chunks), pcap and pcapng with
             skipped blocks of up to 1 MiB: outputs equal tcpdump's
-  ahead     window, formats and bad with --read-ahead on, then off
+  threads   window, formats and bad with --io-threads on, then off; an output
+            write failing (RLIMIT_FSIZE) in the write-behind thread and without
 
 The expected outputs come from tcpdump/libpcap or from this script's own
 pcap reader and writer, never from sluice. Exit 0 pass, 1 fail, 77 skip
@@ -155,7 +156,7 @@ class Env:
             print("SKIP: tcpdump missing")
             sys.exit(77)
         self.tcpdump_z = ["-Z", "root"] if os.geteuid() == 0 else []
-        self.extra = []  # options added to every replay (case ahead: --read-ahead on/off)
+        self.extra = []  # options added to every replay (case threads: --io-threads on/off)
 
     def path(self, name):
         return os.path.join(self.tmp, name)
@@ -476,8 +477,8 @@ def case_bad(env):
     expect_bad(env, ["--filter", "tcp", "-r", src, "--workers", "2"],
                "sluice replay: --workers 2: a replay runs one worker (several, in file order, are "
                "not implemented)", "--workers 2", code=2)
-    expect_bad(env, ["--filter", "tcp", "-r", src, "--read-ahead", "yes"],
-               "sluice replay: --read-ahead 'yes': give on, off or auto", "bad --read-ahead",
+    expect_bad(env, ["--filter", "tcp", "-r", src, "--io-threads", "yes"],
+               "sluice replay: --io-threads 'yes': give on, off or auto", "bad --io-threads",
                code=2)
     r = env.replay(["--filter", "tcp", "-r", src, "-w", out, "--workers", "1", "-q"])
     want = env.path("w1-want.pcap")
@@ -691,17 +692,41 @@ def case_window(env):
           "blocks), identical to tcpdump" % len(recs))
 
 
-def case_ahead(env):
-    """The window, formats and bad-input cases with the read-ahead thread forced on, then off
-    (by default it runs for files of 512 KiB and more only)."""
+def check_fsize(env, mode):
+    """An output that hits RLIMIT_FSIZE: write fails with EFBIG; the file holds what fit."""
+    import resource
+    import signal
+    src = env.gen("fsize.pcap", 20000, 15)
+    out, limit = env.path("fsize-out.pcap"), 300000
+    lim = lambda: (signal.signal(signal.SIGXFSZ, signal.SIG_IGN),
+                   resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    r = subprocess.run([env.sluice, "replay", "--no-progress", "--io-threads", mode, "--filter",
+                        "", "-r", src, "-w", out, "-q"], capture_output=True, text=True,
+                       timeout=60, preexec_fn=lim)
+    want = "sluice replay: -w %s: write: File too large" % out
+    if r.returncode != 1 or r.stderr.splitlines() != [want]:
+        fail("--io-threads %s, RLIMIT_FSIZE: exit %d, stderr %r, want %r" % (mode, r.returncode,
+                                                                          r.stderr, want))
+    with open(src, "rb") as f, open(out, "rb") as g:
+        if g.read() != f.read(limit):
+            fail("--io-threads %s, RLIMIT_FSIZE: the output is not the first %d bytes" %
+                 (mode, limit))
+
+
+def case_threads(env):
+    """The window, formats and bad-input cases with the I/O threads (read-ahead, write-behind)
+    forced on, then off (by default they run for inputs of 512 KiB and more only); a write
+    error in the write-behind thread."""
     for mode in ("on", "off"):
         sub = Env(env.sluice, env.pcapgen, env.path(mode))
         os.mkdir(sub.tmp)
-        sub.objs, sub.extra = env.objs, ["--read-ahead", mode]
+        sub.objs, sub.extra = env.objs, ["--io-threads", mode]
         case_window(sub)
         case_formats(sub)
         case_bad(sub)
-        print("ok ahead: window, formats and bad inputs with --read-ahead %s" % mode)
+        check_fsize(sub, mode)
+        print("ok threads: window, formats, bad inputs, a failing write with --io-threads %s" %
+              mode)
 
 
 def case_skbcb(env):
@@ -883,7 +908,7 @@ def main():
         {"filters": case_filters, "formats": case_formats, "snaplen": case_snaplen,
          "disasm": case_disasm, "bad": case_bad, "live": case_live,
          "config": case_config, "fuzz": case_fuzz, "runfilter": case_runfilter, "lean": case_lean,
-         "skbcb": case_skbcb, "ahead": case_ahead,
+         "skbcb": case_skbcb, "threads": case_threads,
          "window": case_window}[case](env)
     return 0
 

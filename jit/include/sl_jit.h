@@ -25,6 +25,12 @@ struct sl_jit_opts {
 	bool blind_constants;  /**< constant blinding for untrusted programs */
 	/** Do not use BMI2 (shlx/shrx/sarx) even when the CPU has it: tests the cl path. */
 	bool no_bmi2;
+	/**
+	 * Call helpers with movabs + call r11 even where "call rel32" reaches
+	 * them (the code is mapped within +-2 GiB of them when it can be):
+	 * tests the path taken when it cannot.
+	 */
+	bool far_calls;
 };
 
 struct sl_jit;

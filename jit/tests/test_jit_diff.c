@@ -742,11 +742,15 @@ static void jump_over(struct gen *g, uint8_t a, uint8_t o)
  * immediates (negative, wider than the load):
  *  - v1's "rA <<= 32; rA >>= 32" (or "rA = rS; ...") before a jump with an
  *    immediate (a 32-bit compare of the source);
- *  - "rX &= K; if rX ==|!= 0", also with a bool's "rC = 1" between (test);
+ *  - "rX &= K; if rX ==|!= 0", also with a bool's "rC = 1" between, also on
+ *    a value just loaded (test rX, K or test [m], K);
  *  - a load and a jump on it with an immediate (cmp|test [m], imm);
  *  - a load, an add/sub/and/or/xor with an immediate and a store back
  *    (op [m], imm; near misses: another size, offset or width of the op).
- * And "*(size *)(m) = rC" with rC holding a constant of the block (mov [m],
+ * And "rX &= 0xff|0xffff" (and other masks) of a value that fits (a load,
+ * a constant, a masked copy, shifted right), also before a jump on its
+ * flags; near misses: a jump landing before the AND, a shift that makes
+ * it not fit. And "*(size *)(m) = rC" with rC holding a constant of the block (mov [m],
  * imm; near misses: rC changed or a jump landing between, a 64-bit
  * constant that fits no imm32).
  */
@@ -754,7 +758,7 @@ static void gen_late(struct gen *g)
 {
 	static const uint8_t aops[] = { BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR, BPF_MUL };
 	uint8_t x = scalar(g), o = scalar(g), c = scalar(g), base;
-	unsigned what = sl_tgen_pick(&g->t, 5), miss = sl_tgen_pick(&g->t, 8);
+	unsigned what = sl_tgen_pick(&g->t, 6), miss = sl_tgen_pick(&g->t, 8);
 	unsigned si = sl_tgen_pick(&g->t, 4), size = 1u << si;
 	bool w64 = sl_tgen_pick(&g->t, 2);
 	int16_t off;
@@ -774,6 +778,14 @@ static void gen_late(struct gen *g)
 		int32_t k = edge_imm(g);
 		bool b = sl_tgen_pick(&g->t, 2);
 
+		if (sl_tgen_pick(&g->t, 2)) {                       /* the value just loaded */
+			pick_addr(g, size, false, &base, &off);
+			if (base == x)
+				return;
+			sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[si], x, base, off, 0);
+			if (miss == 2)
+				item(g);
+		}
 		sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | BPF_AND | BPF_K, x, 0, 0, k);
 		if (b)
 			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, 1);
@@ -807,6 +819,36 @@ static void gen_late(struct gen *g)
 				si2 = si;
 			sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | sl_tgen_sizes[si2], base, x, off, 0);
 		}
+	} else if (what == 4) {                             /* a mask of what already fits */
+		static const int32_t masks[] = { 0xff, 0xffff, 0x7f, 0xfff, -1, 0x1ff };
+		unsigned how = sl_tgen_pick(&g->t, 4);
+
+		if (how == 0) {
+			pick_addr(g, size, false, &base, &off);
+			sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[si], x, base, off, 0);
+		} else if (how == 1) {
+			sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, x, 0, 0,
+			    sl_tgen_pick(&g->t, 2) ? (int32_t)sl_tgen_pick(&g->t, 0x20000) : edge_imm(g));
+		} else {
+			sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | BPF_AND | BPF_K, c, 0, 0,
+			    masks[sl_tgen_pick(&g->t, sizeof(masks) / sizeof(masks[0]))]);
+			sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_X, x, c, 0, 0);
+			if (how == 3)
+				sl_tgen_emit(&g->t, (w64 ? BPF_ALU64 : BPF_ALU) | BPF_RSH | BPF_K, x, 0, 0,
+				    (int32_t)sl_tgen_pick(&g->t, 8));
+		}
+		if (miss == 0)
+			item(g);                            /* from elsewhere: any value */
+		else if (miss == 1)
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 1);   /* no longer fits */
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_AND | BPF_K, x, 0, 0,
+		    masks[sl_tgen_pick(&g->t, sizeof(masks) / sizeof(masks[0]))]);
+		if (sl_tgen_pick(&g->t, 3) == 0) {                 /* on the AND's flags */
+			sl_tgen_emit(&g->t, BPF_JMP | BPF_JEQ | BPF_K, x, 0, 1, 0);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, 3);
+		}
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, x, 0, 0);
+		return;
 	} else {                                            /* store of a constant register */
 		uint64_t v = sl_tgen_pick(&g->t, 3) ? (uint64_t)(int64_t)edge_imm(g) : edge_u64(g);
 
@@ -885,6 +927,36 @@ static void gen_call(struct gen *g)
 		set_const(g, r);
 }
 
+/*
+ * A helper call (the JIT: call rel32 when its code is within +-2 GiB of
+ * the helper, movabs + call r11 otherwise or with far_calls): bpf_csum_diff
+ * over two random ranges of the buffer or the stack (sizes multiples of 4,
+ * either may be 0) and a seed, or bpf_get_smp_processor_id; r1-r5 are
+ * clobbered, so they are set again after it.
+ */
+static void gen_helper(struct gen *g)
+{
+	item(g);
+	if (sl_tgen_pick(&g->t, 4) == 0) {
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_smp_processor_id);
+	} else {
+		for (uint8_t r = 1; r <= 3; r += 2) {
+			unsigned size = 4 * sl_tgen_pick(&g->t, 5);
+			uint8_t base;
+			int16_t off;
+
+			pick_addr(g, size ? size : 4, false, &base, &off);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, r, base, 0, 0);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, r, 0, 0, off);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, (uint8_t)(r + 1), 0, 0, (int32_t)size);
+		}
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 5, 0, 0, edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_csum_diff);
+	}
+	for (uint8_t r = 1; r <= 5; r++)
+		set_const(g, r);
+}
+
 static void gen_body(struct gen *g, unsigned n)
 {
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
@@ -922,8 +994,10 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_jump(g);
 		else if (w < 93)
 			gen_select(g);
-		else if (w < 96 && !g->leaf)
+		else if (w < 95 && !g->leaf)
 			gen_call(g);
+		else if (w < 96 && !g->leaf)
+			gen_helper(g);
 		else if (w < 98)
 			gen_mov_op(g);
 		else
@@ -1026,7 +1100,7 @@ static int run_one(struct gen *g, const uint8_t *mem0, unsigned variant, uint64_
 	struct sl_prog *p = sl_prog_from_raw(g->t.insns, g->t.n * sizeof(struct bpf_insn), SL_PROG_RAW,
 					     MEM_SIZE, log, sizeof(log));
 	struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = variant & 1,
-				  .no_bmi2 = variant & 2 };
+				  .no_bmi2 = variant & 2, .far_calls = variant & 4 };
 	struct sl_vm_run_opts ro = { .sz = sizeof(ro), .mem = mem_i, .mem_len = MEM_SIZE };
 	struct sl_vm_result res;
 	struct sl_jit *jit;
@@ -1051,9 +1125,9 @@ static int run_one(struct gen *g, const uint8_t *mem0, unsigned variant, uint64_
 	} else {
 		r_j = sl_jit_entry(jit)(mem_j, MEM_SIZE);
 		if (r_i != r_j || memcmp(mem_i, mem_j, MEM_SIZE)) {
-			fprintf(stderr, "program %" PRIu64 " (blind %d, no_bmi2 %d): interp r0 0x%"
+			fprintf(stderr, "program %" PRIu64 " (blind %d, no_bmi2 %d, far_calls %d): interp r0 0x%"
 				PRIx64 " jit r0 0x%" PRIx64 "\n", idx, variant & 1, (variant >> 1) & 1,
-				r_i, r_j);
+				(variant >> 2) & 1, r_i, r_j);
 			for (unsigned i = 0; i < MEM_SIZE; i++)
 				if (mem_i[i] != mem_j[i])
 					fprintf(stderr, "  mem[%u]: interp 0x%02x jit 0x%02x\n", i,
@@ -1115,7 +1189,7 @@ static int run_socket(struct gen *g, unsigned variant, uint64_t idx)
 	uint32_t pkt_len = sl_tgen_pick(&g->t, sizeof(pkt) + 1);
 	struct sl_skb_ctx ctx = { .pkt = pkt, .pkt_len = pkt_len };
 	struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = variant & 1,
-				  .no_bmi2 = variant & 2 };
+				  .no_bmi2 = variant & 2, .far_calls = variant & 4 };
 	struct sl_vm_run_opts ro = { .sz = sizeof(ro) };
 	struct sl_vm_result res;
 	struct sl_prog *p;
@@ -1167,7 +1241,7 @@ int main(int argc, char **argv)
 		for (unsigned b = 0; b < MEM_SIZE; b++)
 			mem0[b] = (uint8_t)sl_tgen_u64(&g.t);
 		gen_prog(&g, 10 + sl_tgen_pick(&g.t, 60));
-		fails += (unsigned)run_one(&g, mem0, (unsigned)(i % 4), i);  /* every option mix */
+		fails += (unsigned)run_one(&g, mem0, (unsigned)(i % 8), i);  /* every option mix */
 	}
 	for (uint64_t i = 0; i < count / 4 && fails < 5; i++) {
 		g.t.rng = sl_rng_make(((seed ^ 0x50c4e7) + i * 0x9e3779b97f4a7c15ull) | 1,

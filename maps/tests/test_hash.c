@@ -274,29 +274,31 @@ static void test_devmap_hash(void)
  * a quiescent state, replaced elements are not reused (a pointer from an
  * earlier lookup still reads its old value); once the spare elements are
  * used up, updates get -EBUSY; after sl_map_quiescent() they succeed again.
+ * (16-byte values: an update builds a new element.)
  */
 static void test_reclaim(void)
 {
-	struct sl_map *m = mk(BPF_MAP_TYPE_HASH, 4, 8, 4, 0, 1);
+	struct sl_map *m = mk(BPF_MAP_TYPE_HASH, 4, 16, 4, 0, 1);
 	uint32_t k = 1;
-	uint64_t v = 100, *old;
+	uint64_t v[2] = {100, 7}, *old;
 	int n = 0;
 	long r = 0;
 
-	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+	CHECK_EQ(sl_map_update_elem(m, &k, v, BPF_ANY), 0);
 	CHECK_EQ(sl_map_worker_online(0), 0);
 	old = sl_map_lookup_elem(m, &k);
-	while (n < 100000 && (r = sl_map_update_elem(m, &k, &(uint64_t){n + 1000}, BPF_ANY)) == 0)
+	while (n < 100000 &&
+	       (r = sl_map_update_elem(m, &k, (uint64_t[2]){n + 1000, 7}, BPF_ANY)) == 0)
 		n++;
 	CHECK_EQ(r, -EBUSY);
 	CHECK(n >= 1024 && n < 100000);
-	CHECK_EQ(*old, 100);  /* never reused under this reader */
+	CHECK_EQ(old[0], 100);  /* never reused under this reader */
 	CHECK_EQ(*(uint64_t *)sl_map_lookup_elem(m, &k), n - 1 + 1000);
 	sl_map_quiescent();
-	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+	CHECK_EQ(sl_map_update_elem(m, &k, v, BPF_ANY), 0);
 	sl_map_worker_offline();
 	for (int i = 0; i < 5000; i++)  /* nobody online: reused at once */
-		CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+		CHECK_EQ(sl_map_update_elem(m, &k, v, BPF_ANY), 0);
 	CHECK_EQ(sl_map_worker_online(SL_MAX_CPUS), -EINVAL);
 	sl_map_destroy(m);
 }
@@ -305,28 +307,64 @@ static void test_reclaim(void)
  * The control thread's read section (what a hash dump walks in): while it
  * lasts, a thread that is not a worker holds reuse back as an online
  * worker does (no worker online here, so outside it reuse is immediate).
+ * Values of 16 bytes: smaller ones are updated in place (test_in_place).
  */
 static void test_read_section(void)
 {
-	struct sl_map *m = mk(BPF_MAP_TYPE_HASH, 4, 8, 4, 0, 1);
+	struct sl_map *m = mk(BPF_MAP_TYPE_HASH, 4, 16, 4, 0, 1);
 	uint32_t k = 1;
-	uint64_t v = 100, *old;
+	uint64_t v[2] = { 100, 7 }, *old;
 	int n = 0;
 	long r = 0;
 
-	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+	CHECK_EQ(sl_map_update_elem(m, &k, v, BPF_ANY), 0);
 	CHECK(map_rcu_read_begin());
 	old = sl_map_lookup_elem(m, &k);
-	while (n < 100000 && (r = sl_map_update_elem(m, &k, &(uint64_t){n + 1000}, BPF_ANY)) == 0)
+	while (n < 100000 && (r = sl_map_update_elem(m, &k, (uint64_t[2]){n + 1000, 7}, BPF_ANY)) == 0)
 		n++;
 	CHECK_EQ(r, -EBUSY);
 	CHECK(n >= 1024 && n < 100000);
-	CHECK_EQ(*old, 100);  /* never reused inside the section */
+	CHECK_EQ(old[0], 100);  /* never reused inside the section */
 	map_rcu_read_end();
-	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+	CHECK_EQ(sl_map_update_elem(m, &k, v, BPF_ANY), 0);
 	for (int i = 0; i < 5000; i++)  /* section over, nobody online: reused at once */
-		CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_ANY), 0);
+		CHECK_EQ(sl_map_update_elem(m, &k, v, BPF_ANY), 0);
 	map_rcu_read_end();  /* no section: nothing to end */
+	sl_map_destroy(m);
+}
+
+/*
+ * Values of at most 8 bytes: an update of an existing key writes the value
+ * in place (one word), so it never needs a spare element (no -EBUSY however
+ * many updates between quiescent states) and a pointer from an earlier
+ * lookup reads the new value; flags keep the kernel's meaning; the control
+ * thread's update of an existing key also writes in place.
+ */
+static void test_in_place(void)
+{
+	struct sl_map *m = mk(BPF_MAP_TYPE_HASH, 4, 4, 4, 0, 1);
+	uint32_t k = 1, v = 100, got = 0, *p;
+
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_EXIST), -ENOENT);
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_NOEXIST), 0);
+	CHECK_EQ(sl_map_worker_online(0), 0);
+	p = sl_map_lookup_elem(m, &k);
+	CHECK(p != NULL);
+	for (uint32_t i = 0; i < 20000; i++)
+		CHECK_EQ(sl_map_update_elem(m, &k, &i, i & 1 ? BPF_EXIST : BPF_ANY), 0);
+	CHECK_EQ(*p, 19999);
+	CHECK(sl_map_lookup_elem(m, &k) == p);
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, BPF_NOEXIST), -EEXIST);
+	CHECK_EQ(*p, 19999);
+	CHECK_EQ(sl_map_update_elem(m, &k, &v, 4), -EINVAL);
+	sl_map_worker_offline();
+	CHECK_EQ(sl_map_ctl_update(m, &k, &(uint32_t){77}, BPF_EXIST), 0);
+	CHECK_EQ(*p, 77);
+	CHECK_EQ(sl_map_ctl_lookup(m, &k, &got), 0);
+	CHECK_EQ(got, 77);
+	CHECK_EQ(sl_map_ctl_update(m, &k, &v, BPF_NOEXIST), -EEXIST);
+	CHECK_EQ(sl_map_ctl_delete(m, &k), 0);
+	CHECK_EQ(sl_map_ctl_update(m, &k, &v, BPF_EXIST), -ENOENT);
 	sl_map_destroy(m);
 }
 
@@ -334,6 +372,7 @@ int main(void)
 {
 	test_reclaim();
 	test_read_section();
+	test_in_place();
 	test_dump_parts();
 	test_create();
 	test_hash();

@@ -16,6 +16,11 @@
  *           most once.
  *   lru     LRU_HASH, smaller than the key space: same value checks, and it
  *           must stay at or below max_entries.
+ *   word    HASH of u64 values (updated in place): workers and the control
+ *           thread update (BPF_ANY, BPF_EXIST) and delete keys 0..WORDS-1
+ *           with values tagged by their key (key << 32 | n); every value
+ *           read anywhere must carry its key's tag (an in-place write never
+ *           lands in an element reused for another key).
  *   lpm     LPM_TRIE: the control thread inserts and deletes prefixes of a
  *           fixed set (values encode the prefix); workers look up random
  *           addresses: every value found must be a prefix of the address.
@@ -40,6 +45,7 @@
 #define SHARED 512
 #define OWN_MAX 20000
 #define LRU_MAX 256
+#define WORDS 64
 
 struct val { uint64_t w[8]; };
 
@@ -53,9 +59,10 @@ struct worker {
 	uint64_t torn, errors, busy, ops;
 	uint64_t rb_seq, rb_sent, rb_full;
 	uint64_t lpm_hits, lpm_bad;
+	uint64_t word_bad;
 };
 
-static struct sl_map *percpu, *parr, *shared, *lru, *rb, *lpm;
+static struct sl_map *percpu, *parr, *shared, *lru, *rb, *lpm, *word;
 
 #define NPFX 256
 struct lpm_key { uint32_t prefixlen; uint32_t addr_be; };
@@ -166,6 +173,33 @@ static void worker_shared(struct worker *w)
 	}
 }
 
+static void worker_word(struct worker *w)
+{
+	uint64_t r = sl_rng_u64(&w->rng), v;
+	uint32_t k = (uint32_t)(r % WORDS);
+	uint64_t *p;
+
+	v = (uint64_t)k << 32 | (uint32_t)(r >> 8);
+	switch ((r >> 40) % 8) {
+	case 0:
+	case 1:
+		count_err(w, sl_map_update_elem(word, &k, &v, BPF_ANY));
+		break;
+	case 2:
+		if (sl_map_update_elem(word, &k, &v, BPF_EXIST) == -EBUSY)
+			w->busy++;
+		break;
+	case 3:
+		sl_map_delete_elem(word, &k);
+		break;
+	default:
+		p = sl_map_lookup_elem(word, &k);
+		if (p && __atomic_load_n(p, __ATOMIC_RELAXED) >> 32 != k)
+			w->word_bad++;
+		break;
+	}
+}
+
 static void worker_lpm(struct worker *w)
 {
 	uint32_t a = (uint32_t)sl_rng_u64(&w->rng) & 0x0f0fffffu;  /* clustered like the prefixes */
@@ -231,6 +265,7 @@ static void *worker_main(void *arg)
 		for (int i = 0; i < 32; i++) {  /* one "burst" */
 			worker_percpu(w);
 			worker_shared(w);
+			worker_word(w);
 			w->ops++;
 		}
 		worker_ringbuf(w);
@@ -290,6 +325,35 @@ static void lpm_flip(struct sl_rng *rng)
 	}
 }
 
+/* word map entries: each value carries its key's tag */
+static int word_cb(const void *key, const void *value, void *ctx)
+{
+	struct dump_check *d = ctx;
+	uint64_t v;
+
+	memcpy(&v, value, 8);
+	if (v >> 32 != *(const uint32_t *)key)
+		d->torn++;
+	return 0;
+}
+
+/* the control thread's share of the word map's traffic */
+static void control_words(struct sl_rng *rng, uint64_t *ctl_torn)
+{
+	for (int i = 0; i < 64; i++) {
+		uint64_t r = sl_rng_u64(rng), v;
+		uint32_t k = (uint32_t)(r % WORDS);
+
+		v = (uint64_t)k << 32 | (uint32_t)(r >> 8);
+		if (r & 1)
+			sl_map_ctl_update(word, &k, &v, r & 2 ? BPF_ANY : BPF_EXIST);
+		else if (r & 2)
+			sl_map_ctl_delete(word, &k);
+		if (sl_map_ctl_lookup(word, &k, &v) == 0 && v >> 32 != k)
+			(*ctl_torn)++;
+	}
+}
+
 /* one control-thread round: updates, deletes, an iteration and dumps */
 static void control_round(struct sl_rng *rng, struct dump_check *d, uint64_t *ctl_torn,
 			  struct rb_check *rc)
@@ -317,9 +381,11 @@ static void control_round(struct sl_rng *rng, struct dump_check *d, uint64_t *ct
 	CHECK_EQ(sl_map_ctl_dump(shared, dump_cb, d), 0);
 	memset(d->seen, 0, SHARED + NWORKERS * OWN_MAX);
 	CHECK_EQ(sl_map_ctl_dump(lru, dump_cb, d), 0);
+	CHECK_EQ(sl_map_ctl_dump(word, word_cb, d), 0);
 	CHECK(sl_map_ctl_count(lru) <= LRU_MAX);
 	CHECK(sl_map_ringbuf_consume(rb, rb_cb, rc) >= 0);
 	lpm_flip(rng);
+	control_words(rng, ctl_torn);
 }
 
 static void check_final(struct worker *w)
@@ -349,6 +415,7 @@ static void check_final(struct worker *w)
 			CHECK(v.w[0] == k && !torn(&v));
 		}
 		CHECK_EQ(w[i].torn, 0);
+		CHECK_EQ(w[i].word_bad, 0);
 		CHECK_EQ(w[i].errors, 0);
 		CHECK(w[i].ops > 1000);
 	}
@@ -375,6 +442,7 @@ int main(void)
 	parr = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 8, PKEYS);
 	shared = mk(BPF_MAP_TYPE_HASH, sizeof(struct val), SHARED + NWORKERS * OWN_MAX);
 	lru = mk(BPF_MAP_TYPE_LRU_HASH, sizeof(struct val), LRU_MAX);
+	word = mk(BPF_MAP_TYPE_HASH, 8, WORDS);
 	rb = sl_map_create("rb", &(struct sl_map_def){BPF_MAP_TYPE_RINGBUF, 0, 0, 16384, 0}, 1);
 	lpm = sl_map_create("lpm", &(struct sl_map_def){BPF_MAP_TYPE_LPM_TRIE, 8,
 			    sizeof(struct lpm_val), NPFX, BPF_F_NO_PREALLOC}, 1);
@@ -385,7 +453,7 @@ int main(void)
 		pfx[i] = (struct lpm_key){len, __builtin_bswap32(a)};
 	}
 	d.seen = calloc(1, SHARED + NWORKERS * OWN_MAX);
-	CHECK(percpu && parr && shared && lru && rb && lpm && d.seen);
+	CHECK(percpu && parr && shared && lru && rb && lpm && word && d.seen);
 	for (int i = 0; i < NWORKERS; i++) {
 		w[i].cpu = (uint32_t)i;
 		w[i].rng = sl_rng_make(0x9e3779b97f4a7c15ull * (uint64_t)(i + 1), SL_RNG_XORSHIFT);
@@ -426,6 +494,7 @@ int main(void)
 	sl_map_destroy(lru);
 	sl_map_destroy(rb);
 	sl_map_destroy(lpm);
+	sl_map_destroy(word);
 	free(d.seen);
 	return sl_test_done("maps_stress");
 }

@@ -6,8 +6,9 @@ A test finds it from its own location (meson runs the scripts from the
 source tree):
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                    "..", "..", "tests", "common"))
-    import sltest as sl
+                                    "../../tests/common"))
+    from sltest import EAL, fail  # noqa: E402
+    import sltest as sl  # noqa: E402
 
 What is here, and nothing that decides a test's expected results:
 - Failing. fail(msg) prints "FAIL: msg", stops every process the test
@@ -29,10 +30,10 @@ What is here, and nothing that decides a test's expected results:
   test's processes (their sockets and files live there). Classic pcap
   files: read_pcap() -> (header, records) with every record a Rec(sec, frac,
   cap, wire, data), either byte order, checked whole (fail() on a short
-  header, a bad magic, a cut record or trailing bytes); frames() and
-  packets() are its (data) and (data, wire) views of an Ethernet capture; write_records() writes
-  records as they are, write_pcap() writes frames with one timestamp
-  scheme; gen_pcap() runs sl-pcapgen.
+  header, a bad magic, a record cut short or trailing bytes); frames() and
+  packets() are its (data) and (data, wire) views of an Ethernet capture;
+  write_records() writes records as they are, write_pcap() writes frames
+  with STAMP_SEC or STAMP_USEC timestamps; gen_pcap() runs sl-pcapgen.
 - Packets. csum(): the Internet checksum.
 """
 import collections
@@ -258,6 +259,9 @@ def read_pcap(path, linktype=None):
     recs, off = [], 24
     while off + 16 <= len(d):
         sec, frac, cap, wire = struct.unpack(end + "IIII", d[off:off + 16])
+        if off + 16 + cap > len(d):
+            fail("%s: record %d cut short (%d of %d bytes)" % (path, len(recs),
+                                                                len(d) - off - 16, cap))
         recs.append(Rec(sec, frac, cap, wire, d[off + 16:off + 16 + cap]))
         off += 16 + cap
     if off != len(d):
