@@ -571,6 +571,7 @@ static void engine_free(struct sl_engine *eng)
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
+	sl_inner_free_all(eng);  /* after the object: no outer map refers to them any more */
 	if (eng->exec != &eng->exec_main)
 		free(eng->exec);  /* the last hot reload's (reload.c) */
 	if (!eng->obj)
@@ -594,6 +595,7 @@ static int prepare(struct sl_engine *eng, const struct sl_run_opts *o, unsigned 
 	err = workers_create(eng);
 	err = err ? err : o->filter ? load_filter(eng) : load_prog(eng);
 	err = err ? err : compile_prog(eng);
+	err = err ? err : sl_cpumap_prepare(eng);  /* entry programs: before CPUMAP preloads */
 	err = err ? err : preload_maps(eng, entries);
 	return err ? err : sl_persist_restore_all(eng);
 }
@@ -613,6 +615,7 @@ static int run_check(const struct sl_run_opts *o, const struct sl_config *cfg)
 		       "%u preloaded map entr%s\n", cfg->path[0] ? cfg->path : "command line",
 		       eng.prog->section, eng.exec_name, o->nports, o->nports == 1 ? "" : "s",
 		       o->nworkers, o->nworkers == 1 ? "" : "s", entries, entries == 1 ? "y" : "ies");
+	sl_cpumap_stop(&eng);
 	sl_jit_free(eng.jit);
 	sl_obj_close(eng.obj);
 	if (!eng.obj)

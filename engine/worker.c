@@ -775,3 +775,10 @@ int sl_worker_main(void *arg)
 	sl_map_worker_offline();
 	return 0;
 }
+
+int sl_worker_sync_mbuf(struct rte_mbuf *m, const struct sl_verdict_out *out)
+{
+	if (out->data == rte_pktmbuf_mtod(m, uint8_t *) && out->len == m->data_len)
+		return 0;
+	return sync_mbuf(m, out);
+}

@@ -81,6 +81,7 @@ struct jit_state {
 	uint8_t *low;                    /* 1: 64-bit ALU whose upper half nobody reads */
 	uint16_t *hi_zero;               /* registers with a zero upper half, per insn */
 	uint16_t *live;                  /* eBPF registers live after each insn (liveness.c) */
+	uint8_t *targets;                /* jumps landing on each insn (jit_jump_targets()) */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;
