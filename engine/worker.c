@@ -9,14 +9,21 @@
  *
  *   rte_eth_rx_burst (32)
  *   -> the program to run is read once (eng->exec: hot reload swaps it)
- *   -> a JIT-compiled XDP program with an egress port (the common case,
- *      process_burst_xdp): the xdp_md fields that never change are set
- *      once per burst; per mbuf (prefetching a few ahead) the pointer
- *      fields, the call, one test. A packet passed with its bounds
- *      untouched stays in the RX array (compacted in place, in order), so
+ *   -> a JIT-compiled XDP program with an egress port (the common case):
+ *      the xdp_md fields that never change are set once per burst; per
+ *      packet only what the program can observe (sl_exec.xdp_ctx: all
+ *      fields when a helper takes the context, else data/data_meta/
+ *      data_end, else nothing). With the JIT's burst entry (sl_exec.burst,
+ *      jit/burst.c: the program compiled inside a loop over the mbufs)
+ *      process_burst() calls it once for a run of passes; otherwise
+ *      process_burst_xdp() calls the program per packet. A packet passed
+ *      with its bounds untouched stays in the RX array (compacted in
+ *      place, in order; nothing moves before the first other verdict), so
  *      an all-pass burst goes to rte_eth_tx_burst as received; any other
  *      outcome goes through sl_verdict_xdp_result (verdict.c) and is
- *      applied like below. Pass is counted once per burst (n - others).
+ *      applied like below. Pass is counted once per burst (n - others);
+ *      the TX buffers are flushed and the other verdicts published only
+ *      after a burst that had others.
  *   -> otherwise (socket filters, the interpreter, egress "drop"): for each
  *      mbuf sl_verdict_run (verdict.c, the code the replay runs too) over
  *      its first segment, then the verdict applied: free, or into the TX
