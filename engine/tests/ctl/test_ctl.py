@@ -18,6 +18,7 @@ for a given rx. Exit 0 pass, 1 fail, 77 skip (net_pcap missing).
 import json
 import os
 import re
+import shutil
 import resource
 import signal
 import socket
@@ -748,12 +749,14 @@ def case_bigdump(argv, tmp):
         time.sleep(0.05)
     share = (ctl_cpu_s(eng.proc.pid) - cpu0) / (time.time() - start)
     grown = rss_kib(eng.proc.pid) - rss0
-    if max(lat) > 1.0 or len(rates) < len(lat) * 0.9 or st["rates"]["rx"] <= 0:
+    with open(shutil.which(eng.sluice) or eng.sluice, "rb") as f:
+        asan = b"__asan_init" in f.read()  # slower, and its quarantine keeps freed memory
+    if max(lat) > (3.0 if asan else 1.0) or len(rates) < len(lat) * 0.9 or st["rates"]["rx"] <= 0:
         fail("while a reader stalls a %d-entry dump: stats took up to %.3f s, %d of %d moved, "
              "rates %r" % (n, max(lat), len(rates), len(lat), st["rates"]))
-    if share > 0.1:  # sleeping: ~0.01; spinning got 0.17 even on a loaded machine
+    if share > (0.3 if asan else 0.1):  # sleeping: ~0.01 (ASan 0.09); spinning: 0.17 under load
         fail("the control thread used %.2f of a CPU while a reader stalled (spinning?)" % share)
-    if grown > 1536:
+    if grown > 1536 and not asan:  # (under ASan, RSS says nothing)
         fail("a stalled %d-entry dump grew the engine by %d KiB (its answer is ~%d KiB)" %
              (n, grown, n * 42 >> 10))
     check_dump(other.req({"cmd": "map_dump", "map": "by_src", "id": "other"}), "other")
