@@ -1396,6 +1396,8 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 	st->sub = s;
 	memcpy(st->rmap, s->rmap, sizeof(st->rmap));
 	s->new_start = (uint32_t)st->e.len;
+	if (st->burst && s == &st->subs[0])
+		st->burst->head(st);                                /* burst.c: the loop's head */
 	if (s == &st->subs[0] && st->tail_calls)
 		x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);   /* public entry: count = 0 */
 	s->new_tail = (uint32_t)st->e.len;
@@ -1443,7 +1445,10 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 		}
 	}
 	s->new_epi = (uint32_t)st->e.len;
-	emit_epilogue(st, true);
+	if (st->burst && s == &st->subs[0])
+		st->burst->tail(st);                /* burst.c: epilogue, then the loop's test */
+	else
+		emit_epilogue(st, true);
 	return 0;
 }
 
@@ -1631,7 +1636,7 @@ static struct sl_jit *emit_final(struct jit_state *st, size_t size)
 		return NULL;
 	}
 	*jit = (struct sl_jit){ .code = mem, .size = size, .map_len = map_len,
-				.prog = st->prog };
+				.prog = st->prog, .opts = st->opts };
 	jit->entry = (sl_jit_fn)(uintptr_t)(mem + st->subs[0].off_start);
 	jit->tail_entry = mem + st->subs[0].off_tail;
 	for (uint32_t i = 0; i < st->nsubs; i++)
@@ -1692,6 +1697,12 @@ static void compile_tail_targets(struct sl_jit *jit, const struct sl_jit_opts *o
 struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 			      char *log, size_t log_len)
 {
+	return jit_compile(prog, opts, NULL, log, log_len);
+}
+
+struct sl_jit *jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
+			   const struct jit_burst *burst, char *log, size_t log_len)
+{
 	bool tail_calls = false;
 	struct jit_state st;
 	struct sl_jit *jit = NULL;
@@ -1707,7 +1718,8 @@ struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *op
 		jit_fail(&st, -EINVAL, "program '%s' is not verified", prog->name);
 	} else if (!alloc_state(&st) && !jit_find_subs(&st)) {
 		jit_layout_subs(&st);
-		size = converge(&st);
+		st.burst = burst;
+		size = burst && burst->prepare(&st) ? 0 : converge(&st);
 		if (size)
 			jit = emit_final(&st, size);
 		tail_calls = st.tail_calls;
@@ -1717,6 +1729,8 @@ struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *op
 		errno = -st.log.err;
 		return NULL;
 	}
+	if (burst)
+		return jit;  /* no tail entry: tail calls jump to the per-packet code */
 	__atomic_store_n(&prog->jit_tail_entry, jit->tail_entry, __ATOMIC_RELEASE);
 	if (tail_calls)
 		compile_tail_targets(jit, opts);
@@ -1750,6 +1764,7 @@ void sl_jit_free(struct sl_jit *jit)
 		jit->deps = d->next_dep;
 		sl_jit_free(d);
 	}
+	sl_jit_free(jit->burst);
 	expected = jit->tail_entry;
 	__atomic_compare_exchange_n(&jit->prog->jit_tail_entry, &expected, NULL, false,
 				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
