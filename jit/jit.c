@@ -49,7 +49,11 @@
  * of that kind with at most 128 bytes of stack keeps it in the SysV red
  * zone below rsp, with no sub/add rsp either.
  * bpf-to-bpf calls are "call rel32"; r6-r9 survive because callees save
- * what they use. Helper calls are "movabs r11, fn; call r11".
+ * what they use. Helper calls are "call rel32" when the code is within
+ * +-2 GiB of the helper (map_code() maps it below the library's text when
+ * it can; the sizing passes run again once it is placed), else "movabs
+ * r11, fn; call r11". bpf_loop with a callback known at the call is a
+ * loop in place (emit_inline_loop()).
  *
  * Tail calls: the main function has two entries: the public one zeroes
  * eax (the count) and falls into the tail entry, whose prologue moves eax
@@ -75,7 +79,9 @@
  * "u32 >> k" as shr r32, indexed table loads, a mov and the add /
  * byte swap / zero extension after it as one lea / movzx / mov r32, jumps
  * on a register holding a constant as cmp with an immediate, "== 0" right
- * after an ALU op as a bare jcc on its flags) and liveness.c the
+ * after an ALU op as a bare jcc on its flags), fuse_late.c what a dying
+ * register allows (immediates into memory operands, test, 32-bit
+ * compares, masks of values that fit) and liveness.c the
  * instructions whose result nobody reads; emit_sub() emits the fused form
  * or nothing for them. Jumps go straight to where the plain gotos they land
  * on lead (thread_jump()).

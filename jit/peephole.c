@@ -301,10 +301,14 @@ static void match_setcc(const struct sl_prog *p, const uint8_t *targets, uint32_
 	const struct bpf_insn *w = &p->insns[pc];
 	uint8_t c = w[0].dst_reg;
 
+	/* "... rC = 0; goto L" with the jump going to L too: the same bool, then the goto */
+	bool to_goto = pc + 3 < p->n_insns && w[3].code == (BPF_JMP | BPF_JA) &&
+		       (int32_t)w[3].off + 2 == w[1].off && !fuse[pc + 3];
+
 	if (pc + 2 >= p->n_insns || fuse[pc + 2] || targets[pc + 1] || targets[pc + 2] ||
 	    (SL_OP_CLASS(w[0].code) != BPF_ALU && SL_OP_CLASS(w[0].code) != BPF_ALU64) ||
 	    w[0].code != (SL_OP_CLASS(w[0].code) | BPF_MOV | BPF_K) || w[0].imm != 1 || w[0].off ||
-	    !is_cond_jump(&w[1]) || w[1].off != 1 || w[1].dst_reg == c ||
+	    !is_cond_jump(&w[1]) || (w[1].off != 1 && !to_goto) || w[1].dst_reg == c ||
 	    (SL_OP_SRC(w[1].code) == BPF_X && w[1].src_reg == c) ||
 	    (SL_OP_CLASS(w[2].code) != BPF_ALU && SL_OP_CLASS(w[2].code) != BPF_ALU64) ||
 	    w[2].code != (SL_OP_CLASS(w[2].code) | BPF_MOV | BPF_K) || w[2].imm != 0 ||

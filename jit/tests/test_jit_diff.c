@@ -594,8 +594,9 @@ static void gen_v1_idioms(struct gen *g)
 /*
  * "rC = 1; if (a op b) goto +1; rC = 0", a comparison's bool (the JIT:
  * xor + cmp + setcc), in both widths, against a register or an immediate.
- * Near misses: the comparison reads rC, other constants than 1 and 0, a
- * jump landing on the "rC = 0".
+ * Also clang's "rC = 1; if (a op b) goto L; rC = 0; goto L" (setcc, then
+ * the goto). Near misses: the comparison reads rC, other constants than 1
+ * and 0, a jump landing on the "rC = 0", a goto elsewhere.
  */
 static void gen_setcc(struct gen *g)
 {
@@ -604,13 +605,25 @@ static void gen_setcc(struct gen *g)
 	uint8_t c = scalar(g), a = scalar(g), b = scalar(g), miss = (uint8_t)sl_tgen_pick(&g->t, 8);
 	bool x = sl_tgen_pick(&g->t, 2);
 
+	/* clang's other form: "... rC = 0; goto L" with the jump going to L too (then m fillers) */
+	unsigned m = sl_tgen_pick(&g->t, 3) ? 0 : 1 + sl_tgen_pick(&g->t, 3);
+	uint8_t o = scalar(g);
+
+	if (m && (o == c || o == a || o == b))
+		return;
 	item(g);
 	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 0 ? 2 : 1);
 	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | ops[sl_tgen_pick(&g->t, sizeof(ops))] | (x ? BPF_X : BPF_K),
-	    a, x ? b : 0, 1, x ? 0 : edge_imm(g));
+	    a, x ? b : 0, (int16_t)(m ? m + 1 : 1), x ? 0 : edge_imm(g));
 	if (miss == 1)
 		item(g);
 	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 2 ? -1 : 0);
+	if (!m)
+		return;
+	/* near miss: the goto lands one past the jump's target (an extra filler) */
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, (int16_t)(miss == 3 ? m : m - 1), 0);
+	for (unsigned i = 0; i < m - (miss == 3 ? 0 : 1); i++)   /* the miss lands on a filler */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, 3);
 }
 
 /*
