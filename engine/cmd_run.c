@@ -460,7 +460,7 @@ static int compile_prog(struct sl_engine *eng)
 			printf("sluice: JIT unavailable for this program (%s): using the interpreter\n",
 			       log[0] ? log : strerror(errno));
 	}
-	sl_exec_init(&eng->exec_main, eng->prog, eng->jit ? sl_jit_entry(eng->jit) : NULL);
+	sl_worker_exec_init(&eng->exec_main, eng->prog, eng->jit);
 	eng->exec = &eng->exec_main;
 	eng->exec_name = eng->jit ? "jit" : "interpreter";
 	if (eng->jit)
@@ -550,6 +550,8 @@ static int run_engine(struct sl_engine *eng, double *secs)
 		printf("sluice: running %s (%s) on %u port%s, %u worker%s\n", eng->prog->section,
 		       eng->exec_name, eng->nports, eng->nports == 1 ? "" : "s", eng->nworkers,
 		       eng->nworkers == 1 ? "" : "s");
+	if (!eng->opts->quiet && eng->exec->burst)
+		printf("sluice: JIT burst entry: the program runs in a loop over each burst\n");
 	sl_service_ready(eng);  /* sd_notify READY=1: ports up, workers launched */
 	sl_stats_loop(eng, &why);
 	rte_eal_mp_wait_lcore();

@@ -390,6 +390,15 @@ void sl_config_apply_egress(struct sl_engine *eng);
 /** lcore entry of a worker (arg: struct sl_worker *). */
 int sl_worker_main(void *arg);
 
+/**
+ * sl_exec_init() for the engine's workers: also the JIT's burst entry
+ * (sl_exec.burst) of an XDP program that can move no packet bounds, laid
+ * out for rte_mbufs; without one the worker calls the program per packet.
+ * @p jit may be NULL (the interpreter). Control thread, before @p ex is
+ * published.
+ */
+void sl_worker_exec_init(struct sl_exec *ex, struct sl_prog *prog, struct sl_jit *jit);
+
 /* stats.c */
 /** Sum of every worker's published counters. Control thread. */
 void sl_stats_sum(const struct sl_engine *eng, struct sl_worker_stats *sum);

@@ -299,6 +299,68 @@ xdp_step(struct sl_worker *w, sl_jit_fn fn, struct sl_xdp_ctx *ctx, unsigned por
 }
 
 /*
+ * xdp_burst() after the entry stopped at pkts[j], the first packet that is
+ * not a plain pass (@p r0): that one gets the whole context and
+ * xdp_other(), the entry goes on from the next, and so on; the passes
+ * between two others move down over the ones that left (kept in order).
+ */
+static __attribute__((noinline)) uint16_t
+xdp_burst_rest(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *b,
+	       unsigned port, unsigned egress, struct rte_mbuf **pkts, uint16_t n,
+	       struct burst_counts *bc, uint64_t r0)
+{
+	void *const *all = (void *const *)pkts;
+	unsigned j = (unsigned)(b->cur - all), kept = j, other = 0;
+
+	for (;;) {
+		unsigned i;
+
+		other++;
+		xdp_fill(&b->ctx, pkts[j]);
+		if (xdp_other(w, port, egress, r0, &b->ctx, bc))
+			pkts[kept++] = pkts[j];
+		i = j + 1;
+		if (i == n)
+			break;
+		b->cur = all + i;
+		r0 = entry(b);
+		j = (unsigned)(b->cur - all);
+		if (kept != i)
+			memmove(&pkts[kept], &pkts[i], (j - i) * sizeof(pkts[0]));
+		kept += j - i;
+		if (j == n)
+			break;
+	}
+	bc->verdict[SL_VERDICT_PASS] += n - other;
+	bc->other = other;
+	return (uint16_t)kept;
+}
+
+/*
+ * xdp_loop() with the JIT's burst entry (sl_exec.burst): the entry runs the
+ * packets in a loop of its own until one is not a plain pass (then
+ * xdp_burst_rest()). @p b has its per-burst context fields set.
+ */
+static inline __attribute__((always_inline)) uint16_t
+xdp_burst(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *b, unsigned port,
+	  unsigned egress, struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
+	  bool bounds)
+{
+	uint64_t r0;
+
+	/* the entry's prefetch reads PREFETCH_AHEAD descriptors past n */
+	for (unsigned k = 0; bounds && k < PREFETCH_AHEAD; k++)
+		pkts[n + k] = pkts[n - 1];
+	b->cur = (void *const *)pkts;
+	b->end = b->cur + n;
+	r0 = entry(b);
+	if (unlikely(b->cur != b->end))
+		return xdp_burst_rest(w, entry, b, port, egress, pkts, n, bc, r0);
+	bc->verdict[SL_VERDICT_PASS] += n;
+	return n;
+}
+
+/*
  * The common case, a JIT-compiled XDP program with an egress port: per
  * packet only the context fields that change and that the program can
  * observe (@p use, a constant), the call, and one test. A packet the
@@ -310,26 +372,29 @@ xdp_step(struct sl_worker *w, sl_jit_fn fn, struct sl_xdp_ctx *ctx, unsigned por
  * go to the ingress port's egress; bc->other counts the others.
  */
 static inline __attribute__((always_inline)) uint16_t
-xdp_loop(struct sl_worker *w, sl_jit_fn fn, unsigned port, unsigned egress,
+xdp_loop(struct sl_worker *w, const struct sl_exec *ex, unsigned port, unsigned egress,
 	 struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
 	 const enum sl_xdp_ctx_use use)
 {
 	unsigned pf_end = use == SL_XDP_CTX_CONST || n <= PREFETCH_AHEAD ? 0 : n - PREFETCH_AHEAD;
 	unsigned kept, other = 0, i = 0;
-	struct sl_xdp_ctx ctx;
+	sl_jit_fn fn = ex->fn;
+	struct sl_jit_burst b;
 	uint64_t r0 = XDP_PASS;
 	bool plain = true;
 
-	sl_verdict_xdp_ctx_init(&w->vstate, port, &ctx);
+	sl_verdict_xdp_ctx_init(&w->vstate, port, &b.ctx);
 	for (unsigned k = 0; use != SL_XDP_CTX_CONST && k < n && k < PREFETCH_AHEAD; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+	if (use != SL_XDP_CTX_FULL && ex->burst)
+		return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc, use == SL_XDP_CTX_BOUNDS);
 	/* all plain passes so far; two loops, so that the prefetch needs no test */
 	for (; plain && i < pf_end; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		r0 = xdp_one_lazy(fn, &ctx, pkts[i], &plain, use);
+		r0 = xdp_one_lazy(fn, &b.ctx, pkts[i], &plain, use);
 	}
 	for (; plain && i < n; i++)
-		r0 = xdp_one_lazy(fn, &ctx, pkts[i], &plain, use);
+		r0 = xdp_one_lazy(fn, &b.ctx, pkts[i], &plain, use);
 	if (likely(plain)) {
 		bc->verdict[SL_VERDICT_PASS] += n;
 		return n;
@@ -337,14 +402,14 @@ xdp_loop(struct sl_worker *w, sl_jit_fn fn, unsigned port, unsigned egress,
 	/* pkts[i - 1] is the first that is not a plain pass: from here on, compact */
 	kept = i - 1;
 	other = 1;
-	if (xdp_other(w, port, egress, r0, &ctx, bc))
+	if (xdp_other(w, port, egress, r0, &b.ctx, bc))
 		pkts[kept++] = pkts[i - 1];
 	for (; i < pf_end; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
+		xdp_step(w, fn, &b.ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
 	}
 	for (; i < n; i++)
-		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
+		xdp_step(w, fn, &b.ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
 	bc->verdict[SL_VERDICT_PASS] += n - other;
 	bc->other = other;
 	return (uint16_t)kept;
@@ -357,11 +422,11 @@ static uint16_t process_burst_xdp(struct sl_worker *w, const struct sl_exec *ex,
 {
 	switch (ex->xdp_ctx) {
 	case SL_XDP_CTX_CONST:
-		return xdp_loop(w, ex->fn, port, egress, pkts, n, bc, SL_XDP_CTX_CONST);
+		return xdp_loop(w, ex, port, egress, pkts, n, bc, SL_XDP_CTX_CONST);
 	case SL_XDP_CTX_BOUNDS:
-		return xdp_loop(w, ex->fn, port, egress, pkts, n, bc, SL_XDP_CTX_BOUNDS);
+		return xdp_loop(w, ex, port, egress, pkts, n, bc, SL_XDP_CTX_BOUNDS);
 	default:
-		return xdp_loop(w, ex->fn, port, egress, pkts, n, bc, SL_XDP_CTX_FULL);
+		return xdp_loop(w, ex, port, egress, pkts, n, bc, SL_XDP_CTX_FULL);
 	}
 }
 
@@ -595,6 +660,22 @@ static inline void publish(struct sl_worker *w, unsigned port, uint16_t n,
 	__atomic_store_n(&s->port_rx[port], s->port_rx[port] + n, __ATOMIC_RELEASE);
 }
 
+void sl_worker_exec_init(struct sl_exec *ex, struct sl_prog *prog, struct sl_jit *jit)
+{
+	struct sl_jit_burst_layout l = {
+		.buf_addr = offsetof(struct rte_mbuf, buf_addr),
+		.data_off = offsetof(struct rte_mbuf, data_off),
+		.data_len = offsetof(struct rte_mbuf, data_len),
+	};
+
+	sl_exec_init(ex, prog, jit ? sl_jit_entry(jit) : NULL);
+	if (!jit || prog->type != SL_PROG_XDP || ex->xdp_ctx == SL_XDP_CTX_FULL)
+		return;
+	l.bounds = ex->xdp_ctx == SL_XDP_CTX_BOUNDS;
+	l.prefetch = l.bounds ? PREFETCH_AHEAD : 0;
+	ex->burst = sl_jit_burst_entry(jit, &l);  /* NULL (ENOTSUP): per-packet calls */
+}
+
 /* CPUMAP: packets other workers handed over, sent on as XDP_PASS (cpumap.c) */
 static void take_over(struct sl_worker *w)
 {
@@ -635,7 +716,7 @@ int sl_worker_main(void *arg)
 {
 	struct sl_worker *w = arg;
 	struct sl_engine *eng = w->eng;
-	struct rte_mbuf *pkts[SL_RUN_BURST];
+	struct rte_mbuf *pkts[SL_RUN_BURST + PREFETCH_AHEAD];  /* room for xdp_loop's padding */
 	struct rx_poll polls[MAX_POLLS];
 	unsigned npolls = polls_of(w, polls);
 
