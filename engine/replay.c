@@ -42,6 +42,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -648,6 +649,45 @@ static int replay_setup(struct replay *rp)
 	return 0;
 }
 
+/* CPUs this process may run on: the I/O threads pay only with a second one. */
+static int cpus_allowed(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
+}
+
+/* The options in, the input open, the read-ahead started. 0 or -errno (the line printed). */
+static int replay_open(struct replay *rp, const struct sl_replay_opts *o)
+{
+	char log[LOG_LEN] = "";
+	int err;
+
+	rp->o = o;
+	rp->ropts.quiet = o->quiet;
+	rp->ropts.no_maps = o->no_maps;
+	rp->ropts.json_path = o->json_path;
+	rp->eng.opts = &rp->ropts;
+	rp->report = stdout;
+	for (unsigned i = 0; i < o->nouts; i++)
+		if (!strcmp(o->outs[i].path, "-"))
+			rp->report = stderr;
+	if (o->drops_path && !strcmp(o->drops_path, "-"))
+		rp->report = stderr;
+	err = sl_pcap_open(&rp->rd, o->in_path, log, sizeof(log));
+	if (err) {
+		fprintf(stderr, "sluice replay: -r %s\n", log);
+		return err;
+	}
+	rp->io_threads = o->io == SL_REPLAY_IO_ON ||
+			 (o->io == SL_REPLAY_IO_AUTO && rp->rd.file_size >= SL_PCAP_THREADS_MIN &&
+			  cpus_allowed() > 1);
+	/* started now, the thread reads while the program is compiled */
+	if (rp->io_threads && sl_pcap_read_ahead(&rp->rd, log, sizeof(log)))
+		fprintf(stderr, "sluice replay: -r %s (reading without)\n", log);
+	return 0;
+}
+
 int sl_replay_main(const struct sl_replay_opts *o)
 {
 	/*
@@ -664,27 +704,8 @@ int sl_replay_main(const struct sl_replay_opts *o)
 	if (used)
 		memset(&rp, 0, sizeof(rp));
 	used = true;
-	rp.o = o;
-	rp.ropts.quiet = o->quiet;
-	rp.ropts.no_maps = o->no_maps;
-	rp.ropts.json_path = o->json_path;
-	rp.eng.opts = &rp.ropts;
-	rp.report = stdout;
-	for (unsigned i = 0; i < o->nouts; i++)
-		if (!strcmp(o->outs[i].path, "-"))
-			rp.report = stderr;
-	if (o->drops_path && !strcmp(o->drops_path, "-"))
-		rp.report = stderr;
-	err = sl_pcap_open(&rp.rd, o->in_path, log, sizeof(log));
-	if (err) {
-		fprintf(stderr, "sluice replay: -r %s\n", log);
+	if (replay_open(&rp, o))
 		return 1;
-	}
-	rp.io_threads = o->io == SL_REPLAY_IO_ON ||
-			(o->io == SL_REPLAY_IO_AUTO && rp.rd.file_size >= SL_PCAP_THREADS_MIN);
-	/* started now, the thread reads while the program is compiled */
-	if (rp.io_threads && sl_pcap_read_ahead(&rp.rd, log, sizeof(log)))
-		fprintf(stderr, "sluice replay: -r %s (reading without)\n", log);
 	err = replay_setup(&rp);
 	if (err) {
 		close_outputs(&rp);

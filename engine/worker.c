@@ -9,14 +9,21 @@
  *
  *   rte_eth_rx_burst (32)
  *   -> the program to run is read once (eng->exec: hot reload swaps it)
- *   -> a JIT-compiled XDP program with an egress port (the common case,
- *      process_burst_xdp): the xdp_md fields that never change are set
- *      once per burst; per mbuf (prefetching a few ahead) the pointer
- *      fields, the call, one test. A packet passed with its bounds
- *      untouched stays in the RX array (compacted in place, in order), so
+ *   -> a JIT-compiled XDP program with an egress port (the common case):
+ *      the xdp_md fields that never change are set once per burst; per
+ *      packet only what the program can observe (sl_exec.xdp_ctx: all
+ *      fields when a helper takes the context, else data/data_meta/
+ *      data_end, else nothing). With the JIT's burst entry (sl_exec.burst,
+ *      jit/burst.c: the program compiled inside a loop over the mbufs)
+ *      process_burst() calls it once for a run of passes; otherwise
+ *      process_burst_xdp() calls the program per packet. A packet passed
+ *      with its bounds untouched stays in the RX array (compacted in
+ *      place, in order; nothing moves before the first other verdict), so
  *      an all-pass burst goes to rte_eth_tx_burst as received; any other
  *      outcome goes through sl_verdict_xdp_result (verdict.c) and is
- *      applied like below. Pass is counted once per burst (n - others).
+ *      applied like below. Pass is counted once per burst (n - others);
+ *      the TX buffers are flushed and the other verdicts published only
+ *      after a burst that had others.
  *   -> otherwise (socket filters, the interpreter, egress "drop"): for each
  *      mbuf sl_verdict_run (verdict.c, the code the replay runs too) over
  *      its first segment, then the verdict applied: free, or into the TX
@@ -577,15 +584,16 @@ static uint16_t process_burst_capture(struct sl_worker *w, const struct sl_exec 
 /* ---- end of the capture hook ---- */
 
 /*
- * Run the program over a burst. Returns how many packets stay in @p pkts
- * for port *@p to (the XDP path's in-place egress); the others went into
- * the TX buffers or were freed. Kept out of line (one call per burst) so
- * that a profile shows the per-packet work apart from the drivers' rx/tx
- * (scripts/bench_engine.py counts its instructions with callgrind).
+ * Run the program over a burst (process_burst() and this): returns how
+ * many packets stay in @p pkts for port *@p to (the XDP path's in-place
+ * egress); the others went into the TX buffers or were freed. Kept out of
+ * line (one call per burst) so that a profile shows the per-packet work
+ * apart from the drivers' rx/tx (scripts/bench_engine.py counts
+ * process_burst's instructions, callees included, with callgrind).
  */
 static __attribute__((noinline)) uint16_t
-process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
-	      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
+process_burst_other(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
+		    struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
 {
 	uint16_t kept;
 
@@ -600,6 +608,30 @@ process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 	burst_general(w, ex, port, pkts, n, bc, NULL);
 	bc->other = n;
 	return 0;
+}
+
+/*
+ * The JIT's burst entry (sl_exec.burst) has this small function of its own,
+ * so that its bursts pay none of the other paths' frame; everything else
+ * is process_burst_other().
+ */
+static __attribute__((noinline)) uint16_t
+process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
+	      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
+{
+	unsigned egress = w->eng->egress[port];
+	struct sl_jit_burst b;
+
+	if (unlikely(ex->burst == NULL || egress == SL_PORT_NONE ||
+		     __atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE)))
+		return process_burst_other(w, ex, port, pkts, n, bc, to);
+	*to = egress;
+	sl_verdict_xdp_ctx_init(&w->vstate, port, &b.ctx);
+	if (ex->xdp_ctx == SL_XDP_CTX_BOUNDS)
+		for (unsigned k = 0; k < n && k < PREFETCH_AHEAD; k++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+	return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc,
+			 ex->xdp_ctx == SL_XDP_CTX_BOUNDS);
 }
 
 /* rte_eth_tx_burst of @p n packets to port index @p p; free and count what it refused. */

@@ -285,9 +285,13 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "--fuzz"))
 		return isa_fuzz(atoi(argv[2]), argc >= 5 && !strcmp(argv[3], "--cli") ? argv[4] : NULL);
 	if (argc >= 3 && !strcmp(argv[1], "--cli")) {
+		int ret;
+
 		for (int i = 3; i < argc; i++)
 			sl_test_list_files(argv[i], ".data", &files, &n_files);
-		return isa_cli_run(argv[2], files, n_files);
+		ret = isa_cli_run(argv[2], files, n_files);
+		sl_test_free_list(files, n_files);
+		return ret;
 	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--engine") && i + 1 < argc) {
