@@ -49,6 +49,7 @@ struct rtype {
 
 struct walk {
 	const struct btf *btf;
+	const struct sl_obj *progs;   /* program names read as ids (sl_text_type.progs), or NULL */
 	char *err;
 	size_t errlen;
 	int depth;
@@ -172,13 +173,28 @@ static bool parse_bytes(const char *s, uint8_t *out, uint32_t n)
 	return *s == '\0';
 }
 
+/* a program of w->progs named @p s: its id (1 + its position), else 0 */
+static uint32_t prog_id_of(const struct walk *w, const char *s)
+{
+	for (unsigned i = 0; w->progs && (isalpha((unsigned char)s[0]) || s[0] == '_') &&
+	     i < sl_obj_prog_count(w->progs); i++)
+		if (!strcmp(sl_obj_prog(w->progs, i)->name, s))
+			return i + 1;
+	return 0;
+}
+
 static int parse_int(struct walk *w, const struct rtype *r, const char *s, uint8_t *out,
 		     uint32_t size)
 {
 	uint8_t enc = r->t ? btf_int_encoding(r->t) : 0;
+	uint32_t id = prog_id_of(w, s);
 	char phrase[160];
 	int ret;
 
+	if (id && size == 4) {
+		put_le(out, id, size);
+		return 0;
+	}
 	if (size == 4 && strchr(s, '.')) {
 		if (inet_pton(AF_INET, s, out) == 1)
 			return 0;
@@ -502,7 +518,7 @@ static int parse_untyped(struct walk *w, const char *s, uint8_t *out, uint32_t s
 int sl_text_parse(const struct sl_text_type *t, const char *text, void *out, char *err,
 		  size_t errlen)
 {
-	struct walk w = { .btf = t->btf, .err = err, .errlen = errlen };
+	struct walk w = { .btf = t->btf, .progs = t->progs, .err = err, .errlen = errlen };
 	char *copy, *s;
 	int ret;
 
@@ -813,7 +829,8 @@ int sl_text_map_types(const struct sl_obj *obj, const struct sl_map *map,
 	*key = (struct sl_text_type){ .btf = sl_obj_btf(obj), .id = kid, .size = def->key_size,
 				      .lpm_key = def->type == BPF_MAP_TYPE_LPM_TRIE };
 	*value = (struct sl_text_type){ .btf = sl_obj_btf(obj), .id = vid,
-					.size = def->value_size };
+					.size = def->value_size,
+					.progs = def->type == BPF_MAP_TYPE_CPUMAP ? obj : NULL };
 	if (!kid)
 		key->btf = NULL;
 	if (!vid)

@@ -42,7 +42,8 @@ static int replay_usage(FILE *out)
 		"  --quiet           errors only; --no-maps leaves the maps out of the report\n"
 		"  --progress        progress on stderr (default: when stderr is a terminal)\n"
 		"  --io-threads on|off  a thread reads the input ahead, one per output file\n"
-		"                    writes behind (default: inputs of 512 KiB and more)\n"
+		"                    writes behind (default: inputs of 512 KiB and more,\n"
+		"                    with 2 CPUs or more)\n"
 		"  --workers 1       one worker (several are not implemented)\n");
 	return out == stdout ? 0 : 2;
 }

@@ -460,7 +460,7 @@ static int compile_prog(struct sl_engine *eng)
 			printf("sluice: JIT unavailable for this program (%s): using the interpreter\n",
 			       log[0] ? log : strerror(errno));
 	}
-	sl_exec_init(&eng->exec_main, eng->prog, eng->jit ? sl_jit_entry(eng->jit) : NULL);
+	sl_worker_exec_init(&eng->exec_main, eng->prog, eng->jit);
 	eng->exec = &eng->exec_main;
 	eng->exec_name = eng->jit ? "jit" : "interpreter";
 	if (eng->jit)
@@ -550,6 +550,8 @@ static int run_engine(struct sl_engine *eng, double *secs)
 		printf("sluice: running %s (%s) on %u port%s, %u worker%s\n", eng->prog->section,
 		       eng->exec_name, eng->nports, eng->nports == 1 ? "" : "s", eng->nworkers,
 		       eng->nworkers == 1 ? "" : "s");
+	if (!eng->opts->quiet && eng->exec->burst)
+		printf("sluice: JIT burst entry: the program runs in a loop over each burst\n");
 	sl_service_ready(eng);  /* sd_notify READY=1: ports up, workers launched */
 	sl_stats_loop(eng, &why);
 	rte_eal_mp_wait_lcore();
@@ -569,6 +571,7 @@ static void engine_free(struct sl_engine *eng)
 	sl_ports_stop(eng);
 	sl_jit_free(eng->jit);
 	sl_obj_close(eng->obj);
+	sl_inner_free_all(eng);  /* after the object: no outer map refers to them any more */
 	if (eng->exec != &eng->exec_main)
 		free(eng->exec);  /* the last hot reload's (reload.c) */
 	if (!eng->obj)
@@ -592,6 +595,7 @@ static int prepare(struct sl_engine *eng, const struct sl_run_opts *o, unsigned 
 	err = workers_create(eng);
 	err = err ? err : o->filter ? load_filter(eng) : load_prog(eng);
 	err = err ? err : compile_prog(eng);
+	err = err ? err : sl_cpumap_prepare(eng);  /* entry programs: before CPUMAP preloads */
 	err = err ? err : preload_maps(eng, entries);
 	return err ? err : sl_persist_restore_all(eng);
 }
@@ -611,6 +615,7 @@ static int run_check(const struct sl_run_opts *o, const struct sl_config *cfg)
 		       "%u preloaded map entr%s\n", cfg->path[0] ? cfg->path : "command line",
 		       eng.prog->section, eng.exec_name, o->nports, o->nports == 1 ? "" : "s",
 		       o->nworkers, o->nworkers == 1 ? "" : "s", entries, entries == 1 ? "y" : "ies");
+	sl_cpumap_stop(&eng);
 	sl_jit_free(eng.jit);
 	sl_obj_close(eng.obj);
 	if (!eng.obj)

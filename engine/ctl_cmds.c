@@ -13,7 +13,10 @@
  *   map_update  map key prog [section]    a PROG_ARRAY slot: a program from an object
  *   map_update  map key value             ARRAY_OF_MAPS / HASH_OF_MAPS: value names an
  *                                         inner map of the object (name, or id = its
- *                                         index + 1, as the loader numbers them)
+ *                                         index + 1, as the loader numbers them), a
+ *                                         created one (its id), or is "new": a new
+ *                                         empty map from the template (inner_maps.c)
+ *   any map command with map "OUTER[KEY]": the inner map OUTER holds at KEY
  *   map_delete  map key
  *   map_save    map [file]                atomic save (persist.c); file: maps.NAME.persist
  *   prog_show                             the running program
@@ -44,6 +47,7 @@ static struct sl_map *req_map(struct sl_ctl *ctl, json_t *req, char *err, size_t
 {
 	const char *name = json_string_value(json_object_get(req, "map"));
 	struct sl_obj *obj = ctl->eng->obj;
+	struct sl_map *map;
 
 	if (!name) {
 		snprintf(err, err_len, "want \"map\": NAME");
@@ -52,8 +56,12 @@ static struct sl_map *req_map(struct sl_ctl *ctl, json_t *req, char *err, size_t
 	for (unsigned i = 0; i < sl_obj_map_count(obj); i++)
 		if (!strcmp(sl_map_name(sl_obj_map(obj, i)), name))
 			return sl_obj_map(obj, i);
-	snprintf(err, err_len, "no map '%s' (`sluice ctl maps` lists them)", name);
-	return NULL;
+	err[0] = '\0';
+	map = sl_inner_resolve(ctl->eng, name, err, err_len);  /* OUTER[KEY]: an inner map */
+	if (!map && !err[0])
+		snprintf(err, err_len, "no map '%s' (`sluice ctl maps` lists them; an inner map: "
+			 "OUTER[KEY])", name);
+	return map;
 }
 
 /* One key or value from a request member: a string in sl_text's syntax, or a JSON integer. */
@@ -115,7 +123,9 @@ struct kv {
 static int kv_alloc(struct sl_ctl *ctl, struct sl_map *map, struct kv *kv, char *err,
 		    size_t err_len)
 {
-	sl_report_entry_init(ctl->eng->obj, map, &kv->e, &kv->kt, &kv->vt);
+	/* a created inner map: the types of an object map of its definition */
+	sl_report_entry_init(ctl->eng->obj, sl_inner_type_donor(ctl->eng, map), &kv->e, &kv->kt,
+			     &kv->vt);
 	kv->key = calloc(1, sl_map_get_def(map)->key_size + 1);
 	kv->val = calloc(1, sl_map_ctl_value_size(map) + 8);
 	if (kv->key && kv->val)
@@ -293,8 +303,9 @@ static json_t *update_value(struct sl_map *map, struct kv *kv, json_t *req, char
 
 /* map_update: by what the request gives (a program for a slot, or a value). */
 /* An object map by name, or by id (index + 1: the ids the loader gives inner maps). */
-static struct sl_map *inner_by_name(struct sl_obj *obj, json_t *j, uint32_t *id)
+static struct sl_map *inner_by_name(const struct sl_engine *eng, json_t *j, uint32_t *id)
 {
+	struct sl_obj *obj = eng->obj;
 	const char *name = json_string_value(j);
 	char *end;
 	unsigned long n;
@@ -309,6 +320,8 @@ static struct sl_map *inner_by_name(struct sl_obj *obj, json_t *j, uint32_t *id)
 	if (name && (*end || !*name))
 		n = 0;
 	*id = (uint32_t)n;
+	if (n > SL_INNER_ID_BASE && n <= UINT32_MAX)
+		return sl_inner_by_id(eng, (uint32_t)n);   /* created by `map update OUTER KEY new` */
 	return n >= 1 && n <= sl_obj_map_count(obj) ? sl_obj_map(obj, (unsigned)n - 1) : NULL;
 }
 
@@ -325,12 +338,24 @@ static json_t *update_outer(struct sl_ctl *ctl, struct sl_map *map, const struct
 			    json_t *req, char *err, size_t err_len)
 {
 	uint32_t id;
-	struct sl_map *inner = inner_by_name(ctl->eng->obj, json_object_get(req, "value"), &id);
+	const char *v = json_string_value(json_object_get(req, "value"));
+	struct sl_map *inner = inner_by_name(ctl->eng, json_object_get(req, "value"), &id);
 	int e;
 
+	if (v && !strcmp(v, "new")) {   /* a new inner map from the template (inner_maps.c) */
+		err[0] = '\0';
+		e = sl_inner_create(ctl->eng, map, kv->key, &id, err, err_len);
+		if (e && err[0])
+			return NULL;
+		if (!e)
+			sl_map_synchronize();
+		return e ? change_result("update", map, e, err, err_len) :
+		       json_pack("{s:o, s:I}", "in_use", sl_json_u64(sl_map_ctl_count(map)),
+				 "id", (json_int_t)id);
+	}
 	if (!inner) {
 		snprintf(err, err_len, "update %s: value: want the name or id of a map of the "
-			 "object (`sluice ctl maps` lists them)", sl_map_name(map));
+			 "object (`sluice ctl maps` lists them), or new", sl_map_name(map));
 		return NULL;
 	}
 	e = sl_map_outer_set(map, kv->key, inner, id);

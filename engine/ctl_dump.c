@@ -115,6 +115,7 @@ int sl_ctl_dump_begin(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, jso
 	struct sl_obj *obj = ctl->eng->obj;
 	struct sl_map *map = NULL;
 	struct ctl_dump *d;
+	json_t *j;
 	char *info;
 	size_t n;
 	int e;
@@ -128,7 +129,9 @@ int sl_ctl_dump_begin(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, jso
 		return -ENOENT;
 	}
 	d = calloc(1, sizeof(*d));
-	info = json_dumps(sl_json_map_info(map), JSON_COMPACT);  /* "{...}": its members go on */
+	j = sl_json_map_info(map);
+	info = j ? json_dumps(j, JSON_COMPACT) : NULL;  /* "{...}": its members go on */
+	json_decref(j);
 	if (!d || !info || (n = strlen(info)) < 2) {
 		free(d);
 		free(info);

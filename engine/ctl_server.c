@@ -18,7 +18,9 @@
  *     error and the connection is closed; bytes that are not JSON get an
  *     error line and the connection stays;
  *   - a client's requests are read only once its previous response has been
- *     written out (a client that does not read holds one response, no more);
+ *     written out (a client that does not read holds one response, no more),
+ *     and the loop sleeps in poll() while every waiting request waits for
+ *     its client to read (it never spins on a client that does not read);
  *   - a half-sent request is closed after SL_CTL_PARTIAL_S seconds, a
  *     silent connection after SL_CTL_IDLE_S; event lines that a stream client does not read
  *     beyond SL_CTL_MAX_STREAM bytes are dropped and counted;
@@ -460,6 +462,7 @@ void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms)
 {
 	struct pollfd pfd[SL_CTL_MAX_CLIENTS + 1];
 	unsigned idx[SL_CTL_MAX_CLIENTS + 1], n = 1;
+	bool line;
 	double t;
 
 	pfd[0] = (struct pollfd){ .fd = ctl->lfd, .events = POLLIN };
@@ -471,14 +474,13 @@ void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms)
 		pfd[n] = (struct pollfd){ .fd = c->fd };
 		if (c->out_len > c->out_off)
 			pfd[n].events = POLLOUT;  /* no reading before the answer is out */
-		if (sl_ctl_dump_ready(c))
-			timeout_ms = 0;           /* the next part of a dump */
+		line = memchr(c->in, '\n', c->in_len) != NULL;
+		if (sl_ctl_dump_ready(c) || (line && c->out_len == c->out_off && !c->dump))
+			timeout_ms = 0;           /* a dump's next part, or requests waiting for their turn */
 		if (c->sub == CTL_SUB_CAPTURE && !c->eof)
 			pfd[n].events |= POLLIN;  /* its end of sending stops the capture */
-		else if (memchr(c->in, '\n', c->in_len))
-			timeout_ms = 0;           /* requests waiting for their turn */
-		else if (!c->eof)
-			pfd[n].events |= POLLIN;
+		else if (!line && !c->eof)
+			pfd[n].events |= POLLIN;  /* (a waiting request: nothing more is read before it) */
 		idx[n++] = i;
 	}
 	if (poll(pfd, n, timeout_ms) < 0)

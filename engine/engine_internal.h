@@ -153,6 +153,7 @@ struct sl_worker_stats {
 	uint64_t cpu_out;     /**< CPUMAP: handed to another worker's ring (cpumap.c) */
 	uint64_t cpu_full;    /**< CPUMAP: target ring full (qsize): freed, also in drop */
 	uint64_t cpu_in;      /**< CPUMAP: taken over from this worker's ring (published last) */
+	uint64_t cpu_prog[SL_VERDICT_COUNT];  /**< CPUMAP entry programs' verdicts here (cpumap.c) */
 } __attribute__((aligned(SL_RUN_CACHE_LINE)));
 
 /** Packets waiting for rte_eth_tx_burst to one port (flushed every burst). */
@@ -207,6 +208,8 @@ struct sl_engine {
 	struct sl_capture *capture;         /**< its settings and rings (capture.h), or NULL */
 	struct sl_cpumap *cpumap;           /**< CPUMAP hand-over rings (cpumap.c), or NULL */
 	struct sl_metrics *metrics;         /**< the Prometheus endpoint (metrics.c), or NULL */
+	struct sl_inner_map *inner_maps;    /**< inner maps ctl created (inner_maps.c) */
+	unsigned ninner;
 	struct sl_prog_info {               /**< what `ctl prog show` reports of the running program */
 		char path[256];                 /**< object file */
 		double load_time;               /**< wall clock (s since the epoch) when it started running */
@@ -256,9 +259,77 @@ const char *sl_signal_name(int sig);
 int sl_port_parse(const char *devstr, struct sl_port_spec *spec);
 /** Mempool and every port (configure, queues, start, promiscuous). 0 or -errno (line printed). */
 int sl_ports_start(struct sl_engine *eng);
+/** Make @p m's first segment match the bounds in @p out (worker.c). 0, or -1 when it cannot. */
+int sl_worker_sync_mbuf(struct rte_mbuf *m, const struct sl_verdict_out *out);
+
+/* ---- inner maps created by ctl (inner_maps.c; control thread) ---- */
+
+/** Ids of created inner maps: SL_INNER_ID_BASE + 1, + 2, ... (object maps: 1 + position). */
+#define SL_INNER_ID_BASE 65536u
+struct sl_inner_map;
+/**
+ * A new empty map from @p outer's inner map template, put into @p outer at
+ * @p key; *@p id its id. 0, or -errno (with a line in @p err, except for
+ * what sl_map_outer_set refused: the caller says it).
+ */
+int sl_inner_create(struct sl_engine *eng, struct sl_map *outer, const void *key, uint32_t *id,
+		    char *err, size_t err_len);
+/** A created inner map by id, or NULL. */
+struct sl_map *sl_inner_by_id(const struct sl_engine *eng, uint32_t id);
+/** The id of a created inner map, or 0 for any other map. */
+uint32_t sl_inner_id_of(const struct sl_engine *eng, const struct sl_map *map);
+/**
+ * "OUTER[KEY]": the inner map OUTER holds at KEY (KEY in the text syntax of
+ * OUTER's key). NULL when @p name is not of that form (err untouched), or
+ * with a line in @p err (bad key, empty slot).
+ */
+struct sl_map *sl_inner_resolve(struct sl_engine *eng, const char *name, char *err,
+				size_t err_len);
+/** The map whose BTF types give @p map's text: an object map of the same definition for a created map, else @p map. */
+struct sl_map *sl_inner_type_donor(const struct sl_engine *eng, struct sl_map *map);
+/** Free every created inner map (after the workers stopped). */
+void sl_inner_free_all(struct sl_engine *eng);
 
 /* ---- CPUMAP hand-over between workers (cpumap.c) ---- */
 
+/* CPUMAP entry programs, shared by the live engine and the replay (cpumap_entry.c) */
+struct sl_cpu_progs;
+/** An entry program of a CPUMAP (section xdp/cpumap or xdp.frags/cpumap)? */
+bool sl_cpumap_is_entry_prog(const struct sl_prog *p);
+/** Does @p obj (NULL-safe) have a CPUMAP? */
+bool sl_obj_has_cpumap(const struct sl_obj *obj);
+/**
+ * Every entry program of @p obj verified and compiled (@p exec: enum
+ * sl_run_exec), by id - 1. NULL after one line on stderr naming @p what
+ * and the program. Control thread.
+ */
+struct sl_cpu_progs *sl_cpu_progs_build(const struct sl_obj *obj, int exec, const char *what);
+/** Free a table (NULL-safe). Control thread, after a grace period if workers used it. */
+void sl_cpu_progs_free(struct sl_cpu_progs *pg);
+/** Make @p obj's CPUMAPs accept the ids of the table in *@p slot (read at each update). */
+void sl_cpu_progs_attach(const struct sl_obj *obj, struct sl_cpu_progs *const *slot);
+/**
+ * Run entry program @p id of @p pg on @p pkt (from port index @p port,
+ * rx_queue_index 0): PASS, DROP, REDIRECT (with @p out as sl_verdict_run
+ * fills it), or ABORTED (XDP_TX and other values, or no such program).
+ * Packet thread: no locks, no allocation.
+ */
+enum sl_verdict sl_cpu_progs_run(const struct sl_cpu_progs *pg, uint32_t id,
+				 struct sl_verdict_state *st, unsigned port, struct sl_pkt *pkt,
+				 struct sl_verdict_out *out);
+/**
+ * If the program's object has a CPUMAP: its entry programs verified and
+ * compiled, and the CPUMAPs made to accept their ids. After the program
+ * is compiled, before the maps are preloaded. Control thread. 0, or
+ * -errno with one line on stderr.
+ */
+int sl_cpumap_prepare(struct sl_engine *eng);
+/**
+ * Hot reload: the entry programs of @p obj (the new object) replace the
+ * running ones; *old is what the caller frees (sl_cpu_progs_free) after
+ * a grace period. 0, or -errno with one line on stderr (nothing changed).
+ */
+int sl_cpumap_reload(struct sl_engine *eng, const struct sl_obj *obj, struct sl_cpu_progs **old);
 /**
  * If the program's object has a CPUMAP: one ring per worker, and
  * CPUMAP redirects turned into hand-overs (ports_view.ncpus). After
@@ -318,6 +389,15 @@ void sl_config_apply_egress(struct sl_engine *eng);
 /* worker.c */
 /** lcore entry of a worker (arg: struct sl_worker *). */
 int sl_worker_main(void *arg);
+
+/**
+ * sl_exec_init() for the engine's workers: also the JIT's burst entry
+ * (sl_exec.burst) of an XDP program that can move no packet bounds, laid
+ * out for rte_mbufs; without one the worker calls the program per packet.
+ * @p jit may be NULL (the interpreter). Control thread, before @p ex is
+ * published.
+ */
+void sl_worker_exec_init(struct sl_exec *ex, struct sl_prog *prog, struct sl_jit *jit);
 
 /* stats.c */
 /** Sum of every worker's published counters. Control thread. */

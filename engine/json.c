@@ -175,13 +175,18 @@ json_t *sl_json_maps(const struct sl_engine *eng)
 	return o;
 }
 
-static json_t *json_verdicts(const struct sl_worker_stats *s)
+static json_t *json_verdict_counts(const uint64_t *counts)
 {
 	json_t *o = json_object();
 
 	for (unsigned v = 0; o && v < SL_VERDICT_COUNT; v++)
-		json_object_set_new(o, sl_verdict_name(v), sl_json_u64(s->verdict[v]));
+		json_object_set_new(o, sl_verdict_name(v), sl_json_u64(counts[v]));
 	return o;
+}
+
+static json_t *json_verdicts(const struct sl_worker_stats *s)
+{
+	return json_verdict_counts(s->verdict);
 }
 
 static json_t *json_ports(const struct sl_engine *eng, const struct sl_worker_stats *sum)
@@ -217,10 +222,11 @@ static json_t *json_workers(const struct sl_engine *eng, const struct sl_worker_
 			"drop", sl_json_u64(s->drop), "error", sl_json_u64(s->error));
 
 		if (o && eng->ports_view.ncpus)  /* CPUMAP hand-overs (cpumap.c) */
-			json_object_update_new(o, json_pack("{s:o, s:o, s:o}",
+			json_object_update_new(o, json_pack("{s:o, s:o, s:o, s:o}",
 				"cpumap_enqueued", sl_json_u64(s->cpu_out),
 				"cpumap_ring_full", sl_json_u64(s->cpu_full),
-				"cpumap_received", sl_json_u64(s->cpu_in)));
+				"cpumap_received", sl_json_u64(s->cpu_in),
+				"cpumap_prog", json_verdict_counts(s->cpu_prog)));
 		json_array_append_new(a, o);
 	}
 	return a;

@@ -3,7 +3,7 @@
  * Capture files for the replay: reading pcap and pcapng through a reused window,
  * writing pcap through one large buffer.
  *
- * Reader. The file is read with read() into a window of 64 KiB that is
+ * Reader. The file is read with read() into a window of 256 KiB that is
  * reused (what is left of it moved to the front, the rest read after it):
  * records are returned as pointers into the window, no copy, no read() per
  * record. (Mapping the file was 2.5x slower here: the first touch of each
@@ -27,15 +27,14 @@
  *
  * Read-ahead (sl_pcap_read_ahead; the replay starts it for inputs of 512
  * KiB and more unless told otherwise):
- * a thread reads the file with pread() in 128 KiB chunks into a ring of
+ * a thread reads the file with pread() in 256 KiB chunks into a ring of
  * four slots while the replay thread processes the records, so that the
  * kernel's copy out of the page cache (a third or more of a replay's CPU
- * time) runs on another core. Each slot has room before its chunk for the
- * record or block cut by the end of the previous chunk (up to 16 bytes +
- * the largest snaplen): fill() copies that piece there and the window
- * continues in the new chunk, so records are still taken in place. A
- * longer piece (a pcapng block longer than that) is assembled in the
- * window buffer. The replay thread holds one slot at a time (the window)
+ * time) runs on another core. Each slot has 64 KiB of room before its
+ * chunk for the record or block cut by the end of the previous chunk:
+ * fill() copies that piece there and the window continues in the new
+ * chunk, so records are still taken in place. A longer piece (a record or
+ * block of more than 64 KiB) is assembled in the window buffer. The replay thread holds one slot at a time (the window)
  * and hands it back when it takes the next; one lock and condition
  * variable per chunk, nothing per record. A read error travels with its
  * chunk and is reported where the records reach it, as without the thread.
@@ -77,11 +76,11 @@
 #define OPT_IF_TSRESOL 9
 #define OPT_IF_TSOFFSET 14
 #define WBUF_SIZE (512u << 10)  /* stays in L2 while it fills */
-#define WINDOW (64u << 10)        /* bytes read at a time */
+#define WINDOW (256u << 10)       /* bytes read at a time */
 #define SL_PCAP_MAX_BLOCK (64u << 20)
 #define AHEAD_SLOTS 4u
-#define AHEAD_CHUNK (128u << 10)
-#define AHEAD_ROOM (16u + SL_PCAP_MAX_SNAPLEN)  /* before each chunk: the cut record */
+#define AHEAD_CHUNK (256u << 10)
+#define AHEAD_ROOM (64u << 10)  /* before each chunk: the cut record, if no longer */
 
 /* One chunk of the file: AHEAD_ROOM bytes of room, then up to AHEAD_CHUNK read. */
 struct ahead_slot {
@@ -146,54 +145,6 @@ static uint32_t adjust_snaplen(uint32_t s)
 	return s == 0 || s > SL_PCAP_MAX_SNAPLEN ? SL_PCAP_MAX_SNAPLEN : s;
 }
 
-static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len);
-
-/*
- * At least @p need bytes from r->off in the window, unless the file ends
- * first: what is left moves to the front, then read() appends (a window's
- * worth, or what @p need asks); with read-ahead, fill_ahead(). 0 or -errno
- * with one line in @p log.
- */
-static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len)
-{
-	size_t want = need > WINDOW ? need : WINDOW;
-
-	if (r->size - r->off >= need || r->eof)
-		return 0;
-	if (r->ahead)
-		return fill_ahead(r, need, log, log_len);
-	if (r->off) {
-		memmove(r->buf, r->buf + r->off, r->size - r->off);
-		r->file_pos += r->off;
-		r->size -= r->off;
-		r->off = 0;
-	}
-	if (want > r->cap) {
-		uint8_t *nb = want <= SL_PCAP_MAX_BLOCK ? realloc(r->buf, want) : NULL;
-
-		if (!nb)
-			return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu bytes is too "
-				   "long to read", r->path, POS(r), need);
-		r->buf = nb;
-		r->base = nb;
-		r->cap = want;
-	}
-	while (r->size < want && !r->eof) {
-		ssize_t n = read(r->fd, r->buf + r->size, want - r->size);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return say(log, log_len, -errno, "%s: byte %zu: read: %s", r->path,
-				   (size_t)(r->file_pos + r->size), strerror(errno));
-		r->size += (size_t)n;
-		r->eof = n == 0 || r->file_pos + r->size >= r->file_size;
-		if (r->size >= need && r->size >= WINDOW)
-			break;
-	}
-	return 0;
-}
-
 /* ---- buffers ---- */
 
 #define HUGE_PAGE (2u << 20)
@@ -232,6 +183,66 @@ static void big_free(void *p, size_t mapped)
 {
 	if (p)
 		munmap(p, mapped);
+}
+
+/* The window buffer, @p want bytes long now, its first @p keep bytes kept. */
+static int buf_grow(struct sl_pcap_reader *r, size_t want, size_t keep)
+{
+	size_t mapped;
+	uint8_t *nb = big_alloc(want, &mapped);
+
+	if (!nb)
+		return -ENOMEM;
+	memcpy(nb, r->buf, keep);
+	big_free(r->buf, r->mapped);
+	r->buf = nb;
+	r->mapped = mapped;
+	r->cap = mapped;
+	return 0;
+}
+
+static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len);
+
+/*
+ * At least @p need bytes from r->off in the window, unless the file ends
+ * first: what is left moves to the front, then read() appends (a window's
+ * worth, or what @p need asks); with read-ahead, fill_ahead(). 0 or -errno
+ * with one line in @p log.
+ */
+static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len)
+{
+	size_t want = need > WINDOW ? need : WINDOW;
+
+	if (r->size - r->off >= need || r->eof)
+		return 0;
+	if (r->ahead)
+		return fill_ahead(r, need, log, log_len);
+	if (r->off) {
+		memmove(r->buf, r->buf + r->off, r->size - r->off);
+		r->file_pos += r->off;
+		r->size -= r->off;
+		r->off = 0;
+	}
+	if (want > r->cap) {
+		if (want > SL_PCAP_MAX_BLOCK || buf_grow(r, want, r->size))
+			return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu bytes is too "
+				   "long to read", r->path, POS(r), need);
+		r->base = r->buf;
+	}
+	while (r->size < want && !r->eof) {
+		ssize_t n = read(r->fd, r->buf + r->size, want - r->size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return say(log, log_len, -errno, "%s: byte %zu: read: %s", r->path,
+				   (size_t)(r->file_pos + r->size), strerror(errno));
+		r->size += (size_t)n;
+		r->eof = n == 0 || r->file_pos + r->size >= r->file_size;
+		if (r->size >= need && r->size >= WINDOW)
+			break;
+	}
+	return 0;
 }
 
 /* ---- read-ahead ---- */
@@ -279,16 +290,12 @@ static void *ahead_main(void *arg)
 	return NULL;
 }
 
-/* Hand back the slot the window was in (if any), take the next one (waits for it). */
-static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a, bool release)
+/* The next chunk (waits for the reader thread to have read it). */
+static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a)
 {
 	struct ahead_slot *s;
 
 	pthread_mutex_lock(&a->lock);
-	if (release) {
-		a->released++;
-		pthread_cond_broadcast(&a->cond);
-	}
 	while (a->taken == a->produced)
 		pthread_cond_wait(&a->cond, &a->lock);
 	s = &a->slot[a->taken++ % AHEAD_SLOTS];
@@ -296,6 +303,7 @@ static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a, bool release)
 	return s;
 }
 
+/* Hand back the oldest slot taken (the one the window was in, or one copied out). */
 static void ahead_release(struct sl_pcap_ahead *a)
 {
 	pthread_mutex_lock(&a->lock);
@@ -320,14 +328,18 @@ static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t l
 	while (r->size - r->off < need && !r->eof) {
 		size_t left = r->size - r->off;
 		bool held = in_slot(r);
-		struct ahead_slot *s = ahead_next(r->ahead, false);
+		struct ahead_slot *s = ahead_next(r->ahead);
+		/* the slot's fields are the reader thread's again once it is handed back */
+		uint64_t pos = s->pos;
+		size_t len = s->len;
+		int err = s->err;
 		uint8_t *data = s->mem + AHEAD_ROOM;
 
-		if (s->err) {
+		if (err) {
 			ahead_release(r->ahead);
 			r->eof = true;
-			return say(log, log_len, s->err, "%s: byte %zu: read: %s", r->path,
-				   (size_t)s->pos + s->len, strerror(-s->err));
+			return say(log, log_len, err, "%s: byte %zu: read: %s", r->path,
+				   (size_t)(pos + len), strerror(-err));
 		}
 		if (left <= AHEAD_ROOM) {
 			memcpy(data - left, r->base + r->off, left);
@@ -337,30 +349,25 @@ static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t l
 		} else {
 			if (!held)
 				memmove(r->buf, r->buf + r->off, left);
-			if (left + s->len > r->cap) {
-				uint8_t *nb = left + s->len <= SL_PCAP_MAX_BLOCK + AHEAD_CHUNK ?
-					      realloc(r->buf, left + s->len) : NULL;
-
-				if (!nb) {
-					ahead_release(r->ahead);
-					return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu "
-						   "bytes is too long to read", r->path, POS(r), need);
-				}
-				r->buf = nb;
-				r->cap = left + s->len;
+			if (left + len > r->cap &&
+			    (left + len > SL_PCAP_MAX_BLOCK + AHEAD_CHUNK ||
+			     buf_grow(r, left + len, held ? 0 : left))) {
+				ahead_release(r->ahead);
+				return say(log, log_len, -ENOMEM, "%s: byte %zu: a block of %zu bytes is "
+					   "too long to read", r->path, POS(r), need);
 			}
 			if (held) {
 				memcpy(r->buf, r->base + r->off, left);
 				ahead_release(r->ahead);
 			}
-			memcpy(r->buf + left, data, s->len);
+			memcpy(r->buf + left, data, len);
 			ahead_release(r->ahead);
 			r->base = r->buf;
 		}
-		r->file_pos = s->pos - left;
+		r->file_pos = pos - left;
 		r->off = 0;
-		r->size = left + s->len;
-		r->eof = s->len < AHEAD_CHUNK || s->pos + s->len >= r->file_size;
+		r->size = left + len;
+		r->eof = len < AHEAD_CHUNK || pos + len >= r->file_size;
 	}
 	return 0;
 }
@@ -753,8 +760,8 @@ static int open_file(struct sl_pcap_reader *r, char *log, size_t log_len)
 		return say(log, log_len, -EINVAL, "%s: empty file", r->path);
 	posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	r->file_size = (uint64_t)st.st_size;
-	r->cap = WINDOW + 16 + SL_PCAP_MAX_SNAPLEN;  /* pages past the window stay untouched */
-	r->buf = malloc(r->cap);
+	r->buf = big_alloc(WINDOW + 16 + SL_PCAP_MAX_SNAPLEN, &r->mapped);
+	r->cap = r->mapped;
 	if (!r->buf)
 		return say(log, log_len, -ENOMEM, "%s: %s", r->path, strerror(ENOMEM));
 	r->base = r->buf;
@@ -806,7 +813,7 @@ void sl_pcap_close(struct sl_pcap_reader *r)
 	ahead_stop(r);
 	if (r->fd >= 0)
 		close(r->fd);
-	free(r->buf);
+	big_free(r->buf, r->mapped);
 	r->fd = -1;
 	r->buf = NULL;
 	r->base = NULL;
@@ -927,11 +934,12 @@ int sl_pcap_write_behind(struct sl_pcap_writer *w, char *log, size_t log_len)
 
 	if (w->behind || !w->buf)
 		return 0;
+	_Static_assert(BEHIND_BUFS * WBUF_SIZE <= HUGE_PAGE, "the ring is the writer's huge page");
 	a = calloc(1, sizeof(*a));
-	if (!a || !(a->mem = big_alloc(BEHIND_BUFS * (size_t)WBUF_SIZE, &a->mapped))) {
-		free(a);
+	if (!a)
 		return say(log, log_len, -ENOMEM, "%s: write-behind: %s", w->path, strerror(ENOMEM));
-	}
+	a->mem = w->buf;  /* buffer 0, the file header in it, and room for the others */
+	a->mapped = w->mapped;
 	a->fd = w->fd;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
@@ -939,13 +947,9 @@ int sl_pcap_write_behind(struct sl_pcap_writer *w, char *log, size_t log_len)
 	if (err) {
 		pthread_mutex_destroy(&a->lock);
 		pthread_cond_destroy(&a->cond);
-		big_free(a->mem, a->mapped);
 		free(a);
 		return say(log, log_len, -err, "%s: write-behind thread: %s", w->path, strerror(err));
 	}
-	memcpy(a->mem, w->buf, w->len);  /* the file header */
-	big_free(w->buf, w->mapped);
-	w->buf = a->mem;
 	w->mapped = 0;
 	w->behind = a;
 	return 0;

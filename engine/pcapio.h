@@ -51,7 +51,7 @@ struct sl_pcap_reader {
 	int fd;
 	bool eof;               /**< the window reaches the end of the file */
 	uint8_t *buf;           /**< the window; with read-ahead, where a long block is assembled */
-	size_t cap;
+	size_t cap, mapped;
 	struct sl_pcap_ahead *ahead;  /**< the read-ahead thread, or NULL (reads in fill()) */
 	bool ng;                /**< pcapng */
 	bool swap;              /**< other byte order than the host's (current section) */

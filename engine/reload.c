@@ -275,7 +275,7 @@ static void swap(struct sl_engine *eng, struct sl_obj *obj, struct sl_prog *prog
 	struct sl_jit *old_jit = eng->jit;
 	struct sl_worker_stats sum;
 
-	sl_exec_init(ex, prog, jit ? sl_jit_entry(jit) : NULL);
+	sl_worker_exec_init(ex, prog, jit);
 	sl_capture_prog_changed(eng, true);  /* a capture copies before any program now */
 	__atomic_store_n(&eng->exec, ex, __ATOMIC_RELEASE);
 	at[0] = mono_s();
@@ -306,6 +306,7 @@ int sl_reload(struct sl_engine *eng, const char *path, const char *section, bool
 	struct sl_prog *prog = NULL;
 	struct sl_jit *jit = NULL;
 	struct sl_exec *ex = malloc(sizeof(*ex));
+	struct sl_cpu_progs *old_cpu = NULL;
 	uint64_t verify_ns = 0;
 	double t0 = mono_s(), at[2];
 	int e;
@@ -315,6 +316,9 @@ int sl_reload(struct sl_engine *eng, const char *path, const char *section, bool
 		return -ENOMEM;
 	}
 	e = prepare(eng, &r, path, section, &obj, &prog, &jit, &verify_ns, err, err_len);
+	if (!e && (e = sl_cpumap_reload(eng, obj, &old_cpu)))  /* CPUMAP entry programs */
+		snprintf(err, err_len, "reload: %s: a CPUMAP entry program does not load "
+			 "(the engine's stderr says why)", path);
 	if (e) {  /* nothing of the new object ever ran: free it, keep the running one */
 		sl_jit_free(jit);
 		sl_obj_close(obj);
@@ -322,6 +326,7 @@ int sl_reload(struct sl_engine *eng, const char *path, const char *section, bool
 		return e;
 	}
 	swap(eng, obj, prog, jit, ex, at);
+	sl_cpu_progs_free(old_cpu);  /* after swap's grace period */
 	snprintf(eng->info.path, sizeof(eng->info.path), "%s", path);
 	eng->info.verify_ns = verify_ns;
 	*result = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:{s:f, s:f, s:f}}", "object",

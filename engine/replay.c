@@ -23,7 +23,12 @@
  * Ports: port 0 is the ingress (ifindex 0); `-w N=FILE` adds ports up to
  * N; XDP_PASS leaves by port 0's egress as `sluice run` pairs ports (its
  * partner 1 when there is one, else itself), XDP_TX by port 0, a redirect
- * by the port with that ifindex (none: redirect_failed).
+ * by the port with that ifindex (none: redirect_failed). A redirect
+ * through a CPUMAP is the live hand-over (cpumap.c) done in place: key k
+ * below the config's worker count (1 without -c) with an entry is a
+ * worker that runs the entry's program, if any (cpumap_entry.c, the
+ * code the live target worker runs), and sends what passes as XDP_PASS
+ * does; counted as the live engine counts it (cpumap_* in the report).
  * Outputs: a packet leaving by port P is appended to P's file, with the
  * record's timestamp (the file's resolution), caplen = the bytes the
  * program left (a socket filter's N cuts caplen to at most N, the wire
@@ -37,6 +42,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +82,7 @@ struct replay {
 	struct sl_exec ex;
 	struct sl_verdict_state vs;
 	struct sl_ports_view pv;
+	struct sl_cpu_progs *cpu_progs;    /* CPUMAP entry programs (cpumap_entry.c), or NULL */
 	uint8_t mac[SL_RUN_MAX_PORTS][6];  /* zero: no frame is PACKET_HOST */
 	uint8_t *buf;                      /* XDP packet buffer */
 	size_t buf_len;
@@ -241,6 +248,14 @@ static int load_prog(struct replay *rp)
 		fprintf(stderr, "%s%s\n", log[0] && rp->cfg.path[0] &&
 			!strncmp(log, rp->cfg.path, strlen(rp->cfg.path)) ? "" : "sluice replay: ",
 			log[0] ? log : strerror(-err));
+	if (!err && sl_obj_has_cpumap(rp->eng.obj)) {  /* entry programs: before CPUMAP preloads */
+		rp->cpu_progs = sl_cpu_progs_build(rp->eng.obj, interp ? SL_RUN_EXEC_INTERP :
+						   rp->cfg.engine == SL_ENGINE_JIT ?
+						   SL_RUN_EXEC_JIT : SL_RUN_EXEC_AUTO, what);
+		err = rp->cpu_progs ? 0 : -EINVAL;
+		if (!err)
+			sl_cpu_progs_attach(rp->eng.obj, &rp->cpu_progs);
+	}
 	if (!err && rp->eng.obj &&
 	    (err = sl_config_preload(&rp->cfg, rp->eng.obj, &entries, log, sizeof(log))))
 		fprintf(stderr, "%s\n", log);
@@ -296,7 +311,9 @@ static int setup_ports(struct replay *rp)
 			 "%s", o->outs[i].path);
 	rp->pv = (struct sl_ports_view){ .nports = n, .port_id = eng->port_id,
 					 .egress = eng->egress,
-					 .mac = (const uint8_t (*)[6])rp->mac };
+					 .mac = (const uint8_t (*)[6])rp->mac,
+					 .ncpus = rp->cpu_progs ? (rp->cfg.nworkers ? rp->cfg.nworkers : 1) :
+						  0 };
 	eng->ports_view = rp->pv;
 	return 0;
 }
@@ -387,6 +404,37 @@ static inline void leave(struct replay *rp, struct sl_worker_stats *s, const str
 		sl_pcap_write(&rp->out[out->port], &h, out->data, caplen);
 }
 
+/*
+ * A CPUMAP redirect (out->port SL_PORT_CPU + k), as the live target worker
+ * takes it over (cpumap.c): the entry's program, if any, then the XDP_PASS
+ * path; an entry program's redirect goes on (another CPUMAP: once more, up
+ * to 8 times). Returns how the packet ends: PASS or REDIRECT (out says
+ * where), DROP or ABORTED.
+ */
+static enum sl_verdict cpu_hand_over(struct replay *rp, struct sl_worker_stats *s,
+				     struct sl_pkt *pkt, struct sl_verdict_out *out)
+{
+	for (int hop = 0; hop < 8; hop++) {
+		uint32_t qsize = 0, id = 0;
+		enum sl_verdict v;
+
+		sl_map_cpumap_get(sl_helper_redirect()->map, out->port - SL_PORT_CPU, &qsize, &id);
+		s->cpu_out++;
+		s->cpu_in++;
+		if (!id) {
+			out->port = rp->pv.egress[0];
+			return SL_VERDICT_PASS;
+		}
+		pkt->data = out->data;
+		pkt->len = pkt->pkt_len = out->len;
+		v = sl_cpu_progs_run(rp->cpu_progs, id, &rp->vs, 0, pkt, out);
+		s->cpu_prog[v]++;
+		if ((v != SL_VERDICT_PASS && v != SL_VERDICT_REDIRECT) || out->port < SL_PORT_CPU)
+			return v;
+	}
+	return SL_VERDICT_ABORTED;
+}
+
 static inline void replay_one(struct replay *rp, struct sl_worker_stats *s,
 			      const struct sl_pcap_rec *rec)
 {
@@ -416,6 +464,8 @@ static inline void replay_one(struct replay *rp, struct sl_worker_stats *s,
 		sl_helper_clock_set(rec->sec * 1000000000ull + rec->frac * rp->frac_ns);
 	v = sl_verdict_run(&rp->vs, &rp->ex, 0, &pkt, &out);
 	s->verdict[v]++;
+	if (__builtin_expect(v == SL_VERDICT_REDIRECT && out.port >= SL_PORT_CPU, 0))
+		v = cpu_hand_over(rp, s, &pkt, &out);   /* how it ends after the hand-over */
 	switch (v) {
 	case SL_VERDICT_DROP:
 		s->drop++;
@@ -564,6 +614,7 @@ static int replay_loop(struct replay *rp, char *log, size_t log_len)
 
 static void replay_free(struct replay *rp)
 {
+	sl_cpu_progs_free(rp->cpu_progs);
 	sl_jit_free(rp->eng.jit);
 	if (rp->eng.obj)
 		sl_obj_close(rp->eng.obj);
@@ -598,6 +649,45 @@ static int replay_setup(struct replay *rp)
 	return 0;
 }
 
+/* CPUs this process may run on: the I/O threads pay only with a second one. */
+static int cpus_allowed(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
+}
+
+/* The options in, the input open, the read-ahead started. 0 or -errno (the line printed). */
+static int replay_open(struct replay *rp, const struct sl_replay_opts *o)
+{
+	char log[LOG_LEN] = "";
+	int err;
+
+	rp->o = o;
+	rp->ropts.quiet = o->quiet;
+	rp->ropts.no_maps = o->no_maps;
+	rp->ropts.json_path = o->json_path;
+	rp->eng.opts = &rp->ropts;
+	rp->report = stdout;
+	for (unsigned i = 0; i < o->nouts; i++)
+		if (!strcmp(o->outs[i].path, "-"))
+			rp->report = stderr;
+	if (o->drops_path && !strcmp(o->drops_path, "-"))
+		rp->report = stderr;
+	err = sl_pcap_open(&rp->rd, o->in_path, log, sizeof(log));
+	if (err) {
+		fprintf(stderr, "sluice replay: -r %s\n", log);
+		return err;
+	}
+	rp->io_threads = o->io == SL_REPLAY_IO_ON ||
+			 (o->io == SL_REPLAY_IO_AUTO && rp->rd.file_size >= SL_PCAP_THREADS_MIN &&
+			  cpus_allowed() > 1);
+	/* started now, the thread reads while the program is compiled */
+	if (rp->io_threads && sl_pcap_read_ahead(&rp->rd, log, sizeof(log)))
+		fprintf(stderr, "sluice replay: -r %s (reading without)\n", log);
+	return 0;
+}
+
 int sl_replay_main(const struct sl_replay_opts *o)
 {
 	/*
@@ -614,27 +704,8 @@ int sl_replay_main(const struct sl_replay_opts *o)
 	if (used)
 		memset(&rp, 0, sizeof(rp));
 	used = true;
-	rp.o = o;
-	rp.ropts.quiet = o->quiet;
-	rp.ropts.no_maps = o->no_maps;
-	rp.ropts.json_path = o->json_path;
-	rp.eng.opts = &rp.ropts;
-	rp.report = stdout;
-	for (unsigned i = 0; i < o->nouts; i++)
-		if (!strcmp(o->outs[i].path, "-"))
-			rp.report = stderr;
-	if (o->drops_path && !strcmp(o->drops_path, "-"))
-		rp.report = stderr;
-	err = sl_pcap_open(&rp.rd, o->in_path, log, sizeof(log));
-	if (err) {
-		fprintf(stderr, "sluice replay: -r %s\n", log);
+	if (replay_open(&rp, o))
 		return 1;
-	}
-	rp.io_threads = o->io == SL_REPLAY_IO_ON ||
-			(o->io == SL_REPLAY_IO_AUTO && rp.rd.file_size >= SL_PCAP_THREADS_MIN);
-	/* started now, the thread reads while the program is compiled */
-	if (rp.io_threads && sl_pcap_read_ahead(&rp.rd, log, sizeof(log)))
-		fprintf(stderr, "sluice replay: -r %s (reading without)\n", log);
 	err = replay_setup(&rp);
 	if (err) {
 		close_outputs(&rp);

@@ -60,7 +60,7 @@ struct sl_replay_out {
 
 /** --io-threads: a read-ahead thread, and a write-behind thread per output file. */
 enum sl_replay_io {
-	SL_REPLAY_IO_AUTO,  /**< for inputs of SL_PCAP_THREADS_MIN (512 KiB) and more */
+	SL_REPLAY_IO_AUTO,  /**< inputs of SL_PCAP_THREADS_MIN (512 KiB) and more, 2+ CPUs */
 	SL_REPLAY_IO_ON,
 	SL_REPLAY_IO_OFF,
 };

@@ -57,8 +57,10 @@ static void worker_snapshot(const struct sl_worker_stats *s, struct sl_worker_st
 	o->cpu_in = load(&s->cpu_in);  /* before what the hand-over counted, in this order */
 	o->cpu_out = load(&s->cpu_out);
 	o->cpu_full = load(&s->cpu_full);
-	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++) {
 		o->verdict[v] = load(&s->verdict[v]);
+		o->cpu_prog[v] = load(&s->cpu_prog[v]);
+	}
 }
 
 void sl_stats_snapshot(const struct sl_engine *eng, struct sl_worker_stats *per_worker,
@@ -81,8 +83,10 @@ void sl_stats_snapshot(const struct sl_engine *eng, struct sl_worker_stats *per_
 		sum->cpu_out += o->cpu_out;
 		sum->cpu_full += o->cpu_full;
 		sum->cpu_in += o->cpu_in;
-		for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+		for (unsigned v = 0; v < SL_VERDICT_COUNT; v++) {
 			sum->verdict[v] += o->verdict[v];
+			sum->cpu_prog[v] += o->cpu_prog[v];
+		}
 	}
 }
 

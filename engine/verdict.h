@@ -67,6 +67,11 @@ struct sl_exec {
 	 * JIT path fills only that. 0 (a zeroed struct): everything.
 	 */
 	enum sl_xdp_ctx_use xdp_ctx;
+	/**
+	 * XDP programs that are not SL_XDP_CTX_FULL: the JIT's burst entry
+	 * (sl_jit_burst_entry), set by the worker's sl_worker_exec_init; NULL: none.
+	 */
+	sl_jit_burst_fn burst;
 };
 
 /**

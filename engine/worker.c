@@ -9,14 +9,21 @@
  *
  *   rte_eth_rx_burst (32)
  *   -> the program to run is read once (eng->exec: hot reload swaps it)
- *   -> a JIT-compiled XDP program with an egress port (the common case,
- *      process_burst_xdp): the xdp_md fields that never change are set
- *      once per burst; per mbuf (prefetching a few ahead) the pointer
- *      fields, the call, one test. A packet passed with its bounds
- *      untouched stays in the RX array (compacted in place, in order), so
+ *   -> a JIT-compiled XDP program with an egress port (the common case):
+ *      the xdp_md fields that never change are set once per burst; per
+ *      packet only what the program can observe (sl_exec.xdp_ctx: all
+ *      fields when a helper takes the context, else data/data_meta/
+ *      data_end, else nothing). With the JIT's burst entry (sl_exec.burst,
+ *      jit/burst.c: the program compiled inside a loop over the mbufs)
+ *      process_burst() calls it once for a run of passes; otherwise
+ *      process_burst_xdp() calls the program per packet. A packet passed
+ *      with its bounds untouched stays in the RX array (compacted in
+ *      place, in order; nothing moves before the first other verdict), so
  *      an all-pass burst goes to rte_eth_tx_burst as received; any other
  *      outcome goes through sl_verdict_xdp_result (verdict.c) and is
- *      applied like below. Pass is counted once per burst (n - others).
+ *      applied like below. Pass is counted once per burst (n - others);
+ *      the TX buffers are flushed and the other verdicts published only
+ *      after a burst that had others.
  *   -> otherwise (socket filters, the interpreter, egress "drop"): for each
  *      mbuf sl_verdict_run (verdict.c, the code the replay runs too) over
  *      its first segment, then the verdict applied: free, or into the TX
@@ -299,6 +306,68 @@ xdp_step(struct sl_worker *w, sl_jit_fn fn, struct sl_xdp_ctx *ctx, unsigned por
 }
 
 /*
+ * xdp_burst() after the entry stopped at pkts[j], the first packet that is
+ * not a plain pass (@p r0): that one gets the whole context and
+ * xdp_other(), the entry goes on from the next, and so on; the passes
+ * between two others move down over the ones that left (kept in order).
+ */
+static __attribute__((noinline)) uint16_t
+xdp_burst_rest(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *b,
+	       unsigned port, unsigned egress, struct rte_mbuf **pkts, uint16_t n,
+	       struct burst_counts *bc, uint64_t r0)
+{
+	void *const *all = (void *const *)pkts;
+	unsigned j = (unsigned)(b->cur - all), kept = j, other = 0;
+
+	for (;;) {
+		unsigned i;
+
+		other++;
+		xdp_fill(&b->ctx, pkts[j]);
+		if (xdp_other(w, port, egress, r0, &b->ctx, bc))
+			pkts[kept++] = pkts[j];
+		i = j + 1;
+		if (i == n)
+			break;
+		b->cur = all + i;
+		r0 = entry(b);
+		j = (unsigned)(b->cur - all);
+		if (kept != i)
+			memmove(&pkts[kept], &pkts[i], (j - i) * sizeof(pkts[0]));
+		kept += j - i;
+		if (j == n)
+			break;
+	}
+	bc->verdict[SL_VERDICT_PASS] += n - other;
+	bc->other = other;
+	return (uint16_t)kept;
+}
+
+/*
+ * xdp_loop() with the JIT's burst entry (sl_exec.burst): the entry runs the
+ * packets in a loop of its own until one is not a plain pass (then
+ * xdp_burst_rest()). @p b has its per-burst context fields set.
+ */
+static inline __attribute__((always_inline)) uint16_t
+xdp_burst(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *b, unsigned port,
+	  unsigned egress, struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
+	  bool bounds)
+{
+	uint64_t r0;
+
+	/* the entry's prefetch reads PREFETCH_AHEAD descriptors past n */
+	for (unsigned k = 0; bounds && k < PREFETCH_AHEAD; k++)
+		pkts[n + k] = pkts[n - 1];
+	b->cur = (void *const *)pkts;
+	b->end = b->cur + n;
+	r0 = entry(b);
+	if (unlikely(b->cur != b->end))
+		return xdp_burst_rest(w, entry, b, port, egress, pkts, n, bc, r0);
+	bc->verdict[SL_VERDICT_PASS] += n;
+	return n;
+}
+
+/*
  * The common case, a JIT-compiled XDP program with an egress port: per
  * packet only the context fields that change and that the program can
  * observe (@p use, a constant), the call, and one test. A packet the
@@ -310,26 +379,29 @@ xdp_step(struct sl_worker *w, sl_jit_fn fn, struct sl_xdp_ctx *ctx, unsigned por
  * go to the ingress port's egress; bc->other counts the others.
  */
 static inline __attribute__((always_inline)) uint16_t
-xdp_loop(struct sl_worker *w, sl_jit_fn fn, unsigned port, unsigned egress,
+xdp_loop(struct sl_worker *w, const struct sl_exec *ex, unsigned port, unsigned egress,
 	 struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
 	 const enum sl_xdp_ctx_use use)
 {
 	unsigned pf_end = use == SL_XDP_CTX_CONST || n <= PREFETCH_AHEAD ? 0 : n - PREFETCH_AHEAD;
 	unsigned kept, other = 0, i = 0;
-	struct sl_xdp_ctx ctx;
+	sl_jit_fn fn = ex->fn;
+	struct sl_jit_burst b;
 	uint64_t r0 = XDP_PASS;
 	bool plain = true;
 
-	sl_verdict_xdp_ctx_init(&w->vstate, port, &ctx);
+	sl_verdict_xdp_ctx_init(&w->vstate, port, &b.ctx);
 	for (unsigned k = 0; use != SL_XDP_CTX_CONST && k < n && k < PREFETCH_AHEAD; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+	if (use != SL_XDP_CTX_FULL && ex->burst)
+		return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc, use == SL_XDP_CTX_BOUNDS);
 	/* all plain passes so far; two loops, so that the prefetch needs no test */
 	for (; plain && i < pf_end; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		r0 = xdp_one_lazy(fn, &ctx, pkts[i], &plain, use);
+		r0 = xdp_one_lazy(fn, &b.ctx, pkts[i], &plain, use);
 	}
 	for (; plain && i < n; i++)
-		r0 = xdp_one_lazy(fn, &ctx, pkts[i], &plain, use);
+		r0 = xdp_one_lazy(fn, &b.ctx, pkts[i], &plain, use);
 	if (likely(plain)) {
 		bc->verdict[SL_VERDICT_PASS] += n;
 		return n;
@@ -337,14 +409,14 @@ xdp_loop(struct sl_worker *w, sl_jit_fn fn, unsigned port, unsigned egress,
 	/* pkts[i - 1] is the first that is not a plain pass: from here on, compact */
 	kept = i - 1;
 	other = 1;
-	if (xdp_other(w, port, egress, r0, &ctx, bc))
+	if (xdp_other(w, port, egress, r0, &b.ctx, bc))
 		pkts[kept++] = pkts[i - 1];
 	for (; i < pf_end; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
+		xdp_step(w, fn, &b.ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
 	}
 	for (; i < n; i++)
-		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
+		xdp_step(w, fn, &b.ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
 	bc->verdict[SL_VERDICT_PASS] += n - other;
 	bc->other = other;
 	return (uint16_t)kept;
@@ -357,11 +429,11 @@ static uint16_t process_burst_xdp(struct sl_worker *w, const struct sl_exec *ex,
 {
 	switch (ex->xdp_ctx) {
 	case SL_XDP_CTX_CONST:
-		return xdp_loop(w, ex->fn, port, egress, pkts, n, bc, SL_XDP_CTX_CONST);
+		return xdp_loop(w, ex, port, egress, pkts, n, bc, SL_XDP_CTX_CONST);
 	case SL_XDP_CTX_BOUNDS:
-		return xdp_loop(w, ex->fn, port, egress, pkts, n, bc, SL_XDP_CTX_BOUNDS);
+		return xdp_loop(w, ex, port, egress, pkts, n, bc, SL_XDP_CTX_BOUNDS);
 	default:
-		return xdp_loop(w, ex->fn, port, egress, pkts, n, bc, SL_XDP_CTX_FULL);
+		return xdp_loop(w, ex, port, egress, pkts, n, bc, SL_XDP_CTX_FULL);
 	}
 }
 
@@ -512,15 +584,16 @@ static uint16_t process_burst_capture(struct sl_worker *w, const struct sl_exec 
 /* ---- end of the capture hook ---- */
 
 /*
- * Run the program over a burst. Returns how many packets stay in @p pkts
- * for port *@p to (the XDP path's in-place egress); the others went into
- * the TX buffers or were freed. Kept out of line (one call per burst) so
- * that a profile shows the per-packet work apart from the drivers' rx/tx
- * (scripts/bench_engine.py counts its instructions with callgrind).
+ * Run the program over a burst (process_burst() and this): returns how
+ * many packets stay in @p pkts for port *@p to (the XDP path's in-place
+ * egress); the others went into the TX buffers or were freed. Kept out of
+ * line (one call per burst) so that a profile shows the per-packet work
+ * apart from the drivers' rx/tx (scripts/bench_engine.py counts
+ * process_burst's instructions, callees included, with callgrind).
  */
 static __attribute__((noinline)) uint16_t
-process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
-	      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
+process_burst_other(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
+		    struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
 {
 	uint16_t kept;
 
@@ -535,6 +608,30 @@ process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 	burst_general(w, ex, port, pkts, n, bc, NULL);
 	bc->other = n;
 	return 0;
+}
+
+/*
+ * The JIT's burst entry (sl_exec.burst) has this small function of its own,
+ * so that its bursts pay none of the other paths' frame; everything else
+ * is process_burst_other().
+ */
+static __attribute__((noinline)) uint16_t
+process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
+	      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
+{
+	unsigned egress = w->eng->egress[port];
+	struct sl_jit_burst b;
+
+	if (unlikely(ex->burst == NULL || egress == SL_PORT_NONE ||
+		     __atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE)))
+		return process_burst_other(w, ex, port, pkts, n, bc, to);
+	*to = egress;
+	sl_verdict_xdp_ctx_init(&w->vstate, port, &b.ctx);
+	if (ex->xdp_ctx == SL_XDP_CTX_BOUNDS)
+		for (unsigned k = 0; k < n && k < PREFETCH_AHEAD; k++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+	return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc,
+			 ex->xdp_ctx == SL_XDP_CTX_BOUNDS);
 }
 
 /* rte_eth_tx_burst of @p n packets to port index @p p; free and count what it refused. */
@@ -595,6 +692,22 @@ static inline void publish(struct sl_worker *w, unsigned port, uint16_t n,
 	__atomic_store_n(&s->port_rx[port], s->port_rx[port] + n, __ATOMIC_RELEASE);
 }
 
+void sl_worker_exec_init(struct sl_exec *ex, struct sl_prog *prog, struct sl_jit *jit)
+{
+	struct sl_jit_burst_layout l = {
+		.buf_addr = offsetof(struct rte_mbuf, buf_addr),
+		.data_off = offsetof(struct rte_mbuf, data_off),
+		.data_len = offsetof(struct rte_mbuf, data_len),
+	};
+
+	sl_exec_init(ex, prog, jit ? sl_jit_entry(jit) : NULL);
+	if (!jit || prog->type != SL_PROG_XDP || ex->xdp_ctx == SL_XDP_CTX_FULL)
+		return;
+	l.bounds = ex->xdp_ctx == SL_XDP_CTX_BOUNDS;
+	l.prefetch = l.bounds ? PREFETCH_AHEAD : 0;
+	ex->burst = sl_jit_burst_entry(jit, &l);  /* NULL (ENOTSUP): per-packet calls */
+}
+
 /* CPUMAP: packets other workers handed over, sent on as XDP_PASS (cpumap.c) */
 static void take_over(struct sl_worker *w)
 {
@@ -635,7 +748,7 @@ int sl_worker_main(void *arg)
 {
 	struct sl_worker *w = arg;
 	struct sl_engine *eng = w->eng;
-	struct rte_mbuf *pkts[SL_RUN_BURST];
+	struct rte_mbuf *pkts[SL_RUN_BURST + PREFETCH_AHEAD];  /* room for xdp_loop's padding */
 	struct rx_poll polls[MAX_POLLS];
 	unsigned npolls = polls_of(w, polls);
 
@@ -668,4 +781,11 @@ int sl_worker_main(void *arg)
 	}
 	sl_map_worker_offline();
 	return 0;
+}
+
+int sl_worker_sync_mbuf(struct rte_mbuf *m, const struct sl_verdict_out *out)
+{
+	if (out->data == rte_pktmbuf_mtod(m, uint8_t *) && out->len == m->data_len)
+		return 0;
+	return sync_mbuf(m, out);
 }

@@ -47,15 +47,8 @@ bool jit_const_of(const struct bpf_insn *in, uint64_t *v)
 	return false;
 }
 
-/*
- * The lddw / mov that gives register @p r the constant it holds before
- * instruction @p pc, found by walking back in the same basic block; -1 if
- * unknown.
- */
-int64_t jit_const_def(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r)
+int64_t jit_reg_def(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r)
 {
-	uint64_t v;
-
 	for (uint32_t k = pc, n = 0; k-- > 0 && n < 512; n++) {
 		const struct bpf_insn *in = &p->insns[k];
 
@@ -63,11 +56,23 @@ int64_t jit_const_def(const struct sl_prog *p, const uint8_t *targets, uint32_t 
 			return -1;                              /* control can enter below k */
 		if (k > 0 && sl_isa_is_lddw(&p->insns[k - 1]))
 			in = &p->insns[--k];                    /* second half: the lddw itself */
-		if (!jit_writes(in, r))
-			continue;
-		return jit_const_of(in, &v) ? (int64_t)k : -1;
+		if (jit_writes(in, r))
+			return (int64_t)k;
 	}
 	return -1;
+}
+
+/*
+ * The lddw / mov that gives register @p r the constant it holds before
+ * instruction @p pc, found by walking back in the same basic block; -1 if
+ * unknown.
+ */
+int64_t jit_const_def(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r)
+{
+	int64_t k = jit_reg_def(p, targets, pc, r);
+	uint64_t v;
+
+	return k >= 0 && jit_const_of(&p->insns[k], &v) ? k : -1;
 }
 
 /* The constant register @p r holds before instruction @p pc (see jit_const_def()). */

@@ -162,12 +162,15 @@ static void match_mem_alu(const struct sl_prog *p, const uint8_t *targets, uint8
 			  const uint8_t *dead, const uint16_t *live, uint32_t pc)
 {
 	const struct bpf_insn *ld = &p->insns[pc], *op = ld + 1, *st = ld + 2;
-	uint8_t cls = SL_OP_CLASS(op->code), o = SL_OP_CODE(op->code);
 	unsigned size = sl_isa_size_bytes(ld->code);
+	uint8_t cls, o;
 
 	if (!is_plain_load(ld) || pc + 2 >= p->n_insns || fuse[pc] || fuse[pc + 1] || fuse[pc + 2] ||
-	    dead[pc] || dead[pc + 1] || dead[pc + 2] || !no_target(targets, pc + 1, pc + 2) ||
-	    (cls != BPF_ALU && cls != BPF_ALU64) || SL_OP_SRC(op->code) != BPF_K || op->off ||
+	    dead[pc] || dead[pc + 1] || dead[pc + 2] || !no_target(targets, pc + 1, pc + 2))
+		return;
+	cls = SL_OP_CLASS(op->code);  /* op and st exist only now */
+	o = SL_OP_CODE(op->code);
+	if ((cls != BPF_ALU && cls != BPF_ALU64) || SL_OP_SRC(op->code) != BPF_K || op->off ||
 	    (o != BPF_ADD && o != BPF_SUB && o != BPF_AND && o != BPF_OR && o != BPF_XOR) ||
 	    op->dst_reg != ld->dst_reg || (size == 8 && cls != BPF_ALU64) ||
 	    st->code != (BPF_STX | BPF_MEM | SL_OP_SIZE(ld->code)) || st->dst_reg != ld->src_reg ||

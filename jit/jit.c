@@ -49,7 +49,11 @@
  * of that kind with at most 128 bytes of stack keeps it in the SysV red
  * zone below rsp, with no sub/add rsp either.
  * bpf-to-bpf calls are "call rel32"; r6-r9 survive because callees save
- * what they use. Helper calls are "movabs r11, fn; call r11".
+ * what they use. Helper calls are "call rel32" when the code is within
+ * +-2 GiB of the helper (map_code() maps it below the library's text when
+ * it can; the sizing passes run again once it is placed), else "movabs
+ * r11, fn; call r11". bpf_loop with a callback known at the call is a
+ * loop in place (emit_inline_loop()).
  *
  * Tail calls: the main function has two entries: the public one zeroes
  * eax (the count) and falls into the tail entry, whose prologue moves eax
@@ -75,7 +79,9 @@
  * "u32 >> k" as shr r32, indexed table loads, a mov and the add /
  * byte swap / zero extension after it as one lea / movzx / mov r32, jumps
  * on a register holding a constant as cmp with an immediate, "== 0" right
- * after an ALU op as a bare jcc on its flags) and liveness.c the
+ * after an ALU op as a bare jcc on its flags), fuse_late.c what a dying
+ * register allows (immediates into memory operands, test, 32-bit
+ * compares, masks of values that fit) and liveness.c the
  * instructions whose result nobody reads; emit_sub() emits the fused form
  * or nothing for them. Jumps go straight to where the plain gotos they land
  * on lead (thread_jump()).
@@ -866,6 +872,63 @@ static int emit_array_lookup(struct jit_state *st, struct sl_map *map)
 	return 1;
 }
 
+/*
+ * The function bpf_loop at st->pc calls: r2 loaded by an lddw
+ * BPF_PSEUDO_FUNC in the same straight line, in a program without tail
+ * calls (whose r12 and frames a callback could see); NULL otherwise.
+ */
+static struct jit_sub *loop_callback(struct jit_state *st)
+{
+	int64_t k = jit_reg_def(st->prog, st->targets, st->pc, BPF_REG_2);
+	const struct bpf_insn *ld = k >= 0 ? &st->prog->insns[k] : NULL;
+
+	if (!ld || st->tail_calls || !sl_isa_is_lddw(ld) || ld->src_reg != BPF_PSEUDO_FUNC ||
+	    ld->dst_reg != BPF_REG_2)
+		return NULL;
+	return sub_at(st, (uint32_t)(k + 1 + ld->imm));
+}
+
+/*
+ * bpf_loop(n, cb, ctx, flags) with a known callback (loop_callback()):
+ * the helper's loop emitted in place, the bound kept in r12, the index in
+ * rbx and ctx in r13 (saved around it with r14, 32 bytes: rsp stays
+ * aligned), the callback called with call rel32. Returns as the helper
+ * does: -EINVAL for flags, -E2BIG above SL_MAX_LOOPS, else the calls made.
+ */
+static void emit_inline_loop(struct jit_state *st, const struct jit_sub *cb)
+{
+	static const uint8_t saved[4] = { X_RBX, X_R12, X_R13, X_R14 };
+	struct x86_emit *e = &st->e;
+	size_t l_flags, l_big, l_fin, top;
+
+	x86_mov_ri(e, true, X_RAX, -EINVAL);
+	x86_test_rr(e, true, X_RCX, X_RCX);                          /* flags (r4) */
+	l_flags = x86_jcc8_fwd(e, CC_NE);
+	x86_mov_ri(e, true, X_RAX, -E2BIG);
+	x86_alu_ri(e, false, ALU_CMP, X_RDI, (int32_t)SL_MAX_LOOPS); /* cmp edi, max */
+	l_big = x86_jcc8_fwd(e, CC_A);
+	for (int i = 0; i < 4; i++)
+		x86_push(e, saved[i]);
+	x86_alu_rr(e, false, ALU_XOR, X_RBX, X_RBX);                 /* i = 0 */
+	x86_mov_rr(e, false, X_R12, X_RDI);                          /* r12d = n */
+	x86_mov_rr(e, true, X_R13, X_RDX);                           /* r13 = ctx */
+	top = e->len;
+	x86_alu_rr(e, false, ALU_CMP, X_RBX, X_R12);                 /* cmp ebx, r12d */
+	l_fin = x86_jcc8_fwd(e, CC_AE);
+	x86_mov_rr(e, false, X_RDI, X_RBX);                          /* r1 = i */
+	x86_mov_rr(e, true, X_RSI, X_R13);                           /* r2 = ctx */
+	x86_call_rel32(e, (int32_t)((int64_t)cb->off_start - (int64_t)(e->len + 5)));
+	x86_alu_ri(e, false, ALU_ADD, X_RBX, 1);                     /* i + 1 */
+	x86_test_rr(e, true, X_RAX, X_RAX);
+	x86_jcc8_back(e, CC_E, top);                                 /* 0: go on */
+	x86_bind8(e, l_fin);
+	x86_mov_rr(e, false, X_RAX, X_RBX);                          /* calls made */
+	for (int i = 3; i >= 0; i--)
+		x86_pop(e, saved[i]);
+	x86_bind8(e, l_flags);
+	x86_bind8(e, l_big);
+}
+
 static int do_helper_call(struct jit_state *st, const struct bpf_insn *in)
 {
 	const struct sl_helper *h = in->imm >= 0 ? sl_helper_get((uint32_t)in->imm) : NULL;
@@ -873,6 +936,10 @@ static int do_helper_call(struct jit_state *st, const struct bpf_insn *in)
 
 	if (in->imm == BPF_FUNC_tail_call)
 		return emit_tail_call(st);
+	if (in->imm == BPF_FUNC_loop && loop_callback(st)) {
+		emit_inline_loop(st, loop_callback(st));
+		return 0;
+	}
 	if (!h || !h->fn)
 		return jit_fail(st, -ENOTSUP, "unknown helper %d", in->imm);
 	if (in->imm == BPF_FUNC_map_lookup_elem && map) {
@@ -1232,11 +1299,13 @@ static int emit_cmp_k(struct jit_state *st, const struct bpf_insn *in)
 	struct bpf_insn t = *in;
 	bool swapped;
 
+	uint8_t cls = st->fuse[st->pc] == JIT_FUSE_CMP_K32 ? BPF_JMP32 : SL_OP_CLASS(in->code);
+
 	t.imm = (int32_t)jit_cmp_k(st->prog, st->fuse, st->pc, &swapped);
-	t.code = (uint8_t)(SL_OP_CLASS(in->code) | BPF_K | SL_OP_CODE(in->code));
+	t.code = (uint8_t)(cls | BPF_K | SL_OP_CODE(in->code));
 	if (swapped) {
 		t.dst_reg = in->src_reg;
-		t.code = (uint8_t)(SL_OP_CLASS(in->code) | BPF_K | mirror[SL_OP_CODE(in->code) >> 4]);
+		t.code = (uint8_t)(cls | BPF_K | mirror[SL_OP_CODE(in->code) >> 4]);
 	}
 	t.src_reg = 0;
 	return do_jmp(st, &t);
@@ -1327,6 +1396,8 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 	st->sub = s;
 	memcpy(st->rmap, s->rmap, sizeof(st->rmap));
 	s->new_start = (uint32_t)st->e.len;
+	if (st->burst && s == &st->subs[0])
+		st->burst->head(st);                                /* burst.c: the loop's head */
 	if (s == &st->subs[0] && st->tail_calls)
 		x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);   /* public entry: count = 0 */
 	s->new_tail = (uint32_t)st->e.len;
@@ -1342,7 +1413,7 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 			return jit_fail(st, -EINVAL, "invalid register (opcode 0x%02x)", in->code);
 		if (st->dead[pc])
 			;                                           /* nothing reads its result */
-		else if (st->fuse[pc] == JIT_FUSE_CMP_K) {
+		else if (st->fuse[pc] == JIT_FUSE_CMP_K || st->fuse[pc] == JIT_FUSE_CMP_K32) {
 			if (emit_cmp_k(st, in))
 				return st->log.err;
 		} else if (st->fuse[pc] == JIT_FUSE_ALU_K) {
@@ -1374,7 +1445,10 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 		}
 	}
 	s->new_epi = (uint32_t)st->e.len;
-	emit_epilogue(st, true);
+	if (st->burst && s == &st->subs[0])
+		st->burst->tail(st);                /* burst.c: epilogue, then the loop's test */
+	else
+		emit_epilogue(st, true);
 	return 0;
 }
 
@@ -1426,10 +1500,11 @@ static int alloc_state(struct jit_state *st)
 		jit_fuse_late(st->prog, st->fuse, st->dead, live);
 	}
 	st->live = live;
+	st->targets = jit_jump_targets(st->prog);
 	st->low = st->fuse ? jit_low_only(st->prog, st->fuse) : NULL;
 	st->hi_zero = jit_hi_zero(st->prog);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
-	    !st->low || !st->hi_zero || !st->live)
+	    !st->low || !st->hi_zero || !st->live || !st->targets)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1447,6 +1522,7 @@ static void free_state(struct jit_state *st)
 	free(st->low);
 	free(st->hi_zero);
 	free(st->live);
+	free(st->targets);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->log.err. */
@@ -1560,7 +1636,7 @@ static struct sl_jit *emit_final(struct jit_state *st, size_t size)
 		return NULL;
 	}
 	*jit = (struct sl_jit){ .code = mem, .size = size, .map_len = map_len,
-				.prog = st->prog };
+				.prog = st->prog, .opts = st->opts };
 	jit->entry = (sl_jit_fn)(uintptr_t)(mem + st->subs[0].off_start);
 	jit->tail_entry = mem + st->subs[0].off_tail;
 	for (uint32_t i = 0; i < st->nsubs; i++)
@@ -1621,6 +1697,12 @@ static void compile_tail_targets(struct sl_jit *jit, const struct sl_jit_opts *o
 struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 			      char *log, size_t log_len)
 {
+	return jit_compile(prog, opts, NULL, log, log_len);
+}
+
+struct sl_jit *jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
+			   const struct jit_burst *burst, char *log, size_t log_len)
+{
 	bool tail_calls = false;
 	struct jit_state st;
 	struct sl_jit *jit = NULL;
@@ -1636,7 +1718,8 @@ struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *op
 		jit_fail(&st, -EINVAL, "program '%s' is not verified", prog->name);
 	} else if (!alloc_state(&st) && !jit_find_subs(&st)) {
 		jit_layout_subs(&st);
-		size = converge(&st);
+		st.burst = burst;
+		size = burst && burst->prepare(&st) ? 0 : converge(&st);
 		if (size)
 			jit = emit_final(&st, size);
 		tail_calls = st.tail_calls;
@@ -1646,6 +1729,8 @@ struct sl_jit *sl_jit_compile(struct sl_prog *prog, const struct sl_jit_opts *op
 		errno = -st.log.err;
 		return NULL;
 	}
+	if (burst)
+		return jit;  /* no tail entry: tail calls jump to the per-packet code */
 	__atomic_store_n(&prog->jit_tail_entry, jit->tail_entry, __ATOMIC_RELEASE);
 	if (tail_calls)
 		compile_tail_targets(jit, opts);
@@ -1679,6 +1764,7 @@ void sl_jit_free(struct sl_jit *jit)
 		jit->deps = d->next_dep;
 		sl_jit_free(d);
 	}
+	sl_jit_free(jit->burst);
 	expected = jit->tail_entry;
 	__atomic_compare_exchange_n(&jit->prog->jit_tail_entry, &expected, NULL, false,
 				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);

@@ -58,6 +58,8 @@ enum {
 			       set when the load before the AND is folded in: test [m], K */
 	JIT_FUSE_MEM_CMP,  /**< jump with an immediate on a dead load just before: cmp|test [m], imm */
 	JIT_FUSE_MEM_ALU,  /**< "rX = [m]; rX op= imm; [m] = rX", rX dead: op [m], imm (at the load) */
+	JIT_FUSE_CMP_K32,  /**< CMP_K of a 64-bit unsigned jump with a constant in [2^31, 2^32)
+			       on a register with a zero upper half: a 32-bit compare */
 };
 
 /**
@@ -163,6 +165,13 @@ bool jit_writes(const struct bpf_insn *in, uint8_t r);
 
 /** The value a plain lddw (not a map or global-data one) or a 64-bit mov of an immediate loads. */
 bool jit_const_of(const struct bpf_insn *in, uint64_t *v);
+
+/**
+ * The pc of the instruction that last writes register @p r before
+ * instruction @p pc, walking back at most 512 instructions in the same
+ * basic block (@p targets: jump targets); -1 if none there.
+ */
+int64_t jit_reg_def(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc, uint8_t r);
 
 /**
  * The pc of the lddw / mov that gives register @p r the constant it holds

@@ -50,6 +50,22 @@ struct jit_sub {
 	uint32_t epi_size;
 };
 
+struct jit_state;
+
+/*
+ * Burst entry (burst.c): jit_compile() with one compiles it instead of the
+ * per-packet entry (no tail entry is published). prepare runs after the
+ * layout (0, or -ENOTSUP for a program that cannot have one); emit_sub()
+ * calls head at the start and tail in place of the epilogue of the main
+ * function. Function pointers, so that jit.c does not depend on burst.c.
+ */
+struct jit_burst {
+	const struct sl_jit_burst_layout *layout;
+	int (*prepare)(struct jit_state *st);
+	void (*head)(struct jit_state *st);
+	void (*tail)(struct jit_state *st);
+};
+
 struct jit_state {
 	struct sl_prog *prog;
 	struct sl_jit_opts opts;
@@ -65,6 +81,7 @@ struct jit_state {
 	uint8_t *low;                    /* 1: 64-bit ALU whose upper half nobody reads */
 	uint16_t *hi_zero;               /* registers with a zero upper half, per insn */
 	uint16_t *live;                  /* eBPF registers live after each insn (liveness.c) */
+	uint8_t *targets;                /* jumps landing on each insn (jit_jump_targets()) */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;
@@ -74,6 +91,8 @@ struct jit_state {
 	uintptr_t code_base;             /* where the code will be (0: not known yet) */
 	size_t code_span;                /* bytes mapped there */
 	uint64_t seed, rng;              /* blinding keys, same sequence every pass */
+	const struct jit_burst *burst;   /* compiling a burst entry (burst.c), or NULL */
+	uint32_t burst_loop;             /* burst entry: offset of the loop's head, this pass */
 	struct sl_errlog log;            /* the caller's log; log.err: first error, 0 if none */
 };
 
@@ -87,6 +106,8 @@ struct sl_jit {
 	struct sl_callback *cbs;   /* callbacks (bpf_loop): one per function, or NULL */
 	struct sl_jit *deps;       /* tail-call targets compiled with this program */
 	struct sl_jit *next_dep;   /* next in the deps list of the program that compiled it */
+	struct sl_jit_opts opts;   /* as compiled: the burst entry is compiled alike */
+	struct sl_jit *burst;      /* its burst entry (burst.c), or NULL */
 };
 
 /**
@@ -105,6 +126,10 @@ int jit_find_subs(struct jit_state *st);
 
 /** Registers, frames and stack of every function (layout.c). */
 void jit_layout_subs(struct jit_state *st);
+
+/** sl_jit_compile(), or with @p burst (not NULL) a burst entry (burst.c). */
+struct sl_jit *jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
+			   const struct jit_burst *burst, char *log, size_t log_len);
 
 /**
  * Scratch register for the cmov of the select at @p pc (layout.c) in a

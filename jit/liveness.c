@@ -79,7 +79,7 @@ static struct du du_jmp(const struct sl_prog *p, uint32_t pc, const uint8_t *fus
 	d.use = R(in->dst_reg);
 	if (SL_OP_SRC(in->code) == BPF_X)
 		d.use |= R(in->src_reg);
-	if (fuse == JIT_FUSE_CMP_K) {   /* the constant register is not read: an immediate */
+	if (fuse == JIT_FUSE_CMP_K || fuse == JIT_FUSE_CMP_K32) {   /* not read: an immediate */
 		bool swapped;
 
 		jit_cmp_k(p, fuse_all, pc, &swapped);

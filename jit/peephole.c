@@ -90,8 +90,9 @@ static bool is_shift_k(const struct bpf_insn *in)
 }
 
 /*
- * Jump targets (and function starts): instructions control can reach from
- * elsewhere, with the number of jumps that land there (255 for 255 or more).
+ * Jump targets (and function starts: local calls and callbacks, lddw
+ * BPF_PSEUDO_FUNC): instructions control can reach from elsewhere, with the
+ * number of jumps that land there (255 for 255 or more).
  */
 uint8_t *jit_jump_targets(const struct sl_prog *p)
 {
@@ -103,6 +104,10 @@ uint8_t *jit_jump_targets(const struct sl_prog *p)
 		int64_t to;
 
 		if (sl_isa_is_lddw(in)) {
+			to = (int64_t)pc + 1 + in->imm;         /* a callback's entry */
+			if (in->src_reg == BPF_PSEUDO_FUNC && to >= 0 && to <= p->n_insns &&
+			    t[to] < UINT8_MAX)
+				t[to]++;
 			pc++;
 			continue;
 		}
@@ -296,10 +301,14 @@ static void match_setcc(const struct sl_prog *p, const uint8_t *targets, uint32_
 	const struct bpf_insn *w = &p->insns[pc];
 	uint8_t c = w[0].dst_reg;
 
+	/* "... rC = 0; goto L" with the jump going to L too: the same bool, then the goto */
+	bool to_goto = pc + 3 < p->n_insns && w[3].code == (BPF_JMP | BPF_JA) &&
+		       (int32_t)w[3].off + 2 == w[1].off && !fuse[pc + 3];
+
 	if (pc + 2 >= p->n_insns || fuse[pc + 2] || targets[pc + 1] || targets[pc + 2] ||
 	    (SL_OP_CLASS(w[0].code) != BPF_ALU && SL_OP_CLASS(w[0].code) != BPF_ALU64) ||
 	    w[0].code != (SL_OP_CLASS(w[0].code) | BPF_MOV | BPF_K) || w[0].imm != 1 || w[0].off ||
-	    !is_cond_jump(&w[1]) || w[1].off != 1 || w[1].dst_reg == c ||
+	    !is_cond_jump(&w[1]) || (w[1].off != 1 && !to_goto) || w[1].dst_reg == c ||
 	    (SL_OP_SRC(w[1].code) == BPF_X && w[1].src_reg == c) ||
 	    (SL_OP_CLASS(w[2].code) != BPF_ALU && SL_OP_CLASS(w[2].code) != BPF_ALU64) ||
 	    w[2].code != (SL_OP_CLASS(w[2].code) | BPF_MOV | BPF_K) || w[2].imm != 0 ||
@@ -407,12 +416,19 @@ static void match_mov_op(const struct sl_prog *p, const uint8_t *targets, uint32
  * right only, so clang loads them first) at @p pc: cmp with the
  * immediate, mirrored when the constant is the jump's dst. The mov then
  * goes when nothing else reads it. The argument: bit 7 set when mirrored,
- * bits 0-6 the distance back to the mov / lddw.
+ * bits 0-6 the distance back to the mov / lddw. A 64-bit unsigned compare
+ * (or JSET) with a constant in [2^31, 2^32), which no sign-extended imm32
+ * gives, of a register whose upper half is zero before it (jit_hi_zero():
+ * v1's masked address words) is a 32-bit compare (CMP_K32).
  */
-static void match_cmp_k(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+static void match_cmp_k(const struct sl_prog *p, const uint8_t *targets, const uint16_t *zero,
+			uint32_t pc, uint8_t *fuse)
 {
 	const struct bpf_insn *in = &p->insns[pc];
 	bool w64 = SL_OP_CLASS(in->code) == BPF_JMP;
+	uint8_t op = SL_OP_CODE(in->code);
+	bool unsig = op == BPF_JEQ || op == BPF_JNE || op == BPF_JGT || op == BPF_JGE ||
+		     op == BPF_JLT || op == BPF_JLE || op == BPF_JSET;
 	uint64_t v;
 	int64_t k;
 	uint8_t r;
@@ -420,14 +436,22 @@ static void match_cmp_k(const struct sl_prog *p, const uint8_t *targets, uint32_
 	if (!is_cond_jump(in) || SL_OP_SRC(in->code) != BPF_X || in->dst_reg == in->src_reg)
 		return;
 	for (int side = 0; side < 2; side++) {
+		uint8_t other = side ? in->src_reg : in->dst_reg;
+		bool k32 = false;
+
 		r = side ? in->dst_reg : in->src_reg;
 		if (r == BPF_REG_10)
 			continue;
 		k = jit_const_def(p, targets, pc, r);
-		if (k < 0 || pc - k > 127 || !jit_const_of(&p->insns[k], &v) ||
-		    (w64 && (int64_t)v != (int64_t)(int32_t)v))
+		if (k < 0 || pc - k > 127 || !jit_const_of(&p->insns[k], &v))
 			continue;
-		fuse[pc] = JIT_FUSE_CMP_K;
+		if (w64 && (int64_t)v != (int64_t)(int32_t)v) {
+			/* below 2^32 against a value with a zero upper half: a 32-bit compare */
+			if (!unsig || v > UINT32_MAX || !zero || !(zero[pc] & (1u << other)))
+				continue;
+			k32 = true;
+		}
+		fuse[pc] = k32 ? JIT_FUSE_CMP_K32 : JIT_FUSE_CMP_K;
 		fuse[p->n_insns + pc] = (uint8_t)((pc - k) | (side ? 0x80 : 0));
 		return;
 	}
@@ -1022,11 +1046,13 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 {
 	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jit_jump_targets(p);
 	uint16_t *hi = targets ? jit_hi_live(p, targets, NULL) : NULL;
+	uint16_t *zero = jit_hi_zero(p);    /* NULL: only the 32-bit compares are not found */
 
 	if (!fuse || !targets || !hi) {
 		free(fuse);
 		free(targets);
 		free(hi);
+		free(zero);
 		return NULL;
 	}
 	for (uint32_t pc = 0; pc + 3 < p->n_insns; pc++) {
@@ -1061,7 +1087,7 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 		if (!fuse[pc])
 			match_mov_op(p, targets, pc, fuse, blind);
 		if (!blind && !fuse[pc])
-			match_cmp_k(p, targets, pc, fuse);
+			match_cmp_k(p, targets, zero, pc, fuse);
 		if (!blind && !fuse[pc])
 			match_alu_k(p, targets, pc, fuse);
 		if (!blind && !fuse[pc])
@@ -1071,5 +1097,6 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 	}
 	free(targets);
 	free(hi);
+	free(zero);
 	return fuse;
 }

@@ -10,7 +10,10 @@
  * CPUMAP: key u32 CPU, value u32 qsize or the kernel's struct
  * bpf_cpumap_val { u32 qsize; u32 bpf_prog.fd/id }; in sluice the key names
  * the worker that takes the packet over; qsize 0 empties the entry (as
- * the kernel), CPU programs (bpf_prog.fd > 0) are not provided (-EOPNOTSUPP).
+ * the kernel). An entry program (bpf_prog.fd/id > 0) is a program id the
+ * engine gives meaning to (engine/cpumap.c): it registers a check
+ * (sl_map_cpumap_set_prog_check) that accepts or refuses each id;
+ * without one such updates fail with -EOPNOTSUPP.
  * Programs may not look CPUMAP entries up (the kernel's verifier refuses).
  *
  * Key: u32 index < max_entries. Value: u32 ifindex, or the kernel's
@@ -35,6 +38,8 @@
 struct sl_devmap {
 	struct sl_map map;
 	uint32_t max;
+	int (*prog_check)(uint32_t id, void *ctx);  /* CPUMAP entry programs, or NULL */
+	void *prog_ctx;
 	_Atomic uint64_t *vals;    /* ifindex | prog_id << 32 */
 	atomic_uchar *present;
 };
@@ -118,13 +123,19 @@ static int devmap_ctl_update(struct sl_map *map, const void *key, const void *va
 	if (flags == BPF_NOEXIST)
 		return -EEXIST;  /* kernel: every devmap slot "exists" */
 	memcpy(v, value, map->def.value_size);
-	if (v[1] != 0)
-		return -EOPNOTSUPP;  /* devmap and cpumap entry programs are not provided */
+	if (v[1] != 0 && (map->def.type != BPF_MAP_TYPE_CPUMAP || !d->prog_check))
+		return -EOPNOTSUPP;  /* devmap entry programs are not provided */
+	if (v[1] != 0 && v[0] != 0) {
+		int err = d->prog_check(v[1], d->prog_ctx);
+
+		if (err)
+			return err;
+	}
 	if (map->def.type == BPF_MAP_TYPE_CPUMAP && v[0] == 0) {
 		atomic_store_explicit(&d->present[i], 0, memory_order_release);
 		return 0;        /* kernel: qsize 0 removes the CPU */
 	}
-	atomic_store_explicit(&d->vals[i], v[0], memory_order_relaxed);
+	atomic_store_explicit(&d->vals[i], v[0] | (uint64_t)v[1] << 32, memory_order_relaxed);
 	atomic_store_explicit(&d->present[i], 1, memory_order_release);
 	return 0;
 }
@@ -187,6 +198,32 @@ int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex)
 	if (!v)
 		return -ENOENT;
 	*ifindex = map->def.type == BPF_MAP_TYPE_CPUMAP ? key : *v;   /* CPUMAP: the worker */
+	return 0;
+}
+
+int sl_map_cpumap_set_prog_check(struct sl_map *map, int (*check)(uint32_t id, void *ctx),
+				 void *ctx)
+{
+	if (!map || map->def.type != BPF_MAP_TYPE_CPUMAP)
+		return -EINVAL;
+	to_devmap(map)->prog_check = check;
+	to_devmap(map)->prog_ctx = ctx;
+	return 0;
+}
+
+int sl_map_cpumap_get(struct sl_map *map, uint32_t key, uint32_t *qsize, uint32_t *prog_id)
+{
+	const _Atomic uint64_t *v;
+	uint64_t w;
+
+	if (!map || map->def.type != BPF_MAP_TYPE_CPUMAP)
+		return -EINVAL;
+	v = devmap_lookup(map, &key);
+	if (!v)
+		return -ENOENT;
+	w = atomic_load_explicit(v, memory_order_relaxed);
+	*qsize = (uint32_t)w;
+	*prog_id = (uint32_t)(w >> 32);
 	return 0;
 }
 

@@ -26,8 +26,8 @@ at a time, as tcpdump -w does); reading it out of the page cache costs
 the kernel about half as much, for both tools.
 
 For each: the best wall time and the best CPU time (user + sys of the
-process, all its threads), user and sys apart, over the rounds, and the
-ratios to tcpdump's on the same input. The replay loop's own CPU time
+process, all its threads; user and sys of that run) over the rounds, and
+the ratios to tcpdump's on the same input. The replay loop's own CPU time
 comes from sluice's "replayed" line. All outputs must be byte-identical.
 
 Where valgrind is installed, instructions per packet (callgrind, noise-free
@@ -140,8 +140,8 @@ def main():
             for (runs, _), b in zip(sets, best):
                 for k, (_, cmd, out) in runs.items():
                     w, u, s = timed(cmd, out)
-                    b[k] = [min(b[k][0], w), min(b[k][1], u), min(b[k][2], s),
-                            min(b[k][3], u + s)]
+                    cpu = [u, s, u + s] if u + s < b[k][3] else b[k][1:]
+                    b[k] = [min(b[k][0], w)] + cpu
         loop = subprocess.run([sluice, "replay", "--no-progress", "--filter", EXPR, "-r", src,
                                "-w", "/dev/null"], check=True, capture_output=True, text=True)
         outs = [out for runs, _ in sets for _, _, out in runs.values() if out]

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 #include <sys/uio.h>
 
 #include "sl_helpers.h"
@@ -97,9 +98,93 @@ static uint64_t tail_call(uint64_t ctx, uint64_t map, uint64_t index, uint64_t a
 
 static uint64_t clock_ns(clockid_t clk);
 
+/*
+ * bpf_ktime_get_ns: CLOCK_MONOTONIC read cheaply, as the TSC scaled from a
+ * per-thread anchor (clock_gettime and the TSC read together, the tightest
+ * of three tries so that a preempted read does not skew it), taken again
+ * once the TSC has moved ANCHOR_NS on (or back: any jump re-anchors). The
+ * rate, ns per tick, is the process's: from its first anchor to the
+ * latest one, once that spans RATE_MIN_NS (before, every call reads
+ * clock_gettime), so it is exact to about 1e-6 and an extrapolation over
+ * ANCHOR_NS is off by a nanosecond or so (an NTP slew of CLOCK_MONOTONIC:
+ * at most 0.5 us, corrected at the next anchor). Never below the value
+ * this thread returned last. Per-thread state: no locks, no calls on
+ * most reads (one rdtsc, a multiply).
+ */
+#define ANCHOR_NS 1000000ull       /* 1 ms */
+#define RATE_MIN_NS 200000000ull   /* 200 ms of baseline before the TSC is scaled */
+#define ANCHOR_TRIES 3
+
+struct tsc_clock {
+	uint64_t tsc, ns;     /* the anchor */
+	uint64_t window;      /* ticks it stands for (0: read clock_gettime every time) */
+	uint64_t mult;        /* ns per tick << 32 */
+	uint64_t last;        /* returned last */
+};
+
+static __thread struct tsc_clock tsc_clock;
+static uint64_t tsc_base, tsc_base_ns;  /* the process's first anchor, once base_ready */
+static atomic_int base_state;           /* 0 none, 1 being written, 2 ready */
+
+/* clock_gettime and the TSC at the same moment: the tightest of ANCHOR_TRIES brackets */
+static uint64_t mono_pair(uint64_t *tsc)
+{
+	uint64_t best = UINT64_MAX, ns = 0;
+
+	for (int i = 0; i < ANCHOR_TRIES; i++) {
+		struct timespec ts;
+		uint64_t t0 = __rdtsc(), t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t1 = __rdtsc();
+		if (t1 - t0 < best) {   /* a preempted read has a wide bracket */
+			best = t1 - t0;
+			*tsc = t0 + (t1 - t0) / 2;
+			ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		}
+	}
+	return ns;
+}
+
+static __attribute__((noinline)) uint64_t mono_anchor(struct tsc_clock *c)
+{
+	uint64_t tsc = 0, ns = mono_pair(&tsc);
+	int none = 0;
+
+	c->tsc = tsc;
+	c->ns = ns;
+	c->window = 0;
+	if (atomic_compare_exchange_strong(&base_state, &none, 1)) {
+		tsc_base = c->tsc;
+		tsc_base_ns = ns;
+		atomic_store_explicit(&base_state, 2, memory_order_release);
+	} else if (atomic_load_explicit(&base_state, memory_order_acquire) == 2 &&
+		   ns - tsc_base_ns >= RATE_MIN_NS && c->tsc > tsc_base) {
+		c->mult = (uint64_t)(((unsigned __int128)(ns - tsc_base_ns) << 32) /
+				     (c->tsc - tsc_base));
+		c->window = c->mult ? (uint64_t)(((unsigned __int128)ANCHOR_NS << 32) / c->mult) : 0;
+	}
+	return ns;
+}
+
+static inline uint64_t mono_ns(void)
+{
+	struct tsc_clock *c = &tsc_clock;
+	uint64_t d = __rdtsc() - c->tsc, ns;
+
+	if (__builtin_expect(d >= c->window, 0))
+		ns = mono_anchor(c);
+	else
+		ns = c->ns + (uint64_t)(((unsigned __int128)d * c->mult) >> 32);
+	if (ns < c->last)
+		ns = c->last;
+	c->last = ns;
+	return ns;
+}
+
 static uint64_t ktime_get_ns(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
-	return clock_ns(CLOCK_MONOTONIC);
+	return clock_virtual ? clock_virtual_ns : mono_ns();
 }
 
 void sl_helper_clock_set(uint64_t ns)

@@ -65,6 +65,12 @@ struct sl_text_type {
 	uint32_t id;            /**< BTF type id in @c btf; 0: untyped */
 	uint32_t size;          /**< bytes of the key or value (the map's key_size / value_size) */
 	bool lpm_key;           /**< the key of an LPM_TRIE map: prefix form */
+	/**
+	 * A CPUMAP value (sl_text_map_types): an integer may also be the name
+	 * of a program of this object, read as the program's id (1 + its
+	 * position in the object: engine/cpumap.c's ids), for bpf_prog.fd/id.
+	 */
+	const struct sl_obj *progs;
 };
 
 /**

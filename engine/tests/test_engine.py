@@ -318,6 +318,14 @@ def case_lazy(env):
     pkts = sl.packets(src)
     for section, decide in (("xdp/bounds", lazy_bounds_decide), ("xdp/const", lazy_const_decide)):
         want, verdicts, out = decided_truth(pkts, decide, 1, True)
+        # these programs take the JIT's burst entry (jit/burst.c): the run says so
+        r = subprocess.run([env.sluice, "run", "--prog", obj, "--section", section, "--jit",
+                            "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, os.devnull),
+                            "--port", "net_pcap1,tx_pcap=%s" % os.devnull] + EAL,
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0 or "JIT burst entry" not in r.stdout:
+            fail("lazy %s: no JIT burst entry announced (exit %d): %s" %
+                 (section, r.returncode, (r.stdout + r.stderr).strip()[-500:]))
         for exec_opt in ("--jit", "--interp"):
             label = "lazy %s %s" % (section, exec_opt)
             tag = section.replace("/", "-") + exec_opt

@@ -24,15 +24,18 @@ Cases:
             packets, the same verdict counts and the same maps
   runfilter `sluice run --filter EXPR` over net_pcap sends exactly the packets
             `tcpdump -r IN -w OUT EXPR` keeps, in order; its stats count the rest
+  tsan      TSAN: sluice-replay built with ThreadSanitizer, I/O threads on: the
+            window case, some filters, a failing write, without a race report
   lean      LEAN [OBJ]: sluice-replay (the replay without DPDK) gives the same
             outputs, report and JSON as `sluice replay`, and links no librte_*
   skbcb     OBJ: a socket filter that writes skb->cb reads it zero on every
             packet (interpreter and JIT): every record kept, cut to 100 bytes
-  window    records from 1 byte to 256 KiB (across the reader's 64 KiB window,
-            larger than it, across the read-ahead's chunks), pcap and pcapng with
+  window    records from 1 byte to 256 KiB (across the reader's window, the
+            read-ahead's chunks and their room), pcap and pcapng with
             skipped blocks of up to 1 MiB: outputs equal tcpdump's
-  threads   window, formats and bad with --io-threads on, then off; an output
-            write failing (RLIMIT_FSIZE) in the write-behind thread and without
+  threads   window, formats, snaplen, bad and a third of the filters with
+            --io-threads on, then off; an output write failing (RLIMIT_FSIZE) in
+            the write-behind thread and without
 
 The expected outputs come from tcpdump/libpcap or from this script's own
 pcap reader and writer, never from sluice. Exit 0 pass, 1 fail, 77 skip
@@ -627,8 +630,9 @@ def case_runfilter(env):
 
 
 def case_window(env):
-    """Records of every size around and beyond the reader's 64 KiB window and the
-    read-ahead's 128 KiB chunks; pcapng blocks longer than the room before a chunk."""
+    """Records of every size around and beyond the reader's 256 KiB window, the
+    read-ahead's 256 KiB chunks and the 64 KiB of room before them; pcapng blocks longer
+    than a chunk."""
     import random
     rnd = random.Random(7)
     base = read_pcap(env.gen("w-src.pcap", 400, 5))[1]
@@ -657,7 +661,7 @@ def case_window(env):
           "blocks), identical to tcpdump" % len(recs))
 
 
-def check_fsize(env, mode):
+def check_fsize(env, mode, exe=None):
     """An output that hits RLIMIT_FSIZE: write fails with EFBIG; the file holds what fit."""
     import resource
     import signal
@@ -665,9 +669,10 @@ def check_fsize(env, mode):
     out, limit = env.path("fsize-out.pcap"), 300000
     lim = lambda: (signal.signal(signal.SIGXFSZ, signal.SIG_IGN),
                    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
-    r = subprocess.run([env.sluice, "replay", "--no-progress", "--io-threads", mode, "--filter",
-                        "", "-r", src, "-w", out, "-q"], capture_output=True, text=True,
-                       timeout=60, preexec_fn=lim)
+    r = subprocess.run((exe or [env.sluice, "replay"]) + ["--no-progress", "--io-threads", mode,
+                                                           "--filter", "", "-r", src, "-w", out,
+                                                           "-q"],
+                       capture_output=True, text=True, timeout=60, preexec_fn=lim)
     want = "sluice replay: -w %s: write: File too large" % out
     if r.returncode != 1 or r.stderr.splitlines() != [want]:
         fail("--io-threads %s, RLIMIT_FSIZE: exit %d, stderr %r, want %r" % (mode, r.returncode,
@@ -676,6 +681,33 @@ def check_fsize(env, mode):
         if g.read() != f.read(limit):
             fail("--io-threads %s, RLIMIT_FSIZE: the output is not the first %d bytes" %
                  (mode, limit))
+
+
+def case_tsan(env):
+    """TSAN: sluice-replay built with -fsanitize=thread. The I/O threads (read-ahead with
+    records and pcapng blocks longer than a chunk's room, write-behind of -w and --drops, a
+    failing write) without a data race report, outputs equal to tcpdump's."""
+    tsan = env.objs[0]
+    os.environ["TSAN_OPTIONS"] = "halt_on_error=1 exitcode=66"
+    sub = Env(tsan, env.pcapgen, env.tmp)
+    sub.replay = lambda args, ok=True: tsan_run(tsan, args, ok)
+    case_window(sub)
+    src = sub.gen("rich.pcap", 20000, 11)
+    for expr in FILTERS[::7]:
+        check_filter(sub, src, expr, "tsan")
+    check_fsize(sub, "on", [tsan])  # a race report would be a second line on stderr
+    print("ok tsan: window, %d expressions, a failing write: no data race" %
+          len(FILTERS[::7]))
+
+
+def tsan_run(tsan, args, ok):
+    r = subprocess.run([tsan, "--no-progress", "--io-threads", "on"] + args,
+                       capture_output=True, text=True, timeout=300)
+    if "ThreadSanitizer" in r.stderr:
+        fail("tsan: %s: %s" % (" ".join(args), r.stderr[-3000:]))
+    if ok and r.returncode != 0:
+        fail("tsan: %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
+    return r
 
 
 def case_threads(env):
@@ -688,10 +720,14 @@ def case_threads(env):
         sub.objs, sub.extra = env.objs, ["--io-threads", mode]
         case_window(sub)
         case_formats(sub)
+        case_snaplen(sub)
         case_bad(sub)
         check_fsize(sub, mode)
-        print("ok threads: window, formats, bad inputs, a failing write with --io-threads %s" %
-              mode)
+        src = sub.gen("rich.pcap", 20000, 11)
+        for expr in FILTERS[::3]:
+            check_filter(sub, src, expr, "--io-threads %s" % mode)
+        print("ok threads: window, formats, trims, bad inputs, a failing write, %d expressions "
+              "with --io-threads %s" % (len(FILTERS[::3]), mode))
 
 
 def case_skbcb(env):
@@ -873,7 +909,7 @@ def main():
         {"filters": case_filters, "formats": case_formats, "snaplen": case_snaplen,
          "disasm": case_disasm, "bad": case_bad, "live": case_live,
          "config": case_config, "fuzz": case_fuzz, "runfilter": case_runfilter, "lean": case_lean,
-         "skbcb": case_skbcb, "threads": case_threads,
+         "skbcb": case_skbcb, "threads": case_threads, "tsan": case_tsan,
          "window": case_window}[case](env)
     return 0
 

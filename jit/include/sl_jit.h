@@ -70,6 +70,57 @@ size_t sl_jit_code_size(const struct sl_jit *jit);
 const void *sl_jit_code(const struct sl_jit *jit);
 
 /**
+ * Where the burst entry finds a packet in the engine's packet descriptor
+ * (a DPDK rte_mbuf): byte offsets, so that jit/ needs no DPDK header.
+ */
+struct sl_jit_burst_layout {
+	uint16_t buf_addr;  /**< void *: start of the buffer */
+	uint16_t data_off;  /**< uint16_t: the packet starts at buf_addr + data_off */
+	uint16_t data_len;  /**< uint16_t: bytes of its first segment */
+	/** fill ctx.data, data_meta (= data) and data_end per packet; else none */
+	bool bounds;
+	/**
+	 * with bounds: prefetch the data of the packet this many ahead (0: no
+	 * prefetch); the descriptor array must then hold that many valid
+	 * descriptors past end
+	 */
+	uint8_t prefetch;
+};
+
+/**
+ * One call of a burst entry: the program runs on *cur, cur[1], ... up to
+ * end, in order, and stops after the first packet that is not a plain
+ * XDP_PASS; cur then points at that packet (or equals end), and the entry
+ * returns that packet's r0 (XDP_PASS when it ran them all). ctx is the
+ * program's context (r1): the caller fills the fields that are the same
+ * for the whole burst; the entry fills the per-packet ones the layout
+ * asks for.
+ */
+struct sl_jit_burst {
+	struct sl_xdp_ctx ctx;
+	void *const *cur;
+	void *const *end;
+};
+
+/** A burst entry: the program's code inside a loop over packets (burst.c). */
+typedef uint64_t (*sl_jit_burst_fn)(struct sl_jit_burst *b);
+
+/**
+ * The burst entry of XDP program code @p jit, compiled on the first call
+ * (with @p jit's options) and kept with @p jit (sl_jit_free frees both):
+ * the program's code emitted inside a loop over the packets of a burst,
+ * each program exit jumping to the loop's test instead of returning, so a
+ * run of passes costs no call, no return and no context built by the
+ * caller. Only for a program that can move no packet bounds (no helper
+ * takes the context, no tail calls: the caller's business, see
+ * sl_exec.xdp_ctx in the engine) and whose main function saves no
+ * callee-saved register (the loop keeps its state there). Control thread.
+ * @return the entry, or NULL with errno: ENOTSUP (not such a program),
+ *         ENOMEM; the per-packet entry stays usable either way.
+ */
+sl_jit_burst_fn sl_jit_burst_entry(struct sl_jit *jit, const struct sl_jit_burst_layout *layout);
+
+/**
  * Unmap the code and that of the tail-call targets compiled with it;
  * clears each program's jit_tail_entry if it points there. NULL is allowed.
  */

@@ -56,6 +56,9 @@ struct gen {
 	bool in_sub;
 	uint32_t cur_sub;
 	bool leaf;   /* no div/mod, atomics or calls: the JIT may keep r6-r9 in scratch registers */
+	bool loops;  /* has a bpf_loop callback (gen_loop()) */
+	uint32_t lfix[MAX_ITEMS];   /* lddw BPF_PSEUDO_FUNC of the callback, to resolve */
+	uint32_t nlfix;
 };
 
 
@@ -591,8 +594,9 @@ static void gen_v1_idioms(struct gen *g)
 /*
  * "rC = 1; if (a op b) goto +1; rC = 0", a comparison's bool (the JIT:
  * xor + cmp + setcc), in both widths, against a register or an immediate.
- * Near misses: the comparison reads rC, other constants than 1 and 0, a
- * jump landing on the "rC = 0".
+ * Also clang's "rC = 1; if (a op b) goto L; rC = 0; goto L" (setcc, then
+ * the goto). Near misses: the comparison reads rC, other constants than 1
+ * and 0, a jump landing on the "rC = 0", a goto elsewhere.
  */
 static void gen_setcc(struct gen *g)
 {
@@ -601,13 +605,25 @@ static void gen_setcc(struct gen *g)
 	uint8_t c = scalar(g), a = scalar(g), b = scalar(g), miss = (uint8_t)sl_tgen_pick(&g->t, 8);
 	bool x = sl_tgen_pick(&g->t, 2);
 
+	/* clang's other form: "... rC = 0; goto L" with the jump going to L too (then m fillers) */
+	unsigned m = sl_tgen_pick(&g->t, 3) ? 0 : 1 + sl_tgen_pick(&g->t, 3);
+	uint8_t o = scalar(g);
+
+	if (m && (o == c || o == a || o == b))
+		return;
 	item(g);
 	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 0 ? 2 : 1);
 	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | ops[sl_tgen_pick(&g->t, sizeof(ops))] | (x ? BPF_X : BPF_K),
-	    a, x ? b : 0, 1, x ? 0 : edge_imm(g));
+	    a, x ? b : 0, (int16_t)(m ? m + 1 : 1), x ? 0 : edge_imm(g));
 	if (miss == 1)
 		item(g);
 	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0, miss == 2 ? -1 : 0);
+	if (!m)
+		return;
+	/* near miss: the goto lands one past the jump's target (an extra filler) */
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, (int16_t)(miss == 3 ? m : m - 1), 0);
+	for (unsigned i = 0; i < m - (miss == 3 ? 0 : 1); i++)   /* the miss lands on a filler */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, 3);
 }
 
 /*
@@ -750,7 +766,10 @@ static void jump_over(struct gen *g, uint8_t a, uint8_t o)
  * And "rX &= 0xff|0xffff" (and other masks) of a value that fits (a load,
  * a constant, a masked copy, shifted right), also before a jump on its
  * flags; near misses: a jump landing before the AND, a shift that makes
- * it not fit. And "*(size *)(m) = rC" with rC holding a constant of the block (mov [m],
+ * it not fit. A 64-bit jump between a zero-extended register and a
+ * constant register in [2^31, 2^32) (a 32-bit compare; near misses: the
+ * upper half not known zero, signed compares, constants of 2^32 and more,
+ * a jump landing between). And "*(size *)(m) = rC" with rC holding a constant of the block (mov [m],
  * imm; near misses: rC changed or a jump landing between, a 64-bit
  * constant that fits no imm32).
  */
@@ -758,7 +777,7 @@ static void gen_late(struct gen *g)
 {
 	static const uint8_t aops[] = { BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR, BPF_MUL };
 	uint8_t x = scalar(g), o = scalar(g), c = scalar(g), base;
-	unsigned what = sl_tgen_pick(&g->t, 6), miss = sl_tgen_pick(&g->t, 8);
+	unsigned what = sl_tgen_pick(&g->t, 7), miss = sl_tgen_pick(&g->t, 8);
 	unsigned si = sl_tgen_pick(&g->t, 4), size = 1u << si;
 	bool w64 = sl_tgen_pick(&g->t, 2);
 	int16_t off;
@@ -848,6 +867,26 @@ static void gen_late(struct gen *g)
 			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, 3);
 		}
 		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, x, 0, 0);
+		return;
+	} else if (what == 5) {                             /* 32-bit value, constant >= 2^31 */
+		static const uint8_t ops[] = { BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JGE, BPF_JLT, BPF_JLE,
+					       BPF_JSET, BPF_JSGT, BPF_JSLT };
+		static const uint64_t ks[] = { 0x80000000ull, 0xc0a80d00ull, 0xffffffffull,
+					       0xfffffffeull, 0x100000000ull, 0x1ffffffffull };
+		uint64_t k = ks[sl_tgen_pick(&g->t, sizeof(ks) / sizeof(ks[0]))];
+
+		if (miss != 1)                              /* else: the upper half may be set */
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, x, x, 0, 0);
+		if (sl_tgen_pick(&g->t, 2))
+			put_lddw(g, c, k);
+		else
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_K, c, 0, 0, (int32_t)k);
+		if (miss == 0)
+			item(g);
+		sl_tgen_emit(&g->t, BPF_JMP | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_X,
+		    sl_tgen_pick(&g->t, 2) ? x : c, 0, 1, 0);
+		g->t.insns[g->t.n - 1].src_reg = g->t.insns[g->t.n - 1].dst_reg == x ? c : x;
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, o, 0, 0, 3);
 		return;
 	} else {                                            /* store of a constant register */
 		uint64_t v = sl_tgen_pick(&g->t, 3) ? (uint64_t)(int64_t)edge_imm(g) : edge_u64(g);
@@ -957,6 +996,52 @@ static void gen_helper(struct gen *g)
 		set_const(g, r);
 }
 
+/*
+ * bpf_loop(n, cb, ctx, flags) (the JIT emits the loop in place, its bound
+ * in a register, when r2 is the lddw of the callback in the same straight
+ * line): n mostly small, sometimes above SL_MAX_LOOPS or with upper bits
+ * the helper ignores; flags mostly 0; ctx 8 bytes of the buffer or the
+ * stack, which the callback (gen_callback()) folds every index into.
+ * Near miss: r2 rewritten by a mov after its lddw (the helper is called).
+ */
+static void gen_loop(struct gen *g)
+{
+	static const uint64_t ns[] = { 0, 1, 2, 3, 7, 12, (1u << 23) + 1, 0x100000003ull, 1u << 23 };
+	uint64_t n = sl_tgen_pick(&g->t, 2) ? sl_tgen_pick(&g->t, 13) : ns[sl_tgen_pick(&g->t, 9)];
+	uint8_t base;
+	int16_t off;
+
+	if (n == (1u << 23))
+		n = 5;                       /* allowed, but too slow for a test of 20,000 programs */
+	item(g);
+	put_lddw(g, 1, n);
+	g->lfix[g->nlfix++] = g->t.n;
+	sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, 2, BPF_PSEUDO_FUNC, 0, 0);
+	sl_tgen_emit(&g->t, 0, 0, 0, 0, 0);
+	if (sl_tgen_pick(&g->t, 6) == 0)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 2, 2, 0, 0);
+	pick_addr(g, 8, false, &base, &off);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 3, base, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, off);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, sl_tgen_pick(&g->t, 8) ? 0 : 1);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_loop);
+	for (uint8_t r = 1; r <= 5; r++)
+		set_const(g, r);
+}
+
+/* The callback: *(u64 *)ctx = *(u64 *)ctx * 31 + i; returns 1 (stop) from index K on. */
+static void gen_callback(struct gen *g)
+{
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, 3, 2, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MUL | BPF_K, 3, 0, 0, 31);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, 3, 1, 0, 0);
+	sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_DW, 2, 3, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_JLT | BPF_K, 1, 0, 1, (int32_t)sl_tgen_pick(&g->t, 14));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
+
 static void gen_body(struct gen *g, unsigned n)
 {
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
@@ -996,6 +1081,8 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_select(g);
 		else if (w < 95 && !g->leaf)
 			gen_call(g);
+		else if (w < 96 && !g->leaf && g->loops && !g->in_sub && sl_tgen_pick(&g->t, 2))
+			gen_loop(g);
 		else if (w < 96 && !g->leaf)
 			gen_helper(g);
 		else if (w < 98)
@@ -1048,6 +1135,7 @@ static void gen_prog(struct gen *g, unsigned len)
 	sl_tgen_init(&g->t, g->t.rng, MAX_INSNS);
 	memset(&g->kind, 0, sizeof(*g) - offsetof(struct gen, kind));
 	g->leaf = sl_tgen_pick(&g->t, 4) == 0;
+	g->loops = !g->leaf && sl_tgen_pick(&g->t, 2);
 	g->nsubs = g->leaf ? 0 : sl_tgen_pick(&g->t, MAX_SUBS + 1);
 	g->kind[10] = K_STACK;
 	g->kind[mem_ptr] = K_MEM;
@@ -1077,6 +1165,13 @@ static void gen_prog(struct gen *g, unsigned len)
 	fix_jumps(g, body_fix, end_item);
 	for (uint32_t s = 0; s < g->nsubs; s++)
 		gen_sub(g, s);
+	if (g->loops) {
+		uint32_t cb = g->t.n;
+
+		gen_callback(g);
+		for (uint32_t i = 0; i < g->nlfix; i++)
+			g->t.insns[g->lfix[i]].imm = (int32_t)cb - (int32_t)(g->lfix[i] + 1);
+	}
 	for (uint32_t i = 0; i < g->ncfix; i++)
 		g->t.insns[g->cfix[i].pc].imm = (int32_t)g->sub_pc[g->cfix[i].sub] -
 					      (int32_t)(g->cfix[i].pc + 1);

@@ -269,6 +269,22 @@ struct sl_prog *sl_map_prog_array_get(struct sl_map *map, uint32_t index);
  */
 int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex);
 
+/**
+ * Who accepts CPUMAP entry programs (bpf_cpumap_val.bpf_prog, an id):
+ * @p check returns 0 when @p id names a program that may run on a CPUMAP
+ * entry, else -errno (the update fails with it). Without a check, entries
+ * with a program fail with -EOPNOTSUPP. Control thread.
+ * @return 0, or -EINVAL when @p map is not a CPUMAP.
+ */
+int sl_map_cpumap_set_prog_check(struct sl_map *map, int (*check)(uint32_t id, void *ctx),
+				 void *ctx);
+
+/**
+ * A CPUMAP entry: its qsize and program id (0: none). 0, or -ENOENT when
+ * the entry is empty, -EINVAL for other map types. Worker, lock-free.
+ */
+int sl_map_cpumap_get(struct sl_map *map, uint32_t key, uint32_t *qsize, uint32_t *prog_id);
+
 /* ---- ARRAY_OF_MAPS / HASH_OF_MAPS ---- */
 
 /**

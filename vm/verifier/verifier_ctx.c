@@ -4,7 +4,9 @@
  * may read or write, at which sizes, what the load yields (packet pointers
  * for xdp_md's data/data_end/data_meta), and the rewrite of XDP loads into
  * loads of struct sl_xdp_ctx (see the table in sl_vm.h). The rules are the
- * kernel's xdp_is_valid_access() and sk_filter_is_valid_access().
+ * kernel's xdp_is_valid_access() and sk_filter_is_valid_access()
+ * (egress_ifindex only in devmap programs, by section as libbpf sets the
+ * expected attach type).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -63,13 +65,24 @@ static bool skb_access_ok(uint32_t off, unsigned size, enum vaccess t)
 	return size <= 4 && (off & ~3u) + 4 >= off + size;
 }
 
+/*
+ * The kernel's BPF_XDP_DEVMAP attach type (libbpf: sections xdp/devmap,
+ * xdp.frags/devmap): the only XDP programs that may read egress_ifindex
+ * (CPUMAP entry programs and plain XDP programs may not).
+ */
+static bool devmap_prog(const struct sl_prog *p)
+{
+	return !strcmp(p->section, "xdp/devmap") || !strcmp(p->section, "xdp.frags/devmap");
+}
+
 static int xdp_access(struct venv *env, uint32_t pc, int32_t off, unsigned size,
 		      enum vaccess t, struct vreg *out)
 {
 	for (unsigned i = 0; i < sizeof(xdp_fields) / sizeof(xdp_fields[0]); i++) {
 		if (xdp_fields[i].off != off)
 			continue;
-		if (size != 4 || t == ACC_WRITE)
+		if (size != 4 || t == ACC_WRITE ||
+		    (off == offsetof(struct xdp_md, egress_ifindex) && !devmap_prog(env->prog)))
 			break;
 		env->ia[pc].ctx_field = (uint8_t)(i + 1);
 		if (out) {

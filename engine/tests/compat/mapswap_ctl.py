@@ -6,7 +6,10 @@ verdict comes from the inner map in slot 0: tbl_a (preloaded with
 XDP_DROP) at start, tbl_b (XDP_PASS) once swapped in; after the swap
 returns no packet may be dropped any more. A map that does not match the
 template, an unknown map and an index past max_entries are refused with
-one line; a swap by id (the object's map index + 1) works too.
+one line; a swap by id (the object's map index + 1) works too. `map update
+tables 0 new` creates a new inner map from the template (id 65537) and
+`map update 'tables[0]' 0 2` fills it; bad OUTER[KEY] names are refused in
+one line.
   mapswap_ctl.py SLUICE MAPSWAP.bpf.o"""
 import json
 import os
@@ -82,6 +85,45 @@ with sl.tmpdir() as t:
         check(r.returncode == 0 and v5.get("drop", 0) > v4.get("drop", 0) and
               v5.get("pass") == v4.get("pass"), "swap back to tbl_a by id: drops again, no pass",
               "%s %r then %r" % (r.stderr.strip(), v4, v5))
+        # a new inner map from the template (katran's control plane does so),
+        # filled through OUTER[KEY]: empty (value 0 = XDP_ABORTED), then XDP_PASS
+        r = ctl("--json", "map", "update", "tables", "0", "new")
+        new_id = json.loads(r.stdout).get("id") if r.returncode == 0 else None
+        v6 = stats()
+        time.sleep(0.3)
+        v7 = stats()
+        check(r.returncode == 0 and new_id == 65537 and
+              v7.get("aborted", 0) > v6.get("aborted", 0) and v7.get("drop") == v6.get("drop")
+              and v7.get("pass") == v6.get("pass"),
+              "map update tables 0 new: a new empty inner map (id 65537) in slot 0",
+              "%s %r then %r" % (r.stderr.strip() or r.stdout, v6, v7))
+        r = ctl("map", "update", "tables[0]", "0", "2")
+        v8 = stats()
+        time.sleep(0.3)
+        v9 = stats()
+        check(r.returncode == 0 and v9.get("pass", 0) > v8.get("pass", 0) and
+              v9.get("aborted") == v8.get("aborted") and v9.get("drop") == v8.get("drop"),
+              "map update tables[0] 0 2: the new map filled, passes only",
+              "%s %r then %r" % (r.stderr.strip(), v8, v9))
+        r = ctl("--json", "map", "lookup", "tables[0]", "0")
+        check(r.returncode == 0 and json.loads(r.stdout).get("value") == 2,
+              "map lookup tables[0] 0 reads the new map", r.stdout + r.stderr)
+        check(str(new_id) in json.dumps(slot()), "slot 0 reads back the new id", repr(slot()))
+        for args, want in ((["tables[1]", "0", "2"], "holds no map"),
+                           (["tables[x]", "0", "2"], "key 'x'"),
+                           (["nosuch[0]", "0", "2"], "no map 'nosuch[0]'")):
+            r = ctl("map", "update", *args)
+            check(r.returncode != 0 and want in r.stderr and r.stderr.count("\n") == 1,
+                  "refused: map update %s" % " ".join(args), r.stderr.strip())
+        r = ctl("map", "update", "tables", "0", "tbl_a")
+        r2 = ctl("map", "update", "tables", "0", str(new_id))
+        v10 = stats()
+        time.sleep(0.3)
+        v11 = stats()
+        check(r.returncode == 0 and r2.returncode == 0 and
+              v11.get("pass", 0) > v10.get("pass", 0) and v11.get("drop") == v10.get("drop"),
+              "the created map back into slot 0 by its id: passes again",
+              "%s %s %r then %r" % (r.stderr.strip(), r2.stderr.strip(), v10, v11))
     finally:
         p.send_signal(signal.SIGTERM)
         _, err = p.communicate(timeout=60)

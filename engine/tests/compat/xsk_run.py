@@ -9,7 +9,13 @@ rx_pcap w and writes tx_pcap w), the CPU-steering program spreads the
 packets by a hash of the addresses; every packet must leave through the
 TX queue of the worker its hash picked, the per-worker hand-over counters
 exact; without entry 1, packets for CPU 1 take the XDP_PASS fallback on
-the worker that received them; an entry program is refused in one line.
+the worker that received them. CPUMAP entry programs (xdp_cpu_entry,
+section xdp/cpumap, named in the preload file or given by id) run on the
+target worker: its verdicts (drop, pass, redirect, XDP_TX aborted) decide
+which packets leave, counted exactly per worker; a program that is not an
+entry program, or an unknown id, is refused in one line. `sluice replay`
+of the same packets with the same maps and 2 workers (-c) gives the same
+packets out, the same drops and the same counters.
   xsk_run.py SLUICE XSK.bpf.o CPUMAP.bpf.o
 Expected counts come from the test's own frames and its own copy of the
 program's hash."""
@@ -57,12 +63,15 @@ def cpu_run(t):
     port = "net_pcap0,rx_pcap=%s,rx_pcap=%s,tx_pcap=%s,tx_pcap=%s" % tuple(paths + outs)
     js = os.path.join(t, "cpu.json")
     prog = os.path.join(t, "cpuprog.txt")
-    with open(prog, "w") as f:   # an entry program: not provided, refused in one line
-        f.write("0 {qsize: 64, bpf_prog: {fd: 3}}\n")
-    r = subprocess.run([sluice, "run", "--check", "--prog", cpumap, "--port", port,
-                        "--map", "cpu_map=" + prog], capture_output=True, text=True, timeout=60)
-    check(r.returncode == 1 and "Operation not supported" in r.stderr and
-          r.stderr.count("\n") == 1, "CPUMAP entry program refused, one line", r.stderr.strip())
+    for val, why in (("xdp_cpu_steer", "Invalid argument"), ("99", "Bad file descriptor")):
+        with open(prog, "w") as f:   # not an entry program / no such program: refused
+            f.write("0 {qsize: 64, bpf_prog: {fd: %s}}\n" % val)
+        r = subprocess.run([sluice, "run", "--check", "--prog", cpumap, "--port", port,
+                            "--map", "cpu_map=" + prog], capture_output=True, text=True,
+                           timeout=60)
+        check(r.returncode == 1 and why in r.stderr and r.stderr.count("\n") == 1,
+              "CPUMAP entry program %s refused, one line" % val, r.stderr.strip())
+    entry_run(t, ins, port, outs, js)
     for entries, qsize in (([0, 1], 256), ([0], 256), ([0, 1], 1)):
         pre = {}
         for name, lines in (("cpus_count", ["0 2"]), ("cpus_available", ["0 0", "1 1"]),
@@ -114,6 +123,91 @@ def cpu_run(t):
         check(st["rx"] == st["tx"] + st["drop"] + st["error"] and
               st["verdicts"].get("redirect") == sum(map(sum, moved)),
               what + ": totals balance", repr(st))
+
+
+def entry_verdict(fr):
+    """xdp_cpu_entry's decision by the low byte of the IPv4 identification."""
+    return ("drop", "pass", "redirect", "aborted")[fr[19] % 4]
+
+
+def entry_run(t, ins, port, outs, js):
+    """Entry 0 plain, entry 1 with xdp_cpu_entry (by name, then by its id 2)."""
+    for ref in ("xdp_cpu_entry", "2"):
+        pre = {}
+        for name, lines in (("cpus_count", ["0 2"]), ("cpus_available", ["0 0", "1 1"]),
+                            ("cpu_map", ["0 {qsize: 256}",
+                                         "1 {qsize: 256, bpf_prog: {fd: %s}}" % ref])):
+            pre[name] = os.path.join(t, name + ".txt")
+            with open(pre[name], "w") as f:
+                f.write("\n".join(lines) + "\n")
+        r = subprocess.run([sluice, "run", "--quiet", "--prog", cpumap, "--workers", "2",
+                            "--json", js, "--port", port] +
+                           sum([["--map", "%s=%s" % kv] for kv in pre.items()], []) +
+                           EAL, capture_output=True, text=True, timeout=60)
+        what = "CPUMAP entry program on CPU 1 (%s)" % ref
+        check(r.returncode == 0, what + ": run", r.stderr.strip())
+        if r.returncode:
+            continue
+        want, moved = [[], []], [[0, 0], [0, 0]]
+        verdicts = {"drop": 0, "pass": 0, "redirect": 0, "aborted": 0}
+        for q in range(2):
+            for fr in ins[q]:
+                c = steer(fr, 2)
+                moved[q][c] += 1
+                if c == 0:
+                    want[0].append(fr)
+                    continue
+                v = entry_verdict(fr)
+                verdicts[v] += 1
+                if v in ("pass", "redirect"):   # both leave by port 0's TX queue 1
+                    want[1].append(fr)
+        got = [sl.frames(o) for o in outs]
+        with open(js) as f:
+            doc = json.load(f)
+        pw = doc["stats"]["per_worker"]
+        check(all(sorted(got[w]) == sorted(want[w]) for w in range(2)),
+              what + ": what the entry program keeps leaves by worker 1",
+              "got %d/%d, want %d/%d" % (len(got[0]), len(got[1]), len(want[0]), len(want[1])))
+        prog1 = {k: pw[1]["cpumap_prog"].get(k) for k in verdicts}
+        check(prog1 == verdicts and sum(pw[0]["cpumap_prog"].values()) == 0,
+              what + ": entry verdicts counted on worker 1 only",
+              "got %r / %r, want %r" % (pw[0]["cpumap_prog"], prog1, verdicts))
+        exp = [{"rx": len(ins[w]), "tx": len(want[w]),
+                "drop": verdicts["drop"] if w else 0, "error": verdicts["aborted"] if w else 0,
+                "cpumap_received": moved[0][w] + moved[1][w]} for w in range(2)]
+        check(all({k: pw[w].get(k) for k in exp[w]} == exp[w] for w in range(2)),
+              what + ": per-worker counters", "got %r, want %r" % (pw, exp))
+        seen = {e["key"]: e["value"] for e in doc["maps"]["entry_seen"]["entries"]}
+        check(seen.get(1) == moved[0][1] + moved[1][1] and not seen.get(0),
+              what + ": the program ran on worker 1 for every packet handed to it", repr(seen))
+        replay_check(t, ins, pre, want, verdicts, got)
+
+
+def replay_check(t, ins, pre, want, verdicts, live):
+    """sluice replay of both inputs with the same maps and 2 workers (-c): the
+    packets that leave, the drops and the counters are what the live run gave."""
+    cfg, inp = os.path.join(t, "replay.yaml"), os.path.join(t, "rin.pcap")
+    out, drops, js = (os.path.join(t, n) for n in ("rout.pcap", "rdrops.pcap", "r.json"))
+    with open(cfg, "w") as f:
+        f.write("program: {object: %s}\nworkers: 2\n" % os.path.abspath(cpumap))
+    write_pcap(inp, ins[0] + ins[1])
+    r = subprocess.run([sluice, "replay", "-c", cfg, "-r", inp, "-w", out, "--drops", drops,
+                        "--json", js, "--quiet"] +
+                       sum([["--map", "%s=%s" % kv] for kv in pre.items()], []),
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "replay with the CPUMAP entry program: run", r.stderr.strip())
+    if r.returncode:
+        return
+    with open(js) as f:
+        w = json.load(f)["stats"]["per_worker"][0]
+    n = len(ins[0]) + len(ins[1])
+    check(sorted(sl.frames(out)) == sorted(want[0] + want[1]) == sorted(live[0] + live[1]),
+          "replay: the packets that leave are the live run's", "%d" % len(sl.frames(out)))
+    check(len(sl.frames(drops)) == verdicts["drop"] + verdicts["aborted"] and
+          {k: w["cpumap_prog"].get(k) for k in verdicts} == verdicts and
+          w["cpumap_enqueued"] == w["cpumap_received"] == n and
+          w["drop"] == verdicts["drop"] and w["error"] == verdicts["aborted"],
+          "replay: hand-overs, entry verdicts, drops and errors as live", repr(w))
 
 
 with sl.tmpdir() as t:

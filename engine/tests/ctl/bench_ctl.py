@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """make bench: the control socket's cost to the data path (not a test).
 
-usage: bench_ctl.py SLUICE PCAPGEN MAPS_MIX_OBJ CTL_V1_OBJ CTL_V2_OBJ
+usage: bench_ctl.py SLUICE PCAPGEN MAPS_MIX_OBJ CTL_V1_OBJ CTL_V2_OBJ [CTL_BIG_OBJ]
 
 The engine gets every CPU this script was given: its main lcore (control
 thread, DPDK's interrupt and telemetry threads, the metrics thread) on the
@@ -209,6 +209,52 @@ def bench_dump(sluice, obj, pcap, tmp):
           "median %.3f)" % (median(rb), sum(rb) / ROUNDS, median(rbc)))
 
 
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for l in f:
+            if l.startswith("VmRSS:"):
+                return int(l.split()[1])
+    return 0
+
+
+def bench_big_dump(sluice, obj, pcap, tmp, n):
+    """`map dump` of an n-entry HASH: entries/s for the client and per control-thread CPU s."""
+    sock = os.path.join(tmp, "big.sock")
+    p = start(sluice, obj, pcap, sock)
+    c = Client(sock)
+    pre = os.path.join(tmp, "big.txt")
+    with open(pre, "w") as f:
+        f.writelines("%d %d\n" % (i, i * 3) for i in range(n))
+    t0 = time.time()
+    loaded = c.req({"cmd": "map_load", "map": "big", "file": pre})["loaded"]
+    t_load = time.time() - t0
+    rss0 = rss_kib(p.pid)
+    print("== map dump of a %d-entry HASH (ctl_big.bpf.o; filled by map_load in %.1f s)" %
+          (loaded, t_load))
+    for _ in range(2):
+        c0, peak = cpu_s(p.pid, p.pid), 0
+        t0 = time.time()
+        c.s.sendall(b'{"cmd":"map_dump","map":"big"}\n')
+        chunks, size = [], 0
+        while True:
+            d = c.s.recv(1 << 20)
+            if not d:
+                raise SystemExit("engine closed the connection")
+            chunks.append(d)
+            size += len(d)
+            if len(chunks) % 64 == 0:
+                peak = max(peak, rss_kib(p.pid) - rss0)
+            if d.endswith(b"\n"):
+                break
+        t1, c1 = time.time(), cpu_s(p.pid, p.pid)
+        got = len(json.loads(b"".join(chunks))["result"]["entries"])
+        print("  %d entries, %.1f MB in %.2f s: %.2f M entries/s for the client, %.2f M entries "
+              "per control-thread CPU second (%.2f s of it); the engine's RSS grew %d KiB at most "
+              "while it streamed" % (got, size / 1e6, t1 - t0, got / (t1 - t0) / 1e6,
+                                     got / (c1 - c0) / 1e6 if c1 > c0 else 0, c1 - c0, peak))
+    stop(p)
+
+
 class Telemetry:
     """DPDK's own telemetry socket of engine @p pid (served by DPDK's thread)."""
     def __init__(self, pid):
@@ -293,7 +339,7 @@ def bench_reload(sluice, v1, v2, pcap, tmp):
 
 
 def main():
-    if len(sys.argv) != 6:
+    if len(sys.argv) not in (6, 7):
         print(__doc__)
         sys.exit(2)
     sluice, pcapgen, mix, v1, v2 = sys.argv[1:6]
@@ -302,6 +348,8 @@ def main():
         pcap = sl.gen_pcap(pcapgen, os.path.join(tmp, "in.pcap"), 500, 7)
         bench_dump(sluice, mix, pcap, tmp)
         bench_reload(sluice, v1, v2, pcap, tmp)
+        if len(sys.argv) == 7:
+            bench_big_dump(sluice, sys.argv[6], pcap, tmp, 1 << 20)
 
 
 if __name__ == "__main__":

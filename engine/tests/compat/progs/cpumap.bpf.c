@@ -6,6 +6,13 @@
  * redirected through cpu_map (empty entries make the redirect fail with
  * the flags' fallback, XDP_PASS); other packets go to the first CPU.
  * Counters per CPU slot picked. In sluice a CPUMAP entry names a worker.
+ *
+ * xdp_cpu_entry is a CPUMAP entry program (section xdp/cpumap, the
+ * kernel's BPF_XDP_CPUMAP), run on the target CPU before the packet goes
+ * on: by the low byte of the IPv4 identification, n % 4 == 0 drops, 1
+ * passes, 2 redirects to ifindex 0, 3 returns XDP_TX (which a CPUMAP
+ * program may not: aborted); other frames pass. It counts what it saw per
+ * CPU (bpf_get_smp_processor_id) in entry_seen.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -86,6 +93,38 @@ int xdp_cpu_steer(struct xdp_md *ctx)
 	if (picked)
 		__sync_fetch_and_add(picked, 1);
 	return bpf_redirect_map(&cpu_map, *cpu, XDP_PASS);
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_CPUS);
+	__type(key, __u32);
+	__type(value, __u64);
+} entry_seen SEC(".maps");
+
+SEC("xdp/cpumap")
+int xdp_cpu_entry(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 *seen = bpf_map_lookup_elem(&entry_seen, &cpu);
+
+	if (seen)
+		__sync_fetch_and_add(seen, 1);
+	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
+	switch (((__u8 *)ip)[5] % 4) {
+	case 0:
+		return XDP_DROP;
+	case 1:
+		return XDP_PASS;
+	case 2:
+		return bpf_redirect(0, 0);
+	default:
+		return XDP_TX;
+	}
 }
 
 char LICENSE[] SEC("license") = "GPL";
