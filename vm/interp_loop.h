@@ -208,8 +208,7 @@ uint64_t SL_VM_RUN_FN(const struct sl_prog *prog, void *ctx,
 	uint8_t stack[SL_MAX_CALL_DEPTH * SL_STACK_SIZE] __attribute__((aligned(16)));
 	uint8_t *const stack_top = stack + sizeof(stack);
 	struct vm_frame frames[SL_MAX_CALL_DEPTH];
-	const struct sl_vm_code *code = VM_LIKELY(prog && vm_code_fresh(prog)) ? prog->vm_code
-										  : NULL;
+	const struct sl_vm_code *code;
 	const struct sl_vm_insn *base, *d;
 	const struct sl_prog *cur = prog;
 	unsigned depth = 0, tail_calls = 0;
@@ -223,8 +222,12 @@ uint64_t SL_VM_RUN_FN(const struct sl_prog *prog, void *ctx,
 	if (VM_UNLIKELY(!prog))
 		return (uint64_t)(uintptr_t)labels;
 #endif
-	if (VM_UNLIKELY(!code))
-		return vm_not_prepared(res);
+	/*
+	 * Fresh code is the callers' promise, not checked again here: sl_vm_exec()
+	 * checks (and prepares on the control thread) before it calls a loop, and
+	 * a callback runs the program whose run is calling it.
+	 */
+	code = prog->vm_code;
 	base = d = code->insns_d;
 	/* Individual stores: cheaper than a memset of the array for every run. */
 	reg[0] = 0;

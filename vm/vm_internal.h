@@ -124,16 +124,6 @@ static inline bool vm_code_fresh(const struct sl_prog *prog)
 	       c->verified == prog->verified;
 }
 
-/** The run loops' answer for a program without a fresh vm_code: r0 0, -EINVAL. */
-static inline uint64_t vm_not_prepared(struct sl_vm_result *res)
-{
-	res->err = -EINVAL;
-	res->err_pc = 0;
-	snprintf(res->msg, sizeof(res->msg),
-		 "program not prepared for the interpreter (sl_vm_prepare)");
-	return 0;
-}
-
 /*
  * The two run loops (interp_fast.c, interp_checked.c). Called with a NULL
  * program, vm_run_fast returns its label table (const void *const *,
