@@ -393,8 +393,9 @@ uint16_t *jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uin
  * upper half is read (a div reads it): fusions only leave other upper
  * halves than the program's where nobody reads them.
  */
-static uint16_t kz_step(const struct bpf_insn *in, uint16_t kz)
+static uint16_t kz_step(const struct bpf_insn *in, uint16_t kz, unsigned bits)
 {
+	(void)bits;
 	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
 	uint16_t d = R(in->dst_reg), s = R(in->src_reg);
 	bool k = SL_OP_SRC(in->code) == BPF_K, z = false;
@@ -429,23 +430,32 @@ static uint16_t kz_step(const struct bpf_insn *in, uint16_t kz)
 	return z ? (uint16_t)(kz | d) : kz;
 }
 
-uint16_t *jit_hi_zero(const struct sl_prog *p)
+/*
+ * The forward "on every path" solver of jit_hi_zero() and jit_fits(): a set of
+ * registers per instruction, nothing known at function entries (the
+ * program's, bpf-to-bpf callees', callbacks'), everything elsewhere at
+ * first, narrowed by @p step along fall-throughs and jumps to a fixed
+ * point. NULL when out of memory.
+ */
+static uint16_t *forward_all_paths(const struct sl_prog *p,
+				   uint16_t (*step)(const struct bpf_insn *, uint16_t, unsigned),
+				   unsigned bits)
 {
-	uint16_t *kz = malloc((p->n_insns + 1) * sizeof(uint16_t));
+	uint16_t *known = malloc((p->n_insns + 1) * sizeof(uint16_t));
 	bool changed = true;
 
-	if (!kz)
+	if (!known)
 		return NULL;
 	for (uint32_t i = 0; i <= p->n_insns; i++)
-		kz[i] = 0x7ff;
-	kz[0] = 0;
+		known[i] = 0x7ff;
+	known[0] = 0;
 	for (uint32_t i = 0; i < p->n_insns; i++) {          /* function entries: nothing known */
 		const struct bpf_insn *in = &p->insns[i];
 		int64_t t = (int64_t)i + 1 + in->imm;
 
 		if (((in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) ||
 		     (sl_isa_is_lddw(in) && in->src_reg == BPF_PSEUDO_FUNC)) && t >= 0 && t < p->n_insns)
-			kz[t] = 0;
+			known[t] = 0;
 		if (sl_isa_is_lddw(in))
 			i++;
 	}
@@ -457,21 +467,26 @@ uint16_t *jit_hi_zero(const struct sl_prog *p)
 			bool stop = (cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_EXIT || op == BPF_JA);
 			uint32_t next = i + (sl_isa_is_lddw(in) ? 2 : 1);
 			int64_t t = jump_target(in, i);
-			uint16_t out = kz_step(in, kz[i]);
+			uint16_t out = step(in, known[i], bits);
 
-			if (!stop && next <= p->n_insns && (kz[next] & out) != kz[next]) {
-				kz[next] &= out;
+			if (!stop && next <= p->n_insns && (known[next] & out) != known[next]) {
+				known[next] &= out;
 				changed = true;
 			}
-			if (t >= 0 && t <= p->n_insns && (kz[t] & out) != kz[t]) {
-				kz[t] &= out;
+			if (t >= 0 && t <= p->n_insns && (known[t] & out) != known[t]) {
+				known[t] &= out;
 				changed = true;
 			}
 			if (sl_isa_is_lddw(in))
 				i++;
 		}
 	}
-	return kz;
+	return known;
+}
+
+uint16_t *jit_hi_zero(const struct sl_prog *p)
+{
+	return forward_all_paths(p, kz_step, 0);
 }
 
 /*
@@ -508,45 +523,5 @@ static uint16_t fits_step(const struct bpf_insn *in, uint16_t f, unsigned bits)
 
 uint16_t *jit_fits(const struct sl_prog *p, unsigned bits)
 {
-	uint16_t *f = malloc((p->n_insns + 1) * sizeof(uint16_t));
-	bool changed = true;
-
-	if (!f)
-		return NULL;
-	for (uint32_t i = 0; i <= p->n_insns; i++)
-		f[i] = 0x7ff;
-	f[0] = 0;
-	for (uint32_t i = 0; i < p->n_insns; i++) {          /* function entries: nothing known */
-		const struct bpf_insn *in = &p->insns[i];
-		int64_t t = (int64_t)i + 1 + in->imm;
-
-		if (((in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) ||
-		     (sl_isa_is_lddw(in) && in->src_reg == BPF_PSEUDO_FUNC)) && t >= 0 && t < p->n_insns)
-			f[t] = 0;
-		if (sl_isa_is_lddw(in))
-			i++;
-	}
-	while (changed) {
-		changed = false;
-		for (uint32_t i = 0; i < p->n_insns; i++) {
-			const struct bpf_insn *in = &p->insns[i];
-			uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
-			bool stop = (cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_EXIT || op == BPF_JA);
-			uint32_t next = i + (sl_isa_is_lddw(in) ? 2 : 1);
-			int64_t t = jump_target(in, i);
-			uint16_t out = fits_step(in, f[i], bits);
-
-			if (!stop && next <= p->n_insns && (f[next] & out) != f[next]) {
-				f[next] &= out;
-				changed = true;
-			}
-			if (t >= 0 && t <= p->n_insns && (f[t] & out) != f[t]) {
-				f[t] &= out;
-				changed = true;
-			}
-			if (sl_isa_is_lddw(in))
-				i++;
-		}
-	}
-	return f;
+	return forward_all_paths(p, fits_step, bits);
 }

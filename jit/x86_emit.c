@@ -416,13 +416,18 @@ void x86_store(struct x86_emit *e, unsigned size, int base, int32_t off, int src
 	modrm_mem(e, src, base, off);
 }
 
-/* mov byte [m], imm8 (C6 /0) | word (66 C7 /0 iw) | dword (C7 /0 id) | qword (REX.W C7 /0 simm32) */
-void x86_store_imm(struct x86_emit *e, unsigned size, int base, int32_t off, int32_t imm)
+/*
+ * An instruction on a @p size-byte memory operand with ModRM /0 and an
+ * immediate of the operand's size (a qword's: simm32): @p op8 for a byte,
+ * @p op8 + 1 otherwise (mov C6/C7, test F6/F7).
+ */
+static void mem_imm0(struct x86_emit *e, unsigned size, uint8_t op8, int base, int32_t off,
+		     int32_t imm)
 {
 	if (size == 2)
 		x86_byte(e, 0x66);
 	rex(e, size == 8, 0, base, false);
-	x86_byte(e, size == 1 ? 0xc6 : 0xc7);
+	x86_byte(e, size == 1 ? op8 : (uint8_t)(op8 + 1));
 	modrm_mem(e, 0, base, off);
 	if (size == 1)
 		x86_byte(e, (uint8_t)imm);
@@ -430,6 +435,12 @@ void x86_store_imm(struct x86_emit *e, unsigned size, int base, int32_t off, int
 		x86_u16(e, (uint16_t)imm);
 	else
 		x86_u32(e, (uint32_t)imm);
+}
+
+/* mov byte [m], imm8 (C6 /0) | word (66 C7 /0 iw) | dword (C7 /0 id) | qword (REX.W C7 /0 simm32) */
+void x86_store_imm(struct x86_emit *e, unsigned size, int base, int32_t off, int32_t imm)
+{
+	mem_imm0(e, size, 0xc6, base, off, imm);
 }
 
 /* The immediate of a @p size-byte operand, as the operand's own signed value. */
@@ -463,17 +474,7 @@ void x86_alu_mi(struct x86_emit *e, unsigned size, enum x86_alu op, int base, in
 /* test byte [m], imm8 (F6 /0 ib) | word (66 F7 /0 iw) | dword (F7 /0 id) | qword (REX.W F7 /0 simm32) */
 void x86_test_mi(struct x86_emit *e, unsigned size, int base, int32_t off, int32_t imm)
 {
-	if (size == 2)
-		x86_byte(e, 0x66);
-	rex(e, size == 8, 0, base, false);
-	x86_byte(e, size == 1 ? 0xf6 : 0xf7);
-	modrm_mem(e, 0, base, off);
-	if (size == 1)
-		x86_byte(e, (uint8_t)imm);
-	else if (size == 2)
-		x86_u16(e, (uint16_t)imm);
-	else
-		x86_u32(e, (uint32_t)imm);
+	mem_imm0(e, size, 0xf6, base, off, imm);
 }
 
 /* lock add|or|and|xor [m], src (F0 01/09/21/31 /r) */

@@ -73,16 +73,7 @@ def cpu_run(t):
               "CPUMAP entry program %s refused, one line" % val, r.stderr.strip())
     entry_run(t, ins, port, outs, js)
     for entries, qsize in (([0, 1], 256), ([0], 256), ([0, 1], 1)):
-        pre = {}
-        for name, lines in (("cpus_count", ["0 2"]), ("cpus_available", ["0 0", "1 1"]),
-                            ("cpu_map", ["%d {qsize: %d}" % (c, qsize) for c in entries])):
-            pre[name] = os.path.join(t, name + ".txt")
-            with open(pre[name], "w") as f:
-                f.write("\n".join(lines) + "\n")
-        r = subprocess.run([sluice, "run", "--quiet", "--prog", cpumap, "--workers", "2",
-                            "--json", js, "--port", port] +
-                           sum([["--map", "%s=%s" % kv] for kv in pre.items()], []) +
-                           EAL, capture_output=True, text=True, timeout=60)
+        r, pre = run_cpumap(t, port, js, ["%d {qsize: %d}" % (c, qsize) for c in entries])
         what = "CPUMAP entries %r qsize %d, 2 workers" % (entries, qsize)
         check(r.returncode == 0, what + ": run", r.stderr.strip())
         if r.returncode:
@@ -130,20 +121,26 @@ def entry_verdict(fr):
     return ("drop", "pass", "redirect", "aborted")[fr[19] % 4]
 
 
+def run_cpumap(t, port, js, cpu_map):
+    """`sluice run` of the CPUMAP program on 2 workers, with these cpu_map preload lines:
+    (the completed process, {map name: preload file})."""
+    pre = {}
+    for name, lines in (("cpus_count", ["0 2"]), ("cpus_available", ["0 0", "1 1"]),
+                        ("cpu_map", cpu_map)):
+        pre[name] = os.path.join(t, name + ".txt")
+        with open(pre[name], "w") as f:
+            f.write("\n".join(lines) + "\n")
+    return subprocess.run([sluice, "run", "--quiet", "--prog", cpumap, "--workers", "2",
+                           "--json", js, "--port", port] +
+                          sum([["--map", "%s=%s" % kv] for kv in pre.items()], []) +
+                          EAL, capture_output=True, text=True, timeout=60), pre
+
+
 def entry_run(t, ins, port, outs, js):
     """Entry 0 plain, entry 1 with xdp_cpu_entry (by name, then by its id 2)."""
     for ref in ("xdp_cpu_entry", "2"):
-        pre = {}
-        for name, lines in (("cpus_count", ["0 2"]), ("cpus_available", ["0 0", "1 1"]),
-                            ("cpu_map", ["0 {qsize: 256}",
-                                         "1 {qsize: 256, bpf_prog: {fd: %s}}" % ref])):
-            pre[name] = os.path.join(t, name + ".txt")
-            with open(pre[name], "w") as f:
-                f.write("\n".join(lines) + "\n")
-        r = subprocess.run([sluice, "run", "--quiet", "--prog", cpumap, "--workers", "2",
-                            "--json", js, "--port", port] +
-                           sum([["--map", "%s=%s" % kv] for kv in pre.items()], []) +
-                           EAL, capture_output=True, text=True, timeout=60)
+        r, pre = run_cpumap(t, port, js, ["0 {qsize: 256}",
+                                          "1 {qsize: 256, bpf_prog: {fd: %s}}" % ref])
         what = "CPUMAP entry program on CPU 1 (%s)" % ref
         check(r.returncode == 0, what + ": run", r.stderr.strip())
         if r.returncode:
