@@ -305,16 +305,22 @@ xdp_step(struct sl_worker *w, sl_jit_fn fn, struct sl_xdp_ctx *ctx, unsigned por
 		pkts[(*kept)++] = m;
 }
 
+static bool cap_xdp_other(struct sl_worker *w, struct sl_cap_burst *cb, unsigned port,
+			  unsigned egress, uint64_t r0, const struct sl_xdp_ctx *ctx,
+			  uint32_t pre, struct burst_counts *bc);
+
 /*
  * xdp_burst() after the entry stopped at pkts[j], the first packet that is
  * not a plain pass (@p r0): that one gets the whole context and
- * xdp_other(), the entry goes on from the next, and so on; the passes
- * between two others move down over the ones that left (kept in order).
+ * xdp_other() (with @p cb, a capture of verdicts other than pass and
+ * without copies before the program: cap_xdp_other()), the entry goes on
+ * from the next, and so on; the passes between two others move down over
+ * the ones that left (kept in order).
  */
 static __attribute__((noinline)) uint16_t
 xdp_burst_rest(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *b,
 	       unsigned port, unsigned egress, struct rte_mbuf **pkts, uint16_t n,
-	       struct burst_counts *bc, uint64_t r0)
+	       struct burst_counts *bc, uint64_t r0, struct sl_cap_burst *cb)
 {
 	void *const *all = (void *const *)pkts;
 	unsigned j = (unsigned)(b->cur - all), kept = j, other = 0;
@@ -324,7 +330,8 @@ xdp_burst_rest(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *
 
 		other++;
 		xdp_fill(&b->ctx, pkts[j]);
-		if (xdp_other(w, port, egress, r0, &b->ctx, bc))
+		if (cb ? cap_xdp_other(w, cb, port, egress, r0, &b->ctx, 0, bc)
+		       : xdp_other(w, port, egress, r0, &b->ctx, bc))
 			pkts[kept++] = pkts[j];
 		i = j + 1;
 		if (i == n)
@@ -351,7 +358,7 @@ xdp_burst_rest(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *
 static inline __attribute__((always_inline)) uint16_t
 xdp_burst(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *b, unsigned port,
 	  unsigned egress, struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
-	  bool bounds)
+	  bool bounds, struct sl_cap_burst *cb)
 {
 	uint64_t r0;
 
@@ -362,9 +369,30 @@ xdp_burst(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *b, un
 	b->end = b->cur + n;
 	r0 = entry(b);
 	if (unlikely(b->cur != b->end))
-		return xdp_burst_rest(w, entry, b, port, egress, pkts, n, bc, r0);
+		return xdp_burst_rest(w, entry, b, port, egress, pkts, n, bc, r0, cb);
 	bc->verdict[SL_VERDICT_PASS] += n;
 	return n;
+}
+
+/*
+ * A burst through the JIT's burst entry (sl_exec.burst, set only for a
+ * program that sees at most its bounds): the per-burst context, the first
+ * packets prefetched for a program that reads them, xdp_burst(). @p cb:
+ * the capture (of verdicts other than pass) or NULL.
+ */
+static inline __attribute__((always_inline)) uint16_t
+xdp_burst_entry_run(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
+		    unsigned egress, struct rte_mbuf **pkts, uint16_t n,
+		    struct burst_counts *bc, struct sl_cap_burst *cb)
+{
+	struct sl_jit_burst b;
+
+	sl_verdict_xdp_ctx_init(&w->vstate, port, &b.ctx);
+	if (ex->xdp_ctx == SL_XDP_CTX_BOUNDS)
+		for (unsigned k = 0; k < n && k < PREFETCH_AHEAD; k++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+	return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc,
+			 ex->xdp_ctx == SL_XDP_CTX_BOUNDS, cb);
 }
 
 /*
@@ -394,7 +422,8 @@ xdp_loop(struct sl_worker *w, const struct sl_exec *ex, unsigned port, unsigned 
 	for (unsigned k = 0; use != SL_XDP_CTX_CONST && k < n && k < PREFETCH_AHEAD; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
 	if (use != SL_XDP_CTX_FULL && ex->burst)
-		return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc, use == SL_XDP_CTX_BOUNDS);
+		return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc, use == SL_XDP_CTX_BOUNDS,
+				 NULL);
 	/* all plain passes so far; two loops, so that the prefetch needs no test */
 	for (; plain && i < pf_end; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
@@ -548,12 +577,21 @@ cap_xdp_loop(struct sl_worker *w, struct sl_cap_burst *cb, sl_jit_fn fn, unsigne
 	return kept;
 }
 
-static uint16_t cap_burst_xdp(struct sl_worker *w, struct sl_cap_burst *cb, sl_jit_fn fn,
-			      unsigned port, unsigned egress, struct rte_mbuf **pkts, uint16_t n,
-			      struct burst_counts *bc)
+static uint16_t cap_burst_xdp(struct sl_worker *w, struct sl_cap_burst *cb,
+			      const struct sl_exec *ex, unsigned port, unsigned egress,
+			      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc)
 {
+	sl_jit_fn fn = ex->fn;
+
+	/*
+	 * Verdicts other than pass, without copies before the program (the
+	 * usual capture: drops of a read-only program): over the JIT's burst
+	 * entry where there is one, as with capture off; only the packets the
+	 * entry stops at, those that are not plain passes, see the capture.
+	 */
 	if (!cb->pre && !sl_cap_chosen(cb, SL_VERDICT_PASS))
-		return cap_xdp_loop(w, cb, fn, port, egress, pkts, n, bc, false, false);
+		return ex->burst ? xdp_burst_entry_run(w, ex, port, egress, pkts, n, bc, cb)
+				 : cap_xdp_loop(w, cb, fn, port, egress, pkts, n, bc, false, false);
 	return cap_xdp_loop(w, cb, fn, port, egress, pkts, n, bc, cb->pre,
 			    sl_cap_chosen(cb, SL_VERDICT_PASS));
 }
@@ -572,7 +610,7 @@ static uint16_t process_burst_capture(struct sl_worker *w, const struct sl_exec 
 	sl_cap_burst_begin(&cb, w->eng->capture, w->index, port, ex);
 	*to = w->eng->egress[port];
 	if (ex->fn != NULL && ex->prog->type == SL_PROG_XDP && *to != SL_PORT_NONE) {
-		kept = cap_burst_xdp(w, &cb, ex->fn, port, *to, pkts, n, bc);
+		kept = cap_burst_xdp(w, &cb, ex, port, *to, pkts, n, bc);
 		sl_cap_burst_end(&cb);
 		return kept;
 	}
@@ -620,18 +658,12 @@ process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 	      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
 {
 	unsigned egress = w->eng->egress[port];
-	struct sl_jit_burst b;
 
 	if (unlikely(ex->burst == NULL || egress == SL_PORT_NONE ||
 		     __atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE)))
 		return process_burst_other(w, ex, port, pkts, n, bc, to);
 	*to = egress;
-	sl_verdict_xdp_ctx_init(&w->vstate, port, &b.ctx);
-	if (ex->xdp_ctx == SL_XDP_CTX_BOUNDS)
-		for (unsigned k = 0; k < n && k < PREFETCH_AHEAD; k++)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
-	return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc,
-			 ex->xdp_ctx == SL_XDP_CTX_BOUNDS);
+	return xdp_burst_entry_run(w, ex, port, egress, pkts, n, bc, NULL);
 }
 
 /* rte_eth_tx_burst of @p n packets to port index @p p; free and count what it refused. */

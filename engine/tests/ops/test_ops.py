@@ -202,6 +202,17 @@ def case_write(sluice, pcapgen, prog, tmp, cap_write, drop_1pct):
             fail("capture of %s: copy %r, want %r" % (os.path.basename(obj), mode, want))
         print("ok capture of %s%s: copy %s" % (os.path.basename(obj), " ".join([""] + extra),
                                                 mode))
+        if obj == drop_1pct:
+            # the 100th, 200th... packet of the endlessly replayed 200 frames:
+            # frames[99] and frames[199] (one worker; the JIT's burst entry)
+            _, recs, lost = capture_raw(eng.sock, {"verdicts": ["drop"], "count": 40},
+                                        "drop_1pct")
+            dropped = {frames[99], frames[199]}
+            if len(recs) != 40 or any(r[0] != "drop" or r[2] not in dropped or
+                                      r[3] != len(r[2]) for r in recs):
+                fail("capture of drop_1pct: %d records, want 40 drops of frames 99 and 199"
+                     % len(recs))
+            print("ok capture of drop_1pct: 40 drops, each frame 99 or 199 byte for byte")
         if obj != cap_write:
             eng.stop()
             continue
