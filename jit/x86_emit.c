@@ -417,30 +417,37 @@ void x86_store(struct x86_emit *e, unsigned size, int base, int32_t off, int src
 }
 
 /*
- * An instruction on a @p size-byte memory operand with ModRM /0 and an
- * immediate of the operand's size (a qword's: simm32): @p op8 for a byte,
- * @p op8 + 1 otherwise (mov C6/C7, test F6/F7).
+ * @p opcode on a @p size-byte memory operand [base + off], ModRM reg field
+ * @p ext (/0../7), then an immediate of @p imm_bytes (1, 2 or 4; a qword
+ * operand's is a simm32): the operand-size prefix for a word, REX.W for a
+ * qword.
  */
-static void mem_imm0(struct x86_emit *e, unsigned size, uint8_t op8, int base, int32_t off,
-		     int32_t imm)
+static void mem_imm(struct x86_emit *e, unsigned size, uint8_t opcode, unsigned ext, int base,
+		    int32_t off, int32_t imm, unsigned imm_bytes)
 {
 	if (size == 2)
 		x86_byte(e, 0x66);
 	rex(e, size == 8, 0, base, false);
-	x86_byte(e, size == 1 ? op8 : (uint8_t)(op8 + 1));
-	modrm_mem(e, 0, base, off);
-	if (size == 1)
+	x86_byte(e, opcode);
+	modrm_mem(e, (int)ext, base, off);
+	if (imm_bytes == 1)
 		x86_byte(e, (uint8_t)imm);
-	else if (size == 2)
+	else if (imm_bytes == 2)
 		x86_u16(e, (uint16_t)imm);
 	else
 		x86_u32(e, (uint32_t)imm);
 }
 
+/* Bytes of an immediate as wide as a @p size-byte operand (a qword's: simm32). */
+static unsigned imm_bytes_of(unsigned size)
+{
+	return size < 4 ? size : 4;
+}
+
 /* mov byte [m], imm8 (C6 /0) | word (66 C7 /0 iw) | dword (C7 /0 id) | qword (REX.W C7 /0 simm32) */
 void x86_store_imm(struct x86_emit *e, unsigned size, int base, int32_t off, int32_t imm)
 {
-	mem_imm0(e, size, 0xc6, base, off, imm);
+	mem_imm(e, size, size == 1 ? 0xc6 : 0xc7, 0, base, off, imm, imm_bytes_of(size));
 }
 
 /* The immediate of a @p size-byte operand, as the operand's own signed value. */
@@ -458,23 +465,14 @@ void x86_alu_mi(struct x86_emit *e, unsigned size, enum x86_alu op, int base, in
 {
 	bool i8 = size == 1 || fits_s8(imm_as(size, imm));
 
-	if (size == 2)
-		x86_byte(e, 0x66);
-	rex(e, size == 8, 0, base, false);
-	x86_byte(e, size == 1 ? 0x80 : i8 ? 0x83 : 0x81);
-	modrm_mem(e, op, base, off);
-	if (i8)
-		x86_byte(e, (uint8_t)imm);
-	else if (size == 2)
-		x86_u16(e, (uint16_t)imm);
-	else
-		x86_u32(e, (uint32_t)imm);
+	mem_imm(e, size, size == 1 ? 0x80 : i8 ? 0x83 : 0x81, op, base, off, imm,
+		i8 ? 1 : imm_bytes_of(size));
 }
 
 /* test byte [m], imm8 (F6 /0 ib) | word (66 F7 /0 iw) | dword (F7 /0 id) | qword (REX.W F7 /0 simm32) */
 void x86_test_mi(struct x86_emit *e, unsigned size, int base, int32_t off, int32_t imm)
 {
-	mem_imm0(e, size, 0xf6, base, off, imm);
+	mem_imm(e, size, size == 1 ? 0xf6 : 0xf7, 0, base, off, imm, imm_bytes_of(size));
 }
 
 /* lock add|or|and|xor [m], src (F0 01/09/21/31 /r) */
