@@ -37,20 +37,11 @@ struct ctl_dump {
 	json_t *id;                /**< the request's "id" (a reference), or NULL */
 	struct sl_map_entry e;     /**< how entries are typed (report.c) */
 	struct sl_text_type kt, vt;
-	size_t vsize;              /**< control-API value bytes (the zero test of arrays) */
-	bool array;                /**< list only entries with a non-zero value */
+	struct sl_report_filter filter;  /**< which entries are listed (report.c's rule) */
 	bool first;                /**< no entry written yet */
 	int err;                   /**< -errno of a part, or 0 */
 	struct ctl_client *c;
 };
-
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
 
 /* One JSON value's text to the client (steals @p j); -ENOMEM. */
 static int put_json(struct ctl_client *c, json_t *j)
@@ -70,7 +61,7 @@ static int put_entry(const void *key, const void *value, void *arg)
 {
 	struct ctl_dump *d = arg;
 
-	if (d->array && all_zero(value, d->vsize))
+	if (!sl_report_listed(&d->filter, value))
 		return 0;
 	d->e.key = key;
 	d->e.value = value;
@@ -140,9 +131,7 @@ int sl_ctl_dump_begin(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, jso
 	}
 	sl_report_entry_init(obj, map, &d->e, &d->kt, &d->vt);
 	d->map = map;
-	d->vsize = sl_map_ctl_value_size(map);
-	d->array = sl_map_get_def(map)->type == BPF_MAP_TYPE_ARRAY ||
-		   sl_map_get_def(map)->type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	sl_report_filter_init(map, &d->filter);
 	d->first = true;
 	d->c = c;
 	d->id = id ? json_incref(id) : NULL;

@@ -431,9 +431,18 @@ typedef int (*sl_map_entry_fn)(const struct sl_map_entry *e, void *arg);
 void sl_map_entry_sum(const struct sl_map_entry *e, uint8_t *out);
 /** Slot @p cpu of a 4- or 8-byte value as an integer. */
 uint64_t sl_map_entry_slot_u64(const struct sl_map_entry *e, unsigned cpu);
+/** Which entries of a map a report lists: arrays only non-zero entries, other maps every one. */
+struct sl_report_filter {
+	size_t vsize;  /**< control-API value bytes (the zero test) */
+	bool array;    /**< list only entries with a non-zero value */
+};
+/** @p f for @p map. */
+void sl_report_filter_init(struct sl_map *map, struct sl_report_filter *f);
+/** True when an entry with control-API value @p value is listed. */
+bool sl_report_listed(const struct sl_report_filter *f, const void *value);
 /**
- * Visit the entries of @p map worth reporting: arrays only non-zero entries,
- * other maps every entry. 0, or -errno from the map (control thread).
+ * Visit the entries of @p map worth reporting (sl_report_listed()). 0, or
+ * -errno from the map (control thread).
  */
 int sl_report_map_walk(const struct sl_obj *obj, struct sl_map *map, sl_map_entry_fn fn,
 		       void *arg);

@@ -20,25 +20,29 @@
 #include "sl_maps.h"
 #include "sl_text.h"
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
-static bool is_array(const struct sl_map *map)
+void sl_report_filter_init(struct sl_map *map, struct sl_report_filter *f)
 {
 	uint32_t t = sl_map_get_def(map)->type;
 
-	return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
+	f->vsize = sl_map_ctl_value_size(map);
+	f->array = t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+bool sl_report_listed(const struct sl_report_filter *f, const void *value)
+{
+	const uint8_t *p = value;
+
+	if (!f->array)
+		return true;
+	for (size_t i = 0; i < f->vsize; i++)
+		if (p[i])
+			return true;
+	return false;
 }
 
 struct walk {
 	struct sl_map_entry e;
-	size_t vsize;
-	bool array;
+	struct sl_report_filter filter;
 	sl_map_entry_fn fn;
 	void *arg;
 };
@@ -47,7 +51,7 @@ static int walk_one(const void *key, const void *value, void *arg)
 {
 	struct walk *w = arg;
 
-	if (w->array && all_zero(value, w->vsize))
+	if (!sl_report_listed(&w->filter, value))
 		return 0;
 	w->e.key = key;
 	w->e.value = value;
@@ -88,10 +92,9 @@ int sl_report_map_walk(const struct sl_obj *obj, struct sl_map *map, sl_map_entr
 		       void *arg)
 {
 	struct sl_text_type kt, vt;
-	struct walk w = {
-		.vsize = sl_map_ctl_value_size(map), .array = is_array(map), .fn = fn, .arg = arg,
-	};
+	struct walk w = { .fn = fn, .arg = arg };
 
+	sl_report_filter_init(map, &w.filter);
 	sl_report_entry_init(obj, map, &w.e, &kt, &vt);
 	/* one pass of the map's batch dump: no get_next_key restarts */
 	return sl_map_ctl_dump(map, walk_one, &w);
@@ -172,13 +175,15 @@ static int print_entry(const struct sl_map_entry *e, void *arg)
 static void print_map(const struct sl_obj *obj, struct sl_map *map, FILE *out)
 {
 	const struct sl_map_def *def = sl_map_get_def(map);
+	struct sl_report_filter f;
 	int err;
 
+	sl_report_filter_init(map, &f);
 	fprintf(out, "map %s: %s, key %u B, value %u B, %u entries", sl_map_name(map),
 		sl_map_type_name(def->type), def->key_size, def->value_size, def->max_entries);
 	if (sl_map_is_percpu(map))
 		fprintf(out, ", %u cores", sl_map_ncpus(map));
-	fprintf(out, is_array(map) ? " (non-zero entries)\n" : "\n");
+	fprintf(out, f.array ? " (non-zero entries)\n" : "\n");
 	err = sl_report_map_walk(obj, map, print_entry, out);
 	if (err)
 		fprintf(out, "    (cannot list entries: %s)\n", strerror(-err));
