@@ -404,7 +404,10 @@ xdp_burst_entry_run(struct sl_worker *w, const struct sl_exec *ex, unsigned port
  * packet that is not a plain pass nothing moves in @p pkts, and from then
  * on xdp_step() compacts. Packet data is prefetched (a few packets ahead)
  * only for a program that can read it. Returns how many packets of @p pkts
- * go to the ingress port's egress; bc->other counts the others.
+ * go to the ingress port's egress; bc->other counts the others. (A program
+ * with a burst entry takes xdp_burst_entry_run() in process_burst(); this
+ * per-packet loop serves every program, so one that gets here anyway, in
+ * the instant a capture ends, is run correctly too.)
  */
 static inline __attribute__((always_inline)) uint16_t
 xdp_loop(struct sl_worker *w, const struct sl_exec *ex, unsigned port, unsigned egress,
@@ -414,23 +417,20 @@ xdp_loop(struct sl_worker *w, const struct sl_exec *ex, unsigned port, unsigned 
 	unsigned pf_end = use == SL_XDP_CTX_CONST || n <= PREFETCH_AHEAD ? 0 : n - PREFETCH_AHEAD;
 	unsigned kept, other = 0, i = 0;
 	sl_jit_fn fn = ex->fn;
-	struct sl_jit_burst b;
+	struct sl_xdp_ctx ctx;
 	uint64_t r0 = XDP_PASS;
 	bool plain = true;
 
-	sl_verdict_xdp_ctx_init(&w->vstate, port, &b.ctx);
+	sl_verdict_xdp_ctx_init(&w->vstate, port, &ctx);
 	for (unsigned k = 0; use != SL_XDP_CTX_CONST && k < n && k < PREFETCH_AHEAD; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
-	if (use != SL_XDP_CTX_FULL && ex->burst)
-		return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc, use == SL_XDP_CTX_BOUNDS,
-				 NULL);
 	/* all plain passes so far; two loops, so that the prefetch needs no test */
 	for (; plain && i < pf_end; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		r0 = xdp_one_lazy(fn, &b.ctx, pkts[i], &plain, use);
+		r0 = xdp_one_lazy(fn, &ctx, pkts[i], &plain, use);
 	}
 	for (; plain && i < n; i++)
-		r0 = xdp_one_lazy(fn, &b.ctx, pkts[i], &plain, use);
+		r0 = xdp_one_lazy(fn, &ctx, pkts[i], &plain, use);
 	if (likely(plain)) {
 		bc->verdict[SL_VERDICT_PASS] += n;
 		return n;
@@ -438,14 +438,14 @@ xdp_loop(struct sl_worker *w, const struct sl_exec *ex, unsigned port, unsigned 
 	/* pkts[i - 1] is the first that is not a plain pass: from here on, compact */
 	kept = i - 1;
 	other = 1;
-	if (xdp_other(w, port, egress, r0, &b.ctx, bc))
+	if (xdp_other(w, port, egress, r0, &ctx, bc))
 		pkts[kept++] = pkts[i - 1];
 	for (; i < pf_end; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		xdp_step(w, fn, &b.ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
+		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
 	}
 	for (; i < n; i++)
-		xdp_step(w, fn, &b.ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
+		xdp_step(w, fn, &ctx, port, egress, pkts, pkts[i], &kept, &other, bc, use);
 	bc->verdict[SL_VERDICT_PASS] += n - other;
 	bc->other = other;
 	return (uint16_t)kept;
