@@ -70,16 +70,22 @@ static int burst_prepare(struct jit_state *st)
 	return 0;
 }
 
+/* rcx = the packet data of the mbuf at [rbx + @p slot * 8] (buf_addr + data_off); rdx = the mbuf. */
+static void emit_data_of(struct x86_emit *e, const struct sl_jit_burst_layout *l, int32_t slot)
+{
+	x86_load(e, 8, X_RDX, X_RBX, 8 * slot);                       /* mov rdx, [rbx + 8k] */
+	x86_load(e, 8, X_RCX, X_RDX, l->buf_addr);                    /* mov rcx, [rdx + buf_addr] */
+	x86_load(e, 2, X_RSI, X_RDX, l->data_off);                    /* movzx esi, word [rdx + off] */
+	x86_alu_rr(e, true, ALU_ADD, X_RCX, X_RSI);                   /* add rcx, rsi */
+}
+
 /* Fill data, data_meta and data_end of b->ctx from the descriptor at [rbx]. */
 static void emit_bounds(struct jit_state *st)
 {
 	const struct sl_jit_burst_layout *l = st->burst->layout;
 	struct x86_emit *e = &st->e;
 
-	x86_load(e, 8, X_RDX, X_RBX, 0);                              /* mov rdx, [rbx] */
-	x86_load(e, 8, X_RCX, X_RDX, l->buf_addr);                    /* mov rcx, [rdx + buf_addr] */
-	x86_load(e, 2, X_RSI, X_RDX, l->data_off);                    /* movzx esi, word [rdx + off] */
-	x86_alu_rr(e, true, ALU_ADD, X_RCX, X_RSI);                   /* add rcx, rsi */
+	emit_data_of(e, l, 0);
 	x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data), X_RCX);      /* mov [r12], rcx */
 	x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_meta), X_RCX); /* mov [r12+16], rcx */
 	x86_load(e, 2, X_RSI, X_RDX, l->data_len);                    /* movzx esi, word [rdx + len] */
@@ -87,10 +93,7 @@ static void emit_bounds(struct jit_state *st)
 	x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_end), X_RCX);  /* mov [r12+8], rcx */
 	if (!l->prefetch)
 		return;
-	x86_load(e, 8, X_RDX, X_RBX, 8 * l->prefetch);                /* mov rdx, [rbx + 8k] */
-	x86_load(e, 8, X_RCX, X_RDX, l->buf_addr);                    /* mov rcx, [rdx + buf_addr] */
-	x86_load(e, 2, X_RSI, X_RDX, l->data_off);                    /* movzx esi, word [rdx + off] */
-	x86_alu_rr(e, true, ALU_ADD, X_RCX, X_RSI);                   /* add rcx, rsi */
+	emit_data_of(e, l, (int32_t)l->prefetch);
 	x86_byte(e, 0x0f);                                            /* prefetcht0 [rcx] */
 	x86_byte(e, 0x18);
 	x86_byte(e, 0x09);
