@@ -125,7 +125,7 @@ struct sl_map *sl_inner_resolve(struct sl_engine *eng, const char *name, char *e
 {
 	const char *open = strchr(name, '['), *close = strrchr(name, ']');
 	struct sl_text_type kt, vt;
-	struct sl_map *outer = NULL, *inner;
+	struct sl_map *outer, *inner;
 	char oname[SL_MAP_NAME_LEN], ktext[256], phrase[256];
 	uint8_t *key;
 
@@ -134,9 +134,7 @@ struct sl_map *sl_inner_resolve(struct sl_engine *eng, const char *name, char *e
 		return NULL;
 	snprintf(oname, sizeof(oname), "%.*s", (int)(open - name), name);
 	snprintf(ktext, sizeof(ktext), "%.*s", (int)(close - open - 1), open + 1);
-	for (unsigned i = 0; i < sl_obj_map_count(eng->obj); i++)
-		if (!strcmp(sl_map_name(sl_obj_map(eng->obj, i)), oname))
-			outer = sl_obj_map(eng->obj, i);
+	outer = sl_obj_map_by_name(eng->obj, oname);
 	if (!outer || !sl_map_inner_template(outer) || sl_text_map_types(eng->obj, outer, &kt, &vt))
 		return NULL;
 	key = calloc(1, kt.size + 8);
