@@ -43,7 +43,7 @@
 
 typedef json_t *(*cmd_fn)(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len);
 
-static struct sl_map *req_map(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
+struct sl_map *sl_ctl_req_map(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
 	const char *name = json_string_value(json_object_get(req, "map"));
 	struct sl_obj *obj = ctl->eng->obj;
@@ -159,7 +159,7 @@ static json_t *map_error(const char *op, struct sl_map *map, int e, char *err, s
 static struct sl_map *req_map_key(struct sl_ctl *ctl, json_t *req, struct kv *kv, char *err,
 				  size_t err_len)
 {
-	struct sl_map *map = req_map(ctl, req, err, err_len);
+	struct sl_map *map = sl_ctl_req_map(ctl, req, err, err_len);
 
 	if (!map || kv_alloc(ctl, map, kv, err, err_len))
 		return NULL;
@@ -212,7 +212,7 @@ static json_t *cmd_maps(struct sl_ctl *ctl, json_t *req, char *err, size_t err_l
 
 static json_t *cmd_map_dump(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
-	struct sl_map *map = req_map(ctl, req, err, err_len);
+	struct sl_map *map = sl_ctl_req_map(ctl, req, err, err_len);
 	json_t *o, *d;
 
 	if (!map)
@@ -409,7 +409,7 @@ static json_t *cmd_map_delete(struct sl_ctl *ctl, json_t *req, char *err, size_t
 /* map_save map [file]: default the config's maps.NAME.persist (persist.c). */
 static json_t *cmd_map_save(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
-	struct sl_map *map = req_map(ctl, req, err, err_len);
+	struct sl_map *map = sl_ctl_req_map(ctl, req, err, err_len);
 	const char *file = json_string_value(json_object_get(req, "file"));
 	uint64_t n = 0;
 
@@ -429,7 +429,7 @@ static json_t *cmd_map_save(struct sl_ctl *ctl, json_t *req, char *err, size_t e
 
 static json_t *cmd_map_load(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
-	struct sl_map *map = req_map(ctl, req, err, err_len);
+	struct sl_map *map = sl_ctl_req_map(ctl, req, err, err_len);
 	const char *file = json_string_value(json_object_get(req, "file"));
 	unsigned entries = 0;
 

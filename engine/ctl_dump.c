@@ -102,23 +102,16 @@ static void finish(struct ctl_client *c, const char *error)
 int sl_ctl_dump_begin(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, json_t *id,
 		      char *err, size_t err_len)
 {
-	const char *name = json_string_value(json_object_get(req, "map"));
-	struct sl_obj *obj = ctl->eng->obj;
-	struct sl_map *map = NULL;
+	struct sl_engine *eng = ctl->eng;
+	struct sl_map *map = sl_ctl_req_map(ctl, req, err, err_len);
 	struct ctl_dump *d;
 	json_t *j;
 	char *info;
 	size_t n;
 	int e;
 
-	for (unsigned i = 0; name && !map && i < sl_obj_map_count(obj); i++)
-		if (!strcmp(sl_map_name(sl_obj_map(obj, i)), name))
-			map = sl_obj_map(obj, i);
-	if (!map) {
-		snprintf(err, err_len, name ? "no map '%s' (`sluice ctl maps` lists them)" :
-			 "want \"map\": NAME", name);
+	if (!map)
 		return -ENOENT;
-	}
 	d = calloc(1, sizeof(*d));
 	j = sl_json_map_info(map);
 	info = j ? json_dumps(j, JSON_COMPACT) : NULL;  /* "{...}": its members go on */
@@ -129,7 +122,7 @@ int sl_ctl_dump_begin(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, jso
 		snprintf(err, err_len, "map_dump: out of memory");
 		return -ENOMEM;
 	}
-	sl_report_entry_init(obj, map, &d->e, &d->kt, &d->vt);
+	sl_report_entry_init(eng->obj, sl_inner_type_donor(eng, map), &d->e, &d->kt, &d->vt);
 	d->map = map;
 	sl_report_filter_init(map, &d->filter);
 	d->first = true;
@@ -171,19 +164,24 @@ void sl_ctl_dump_step(struct ctl_client *c)
 
 void sl_ctl_dump_remap(struct sl_ctl *ctl)
 {
-	struct sl_obj *obj = ctl->eng->obj;
+	struct sl_engine *eng = ctl->eng;
 
 	for (unsigned i = 0; i < SL_CTL_MAX_CLIENTS; i++) {
 		struct ctl_dump *d = ctl->clients[i].fd >= 0 ? ctl->clients[i].dump : NULL;
 		bool kept = false;
 
-		/* called right after the swap: a pointer of the new object is a carried map */
-		for (unsigned m = 0; d && m < sl_obj_map_count(obj); m++)
-			kept |= sl_obj_map(obj, m) == d->map;
+		/*
+		 * called right after the swap: a pointer of the new object is a
+		 * carried map; a map ctl created lives until exit (inner_maps.c)
+		 */
+		for (unsigned m = 0; d && m < sl_obj_map_count(eng->obj); m++)
+			kept |= sl_obj_map(eng->obj, m) == d->map;
+		kept = kept || (d && sl_inner_id_of(eng, d->map));
 		if (d && !kept)
 			d->map = NULL;
 		else if (d)  /* its types came from the old object's BTF, freed now */
-			sl_report_entry_init(obj, d->map, &d->e, &d->kt, &d->vt);
+			sl_report_entry_init(eng->obj, sl_inner_type_donor(eng, d->map), &d->e,
+					     &d->kt, &d->vt);
 	}
 }
 

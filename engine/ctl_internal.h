@@ -69,6 +69,14 @@ int sl_ctl_send(struct ctl_client *c, json_t *j, size_t cap);
 /** Append @p n bytes of text to @p c's output (no newline added); -ENOBUFS/-ENOMEM. */
 int sl_ctl_write(struct ctl_client *c, const char *s, size_t n);
 
+/* ctl_cmds.c */
+/**
+ * The map a request's "map" member names: an object's map, or OUTER[KEY]
+ * for the inner map a map-of-maps slot holds (inner_maps.c). NULL with one
+ * line in @p err.
+ */
+struct sl_map *sl_ctl_req_map(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len);
+
 /* ctl_dump.c: map_dump answers streamed over the loop's turns */
 /** Begin @p c's answer to map_dump @p req: 0, or -errno with one line in @p err (nothing sent). */
 int sl_ctl_dump_begin(struct sl_ctl *ctl, struct ctl_client *c, json_t *req, json_t *id,

@@ -108,6 +108,10 @@ with sl.tmpdir() as t:
         r = ctl("--json", "map", "lookup", "tables[0]", "0")
         check(r.returncode == 0 and json.loads(r.stdout).get("value") == 2,
               "map lookup tables[0] 0 reads the new map", r.stdout + r.stderr)
+        r = ctl("--json", "map", "dump", "tables[0]")
+        ents = json.loads(r.stdout).get("entries") if r.returncode == 0 else None
+        check(ents is not None and [(e.get("key"), e.get("value")) for e in ents] == [(0, 2)],
+              "map dump tables[0]: the new map's one non-zero entry", r.stdout + r.stderr)
         check(str(new_id) in json.dumps(slot()), "slot 0 reads back the new id", repr(slot()))
         for args, want in ((["tables[1]", "0", "2"], "holds no map"),
                            (["tables[x]", "0", "2"], "key 'x'"),
