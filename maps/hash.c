@@ -250,20 +250,29 @@ hash_sized(const struct sl_htab *t, const void *key, uint32_t n)
 	return (uint32_t)h ^ (uint32_t)(h >> 15);
 }
 
+/*
+ * fn(args..., ks) with the key size as a constant for the common sizes (4,
+ * 8, 16, and 40: IPv6 5-tuple flow keys, katran's and flow tables'), so
+ * that hashing, comparison and key copies unroll; other sizes get
+ * t->key_size. The one list of specialised sizes, for lookups, updates and
+ * hashes.
+ */
+#define BY_KEY_SIZE(t, fn, ...)                                                   \
+	({                                                                        \
+		__typeof__(fn(__VA_ARGS__, 4)) by_ks_;                            \
+		switch ((t)->key_size) {                                          \
+		case 4: by_ks_ = fn(__VA_ARGS__, 4); break;                       \
+		case 8: by_ks_ = fn(__VA_ARGS__, 8); break;                       \
+		case 16: by_ks_ = fn(__VA_ARGS__, 16); break;                     \
+		case 40: by_ks_ = fn(__VA_ARGS__, 40); break;                     \
+		default: by_ks_ = fn(__VA_ARGS__, (t)->key_size); break;          \
+		}                                                                 \
+		by_ks_;                                                           \
+	})
+
 static inline uint32_t htab_hash(const struct sl_htab *t, const void *key)
 {
-	switch (t->key_size) {  /* the common sizes unrolled, as for lookups */
-	case 4:
-		return hash_sized(t, key, 4);
-	case 8:
-		return hash_sized(t, key, 8);
-	case 16:
-		return hash_sized(t, key, 16);
-	case 40:
-		return hash_sized(t, key, 40);
-	default:
-		return hash_sized(t, key, t->key_size);
-	}
+	return BY_KEY_SIZE(t, hash_sized, t, key);
 }
 
 static inline __attribute__((always_inline)) bool key_eq(const void *a, const void *b,
@@ -638,23 +647,7 @@ static void *htab_lookup(struct sl_map *map, const void *key)
 	struct sl_htab *t = to_htab(map);
 	struct htab_elem *e;
 
-	switch (t->key_size) {
-	case 4:
-		e = lookup_sized(t, key, 4);
-		break;
-	case 8:
-		e = lookup_sized(t, key, 8);
-		break;
-	case 16:
-		e = lookup_sized(t, key, 16);
-		break;
-	case 40:   /* IPv6 5-tuple flow keys (katran's, flow tables') */
-		e = lookup_sized(t, key, 40);
-		break;
-	default:
-		e = lookup_sized(t, key, t->key_size);
-		break;
-	}
+	e = BY_KEY_SIZE(t, lookup_sized, t, key);
 	if (!e)
 		return NULL;
 	if (t->lru && !atomic_load_explicit(&e->ref, memory_order_relaxed))
@@ -911,18 +904,7 @@ static long htab_update(struct sl_map *map, const void *key, const void *value, 
 {
 	struct sl_htab *t = to_htab(map);
 
-	switch (t->key_size) {
-	case 4:
-		return update_sized(t, key, value, flags, false, 4);
-	case 8:
-		return update_sized(t, key, value, flags, false, 8);
-	case 16:
-		return update_sized(t, key, value, flags, false, 16);
-	case 40:
-		return update_sized(t, key, value, flags, false, 40);
-	default:
-		return update_sized(t, key, value, flags, false, t->key_size);
-	}
+	return BY_KEY_SIZE(t, update_sized, t, key, value, flags, false);
 }
 
 static long htab_delete_common(struct sl_htab *t, const void *key, bool ctl)
