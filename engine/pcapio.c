@@ -91,17 +91,26 @@ struct ahead_slot {
 };
 
 /*
- * The ring: slots are filled (produced), taken and handed back (released)
- * in order; the counters only grow. The reader thread fills while
- * produced - released < AHEAD_SLOTS; the replay thread takes while
- * taken < produced. Everything below the lock is shared.
+ * The I/O thread of a read-ahead or write-behind ring: its lock and
+ * condition (everything of the ring below them is shared under the lock)
+ * and its stop flag. io_start() / io_stop().
  */
-struct sl_pcap_ahead {
+struct io_thread {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	bool stop;                      /* the thread ends (close) */
+};
+
+/*
+ * The ring: slots are filled (produced), taken and handed back (released)
+ * in order; the counters only grow. The reader thread fills while
+ * produced - released < AHEAD_SLOTS; the replay thread takes while
+ * taken < produced. Everything after io is shared, under io.lock.
+ */
+struct sl_pcap_ahead {
+	struct io_thread io;
 	uint64_t produced, taken, released;
-	bool stop;                      /* sl_pcap_close(): the thread ends */
 	int fd;
 	uint64_t pos, end;              /* next offset to read, the file size */
 	uint8_t *mem;                   /* the slots' memory (big_alloc) */
@@ -253,17 +262,17 @@ static void *ahead_main(void *arg)
 	struct sl_pcap_ahead *a = arg;
 	bool last = false;
 
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->io.lock);
 	while (!last) {
 		struct ahead_slot *s = &a->slot[a->produced % AHEAD_SLOTS];
 		size_t want, got = 0;
 		int err = 0;
 
-		while (!a->stop && a->produced - a->released == AHEAD_SLOTS)
-			pthread_cond_wait(&a->cond, &a->lock);
-		if (a->stop)
+		while (!a->io.stop && a->produced - a->released == AHEAD_SLOTS)
+			pthread_cond_wait(&a->io.cond, &a->io.lock);
+		if (a->io.stop)
 			break;
-		pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&a->io.lock);
 		want = a->end - a->pos < AHEAD_CHUNK ? (size_t)(a->end - a->pos) : AHEAD_CHUNK;
 		while (got < want) {
 			ssize_t n = pread(a->fd, s->mem + AHEAD_ROOM + got, want - got,
@@ -282,11 +291,11 @@ static void *ahead_main(void *arg)
 		s->err = err;
 		a->pos += got;
 		last = err || got < AHEAD_CHUNK || a->pos >= a->end;
-		pthread_mutex_lock(&a->lock);
+		pthread_mutex_lock(&a->io.lock);
 		a->produced++;
-		pthread_cond_broadcast(&a->cond);
+		pthread_cond_broadcast(&a->io.cond);
 	}
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->io.lock);
 	return NULL;
 }
 
@@ -295,21 +304,21 @@ static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a)
 {
 	struct ahead_slot *s;
 
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->io.lock);
 	while (a->taken == a->produced)
-		pthread_cond_wait(&a->cond, &a->lock);
+		pthread_cond_wait(&a->io.cond, &a->io.lock);
 	s = &a->slot[a->taken++ % AHEAD_SLOTS];
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->io.lock);
 	return s;
 }
 
 /* Hand back the oldest slot taken (the one the window was in, or one copied out). */
 static void ahead_release(struct sl_pcap_ahead *a)
 {
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->io.lock);
 	a->released++;
-	pthread_cond_broadcast(&a->cond);
-	pthread_mutex_unlock(&a->lock);
+	pthread_cond_broadcast(&a->io.cond);
+	pthread_mutex_unlock(&a->io.lock);
 }
 
 /* Whether the window is in a slot (not in r->buf). */
@@ -372,17 +381,39 @@ static int fill_ahead(struct sl_pcap_reader *r, size_t need, char *log, size_t l
 	return 0;
 }
 
-/* pthread_create() with every signal blocked in the new thread: they go to the replay thread. */
-static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+/*
+ * @p io's lock and condition, and its thread running fn(arg) with every
+ * signal blocked (they go to the replay thread); 0 or the pthread error,
+ * with nothing left to undo.
+ */
+static int io_start(struct io_thread *io, void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
 	int err;
 
+	pthread_mutex_init(&io->lock, NULL);
+	pthread_cond_init(&io->cond, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(t, NULL, fn, arg);
+	err = pthread_create(&io->thread, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		pthread_mutex_destroy(&io->lock);
+		pthread_cond_destroy(&io->cond);
+	}
 	return err;
+}
+
+/* Tell @p io's thread to stop, wait for it to end, and free its lock and condition. */
+static void io_stop(struct io_thread *io)
+{
+	pthread_mutex_lock(&io->lock);
+	io->stop = true;
+	pthread_cond_broadcast(&io->cond);
+	pthread_mutex_unlock(&io->lock);
+	pthread_join(io->thread, NULL);
+	pthread_mutex_destroy(&io->lock);
+	pthread_cond_destroy(&io->cond);
 }
 
 int sl_pcap_read_ahead(struct sl_pcap_reader *r, char *log, size_t log_len)
@@ -403,12 +434,8 @@ int sl_pcap_read_ahead(struct sl_pcap_reader *r, char *log, size_t log_len)
 	a->fd = r->fd;
 	a->pos = r->file_pos + r->size;
 	a->end = r->file_size;
-	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->cond, NULL);
-	err = start_thread(&a->thread, ahead_main, a);
+	err = io_start(&a->io, ahead_main, a);
 	if (err) {
-		pthread_mutex_destroy(&a->lock);
-		pthread_cond_destroy(&a->cond);
 		big_free(a->mem, a->mapped);
 		free(a);
 		return say(log, log_len, -err, "%s: read-ahead thread: %s", r->path, strerror(err));
@@ -424,13 +451,7 @@ static void ahead_stop(struct sl_pcap_reader *r)
 
 	if (!a)
 		return;
-	pthread_mutex_lock(&a->lock);
-	a->stop = true;
-	pthread_cond_broadcast(&a->cond);
-	pthread_mutex_unlock(&a->lock);
-	pthread_join(a->thread, NULL);
-	pthread_mutex_destroy(&a->lock);
-	pthread_cond_destroy(&a->cond);
+	io_stop(&a->io);
 	big_free(a->mem, a->mapped);
 	free(a);
 	r->ahead = NULL;
@@ -833,14 +854,11 @@ void sl_pcap_close(struct sl_pcap_reader *r)
  * without the thread.
  */
 struct sl_pcap_behind {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	struct io_thread io;
 	uint8_t *mem;
 	size_t mapped;
 	size_t len[BEHIND_BUFS];
 	uint64_t queued, written;
-	bool stop;
 	int err;
 	int fd;
 };
@@ -866,27 +884,27 @@ static void *behind_main(void *arg)
 {
 	struct sl_pcap_behind *a = arg;
 
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->io.lock);
 	for (;;) {
 		unsigned i;
 		int err;
 
-		while (!a->stop && a->written == a->queued)
-			pthread_cond_wait(&a->cond, &a->lock);
+		while (!a->io.stop && a->written == a->queued)
+			pthread_cond_wait(&a->io.cond, &a->io.lock);
 		if (a->written == a->queued)
 			break;
 		i = (unsigned)(a->written % BEHIND_BUFS);
 		err = a->err;
-		pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&a->io.lock);
 		if (!err)
 			err = write_all(a->fd, a->mem + i * (size_t)WBUF_SIZE, a->len[i]);
-		pthread_mutex_lock(&a->lock);
+		pthread_mutex_lock(&a->io.lock);
 		if (err && !a->err)
 			a->err = err;
 		a->written++;
-		pthread_cond_broadcast(&a->cond);
+		pthread_cond_broadcast(&a->io.cond);
 	}
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->io.lock);
 	return NULL;
 }
 
@@ -895,18 +913,18 @@ static int behind_flush(struct sl_pcap_writer *w, bool drain)
 {
 	struct sl_pcap_behind *a = w->behind;
 
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->io.lock);
 	if (w->len) {
 		a->len[a->queued % BEHIND_BUFS] = w->len;
 		a->queued++;
-		pthread_cond_broadcast(&a->cond);
+		pthread_cond_broadcast(&a->io.cond);
 	}
 	while (a->queued - a->written == BEHIND_BUFS || (drain && a->written != a->queued))
-		pthread_cond_wait(&a->cond, &a->lock);
+		pthread_cond_wait(&a->io.cond, &a->io.lock);
 	if (a->err && !w->err)
 		w->err = a->err;
 	w->buf = a->mem + (a->queued % BEHIND_BUFS) * (size_t)WBUF_SIZE;
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->io.lock);
 	w->len = 0;
 	return w->err;
 }
@@ -941,12 +959,8 @@ int sl_pcap_write_behind(struct sl_pcap_writer *w, char *log, size_t log_len)
 	a->mem = w->buf;  /* buffer 0, the file header in it, and room for the others */
 	a->mapped = w->mapped;
 	a->fd = w->fd;
-	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->cond, NULL);
-	err = start_thread(&a->thread, behind_main, a);
+	err = io_start(&a->io, behind_main, a);
 	if (err) {
-		pthread_mutex_destroy(&a->lock);
-		pthread_cond_destroy(&a->cond);
 		free(a);
 		return say(log, log_len, -err, "%s: write-behind thread: %s", w->path, strerror(err));
 	}
@@ -961,14 +975,8 @@ static int behind_stop(struct sl_pcap_writer *w)
 	struct sl_pcap_behind *a = w->behind;
 	int err;
 
-	pthread_mutex_lock(&a->lock);
-	a->stop = true;
-	pthread_cond_broadcast(&a->cond);
-	pthread_mutex_unlock(&a->lock);
-	pthread_join(a->thread, NULL);
+	io_stop(&a->io);
 	err = a->err;
-	pthread_mutex_destroy(&a->lock);
-	pthread_cond_destroy(&a->cond);
 	big_free(a->mem, a->mapped);
 	free(a);
 	w->behind = NULL;
