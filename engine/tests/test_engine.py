@@ -237,6 +237,22 @@ def verdict_truth(pkts, pass_port, redirect_ok):
     return want, verdicts, out
 
 
+def check_outcome(label, st, n, want, verdicts, out, paths):
+    """A two-port run's stats and outputs against its truth: rx n, the counters
+    of want, the verdict counts, and port i's capture paths[i] frame for frame
+    (bytes and order) against out[i]."""
+    got = {k: st[k] for k in want}
+    if st["rx"] != n or got != want:
+        fail("%s: rx %d %r, want rx %d %r" % (label, st["rx"], got, n, want))
+    if st["verdicts"] != verdicts:
+        fail("%s: verdict counts %r, want %r" % (label, st["verdicts"], verdicts))
+    for port, path in enumerate(paths):
+        sent = sl.frames(path)
+        if sent != out[port]:
+            fail("%s: port %d sent %d frames, want %d (or bytes or order differ)" %
+                 (label, port, len(sent), len(out[port])))
+
+
 def case_verdicts(env):
     """Every verdict, adjust_head/adjust_tail, redirect; interpreter and JIT."""
     src = env.gen("v.pcap", 3000, 31)
@@ -255,16 +271,8 @@ def case_verdicts(env):
         want, verdicts, out = verdict_truth(pkts, 1, 1 in ids)
         if 1 not in ids or ids.index(1) != 1:
             fail("verdicts: port ids %r, want [0, 1]" % ids)
-        got = {k: st[k] for k in want}
-        if st["rx"] != len(pkts) or got != want:
-            fail("verdicts %s: rx %d %r, want rx %d %r" % (exec_opt, st["rx"], got, len(pkts), want))
-        if st["verdicts"] != verdicts:
-            fail("verdicts %s: verdict counts %r, want %r" % (exec_opt, st["verdicts"], verdicts))
-        for port, path in ((0, oa), (1, ob)):
-            sent = sl.frames(path)
-            if sent != out[port]:
-                fail("verdicts %s: port %d sent %d frames, want %d (or bytes differ)" %
-                     (exec_opt, port, len(sent), len(out[port])))
+        check_outcome("verdicts " + exec_opt, st, len(pkts), want, verdicts, out, (oa, ob))
+        for port in (0, 1):
             if st["per_port"][port]["tx"] != len(out[port]):
                 fail("verdicts %s: per_port %r" % (exec_opt, st["per_port"]))
         print("ok verdicts %s: %r" % (exec_opt, want))
@@ -338,16 +346,7 @@ def case_lazy(env):
             with open(js) as f:
                 st = json.load(f)["stats"]
             check_balance(st, label)
-            got = {k: st[k] for k in want}
-            if st["rx"] != len(pkts) or got != want:
-                fail("%s: rx %d %r, want rx %d %r" % (label, st["rx"], got, len(pkts), want))
-            if st["verdicts"] != verdicts:
-                fail("%s: verdict counts %r, want %r" % (label, st["verdicts"], verdicts))
-            for port, path in ((0, oa), (1, ob)):
-                sent = sl.frames(path)
-                if sent != out[port]:
-                    fail("%s: port %d sent %d frames, want %d (or bytes or order differ)" %
-                         (label, port, len(sent), len(out[port])))
+            check_outcome(label, st, len(pkts), want, verdicts, out, (oa, ob))
             print("ok %s: %r" % (label, verdicts))
 
 
