@@ -247,13 +247,17 @@ static bool burst_exit(struct jit_state *st)
 	return true;
 }
 
-/* rcx = the packet data of the mbuf at [rbx + @p slot * 8] (buf_addr + data_off); rdx = the mbuf. */
-static void emit_data_of(struct x86_emit *e, const struct sl_jit_burst_layout *l, int32_t slot)
+/*
+ * @p dst = the packet data of the mbuf at [rbx + @p slot * 8] (buf_addr +
+ * data_off); rdx = the mbuf.
+ */
+static void emit_data_of(struct x86_emit *e, const struct sl_jit_burst_layout *l, int32_t slot,
+			 int dst)
 {
 	x86_load(e, 8, X_RDX, X_RBX, 8 * slot);                       /* mov rdx, [rbx + 8k] */
-	x86_load(e, 8, X_RCX, X_RDX, l->buf_addr);                    /* mov rcx, [rdx + buf_addr] */
+	x86_load(e, 8, dst, X_RDX, l->buf_addr);                      /* mov dst, [rdx + buf_addr] */
 	x86_load(e, 2, X_RSI, X_RDX, l->data_off);                    /* movzx esi, word [rdx + off] */
-	x86_alu_rr(e, true, ALU_ADD, X_RCX, X_RSI);                   /* add rcx, rsi */
+	x86_alu_rr(e, true, ALU_ADD, dst, X_RSI);                     /* add dst, rsi */
 }
 
 /* The bounds of the packet at [rbx]: into r14 / r15, or into b->ctx (ctx_in_regs()). */
@@ -262,12 +266,12 @@ static void emit_bounds(struct jit_state *st)
 	const struct sl_jit_burst_layout *l = st->burst->layout;
 	struct x86_emit *e = &st->e;
 
-	emit_data_of(e, l, 0);
 	if (st->burst_ctx_regs) {
-		x86_mov_rr(e, true, DATA_REG, X_RCX);                 /* mov r14, rcx */
+		emit_data_of(e, l, 0, DATA_REG);
 		x86_load(e, 2, DEND_REG, X_RDX, l->data_len);         /* movzx r15d, word [rdx + len] */
-		x86_alu_rr(e, true, ALU_ADD, DEND_REG, X_RCX);        /* add r15, rcx */
+		x86_alu_rr(e, true, ALU_ADD, DEND_REG, DATA_REG);     /* add r15, r14 */
 	} else {
+		emit_data_of(e, l, 0, X_RCX);
 		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data), X_RCX);      /* mov [r12], rcx */
 		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_meta), X_RCX); /* mov [r12+16], rcx */
 		x86_load(e, 2, X_RSI, X_RDX, l->data_len);            /* movzx esi, word [rdx + len] */
@@ -276,7 +280,7 @@ static void emit_bounds(struct jit_state *st)
 	}
 	if (!l->prefetch)
 		return;
-	emit_data_of(e, l, (int32_t)l->prefetch);
+	emit_data_of(e, l, (int32_t)l->prefetch, X_RCX);
 	x86_byte(e, 0x0f);                                            /* prefetcht0 [rcx] */
 	x86_byte(e, 0x18);
 	x86_byte(e, 0x09);
