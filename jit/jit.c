@@ -539,6 +539,8 @@ static int do_ldx(struct jit_state *st, const struct bpf_insn *in)
 	int32_t off = in->off;
 	int dst = st->rmap[in->dst_reg], base = mem_base(st, in->src_reg, &off);
 
+	if (st->burst && st->burst->ldx(st, in))
+		return 0;                                           /* burst.c: a context field */
 	if (SL_OP_MODE(in->code) == BPF_MEM)
 		x86_load(&st->e, size, dst, base, off);
 	else if (SL_OP_MODE(in->code) == BPF_MEMSX && size < 8)
@@ -1049,6 +1051,8 @@ static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
 	case BPF_CALL:
 		return do_call(st, in);
 	case BPF_EXIT:
+		if (st->burst && st->burst->exit(st))
+			return 0;                                   /* burst.c: a plain pass */
 		if (st->pc + 1 == st->sub->end)
 			return 0;                                   /* falls into the epilogue */
 		if (st->sub->epi_size <= JIT_INLINE_EPILOGUE)
