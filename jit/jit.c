@@ -935,6 +935,7 @@ static int do_helper_call(struct jit_state *st, const struct bpf_insn *in)
 {
 	const struct sl_helper *h = in->imm >= 0 ? sl_helper_get((uint32_t)in->imm) : NULL;
 	struct sl_map *map = st->prog->aux ? st->prog->aux[st->pc].map : NULL;
+	const void *fn;
 
 	if (in->imm == BPF_FUNC_tail_call)
 		return emit_tail_call(st);
@@ -944,18 +945,10 @@ static int do_helper_call(struct jit_state *st, const struct bpf_insn *in)
 	}
 	if (!h || !h->fn)
 		return jit_fail(st, -ENOTSUP, "unknown helper %d", in->imm);
-	if (in->imm == BPF_FUNC_map_lookup_elem && map) {
-		sl_map_lookup_fn fn;
-
-		if (emit_array_lookup(st, map))
-			return 0;
-		fn = sl_map_jit_lookup_fn(map);
-		if (fn) {
-			emit_call_abs(st, (const void *)(uintptr_t)fn);
-			return 0;
-		}
-	}
-	emit_call_abs(st, (const void *)(uintptr_t)h->fn);
+	if (in->imm == BPF_FUNC_map_lookup_elem && map && emit_array_lookup(st, map))
+		return 0;
+	fn = jit_map_call_fn(in->imm, map);   /* map_calls.c: the map's own function */
+	emit_call_abs(st, fn ? fn : (const void *)(uintptr_t)h->fn);
 	return 0;
 }
 
