@@ -161,6 +161,7 @@ struct sl_htab {
 	uint32_t elem_size;
 	uint32_t nelems;
 	bool percpu, lru, devmap;
+	bool plain;                        /* neither: a lookup returns the value at once */
 	bool in_place;                     /* updates of existing keys write the value in place */
 	_Atomic uint64_t *heads;           /* head words, see head_word() */
 	uint8_t *elems;
@@ -666,6 +667,8 @@ htab_lookup_sized(struct sl_htab *t, const void *key, uint32_t ks)
 
 	if (!e)
 		return NULL;
+	if (t->plain)   /* the value right after the key (value_off, a constant here) */
+		return e->key + SL_ROUND_UP(ks, 8);
 	if (t->lru && !atomic_load_explicit(&e->ref, memory_order_relaxed))
 		atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
 	if (t->percpu && sl_map_cpu >= t->map.ncpus)
@@ -1317,6 +1320,7 @@ static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 	t->in_place = !t->devmap && (def->type == BPF_MAP_TYPE_PERCPU_HASH ||
 				     def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH || def->value_size <= 8);
 	htab_sizes(def, ncpus, t, &nbuckets);
+	t->plain = !t->lru && !t->percpu;
 	t->seed = (def->map_flags & BPF_F_ZERO_SEED) ? 0 : (uint32_t)now_ns() * 2654435761u;
 	t->ncache = ncpus;
 	t->cpus = aligned_alloc(SL_CACHE_LINE, sizeof(*t->cpus) * ncpus);
