@@ -985,6 +985,35 @@ static void gen_sink(struct gen *g)
 		g->t.insns[jpc].off = (int16_t)((int32_t)blk - (int32_t)jpc - 1);
 }
 
+/*
+ * A 16-bit byte swap (be16, le16) of a value known to fit in 16 bits (a
+ * u8/u16 load, a small mask, a right shift of such): the JIT leaves out
+ * the zero extension. Near misses: a u32/u64 load, a left shift, a jump
+ * landing before the swap (from where the value may be anything).
+ */
+static void gen_swap_fits(struct gen *g)
+{
+	uint8_t x = scalar(g), base;
+	unsigned miss = sl_tgen_pick(&g->t, 8), si = miss == 0 ? 2 + sl_tgen_pick(&g->t, 2) : sl_tgen_pick(&g->t, 2);
+	int16_t off;
+
+	item(g);
+	pick_addr(g, 1u << si, false, &base, &off);
+	if (base == x)
+		return;
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[si], x, base, off, 0);
+	if (miss == 1)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 9);
+	else if (miss == 2)
+		item(g);
+	else if (sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) |
+		    (sl_tgen_pick(&g->t, 2) ? BPF_RSH : BPF_AND) | BPF_K, x, 0, 0, 1 + (int32_t)sl_tgen_pick(&g->t, 0x7fff));
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 3) == 0 ? BPF_ALU64 | BPF_TO_LE :    /* bswap16 */
+			     sl_tgen_pick(&g->t, 2) ? BPF_ALU | BPF_TO_BE : BPF_ALU | BPF_TO_LE) | BPF_END,
+	    x, 0, 0, 16);
+}
+
 static void gen_mulrot(struct gen *g)
 {
 	uint8_t v = scalar(g), a = scalar(g), c1 = scalar(g), c2 = scalar(g), o = scalar(g);
@@ -1159,7 +1188,7 @@ static void gen_body(struct gen *g, unsigned n)
 		else if (w < 97)
 			gen_mov_op(g);
 		else if (w < 98)
-			gen_sink(g);
+			sl_tgen_pick(&g->t, 2) ? gen_sink(g) : gen_swap_fits(g);
 		else
 			set_const(g, scalar(g));
 	}
