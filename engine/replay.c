@@ -479,14 +479,19 @@ static inline void replay_one(struct replay *rp, struct sl_worker_stats *s,
 	}
 }
 
-/* packets, percent of the file, rate, ETA on stderr (a terminal). */
-static void progress(const struct replay *rp, uint64_t n, bool last)
+/* packets, percent of the file (@p f), rate, ETA on stderr (a terminal). */
+static void progress_at(const struct replay *rp, uint64_t n, double f, bool last)
 {
-	double t = now() - rp->start, f = sl_pcap_progress(&rp->rd);
+	double t = now() - rp->start;
 	double rate = t > 0 ? (double)n / t : 0, eta = f > 0 ? t / f - t : 0;
 
 	fprintf(stderr, "\r%" PRIu64 " packets  %5.1f%%  %.2f Mpps  ETA %.0f s   %s", n, f * 100,
 		rate * 1e-6, last ? 0.0 : eta, last ? "\n" : "");
+}
+
+static void progress(const struct replay *rp, uint64_t n, bool last)
+{
+	progress_at(rp, n, sl_pcap_progress(&rp->rd), last);
 }
 
 /* Every 4096 records: the maps' quiescent state; every 256 Ki: the progress line. */
@@ -580,9 +585,9 @@ static void socket_fast(struct replay *rp, struct sl_worker_stats *s, uint64_t *
 	socket_counts(rp, s, vc);
 }
 
-static void progress_cb(const void *arg, uint64_t n)
+static void progress_cb(const void *arg, uint64_t n, double done)
 {
-	progress(arg, n, false);
+	progress_at(arg, n, done, false);
 }
 
 /*

@@ -74,6 +74,7 @@ struct par {
 	uint64_t next;           /* chunks claimed (atomic) */
 	uint64_t ticket;         /* the chunk whose outputs go out next (atomic) */
 	uint64_t stop_off;       /* where the walk ended: a refused record or the end (atomic) */
+	uint64_t taken;          /* records run so far, all workers (atomic; progress) */
 	uint64_t *bseq, *boff;   /* ring: boundary k is boff[k % ring] once bseq[] == k + 1 */
 	unsigned ring;
 	pthread_mutex_t lock;
@@ -237,7 +238,7 @@ static void *par_main(void *arg)
 
 	for (;;) {
 		uint64_t k = __atomic_fetch_add(&q->next, 1, __ATOMIC_SEQ_CST);
-		uint64_t cbeg = q->start + k * PAR_CHUNK, b, e;
+		uint64_t cbeg = q->start + k * PAR_CHUNK, b, e, n0;
 		size_t have;
 
 		if (cbeg >= q->end)
@@ -254,10 +255,14 @@ static void *par_main(void *arg)
 		publish(q, k + 1, e);
 		if ((e & PAR_FAULT) || e >= q->end)
 			__atomic_store_n(&q->stop_off, e & ~PAR_FAULT, __ATOMIC_SEQ_CST);
+		n0 = w->n;
 		par_records(q, w, cbeg, b, e & ~PAR_FAULT);
 		par_flush(q, w, k);
+		if (q->p->show)
+			__atomic_add_fetch(&q->taken, w->n - n0, __ATOMIC_RELAXED);
 		if (first && q->p->show && !(k % PAR_PROGRESS))
-			q->p->progress(q->p->progress_arg, w->n * q->p->workers);
+			q->p->progress(q->p->progress_arg, __atomic_load_n(&q->taken, __ATOMIC_RELAXED),
+				       (double)(cbeg - q->start) / (double)(q->end - q->start));
 		if (e & PAR_FAULT)
 			break;
 	}

@@ -28,7 +28,7 @@ struct sl_replay_par {
 	uint64_t frac_ns;                  /**< nanoseconds per unit of a record's fraction */
 	unsigned workers;                  /**< 2..SL_REPLAY_MAX_WORKERS threads, this one among them */
 	bool show;                         /**< progress line on stderr */
-	void (*progress)(const void *arg, uint64_t n);  /**< called by this thread now and then */
+	void (*progress)(const void *arg, uint64_t n, double done);  /**< records, fraction of the file: now and then, this thread */
 	const void *progress_arg;
 	/* out */
 	uint64_t vc[SL_VERDICT_COUNT];     /**< verdicts of the records taken */
