@@ -234,12 +234,12 @@ static bool calls_helpers(const struct sl_prog *prog)
 static int load_prog(struct replay *rp)
 {
 	const struct sl_replay_opts *o = rp->o;
-	struct sl_jit_opts jo = { .sz = sizeof(jo) };
 	char log[LOG_LEN] = "";
 	const char *what = o->filter ? "--filter" : rp->prog_path;
 	unsigned entries = 0;
 	int err = load_config(rp, log);
-	bool interp = o->interp || rp->cfg.engine == SL_ENGINE_INTERP;
+	int exec = o->interp || rp->cfg.engine == SL_ENGINE_INTERP ? SL_RUN_EXEC_INTERP :
+		   rp->cfg.engine == SL_ENGINE_JIT ? SL_RUN_EXEC_JIT : SL_RUN_EXEC_AUTO;
 
 	err = err ? err : o->filter ? load_filter(rp, log) : load_object(rp, log);
 	if (!err && (err = sl_prog_verify(rp->eng.prog, 0, NULL, log, sizeof(log))))
@@ -249,9 +249,7 @@ static int load_prog(struct replay *rp)
 			!strncmp(log, rp->cfg.path, strlen(rp->cfg.path)) ? "" : "sluice replay: ",
 			log[0] ? log : strerror(-err));
 	if (!err && sl_obj_has_cpumap(rp->eng.obj)) {  /* entry programs: before CPUMAP preloads */
-		rp->cpu_progs = sl_cpu_progs_build(rp->eng.obj, interp ? SL_RUN_EXEC_INTERP :
-						   rp->cfg.engine == SL_ENGINE_JIT ?
-						   SL_RUN_EXEC_JIT : SL_RUN_EXEC_AUTO, what);
+		rp->cpu_progs = sl_cpu_progs_build(rp->eng.obj, exec, what);
 		err = rp->cpu_progs ? 0 : -EINVAL;
 		if (!err)
 			sl_cpu_progs_attach(rp->eng.obj, &rp->cpu_progs);
@@ -264,20 +262,14 @@ static int load_prog(struct replay *rp)
 	if (entries && !o->quiet)
 		fprintf(rp->report, "sluice: %u map entr%s preloaded\n", entries,
 			entries == 1 ? "y" : "ies");
-	if (!interp) {
-		rp->eng.jit = sl_jit_compile(rp->eng.prog, &jo, log, sizeof(log));
-		if (!rp->eng.jit && rp->cfg.engine == SL_ENGINE_JIT) {
-			fprintf(stderr, "sluice replay: %s: JIT: %s\n", what, log);
-			return -EINVAL;
-		}
-		if (!rp->eng.jit && !o->quiet)
-			fprintf(stderr, "sluice replay: JIT unavailable for this program (%s): using "
-				"the interpreter\n", log[0] ? log : strerror(errno));
-	}
-	if (!rp->eng.jit && (err = sl_vm_prepare(rp->eng.prog, log, sizeof(log)))) {
-		fprintf(stderr, "sluice replay: %s: interpreter: %s\n", what, log);
+	err = sl_cli_prog_build(rp->eng.prog, exec, &rp->eng.jit, log, sizeof(log));
+	if (err) {
+		fprintf(stderr, "sluice replay: %s: %s\n", what, log);
 		return err;
 	}
+	if (!rp->eng.jit && exec != SL_RUN_EXEC_INTERP && !o->quiet)
+		fprintf(stderr, "sluice replay: JIT unavailable for this program (%s): using "
+			"the interpreter\n", log);
 	sl_exec_init(&rp->ex, rp->eng.prog, rp->eng.jit ? sl_jit_entry(rp->eng.jit) : NULL);
 	rp->eng.exec_main = rp->ex;
 	rp->eng.exec = &rp->eng.exec_main;

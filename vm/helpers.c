@@ -105,14 +105,19 @@ static uint64_t clock_ns(clockid_t clk);
  * once the TSC has moved ANCHOR_NS on (or back: any jump re-anchors). The
  * rate, ns per tick, is the process's: from its first anchor to the
  * latest one, once that spans RATE_MIN_NS (before, every call reads
- * clock_gettime), so it is exact to about 1e-6 and an extrapolation over
- * ANCHOR_NS is off by a nanosecond or so (an NTP slew of CLOCK_MONOTONIC:
- * at most 0.5 us, corrected at the next anchor). Never below the value
- * this thread returned last. Per-thread state: no locks, no calls on
- * most reads (one rdtsc, a multiply).
+ * clock_gettime), re-measured at every anchor over a span that only
+ * grows: two anchors of a few tens of ns' uncertainty each make it exact
+ * to about 1e-5 after 2 ms (an extrapolation over ANCHOR_NS off by some
+ * 10 ns) and 1e-7 after 200 ms (an NTP slew of CLOCK_MONOTONIC: at most
+ * 0.5 us, corrected at the next anchor). A short baseline matters: while
+ * it lasts every call costs three clock_gettime (a program timed in the
+ * first 200 ms after its first call, as the bench's first object using
+ * this helper was, paid 2x for it). Never below the value this thread
+ * returned last. Per-thread state: no locks, no calls on most reads (one
+ * rdtsc, a multiply).
  */
 #define ANCHOR_NS 1000000ull       /* 1 ms */
-#define RATE_MIN_NS 200000000ull   /* 200 ms of baseline before the TSC is scaled */
+#define RATE_MIN_NS 2000000ull     /* 2 ms of baseline before the TSC is scaled */
 #define ANCHOR_TRIES 3
 
 struct tsc_clock {
