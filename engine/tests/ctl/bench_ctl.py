@@ -232,8 +232,10 @@ def bench_dump(sluice, obj, pcap, tmp):
     print("  other CPU busy, no client: ratio median %.3f, mean %.3f, spread %s (per worker CPU "
           "second: median %.3f)" % (median(rb), sum(rb) / ROUNDS, spread(rb), median(rbc)))
     paired = [d / b for d, b in zip(rd, rb) if b]
-    print("  dumping against other CPU busy, same round: median %.3f, spread %s (what a dump "
-          "costs beyond any work on the other CPU)" % (median(paired), spread(paired)))
+    pairedc = [d / b for d, b in zip(rdc, rbc) if b]
+    print("  dumping against other CPU busy, same round: median %.3f, spread %s; per worker CPU "
+          "second: median %.3f, spread %s (what a dump costs beyond any work on the other CPU)" %
+          (median(paired), spread(paired), median(pairedc), spread(pairedc)))
     dump_instructions(sluice, obj, pcap, os.path.dirname(sock))
 
 
