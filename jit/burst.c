@@ -12,9 +12,9 @@
  *   push rbx; push r12; push r13; push r14; push r15; push rbp
  *                                            rsp 8 mod 16 again, as at a call
  *   mov r12, rdi                             b: survives helpers (callee-saved)
- *   mov rbx, [r12 + cur]                     descriptor pointer, walks
  *   mov r13, [r12 + end]
- * loop:
+ *   mov rbx, [r12 + cur]; sub rbx, r13       descriptor at [r13 + rbx], rbx < 0
+ * loop:                                      (cur < end: the caller's promise)
  *   (layout->bounds) the packet's bounds: in r14 (data, data_meta) and r15
  *                    (data_end) when the program's loads of them can read
  *                    registers (ctx_in_regs()), else into b->ctx.data,
@@ -26,14 +26,17 @@
  *   <its epilogue, without ret>
  *   cmp rax, XDP_PASS; jne stop              not a plain pass: the caller decides
  * next:
- *   add rbx, 8; cmp rbx, r13; jb loop
+ *   add rbx, 8; jnz loop
+ *   mov eax, XDP_PASS                        the burst ran to its end
  * stop:
- *   mov [r12 + cur], rbx; pop rbp ... pop rbx; ret   (rax = r0)
+ *   add rbx, r13; mov [r12 + cur], rbx; pop rbp ... pop rbx; ret   (rax = r0)
  *
  * When the main function ends in a pass (its last instruction an exit
  * after "r0 = XDP_PASS"), that exit falls into next instead, and epi comes
- * after it: "... jb loop; jmp stop; epi: <epilogue>; cmp rax, XDP_PASS;
- * je next; stop: ...". A run of passes then costs no compare of r0.
+ * after it: "... jnz loop; mov eax, XDP_PASS; jmp stop; epi: <epilogue>;
+ * cmp rax, XDP_PASS; je next; stop: ...". A run of passes then costs no
+ * compare of r0, and the "r0 = XDP_PASS" right before such an exit is not
+ * emitted (drop_pass_movs(): nothing else reads it).
  *
  * Context fields in registers: in an entry with bounds, a load of
  * ctx.data or ctx.data_meta becomes "mov dst, r14" and one of data_end
@@ -45,7 +48,8 @@
  * read them. The caller never reads them back: for the packet the entry
  * stops at, the engine fills the context itself.
  *
- * Why this is safe: rbx, r12-r15 hold the loop's state across the body.
+ * Why this is safe: rbx, r12, r13 hold the loop's state across the body,
+ * r14 and r15 the bounds.
  * r12 is used only by programs that tail call, and rbx/r13-r15 only by a
  * main function that saves them, so burst_prepare() takes only programs
  * without tail calls whose main function saves no register; helpers and
@@ -175,6 +179,35 @@ static bool entry_reads_r1(const struct jit_state *st)
 	return true;
 }
 
+/*
+ * The mov that sets r0 to XDP_PASS for the exit at @p pc, found in its
+ * basic block; -1 when r0 is not known to be XDP_PASS there.
+ */
+static int64_t pass_def(const struct jit_state *st, uint32_t pc)
+{
+	int64_t k = jit_reg_def(st->prog, st->targets, pc, BPF_REG_0);
+	const struct bpf_insn *in = k >= 0 ? &st->prog->insns[k] : NULL;
+
+	return in && (in->code == (BPF_ALU64 | BPF_MOV | BPF_K) ||
+		      in->code == (BPF_ALU | BPF_MOV | BPF_K)) && in->off == 0 &&
+	       in->imm == XDP_PASS ? k : -1;
+}
+
+/*
+ * "r0 = XDP_PASS" right before an exit of the main function that is not a
+ * jump target: only that exit reads it, and the entry needs no r0 for a
+ * pass (its loop sets eax once, when it ends), so it emits nothing.
+ */
+static void drop_pass_movs(struct jit_state *st)
+{
+	const struct sl_prog *p = st->prog;
+
+	for (uint32_t pc = 1; pc < st->subs[0].end; pc++)
+		if (p->insns[pc].code == (BPF_JMP | BPF_EXIT) && pass_def(st, pc) == (int64_t)pc - 1 &&
+		    !st->fuse[pc - 1] && !(pc > 1 && sl_isa_is_lddw(&p->insns[pc - 2])))
+			st->dead[pc - 1] = 1;
+}
+
 /* Can the main function run inside the loop? 0, or -ENOTSUP with a log line. */
 static int burst_prepare(struct jit_state *st)
 {
@@ -198,6 +231,7 @@ static int burst_prepare(struct jit_state *st)
 	main_fn->epi_size = UINT32_MAX;  /* exits jump to the epilogue, never return */
 	st->burst_ctx_regs = ctx_in_regs(st);
 	st->burst_r1 = entry_reads_r1(st);
+	drop_pass_movs(st);
 	return 0;
 }
 
@@ -209,16 +243,6 @@ static bool burst_ldx(struct jit_state *st, const struct bpf_insn *in)
 		return false;
 	x86_mov_rr(&st->e, true, st->rmap[in->dst_reg], field_reg(in->off));  /* mov dst, r14|r15 */
 	return true;
-}
-
-/* Is r0 XDP_PASS at the exit at st->pc: set by a mov of that constant in its basic block? */
-static bool exit_passes(const struct jit_state *st)
-{
-	int64_t k = jit_reg_def(st->prog, st->targets, st->pc, BPF_REG_0);
-	const struct bpf_insn *in = k >= 0 ? &st->prog->insns[k] : NULL;
-
-	return in && (in->code == (BPF_ALU64 | BPF_MOV | BPF_K) ||
-		      in->code == (BPF_ALU | BPF_MOV | BPF_K)) && in->off == 0 && in->imm == XDP_PASS;
 }
 
 /*
@@ -233,7 +257,7 @@ static bool burst_exit(struct jit_state *st)
 	int64_t prev, rel;
 	bool rel8;
 
-	if (st->sub != &st->subs[0] || !exit_passes(st))
+	if (st->sub != &st->subs[0] || pass_def(st, st->pc) < 0)
 		return false;
 	if (st->pc + 1 == st->sub->end) {
 		st->burst_fall_pass = true;
@@ -248,19 +272,19 @@ static bool burst_exit(struct jit_state *st)
 }
 
 /*
- * @p dst = the packet data of the mbuf at [rbx + @p slot * 8] (buf_addr +
- * data_off); rdx = the mbuf.
+ * @p dst = the packet data of the mbuf at [r13 + rbx + @p slot * 8]
+ * (buf_addr + data_off); rdx = the mbuf.
  */
 static void emit_data_of(struct x86_emit *e, const struct sl_jit_burst_layout *l, int32_t slot,
 			 int dst)
 {
-	x86_load(e, 8, X_RDX, X_RBX, 8 * slot);                       /* mov rdx, [rbx + 8k] */
+	x86_load_index(e, 8, X_RDX, X_R13, X_RBX, 1, 8 * slot);      /* mov rdx, [r13 + rbx + 8k] */
 	x86_load(e, 8, dst, X_RDX, l->buf_addr);                      /* mov dst, [rdx + buf_addr] */
 	x86_load(e, 2, X_RSI, X_RDX, l->data_off);                    /* movzx esi, word [rdx + off] */
 	x86_alu_rr(e, true, ALU_ADD, dst, X_RSI);                     /* add dst, rsi */
 }
 
-/* The bounds of the packet at [rbx]: into r14 / r15, or into b->ctx (ctx_in_regs()). */
+/* The bounds of the packet at [r13 + rbx]: into r14 / r15, or into b->ctx (ctx_in_regs()). */
 static void emit_bounds(struct jit_state *st)
 {
 	const struct sl_jit_burst_layout *l = st->burst->layout;
@@ -293,8 +317,9 @@ static void burst_head(struct jit_state *st)
 	for (unsigned i = 0; i < sizeof(saved_regs); i++)
 		x86_push(e, saved_regs[i]);
 	x86_mov_rr(e, true, X_R12, X_RDI);                            /* mov r12, rdi */
-	x86_load(e, 8, X_RBX, X_R12, CUR);                            /* mov rbx, [r12 + cur] */
 	x86_load(e, 8, X_R13, X_R12, END);                            /* mov r13, [r12 + end] */
+	x86_load(e, 8, X_RBX, X_R12, CUR);                            /* mov rbx, [r12 + cur] */
+	x86_alu_rr(e, true, ALU_SUB, X_RBX, X_R13);                   /* sub rbx, r13 */
 	st->burst_next[0] = st->burst_next[1];
 	st->burst_fall_pass = false;
 	st->burst_loop = (uint32_t)e->len;
@@ -304,16 +329,19 @@ static void burst_head(struct jit_state *st)
 		x86_mov_rr(e, true, X_RDI, X_R12);                    /* mov rdi, r12 */
 }
 
-/* next: the step to the following packet; falls out of the loop at the end. */
+/*
+ * next: the step to the following packet; at the end of the burst it falls
+ * out of the loop with eax = XDP_PASS (drop_pass_movs() may have left r0 unset).
+ */
 static void emit_next(struct jit_state *st)
 {
 	struct x86_emit *e = &st->e;
 
 	st->burst_next[1] = (uint32_t)e->len;
 	x86_alu_ri(e, true, ALU_ADD, X_RBX, 8);                       /* add rbx, 8 */
-	x86_alu_rr(e, true, ALU_CMP, X_RBX, X_R13);                   /* cmp rbx, r13 */
-	x86_jcc_rel(e, CC_B, (int32_t)((int64_t)st->burst_loop -      /* jb loop (rel32) */
-				       (int64_t)(e->len + x86_jcc_size(CC_B, false))), false);
+	x86_jcc_rel(e, CC_NE, (int32_t)((int64_t)st->burst_loop -     /* jnz loop (rel32) */
+					(int64_t)(e->len + x86_jcc_size(CC_NE, false))), false);
+	x86_mov_ri(e, false, X_RAX, XDP_PASS);                        /* mov eax, XDP_PASS */
 }
 
 static void burst_tail(struct jit_state *st)
@@ -325,7 +353,7 @@ static void burst_tail(struct jit_state *st)
 	if (st->burst_fall_pass) {
 		size_t next = e->len;
 
-		emit_next(st);                                        /* rax = XDP_PASS at the end */
+		emit_next(st);
 		stop = x86_jcc8_fwd(e, CC_ALWAYS);                    /* jmp stop */
 		st->sub->new_epi = (uint32_t)e->len;                  /* where the other exits go */
 		jit_emit_epilogue_of(e, st->sub, false);
@@ -337,6 +365,7 @@ static void burst_tail(struct jit_state *st)
 		emit_next(st);
 	}
 	x86_bind8(e, stop);
+	x86_alu_rr(e, true, ALU_ADD, X_RBX, X_R13);                   /* add rbx, r13 */
 	x86_store(e, 8, X_R12, CUR, X_RBX);                           /* mov [r12 + cur], rbx */
 	for (unsigned i = sizeof(saved_regs); i-- > 0;)
 		x86_pop(e, saved_regs[i]);
