@@ -294,6 +294,13 @@ struct sl_prog *sl_map_prog_array_get(struct sl_map *map, uint32_t index);
 int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex);
 
 /**
+ * sl_map_devmap_get() in one return value, for bpf_redirect_map's data
+ * path: the port (or CPUMAP worker) >= 0, -ENOENT when absent, -EINVAL
+ * for other map types. Worker, lock-free.
+ */
+int64_t sl_map_redirect_target(struct sl_map *map, uint32_t key);
+
+/**
  * Who accepts CPUMAP entry programs (bpf_cpumap_val.bpf_prog, an id):
  * @p check returns 0 when @p id names a program that may run on a CPUMAP
  * entry, else -errno (the update fails with it). Without a check, entries
