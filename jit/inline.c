@@ -18,9 +18,9 @@
  *    callback), not the program's entry;
  *  - no r10: the callee has no stack of its own to place (pointers into
  *    its caller's stack, passed in r1-r5, are just registers);
- *  - no calls of any kind, LD_ABS/LD_IND, atomics, div/mod or shifts by
- *    a register (nothing that needs the host's scratch registers, or that
- *    would make a leaf host call);
+ *  - no calls of any kind, no LD_ABS/LD_IND (a host with no call of its
+ *    own becomes a leaf; layout.c takes the scratch registers that div,
+ *    mod, atomics and shifts by a register need into the host's account);
  *  - the r6-r9 it uses are not used by its host (nor by another function
  *    emitted into the same host): the host's own r6-r9 survive, as the
  *    callee's pushes and pops would have kept them, and the callee's own
@@ -71,14 +71,10 @@ static bool body_ok(const struct sl_prog *p, const struct jit_sub *s, uint16_t *
 			pc++;
 			continue;
 		}
-		if (((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_CALL) || cls == BPF_LD ||
-		    (cls == BPF_STX && SL_OP_MODE(in->code) == BPF_ATOMIC))
+		if (((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_CALL) || cls == BPF_LD)
 			return false;
-		if ((cls == BPF_ALU || cls == BPF_ALU64) &&
-		    (op == BPF_DIV || op == BPF_MOD ||
-		     (x && (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH))))
-			return false;
-		*regs |= (uint16_t)((R(in->dst_reg) | R(in->src_reg)) & R6_9);
+		*regs |= (uint16_t)((R(in->dst_reg) | (x || cls == BPF_LDX || cls == BPF_STX ?
+						       R(in->src_reg) : 0)) & R6_9);
 	}
 	return true;
 }

@@ -160,11 +160,9 @@ static void scan_sub(struct jit_state *st, struct jit_sub *s, bool uses[SL_NREGS
  * without BMI2. Its r6-r9 can then live in AUX/AUX2 (caller-saved) instead
  * of callee-saved registers that it would have to push and pop.
  */
-static bool leaf_without_aux(const struct jit_state *st, const struct jit_sub *s)
+static bool range_without_aux(const struct jit_state *st, const struct jit_sub *r)
 {
-	if (s->calls || st->opts.blind_constants)
-		return false;
-	for (uint32_t pc = s->start; pc < s->end; pc++) {
+	for (uint32_t pc = r->start; pc < r->end; pc++) {
 		const struct bpf_insn *in = &st->prog->insns[pc];
 		uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
 
@@ -180,6 +178,16 @@ static bool leaf_without_aux(const struct jit_state *st, const struct jit_sub *s
 		if (cls == BPF_STX && SL_OP_MODE(in->code) == BPF_ATOMIC)
 			return false;
 	}
+	return true;
+}
+
+static bool leaf_without_aux(const struct jit_state *st, const struct jit_sub *s)
+{
+	if (s->calls || st->opts.blind_constants)
+		return false;
+	for (uint32_t i = 0; i < st->nsubs; i++)        /* itself and the functions in place */
+		if (part_of(&st->subs[i], s) && !range_without_aux(st, &st->subs[i]))
+			return false;
 	return true;
 }
 
