@@ -578,7 +578,7 @@ int sl_cmd_bench(int argc, char **argv)
 	}
 	if (prog->type == SL_PROG_RAW)
 		prog->mem_size = BENCH_BUF;
-	if (sl_prog_verify(prog, 0, NULL, log, sizeof(log)) || sl_vm_prepare(prog, log, sizeof(log))) {
+	if (sl_prog_verify(prog, 0, NULL, log, sizeof(log))) {  /* also prepares the interpreter */
 		char label[512];
 
 		fprintf(stderr, "sluice bench: %s: %s\n",

@@ -441,36 +441,23 @@ static int preload_maps(struct sl_engine *eng, unsigned *entries)
 	return err;
 }
 
-/* The JIT (one copy for every worker), or the interpreter's prepared form. */
+/* The JIT (one copy for every worker), or the interpreter's form (verify built it). */
 static int compile_prog(struct sl_engine *eng)
 {
 	const struct sl_run_opts *o = eng->opts;
-	struct sl_jit_opts jo = { .sz = sizeof(jo) };
-	char log[LOG_LEN] = "";
-	int err;
+	char log[LOG_LEN];
+	int err = sl_cli_prog_build(eng->prog, o->exec, &eng->jit, log, sizeof(log));
 
-	if (o->exec != SL_RUN_EXEC_INTERP) {
-		eng->jit = sl_jit_compile(eng->prog, &jo, log, sizeof(log));
-		if (!eng->jit && o->exec == SL_RUN_EXEC_JIT) {
-			fprintf(stderr, "sluice run: %s: JIT: %s\n", o->prog_path,
-				log[0] ? log : strerror(errno));
-			return -EINVAL;
-		}
-		if (!eng->jit && !o->quiet)
-			printf("sluice: JIT unavailable for this program (%s): using the interpreter\n",
-			       log[0] ? log : strerror(errno));
+	if (err) {
+		fprintf(stderr, "sluice run: %s: %s\n", o->prog_path, log);
+		return err;
 	}
+	if (!eng->jit && o->exec != SL_RUN_EXEC_INTERP && !o->quiet)
+		printf("sluice: JIT unavailable for this program (%s): using the interpreter\n", log);
 	sl_worker_exec_init(&eng->exec_main, eng->prog, eng->jit);
 	eng->exec = &eng->exec_main;
 	eng->exec_name = eng->jit ? "jit" : "interpreter";
-	if (eng->jit)
-		return 0;
-	log[0] = '\0';
-	err = sl_vm_prepare(eng->prog, log, sizeof(log));
-	if (err)
-		fprintf(stderr, "sluice run: %s: interpreter: %s\n", o->prog_path,
-			log[0] ? log : strerror(-err));
-	return err;
+	return 0;
 }
 
 static int workers_create(struct sl_engine *eng)

@@ -64,21 +64,12 @@ void sl_cpu_progs_free(struct sl_cpu_progs *pg)
 /* verify and compile one entry program (exec: enum sl_run_exec) */
 static int prog_ready(struct sl_prog *prog, int exec, const char *what, struct cpu_prog *cp)
 {
-	char log[512] = "";
-	int err = prog->verified ? 0 : sl_prog_verify(prog, 0, NULL, log, sizeof(log));
+	char log[512];
+	int err = sl_cli_prog_build(prog, exec, &cp->jit, log, sizeof(log));
 
-	if (!err && exec != SL_RUN_EXEC_INTERP) {
-		struct sl_jit_opts jo = { .sz = sizeof(jo) };
-
-		cp->jit = sl_jit_compile(prog, &jo, log, sizeof(log));
-		if (!cp->jit && exec == SL_RUN_EXEC_JIT)
-			err = -EINVAL;
-	}
-	if (!err && !cp->jit)
-		err = sl_vm_prepare(prog, log, sizeof(log));
 	if (err) {
 		fprintf(stderr, "sluice: %s: CPUMAP entry program '%s' (section %s): %s\n", what,
-			prog->name, prog->section, log[0] ? log : strerror(-err));
+			prog->name, prog->section, log);
 		return err;
 	}
 	sl_exec_init(&cp->exec, prog, cp->jit ? sl_jit_entry(cp->jit) : NULL);

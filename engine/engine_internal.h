@@ -107,6 +107,17 @@ void sl_cli_obj_apply(const struct sl_cli_obj *c, struct sl_obj_opts *oo);
 /** "file.o: section 'S' program 'P'" (program omitted when it equals S) into @p buf. */
 const char *sl_cli_prog_label(const char *path, const struct sl_prog *prog, char *buf,
 			      size_t len);
+/**
+ * The one way every command and the control thread make a program runnable
+ * (run, reload, replay, CPUMAP entry programs): verify it unless it already
+ * is (which also prepares the interpreter's form), then JIT-compile it unless
+ * @p exec (enum sl_run_exec) is SL_RUN_EXEC_INTERP. With SL_RUN_EXEC_AUTO a
+ * program the JIT refuses runs in the interpreter: 0 with *jit NULL and the
+ * JIT's reason in @p log, for the caller's note. Control thread; allocates.
+ * @param log on error one line: "rejected by the verifier: ...", "JIT: ..."
+ * @return 0, or the verifier's error, or -EINVAL (the JIT refused, --jit).
+ */
+int sl_cli_prog_build(struct sl_prog *prog, int exec, struct sl_jit **jit, char *log, size_t len);
 
 #define SL_CLI_FIB_ROUTES 65536   /**< routes (and neighbours) per family of --fib */
 struct sl_fib;

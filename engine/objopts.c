@@ -6,7 +6,9 @@
  * type xdp`) and --map-size NAME=N (size of a map declared with
  * max_entries 0, or a new size for any map), and the label that names a
  * program in error lines ("file.o: section 'xdp' program 'xdp_main'").
- * Control thread; no allocation.
+ * Also the one "verify, then JIT unless --interp" step that run, reload,
+ * replay and CPUMAP entry programs share (sl_cli_prog_build()).
+ * Control thread; no allocation except sl_cli_prog_build()'s.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -102,4 +104,26 @@ void sl_cli_fib_free(struct sl_fib *fib)
 	if (fib && sl_fib_attached() == fib)
 		sl_fib_attach(NULL);
 	sl_fib_destroy(fib);
+}
+
+int sl_cli_prog_build(struct sl_prog *prog, int exec, struct sl_jit **jit, char *log, size_t len)
+{
+	struct sl_jit_opts jo = { .sz = sizeof(jo) };
+	char why[512] = "";
+	int err;
+
+	*jit = NULL;
+	if (len)
+		log[0] = '\0';
+	if (!prog->verified && (err = sl_prog_verify(prog, 0, NULL, why, sizeof(why)))) {
+		snprintf(log, len, "rejected by the verifier: %s", why[0] ? why : strerror(-err));
+		return err;
+	}
+	if (exec == SL_RUN_EXEC_INTERP)
+		return 0;
+	*jit = sl_jit_compile(prog, &jo, why, sizeof(why));
+	if (!*jit)  /* the reason: an error with --jit, the note of the fallback otherwise */
+		snprintf(log, len, "%s%s", exec == SL_RUN_EXEC_JIT ? "JIT: " : "",
+			 why[0] ? why : strerror(errno));
+	return *jit || exec != SL_RUN_EXEC_JIT ? 0 : -EINVAL;
 }

@@ -61,6 +61,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pcapio.h"
@@ -88,31 +89,49 @@ struct ahead_slot {
 	size_t len;       /* bytes read */
 	uint64_t pos;     /* file offset of the chunk */
 	int err;          /* -errno of the read that stopped here, or 0 */
+	uint64_t done;    /* chunk number + 1 once read into the slot (atomic) */
 };
 
 /*
- * The I/O thread of a read-ahead or write-behind ring: its lock and
- * condition (everything of the ring below them is shared under the lock)
- * and its stop flag. io_start() / io_stop().
+ * The I/O thread of a read-ahead or write-behind ring, and how its two
+ * sides wait for each other. The ring's counters are atomics: a hand-over
+ * is a store and a load, no lock, no system call. A side that has to wait
+ * sleeps on the condition (io_wait), saying so in sleeping; the other side
+ * takes the lock to wake it (io_wake) only when someone sleeps (the
+ * earlier code took the lock and signalled at every chunk: 3-5 futex calls
+ * a chunk). Counters, sleeping and stop are accessed sequentially
+ * consistent, so that a sleeper's "sleeping++, check" and a waker's
+ * "update, check sleeping" cannot both miss (no lost wake-up).
+ * io_start() / io_stop().
  */
 struct io_thread {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	unsigned sleeping;              /* threads in pthread_cond_wait */
 	bool stop;                      /* the thread ends (close) */
 };
 
 /*
- * The ring: slots are filled (produced), taken and handed back (released)
- * in order; the counters only grow. The reader thread fills while
- * produced - released < AHEAD_SLOTS; the replay thread takes while
- * taken < produced. Everything after io is shared, under io.lock.
+ * The ring: chunk c (the file from start + c * AHEAD_CHUNK) is read into
+ * slot c % AHEAD_SLOTS by whichever thread claims it first (claimed, a
+ * compare-and-swap), then taken and handed back (released) in order by
+ * the replay thread; the counters only grow. The reader thread claims the
+ * next chunk while claimed - released < AHEAD_SLOTS, and once it found the
+ * ring full, waits for half of it to be free (fewer wake-ups). The replay
+ * thread takes chunk taken once its slot's done says so; when the reader
+ * thread is behind, it claims and reads that chunk itself, and when the
+ * reader thread is in the middle of it, it reads the following one
+ * meanwhile, instead of waiting: the two share the kernel's copies out of
+ * the page cache by how busy they are. A slot's fields are written before
+ * its done and read before released hands it back. taken is the replay
+ * thread's own.
  */
 struct sl_pcap_ahead {
 	struct io_thread io;
-	uint64_t produced, taken, released;
+	uint64_t claimed, taken, released;
 	int fd;
-	uint64_t pos, end;              /* next offset to read, the file size */
+	uint64_t start, end;            /* file offset of chunk 0, the file size */
 	uint8_t *mem;                   /* the slots' memory (big_alloc) */
 	size_t mapped;
 	struct ahead_slot slot[AHEAD_SLOTS];
@@ -194,6 +213,16 @@ static void big_free(void *p, size_t mapped)
 		munmap(p, mapped);
 }
 
+uint8_t *sl_pcap_buf_alloc(size_t size, size_t *mapped)
+{
+	return big_alloc(size, mapped);
+}
+
+void sl_pcap_buf_free(void *p, size_t mapped)
+{
+	big_free(p, mapped);
+}
+
 /* The window buffer, @p want bytes long now, its first @p keep bytes kept. */
 static int buf_grow(struct sl_pcap_reader *r, size_t want, size_t keep)
 {
@@ -254,71 +283,150 @@ static int fill(struct sl_pcap_reader *r, size_t need, char *log, size_t log_len
 	return 0;
 }
 
+/* ---- waiting (see struct io_thread) ---- */
+
+static uint64_t ld(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+
+static void st(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
+
+static bool stopping(struct io_thread *io)
+{
+	return __atomic_load_n(&io->stop, __ATOMIC_SEQ_CST);
+}
+
+/* Until ready(arg), asleep on io's condition. */
+static void io_wait(struct io_thread *io, bool (*ready)(void *), void *arg)
+{
+	if (ready(arg))
+		return;
+	pthread_mutex_lock(&io->lock);
+	__atomic_add_fetch(&io->sleeping, 1, __ATOMIC_SEQ_CST);
+	while (!ready(arg))
+		pthread_cond_wait(&io->cond, &io->lock);
+	__atomic_sub_fetch(&io->sleeping, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&io->lock);
+}
+
+/* After a counter changed: wake whoever sleeps in io_wait(), if anyone. */
+static void io_wake(struct io_thread *io)
+{
+	if (!__atomic_load_n(&io->sleeping, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&io->lock);
+	pthread_cond_broadcast(&io->cond);
+	pthread_mutex_unlock(&io->lock);
+}
+
 /* ---- read-ahead ---- */
 
-/* The reader thread: fills the slots in turn until the end of the file, an error or stop. */
+/* Half of the ring is free again (or stop): the full ring's sleeper goes on. */
+static bool ahead_half(void *arg)
+{
+	struct sl_pcap_ahead *a = arg;
+
+	return ld(&a->claimed) - ld(&a->released) <= AHEAD_SLOTS / 2 || stopping(&a->io);
+}
+
+/* The chunk the replay thread takes next is read. */
+static bool ahead_filled(void *arg)
+{
+	struct sl_pcap_ahead *a = arg;
+
+	return ld(&a->slot[a->taken % AHEAD_SLOTS].done) == a->taken + 1;
+}
+
+/* Chunk @p c is in the file and its slot is free: claim it (false: someone else did, or no). */
+static bool ahead_claim(struct sl_pcap_ahead *a, uint64_t c)
+{
+	uint64_t expect = c;
+
+	return a->start + c * AHEAD_CHUNK < a->end && c - ld(&a->released) < AHEAD_SLOTS &&
+	       __atomic_compare_exchange_n(&a->claimed, &expect, c + 1, false, __ATOMIC_SEQ_CST,
+					   __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Read claimed chunk @p c into its slot (either thread). False when it is
+ * the last one worth reading: short (the end of the file) or failed.
+ */
+static bool ahead_read(struct sl_pcap_ahead *a, uint64_t c)
+{
+	struct ahead_slot *s = &a->slot[c % AHEAD_SLOTS];
+	uint64_t pos = a->start + c * AHEAD_CHUNK;
+	size_t want = a->end - pos < AHEAD_CHUNK ? (size_t)(a->end - pos) : AHEAD_CHUNK, got = 0;
+	int err = 0;
+
+	while (got < want) {
+		ssize_t n = pread(a->fd, s->mem + AHEAD_ROOM + got, want - got, (off_t)(pos + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : 0;
+			break;
+		}
+		got += (size_t)n;
+	}
+	s->len = got;
+	s->pos = pos;
+	s->err = err;
+	st(&s->done, c + 1);
+	io_wake(&a->io);
+	return !err && got == AHEAD_CHUNK && pos + got < a->end;
+}
+
+/* The reader thread: claims and reads chunks in turn until the end of the file, an error or stop. */
 static void *ahead_main(void *arg)
 {
 	struct sl_pcap_ahead *a = arg;
-	bool last = false;
 
-	pthread_mutex_lock(&a->io.lock);
-	while (!last) {
-		struct ahead_slot *s = &a->slot[a->produced % AHEAD_SLOTS];
-		size_t want, got = 0;
-		int err = 0;
+	while (!stopping(&a->io)) {
+		uint64_t c = ld(&a->claimed);
 
-		while (!a->io.stop && a->produced - a->released == AHEAD_SLOTS)
-			pthread_cond_wait(&a->io.cond, &a->io.lock);
-		if (a->io.stop)
+		if (a->start + c * AHEAD_CHUNK >= a->end)
 			break;
-		pthread_mutex_unlock(&a->io.lock);
-		want = a->end - a->pos < AHEAD_CHUNK ? (size_t)(a->end - a->pos) : AHEAD_CHUNK;
-		while (got < want) {
-			ssize_t n = pread(a->fd, s->mem + AHEAD_ROOM + got, want - got,
-					  (off_t)(a->pos + got));
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				err = n < 0 ? -errno : 0;
-				break;
-			}
-			got += (size_t)n;
-		}
-		s->len = got;
-		s->pos = a->pos;
-		s->err = err;
-		a->pos += got;
-		last = err || got < AHEAD_CHUNK || a->pos >= a->end;
-		pthread_mutex_lock(&a->io.lock);
-		a->produced++;
-		pthread_cond_broadcast(&a->io.cond);
+		if (c - ld(&a->released) >= AHEAD_SLOTS)
+			io_wait(&a->io, ahead_half, a);
+		else if (ahead_claim(a, c) && !ahead_read(a, c))
+			break;
 	}
-	pthread_mutex_unlock(&a->io.lock);
 	return NULL;
 }
 
-/* The next chunk (waits for the reader thread to have read it). */
+/*
+ * The next chunk: read by the reader thread, or by this one if the reader
+ * thread has not claimed it yet; while the reader thread is in the middle
+ * of it, the chunk after it is read here before waiting.
+ */
 static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a)
 {
-	struct ahead_slot *s;
+	uint64_t t = a->taken;
 
-	pthread_mutex_lock(&a->io.lock);
-	while (a->taken == a->produced)
-		pthread_cond_wait(&a->io.cond, &a->io.lock);
-	s = &a->slot[a->taken++ % AHEAD_SLOTS];
-	pthread_mutex_unlock(&a->io.lock);
-	return s;
+	if (!ahead_filled(a) && !(ahead_claim(a, t) && (ahead_read(a, t), true))) {
+		uint64_t c = ld(&a->claimed);
+
+		if (c == t + 1 && ahead_claim(a, c))
+			ahead_read(a, c);
+		io_wait(&a->io, ahead_filled, a);
+	}
+	a->taken++;
+	return &a->slot[t % AHEAD_SLOTS];
 }
 
 /* Hand back the oldest slot taken (the one the window was in, or one copied out). */
 static void ahead_release(struct sl_pcap_ahead *a)
 {
-	pthread_mutex_lock(&a->io.lock);
-	a->released++;
-	pthread_cond_broadcast(&a->io.cond);
-	pthread_mutex_unlock(&a->io.lock);
+	uint64_t released = a->released + 1;
+
+	st(&a->released, released);
+	if (ld(&a->claimed) - released <= AHEAD_SLOTS / 2)  /* what ahead_half() waits for */
+		io_wake(&a->io);
 }
 
 /* Whether the window is in a slot (not in r->buf). */
@@ -407,8 +515,8 @@ static int io_start(struct io_thread *io, void *(*fn)(void *), void *arg)
 /* Tell @p io's thread to stop, wait for it to end, and free its lock and condition. */
 static void io_stop(struct io_thread *io)
 {
+	__atomic_store_n(&io->stop, true, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&io->lock);
-	io->stop = true;
 	pthread_cond_broadcast(&io->cond);
 	pthread_mutex_unlock(&io->lock);
 	pthread_join(io->thread, NULL);
@@ -432,7 +540,7 @@ int sl_pcap_read_ahead(struct sl_pcap_reader *r, char *log, size_t log_len)
 	for (unsigned i = 0; i < AHEAD_SLOTS; i++)
 		a->slot[i].mem = a->mem + i * (size_t)(AHEAD_ROOM + AHEAD_CHUNK);
 	a->fd = r->fd;
-	a->pos = r->file_pos + r->size;
+	a->start = r->file_pos + r->size;
 	a->end = r->file_size;
 	err = io_start(&a->io, ahead_main, a);
 	if (err) {
@@ -818,6 +926,21 @@ int sl_pcap_open(struct sl_pcap_reader *r, const char *path, char *log, size_t l
 	return ret;
 }
 
+int sl_pcap_seek(struct sl_pcap_reader *r, uint64_t off, uint64_t nrec, char *log,
+		 size_t log_len)
+{
+	ahead_stop(r);
+	if (lseek(r->fd, (off_t)off, SEEK_SET) < 0)
+		return say(log, log_len, -errno, "%s: seek: %s", r->path, strerror(errno));
+	r->base = r->buf;
+	r->file_pos = off;
+	r->off = 0;
+	r->size = 0;
+	r->eof = off >= r->file_size;
+	r->nrec = nrec;
+	return 0;
+}
+
 int sl_pcap_next_slow(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log,
 		      size_t log_len)
 {
@@ -848,10 +971,10 @@ void sl_pcap_close(struct sl_pcap_reader *r)
 
 /*
  * Write-behind: BEHIND_BUFS buffers (one huge page) in a ring. The writer
- * fills buffer queued % BEHIND_BUFS and hands it over (queued++); the
- * thread writes buffers in order (written++). The first failed write is
- * kept in err; later buffers are dropped, as the sticky error does
- * without the thread.
+ * fills buffer queued % BEHIND_BUFS and hands it over (queued++, after
+ * its len); the thread writes buffers in order (written++, after err).
+ * The first failed write is kept in err; later buffers are dropped, as
+ * the sticky error does without the thread. Waiting: struct io_thread.
  */
 struct sl_pcap_behind {
 	struct io_thread io;
@@ -879,32 +1002,48 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* A buffer waits to be written, or the thread stops (with none left, see behind_main). */
+static bool behind_queued(void *arg)
+{
+	struct sl_pcap_behind *a = arg;
+
+	return a->written < ld(&a->queued) || stopping(&a->io);
+}
+
+/* The writer may fill the next buffer. */
+static bool behind_free(void *arg)
+{
+	struct sl_pcap_behind *a = arg;
+
+	return a->queued - ld(&a->written) < BEHIND_BUFS;
+}
+
+/* Every buffer handed over is written. */
+static bool behind_drained(void *arg)
+{
+	struct sl_pcap_behind *a = arg;
+
+	return ld(&a->written) == a->queued;
+}
+
 /* The write-behind thread: writes the buffers handed over until stopped with none left. */
 static void *behind_main(void *arg)
 {
 	struct sl_pcap_behind *a = arg;
+	int err = 0;
 
-	pthread_mutex_lock(&a->io.lock);
 	for (;;) {
 		unsigned i;
-		int err;
 
-		while (!a->io.stop && a->written == a->queued)
-			pthread_cond_wait(&a->io.cond, &a->io.lock);
-		if (a->written == a->queued)
-			break;
+		io_wait(&a->io, behind_queued, a);
+		if (a->written == ld(&a->queued))
+			break;  /* stopped */
 		i = (unsigned)(a->written % BEHIND_BUFS);
-		err = a->err;
-		pthread_mutex_unlock(&a->io.lock);
-		if (!err)
-			err = write_all(a->fd, a->mem + i * (size_t)WBUF_SIZE, a->len[i]);
-		pthread_mutex_lock(&a->io.lock);
-		if (err && !a->err)
-			a->err = err;
-		a->written++;
-		pthread_cond_broadcast(&a->io.cond);
+		if (!err && (err = write_all(a->fd, a->mem + i * (size_t)WBUF_SIZE, a->len[i])))
+			__atomic_store_n(&a->err, err, __ATOMIC_SEQ_CST);
+		st(&a->written, a->written + 1);
+		io_wake(&a->io);
 	}
-	pthread_mutex_unlock(&a->io.lock);
 	return NULL;
 }
 
@@ -912,19 +1051,18 @@ static void *behind_main(void *arg)
 static int behind_flush(struct sl_pcap_writer *w, bool drain)
 {
 	struct sl_pcap_behind *a = w->behind;
+	int err;
 
-	pthread_mutex_lock(&a->io.lock);
 	if (w->len) {
 		a->len[a->queued % BEHIND_BUFS] = w->len;
-		a->queued++;
-		pthread_cond_broadcast(&a->io.cond);
+		st(&a->queued, a->queued + 1);
+		io_wake(&a->io);
 	}
-	while (a->queued - a->written == BEHIND_BUFS || (drain && a->written != a->queued))
-		pthread_cond_wait(&a->io.cond, &a->io.lock);
-	if (a->err && !w->err)
-		w->err = a->err;
+	io_wait(&a->io, drain ? behind_drained : behind_free, a);
+	err = __atomic_load_n(&a->err, __ATOMIC_SEQ_CST);
+	if (err && !w->err)
+		w->err = err;
 	w->buf = a->mem + (a->queued % BEHIND_BUFS) * (size_t)WBUF_SIZE;
-	pthread_mutex_unlock(&a->io.lock);
 	w->len = 0;
 	return w->err;
 }
@@ -1052,6 +1190,17 @@ int sl_pcap_write_slow(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
 	w->len += 16 + (size_t)caplen;
 	w->pkts++;
 	return 0;
+}
+
+int sl_pcap_wput(struct sl_pcap_writer *w, const uint8_t *p, size_t len, uint64_t pkts)
+{
+	if ((w->len || w->behind) && wflush_drain(w, true))
+		return w->err;
+	if (!w->err)
+		w->err = write_all(w->fd, p, len);
+	if (!w->err)
+		w->pkts += pkts;
+	return w->err;
 }
 
 int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len)

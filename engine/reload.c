@@ -107,7 +107,6 @@ static int prepare(struct sl_engine *eng, struct reload *r, const char *path, co
 		.sz = sizeof(oo), .ncpus = eng->nworkers, .map_reuse = reuse, .map_reuse_ctx = r,
 		.map_sizes = sizes,
 	};
-	struct sl_jit_opts jo = { .sz = sizeof(jo) };
 	struct sl_verify_stats vs = { 0 };
 	char log[LOG_LEN] = "";
 	int e;
@@ -139,17 +138,9 @@ static int prepare(struct sl_engine *eng, struct reload *r, const char *path, co
 		return e;
 	}
 	*verify_ns = vs.ns;
-	if (eng->opts->exec != SL_RUN_EXEC_INTERP) {
-		*jit = sl_jit_compile(*prog, &jo, log, sizeof(log));
-		if (!*jit && eng->opts->exec == SL_RUN_EXEC_JIT) {
-			snprintf(err, err_len, "reload: %s: JIT: %s", path, log[0] ? log : strerror(errno));
-			return -EINVAL;
-		}
-	}
-	log[0] = 0;
-	e = sl_vm_prepare(*prog, log, sizeof(log));  /* the interpreter's form, also for tail calls */
+	e = sl_cli_prog_build(*prog, eng->opts->exec, jit, log, sizeof(log));
 	if (e)
-		snprintf(err, err_len, "reload: %s: interpreter: %s", path, log[0] ? log : strerror(-e));
+		snprintf(err, err_len, "reload: %s: %s", path, log);
 	return e;
 }
 

@@ -547,6 +547,8 @@ static int do_ldx(struct jit_state *st, const struct bpf_insn *in)
 	int32_t off = in->off;
 	int dst = st->rmap[in->dst_reg], base = mem_base(st, in->src_reg, &off);
 
+	if (st->burst && st->burst->ldx(st, in))
+		return 0;                                           /* burst.c: a context field */
 	if (SL_OP_MODE(in->code) == BPF_MEM)
 		x86_load(&st->e, size, dst, base, off);
 	else if (SL_OP_MODE(in->code) == BPF_MEMSX && size < 8)
@@ -942,6 +944,7 @@ static int do_helper_call(struct jit_state *st, const struct bpf_insn *in)
 {
 	const struct sl_helper *h = in->imm >= 0 ? sl_helper_get((uint32_t)in->imm) : NULL;
 	struct sl_map *map = st->prog->aux ? st->prog->aux[st->pc].map : NULL;
+	const void *fn;
 
 	if (in->imm == BPF_FUNC_tail_call)
 		return emit_tail_call(st);
@@ -951,18 +954,10 @@ static int do_helper_call(struct jit_state *st, const struct bpf_insn *in)
 	}
 	if (!h || !h->fn)
 		return jit_fail(st, -ENOTSUP, "unknown helper %d", in->imm);
-	if (in->imm == BPF_FUNC_map_lookup_elem && map) {
-		sl_map_lookup_fn fn;
-
-		if (emit_array_lookup(st, map))
-			return 0;
-		fn = sl_map_jit_lookup_fn(map);
-		if (fn) {
-			emit_call_abs(st, (const void *)(uintptr_t)fn);
-			return 0;
-		}
-	}
-	emit_call_abs(st, (const void *)(uintptr_t)h->fn);
+	if (in->imm == BPF_FUNC_map_lookup_elem && map && emit_array_lookup(st, map))
+		return 0;
+	fn = jit_map_call_fn(in->imm, map);   /* map_calls.c: the map's own function */
+	emit_call_abs(st, fn ? fn : (const void *)(uintptr_t)h->fn);
 	return 0;
 }
 
@@ -1061,6 +1056,8 @@ static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
 	case BPF_CALL:
 		return do_call(st, in);
 	case BPF_EXIT:
+		if (st->burst && st->burst->exit(st))
+			return 0;                                   /* burst.c: a plain pass */
 		if (st->pc + 1 == st->sub->end)
 			return 0;                  /* falls into the epilogue, or out of a body in place */
 		if (st->sub->inline_call >= 0)

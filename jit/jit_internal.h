@@ -19,6 +19,14 @@
  */
 void *jit_tail_target(void *ctx, struct sl_map *map, uint64_t index);
 
+/**
+ * The function a call of map helper @p helper (bpf_map_lookup_elem,
+ * bpf_map_update_elem, bpf_map_delete_elem) on @p map, the one map the
+ * verifier saw for it, calls instead of the helper (map_calls.c): same
+ * registers and result. NULL: call the helper.
+ */
+const void *jit_map_call_fn(int32_t helper, struct sl_map *map);
+
 /** Per-instruction rewrites found by jit_peephole(). */
 enum {
 	JIT_FUSE_NONE = 0,

@@ -66,6 +66,9 @@ struct jit_burst {
 	int (*prepare)(struct jit_state *st);
 	void (*head)(struct jit_state *st);
 	void (*tail)(struct jit_state *st);
+	/* do_ldx() / an exit: true when the entry emitted it its own way */
+	bool (*ldx)(struct jit_state *st, const struct bpf_insn *in);
+	bool (*exit)(struct jit_state *st);
 };
 
 struct jit_state {
@@ -102,6 +105,10 @@ struct jit_state {
 	uint64_t seed, rng;              /* blinding keys, same sequence every pass */
 	const struct jit_burst *burst;   /* compiling a burst entry (burst.c), or NULL */
 	uint32_t burst_loop;             /* burst entry: offset of the loop's head, this pass */
+	uint32_t burst_next[2];          /* its next-packet step: previous pass, this pass */
+	bool burst_fall_pass;            /* the main function ends in an exit with r0 XDP_PASS */
+	bool burst_ctx_regs;             /* ctx.data/data_meta in r14, data_end in r15 */
+	bool burst_r1;                   /* the main function reads r1 (the context) */
 	struct sl_errlog log;            /* the caller's log; log.err: first error, 0 if none */
 };
 
