@@ -54,6 +54,7 @@
 #define PAR_FAULT (1ull << 63)                /* boundary flag: the walk stopped here */
 #define PAR_PROGRESS 64u                      /* chunks between progress lines */
 #define PAR_SETS 2u                           /* output sets per worker: filling, parked */
+#define PAR_OVER 4096u                        /* read past the chunk: most cut records end there */
 
 struct par;
 
@@ -304,8 +305,8 @@ static void *par_main(void *arg)
 
 		if (cbeg >= q->end)
 			break;
-		have = par_pread(q->fd, w->in, cbeg, q->end - cbeg < PAR_CHUNK ?
-				 (size_t)(q->end - cbeg) : PAR_CHUNK);
+		have = par_pread(q->fd, w->in, cbeg, q->end - cbeg < PAR_CHUNK + PAR_OVER ?
+				 (size_t)(q->end - cbeg) : PAR_CHUNK + PAR_OVER);
 		par_wait_eq(q, &q->bseq[k % q->ring], k + 1);
 		b = q->boff[k % q->ring];
 		if (b & PAR_FAULT) {  /* stopped before this chunk: so are the ones after */

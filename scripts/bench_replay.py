@@ -14,7 +14,9 @@ filter, ROUNDS (default 5) rounds each run, one after the other,
   sluice-replay --filter EXPR -r IN -w OUT           (and -w /dev/null, and
                                                       --io-threads off: one thread,
                                                       and --workers 2)
-so that a load that comes and goes touches them alike. Every tool writes
+so that a load that comes and goes touches them alike. (The default of
+sluice-replay for this --filter and input is a worker per CPU; --io-threads
+on is the one-worker replay with its read-ahead and write-behind threads.) Every tool writes
 its own OUT, and OUT is removed before every run (untimed): each run
 creates a new file, as a first run does (writing over the file of the
 previous round would add ext4's flush-on-close of a truncated file, and a
@@ -94,7 +96,9 @@ def make_runs(tcpdump, z, sluice, lean, tmp, src, tag):
         runs["sf"] = ("sluice replay -w FILE", [sluice, "replay", *f, o("sf")], o("sf"))
         runs["sn"] = ("sluice replay -w /dev/null", [sluice, "replay", *f, "/dev/null"], None)
     if lean:
-        runs["lf"] = ("sluice-replay -w FILE", [lean, *f, o("lf")], o("lf"))
+        runs["lf"] = ("sluice-replay -w FILE (default)", [lean, *f, o("lf")], o("lf"))
+        runs["lt"] = ("sluice-replay -w FILE, I/O threads",
+                      [lean, "--io-threads", "on", *f, o("lt")], o("lt"))
         runs["l1"] = ("sluice-replay -w FILE, 1 thread",
                       [lean, "--io-threads", "off", *f, o("l1")], o("l1"))
         runs["lw"] = ("sluice-replay -w FILE, --workers 2",
