@@ -553,17 +553,66 @@ struct out {
 
 static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* @p n bytes as vsnprintf would write them: what fits, NUL-terminated; pos counts all. */
+static void put_raw(struct out *o, const char *s, size_t n)
+{
+	if (o->pos < o->len) {
+		size_t room = o->len - o->pos - 1, k = n < room ? n : room;
+
+		memcpy(o->buf + o->pos, s, k);
+		o->buf[o->pos + k] = '\0';
+	}
+	o->pos += n;
+}
+
+/* Literal text and %s (most of what formatting writes: a dump's keys and
+ * values) without vsnprintf; anything else through it. */
 static void put(struct out *o, const char *fmt, ...)
 {
+	const char *f = fmt;
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
+	while (*f && (f[0] != '%' || f[1] == 's'))
+		f += f[0] == '%' ? 2 : 1;
+	if (!*f) {
+		for (f = fmt; *f;) {
+			const char *s = f;
+			size_t len;
+
+			if (f[0] == '%') {
+				s = va_arg(ap, const char *);
+				len = strlen(s);
+				f += 2;
+			} else {
+				len = strcspn(f, "%");
+				f += len;
+			}
+			put_raw(o, s, len);
+		}
+		va_end(ap);
+		return;
+	}
 	n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL,
 		      o->pos < o->len ? o->len - o->pos : 0, fmt, ap);
 	va_end(ap);
 	if (n > 0)
 		o->pos += (size_t)n;
+}
+
+/* An integer in decimal, @p neg: with a minus sign (what %llu / %lld write). */
+static void put_dec(struct out *o, uint64_t u, bool neg)
+{
+	char b[24], *e = b + sizeof(b), *s = e;
+
+	do {
+		*--s = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (neg)
+		*--s = '-';
+	put_raw(o, s, (size_t)(e - s));
 }
 
 /* A string form: quoted in JSON. */
@@ -574,10 +623,16 @@ static void put_str(struct out *o, const char *s)
 
 static void fmt_bytes(struct out *o, const uint8_t *p, uint32_t n)
 {
-	put(o, "%s", o->json ? "\"" : "");
-	for (uint32_t i = 0; i < n; i++)
-		put(o, "%s%02x", i ? ":" : "", p[i]);
-	put(o, "%s", o->json ? "\"" : "");
+	static const char hex[] = "0123456789abcdef";
+	char b[3] = { ':' };
+
+	put_raw(o, "\"", o->json);
+	for (uint32_t i = 0; i < n; i++) {  /* "%s%02x", i ? ":" : "" */
+		b[1] = hex[p[i] >> 4];
+		b[2] = hex[p[i] & 15];
+		put_raw(o, i ? b : b + 1, i ? 3 : 2);
+	}
+	put_raw(o, "\"", o->json);
 }
 
 static void fmt_addr(struct out *o, int af, const uint8_t *p)
@@ -609,11 +664,11 @@ static void fmt_int(struct out *o, const struct rtype *r, const char *name, cons
 		put(o, "%s", u ? "true" : "false");
 	else if (r->t && (btf_int_encoding(r->t) & BTF_INT_SIGNED) && size < 8 &&
 		 (u >> (8 * size - 1)) & 1)
-		put(o, "%lld", (long long)(u | ~((1ull << (8 * size)) - 1)));
-	else if (r->t && (btf_int_encoding(r->t) & BTF_INT_SIGNED))
-		put(o, "%lld", (long long)u);
+		put_dec(o, -(u | ~((1ull << (8 * size)) - 1)), true);  /* sign-extended, negated */
+	else if (r->t && (btf_int_encoding(r->t) & BTF_INT_SIGNED) && (u >> 63))
+		put_dec(o, -u, true);
 	else
-		put(o, "%llu", (unsigned long long)u);
+		put_dec(o, u, false);
 }
 
 static void fmt_enum(struct out *o, const struct btf *btf, const struct rtype *r,

@@ -16,6 +16,16 @@
  *     seen at most once, as in one dump; each entry is written as
  *     `sluice run --json` writes it (json.c), arrays without their zero
  *     entries (report.c's rule).
+ *   - An entry's text is written straight from sl_text's JSON form of its
+ *     key and value(s) with the blanks between tokens dropped, which is
+ *     byte for byte what jansson's compact dump of its parse writes as long
+ *     as the text holds only strings of printable ASCII without escapes,
+ *     integers of at most 18 digits, true/false/null and punctuation
+ *     (put_compact() checks): the common case, without parsing the text
+ *     back, building objects and dumping them (about 28,000 instructions
+ *     an entry of a MAC-keyed u64 HASH before, a few thousand now). Any
+ *     other text (a float, an escape, a 19-digit integer) takes json.c's
+ *     way for that entry, so the answer is the same either way.
  *   - A reload that replaces the map ends the answer with an "error"
  *     member (the entries so far are valid JSON); a map carried over goes
  *     on, typed through the new object's BTF (the old one is freed). The
@@ -41,7 +51,135 @@ struct ctl_dump {
 	bool first;                /**< no entry written yet */
 	int err;                   /**< -errno of a part, or 0 */
 	struct ctl_client *c;
+	char *line;                /**< one entry's text being built (put_direct) */
+	size_t line_len, line_cap;
 };
+
+/* Append @p n bytes to the entry's text; false when out of memory. */
+static bool line_add(struct ctl_dump *d, const char *s, size_t n)
+{
+	if (d->line_len + n > d->line_cap) {
+		size_t cap = (d->line_len + n) * 2 + 256;
+		char *p = realloc(d->line, cap);
+
+		if (!p)
+			return false;
+		d->line = p;
+		d->line_cap = cap;
+	}
+	memcpy(d->line + d->line_len, s, n);
+	d->line_len += n;
+	return true;
+}
+
+static bool is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/* Length of the integer at @p s (n bytes) if jansson writes it back as it is, else 0. */
+static size_t plain_int(const char *s, size_t n)
+{
+	size_t i = s[0] == '-', d0 = i;
+
+	while (i < n && is_digit(s[i]))
+		i++;
+	if (i == d0 || i - d0 > 18 || (s[d0] == '0' && (i - d0 > 1 || d0)))
+		return 0;  /* none, past what every json_int_t holds, a leading zero, -0 */
+	if (i < n && (s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
+		return 0;  /* a real: jansson writes its own digits */
+	return i;
+}
+
+/* Length of the string at @p s if it is printable ASCII with no escape, else 0. */
+static size_t plain_string(const char *s, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"')
+			return i + 1;
+		if (ch == '\\' || ch < 0x20 || ch > 0x7e)
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * sl_text's JSON form @p s (@p n bytes) appended as jansson's compact dump
+ * of its parse writes it: blanks between tokens dropped. False when that is
+ * not certain (see the top of the file) or out of memory.
+ */
+static bool put_compact(struct ctl_dump *d, const char *s, size_t n)
+{
+	static const char *const words[] = { "true", "false", "null" };
+	size_t i = 0, len;
+
+	if (!n)
+		return false;
+	while (i < n) {
+		char ch = s[i];
+
+		len = 0;
+		if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r') {
+			i++;
+			continue;
+		}
+		if (ch == '"')
+			len = plain_string(s + i, n - i);
+		else if (ch == '-' || is_digit(ch))
+			len = plain_int(s + i, n - i);
+		else if (ch && strchr("{}[],:", ch))
+			len = 1;
+		for (unsigned w = 0; !len && w < 3; w++) {
+			size_t wl = strlen(words[w]);
+
+			if (n - i >= wl && !memcmp(s + i, words[w], wl))
+				len = wl;
+		}
+		if (!len || !line_add(d, s + i, len))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+/* One typed key or value (one slot) of @p t at @p p, compact; false: not plain. */
+static bool put_typed(struct ctl_dump *d, const struct sl_text_type *t, const uint8_t *p)
+{
+	char buf[1024];
+	int n = sl_text_format_json(t, p, buf, sizeof(buf));
+
+	return n > 0 && n < (int)sizeof(buf) && put_compact(d, buf, (size_t)n);
+}
+
+/*
+ * The entry's text as json.c's sl_json_entry() would be dumped, built
+ * directly: {"key":K,"value":V} or, per-CPU, {"key":K,"value":SUM|null,
+ * "per_core":[V0,...]}. False: take jansson's way (d->line is dropped).
+ */
+static bool put_direct(struct ctl_dump *d, const struct sl_map_entry *e)
+{
+	uint8_t sum[8];
+	bool ok;
+
+	d->line_len = 0;
+	ok = line_add(d, "{\"key\":", 7) && put_typed(d, e->key_type, e->key) &&
+	     line_add(d, ",\"value\":", 9);
+	if (ok && !e->percpu)
+		return put_typed(d, e->value_type, e->value) && line_add(d, "}", 1);
+	if (ok && e->summable) {
+		sl_map_entry_sum(e, sum);
+		ok = put_typed(d, e->value_type, sum);
+	} else if (ok) {
+		ok = line_add(d, "null", 4);
+	}
+	ok = ok && line_add(d, ",\"per_core\":[", 13);
+	for (unsigned c = 0; ok && c < e->ncpus; c++)
+		ok = (!c || line_add(d, ",", 1)) &&
+		     put_typed(d, e->value_type, e->value + (size_t)c * e->stride);
+	return ok && line_add(d, "]}", 2);
+}
 
 /* One JSON value's text to the client (steals @p j); -ENOMEM. */
 static int put_json(struct ctl_client *c, json_t *j)
@@ -68,12 +206,15 @@ static int put_entry(const void *key, const void *value, void *arg)
 	if (!d->first && sl_ctl_write(d->c, ",", 1))
 		return -ENOMEM;
 	d->first = false;
+	if (put_direct(d, &d->e))
+		return sl_ctl_write(d->c, d->line, d->line_len);
 	return put_json(d->c, sl_json_entry(&d->e));
 }
 
 static void dump_free(struct ctl_client *c)
 {
 	json_decref(c->dump->id);
+	free(c->dump->line);
 	free(c->dump);
 	c->dump = NULL;
 }

@@ -9,24 +9,45 @@
  * and end replaced. SysV call burst(b), b a struct sl_jit_burst (ctx first,
  * so r1 = b):
  *
- *   push rbx; push r12; push r13; push r14   rsp 8 mod 16 again, as at a call
+ *   push rbx; push r12; push r13; push r14; push r15; push rbp
+ *                                            rsp 8 mod 16 again, as at a call
  *   mov r12, rdi                             b: survives helpers (callee-saved)
  *   mov rbx, [r12 + cur]                     descriptor pointer, walks
  *   mov r13, [r12 + end]
  * loop:
- *   (layout->bounds) ctx.data = ctx.data_meta = buf_addr + data_off,
- *                    ctx.data_end = data + data_len; prefetch a packet ahead
- *   mov rdi, r12                             r1 = &b->ctx
- *   <the main function: prologue, body; every exit jumps to its epilogue>
+ *   (layout->bounds) the packet's bounds: in r14 (data, data_meta) and r15
+ *                    (data_end) when the program's loads of them can read
+ *                    registers (ctx_in_regs()), else into b->ctx.data,
+ *                    data_meta, data_end; a prefetch a packet ahead
+ *   (r1 read)        mov rdi, r12            r1 = &b->ctx
+ *   <the main function: prologue, body; every exit jumps to its epilogue,
+ *    an exit whose r0 is XDP_PASS to next (after the epilogue)>
+ * epi:
  *   <its epilogue, without ret>
  *   cmp rax, XDP_PASS; jne stop              not a plain pass: the caller decides
+ * next:
  *   add rbx, 8; cmp rbx, r13; jb loop
  * stop:
- *   mov [r12 + cur], rbx; pop r14; pop r13; pop r12; pop rbx; ret   (rax = r0)
+ *   mov [r12 + cur], rbx; pop rbp ... pop rbx; ret   (rax = r0)
  *
- * Why this is safe: rbx, r12, r13 hold the loop's state across the body.
- * r12 is used only by programs that tail call, and rbx/r13 only by a main
- * function that saves them, so burst_prepare() takes only programs
+ * When the main function ends in a pass (its last instruction an exit
+ * after "r0 = XDP_PASS"), that exit falls into next instead, and epi comes
+ * after it: "... jb loop; jmp stop; epi: <epilogue>; cmp rax, XDP_PASS;
+ * je next; stop: ...". A run of passes then costs no compare of r0.
+ *
+ * Context fields in registers: in an entry with bounds, a load of
+ * ctx.data or ctx.data_meta becomes "mov dst, r14" and one of data_end
+ * "mov dst, r15" (the ldx hook), and the loop writes no context field, when
+ * every such load of the program is in the main function and emitted as a
+ * plain load (no fusion reads the field from memory); the verifier marks
+ * them (aux ctx_access) and refuses one instruction used with the context
+ * and another pointer. Otherwise the fields are stored as before and loads
+ * read them. The caller never reads them back: for the packet the entry
+ * stops at, the engine fills the context itself.
+ *
+ * Why this is safe: rbx, r12-r15 hold the loop's state across the body.
+ * r12 is used only by programs that tail call, and rbx/r13-r15 only by a
+ * main function that saves them, so burst_prepare() takes only programs
  * without tail calls whose main function saves no register; helpers and
  * bpf-to-bpf callees preserve callee-saved registers. Bounds cannot move
  * in such a program when no helper takes the context (the engine's
@@ -45,6 +66,114 @@
 
 #define CUR ((int32_t)offsetof(struct sl_jit_burst, cur))
 #define END ((int32_t)offsetof(struct sl_jit_burst, end))
+#define DATA_REG X_R14    /* ctx.data and ctx.data_meta, with the context in registers */
+#define DEND_REG X_R15    /* ctx.data_end */
+/* the per-packet fields of sl_xdp_ctx come first; the per-burst ones from here */
+#define BURST_FIELDS ((int16_t)offsetof(struct sl_xdp_ctx, ingress_ifindex))
+
+static const uint8_t saved_regs[] = { X_RBX, X_R12, X_R13, X_R14, X_R15, X_RBP };
+
+/* The register that holds the context field at @p off (ctx_in_regs()), or -1. */
+static int field_reg(int16_t off)
+{
+	if (off == (int16_t)offsetof(struct sl_xdp_ctx, data) ||
+	    off == (int16_t)offsetof(struct sl_xdp_ctx, data_meta))
+		return DATA_REG;
+	if (off == (int16_t)offsetof(struct sl_xdp_ctx, data_end))
+		return DEND_REG;
+	return -1;
+}
+
+/*
+ * Can every load of data, data_meta and data_end read a register? Each one
+ * (a verifier-marked context access below the per-burst fields) must be in
+ * the main function and be emitted by do_ldx() as a plain 8-byte load.
+ */
+static bool ctx_in_regs(const struct jit_state *st)
+{
+	const struct sl_prog *p = st->prog;
+	const struct jit_sub *m = &st->subs[0];
+	bool marked = false;
+
+	if (!st->burst->layout->bounds || !p->aux)
+		return false;
+	for (uint32_t pc = 0; pc < p->n_insns; pc++) {
+		const struct bpf_insn *in = &p->insns[pc];
+
+		if (!p->aux[pc].ctx_access || in->off >= BURST_FIELDS)
+			continue;
+		marked = true;
+		if (st->dead[pc])
+			continue;
+		if (pc < m->start || pc >= m->end || st->fuse[pc] ||
+		    in->code != (BPF_LDX | BPF_MEM | BPF_DW) || field_reg(in->off) < 0)
+			return false;
+	}
+	return marked;  /* bounds asked for and no load marked: no marks to trust */
+}
+
+/* Does instruction @p in (not a jump, call or lddw) read register @p r? */
+static bool reads_reg(const struct bpf_insn *in, uint8_t r)
+{
+	uint8_t cls = SL_OP_CLASS(in->code);
+
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		return (SL_OP_SRC(in->code) == BPF_X && in->src_reg == r) ||
+		       (SL_OP_CODE(in->code) != BPF_MOV && in->dst_reg == r);
+	case BPF_LDX:
+		return in->src_reg == r;
+	case BPF_ST:
+	case BPF_STX:
+		return in->dst_reg == r || in->src_reg == r;
+	}
+	return true;  /* LD_ABS / LD_IND */
+}
+
+/*
+ * Does the main function read r1 (the context) at entry, other than by a
+ * load ctx_in_regs() turns into a register move? Walks the straight line
+ * from the entry to the first write of r1 or an exit; a jump, a call or a
+ * jump target on the way counts as a read.
+ */
+static bool entry_reads_r1(const struct jit_state *st)
+{
+	const struct sl_prog *p = st->prog;
+
+	for (uint32_t pc = 0; pc < st->subs[0].end; pc++) {
+		const struct bpf_insn *in = &p->insns[pc];
+		uint8_t cls = SL_OP_CLASS(in->code);
+
+		if (pc && st->targets[pc])
+			return true;
+		if (st->dead[pc] && !sl_isa_is_lddw(in)) {     /* no code: reads nothing */
+			if (jit_writes(in, BPF_REG_1))
+				return false;
+			continue;
+		}
+		if (st->burst_ctx_regs && p->aux[pc].ctx_access && in->off < BURST_FIELDS) {
+			if (in->dst_reg == BPF_REG_1)
+				return false;
+			continue;
+		}
+		if (in->code == (BPF_JMP | BPF_EXIT))
+			return false;
+		if (cls == BPF_JMP || cls == BPF_JMP32)
+			return true;
+		if (sl_isa_is_lddw(in)) {
+			if (in->dst_reg == BPF_REG_1)
+				return false;
+			pc++;
+			continue;
+		}
+		if (reads_reg(in, BPF_REG_1))
+			return true;
+		if (jit_writes(in, BPF_REG_1))
+			return false;
+	}
+	return true;
+}
 
 /* Can the main function run inside the loop? 0, or -ENOTSUP with a log line. */
 static int burst_prepare(struct jit_state *st)
@@ -67,7 +196,55 @@ static int burst_prepare(struct jit_state *st)
 			return jit_fail(st, -ENOTSUP, "burst entry: the main function is called");
 	}
 	main_fn->epi_size = UINT32_MAX;  /* exits jump to the epilogue, never return */
+	st->burst_ctx_regs = ctx_in_regs(st);
+	st->burst_r1 = entry_reads_r1(st);
 	return 0;
+}
+
+/* ldx hook: a load of data / data_meta / data_end (ctx_in_regs()) is a register move. */
+static bool burst_ldx(struct jit_state *st, const struct bpf_insn *in)
+{
+	if (!st->burst_ctx_regs || st->sub != &st->subs[0] || !st->prog->aux[st->pc].ctx_access ||
+	    in->off >= BURST_FIELDS)
+		return false;
+	x86_mov_rr(&st->e, true, st->rmap[in->dst_reg], field_reg(in->off));  /* mov dst, r14|r15 */
+	return true;
+}
+
+/* Is r0 XDP_PASS at the exit at st->pc: set by a mov of that constant in its basic block? */
+static bool exit_passes(const struct jit_state *st)
+{
+	int64_t k = jit_reg_def(st->prog, st->targets, st->pc, BPF_REG_0);
+	const struct bpf_insn *in = k >= 0 ? &st->prog->insns[k] : NULL;
+
+	return in && (in->code == (BPF_ALU64 | BPF_MOV | BPF_K) ||
+		      in->code == (BPF_ALU | BPF_MOV | BPF_K)) && in->off == 0 && in->imm == XDP_PASS;
+}
+
+/*
+ * Exit hook: in the main function, an exit with r0 XDP_PASS runs the
+ * epilogue and jumps to next (the previous pass's offset, rel8 where that
+ * pass's displacement fitted, as emit_branch()); the last instruction
+ * falls into the tail, which puts next there.
+ */
+static bool burst_exit(struct jit_state *st)
+{
+	struct x86_emit *e = &st->e;
+	int64_t prev, rel;
+	bool rel8;
+
+	if (st->sub != &st->subs[0] || !exit_passes(st))
+		return false;
+	if (st->pc + 1 == st->sub->end) {
+		st->burst_fall_pass = true;
+		return true;
+	}
+	jit_emit_epilogue_of(e, st->sub, false);
+	prev = (int64_t)st->burst_next[0] - (int64_t)st->ends[st->pc];
+	rel8 = !st->first_pass && prev >= -128 && prev <= 127;
+	rel = (int64_t)st->burst_next[0] - (int64_t)(e->len + x86_jcc_size(CC_ALWAYS, rel8));
+	x86_jcc_rel(e, CC_ALWAYS, (int32_t)rel, rel8);              /* jmp next */
+	return true;
 }
 
 /* rcx = the packet data of the mbuf at [rbx + @p slot * 8] (buf_addr + data_off); rdx = the mbuf. */
@@ -79,18 +256,24 @@ static void emit_data_of(struct x86_emit *e, const struct sl_jit_burst_layout *l
 	x86_alu_rr(e, true, ALU_ADD, X_RCX, X_RSI);                   /* add rcx, rsi */
 }
 
-/* Fill data, data_meta and data_end of b->ctx from the descriptor at [rbx]. */
+/* The bounds of the packet at [rbx]: into r14 / r15, or into b->ctx (ctx_in_regs()). */
 static void emit_bounds(struct jit_state *st)
 {
 	const struct sl_jit_burst_layout *l = st->burst->layout;
 	struct x86_emit *e = &st->e;
 
 	emit_data_of(e, l, 0);
-	x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data), X_RCX);      /* mov [r12], rcx */
-	x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_meta), X_RCX); /* mov [r12+16], rcx */
-	x86_load(e, 2, X_RSI, X_RDX, l->data_len);                    /* movzx esi, word [rdx + len] */
-	x86_alu_rr(e, true, ALU_ADD, X_RCX, X_RSI);                   /* add rcx, rsi */
-	x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_end), X_RCX);  /* mov [r12+8], rcx */
+	if (st->burst_ctx_regs) {
+		x86_mov_rr(e, true, DATA_REG, X_RCX);                 /* mov r14, rcx */
+		x86_load(e, 2, DEND_REG, X_RDX, l->data_len);         /* movzx r15d, word [rdx + len] */
+		x86_alu_rr(e, true, ALU_ADD, DEND_REG, X_RCX);        /* add r15, rcx */
+	} else {
+		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data), X_RCX);      /* mov [r12], rcx */
+		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_meta), X_RCX); /* mov [r12+16], rcx */
+		x86_load(e, 2, X_RSI, X_RDX, l->data_len);            /* movzx esi, word [rdx + len] */
+		x86_alu_rr(e, true, ALU_ADD, X_RCX, X_RSI);           /* add rcx, rsi */
+		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_end), X_RCX);  /* mov [r12+8], rcx */
+	}
 	if (!l->prefetch)
 		return;
 	emit_data_of(e, l, (int32_t)l->prefetch);
@@ -103,17 +286,30 @@ static void burst_head(struct jit_state *st)
 {
 	struct x86_emit *e = &st->e;
 
-	x86_push(e, X_RBX);
-	x86_push(e, X_R12);
-	x86_push(e, X_R13);
-	x86_push(e, X_R14);                                           /* alignment */
+	for (unsigned i = 0; i < sizeof(saved_regs); i++)
+		x86_push(e, saved_regs[i]);
 	x86_mov_rr(e, true, X_R12, X_RDI);                            /* mov r12, rdi */
 	x86_load(e, 8, X_RBX, X_R12, CUR);                            /* mov rbx, [r12 + cur] */
 	x86_load(e, 8, X_R13, X_R12, END);                            /* mov r13, [r12 + end] */
+	st->burst_next[0] = st->burst_next[1];
+	st->burst_fall_pass = false;
 	st->burst_loop = (uint32_t)e->len;
 	if (st->burst->layout->bounds)
 		emit_bounds(st);
-	x86_mov_rr(e, true, X_RDI, X_R12);                            /* mov rdi, r12 */
+	if (st->burst_r1)
+		x86_mov_rr(e, true, X_RDI, X_R12);                    /* mov rdi, r12 */
+}
+
+/* next: the step to the following packet; falls out of the loop at the end. */
+static void emit_next(struct jit_state *st)
+{
+	struct x86_emit *e = &st->e;
+
+	st->burst_next[1] = (uint32_t)e->len;
+	x86_alu_ri(e, true, ALU_ADD, X_RBX, 8);                       /* add rbx, 8 */
+	x86_alu_rr(e, true, ALU_CMP, X_RBX, X_R13);                   /* cmp rbx, r13 */
+	x86_jcc_rel(e, CC_B, (int32_t)((int64_t)st->burst_loop -      /* jb loop (rel32) */
+				       (int64_t)(e->len + x86_jcc_size(CC_B, false))), false);
 }
 
 static void burst_tail(struct jit_state *st)
@@ -122,24 +318,31 @@ static void burst_tail(struct jit_state *st)
 	size_t stop;
 
 	jit_emit_epilogue_of(e, st->sub, false);
-	x86_alu_ri(e, true, ALU_CMP, X_RAX, XDP_PASS);                /* cmp rax, XDP_PASS */
-	stop = x86_jcc8_fwd(e, CC_NE);                                /* jne stop */
-	x86_alu_ri(e, true, ALU_ADD, X_RBX, 8);                       /* add rbx, 8 */
-	x86_alu_rr(e, true, ALU_CMP, X_RBX, X_R13);                   /* cmp rbx, r13 */
-	x86_jcc_rel(e, CC_B, (int32_t)((int64_t)st->burst_loop -      /* jb loop (rel32) */
-				       (int64_t)(e->len + x86_jcc_size(CC_B, false))), false);
+	if (st->burst_fall_pass) {
+		size_t next = e->len;
+
+		emit_next(st);                                        /* rax = XDP_PASS at the end */
+		stop = x86_jcc8_fwd(e, CC_ALWAYS);                    /* jmp stop */
+		st->sub->new_epi = (uint32_t)e->len;                  /* where the other exits go */
+		jit_emit_epilogue_of(e, st->sub, false);
+		x86_alu_ri(e, true, ALU_CMP, X_RAX, XDP_PASS);        /* cmp rax, XDP_PASS */
+		x86_jcc8_back(e, CC_E, next);                         /* je next */
+	} else {
+		x86_alu_ri(e, true, ALU_CMP, X_RAX, XDP_PASS);        /* cmp rax, XDP_PASS */
+		stop = x86_jcc8_fwd(e, CC_NE);                        /* jne stop */
+		emit_next(st);
+	}
 	x86_bind8(e, stop);
 	x86_store(e, 8, X_R12, CUR, X_RBX);                           /* mov [r12 + cur], rbx */
-	x86_pop(e, X_R14);
-	x86_pop(e, X_R13);
-	x86_pop(e, X_R12);
-	x86_pop(e, X_RBX);
+	for (unsigned i = sizeof(saved_regs); i-- > 0;)
+		x86_pop(e, saved_regs[i]);
 	x86_ret(e);
 }
 
 sl_jit_burst_fn sl_jit_burst_entry(struct sl_jit *jit, const struct sl_jit_burst_layout *layout)
 {
-	const struct jit_burst b = { layout, burst_prepare, burst_head, burst_tail };
+	const struct jit_burst b = { layout, burst_prepare, burst_head, burst_tail, burst_ldx,
+				     burst_exit };
 
 	if (!jit->burst)
 		jit->burst = jit_compile(jit->prog, &jit->opts, &b, NULL, 0);

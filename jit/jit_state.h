@@ -64,6 +64,9 @@ struct jit_burst {
 	int (*prepare)(struct jit_state *st);
 	void (*head)(struct jit_state *st);
 	void (*tail)(struct jit_state *st);
+	/* do_ldx() / an exit: true when the entry emitted it its own way */
+	bool (*ldx)(struct jit_state *st, const struct bpf_insn *in);
+	bool (*exit)(struct jit_state *st);
 };
 
 struct jit_state {
@@ -80,8 +83,14 @@ struct jit_state {
 	uint8_t *dead;                   /* 1: result never read, no code (liveness.c) */
 	uint8_t *low;                    /* 1: 64-bit ALU whose upper half nobody reads */
 	uint16_t *hi_zero;               /* registers with a zero upper half, per insn */
+	uint16_t *fits16;                /* registers below 2^16, per insn (jit_fits()) */
 	uint16_t *live;                  /* eBPF registers live after each insn (liveness.c) */
 	uint8_t *targets;                /* jumps landing on each insn (jit_jump_targets()) */
+	uint8_t *sink;                   /* JIT_SINK_* per insn (sink.c) */
+	uint32_t *stub, *stub_end;       /* per sunk jump: its stub, previous pass */
+	uint32_t *new_stub, *new_stub_end;  /* the same, pass being emitted */
+	uint32_t *stub_pcs, nstubs;      /* sunk jumps of the function being emitted */
+	bool stub_taken;                 /* the instruction being emitted branched to its stub */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;
@@ -93,6 +102,10 @@ struct jit_state {
 	uint64_t seed, rng;              /* blinding keys, same sequence every pass */
 	const struct jit_burst *burst;   /* compiling a burst entry (burst.c), or NULL */
 	uint32_t burst_loop;             /* burst entry: offset of the loop's head, this pass */
+	uint32_t burst_next[2];          /* its next-packet step: previous pass, this pass */
+	bool burst_fall_pass;            /* the main function ends in an exit with r0 XDP_PASS */
+	bool burst_ctx_regs;             /* ctx.data/data_meta in r14, data_end in r15 */
+	bool burst_r1;                   /* the main function reads r1 (the context) */
 	struct sl_errlog log;            /* the caller's log; log.err: first error, 0 if none */
 };
 

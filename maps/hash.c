@@ -27,8 +27,12 @@
  *                     element i for slot c at pcpu + c*pcpu_bytes + i*stride,
  *                     so workers never share cache lines
  * Hash: CRC32-C (SSE4.2 crc32 instruction) of the key with a per-map seed.
- * Lookups and worker updates are compiled once per common key size (4, 8,
- * 16, 40 bytes) with hashing, comparison and key copy unrolled.
+ * Lookups, worker updates and deletes are compiled once per common key
+ * size (HTAB_KEY_SIZES: every size up to 16 bytes and some larger ones)
+ * with hashing, comparison and key copy unrolled; a map calls the set of
+ * its size through a pointer, the JIT calls them directly. Keys are read
+ * as words, overlapping for sizes that are not multiples of 8
+ * (hash_sized()), never with a memcmp call.
  *
  * Concurrency
  *   - Lookups take no lock: an RCU-style walk of the chain with acquire
@@ -153,9 +157,11 @@ struct sl_htab {
 	uint32_t seed;
 	uint32_t key_size;
 	uint32_t value_off;                /* from elem->key */
+	struct sl_map_jit_fns fns;         /* lookup/update/delete of key_size (htab_fns_for()) */
 	uint32_t elem_size;
 	uint32_t nelems;
 	bool percpu, lru, devmap;
+	bool plain;                        /* neither: a lookup returns the value at once */
 	bool in_place;                     /* updates of existing keys write the value in place */
 	_Atomic uint64_t *heads;           /* head words, see head_word() */
 	uint8_t *elems;
@@ -227,79 +233,91 @@ static inline void *elem_value(const struct sl_htab *t, struct htab_elem *e, uin
 
 /* ---- hashing and key comparison ---- */
 
+/*
+ * A key of n bytes is read as words, never past its end: n >= 8 as the
+ * 8-byte words at 0, 8, ... and a last one ending at n (overlapping the
+ * one before when n is not a multiple of 8: a 12-byte key is the words at
+ * 0 and 4); 4 <= n < 8 as the 4-byte words at 0 and n - 4; shorter keys
+ * byte by byte. Hashing and comparison read the same words: unrolled
+ * straight-line code for a constant n, a short loop for another, and no
+ * memcmp call for any size.
+ */
+static inline uint64_t key_w8(const void *k, uint32_t i)
+{
+	uint64_t w;
+
+	memcpy(&w, (const uint8_t *)k + i, 8);
+	return w;
+}
+
+static inline uint32_t key_w4(const void *k, uint32_t i)
+{
+	uint32_t w;
+
+	memcpy(&w, (const uint8_t *)k + i, 4);
+	return w;
+}
+
 static inline __attribute__((always_inline)) uint32_t
 hash_sized(const struct sl_htab *t, const void *key, uint32_t n)
 {
 	const uint8_t *k = key;
 	uint64_t h = t->seed;
-	uint64_t w;
-	uint32_t w4;
 
+	if (n >= 8) {
 #pragma GCC unroll 8
-	for (; n >= 8; n -= 8, k += 8) {
-		memcpy(&w, k, 8);
-		h = _mm_crc32_u64(h, w);
+		for (uint32_t i = 0; i + 8 < n; i += 8)
+			h = _mm_crc32_u64(h, key_w8(k, i));
+		h = _mm_crc32_u64(h, key_w8(k, n - 8));
+	} else if (n >= 4) {
+		h = _mm_crc32_u32((uint32_t)h, key_w4(k, 0));
+		if (n > 4)
+			h = _mm_crc32_u32((uint32_t)h, key_w4(k, n - 4));
+	} else {
+		while (n--)
+			h = _mm_crc32_u8((uint32_t)h, *k++);
 	}
-	if (n >= 4) {
-		memcpy(&w4, k, 4);
-		h = _mm_crc32_u32((uint32_t)h, w4);
-		n -= 4, k += 4;
-	}
-	while (n--)
-		h = _mm_crc32_u8((uint32_t)h, *k++);
 	return (uint32_t)h ^ (uint32_t)(h >> 15);
 }
 
 /*
- * fn(args..., ks) with the key size as a constant for the common sizes (4,
- * 8, 16, and 40: IPv6 5-tuple flow keys, katran's and flow tables'), so
- * that hashing, comparison and key copies unroll; other sizes get
- * t->key_size. The one list of specialised sizes, for lookups, updates and
- * hashes.
+ * The key sizes data-path functions are compiled for, with the size a
+ * constant so that hashing, comparison and key copies unroll: every size
+ * up to 16 bytes (addresses, MACs, IPv4 flow keys of 12 or 13 bytes), and
+ * 20, 24, 32, 36, 40 (IPv6 5-tuple flow keys, katran's and flow tables'),
+ * 48 and 64. Other sizes use the map's size read at run time.
  */
-#define BY_KEY_SIZE(t, fn, ...)                                                   \
-	({                                                                        \
-		__typeof__(fn(__VA_ARGS__, 4)) by_ks_;                            \
-		switch ((t)->key_size) {                                          \
-		case 4: by_ks_ = fn(__VA_ARGS__, 4); break;                       \
-		case 8: by_ks_ = fn(__VA_ARGS__, 8); break;                       \
-		case 16: by_ks_ = fn(__VA_ARGS__, 16); break;                     \
-		case 40: by_ks_ = fn(__VA_ARGS__, 40); break;                     \
-		default: by_ks_ = fn(__VA_ARGS__, (t)->key_size); break;          \
-		}                                                                 \
-		by_ks_;                                                           \
-	})
+#define HTAB_KEY_SIZES(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) \
+	X(13) X(14) X(15) X(16) X(20) X(24) X(32) X(36) X(40) X(48) X(64)
 
+/* control thread: the hash of a key (the data path's functions give the same) */
 static inline uint32_t htab_hash(const struct sl_htab *t, const void *key)
 {
-	return BY_KEY_SIZE(t, hash_sized, t, key);
+	return hash_sized(t, key, t->key_size);
 }
 
 static inline __attribute__((always_inline)) bool key_eq(const void *a, const void *b,
-							  uint32_t size)
+							  uint32_t n)
 {
-	uint64_t x[2], y[2];
+	const uint8_t *x = a, *y = b;
+	uint64_t d = 0;
 
-	switch (size) {
-	case 4:
-		return sl_key_u32(a) == sl_key_u32(b);
-	case 8:
-		memcpy(x, a, 8), memcpy(y, b, 8);
-		return x[0] == y[0];
-	case 16:
-		memcpy(x, a, 16), memcpy(y, b, 16);
-		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
-	default:
-		if (size & 7)
-			return memcmp(a, b, size) == 0;
-		x[1] = 0;   /* flow keys (40 bytes and the like): words, no call */
+	if (n >= 8) {
 #pragma GCC unroll 8
-		for (uint32_t i = 0; i < size; i += 8) {
-			memcpy(x, (const uint8_t *)a + i, 8), memcpy(y, (const uint8_t *)b + i, 8);
-			x[1] |= x[0] ^ y[0];
-		}
-		return x[1] == 0;
+		for (uint32_t i = 0; i + 8 < n; i += 8)
+			d |= key_w8(x, i) ^ key_w8(y, i);
+		return (d | (key_w8(x, n - 8) ^ key_w8(y, n - 8))) == 0;
 	}
+	if (n >= 4)
+		return ((key_w4(x, 0) ^ key_w4(y, 0)) | (key_w4(x, n - 4) ^ key_w4(y, n - 4))) == 0;
+	while (n--)
+		d |= (uint64_t)(*x++ ^ *y++);
+	return d == 0;
+}
+
+bool map_htab_keys_equal(const void *a, const void *b, uint32_t n)
+{
+	return key_eq(a, b, n);
 }
 
 /*
@@ -641,20 +659,27 @@ lookup_sized(const struct sl_htab *t, const void *key, uint32_t ks)
 	return find_sized(t, hash_sized(t, key, ks), key, ks);
 }
 
-/* worker, no locks; hashing and comparison specialised for common key sizes */
-static void *htab_lookup(struct sl_map *map, const void *key)
+/* worker, no locks: the value of key (ks bytes), or NULL */
+static inline __attribute__((always_inline)) void *
+htab_lookup_sized(struct sl_htab *t, const void *key, uint32_t ks)
 {
-	struct sl_htab *t = to_htab(map);
-	struct htab_elem *e;
+	struct htab_elem *e = lookup_sized(t, key, ks);
 
-	e = BY_KEY_SIZE(t, lookup_sized, t, key);
 	if (!e)
 		return NULL;
+	if (t->plain)   /* the value right after the key (value_off, a constant here) */
+		return e->key + SL_ROUND_UP(ks, 8);
 	if (t->lru && !atomic_load_explicit(&e->ref, memory_order_relaxed))
 		atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
 	if (t->percpu && sl_map_cpu >= t->map.ncpus)
 		return NULL;  /* a thread whose slot the map was not made for */
 	return elem_value(t, e, sl_map_cpu);
+}
+
+/* worker, no locks: the function of the map's key size (htab_fns_for()) */
+static void *htab_lookup(struct sl_map *map, const void *key)
+{
+	return to_htab(map)->fns.lookup(map, key);
 }
 
 static void *htab_lookup_percpu(struct sl_map *map, const void *key, uint32_t cpu)
@@ -899,21 +924,20 @@ static long htab_update_common(struct sl_htab *t, const void *key, const void *v
 	return update_sized(t, key, value, flags, ctl, t->key_size);
 }
 
-/* worker: specialised for the common key sizes, as lookups are */
+/* worker: the function of the map's key size, as lookups */
 static long htab_update(struct sl_map *map, const void *key, const void *value, uint64_t flags)
 {
-	struct sl_htab *t = to_htab(map);
-
-	return BY_KEY_SIZE(t, update_sized, t, key, value, flags, false);
+	return to_htab(map)->fns.update(map, key, value, flags);
 }
 
-static long htab_delete_common(struct sl_htab *t, const void *key, bool ctl)
+static inline __attribute__((always_inline)) long
+delete_sized(struct sl_htab *t, const void *key, bool ctl, uint32_t ks)
 {
-	uint32_t h = htab_hash(t, key), b = h & t->mask;
+	uint32_t h = hash_sized(t, key, ks), b = h & t->mask;
 	struct htab_elem *e, *pred;
 
 	bucket_lock(t, b);
-	e = find_locked(t, b, h, key, t->key_size, &pred);
+	e = find_locked(t, b, h, key, ks, &pred);
 	if (e)
 		unlink_elem(t, b, pred, e);
 	bucket_unlock(t, b);
@@ -923,9 +947,57 @@ static long htab_delete_common(struct sl_htab *t, const void *key, bool ctl)
 	return 0;
 }
 
+static long htab_delete_common(struct sl_htab *t, const void *key, bool ctl)
+{
+	return delete_sized(t, key, ctl, t->key_size);
+}
+
 static long htab_delete(struct sl_map *map, const void *key)
 {
-	return htab_delete_common(to_htab(map), key, false);
+	return to_htab(map)->fns.delete(map, key);
+}
+
+/*
+ * A worker's lookup, update and delete compiled for one key size (each
+ * of HTAB_KEY_SIZES, and "any": the map's size read at run time). The
+ * map's ops call the set of its size through t->fns (htab_fns_for()); the
+ * JIT calls them directly (htab_jit_fns(), jit/map_calls.c), skipping the
+ * helper and the ops.
+ */
+#define HTAB_SIZED_FNS(name, ks)                                                        \
+	static void *htab_lookup_##name(struct sl_map *m, const void *key)              \
+	{                                                                               \
+		return htab_lookup_sized(to_htab(m), key, ks);                          \
+	}                                                                               \
+	static long htab_update_##name(struct sl_map *m, const void *key, const void *value, \
+				       uint64_t flags)                                  \
+	{                                                                               \
+		return update_sized(to_htab(m), key, value, flags, false, ks);          \
+	}                                                                               \
+	static long htab_delete_##name(struct sl_map *m, const void *key)               \
+	{                                                                               \
+		return delete_sized(to_htab(m), key, false, ks);                        \
+	}
+#define HTAB_SIZED_FNS_K(n) HTAB_SIZED_FNS(k##n, n)
+HTAB_KEY_SIZES(HTAB_SIZED_FNS_K)
+HTAB_SIZED_FNS(kany, to_htab(m)->key_size)
+
+/* the functions of key size ks */
+static struct sl_map_jit_fns htab_fns_for(uint32_t ks)
+{
+#define HTAB_FNS_ENTRY(n) [n] = { htab_lookup_k##n, htab_update_k##n, htab_delete_k##n },
+	static const struct sl_map_jit_fns by_size[] = { HTAB_KEY_SIZES(HTAB_FNS_ENTRY) };
+#undef HTAB_FNS_ENTRY
+
+	if (ks < sizeof(by_size) / sizeof(by_size[0]) && by_size[ks].lookup)
+		return by_size[ks];
+	return (struct sl_map_jit_fns){ htab_lookup_kany, htab_update_kany, htab_delete_kany };
+}
+
+/* control thread (compile time): the functions of this map's key size */
+static void htab_jit_fns(const struct sl_map *map, struct sl_map_jit_fns *fns)
+{
+	*fns = SL_CONTAINER_OF(map, const struct sl_htab, map)->fns;
 }
 
 /* ---- control thread ---- */
@@ -1179,6 +1251,7 @@ static void htab_sizes(const struct sl_map_def *def, unsigned ncpus, struct sl_h
 	*nbuckets = nb;
 	t->mask = nb - 1;
 	t->key_size = def->key_size;
+	t->fns = htab_fns_for(def->key_size);
 	t->value_off = SL_ROUND_UP(def->key_size, 8);
 	t->map.value_stride = SL_ROUND_UP(def->value_size, 8);
 	t->map.ncpus = percpu ? ncpus : 1;
@@ -1247,6 +1320,7 @@ static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 	t->in_place = !t->devmap && (def->type == BPF_MAP_TYPE_PERCPU_HASH ||
 				     def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH || def->value_size <= 8);
 	htab_sizes(def, ncpus, t, &nbuckets);
+	t->plain = !t->lru && !t->percpu;
 	t->seed = (def->map_flags & BPF_F_ZERO_SEED) ? 0 : (uint32_t)now_ns() * 2654435761u;
 	t->ncache = ncpus;
 	t->cpus = aligned_alloc(SL_CACHE_LINE, sizeof(*t->cpus) * ncpus);
@@ -1292,19 +1366,19 @@ static int htab_ctl_delete(struct sl_map *map, const void *key)
 
 const struct sl_map_ops hash_map_ops = {
 	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
-	.ctl_update = htab_ctl_update,
+	.ctl_update = htab_ctl_update, .jit_fns = htab_jit_fns,
 };
 const struct sl_map_ops lru_hash_map_ops = {
 	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
-	.ctl_update = htab_ctl_update,
+	.ctl_update = htab_ctl_update, .jit_fns = htab_jit_fns,
 };
 const struct sl_map_ops percpu_hash_map_ops = {
 	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
-	.ctl_update = htab_ctl_update, .lookup_percpu = htab_lookup_percpu,
+	.ctl_update = htab_ctl_update, .jit_fns = htab_jit_fns, .lookup_percpu = htab_lookup_percpu,
 };
 const struct sl_map_ops lru_percpu_hash_map_ops = {
 	HTAB_OPS(htab_check), .update = htab_update, .delete = htab_delete,
-	.ctl_update = htab_ctl_update, .lookup_percpu = htab_lookup_percpu,
+	.ctl_update = htab_ctl_update, .jit_fns = htab_jit_fns, .lookup_percpu = htab_lookup_percpu,
 };
 const struct sl_map_ops devmap_hash_map_ops = {
 	HTAB_OPS(devmap_hash_check), .ctl_update = devmap_hash_ctl_update,

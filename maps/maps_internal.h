@@ -47,6 +47,12 @@ struct sl_map_ops {
 	long (*update)(struct sl_map *map, const void *key, const void *value, uint64_t flags);
 	long (*delete)(struct sl_map *map, const void *key);
 	void *(*lookup_percpu)(struct sl_map *map, const void *key, uint32_t cpu);
+	/**
+	 * The JIT's direct calls for this map (sl_map_jit_fns()): lookup,
+	 * update and delete specialised for it (key size), each with the
+	 * contract of the op it stands for; NULL: the ops themselves.
+	 */
+	void (*jit_fns)(const struct sl_map *map, struct sl_map_jit_fns *fns);
 	int (*ctl_lookup)(struct sl_map *map, const void *key, void *value);
 	int (*ctl_update)(struct sl_map *map, const void *key, const void *value, uint64_t flags);
 	int (*ctl_delete)(struct sl_map *map, const void *key);
@@ -99,6 +105,13 @@ struct sl_map *map_create_checked(const char *name, const struct sl_map_def *def
  * big tables cost fewer TLB misses. Free with free(). NULL on failure.
  */
 void *map_zalloc(size_t size);
+
+/**
+ * Whether the @p n-byte keys @p a and @p b are equal, as hash maps compare
+ * them once their hashes match (maps/hash.c; for tests, which cannot make
+ * hashes collide at will).
+ */
+bool map_htab_keys_equal(const void *a, const void *b, uint32_t n);
 
 /**
  * Zeroed memory for a table that grows with max_entries: from SL_HUGE_MIN

@@ -75,7 +75,8 @@ echo "== maps: ns/lookup (and ns/write), sluice vs rte_hash and rte_lpm on the s
 
 echo
 echo "== compatibility programs and xdp-tools objects: ns/packet, the kernel JIT's BPF_PROG_TEST_RUN"
-echo "   (minus its harness, measured on an XDP_PASS program) beside sluice's JIT, same packets"
+echo "   (minus its harness, measured on an XDP_PASS program) beside sluice's JIT minus its own, same packets,"
+echo "   each run N times on one context as the kernel's test run does (end states compared); under load: ratios only"
 # the compat tests' own command lines (objects, packet corpus, map entries), plus --bench
 # (object paths are relative to the build directory, where meson runs tests)
 python3 - "$b" <<'PY' | while IFS= read -r line; do (cd "$b" && sh -c "$line") 2>/dev/null | grep -E '^[^ ].*: kernel|speed:|SKIP' || true; done

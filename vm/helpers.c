@@ -105,14 +105,19 @@ static uint64_t clock_ns(clockid_t clk);
  * once the TSC has moved ANCHOR_NS on (or back: any jump re-anchors). The
  * rate, ns per tick, is the process's: from its first anchor to the
  * latest one, once that spans RATE_MIN_NS (before, every call reads
- * clock_gettime), so it is exact to about 1e-6 and an extrapolation over
- * ANCHOR_NS is off by a nanosecond or so (an NTP slew of CLOCK_MONOTONIC:
- * at most 0.5 us, corrected at the next anchor). Never below the value
- * this thread returned last. Per-thread state: no locks, no calls on
- * most reads (one rdtsc, a multiply).
+ * clock_gettime), re-measured at every anchor over a span that only
+ * grows: two anchors of a few tens of ns' uncertainty each make it exact
+ * to about 1e-5 after 2 ms (an extrapolation over ANCHOR_NS off by some
+ * 10 ns) and 1e-7 after 200 ms (an NTP slew of CLOCK_MONOTONIC: at most
+ * 0.5 us, corrected at the next anchor). A short baseline matters: while
+ * it lasts every call costs three clock_gettime (a program timed in the
+ * first 200 ms after its first call, as the bench's first object using
+ * this helper was, paid 2x for it). Never below the value this thread
+ * returned last. Per-thread state: no locks, no calls on most reads (one
+ * rdtsc, a multiply).
  */
 #define ANCHOR_NS 1000000ull       /* 1 ms */
-#define RATE_MIN_NS 200000000ull   /* 200 ms of baseline before the TSC is scaled */
+#define RATE_MIN_NS 2000000ull     /* 2 ms of baseline before the TSC is scaled */
 #define ANCHOR_TRIES 3
 
 struct tsc_clock {
@@ -272,13 +277,14 @@ static uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t a3, uint64_t
  */
 static uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_t a4, uint64_t a5)
 {
-	uint32_t ifindex;
+	int64_t target;
 
 	if (flags & ~(uint64_t)(XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX | BPF_F_EXCLUDE_INGRESS))
 		return XDP_ABORTED;
-	if (sl_map_devmap_get(PTR(map), (uint32_t)key, &ifindex))
+	target = sl_map_redirect_target(PTR(map), (uint32_t)key);
+	if (target < 0)
 		return flags & 3;  /* XDP_ABORTED .. XDP_TX */
-	redirect_state.ifindex = ifindex;
+	redirect_state.ifindex = (uint32_t)target;
 	redirect_state.flags = (uint32_t)flags;
 	redirect_state.map = PTR(map);
 	return XDP_REDIRECT;
@@ -352,6 +358,38 @@ static uint64_t perf_event_output(uint64_t ctx, uint64_t map, uint64_t flags, ui
 /* ---- packet access ---- */
 
 /* kernel: offset > 0xffff or out of the packet -> zero the buffer, -EFAULT */
+/*
+ * memmove for the few bytes programs move with the load/store helpers:
+ * 1-16 bytes as two (possibly overlapping) loads then two stores, inline,
+ * instead of a call into libc's memmove; longer copies call it.
+ */
+static inline void move_bytes(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n && n < 4) {
+		uint8_t a = s[0], b = s[n / 2], c = s[n - 1];
+
+		d[0] = a;
+		d[n / 2] = b;
+		d[n - 1] = c;
+	} else {
+		memmove(d, s, n);
+	}
+}
+
 static uint64_t skb_load_bytes(uint64_t ctx, uint64_t offset, uint64_t to, uint64_t len,
 			       uint64_t a5)
 {
@@ -362,7 +400,7 @@ static uint64_t skb_load_bytes(uint64_t ctx, uint64_t offset, uint64_t to, uint6
 		memset(PTR(to), 0, (size_t)len);
 		return U64(-EFAULT);
 	}
-	memcpy(PTR(to), skb->pkt + off, (size_t)len);
+	move_bytes(PTR(to), skb->pkt + off, (uint32_t)len);
 	return 0;
 }
 
@@ -442,7 +480,7 @@ static uint64_t xdp_load_bytes(uint64_t ctx, uint64_t offset, uint64_t buf, uint
 
 	/* The verifier counts buf as written (PTR_TO_UNINIT_MEM): zero it on failure. */
 	if (!err)
-		memcpy(PTR(buf), p, (uint32_t)len);
+		move_bytes(PTR(buf), p, (uint32_t)len);
 	else
 		memset(PTR(buf), 0, (uint32_t)len);
 	return U64(err);
@@ -455,7 +493,7 @@ static uint64_t xdp_store_bytes(uint64_t ctx, uint64_t offset, uint64_t buf, uin
 	uint8_t *p = xdp_bytes(PTR(ctx), offset, len, &err);
 
 	if (!err)
-		memcpy(p, PTR(buf), (uint32_t)len);
+		move_bytes(p, PTR(buf), (uint32_t)len);
 	return U64(err);
 }
 
@@ -507,24 +545,48 @@ static uint64_t loop(uint64_t nr_loops, uint64_t callback, uint64_t ctx, uint64_
  * the last partial word zero-padded, plus @p seed, folded to 32 bits with
  * end-around carries: the value x86-64's csum_partial() returns (0 only
  * when every input is 0, otherwise in [1, 0xffffffff]).
+ *
+ * Read 8 bytes at a time into an exact 128-bit sum (add, adc): a 64-bit
+ * word is w0 + w1 * 2^32, and 2^32 = 1 modulo 2^32 - 1, so folding the
+ * exact sum (end-around carries, 128 -> 64 -> 32 bits, each step keeping
+ * the value modulo 2^32 - 1 and never turning a nonzero sum into 0) gives
+ * the same 32-bit result as summing 32-bit words; the tail of 0-7 bytes
+ * is one zero-padded 64-bit word, as its words zero-padded would be.
  */
-static uint32_t csum_words(const uint8_t *buf, uint32_t len, uint32_t seed)
+static inline __attribute__((always_inline)) uint32_t csum_words(const uint8_t *buf, uint32_t len,
+								  uint32_t seed)
 {
-	uint64_t sum = seed;
-	uint32_t i, w;
+	uint32_t n = len & ~7u;
+	unsigned __int128 t = seed;
+	uint64_t q = 0, s, lo;
 
-	for (i = 0; i + 4 <= len; i += 4) {
-		memcpy(&w, buf + i, 4);
-		sum += w;  /* < 2^30 words of < 2^32: no 64-bit overflow */
+	for (uint32_t i = 0; i < n; i += 8) {
+		memcpy(&q, buf + i, 8);
+		t += q;   /* < 2^29 words of < 2^64: no 128-bit overflow */
 	}
-	if (i < len) {
-		w = 0;
-		memcpy(&w, buf + i, len - i);
-		sum += w;
+	buf += n;
+	q = 0;
+	if (len & 4) {   /* the tail: 4, 2 and 1 bytes at their places in one word */
+		uint32_t w;
+
+		memcpy(&w, buf, 4);
+		q = w;
 	}
-	while (sum >> 32)
-		sum = (sum & 0xffffffffu) + (sum >> 32);
-	return (uint32_t)sum;
+	if (len & 2) {
+		uint16_t h;
+
+		memcpy(&h, buf + (len & 4), 2);
+		q |= (uint64_t)h << (8 * (len & 4));
+	}
+	if (len & 1)
+		q |= (uint64_t)buf[len & 6] << (8 * (len & 6));
+	t += q;
+	lo = (uint64_t)t;
+	s = lo + (uint64_t)(t >> 64);
+	s += s < lo;                          /* end-around carry: 64 bits */
+	s = (s & 0xffffffffu) + (s >> 32);    /* < 2^33 */
+	s = (s & 0xffffffffu) + (s >> 32);    /* <= 0xffffffff */
+	return (uint32_t)s;
 }
 
 static uint32_t csum_sub32(uint32_t a, uint32_t b)

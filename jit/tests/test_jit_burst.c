@@ -19,6 +19,17 @@
  * spilled to the stack and reloaded), and a final r0 of 2 or 3 (XDP_PASS or
  * XDP_TX) so that bursts hold runs of passes.
  *
+ * The entry's own paths and their near misses: most programs carry the
+ * verifier's context marks (aux ctx_access) on their context loads, so that
+ * data / data_meta / data_end loads read registers (burst.c ctx_in_regs());
+ * the marks left off, a load of the bounds in a bpf-to-bpf callee, or a
+ * load fused into a compare with memory (MEM_CMP) keep them in memory.
+ * Loads of a per-burst field (ingress_ifindex) between them. Programs that
+ * never read r1 at entry (no spill, r1 overwritten after the bounds, or no
+ * context at all) skip "mov rdi, r12". Exits after "r0 = 2" or "w0 = 2"
+ * jump to the next packet, one in the last place falls into it, and an
+ * exit that is a jump target (r0 then unknown) takes the compare.
+ *
  * usage: test_jit_burst [COUNT [SEED]]
  */
 #include <errno.h>
@@ -58,8 +69,13 @@ static const uint8_t scalars_base[] = { BPF_REG_0, BPF_REG_4, BPF_REG_5 };
 struct pgen {
 	struct sl_tgen t;
 	bool bounds;      /* r2/r3 hold data/data_end */
+	bool spill;       /* ctx spilled at r10 - 40: helpers and calls may reload it */
+	bool ctx_gone;    /* r1 overwritten after the bounds: no more context loads */
+	bool callee;      /* a bpf-to-bpf callee that loads the bounds (after the main function) */
 	unsigned nsc;     /* scalar registers in use */
 	uint8_t sc[7];
+	unsigned nctx;    /* pcs of the context loads, for the verifier's marks */
+	uint16_t ctx_pc[SL_TGEN_MAX];
 };
 
 static uint8_t pick_sc(struct pgen *g)
@@ -72,12 +88,20 @@ static void emit(struct pgen *g, uint8_t code, uint8_t dst, uint8_t src, int16_t
 	sl_tgen_emit(&g->t, code, dst, src, off, imm);
 }
 
-/* r2 = data, r3 = data_end from the context in r1 (the rewritten xdp_md loads). */
+/* A load of a context field (rewritten form), remembered for the verifier's marks. */
+static void ctx_load(struct pgen *g, uint8_t size, uint8_t dst, uint8_t src, size_t off)
+{
+	if (g->t.n < SL_TGEN_MAX)
+		g->ctx_pc[g->nctx++] = (uint16_t)g->t.n;
+	emit(g, BPF_LDX | BPF_MEM | size, dst, src, (int16_t)off, 0);
+}
+
+/* r2 = data (or data_meta: the same), r3 = data_end from the context in r1. */
 static void load_bounds(struct pgen *g)
 {
-	emit(g, BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_2, BPF_REG_1, offsetof(struct sl_xdp_ctx, data), 0);
-	emit(g, BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_3, BPF_REG_1,
-	     offsetof(struct sl_xdp_ctx, data_end), 0);
+	ctx_load(g, BPF_DW, BPF_REG_2, BPF_REG_1, sl_tgen_chance(&g->t, 25) ?
+		 offsetof(struct sl_xdp_ctx, data_meta) : offsetof(struct sl_xdp_ctx, data));
+	ctx_load(g, BPF_DW, BPF_REG_3, BPF_REG_1, offsetof(struct sl_xdp_ctx, data_end));
 }
 
 static void init_scalars(struct pgen *g)
@@ -97,9 +121,77 @@ static void gen_helper(struct pgen *g)
 	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_5, 0, 0, sl_tgen_imm(&g->t));
 }
 
+/* The callee's call: r0 = packet length (callee()); r1-r5 come back as after a helper. */
+static void gen_call(struct pgen *g)
+{
+	if (!sl_tgen_call(&g->t))
+		return;
+	emit(g, BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_1, BPF_REG_10, -40, 0);
+	load_bounds(g);
+	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, sl_tgen_imm(&g->t));
+	emit(g, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_5, 0, 0, sl_tgen_imm(&g->t));
+}
+
+/* The callee: r0 = data_end - data of the context in r1. */
+static void callee(struct pgen *g)
+{
+	sl_tgen_patch_calls(&g->t, g->t.n);
+	ctx_load(g, BPF_DW, BPF_REG_0, BPF_REG_1, offsetof(struct sl_xdp_ctx, data_end));
+	ctx_load(g, BPF_DW, BPF_REG_1, BPF_REG_1, offsetof(struct sl_xdp_ctx, data));
+	emit(g, BPF_ALU64 | BPF_SUB | BPF_X, BPF_REG_0, BPF_REG_1, 0, 0);
+	emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
+
+/*
+ * Context loads in the body: the packet length from data_end (or data_meta,
+ * data) minus r2, ingress_ifindex, or data_end under a compare with an
+ * immediate that dies right away (fused to cmp [m], imm: MEM_CMP).
+ */
+static void gen_ctx_item(struct pgen *g)
+{
+	static const size_t bounds[] = { offsetof(struct sl_xdp_ctx, data),
+					 offsetof(struct sl_xdp_ctx, data_end),
+					 offsetof(struct sl_xdp_ctx, data_meta) };
+	uint8_t r = pick_sc(g);
+	unsigned k = g->bounds ? sl_tgen_pick(&g->t, 3) : 1, j;
+
+	if (k == 0) {
+		ctx_load(g, BPF_DW, r, BPF_REG_1, bounds[sl_tgen_pick(&g->t, 3)]);
+		emit(g, BPF_ALU64 | BPF_SUB | BPF_X, r, BPF_REG_2, 0, 0);
+	} else if (k == 1) {
+		ctx_load(g, BPF_W, r, BPF_REG_1, offsetof(struct sl_xdp_ctx, ingress_ifindex));
+	} else {
+		ctx_load(g, BPF_DW, r, BPF_REG_1, offsetof(struct sl_xdp_ctx, data_end));
+		j = sl_tgen_jmp_fwd(&g->t, BPF_JMP | sl_tgen_jmp_ops[sl_tgen_pick(&g->t, 11)] | BPF_K,
+				    r, 0, sl_tgen_imm(&g->t));
+		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, sl_tgen_imm(&g->t));
+		sl_tgen_land(&g->t, j);
+		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, sl_tgen_imm(&g->t));
+	}
+}
+
+/* "r0 = v; exit" (v a verdict or 5; 64- or 32-bit mov), or with the exit a jump target. */
+static void gen_exit(struct pgen *g)
+{
+	unsigned j = sl_tgen_jmp_fwd(&g->t, BPF_JMP | sl_tgen_jmp_ops[sl_tgen_pick(&g->t, 11)] |
+				     BPF_K, pick_sc(g), 0, sl_tgen_imm(&g->t));
+	uint8_t mov = sl_tgen_chance(&g->t, 30) ? BPF_ALU : BPF_ALU64;
+
+	emit(g, mov | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, (int32_t)sl_tgen_pick(&g->t, 6));
+	if (sl_tgen_chance(&g->t, 20)) {
+		unsigned t = sl_tgen_jmp_fwd(&g->t, BPF_JMP | sl_tgen_jmp_ops[sl_tgen_pick(&g->t, 11)] |
+					     BPF_K, pick_sc(g), 0, sl_tgen_imm(&g->t));
+
+		emit(g, mov | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, (int32_t)sl_tgen_pick(&g->t, 6));
+		sl_tgen_land(&g->t, t);                  /* the exit is a jump target */
+	}
+	emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	sl_tgen_land(&g->t, j);
+}
+
 static void gen_item(struct pgen *g)
 {
-	unsigned sz = sl_tgen_pick(&g->t, 4), k = sl_tgen_pick(&g->t, 9);
+	unsigned sz = sl_tgen_pick(&g->t, 4), k = sl_tgen_pick(&g->t, 11);
 	unsigned bytes = sl_tgen_size_bytes[sz];
 	int16_t off = (int16_t)(sl_tgen_pick(&g->t, HEAD - bytes + 1));
 
@@ -115,15 +207,13 @@ static void gen_item(struct pgen *g)
 		else
 			emit(g, BPF_LDX | BPF_MEM | BPF_DW, pick_sc(g), BPF_REG_10, s, 0);
 	} else if (k == 3) {
-		unsigned j = sl_tgen_jmp_fwd(&g->t, BPF_JMP | sl_tgen_jmp_ops[sl_tgen_pick(&g->t, 11)] |
-					     BPF_K, pick_sc(g), 0, sl_tgen_imm(&g->t));
-
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0,
-		     (int32_t)sl_tgen_pick(&g->t, 6));                     /* a verdict, or 5 */
-		emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-		sl_tgen_land(&g->t, j);
-	} else if (k == 4 && sl_tgen_chance(&g->t, 30)) {
+		gen_exit(g);
+	} else if (k == 4 && g->spill && sl_tgen_chance(&g->t, 30)) {
 		gen_helper(g);
+	} else if (k == 5 && g->callee && sl_tgen_chance(&g->t, 30)) {
+		gen_call(g);
+	} else if (k == 6 && !g->ctx_gone) {
+		gen_ctx_item(g);
 	} else {
 		uint8_t op = sl_tgen_alu_ops[sl_tgen_pick(&g->t, 12)];
 		uint8_t cls = sl_tgen_chance(&g->t, 50) ? BPF_ALU64 : BPF_ALU;
@@ -148,26 +238,31 @@ static void gen_xdp(struct pgen *g, uint64_t seed, bool bounds)
 	(void)seed;
 	g->bounds = bounds;
 	g->nsc = 0;
+	g->nctx = 0;
+	g->spill = sl_tgen_chance(&g->t, 70);
+	g->ctx_gone = !g->spill && bounds && sl_tgen_chance(&g->t, 30);
+	g->callee = g->spill && bounds && sl_tgen_chance(&g->t, 15);
 	for (unsigned i = 0; i < sizeof(scalars_base); i++)
 		g->sc[g->nsc++] = scalars_base[i];
 	for (unsigned i = 0; i < extra; i++)
 		g->sc[g->nsc++] = (uint8_t)(BPF_REG_6 + i % 4);
-	emit(g, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_1, -40, 0);   /* ctx spilled */
+	if (g->spill)
+		emit(g, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_1, -40, 0);   /* ctx spilled */
 	for (int s = 1; s <= 4; s++)
 		emit(g, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)(-8 * s), s);
 	if (bounds) {
 		load_bounds(g);
+		if (g->ctx_gone)
+			emit(g, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, sl_tgen_imm(&g->t));
 		emit(g, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_4, BPF_REG_2, 0, 0);
 		emit(g, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_4, 0, 0, HEAD);
 		pass_jump = sl_tgen_jmp_fwd(&g->t, BPF_JMP | BPF_JGT | BPF_X, BPF_REG_4, BPF_REG_3, 0);
-	} else {
-		emit(g, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1,
-		     offsetof(struct sl_xdp_ctx, ingress_ifindex), 0);
+	} else if (g->spill || sl_tgen_chance(&g->t, 50)) {
+		ctx_load(g, BPF_W, BPF_REG_4, BPF_REG_1, offsetof(struct sl_xdp_ctx, ingress_ifindex));
 	}
 	init_scalars(g);
-	if (!bounds)
-		emit(g, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1,
-		     offsetof(struct sl_xdp_ctx, ingress_ifindex), 0);
+	if (!bounds && sl_tgen_chance(&g->t, 50))
+		ctx_load(g, BPF_W, BPF_REG_5, BPF_REG_1, offsetof(struct sl_xdp_ctx, ingress_ifindex));
 	for (unsigned i = 0; i < n; i++)
 		gen_item(g);
 	for (unsigned i = 0; i < g->nsc; i++)          /* every scalar feeds r0 */
@@ -177,9 +272,12 @@ static void gen_xdp(struct pgen *g, uint64_t seed, bool bounds)
 	emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	if (bounds) {
 		sl_tgen_land(&g->t, pass_jump);
-		emit(g, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_PASS);
+		emit(g, (sl_tgen_chance(&g->t, 30) ? BPF_ALU : BPF_ALU64) | BPF_MOV | BPF_K, BPF_REG_0,
+		     0, 0, XDP_PASS);
 		emit(g, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	}
+	if (g->callee)
+		callee(g);
 }
 
 /* Packets of random length (some shorter than HEAD) and content, at a random headroom. */
@@ -242,7 +340,8 @@ static bool run_burst(sl_jit_burst_fn fn, struct burst_run *r, uint64_t idx)
 	return true;
 }
 
-static struct sl_prog *make_prog(struct pgen *g)
+/* The program, with the verifier's context marks on its context loads when @p marks. */
+static struct sl_prog *make_prog(struct pgen *g, bool marks)
 {
 	char log[256];
 	struct sl_prog *p = sl_prog_from_raw(g->t.insns, g->t.n * sizeof(struct bpf_insn),
@@ -251,6 +350,8 @@ static struct sl_prog *make_prog(struct pgen *g)
 	if (!p)
 		FATAL("sl_prog_from_raw: %s", log);
 	p->verified = true;  /* valid by construction (test code only) */
+	for (unsigned i = 0; marks && i < g->nctx; i++)
+		p->aux[g->ctx_pc[i]].ctx_access = 1;
 	return p;
 }
 
@@ -272,7 +373,7 @@ static int one(uint64_t idx, struct sl_rng *rng, unsigned *taken, unsigned *refu
 
 	sl_tgen_init(&g.t, sl_rng_make(sl_rng_u64(rng), SL_RNG_XORSHIFT_STAR), 0);
 	gen_xdp(&g, idx, bounds);
-	p = make_prog(&g);
+	p = make_prog(&g, sl_rng_chance(rng, 80));
 	fill_packets(&ri, rng);
 	memcpy(&rj, &ri, sizeof(ri));
 	memcpy(&rb, &ri, sizeof(ri));

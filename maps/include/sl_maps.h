@@ -41,8 +41,13 @@ struct sl_map_def {
 
 struct sl_map;
 
-/** Worker slot of the calling thread (0 outside workers). */
-extern __thread uint32_t sl_map_cpu;
+/**
+ * Worker slot of the calling thread (0 outside workers). Initial-exec TLS
+ * (the libraries link statically into executables): a read is one %fs
+ * load, never a __tls_get_addr call, so the map functions that read it
+ * stay leaf functions (no registers saved around a possible call).
+ */
+extern __thread uint32_t sl_map_cpu __attribute__((tls_model("initial-exec")));
 
 /** Set the calling thread's worker slot. Call once per worker thread. */
 static inline void sl_map_set_cpu(uint32_t cpu) { sl_map_cpu = cpu; }
@@ -116,11 +121,30 @@ size_t sl_map_array_slot_bytes(const struct sl_map *map);
 /** Data-path lookup of one map type: what bpf_map_lookup_elem does for that type. */
 typedef void *(*sl_map_lookup_fn)(struct sl_map *map, const void *key);
 
+/** Data-path update of one map type: what bpf_map_update_elem does for that type. */
+typedef long (*sl_map_update_fn)(struct sl_map *map, const void *key, const void *value,
+				 uint64_t flags);
+/** Data-path delete of one map type: what bpf_map_delete_elem does for that type. */
+typedef long (*sl_map_delete_fn)(struct sl_map *map, const void *key);
+
+/** The functions compiled code calls for one map (sl_map_jit_fns()). */
+struct sl_map_jit_fns {
+	sl_map_lookup_fn lookup;   /**< as sl_map_lookup_elem(); NULL: the type has none */
+	sl_map_update_fn update;   /**< as sl_map_update_elem(); NULL: the type has none */
+	sl_map_delete_fn delete;   /**< as sl_map_delete_elem(); NULL: the type has none */
+};
+
 /**
- * The lookup function of @p map's type (maps/map_jit.c), for the JIT to
- * call directly instead of dispatching on the type at run time. Same
- * contract as sl_map_lookup_elem(). NULL when the type has no lookup.
+ * The lookup, update and delete functions of @p map (maps/map_jit.c), for
+ * the JIT to call directly instead of the helpers, which dispatch on the
+ * type at run time: the type's own, specialised where the type has
+ * versions for the map's key size (hash maps). Each has the contract of
+ * the sl_map_*_elem() it stands for, for this map only. Control thread
+ * (compile time); the functions are for workers.
  */
+void sl_map_jit_fns(const struct sl_map *map, struct sl_map_jit_fns *fns);
+
+/** sl_map_jit_fns()'s lookup: NULL when @p map is NULL or its type has no lookup. */
 sl_map_lookup_fn sl_map_jit_lookup_fn(const struct sl_map *map);
 
 /* ---- control thread ----
@@ -268,6 +292,13 @@ struct sl_prog *sl_map_prog_array_get(struct sl_map *map, uint32_t index);
  * map's type).
  */
 int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex);
+
+/**
+ * sl_map_devmap_get() in one return value, for bpf_redirect_map's data
+ * path: the port (or CPUMAP worker) >= 0, -ENOENT when absent, -EINVAL
+ * for other map types. Worker, lock-free.
+ */
+int64_t sl_map_redirect_target(struct sl_map *map, uint32_t key);
 
 /**
  * Who accepts CPUMAP entry programs (bpf_cpumap_val.bpf_prog, an id):

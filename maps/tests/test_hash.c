@@ -3,7 +3,8 @@
  * HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH and DEVMAP_HASH semantics
  * against the kernel's documented behaviour (Documentation/bpf/map_hash.rst,
  * kernel/bpf/hashtab.c errors): flags, -EEXIST/-ENOENT/-E2BIG, iteration
- * visiting every key once, per-CPU slots and sums, LRU eviction.
+ * visiting every key once, per-CPU slots and sums, LRU eviction; every
+ * key size, through the generic functions and the JIT's direct ones.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -368,8 +369,81 @@ static void test_in_place(void)
 	sl_map_destroy(m);
 }
 
+/*
+ * Every key size from 1 to 72 bytes (hashing and comparison read a key as
+ * overlapping words, hash.c): for each byte of the key, a key that differs
+ * from a base key in that byte only is an entry of its own, found with its
+ * own value, through the map's generic functions and through the JIT's
+ * direct ones (sl_map_jit_fns()), with the same errors; deleting each
+ * leaves the others.
+ */
+static void test_key_sizes(uint32_t type)
+{
+	uint8_t key[72], other[72];
+
+	for (uint32_t ks = 1; ks <= sizeof(key); ks++) {   /* the comparison alone */
+		for (uint32_t i = 0; i < ks; i++)
+			key[i] = (uint8_t)(0x5a + 3 * i);
+		memcpy(other, key, ks);
+		CHECK(map_htab_keys_equal(key, other, ks), "key size %u: equal keys differ", ks);
+		for (uint32_t i = 0; i < ks * 8; i++) {
+			other[i / 8] ^= (uint8_t)(1u << (i % 8));
+			CHECK(!map_htab_keys_equal(key, other, ks),
+			      "key size %u: keys differing in bit %u are equal", ks, i);
+			other[i / 8] ^= (uint8_t)(1u << (i % 8));
+		}
+	}
+
+	CHECK_EQ(sl_map_worker_online(0), 0);
+	for (uint32_t ks = 1; ks <= sizeof(key); ks++) {
+		struct sl_map *m = mk(type, ks, 8, 2 * ks + 2, 0, 1);
+		struct sl_map_jit_fns f;
+		uint64_t v, got, *p;
+
+		sl_map_jit_fns(m, &f);
+		CHECK(f.lookup && f.update && f.delete, "key size %u: no direct functions", ks);
+		if (!f.lookup || !f.update || !f.delete)
+			break;
+		for (uint32_t i = 0; i < ks; i++)
+			key[i] = (uint8_t)(0x5a + 3 * i);
+		v = 1000;
+		CHECK_EQ(f.update(m, key, &v, BPF_NOEXIST), 0);     /* the base key */
+		for (uint32_t i = 0; i < ks; i++) {    /* one byte differs: a new entry */
+			key[i] ^= 0x81;
+			v = i;
+			CHECK(i & 1 ? f.update(m, key, &v, BPF_NOEXIST) == 0 :
+			      sl_map_update_elem(m, key, &v, BPF_NOEXIST) == 0,
+			      "key size %u, byte %u: taken for another key", ks, i);
+			CHECK_EQ(f.update(m, key, &v, BPF_NOEXIST), -EEXIST);
+			key[i] ^= 0x81;
+		}
+		CHECK_EQ(sl_map_ctl_count(m), ks + 1);
+		for (uint32_t i = 0; i < ks; i++) {
+			key[i] ^= 0x81;
+			p = i & 1 ? sl_map_lookup_elem(m, key) : f.lookup(m, key);
+			CHECK(p && *p == i, "key size %u, byte %u: %s", ks, i, p ? "other value" : "absent");
+			CHECK(sl_map_ctl_lookup(m, key, &got) == 0 && got == i,
+			      "key size %u, byte %u: control thread's lookup differs", ks, i);
+			CHECK_EQ(i & 1 ? f.delete(m, key) : sl_map_delete_elem(m, key), 0);
+			CHECK(f.lookup(m, key) == NULL, "key size %u, byte %u: found after delete", ks, i);
+			CHECK_EQ(f.delete(m, key), -ENOENT);
+			CHECK_EQ(f.update(m, key, &v, BPF_EXIST), -ENOENT);
+			key[i] ^= 0x81;
+		}
+		p = f.lookup(m, key);
+		CHECK(p && *p == 1000, "key size %u: base key lost", ks);
+		CHECK_EQ(sl_map_ctl_count(m), 1);
+		sl_map_destroy(m);
+	}
+	sl_map_worker_offline();
+}
+
 int main(void)
 {
+	test_key_sizes(BPF_MAP_TYPE_HASH);
+	test_key_sizes(BPF_MAP_TYPE_LRU_HASH);
+	test_key_sizes(BPF_MAP_TYPE_PERCPU_HASH);
+	test_key_sizes(BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	test_reclaim();
 	test_read_section();
 	test_in_place();

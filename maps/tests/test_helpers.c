@@ -338,7 +338,7 @@ static uint64_t mono(void)
 
 /*
  * bpf_ktime_get_ns is CLOCK_MONOTONIC read through the TSC once the
- * process has 200 ms of baseline (vm/helpers.c): over 400 ms, every value
+ * process has 2 ms of baseline (vm/helpers.c): over 400 ms, every value
  * lies within 5 us of clock_gettime read around it and none goes back.
  */
 static void test_ktime_tsc(void)

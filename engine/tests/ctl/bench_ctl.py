@@ -14,14 +14,20 @@ an operator's tools would be: the worker owns its core.
    frame) runs maps_mix.bpf.o, whose HASH by_src gets 10,000 entries
    through `map_update`. Phases of 2 s: no client, then ROUNDS times (one
    client dumping by_src in a loop; the other CPU busy with a process that
-   touches nothing of the engine's; no client). Per phase the worker's Mpps
-   (rx deltas read over the socket), its thread's share of a CPU (/proc),
-   its Mpps per CPU second, the control thread's share of a CPU and the
-   dumps per second; each loaded phase's ratio is taken against the mean of
-   the no-client phases just before and after it (drift cancels), and the
-   median and mean over the rounds are printed. The dumping client and the
-   busy process are child processes (the sampling thread never waits for
-   their GIL).
+   touches nothing of the engine's; no client), the first two in turn in
+   the other order every other round (a phase's place in the round is not
+   what is measured). Per phase the worker's Mpps (rx deltas read over the
+   socket), its thread's share of a CPU (/proc), its Mpps per CPU second,
+   the control thread's share of a CPU and the dumps per second; each
+   loaded phase's ratio is taken against the mean of the no-client phases
+   just before and after it (drift cancels). Over the rounds: the median,
+   mean and spread (min, quartiles, max) of each ratio, and per round the
+   dumping phase against the busy one (what a dump costs beyond the other
+   CPU being busy at all). The dumping client and the busy process are
+   child processes (the sampling thread never waits for their GIL).
+   Then the control thread's instructions per dumped entry (callgrind,
+   counted inside sl_ctl_dump_step over two dumps of the same map, filled
+   by a preload file this time), which the machine's load does not change.
 2. A second engine runs ctl_count v1; a thread samples the port's received
    packets every ~10 ms through DPDK telemetry (/ethdev/stats,0, answered by
    DPDK's telemetry thread, so sampling goes on while the control thread is
@@ -30,9 +36,11 @@ an operator's tools would be: the worker owns its core.
    (the engine's CLOCK_MONOTONIC in the reload result) and its phase.
 The machine is shared: compare the ratios, not the absolute numbers.
 """
+import glob
 import json
 import multiprocessing
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -85,13 +93,15 @@ def cpu_s(pid, tid):
         return int(f.read().split()[0]) * 1e-9
 
 
-def start(sluice, prog, pcap, sock):
-    p = sl.spawn([sluice, "run", "--quiet", "--prog", prog, "--port",
-                  "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap, "--port", "net_null0,no-rx=1",
-                  "--ctl-socket", sock, "--duration", "120"] + EAL,
+def start(sluice, prog, pcap, sock, extra=(), wait_s=10, duration=120):
+    """The engine (@p sluice: the binary, or a list: a command that runs it), up."""
+    cmd = sluice if isinstance(sluice, list) else [sluice]
+    p = sl.spawn(cmd + ["run", "--quiet", "--prog", prog, "--port",
+                        "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap, "--port", "net_null0,no-rx=1",
+                        "--ctl-socket", sock, "--duration", str(duration)] + list(extra) + EAL,
                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                  preexec_fn=lambda: os.sched_setaffinity(0, ALL))
-    for _ in range(200):
+    for _ in range(int(wait_s / 0.05)):
         if os.path.exists(sock):
             return p
         time.sleep(0.05)
@@ -165,7 +175,16 @@ def median(xs):
     return (xs[len(xs) // 2] + xs[(len(xs) - 1) // 2]) / 2
 
 
-ROUNDS = 5
+def spread(xs):
+    """min / lower quartile / upper quartile / max of xs, as text."""
+    xs = sorted(xs)
+
+    def q(f):
+        return xs[min(len(xs) - 1, int(f * (len(xs) - 1) + 0.5))]
+    return "%.3f / %.3f / %.3f / %.3f (min, quartiles, max)" % (xs[0], q(0.25), q(0.75), xs[-1])
+
+
+ROUNDS = 9  # 5 left the median at the mercy of two disturbed rounds (the anchor's spread was 0.83-1.04)
 
 
 def bench_dump(sluice, obj, pcap, tmp):
@@ -184,9 +203,13 @@ def bench_dump(sluice, obj, pcap, tmp):
           "time; ctl: the control thread's share of a CPU)")
     none = [phase(c, p, tid, sock, None, 2.0)]
     dump, busy = [], []
-    for _ in range(ROUNDS):
-        dump.append(phase(c, p, tid, sock, dump_loop, 2.0))
-        busy.append(phase(c, p, tid, sock, busy_loop, 2.0))
+    for r in range(ROUNDS):
+        if r % 2 == 0:
+            dump.append(phase(c, p, tid, sock, dump_loop, 2.0))
+            busy.append(phase(c, p, tid, sock, busy_loop, 2.0))
+        else:
+            busy.append(phase(c, p, tid, sock, busy_loop, 2.0))
+            dump.append(phase(c, p, tid, sock, dump_loop, 2.0))
         none.append(phase(c, p, tid, sock, None, 2.0))
     stop(p)
     rd, rdc, rb, rbc = [], [], [], []
@@ -203,10 +226,42 @@ def bench_dump(sluice, obj, pcap, tmp):
               (n0[0], n0[1], n0[2], d[0], d[1], d[2], d[4], d[3],
                d[3] / d[4] * 1e3 if d[4] else 0, b[0], b[1], b[2], rd[-1], rdc[-1], rb[-1],
                rbc[-1]))
-    print("  dumping: ratio median %.3f, mean %.3f (per worker CPU second: median %.3f, mean "
-          "%.3f) (target >= 0.97)" % (median(rd), sum(rd) / ROUNDS, median(rdc), sum(rdc) / ROUNDS))
-    print("  other CPU busy, no client: ratio median %.3f, mean %.3f (per worker CPU second: "
-          "median %.3f)" % (median(rb), sum(rb) / ROUNDS, median(rbc)))
+    print("  dumping: ratio median %.3f, mean %.3f, spread %s (per worker CPU second: median "
+          "%.3f, mean %.3f) (target >= 0.97)" % (median(rd), sum(rd) / ROUNDS, spread(rd),
+                                                  median(rdc), sum(rdc) / ROUNDS))
+    print("  other CPU busy, no client: ratio median %.3f, mean %.3f, spread %s (per worker CPU "
+          "second: median %.3f)" % (median(rb), sum(rb) / ROUNDS, spread(rb), median(rbc)))
+    paired = [d / b for d, b in zip(rd, rb) if b]
+    pairedc = [d / b for d, b in zip(rdc, rbc) if b]
+    print("  dumping against other CPU busy, same round: median %.3f, spread %s; per worker CPU "
+          "second: median %.3f, spread %s (what a dump costs beyond any work on the other CPU)" %
+          (median(paired), spread(paired), median(pairedc), spread(pairedc)))
+    dump_instructions(sluice, obj, pcap, os.path.dirname(sock))
+
+
+def dump_instructions(sluice, obj, pcap, tmp):
+    """Control-thread instructions per dumped entry: callgrind counting inside
+    sl_ctl_dump_step (the streamed dump: walk, typing, text, output buffer)."""
+    if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
+        print("  (valgrind missing: control-thread instructions per entry not measured)")
+        return
+    pre, sock = os.path.join(tmp, "by_src.txt"), os.path.join(tmp, "cg.sock")
+    out = os.path.join(tmp, "cg.out")
+    with open(pre, "w") as f:
+        f.writelines("%s %d\n" % (mac(i), i) for i in range(10000))
+    p = start(["valgrind", "--tool=callgrind", "--separate-threads=yes", "--collect-atstart=no",
+               "--toggle-collect=sl_ctl_dump_step", "--callgrind-out-file=" + out, sluice],
+              obj, pcap, sock, ["--map", "by_src=" + pre], wait_s=300, duration=900)
+    c = Client(sock)
+    n = sum(len(c.req({"cmd": "map_dump", "map": "by_src"})["entries"]) for _ in range(2))
+    subprocess.run(["callgrind_control", "-d", str(p.pid)], capture_output=True, timeout=120)
+    stop(p)
+    ir = 0
+    for path in glob.glob(out + ".1-*"):
+        with open(path, errors="replace") as f:
+            ir += sum(int(l.split()[1]) for l in f if l.startswith("summary:"))
+    print("  control thread: %.0f instructions per dumped entry (callgrind inside "
+          "sl_ctl_dump_step, 2 dumps of %d entries)" % (ir / n if n else 0, n // 2))
 
 
 def rss_kib(pid):

@@ -122,6 +122,47 @@ def check_record(eng, data_hex, variant, label):
 
 # ---- case: every command ----
 
+def raw_dump(sock, name):
+    """The bytes of one map_dump answer line, as the engine wrote them."""
+    c = Client(sock)
+    c.s.sendall(json.dumps({"cmd": "map_dump", "map": name}).encode() + b"\n")
+    buf = b""
+    while not buf.endswith(b"\n"):
+        d = c.s.recv(1 << 20)
+        if not d:
+            fail("map_dump %s: connection closed" % name)
+        buf += d
+    c.close()
+    return buf[:-1]
+
+
+def check_dump_text(eng):
+    """A dump's entries are written without jansson where their text allows
+    (ctl_dump.c): every answer must still be byte for byte the compact JSON
+    of what it says (Python's json writes ASCII strings and integers as
+    jansson does), and values at the edges of that shortcut (18, 19 and 20
+    digits, 2^64 - 1 past what a JSON integer holds here) must read back as
+    the test stored them."""
+    edges = {20: 10 ** 17 + 3, 21: 10 ** 18 + 7, 22: 2 ** 63 - 1, 23: 2 ** 64 - 1, 24: 0}
+    for k, v in edges.items():
+        eng.ctl("map", "update", "flows", str(k), str(v))
+    for name in ("flows", "hist", "counts"):
+        raw = raw_dump(eng.sock, name)
+        obj = json.loads(raw)
+        if json.dumps(obj, separators=(",", ":")).encode() != raw:
+            fail("map_dump %s: not the compact JSON of itself: %r" % (name, raw[:300]))
+        if name == "flows":
+            got = {e["key"]: e["value"] for e in obj["result"]["entries"]}
+            for k, v in edges.items():
+                want = v if v <= 2 ** 63 - 1 else str(v)  # json.c: past 2^63 - 1, its digits
+                if got.get(k) != want:
+                    fail("flows[%d] dumped as %r, stored %d" % (k, got.get(k), v))
+    for k in edges:
+        eng.ctl("map", "delete", "flows", str(k))
+    print("ok map_dump text: compact JSON byte for byte (flows, per-CPU hist, counts); "
+          "18-20 digit values and 2^64 - 1 as stored")
+
+
 def case_commands(argv, tmp):
     v1 = argv[3]
     eng = Engine(argv, tmp, v1)
@@ -170,6 +211,7 @@ def case_commands(argv, tmp):
         fail("hex number value")
     if {e["key"] for e in eng.ctl_json("map", "dump", "flows")["entries"]} != {7, 16}:
         fail("flows dump")
+    check_dump_text(eng)
     eng.ctl("map", "delete", "flows", "7")
     r = eng.ctl("map", "lookup", "flows", "7", ok=False)
     if r.returncode != 1 or "no such key" not in r.stderr:

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * jit-map-calls: the JIT's direct calls of a map's own functions
+ * (jit/map_calls.c) against the interpreter, which goes through the
+ * helpers and the map's generic dispatch, and against a model kept here.
+ *
+ * For every hash map type and a range of key sizes (those hash.c compiles
+ * specialised code for, and others read as overlapping words), a random
+ * sequence of bpf_map_update_elem (BPF_ANY / BPF_NOEXIST / BPF_EXIST),
+ * bpf_map_lookup_elem and bpf_map_delete_elem over a few keys that differ
+ * from each other in one byte runs as one small program per operation:
+ * interpreted on one map, JIT-compiled on a twin map. Each r0 must equal
+ * the model's (0 / -EEXIST / -ENOENT; the value or MISS for a lookup),
+ * and the JIT code must call the map's function for the operation
+ * (sl_map_jit_fns()) directly, not the helper.
+ *
+ * usage: test_jit_map_calls [SEED]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_jit.h"
+#include "sl_maps.h"
+#include "sl_vm.h"
+#include "sl_test.h"
+
+#define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
+					     .off = (o), .imm = (i) })
+#define MISS 0xdeadull
+#define NKEYS 6
+#define OPS 160
+#define KEY_OFF (-80)   /* the key's place on the stack; the value's is -8 */
+
+enum op { OP_LOOKUP, OP_UPDATE, OP_DELETE };
+
+static const int32_t helper_of[] = {
+	[OP_LOOKUP] = BPF_FUNC_map_lookup_elem,
+	[OP_UPDATE] = BPF_FUNC_map_update_elem,
+	[OP_DELETE] = BPF_FUNC_map_delete_elem,
+};
+
+/*
+ * The program of one operation on map 0: key bytes and value stored on the
+ * stack, r1-r4 set, the helper called; a lookup returns the u64 value or
+ * MISS, the others the helper's result.
+ */
+static struct sl_prog *op_prog(struct sl_map *map, enum op op, const uint8_t *key, uint32_t ks,
+			       int32_t val, int32_t flags)
+{
+	struct bpf_insn insns[96];
+	uint32_t n = 0, call;
+	char log[256];
+	struct sl_prog *p;
+
+	for (uint32_t i = 0; i < ks; i++)
+		insns[n++] = I(BPF_ST | BPF_MEM | BPF_B, 10, 0, (int16_t)(KEY_OFF + (int)i), key[i]);
+	insns[n++] = I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, val);
+	insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
+	insns[n++] = I(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, KEY_OFF);
+	insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_X, 3, 10, 0, 0);
+	insns[n++] = I(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -8);
+	insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, flags);
+	insns[n++] = I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_IDX, 0, 0);
+	insns[n++] = I(0, 0, 0, 0, 0);
+	call = n;
+	insns[n++] = I(BPF_JMP | BPF_CALL, 0, 0, 0, helper_of[op]);
+	if (op == OP_LOOKUP) {
+		insns[n++] = I(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2, 0);
+		insns[n++] = I(BPF_LDX | BPF_MEM | BPF_DW, 0, 0, 0, 0);
+		insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, (int32_t)MISS);
+	}
+	insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	p = sl_prog_from_raw(insns, n * sizeof(*insns), SL_PROG_RAW, 64, log, sizeof(log));
+	if (!p)
+		FATAL("sl_prog_from_raw: %s", log);
+	p->maps = calloc(1, sizeof(*p->maps));
+	if (!p->maps)
+		FATAL("out of memory");
+	p->maps[0] = map;
+	p->n_maps = 1;
+	p->aux[call].map = map;   /* what the verifier records: the one map of the call */
+	p->verified = true;       /* hand-written valid programs (test code only) */
+	return p;
+}
+
+/* Does @p jit call @p fn directly ("call rel32" landing on it, or movabs of its address)? */
+static bool calls(const struct sl_jit *jit, const void *fn)
+{
+	const uint8_t *c = sl_jit_code(jit);
+	size_t n = sl_jit_code_size(jit);
+	uintptr_t f = (uintptr_t)fn;
+
+	if (memmem(c, n, &f, sizeof(f)))
+		return true;
+	for (size_t i = 0; i + 5 <= n; i++) {
+		int32_t rel;
+
+		memcpy(&rel, c + i + 1, 4);
+		if (c[i] == 0xe8 && (uintptr_t)(c + i + 5) + (uintptr_t)(intptr_t)rel == f)
+			return true;
+	}
+	return false;
+}
+
+/* the model's r0 for one operation (present / val: the model's map, updated) */
+static uint64_t model(enum op op, int32_t flags, int k, int32_t v, bool *present, int32_t *val)
+{
+	switch (op) {
+	case OP_LOOKUP:
+		return present[k] ? (uint64_t)(int64_t)val[k] : MISS;
+	case OP_DELETE:
+		if (!present[k])
+			return (uint64_t)-ENOENT;
+		present[k] = false;
+		return 0;
+	default:
+		if (flags == BPF_NOEXIST && present[k])
+			return (uint64_t)-EEXIST;
+		if (flags == BPF_EXIST && !present[k])
+			return (uint64_t)-ENOENT;
+		present[k] = true;
+		val[k] = v;
+		return 0;
+	}
+}
+
+static const void *fn_of(const struct sl_map_jit_fns *f, enum op op)
+{
+	return op == OP_LOOKUP ? (const void *)(uintptr_t)f->lookup :
+	       op == OP_UPDATE ? (const void *)(uintptr_t)f->update :
+				 (const void *)(uintptr_t)f->delete;
+}
+
+static void run_sequence(uint32_t type, uint32_t ks, struct sl_rng *rng)
+{
+	struct sl_map_def def = { type, ks, 8, 2 * NKEYS, 0 };
+	struct sl_map *mi = sl_map_create("interp", &def, 1), *mj = sl_map_create("jit", &def, 1);
+	struct sl_jit_opts jo = { .sz = sizeof(jo) };
+	uint8_t keys[NKEYS][64];
+	bool present[NKEYS] = { false };
+	int32_t val[NKEYS] = { 0 };
+	struct sl_map_jit_fns f;
+	char log[256];
+
+	if (!mi || !mj)
+		FATAL("map type %u key size %u: %s", type, ks, strerror(errno));
+	sl_map_jit_fns(mj, &f);
+	for (int k = 0; k < NKEYS; k++) {   /* key k: the base with byte (7k mod ks) changed */
+		for (uint32_t i = 0; i < ks; i++)
+			keys[k][i] = (uint8_t)(0x31 + 5 * i);
+		if (k)
+			keys[k][(7u * (uint32_t)k) % ks] ^= (uint8_t)(0x10 * k + 1);
+	}
+	for (int i = 0; i < OPS; i++) {
+		enum op op = (enum op)sl_rng_below(rng, 3);
+		int k = (int)sl_rng_below(rng, ks == 1 ? 2 : NKEYS);   /* 1 byte: two keys differ */
+		int32_t flags = op == OP_UPDATE ? (int32_t)sl_rng_below(rng, 3) : 0;
+		int32_t v = (int32_t)sl_rng_below(rng, 1u << 30);
+		struct sl_prog *pi = op_prog(mi, op, keys[k], ks, v, flags);
+		struct sl_prog *pj = op_prog(mj, op, keys[k], ks, v, flags);
+		struct sl_jit *jit = sl_jit_compile(pj, &jo, log, sizeof(log));
+		uint64_t want = model(op, flags, k, v, present, val), ri, rj;
+
+		if (!jit)
+			FATAL("sl_jit_compile: %s", log);
+		ri = sl_vm_exec(pi, NULL, NULL, NULL);
+		rj = sl_jit_entry(jit)(NULL, 0);
+		CHECK(ri == want && rj == want,
+		      "type %u key size %u op %d (flags %d) on key %d: interpreter 0x%" PRIx64
+		      ", jit 0x%" PRIx64 ", model 0x%" PRIx64, type, ks, i, flags, k, ri, rj, want);
+		CHECK(calls(jit, fn_of(&f, op)),
+		      "type %u key size %u: op %d does not call the map's function directly",
+		      type, ks, (int)op);
+		sl_jit_free(jit);
+		sl_prog_free(pi);
+		sl_prog_free(pj);
+	}
+	CHECK_EQ(sl_map_ctl_count(mi), sl_map_ctl_count(mj));
+	sl_map_destroy(mi);
+	sl_map_destroy(mj);
+}
+
+int main(int argc, char **argv)
+{
+	static const uint32_t types[] = { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
+					  BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH };
+	static const uint32_t sizes[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 20, 24, 36, 40, 52, 64 };
+	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 20261206;
+	struct sl_rng rng = sl_rng_make(seed, SL_RNG_XORSHIFT_STAR);
+
+	sl_test_seed(seed);
+	if (sl_map_worker_online(0))
+		FATAL("sl_map_worker_online failed");
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+			run_sequence(types[t], sizes[s], &rng);
+	sl_map_worker_offline();
+	return sl_test_done("jit-map-calls");
+}
