@@ -18,6 +18,7 @@
 #include "engine_internal.h"
 #include "pcapio.h"
 #include "replay.h"
+#include "replay_par.h"
 #include "sl_num.h"
 
 static int replay_usage(FILE *out)
@@ -27,7 +28,7 @@ static int replay_usage(FILE *out)
 		"                     -r IN.pcap [-w [PORT=]OUT.pcap]... [--drops FILE] [--json FILE]\n"
 		"                     [--map NAME=FILE]...\n"
 		"                     [--interp] [--quiet] [--no-maps] [--progress|--no-progress]\n"
-		"                     [--io-threads on|off] [--workers 1]\n"
+		"                     [--io-threads on|off] [--workers N]\n"
 		"  --prog X.o        an XDP or socket-filter program (first one, or --section S)\n"
 		"  -c sluice.yaml    program, engine, map sizes and preloads from a config file\n"
 		"                    (its ports are not used: the replay's ports are its -w)\n"
@@ -44,7 +45,8 @@ static int replay_usage(FILE *out)
 		"  --io-threads on|off  a thread reads the input ahead, one per output file\n"
 		"                    writes behind (default: inputs of 512 KiB and more,\n"
 		"                    with 2 CPUs or more)\n"
-		"  --workers 1       one worker (several are not implemented)\n");
+		"  --workers N       N threads run the records, outputs in record order (socket\n"
+		"                    filters and --filter without maps, pcap in host byte order)\n");
 	return out == stdout ? 0 : 2;
 }
 
@@ -115,18 +117,14 @@ static int parse_io(struct sl_replay_opts *o, const char *arg)
 	return -1;
 }
 
-/* --workers N: one (the replay is one thread; several workers are not implemented). */
-static int parse_workers(const char *arg)
+/* --workers N: threads that run the records (replay_par.c). */
+static int parse_workers(struct sl_replay_opts *o, const char *arg)
 {
 	uint64_t n;
 
-	if (sl_num_opt_u64("replay", "--workers", arg, 1, 1024, &n))
+	if (sl_num_opt_u64("replay", "--workers", arg, 1, SL_REPLAY_MAX_WORKERS, &n))
 		return -1;
-	if (n > 1) {
-		fprintf(stderr, "sluice replay: --workers %s: a replay runs one worker (several, "
-			"in file order, are not implemented)\n", arg);
-		return -1;
-	}
+	o->workers = (unsigned)n;
 	return 0;
 }
 
@@ -134,7 +132,7 @@ static int parse_opt(struct sl_replay_opts *o, int c, const char *arg)
 {
 	switch (c) {
 	case 'A': return parse_io(o, arg);
-	case 'W': return parse_workers(arg);
+	case 'W': return parse_workers(o, arg);
 	case 'P': o->prog_path = arg; return 0;
 	case 'S': o->section = arg; return 0;
 	case 'F': o->filter = arg; return 0;

@@ -213,6 +213,16 @@ static void big_free(void *p, size_t mapped)
 		munmap(p, mapped);
 }
 
+uint8_t *sl_pcap_buf_alloc(size_t size, size_t *mapped)
+{
+	return big_alloc(size, mapped);
+}
+
+void sl_pcap_buf_free(void *p, size_t mapped)
+{
+	big_free(p, mapped);
+}
+
 /* The window buffer, @p want bytes long now, its first @p keep bytes kept. */
 static int buf_grow(struct sl_pcap_reader *r, size_t want, size_t keep)
 {
@@ -916,6 +926,21 @@ int sl_pcap_open(struct sl_pcap_reader *r, const char *path, char *log, size_t l
 	return ret;
 }
 
+int sl_pcap_seek(struct sl_pcap_reader *r, uint64_t off, uint64_t nrec, char *log,
+		 size_t log_len)
+{
+	ahead_stop(r);
+	if (lseek(r->fd, (off_t)off, SEEK_SET) < 0)
+		return say(log, log_len, -errno, "%s: seek: %s", r->path, strerror(errno));
+	r->base = r->buf;
+	r->file_pos = off;
+	r->off = 0;
+	r->size = 0;
+	r->eof = off >= r->file_size;
+	r->nrec = nrec;
+	return 0;
+}
+
 int sl_pcap_next_slow(struct sl_pcap_reader *r, struct sl_pcap_rec *rec, char *log,
 		      size_t log_len)
 {
@@ -1165,6 +1190,17 @@ int sl_pcap_write_slow(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
 	w->len += 16 + (size_t)caplen;
 	w->pkts++;
 	return 0;
+}
+
+int sl_pcap_wput(struct sl_pcap_writer *w, const uint8_t *p, size_t len, uint64_t pkts)
+{
+	if ((w->len || w->behind) && wflush_drain(w, true))
+		return w->err;
+	if (!w->err)
+		w->err = write_all(w->fd, p, len);
+	if (!w->err)
+		w->pkts += pkts;
+	return w->err;
 }
 
 int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len)

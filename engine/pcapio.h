@@ -125,6 +125,23 @@ static inline int sl_pcap_next(struct sl_pcap_reader *r, struct sl_pcap_rec *rec
 	return sl_pcap_next_slow(r, rec, log, log_len);
 }
 
+/**
+ * Go on reading at file offset @p off, the start of record @p nrec + 1, of
+ * a classic pcap (after records taken elsewhere: several workers, see
+ * replay_par.c); the read-ahead thread, if any, is stopped. 0 or -errno with
+ * one line in @p log.
+ */
+int sl_pcap_seek(struct sl_pcap_reader *r, uint64_t off, uint64_t nrec, char *log,
+		 size_t log_len);
+
+/**
+ * A large buffer for file data, 2 MiB aligned and advised as huge pages
+ * (see pcapio.c, big_alloc); *mapped is what sl_pcap_buf_free() unmaps.
+ * NULL on failure.
+ */
+uint8_t *sl_pcap_buf_alloc(size_t size, size_t *mapped);
+void sl_pcap_buf_free(void *p, size_t mapped);
+
 /** Fraction of the file read so far, 0..1 (progress). */
 double sl_pcap_progress(const struct sl_pcap_reader *r);
 
@@ -203,6 +220,13 @@ static inline int sl_pcap_write_raw(struct sl_pcap_writer *w, const uint8_t *rec
 	return sl_pcap_write_slow(w, &(struct sl_pcap_rec){ .sec = h[0], .frac = h[1],
 							     .len = h[3] }, rec + 16, caplen);
 }
+
+/**
+ * Append @p len bytes holding @p pkts whole records straight to the file,
+ * after what is buffered (written first, and waited for with write-behind).
+ * Several workers, in record order. 0 or the sticky -errno.
+ */
+int sl_pcap_wput(struct sl_pcap_writer *w, const uint8_t *p, size_t len, uint64_t pkts);
 
 /** Flush and close; 0 or -errno with one line in @p log. NULL-safe on a closed writer. */
 int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len);

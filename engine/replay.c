@@ -53,6 +53,7 @@
 #include "engine_internal.h"
 #include "pcapio.h"
 #include "replay.h"
+#include "replay_par.h"
 #include "sl_cbpf.h"
 #include "sl_config.h"
 #include "sl_helpers.h"
@@ -478,14 +479,19 @@ static inline void replay_one(struct replay *rp, struct sl_worker_stats *s,
 	}
 }
 
-/* packets, percent of the file, rate, ETA on stderr (a terminal). */
-static void progress(const struct replay *rp, uint64_t n, bool last)
+/* packets, percent of the file (@p f), rate, ETA on stderr (a terminal). */
+static void progress_at(const struct replay *rp, uint64_t n, double f, bool last)
 {
-	double t = now() - rp->start, f = sl_pcap_progress(&rp->rd);
+	double t = now() - rp->start;
 	double rate = t > 0 ? (double)n / t : 0, eta = f > 0 ? t / f - t : 0;
 
 	fprintf(stderr, "\r%" PRIu64 " packets  %5.1f%%  %.2f Mpps  ETA %.0f s   %s", n, f * 100,
 		rate * 1e-6, last ? 0.0 : eta, last ? "\n" : "");
+}
+
+static void progress(const struct replay *rp, uint64_t n, bool last)
+{
+	progress_at(rp, n, sl_pcap_progress(&rp->rd), last);
 }
 
 /* Every 4096 records: the maps' quiescent state; every 256 Ki: the progress line. */
@@ -579,6 +585,34 @@ static void socket_fast(struct replay *rp, struct sl_worker_stats *s, uint64_t *
 	socket_counts(rp, s, vc);
 }
 
+static void progress_cb(const void *arg, uint64_t n, double done)
+{
+	progress_at(arg, n, done, false);
+}
+
+/*
+ * --workers N: the records on N threads (replay_par.c) up to the end of
+ * the file or the first record the reader refuses, which the loop below
+ * then meets. 0 or -errno with one line in @p log.
+ */
+static int replay_par(struct replay *rp, struct sl_worker_stats *s, uint64_t *np, bool show,
+		      char *log, size_t log_len)
+{
+	unsigned eg = rp->pv.egress[0];
+	struct sl_replay_par p = {
+		.ex = &rp->ex, .pv = &rp->pv, .rd = &rp->rd,
+		.kept = eg != SL_PORT_NONE && rp->out[eg].buf ? &rp->out[eg] : NULL,
+		.drops = rp->drops.buf ? &rp->drops : NULL,
+		.kept_dropped = eg == SL_PORT_NONE, .clock = rp->clock, .frac_ns = rp->frac_ns,
+		.workers = rp->o->workers, .show = show, .progress = progress_cb, .progress_arg = rp,
+	};
+	int err = sl_replay_par_run(&p, log, log_len);
+
+	*np += p.n;
+	socket_counts(rp, s, p.vc);
+	return err;
+}
+
 static int replay_loop(struct replay *rp, char *log, size_t log_len)
 {
 	struct sl_worker_stats *s = &rp->eng.workers[0].stats;
@@ -586,9 +620,9 @@ static int replay_loop(struct replay *rp, char *log, size_t log_len)
 	bool fast = rp->socket && !rp->rd.ng && !rp->rd.swap;
 	struct sl_pcap_rec rec;
 	uint64_t n = 0;
-	int ret;
+	int ret = rp->o->workers > 1 ? replay_par(rp, s, &n, show, log, log_len) : 0;
 
-	for (;;) {
+	for (; !ret;) {
 		if (fast)
 			socket_fast(rp, s, &n, show);
 		ret = sl_pcap_next(&rp->rd, &rec, log, log_len);  /* reads on, or says why not */
@@ -596,6 +630,7 @@ static int replay_loop(struct replay *rp, char *log, size_t log_len)
 			break;
 		replay_one(rp, s, &rec);
 		every_4k(rp, ++n, show);
+		ret = 0;
 	}
 	if (show)
 		progress(rp, n, true);
@@ -641,6 +676,25 @@ static int replay_setup(struct replay *rp)
 	return 0;
 }
 
+/*
+ * --workers N > 1 runs socket filters without maps over a classic pcap in
+ * host byte order (replay_par.c); anything else is refused: NULL, or what.
+ */
+static const char *workers_refusal(const struct replay *rp)
+{
+	if (!rp->socket)
+		return "XDP programs";
+	if (rp->eng.obj && sl_obj_map_count(rp->eng.obj))
+		return "programs with maps (their results would depend on the order of the records)";
+	if (rp->cpu_progs)
+		return "CPUMAP entry programs";
+	if (rp->rd.ng)
+		return "pcapng files";
+	if (rp->rd.swap)
+		return "pcap files in the other byte order";
+	return NULL;
+}
+
 /* CPUs this process may run on: the I/O threads pay only with a second one. */
 static int cpus_allowed(void)
 {
@@ -671,7 +725,7 @@ static int replay_open(struct replay *rp, const struct sl_replay_opts *o)
 		fprintf(stderr, "sluice replay: -r %s\n", log);
 		return err;
 	}
-	rp->io_threads = o->io == SL_REPLAY_IO_ON ||
+	rp->io_threads = o->workers > 1 ? false : o->io == SL_REPLAY_IO_ON ||
 			 (o->io == SL_REPLAY_IO_AUTO && rp->rd.file_size >= SL_PCAP_THREADS_MIN &&
 			  cpus_allowed() > 1);
 	/* started now, the thread reads while the program is compiled */
@@ -691,6 +745,7 @@ int sl_replay_main(const struct sl_replay_opts *o)
 	static bool used;
 	char log[LOG_LEN] = "";
 	double secs, cpu;
+	clockid_t cpu_clock;
 	int err, in_err;
 
 	if (used)
@@ -699,18 +754,25 @@ int sl_replay_main(const struct sl_replay_opts *o)
 	if (replay_open(&rp, o))
 		return 1;
 	err = replay_setup(&rp);
+	if (!err && o->workers > 1 && workers_refusal(&rp)) {
+		fprintf(stderr, "sluice replay: --workers %u: several workers run socket filters "
+			"(and --filter) without maps over a pcap file in host byte order, not %s\n",
+			o->workers, workers_refusal(&rp));
+		err = 2;
+	}
 	if (err) {
 		close_outputs(&rp);
 		replay_free(&rp);
-		return 1;
+		return err == 2 ? 2 : 1;
 	}
 	sl_map_worker_online(0);
 	rp.frac_ns = rp.rd.res == SL_PCAP_NSEC ? 1 : 1000;
 	rp.start = now();
-	cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
+	cpu_clock = o->workers > 1 ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_THREAD_CPUTIME_ID;
+	cpu = clock_s(cpu_clock);
 	in_err = replay_loop(&rp, log, sizeof(log));
 	secs = now() - rp.start;
-	cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu;
+	cpu = clock_s(cpu_clock) - cpu;
 	sl_helper_clock_real();
 	sl_map_worker_offline();
 	if (in_err)

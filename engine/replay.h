@@ -84,6 +84,7 @@ struct sl_replay_opts {
 	bool no_maps;
 	int progress;                /**< 1 on, 0 off, -1 on a terminal */
 	enum sl_replay_io io;        /**< --io-threads */
+	unsigned workers;            /**< --workers N (0 or 1: one) */
 };
 
 /** Run a replay; prints errors and the report. Returns the exit code. */

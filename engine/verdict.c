@@ -104,15 +104,6 @@ static unsigned redirect_target(const struct sl_ports_view *pv)
 	return SL_PORT_NONE;
 }
 
-void sl_verdict_xdp_ctx_init(const struct sl_verdict_state *st, unsigned port,
-			     struct sl_xdp_ctx *ctx)
-{
-	ctx->ingress_ifindex = st->ports->port_id[port];
-	ctx->rx_queue_index = st->queue;
-	ctx->egress_ifindex = 0;
-	ctx->reserved = 0;
-}
-
 enum sl_verdict sl_verdict_xdp_result(const struct sl_verdict_state *st, unsigned port,
 				      uint64_t r0, const struct sl_xdp_ctx *ctx,
 				      struct sl_verdict_out *out)

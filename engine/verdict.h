@@ -158,10 +158,17 @@ enum sl_verdict sl_verdict_run(struct sl_verdict_state *st, const struct sl_exec
  * Fill the fields of @p ctx that are the same for every packet from port
  * index @p port on this thread (ingress_ifindex, rx_queue_index, ...). A
  * program cannot write them (the verifier refuses stores to xdp_md), so once
- * per burst is enough. Worker: no locks.
+ * per burst is enough. Inline: the worker's burst path calls it per burst.
+ * Worker: no locks.
  */
-void sl_verdict_xdp_ctx_init(const struct sl_verdict_state *st, unsigned port,
-			     struct sl_xdp_ctx *ctx);
+static inline void sl_verdict_xdp_ctx_init(const struct sl_verdict_state *st, unsigned port,
+					   struct sl_xdp_ctx *ctx)
+{
+	ctx->ingress_ifindex = st->ports->port_id[port];
+	ctx->rx_queue_index = st->queue;
+	ctx->egress_ifindex = 0;
+	ctx->reserved = 0;
+}
 
 /**
  * The verdict of an XDP program that returned @p r0 after running on

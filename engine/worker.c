@@ -15,8 +15,10 @@
  *      fields when a helper takes the context, else data/data_meta/
  *      data_end, else nothing). With the JIT's burst entry (sl_exec.burst,
  *      jit/burst.c: the program compiled inside a loop over the mbufs)
- *      process_burst() calls it once for a run of passes; otherwise
- *      process_burst_xdp() calls the program per packet. A packet passed
+ *      burst_fast(), inlined in the loop, calls it once for a run of
+ *      passes, and a burst of plain passes goes straight to TX and its
+ *      counts; otherwise process_burst() -> process_burst_xdp() calls the
+ *      program per packet. A packet passed
  *      with its bounds untouched stays in the RX array (compacted in
  *      place, in order; nothing moves before the first other verdict), so
  *      an all-pass burst goes to rte_eth_tx_burst as received; any other
@@ -405,7 +407,7 @@ xdp_burst_entry_run(struct sl_worker *w, const struct sl_exec *ex, unsigned port
  * on xdp_step() compacts. Packet data is prefetched (a few packets ahead)
  * only for a program that can read it. Returns how many packets of @p pkts
  * go to the ingress port's egress; bc->other counts the others. (A program
- * with a burst entry takes xdp_burst_entry_run() in process_burst(); this
+ * with a burst entry takes burst_fast() in the worker's loop; this
  * per-packet loop serves every program, so one that gets here anyway, in
  * the instant a capture ends, is run correctly too.)
  */
@@ -622,15 +624,13 @@ static uint16_t process_burst_capture(struct sl_worker *w, const struct sl_exec 
 /* ---- end of the capture hook ---- */
 
 /*
- * Run the program over a burst (process_burst() and this): returns how
+ * Run the program over a burst that burst_fast() did not take: returns how
  * many packets stay in @p pkts for port *@p to (the XDP path's in-place
- * egress); the others went into the TX buffers or were freed. Kept out of
- * line (one call per burst) so that a profile shows the per-packet work
- * apart from the drivers' rx/tx (scripts/bench_engine.py counts
- * process_burst's instructions, callees included, with callgrind).
+ * egress); the others went into the TX buffers or were freed. Out of line:
+ * the fast path's loop stays small.
  */
 static __attribute__((noinline)) uint16_t
-process_burst_other(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
+process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 		    struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
 {
 	uint16_t kept;
@@ -648,27 +648,10 @@ process_burst_other(struct sl_worker *w, const struct sl_exec *ex, unsigned port
 	return 0;
 }
 
-/*
- * The JIT's burst entry (sl_exec.burst) has this small function of its own,
- * so that its bursts pay none of the other paths' frame; everything else
- * is process_burst_other().
- */
-static __attribute__((noinline)) uint16_t
-process_burst(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
-	      struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc, unsigned *to)
-{
-	unsigned egress = w->eng->egress[port];
-
-	if (unlikely(ex->burst == NULL || egress == SL_PORT_NONE ||
-		     __atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE)))
-		return process_burst_other(w, ex, port, pkts, n, bc, to);
-	*to = egress;
-	return xdp_burst_entry_run(w, ex, port, egress, pkts, n, bc, NULL);
-}
-
 /* rte_eth_tx_burst of @p n packets to port index @p p; free and count what it refused. */
-static void tx_send(struct sl_worker *w, unsigned p, struct rte_mbuf **pkts, uint16_t n,
-		    struct burst_counts *bc)
+static inline __attribute__((always_inline)) void
+tx_send(struct sl_worker *w, unsigned p, struct rte_mbuf **pkts, uint16_t n,
+	struct burst_counts *bc)
 {
 	struct sl_engine *eng = w->eng;
 	uint16_t sent;
@@ -705,8 +688,8 @@ static void flush_tx(struct sl_worker *w, struct burst_counts *bc)
  * Publish one burst's counts; rx of the port last, with release order. A
  * burst of plain passes only (bc->other 0) has no other verdict count.
  */
-static inline void publish(struct sl_worker *w, unsigned port, uint16_t n,
-			   const struct burst_counts *bc)
+static inline __attribute__((always_inline)) void
+publish(struct sl_worker *w, unsigned port, uint16_t n, const struct burst_counts *bc)
 {
 	struct sl_worker_stats *s = &w->stats;
 
@@ -722,6 +705,70 @@ static inline void publish(struct sl_worker *w, unsigned port, uint16_t n,
 		STAT_ADD(s->error, bc->error);
 	STAT_ADD(s->rx, n);
 	__atomic_store_n(&s->port_rx[port], s->port_rx[port] + n, __ATOMIC_RELEASE);
+}
+
+/*
+ * The rest of a burst the JIT's burst entry stopped in (at b->cur, the
+ * first packet that is not a plain pass, r0 @p r0): xdp_burst_rest(), then
+ * TX of what stays in @p pkts and of the TX buffers, and the counts.
+ */
+static __attribute__((noinline)) void
+burst_rest(struct sl_worker *w, const struct sl_exec *ex, struct sl_jit_burst *b,
+	   unsigned port, unsigned egress, struct rte_mbuf **pkts, uint16_t n, uint64_t r0)
+{
+	struct burst_counts bc;
+	uint16_t kept;
+
+	memset(&bc, 0, sizeof(bc));
+	kept = xdp_burst_rest(w, ex->burst, b, port, egress, pkts, n, &bc, r0, NULL);
+	if (kept)
+		tx_send(w, egress, pkts, kept, &bc);
+	flush_tx(w, &bc);
+	publish(w, port, n, &bc);
+}
+
+/*
+ * A whole burst through the JIT's burst entry (sl_exec.burst), inlined in
+ * the worker's loop: the entry runs the packets; a burst of plain passes
+ * goes to the egress port as received and is counted as such (no TX
+ * buffer, no verdict but pass); one the entry stopped in goes on in
+ * burst_rest(). False, with nothing done, when the entry does not take the
+ * burst (no entry, egress "drop", capture on): process_burst() does.
+ */
+static inline __attribute__((always_inline)) bool
+burst_fast(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
+	   struct rte_mbuf **pkts, uint16_t n)
+{
+	unsigned egress = w->eng->egress[port];
+	struct burst_counts bc;
+	struct sl_jit_burst b;
+	uint64_t r0;
+
+	if (unlikely(ex->burst == NULL || egress == SL_PORT_NONE ||
+		     __atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE)))
+		return false;
+	sl_verdict_xdp_ctx_init(&w->vstate, port, &b.ctx);
+	if (ex->xdp_ctx == SL_XDP_CTX_BOUNDS) {
+		for (unsigned k = 0; k < n && k < PREFETCH_AHEAD; k++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+		/* the entry's prefetch reads PREFETCH_AHEAD descriptors past n */
+		for (unsigned k = 0; k < PREFETCH_AHEAD; k++)
+			pkts[n + k] = pkts[n - 1];
+	}
+	b.cur = (void *const *)pkts;
+	b.end = b.cur + n;
+	r0 = ex->burst(&b);
+	if (unlikely(b.cur != b.end)) {
+		burst_rest(w, ex, &b, port, egress, pkts, n, r0);
+		return true;
+	}
+	bc.verdict[SL_VERDICT_PASS] = n;
+	bc.drop = 0;
+	bc.error = 0;
+	bc.other = 0;
+	tx_send(w, egress, pkts, n, &bc);
+	publish(w, port, n, &bc);
+	return true;
 }
 
 void sl_worker_exec_init(struct sl_exec *ex, struct sl_prog *prog, struct sl_jit *jit)
@@ -791,16 +838,19 @@ int sl_worker_main(void *arg)
 			unsigned p = polls[i].port;
 			uint16_t n = rte_eth_rx_burst(eng->port_id[p], polls[i].queue, pkts,
 						      SL_RUN_BURST);
+			const struct sl_exec *ex;
 			struct burst_counts bc;
 			unsigned to = SL_PORT_NONE;
 			uint16_t kept;
 
 			if (!n)
 				continue;
-			memset(&bc, 0, sizeof(bc));
 			w->vstate.queue = polls[i].queue;  /* rx_queue_index, queue_mapping */
-			kept = process_burst(w, __atomic_load_n(&eng->exec, __ATOMIC_ACQUIRE), p,
-					     pkts, n, &bc, &to);
+			ex = __atomic_load_n(&eng->exec, __ATOMIC_ACQUIRE);
+			if (likely(burst_fast(w, ex, p, pkts, n)))
+				continue;
+			memset(&bc, 0, sizeof(bc));
+			kept = process_burst(w, ex, p, pkts, n, &bc, &to);
 			if (kept)
 				tx_send(w, to, pkts, kept, &bc);
 			if (unlikely(bc.other))  /* else every TX buffer is empty */

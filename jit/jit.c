@@ -158,9 +158,16 @@ static struct src_op src_operand(struct jit_state *st, const struct bpf_insn *in
 /* jmp/jcc to native offset @p target of the previous pass; rel8 when it fitted then. */
 static void emit_branch(struct jit_state *st, enum x86_cc cc, uint32_t target)
 {
-	int64_t prev = (int64_t)target - (int64_t)st->ends[st->pc];
-	bool rel8 = !st->first_pass && prev >= -128 && prev <= 127;
-	int64_t rel = (int64_t)target - (int64_t)(st->e.len + x86_jcc_size(cc, rel8));
+	int64_t prev, rel;
+	bool rel8;
+
+	if (cc != CC_ALWAYS && (st->sink[st->pc] & JIT_SINK_JUMP)) {
+		target = st->stub[st->pc];     /* the moves sunk into it, then the target */
+		st->stub_taken = true;
+	}
+	prev = (int64_t)target - (int64_t)st->ends[st->pc];
+	rel8 = !st->first_pass && prev >= -128 && prev <= 127;
+	rel = (int64_t)target - (int64_t)(st->e.len + x86_jcc_size(cc, rel8));
 
 	x86_jcc_rel(&st->e, cc, (int32_t)rel, rel8);
 }
@@ -490,7 +497,8 @@ static int alu_end(struct jit_state *st, const struct bpf_insn *in, bool w64)
 	case 16:
 		if (swap)
 			x86_rol16_8(&st->e, dst);
-		x86_movzx_rr(&st->e, 2, dst, dst);
+		if (!(st->fits16[st->pc] & (1u << in->dst_reg)))
+			x86_movzx_rr(&st->e, 2, dst, dst);      /* else bits 16-63 are zero already */
 		return 0;
 	case 32:
 		if (swap)
@@ -1386,6 +1394,89 @@ static int emit_st_k(struct jit_state *st, const struct bpf_insn *in)
 	return do_st(st, &t);
 }
 
+/* The code of instruction @p in at st->pc: fused, absorbed or plain. 0 or -errno. */
+static int emit_insn(struct jit_state *st, const struct bpf_insn *in)
+{
+	uint8_t f = st->fuse[st->pc];
+
+	if (st->dead[st->pc] || (st->sink[st->pc] & JIT_SINK_MOV))
+		return 0;                          /* nothing reads it, or the stub makes it */
+	if (f == JIT_FUSE_CMP_K || f == JIT_FUSE_CMP_K32)
+		return emit_cmp_k(st, in) ? st->log.err : 0;
+	if (f == JIT_FUSE_ALU_K)
+		return emit_alu_k(st, in) ? st->log.err : 0;
+	if (f == JIT_FUSE_SETCC)
+		return emit_setcc(st, in) ? st->log.err : 0;
+	if (f == JIT_FUSE_JZ_FLAGS)
+		return emit_jz_flags(st, in) ? st->log.err : 0;
+	if (f == JIT_FUSE_JMP32 || f == JIT_FUSE_TEST_K || f == JIT_FUSE_MEM_CMP)
+		return emit_late_jump(st, in, f) ? st->log.err : 0;
+	if (f == JIT_FUSE_ST_K)
+		return emit_st_k(st, in) ? st->log.err : 0;
+	if (f == JIT_FUSE_MEM_ALU)
+		emit_mem_alu(st, in);
+	else if (f && f != JIT_FUSE_INLINE_CALL)
+		emit_fused(st, in, f);
+	else if (class_table[SL_OP_CLASS(in->code)](st, in))
+		return st->log.err;
+	return 0;
+}
+
+/* The moves sunk into the jump at @p j (sink.c): those marked in the run of instructions before it. */
+static void emit_sunk_moves(struct jit_state *st, uint32_t j)
+{
+	const struct bpf_insn *insns = st->prog->insns;
+	uint32_t k = j;
+
+	while (k > st->sub->start && SL_OP_CLASS(insns[k - 1].code) != BPF_JMP &&
+	       SL_OP_CLASS(insns[k - 1].code) != BPF_JMP32 && j - (k - 1) <= 16)
+		k--;
+	for (; k < j; k++) {
+		if (!(st->sink[k] & JIT_SINK_MOV))
+			continue;
+		st->pc = k;
+		do_alu(st, &insns[k]);
+	}
+	st->pc = j;
+}
+
+/*
+ * The stubs of the function's sunk jumps (sink.c), after its epilogue:
+ * the moves, then the target: a copy of a short exit block and the
+ * epilogue when that fits, else a jmp (rel8 when it fitted in the
+ * previous pass).
+ */
+static int emit_stubs(struct jit_state *st)
+{
+	const struct bpf_insn *insns = st->prog->insns;
+
+	for (uint32_t i = 0; i < st->nstubs; i++) {
+		uint32_t j = st->stub_pcs[i];
+		int64_t t = thread_jump(st, (int64_t)j + 1 + insns[j].off), x;
+
+		st->new_stub[j] = (uint32_t)st->e.len;
+		emit_sunk_moves(st, j);
+		x = st->sub->epi_size <= JIT_INLINE_EPILOGUE ? jit_exit_block(st->prog, (uint32_t)t, st->sub->end) : -1;
+		for (int64_t pc = t; pc < x; pc++) {
+			st->pc = (uint32_t)pc;
+			if (emit_insn(st, &insns[pc]))
+				return st->log.err;
+		}
+		st->pc = j;
+		if (x >= 0) {
+			emit_epilogue(st, true);
+		} else {
+			int64_t prev = (int64_t)st->addrs[t] - (int64_t)st->stub_end[j];
+			bool rel8 = !st->first_pass && prev >= -128 && prev <= 127;
+
+			x86_jcc_rel(&st->e, CC_ALWAYS, (int32_t)((int64_t)st->addrs[t] -
+				    (int64_t)(st->e.len + x86_jcc_size(CC_ALWAYS, rel8))), rel8);
+		}
+		st->new_stub_end[j] = (uint32_t)st->e.len;
+	}
+	return 0;
+}
+
 static int emit_sub(struct jit_state *st, struct jit_sub *s)
 {
 	const struct bpf_insn *insns = st->prog->insns;
@@ -1401,6 +1492,7 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 	emit_prologue(st);
 	if (s == &st->subs[0] && st->tail_calls)
 		x86_mov_rr(&st->e, false, TCC, X_RAX);              /* r12d = count */
+	st->nstubs = 0;
 	for (uint32_t pc = s->start; pc < s->end; pc++) {
 		const struct bpf_insn *in = &insns[pc];
 
@@ -1408,33 +1500,15 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 		st->new_addrs[pc] = (uint32_t)st->e.len;
 		if (in->dst_reg >= SL_NREGS || in->src_reg >= SL_NREGS)
 			return jit_fail(st, -EINVAL, "invalid register (opcode 0x%02x)", in->code);
-		if (st->dead[pc])
-			;                                           /* nothing reads its result */
-		else if (st->fuse[pc] == JIT_FUSE_CMP_K || st->fuse[pc] == JIT_FUSE_CMP_K32) {
-			if (emit_cmp_k(st, in))
-				return st->log.err;
-		} else if (st->fuse[pc] == JIT_FUSE_ALU_K) {
-			if (emit_alu_k(st, in))
-				return st->log.err;
-		} else if (st->fuse[pc] == JIT_FUSE_SETCC) {
-			if (emit_setcc(st, in))
-				return st->log.err;
-		} else if (st->fuse[pc] == JIT_FUSE_JZ_FLAGS) {
-			if (emit_jz_flags(st, in))
-				return st->log.err;
-		} else if (st->fuse[pc] == JIT_FUSE_JMP32 || st->fuse[pc] == JIT_FUSE_TEST_K ||
-			   st->fuse[pc] == JIT_FUSE_MEM_CMP) {
-			if (emit_late_jump(st, in, st->fuse[pc]))
-				return st->log.err;
-		} else if (st->fuse[pc] == JIT_FUSE_ST_K) {
-			if (emit_st_k(st, in))
-				return st->log.err;
-		} else if (st->fuse[pc] == JIT_FUSE_MEM_ALU) {
-			emit_mem_alu(st, in);
-		} else if (st->fuse[pc] && st->fuse[pc] != JIT_FUSE_INLINE_CALL)
-			emit_fused(st, in, st->fuse[pc]);
-		else if (class_table[SL_OP_CLASS(in->code)](st, in))
+		st->stub_taken = false;
+		if (emit_insn(st, in))
 			return st->log.err;
+		if (st->sink[pc] & JIT_SINK_JUMP) {
+			if (st->stub_taken)
+				st->stub_pcs[st->nstubs++] = pc;     /* its stub after the epilogue */
+			else
+				emit_sunk_moves(st, pc);             /* no branch after all: in place */
+		}
 		st->new_ends[pc] = (uint32_t)st->e.len;
 		if (sl_isa_is_lddw(in) && pc + 1 < s->end) {
 			pc++;
@@ -1446,7 +1520,7 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 		st->burst->tail(st);                /* burst.c: epilogue, then the loop's test */
 	else
 		emit_epilogue(st, true);
-	return 0;
+	return emit_stubs(st);
 }
 
 /* One pass over every function; @return 0 or -errno. */
@@ -1464,6 +1538,8 @@ static int run_pass(struct jit_state *st)
 		return jit_fail(st, st->e.err, "code emission failed (%s)", strerror(-st->e.err));
 	t = st->addrs, st->addrs = st->new_addrs, st->new_addrs = t;
 	t = st->ends, st->ends = st->new_ends, st->new_ends = t;
+	t = st->stub, st->stub = st->new_stub, st->new_stub = t;
+	t = st->stub_end, st->stub_end = st->new_stub_end, st->new_stub_end = t;
 	for (uint32_t i = 0; i < st->nsubs; i++) {
 		struct jit_sub *s = &st->subs[i];
 
@@ -1481,6 +1557,7 @@ static int alloc_state(struct jit_state *st)
 {
 	size_t n = (size_t)st->prog->n_insns;
 	uint16_t *live = NULL;
+	uint8_t *fuse0;
 
 	st->addrs = calloc(n, sizeof(uint32_t));
 	st->ends = calloc(n, sizeof(uint32_t));
@@ -1491,6 +1568,9 @@ static int alloc_state(struct jit_state *st)
 		if (call_inlined(st, pc))
 			st->fuse[pc] = JIT_FUSE_INLINE_CALL;  /* reads only r2 (liveness) */
 	st->dead = st->fuse ? jit_dead_code(st->prog, st->fuse, &live) : NULL;
+	fuse0 = st->dead ? malloc(2 * n) : NULL;
+	if (fuse0)
+		memcpy(fuse0, st->fuse, 2 * n);           /* the fusions @p live was computed on */
 	if (st->dead) {
 		jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
 		jit_fuse_carry(st->prog, st->fuse, st->dead, live);
@@ -1498,10 +1578,20 @@ static int alloc_state(struct jit_state *st)
 	}
 	st->live = live;
 	st->targets = jit_jump_targets(st->prog);
+	st->sink = fuse0 && st->targets ?
+		   jit_sink_moves(st->prog, fuse0, st->fuse, st->dead, live, st->targets) : NULL;
+	free(fuse0);
+	st->stub = calloc(n, sizeof(uint32_t));
+	st->stub_end = calloc(n, sizeof(uint32_t));
+	st->new_stub = calloc(n, sizeof(uint32_t));
+	st->new_stub_end = calloc(n, sizeof(uint32_t));
+	st->stub_pcs = calloc(n, sizeof(uint32_t));
 	st->low = st->fuse ? jit_low_only(st->prog, st->fuse) : NULL;
 	st->hi_zero = jit_hi_zero(st->prog);
+	st->fits16 = jit_fits(st->prog, 16);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
-	    !st->low || !st->hi_zero || !st->live || !st->targets)
+	    !st->low || !st->hi_zero || !st->fits16 || !st->live || !st->targets || !st->sink || !st->stub ||
+	    !st->stub_end || !st->new_stub || !st->new_stub_end || !st->stub_pcs)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1518,8 +1608,15 @@ static void free_state(struct jit_state *st)
 	free(st->dead);
 	free(st->low);
 	free(st->hi_zero);
+	free(st->fits16);
 	free(st->live);
 	free(st->targets);
+	free(st->sink);
+	free(st->stub);
+	free(st->stub_end);
+	free(st->new_stub);
+	free(st->new_stub_end);
+	free(st->stub_pcs);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->log.err. */

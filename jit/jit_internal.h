@@ -166,6 +166,43 @@ uint16_t *jit_fits(const struct sl_prog *prog, unsigned bits);
  */
 uint8_t *jit_low_only(const struct sl_prog *prog, const uint8_t *fuse);
 
+/**
+ * Registers instruction @p pc reads (@p use) and writes (@p def) as the
+ * JIT emits it, given the fusions @p fuse (liveness.c; bit n: rn; an
+ * absorbed instruction: none).
+ */
+void jit_def_use(const struct sl_prog *prog, uint32_t pc, const uint8_t *fuse, uint16_t *use,
+		 uint16_t *def);
+
+/* ---- sink.c: moves made only where a jump is taken ---- */
+
+/** Longest exit block (ALU instructions before an exit) a sink stub copies. */
+#define JIT_SINK_DUP 6
+/** Fewest moves a jump to anything but an exit block takes into a stub (which ends in a jmp). */
+#define JIT_SINK_MIN_JMP 2
+
+enum {
+	JIT_SINK_MOV = 1,   /**< a move made in the stub of the jump after it, not in place */
+	JIT_SINK_JUMP = 2,  /**< a conditional jump whose taken side goes through a stub */
+};
+
+/**
+ * Moves whose register is dead where the next conditional jump falls
+ * through, made only on its taken side (sink.c; see there). @p fuse0:
+ * the fusions jit_dead_code() saw, which found @p dead and @p live (the
+ * registers live after each instruction); @p fuse: the final ones.
+ * @return one JIT_SINK_* per instruction (calloc'ed, caller frees), or
+ * NULL when out of memory.
+ */
+uint8_t *jit_sink_moves(const struct sl_prog *prog, const uint8_t *fuse0, const uint8_t *fuse,
+			const uint8_t *dead, const uint16_t *live, const uint8_t *targets);
+
+/**
+ * The exit instruction of the exit block at @p t (at most JIT_SINK_DUP ALU
+ * instructions, then exit, before @p end), or -1 when it is not one.
+ */
+int64_t jit_exit_block(const struct sl_prog *prog, uint32_t t, uint32_t end);
+
 /* ---- consts.c: registers an instruction writes, constants of a straight line ---- */
 
 /** Does instruction @p in write register @p r (calls and LD_ABS/LD_IND: r0-r5)? */

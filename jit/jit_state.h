@@ -83,8 +83,14 @@ struct jit_state {
 	uint8_t *dead;                   /* 1: result never read, no code (liveness.c) */
 	uint8_t *low;                    /* 1: 64-bit ALU whose upper half nobody reads */
 	uint16_t *hi_zero;               /* registers with a zero upper half, per insn */
+	uint16_t *fits16;                /* registers below 2^16, per insn (jit_fits()) */
 	uint16_t *live;                  /* eBPF registers live after each insn (liveness.c) */
 	uint8_t *targets;                /* jumps landing on each insn (jit_jump_targets()) */
+	uint8_t *sink;                   /* JIT_SINK_* per insn (sink.c) */
+	uint32_t *stub, *stub_end;       /* per sunk jump: its stub, previous pass */
+	uint32_t *new_stub, *new_stub_end;  /* the same, pass being emitted */
+	uint32_t *stub_pcs, nstubs;      /* sunk jumps of the function being emitted */
+	bool stub_taken;                 /* the instruction being emitted branched to its stub */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;

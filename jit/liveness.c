@@ -139,6 +139,15 @@ static struct du def_use(const struct sl_prog *p, uint32_t pc, const uint8_t *fu
 	return (struct du){ 0x7ff, 0, false };
 }
 
+void jit_def_use(const struct sl_prog *p, uint32_t pc, const uint8_t *fuse, uint16_t *use,
+		 uint16_t *def)
+{
+	struct du d = def_use(p, pc, fuse);
+
+	*use = d.use;
+	*def = d.def;
+}
+
 /* Jump target of @p pc, or -1 when it has none. */
 static int64_t jump_target(const struct bpf_insn *in, uint32_t pc)
 {

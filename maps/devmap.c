@@ -183,21 +183,33 @@ static int devmap_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 	return ret;
 }
 
-int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex)
+/* worker, no locks (bpf_redirect_map): the array types' lookup inline, DEVMAP_HASH's by its ops */
+int64_t sl_map_redirect_target(struct sl_map *map, uint32_t key)
 {
 	const uint32_t *v;
 
 	switch (map->def.type) {
-	case BPF_MAP_TYPE_DEVMAP: case BPF_MAP_TYPE_DEVMAP_HASH: case BPF_MAP_TYPE_XSKMAP:
+	case BPF_MAP_TYPE_DEVMAP: case BPF_MAP_TYPE_XSKMAP:
+		v = devmap_lookup(map, &key);
+		break;
 	case BPF_MAP_TYPE_CPUMAP:
+		return devmap_lookup(map, &key) ? (int64_t)key : -ENOENT;   /* CPUMAP: the worker */
+	case BPF_MAP_TYPE_DEVMAP_HASH:
+		v = map->ops->lookup(map, &key);
 		break;
 	default:
 		return -EINVAL;
 	}
-	v = map->ops->lookup(map, &key);
-	if (!v)
-		return -ENOENT;
-	*ifindex = map->def.type == BPF_MAP_TYPE_CPUMAP ? key : *v;   /* CPUMAP: the worker */
+	return v ? (int64_t)*v : -ENOENT;
+}
+
+int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex)
+{
+	int64_t t = sl_map_redirect_target(map, key);
+
+	if (t < 0)
+		return (int)t;
+	*ifindex = (uint32_t)t;
 	return 0;
 }
 

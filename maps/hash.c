@@ -28,10 +28,11 @@
  *                     so workers never share cache lines
  * Hash: CRC32-C (SSE4.2 crc32 instruction) of the key with a per-map seed.
  * Lookups, worker updates and deletes are compiled once per common key
- * size (4, 8, 16, 40 bytes) with hashing, comparison and key copy
- * unrolled; other sizes read the key as overlapping words (hash_sized()),
- * never calling memcmp. The JIT calls the functions of a map's key size
- * directly (htab_jit_fns()).
+ * size (HTAB_KEY_SIZES: every size up to 16 bytes and some larger ones)
+ * with hashing, comparison and key copy unrolled; a map calls the set of
+ * its size through a pointer, the JIT calls them directly. Keys are read
+ * as words, overlapping for sizes that are not multiples of 8
+ * (hash_sized()), never with a memcmp call.
  *
  * Concurrency
  *   - Lookups take no lock: an RCU-style walk of the chain with acquire
@@ -156,9 +157,11 @@ struct sl_htab {
 	uint32_t seed;
 	uint32_t key_size;
 	uint32_t value_off;                /* from elem->key */
+	struct sl_map_jit_fns fns;         /* lookup/update/delete of key_size (htab_fns_for()) */
 	uint32_t elem_size;
 	uint32_t nelems;
 	bool percpu, lru, devmap;
+	bool plain;                        /* neither: a lookup returns the value at once */
 	bool in_place;                     /* updates of existing keys write the value in place */
 	_Atomic uint64_t *heads;           /* head words, see head_word() */
 	uint8_t *elems;
@@ -278,31 +281,19 @@ hash_sized(const struct sl_htab *t, const void *key, uint32_t n)
 }
 
 /*
- * fn(args..., ks) with the key size as a constant for the common sizes (4,
- * 8, 16, and 40: IPv6 5-tuple flow keys, katran's and flow tables'), so
- * that hashing, comparison and key copies unroll; other sizes get
- * t->key_size. The one list of specialised sizes, for lookups, updates,
- * deletes and hashes; HTAB_JIT_SIZES, the JIT's direct calls, lists the
- * same sizes.
+ * The key sizes data-path functions are compiled for, with the size a
+ * constant so that hashing, comparison and key copies unroll: every size
+ * up to 16 bytes (addresses, MACs, IPv4 flow keys of 12 or 13 bytes), and
+ * 20, 24, 32, 36, 40 (IPv6 5-tuple flow keys, katran's and flow tables'),
+ * 48 and 64. Other sizes use the map's size read at run time.
  */
-#define BY_KEY_SIZE(t, fn, ...)                                                   \
-	({                                                                        \
-		__typeof__(fn(__VA_ARGS__, 4)) by_ks_;                            \
-		switch ((t)->key_size) {                                          \
-		case 4: by_ks_ = fn(__VA_ARGS__, 4); break;                       \
-		case 8: by_ks_ = fn(__VA_ARGS__, 8); break;                       \
-		case 16: by_ks_ = fn(__VA_ARGS__, 16); break;                     \
-		case 40: by_ks_ = fn(__VA_ARGS__, 40); break;                     \
-		default: by_ks_ = fn(__VA_ARGS__, (t)->key_size); break;          \
-		}                                                                 \
-		by_ks_;                                                           \
-	})
+#define HTAB_KEY_SIZES(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) \
+	X(13) X(14) X(15) X(16) X(20) X(24) X(32) X(36) X(40) X(48) X(64)
 
-#define HTAB_JIT_SIZES(X) X(4) X(8) X(16) X(40)
-
+/* control thread: the hash of a key (the data path's functions give the same) */
 static inline uint32_t htab_hash(const struct sl_htab *t, const void *key)
 {
-	return BY_KEY_SIZE(t, hash_sized, t, key);
+	return hash_sized(t, key, t->key_size);
 }
 
 static inline __attribute__((always_inline)) bool key_eq(const void *a, const void *b,
@@ -676,6 +667,8 @@ htab_lookup_sized(struct sl_htab *t, const void *key, uint32_t ks)
 
 	if (!e)
 		return NULL;
+	if (t->plain)   /* the value right after the key (value_off, a constant here) */
+		return e->key + SL_ROUND_UP(ks, 8);
 	if (t->lru && !atomic_load_explicit(&e->ref, memory_order_relaxed))
 		atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
 	if (t->percpu && sl_map_cpu >= t->map.ncpus)
@@ -683,12 +676,10 @@ htab_lookup_sized(struct sl_htab *t, const void *key, uint32_t ks)
 	return elem_value(t, e, sl_map_cpu);
 }
 
-/* worker, no locks; hashing and comparison specialised for common key sizes */
+/* worker, no locks: the function of the map's key size (htab_fns_for()) */
 static void *htab_lookup(struct sl_map *map, const void *key)
 {
-	struct sl_htab *t = to_htab(map);
-
-	return BY_KEY_SIZE(t, htab_lookup_sized, t, key);
+	return to_htab(map)->fns.lookup(map, key);
 }
 
 static void *htab_lookup_percpu(struct sl_map *map, const void *key, uint32_t cpu)
@@ -933,12 +924,10 @@ static long htab_update_common(struct sl_htab *t, const void *key, const void *v
 	return update_sized(t, key, value, flags, ctl, t->key_size);
 }
 
-/* worker: specialised for the common key sizes, as lookups are */
+/* worker: the function of the map's key size, as lookups */
 static long htab_update(struct sl_map *map, const void *key, const void *value, uint64_t flags)
 {
-	struct sl_htab *t = to_htab(map);
-
-	return BY_KEY_SIZE(t, update_sized, t, key, value, flags, false);
+	return to_htab(map)->fns.update(map, key, value, flags);
 }
 
 static inline __attribute__((always_inline)) long
@@ -965,33 +954,50 @@ static long htab_delete_common(struct sl_htab *t, const void *key, bool ctl)
 
 static long htab_delete(struct sl_map *map, const void *key)
 {
-	struct sl_htab *t = to_htab(map);
-
-	return BY_KEY_SIZE(t, delete_sized, t, key, false);
+	return to_htab(map)->fns.delete(map, key);
 }
 
 /*
- * The JIT's direct calls (sl_map_jit_fns(), jit/map_calls.c): a worker's
- * lookup, update and delete compiled for one key size, so that a call from
- * compiled code skips the helper, the type's dispatch and BY_KEY_SIZE's
- * switch. One set per size BY_KEY_SIZE specialises (HTAB_JIT_SIZES lists
- * the same sizes), one for the rest (the map's own size, read at run time).
+ * A worker's lookup, update and delete compiled for one key size (each
+ * of HTAB_KEY_SIZES, and "any": the map's size read at run time). The
+ * map's ops call the set of its size through t->fns (htab_fns_for()); the
+ * JIT calls them directly (htab_jit_fns(), jit/map_calls.c), skipping the
+ * helper and the ops.
  */
-#define HTAB_JIT_FNS(name, ks)                                                          	static void *htab_lookup_##name(struct sl_map *m, const void *key)              	{                                                                               		return htab_lookup_sized(to_htab(m), key, ks);                          	}                                                                               	static long htab_update_##name(struct sl_map *m, const void *key, const void *value, 				       uint64_t flags)                                  	{                                                                               		return update_sized(to_htab(m), key, value, flags, false, ks);          	}                                                                               	static long htab_delete_##name(struct sl_map *m, const void *key)               	{                                                                               		return delete_sized(to_htab(m), key, false, ks);                        	}
-#define HTAB_JIT_FNS_K(n) HTAB_JIT_FNS(k##n, n)
-HTAB_JIT_SIZES(HTAB_JIT_FNS_K)
-HTAB_JIT_FNS(kany, to_htab(m)->key_size)
+#define HTAB_SIZED_FNS(name, ks)                                                        \
+	static void *htab_lookup_##name(struct sl_map *m, const void *key)              \
+	{                                                                               \
+		return htab_lookup_sized(to_htab(m), key, ks);                          \
+	}                                                                               \
+	static long htab_update_##name(struct sl_map *m, const void *key, const void *value, \
+				       uint64_t flags)                                  \
+	{                                                                               \
+		return update_sized(to_htab(m), key, value, flags, false, ks);          \
+	}                                                                               \
+	static long htab_delete_##name(struct sl_map *m, const void *key)               \
+	{                                                                               \
+		return delete_sized(to_htab(m), key, false, ks);                        \
+	}
+#define HTAB_SIZED_FNS_K(n) HTAB_SIZED_FNS(k##n, n)
+HTAB_KEY_SIZES(HTAB_SIZED_FNS_K)
+HTAB_SIZED_FNS(kany, to_htab(m)->key_size)
 
-/* control thread (compile time): the functions for this map's key size */
+/* the functions of key size ks */
+static struct sl_map_jit_fns htab_fns_for(uint32_t ks)
+{
+#define HTAB_FNS_ENTRY(n) [n] = { htab_lookup_k##n, htab_update_k##n, htab_delete_k##n },
+	static const struct sl_map_jit_fns by_size[] = { HTAB_KEY_SIZES(HTAB_FNS_ENTRY) };
+#undef HTAB_FNS_ENTRY
+
+	if (ks < sizeof(by_size) / sizeof(by_size[0]) && by_size[ks].lookup)
+		return by_size[ks];
+	return (struct sl_map_jit_fns){ htab_lookup_kany, htab_update_kany, htab_delete_kany };
+}
+
+/* control thread (compile time): the functions of this map's key size */
 static void htab_jit_fns(const struct sl_map *map, struct sl_map_jit_fns *fns)
 {
-#define HTAB_JIT_CASE(n)                                                                	case n:                                                                         		*fns = (struct sl_map_jit_fns){ htab_lookup_k##n, htab_update_k##n,     						htab_delete_k##n };                     		return;
-	switch (map->def.key_size) {
-	HTAB_JIT_SIZES(HTAB_JIT_CASE)
-	default:
-		*fns = (struct sl_map_jit_fns){ htab_lookup_kany, htab_update_kany, htab_delete_kany };
-	}
-#undef HTAB_JIT_CASE
+	*fns = SL_CONTAINER_OF(map, const struct sl_htab, map)->fns;
 }
 
 /* ---- control thread ---- */
@@ -1245,6 +1251,7 @@ static void htab_sizes(const struct sl_map_def *def, unsigned ncpus, struct sl_h
 	*nbuckets = nb;
 	t->mask = nb - 1;
 	t->key_size = def->key_size;
+	t->fns = htab_fns_for(def->key_size);
 	t->value_off = SL_ROUND_UP(def->key_size, 8);
 	t->map.value_stride = SL_ROUND_UP(def->value_size, 8);
 	t->map.ncpus = percpu ? ncpus : 1;
@@ -1313,6 +1320,7 @@ static struct sl_map *htab_alloc(const struct sl_map_def *def, unsigned ncpus)
 	t->in_place = !t->devmap && (def->type == BPF_MAP_TYPE_PERCPU_HASH ||
 				     def->type == BPF_MAP_TYPE_LRU_PERCPU_HASH || def->value_size <= 8);
 	htab_sizes(def, ncpus, t, &nbuckets);
+	t->plain = !t->lru && !t->percpu;
 	t->seed = (def->map_flags & BPF_F_ZERO_SEED) ? 0 : (uint32_t)now_ns() * 2654435761u;
 	t->ncache = ncpus;
 	t->cpus = aligned_alloc(SL_CACHE_LINE, sizeof(*t->cpus) * ncpus);

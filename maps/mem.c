@@ -25,7 +25,7 @@
 
 #include "maps_internal.h"
 
-__thread uint32_t sl_map_cpu;
+__thread uint32_t sl_map_cpu __attribute__((tls_model("initial-exec")));
 
 void *map_zalloc(size_t size)
 {

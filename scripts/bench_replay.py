@@ -12,7 +12,8 @@ filter, ROUNDS (default 5) rounds each run, one after the other,
   tcpdump -r IN -w OUT EXPR                          (the anchor)
   sluice replay --filter EXPR -r IN -w OUT           (and -w /dev/null)
   sluice-replay --filter EXPR -r IN -w OUT           (and -w /dev/null, and
-                                                      --io-threads off: one thread)
+                                                      --io-threads off: one thread,
+                                                      and --workers 2)
 so that a load that comes and goes touches them alike. Every tool writes
 its own OUT, and OUT is removed before every run (untimed): each run
 creates a new file, as a first run does (writing over the file of the
@@ -96,6 +97,8 @@ def make_runs(tcpdump, z, sluice, lean, tmp, src, tag):
         runs["lf"] = ("sluice-replay -w FILE", [lean, *f, o("lf")], o("lf"))
         runs["l1"] = ("sluice-replay -w FILE, 1 thread",
                       [lean, "--io-threads", "off", *f, o("l1")], o("l1"))
+        runs["lw"] = ("sluice-replay -w FILE, --workers 2",
+                      [lean, "--workers", "2", *f, o("lw")], o("lw"))
         if tag == "4k":
             runs["ln"] = ("sluice-replay -w /dev/null", [lean, *f, "/dev/null"], None)
     return runs

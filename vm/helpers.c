@@ -277,13 +277,14 @@ static uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t a3, uint64_t
  */
 static uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_t a4, uint64_t a5)
 {
-	uint32_t ifindex;
+	int64_t target;
 
 	if (flags & ~(uint64_t)(XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX | BPF_F_EXCLUDE_INGRESS))
 		return XDP_ABORTED;
-	if (sl_map_devmap_get(PTR(map), (uint32_t)key, &ifindex))
+	target = sl_map_redirect_target(PTR(map), (uint32_t)key);
+	if (target < 0)
 		return flags & 3;  /* XDP_ABORTED .. XDP_TX */
-	redirect_state.ifindex = ifindex;
+	redirect_state.ifindex = (uint32_t)target;
 	redirect_state.flags = (uint32_t)flags;
 	redirect_state.map = PTR(map);
 	return XDP_REDIRECT;
@@ -357,6 +358,38 @@ static uint64_t perf_event_output(uint64_t ctx, uint64_t map, uint64_t flags, ui
 /* ---- packet access ---- */
 
 /* kernel: offset > 0xffff or out of the packet -> zero the buffer, -EFAULT */
+/*
+ * memmove for the few bytes programs move with the load/store helpers:
+ * 1-16 bytes as two (possibly overlapping) loads then two stores, inline,
+ * instead of a call into libc's memmove; longer copies call it.
+ */
+static inline void move_bytes(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n && n < 4) {
+		uint8_t a = s[0], b = s[n / 2], c = s[n - 1];
+
+		d[0] = a;
+		d[n / 2] = b;
+		d[n - 1] = c;
+	} else {
+		memmove(d, s, n);
+	}
+}
+
 static uint64_t skb_load_bytes(uint64_t ctx, uint64_t offset, uint64_t to, uint64_t len,
 			       uint64_t a5)
 {
@@ -367,7 +400,7 @@ static uint64_t skb_load_bytes(uint64_t ctx, uint64_t offset, uint64_t to, uint6
 		memset(PTR(to), 0, (size_t)len);
 		return U64(-EFAULT);
 	}
-	memcpy(PTR(to), skb->pkt + off, (size_t)len);
+	move_bytes(PTR(to), skb->pkt + off, (uint32_t)len);
 	return 0;
 }
 
@@ -447,7 +480,7 @@ static uint64_t xdp_load_bytes(uint64_t ctx, uint64_t offset, uint64_t buf, uint
 
 	/* The verifier counts buf as written (PTR_TO_UNINIT_MEM): zero it on failure. */
 	if (!err)
-		memcpy(PTR(buf), p, (uint32_t)len);
+		move_bytes(PTR(buf), p, (uint32_t)len);
 	else
 		memset(PTR(buf), 0, (uint32_t)len);
 	return U64(err);
@@ -460,7 +493,7 @@ static uint64_t xdp_store_bytes(uint64_t ctx, uint64_t offset, uint64_t buf, uin
 	uint8_t *p = xdp_bytes(PTR(ctx), offset, len, &err);
 
 	if (!err)
-		memcpy(p, PTR(buf), (uint32_t)len);
+		move_bytes(p, PTR(buf), (uint32_t)len);
 	return U64(err);
 }
 
@@ -512,24 +545,48 @@ static uint64_t loop(uint64_t nr_loops, uint64_t callback, uint64_t ctx, uint64_
  * the last partial word zero-padded, plus @p seed, folded to 32 bits with
  * end-around carries: the value x86-64's csum_partial() returns (0 only
  * when every input is 0, otherwise in [1, 0xffffffff]).
+ *
+ * Read 8 bytes at a time into an exact 128-bit sum (add, adc): a 64-bit
+ * word is w0 + w1 * 2^32, and 2^32 = 1 modulo 2^32 - 1, so folding the
+ * exact sum (end-around carries, 128 -> 64 -> 32 bits, each step keeping
+ * the value modulo 2^32 - 1 and never turning a nonzero sum into 0) gives
+ * the same 32-bit result as summing 32-bit words; the tail of 0-7 bytes
+ * is one zero-padded 64-bit word, as its words zero-padded would be.
  */
-static uint32_t csum_words(const uint8_t *buf, uint32_t len, uint32_t seed)
+static inline __attribute__((always_inline)) uint32_t csum_words(const uint8_t *buf, uint32_t len,
+								  uint32_t seed)
 {
-	uint64_t sum = seed;
-	uint32_t i, w;
+	uint32_t n = len & ~7u;
+	unsigned __int128 t = seed;
+	uint64_t q = 0, s, lo;
 
-	for (i = 0; i + 4 <= len; i += 4) {
-		memcpy(&w, buf + i, 4);
-		sum += w;  /* < 2^30 words of < 2^32: no 64-bit overflow */
+	for (uint32_t i = 0; i < n; i += 8) {
+		memcpy(&q, buf + i, 8);
+		t += q;   /* < 2^29 words of < 2^64: no 128-bit overflow */
 	}
-	if (i < len) {
-		w = 0;
-		memcpy(&w, buf + i, len - i);
-		sum += w;
+	buf += n;
+	q = 0;
+	if (len & 4) {   /* the tail: 4, 2 and 1 bytes at their places in one word */
+		uint32_t w;
+
+		memcpy(&w, buf, 4);
+		q = w;
 	}
-	while (sum >> 32)
-		sum = (sum & 0xffffffffu) + (sum >> 32);
-	return (uint32_t)sum;
+	if (len & 2) {
+		uint16_t h;
+
+		memcpy(&h, buf + (len & 4), 2);
+		q |= (uint64_t)h << (8 * (len & 4));
+	}
+	if (len & 1)
+		q |= (uint64_t)buf[len & 6] << (8 * (len & 6));
+	t += q;
+	lo = (uint64_t)t;
+	s = lo + (uint64_t)(t >> 64);
+	s += s < lo;                          /* end-around carry: 64 bits */
+	s = (s & 0xffffffffu) + (s >> 32);    /* < 2^33 */
+	s = (s & 0xffffffffu) + (s >> 32);    /* <= 0xffffffff */
+	return (uint32_t)s;
 }
 
 static uint32_t csum_sub32(uint32_t a, uint32_t b)

@@ -914,6 +914,106 @@ static void gen_late(struct gen *g)
 	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, x, 0, 0, edge_imm(g));      /* rX dies */
 }
 
+/*
+ * Moves set up before a jump and dead where it falls through, which the
+ * JIT makes only on the taken side, in a stub after the function
+ * (jit/sink.c): "rA = imm|rS; [rB = imm|rS;] [rC op= imm;] if rD op imm|rE
+ * goto L; rA = ...; rB = ..." (both overwritten where it falls through),
+ * L a later item or a short exit block ("r0 = rA; r0 ^= rB; exit", which
+ * the stub copies; also placed before the jump: a backward jump). Near
+ * misses (each 1 in 8): rA read where it falls through, rS changed or rA
+ * read between, the jump comparing rA, a jump landing between, a
+ * sign-extending move.
+ */
+static void gen_sink(struct gen *g)
+{
+	uint8_t a = scalar(g), b = scalar(g), c = scalar(g), d = scalar(g), e = scalar(g), sr = scalar(g);
+	unsigned miss = sl_tgen_pick(&g->t, 16), how = sl_tgen_pick(&g->t, 3);
+	bool two = sl_tgen_pick(&g->t, 2), x = sl_tgen_pick(&g->t, 2);
+	uint32_t blk = 0, skip = 0, jpc;
+
+	if (a == b || a == d || a == e || b == d || b == e || a == sr || b == sr ||
+	    (g->in_sub && how == 0) || g->njfix >= MAX_ITEMS)
+		return;
+	item(g);
+	if (how == 2) {                                   /* the exit block first: a backward jump */
+		skip = g->t.n;
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+		blk = g->t.n;
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, a, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, b, 0, 0);
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		g->t.insns[skip].off = (int16_t)(g->t.n - skip - 1);
+	}
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | (x ? BPF_X : BPF_K), a,
+	    x ? sr : 0, x && miss == 7 ? 8 : 0, x ? 0 : edge_imm(g));
+	if (two)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, b, 0, 0, edge_imm(g));
+	if (miss == 1)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, sr, 0, 0, 5);     /* rS changes */
+	else if (miss == 2)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, c, a, 0, 0);      /* rA read */
+	else if (c != a && c != b && c != sr && sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, c, 0, 0, edge_imm(g));
+	if (miss == 3)
+		item(g);                                        /* a jump may land here */
+	jpc = g->t.n;
+	if (how == 0) {                                   /* to a later item */
+		g->jfix[g->njfix].pc = jpc;
+		g->jfix[g->njfix].item = g->nitems + sl_tgen_pick(&g->t, 8);
+		g->jfix[g->njfix].ja32 = false;
+		g->njfix++;
+	}
+	x = sl_tgen_pick(&g->t, 2);
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | (sl_tgen_pick(&g->t, 2) ? BPF_JEQ : BPF_JGT) |
+	    (x ? BPF_X : BPF_K), miss == 4 ? a : d, x ? e : 0, 0, x ? 0 : edge_imm(g));
+	if (miss == 5)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, c, a, 0, 0);      /* rA read after all */
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, a, 0, 0, edge_imm(g));
+	if (two)
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, b, d, 0, 0);
+	if (how == 1) {                                   /* the exit block after: a forward jump */
+		skip = g->t.n;
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+		blk = g->t.n;
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, a, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, b, 0, 0);
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		g->t.insns[skip].off = (int16_t)(g->t.n - skip - 1);
+	}
+	if (how)
+		g->t.insns[jpc].off = (int16_t)((int32_t)blk - (int32_t)jpc - 1);
+}
+
+/*
+ * A 16-bit byte swap (be16, le16) of a value known to fit in 16 bits (a
+ * u8/u16 load, a small mask, a right shift of such): the JIT leaves out
+ * the zero extension. Near misses: a u32/u64 load, a left shift, a jump
+ * landing before the swap (from where the value may be anything).
+ */
+static void gen_swap_fits(struct gen *g)
+{
+	uint8_t x = scalar(g), base;
+	unsigned miss = sl_tgen_pick(&g->t, 8), si = miss == 0 ? 2 + sl_tgen_pick(&g->t, 2) : sl_tgen_pick(&g->t, 2);
+	int16_t off;
+
+	item(g);
+	pick_addr(g, 1u << si, false, &base, &off);
+	if (base == x)
+		return;
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | sl_tgen_sizes[si], x, base, off, 0);
+	if (miss == 1)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 9);
+	else if (miss == 2)
+		item(g);
+	else if (sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) |
+		    (sl_tgen_pick(&g->t, 2) ? BPF_RSH : BPF_AND) | BPF_K, x, 0, 0, 1 + (int32_t)sl_tgen_pick(&g->t, 0x7fff));
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 3) == 0 ? BPF_ALU64 | BPF_TO_LE :    /* bswap16 */
+			     sl_tgen_pick(&g->t, 2) ? BPF_ALU | BPF_TO_BE : BPF_ALU | BPF_TO_LE) | BPF_END,
+	    x, 0, 0, 16);
+}
+
 static void gen_mulrot(struct gen *g)
 {
 	uint8_t v = scalar(g), a = scalar(g), c1 = scalar(g), c2 = scalar(g), o = scalar(g);
@@ -1085,8 +1185,10 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_loop(g);
 		else if (w < 96 && !g->leaf)
 			gen_helper(g);
-		else if (w < 98)
+		else if (w < 97)
 			gen_mov_op(g);
+		else if (w < 98)
+			sl_tgen_pick(&g->t, 2) ? gen_sink(g) : gen_swap_fits(g);
 		else
 			set_const(g, scalar(g));
 	}

@@ -41,8 +41,13 @@ struct sl_map_def {
 
 struct sl_map;
 
-/** Worker slot of the calling thread (0 outside workers). */
-extern __thread uint32_t sl_map_cpu;
+/**
+ * Worker slot of the calling thread (0 outside workers). Initial-exec TLS
+ * (the libraries link statically into executables): a read is one %fs
+ * load, never a __tls_get_addr call, so the map functions that read it
+ * stay leaf functions (no registers saved around a possible call).
+ */
+extern __thread uint32_t sl_map_cpu __attribute__((tls_model("initial-exec")));
 
 /** Set the calling thread's worker slot. Call once per worker thread. */
 static inline void sl_map_set_cpu(uint32_t cpu) { sl_map_cpu = cpu; }
@@ -287,6 +292,13 @@ struct sl_prog *sl_map_prog_array_get(struct sl_map *map, uint32_t index);
  * map's type).
  */
 int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex);
+
+/**
+ * sl_map_devmap_get() in one return value, for bpf_redirect_map's data
+ * path: the port (or CPUMAP worker) >= 0, -ENOENT when absent, -EINVAL
+ * for other map types. Worker, lock-free.
+ */
+int64_t sl_map_redirect_target(struct sl_map *map, uint32_t key);
 
 /**
  * Who accepts CPUMAP entry programs (bpf_cpumap_val.bpf_prog, an id):

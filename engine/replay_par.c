@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Several replay workers (--workers N): the records of a classic pcap in
+ * host byte order through a socket filter without maps, on N threads,
+ * the outputs in record order.
+ *
+ * The file after its header is cut into chunks of PAR_CHUNK bytes; a
+ * worker claims the next chunk (an atomic counter), reads it with pread()
+ * into its own buffer and takes the records that start in it. Where the
+ * first of them starts is known only once the chunk before is walked: the
+ * worker of chunk k waits for boundary k (published by the worker of chunk
+ * k - 1), walks the record headers of its chunk (caplen <= len, caplen <=
+ * snaplen, the record whole in the file; the record cut by the chunk's
+ * end is read on into the buffer's slack), publishes boundary k + 1, and
+ * only then runs its records: the walk is a hop per record through data
+ * just read, so the workers wait little for each other. Each record goes
+ * through sl_verdict_run(), as in replay.c, with the worker's own verdict
+ * state; kept records (and drops) are copied with their header into the
+ * worker's output buffers, which go out with one write() per file once
+ * the chunk before has gone out (ticket, in chunk order). A header the
+ * sequential reader would refuse (or a read error) stops the walk there:
+ * boundary k + 1 says so, the later chunks are left, and the reader goes
+ * on from that record (sl_pcap_seek), so the error and its message are
+ * the sequential reader's, with everything before it written and counted.
+ *
+ * Order: one verdict per record, whatever the thread; programs without
+ * maps make it independent of the order records run in. Counters are per
+ * worker, summed at the end. Waiting (boundaries, tickets) sleeps on one
+ * condition; a side that moves a counter wakes only when someone sleeps
+ * (as pcapio.c's rings). Each worker owns one chunk at a time and chunks
+ * finish in order, so at most N are in flight and a ring of N + 2
+ * boundaries is enough.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "replay_par.h"
+#include "sl_helpers.h"
+
+#define PAR_CHUNK (256u << 10)
+#define PAR_SLACK (16u + SL_PCAP_MAX_SNAPLEN)  /* the record cut by a chunk's end */
+#define PAR_BUF (PAR_CHUNK + PAR_SLACK)
+#define PAR_FAULT (1ull << 63)                /* boundary flag: the walk stopped here */
+#define PAR_PROGRESS 64u                      /* chunks between progress lines */
+
+struct par;
+
+/* One worker: its input chunk, its two output buffers, its counters. */
+struct par_worker {
+	struct par *par;
+	pthread_t thread;
+	uint8_t *mem;            /* in, out[0], out[1]: PAR_BUF each */
+	size_t mapped;
+	uint8_t *in, *out[2];
+	size_t olen[2];
+	uint64_t opkts[2];
+	struct sl_verdict_state vs;
+	uint64_t vc[SL_VERDICT_COUNT];
+	uint64_t n;
+};
+
+struct par {
+	struct sl_replay_par *p;
+	int fd;
+	uint64_t start, end;     /* the first record's offset, the file size */
+	uint32_t snaplen;
+	struct sl_pcap_writer *w[2];   /* kept, drops (NULL: not written) */
+	int8_t slot[SL_VERDICT_COUNT]; /* output of each verdict: 0, 1, or -1 (none) */
+	uint64_t next;           /* chunks claimed (atomic) */
+	uint64_t ticket;         /* the chunk whose outputs go out next (atomic) */
+	uint64_t stop_off;       /* where the walk ended: a refused record or the end (atomic) */
+	uint64_t taken;          /* records run so far, all workers (atomic; progress) */
+	uint64_t *bseq, *boff;   /* ring: boundary k is boff[k % ring] once bseq[] == k + 1 */
+	unsigned ring;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned sleeping;
+	struct par_worker *wk;
+};
+
+static uint64_t ld(const uint64_t *v)
+{
+	return __atomic_load_n(v, __ATOMIC_SEQ_CST);
+}
+
+static void par_wake(struct par *q)
+{
+	if (!__atomic_load_n(&q->sleeping, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&q->lock);
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Until *v == want (sequentially consistent with par_wake's check of sleeping). */
+static void par_wait_eq(struct par *q, const uint64_t *v, uint64_t want)
+{
+	if (ld(v) == want)
+		return;
+	pthread_mutex_lock(&q->lock);
+	__atomic_add_fetch(&q->sleeping, 1, __ATOMIC_SEQ_CST);
+	while (ld(v) != want)
+		pthread_cond_wait(&q->cond, &q->lock);
+	__atomic_sub_fetch(&q->sleeping, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void publish(struct par *q, uint64_t k, uint64_t off)
+{
+	q->boff[k % q->ring] = off;
+	__atomic_store_n(&q->bseq[k % q->ring], k + 1, __ATOMIC_SEQ_CST);
+	par_wake(q);
+}
+
+/* Bytes of the file at @p pos into @p buf, up to @p len; fewer at an error. */
+static size_t par_pread(int fd, uint8_t *buf, uint64_t pos, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(pos + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+/*
+ * Walk the records of the chunk at @p cbeg (have bytes in w->in) from
+ * @p b: the boundary after its last record, or the first record refused
+ * with PAR_FAULT. Reads the record cut by the chunk's end on into the slack.
+ */
+static uint64_t par_walk(struct par *q, struct par_worker *w, uint64_t cbeg, size_t have,
+			 uint64_t b)
+{
+	uint64_t cend = cbeg + PAR_CHUNK < q->end ? cbeg + PAR_CHUNK : q->end, off = b;
+
+	while (off < cend) {
+		uint32_t h[4];
+		uint64_t rend;
+
+		if (q->end - off < 16)
+			return off | PAR_FAULT;
+		if (off + 16 > cbeg + have) {
+			have += par_pread(q->fd, w->in + have, cbeg + have, off + 16 - cbeg - have);
+			if (off + 16 > cbeg + have)
+				return off | PAR_FAULT;
+		}
+		memcpy(h, w->in + (off - cbeg), 16);
+		if (h[2] > h[3] || h[2] > q->snaplen || h[2] > q->end - off - 16)
+			return off | PAR_FAULT;
+		rend = off + 16 + h[2];
+		if (rend > cbeg + have) {
+			have += par_pread(q->fd, w->in + have, cbeg + have, rend - cbeg - have);
+			if (rend > cbeg + have)
+				return off | PAR_FAULT;
+		}
+		off = rend;
+	}
+	return off;
+}
+
+/* Run the records of w->in from file offset @p b to @p e (walked) into w's output buffers. */
+static void par_records(struct par *q, struct par_worker *w, uint64_t cbeg, uint64_t b,
+			uint64_t e)
+{
+	const struct sl_replay_par *p = q->p;
+	const uint8_t *h, *stop;
+	struct sl_pkt pkt = { 0 };
+	struct sl_verdict_out out;
+
+	if (b >= e)
+		return;  /* none starts here (a record longer than the chunk began before it) */
+	h = w->in + (b - cbeg);
+	stop = w->in + (e - cbeg);
+	while (h < stop) {
+		uint32_t caplen, len, cl;
+		enum sl_verdict v;
+		int o;
+
+		memcpy(&caplen, h + 8, 4);
+		memcpy(&len, h + 12, 4);
+		pkt.data = (uint8_t *)(uintptr_t)(h + 16);
+		pkt.len = caplen;
+		pkt.pkt_len = len;
+		if (p->clock) {
+			uint32_t t[2];
+
+			memcpy(t, h, 8);
+			sl_helper_clock_set(t[0] * 1000000000ull + t[1] * p->frac_ns);
+		}
+		v = sl_verdict_run(&w->vs, p->ex, 0, &pkt, &out);
+		w->vc[v]++;
+		o = q->slot[v];
+		if (o >= 0) {
+			uint8_t *d = w->out[o] + w->olen[o];
+
+			cl = v == SL_VERDICT_TRIM && out.len < caplen ? out.len : caplen;
+			memcpy(d, h, 16 + (size_t)cl);
+			memcpy(d + 8, &cl, 4);
+			w->olen[o] += 16 + (size_t)cl;
+			w->opkts[o]++;
+		}
+		h += 16 + (size_t)caplen;
+		w->n++;
+	}
+}
+
+/* Once the chunks before @p k are out: w's outputs, then the turn of chunk k + 1. */
+static void par_flush(struct par *q, struct par_worker *w, uint64_t k)
+{
+	par_wait_eq(q, &q->ticket, k);
+	for (unsigned o = 0; o < 2; o++) {
+		if (w->olen[o])
+			sl_pcap_wput(q->w[o], w->out[o], w->olen[o], w->opkts[o]);
+		w->olen[o] = 0;
+		w->opkts[o] = 0;
+	}
+	__atomic_store_n(&q->ticket, k + 1, __ATOMIC_SEQ_CST);
+	par_wake(q);
+}
+
+/* A worker: chunks in turn until the end of the file or a refused record. */
+static void *par_main(void *arg)
+{
+	struct par_worker *w = arg;
+	struct par *q = w->par;
+	bool first = w == q->wk;
+
+	for (;;) {
+		uint64_t k = __atomic_fetch_add(&q->next, 1, __ATOMIC_SEQ_CST);
+		uint64_t cbeg = q->start + k * PAR_CHUNK, b, e, n0;
+		size_t have;
+
+		if (cbeg >= q->end)
+			break;
+		have = par_pread(q->fd, w->in, cbeg, q->end - cbeg < PAR_CHUNK ?
+				 (size_t)(q->end - cbeg) : PAR_CHUNK);
+		par_wait_eq(q, &q->bseq[k % q->ring], k + 1);
+		b = q->boff[k % q->ring];
+		if (b & PAR_FAULT) {  /* stopped before this chunk: so are the ones after */
+			publish(q, k + 1, b);
+			break;
+		}
+		e = par_walk(q, w, cbeg, have, b);
+		publish(q, k + 1, e);
+		if ((e & PAR_FAULT) || e >= q->end)
+			__atomic_store_n(&q->stop_off, e & ~PAR_FAULT, __ATOMIC_SEQ_CST);
+		n0 = w->n;
+		par_records(q, w, cbeg, b, e & ~PAR_FAULT);
+		par_flush(q, w, k);
+		if (q->p->show)
+			__atomic_add_fetch(&q->taken, w->n - n0, __ATOMIC_RELAXED);
+		if (first && q->p->show && !(k % PAR_PROGRESS))
+			q->p->progress(q->p->progress_arg, __atomic_load_n(&q->taken, __ATOMIC_RELAXED),
+				       (double)(cbeg - q->start) / (double)(q->end - q->start));
+		if (e & PAR_FAULT)
+			break;
+	}
+	return NULL;
+}
+
+/* Buffers and verdict state of worker @p i. 0 or -ENOMEM. */
+static int worker_init(struct par *q, unsigned i)
+{
+	struct par_worker *w = &q->wk[i];
+
+	w->par = q;
+	w->mem = sl_pcap_buf_alloc(3 * (size_t)PAR_BUF, &w->mapped);
+	if (!w->mem)
+		return -ENOMEM;
+	w->in = w->mem;
+	w->out[0] = w->mem + PAR_BUF;
+	w->out[1] = w->mem + 2 * (size_t)PAR_BUF;
+	sl_verdict_state_init(&w->vs, q->p->pv, 0);
+	return 0;
+}
+
+static void par_free(struct par *q)
+{
+	for (unsigned i = 0; q->wk && i < q->p->workers; i++)
+		sl_pcap_buf_free(q->wk[i].mem, q->wk[i].mapped);
+	free(q->wk);
+	free(q->bseq);
+	free(q->boff);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+}
+
+/* The other workers' threads (signals blocked: they go to this one); how many started. */
+static unsigned par_start(struct par *q)
+{
+	sigset_t all, old;
+	unsigned i;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 1; i < q->p->workers; i++)
+		if (pthread_create(&q->wk[i].thread, NULL, par_main, &q->wk[i]))
+			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return i;
+}
+
+/* The par state for @p p: 0, or -errno with one line in @p log. */
+static int par_init(struct par *q, struct sl_replay_par *p, char *log, size_t log_len)
+{
+	const struct sl_pcap_reader *rd = p->rd;
+
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	q->p = p;
+	q->fd = rd->fd;
+	q->start = rd->file_pos + rd->off;
+	q->end = rd->file_size;
+	q->stop_off = q->end;
+	q->snaplen = rd->snaplen;
+	q->w[0] = p->kept;
+	q->w[1] = p->drops;
+	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+		q->slot[v] = -1;
+	if (p->drops)
+		q->slot[SL_VERDICT_DROP] = q->slot[SL_VERDICT_ABORTED] = 1;
+	if (p->kept_dropped ? p->drops != NULL : p->kept != NULL)
+		q->slot[SL_VERDICT_PASS] = q->slot[SL_VERDICT_TRIM] = p->kept_dropped ? 1 : 0;
+	q->ring = p->workers + 2;
+	q->bseq = calloc(q->ring, sizeof(*q->bseq));
+	q->boff = calloc(q->ring, sizeof(*q->boff));
+	q->wk = calloc(p->workers, sizeof(*q->wk));
+	if (!q->bseq || !q->boff || !q->wk) {
+		snprintf(log, log_len, "--workers %u: %s", p->workers, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < p->workers; i++)
+		if (worker_init(q, i)) {
+			snprintf(log, log_len, "--workers %u: %s", p->workers, strerror(ENOMEM));
+			return -ENOMEM;
+		}
+	q->bseq[0] = 1;
+	q->boff[0] = q->start;
+	return 0;
+}
+
+int sl_replay_par_run(struct sl_replay_par *p, char *log, size_t log_len)
+{
+	struct par q;
+	unsigned started;
+	int err = par_init(&q, p, log, log_len);
+
+	if (err) {
+		par_free(&q);
+		return err;
+	}
+	for (unsigned o = 0; o < 2; o++)  /* the file headers out first (a failure sticks: close reports it) */
+		if (q.w[o])
+			sl_pcap_wput(q.w[o], NULL, 0, 0);
+	started = par_start(&q);
+	par_main(&q.wk[0]);
+	for (unsigned i = 1; i < started; i++)
+		pthread_join(q.wk[i].thread, NULL);
+	for (unsigned i = 0; i < p->workers; i++) {
+		for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+			p->vc[v] += q.wk[i].vc[v];
+		p->n += q.wk[i].n;
+	}
+	err = sl_pcap_seek(p->rd, q.stop_off, p->rd->nrec + p->n, log, log_len);
+	par_free(&q);
+	return err;
+}
