@@ -464,8 +464,12 @@ def case_metrics(sluice, pcapgen, prog, tmp, v1, v3):
         fail("metrics: map keys %r, want %r" % (sorted(keys), sorted(want_keys)))
     third = scrape(url)
     total = sum(keys.values())
-    if not rx1 <= total <= pick(third, "sluice_worker_rx_packets_total", worker="0"):
-        fail("metrics: counts sum %d outside the rx %d..later rx" % (total, rx1))
+    # the worker publishes rx once per burst, after running the program on it: a worker
+    # preempted mid-burst (a loaded machine) has counted up to one burst (32) in the map
+    # that no rx counter shows yet, in this scrape and the next
+    rx3 = pick(third, "sluice_worker_rx_packets_total", worker="0")
+    if not rx1 <= total <= rx3 + 32:
+        fail("metrics: counts sum %d outside the rx %d..later rx %d" % (total, rx1, rx3))
     for name in ("sluice_nic_missed_total", "sluice_nic_rx_nombuf_total"):
         pick(second, name, port="out")
     if pick(second, "sluice_program_reloads_total") != 0 or \
