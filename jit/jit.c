@@ -460,6 +460,11 @@ static int alu_divmod(struct jit_state *st, const struct bpf_insn *in, bool w64)
 	}
 	if (is_k && divmod_const(st, in, w64, mod))
 		return 0;
+	/* unsigned 64-bit of two values with zero upper halves: the 32-bit div gives the same
+	 * quotient and remainder (both < 2^32, zero-extended) in a fraction of the latency */
+	if (w64 && !is_k && !sdiv &&
+	    (st->hi_zero[st->pc] & (1u << in->dst_reg)) && (st->hi_zero[st->pc] & (1u << in->src_reg)))
+		w64 = false;
 	if (is_k && st->opts.blind_constants)
 		x86_mov_rr(&st->e, true, TMP, blind_imm(st, in->imm));
 	else if (is_k)

@@ -1015,6 +1015,33 @@ static void gen_swap_fits(struct gen *g)
 	    x, 0, 0, 16);
 }
 
+/*
+ * A 64-bit unsigned div/mod of two values with zero upper halves (each
+ * after a 32-bit move): the JIT divides in 32 bits. Near misses: the
+ * dividend or the divisor not zero-extended, a zero divisor (mov 0 keeps
+ * the upper half zero), a jump landing just before the division (from
+ * where either may be anything), a signed division.
+ */
+static void gen_div_narrow(struct gen *g)
+{
+	uint8_t d = scalar(g), s = scalar(g);
+	unsigned miss = sl_tgen_pick(&g->t, 7);
+
+	if (g->leaf)
+		return;
+	item(g);
+	if (miss != 1)
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, d, d, 0, 0);
+	if (miss != 2)
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, s, s, 0, 0);
+	if (miss == 3)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, s, 0, 0, 0);
+	else if (miss == 4)
+		item(g);
+	sl_tgen_emit(&g->t, BPF_ALU64 | (sl_tgen_pick(&g->t, 2) ? BPF_DIV : BPF_MOD) | BPF_X, d, s,
+	    miss == 5 ? 1 : 0, 0);
+}
+
 static void gen_mulrot(struct gen *g)
 {
 	uint8_t v = scalar(g), a = scalar(g), c1 = scalar(g), c2 = scalar(g), o = scalar(g);
@@ -1213,6 +1240,8 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_mov_op(g);
 		else if (w < 98)
 			sl_tgen_pick(&g->t, 2) ? gen_sink(g) : gen_swap_fits(g);
+		else if (w < 99)
+			gen_div_narrow(g);
 		else
 			set_const(g, scalar(g));
 	}
