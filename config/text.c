@@ -583,6 +583,7 @@ static void put(struct out *o, const char *fmt, ...)
 
 			if (f[0] == '%') {
 				s = va_arg(ap, const char *);
+				s = s ? s : "(null)";  /* as glibc's vsnprintf */
 				len = strlen(s);
 				f += 2;
 			} else {

@@ -46,7 +46,9 @@ static int replay_usage(FILE *out)
 		"                    writes behind (default: inputs of 512 KiB and more,\n"
 		"                    with 2 CPUs or more)\n"
 		"  --workers N       N threads run the records, outputs in record order (socket\n"
-		"                    filters and --filter without maps, pcap in host byte order)\n");
+		"                    filters and --filter without maps, pcap in host byte order;\n"
+		"                    default: one per CPU, up to 8, for --filter on such a pcap\n"
+		"                    of 512 KiB and more when --io-threads is auto, else 1)\n");
 	return out == stdout ? 0 : 2;
 }
 

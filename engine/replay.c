@@ -65,6 +65,7 @@
 #define XDP_DATAROOM 2048u   /* RTE_MBUF_DEFAULT_DATAROOM */
 #define QUIESCE_MASK 0xfffu  /* sl_map_quiescent() every 4096 records */
 #define PROGRESS_MASK 0x3ffffu
+#define AUTO_WORKERS_MAX 8u  /* workers without --workers */
 
 _Static_assert(sizeof(struct sl_filter_insn) == sizeof(struct sock_filter) &&
 	       offsetof(struct sl_filter_insn, k) == offsetof(struct sock_filter, k),
@@ -92,6 +93,7 @@ struct replay {
 	uint64_t frac_ns;                  /* nanoseconds per unit of a record's fraction */
 	FILE *report;                      /* stdout, or stderr when a capture goes to stdout */
 	bool io_threads;                   /* read-ahead, write-behind (--io-threads) */
+	unsigned workers;                  /* --workers, or auto_workers() */
 	double start;
 };
 
@@ -604,7 +606,7 @@ static int replay_par(struct replay *rp, struct sl_worker_stats *s, uint64_t *np
 		.kept = eg != SL_PORT_NONE && rp->out[eg].buf ? &rp->out[eg] : NULL,
 		.drops = rp->drops.buf ? &rp->drops : NULL,
 		.kept_dropped = eg == SL_PORT_NONE, .clock = rp->clock, .frac_ns = rp->frac_ns,
-		.workers = rp->o->workers, .show = show, .progress = progress_cb, .progress_arg = rp,
+		.workers = rp->workers, .show = show, .progress = progress_cb, .progress_arg = rp,
 	};
 	int err = sl_replay_par_run(&p, log, log_len);
 
@@ -620,7 +622,7 @@ static int replay_loop(struct replay *rp, char *log, size_t log_len)
 	bool fast = rp->socket && !rp->rd.ng && !rp->rd.swap;
 	struct sl_pcap_rec rec;
 	uint64_t n = 0;
-	int ret = rp->o->workers > 1 ? replay_par(rp, s, &n, show, log, log_len) : 0;
+	int ret = rp->workers > 1 ? replay_par(rp, s, &n, show, log, log_len) : 0;
 
 	for (; !ret;) {
 		if (fast)
@@ -703,6 +705,23 @@ static int cpus_allowed(void)
 	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
 }
 
+/*
+ * Without --workers: a --filter (a socket filter without maps) over a pcap
+ * in host byte order of SL_PCAP_THREADS_MIN and more, with the I/O threads
+ * left to auto, runs on a worker per CPU (up to AUTO_WORKERS_MAX); anything
+ * else on one (decided before the program is compiled, while the file is
+ * read: a --prog's type and maps are not known yet).
+ */
+static unsigned auto_workers(const struct replay *rp)
+{
+	int cpus;
+
+	if (!rp->o->filter || rp->o->io != SL_REPLAY_IO_AUTO || rp->rd.ng || rp->rd.swap ||
+	    rp->rd.file_size < SL_PCAP_THREADS_MIN || (cpus = cpus_allowed()) < 2)
+		return 1;
+	return (unsigned)cpus > AUTO_WORKERS_MAX ? AUTO_WORKERS_MAX : (unsigned)cpus;
+}
+
 /* The options in, the input open, the read-ahead started. 0 or -errno (the line printed). */
 static int replay_open(struct replay *rp, const struct sl_replay_opts *o)
 {
@@ -725,7 +744,8 @@ static int replay_open(struct replay *rp, const struct sl_replay_opts *o)
 		fprintf(stderr, "sluice replay: -r %s\n", log);
 		return err;
 	}
-	rp->io_threads = o->workers > 1 ? false : o->io == SL_REPLAY_IO_ON ||
+	rp->workers = o->workers ? o->workers : auto_workers(rp);
+	rp->io_threads = rp->workers > 1 ? false : o->io == SL_REPLAY_IO_ON ||
 			 (o->io == SL_REPLAY_IO_AUTO && rp->rd.file_size >= SL_PCAP_THREADS_MIN &&
 			  cpus_allowed() > 1);
 	/* started now, the thread reads while the program is compiled */
@@ -768,7 +788,7 @@ int sl_replay_main(const struct sl_replay_opts *o)
 	sl_map_worker_online(0);
 	rp.frac_ns = rp.rd.res == SL_PCAP_NSEC ? 1 : 1000;
 	rp.start = now();
-	cpu_clock = o->workers > 1 ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_THREAD_CPUTIME_ID;
+	cpu_clock = rp.workers > 1 ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_THREAD_CPUTIME_ID;
 	cpu = clock_s(cpu_clock);
 	in_err = replay_loop(&rp, log, sizeof(log));
 	secs = now() - rp.start;

@@ -15,9 +15,15 @@
  * only then runs its records: the walk is a hop per record through data
  * just read, so the workers wait little for each other. Each record goes
  * through sl_verdict_run(), as in replay.c, with the worker's own verdict
- * state; kept records (and drops) are copied with their header into the
- * worker's output buffers, which go out with one write() per file once
- * the chunk before has gone out (ticket, in chunk order). A header the
+ * state; kept records (and drops) are copied with their header into one
+ * of the worker's PAR_SETS sets of output buffers, which it then parks
+ * (chunk k's set in the park ring) and goes on with the next chunk in its
+ * other set. The parked sets go out in chunk order (ticket), one write()
+ * per file, by whichever worker holds the writer's role (a flag taken
+ * with a compare-and-swap after parking: the holder writes every set
+ * whose turn has come, then lets go and looks once more, so that a set
+ * parked meanwhile is not left behind); a worker waits only when its
+ * next set is still parked. A header the
  * sequential reader would refuse (or a read error) stops the walk there:
  * boundary k + 1 says so, the later chunks are left, and the reader goes
  * on from that record (sl_pcap_seek), so the error and its message are
@@ -25,11 +31,11 @@
  *
  * Order: one verdict per record, whatever the thread; programs without
  * maps make it independent of the order records run in. Counters are per
- * worker, summed at the end. Waiting (boundaries, tickets) sleeps on one
- * condition; a side that moves a counter wakes only when someone sleeps
- * (as pcapio.c's rings). Each worker owns one chunk at a time and chunks
- * finish in order, so at most N are in flight and a ring of N + 2
- * boundaries is enough.
+ * worker, summed at the end. Waiting (a boundary, a parked set) sleeps on
+ * one condition; a side that moves a counter wakes only when someone
+ * sleeps (as pcapio.c's rings). Boundaries are published and read in chunk
+ * order, so a ring of N + 2 is enough; chunks not yet written are at most
+ * N * (PAR_SETS + 1), the park ring's size less 2.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -47,18 +53,34 @@
 #define PAR_BUF (PAR_CHUNK + PAR_SLACK)
 #define PAR_FAULT (1ull << 63)                /* boundary flag: the walk stopped here */
 #define PAR_PROGRESS 64u                      /* chunks between progress lines */
+#define PAR_SETS 2u                           /* output sets per worker: filling, parked */
+#define PAR_OVER 4096u                        /* read past the chunk: most cut records end there */
 
 struct par;
 
-/* One worker: its input chunk, its two output buffers, its counters. */
+/* One chunk's outputs: kept records and drops. */
+struct par_out {
+	uint8_t *buf[2];
+	size_t len[2];
+	uint64_t pkts[2];
+	uint64_t parked;         /* 1 from parked until written (atomic) */
+};
+
+/* A parked chunk: its outputs, once seq == chunk + 1. */
+struct par_park {
+	struct par_out *out;
+	uint64_t seq;
+};
+
+/* One worker: its input chunk, its output sets, its counters. */
 struct par_worker {
 	struct par *par;
 	pthread_t thread;
-	uint8_t *mem;            /* in, out[0], out[1]: PAR_BUF each */
+	uint8_t *mem;            /* in, then PAR_SETS x 2 output buffers: PAR_BUF each */
 	size_t mapped;
-	uint8_t *in, *out[2];
-	size_t olen[2];
-	uint64_t opkts[2];
+	uint8_t *in;
+	struct par_out set[PAR_SETS];
+	unsigned cur;            /* the set being filled */
 	struct sl_verdict_state vs;
 	uint64_t vc[SL_VERDICT_COUNT];
 	uint64_t n;
@@ -73,6 +95,9 @@ struct par {
 	int8_t slot[SL_VERDICT_COUNT]; /* output of each verdict: 0, 1, or -1 (none) */
 	uint64_t next;           /* chunks claimed (atomic) */
 	uint64_t ticket;         /* the chunk whose outputs go out next (atomic) */
+	uint64_t writing;        /* the writer's role is taken (atomic) */
+	struct par_park *park;   /* ring of parked chunks, npark long */
+	unsigned npark;
 	uint64_t stop_off;       /* where the walk ended: a refused record or the end (atomic) */
 	uint64_t taken;          /* records run so far, all workers (atomic; progress) */
 	uint64_t *bseq, *boff;   /* ring: boundary k is boff[k % ring] once bseq[] == k + 1 */
@@ -174,6 +199,7 @@ static void par_records(struct par *q, struct par_worker *w, uint64_t cbeg, uint
 			uint64_t e)
 {
 	const struct sl_replay_par *p = q->p;
+	struct par_out *so = &w->set[w->cur];
 	const uint8_t *h, *stop;
 	struct sl_pkt pkt = { 0 };
 	struct sl_verdict_out out;
@@ -202,31 +228,67 @@ static void par_records(struct par *q, struct par_worker *w, uint64_t cbeg, uint
 		w->vc[v]++;
 		o = q->slot[v];
 		if (o >= 0) {
-			uint8_t *d = w->out[o] + w->olen[o];
+			uint8_t *d = so->buf[o] + so->len[o];
 
 			cl = v == SL_VERDICT_TRIM && out.len < caplen ? out.len : caplen;
 			memcpy(d, h, 16 + (size_t)cl);
 			memcpy(d + 8, &cl, 4);
-			w->olen[o] += 16 + (size_t)cl;
-			w->opkts[o]++;
+			so->len[o] += 16 + (size_t)cl;
+			so->pkts[o]++;
 		}
 		h += 16 + (size_t)caplen;
 		w->n++;
 	}
 }
 
-/* Once the chunks before @p k are out: w's outputs, then the turn of chunk k + 1. */
-static void par_flush(struct par *q, struct par_worker *w, uint64_t k)
+/* Write the parked sets whose turn has come, in chunk order (the writer's role held). */
+static void par_write_turns(struct par *q)
 {
-	par_wait_eq(q, &q->ticket, k);
-	for (unsigned o = 0; o < 2; o++) {
-		if (w->olen[o])
-			sl_pcap_wput(q->w[o], w->out[o], w->olen[o], w->opkts[o]);
-		w->olen[o] = 0;
-		w->opkts[o] = 0;
+	for (;;) {
+		uint64_t t = ld(&q->ticket);
+		struct par_park *pk = &q->park[t % q->npark];
+		struct par_out *so;
+
+		if (ld(&pk->seq) != t + 1)
+			return;
+		so = pk->out;
+		for (unsigned o = 0; o < 2; o++) {
+			if (so->len[o])
+				sl_pcap_wput(q->w[o], so->buf[o], so->len[o], so->pkts[o]);
+			so->len[o] = 0;
+			so->pkts[o] = 0;
+		}
+		__atomic_store_n(&so->parked, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&q->ticket, t + 1, __ATOMIC_SEQ_CST);
+		par_wake(q);
 	}
-	__atomic_store_n(&q->ticket, k + 1, __ATOMIC_SEQ_CST);
-	par_wake(q);
+}
+
+/*
+ * Park chunk @p k's outputs (w's current set), write what is due if no
+ * one else is at it, and take w's next set once it is written.
+ */
+static void par_park_chunk(struct par *q, struct par_worker *w, uint64_t k)
+{
+	struct par_park *pk = &q->park[k % q->npark];
+
+	__atomic_store_n(&w->set[w->cur].parked, 1, __ATOMIC_SEQ_CST);
+	pk->out = &w->set[w->cur];
+	__atomic_store_n(&pk->seq, k + 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		uint64_t t, idle = 0;
+
+		if (!__atomic_compare_exchange_n(&q->writing, &idle, 1, false, __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST))
+			break;  /* the holder looks again after letting go */
+		par_write_turns(q);
+		__atomic_store_n(&q->writing, 0, __ATOMIC_SEQ_CST);
+		t = ld(&q->ticket);
+		if (ld(&q->park[t % q->npark].seq) != t + 1)
+			break;
+	}
+	w->cur = (w->cur + 1) % PAR_SETS;
+	par_wait_eq(q, &w->set[w->cur].parked, 0);
 }
 
 /* A worker: chunks in turn until the end of the file or a refused record. */
@@ -243,8 +305,8 @@ static void *par_main(void *arg)
 
 		if (cbeg >= q->end)
 			break;
-		have = par_pread(q->fd, w->in, cbeg, q->end - cbeg < PAR_CHUNK ?
-				 (size_t)(q->end - cbeg) : PAR_CHUNK);
+		have = par_pread(q->fd, w->in, cbeg, q->end - cbeg < PAR_CHUNK + PAR_OVER ?
+				 (size_t)(q->end - cbeg) : PAR_CHUNK + PAR_OVER);
 		par_wait_eq(q, &q->bseq[k % q->ring], k + 1);
 		b = q->boff[k % q->ring];
 		if (b & PAR_FAULT) {  /* stopped before this chunk: so are the ones after */
@@ -257,7 +319,7 @@ static void *par_main(void *arg)
 			__atomic_store_n(&q->stop_off, e & ~PAR_FAULT, __ATOMIC_SEQ_CST);
 		n0 = w->n;
 		par_records(q, w, cbeg, b, e & ~PAR_FAULT);
-		par_flush(q, w, k);
+		par_park_chunk(q, w, k);
 		if (q->p->show)
 			__atomic_add_fetch(&q->taken, w->n - n0, __ATOMIC_RELAXED);
 		if (first && q->p->show && !(k % PAR_PROGRESS))
@@ -275,12 +337,12 @@ static int worker_init(struct par *q, unsigned i)
 	struct par_worker *w = &q->wk[i];
 
 	w->par = q;
-	w->mem = sl_pcap_buf_alloc(3 * (size_t)PAR_BUF, &w->mapped);
+	w->mem = sl_pcap_buf_alloc((1 + 2 * PAR_SETS) * (size_t)PAR_BUF, &w->mapped);
 	if (!w->mem)
 		return -ENOMEM;
 	w->in = w->mem;
-	w->out[0] = w->mem + PAR_BUF;
-	w->out[1] = w->mem + 2 * (size_t)PAR_BUF;
+	for (unsigned j = 0; j < 2 * PAR_SETS; j++)
+		w->set[j / 2].buf[j % 2] = w->mem + (1 + j) * (size_t)PAR_BUF;
 	sl_verdict_state_init(&w->vs, q->p->pv, 0);
 	return 0;
 }
@@ -292,6 +354,7 @@ static void par_free(struct par *q)
 	free(q->wk);
 	free(q->bseq);
 	free(q->boff);
+	free(q->park);
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->cond);
 }
@@ -337,7 +400,9 @@ static int par_init(struct par *q, struct sl_replay_par *p, char *log, size_t lo
 	q->bseq = calloc(q->ring, sizeof(*q->bseq));
 	q->boff = calloc(q->ring, sizeof(*q->boff));
 	q->wk = calloc(p->workers, sizeof(*q->wk));
-	if (!q->bseq || !q->boff || !q->wk) {
+	q->npark = p->workers * (PAR_SETS + 1) + 2;
+	q->park = calloc(q->npark, sizeof(*q->park));
+	if (!q->bseq || !q->boff || !q->wk || !q->park) {
 		snprintf(log, log_len, "--workers %u: %s", p->workers, strerror(ENOMEM));
 		return -ENOMEM;
 	}
@@ -368,6 +433,7 @@ int sl_replay_par_run(struct sl_replay_par *p, char *log, size_t log_len)
 	par_main(&q.wk[0]);
 	for (unsigned i = 1; i < started; i++)
 		pthread_join(q.wk[i].thread, NULL);
+	par_write_turns(&q);  /* none left by the workers' second look; alone now, so no race either */
 	for (unsigned i = 0; i < p->workers; i++) {
 		for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
 			p->vc[v] += q.wk[i].vc[v];

@@ -644,6 +644,7 @@ static int do_stx(struct jit_state *st, const struct bpf_insn *in)
 }
 
 static struct jit_sub *sub_at(struct jit_state *st, uint32_t pc);
+static int emit_inline_call(struct jit_state *st, struct jit_sub *t);
 
 /* The 64-bit constant of an lddw: plain, map pointer, map value address, or callback. */
 static int lddw_value(struct jit_state *st, const struct bpf_insn *in, uint64_t *v)
@@ -968,6 +969,8 @@ static int do_call(struct jit_state *st, const struct bpf_insn *in)
 		if (!t)
 			return jit_fail(st, -EINVAL, "call to pc %lld: not a function",
 					(long long)st->pc + 1 + in->imm);
+		if (t->inline_call == (int64_t)st->pc)
+			return emit_inline_call(st, t);
 		x86_call_rel32(&st->e, (int32_t)((int64_t)t->off_start - (int64_t)(st->e.len + 5)));
 		return 0;
 	}
@@ -1029,7 +1032,8 @@ static void emit_jump_to(struct jit_state *st, int64_t target)
 {
 	const struct bpf_insn *t = &st->prog->insns[target];
 
-	if (t->code == (BPF_JMP | BPF_EXIT) && st->sub->epi_size <= JIT_INLINE_EPILOGUE)
+	if (t->code == (BPF_JMP | BPF_EXIT) && st->sub->epi_size <= JIT_INLINE_EPILOGUE &&
+	    st->sub->inline_call < 0)
 		emit_epilogue(st, true);
 	else
 		emit_branch(st, CC_ALWAYS, st->addrs[target]);
@@ -1055,8 +1059,10 @@ static int do_jmp(struct jit_state *st, const struct bpf_insn *in)
 		if (st->burst && st->burst->exit(st))
 			return 0;                                   /* burst.c: a plain pass */
 		if (st->pc + 1 == st->sub->end)
-			return 0;                                   /* falls into the epilogue */
-		if (st->sub->epi_size <= JIT_INLINE_EPILOGUE)
+			return 0;                  /* falls into the epilogue, or out of a body in place */
+		if (st->sub->inline_call >= 0)
+			emit_branch(st, CC_ALWAYS, st->addrs[st->sub->inline_call + 1]);
+		else if (st->sub->epi_size <= JIT_INLINE_EPILOGUE)
 			emit_epilogue(st, true);
 		else
 			emit_branch(st, CC_ALWAYS, st->sub->off_epi);
@@ -1090,7 +1096,7 @@ static void emit_cmov(struct jit_state *st, const struct bpf_insn *in)
 	int dst = st->rmap[mv->dst_reg], src = TMP;
 	int cc;
 
-	if (st->sub->tmp_mapped && (SL_OP_SRC(mv->code) == BPF_K || !w64)) {
+	if (st->sub->host->tmp_mapped && (SL_OP_SRC(mv->code) == BPF_K || !w64)) {
 		/* TMP holds an eBPF register: compare first, then build the source in a dead one */
 		src = jit_cmov_scratch(st, st->rmap, st->pc);
 		cc = emit_compare(st, in);
@@ -1450,13 +1456,18 @@ static int emit_stubs(struct jit_state *st)
 {
 	const struct bpf_insn *insns = st->prog->insns;
 
+	struct jit_sub *host = st->sub;
+
 	for (uint32_t i = 0; i < st->nstubs; i++) {
 		uint32_t j = st->stub_pcs[i];
-		int64_t t = thread_jump(st, (int64_t)j + 1 + insns[j].off), x;
+		int64_t t, x;
 
+		st->sub = st->stub_subs[i];                 /* the host, or a function in place */
+		t = thread_jump(st, (int64_t)j + 1 + insns[j].off);
 		st->new_stub[j] = (uint32_t)st->e.len;
 		emit_sunk_moves(st, j);
-		x = st->sub->epi_size <= JIT_INLINE_EPILOGUE ? jit_exit_block(st->prog, (uint32_t)t, st->sub->end) : -1;
+		x = st->sub->epi_size <= JIT_INLINE_EPILOGUE && st->sub->inline_call < 0 ?
+		    jit_exit_block(st->prog, (uint32_t)t, st->sub->end) : -1;
 		for (int64_t pc = t; pc < x; pc++) {
 			st->pc = (uint32_t)pc;
 			if (emit_insn(st, &insns[pc]))
@@ -1474,13 +1485,58 @@ static int emit_stubs(struct jit_state *st)
 		}
 		st->new_stub_end[j] = (uint32_t)st->e.len;
 	}
+	st->sub = host;
 	return 0;
+}
+
+/* The instructions of function @p s, from st->e.len on (in its host's frame and registers). */
+static int emit_range(struct jit_state *st, struct jit_sub *s)
+{
+	const struct bpf_insn *insns = st->prog->insns;
+
+	for (uint32_t pc = s->start; pc < s->end; pc++) {
+		const struct bpf_insn *in = &insns[pc];
+
+		st->pc = pc;
+		st->new_addrs[pc] = (uint32_t)st->e.len;
+		if (in->dst_reg >= SL_NREGS || in->src_reg >= SL_NREGS)
+			return jit_fail(st, -EINVAL, "invalid register (opcode 0x%02x)", in->code);
+		st->stub_taken = false;
+		if (emit_insn(st, in))
+			return st->log.err;
+		if (st->sink[pc] & JIT_SINK_JUMP) {
+			if (st->stub_taken) {                        /* its stub after the epilogue */
+				st->stub_subs[st->nstubs] = s;
+				st->stub_pcs[st->nstubs++] = pc;
+			} else {
+				emit_sunk_moves(st, pc);             /* no branch after all: in place */
+			}
+		}
+		st->new_ends[pc] = (uint32_t)st->e.len;
+		if (sl_isa_is_lddw(in) && pc + 1 < s->end) {
+			pc++;
+			st->new_addrs[pc] = st->new_ends[pc] = (uint32_t)st->e.len;
+		}
+	}
+	return 0;
+}
+
+/* A call of function @p t emitted in place (inline.c): its body, which returns by falling out. */
+static int emit_inline_call(struct jit_state *st, struct jit_sub *t)
+{
+	struct jit_sub *caller = st->sub;
+	uint32_t pc = st->pc;
+	int err;
+
+	st->sub = t;
+	err = emit_range(st, t);
+	st->sub = caller;
+	st->pc = pc;
+	return err;
 }
 
 static int emit_sub(struct jit_state *st, struct jit_sub *s)
 {
-	const struct bpf_insn *insns = st->prog->insns;
-
 	st->sub = s;
 	memcpy(st->rmap, s->rmap, sizeof(st->rmap));
 	s->new_start = (uint32_t)st->e.len;
@@ -1493,28 +1549,8 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 	if (s == &st->subs[0] && st->tail_calls)
 		x86_mov_rr(&st->e, false, TCC, X_RAX);              /* r12d = count */
 	st->nstubs = 0;
-	for (uint32_t pc = s->start; pc < s->end; pc++) {
-		const struct bpf_insn *in = &insns[pc];
-
-		st->pc = pc;
-		st->new_addrs[pc] = (uint32_t)st->e.len;
-		if (in->dst_reg >= SL_NREGS || in->src_reg >= SL_NREGS)
-			return jit_fail(st, -EINVAL, "invalid register (opcode 0x%02x)", in->code);
-		st->stub_taken = false;
-		if (emit_insn(st, in))
-			return st->log.err;
-		if (st->sink[pc] & JIT_SINK_JUMP) {
-			if (st->stub_taken)
-				st->stub_pcs[st->nstubs++] = pc;     /* its stub after the epilogue */
-			else
-				emit_sunk_moves(st, pc);             /* no branch after all: in place */
-		}
-		st->new_ends[pc] = (uint32_t)st->e.len;
-		if (sl_isa_is_lddw(in) && pc + 1 < s->end) {
-			pc++;
-			st->new_addrs[pc] = st->new_ends[pc] = (uint32_t)st->e.len;
-		}
-	}
+	if (emit_range(st, s))
+		return st->log.err;
 	s->new_epi = (uint32_t)st->e.len;
 	if (st->burst && s == &st->subs[0])
 		st->burst->tail(st);                /* burst.c: epilogue, then the loop's test */
@@ -1532,8 +1568,8 @@ static int run_pass(struct jit_state *st)
 	st->e.err = 0;
 	st->rng = st->seed;
 	for (uint32_t i = 0; i < st->nsubs; i++)
-		if (emit_sub(st, &st->subs[i]))
-			return st->log.err;
+		if (st->subs[i].inline_call < 0 && emit_sub(st, &st->subs[i]))
+			return st->log.err;                 /* (one in place is in its host) */
 	if (st->e.err)
 		return jit_fail(st, st->e.err, "code emission failed (%s)", strerror(-st->e.err));
 	t = st->addrs, st->addrs = st->new_addrs, st->new_addrs = t;
@@ -1586,12 +1622,13 @@ static int alloc_state(struct jit_state *st)
 	st->new_stub = calloc(n, sizeof(uint32_t));
 	st->new_stub_end = calloc(n, sizeof(uint32_t));
 	st->stub_pcs = calloc(n, sizeof(uint32_t));
+	st->stub_subs = calloc(n, sizeof(*st->stub_subs));
 	st->low = st->fuse ? jit_low_only(st->prog, st->fuse) : NULL;
 	st->hi_zero = jit_hi_zero(st->prog);
 	st->fits16 = jit_fits(st->prog, 16);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
 	    !st->low || !st->hi_zero || !st->fits16 || !st->live || !st->targets || !st->sink || !st->stub ||
-	    !st->stub_end || !st->new_stub || !st->new_stub_end || !st->stub_pcs)
+	    !st->stub_end || !st->new_stub || !st->new_stub_end || !st->stub_pcs || !st->stub_subs)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1617,6 +1654,7 @@ static void free_state(struct jit_state *st)
 	free(st->new_stub);
 	free(st->new_stub_end);
 	free(st->stub_pcs);
+	free(st->stub_subs);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->log.err. */
@@ -1810,7 +1848,7 @@ struct sl_jit *jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 		jit_fail(&st, -EINVAL, "empty or oversized program");
 	} else if (!prog->verified) {
 		jit_fail(&st, -EINVAL, "program '%s' is not verified", prog->name);
-	} else if (!alloc_state(&st) && !jit_find_subs(&st)) {
+	} else if (!alloc_state(&st) && !jit_find_subs(&st) && !jit_find_inlines(&st)) {
 		jit_layout_subs(&st);
 		st.burst = burst;
 		size = burst && burst->prepare(&st) ? 0 : converge(&st);

@@ -48,6 +48,8 @@ struct jit_sub {
 	uint32_t off_start, off_tail, off_epi;    /* previous pass */
 	uint32_t new_start, new_tail, new_epi;    /* pass being emitted */
 	uint32_t epi_size;
+	int64_t inline_call;       /* the call emitting it in place (inline.c), or -1 */
+	struct jit_sub *host;      /* the native function its code is in (itself when not inlined) */
 };
 
 struct jit_state;
@@ -90,6 +92,7 @@ struct jit_state {
 	uint32_t *stub, *stub_end;       /* per sunk jump: its stub, previous pass */
 	uint32_t *new_stub, *new_stub_end;  /* the same, pass being emitted */
 	uint32_t *stub_pcs, nstubs;      /* sunk jumps of the function being emitted */
+	struct jit_sub **stub_subs;      /* and the function of each (one emitted in place, too) */
 	bool stub_taken;                 /* the instruction being emitted branched to its stub */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
@@ -138,6 +141,18 @@ void jit_emit_epilogue_of(struct x86_emit *e, const struct jit_sub *s, bool ret)
 
 /** Functions: instruction 0 and every local call target (layout.c). 0 or -errno. */
 int jit_find_subs(struct jit_state *st);
+
+/**
+ * Functions emitted in place of their one call (inline.c): sets every
+ * function's inline_call and host. 0 or -ENOMEM.
+ */
+int jit_find_inlines(struct jit_state *st);
+
+/** The function whose instructions include @p pc (inline.c), or NULL. */
+struct jit_sub *jit_sub_of(const struct jit_state *st, uint32_t pc);
+
+/** The function emitted in place of the local call at @p pc (inline.c), or NULL. */
+struct jit_sub *jit_inlined_at(const struct jit_state *st, uint32_t pc);
 
 /** Registers, frames and stack of every function (layout.c). */
 void jit_layout_subs(struct jit_state *st);

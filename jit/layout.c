@@ -110,12 +110,18 @@ static uint32_t verifier_stack(const struct sl_prog *p, uint32_t start)
 	return SL_STACK_SIZE;
 }
 
-static void scan_sub(struct jit_state *st, struct jit_sub *s, bool uses[SL_NREGS])
+/* Is @p t emitted inside native function @p s (s itself, or emitted in place there)? */
+static bool part_of(const struct jit_sub *t, const struct jit_sub *s)
+{
+	return t == s || (t->inline_call >= 0 && t->host == s);
+}
+
+static void scan_range(struct jit_state *st, struct jit_sub *s, const struct jit_sub *r,
+		       bool uses[SL_NREGS])
 {
 	const struct bpf_insn *insns = st->prog->insns;
 
-	memset(uses, 0, SL_NREGS * sizeof(uses[0]));
-	for (uint32_t pc = s->start; pc < s->end; pc++) {
+	for (uint32_t pc = r->start; pc < r->end; pc++) {
 		const struct bpf_insn *in = &insns[pc];
 		uint8_t cls = SL_OP_CLASS(in->code);
 
@@ -123,7 +129,8 @@ static void scan_sub(struct jit_state *st, struct jit_sub *s, bool uses[SL_NREGS
 			uses[in->dst_reg] = true;
 		if (reads_src(in) && in->src_reg < SL_NREGS)
 			uses[in->src_reg] = true;
-		if (in->code == (BPF_JMP | BPF_CALL) && st->fuse[pc] != JIT_FUSE_INLINE_CALL) {
+		if (in->code == (BPF_JMP | BPF_CALL) && st->fuse[pc] != JIT_FUSE_INLINE_CALL &&
+		    !jit_inlined_at(st, pc)) {
 			s->calls = true;
 			if (in->src_reg == 0 && in->imm == BPF_FUNC_tail_call)
 				st->tail_calls = true;
@@ -138,17 +145,24 @@ static void scan_sub(struct jit_state *st, struct jit_sub *s, bool uses[SL_NREGS
 	}
 }
 
+/* What native function @p s uses: its instructions and those of the functions emitted in it. */
+static void scan_sub(struct jit_state *st, struct jit_sub *s, bool uses[SL_NREGS])
+{
+	memset(uses, 0, SL_NREGS * sizeof(uses[0]));
+	for (uint32_t i = 0; i < st->nsubs; i++)
+		if (part_of(&st->subs[i], s))
+			scan_range(st, s, &st->subs[i], uses);
+}
+
 /*
  * A leaf needs none of the scratch registers AUX and AUX2: no calls of any
  * kind, no div/mod, no atomics, no blinding, no shift by a register
  * without BMI2. Its r6-r9 can then live in AUX/AUX2 (caller-saved) instead
  * of callee-saved registers that it would have to push and pop.
  */
-static bool leaf_without_aux(const struct jit_state *st, const struct jit_sub *s)
+static bool range_without_aux(const struct jit_state *st, const struct jit_sub *r)
 {
-	if (s->calls || st->opts.blind_constants)
-		return false;
-	for (uint32_t pc = s->start; pc < s->end; pc++) {
+	for (uint32_t pc = r->start; pc < r->end; pc++) {
 		const struct bpf_insn *in = &st->prog->insns[pc];
 		uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
 
@@ -167,6 +181,16 @@ static bool leaf_without_aux(const struct jit_state *st, const struct jit_sub *s
 	return true;
 }
 
+static bool leaf_without_aux(const struct jit_state *st, const struct jit_sub *s)
+{
+	if (s->calls || st->opts.blind_constants)
+		return false;
+	for (uint32_t i = 0; i < st->nsubs; i++)        /* itself and the functions in place */
+		if (part_of(&st->subs[i], s) && !range_without_aux(st, &st->subs[i]))
+			return false;
+	return true;
+}
+
 static bool caller_saved(int x)
 {
 	return x == X_RAX || x == X_RDI || x == X_RSI || x == X_RDX || x == X_RCX ||
@@ -176,8 +200,11 @@ static bool caller_saved(int x)
 int jit_cmov_scratch(const struct jit_state *st, const uint8_t *rmap, uint32_t pc)
 {
 	const struct bpf_insn *mv = &st->prog->insns[pc + 1];
+	const struct jit_sub *f = jit_sub_of(st, pc);
+	/* in a function emitted in place, r6-r9 dead there may be its host's */
+	uint8_t end = f && f->inline_call >= 0 ? BPF_REG_6 : BPF_REG_10;
 
-	for (uint8_t r = 0; r < BPF_REG_10; r++)
+	for (uint8_t r = 0; r < end; r++)
 		if (r != mv->dst_reg && !(st->live[pc + 1] & (1u << r)) && caller_saved(rmap[r]))
 			return rmap[r];
 	return -1;
@@ -190,9 +217,10 @@ int jit_cmov_scratch(const struct jit_state *st, const uint8_t *rmap, uint32_t p
  * built in a scratch register) when no register is dead after its select
  * (jit_cmov_scratch()). Otherwise TMP can hold a third of its r6-r9.
  */
-static bool leaf_needs_tmp(const struct jit_state *st, const struct jit_sub *s)
+static bool leaf_range_needs_tmp(const struct jit_state *st, const struct jit_sub *s,
+				 const struct jit_sub *r)
 {
-	for (uint32_t pc = s->start; pc < s->end; pc++) {
+	for (uint32_t pc = r->start; pc < r->end; pc++) {
 		const struct bpf_insn *mv = &st->prog->insns[pc + 1];
 		uint8_t f = st->fuse[pc];
 
@@ -204,6 +232,15 @@ static bool leaf_needs_tmp(const struct jit_state *st, const struct jit_sub *s)
 			return true;
 	}
 	return false;
+}
+
+static bool leaf_needs_tmp(const struct jit_state *st, const struct jit_sub *s)
+{
+	for (uint32_t i = 0; i < st->nsubs; i++)
+		if (st->subs[i].inline_call >= 0 && st->subs[i].host == s &&
+		    leaf_range_needs_tmp(st, s, &st->subs[i]))
+			return true;
+	return leaf_range_needs_tmp(st, s, s);
 }
 
 /* r6-r9 that @p s uses: into spare registers (the first @p nspare of AUX2, AUX, TMP), else pushed. */

@@ -97,15 +97,20 @@ static void devmap_free(struct sl_map *map)
 	free(d);
 }
 
-/* worker, no locks: pointer to the 4- or 8-byte value, read-only for programs */
-static void *devmap_lookup(struct sl_map *map, const void *key)
+/* worker, no locks: entry @p i's word, or NULL when out of range or empty */
+static inline _Atomic uint64_t *devmap_at(struct sl_map *map, uint32_t i)
 {
 	struct sl_devmap *d = to_devmap(map);
-	uint32_t i = sl_key_u32(key);
 
 	if (i >= d->max || !atomic_load_explicit(&d->present[i], memory_order_acquire))
 		return NULL;
-	return (void *)&d->vals[i];
+	return &d->vals[i];
+}
+
+/* worker, no locks: pointer to the 4- or 8-byte value, read-only for programs */
+static void *devmap_lookup(struct sl_map *map, const void *key)
+{
+	return (void *)devmap_at(map, sl_key_u32(key));
 }
 
 /* control thread */
@@ -183,6 +188,14 @@ static int devmap_dump(struct sl_map *map, sl_map_dump_cb cb, void *ctx)
 	return ret;
 }
 
+/* DEVMAP_HASH's target by its ops (out of line: the key goes by address) */
+static __attribute__((noinline)) int64_t hash_target(struct sl_map *map, uint32_t key)
+{
+	const uint32_t *v = map->ops->lookup(map, &key);
+
+	return v ? (int64_t)*v : -ENOENT;
+}
+
 /* worker, no locks (bpf_redirect_map): the array types' lookup inline, DEVMAP_HASH's by its ops */
 int64_t sl_map_redirect_target(struct sl_map *map, uint32_t key)
 {
@@ -190,17 +203,15 @@ int64_t sl_map_redirect_target(struct sl_map *map, uint32_t key)
 
 	switch (map->def.type) {
 	case BPF_MAP_TYPE_DEVMAP: case BPF_MAP_TYPE_XSKMAP:
-		v = devmap_lookup(map, &key);
-		break;
+		v = (const uint32_t *)devmap_at(map, key);
+		return v ? (int64_t)*v : -ENOENT;
 	case BPF_MAP_TYPE_CPUMAP:
-		return devmap_lookup(map, &key) ? (int64_t)key : -ENOENT;   /* CPUMAP: the worker */
+		return devmap_at(map, key) ? (int64_t)key : -ENOENT;   /* CPUMAP: the worker */
 	case BPF_MAP_TYPE_DEVMAP_HASH:
-		v = map->ops->lookup(map, &key);
-		break;
+		return hash_target(map, key);
 	default:
 		return -EINVAL;
 	}
-	return v ? (int64_t)*v : -ENOENT;
 }
 
 int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex)

@@ -671,7 +671,9 @@ htab_lookup_sized(struct sl_htab *t, const void *key, uint32_t ks)
 		return e->key + SL_ROUND_UP(ks, 8);
 	if (t->lru && !atomic_load_explicit(&e->ref, memory_order_relaxed))
 		atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
-	if (t->percpu && sl_map_cpu >= t->map.ncpus)
+	if (!t->percpu)
+		return e->key + SL_ROUND_UP(ks, 8);
+	if (sl_map_cpu >= t->map.ncpus)
 		return NULL;  /* a thread whose slot the map was not made for */
 	return elem_value(t, e, sl_map_cpu);
 }

@@ -170,7 +170,7 @@ void map_rcu_read_end(void);
  * thread that is not an online worker (control thread, offline tools).
  * Unlike sl_map_cpu, a slot belongs to one thread at a time.
  */
-extern __thread int map_rcu_slot;
+extern __thread int map_rcu_slot __attribute__((tls_model("initial-exec")));
 static inline int map_rcu_worker_slot(void)
 {
 	return map_rcu_slot;

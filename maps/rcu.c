@@ -44,7 +44,8 @@ static struct rcu_slot readers[N_READERS];
 static _Alignas(SL_CACHE_LINE) atomic_uint_fast64_t global_epoch = 1;
 static atomic_uint worker_hi;           /* 1 + highest worker slot ever online */
 
-__thread int map_rcu_slot = -1;  /* this thread's worker slot, or -1 */
+/* this thread's worker slot, or -1 (initial-exec: one %fs load, as sl_map_cpu) */
+__thread int map_rcu_slot __attribute__((tls_model("initial-exec"))) = -1;
 static __thread int rcu_reader = -1;  /* this thread's reader slot in a read section, or -1 */
 
 uint64_t map_rcu_retire_epoch(void)

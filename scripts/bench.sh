@@ -79,7 +79,7 @@ echo "   (minus its harness, measured on an XDP_PASS program) beside sluice's JI
 echo "   each run N times on one context as the kernel's test run does (end states compared); under load: ratios only"
 # the compat tests' own command lines (objects, packet corpus, map entries), plus --bench
 # (object paths are relative to the build directory, where meson runs tests)
-python3 - "$b" <<'PY' | while IFS= read -r line; do (cd "$b" && sh -c "$line") 2>/dev/null | grep -E '^[^ ].*: kernel|speed:|SKIP' || true; done
+python3 - "$b" <<'PY' | while IFS= read -r line; do (cd "$b" && sh -c "$line") 2>/dev/null | grep -E '^[^ ].*: kernel|speed:|SKIP|MISMATCH end state' || true; done
 import json, shlex, subprocess, sys
 b = sys.argv[1]
 tests = json.loads(subprocess.run(["meson", "introspect", "--tests", b], capture_output=True,

@@ -14,7 +14,9 @@ filter, ROUNDS (default 5) rounds each run, one after the other,
   sluice-replay --filter EXPR -r IN -w OUT           (and -w /dev/null, and
                                                       --io-threads off: one thread,
                                                       and --workers 2)
-so that a load that comes and goes touches them alike. Every tool writes
+so that a load that comes and goes touches them alike. (The default of
+sluice-replay for this --filter and input is a worker per CPU; --io-threads
+on is the one-worker replay with its read-ahead and write-behind threads.) Every tool writes
 its own OUT, and OUT is removed before every run (untimed): each run
 creates a new file, as a first run does (writing over the file of the
 previous round would add ext4's flush-on-close of a truncated file, and a
@@ -94,7 +96,9 @@ def make_runs(tcpdump, z, sluice, lean, tmp, src, tag):
         runs["sf"] = ("sluice replay -w FILE", [sluice, "replay", *f, o("sf")], o("sf"))
         runs["sn"] = ("sluice replay -w /dev/null", [sluice, "replay", *f, "/dev/null"], None)
     if lean:
-        runs["lf"] = ("sluice-replay -w FILE", [lean, *f, o("lf")], o("lf"))
+        runs["lf"] = ("sluice-replay -w FILE (default)", [lean, *f, o("lf")], o("lf"))
+        runs["lt"] = ("sluice-replay -w FILE, I/O threads",
+                      [lean, "--io-threads", "on", *f, o("lt")], o("lt"))
         runs["l1"] = ("sluice-replay -w FILE, 1 thread",
                       [lean, "--io-threads", "off", *f, o("l1")], o("l1"))
         runs["lw"] = ("sluice-replay -w FILE, --workers 2",
@@ -145,7 +149,8 @@ def main():
                     w, u, s = timed(cmd, out)
                     cpu = [u, s, u + s] if u + s < b[k][3] else b[k][1:]
                     b[k] = [min(b[k][0], w)] + cpu
-        loop = subprocess.run([sluice, "replay", "--no-progress", "--filter", EXPR, "-r", src,
+        loop = subprocess.run([sluice, "replay", "--workers", "1", "--no-progress", "--filter",
+                               EXPR, "-r", src,
                                "-w", "/dev/null"], check=True, capture_output=True, text=True)
         outs = [out for runs, _ in sets for _, _, out in runs.values() if out]
         with open(outs[0], "rb") as f:
@@ -160,22 +165,28 @@ def main():
             subprocess.run([pcapgen, "-n", "200000", "-l", "64", "-s", "5", "-o", small], check=True)
             subprocess.run([pcapgen, "-n", "1", "-l", "64", "-s", "5", "-o", tiny], check=True)
             out = os.path.join(tmp, "cg.pcap")
-            cg = (per_packet(lambda f: [sluice, "replay", "-q", "--no-progress", "--filter", EXPR,
-                                        "-r", f, "-w", out], small, tiny, 200000, tmp),
+            cg = (per_packet(lambda f: [sluice, "replay", "-q", "--no-progress", "--workers", "1",
+                                        "--filter", EXPR, "-r", f, "-w", out], small, tiny,
+                             200000, tmp),
                   per_packet(lambda f: [tcpdump, *z, "-r", f, "-w", out, EXPR], small, tiny,
                              200000, tmp),
                   instructions([lean, "-q", "--no-progress", "--filter", EXPR, "-r", tiny, "-w",
-                                "/dev/null"], tmp) if lean else None)
+                                "/dev/null"], tmp) if lean else None,
+                  per_packet(lambda f: [sluice, "replay", "-q", "--no-progress", "--workers", "2",
+                                        "--filter", EXPR, "-r", f, "-w", out], small, tiny,
+                             200000, tmp))
     print("  %d 64-byte packets, filter '%s' (best of %d alternating rounds; load %.1f; "
           "CPU = user + sys of all threads)" % (n, EXPR, rounds, os.getloadavg()[0]))
     for (runs, title), b in zip(sets, best):
         report(n, runs, b, title)
-    print("  replay loop alone (sluice's own line, the replay thread's CPU): %s" %
+    print("  replay loop alone (sluice's own line, --workers 1: the replay thread's CPU): %s" %
           loop.stdout.splitlines()[0].split(", ", 1)[-1])
     if cg and cg[0] and cg[1]:
-        print("  instructions (callgrind, 200,000 frames minus 1): sluice %.0f per packet + %.1f M "
-              "start-up; tcpdump %.0f per packet + %.1f M start-up" %
+        print("  instructions (callgrind, 200,000 frames minus 1): sluice --workers 1 %.0f per "
+              "packet + %.1f M start-up; tcpdump %.0f per packet + %.1f M start-up" %
               (cg[0][0], cg[0][1] / 1e6, cg[1][0], cg[1][1] / 1e6))
+        if cg[3]:
+            print("  with --workers 2 (both threads' instructions): %.0f per packet" % cg[3][0])
         if cg[2]:
             print("  start-up of sluice-replay: %.1f M instructions" % (cg[2] / 1e6))
     print("  outputs byte-identical (%d files): %s" % (len(outs), "yes" if same else "NO"))

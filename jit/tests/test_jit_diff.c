@@ -56,6 +56,7 @@ struct gen {
 	bool in_sub;
 	uint32_t cur_sub;
 	bool leaf;   /* no div/mod, atomics or calls: the JIT may keep r6-r9 in scratch registers */
+	bool flat;   /* a subprogram without stack, memory or r6-r9 (the JIT may emit it in place) */
 	bool loops;  /* has a bpf_loop callback (gen_loop()) */
 	uint32_t lfix[MAX_ITEMS];   /* lddw BPF_PSEUDO_FUNC of the callback, to resolve */
 	uint32_t nlfix;
@@ -1142,6 +1143,29 @@ static void gen_callback(struct gen *g)
 	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
+/* The body of a flat subprogram: registers only (ALU, also div/mod and shifts by a register, selects, sunk moves). */
+static void gen_flat_body(struct gen *g, unsigned n)
+{
+	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
+		unsigned w = sl_tgen_pick(&g->t, 10);
+
+		if (w < 4)
+			gen_alu(g);
+		else if (w < 5)
+			gen_rotate(g);
+		else if (w < 6)
+			gen_mul_add(g);
+		else if (w < 7)
+			gen_select(g);
+		else if (w < 8)
+			gen_sink(g);
+		else if (w < 9)
+			gen_setcc(g);
+		else
+			set_const(g, scalar(g));
+	}
+}
+
 static void gen_body(struct gen *g, unsigned n)
 {
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
@@ -1216,6 +1240,20 @@ static void gen_sub(struct gen *g, uint32_t idx)
 	g->sub_pc[idx] = g->t.n;
 	for (int r = 0; r < 10; r++)
 		g->kind[r] = K_SCALAR;
+	g->flat = sl_tgen_pick(&g->t, 2);
+	if (g->flat) {         /* r0-r5 only; 1 in 4 also r6 (then it cannot go in place) */
+		for (int r = sl_tgen_pick(&g->t, 4) ? 6 : 7; r < 10; r++)
+			g->kind[r] = K_MEM;                 /* not a scalar: scalar() skips it */
+		if (g->kind[6] == K_SCALAR)
+			set_const(g, 6);
+		set_const(g, 0);
+		gen_flat_body(g, 3 + sl_tgen_pick(&g->t, 12));
+		item(g);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, g->kind[6] == K_SCALAR ? 6 : 1, 0, 0);
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		g->flat = false;
+		return;
+	}
 	for (int i = 1; i <= 4; i++) {
 		item(g);
 		sl_tgen_emit(&g->t, BPF_ST | BPF_MEM | BPF_DW, 10, 0, (int16_t)(-8 * i), edge_imm(g));
