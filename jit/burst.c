@@ -15,10 +15,12 @@
  *   mov r13, [r12 + end]
  *   mov rbx, [r12 + cur]; sub rbx, r13       descriptor at [r13 + rbx], rbx < 0
  * loop:                                      (cur < end: the caller's promise)
- *   (layout->bounds) the packet's bounds: in r14 (data, data_meta) and r15
- *                    (data_end) when the program's loads of them can read
- *                    registers (ctx_in_regs()), else into b->ctx.data,
- *                    data_meta, data_end; a prefetch a packet ahead
+ *   (layout->bounds) a prefetch a few packets ahead; the packet's bounds:
+ *                    in r14 (data, data_meta) and r15 (data_end), or the
+ *                    register of a load at entry (pick_homes()), when the
+ *                    program's loads of them can read registers
+ *                    (ctx_in_regs()), else into b->ctx.data, data_meta,
+ *                    data_end
  *   (r1 read)        mov rdi, r12            r1 = &b->ctx
  *   <the main function: prologue, body; every exit jumps to its epilogue,
  *    an exit whose r0 is XDP_PASS to next (after the epilogue)>
@@ -72,19 +74,20 @@
 #define END ((int32_t)offsetof(struct sl_jit_burst, end))
 #define DATA_REG X_R14    /* ctx.data and ctx.data_meta, with the context in registers */
 #define DEND_REG X_R15    /* ctx.data_end */
+#define NO_PC UINT32_MAX
 /* the per-packet fields of sl_xdp_ctx come first; the per-burst ones from here */
 #define BURST_FIELDS ((int16_t)offsetof(struct sl_xdp_ctx, ingress_ifindex))
 
 static const uint8_t saved_regs[] = { X_RBX, X_R12, X_R13, X_R14, X_R15, X_RBP };
 
-/* The register that holds the context field at @p off (ctx_in_regs()), or -1. */
-static int field_reg(int16_t off)
+/* The field a context load at @p off reads: 0 data (or data_meta, the same), 1 data_end, or -1. */
+static int field_of(int16_t off)
 {
 	if (off == (int16_t)offsetof(struct sl_xdp_ctx, data) ||
 	    off == (int16_t)offsetof(struct sl_xdp_ctx, data_meta))
-		return DATA_REG;
+		return 0;
 	if (off == (int16_t)offsetof(struct sl_xdp_ctx, data_end))
-		return DEND_REG;
+		return 1;
 	return -1;
 }
 
@@ -110,7 +113,7 @@ static bool ctx_in_regs(const struct jit_state *st)
 		if (st->dead[pc])
 			continue;
 		if (pc < m->start || pc >= m->end || st->fuse[pc] ||
-		    in->code != (BPF_LDX | BPF_MEM | BPF_DW) || field_reg(in->off) < 0)
+		    in->code != (BPF_LDX | BPF_MEM | BPF_DW) || field_of(in->off) < 0)
 			return false;
 	}
 	return marked;  /* bounds asked for and no load marked: no marks to trust */
@@ -208,6 +211,73 @@ static void drop_pass_movs(struct jit_state *st)
 			st->dead[pc - 1] = 1;
 }
 
+/*
+ * Is the load at @p pc on the straight line from the entry, with no
+ * instruction before it reading or writing its destination register?
+ * Then the loop can put the field straight into that register.
+ */
+static bool entry_load(const struct jit_state *st, uint32_t pc)
+{
+	const struct sl_prog *p = st->prog;
+	uint8_t dst = p->insns[pc].dst_reg;
+
+	for (uint32_t k = 0; k <= pc; k++) {
+		const struct bpf_insn *in = &p->insns[k];
+		uint8_t cls = SL_OP_CLASS(in->code);
+
+		if (k && st->targets[k])
+			return false;
+		if (k == pc)
+			return true;
+		if (cls == BPF_JMP || cls == BPF_JMP32)
+			return false;
+		if (sl_isa_is_lddw(in)) {
+			if (in->dst_reg == dst)
+				return false;
+			k++;
+			continue;
+		}
+		if (reads_reg(in, dst) || jit_writes(in, dst))
+			return false;
+	}
+	return false;
+}
+
+/*
+ * Where the loop keeps data and data_end (ctx_in_regs()): r14 and r15, or,
+ * for a field the program loads exactly once, on the straight line from
+ * the entry (entry_load()), in that load's destination register (the load
+ * then emits nothing). The loop computes them with two scratch registers
+ * that are neither.
+ */
+static void pick_homes(struct jit_state *st)
+{
+	const struct sl_prog *p = st->prog;
+	uint32_t n[2] = { 0, 0 }, at[2] = { NO_PC, NO_PC };
+
+	st->burst_home[0] = DATA_REG;
+	st->burst_home[1] = DEND_REG;
+	st->burst_direct[0] = st->burst_direct[1] = NO_PC;
+	for (uint32_t pc = 0; pc < p->n_insns; pc++) {
+		int f = field_of(p->insns[pc].off);
+
+		if (p->aux[pc].ctx_access && !st->dead[pc] && p->insns[pc].off < BURST_FIELDS &&
+		    f >= 0) {
+			n[f]++;
+			at[f] = pc;
+		}
+	}
+	for (int f = 0; f < 2; f++) {
+		uint8_t r = n[f] == 1 ? st->subs[0].rmap[p->insns[at[f]].dst_reg] : 0;
+
+		if (n[f] != 1 || !entry_load(st, at[f]) || (r == X_RDI && st->burst_r1) ||
+		    r == st->burst_home[1 - f])
+			continue;
+		st->burst_home[f] = r;
+		st->burst_direct[f] = at[f];
+	}
+}
+
 /* Can the main function run inside the loop? 0, or -ENOTSUP with a log line. */
 static int burst_prepare(struct jit_state *st)
 {
@@ -231,17 +301,26 @@ static int burst_prepare(struct jit_state *st)
 	main_fn->epi_size = UINT32_MAX;  /* exits jump to the epilogue, never return */
 	st->burst_ctx_regs = ctx_in_regs(st);
 	st->burst_r1 = entry_reads_r1(st);
+	if (st->burst_ctx_regs)
+		pick_homes(st);
 	drop_pass_movs(st);
 	return 0;
 }
 
-/* ldx hook: a load of data / data_meta / data_end (ctx_in_regs()) is a register move. */
+/*
+ * ldx hook: a load of data / data_meta / data_end (ctx_in_regs()) is a
+ * register move from the field's home, or nothing when it is the home.
+ */
 static bool burst_ldx(struct jit_state *st, const struct bpf_insn *in)
 {
+	int f;
+
 	if (!st->burst_ctx_regs || st->sub != &st->subs[0] || !st->prog->aux[st->pc].ctx_access ||
 	    in->off >= BURST_FIELDS)
 		return false;
-	x86_mov_rr(&st->e, true, st->rmap[in->dst_reg], field_reg(in->off));  /* mov dst, r14|r15 */
+	f = field_of(in->off);
+	if (st->burst_direct[f] != st->pc)
+		x86_mov_rr(&st->e, true, st->rmap[in->dst_reg], st->burst_home[f]); /* mov dst, home */
 	return true;
 }
 
@@ -273,41 +352,60 @@ static bool burst_exit(struct jit_state *st)
 
 /*
  * @p dst = the packet data of the mbuf at [r13 + rbx + @p slot * 8]
- * (buf_addr + data_off); rdx = the mbuf.
+ * (buf_addr + data_off); @p m = the mbuf, @p t clobbered.
  */
 static void emit_data_of(struct x86_emit *e, const struct sl_jit_burst_layout *l, int32_t slot,
-			 int dst)
+			 int dst, int m, int t)
 {
-	x86_load_index(e, 8, X_RDX, X_R13, X_RBX, 1, 8 * slot);      /* mov rdx, [r13 + rbx + 8k] */
-	x86_load(e, 8, dst, X_RDX, l->buf_addr);                      /* mov dst, [rdx + buf_addr] */
-	x86_load(e, 2, X_RSI, X_RDX, l->data_off);                    /* movzx esi, word [rdx + off] */
-	x86_alu_rr(e, true, ALU_ADD, dst, X_RSI);                     /* add dst, rsi */
+	x86_load_index(e, 8, m, X_R13, X_RBX, 1, 8 * slot);          /* mov m, [r13 + rbx + 8k] */
+	x86_load(e, 8, dst, m, l->buf_addr);                          /* mov dst, [m + buf_addr] */
+	x86_load(e, 2, t, m, l->data_off);                            /* movzx t, word [m + off] */
+	x86_alu_rr(e, true, ALU_ADD, dst, t);                         /* add dst, t */
 }
 
-/* The bounds of the packet at [r13 + rbx]: into r14 / r15, or into b->ctx (ctx_in_regs()). */
+/* Two scratch registers that are not the bounds' homes (pick_homes()). */
+static void scratch_regs(const struct jit_state *st, int *a, int *b)
+{
+	static const uint8_t cand[] = { X_R11, X_RAX, X_RCX, X_RDX, X_RSI, X_R8 };
+	int got[2], n = 0;
+
+	for (unsigned i = 0; i < sizeof(cand) && n < 2; i++)
+		if (cand[i] != st->burst_home[0] && cand[i] != st->burst_home[1])
+			got[n++] = cand[i];
+	*a = got[0];
+	*b = got[1];
+}
+
+/*
+ * The bounds of the packet at [r13 + rbx], after the prefetch: into their
+ * homes (pick_homes()), or into b->ctx (ctx_in_regs()).
+ */
 static void emit_bounds(struct jit_state *st)
 {
 	const struct sl_jit_burst_layout *l = st->burst->layout;
 	struct x86_emit *e = &st->e;
 
+	if (l->prefetch) {
+		emit_data_of(e, l, (int32_t)l->prefetch, X_RCX, X_RDX, X_RSI);
+		x86_byte(e, 0x0f);                                    /* prefetcht0 [rcx] */
+		x86_byte(e, 0x18);
+		x86_byte(e, 0x09);
+	}
 	if (st->burst_ctx_regs) {
-		emit_data_of(e, l, 0, DATA_REG);
-		x86_load(e, 2, DEND_REG, X_RDX, l->data_len);         /* movzx r15d, word [rdx + len] */
-		x86_alu_rr(e, true, ALU_ADD, DEND_REG, DATA_REG);     /* add r15, r14 */
+		int data = st->burst_home[0], end = st->burst_home[1], m, t;
+
+		scratch_regs(st, &m, &t);
+		emit_data_of(e, l, 0, data, m, t);
+		x86_load(e, 2, end, m, l->data_len);                  /* movzx end32, word [m + len] */
+		x86_alu_rr(e, true, ALU_ADD, end, data);              /* add end, data */
 	} else {
-		emit_data_of(e, l, 0, X_RCX);
+		emit_data_of(e, l, 0, X_RCX, X_RDX, X_RSI);
 		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data), X_RCX);      /* mov [r12], rcx */
 		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_meta), X_RCX); /* mov [r12+16], rcx */
 		x86_load(e, 2, X_RSI, X_RDX, l->data_len);            /* movzx esi, word [rdx + len] */
 		x86_alu_rr(e, true, ALU_ADD, X_RCX, X_RSI);           /* add rcx, rsi */
 		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_end), X_RCX);  /* mov [r12+8], rcx */
 	}
-	if (!l->prefetch)
-		return;
-	emit_data_of(e, l, (int32_t)l->prefetch, X_RCX);
-	x86_byte(e, 0x0f);                                            /* prefetcht0 [rcx] */
-	x86_byte(e, 0x18);
-	x86_byte(e, 0x09);
 }
 
 static void burst_head(struct jit_state *st)

@@ -107,7 +107,9 @@ struct jit_state {
 	uint32_t burst_loop;             /* burst entry: offset of the loop's head, this pass */
 	uint32_t burst_next[2];          /* its next-packet step: previous pass, this pass */
 	bool burst_fall_pass;            /* the main function ends in an exit with r0 XDP_PASS */
-	bool burst_ctx_regs;             /* ctx.data/data_meta in r14, data_end in r15 */
+	bool burst_ctx_regs;             /* ctx.data/data_meta, data_end in registers: */
+	uint8_t burst_home[2];           /* x86 registers of data and data_end (burst.c) */
+	uint32_t burst_direct[2];        /* pc of a load that is its home itself, or UINT32_MAX */
 	bool burst_r1;                   /* the main function reads r1 (the context) */
 	struct sl_errlog log;            /* the caller's log; log.err: first error, 0 if none */
 };
