@@ -819,75 +819,6 @@ static int emit_tail_call(struct jit_state *st)
 	return 0;
 }
 
-/* Is a lookup in @p map inlined by emit_array_lookup() (no call at all)? */
-static bool array_lookup_inlined(const struct jit_state *st, struct sl_map *map)
-{
-	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
-
-	if (!sl_map_array_base(map, 0) || !sl_map_array_stride(map) || slot > INT32_MAX ||
-	    sl_map_array_stride(map) > INT32_MAX || sl_map_ncpus(map) > INT32_MAX)
-		return false;
-	/* sl_map_cpu must be in the static TLS block (below the thread pointer) to read it via %fs */
-	return !sl_map_is_percpu(map) || (st->tpoff < 0 && st->tpoff >= -(1 << 20));
-}
-
-/* Is the call at @p pc a bpf_map_lookup_elem that emit_array_lookup() inlines? */
-static bool call_inlined(const struct jit_state *st, uint32_t pc)
-{
-	const struct bpf_insn *in = &st->prog->insns[pc];
-	const struct sl_helper *h = sl_helper_get(BPF_FUNC_map_lookup_elem);
-	struct sl_map *map = st->prog->aux ? st->prog->aux[pc].map : NULL;
-
-	return in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0 &&
-	       in->imm == BPF_FUNC_map_lookup_elem && h && h->fn && map &&
-	       array_lookup_inlined(st, map);
-}
-
-/*
- * bpf_map_lookup_elem on an ARRAY / PERCPU_ARRAY known at compile time:
- *   r0 = index < max_entries ? base + index * stride (+ cpu * slot) : NULL
- * and, per-CPU, NULL also when the worker slot sl_map_cpu >= the map's
- * ncpus (as the C lookup). @return 1 when emitted, 0 when the map does
- * not allow it.
- */
-static int emit_array_lookup(struct jit_state *st, struct sl_map *map)
-{
-	const struct sl_map_def *def = sl_map_get_def(map);
-	uint8_t *base = sl_map_array_base(map, 0);
-	uint32_t stride = sl_map_array_stride(map);
-	bool percpu = sl_map_is_percpu(map);
-	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
-	size_t l_null, l_cpu = 0, l_done;
-
-	if (!array_lookup_inlined(st, map))
-		return 0;
-	if (percpu) {
-		x86_load_fs32(&st->e, TMP, st->tpoff);                     /* r11d = sl_map_cpu */
-		x86_alu_ri(&st->e, false, ALU_CMP, TMP, (int32_t)sl_map_ncpus(map));
-		l_cpu = x86_jcc8_fwd(&st->e, CC_AE);                       /* jae null */
-	}
-	x86_load(&st->e, 4, X_RAX, X_RSI, 0);
-	x86_alu_ri(&st->e, false, ALU_CMP, X_RAX, (int32_t)def->max_entries);
-	l_null = x86_jcc8_fwd(&st->e, CC_AE);
-	if ((stride & (stride - 1)) == 0)
-		x86_shift_ri(&st->e, true, SH_SHL, X_RAX, (uint8_t)__builtin_ctz(stride));
-	else
-		x86_imul_rri(&st->e, true, X_RAX, X_RAX, (int32_t)stride);
-	if (slot) {
-		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);
-		x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
-	}
-	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)base);
-	x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
-	l_done = x86_jcc8_fwd(&st->e, CC_ALWAYS);
-	if (percpu)
-		x86_bind8(&st->e, l_cpu);
-	x86_bind8(&st->e, l_null);
-	x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);
-	x86_bind8(&st->e, l_done);
-	return 1;
-}
-
 /*
  * The function bpf_loop at st->pc calls: r2 loaded by an lddw
  * BPF_PSEUDO_FUNC in the same straight line, in a program without tail
@@ -959,7 +890,7 @@ static int do_helper_call(struct jit_state *st, const struct bpf_insn *in)
 	}
 	if (!h || !h->fn)
 		return jit_fail(st, -ENOTSUP, "unknown helper %d", in->imm);
-	if (in->imm == BPF_FUNC_map_lookup_elem && map && emit_array_lookup(st, map))
+	if (in->imm == BPF_FUNC_map_lookup_elem && map && jit_emit_array_lookup(st, map))
 		return 0;
 	fn = jit_map_call_fn(in->imm, map);   /* map_calls.c: the map's own function */
 	emit_call_abs(st, fn ? fn : (const void *)(uintptr_t)h->fn);
@@ -1606,7 +1537,7 @@ static int alloc_state(struct jit_state *st)
 	st->new_ends = calloc(n, sizeof(uint32_t));
 	st->fuse = jit_peephole(st->prog, st->opts.blind_constants);
 	for (uint32_t pc = 0; st->fuse && pc < n; pc++)
-		if (call_inlined(st, pc))
+		if (jit_array_lookup_inlined(st, pc))
 			st->fuse[pc] = JIT_FUSE_INLINE_CALL;  /* reads only r2 (liveness) */
 	st->dead = st->fuse ? jit_dead_code(st->prog, st->fuse, &live) : NULL;
 	fuse0 = st->dead ? malloc(2 * n) : NULL;

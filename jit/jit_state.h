@@ -169,4 +169,14 @@ struct sl_jit *jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
  */
 int jit_cmov_scratch(const struct jit_state *st, const uint8_t *rmap, uint32_t pc);
 
+/** Is the call at @p pc a bpf_map_lookup_elem that jit_emit_array_lookup() inlines (map_calls.c)? */
+bool jit_array_lookup_inlined(const struct jit_state *st, uint32_t pc);
+
+/**
+ * bpf_map_lookup_elem at st->pc on the ARRAY / PERCPU_ARRAY @p map emitted
+ * in place (map_calls.c). @return 1 when emitted, 0 when the map does not
+ * allow it (call a function instead).
+ */
+int jit_emit_array_lookup(struct jit_state *st, struct sl_map *map);
+
 #endif /* SL_JIT_STATE_H */

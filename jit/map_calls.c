@@ -12,13 +12,29 @@
  * key, r3 = value, r4 = flags; r0 = the result) and the helper's contract,
  * without the helper's own call, the dispatch on the map type
  * (sl_map_*_elem()) and, for hash maps, the switch on the key size.
- * jit.c inlines ARRAY lookups before asking here. Control thread (compile
- * time).
+ *
+ * bpf_map_lookup_elem on an ARRAY / PERCPU_ARRAY is emitted in place
+ * (jit_emit_array_lookup()): r0 = index < max_entries ? base + index *
+ * stride (+ cpu * slot) : NULL. The index is read from the key r2 points
+ * to, unless the key's value is known at the call: the straight line
+ * before it (no jump target, jump or call between) has r2 = r10 + off
+ * and a 4- or 8-byte store to exactly r10 + off, not overwritten by a
+ * later store that may overlap it, of
+ *  - a constant (an immediate, or a register holding one): no load, and
+ *    the bound check done at compile time (NULL, or base + index *
+ *    stride);
+ *  - a register that no instruction between writes (or only ones that
+ *    emit no code, as the dead "r1 = map" before the call): that
+ *    register, not the slot just stored (clang's "__u32 key = x;
+ *    bpf_map_lookup_elem(&m, &key)").
+ * The store itself stays. Control thread (compile time).
  */
 #include <linux/bpf.h>
+#include <stdint.h>
 
 #include "sl_maps.h"
 #include "jit_internal.h"
+#include "jit_state.h"
 
 const void *jit_map_call_fn(int32_t helper, struct sl_map *map)
 {
@@ -37,4 +53,198 @@ const void *jit_map_call_fn(int32_t helper, struct sl_map *map)
 	default:
 		return NULL;
 	}
+}
+
+/* Is a lookup in @p map inlined by jit_emit_array_lookup() (no call at all)? */
+static bool array_map_inlined(const struct jit_state *st, struct sl_map *map)
+{
+	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
+
+	if (!sl_map_array_base(map, 0) || !sl_map_array_stride(map) || slot > INT32_MAX ||
+	    sl_map_array_stride(map) > INT32_MAX || sl_map_ncpus(map) > INT32_MAX)
+		return false;
+	/* sl_map_cpu must be in the static TLS block (below the thread pointer) to read it via %fs */
+	return !sl_map_is_percpu(map) || (st->tpoff < 0 && st->tpoff >= -(1 << 20));
+}
+
+bool jit_array_lookup_inlined(const struct jit_state *st, uint32_t pc)
+{
+	const struct bpf_insn *in = &st->prog->insns[pc];
+	const struct sl_helper *h = sl_helper_get(BPF_FUNC_map_lookup_elem);
+	struct sl_map *map = st->prog->aux ? st->prog->aux[pc].map : NULL;
+
+	return in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0 &&
+	       in->imm == BPF_FUNC_map_lookup_elem && h && h->fn && map &&
+	       array_map_inlined(st, map);
+}
+
+/* The stack offset r2 holds at @p pc ("r2 = r10; r2 += off" in the same straight line). */
+static bool key_slot(const struct jit_state *st, uint32_t pc, int16_t *off)
+{
+	const struct sl_prog *p = st->prog;
+	int64_t k = jit_reg_def(p, st->targets, pc, BPF_REG_2), m;
+
+	if (k < 0 || p->insns[k].code != (BPF_ALU64 | BPF_ADD | BPF_K) ||
+	    p->insns[k].imm < -512 || p->insns[k].imm > -4)
+		return false;
+	m = jit_reg_def(p, st->targets, (uint32_t)k, BPF_REG_2);
+	*off = (int16_t)p->insns[k].imm;
+	return m >= 0 && p->insns[m].code == (BPF_ALU64 | BPF_MOV | BPF_X) &&
+	       p->insns[m].src_reg == BPF_REG_10;
+}
+
+/* Does the store @p in (ST / STX) leave the 4 key bytes at r10 + @p off alone? */
+static bool store_misses(const struct bpf_insn *in, int16_t off)
+{
+	static const int sizes[4] = { 4, 2, 1, 8 };   /* W, H, B, DW */
+	int size = sizes[SL_OP_SIZE(in->code) >> 3];
+
+	return in->dst_reg == BPF_REG_10 && (in->off + size <= off || in->off >= off + 4);
+}
+
+/*
+ * The 4- or 8-byte store of the key at r10 + @p off before the lookup at
+ * st->pc, found walking back in its straight line; -1 when the key's
+ * value is not known there (see the top of the file). @p written: the
+ * registers that instructions between write with code of their own.
+ */
+static int64_t key_store(const struct jit_state *st, int16_t off, uint16_t *written)
+{
+	const struct sl_prog *p = st->prog;
+
+	*written = 0;
+	for (uint32_t k = st->pc, n = 0; k-- > 0 && n < 64; n++) {
+		const struct bpf_insn *in = &p->insns[k];
+		uint8_t cls, sz;
+
+		if (st->targets[k + 1])
+			return -1;                              /* control can enter below k */
+		if (k > 0 && sl_isa_is_lddw(&p->insns[k - 1]))
+			in = &p->insns[--k];
+		cls = SL_OP_CLASS(in->code);
+		sz = SL_OP_SIZE(in->code);
+		if (cls == BPF_JMP || cls == BPF_JMP32 || (cls == BPF_LD && !sl_isa_is_lddw(in)))
+			return -1;                              /* jumps, calls, LD_ABS */
+		if ((cls == BPF_ST || cls == BPF_STX) && SL_OP_MODE(in->code) == BPF_MEM &&
+		    in->dst_reg == BPF_REG_10 && in->off == off && (sz == BPF_W || sz == BPF_DW))
+			return (int64_t)k;
+		if ((cls == BPF_ST || cls == BPF_STX) && !store_misses(in, off))
+			return -1;
+		for (uint8_t r = 0; r < BPF_REG_10; r++)
+			if (jit_writes(in, r) && !st->dead[k])
+				*written |= (uint16_t)(1u << r);
+	}
+	return -1;
+}
+
+enum key_kind { KEY_MEM, KEY_CONST, KEY_REG };
+
+/* How the lookup at st->pc gets its index: its constant (@p v) or register (@p reg), or from r2. */
+static enum key_kind key_of(const struct jit_state *st, uint64_t *v, uint8_t *reg)
+{
+	const struct bpf_insn *s;
+	uint16_t written;
+	int16_t off;
+	int64_t k;
+
+	if (!st->targets || !st->dead || !st->fuse || !key_slot(st, st->pc, &off) ||
+	    (k = key_store(st, off, &written)) < 0)
+		return KEY_MEM;
+	s = &st->prog->insns[k];
+	if (st->opts.blind_constants && SL_OP_CLASS(s->code) == BPF_ST)
+		return KEY_MEM;                                 /* no program immediate in the code */
+	if (SL_OP_CLASS(s->code) == BPF_ST) {
+		*v = (uint64_t)(int64_t)s->imm;
+		return KEY_CONST;
+	}
+	if (!st->opts.blind_constants &&
+	    jit_const_before(st->prog, st->targets, (uint32_t)k, s->src_reg, v))
+		return KEY_CONST;
+	if (s->src_reg == BPF_REG_10 || written & (1u << s->src_reg) || st->fuse[k] ||
+	    st->dead[k] || (st->sink && st->sink[k]))
+		return KEY_MEM;                                 /* not a plain register store */
+	*reg = s->src_reg;
+	return KEY_REG;
+}
+
+/*
+ * r0 = the element of constant index @p idx (NULL past the end), per-CPU
+ * NULL when the worker slot sl_map_cpu >= the map's ncpus.
+ */
+static void emit_const_index(struct jit_state *st, struct sl_map *map, uint64_t idx)
+{
+	uint64_t addr = (uint64_t)(uintptr_t)sl_map_array_base(map, 0) +
+			(uint32_t)idx * (uint64_t)sl_map_array_stride(map);
+	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
+	size_t l_cpu, l_done;
+
+	if ((uint32_t)idx >= sl_map_get_def(map)->max_entries) {
+		x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);    /* xor eax, eax: NULL */
+		return;
+	}
+	if (!sl_map_is_percpu(map)) {
+		x86_movabs(&st->e, X_RAX, addr);                    /* movabs rax, &elem */
+		return;
+	}
+	x86_load_fs32(&st->e, TMP, st->tpoff);                     /* r11d = sl_map_cpu */
+	x86_alu_ri(&st->e, false, ALU_CMP, TMP, (int32_t)sl_map_ncpus(map));
+	l_cpu = x86_jcc8_fwd(&st->e, CC_AE);                       /* jae null */
+	x86_movabs(&st->e, X_RAX, addr);
+	if (slot) {
+		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);   /* r11 = cpu * slot */
+		x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
+	}
+	l_done = x86_jcc8_fwd(&st->e, CC_ALWAYS);
+	x86_bind8(&st->e, l_cpu);
+	x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);
+	x86_bind8(&st->e, l_done);
+}
+
+int jit_emit_array_lookup(struct jit_state *st, struct sl_map *map)
+{
+	const struct sl_map_def *def = sl_map_get_def(map);
+	uint8_t *base = sl_map_array_base(map, 0);
+	uint32_t stride = sl_map_array_stride(map);
+	bool percpu = sl_map_is_percpu(map);
+	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
+	size_t l_null, l_cpu = 0, l_done;
+	enum key_kind kind;
+	uint64_t idx = 0;
+	uint8_t reg = 0;
+
+	if (!array_map_inlined(st, map))
+		return 0;
+	kind = key_of(st, &idx, &reg);
+	if (kind == KEY_CONST) {
+		emit_const_index(st, map, idx);
+		return 1;
+	}
+	if (percpu) {
+		x86_load_fs32(&st->e, TMP, st->tpoff);                     /* r11d = sl_map_cpu */
+		x86_alu_ri(&st->e, false, ALU_CMP, TMP, (int32_t)sl_map_ncpus(map));
+		l_cpu = x86_jcc8_fwd(&st->e, CC_AE);                       /* jae null */
+	}
+	if (kind == KEY_REG)
+		x86_mov_rr(&st->e, false, X_RAX, st->rmap[reg]);         /* mov eax, key32 */
+	else
+		x86_load(&st->e, 4, X_RAX, X_RSI, 0);                     /* mov eax, [rsi] */
+	x86_alu_ri(&st->e, false, ALU_CMP, X_RAX, (int32_t)def->max_entries);
+	l_null = x86_jcc8_fwd(&st->e, CC_AE);
+	if ((stride & (stride - 1)) == 0)
+		x86_shift_ri(&st->e, true, SH_SHL, X_RAX, (uint8_t)__builtin_ctz(stride));
+	else
+		x86_imul_rri(&st->e, true, X_RAX, X_RAX, (int32_t)stride);
+	if (slot) {
+		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);
+		x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
+	}
+	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)base);
+	x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
+	l_done = x86_jcc8_fwd(&st->e, CC_ALWAYS);
+	if (percpu)
+		x86_bind8(&st->e, l_cpu);
+	x86_bind8(&st->e, l_null);
+	x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);
+	x86_bind8(&st->e, l_done);
+	return 1;
 }

@@ -14,6 +14,16 @@
  * and the JIT code must call the map's function for the operation
  * (sl_map_jit_fns()) directly, not the helper.
  *
+ * bpf_map_lookup_elem on an ARRAY / PERCPU_ARRAY is inlined; its index is
+ * taken from a constant or a register when the key slot's store is on the
+ * straight line before the call (array_shapes()): each shape, and its near
+ * misses (the slot partly overwritten, the stored register changed, a jump
+ * landing between, a key in memory the program was given), must read the
+ * element the map's C lookup finds (or MISS) for several indices, and the
+ * code must have the form expected: an address of the element and no
+ * bound check for a constant, "mov eax, edi" before the bound check for a
+ * register, "mov eax, [rsi]" otherwise.
+ *
  * usage: test_jit_map_calls [SEED]
  */
 #include <errno.h>
@@ -184,6 +194,152 @@ static void run_sequence(uint32_t type, uint32_t ks, struct sl_rng *rng)
 	sl_map_destroy(mj);
 }
 
+#define AMAX 1000   /* max_entries: "cmp eax, 1000" is 81 f8 e8 03 00 00 */
+
+enum form { F_CONST, F_NULL, F_REG, F_MEM };
+
+/* One shape: its key instructions (before "r2 = r10 - 4; r1 = map; call"), its form, and r0. */
+struct shape {
+	const char *name;
+	enum form form;
+	int32_t k;            /* the constant of the const shapes */
+	uint32_t n;
+	struct bpf_insn pre[6];
+	bool add_r6;          /* r0 on a hit: the element + r6 */
+};
+
+#define LD_IDX(r) I(BPF_LDX | BPF_MEM | BPF_W, r, 1, 0, 0)   /* rN = *(u32 *)(r1 + 0): unknown */
+#define ST_KEY(r) I(BPF_STX | BPF_MEM | BPF_W, 10, r, -4, 0)
+
+static const struct shape shapes[] = {
+	{ "immediate", F_CONST, 7, 1, { I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 7) }, false },
+	{ "last", F_CONST, AMAX - 1, 1, { I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, AMAX - 1) }, false },
+	{ "register constant", F_CONST, 12, 2, { I(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 12),
+						  I(BPF_STX | BPF_MEM | BPF_W, 10, 3, -4, 0) }, false },
+	{ "out of range", F_NULL, AMAX, 1, { I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, AMAX) }, false },
+	{ "register", F_REG, 0, 2, { LD_IDX(1), ST_KEY(1) }, false },
+	/* near misses */
+	{ "slot overwritten", F_MEM, 0, 3, { LD_IDX(1), ST_KEY(1),
+					     I(BPF_ST | BPF_MEM | BPF_H, 10, 0, -4, 5) }, false },
+	{ "register changed", F_MEM, 0, 3, { LD_IDX(6), ST_KEY(6),
+					     I(BPF_ALU64 | BPF_ADD | BPF_K, 6, 0, 0, 1) }, true },
+	{ "jump between", F_MEM, 0, 4, { LD_IDX(1), ST_KEY(1),
+					 I(BPF_JMP | BPF_JNE | BPF_K, 1, 0, 1, 77777),
+					 I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 3) }, false },
+};
+
+/* The program of @p sh on map 0; the shape "key in memory" (@p sh NULL): r2 = r1, the input. */
+static struct sl_prog *array_prog(struct sl_map *map, const struct shape *sh)
+{
+	struct bpf_insn insns[32];
+	uint32_t n = 0, call;
+	char log[256];
+	struct sl_prog *p;
+
+	for (uint32_t i = 0; sh && i < sh->n; i++)
+		insns[n++] = sh->pre[i];
+	if (sh) {
+		insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
+		insns[n++] = I(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4);
+	} else {
+		insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 1, 0, 0);
+	}
+	insns[n++] = I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_IDX, 0, 0);
+	insns[n++] = I(0, 0, 0, 0, 0);
+	call = n;
+	insns[n++] = I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	insns[n++] = I(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, sh && sh->add_r6 ? 3 : 2, 0);
+	insns[n++] = I(BPF_LDX | BPF_MEM | BPF_DW, 0, 0, 0, 0);
+	if (sh && sh->add_r6)
+		insns[n++] = I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 6, 0, 0);
+	insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, (int32_t)MISS);
+	insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	p = sl_prog_from_raw(insns, n * sizeof(*insns), SL_PROG_RAW, 64, log, sizeof(log));
+	if (!p || !(p->maps = calloc(1, sizeof(*p->maps))))
+		FATAL("array program: %s", p ? "out of memory" : log);
+	p->maps[0] = map;
+	p->n_maps = 1;
+	p->aux[call].map = map;
+	p->verified = true;
+	return p;
+}
+
+/* the model: what the shape's key is for input @p in, and r0 from the map's C lookup */
+static uint64_t array_model(struct sl_map *map, const struct shape *sh, uint32_t in)
+{
+	uint32_t key = !sh ? in : sh->form <= F_NULL ? (uint32_t)sh->k : in;
+	const uint64_t *v;
+
+	if (sh && sh->pre[sh->n - 1].code == (BPF_ST | BPF_MEM | BPF_H))
+		key = (key & ~0xffffu) | 5u;   /* the low half overwritten */
+	v = sl_map_lookup_elem(map, &key);
+	return !v ? MISS : *v + (sh && sh->add_r6 ? (uint64_t)in + 1 : 0);
+}
+
+static bool has(const struct sl_jit *jit, const void *bytes, size_t n)
+{
+	return memmem(sl_jit_code(jit), sl_jit_code_size(jit), bytes, n) != NULL;
+}
+
+/* Does the code of @p sh have its form (see the top of the file)? */
+static bool form_ok(const struct sl_jit *jit, struct sl_map *map, enum form f, int32_t k)
+{
+	static const uint8_t cmp[] = { 0x81, 0xf8, 0xe8, 0x03, 0x00, 0x00 };   /* cmp eax, 1000 */
+	static const uint8_t mem[] = { 0x8b, 0x06, 0x81, 0xf8 };   /* mov eax, [rsi]; cmp eax */
+	static const uint8_t reg[] = { 0x89, 0xf8, 0x81, 0xf8 };   /* mov eax, edi; cmp eax */
+	uintptr_t elem = (uintptr_t)sl_map_array_base(map, 0) +
+			 (uintptr_t)(uint32_t)k * sl_map_array_stride(map);
+
+	switch (f) {
+	case F_CONST:
+		return !has(jit, cmp, sizeof(cmp)) && has(jit, &elem, sizeof(elem));
+	case F_NULL:
+		return !has(jit, cmp, sizeof(cmp)) && !has(jit, &elem, sizeof(elem));
+	case F_REG:
+		return has(jit, reg, sizeof(reg)) && !has(jit, mem, sizeof(mem));
+	default:
+		return has(jit, mem, sizeof(mem));
+	}
+}
+
+static void array_shapes(uint32_t type, struct sl_rng *rng)
+{
+	struct sl_map_def def = { type, 4, 8, AMAX, 0 };
+	struct sl_map *map = sl_map_create("array", &def, 1);
+	struct sl_jit_opts jo = { .sz = sizeof(jo) };
+	size_t nsh = sizeof(shapes) / sizeof(shapes[0]);
+	char log[256];
+
+	if (!map)
+		FATAL("array map type %u: %s", type, strerror(errno));
+	for (uint32_t i = 0; i < AMAX; i++)   /* this worker's element i: 7i + 3 */
+		*(uint64_t *)sl_map_lookup_elem(map, &i) = 7ull * i + 3;
+	for (size_t s = 0; s <= nsh; s++) {
+		const struct shape *sh = s < nsh ? &shapes[s] : NULL;
+		struct sl_prog *p = array_prog(map, sh);
+		struct sl_jit *jit = sl_jit_compile(p, &jo, log, sizeof(log));
+
+		if (!jit)
+			FATAL("sl_jit_compile: %s", log);
+		CHECK(form_ok(jit, map, sh ? sh->form : F_MEM, sh ? sh->k : 0),
+		      "type %u shape '%s': not the expected code", type, sh ? sh->name : "key in memory");
+		for (int t = 0; t < 12; t++) {
+			uint32_t in[16] = { t < 2 ? (uint32_t)t * (AMAX - 1) : t < 4 ? AMAX + (uint32_t)t :
+					    (uint32_t)sl_rng_below(rng, AMAX + AMAX / 4) };
+			uint64_t want = array_model(map, sh, in[0]);
+			uint64_t ri = sl_vm_exec(p, in, NULL, NULL), rj = sl_jit_entry(jit)(in, 64);
+
+			CHECK(ri == want && rj == want, "type %u shape '%s' input %u: interpreter 0x%"
+			      PRIx64 ", jit 0x%" PRIx64 ", model 0x%" PRIx64, type,
+			      sh ? sh->name : "key in memory", in[0], ri, rj, want);
+		}
+		sl_jit_free(jit);
+		sl_prog_free(p);
+	}
+	sl_map_destroy(map);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t types[] = { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
@@ -198,6 +354,8 @@ int main(int argc, char **argv)
 	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
 		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
 			run_sequence(types[t], sizes[s], &rng);
+	array_shapes(BPF_MAP_TYPE_ARRAY, &rng);
+	array_shapes(BPF_MAP_TYPE_PERCPU_ARRAY, &rng);
 	sl_map_worker_offline();
 	return sl_test_done("jit-map-calls");
 }
