@@ -1150,9 +1150,10 @@ static void emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 
 		x86_load(&st->e, 2, dst, st->rmap[in->src_reg],
 			 in->off - (fuse == JIT_FUSE_BE16_LO ? 1 : 0));
-		x86_rol16_8(&st->e, dst);
-		if (shift)
-			x86_shift_ri(&st->e, true, SH_SHL, dst, shift);
+		if (!(shift & JIT_BE16_LE))
+			x86_rol16_8(&st->e, dst);                 /* be16: rol r16, 8 */
+		if (shift & ~JIT_BE16_LE)
+			x86_shift_ri(&st->e, true, SH_SHL, dst, shift & ~JIT_BE16_LE);
 	}
 	else if (fuse == JIT_FUSE_ADC) {
 		x86_alu_rr(&st->e, false, ALU_ADD, dst, st->rmap[in->src_reg]);

@@ -36,8 +36,8 @@ enum {
 	JIT_FUSE_CMOV,  /**< conditional jump over one mov: compare + cmov */
 	JIT_FUSE_CMOV_JT, /**< the same, the mov being a jump target: cmov, then jmp over it */
 	JIT_FUSE_ZEXT,  /**< "<<= 32; >>= 32": mov r32, r32 */
-	JIT_FUSE_BE16_HI, /**< u8 load of [P+k] becomes the be16 load of [P+k] */
-	JIT_FUSE_BE16_LO, /**< u8 load of [P+k+1] becomes the be16 load of [P+k] */
+	JIT_FUSE_BE16_HI, /**< u8 load of [P+k] becomes the be16 load of [P+k] (le16 with JIT_BE16_LE) */
+	JIT_FUSE_BE16_LO, /**< u8 load of [P+k+1] becomes the be16 load of [P+k] (le16 with JIT_BE16_LE) */
 	JIT_FUSE_MOV_ADD, /**< "rD = rS; rD += imm|rT" (64-bit): lea rD, [rS + imm|rT] */
 	JIT_FUSE_MOV_SWAP16, /**< "rD = rS; rD = be16|le16 rD": movzx rD32, rS16 (+ rol rD16, 8) */
 	JIT_FUSE_CMP_K, /**< jump on a register that holds a constant: cmp with an immediate;
@@ -85,6 +85,9 @@ uint8_t *jit_jump_targets(const struct sl_prog *prog);
  * memory.
  */
 uint8_t *jit_peephole(const struct sl_prog *prog, bool blind);
+
+/** In a BE16_HI/LO's argument: the load is little-endian (no rol); the low bits are the shift. */
+#define JIT_BE16_LE 0x80
 
 /**
  * (consts.c) The constant a CMP_K jump (or ALU_K operation) at @p pc uses, from the mov/lddw

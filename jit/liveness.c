@@ -402,9 +402,10 @@ uint16_t *jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uin
  * upper half is read (a div reads it): fusions only leave other upper
  * halves than the program's where nobody reads them.
  */
-static uint16_t kz_step(const struct bpf_insn *in, uint16_t kz, unsigned bits)
+static uint16_t kz_step(const struct bpf_insn *in, uint16_t kz, unsigned bits, uint16_t f8)
 {
 	(void)bits;
+	(void)f8;
 	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
 	uint16_t d = R(in->dst_reg), s = R(in->src_reg);
 	bool k = SL_OP_SRC(in->code) == BPF_K, z = false;
@@ -444,11 +445,12 @@ static uint16_t kz_step(const struct bpf_insn *in, uint16_t kz, unsigned bits)
  * registers per instruction, nothing known at function entries (the
  * program's, bpf-to-bpf callees', callbacks'), everything elsewhere at
  * first, narrowed by @p step along fall-throughs and jumps to a fixed
- * point. NULL when out of memory.
+ * point. @p f8 (or NULL) is handed to @p step per instruction: the
+ * registers known to fit in 8 bits there. NULL when out of memory.
  */
 static uint16_t *forward_all_paths(const struct sl_prog *p,
-				   uint16_t (*step)(const struct bpf_insn *, uint16_t, unsigned),
-				   unsigned bits)
+				   uint16_t (*step)(const struct bpf_insn *, uint16_t, unsigned, uint16_t),
+				   unsigned bits, const uint16_t *f8)
 {
 	uint16_t *known = malloc((p->n_insns + 1) * sizeof(uint16_t));
 	bool changed = true;
@@ -476,7 +478,7 @@ static uint16_t *forward_all_paths(const struct sl_prog *p,
 			bool stop = (cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_EXIT || op == BPF_JA);
 			uint32_t next = i + (sl_isa_is_lddw(in) ? 2 : 1);
 			int64_t t = jump_target(in, i);
-			uint16_t out = step(in, known[i], bits);
+			uint16_t out = step(in, known[i], bits, f8 ? f8[i] : 0);
 
 			if (!stop && next <= p->n_insns && (known[next] & out) != known[next]) {
 				known[next] &= out;
@@ -495,7 +497,7 @@ static uint16_t *forward_all_paths(const struct sl_prog *p,
 
 uint16_t *jit_hi_zero(const struct sl_prog *p)
 {
-	return forward_all_paths(p, kz_step, 0);
+	return forward_all_paths(p, kz_step, 0, NULL);
 }
 
 /*
@@ -504,11 +506,13 @@ uint16_t *jit_hi_zero(const struct sl_prog *p)
  * fits[pc] = registers whose value is below 2^bits before instruction pc
  * on every path, on the program as written: byte (and for 16, half-word)
  * loads, small constants, copies, ANDs with a small mask or of such a
- * value, right shifts of such a value. Every one of these is emitted
- * exactly (no fusion leaves other bits in them), so the JIT can drop a
- * later "&= 0xff|0xffff" of such a register (fuse_late.c).
+ * value, right shifts of such a value, ORs and XORs of two such values and,
+ * for 16, left shifts by at most 8 of a value that fits in 8 bits (@p f8:
+ * a byte-wise le16/be16 load). Every one of these is emitted exactly (no
+ * fusion leaves other bits in them once its group is done), so the JIT can
+ * drop a later "&= 0xff|0xffff" of such a register (fuse_late.c).
  */
-static uint16_t fits_step(const struct bpf_insn *in, uint16_t f, unsigned bits)
+static uint16_t fits_step(const struct bpf_insn *in, uint16_t f, unsigned bits, uint16_t f8)
 {
 	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
 	uint16_t d = R(in->dst_reg), s = R(in->src_reg);
@@ -520,6 +524,10 @@ static uint16_t fits_step(const struct bpf_insn *in, uint16_t f, unsigned bits)
 		z = (f & d) || (k ? small : (f & s) != 0);
 	else if ((cls == BPF_ALU || cls == BPF_ALU64) && op == BPF_RSH)
 		z = (f & d) != 0;
+	else if ((cls == BPF_ALU || cls == BPF_ALU64) && (op == BPF_OR || op == BPF_XOR))
+		z = (f & d) && (k ? small : (f & s) != 0);
+	else if ((cls == BPF_ALU || cls == BPF_ALU64) && op == BPF_LSH)
+		z = k && in->imm >= 0 && in->imm + 8 <= (int32_t)bits && (f8 & d);
 	else if (cls == BPF_LDX && SL_OP_MODE(in->code) == BPF_MEM)
 		z = sl_isa_size_bytes(in->code) * 8 <= bits;
 	else if (sl_isa_is_lddw(in))
@@ -532,5 +540,11 @@ static uint16_t fits_step(const struct bpf_insn *in, uint16_t f, unsigned bits)
 
 uint16_t *jit_fits(const struct sl_prog *p, unsigned bits)
 {
-	return forward_all_paths(p, fits_step, bits);
+	uint16_t *f8 = bits > 8 ? jit_fits(p, 8) : NULL, *f;
+
+	if (bits > 8 && !f8)
+		return NULL;
+	f = forward_all_paths(p, fits_step, bits, f8);
+	free(f8);
+	return f;
 }

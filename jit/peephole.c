@@ -34,6 +34,8 @@
  * [P+k+1], "hi <<= 8", "dst |= other", in clang's orders) becomes one
  * "movzx r32, word [P+k]; rol r16, 8" into the OR's destination; the
  * other register still gets its own load (and shift) so it keeps its value.
+ * The little-endian order ([P+k+1] shifted, h_proto read as bytes and
+ * joined by clang 14) is one "movzx r32, word [P+k]", no rol.
  * Also shifted, "(hi << s+8) | (lo << s)" (the top half of a byte-wise
  * be32): the same plus "shl s".
  *
@@ -232,12 +234,18 @@ static bool adjacent_bytes(const struct bpf_insn *w, const int ld[2], int *hi, i
 	return true;
 }
 
-/* Byte-wise be16 load in the 4 instructions at @p pc; see the comment at the top. */
+/*
+ * Byte-wise be16 (or le16) load in the 4 instructions at @p pc; see the
+ * comment at the top. sl is the load whose register is shifted, ot the
+ * other: be16 when sl has the lower offset, le16 (JIT_BE16_LE, no rol)
+ * when ot has it.
+ */
 static void match_be16(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
 {
 	const struct bpf_insn *w = &p->insns[pc];
-	int ld[2], nld = 0, sh = -1, hi, lo;
+	int ld[2], nld = 0, sh = -1, sl, ot;
 	uint8_t cls = SL_OP_CLASS(w[3].code);
+	bool le;
 
 	if (targets[pc + 1] || targets[pc + 2] || targets[pc + 3] ||
 	    (cls != BPF_ALU && cls != BPF_ALU64) || w[3].code != (cls | BPF_OR | BPF_X))
@@ -252,16 +260,24 @@ static void match_be16(const struct sl_prog *p, const uint8_t *targets, uint32_t
 	}
 	if (nld != 2 || sh < 0 || w[ld[0]].src_reg != w[ld[1]].src_reg)
 		return;
-	if (!adjacent_bytes(w, ld, &hi, &lo))
+	sl = w[ld[0]].dst_reg == w[sh].dst_reg ? ld[0] : ld[1];
+	ot = sl == ld[0] ? ld[1] : ld[0];
+	if (w[sh].dst_reg != w[sl].dst_reg || sh < sl || w[sl].dst_reg == w[ot].dst_reg ||
+	    w[sl].dst_reg == w[sl].src_reg || w[ot].dst_reg == w[ot].src_reg)
 		return;
-	if (w[sh].dst_reg != w[hi].dst_reg || sh < hi || w[hi].dst_reg == w[lo].dst_reg ||
-	    w[hi].dst_reg == w[hi].src_reg || w[lo].dst_reg == w[lo].src_reg)
+	if (w[sl].off + 1 == w[ot].off)
+		le = false;
+	else if (w[ot].off + 1 == w[sl].off)
+		le = true;
+	else
 		return;
-	if (w[3].dst_reg == w[hi].dst_reg && w[3].src_reg == w[lo].dst_reg) {
-		fuse[pc + hi] = JIT_FUSE_BE16_HI;
+	if (w[3].dst_reg == w[sl].dst_reg && w[3].src_reg == w[ot].dst_reg) {
+		fuse[pc + sl] = le ? JIT_FUSE_BE16_LO : JIT_FUSE_BE16_HI;
+		fuse[p->n_insns + pc + sl] = le ? JIT_BE16_LE : 0;
 		fuse[pc + sh] = JIT_FUSE_DROP;
-	} else if (w[3].dst_reg == w[lo].dst_reg && w[3].src_reg == w[hi].dst_reg) {
-		fuse[pc + lo] = JIT_FUSE_BE16_LO;
+	} else if (w[3].dst_reg == w[ot].dst_reg && w[3].src_reg == w[sl].dst_reg) {
+		fuse[pc + ot] = le ? JIT_FUSE_BE16_HI : JIT_FUSE_BE16_LO;
+		fuse[p->n_insns + pc + ot] = le ? JIT_BE16_LE : 0;
 	} else {
 		return;
 	}

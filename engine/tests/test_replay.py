@@ -318,20 +318,28 @@ def expect_bad(env, args, msg, label, code=1):
     return r
 
 
+def cut_last_record(env, src, recs, name):
+    """A copy of pcap @src (records @recs) without its last 7 bytes, and the message
+    replay gives for it."""
+    with open(src, "rb") as f:
+        data = f.read()
+    cut = env.path(name)
+    with open(cut, "wb") as f:
+        f.write(data[:-7])
+    last = 24 + sum(16 + c for _, _, c, _, _ in recs[:-1])
+    return cut, ("sluice replay: -r %s: record %d (byte %d): truncated: caplen %d, %d bytes "
+                 "left in the file" % (cut, len(recs), last, recs[-1][2], recs[-1][2] - 7))
+
+
 def case_bad(env):
     src = env.gen("bad-src.pcap", 3000, 14)
     hdr, recs = read_pcap(src)
     out = env.path("bad-out.pcap")
-    # truncated: the last record cut; tcpdump writes the records before it too
     with open(src, "rb") as f:
         data = f.read()
-    cut = env.path("cut.pcap")
-    with open(cut, "wb") as f:
-        f.write(data[:-7])
-    last = 24 + sum(16 + c for _, _, c, _, _ in recs[:-1])
-    expect_bad(env, ["--filter", "tcp", "-r", cut, "-w", out],
-               "sluice replay: -r %s: record %d (byte %d): truncated: caplen %d, %d bytes left in "
-               "the file" % (cut, len(recs), last, recs[-1][2], recs[-1][2] - 7), "truncated")
+    # truncated: the last record cut; tcpdump writes the records before it too
+    cut, msg = cut_last_record(env, src, recs, "cut.pcap")
+    expect_bad(env, ["--filter", "tcp", "-r", cut, "-w", out], msg, "truncated")
     want = env.path("cut-want.pcap")
     env.tcpdump_w(cut, "tcp", want)
     same_file(out, want, "truncated file: records before the fault")
@@ -764,16 +772,8 @@ def workers_faults(env, n):
         st = json.load(f)["stats"]
     if st["rx"] != at or len(read_pcap(drops)[1]) + len(read_pcap(out)[1]) != at:
         fail("--workers %d, refused record: rx %d, want %d" % (n, st["rx"], at))
-    with open(src, "rb") as f:
-        data = f.read()
-    cut = env.path("wf-cut.pcap")
-    with open(cut, "wb") as f:
-        f.write(data[:-7])
-    last = 24 + sum(16 + c for _, _, c, _, _ in recs[:-1])
-    expect_bad(env, ["--filter", "tcp", "-r", cut, "-w", out],
-               "sluice replay: -r %s: record %d (byte %d): truncated: caplen %d, %d bytes left in "
-               "the file" % (cut, len(recs), last, recs[-1][2], recs[-1][2] - 7),
-               "--workers %d, truncated" % n)
+    cut, msg = cut_last_record(env, src, recs, "wf-cut.pcap")
+    expect_bad(env, ["--filter", "tcp", "-r", cut, "-w", out], msg, "--workers %d, truncated" % n)
     env.tcpdump_w(cut, "tcp", want)
     same_file(out, want, "--workers %d, truncated file: records before the fault" % n)
 

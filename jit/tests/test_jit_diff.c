@@ -400,9 +400,11 @@ static void gen_be16(struct gen *g)
 	unsigned order = sl_tgen_pick(&g->t, 3);
 	int32_t s = sl_tgen_pick(&g->t, 2) ? 0 : 1 + (int32_t)sl_tgen_pick(&g->t, 40);
 	bool into_hi = sl_tgen_pick(&g->t, 2), split = sl_tgen_pick(&g->t, 8) == 0;
+	bool le = sl_tgen_pick(&g->t, 3) == 0, rd = sl_tgen_pick(&g->t, 10) == 0;
+	uint8_t o = scalar(g);
 	struct bpf_insn ld_hi, ld_lo, sh, sh_lo, orr;
 
-	if (hi == lo)
+	if (hi == lo || o == hi || o == lo)
 		return;
 	pick_addr(g, 2, false, &base, &off);
 	ld_hi = (struct bpf_insn){ .code = BPF_LDX | BPF_MEM | BPF_B, .dst_reg = hi, .src_reg = base,
@@ -410,6 +412,10 @@ static void gen_be16(struct gen *g)
 	ld_lo = ld_hi;
 	ld_lo.dst_reg = lo;
 	ld_lo.off = (int16_t)(off + (sl_tgen_pick(&g->t, 8) ? 1 : 0));   /* sometimes not adjacent */
+	if (le) {                        /* le16: the shifted byte is the second one */
+		ld_hi.off = ld_lo.off;
+		ld_lo.off = off;
+	}
 	sh = (struct bpf_insn){ .code = (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_LSH | BPF_K,
 				.dst_reg = hi, .imm = sl_tgen_pick(&g->t, 8) ? s + 8 : s + 16 };
 	sh_lo = (struct bpf_insn){ .code = (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_LSH | BPF_K,
@@ -438,7 +444,49 @@ static void gen_be16(struct gen *g)
 		put_insn(g, &sh_lo);
 	if (split)
 		item(g);
+	if (rd)                          /* a register read between */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, sl_tgen_pick(&g->t, 2) ? hi : lo, 0, 0);
 	put_insn(g, &orr);
+}
+
+/*
+ * proto_count's EtherType (clang 14, v1): a byte-wise le16 "x = u8[P+k+1];
+ * x <<= 8; x |= u8[P+k]" (one movzx), a jump past a u16 load of x, and
+ * "x &= 0xffff" where both paths meet (nothing to emit: x fits 16 bits on
+ * every path). Near misses: a shift by 9 or a u32 load (x does not fit),
+ * a mask of 0xff, the OR of any scalar, a jump landing on the OR.
+ */
+static void gen_le16_join(struct gen *g)
+{
+	uint8_t x = scalar(g), lo = scalar(g), y = scalar(g), base;
+	unsigned miss = sl_tgen_pick(&g->t, 12);
+	int16_t off, off2;
+	uint32_t jpc;
+
+	if (x == lo || x == y || lo == y)
+		return;
+	item(g);
+	pick_addr(g, 2, false, &base, &off);
+	if (base == x || base == lo)
+		return;
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_B, lo, base, off, 0);
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_B, x, base, (int16_t)(off + 1), 0);
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_LSH | BPF_K, x, 0, 0,
+	    miss == 1 ? 9 : 8);
+	if (miss == 2)
+		item(g);                                        /* a jump may land on the OR */
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_OR | BPF_X, x,
+	    miss == 3 ? y : lo, 0, 0);
+	jpc = g->t.n;
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | BPF_JNE | BPF_K, x, 0, 0,
+	    sl_tgen_pick(&g->t, 2) ? 0x81 : edge_imm(g));
+	pick_addr(g, 4, false, &base, &off2);
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | (miss == 4 ? BPF_W : BPF_H), x, base, off2, 0);
+	g->t.insns[jpc].off = (int16_t)(g->t.n - jpc - 1);
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_AND | BPF_K, x, 0, 0,
+	    miss == 5 ? 0xff : 0xffff);
+	if (sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JEQ | BPF_K, x, 0, 0, 0x86dd);
 }
 
 static void put_lddw(struct gen *g, uint8_t r, uint64_t v)
@@ -1222,8 +1270,10 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_mul_add(g);
 		else if (w < 60)
 			gen_mem(g);
-		else if (w < 65)
+		else if (w < 64)
 			gen_be16(g);
+		else if (w < 65)
+			gen_le16_join(g);
 		else if (w < 75 && !g->leaf)
 			gen_atomic(g);
 		else if (w < 85 && !g->in_sub)
