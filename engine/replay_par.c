@@ -296,7 +296,6 @@ static void *par_main(void *arg)
 {
 	struct par_worker *w = arg;
 	struct par *q = w->par;
-	bool first = w == q->wk;
 
 	for (;;) {
 		uint64_t k = __atomic_fetch_add(&q->next, 1, __ATOMIC_SEQ_CST);
@@ -322,7 +321,7 @@ static void *par_main(void *arg)
 		par_park_chunk(q, w, k);
 		if (q->p->show)
 			__atomic_add_fetch(&q->taken, w->n - n0, __ATOMIC_RELAXED);
-		if (first && q->p->show && !(k % PAR_PROGRESS))
+		if (q->p->show && !(k % PAR_PROGRESS))  /* whichever worker took the chunk */
 			q->p->progress(q->p->progress_arg, __atomic_load_n(&q->taken, __ATOMIC_RELAXED),
 				       (double)(cbeg - q->start) / (double)(q->end - q->start));
 		if (e & PAR_FAULT)
