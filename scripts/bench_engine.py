@@ -226,7 +226,10 @@ def worker_instructions(sluice, prog, cap, tmp):
     noise-free figures. @cap is replayed forever (net_pcap infinite_rx, sent back out of the
     same port) for 3 s, so every poll finds packets: no idle polls in the count."""
     out = os.path.join(tmp, "cg.out")
-    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, sluice,
+    # only what runs inside sl_worker_main is collected, so the file's totals are the
+    # worker's (callgrind_annotate's per-file lines for it depend on the working directory)
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--toggle-collect=sl_worker_main",
+                        "--callgrind-out-file=" + out, sluice,
                         "run", "--prog", prog, "--port",
                         "net_pcap0,rx_pcap=%s,infinite_rx=1" % cap, "--duration", "3",
                         "--stats-interval", "0", "--no-maps"],
@@ -235,14 +238,13 @@ def worker_instructions(sluice, prog, cap, tmp):
     if r.returncode != 0 or not m or not int(m.group(1)):
         raise RuntimeError("callgrind sluice run failed: %s" % (r.stdout + r.stderr)[-500:])
     packets = int(m.group(1))
-    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", out], capture_output=True,
-                         text=True).stdout
-    m = re.search(r"^\s*([\d,]+) .*worker\.c:sl_worker_main ", ann, re.M)
+    with open(out) as f:
+        tot = re.search(r"^totals:\s*(\d+)", f.read(), re.M)
     drivers = calls_into(out, os.path.basename(sluice), "librte_net_")
     os.unlink(out)
-    if not m:
-        raise RuntimeError("callgrind: no sl_worker_main in the profile")
-    return (int(m.group(1).replace(",", "")) - drivers) / packets
+    if not tot:
+        raise RuntimeError("callgrind: no totals in the profile")
+    return (int(tot.group(1)) - drivers) / packets
 
 
 def thread_instructions(cmd, tmp, stdin=None):
