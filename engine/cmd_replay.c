@@ -35,7 +35,7 @@ static int replay_usage(FILE *out)
 		"  --map NAME=FILE   preload map NAME from FILE before the first packet\n"
 		"  --filter EXPR     a tcpdump expression instead (compiled for the file's link type)\n"
 		"  -s SNAPLEN        with --filter: keep at most SNAPLEN bytes of each packet\n"
-		"  -r IN             pcap (micro/nanoseconds, either byte order) or pcapng\n"
+		"  -r IN             pcap (micro/nanoseconds, either byte order) or pcapng; - is stdin\n"
 		"  -w [PORT=]OUT     packets leaving by port PORT (default 0), as pcap\n"
 		"  --drops FILE      packets dropped or aborted, as read\n"
 		"  --json FILE       stats and maps as JSON (as sluice run --json)\n"

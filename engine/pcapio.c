@@ -25,6 +25,8 @@
  * malformed block stops the reading with one line naming the record and
  * its byte offset; the records before it were returned normally.
  *
+ * Input "-" is stdin, copied into an unlinked file first (stdin_copy()).
+ *
  * Read-ahead (sl_pcap_read_ahead; the replay starts it for inputs of 512
  * KiB and more unless told otherwise):
  * a thread reads the file with pread() in 256 KiB chunks into a ring of
@@ -873,12 +875,44 @@ static int open_ng(struct sl_pcap_reader *r, char *log, size_t log_len)
 
 /* ---- reader API ---- */
 
+/*
+ * "-r -": standard input copied into an unlinked file in $TMPDIR (or /tmp)
+ * first, since the reader needs a file it can read at any offset (read-ahead,
+ * workers, pcapng's second pass). An fd on the copy, or -1 with errno set.
+ */
+static int stdin_copy(void)
+{
+	const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char buf[1 << 16];
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), e;
+	ssize_t n, w = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(0, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (ssize_t done = 0; done < n && w >= 0; done += w)
+			w = write(fd, buf + done, (size_t)(n - done));
+		if (w < 0)
+			break;
+	}
+	if (n == 0 && lseek(fd, 0, SEEK_SET) == 0)
+		return fd;
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 static int open_file(struct sl_pcap_reader *r, char *log, size_t log_len)
 {
 	struct stat st;
 	int err;
 
-	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	r->fd = strcmp(r->path, "-") ? open(r->path, O_RDONLY | O_CLOEXEC) : stdin_copy();
 	if (r->fd < 0 || fstat(r->fd, &st)) {
 		err = errno;
 		return say(log, log_len, -err, "%s: %s", r->path, strerror(err));

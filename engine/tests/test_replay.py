@@ -271,6 +271,20 @@ def case_snaplen(env):
             fail("-w -: exit %d, %d bytes on stdout, stderr %r" % (r.returncode, len(r.stdout),
                                                                   r.stderr[:200]))
     print("ok -w -: tcpdump's bytes on stdout, the report on stderr")
+    # -r - : the capture from stdin (a pipe), as tcpdump -r -; then stdin empty, and cut short
+    with open(src, "rb") as f:
+        data = f.read()
+    for label, feed, code, err in (("pipe", data, 0, None),
+                                   ("empty", b"", 1, "sluice replay: -r -: empty file"),
+                                   ("cut", data[:100], 1, "sluice replay: -r -: record 1 (byte 24): "
+                                    "truncated")):
+        r = subprocess.run([env.sluice, "replay", "--no-progress", "-q", "--filter", "udp",
+                            "-r", "-", "-w", "-"], input=feed, capture_output=True, timeout=60)
+        if r.returncode != code or (err is None and r.stdout != open(want, "rb").read()) or \
+                (err is not None and not r.stderr.decode().startswith(err)):
+            fail("-r - (%s): exit %d, %d bytes out, stderr %r" % (label, r.returncode,
+                                                                  len(r.stdout), r.stderr[:200]))
+    print("ok -r -: stdin read as a file (tcpdump's bytes), empty and cut stdin refused")
     # --progress (the default on a terminal): packets, percent, rate, ETA on stderr
     big = env.gen("progress.pcap", 300000, 14, extra=("-l", "64"))
     r = subprocess.run([env.sluice, "replay", "--progress", "-q", "--filter", "udp", "-r", big,
