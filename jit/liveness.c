@@ -527,7 +527,7 @@ static uint16_t fits_step(const struct bpf_insn *in, uint16_t f, unsigned bits, 
 	else if ((cls == BPF_ALU || cls == BPF_ALU64) && (op == BPF_OR || op == BPF_XOR))
 		z = (f & d) && (k ? small : (f & s) != 0);
 	else if ((cls == BPF_ALU || cls == BPF_ALU64) && op == BPF_LSH)
-		z = k && in->imm >= 0 && in->imm + 8 <= (int32_t)bits && (f8 & d);
+		z = k && in->imm >= 0 && in->imm <= (int32_t)bits - 8 && (f8 & d);
 	else if (cls == BPF_LDX && SL_OP_MODE(in->code) == BPF_MEM)
 		z = sl_isa_size_bytes(in->code) * 8 <= bits;
 	else if (sl_isa_is_lddw(in))
