@@ -95,22 +95,17 @@ struct ahead_slot {
 };
 
 /*
- * The I/O thread of a read-ahead or write-behind ring, and how its two
- * sides wait for each other. The ring's counters are atomics: a hand-over
- * is a store and a load, no lock, no system call. A side that has to wait
- * sleeps on the condition (io_wait), saying so in sleeping; the other side
- * takes the lock to wake it (io_wake) only when someone sleeps (the
- * earlier code took the lock and signalled at every chunk: 3-5 futex calls
- * a chunk). Counters, sleeping and stop are accessed sequentially
- * consistent, so that a sleeper's "sleeping++, check" and a waker's
- * "update, check sleeping" cannot both miss (no lost wake-up).
+ * The I/O thread of a read-ahead or write-behind ring. The ring's counters
+ * are atomics: a hand-over is a store and a load, no lock, no system call;
+ * a side that has to wait sleeps on sl (struct sl_sleeper, pcapio.h), and
+ * the other side takes its lock only when someone sleeps (the earlier code
+ * took the lock and signalled at every chunk: 3-5 futex calls a chunk).
+ * Counters and stop are sequentially consistent, as sl_sleeper requires.
  * io_start() / io_stop().
  */
 struct io_thread {
 	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned sleeping;              /* threads in pthread_cond_wait */
+	struct sl_sleeper sl;
 	bool stop;                      /* the thread ends (close) */
 };
 
@@ -302,27 +297,38 @@ static bool stopping(struct io_thread *io)
 	return __atomic_load_n(&io->stop, __ATOMIC_SEQ_CST);
 }
 
-/* Until ready(arg), asleep on io's condition. */
-static void io_wait(struct io_thread *io, bool (*ready)(void *), void *arg)
+void sl_sleeper_init(struct sl_sleeper *s)
+{
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	s->sleeping = 0;
+}
+
+void sl_sleeper_destroy(struct sl_sleeper *s)
+{
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+}
+
+void sl_sleeper_wait(struct sl_sleeper *s, bool (*ready)(void *), void *arg)
 {
 	if (ready(arg))
 		return;
-	pthread_mutex_lock(&io->lock);
-	__atomic_add_fetch(&io->sleeping, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&s->lock);
+	__atomic_add_fetch(&s->sleeping, 1, __ATOMIC_SEQ_CST);
 	while (!ready(arg))
-		pthread_cond_wait(&io->cond, &io->lock);
-	__atomic_sub_fetch(&io->sleeping, 1, __ATOMIC_SEQ_CST);
-	pthread_mutex_unlock(&io->lock);
+		pthread_cond_wait(&s->cond, &s->lock);
+	__atomic_sub_fetch(&s->sleeping, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&s->lock);
 }
 
-/* After a counter changed: wake whoever sleeps in io_wait(), if anyone. */
-static void io_wake(struct io_thread *io)
+void sl_sleeper_wake(struct sl_sleeper *s)
 {
-	if (!__atomic_load_n(&io->sleeping, __ATOMIC_SEQ_CST))
+	if (!__atomic_load_n(&s->sleeping, __ATOMIC_SEQ_CST))
 		return;
-	pthread_mutex_lock(&io->lock);
-	pthread_cond_broadcast(&io->cond);
-	pthread_mutex_unlock(&io->lock);
+	pthread_mutex_lock(&s->lock);
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* ---- read-ahead ---- */
@@ -379,7 +385,7 @@ static bool ahead_read(struct sl_pcap_ahead *a, uint64_t c)
 	s->pos = pos;
 	s->err = err;
 	st(&s->done, c + 1);
-	io_wake(&a->io);
+	sl_sleeper_wake(&a->io.sl);
 	return !err && got == AHEAD_CHUNK && pos + got < a->end;
 }
 
@@ -394,7 +400,7 @@ static void *ahead_main(void *arg)
 		if (a->start + c * AHEAD_CHUNK >= a->end)
 			break;
 		if (c - ld(&a->released) >= AHEAD_SLOTS)
-			io_wait(&a->io, ahead_half, a);
+			sl_sleeper_wait(&a->io.sl, ahead_half, a);
 		else if (ahead_claim(a, c) && !ahead_read(a, c))
 			break;
 	}
@@ -415,7 +421,7 @@ static struct ahead_slot *ahead_next(struct sl_pcap_ahead *a)
 
 		if (c == t + 1 && ahead_claim(a, c))
 			ahead_read(a, c);
-		io_wait(&a->io, ahead_filled, a);
+		sl_sleeper_wait(&a->io.sl, ahead_filled, a);
 	}
 	a->taken++;
 	return &a->slot[t % AHEAD_SLOTS];
@@ -428,7 +434,7 @@ static void ahead_release(struct sl_pcap_ahead *a)
 
 	st(&a->released, released);
 	if (ld(&a->claimed) - released <= AHEAD_SLOTS / 2)  /* what ahead_half() waits for */
-		io_wake(&a->io);
+		sl_sleeper_wake(&a->io.sl);
 }
 
 /* Whether the window is in a slot (not in r->buf). */
@@ -501,16 +507,13 @@ static int io_start(struct io_thread *io, void *(*fn)(void *), void *arg)
 	sigset_t all, old;
 	int err;
 
-	pthread_mutex_init(&io->lock, NULL);
-	pthread_cond_init(&io->cond, NULL);
+	sl_sleeper_init(&io->sl);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	err = pthread_create(&io->thread, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		pthread_mutex_destroy(&io->lock);
-		pthread_cond_destroy(&io->cond);
-	}
+	if (err)
+		sl_sleeper_destroy(&io->sl);
 	return err;
 }
 
@@ -518,12 +521,11 @@ static int io_start(struct io_thread *io, void *(*fn)(void *), void *arg)
 static void io_stop(struct io_thread *io)
 {
 	__atomic_store_n(&io->stop, true, __ATOMIC_SEQ_CST);
-	pthread_mutex_lock(&io->lock);
-	pthread_cond_broadcast(&io->cond);
-	pthread_mutex_unlock(&io->lock);
+	pthread_mutex_lock(&io->sl.lock);
+	pthread_cond_broadcast(&io->sl.cond);
+	pthread_mutex_unlock(&io->sl.lock);
 	pthread_join(io->thread, NULL);
-	pthread_mutex_destroy(&io->lock);
-	pthread_cond_destroy(&io->cond);
+	sl_sleeper_destroy(&io->sl);
 }
 
 int sl_pcap_read_ahead(struct sl_pcap_reader *r, char *log, size_t log_len)
@@ -1069,14 +1071,14 @@ static void *behind_main(void *arg)
 	for (;;) {
 		unsigned i;
 
-		io_wait(&a->io, behind_queued, a);
+		sl_sleeper_wait(&a->io.sl, behind_queued, a);
 		if (a->written == ld(&a->queued))
 			break;  /* stopped */
 		i = (unsigned)(a->written % BEHIND_BUFS);
 		if (!err && (err = write_all(a->fd, a->mem + i * (size_t)WBUF_SIZE, a->len[i])))
 			__atomic_store_n(&a->err, err, __ATOMIC_SEQ_CST);
 		st(&a->written, a->written + 1);
-		io_wake(&a->io);
+		sl_sleeper_wake(&a->io.sl);
 	}
 	return NULL;
 }
@@ -1090,9 +1092,9 @@ static int behind_flush(struct sl_pcap_writer *w, bool drain)
 	if (w->len) {
 		a->len[a->queued % BEHIND_BUFS] = w->len;
 		st(&a->queued, a->queued + 1);
-		io_wake(&a->io);
+		sl_sleeper_wake(&a->io.sl);
 	}
-	io_wait(&a->io, drain ? behind_drained : behind_free, a);
+	sl_sleeper_wait(&a->io.sl, drain ? behind_drained : behind_free, a);
 	err = __atomic_load_n(&a->err, __ATOMIC_SEQ_CST);
 	if (err && !w->err)
 		w->err = err;

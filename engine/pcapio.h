@@ -6,6 +6,7 @@
 #ifndef SL_ENGINE_PCAPIO_H
 #define SL_ENGINE_PCAPIO_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,28 @@ struct sl_pcapng_if {
 	int64_t offset;    /**< if_tsoffset, seconds */
 	uint32_t snaplen;
 };
+
+/**
+ * How replay's threads (the I/O threads here, the workers of replay_par.c)
+ * wait for each other: the shared counters are atomics, a side that must
+ * wait sleeps on the condition and says so in sleeping, and a side that
+ * moved a counter takes the lock to wake only when someone sleeps. The
+ * counters and sleeping are sequentially consistent, so a sleeper's
+ * "sleeping++, check" and a waker's "update, check sleeping" cannot both
+ * miss (no lost wake-up).
+ */
+struct sl_sleeper {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned sleeping;  /**< threads in pthread_cond_wait */
+};
+
+void sl_sleeper_init(struct sl_sleeper *s);
+void sl_sleeper_destroy(struct sl_sleeper *s);
+/** Until ready(arg), asleep on @p s's condition when it is not at once. */
+void sl_sleeper_wait(struct sl_sleeper *s, bool (*ready)(void *), void *arg);
+/** After a counter changed: wake whoever sleeps in sl_sleeper_wait(), if anyone. */
+void sl_sleeper_wake(struct sl_sleeper *s);
 
 struct sl_pcap_ahead;  /* read-ahead thread (pcapio.c) */
 

@@ -33,7 +33,7 @@
  * maps make it independent of the order records run in. Counters are per
  * worker, summed at the end. Waiting (a boundary, a parked set) sleeps on
  * one condition; a side that moves a counter wakes only when someone
- * sleeps (as pcapio.c's rings). Boundaries are published and read in chunk
+ * sleeps (struct sl_sleeper, shared with pcapio.c's rings). Boundaries are published and read in chunk
  * order, so a ring of N + 2 is enough; chunks not yet written are at most
  * N * (PAR_SETS + 1), the park ring's size less 2.
  */
@@ -102,9 +102,7 @@ struct par {
 	uint64_t taken;          /* records run so far, all workers (atomic; progress) */
 	uint64_t *bseq, *boff;   /* ring: boundary k is boff[k % ring] once bseq[] == k + 1 */
 	unsigned ring;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned sleeping;
+	struct sl_sleeper sl;      /* boundaries and parked sets are waited for here */
 	struct par_worker *wk;
 };
 
@@ -113,33 +111,31 @@ static uint64_t ld(const uint64_t *v)
 	return __atomic_load_n(v, __ATOMIC_SEQ_CST);
 }
 
-static void par_wake(struct par *q)
+struct eq {
+	const uint64_t *v;
+	uint64_t want;
+};
+
+static bool eq_ready(void *arg)
 {
-	if (!__atomic_load_n(&q->sleeping, __ATOMIC_SEQ_CST))
-		return;
-	pthread_mutex_lock(&q->lock);
-	pthread_cond_broadcast(&q->cond);
-	pthread_mutex_unlock(&q->lock);
+	const struct eq *e = arg;
+
+	return ld(e->v) == e->want;
 }
 
-/* Until *v == want (sequentially consistent with par_wake's check of sleeping). */
+/* Until *v == want. */
 static void par_wait_eq(struct par *q, const uint64_t *v, uint64_t want)
 {
-	if (ld(v) == want)
-		return;
-	pthread_mutex_lock(&q->lock);
-	__atomic_add_fetch(&q->sleeping, 1, __ATOMIC_SEQ_CST);
-	while (ld(v) != want)
-		pthread_cond_wait(&q->cond, &q->lock);
-	__atomic_sub_fetch(&q->sleeping, 1, __ATOMIC_SEQ_CST);
-	pthread_mutex_unlock(&q->lock);
+	struct eq e = { v, want };
+
+	sl_sleeper_wait(&q->sl, eq_ready, &e);
 }
 
 static void publish(struct par *q, uint64_t k, uint64_t off)
 {
 	q->boff[k % q->ring] = off;
 	__atomic_store_n(&q->bseq[k % q->ring], k + 1, __ATOMIC_SEQ_CST);
-	par_wake(q);
+	sl_sleeper_wake(&q->sl);
 }
 
 /* Bytes of the file at @p pos into @p buf, up to @p len; fewer at an error. */
@@ -260,7 +256,7 @@ static void par_write_turns(struct par *q)
 		}
 		__atomic_store_n(&so->parked, 0, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&q->ticket, t + 1, __ATOMIC_SEQ_CST);
-		par_wake(q);
+		sl_sleeper_wake(&q->sl);
 	}
 }
 
@@ -354,8 +350,7 @@ static void par_free(struct par *q)
 	free(q->bseq);
 	free(q->boff);
 	free(q->park);
-	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->cond);
+	sl_sleeper_destroy(&q->sl);
 }
 
 /* The other workers' threads (signals blocked: they go to this one); how many started. */
@@ -379,8 +374,7 @@ static int par_init(struct par *q, struct sl_replay_par *p, char *log, size_t lo
 	const struct sl_pcap_reader *rd = p->rd;
 
 	memset(q, 0, sizeof(*q));
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->cond, NULL);
+	sl_sleeper_init(&q->sl);
 	q->p = p;
 	q->fd = rd->fd;
 	q->start = rd->file_pos + rd->off;
