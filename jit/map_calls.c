@@ -96,8 +96,7 @@ static bool key_slot(const struct jit_state *st, uint32_t pc, int16_t *off)
 /* Does the store @p in (ST / STX) leave the 4 key bytes at r10 + @p off alone? */
 static bool store_misses(const struct bpf_insn *in, int16_t off)
 {
-	static const int sizes[4] = { 4, 2, 1, 8 };   /* W, H, B, DW */
-	int size = sizes[SL_OP_SIZE(in->code) >> 3];
+	int size = (int)sl_isa_size_bytes(in->code);
 
 	return in->dst_reg == BPF_REG_10 && (in->off + size <= off || in->off >= off + 4);
 }
