@@ -162,8 +162,8 @@ static void emit_branch(struct jit_state *st, enum x86_cc cc, uint32_t target)
 	bool rel8;
 
 	if (cc != CC_ALWAYS && (st->sink[st->pc] & JIT_SINK_JUMP)) {
-		target = st->stub[st->pc];     /* the moves sunk into it, then the target */
-		st->stub_taken = true;
+		target = st->landing[st->pc];     /* the moves sunk into it, then the target */
+		st->landing_taken = true;
 	}
 	prev = (int64_t)target - (int64_t)st->ends[st->pc];
 	rel8 = !st->first_pass && prev >= -128 && prev <= 127;
@@ -1343,7 +1343,7 @@ static int emit_insn(struct jit_state *st, const struct bpf_insn *in)
 	uint8_t f = st->fuse[st->pc];
 
 	if (st->dead[st->pc] || (st->sink[st->pc] & JIT_SINK_MOV))
-		return 0;                          /* nothing reads it, or the stub makes it */
+		return 0;                          /* nothing reads it, or the landing block makes it */
 	if (f == JIT_FUSE_CMP_K || f == JIT_FUSE_CMP_K32)
 		return emit_cmp_k(st, in) ? st->log.err : 0;
 	if (f == JIT_FUSE_ALU_K)
@@ -1384,24 +1384,24 @@ static void emit_sunk_moves(struct jit_state *st, uint32_t j)
 }
 
 /*
- * The stubs of the function's sunk jumps (sink.c), after its epilogue:
+ * The landing blocks of the function's sunk jumps (sink.c), after its epilogue:
  * the moves, then the target: a copy of a short exit block and the
  * epilogue when that fits, else a jmp (rel8 when it fitted in the
  * previous pass).
  */
-static int emit_stubs(struct jit_state *st)
+static int emit_landings(struct jit_state *st)
 {
 	const struct bpf_insn *insns = st->prog->insns;
 
 	struct jit_sub *host = st->sub;
 
-	for (uint32_t i = 0; i < st->nstubs; i++) {
-		uint32_t j = st->stub_pcs[i];
+	for (uint32_t i = 0; i < st->nlandings; i++) {
+		uint32_t j = st->landing_pcs[i];
 		int64_t t, x;
 
-		st->sub = st->stub_subs[i];                 /* the host, or a function in place */
+		st->sub = st->landing_subs[i];                 /* the host, or a function in place */
 		t = thread_jump(st, (int64_t)j + 1 + insns[j].off);
-		st->new_stub[j] = (uint32_t)st->e.len;
+		st->new_landing[j] = (uint32_t)st->e.len;
 		emit_sunk_moves(st, j);
 		x = st->sub->epi_size <= JIT_INLINE_EPILOGUE && st->sub->inline_call < 0 ?
 		    jit_exit_block(st->prog, (uint32_t)t, st->sub->end) : -1;
@@ -1414,13 +1414,13 @@ static int emit_stubs(struct jit_state *st)
 		if (x >= 0) {
 			emit_epilogue(st, true);
 		} else {
-			int64_t prev = (int64_t)st->addrs[t] - (int64_t)st->stub_end[j];
+			int64_t prev = (int64_t)st->addrs[t] - (int64_t)st->landing_end[j];
 			bool rel8 = !st->first_pass && prev >= -128 && prev <= 127;
 
 			x86_jcc_rel(&st->e, CC_ALWAYS, (int32_t)((int64_t)st->addrs[t] -
 				    (int64_t)(st->e.len + x86_jcc_size(CC_ALWAYS, rel8))), rel8);
 		}
-		st->new_stub_end[j] = (uint32_t)st->e.len;
+		st->new_landing_end[j] = (uint32_t)st->e.len;
 	}
 	st->sub = host;
 	return 0;
@@ -1438,13 +1438,13 @@ static int emit_range(struct jit_state *st, struct jit_sub *s)
 		st->new_addrs[pc] = (uint32_t)st->e.len;
 		if (in->dst_reg >= SL_NREGS || in->src_reg >= SL_NREGS)
 			return jit_fail(st, -EINVAL, "invalid register (opcode 0x%02x)", in->code);
-		st->stub_taken = false;
+		st->landing_taken = false;
 		if (emit_insn(st, in))
 			return st->log.err;
 		if (st->sink[pc] & JIT_SINK_JUMP) {
-			if (st->stub_taken) {                        /* its stub after the epilogue */
-				st->stub_subs[st->nstubs] = s;
-				st->stub_pcs[st->nstubs++] = pc;
+			if (st->landing_taken) {                        /* its landing block after the epilogue */
+				st->landing_subs[st->nlandings] = s;
+				st->landing_pcs[st->nlandings++] = pc;
 			} else {
 				emit_sunk_moves(st, pc);             /* no branch after all: in place */
 			}
@@ -1485,7 +1485,7 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 	emit_prologue(st);
 	if (s == &st->subs[0] && st->tail_calls)
 		x86_mov_rr(&st->e, false, TCC, X_RAX);              /* r12d = count */
-	st->nstubs = 0;
+	st->nlandings = 0;
 	if (emit_range(st, s))
 		return st->log.err;
 	s->new_epi = (uint32_t)st->e.len;
@@ -1493,7 +1493,7 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 		st->burst->tail(st);                /* burst.c: epilogue, then the loop's test */
 	else
 		emit_epilogue(st, true);
-	return emit_stubs(st);
+	return emit_landings(st);
 }
 
 /* One pass over every function; @return 0 or -errno. */
@@ -1511,8 +1511,8 @@ static int run_pass(struct jit_state *st)
 		return jit_fail(st, st->e.err, "code emission failed (%s)", strerror(-st->e.err));
 	t = st->addrs, st->addrs = st->new_addrs, st->new_addrs = t;
 	t = st->ends, st->ends = st->new_ends, st->new_ends = t;
-	t = st->stub, st->stub = st->new_stub, st->new_stub = t;
-	t = st->stub_end, st->stub_end = st->new_stub_end, st->new_stub_end = t;
+	t = st->landing, st->landing = st->new_landing, st->new_landing = t;
+	t = st->landing_end, st->landing_end = st->new_landing_end, st->new_landing_end = t;
 	for (uint32_t i = 0; i < st->nsubs; i++) {
 		struct jit_sub *s = &st->subs[i];
 
@@ -1554,18 +1554,18 @@ static int alloc_state(struct jit_state *st)
 	st->sink = fuse0 && st->targets ?
 		   jit_sink_moves(st->prog, fuse0, st->fuse, st->dead, live, st->targets) : NULL;
 	free(fuse0);
-	st->stub = calloc(n, sizeof(uint32_t));
-	st->stub_end = calloc(n, sizeof(uint32_t));
-	st->new_stub = calloc(n, sizeof(uint32_t));
-	st->new_stub_end = calloc(n, sizeof(uint32_t));
-	st->stub_pcs = calloc(n, sizeof(uint32_t));
-	st->stub_subs = calloc(n, sizeof(*st->stub_subs));
+	st->landing = calloc(n, sizeof(uint32_t));
+	st->landing_end = calloc(n, sizeof(uint32_t));
+	st->new_landing = calloc(n, sizeof(uint32_t));
+	st->new_landing_end = calloc(n, sizeof(uint32_t));
+	st->landing_pcs = calloc(n, sizeof(uint32_t));
+	st->landing_subs = calloc(n, sizeof(*st->landing_subs));
 	st->low = st->fuse ? jit_low_only(st->prog, st->fuse) : NULL;
 	st->hi_zero = jit_hi_zero(st->prog);
 	st->fits16 = jit_fits(st->prog, 16);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
-	    !st->low || !st->hi_zero || !st->fits16 || !st->live || !st->targets || !st->sink || !st->stub ||
-	    !st->stub_end || !st->new_stub || !st->new_stub_end || !st->stub_pcs || !st->stub_subs)
+	    !st->low || !st->hi_zero || !st->fits16 || !st->live || !st->targets || !st->sink || !st->landing ||
+	    !st->landing_end || !st->new_landing || !st->new_landing_end || !st->landing_pcs || !st->landing_subs)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1586,12 +1586,12 @@ static void free_state(struct jit_state *st)
 	free(st->live);
 	free(st->targets);
 	free(st->sink);
-	free(st->stub);
-	free(st->stub_end);
-	free(st->new_stub);
-	free(st->new_stub_end);
-	free(st->stub_pcs);
-	free(st->stub_subs);
+	free(st->landing);
+	free(st->landing_end);
+	free(st->new_landing);
+	free(st->new_landing_end);
+	free(st->landing_pcs);
+	free(st->landing_subs);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->log.err. */

@@ -179,14 +179,14 @@ void jit_def_use(const struct sl_prog *prog, uint32_t pc, const uint8_t *fuse, u
 
 /* ---- sink.c: moves made only where a jump is taken ---- */
 
-/** Longest exit block (ALU instructions before an exit) a sink stub copies. */
+/** Longest exit block (ALU instructions before an exit) a sink landing block copies. */
 #define JIT_SINK_DUP 6
-/** Fewest moves a jump to anything but an exit block takes into a stub (which ends in a jmp). */
+/** Fewest moves a jump to anything but an exit block takes into a landing block (which ends in a jmp). */
 #define JIT_SINK_MIN_JMP 2
 
 enum {
-	JIT_SINK_MOV = 1,   /**< a move made in the stub of the jump after it, not in place */
-	JIT_SINK_JUMP = 2,  /**< a conditional jump whose taken side goes through a stub */
+	JIT_SINK_MOV = 1,   /**< a move made in the landing block of the jump after it, not in place */
+	JIT_SINK_JUMP = 2,  /**< a conditional jump whose taken side goes through a landing block */
 };
 
 /**

@@ -89,11 +89,11 @@ struct jit_state {
 	uint16_t *live;                  /* eBPF registers live after each insn (liveness.c) */
 	uint8_t *targets;                /* jumps landing on each insn (jit_jump_targets()) */
 	uint8_t *sink;                   /* JIT_SINK_* per insn (sink.c) */
-	uint32_t *stub, *stub_end;       /* per sunk jump: its stub, previous pass */
-	uint32_t *new_stub, *new_stub_end;  /* the same, pass being emitted */
-	uint32_t *stub_pcs, nstubs;      /* sunk jumps of the function being emitted */
-	struct jit_sub **stub_subs;      /* and the function of each (one emitted in place, too) */
-	bool stub_taken;                 /* the instruction being emitted branched to its stub */
+	uint32_t *landing, *landing_end;       /* per sunk jump: its landing block, previous pass */
+	uint32_t *new_landing, *new_landing_end;  /* the same, pass being emitted */
+	uint32_t *landing_pcs, nlandings;      /* sunk jumps of the function being emitted */
+	struct jit_sub **landing_subs;      /* and the function of each (one emitted in place, too) */
+	bool landing_taken;                 /* the instruction being emitted branched to its landing block */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;

@@ -11,15 +11,15 @@
  * Every packet that falls through pays for the moves, and in a chain of
  * rules most packets fall through most tests. Where the moved registers
  * are dead on the fall-through path, the JIT emits nothing in place and
- * sends the jump to a stub after the function's epilogue that does the
+ * sends the jump to a landing block after the function's epilogue that does the
  * moves and then goes on to the target:
  *
- *   cmp r13, 0x50; je stub          ...   stub: mov eax, 5; mov rdi, rcx; jmp out
+ *   cmp r13, 0x50; je L          ...   L: mov eax, 5; mov rdi, rcx; jmp out
  *
  * When the target is a short exit block (at most JIT_SINK_DUP ALU
- * instructions, then exit), the stub holds its own copy of the block and
+ * instructions, then exit), the landing block holds its own copy of the block and
  * the epilogue instead of the jmp: the taken side costs no more than before.
- * Otherwise the stub's jmp is one more instruction on the taken side, so
+ * Otherwise the landing block's jmp is one more instruction on the taken side, so
  * a jump takes at least JIT_SINK_MIN_JMP moves along (one move is a toss-up
  * that loses where the jump is usually taken).
  *
@@ -42,7 +42,7 @@
 
 #define R(r) ((uint16_t)(1u << (r)))
 
-/* A plain move the stub can make instead: "rD = imm|rS" (not r10, not movsx). */
+/* A plain move the landing block can make instead: "rD = imm|rS" (not r10, not movsx). */
 static bool sinkable_mov(const struct bpf_insn *in)
 {
 	uint8_t cls = SL_OP_CLASS(in->code);
@@ -160,7 +160,7 @@ static unsigned sink_into(const struct sl_prog *p, const uint8_t *fuse0, const u
 	return n;
 }
 
-/* Undo the marks of sink_into() for the jump at @p j (too few moves to pay for the stub's jmp). */
+/* Undo the marks of sink_into() for the jump at @p j (too few moves to pay for the landing block's jmp). */
 static void unmark(const struct sl_prog *p, uint32_t j, uint8_t *sink)
 {
 	for (uint32_t k = j; k-- > 0 && j - k <= 16;) {

@@ -965,11 +965,11 @@ static void gen_late(struct gen *g)
 
 /*
  * Moves set up before a jump and dead where it falls through, which the
- * JIT makes only on the taken side, in a stub after the function
+ * JIT makes only on the taken side, in a landing block after the function
  * (jit/sink.c): "rA = imm|rS; [rB = imm|rS;] [rC op= imm;] if rD op imm|rE
  * goto L; rA = ...; rB = ..." (both overwritten where it falls through),
  * L a later item or a short exit block ("r0 = rA; r0 ^= rB; exit", which
- * the stub copies; also placed before the jump: a backward jump). Near
+ * the landing block copies; also placed before the jump: a backward jump). Near
  * misses (each 1 in 8): rA read where it falls through, rS changed or rA
  * read between, the jump comparing rA, a jump landing between, a
  * sign-extending move.
