@@ -234,17 +234,21 @@ static inline void *elem_value(const struct sl_htab *t, struct htab_elem *e, uin
 
 /*
  * A key of n bytes is read as words, never past its end and never
- * overlapping: 8-byte words at 0, 8, ..., then a 4-, a 2- and a 1-byte
- * word as the rest of n needs (a 6-byte key: 4 at 0, 2 at 4; 13 bytes:
- * 8, 4, 1). A program builds its key on its stack just before the call,
- * field by field (a MAC as a 4- and a 2-byte store, ports as 2-byte
- * stores): a load spanning two of those stores cannot take its bytes
- * from the store buffer and waits until both reach the cache (a
- * store-to-load forwarding stall, some 10-20 cycles), which overlapping
- * words (4 at 0 and 4 at 2 for a 6-byte key) always did. Words aligned
- * within the key fall inside one store in the usual layouts. Hashing and
- * comparison read the same words: unrolled straight-line code for a
- * constant n, a short loop for another, and no memcmp call for any size.
+ * overlapping: a size that is a multiple of 8 as 8-byte words; any other
+ * as 4-byte words, then a 2- and a 1-byte word as the rest needs (6
+ * bytes: 4 at 0, 2 at 4; 12 bytes: 4, 4, 4; 13: 4, 4, 4, 1). A program
+ * builds its key on its stack just before the call, field by field (a
+ * MAC as a 4- and a 2-byte store, addresses as 4-byte stores): a load
+ * spanning two of those stores cannot take its bytes from the store
+ * buffer and waits until both reach the cache (a store-to-load
+ * forwarding stall, some 10-20 cycles), as 8-byte words and words
+ * overlapping the one before (4 at 0 and 4 at 2 for a 6-byte key) did.
+ * A C struct's size is a multiple of its alignment, so a key whose size
+ * is not a multiple of 8 has no 8-byte field and its stores are at most
+ * 4 bytes wide (or wider, merged by the compiler: a word inside one
+ * store still forwards). Hashing and comparison read the same words:
+ * unrolled straight-line code for a constant n, a short loop for another,
+ * and no memcmp call for any size.
  */
 static inline uint64_t key_w8(const void *k, uint32_t i)
 {
@@ -275,13 +279,14 @@ hash_sized(const struct sl_htab *t, const void *key, uint32_t n)
 {
 	const uint8_t *k = key;
 	uint64_t h = t->seed;
-	uint32_t i = 0;
+	uint32_t i = 0, n8 = n % 8 ? 0 : n, n4 = n & ~3u;
 
 #pragma GCC unroll 8
-	for (; i + 8 <= n; i += 8)
+	for (; i < n8; i += 8)
 		h = _mm_crc32_u64(h, key_w8(k, i));
-	if (n & 4)
-		h = _mm_crc32_u32((uint32_t)h, key_w4(k, i)), i += 4;
+#pragma GCC unroll 16
+	for (; i < n4; i += 4)
+		h = _mm_crc32_u32((uint32_t)h, key_w4(k, i));
 	if (n & 2)
 		h = _mm_crc32_u16((uint32_t)h, key_w2(k, i)), i += 2;
 	if (n & 1)
@@ -310,13 +315,14 @@ static inline __attribute__((always_inline)) bool key_eq(const void *a, const vo
 {
 	const uint8_t *x = a, *y = b;
 	uint64_t d = 0;
-	uint32_t i = 0;
+	uint32_t i = 0, n8 = n % 8 ? 0 : n, n4 = n & ~3u;
 
 #pragma GCC unroll 8
-	for (; i + 8 <= n; i += 8)
+	for (; i < n8; i += 8)
 		d |= key_w8(x, i) ^ key_w8(y, i);
-	if (n & 4)
-		d |= key_w4(x, i) ^ key_w4(y, i), i += 4;
+#pragma GCC unroll 16
+	for (; i < n4; i += 4)
+		d |= key_w4(x, i) ^ key_w4(y, i);
 	if (n & 2)
 		d |= (uint32_t)(key_w2(x, i) ^ key_w2(y, i)), i += 2;
 	if (n & 1)
