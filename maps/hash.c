@@ -57,7 +57,8 @@
  *     ordered before that delete or replacement. The control thread (no
  *     RCU reader) does the same under the bucket lock, every slot word by
  *     word. Workers also fail BPF_NOEXIST of a key they find, and
- *     BPF_EXIST of one they do not, without a lock or a new element.
+ *     BPF_EXIST of one they do not, without a lock or a new element, and
+ *     a delete of a key they do not find (-ENOENT) without a lock.
  *   - Unlinked elements are retired with an epoch (rcu.c) and reused only
  *     after every online worker has called sl_map_quiescent(); elements
  *     come from a pool (pool spinlock, writers only). The pool has spare
@@ -953,6 +954,8 @@ delete_sized(struct sl_htab *t, const void *key, bool ctl, uint32_t ks)
 	uint32_t h = hash_sized(t, key, ks), b = h & t->mask;
 	struct htab_elem *e, *pred;
 
+	if (!ctl && !find_sized(t, h, key, ks))
+		return -ENOENT;  /* a worker (RCU reader): absent at this moment, no lock taken */
 	bucket_lock(t, b);
 	e = find_locked(t, b, h, key, ks, &pred);
 	if (e)
