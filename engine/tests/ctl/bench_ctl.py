@@ -289,6 +289,9 @@ def bench_dump(sluice, obj, pcap, tmp):
     for k in kids:
         k.join()
     stop(p)
+    if any(k.exitcode for k in kids):
+        raise SystemExit("a dumping client or the busy process failed (exit codes %r)" %
+                         [k.exitcode for k in kids])
 
     def mean(xs, i):
         return sum(x[i] for x in xs) / len(xs)
