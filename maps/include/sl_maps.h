@@ -331,6 +331,17 @@ int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex);
 int64_t sl_map_redirect_target(struct sl_map *map, uint32_t key);
 
 /**
+ * Where a DEVMAP / XSKMAP / CPUMAP keeps its entries, for JIT code that
+ * reads them in place (jit/redirect.c): entry i (< *max) is set when
+ * present[i] != 0 (read it first: the control thread publishes it with
+ * release after the entry), and its 8-byte word vals[i] holds the port
+ * (CPUMAP: the qsize) in its low 4 bytes. The arrays never move.
+ * @return 0, or -EINVAL for other map types (DEVMAP_HASH included).
+ */
+int sl_map_devmap_layout(struct sl_map *map, const uint64_t **vals, const uint8_t **present,
+			 uint32_t *max);
+
+/**
  * Who accepts CPUMAP entry programs (bpf_cpumap_val.bpf_prog, an id):
  * @p check returns 0 when @p id names a program that may run on a CPUMAP
  * entry, else -errno (the update fails with it). Without a check, entries
