@@ -15,7 +15,9 @@
  *   mov r13, [r12 + end]
  *   mov rbx, [r12 + cur]; sub rbx, r13       descriptor at [r13 + rbx], rbx < 0
  * loop:                                      (cur < end: the caller's promise)
- *   (layout->bounds) a prefetch a few packets ahead; the packet's bounds:
+ *   (layout->bounds) a prefetch a few packets ahead (at its descriptor +
+ *                    prefetch_at, or at its data); the packet's bounds
+ *                    (data = data_off + buf_addr, data_end = data + data_len):
  *                    in r14 (data, data_meta) and r15 (data_end), or the
  *                    register of a load at entry (pick_homes()), when the
  *                    program's loads of them can read registers
@@ -247,8 +249,8 @@ static bool entry_load(const struct jit_state *st, uint32_t pc)
  * Where the loop keeps data and data_end (ctx_in_regs()): r14 and r15, or,
  * for a field the program loads exactly once, on the straight line from
  * the entry (entry_load()), in that load's destination register (the load
- * then emits nothing). The loop computes them with two scratch registers
- * that are neither.
+ * then emits nothing). The loop computes them with one scratch register
+ * that is neither (scratch_reg()).
  */
 static void pick_homes(struct jit_state *st)
 {
@@ -351,29 +353,65 @@ static bool burst_exit(struct jit_state *st)
 }
 
 /*
- * @p dst = the packet data of the mbuf at [r13 + rbx + @p slot * 8]
- * (buf_addr + data_off); @p m = the mbuf, @p t clobbered.
+ * op [@p base + @p off] with a REX prefix (W when @p w64) and the ModRM
+ * (+disp) of the plain form: @p base is rcx, rdx or scratch_reg()'s
+ * (never rsp, rbp, r12 or r13, which need a SIB byte or a displacement).
  */
-static void emit_data_of(struct x86_emit *e, const struct sl_jit_burst_layout *l, int32_t slot,
-			 int dst, int m, int t)
+static void emit_rm(struct x86_emit *e, bool w64, uint8_t op0, uint8_t op1, int reg, int base,
+		    int32_t off)
 {
-	x86_load_index(e, 8, m, X_R13, X_RBX, 1, 8 * slot);          /* mov m, [r13 + rbx + 8k] */
-	x86_load(e, 8, dst, m, l->buf_addr);                          /* mov dst, [m + buf_addr] */
-	x86_load(e, 2, t, m, l->data_off);                            /* movzx t, word [m + off] */
-	x86_alu_rr(e, true, ALU_ADD, dst, t);                         /* add dst, t */
+	uint8_t rex = (uint8_t)(0x40 | (w64 ? 8 : 0) | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
+	uint8_t mod = off == 0 ? 0 : off >= -128 && off <= 127 ? 1 : 2;
+
+	if (rex != 0x40)
+		x86_byte(e, rex);
+	x86_byte(e, op0);
+	if (op1)
+		x86_byte(e, op1);
+	x86_byte(e, (uint8_t)(mod << 6 | (reg & 7) << 3 | (base & 7)));
+	if (mod == 1)
+		x86_byte(e, (uint8_t)off);
+	else if (mod == 2)
+		x86_u32(e, (uint32_t)off);
 }
 
-/* Two scratch registers that are not the bounds' homes (pick_homes()). */
-static void scratch_regs(const struct jit_state *st, int *a, int *b)
+/*
+ * @p dst = the packet data of the mbuf at [r13 + rbx + @p slot * 8]
+ * (data_off + buf_addr, the second read by the add); @p m = the mbuf.
+ */
+static void emit_data_of(struct x86_emit *e, const struct sl_jit_burst_layout *l, int32_t slot,
+			 int dst, int m)
 {
-	static const uint8_t cand[] = { X_R11, X_RAX, X_RCX, X_RDX, X_RSI, X_R8 };
-	int got[2], n = 0;
+	x86_load_index(e, 8, m, X_R13, X_RBX, 1, 8 * slot);          /* mov m, [r13 + rbx + 8k] */
+	x86_load(e, 2, dst, m, l->data_off);                          /* movzx dst32, word [m + off] */
+	emit_rm(e, true, 0x03, 0, dst, m, l->buf_addr);               /* add dst, [m + buf_addr] */
+}
 
-	for (unsigned i = 0; i < sizeof(cand) && n < 2; i++)
+/*
+ * prefetcht0 of the packet @p l->prefetch ahead: at its descriptor +
+ * prefetch_at when the layout gives that (one load: where the data of a
+ * received packet usually is), else at its data (three loads).
+ */
+static void emit_prefetch(struct x86_emit *e, const struct sl_jit_burst_layout *l)
+{
+	if (l->prefetch_at) {
+		x86_load_index(e, 8, X_RDX, X_R13, X_RBX, 1, 8 * (int32_t)l->prefetch);
+		emit_rm(e, false, 0x0f, 0x18, 1, X_RDX, l->prefetch_at); /* prefetcht0 [rdx + at] */
+		return;
+	}
+	emit_data_of(e, l, (int32_t)l->prefetch, X_RCX, X_RDX);
+	emit_rm(e, false, 0x0f, 0x18, 1, X_RCX, 0);                  /* prefetcht0 [rcx] */
+}
+
+/* A scratch register (the mbuf) that is not one of the bounds' homes (pick_homes()). */
+static int scratch_reg(const struct jit_state *st)
+{
+	static const uint8_t cand[] = { X_R11, X_RAX, X_RCX };
+
+	for (unsigned i = 0; i < sizeof(cand); i++)
 		if (cand[i] != st->burst_home[0] && cand[i] != st->burst_home[1])
-			got[n++] = cand[i];
-	*a = got[0];
-	*b = got[1];
+			return cand[i];
+	return X_RDX;  /* not reached: two homes, three candidates */
 }
 
 /*
@@ -385,21 +423,16 @@ static void emit_bounds(struct jit_state *st)
 	const struct sl_jit_burst_layout *l = st->burst->layout;
 	struct x86_emit *e = &st->e;
 
-	if (l->prefetch) {
-		emit_data_of(e, l, (int32_t)l->prefetch, X_RCX, X_RDX, X_RSI);
-		x86_byte(e, 0x0f);                                    /* prefetcht0 [rcx] */
-		x86_byte(e, 0x18);
-		x86_byte(e, 0x09);
-	}
+	if (l->prefetch)
+		emit_prefetch(e, l);
 	if (st->burst_ctx_regs) {
-		int data = st->burst_home[0], end = st->burst_home[1], m, t;
+		int data = st->burst_home[0], end = st->burst_home[1], m = scratch_reg(st);
 
-		scratch_regs(st, &m, &t);
-		emit_data_of(e, l, 0, data, m, t);
+		emit_data_of(e, l, 0, data, m);
 		x86_load(e, 2, end, m, l->data_len);                  /* movzx end32, word [m + len] */
 		x86_alu_rr(e, true, ALU_ADD, end, data);              /* add end, data */
 	} else {
-		emit_data_of(e, l, 0, X_RCX, X_RDX, X_RSI);
+		emit_data_of(e, l, 0, X_RCX, X_RDX);
 		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data), X_RCX);      /* mov [r12], rcx */
 		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_meta), X_RCX); /* mov [r12+16], rcx */
 		x86_load(e, 2, X_RSI, X_RDX, l->data_len);            /* movzx esi, word [rdx + len] */
