@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +106,7 @@ static void usage(FILE *out)
 		"(map watch, events, trace: one line per interval or record).\n");
 }
 
-static int conn_open(struct conn *c, const char *path)
+static int conn_connect(struct conn *c, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
@@ -210,6 +211,58 @@ static json_t *conn_recv(struct conn *c, double timeout)
 	}
 }
 
+static json_t *result_of(json_t *resp);
+
+/*
+ * Off the engine's worker CPUs: the first connection asks `stats` for the
+ * workers' CPUs and takes them out of this process's CPU set, when some
+ * other CPU is left in it (a client that a dump loop keeps busy must not
+ * preempt a worker). -EIO when the engine did not answer (said in one line).
+ */
+static int leave_worker_cpus(struct conn *c, double timeout)
+{
+	static bool done;
+	json_t *req, *res, *per;
+	cpu_set_t cur, set;
+	int err;
+
+	if (done)
+		return 0;
+	done = true;
+	req = json_pack("{s:s}", "cmd", "stats");
+	err = req ? conn_send(c, req) : -ENOMEM;
+	json_decref(req);
+	if (err)
+		return err;
+	res = result_of(conn_recv(c, timeout));
+	if (!res)
+		return -EIO;
+	per = json_object_get(res, "per_worker");
+	if (per && !sched_getaffinity(0, sizeof(cur), &cur)) {
+		set = cur;
+		for (size_t i = 0; i < json_array_size(per); i++) {
+			json_t *cpu = json_object_get(json_array_get(per, i), "cpu");
+
+			if (json_is_integer(cpu) && json_integer_value(cpu) >= 0 &&
+			    json_integer_value(cpu) < CPU_SETSIZE)
+				CPU_CLR((int)json_integer_value(cpu), &set);
+		}
+		if (CPU_COUNT(&set) && !CPU_EQUAL(&set, &cur))
+			sched_setaffinity(0, sizeof(set), &set);
+	}
+	json_decref(res);
+	return 0;
+}
+
+static int conn_open(struct conn *c, const struct ctl_opts *o)
+{
+	int err = conn_connect(c, o->socket);
+
+	if (!err && (err = leave_worker_cpus(c, o->timeout)))
+		conn_close(c);
+	return err;
+}
+
 /* The result of an ok response (owned by the caller), or NULL with the error printed. */
 static json_t *result_of(json_t *resp)
 {
@@ -237,7 +290,7 @@ static json_t *request(const struct ctl_opts *o, json_t *req)
 
 	if (!req)
 		return NULL;
-	if (!conn_open(&c, o->socket)) {
+	if (!conn_open(&c, o)) {
 		if (!conn_send(&c, req))
 			res = result_of(conn_recv(&c, o->timeout));
 		conn_close(&c);
@@ -472,7 +525,7 @@ static int cmd_watch(const struct ctl_opts *o, const char *name)
 	struct conn c;
 	int ret = 0;
 
-	if (conn_open(&c, o->socket))
+	if (conn_open(&c, o))
 		return 1;
 	prev = json_object();
 	req = json_pack("{s:s, s:s}", "cmd", "map_dump", "map", name);
@@ -536,7 +589,7 @@ static int cmd_stream(const struct ctl_opts *o, json_t *req, bool events)
 	uint64_t n = 0;
 	int ret = 0;
 
-	if (conn_open(&c, o->socket)) {
+	if (conn_open(&c, o)) {
 		json_decref(req);
 		return 1;
 	}
@@ -680,7 +733,7 @@ static int sl_ctl_capture(const struct ctl_opts *o, json_t *req)
 		json_decref(req);
 		return 2;
 	}
-	if (conn_open(&c, o->socket)) {
+	if (conn_open(&c, o)) {
 		json_decref(req);
 		return 1;
 	}

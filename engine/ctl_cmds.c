@@ -5,7 +5,8 @@
  * the request object and returns the result object, or NULL with one line
  * in err. The objects are json.c's, as in `sluice run --json`.
  *
- *   stats                                 totals, verdicts, ports, workers, rates
+ *   stats                                 totals, verdicts, ports, workers (and their CPUs),
+ *                                         rates, the time of reading (CLOCK_MONOTONIC)
  *   maps                                  every map's definition and entries in use
  *   map_dump    map                       definition and entries
  *   map_lookup  map key                   one entry
@@ -34,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <rte_lcore.h>
 
 #include "ctl_internal.h"
 #include "persist.h"
@@ -181,12 +184,19 @@ static json_t *change_result(const char *op, struct sl_map *map, int e, char *er
 
 static json_t *cmd_stats(struct sl_ctl *ctl, json_t *req, char *err, size_t err_len)
 {
-	json_t *o = sl_json_stats(ctl->eng), *rates;
+	struct timespec ts;
+	json_t *o, *rates;
 	double dt = ctl->snap_t - ctl->prev_t;
 	const struct sl_worker_stats *a = &ctl->snap, *b = &ctl->prev;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);  /* when the counters are read, just below */
+	o = sl_json_stats(ctl->eng);
 	if (!o)
 		return NULL;
+	json_object_set_new(o, "monotonic", json_real((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9));
+	for (unsigned w = 0; w < ctl->eng->nworkers; w++)  /* what `sluice ctl` keeps off */
+		json_object_set_new(json_array_get(json_object_get(o, "per_worker"), w), "cpu",
+				    json_integer(rte_lcore_to_cpu_id((int)ctl->eng->workers[w].lcore)));
 	rates = json_pack("{s:f, s:f, s:f, s:f, s:f}", "seconds", dt,
 			  "rx", dt > 0 ? (double)(a->rx - b->rx) / dt : 0.0,
 			  "tx", dt > 0 ? (double)(a->tx - b->tx) / dt : 0.0,

@@ -20,7 +20,7 @@
 #define SL_CTL_IDLE_S 300               /**< a silent connection is closed after this */
 #define SL_CTL_PARTIAL_S 10             /**< a half-sent request is closed after this */
 #define SL_CTL_REQS_PER_TICK 8          /**< requests of one client per loop turn */
-#define SL_CTL_DUMP_PART 2048           /**< entries of a streamed map_dump per loop turn, about */
+#define SL_CTL_DUMP_PART 512            /**< entries of a streamed map_dump per loop turn, about */
 #define SL_CTL_DUMP_MARK (256u << 10)   /**< no next part while this much of the answer is unread */
 
 enum ctl_sub {

@@ -26,12 +26,17 @@
  *     beyond SL_CTL_MAX_STREAM bytes are dropped and counted;
  *   - at most SL_CTL_MAX_CLIENTS connections: the next one gets an error
  *     line and is closed at once;
- *   - at most SL_CTL_REQS_PER_TICK requests per client per loop turn.
+ *   - at most SL_CTL_REQS_PER_TICK requests per client per loop turn;
+ *   - a map dump is paced: at most SL_CTL_DUMP_PART entries per client per
+ *     turn, and the thread yields its CPU (sched_yield) before each turn
+ *     that has a dump's next part to write, so a dump in a loop never holds
+ *     the control CPU for more than one part (about 0.5 ms) at a time.
  * Control thread only.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,16 +230,23 @@ static void send_error(struct ctl_client *c, json_t *id, const char *fmt, ...)
 	sl_ctl_send(c, j, SL_CTL_MAX_OUT);
 }
 
-/* Write what the socket takes now. False when the peer is gone. */
+/*
+ * Write what the socket takes now. False when the peer is gone. A short
+ * send means the socket buffer is full: the rest waits for POLLOUT rather
+ * than for a second send() that would only say EAGAIN (one system call
+ * per turn, not two, for a streamed dump).
+ */
 static bool client_flush(struct ctl_client *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		size_t want = c->out_len - c->out_off;
+		ssize_t n = send(c->fd, c->out + c->out_off, want, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 		c->out_off += (size_t)n;
+		if ((size_t)n < want)
+			return true;
 	}
 	c->out_off = c->out_len = 0;
 	return true;
@@ -462,7 +474,7 @@ void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms)
 {
 	struct pollfd pfd[SL_CTL_MAX_CLIENTS + 1];
 	unsigned idx[SL_CTL_MAX_CLIENTS + 1], n = 1;
-	bool line;
+	bool line, dumping = false;
 	double t;
 
 	pfd[0] = (struct pollfd){ .fd = ctl->lfd, .events = POLLIN };
@@ -475,6 +487,7 @@ void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms)
 		if (c->out_len > c->out_off)
 			pfd[n].events = POLLOUT;  /* no reading before the answer is out */
 		line = memchr(c->in, '\n', c->in_len) != NULL;
+		dumping |= sl_ctl_dump_ready(c);
 		if (sl_ctl_dump_ready(c) || (line && c->out_len == c->out_off && !c->dump))
 			timeout_ms = 0;           /* a dump's next part, or requests waiting for their turn */
 		if (c->sub == CTL_SUB_CAPTURE && !c->eof)
@@ -483,6 +496,8 @@ void sl_ctl_serve(struct sl_ctl *ctl, int timeout_ms)
 			pfd[n].events |= POLLIN;  /* (a waiting request: nothing more is read before it) */
 		idx[n++] = i;
 	}
+	if (dumping)
+		sched_yield();  /* between a dump's parts: whatever else shares this CPU runs first */
 	if (poll(pfd, n, timeout_ms) < 0)
 		n = 1, pfd[0].revents = 0;  /* EINTR: a signal for the loop */
 	t = mono();

@@ -103,31 +103,46 @@ static bool hugepages_available(void)
 /*
  * --lcores 0@C0,1@C1,...: main and workers onto the CPUs we may use; with
  * a config's workers: {lcores: [...]}, worker i on the i-th CPU listed.
+ * The main lcore (the control thread, and with it DPDK's control threads,
+ * whose CPU set is the main lcore's when every CPU has an lcore) takes the
+ * first allowed CPU that no worker uses, if there is one: a worker's CPU
+ * is the worker's.
  */
 static int build_lcores(struct eal_argv *e, unsigned nlcores, const struct sl_config *cfg)
 {
-	cpu_set_t set;
-	int cpus[CPU_SETSIZE], ncpus = 0;
+	cpu_set_t set, used;
+	int cpus[CPU_SETSIZE], lc[CPU_SETSIZE], ncpus = 0;
 	size_t off = 0;
 
 	CPU_ZERO(&set);
+	CPU_ZERO(&used);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		for (int c = 0; c < CPU_SETSIZE; c++)
 			if (CPU_ISSET(c, &set))
 				cpus[ncpus++] = c;
 	if (ncpus == 0)
 		cpus[ncpus++] = 0;
-	for (unsigned l = 0; l < nlcores; l++) {
-		int cpu = cpus[l % (unsigned)ncpus], n;
-
-		if (l && cfg && cfg->nlcores >= l) {
-			cpu = (int)cfg->lcores[l - 1];
-			if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set)) {
+	if (nlcores > CPU_SETSIZE)
+		nlcores = CPU_SETSIZE;
+	for (unsigned l = 1; l < nlcores; l++) {
+		lc[l] = cpus[l % (unsigned)ncpus];
+		if (cfg && cfg->nlcores >= l) {
+			lc[l] = (int)cfg->lcores[l - 1];
+			if (lc[l] >= CPU_SETSIZE || !CPU_ISSET(lc[l], &set)) {
 				fprintf(stderr, "sluice run: workers.lcores: CPU %d is not one this "
-					"process may run on\n", cpu);
+					"process may run on\n", lc[l]);
 				return -EINVAL;
 			}
 		}
+		CPU_SET(lc[l], &used);
+	}
+	lc[0] = cpus[0];
+	for (int i = ncpus - 1; i >= 0; i--)  /* the first free one */
+		if (!CPU_ISSET(cpus[i], &used))
+			lc[0] = cpus[i];
+	for (unsigned l = 0; l < nlcores; l++) {
+		int cpu = lc[l], n;
+
 		n = snprintf(e->lcores + off, sizeof(e->lcores) - off, "%s%u@%d", l ? "," : "", l,
 			     cpu);
 

@@ -27,6 +27,12 @@
 
 #define POLL_US 10000
 #define STALL_SECS 2.0   /* a finite input that delivers nothing for this long has stopped */
+/*
+ * The counters are summed at most this often (a turn of a loop that serves
+ * a dump can come every few hundred microseconds): each sum reads lines
+ * the workers write every burst, and takes them out of their caches.
+ */
+#define SUM_EVERY_S 0.009
 
 static double now(void)
 {
@@ -204,7 +210,7 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 	uint64_t last_rx[SL_RUN_MAX_PORTS] = { 0 };
 	double last_change[SL_RUN_MAX_PORTS] = { 0 };
 	double interval = o->stats_interval;  /* SIGHUP may change it */
-	double start = now(), last = start, next_line = start + interval;
+	double start = now(), last = start, next_line = start + interval, summed = 0;
 	unsigned info_seen = 0;  /* one that came during start-up prints at the first check */
 	unsigned hup_seen = 0;   /* same for a SIGHUP */
 
@@ -222,7 +228,11 @@ void sl_stats_loop(struct sl_engine *eng, const char **why)
 		t = now();
 		if (eng->metrics)
 			sl_metrics_serve(eng);  /* a scrape waiting for its text */
-		sl_stats_sum(eng, &cur);
+		if (t - summed >= SUM_EVERY_S || sl_signal_info_count() != info_seen ||
+		    (interval > 0 && t >= next_line)) {
+			sl_stats_sum(eng, &cur);  /* lines the workers write per burst: not every turn */
+			summed = t;
+		}
 		sl_service_tick(eng);  /* systemd watchdog */
 		if (sl_signal_hup_count() != hup_seen) {  /* SIGHUP: re-read the config */
 			hup_seen = sl_signal_hup_count();

@@ -34,6 +34,14 @@
 #define R(n) ((uint16_t)(1u << (n)))
 #define R6_9 (R(6) | R(7) | R(8) | R(9))
 
+struct jit_sub *jit_sub_at(struct jit_state *st, uint32_t pc)
+{
+	for (uint32_t i = 0; i < st->nsubs; i++)
+		if (st->subs[i].start == pc)
+			return &st->subs[i];
+	return NULL;
+}
+
 struct jit_sub *jit_sub_of(const struct jit_state *st, uint32_t pc)
 {
 	for (uint32_t i = 0; i < st->nsubs; i++)

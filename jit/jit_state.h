@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * jit/ internals shared by the instruction selection (jit.c) and the
- * function layout (layout.c): the compiler's state, one native function per
+ * jit/ internals shared by the instruction selection (jit.c and its
+ * emit_*.c files) and the function layout (layout.c): the compiler's state, one native function per
  * subprogram, and the register conventions described at the top of jit.c.
  */
 #ifndef SL_JIT_STATE_H
@@ -148,6 +148,9 @@ int jit_find_subs(struct jit_state *st);
  */
 int jit_find_inlines(struct jit_state *st);
 
+/** The function that starts at @p pc (inline.c), or NULL. */
+struct jit_sub *jit_sub_at(struct jit_state *st, uint32_t pc);
+
 /** The function whose instructions include @p pc (inline.c), or NULL. */
 struct jit_sub *jit_sub_of(const struct jit_state *st, uint32_t pc);
 
@@ -178,5 +181,84 @@ bool jit_array_lookup_inlined(const struct jit_state *st, uint32_t pc);
  * allow it (call a function instead).
  */
 int jit_emit_array_lookup(struct jit_state *st, struct sl_map *map);
+
+/* ---- instruction selection: jit.c (driver and dispatch), emit_alu.c, emit_mem.c, emit_call.c, emit_jmp.c ---- */
+
+/** An ALU/JMP source: a register, or an immediate not yet materialized. */
+struct jit_src_op {
+	bool is_reg;
+	int reg;
+	int32_t imm;
+};
+
+/** 64-bit operation (ALU64, or JMP as opposed to JMP32)? */
+static inline bool jit_is_w64(const struct bpf_insn *in)
+{
+	uint8_t cls = SL_OP_CLASS(in->code);
+
+	return cls == BPF_ALU64 || cls == BPF_JMP;
+}
+
+/** x86 base register of eBPF register @p r as a memory base; r10 in an rsp frame moves @p off. */
+static inline int jit_mem_base(const struct jit_state *st, uint8_t r, int32_t *off)
+{
+	if (r == BPF_REG_10 && st->sub->rsp_frame)
+		*off += (int32_t)st->sub->stack;
+	return st->rmap[r];
+}
+
+/** Epilogue of the function being emitted; @p ret false leaves out the ret (tail calls). */
+static inline void jit_emit_epilogue(struct jit_state *st, bool ret)
+{
+	jit_emit_epilogue_of(&st->e, st->sub, ret);
+}
+
+/* emit_alu.c: operands, blinding, ALU instructions and the straight-line fusions */
+
+/** Next blinding key (xorshift64*, the same sequence every pass). */
+uint64_t jit_next_key(struct jit_state *st);
+/** AUX = @p imm, blinded: mov AUX, imm^key; xor AUX, key. @return AUX. */
+int jit_blind_imm(struct jit_state *st, int32_t imm);
+/** The source operand of @p in (blinded into AUX when constant blinding is on). */
+struct jit_src_op jit_src_operand(struct jit_state *st, const struct bpf_insn *in);
+/** A plain ALU/ALU64 instruction at st->pc. 0 or -errno. */
+int jit_do_alu(struct jit_state *st, const struct bpf_insn *in);
+/** A fused straight-line sequence (JIT_FUSE_ROL, LEA, ZEXT, BE16_*, MOV_*, ...; not CMOV). */
+void jit_emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse);
+/** ALU_K: an ALU operation with a register holding a constant, as the immediate form. 0 or -errno. */
+int jit_emit_alu_k(struct jit_state *st, const struct bpf_insn *in);
+
+/* emit_mem.c: loads, stores, atomics, lddw, LD_ABS/LD_IND */
+
+/** BPF_LD (lddw, LD_ABS, LD_IND), BPF_LDX, BPF_ST, BPF_STX (atomics included). 0 or -errno. */
+int jit_do_ld(struct jit_state *st, const struct bpf_insn *in);
+int jit_do_ldx(struct jit_state *st, const struct bpf_insn *in);
+int jit_do_st(struct jit_state *st, const struct bpf_insn *in);
+int jit_do_stx(struct jit_state *st, const struct bpf_insn *in);
+/** MEM_ALU at a load: "op size [m], imm" for the load, the operation and the store. */
+void jit_emit_mem_alu(struct jit_state *st, const struct bpf_insn *ld);
+/** ST_K: the store of a register holding a constant as a store of the immediate. 0 or -errno. */
+int jit_emit_st_k(struct jit_state *st, const struct bpf_insn *in);
+
+/* emit_call.c: the call emitter (local calls, helpers, tail calls, bpf_loop) */
+
+/** BPF_CALL at st->pc: a local call, a helper, a tail call (not one inline.c inlines: jit.c). 0 or -errno. */
+int jit_do_call(struct jit_state *st, const struct bpf_insn *in);
+
+/* emit_jmp.c: jumps, compares and the compare fusions */
+
+/** jmp/jcc to native offset @p target of the previous pass (rel8 when it fitted then). */
+void jit_emit_branch(struct jit_state *st, enum x86_cc cc, uint32_t target);
+/** Where a jump to @p target ends up after the plain gotos it lands on. */
+int64_t jit_thread_jump(const struct jit_state *st, int64_t target);
+/** BPF_JMP / BPF_JMP32 at st->pc but calls (jit.c sends those to jit_do_call()). 0 or -errno. */
+int jit_do_jmp(struct jit_state *st, const struct bpf_insn *in);
+/** CMOV: "if (cond) goto +1; rX = v" as compare + cmov. */
+void jit_emit_cmov(struct jit_state *st, const struct bpf_insn *in);
+/** SETCC, JZ_FLAGS, CMP_K / CMP_K32, and fuse_late.c's JMP32 / TEST_K / MEM_CMP jumps. 0 or -errno. */
+int jit_emit_setcc(struct jit_state *st, const struct bpf_insn *in);
+int jit_emit_jz_flags(struct jit_state *st, const struct bpf_insn *in);
+int jit_emit_cmp_k(struct jit_state *st, const struct bpf_insn *in);
+int jit_emit_late_jump(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse);
 
 #endif /* SL_JIT_STATE_H */

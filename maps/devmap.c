@@ -214,6 +214,20 @@ int64_t sl_map_redirect_target(struct sl_map *map, uint32_t key)
 	}
 }
 
+/* control thread (JIT compile time): the arrays devmap_at() reads */
+int sl_map_devmap_layout(struct sl_map *map, const uint64_t **vals, const uint8_t **present,
+			 uint32_t *max)
+{
+	uint32_t t = map ? map->def.type : 0;
+
+	if (t != BPF_MAP_TYPE_DEVMAP && t != BPF_MAP_TYPE_XSKMAP && t != BPF_MAP_TYPE_CPUMAP)
+		return -EINVAL;
+	*vals = (const uint64_t *)(const void *)to_devmap(map)->vals;
+	*present = (const uint8_t *)(const void *)to_devmap(map)->present;
+	*max = to_devmap(map)->max;
+	return 0;
+}
+
 int sl_map_devmap_get(struct sl_map *map, uint32_t key, uint32_t *ifindex)
 {
 	int64_t t = sl_map_redirect_target(map, key);

@@ -31,8 +31,7 @@
  * size (HTAB_KEY_SIZES: every size up to 16 bytes and some larger ones)
  * with hashing, comparison and key copy unrolled; a map calls the set of
  * its size through a pointer, the JIT calls them directly. Keys are read
- * as words, overlapping for sizes that are not multiples of 8
- * (hash_sized()), never with a memcmp call.
+ * as words that never overlap (hash_sized()), never with a memcmp call.
  *
  * Concurrency
  *   - Lookups take no lock: an RCU-style walk of the chain with acquire
@@ -58,7 +57,8 @@
  *     ordered before that delete or replacement. The control thread (no
  *     RCU reader) does the same under the bucket lock, every slot word by
  *     word. Workers also fail BPF_NOEXIST of a key they find, and
- *     BPF_EXIST of one they do not, without a lock or a new element.
+ *     BPF_EXIST of one they do not, without a lock or a new element, and
+ *     a delete of a key they do not find (-ENOENT) without a lock.
  *   - Unlinked elements are retired with an epoch (rcu.c) and reused only
  *     after every online worker has called sl_map_quiescent(); elements
  *     come from a pool (pool spinlock, writers only). The pool has spare
@@ -234,14 +234,29 @@ static inline void *elem_value(const struct sl_htab *t, struct htab_elem *e, uin
 /* ---- hashing and key comparison ---- */
 
 /*
- * A key of n bytes is read as words, never past its end: n >= 8 as the
- * 8-byte words at 0, 8, ... and a last one ending at n (overlapping the
- * one before when n is not a multiple of 8: a 12-byte key is the words at
- * 0 and 4); 4 <= n < 8 as the 4-byte words at 0 and n - 4; shorter keys
- * byte by byte. Hashing and comparison read the same words: unrolled
- * straight-line code for a constant n, a short loop for another, and no
- * memcmp call for any size.
+ * A key of n bytes is read as words, never past its end and never
+ * overlapping: a size that is a multiple of 8 as 8-byte words; any other
+ * as 4-byte words, then a 2- and a 1-byte word as the rest needs (6
+ * bytes: 4 at 0, 2 at 4; 12 bytes: 4, 4, 4; 13: 4, 4, 4, 1). A program
+ * builds its key on its stack just before the call, field by field (a
+ * MAC as a 4- and a 2-byte store, addresses as 4-byte stores): a load
+ * spanning two of those stores cannot take its bytes from the store
+ * buffer and waits until both reach the cache (a store-to-load
+ * forwarding stall, some 10-20 cycles), as 8-byte words and words
+ * overlapping the one before (4 at 0 and 4 at 2 for a 6-byte key) did.
+ * A C struct's size is a multiple of its alignment, so a key whose size
+ * is not a multiple of 8 has no 8-byte field and its stores are at most
+ * 4 bytes wide (or wider, merged by the compiler: a word inside one
+ * store still forwards). Hashing and comparison read the same words:
+ * unrolled straight-line code for a constant n, a short loop for another,
+ * and no memcmp call for any size.
  */
+/* the size of a key's words before its 2- and 1-byte rest (also sl_map_htab_jit()) */
+static inline uint32_t key_word(uint32_t n)
+{
+	return n % 8 ? 4 : 8;
+}
+
 static inline uint64_t key_w8(const void *k, uint32_t i)
 {
 	uint64_t w;
@@ -258,25 +273,31 @@ static inline uint32_t key_w4(const void *k, uint32_t i)
 	return w;
 }
 
+static inline uint16_t key_w2(const void *k, uint32_t i)
+{
+	uint16_t w;
+
+	memcpy(&w, (const uint8_t *)k + i, 2);
+	return w;
+}
+
 static inline __attribute__((always_inline)) uint32_t
 hash_sized(const struct sl_htab *t, const void *key, uint32_t n)
 {
 	const uint8_t *k = key;
 	uint64_t h = t->seed;
+	uint32_t i = 0, n8 = key_word(n) == 8 ? n : 0, n4 = n & ~3u;
 
-	if (n >= 8) {
 #pragma GCC unroll 8
-		for (uint32_t i = 0; i + 8 < n; i += 8)
-			h = _mm_crc32_u64(h, key_w8(k, i));
-		h = _mm_crc32_u64(h, key_w8(k, n - 8));
-	} else if (n >= 4) {
-		h = _mm_crc32_u32((uint32_t)h, key_w4(k, 0));
-		if (n > 4)
-			h = _mm_crc32_u32((uint32_t)h, key_w4(k, n - 4));
-	} else {
-		while (n--)
-			h = _mm_crc32_u8((uint32_t)h, *k++);
-	}
+	for (; i < n8; i += 8)
+		h = _mm_crc32_u64(h, key_w8(k, i));
+#pragma GCC unroll 16
+	for (; i < n4; i += 4)
+		h = _mm_crc32_u32((uint32_t)h, key_w4(k, i));
+	if (n & 2)
+		h = _mm_crc32_u16((uint32_t)h, key_w2(k, i)), i += 2;
+	if (n & 1)
+		h = _mm_crc32_u8((uint32_t)h, k[i]);
 	return (uint32_t)h ^ (uint32_t)(h >> 15);
 }
 
@@ -301,17 +322,18 @@ static inline __attribute__((always_inline)) bool key_eq(const void *a, const vo
 {
 	const uint8_t *x = a, *y = b;
 	uint64_t d = 0;
+	uint32_t i = 0, n8 = key_word(n) == 8 ? n : 0, n4 = n & ~3u;
 
-	if (n >= 8) {
 #pragma GCC unroll 8
-		for (uint32_t i = 0; i + 8 < n; i += 8)
-			d |= key_w8(x, i) ^ key_w8(y, i);
-		return (d | (key_w8(x, n - 8) ^ key_w8(y, n - 8))) == 0;
-	}
-	if (n >= 4)
-		return ((key_w4(x, 0) ^ key_w4(y, 0)) | (key_w4(x, n - 4) ^ key_w4(y, n - 4))) == 0;
-	while (n--)
-		d |= (uint64_t)(*x++ ^ *y++);
+	for (; i < n8; i += 8)
+		d |= key_w8(x, i) ^ key_w8(y, i);
+#pragma GCC unroll 16
+	for (; i < n4; i += 4)
+		d |= key_w4(x, i) ^ key_w4(y, i);
+	if (n & 2)
+		d |= (uint32_t)(key_w2(x, i) ^ key_w2(y, i)), i += 2;
+	if (n & 1)
+		d |= (uint32_t)(x[i] ^ y[i]);
 	return d == 0;
 }
 
@@ -938,6 +960,8 @@ delete_sized(struct sl_htab *t, const void *key, bool ctl, uint32_t ks)
 	uint32_t h = hash_sized(t, key, ks), b = h & t->mask;
 	struct htab_elem *e, *pred;
 
+	if (!ctl && !find_sized(t, h, key, ks))
+		return -ENOENT;  /* a worker (RCU reader): absent at this moment, no lock taken */
 	bucket_lock(t, b);
 	e = find_locked(t, b, h, key, ks, &pred);
 	if (e)
@@ -1385,3 +1409,37 @@ const struct sl_map_ops lru_percpu_hash_map_ops = {
 const struct sl_map_ops devmap_hash_map_ops = {
 	HTAB_OPS(devmap_hash_check), .ctl_update = devmap_hash_ctl_update,
 };
+
+/*
+ * Control thread (compile time): what jit/map_hash.c needs to emit a
+ * lookup in @p map in place: HASH and LRU_HASH (not per-CPU, whose value
+ * depends on the worker slot). Its hash and walk are those of
+ * htab_lookup_sized(): CRC32-C from the seed over the key's words
+ * (key_word()), h ^ h >> 15, the head word of bucket h & mask, its
+ * early miss, the chain, the LRU reference byte.
+ */
+int sl_map_htab_jit(const struct sl_map *map, struct sl_map_htab_jit *l)
+{
+	const struct sl_htab *t;
+
+	if (!map || (map->ops != &hash_map_ops && map->ops != &lru_hash_map_ops))
+		return -ENOTSUP;
+	t = SL_CONTAINER_OF(map, const struct sl_htab, map);
+	*l = (struct sl_map_htab_jit){
+		.heads = (const void *)t->heads,
+		.mask = t->mask,
+		.seed = t->seed,
+		.key_size = t->key_size,
+		.key_word = key_word(t->key_size),
+		.lru = t->lru,
+		.next_off = (int32_t)offsetof(struct htab_elem, next),
+		.hash_off = (int32_t)offsetof(struct htab_elem, hash),
+		.ref_off = (int32_t)offsetof(struct htab_elem, ref),
+		.key_off = (int32_t)offsetof(struct htab_elem, key),
+		.value_off = (int32_t)(offsetof(struct htab_elem, key) + t->value_off),
+		.head_ptr_mask = HEAD_PTR_MASK,
+		.head_more_bit = (uint8_t)__builtin_ctzll(HEAD_MORE),
+		.head_hash_shift = 48,   /* head_word(): the hash's top 16 bits */
+	};
+	return 0;
+}

@@ -270,16 +270,23 @@ static uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t a3, uint64_t
 }
 
 /*
- * Kernel semantics: the low two bits of flags are the verdict when the
- * key is absent; BPF_F_EXCLUDE_INGRESS means nothing without broadcast;
- * BPF_F_BROADCAST (to every port of the map) is not provided and, like
- * any unknown bit, gives XDP_ABORTED.
+ * Kernel semantics (__bpf_xdp_redirect_map()): the low two bits of flags
+ * are the verdict when the key is absent or out of range; any other bit
+ * gives XDP_ABORTED, except on a DEVMAP / DEVMAP_HASH, which also take
+ * BPF_F_EXCLUDE_INGRESS (meaningless without broadcast) and
+ * BPF_F_BROADCAST (to every port of the map: not provided, XDP_ABORTED).
+ * A miss leaves the redirect state as it was. jit/redirect.c emits the
+ * same in place; keep the two alike.
  */
 static uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_t a4, uint64_t a5)
 {
+	uint64_t mask = XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX;
+	uint32_t type = sl_map_get_def(PTR(map))->type;
 	int64_t target;
 
-	if (flags & ~(uint64_t)(XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX | BPF_F_EXCLUDE_INGRESS))
+	if (type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH)
+		mask |= BPF_F_EXCLUDE_INGRESS;
+	if (flags & ~mask)
 		return XDP_ABORTED;
 	target = sl_map_redirect_target(PTR(map), (uint32_t)key);
 	if (target < 0)

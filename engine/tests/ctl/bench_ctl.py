@@ -12,19 +12,25 @@ an operator's tools would be: the worker owns its core.
 
 1. One engine (1 worker, net_pcap infinite_rx -> the program drops every
    frame) runs maps_mix.bpf.o, whose HASH by_src gets 10,000 entries
-   through `map_update`. Phases of 2 s: no client, then ROUNDS times (one
-   client dumping by_src in a loop; the other CPU busy with a process that
-   touches nothing of the engine's; no client), the first two in turn in
-   the other order every other round (a phase's place in the round is not
-   what is measured). Per phase the worker's Mpps (rx deltas read over the
-   socket), its thread's share of a CPU (/proc), its Mpps per CPU second,
-   the control thread's share of a CPU and the dumps per second; each
-   loaded phase's ratio is taken against the mean of the no-client phases
-   just before and after it (drift cancels). Over the rounds: the median,
-   mean and spread (min, quartiles, max) of each ratio, and per round the
-   dumping phase against the busy one (what a dump costs beyond the other
-   CPU being busy at all). The dumping client and the busy process are
-   child processes (the sampling thread never waits for their GIL).
+   through `map_update`. Three child processes stay up for the whole
+   measurement, each switched on and off by an Event: a client dumping
+   by_src in a loop that parses each answer with json.loads; a client
+   dumping in a loop that reads each answer into one buffer and checks it
+   (one line, ok, every entry) without building objects, so that only the
+   engine's work is in it; a process keeping the other CPU busy with work
+   that touches nothing of the engine's (the anchor: what any work there
+   costs). Slots of SLOT s: one with nothing on, then ROUNDS rounds of the
+   three loaded kinds, each followed by a slot with nothing on, in an order
+   that rotates (ORDERS) so that no kind always follows another. The first
+   SETTLE s of a slot are not measured (a dump in flight ends, a process
+   wakes). A slot's rate is rx over the engine's own clock (`stats`
+   answers carry `monotonic`, the CLOCK_MONOTONIC of the counters' reading,
+   so the wait for an answer does not enter), with the worker thread's and
+   the control thread's CPU time from /proc interpolated to those instants.
+   Each loaded slot's ratio is against the mean of the no-client slots on
+   either side of it; over the rounds the median, mean and spread (min,
+   quartiles, max), each dumping ratio against the busy ratio of the same
+   round, and the same per second of worker CPU time.
    Then the control thread's instructions per dumped entry (callgrind,
    counted inside sl_ctl_dump_step over two dumps of the same map, filled
    by a preload file this time), which the machine's load does not change.
@@ -129,45 +135,79 @@ def fill(c, n):
                 raise SystemExit("fill failed: %r" % r)
 
 
-def dump_loop(sock, seconds, dumps):
-    """A client dumping by_src in a loop (a child process: no GIL shared with the sampling)."""
+def dumper(sock, on, quit, dumps, entries, parse):
+    """A client dumping by_src in a loop while @p on is set (a child process,
+    connected once: no GIL shared with the sampling, no start-up per slot).
+    @p parse: each answer goes through json.loads (objects for every entry,
+    as a script's client would build them); else it is read into one buffer
+    and checked (one line, ok, @p entries entries) without building objects:
+    all the engine's work, none of the client's parsing."""
     c = Client(sock)
-    end = time.time() + seconds
-    while time.time() < end:
-        c.req({"cmd": "map_dump", "map": "by_src"})
-        dumps.value += 1
+    buf, req = bytearray(4 << 20), b'{"cmd":"map_dump","map":"by_src"}\n'
+    view = memoryview(buf)
+    while not quit.is_set():
+        if not on.wait(0.05):
+            continue
+        if parse:
+            c.req({"cmd": "map_dump", "map": "by_src"})
+        else:
+            c.s.sendall(req)
+            n = 0
+            while not n or buf[n - 1] != 10:
+                k = c.s.recv_into(view[n:])
+                if not k or n + k == len(buf):
+                    raise SystemExit("dump answer cut or larger than %d bytes" % len(buf))
+                n += k
+            if not buf.startswith(b'{"ok":true') or buf.count(b'{"key":', 0, n) != entries:
+                raise SystemExit("dump answer: %r..." % bytes(buf[:200]))
+        with dumps.get_lock():
+            dumps.value += 1
 
 
-def busy_loop(seconds, dumps):
-    """The other CPU busy with work that touches nothing of the engine's (an anchor)."""
-    end, x = time.time() + seconds, 0
-    while time.time() < end:
-        for i in range(10000):
-            x = (x * 31 + i) & 0xffffffff
+def busy(on, quit):
+    """The other CPU busy, while @p on is set, with work that touches nothing
+    of the engine's (the anchor)."""
+    x = 0
+    while not quit.is_set():
+        if on.wait(0.05):
+            for i in range(10000):
+                x = (x * 31 + i) & 0xffffffff
 
 
-def rate(c, seconds, pid, tid):
-    """(Mpps, worker CPU share, Mpps per worker CPU second, control thread CPU share) over @p seconds."""
-    a, t0, c0, m0 = c.req({"cmd": "stats"})["rx"], time.time(), cpu_s(pid, tid), cpu_s(pid, pid)
-    time.sleep(seconds)
-    b, t1, c1, m1 = c.req({"cmd": "stats"})["rx"], time.time(), cpu_s(pid, tid), cpu_s(pid, pid)
-    return ((b - a) / (t1 - t0) / 1e6, (c1 - c0) / (t1 - t0),
-            (b - a) / (c1 - c0) / 1e6 if c1 > c0 else 0.0, (m1 - m0) / (t1 - t0))
+def counters(c, pid, tid):
+    """(engine CLOCK_MONOTONIC of the counters, rx, worker CPU s, control thread CPU s):
+    the CPU times read before and after the request, interpolated to the engine's time."""
+    t0, w0, m0 = time.monotonic(), cpu_s(pid, tid), cpu_s(pid, pid)
+    st = c.req({"cmd": "stats"})
+    t1, w1, m1 = time.monotonic(), cpu_s(pid, tid), cpu_s(pid, pid)
+    t = min(max(st["monotonic"], t0), t1)
+    f = (t - t0) / (t1 - t0) if t1 > t0 else 0.5
+    return t, st["rx"], w0 + (w1 - w0) * f, m0 + (m1 - m0) * f
 
 
-def phase(c, p, tid, sock, what, seconds):
-    """One phase: what = None (no client), dump_loop or busy_loop in a child process."""
-    dumps = multiprocessing.Value("l", 0)
-    child = None
-    if what:
-        args = (sock, seconds + 0.3, dumps) if what is dump_loop else (seconds + 0.3, dumps)
-        child = multiprocessing.Process(target=what, args=args)
-        child.start()
-        time.sleep(0.15)
-    r = rate(c, seconds, p.pid, tid)
-    if child:
-        child.join()
-    return r + (dumps.value / (seconds + 0.3),)
+SLOT, SETTLE = 0.30, 0.06  # a slot; the first part of it, after a switch, is not measured
+ROUNDS = 30                # each: three loaded slots, each after a no-client slot
+KINDS = ("dumping, parsing", "dumping, reading", "other CPU busy")
+ORDERS = ((0, 1, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0), (1, 0, 2), (0, 2, 1))  # rotate through
+
+
+def slot(c, pid, tid, ev, dumps):
+    """One slot with @p ev (an Event, or None: nothing) on: (Mpps, worker CPU share,
+    Mpps per worker CPU second, control thread CPU share, dumps/s) over its last
+    SLOT - SETTLE seconds."""
+    if ev:
+        ev.set()
+    time.sleep(SETTLE)
+    d0 = dumps.value
+    a = counters(c, pid, tid)
+    time.sleep(SLOT - SETTLE)
+    b = counters(c, pid, tid)
+    d1 = dumps.value
+    if ev:
+        ev.clear()
+    dt, dw = b[0] - a[0], b[2] - a[2]
+    return ((b[1] - a[1]) / dt / 1e6, dw / dt, (b[1] - a[1]) / dw / 1e6 if dw > 0 else 0.0,
+            (b[3] - a[3]) / dt, (d1 - d0) / dt)
 
 
 def median(xs):
@@ -175,16 +215,35 @@ def median(xs):
     return (xs[len(xs) // 2] + xs[(len(xs) - 1) // 2]) / 2
 
 
+def quart(xs, f):
+    """The f-quantile of xs (linear between order statistics)."""
+    xs = sorted(xs)
+    k = f * (len(xs) - 1)
+    lo = int(k)
+    return xs[lo] + (xs[min(lo + 1, len(xs) - 1)] - xs[lo]) * (k - lo)
+
+
 def spread(xs):
     """min / lower quartile / upper quartile / max of xs, as text."""
-    xs = sorted(xs)
-
-    def q(f):
-        return xs[min(len(xs) - 1, int(f * (len(xs) - 1) + 0.5))]
-    return "%.3f / %.3f / %.3f / %.3f (min, quartiles, max)" % (xs[0], q(0.25), q(0.75), xs[-1])
+    return "%.3f / %.3f / %.3f / %.3f (min, quartiles, max)" % (
+        min(xs), quart(xs, 0.25), quart(xs, 0.75), max(xs))
 
 
-ROUNDS = 9  # 5 left the median at the mercy of two disturbed rounds (the anchor's spread was 0.83-1.04)
+def summary(name, xs):
+    return "%s: median %.3f, mean %.3f, spread %s" % (name, median(xs), sum(xs) / len(xs),
+                                                      spread(xs))
+
+
+def where(pid):
+    """Each thread of @p pid and the CPUs it may run on, as text."""
+    out = []
+    for t in sorted(os.listdir("/proc/%d/task" % pid), key=int):
+        with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+            name = f.read().strip()
+        with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+            cpus = [l.split()[1] for l in f if l.startswith("Cpus_allowed_list")][0]
+        out.append("%s %s" % (name if int(t) != pid else name + " (main lcore: control)", cpus))
+    return ", ".join(out)
 
 
 def bench_dump(sluice, obj, pcap, tmp):
@@ -195,47 +254,65 @@ def bench_dump(sluice, obj, pcap, tmp):
     entries = len(c.req({"cmd": "map_dump", "map": "by_src"})["entries"])
     time.sleep(0.5)
     tid = worker_tid(p.pid)
+    quit = multiprocessing.Event()
+    on = [multiprocessing.Event() for _ in KINDS]
+    dumps = multiprocessing.Value("l", 0)
+    kids = [multiprocessing.Process(target=dumper, args=(sock, on[0], quit, dumps, entries, True)),
+            multiprocessing.Process(target=dumper, args=(sock, on[1], quit, dumps, entries, False)),
+            multiprocessing.Process(target=busy, args=(on[2], quit))]
+    for k in kids:
+        k.start()
+    time.sleep(0.3)
     print("== control socket: worker Mpps while a client dumps a %d-entry HASH in a loop" % entries)
-    print("   phases of 2 s: no client | a client dumping in a loop | the other CPU busy with "
-          "a process that touches nothing of the engine's (anchor: what any work there costs); "
-          "each ratio against the mean of the no-client phases before and after it")
-    print("   (cpu: the worker thread's share of a CPU; /cpu: Mpps per second of worker CPU "
-          "time; ctl: the control thread's share of a CPU)")
-    none = [phase(c, p, tid, sock, None, 2.0)]
-    dump, busy = [], []
+    print("   where each runs (CPUs allowed): engine: %s; the dumping clients and the busy "
+          "process: %s" % (where(p.pid), ",".join(map(str, sorted(os.sched_getaffinity(0))))))
+    print("   %d rounds of %.2f s slots (the first %.2f s after a switch not measured): no client, "
+          "then each of: a client dumping in a loop that parses each answer (json.loads) | one "
+          "that reads and checks it without building objects | the other CPU busy with a process "
+          "that touches nothing of the engine's (what any work there costs), each followed by a "
+          "no-client slot, in a rotating order; the three child processes stay up and are "
+          "switched on and off; each loaded slot against the mean of the no-client slots on "
+          "either side; rx over the engine's own clock (stats.monotonic)" %
+          (ROUNDS, SLOT, SETTLE))
+    none, got = [slot(c, p.pid, tid, None, dumps)], [[] for _ in KINDS]
+    ratio, ratio_cpu = [[] for _ in KINDS], [[] for _ in KINDS]
     for r in range(ROUNDS):
-        if r % 2 == 0:
-            dump.append(phase(c, p, tid, sock, dump_loop, 2.0))
-            busy.append(phase(c, p, tid, sock, busy_loop, 2.0))
-        else:
-            busy.append(phase(c, p, tid, sock, busy_loop, 2.0))
-            dump.append(phase(c, p, tid, sock, dump_loop, 2.0))
-        none.append(phase(c, p, tid, sock, None, 2.0))
+        for k in ORDERS[r % len(ORDERS)]:
+            got[k].append(slot(c, p.pid, tid, on[k], dumps))
+            none.append(slot(c, p.pid, tid, None, dumps))
+            x, n0, n1 = got[k][-1], none[-2], none[-1]
+            nw, nc = (n0[0] + n1[0]) / 2, (n0[2] + n1[2]) / 2
+            ratio[k].append(x[0] / nw if nw else 0)
+            if nc and x[2]:
+                ratio_cpu[k].append(x[2] / nc)
+    quit.set()
+    for k in kids:
+        k.join()
     stop(p)
-    rd, rdc, rb, rbc = [], [], [], []
-    for i in range(ROUNDS):
-        n0, n1, d, b = none[i], none[i + 1], dump[i], busy[i]
-        nw, nc = (n0[0] + n1[0]) / 2, (n0[2] + n1[2]) / 2
-        rd.append(d[0] / nw if nw else 0)
-        rdc.append(d[2] / nc if nc else 0)
-        rb.append(b[0] / nw if nw else 0)
-        rbc.append(b[2] / nc if nc else 0)
-        print("  no client %6.2f Mpps (cpu %.2f, %5.2f/cpu) | dumping %6.2f Mpps (cpu %.2f, "
-              "%5.2f/cpu; %4.1f dumps/s, ctl %.2f: %.1f ms per dump) | other CPU busy %6.2f Mpps "
-              "(cpu %.2f, %5.2f/cpu) | ratios: dumping %.3f (/cpu %.3f), busy %.3f (/cpu %.3f)" %
-              (n0[0], n0[1], n0[2], d[0], d[1], d[2], d[4], d[3],
-               d[3] / d[4] * 1e3 if d[4] else 0, b[0], b[1], b[2], rd[-1], rdc[-1], rb[-1],
-               rbc[-1]))
-    print("  dumping: ratio median %.3f, mean %.3f, spread %s (per worker CPU second: median "
-          "%.3f, mean %.3f) (target >= 0.97)" % (median(rd), sum(rd) / ROUNDS, spread(rd),
-                                                  median(rdc), sum(rdc) / ROUNDS))
-    print("  other CPU busy, no client: ratio median %.3f, mean %.3f, spread %s (per worker CPU "
-          "second: median %.3f)" % (median(rb), sum(rb) / ROUNDS, spread(rb), median(rbc)))
-    paired = [d / b for d, b in zip(rd, rb) if b]
-    pairedc = [d / b for d, b in zip(rdc, rbc) if b]
-    print("  dumping against other CPU busy, same round: median %.3f, spread %s; per worker CPU "
-          "second: median %.3f, spread %s (what a dump costs beyond any work on the other CPU)" %
-          (median(paired), spread(paired), median(pairedc), spread(pairedc)))
+
+    def mean(xs, i):
+        return sum(x[i] for x in xs) / len(xs)
+    line = "  means: no client %.2f Mpps (worker cpu %.2f, %.2f Mpps/cpu)" % (
+        mean(none, 0), mean(none, 1), mean(none, 2))
+    for k, name in enumerate(KINDS):
+        xs = got[k]
+        line += " | %s %.2f Mpps (cpu %.2f, %.2f/cpu" % (name, mean(xs, 0), mean(xs, 1),
+                                                        mean(xs, 2))
+        if mean(xs, 4):
+            line += "; %.1f dumps/s, control thread %.2f of a CPU: %.1f ms per dump" % (
+                mean(xs, 4), mean(xs, 3), mean(xs, 3) / mean(xs, 4) * 1e3)
+        line += ")"
+    print(line)
+    for k, name in enumerate(KINDS):
+        print("  %-17s ratios by round: %s" % (name, " ".join("%.3f" % x for x in ratio[k])))
+    for k, name in enumerate(KINDS):
+        print("  " + summary(name + " / no client", ratio[k]) +
+              (" (target >= 0.97)" if k < 2 else ""))
+    for k in (0, 1):
+        print("  " + summary(KINDS[k] + " / other CPU busy, same round",
+                             [d / b for d, b in zip(ratio[k], ratio[2]) if b]))
+    print("  per worker CPU second: " + "; ".join(
+        summary(name, ratio_cpu[k]) for k, name in enumerate(KINDS) if ratio_cpu[k]))
     dump_instructions(sluice, obj, pcap, os.path.dirname(sock))
 
 

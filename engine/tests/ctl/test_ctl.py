@@ -170,11 +170,17 @@ def case_commands(argv, tmp):
     if stat.S_IMODE(mode) != 0o600 or not stat.S_ISSOCK(mode):
         fail("socket mode %o" % mode)
     time.sleep(1.2)  # a rate sample
+    t0 = time.monotonic()
     st = eng.ctl_json("stats")
+    t1 = time.monotonic()
+    if not isinstance(st.get("monotonic"), float) or not t0 <= st["monotonic"] <= t1:
+        fail("stats: monotonic %r not within the request's %.6f..%.6f (CLOCK_MONOTONIC)" %
+             (st.get("monotonic"), t0, t1))
     if st["rx"] <= 0 or st["rates"]["rx"] <= 0 or st["exec"] not in ("jit", "interpreter"):
         fail("stats %r" % st)
     if st["rx"] != sum(w["rx"] for w in st["per_worker"]) and st["rx"] < 0:
         fail("stats per worker")
+    check_client_off_workers(eng, st)
     human = eng.ctl("stats").stdout
     for word in ("rx", "verdicts:", "PORT", "WORKER", "net_pcap0", "net_null0"):
         if word not in human:
@@ -379,13 +385,14 @@ def cpu_list(text):
     return cpus
 
 
-def check_affinity(pid):
+def check_affinity(pid, expect=("rte-worker", "telemetry", "MHD", "eal-intr"), label=""):
     """The worker lcore's CPU is the worker's alone: the control thread (main
     lcore), DPDK's interrupt and telemetry threads and the metrics thread
-    (libmicrohttpd) may run only on other CPUs."""
+    (libmicrohttpd) may run only on other CPUs. @return the worker CPUs and
+    the other threads' CPU sets."""
     if len(os.sched_getaffinity(0)) < 2:
         print("ok affinity not checked: this test may run on one CPU only")
-        return
+        return None
     # a thread names itself once running (libmicrohttpd's after the daemon
     # started): read again, up to 3 s, until every expected name is there
     for _ in range(30):
@@ -396,23 +403,96 @@ def check_affinity(pid):
             with open("/proc/%d/task/%s/status" % (pid, t)) as f:
                 allowed = re.search(r"Cpus_allowed_list:\s*(\S+)", f.read()).group(1)
             threads["%s/%s" % (name, t)] = cpu_list(allowed)
-        if all(any(n.startswith(w) for n in threads)
-               for w in ("rte-worker", "telemetry", "MHD", "eal-intr")):
+        if all(any(n.startswith(w) for n in threads) for w in expect):
             break
         time.sleep(0.1)
     workers = set().union(*(c for n, c in threads.items() if n.startswith("rte-worker")))
     others = {n: c for n, c in threads.items() if not n.startswith("rte-worker")}
     if not workers:
         fail("affinity: no worker thread in %r" % sorted(threads))
-    for want in ("telemetry", "MHD", "eal-intr"):
+    for want in expect[1:]:
         if not any(n.startswith(want) for n in others):
-            fail("affinity: no %s thread in %r" % (want, sorted(threads)))
+            fail("affinity%s: no %s thread in %r" % (label, want, sorted(threads)))
     for n, c in others.items():
         if c & workers:
-            fail("affinity: thread %s may run on CPUs %r, the worker's %r" %
-                 (n, sorted(c), sorted(workers)))
-    print("ok affinity: worker on CPUs %r; %d other threads (control, DPDK interrupt and "
-          "telemetry, metrics) only elsewhere" % (sorted(workers), len(others)))
+            fail("affinity%s: thread %s may run on CPUs %r, the worker's %r" %
+                 (label, n, sorted(c), sorted(workers)))
+    print("ok affinity%s: worker on CPUs %r; %d other threads (%s) only elsewhere" %
+          (label, sorted(workers), len(others), ", ".join(expect[1:])))
+    return workers, others
+
+
+def check_client_off_workers(eng, st):
+    """stats.per_worker[].cpu is the CPU the worker thread is pinned to (read
+    from /proc here); a running `sluice ctl` takes those CPUs out of its own
+    set when another is left."""
+    threads = {}
+    for t in os.listdir("/proc/%d/task" % eng.proc.pid):
+        with open("/proc/%d/task/%s/comm" % (eng.proc.pid, t)) as f:
+            name = f.read().strip()
+        with open("/proc/%d/task/%s/status" % (eng.proc.pid, t)) as f:
+            threads[name] = cpu_list(re.search(r"Cpus_allowed_list:\s*(\S+)", f.read()).group(1))
+    workers = {c for n, cs in threads.items() if n.startswith("rte-worker") for c in cs}
+    if {w.get("cpu") for w in st["per_worker"]} != workers:
+        fail("stats: per_worker cpu %r, the worker threads may run on %r" %
+             ([w.get("cpu") for w in st["per_worker"]], sorted(workers)))
+    mine = os.sched_getaffinity(0)
+    if not mine - workers:
+        print("ok per_worker cpu %r; `sluice ctl` affinity not checked: no other CPU here" %
+              sorted(workers))
+        return
+    p = subprocess.Popen([eng.sluice, "ctl", "--socket", eng.sock, "trace"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        allowed = None
+        for _ in range(100):
+            with open("/proc/%d/status" % p.pid) as f:
+                allowed = cpu_list(re.search(r"Cpus_allowed_list:\s*(\S+)", f.read()).group(1))
+            if allowed == mine - workers:
+                break
+            time.sleep(0.05)
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=10)
+    if allowed != mine - workers:
+        fail("sluice ctl trace runs on CPUs %r, want %r (ours %r less the workers' %r)" %
+             (sorted(allowed or []), sorted(mine - workers), sorted(mine), sorted(workers)))
+    print("ok per_worker cpu %r; a running `sluice ctl` keeps to CPUs %r" %
+          (sorted(workers), sorted(allowed)))
+
+
+def check_lcores_first_cpu(argv, tmp, prog):
+    """workers: {lcores: [C]} with C the first CPU this process may use: the
+    main lcore (control thread) and DPDK's threads go to another CPU, not
+    onto the worker's (the main lcore used to take the first allowed CPU
+    whatever the workers' were)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        print("ok affinity with workers.lcores not checked: one CPU only")
+        return
+    pcap, sock = os.path.join(tmp, "in.pcap"), os.path.join(tmp, "lc.sock")
+    if not os.path.exists(pcap):
+        sl.gen_pcap(argv[2], pcap, 500, 7)
+    cfg = os.path.join(tmp, "lc.yaml")
+    with open(cfg, "w") as f:
+        f.write("program: {object: %s}\nports:\n  - {device: \"net_pcap0,rx_pcap=%s,"
+                "infinite_rx=1\"}\n  - {device: \"net_null0,no-rx=1\"}\n"
+                "workers: {lcores: [%d]}\ncontrol: {socket: %s}\neal: %s\n" %
+                (os.path.abspath(prog), os.path.abspath(pcap), cpus[0], sock, sl.EAL_YAML))
+    p = sl.spawn([argv[1], "run", "--quiet", "-c", cfg, "--duration", "60"],
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        sl.wait_for_path(sock, p, 10)
+        got = check_affinity(p.pid, ("rte-worker", "telemetry", "eal-intr"),
+                             " (workers.lcores [%d])" % cpus[0])
+        if got and got[0] != {cpus[0]}:
+            fail("affinity (workers.lcores [%d]): the worker may run on %r" %
+                 (cpus[0], sorted(got[0])))
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=60)
+    if p.returncode != 0:
+        fail("engine with workers.lcores: exit %d: %s" % (p.returncode, err.strip()))
 
 
 def case_reload(argv, tmp):
@@ -421,6 +501,7 @@ def case_reload(argv, tmp):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
+    check_lcores_first_cpu(argv, tmp, v1)
     eng = Engine(argv, tmp, v1, extra=["--metrics", "127.0.0.1:%d" % port])
     check_affinity(eng.proc.pid)
     stop, errors, dumps = threading.Event(), [], [0]
