@@ -9,7 +9,8 @@
  * and end replaced. SysV call burst(b), b a struct sl_jit_burst (ctx first,
  * so r1 = b):
  *
- *   push rbx; push r12; push r13; push r14; push r15; push rbp
+ *   push rbx; push r12; push r13; push rbp (; push r14; push r15: when
+ *                                            the bounds live there, nsaved())
  *                                            rsp 8 mod 16 again, as at a call
  *   mov r12, rdi                             b: survives helpers (callee-saved)
  *   mov r13, [r12 + end]
@@ -33,7 +34,7 @@
  *   add rbx, 8; jnz loop
  *   mov eax, XDP_PASS                        the burst ran to its end
  * stop:
- *   add rbx, r13; mov [r12 + cur], rbx; pop rbp ... pop rbx; ret   (rax = r0)
+ *   add rbx, r13; mov [r12 + cur], rbx; pop ... pop rbx; ret   (rax = r0)
  *
  * When the main function ends in a pass (its last instruction an exit
  * after "r0 = XDP_PASS"), that exit falls into next instead, and epi comes
@@ -80,7 +81,7 @@
 /* the per-packet fields of sl_xdp_ctx come first; the per-burst ones from here */
 #define BURST_FIELDS ((int16_t)offsetof(struct sl_xdp_ctx, ingress_ifindex))
 
-static const uint8_t saved_regs[] = { X_RBX, X_R12, X_R13, X_R14, X_R15, X_RBP };
+static const uint8_t saved_regs[] = { X_RBX, X_R12, X_R13, X_RBP, X_R14, X_R15 };
 
 /* The field a context load at @p off reads: 0 data (or data_meta, the same), 1 data_end, or -1. */
 static int field_of(int16_t off)
@@ -441,11 +442,26 @@ static void emit_bounds(struct jit_state *st)
 	}
 }
 
+/*
+ * How many of saved_regs the entry saves: rbx, r12, r13 (the loop's
+ * state) and rbp, which keeps rsp 8 mod 16 (an even count of pushes), plus
+ * r14 and r15 when a bound's home is one of them (pick_homes()). The main
+ * function saves what it uses itself (rbp as a frame pointer), and nothing
+ * else (burst_prepare()).
+ */
+static unsigned nsaved(const struct jit_state *st)
+{
+	for (int f = 0; st->burst_ctx_regs && f < 2; f++)
+		if (st->burst_home[f] == X_R14 || st->burst_home[f] == X_R15)
+			return sizeof(saved_regs);
+	return 4;
+}
+
 static void burst_head(struct jit_state *st)
 {
 	struct x86_emit *e = &st->e;
 
-	for (unsigned i = 0; i < sizeof(saved_regs); i++)
+	for (unsigned i = 0; i < nsaved(st); i++)
 		x86_push(e, saved_regs[i]);
 	x86_mov_rr(e, true, X_R12, X_RDI);                            /* mov r12, rdi */
 	x86_load(e, 8, X_R13, X_R12, END);                            /* mov r13, [r12 + end] */
@@ -498,7 +514,7 @@ static void burst_tail(struct jit_state *st)
 	x86_bind8(e, stop);
 	x86_alu_rr(e, true, ALU_ADD, X_RBX, X_R13);                   /* add rbx, r13 */
 	x86_store(e, 8, X_R12, CUR, X_RBX);                           /* mov [r12 + cur], rbx */
-	for (unsigned i = sizeof(saved_regs); i-- > 0;)
+	for (unsigned i = nsaved(st); i-- > 0;)
 		x86_pop(e, saved_regs[i]);
 	x86_ret(e);
 }
