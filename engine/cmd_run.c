@@ -454,7 +454,7 @@ static int compile_prog(struct sl_engine *eng)
 	}
 	if (!eng->jit && o->exec != SL_RUN_EXEC_INTERP && !o->quiet)
 		printf("sluice: JIT unavailable for this program (%s): using the interpreter\n", log);
-	sl_worker_exec_init(&eng->exec_main, eng->prog, eng->jit);
+	sl_worker_exec_init(eng, &eng->exec_main, eng->prog, eng->jit);
 	eng->exec = &eng->exec_main;
 	eng->exec_name = eng->jit ? "jit" : "interpreter";
 	return 0;
