@@ -9,8 +9,8 @@
  * the map itself (its seed, mask, table address, key size, kind) becomes
  * immediates; the rest is the same walk, described by sl_map_htab_jit():
  *
- *   eax = seed; crc32 eax|rax, [key + i] per word    the hash, key_word-byte
- *   edx = eax >> 15; eax ^= edx                       words, then 2 and 1
+ *   eax = seed; crc32 eax|rax, [key + i] per word    the hash (hash_words())
+ *   edx = eax >> 15; eax ^= edx
  *   rdx = heads[eax & mask]                           head word
  *   top 16 bits != eax >> 16 and no MORE bit: rdx = 0 (a miss, no element read)
  *   rdx &= ptr mask; jmp test
@@ -31,10 +31,12 @@
 #include <string.h>
 
 #include "sl_maps.h"
+#include "jit_internal.h"
 #include "jit_state.h"
 #include "map_hash.h"
 
 #define KEY_MAX_INLINE 64u   /* longer keys: the map's function */
+#define STACK_BYTES 512      /* an eBPF frame */
 
 /* crc32 r32|r64, byte|word|dword|qword [base + disp32] (F2 [REX] 0F 38 F0|F1 /r, 66 for words) */
 static void crc32_mem(struct x86_emit *e, unsigned size, int dst, int base, int32_t off)
@@ -82,7 +84,7 @@ static void bind32(struct x86_emit *e, size_t label)
 		memcpy(e->buf + label - 4, &rel, 4);
 }
 
-/* The key's words as the map hashes them: @p off / @p size of each, @return how many. */
+/* The key's words as the map reads them: @p off / @p size of each, @return how many. */
 static unsigned key_words(const struct sl_map_htab_jit *l, int32_t *off, unsigned *size)
 {
 	unsigned n = 0;
@@ -94,6 +96,85 @@ static unsigned key_words(const struct sl_map_htab_jit *l, int32_t *off, unsigne
 		off[n] = (int32_t)i, size[n++] = 2, i += 2;
 	if ((l->key_size - i) & 1)
 		off[n] = (int32_t)i, size[n++] = 1;
+	return n;
+}
+
+/* The stack offset r2 holds at st->pc (r2 = r10 + off, maybe through copies), in @p off. */
+static bool key_on_stack(const struct jit_state *st, int32_t *off)
+{
+	const struct sl_prog *p = st->prog;
+	uint32_t pc = st->pc;
+	uint8_t r = BPF_REG_2;
+	int64_t add = 0;
+
+	for (int depth = 0; st->targets && depth < 8; depth++) {
+		int64_t k = jit_reg_def(p, st->targets, pc, r);
+		const struct bpf_insn *in = k >= 0 ? &p->insns[k] : NULL;
+
+		if (in && in->code == (BPF_ALU64 | BPF_ADD | BPF_K) && in->dst_reg == r) {
+			add += in->imm;
+		} else if (in && in->code == (BPF_ALU64 | BPF_MOV | BPF_X) && in->src_reg == BPF_REG_10) {
+			*off = (int32_t)add;
+			return add >= -STACK_BYTES && add < 0;
+		} else if (in && in->code == (BPF_ALU64 | BPF_MOV | BPF_X)) {
+			r = in->src_reg;
+		} else {
+			return false;
+		}
+		pc = (uint32_t)k;
+	}
+	return false;
+}
+
+/*
+ * The words the hash reads the key in: any split gives the same hash
+ * (CRC32-C of the bytes in order: crc32 of an 8-byte word is that of its
+ * two 4-byte halves, and so on). For a key on the stack, the split that
+ * puts each word inside one of the program's stores to it (r10-based, on
+ * any path): the program has just written it, and a load that spans two
+ * stores waits until both reach the cache (no store-to-load forwarding);
+ * the largest word (8, 4, 2, 1) that no store's start or end cuts. Else
+ * the map's own words.
+ */
+static unsigned hash_words(const struct jit_state *st, const struct sl_map_htab_jit *l,
+			   int32_t *off, unsigned *size)
+{
+	static const unsigned widths[] = { 8, 4, 2, 1 };
+	bool cut[KEY_MAX_INLINE + 1] = { false };
+	const struct sl_prog *p = st->prog;
+	int32_t base, ks = (int32_t)l->key_size;
+	unsigned n = 0;
+
+	if (!key_on_stack(st, &base))
+		return key_words(l, off, size);
+	for (uint32_t k = 0; k < p->n_insns; k++) {
+		const struct bpf_insn *in = &p->insns[k];
+		uint8_t cls = SL_OP_CLASS(in->code);
+		int32_t s, e;
+
+		if (sl_isa_is_lddw(in))
+			k++;
+		if ((cls != BPF_ST && cls != BPF_STX) || in->dst_reg != BPF_REG_10 ||
+		    (SL_OP_MODE(in->code) != BPF_MEM && SL_OP_MODE(in->code) != BPF_ATOMIC))
+			continue;
+		s = in->off - base;
+		e = s + (int32_t)sl_isa_size_bytes(in->code);
+		if (e > 0 && s < ks)
+			cut[s > 0 ? s : 0] = cut[e < ks ? e : ks] = true;
+	}
+	for (int32_t i = 0; i < ks; n++) {
+		for (unsigned w = 0; w < 4; w++) {
+			int32_t j = 1;
+
+			while (j < (int32_t)widths[w] && i + j < ks && !cut[i + j])
+				j++;
+			if (j == (int32_t)widths[w]) {
+				off[n] = i, size[n] = widths[w];
+				break;
+			}
+		}
+		i += (int32_t)size[n];
+	}
 	return n;
 }
 
@@ -128,8 +209,8 @@ int jit_emit_hash_lookup(struct jit_state *st, struct sl_map *map)
 	struct x86_emit *e = &st->e;
 	int key = st->rmap[BPF_REG_2];
 	struct sl_map_htab_jit l;
-	int32_t off[KEY_MAX_INLINE];
-	unsigned size[KEY_MAX_INLINE], n;
+	int32_t off[KEY_MAX_INLINE], hoff[KEY_MAX_INLINE];
+	unsigned size[KEY_MAX_INLINE], hsize[KEY_MAX_INLINE], n, hn;
 	size_t l_test, l_null, l_done, l_ref, next;
 
 	if (sl_map_htab_jit(map, &l) || !l.key_size || l.key_size > KEY_MAX_INLINE ||
@@ -137,9 +218,10 @@ int jit_emit_hash_lookup(struct jit_state *st, struct sl_map *map)
 	    key == X_RCX || key == X_RDX || key == X_RDI || key == X_R8)
 		return 0;   /* the key's register must not be one of the scratch registers here */
 	n = key_words(&l, off, size);
+	hn = hash_words(st, &l, hoff, hsize);
 	x86_mov_ri(e, false, X_RAX, (int64_t)l.seed);
-	for (unsigned i = 0; i < n; i++)
-		crc32_mem(e, size[i], X_RAX, key, off[i]);
+	for (unsigned i = 0; i < hn; i++)
+		crc32_mem(e, hsize[i], X_RAX, key, hoff[i]);
 	x86_mov_rr(e, false, X_RDX, X_RAX);
 	x86_shift_ri(e, false, SH_SHR, X_RDX, 15);
 	x86_alu_rr(e, false, ALU_XOR, X_RAX, X_RDX);                     /* eax = h */

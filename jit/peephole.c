@@ -45,7 +45,9 @@
  * the block ("r1 = 20; if r1 > r4") compares with the immediate (mirrored),
  * and an add, sub, and, or or xor with one uses the immediate, so the mov
  * (or lddw) goes when nothing else reads it; "rX op= y; if rX == 0"
- * (add, sub, and, or, xor) branches on the operation's own flags.
+ * (add, sub, and, or, xor) branches on the operation's own flags; a
+ * stack slot stored back right after it was loaded (clang's reload and
+ * re-spill at a join) stores nothing (match_reload()).
  *
  * Rotates of two copies (match_rotate_or(), the OR found first, its
  * operands' shifts looked up backwards in the same straight line): clang
@@ -524,6 +526,26 @@ static void match_st_k(const struct sl_prog *p, const uint8_t *targets, uint32_t
 		return;
 	fuse[pc] = JIT_FUSE_ST_K;
 	fuse[p->n_insns + pc] = (uint8_t)(pc - k);
+}
+
+/*
+ * "rX = *(size *)(r10 + off); *(size *)(r10 + off) = rX" (clang reloads a
+ * spilled value where paths join and spills it again): the store writes
+ * back the bytes just loaded, so it emits nothing (JIT_FUSE_NOP), unless a
+ * jump lands on it. The stack is the program's own: no other thread can
+ * have written the slot between the two.
+ */
+static void match_reload(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *ld = &p->insns[pc], *st = ld + 1;
+
+	if (SL_OP_CLASS(ld->code) != BPF_LDX || SL_OP_MODE(ld->code) != BPF_MEM ||
+	    ld->src_reg != BPF_REG_10 || targets[pc + 1] || fuse[pc + 1])
+		return;
+	if (st->code != (BPF_STX | BPF_MEM | SL_OP_SIZE(ld->code)) || st->dst_reg != BPF_REG_10 ||
+	    st->src_reg != ld->dst_reg || st->off != ld->off)
+		return;
+	fuse[pc + 1] = JIT_FUSE_NOP;
 }
 
 /*
@@ -1090,6 +1112,8 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 		if (fuse[pc] || fuse[pc + 1] || sl_isa_is_lddw(&p->insns[pc]))
 			continue;
 		match_setcc(p, targets, pc, fuse);
+		if (!fuse[pc])
+			match_reload(p, targets, pc, fuse);
 		if (!fuse[pc])
 			match_zext_unread(p, targets, hi, pc, fuse);
 		if (!fuse[pc])

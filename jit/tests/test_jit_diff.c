@@ -16,6 +16,7 @@
  *    (so r6-r9 preservation is tested), and r1-r5 are re-initialized
  *    after each call (the ABI clobbers them);
  *  - at the end every scalar is stored into the memory buffer.
+ *  - stack slots reloaded and stored back (gen_reload());
  * Then COUNT/4 socket filters (gen_socket): random LD_ABS / LD_IND around
  * both ends of a random packet, against the interpreter.
  *
@@ -964,6 +965,47 @@ static void gen_late(struct gen *g)
 }
 
 /*
+ * clang's reload and re-spill of a stack slot where paths join: "rX =
+ * *(size *)(r10 + off); *(size *)(r10 + off) = rX" (the JIT drops the
+ * store), then a u64 load of the slot so its bytes reach the result. Near
+ * misses: another size, offset or register in the store, a jump landing
+ * on the store (over the load), a stack pointer other than r10 as the
+ * base, a sign-extending load.
+ */
+static void gen_reload(struct gen *g)
+{
+	int span = g->in_sub ? 32 : STACK_OPS;
+	unsigned si = sl_tgen_pick(&g->t, 4), size = 1u << si, si2 = si, miss = sl_tgen_pick(&g->t, 8);
+	int16_t off = (int16_t)-(int)(size + sl_tgen_pick(&g->t, (unsigned)span - size + 1)), off2 = off;
+	uint8_t x = scalar(g), y = x, a = scalar(g), base = BPF_REG_10, mode = BPF_MEM;
+
+	if (miss == 1) {
+		si2 = (si + 1 + sl_tgen_pick(&g->t, 3)) % 4;
+		if (off + (1 << si2) > 0)
+			si2 = si;
+	} else if (miss == 2) {
+		off2 = (int16_t)(off + (sl_tgen_pick(&g->t, 2) ? 1 : -1) * (int)(1 + sl_tgen_pick(&g->t, 2)));
+		if (off2 + (int)size > 0 || off2 < -span)
+			off2 = off;
+	} else if (miss == 3) {
+		y = scalar(g);
+	} else if (miss == 5 && size < 8) {
+		mode = BPF_MEMSX;
+	} else if (miss == 6 && !g->in_sub) {
+		for (uint8_t r = BPF_REG_6; r <= BPF_REG_9; r++)
+			if (g->kind[r] == K_STACK)
+				base = r;
+	}
+	item(g);
+	if (miss == 4)      /* lands on the store, where rX may not be the slot's bytes */
+		sl_tgen_emit(&g->t, BPF_JMP | (sl_tgen_pick(&g->t, 2) ? BPF_JNE : BPF_JGT) | BPF_K, a, 0, 1,
+			     edge_imm(g));
+	sl_tgen_emit(&g->t, BPF_LDX | mode | sl_tgen_sizes[si], x, base, off, 0);
+	sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | sl_tgen_sizes[si2], base, y, off2, 0);
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, scalar(g), BPF_REG_10, (int16_t)(off & ~7), 0);
+}
+
+/*
  * Moves set up before a jump and dead where it falls through, which the
  * JIT makes only on the taken side, in a landing block after the function
  * (jit/sink.c): "rA = imm|rS; [rB = imm|rS;] [rC op= imm;] if rD op imm|rE
@@ -1288,6 +1330,8 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_helper(g);
 		else if (w < 97)
 			gen_mov_op(g);
+		else if (w < 98 && sl_tgen_pick(&g->t, 3) == 0)
+			gen_reload(g);
 		else if (w < 98)
 			sl_tgen_pick(&g->t, 2) ? gen_sink(g) : gen_swap_fits(g);
 		else if (w < 99)

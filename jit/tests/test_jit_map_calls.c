@@ -14,7 +14,8 @@
  * and the JIT code must call the map's function for the operation
  * (sl_map_jit_fns()) directly, not the helper, except lookups in HASH and
  * LRU_HASH maps, which are emitted in place (jit/map_hash.c: crc32 in the
- * code, no call). hash_chains() compares those inlined lookups with the
+ * code, no call; the key hashed in words that fit the program's stores to
+ * it: bytes, or 4- and 2-byte words for odd values). hash_chains() compares those inlined lookups with the
  * map's C lookup over a map full of chains, for hits and misses.
  *
  * bpf_map_lookup_elem on an ARRAY / PERCPU_ARRAY is inlined; its index is
@@ -68,8 +69,14 @@ static struct sl_prog *op_prog(struct sl_map *map, enum op op, const uint8_t *ke
 	char log[256];
 	struct sl_prog *p;
 
-	for (uint32_t i = 0; i < ks; i++)
-		insns[n++] = I(BPF_ST | BPF_MEM | BPF_B, 10, 0, (int16_t)(KEY_OFF + (int)i), key[i]);
+	for (uint32_t i = 0, w; i < ks; i += w) {   /* odd values: 4- and 2-byte stores where they fit */
+		int32_t imm = 0;
+
+		w = (val & 1) && i + 4 <= ks ? 4 : (val & 1) && i + 2 <= ks ? 2 : 1;
+		memcpy(&imm, key + i, w);
+		insns[n++] = I(BPF_ST | BPF_MEM | (w == 4 ? BPF_W : w == 2 ? BPF_H : BPF_B), 10, 0,
+			       (int16_t)(KEY_OFF + (int)i), imm);
+	}
 	insns[n++] = I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, val);
 	insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
 	insns[n++] = I(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, KEY_OFF);
