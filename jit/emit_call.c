@@ -22,6 +22,7 @@
 #include <errno.h>
 
 #include "jit_state.h"
+#include "redirect.h"
 #include "sl_helpers.h"
 
 /*
@@ -150,6 +151,8 @@ static int do_helper_call(struct jit_state *st, const struct bpf_insn *in)
 		return jit_fail(st, -ENOTSUP, "unknown helper %d", in->imm);
 	if (in->imm == BPF_FUNC_map_lookup_elem && map && jit_emit_array_lookup(st, map))
 		return 0;
+	if (jit_emit_redirect(st, in, map))   /* redirect.c: redirects, DEVMAP/XSKMAP lookups in place */
+		return st->log.err;
 	fn = jit_map_call_fn(in->imm, map);   /* map_calls.c: the map's own function */
 	emit_call_abs(st, fn ? fn : (const void *)(uintptr_t)h->fn);
 	return 0;

@@ -122,6 +122,7 @@
 #include "x86_emit.h"
 
 #include "jit_state.h"
+#include "redirect.h"
 
 static void emit_prologue(struct jit_state *st)
 {
@@ -391,7 +392,7 @@ static int alloc_state(struct jit_state *st)
 	st->new_ends = calloc(n, sizeof(uint32_t));
 	st->fuse = jit_peephole(st->prog, st->opts.blind_constants);
 	for (uint32_t pc = 0; st->fuse && pc < n; pc++)
-		if (jit_array_lookup_inlined(st, pc))
+		if (jit_array_lookup_inlined(st, pc) || jit_redirect_inlined(st, pc))
 			st->fuse[pc] = JIT_FUSE_INLINE_CALL;  /* reads only r2 (liveness) */
 	st->dead = st->fuse ? jit_dead_code(st->prog, st->fuse, &live) : NULL;
 	fuse0 = st->dead ? malloc(2 * n) : NULL;

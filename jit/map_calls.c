@@ -13,6 +13,10 @@
  * without the helper's own call, the dispatch on the map type
  * (sl_map_*_elem()) and, for hash maps, the switch on the key size.
  *
+ * bpf_map_lookup_elem on a HASH / LRU_HASH is emitted in place by
+ * jit/map_hash.c (jit_emit_array_lookup() hands it any map it does not
+ * inline as an array).
+ *
  * bpf_map_lookup_elem on an ARRAY / PERCPU_ARRAY is emitted in place
  * (jit_emit_array_lookup()): r0 = index < max_entries ? base + index *
  * stride (+ cpu * slot) : NULL. The index is read from the key r2 points
@@ -35,6 +39,7 @@
 #include "sl_maps.h"
 #include "jit_internal.h"
 #include "jit_state.h"
+#include "map_hash.h"
 
 const void *jit_map_call_fn(int32_t helper, struct sl_map *map)
 {
@@ -212,7 +217,7 @@ int jit_emit_array_lookup(struct jit_state *st, struct sl_map *map)
 	uint8_t reg = 0;
 
 	if (!array_map_inlined(st, map))
-		return 0;
+		return jit_emit_hash_lookup(st, map);   /* map_hash.c: HASH / LRU_HASH in place */
 	kind = key_of(st, &idx, &reg);
 	if (kind == KEY_CONST) {
 		emit_const_index(st, map, idx);

@@ -57,7 +57,8 @@
  *     ordered before that delete or replacement. The control thread (no
  *     RCU reader) does the same under the bucket lock, every slot word by
  *     word. Workers also fail BPF_NOEXIST of a key they find, and
- *     BPF_EXIST of one they do not, without a lock or a new element.
+ *     BPF_EXIST of one they do not, without a lock or a new element, and
+ *     a delete of a key they do not find (-ENOENT) without a lock.
  *   - Unlinked elements are retired with an epoch (rcu.c) and reused only
  *     after every online worker has called sl_map_quiescent(); elements
  *     come from a pool (pool spinlock, writers only). The pool has spare
@@ -250,6 +251,12 @@ static inline void *elem_value(const struct sl_htab *t, struct htab_elem *e, uin
  * unrolled straight-line code for a constant n, a short loop for another,
  * and no memcmp call for any size.
  */
+/* the size of a key's words before its 2- and 1-byte rest (also sl_map_htab_jit()) */
+static inline uint32_t key_word(uint32_t n)
+{
+	return n % 8 ? 4 : 8;
+}
+
 static inline uint64_t key_w8(const void *k, uint32_t i)
 {
 	uint64_t w;
@@ -279,7 +286,7 @@ hash_sized(const struct sl_htab *t, const void *key, uint32_t n)
 {
 	const uint8_t *k = key;
 	uint64_t h = t->seed;
-	uint32_t i = 0, n8 = n % 8 ? 0 : n, n4 = n & ~3u;
+	uint32_t i = 0, n8 = key_word(n) == 8 ? n : 0, n4 = n & ~3u;
 
 #pragma GCC unroll 8
 	for (; i < n8; i += 8)
@@ -315,7 +322,7 @@ static inline __attribute__((always_inline)) bool key_eq(const void *a, const vo
 {
 	const uint8_t *x = a, *y = b;
 	uint64_t d = 0;
-	uint32_t i = 0, n8 = n % 8 ? 0 : n, n4 = n & ~3u;
+	uint32_t i = 0, n8 = key_word(n) == 8 ? n : 0, n4 = n & ~3u;
 
 #pragma GCC unroll 8
 	for (; i < n8; i += 8)
@@ -953,6 +960,8 @@ delete_sized(struct sl_htab *t, const void *key, bool ctl, uint32_t ks)
 	uint32_t h = hash_sized(t, key, ks), b = h & t->mask;
 	struct htab_elem *e, *pred;
 
+	if (!ctl && !find_sized(t, h, key, ks))
+		return -ENOENT;  /* a worker (RCU reader): absent at this moment, no lock taken */
 	bucket_lock(t, b);
 	e = find_locked(t, b, h, key, ks, &pred);
 	if (e)
@@ -1400,3 +1409,37 @@ const struct sl_map_ops lru_percpu_hash_map_ops = {
 const struct sl_map_ops devmap_hash_map_ops = {
 	HTAB_OPS(devmap_hash_check), .ctl_update = devmap_hash_ctl_update,
 };
+
+/*
+ * Control thread (compile time): what jit/map_hash.c needs to emit a
+ * lookup in @p map in place: HASH and LRU_HASH (not per-CPU, whose value
+ * depends on the worker slot). Its hash and walk are those of
+ * htab_lookup_sized(): CRC32-C from the seed over the key's words
+ * (key_word()), h ^ h >> 15, the head word of bucket h & mask, its
+ * early miss, the chain, the LRU reference byte.
+ */
+int sl_map_htab_jit(const struct sl_map *map, struct sl_map_htab_jit *l)
+{
+	const struct sl_htab *t;
+
+	if (!map || (map->ops != &hash_map_ops && map->ops != &lru_hash_map_ops))
+		return -ENOTSUP;
+	t = SL_CONTAINER_OF(map, const struct sl_htab, map);
+	*l = (struct sl_map_htab_jit){
+		.heads = (const void *)t->heads,
+		.mask = t->mask,
+		.seed = t->seed,
+		.key_size = t->key_size,
+		.key_word = key_word(t->key_size),
+		.lru = t->lru,
+		.next_off = (int32_t)offsetof(struct htab_elem, next),
+		.hash_off = (int32_t)offsetof(struct htab_elem, hash),
+		.ref_off = (int32_t)offsetof(struct htab_elem, ref),
+		.key_off = (int32_t)offsetof(struct htab_elem, key),
+		.value_off = (int32_t)(offsetof(struct htab_elem, key) + t->value_off),
+		.head_ptr_mask = HEAD_PTR_MASK,
+		.head_more_bit = (uint8_t)__builtin_ctzll(HEAD_MORE),
+		.head_hash_shift = 48,   /* head_word(): the hash's top 16 bits */
+	};
+	return 0;
+}

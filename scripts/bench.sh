@@ -76,17 +76,19 @@ echo "== maps: ns/lookup (and ns/write), sluice vs rte_hash and rte_lpm on the s
 echo
 echo "== compatibility programs and xdp-tools objects: ns/packet, the kernel JIT's BPF_PROG_TEST_RUN"
 echo "   (minus its harness, measured on an XDP_PASS program) beside sluice's JIT minus its own, same packets,"
-echo "   each run N times on one context as the kernel's test run does (end states compared); under load: ratios only"
+echo "   each run 1000 times on one context as the kernel's test run does (end states compared), the corpus"
+echo "   3 times (harness and program alternating; per packet the median of 3, spread: quartiles of the rounds)"
 # the compat tests' own command lines (objects, packet corpus, map entries), plus --bench
 # (object paths are relative to the build directory, where meson runs tests)
-python3 - "$b" <<'PY' | while IFS= read -r line; do (cd "$b" && sh -c "$line") 2>/dev/null | grep -E '^[^ ].*: kernel|speed:|SKIP|MISMATCH end state' || true; done
+python3 - "$b" <<'PY' | while IFS= read -r line; do (cd "$b" && sh -c "$line") 2>/dev/null | grep -E '^[^ ].*: kernel|speed:|spread over|SKIP|MISMATCH end state' || true; done
 import json, shlex, subprocess, sys
 b = sys.argv[1]
 tests = json.loads(subprocess.run(["meson", "introspect", "--tests", b], capture_output=True,
                                   text=True).stdout or "[]")
 for t in tests:
     if t["name"] in ("compat-kernel-progs", "compat-xdp-tools") and t["cmd"][0].endswith("compat_kdiff"):
-        print(" ".join(shlex.quote(a) for a in t["cmd"] + ["--random", "50", "--bench", "100"]))
+        print(" ".join(shlex.quote(a) for a in t["cmd"] + ["--random", "50", "--bench", "1000",
+                                                          "--bench-rounds", "3"]))
 PY
 echo
 echo "== control socket and hot reload (engine/tests/ctl/bench_ctl.py)"

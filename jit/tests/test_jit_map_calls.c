@@ -12,7 +12,11 @@
  * interpreted on one map, JIT-compiled on a twin map. Each r0 must equal
  * the model's (0 / -EEXIST / -ENOENT; the value or MISS for a lookup),
  * and the JIT code must call the map's function for the operation
- * (sl_map_jit_fns()) directly, not the helper.
+ * (sl_map_jit_fns()) directly, not the helper, except lookups in HASH and
+ * LRU_HASH maps, which are emitted in place (jit/map_hash.c: crc32 in the
+ * code, no call; the key hashed in words that fit the program's stores to
+ * it: bytes, or 4- and 2-byte words for odd values). hash_chains() compares those inlined lookups with the
+ * map's C lookup over a map full of chains, for hits and misses.
  *
  * bpf_map_lookup_elem on an ARRAY / PERCPU_ARRAY is inlined; its index is
  * taken from a constant or a register when the key slot's store is on the
@@ -65,8 +69,14 @@ static struct sl_prog *op_prog(struct sl_map *map, enum op op, const uint8_t *ke
 	char log[256];
 	struct sl_prog *p;
 
-	for (uint32_t i = 0; i < ks; i++)
-		insns[n++] = I(BPF_ST | BPF_MEM | BPF_B, 10, 0, (int16_t)(KEY_OFF + (int)i), key[i]);
+	for (uint32_t i = 0, w; i < ks; i += w) {   /* odd values: 4- and 2-byte stores where they fit */
+		int32_t imm = 0;
+
+		w = (val & 1) && i + 4 <= ks ? 4 : (val & 1) && i + 2 <= ks ? 2 : 1;
+		memcpy(&imm, key + i, w);
+		insns[n++] = I(BPF_ST | BPF_MEM | (w == 4 ? BPF_W : w == 2 ? BPF_H : BPF_B), 10, 0,
+			       (int16_t)(KEY_OFF + (int)i), imm);
+	}
 	insns[n++] = I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, val);
 	insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
 	insns[n++] = I(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, KEY_OFF);
@@ -145,6 +155,14 @@ static const void *fn_of(const struct sl_map_jit_fns *f, enum op op)
 				 (const void *)(uintptr_t)f->delete;
 }
 
+/* HASH and LRU_HASH lookups are emitted in place (jit/map_hash.c) */
+static bool hash_inlined(uint32_t type)
+{
+	return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH;
+}
+
+static bool has(const struct sl_jit *jit, const void *bytes, size_t n);
+
 static void run_sequence(uint32_t type, uint32_t ks, struct sl_rng *rng)
 {
 	struct sl_map_def def = { type, ks, 8, 2 * NKEYS, 0 };
@@ -182,9 +200,13 @@ static void run_sequence(uint32_t type, uint32_t ks, struct sl_rng *rng)
 		CHECK(ri == want && rj == want,
 		      "type %u key size %u op %d (flags %d) on key %d: interpreter 0x%" PRIx64
 		      ", jit 0x%" PRIx64 ", model 0x%" PRIx64, type, ks, i, flags, k, ri, rj, want);
-		CHECK(calls(jit, fn_of(&f, op)),
-		      "type %u key size %u: op %d does not call the map's function directly",
-		      type, ks, (int)op);
+		if (op == OP_LOOKUP && hash_inlined(type))
+			CHECK(!calls(jit, fn_of(&f, op)) && has(jit, "\x0f\x38", 2),
+			      "type %u key size %u: lookup not inlined (a call, or no crc32)", type, ks);
+		else
+			CHECK(calls(jit, fn_of(&f, op)),
+			      "type %u key size %u: op %d does not call the map's function directly",
+			      type, ks, (int)op);
 		sl_jit_free(jit);
 		sl_prog_free(pi);
 		sl_prog_free(pj);
@@ -340,6 +362,78 @@ static void array_shapes(uint32_t type, struct sl_rng *rng)
 	sl_map_destroy(map);
 }
 
+/*
+ * Inlined hash lookups over full chains: HCHAIN random keys in a map of
+ * HCHAIN entries (2 * HCHAIN buckets: many chains of two or more), each
+ * looked up by JIT code ("r2 = r1; r1 = map; call; exit", the key in the
+ * context) and by the map's C lookup: the same element for every key, and
+ * NULL for every key with one byte changed that the map does not hold.
+ */
+#define HCHAIN 200
+
+static void hash_chains(uint32_t type, uint32_t ks, struct sl_rng *rng)
+{
+	struct sl_map_def def = { type, ks, 8, HCHAIN, 0 };
+	struct sl_map *m = sl_map_create("chains", &def, 1);
+	struct bpf_insn insns[] = {
+		I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 1, 0, 0),
+		I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_IDX, 0, 0),
+		I(0, 0, 0, 0, 0),
+		I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
+		I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	struct sl_jit_opts jo = { .sz = sizeof(jo) };
+	static uint8_t keys[HCHAIN][64];
+	uint32_t n = 0, misses = 0;
+	struct sl_prog *p;
+	struct sl_jit *jit;
+	char log[256];
+
+	if (!m)
+		FATAL("map type %u key size %u: %s", type, ks, strerror(errno));
+	for (uint32_t i = 0; i < HCHAIN && n < (ks == 1 ? 200u : HCHAIN); i++) {
+		uint64_t v = i;
+
+		for (uint32_t b = 0; b < ks; b++)
+			keys[n][b] = (uint8_t)sl_rng_below(rng, 256);
+		if (ks == 1)
+			keys[n][0] = (uint8_t)i;
+		if (sl_map_ctl_update(m, keys[n], &v, BPF_NOEXIST) == 0)
+			n++;
+	}
+	p = sl_prog_from_raw(insns, sizeof(insns), SL_PROG_RAW, 64, log, sizeof(log));
+	if (!p || !(p->maps = calloc(1, sizeof(*p->maps))))
+		FATAL("sl_prog_from_raw: %s", log);
+	p->maps[0] = m;
+	p->n_maps = 1;
+	p->aux[3].map = m;
+	p->verified = true;
+	if (!(jit = sl_jit_compile(p, &jo, log, sizeof(log))))
+		FATAL("sl_jit_compile: %s", log);
+	CHECK(!calls(jit, (const void *)(uintptr_t)sl_map_jit_lookup_fn(m)),
+	      "type %u key size %u: the chain lookup is not inlined", type, ks);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t other[64];
+		void *want = sl_map_lookup_elem(m, keys[i]);
+		uint64_t got = sl_jit_entry(jit)(keys[i], 0);
+
+		CHECK(want && got == (uint64_t)(uintptr_t)want && *(uint64_t *)want == i,
+		      "type %u key size %u key %u: jit %#" PRIx64 ", map %p", type, ks, i, got, want);
+		memcpy(other, keys[i], ks);
+		other[sl_rng_below(rng, ks)] ^= (uint8_t)(1 + sl_rng_below(rng, 255));
+		want = sl_map_lookup_elem(m, other);
+		got = sl_jit_entry(jit)(other, 0);
+		misses += !want;
+		CHECK(got == (uint64_t)(uintptr_t)want, "type %u key size %u, key %u changed: jit %#"
+		      PRIx64 ", map %p", type, ks, i, got, want);
+	}
+	CHECK(n >= HCHAIN / 2 && misses > 0, "type %u key size %u: %u keys, %u misses", type, ks, n,
+	      misses);
+	sl_jit_free(jit);
+	sl_prog_free(p);
+	sl_map_destroy(m);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t types[] = { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
@@ -354,6 +448,9 @@ int main(int argc, char **argv)
 	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
 		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
 			run_sequence(types[t], sizes[s], &rng);
+	for (size_t t = 0; t < 2; t++)
+		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+			hash_chains(types[t], sizes[s], &rng);
 	array_shapes(BPF_MAP_TYPE_ARRAY, &rng);
 	array_shapes(BPF_MAP_TYPE_PERCPU_ARRAY, &rng);
 	sl_map_worker_offline();

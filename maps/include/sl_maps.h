@@ -147,6 +147,36 @@ void sl_map_jit_fns(const struct sl_map *map, struct sl_map_jit_fns *fns);
 /** sl_map_jit_fns()'s lookup: NULL when @p map is NULL or its type has no lookup. */
 sl_map_lookup_fn sl_map_jit_lookup_fn(const struct sl_map *map);
 
+/**
+ * A HASH or LRU_HASH map's table as compiled code reads it to look a key
+ * up in place (sl_map_htab_jit()). The hash of a key: h = seed; CRC32-C
+ * (the SSE4.2 crc32 instruction) of h and each key_word-byte word of the
+ * key in turn, then of a 2- and a 1-byte word for what is left (key_size
+ * mod key_word); h ^= h >> 15. The bucket's head word is heads[h & mask]:
+ * the first element's address (& head_ptr_mask), bit head_more_bit set
+ * when the chain has more than one element, the first element's hash >>
+ * 16 in the bits from head_hash_shift up (neither matching: a miss). An
+ * element: next (8 bytes, NULL ends the chain), hash (u32), the key, the
+ * value; in an LRU map, the byte at ref_off is set to 1 by a lookup that
+ * finds it 0. All offsets are from the element's address.
+ */
+struct sl_map_htab_jit {
+	const void *heads;
+	uint32_t mask, seed, key_size;
+	uint8_t key_word;                 /**< 8 or 4 */
+	bool lru;
+	int32_t next_off, hash_off, ref_off, key_off, value_off;
+	uint64_t head_ptr_mask;
+	uint8_t head_more_bit, head_hash_shift;
+};
+
+/**
+ * Fill @p l for @p map. Control thread (compile time); the table stays
+ * where it is for the map's life. @return 0, or -ENOTSUP for any other
+ * map type (per-CPU hash maps: their value depends on the worker).
+ */
+int sl_map_htab_jit(const struct sl_map *map, struct sl_map_htab_jit *l);
+
 /* ---- control thread ----
  * As the kernel's syscall: maps created with BPF_F_RDONLY refuse
  * ctl_update/ctl_delete, maps with BPF_F_WRONLY refuse lookups, iteration

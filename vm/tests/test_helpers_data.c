@@ -225,7 +225,9 @@ static void put(struct sl_map *m, uint32_t key, uint32_t v0, uint32_t v1)
 /*
  * bpf_redirect_map(@p m, key, flags) for every key below @p max + 2 and
  * every flag value 0..7 and BPF_F_EXCLUDE_INGRESS, BPF_F_BROADCAST;
- * @p target[key] the expected port (or worker), -1 absent.
+ * @p target[key] the expected port (or worker), -1 absent. As the kernel's
+ * __bpf_xdp_redirect_map(): only DEVMAP / DEVMAP_HASH take
+ * BPF_F_EXCLUDE_INGRESS (and BPF_F_BROADCAST, not provided: XDP_ABORTED).
  */
 static void check_redirects(struct sl_map *m, const int64_t *target, uint32_t max)
 {
@@ -238,7 +240,9 @@ static void check_redirects(struct sl_map *m, const int64_t *target, uint32_t ma
 		for (unsigned f = 0; f < sizeof(flag_set) / sizeof(flag_set[0]); f++) {
 			uint64_t flags = flag_set[f], r, want;
 			int64_t t = key < max ? target[key] : -1;
-			bool flags_ok = !(flags & ~(uint64_t)(3 | BPF_F_EXCLUDE_INGRESS));
+			uint32_t type = sl_map_get_def(m)->type;
+			bool dev = type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH;
+			bool flags_ok = !(flags & ~(uint64_t)(3 | (dev ? BPF_F_EXCLUDE_INGRESS : 0)));
 
 			rd->ifindex = 12345;
 			rd->flags = 99;

@@ -30,17 +30,21 @@
  * each), mutations of them (bytes flipped, truncated) and random frames,
  * from a printed seed.
  *
- *   5. speed (--bench N, for make bench): every XDP program's mean ns per
+ *   5. speed (--bench N, for make bench): every XDP program's ns per
  *      packet in the kernel's BPF_PROG_TEST_RUN (N repeats a packet, minus
  *      the test run's own cost measured on an XDP_PASS program) beside
  *      sluice's JIT on the same packets, run as the kernel's test run runs
  *      them (one context per packet, N runs on it, each seeing what the
  *      one before left); the end states (r0, packet) must equal the
- *      kernel's after the N runs. Times are printed, never checked: the
- *      machine is shared.
+ *      kernel's after the N runs. The corpus is timed --bench-rounds R
+ *      times (default 3), harness and program alternating on both sides;
+ *      per packet the interquartile mean of its R batches, averaged over
+ *      the packets, and the quartiles of the R rounds' figures (the
+ *      spread). Times are printed, never checked: the machine is shared.
  *
  * usage: compat_kdiff [--sluice PATH] [--seed N] [--random N] [--max-pcap N]
- *          [--pcap FILE]... [--known FILE] [--map NAME=KEYHEX:VALHEX]... [--bench N] OBJ...
+ *          [--pcap FILE]... [--known FILE] [--map NAME=KEYHEX:VALHEX]...
+ *          [--bench N [--bench-rounds R]] OBJ...
  * Exit 0 all agree, 1 mismatch, 77 the kernel refuses BPF (no privileges).
  */
 #include <errno.h>
@@ -87,6 +91,7 @@ struct opts {
 	const char *objs[MAX_ARGS];
 	unsigned nobjs;
 	unsigned bench;   /* --bench N: time N runs of each packet, kernel and sluice JIT */
+	unsigned rounds;  /* --bench-rounds R: that many times over the corpus (default 3) */
 };
 
 struct corpus {
@@ -591,7 +596,8 @@ static unsigned cli_check(const struct opts *o, const char *path, const char *se
  * store-to-load forwarding of the fresh context to programs that read
  * data/data_end but not to the XDP_PASS harness.) Each side's loop cost is
  * measured with an XDP_PASS program, interleaved with the program packet
- * by packet, and subtracted, as issue 13 defines the figure; once per
+ * by packet (in rounds over the corpus: speed_run()), and subtracted, as
+ * issue 13 defines the figure; once per
  * process, a program that reads data and data_end before returning
  * XDP_PASS is measured against it on both sides ("speed harness"), to show
  * that the class of program does not change the harness's cost.
@@ -652,51 +658,156 @@ struct pair {
 	sl_jit_fn fn;
 };
 
+/* The four series of a speed run, each timed @p repeat runs at a time per packet and round. */
+enum { S_KERNEL, S_SLUICE, S_KERNEL_H, S_SLUICE_H, NSERIES };
+
 struct speed {
-	double kernel, sluice;        /* mean ns per run over the packets both ran */
-	double kernel_h, sluice_h;    /* the same of the harness program, interleaved */
-	unsigned n, same;             /* packets run; of them, with the kernel's end state */
+	double ns[NSERIES];          /* ns per run: per packet the interquartile mean of its
+					rounds, averaged over the packets */
+	double knet_q[3], snet_q[3]; /* each round's program - harness (mean over the packets):
+					quartiles (lower, median, upper) */
+	double ratio_q[3];           /* each round's sluice net / kernel net: quartiles */
+	unsigned n, same, rounds;    /* packets timed; of them, with the kernel's end state in
+					every round; rounds */
 };
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 /*
- * Program @p p and harness @p h over the corpus, packet by packet and side
- * by side, so that a busy machine slows a program and the harness
- * subtracted from it alike. Order: kernel harness, sluice harness, kernel
- * program, sluice program: each sluice run follows a system call (which
- * leaves caches and branch predictors colder), the harness's as the
- * program's, so that this cost cancels too.
+ * The mean of the middle half of @p v (sorted in place), the median of
+ * fewer than 4: an interrupted or preempted batch only adds time, and the
+ * kernel's whole-ns figures keep some dithering.
  */
-static void speed_run(const struct pair *p, const struct pair *h, const struct corpus *c,
-		      unsigned repeat, struct speed *sp)
+static double iqm(double *v, unsigned n)
+{
+	unsigned lo = n < 4 ? (n - 1) / 2 : n / 4, hi = n < 4 ? n / 2 + 1 : n - n / 4;
+	double sum = 0;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	for (unsigned i = lo; i < hi; i++)
+		sum += v[i];
+	return sum / (hi - lo);
+}
+
+/* Lower quartile, median and upper quartile of @p v (sorted in place). */
+static void quartiles(double *v, unsigned n, double q[3])
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	q[0] = v[(n - 1) / 4];
+	q[1] = (v[(n - 1) / 2] + v[n / 2]) / 2;
+	q[2] = v[(3 * (n - 1) + 3) / 4];
+}
+
+/*
+ * One packet, one round: program @p p and harness @p h on both sides, the
+ * harness pair first when @p harness_first. @return -1 when the kernel's
+ * test run refused either, else whether sluice's end state is the kernel's.
+ */
+static int speed_packet(const struct pair *p, const struct pair *h, const struct pkt *in,
+			 unsigned repeat, bool harness_first, double t[NSERIES])
 {
 	static struct timed k, s, kh, sh;
-	double sum[4] = { 0 };
+
+	for (int half = 0; half < 2; half++) {
+		if ((half == 0) == harness_first) {
+			kernel_timed(h->fd, in, repeat, &kh);
+			sluice_timed(h->fn, in, repeat, &sh);
+		} else {
+			kernel_timed(p->fd, in, repeat, &k);
+			if (k.ok)    /* both sides run the same sequence (maps) */
+				sluice_timed(p->fn, in, repeat, &s);
+		}
+	}
+	sl_map_quiescent();
+	t[S_KERNEL] = k.ns;
+	t[S_SLUICE] = s.ns;
+	t[S_KERNEL_H] = kh.ns;
+	t[S_SLUICE_H] = sh.ns;
+	if (!k.ok || !kh.ok)
+		return -1;
+	return k.r0 == s.r0 && k.out.len == s.out.len && !memcmp(k.out.b, s.out.b, k.out.len);
+}
+
+/*
+ * Program @p p and harness @p h over the corpus, @p rounds times, packet
+ * by packet and side by side, so that a busy machine slows a program and
+ * the harness subtracted from it alike. In each packet's slot: kernel
+ * harness, sluice harness, kernel program, sluice program in even rounds,
+ * the program pair first in odd ones (each sluice run follows a system
+ * call, which leaves caches and branch predictors colder, the harness's as
+ * the program's). Each series' figure: per packet the interquartile mean
+ * of its rounds (robust to a preempted or interrupted batch), averaged
+ * over the packets; each round's net figures give the spread.
+ */
+static void speed_run(const struct pair *p, const struct pair *h, const struct corpus *c,
+		      unsigned repeat, unsigned rounds, struct speed *sp)
+{
+	double *t = calloc((size_t)NSERIES * rounds * c->n, sizeof(double));
+	double *v = calloc(rounds > c->n ? rounds : c->n, sizeof(double));
+	double *knet = calloc(rounds, sizeof(double)), *snet = calloc(rounds, sizeof(double));
+	bool *ok = malloc(c->n), *same = malloc(c->n);
+#define T(sr, r, i) t[((size_t)(sr) * rounds + (r)) * c->n + (i)]
 
 	memset(sp, 0, sizeof(*sp));
+	if (!t || !v || !knet || !snet || !ok || !same || !rounds)
+		goto out;
+	sp->rounds = rounds;
 	sl_map_worker_online(0);
-	for (unsigned i = 0; i < c->n; i++) {
-		kernel_timed(h->fd, &c->p[i], repeat, &kh);
-		sluice_timed(h->fn, &c->p[i], repeat, &sh);
-		kernel_timed(p->fd, &c->p[i], repeat, &k);
-		if (!k.ok || !kh.ok)
-			continue;
-		sluice_timed(p->fn, &c->p[i], repeat, &s);
-		sl_map_quiescent();
-		sum[0] += k.ns;
-		sum[1] += s.ns;
-		sum[2] += kh.ns;
-		sum[3] += sh.ns;
-		sp->n++;
-		sp->same += k.r0 == s.r0 && k.out.len == s.out.len &&
-			    !memcmp(k.out.b, s.out.b, k.out.len);
-	}
+	for (unsigned r = 0; r < rounds; r++)
+		for (unsigned i = 0; i < c->n; i++) {
+			double x[NSERIES];
+			int eq;
+
+			if (r && !ok[i])
+				continue;
+			eq = speed_packet(p, h, &c->p[i], repeat, !(r & 1), x);
+			ok[i] = eq >= 0;     /* refused in a later round: left out too */
+			same[i] = (r ? same[i] : true) && eq == 1;
+			for (int sr = 0; sr < NSERIES; sr++)
+				T(sr, r, i) = x[sr];
+		}
 	sl_map_worker_offline();
-	if (sp->n) {
-		sp->kernel = sum[0] / sp->n;
-		sp->sluice = sum[1] / sp->n;
-		sp->kernel_h = sum[2] / sp->n;
-		sp->sluice_h = sum[3] / sp->n;
+	for (unsigned i = 0; i < c->n; i++) {
+		if (!ok[i])
+			continue;
+		for (int sr = 0; sr < NSERIES; sr++) {
+			for (unsigned r = 0; r < rounds; r++)
+				v[r] = T(sr, r, i);
+			sp->ns[sr] += iqm(v, rounds);
+		}
+		sp->n++;
+		sp->same += same[i];
 	}
+	if (!sp->n)
+		goto out;
+	for (int sr = 0; sr < NSERIES; sr++)
+		sp->ns[sr] /= sp->n;
+	for (unsigned r = 0; r < rounds; r++) {
+		for (unsigned i = 0; i < c->n; i++)
+			if (ok[i]) {
+				knet[r] += T(S_KERNEL, r, i) - T(S_KERNEL_H, r, i);
+				snet[r] += T(S_SLUICE, r, i) - T(S_SLUICE_H, r, i);
+			}
+		knet[r] /= sp->n;
+		snet[r] /= sp->n;
+		v[r] = knet[r] > 0 ? snet[r] / knet[r] : 0;
+	}
+	quartiles(v, rounds, sp->ratio_q);
+	quartiles(knet, rounds, sp->knet_q);
+	quartiles(snet, rounds, sp->snet_q);
+out:
+#undef T
+	free(t);
+	free(v);
+	free(knet);
+	free(snet);
+	free(ok);
+	free(same);
 }
 
 /*
@@ -747,7 +858,7 @@ static void harness_close(struct pair *h, struct sl_test_prog *s)
  * returning XDP_PASS at once (the classes the programs fall in), so the
  * bench shows that subtracting the XDP_PASS harness is like for like.
  */
-static void harness_classes(const struct corpus *c, unsigned repeat)
+static void harness_classes(const struct corpus *c, unsigned repeat, unsigned rounds)
 {
 	struct sl_test_prog s0, s1;
 	struct pair h0, h1;
@@ -756,11 +867,12 @@ static void harness_classes(const struct corpus *c, unsigned repeat)
 	if (harness_load(0, &h0, &s0))
 		return;
 	if (!harness_load(1, &h1, &s1)) {
-		speed_run(&h1, &h0, c, repeat, &sp);
-		printf("speed harness: kernel %.1f ns/run for XDP_PASS, +%.1f reading data/data_end "
-		       "first; sluice %.1f, +%.1f (%u runs of each packet on one context, as the "
-		       "kernel's test run)\n", sp.kernel_h, sp.kernel - sp.kernel_h, sp.sluice_h,
-		       sp.sluice - sp.sluice_h, repeat);
+		speed_run(&h1, &h0, c, repeat, rounds, &sp);
+		printf("speed harness: kernel %.1f ns/run for XDP_PASS, %+.1f reading data/data_end "
+		       "first; sluice %.1f, %+.1f (%u runs of each packet on one context, as the "
+		       "kernel's test run; %u rounds, harness and program alternating)\n",
+		       sp.ns[S_KERNEL_H], sp.ns[S_KERNEL] - sp.ns[S_KERNEL_H], sp.ns[S_SLUICE_H],
+		       sp.ns[S_SLUICE] - sp.ns[S_SLUICE_H], repeat, rounds);
 		harness_close(&h1, &s1);
 	}
 	harness_close(&h0, &s0);
@@ -777,24 +889,28 @@ static void bench_prog(const struct opts *o, struct kside *k, struct sl_test_pro
 
 	if (!shown) {
 		shown = true;
-		harness_classes(c, o->bench);
+		harness_classes(c, o->bench, o->rounds);
 	}
 	if (harness_load(0, &h, &hs)) {
 		printf("  speed: not measured (the XDP_PASS harness does not load)\n");
 		return;
 	}
-	speed_run(&p, &h, c, o->bench, &sp);
+	speed_run(&p, &h, c, o->bench, o->rounds, &sp);
 	harness_close(&h, &hs);
 	if (!sp.n) {
 		printf("  speed: not measured (the kernel's test run refuses the program)\n");
 		return;
 	}
-	net = sp.kernel > sp.kernel_h ? sp.kernel - sp.kernel_h : 0;
-	snet = sp.sluice > sp.sluice_h ? sp.sluice - sp.sluice_h : 0;
+	net = sp.ns[S_KERNEL] > sp.ns[S_KERNEL_H] ? sp.ns[S_KERNEL] - sp.ns[S_KERNEL_H] : 0;
+	snet = sp.ns[S_SLUICE] > sp.ns[S_SLUICE_H] ? sp.ns[S_SLUICE] - sp.ns[S_SLUICE_H] : 0;
 	printf("  speed: kernel %.1f ns/packet (test run %.1f - harness %.1f), sluice JIT %.1f "
 	       "(%.1f - harness %.1f): %.2fx the kernel; end state as the kernel's on %u/%u\n",
-	       net, sp.kernel, sp.kernel_h, snet, sp.sluice, sp.sluice_h,
+	       net, sp.ns[S_KERNEL], sp.ns[S_KERNEL_H], snet, sp.ns[S_SLUICE], sp.ns[S_SLUICE_H],
 	       net > 0 ? snet / net : 0, sp.same, sp.n);
+	printf("    spread over %u rounds (quartiles): kernel %.1f / %.1f / %.1f, sluice %.1f / "
+	       "%.1f / %.1f ns/packet; ratio %.2f / %.2f / %.2f\n", sp.rounds, sp.knet_q[0],
+	       sp.knet_q[1], sp.knet_q[2], sp.snet_q[0], sp.snet_q[1], sp.snet_q[2],
+	       sp.ratio_q[0], sp.ratio_q[1], sp.ratio_q[2]);
 	if (sp.same != sp.n) {   /* not like for like: the two sides ran different paths */
 		printf("  MISMATCH end state after %u runs on %u of %u packets\n", o->bench,
 		       sp.n - sp.same, sp.n);
@@ -1020,6 +1136,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->nrandom = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--bench"))
 			o->bench = (unsigned)strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--bench-rounds") && strtoul(v, NULL, 0) > 0)
+			o->rounds = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--max-pcap"))
 			o->max_pcap = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--pcap") && o->npcaps < MAX_ARGS)
@@ -1035,14 +1153,14 @@ static int parse(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .seed = 20261122, .nrandom = 200, .max_pcap = 300 };
+	struct opts o = { .seed = 20261122, .nrandom = 200, .max_pcap = 300, .rounds = 3 };
 	struct corpus c = { 0 };
 	struct sl_rng s;
 
 	if (parse(argc, argv, &o))
 		return fprintf(stderr, "usage: compat_kdiff [--sluice PATH] [--seed N] [--random N] "
 			       "[--max-pcap N] [--pcap FILE]... [--known FILE] "
-			       "[--map NAME=KEYHEX:VALHEX]... OBJ...\n"), 2;
+			       "[--map NAME=KEYHEX:VALHEX]... [--bench N [--bench-rounds R]] OBJ...\n"), 2;
 	sl_test_kernel_quiet();
 	/* kernel test runs execute on the calling CPU: keep them all on CPU 0
 	 * so per-CPU map slots compare one to one with sluice's slot 0 */
