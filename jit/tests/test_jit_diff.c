@@ -16,7 +16,8 @@
  *    (so r6-r9 preservation is tested), and r1-r5 are re-initialized
  *    after each call (the ABI clobbers them);
  *  - at the end every scalar is stored into the memory buffer.
- *  - stack slots reloaded and stored back (gen_reload());
+ *  - stack slots reloaded and stored back (gen_reload()), bools whose
+ *    "rC = 1" comes early (gen_setcc_far());
  * Then COUNT/4 socket filters (gen_socket): random LD_ABS / LD_IND around
  * both ends of a random packet, against the interpreter.
  *
@@ -677,6 +678,51 @@ static void gen_setcc(struct gen *g)
 }
 
 /*
+ * A bool whose "rC = 1" comes some instructions before its jump (clang's
+ * "a == X || a == Y"): "rC = 1; fillers; [rA = 1; if .. goto +1; rA = 0];
+ * if cond goto +1; rC = 0" (xor rC early, setcc at the jump), the inner
+ * bool's jump landing on the outer one. Near misses: a filler reads or
+ * writes rC, an inner jump lands past the bool (on "rC = 0"), a jump from
+ * before lands among the fillers, the jump reads rC, other constants.
+ */
+static void gen_setcc_far(struct gen *g)
+{
+	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
+				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
+	uint8_t c = scalar(g), a = scalar(g), b = scalar(g), o = scalar(g), in = scalar(g);
+	unsigned miss = sl_tgen_pick(&g->t, 10), m = 1 + sl_tgen_pick(&g->t, 3);
+	bool inner = sl_tgen_pick(&g->t, 2), x = sl_tgen_pick(&g->t, 2);
+
+	if (c == a || c == b || c == o || c == in || in == a || in == b)
+		return;
+	item(g);
+	if (miss == 3)      /* from before, into the fillers */
+		sl_tgen_emit(&g->t, BPF_JMP | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_K, a, 0, 2,
+			     edge_imm(g));
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0,
+		     miss == 5 ? 2 : 1);
+	for (unsigned i = 0; i < m; i++) {
+		bool rd = miss == 0 && i == m - 1;
+
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | (rd ? BPF_X : BPF_K),
+			     miss == 1 && i == 0 ? c : o, rd ? c : 0, 0, rd ? 0 : 3);
+	}
+	if (miss == 2)      /* lands on "rC = 0", past the bool's jump */
+		sl_tgen_emit(&g->t, BPF_JMP | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_K, a, 0,
+			     inner ? 4 : 1, edge_imm(g));
+	if (inner) {
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, in, 0, 0, 1);
+		sl_tgen_emit(&g->t, BPF_JMP32 | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_K, a, 0, 1,
+			     edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_K, in, 0, 0, 0);
+	}
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | ops[sl_tgen_pick(&g->t, sizeof(ops))] |
+		     (x ? BPF_X : BPF_K), miss == 4 ? c : a, x ? b : 0, 1, x ? 0 : edge_imm(g));
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0,
+		     miss == 6 ? 3 : 0);
+}
+
+/*
  * rotl(v * C, k) as clang writes it: rA = rV; rA *= rC1; rV *= rC2;
  * rV >>= 64-k; rV |= rA with C1 = C2 << k (the JIT makes it imul + rol),
  * sometimes with constants that do not match or something in between:
@@ -1295,7 +1341,7 @@ static void gen_body(struct gen *g, unsigned n)
 		else if (w < 35)
 			gen_alu_k(g);
 		else if (w < 36)
-			gen_setcc(g);
+			sl_tgen_pick(&g->t, 2) ? gen_setcc(g) : gen_setcc_far(g);
 		else if (w < 37)
 			gen_v1_idioms(g);
 		else if (w < 38)
