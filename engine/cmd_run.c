@@ -454,7 +454,7 @@ static int compile_prog(struct sl_engine *eng)
 	}
 	if (!eng->jit && o->exec != SL_RUN_EXEC_INTERP && !o->quiet)
 		printf("sluice: JIT unavailable for this program (%s): using the interpreter\n", log);
-	sl_worker_exec_init(&eng->exec_main, eng->prog, eng->jit);
+	sl_worker_exec_init(eng, &eng->exec_main, eng->prog, eng->jit);
 	eng->exec = &eng->exec_main;
 	eng->exec_name = eng->jit ? "jit" : "interpreter";
 	return 0;
@@ -538,7 +538,8 @@ static int run_engine(struct sl_engine *eng, double *secs)
 		       eng->exec_name, eng->nports, eng->nports == 1 ? "" : "s", eng->nworkers,
 		       eng->nworkers == 1 ? "" : "s");
 	if (!eng->opts->quiet && eng->exec->burst)
-		printf("sluice: JIT burst entry: the program runs in a loop over each burst\n");
+		printf("sluice: JIT burst entry: the program runs in a loop over each burst%s\n",
+		       eng->exec->burst_prefetch ? ", packet data prefetched ahead" : "");
 	sl_service_ready(eng);  /* sd_notify READY=1: ports up, workers launched */
 	sl_stats_loop(eng, &why);
 	rte_eal_mp_wait_lcore();

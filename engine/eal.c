@@ -128,7 +128,7 @@ static int build_lcores(struct eal_argv *e, unsigned nlcores, const struct sl_co
 		lc[l] = cpus[l % (unsigned)ncpus];
 		if (cfg && cfg->nlcores >= l) {
 			lc[l] = (int)cfg->lcores[l - 1];
-			if (lc[l] >= CPU_SETSIZE || !CPU_ISSET(lc[l], &set)) {
+			if (lc[l] < 0 || lc[l] >= CPU_SETSIZE || !CPU_ISSET(lc[l], &set)) {
 				fprintf(stderr, "sluice run: workers.lcores: CPU %d is not one this "
 					"process may run on\n", lc[l]);
 				return -EINVAL;

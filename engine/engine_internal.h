@@ -268,6 +268,15 @@ const char *sl_signal_name(int sig);
 /* port.c */
 /** Parse a --port string into @p spec; count rx_pcap packets. 0 or -EINVAL (line printed). */
 int sl_port_parse(const char *devstr, struct sl_port_spec *spec);
+
+/**
+ * Does the driver of @p spec put a received packet's data in the polling
+ * core's cache, or write none (net_null, net_pcap, net_tap: rx_burst
+ * writes or copies it there)? Then a prefetch of it only costs
+ * instructions; a NIC (DMA) or another core (net_ring, net_memif, ...)
+ * writes it elsewhere.
+ */
+bool sl_port_rx_data_hot(const struct sl_port_spec *spec);
 /** Mempool and every port (configure, queues, start, promiscuous). 0 or -errno (line printed). */
 int sl_ports_start(struct sl_engine *eng);
 /** Make @p m's first segment match the bounds in @p out (worker.c). 0, or -1 when it cannot. */
@@ -405,10 +414,12 @@ int sl_worker_main(void *arg);
  * sl_exec_init() for the engine's workers: also the JIT's burst entry
  * (sl_exec.burst) of an XDP program that can move no packet bounds, laid
  * out for rte_mbufs; without one the worker calls the program per packet.
- * @p jit may be NULL (the interpreter). Control thread, before @p ex is
- * published.
+ * @p jit may be NULL (the interpreter). The entry prefetches packet data
+ * unless every port of @p eng receives into cache (sl_port_rx_data_hot).
+ * Control thread, before @p ex is published.
  */
-void sl_worker_exec_init(struct sl_exec *ex, struct sl_prog *prog, struct sl_jit *jit);
+void sl_worker_exec_init(const struct sl_engine *eng, struct sl_exec *ex, struct sl_prog *prog,
+			 struct sl_jit *jit);
 
 /* stats.c */
 /** Sum of every worker's published counters. Control thread. */

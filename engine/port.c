@@ -238,6 +238,17 @@ int sl_port_parse(const char *devstr, struct sl_port_spec *spec)
 	return err ? err : count_pcaps(spec);
 }
 
+bool sl_port_rx_data_hot(const struct sl_port_spec *spec)
+{
+	char driver[64];
+
+	if (!spec->is_vdev)
+		return false;
+	driver_keys(spec->name, driver, sizeof(driver));
+	return !strcmp(driver, "net_null") || !strcmp(driver, "net_pcap") ||
+	       !strcmp(driver, "net_tap");
+}
+
 /* Egress of port i: its pair partner, or itself. */
 static uint16_t egress_of(unsigned i, unsigned nports)
 {

@@ -266,7 +266,7 @@ static void swap(struct sl_engine *eng, struct sl_obj *obj, struct sl_prog *prog
 	struct sl_jit *old_jit = eng->jit;
 	struct sl_worker_stats sum;
 
-	sl_worker_exec_init(ex, prog, jit);
+	sl_worker_exec_init(eng, ex, prog, jit);
 	sl_capture_prog_changed(eng, true);  /* a capture copies before any program now */
 	__atomic_store_n(&eng->exec, ex, __ATOMIC_RELEASE);
 	at[0] = mono_s();

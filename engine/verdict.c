@@ -229,6 +229,7 @@ void sl_exec_init(struct sl_exec *ex, struct sl_prog *prog, sl_jit_fn fn)
 	ex->fn = fn;
 	ex->skb_untouched = 0;
 	ex->burst = NULL;
+	ex->burst_prefetch = false;
 	ex->xdp_ctx = prog->type == SL_PROG_XDP ? xdp_ctx_use(prog) : SL_XDP_CTX_FULL;
 	if (prog->type != SL_PROG_SOCKET || !prog->verified || !prog->aux)
 		return;

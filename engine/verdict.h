@@ -72,6 +72,12 @@ struct sl_exec {
 	 * (sl_jit_burst_entry), set by the worker's sl_worker_exec_init; NULL: none.
 	 */
 	sl_jit_burst_fn burst;
+	/**
+	 * The burst entry prefetches packet data a few packets ahead: the
+	 * caller prefetches the first ones and pads the descriptor array
+	 * (sl_worker_exec_init: not when every port receives into cache).
+	 */
+	bool burst_prefetch;
 };
 
 /**

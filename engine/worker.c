@@ -360,12 +360,12 @@ xdp_burst_rest(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *
 static inline __attribute__((always_inline)) uint16_t
 xdp_burst(struct sl_worker *w, sl_jit_burst_fn entry, struct sl_jit_burst *b, unsigned port,
 	  unsigned egress, struct rte_mbuf **pkts, uint16_t n, struct burst_counts *bc,
-	  bool bounds, struct sl_cap_burst *cb)
+	  bool prefetch, struct sl_cap_burst *cb)
 {
 	uint64_t r0;
 
 	/* the entry's prefetch reads PREFETCH_AHEAD descriptors past n */
-	for (unsigned k = 0; bounds && k < PREFETCH_AHEAD; k++)
+	for (unsigned k = 0; prefetch && k < PREFETCH_AHEAD; k++)
 		pkts[n + k] = pkts[n - 1];
 	b->cur = (void *const *)pkts;
 	b->end = b->cur + n;
@@ -390,11 +390,10 @@ xdp_burst_entry_run(struct sl_worker *w, const struct sl_exec *ex, unsigned port
 	struct sl_jit_burst b;
 
 	sl_verdict_xdp_ctx_init(&w->vstate, port, &b.ctx);
-	if (ex->xdp_ctx == SL_XDP_CTX_BOUNDS)
+	if (ex->burst_prefetch)
 		for (unsigned k = 0; k < n && k < PREFETCH_AHEAD; k++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
-	return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc,
-			 ex->xdp_ctx == SL_XDP_CTX_BOUNDS, cb);
+	return xdp_burst(w, ex->burst, &b, port, egress, pkts, n, bc, ex->burst_prefetch, cb);
 }
 
 /*
@@ -727,6 +726,57 @@ burst_rest(struct sl_worker *w, const struct sl_exec *ex, struct sl_jit_burst *b
 	publish(w, port, n, &bc);
 }
 
+/* A burst of plain passes the lean way cannot take (net_pcap TX): tx_send() and publish(). */
+static __attribute__((noinline)) void
+pass_send_slow(struct sl_worker *w, unsigned port, unsigned egress, struct rte_mbuf **pkts,
+	       uint16_t n)
+{
+	struct burst_counts bc;
+
+	memset(&bc, 0, sizeof(bc));
+	bc.verdict[SL_VERDICT_PASS] = n;
+	tx_send(w, egress, pkts, n, &bc);
+	publish(w, port, n, &bc);
+}
+
+/* The @p n packets at @p pkts that TX refused: freed, counted in tx_drop and drop. */
+static __attribute__((noinline)) void
+tx_refused(struct sl_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		rte_pktmbuf_free(pkts[i]);
+	STAT_ADD(w->stats.tx_drop, n);
+	STAT_ADD(w->stats.drop, n);
+}
+
+/*
+ * A burst of plain passes, sent to @p egress as received: tx_send() and
+ * publish() for this one case, the counts straight from registers (no
+ * struct burst_counts, no test of other verdicts); rx of the port last,
+ * with release order, as publish() does.
+ */
+static inline __attribute__((always_inline)) void
+pass_send(struct sl_worker *w, unsigned port, unsigned egress, struct rte_mbuf **pkts,
+	  uint16_t n)
+{
+	struct sl_engine *eng = w->eng;
+	struct sl_worker_stats *s = &w->stats;
+	uint16_t sent;
+
+	if (unlikely(eng->port_linearize[egress])) {
+		pass_send_slow(w, port, egress, pkts, n);
+		return;
+	}
+	sent = rte_eth_tx_burst(eng->port_id[egress], (uint16_t)w->index, pkts, n);
+	if (unlikely(sent < n))
+		tx_refused(w, pkts + sent, (uint16_t)(n - sent));
+	STAT_ADD(s->tx, sent);
+	STAT_ADD(s->port_tx[egress], sent);
+	STAT_ADD(s->verdict[SL_VERDICT_PASS], n);
+	STAT_ADD(s->rx, n);
+	__atomic_store_n(&s->port_rx[port], s->port_rx[port] + n, __ATOMIC_RELEASE);
+}
+
 /*
  * A whole burst through the JIT's burst entry (sl_exec.burst), inlined in
  * the worker's loop: the entry runs the packets; a burst of plain passes
@@ -740,7 +790,6 @@ burst_fast(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 	   struct rte_mbuf **pkts, uint16_t n)
 {
 	unsigned egress = w->eng->egress[port];
-	struct burst_counts bc;
 	struct sl_jit_burst b;
 	uint64_t r0;
 
@@ -748,7 +797,7 @@ burst_fast(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 		     __atomic_load_n(&w->eng->capture_on, __ATOMIC_ACQUIRE)))
 		return false;
 	sl_verdict_xdp_ctx_init(&w->vstate, port, &b.ctx);
-	if (ex->xdp_ctx == SL_XDP_CTX_BOUNDS) {
+	if (ex->burst_prefetch) {
 		for (unsigned k = 0; k < n && k < PREFETCH_AHEAD; k++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
 		/* the entry's prefetch reads PREFETCH_AHEAD descriptors past n */
@@ -762,17 +811,14 @@ burst_fast(struct sl_worker *w, const struct sl_exec *ex, unsigned port,
 		burst_rest(w, ex, &b, port, egress, pkts, n, r0);
 		return true;
 	}
-	bc.verdict[SL_VERDICT_PASS] = n;
-	bc.drop = 0;
-	bc.error = 0;
-	bc.other = 0;
-	tx_send(w, egress, pkts, n, &bc);
-	publish(w, port, n, &bc);
+	pass_send(w, port, egress, pkts, n);
 	return true;
 }
 
-void sl_worker_exec_init(struct sl_exec *ex, struct sl_prog *prog, struct sl_jit *jit)
+void sl_worker_exec_init(const struct sl_engine *eng, struct sl_exec *ex, struct sl_prog *prog,
+			 struct sl_jit *jit)
 {
+	bool hot = true;
 	struct sl_jit_burst_layout l = {
 		.buf_addr = offsetof(struct rte_mbuf, buf_addr),
 		.data_off = offsetof(struct rte_mbuf, data_off),
@@ -782,9 +828,15 @@ void sl_worker_exec_init(struct sl_exec *ex, struct sl_prog *prog, struct sl_jit
 	sl_exec_init(ex, prog, jit ? sl_jit_entry(jit) : NULL);
 	if (!jit || prog->type != SL_PROG_XDP || ex->xdp_ctx == SL_XDP_CTX_FULL)
 		return;
+	for (unsigned i = 0; i < eng->opts->nports; i++)
+		hot = hot && sl_port_rx_data_hot(&eng->opts->ports[i]);
 	l.bounds = ex->xdp_ctx == SL_XDP_CTX_BOUNDS;
-	l.prefetch = l.bounds ? PREFETCH_AHEAD : 0;
+	l.prefetch = l.bounds && !hot ? PREFETCH_AHEAD : 0;
+	/* a received packet's data: right after the mbuf (no private area in
+	 * the engine's pools, port.c) and the headroom */
+	l.prefetch_at = (uint16_t)(sizeof(struct rte_mbuf) + RTE_PKTMBUF_HEADROOM);
 	ex->burst = sl_jit_burst_entry(jit, &l);  /* NULL (ENOTSUP): per-packet calls */
+	ex->burst_prefetch = ex->burst && l.prefetch;
 }
 
 /* CPUMAP: packets other workers handed over, sent on as XDP_PASS (cpumap.c) */

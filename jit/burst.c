@@ -9,13 +9,16 @@
  * and end replaced. SysV call burst(b), b a struct sl_jit_burst (ctx first,
  * so r1 = b):
  *
- *   push rbx; push r12; push r13; push r14; push r15; push rbp
+ *   push rbx; push r12; push r13; push rbp (; push r14; push r15: when
+ *                                            the bounds live there, nsaved())
  *                                            rsp 8 mod 16 again, as at a call
  *   mov r12, rdi                             b: survives helpers (callee-saved)
  *   mov r13, [r12 + end]
  *   mov rbx, [r12 + cur]; sub rbx, r13       descriptor at [r13 + rbx], rbx < 0
  * loop:                                      (cur < end: the caller's promise)
- *   (layout->bounds) a prefetch a few packets ahead; the packet's bounds:
+ *   (layout->bounds) a prefetch a few packets ahead (at its descriptor +
+ *                    prefetch_at, or at its data); the packet's bounds
+ *                    (data = data_off + buf_addr, data_end = data + data_len):
  *                    in r14 (data, data_meta) and r15 (data_end), or the
  *                    register of a load at entry (pick_homes()), when the
  *                    program's loads of them can read registers
@@ -31,7 +34,7 @@
  *   add rbx, 8; jnz loop
  *   mov eax, XDP_PASS                        the burst ran to its end
  * stop:
- *   add rbx, r13; mov [r12 + cur], rbx; pop rbp ... pop rbx; ret   (rax = r0)
+ *   add rbx, r13; mov [r12 + cur], rbx; pop ... pop rbx; ret   (rax = r0)
  *
  * When the main function ends in a pass (its last instruction an exit
  * after "r0 = XDP_PASS"), that exit falls into next instead, and epi comes
@@ -78,7 +81,7 @@
 /* the per-packet fields of sl_xdp_ctx come first; the per-burst ones from here */
 #define BURST_FIELDS ((int16_t)offsetof(struct sl_xdp_ctx, ingress_ifindex))
 
-static const uint8_t saved_regs[] = { X_RBX, X_R12, X_R13, X_R14, X_R15, X_RBP };
+static const uint8_t saved_regs[] = { X_RBX, X_R12, X_R13, X_RBP, X_R14, X_R15 };
 
 /* The field a context load at @p off reads: 0 data (or data_meta, the same), 1 data_end, or -1. */
 static int field_of(int16_t off)
@@ -247,8 +250,8 @@ static bool entry_load(const struct jit_state *st, uint32_t pc)
  * Where the loop keeps data and data_end (ctx_in_regs()): r14 and r15, or,
  * for a field the program loads exactly once, on the straight line from
  * the entry (entry_load()), in that load's destination register (the load
- * then emits nothing). The loop computes them with two scratch registers
- * that are neither.
+ * then emits nothing). The loop computes them with one scratch register
+ * that is neither (scratch_reg()).
  */
 static void pick_homes(struct jit_state *st)
 {
@@ -351,29 +354,65 @@ static bool burst_exit(struct jit_state *st)
 }
 
 /*
- * @p dst = the packet data of the mbuf at [r13 + rbx + @p slot * 8]
- * (buf_addr + data_off); @p m = the mbuf, @p t clobbered.
+ * op [@p base + @p off] with a REX prefix (W when @p w64) and the ModRM
+ * (+disp) of the plain form: @p base is rcx, rdx or scratch_reg()'s
+ * (never rsp, rbp, r12 or r13, which need a SIB byte or a displacement).
  */
-static void emit_data_of(struct x86_emit *e, const struct sl_jit_burst_layout *l, int32_t slot,
-			 int dst, int m, int t)
+static void emit_rm(struct x86_emit *e, bool w64, uint8_t op0, uint8_t op1, int reg, int base,
+		    int32_t off)
 {
-	x86_load_index(e, 8, m, X_R13, X_RBX, 1, 8 * slot);          /* mov m, [r13 + rbx + 8k] */
-	x86_load(e, 8, dst, m, l->buf_addr);                          /* mov dst, [m + buf_addr] */
-	x86_load(e, 2, t, m, l->data_off);                            /* movzx t, word [m + off] */
-	x86_alu_rr(e, true, ALU_ADD, dst, t);                         /* add dst, t */
+	uint8_t rex = (uint8_t)(0x40 | (w64 ? 8 : 0) | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
+	uint8_t mod = off == 0 ? 0 : off >= -128 && off <= 127 ? 1 : 2;
+
+	if (rex != 0x40)
+		x86_byte(e, rex);
+	x86_byte(e, op0);
+	if (op1)
+		x86_byte(e, op1);
+	x86_byte(e, (uint8_t)(mod << 6 | (reg & 7) << 3 | (base & 7)));
+	if (mod == 1)
+		x86_byte(e, (uint8_t)off);
+	else if (mod == 2)
+		x86_u32(e, (uint32_t)off);
 }
 
-/* Two scratch registers that are not the bounds' homes (pick_homes()). */
-static void scratch_regs(const struct jit_state *st, int *a, int *b)
+/*
+ * @p dst = the packet data of the mbuf at [r13 + rbx + @p slot * 8]
+ * (data_off + buf_addr, the second read by the add); @p m = the mbuf.
+ */
+static void emit_data_of(struct x86_emit *e, const struct sl_jit_burst_layout *l, int32_t slot,
+			 int dst, int m)
 {
-	static const uint8_t cand[] = { X_R11, X_RAX, X_RCX, X_RDX, X_RSI, X_R8 };
-	int got[2], n = 0;
+	x86_load_index(e, 8, m, X_R13, X_RBX, 1, 8 * slot);          /* mov m, [r13 + rbx + 8k] */
+	x86_load(e, 2, dst, m, l->data_off);                          /* movzx dst32, word [m + off] */
+	emit_rm(e, true, 0x03, 0, dst, m, l->buf_addr);               /* add dst, [m + buf_addr] */
+}
 
-	for (unsigned i = 0; i < sizeof(cand) && n < 2; i++)
+/*
+ * prefetcht0 of the packet @p l->prefetch ahead: at its descriptor +
+ * prefetch_at when the layout gives that (one load: where the data of a
+ * received packet usually is), else at its data (three loads).
+ */
+static void emit_prefetch(struct x86_emit *e, const struct sl_jit_burst_layout *l)
+{
+	if (l->prefetch_at) {
+		x86_load_index(e, 8, X_RDX, X_R13, X_RBX, 1, 8 * (int32_t)l->prefetch);
+		emit_rm(e, false, 0x0f, 0x18, 1, X_RDX, l->prefetch_at); /* prefetcht0 [rdx + at] */
+		return;
+	}
+	emit_data_of(e, l, (int32_t)l->prefetch, X_RCX, X_RDX);
+	emit_rm(e, false, 0x0f, 0x18, 1, X_RCX, 0);                  /* prefetcht0 [rcx] */
+}
+
+/* A scratch register (the mbuf) that is not one of the bounds' homes (pick_homes()). */
+static int scratch_reg(const struct jit_state *st)
+{
+	static const uint8_t cand[] = { X_R11, X_RAX, X_RCX };
+
+	for (unsigned i = 0; i < sizeof(cand); i++)
 		if (cand[i] != st->burst_home[0] && cand[i] != st->burst_home[1])
-			got[n++] = cand[i];
-	*a = got[0];
-	*b = got[1];
+			return cand[i];
+	return X_RDX;  /* not reached: two homes, three candidates */
 }
 
 /*
@@ -385,21 +424,16 @@ static void emit_bounds(struct jit_state *st)
 	const struct sl_jit_burst_layout *l = st->burst->layout;
 	struct x86_emit *e = &st->e;
 
-	if (l->prefetch) {
-		emit_data_of(e, l, (int32_t)l->prefetch, X_RCX, X_RDX, X_RSI);
-		x86_byte(e, 0x0f);                                    /* prefetcht0 [rcx] */
-		x86_byte(e, 0x18);
-		x86_byte(e, 0x09);
-	}
+	if (l->prefetch)
+		emit_prefetch(e, l);
 	if (st->burst_ctx_regs) {
-		int data = st->burst_home[0], end = st->burst_home[1], m, t;
+		int data = st->burst_home[0], end = st->burst_home[1], m = scratch_reg(st);
 
-		scratch_regs(st, &m, &t);
-		emit_data_of(e, l, 0, data, m, t);
+		emit_data_of(e, l, 0, data, m);
 		x86_load(e, 2, end, m, l->data_len);                  /* movzx end32, word [m + len] */
 		x86_alu_rr(e, true, ALU_ADD, end, data);              /* add end, data */
 	} else {
-		emit_data_of(e, l, 0, X_RCX, X_RDX, X_RSI);
+		emit_data_of(e, l, 0, X_RCX, X_RDX);
 		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data), X_RCX);      /* mov [r12], rcx */
 		x86_store(e, 8, X_R12, offsetof(struct sl_xdp_ctx, data_meta), X_RCX); /* mov [r12+16], rcx */
 		x86_load(e, 2, X_RSI, X_RDX, l->data_len);            /* movzx esi, word [rdx + len] */
@@ -408,11 +442,26 @@ static void emit_bounds(struct jit_state *st)
 	}
 }
 
+/*
+ * How many of saved_regs the entry saves: rbx, r12, r13 (the loop's
+ * state) and rbp, which keeps rsp 8 mod 16 (an even count of pushes), plus
+ * r14 and r15 when a bound's home is one of them (pick_homes()). The main
+ * function saves what it uses itself (rbp as a frame pointer), and nothing
+ * else (burst_prepare()).
+ */
+static unsigned nsaved(const struct jit_state *st)
+{
+	for (int f = 0; st->burst_ctx_regs && f < 2; f++)
+		if (st->burst_home[f] == X_R14 || st->burst_home[f] == X_R15)
+			return sizeof(saved_regs);
+	return 4;
+}
+
 static void burst_head(struct jit_state *st)
 {
 	struct x86_emit *e = &st->e;
 
-	for (unsigned i = 0; i < sizeof(saved_regs); i++)
+	for (unsigned i = 0; i < nsaved(st); i++)
 		x86_push(e, saved_regs[i]);
 	x86_mov_rr(e, true, X_R12, X_RDI);                            /* mov r12, rdi */
 	x86_load(e, 8, X_R13, X_R12, END);                            /* mov r13, [r12 + end] */
@@ -465,7 +514,7 @@ static void burst_tail(struct jit_state *st)
 	x86_bind8(e, stop);
 	x86_alu_rr(e, true, ALU_ADD, X_RBX, X_R13);                   /* add rbx, r13 */
 	x86_store(e, 8, X_R12, CUR, X_RBX);                           /* mov [r12 + cur], rbx */
-	for (unsigned i = sizeof(saved_regs); i-- > 0;)
+	for (unsigned i = nsaved(st); i-- > 0;)
 		x86_pop(e, saved_regs[i]);
 	x86_ret(e);
 }

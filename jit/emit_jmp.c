@@ -197,7 +197,7 @@ static void emit_test_k(struct jit_state *st, const struct bpf_insn *in, uint8_t
 	x86_test_mi(&st->e, size == 8 && !w64 ? 4 : size, base, off, and->imm);
 }
 
-/* "rC = 1; if (cond) goto +1; rC = 0": rC is zero (SETCC_ZERO); compare, setcc rC8. */
+/* "rC = 1; [...] if (cond) goto +1; rC = 0": rC is zero (SETCC_ZERO); compare, setcc rC8. */
 int jit_emit_setcc(struct jit_state *st, const struct bpf_insn *in)
 {
 	uint8_t back = st->fuse[st->prog->n_insns + st->pc];
@@ -212,7 +212,7 @@ int jit_emit_setcc(struct jit_state *st, const struct bpf_insn *in)
 
 	if (cc < 0)
 		return jit_fail(st, -EINVAL, "unknown opcode 0x%02x", in->code);
-	x86_setcc(&st->e, (enum x86_cc)cc, st->rmap[in[-1].dst_reg]);
+	x86_setcc(&st->e, (enum x86_cc)cc, st->rmap[in[1].dst_reg]);
 	return 0;
 }
 

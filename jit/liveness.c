@@ -86,8 +86,8 @@ static struct du du_jmp(const struct sl_prog *p, uint32_t pc, const uint8_t *fus
 		d.use = R(swapped ? in->src_reg : in->dst_reg);
 	}
 	if (fuse == JIT_FUSE_SETCC) {   /* rC = cond: reads rC's zero (the xor before) */
-		d.use |= R(in[-1].dst_reg);
-		d.def = R(in[-1].dst_reg);
+		d.use |= R(in[1].dst_reg);
+		d.def = R(in[1].dst_reg);
 	}
 	if (fuse == JIT_FUSE_CMOV || fuse == JIT_FUSE_CMOV_JT) {  /* rX = imm|rY unless taken */
 		const struct bpf_insn *mv = in + 1;

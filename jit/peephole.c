@@ -45,7 +45,9 @@
  * the block ("r1 = 20; if r1 > r4") compares with the immediate (mirrored),
  * and an add, sub, and, or or xor with one uses the immediate, so the mov
  * (or lddw) goes when nothing else reads it; "rX op= y; if rX == 0"
- * (add, sub, and, or, xor) branches on the operation's own flags.
+ * (add, sub, and, or, xor) branches on the operation's own flags; a
+ * stack slot stored back right after it was loaded (clang's reload and
+ * re-spill at a join) stores nothing (match_reload()).
  *
  * Rotates of two copies (match_rotate_or(), the OR found first, its
  * operands' shifts looked up backwards in the same straight line): clang
@@ -59,7 +61,9 @@
  * v1's other 32-bit idioms: "rX &= M; rX >>= k" with M keeping bits k-31
  * (u32 >> k) becomes "shr r32, k"; "rX <<= 32; rX >>= 32" whose upper half
  * nobody reads emits nothing. "rC = 1; if (cond) goto +1; rC = 0" (a bool,
- * the carry of csum_add) becomes "xor; cmp; setcc".
+ * the carry of csum_add) becomes "xor; cmp; setcc", also with other
+ * instructions (and jumps among them) between "rC = 1" and the jump, as
+ * clang writes "a == X || a == Y" (match_setcc_far()).
  *
  * After liveness (jit_fuse_indexed()): "rA <<= 1..3; rB += rA; rD =
  * *(rB + off)" with rA and rB dead after the load (a table read: CRC32,
@@ -78,7 +82,8 @@
  * last add) stay where they are.
  *
  * A sequence is fused only when no jump lands inside it (its registers
- * would then come from elsewhere).
+ * would then come from elsewhere; match_setcc_far(): no jump from outside
+ * it).
  */
 #include <stdlib.h>
 
@@ -336,6 +341,75 @@ static void match_setcc(const struct sl_prog *p, const uint8_t *targets, uint32_
 }
 
 /*
+ * The same bool with "rC = 1" further back (clang's "a == X || a == Y":
+ * "rB = 1; rA = 1; if a == X goto +1; rA = 0; if a == Y goto +1; rB = 0;
+ * rB |= rA"): "rC = 1" at @p pc, then at most JIT_SETCC_FAR instructions
+ * that neither read nor write rC, call or exit, whose jumps land inside
+ * them or on the bool's jump, and on which no jump from elsewhere lands;
+ * then "if (cond) goto +1; rC = 0". rC's 1 is seen by nobody before the
+ * setcc, so "xor rC, rC" in its place and "setcc rC8" at the jump give
+ * the same rC on every path.
+ */
+#define JIT_SETCC_FAR 12
+
+static bool reads(const struct bpf_insn *in, uint8_t r);
+
+static bool setcc_gap_ok(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint32_t j,
+			 uint8_t c)
+{
+	unsigned inner = 0, landed = 0;
+
+	for (uint32_t k = pc + 1; k < j; k++) {
+		const struct bpf_insn *in = &p->insns[k];
+		uint8_t cls = SL_OP_CLASS(in->code);
+		int64_t t = (int64_t)k + 1 + in->off;
+
+		if (cls == BPF_JMP || cls == BPF_JMP32) {
+			if ((!is_cond_jump(in) && in->code != (BPF_JMP | BPF_JA)) || in->dst_reg == c ||
+			    (SL_OP_SRC(in->code) == BPF_X && in->src_reg == c) || t <= pc || t > j)
+				return false;
+			inner++;
+		} else if (reads(in, c) || jit_writes(in, c)) {
+			return false;
+		}
+		if (sl_isa_is_lddw(in))
+			k++;
+	}
+	for (uint32_t k = pc + 1; k <= j; k++)
+		landed += targets[k];
+	return landed == inner;
+}
+
+static void match_setcc_far(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
+			    uint8_t *fuse)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+	uint8_t c = w->dst_reg, cls = SL_OP_CLASS(w->code);
+
+	if ((cls != BPF_ALU && cls != BPF_ALU64) || w->code != (cls | BPF_MOV | BPF_K) || w->imm != 1 ||
+	    w->off)
+		return;
+	for (uint32_t j = pc + 2; j + 1 < p->n_insns && j <= pc + 1 + JIT_SETCC_FAR; j++) {
+		const struct bpf_insn *jp = &p->insns[j], *z = jp + 1;
+		uint8_t zc = SL_OP_CLASS(z->code);
+
+		if (!is_cond_jump(jp) || jp->off != 1 || fuse[j] || fuse[j + 1] || targets[j + 1])
+			continue;
+		if (jp->dst_reg == c || (SL_OP_SRC(jp->code) == BPF_X && jp->src_reg == c))
+			return;
+		if ((zc != BPF_ALU && zc != BPF_ALU64) || z->code != (zc | BPF_MOV | BPF_K) || z->imm ||
+		    z->dst_reg != c || z->off)
+			continue;                               /* a jump inside, perhaps */
+		if (!setcc_gap_ok(p, targets, pc, j, c))
+			return;
+		fuse[pc] = JIT_FUSE_SETCC_ZERO;
+		fuse[j] = JIT_FUSE_SETCC;
+		fuse[j + 1] = JIT_FUSE_DROP;
+		return;
+	}
+}
+
+/*
  * "rX &= M; rX >>= k" (64-bit) at @p pc where M keeps exactly bits k-31
  * (an immediate, or a constant register): the bits of the 32-bit value
  * above k, as v1 writes "u32 >> k". One "shr r32, k" gives the same 64-bit
@@ -524,6 +598,26 @@ static void match_st_k(const struct sl_prog *p, const uint8_t *targets, uint32_t
 		return;
 	fuse[pc] = JIT_FUSE_ST_K;
 	fuse[p->n_insns + pc] = (uint8_t)(pc - k);
+}
+
+/*
+ * "rX = *(size *)(r10 + off); *(size *)(r10 + off) = rX" (clang reloads a
+ * spilled value where paths join and spills it again): the store writes
+ * back the bytes just loaded, so it emits nothing (JIT_FUSE_NOP), unless a
+ * jump lands on it. The stack is the program's own: no other thread can
+ * have written the slot between the two.
+ */
+static void match_reload(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
+{
+	const struct bpf_insn *ld = &p->insns[pc], *st = ld + 1;
+
+	if (SL_OP_CLASS(ld->code) != BPF_LDX || SL_OP_MODE(ld->code) != BPF_MEM ||
+	    ld->src_reg != BPF_REG_10 || targets[pc + 1] || fuse[pc + 1])
+		return;
+	if (st->code != (BPF_STX | BPF_MEM | SL_OP_SIZE(ld->code)) || st->dst_reg != BPF_REG_10 ||
+	    st->src_reg != ld->dst_reg || st->off != ld->off)
+		return;
+	fuse[pc + 1] = JIT_FUSE_NOP;
 }
 
 /*
@@ -1090,6 +1184,10 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 		if (fuse[pc] || fuse[pc + 1] || sl_isa_is_lddw(&p->insns[pc]))
 			continue;
 		match_setcc(p, targets, pc, fuse);
+		if (!fuse[pc])
+			match_setcc_far(p, targets, pc, fuse);
+		if (!fuse[pc])
+			match_reload(p, targets, pc, fuse);
 		if (!fuse[pc])
 			match_zext_unread(p, targets, hi, pc, fuse);
 		if (!fuse[pc])

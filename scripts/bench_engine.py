@@ -222,29 +222,40 @@ def calls_into(path, caller_obj, callee_obj):
 def worker_instructions(sluice, prog, cap, tmp):
     """Instructions per packet of the worker apart from the drivers' rx/tx functions
     (sl_worker_main inclusive, minus its calls into librte_net_*: context, program, verdicts,
-    counters, the ethdev API's inline part) and of the whole worker thread, under callgrind:
-    noise-free figures. @cap is replayed forever (net_pcap infinite_rx, sent back out of the
-    same port) for 3 s, so every poll finds packets: no idle polls in the count."""
+    counters, the ethdev API's inline part), under callgrind: a noise-free figure. @cap is
+    replayed forever (net_pcap infinite_rx, sent back out of the same port) for 3 s, so every
+    poll finds packets: no idle polls in the count. Each thread has its own profile file
+    (--separate-threads): the worker's file holds only what ran inside sl_worker_main on that
+    thread, and the calls into the drivers are taken from that same file (one profile of all
+    threads mixed the call costs of other threads in and could print negative figures)."""
     out = os.path.join(tmp, "cg.out")
-    # only what runs inside sl_worker_main is collected, so the file's totals are the
-    # worker's (callgrind_annotate's per-file lines for it depend on the working directory)
-    r = subprocess.run(["valgrind", "--tool=callgrind", "--toggle-collect=sl_worker_main",
-                        "--callgrind-out-file=" + out, sluice,
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--separate-threads=yes",
+                        "--toggle-collect=sl_worker_main", "--callgrind-out-file=" + out, sluice,
                         "run", "--prog", prog, "--port",
                         "net_pcap0,rx_pcap=%s,infinite_rx=1" % cap, "--duration", "3",
                         "--stats-interval", "0", "--no-maps"],
                        capture_output=True, text=True, timeout=600)
     m = re.search(r"^stats: rx (\d+)", r.stdout, re.M)
-    if r.returncode != 0 or not m or not int(m.group(1)):
-        raise RuntimeError("callgrind sluice run failed: %s" % (r.stdout + r.stderr)[-500:])
-    packets = int(m.group(1))
-    with open(out) as f:
-        tot = re.search(r"^totals:\s*(\d+)", f.read(), re.M)
-    drivers = calls_into(out, os.path.basename(sluice), "librte_net_")
-    os.unlink(out)
-    if not tot:
-        raise RuntimeError("callgrind: no totals in the profile")
-    return (int(tot.group(1)) - drivers) / packets
+    files = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.startswith("cg.out")]
+    try:
+        if r.returncode != 0 or not m or not int(m.group(1)):
+            raise RuntimeError("callgrind sluice run failed: %s" % (r.stdout + r.stderr)[-500:])
+        packets = int(m.group(1))
+        own = None
+        for path in files:
+            with open(path) as f:
+                text = f.read()
+            tot = re.search(r"^totals:\s*(\d+)", text, re.M)
+            if not tot or not int(tot.group(1)) or "sl_worker_main" not in text:
+                continue  # a thread that never ran the worker loop
+            own = (own or 0) + int(tot.group(1)) - calls_into(path, os.path.basename(sluice),
+                                                               "librte_net_")
+        if own is None or own <= 0:
+            raise RuntimeError("callgrind: no worker thread profile with instructions of its own")
+        return own / packets
+    finally:
+        for path in files:
+            os.unlink(path)
 
 
 def thread_instructions(cmd, tmp, stdin=None):

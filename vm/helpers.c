@@ -280,14 +280,16 @@ static uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t a3, uint64_t
  */
 static uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_t a4, uint64_t a5)
 {
-	uint64_t mask = XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX;
-	uint32_t type = sl_map_get_def(PTR(map))->type;
+	uint32_t type;
 	int64_t target;
 
-	if (type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH)
-		mask |= BPF_F_EXCLUDE_INGRESS;
-	if (flags & ~mask)
+	if (flags & ~(uint64_t)(XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX | BPF_F_EXCLUDE_INGRESS))
 		return XDP_ABORTED;
+	if (flags & BPF_F_EXCLUDE_INGRESS) {   /* the map's type only then: no call otherwise */
+		type = sl_map_get_def(PTR(map))->type;
+		if (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH)
+			return XDP_ABORTED;
+	}
 	target = sl_map_redirect_target(PTR(map), (uint32_t)key);
 	if (target < 0)
 		return flags & 3;  /* XDP_ABORTED .. XDP_TX */

@@ -85,6 +85,13 @@ struct sl_jit_burst_layout {
 	 * descriptors past end
 	 */
 	uint8_t prefetch;
+	/**
+	 * with prefetch: prefetch at that packet's descriptor + prefetch_at
+	 * (where a received packet's data usually is: one load instead of
+	 * the three of buf_addr + data_off; a prefetch is only a hint), or,
+	 * 0, at its data
+	 */
+	uint16_t prefetch_at;
 };
 
 /**

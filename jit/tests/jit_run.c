@@ -89,6 +89,7 @@ int main(int argc, char **argv)
 	struct sl_test_pkt *pkts;
 	struct sl_xdp_ctx *ctx;
 	uint8_t *bufs;
+	size_t stride;
 	entry_fn fn;
 	uint64_t sum = 0;
 
@@ -98,22 +99,25 @@ int main(int argc, char **argv)
 	}
 	fn = strcmp(argv[3], "native") ? load_jit(argv[4], xdp) : load_native(argv[4]);
 	pkts = fn ? sl_test_pcap_read(argv[1], RUN_MAX_PKTS, &n) : NULL;
-	bufs = pkts ? calloc(n ? n : 1, RUN_BUF + RUN_HEADROOM) : NULL;
+	stride = xdp ? RUN_BUF + RUN_HEADROOM : RUN_BUF;
+	bufs = pkts ? calloc(n ? n : 1, stride) : NULL;
 	ctx = bufs ? calloc(n ? n : 1, sizeof(*ctx)) : NULL;
 	if (!ctx)
 		return 1;
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t *b = bufs + (size_t)i * (RUN_BUF + RUN_HEADROOM), *d = b + RUN_HEADROOM;
+		uint8_t *b = bufs + (size_t)i * stride, *d = xdp ? b + RUN_HEADROOM : b;
 		unsigned len = pkts[i].len < RUN_BUF ? pkts[i].len : RUN_BUF;
 
 		memcpy(d, pkts[i].data, len);
 		ctx[i] = (struct sl_xdp_ctx){ .data = d, .data_end = d + len, .data_meta = d,
 					      .data_hard_start = b, .ingress_ifindex = 1 };
 	}
-	for (unsigned r = 0; r < rep; r++)
+	for (unsigned r = 0; r < rep && xdp; r++)
 		for (unsigned i = 0; i < n; i++)
-			sum += xdp ? fn(&ctx[i], 0) :
-			       fn(bufs + (size_t)i * (RUN_BUF + RUN_HEADROOM) + RUN_HEADROOM, pkts[i].len);
+			sum += fn(&ctx[i], 0);
+	for (unsigned r = 0; r < rep && !xdp; r++)
+		for (unsigned i = 0; i < n; i++)
+			sum += fn(bufs + (size_t)i * RUN_BUF, pkts[i].len);
 	printf("%u packets, r0 sum 0x%llx\n", n, (unsigned long long)sum);
 	free(ctx);
 	free(bufs);

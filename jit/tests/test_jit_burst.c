@@ -364,7 +364,9 @@ static int one(uint64_t idx, struct sl_rng *rng, unsigned *taken, unsigned *refu
 	struct sl_jit_burst_layout l = {
 		.buf_addr = offsetof(struct desc, buf), .data_off = offsetof(struct desc, off),
 		.data_len = offsetof(struct desc, len), .bounds = bounds,
-		.prefetch = bounds && sl_rng_chance(rng, 50) ? PREFETCH : 0 };
+		.prefetch = bounds && sl_rng_chance(rng, 50) ? PREFETCH : 0,
+		/* a prefetch at a guessed place (past the descriptor) or at the data */
+		.prefetch_at = sl_rng_chance(rng, 50) ? (uint16_t)sizeof(struct desc) : 0 };
 	struct sl_jit_opts jo = { .sz = sizeof(jo), .blind_constants = idx % 5 == 4 };
 	struct sl_prog *p;
 	struct sl_jit *jit;

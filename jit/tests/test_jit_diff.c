@@ -16,6 +16,8 @@
  *    (so r6-r9 preservation is tested), and r1-r5 are re-initialized
  *    after each call (the ABI clobbers them);
  *  - at the end every scalar is stored into the memory buffer.
+ *  - stack slots reloaded and stored back (gen_reload()), bools whose
+ *    "rC = 1" comes early (gen_setcc_far());
  * Then COUNT/4 socket filters (gen_socket): random LD_ABS / LD_IND around
  * both ends of a random packet, against the interpreter.
  *
@@ -676,6 +678,51 @@ static void gen_setcc(struct gen *g)
 }
 
 /*
+ * A bool whose "rC = 1" comes some instructions before its jump (clang's
+ * "a == X || a == Y"): "rC = 1; fillers; [rA = 1; if .. goto +1; rA = 0];
+ * if cond goto +1; rC = 0" (xor rC early, setcc at the jump), the inner
+ * bool's jump landing on the outer one. Near misses: a filler reads or
+ * writes rC, an inner jump lands past the bool (on "rC = 0"), a jump from
+ * before lands among the fillers, the jump reads rC, other constants.
+ */
+static void gen_setcc_far(struct gen *g)
+{
+	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
+				       BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
+	uint8_t c = scalar(g), a = scalar(g), b = scalar(g), o = scalar(g), in = scalar(g);
+	unsigned miss = sl_tgen_pick(&g->t, 10), m = 1 + sl_tgen_pick(&g->t, 3);
+	bool inner = sl_tgen_pick(&g->t, 2), x = sl_tgen_pick(&g->t, 2);
+
+	if (c == a || c == b || c == o || c == in || in == a || in == b)
+		return;
+	item(g);
+	if (miss == 3)      /* from before, into the fillers */
+		sl_tgen_emit(&g->t, BPF_JMP | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_K, a, 0, 2,
+			     edge_imm(g));
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0,
+		     miss == 5 ? 2 : 1);
+	for (unsigned i = 0; i < m; i++) {
+		bool rd = miss == 0 && i == m - 1;
+
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | (rd ? BPF_X : BPF_K),
+			     miss == 1 && i == 0 ? c : o, rd ? c : 0, 0, rd ? 0 : 3);
+	}
+	if (miss == 2)      /* lands on "rC = 0", past the bool's jump */
+		sl_tgen_emit(&g->t, BPF_JMP | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_K, a, 0,
+			     inner ? 4 : 1, edge_imm(g));
+	if (inner) {
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, in, 0, 0, 1);
+		sl_tgen_emit(&g->t, BPF_JMP32 | ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_K, a, 0, 1,
+			     edge_imm(g));
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_K, in, 0, 0, 0);
+	}
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | ops[sl_tgen_pick(&g->t, sizeof(ops))] |
+		     (x ? BPF_X : BPF_K), miss == 4 ? c : a, x ? b : 0, 1, x ? 0 : edge_imm(g));
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_K, c, 0, 0,
+		     miss == 6 ? 3 : 0);
+}
+
+/*
  * rotl(v * C, k) as clang writes it: rA = rV; rA *= rC1; rV *= rC2;
  * rV >>= 64-k; rV |= rA with C1 = C2 << k (the JIT makes it imul + rol),
  * sometimes with constants that do not match or something in between:
@@ -961,6 +1008,47 @@ static void gen_late(struct gen *g)
 	if (sl_tgen_pick(&g->t, 4) == 0)
 		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, x, 0, 0);          /* reads rX */
 	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, x, 0, 0, edge_imm(g));      /* rX dies */
+}
+
+/*
+ * clang's reload and re-spill of a stack slot where paths join: "rX =
+ * *(size *)(r10 + off); *(size *)(r10 + off) = rX" (the JIT drops the
+ * store), then a u64 load of the slot so its bytes reach the result. Near
+ * misses: another size, offset or register in the store, a jump landing
+ * on the store (over the load), a stack pointer other than r10 as the
+ * base, a sign-extending load.
+ */
+static void gen_reload(struct gen *g)
+{
+	int span = g->in_sub ? 32 : STACK_OPS;
+	unsigned si = sl_tgen_pick(&g->t, 4), size = 1u << si, si2 = si, miss = sl_tgen_pick(&g->t, 8);
+	int16_t off = (int16_t)-(int)(size + sl_tgen_pick(&g->t, (unsigned)span - size + 1)), off2 = off;
+	uint8_t x = scalar(g), y = x, a = scalar(g), base = BPF_REG_10, mode = BPF_MEM;
+
+	if (miss == 1) {
+		si2 = (si + 1 + sl_tgen_pick(&g->t, 3)) % 4;
+		if (off + (1 << si2) > 0)
+			si2 = si;
+	} else if (miss == 2) {
+		off2 = (int16_t)(off + (sl_tgen_pick(&g->t, 2) ? 1 : -1) * (int)(1 + sl_tgen_pick(&g->t, 2)));
+		if (off2 + (int)size > 0 || off2 < -span)
+			off2 = off;
+	} else if (miss == 3) {
+		y = scalar(g);
+	} else if (miss == 5 && size < 8) {
+		mode = BPF_MEMSX;
+	} else if (miss == 6 && !g->in_sub) {
+		for (uint8_t r = BPF_REG_6; r <= BPF_REG_9; r++)
+			if (g->kind[r] == K_STACK)
+				base = r;
+	}
+	item(g);
+	if (miss == 4)      /* lands on the store, where rX may not be the slot's bytes */
+		sl_tgen_emit(&g->t, BPF_JMP | (sl_tgen_pick(&g->t, 2) ? BPF_JNE : BPF_JGT) | BPF_K, a, 0, 1,
+			     edge_imm(g));
+	sl_tgen_emit(&g->t, BPF_LDX | mode | sl_tgen_sizes[si], x, base, off, 0);
+	sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | sl_tgen_sizes[si2], base, y, off2, 0);
+	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, scalar(g), BPF_REG_10, (int16_t)(off & ~7), 0);
 }
 
 /*
@@ -1253,7 +1341,7 @@ static void gen_body(struct gen *g, unsigned n)
 		else if (w < 35)
 			gen_alu_k(g);
 		else if (w < 36)
-			gen_setcc(g);
+			sl_tgen_pick(&g->t, 2) ? gen_setcc(g) : gen_setcc_far(g);
 		else if (w < 37)
 			gen_v1_idioms(g);
 		else if (w < 38)
@@ -1288,6 +1376,8 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_helper(g);
 		else if (w < 97)
 			gen_mov_op(g);
+		else if (w < 98 && sl_tgen_pick(&g->t, 3) == 0)
+			gen_reload(g);
 		else if (w < 98)
 			sl_tgen_pick(&g->t, 2) ? gen_sink(g) : gen_swap_fits(g);
 		else if (w < 99)
