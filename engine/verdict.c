@@ -17,7 +17,10 @@
  *   XDP_REDIRECT                           REDIRECT to the port whose id
  *                                          bpf_redirect[_map] chose, or
  *                                          REDIRECT_FAILED when no port of
- *                                          this engine has that id
+ *                                          this engine has that id (a
+ *                                          bpf_redirect_map miss leaves
+ *                                          the last bpf_redirect's ifindex
+ *                                          or hit's key: helpers.c)
  *
  * Socket filters see struct __sk_buff as the kernel's AF_PACKET hook fills
  * it for a frame starting at its Ethernet header (only the words the
@@ -64,6 +67,7 @@ void sl_verdict_state_init(struct sl_verdict_state *st, const struct sl_ports_vi
 	st->ports = ports;
 	st->queue = queue;
 	sl_helper_redirect()->ifindex = NO_REDIRECT;
+	sl_helper_redirect()->tgt_index = NO_REDIRECT;   /* a lone miss names no port */
 }
 
 /* The interpreter, out of line: its result struct stays off the JIT path's frame. */
@@ -95,6 +99,7 @@ static unsigned redirect_target(const struct sl_ports_view *pv)
 	uint32_t target = rd->ifindex;
 
 	rd->ifindex = NO_REDIRECT;
+	rd->tgt_index = NO_REDIRECT;
 	if (unlikely(pv->ncpus) && rd->map &&  /* CPUMAP: the key is a worker (cpumap.c) */
 	    sl_map_get_def(rd->map)->type == BPF_MAP_TYPE_CPUMAP)
 		return target < pv->ncpus ? SL_PORT_CPU + target : SL_PORT_NONE;

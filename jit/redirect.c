@@ -12,12 +12,16 @@
  *    give XDP_ABORTED and touch nothing (mask: the two low bits, plus
  *    BPF_F_EXCLUDE_INGRESS on a DEVMAP; BPF_F_BROADCAST is not provided);
  *    the key is the low 32 bits of r2; a key >= max_entries or an empty
- *    slot gives flags & 3 (the fallback action) and leaves the thread's
- *    redirect state as it was; otherwise the state becomes { target,
- *    (u32)flags, map } and r0 XDP_REDIRECT. The target is the entry's
- *    port (DEVMAP, XSKMAP) or the key (CPUMAP: the worker).
+ *    slot gives flags & 3 (the fallback action) and clears the map from
+ *    the thread's redirect state (ifindex = tgt_index, map = NULL: the
+ *    state bpf_redirect(tgt_index) leaves, as the kernel's miss sets
+ *    map_type UNSPEC / map_id INT_MAX); otherwise the state becomes
+ *    { target, (u32)flags, map, tgt_index = key } and r0 XDP_REDIRECT.
+ *    The target is the entry's port (DEVMAP, XSKMAP) or the key (CPUMAP:
+ *    the worker).
  *  - bpf_redirect(ifindex, flags): flags != 0 gives XDP_ABORTED, else the
- *    state becomes { (u32)ifindex, 0, NULL } and r0 XDP_REDIRECT.
+ *    state becomes { (u32)ifindex, 0, NULL, (u32)ifindex } and r0
+ *    XDP_REDIRECT.
  *  - bpf_map_lookup_elem on a DEVMAP / XSKMAP: the address of the entry's
  *    word, or NULL (key >= max_entries, empty slot): devmap_at()'s.
  * The entries are read where maps/devmap.c keeps them
@@ -143,6 +147,18 @@ static void store_fs(struct x86_emit *e, bool w64, int32_t off, int src)
 	x86_u32(e, (uint32_t)off);
 }
 
+/* mov r32 @p dst, fs:[@p off] (64 [REX] 8B /r, ModRM 00 reg 100, SIB 25, disp32) */
+static void load_fs(struct x86_emit *e, int32_t off, int dst)
+{
+	x86_byte(e, 0x64);
+	if (dst >= 8)
+		x86_byte(e, 0x44);
+	x86_byte(e, 0x8b);
+	x86_byte(e, (uint8_t)((dst & 7) << 3 | 4));
+	x86_byte(e, 0x25);
+	x86_u32(e, (uint32_t)off);
+}
+
 /* mov dword|qword fs:[@p off], simm32 (64 [REX.W] C7 /0, SIB 25, disp32, imm32) */
 static void store_fs_imm(struct x86_emit *e, bool w64, int32_t off, int32_t imm)
 {
@@ -184,7 +200,7 @@ static void emit_redirect_map(struct jit_state *st, struct sl_map *map, const st
 {
 	struct x86_emit *e = &st->e;
 	uint64_t mask = flags_mask(m->type);
-	size_t bad = 0, miss[2];
+	size_t bad = 0, miss[2], done;
 
 	if (kflags && (flags & ~mask)) {
 		x86_alu_rr(e, false, ALU_XOR, X_RAX, X_RAX);           /* XDP_ABORTED */
@@ -202,6 +218,7 @@ static void emit_redirect_map(struct jit_state *st, struct sl_map *map, const st
 	x86_mov_rr(e, false, X_RCX, X_RSI);                            /* mov ecx, esi: the key */
 	emit_entry(e, m, true, miss);
 	store_fs(e, false, off + REDIRECT_OFF(ifindex), X_R8);
+	store_fs(e, false, off + REDIRECT_OFF(tgt_index), X_RCX);
 	if (kflags)
 		store_fs_imm(e, false, off + REDIRECT_OFF(flags), (int32_t)(uint32_t)flags);
 	else
@@ -209,10 +226,15 @@ static void emit_redirect_map(struct jit_state *st, struct sl_map *map, const st
 	x86_movabs(e, TMP, (uint64_t)(uintptr_t)map);
 	store_fs(e, true, off + REDIRECT_OFF(map), TMP);
 	x86_mov_ri(e, false, X_RAX, XDP_REDIRECT);
-	x86_bind8(e, miss[0]);
-	x86_bind8(e, miss[1]);
 	if (!kflags)
-		x86_bind8(e, bad);
+		x86_bind8(e, bad);               /* bad flags: this jmp, the state untouched */
+	done = x86_jcc8_fwd(e, CC_ALWAYS);
+	x86_bind8(e, miss[0]);                                         /* a miss: no map */
+	x86_bind8(e, miss[1]);
+	load_fs(e, off + REDIRECT_OFF(tgt_index), X_R8);
+	store_fs(e, false, off + REDIRECT_OFF(ifindex), X_R8);
+	store_fs_imm(e, true, off + REDIRECT_OFF(map), 0);
+	x86_bind8(e, done);
 }
 
 /* bpf_redirect(r1 = ifindex, r2 = flags) in place */
@@ -225,6 +247,7 @@ static void emit_redirect(struct jit_state *st, int32_t off)
 	x86_test_rr(e, true, X_RSI, X_RSI);
 	bad = x86_jcc8_fwd(e, CC_NE);
 	store_fs(e, false, off + REDIRECT_OFF(ifindex), X_RDI);
+	store_fs(e, false, off + REDIRECT_OFF(tgt_index), X_RDI);
 	store_fs_imm(e, false, off + REDIRECT_OFF(flags), 0);
 	store_fs_imm(e, true, off + REDIRECT_OFF(map), 0);
 	x86_mov_ri(e, false, X_RAX, XDP_REDIRECT);

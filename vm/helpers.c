@@ -264,6 +264,7 @@ static uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t a3, uint64_t
 	if (flags)
 		return XDP_ABORTED;  /* kernel: XDP accepts no flags */
 	redirect_state.ifindex = (uint32_t)ifindex;
+	redirect_state.tgt_index = (uint32_t)ifindex;
 	redirect_state.flags = 0;
 	redirect_state.map = NULL;
 	return XDP_REDIRECT;
@@ -275,8 +276,13 @@ static uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t a3, uint64_t
  * gives XDP_ABORTED, except on a DEVMAP / DEVMAP_HASH, which also take
  * BPF_F_EXCLUDE_INGRESS (meaningless without broadcast) and
  * BPF_F_BROADCAST (to every port of the map: not provided, XDP_ABORTED).
- * A miss leaves the redirect state as it was. jit/redirect.c emits the
- * same in place; keep the two alike.
+ * A miss clears the map from the state, as the kernel's does (map_type
+ * UNSPEC, map_id INT_MAX: "the last lookup always takes precedence"),
+ * which is the state bpf_redirect(tgt_index) leaves: XDP_REDIRECT after
+ * it goes to the port whose id is the last bpf_redirect's ifindex or the
+ * last hit's key (none: redirect_failed), as xdp_do_redirect() resolves
+ * ri->tgt_index as an ifindex. The flags stay (unused without a map).
+ * jit/redirect.c emits the same in place; keep the two alike.
  */
 static uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_t a4, uint64_t a5)
 {
@@ -291,9 +297,13 @@ static uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_
 			return XDP_ABORTED;
 	}
 	target = sl_map_redirect_target(PTR(map), (uint32_t)key);
-	if (target < 0)
+	if (target < 0) {
+		redirect_state.ifindex = redirect_state.tgt_index;
+		redirect_state.map = NULL;
 		return flags & 3;  /* XDP_ABORTED .. XDP_TX */
+	}
 	redirect_state.ifindex = (uint32_t)target;
+	redirect_state.tgt_index = (uint32_t)key;
 	redirect_state.flags = (uint32_t)flags;
 	redirect_state.map = PTR(map);
 	return XDP_REDIRECT;

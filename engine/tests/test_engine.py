@@ -528,10 +528,45 @@ def case_prefetch(env):
         print("ok %s: %d packets, %d protocols" % (label, len(pkts), len(want)))
 
 
+def redirect_miss_decide(i, data):
+    """progs/redirect_miss.bpf.c: slot 6 of the DEVMAP is port 1, slot 5 empty; after a
+    hit on 6 and a miss, XDP_REDIRECT goes to port id 6 (the hit's key), which is none."""
+    if len(data) < 12:
+        return "pass"
+    return ("redirect", "redirect_failed", "redirect", "redirect", "drop")[data[11] % 5]
+
+
+def case_redirect_miss(env):
+    """bpf_redirect_map misses after a hit / a bpf_redirect / before a hit, returning
+    XDP_REDIRECT (the kernel's "last lookup takes precedence"): interpreter and JIT."""
+    obj = os.path.join(os.path.dirname(env.verdicts), "redirect_miss.bpf.o")
+    src = env.gen("rm.pcap", 2000, 61)
+    pkts = sl.packets(src)
+    pre = os.path.join(env.tmp, "rm-ports.txt")
+    with open(pre, "w") as f:
+        f.write("6 1\n")
+    want, verdicts, out = decided_truth(pkts, redirect_miss_decide, 1, True)
+    if not verdicts["redirect_failed"] or not verdicts["redirect"] or not verdicts["drop"]:
+        fail("redirect_miss: the capture lacks a case: %r" % verdicts)
+    for exec_opt in ("--jit", "--interp"):
+        label = "redirect_miss " + exec_opt
+        oa = os.path.join(env.tmp, "rma%s.pcap" % exec_opt)
+        ob = os.path.join(env.tmp, "rmb%s.pcap" % exec_opt)
+        js = os.path.join(env.tmp, "rm%s.json" % exec_opt)
+        env.run_ok(["--prog", obj, "--map", "ports=" + pre, "--json", js, exec_opt,
+                    "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, oa),
+                    "--port", "net_pcap1,tx_pcap=%s" % ob])
+        with open(js) as f:
+            st = json.load(f)["stats"]
+        check_balance(st, label)
+        check_outcome(label, st, len(pkts), want, verdicts, out, (oa, ob))
+        print("ok %s: %r" % (label, verdicts))
+
+
 CASES = {"proto": case_proto, "prefetch": case_prefetch, "twoports": case_twoports, "infinite": case_infinite,
          "verdicts": case_verdicts, "maps": case_maps,
          "workers": case_workers, "socket": case_socket, "errors": case_errors,
-         "lazy": case_lazy}
+         "lazy": case_lazy, "redirect_miss": case_redirect_miss}
 
 
 def main():

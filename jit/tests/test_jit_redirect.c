@@ -9,16 +9,19 @@
  *    BPF_F_EXCLUDE_INGRESS; BPF_F_BROADCAST is not provided) give
  *    XDP_ABORTED and leave the thread's redirect state alone;
  *  - the key is r2's low 32 bits; a key past max_entries or an empty slot
- *    gives flags & 3 and leaves the state alone;
- *  - a hit sets the state to { port (CPUMAP: the key), (u32)flags, map }
- *    and returns XDP_REDIRECT; bpf_redirect(ifindex, 0) sets { ifindex, 0,
- *    NULL }, any flag gives XDP_ABORTED;
+ *    gives flags & 3 and clears the map (the kernel: map_type UNSPEC,
+ *    map_id INT_MAX, tgt_index kept; "the last lookup takes precedence"),
+ *    which leaves the state bpf_redirect(tgt_index) would: { tgt_index,
+ *    flags as they were, NULL, tgt_index };
+ *  - a hit sets the state to { port (CPUMAP: the key), (u32)flags, map,
+ *    key } and returns XDP_REDIRECT; bpf_redirect(ifindex, 0) sets
+ *    { ifindex, 0, NULL, ifindex }, any flag gives XDP_ABORTED;
  *  - a lookup returns the entry (its port) or NULL.
  *
  * Programs: redirect_map with constant flags (the inlined form that reads
  * only r2, every flag value of interest), with flags read from the context
  * at run time, with a key whose upper 32 bits are set, two redirects in a
- * row (a hit, then a miss that must keep the hit's state), lookups, and
+ * row (a hit, a miss or a bpf_redirect, then any key), lookups, and
  * bpf_redirect; maps: DEVMAP (4- and 8-byte values), XSKMAP, CPUMAP with
  * some slots empty, and a DEVMAP_HASH (still the helper: compared too).
  * Every program runs for keys 0 .. max_entries + 2 and 2^32 - 1, from a
@@ -51,6 +54,8 @@
 #define SENT_IFINDEX 0xdead
 #define SENT_FLAGS 0xbeef
 #define SENT_MAP ((struct sl_map *)(uintptr_t)0x5e17)
+#define SENT_TGT 0x7a6
+#define SENTINEL { SENT_IFINDEX, SENT_FLAGS, SENT_MAP, SENT_TGT }
 #define BROADCAST (1ull << 3)   /* BPF_F_BROADCAST */
 #define EXCL (1ull << 4)        /* BPF_F_EXCLUDE_INGRESS */
 
@@ -72,9 +77,13 @@ static uint64_t model_redirect_map(const struct tmap *m, uint64_t key, uint64_t 
 
 	if (flags & ~mask)
 		return XDP_ABORTED;
-	if (k >= m->max || !m->port[k])
+	if (k >= m->max || !m->port[k]) {
+		st->ifindex = st->tgt_index;
+		st->map = NULL;
 		return flags & 3;
+	}
 	st->ifindex = m->type == BPF_MAP_TYPE_CPUMAP ? k : m->port[k];
+	st->tgt_index = k;
 	st->flags = (uint32_t)flags;
 	st->map = m->map;
 	return XDP_REDIRECT;
@@ -177,19 +186,20 @@ static void run_all(struct run *r, uint32_t q, uint32_t in, uint64_t want,
 		x.data_end = buf + sizeof(buf);
 		x.rx_queue_index = q;
 		x.ingress_ifindex = in;
-		*st = (struct sl_redirect){ SENT_IFINDEX, SENT_FLAGS, SENT_MAP };
+		*st = (struct sl_redirect)SENTINEL;
 		r0 = e == 0 ? sl_vm_exec(r->prog, &x, NULL, NULL) : sl_jit_entry(r->jit[e - 1])(&x, 0);
 		CHECK(r0 == want && st->ifindex == want_st->ifindex && st->flags == want_st->flags &&
-		      st->map == want_st->map,
-		      "%s, %s, queue %u, ingress %#x: r0 %llu state {%#x %#x %p}, want %llu {%#x %#x %p}",
+		      st->map == want_st->map && st->tgt_index == want_st->tgt_index,
+		      "%s, %s, queue %u, ingress %#x: r0 %llu state {%#x %#x %p %#x}, "
+		      "want %llu {%#x %#x %p %#x}",
 		      what, e == 0 ? "interpreter" : e == 1 ? "JIT" : "JIT blinded", q, in,
 		      (unsigned long long)r0, st->ifindex, st->flags, (void *)st->map,
-		      (unsigned long long)want, want_st->ifindex, want_st->flags,
-		      (void *)want_st->map);
+		      st->tgt_index, (unsigned long long)want, want_st->ifindex, want_st->flags,
+		      (void *)want_st->map, want_st->tgt_index);
 	}
 }
 
-static const struct sl_redirect sentinel = { SENT_IFINDEX, SENT_FLAGS, SENT_MAP };
+static const struct sl_redirect sentinel = SENTINEL;
 
 /* keys tried: every slot, a few past the end, and 2^32 - 1 */
 static unsigned keys(const struct tmap *m, uint32_t *k)
@@ -274,31 +284,55 @@ static void run_flags(const struct tmap *m)
 	drop(&r);
 }
 
-/* slot 0 (set), then rx_queue_index: a miss must keep the first redirect's state */
-static void two_redirects(const struct tmap *m)
+/* The first call of two_redirects(). */
+enum first { FIRST_HIT, FIRST_MISS, FIRST_REDIRECT };
+#define FIRST_IFINDEX 3   /* FIRST_REDIRECT's bpf_redirect(3, 0) */
+
+/*
+ * A first call (bpf_redirect_map on slot 0, which is set, or on slot 1,
+ * which is empty, or bpf_redirect(3, 0)), then bpf_redirect_map(m,
+ * rx_queue_index, XDP_DROP): the second call's result and the state the
+ * two leave (hit then miss: no map, ifindex = the hit's key).
+ */
+static void two_redirects(const struct tmap *m, enum first first)
 {
-	const struct bpf_insn p[] = {
-		I(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),
-		MOV_K(2, 0), I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_IDX, 0, 0),
-		I(0, 0, 0, 0, 0), MOV_K(3, 0), CALL(BPF_FUNC_redirect_map),
-		I(BPF_LDX | BPF_MEM | BPF_W, 2, 6, CTX_QUEUE, 0),
-		I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_IDX, 0, 0), I(0, 0, 0, 0, 0),
-		MOV_K(3, XDP_DROP), CALL(BPF_FUNC_redirect_map), EXIT,
-	};
+	static const char *const names[] = { "hit", "miss", "bpf_redirect" };
+	struct bpf_insn p[16];
+	unsigned n = 0, nk;
 	uint32_t k[16];
-	unsigned nk;
 	struct run r;
 	char what[128];
 
-	if (!build(&r, p, sizeof(p) / sizeof(p[0]), m->map))
+	p[n++] = I(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
+	if (first == FIRST_REDIRECT) {
+		p[n++] = MOV_K(1, FIRST_IFINDEX);
+		p[n++] = MOV_K(2, 0);
+		p[n++] = CALL(BPF_FUNC_redirect);
+	} else {
+		p[n++] = MOV_K(2, first == FIRST_HIT ? 0 : 1);
+		p[n++] = I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_IDX, 0, 0);
+		p[n++] = I(0, 0, 0, 0, 0);
+		p[n++] = MOV_K(3, 0);
+		p[n++] = CALL(BPF_FUNC_redirect_map);
+	}
+	p[n++] = I(BPF_LDX | BPF_MEM | BPF_W, 2, 6, CTX_QUEUE, 0);
+	p[n++] = I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_IDX, 0, 0);
+	p[n++] = I(0, 0, 0, 0, 0);
+	p[n++] = MOV_K(3, XDP_DROP);
+	p[n++] = CALL(BPF_FUNC_redirect_map);
+	p[n++] = EXIT;
+	if (!build(&r, p, n, m->map))
 		return;
-	snprintf(what, sizeof(what), "%s two redirects", m->name);
+	snprintf(what, sizeof(what), "%s %s, then a redirect_map", m->name, names[first]);
 	nk = keys(m, k);
 	for (unsigned i = 0; i < nk; i++) {
 		struct sl_redirect st = sentinel;
 		uint64_t want;
 
-		model_redirect_map(m, 0, 0, &st);
+		if (first == FIRST_REDIRECT)
+			st = (struct sl_redirect){ FIRST_IFINDEX, 0, NULL, FIRST_IFINDEX };
+		else
+			model_redirect_map(m, first == FIRST_HIT ? 0 : 1, 0, &st);
 		want = model_redirect_map(m, k[i], XDP_DROP, &st);
 		run_all(&r, k[i], 0, want, &st, what);
 	}
@@ -353,7 +387,7 @@ static void plain_redirect(void)
 	for (unsigned f = 0; f < sizeof(fl) / sizeof(fl[0]); f++)
 		for (unsigned i = 0; i < sizeof(ifx) / sizeof(ifx[0]); i++) {
 			struct sl_redirect st = fl[f] ? sentinel :
-						(struct sl_redirect){ ifx[i], 0, NULL };
+						(struct sl_redirect){ ifx[i], 0, NULL, ifx[i] };
 
 			run_all(&r, ifx[i], fl[f], fl[f] ? XDP_ABORTED : XDP_REDIRECT, &st,
 				"bpf_redirect");
@@ -376,7 +410,9 @@ int main(void)
 			const_flags(&m[i], flags[f], false);
 		const_flags(&m[i], XDP_PASS, true);
 		run_flags(&m[i]);
-		two_redirects(&m[i]);
+		two_redirects(&m[i], FIRST_HIT);
+		two_redirects(&m[i], FIRST_MISS);
+		two_redirects(&m[i], FIRST_REDIRECT);
 		if (m[i].type == BPF_MAP_TYPE_DEVMAP || m[i].type == BPF_MAP_TYPE_XSKMAP)
 			lookups(&m[i]);
 	}

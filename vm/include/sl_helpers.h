@@ -97,6 +97,12 @@ struct sl_redirect {
 	uint32_t ifindex;       /**< target port */
 	uint32_t flags;
 	struct sl_map *map;     /**< devmap used, or NULL for bpf_redirect */
+	/**
+	 * The kernel's ri->tgt_index: the last bpf_redirect's ifindex or
+	 * bpf_redirect_map hit's key. A bpf_redirect_map miss turns the state
+	 * into bpf_redirect(tgt_index) (ifindex = tgt_index, map = NULL).
+	 */
+	uint32_t tgt_index;
 };
 
 /** This thread's redirect state. */

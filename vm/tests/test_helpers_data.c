@@ -228,6 +228,10 @@ static void put(struct sl_map *m, uint32_t key, uint32_t v0, uint32_t v1)
  * @p target[key] the expected port (or worker), -1 absent. As the kernel's
  * __bpf_xdp_redirect_map(): only DEVMAP / DEVMAP_HASH take
  * BPF_F_EXCLUDE_INGRESS (and BPF_F_BROADCAST, not provided: XDP_ABORTED).
+ * Flags refused change nothing; a miss clears the map and leaves the
+ * state bpf_redirect(tgt_index) would (ifindex = tgt_index, flags kept),
+ * as the kernel's miss sets map_type UNSPEC / map_id INT_MAX; a hit sets
+ * { target, flags, map, tgt_index = key }.
  */
 static void check_redirects(struct sl_map *m, const int64_t *target, uint32_t max)
 {
@@ -246,7 +250,8 @@ static void check_redirects(struct sl_map *m, const int64_t *target, uint32_t ma
 
 			rd->ifindex = 12345;
 			rd->flags = 99;
-			rd->map = NULL;
+			rd->map = (struct sl_map *)(uintptr_t)0x5e17;
+			rd->tgt_index = 777;
 			r = call(BPF_FUNC_redirect_map, PTR(m), key, flags, 0, 0);
 			want = !flags_ok ? XDP_ABORTED : t < 0 ? flags & 3 : XDP_REDIRECT;
 			if (r != want && bad++ < 10)
@@ -254,13 +259,22 @@ static void check_redirects(struct sl_map *m, const int64_t *target, uint32_t ma
 				     sl_map_name(m), key, (unsigned long long)flags,
 				     (unsigned long long)r, (unsigned long long)want);
 			if (r == XDP_REDIRECT &&
-			    (rd->ifindex != (uint32_t)t || rd->flags != flags || rd->map != m) &&
+			    (rd->ifindex != (uint32_t)t || rd->flags != flags || rd->map != m ||
+			     rd->tgt_index != key) &&
 			    bad++ < 10)
 				FAIL("%s: key %u: state ifindex %u flags %u map %p", sl_map_name(m), key,
 				     rd->ifindex, rd->flags, (void *)rd->map);
-			if (r != XDP_REDIRECT && (rd->ifindex != 12345 || rd->map) && bad++ < 10)
-				FAIL("%s: key %u flags %#llx: a failed redirect changed the state",
+			if (!flags_ok && (rd->ifindex != 12345 || rd->flags != 99 ||
+					  rd->map != (struct sl_map *)(uintptr_t)0x5e17 ||
+					  rd->tgt_index != 777) && bad++ < 10)
+				FAIL("%s: key %u flags %#llx: refused flags changed the state",
 				     sl_map_name(m), key, (unsigned long long)flags);
+			if (flags_ok && t < 0 && (rd->ifindex != 777 || rd->flags != 99 || rd->map ||
+						  rd->tgt_index != 777) && bad++ < 10)
+				FAIL("%s: key %u flags %#llx: a miss left {%u %u %p %u}, want "
+				     "{777 99 NULL 777}", sl_map_name(m), key,
+				     (unsigned long long)flags, rd->ifindex, rd->flags,
+				     (void *)rd->map, rd->tgt_index);
 			if (sl_map_redirect_target(m, key) != (t < 0 ? -ENOENT : t) && bad++ < 10)
 				FAIL("%s: sl_map_redirect_target(%u) = %lld", sl_map_name(m), key,
 				     (long long)sl_map_redirect_target(m, key));
@@ -304,7 +318,7 @@ static void test_redirect(void)
 	CHECK_EQ(sl_map_redirect_target(arr, 0), -EINVAL);
 	CHECK_EQ(call(BPF_FUNC_redirect, 4, 1, 0, 0, 0), XDP_ABORTED);
 	CHECK_EQ(call(BPF_FUNC_redirect, 4, 0, 0, 0, 0), XDP_REDIRECT);
-	CHECK(rd->ifindex == 4 && rd->map == NULL && rd->flags == 0);
+	CHECK(rd->ifindex == 4 && rd->map == NULL && rd->flags == 0 && rd->tgt_index == 4);
 	sl_map_destroy(dev);
 	sl_map_destroy(dev8);
 	sl_map_destroy(xsk);
