@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * jit/map_hash.c: bpf_map_lookup_elem on a HASH or LRU_HASH map known at
- * compile time, emitted in place instead of a call of the map's lookup
+ * jit/map_hash.c: bpf_map_lookup_elem on a hash map (HASH, LRU_HASH,
+ * PERCPU_HASH, LRU_PERCPU_HASH) known at compile time, emitted in place instead of a call of the map's lookup
  * (jit/map_calls.c calls jit_emit_hash_lookup() for a map it does not
  * inline as an array).
  *
@@ -18,7 +18,9 @@
  *   test: rdx == 0: NULL
  *     [rdx + hash] != eax: next; a key word != the element's: next
  *     LRU: ref byte 0: set it to 1
- *     rax = rdx + value offset
+ *     rax = rdx + value offset; per-CPU: the worker slot's value (NULL for
+ *     a slot the map was not made for), from the element's number
+ *     (emit_percpu_value())
  *
  * It clobbers only registers a call clobbers (rax, rcx, rdx, rdi, r8),
  * reads the key through the register of r2, and keeps the helper's
@@ -204,6 +206,39 @@ static void emit_head(struct x86_emit *e, const struct sl_map_htab_jit *l)
 	x86_alu_rr(e, true, ALU_AND, X_RDX, X_RCX);
 }
 
+/*
+ * Per-CPU maps: can the value's address be computed here? The worker slot
+ * sl_map_cpu must be in the static TLS block (read via %fs, as the array
+ * lookups in map_calls.c do), the multipliers 32-bit immediates.
+ */
+static bool percpu_inlined(const struct jit_state *st, const struct sl_map_htab_jit *l)
+{
+	return st->tpoff < 0 && st->tpoff >= -(1 << 20) && l->pcpu && l->ncpus &&
+	       l->ncpus <= INT32_MAX && l->pcpu_bytes <= INT32_MAX && l->value_stride <= INT32_MAX;
+}
+
+/*
+ * rdx = the element found: rax = its value in this worker's slot, as
+ * elem_value(): pcpu + cpu * pcpu_bytes + number * value_stride; a jump
+ * to NULL (the returned label) when the slot is not the map's.
+ */
+static size_t emit_percpu_value(struct jit_state *st, const struct sl_map_htab_jit *l)
+{
+	struct x86_emit *e = &st->e;
+	size_t l_cpu;
+
+	x86_load_fs32(e, X_R8, st->tpoff);                               /* r8d = sl_map_cpu */
+	x86_alu_ri(e, false, ALU_CMP, X_R8, (int32_t)l->ncpus);
+	l_cpu = jcc32_fwd(e, CC_AE);
+	x86_load(e, 4, X_RCX, X_RDX, l->value_off);                      /* ecx = element number */
+	x86_imul_rri(e, true, X_RCX, X_RCX, (int32_t)l->value_stride);
+	x86_imul_rri(e, true, X_R8, X_R8, (int32_t)l->pcpu_bytes);
+	x86_alu_rr(e, true, ALU_ADD, X_RCX, X_R8);
+	x86_movabs(e, X_RAX, (uint64_t)(uintptr_t)l->pcpu);
+	x86_alu_rr(e, true, ALU_ADD, X_RAX, X_RCX);
+	return l_cpu;
+}
+
 int jit_emit_hash_lookup(struct jit_state *st, struct sl_map *map)
 {
 	struct x86_emit *e = &st->e;
@@ -211,11 +246,12 @@ int jit_emit_hash_lookup(struct jit_state *st, struct sl_map *map)
 	struct sl_map_htab_jit l;
 	int32_t off[KEY_MAX_INLINE], hoff[KEY_MAX_INLINE];
 	unsigned size[KEY_MAX_INLINE], hsize[KEY_MAX_INLINE], n, hn;
-	size_t l_test, l_null, l_done, l_ref, next;
+	size_t l_test, l_null, l_done, l_ref, l_cpu = 0, next;
 
 	if (sl_map_htab_jit(map, &l) || !l.key_size || l.key_size > KEY_MAX_INLINE ||
 	    l.mask > INT32_MAX || (l.key_word != 4 && l.key_word != 8) || key == X_RAX ||
-	    key == X_RCX || key == X_RDX || key == X_RDI || key == X_R8)
+	    key == X_RCX || key == X_RDX || key == X_RDI || key == X_R8 ||
+	    (l.percpu && !percpu_inlined(st, &l)))
 		return 0;   /* the key's register must not be one of the scratch registers here */
 	n = key_words(&l, off, size);
 	hn = hash_words(st, &l, hoff, hsize);
@@ -247,9 +283,15 @@ int jit_emit_hash_lookup(struct jit_state *st, struct sl_map *map)
 		x86_store_imm(e, 1, X_RDX, l.ref_off, 1);
 		x86_bind8(e, l_ref);
 	}
-	x86_lea(e, true, X_RAX, X_RDX, l.value_off);
+	if (l.percpu) {
+		l_cpu = emit_percpu_value(st, &l);
+	} else {
+		x86_lea(e, true, X_RAX, X_RDX, l.value_off);
+	}
 	l_done = x86_jcc8_fwd(e, CC_ALWAYS);
 	bind32(e, l_null);
+	if (l.percpu)
+		bind32(e, l_cpu);
 	x86_alu_rr(e, false, ALU_XOR, X_RAX, X_RAX);
 	x86_bind8(e, l_done);
 	return 1;

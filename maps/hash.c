@@ -1412,8 +1412,8 @@ const struct sl_map_ops devmap_hash_map_ops = {
 
 /*
  * Control thread (compile time): what jit/map_hash.c needs to emit a
- * lookup in @p map in place: HASH and LRU_HASH (not per-CPU, whose value
- * depends on the worker slot). Its hash and walk are those of
+ * lookup in @p map in place (the four hash types; per-CPU ones also
+ * elem_value()'s regions). Its hash and walk are those of
  * htab_lookup_sized(): CRC32-C from the seed over the key's words
  * (key_word()), h ^ h >> 15, the head word of bucket h & mask, its
  * early miss, the chain, the LRU reference byte.
@@ -1422,7 +1422,8 @@ int sl_map_htab_jit(const struct sl_map *map, struct sl_map_htab_jit *l)
 {
 	const struct sl_htab *t;
 
-	if (!map || (map->ops != &hash_map_ops && map->ops != &lru_hash_map_ops))
+	if (!map || (map->ops != &hash_map_ops && map->ops != &lru_hash_map_ops &&
+		     map->ops != &percpu_hash_map_ops && map->ops != &lru_percpu_hash_map_ops))
 		return -ENOTSUP;
 	t = SL_CONTAINER_OF(map, const struct sl_htab, map);
 	*l = (struct sl_map_htab_jit){
@@ -1440,6 +1441,11 @@ int sl_map_htab_jit(const struct sl_map *map, struct sl_map_htab_jit *l)
 		.head_ptr_mask = HEAD_PTR_MASK,
 		.head_more_bit = (uint8_t)__builtin_ctzll(HEAD_MORE),
 		.head_hash_shift = 48,   /* head_word(): the hash's top 16 bits */
+		.percpu = t->percpu,
+		.pcpu = t->pcpu,
+		.pcpu_bytes = t->pcpu_bytes,
+		.value_stride = t->map.value_stride,
+		.ncpus = t->map.ncpus,
 	};
 	return 0;
 }

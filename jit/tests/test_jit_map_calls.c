@@ -12,10 +12,11 @@
  * interpreted on one map, JIT-compiled on a twin map. Each r0 must equal
  * the model's (0 / -EEXIST / -ENOENT; the value or MISS for a lookup),
  * and the JIT code must call the map's function for the operation
- * (sl_map_jit_fns()) directly, not the helper, except lookups in HASH and
- * LRU_HASH maps, which are emitted in place (jit/map_hash.c: crc32 in the
+ * (sl_map_jit_fns()) directly, not the helper, except lookups in hash
+ * maps, which are emitted in place (jit/map_hash.c: crc32 in the
  * code, no call; the key hashed in words that fit the program's stores to
- * it: bytes, or 4- and 2-byte words for odd values). hash_chains() compares those inlined lookups with the
+ * it: bytes, or 4- and 2-byte words for odd values; per-CPU maps: the
+ * value of worker slots 0 and 1, NULL from slot 2 of a 2-slot map). hash_chains() compares those inlined lookups with the
  * map's C lookup over a map full of chains, for hits and misses.
  *
  * bpf_map_lookup_elem on an ARRAY / PERCPU_ARRAY is inlined; its index is
@@ -155,10 +156,11 @@ static const void *fn_of(const struct sl_map_jit_fns *f, enum op op)
 				 (const void *)(uintptr_t)f->delete;
 }
 
-/* HASH and LRU_HASH lookups are emitted in place (jit/map_hash.c) */
+/* lookups in the four hash types are emitted in place (jit/map_hash.c) */
 static bool hash_inlined(uint32_t type)
 {
-	return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH;
+	return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH ||
+	       type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
 static bool has(const struct sl_jit *jit, const void *bytes, size_t n);
@@ -374,7 +376,8 @@ static void array_shapes(uint32_t type, struct sl_rng *rng)
 static void hash_chains(uint32_t type, uint32_t ks, struct sl_rng *rng)
 {
 	struct sl_map_def def = { type, ks, 8, HCHAIN, 0 };
-	struct sl_map *m = sl_map_create("chains", &def, 1);
+	bool percpu = type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	struct sl_map *m = sl_map_create("chains", &def, percpu ? 2 : 1);
 	struct bpf_insn insns[] = {
 		I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 1, 0, 0),
 		I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_IDX, 0, 0),
@@ -392,13 +395,13 @@ static void hash_chains(uint32_t type, uint32_t ks, struct sl_rng *rng)
 	if (!m)
 		FATAL("map type %u key size %u: %s", type, ks, strerror(errno));
 	for (uint32_t i = 0; i < HCHAIN && n < (ks == 1 ? 200u : HCHAIN); i++) {
-		uint64_t v = i;
+		uint64_t v[2] = { n, n + 1000 };   /* per-CPU: slot 0's and slot 1's */
 
 		for (uint32_t b = 0; b < ks; b++)
 			keys[n][b] = (uint8_t)sl_rng_below(rng, 256);
 		if (ks == 1)
 			keys[n][0] = (uint8_t)i;
-		if (sl_map_ctl_update(m, keys[n], &v, BPF_NOEXIST) == 0)
+		if (sl_map_ctl_update(m, keys[n], v, BPF_NOEXIST) == 0)
 			n++;
 	}
 	p = sl_prog_from_raw(insns, sizeof(insns), SL_PROG_RAW, 64, log, sizeof(log));
@@ -429,6 +432,25 @@ static void hash_chains(uint32_t type, uint32_t ks, struct sl_rng *rng)
 	}
 	CHECK(n >= HCHAIN / 2 && misses > 0, "type %u key size %u: %u keys, %u misses", type, ks, n,
 	      misses);
+	if (percpu) {   /* worker slot 1: its own values; slot 2, not the map's: NULL */
+		for (uint32_t slot = 1; slot <= 2; slot++) {
+			sl_map_worker_offline();
+			if (sl_map_worker_online(slot))
+				FATAL("sl_map_worker_online(%u) failed", slot);
+			for (uint32_t i = 0; i < n; i++) {
+				void *want = sl_map_lookup_elem(m, keys[i]);
+				uint64_t got = sl_jit_entry(jit)(keys[i], 0);
+
+				CHECK(got == (uint64_t)(uintptr_t)want &&
+				      (slot == 2 ? !want : want && *(uint64_t *)want == i + 1000),
+				      "type %u key size %u key %u slot %u: jit %#" PRIx64 ", map %p",
+				      type, ks, i, slot, got, want);
+			}
+		}
+		sl_map_worker_offline();
+		if (sl_map_worker_online(0))
+			FATAL("sl_map_worker_online(0) failed");
+	}
 	sl_jit_free(jit);
 	sl_prog_free(p);
 	sl_map_destroy(m);
@@ -448,7 +470,7 @@ int main(int argc, char **argv)
 	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
 		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
 			run_sequence(types[t], sizes[s], &rng);
-	for (size_t t = 0; t < 2; t++)
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
 		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
 			hash_chains(types[t], sizes[s], &rng);
 	array_shapes(BPF_MAP_TYPE_ARRAY, &rng);

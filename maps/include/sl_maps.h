@@ -158,7 +158,10 @@ sl_map_lookup_fn sl_map_jit_lookup_fn(const struct sl_map *map);
  * 16 in the bits from head_hash_shift up (neither matching: a miss). An
  * element: next (8 bytes, NULL ends the chain), hash (u32), the key, the
  * value; in an LRU map, the byte at ref_off is set to 1 by a lookup that
- * finds it 0. All offsets are from the element's address.
+ * finds it 0. All offsets are from the element's address. Per-CPU maps
+ * (percpu): the u32 at value_off is the element's number i, and the value
+ * of worker slot c (NULL when c >= ncpus) is at pcpu + c * pcpu_bytes +
+ * i * value_stride.
  */
 struct sl_map_htab_jit {
 	const void *heads;
@@ -168,12 +171,16 @@ struct sl_map_htab_jit {
 	int32_t next_off, hash_off, ref_off, key_off, value_off;
 	uint64_t head_ptr_mask;
 	uint8_t head_more_bit, head_hash_shift;
+	bool percpu;
+	const void *pcpu;
+	uint64_t pcpu_bytes;
+	uint32_t value_stride, ncpus;
 };
 
 /**
- * Fill @p l for @p map. Control thread (compile time); the table stays
- * where it is for the map's life. @return 0, or -ENOTSUP for any other
- * map type (per-CPU hash maps: their value depends on the worker).
+ * Fill @p l for @p map: HASH, LRU_HASH, PERCPU_HASH, LRU_PERCPU_HASH.
+ * Control thread (compile time); the table stays where it is for the
+ * map's life. @return 0, or -ENOTSUP for any other map type.
  */
 int sl_map_htab_jit(const struct sl_map *map, struct sl_map_htab_jit *l);
 
