@@ -1152,6 +1152,37 @@ uint8_t *jit_low_only(const struct sl_prog *p, const uint8_t *fuse)
 	return lo;
 }
 
+/* The matches of a short sequence starting at @p pc, in order (jit_peephole()). */
+static void match_at(const struct sl_prog *p, const uint8_t *targets, const uint16_t *hi,
+		     const uint16_t *zero, uint32_t pc, uint8_t *fuse, bool blind)
+{
+	match_setcc(p, targets, pc, fuse);
+	if (!fuse[pc])
+		match_setcc_far(p, targets, pc, fuse);
+	if (!fuse[pc])
+		match_reload(p, targets, pc, fuse);
+	if (!fuse[pc])
+		match_zext_unread(p, targets, hi, pc, fuse);
+	if (!fuse[pc])
+		match_zext(p, targets, pc, fuse);
+	if (!fuse[pc])
+		match_mask_shr(p, targets, pc, fuse);
+	if (!blind && !fuse[pc])
+		match_lea(p, targets, pc, fuse);
+	if (!blind && !fuse[pc])
+		match_cmov(p, targets, pc, fuse);
+	if (!fuse[pc])
+		match_mov_op(p, targets, pc, fuse, blind);
+	if (!blind && !fuse[pc])
+		match_cmp_k(p, targets, zero, pc, fuse);
+	if (!blind && !fuse[pc])
+		match_alu_k(p, targets, pc, fuse);
+	if (!blind && !fuse[pc])
+		match_st_k(p, targets, pc, fuse);
+	if (pc > 0 && !fuse[pc])
+		match_jz_flags(p, targets, pc, fuse);
+}
+
 uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 {
 	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jit_jump_targets(p);
@@ -1180,35 +1211,9 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 	for (uint32_t pc = 1; pc < p->n_insns; pc++)
 		if (!sl_isa_is_lddw(&p->insns[pc - 1]))
 			match_rotate_or(p, targets, hi, pc, fuse);
-	for (uint32_t pc = 0; pc + 1 < p->n_insns; pc++) {
-		if (fuse[pc] || fuse[pc + 1] || sl_isa_is_lddw(&p->insns[pc]))
-			continue;
-		match_setcc(p, targets, pc, fuse);
-		if (!fuse[pc])
-			match_setcc_far(p, targets, pc, fuse);
-		if (!fuse[pc])
-			match_reload(p, targets, pc, fuse);
-		if (!fuse[pc])
-			match_zext_unread(p, targets, hi, pc, fuse);
-		if (!fuse[pc])
-			match_zext(p, targets, pc, fuse);
-		if (!fuse[pc])
-			match_mask_shr(p, targets, pc, fuse);
-		if (!blind && !fuse[pc])
-			match_lea(p, targets, pc, fuse);
-		if (!blind && !fuse[pc])
-			match_cmov(p, targets, pc, fuse);
-		if (!fuse[pc])
-			match_mov_op(p, targets, pc, fuse, blind);
-		if (!blind && !fuse[pc])
-			match_cmp_k(p, targets, zero, pc, fuse);
-		if (!blind && !fuse[pc])
-			match_alu_k(p, targets, pc, fuse);
-		if (!blind && !fuse[pc])
-			match_st_k(p, targets, pc, fuse);
-		if (pc > 0 && !fuse[pc])
-			match_jz_flags(p, targets, pc, fuse);
-	}
+	for (uint32_t pc = 0; pc + 1 < p->n_insns; pc++)
+		if (!fuse[pc] && !fuse[pc + 1] && !sl_isa_is_lddw(&p->insns[pc]))
+			match_at(p, targets, hi, zero, pc, fuse, blind);
 	free(targets);
 	free(hi);
 	free(zero);

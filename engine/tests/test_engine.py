@@ -494,6 +494,40 @@ def case_errors(env):
                  "--interp", code=2)
 
 
+def case_prefetch(env):
+    """The burst entry prefetches packet data only when a port's driver does not put it in
+    the polling core's cache (sl_port_rx_data_hot): net_pcap alone runs without, a net_ring
+    port beside it turns it on; either way the counters and the output are exact."""
+    src = env.gen("pf.pcap", 3000, 61)
+    pkts = sl.packets(src)
+    for ring in (False, True):
+        label = "prefetch %s" % ("on (net_ring port)" if ring else "off (net_pcap only)")
+        dst = os.path.join(env.tmp, "pf-%d.pcap" % ring)
+        js = os.path.join(env.tmp, "pf-%d.json" % ring)
+        args = ["--prog", env.obj, "--jit", "--json", js,
+                "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst), "--forward", "0:self"]
+        if ring:
+            args += ["--port", "net_ring0"]
+        r = subprocess.run([env.sluice, "run"] + args + EAL, capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode != 0 or "JIT burst entry" not in r.stdout:
+            fail("%s: exit %d, no burst entry: %s" % (label, r.returncode,
+                                                     (r.stdout + r.stderr).strip()[-500:]))
+        if ("prefetched" in r.stdout) != ring:
+            fail("%s: the run says %r" % (label, r.stdout.strip()[-300:]))
+        with open(js) as f:
+            out = json.load(f)
+        check_balance(out["stats"], label)
+        if out["stats"]["per_port"][0]["tx"] != len(pkts):
+            fail("%s: per_port %r" % (label, out["stats"]["per_port"]))
+        want, got = truth(pkts), map_entries(out)
+        if want != got:
+            fail("%s: counters differ: want %r got %r" % (label, want, got))
+        if sl.frames(dst) != [d for d, _ in pkts]:
+            fail("%s: output pcap differs from the input" % label)
+        print("ok %s: %d packets, %d protocols" % (label, len(pkts), len(want)))
+
+
 def redirect_miss_decide(i, data):
     """progs/redirect_miss.bpf.c: slot 6 of the DEVMAP is port 1, slot 5 empty; after a
     hit on 6 and a miss, XDP_REDIRECT goes to port id 6 (the hit's key), which is none."""
@@ -527,40 +561,6 @@ def case_redirect_miss(env):
         check_balance(st, label)
         check_outcome(label, st, len(pkts), want, verdicts, out, (oa, ob))
         print("ok %s: %r" % (label, verdicts))
-
-
-def case_prefetch(env):
-    """The burst entry prefetches packet data only when a port's driver does not put it in
-    the polling core's cache (sl_port_rx_data_hot): net_pcap alone runs without, a net_ring
-    port beside it turns it on; either way the counters and the output are exact."""
-    src = env.gen("pf.pcap", 3000, 61)
-    pkts = sl.packets(src)
-    for ring in (False, True):
-        label = "prefetch %s" % ("on (net_ring port)" if ring else "off (net_pcap only)")
-        dst = os.path.join(env.tmp, "pf-%d.pcap" % ring)
-        js = os.path.join(env.tmp, "pf-%d.json" % ring)
-        args = ["--prog", env.obj, "--jit", "--json", js,
-                "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst), "--forward", "0:self"]
-        if ring:
-            args += ["--port", "net_ring0"]
-        r = subprocess.run([env.sluice, "run"] + args + EAL, capture_output=True, text=True,
-                           timeout=60)
-        if r.returncode != 0 or "JIT burst entry" not in r.stdout:
-            fail("%s: exit %d, no burst entry: %s" % (label, r.returncode,
-                                                     (r.stdout + r.stderr).strip()[-500:]))
-        if ("prefetched" in r.stdout) != ring:
-            fail("%s: the run says %r" % (label, r.stdout.strip()[-300:]))
-        with open(js) as f:
-            out = json.load(f)
-        check_balance(out["stats"], label)
-        if out["stats"]["per_port"][0]["tx"] != len(pkts):
-            fail("%s: per_port %r" % (label, out["stats"]["per_port"]))
-        want, got = truth(pkts), map_entries(out)
-        if want != got:
-            fail("%s: counters differ: want %r got %r" % (label, want, got))
-        if sl.frames(dst) != [d for d, _ in pkts]:
-            fail("%s: output pcap differs from the input" % label)
-        print("ok %s: %d packets, %d protocols" % (label, len(pkts), len(want)))
 
 
 CASES = {"proto": case_proto, "prefetch": case_prefetch, "twoports": case_twoports, "infinite": case_infinite,
