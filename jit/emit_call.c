@@ -150,7 +150,7 @@ static int do_helper_call(struct jit_state *st, const struct bpf_insn *in)
 	if (!h || !h->fn)
 		return jit_fail(st, -ENOTSUP, "unknown helper %d", in->imm);
 	if (in->imm == BPF_FUNC_map_lookup_elem && map && jit_emit_array_lookup(st, map))
-		return 0;
+		return st->log.err;   /* a fused null check's jump out of the function fails */
 	if (jit_emit_redirect(st, in, map))   /* redirect.c: redirects, DEVMAP/XSKMAP lookups in place */
 		return st->log.err;
 	fn = jit_map_call_fn(in->imm, map);   /* map_calls.c: the map's own function */

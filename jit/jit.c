@@ -203,6 +203,8 @@ static int emit_insn(struct jit_state *st, const struct bpf_insn *in)
 		return jit_emit_setcc(st, in) ? st->log.err : 0;
 	if (f == JIT_FUSE_JZ_FLAGS)
 		return jit_emit_jz_flags(st, in) ? st->log.err : 0;
+	if (f == JIT_FUSE_NULL_BR)
+		return 0;                          /* emitted by the lookup before it */
 	if (f == JIT_FUSE_JMP32 || f == JIT_FUSE_TEST_K || f == JIT_FUSE_MEM_CMP)
 		return jit_emit_late_jump(st, in, f) ? st->log.err : 0;
 	if (f == JIT_FUSE_ST_K)
@@ -391,9 +393,13 @@ static int alloc_state(struct jit_state *st)
 	st->new_addrs = calloc(n, sizeof(uint32_t));
 	st->new_ends = calloc(n, sizeof(uint32_t));
 	st->fuse = jit_peephole(st->prog, st->opts.blind_constants);
-	for (uint32_t pc = 0; st->fuse && pc < n; pc++)
+	st->targets = jit_jump_targets(st->prog);
+	for (uint32_t pc = 0; st->fuse && pc < n; pc++) {
 		if (jit_array_lookup_inlined(st, pc) || jit_redirect_inlined(st, pc))
 			st->fuse[pc] = JIT_FUSE_INLINE_CALL;  /* reads only r2 (liveness) */
+		if (st->targets && jit_array_lookup_inlined(st, pc) && jit_null_branch_fusable(st, pc))
+			st->fuse[pc + 1] = JIT_FUSE_NULL_BR;  /* the lookup branches itself */
+	}
 	st->dead = st->fuse ? jit_dead_code(st->prog, st->fuse, &live) : NULL;
 	fuse0 = st->dead ? malloc(2 * n) : NULL;
 	if (fuse0)
@@ -404,7 +410,6 @@ static int alloc_state(struct jit_state *st)
 		jit_fuse_late(st->prog, st->fuse, st->dead, live);
 	}
 	st->live = live;
-	st->targets = jit_jump_targets(st->prog);
 	st->sink = fuse0 && st->targets ?
 		   jit_sink_moves(st->prog, fuse0, st->fuse, st->dead, live, st->targets) : NULL;
 	free(fuse0);

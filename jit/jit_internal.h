@@ -68,6 +68,8 @@ enum {
 	JIT_FUSE_MEM_ALU,  /**< "rX = [m]; rX op= imm; [m] = rX", rX dead: op [m], imm (at the load) */
 	JIT_FUSE_CMP_K32,  /**< CMP_K of a 64-bit unsigned jump with a constant in [2^31, 2^32)
 			       on a register with a zero upper half: a 32-bit compare */
+	JIT_FUSE_NULL_BR,  /**< "if r0 ==|!= 0" right after an array lookup emitted in place
+			       (map_calls.c): the lookup's own bound checks branch, no test */
 };
 
 /**

@@ -174,6 +174,8 @@ int jit_cmov_scratch(const struct jit_state *st, const uint8_t *rmap, uint32_t p
 
 /** Is the call at @p pc a bpf_map_lookup_elem that jit_emit_array_lookup() inlines (map_calls.c)? */
 bool jit_array_lookup_inlined(const struct jit_state *st, uint32_t pc);
+/** Is the instruction after that call "if r0 ==|!= 0 goto" for the lookup to branch itself (needs st->targets)? */
+bool jit_null_branch_fusable(const struct jit_state *st, uint32_t pc);
 
 /**
  * bpf_map_lookup_elem at st->pc on the ARRAY / PERCPU_ARRAY @p map emitted

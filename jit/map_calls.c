@@ -31,8 +31,15 @@
  *    emit no code, as the dead "r1 = map" before the call): that
  *    register, not the slot just stored (clang's "__u32 key = x;
  *    bpf_map_lookup_elem(&m, &key)").
- * The store itself stays. Control thread (compile time).
+ * The store itself stays. An "if r0 == 0 goto T" / "if r0 != 0 goto T"
+ * right after such a lookup (not a jump target; JIT_FUSE_NULL_BR, marked
+ * in jit.c) emits nothing of its own: the lookup's bound checks branch
+ * themselves ("jb hit; xor eax, eax; jmp T; hit: element" falling through
+ * on a hit, or "element; jmp T; null: xor eax, eax"), no jmp to a shared
+ * end, no test of rax (a constant index keeps the test). Control thread
+ * (compile time).
  */
+#include <errno.h>
 #include <linux/bpf.h>
 #include <stdint.h>
 
@@ -81,6 +88,16 @@ bool jit_array_lookup_inlined(const struct jit_state *st, uint32_t pc)
 	return in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0 &&
 	       in->imm == BPF_FUNC_map_lookup_elem && h && h->fn && map &&
 	       array_map_inlined(st, map);
+}
+
+bool jit_null_branch_fusable(const struct jit_state *st, uint32_t pc)
+{
+	const struct sl_prog *p = st->prog;
+	const struct bpf_insn *j = &p->insns[pc + 1];
+
+	return pc + 2 < p->n_insns && !st->targets[pc + 1] && !st->fuse[pc + 1] &&
+	       (j->code == (BPF_JMP | BPF_JEQ | BPF_K) || j->code == (BPF_JMP | BPF_JNE | BPF_K)) &&
+	       j->dst_reg == BPF_REG_0 && j->imm == 0;
 }
 
 /* The stack offset r2 holds at @p pc ("r2 = r10; r2 += off" in the same straight line). */
@@ -204,25 +221,64 @@ static void emit_const_index(struct jit_state *st, struct sl_map *map, uint64_t 
 	x86_bind8(&st->e, l_done);
 }
 
-int jit_emit_array_lookup(struct jit_state *st, struct sl_map *map)
+/*
+ * r0's "if r0 ==|!= 0 goto" after the lookup (JIT_FUSE_NULL_BR): its
+ * target, threaded; -1 if not fused, -2 (jit_fail) if it leaves the function.
+ */
+static int64_t null_branch(struct jit_state *st, bool *on_null)
 {
-	const struct sl_map_def *def = sl_map_get_def(map);
-	uint8_t *base = sl_map_array_base(map, 0);
-	uint32_t stride = sl_map_array_stride(map);
-	bool percpu = sl_map_is_percpu(map);
-	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
-	size_t l_null, l_cpu = 0, l_done;
-	enum key_kind kind;
-	uint64_t idx = 0;
-	uint8_t reg = 0;
+	const struct bpf_insn *j = &st->prog->insns[st->pc + 1];
+	int64_t t = (int64_t)st->pc + 2 + j->off;
 
-	if (!array_map_inlined(st, map))
-		return jit_emit_hash_lookup(st, map);   /* map_hash.c: HASH / LRU_HASH in place */
-	kind = key_of(st, &idx, &reg);
-	if (kind == KEY_CONST) {
-		emit_const_index(st, map, idx);
-		return 1;
+	if (st->fuse[st->pc + 1] != JIT_FUSE_NULL_BR)
+		return -1;
+	if (t < st->sub->start || t >= st->sub->end) {
+		jit_fail(st, -EINVAL, "jump to pc %lld leaves the function [%u, %u)",
+			 (long long)t, st->sub->start, st->sub->end);
+		return -2;
 	}
+	*on_null = j->code == (BPF_JMP | BPF_JEQ | BPF_K);
+	return jit_thread_jump(st, t);
+}
+
+/* jmp/jcc (rel32) to instruction @p t's native address of the previous pass. */
+static void emit_jump(struct jit_state *st, enum x86_cc cc, int64_t t)
+{
+	int64_t rel = (int64_t)st->addrs[t] - (int64_t)(st->e.len + x86_jcc_size(cc, false));
+
+	x86_jcc_rel(&st->e, cc, (int32_t)rel, false);
+}
+
+/* rax = base + rax * stride (+ r11 * slot): the element of the index in rax, cpu in r11. */
+static void emit_elem(struct jit_state *st, struct sl_map *map)
+{
+	uint32_t stride = sl_map_array_stride(map);
+	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
+
+	if ((stride & (stride - 1)) == 0)
+		x86_shift_ri(&st->e, true, SH_SHL, X_RAX, (uint8_t)__builtin_ctz(stride));
+	else
+		x86_imul_rri(&st->e, true, X_RAX, X_RAX, (int32_t)stride);
+	if (slot) {
+		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);
+		x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
+	}
+	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)sl_map_array_base(map, 0));
+	x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
+}
+
+/*
+ * The bound checks (cpu, index) and the element. With the null check
+ * after it fused (@p t >= 0), the checks branch to its target themselves:
+ * on NULL: "jb hit; xor eax, eax; jmp T; hit: element", falling through
+ * on a hit; on non-NULL: "jae null; element; jmp T; null: xor eax, eax".
+ */
+static void emit_checked(struct jit_state *st, struct sl_map *map, enum key_kind kind,
+			 uint8_t reg, int64_t t, bool on_null)
+{
+	size_t l_null, l_cpu = 0, l_done;
+	bool percpu = sl_map_is_percpu(map);
+
 	if (percpu) {
 		x86_load_fs32(&st->e, TMP, st->tpoff);                     /* r11d = sl_map_cpu */
 		x86_alu_ri(&st->e, false, ALU_CMP, TMP, (int32_t)sl_map_ncpus(map));
@@ -232,23 +288,53 @@ int jit_emit_array_lookup(struct jit_state *st, struct sl_map *map)
 		x86_mov_rr(&st->e, false, X_RAX, st->rmap[reg]);         /* mov eax, key32 */
 	else
 		x86_load(&st->e, 4, X_RAX, X_RSI, 0);                     /* mov eax, [rsi] */
-	x86_alu_ri(&st->e, false, ALU_CMP, X_RAX, (int32_t)def->max_entries);
-	l_null = x86_jcc8_fwd(&st->e, CC_AE);
-	if ((stride & (stride - 1)) == 0)
-		x86_shift_ri(&st->e, true, SH_SHL, X_RAX, (uint8_t)__builtin_ctz(stride));
-	else
-		x86_imul_rri(&st->e, true, X_RAX, X_RAX, (int32_t)stride);
-	if (slot) {
-		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);
-		x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
+	x86_alu_ri(&st->e, false, ALU_CMP, X_RAX, (int32_t)sl_map_get_def(map)->max_entries);
+	if (t >= 0 && on_null) {
+		l_done = x86_jcc8_fwd(&st->e, CC_B);                      /* jb hit */
+		if (percpu)
+			x86_bind8(&st->e, l_cpu);
+		x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);
+		emit_jump(st, CC_ALWAYS, t);
+		x86_bind8(&st->e, l_done);
+		emit_elem(st, map);
+		return;
 	}
-	x86_movabs(&st->e, TMP, (uint64_t)(uintptr_t)base);
-	x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
-	l_done = x86_jcc8_fwd(&st->e, CC_ALWAYS);
+	l_null = x86_jcc8_fwd(&st->e, CC_AE);
+	emit_elem(st, map);
+	if (t >= 0)
+		emit_jump(st, CC_ALWAYS, t);                              /* non-NULL: jmp T */
+	else
+		l_done = x86_jcc8_fwd(&st->e, CC_ALWAYS);
 	if (percpu)
 		x86_bind8(&st->e, l_cpu);
 	x86_bind8(&st->e, l_null);
 	x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);
-	x86_bind8(&st->e, l_done);
+	if (t < 0)
+		x86_bind8(&st->e, l_done);
+}
+
+int jit_emit_array_lookup(struct jit_state *st, struct sl_map *map)
+{
+	enum key_kind kind;
+	uint64_t idx = 0;
+	uint8_t reg = 0;
+	bool on_null = false;
+	int64_t t;
+
+	if (!array_map_inlined(st, map))
+		return jit_emit_hash_lookup(st, map);   /* map_hash.c: HASH / LRU_HASH in place */
+	t = null_branch(st, &on_null);
+	if (t == -2)
+		return 1;
+	kind = key_of(st, &idx, &reg);
+	if (kind != KEY_CONST) {
+		emit_checked(st, map, kind, reg, t, on_null);
+		return 1;
+	}
+	emit_const_index(st, map, idx);
+	if (t >= 0) {                                   /* the fused null check, plainly */
+		x86_test_rr(&st->e, true, X_RAX, X_RAX);
+		emit_jump(st, on_null ? CC_E : CC_NE, t);
+	}
 	return 1;
 }

@@ -252,14 +252,53 @@ static const struct shape shapes[] = {
 					 I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 3) }, false },
 };
 
-/* The program of @p sh on map 0; the shape "key in memory" (@p sh NULL): r2 = r1, the input. */
-static struct sl_prog *array_prog(struct sl_map *map, const struct shape *sh)
+/*
+ * The null check after the lookup: fused into it ("if r0 == 0" / "if r0 != 0"
+ * right after the call), and its near misses: an instruction between, JGT
+ * instead of JNE, the check a jump target (taken when input word 1 is JT_KEY).
+ */
+enum nchk { NC_JEQ, NC_JNE, NC_GAP, NC_JGT, NC_TARGET, NC_COUNT };
+static const char *const nchk_names[NC_COUNT] = { "jeq", "jne", "gap", "jgt", "target" };
+#define JT_KEY 12345
+
+/* The instructions after the call: the null check @p nc, the hit (*r0 (+ r6)), MISS. */
+static uint32_t array_tail(struct bpf_insn *insns, uint32_t n, enum nchk nc, bool add_r6)
 {
-	struct bpf_insn insns[32];
-	uint32_t n = 0, call;
+	int16_t hit = add_r6 ? 3 : 2;   /* instructions of the hit path */
+
+	if (nc == NC_GAP)
+		insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 1);
+	if (nc == NC_JNE || nc == NC_JGT) {
+		insns[n++] = I(BPF_JMP | (nc == NC_JNE ? BPF_JNE : BPF_JGT) | BPF_K, 0, 0, 2, 0);
+		insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, (int32_t)MISS);
+		insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	} else {
+		insns[n++] = I(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, hit, 0);
+	}
+	insns[n++] = I(BPF_LDX | BPF_MEM | BPF_DW, 0, 0, 0, 0);
+	if (add_r6)
+		insns[n++] = I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 6, 0, 0);
+	insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	if (nc != NC_JNE && nc != NC_JGT) {
+		insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, (int32_t)MISS);
+		insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	}
+	return n;
+}
+
+/* The program of @p sh on map 0; the shape "key in memory" (@p sh NULL): r2 = r1, the input. */
+static struct sl_prog *array_prog(struct sl_map *map, const struct shape *sh, enum nchk nc)
+{
+	struct bpf_insn insns[40];
+	uint32_t n = 0, call, jt = 0;
 	char log[256];
 	struct sl_prog *p;
 
+	if (nc == NC_TARGET) {   /* r0 = 0; if input word 1 == JT_KEY goto the null check */
+		insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+		insns[n++] = I(BPF_LDX | BPF_MEM | BPF_W, 4, 1, 4, 0);
+		jt = n++;
+	}
 	for (uint32_t i = 0; sh && i < sh->n; i++)
 		insns[n++] = sh->pre[i];
 	if (sh) {
@@ -272,13 +311,9 @@ static struct sl_prog *array_prog(struct sl_map *map, const struct shape *sh)
 	insns[n++] = I(0, 0, 0, 0, 0);
 	call = n;
 	insns[n++] = I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
-	insns[n++] = I(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, sh && sh->add_r6 ? 3 : 2, 0);
-	insns[n++] = I(BPF_LDX | BPF_MEM | BPF_DW, 0, 0, 0, 0);
-	if (sh && sh->add_r6)
-		insns[n++] = I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 6, 0, 0);
-	insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, (int32_t)MISS);
-	insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	if (nc == NC_TARGET)
+		insns[jt] = I(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, (int16_t)(call - jt), JT_KEY);
+	n = array_tail(insns, n, nc, sh && sh->add_r6);
 	p = sl_prog_from_raw(insns, n * sizeof(*insns), SL_PROG_RAW, 64, log, sizeof(log));
 	if (!p || !(p->maps = calloc(1, sizeof(*p->maps))))
 		FATAL("array program: %s", p ? "out of memory" : log);
@@ -290,13 +325,17 @@ static struct sl_prog *array_prog(struct sl_map *map, const struct shape *sh)
 }
 
 /* the model: what the shape's key is for input @p in, and r0 from the map's C lookup */
-static uint64_t array_model(struct sl_map *map, const struct shape *sh, uint32_t in)
+static uint64_t array_model(struct sl_map *map, const struct shape *sh, const uint32_t *inp,
+			    enum nchk nc)
 {
+	uint32_t in = inp[0];
 	uint32_t key = !sh ? in : sh->form <= F_NULL ? (uint32_t)sh->k : in;
 	const uint64_t *v;
 
 	if (sh && sh->pre[sh->n - 1].code == (BPF_ST | BPF_MEM | BPF_H))
 		key = (key & ~0xffffu) | 5u;   /* the low half overwritten */
+	if (nc == NC_TARGET && inp[1] == JT_KEY)
+		return MISS;                   /* r0 = 0, straight to the null check */
 	v = sl_map_lookup_elem(map, &key);
 	return !v ? MISS : *v + (sh && sh->add_r6 ? (uint64_t)in + 1 : 0);
 }
@@ -327,40 +366,67 @@ static bool form_ok(const struct sl_jit *jit, struct sl_map *map, enum form f, i
 	}
 }
 
+/*
+ * Is the null check @p nc fused as expected: JEQ "jb hit; xor eax, eax; jmp
+ * rel32", JNE "add rax, r11; jmp rel32" (bound-checked forms; the constant
+ * ones keep a test), neither for the near misses?
+ */
+static bool nchk_ok(const struct sl_jit *jit, enum form f, enum nchk nc)
+{
+	static const uint8_t on_null[] = { 0x31, 0xc0, 0xe9 }, on_hit[] = { 0x4c, 0x01, 0xd8, 0xe9 };
+	static const uint8_t test[] = { 0x48, 0x85, 0xc0 };
+
+	if (f == F_CONST || f == F_NULL)
+		return !has(jit, on_null, sizeof(on_null)) && !has(jit, on_hit, sizeof(on_hit));
+	if (nc == NC_JEQ)
+		return has(jit, on_null, sizeof(on_null)) && !has(jit, test, sizeof(test));
+	if (nc == NC_JNE)
+		return has(jit, on_hit, sizeof(on_hit)) && !has(jit, test, sizeof(test));
+	return !has(jit, on_null, sizeof(on_null)) && !has(jit, on_hit, sizeof(on_hit));
+}
+
+/* Shape @p sh (NULL: key in memory) with null check @p nc: its form and 12 inputs. */
+static void array_case(struct sl_map *map, const struct shape *sh, enum nchk nc, struct sl_rng *rng)
+{
+	struct sl_jit_opts jo = { .sz = sizeof(jo) };
+	struct sl_prog *p = array_prog(map, sh, nc);
+	const char *name = sh ? sh->name : "key in memory";
+	uint32_t type = sl_map_get_def(map)->type;
+	char log[256];
+	struct sl_jit *jit = sl_jit_compile(p, &jo, log, sizeof(log));
+
+	if (!jit)
+		FATAL("sl_jit_compile: %s", log);
+	CHECK(form_ok(jit, map, sh ? sh->form : F_MEM, sh ? sh->k : 0) &&
+	      nchk_ok(jit, sh ? sh->form : F_MEM, nc),
+	      "type %u shape '%s' check %s: not the expected code", type, name, nchk_names[nc]);
+	for (int t = 0; t < 12; t++) {
+		uint32_t in[16] = { t < 2 ? (uint32_t)t * (AMAX - 1) : t < 4 ? AMAX + (uint32_t)t :
+				    (uint32_t)sl_rng_below(rng, AMAX + AMAX / 4), t % 3 == 2 ? JT_KEY : 0 };
+		uint64_t want = array_model(map, sh, in, nc);
+		uint64_t ri = sl_vm_exec(p, in, NULL, NULL), rj = sl_jit_entry(jit)(in, 64);
+
+		CHECK(ri == want && rj == want, "type %u shape '%s' check %s input %u: interpreter 0x%"
+		      PRIx64 ", jit 0x%" PRIx64 ", model 0x%" PRIx64, type, name, nchk_names[nc],
+		      in[0], ri, rj, want);
+	}
+	sl_jit_free(jit);
+	sl_prog_free(p);
+}
+
 static void array_shapes(uint32_t type, struct sl_rng *rng)
 {
 	struct sl_map_def def = { type, 4, 8, AMAX, 0 };
 	struct sl_map *map = sl_map_create("array", &def, 1);
-	struct sl_jit_opts jo = { .sz = sizeof(jo) };
 	size_t nsh = sizeof(shapes) / sizeof(shapes[0]);
-	char log[256];
 
 	if (!map)
 		FATAL("array map type %u: %s", type, strerror(errno));
 	for (uint32_t i = 0; i < AMAX; i++)   /* this worker's element i: 7i + 3 */
 		*(uint64_t *)sl_map_lookup_elem(map, &i) = 7ull * i + 3;
-	for (size_t s = 0; s <= nsh; s++) {
-		const struct shape *sh = s < nsh ? &shapes[s] : NULL;
-		struct sl_prog *p = array_prog(map, sh);
-		struct sl_jit *jit = sl_jit_compile(p, &jo, log, sizeof(log));
-
-		if (!jit)
-			FATAL("sl_jit_compile: %s", log);
-		CHECK(form_ok(jit, map, sh ? sh->form : F_MEM, sh ? sh->k : 0),
-		      "type %u shape '%s': not the expected code", type, sh ? sh->name : "key in memory");
-		for (int t = 0; t < 12; t++) {
-			uint32_t in[16] = { t < 2 ? (uint32_t)t * (AMAX - 1) : t < 4 ? AMAX + (uint32_t)t :
-					    (uint32_t)sl_rng_below(rng, AMAX + AMAX / 4) };
-			uint64_t want = array_model(map, sh, in[0]);
-			uint64_t ri = sl_vm_exec(p, in, NULL, NULL), rj = sl_jit_entry(jit)(in, 64);
-
-			CHECK(ri == want && rj == want, "type %u shape '%s' input %u: interpreter 0x%"
-			      PRIx64 ", jit 0x%" PRIx64 ", model 0x%" PRIx64, type,
-			      sh ? sh->name : "key in memory", in[0], ri, rj, want);
-		}
-		sl_jit_free(jit);
-		sl_prog_free(p);
-	}
+	for (size_t s = 0; s <= nsh; s++)
+		for (int nc = 0; nc < NC_COUNT; nc++)
+			array_case(map, s < nsh ? &shapes[s] : NULL, (enum nchk)nc, rng);
 	sl_map_destroy(map);
 }
 
