@@ -253,19 +253,25 @@ def check_outcome(label, st, n, want, verdicts, out, paths):
                  (label, port, len(sent), len(out[port])))
 
 
+def run_two_ports(env, tag, src, args):
+    """sluice run ARGS with net_pcap0 reading SRC and net_pcap1, both capturing
+    to files named after TAG: returns (the JSON stats, (port 0's, port 1's capture))."""
+    oa = os.path.join(env.tmp, "%s-a.pcap" % tag)
+    ob = os.path.join(env.tmp, "%s-b.pcap" % tag)
+    js = os.path.join(env.tmp, "%s.json" % tag)
+    env.run_ok(args + ["--json", js,
+                       "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, oa),
+                       "--port", "net_pcap1,tx_pcap=%s" % ob])
+    with open(js) as f:
+        return json.load(f)["stats"], (oa, ob)
+
+
 def case_verdicts(env):
     """Every verdict, adjust_head/adjust_tail, redirect; interpreter and JIT."""
     src = env.gen("v.pcap", 3000, 31)
     pkts = sl.packets(src)
     for exec_opt in ("--interp", "--jit"):
-        oa = os.path.join(env.tmp, "va%s.pcap" % exec_opt)
-        ob = os.path.join(env.tmp, "vb%s.pcap" % exec_opt)
-        js = os.path.join(env.tmp, "v%s.json" % exec_opt)
-        env.run_ok(["--prog", env.verdicts, "--json", js, exec_opt,
-                    "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, oa),
-                    "--port", "net_pcap1,tx_pcap=%s" % ob])
-        with open(js) as f:
-            st = json.load(f)["stats"]
+        st, (oa, ob) = run_two_ports(env, "v" + exec_opt, src, ["--prog", env.verdicts, exec_opt])
         check_balance(st, "verdicts")
         ids = [p["port"] for p in st["per_port"]]
         want, verdicts, out = verdict_truth(pkts, 1, 1 in ids)
@@ -337,16 +343,10 @@ def case_lazy(env):
         for exec_opt in ("--jit", "--interp"):
             label = "lazy %s %s" % (section, exec_opt)
             tag = section.replace("/", "-") + exec_opt
-            oa = os.path.join(env.tmp, "la%s.pcap" % tag)
-            ob = os.path.join(env.tmp, "lb%s.pcap" % tag)
-            js = os.path.join(env.tmp, "l%s.json" % tag)
-            env.run_ok(["--prog", obj, "--section", section, "--json", js, exec_opt,
-                        "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, oa),
-                        "--port", "net_pcap1,tx_pcap=%s" % ob])
-            with open(js) as f:
-                st = json.load(f)["stats"]
+            st, paths = run_two_ports(env, "l" + tag, src,
+                                      ["--prog", obj, "--section", section, exec_opt])
             check_balance(st, label)
-            check_outcome(label, st, len(pkts), want, verdicts, out, (oa, ob))
+            check_outcome(label, st, len(pkts), want, verdicts, out, paths)
             print("ok %s: %r" % (label, verdicts))
 
 
@@ -550,16 +550,10 @@ def case_redirect_miss(env):
         fail("redirect_miss: the capture lacks a case: %r" % verdicts)
     for exec_opt in ("--jit", "--interp"):
         label = "redirect_miss " + exec_opt
-        oa = os.path.join(env.tmp, "rma%s.pcap" % exec_opt)
-        ob = os.path.join(env.tmp, "rmb%s.pcap" % exec_opt)
-        js = os.path.join(env.tmp, "rm%s.json" % exec_opt)
-        env.run_ok(["--prog", obj, "--map", "ports=" + pre, "--json", js, exec_opt,
-                    "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, oa),
-                    "--port", "net_pcap1,tx_pcap=%s" % ob])
-        with open(js) as f:
-            st = json.load(f)["stats"]
+        st, paths = run_two_ports(env, "rm" + exec_opt, src,
+                                  ["--prog", obj, "--map", "ports=" + pre, exec_opt])
         check_balance(st, label)
-        check_outcome(label, st, len(pkts), want, verdicts, out, (oa, ob))
+        check_outcome(label, st, len(pkts), want, verdicts, out, paths)
         print("ok %s: %r" % (label, verdicts))
 
 

@@ -41,6 +41,7 @@
 #include "sl_maps.h"
 #include "sl_vm.h"
 #include "sl_test.h"
+#include "sl_test_bpf.h"
 
 #define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
 					     .off = (o), .imm = (i) })
@@ -106,25 +107,6 @@ static struct sl_prog *op_prog(struct sl_map *map, enum op op, const uint8_t *ke
 	p->aux[call].map = map;   /* what the verifier records: the one map of the call */
 	p->verified = true;       /* hand-written valid programs (test code only) */
 	return p;
-}
-
-/* Does @p jit call @p fn directly ("call rel32" landing on it, or movabs of its address)? */
-static bool calls(const struct sl_jit *jit, const void *fn)
-{
-	const uint8_t *c = sl_jit_code(jit);
-	size_t n = sl_jit_code_size(jit);
-	uintptr_t f = (uintptr_t)fn;
-
-	if (memmem(c, n, &f, sizeof(f)))
-		return true;
-	for (size_t i = 0; i + 5 <= n; i++) {
-		int32_t rel;
-
-		memcpy(&rel, c + i + 1, 4);
-		if (c[i] == 0xe8 && (uintptr_t)(c + i + 5) + (uintptr_t)(intptr_t)rel == f)
-			return true;
-	}
-	return false;
 }
 
 /* the model's r0 for one operation (present / val: the model's map, updated) */
@@ -203,10 +185,10 @@ static void run_sequence(uint32_t type, uint32_t ks, struct sl_rng *rng)
 		      "type %u key size %u op %d (flags %d) on key %d: interpreter 0x%" PRIx64
 		      ", jit 0x%" PRIx64 ", model 0x%" PRIx64, type, ks, i, flags, k, ri, rj, want);
 		if (op == OP_LOOKUP && hash_inlined(type))
-			CHECK(!calls(jit, fn_of(&f, op)) && has(jit, "\x0f\x38", 2),
+			CHECK(!sl_test_jit_calls(jit, fn_of(&f, op)) && has(jit, "\x0f\x38", 2),
 			      "type %u key size %u: lookup not inlined (a call, or no crc32)", type, ks);
 		else
-			CHECK(calls(jit, fn_of(&f, op)),
+			CHECK(sl_test_jit_calls(jit, fn_of(&f, op)),
 			      "type %u key size %u: op %d does not call the map's function directly",
 			      type, ks, (int)op);
 		sl_jit_free(jit);
@@ -479,7 +461,7 @@ static void hash_chains(uint32_t type, uint32_t ks, struct sl_rng *rng)
 	p->verified = true;
 	if (!(jit = sl_jit_compile(p, &jo, log, sizeof(log))))
 		FATAL("sl_jit_compile: %s", log);
-	CHECK(!calls(jit, (const void *)(uintptr_t)sl_map_jit_lookup_fn(m)),
+	CHECK(!sl_test_jit_calls(jit, (const void *)(uintptr_t)sl_map_jit_lookup_fn(m)),
 	      "type %u key size %u: the chain lookup is not inlined", type, ks);
 	for (uint32_t i = 0; i < n; i++) {
 		uint8_t other[64];

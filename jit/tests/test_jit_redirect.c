@@ -41,6 +41,7 @@
 #include "sl_maps.h"
 #include "sl_vm.h"
 #include "sl_test.h"
+#include "sl_test_bpf.h"
 
 #define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
 					     .off = (o), .imm = (i) })
@@ -151,25 +152,6 @@ static void drop(struct run *r)
 	sl_prog_free(r->prog);
 }
 
-/* Does @p jit call @p fn ("call rel32" landing on it, or movabs of its address)? */
-static bool calls(const struct sl_jit *jit, const void *fn)
-{
-	const uint8_t *c = sl_jit_code(jit);
-	size_t n = sl_jit_code_size(jit);
-	uintptr_t f = (uintptr_t)fn;
-
-	if (memmem(c, n, &f, sizeof(f)))
-		return true;
-	for (size_t i = 0; i + 5 <= n; i++) {
-		int32_t rel;
-
-		memcpy(&rel, c + i + 1, 4);
-		if (c[i] == 0xe8 && (uintptr_t)(c + i + 5) + (uintptr_t)(intptr_t)rel == f)
-			return true;
-	}
-	return false;
-}
-
 /* Run @p r on a context with rx_queue_index @p q, ingress_ifindex @p in; every engine vs @p want. */
 static void run_all(struct run *r, uint32_t q, uint32_t in, uint64_t want,
 		    const struct sl_redirect *want_st, const char *what)
@@ -242,8 +224,8 @@ static void const_flags(const struct tmap *m, uint64_t flags, bool high)
 		return;
 	snprintf(what, sizeof(what), "%s redirect_map flags %#llx%s", m->name,
 		 (unsigned long long)flags, high ? " key | 2^32" : "");
-	CHECK(calls(r.jit[0], helper) == !m->inlined, "%s: calls the helper: %d", what,
-	      calls(r.jit[0], helper));
+	CHECK(sl_test_jit_calls(r.jit[0], helper) == !m->inlined, "%s: calls the helper: %d", what,
+	      sl_test_jit_calls(r.jit[0], helper));
 	nk = keys(m, k);
 	for (unsigned i = 0; i < nk; i++) {
 		struct sl_redirect st = sentinel;
@@ -272,7 +254,7 @@ static void run_flags(const struct tmap *m)
 	if (!build(&r, p, sizeof(p) / sizeof(p[0]), m->map))
 		return;
 	snprintf(what, sizeof(what), "%s redirect_map, flags at run time", m->name);
-	CHECK(calls(r.jit[0], helper) == !m->inlined, "%s: calls the helper", what);
+	CHECK(sl_test_jit_calls(r.jit[0], helper) == !m->inlined, "%s: calls the helper", what);
 	nk = keys(m, k);
 	for (unsigned f = 0; f < sizeof(fl) / sizeof(fl[0]); f++)
 		for (unsigned i = 0; i < nk; i++) {
@@ -360,7 +342,7 @@ static void lookups(const struct tmap *m)
 	if (!build(&r, p, sizeof(p) / sizeof(p[0]), m->map))
 		return;
 	snprintf(what, sizeof(what), "%s lookup", m->name);
-	CHECK(!calls(r.jit[0], helper) && !calls(r.jit[0], sl_map_jit_lookup_fn(m->map)),
+	CHECK(!sl_test_jit_calls(r.jit[0], helper) && !sl_test_jit_calls(r.jit[0], sl_map_jit_lookup_fn(m->map)),
 	      "%s: calls a function", what);
 	nk = keys(m, k);
 	for (unsigned i = 0; i < nk; i++) {
@@ -383,7 +365,7 @@ static void plain_redirect(void)
 
 	if (!build(&r, p, sizeof(p) / sizeof(p[0]), NULL))
 		return;
-	CHECK(!calls(r.jit[0], sl_helper_get(BPF_FUNC_redirect)->fn), "bpf_redirect: a call");
+	CHECK(!sl_test_jit_calls(r.jit[0], sl_helper_get(BPF_FUNC_redirect)->fn), "bpf_redirect: a call");
 	for (unsigned f = 0; f < sizeof(fl) / sizeof(fl[0]); f++)
 		for (unsigned i = 0; i < sizeof(ifx) / sizeof(ifx[0]); i++) {
 			struct sl_redirect st = fl[f] ? sentinel :

@@ -80,3 +80,21 @@ void sl_test_xdp_frame(struct sl_xdp_ctx *x, uint8_t *buf, size_t headroom, cons
 	x->data_hard_end = buf + headroom + len + tailroom;
 	x->ingress_ifindex = ifindex;
 }
+
+bool sl_test_jit_calls(const struct sl_jit *jit, const void *fn)
+{
+	const uint8_t *c = sl_jit_code(jit);
+	size_t n = sl_jit_code_size(jit);
+	uintptr_t f = (uintptr_t)fn;
+
+	if (memmem(c, n, &f, sizeof(f)))
+		return true;
+	for (size_t i = 0; i + 5 <= n; i++) {
+		int32_t rel;
+
+		memcpy(&rel, c + i + 1, 4);
+		if (c[i] == 0xe8 && (uintptr_t)(c + i + 5) + (uintptr_t)(intptr_t)rel == f)
+			return true;
+	}
+	return false;
+}

@@ -135,6 +135,12 @@ int sl_test_prog_raw(struct sl_test_prog *s, const struct bpf_insn *insns, unsig
 /** Free what sl_test_prog_open / _raw made; safe on a zeroed or failed one. */
 void sl_test_prog_close(struct sl_test_prog *s);
 
+/**
+ * Does @p jit's code call @p fn: a "call rel32" landing on it, or its
+ * address as an immediate (movabs, then call through a register)?
+ */
+bool sl_test_jit_calls(const struct sl_jit *jit, const void *fn);
+
 /** Run on @p ctx: the JIT code when @p jit (must be compiled), else the interpreter. */
 uint64_t sl_test_prog_exec(struct sl_test_prog *s, void *ctx, bool jit);
 
