@@ -557,8 +557,8 @@ def case_redirect_miss(env):
         print("ok %s: %r" % (label, verdicts))
 
 
-CASES = {"proto": case_proto, "prefetch": case_prefetch, "twoports": case_twoports, "infinite": case_infinite,
-         "verdicts": case_verdicts, "maps": case_maps,
+CASES = {"proto": case_proto, "prefetch": case_prefetch, "twoports": case_twoports,
+         "infinite": case_infinite, "verdicts": case_verdicts, "maps": case_maps,
          "workers": case_workers, "socket": case_socket, "errors": case_errors,
          "lazy": case_lazy, "redirect_miss": case_redirect_miss}
 

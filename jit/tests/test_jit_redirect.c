@@ -342,7 +342,8 @@ static void lookups(const struct tmap *m)
 	if (!build(&r, p, sizeof(p) / sizeof(p[0]), m->map))
 		return;
 	snprintf(what, sizeof(what), "%s lookup", m->name);
-	CHECK(!sl_test_jit_calls(r.jit[0], helper) && !sl_test_jit_calls(r.jit[0], sl_map_jit_lookup_fn(m->map)),
+	CHECK(!sl_test_jit_calls(r.jit[0], helper) &&
+	      !sl_test_jit_calls(r.jit[0], sl_map_jit_lookup_fn(m->map)),
 	      "%s: calls a function", what);
 	nk = keys(m, k);
 	for (unsigned i = 0; i < nk; i++) {
