@@ -256,6 +256,10 @@ void sl_log_capture_end(bool pass_on);
 void sl_signals_init(void);
 /** This command stops and cleans up by itself: stop signals are recorded, never fatal. */
 void sl_signals_defer(void);
+/** `sluice replay`: the first stop signal is recorded (sl_signal_stop), a second one acts as by default. */
+void sl_signals_defer_first(void);
+/** After cleaning up: die of the stop signal received, if any (stdout and stderr flushed first). */
+void sl_signal_reraise(void);
 /** The first stop signal received (SIGINT, SIGTERM, ...), or 0. Any thread. */
 int sl_signal_stop(void);
 /** How many info signals (SIGUSR1/SIGUSR2) came so far. */

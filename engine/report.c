@@ -220,11 +220,13 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 			"  error %" PRIu64 "\n", w, eng->workers[w].lcore, s->rx, s->tx, s->drop,
 			s->error);
 	}
-	fprintf(out, "  mbufs in use at exit: %lld", (long long)eng->mbufs_in_use_at_exit);
-	if (eng->drained_at_stop)  /* drain.c: sent into net_ring ports, read back at stop */
-		fprintf(out, " (%" PRIu64 " sent into net_ring ports drained at stop)",
-			eng->drained_at_stop);
-	fputc('\n', out);
+	if (eng->ports_stopped) {  /* counted once the ports closed; replay has no mbufs */
+		fprintf(out, "  mbufs in use at exit: %lld", (long long)eng->mbufs_in_use_at_exit);
+		if (eng->drained_at_stop)  /* drain.c: sent into net_ring ports, read back at stop */
+			fprintf(out, " (%" PRIu64 " sent into net_ring ports drained at stop)",
+				eng->drained_at_stop);
+		fputc('\n', out);
+	}
 	for (unsigned i = 0; !eng->opts->no_maps && i < sl_obj_map_count(eng->obj); i++)
 		print_map(eng->obj, sl_obj_map(eng->obj, i), out);
 }
