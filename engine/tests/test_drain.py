@@ -18,8 +18,10 @@ Exit 0 pass, 1 fail, 77 skip (net_pcap or net_ring missing).
 """
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/common"))
 from sltest import EAL, fail  # noqa: E402
@@ -203,6 +205,61 @@ def case_memifpair(env):
           "stop), mbufs 0, nothing drained" % (m0["tx"], m1["rx"], m0["tx"] - m1["rx"]))
 
 
+def case_startfail(env):
+    """A port that cannot start after others did (net_pcap holding its whole file
+    in mbufs with infinite_rx, a net_ring): one line naming it, exit 1, the
+    started ports stopped and closed, no runtime directory left."""
+    env.gen("sf.pcap", 300, 9)
+    bad = "net_memif0,role=client,socket=" + env.path("no-dir/m.sock")
+    for order in ((0, 1, 2), (2, 0, 1)):
+        ports = ["net_pcap0,rx_pcap=sf.pcap,infinite_rx=1", "net_ring0", bad]
+        args = ["--prog", env.obj, "--no-maps", "--json", env.path("sf.json")]
+        for i in order:
+            args += ["--port", ports[i]]
+        r = env.run(args)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        if r.returncode != 1 or len(lines) != 1 or \
+                not lines[0].startswith("sluice run: port 'net_memif0': start: "):
+            fail("startfail %r: exit %d, stderr %r" % (order, r.returncode, lines))
+        if os.path.exists(env.path("sf.json")):
+            fail("startfail: a JSON report of a run that never ran")
+    print("ok startfail: %s" % lines[0])
+
+
+def case_sigstart(env):
+    """SIGINT as soon as the handlers are in: the run stops when start-up ends,
+    with its report; what the worker sent into the self-looping ring by then
+    is drained; counters exact, mbufs 0."""
+    env.gen("ss.pcap", 5000, 10)
+    js = env.path("ss.json")
+    cmd = [env.sluice, "run", "--quiet", "--prog", env.obj, "--no-maps", "--json", js,
+           "--port", "net_pcap0,rx_pcap=ss.pcap", "--port", "net_ring0", "--forward", "0:1",
+           "--forward", "1:self"] + EAL
+    p = sl.spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=env.tmp)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 10:
+        try:
+            with open("/proc/%d/status" % p.pid) as f:
+                if any(l.startswith("SigCgt:") and int(l.split()[1], 16) & (1 << 1) for l in f):
+                    break
+        except OSError:
+            break
+        time.sleep(0.0005)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    if p.returncode != 0 or os.path.exists(sl.runtime_dir(p.pid)):
+        fail("sigstart: exit %d, stderr %r" % (p.returncode, err))
+    with open(js) as f:
+        st = json.load(f)["stats"]
+    ring = check_common(st, "sigstart", {"net_ring0"})["net_ring0"]
+    pc = ports_of(st)["net_pcap0"]["rx"]
+    if st["drained_at_stop"] != pc or st["drop"]:
+        fail("sigstart: %d read from the capture, %d drained, drop %d" % (
+            pc, st["drained_at_stop"], st["drop"]))
+    print("ok sigstart: SIGINT during start-up: %d of 5000 packets read, all %d drained, ring "
+          "rx %d; mbufs 0" % (pc, st["drained_at_stop"], ring["rx"]))
+
+
 def case_leak(env):
     """A driver that keeps mbufs past close (hold_mbuf.so in front of
     rte_eth_dev_close) is reported: one line, exit 1, the JSON's count; the
@@ -235,7 +292,7 @@ def case_leak(env):
 
 CASES = {f.__name__[5:]: f for f in (case_ringself, case_ringfull, case_ringpair,
                                       case_ringworkers, case_ringout, case_memifpair,
-                                      case_leak)}
+                                      case_startfail, case_sigstart, case_leak)}
 
 
 def main():
