@@ -11,14 +11,17 @@ so the expected figures follow from the inputs alone: a packet read from a
 capture goes into the ring and stays in the loop until the run stops (or a
 full ring refuses it); for each net_ring port tx = rx + drained_at_stop;
 rx = tx + drop + error; "mbufs_in_use_at_exit" is 0; a net_memif pair (it
-copies) ends with 0 and nothing drained. The leak case puts
+copies) ends with 0 and nothing drained; a tx_pcap cut short by the file
+size limit is found at stop (engine/txpcap_check.c). The leak case puts
 HOLD_MBUF_SO (hold_mbuf.c) in front of rte_eth_dev_close: a "driver" that
 keeps mbufs past close must still be reported, with exit 1.
 Exit 0 pass, 1 fail, 77 skip (net_pcap or net_ring missing).
 """
 import json
 import os
+import resource
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -228,8 +231,8 @@ def case_startfail(env):
 
 def case_sigstart(env):
     """SIGINT as soon as the handlers are in: the run stops when start-up ends,
-    with its report; what the worker sent into the self-looping ring by then
-    is drained; counters exact, mbufs 0."""
+    with its report; what the worker read by then is in the self-looping ring
+    (drained) or was refused by it (full); counters exact, mbufs 0."""
     env.gen("ss.pcap", 5000, 10)
     js = env.path("ss.json")
     cmd = [env.sluice, "run", "--quiet", "--prog", env.obj, "--no-maps", "--json", js,
@@ -253,11 +256,59 @@ def case_sigstart(env):
         st = json.load(f)["stats"]
     ring = check_common(st, "sigstart", {"net_ring0"})["net_ring0"]
     pc = ports_of(st)["net_pcap0"]["rx"]
-    if st["drained_at_stop"] != pc or st["drop"]:
+    # every packet read stays in the loop until the stop, unless the full ring refused it
+    if st["drained_at_stop"] + st["drop"] != pc or st["drop"] != st["tx_drop"] or \
+            st["drained_at_stop"] > 1024:
         fail("sigstart: %d read from the capture, %d drained, drop %d" % (
             pc, st["drained_at_stop"], st["drop"]))
-    print("ok sigstart: SIGINT during start-up: %d of 5000 packets read, all %d drained, ring "
-          "rx %d; mbufs 0" % (pc, st["drained_at_stop"], ring["rx"]))
+    print("ok sigstart: SIGINT during start-up: %d of 5000 packets read, %d drained, %d refused "
+          "by the full ring, ring rx %d; mbufs 0" % (pc, st["drained_at_stop"], st["drop"],
+                                                     ring["rx"]))
+
+
+def pcap_whole(path):
+    """(whole records, cut) of a pcap file written in host order."""
+    with open(path, "rb") as f:
+        d = f.read()
+    off, n = 24, 0
+    while off < len(d):
+        if len(d) - off < 16:
+            return n, True
+        cap = struct.unpack("<I", d[off + 8:off + 12])[0]
+        if cap > len(d) - off - 16:
+            return n, True
+        off, n = off + 16 + cap, n + 1
+    return n, False
+
+
+def case_txpcap(env):
+    """net_pcap counts a packet sent whatever its write did: a tx_pcap cut by the
+    file size limit (RLIMIT_FSIZE) is found at stop, said in one line, exit 1;
+    /dev/null (not a regular file) is not read back."""
+    n, limit = 20000, 1000000
+    env.gen("t.pcap", n, 11)
+    args = ["--prog", env.obj, "--no-maps", "--json", env.path("t.json"),
+            "--port", "net_pcap0,rx_pcap=t.pcap,tx_pcap=lim.pcap"] + EAL
+    p = sl.spawn([env.sluice, "run", "--quiet"] + args, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True, cwd=env.tmp,
+                 preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    out, err = p.communicate(timeout=120)
+    whole, cut = pcap_whole(env.path("lim.pcap"))
+    want = "sluice run: port 'net_pcap0': its tx_pcap holds %d whole records of the %d " \
+           "packets it took%s (a write failed: disk full, or the file size limit?)" % (
+               whole, n, ", the last one cut short" if cut else "")
+    ours = [l for l in err.splitlines() if l.startswith("sluice")]  # EAL says its memfd is small
+    if p.returncode != 1 or ours != [want] or not 0 < whole < n:
+        fail("txpcap: exit %d, stderr %r, want %r" % (p.returncode, ours, want))
+    with open(env.path("t.json")) as f:
+        st = json.load(f)["stats"]
+    if st["tx"] != n or st["mbufs_in_use_at_exit"] != 0:
+        fail("txpcap: %r" % st)
+    r = env.run(["--prog", env.obj, "--no-maps", "--port", "net_pcap0,rx_pcap=t.pcap,"
+                 "tx_pcap=/dev/null"])
+    if r.returncode != 0 or r.stderr.strip():
+        fail("txpcap /dev/null: exit %d %r" % (r.returncode, r.stderr))
+    print("ok txpcap: %s; /dev/null not read back" % want)
 
 
 def case_leak(env):
@@ -292,7 +343,7 @@ def case_leak(env):
 
 CASES = {f.__name__[5:]: f for f in (case_ringself, case_ringfull, case_ringpair,
                                       case_ringworkers, case_ringout, case_memifpair,
-                                      case_startfail, case_sigstart, case_leak)}
+                                      case_startfail, case_sigstart, case_txpcap, case_leak)}
 
 
 def main():
