@@ -1303,8 +1303,10 @@ static void gen_body(struct gen *g, unsigned n)
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
 		unsigned w = sl_tgen_pick(&g->t, 100);
 
-		if (w < 32)
+		if (w < 30)
 			gen_alu(g);
+		else if (w < 32)
+			gen_mem_shape(g);   /* jit_diff_mem.c */
 		else if (w < 34)
 			gen_late(g);
 		else if (w < 35)
@@ -1321,10 +1323,8 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_mulrot(g);
 		else if (w < 42)
 			gen_rotate2(g);
-		else if (w < 43 && sl_tgen_pick(&g->t, 2))
-			gen_index_load(g);
 		else if (w < 43)
-			gen_mem_shape(g);   /* jit_diff_mem.c */
+			gen_index_load(g);
 		else if (w < 45)
 			gen_mul_add(g);
 		else if (w < 60)
