@@ -70,6 +70,10 @@ enum {
 			       on a register with a zero upper half: a 32-bit compare */
 	JIT_FUSE_NULL_BR,  /**< "if r0 ==|!= 0" right after an array lookup emitted in place
 			       (map_calls.c): the lookup's own bound checks branch, no test */
+	JIT_FUSE_MASK_LEA, /**< "rX = rY" of a prefix test (fuse_cmp.c): lea rX32, [rY - C]; the
+			       argument is the distance to its jump */
+	JIT_FUSE_MASK_JMP, /**< its "if rX ==|!= C": cmp rX32, 2^k; jb|jae; the argument is the
+			       distance back to the mov */
 	JIT_FUSE_LOAD_RR,  /**< load [rS + rI + off]: "rT = rS; rT += rI" before it folded in
 			       (fuse_mem.c); the argument is rS << 4 | rI */
 	JIT_FUSE_ST_MERGE, /**< byte store of a value's byte 0: the store of all its bytes the
@@ -152,6 +156,28 @@ void jit_fuse_carry(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *de
  */
 void jit_fuse_late(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
 		   const uint16_t *live);
+
+/** Most instructions between the AND and the jump of a prefix test (fuse_cmp.c). */
+#define JIT_MASK_CMP_GAP 12
+
+/**
+ * After jit_fuse_late() (fuse_cmp.c): prefix tests "rX = rY; rX &= M;
+ * [...] if rX ==|!= C" with rX dead after the jump, M's low half
+ * 0xffffffff << k, as "lea rX32, [rY - C]; cmp rX32, 2^k; jb|jae"
+ * (MASK_LEA, NOP, MASK_JMP). None with @p blind. @p live: registers live
+ * after each instruction. Updates @p fuse.
+ */
+void jit_fuse_cmp(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
+		  const uint16_t *live, bool blind);
+
+/**
+ * The constants of the prefix test whose mov is at @p pc and jump at @p j
+ * (fuse_cmp.c): the low half @p c of C and the k of M; @p hi_needed: the
+ * test is right only when rY's upper half is zero. @return false when the
+ * sequence is not one.
+ */
+bool jit_mask_cmp_args(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc, uint32_t j,
+		       uint32_t *c, unsigned *k, bool *hi_needed);
 
 /**
  * Upper halves read later (liveness.c): per instruction, the registers

@@ -17,7 +17,8 @@
  *    after each call (the ABI clobbers them);
  *  - at the end every scalar is stored into the memory buffer.
  *  - stack slots reloaded and stored back (gen_reload()), bools whose
- *    "rC = 1" comes early (gen_setcc_far());
+ *    "rC = 1" comes early (gen_setcc_far()), prefix tests "copy, mask,
+ *    compare" with their near misses (gen_mask_cmp());
  * Then COUNT/4 socket filters (gen_socket): random LD_ABS / LD_IND around
  * both ends of a random packet, against the interpreter.
  *
@@ -1298,15 +1299,91 @@ static void gen_flat_body(struct gen *g, unsigned n)
 	}
 }
 
+/*
+ * A prefix test (fuse_cmp.c): "rX = rY; rX &= M; [...] if rX ==|!= C goto
+ * L; rC += 1; L: rX = imm" (rX dead after the jump), M's low half
+ * 0xffffffff << k as an immediate or a constant register, C an immediate
+ * or a constant register, rY often set to match. Both widths of the mov,
+ * the AND and the jump; rY's upper half sometimes known zero. Near misses:
+ * rX read or written between, a jump landing between, rX read after the
+ * jump, C with low bits set or a nonzero upper half, a mask with a hole,
+ * an ordered compare, rY written between.
+ */
+static void gen_mask_cmp(struct gen *g)
+{
+	uint8_t x = scalar(g), y = scalar(g), c = scalar(g), mr = scalar(g), cr = scalar(g);
+	unsigned k = 1 + sl_tgen_pick(&g->t, 31), miss = sl_tgen_pick(&g->t, 20);
+	uint32_t m32 = 0xffffffffu << k, jpc, into = 0;
+	uint64_t cv = (uint64_t)(sl_tgen_u64(&g->t) & m32), yv;
+	bool mx = sl_tgen_pick(&g->t, 3) == 0, cx = sl_tgen_pick(&g->t, 3) == 0;
+	uint8_t acls = sl_tgen_pick(&g->t, 3) ? BPF_ALU64 : BPF_ALU;
+	uint8_t jcls = sl_tgen_pick(&g->t, 3) ? BPF_JMP : BPF_JMP32;
+
+	if (x == y || x == c || y == c || mr == x || mr == y || cr == x || cr == y || mr == cr)
+		return;
+	if (miss == 6)
+		cv |= 1u << sl_tgen_pick(&g->t, k);                 /* C has a low bit set */
+	if (miss == 7 && jcls == BPF_JMP)
+		cv |= (uint64_t)1 << (32 + sl_tgen_pick(&g->t, 32));  /* C's upper half */
+	if (miss == 8)
+		m32 &= ~(1u << (k + sl_tgen_pick(&g->t, 32 - k)));  /* a hole in the mask */
+	item(g);
+	if (sl_tgen_pick(&g->t, 2)) {       /* rY matches (the low half; the upper half often zero) */
+		yv = cv | (sl_tgen_u64(&g->t) & ~(uint64_t)m32 & (sl_tgen_pick(&g->t, 2) ? 0xffffffffull : ~0ull));
+		if (sl_tgen_pick(&g->t, 4) == 0)
+			yv ^= 1u << (31 - sl_tgen_pick(&g->t, 32 - k));  /* one bit off */
+		sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, y, 0, 0, (int32_t)(uint32_t)yv);
+		sl_tgen_emit(&g->t, 0, 0, 0, 0, (int32_t)(uint32_t)(yv >> 32));
+	}
+	if (sl_tgen_pick(&g->t, 3) == 0)
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, y, y, 0, 0);   /* upper half zero */
+	if (mx) {
+		sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, mr, 0, 0, (int32_t)m32);
+		sl_tgen_emit(&g->t, 0, 0, 0, 0, sl_tgen_pick(&g->t, 2) ? 0 : -1);
+	}
+	if (cx) {
+		sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, cr, 0, 0, (int32_t)(uint32_t)cv);
+		sl_tgen_emit(&g->t, 0, 0, 0, 0, (int32_t)(uint32_t)(cv >> 32));
+	}
+	if (miss == 3) {                                    /* a jump into the middle */
+		into = g->t.n;
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JGT | BPF_K, c, 0, 0, (int32_t)sl_tgen_pick(&g->t, 16));
+	}
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 4) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_X, x, y, 0, 0);
+	if (miss == 9)
+		item(g);                                            /* a jump may land on the AND */
+	sl_tgen_emit(&g->t, acls | BPF_AND | (mx ? BPF_X : BPF_K), x, mx ? mr : 0, 0, mx ? 0 : (int32_t)m32);
+	if (miss == 1)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, c, x, 0, 0);     /* rX read */
+	else if (miss == 2)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, x, 0, 0, 1);     /* rX written */
+	if (miss == 3)                                      /* it lands after the AND */
+		g->t.insns[into].off = (int16_t)(g->t.n - into - 1);
+	if (miss == 10)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, y, 0, 0, 1);     /* rY written */
+	else if (sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, c, y, 0, 0);     /* something else */
+	jpc = g->t.n;
+	sl_tgen_emit(&g->t, jcls | (miss == 4 ? BPF_JGT : sl_tgen_pick(&g->t, 2) ? BPF_JEQ : BPF_JNE) |
+	    (cx ? BPF_X : BPF_K), x, cx ? cr : 0, 0, cx ? 0 : (int32_t)(uint32_t)cv);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, c, 0, 0, 1);
+	g->t.insns[jpc].off = (int16_t)(g->t.n - jpc - 1);
+	if (miss == 5)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, c, x, 0, 0);     /* rX read after */
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, x, 0, 0, edge_imm(g));
+}
+
 static void gen_body(struct gen *g, unsigned n)
 {
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
 		unsigned w = sl_tgen_pick(&g->t, 100);
 
-		if (w < 30)
+		if (w < 29)
 			gen_alu(g);
-		else if (w < 32)
+		else if (w < 31)
 			gen_mem_shape(g);   /* jit_diff_mem.c */
+		else if (w < 32)
+			gen_mask_cmp(g);
 		else if (w < 34)
 			gen_late(g);
 		else if (w < 35)
