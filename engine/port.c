@@ -565,6 +565,7 @@ static void count_mbufs(struct sl_engine *eng)
 
 void sl_ports_stop(struct sl_engine *eng)
 {
+	sl_ports_drain(eng);  /* drain.c: what sluice sent into its own rings */
 	for (unsigned i = 0; i < eng->nports; i++) {
 		if (eng->port_started[i]) {
 			read_hw(eng, i);

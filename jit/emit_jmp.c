@@ -15,7 +15,8 @@
  * operation before (JZ_FLAGS), a register holding a constant as an
  * immediate (CMP_K, CMP_K32), a 32-bit compare of a zero-extended copy's
  * source (JMP32), "test rX, K" for an AND before (TEST_K), a compare with
- * memory for a load before (MEM_CMP).
+ * memory for a load before (MEM_CMP), a prefix test as lea and cmp
+ * (MASK_LEA, MASK_JMP: fuse_cmp.c).
  */
 #include <errno.h>
 
@@ -303,5 +304,34 @@ int jit_emit_late_jump(struct jit_state *st, const struct bpf_insn *in, uint8_t 
 			x86_alu_mi(&st->e, size, ALU_CMP, base, off, in->imm);
 	}
 	jit_emit_branch(st, (enum x86_cc)jmp_ccs[op >> 4], st->addrs[target]);
+	return 0;
+}
+
+/*
+ * A prefix test (fuse_cmp.c): at the mov (MASK_LEA) "lea rX32, [rY - C]",
+ * at the jump (MASK_JMP) "cmp rX32, 2^k" and jb (==) or jae (!=).
+ */
+int jit_emit_mask_cmp(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
+{
+	uint32_t dist = st->fuse[st->prog->n_insns + st->pc], c;
+	uint32_t mv = fuse == JIT_FUSE_MASK_LEA ? st->pc : st->pc - dist;
+	const struct bpf_insn *m = &st->prog->insns[mv];
+	unsigned k;
+	bool hi;
+	int64_t target;
+
+	if (!jit_mask_cmp_args(st->prog, st->targets, mv, mv + dist, &c, &k, &hi))
+		return jit_fail(st, -EINVAL, "prefix test at pc %u: not one after all", mv);
+	if (fuse == JIT_FUSE_MASK_LEA) {
+		x86_lea(&st->e, false, st->rmap[m->dst_reg], st->rmap[m->src_reg], (int32_t)(0u - c));
+		return 0;
+	}
+	target = cond_target(st, in);
+	if (target < 0)
+		return st->log.err;
+	if (target == st->pc + 1)
+		return 0;
+	x86_alu_ri(&st->e, false, ALU_CMP, st->rmap[in->dst_reg], (int32_t)(1u << k));
+	jit_emit_branch(st, SL_OP_CODE(in->code) == BPF_JEQ ? CC_B : CC_AE, st->addrs[target]);
 	return 0;
 }

@@ -209,6 +209,8 @@ static int emit_insn(struct jit_state *st, const struct bpf_insn *in)
 		return jit_emit_late_jump(st, in, f) ? st->log.err : 0;
 	if (f == JIT_FUSE_ST_K)
 		return jit_emit_st_k(st, in) ? st->log.err : 0;
+	if (f == JIT_FUSE_MASK_LEA || f == JIT_FUSE_MASK_JMP)
+		return jit_emit_mask_cmp(st, in, f) ? st->log.err : 0;
 	if (f == JIT_FUSE_MEM_ALU)
 		jit_emit_mem_alu(st, in);
 	else if (f == JIT_FUSE_CMOV)
@@ -408,6 +410,7 @@ static int alloc_state(struct jit_state *st)
 		jit_fuse_indexed(st->prog, st->fuse, st->dead, live);
 		jit_fuse_carry(st->prog, st->fuse, st->dead, live);
 		jit_fuse_late(st->prog, st->fuse, st->dead, live);
+		jit_fuse_cmp(st->prog, st->fuse, st->dead, live, st->opts.blind_constants);
 	}
 	st->live = live;
 	st->sink = fuse0 && st->targets ?

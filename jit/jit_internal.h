@@ -52,7 +52,7 @@ enum {
 	JIT_FUSE_SETCC_ZERO, /**< "rC = 1" of "rC = 1; if cond goto +1; rC = 0": xor rC, rC */
 	JIT_FUSE_SETCC, /**< its jump: cmp + setcc rC8 */
 	JIT_FUSE_LOAD_IDX, /**< load [rB + rA*scale + off]: the add (and shift) before it
-				  folded in; the argument is the scale */
+				  folded in (fuse_mem.c); the argument is rA << 4 | scale */
 	JIT_FUSE_ADC,      /**< "rA += rB" of a csum_add carry sequence: add r32 + adc r32, 0 */
 	JIT_FUSE_MOV_MOVZX, /**< "rD = rS; rD &= 0xff|0xffff" (also 32-bit): movzx rD32, rS8|rS16 */
 	JIT_FUSE_ALU_K,    /**< add/sub/and/or/xor with a register that holds a constant: the
@@ -70,6 +70,12 @@ enum {
 			       on a register with a zero upper half: a 32-bit compare */
 	JIT_FUSE_NULL_BR,  /**< "if r0 ==|!= 0" right after an array lookup emitted in place
 			       (map_calls.c): the lookup's own bound checks branch, no test */
+	JIT_FUSE_MASK_LEA, /**< "rX = rY" of a prefix test (fuse_cmp.c): lea rX32, [rY - C]; the
+			       argument is the distance to its jump */
+	JIT_FUSE_MASK_JMP, /**< its "if rX ==|!= C": cmp rX32, 2^k; jb|jae; the argument is the
+			       distance back to the mov */
+	JIT_FUSE_LOAD_RR,  /**< load [rS + rI + off]: "rT = rS; rT += rI" before it folded in
+			       (fuse_mem.c); the argument is rS << 4 | rI */
 };
 
 /**
@@ -108,10 +114,13 @@ int64_t jit_cmp_k(const struct sl_prog *prog, const uint8_t *fuse, uint32_t pc, 
 uint8_t *jit_dead_code(const struct sl_prog *prog, const uint8_t *fuse, uint16_t **live_out);
 
 /**
- * After jit_dead_code(): "rA <<= s; rB += rA; rD = *(rB + off)" (lddw's
- * of other registers between) where rB and rA are not read afterwards
- * becomes one load [rB + rA*2^s + off] (peephole.c); @p live: registers
- * live after each instruction. Updates @p fuse.
+ * After jit_dead_code() (fuse_mem.c): "rA <<= s; rB += rA; ...; rD =
+ * *(rB + off)" (lddw's of other registers before the add, instructions
+ * that leave rA and rB alone after it) where rB and rA are not read
+ * afterwards becomes one load [rB + rA*2^s + off] (LOAD_IDX), and "rT =
+ * rS; rT += rI; ...; rD = *(rT + off)" one load [rS + rI + off]
+ * (LOAD_RR); @p live: registers live after each instruction. Updates
+ * @p fuse.
  */
 void jit_fuse_indexed(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
 			 const uint16_t *live);
@@ -137,6 +146,28 @@ void jit_fuse_carry(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *de
  */
 void jit_fuse_late(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
 		   const uint16_t *live);
+
+/** Most instructions between the AND and the jump of a prefix test (fuse_cmp.c). */
+#define JIT_MASK_CMP_GAP 12
+
+/**
+ * After jit_fuse_late() (fuse_cmp.c): prefix tests "rX = rY; rX &= M;
+ * [...] if rX ==|!= C" with rX dead after the jump, M's low half
+ * 0xffffffff << k, as "lea rX32, [rY - C]; cmp rX32, 2^k; jb|jae"
+ * (MASK_LEA, NOP, MASK_JMP). None with @p blind. @p live: registers live
+ * after each instruction. Updates @p fuse.
+ */
+void jit_fuse_cmp(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
+		  const uint16_t *live, bool blind);
+
+/**
+ * The constants of the prefix test whose mov is at @p pc and jump at @p j
+ * (fuse_cmp.c): the low half @p c of C and the k of M; @p hi_needed: the
+ * test is right only when rY's upper half is zero. @return false when the
+ * sequence is not one.
+ */
+bool jit_mask_cmp_args(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc, uint32_t j,
+		       uint32_t *c, unsigned *k, bool *hi_needed);
 
 /**
  * Upper halves read later (liveness.c): per instruction, the registers
@@ -236,6 +267,30 @@ int64_t jit_const_def(const struct sl_prog *prog, const uint8_t *targets, uint32
  */
 bool jit_const_before(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc,
 		      uint8_t r, uint64_t *v);
+
+/** The conditional jumps and gotos that land on each instruction (consts.c). */
+struct jit_preds {
+	uint32_t *first;   /**< n_insns + 2 entries: the sources of pc are src[first[pc]..first[pc + 1]) */
+	uint32_t *src;
+	uint32_t *fill;    /**< (building) */
+};
+
+/** Index the jumps of @p prog by target. @return NULL when out of memory. */
+struct jit_preds *jit_preds_build(const struct sl_prog *prog);
+
+void jit_preds_free(struct jit_preds *jp);
+
+/**
+ * The constant register @p r holds before instruction @p pc on every path
+ * that reaches it (consts.c): walking back through the blocks before it
+ * (fall-through and jumps, @p jp), every path must meet a plain lddw or
+ * mov of an immediate of one same value before anything else writes r; a
+ * path back into a block already walked (a loop that does not write r)
+ * adds nothing. False at a function's entry, where a call or callback
+ * lands, or past 16 blocks.
+ */
+bool jit_const_reaching(const struct sl_prog *prog, const uint8_t *targets,
+			const struct jit_preds *jp, uint32_t pc, uint8_t r, uint64_t *v);
 
 /** Offset of sl_map_cpu from the thread pointer (local-exec TLS), for per-CPU lookups. */
 int32_t jit_cpu_tpoff(void);

@@ -262,5 +262,7 @@ int jit_emit_setcc(struct jit_state *st, const struct bpf_insn *in);
 int jit_emit_jz_flags(struct jit_state *st, const struct bpf_insn *in);
 int jit_emit_cmp_k(struct jit_state *st, const struct bpf_insn *in);
 int jit_emit_late_jump(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse);
+/** A prefix test's lea (MASK_LEA) or compare and branch (MASK_JMP): fuse_cmp.c. */
+int jit_emit_mask_cmp(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse);
 
 #endif /* SL_JIT_STATE_H */

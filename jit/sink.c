@@ -62,7 +62,7 @@ static bool sink_jump(const struct bpf_insn *in, uint8_t fuse)
 		return false;
 	return fuse == JIT_FUSE_NONE || fuse == JIT_FUSE_CMP_K || fuse == JIT_FUSE_CMP_K32 ||
 	       fuse == JIT_FUSE_JMP32 || fuse == JIT_FUSE_TEST_K || fuse == JIT_FUSE_MEM_CMP ||
-	       fuse == JIT_FUSE_JZ_FLAGS;
+	       fuse == JIT_FUSE_JZ_FLAGS || fuse == JIT_FUSE_MASK_JMP;
 }
 
 int64_t jit_exit_block(const struct sl_prog *p, uint32_t t, uint32_t end)

@@ -17,7 +17,8 @@
  *    after each call (the ABI clobbers them);
  *  - at the end every scalar is stored into the memory buffer.
  *  - stack slots reloaded and stored back (gen_reload()), bools whose
- *    "rC = 1" comes early (gen_setcc_far());
+ *    "rC = 1" comes early (gen_setcc_far()), prefix tests "copy, mask,
+ *    compare" with their near misses (gen_mask_cmp());
  * Then COUNT/4 socket filters (gen_socket): random LD_ABS / LD_IND around
  * both ends of a random packet, against the interpreter.
  *
@@ -30,48 +31,17 @@
 #include <string.h>
 
 #include "sl_jit.h"
-#include "sl_test_bpf.h"
 #include "sl_vm.h"
 
-#define MAX_INSNS 1024
-#define MAX_ITEMS 512
-#define MEM_OPS 128           /* bytes of the buffer random accesses touch */
-#define MEM_RES 128           /* result area: one u64 per register */
-#define MEM_SIZE (MEM_OPS + MEM_RES)
-#define STACK_OPS 64          /* bytes under r10 random accesses touch */
-#define MAX_SUBS 3
+#include "jit_diff.h"
 
-enum kind { K_SCALAR, K_MEM, K_STACK };
-
-/* The program being built: struct sl_tgen (tests/common, SL_TGEN_MAX = MAX_INSNS), xorshift64. */
-struct gen {
-	struct sl_tgen t;
-	enum kind kind[11];
-	uint32_t item_pc[MAX_ITEMS];
-	uint32_t nitems;
-	struct { uint32_t pc; uint32_t item; bool ja32; } jfix[MAX_ITEMS];
-	uint32_t njfix;
-	struct { uint32_t pc; uint32_t sub; } cfix[MAX_ITEMS];
-	uint32_t ncfix;
-	uint32_t sub_pc[MAX_SUBS];
-	uint32_t nsubs;
-	bool in_sub;
-	uint32_t cur_sub;
-	bool leaf;   /* no div/mod, atomics or calls: the JIT may keep r6-r9 in scratch registers */
-	bool flat;   /* a subprogram without stack, memory or r6-r9 (the JIT may emit it in place) */
-	bool loops;  /* has a bpf_loop callback (gen_loop()) */
-	uint32_t lfix[MAX_ITEMS];   /* lddw BPF_PSEUDO_FUNC of the callback, to resolve */
-	uint32_t nlfix;
-};
-
-
-static void item(struct gen *g)
+void item(struct gen *g)
 {
 	if (g->nitems < MAX_ITEMS)
 		g->item_pc[g->nitems++] = g->t.n;
 }
 
-static int32_t edge_imm(struct gen *g)
+int32_t edge_imm(struct gen *g)
 {
 	static const int32_t e[] = { 0, 1, -1, 2, 3, 5, 7, 8, 9, 31, 32, 63, 64, INT32_MIN,
 				     INT32_MAX, 0x7fff, 0x8000, 0xffff, -2, 0x10000 };
@@ -83,7 +53,7 @@ static int32_t edge_imm(struct gen *g)
 	return (int32_t)sl_tgen_u64(&g->t);
 }
 
-static uint64_t edge_u64(struct gen *g)
+uint64_t edge_u64(struct gen *g)
 {
 	static const uint64_t e[] = { 0, 1, ~0ull, 0x8000000000000000ull, 0x7fffffffffffffffull,
 				      0x80000000ull, 0xffffffffull, 0x7fffffffull,
@@ -94,7 +64,7 @@ static uint64_t edge_u64(struct gen *g)
 	return sl_tgen_u64(&g->t);
 }
 
-static uint8_t scalar(struct gen *g)
+uint8_t scalar(struct gen *g)
 {
 	for (;;) {
 		uint8_t r = (uint8_t)sl_tgen_pick(&g->t, 10);
@@ -104,7 +74,7 @@ static uint8_t scalar(struct gen *g)
 	}
 }
 
-static void set_const(struct gen *g, uint8_t r)
+void set_const(struct gen *g, uint8_t r)
 {
 	uint64_t v = edge_u64(g);
 
@@ -118,7 +88,7 @@ static void set_const(struct gen *g, uint8_t r)
 }
 
 /* A pointer register and an offset for an access of @p size, in bounds. */
-static void pick_addr(struct gen *g, unsigned size, bool aligned, uint8_t *base, int16_t *off)
+void pick_addr(struct gen *g, unsigned size, bool aligned, uint8_t *base, int16_t *off)
 {
 	uint8_t cands[11];
 	unsigned n = 0;
@@ -491,7 +461,7 @@ static void gen_le16_join(struct gen *g)
 		sl_tgen_emit(&g->t, BPF_JMP | BPF_JEQ | BPF_K, x, 0, 0, 0x86dd);
 }
 
-static void put_lddw(struct gen *g, uint8_t r, uint64_t v)
+void put_lddw(struct gen *g, uint8_t r, uint64_t v)
 {
 	sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, r, 0, 0, (int32_t)(uint32_t)v);
 	sl_tgen_emit(&g->t, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
@@ -1329,13 +1299,89 @@ static void gen_flat_body(struct gen *g, unsigned n)
 	}
 }
 
+/*
+ * A prefix test (fuse_cmp.c): "rX = rY; rX &= M; [...] if rX ==|!= C goto
+ * L; rC += 1; L: rX = imm" (rX dead after the jump), M's low half
+ * 0xffffffff << k as an immediate or a constant register, C an immediate
+ * or a constant register, rY often set to match. Both widths of the mov,
+ * the AND and the jump; rY's upper half sometimes known zero. Near misses:
+ * rX read or written between, a jump landing between, rX read after the
+ * jump, C with low bits set or a nonzero upper half, a mask with a hole,
+ * an ordered compare, rY written between.
+ */
+static void gen_mask_cmp(struct gen *g)
+{
+	uint8_t x = scalar(g), y = scalar(g), c = scalar(g), mr = scalar(g), cr = scalar(g);
+	unsigned k = 1 + sl_tgen_pick(&g->t, 31), miss = sl_tgen_pick(&g->t, 20);
+	uint32_t m32 = 0xffffffffu << k, jpc, into = 0;
+	uint64_t cv = (uint64_t)(sl_tgen_u64(&g->t) & m32), yv;
+	bool mx = sl_tgen_pick(&g->t, 3) == 0, cx = sl_tgen_pick(&g->t, 3) == 0;
+	uint8_t acls = sl_tgen_pick(&g->t, 3) ? BPF_ALU64 : BPF_ALU;
+	uint8_t jcls = sl_tgen_pick(&g->t, 3) ? BPF_JMP : BPF_JMP32;
+
+	if (x == y || x == c || y == c || mr == x || mr == y || cr == x || cr == y || mr == cr)
+		return;
+	if (miss == 6)
+		cv |= 1u << sl_tgen_pick(&g->t, k);                 /* C has a low bit set */
+	if (miss == 7 && jcls == BPF_JMP)
+		cv |= (uint64_t)1 << (32 + sl_tgen_pick(&g->t, 32));  /* C's upper half */
+	if (miss == 8)
+		m32 &= ~(1u << (k + sl_tgen_pick(&g->t, 32 - k)));  /* a hole in the mask */
+	item(g);
+	if (sl_tgen_pick(&g->t, 2)) {       /* rY matches (the low half; the upper half often zero) */
+		yv = cv | (sl_tgen_u64(&g->t) & ~(uint64_t)m32 & (sl_tgen_pick(&g->t, 2) ? 0xffffffffull : ~0ull));
+		if (sl_tgen_pick(&g->t, 4) == 0)
+			yv ^= 1u << (31 - sl_tgen_pick(&g->t, 32 - k));  /* one bit off */
+		sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, y, 0, 0, (int32_t)(uint32_t)yv);
+		sl_tgen_emit(&g->t, 0, 0, 0, 0, (int32_t)(uint32_t)(yv >> 32));
+	}
+	if (sl_tgen_pick(&g->t, 3) == 0)
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, y, y, 0, 0);   /* upper half zero */
+	if (mx) {
+		sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, mr, 0, 0, (int32_t)m32);
+		sl_tgen_emit(&g->t, 0, 0, 0, 0, sl_tgen_pick(&g->t, 2) ? 0 : -1);
+	}
+	if (cx) {
+		sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, cr, 0, 0, (int32_t)(uint32_t)cv);
+		sl_tgen_emit(&g->t, 0, 0, 0, 0, (int32_t)(uint32_t)(cv >> 32));
+	}
+	if (miss == 3) {                                    /* a jump into the middle */
+		into = g->t.n;
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JGT | BPF_K, c, 0, 0, (int32_t)sl_tgen_pick(&g->t, 16));
+	}
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 4) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_X, x, y, 0, 0);
+	if (miss == 9)
+		item(g);                                            /* a jump may land on the AND */
+	sl_tgen_emit(&g->t, acls | BPF_AND | (mx ? BPF_X : BPF_K), x, mx ? mr : 0, 0, mx ? 0 : (int32_t)m32);
+	if (miss == 1)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, c, x, 0, 0);     /* rX read */
+	else if (miss == 2)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, x, 0, 0, 1);     /* rX written */
+	if (miss == 3)                                      /* it lands after the AND */
+		g->t.insns[into].off = (int16_t)(g->t.n - into - 1);
+	if (miss == 10)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, y, 0, 0, 1);     /* rY written */
+	else if (sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, c, y, 0, 0);     /* something else */
+	jpc = g->t.n;
+	sl_tgen_emit(&g->t, jcls | (miss == 4 ? BPF_JGT : sl_tgen_pick(&g->t, 2) ? BPF_JEQ : BPF_JNE) |
+	    (cx ? BPF_X : BPF_K), x, cx ? cr : 0, 0, cx ? 0 : (int32_t)(uint32_t)cv);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, c, 0, 0, 1);
+	g->t.insns[jpc].off = (int16_t)(g->t.n - jpc - 1);
+	if (miss == 5)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, c, x, 0, 0);     /* rX read after */
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, x, 0, 0, edge_imm(g));
+}
+
 static void gen_body(struct gen *g, unsigned n)
 {
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
 		unsigned w = sl_tgen_pick(&g->t, 100);
 
-		if (w < 32)
+		if (w < 31)
 			gen_alu(g);
+		else if (w < 32)
+			gen_mask_cmp(g);
 		else if (w < 34)
 			gen_late(g);
 		else if (w < 35)
@@ -1352,8 +1398,10 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_mulrot(g);
 		else if (w < 42)
 			gen_rotate2(g);
-		else if (w < 43)
+		else if (w < 43 && sl_tgen_pick(&g->t, 2))
 			gen_index_load(g);
+		else if (w < 43)
+			gen_mem_shape(g);   /* jit_diff_mem.c */
 		else if (w < 45)
 			gen_mul_add(g);
 		else if (w < 60)
