@@ -5,7 +5,9 @@
  * (protocol in ctl_server.c); human tables by default, the result object
  * as one JSON line with --json. `events` and `trace` follow a stream of
  * lines; `map watch` asks for the map every interval and computes the rates
- * itself.
+ * itself; `map dump` prints its answer as it streams in (one entry held at a
+ * time, "map dump, streamed" below). The same code is the lean sluice-ctl
+ * binary (ctl_main.c).
  *
  * Exit codes: 0 ok, 1 the engine refused the request (its one-line error
  * on stderr) or cannot be reached, 2 bad usage.
@@ -161,15 +163,53 @@ static int conn_send(struct conn *c, json_t *req)
 	return 0;
 }
 
+/*
+ * More bytes from the engine into c->buf (what was consumed, before c->off,
+ * dropped first): 0, or -1 on timeout / EOF / SIGINT (said, unless SIGINT).
+ */
+static int conn_fill(struct conn *c, double timeout)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	ssize_t n;
+	int rc;
+
+	do
+		rc = poll(&p, 1, timeout > 0 ? (int)(timeout * 1000) : -1);
+	while (rc < 0 && errno == EINTR && !interrupted);
+	if (rc <= 0) {
+		if (!interrupted)
+			fprintf(stderr, "sluice ctl: no response within %.1f s\n", timeout);
+		return -1;
+	}
+	if (c->off) {
+		memmove(c->buf, c->buf + c->off, c->len - c->off);
+		c->len -= c->off;
+		c->off = 0;
+	}
+	if (c->cap - c->len < READ_CHUNK) {
+		char *b = realloc(c->buf, c->cap + READ_CHUNK * 4);
+
+		if (!b)
+			return -1;
+		c->buf = b;
+		c->cap += READ_CHUNK * 4;
+	}
+	n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+	if (n <= 0) {
+		if (!interrupted)
+			fprintf(stderr, "sluice ctl: the engine closed the connection\n");
+		return -1;
+	}
+	c->len += (size_t)n;
+	return 0;
+}
+
 /* Next line as a JSON object; NULL on timeout / EOF / bad JSON (line printed) or SIGINT. */
 static json_t *conn_recv(struct conn *c, double timeout)
 {
 	for (;;) {
 		char *nl = c->buf ? memchr(c->buf + c->off, '\n', c->len - c->off) : NULL;
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 		json_error_t jerr;
-		ssize_t n;
-		int rc;
 
 		if (nl) {
 			json_t *j = json_loadb(c->buf + c->off, (size_t)(nl - c->buf) - c->off, 0,
@@ -180,34 +220,8 @@ static json_t *conn_recv(struct conn *c, double timeout)
 				fprintf(stderr, "sluice ctl: bad response from the engine: %s\n", jerr.text);
 			return j;
 		}
-		rc = poll(&p, 1, timeout > 0 ? (int)(timeout * 1000) : -1);
-		if (rc < 0 && errno == EINTR && !interrupted)
-			continue;
-		if (rc <= 0) {
-			if (!interrupted)
-				fprintf(stderr, "sluice ctl: no response within %.1f s\n", timeout);
+		if (conn_fill(c, timeout))
 			return NULL;
-		}
-		if (c->off) {
-			memmove(c->buf, c->buf + c->off, c->len - c->off);
-			c->len -= c->off;
-			c->off = 0;
-		}
-		if (c->cap - c->len < READ_CHUNK) {
-			char *b = realloc(c->buf, c->cap + READ_CHUNK * 4);
-
-			if (!b)
-				return NULL;
-			c->buf = b;
-			c->cap += READ_CHUNK * 4;
-		}
-		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-		if (n <= 0) {
-			if (!interrupted)
-				fprintf(stderr, "sluice ctl: the engine closed the connection\n");
-			return NULL;
-		}
-		c->len += (size_t)n;
 	}
 }
 
@@ -409,19 +423,245 @@ static void print_entry(json_t *e)
 	printf("\n");
 }
 
-static void print_dump(json_t *m)
+/* A dump's first line, from the map's members before its entries. */
+static void print_dump_head(json_t *m)
 {
-	size_t i;
-	json_t *e;
-
 	printf("map %s: %s, key %s B, value %s B, %s of %s entries in use\n",
 	       json_string_value(json_object_get(m, "name")),
 	       json_string_value(json_object_get(m, "type")), T(m, "key_size"), T(m, "value_size"),
 	       T(m, "in_use"), T(m, "max_entries"));
-	json_array_foreach(json_object_get(m, "entries"), i, e)
-		print_entry(e);
+}
+
+/* After the entries: why they are not all there, if they are not (@p listed: head printed). */
+static void print_dump_tail(json_t *m, bool listed)
+{
+	if (!listed)
+		print_dump_head(m);
 	if (json_object_get(m, "error"))
 		printf("(cannot list entries: %s)\n", json_string_value(json_object_get(m, "error")));
+}
+
+/*
+ * ---- map dump, streamed ----
+ * A dump's answer is one line that grows with the map (10,000 entries: 360 kB;
+ * a million: 32 MB). Parsed whole, it would take jansson's objects for every
+ * entry at once (10,000 entries: about 8 MB of the client's memory, 2,400
+ * page faults); instead the line is read in READ_CHUNK parts and walked at
+ * its two outer levels ({"ok":..,"result":{..,"entries":[E,...],..}}): every
+ * value is parsed by jansson (json_loadb, JSON_DISABLE_EOF_CHECK: it says
+ * where the value ended), printed, and freed before the next one, so the
+ * client holds one part of the line and one entry. What it prints is what
+ * printing the whole parse printed: the result object as jansson's compact
+ * dump (--json; members in the engine's order), or the table.
+ */
+
+/* c->off past blanks (not the line's end); the next byte, reading more as needed; -1: said. */
+static int peek_byte(struct conn *c, double timeout)
+{
+	for (;;) {
+		while (c->off < c->len && strchr(" \t\r", c->buf[c->off]))
+			c->off++;
+		if (c->off < c->len)
+			return (unsigned char)c->buf[c->off];
+		if (conn_fill(c, timeout))
+			return -1;
+	}
+}
+
+/* The next byte, consumed if it is one of @p want; else -1 (said). */
+static int take_byte(struct conn *c, double timeout, const char *want)
+{
+	int ch = peek_byte(c, timeout);
+
+	if (ch > 0 && strchr(want, ch)) {
+		c->off++;
+		return ch;
+	}
+	if (ch >= 0)
+		fprintf(stderr, "sluice ctl: bad response from the engine: '%c' where one of "
+			"'%s' was expected\n", ch == '\n' ? ' ' : ch, want);
+	return -1;
+}
+
+/* The JSON value at c->off, whole (more is read until it ends), consumed; NULL: said. */
+static json_t *take_value(struct conn *c, double timeout)
+{
+	for (;;) {
+		size_t avail = peek_byte(c, timeout) < 0 ? 0 : c->len - c->off;
+		json_error_t e;
+		json_t *j;
+
+		if (!avail)
+			return NULL;
+		j = json_loadb(c->buf + c->off, avail, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &e);
+		if (j && (size_t)e.position < avail) {  /* a byte after it: a number is not cut */
+			c->off += (size_t)e.position;
+			return j;
+		}
+		json_decref(j);
+		if (memchr(c->buf + c->off, '\n', avail)) {  /* the whole line is here: bad */
+			fprintf(stderr, "sluice ctl: bad response from the engine: %s\n",
+				j ? "a value cut short" : e.text);
+			return NULL;
+		}
+		if (conn_fill(c, timeout))
+			return NULL;
+	}
+}
+
+/* An object member's name and the ':' after it (a new string value), or NULL: said. */
+static json_t *take_key(struct conn *c, double timeout)
+{
+	json_t *k = take_value(c, timeout);
+
+	if (k && (!json_is_string(k) || take_byte(c, timeout, ":") < 0)) {
+		if (!json_is_string(k))
+			fprintf(stderr, "sluice ctl: bad response from the engine: a member name "
+				"that is not a string\n");
+		json_decref(k);
+		return NULL;
+	}
+	return k;
+}
+
+static void put_key(bool *first, const char *key)
+{
+	json_t *k = json_string(key);
+	char *s = k ? json_dumps(k, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	printf("%s%s:", *first ? "" : ",", s ? s : "\"?\"");
+	*first = false;
+	free(s);
+	json_decref(k);
+}
+
+/* The entries array: each entry printed as it is parsed. 0, or -1 (said). */
+static int stream_entries(struct conn *c, double timeout, bool json)
+{
+	bool first = true;
+	int ch;
+
+	if (take_byte(c, timeout, "[") < 0)
+		return -1;
+	if (json)
+		printf("[");
+	if (peek_byte(c, timeout) == ']')
+		ch = take_byte(c, timeout, "]");
+	else
+		do {
+			json_t *e = take_value(c, timeout);
+			char *s = json && e ? json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+			if (!e || (json && !s)) {
+				json_decref(e);
+				return -1;
+			}
+			if (json)
+				printf("%s%s", first ? "" : ",", s);
+			else
+				print_entry(e);
+			first = false;
+			free(s);
+			json_decref(e);
+		} while ((ch = take_byte(c, timeout, ",]")) == ',');
+	if (json && ch == ']')
+		printf("]");
+	return ch == ']' ? 0 : -1;
+}
+
+/* The result object of a dump, printed as it comes. 0, or -1 (said). */
+static int stream_result(struct conn *c, double timeout, bool json)
+{
+	json_t *info = json_object(), *k, *v;
+	bool first = true, listed = false;
+	int ch = take_byte(c, timeout, "{");
+
+	if (json && ch == '{')
+		printf("{");
+	while (ch > 0 && info && (k = take_key(c, timeout))) {
+		const char *key = json_string_value(k);
+
+		if (json)
+			put_key(&first, key);
+		if (!strcmp(key, "entries") && !listed) {
+			if (!json)
+				print_dump_head(info);
+			listed = true;
+			ch = stream_entries(c, timeout, json);
+		} else if ((v = take_value(c, timeout))) {
+			char *s = json ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+			bool bad = json && !s;
+
+			if (s)
+				printf("%s", s);
+			bad |= json_object_set_new(info, key, v) != 0;  /* (info steals v) */
+			ch = bad ? -1 : 1;
+			free(s);
+		} else {
+			ch = -1;
+		}
+		json_decref(k);
+		ch = ch < 0 ? ch : take_byte(c, timeout, ",}");
+		if (ch == '}')
+			break;
+	}
+	if (ch == '}' && json)
+		printf("}\n");
+	else if (ch == '}')
+		print_dump_tail(info, listed);
+	json_decref(info);
+	return ch == '}' ? 0 : -1;
+}
+
+/* A dump's whole answer line, printed as it comes. 0, or 1 (said). */
+static int stream_dump(struct conn *c, double timeout, bool json)
+{
+	json_t *k, *v, *error = NULL;
+	bool ok = false, done = false;
+	int ch = take_byte(c, timeout, "{");
+
+	while (ch > 0 && !done && (k = take_key(c, timeout))) {
+		const char *key = json_string_value(k);
+
+		if (!strcmp(key, "result") && ok) {
+			ch = stream_result(c, timeout, json) ? -1 : 1;
+			done = true;  /* the "id" that may follow: none was sent */
+		} else if ((v = take_value(c, timeout))) {
+			if (!strcmp(key, "ok"))
+				ok = json_is_true(v);
+			if (!strcmp(key, "error") && !error)
+				error = json_incref(v);
+			json_decref(v);
+			ch = take_byte(c, timeout, ",}");
+			done = ch == '}';
+		} else {
+			ch = -1;
+		}
+		json_decref(k);
+	}
+	if (done && ch > 0 && !ok)
+		fprintf(stderr, "sluice ctl: %s\n",
+			json_is_string(error) ? json_string_value(error) : "request refused");
+	else if (done && ch > 0 && ch == '}')
+		fprintf(stderr, "sluice ctl: bad response from the engine: no result\n");
+	json_decref(error);
+	fflush(stdout);
+	return done && ch > 0 && ok && ch != '}' ? 0 : 1;
+}
+
+/* `map dump`: one request, its answer streamed (steals @p req). 0, or 1 (said). */
+static int request_dump(const struct ctl_opts *o, json_t *req)
+{
+	struct conn c;
+	int rc = 1;
+
+	if (!conn_open(&c, o)) {
+		if (!conn_send(&c, req))
+			rc = stream_dump(&c, o->timeout, o->json);
+		conn_close(&c);
+	}
+	json_decref(req);
+	return rc;
 }
 
 static void print_prog(json_t *p)
@@ -971,8 +1211,6 @@ static void print_result(const char *cmd, const char *sub, json_t *res)
 		print_stats(res);
 	else if (!strcmp(cmd, "maps"))
 		print_maps(res);
-	else if (!strcmp(cmd, "map") && !strcmp(sub, "dump"))
-		print_dump(res);
 	else if (!strcmp(cmd, "map") && !strcmp(sub, "lookup"))
 		print_entry(res);
 	else if (!strcmp(cmd, "map") && !strcmp(sub, "save"))
@@ -1020,6 +1258,8 @@ int sl_cmd_ctl(int argc, char **argv)
 		return sl_ctl_capture(&o, req);
 	if (!strcmp(w[0], "events") || !strcmp(w[0], "trace"))
 		return cmd_stream(&o, req, !strcmp(w[0], "events"));
+	if (!strcmp(w[0], "map") && n == 3 && !strcmp(w[1], "dump"))
+		return request_dump(&o, req);
 	res = request(&o, req);
 	if (!res)
 		return 1;

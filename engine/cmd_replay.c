@@ -280,6 +280,13 @@ static int check_paths(const struct sl_replay_opts *o)
 	return err;
 }
 
+/* What sl_cmd_replay returns, unless a stop signal came: then it dies of it (signals.c). */
+static int replay_exit(int code)
+{
+	sl_signal_reraise();
+	return code;
+}
+
 int sl_cmd_replay(int argc, char **argv)
 {
 	static struct sl_replay_opts o;
@@ -288,8 +295,8 @@ int sl_cmd_replay(int argc, char **argv)
 	if (ret > 0)
 		return replay_usage(stdout);
 	if (ret < 0)
-		return 2;  /* the one line is printed; usage with --help */
+		return replay_exit(2);  /* the one line is printed; usage with --help */
 	if (check_paths(&o))
-		return 1;
-	return sl_replay_main(&o);
+		return replay_exit(1);
+	return replay_exit(sl_replay_main(&o));
 }

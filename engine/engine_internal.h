@@ -213,6 +213,8 @@ struct sl_engine {
 	struct sl_port_hw port_hw[SL_RUN_MAX_PORTS];  /**< link and NIC counters at the end */
 	int64_t mbufs_in_use_at_exit;       /**< after the ports closed (sl_ports_stop) */
 	bool ports_stopped;                 /**< mbufs_in_use_at_exit was counted */
+	uint64_t drained_at_stop;           /**< sent into net_ring ports, freed at stop (drain.c) */
+	uint64_t port_drained[SL_RUN_MAX_PORTS]; /**< the same per port */
 	struct sl_ctl *ctl;                 /**< control socket server, or NULL (ctl_server.c) */
 	struct sl_slot_prog *slot_progs;    /**< programs ctl put into PROG_ARRAY slots (reload.c) */
 	uint32_t capture_on;                /**< `ctl capture` running: workers read it once per burst */
@@ -254,6 +256,10 @@ void sl_log_capture_end(bool pass_on);
 void sl_signals_init(void);
 /** This command stops and cleans up by itself: stop signals are recorded, never fatal. */
 void sl_signals_defer(void);
+/** `sluice replay`: the first stop signal is recorded (sl_signal_stop), a second one acts as by default. */
+void sl_signals_defer_first(void);
+/** After cleaning up: die of the stop signal received, if any (stdout and stderr flushed first). */
+void sl_signal_reraise(void);
 /** The first stop signal received (SIGINT, SIGTERM, ...), or 0. Any thread. */
 int sl_signal_stop(void);
 /** How many info signals (SIGUSR1/SIGUSR2) came so far. */
@@ -375,7 +381,22 @@ unsigned sl_cpumap_take(struct sl_worker *w, uint64_t *drop);
  */
 void sl_cpumap_stop(struct sl_engine *eng);
 /**
- * Read each port's link and NIC counters, stop and close every port, count
+ * drain.c: after the workers stopped, before the ports stop: every RX queue
+ * of a started net_ring port (its rings hold what the engine sent into it)
+ * read until empty, its mbufs freed and counted in drained_at_stop and
+ * port_drained, never in rx. Ports fed from outside are not read. Control
+ * thread; called by sl_ports_stop.
+ */
+void sl_ports_drain(struct sl_engine *eng);
+/**
+ * txpcap_check.c: once the ports are closed, each net_pcap port's tx_pcap
+ * files (regular files) hold as many whole records as packets the port
+ * took; otherwise one line and eng->failed (net_pcap counts a packet sent
+ * whatever its write did). Control thread; called by sl_ports_stop.
+ */
+void sl_ports_check_tx_pcaps(struct sl_engine *eng);
+/**
+ * Drain (sl_ports_drain), read each port's link and NIC counters, stop and close every port, count
  * the mbufs not back in the pool (said, and a failed run, if any), free the
  * mempool. Safe to call twice.
  */

@@ -11,9 +11,10 @@
  *          "per_port": [{"port": ID, "name": "net_pcap0", "rx": N, "tx": N}, ...],
  *          "per_worker": [{"worker": I, "lcore": L, "rx": N, "tx": N,
  *                          "drop": N, "error": N}, ...],
- *          "mbufs_in_use_at_exit": N (the final report only)}
+ *          "mbufs_in_use_at_exit": N, "drained_at_stop": N (the final report only)}
  *         per_port also has the port's own view at the end of a run: "link_up",
- *         and the NIC's counters "imissed", "rx_nombuf", "oerrors"
+ *         the NIC's counters "imissed", "rx_nombuf", "oerrors", and
+ *         "drained_at_stop" (sent into a net_ring port, freed at stop: drain.c)
  *         (+ "rates" {"seconds": S, "rx": PPS, ...} from the control socket)
  * a map:  {"type": "percpu_array",
  *          "entries": [{"key": 6, "value": 1672, "per_core": [1672]}, ...]}
@@ -204,6 +205,7 @@ static json_t *json_ports(const struct sl_engine *eng, const struct sl_worker_st
 			json_object_set_new(o, "imissed", sl_json_u64(hw->imissed));
 			json_object_set_new(o, "rx_nombuf", sl_json_u64(hw->rx_nombuf));
 			json_object_set_new(o, "oerrors", sl_json_u64(hw->oerrors));
+			json_object_set_new(o, "drained_at_stop", sl_json_u64(eng->port_drained[p]));
 		}
 		json_array_append_new(a, o);
 	}
@@ -244,9 +246,11 @@ json_t *sl_json_stats(const struct sl_engine *eng)
 		       "tx_drop", sl_json_u64(sum.tx_drop),
 		       "verdicts", json_verdicts(&sum), "per_port", json_ports(eng, &sum),
 		       "per_worker", json_workers(eng, per));
-	if (st && eng->ports_stopped)  /* counted once the ports closed */
+	if (st && eng->ports_stopped) {  /* counted once the ports closed */
 		json_object_set_new(st, "mbufs_in_use_at_exit",
 				    json_integer((json_int_t)eng->mbufs_in_use_at_exit));
+		json_object_set_new(st, "drained_at_stop", sl_json_u64(eng->drained_at_stop));
+	}
 	return st;
 }
 

@@ -44,6 +44,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name)) {
 			if (!strcmp(argv[1], "run"))  /* stops, reports and cleans up itself */
 				sl_signals_defer();
+			if (!strcmp(argv[1], "replay"))  /* stops at the first, reports, re-raises */
+				sl_signals_defer_first();
 			return commands[i].fn(argc - 1, argv + 1);
 		}
 	fprintf(stderr, "sluice: unknown command '%s' (try `sluice help`)\n", argv[1]);

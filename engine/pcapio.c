@@ -66,6 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine_internal.h"
 #include "pcapio.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
@@ -880,7 +881,8 @@ static int open_ng(struct sl_pcap_reader *r, char *log, size_t log_len)
 /*
  * "-r -": standard input copied into an unlinked file in $TMPDIR (or /tmp)
  * first, since the reader needs a file it can read at any offset (read-ahead,
- * workers, pcapng's second pass). An fd on the copy, or -1 with errno set.
+ * workers, pcapng's second pass). An fd on the copy, or -1 with errno set
+ * (EINTR: a stop signal came while reading).
  */
 static int stdin_copy(void)
 {
@@ -892,8 +894,8 @@ static int stdin_copy(void)
 	if (fd < 0)
 		return -1;
 	while ((n = read(0, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
+		if (n < 0 && errno == EINTR && !sl_signal_stop())
+			continue;  /* a stop signal ends the copy: -r - fails, said */
 		if (n < 0)
 			break;
 		for (ssize_t done = 0; done < n && w >= 0; done += w)

@@ -39,6 +39,14 @@
  *
  * Bad input stops the loop with one line; what was read before it is
  * processed, written and counted, and the exit code is 1.
+ *
+ * A stop signal (SIGINT, SIGTERM, ...; signals.c's sl_signals_defer_first)
+ * is looked at before the first record and every 4096 records (with
+ * several workers, before each 256 KiB chunk): the loop stops there, what
+ * ran is written and counted, one line says so, the report and --json
+ * follow, and the command then dies of that signal (sl_signal_reraise in
+ * cmd_replay.c), as before, so a script sees the replay interrupted. A
+ * second signal acts at once, as by default.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -496,14 +504,20 @@ static void progress(const struct replay *rp, uint64_t n, bool last)
 	progress_at(rp, n, sl_pcap_progress(&rp->rd), last);
 }
 
-/* Every 4096 records: the maps' quiescent state; every 256 Ki: the progress line. */
-static inline void every_4k(const struct replay *rp, uint64_t n, bool show)
+/*
+ * Every 4096 records: the maps' quiescent state, and true when a stop
+ * signal came (the caller stops after this record); every 256 Ki: the
+ * progress line.
+ */
+static inline bool every_4k(const struct replay *rp, uint64_t n, bool show)
 {
 	if (__builtin_expect(!(n & QUIESCE_MASK), 0)) {
 		sl_map_quiescent();
 		if (show && !(n & PROGRESS_MASK))
 			progress(rp, n, false);
+		return sl_signal_stop() != 0;
 	}
+	return false;
 }
 
 /* What a socket filter's verdicts amount to, as replay_one() counts them one by one. */
@@ -536,7 +550,7 @@ static void socket_counts(struct replay *rp, struct sl_worker_stats *s,
  * in the reader's window; the caller's loop then reads on (or reports
  * the fault) through sl_pcap_next().
  */
-static void socket_fast(struct replay *rp, struct sl_worker_stats *s, uint64_t *np, bool show)
+static bool socket_fast(struct replay *rp, struct sl_worker_stats *s, uint64_t *np, bool show)
 {
 	struct sl_pcap_reader *rd = &rp->rd;
 	struct sl_pcap_writer *dst[SL_VERDICT_COUNT] = { 0 };
@@ -549,6 +563,7 @@ static void socket_fast(struct replay *rp, struct sl_worker_stats *s, uint64_t *
 	bool clock = rp->clock;
 	struct sl_pkt pkt = { 0 };
 	struct sl_verdict_out out;
+	bool stop = false;
 
 	dst[SL_VERDICT_ABORTED] = dst[SL_VERDICT_DROP] = rp->drops.buf ? &rp->drops : NULL;
 	dst[SL_VERDICT_PASS] = eg == SL_PORT_NONE ? dst[SL_VERDICT_DROP] :
@@ -579,12 +594,16 @@ static void socket_fast(struct replay *rp, struct sl_worker_stats *s, uint64_t *
 			sl_pcap_write_raw(dst[v], h, v == SL_VERDICT_TRIM && out.len < caplen ? out.len :
 						     caplen);
 		off += 16 + (size_t)caplen;
-		every_4k(rp, ++n, show);
+		if (every_4k(rp, ++n, show)) {
+			stop = true;
+			break;
+		}
 	}
 	rd->off = off;
 	rd->nrec += n - n0;
 	*np = n;
 	socket_counts(rp, s, vc);
+	return stop;
 }
 
 static void progress_cb(const void *arg, uint64_t n, double done)
@@ -623,17 +642,22 @@ static int replay_loop(struct replay *rp, char *log, size_t log_len)
 	struct sl_pcap_rec rec;
 	uint64_t n = 0;
 	int ret = rp->workers > 1 ? replay_par(rp, s, &n, show, log, log_len) : 0;
+	bool stop = sl_signal_stop() != 0;  /* one during start-up: no record runs */
 
-	for (; !ret;) {
-		if (fast)
-			socket_fast(rp, s, &n, show);
+	while (!ret && !stop) {
+		if (fast && (stop = socket_fast(rp, s, &n, show)))
+			break;
 		ret = sl_pcap_next(&rp->rd, &rec, log, log_len);  /* reads on, or says why not */
 		if (ret != 1)
 			break;
 		replay_one(rp, s, &rec);
-		every_4k(rp, ++n, show);
+		stop = every_4k(rp, ++n, show);
 		ret = 0;
 	}
+	if (stop)  /* before the report, as an input error's line */
+		fprintf(stderr, "sluice replay: stopped by %s after %" PRIu64 " records of %s: "
+			"those are written and counted, the rest is not read\n",
+			sl_signal_name(sl_signal_stop()), n, rp->o->in_path);
 	if (show)
 		progress(rp, n, true);
 	s->rx = n;

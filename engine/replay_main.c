@@ -11,5 +11,6 @@
 int main(int argc, char **argv)
 {
 	sl_signals_init();
+	sl_signals_defer_first();  /* as `sluice replay` (signals.c) */
 	return sl_cmd_replay(argc, argv);
 }

@@ -28,6 +28,9 @@
  * boundary k + 1 says so, the later chunks are left, and the reader goes
  * on from that record (sl_pcap_seek), so the error and its message are
  * the sequential reader's, with everything before it written and counted.
+ * A stop signal (sl_signal_stop) stops the walk the same way at the next
+ * chunk's first record, before it runs: the chunks before it are written
+ * and counted, and replay.c's loop stops there too.
  *
  * Order: one verdict per record, whatever the thread; programs without
  * maps make it independent of the order records run in. Counters are per
@@ -45,6 +48,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine_internal.h"
 #include "replay_par.h"
 #include "sl_helpers.h"
 
@@ -306,6 +310,11 @@ static void *par_main(void *arg)
 		b = q->boff[k % q->ring];
 		if (b & PAR_FAULT) {  /* stopped before this chunk: so are the ones after */
 			publish(q, k + 1, b);
+			break;
+		}
+		if (sl_signal_stop()) {  /* SIGINT...: this chunk and the later ones are left */
+			publish(q, k + 1, b | PAR_FAULT);
+			__atomic_store_n(&q->stop_off, b, __ATOMIC_SEQ_CST);
 			break;
 		}
 		e = par_walk(q, w, cbeg, have, b);

@@ -209,6 +209,8 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 			fprintf(out, "  (link %s; NIC: imissed %" PRIu64 "  rx_nombuf %" PRIu64
 				"  oerrors %" PRIu64 ")", eng->port_hw[p].link_up ? "up" : "down",
 				eng->port_hw[p].imissed, eng->port_hw[p].rx_nombuf, eng->port_hw[p].oerrors);
+		if (eng->port_drained[p])
+			fprintf(out, "  drained at stop %" PRIu64, eng->port_drained[p]);
 		fputc('\n', out);
 	}
 	for (unsigned w = 0; w < eng->nworkers; w++) {
@@ -218,7 +220,13 @@ void sl_report_print(const struct sl_engine *eng, double secs, FILE *out)
 			"  error %" PRIu64 "\n", w, eng->workers[w].lcore, s->rx, s->tx, s->drop,
 			s->error);
 	}
-	fprintf(out, "  mbufs in use at exit: %lld\n", (long long)eng->mbufs_in_use_at_exit);
+	if (eng->ports_stopped) {  /* counted once the ports closed; replay has no mbufs */
+		fprintf(out, "  mbufs in use at exit: %lld", (long long)eng->mbufs_in_use_at_exit);
+		if (eng->drained_at_stop)  /* drain.c: sent into net_ring ports, read back at stop */
+			fprintf(out, " (%" PRIu64 " sent into net_ring ports drained at stop)",
+				eng->drained_at_stop);
+		fputc('\n', out);
+	}
 	for (unsigned i = 0; !eng->opts->no_maps && i < sl_obj_map_count(eng->obj); i++)
 		print_map(eng->obj, sl_obj_map(eng->obj, i), out);
 }

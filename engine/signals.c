@@ -18,6 +18,12 @@
  * start-up ends, then reports and cleans up. Any other command keeps the
  * default action of a stop or info signal (it holds nothing to clean up):
  * the handler restores SIG_DFL and raises the signal again.
+ *
+ * `sluice replay` (and sluice-replay) calls sl_signals_defer_first(): the
+ * first stop signal only records itself (the replay stops at the next
+ * check, writes and counts what it ran, reports, then dies of that signal
+ * through sl_signal_reraise(), so its parent sees it interrupted); a second
+ * one, and any info or SIGHUP, acts as by default.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -35,7 +41,8 @@ static const int fatal_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 static volatile sig_atomic_t stop_sig;   /* first stop signal received */
 static volatile sig_atomic_t info_count; /* info signals received */
 static volatile sig_atomic_t hup_count;  /* SIGHUPs received */
-static volatile sig_atomic_t deferred;   /* the command handles stop/info itself */
+static volatile sig_atomic_t deferred;   /* 1: the command handles stop/info itself;
+					  * 2: the first stop signal only (replay) */
 static char cleanup_dir[512];            /* written before deferred handlers can see it */
 
 static void restore_and_raise(int sig)
@@ -48,6 +55,8 @@ static void on_stop(int sig)
 {
 	if (!stop_sig)
 		stop_sig = sig;
+	else if (deferred == 2)  /* the second one: the replay is not stopping fast enough */
+		restore_and_raise(sig);
 	if (!deferred)
 		restore_and_raise(sig);
 }
@@ -55,14 +64,14 @@ static void on_stop(int sig)
 static void on_info(int sig)
 {
 	info_count++;
-	if (!deferred)
+	if (deferred != 1)
 		restore_and_raise(sig);
 }
 
 static void on_hup(int sig)
 {
 	hup_count++;
-	if (!deferred)
+	if (deferred != 1)
 		restore_and_raise(sig);
 }
 
@@ -116,6 +125,8 @@ static void preinit(int argc, char **argv, char **envp)
 	 * must already find `sluice run` handling it, not the default action */
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		sl_signals_defer();  /* as main() decides, but before the constructors */
+	else if (argc >= 2 && !strcmp(argv[1], "replay"))
+		sl_signals_defer_first();
 	sl_signals_init();
 }
 
@@ -125,6 +136,23 @@ static void (*const sl_signals_preinit)(int, char **, char **) = preinit;
 void sl_signals_defer(void)
 {
 	deferred = 1;
+}
+
+void sl_signals_defer_first(void)
+{
+	deferred = 2;
+}
+
+void sl_signal_reraise(void)
+{
+	int sig = stop_sig;
+
+	if (!sig)
+		return;
+	fflush(stdout);  /* the report: dying of a signal flushes nothing */
+	fflush(stderr);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 int sl_signal_stop(void)

@@ -8,6 +8,8 @@
  * liveness analyses (liveness.c), which call nothing of each other's
  * here.
  */
+#include <stdlib.h>
+
 #include "jit_internal.h"
 
 /* Does instruction @p in write register @p r? */
@@ -92,4 +94,155 @@ int64_t jit_cmp_k(const struct sl_prog *p, const uint8_t *fuse, uint32_t pc, boo
 	*swapped = arg & 0x80;
 	jit_const_of(&p->insns[pc - (arg & 0x7f)], &v);
 	return (int64_t)v;
+}
+
+/* ---- constants that reach a block's start (loops: a constant set before the loop) ---- */
+
+#define REACH_BLOCKS 16     /* blocks walked back through, at most */
+#define REACH_STEPS 2048    /* instructions looked at, at most */
+#define REACH_TODO (4 * REACH_BLOCKS)
+
+struct jit_preds *jit_preds_build(const struct sl_prog *p)
+{
+	struct jit_preds *jp = calloc(1, sizeof(*jp));
+	uint32_t n = p->n_insns, nj = 0;
+
+	if (!jp || !(jp->first = calloc(n + 2, sizeof(uint32_t))))
+		goto fail;
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t pc = 0; pc < n; pc++) {
+			const struct bpf_insn *in = &p->insns[pc];
+			uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+			int64_t to;
+
+			if (sl_isa_is_lddw(in)) {
+				pc++;
+				continue;
+			}
+			if ((cls != BPF_JMP && cls != BPF_JMP32) || op == BPF_CALL || op == BPF_EXIT)
+				continue;
+			to = (int64_t)pc + 1 + (cls == BPF_JMP32 && op == BPF_JA ? in->imm : in->off);
+			if (to < 0 || to > n)
+				continue;
+			if (pass == 0)
+				jp->first[to + 1]++;
+			else
+				jp->src[jp->first[to] + jp->fill[to]++] = pc;
+		}
+		if (pass == 0) {
+			for (uint32_t t = 0; t <= n; t++)
+				jp->first[t + 1] += jp->first[t];
+			nj = jp->first[n + 1];
+			jp->src = malloc((nj ? nj : 1) * sizeof(uint32_t));
+			jp->fill = calloc(n + 1, sizeof(uint32_t));
+			if (!jp->src || !jp->fill)
+				goto fail;
+		}
+	}
+	return jp;
+fail:
+	jit_preds_free(jp);
+	return NULL;
+}
+
+void jit_preds_free(struct jit_preds *jp)
+{
+	if (!jp)
+		return;
+	free(jp->first);
+	free(jp->src);
+	free(jp->fill);
+	free(jp);
+}
+
+/* Is @p in an instruction after which control never falls through (goto, exit)? */
+static bool no_fall(const struct bpf_insn *in)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+
+	return (cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_JA || op == BPF_EXIT);
+}
+
+/* The instruction before @p k (an lddw's first half when k follows one). */
+static uint32_t prev_insn(const struct sl_prog *p, uint32_t k)
+{
+	return k >= 2 && sl_isa_is_lddw(&p->insns[k - 2]) ? k - 2 : k - 1;
+}
+
+/*
+ * Walk back from instruction @p k (the last one run before the point
+ * asked about) to the write of @p r: 1 with its constant in *v (0 when it
+ * writes anything else), or 2 with the start of the block reached in
+ * *blk (entered from several places), or 0 (program start, dead code,
+ * too far).
+ */
+static int walk_back(const struct sl_prog *p, const uint8_t *targets, uint32_t k, uint8_t r,
+		     uint64_t *v, uint32_t *blk, unsigned *steps)
+{
+	while ((*steps)++ < REACH_STEPS) {
+		if (jit_writes(&p->insns[k], r))
+			return jit_const_of(&p->insns[k], v) ? 1 : 0;
+		if (targets[k]) {
+			*blk = k;
+			return 2;
+		}
+		if (k == 0 || no_fall(&p->insns[prev_insn(p, k)]))
+			return 0;                        /* program start, or unreachable */
+		k = prev_insn(p, k);
+	}
+	return 0;
+}
+
+/*
+ * The ways into block @p blk (the instruction before it when it falls in,
+ * every jump to it) onto @p todo, unless walked already; false when a call
+ * or callback lands there, or past the limits.
+ */
+static bool enter_block(const struct sl_prog *p, const uint8_t *targets, const struct jit_preds *jp,
+			uint32_t blk, uint32_t *seen, uint32_t *nseen, uint32_t *todo, uint32_t *ntodo)
+{
+	uint32_t nj = jp->first[blk + 1] - jp->first[blk];
+
+	for (uint32_t i = 0; i < *nseen; i++)
+		if (seen[i] == blk)
+			return true;                     /* a loop that does not write r */
+	if (*nseen == REACH_BLOCKS || nj != targets[blk] || blk == 0 || *ntodo + nj + 1 > REACH_TODO)
+		return false;
+	seen[(*nseen)++] = blk;
+	if (!no_fall(&p->insns[prev_insn(p, blk)]))
+		todo[(*ntodo)++] = prev_insn(p, blk);
+	for (uint32_t i = jp->first[blk]; i < jp->first[blk + 1]; i++)
+		todo[(*ntodo)++] = jp->src[i];           /* a jump writes nothing */
+	return true;
+}
+
+bool jit_const_reaching(const struct sl_prog *p, const uint8_t *targets, const struct jit_preds *jp,
+			uint32_t pc, uint8_t r, uint64_t *v)
+{
+	uint32_t todo[REACH_TODO], seen[REACH_BLOCKS], ntodo = 0, nseen = 0, blk;
+	unsigned steps = 0;
+	bool have = false;
+	uint64_t c = 0;
+
+	if (!jp || pc == 0 || pc >= p->n_insns)
+		return false;
+	if (targets[pc] && !enter_block(p, targets, jp, pc, seen, &nseen, todo, &ntodo))
+		return false;
+	if (!targets[pc] && no_fall(&p->insns[prev_insn(p, pc)]))
+		return false;                            /* unreachable */
+	if (!targets[pc])
+		todo[ntodo++] = prev_insn(p, pc);
+	while (ntodo) {
+		int w = walk_back(p, targets, todo[--ntodo], r, &c, &blk, &steps);
+
+		if (w == 0 || (w == 1 && have && c != *v))
+			return false;
+		if (w == 1) {
+			*v = c;
+			have = true;
+		} else if (!enter_block(p, targets, jp, blk, seen, &nseen, todo, &ntodo)) {
+			return false;
+		}
+	}
+	return have;
 }

@@ -407,6 +407,20 @@ static void emit_fused_mov(struct jit_state *st, const struct bpf_insn *in, uint
 	}
 }
 
+/*
+ * LOAD_IDX: movzx|mov rD, [rB + rA*scale + off] (argument rA << 4 | scale);
+ * LOAD_RR: movzx|mov rD, [rS + rI + off] (argument rS << 4 | rI).
+ */
+static void emit_load_index(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
+{
+	uint8_t arg = st->fuse[st->prog->n_insns + st->pc];
+	int base = st->rmap[fuse == JIT_FUSE_LOAD_RR ? arg >> 4 : in->src_reg];
+	int index = st->rmap[fuse == JIT_FUSE_LOAD_RR ? arg & 15 : arg >> 4];
+
+	x86_load_index(&st->e, sl_isa_size_bytes(in->code), st->rmap[in->dst_reg], base, index,
+		       fuse == JIT_FUSE_LOAD_RR ? 1 : arg & 15, in->off);
+}
+
 void jit_emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t fuse)
 {
 	int dst = st->rmap[in->dst_reg];
@@ -423,9 +437,15 @@ void jit_emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t fus
 		x86_alu_rr(&st->e, false, ALU_XOR, dst, dst);
 	else if (fuse == JIT_FUSE_MASK_SHR)
 		x86_shift_ri(&st->e, false, SH_SHR, dst, (uint8_t)in[1].imm);
-	else if (fuse == JIT_FUSE_LOAD_IDX)                           /* load [rB + rA*s + off] */
-		x86_load_index(&st->e, sl_isa_size_bytes(in->code), dst, st->rmap[in->src_reg],
-			       st->rmap[in[-1].src_reg], st->fuse[st->prog->n_insns + st->pc], in->off);
+	else if (fuse == JIT_FUSE_LOAD_IDX || fuse == JIT_FUSE_LOAD_RR)
+		emit_load_index(st, in, fuse);
+	else if (fuse == JIT_FUSE_ST_MERGE) {                 /* mov word|dword|qword [m], src */
+		int32_t off = in->off;
+		int base = jit_mem_base(st, in->dst_reg, &off);
+
+		x86_store(&st->e, st->fuse[st->prog->n_insns + st->pc], base, off,
+			  st->rmap[in->src_reg]);
+	}
 	else if (fuse == JIT_FUSE_ZEXT)
 		x86_mov_rr(&st->e, false, dst, dst);
 	else if (fuse == JIT_FUSE_BE16_HI || fuse == JIT_FUSE_BE16_LO) {

@@ -52,7 +52,7 @@ enum {
 	JIT_FUSE_SETCC_ZERO, /**< "rC = 1" of "rC = 1; if cond goto +1; rC = 0": xor rC, rC */
 	JIT_FUSE_SETCC, /**< its jump: cmp + setcc rC8 */
 	JIT_FUSE_LOAD_IDX, /**< load [rB + rA*scale + off]: the add (and shift) before it
-				  folded in; the argument is the scale */
+				  folded in (fuse_mem.c); the argument is rA << 4 | scale */
 	JIT_FUSE_ADC,      /**< "rA += rB" of a csum_add carry sequence: add r32 + adc r32, 0 */
 	JIT_FUSE_MOV_MOVZX, /**< "rD = rS; rD &= 0xff|0xffff" (also 32-bit): movzx rD32, rS8|rS16 */
 	JIT_FUSE_ALU_K,    /**< add/sub/and/or/xor with a register that holds a constant: the
@@ -74,6 +74,10 @@ enum {
 			       argument is the distance to its jump */
 	JIT_FUSE_MASK_JMP, /**< its "if rX ==|!= C": cmp rX32, 2^k; jb|jae; the argument is the
 			       distance back to the mov */
+	JIT_FUSE_LOAD_RR,  /**< load [rS + rI + off]: "rT = rS; rT += rI" before it folded in
+			       (fuse_mem.c); the argument is rS << 4 | rI */
+	JIT_FUSE_ST_MERGE, /**< byte store of a value's byte 0: the store of all its bytes the
+			       group stores (merge_st.c); the argument is the width, 2, 4 or 8 */
 };
 
 /**
@@ -91,6 +95,14 @@ uint8_t *jit_jump_targets(const struct sl_prog *prog);
  * memory.
  */
 uint8_t *jit_peephole(const struct sl_prog *prog, bool blind);
+
+/**
+ * Byte stores of one value's bytes into adjacent addresses, nothing else
+ * touching memory between (merge_st.c, at the end of jit_peephole()):
+ * one 2-, 4- or 8-byte store (ST_MERGE) at the store of byte 0, the
+ * others NOP. Updates @p fuse.
+ */
+void jit_merge_stores(const struct sl_prog *prog, const uint8_t *targets, uint8_t *fuse);
 
 /** In a BE16_HI/LO's argument: the load is little-endian (no rol); the low bits are the shift. */
 #define JIT_BE16_LE 0x80
@@ -112,10 +124,13 @@ int64_t jit_cmp_k(const struct sl_prog *prog, const uint8_t *fuse, uint32_t pc, 
 uint8_t *jit_dead_code(const struct sl_prog *prog, const uint8_t *fuse, uint16_t **live_out);
 
 /**
- * After jit_dead_code(): "rA <<= s; rB += rA; rD = *(rB + off)" (lddw's
- * of other registers between) where rB and rA are not read afterwards
- * becomes one load [rB + rA*2^s + off] (peephole.c); @p live: registers
- * live after each instruction. Updates @p fuse.
+ * After jit_dead_code() (fuse_mem.c): "rA <<= s; rB += rA; ...; rD =
+ * *(rB + off)" (lddw's of other registers before the add, instructions
+ * that leave rA and rB alone after it) where rB and rA are not read
+ * afterwards becomes one load [rB + rA*2^s + off] (LOAD_IDX), and "rT =
+ * rS; rT += rI; ...; rD = *(rT + off)" one load [rS + rI + off]
+ * (LOAD_RR); @p live: registers live after each instruction. Updates
+ * @p fuse.
  */
 void jit_fuse_indexed(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead,
 			 const uint16_t *live);
@@ -275,6 +290,30 @@ int64_t jit_const_def(const struct sl_prog *prog, const uint8_t *targets, uint32
  */
 bool jit_const_before(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc,
 		      uint8_t r, uint64_t *v);
+
+/** The conditional jumps and gotos that land on each instruction (consts.c). */
+struct jit_preds {
+	uint32_t *first;   /**< n_insns + 2 entries: the sources of pc are src[first[pc]..first[pc + 1]) */
+	uint32_t *src;
+	uint32_t *fill;    /**< (building) */
+};
+
+/** Index the jumps of @p prog by target. @return NULL when out of memory. */
+struct jit_preds *jit_preds_build(const struct sl_prog *prog);
+
+void jit_preds_free(struct jit_preds *jp);
+
+/**
+ * The constant register @p r holds before instruction @p pc on every path
+ * that reaches it (consts.c): walking back through the blocks before it
+ * (fall-through and jumps, @p jp), every path must meet a plain lddw or
+ * mov of an immediate of one same value before anything else writes r; a
+ * path back into a block already walked (a loop that does not write r)
+ * adds nothing. False at a function's entry, where a call or callback
+ * lands, or past 16 blocks.
+ */
+bool jit_const_reaching(const struct sl_prog *prog, const uint8_t *targets,
+			const struct jit_preds *jp, uint32_t pc, uint8_t r, uint64_t *v);
 
 /** Offset of sl_map_cpu from the thread pointer (local-exec TLS), for per-CPU lookups. */
 int32_t jit_cpu_tpoff(void);

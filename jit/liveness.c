@@ -116,6 +116,13 @@ static struct du def_use(const struct sl_prog *p, uint32_t pc, const uint8_t *fu
 	case BPF_JMP32:
 		return du_jmp(p, pc, fuse);
 	case BPF_LDX:
+		if (fuse[pc] == JIT_FUSE_LOAD_IDX || fuse[pc] == JIT_FUSE_LOAD_RR) {   /* fuse_mem.c */
+			uint8_t arg = fuse[p->n_insns + pc];
+
+			return (struct du){ (uint16_t)(R(arg >> 4) | (fuse[pc] == JIT_FUSE_LOAD_RR ?
+						       R(arg & 15) : R(in->src_reg))),
+					    R(in->dst_reg), false };
+		}
 		if (fuse[pc])
 			return (struct du){ R(in->src_reg), R(in->dst_reg), false };
 		return (struct du){ R(in->src_reg), R(in->dst_reg), true };

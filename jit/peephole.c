@@ -65,9 +65,9 @@
  * instructions (and jumps among them) between "rC = 1" and the jump, as
  * clang writes "a == X || a == Y" (match_setcc_far()).
  *
- * After liveness (jit_fuse_indexed()): "rA <<= 1..3; rB += rA; rD =
- * *(rB + off)" with rA and rB dead after the load (a table read: CRC32,
- * Maglev) becomes one load [rB + rA*scale + off].
+ * After liveness (jit_fuse_indexed(), fuse_mem.c): "rA <<= 1..3; rB +=
+ * rA; rD = *(rB + off)" with rA and rB dead after the load (a table read:
+ * CRC32, Maglev) becomes one load [rB + rA*scale + off].
  *
  * After liveness (jit_fuse_carry()): v1's one's-complement add
  * (csum_add: "s += a; return s + (s < a)" on u32), which clang writes as
@@ -411,12 +411,13 @@ static void match_setcc_far(const struct sl_prog *p, const uint8_t *targets, uin
 
 /*
  * "rX &= M; rX >>= k" (64-bit) at @p pc where M keeps exactly bits k-31
- * (an immediate, or a constant register): the bits of the 32-bit value
- * above k, as v1 writes "u32 >> k". One "shr r32, k" gives the same 64-bit
+ * (an immediate, or a constant register, also one set before a loop:
+ * jit_const_reaching()): the bits of the 32-bit value above k, as v1
+ * writes "u32 >> k". One "shr r32, k" gives the same 64-bit
  * result (the AND's constant is then not read).
  */
-static void match_mask_shr(const struct sl_prog *p, const uint8_t *targets, uint32_t pc,
-			   uint8_t *fuse)
+static void match_mask_shr(const struct sl_prog *p, const uint8_t *targets,
+			   const struct jit_preds *jp, uint32_t pc, uint8_t *fuse)
 {
 	const struct bpf_insn *an = &p->insns[pc], *sh = an + 1;
 	uint64_t m;
@@ -427,8 +428,10 @@ static void match_mask_shr(const struct sl_prog *p, const uint8_t *targets, uint
 		return;
 	if (SL_OP_SRC(an->code) == BPF_K)
 		m = (uint64_t)(int64_t)an->imm;
-	else if (an->src_reg == an->dst_reg || !jit_const_before(p, targets, pc, an->src_reg, &m))
-		return;
+	else if (an->src_reg == an->dst_reg ||
+		 (!jit_const_before(p, targets, pc, an->src_reg, &m) &&
+		  !jit_const_reaching(p, targets, jp, pc, an->src_reg, &m)))
+		return;                                 /* (reaching: set before a loop) */
 	if ((m >> sh->imm) != (0xffffffffull >> sh->imm))
 		return;
 	fuse[pc] = JIT_FUSE_MASK_SHR;
@@ -912,61 +915,6 @@ static void match_rotate_or(const struct sl_prog *p, const uint8_t *targets, con
 	fuse[pc] = JIT_FUSE_DROP;
 }
 
-/*
- * The shift "rA <<= 1|2|3" feeding the add at @p add (only lddw's of
- * other registers between) that a LOAD_IDX can take as its scale: its pc,
- * or -1.
- */
-static int64_t index_shift(const struct sl_prog *p, const uint8_t *targets, const uint8_t *fuse,
-			   const uint8_t *dead, uint32_t add, uint8_t a)
-{
-	uint32_t k = add;
-
-	while (k >= 1 && !targets[k]) {
-		const struct bpf_insn *in = &p->insns[k - 1];
-
-		if (k >= 2 && sl_isa_is_lddw(&p->insns[k - 2])) {
-			if (p->insns[k - 2].dst_reg == a || targets[k - 1])
-				return -1;
-			k -= 2;
-			continue;
-		}
-		if (in->code != (BPF_ALU64 | BPF_LSH | BPF_K) || in->dst_reg != a ||
-		    in->imm < 1 || in->imm > 3 || fuse[k - 1] || dead[k - 1])
-			return -1;
-		return k - 1;
-	}
-	return -1;
-}
-
-void jit_fuse_indexed(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dead,
-			 const uint16_t *live)
-{
-	uint8_t *targets = jit_jump_targets(p);
-
-	for (uint32_t pc = 1; targets && pc < p->n_insns; pc++) {
-		const struct bpf_insn *ld = &p->insns[pc], *add = ld - 1;
-		uint8_t a = add->src_reg, b = ld->src_reg;
-		int64_t sh;
-
-		if (SL_OP_CLASS(ld->code) != BPF_LDX || SL_OP_MODE(ld->code) != BPF_MEM ||
-		    fuse[pc] || dead[pc] || targets[pc] || (pc >= 2 && sl_isa_is_lddw(&p->insns[pc - 2])) ||
-		    add->code != (BPF_ALU64 | BPF_ADD | BPF_X) || add->dst_reg != b || a == b ||
-		    a == BPF_REG_10 || fuse[pc - 1] || dead[pc - 1] ||
-		    (b != ld->dst_reg && (live[pc] & (1u << b))))
-			continue;
-		fuse[pc] = JIT_FUSE_LOAD_IDX;
-		fuse[p->n_insns + pc] = 1;
-		fuse[pc - 1] = JIT_FUSE_NOP;
-		sh = index_shift(p, targets, fuse, dead, pc - 1, a);
-		if (sh >= 0 && (a == ld->dst_reg || !(live[pc] & (1u << a)))) {
-			fuse[p->n_insns + pc] = (uint8_t)(1u << p->insns[sh].imm);
-			fuse[sh] = JIT_FUSE_NOP;
-		}
-	}
-	free(targets);
-}
-
 /* Can the instruction at @p k stay inside a carry sequence of rA, rC, rD (any write of rC when @p c_free)? */
 static bool carry_gap_ok(const struct sl_prog *p, const uint8_t *fuse, uint32_t k, uint8_t a,
 			 uint8_t c, uint8_t d, bool c_free)
@@ -1154,7 +1102,8 @@ uint8_t *jit_low_only(const struct sl_prog *p, const uint8_t *fuse)
 
 /* The matches of a short sequence starting at @p pc, in order (jit_peephole()). */
 static void match_at(const struct sl_prog *p, const uint8_t *targets, const uint16_t *hi,
-		     const uint16_t *zero, uint32_t pc, uint8_t *fuse, bool blind)
+		     const uint16_t *zero, const struct jit_preds *jp, uint32_t pc, uint8_t *fuse,
+		     bool blind)
 {
 	match_setcc(p, targets, pc, fuse);
 	if (!fuse[pc])
@@ -1166,7 +1115,7 @@ static void match_at(const struct sl_prog *p, const uint8_t *targets, const uint
 	if (!fuse[pc])
 		match_zext(p, targets, pc, fuse);
 	if (!fuse[pc])
-		match_mask_shr(p, targets, pc, fuse);
+		match_mask_shr(p, targets, jp, pc, fuse);
 	if (!blind && !fuse[pc])
 		match_lea(p, targets, pc, fuse);
 	if (!blind && !fuse[pc])
@@ -1188,12 +1137,14 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 	uint8_t *fuse = calloc(2 * (size_t)p->n_insns, 1), *targets = jit_jump_targets(p);
 	uint16_t *hi = targets ? jit_hi_live(p, targets, NULL) : NULL;
 	uint16_t *zero = jit_hi_zero(p);    /* NULL: only the 32-bit compares are not found */
+	struct jit_preds *jp = jit_preds_build(p);   /* NULL: constants within a block only */
 
 	if (!fuse || !targets || !hi) {
 		free(fuse);
 		free(targets);
 		free(hi);
 		free(zero);
+		jit_preds_free(jp);
 		return NULL;
 	}
 	for (uint32_t pc = 0; pc + 3 < p->n_insns; pc++) {
@@ -1213,9 +1164,11 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 			match_rotate_or(p, targets, hi, pc, fuse);
 	for (uint32_t pc = 0; pc + 1 < p->n_insns; pc++)
 		if (!fuse[pc] && !fuse[pc + 1] && !sl_isa_is_lddw(&p->insns[pc]))
-			match_at(p, targets, hi, zero, pc, fuse, blind);
+			match_at(p, targets, hi, zero, jp, pc, fuse, blind);
+	jit_merge_stores(p, targets, fuse);
 	free(targets);
 	free(hi);
 	free(zero);
+	jit_preds_free(jp);
 	return fuse;
 }

@@ -13,15 +13,26 @@ One worker lcore (DPDK lcores 0 and 1: main + one forwarding/worker core),
              (rx_pcap=F,infinite_rx=1, no tx_pcap: the driver drops what is
              sent), packets sent back out of the same port
 
-and four forwarders on each:
+and five forwarders on each:
 
-  testpmd      dpdk-testpmd --forward-mode=io (rx burst, tx burst)
+  testpmd      dpdk-testpmd --forward-mode=io (rx burst, tx burst) with
+               --mp-alloc=xbuf (see below)
   testpmd+bpf  the same with librte_bpf's JIT running a keep-all filter on
                every RX queue (testpmd's `bpf-load rx P 0 J keep.o`; keep.o is
                `return 1`, built here with clang)
   sluice       sluice run with an XDP program that returns XDP_PASS
   proto_count  sluice run with examples/proto_count.bpf.o (per-protocol
                PERCPU_ARRAY counters, XDP_PASS)
+  tp-page      testpmd io with its default mbuf pool (--mp-alloc=native),
+               the anchor of the figures before 2026-12-06 17:00
+
+Mbuf pools. Without hugepages (as here: --no-huge), DPDK's default pool puts
+each 2,368-byte mbuf in a 4 KiB page of its own, so every mbuf header sits in
+the same L1 set and a burst evicts itself; sluice packs its pool then
+(engine/port.c pktmbuf_pool(), IOVA as VA). So that both sides have packed
+mbufs, testpmd runs with --mp-alloc=xbuf (mbuf headers packed 128 bytes
+apart, data in external buffers); that is the anchor of every ratio, and
+its best figure here. tp-page is printed beside it for the old anchor.
 
 The runs alternate (every forwarder once per round, R rounds), so that a
 load change on a shared machine hits all of them alike; each figure is the
@@ -48,6 +59,7 @@ import time
 EAL = ["--no-huge", "--no-pci", "-m", "1024", "-l", "0,1", "--log-level", "*:error"]
 WARMUP = 1.0
 KEEP_C = "int keep(void *pkt) { return 1; }\n"
+MP_ALLOC = "xbuf"  # testpmd's packed mbuf pool (the module docstring)
 
 
 def thread_cpu_ns(pid):
@@ -114,13 +126,14 @@ class Testpmd:
                 self.p.wait()
 
 
-def testpmd_mpps(testpmd, vdevs, seconds, bpf_obj, tag):
+def testpmd_mpps(testpmd, vdevs, seconds, bpf_obj, tag, mp_alloc=MP_ALLOC):
     """Rx Mpps of testpmd io forwarding (all ports summed), with keep.o on every RX queue if given."""
     prefix = "sl-bench-engine-%d-%s" % (os.getpid(), tag)
     cmd = [testpmd] + EAL + ["--log-level", "lib.bpf:info", "--file-prefix", prefix]
     for v in vdevs:
         cmd += ["--vdev", v]
-    cmd += ["--", "-i", "--forward-mode=io", "--nb-cores=1", "--total-num-mbufs=16384"]
+    cmd += ["--", "-i", "--forward-mode=io", "--nb-cores=1", "--total-num-mbufs=16384",
+            "--mp-alloc=" + mp_alloc]
     if len(vdevs) == 1:
         cmd += ["--port-topology=loop"]
     tp = None
@@ -281,7 +294,7 @@ def testpmd_thread_instructions(testpmd, bpf_obj, tmp, seconds=30):
     prefix = "sl-bench-engine-cg-%d" % os.getpid()
     cmd = [testpmd] + EAL + ["--file-prefix", prefix, "--vdev", "net_null0", "--vdev",
                              "net_null1", "--", "-i", "--forward-mode=io", "--nb-cores=1",
-                             "--total-num-mbufs=16384"]
+                             "--total-num-mbufs=16384", "--mp-alloc=" + MP_ALLOC]
     load = "".join("bpf-load rx %d 0 J %s\n" % (p, bpf_obj) for p in (0, 1)) if bpf_obj else ""
     feed = subprocess.Popen(["sh", "-c", "printf '%sstart\n'; sleep %d; printf 'stop\nquit\n'"
                              % (load, seconds)], stdout=subprocess.PIPE)
@@ -311,7 +324,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("sluice")
     ap.add_argument("build")
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--only", choices=["null", "pcap"])
     ap.add_argument("--no-instructions", action="store_true",
@@ -345,7 +358,7 @@ def main():
         if a.only:
             setups = {k: v for k, v in setups.items() if k == "net_" + a.only}
         runs = [("testpmd", None), ("testpmd+bpf", keep), ("sluice", passo),
-                ("proto_count", proto)]
+                ("proto_count", proto), ("tp-page", None)]
         ins, thr = {}, {}
         if not a.no_instructions and shutil.which("valgrind") and shutil.which("callgrind_annotate"):
             for name, obj in (("sluice", passo), ("proto_count", proto)):
@@ -361,9 +374,9 @@ def main():
                 for name, obj in runs:
                     if name == "testpmd+bpf" and not obj:
                         continue
-                    if name.startswith("testpmd"):
-                        v = testpmd_mpps(testpmd, tp_devs, a.seconds, obj,
-                                         "%s-%d" % (s, rnd))
+                    if name.startswith("t"):
+                        v = testpmd_mpps(testpmd, tp_devs, a.seconds, obj, "%s-%d" % (s, rnd),
+                                         "native" if name == "tp-page" else MP_ALLOC)
                     else:
                         v = sluice_mpps(a.sluice, obj, sl_ports, a.seconds)
                     res[(s, name)].append(v)
@@ -375,17 +388,18 @@ def main():
               % (title, a.rounds, a.seconds))
         print("  ratios: median of the per-round ratios (targets: sluice/testpmd >= 0.95,"
               " proto_count/testpmd >= 0.90, sluice/testpmd+bpf > 1)")
-        print("  %-9s %8s %8s %8s %8s  %8s %8s %8s %8s" % (
+        print("  %-9s %8s %8s %8s %8s  %8s %8s %8s %8s  %8s %8s" % (
             "device", "testpmd", "tp+bpf", "sluice", "proto", "sl/tp", "sl/tpbpf", "pr/tp",
-            "pr/tpbpf"))
+            "pr/tpbpf", "tp-page", "pr/tppg"))
         for s in setups:
-            tp, tb, sl, pr = ([v[col] for v in res[(s, n)]] for n, _ in runs)
+            tp, tb, sl, pr, tpg = ([v[col] for v in res[(s, n)]] for n, _ in runs)
             ratio = lambda x, y: med([u / v for u, v in zip(x, y) if v > 0])
             fmt = lambda v: "%8.2f" % v if v == v else "%8s" % "-"
             fmr = lambda v: "%8.3f" % v if v == v else "%8s" % "-"
-            print("  %-9s %s %s %s %s  %s %s %s %s" % (
+            print("  %-9s %s %s %s %s  %s %s %s %s  %s %s" % (
                 s, fmt(med(tp)), fmt(med(tb)), fmt(med(sl)), fmt(med(pr)),
-                fmr(ratio(sl, tp)), fmr(ratio(sl, tb)), fmr(ratio(pr, tp)), fmr(ratio(pr, tb))))
+                fmr(ratio(sl, tp)), fmr(ratio(sl, tb)), fmr(ratio(pr, tp)), fmr(ratio(pr, tb)),
+                fmt(med(tpg)), fmr(ratio(pr, tpg))))
     if ins:
         print("  worker instructions per packet (callgrind, 64 B net_pcap replay for 3 s, the"
               " worker thread but the drivers' rx/tx functions): XDP_PASS %.1f,"

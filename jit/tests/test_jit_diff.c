@@ -32,48 +32,17 @@
 #include <string.h>
 
 #include "sl_jit.h"
-#include "sl_test_bpf.h"
 #include "sl_vm.h"
 
-#define MAX_INSNS 1024
-#define MAX_ITEMS 512
-#define MEM_OPS 128           /* bytes of the buffer random accesses touch */
-#define MEM_RES 128           /* result area: one u64 per register */
-#define MEM_SIZE (MEM_OPS + MEM_RES)
-#define STACK_OPS 64          /* bytes under r10 random accesses touch */
-#define MAX_SUBS 3
+#include "jit_diff.h"
 
-enum kind { K_SCALAR, K_MEM, K_STACK };
-
-/* The program being built: struct sl_tgen (tests/common, SL_TGEN_MAX = MAX_INSNS), xorshift64. */
-struct gen {
-	struct sl_tgen t;
-	enum kind kind[11];
-	uint32_t item_pc[MAX_ITEMS];
-	uint32_t nitems;
-	struct { uint32_t pc; uint32_t item; bool ja32; } jfix[MAX_ITEMS];
-	uint32_t njfix;
-	struct { uint32_t pc; uint32_t sub; } cfix[MAX_ITEMS];
-	uint32_t ncfix;
-	uint32_t sub_pc[MAX_SUBS];
-	uint32_t nsubs;
-	bool in_sub;
-	uint32_t cur_sub;
-	bool leaf;   /* no div/mod, atomics or calls: the JIT may keep r6-r9 in scratch registers */
-	bool flat;   /* a subprogram without stack, memory or r6-r9 (the JIT may emit it in place) */
-	bool loops;  /* has a bpf_loop callback (gen_loop()) */
-	uint32_t lfix[MAX_ITEMS];   /* lddw BPF_PSEUDO_FUNC of the callback, to resolve */
-	uint32_t nlfix;
-};
-
-
-static void item(struct gen *g)
+void item(struct gen *g)
 {
 	if (g->nitems < MAX_ITEMS)
 		g->item_pc[g->nitems++] = g->t.n;
 }
 
-static int32_t edge_imm(struct gen *g)
+int32_t edge_imm(struct gen *g)
 {
 	static const int32_t e[] = { 0, 1, -1, 2, 3, 5, 7, 8, 9, 31, 32, 63, 64, INT32_MIN,
 				     INT32_MAX, 0x7fff, 0x8000, 0xffff, -2, 0x10000 };
@@ -85,7 +54,7 @@ static int32_t edge_imm(struct gen *g)
 	return (int32_t)sl_tgen_u64(&g->t);
 }
 
-static uint64_t edge_u64(struct gen *g)
+uint64_t edge_u64(struct gen *g)
 {
 	static const uint64_t e[] = { 0, 1, ~0ull, 0x8000000000000000ull, 0x7fffffffffffffffull,
 				      0x80000000ull, 0xffffffffull, 0x7fffffffull,
@@ -96,7 +65,7 @@ static uint64_t edge_u64(struct gen *g)
 	return sl_tgen_u64(&g->t);
 }
 
-static uint8_t scalar(struct gen *g)
+uint8_t scalar(struct gen *g)
 {
 	for (;;) {
 		uint8_t r = (uint8_t)sl_tgen_pick(&g->t, 10);
@@ -106,7 +75,7 @@ static uint8_t scalar(struct gen *g)
 	}
 }
 
-static void set_const(struct gen *g, uint8_t r)
+void set_const(struct gen *g, uint8_t r)
 {
 	uint64_t v = edge_u64(g);
 
@@ -120,7 +89,7 @@ static void set_const(struct gen *g, uint8_t r)
 }
 
 /* A pointer register and an offset for an access of @p size, in bounds. */
-static void pick_addr(struct gen *g, unsigned size, bool aligned, uint8_t *base, int16_t *off)
+void pick_addr(struct gen *g, unsigned size, bool aligned, uint8_t *base, int16_t *off)
 {
 	uint8_t cands[11];
 	unsigned n = 0;
@@ -493,7 +462,7 @@ static void gen_le16_join(struct gen *g)
 		sl_tgen_emit(&g->t, BPF_JMP | BPF_JEQ | BPF_K, x, 0, 0, 0x86dd);
 }
 
-static void put_lddw(struct gen *g, uint8_t r, uint64_t v)
+void put_lddw(struct gen *g, uint8_t r, uint64_t v)
 {
 	sl_tgen_emit(&g->t, BPF_LD | BPF_IMM | BPF_DW, r, 0, 0, (int32_t)(uint32_t)v);
 	sl_tgen_emit(&g->t, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
@@ -1487,10 +1456,12 @@ static void gen_body(struct gen *g, unsigned n)
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
 		unsigned w = sl_tgen_pick(&g->t, 100);
 
-		if (w < 30)
+		if (w < 28)
 			gen_alu(g);
-		else if (w < 31)
+		else if (w < 29)
 			gen_outline(g);
+		else if (w < 31)
+			gen_mem_shape(g);   /* jit_diff_mem.c */
 		else if (w < 32)
 			gen_mask_cmp(g);
 		else if (w < 34)

@@ -12,12 +12,15 @@ an operator's tools would be: the worker owns its core.
 
 1. One engine (1 worker, net_pcap infinite_rx -> the program drops every
    frame) runs maps_mix.bpf.o, whose HASH by_src gets 10,000 entries
-   through `map_update`. Five child processes stay up for the whole
+   through `map_update`. Seven child processes stay up for the whole
    measurement, each switched on and off by an Event: the product's own
-   client, `sluice ctl --json map dump by_src` run back to back with its
+   client, `sluice-ctl --json map dump by_src` run back to back with its
    output to /dev/null (what an operator's script does: a process per
-   dump; the CPU of one such process, and of one `ctl stats` process, i.e.
-   process start and connection, is printed beside it); a Python client
+   dump; sluice-ctl is `sluice ctl` without DPDK, ctl_main.c: the headline);
+   the same with `sluice ctl` (the one binary that also runs the engine:
+   42 shared libraries to load per process); the CPU and page faults of
+   one such process, and of one `ctl stats` process, i.e. process start
+   and connection, are printed beside them; a Python client
    dumping by_src in a loop that parses each answer with json.loads; a
    Python client dumping in a loop that reads each answer into one buffer
    and checks it (one line, ok, every entry) without building objects, so
@@ -25,8 +28,12 @@ an operator's tools would be: the worker owns its core.
    busy with work that touches nothing of the engine's (the anchor: what
    any work there costs); a process running json.loads of a saved answer
    in a loop, no socket (the parsing client's own allocation and memory
-   traffic without the engine). Slots of SLOT s: one with nothing on, then
-   ROUNDS rounds of the five loaded kinds, each followed by a slot with
+   traffic without the engine); `sluice ctl --json stats` run back to back
+   against a socket that does not exist (process starts and ends only,
+   nothing of the engine's: on this VM, a process started and ended on the
+   other CPU costs the worker, in proportion to the memory it maps; README,
+   ctl section). Slots of SLOT s: one with nothing on, then
+   ROUNDS rounds of the seven loaded kinds, each followed by a slot with
    nothing on, in an order that rotates (ORDERS) so that no kind always
    follows another. The first SETTLE s of a slot are not measured (a dump
    in flight ends, a process wakes). A slot's rate is rx over the engine's
@@ -38,7 +45,7 @@ an operator's tools would be: the worker owns its core.
    mean and spread (min, quartiles, max), each dumping ratio against the
    busy ratio of the same round, and the same per second of worker CPU
    time. The last line names the figure compared with the 0.97 target (the
-   `sluice ctl` client's median) and prints the others beside it.
+   `sluice-ctl` client's median) and prints the others beside it.
    Then the control thread's instructions per dumped entry (callgrind,
    counted inside sl_ctl_dump_step over two dumps of the same map, filled
    by a preload file this time), which the machine's load does not change.
@@ -54,6 +61,7 @@ import glob
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -172,18 +180,37 @@ def dumper(sock, on, quit, dumps, entries, parse):
             dumps.value += 1
 
 
-def ctl_client(sluice, sock, on, quit, dumps):
-    """The product's own client as an operator's script runs it: `sluice ctl
-    --json map dump by_src` back to back while @p on is set, its output to
-    /dev/null: a process (start, connection, the answer read and written out)
-    per dump. A run that fails ends the bench."""
-    cmd = [sluice, "ctl", "--socket", sock, "--json", "map", "dump", "by_src"]
+def ctl_client(client, sock, on, quit, dumps):
+    """The product's own client as an operator's script runs it: @p client
+    (`sluice-ctl`, or `sluice ctl`) `--json map dump by_src` back to back
+    while @p on is set, its output to /dev/null: a process (start,
+    connection, the answer read and written out) per dump. A run that fails
+    ends the bench."""
+    cmd = client + ["--socket", sock, "--json", "map", "dump", "by_src"]
     while not quit.is_set():
         if not on.wait(0.05):
             continue
         r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if r.returncode:
-            raise SystemExit("sluice ctl map dump: exit %d: %s" % (r.returncode, r.stderr))
+            raise SystemExit("%s map dump: exit %d: %s" % (" ".join(client), r.returncode,
+                                                           r.stderr))
+        with dumps.get_lock():
+            dumps.value += 1
+
+
+def starts_only(sluice, sock, on, quit, dumps):
+    """While @p on is set, `sluice ctl --json stats` back to back against a
+    socket that does not exist: processes that start, fail to connect and
+    end, nothing of the engine's (an anchor: what process starts alone cost
+    the worker). Counted in @p dumps as processes."""
+    cmd = [sluice, "ctl", "--socket", sock + ".none", "--json", "stats"]
+    while not quit.is_set():
+        if not on.wait(0.05):
+            continue
+        r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if r.returncode != 1 or b"cannot connect" not in r.stderr:
+            raise SystemExit("sluice ctl against no socket: exit %d: %s" % (r.returncode,
+                                                                           r.stderr))
         with dumps.get_lock():
             dumps.value += 1
 
@@ -198,17 +225,19 @@ def parse_only(answer, on, quit):
                 raise SystemExit("saved answer has no entries")
 
 
-def ctl_cpu_ms(sluice, sock, cmd, n=5):
-    """CPU ms (user + system) of one `sluice ctl --json CMD` process, mean of @p n runs."""
-    t0 = os.times()
+def ctl_cpu_ms(client, sock, cmd, n=5):
+    """(CPU ms (user + system), page faults) of one `CLIENT --json CMD` process, mean of
+    @p n runs (@p client: `sluice-ctl` or `sluice ctl`)."""
+    t0, f0 = os.times(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
     for _ in range(n):
-        r = subprocess.run([sluice, "ctl", "--socket", sock, "--json"] + cmd,
+        r = subprocess.run(client + ["--socket", sock, "--json"] + cmd,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if r.returncode:
-            raise SystemExit("sluice ctl %s: exit %d: %s" % (" ".join(cmd), r.returncode,
-                                                             r.stderr))
-    t1 = os.times()
-    return (t1.children_user + t1.children_system - t0.children_user - t0.children_system) / n * 1e3
+            raise SystemExit("%s %s: exit %d: %s" % (" ".join(client), " ".join(cmd),
+                                                     r.returncode, r.stderr))
+    t1, f1 = os.times(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
+    return ((t1.children_user + t1.children_system - t0.children_user - t0.children_system) /
+            n * 1e3, (f1 - f0) / n)
 
 
 def busy(on, quit):
@@ -233,10 +262,10 @@ def counters(c, pid, tid):
 
 
 SLOT, SETTLE = 0.30, 0.06  # a slot; the first part of it, after a switch, is not measured
-ROUNDS = 18                # each: five loaded slots, each after a no-client slot
-KINDS = ("sluice ctl client", "Python client, parsing", "Python client, reading",
-         "other CPU busy", "json.loads only")
-CTL, PARSING, READING, BUSY, PARSE_ONLY = range(len(KINDS))
+ROUNDS = 18                # each: seven loaded slots, each after a no-client slot
+KINDS = ("sluice-ctl client", "sluice ctl client", "Python client, parsing",
+         "Python client, reading", "other CPU busy", "json.loads only", "process starts only")
+LEAN, CTL, PARSING, READING, BUSY, PARSE_ONLY, STARTS = range(len(KINDS))
 # rotate through every cyclic order and its reverse, so that no kind always follows another
 ORDERS = tuple(tuple((i + j) % len(KINDS) for j in range(len(KINDS))) for i in range(len(KINDS)))
 ORDERS += tuple(o[::-1] for o in ORDERS)
@@ -310,20 +339,27 @@ def bench_dump(sluice, obj, pcap, tmp):
         c.buf += d
     answer, c.buf = c.buf.split(b"\n", 1)
     entries = len(json.loads(answer)["result"]["entries"])
-    start_ms, dump_ms = (ctl_cpu_ms(sluice, sock, ["stats"]),
-                         ctl_cpu_ms(sluice, sock, ["map", "dump", "by_src"]))
+    lean = [os.path.join(os.path.dirname(sluice), "sluice-ctl")]
+    if not os.access(lean[0], os.X_OK):
+        raise SystemExit("%s: not built (engine/meson.build: sluice-ctl)" % lean[0])
+    cost = [(name, ctl_cpu_ms(cl, sock, ["stats"]), ctl_cpu_ms(cl, sock, ["map", "dump", "by_src"]))
+            for name, cl in (("sluice-ctl", lean), ("sluice ctl", [sluice, "ctl"]))]
     time.sleep(0.5)
     tid = worker_tid(p.pid)
     quit = multiprocessing.Event()
     on = [multiprocessing.Event() for _ in KINDS]
     dumps = multiprocessing.Value("l", 0)
-    kids = [multiprocessing.Process(target=ctl_client, args=(sluice, sock, on[CTL], quit, dumps)),
+    kids = [multiprocessing.Process(target=ctl_client, args=(lean, sock, on[LEAN], quit, dumps)),
+            multiprocessing.Process(target=ctl_client,
+                                    args=([sluice, "ctl"], sock, on[CTL], quit, dumps)),
             multiprocessing.Process(target=dumper,
                                     args=(sock, on[PARSING], quit, dumps, entries, True)),
             multiprocessing.Process(target=dumper,
                                     args=(sock, on[READING], quit, dumps, entries, False)),
             multiprocessing.Process(target=busy, args=(on[BUSY], quit)),
-            multiprocessing.Process(target=parse_only, args=(answer, on[PARSE_ONLY], quit))]
+            multiprocessing.Process(target=parse_only, args=(answer, on[PARSE_ONLY], quit)),
+            multiprocessing.Process(target=starts_only, args=(sluice, sock, on[STARTS], quit,
+                                                               dumps))]
     for k in kids:
         k.start()
     time.sleep(0.3)
@@ -331,19 +367,23 @@ def bench_dump(sluice, obj, pcap, tmp):
     print("   where each runs (CPUs allowed): engine: %s; the clients and anchors: %s" %
           (where(p.pid), ",".join(map(str, sorted(os.sched_getaffinity(0))))))
     print("   %d rounds of %.2f s slots (the first %.2f s after a switch not measured): no client, "
-          "then each of: `sluice ctl --json map dump by_src` run back to back, output to "
-          "/dev/null (the product's client, a process per dump) | a Python client dumping in a "
+          "then each of: `sluice-ctl --json map dump by_src` run back to back, output to "
+          "/dev/null (the product's client, a process per dump; sluice-ctl is `sluice ctl` "
+          "without DPDK) | the same with `sluice ctl` | a Python client dumping in a "
           "loop that parses each answer (json.loads) | one that reads and checks it without "
           "building objects | the other CPU busy with a process that touches nothing of the "
           "engine's (what any work there costs) | json.loads of a saved answer in a loop, no "
-          "socket (the parsing client's own work without the engine), each followed by a "
+          "socket (the parsing client's own work without the engine) | `sluice ctl --json "
+          "stats` back to back against a socket that does not exist (process starts only, "
+          "nothing of the engine's), each followed by a "
           "no-client slot, in a rotating order; the child processes stay up and are switched "
           "on and off; each loaded slot against the mean of the no-client slots on either "
           "side; rx over the engine's own clock (stats.monotonic)" % (ROUNDS, SLOT, SETTLE))
-    print("   one `sluice ctl --json` process: %.1f ms of CPU for `stats` (process start and "
-          "connection), %.1f ms for `map dump by_src` (the answer read, parsed by jansson and printed "
-          "included): about %.0f%% of a dump run is process start" %
-          (start_ms, dump_ms, 100 * start_ms / dump_ms if dump_ms else 0))
+    for name, (start_ms, start_pf), (dump_ms, dump_pf) in cost:
+        print("   one `%s --json` process: %.1f ms of CPU and %.0f page faults for `stats` "
+              "(process start and connection), %.1f ms and %.0f page faults for `map dump "
+              "by_src` (the answer read as it streams, parsed by jansson entry by entry and "
+              "printed included)" % (name, start_ms, start_pf, dump_ms, dump_pf))
     none, got = [slot(c, p.pid, tid, None, dumps)], [[] for _ in KINDS]
     ratio, ratio_cpu = [[] for _ in KINDS], [[] for _ in KINDS]
     for r in range(ROUNDS):
@@ -371,7 +411,9 @@ def bench_dump(sluice, obj, pcap, tmp):
         xs = got[k]
         line += " | %s %.2f Mpps (cpu %.2f, %.2f/cpu" % (name, mean(xs, 0), mean(xs, 1),
                                                         mean(xs, 2))
-        if mean(xs, 4):
+        if mean(xs, 4) and k == STARTS:
+            line += "; %.1f processes/s" % mean(xs, 4)
+        elif mean(xs, 4):
             line += "; %.1f dumps/s, control thread %.2f of a CPU: %.1f ms per dump" % (
                 mean(xs, 4), mean(xs, 3), mean(xs, 3) / mean(xs, 4) * 1e3)
         line += ")"
@@ -380,7 +422,7 @@ def bench_dump(sluice, obj, pcap, tmp):
         print("  %-22s ratios by round: %s" % (name, " ".join("%.3f" % x for x in ratio[k])))
     for k, name in enumerate(KINDS):
         print("  " + summary(name + " / no client", ratio[k]))
-    for k in (CTL, PARSING, READING):
+    for k in (LEAN, CTL, PARSING, READING):
         print("  " + summary(KINDS[k] + " / other CPU busy, same round",
                              [d / b for d, b in zip(ratio[k], ratio[BUSY]) if b]))
     print("  per worker CPU second: " + "; ".join(
@@ -388,16 +430,19 @@ def bench_dump(sluice, obj, pcap, tmp):
 
     def med(xs):
         return "%.3f" % median(xs) if xs else "-"
-    print("  AGAINST THE TARGET (>= 0.97): `sluice ctl` client dumping in a loop / no client, "
+    print("  AGAINST THE TARGET (>= 0.97): `sluice-ctl` client dumping in a loop / no client, "
           "engine Mpps, median of %d rounds: %.3f (per worker CPU second %s; %.1f dumps/s). "
-          "Beside it, same rounds, medians (per worker CPU second): Python client parsing %.3f "
-          "(%s), Python client reading %.3f (%s), other CPU busy %.3f (%s), json.loads only "
-          "%.3f (%s). Under load the worker shares its CPU and the wall ratio is the "
-          "scheduler's; quiet (worker cpu 1.00) the two agree" %
-          (ROUNDS, median(ratio[CTL]), med(ratio_cpu[CTL]), mean(got[CTL], 4),
+          "Beside it, same rounds, medians (per worker CPU second): `sluice ctl` client %.3f "
+          "(%s; %.1f dumps/s), Python client parsing %.3f (%s), Python client reading %.3f "
+          "(%s), other CPU busy %.3f (%s), json.loads only %.3f (%s), process starts only "
+          "%.3f (%s; %.1f processes/s). Under load the worker shares its CPU and the wall ratio "
+          "is the scheduler's; quiet (worker cpu 1.00) the two agree" %
+          (ROUNDS, median(ratio[LEAN]), med(ratio_cpu[LEAN]), mean(got[LEAN], 4),
+           median(ratio[CTL]), med(ratio_cpu[CTL]), mean(got[CTL], 4),
            median(ratio[PARSING]), med(ratio_cpu[PARSING]), median(ratio[READING]),
            med(ratio_cpu[READING]), median(ratio[BUSY]), med(ratio_cpu[BUSY]),
-           median(ratio[PARSE_ONLY]), med(ratio_cpu[PARSE_ONLY])))
+           median(ratio[PARSE_ONLY]), med(ratio_cpu[PARSE_ONLY]), median(ratio[STARTS]),
+           med(ratio_cpu[STARTS]), mean(got[STARTS], 4)))
     dump_instructions(sluice, obj, pcap, os.path.dirname(sock))
 
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Tests of the control socket, `sluice ctl`, telemetry and hot reload.
 
-usage: test_ctl.py SLUICE PCAPGEN V1_OBJ V2_OBJ V3_OBJ UNSAFE_OBJ TAIL_OBJ CASE MIX_OBJ
+usage: test_ctl.py SLUICE PCAPGEN V1_OBJ V2_OBJ V3_OBJ UNSAFE_OBJ TAIL_OBJ CASE MIX_OBJ SLUICE_CTL
 
 A running engine (`sluice run --ctl-socket`) on endless traffic: net_pcap
 with infinite_rx replaying a generated file into port 0, port 1 a net_null
@@ -60,6 +60,7 @@ class Client(sl.Client):
 class Engine:
     def __init__(self, argv, tmp, prog, extra=()):
         self.sluice, self.tmp = argv[1], tmp
+        self.lean = argv[10]  # sluice-ctl: the client alone (ctl_main.c)
         self.pcap = os.path.join(tmp, "in.pcap")
         if not os.path.exists(self.pcap):
             sl.gen_pcap(argv[2], self.pcap, 500, 7)
@@ -157,10 +158,51 @@ def check_dump_text(eng):
                 want = v if v <= 2 ** 63 - 1 else str(v)  # json.c: past 2^63 - 1, its digits
                 if got.get(k) != want:
                     fail("flows[%d] dumped as %r, stored %d" % (k, got.get(k), v))
+    check_client_dump(eng)
     for k in edges:
         eng.ctl("map", "delete", "flows", str(k))
     print("ok map_dump text: compact JSON byte for byte (flows, per-CPU hist, counts); "
           "18-20 digit values and 2^64 - 1 as stored")
+
+
+def check_client_dump(eng):
+    """`sluice ctl map dump` reads the answer as it streams (cmd_ctl.c), and
+    sluice-ctl is the same client without DPDK: for a map the program does
+    not write (flows, with 400 more entries), both print with --json exactly
+    the compact JSON of the engine's result (the raw answer's, parsed and
+    written again by Python), and as a table the map's line then one line
+    per entry in the answer's order; a map that does not exist: exit 1, the
+    engine's one line on stderr, nothing on stdout."""
+    c = Client(eng.sock)  # one connection: 400 client processes are slow under ASan
+    for k in range(1000, 1400):
+        c.ok({"cmd": "map_update", "map": "flows", "key": str(k), "value": str(k * 3)})
+    res = json.loads(raw_dump(eng.sock, "flows"))["result"]
+    want = json.dumps(res, separators=(",", ":")) + "\n"
+    head = "map flows: hash, key 4 B, value 8 B, %d of 1024 entries in use\n" % res["in_use"]
+    rows = ["%-24s %s" % (e["key"], e["value"] if isinstance(e["value"], int) else e["value"])
+            for e in res["entries"]]
+    for client in ([eng.sluice, "ctl"], [eng.lean]):
+        name = " ".join(os.path.basename(x) for x in client)
+        out = subprocess.run(client + ["--socket", eng.sock, "--json", "map", "dump", "flows"],
+                             capture_output=True, text=True)
+        if out.returncode or out.stdout != want:
+            fail("%s --json map dump flows: exit %d, %d bytes, want the engine's %d: %r" %
+                 (name, out.returncode, len(out.stdout), len(want), out.stdout[:200]))
+        out = subprocess.run(client + ["--socket", eng.sock, "map", "dump", "flows"],
+                             capture_output=True, text=True)
+        if out.returncode or out.stdout != head + "".join(r + "\n" for r in rows):
+            fail("%s map dump flows (table): %r" % (name, out.stdout[:300]))
+        out = subprocess.run(client + ["--socket", eng.sock, "--json", "map", "dump", "nosuch"],
+                             capture_output=True, text=True)
+        if (out.returncode != 1 or out.stdout or len(out.stderr.splitlines()) != 1 or
+                "no map 'nosuch'" not in out.stderr):
+            fail("%s map dump nosuch: exit %d, %r %r" % (name, out.returncode, out.stdout,
+                                                          out.stderr))
+    for k in range(1000, 1400):
+        c.ok({"cmd": "map_delete", "map": "flows", "key": str(k)})
+    c.close()
+    print("ok sluice ctl and sluice-ctl: map dump (json and table) as the engine's answer, "
+          "%d entries; a missing map refused" % len(res["entries"]))
 
 
 def case_commands(argv, tmp):
@@ -763,6 +805,28 @@ def read_answer(cl):
     return cl.line()
 
 
+def check_client_memory(eng, n, asan):
+    """sluice-ctl --json map dump of the n-entry by_src: every entry printed,
+    and the client's page faults (the memory it touched) far below what
+    holding the answer's parse takes (jansson's objects: about 800 bytes an
+    entry; the streamed reading holds one part of the line and one entry)."""
+    with open(os.path.join(eng.tmp, "dump.json"), "w+") as out:
+        p = subprocess.Popen([eng.lean, "--socket", eng.sock, "--json", "map", "dump", "by_src"],
+                             stdout=out, stderr=subprocess.PIPE)
+        _, status, use = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    if p.returncode or len(json.loads(text)["entries"]) < n:
+        fail("sluice-ctl map dump by_src: exit %d: %s" % (p.returncode, p.stderr.read()))
+    # page faults, not the peak RSS: the child's ru_maxrss includes the Python it was forked from
+    if use.ru_minflt > 4000 and not asan:  # parsed whole: ~14,000; streamed: ~150
+        fail("sluice-ctl took %d page faults (%d MiB) to print a %d-entry dump (%d KiB of text)" %
+             (use.ru_minflt, use.ru_minflt >> 8, n, len(text) >> 10))
+    print("ok sluice-ctl printed a %d-entry dump (%d KiB of JSON) with %d page faults" %
+          (n, len(text) >> 10, use.ru_minflt))
+
+
 def case_bigdump(argv, tmp):
     mix, v1 = argv[9], argv[3]
     eng = Engine(argv, tmp, mix)
@@ -827,6 +891,7 @@ def case_bigdump(argv, tmp):
         fail("a stalled %d-entry dump grew the engine by %d KiB (its answer is ~%d KiB)" %
              (n, grown, n * 42 >> 10))
     check_dump(other.req({"cmd": "map_dump", "map": "by_src", "id": "other"}), "other")
+    check_client_memory(eng, n, asan)
     print("ok a reader stalling a %d-entry dump: stats answered in <= %.0f ms, counters and "
           "rates went on, the engine grew %d KiB, its control thread used %.3f of a CPU; "
           "another client's dump complete" % (n, max(lat) * 1e3, grown, share))
@@ -859,7 +924,7 @@ def case_bigdump(argv, tmp):
 
 
 def main():
-    if len(sys.argv) != 10:
+    if len(sys.argv) != 11:
         print(__doc__)
         sys.exit(2)
     if subprocess.run([sys.argv[1], "run", "--help"], capture_output=True).returncode != 0:
