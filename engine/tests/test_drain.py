@@ -11,7 +11,7 @@ so the expected figures follow from the inputs alone: a packet read from a
 capture goes into the ring and stays in the loop until the run stops (or a
 full ring refuses it); for each net_ring port tx = rx + drained_at_stop;
 rx = tx + drop + error; "mbufs_in_use_at_exit" is 0; a net_memif pair (it
-copies) ends with 0 and nothing drained; a tx_pcap cut short by the file
+copies) ends with 0 and nothing drained, as net_tap does; a tx_pcap cut short by the file
 size limit is found at stop (engine/txpcap_check.c). The leak case puts
 HOLD_MBUF_SO (hold_mbuf.c) in front of rte_eth_dev_close: a "driver" that
 keeps mbufs past close must still be reported, with exit 1.
@@ -208,6 +208,23 @@ def case_memifpair(env):
           "stop), mbufs 0, nothing drained" % (m0["tx"], m1["rx"], m0["tx"] - m1["rx"]))
 
 
+def case_tap(env):
+    """net_tap copies to and from the kernel: sending into a tap interface (its
+    RX reads what the kernel sends) holds no mbuf of ours; nothing drained."""
+    if not sl.pmd_available("tap") or not os.path.exists("/dev/net/tun") or os.geteuid():
+        print("SKIP: net_tap needs its driver, /dev/net/tun and root")
+        sys.exit(77)
+    env.gen("tap.pcap", 400, 12)
+    st = env.stats(["--duration", "1", "--port", "net_pcap0,rx_pcap=tap.pcap,infinite_rx=1",
+                    "--port", "net_tap0,iface=sldrain%d" % os.getpid(), "--forward", "0:1",
+                    "--forward", "1:drop"], "tap")
+    tap = check_common(st, "tap", set())["net_tap0"]
+    if tap["tx"] == 0 or st["drained_at_stop"] != 0:
+        fail("tap: %r, drained %d" % (tap, st["drained_at_stop"]))
+    print("ok tap: %d sent into the kernel's tap interface, %d read from it, mbufs 0, nothing "
+          "drained" % (tap["tx"], tap["rx"]))
+
+
 def case_startfail(env):
     """A port that cannot start after others did (net_pcap holding its whole file
     in mbufs with infinite_rx, a net_ring): one line naming it, exit 1, the
@@ -342,7 +359,7 @@ def case_leak(env):
 
 
 CASES = {f.__name__[5:]: f for f in (case_ringself, case_ringfull, case_ringpair,
-                                      case_ringworkers, case_ringout, case_memifpair,
+                                      case_ringworkers, case_ringout, case_memifpair, case_tap,
                                       case_startfail, case_sigstart, case_txpcap, case_leak)}
 
 
