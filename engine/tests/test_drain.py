@@ -169,22 +169,34 @@ def case_ringworkers(env):
 
 
 def case_ringout(env):
-    """net_pcap -> net_ring0 -> net_pcap1 (a capture): what the ring still held
-    when the input ended is drained, the rest written; together, the input."""
+    """net_pcap -> net_ring0 -> net_pcap1 (a capture), and a chain polled in the
+    other order (net_ring0, net_ring1 before the net_pcap ports: a burst waits a
+    turn in each ring): at the end of the input the run waits for the rings to
+    empty, so every packet is written, in order, and none is drained."""
     n = 2000
     src = env.gen("o.pcap", n, 6)
-    st = env.stats(["--port", "net_pcap0,rx_pcap=o.pcap", "--port", "net_ring0", "--port",
-                    "net_pcap1,tx_pcap=out.pcap", "--forward", "0:1", "--forward", "1:2",
-                    "--forward", "2:drop"], "ringout")
-    ring = check_common(st, "ringout", {"net_ring0"})["net_ring0"]
-    got, want = sl.frames(env.path("out.pcap")), sl.frames(src)
-    if got != want[:len(got)] or len(got) != ring["rx"] or ring["tx"] != n:
-        fail("ringout: %d written (ring rx %d, tx %d), not the input's first ones" % (
-            len(got), ring["rx"], ring["tx"]))
-    if len(got) + st["drained_at_stop"] != n:
-        fail("ringout: %d written + %d drained != %d" % (len(got), st["drained_at_stop"], n))
-    print("ok ringout: %d of %d written in order, %d drained at stop" % (
-        len(got), n, st["drained_at_stop"]))
+    want = sl.frames(src)
+    runs = {
+        "ringout": ["--port", "net_pcap0,rx_pcap=o.pcap", "--port", "net_ring0", "--port",
+                    "net_pcap1,tx_pcap=out-ringout.pcap", "--forward", "0:1",
+                    "--forward", "1:2", "--forward", "2:drop"],
+        "ringchain": ["--port", "net_ring0", "--port", "net_ring1", "--port",
+                      "net_pcap0,rx_pcap=o.pcap", "--port", "net_pcap1,tx_pcap=out-ringchain.pcap",
+                      "--forward", "2:1", "--forward", "1:0", "--forward", "0:3",
+                      "--forward", "3:drop"],
+    }
+    for label, args in runs.items():
+        st = env.stats(args, label)
+        rings = {"net_ring0", "net_ring1"} if label == "ringchain" else {"net_ring0"}
+        ports = check_common(st, label, rings)
+        got = sl.frames(env.path("out-%s.pcap" % label))
+        if got != want or st["drained_at_stop"] != 0 or \
+                any(ports[r]["rx"] != n or ports[r]["tx"] != n for r in rings):
+            fail("%s: %d of %d written (in order: %s), drained %d, rings %r" % (
+                label, len(got), n, got == want[:len(got)], st["drained_at_stop"],
+                [ports[r] for r in sorted(rings)]))
+        print("ok %s: %d packets through %s, all written in order, none drained"
+              % (label, n, " and ".join(sorted(rings))))
 
 
 def case_memifpair(env):
