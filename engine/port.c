@@ -323,6 +323,21 @@ static unsigned rx_queues_of(const struct sl_engine *eng, unsigned i)
 }
 
 /*
+ * rte_mempool_obj_iter() callback for a pool without contiguous IOVA: such
+ * a pool records no IOVA for its objects (RTE_BAD_IOVA), so each mbuf's
+ * buf_iova is set from its buffer's address (IOVA as VA: the same number).
+ */
+static void iova_of_va(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
+{
+	struct rte_mbuf *m = obj;
+
+	(void)mp;
+	(void)arg;
+	(void)idx;
+	m->buf_iova = rte_mem_virt2iova(m->buf_addr);
+}
+
+/*
  * rte_pktmbuf_pool_create() with mempool @p flags: the same steps (empty
  * pool of mbuf + @p room bytes, the platform's mempool ops, the pktmbuf
  * private area, populate, every mbuf initialised). NULL with rte_errno.
@@ -360,6 +375,8 @@ static struct rte_mempool *pktmbuf_pool(const char *name, unsigned n, unsigned c
 		return NULL;
 	}
 	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	if (flags & RTE_MEMPOOL_F_NO_IOVA_CONTIG)
+		rte_mempool_obj_iter(mp, iova_of_va, NULL);
 	return mp;
 }
 
@@ -581,8 +598,10 @@ void sl_ports_stop(struct sl_engine *eng)
 	}
 	if (!eng->pool)
 		return;
-	if (eng->ports_up)  /* after a failed start the first error is the one line */
+	if (eng->ports_up) {  /* after a failed start the first error is the one line */
+		sl_ports_check_tx_pcaps(eng);  /* txpcap_check.c: files closed, each record there? */
 		count_mbufs(eng);
+	}
 	rte_mempool_free(eng->pool);
 	rte_mempool_free(eng->jumbo_pool);
 	eng->pool = NULL;

@@ -30,7 +30,12 @@
  *  - a register that no instruction between writes (or only ones that
  *    emit no code, as the dead "r1 = map" before the call): that
  *    register, not the slot just stored (clang's "__u32 key = x;
- *    bpf_map_lookup_elem(&m, &key)").
+ *    bpf_map_lookup_elem(&m, &key)"). When that register was loaded, on
+ *    the straight line before the store, by a 1- or 2-byte load (a
+ *    protocol number, a port) and max_entries is above its largest
+ *    value, the index cannot be out of range: no bound check, and the
+ *    element is "movabs rax, base; lea rax, [rax + reg * stride]" for a
+ *    stride of 1, 2, 4 or 8 (key_in_range(), emit_in_range()).
  * The store itself stays. An "if r0 == 0 goto T" / "if r0 != 0 goto T"
  * right after such a lookup (not a jump target; JIT_FUSE_NULL_BR, marked
  * in jit.c) emits nothing of its own: the lookup's bound checks branch
@@ -160,8 +165,32 @@ static int64_t key_store(const struct jit_state *st, int16_t off, uint16_t *writ
 
 enum key_kind { KEY_MEM, KEY_CONST, KEY_REG };
 
-/* How the lookup at st->pc gets its index: its constant (@p v) or register (@p reg), or from r2. */
-static enum key_kind key_of(const struct jit_state *st, uint64_t *v, uint8_t *reg)
+/*
+ * Is the key register @p reg that the store at @p k writes below @p max,
+ * with nothing above its low 32 bits? Its definition on the straight line
+ * before the store is a 1- or 2-byte load (zero-extended; plain or with
+ * its address folded in, JIT_FUSE_LOAD_IDX) whose largest value is below
+ * @p max.
+ */
+static bool key_in_range(const struct jit_state *st, int64_t k, uint8_t reg, uint32_t max)
+{
+	int64_t d = jit_reg_def(st->prog, st->targets, (uint32_t)k, reg);
+	const struct bpf_insn *in = d >= 0 ? &st->prog->insns[d] : NULL;
+
+	if (!in || SL_OP_CLASS(in->code) != BPF_LDX || SL_OP_MODE(in->code) != BPF_MEM ||
+	    st->dead[d] || (st->fuse[d] && st->fuse[d] != JIT_FUSE_LOAD_IDX))
+		return false;                   /* e.g. a byte load fused into a be16 one */
+	if (SL_OP_SIZE(in->code) == BPF_B)
+		return max > UINT8_MAX;
+	return SL_OP_SIZE(in->code) == BPF_H && max > UINT16_MAX;
+}
+
+/*
+ * How the lookup at st->pc gets its index: its constant (@p v) or register
+ * (@p reg; *@p in_range when key_in_range()), or from r2.
+ */
+static enum key_kind key_of(const struct jit_state *st, struct sl_map *map, uint64_t *v,
+			    uint8_t *reg, bool *in_range)
 {
 	const struct bpf_insn *s;
 	uint16_t written;
@@ -185,6 +214,7 @@ static enum key_kind key_of(const struct jit_state *st, uint64_t *v, uint8_t *re
 	    st->dead[k] || (st->sink && st->sink[k]))
 		return KEY_MEM;                                 /* not a plain register store */
 	*reg = s->src_reg;
+	*in_range = key_in_range(st, k, s->src_reg, sl_map_get_def(map)->max_entries);
 	return KEY_REG;
 }
 
@@ -268,6 +298,71 @@ static void emit_elem(struct jit_state *st, struct sl_map *map)
 }
 
 /*
+ * rax = the element of the index in BPF register @p reg (zero above its low
+ * 32 bits: key_in_range()), cpu in r11: "movabs rax, base; lea rax, [rax +
+ * reg * stride]" when the stride allows it and @p reg is not r0 (rax), else
+ * the index moved to eax and emit_elem().
+ */
+static void emit_elem_reg(struct jit_state *st, struct sl_map *map, uint8_t reg)
+{
+	uint32_t stride = sl_map_array_stride(map);
+	size_t slot = sl_map_ncpus(map) > 1 ? sl_map_array_slot_bytes(map) : 0;
+	int idx = st->rmap[reg];
+
+	if ((stride != 1 && stride != 2 && stride != 4 && stride != 8) || idx == X_RAX ||
+	    idx == TMP) {
+		x86_mov_rr(&st->e, false, X_RAX, idx);                   /* mov eax, key32 */
+		emit_elem(st, map);
+		return;
+	}
+	x86_movabs(&st->e, X_RAX, (uint64_t)(uintptr_t)sl_map_array_base(map, 0));
+	x86_lea_index(&st->e, true, X_RAX, X_RAX, idx, stride, 0);   /* lea rax, [rax + idx*s] */
+	if (slot) {
+		x86_imul_rri(&st->e, true, TMP, TMP, (int32_t)slot);   /* r11 = cpu * slot */
+		x86_alu_rr(&st->e, true, ALU_ADD, X_RAX, TMP);
+	}
+}
+
+/*
+ * emit_checked() for an index known to be in range (key_in_range()): no
+ * index check; a per-CPU map keeps the worker slot's ("jb hit; xor eax,
+ * eax; jmp T; hit:" with the null check fused on NULL, "jae null ...
+ * null: xor eax, eax" else). An ARRAY's element is never NULL: a fused
+ * check on NULL emits nothing, one on non-NULL a jmp.
+ */
+static void emit_in_range(struct jit_state *st, struct sl_map *map, uint8_t reg, int64_t t,
+			  bool on_null)
+{
+	bool percpu = sl_map_is_percpu(map);
+	size_t l_cpu = 0, l_done = 0;
+
+	if (percpu) {
+		x86_load_fs32(&st->e, TMP, st->tpoff);                     /* r11d = sl_map_cpu */
+		x86_alu_ri(&st->e, false, ALU_CMP, TMP, (int32_t)sl_map_ncpus(map));
+		if (t >= 0 && on_null) {
+			l_done = x86_jcc8_fwd(&st->e, CC_B);              /* jb hit */
+			x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);
+			emit_jump(st, CC_ALWAYS, t);
+			x86_bind8(&st->e, l_done);
+			emit_elem_reg(st, map, reg);
+			return;
+		}
+		l_cpu = x86_jcc8_fwd(&st->e, CC_AE);                      /* jae null */
+	}
+	emit_elem_reg(st, map, reg);
+	if (t >= 0 && !on_null)
+		emit_jump(st, CC_ALWAYS, t);                              /* non-NULL: jmp T */
+	else if (t < 0 && percpu)
+		l_done = x86_jcc8_fwd(&st->e, CC_ALWAYS);
+	if (!percpu)
+		return;
+	x86_bind8(&st->e, l_cpu);
+	x86_alu_rr(&st->e, false, ALU_XOR, X_RAX, X_RAX);
+	if (t < 0)
+		x86_bind8(&st->e, l_done);
+}
+
+/*
  * The bound checks (cpu, index) and the element. With the null check
  * after it fused (@p t >= 0), the checks branch to its target themselves:
  * on NULL: "jb hit; xor eax, eax; jmp T; hit: element", falling through
@@ -318,7 +413,7 @@ int jit_emit_array_lookup(struct jit_state *st, struct sl_map *map)
 	enum key_kind kind;
 	uint64_t idx = 0;
 	uint8_t reg = 0;
-	bool on_null = false;
+	bool on_null = false, in_range = false;
 	int64_t t;
 
 	if (!array_map_inlined(st, map))
@@ -326,7 +421,11 @@ int jit_emit_array_lookup(struct jit_state *st, struct sl_map *map)
 	t = null_branch(st, &on_null);
 	if (t == -2)
 		return 1;
-	kind = key_of(st, &idx, &reg);
+	kind = key_of(st, map, &idx, &reg, &in_range);
+	if (kind == KEY_REG && in_range) {
+		emit_in_range(st, map, reg, t, on_null);
+		return 1;
+	}
 	if (kind != KEY_CONST) {
 		emit_checked(st, map, kind, reg, t, on_null);
 		return 1;

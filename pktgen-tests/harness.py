@@ -120,7 +120,10 @@ class Engine:
                                                    "--vdev", port, "--",
                                                    "--forward-mode=io", "--auto-start",
                                                    "--port-topology=loop",
-                                                   "--total-num-mbufs=16384"]
+                                                   "--total-num-mbufs=16384",
+                                                   # a packed pool, as sluice's without
+                                                   # hugepages (README: Mbuf pool)
+                                                   "--mp-alloc=xbuf"]
             ready = "Press enter"
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(["stdbuf", "-oL"] + cmd, stdout=log,

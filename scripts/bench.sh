@@ -106,8 +106,9 @@ echo "== replay: sluice replay and sluice-replay --filter vs tcpdump -r -w, same
 python3 "$(dirname "$0")/bench_replay.py" "$sluice" "$b/pktgen-tests/sl-pcapgen"
 
 echo
-echo "== engine: sluice's worker against dpdk-testpmd io forwarding (and testpmd + a librte_bpf"
-echo "   keep-all JIT filter), one worker, 64 B frames, net_null and net_pcap (scripts/bench_engine.py)"
+echo "== engine: sluice's worker against dpdk-testpmd io forwarding (--mp-alloc=xbuf, and testpmd"
+echo "   + a librte_bpf keep-all JIT filter; tp-page: testpmd's default pool), one worker, 64 B frames,"
+echo "   net_null and net_pcap (scripts/bench_engine.py)"
 python3 "$(dirname "$0")/bench_engine.py" "$sluice" "$b"
 
 # --- pktgen (issue 12): the local traffic harness (sluice and testpmd over

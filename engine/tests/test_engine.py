@@ -566,8 +566,8 @@ def case_pool(env):
     src = env.gen("pool.pcap", 2500, 71)
     pkts = sl.packets(src)
     dst, js = os.path.join(env.tmp, "pool-out.pcap"), os.path.join(env.tmp, "pool.json")
-    args = ["--prog", env.obj, "--json", js, "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst),
-            "--forward", "0:self"]
+    args = ["--prog", env.obj, "--json", js,
+            "--port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst), "--forward", "0:self"]
     r = subprocess.run([env.sluice, "run"] + args + EAL, capture_output=True, text=True,
                        timeout=60)
     m = re.search(r"^sluice: (\d+) mbufs, (\d+) bytes apart( \(packed)?", r.stdout, re.M)
@@ -578,7 +578,8 @@ def case_pool(env):
     if "--no-huge" in EAL and not m.group(3):
         fail("pool: not packed without hugepages: %s" % m.group(0))
     if stride % 64 or stride >= 4096 or len(sets) != 32:
-        fail("pool: %d bytes apart: the headers of 32 mbufs fall in %d L1 sets" % (stride, len(sets)))
+        fail("pool: %d bytes apart: the headers of 32 mbufs fall in %d L1 sets"
+             % (stride, len(sets)))
     with open(js) as f:
         out = json.load(f)
     check_balance(out["stats"], "pool")
@@ -591,7 +592,8 @@ def case_pool(env):
     print("ok pool: %s mbufs %d bytes apart, %d packets" % (m.group(1), stride, len(pkts)))
 
 
-CASES = {"proto": case_proto, "pool": case_pool, "prefetch": case_prefetch, "twoports": case_twoports,
+CASES = {"proto": case_proto, "pool": case_pool, "prefetch": case_prefetch,
+         "twoports": case_twoports,
          "infinite": case_infinite, "verdicts": case_verdicts, "maps": case_maps,
          "workers": case_workers, "socket": case_socket, "errors": case_errors,
          "lazy": case_lazy, "redirect_miss": case_redirect_miss}

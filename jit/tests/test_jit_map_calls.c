@@ -27,7 +27,11 @@
  * element the map's C lookup finds (or MISS) for several indices, and the
  * code must have the form expected: an address of the element and no
  * bound check for a constant, "mov eax, edi" before the bound check for a
- * register, "mov eax, [rsi]" otherwise.
+ * register, "mov eax, [rsi]" otherwise, and no bound check for a register
+ * a byte load just set (below max_entries: the element by lea, or, the
+ * key in r0, by mov and shl), with its near misses (a half-word load, a
+ * jump landing between the load and the store) keeping theirs. The
+ * PERCPU_ARRAY shapes run again on a map of two worker slots as worker 1.
  *
  * usage: test_jit_map_calls [SEED]
  */
@@ -202,7 +206,7 @@ static void run_sequence(uint32_t type, uint32_t ks, struct sl_rng *rng)
 
 #define AMAX 1000   /* max_entries: "cmp eax, 1000" is 81 f8 e8 03 00 00 */
 
-enum form { F_CONST, F_NULL, F_REG, F_MEM };
+enum form { F_CONST, F_NULL, F_REG, F_MEM, F_RANGE };
 
 /* One shape: its key instructions (before "r2 = r10 - 4; r1 = map; call"), its form, and r0. */
 struct shape {
@@ -212,10 +216,13 @@ struct shape {
 	uint32_t n;
 	struct bpf_insn pre[6];
 	bool add_r6;          /* r0 on a hit: the element + r6 */
+	uint32_t mask;        /* the key is the input word & mask (a byte or half load), 0: all */
 };
 
 #define LD_IDX(r) I(BPF_LDX | BPF_MEM | BPF_W, r, 1, 0, 0)   /* rN = *(u32 *)(r1 + 0): unknown */
 #define ST_KEY(r) I(BPF_STX | BPF_MEM | BPF_W, 10, r, -4, 0)
+#define LD_B(r) I(BPF_LDX | BPF_MEM | BPF_B, r, 1, 0, 0)     /* rN = *(u8 *)(r1 + 0) */
+#define LD_H(r) I(BPF_LDX | BPF_MEM | BPF_H, r, 1, 0, 0)     /* rN = *(u16 *)(r1 + 0) */
 
 static const struct shape shapes[] = {
 	{ "immediate", F_CONST, 7, 1, { I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 7) }, false },
@@ -224,6 +231,14 @@ static const struct shape shapes[] = {
 						  I(BPF_STX | BPF_MEM | BPF_W, 10, 3, -4, 0) }, false },
 	{ "out of range", F_NULL, AMAX, 1, { I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, AMAX) }, false },
 	{ "register", F_REG, 0, 2, { LD_IDX(1), ST_KEY(1) }, false },
+	/* a byte below max_entries (1000): no bound check; r0 takes the mov + shl form */
+	{ "byte register", F_RANGE, 0, 2, { LD_B(1), ST_KEY(1) }, false, 0xff },
+	{ "byte register r0", F_RANGE, 0, 2, { LD_B(0), ST_KEY(0) }, false, 0xff },
+	{ "byte register r6", F_RANGE, 0, 2, { LD_B(6), ST_KEY(6) }, true, 0xff },
+	/* its near misses: a half word can reach 1000, a jump lands between load and store */
+	{ "half register", F_REG, 0, 2, { LD_H(1), ST_KEY(1) }, false, 0xffff },
+	{ "byte, jump between", F_REG, 0, 3, { LD_B(1), I(BPF_JMP | BPF_JNE | BPF_K, 1, 0, 0, 77),
+					       ST_KEY(1) }, false, 0xff },
 	/* near misses */
 	{ "slot overwritten", F_MEM, 0, 3, { LD_IDX(1), ST_KEY(1),
 					     I(BPF_ST | BPF_MEM | BPF_H, 10, 0, -4, 5) }, false },
@@ -311,7 +326,7 @@ static uint64_t array_model(struct sl_map *map, const struct shape *sh, const ui
 			    enum nchk nc)
 {
 	uint32_t in = inp[0];
-	uint32_t key = !sh ? in : sh->form <= F_NULL ? (uint32_t)sh->k : in;
+	uint32_t key = !sh ? in : sh->form <= F_NULL ? (uint32_t)sh->k : sh->mask ? in & sh->mask : in;
 	const uint64_t *v;
 
 	if (sh && sh->pre[sh->n - 1].code == (BPF_ST | BPF_MEM | BPF_H))
@@ -319,7 +334,7 @@ static uint64_t array_model(struct sl_map *map, const struct shape *sh, const ui
 	if (nc == NC_TARGET && inp[1] == JT_KEY)
 		return MISS;                   /* r0 = 0, straight to the null check */
 	v = sl_map_lookup_elem(map, &key);
-	return !v ? MISS : *v + (sh && sh->add_r6 ? (uint64_t)in + 1 : 0);
+	return !v ? MISS : *v + (sh && sh->add_r6 ? (uint64_t)(sh->mask ? in & sh->mask : in + 1) : 0);
 }
 
 static bool has(const struct sl_jit *jit, const void *bytes, size_t n)
@@ -343,6 +358,8 @@ static bool form_ok(const struct sl_jit *jit, struct sl_map *map, enum form f, i
 		return !has(jit, cmp, sizeof(cmp)) && !has(jit, &elem, sizeof(elem));
 	case F_REG:
 		return has(jit, reg, sizeof(reg)) && !has(jit, mem, sizeof(mem));
+	case F_RANGE:
+		return !has(jit, cmp, sizeof(cmp)) && !has(jit, mem, sizeof(mem)) && !has(jit, reg, sizeof(reg));
 	default:
 		return has(jit, mem, sizeof(mem));
 	}
@@ -353,10 +370,16 @@ static bool form_ok(const struct sl_jit *jit, struct sl_map *map, enum form f, i
  * rel32", JNE "add rax, r11; jmp rel32" (bound-checked forms; the constant
  * ones keep a test), neither for the near misses?
  */
-static bool nchk_ok(const struct sl_jit *jit, enum form f, enum nchk nc)
+static bool nchk_ok(const struct sl_jit *jit, enum form f, enum nchk nc, bool percpu)
 {
 	static const uint8_t on_null[] = { 0x31, 0xc0, 0xe9 }, on_hit[] = { 0x4c, 0x01, 0xd8, 0xe9 };
 	static const uint8_t test[] = { 0x48, 0x85, 0xc0 };
+
+	if (f == F_RANGE && (nc == NC_JEQ || nc == NC_JNE))   /* only the cpu check can say NULL */
+		return !has(jit, test, sizeof(test)) &&
+		       has(jit, on_null, sizeof(on_null)) == (percpu && nc == NC_JEQ);
+	if (f == F_RANGE)
+		return true;
 
 	if (f == F_CONST || f == F_NULL)
 		return !has(jit, on_null, sizeof(on_null)) && !has(jit, on_hit, sizeof(on_hit));
@@ -380,7 +403,7 @@ static void array_case(struct sl_map *map, const struct shape *sh, enum nchk nc,
 	if (!jit)
 		FATAL("sl_jit_compile: %s", log);
 	CHECK(form_ok(jit, map, sh ? sh->form : F_MEM, sh ? sh->k : 0) &&
-	      nchk_ok(jit, sh ? sh->form : F_MEM, nc),
+	      nchk_ok(jit, sh ? sh->form : F_MEM, nc, sl_map_is_percpu(map)),
 	      "type %u shape '%s' check %s: not the expected code", type, name, nchk_names[nc]);
 	for (int t = 0; t < 12; t++) {
 		uint32_t in[16] = { t < 2 ? (uint32_t)t * (AMAX - 1) : t < 4 ? AMAX + (uint32_t)t :
@@ -396,10 +419,11 @@ static void array_case(struct sl_map *map, const struct shape *sh, enum nchk nc,
 	sl_prog_free(p);
 }
 
-static void array_shapes(uint32_t type, struct sl_rng *rng)
+/* @p ncpus 2: a PERCPU_ARRAY of two worker slots, run as worker 1 (cpu * slot added) */
+static void array_shapes(uint32_t type, unsigned ncpus, struct sl_rng *rng)
 {
 	struct sl_map_def def = { type, 4, 8, AMAX, 0 };
-	struct sl_map *map = sl_map_create("array", &def, 1);
+	struct sl_map *map = sl_map_create("array", &def, ncpus);
 	size_t nsh = sizeof(shapes) / sizeof(shapes[0]);
 
 	if (!map)
@@ -521,8 +545,12 @@ int main(int argc, char **argv)
 	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
 		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
 			hash_chains(types[t], sizes[s], &rng);
-	array_shapes(BPF_MAP_TYPE_ARRAY, &rng);
-	array_shapes(BPF_MAP_TYPE_PERCPU_ARRAY, &rng);
+	array_shapes(BPF_MAP_TYPE_ARRAY, 1, &rng);
+	array_shapes(BPF_MAP_TYPE_PERCPU_ARRAY, 1, &rng);
+	sl_map_worker_offline();
+	if (sl_map_worker_online(1))
+		FATAL("sl_map_worker_online(1) failed");
+	array_shapes(BPF_MAP_TYPE_PERCPU_ARRAY, 2, &rng);
 	sl_map_worker_offline();
 	return sl_test_done("jit-map-calls");
 }
