@@ -13,7 +13,9 @@
  *   emit_jmp.c   jumps, compares, cmov/setcc and the other compare fusions
  *   layout.c, inline.c   functions, registers and frames; callees in place
  *   peephole.c, consts.c, liveness.c, fuse_late.c, sink.c   analyses and
- *                the fusions they mark, before any code is emitted
+ *                the fusions they mark, before any code is emitted (also
+ *                fuse_mem.c: addresses folded into loads; merge_st.c: byte
+ *                stores merged)
  *   map_calls.c, burst.c, jit_rt.c   map lookups inline, the burst entry,
  *                run-time helpers of the compiled code
  *
