@@ -734,6 +734,7 @@ static int fmt_array(struct out *o, const struct btf *btf, const struct btf_type
 			ret = -EAGAIN;  /* u8[1]: as a list */
 		if (ret != -EAGAIN)
 			return 0;
+		ret = 0;
 	}
 	put(o, "[");
 	for (uint32_t i = 0; i < a->nelems && !ret; i++) {

@@ -31,8 +31,9 @@
  * allocates on RX; net_tap and net_af_packet copy to the kernel; net_null
  * and net_pcap free on TX; mbufs in RX descriptors (a NIC's, net_pcap's
  * infinite_rx copy of its file) and in TX descriptors not yet completed
- * are freed when close releases the queues, before the count. A driver that
- * keeps one anyway is what the count is there to catch.
+ * are freed when close releases the queues, before the count
+ * (rte_eth_tx_done_cleanup would only free the completed ones earlier).
+ * A driver that keeps one anyway is what the count is there to catch.
  */
 #include <string.h>
 

@@ -389,6 +389,13 @@ void sl_cpumap_stop(struct sl_engine *eng);
  */
 void sl_ports_drain(struct sl_engine *eng);
 /**
+ * txpcap_check.c: once the ports are closed, each net_pcap port's tx_pcap
+ * files (regular files) hold as many whole records as packets the port
+ * took; otherwise one line and eng->failed (net_pcap counts a packet sent
+ * whatever its write did). Control thread; called by sl_ports_stop.
+ */
+void sl_ports_check_tx_pcaps(struct sl_engine *eng);
+/**
  * Drain (sl_ports_drain), read each port's link and NIC counters, stop and close every port, count
  * the mbufs not back in the pool (said, and a failed run, if any), free the
  * mempool. Safe to call twice.

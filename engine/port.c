@@ -598,8 +598,10 @@ void sl_ports_stop(struct sl_engine *eng)
 	}
 	if (!eng->pool)
 		return;
-	if (eng->ports_up)  /* after a failed start the first error is the one line */
+	if (eng->ports_up) {  /* after a failed start the first error is the one line */
+		sl_ports_check_tx_pcaps(eng);  /* txpcap_check.c: files closed, each record there? */
 		count_mbufs(eng);
+	}
 	rte_mempool_free(eng->pool);
 	rte_mempool_free(eng->jumbo_pool);
 	eng->pool = NULL;

@@ -86,7 +86,6 @@ struct replay {
 	const char *prog_path;             /* --prog, else the config's object */
 	struct sl_run_opts ropts;          /* for report.c / json.c: port names, no_maps */
 	struct sl_engine eng;
-	bool stopped;                      /* a stop signal ended the loop before the input's end */
 	struct sl_pcap_reader rd;
 	struct sl_pcap_writer out[SL_RUN_MAX_PORTS];
 	struct sl_pcap_writer drops;
@@ -655,7 +654,10 @@ static int replay_loop(struct replay *rp, char *log, size_t log_len)
 		stop = every_4k(rp, ++n, show);
 		ret = 0;
 	}
-	rp->stopped = stop;
+	if (stop)  /* before the report, as an input error's line */
+		fprintf(stderr, "sluice replay: stopped by %s after %" PRIu64 " records of %s: "
+			"those are written and counted, the rest is not read\n",
+			sl_signal_name(sl_signal_stop()), n, rp->o->in_path);
 	if (show)
 		progress(rp, n, true);
 	s->rx = n;
@@ -819,10 +821,6 @@ int sl_replay_main(const struct sl_replay_opts *o)
 	sl_map_worker_offline();
 	if (in_err)
 		fprintf(stderr, "sluice replay: -r %s\n", log);
-	if (rp.stopped)
-		fprintf(stderr, "sluice replay: stopped by %s after %" PRIu64 " records of %s: "
-			"those are written and counted, the rest is not read\n",
-			sl_signal_name(sl_signal_stop()), rp.eng.workers[0].stats.rx, o->in_path);
 	err = close_outputs(&rp);
 	if (!o->quiet) {
 		fprintf(rp.report, "sluice: replayed %" PRIu64 " records of %s in %.3f s, %.3f s of CPU "

@@ -439,6 +439,13 @@ void jit_emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t fus
 		x86_shift_ri(&st->e, false, SH_SHR, dst, (uint8_t)in[1].imm);
 	else if (fuse == JIT_FUSE_LOAD_IDX || fuse == JIT_FUSE_LOAD_RR)
 		emit_load_index(st, in, fuse);
+	else if (fuse == JIT_FUSE_ST_MERGE) {                 /* mov word|dword|qword [m], src */
+		int32_t off = in->off;
+		int base = jit_mem_base(st, in->dst_reg, &off);
+
+		x86_store(&st->e, st->fuse[st->prog->n_insns + st->pc], base, off,
+			  st->rmap[in->src_reg]);
+	}
 	else if (fuse == JIT_FUSE_ZEXT)
 		x86_mov_rr(&st->e, false, dst, dst);
 	else if (fuse == JIT_FUSE_BE16_HI || fuse == JIT_FUSE_BE16_LO) {

@@ -76,6 +76,8 @@ enum {
 			       distance back to the mov */
 	JIT_FUSE_LOAD_RR,  /**< load [rS + rI + off]: "rT = rS; rT += rI" before it folded in
 			       (fuse_mem.c); the argument is rS << 4 | rI */
+	JIT_FUSE_ST_MERGE, /**< byte store of a value's byte 0: the store of all its bytes the
+			       group stores (merge_st.c); the argument is the width, 2, 4 or 8 */
 };
 
 /**
@@ -93,6 +95,14 @@ uint8_t *jit_jump_targets(const struct sl_prog *prog);
  * memory.
  */
 uint8_t *jit_peephole(const struct sl_prog *prog, bool blind);
+
+/**
+ * Byte stores of one value's bytes into adjacent addresses, nothing else
+ * touching memory between (merge_st.c, at the end of jit_peephole()):
+ * one 2-, 4- or 8-byte store (ST_MERGE) at the store of byte 0, the
+ * others NOP. Updates @p fuse.
+ */
+void jit_merge_stores(const struct sl_prog *prog, const uint8_t *targets, uint8_t *fuse);
 
 /** In a BE16_HI/LO's argument: the load is little-endian (no rol); the low bits are the shift. */
 #define JIT_BE16_LE 0x80

@@ -1165,6 +1165,7 @@ uint8_t *jit_peephole(const struct sl_prog *p, bool blind)
 	for (uint32_t pc = 0; pc + 1 < p->n_insns; pc++)
 		if (!fuse[pc] && !fuse[pc + 1] && !sl_isa_is_lddw(&p->insns[pc]))
 			match_at(p, targets, hi, zero, jp, pc, fuse, blind);
+	jit_merge_stores(p, targets, fuse);
 	free(targets);
 	free(hi);
 	free(zero);

@@ -10,15 +10,21 @@ reported as drained_at_stop, never as rx. proto_count passes every packet,
 so the expected figures follow from the inputs alone: a packet read from a
 capture goes into the ring and stays in the loop until the run stops (or a
 full ring refuses it); for each net_ring port tx = rx + drained_at_stop;
-rx = tx + drop + error; "mbufs_in_use_at_exit" is 0. The leak case puts
+rx = tx + drop + error; "mbufs_in_use_at_exit" is 0; a net_memif pair (it
+copies) ends with 0 and nothing drained; a tx_pcap cut short by the file
+size limit is found at stop (engine/txpcap_check.c). The leak case puts
 HOLD_MBUF_SO (hold_mbuf.c) in front of rte_eth_dev_close: a "driver" that
 keeps mbufs past close must still be reported, with exit 1.
 Exit 0 pass, 1 fail, 77 skip (net_pcap or net_ring missing).
 """
 import json
 import os
+import resource
+import signal
+import struct
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/common"))
 from sltest import EAL, fail  # noqa: E402
@@ -181,6 +187,130 @@ def case_ringout(env):
         len(got), n, st["drained_at_stop"]))
 
 
+def case_memifpair(env):
+    """net_memif copies: a server/client pair in one run (net_pcap -> memif0 ->
+    memif1 -> drop) holds no mbuf of ours at close (what is still in its shared
+    ring, if anything, are copies); nothing is drained there."""
+    if not sl.pmd_available("memif"):
+        print("SKIP: DPDK net_memif driver not installed")
+        sys.exit(77)
+    env.gen("m.pcap", 400, 8)
+    sock = env.path("m.sock")
+    st = env.stats(["--duration", "1", "--port", "net_pcap0,rx_pcap=m.pcap,infinite_rx=1",
+                    "--port", "net_memif0,role=server,socket=" + sock,
+                    "--port", "net_memif1,role=client,socket=" + sock,
+                    "--forward", "0:1", "--forward", "1:drop", "--forward", "2:drop"], "memif")
+    ports = check_common(st, "memifpair", set())
+    m0, m1 = ports["net_memif0"], ports["net_memif1"]
+    if m1["rx"] == 0 or m0["tx"] < m1["rx"] or st["drained_at_stop"] != 0:
+        fail("memifpair: memif0 %r memif1 %r drained %d" % (m0, m1, st["drained_at_stop"]))
+    print("ok memifpair: %d sent into memif0, %d received from memif1 (%d copies in flight at "
+          "stop), mbufs 0, nothing drained" % (m0["tx"], m1["rx"], m0["tx"] - m1["rx"]))
+
+
+def case_startfail(env):
+    """A port that cannot start after others did (net_pcap holding its whole file
+    in mbufs with infinite_rx, a net_ring): one line naming it, exit 1, the
+    started ports stopped and closed, no runtime directory left."""
+    env.gen("sf.pcap", 300, 9)
+    bad = "net_memif0,role=client,socket=" + env.path("no-dir/m.sock")
+    for order in ((0, 1, 2), (2, 0, 1)):
+        ports = ["net_pcap0,rx_pcap=sf.pcap,infinite_rx=1", "net_ring0", bad]
+        args = ["--prog", env.obj, "--no-maps", "--json", env.path("sf.json")]
+        for i in order:
+            args += ["--port", ports[i]]
+        r = env.run(args)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        if r.returncode != 1 or len(lines) != 1 or \
+                not lines[0].startswith("sluice run: port 'net_memif0': start: "):
+            fail("startfail %r: exit %d, stderr %r" % (order, r.returncode, lines))
+        if os.path.exists(env.path("sf.json")):
+            fail("startfail: a JSON report of a run that never ran")
+    print("ok startfail: %s" % lines[0])
+
+
+def case_sigstart(env):
+    """SIGINT as soon as the handlers are in: the run stops when start-up ends,
+    with its report; what the worker read by then is in the self-looping ring
+    (drained) or was refused by it (full); counters exact, mbufs 0."""
+    env.gen("ss.pcap", 5000, 10)
+    js = env.path("ss.json")
+    cmd = [env.sluice, "run", "--quiet", "--prog", env.obj, "--no-maps", "--json", js,
+           "--port", "net_pcap0,rx_pcap=ss.pcap", "--port", "net_ring0", "--forward", "0:1",
+           "--forward", "1:self"] + EAL
+    p = sl.spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=env.tmp)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 10:
+        try:
+            with open("/proc/%d/status" % p.pid) as f:
+                if any(l.startswith("SigCgt:") and int(l.split()[1], 16) & (1 << 1) for l in f):
+                    break
+        except OSError:
+            break
+        time.sleep(0.0005)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    if p.returncode != 0 or os.path.exists(sl.runtime_dir(p.pid)):
+        fail("sigstart: exit %d, stderr %r" % (p.returncode, err))
+    with open(js) as f:
+        st = json.load(f)["stats"]
+    ring = check_common(st, "sigstart", {"net_ring0"})["net_ring0"]
+    pc = ports_of(st)["net_pcap0"]["rx"]
+    # every packet read stays in the loop until the stop, unless the full ring refused it
+    if st["drained_at_stop"] + st["drop"] != pc or st["drop"] != st["tx_drop"] or \
+            st["drained_at_stop"] > 1024:
+        fail("sigstart: %d read from the capture, %d drained, drop %d" % (
+            pc, st["drained_at_stop"], st["drop"]))
+    print("ok sigstart: SIGINT during start-up: %d of 5000 packets read, %d drained, %d refused "
+          "by the full ring, ring rx %d; mbufs 0" % (pc, st["drained_at_stop"], st["drop"],
+                                                     ring["rx"]))
+
+
+def pcap_whole(path):
+    """(whole records, cut) of a pcap file written in host order."""
+    with open(path, "rb") as f:
+        d = f.read()
+    off, n = 24, 0
+    while off < len(d):
+        if len(d) - off < 16:
+            return n, True
+        cap = struct.unpack("<I", d[off + 8:off + 12])[0]
+        if cap > len(d) - off - 16:
+            return n, True
+        off, n = off + 16 + cap, n + 1
+    return n, False
+
+
+def case_txpcap(env):
+    """net_pcap counts a packet sent whatever its write did: a tx_pcap cut by the
+    file size limit (RLIMIT_FSIZE) is found at stop, said in one line, exit 1;
+    /dev/null (not a regular file) is not read back."""
+    n, limit = 20000, 1000000
+    env.gen("t.pcap", n, 11)
+    args = ["--prog", env.obj, "--no-maps", "--json", env.path("t.json"),
+            "--port", "net_pcap0,rx_pcap=t.pcap,tx_pcap=lim.pcap"] + EAL
+    p = sl.spawn([env.sluice, "run", "--quiet"] + args, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True, cwd=env.tmp,
+                 preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    out, err = p.communicate(timeout=120)
+    whole, cut = pcap_whole(env.path("lim.pcap"))
+    want = "sluice run: port 'net_pcap0': its tx_pcap holds %d whole records of the %d " \
+           "packets it took%s (a write failed: disk full, or the file size limit?)" % (
+               whole, n, ", the last one cut short" if cut else "")
+    ours = [l for l in err.splitlines() if l.startswith("sluice")]  # EAL says its memfd is small
+    if p.returncode != 1 or ours != [want] or not 0 < whole < n:
+        fail("txpcap: exit %d, stderr %r, want %r" % (p.returncode, ours, want))
+    with open(env.path("t.json")) as f:
+        st = json.load(f)["stats"]
+    if st["tx"] != n or st["mbufs_in_use_at_exit"] != 0:
+        fail("txpcap: %r" % st)
+    r = env.run(["--prog", env.obj, "--no-maps", "--port", "net_pcap0,rx_pcap=t.pcap,"
+                 "tx_pcap=/dev/null"])
+    if r.returncode != 0 or r.stderr.strip():
+        fail("txpcap /dev/null: exit %d %r" % (r.returncode, r.stderr))
+    print("ok txpcap: %s; /dev/null not read back" % want)
+
+
 def case_leak(env):
     """A driver that keeps mbufs past close (hold_mbuf.so in front of
     rte_eth_dev_close) is reported: one line, exit 1, the JSON's count; the
@@ -212,7 +342,8 @@ def case_leak(env):
 
 
 CASES = {f.__name__[5:]: f for f in (case_ringself, case_ringfull, case_ringpair,
-                                      case_ringworkers, case_ringout, case_leak)}
+                                      case_ringworkers, case_ringout, case_memifpair,
+                                      case_startfail, case_sigstart, case_txpcap, case_leak)}
 
 
 def main():

@@ -55,6 +55,6 @@ void pick_addr(struct gen *g, unsigned size, bool aligned, uint8_t *base, int16_
 void put_lddw(struct gen *g, uint8_t r, uint64_t v);
 
 /* jit_diff_mem.c */
-void gen_mem_shape(struct gen *g);   /* a folded address or a constant before a loop */
+void gen_mem_shape(struct gen *g);   /* a folded address, a constant before a loop, merged stores */
 
 #endif /* SL_JIT_DIFF_H */

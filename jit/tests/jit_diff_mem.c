@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_jit_diff's shapes for the JIT's address folding (jit/fuse_mem.c)
- * and for constants that reach a loop (jit/consts.c's
- * jit_const_reaching()), each with its near misses. Jumps stay local to
+ * test_jit_diff's shapes for the JIT's address folding (jit/fuse_mem.c),
+ * for constants that reach a loop (jit/consts.c's jit_const_reaching())
+ * and for byte stores merged into one (jit/merge_st.c), each with its
+ * near misses. Jumps stay local to
  * a shape (a random jump landing among them could leave a scalar where a
  * pointer is loaded from); the generator model is in test_jit_diff.c.
  */
@@ -180,15 +181,127 @@ static void gen_const_loop(struct gen *g)
 	sl_tgen_emit(&g->t, BPF_JMP | BPF_JNE | BPF_K, n, 0, (int16_t)((int32_t)head - (int32_t)g->t.n - 1), 0);
 }
 
+/* Byte @p j of rV (rT = rV; rT >>= 8j; or rV itself for byte 0) stored at [rB + off + j]. */
+static void store_byte(struct gen *g, uint8_t b, int16_t off, uint8_t v, uint8_t t, unsigned j,
+		       unsigned sh)
+{
+	uint8_t r = v;
+
+	if (j || sh) {
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, t, v, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, t, 0, 0, (int32_t)(8 * j + sh));
+		r = t;
+	}
+	sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, b, r, (int16_t)(off + (int)j), 0);
+}
+
+/*
+ * A value's bytes stored one by one, as clang copies a header into a
+ * packet (the JIT: one 2-, 4- or 8-byte store): byte j of rV in a random
+ * order as "rT = rV; rT >>= 8j; *(u8 *)(rB + off + j) = rT", byte 0 as rV
+ * itself, sometimes ending in clang's "... = rV; rV >>= 8; ... = rV"; rV
+ * sometimes loaded from bytes that overlap the destination (a header
+ * moved by a few bytes). Near misses: a byte from another shift or
+ * register, a byte left out or stored twice, a load of one of the bytes
+ * between the stores (it must see them as written), a store to one of
+ * them through another register between, a jump over some of them (from
+ * within, or from before landing among them), the base changed between,
+ * a 32-bit copy, rV changed between. The bytes
+ * reach the result: the buffer itself, or for the stack two loads of it.
+ */
+static void gen_store_split(struct gen *g)
+{
+	unsigned w = 2u << PICK(3), miss = PICK(16), at = PICK(w), perm[8], jpc = 0;
+	uint8_t v = scalar(g), t = scalar(g), o = scalar(g), q = scalar(g), b;
+	bool tail = PICK(2);
+	int16_t off, off2;
+
+	pick_addr(g, w, false, &b, &off);
+	if (v == t || v == o || t == o || q == v || q == t || q == o)
+		return;
+	for (unsigned j = 0; j < w; j++)
+		perm[j] = j;
+	for (unsigned j = w - 1; j > 0; j--) {
+		unsigned k = PICK(j + 1), x = perm[j];
+
+		perm[j] = perm[k];
+		perm[k] = x;
+	}
+	item(g);
+	if (PICK(3) == 0) {                      /* the value from bytes that overlap */
+		off2 = (int16_t)(off + (int)PICK(7) - 3);
+		if (g->kind[b] == K_MEM ? off2 >= 0 && off2 + 8 <= MEM_OPS :
+		    off2 + 8 <= 0 && off2 >= -(g->in_sub ? 32 : STACK_OPS))
+			sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, v, b, off2, 0);
+	}
+	if (miss == 7 && g->kind[b] == K_MEM) {  /* through a copy of the base, changed between */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, q, b, 0, 0);
+		b = q;
+	}
+	if (miss == 10) {                        /* from before, landing among the stores */
+		jpc = g->t.n;
+		jump_fwd(g, o, 0);
+	}
+	for (unsigned i = 0; i < w; i++) {
+		unsigned j = perm[i];
+
+		if (i == at && miss == 10)
+			g->t.insns[jpc].off = (int16_t)(g->t.n - jpc - 1);
+		if (tail && (j == 0 || j == 1))
+			continue;                        /* clang's order: bytes 0 and 1 last */
+		if (i == at && miss == 2)
+			continue;                        /* left out */
+		if (i == at && miss == 4) {
+			sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_B, o, b, (int16_t)(off + (int)PICK(w)), 0);
+		} else if (i == at && miss == 5 && g->kind[b] == K_MEM) {
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, q, b, 0, 0);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, q, 0, 0, 1);
+			sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, q, o, (int16_t)(off + (int)PICK(w) - 1), 0);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, q, 0, 0, 0);
+		} else if (i == at && miss == 6) {
+			jump_fwd(g, o, 1);
+			filler(g, o, false);
+		} else if (i == at && miss == 7 && b == q) {
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, q, 0, 0, 1);
+			off = (int16_t)(off - 1);
+		} else if (i == at && miss == 8) {
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, t, v, 0, 0);   /* 32-bit copy */
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, t, 0, 0, (int32_t)(8 * j));
+			sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, b, t, (int16_t)(off + (int)j), 0);
+			continue;
+		} else if (i == at && miss == 9) {
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_K, v, 0, 0, edge_imm(g));
+		}
+		store_byte(g, b, off, i == at && miss == 1 ? o : v, t, j, i == at && miss == 0);
+		if (i == at && miss == 3)
+			store_byte(g, b, off, v, t, perm[PICK(w)], PICK(2));   /* twice */
+	}
+	if (tail) {                              /* "... = rV; rV >>= 8; ... = rV" */
+		sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, b, v, off, 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, v, 0, 0, 8);
+		sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, b, v, (int16_t)(off + 1), 0);
+	}
+	if (b == q)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, q, 0, 0, 0);   /* no pointer left */
+	if (g->kind[b] == K_STACK) {             /* the stack's bytes into the result */
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, t, b, (int16_t)(off & ~7), 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, o, t, 0, 0);
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, t, b, (int16_t)((off + (int)w - 1) & ~7), 0);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, o, t, 0, 0);
+	}
+}
+
 /* One of the shapes above (test_jit_diff's body picks this now and then). */
 void gen_mem_shape(struct gen *g)
 {
-	unsigned w = PICK(3);
+	unsigned w = PICK(4);
 
 	if (w == 0)
 		gen_index_gap(g);
 	else if (w == 1)
 		gen_load_rr(g);
-	else
+	else if (w == 2)
 		gen_const_loop(g);
+	else
+		gen_store_split(g);
 }

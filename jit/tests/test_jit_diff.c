@@ -1378,8 +1378,10 @@ static void gen_body(struct gen *g, unsigned n)
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
 		unsigned w = sl_tgen_pick(&g->t, 100);
 
-		if (w < 31)
+		if (w < 29)
 			gen_alu(g);
+		else if (w < 31)
+			gen_mem_shape(g);   /* jit_diff_mem.c */
 		else if (w < 32)
 			gen_mask_cmp(g);
 		else if (w < 34)
@@ -1398,10 +1400,8 @@ static void gen_body(struct gen *g, unsigned n)
 			gen_mulrot(g);
 		else if (w < 42)
 			gen_rotate2(g);
-		else if (w < 43 && sl_tgen_pick(&g->t, 2))
-			gen_index_load(g);
 		else if (w < 43)
-			gen_mem_shape(g);   /* jit_diff_mem.c */
+			gen_index_load(g);
 		else if (w < 45)
 			gen_mul_add(g);
 		else if (w < 60)
