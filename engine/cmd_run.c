@@ -624,6 +624,8 @@ static int run(struct sl_run_opts *o)
 		return err == -EINVAL ? 2 : 1;
 	err = prepare(&eng, o, &entries);
 	err = err ? err : sl_ports_start(&eng);
+	if (!err)
+		sl_ports_find_rings(&eng);  /* drain.c: net_ring ports, for the end of input */
 	err = err ? err : sl_cpumap_start(&eng);
 	if (!err)
 		sl_config_apply_egress(&eng);

@@ -15,6 +15,9 @@
  * DPDK's dummy one), sl_ports_drain() reads every RX queue of every started
  * net_ring port until it is empty and frees each mbuf. The mbuf count
  * (port.c, after the ports closed) then means exactly "held by nobody".
+ * Before that, at the end of a finite input, the control loop (stats.c)
+ * waits for these rings to empty, or to stop emptying (a loop), so that
+ * what a ring further down the path holds is forwarded rather than drained.
  *
  * Counting: a drained packet was transmitted by the engine (counted in tx
  * and in its port's tx when the ring took it) and is never received again:
@@ -74,6 +77,12 @@ static uint64_t drain_port(struct sl_engine *eng, unsigned i, uint64_t budget)
 	return n;
 }
 
+void sl_ports_find_rings(struct sl_engine *eng)
+{
+	for (unsigned i = 0; i < eng->nports; i++)
+		eng->port_ring[i] = eng->port_started[i] && rx_is_own_tx(eng->port_id[i]);
+}
+
 void sl_ports_drain(struct sl_engine *eng)
 {
 	uint64_t budget;
@@ -81,10 +90,11 @@ void sl_ports_drain(struct sl_engine *eng)
 	if (!eng->pool)
 		return;
 	budget = (uint64_t)eng->pool->size + (eng->jumbo_pool ? eng->jumbo_pool->size : 0);
+	sl_ports_find_rings(eng);  /* also after a start that failed midway */
 	for (unsigned i = 0; i < eng->nports; i++) {
 		uint64_t n;
 
-		if (!eng->port_started[i] || !rx_is_own_tx(eng->port_id[i]))
+		if (!eng->port_started[i] || !eng->port_ring[i])
 			continue;
 		n = drain_port(eng, i, budget);
 		eng->port_drained[i] += n;

@@ -215,6 +215,7 @@ struct sl_engine {
 	bool ports_stopped;                 /**< mbufs_in_use_at_exit was counted */
 	uint64_t drained_at_stop;           /**< sent into net_ring ports, freed at stop (drain.c) */
 	uint64_t port_drained[SL_RUN_MAX_PORTS]; /**< the same per port */
+	bool port_ring[SL_RUN_MAX_PORTS];    /**< net_ring: its RX gives back what was sent into it */
 	struct sl_ctl *ctl;                 /**< control socket server, or NULL (ctl_server.c) */
 	struct sl_slot_prog *slot_progs;    /**< programs ctl put into PROG_ARRAY slots (reload.c) */
 	uint32_t capture_on;                /**< `ctl capture` running: workers read it once per burst */
@@ -388,6 +389,8 @@ void sl_cpumap_stop(struct sl_engine *eng);
  * thread; called by sl_ports_stop.
  */
 void sl_ports_drain(struct sl_engine *eng);
+/** drain.c: port_ring[] of every started port (after sl_ports_start). */
+void sl_ports_find_rings(struct sl_engine *eng);
 /**
  * txpcap_check.c: once the ports are closed, each net_pcap port's tx_pcap
  * files (regular files) hold as many whole records as packets the port

@@ -11,7 +11,11 @@
  * with rx_pcap and no infinite_rx, the packets received *and processed* on
  * it (workers publish a port's rx count only after the burst's verdicts and
  * TX) equal the packets libpcap counted in the file: exact (the stall check
- * only catches an input that stopped short).
+ * only catches an input that stopped short). Then, if the engine sent packets
+ * into net_ring ports (drain.c), it goes on until their rings are empty, or
+ * for SETTLE_S after what they hold last went down (a loop, egress self,
+ * never empties): what a ring further down the path holds is forwarded,
+ * not drained at stop.
  * Every --stats-interval seconds, and on SIGUSR1/SIGUSR2, it prints one
  * line of rates. A run that nothing but a signal or --duration can end
  * (no finite input) says so on stderr at start.
@@ -27,6 +31,7 @@
 
 #define POLL_US 10000
 #define STALL_SECS 2.0   /* a finite input that delivers nothing for this long has stopped */
+#define SETTLE_S 0.05    /* end of input: rings whose content stays this long are a loop */
 /*
  * The counters are summed at most this often (a turn of a loop that serves
  * a dump can come every few hundred microseconds): each sum reads lines
@@ -118,6 +123,32 @@ static bool inputs_done(const struct sl_engine *eng, const struct sl_worker_stat
 	return any && sum->cpu_in == sum->cpu_out;  /* CPUMAP rings empty (cpumap.c) */
 }
 
+/* Packets the engine sent into its own rings (net_ring ports) and has not read back. */
+static uint64_t ring_backlog(const struct sl_engine *eng, const struct sl_worker_stats *sum)
+{
+	uint64_t n = 0;
+
+	for (unsigned p = 0; p < eng->nports; p++)
+		if (eng->port_ring[p] && sum->port_tx[p] > sum->port_rx[p])
+			n += sum->port_tx[p] - sum->port_rx[p];
+	return n;
+}
+
+/* After the end of input: true once the rings are empty or stopped emptying (SETTLE_S). */
+static bool rings_settled(const struct sl_engine *eng, const struct sl_worker_stats *sum,
+			  double t, uint64_t *low, double *since)
+{
+	uint64_t n = ring_backlog(eng, sum);
+
+	if (!n)
+		return true;
+	if (*since == 0 || n < *low) {  /* the first look, or still going down */
+		*low = n;
+		*since = t;
+	}
+	return t - *since >= SETTLE_S;
+}
+
 static void print_rates(const struct sl_worker_stats *cur, const struct sl_worker_stats *prev,
 			double t, double dt)
 {
@@ -180,6 +211,8 @@ static bool input_stalled(const struct sl_engine *eng, const struct sl_worker_st
 static bool loop_should_stop(struct sl_engine *eng, const struct sl_worker_stats *cur, double t,
 			     double start, uint64_t *last_rx, double *last_change, const char **why)
 {
+	static uint64_t ring_low;  /* rings_settled's state (one control loop per process) */
+	static double ring_since;
 	const struct sl_run_opts *o = eng->opts;
 	int sig = sl_signal_stop();
 
@@ -187,7 +220,7 @@ static bool loop_should_stop(struct sl_engine *eng, const struct sl_worker_stats
 		*why = sl_signal_name(sig);
 		return true;
 	}
-	if (inputs_done(eng, cur)) {
+	if (inputs_done(eng, cur) && rings_settled(eng, cur, t, &ring_low, &ring_since)) {
 		*why = "end of input";
 		return true;
 	}

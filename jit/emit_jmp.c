@@ -5,7 +5,8 @@
  *
  * A branch uses the native offsets of the previous pass: rel8 where the
  * displacement fitted then (jit_emit_branch()); a conditional jump with
- * moves sunk into it (sink.c) goes to its landing block instead. Jumps go
+ * moves sunk into it (sink.c) goes to its landing block instead, and the
+ * head of a cold tail (outline.c) to the tail, on the inverse condition. Jumps go
  * straight to where the plain gotos they land on lead (jit_thread_jump()),
  * and a jump to an exit is the epilogue itself when that is short.
  *
@@ -33,6 +34,10 @@ void jit_emit_branch(struct jit_state *st, enum x86_cc cc, uint32_t target)
 	if (cc != CC_ALWAYS && (st->sink[st->pc] & JIT_SINK_JUMP)) {
 		target = st->landing[st->pc];     /* the moves sunk into it, then the target */
 		st->landing_taken = true;
+	}
+	if (cc != CC_ALWAYS && st->outl_head == (int64_t)st->pc) {
+		cc = (enum x86_cc)(cc ^ 1);       /* a cold tail's head (outline.c): to the tail */
+		target = st->outl_at[st->pc];
 	}
 	prev = (int64_t)target - (int64_t)st->ends[st->pc];
 	rel8 = !st->first_pass && prev >= -128 && prev <= 127;

@@ -13,7 +13,9 @@
  *   emit_jmp.c   jumps, compares, cmov/setcc and the other compare fusions
  *   layout.c, inline.c   functions, registers and frames; callees in place
  *   peephole.c, consts.c, liveness.c, fuse_late.c, sink.c   analyses and
- *                the fusions they mark, before any code is emitted
+ *                the fusions they mark, before any code is emitted (also
+ *                fuse_mem.c: addresses folded into loads; merge_st.c: byte
+ *                stores merged)
  *   map_calls.c, burst.c, jit_rt.c   map lookups inline, the burst entry,
  *                run-time helpers of the compiled code
  *
@@ -285,12 +287,18 @@ static int emit_landings(struct jit_state *st)
 	return 0;
 }
 
-/* The instructions of function @p s, from st->e.len on (in its host's frame and registers). */
-static int emit_range(struct jit_state *st, struct jit_sub *s)
+/*
+ * Instructions [@p from, @p to) of function @p s, from st->e.len on (in
+ * its host's frame and registers). The head of a cold tail (outline.c)
+ * jumps to the tail on the inverse condition and the tail is left for
+ * emit_tails(), in a function emitted as itself, outside a burst entry.
+ */
+static int emit_insns(struct jit_state *st, struct jit_sub *s, uint32_t from, uint32_t to)
 {
 	const struct bpf_insn *insns = st->prog->insns;
+	bool tails = s->inline_call < 0 && !st->burst && to == s->end;
 
-	for (uint32_t pc = s->start; pc < s->end; pc++) {
+	for (uint32_t pc = from; pc < to; pc++) {
 		const struct bpf_insn *in = &insns[pc];
 
 		st->pc = pc;
@@ -298,8 +306,16 @@ static int emit_range(struct jit_state *st, struct jit_sub *s)
 		if (in->dst_reg >= SL_NREGS || in->src_reg >= SL_NREGS)
 			return jit_fail(st, -EINVAL, "invalid register (opcode 0x%02x)", in->code);
 		st->landing_taken = false;
+		st->outl_head = tails && st->outl[pc] ? (int64_t)pc : -1;
 		if (emit_insn(st, in))
 			return st->log.err;
+		if (st->outl_head >= 0) {
+			st->outl_pcs[st->noutl++] = pc;
+			st->new_ends[pc] = (uint32_t)st->e.len;
+			st->outl_head = -1;
+			pc += st->outl[pc];                       /* the tail: emit_tails() */
+			continue;
+		}
 		if (st->sink[pc] & JIT_SINK_JUMP) {
 			if (st->landing_taken) {                        /* its landing block after the epilogue */
 				st->landing_subs[st->nlandings] = s;
@@ -313,6 +329,47 @@ static int emit_range(struct jit_state *st, struct jit_sub *s)
 			pc++;
 			st->new_addrs[pc] = st->new_ends[pc] = (uint32_t)st->e.len;
 		}
+	}
+	return 0;
+}
+
+static int emit_range(struct jit_state *st, struct jit_sub *s)
+{
+	return emit_insns(st, s, s->start, s->end);
+}
+
+/* Does the goto at @p pc end a tail with a jmp of its own (not one to the next instruction)? */
+static bool tail_ends_in_jmp(struct jit_state *st, uint32_t pc)
+{
+	const struct bpf_insn *in = &st->prog->insns[pc];
+
+	return in->code == (BPF_JMP | BPF_JA) && !st->fuse[pc] &&
+	       jit_thread_jump(st, (int64_t)pc + 1 + in->off) != (int64_t)pc + 1;
+}
+
+/*
+ * The cold tails of the function being emitted (outline.c), after its
+ * epilogue: each tail, then a jmp to where its head would have fallen
+ * (rel8 when it fitted in the previous pass), unless it ends in a goto
+ * that jumps.
+ */
+static int emit_tails(struct jit_state *st, struct jit_sub *s)
+{
+	for (uint32_t k = 0; k < st->noutl; k++) {
+		uint32_t i = st->outl_pcs[k], n = i + 1 + st->outl[i];
+		int64_t prev;
+		bool rel8;
+
+		st->new_outl_at[i] = (uint32_t)st->e.len;
+		if (emit_insns(st, s, i + 1, n))
+			return st->log.err;
+		if (!tail_ends_in_jmp(st, n - 1)) {
+			prev = (int64_t)st->addrs[n] - (int64_t)st->outl_end[i];
+			rel8 = !st->first_pass && prev >= -128 && prev <= 127;
+			x86_jcc_rel(&st->e, CC_ALWAYS, (int32_t)((int64_t)st->addrs[n] -
+				    (int64_t)(st->e.len + x86_jcc_size(CC_ALWAYS, rel8))), rel8);
+		}
+		st->new_outl_end[i] = (uint32_t)st->e.len;
 	}
 	return 0;
 }
@@ -344,6 +401,7 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 	if (s == &st->subs[0] && st->tail_calls)
 		x86_mov_rr(&st->e, false, TCC, X_RAX);              /* r12d = count */
 	st->nlandings = 0;
+	st->noutl = 0;
 	if (emit_range(st, s))
 		return st->log.err;
 	s->new_epi = (uint32_t)st->e.len;
@@ -351,7 +409,7 @@ static int emit_sub(struct jit_state *st, struct jit_sub *s)
 		st->burst->tail(st);                /* burst.c: epilogue, then the loop's test */
 	else
 		jit_emit_epilogue(st, true);
-	return emit_landings(st);
+	return emit_tails(st, s) ? st->log.err : emit_landings(st);
 }
 
 /* One pass over every function; @return 0 or -errno. */
@@ -371,6 +429,8 @@ static int run_pass(struct jit_state *st)
 	t = st->ends, st->ends = st->new_ends, st->new_ends = t;
 	t = st->landing, st->landing = st->new_landing, st->new_landing = t;
 	t = st->landing_end, st->landing_end = st->new_landing_end, st->new_landing_end = t;
+	t = st->outl_at, st->outl_at = st->new_outl_at, st->new_outl_at = t;
+	t = st->outl_end, st->outl_end = st->new_outl_end, st->new_outl_end = t;
 	for (uint32_t i = 0; i < st->nsubs; i++) {
 		struct jit_sub *s = &st->subs[i];
 
@@ -422,12 +482,20 @@ static int alloc_state(struct jit_state *st)
 	st->new_landing_end = calloc(n, sizeof(uint32_t));
 	st->landing_pcs = calloc(n, sizeof(uint32_t));
 	st->landing_subs = calloc(n, sizeof(*st->landing_subs));
+	st->outl = st->sink ? jit_outline_marks(st->prog, st->fuse, st->dead, st->sink, st->targets) : NULL;
+	st->outl_at = calloc(n, sizeof(uint32_t));
+	st->outl_end = calloc(n, sizeof(uint32_t));
+	st->new_outl_at = calloc(n, sizeof(uint32_t));
+	st->new_outl_end = calloc(n, sizeof(uint32_t));
+	st->outl_pcs = calloc(n, sizeof(uint32_t));
+	st->outl_head = -1;
 	st->low = st->fuse ? jit_low_only(st->prog, st->fuse) : NULL;
 	st->hi_zero = jit_hi_zero(st->prog);
 	st->fits16 = jit_fits(st->prog, 16);
 	if (!st->addrs || !st->ends || !st->new_addrs || !st->new_ends || !st->fuse || !st->dead ||
 	    !st->low || !st->hi_zero || !st->fits16 || !st->live || !st->targets || !st->sink || !st->landing ||
-	    !st->landing_end || !st->new_landing || !st->new_landing_end || !st->landing_pcs || !st->landing_subs)
+	    !st->landing_end || !st->new_landing || !st->new_landing_end || !st->landing_pcs || !st->landing_subs ||
+	    !st->outl || !st->outl_at || !st->outl_end || !st->new_outl_at || !st->new_outl_end || !st->outl_pcs)
 		return jit_fail(st, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -454,6 +522,12 @@ static void free_state(struct jit_state *st)
 	free(st->new_landing_end);
 	free(st->landing_pcs);
 	free(st->landing_subs);
+	free(st->outl);
+	free(st->outl_at);
+	free(st->outl_end);
+	free(st->new_outl_at);
+	free(st->new_outl_end);
+	free(st->outl_pcs);
 }
 
 /* Sizing passes until the layout stops changing. @return code size, or 0 with st->log.err. */

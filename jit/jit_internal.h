@@ -179,6 +179,19 @@ void jit_fuse_cmp(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead
 bool jit_mask_cmp_args(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc, uint32_t j,
 		       uint32_t *c, unsigned *k, bool *hi_needed);
 
+/** Longest cold tail (instructions after its head jump) outline.c moves after the epilogue. */
+#define JIT_OUTLINE_MAX 8
+
+/**
+ * Cold rule tails (outline.c): per instruction, 0, or for a conditional
+ * jump over a short tail that leaves early, the tail's length (jit.c then
+ * inverts the jump and emits the tail after the epilogue). @p fuse,
+ * @p dead, @p sink: the final fusions, dead code and sunk moves.
+ * @return n_insns + 1 bytes (calloc'ed, caller frees) or NULL.
+ */
+uint8_t *jit_outline_marks(const struct sl_prog *prog, const uint8_t *fuse, const uint8_t *dead,
+			   const uint8_t *sink, const uint8_t *targets);
+
 /**
  * Upper halves read later (liveness.c): per instruction, the registers
  * whose bits 32-63 some instruction after it may read (bit n: rn), on the

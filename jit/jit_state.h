@@ -94,6 +94,11 @@ struct jit_state {
 	uint32_t *landing_pcs, nlandings;      /* sunk jumps of the function being emitted */
 	struct jit_sub **landing_subs;      /* and the function of each (one emitted in place, too) */
 	bool landing_taken;                 /* the instruction being emitted branched to its landing block */
+	uint8_t *outl;                      /* per head jump: its cold tail's length (outline.c), else 0 */
+	uint32_t *outl_at, *outl_end;       /* per head: its tail, previous pass */
+	uint32_t *new_outl_at, *new_outl_end;  /* the same, pass being emitted */
+	uint32_t *outl_pcs, noutl;          /* heads of the function being emitted */
+	int64_t outl_head;                  /* the head being emitted (its jump goes to the tail), or -1 */
 	uint8_t rmap[SL_NREGS];          /* register map of the function being emitted */
 	uint32_t pc;
 	bool first_pass;

@@ -181,15 +181,18 @@ static void gen_const_loop(struct gen *g)
 	sl_tgen_emit(&g->t, BPF_JMP | BPF_JNE | BPF_K, n, 0, (int16_t)((int32_t)head - (int32_t)g->t.n - 1), 0);
 }
 
-/* Byte @p j of rV (rT = rV; rT >>= 8j; or rV itself for byte 0) stored at [rB + off + j]. */
+/*
+ * Byte @p j of rV (rT = rV; rT >>= 8j; or rV itself for byte 0) stored at
+ * [rB + off + j]; v3's "wT = wV; wT >>= 8j" for bytes 0-3 when @p w32.
+ */
 static void store_byte(struct gen *g, uint8_t b, int16_t off, uint8_t v, uint8_t t, unsigned j,
-		       unsigned sh)
+		       unsigned sh, bool w32)
 {
-	uint8_t r = v;
+	uint8_t r = v, cls = w32 && 8 * j + sh < 32 ? BPF_ALU : BPF_ALU64;
 
 	if (j || sh) {
-		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, t, v, 0, 0);
-		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, t, 0, 0, (int32_t)(8 * j + sh));
+		sl_tgen_emit(&g->t, cls | BPF_MOV | BPF_X, t, v, 0, 0);
+		sl_tgen_emit(&g->t, cls | BPF_RSH | BPF_K, t, 0, 0, (int32_t)(8 * j + sh));
 		r = t;
 	}
 	sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, b, r, (int16_t)(off + (int)j), 0);
@@ -198,22 +201,25 @@ static void store_byte(struct gen *g, uint8_t b, int16_t off, uint8_t v, uint8_t
 /*
  * A value's bytes stored one by one, as clang copies a header into a
  * packet (the JIT: one 2-, 4- or 8-byte store): byte j of rV in a random
- * order as "rT = rV; rT >>= 8j; *(u8 *)(rB + off + j) = rT", byte 0 as rV
- * itself, sometimes ending in clang's "... = rV; rV >>= 8; ... = rV"; rV
+ * order as "rT = rV; rT >>= 8j; *(u8 *)(rB + off + j) = rT" (or v3's
+ * 32-bit "wT = wV; wT >>= 8j" for bytes 0-3), byte 0 as rV itself,
+ * sometimes ending in clang's "... = rV; rV >>= 8; ... = rV"; rV
  * sometimes loaded from bytes that overlap the destination (a header
  * moved by a few bytes). Near misses: a byte from another shift or
  * register, a byte left out or stored twice, a load of one of the bytes
  * between the stores (it must see them as written), a store to one of
  * them through another register between, a jump over some of them (from
  * within, or from before landing among them), the base changed between,
- * a 32-bit copy, rV changed between. The bytes
+ * a 32-bit copy shifted for a byte of the upper half (64- or 32-bit
+ * shift), a 32-bit shift before a 64-bit one, byte 0 from a 32-bit copy,
+ * rV changed between. The bytes
  * reach the result: the buffer itself, or for the stack two loads of it.
  */
 static void gen_store_split(struct gen *g)
 {
 	unsigned w = 2u << PICK(3), miss = PICK(16), at = PICK(w), perm[8], jpc = 0;
 	uint8_t v = scalar(g), t = scalar(g), o = scalar(g), q = scalar(g), b;
-	bool tail = PICK(2);
+	bool tail = PICK(2), w32 = PICK(2);
 	int16_t off, off2;
 
 	pick_addr(g, w, false, &b, &off);
@@ -271,14 +277,29 @@ static void gen_store_split(struct gen *g)
 			continue;
 		} else if (i == at && miss == 9) {
 			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_K, v, 0, 0, edge_imm(g));
+		} else if (i == at && miss == 12 && j >= 4) {       /* a 32-bit shift, then 64-bit */
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, t, v, 0, 0);
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_RSH | BPF_K, t, 0, 0, 8);
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, t, 0, 0, (int32_t)(8 * j - 8));
+			sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, b, t, (int16_t)(off + (int)j), 0);
+			continue;
+		} else if (miss == 13 && j == 0 && !tail) {          /* byte 0 from a 32-bit copy */
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, t, v, 0, 0);
+			sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, b, t, off, 0);
+			continue;
+		} else if (i == at && miss == 11 && j >= 4) {       /* a 32-bit shift of the low half */
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, t, v, 0, 0);
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_RSH | BPF_K, t, 0, 0, (int32_t)(8 * (j - 4) + 8));
+			sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, b, t, (int16_t)(off + (int)j), 0);
+			continue;
 		}
-		store_byte(g, b, off, i == at && miss == 1 ? o : v, t, j, i == at && miss == 0);
+		store_byte(g, b, off, i == at && miss == 1 ? o : v, t, j, i == at && miss == 0, w32);
 		if (i == at && miss == 3)
-			store_byte(g, b, off, v, t, perm[PICK(w)], PICK(2));   /* twice */
+			store_byte(g, b, off, v, t, perm[PICK(w)], PICK(2), w32);   /* twice */
 	}
 	if (tail) {                              /* "... = rV; rV >>= 8; ... = rV" */
 		sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, b, v, off, 0);
-		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, v, 0, 0, 8);
+		sl_tgen_emit(&g->t, (w32 ? BPF_ALU : BPF_ALU64) | BPF_RSH | BPF_K, v, 0, 0, 8);
 		sl_tgen_emit(&g->t, BPF_STX | BPF_MEM | BPF_B, b, v, (int16_t)(off + 1), 0);
 	}
 	if (b == q)

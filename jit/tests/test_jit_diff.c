@@ -18,7 +18,8 @@
  *  - at the end every scalar is stored into the memory buffer.
  *  - stack slots reloaded and stored back (gen_reload()), bools whose
  *    "rC = 1" comes early (gen_setcc_far()), prefix tests "copy, mask,
- *    compare" with their near misses (gen_mask_cmp());
+ *    compare" with their near misses (gen_mask_cmp()), rule tails the JIT
+ *    moves out of line (gen_outline());
  * Then COUNT/4 socket filters (gen_socket): random LD_ABS / LD_IND around
  * both ends of a random packet, against the interpreter.
  *
@@ -1373,13 +1374,92 @@ static void gen_mask_cmp(struct gen *g)
 	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, x, 0, 0, edge_imm(g));
 }
 
+/* An exit block "r0 = a ^ b; exit" at the end of the program so far, with a goto over it; its pc. */
+static uint32_t exit_block(struct gen *g, uint8_t a, uint8_t b)
+{
+	uint32_t skip = g->t.n, blk;
+
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+	blk = g->t.n;
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, a, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, b, 0, 0);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	g->t.insns[skip].off = (int16_t)(g->t.n - skip - 1);
+	return blk;
+}
+
+/*
+ * A rule tail the JIT moves after the epilogue (outline.c): "if a != K
+ * goto N; c op= ...; [r0 = v;] if b op K2 goto OUT; N: c ^= a", OUT an
+ * exit block after N, or before the head (a backward jump), or a later
+ * item. Near misses: an == head, a jump landing in the tail, a tail
+ * longer than JIT_OUTLINE_MAX, a tail that does not leave, one ending in
+ * a goto to N, one ending in a select whose mov is N (cmov + jmp over it).
+ */
+static void gen_outline(struct gen *g)
+{
+	uint8_t a = scalar(g), b = scalar(g), c = scalar(g), v = scalar(g);
+	unsigned miss = sl_tgen_pick(&g->t, 12), how = sl_tgen_pick(&g->t, 3);
+	unsigned fill = miss == 2 ? 9 : 1 + sl_tgen_pick(&g->t, 3);
+	uint32_t head, into = 0, leave, blk = 0;
+	uint8_t jcls = sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32;
+	bool x = sl_tgen_pick(&g->t, 4) == 0;
+
+	if (miss == 4 || (how == 2 && (g->in_sub || g->njfix >= MAX_ITEMS)))
+		how = sl_tgen_pick(&g->t, 2);           /* (a later item only from the main function) */
+	if (a == c || b == c || v == c)
+		return;
+	item(g);
+	if (how == 1)
+		blk = exit_block(g, a, b);                  /* before the head: a backward jump */
+	if (miss == 3) {
+		into = g->t.n;
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JGT | BPF_K, c, 0, 0, (int32_t)sl_tgen_pick(&g->t, 16));
+	}
+	head = g->t.n;
+	sl_tgen_emit(&g->t, jcls | (miss == 1 ? BPF_JEQ : BPF_JNE) | (x ? BPF_X : BPF_K), a, x ? b : 0, 0,
+	    x ? 0 : edge_imm(g));
+	for (unsigned k = 0; k < fill; k++) {
+		if (miss == 3 && k == fill - 1)
+			g->t.insns[into].off = (int16_t)(g->t.n - into - 1);   /* lands in the tail */
+		sl_tgen_emit(&g->t, BPF_ALU64 | (k & 1 ? BPF_XOR : BPF_ADD) | BPF_K, c, 0, 0, edge_imm(g));
+	}
+	if (v != a && v != b && sl_tgen_pick(&g->t, 2))
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, v, 0, 0, edge_imm(g));  /* sinks */
+	leave = g->t.n;
+	if (how == 2) {
+		g->jfix[g->njfix].pc = leave;
+		g->jfix[g->njfix].item = g->nitems + sl_tgen_pick(&g->t, 8);
+		g->jfix[g->njfix].ja32 = false;
+		g->njfix++;
+	}
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) |
+	    (sl_tgen_pick(&g->t, 2) ? BPF_JEQ : BPF_JGT) | BPF_K, b, 0, 0, edge_imm(g));
+	if (miss == 5)
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);         /* a goto N */
+	if (miss == 6)                                     /* a select whose mov is N */
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JSGT | BPF_K, b, 0, 1, edge_imm(g));
+	g->t.insns[head].off = (int16_t)(g->t.n - head - 1);
+	if (miss == 6)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, c, a, 0, 0);
+	if (how == 0)
+		blk = exit_block(g, a, b);                  /* after N: a forward jump */
+	if (miss == 4)
+		blk = leave + 1;                            /* the tail does not leave: to N */
+	if (how != 2)
+		g->t.insns[leave].off = (int16_t)((int32_t)blk - (int32_t)leave - 1);
+}
+
 static void gen_body(struct gen *g, unsigned n)
 {
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
 		unsigned w = sl_tgen_pick(&g->t, 100);
 
-		if (w < 29)
+		if (w < 28)
 			gen_alu(g);
+		else if (w < 29)
+			gen_outline(g);
 		else if (w < 31)
 			gen_mem_shape(g);   /* jit_diff_mem.c */
 		else if (w < 32)
