@@ -94,7 +94,8 @@ echo
 echo "== control socket and hot reload (engine/tests/ctl/bench_ctl.py)"
 python3 engine/tests/ctl/bench_ctl.py "$sluice" "$b/pktgen-tests/sl-pcapgen" \
 	"$b/engine/tests/maps_mix.bpf.o" "$b/engine/tests/ctl/ctl_count_v1.bpf.o" \
-	"$b/engine/tests/ctl/ctl_count_v2.bpf.o" "$b/engine/tests/ctl/ctl_big.bpf.o"
+	"$b/engine/tests/ctl/ctl_count_v2.bpf.o" "$b/engine/tests/ctl/ctl_big.bpf.o" \
+	"$b/engine/tests/ctl/ctl_mix_ro.bpf.o"
 
 echo
 echo "== capture by verdict (scripts/bench_capture.py): capture off vs --verdict drop, Mpps and instructions/packet"

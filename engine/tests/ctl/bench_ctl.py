@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """make bench: the control socket's cost to the data path (not a test).
 
-usage: bench_ctl.py SLUICE PCAPGEN MAPS_MIX_OBJ CTL_V1_OBJ CTL_V2_OBJ [CTL_BIG_OBJ]
+usage: bench_ctl.py SLUICE PCAPGEN MAPS_MIX_OBJ CTL_V1_OBJ CTL_V2_OBJ [CTL_BIG_OBJ [MIX_RO_OBJ]]
 
 The engine gets every CPU this script was given: its main lcore (control
 thread, DPDK's interrupt and telemetry threads, the metrics thread) on the
@@ -32,8 +32,18 @@ an operator's tools would be: the worker owns its core.
    against a socket that does not exist (process starts and ends only,
    nothing of the engine's: on this VM, a process started and ended on the
    other CPU costs the worker, in proportion to the memory it maps; README,
-   ctl section). Slots of SLOT s: one with nothing on, then
-   ROUNDS rounds of the seven loaded kinds, each followed by a slot with
+   ctl section); and two anchors for the persistent reading client's cost:
+   socket stream only, the same reading client against a Python process
+   on the control CPU that answers each request with the saved answer's
+   bytes (the kernel's socket copies and the wakeups, no map walk, no
+   formatting, no engine), and memory traffic only, a process on the
+   control CPU that reads a buffer the size of by_src's bucket heads and
+   touched elements and copies the answer's size three times (output
+   buffer, socket buffers, client buffer), paced at the reading client's
+   dumps/s measured for 1 s before the slots. The CPUs the control thread,
+   the worker and the child processes are seen on (/proc stat field 39)
+   are sampled at every reading and printed. Slots of SLOT s: one with nothing on, then
+   ROUNDS rounds of the nine loaded kinds, each followed by a slot with
    nothing on, in an order that rotates (ORDERS) so that no kind always
    follows another. The first SETTLE s of a slot are not measured (a dump
    in flight ends, a process wakes). A slot's rate is rx over the engine's
@@ -49,7 +59,11 @@ an operator's tools would be: the worker owns its core.
    Then the control thread's instructions per dumped entry (callgrind,
    counted inside sl_ctl_dump_step over two dumps of the same map, filled
    by a preload file this time), which the machine's load does not change.
-2. A second engine runs ctl_count v1; a thread samples the port's received
+2. With MIX_RO_OBJ (ctl_mix_ro.bpf.o: maps_mix's by_src, its counters only
+   read by the worker), after the other parts, the same as 1. in 10 rounds
+   without callgrind: the anchor run that tells the dump's reading of the
+   lines the worker keeps writing from the rest of its cost.
+3. A second engine runs ctl_count v1; a thread samples the port's received
    packets every ~10 ms through DPDK telemetry (/ethdev/stats,0, answered by
    DPDK's telemetry thread, so sampling goes on while the control thread is
    busy reloading) from 0.3 s before a `prog_reload` of v2 to 0.3 s after it;
@@ -225,6 +239,64 @@ def parse_only(answer, on, quit):
                 raise SystemExit("saved answer has no entries")
 
 
+def fake_server(path, answer, quit):
+    """An anchor: a process on the control CPU that answers each request line on
+    @p path with the saved dump answer (the same bytes, sent whole): the kernel's
+    socket work and the wakeups of a client reading a dump, nothing of the
+    engine's (no map walk, no formatting). Serves one connection at a time."""
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(path)
+    ls.listen(1)
+    ls.settimeout(0.1)
+    out = answer + b"\n"
+    while not quit.is_set():
+        try:
+            s, _ = ls.accept()
+        except socket.timeout:
+            continue
+        s.settimeout(0.1)
+        pend = b""
+        while not quit.is_set():
+            try:
+                d = s.recv(4096)
+            except socket.timeout:
+                continue
+            if not d:
+                break
+            pend += d
+            while b"\n" in pend:
+                _, pend = pend.split(b"\n", 1)
+                s.sendall(out)
+        s.close()
+
+
+def mem_traffic(map_bytes, answer_bytes, rate, on, quit):
+    """An anchor: while @p on is set, @p rate times a second, the memory one dump
+    moves, with nothing of the engine's: a read of @p map_bytes (the map's bucket
+    heads and elements the walk reads) copied out, and three copies of
+    @p answer_bytes into distinct buffers (the engine's output buffer, the
+    kernel's socket buffers, the client's receive buffer). Paced: a period that
+    ends early sleeps the rest."""
+    src, dst = bytearray(map_bytes), bytearray(map_bytes)
+    ans = [bytearray(answer_bytes) for _ in range(4)]
+    for b in (src, dst, *ans):
+        b[::4096] = b"\1" * len(b[::4096])  # touched: backed by memory, not the zero page
+    period, nxt = 1.0 / rate, time.monotonic()
+    while not quit.is_set():
+        if not on.wait(0.05):
+            nxt = time.monotonic()
+            continue
+        dst[:] = src
+        for i in range(3):
+            ans[i + 1][:] = ans[i]
+        nxt += period
+        d = nxt - time.monotonic()
+        if d > 0:
+            time.sleep(d)
+        elif d < -1:
+            nxt = time.monotonic()
+
+
 def ctl_cpu_ms(client, sock, cmd, n=5):
     """(CPU ms (user + system), page faults) of one `CLIENT --json CMD` process, mean of
     @p n runs (@p client: `sluice-ctl` or `sluice ctl`)."""
@@ -250,11 +322,34 @@ def busy(on, quit):
                 x = (x * 31 + i) & 0xffffffff
 
 
+SEEN = {"control": set(), "worker": set(), "kids": set()}
+KID_PIDS = []
+
+
+def psr(pid, tid):
+    """The CPU thread @p tid of @p pid last ran on (/proc stat field 39), or None."""
+    try:
+        with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[36])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def note_cpus(pid, tid):
+    for key, ids in (("control", [(pid, pid)]), ("worker", [(pid, tid)]),
+                     ("kids", [(k, k) for k in KID_PIDS])):
+        for a, b in ids:
+            cpu = psr(a, b) if b is not None else None
+            if cpu is not None:
+                SEEN[key].add(cpu)
+
+
 def counters(c, pid, tid):
     """(engine CLOCK_MONOTONIC of the counters, rx, worker CPU s, control thread CPU s):
     the CPU times read before and after the request, interpolated to the engine's time."""
     t0, w0, m0 = time.monotonic(), cpu_s(pid, tid), cpu_s(pid, pid)
     st = c.req({"cmd": "stats"})
+    note_cpus(pid, tid)
     t1, w1, m1 = time.monotonic(), cpu_s(pid, tid), cpu_s(pid, pid)
     t = min(max(st["monotonic"], t0), t1)
     f = (t - t0) / (t1 - t0) if t1 > t0 else 0.5
@@ -262,10 +357,12 @@ def counters(c, pid, tid):
 
 
 SLOT, SETTLE = 0.30, 0.06  # a slot; the first part of it, after a switch, is not measured
-ROUNDS = 18                # each: seven loaded slots, each after a no-client slot
+ROUNDS = 18                # each: nine loaded slots, each after a no-client slot
 KINDS = ("sluice-ctl client", "sluice ctl client", "Python client, parsing",
-         "Python client, reading", "other CPU busy", "json.loads only", "process starts only")
-LEAN, CTL, PARSING, READING, BUSY, PARSE_ONLY, STARTS = range(len(KINDS))
+         "Python client, reading", "other CPU busy", "json.loads only", "process starts only",
+         "socket stream only", "memory traffic only")
+(LEAN, CTL, PARSING, READING, BUSY, PARSE_ONLY, STARTS, STREAM,
+ MEMORY) = range(len(KINDS))
 # rotate through every cyclic order and its reverse, so that no kind always follows another
 ORDERS = tuple(tuple((i + j) % len(KINDS) for j in range(len(KINDS))) for i in range(len(KINDS)))
 ORDERS += tuple(o[::-1] for o in ORDERS)
@@ -326,7 +423,11 @@ def where(pid):
     return ", ".join(out)
 
 
-def bench_dump(sluice, obj, pcap, tmp):
+def bench_dump(sluice, obj, pcap, tmp, rounds=ROUNDS, title="", instructions=True):
+    """The dump bench on program @p obj: @p rounds rounds; @p title: an anchor run's
+    heading suffix; @p instructions: also the control thread's callgrind count."""
+    for v in SEEN.values():
+        v.clear()
     sock = os.path.join(tmp, "dump.sock")
     p = start(sluice, obj, pcap, sock)
     c = Client(sock)
@@ -349,6 +450,20 @@ def bench_dump(sluice, obj, pcap, tmp):
     quit = multiprocessing.Event()
     on = [multiprocessing.Event() for _ in KINDS]
     dumps = multiprocessing.Value("l", 0)
+    # the memory anchor's pace: the reading client's dumps/s, measured here for 1 s
+    probe, t0 = multiprocessing.Process(target=dumper, args=(sock, on[READING], quit, dumps,
+                                                             entries, False)), time.monotonic()
+    on[READING].set()
+    probe.start()
+    time.sleep(1.0)
+    on[READING].clear()
+    rate = max(dumps.value / (time.monotonic() - t0), 1.0)
+    quit.set()
+    probe.join()
+    quit.clear()
+    dumps.value = 0
+    fake = os.path.join(tmp, "fake.sock")
+    map_bytes = 2 * 65536 * 8 + entries * 32  # by_src: 131,072 bucket heads, 32-byte elements
     kids = [multiprocessing.Process(target=ctl_client, args=(lean, sock, on[LEAN], quit, dumps)),
             multiprocessing.Process(target=ctl_client,
                                     args=([sluice, "ctl"], sock, on[CTL], quit, dumps)),
@@ -359,11 +474,23 @@ def bench_dump(sluice, obj, pcap, tmp):
             multiprocessing.Process(target=busy, args=(on[BUSY], quit)),
             multiprocessing.Process(target=parse_only, args=(answer, on[PARSE_ONLY], quit)),
             multiprocessing.Process(target=starts_only, args=(sluice, sock, on[STARTS], quit,
-                                                               dumps))]
+                                                               dumps)),
+            multiprocessing.Process(target=dumper,
+                                    args=(fake, on[STREAM], quit, dumps, entries, False)),
+            multiprocessing.Process(target=mem_traffic, args=(map_bytes, len(answer) + 1, rate,
+                                                              on[MEMORY], quit))]
+    server = multiprocessing.Process(target=fake_server, args=(fake, answer, quit))
+    server.start()
+    for _ in range(100):
+        if os.path.exists(fake):
+            break
+        time.sleep(0.05)
     for k in kids:
         k.start()
+    KID_PIDS[:] = [k.pid for k in kids] + [server.pid]
     time.sleep(0.3)
-    print("== control socket: worker Mpps while a client dumps a %d-entry HASH in a loop" % entries)
+    print("== control socket: worker Mpps while a client dumps a %d-entry HASH in a loop%s" %
+          (entries, title))
     print("   where each runs (CPUs allowed): engine: %s; the clients and anchors: %s" %
           (where(p.pid), ",".join(map(str, sorted(os.sched_getaffinity(0))))))
     print("   %d rounds of %.2f s slots (the first %.2f s after a switch not measured): no client, "
@@ -375,10 +502,13 @@ def bench_dump(sluice, obj, pcap, tmp):
           "engine's (what any work there costs) | json.loads of a saved answer in a loop, no "
           "socket (the parsing client's own work without the engine) | `sluice ctl --json "
           "stats` back to back against a socket that does not exist (process starts only, "
-          "nothing of the engine's), each followed by a "
+          "nothing of the engine's) | the reading client against a process answering the "
+          "saved answer's bytes (socket stream only, no engine) | a process reading and "
+          "copying a dump's memory at the reading client's pace (memory traffic only), each "
+          "followed by a "
           "no-client slot, in a rotating order; the child processes stay up and are switched "
           "on and off; each loaded slot against the mean of the no-client slots on either "
-          "side; rx over the engine's own clock (stats.monotonic)" % (ROUNDS, SLOT, SETTLE))
+          "side; rx over the engine's own clock (stats.monotonic)" % (rounds, SLOT, SETTLE))
     for name, (start_ms, start_pf), (dump_ms, dump_pf) in cost:
         print("   one `%s --json` process: %.1f ms of CPU and %.0f page faults for `stats` "
               "(process start and connection), %.1f ms and %.0f page faults for `map dump "
@@ -386,7 +516,7 @@ def bench_dump(sluice, obj, pcap, tmp):
               "printed included)" % (name, start_ms, start_pf, dump_ms, dump_pf))
     none, got = [slot(c, p.pid, tid, None, dumps)], [[] for _ in KINDS]
     ratio, ratio_cpu = [[] for _ in KINDS], [[] for _ in KINDS]
-    for r in range(ROUNDS):
+    for r in range(rounds):
         for k in ORDERS[r % len(ORDERS)]:
             got[k].append(slot(c, p.pid, tid, on[k], dumps))
             none.append(slot(c, p.pid, tid, None, dumps))
@@ -396,12 +526,18 @@ def bench_dump(sluice, obj, pcap, tmp):
             if nc and x[2]:
                 ratio_cpu[k].append(x[2] / nc)
     quit.set()
-    for k in kids:
+    for k in kids + [server]:
         k.join()
     stop(p)
-    if any(k.exitcode for k in kids):
+    if any(k.exitcode for k in kids + [server]):
         raise SystemExit("a client or an anchor process failed (exit codes %r)" %
-                         [k.exitcode for k in kids])
+                         [k.exitcode for k in kids + [server]])
+    print("  CPUs seen running (/proc stat field 39, sampled at every slot's readings): "
+          "control thread %s, worker %s, the child processes %s; memory anchor paced at %.0f "
+          "dumps/s (the reading client's, measured for 1 s before the slots) of %.2f MB read "
+          "and %.2f MB copied" % (sorted(SEEN["control"]), sorted(SEEN["worker"]),
+                                  sorted(SEEN["kids"]), rate, map_bytes / 1e6,
+                                  map_bytes / 1e6 + 3 * (len(answer) + 1) / 1e6))
 
     def mean(xs, i):
         return sum(x[i] for x in xs) / len(xs)
@@ -413,6 +549,8 @@ def bench_dump(sluice, obj, pcap, tmp):
                                                         mean(xs, 2))
         if mean(xs, 4) and k == STARTS:
             line += "; %.1f processes/s" % mean(xs, 4)
+        elif mean(xs, 4) and k == STREAM:
+            line += "; %.1f answers/s, no engine" % mean(xs, 4)
         elif mean(xs, 4):
             line += "; %.1f dumps/s, control thread %.2f of a CPU: %.1f ms per dump" % (
                 mean(xs, 4), mean(xs, 3), mean(xs, 3) / mean(xs, 4) * 1e3)
@@ -422,7 +560,7 @@ def bench_dump(sluice, obj, pcap, tmp):
         print("  %-22s ratios by round: %s" % (name, " ".join("%.3f" % x for x in ratio[k])))
     for k, name in enumerate(KINDS):
         print("  " + summary(name + " / no client", ratio[k]))
-    for k in (LEAN, CTL, PARSING, READING):
+    for k in (LEAN, CTL, PARSING, READING, STREAM, MEMORY):
         print("  " + summary(KINDS[k] + " / other CPU busy, same round",
                              [d / b for d, b in zip(ratio[k], ratio[BUSY]) if b]))
     print("  per worker CPU second: " + "; ".join(
@@ -430,20 +568,26 @@ def bench_dump(sluice, obj, pcap, tmp):
 
     def med(xs):
         return "%.3f" % median(xs) if xs else "-"
-    print("  AGAINST THE TARGET (>= 0.97): `sluice-ctl` client dumping in a loop / no client, "
+    head = "THIS ANCHOR RUN (not the target figure): " if title else \
+        "AGAINST THE TARGET (>= 0.97): "
+    print("  " + head + "`sluice-ctl` client dumping in a loop / no client, "
           "engine Mpps, median of %d rounds: %.3f (per worker CPU second %s; %.1f dumps/s). "
           "Beside it, same rounds, medians (per worker CPU second): `sluice ctl` client %.3f "
           "(%s; %.1f dumps/s), Python client parsing %.3f (%s), Python client reading %.3f "
           "(%s), other CPU busy %.3f (%s), json.loads only %.3f (%s), process starts only "
-          "%.3f (%s; %.1f processes/s). Under load the worker shares its CPU and the wall ratio "
+          "%.3f (%s; %.1f processes/s), socket stream only %.3f (%s; %.1f answers/s), memory "
+          "traffic only %.3f (%s). Under load the worker shares its CPU and the wall ratio "
           "is the scheduler's; quiet (worker cpu 1.00) the two agree" %
-          (ROUNDS, median(ratio[LEAN]), med(ratio_cpu[LEAN]), mean(got[LEAN], 4),
+          (rounds, median(ratio[LEAN]), med(ratio_cpu[LEAN]), mean(got[LEAN], 4),
            median(ratio[CTL]), med(ratio_cpu[CTL]), mean(got[CTL], 4),
            median(ratio[PARSING]), med(ratio_cpu[PARSING]), median(ratio[READING]),
            med(ratio_cpu[READING]), median(ratio[BUSY]), med(ratio_cpu[BUSY]),
            median(ratio[PARSE_ONLY]), med(ratio_cpu[PARSE_ONLY]), median(ratio[STARTS]),
-           med(ratio_cpu[STARTS]), mean(got[STARTS], 4)))
-    dump_instructions(sluice, obj, pcap, os.path.dirname(sock))
+           med(ratio_cpu[STARTS]), mean(got[STARTS], 4), median(ratio[STREAM]),
+           med(ratio_cpu[STREAM]), mean(got[STREAM], 4), median(ratio[MEMORY]),
+           med(ratio_cpu[MEMORY])))
+    if instructions:
+        dump_instructions(sluice, obj, pcap, os.path.dirname(sock))
 
 
 def dump_instructions(sluice, obj, pcap, tmp):
@@ -601,7 +745,7 @@ def bench_reload(sluice, v1, v2, pcap, tmp):
 
 
 def main():
-    if len(sys.argv) not in (6, 7):
+    if len(sys.argv) not in (6, 7, 8):
         print(__doc__)
         sys.exit(2)
     sluice, pcapgen, mix, v1, v2 = sys.argv[1:6]
@@ -610,8 +754,12 @@ def main():
         pcap = sl.gen_pcap(pcapgen, os.path.join(tmp, "in.pcap"), 500, 7)
         bench_dump(sluice, mix, pcap, tmp)
         bench_reload(sluice, v1, v2, pcap, tmp)
-        if len(sys.argv) == 7:
+        if len(sys.argv) >= 7:
             bench_big_dump(sluice, sys.argv[6], pcap, tmp, 1 << 20)
+        if len(sys.argv) == 8:
+            bench_dump(sluice, sys.argv[7], pcap, tmp, 10, " -- the anchor run: ctl_mix_ro.bpf.o, "
+                       "the worker only reading by_src's counters (compare the reading client "
+                       "with the first run's)", False)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * make bench (engine/tests/ctl/bench_ctl.py): maps_mix.bpf.o's maps and
+ * lookups with the per-source counter only read, never written once the
+ * source's entry exists. The same dump of by_src then reads no cache line
+ * the worker keeps writing: the anchor that tells the dump's reading of the
+ * worker's counters (a line moved between the CPUs per hot element and
+ * dump) from the rest of its cost. Every frame is dropped.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+struct mac {
+	__u8 b[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct mac);
+	__type(value, __u64);
+} by_src SEC(".maps");
+
+__u64 frames;
+
+SEC("xdp")
+int ctl_mix_ro(struct xdp_md *ctx)
+{
+	__u8 *data = (void *)(long)ctx->data;
+	__u8 *data_end = (void *)(long)ctx->data_end;
+	struct mac key;
+	__u64 one = 1, *n;
+
+	__sync_fetch_and_add(&frames, 1);
+	if (data + 12 > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(key.b, data + 6, 6);
+	n = bpf_map_lookup_elem(&by_src, &key);
+	if (!n)
+		bpf_map_update_elem(&by_src, &key, &one, BPF_NOEXIST);
+	else if (*n == 0x5a5a5a5a5a5aull)  /* read, never true: the value is 1 or a key's index */
+		return XDP_PASS;
+	return XDP_DROP;
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";
