@@ -117,12 +117,15 @@ static void match_mask_cmp(const struct sl_prog *p, const uint8_t *targets, uint
 			   uint32_t pc)
 {
 	const struct bpf_insn *mv = &p->insns[pc], *and = mv + 1;
-	uint8_t x = mv->dst_reg, cls = SL_OP_CLASS(and->code);
+	uint8_t x = mv->dst_reg, cls;
 	uint32_t j, c;
 	unsigned k;
 	bool hi;
 
-	if (!plain_copy(mv) || pc + 2 >= p->n_insns || fuse[pc] || dead[pc] || targets[pc + 1] ||
+	if (pc + 2 >= p->n_insns)              /* (and before reading the insn after the mov) */
+		return;
+	cls = SL_OP_CLASS(and->code);
+	if (!plain_copy(mv) || fuse[pc] || dead[pc] || targets[pc + 1] ||
 	    (cls != BPF_ALU && cls != BPF_ALU64) || SL_OP_CODE(and->code) != BPF_AND ||
 	    and->dst_reg != x || and->off || dead[pc + 1] ||
 	    (fuse[pc + 1] != JIT_FUSE_NONE && fuse[pc + 1] != JIT_FUSE_ALU_K) ||

@@ -48,6 +48,8 @@ static bool run_insn(const struct sl_prog *p, const uint8_t *fuse, uint32_t pc)
 {
 	uint8_t cls = SL_OP_CLASS(p->insns[pc].code);
 
+	if (p->insns[pc].dst_reg > 10 || p->insns[pc].src_reg > 10)
+		return false;                  /* (the JIT also meets unverified code: jit-unit) */
 	return !fuse[pc] && (cls == BPF_ALU || cls == BPF_ALU64 || is_byte_store(&p->insns[pc])) &&
 	       !(p->aux && p->aux[pc].ctx_access);
 }
