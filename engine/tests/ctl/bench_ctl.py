@@ -245,6 +245,8 @@ def fake_server(path, answer, quit):
     socket work and the wakeups of a client reading a dump, nothing of the
     engine's (no map walk, no formatting). Serves one connection at a time."""
     ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if os.path.exists(path):
+        os.unlink(path)         # (the anchor run after the first uses the same directory)
     ls.bind(path)
     ls.listen(1)
     ls.settimeout(0.1)
