@@ -97,8 +97,7 @@ static int resolve(const struct btf *btf, uint32_t id, struct rtype *r)
 	return 0;
 }
 
-/* A member name that holds an address: "*addr*", "*ip", "*ip4", "*ipv4", "*ip6", "*ipv6". */
-static bool addr_hint(const char *name)
+bool sl_text_addr_hint(const char *name)
 {
 	static const char *const ends[] = { "ip", "ip4", "ipv4", "ip6", "ipv6" };
 	size_t n = name ? strlen(name) : 0;
@@ -649,7 +648,7 @@ static void fmt_int(struct out *o, const struct rtype *r, const char *name, cons
 	uint8_t v[8];
 	uint64_t u;
 
-	if (size == 4 && (addr_hint(name) || (r->be && !name))) {
+	if (size == 4 && (sl_text_addr_hint(name) || (r->be && !name))) {
 		fmt_addr(o, AF_INET, p);
 		return;
 	}
@@ -720,9 +719,9 @@ static int fmt_array(struct out *o, const struct btf *btf, const struct btf_type
 	if (esize <= 0 || (uint64_t)esize * a->nelems > size || resolve(btf, a->type, &er))
 		return -EINVAL;
 	if (esize == 1 && btf_is_int(er.t)) {
-		if (a->nelems == 4 && addr_hint(name))
+		if (a->nelems == 4 && sl_text_addr_hint(name))
 			fmt_addr(o, AF_INET, p);
-		else if (a->nelems == 16 && addr_hint(name))
+		else if (a->nelems == 16 && sl_text_addr_hint(name))
 			fmt_addr(o, AF_INET6, p);
 		else if ((btf_int_encoding(er.t) & BTF_INT_CHAR ||
 			  !strcmp(tname(btf, er.t->name_off), "char")) &&

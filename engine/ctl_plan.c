@@ -64,25 +64,6 @@ static const struct btf_type *resolve(const struct btf *btf, uint32_t id, bool *
 	return !t || btf_is_mod(t) || btf_is_typedef(t) ? NULL : t;
 }
 
-/* text.c's addr_hint(): "*addr*", "*ip", "*ip4", "*ipv4", "*ip6", "*ipv6". */
-static bool addr_hint(const char *name)
-{
-	static const char *const ends[] = { "ip", "ip4", "ipv4", "ip6", "ipv6" };
-	size_t n = name ? strlen(name) : 0;
-
-	if (!n)
-		return false;
-	if (strstr(name, "addr"))
-		return true;
-	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-		size_t e = strlen(ends[i]);
-
-		if (n >= e && !strcasecmp(name + n - e, ends[i]))
-			return true;
-	}
-	return false;
-}
-
 static bool op(struct build *b, enum sl_ctl_plan_kind kind, uint32_t off, uint32_t n)
 {
 	struct sl_ctl_plan *p = b->p;
@@ -124,7 +105,7 @@ static bool integer(struct build *b, const struct btf_type *t, bool be, const ch
 {
 	uint8_t enc = btf_int_encoding(t);
 
-	if (size == 4 && (addr_hint(name) || (be && !name)))
+	if (size == 4 && (sl_text_addr_hint(name) || (be && !name)))
 		return false;  /* an IPv4 address */
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return op(b, PLAN_BYTES, off, size);
@@ -145,7 +126,7 @@ static bool array(struct build *b, const struct btf_type *t, const char *name, u
 	if (esize <= 0 || (uint64_t)esize * a->nelems > size || !(et = resolve(b->btf, a->type, &be)))
 		return false;
 	if (esize == 1 && btf_is_int(et)) {
-		if ((a->nelems == 4 || a->nelems == 16) && addr_hint(name))
+		if ((a->nelems == 4 || a->nelems == 16) && sl_text_addr_hint(name))
 			return false;
 		if ((btf_int_encoding(et) & BTF_INT_CHAR) || !strcmp(tname(b->btf, et->name_off), "char"))
 			return false;  /* a string or bytes, by what the bytes are */

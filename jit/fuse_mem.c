@@ -80,30 +80,6 @@ static bool gap_touches(const struct sl_prog *p, const uint8_t *targets, const u
 }
 
 /*
- * The last instruction before the load at @p pc that writes its base
- * register, at most JIT_GAP instructions back in the same straight line;
- * -1 when there is none.
- */
-static int64_t base_def(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t b)
-{
-	for (uint32_t k = pc, n = 0; k-- > 0 && n <= JIT_GAP; n++) {
-		const struct bpf_insn *in = &p->insns[k];
-		uint8_t cls;
-
-		if (targets[k + 1])
-			return -1;
-		if (k > 0 && sl_isa_is_lddw(&p->insns[k - 1]))
-			in = &p->insns[--k];
-		cls = SL_OP_CLASS(in->code);
-		if (cls == BPF_JMP || cls == BPF_JMP32)
-			return -1;
-		if (jit_writes(in, b))
-			return (int64_t)k;
-	}
-	return -1;
-}
-
-/*
  * The shift "rA <<= 1|2|3" feeding the add at @p add (only lddw's of
  * other registers between) that a LOAD_IDX can take as its scale: its pc,
  * or -1.
@@ -187,7 +163,7 @@ void jit_fuse_indexed(const struct sl_prog *p, uint8_t *fuse, const uint8_t *dea
 		    (p->aux && p->aux[pc].ctx_access) ||
 		    (b != ld->dst_reg && (live[pc] & R(b))))
 			continue;
-		k = base_def(p, targets, pc, b);
+		k = jit_line_def(p, targets, pc, b, JIT_GAP + 1);   /* (the base's definition) */
 		if (k < 1 || dead[k])
 			continue;
 		if (fuse[k] == JIT_FUSE_DROP)

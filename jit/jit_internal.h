@@ -318,4 +318,8 @@ bool jit_const_reaching(const struct sl_prog *prog, const uint8_t *targets,
 /** Offset of sl_map_cpu from the thread pointer (local-exec TLS), for per-CPU lookups. */
 int32_t jit_cpu_tpoff(void);
 
+/* peephole.c: the last write of @p r before @p pc in its straight line, at most @p back back; -1: none. */
+int64_t jit_line_def(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r,
+		     uint32_t back);
+
 #endif /* SL_JIT_INTERNAL_H */

@@ -781,11 +781,13 @@ static bool reads(const struct bpf_insn *in, uint8_t r)
  * The last instruction before @p pc that writes @p r, in the same straight
  * line: no jump target after it, no jump, call or exit between it and
  * @p pc (so nobody can observe a register between the two but the
- * instructions in between). -1 when there is none within 24 instructions.
+ * instructions in between). -1 when there is none within @p back
+ * instructions (an lddw counts as one).
  */
-static int64_t line_def(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r)
+int64_t jit_line_def(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t r,
+		     uint32_t back)
 {
-	for (uint32_t k = pc, n = 0; k-- > 0 && n < 24; n++) {
+	for (uint32_t k = pc, n = 0; k-- > 0 && n < back; n++) {
 		const struct bpf_insn *in = &p->insns[k];
 		uint8_t cls;
 
@@ -820,7 +822,7 @@ static bool touched(const struct sl_prog *p, uint32_t from, uint32_t to, int rd,
 static void copy_origin(const struct sl_prog *p, const uint8_t *targets, uint32_t at, uint8_t r,
 			bool w32, uint8_t *reg, uint32_t *from)
 {
-	int64_t m = line_def(p, targets, at, r);
+	int64_t m = jit_line_def(p, targets, at, r, 24);
 	const struct bpf_insn *mv = m >= 0 ? &p->insns[m] : NULL;
 
 	*reg = r;
@@ -847,7 +849,7 @@ static bool is_shift_imm(const struct bpf_insn *in, uint8_t cls)
 static int64_t rot32_mask(const struct sl_prog *p, const uint8_t *targets, uint32_t ks, int b)
 {
 	uint8_t r = p->insns[ks].dst_reg;
-	int64_t k = line_def(p, targets, ks, r);
+	int64_t k = jit_line_def(p, targets, ks, r, 24);
 	const struct bpf_insn *an = k >= 0 ? &p->insns[k] : NULL;
 	uint64_t m;
 
@@ -882,8 +884,8 @@ static void match_rotate_or(const struct sl_prog *p, const uint8_t *targets, con
 	if ((SL_OP_CLASS(orr->code) != BPF_ALU && SL_OP_CLASS(orr->code) != BPF_ALU64) ||
 	    SL_OP_CODE(orr->code) != BPF_OR || SL_OP_SRC(orr->code) != BPF_X || d == s || fuse[pc])
 		return;
-	kd = line_def(p, targets, pc, d);
-	ks = line_def(p, targets, pc, s);
+	kd = jit_line_def(p, targets, pc, d, 24);
+	ks = jit_line_def(p, targets, pc, s, 24);
 	if (kd < 0 || ks < 0 || fuse[kd] || fuse[ks])
 		return;
 	shd = &p->insns[kd];

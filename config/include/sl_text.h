@@ -111,4 +111,11 @@ int sl_text_format_json(const struct sl_text_type *t, const void *bytes, char *b
  */
 const char *sl_text_token_end(const char *s);
 
+/**
+ * Does a member or variable @p name say it holds an address ("*addr*",
+ * "*ip", "*ip4", "*ipv4", "*ip6", "*ipv6")? Typed text shows such 4- and
+ * 16-byte values as IPv4 / IPv6 addresses (also ctl's compiled dump texts).
+ */
+bool sl_text_addr_hint(const char *name);
+
 #endif
