@@ -36,18 +36,6 @@ import sltest as sl  # noqa: E402
 from test_replay import Env, same_file  # noqa: E402
 
 
-def handlers_in(pid):
-    """True once the process catches SIGINT (signals.c's handlers are in)."""
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("SigCgt:"):
-                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
-    except OSError:
-        return True
-    return False
-
-
 def start(cmd, cwd):
     return sl.spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
 
@@ -65,7 +53,7 @@ def case_start(env, src):
     p = start([env.sluice, "replay", "--no-progress", "--prog", env.obj, "-r", src, "-w", w,
                "--drops", d, "--json", js], env.tmp)
     t0 = time.monotonic()
-    while not handlers_in(p.pid) and time.monotonic() - t0 < 10:
+    while not sl.catches_sigint(p.pid) and time.monotonic() - t0 < 10:
         time.sleep(0.0005)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=120)

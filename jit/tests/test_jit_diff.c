@@ -1022,6 +1022,20 @@ static void gen_reload(struct gen *g)
 	sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_DW, scalar(g), BPF_REG_10, (int16_t)(off & ~7), 0);
 }
 
+/* An exit block "r0 = a ^ b; exit" at the end of the program so far, with a goto over it; its pc. */
+static uint32_t exit_block(struct gen *g, uint8_t a, uint8_t b)
+{
+	uint32_t skip = g->t.n, blk;
+
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+	blk = g->t.n;
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, a, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, b, 0, 0);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	g->t.insns[skip].off = (int16_t)(g->t.n - skip - 1);
+	return blk;
+}
+
 /*
  * Moves set up before a jump and dead where it falls through, which the
  * JIT makes only on the taken side, in a landing block after the function
@@ -1038,21 +1052,14 @@ static void gen_sink(struct gen *g)
 	uint8_t a = scalar(g), b = scalar(g), c = scalar(g), d = scalar(g), e = scalar(g), sr = scalar(g);
 	unsigned miss = sl_tgen_pick(&g->t, 16), how = sl_tgen_pick(&g->t, 3);
 	bool two = sl_tgen_pick(&g->t, 2), x = sl_tgen_pick(&g->t, 2);
-	uint32_t blk = 0, skip = 0, jpc;
+	uint32_t blk = 0, jpc;
 
 	if (a == b || a == d || a == e || b == d || b == e || a == sr || b == sr ||
 	    (g->in_sub && how == 0) || g->njfix >= MAX_ITEMS)
 		return;
 	item(g);
-	if (how == 2) {                                   /* the exit block first: a backward jump */
-		skip = g->t.n;
-		sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);
-		blk = g->t.n;
-		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, a, 0, 0);
-		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, b, 0, 0);
-		sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-		g->t.insns[skip].off = (int16_t)(g->t.n - skip - 1);
-	}
+	if (how == 2)                                     /* the exit block first: a backward jump */
+		blk = exit_block(g, a, b);
 	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | (x ? BPF_X : BPF_K), a,
 	    x ? sr : 0, x && miss == 7 ? 8 : 0, x ? 0 : edge_imm(g));
 	if (two)
@@ -1080,15 +1087,8 @@ static void gen_sink(struct gen *g)
 	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, a, 0, 0, edge_imm(g));
 	if (two)
 		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, b, d, 0, 0);
-	if (how == 1) {                                   /* the exit block after: a forward jump */
-		skip = g->t.n;
-		sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);
-		blk = g->t.n;
-		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, a, 0, 0);
-		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, b, 0, 0);
-		sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-		g->t.insns[skip].off = (int16_t)(g->t.n - skip - 1);
-	}
+	if (how == 1)                                     /* the exit block after: a forward jump */
+		blk = exit_block(g, a, b);
 	if (how)
 		g->t.insns[jpc].off = (int16_t)((int32_t)blk - (int32_t)jpc - 1);
 }
@@ -1372,20 +1372,6 @@ static void gen_mask_cmp(struct gen *g)
 	if (miss == 5)
 		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, c, x, 0, 0);     /* rX read after */
 	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, x, 0, 0, edge_imm(g));
-}
-
-/* An exit block "r0 = a ^ b; exit" at the end of the program so far, with a goto over it; its pc. */
-static uint32_t exit_block(struct gen *g, uint8_t a, uint8_t b)
-{
-	uint32_t skip = g->t.n, blk;
-
-	sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);
-	blk = g->t.n;
-	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, a, 0, 0);
-	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, b, 0, 0);
-	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	g->t.insns[skip].off = (int16_t)(g->t.n - skip - 1);
-	return blk;
 }
 
 /*

@@ -127,6 +127,19 @@ def cleanup():
             stop(p)
 
 
+def catches_sigint(pid):
+    """True once process @p pid catches SIGINT (its signal handlers are
+    installed; also when it is gone already: its exit will tell)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    except OSError:
+        return True
+    return False
+
+
 def wait_for_path(path, proc, timeout, what="control socket"):
     """Wait until path exists; fail() if proc exits first or after timeout s."""
     end = time.time() + timeout

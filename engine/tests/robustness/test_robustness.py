@@ -172,18 +172,6 @@ def case_options(env):
           % len(cases))
 
 
-def sig_ready(pid):
-    """True once the process catches SIGINT (its handlers are installed)."""
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("SigCgt:"):
-                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
-    except OSError:
-        return True  # gone already: communicate() will tell
-    return False
-
-
 # SIGHUP is not a stop: it re-reads the config (engine/service.c, ops suite).
 STOP_SIGS = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGALRM]
 
@@ -195,7 +183,7 @@ def one_signal_run(env, rnd):
                           "--duration", "1.2", "--stats-interval", "0", "--no-maps"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=env.tmp)
     t0 = time.monotonic()
-    while not sig_ready(p.pid) and time.monotonic() - t0 < 10:
+    while not sl.catches_sigint(p.pid) and time.monotonic() - t0 < 10:
         time.sleep(0.001)
     time.sleep(delay)
     p.send_signal(sig)
