@@ -100,7 +100,7 @@ int64_t jit_cmp_k(const struct sl_prog *p, const uint8_t *fuse, uint32_t pc, boo
 
 #define REACH_BLOCKS 16     /* blocks walked back through, at most */
 #define REACH_STEPS 2048    /* instructions looked at, at most */
-#define REACH_TODO (4 * REACH_BLOCKS)
+#define REACH_WORK (4 * REACH_BLOCKS) /* the worklist of block ends still to walk back from */
 
 struct jit_preds *jit_preds_build(const struct sl_prog *p)
 {
@@ -195,52 +195,52 @@ static int walk_back(const struct sl_prog *p, const uint8_t *targets, uint32_t k
 
 /*
  * The ways into block @p blk (the instruction before it when it falls in,
- * every jump to it) onto @p todo, unless walked already; false when a call
+ * every jump to it) onto @p work, unless walked already; false when a call
  * or callback lands there, or past the limits.
  */
 static bool enter_block(const struct sl_prog *p, const uint8_t *targets, const struct jit_preds *jp,
-			uint32_t blk, uint32_t *seen, uint32_t *nseen, uint32_t *todo, uint32_t *ntodo)
+			uint32_t blk, uint32_t *seen, uint32_t *nseen, uint32_t *work, uint32_t *nwork)
 {
 	uint32_t nj = jp->first[blk + 1] - jp->first[blk];
 
 	for (uint32_t i = 0; i < *nseen; i++)
 		if (seen[i] == blk)
 			return true;                     /* a loop that does not write r */
-	if (*nseen == REACH_BLOCKS || nj != targets[blk] || blk == 0 || *ntodo + nj + 1 > REACH_TODO)
+	if (*nseen == REACH_BLOCKS || nj != targets[blk] || blk == 0 || *nwork + nj + 1 > REACH_WORK)
 		return false;
 	seen[(*nseen)++] = blk;
 	if (!no_fall(&p->insns[prev_insn(p, blk)]))
-		todo[(*ntodo)++] = prev_insn(p, blk);
+		work[(*nwork)++] = prev_insn(p, blk);
 	for (uint32_t i = jp->first[blk]; i < jp->first[blk + 1]; i++)
-		todo[(*ntodo)++] = jp->src[i];           /* a jump writes nothing */
+		work[(*nwork)++] = jp->src[i];           /* a jump writes nothing */
 	return true;
 }
 
 bool jit_const_reaching(const struct sl_prog *p, const uint8_t *targets, const struct jit_preds *jp,
 			uint32_t pc, uint8_t r, uint64_t *v)
 {
-	uint32_t todo[REACH_TODO], seen[REACH_BLOCKS], ntodo = 0, nseen = 0, blk;
+	uint32_t work[REACH_WORK], seen[REACH_BLOCKS], nwork = 0, nseen = 0, blk;
 	unsigned steps = 0;
 	bool have = false;
 	uint64_t c = 0;
 
 	if (!jp || pc == 0 || pc >= p->n_insns)
 		return false;
-	if (targets[pc] && !enter_block(p, targets, jp, pc, seen, &nseen, todo, &ntodo))
+	if (targets[pc] && !enter_block(p, targets, jp, pc, seen, &nseen, work, &nwork))
 		return false;
 	if (!targets[pc] && no_fall(&p->insns[prev_insn(p, pc)]))
 		return false;                            /* unreachable */
 	if (!targets[pc])
-		todo[ntodo++] = prev_insn(p, pc);
-	while (ntodo) {
-		int w = walk_back(p, targets, todo[--ntodo], r, &c, &blk, &steps);
+		work[nwork++] = prev_insn(p, pc);
+	while (nwork) {
+		int w = walk_back(p, targets, work[--nwork], r, &c, &blk, &steps);
 
 		if (w == 0 || (w == 1 && have && c != *v))
 			return false;
 		if (w == 1) {
 			*v = c;
 			have = true;
-		} else if (!enter_block(p, targets, jp, blk, seen, &nseen, todo, &ntodo)) {
+		} else if (!enter_block(p, targets, jp, blk, seen, &nseen, work, &nwork)) {
 			return false;
 		}
 	}
