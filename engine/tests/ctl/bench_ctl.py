@@ -66,6 +66,12 @@ an operator's tools would be: the worker owns its core.
    Then the control thread's instructions per dumped entry (callgrind,
    counted inside sl_ctl_dump_step over two dumps of the same map, filled
    by a preload file this time), which the machine's load does not change.
+   Then the kernel anchor (kdump_anchor.c, built beside CTL_V1_OBJ): the
+   same program and keys loaded into the kernel, BPF_PROG_TEST_RUN over
+   the same frames on the worker's CPU, BPF_MAP_LOOKUP_BATCH dumps of by_src
+   on the other CPU in alternating slots: the writer's time lost per dump
+   and per entry it writes, as the engine's reading client's line gives
+   it (also with MIX_RO_OBJ when given).
 2. With MIX_RO_OBJ (ctl_mix_ro.bpf.o: maps_mix's by_src, its counters only
    read by the worker), after the other parts, the same as 1. in 10 rounds
    without callgrind: the anchor run that tells the dump's reading of the
@@ -664,6 +670,27 @@ def dump_instructions(sluice, obj, pcap, tmp):
           "sl_ctl_dump_step, 2 dumps of %d entries)" % (ir / n if n else 0, n // 2))
 
 
+def kernel_anchor(tool, obj, pcap, what):
+    """The kernel anchor (kdump_anchor.c): @p obj in the kernel, its by_src filled
+    with the same 10,000 keys, BPF_PROG_TEST_RUN over @p pcap's frames on the
+    worker's CPU while BPF_MAP_LOOKUP_BATCH dumps by_src on the other CPU in
+    alternating slots: what the kernel's own dump of a map its data path writes
+    costs that data path, per dump and per entry written, beside the engine's
+    reading client's figure. Skipped (said) without the tool or when the kernel
+    refuses BPF."""
+    if not os.access(tool, os.X_OK):
+        print("  kernel anchor not run: %s not built" % tool)
+        return
+    r = subprocess.run([tool, obj, pcap, str(ALL[1 % len(ALL)]), str(ALL[0]), "12"],
+                       capture_output=True, text=True, timeout=120,
+                       preexec_fn=lambda: os.sched_setaffinity(0, ALL))
+    if r.returncode:
+        print("  kernel anchor (%s) not run: exit %d: %s" % (what, r.returncode,
+                                                            r.stderr.strip()))
+        return
+    print("  %s: %s" % (what, r.stdout.strip()))
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for l in f:
@@ -802,6 +829,12 @@ def main():
     with sl.tmpdir() as tmp:
         pcap = sl.gen_pcap(pcapgen, os.path.join(tmp, "in.pcap"), 500, 7)
         bench_dump(sluice, mix, pcap, tmp)
+        tool = os.path.join(os.path.dirname(os.path.abspath(v1)), "kdump_anchor")
+        kernel_anchor(tool, mix, pcap, "the same program and keys in the kernel, the kernel's "
+                      "batched dump (counters written)")
+        if len(sys.argv) == 8:
+            kernel_anchor(tool, sys.argv[7], pcap, "the same in the kernel with "
+                          "ctl_mix_ro.bpf.o (counters only read)")
         bench_reload(sluice, v1, v2, pcap, tmp)
         if len(sys.argv) >= 7:
             bench_big_dump(sluice, sys.argv[6], pcap, tmp, 1 << 20)
