@@ -446,8 +446,8 @@ void jit_emit_fused(struct jit_state *st, const struct bpf_insn *in, uint8_t fus
 		x86_store(&st->e, st->fuse[st->prog->n_insns + st->pc], base, off,
 			  st->rmap[in->src_reg]);
 	}
-	else if (fuse == JIT_FUSE_ZEXT)
-		x86_mov_rr(&st->e, false, dst, dst);
+	else if (fuse == JIT_FUSE_ZEXT && !(st->hi_zero[st->pc] & (1u << in->dst_reg)))
+		x86_mov_rr(&st->e, false, dst, dst);      /* (nothing: the upper half is zero already) */
 	else if (fuse == JIT_FUSE_BE16_HI || fuse == JIT_FUSE_BE16_LO) {
 		uint8_t shift = st->fuse[st->prog->n_insns + st->pc];
 

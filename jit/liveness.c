@@ -350,8 +350,19 @@ static bool is_small_mask(const struct sl_prog *p, const uint8_t *targets, uint3
 	       v <= UINT32_MAX;
 }
 
+/* "rX <<= 32; rX >>= 32" at @p pc, no jump landing between (peephole.c's ZEXT). */
+static bool is_zext(const struct sl_prog *p, const uint8_t *targets, uint32_t pc)
+{
+	const struct bpf_insn *w = &p->insns[pc];
+
+	return w[0].code == (BPF_ALU64 | BPF_LSH | BPF_K) && w[0].imm == 32 &&
+	       w[1].code == (BPF_ALU64 | BPF_RSH | BPF_K) && w[1].imm == 32 &&
+	       w[1].dst_reg == w[0].dst_reg && !targets[pc + 1];
+}
+
 uint16_t *jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uint8_t *fuse)
 {
+	uint16_t *zero;
 	uint16_t *out = calloc(p->n_insns + 1, sizeof(uint16_t));
 	uint16_t *in_set = calloc(p->n_insns + 1, sizeof(uint16_t));
 	uint8_t *small = calloc(p->n_insns + 1, 1);
@@ -365,6 +376,10 @@ uint16_t *jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uin
 	}
 	for (uint32_t i = 0; i < p->n_insns; i++)
 		small[i] = is_small_mask(p, targets, i);
+	zero = jit_hi_zero(p);
+	for (uint32_t i = 0; zero && i + 1 < p->n_insns; i++)
+		if (is_zext(p, targets, i) && (zero[i] & R(p->insns[i].dst_reg)))
+			small[i] = 2;                   /* emitted as nothing: reads the upper half */
 	while (changed) {
 		changed = false;
 		for (uint32_t i = p->n_insns; i-- > 0;) {
@@ -383,7 +398,9 @@ uint16_t *jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uin
 				o = in_set[next];
 			if (t >= 0 && t <= p->n_insns)
 				o |= in_set[t];
-			n = (uint16_t)((o & ~hi_kill(in)) | hi_use(in, o, small[i]));
+			n = (uint16_t)((o & ~hi_kill(in)) | hi_use(in, o, small[i] == 1));
+			if (small[i] == 2)
+				n |= R(in->dst_reg);
 			if (fuse && fuse[i] && fuse[i] != JIT_FUSE_DROP && fuse[i] != JIT_FUSE_NOP)
 				n |= (uint16_t)(R(in->dst_reg) | R(in->src_reg));   /* fused: may read all */
 			if (o != out[i] || n != in_set[i]) {
@@ -395,6 +412,7 @@ uint16_t *jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uin
 	}
 	free(in_set);
 	free(small);
+	free(zero);
 	return out;
 }
 
@@ -404,7 +422,8 @@ uint16_t *jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uin
  * kz[pc] = registers whose upper 32 bits are zero before instruction pc
  * on every path, on the program as written: 32-bit results, loads of at
  * most 4 bytes, small constants, right shifts by 32 or more, ANDs with a
- * small mask, copies, unsigned div/mod of such values. jit.c divides such
+ * small mask, copies, unsigned div/mod, ORs and XORs of such values, left
+ * shifts by at most 16 of a value below 2^16 (jit_fits()). jit.c divides such
  * a value by a constant in 32 bits. Sound on the emitted code where the
  * upper half is read (a div reads it): fusions only leave other upper
  * halves than the program's where nobody reads them.
@@ -412,7 +431,6 @@ uint16_t *jit_hi_live(const struct sl_prog *p, const uint8_t *targets, const uin
 static uint16_t kz_step(const struct bpf_insn *in, uint16_t kz, unsigned bits, uint16_t f8)
 {
 	(void)bits;
-	(void)f8;
 	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
 	uint16_t d = R(in->dst_reg), s = R(in->src_reg);
 	bool k = SL_OP_SRC(in->code) == BPF_K, z = false;
@@ -432,6 +450,10 @@ static uint16_t kz_step(const struct bpf_insn *in, uint16_t kz, unsigned bits, u
 			z = (kz & d) != 0;
 		else if (op == BPF_END)
 			z = in->imm != 64;
+		else if (op == BPF_OR || op == BPF_XOR)
+			z = (kz & d) && (k ? in->imm >= 0 : (kz & s) != 0);
+		else if (op == BPF_LSH)         /* f8 here: the registers below 2^16 */
+			z = k && in->imm >= 0 && in->imm <= 16 && (f8 & d);
 		break;
 	case BPF_LDX:
 		z = SL_OP_MODE(in->code) == BPF_MEM && SL_OP_SIZE(in->code) != BPF_DW;
@@ -504,7 +526,13 @@ static uint16_t *forward_all_paths(const struct sl_prog *p,
 
 uint16_t *jit_hi_zero(const struct sl_prog *p)
 {
-	return forward_all_paths(p, kz_step, 0, NULL);
+	uint16_t *f16 = jit_fits(p, 16), *kz;
+
+	if (!f16)
+		return NULL;
+	kz = forward_all_paths(p, kz_step, 0, f16);
+	free(f16);
+	return kz;
 }
 
 /*
@@ -513,7 +541,7 @@ uint16_t *jit_hi_zero(const struct sl_prog *p)
  * fits[pc] = registers whose value is below 2^bits before instruction pc
  * on every path, on the program as written: byte (and for 16, half-word)
  * loads, small constants, copies, ANDs with a small mask or of such a
- * value, right shifts of such a value, ORs and XORs of two such values and,
+ * value, right shifts of such a value, byte swaps to 16 bits (for 16), ORs and XORs of two such values and,
  * for 16, left shifts by at most 8 of a value that fits in 8 bits (@p f8:
  * a byte-wise le16/be16 load). Every one of these is emitted exactly (no
  * fusion leaves other bits in them once its group is done), so the JIT can
@@ -539,6 +567,8 @@ static uint16_t fits_step(const struct bpf_insn *in, uint16_t f, unsigned bits, 
 		z = sl_isa_size_bytes(in->code) * 8 <= bits;
 	else if (sl_isa_is_lddw(in))
 		z = in->src_reg == 0 && in[1].imm == 0 && small;
+	else if ((cls == BPF_ALU || cls == BPF_ALU64) && op == BPF_END)
+		z = in->imm >= 0 && in->imm <= (int32_t)bits;   /* be16/le16/bswap16: 16 bits */
 	f = (uint16_t)(f & ~hi_kill(in));
 	if (cls == BPF_STX && SL_OP_MODE(in->code) == BPF_ATOMIC)
 		f = (uint16_t)(f & ~(s | R(0)));

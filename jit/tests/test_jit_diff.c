@@ -20,7 +20,8 @@
  *    "rC = 1" comes early (gen_setcc_far()), prefix tests "copy, mask,
  *    compare" with their near misses (gen_mask_cmp()), rule tails the JIT
  *    moves out of line (gen_outline()), gotos into tests an earlier test
- *    decides (gen_thread());
+ *    decides (gen_thread()), zero extensions of values with a zero upper
+ *    half (gen_zext_known());
  * Then COUNT/4 socket filters (gen_socket): random LD_ABS / LD_IND around
  * both ends of a random packet, against the interpreter.
  *
@@ -1523,6 +1524,52 @@ static void gen_thread(struct gen *g)
 		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, c, kr, 0, 0);
 }
 
+/*
+ * A zero extension of a value whose upper half is zero already (the JIT
+ * emits nothing for it, jit_hi_zero()): "x = be16|le16 x | x = *(u16 *)m |
+ * x &= 0xffff; y = small; x <<= k; x |= y | x ^= y; x <<= 32; x >>= 32",
+ * k <= 16. Near misses: k = 17 (may leave the low half), y with an upper
+ * half, a 64-bit byte swap, a jump landing between.
+ */
+static void gen_zext_known(struct gen *g)
+{
+	uint8_t x = scalar(g), y = scalar(g);
+	unsigned miss = sl_tgen_pick(&g->t, 8), k = sl_tgen_pick(&g->t, 17);
+	uint8_t base;
+	int16_t off;
+
+	if (x == y)
+		return;
+	item(g);
+	switch (sl_tgen_pick(&g->t, 4)) {
+	case 0:
+		pick_addr(g, 2, false, &base, &off);
+		sl_tgen_emit(&g->t, BPF_LDX | BPF_MEM | BPF_H, x, base, off, 0);
+		break;
+	case 1:
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_K, x, 0, 0, 0xffff);
+		break;
+	default:                                    /* (ALU64: bswap, v4's unconditional swap) */
+		if (sl_tgen_pick(&g->t, 3))
+			sl_tgen_emit(&g->t, BPF_ALU | BPF_END | (sl_tgen_pick(&g->t, 2) ? BPF_TO_BE : BPF_TO_LE),
+			    x, 0, 0, miss == 1 ? 64 : 16);
+		else
+			sl_tgen_emit(&g->t, BPF_ALU64 | BPF_END | BPF_TO_LE, x, 0, 0, miss == 1 ? 64 : 16);
+	}
+	if (miss == 2)
+		put_lddw(g, y, edge_u64(g));                      /* maybe an upper half */
+	else
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, y, 0, 0, (int32_t)sl_tgen_pick(&g->t, 1u << 20));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, (int32_t)(miss == 3 ? 17 : k));
+	sl_tgen_emit(&g->t, BPF_ALU64 | (sl_tgen_pick(&g->t, 2) ? BPF_OR : BPF_XOR) | BPF_X, x, y, 0, 0);
+	if (miss == 4)
+		item(g);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, 32);
+	if (miss == 5)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, (int32_t)sl_tgen_pick(&g->t, 40));
+}
+
 static void gen_body(struct gen *g, unsigned n)
 {
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
@@ -1545,7 +1592,7 @@ static void gen_body(struct gen *g, unsigned n)
 		else if (w < 36)
 			sl_tgen_pick(&g->t, 2) ? gen_setcc(g) : gen_setcc_far(g);
 		else if (w < 37)
-			gen_v1_idioms(g);
+			sl_tgen_pick(&g->t, 3) ? gen_v1_idioms(g) : gen_zext_known(g);
 		else if (w < 38)
 			gen_carry(g);
 		else if (w < 40)
