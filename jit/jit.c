@@ -100,7 +100,9 @@
  * compares, masks of values that fit) and liveness.c the
  * instructions whose result nobody reads; emit_sub() emits the fused form
  * or nothing for them. Jumps go straight to where the plain gotos they land
- * on lead (jit_thread_jump()).
+ * on lead (jit_thread_jump()), and past the tests an earlier test
+ * decided (thread.c: the JIT compiles a copy of the program with those
+ * jumps pointed further).
  *
  * Hardening: constant blinding (opts->blind_constants) rewrites every
  * ALU/JMP/ST/lddw immediate as (imm ^ key) xor-ed with key at run time in
@@ -711,6 +713,9 @@ struct sl_jit *jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 	bool tail_calls = false;
 	struct jit_state st;
 	struct sl_jit *jit = NULL;
+	struct bpf_insn *threaded = NULL;
+	struct sl_prog copy;
+	unsigned nthreaded = 0;
 	size_t size;
 
 	init_state(&st, prog, opts, log, log_len);
@@ -721,15 +726,26 @@ struct sl_jit *jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 		jit_fail(&st, -EINVAL, "empty or oversized program");
 	} else if (!prog->verified) {
 		jit_fail(&st, -EINVAL, "program '%s' is not verified", prog->name);
-	} else if (!alloc_state(&st) && !jit_find_subs(&st) && !jit_find_inlines(&st)) {
-		jit_layout_subs(&st);
-		st.burst = burst;
-		size = burst && burst->prepare(&st) ? 0 : converge(&st);
-		if (size)
-			jit = emit_final(&st, size);
-		tail_calls = st.tail_calls;
+	} else {
+		threaded = jit_thread_jumps(prog, &nthreaded);   /* compiled instead (thread.c) */
+		if (threaded) {
+			copy = *prog;
+			copy.insns = threaded;
+			st.prog = &copy;
+		}
+		if (!alloc_state(&st) && !jit_find_subs(&st) && !jit_find_inlines(&st)) {
+			jit_layout_subs(&st);
+			st.burst = burst;
+			size = burst && burst->prepare(&st) ? 0 : converge(&st);
+			if (size)
+				jit = emit_final(&st, size);
+			tail_calls = st.tail_calls;
+		}
+		if (jit)
+			jit->prog = prog;
 	}
 	free_state(&st);
+	free(threaded);
 	if (!jit) {
 		errno = -st.log.err;
 		return NULL;

@@ -179,6 +179,14 @@ void jit_fuse_cmp(const struct sl_prog *prog, uint8_t *fuse, const uint8_t *dead
 bool jit_mask_cmp_args(const struct sl_prog *prog, const uint8_t *targets, uint32_t pc, uint32_t j,
 		       uint32_t *c, unsigned *k, bool *hi_needed);
 
+/**
+ * Jumps threaded past the tests they decide (thread.c): a copy of the
+ * program's instructions with some jump offsets changed, which the JIT
+ * compiles instead; @p nthreaded: how many. @return the copy (malloc'ed,
+ * caller frees), or NULL when no jump changes (or out of memory).
+ */
+struct bpf_insn *jit_thread_jumps(const struct sl_prog *prog, unsigned *nthreaded);
+
 /** Longest cold tail (instructions after its head jump) outline.c moves after the epilogue. */
 #define JIT_OUTLINE_MAX 8
 

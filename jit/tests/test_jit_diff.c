@@ -19,7 +19,8 @@
  *  - stack slots reloaded and stored back (gen_reload()), bools whose
  *    "rC = 1" comes early (gen_setcc_far()), prefix tests "copy, mask,
  *    compare" with their near misses (gen_mask_cmp()), rule tails the JIT
- *    moves out of line (gen_outline());
+ *    moves out of line (gen_outline()), gotos into tests an earlier test
+ *    decides (gen_thread());
  * Then COUNT/4 socket filters (gen_socket): random LD_ABS / LD_IND around
  * both ends of a random packet, against the interpreter.
  *
@@ -1437,13 +1438,100 @@ static void gen_outline(struct gen *g)
 		g->t.insns[leave].off = (int16_t)((int32_t)blk - (int32_t)leave - 1);
 }
 
+/*
+ * A goto (or a conditional jump's taken side) into tests that an earlier
+ * test decides (thread.c): "if a !=|== K0 goto L; c += 1; goto J; L: c ^=
+ * K; J: v = K; if a op K1 goto X; if a op K2 goto C; c += 7; C: c += a;
+ * X: c ^= 9; v = K", a sometimes set to K0, its low half, K0 with another
+ * upper half, K1 or K2 first,
+ * the tests in either width, K1 and K2 often K0 or K0's low half. Near
+ * misses: a written before the goto, a jump landing between the first
+ * test and the goto, v read at C (then it is live where the goto would
+ * go), a goto over one instruction.
+ */
+static void gen_thread(struct gen *g)
+{
+	static const uint8_t ops[] = { BPF_JEQ, BPF_JNE, BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JSET,
+				       BPF_JSLE, BPF_JLT };
+	uint8_t a = scalar(g), c = scalar(g), v = scalar(g), kr = scalar(g);
+	unsigned miss = sl_tgen_pick(&g->t, 10);
+	int32_t k0 = edge_imm(g), k[2];
+	uint32_t t1, s, into = 0, jx, jc, cpc;
+	uint8_t w1 = sl_tgen_pick(&g->t, 3) ? BPF_JMP : BPF_JMP32;
+
+	if (a == c || a == v || c == v || kr == a || kr == c || kr == v)
+		return;
+	for (int i = 0; i < 2; i++) {
+		unsigned h = sl_tgen_pick(&g->t, 4);
+
+		k[i] = h == 0 ? k0 : h == 1 ? k0 + 1 : h == 2 ? (int32_t)(k0 ^ INT32_MIN) : edge_imm(g);
+	}
+	item(g);
+	switch (sl_tgen_pick(&g->t, 7)) {           /* a's value */
+	case 0: put_lddw(g, a, (uint64_t)(int64_t)k0); break;
+	case 1: put_lddw(g, a, (uint32_t)k0); break;
+	case 4: put_lddw(g, a, (uint64_t)(int64_t)k0 ^ 1ull << 32); break;   /* the same low half */
+	case 2: put_lddw(g, a, (uint64_t)(int64_t)k[0]); break;
+	case 3: put_lddw(g, a, (uint64_t)(int64_t)k[1]); break;
+	default: break;                             /* whatever it holds */
+	}
+	if (miss == 1) {                            /* a jump into the middle */
+		into = g->t.n;
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JGT | BPF_K, c, 0, 0, (int32_t)sl_tgen_pick(&g->t, 16));
+	}
+	t1 = g->t.n;
+	sl_tgen_emit(&g->t, w1 | (sl_tgen_pick(&g->t, 3) ? BPF_JNE : BPF_JEQ) | BPF_K, a, 0, 0, k0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, c, 0, 0, 1);
+	if (miss == 1)
+		g->t.insns[into].off = (int16_t)(g->t.n - into - 1);
+	if (miss == 2)
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, a, 0, 0, 1);    /* a written */
+	if (miss == 3)
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, a, a, 0, 0);      /* its upper half */
+	s = g->t.n;
+	if (miss == 4)                              /* a conditional jump's taken side */
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JSGT | BPF_K, c, 0, 0, edge_imm(g));
+	else
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+	g->t.insns[t1].off = (int16_t)(g->t.n - t1 - 1);
+	if (miss != 5)                              /* else the goto jumps over one instruction */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_K, c, 0, 0, edge_imm(g));
+	g->t.insns[s].off = (int16_t)(g->t.n - s - 1);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, v, 0, 0, edge_imm(g));
+	jx = g->t.n;
+	if (miss == 6) {                            /* compared with a constant register */
+		put_lddw(g, kr, (uint64_t)(int64_t)k[0]);
+		jx = g->t.n;
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 3) ? BPF_JMP : BPF_JMP32) |
+		    ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_X, a, kr, 0, 0);
+	} else {
+		sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 3) ? BPF_JMP : BPF_JMP32) |
+		    ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_K, a, 0, 0, k[0]);
+	}
+	jc = g->t.n;
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 3) ? BPF_JMP : BPF_JMP32) |
+	    ops[sl_tgen_pick(&g->t, sizeof(ops))] | BPF_K, a, 0, 0, k[1]);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, c, 0, 0, 7);
+	cpc = g->t.n;
+	g->t.insns[jc].off = (int16_t)(cpc - jc - 1);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, c, miss == 7 ? v : a, 0, 0);   /* v read at C */
+	g->t.insns[jx].off = (int16_t)(g->t.n - jx - 1);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_K, c, 0, 0, 9);
+	if (miss != 8)                              /* else v stays live */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, v, 0, 0, edge_imm(g));
+	if (miss == 9 && kr != a)                   /* kr read afterwards */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, c, kr, 0, 0);
+}
+
 static void gen_body(struct gen *g, unsigned n)
 {
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
 		unsigned w = sl_tgen_pick(&g->t, 100);
 
-		if (w < 28)
+		if (w < 27)
 			gen_alu(g);
+		else if (w < 28)
+			gen_thread(g);
 		else if (w < 29)
 			gen_outline(g);
 		else if (w < 31)
