@@ -49,12 +49,15 @@
  * write() when full and at close; the first failing write is kept (sticky)
  * and reported at close. Header and records in host byte order, as
  * libpcap's pcap_dump writes them. Every write() but the last ends at a
- * file offset that is a multiple of WALIGN (64 KiB), the bytes after it
- * carried over to the next one: each write() then starts aligned, and the
- * page cache takes it in folios of up to 64 KiB instead of a run of small
- * ones after a partial page (40 MB in 512 KiB writes: 6.5-7 ms of system
- * time against 7.3-10 ms when every write starts 24 bytes past a page, as
- * the file header puts it; README, replay speed).
+ * file offset that is a multiple of WALIGN (64 KiB): each write() then
+ * starts aligned, and the page cache takes it in folios of up to 64 KiB
+ * instead of a run of small ones after a partial page (40 MB in 512 KiB
+ * writes: 6.5-7 ms of system time against 7.3-10 ms when every write
+ * starts 24 bytes past a page, as the file header puts it; README, replay
+ * speed). A full buffer ends there by itself (the record that does not fit
+ * is split between two buffers, see wappend); the blocks of several
+ * workers (sl_pcap_wput) are written up to the last multiple, the bytes
+ * after it carried over in the buffer.
  *
  * Replay thread; the reader allocates only for a pcapng block longer than
  * its buffer.
@@ -1282,39 +1285,39 @@ int sl_pcap_wopen(struct sl_pcap_writer *w, const char *path, enum sl_pcap_res r
 	return 0;
 }
 
+/*
+ * Append @p n bytes, the buffer written out each time it is full: a
+ * record that does not fit is split between two buffers, so that every
+ * buffer but the last goes out whole and ends where the next starts, at
+ * a multiple of WALIGN (the first starts at the file's offset 0; after
+ * sl_pcap_wput, at a multiple of WALIGN too): nothing to carry over.
+ */
+static int wappend(struct sl_pcap_writer *w, const uint8_t *p, size_t n)
+{
+	while (n) {
+		size_t k = w->cap - w->len < n ? w->cap - w->len : n;
+
+		memcpy(w->buf + w->len, p, k);
+		w->len += k;
+		p += k;
+		n -= k;
+		if (w->len == w->cap && wflush(w))
+			return w->err;
+	}
+	return 0;
+}
+
 int sl_pcap_write_slow(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
 		       const uint8_t *data, uint32_t caplen)
 {
-	uint8_t *p;
+	uint8_t h[16];
 
-	if (w->len + 16 + caplen > w->cap && wflush(w))
+	wput32(h, (uint32_t)hdr->sec);
+	wput32(h + 4, hdr->frac);
+	wput32(h + 8, caplen);
+	wput32(h + 12, hdr->len);
+	if (w->err || wappend(w, h, 16) || wappend(w, data, caplen))
 		return w->err;
-	if (16 + (size_t)caplen > w->cap) {  /* larger than the buffer: straight out */
-		uint8_t h[16];
-		ssize_t n;
-
-		wput32(h, (uint32_t)hdr->sec);
-		wput32(h + 4, hdr->frac);
-		wput32(h + 8, caplen);
-		wput32(h + 12, hdr->len);
-		memcpy(w->buf + w->len, h, 16);
-		w->len += 16;
-		if (wflush_drain(w, true))  /* everything before it is in the file */
-			return w->err;
-		n = write(w->fd, data, caplen);
-		if (n != (ssize_t)caplen)
-			return w->err = n < 0 ? -errno : -EIO;
-		w->fpos += caplen;
-		w->pkts++;
-		return 0;
-	}
-	p = w->buf + w->len;
-	wput32(p, (uint32_t)hdr->sec);
-	wput32(p + 4, hdr->frac);
-	wput32(p + 8, caplen);
-	wput32(p + 12, hdr->len);
-	memcpy(p + 16, data, caplen);
-	w->len += 16 + (size_t)caplen;
 	w->pkts++;
 	return 0;
 }
