@@ -48,7 +48,16 @@
  * big_alloc) that is written out with
  * write() when full and at close; the first failing write is kept (sticky)
  * and reported at close. Header and records in host byte order, as
- * libpcap's pcap_dump writes them.
+ * libpcap's pcap_dump writes them. Every write() but the last ends at a
+ * file offset that is a multiple of WALIGN (64 KiB): each write() then
+ * starts aligned, and the page cache takes it in folios of up to 64 KiB
+ * instead of a run of small ones after a partial page (40 MB in 512 KiB
+ * writes: 6.5-7 ms of system time against 7.3-10 ms when every write
+ * starts 24 bytes past a page, as the file header puts it; README, replay
+ * speed). A full buffer ends there by itself (the record that does not fit
+ * is split between two buffers, see wappend); the blocks of several
+ * workers (sl_pcap_wput) are written up to the last multiple, the bytes
+ * after it carried over in the buffer.
  *
  * Replay thread; the reader allocates only for a pcapng block longer than
  * its buffer.
@@ -63,6 +72,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +90,7 @@
 #define OPT_IF_TSRESOL 9
 #define OPT_IF_TSOFFSET 14
 #define WBUF_SIZE (512u << 10)  /* stays in L2 while it fills */
+#define WALIGN (64u << 10)      /* writes end at a file offset multiple of this (see wcut) */
 #define WINDOW (256u << 10)       /* bytes read at a time */
 #define SL_PCAP_MAX_BLOCK (64u << 20)
 #define AHEAD_SLOTS 4u
@@ -1040,6 +1051,48 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* @p a then @p b (either may be empty) with as few writev() calls as the file takes. */
+static int write2_all(int fd, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	while (alen) {
+		struct iovec iov[2] = { { (void *)(uintptr_t)a, alen }, { (void *)(uintptr_t)b, blen } };
+		ssize_t n = writev(fd, iov, blen ? 2 : 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		if ((size_t)n >= alen) {  /* a done: b's rest below */
+			size_t d = (size_t)n - alen;
+
+			if (d) {
+				b += d;
+				blen -= d;
+			}
+			alen = 0;
+		} else {
+			a += n;
+			alen -= (size_t)n;
+		}
+	}
+	return write_all(fd, b, blen);
+}
+
+/*
+ * How many of @p len bytes that follow @p fpos bytes of the file to write
+ * now: up to the last multiple of WALIGN (0 when there is none), the rest
+ * to be carried over; all of them with @p all.
+ */
+static size_t wcut(uint64_t fpos, size_t len, bool all)
+{
+	uint64_t end = fpos + len;
+
+	if (all)
+		return len;
+	end -= end % WALIGN;
+	return end > fpos ? (size_t)(end - fpos) : 0;
+}
+
 /* A buffer waits to be written, or the thread stops (with none left, see behind_main). */
 static bool behind_queued(void *arg)
 {
@@ -1054,6 +1107,14 @@ static bool behind_free(void *arg)
 	struct sl_pcap_behind *a = arg;
 
 	return a->queued - ld(&a->written) < BEHIND_BUFS;
+}
+
+/* The buffer after the one being filled is free (for the bytes carried over, see behind_flush). */
+static bool behind_next_free(void *arg)
+{
+	struct sl_pcap_behind *a = arg;
+
+	return a->queued + 1 - ld(&a->written) < BEHIND_BUFS;
 }
 
 /* Every buffer handed over is written. */
@@ -1085,35 +1146,65 @@ static void *behind_main(void *arg)
 	return NULL;
 }
 
-/* Hand the buffer over (if not empty), then take the next one once it is free. */
+static uint8_t *behind_buf(const struct sl_pcap_behind *a, uint64_t i)
+{
+	return a->mem + (i % BEHIND_BUFS) * (size_t)WBUF_SIZE;
+}
+
+/*
+ * Hand the buffer over up to its cut (wcut; all of it with @p drain), the
+ * bytes after the cut first copied to the start of the next buffer once
+ * that one is free; then take the next buffer once it is free.
+ */
 static int behind_flush(struct sl_pcap_writer *w, bool drain)
 {
 	struct sl_pcap_behind *a = w->behind;
+	size_t n = wcut(w->fpos, w->len, drain), tail = w->len - n;
 	int err;
 
-	if (w->len) {
-		a->len[a->queued % BEHIND_BUFS] = w->len;
+	if (n) {
+		if (tail) {
+			sl_sleeper_wait(&a->io.sl, behind_next_free, a);
+			memcpy(behind_buf(a, a->queued + 1), w->buf + n, tail);
+		}
+		a->len[a->queued % BEHIND_BUFS] = n;
 		st(&a->queued, a->queued + 1);
 		sl_sleeper_wake(&a->io.sl);
+		w->fpos += n;
 	}
 	sl_sleeper_wait(&a->io.sl, drain ? behind_drained : behind_free, a);
 	err = __atomic_load_n(&a->err, __ATOMIC_SEQ_CST);
 	if (err && !w->err)
 		w->err = err;
-	w->buf = a->mem + (a->queued % BEHIND_BUFS) * (size_t)WBUF_SIZE;
-	w->len = 0;
+	if (n) {
+		w->buf = behind_buf(a, a->queued);
+		w->len = tail;
+	}
 	return w->err;
 }
 
-/* What is buffered, out; with @p drain, also every buffer handed over. */
+/*
+ * What is buffered, out up to its cut (wcut), the rest moved to the front;
+ * with @p drain, all of it, and every buffer handed over is written too.
+ * After a failed write, what is buffered is dropped (the error sticks).
+ */
 static int wflush_drain(struct sl_pcap_writer *w, bool drain)
 {
+	size_t n;
+
 	if (w->behind)
 		return behind_flush(w, drain);
-	if (!w->err)
-		w->err = write_all(w->fd, w->buf, w->len);
-	w->len = 0;
-	return w->err;
+	n = wcut(w->fpos, w->len, drain);
+	if (!w->err && n)
+		w->err = write_all(w->fd, w->buf, n);
+	w->fpos += n;
+	if (w->err) {
+		w->len = 0;
+		return w->err;
+	}
+	memmove(w->buf, w->buf + n, w->len - n);
+	w->len -= n;
+	return 0;
 }
 
 static int wflush(struct sl_pcap_writer *w)
@@ -1194,51 +1285,72 @@ int sl_pcap_wopen(struct sl_pcap_writer *w, const char *path, enum sl_pcap_res r
 	return 0;
 }
 
+/*
+ * Append @p n bytes, the buffer written out each time it is full: a
+ * record that does not fit is split between two buffers, so that every
+ * buffer but the last goes out whole and ends where the next starts, at
+ * a multiple of WALIGN (the first starts at the file's offset 0; after
+ * sl_pcap_wput, at a multiple of WALIGN too): nothing to carry over.
+ */
+static int wappend(struct sl_pcap_writer *w, const uint8_t *p, size_t n)
+{
+	while (n) {
+		size_t k = w->cap - w->len < n ? w->cap - w->len : n;
+
+		memcpy(w->buf + w->len, p, k);
+		w->len += k;
+		p += k;
+		n -= k;
+		if (w->len == w->cap && wflush(w))
+			return w->err;
+	}
+	return 0;
+}
+
 int sl_pcap_write_slow(struct sl_pcap_writer *w, const struct sl_pcap_rec *hdr,
 		       const uint8_t *data, uint32_t caplen)
 {
-	uint8_t *p;
+	uint8_t h[16];
 
-	if (w->len + 16 + caplen > w->cap && wflush(w))
+	wput32(h, (uint32_t)hdr->sec);
+	wput32(h + 4, hdr->frac);
+	wput32(h + 8, caplen);
+	wput32(h + 12, hdr->len);
+	if (w->err || wappend(w, h, 16) || wappend(w, data, caplen))
 		return w->err;
-	if (16 + (size_t)caplen > w->cap) {  /* larger than the buffer: straight out */
-		uint8_t h[16];
-		ssize_t n;
-
-		wput32(h, (uint32_t)hdr->sec);
-		wput32(h + 4, hdr->frac);
-		wput32(h + 8, caplen);
-		wput32(h + 12, hdr->len);
-		memcpy(w->buf, h, 16);
-		w->len = 16;
-		if (wflush_drain(w, true))  /* everything before it is in the file */
-			return w->err;
-		n = write(w->fd, data, caplen);
-		if (n != (ssize_t)caplen)
-			return w->err = n < 0 ? -errno : -EIO;
-		w->pkts++;
-		return 0;
-	}
-	p = w->buf + w->len;
-	wput32(p, (uint32_t)hdr->sec);
-	wput32(p + 4, hdr->frac);
-	wput32(p + 8, caplen);
-	wput32(p + 12, hdr->len);
-	memcpy(p + 16, data, caplen);
-	w->len += 16 + (size_t)caplen;
 	w->pkts++;
 	return 0;
 }
 
 int sl_pcap_wput(struct sl_pcap_writer *w, const uint8_t *p, size_t len, uint64_t pkts)
 {
-	if ((w->len || w->behind) && wflush_drain(w, true))
+	size_t n, from_buf;
+
+	if (w->behind && wflush_drain(w, true))
 		return w->err;
-	if (!w->err)
-		w->err = write_all(w->fd, p, len);
-	if (!w->err)
-		w->pkts += pkts;
-	return w->err;
+	if (w->err)
+		return w->err;
+	w->pkts += pkts;
+	n = wcut(w->fpos, w->len + len, false);
+	if (n == 0 && w->len + len > w->cap)
+		n = w->len + len;  /* no cut, and more than the buffer holds: all of it now */
+	from_buf = n < w->len ? n : w->len;
+	if (n) {
+		w->err = write2_all(w->fd, w->buf, from_buf, p, n - from_buf);
+		w->fpos += n;
+		if (w->err) {
+			w->len = 0;
+			return w->err;
+		}
+	}
+	/* the rest (less than WALIGN bytes when there was a cut) to the front of the buffer */
+	memmove(w->buf, w->buf + from_buf, w->len - from_buf);
+	w->len -= from_buf;
+	if (len > n - from_buf) {
+		memcpy(w->buf + w->len, p + (n - from_buf), len - (n - from_buf));
+		w->len += len - (n - from_buf);
+	}
+	return 0;
 }
 
 int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len)
@@ -1247,7 +1359,7 @@ int sl_pcap_wclose(struct sl_pcap_writer *w, char *log, size_t log_len)
 
 	if (!w->buf)
 		return 0;
-	err = wflush(w);
+	err = wflush_drain(w, true);
 	if (w->behind) {
 		int e = behind_stop(w);
 

@@ -180,6 +180,7 @@ struct sl_pcap_writer {
 	uint8_t *buf;      /**< the buffer being filled (huge pages where available) */
 	size_t len, cap, mapped;  /**< mapped: what to unmap, 0 when the thread owns buf */
 	uint64_t pkts;
+	uint64_t fpos;     /**< bytes handed to the file (written, or to the write-behind thread) */
 	int err;           /**< sticky -errno of a failed write */
 	struct sl_pcap_behind *behind;  /**< the write-behind thread, or NULL */
 };
@@ -245,8 +246,10 @@ static inline int sl_pcap_write_raw(struct sl_pcap_writer *w, const uint8_t *rec
 }
 
 /**
- * Append @p len bytes holding @p pkts whole records straight to the file,
- * after what is buffered (written first, and waited for with write-behind).
+ * Append @p len bytes holding @p pkts whole records to the file, after
+ * what is buffered (with write-behind: handed over and waited for first),
+ * straight from @p p up to the last multiple of 64 KiB of the file, the
+ * rest into the buffer (written with the next bytes, or at close).
  * Several workers, in record order. 0 or the sticky -errno.
  */
 int sl_pcap_wput(struct sl_pcap_writer *w, const uint8_t *p, size_t len, uint64_t pkts);

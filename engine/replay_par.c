@@ -4,7 +4,10 @@
  * host byte order through a socket filter without maps, on N threads,
  * the outputs in record order.
  *
- * The file after its header is cut into chunks of PAR_CHUNK bytes; a
+ * The file is cut into chunks of PAR_CHUNK bytes at multiples of
+ * PAR_CHUNK (the first from the first record on, which the file header
+ * puts 24 bytes in), so that every pread() starts at a page of the page
+ * cache and copies it to the same alignment in the buffer; a
  * worker claims the next chunk (an atomic counter), reads it with pread()
  * into its own buffer and takes the records that start in it. Where the
  * first of them starts is known only once the chunk before is walked: the
@@ -19,7 +22,8 @@
  * of the worker's PAR_SETS sets of output buffers, which it then parks
  * (chunk k's set in the park ring) and goes on with the next chunk in its
  * other set. The parked sets go out in chunk order (ticket), one write()
- * per file, by whichever worker holds the writer's role (a flag taken
+ * per file (sl_pcap_wput: up to a multiple of 64 KiB of the file, the
+ * rest with the next set), by whichever worker holds the writer's role (a flag taken
  * with a compare-and-swap after parking: the holder writes every set
  * whose turn has come, then lets go and looks once more, so that a set
  * parked meanwhile is not left behind); a worker waits only when its
@@ -94,6 +98,7 @@ struct par {
 	struct sl_replay_par *p;
 	int fd;
 	uint64_t start, end;     /* the first record's offset, the file size */
+	uint64_t base;           /* chunk 0's offset: start rounded down to PAR_CHUNK */
 	uint32_t snaplen;
 	struct sl_pcap_writer *w[2];   /* kept, drops (NULL: not written) */
 	int8_t slot[SL_VERDICT_COUNT]; /* output of each verdict: 0, 1, or -1 (none) */
@@ -159,53 +164,70 @@ static size_t par_pread(int fd, uint8_t *buf, uint64_t pos, size_t len)
 	return got;
 }
 
-/*
- * Walk the records of the chunk at @p cbeg (have bytes in w->in) from
- * @p b: the boundary after its last record, or the first record refused
- * with PAR_FAULT. Reads the record cut by the chunk's end on into the slack.
- */
-static uint64_t par_walk(struct par *q, struct par_worker *w, uint64_t cbeg, size_t have,
-			 uint64_t b)
+/* @p have bytes of the chunk at @p cbeg in w->in: read on to @p want, or to the end of the file. */
+static size_t par_more(const struct par *q, struct par_worker *w, uint64_t cbeg, size_t have,
+		       size_t want)
 {
-	uint64_t cend = cbeg + PAR_CHUNK < q->end ? cbeg + PAR_CHUNK : q->end, off = b;
-
-	while (off < cend) {
-		uint32_t h[4];
-		uint64_t rend;
-
-		if (q->end - off < 16)
-			return off | PAR_FAULT;
-		if (off + 16 > cbeg + have) {
-			have += par_pread(q->fd, w->in + have, cbeg + have, off + 16 - cbeg - have);
-			if (off + 16 > cbeg + have)
-				return off | PAR_FAULT;
-		}
-		memcpy(h, w->in + (off - cbeg), 16);
-		if (h[2] > h[3] || h[2] > q->snaplen || h[2] > q->end - off - 16)
-			return off | PAR_FAULT;
-		rend = off + 16 + h[2];
-		if (rend > cbeg + have) {
-			have += par_pread(q->fd, w->in + have, cbeg + have, rend - cbeg - have);
-			if (rend > cbeg + have)
-				return off | PAR_FAULT;
-		}
-		off = rend;
-	}
-	return off;
+	return have + par_pread(q->fd, w->in + have, cbeg + have, want - have);
 }
 
-/* Run the records of w->in from file offset @p b to @p e (walked) into w's output buffers. */
-static void par_records(struct par *q, struct par_worker *w, uint64_t cbeg, uint64_t b,
+/*
+ * Walk the records of the chunk at @p cbeg (@p have bytes in w->in) from
+ * @p b: the boundary after its last record, or the first record refused
+ * with PAR_FAULT (caplen > len, caplen > snaplen, cut by the end of the
+ * file). Reads the record cut by the bytes read on into the slack. A hop
+ * per record: the checks on offsets in the buffer, the reads out of line.
+ */
+static uint64_t par_walk(const struct par *q, struct par_worker *w, uint64_t cbeg, size_t have,
+			 uint64_t b)
+{
+	size_t o = (size_t)(b - cbeg);
+	size_t stop = (size_t)((cbeg + PAR_CHUNK < q->end ? cbeg + PAR_CHUNK : q->end) - cbeg);
+	const uint8_t *in = w->in;
+	uint32_t snaplen = q->snaplen;
+
+	while (o < stop) {  /* o <= have here: have reaches the chunk's end, or the file's */
+		uint32_t caplen, len;
+
+		if (__builtin_expect(have - o < 16, 0) &&
+		    (have = par_more(q, w, cbeg, have, o + 16)) - o < 16)
+			return (cbeg + o) | PAR_FAULT;
+		memcpy(&caplen, in + o + 8, 4);
+		memcpy(&len, in + o + 12, 4);
+		if (__builtin_expect(caplen > len || caplen > snaplen, 0))
+			return (cbeg + o) | PAR_FAULT;
+		if (__builtin_expect(have - o - 16 < caplen, 0) &&
+		    (have = par_more(q, w, cbeg, have, o + 16 + caplen)) - o - 16 < caplen)
+			return (cbeg + o) | PAR_FAULT;
+		o += 16 + (size_t)caplen;
+	}
+	return cbeg + o;
+}
+
+/*
+ * Run the records of w->in from file offset @p b to @p e (walked) into w's
+ * output buffers. What the loop reads and updates per record is in locals
+ * (the program's call could change anything behind a pointer, for all the
+ * compiler knows), written back at the end.
+ */
+static void par_records(const struct par *q, struct par_worker *w, uint64_t cbeg, uint64_t b,
 			uint64_t e)
 {
 	const struct sl_replay_par *p = q->p;
+	const struct sl_exec *ex = p->ex;
 	struct par_out *so = &w->set[w->cur];
+	uint8_t *dst[2] = { so->buf[0] + so->len[0], so->buf[1] + so->len[1] };
+	uint64_t kept[2] = { 0, 0 }, vc[SL_VERDICT_COUNT] = { 0 }, n = 0;
+	int8_t slot[SL_VERDICT_COUNT];
 	const uint8_t *h, *stop;
 	struct sl_pkt pkt = { 0 };
 	struct sl_verdict_out out;
+	bool clock = p->clock;
+	uint64_t frac_ns = p->frac_ns;
 
 	if (b >= e)
 		return;  /* none starts here (a record longer than the chunk began before it) */
+	memcpy(slot, q->slot, sizeof(slot));
 	h = w->in + (b - cbeg);
 	stop = w->in + (e - cbeg);
 	while (h < stop) {
@@ -218,27 +240,32 @@ static void par_records(struct par *q, struct par_worker *w, uint64_t cbeg, uint
 		pkt.data = (uint8_t *)(uintptr_t)(h + 16);
 		pkt.len = caplen;
 		pkt.pkt_len = len;
-		if (p->clock) {
+		if (clock) {
 			uint32_t t[2];
 
 			memcpy(t, h, 8);
-			sl_helper_clock_set(t[0] * 1000000000ull + t[1] * p->frac_ns);
+			sl_helper_clock_set(t[0] * 1000000000ull + t[1] * frac_ns);
 		}
-		v = sl_verdict_run(&w->vs, p->ex, 0, &pkt, &out);
-		w->vc[v]++;
-		o = q->slot[v];
+		v = sl_verdict_run(&w->vs, ex, 0, &pkt, &out);
+		vc[v]++;
+		o = slot[v];
 		if (o >= 0) {
-			uint8_t *d = so->buf[o] + so->len[o];
-
 			cl = v == SL_VERDICT_TRIM && out.len < caplen ? out.len : caplen;
-			memcpy(d, h, 16 + (size_t)cl);
-			memcpy(d + 8, &cl, 4);
-			so->len[o] += 16 + (size_t)cl;
-			so->pkts[o]++;
+			memcpy(dst[o], h, 16 + (size_t)cl);
+			memcpy(dst[o] + 8, &cl, 4);
+			dst[o] += 16 + (size_t)cl;
+			kept[o]++;
 		}
 		h += 16 + (size_t)caplen;
-		w->n++;
+		n++;
 	}
+	for (unsigned i = 0; i < 2; i++) {
+		so->len[i] = (size_t)(dst[i] - so->buf[i]);
+		so->pkts[i] += kept[i];
+	}
+	for (unsigned v = 0; v < SL_VERDICT_COUNT; v++)
+		w->vc[v] += vc[v];
+	w->n += n;
 }
 
 /* Write the parked sets whose turn has come, in chunk order (the writer's role held). */
@@ -299,7 +326,7 @@ static void *par_main(void *arg)
 
 	for (;;) {
 		uint64_t k = __atomic_fetch_add(&q->next, 1, __ATOMIC_SEQ_CST);
-		uint64_t cbeg = q->start + k * PAR_CHUNK, b, e, n0;
+		uint64_t cbeg = q->base + k * PAR_CHUNK, b, e, n0;
 		size_t have;
 
 		if (cbeg >= q->end)
@@ -328,7 +355,8 @@ static void *par_main(void *arg)
 			__atomic_add_fetch(&q->taken, w->n - n0, __ATOMIC_RELAXED);
 		if (q->p->show && !(k % PAR_PROGRESS))  /* whichever worker took the chunk */
 			q->p->progress(q->p->progress_arg, __atomic_load_n(&q->taken, __ATOMIC_RELAXED),
-				       (double)(cbeg - q->start) / (double)(q->end - q->start));
+				       (double)(cbeg > q->start ? cbeg - q->start : 0) /
+				       (double)(q->end - q->start));
 		if (e & PAR_FAULT)
 			break;
 	}
@@ -387,6 +415,7 @@ static int par_init(struct par *q, struct sl_replay_par *p, char *log, size_t lo
 	q->p = p;
 	q->fd = rd->fd;
 	q->start = rd->file_pos + rd->off;
+	q->base = q->start - q->start % PAR_CHUNK;
 	q->end = rd->file_size;
 	q->stop_off = q->end;
 	q->snaplen = rd->snaplen;
@@ -428,9 +457,6 @@ int sl_replay_par_run(struct sl_replay_par *p, char *log, size_t log_len)
 		par_free(&q);
 		return err;
 	}
-	for (unsigned o = 0; o < 2; o++)  /* the file headers out first (a failure sticks: close reports it) */
-		if (q.w[o])
-			sl_pcap_wput(q.w[o], NULL, 0, 0);
 	started = par_start(&q);
 	par_main(&q.wk[0]);
 	for (unsigned i = 1; i < started; i++)

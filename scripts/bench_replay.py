@@ -20,7 +20,13 @@ on is the one-worker replay with its read-ahead and write-behind threads.) Every
 its own OUT, and OUT is removed before every run (untimed): each run
 creates a new file, as a first run does (writing over the file of the
 previous round would add ext4's flush-on-close of a truncated file, and a
-wait for that file's writeback, to whoever comes next).
+wait for that file's writeback, to whoever comes next). Before every run,
+and once the inputs are written, the dirty page cache is written back
+(sync, untimed): otherwise the writeback of the inputs (due 30 s after
+they were written, in the middle of the rounds) and of the earlier runs'
+outputs runs in kernel threads during whichever run comes then, taking a
+CPU from it (a tool that uses both CPUs loses more to it than one that
+uses one). Every run, tcpdump's as sluice's, starts with nothing dirty.
 
 The same rounds run a second copy of the capture that was written with
 1 MiB writes: the page cache then holds it in large folios, as it holds a
@@ -53,6 +59,7 @@ def timed(cmd, out):
     """(wall s, user s, sys s) of one run of cmd, writing a new file out."""
     if out and os.path.exists(out):
         os.unlink(out)
+    os.sync()  # no earlier writeback during this run (see the docstring)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -137,6 +144,7 @@ def main():
         src, big = os.path.join(tmp, "in.pcap"), os.path.join(tmp, "in-large.pcap")
         subprocess.run([pcapgen, "-n", str(n), "-l", "64", "-s", "5", "-o", src], check=True)
         copy_large_writes(src, big)
+        os.sync()
         sets = [(make_runs(tcpdump, z, sluice, lean, tmp, src, "4k"),
                  "input as sl-pcapgen (and tcpdump -w) write it, 4 KiB at a time:"),
                 (make_runs(tcpdump, z, sluice, lean, tmp, big, "1m"),

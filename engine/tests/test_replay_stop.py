@@ -116,6 +116,9 @@ def case_mid(env, src, label, exe, args, expr, sig):
     w, d, js = (env.path("%s.%s" % (label, x)) for x in ("out", "drops", "json"))
     cmd = exe + ["--no-progress"] + args + ["-r", src, "-w", w, "--drops", d, "--json", js]
     for _ in range(3):  # a machine fast enough to finish first: try again, then say so
+        for f in (w, d, js):  # not the finished try's output: it would be signalled at once
+            if os.path.exists(f):
+                os.unlink(f)
         res = run_interrupted(env, cmd, w, sig)
         if res:
             break

@@ -12,7 +12,7 @@ an operator's tools would be: the worker owns its core.
 
 1. One engine (1 worker, net_pcap infinite_rx -> the program drops every
    frame) runs maps_mix.bpf.o, whose HASH by_src gets 10,000 entries
-   through `map_update`. Seven child processes stay up for the whole
+   through `map_update`. Ten child processes stay up for the whole
    measurement, each switched on and off by an Event: the product's own
    client, `sluice-ctl --json map dump by_src` run back to back with its
    output to /dev/null (what an operator's script does: a process per
@@ -40,10 +40,12 @@ an operator's tools would be: the worker owns its core.
    control CPU that reads a buffer the size of by_src's bucket heads and
    touched elements and copies the answer's size three times (output
    buffer, socket buffers, client buffer), paced at the reading client's
-   dumps/s measured for 1 s before the slots. The CPUs the control thread,
+   dumps/s measured for 1 s before the slots; and `sluice-ctl --json stats`
+   back to back against a socket that does not exist (the headline client's
+   own process starts, nothing of the engine's). The CPUs the control thread,
    the worker and the child processes are seen on (/proc stat field 39)
    are sampled at every reading and printed. Slots of SLOT s: one with nothing on, then
-   ROUNDS rounds of the nine loaded kinds, each followed by a slot with
+   ROUNDS rounds of the ten loaded kinds, each followed by a slot with
    nothing on, in an order that rotates (ORDERS) so that no kind always
    follows another. The first SETTLE s of a slot are not measured (a dump
    in flight ends, a process wakes). A slot's rate is rx over the engine's
@@ -55,10 +57,21 @@ an operator's tools would be: the worker owns its core.
    mean and spread (min, quartiles, max), each dumping ratio against the
    busy ratio of the same round, and the same per second of worker CPU
    time. The last line names the figure compared with the 0.97 target (the
-   `sluice-ctl` client's median) and prints the others beside it.
+   `sluice-ctl` client's median) and prints the others beside it; the next
+   the worker's time lost per dump or per process of each kind that counts
+   them ((1 - median per worker CPU second) / operations per second: a dump
+   process's cost is its start's plus its dump's), and the reading client's
+   per by_src entry the traffic writes (its source MACs, counted from the
+   pcap here).
    Then the control thread's instructions per dumped entry (callgrind,
    counted inside sl_ctl_dump_step over two dumps of the same map, filled
    by a preload file this time), which the machine's load does not change.
+   Then the kernel anchor (kdump_anchor.c, built beside CTL_V1_OBJ): the
+   same program and keys loaded into the kernel, BPF_PROG_TEST_RUN over
+   the same frames on the worker's CPU, BPF_MAP_LOOKUP_BATCH dumps of by_src
+   on the other CPU in alternating slots: the writer's time lost per dump
+   and per entry it writes, as the engine's reading client's line gives
+   it (also with MIX_RO_OBJ when given).
 2. With MIX_RO_OBJ (ctl_mix_ro.bpf.o: maps_mix's by_src, its counters only
    read by the worker), after the other parts, the same as 1. in 10 rounds
    without callgrind: the anchor run that tells the dump's reading of the
@@ -212,19 +225,20 @@ def ctl_client(client, sock, on, quit, dumps):
             dumps.value += 1
 
 
-def starts_only(sluice, sock, on, quit, dumps):
-    """While @p on is set, `sluice ctl --json stats` back to back against a
-    socket that does not exist: processes that start, fail to connect and
-    end, nothing of the engine's (an anchor: what process starts alone cost
-    the worker). Counted in @p dumps as processes."""
-    cmd = [sluice, "ctl", "--socket", sock + ".none", "--json", "stats"]
+def starts_only(client, sock, on, quit, dumps):
+    """While @p on is set, `CLIENT --json stats` back to back against a
+    socket that does not exist (@p client: `sluice ctl`, or `sluice-ctl`):
+    processes that start, fail to connect and end, nothing of the engine's
+    (an anchor: what process starts alone cost the worker). Counted in
+    @p dumps as processes."""
+    cmd = client + ["--socket", sock + ".none", "--json", "stats"]
     while not quit.is_set():
         if not on.wait(0.05):
             continue
         r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if r.returncode != 1 or b"cannot connect" not in r.stderr:
-            raise SystemExit("sluice ctl against no socket: exit %d: %s" % (r.returncode,
-                                                                           r.stderr))
+            raise SystemExit("%s against no socket: exit %d: %s" % (" ".join(client),
+                                                                   r.returncode, r.stderr))
         with dumps.get_lock():
             dumps.value += 1
 
@@ -359,12 +373,12 @@ def counters(c, pid, tid):
 
 
 SLOT, SETTLE = 0.30, 0.06  # a slot; the first part of it, after a switch, is not measured
-ROUNDS = 18                # each: nine loaded slots, each after a no-client slot
+ROUNDS = 18                # each: ten loaded slots, each after a no-client slot
 KINDS = ("sluice-ctl client", "sluice ctl client", "Python client, parsing",
          "Python client, reading", "other CPU busy", "json.loads only", "process starts only",
-         "socket stream only", "memory traffic only")
+         "socket stream only", "memory traffic only", "sluice-ctl starts only")
 (LEAN, CTL, PARSING, READING, BUSY, PARSE_ONLY, STARTS, STREAM,
- MEMORY) = range(len(KINDS))
+ MEMORY, LEAN_STARTS) = range(len(KINDS))
 # rotate through every cyclic order and its reverse, so that no kind always follows another
 ORDERS = tuple(tuple((i + j) % len(KINDS) for j in range(len(KINDS))) for i in range(len(KINDS)))
 ORDERS += tuple(o[::-1] for o in ORDERS)
@@ -475,12 +489,14 @@ def bench_dump(sluice, obj, pcap, tmp, rounds=ROUNDS, title="", instructions=Tru
                                     args=(sock, on[READING], quit, dumps, entries, False)),
             multiprocessing.Process(target=busy, args=(on[BUSY], quit)),
             multiprocessing.Process(target=parse_only, args=(answer, on[PARSE_ONLY], quit)),
-            multiprocessing.Process(target=starts_only, args=(sluice, sock, on[STARTS], quit,
-                                                               dumps)),
+            multiprocessing.Process(target=starts_only, args=([sluice, "ctl"], sock, on[STARTS],
+                                                               quit, dumps)),
             multiprocessing.Process(target=dumper,
                                     args=(fake, on[STREAM], quit, dumps, entries, False)),
             multiprocessing.Process(target=mem_traffic, args=(map_bytes, len(answer) + 1, rate,
-                                                              on[MEMORY], quit))]
+                                                              on[MEMORY], quit)),
+            multiprocessing.Process(target=starts_only, args=(lean, sock, on[LEAN_STARTS], quit,
+                                                               dumps))]
     server = multiprocessing.Process(target=fake_server, args=(fake, answer, quit))
     server.start()
     for _ in range(100):
@@ -506,8 +522,9 @@ def bench_dump(sluice, obj, pcap, tmp, rounds=ROUNDS, title="", instructions=Tru
           "stats` back to back against a socket that does not exist (process starts only, "
           "nothing of the engine's) | the reading client against a process answering the "
           "saved answer's bytes (socket stream only, no engine) | a process reading and "
-          "copying a dump's memory at the reading client's pace (memory traffic only), each "
-          "followed by a "
+          "copying a dump's memory at the reading client's pace (memory traffic only) | "
+          "`sluice-ctl --json stats` back to back against a socket that does not exist (the "
+          "product's client's process starts only), each followed by a "
           "no-client slot, in a rotating order; the child processes stay up and are switched "
           "on and off; each loaded slot against the mean of the no-client slots on either "
           "side; rx over the engine's own clock (stats.monotonic)" % (rounds, SLOT, SETTLE))
@@ -549,7 +566,7 @@ def bench_dump(sluice, obj, pcap, tmp, rounds=ROUNDS, title="", instructions=Tru
         xs = got[k]
         line += " | %s %.2f Mpps (cpu %.2f, %.2f/cpu" % (name, mean(xs, 0), mean(xs, 1),
                                                         mean(xs, 2))
-        if mean(xs, 4) and k == STARTS:
+        if mean(xs, 4) and k in (STARTS, LEAN_STARTS):
             line += "; %.1f processes/s" % mean(xs, 4)
         elif mean(xs, 4) and k == STREAM:
             line += "; %.1f answers/s, no engine" % mean(xs, 4)
@@ -578,8 +595,9 @@ def bench_dump(sluice, obj, pcap, tmp, rounds=ROUNDS, title="", instructions=Tru
           "(%s; %.1f dumps/s), Python client parsing %.3f (%s), Python client reading %.3f "
           "(%s), other CPU busy %.3f (%s), json.loads only %.3f (%s), process starts only "
           "%.3f (%s; %.1f processes/s), socket stream only %.3f (%s; %.1f answers/s), memory "
-          "traffic only %.3f (%s). Under load the worker shares its CPU and the wall ratio "
-          "is the scheduler's; quiet (worker cpu 1.00) the two agree" %
+          "traffic only %.3f (%s), `sluice-ctl` starts only %.3f (%s; %.1f processes/s). Under "
+          "load the worker shares its CPU and the wall ratio is the scheduler's; quiet (worker "
+          "cpu 1.00) the two agree" %
           (rounds, median(ratio[LEAN]), med(ratio_cpu[LEAN]), mean(got[LEAN], 4),
            median(ratio[CTL]), med(ratio_cpu[CTL]), mean(got[CTL], 4),
            median(ratio[PARSING]), med(ratio_cpu[PARSING]), median(ratio[READING]),
@@ -587,9 +605,44 @@ def bench_dump(sluice, obj, pcap, tmp, rounds=ROUNDS, title="", instructions=Tru
            median(ratio[PARSE_ONLY]), med(ratio_cpu[PARSE_ONLY]), median(ratio[STARTS]),
            med(ratio_cpu[STARTS]), mean(got[STARTS], 4), median(ratio[STREAM]),
            med(ratio_cpu[STREAM]), mean(got[STREAM], 4), median(ratio[MEMORY]),
-           med(ratio_cpu[MEMORY])))
+           med(ratio_cpu[MEMORY]), median(ratio[LEAN_STARTS]), med(ratio_cpu[LEAN_STARTS]),
+           mean(got[LEAN_STARTS], 4)))
+    lost_per_op(ratio_cpu, got, hot_sources(pcap))
     if instructions:
         dump_instructions(sluice, obj, pcap, os.path.dirname(sock))
+
+
+def hot_sources(pcap):
+    """The source MACs of @p pcap's frames of 12 bytes or more, counted here from the
+    file: the by_src entries the worker writes (the rest of the map it never touches)."""
+    with open(pcap, "rb") as f:
+        data = f.read()
+    order = "little" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else "big"
+    off, macs = 24, set()
+    while off + 16 <= len(data):
+        incl = int.from_bytes(data[off + 8:off + 12], order)
+        if incl >= 12:
+            macs.add(data[off + 16 + 6:off + 16 + 12])
+        off += 16 + incl
+    return len(macs)
+
+
+def lost_per_op(ratio_cpu, got, hot):
+    """Each kind that counts operations (dumps or processes): the worker's time lost
+    per operation, (1 - median ratio per worker CPU second) / operations per second,
+    so that kinds at different rates compare (a dump process's cost = its start's +
+    its dump's), and the reading client's per entry the traffic writes (@p hot)."""
+    parts = []
+    for k in (LEAN, CTL, PARSING, READING, STARTS, LEAN_STARTS):
+        ops = sum(x[4] for x in got[k]) / len(got[k]) if got[k] else 0
+        if ops and ratio_cpu[k]:
+            us = (1 - median(ratio_cpu[k])) / ops * 1e6
+            parts.append("%s %.0f us" % (KINDS[k], us))
+            if k == READING and hot:
+                parts[-1] += " (%.0f ns per entry the traffic writes, %d of them)" % (
+                    us * 1e3 / hot, hot)
+    print("  worker time lost per operation (dump or process), from the medians per worker "
+          "CPU second: " + "; ".join(parts))
 
 
 def dump_instructions(sluice, obj, pcap, tmp):
@@ -615,6 +668,27 @@ def dump_instructions(sluice, obj, pcap, tmp):
             ir += sum(int(l.split()[1]) for l in f if l.startswith("summary:"))
     print("  control thread: %.0f instructions per dumped entry (callgrind inside "
           "sl_ctl_dump_step, 2 dumps of %d entries)" % (ir / n if n else 0, n // 2))
+
+
+def kernel_anchor(tool, obj, pcap, what):
+    """The kernel anchor (kdump_anchor.c): @p obj in the kernel, its by_src filled
+    with the same 10,000 keys, BPF_PROG_TEST_RUN over @p pcap's frames on the
+    worker's CPU while BPF_MAP_LOOKUP_BATCH dumps by_src on the other CPU in
+    alternating slots: what the kernel's own dump of a map its data path writes
+    costs that data path, per dump and per entry written, beside the engine's
+    reading client's figure. Skipped (said) without the tool or when the kernel
+    refuses BPF."""
+    if not os.access(tool, os.X_OK):
+        print("  kernel anchor not run: %s not built" % tool)
+        return
+    r = subprocess.run([tool, obj, pcap, str(ALL[1 % len(ALL)]), str(ALL[0]), "12"],
+                       capture_output=True, text=True, timeout=120,
+                       preexec_fn=lambda: os.sched_setaffinity(0, ALL))
+    if r.returncode:
+        print("  kernel anchor (%s) not run: exit %d: %s" % (what, r.returncode,
+                                                            r.stderr.strip()))
+        return
+    print("  %s: %s" % (what, r.stdout.strip()))
 
 
 def rss_kib(pid):
@@ -755,6 +829,12 @@ def main():
     with sl.tmpdir() as tmp:
         pcap = sl.gen_pcap(pcapgen, os.path.join(tmp, "in.pcap"), 500, 7)
         bench_dump(sluice, mix, pcap, tmp)
+        tool = os.path.join(os.path.dirname(os.path.abspath(v1)), "kdump_anchor")
+        kernel_anchor(tool, mix, pcap, "the same program and keys in the kernel, the kernel's "
+                      "batched dump (counters written)")
+        if len(sys.argv) == 8:
+            kernel_anchor(tool, sys.argv[7], pcap, "the same in the kernel with "
+                          "ctl_mix_ro.bpf.o (counters only read)")
         bench_reload(sluice, v1, v2, pcap, tmp)
         if len(sys.argv) >= 7:
             bench_big_dump(sluice, sys.argv[6], pcap, tmp, 1 << 20)
