@@ -21,7 +21,8 @@
  *    into the jump: walking back through the blocks before it (as
  *    jit_const_reaching() does: fall-throughs and jumps, at most
  *    FACT_BLOCKS blocks, never through a function's entry or a block a
- *    call lands on), each path must meet a conditional jump of the
+ *    call lands on; at most THREAD_BUDGET instructions looked at for the
+ *    whole program), each path must meet a conditional jump of the
  *    register against a constant whose side it came through decides the
  *    test (rX == K decides any compare of rX; rX != K decides "== K" and
  *    "!= K"), all alike, before anything writes the register;
@@ -52,6 +53,7 @@
 #define FACT_BLOCKS 32      /* blocks walked back through for one fact, at most */
 #define FACT_STEPS 1024     /* instructions looked at for one fact, at most */
 #define FACT_WORK (4 * FACT_BLOCKS)
+#define THREAD_BUDGET (1u << 22)   /* instructions looked at for all facts of one program */
 
 #define R(n) ((uint16_t)(1u << (n)))
 
@@ -247,9 +249,9 @@ static int walk_path(struct walk *w, uint32_t item)
 
 /* What every path to the taken side of the jump at @p pc says of @p q: 1, 0 or -1. */
 static int fact_at(const struct sl_prog *p, const uint8_t *targets, const struct jit_preds *jp,
-		   uint32_t pc, const struct test *q)
+		   uint32_t pc, const struct test *q, unsigned *budget)
 {
-	struct walk *w = malloc(sizeof(*w));
+	struct walk *w = *budget ? malloc(sizeof(*w)) : NULL;
 	int have = -1;
 
 	if (!w)
@@ -267,6 +269,7 @@ static int fact_at(const struct sl_prog *p, const uint8_t *targets, const struct
 		}
 		have = d;
 	}
+	*budget = w->steps < *budget ? *budget - w->steps : 0;
 	free(w);
 	return have;
 }
@@ -286,7 +289,7 @@ static uint16_t live_in(const struct sl_prog *p, const uint16_t *live, const uin
  * -1. @p zero: an all-zero fusion array for jit_def_use().
  */
 static int64_t thread_one(const struct sl_prog *p, const uint8_t *targets, const struct jit_preds *jp,
-			  const uint16_t *live, const uint8_t *zero, uint32_t s)
+			  const uint16_t *live, const uint8_t *zero, uint32_t s, unsigned *budget)
 {
 	int64_t cur = target_of(p, s), best = -1;
 	uint16_t written = 0;
@@ -306,7 +309,7 @@ static int64_t thread_one(const struct sl_prog *p, const uint8_t *targets, const
 		} else if ((cls == BPF_JMP || cls == BPF_JMP32) && SL_OP_CODE(in->code) == BPF_JA) {
 			cur = target_of(p, (uint32_t)cur);
 		} else if (const_test(p, targets, (uint32_t)cur, &q) && !(written & R(q.reg)) &&
-			   (d = fact_at(p, targets, jp, s, &q)) >= 0) {
+			   (d = fact_at(p, targets, jp, s, &q, budget)) >= 0) {
 			cur = d ? target_of(p, (uint32_t)cur) : cur + 1;
 			if (cur >= 0 && cur < p->n_insns && targets[cur] &&
 			    !(written & live_in(p, live, zero, (uint32_t)cur)))
@@ -340,11 +343,11 @@ struct bpf_insn *jit_thread_jumps(const struct sl_prog *p, unsigned *nthreaded)
 	struct jit_preds *jp = jit_preds_build(p);
 	struct bpf_insn *out = NULL;
 	uint16_t *live = NULL;
-	unsigned n = 0;
+	unsigned n = 0, budget = THREAD_BUDGET;
 
 	if (targets && zero && jp)
 		dead = jit_dead_code(p, zero, &live);
-	for (uint32_t s = 0; dead && s < p->n_insns; s++) {
+	for (uint32_t s = 0; dead && budget && s < p->n_insns; s++) {
 		const struct bpf_insn *in = &p->insns[s];
 		uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
 		int64_t t;
@@ -356,7 +359,7 @@ struct bpf_insn *jit_thread_jumps(const struct sl_prog *p, unsigned *nthreaded)
 		if ((cls != BPF_JMP && cls != BPF_JMP32) || (op != BPF_JA && !is_cond(in)) ||
 		    (op != BPF_JA && in->off == 1))
 			continue;                  /* (a select or a bool: no branch in the code) */
-		t = thread_one(p, targets, jp, live, zero, s);
+		t = thread_one(p, targets, jp, live, zero, s, &budget);
 		if (t < 0 || t == target_of(p, s))
 			continue;
 		if (!out && !(out = malloc(p->n_insns * sizeof(*out))))
