@@ -260,12 +260,13 @@ static bool names(const struct bpf_insn *in, uint8_t r)
 }
 
 /*
- * A sunk copy "rD = rS" (64-bit) into the jump at @p j whose rD the copied
- * exit block [@p t, @p x) reads, when the block can run on rS itself: it
- * names rS nowhere, no later sunk move names rD or writes rS, neither is
- * r0 or r10 (the exit returns r0 only, so rS may be clobbered), and its
- * instructions are plain (or zero extensions). @return the copy's pc, or
- * -1.
+ * A sunk copy "rD = rS" into the jump at @p j whose rD the copied exit
+ * block [@p t, @p x) reads, when the block can run on rS itself: it names
+ * rS nowhere, no later sunk move names rD or writes rS, neither is r0 or
+ * r10 (the exit returns r0 only, so rS may be clobbered), its
+ * instructions are plain (or zero extensions), and for a 32-bit copy
+ * (v3's "w1 = w4") every instruction naming rD is a 32-bit one (reads
+ * no upper half; not a byte swap). @return the copy's pc, or -1.
  */
 static int64_t coalesced_move(const struct jit_state *st, uint32_t j, int64_t t, int64_t x)
 {
@@ -283,15 +284,19 @@ static int64_t coalesced_move(const struct jit_state *st, uint32_t j, int64_t t,
 			continue;
 		if (found >= 0 && (names(mv, insns[found].dst_reg) || mv->dst_reg == insns[found].src_reg))
 			found = -1;                          /* a later move spoils the earlier one */
-		if (mv->code != (BPF_ALU64 | BPF_MOV | BPF_X) || mv->off || d == sr ||
-		    d == BPF_REG_0 || sr == BPF_REG_0 || d >= BPF_REG_10 || sr >= BPF_REG_10)
+		if ((mv->code != (BPF_ALU64 | BPF_MOV | BPF_X) && mv->code != (BPF_ALU | BPF_MOV | BPF_X)) ||
+		    mv->off || d == sr || d == BPF_REG_0 || sr == BPF_REG_0 || d >= BPF_REG_10 ||
+		    sr >= BPF_REG_10)
 			continue;
 		for (int64_t pc = t; pc < x && ok; pc++) {
+			const struct bpf_insn *in = &insns[pc];
 			uint8_t f = st->fuse[pc];
+			bool low = SL_OP_CLASS(in->code) == BPF_ALU && SL_OP_CODE(in->code) != BPF_END;
 
-			ok = !names(&insns[pc], sr) && (f == JIT_FUSE_NONE || f == JIT_FUSE_ZEXT ||
-							f == JIT_FUSE_NOP || f == JIT_FUSE_DROP);
-			reads |= names(&insns[pc], d);
+			ok = !names(in, sr) && (f == JIT_FUSE_NONE || f == JIT_FUSE_ZEXT ||
+						f == JIT_FUSE_NOP || f == JIT_FUSE_DROP) &&
+			     (SL_OP_CLASS(mv->code) == BPF_ALU64 || !names(in, d) || low);
+			reads |= names(in, d);
 		}
 		if (ok && reads)
 			found = k;

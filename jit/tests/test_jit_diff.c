@@ -1038,13 +1038,25 @@ static uint32_t exit_block(struct gen *g, uint8_t a, uint8_t b)
 	return blk;
 }
 
-/* An exit block "b ^= K; r0 = a; r0 ^= b; exit" after a goto over it: @return its first pc. */
-static uint32_t exit_block_w(struct gen *g, uint8_t a, uint8_t b)
+/*
+ * An exit block "b ^= K; r0 = a; r0 ^= b; exit" after a goto over it, or
+ * with @p w32 "wA <<= 8; w0 = wA; w0 ^= wB; exit" (a v3 exit block):
+ * @return its first pc.
+ */
+static uint32_t exit_block_w(struct gen *g, uint8_t a, uint8_t b, bool w32)
 {
 	uint32_t skip = g->t.n, blk;
 
 	sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);
 	blk = g->t.n;
+	if (w32) {
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_LSH | BPF_K, a, 0, 0, 8);
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, 0, a, 0, 0);
+		sl_tgen_emit(&g->t, BPF_ALU | BPF_XOR | BPF_X, 0, b, 0, 0);
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		g->t.insns[skip].off = (int16_t)(g->t.n - skip - 1);
+		return blk;
+	}
 	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_K, b, 0, 0, edge_imm(g) | 1);
 	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, a, 0, 0);
 	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, b, 0, 0);
@@ -1064,7 +1076,8 @@ static uint32_t exit_block_w(struct gen *g, uint8_t a, uint8_t b)
  * read between, the jump comparing rA, a jump landing between, a
  * sign-extending move, an exit block writing rS first (the landing block
  * runs the exit block on rS in place of a copy "rA = rS" only when it
- * names rS nowhere).
+ * names rS nowhere), a 32-bit copy into a 32-bit exit block (also run on
+ * rS) or into a 64-bit one (not: it reads rA's upper half).
  */
 static void gen_sink(struct gen *g)
 {
@@ -1078,10 +1091,11 @@ static void gen_sink(struct gen *g)
 		return;
 	item(g);
 	if (how == 2)                                     /* the exit block first: a backward jump */
-		blk = miss == 8 || miss == 10 ? exit_block_w(g, a, sr) : exit_block(g, a, b);
+		blk = miss == 8 || miss == 10 ? exit_block_w(g, a, sr, false) :
+		      miss == 9 ? exit_block_w(g, a, b, true) : exit_block(g, a, b);
 	if (miss >= 8 && miss <= 10)
 		x = true;                                 /* a copy: the landing block may run on sr */
-	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) || (miss >= 8 && miss <= 10) ? BPF_ALU64 : BPF_ALU) |
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) || miss == 8 || miss == 10 ? BPF_ALU64 : BPF_ALU) |
 	    BPF_MOV | (x ? BPF_X : BPF_K), a,
 	    x ? sr : 0, x && miss == 7 ? 8 : 0, x ? 0 : edge_imm(g));
 	if (two)
@@ -1110,7 +1124,8 @@ static void gen_sink(struct gen *g)
 	if (two)
 		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, b, d, 0, 0);
 	if (how == 1)                                     /* the exit block after: a forward jump */
-		blk = miss == 8 || miss == 10 ? exit_block_w(g, a, sr) : exit_block(g, a, b);
+		blk = miss == 8 || miss == 10 ? exit_block_w(g, a, sr, false) :
+		      miss == 9 ? exit_block_w(g, a, b, true) : exit_block(g, a, b);
 	if (how)
 		g->t.insns[jpc].off = (int16_t)((int32_t)blk - (int32_t)jpc - 1);
 }
