@@ -91,6 +91,7 @@
 #define OPT_IF_TSOFFSET 14
 #define WBUF_SIZE (512u << 10)  /* stays in L2 while it fills */
 #define WALIGN (64u << 10)      /* writes end at a file offset multiple of this (see wcut) */
+_Static_assert(WBUF_SIZE % WALIGN == 0, "a full buffer that starts aligned ends aligned");
 #define WINDOW (256u << 10)       /* bytes read at a time */
 #define SL_PCAP_MAX_BLOCK (64u << 20)
 #define AHEAD_SLOTS 4u
@@ -1331,9 +1332,7 @@ int sl_pcap_wput(struct sl_pcap_writer *w, const uint8_t *p, size_t len, uint64_
 	if (w->err)
 		return w->err;
 	w->pkts += pkts;
-	n = wcut(w->fpos, w->len + len, false);
-	if (n == 0 && w->len + len > w->cap)
-		n = w->len + len;  /* no cut, and more than the buffer holds: all of it now */
+	n = wcut(w->fpos, w->len + len, false);  /* what is left after it: < WALIGN <= cap */
 	from_buf = n < w->len ? n : w->len;
 	if (n) {
 		w->err = write2_all(w->fd, w->buf, from_buf, p, n - from_buf);
@@ -1343,7 +1342,7 @@ int sl_pcap_wput(struct sl_pcap_writer *w, const uint8_t *p, size_t len, uint64_
 			return w->err;
 		}
 	}
-	/* the rest (less than WALIGN bytes when there was a cut) to the front of the buffer */
+	/* the rest, less than WALIGN bytes, to the front of the buffer */
 	memmove(w->buf, w->buf + from_buf, w->len - from_buf);
 	w->len -= from_buf;
 	if (len > n - from_buf) {

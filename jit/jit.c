@@ -228,8 +228,8 @@ static int emit_insn(struct jit_state *st, const struct bpf_insn *in)
 	return 0;
 }
 
-/* The moves sunk into the jump at @p j (sink.c): those marked in the run of instructions before it. */
-static void emit_sunk_moves(struct jit_state *st, uint32_t j)
+/* The first instruction of the run before the jump at @p j whose sunk moves it makes. */
+static uint32_t sunk_run(const struct jit_state *st, uint32_t j)
 {
 	const struct bpf_insn *insns = st->prog->insns;
 	uint32_t k = j;
@@ -237,13 +237,66 @@ static void emit_sunk_moves(struct jit_state *st, uint32_t j)
 	while (k > st->sub->start && SL_OP_CLASS(insns[k - 1].code) != BPF_JMP &&
 	       SL_OP_CLASS(insns[k - 1].code) != BPF_JMP32 && j - (k - 1) <= 16)
 		k--;
-	for (; k < j; k++) {
-		if (!(st->sink[k] & JIT_SINK_MOV))
+	return k;
+}
+
+/* The moves sunk into the jump at @p j (sink.c), but the one at @p skip (or -1). */
+static void emit_sunk_moves(struct jit_state *st, uint32_t j, int64_t skip)
+{
+	const struct bpf_insn *insns = st->prog->insns;
+
+	for (uint32_t k = sunk_run(st, j); k < j; k++) {
+		if (!(st->sink[k] & JIT_SINK_MOV) || (int64_t)k == skip)
 			continue;
 		st->pc = k;
 		jit_do_alu(st, &insns[k]);
 	}
 	st->pc = j;
+}
+
+static bool names(const struct bpf_insn *in, uint8_t r)
+{
+	return in->dst_reg == r || (SL_OP_SRC(in->code) == BPF_X && in->src_reg == r);
+}
+
+/*
+ * A sunk copy "rD = rS" (64-bit) into the jump at @p j whose rD the copied
+ * exit block [@p t, @p x) reads, when the block can run on rS itself: it
+ * names rS nowhere, no later sunk move names rD or writes rS, neither is
+ * r0 or r10 (the exit returns r0 only, so rS may be clobbered), and its
+ * instructions are plain (or zero extensions). @return the copy's pc, or
+ * -1.
+ */
+static int64_t coalesced_move(const struct jit_state *st, uint32_t j, int64_t t, int64_t x)
+{
+	const struct bpf_insn *insns = st->prog->insns;
+	int64_t found = -1;
+
+	if (st->burst || st->opts.blind_constants)
+		return -1;
+	for (uint32_t k = sunk_run(st, j); k < j; k++) {
+		const struct bpf_insn *mv = &insns[k];
+		uint8_t d = mv->dst_reg, sr = mv->src_reg;
+		bool reads = false, ok = true;
+
+		if (!(st->sink[k] & JIT_SINK_MOV))
+			continue;
+		if (found >= 0 && (names(mv, insns[found].dst_reg) || mv->dst_reg == insns[found].src_reg))
+			found = -1;                          /* a later move spoils the earlier one */
+		if (mv->code != (BPF_ALU64 | BPF_MOV | BPF_X) || mv->off || d == sr ||
+		    d == BPF_REG_0 || sr == BPF_REG_0 || d >= BPF_REG_10 || sr >= BPF_REG_10)
+			continue;
+		for (int64_t pc = t; pc < x && ok; pc++) {
+			uint8_t f = st->fuse[pc];
+
+			ok = !names(&insns[pc], sr) && (f == JIT_FUSE_NONE || f == JIT_FUSE_ZEXT ||
+							f == JIT_FUSE_NOP || f == JIT_FUSE_DROP);
+			reads |= names(&insns[pc], d);
+		}
+		if (ok && reads)
+			found = k;
+	}
+	return found;
 }
 
 /*
@@ -260,19 +313,26 @@ static int emit_landings(struct jit_state *st)
 
 	for (uint32_t i = 0; i < st->nlandings; i++) {
 		uint32_t j = st->landing_pcs[i];
-		int64_t t, x;
+		int64_t t, x, mv;
+		uint8_t rd;
 
 		st->sub = st->landing_subs[i];                 /* the host, or a function in place */
 		t = jit_thread_jump(st, (int64_t)j + 1 + insns[j].off);
 		st->new_landing[j] = (uint32_t)st->e.len;
-		emit_sunk_moves(st, j);
 		x = st->sub->epi_size <= JIT_INLINE_EPILOGUE && st->sub->inline_call < 0 ?
 		    jit_exit_block(st->prog, (uint32_t)t, st->sub->end) : -1;
+		mv = x >= 0 ? coalesced_move(st, j, t, x) : -1;
+		emit_sunk_moves(st, j, mv);
+		rd = mv >= 0 ? st->rmap[insns[mv].dst_reg] : 0;
+		if (mv >= 0)                                   /* the exit block runs on rS */
+			st->rmap[insns[mv].dst_reg] = st->rmap[insns[mv].src_reg];
 		for (int64_t pc = t; pc < x; pc++) {
 			st->pc = (uint32_t)pc;
 			if (emit_insn(st, &insns[pc]))
 				return st->log.err;
 		}
+		if (mv >= 0)
+			st->rmap[insns[mv].dst_reg] = rd;
 		st->pc = j;
 		if (x >= 0) {
 			jit_emit_epilogue(st, true);
@@ -323,7 +383,7 @@ static int emit_insns(struct jit_state *st, struct jit_sub *s, uint32_t from, ui
 				st->landing_subs[st->nlandings] = s;
 				st->landing_pcs[st->nlandings++] = pc;
 			} else {
-				emit_sunk_moves(st, pc);             /* no branch after all: in place */
+				emit_sunk_moves(st, pc, -1);         /* no branch after all: in place */
 			}
 		}
 		st->new_ends[pc] = (uint32_t)st->e.len;

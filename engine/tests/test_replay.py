@@ -49,6 +49,7 @@ pcap reader and writer, never from sluice. Exit 0 pass, 1 fail, 77 skip
 """
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -871,8 +872,17 @@ def case_lean(env):
     if "librte_" in libs or "libmicrohttpd" in libs:
         fail("lean: sluice-replay links %s" % [l.split()[0] for l in libs.splitlines()
                                               if "librte_" in l or "microhttpd" in l])
+    # the libraries linked from their archives where the toolchain has them (start-up)
+    linked_in = []
+    for lib in ("bpf", "elf", "yaml", "jansson", "z"):
+        a = subprocess.run([os.environ.get("CC", "cc"), "-print-file-name=lib%s.a" % lib],
+                           capture_output=True, text=True).stdout.strip()
+        if os.path.isabs(a) and os.path.exists(a):
+            linked_in.append(lib)
+            if re.search(r"\blib%s\.so" % lib, libs):
+                fail("lean: sluice-replay loads lib%s.so although lib%s.a is installed" % (lib, lib))
     print("ok lean: sluice-replay = sluice replay (%d runs: outputs, drops, stats, maps, "
-          "report), no DPDK library" % len(runs))
+          "report), no DPDK library, %s linked in" % (len(runs), ", ".join(linked_in) or "none"))
 
 
 def check_clock(env, src, recs):

@@ -1038,6 +1038,21 @@ static uint32_t exit_block(struct gen *g, uint8_t a, uint8_t b)
 	return blk;
 }
 
+/* An exit block "b ^= K; r0 = a; r0 ^= b; exit" after a goto over it: @return its first pc. */
+static uint32_t exit_block_w(struct gen *g, uint8_t a, uint8_t b)
+{
+	uint32_t skip = g->t.n, blk;
+
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+	blk = g->t.n;
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_K, b, 0, 0, edge_imm(g) | 1);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, 0, a, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, 0, b, 0, 0);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	g->t.insns[skip].off = (int16_t)(g->t.n - skip - 1);
+	return blk;
+}
+
 /*
  * Moves set up before a jump and dead where it falls through, which the
  * JIT makes only on the taken side, in a landing block after the function
@@ -1047,7 +1062,9 @@ static uint32_t exit_block(struct gen *g, uint8_t a, uint8_t b)
  * the landing block copies; also placed before the jump: a backward jump). Near
  * misses (each 1 in 8): rA read where it falls through, rS changed or rA
  * read between, the jump comparing rA, a jump landing between, a
- * sign-extending move.
+ * sign-extending move, an exit block writing rS first (the landing block
+ * runs the exit block on rS in place of a copy "rA = rS" only when it
+ * names rS nowhere).
  */
 static void gen_sink(struct gen *g)
 {
@@ -1061,8 +1078,11 @@ static void gen_sink(struct gen *g)
 		return;
 	item(g);
 	if (how == 2)                                     /* the exit block first: a backward jump */
-		blk = exit_block(g, a, b);
-	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_ALU64 : BPF_ALU) | BPF_MOV | (x ? BPF_X : BPF_K), a,
+		blk = miss == 8 || miss == 10 ? exit_block_w(g, a, sr) : exit_block(g, a, b);
+	if (miss >= 8 && miss <= 10)
+		x = true;                                 /* a copy: the landing block may run on sr */
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) || (miss >= 8 && miss <= 10) ? BPF_ALU64 : BPF_ALU) |
+	    BPF_MOV | (x ? BPF_X : BPF_K), a,
 	    x ? sr : 0, x && miss == 7 ? 8 : 0, x ? 0 : edge_imm(g));
 	if (two)
 		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, b, 0, 0, edge_imm(g));
@@ -1090,7 +1110,7 @@ static void gen_sink(struct gen *g)
 	if (two)
 		sl_tgen_emit(&g->t, BPF_ALU | BPF_MOV | BPF_X, b, d, 0, 0);
 	if (how == 1)                                     /* the exit block after: a forward jump */
-		blk = exit_block(g, a, b);
+		blk = miss == 8 || miss == 10 ? exit_block_w(g, a, sr) : exit_block(g, a, b);
 	if (how)
 		g->t.insns[jpc].off = (int16_t)((int32_t)blk - (int32_t)jpc - 1);
 }
