@@ -186,18 +186,18 @@ static uint64_t par_walk(const struct par *q, struct par_worker *w, uint64_t cbe
 	const uint8_t *in = w->in;
 	uint32_t snaplen = q->snaplen;
 
-	while (o < stop) {  /* o <= have here: have reaches the chunk's end, or the file's */
+	while (o < stop) {  /* o > have after a short first read: compared, never subtracted */
 		uint32_t caplen, len;
 
-		if (__builtin_expect(have - o < 16, 0) &&
-		    (have = par_more(q, w, cbeg, have, o + 16)) - o < 16)
+		if (__builtin_expect(have < o + 16, 0) &&
+		    (have = par_more(q, w, cbeg, have, o + 16)) < o + 16)
 			return (cbeg + o) | PAR_FAULT;
 		memcpy(&caplen, in + o + 8, 4);
 		memcpy(&len, in + o + 12, 4);
 		if (__builtin_expect(caplen > len || caplen > snaplen, 0))
 			return (cbeg + o) | PAR_FAULT;
-		if (__builtin_expect(have - o - 16 < caplen, 0) &&
-		    (have = par_more(q, w, cbeg, have, o + 16 + caplen)) - o - 16 < caplen)
+		if (__builtin_expect(have < o + 16 + caplen, 0) &&
+		    (have = par_more(q, w, cbeg, have, o + 16 + caplen)) < o + 16 + caplen)
 			return (cbeg + o) | PAR_FAULT;
 		o += 16 + (size_t)caplen;
 	}

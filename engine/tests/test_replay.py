@@ -1055,6 +1055,35 @@ def case_aligned(env):
           "outputs byte-identical to the input" % n)
 
 
+def case_eio(env):
+    """--workers 2: the read of a chunk fails once (EIO, pread_eio.c preloaded) where the
+    chunk's first record starts 24 bytes in (1024-byte records): the worker reads it again,
+    never the bytes of the chunk its buffer held before. The output is the input (--filter
+    "" keeps every record), or the run fails with a message; never other records."""
+    shim = env.objs[0]
+    src, out = env.path("eio.pcap"), env.path("eio-out.pcap")
+    recs = [(i, i, 1008, 1008, bytes((i * 7 + j) & 0xff for j in range(1008)))
+            for i in range(600)]
+    write_records(src, recs)
+    with open(src, "rb") as f:
+        want = f.read()
+    env_vars = dict(os.environ, LD_PRELOAD=shim, SL_TEST_EIO_AT=str(256 * 1024),
+                    ASAN_OPTIONS=(os.environ.get("ASAN_OPTIONS", "") +
+                                  ":verify_asan_link_order=0").lstrip(":"))
+    for mode in (["--io-threads", "off"], ["--io-threads", "on"]):
+        r = subprocess.run([env.sluice, "replay", "--no-progress", "-q", "--workers", "2"] + mode +
+                           ["--filter", "", "-r", src, "-w", out], env=env_vars,
+                           capture_output=True, text=True, timeout=120)
+        with open(out, "rb") as f:
+            got = f.read()
+        if r.returncode == 0 and got != want:
+            fail("eio %s: exit 0 but the output is not the input (%d bytes, want %d)"
+                 % (" ".join(mode), len(got), len(want)))
+        if r.returncode != 0 and len(r.stderr.splitlines()) != 1:
+            fail("eio %s: exit %d, stderr %r" % (" ".join(mode), r.returncode, r.stderr))
+    print("ok eio: a failed chunk read with --workers 2: the records as read, never stale ones")
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__)
@@ -1068,7 +1097,7 @@ def main():
          "disasm": case_disasm, "bad": case_bad, "live": case_live,
          "config": case_config, "fuzz": case_fuzz, "runfilter": case_runfilter, "lean": case_lean,
          "skbcb": case_skbcb, "threads": case_threads, "tsan": case_tsan,
-         "workers": case_workers, "aligned": case_aligned,
+         "workers": case_workers, "aligned": case_aligned, "eio": case_eio,
          "window": case_window}[case](env)
     return 0
 

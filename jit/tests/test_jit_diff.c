@@ -1564,7 +1564,10 @@ static void gen_thread(struct gen *g)
  * emits nothing for it, jit_hi_zero()): "x = be16|le16 x | x = *(u16 *)m |
  * x &= 0xffff; y = small; x <<= k; x |= y | x ^= y; x <<= 32; x >>= 32",
  * k <= 16. Near misses: k = 17 (may leave the low half), y with an upper
- * half, a 64-bit byte swap, a jump landing between.
+ * half, a 64-bit byte swap, a jump landing between. And "x = K64; x <<= 32;
+ * x >>= 32; x |= y" first: that zero extension's result is read only by
+ * the one the JIT drops (jit_hi_live() must count it, or the first is
+ * dropped too as unread and the upper half of K64 stays).
  */
 static void gen_zext_known(struct gen *g)
 {
@@ -1576,6 +1579,18 @@ static void gen_zext_known(struct gen *g)
 	if (x == y)
 		return;
 	item(g);
+	if (sl_tgen_pick(&g->t, 4) == 0) {            /* a zero extension, then the one dropped */
+		put_lddw(g, x, edge_u64(g) | 1ull << 40);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, 32);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, y, 0, 0, (int32_t)sl_tgen_pick(&g->t, 1u << 20));
+		sl_tgen_emit(&g->t, BPF_ALU64 | (sl_tgen_pick(&g->t, 2) ? BPF_OR : BPF_XOR) | BPF_X, x, y, 0, 0);
+		if (miss == 4)
+			item(g);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_LSH | BPF_K, x, 0, 0, 32);
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, 32);
+		return;
+	}
 	switch (sl_tgen_pick(&g->t, 4)) {
 	case 0:
 		pick_addr(g, 2, false, &base, &off);
