@@ -102,7 +102,8 @@
  * or nothing for them. Jumps go straight to where the plain gotos they land
  * on lead (jit_thread_jump()), and past the tests an earlier test
  * decided (thread.c: the JIT compiles a copy of the program with those
- * jumps pointed further).
+ * jumps pointed further); a test whose taken side skips bools before it
+ * is moved above them in that copy (hoist.c).
  *
  * Hardening: constant blinding (opts->blind_constants) rewrites every
  * ALU/JMP/ST/lddw immediate as (imm ^ key) xor-ed with key at run time in
@@ -778,9 +779,9 @@ struct sl_jit *jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 	bool tail_calls = false;
 	struct jit_state st;
 	struct sl_jit *jit = NULL;
-	struct bpf_insn *threaded = NULL;
+	struct bpf_insn *threaded = NULL, *hoisted = NULL;
 	struct sl_prog copy;
-	unsigned nthreaded = 0;
+	unsigned nthreaded = 0, nhoisted = 0;
 	size_t size;
 
 	init_state(&st, prog, opts, log, log_len);
@@ -792,12 +793,15 @@ struct sl_jit *jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 	} else if (!prog->verified) {
 		jit_fail(&st, -EINVAL, "program '%s' is not verified", prog->name);
 	} else {
+		copy = *prog;
 		threaded = jit_thread_jumps(prog, &nthreaded);   /* compiled instead (thread.c) */
-		if (threaded) {
-			copy = *prog;
+		if (threaded)
 			copy.insns = threaded;
+		hoisted = jit_hoist_tests(&copy, &nhoisted);     /* then this (hoist.c) */
+		if (hoisted)
+			copy.insns = hoisted;
+		if (threaded || hoisted)
 			st.prog = &copy;
-		}
 		if (!alloc_state(&st) && !jit_find_subs(&st) && !jit_find_inlines(&st)) {
 			jit_layout_subs(&st);
 			st.burst = burst;
@@ -811,6 +815,7 @@ struct sl_jit *jit_compile(struct sl_prog *prog, const struct sl_jit_opts *opts,
 	}
 	free_state(&st);
 	free(threaded);
+	free(hoisted);
 	if (!jit) {
 		errno = -st.log.err;
 		return NULL;

@@ -187,6 +187,14 @@ bool jit_mask_cmp_args(const struct sl_prog *prog, const uint8_t *targets, uint3
  */
 struct bpf_insn *jit_thread_jumps(const struct sl_prog *prog, unsigned *nthreaded);
 
+/**
+ * Tests hoisted above the bools their taken side skips (hoist.c): a copy
+ * of the program's instructions with some runs reordered, which the JIT
+ * compiles instead; @p nhoisted: how many. @return the copy (malloc'ed,
+ * caller frees), or NULL when nothing moves (or out of memory).
+ */
+struct bpf_insn *jit_hoist_tests(const struct sl_prog *prog, unsigned *nhoisted);
+
 /** Longest cold tail (instructions after its head jump) outline.c moves after the epilogue. */
 #define JIT_OUTLINE_MAX 8
 

@@ -20,8 +20,8 @@
  *    "rC = 1" comes early (gen_setcc_far()), prefix tests "copy, mask,
  *    compare" with their near misses (gen_mask_cmp()), rule tails the JIT
  *    moves out of line (gen_outline()), gotos into tests an earlier test
- *    decides (gen_thread()), zero extensions of values with a zero upper
- *    half (gen_zext_known());
+ *    decides (gen_thread()), tests hoisted above bools (gen_hoist()),
+ *    zero extensions of values with a zero upper half (gen_zext_known());
  * Then COUNT/4 socket filters (gen_socket): random LD_ABS / LD_IND around
  * both ends of a random packet, against the interpreter.
  *
@@ -1620,6 +1620,60 @@ static void gen_zext_known(struct gen *g)
 		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, (int32_t)sl_tgen_pick(&g->t, 40));
 }
 
+/*
+ * A test hoisted above the bools its taken side skips (hoist.c): "c = 1;
+ * d = 1; if x == K1 goto +1; d = 0; if x == K2 goto +1; c = 0; r = y; r
+ * &= K3; if r != K4 goto T; c |= d; v ^= c; T: v += K; c = K; d = K".
+ * Near misses: B reads c, c read at T (live there), a jump landing inside
+ * the bools, B writes d, a division among the bools, B's jump over one
+ * instruction.
+ */
+static void gen_hoist(struct gen *g)
+{
+	uint8_t x = scalar(g), y = scalar(g), c = scalar(g), d = scalar(g), r = scalar(g), v = scalar(g);
+	unsigned miss = sl_tgen_pick(&g->t, 8);
+	int32_t k1 = edge_imm(g), k3 = edge_imm(g);
+	uint32_t into = 0, j2, e;
+
+	if (x == c || x == d || x == r || x == v || y == c || y == d || y == r || y == v ||
+	    c == d || c == r || c == v || d == r || d == v || r == v)
+		return;
+	item(g);
+	if (miss == 3) {                            /* a jump into the bools */
+		into = g->t.n;
+		sl_tgen_emit(&g->t, BPF_JMP | BPF_JGT | BPF_K, v, 0, 0, edge_imm(g));
+	}
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, 1);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, 1);
+	sl_tgen_emit(&g->t, BPF_JMP | BPF_JEQ | BPF_K, x, 0, 1, k1);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, 0);
+	if (miss == 5)                              /* a division among the bools */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_DIV | BPF_K, d, 0, 0, 3);
+	j2 = g->t.n;
+	if (miss == 3)
+		g->t.insns[into].off = (int16_t)(j2 - into - 1);
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | BPF_JEQ | BPF_K, x, 0, 1,
+		     sl_tgen_pick(&g->t, 2) ? k1 : edge_imm(g));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, 0);
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_X, r, miss == 1 ? c : y, 0, 0);   /* B reads c */
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_AND | BPF_K, r, 0, 0, k3);
+	if (miss == 4)                              /* B writes d */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, 1);
+	e = g->t.n;
+	sl_tgen_emit(&g->t, (sl_tgen_pick(&g->t, 2) ? BPF_JMP : BPF_JMP32) | BPF_JNE | BPF_K, r, 0, 0,
+		     sl_tgen_pick(&g->t, 2) ? k3 : sl_tgen_pick(&g->t, 2) ? 0 : edge_imm(g));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_OR | BPF_X, c, d, 0, 0);
+	if (miss != 6)                              /* else B's jump goes over one instruction */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_XOR | BPF_X, v, c, 0, 0);
+	g->t.insns[e].off = (int16_t)(g->t.n - e - 1);
+	if (miss == 2)                              /* c read at T */
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_X, v, c, 0, 0);
+	else
+		sl_tgen_emit(&g->t, BPF_ALU64 | BPF_ADD | BPF_K, v, 0, 0, edge_imm(g));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, edge_imm(g));
+	sl_tgen_emit(&g->t, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, edge_imm(g));
+}
+
 static void gen_body(struct gen *g, unsigned n)
 {
 	for (unsigned i = 0; i < n && g->t.n < MAX_INSNS - 64; i++) {
@@ -1628,7 +1682,7 @@ static void gen_body(struct gen *g, unsigned n)
 		if (w < 27)
 			gen_alu(g);
 		else if (w < 28)
-			gen_thread(g);
+			sl_tgen_pick(&g->t, 2) ? gen_thread(g) : gen_hoist(g);
 		else if (w < 29)
 			gen_outline(g);
 		else if (w < 31)
