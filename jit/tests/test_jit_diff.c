@@ -1500,7 +1500,7 @@ static void gen_thread(struct gen *g)
 	for (int i = 0; i < 2; i++) {
 		unsigned h = sl_tgen_pick(&g->t, 4);
 
-		k[i] = h == 0 ? k0 : h == 1 ? k0 + 1 : h == 2 ? (int32_t)(k0 ^ INT32_MIN) : edge_imm(g);
+		k[i] = h == 0 ? k0 : h == 1 ? (int32_t)((uint32_t)k0 + 1) : h == 2 ? (int32_t)(k0 ^ INT32_MIN) : edge_imm(g);
 	}
 	item(g);
 	switch (sl_tgen_pick(&g->t, 7)) {           /* a's value */
