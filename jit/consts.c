@@ -155,20 +155,6 @@ void jit_preds_free(struct jit_preds *jp)
 	free(jp);
 }
 
-/* Is @p in an instruction after which control never falls through (goto, exit)? */
-static bool no_fall(const struct bpf_insn *in)
-{
-	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
-
-	return (cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_JA || op == BPF_EXIT);
-}
-
-/* The instruction before @p k (an lddw's first half when k follows one). */
-static uint32_t prev_insn(const struct sl_prog *p, uint32_t k)
-{
-	return k >= 2 && sl_isa_is_lddw(&p->insns[k - 2]) ? k - 2 : k - 1;
-}
-
 /*
  * Walk back from instruction @p k (the last one run before the point
  * asked about) to the write of @p r: 1 with its constant in *v (0 when it
@@ -186,9 +172,9 @@ static int walk_back(const struct sl_prog *p, const uint8_t *targets, uint32_t k
 			*blk = k;
 			return 2;
 		}
-		if (k == 0 || no_fall(&p->insns[prev_insn(p, k)]))
+		if (k == 0 || jit_no_fall(&p->insns[jit_prev_insn(p, k)]))
 			return 0;                        /* program start, or unreachable */
-		k = prev_insn(p, k);
+		k = jit_prev_insn(p, k);
 	}
 	return 0;
 }
@@ -209,8 +195,8 @@ static bool enter_block(const struct sl_prog *p, const uint8_t *targets, const s
 	if (*nseen == REACH_BLOCKS || nj != targets[blk] || blk == 0 || *nwork + nj + 1 > REACH_WORK)
 		return false;
 	seen[(*nseen)++] = blk;
-	if (!no_fall(&p->insns[prev_insn(p, blk)]))
-		work[(*nwork)++] = prev_insn(p, blk);
+	if (!jit_no_fall(&p->insns[jit_prev_insn(p, blk)]))
+		work[(*nwork)++] = jit_prev_insn(p, blk);
 	for (uint32_t i = jp->first[blk]; i < jp->first[blk + 1]; i++)
 		work[(*nwork)++] = jp->src[i];           /* a jump writes nothing */
 	return true;
@@ -228,10 +214,10 @@ bool jit_const_reaching(const struct sl_prog *p, const uint8_t *targets, const s
 		return false;
 	if (targets[pc] && !enter_block(p, targets, jp, pc, seen, &nseen, work, &nwork))
 		return false;
-	if (!targets[pc] && no_fall(&p->insns[prev_insn(p, pc)]))
+	if (!targets[pc] && jit_no_fall(&p->insns[jit_prev_insn(p, pc)]))
 		return false;                            /* unreachable */
 	if (!targets[pc])
-		work[nwork++] = prev_insn(p, pc);
+		work[nwork++] = jit_prev_insn(p, pc);
 	while (nwork) {
 		int w = walk_back(p, targets, work[--nwork], r, &c, &blk, &steps);
 

@@ -35,14 +35,6 @@
 #define HOIST_A 16       /* instructions of A, at most */
 #define HOIST_B 8        /* ALU instructions of B before its jump, at most */
 
-static bool is_cond(const struct bpf_insn *in)
-{
-	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
-
-	return (cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
-	       op != BPF_EXIT && op <= BPF_JSLE;
-}
-
 /* An ALU instruction the move may reorder (no division: aux is per instruction). */
 static bool plain_alu(const struct bpf_insn *in)
 {
@@ -57,7 +49,7 @@ static bool a_jump(const struct bpf_insn *in, uint32_t pc, uint32_t m)
 {
 	int64_t t = (int64_t)pc + 1 + in->off;
 
-	return is_cond(in) && t > pc && t <= m;
+	return jit_is_cond(in) && t > pc && t <= m;
 }
 
 /* Registers instructions [from, to) read and write (@p zero: no fusions). */
@@ -85,7 +77,7 @@ static uint32_t b_start(const struct sl_prog *p, const uint8_t *targets, uint32_
 	uint32_t k = e;
 
 	for (unsigned n = 0; n < HOIST_B && k > lo && !targets[k]; n++) {
-		uint32_t pk = k >= 2 && sl_isa_is_lddw(&p->insns[k - 2]) ? k - 2 : k - 1;
+		uint32_t pk = jit_prev_insn(p, k);
 		const struct bpf_insn *in = &p->insns[pk];
 
 		if (pk < lo || (sl_isa_is_lddw(in) ? in->src_reg != 0 || in->dst_reg > BPF_REG_9 : !plain_alu(in)))
@@ -102,7 +94,7 @@ static bool landings_inside(const struct sl_prog *p, const uint8_t *targets, uin
 		unsigned from_a = 0;
 
 		for (uint32_t pc = s; pc < k; pc++)
-			from_a += is_cond(&p->insns[pc]) && (int64_t)pc + 1 + p->insns[pc].off == k;
+			from_a += jit_is_cond(&p->insns[pc]) && (int64_t)pc + 1 + p->insns[pc].off == k;
 		if (targets[k] == 255 || from_a != targets[k])
 			return false;
 	}
@@ -154,7 +146,7 @@ struct bpf_insn *jit_hoist_tests(const struct sl_prog *p, unsigned *nhoisted)
 			e++;
 			continue;
 		}
-		if (!is_cond(in) || in->off <= 1 || t >= p->n_insns)
+		if (!jit_is_cond(in) || in->off <= 1 || t >= p->n_insns)
 			continue;
 		m = b_start(p, targets, lo, e);
 		s = a_start(p, targets, live, zero, lo, m, e, t);

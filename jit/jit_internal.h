@@ -249,6 +249,31 @@ uint8_t *jit_low_only(const struct sl_prog *prog, const uint8_t *fuse);
 void jit_def_use(const struct sl_prog *prog, uint32_t pc, const uint8_t *fuse, uint16_t *use,
 		 uint16_t *def);
 
+/* ---- instruction shapes the passes share ---- */
+
+/* A conditional jump (not goto, call or exit; JEQ ... JSLE, either class). */
+static inline bool jit_is_cond(const struct bpf_insn *in)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+
+	return (cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
+	       op != BPF_EXIT && op <= BPF_JSLE;
+}
+
+/* An instruction after which control never falls through (goto, exit). */
+static inline bool jit_no_fall(const struct bpf_insn *in)
+{
+	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
+
+	return (cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_JA || op == BPF_EXIT);
+}
+
+/* The instruction before @p k (an lddw's first half when k follows one). */
+static inline uint32_t jit_prev_insn(const struct sl_prog *p, uint32_t k)
+{
+	return k >= 2 && sl_isa_is_lddw(&p->insns[k - 2]) ? k - 2 : k - 1;
+}
+
 /* ---- sink.c: moves made only where a jump is taken ---- */
 
 /** Longest exit block (ALU instructions before an exit) a sink landing block copies. */

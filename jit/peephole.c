@@ -177,21 +177,13 @@ static void match_lea(const struct sl_prog *p, const uint8_t *targets, uint32_t 
 	fuse[pc + 1] = JIT_FUSE_DROP;
 }
 
-static bool is_cond_jump(const struct bpf_insn *in)
-{
-	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
-
-	return (cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
-	       op != BPF_EXIT && op <= BPF_JSLE;
-}
-
 /* "if (cond) goto +1; rX = imm | rY" at @p pc (not with blinding: imm would show). */
 static void match_cmov(const struct sl_prog *p, const uint8_t *targets, uint32_t pc, uint8_t *fuse)
 {
 	const struct bpf_insn *w = &p->insns[pc];
 	uint8_t cls = SL_OP_CLASS(w[1].code);
 
-	if (!is_cond_jump(&w[0]) || w[0].off != 1 ||
+	if (!jit_is_cond(&w[0]) || w[0].off != 1 ||
 	    (cls != BPF_ALU && cls != BPF_ALU64) || SL_OP_CODE(w[1].code) != BPF_MOV || w[1].off)
 		return;
 	if (targets[pc + 1]) {          /* others jump to the mov: keep it, jump over it */
@@ -329,7 +321,7 @@ static void match_setcc(const struct sl_prog *p, const uint8_t *targets, uint32_
 	if (pc + 2 >= p->n_insns || fuse[pc + 2] || targets[pc + 1] || targets[pc + 2] ||
 	    (SL_OP_CLASS(w[0].code) != BPF_ALU && SL_OP_CLASS(w[0].code) != BPF_ALU64) ||
 	    w[0].code != (SL_OP_CLASS(w[0].code) | BPF_MOV | BPF_K) || w[0].imm != 1 || w[0].off ||
-	    !is_cond_jump(&w[1]) || (w[1].off != 1 && !to_goto) || w[1].dst_reg == c ||
+	    !jit_is_cond(&w[1]) || (w[1].off != 1 && !to_goto) || w[1].dst_reg == c ||
 	    (SL_OP_SRC(w[1].code) == BPF_X && w[1].src_reg == c) ||
 	    (SL_OP_CLASS(w[2].code) != BPF_ALU && SL_OP_CLASS(w[2].code) != BPF_ALU64) ||
 	    w[2].code != (SL_OP_CLASS(w[2].code) | BPF_MOV | BPF_K) || w[2].imm != 0 ||
@@ -365,7 +357,7 @@ static bool setcc_gap_ok(const struct sl_prog *p, const uint8_t *targets, uint32
 		int64_t t = (int64_t)k + 1 + in->off;
 
 		if (cls == BPF_JMP || cls == BPF_JMP32) {
-			if ((!is_cond_jump(in) && in->code != (BPF_JMP | BPF_JA)) || in->dst_reg == c ||
+			if ((!jit_is_cond(in) && in->code != (BPF_JMP | BPF_JA)) || in->dst_reg == c ||
 			    (SL_OP_SRC(in->code) == BPF_X && in->src_reg == c) || t <= pc || t > j)
 				return false;
 			inner++;
@@ -393,7 +385,7 @@ static void match_setcc_far(const struct sl_prog *p, const uint8_t *targets, uin
 		const struct bpf_insn *jp = &p->insns[j], *z = jp + 1;
 		uint8_t zc = SL_OP_CLASS(z->code);
 
-		if (!is_cond_jump(jp) || jp->off != 1 || fuse[j] || fuse[j + 1] || targets[j + 1])
+		if (!jit_is_cond(jp) || jp->off != 1 || fuse[j] || fuse[j + 1] || targets[j + 1])
 			continue;
 		if (jp->dst_reg == c || (SL_OP_SRC(jp->code) == BPF_X && jp->src_reg == c))
 			return;
@@ -526,7 +518,7 @@ static void match_cmp_k(const struct sl_prog *p, const uint8_t *targets, const u
 	int64_t k;
 	uint8_t r;
 
-	if (!is_cond_jump(in) || SL_OP_SRC(in->code) != BPF_X || in->dst_reg == in->src_reg)
+	if (!jit_is_cond(in) || SL_OP_SRC(in->code) != BPF_X || in->dst_reg == in->src_reg)
 		return;
 	for (int side = 0; side < 2; side++) {
 		uint8_t other = side ? in->src_reg : in->dst_reg;

@@ -64,14 +64,6 @@ struct test {
 	uint64_t k;
 };
 
-static bool is_cond(const struct bpf_insn *in)
-{
-	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
-
-	return (cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
-	       op != BPF_EXIT && op <= BPF_JSLE;
-}
-
 /* The same compare with its operands swapped (k op r as r op' k). */
 static uint8_t mirror(uint8_t op)
 {
@@ -94,7 +86,7 @@ static bool const_test(const struct sl_prog *p, const uint8_t *targets, uint32_t
 	const struct bpf_insn *in = &p->insns[pc];
 	uint64_t v;
 
-	if (!is_cond(in))
+	if (!jit_is_cond(in))
 		return false;
 	t->w32 = SL_OP_CLASS(in->code) == BPF_JMP32;
 	t->op = SL_OP_CODE(in->code);
@@ -167,20 +159,6 @@ static int decides(const struct test *f, bool taken, const struct test *q)
 	return -1;
 }
 
-/* Is @p in an instruction after which control never falls through (goto, exit)? */
-static bool no_fall(const struct bpf_insn *in)
-{
-	uint8_t cls = SL_OP_CLASS(in->code), op = SL_OP_CODE(in->code);
-
-	return (cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_JA || op == BPF_EXIT);
-}
-
-/* The instruction before @p k (an lddw's first half when k follows one). */
-static uint32_t prev_insn(const struct sl_prog *p, uint32_t k)
-{
-	return k >= 2 && sl_isa_is_lddw(&p->insns[k - 2]) ? k - 2 : k - 1;
-}
-
 /* Jump target of the jump at @p pc (goto, gotol or conditional). */
 static int64_t target_of(const struct sl_prog *p, uint32_t pc)
 {
@@ -213,8 +191,8 @@ static bool enter(struct walk *w, uint32_t blk)
 	if (w->nseen == FACT_BLOCKS || nj != w->targets[blk] || blk == 0 || w->nwork + nj + 1 > FACT_WORK)
 		return false;                        /* a call lands here, the entry, or too far */
 	w->seen[w->nseen++] = blk;
-	if (!no_fall(&w->p->insns[prev_insn(w->p, blk)]))
-		w->work[w->nwork++] = prev_insn(w->p, blk) << 1;
+	if (!jit_no_fall(&w->p->insns[jit_prev_insn(w->p, blk)]))
+		w->work[w->nwork++] = jit_prev_insn(w->p, blk) << 1;
 	for (uint32_t i = jp->first[blk]; i < jp->first[blk + 1]; i++)
 		w->work[w->nwork++] = jp->src[i] << 1 | 1;
 	return true;
@@ -232,16 +210,16 @@ static int walk_path(struct walk *w, uint32_t item)
 		const struct bpf_insn *in = &p->insns[k];
 		int d;
 
-		if (!no_fall(in) && const_test(p, w->targets, k, &f) && f.reg == w->q->reg &&
+		if (!jit_no_fall(in) && const_test(p, w->targets, k, &f) && f.reg == w->q->reg &&
 		    (d = decides(&f, taken, w->q)) >= 0)
 			return d;
 		if (jit_writes(in, w->q->reg))
 			return -1;
 		if (w->targets[k])
 			return enter(w, k) ? 2 : -1;
-		if (k == 0 || no_fall(&p->insns[prev_insn(p, k)]))
+		if (k == 0 || jit_no_fall(&p->insns[jit_prev_insn(p, k)]))
 			return -1;                   /* the entry, or dead code */
-		k = prev_insn(p, k);
+		k = jit_prev_insn(p, k);
 		taken = false;
 	}
 	return -1;
@@ -257,7 +235,7 @@ static int fact_at(const struct sl_prog *p, const uint8_t *targets, const struct
 	if (!w)
 		return -1;
 	*w = (struct walk){ .p = p, .targets = targets, .jp = jp, .q = q };
-	w->work[w->nwork++] = pc << 1 | (is_cond(&p->insns[pc]) ? 1 : 0);
+	w->work[w->nwork++] = pc << 1 | (jit_is_cond(&p->insns[pc]) ? 1 : 0);
 	while (w->nwork) {
 		int d = walk_path(w, w->work[--w->nwork]);
 
@@ -356,7 +334,7 @@ struct bpf_insn *jit_thread_jumps(const struct sl_prog *p, unsigned *nthreaded)
 			s++;
 			continue;
 		}
-		if ((cls != BPF_JMP && cls != BPF_JMP32) || (op != BPF_JA && !is_cond(in)) ||
+		if ((cls != BPF_JMP && cls != BPF_JMP32) || (op != BPF_JA && !jit_is_cond(in)) ||
 		    (op != BPF_JA && in->off == 1))
 			continue;                  /* (a select or a bool: no branch in the code) */
 		t = thread_one(p, targets, jp, live, zero, s, &budget);
